@@ -1,0 +1,288 @@
+"""Boards as data: one TOML file per part, resolved through ``extends`` into frozen dataclasses.
+
+A board file names the part's memories, clock, flash timing, core options, peripherals
+and power figures. See ``docs/board-format.md`` and ``simcore/boards/reference.toml``.
+Merging rule for ``extends``: tables merge key by key (the child wins); the arrays of
+tables ``memory`` and ``peripheral`` merge by ``name`` (a child entry with the same name
+replaces the parent's, ``remove = true`` drops it).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from simcore.errors import BadInputError
+
+BOARD_DIR = Path(__file__).parent / "boards"
+_NAMED_ARRAYS = ("memory", "peripheral")
+_SUFFIX = {"K": 1024, "M": 1024 * 1024, "G": 1024 * 1024 * 1024}
+
+
+def parse_size(value: int | str, what: str) -> int:
+    """Accept 131072, "0x20000", "128K" or "1M"."""
+    if isinstance(value, int):
+        return value
+    text = str(value).strip().upper().removesuffix("IB").removesuffix("B")
+    try:
+        if text and text[-1] in _SUFFIX:
+            return int(text[:-1], 0) * _SUFFIX[text[-1]]
+        return int(text, 0)
+    except ValueError:
+        raise BadInputError(f"{what}: cannot read {value!r} as a size (use 131072, 0x20000 or 128K)")
+
+
+@dataclass(frozen=True)
+class Memory:
+    """One memory of the part: where it is, how big, what kind (flash or ram)."""
+
+    name: str
+    base: int
+    size: int
+    kind: str  # "flash" | "ram"
+    aliases: tuple[int, ...] = ()
+    executable: bool = True
+
+    @property
+    def end(self) -> int:
+        return self.base + self.size
+
+    def contains(self, addr: int, length: int = 1) -> bool:
+        return self.base <= addr and addr + length <= self.end
+
+
+@dataclass(frozen=True)
+class Peripheral:
+    """A peripheral instance: model type, base address, IRQ line and free-form options."""
+
+    name: str
+    type: str
+    base: int
+    irq: int | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FlashTiming:
+    """Flash wait states by clock range and the accelerator that hides them."""
+
+    wait_states: tuple[tuple[float, int], ...] = ()  # (up to MHz, wait states), ascending
+    accelerator: str = "none"  # "none" | "stm32_art" | "nrf52_icache"
+
+    def wait_states_at(self, mhz: float) -> int:
+        for limit, ws in self.wait_states:
+            if mhz <= limit:
+                return ws
+        return self.wait_states[-1][1] if self.wait_states else 0
+
+
+@dataclass(frozen=True)
+class Power:
+    """Datasheet figures for energy estimates."""
+
+    run_ua_per_mhz: float = 0.0
+    sleep_ua: float = 0.0
+    voltage: float = 3.3
+
+
+@dataclass(frozen=True)
+class Board:
+    """A fully resolved board: everything the machine needs to build the part."""
+
+    name: str
+    description: str
+    source: Path
+    memories: tuple[Memory, ...]
+    peripherals: tuple[Peripheral, ...]
+    default_mhz: float
+    max_mhz: float
+    fpu: bool
+    nvic_prio_bits: int
+    num_irq: int
+    console: str | None
+    reset_vtor: int
+    flash_timing: FlashTiming
+    power: Power
+
+    @property
+    def flash(self) -> tuple[Memory, ...]:
+        return tuple(m for m in self.memories if m.kind == "flash")
+
+    @property
+    def ram(self) -> tuple[Memory, ...]:
+        return tuple(m for m in self.memories if m.kind == "ram")
+
+    def memory_at(self, addr: int, length: int = 1) -> Memory | None:
+        """The memory holding [addr, addr+length), by its base address or an alias."""
+        for mem in self.memories:
+            if mem.contains(addr, length):
+                return mem
+        return None
+
+    def resolve_alias(self, addr: int) -> int:
+        """Map an address in an alias window onto the memory's own base."""
+        for mem in self.memories:
+            for alias in mem.aliases:
+                if alias <= addr < alias + mem.size:
+                    return mem.base + (addr - alias)
+        return addr
+
+    def peripheral(self, name: str) -> Peripheral | None:
+        return next((p for p in self.peripherals if p.name == name), None)
+
+
+def builtin_boards() -> list[str]:
+    """Names of the boards shipped with simcore (TOML files in simcore/boards)."""
+    return sorted(p.stem for p in BOARD_DIR.glob("*.toml") if p.stem != "reference")
+
+
+def _merge(parent: dict[str, Any], child: dict[str, Any], top: bool = True) -> dict[str, Any]:
+    out = dict(parent)
+    for key, value in child.items():
+        if top and key in _NAMED_ARRAYS:
+            merged = {item["name"]: item for item in parent.get(key, [])}
+            for item in value:
+                if item.get("remove"):
+                    merged.pop(item["name"], None)
+                else:
+                    merged[item["name"]] = {**merged.get(item["name"], {}), **item}
+            out[key] = list(merged.values())
+        elif isinstance(value, dict) and isinstance(parent.get(key), dict):
+            out[key] = _merge(parent[key], value, top=False)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_raw(spec: str | Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], Path]:
+    path = _locate(spec, seen[-1].parent if seen else None)
+    if path in seen:
+        chain = " -> ".join(p.name for p in (*seen, path))
+        raise BadInputError(f"board file {path}: 'extends' forms a cycle ({chain})")
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInputError(f"cannot read board file {path}: {exc}")
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInputError(f"board file {path} is not valid TOML: {exc}")
+    for key in _NAMED_ARRAYS:
+        for item in data.get(key, []):
+            if not isinstance(item, dict) or "name" not in item:
+                raise BadInputError(f"board file {path}: every [[{key}]] entry needs a name")
+    parent_spec = data.pop("extends", None)
+    if parent_spec is None:
+        return data, path
+    parent, _ = _read_raw(parent_spec, (*seen, path))
+    return _merge(parent, data), path
+
+
+def _locate(spec: str | Path, relative_to: Path | None) -> Path:
+    text = str(spec)
+    looks_like_path = text.endswith(".toml") or "/" in text or "\\" in text
+    if looks_like_path:
+        candidates = [Path(text)]
+        if relative_to is not None:
+            candidates.insert(0, relative_to / text)
+        for cand in candidates:
+            if cand.is_file():
+                return cand.resolve()
+        raise BadInputError(f"board file {text} does not exist")
+    path = BOARD_DIR / f"{text.lower()}.toml"
+    if not path.is_file():
+        known = ", ".join(builtin_boards())
+        raise BadInputError(
+            f"unknown board '{text}'. Known boards: {known}. "
+            "A board file of your own can be given as a path (--board ./my_board.toml)."
+        )
+    return path
+
+
+def _int(table: dict[str, Any], key: str, where: str, default: Any = None) -> int:
+    value = table.get(key, default)
+    if value is None:
+        raise BadInputError(f"{where}: missing '{key}'")
+    return parse_size(value, f"{where} {key}")
+
+
+def load_board(spec: str | Path, overrides: dict[str, Any] | None = None) -> Board:
+    """Load a built-in board by name or a board file by path, resolving ``extends``.
+
+    ``overrides`` is merged last, like a child board (used by --memory NAME=SIZE).
+    """
+    data, path = _read_raw(spec)
+    if overrides:
+        data = _merge(data, overrides)
+    where = f"board {path.stem}"
+    memories = []
+    for item in data.get("memory", []):
+        w = f"{where} memory '{item['name']}'"
+        kind = item.get("kind", "ram")
+        if kind not in ("flash", "ram"):
+            raise BadInputError(f"{w}: kind must be 'flash' or 'ram', not {kind!r}")
+        memories.append(
+            Memory(
+                name=item["name"],
+                base=_int(item, "base", w),
+                size=_int(item, "size", w),
+                kind=kind,
+                aliases=tuple(parse_size(a, w) for a in item.get("aliases", [])),
+                executable=bool(item.get("executable", True)),
+            )
+        )
+    if not memories:
+        raise BadInputError(f"{where}: no [[memory]] entries")
+    spans = sorted((m.base, m.end, m.name) for m in memories)
+    spans += sorted((a, a + m.size, f"{m.name} alias") for m in memories for a in m.aliases)
+    spans.sort()
+    for (b0, e0, n0), (b1, _e1, n1) in zip(spans, spans[1:]):
+        if b1 < e0:
+            raise BadInputError(f"{where}: memory '{n1}' at {b1:#x} overlaps '{n0}' ({b0:#x}-{e0:#x})")
+    from simcore.peripherals import known_types  # local: avoids a cycle at import
+
+    peripherals = []
+    for item in data.get("peripheral", []):
+        w = f"{where} peripheral '{item['name']}'"
+        ptype = item.get("type")
+        if ptype not in known_types():
+            raise BadInputError(
+                f"{w}: unknown peripheral type {ptype!r}. Known types: {', '.join(sorted(known_types()))}"
+            )
+        options = {k: v for k, v in item.items() if k not in ("name", "type", "base", "irq")}
+        peripherals.append(
+            Peripheral(name=item["name"], type=ptype, base=_int(item, "base", w), irq=item.get("irq"), options=options)
+        )
+    cpu = data.get("cpu", {})
+    clock = data.get("clock", {})
+    timing = data.get("flash_timing", {})
+    power = data.get("power", {})
+    default_mhz = float(clock.get("default_mhz", 16))
+    flash = [m for m in memories if m.kind == "flash"]
+    reset_vtor = _int(data.get("boot", {}), "vtor", where, flash[0].base if flash else memories[0].base)
+    console = data.get("console", {}).get("peripheral")
+    if console is not None and console not in {p.name for p in peripherals}:
+        raise BadInputError(f"{where}: console peripheral '{console}' is not among the board's peripherals")
+    return Board(
+        name=data.get("name", path.stem),
+        description=data.get("description", ""),
+        source=path,
+        memories=tuple(memories),
+        peripherals=tuple(peripherals),
+        default_mhz=default_mhz,
+        max_mhz=float(clock.get("max_mhz", default_mhz)),
+        fpu=bool(cpu.get("fpu", True)),
+        nvic_prio_bits=int(cpu.get("nvic_prio_bits", 4)),
+        num_irq=int(cpu.get("num_irq", 64)),
+        console=console,
+        reset_vtor=reset_vtor,
+        flash_timing=FlashTiming(
+            wait_states=tuple((float(a), int(b)) for a, b in timing.get("wait_states", [])),
+            accelerator=str(timing.get("accelerator", "none")),
+        ),
+        power=Power(
+            run_ua_per_mhz=float(power.get("run_ua_per_mhz", 0.0)),
+            sleep_ua=float(power.get("sleep_ua", 0.0)),
+            voltage=float(power.get("voltage", 3.3)),
+        ),
+    )

@@ -1,0 +1,30 @@
+"""simcore's errors and the process exit codes they map to (documented in the README)."""
+
+from __future__ import annotations
+
+# Exit codes of `simcore run` other than the firmware's own exit code.
+EXIT_OK = 0
+EXIT_MARKER_FAIL = 1  # --fail-marker seen on the console
+EXIT_BAD_INPUT = 2  # bad ELF, board, option or data file: nothing was run
+EXIT_BUDGET = 124  # instruction or time budget exhausted (like timeout(1))
+EXIT_SPINNING = 125  # idle loop or sleeping forever with nothing that could wake it
+EXIT_FAULT = 126  # the firmware faulted (no handler, or its handler never returned)
+EXIT_INTERNAL = 127  # a bug in simcore: please report it
+
+
+class SimcoreError(Exception):
+    """Base class: one clear paragraph for the user and the exit code that goes with it."""
+
+    exit_code = EXIT_INTERNAL
+
+
+class BadInputError(SimcoreError):
+    """Input that simcore refuses before running anything: ELF, board, options, data files."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class EmulationError(SimcoreError):
+    """Something went wrong while the firmware ran (raised inside a hook and carried out)."""
+
+    exit_code = EXIT_FAULT

@@ -1,0 +1,198 @@
+"""Console UARTs with the register layouts of the real parts; transmitted bytes go to the console.
+
+Transmission is instantaneous (the transmitter is always ready): firmware that polls the
+status flags sees them set at once. Receive paths are not modelled (reads return no data).
+"""
+
+from __future__ import annotations
+
+from simcore.peripherals import register_model
+from simcore.peripherals.base import PeripheralModel, Register
+
+
+@register_model
+class Stm32F4Usart(PeripheralModel):
+    """STM32F4 USART (RM0090 section 30.6): SR/DR/BRR/CR1-3/GTPR."""
+
+    TYPE = "stm32f4_usart"
+    REGISTERS = (
+        Register("SR", 0x00, reset=0x00C0, doc="TXE (bit 7) and TC (bit 6) always set"),
+        Register("DR", 0x04, implemented=0x1FF),
+        Register("BRR", 0x08, implemented=0xFFFF),
+        Register("CR1", 0x0C, implemented=0xFFFF),
+        Register("CR2", 0x10, implemented=0x7F7F),
+        Register("CR3", 0x14, implemented=0xFFF),
+        Register("GTPR", 0x18, implemented=0xFFFF),
+    )
+    UE = 1 << 13
+    TE = 1 << 3
+
+    def read_SR(self) -> int:
+        return self.values["SR"] | 0x00C0
+
+    def write_SR(self, value: int) -> None:
+        # rc_w0 bits: software clears by writing 0; TXE/TC stay set because TX is instant
+        self.values["SR"] = (self.values["SR"] & value) | 0x00C0
+
+    def write_DR(self, value: int) -> None:
+        self.values["DR"] = value
+        if self.values["CR1"] & self.UE and self.values["CR1"] & self.TE:
+            self.host.console_write(bytes([value & 0xFF]), self.name)
+        else:
+            self.host.report_unmodelled(f"{self.name}.DR", "write while USART disabled (CR1.UE/TE clear): dropped")
+
+
+@register_model
+class Stm32L4Usart(PeripheralModel):
+    """STM32L4/L4+ USART and LPUART (RM0432 sections 50.8 and 51.7): CR1-3/BRR/ISR/ICR/TDR/RDR."""
+
+    TYPE = "stm32l4_usart"
+    REGISTERS = (
+        Register("CR1", 0x00, implemented=0x3FFFFFFF),
+        Register("CR2", 0x04),
+        Register("CR3", 0x08),
+        Register("BRR", 0x0C, implemented=0xFFFFF),
+        Register("GTPR", 0x10, implemented=0xFFFF),
+        Register("RTOR", 0x14),
+        Register("RQR", 0x18, access="w", implemented=0x1F),
+        Register("ISR", 0x1C, access="r", reset=0x000000C0),
+        Register("ICR", 0x20, access="w"),
+        Register("RDR", 0x24, access="r", implemented=0x1FF),
+        Register("TDR", 0x28, implemented=0x1FF),
+        Register("PRESC", 0x2C, implemented=0xF),
+    )
+    UE = 1 << 0
+    RE = 1 << 2
+    TE = 1 << 3
+
+    def read_ISR(self) -> int:
+        cr1 = self.values["CR1"]
+        teack = (1 << 21) if cr1 & self.TE else 0
+        reack = (1 << 22) if cr1 & self.RE else 0
+        return 0x000000C0 | teack | reack  # TXE, TC, TEACK, REACK
+
+    def write_TDR(self, value: int) -> None:
+        self.values["TDR"] = value
+        if self.values["CR1"] & self.UE and self.values["CR1"] & self.TE:
+            self.host.console_write(bytes([value & 0xFF]), self.name)
+        else:
+            self.host.report_unmodelled(f"{self.name}.TDR", "write while USART disabled (CR1.UE/TE clear): dropped")
+
+
+@register_model
+class Nrf52Uarte(PeripheralModel):
+    """nRF52840 UARTE with EasyDMA (PS v1.7 section 6.34.9): TX by TASKS_STARTTX from TXD.PTR."""
+
+    TYPE = "nrf52_uarte"
+    SIZE = 0x1000
+    REGISTERS = (
+        Register("TASKS_STARTRX", 0x000, access="w"),
+        Register("TASKS_STOPRX", 0x004, access="w"),
+        Register("TASKS_STARTTX", 0x008, access="w"),
+        Register("TASKS_STOPTX", 0x00C, access="w"),
+        Register("TASKS_FLUSHRX", 0x02C, access="w"),
+        Register("EVENTS_CTS", 0x100),
+        Register("EVENTS_NCTS", 0x104),
+        Register("EVENTS_RXDRDY", 0x108),
+        Register("EVENTS_ENDRX", 0x110),
+        Register("EVENTS_TXDRDY", 0x11C),
+        Register("EVENTS_ENDTX", 0x120),
+        Register("EVENTS_ERROR", 0x124),
+        Register("EVENTS_RXTO", 0x144),
+        Register("EVENTS_RXSTARTED", 0x14C),
+        Register("EVENTS_TXSTARTED", 0x150),
+        Register("EVENTS_TXSTOPPED", 0x158),
+        Register("SHORTS", 0x200),
+        Register("INTEN", 0x300),
+        Register("INTENSET", 0x304),
+        Register("INTENCLR", 0x308),
+        Register("ERRORSRC", 0x480),
+        Register("ENABLE", 0x500, implemented=0xF),
+        Register("PSEL_RTS", 0x508, reset=0xFFFFFFFF),
+        Register("PSEL_TXD", 0x50C, reset=0xFFFFFFFF),
+        Register("PSEL_CTS", 0x510, reset=0xFFFFFFFF),
+        Register("PSEL_RXD", 0x514, reset=0xFFFFFFFF),
+        Register("BAUDRATE", 0x524, reset=0x04000000),
+        Register("RXD_PTR", 0x534),
+        Register("RXD_MAXCNT", 0x538, implemented=0xFFFF),
+        Register("RXD_AMOUNT", 0x53C, access="r"),
+        Register("TXD_PTR", 0x544),
+        Register("TXD_MAXCNT", 0x548, implemented=0xFFFF),
+        Register("TXD_AMOUNT", 0x54C, access="r"),
+        Register("CONFIG", 0x56C, implemented=0x1F),
+    )
+    ENABLED = 8
+    # INTEN bits (PS 6.34.9.18)
+    INT_ENDTX = 1 << 8
+    INT_TXSTARTED = 1 << 20
+
+    def read_INTENSET(self) -> int:
+        return self.values["INTEN"]
+
+    read_INTENCLR = read_INTENSET
+
+    def write_INTENSET(self, value: int) -> None:
+        self.values["INTEN"] |= value
+
+    def write_INTENCLR(self, value: int) -> None:
+        self.values["INTEN"] &= ~value
+
+    def write_TASKS_STARTTX(self, value: int) -> None:
+        if not value & 1:
+            return
+        if self.values["ENABLE"] != self.ENABLED:
+            self.host.report_unmodelled(f"{self.name}.TASKS_STARTTX", "task triggered while ENABLE != 8: ignored")
+            return
+        count = self.values["TXD_MAXCNT"] & 0xFFFF
+        data = self.host.mem_read(self.values["TXD_PTR"], count) if count else b""
+        self.host.console_write(data, self.name)
+        self.values["TXD_AMOUNT"] = count
+        self.values["EVENTS_TXSTARTED"] = 1
+        self.values["EVENTS_TXDRDY"] = 1 if count else 0
+        self.values["EVENTS_ENDTX"] = 1
+        if self.irq is not None and self.values["INTEN"] & (self.INT_ENDTX | self.INT_TXSTARTED):
+            self.host.pend_irq(self.irq)
+
+    def write_TASKS_STOPTX(self, value: int) -> None:
+        if value & 1:
+            self.values["EVENTS_TXSTOPPED"] = 1
+
+
+@register_model
+class CmsdkUart(PeripheralModel):
+    """Arm CMSDK APB UART (CMSDK TRM DDI 0479, section 4.3), as on MPS2 boards."""
+
+    TYPE = "cmsdk_uart"
+    SIZE = 0x1000
+    REGISTERS = (
+        Register("DATA", 0x000, implemented=0xFF),
+        Register("STATE", 0x004, implemented=0xF),
+        Register("CTRL", 0x008, implemented=0x7F),
+        Register("INTSTATUS", 0x00C, implemented=0xF),
+        Register("BAUDDIV", 0x010, implemented=0xFFFFF),
+        Register("PID4", 0xFD0, access="r", reset=0x04),
+        Register("PID5", 0xFD4, access="r"),
+        Register("PID6", 0xFD8, access="r"),
+        Register("PID7", 0xFDC, access="r"),
+        Register("PID0", 0xFE0, access="r", reset=0x21),
+        Register("PID1", 0xFE4, access="r", reset=0xB8),
+        Register("PID2", 0xFE8, access="r", reset=0x1B),
+        Register("PID3", 0xFEC, access="r"),
+        Register("CID0", 0xFF0, access="r", reset=0x0D),
+        Register("CID1", 0xFF4, access="r", reset=0xF0),
+        Register("CID2", 0xFF8, access="r", reset=0x05),
+        Register("CID3", 0xFFC, access="r", reset=0xB1),
+    )
+    TX_EN = 1 << 0
+
+    def read_DATA(self) -> int:
+        return 0  # receive path not modelled
+
+    def write_DATA(self, value: int) -> None:
+        if self.values["CTRL"] & self.TX_EN:
+            self.host.console_write(bytes([value & 0xFF]), self.name)
+        else:
+            self.host.report_unmodelled(f"{self.name}.DATA", "write while CTRL.TXEN is clear: dropped (as on hardware)")
+
+    def write_INTSTATUS(self, value: int) -> None:
+        self.values["INTSTATUS"] &= ~value  # write-one-to-clear (INTCLEAR)
