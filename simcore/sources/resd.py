@@ -1,0 +1,222 @@
+"""Renode Sensor Data (RESD) files: the binary format Renode's sensor models read.
+
+Layout (renode-docs ``source/basic/resd.md``; renode-infrastructure
+``src/Emulator/Main/Utilities/RESD``), all little-endian:
+
+* file header: ``b"RESD"``, version (u8, 1), 3 zero bytes;
+* blocks: block type (u8: 1 arbitrary timestamps, 2 constant frequency), sample type (u16),
+  channel id (u16), data size (u64, the bytes after this field);
+* block data: start time (u64 ns), for constant-frequency blocks a period (u64 ns), a metadata
+  section (u64 size + entries), then the samples; in arbitrary-timestamp blocks each sample is
+  preceded by its own u64 timestamp in ns, relative to the block's start time.
+
+Values are turned into physical units: see :data:`SAMPLE_TYPES`. A file may hold several
+channels; one (sample type, channel id) pair is read per source and its blocks are joined.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from simcore.sources.base import ArraySource, bad, regular_rate
+
+BLOCK_ARBITRARY = 1
+BLOCK_CONSTANT = 2
+
+
+@dataclass(frozen=True)
+class SampleType:
+    """One RESD sample type: id, name, per-sample numpy fields and the scale to physical units."""
+
+    id: int
+    name: str
+    dtype: str  # numpy dtype of one component
+    channels: tuple[str, ...]
+    scale: float  # physical value = raw * scale
+    unit: str
+
+
+# Sample types of renode-infrastructure RESDSample.cs (enum SampleType); units as documented there.
+SAMPLE_TYPES: dict[int, SampleType] = {
+    t.id: t
+    for t in (
+        SampleType(0x0001, "temperature", "<i4", ("temperature",), 1e-3, "degC"),
+        SampleType(0x0002, "acceleration", "<i4", ("ax", "ay", "az"), 1e-6, "g"),
+        SampleType(0x0003, "angular_rate", "<i4", ("gx", "gy", "gz"), 1e-5, "rad/s"),
+        SampleType(0x0004, "voltage", "<u4", ("voltage",), 1e-6, "V"),
+        SampleType(0x0005, "ecg", "<i4", ("ecg",), 1e-9, "V"),
+        SampleType(0x0006, "humidity", "<u4", ("humidity",), 1e-3, "%RH"),
+        SampleType(0x0007, "pressure", "<u8", ("pressure",), 1e-3, "Pa"),
+        SampleType(0x0008, "magnetic_flux_density", "<i4", ("mx", "my", "mz"), 1e-3, "uT"),
+        SampleType(0x000A, "illuminance", "<u4", ("illuminance",), 1e-3, "lx"),
+    )
+}
+SAMPLE_TYPE_BY_NAME = {t.name: t for t in SAMPLE_TYPES.values()}
+_SPECIAL = {0x0000: "reserved", 0x0009: "binary data (variable-length samples)"}
+
+
+@dataclass(frozen=True)
+class ResdBlock:
+    """One parsed data block: its sample type, channel, sample times (ns) and raw values."""
+
+    offset: int
+    kind: int
+    sample_type: SampleType
+    channel: int
+    times_ns: np.ndarray
+    raw: np.ndarray  # (n, components)
+    period_ns: int | None
+
+
+def parse_resd(path: str | Path) -> list[ResdBlock]:
+    """Every data block of a RESD file, validated; corrupt input raises BadInputError."""
+    try:
+        blob = Path(path).read_bytes()
+    except OSError as exc:
+        raise bad(path, f"cannot be read ({exc.strerror or exc})") from None
+    if len(blob) < 8 or blob[:4] != b"RESD":
+        raise bad(path, f"is not a RESD file (expected magic 'RESD', found {blob[:4]!r})")
+    if blob[4] != 1:
+        raise bad(path, f"is RESD version {blob[4]}; only version 1 is supported")
+    if blob[5:8] != b"\x00\x00\x00":
+        raise bad(path, f"has non-zero padding {blob[5:8].hex()} in its header (corrupt file)")
+    blocks: list[ResdBlock] = []
+    pos = 8
+    while pos < len(blob):
+        if pos + 13 > len(blob):
+            raise bad(path, f"is truncated: the block header at offset {pos} needs 13 bytes, {len(blob) - pos} remain")
+        kind, stype, channel, size = struct.unpack_from("<BHHQ", blob, pos)
+        start = pos + 13
+        end = start + size
+        where = f"block {len(blocks)} at offset {pos}"
+        if end > len(blob):
+            raise bad(path, f"is truncated: {where} declares {size} data bytes but only {len(blob) - start} remain")
+        if kind not in (BLOCK_ARBITRARY, BLOCK_CONSTANT):
+            raise bad(path, f"{where} has unknown block type {kind} (1 arbitrary timestamps, 2 constant frequency)")
+        st = SAMPLE_TYPES.get(stype)
+        if st is None:
+            what = _SPECIAL.get(stype) or ("a custom type" if stype >= 0xF000 else "not a RESD sample type")
+            raise bad(
+                path,
+                f"{where} has sample type {stype:#06x} ({what}), which simcore cannot read; supported: "
+                + ", ".join(f"{t.name} ({t.id:#x})" for t in SAMPLE_TYPES.values()),
+            )
+        sub = 16 if kind == BLOCK_CONSTANT else 8
+        if size < sub + 8:
+            raise bad(
+                path, f"{where} has {size} data bytes, fewer than its {sub + 8}-byte sub-header and metadata size"
+            )
+        start_ns = struct.unpack_from("<Q", blob, start)[0]
+        period = struct.unpack_from("<Q", blob, start + 8)[0] if kind == BLOCK_CONSTANT else None
+        (meta_size,) = struct.unpack_from("<Q", blob, start + sub)
+        samples_at = start + sub + 8 + meta_size
+        if samples_at > end:
+            raise bad(path, f"{where} declares {meta_size} metadata bytes, more than the block holds")
+        comp = np.dtype(st.dtype)
+        width = comp.itemsize * len(st.channels) + (8 if kind == BLOCK_ARBITRARY else 0)
+        nbytes = end - samples_at
+        if nbytes % width:
+            raise bad(
+                path,
+                f"{where} ({st.name}, channel {channel}) has {nbytes} sample bytes, not a whole number of "
+                f"{width}-byte samples (truncated or corrupt block)",
+            )
+        n = nbytes // width
+        body = blob[samples_at:end]
+        if kind == BLOCK_CONSTANT:
+            if n > 1 and period == 0:
+                raise bad(path, f"{where} holds {n} samples with a period of 0 ns")
+            raw = np.frombuffer(body, dtype=comp).reshape(n, len(st.channels))
+            times = start_ns + np.arange(n, dtype=np.uint64) * np.uint64(period or 0)
+        else:
+            rec = np.dtype([("t", "<u8"), ("v", comp, (len(st.channels),))])
+            arr = np.frombuffer(body, dtype=rec)
+            raw = arr["v"].reshape(n, len(st.channels))
+            times = np.uint64(start_ns) + arr["t"]
+            if n > 1 and (np.diff(times.astype(np.int64)) <= 0).any():
+                i = int(np.argmax(np.diff(times.astype(np.int64)) <= 0)) + 1
+                raise bad(path, f"{where}: sample {i} has timestamp {int(times[i])} ns, not after the one before")
+        blocks.append(ResdBlock(pos, kind, st, channel, times.astype(np.int64), raw.copy(), period))
+        pos = end
+    if not blocks:
+        raise bad(path, "holds no data blocks")
+    return blocks
+
+
+def read_resd(
+    path: str | Path,
+    *,
+    sample_type: str | int | None = None,
+    channel: int | None = None,
+    end_rule: str = "stop",
+) -> ArraySource:
+    """One channel of a RESD file as a source in physical units (e.g. acceleration in g)."""
+    blocks = parse_resd(path)
+    if isinstance(sample_type, str):
+        st = SAMPLE_TYPE_BY_NAME.get(sample_type.lower())
+        if st is None:
+            raise bad(path, f"unknown sample type {sample_type!r}; use one of {', '.join(SAMPLE_TYPE_BY_NAME)}")
+        sample_type = st.id
+    chosen = [
+        b
+        for b in blocks
+        if (sample_type is None or b.sample_type.id == sample_type) and (channel is None or b.channel == channel)
+    ]
+    pairs = sorted({(b.sample_type.name, b.channel) for b in blocks})
+    listing = ", ".join(f"{n} channel {c}" for n, c in pairs)
+    if not chosen:
+        raise bad(path, f"has no blocks for the requested sample type/channel (it holds: {listing})")
+    keys = {(b.sample_type.id, b.channel) for b in chosen}
+    if len(keys) > 1:
+        raise bad(path, f"holds several channels ({listing}); choose one with sample_type= and channel=")
+    chosen.sort(key=lambda b: int(b.times_ns[0]) if len(b.times_ns) else 0)
+    times_ns = np.concatenate([b.times_ns for b in chosen])
+    if len(times_ns) == 0:
+        raise bad(path, "its selected blocks hold no samples")
+    if (np.diff(times_ns) <= 0).any():
+        i = int(np.argmax(np.diff(times_ns) <= 0)) + 1
+        raise bad(path, f"blocks overlap in time: sample {i} at {times_ns[i]} ns does not follow the previous one")
+    st = chosen[0].sample_type
+    values = np.concatenate([b.raw for b in chosen]).astype(np.float64) * st.scale
+    times = times_ns.astype(np.float64) * 1e-9
+    units = (st.unit,) * len(st.channels)
+    periods = {b.period_ns for b in chosen}
+    rate = None
+    if periods and None not in periods and len(periods) == 1 and chosen[0].period_ns:
+        rate = regular_rate(times)
+    if rate is not None:
+        return ArraySource(
+            path, values, channels=st.channels, units=units, rate_hz=rate, start_s=float(times[0]), end_rule=end_rule
+        )
+    return ArraySource(path, values, channels=st.channels, units=units, times=times, end_rule=end_rule)
+
+
+def write_resd(path: str | Path, blocks: list[dict[str, object]]) -> None:
+    """Write a RESD v1 file (for tests and examples).
+
+    Each block dict: ``sample_type`` (name), ``channel`` (int), ``raw`` ((n, components) ints)
+    and either ``period_ns`` (+ ``start_ns``) for a constant-frequency block or ``times_ns``
+    (relative to ``start_ns``) for an arbitrary-timestamp block.
+    """
+    out = bytearray(b"RESD\x01\x00\x00\x00")
+    for blk in blocks:
+        st = SAMPLE_TYPE_BY_NAME[str(blk["sample_type"])]
+        raw = np.asarray(blk["raw"]).reshape(-1, len(st.channels)).astype(st.dtype)
+        start_ns = int(blk.get("start_ns", 0))  # type: ignore[call-overload]
+        meta = struct.pack("<Q", 0)
+        if "period_ns" in blk:
+            kind = BLOCK_CONSTANT
+            body = struct.pack("<QQ", start_ns, int(blk["period_ns"])) + meta + raw.tobytes()  # type: ignore[call-overload]
+        else:
+            kind = BLOCK_ARBITRARY
+            rec = np.dtype([("t", "<u8"), ("v", st.dtype, (len(st.channels),))])
+            arr = np.zeros(len(raw), dtype=rec)
+            arr["t"] = np.asarray(blk["times_ns"], dtype=np.uint64)
+            arr["v"] = raw
+            body = struct.pack("<Q", start_ns) + meta + arr.tobytes()
+        out += struct.pack("<BHHQ", kind, st.id, int(blk["channel"]), len(body)) + body  # type: ignore[call-overload]
+    Path(path).write_bytes(bytes(out))
