@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 #ifndef COMPUTE_ITERS
-#define COMPUTE_ITERS 160
+#define COMPUTE_ITERS 500
 #endif
 #define N 48 /* matrix dimension */
 
