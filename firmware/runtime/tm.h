@@ -71,7 +71,7 @@ typedef struct {
     uint8_t ndims;
     uint8_t type;       /* tm_type */
     uint8_t is_const;   /* data points into the model buffer */
-    uint8_t nchan;      /* number of per-channel scales (1 = per tensor, 0 = none) */
+    uint16_t nchan;     /* number of per-channel scales (1 = per tensor, 0 = none) */
     float scale;        /* first (or only) quantization scale, 0 if not quantized */
     int32_t zero_point; /* first (or only) zero point */
     int8_t qdim;        /* quantized_dimension for per-channel tensors */
@@ -95,6 +95,7 @@ typedef struct {
     int32_t p[16];                /* op parameters, meaning per op (tm_internal.h) */
     int32_t *mult;                /* per-channel multipliers (arena tail) */
     int32_t *shift;               /* per-channel shifts (arena tail) */
+    int32_t *wsum;                /* optimized kernels: per-channel filter sums */
 } tm_op_t;
 
 /* The interpreter: declare it static, pass it to tm_init(). */

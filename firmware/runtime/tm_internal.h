@@ -173,5 +173,10 @@ int tm_opt_dwconv(const tm_kctx *k);
 int tm_opt_fc(const tm_kctx *k);
 /* Scratch bytes the optimized conv wants (0 = none). */
 int32_t tm_opt_conv_scratch(const tm_interp_t *ip, const tm_op_t *op);
+/* Init-time precomputation for optimized CONV_2D / FULLY_CONNECTED (filter sums). */
+void tm_opt_prepare(tm_interp_t *ip, tm_op_t *op);
+/* Persistent allocation from the arena's end (NULL when it does not fit; the need
+ * is still counted so init can report the size the arena must have). */
+void *tm_tail_alloc(tm_interp_t *ip, uint32_t bytes);
 
 #endif /* TM_INTERNAL_H */
