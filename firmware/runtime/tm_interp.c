@@ -640,9 +640,10 @@ static tm_status prep_mean(prep_t *pc)
     if (op->flags & OPF_INT8) {
         op->p[2] = in->zero_point;
         op->p[3] = TOUT->zero_point;
-        op->p[4] = tm_f2p(in->scale);
-        op->p[5] = tm_f2p(TOUT->scale);
         if (TOUT->scale <= 0.0f) return op_fail(pc, TM_ERR_MODEL, "output without quantization scale");
+        int sh; /* TFLM reduce_common.cc: multiplier of input_scale / output_scale */
+        tm_quantize_multiplier((double)in->scale / (double)TOUT->scale, &op->p[6], &sh);
+        op->p[7] = sh;
         op->scratch_bytes = (int32_t)(out_n * 4u);
     } else {
         op->scratch_bytes = (int32_t)(out_n * 4u);

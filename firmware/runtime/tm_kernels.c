@@ -371,7 +371,7 @@ void tm_k_tanh(const tm_kctx *k)
     for (uint32_t i = 0; i < n; i++) ((float *)o->data)[i] = tanhf(((const float *)in->data)[i]);
 }
 
-/* ---- MEAN (reference reduce.h: Mean for float, QuantizedMeanOrSum for int8) -------- */
+/* ---- MEAN (reference reduce.h: Mean for float, integer QuantizedMeanOrSum for int8) */
 void tm_k_mean(const tm_kctx *k)
 {
     const tm_op_t *op = k->op;
@@ -403,14 +403,20 @@ void tm_k_mean(const tm_kctx *k)
         for (uint32_t i = 0; i < n_out; i++) ((float *)o->data)[i] = fsum[i] / (float)cnt;
         return;
     }
-    const float scale = tm_p2f(op->p[4]) / tm_p2f(op->p[5]);
-    const float bias = (float)(-op->p[2]) * scale;
+    /* Integer QuantizedMeanOrSum (reference reduce.h): fold 1/count into the
+     * input/output rescale multiplier, then requantize (sum - zp * count). */
+    int32_t mult = op->p[6];
+    int shift = 63, sh = op->p[7];
+    while (!((uint64_t)cnt >> shift)) shift--; /* 63 - CountLeadingZeros(cnt) */
+    if (shift > 32) shift = 32;
+    if (shift > 31 + sh) shift = 31 + sh;
+    mult = (int32_t)((int64_t)((uint64_t)(int64_t)mult << shift) / (int64_t)cnt);
+    sh -= shift;
     for (uint32_t i = 0; i < n_out; i++) {
-        float mean = (float)isum[i] / (float)cnt;
-        float r = tm_roundf(mean * scale + bias) + (float)op->p[3];
-        r = r < 127.0f ? r : 127.0f;
-        r = r > -128.0f ? r : -128.0f;
-        ((int8_t *)o->data)[i] = (int8_t)r;
+        int32_t v = (int32_t)((int64_t)isum[i] - (int64_t)op->p[2] * (int64_t)cnt);
+        v = tm_mbqm(v, mult, sh);
+        ADDW(v, op->p[3]);
+        ((int8_t *)o->data)[i] = (int8_t)tm_clamp(v, -128, 127);
     }
 }
 
