@@ -1,0 +1,103 @@
+"""Self-check of the model suite: TFLM host interpreter vs TensorFlow Lite.
+
+    python models/check.py            # every model in models/manifest.json
+    python models/check.py kws_dscnn  # some of them
+
+For each model: the file's sha256 and op list match the manifest, the test vectors have
+the model's input shape and dtype, and the outputs of tflite-micro (``tflm_reference``)
+agree with TensorFlow Lite's reference kernels: int8 outputs within one LSB (TFLM rounds
+the requantization multiply twice, TF Lite once, so near-ties may differ by one; each
+difference is counted and shown), float32 within 1e-4. The optimized TFLite kernels are reported too, for
+information (they may differ by an LSB). Exits 1 on any disagreement.
+
+Needs tflite-micro and TensorFlow (or ai-edge-litert).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import warnings
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+warnings.filterwarnings("ignore")
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import reference as ref  # noqa: E402
+
+FLOAT_ATOL = 1e-4
+FLOAT_RTOL = 1e-4
+
+
+def check_model(entry: dict) -> list[str]:
+    name = entry["name"]
+    path = ref.model_path(name)
+    problems = []
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+        problems.append("sha256 differs from manifest")
+    desc = ref.describe_model(data)
+    if desc["ops"] != entry["ops"]:
+        problems.append(f"ops {desc['ops']} != manifest {entry['ops']}")
+    x = ref.load_inputs(name)
+    want_shape = tuple(entry["inputs"][0]["shape"][1:])
+    if x.shape[1:] != want_shape or str(x.dtype) != entry["inputs"][0]["dtype"]:
+        problems.append(f"inputs {x.shape} {x.dtype} != model {want_shape} {entry['inputs'][0]['dtype']}")
+        return problems
+
+    micro = ref.tflm_reference(path, x)
+    lite_ref = ref.tflite_reference(path, x, reference_kernels=True)
+    lite_opt = ref.tflite_reference(path, x, reference_kernels=False)
+    for k, out in enumerate(entry["outputs"]):
+        shape = (x.shape[0], *out["shape"][1:])
+        if micro[k].shape != shape or str(micro[k].dtype) != out["dtype"]:
+            problems.append(f"output {k}: {micro[k].shape} {micro[k].dtype} != {shape} {out['dtype']}")
+    d_ref = ref.compare(micro, lite_ref)
+    d_opt = ref.compare(micro, lite_opt)
+    out_q = entry["outputs"][0]["quantization"]
+    if entry["mode"] == "float32":
+        ok = all(np.allclose(a, b, atol=FLOAT_ATOL, rtol=FLOAT_RTOL) for a, b in zip(micro, lite_ref))
+        verdict = "exact" if d_ref == 0 else f"max|diff| {d_ref:.3g}"
+    else:
+        # compare in output LSBs (a float32 output of int8_float_io is a dequantized int8)
+        scale = 1.0 if out_q is None or entry["mode"] == "int8" else float(np.max(out_q["scale"]))
+        lsb = round(d_ref / scale) if entry["mode"] != "int8" else int(d_ref)
+        n_off = sum(int(np.sum(a != b)) for a, b in zip(micro, lite_ref))
+        n_all = sum(a.size for a in micro)
+        if lsb == 0:
+            verdict = "bit-exact"
+        else:
+            verdict = f"{lsb} LSB in {n_off}/{n_all} values"
+        # TFLM (double rounding in MultiplyByQuantizedMultiplier) and TensorFlow Lite
+        # (built with single rounding) can differ by one LSB where the exact requantized
+        # value is within ~1e-3 of a .5 tie. tflite-micro is the reference.
+        ok = lsb <= 1
+    if not ok:
+        problems.append(f"tflite-micro vs TFLite reference kernels: {verdict}")
+    spread = float(np.ptp(micro[0].astype(np.float64)))
+    n_distinct = len(np.unique(micro[0]))
+    print(f"{name:24s} {'ok ' if not problems else 'BAD'}  tflm vs TFLite(ref kernels): {verdict:26s}"
+          f" vs TFLite(optimized): max|diff| {d_opt:<8.3g}"
+          f" output spread {spread:<8.4g} distinct {n_distinct}", flush=True)
+    return problems
+
+
+def main(argv: list[str]) -> int:
+    manifest = ref.load_manifest()
+    entries = [e for e in manifest["models"] if not argv or e["name"] in argv]
+    bad = 0
+    for e in entries:
+        problems = check_model(e)
+        for p in problems:
+            print(f"  {e['name']}: {p}")
+        bad += bool(problems)
+    print(f"{len(entries) - bad} passed, {bad} failed")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
