@@ -70,10 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     committed_dir = FIRMWARE / "bin"
     tmp = Path(tempfile.mkdtemp(prefix="simcore-fw-check-"))
     fresh_dir = tmp / "bin"
-    cmd = [
-        "make", "-C", str(FIRMWARE), f"-j{args.jobs}", "--no-print-directory",
-        f"BUILD_DIR={tmp / 'build'}", f"BIN_DIR={fresh_dir}", *args.make_vars, "all",
-    ]
+    dirs = [f"BUILD_DIR={tmp / 'build'}", f"BIN_DIR={fresh_dir}"]
+    cmd = ["make", "-C", str(FIRMWARE), f"-j{args.jobs}", "--no-print-directory", *dirs, *args.make_vars, "all"]
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     build = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if build.returncode != 0:
