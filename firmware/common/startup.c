@@ -65,6 +65,11 @@ const vector_t __isr_vector[16 + BOARD_NUM_IRQ] = {
 #undef IRQ_ENTRY
 };
 
+/* The board this ELF was built for, as a NUL-terminated string in the non-loaded section
+ * .simcore.board (the linker script marks it INFO), so a loader can warn on a mismatch. */
+__attribute__((section(".simcore.board"), used))
+static const char simcore_board[] = BOARD_NAME;
+
 /* newlib's __libc_init_array/__libc_fini_array call these (normally from crti.o, which
  * -nostartfiles leaves out). */
 void _init(void) {}

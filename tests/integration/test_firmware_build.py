@@ -39,6 +39,9 @@ class Elf:
                 for s in elf.iter_segments()
                 if s["p_type"] == "PT_LOAD"
             ]
+            board_section = elf.get_section_by_name(".simcore.board")
+            self.board = board_section.data().rstrip(b"\0").decode() if board_section else None
+            self.board_section_flags = board_section["sh_flags"] if board_section else None
             symtab = elf.get_section_by_name(".symtab")
             # GCC may clone static functions (fused.constprop.0): key by the name before the dot
             self.symbols = {s.name.split(".")[0]: (s["st_value"], s["st_size"]) for s in symtab.iter_symbols()}
@@ -76,6 +79,8 @@ def test_vector_table_and_memory_symbols_match_the_board(board: str, app: str) -
     flash = part.flash[0]
     ram = max(part.ram, key=lambda m: m.size)
     assert elf.machine == "EM_ARM"
+    assert elf.board == board
+    assert elf.board_section_flags & 0x2 == 0, ".simcore.board must not be allocated (SHF_ALLOC)"
 
     initial_sp, reset = struct.unpack("<II", elf.read(flash.base, 8))
     assert initial_sp == ram.end == elf.sym("__StackTop")
