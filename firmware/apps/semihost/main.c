@@ -46,8 +46,10 @@ int main(void)
     if (w1 != 0 || w2 != 0)
         ok = 0;
     printf("semihost: SYS_CLOCK %d -> %d centiseconds\n", cs0, cs1);
-    printf("semihost: SYS_ELAPSED %s %lu -> %lu ticks, SYS_TICKFREQ %d Hz\n",
-           (e0 == 0 && e1 == 0) ? "ok" : "failed", (unsigned long)t0, (unsigned long)t1, freq);
+    /* newlib-nano's printf has no %llu: print the 64-bit readings as two hex words */
+    printf("semihost: SYS_ELAPSED %s 0x%08lx%08lx -> 0x%08lx%08lx ticks (+%lu), SYS_TICKFREQ %d Hz\n",
+           (e0 == 0 && e1 == 0) ? "ok" : "failed", (unsigned long)(t0 >> 32), (unsigned long)t0,
+           (unsigned long)(t1 >> 32), (unsigned long)t1, (unsigned long)(t1 - t0), freq);
     if (cs0 < 0 || cs1 < cs0 || e0 != 0 || e1 != 0 || t1 <= t0)
         ok = 0;
     printf("semihost: %s, exiting with 7 via SYS_EXIT_EXTENDED\n", ok ? "checks passed" : "CHECKS FAILED");
