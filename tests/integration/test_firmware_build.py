@@ -169,6 +169,8 @@ QEMU = shutil.which("qemu-system-arm")
         ("dsp", 0, "DSP OK\n"),
         ("stackhog", 0, "stackhog: frame 136 bytes per level\n"),
         ("stackoverflow", 2, "STACK OVERFLOW"),
+        ("semihost_exit", 0, "semihost_exit: console line\n"),
+        ("compute", 0, "checksum 0x0a739e25\n"),
     ],
 )
 def test_generic_board_runs_on_qemu_mps2_an386(app: str, status: int, text: str) -> None:
@@ -179,5 +181,22 @@ def test_generic_board_runs_on_qemu_mps2_an386(app: str, status: int, text: str)
         text=True,
         timeout=60,
     )
+    assert text in run.stdout
+    assert run.returncode == status
+
+
+@pytest.mark.skipif(QEMU is None, reason="qemu-system-arm not installed")
+@pytest.mark.parametrize(
+    ("app", "status", "text"),
+    [
+        ("hello", 0, "Hello from simcore on stm32f407vg!\npi is about 3.142\n"),
+        ("exitcode", 3, "exitcode: returning 3 from main on stm32f407vg\n"),
+        ("dsp", 0, "DSP OK\n"),
+    ],
+)
+def test_stm32f407vg_build_runs_on_qemu_netduinoplus2(app: str, status: int, text: str) -> None:
+    """QEMU's Netduino Plus 2 (STM32F405) has the F4 USART2 at 0x40004400 as its second serial port."""
+    args = "-M netduinoplus2 -nographic -semihosting -monitor none -serial null -serial stdio -kernel".split()
+    run = subprocess.run([QEMU, *args, str(elf_path("stm32f407vg", app))], capture_output=True, text=True, timeout=60)
     assert text in run.stdout
     assert run.returncode == status
