@@ -200,3 +200,15 @@ def test_stm32f407vg_build_runs_on_qemu_netduinoplus2(app: str, status: int, tex
     run = subprocess.run([QEMU, *args, str(elf_path("stm32f407vg", app))], capture_output=True, text=True, timeout=60)
     assert text in run.stdout
     assert run.returncode == status
+
+
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc not installed")
+def test_stack_size_variable_moves_stack_limit_exactly(tmp_path: Path) -> None:
+    out = tmp_path / "bin"
+    vars_ = [f"BUILD_DIR={tmp_path / 'build'}", f"BIN_DIR={out}", "BOARDS=nrf52840", "APPS=hello", "STACK_SIZE=12288"]
+    run = subprocess.run(["make", "-C", str(FIRMWARE), *vars_], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    elf = Elf(out / "nrf52840" / "hello.elf")
+    assert elf.sym("__StackTop") == 0x20040000
+    assert elf.sym("__StackLimit") == 0x20040000 - 12288 == elf.sym("__HeapLimit")
+    assert sorted(p.name for p in out.glob("*/*.elf")) == ["hello.elf"]
