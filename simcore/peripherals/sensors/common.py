@@ -1,0 +1,365 @@
+"""Shared machinery of the sensor models: bit fields, stats, sample clocks, source binding, lazy FIFOs.
+
+Nothing here runs per sample. A :class:`SampleClock` maps sample indices to the virtual cycle
+at which each sample is complete and back, so models schedule one event per batch (a DMA
+half-buffer, a FIFO watermark) and compute what arrived in between from the source. A
+:class:`StreamFifo` is filled lazily: its level is computed from the clock when it is read.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from simcore.board import Peripheral
+from simcore.errors import BadInputError
+from simcore.peripherals.base import Host, PeripheralModel
+from simcore.sources import Source, open_source
+
+MAX_RECORDED_EVENTS = 1000
+
+
+@dataclass(frozen=True)
+class Field:
+    """A bit field of a register, for the generated C header (and documentation)."""
+
+    name: str
+    lsb: int
+    width: int = 1
+    doc: str = ""
+
+    @property
+    def mask(self) -> int:
+        return ((1 << self.width) - 1) << self.lsb
+
+
+class SensorStats:
+    """Counters plus a time-stamped record of overruns, drops, late services and end of data."""
+
+    def __init__(self, cycles_per_second: Callable[[], float]) -> None:
+        self._cps = cycles_per_second
+        self.counts: dict[str, int] = {}
+        self.events: list[dict[str, Any]] = []
+        self.latencies: list[int] = []
+
+    def count(self, kind: str, n: int = 1) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + n
+
+    def record(self, kind: str, cycle: int, n: int = 1, **detail: Any) -> None:
+        """Count ``n`` occurrences of ``kind`` and keep a time-stamped entry (the first 1000 are kept)."""
+        self.count(kind, n)
+        if len(self.events) < MAX_RECORDED_EVENTS:
+            entry = {"kind": kind, "cycle": int(cycle), "time_s": cycle / self._cps(), "count": n}
+            entry.update(detail)
+            self.events.append(entry)
+
+    def service(self, raised: int, cleared: int, deadline: int | None) -> None:
+        """A flag raised at cycle ``raised`` was cleared by firmware at ``cleared``; late if after ``deadline``."""
+        self.latencies.append(cleared - raised)
+        if deadline is not None and cleared > deadline:
+            self.record("late_services", cleared, raised_cycle=raised, deadline_cycle=deadline)
+
+    def as_dict(self) -> dict[str, Any]:
+        lat = self.latencies
+        return {
+            **{k: v for k, v in sorted(self.counts.items())},
+            "service_latency_cycles": {
+                "count": len(lat),
+                "max": max(lat) if lat else 0,
+                "mean": (sum(lat) / len(lat)) if lat else 0.0,
+            },
+            "events": list(self.events),
+        }
+
+
+class SampleClock:
+    """Sample ``k`` of a stream at ``rate_hz`` is complete at virtual time ``(k + 1) / rate_hz``.
+
+    ``count_by(cycle)`` is how many samples are complete at ``cycle``; ``arrival(k)`` is the first
+    cycle at which sample ``k`` is complete. The two agree exactly (no drift over long runs).
+    """
+
+    def __init__(self, rate_hz: float, cycles_per_second: float) -> None:
+        if not rate_hz > 0:
+            raise ValueError("sample rate must be positive")
+        self.rate_hz = float(rate_hz)
+        self.cps = float(cycles_per_second)
+
+    def count_by(self, cycle: int) -> int:
+        return max(0, math.floor(cycle * self.rate_hz / self.cps + 1e-9))
+
+    def arrival(self, k: int) -> int:
+        c = max(0, math.ceil((k + 1) * self.cps / self.rate_hz) - 1)
+        while c > 0 and self.count_by(c - 1) >= k + 1:
+            c -= 1
+        while self.count_by(c) < k + 1:
+            c += 1
+        return c
+
+    @property
+    def cycles_per_sample(self) -> float:
+        return self.cps / self.rate_hz
+
+
+class SourceBinding:
+    """A source attached to a peripheral stream: rate check or explicit resampling, index alignment.
+
+    ``align = "virtual"`` (default): the recording is laid on virtual time from cycle 0, so a
+    sensor enabled later sees the data of that moment. ``align = "enable"``: playback starts at
+    the first sample after the peripheral is enabled.
+    """
+
+    def __init__(self, owner: str, source: Source, resample: str | bool = False, align: str = "virtual") -> None:
+        if align not in ("virtual", "enable"):
+            raise BadInputError(f"{owner}: option align = {align!r}; use 'virtual' or 'enable'")
+        if resample not in (False, True, "linear", "hold", "no"):
+            raise BadInputError(f"{owner}: option resample = {resample!r}; use false, true, 'linear' or 'hold'")
+        self.owner = owner
+        self.original = source
+        self.source = source
+        self.resample = "linear" if resample is True else (False if resample == "no" else resample)
+        self.align = align
+        self.k_base = 0
+        self._rate: float | None = None
+        self.ended_at: int | None = None
+
+    def prepare(self, rate_hz: float, what: str = "sample rate") -> None:
+        """Check the source against the peripheral's rate, resampling only if asked."""
+        if self._rate == rate_hz:
+            return
+        src = self.original
+        if src.rate_hz is None or abs(src.rate_hz - rate_hz) > 1e-6 * rate_hz:
+            if not self.resample:
+                have = "irregular timestamps" if src.rate_hz is None else f"{src.rate_hz:g} Hz"
+                raise BadInputError(
+                    f"{self.owner}: the recording {src.path} has {have} but the peripheral's {what} is "
+                    f"{rate_hz:g} Hz; record at {rate_hz:g} Hz, configure the peripheral to match, or set "
+                    "option resample = true to convert it (linear interpolation, anti-aliased)"
+                )
+            self.source = src.resampled(rate_hz, str(self.resample))
+        else:
+            self.source = src
+        self._rate = rate_hz
+
+    def start(self, first_k: int) -> None:
+        """The peripheral starts with its sample ``first_k``; fixes which source index that is."""
+        if self.align == "enable":
+            self.k_base = first_k
+        else:
+            rate = self._rate or 1.0
+            self.k_base = round(self.source.start_s * rate)
+
+    def limit(self) -> int | None:
+        """First peripheral sample index with no data (``stop`` rule), else None."""
+        if self.source.end_rule == "stop":
+            return self.k_base + len(self.source)
+        return None
+
+    def fetch(self, k0: int, k1: int) -> np.ndarray:
+        """Peripheral samples ``k0 .. k1-1``: zeros before the recording starts, fewer rows at a stop."""
+        n = max(0, k1 - k0)
+        j0, j1 = k0 - self.k_base, k1 - self.k_base
+        lead = min(n, max(0, -j0))
+        parts = []
+        if lead:
+            parts.append(np.zeros((lead, *self.source.sample_shape), dtype=self.source.dtype))
+        if j1 > max(j0, 0):
+            parts.append(self.source.take(max(j0, 0), j1))
+        if not parts:
+            return np.zeros((0, *self.source.sample_shape), dtype=self.source.dtype)
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+
+def to_pcm(values: np.ndarray, source: Source, bits: int) -> np.ndarray:
+    """Samples as signed integers of ``bits`` bits: bit-exact when the recording already is."""
+    full_out = float(1 << (bits - 1))
+    if np.issubdtype(values.dtype, np.integer) and source.full_scale == full_out:
+        out = values.astype(np.int64)
+    else:
+        out = np.rint(values.astype(np.float64) / source.full_scale * full_out).astype(np.int64)
+    return np.clip(out, -(1 << (bits - 1)), (1 << (bits - 1)) - 1)
+
+
+class StreamFifo:
+    """A FIFO of sample indices filled by a :class:`SampleClock`, computed lazily when touched.
+
+    Arrivals since the last access enter until the FIFO is full; later ones are dropped. One
+    overrun is one episode of dropping, from the first lost sample until the firmware reads.
+    """
+
+    def __init__(self, depth: int) -> None:
+        self.depth = depth
+        self.runs: deque[list[int]] = deque()  # [first sample index, count]
+        self.level = 0
+        self.next_k = 0
+        self.limit: int | None = None
+        self.overflowing = False
+
+    def restart(self, first_k: int, limit: int | None) -> None:
+        self.runs.clear()
+        self.level = 0
+        self.next_k = first_k
+        self.limit = limit
+        self.overflowing = False
+
+    def catch_up(self, clock: SampleClock, now: int) -> tuple[int, int, bool]:
+        """Let in the samples complete by ``now``: (samples dropped, first drop's cycle, new episode)."""
+        arrived = clock.count_by(now)
+        if self.limit is not None:
+            arrived = min(arrived, self.limit)
+        new = arrived - self.next_k
+        if new <= 0:
+            return 0, 0, False
+        take = min(new, self.depth - self.level)
+        if take:
+            if self.runs and self.runs[-1][0] + self.runs[-1][1] == self.next_k:
+                self.runs[-1][1] += take
+            else:
+                self.runs.append([self.next_k, take])
+            self.level += take
+        dropped = new - take
+        first_drop = clock.arrival(self.next_k + take) if dropped else 0
+        episode = bool(dropped) and not self.overflowing
+        if dropped:
+            self.overflowing = True
+        self.next_k = arrived
+        return dropped, first_drop, episode
+
+    def pop(self, n: int) -> list[int]:
+        out: list[int] = []
+        while n > 0 and self.runs:
+            run = self.runs[0]
+            k = min(n, run[1])
+            out.extend(range(run[0], run[0] + k))
+            run[0] += k
+            run[1] -= k
+            n -= k
+            self.level -= k
+            if run[1] == 0:
+                self.runs.popleft()
+        if out:
+            self.overflowing = False
+        return out
+
+    def cycle_when_level(self, clock: SampleClock, level: int) -> int | None:
+        """Cycle at which the FIFO reaches ``level`` entries if nobody reads it (None: never)."""
+        if level <= self.level:
+            return None
+        k = self.next_k + (level - self.level) - 1
+        if self.limit is not None and k >= self.limit:
+            return None
+        return clock.arrival(k)
+
+    def cycle_of_overflow(self, clock: SampleClock) -> int | None:
+        """Cycle of the first sample that will not fit, unless an overflow episode is already counted."""
+        if self.overflowing:
+            return None
+        return self.cycle_when_level(clock, self.depth + 1)
+
+
+class SensorModel(PeripheralModel):
+    """Base of the sensor models: options, a bound source, named events, a level IRQ line, stats."""
+
+    FIELDS: ClassVar[dict[str, tuple[Field, ...]]] = {}
+    OPTIONS: ClassVar[dict[str, str]] = {}  # board-file options and what they mean
+    COMMON_OPTIONS: ClassVar[dict[str, str]] = {
+        "source": "path of the recording (WAV, CSV, NPY, PNG/JPEG frames, RESD)",
+        "source_options": "table of options for open_source (end, rate_hz, fps, columns, channel, ...)",
+        "resample": "false (default: rates must match), true/'linear' or 'hold' to convert the recording",
+        "align": "'virtual' (recording starts at cycle 0, default) or 'enable' (starts when enabled)",
+    }
+
+    def __init__(self, config: Peripheral, host: Host) -> None:
+        self._events: dict[str, Any] = {}
+        self._irq_level = False
+        self.stats_ = SensorStats(host.cycles_per_second)
+        self.binding: SourceBinding | None = None
+        super().__init__(config, host)
+        allowed = set(self.COMMON_OPTIONS) | set(self.OPTIONS)
+        unknown = sorted(set(config.options) - allowed)
+        if unknown:
+            raise BadInputError(
+                f"peripheral {config.name} ({self.TYPE}): unknown option(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(allowed))}"
+            )
+        path = config.options.get("source")
+        if path is not None:
+            opts = dict(config.options.get("source_options", {}))
+            self.attach(open_source(Path(str(path)), **opts))
+
+    # --- sources -------------------------------------------------------------------------
+    def attach(self, source: Source) -> None:
+        """Feed this peripheral from ``source`` (replaces any earlier one)."""
+        opts = self.config.options
+        self.binding = SourceBinding(
+            f"peripheral {self.name} ({self.TYPE})", source, opts.get("resample", False), opts.get("align", "virtual")
+        )
+
+    def require_source(self) -> SourceBinding:
+        if self.binding is None:
+            raise BadInputError(
+                f"peripheral {self.name} ({self.TYPE}) was started by the firmware but has no recording attached; "
+                'give it one with option source = "file" in the board file (or attach() from Python)'
+            )
+        return self.binding
+
+    # --- time and events -----------------------------------------------------------------
+    def now(self) -> int:
+        return self.host.now_cycles()
+
+    def seconds(self, cycle: int) -> float:
+        return cycle / self.host.cycles_per_second()
+
+    def at(self, cycle: int, name: str, callback: Callable[[], None]) -> None:
+        """Schedule ``callback`` at ``cycle`` as this model's event ``name`` (replacing a pending one)."""
+        self.cancel_event(name)
+
+        def fire(*_args: object) -> None:
+            self._events.pop(name, None)
+            callback()
+
+        self._events[name] = self.host.schedule(max(cycle, self.now()), fire, f"{self.name}.{name}")
+
+    def cancel_event(self, name: str) -> None:
+        handle = self._events.pop(name, None)
+        if handle is not None:
+            self.host.cancel(handle)
+
+    def cancel_all_events(self) -> None:
+        for name in list(self._events):
+            self.cancel_event(name)
+
+    def event_pending(self, name: str) -> bool:
+        return name in self._events
+
+    # --- interrupts ----------------------------------------------------------------------
+    def irq_pending(self) -> bool:
+        """Whether the model's interrupt line is high now (override)."""
+        return False
+
+    def update_irq(self) -> None:
+        level = bool(self.irq_pending())
+        if self.irq is not None and level != self._irq_level:
+            self.host.set_irq(self.irq, level)
+        self._irq_level = level
+
+    # --- reports -------------------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        """Counters and time-stamped overruns, drops and late services for the run report."""
+        out: dict[str, Any] = {"name": self.name, "type": self.TYPE}
+        if self.binding is not None:
+            out["source"] = self.binding.original.path
+        out.update(self.stats_.as_dict())
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "stats": self.stats()}
+
+    def option(self, name: str, default: Any) -> Any:
+        return self.config.options.get(name, default)

@@ -1,0 +1,115 @@
+"""A fake :class:`~simcore.peripherals.base.Host` for driving peripherals without a CPU.
+
+The clock only moves when the test says so (``advance_to`` runs the events that fall due,
+in time order, with the clock set to each event's cycle); RAM is a bytearray; IRQ line
+changes and pends are logged with their cycle so tests can assert exact timing.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from simcore.board import Peripheral
+
+
+@dataclass(order=True)
+class _Event:
+    cycle: int
+    seq: int
+    callback: Callable[[], Any] = field(compare=False)
+    tag: str = field(compare=False)
+    cancelled: bool = field(default=False, compare=False)
+
+
+class FakeHost:
+    """Manual virtual clock, an event queue, RAM at ``ram_base`` and logs of IRQs and reports."""
+
+    def __init__(self, mhz: float = 64.0, ram_base: int = 0x20000000, ram_size: int = 256 * 1024) -> None:
+        self.cycles = 0
+        self.hz = mhz * 1e6
+        self.ram_base = ram_base
+        self.ram = bytearray(ram_size)
+        self.queue: list[_Event] = []
+        self._seq = itertools.count()
+        self.irq_levels: dict[int, bool] = {}
+        self.irq_log: list[tuple[int, int, bool]] = []  # (cycle, irq, level)
+        self.pends: list[tuple[int, int]] = []
+        self.console: list[tuple[bytes, str]] = []
+        self.unmodelled: list[tuple[str, str]] = []
+        self.fired: list[tuple[int, str]] = []
+
+    # --- Host protocol -------------------------------------------------------------------
+    def now_cycles(self) -> int:
+        return self.cycles
+
+    def cycles_per_second(self) -> float:
+        return self.hz
+
+    def console_write(self, data: bytes, source: str) -> None:
+        self.console.append((data, source))
+
+    def set_irq(self, irq: int, level: bool) -> None:
+        self.irq_levels[irq] = level
+        self.irq_log.append((self.cycles, irq, level))
+
+    def pend_irq(self, irq: int) -> None:
+        self.pends.append((self.cycles, irq))
+
+    def schedule(self, at_cycle: int, callback: Callable[[], Any], tag: str) -> _Event:
+        if at_cycle < self.cycles:
+            raise ValueError(f"event {tag} scheduled in the past ({at_cycle} < {self.cycles})")
+        ev = _Event(at_cycle, next(self._seq), callback, tag)
+        heapq.heappush(self.queue, ev)
+        return ev
+
+    def cancel(self, handle: _Event) -> None:
+        handle.cancelled = True
+
+    def mem_read(self, addr: int, size: int) -> bytes:
+        off = addr - self.ram_base
+        if off < 0 or off + size > len(self.ram):
+            raise ValueError(f"read of {size} bytes at {addr:#x} outside fake RAM")
+        return bytes(self.ram[off : off + size])
+
+    def mem_write(self, addr: int, data: bytes) -> None:
+        off = addr - self.ram_base
+        if off < 0 or off + len(data) > len(self.ram):
+            raise ValueError(f"write of {len(data)} bytes at {addr:#x} outside fake RAM")
+        self.ram[off : off + len(data)] = data
+
+    def report_unmodelled(self, where: str, detail: str) -> None:
+        self.unmodelled.append((where, detail))
+
+    # --- test controls -------------------------------------------------------------------
+    def next_event_cycle(self) -> int | None:
+        while self.queue and self.queue[0].cancelled:
+            heapq.heappop(self.queue)
+        return self.queue[0].cycle if self.queue else None
+
+    def advance_to(self, cycle: int) -> None:
+        """Run every event due up to ``cycle`` in order, then leave the clock at ``cycle``."""
+        while True:
+            nxt = self.next_event_cycle()
+            if nxt is None or nxt > cycle:
+                break
+            ev = heapq.heappop(self.queue)
+            self.cycles = ev.cycle
+            self.fired.append((ev.cycle, ev.tag))
+            ev.callback()
+        self.cycles = max(self.cycles, cycle)
+
+    def advance_seconds(self, seconds: float) -> None:
+        self.advance_to(self.cycles + round(seconds * self.hz))
+
+    def irq_rises(self, irq: int) -> list[int]:
+        """Cycles at which ``irq`` went high."""
+        return [c for c, i, lvl in self.irq_log if i == irq and lvl]
+
+
+def peripheral(name: str, type_: str, base: int = 0x40010000, irq: int | None = 5, **options: Any) -> Peripheral:
+    """A board-file peripheral entry for tests."""
+    return Peripheral(name=name, type=type_, base=base, irq=irq, options=options)
