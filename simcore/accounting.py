@@ -1,0 +1,227 @@
+"""Per-block costs: instruction count, static cycles and stack effect, decoded once with capstone.
+
+The hot path (native or Python, see :mod:`simcore.hotpath`) asks for a block's costs the
+first time Unicorn enters it; the answer is cached there. Decoding starts at the block's
+own start address, which is always a real instruction boundary, so data in code never
+desynchronises the count. Cycle costs come from :mod:`simcore.cycles` (the Cortex-M4 model).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import capstone
+from capstone import arm_const as A
+
+from simcore.cycles import CycleModel
+
+SP_READ = 1  # the block moves SP down: read SP at entry and apply sp_min_delta
+SP_DYNAMIC = 2  # the block writes SP by an amount not known statically: read SP at the next block
+
+_PUSH_LIKE = {A.ARM_INS_PUSH, A.ARM_INS_VPUSH}
+_POP_LIKE = {A.ARM_INS_POP, A.ARM_INS_VPOP}
+
+
+@dataclass(frozen=True)
+class Insn:
+    """One decoded instruction with its static cost."""
+
+    address: int
+    size: int
+    mnemonic: str
+    op_str: str
+    cycles: int
+    conditional: bool = False  # inside an IT block: counts only when its condition passes
+
+
+@dataclass(frozen=True)
+class BlockInfo:
+    """What the hot path needs per block, plus the instructions for mid-block corrections."""
+
+    addr: int
+    size: int
+    n_insn: int
+    cycles: int
+    sp_min_delta: int
+    flags: int
+    insns: tuple[Insn, ...]
+    cond_ranges: tuple[tuple[int, int], ...] = ()  # [first, last] addresses of IT-conditional runs
+
+    def tail(self, pc: int) -> tuple[int, int]:
+        """Statically counted instructions and cycles of this block from ``pc`` (inclusive) to its end."""
+        rest = [i for i in self.insns if i.address >= pc]
+        return sum(1 for i in rest if not i.conditional), sum(i.cycles for i in rest)
+
+
+def _make_cs() -> capstone.Cs:
+    md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
+    md.detail = True
+    return md
+
+
+def _reg_list_bytes(insn: capstone.CsInsn) -> int:
+    total = 0
+    for op in insn.operands:
+        if op.type == A.ARM_OP_REG:
+            name = insn.reg_name(op.reg) or ""
+            total += 8 if name.startswith("d") else 4
+    return total
+
+
+def sp_effect(insn: capstone.CsInsn) -> tuple[int | None, bool]:
+    """(static SP change, or None if SP is written by an unknown amount; whether SP is written)."""
+    iid = insn.id
+    if iid in _PUSH_LIKE:
+        return -_reg_list_bytes(insn), True
+    if iid in _POP_LIKE:
+        return _reg_list_bytes(insn), True
+    ops = insn.operands
+    # sub/add sp, sp, #imm and the 16-bit sub sp, #imm
+    if iid in (A.ARM_INS_SUB, A.ARM_INS_SUBW, A.ARM_INS_ADD, A.ARM_INS_ADDW) and ops:
+        if ops[0].type == A.ARM_OP_REG and ops[0].reg == A.ARM_REG_SP:
+            imm = next((o.imm for o in ops[1:] if o.type == A.ARM_OP_IMM), None)
+            srcs = [o.reg for o in ops[1:] if o.type == A.ARM_OP_REG]
+            if imm is not None and all(r == A.ARM_REG_SP for r in srcs):
+                return (-imm if iid in (A.ARM_INS_SUB, A.ARM_INS_SUBW) else imm), True
+            return None, True
+    # stores and loads with SP writeback: stmdb sp!, str rX, [sp, #-4]!, ldr rX, [sp], #4, ldm sp!
+    if insn.writeback:
+        mem_base = next((o.mem.base for o in ops if o.type == A.ARM_OP_MEM), None)
+        if iid in (A.ARM_INS_STMDB, A.ARM_INS_VSTMDB) and ops[0].reg == A.ARM_REG_SP:
+            return -_reg_list_bytes(insn) + 4, True  # first operand is SP itself
+        if iid in (A.ARM_INS_LDM, A.ARM_INS_VLDMIA) and ops[0].reg == A.ARM_REG_SP:
+            return _reg_list_bytes(insn) - 4, True
+        if mem_base == A.ARM_REG_SP:
+            disp = next((o.mem.disp for o in ops if o.type == A.ARM_OP_MEM), 0)
+            post = next((o.imm for o in ops[2:] if o.type == A.ARM_OP_IMM), None)
+            if post is not None:
+                return post, True
+            return disp, True
+    _read, written = insn.regs_access()
+    if A.ARM_REG_SP in written:
+        return None, True
+    return 0, False
+
+
+class BlockAnalyzer:
+    """Decodes blocks on demand from guest memory and prices them with the cycle model."""
+
+    def __init__(
+        self,
+        read_mem: Callable[[int, int], bytes],
+        cycle_model: CycleModel,
+        function_start: Callable[[int], int | None] | None = None,
+    ) -> None:
+        self._read_mem = read_mem
+        self._md = _make_cs()
+        self._md_fast = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
+        self._function_start = function_start
+        self.cycle_model = cycle_model
+        self.cache: dict[tuple[int, int], BlockInfo] = {}
+
+    def it_state_at(self, addr: int) -> int:
+        """How many IT-conditional instructions remain at ``addr`` (0 outside an IT block).
+
+        Unicorn may start a block inside an IT block (e.g. after a page or size split); the
+        IT instruction is then in an earlier block, so decode from the function's start.
+        """
+        lo = max(addr - 16, 0)
+        before = self._read_mem(lo, addr - lo) if addr > lo else b""
+        halfwords = [int.from_bytes(before[i : i + 2], "little") for i in range(0, len(before) - 1, 2)]
+        if not any((h & 0xFF00) == 0xBF00 and h & 0xF for h in halfwords):
+            return 0
+        start = self._function_start(addr) if self._function_start else None
+        if start is None or not 0 <= addr - start <= 1 << 16:
+            return 0
+        it_left = 0
+        for insn in self._md_fast.disasm(self._read_mem(start, addr - start + 4), start):
+            if insn.address == addr:
+                return it_left
+            if insn.address > addr:
+                return 0
+            if it_left:
+                it_left -= 1
+            if insn.mnemonic.startswith("it") and insn.id == A.ARM_INS_IT:
+                it_left = len(insn.mnemonic) - 1
+        return 0
+
+    def decode(self, addr: int, size: int) -> list[capstone.CsInsn]:
+        code = bytes(self._read_mem(addr, size))
+        out = list(self._md.disasm(code, addr))
+        done = sum(i.size for i in out)
+        if done != size:
+            # An undecodable instruction (e.g. UDF or a coprocessor op capstone lacks):
+            # count it as one instruction per halfword pair so the total still advances.
+            pos = addr + done
+            while pos < addr + size:
+                half = int.from_bytes(code[pos - addr : pos - addr + 2], "little")
+                width = 4 if (half >> 11) in (0b11101, 0b11110, 0b11111) else 2
+                out.append(_Undecoded(pos, width))  # type: ignore[arg-type]
+                pos += width
+        return out
+
+    def analyze(self, addr: int, size: int) -> BlockInfo:
+        key = (addr, size)
+        info = self.cache.get(key)
+        if info is not None:
+            return info
+        raw = self.decode(addr, size)
+        costs = self.cycle_model.block_costs(raw)
+        delta = 0
+        low = 0
+        flags = 0
+        conditional: list[bool] = []
+        it_left = self.it_state_at(addr)
+        for insn in raw:
+            conditional.append(it_left > 0)
+            if it_left:
+                it_left -= 1
+            if insn.id == A.ARM_INS_IT:
+                it_left = len(insn.mnemonic) - 1  # it, itt, ite, ittt, ... : 1-4 instructions follow
+        for insn in raw:
+            if isinstance(insn, _Undecoded):
+                continue
+            change, writes = sp_effect(insn)
+            if change is None:
+                flags |= SP_DYNAMIC | SP_READ
+            elif writes:
+                delta += change
+                if delta < low:
+                    low = delta
+                    flags |= SP_READ
+        insns = tuple(
+            Insn(i.address, i.size, i.mnemonic, i.op_str, c, cond)
+            for i, c, cond in zip(raw, costs, conditional, strict=True)
+        )
+        ranges: list[tuple[int, int]] = []
+        for ins in insns:
+            if ins.conditional:
+                if ranges and ranges[-1][1] == ins.address - _prev_size(insns, ins):
+                    ranges[-1] = (ranges[-1][0], ins.address)
+                else:
+                    ranges.append((ins.address, ins.address))
+        n_static = sum(1 for i in insns if not i.conditional)
+        info = BlockInfo(addr, size, n_static, sum(costs), low, flags, insns, tuple(ranges))
+        self.cache[key] = info
+        return info
+
+
+def _prev_size(insns: tuple[Insn, ...], ins: Insn) -> int:
+    """Size of the instruction just before ``ins`` in the block (0 for the first)."""
+    idx = insns.index(ins)
+    return insns[idx - 1].size if idx else 0
+
+
+class _Undecoded:
+    """Stand-in for an instruction capstone cannot decode (priced as one simple instruction)."""
+
+    id = 0
+    mnemonic = "<undecoded>"
+    op_str = ""
+    writeback = False
+    operands: tuple = ()
+
+    def __init__(self, address: int, size: int) -> None:
+        self.address = address
+        self.size = size

@@ -1,0 +1,126 @@
+"""The Python API: ``simcore.run(elf, board=..., mhz=...)`` returns a :class:`RunResult`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from simcore.board import Board, load_board
+from simcore.elf import load_elf
+from simcore.errors import EXIT_BUDGET, EXIT_FAULT, EXIT_SPINNING
+from simcore.layout import Layout
+from simcore.machine import Machine, RunOptions, Stop
+
+_STOP_EXIT = {"budget": EXIT_BUDGET, "spinning": EXIT_SPINNING, "sleeping": EXIT_SPINNING,
+              "fault": EXIT_FAULT, "breakpoint": EXIT_FAULT, "error": EXIT_FAULT}
+
+
+@dataclass
+class RunResult:
+    """Every figure of one run; ``to_dict`` is what ``--json`` writes."""
+
+    elf: str
+    board: str
+    mhz: float
+    stop: Stop
+    console: bytes
+    instructions: int
+    cycles: int
+    sleep_cycles: int
+    layout: Layout
+    stack_top: int | None
+    stack_low: int
+    stack_limit: int | None
+    native: bool
+    wall_seconds: float
+    unmodelled: dict[str, str]
+    boot_rule: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def exit_status(self) -> int:
+        """The process exit status simcore gives this run (documented in the README)."""
+        if self.stop.kind in ("exit", "marker") and self.stop.exit_code is not None:
+            return self.stop.exit_code
+        return _STOP_EXIT.get(self.stop.kind, EXIT_FAULT)
+
+    @property
+    def seconds(self) -> float:
+        """Virtual time at the chosen clock."""
+        return self.cycles / (self.mhz * 1e6)
+
+    @property
+    def stack_used(self) -> int | None:
+        return None if self.stack_top is None else self.stack_top - self.stack_low
+
+    @property
+    def stack_overflow(self) -> bool:
+        return self.stack_limit is not None and self.stack_low < self.stack_limit
+
+    @property
+    def text(self) -> str:
+        return self.console.decode("utf-8", "replace")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "elf": self.elf,
+            "board": self.board,
+            "mhz": self.mhz,
+            "stop": {"kind": self.stop.kind, "message": self.stop.message, "exit_code": self.stop.exit_code,
+                     "pc": self.stop.pc, "details": self.stop.details},
+            "exit_status": self.exit_status,
+            "console": self.text,
+            "instructions": self.instructions,
+            "cycles": self.cycles,
+            "cycle_model": self.extra.get("cycle_model", "instructions"),
+            "sleep_cycles": self.sleep_cycles,
+            "seconds": self.seconds,
+            "memory": self.layout.to_dict(),
+            "stack": {"top": self.stack_top, "lowest_sp": self.stack_low, "used": self.stack_used,
+                      "limit": self.stack_limit, "overflow": self.stack_overflow},
+            "native_hot_path": self.native,
+            "wall_seconds": self.wall_seconds,
+            "unmodelled_accesses": self.unmodelled,
+            "boot": self.boot_rule,
+            **{k: v for k, v in self.extra.items() if k != "cycle_model"},
+        }
+
+
+def prepare(elf: str | Path, board: str | Path | Board = "cortex-m4", **options: Any) -> Machine:
+    """Load the ELF and board and build the machine without running it."""
+    b = board if isinstance(board, Board) else load_board(board)
+    fw = load_elf(elf)
+    return Machine(b, fw, RunOptions(**options))
+
+
+def run(elf: str | Path, board: str | Path | Board = "cortex-m4", **options: Any) -> RunResult:
+    """Run a firmware ELF on a board and return its figures. Options: see :class:`RunOptions`."""
+    t0 = time.perf_counter()
+    m = prepare(elf, board, **options)
+    return run_machine(m, t0)
+
+
+def run_machine(m: Machine, t0: float | None = None) -> RunResult:
+    t0 = time.perf_counter() if t0 is None else t0
+    stop = m.run()
+    return RunResult(
+        elf=str(m.fw.path),
+        board=m.board.name,
+        mhz=m.mhz,
+        stop=stop,
+        console=bytes(m.console),
+        instructions=m.instructions,
+        cycles=m.cycles,
+        sleep_cycles=m.system.sleep_cycles,
+        layout=m.layout,
+        stack_top=m.layout.stack_top if m.layout.stack_top is not None else m.initial_sp,
+        stack_low=m.hot.state.sp_low,
+        stack_limit=m.layout.stack_limit,
+        native=m.hot.native,
+        wall_seconds=time.perf_counter() - t0,
+        unmodelled=dict(m.unmodelled),
+        boot_rule=m.boot_rule,
+        extra={"cycle_model": m.analyzer.cycle_model.name},
+    )

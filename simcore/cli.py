@@ -1,0 +1,214 @@
+"""Command line: ``simcore run | size | boards``. Bad input: one paragraph on stderr, exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from simcore.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_BUDGET,
+    EXIT_FAULT,
+    EXIT_INTERNAL,
+    EXIT_MARKER_FAIL,
+    EXIT_SPINNING,
+    SimcoreError,
+)
+
+EXIT_CODES_HELP = f"""\
+exit status of 'simcore run':
+  the firmware's own exit code when it exits (semihosting SYS_EXIT / SYS_EXIT_EXTENDED)
+  0 / {EXIT_MARKER_FAIL}   --pass-marker / --fail-marker seen on the console
+  {EXIT_BAD_INPUT}       bad input (ELF, board, option, data file): nothing was run
+  {EXIT_BUDGET}     instruction budget exhausted (--max-instructions)
+  {EXIT_SPINNING}     idle loop or sleeping forever with nothing that could wake the core
+  {EXIT_FAULT}     the firmware faulted (diagnosis on stderr and in --json)
+  {EXIT_INTERNAL}     internal error in simcore
+"""
+
+
+def _int(text: str) -> int:
+    text = text.replace("_", "").replace(",", "")
+    for suffix, mult in (("G", 10**9), ("M", 10**6), ("K", 10**3)):
+        if text.upper().endswith(suffix):
+            return int(float(text[:-1]) * mult)
+    return int(text, 0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="simcore",
+        description="Run Cortex-M4 firmware ELFs on an emulated part, with exact instruction counts.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EXIT_CODES_HELP,
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="run a firmware ELF", epilog=EXIT_CODES_HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    r.add_argument("elf", type=Path)
+    r.add_argument("--board", default="cortex-m4", help="board name or path to a board TOML file")
+    r.add_argument("--mhz", type=float, help="core clock in MHz (default: the board's default clock)")
+    r.add_argument("--max-instructions", type=_int, default=None, metavar="N",
+                   help="instruction budget; stops runaway firmware (default 2G; accepts 500M, 1_000_000)")
+    r.add_argument("--json", type=Path, metavar="FILE", help="write every figure as JSON")
+    r.add_argument("--strict", action="store_true", help="stop on any access to an unmodelled register")
+    r.add_argument("--python-hook", action="store_true",
+                   help="use the pure-Python accounting hook instead of the native one (same counts, slower)")
+    r.add_argument("--quiet", "-q", action="store_true", help="do not echo the firmware's console output")
+    r.add_argument("--semihosting-root", type=Path, metavar="DIR",
+                   help="allow semihosting file access, confined to DIR (off by default)")
+    r.add_argument("--pass-marker", metavar="TEXT", help="stop with exit 0 as soon as TEXT appears on the console")
+    r.add_argument("--fail-marker", metavar="TEXT", help="stop with exit 1 as soon as TEXT appears on the console")
+
+    s = sub.add_parser("size", help="flash and RAM use of a firmware against a part")
+    s.add_argument("elf", type=Path)
+    s.add_argument("--board", default="cortex-m4")
+    s.add_argument("--json", type=Path, metavar="FILE")
+
+    sub.add_parser("boards", help="list the built-in boards with their memories")
+    return p
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write atomically so that a failed run never leaves a partial file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f, indent=2, default=str)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def cmd_boards() -> int:
+    from simcore.board import builtin_boards, load_board
+    from simcore.layout import human
+
+    print(f"{'board':<14} {'clock':>9}  {'flash':>9} {'ram':>10}  console   description")
+    for name in builtin_boards():
+        b = load_board(name)
+        flash = sum(m.size for m in b.flash)
+        ram = sum(m.size for m in b.ram)
+        print(f"{b.name:<14} {b.default_mhz:>5g} MHz  {human(flash):>9} {human(ram):>10}  "
+              f"{(b.console or '-'):<9} {b.description}")
+    return 0
+
+
+def _size_table(layout: Any) -> str:
+    from simcore.layout import human
+
+    lines = [f"{'region':<8} {'kind':<6} {'base':>10} {'size':>10} {'used':>10} {'use':>7}"]
+    for r in layout.regions:
+        lines.append(f"{r.memory.name:<8} {r.memory.kind:<6} {r.memory.base:#010x} {human(r.memory.size):>10} "
+                     f"{human(r.used):>10} {r.percent:>6.1f}%")
+    lines.append("")
+    lines.append(f"{'section':<20} {'vma':>10} {'lma':>10} {'size':>10}  in")
+    for p in layout.placements:
+        where = p.run_memory if p.load_memory in (None, p.run_memory) else f"{p.load_memory} -> {p.run_memory}"
+        lines.append(f"{p.section.name:<20} {p.section.vma:#010x} {p.section.lma:#010x} {p.section.size:>10}  {where}")
+    return "\n".join(lines)
+
+
+def cmd_size(args: argparse.Namespace) -> int:
+    from simcore.board import load_board
+    from simcore.elf import load_elf
+    from simcore.layout import check_fit
+
+    board = load_board(args.board)
+    fw = load_elf(args.elf)
+    layout = check_fit(fw, board)  # raises BadInputError (exit 2) when it does not fit
+    print(f"{fw.path} on {board.name}")
+    print(_size_table(layout))
+    if args.json:
+        _write_json(args.json, {"elf": str(fw.path), "board": board.name, **layout.to_dict()})
+    return 0
+
+
+def _summary(res: Any) -> str:
+    from simcore.layout import human
+
+    lines = [
+        f"stopped: {res.stop.message}",
+        f"board {res.board} at {res.mhz:g} MHz; accounting: {'native' if res.native else 'python'} hot path",
+        f"instructions {res.instructions:,}",
+        f"cycles       {res.cycles:,} ({res.extra.get('cycle_model', 'instructions')} model)",
+        f"latency      {res.seconds * 1e3:.3f} ms at {res.mhz:g} MHz",
+    ]
+    for r in res.layout.regions:
+        lines.append(f"{r.memory.name:<12} {human(r.used)} of {human(r.memory.size)} ({r.percent:.1f}%)")
+    if res.stack_used is not None:
+        limit = ""
+        if res.stack_limit is not None and res.stack_top is not None:
+            limit = f" of {human(res.stack_top - res.stack_limit)} reserved"
+        lines.append(f"stack        {human(res.stack_used)} high-water{limit}"
+                     + ("  ** STACK OVERFLOW **" if res.stack_overflow else ""))
+    if res.unmodelled:
+        lines.append(f"unmodelled accesses ({len(res.unmodelled)}, first of each reported):")
+        for where, detail in list(res.unmodelled.items())[:10]:
+            lines.append(f"  {where}: {detail}")
+    if res.stop.kind == "fault" and res.stop.details.get("backtrace"):
+        lines.append(f"backtrace ({res.stop.details.get('backtrace_method', '')}):")
+        lines.extend(f"  {frame}" for frame in res.stop.details["backtrace"])
+    return "\n".join(lines)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from simcore.api import prepare, run_machine
+    from simcore.errors import BadInputError
+
+    extra = list(args.args)
+    if args.semihosting_root is not None and not args.semihosting_root.is_dir():
+        raise BadInputError(f"--semihosting-root {args.semihosting_root}: not a directory")
+    options: dict[str, Any] = {
+        "mhz": args.mhz,
+        "strict": args.strict,
+        "native": False if args.python_hook else None,
+        "semihosting_root": args.semihosting_root,
+        "cmdline": " ".join([args.elf.name, *extra]),
+        "echo": None if args.quiet else sys.stdout,
+        "pass_marker": args.pass_marker,
+        "fail_marker": args.fail_marker,
+    }
+    if args.max_instructions is not None:
+        options["max_instructions"] = args.max_instructions
+    machine = prepare(args.elf, args.board, **options)
+    res = run_machine(machine)
+    if not args.quiet and res.console and not res.console.endswith(b"\n"):
+        print()
+    print(_summary(res), file=sys.stderr)
+    if args.json:
+        _write_json(args.json, res.to_dict())
+    return res.exit_status
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    firmware_args: list[str] = []
+    if "--" in argv:  # everything after -- is the firmware's command line (semihosting GET_CMDLINE)
+        cut = argv.index("--")
+        argv, firmware_args = argv[:cut], argv[cut + 1 :]
+    args = parser.parse_args(argv)
+    args.args = firmware_args
+    try:
+        if args.command == "boards":
+            return cmd_boards()
+        if args.command == "size":
+            return cmd_size(args)
+        return cmd_run(args)
+    except SimcoreError as exc:
+        print(textwrap.fill(f"simcore: error: {exc}", width=100), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("simcore: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,464 @@
+"""The machine: a Unicorn Cortex-M4 with the part's memories, peripherals, clock and accounting.
+
+Flash and RAM are plain Unicorn memory with the part's exact sizes (no Python on those
+accesses); peripherals sit behind one MMIO window per address range; the per-block hot
+path counts instructions and cycles and stops emulation when the next event is due.
+Python runs only at events, MMIO accesses, exceptions and the end of a run.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import heapq
+import itertools
+import struct
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import unicorn
+from unicorn import arm_const as R
+
+from simcore.accounting import BlockAnalyzer
+from simcore.board import Board
+from simcore.cycles import CycleModel, InstructionCount
+from simcore.elf import Firmware
+from simcore.errors import BadInputError, EmulationError
+from simcore.hotpath import NO_LIMIT, HotPath
+from simcore.layout import Layout, check_fit
+from simcore.peripherals import PeripheralModel, model_for
+from simcore.semihosting import ExitRequest, Semihosting
+
+PERIPH_BASE, PERIPH_END = 0x40000000, 0x60000000  # Cortex-M "Peripheral" region (ARMv7-M B3.1)
+PPB_BASE, PPB_END = 0xE0000000, 0xE0100000  # Private Peripheral Bus: ITM, DWT, SCS, ...
+PAGE = 0x1000
+DEFAULT_MAX_INSTRUCTIONS = 2_000_000_000
+UNTIL = 0xFFFFFFFE  # an address no Thumb code can branch to: emu_start's 'until' never hits
+
+
+@dataclass
+class Stop:
+    """Why a run ended."""
+
+    kind: str  # "exit" | "fault" | "budget" | "marker" | "spinning" | "sleeping" | "breakpoint" | "error"
+    message: str
+    exit_code: int | None = None
+    pc: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(order=True)
+class Event:
+    at_cycle: int
+    seq: int
+    callback: Callable[[], None] = field(compare=False)
+    tag: str = field(compare=False, default="")
+    cancelled: bool = field(compare=False, default=False)
+
+
+@dataclass
+class RunOptions:
+    """Everything a run can be told, with the defaults the CLI documents."""
+
+    mhz: float | None = None
+    max_instructions: int = DEFAULT_MAX_INSTRUCTIONS
+    native: bool | None = None  # None: native when built, else the Python fallback
+    strict: bool = False
+    semihosting_root: Path | None = None
+    cmdline: str = ""
+    echo: TextIO | None = None  # stream to copy console output to as it arrives
+    pass_marker: str | None = None
+    fail_marker: str | None = None
+    cycle_model: CycleModel | None = None
+
+
+class Machine:
+    """One emulated part running one firmware image."""
+
+    def __init__(self, board: Board, firmware: Firmware, options: RunOptions | None = None) -> None:
+        self.board = board
+        self.fw = firmware
+        self.opts = options or RunOptions()
+        self.mhz = float(self.opts.mhz or board.default_mhz)
+        if not 0 < self.mhz <= board.max_mhz * 4:
+            raise BadInputError(f"--mhz {self.mhz:g} is not a usable clock for {board.name} "
+                                f"(its maximum is {board.max_mhz:g} MHz)")
+        self.layout: Layout = check_fit(firmware, board)
+        self.console = bytearray()
+        self.console_by_source: dict[str, bytearray] = {}
+        self.unmodelled: dict[str, str] = {}
+        self.stop: Stop | None = None
+        self._hook_error: BaseException | None = None
+        self._events: list[Event] = []
+        self._seq = itertools.count()
+        self.uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS)
+        self.uc.ctl_set_cpu_model(unicorn.arm_const.UC_CPU_ARM_CORTEX_M4)
+        self._buffers: list[Any] = []
+        self._map_memories()
+        self._load_image()
+        self.peripherals: list[PeripheralModel] = [model_for(p.type)(p, self) for p in board.peripherals]
+        self._pages: dict[int, list[PeripheralModel]] = {}
+        for model in self.peripherals:
+            for page in range(model.base & ~(PAGE - 1), model.base + model.SIZE, PAGE):
+                self._pages.setdefault(page, []).append(model)
+        self._last_fault_access: tuple[str, int, int] | None = None
+        self.uc.mmio_map(PERIPH_BASE, PERIPH_END - PERIPH_BASE, self._periph_read, None, self._periph_write, None)
+        self.system = self._make_system()
+        self.uc.mmio_map(PPB_BASE, PPB_END - PPB_BASE, self._ppb_read, None, self._ppb_write, None)
+        self.analyzer = BlockAnalyzer(self._read_code, self.opts.cycle_model or InstructionCount(),
+                                      self._function_start)
+        self.hot = HotPath(self.uc, self.analyzer, native=self.opts.native, on_miss_error=self._on_miss_error)
+        self.uc.hook_add(unicorn.UC_HOOK_INTR, self._on_intr)
+        self.uc.hook_add(
+            unicorn.UC_HOOK_MEM_UNMAPPED | unicorn.UC_HOOK_MEM_PROT, self._on_bad_access
+        )
+        self.semihosting = Semihosting(
+            host=self,
+            root=self.opts.semihosting_root,
+            cmdline=self.opts.cmdline,
+            heapinfo=self._heapinfo(),
+            on_exit=self._on_exit,
+        )
+        self.start_pc, self.start_sp = self._boot()
+
+    # --- construction ------------------------------------------------------------------
+    def _map_memories(self) -> None:
+        for mem in self.board.memories:
+            size = (mem.size + PAGE - 1) & ~(PAGE - 1)
+            buf = (ctypes.c_ubyte * size)()
+            self._buffers.append(buf)
+            perms = unicorn.UC_PROT_READ
+            if mem.kind == "ram":
+                perms |= unicorn.UC_PROT_WRITE
+            if mem.executable:
+                perms |= unicorn.UC_PROT_EXEC
+            for base in (mem.base, *mem.aliases):
+                self.uc.mem_map_ptr(base, size, perms, buf)
+
+    def _load_image(self) -> None:
+        for seg in self.fw.segments:
+            if seg.data:
+                self.uc.mem_write(self.board.resolve_alias(seg.paddr), seg.data)
+
+    def _make_system(self) -> Any:
+        from simcore.cortexm import SystemBlock
+
+        return SystemBlock(self)
+
+    def _heapinfo(self) -> tuple[int, int, int, int]:
+        ram = max(self.board.ram, key=lambda m: m.size)
+        used_end = max((s.vma + s.size for s in self.fw.sections if ram.contains(s.vma)), default=ram.base)
+        base_sym = self.fw.symbol("__HeapBase") or self.fw.symbol("end")
+        limit_sym = self.fw.symbol("__HeapLimit")
+        heap_base = base_sym.addr if base_sym else (used_end + 7) & ~7
+        stack_top = self.layout.stack_top or ram.end
+        heap_limit = limit_sym.addr if limit_sym else (self.layout.stack_limit or stack_top - 0x10000)
+        stack_limit = self.layout.stack_limit or heap_limit
+        return heap_base, heap_limit, stack_top, stack_limit
+
+    def _boot(self) -> tuple[int, int]:
+        """Initial SP and PC: from the vector table at the reset VTOR, else the ELF entry (ARMv7-M B1.5.5)."""
+        vtor = self.board.resolve_alias(self.board.reset_vtor)
+        words = self.fw.read_loaded(vtor, 8)
+        if words is None:
+            for seg in self.fw.segments:  # the image may be linked at the alias address
+                if self.board.resolve_alias(seg.paddr) == vtor and len(seg.data) >= 8:
+                    words = seg.data[:8]
+        if words is None:
+            heap = self._heapinfo()
+            pc, sp = self.fw.entry, heap[2]
+            self.boot_rule = f"no vector table at {vtor:#010x}: started at the ELF entry point with SP from HEAPINFO"
+        else:
+            sp, pc = struct.unpack("<II", words)
+            self._check_vector_table(vtor, sp, pc)
+            self.boot_rule = f"vector table at {vtor:#010x}"
+        self.uc.reg_write(R.UC_ARM_REG_MSP, sp)
+        self.uc.reg_write(R.UC_ARM_REG_SP, sp)
+        self.hot.state.sp_low = sp
+        self.initial_sp = sp
+        return pc & ~1, sp
+
+    def _check_vector_table(self, vtor: int, sp: int, pc: int) -> None:
+        ram_ok = any(m.base < sp <= m.end for m in self.board.ram)
+        if not ram_ok:
+            regions = ", ".join(f"{m.name} {m.base:#010x}-{m.end:#010x}" for m in self.board.ram)
+            raise BadInputError(
+                f"{self.fw.path}: the vector table at {vtor:#010x} gives an initial stack pointer of {sp:#010x}, "
+                f"which is not in the RAM of {self.board.name} ({regions}). Was the firmware linked for "
+                "another part, or is the first word of the image not a vector table?"
+            )
+        target = self.board.memory_at(self.board.resolve_alias(pc & ~1), 2)
+        if not pc & 1 or target is None or not target.executable or target.kind != "flash":
+            why = "an even (ARM-state) address; Cortex-M runs Thumb code only" if not pc & 1 else (
+                "not in the part's flash")
+            raise BadInputError(
+                f"{self.fw.path}: the reset vector at {vtor + 4:#010x} is {pc:#010x}: {why}. The second word of "
+                "the vector table must be the odd (Thumb) address of Reset_Handler in flash."
+            )
+
+    # --- Host interface for peripherals and semihosting --------------------------------
+    def now_cycles(self) -> int:
+        return self.hot.state.cycle_count
+
+    def cycles_per_second(self) -> float:
+        return self.mhz * 1e6
+
+    def console_write(self, data: bytes, source: str) -> None:
+        self.console += data
+        self.console_by_source.setdefault(source, bytearray()).extend(data)
+        if self.opts.echo is not None:
+            self.opts.echo.write(data.decode("utf-8", "replace"))
+            self.opts.echo.flush()
+        self._check_markers()
+
+    def _check_markers(self) -> None:
+        if self.stop is not None:
+            return
+        tail = bytes(self.console[-4096:])
+        for marker, code, what in ((self.opts.fail_marker, 1, "fail"), (self.opts.pass_marker, 0, "pass")):
+            if marker and marker.encode() in tail:
+                self.request_stop(Stop("marker", f"{what} marker {marker!r} seen on the console", exit_code=code))
+                return
+
+    def set_irq(self, irq: int, level: bool) -> None:
+        self.system.set_irq(irq, level)
+
+    def pend_irq(self, irq: int) -> None:
+        self.system.pend_irq(irq)
+
+    def schedule(self, at_cycle: int, callback: Callable[[], None], tag: str = "") -> Event:
+        ev = Event(int(at_cycle), next(self._seq), callback, tag)
+        heapq.heappush(self._events, ev)
+        self._arm()
+        return ev
+
+    def cancel(self, handle: Event) -> None:
+        handle.cancelled = True
+
+    def mem_read(self, addr: int, size: int) -> bytes:
+        return bytes(self.uc.mem_read(addr, size))
+
+    def mem_write(self, addr: int, data: bytes) -> None:
+        self.uc.mem_write(addr, bytes(data))
+
+    def read_cstring(self, addr: int, limit: int = 4096) -> bytes:
+        out = bytearray()
+        while len(out) < limit:
+            chunk = bytes(self.uc.mem_read(addr + len(out), 64))
+            nul = chunk.find(b"\0")
+            if nul >= 0:
+                out += chunk[:nul]
+                break
+            out += chunk
+        return bytes(out)
+
+    def report_unmodelled(self, where: str, detail: str) -> None:
+        if where not in self.unmodelled:
+            self.unmodelled[where] = detail
+            if self.opts.strict:
+                self.request_stop(Stop("fault", f"strict mode: {where}: {detail}", pc=self.pc()))
+
+    def request_stop(self, stop: Stop) -> None:
+        """End the run at the next block boundary (or now, from an instruction hook)."""
+        if self.stop is None:
+            self.stop = stop
+        self.hot.state.stop_cycle = 0
+        self.uc.emu_stop()
+
+    def pc(self) -> int:
+        return self.uc.reg_read(R.UC_ARM_REG_PC)
+
+    # --- hooks ---------------------------------------------------------------------------
+    def _guard(self, fn: Callable[[], Any]) -> Any:
+        """Run hook code; a Python exception stops emulation and is re-raised after emu_start."""
+        try:
+            return fn()
+        except BaseException as exc:  # noqa: BLE001 - must not unwind through Unicorn's C frames
+            self._hook_error = exc
+            self.hot.state.stop_cycle = 0
+            self.uc.emu_stop()
+            return None
+
+    def _function_start(self, addr: int) -> int | None:
+        sym = self.fw.function_at(addr)
+        return sym.addr if sym is not None else None
+
+    def _read_code(self, addr: int, size: int) -> bytes:
+        return bytes(self.uc.mem_read(addr, size))
+
+    def _on_miss_error(self, addr: int, size: int, exc: BaseException) -> None:
+        self._hook_error = exc
+
+    def _dispatch(self, addr: int) -> tuple[PeripheralModel | None, int]:
+        for model in self._pages.get(addr & ~(PAGE - 1), ()):
+            if model.base <= addr < model.base + model.SIZE:
+                return model, addr - model.base
+        return None, 0
+
+    def _periph_read(self, uc: unicorn.Uc, offset: int, size: int, _user: object) -> int:
+        addr = PERIPH_BASE + offset
+
+        def go() -> int:
+            model, off = self._dispatch(addr)
+            if model is None:
+                self.report_unmodelled(f"{addr:#010x}", f"read of {size} bytes: no peripheral modelled here")
+                return 0
+            return model.read(off, size)
+
+        return self._guard(go) or 0
+
+    def _periph_write(self, uc: unicorn.Uc, offset: int, size: int, value: int, _user: object) -> None:
+        addr = PERIPH_BASE + offset
+
+        def go() -> None:
+            model, off = self._dispatch(addr)
+            if model is None:
+                self.report_unmodelled(f"{addr:#010x}", f"write of {value:#x}: no peripheral modelled here")
+                return
+            model.write(off, size, value)
+
+        self._guard(go)
+
+    def _ppb_read(self, uc: unicorn.Uc, offset: int, size: int, _user: object) -> int:
+        return self._guard(lambda: self.system.read(PPB_BASE + offset, size)) or 0
+
+    def _ppb_write(self, uc: unicorn.Uc, offset: int, size: int, value: int, _user: object) -> None:
+        self._guard(lambda: self.system.write(PPB_BASE + offset, size, value))
+
+    def _on_intr(self, uc: unicorn.Uc, intno: int, _user: object) -> None:
+        self._guard(lambda: self._handle_intr(intno))
+
+    def _handle_intr(self, intno: int) -> None:
+        pc = self.pc()
+        if intno == 7:  # EXCP_BKPT: PC is at the bkpt instruction
+            imm = self.uc.mem_read(pc, 2)[0]
+            if imm == 0xAB:
+                op = self.uc.reg_read(R.UC_ARM_REG_R0)
+                arg = self.uc.reg_read(R.UC_ARM_REG_R1)
+                result = self.semihosting.call(op, arg)
+                self.uc.reg_write(R.UC_ARM_REG_R0, result & 0xFFFFFFFF)
+                self.uc.reg_write(R.UC_ARM_REG_PC, (pc + 2) | 1)
+                return
+            self.request_stop(Stop("breakpoint", f"bkpt {imm:#x} at {self.fw.describe(pc)} with no debugger",
+                                   pc=pc))
+            return
+        self.system.on_exception(intno, pc)
+
+    def _on_bad_access(self, uc: unicorn.Uc, access: int, address: int, size: int, value: int,
+                       _user: object) -> bool:
+        kinds = {
+            unicorn.UC_MEM_READ_UNMAPPED: "read", unicorn.UC_MEM_WRITE_UNMAPPED: "write",
+            unicorn.UC_MEM_FETCH_UNMAPPED: "fetch", unicorn.UC_MEM_WRITE_PROT: "write-protected",
+            unicorn.UC_MEM_READ_PROT: "read-protected", unicorn.UC_MEM_FETCH_PROT: "execute-protected",
+        }
+        self._last_fault_access = (kinds.get(access, str(access)), address, size)
+        return False
+
+    def _on_exit(self, req: ExitRequest) -> None:
+        self.request_stop(Stop("exit", f"firmware exited with code {req.code} ({req.how})", exit_code=req.code,
+                               pc=self.pc()))
+
+    # --- events and the run loop ----------------------------------------------------------
+    def _arm(self) -> None:
+        while self._events and self._events[0].cancelled:
+            heapq.heappop(self._events)
+        s = self.hot.state
+        if self.stop is not None or self._hook_error is not None:
+            s.stop_cycle = 0
+        else:
+            s.stop_cycle = self._events[0].at_cycle if self._events else NO_LIMIT
+
+    def run_due_events(self) -> None:
+        now = self.hot.state.cycle_count
+        while self._events and self._events[0].at_cycle <= now and self.stop is None:
+            ev = heapq.heappop(self._events)
+            if not ev.cancelled:
+                ev.callback()
+        self._arm()
+
+    def next_event_cycle(self) -> int | None:
+        while self._events and self._events[0].cancelled:
+            heapq.heappop(self._events)
+        return self._events[0].at_cycle if self._events else None
+
+    def advance_to(self, cycle: int) -> None:
+        """Move the virtual clock forward without executing (the core sleeps in wfi/wfe)."""
+        s = self.hot.state
+        if cycle > s.cycle_count:
+            self.system.account_sleep(cycle - s.cycle_count)
+            s.cycle_count = cycle
+
+    def run(self) -> Stop:
+        """Run until the firmware exits, faults, or a budget or marker ends it."""
+        s = self.hot.state
+        s.stop_insn = self.opts.max_instructions
+        pc = self.start_pc
+        self.system.reset()
+        while self.stop is None:
+            self._arm()
+            s.stop_requested = 0
+            self._last_fault_access = None
+            err: unicorn.UcError | None = None
+            try:
+                self.uc.emu_start(pc | 1, UNTIL)
+            except unicorn.UcError as exc:
+                err = exc
+            pc = self.pc()
+            if self._hook_error is not None:
+                exc, self._hook_error = self._hook_error, None
+                self.hot.correct_partial_block(pc)
+                if isinstance(exc, BadInputError | EmulationError):
+                    raise exc
+                raise EmulationError(
+                    f"internal error at {self.fw.describe(pc)} after {s.insn_count} instructions: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
+            if err is not None:
+                self.hot.correct_partial_block(pc)
+                self.system.on_cpu_error(err, pc, self._last_fault_access)
+                pc = self.pc()
+                continue
+            if self.stop is not None:
+                break
+            if s.stop_requested and self.hot.install_pending():
+                continue
+            if s.stop_requested:
+                if s.insn_count >= s.stop_insn:
+                    self.stop = Stop(
+                        "budget",
+                        f"instruction budget of {s.stop_insn:,} exhausted; the firmware was running at "
+                        f"{self.fw.describe(pc)} (pc {pc:#010x})",
+                        pc=pc,
+                    )
+                    break
+                self.run_due_events()
+                self.system.take_pending()
+                pc = self.pc()
+                continue
+            # emu_start returned by itself: the core halted in wfi/wfe (Unicorn's EXCP_HLT)
+            self.hot.correct_partial_block(pc)
+            self.system.on_halt(pc)
+            pc = self.pc()
+        self.semihosting.close()
+        assert self.stop is not None
+        return self.stop
+
+    # --- figures -------------------------------------------------------------------------
+    @property
+    def instructions(self) -> int:
+        return self.hot.state.insn_count
+
+    @property
+    def cycles(self) -> int:
+        return self.hot.state.cycle_count
+
+    def registers(self) -> dict[str, int]:
+        names = [f"r{i}" for i in range(13)] + ["sp", "lr", "pc", "xpsr", "msp", "psp", "control", "primask"]
+        ids = [getattr(R, f"UC_ARM_REG_{n.upper()}") for n in names]
+        return {n: self.uc.reg_read(i) for n, i in zip(names, ids)}
+
+
+def warn(msg: str) -> None:
+    print(f"simcore: {msg}", file=sys.stderr)
