@@ -31,7 +31,7 @@ def parse_size(value: int | str, what: str) -> int:
             return int(text[:-1], 0) * _SUFFIX[text[-1]]
         return int(text, 0)
     except ValueError:
-        raise BadInputError(f"{what}: cannot read {value!r} as a size (use 131072, 0x20000 or 128K)")
+        raise BadInputError(f"{what}: cannot read {value!r} as a size (use 131072, 0x20000 or 128K)") from None
 
 
 @dataclass(frozen=True)
@@ -164,9 +164,9 @@ def _read_raw(spec: str | Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, 
     try:
         data = tomllib.loads(path.read_text())
     except (OSError, UnicodeDecodeError) as exc:
-        raise BadInputError(f"cannot read board file {path}: {exc}")
+        raise BadInputError(f"cannot read board file {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise BadInputError(f"board file {path} is not valid TOML: {exc}")
+        raise BadInputError(f"board file {path} is not valid TOML: {exc}") from None
     for key in _NAMED_ARRAYS:
         for item in data.get(key, []):
             if not isinstance(item, dict) or "name" not in item:

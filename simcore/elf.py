@@ -119,9 +119,9 @@ def load_elf(path: str | Path) -> Firmware:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise BadInputError(f"{path}: no such file")
+        raise BadInputError(f"{path}: no such file") from None
     except OSError as exc:
-        raise BadInputError(f"{path}: cannot read it ({exc.strerror})")
+        raise BadInputError(f"{path}: cannot read it ({exc.strerror})") from None
     if raw[:4] != b"\x7fELF":
         what = "an empty file" if not raw else f"starts with {raw[:4]!r}"
         raise _fail(path, f"not an ELF file ({what}). simcore runs ELF executables built for a Cortex-M4.")
@@ -142,9 +142,9 @@ def load_elf(path: str | Path) -> Firmware:
     except BadInputError:
         raise
     except (ELFError, ValueError, KeyError, IndexError, OSError, AssertionError) as exc:
-        raise _fail(path, f"truncated or corrupt ELF ({type(exc).__name__}: {exc})")
+        raise _fail(path, f"truncated or corrupt ELF ({type(exc).__name__}: {exc})") from None
     except Exception as exc:  # noqa: BLE001 - pyelftools raises assorted errors on corrupt input
-        raise _fail(path, f"truncated or corrupt ELF ({type(exc).__name__}: {exc})")
+        raise _fail(path, f"truncated or corrupt ELF ({type(exc).__name__}: {exc})") from None
 
 
 def _parse(path: Path, raw: bytes) -> Firmware:

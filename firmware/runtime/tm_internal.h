@@ -96,6 +96,8 @@ static inline int32_t tm_rdbypot(int32_t x, int e)
 static inline int32_t tm_mbqm(int32_t x, int32_t mult, int shift)
 {
     int ls = shift > 0 ? shift : 0, rs = shift > 0 ? 0 : -shift;
+    if (ls > 31) ls = 31; /* only absurd scales get here; TFLite is undefined there */
+    if (rs > 31) rs = 31;
     return tm_rdbypot(tm_srdhm((int32_t)((uint32_t)x << ls), mult), rs);
 }
 

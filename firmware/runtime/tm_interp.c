@@ -262,13 +262,22 @@ static int need_inputs(prep_t *pc, int n)
     return 1;
 }
 
+/* round(x) as int32, clamped to +-2^30 so absurd scales cannot overflow. */
+static int32_t qround(float x)
+{
+    float r = tm_roundf(x);
+    if (!(r > -1073741824.0f)) r = -1073741824.0f;
+    if (r > 1073741824.0f) r = 1073741824.0f;
+    return (int32_t)r;
+}
+
 /* Quantized activation range (TFLite CalculateActivationRangeQuantized, int8). */
 static void act_range_q(const tm_tensor_t *o, int act, int32_t *lo, int32_t *hi)
 {
     float s = o->scale;
     int32_t z = o->zero_point;
     *lo = -128; *hi = 127;
-#define QZ(f) (z + (int32_t)tm_roundf((f) / s))
+#define QZ(f) (z + qround((f) / s))
     if (act == ACT_RELU) { if (QZ(0.0f) > -128) *lo = QZ(0.0f); }
     else if (act == ACT_RELU6) { if (QZ(0.0f) > -128) *lo = QZ(0.0f); if (QZ(6.0f) < 127) *hi = QZ(6.0f); }
     else if (act == ACT_RELU_N1_TO_1) { if (QZ(-1.0f) > -128) *lo = QZ(-1.0f); if (QZ(1.0f) < 127) *hi = QZ(1.0f); }
@@ -772,7 +781,8 @@ static tm_status load_tensor(tm_interp_t *ip, fb_t *fb, fb_vec tensors, fb_vec b
             if (zp.count != 0 && zp.count != sc.count) return fail(ip, TM_ERR_MODEL, "tensor %d: %u zero points for %u scales", i, zp.count, sc.count);
             if (zp.count) {
                 int64_t z = (int64_t)((uint64_t)rd32(fb->b + zp.data) | (uint64_t)rd32(fb->b + zp.data + 4) << 32);
-                if (z < -2147483647 || z > 2147483647) return fail(ip, TM_ERR_MODEL, "tensor %d: bad zero point", i);
+                if (type == TM_INT8 ? (z < -128 || z > 127) : (z < -2147483647 || z > 2147483647))
+                    return fail(ip, TM_ERR_MODEL, "tensor %d: zero point out of range", i);
                 t->zero_point = (int32_t)z;
             }
             if (sc.count > 1 && (qd < 0 || qd >= t->ndims || (uint32_t)t->dims[qd] != sc.count))
