@@ -102,20 +102,21 @@ def check_model(entry: dict) -> list[str]:
             verdict = "bit-exact"
         else:
             verdict = f"{lsb} LSB in {n_off}/{n_all} values"
-        # TFLM (double rounding in MultiplyByQuantizedMultiplier) and TensorFlow Lite
-        # (built with single rounding) can differ by one LSB where the exact requantized
-        # value is within ~1e-3 of a .5 tie. tflite-micro is the reference.
-        ok = lsb <= 1
+        # TFLM's and TF Lite's requantization round differently at near-ties: observed on
+        # ad_autoencoder, an exact value of 48.4998 gave 48 in TF Lite and 49 in TFLM
+        # (consistent with TFLM rounding twice, "double rounding", and this TF Lite build
+        # once). So int8 models may differ by one LSB at some op, and the difference then
+        # propagates. tflite-micro is the reference for simcore.
+        ok = lsb == 0
         if lsb:
             # find where the paths split: that op must be off by at most one LSB; later
             # ops inherit (and may grow) the difference
-            for j in range(x.shape[0]):
-                div = first_divergence(path, x[j])
-                if div:
-                    idx, op_name, d = div
-                    verdict += f"; first split: op {idx} {op_name} by {d:g}"
-                    ok = d <= 1 or entry["mode"] != "int8"
-                    break
+            splits = [d for d in (first_divergence(path, xj) for xj in x) if d]
+            if splits:
+                idx, op_name, d = max(splits, key=lambda t: t[2])
+                where = sorted({f"{i} {n}" for i, n, _ in splits})
+                verdict += f"; first split (per vector): op {', '.join(where)}; worst {d:g} LSB"
+                ok = all(dd <= 1 for _, _, dd in splits)
     if not ok:
         problems.append(f"tflite-micro vs TFLite reference kernels: {verdict}")
     spread = float(np.ptp(micro[0].astype(np.float64)))
