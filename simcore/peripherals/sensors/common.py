@@ -147,6 +147,11 @@ class SourceBinding:
             self.source = src
         self._rate = rate_hz
 
+    def use_as_is(self, rate_hz: float) -> None:
+        """Use the recording unconverted at the peripheral's ``rate_hz`` (frames: picked by time)."""
+        self.source = self.original
+        self._rate = rate_hz
+
     def start(self, first_k: int) -> None:
         """The peripheral starts with its sample ``first_k``; fixes which source index that is."""
         if self.align == "enable":
@@ -338,6 +343,14 @@ class SensorModel(PeripheralModel):
     def event_pending(self, name: str) -> bool:
         return name in self._events
 
+    def ring_overrun(self, cycle: int, ring_half: int) -> None:
+        """A :class:`RingDma` refilled a half the firmware still owned (override to set a flag)."""
+        self.stats_.record("overruns", cycle, what="DMA half refilled before its flag was cleared", ring_half=ring_half)
+
+    def ring_end(self) -> None:
+        """A :class:`RingDma`'s recording ran out (override to set a flag)."""
+        self.stats_.record("end_of_data", self.now())
+
     # --- interrupts ----------------------------------------------------------------------
     def irq_pending(self) -> bool:
         """Whether the model's interrupt line is high now (override)."""
@@ -363,3 +376,103 @@ class SensorModel(PeripheralModel):
 
     def option(self, name: str, default: Any) -> Any:
         return self.config.options.get(name, default)
+
+
+class RingDma:
+    """Circular DMA of a sample stream into a two-half ring in guest RAM, one event per half.
+
+    At each half's completion the samples that arrived meanwhile are fetched from the
+    recording in one slice, converted, written with ``mem_write`` and the half's flag (HT for
+    the first half, TC for the second) is raised. Ownership rule: the firmware owns a half from
+    its flag until it clears it; refilling an owned half is an overrun (``owner.ring_overrun``).
+    When a ``stop`` recording runs out, the partial half is written and ``owner.ring_end`` runs.
+    """
+
+    HT, TC = 1, 2
+
+    def __init__(self, owner: SensorModel, convert: Callable[[np.ndarray], np.ndarray], dtype: str) -> None:
+        self.owner = owner
+        self.convert = convert
+        self.dtype = np.dtype(dtype)
+        self.flags = 0
+        self.overruns = 0
+        self.delivered = 0
+        self.running = False
+        self._raised_at: dict[int, int] = {}
+        self.clock: SampleClock | None = None
+        self.binding: SourceBinding | None = None
+        self.addr = self.half = self.k0 = self.done = 0
+
+    def start(self, clock: SampleClock, binding: SourceBinding, addr: int, length: int, first_k: int) -> None:
+        self.clock, self.binding = clock, binding
+        self.addr, self.half, self.k0, self.done = addr, length // 2, first_k, 0
+        self.flags = 0
+        self._raised_at = {}
+        self.running = True
+        self._schedule()
+
+    def stop(self) -> None:
+        self.running = False
+        self.owner.cancel_event("dma")
+
+    def _schedule(self) -> None:
+        if self.clock is None or self.binding is None or not self.running:
+            return
+        last = self.k0 + (self.done + 1) * self.half - 1
+        limit = self.binding.limit()
+        if limit is not None and last >= limit:
+            self.owner.at(self.clock.arrival(max(limit - 1, 0)), "dma", self._on_end)
+        else:
+            self.owner.at(self.clock.arrival(last), "dma", self._on_half)
+
+    def _write(self, k0: int, k1: int) -> int:
+        assert self.binding is not None
+        data = self.convert(self.binding.fetch(k0, k1))
+        which = self.done % 2
+        at = self.addr + which * self.half * self.dtype.itemsize
+        self.owner.host.mem_write(at, data.astype(self.dtype).tobytes())
+        self.delivered += len(data)
+        return len(data)
+
+    def _on_half(self) -> None:
+        now = self.owner.now()
+        which = self.done % 2
+        k0 = self.k0 + self.done * self.half
+        self._write(k0, k0 + self.half)
+        flag, other = (self.HT, self.TC) if which == 0 else (self.TC, self.HT)
+        if self.flags & other:  # the DMA now refills the half the firmware still owns
+            self.overruns += 1
+            self.owner.ring_overrun(now, 1 - which)
+        self.flags |= flag
+        self._raised_at.setdefault(flag, now)  # the oldest unserviced raise sets the deadline
+        self.done += 1
+        self.owner.stats_.count("dma_halves")
+        self._schedule()
+        self.owner.update_irq()
+
+    def _on_end(self) -> None:
+        assert self.binding is not None
+        k0 = self.k0 + self.done * self.half
+        limit = self.binding.limit() or k0
+        if limit > k0:
+            self._write(k0, limit)
+        self.running = False
+        self.owner.ring_end()
+
+    def clear(self, mask: int) -> None:
+        """Firmware cleared flags in ``mask``: record how long it took and whether it was too late."""
+        now = self.owner.now()
+        cleared = self.flags & mask
+        for flag in (self.HT, self.TC):
+            if cleared & flag and flag in self._raised_at:
+                raised = self._raised_at.pop(flag)
+                per_sample = self.clock.cycles_per_sample if self.clock else 0.0
+                self.owner.stats_.service(raised, now, int(raised + self.half * per_sample))
+        self.flags &= ~cleared
+
+    def position(self) -> int:
+        """Samples the DMA has reached in the ring at this moment, from the clock."""
+        if not self.running or self.clock is None or self.half == 0:
+            return 0
+        done = self.clock.count_by(self.owner.now()) - self.k0
+        return max(0, done) % (2 * self.half)

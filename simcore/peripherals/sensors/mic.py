@@ -21,7 +21,7 @@ from simcore.board import Peripheral
 from simcore.errors import BadInputError
 from simcore.peripherals import register_model
 from simcore.peripherals.base import Host, Register
-from simcore.peripherals.sensors.common import Field, SampleClock, SensorModel, StreamFifo, to_pcm
+from simcore.peripherals.sensors.common import Field, RingDma, SampleClock, SensorModel, StreamFifo, to_pcm
 
 
 @register_model
@@ -67,29 +67,25 @@ class SimcoreMic(SensorModel):
     }
     EN, DMA = 1, 2
     HT, TC, OVR, WM, NE, END = 1, 2, 4, 8, 16, 32
-    W1C = HT | TC | OVR | END
 
     def __init__(self, config: Peripheral, host: Host) -> None:
         self.fifo = StreamFifo(int(config.options.get("fifo_depth", 64)))
         self.clock: SampleClock | None = None
-        self._flags = 0
-        self._raised_at: dict[int, int] = {}
+        self._bytes = 2
+        self.ring = RingDma(self, self._channel_values, "<i2")
         super().__init__(config, host)
 
     def reset(self) -> None:
         super().reset()
         self.values["FIFO_DEPTH"] = self.fifo.depth
         self.cancel_all_events()
+        self.ring.running = False
+        self.ring.flags = 0
         self._flags = 0
-        self._raised_at = {}
         self._running = False
-        self._halves_done = 0
-        self._ring_k0 = 0
-        self._delivered = 0
+        self._dma = False
+        self._delivered_fifo = 0
         self._overruns = 0
-        self._addr = 0
-        self._half = 0
-        self._bytes = 2
         self.fifo.restart(0, None)
 
     # --- configuration -------------------------------------------------------------------
@@ -119,11 +115,11 @@ class SimcoreMic(SensorModel):
         binding.prepare(float(rate))
         self.clock = SampleClock(float(rate), self.host.cycles_per_second())
         self._bytes = 4 if self.values["FORMAT"] & 1 else 2
+        self.ring.dtype = np.dtype("<i4" if self._bytes == 4 else "<i2")
         first = self.clock.count_by(self.now())
         binding.start(first)
         self._running = True
-        self._delivered = 0
-        self._flags &= ~(self.HT | self.TC | self.WM)
+        self._dma = dma
         if dma:
             length = self.values["DMA_LEN"]
             if length < 2 or length % 2:
@@ -131,70 +127,23 @@ class SimcoreMic(SensorModel):
                     f"peripheral {self.name}: DMA enabled with DMA_LEN = {length}; it must be an even number "
                     "of samples >= 2 (two halves)"
                 )
-            self._addr = self.values["DMA_ADDR"]
-            self._half = length // 2
-            self._ring_k0 = first
-            self._halves_done = 0
-            self._schedule_half()
+            self.ring.start(self.clock, binding, self.values["DMA_ADDR"], length, first)
         else:
             self.fifo.restart(first, binding.limit())
             self._plan_fifo()
         self.update_irq()
 
     def _stop(self) -> None:
-        if self.clock is not None and self._running and not self.values["CTRL"] & self.DMA:
-            self._fifo_catch_up()
+        self._fifo_catch_up()
         self._running = False
+        self.ring.stop()
         self.cancel_all_events()
         self.update_irq()
 
-    # --- DMA ring ------------------------------------------------------------------------
-    def _schedule_half(self) -> None:
-        assert self.clock is not None and self.binding is not None
-        last = self._ring_k0 + (self._halves_done + 1) * self._half - 1
-        limit = self.binding.limit()
-        if limit is not None and last >= limit:
-            self._schedule_end(limit)
-            return
-        self.at(self.clock.arrival(last), "half", self._on_half)
+    def ring_overrun(self, cycle: int, ring_half: int) -> None:
+        self._overrun(cycle, "DMA half refilled before its flag was cleared", ring_half=ring_half)
 
-    def _schedule_end(self, limit: int) -> None:
-        assert self.clock is not None
-        self.at(self.clock.arrival(max(limit - 1, 0)), "end", self._on_end)
-
-    def _on_half(self) -> None:
-        assert self.binding is not None
-        now = self.now()
-        which = self._halves_done % 2  # 0: first half (HT), 1: second half (TC)
-        k0 = self._ring_k0 + self._halves_done * self._half
-        pcm = self._channel_values(self.binding.fetch(k0, k0 + self._half))
-        dtype = "<i2" if self._bytes == 2 else "<i4"
-        self.host.mem_write(self._addr + which * self._half * self._bytes, pcm.astype(dtype).tobytes())
-        self._delivered += len(pcm)
-        flag, other = (self.HT, self.TC) if which == 0 else (self.TC, self.HT)
-        if self._flags & other:
-            # the DMA now refills the other half, which the firmware still owns
-            self._overrun(now, "half" if other == self.HT else "second half", ring_half=1 - which)
-        if self._flags & flag:
-            self.stats_.count("flags_raised_while_set")
-        self._flags |= flag
-        self._raised_at.setdefault(flag, now)  # the oldest unserviced raise sets the deadline
-        self._halves_done += 1
-        self.stats_.count("dma_halves")
-        self._schedule_half()
-        self.update_irq()
-
-    def _on_end(self) -> None:
-        """The recording stopped (end rule stop): the partial half is written, nothing more arrives."""
-        assert self.binding is not None
-        k0 = self._ring_k0 + self._halves_done * self._half
-        limit = self.binding.limit() or k0
-        if limit > k0:
-            which = self._halves_done % 2
-            pcm = self._channel_values(self.binding.fetch(k0, limit))
-            dtype = "<i2" if self._bytes == 2 else "<i4"
-            self.host.mem_write(self._addr + which * self._half * self._bytes, pcm.astype(dtype).tobytes())
-            self._delivered += len(pcm)
+    def ring_end(self) -> None:
         self._mark_end()
 
     def _mark_end(self) -> None:
@@ -209,14 +158,11 @@ class SimcoreMic(SensorModel):
         self.stats_.record("overruns", cycle, what=what, **detail)
 
     def read_DMA_POS(self) -> int:
-        if not self._running or not self.values["CTRL"] & self.DMA or self.clock is None:
-            return 0
-        done = self.clock.count_by(self.now()) - self._ring_k0
-        return max(0, done) % (2 * self._half)
+        return self.ring.position()
 
     # --- FIFO ----------------------------------------------------------------------------
     def _fifo_catch_up(self) -> None:
-        if self.clock is None or not self._running or self.values["CTRL"] & self.DMA:
+        if self.clock is None or not self._running or self._dma:
             return
         dropped, first, episode = self.fifo.catch_up(self.clock, self.now())
         self.stats_.count("samples_lost", dropped)
@@ -227,7 +173,7 @@ class SimcoreMic(SensorModel):
 
     def _plan_fifo(self) -> None:
         """One event at the earliest of: watermark reached, FIFO overflow, end of the recording."""
-        if self.clock is None or not self._running or self.values["CTRL"] & self.DMA:
+        if self.clock is None or not self._running or self._dma:
             return
         wm = max(1, self.values["FIFO_WM"])
         times = [
@@ -258,7 +204,7 @@ class SimcoreMic(SensorModel):
             return 0
         assert self.binding is not None
         value = int(self._channel_values(self.binding.fetch(ks[0], ks[0] + 1))[0])
-        self._delivered += 1
+        self._delivered_fifo += 1
         self._plan_fifo()
         self.update_irq()
         return value & 0xFFFFFFFF
@@ -270,8 +216,8 @@ class SimcoreMic(SensorModel):
     # --- status and interrupts -----------------------------------------------------------
     def _status(self) -> int:
         self._fifo_catch_up()
-        s = self._flags
-        if self._running and not self.values["CTRL"] & self.DMA:
+        s = self._flags | self.ring.flags
+        if self._running and not self._dma:
             if self.fifo.level >= max(1, self.values["FIFO_WM"]):
                 s |= self.WM
             if self.fifo.level:
@@ -282,14 +228,8 @@ class SimcoreMic(SensorModel):
         return self._status()
 
     def write_STATUS(self, value: int) -> None:
-        now = self.now()
-        cleared = self._flags & value & self.W1C
-        for flag in (self.HT, self.TC):
-            if cleared & flag and flag in self._raised_at:
-                raised = self._raised_at.pop(flag)
-                deadline = raised + self._half * (self.clock.cycles_per_sample if self.clock else 0)
-                self.stats_.service(raised, now, int(deadline))
-        self._flags &= ~cleared
+        self.ring.clear(value & (self.HT | self.TC))
+        self._flags &= ~(value & (self.OVR | self.END))
         self.update_irq()
 
     def write_INTEN(self, value: int) -> None:
@@ -324,14 +264,14 @@ class SimcoreMic(SensorModel):
         return self._overruns & 0xFFFFFFFF
 
     def read_SAMPLE_COUNT(self) -> int:
-        return self._delivered & 0xFFFFFFFF
+        return (self.ring.delivered + self._delivered_fifo) & 0xFFFFFFFF
 
     def irq_pending(self) -> bool:
         return bool(self._status() & self.values["INTEN"])
 
     def stats(self) -> dict[str, Any]:
         out = super().stats()
-        out["samples_delivered"] = self._delivered
+        out["samples_delivered"] = self.ring.delivered + self._delivered_fifo
         return out
 
 
