@@ -194,7 +194,33 @@ const char *tm_op_name(int code)
     case OP_PAD: return "PAD";
     case OP_MEAN: return "MEAN";
     case OP_QUANTIZE: return "QUANTIZE";
+    /* common ops this runtime refuses, so messages can name them */
+    case 19: return "RELU";
+    case 21: return "RELU6";
+    case 23: return "RESIZE_BILINEAR";
+    case 27: return "SVDF";
     case 32: return "CUSTOM";
+    case 36: return "GATHER";
+    case 39: return "TRANSPOSE";
+    case 41: return "SUB";
+    case 42: return "DIV";
+    case 43: return "SQUEEZE";
+    case 45: return "STRIDED_SLICE";
+    case 47: return "EXP";
+    case 49: return "SPLIT";
+    case 53: return "CAST";
+    case 55: return "MAXIMUM";
+    case 56: return "ARG_MAX";
+    case 57: return "MINIMUM";
+    case 60: return "PADV2";
+    case 67: return "TRANSPOSE_CONV";
+    case 74: return "SUM";
+    case 82: return "REDUCE_MAX";
+    case 83: return "PACK";
+    case 88: return "UNPACK";
+    case 98: return "LEAKY_RELU";
+    case 117: return "HARD_SWISH";
+    case 126: return "BATCH_MATMUL";
     default: return "UNKNOWN";
     }
 }
@@ -737,6 +763,8 @@ static tm_status prep_op(prep_t *pc)
         if (tm_elems(T(0)) != tm_elems(TOUT)) return op_fail(pc, TM_ERR_MODEL, "element count changes");
         return TM_OK;
     default:
+        if (op->code == 0xffff || !strcmp(tm_op_name(op->code), "UNKNOWN"))
+            return fail(pc->ip, TM_ERR_UNSUPPORTED, "op %d (builtin code %d): operator not supported", pc->idx, (int32_t)op->code);
         return op_fail(pc, TM_ERR_UNSUPPORTED, "operator not supported");
     }
 }
