@@ -94,7 +94,11 @@ class SimcoreGpio(SensorModel):
         lines = [f"$timescale {timescale_ns} ns $end", f"$scope module {self.name} $end"]
         lines += [f"$var wire 1 {ids[p]} {self.pin_name(p)} $end" for p in pins]
         lines += ["$upscope $end", "$enddefinitions $end", "#0"] + [f"0{ids[p]}" for p in pins]
+        last = 0
         for cycle, p, level in self.changes:
-            lines.append(f"#{round(cycle / cps * 1e9 / timescale_ns)}")
+            stamp = round(cycle / cps * 1e9 / timescale_ns)
+            if stamp != last:
+                lines.append(f"#{stamp}")
+                last = stamp
             lines.append(f"{level}{ids[p]}")
         Path(path).write_text("\n".join(lines) + "\n")
