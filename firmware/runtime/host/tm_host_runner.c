@@ -77,7 +77,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (info) {
-        printf("ops: %d\n", (int)interp.n_ops);
+        printf("ops: %d\ntensors: %d\n", (int)interp.n_ops, (int)interp.n_tensors);
         for (int i = 0; i < interp.n_ops; i++) {
             const tm_op_t *op = &interp.ops[i];
             printf("op %d: %s (code %d)%s\n", i, tm_op_name(op->code), (int)op->code,
