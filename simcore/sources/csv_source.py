@@ -30,7 +30,20 @@ TIME_COLUMNS = {
     "time_us": 1e-6,
     "timestamp_us": 1e-6,
 }
-UNITS = {"ax": "g", "ay": "g", "az": "g", "gx": "dps", "gy": "dps", "gz": "dps", "mx": "uT", "my": "uT", "mz": "uT"}
+UNITS = {
+    "voltage": "V",
+    "volts": "V",
+    "vin": "V",
+    "ax": "g",
+    "ay": "g",
+    "az": "g",
+    "gx": "dps",
+    "gy": "dps",
+    "gz": "dps",
+    "mx": "uT",
+    "my": "uT",
+    "mz": "uT",
+}
 
 
 def read_csv(
