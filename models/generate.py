@@ -432,6 +432,7 @@ def train_briefly(spec: Spec, rng: np.random.Generator):
     """
     model = build(spec, 1)
     if not spec.train or not spec.train_steps:
+        randomize_biases(model, rng)
         return model
     infer = model
     model = build(spec, None)
@@ -451,6 +452,19 @@ def train_briefly(spec: Spec, rng: np.random.Generator):
     if spec.train == "classify":
         spread_logits(infer, sample(rng, spec.data, (32, *in_shape)))
     return infer
+
+
+def randomize_biases(model, rng: np.random.Generator, amplitude: float = 0.2) -> None:
+    """Give untrained layers non-zero biases (Keras initialises them to zero).
+
+    The converter drops an all-zero FULLY_CONNECTED bias, and zero biases would leave
+    the runtime's bias path untested.
+    """
+    for layer in model.layers:
+        bias = getattr(layer, "bias", None)
+        if bias is not None:
+            shape = tuple(bias.shape)
+            bias.assign(rng.uniform(-amplitude, amplitude, shape).astype(np.float32))
 
 
 def spread_logits(model, x: np.ndarray, target_std: float = 2.0) -> None:
@@ -583,7 +597,7 @@ def generate_one(spec: Spec, out_dir: Path) -> dict:
         "file": f"{spec.name}.tflite",
         "inputs_file": f"{spec.name}.inputs.npy",
         "description": spec.description,
-        "quantization": {"int8": "int8 (full integer, int8 in/out, per-channel conv weights)",
+        "scheme": {"int8": "int8 (full integer, int8 in/out, per-channel conv weights)",
                          "int8_float_io": "int8 body, float32 in/out (QUANTIZE/DEQUANTIZE)",
                          "float32": "none (float32)"}[spec.mode],
         "mode": spec.mode,

@@ -293,6 +293,11 @@ def describe_model(model_bytes: bytes) -> dict:
         if name in ("CONV_2D", "DEPTHWISE_CONV_2D"):
             w = shape(op.inputs[1])
             d["kernel"] = [w[1], w[2]]
+        if name in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+            d["bias"] = bool(len(op.inputs) > 2 and op.inputs[2] >= 0)
+            wq = tensors[op.inputs[1]].quantization
+            if wq is not None and wq.scale is not None and len(wq.scale):
+                d["weights"] = "per-channel" if len(wq.scale) > 1 else "per-tensor"
         d["in"] = shape(op.inputs[0])
         d["out"] = out_shape
         if n:
