@@ -3,7 +3,7 @@
 ``open_source(path, kind=None, **options)`` picks the parser from ``kind``, the file's magic
 bytes or its extension, and returns a :class:`Source`. Common options: ``end`` (``stop``,
 ``loop``, ``hold``, ``error``); per format: ``rate_hz``/``columns`` (CSV), ``rate_hz``/``fps``/
-``time_column``/``channels`` (NPY), ``fps`` (images), ``sample_type``/``channel`` (RESD), and
+``time_column``/``channels`` (NPY), ``fps`` (images), ``sample_type``/``channel``/``custom_types`` (RESD), and
 ``resample_hz`` (+ ``resample_method``) to convert the rate explicitly.
 """
 
@@ -39,7 +39,7 @@ _OPTIONS = {
     "csv": {"rate_hz", "columns"},
     "npy": {"rate_hz", "fps", "time_column", "channels"},
     "images": {"fps"},
-    "resd": {"sample_type", "channel"},
+    "resd": {"sample_type", "channel", "custom_types"},
 }
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -72,8 +73,39 @@ class ResdBlock:
     period_ns: int | None
 
 
-def parse_resd(path: str | Path) -> list[ResdBlock]:
+def custom_sample_types(path: str | Path, spec: dict[Any, Any] | None) -> dict[int, SampleType]:
+    """Decoders for Custom sample types (ids 0xF000-0xFFFF), given by the user.
+
+    ``spec`` maps an id (int, or a string like "0xF001") to a table with ``name``, ``dtype``
+    (numpy, e.g. "<u4"), ``channels`` (list of names), ``scale`` and ``unit``. This is how
+    recordings of quantities Renode has no standard type for (heart rate, battery state of
+    charge, trigger events, ...) are read.
+    """
+    out: dict[int, SampleType] = {}
+    for key, table in (spec or {}).items():
+        try:
+            tid = int(key, 0) if isinstance(key, str) else int(key)
+            st = SampleType(
+                tid,
+                str(table["name"]),
+                str(np.dtype(table.get("dtype", "<i4")).str),
+                tuple(str(c) for c in table.get("channels", [table["name"]])),
+                float(table.get("scale", 1.0)),
+                str(table.get("unit", "")),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise bad(path, f"custom sample type {key!r} is not described correctly ({exc})") from None
+        if not 0xF000 <= tid <= 0xFFFF:
+            raise bad(path, f"custom sample type id {tid:#x} is outside the Custom range 0xF000-0xFFFF")
+        if np.dtype(st.dtype).kind not in "iuf":
+            raise bad(path, f"custom sample type {tid:#x} has non-numeric dtype {st.dtype}")
+        out[tid] = st
+    return out
+
+
+def parse_resd(path: str | Path, custom_types: dict[Any, Any] | None = None) -> list[ResdBlock]:
     """Every data block of a RESD file, validated; corrupt input raises BadInputError."""
+    known = {**SAMPLE_TYPES, **custom_sample_types(path, custom_types)}
     try:
         blob = Path(path).read_bytes()
     except OSError as exc:
@@ -97,13 +129,17 @@ def parse_resd(path: str | Path) -> list[ResdBlock]:
             raise bad(path, f"is truncated: {where} declares {size} data bytes but only {len(blob) - start} remain")
         if kind not in (BLOCK_ARBITRARY, BLOCK_CONSTANT):
             raise bad(path, f"{where} has unknown block type {kind} (1 arbitrary timestamps, 2 constant frequency)")
-        st = SAMPLE_TYPES.get(stype)
+        st = known.get(stype)
         if st is None:
-            what = _SPECIAL.get(stype) or ("a custom type" if stype >= 0xF000 else "not a RESD sample type")
+            what = _SPECIAL.get(stype) or (
+                "a custom type: describe it with the custom_types option"
+                if stype >= 0xF000
+                else "not a RESD sample type"
+            )
             raise bad(
                 path,
                 f"{where} has sample type {stype:#06x} ({what}), which simcore cannot read; supported: "
-                + ", ".join(f"{t.name} ({t.id:#x})" for t in SAMPLE_TYPES.values()),
+                + ", ".join(f"{t.name} ({t.id:#x})" for t in known.values()),
             )
         sub = 16 if kind == BLOCK_CONSTANT else 8
         if size < sub + 8:
@@ -152,14 +188,16 @@ def read_resd(
     *,
     sample_type: str | int | None = None,
     channel: int | None = None,
+    custom_types: dict[Any, Any] | None = None,
     end_rule: str = "stop",
 ) -> ArraySource:
     """One channel of a RESD file as a source in physical units (e.g. acceleration in g)."""
-    blocks = parse_resd(path)
+    blocks = parse_resd(path, custom_types)
     if isinstance(sample_type, str):
-        st = SAMPLE_TYPE_BY_NAME.get(sample_type.lower())
+        by_name = {**SAMPLE_TYPE_BY_NAME, **{t.name: t for t in custom_sample_types(path, custom_types).values()}}
+        st = by_name.get(sample_type.lower())
         if st is None:
-            raise bad(path, f"unknown sample type {sample_type!r}; use one of {', '.join(SAMPLE_TYPE_BY_NAME)}")
+            raise bad(path, f"unknown sample type {sample_type!r}; use one of {', '.join(by_name)}")
         sample_type = st.id
     chosen = [
         b
@@ -195,7 +233,7 @@ def read_resd(
     return ArraySource(path, values, channels=st.channels, units=units, times=times, end_rule=end_rule)
 
 
-def write_resd(path: str | Path, blocks: list[dict[str, object]]) -> None:
+def write_resd(path: str | Path, blocks: list[dict[str, object]], custom_types: dict[Any, Any] | None = None) -> None:
     """Write a RESD v1 file (for tests and examples).
 
     Each block dict: ``sample_type`` (name), ``channel`` (int), ``raw`` ((n, components) ints)
@@ -203,8 +241,9 @@ def write_resd(path: str | Path, blocks: list[dict[str, object]]) -> None:
     (relative to ``start_ns``) for an arbitrary-timestamp block.
     """
     out = bytearray(b"RESD\x01\x00\x00\x00")
+    names = {**SAMPLE_TYPE_BY_NAME, **{t.name: t for t in custom_sample_types(path, custom_types).values()}}
     for blk in blocks:
-        st = SAMPLE_TYPE_BY_NAME[str(blk["sample_type"])]
+        st = names[str(blk["sample_type"])]
         raw = np.asarray(blk["raw"]).reshape(-1, len(st.channels)).astype(st.dtype)
         start_ns = int(blk.get("start_ns", 0))  # type: ignore[call-overload]
         meta = struct.pack("<Q", 0)

@@ -325,3 +325,28 @@ def test_open_source_dispatch_errors(tmp_path: Path) -> None:
     with pytest.raises(BadInputError, match="end-of-data rule"):
         open_source(tmp_path / "a.wav", end="rewind")
     assert open_source(tmp_path / "a.wav", resample_hz=16000).rate_hz == 16000
+
+
+def test_resd_custom_sample_type_heart_rate(tmp_path: Path) -> None:
+    custom = {"0xF001": {"name": "heart_rate", "dtype": "<u4", "channels": ["bpm"], "scale": 1e-3, "unit": "bpm"}}
+    bpm = np.array([[72_000], [75_500], [80_250]])
+    write_resd(
+        tmp_path / "hr.resd",
+        [
+            {
+                "sample_type": "heart_rate",
+                "channel": 1,
+                "start_ns": 0,
+                "times_ns": [0, 900_000_000, 1_700_000_000],
+                "raw": bpm,
+            }
+        ],
+        custom_types=custom,
+    )
+    with pytest.raises(BadInputError, match="custom type: describe it with the custom_types option"):
+        open_source(tmp_path / "hr.resd")
+    src = open_source(tmp_path / "hr.resd", custom_types=custom)
+    assert src.channels == ("bpm",) and src.units == ("bpm",)
+    np.testing.assert_allclose(src.sample_at([0.5, 1.0, 2.0])[:, 0], [72.0, 75.5, 80.25])
+    with pytest.raises(BadInputError, match="outside the Custom range"):
+        open_source(tmp_path / "hr.resd", custom_types={"0x0042": {"name": "x"}})

@@ -83,6 +83,7 @@ class SimcoreAdc(SensorModel):
         self._last_read = -1
         self._overruns = 0
         self._awd_next = 0
+        self._awd_cache: tuple[tuple[int, ...], tuple[int | None, int]] | None = None
 
     # --- conversion ----------------------------------------------------------------------
     def codes(self, values: np.ndarray) -> np.ndarray:
@@ -129,6 +130,7 @@ class SimcoreAdc(SensorModel):
         binding.start(self._first)
         self._last_read = self._first - 1
         self._awd_next = self._first
+        self._awd_cache = None
         self._running = True
         if self.values["CTRL"] & self.DMA:
             length = self.values["DMA_LEN"]
@@ -154,6 +156,20 @@ class SimcoreAdc(SensorModel):
 
     def _next_crossing(self) -> tuple[int | None, int]:
         """First sample from ``_awd_next`` that leaves the window (entering it from inside), and scan end."""
+        key = (
+            self._awd_next,
+            self.values["AWD_LOW"],
+            self.values["AWD_HIGH"],
+            self.values["RES"],
+            self.values["VREF_MV"],
+        )
+        if self._awd_cache is not None and self._awd_cache[0] == key:
+            return self._awd_cache[1]
+        result = self._scan_crossing()
+        self._awd_cache = (key, result)
+        return result
+
+    def _scan_crossing(self) -> tuple[int | None, int]:
         assert self.binding is not None
         k0 = self._awd_next
         limit = self._limit()
