@@ -2,6 +2,8 @@
 
     python models/check.py            # every model in models/manifest.json
     python models/check.py kws_dscnn  # some of them
+    python models/check.py --runner firmware/runtime/host/build/tm_host_runner
+                                      # also compare a host runner of our C runtime
 
 For each model: the file's sha256 and op list match the manifest, the test vectors have
 the model's input shape and dtype, and the outputs of tflite-micro (``tflm_reference``)
@@ -127,12 +129,51 @@ def check_model(entry: dict) -> list[str]:
     return problems
 
 
+def check_runner(runner: str, entry: dict) -> list[str]:
+    """Compare a host build of firmware/runtime (tm_host_runner) with tflite-micro.
+
+    Runner contract (see firmware/runtime/host/tm_host_runner.c): ``runner model.tflite
+    inputs.bin outputs.bin`` with raw vectors back to back. Must be bit-exact.
+    """
+    import subprocess
+    import tempfile
+
+    name = entry["name"]
+    x = ref.load_inputs(name)
+    want = ref.tflm_reference(ref.model_path(name), x)
+    with tempfile.TemporaryDirectory() as d:
+        x.tofile(f"{d}/in.bin")
+        p = subprocess.run([runner, str(ref.model_path(name)), f"{d}/in.bin", f"{d}/out.bin"],
+                           capture_output=True, text=True)
+        if p.returncode:
+            return [f"runner exit {p.returncode}: {p.stderr.strip()[:300]}"]
+        raw = np.fromfile(f"{d}/out.bin", dtype=np.uint8)
+    got, off = [], 0
+    for w in want:
+        nbytes = w.size * w.dtype.itemsize
+        got.append(raw[off:off + nbytes].view(w.dtype).reshape(w.shape))
+        off += nbytes
+    if off != raw.size:
+        return [f"runner wrote {raw.size} bytes, expected {off}"]
+    n_off = sum(int(np.sum(a != b)) for a, b in zip(got, want))
+    print(f"{name:24s} runner {'ok ' if not n_off else 'BAD'}  {n_off} of "
+          f"{sum(w.size for w in want)} values differ from tflite-micro", flush=True)
+    return [f"runner differs from tflite-micro in {n_off} values"] if n_off else []
+
+
 def main(argv: list[str]) -> int:
+    runner = None
+    if "--runner" in argv:
+        k = argv.index("--runner")
+        runner = argv[k + 1]
+        argv = argv[:k] + argv[k + 2:]
     manifest = ref.load_manifest()
     entries = [e for e in manifest["models"] if not argv or e["name"] in argv]
     bad = 0
     for e in entries:
         problems = check_model(e)
+        if runner:
+            problems += check_runner(runner, e)
         for p in problems:
             print(f"  {e['name']}: {p}")
         bad += bool(problems)
