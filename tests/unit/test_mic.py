@@ -193,3 +193,57 @@ def test_nrf52_pdm_double_buffering() -> None:
     assert pdm.stats()["events"][0]["cycle"] == 2 * end1
     pdm.write(0x004, 4, 1)  # TASKS_STOP
     assert pdm.read(0x104, 4) == 1
+
+
+@pytest.mark.parametrize("rule", ["loop", "hold", "error"])
+def test_end_rules_through_the_dma(rule: str) -> None:
+    x = (np.arange(300) - 150).astype(np.int16)
+    host = FakeHost(mhz=16)
+    mic = _mic(host)
+    mic.attach(ArraySource("short.wav", x, channels=("mono",), rate_hz=16000.0, full_scale=32768.0, end_rule=rule))
+    _arm(mic, length=400)  # halves of 200 samples
+    host.advance_to(200 * 1000)
+    if rule == "error":
+        from simcore.sources import EndOfDataError
+
+        with pytest.raises(EndOfDataError, match="short.wav.*end rule is 'error'"):
+            host.advance_to(400 * 1000)
+        return
+    host.advance_to(400 * 1000)
+    second = _ram_i16(host, RAM + 400, 200)
+    expect = np.concatenate([x[200:], x[:100]]) if rule == "loop" else np.concatenate([x[200:], np.full(100, x[-1])])
+    np.testing.assert_array_equal(second, expect)
+
+
+def test_align_enable_starts_the_recording_at_enable(tmp_path: Path) -> None:
+    path, x = _wav(tmp_path)
+    host = FakeHost(mhz=16)
+    host.advance_to(5_000_000)
+    mic = _mic(host, path, align="enable")
+    _arm(mic, length=200)
+    host.advance_to(host.cycles + 100 * 1000)
+    np.testing.assert_array_equal(_ram_i16(host, RAM, 100), x[:100])
+
+
+def test_unknown_board_option_is_rejected() -> None:
+    with pytest.raises(BadInputError, match="unknown option.*fifo_size"):
+        _mic(FakeHost(), fifo_size=3)
+
+
+def test_nrf52_pdm_stereo_interleaves_left_and_right() -> None:
+    rng = np.random.default_rng(9)
+    data = rng.integers(-30000, 30000, size=(1000, 2)).astype(np.int16)
+    host = FakeHost(mhz=64)
+    pdm = Nrf52Pdm(peripheral("pdm", "nrf52_pdm", base=0x4001D000, irq=29), host)
+    pdm.attach(ArraySource("st.wav", data, channels=("left", "right"), rate_hz=32e6 / 31 / 64, full_scale=32768.0))
+    pdm.write(0x304, 4, 0b100)  # INTENSET END
+    pdm.write(0x500, 4, 1)
+    pdm.write(0x560, 4, RAM)
+    pdm.write(0x564, 4, 200)  # 200 half-words = 100 stereo frames
+    pdm.write(0x000, 4, 1)
+    end = math.ceil(100 * 64e6 / (32e6 / 31 / 64))
+    host.advance_to(end - 1)
+    assert pdm.read(0x108, 4) == 0
+    host.advance_to(end)
+    assert pdm.read(0x108, 4) == 1 and host.irq_rises(29) == [end]
+    np.testing.assert_array_equal(_ram_i16(host, RAM, 200), data[:100].reshape(-1))
