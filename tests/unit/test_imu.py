@@ -141,3 +141,26 @@ def test_resd_acceleration_in_g_feeds_the_imu(tmp_path: Path) -> None:
     imu.write(0x00, 4, 1)
     host.advance_to(10_000)
     assert [_s16(imu.read(0x18 + 4 * i, 4)) for i in range(6)] == [16384, -8192, 4096, 0, 0, 0]
+
+
+def test_watermark_service_latency_and_late_drain() -> None:
+    src, _ = _source()
+    host = FakeHost(mhz=10)
+    imu = _imu(host, fifo_depth=12)
+    imu.attach(src)
+    imu.write(0x38, 4, 4)  # WM 4 frames
+    imu.write(0x08, 4, 0b110)
+    imu.write(0x00, 4, 0b11)
+    host.advance_to(400_000)  # WM reached at sample 3 -> cycle 400000
+    host.advance_to(450_000)
+    for _ in range(6 * 4):
+        imu.read(0x30, 4)
+    lat = imu.stats()["service_latency_cycles"]
+    assert lat["count"] == 1 and lat["max"] == 50_000
+    host.advance_to(800_000)  # samples 4..7: WM again at 800000; sample 16 would not fit -> 1700000
+    host.advance_to(1_800_000)
+    for _ in range(6 * 12):
+        imu.read(0x30, 4)
+    late = [e for e in imu.stats()["events"] if e["kind"] == "late_services"]
+    assert [(e["raised_cycle"], e["deadline_cycle"], e["cycle"]) for e in late] == [(800_000, 1_700_000, 1_800_000)]
+    assert imu.stats()["overruns"] == 1

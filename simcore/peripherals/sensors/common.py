@@ -268,6 +268,26 @@ class StreamFifo:
         return self.cycle_when_level(clock, self.depth + 1)
 
 
+class WatermarkService:
+    """Measures how long firmware takes to drain a FIFO below its watermark once it was reached.
+
+    The deadline is the moment the FIFO would have overflowed; draining after it is a late service.
+    """
+
+    def __init__(self) -> None:
+        self.raised: int | None = None
+        self.deadline: int | None = None
+
+    def check(self, stats: SensorStats, fifo: StreamFifo, clock: SampleClock | None, watermark: int, now: int) -> None:
+        if clock is None:
+            return
+        if fifo.level >= watermark and self.raised is None:
+            self.raised, self.deadline = now, fifo.cycle_of_overflow(clock)
+        elif fifo.level < watermark and self.raised is not None:
+            stats.service(self.raised, now, self.deadline)
+            self.raised = None
+
+
 class SensorModel(PeripheralModel):
     """Base of the sensor models: options, a bound source, named events, a level IRQ line, stats."""
 

@@ -18,7 +18,7 @@ from simcore.board import Peripheral
 from simcore.errors import BadInputError
 from simcore.peripherals import register_model
 from simcore.peripherals.base import Host, Register
-from simcore.peripherals.sensors.common import Field, SampleClock, SensorModel, StreamFifo
+from simcore.peripherals.sensors.common import Field, SampleClock, SensorModel, StreamFifo, WatermarkService
 
 ACCEL_RANGES_G = (2, 4, 8, 16)
 GYRO_RANGES_DPS = (125, 250, 500, 1000, 2000)
@@ -81,6 +81,7 @@ class SimcoreImu(SensorModel):
 
     def __init__(self, config: Peripheral, host: Host) -> None:
         self.fifo = StreamFifo(int(config.options.get("fifo_depth", 32)))
+        self.wm_service = WatermarkService()
         self.clock: SampleClock | None = None
         super().__init__(config, host)
 
@@ -216,9 +217,14 @@ class SimcoreImu(SensorModel):
 
     def _on_event(self) -> None:
         self._catch_up()
+        self._wm_check()
         self._latest()
         self._plan()
         self.update_irq()
+
+    def _wm_check(self) -> None:
+        if self.values["CTRL"] & self.FIFO_EN:
+            self.wm_service.check(self.stats_, self.fifo, self.clock, max(1, self.values["FIFO_WM"]), self.now())
 
     # --- data registers ------------------------------------------------------------------
     def _read_out(self, axis: int) -> int:
@@ -256,6 +262,7 @@ class SimcoreImu(SensorModel):
                 self.stats_.count("fifo_underflow_reads")
                 return 0
             self._partial = [int(v) for v in self.counts(ks[0], ks[0] + 1)[0]]
+            self._wm_check()
             self._plan()
         value = self._partial.pop(0)
         self.update_irq()

@@ -21,7 +21,15 @@ from simcore.board import Peripheral
 from simcore.errors import BadInputError
 from simcore.peripherals import register_model
 from simcore.peripherals.base import Host, Register
-from simcore.peripherals.sensors.common import Field, RingDma, SampleClock, SensorModel, StreamFifo, to_pcm
+from simcore.peripherals.sensors.common import (
+    Field,
+    RingDma,
+    SampleClock,
+    SensorModel,
+    StreamFifo,
+    WatermarkService,
+    to_pcm,
+)
 
 
 @register_model
@@ -70,6 +78,7 @@ class SimcoreMic(SensorModel):
 
     def __init__(self, config: Peripheral, host: Host) -> None:
         self.fifo = StreamFifo(int(config.options.get("fifo_depth", 64)))
+        self.wm_service = WatermarkService()
         self.clock: SampleClock | None = None
         self._bytes = 2
         self.ring = RingDma(self, self._channel_values, "<i2")
@@ -191,8 +200,12 @@ class SimcoreMic(SensorModel):
         else:
             self.cancel_event("fifo")
 
+    def _wm_check(self) -> None:
+        self.wm_service.check(self.stats_, self.fifo, self.clock, max(1, self.values["FIFO_WM"]), self.now())
+
     def _on_fifo(self) -> None:
         self._fifo_catch_up()
+        self._wm_check()
         self._plan_fifo()
         self.update_irq()
 
@@ -205,6 +218,7 @@ class SimcoreMic(SensorModel):
         assert self.binding is not None
         value = int(self._channel_values(self.binding.fetch(ks[0], ks[0] + 1))[0])
         self._delivered_fifo += 1
+        self._wm_check()
         self._plan_fifo()
         self.update_irq()
         return value & 0xFFFFFFFF
