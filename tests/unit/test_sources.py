@@ -350,3 +350,15 @@ def test_resd_custom_sample_type_heart_rate(tmp_path: Path) -> None:
     np.testing.assert_allclose(src.sample_at([0.5, 1.0, 2.0])[:, 0], [72.0, 75.5, 80.25])
     with pytest.raises(BadInputError, match="outside the Custom range"):
         open_source(tmp_path / "hr.resd", custom_types={"0x0042": {"name": "x"}})
+
+
+def test_cli_inspector_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from simcore.sources.__main__ import main
+
+    write_wav(tmp_path / "a.wav", np.zeros(160, np.int16), 16000)
+    assert main([str(tmp_path / "a.wav"), "end=loop"]) == 0
+    assert '"rate_hz": 16000.0' in capsys.readouterr().out
+    (tmp_path / "b.wav").write_bytes((tmp_path / "a.wav").read_bytes()[:30])
+    assert main([str(tmp_path / "b.wav")]) == 2
+    err = capsys.readouterr().err
+    assert "b.wav" in err and "Traceback" not in err
