@@ -1,0 +1,130 @@
+"""tm runtime cross-compiled for Cortex-M4 and run on simcore's emulated part.
+
+For a few models of ``models/``, builds an ELF from ``firmware/common`` (startup, console,
+semihosting), ``firmware/runtime`` and ``tests/ml/fw/tm_model_main.c`` with the model and
+its input vectors linked in, runs it with ``python -m simcore run`` on the generic
+``cortex-m4`` board, and compares every printed output with the TFLM host interpreter,
+byte for byte, for the reference and the ``TM_OPTIMIZED=1`` (SMLAD) kernels. The
+optimized build must also execute fewer instructions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FW = ROOT / "firmware"
+RT = FW / "runtime"
+BOARD = "cortex-m4"
+ARCH = ["-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"]
+# int8 models only: float SOFTMAX/LOGISTIC/TANH call newlib's expf/tanhf on the target,
+# which need not round like glibc's (the TFLM reference runs on the host).
+MODELS = ["kws_dscnn", "conv2d_variants", "depthwise_conv", "fully_connected", "activations",
+          "add_mul", "pooling", "reshape_mean", "concat_pad", "requantize"]
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc not installed")
+
+
+def _env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+@pytest.fixture(scope="session")
+def board_files(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("tm_fw_board")
+    for cmd in ([sys.executable, str(FW / "tools" / "boardgen.py"), "header", BOARD, str(d / "board.h")],
+                [sys.executable, "-m", "simcore.ldgen", BOARD, str(d / "memory.ld")],
+                [sys.executable, str(FW / "tools" / "boardgen.py"), "mk", BOARD, str(d / "boards.mk")]):
+        p = subprocess.run(cmd, capture_output=True, text=True, env=_env(), cwd=ROOT)
+        if p.returncode:
+            pytest.skip(f"board files could not be generated: {p.stderr.strip()[-300:]}")
+    return d
+
+
+def _console_kind(board_dir: Path) -> str:
+    for line in (board_dir / "boards.mk").read_text().splitlines():
+        if line.startswith(f"CONSOLE_KIND.{BOARD}"):
+            return line.split(":=")[1].strip()
+    raise AssertionError("no console kind for " + BOARD)
+
+
+def _build(board_dir: Path, out: Path, model: Path, inputs: Path, optimized: bool) -> Path:
+    asm = out / "model.S"
+    asm.write_text(
+        '.section .rodata.tm_model,"a"\n.balign 16\n'
+        ".global tm_model, tm_model_end, tm_inputs, tm_inputs_end\n"
+        f'tm_model:\n.incbin "{model}"\ntm_model_end:\n.balign 16\n'
+        f'tm_inputs:\n.incbin "{inputs}"\ntm_inputs_end:\n')
+    elf = out / ("fw_opt.elf" if optimized else "fw_ref.elf")
+    srcs = [FW / "common" / f for f in ("startup.c", "syscalls.c", "semihosting.c",
+                                        f"console_{_console_kind(board_dir)}.c")]
+    srcs += sorted(RT.glob("tm_*.c")) + [ROOT / "tests" / "ml" / "fw" / "tm_model_main.c", asm]
+    cmd = ["arm-none-eabi-gcc", *ARCH, "-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror",
+           "-ffunction-sections", "-fdata-sections", f"-DTM_OPTIMIZED={int(optimized)}",
+           f"-I{board_dir}", f"-I{FW / 'common'}", f"-I{RT}", "--specs=nano.specs",
+           "-nostartfiles", "-Wl,--gc-sections", "-T", str(FW / "common" / "cortex-m4.ld"),
+           f"-L{board_dir}", "-o", str(elf), *map(str, srcs), "-lm"]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    return elf
+
+
+def _run(elf: Path, out: Path) -> dict:
+    js = out / (elf.stem + ".json")
+    p = subprocess.run([sys.executable, "-m", "simcore", "run", "--board", BOARD, "-q",
+                        "--max-instructions", "2000000000", "--json", str(js), str(elf)],
+                       capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=900)
+    assert js.exists(), p.stdout + p.stderr
+    return json.loads(js.read_text())
+
+
+def _console_text(result: dict) -> str:
+    c = result["console"]
+    return c if isinstance(c, str) else "".join(c) if isinstance(c, list) else json.dumps(c)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_firmware_outputs_match_tflm(board_files, tmp_path, name):
+    model = ROOT / "models" / f"{name}.tflite"
+    if not model.exists():
+        pytest.skip(f"{model.name} not generated")
+    try:
+        from tflite_micro.python.tflite_micro import runtime
+    except ImportError:
+        pytest.skip("tflite-micro not installed")
+    interp = runtime.Interpreter.from_bytes(model.read_bytes(), arena_size=4 << 20)
+    det = interp.get_input_details(0)
+    shape, dtype = tuple(det["shape"]), np.dtype(det["dtype"])
+    vecs = np.load(ROOT / "models" / f"{name}.inputs.npy").reshape((-1,) + shape).astype(dtype)
+    rng = np.random.default_rng(7)
+    vecs = np.concatenate([vecs, rng.integers(-128, 128, size=(2,) + shape).astype(dtype)])
+    expected = []
+    for v in vecs:
+        interp.set_input(v, 0)
+        interp.invoke()
+        expected.append(np.ascontiguousarray(interp.get_output(0)).tobytes().hex())
+    inputs = tmp_path / "inputs.bin"
+    vecs.tofile(inputs)
+
+    counts = {}
+    for optimized in (False, True):
+        elf = _build(board_files, tmp_path, model, inputs, optimized)
+        res = _run(elf, tmp_path)
+        text = _console_text(res)
+        assert res.get("exit_status") == 0, text[-2000:]
+        got = [line.split(" ", 1)[1].strip() for line in text.splitlines() if line.startswith("TM_OUT ")]
+        assert got == expected, f"{name} optimized={optimized}: firmware outputs differ from TFLM"
+        counts[optimized] = res["instructions"]
+    if name in ("kws_dscnn", "conv2d_variants", "fully_connected"):
+        assert counts[True] < counts[False], counts
