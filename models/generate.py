@@ -47,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reference  # noqa: E402  (models/reference.py)
 
 BASE_SEED = 1234
+TESTED_TF = "2.21.0"  # the committed .tflite files are byte-identical when regenerated with it
 N_CALIBRATION = 64  # representative-dataset samples per model
 FC_PER_TENSOR = True  # FULLY_CONNECTED int8 weights: one scale per tensor
 
@@ -340,7 +341,8 @@ SPECS: list[Spec] = [
          description="LOGISTIC and TANH (fixed int8 output scales), around a 1x1 CONV_2D",
          covers=["LOGISTIC", "TANH"]),
     Spec("concat_pad", concat_pad,
-         description="CONCATENATION on channels of tensors with different scales, asymmetric PAD",
+         description="CONCATENATION on channels (the converter gives both inputs the output's "
+                     "scale), asymmetric PAD",
          covers=["CONCATENATION", "PAD"]),
     Spec("reshape_mean", reshape_mean,
          description="RESHAPE 2-D <-> 4-D, MEAN over one axis (keep_dims)",
@@ -353,7 +355,8 @@ SPECS: list[Spec] = [
          description="float32 in/out around an int8 body: QUANTIZE (float->int8) and DEQUANTIZE",
          covers=["QUANTIZE", "DEQUANTIZE"]),
     Spec("float_cnn", float_cnn, mode="float32",
-         description="float32: CONV_2D, DEPTHWISE_CONV_2D (x2), MAX/AVERAGE_POOL_2D, RESHAPE, FULLY_CONNECTED, SOFTMAX"),
+         description="float32: CONV_2D, DEPTHWISE_CONV_2D (depth multiplier 2), MAX/AVERAGE_POOL_2D, "
+                     "RESHAPE, FULLY_CONNECTED, SOFTMAX"),
     Spec("float_elementwise", float_elementwise, mode="float32",
          description="float32: CONV_2D, ADD, MUL, LOGISTIC, TANH, CONCATENATION, PAD, MEAN"),
     Spec("kws_dscnn", kws_dscnn, n_vectors=2, data="spectrogram", train="classify", train_steps=16,
@@ -505,6 +508,9 @@ def convert(model, spec: Spec, rng: np.random.Generator) -> bytes:
         # Conv/depthwise weights stay per-channel (the converter's default). TF >= 2.16
         # also makes FULLY_CONNECTED weights per-channel by default; keep them per-tensor,
         # as the MLPerf Tiny reference models and CMSIS-NN's classic FC path have them.
+        if not hasattr(conv, "_experimental_disable_per_channel_quantization_for_dense_layers"):
+            raise RuntimeError(f"TensorFlow {tf.__version__} cannot keep FULLY_CONNECTED "
+                               "weights per-tensor; use TensorFlow >= 2.16")
         conv._experimental_disable_per_channel_quantization_for_dense_layers = FC_PER_TENSOR
         if spec.mode == "int8":
             conv.inference_input_type = tf.int8
@@ -669,6 +675,9 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
+    if tf.__version__ != TESTED_TF:
+        print(f"note: TensorFlow {tf.__version__}; the committed models were made with "
+              f"{TESTED_TF}, other versions may give different (equally valid) bytes")
     t0 = time.time()
     todo = [s for s in SPECS if not args.only or s.name in args.only]
     fresh = {s.name: generate_one(s, out) for s in todo}

@@ -249,6 +249,9 @@ def _options_summary(op, op_name: str) -> dict:
     act_names = _enum_names(s.ActivationFunctionType)
     out: dict = {}
     for key, val in vars(o).items():
+        if key == "keepDims":
+            out[key] = bool(val)
+            continue
         if isinstance(val, bool) or not isinstance(val, (int, np.integer)):
             continue
         if key == "padding":
@@ -258,8 +261,6 @@ def _options_summary(op, op_name: str) -> dict:
         elif key in ("strideW", "strideH", "depthMultiplier", "filterWidth", "filterHeight",
                      "axis", "dilationWFactor", "dilationHFactor"):
             out[key] = int(val)
-        elif key == "keepDims":
-            out[key] = bool(val)
     return out
 
 
