@@ -37,9 +37,9 @@ import random
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -82,7 +82,7 @@ def set_seeds(seed: int) -> None:
 @dataclass
 class Spec:
     name: str
-    build: Callable[[], "keras.Model"]
+    build: Callable[[], keras.Model]
     mode: str = "int8"  # "int8" | "int8_float_io" | "float32"
     description: str = ""
     n_vectors: int = 4
@@ -101,7 +101,7 @@ def _inp(shape):
     return keras.Input(shape, batch_size=_BATCH[0], name="input")
 
 
-def build(spec: "Spec", batch: int | None):
+def build(spec: Spec, batch: int | None):
     _BATCH[0] = batch
     try:
         return spec.build()
