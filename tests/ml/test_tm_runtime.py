@@ -21,7 +21,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = ROOT / "firmware" / "runtime" / "host"
+# models/ (models/generate.py) plus tests/ml/data/extra_* (make_extra_models.py: dilation,
+# grouped conv), each with <name>.inputs.npy beside it.
 MODELS = sorted((ROOT / "models").glob("*.tflite"))
+EXTRA = sorted((Path(__file__).parent / "data").glob("*.tflite"))
 BUILDS = ["tm_host_runner", "tm_host_runner_opt"]
 ASAN_BUILDS = ["tm_host_runner_asan", "tm_host_runner_opt_asan"]
 EXTRA_RANDOM_VECTORS = 6
@@ -52,8 +55,8 @@ def _tflm():
     return runtime
 
 
-def _model_ids():
-    return [m.stem for m in MODELS]
+def _model_ids(models=None):
+    return [m.stem for m in (MODELS if models is None else models)]
 
 
 def _vectors(model: Path, interp) -> np.ndarray:
@@ -112,7 +115,7 @@ pytestmark = pytest.mark.skipif(not MODELS, reason="no models/*.tflite yet (mode
 
 
 @pytest.mark.parametrize("build", BUILDS + ASAN_BUILDS)
-@pytest.mark.parametrize("model", MODELS, ids=_model_ids())
+@pytest.mark.parametrize("model", MODELS + EXTRA, ids=_model_ids(MODELS + EXTRA))
 def test_bit_exact_vs_tflm(build_dir, references, model, build, tmp_path):
     inp, expected, n = references(model)
     out = tmp_path / "out.bin"
