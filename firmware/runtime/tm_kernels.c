@@ -324,9 +324,12 @@ void tm_k_dequantize(const tm_kctx *k)
     const tm_op_t *op = k->op;
     const tm_tensor_t *in = tm_in(k, 0), *o = tm_out(k);
     const uint32_t n = tm_elems(o);
-    const double scale = (double)tm_p2f(op->p[1]);
+    /* TFLite computes float(double(scale) * (v - zp)). That double product is exact
+     * (24-bit significand times a 9-bit integer), so rounding it to float equals the
+     * single float multiply below: same bits, no soft-float double on the M4. */
+    const float scale = tm_p2f(op->p[1]);
     for (uint32_t i = 0; i < n; i++)
-        ((float *)o->data)[i] = (float)(scale * (double)(((const int8_t *)in->data)[i] - op->p[0]));
+        ((float *)o->data)[i] = scale * (float)(((const int8_t *)in->data)[i] - op->p[0]);
 }
 
 /* ---- LOGISTIC / TANH (reference_ops float; integer_ops logistic.h, tanh.h) -------- */

@@ -11,8 +11,9 @@
  * in the im2col buffer, where filter * (zp + input_offset) = 0, as the reference's
  * skipped taps contribute 0.
  *
- *   CONV_2D:  im2col of one output pixel (KH*KW*C bytes of planned scratch), then
- *             two output channels per pass over it, 8 bytes per loop iteration.
+ *   CONV_2D:  im2col of one output pixel (KH*KW*C bytes of planned scratch; 1x1
+ *             kernels read the input pixel in place), then two output channels per
+ *             pass over it, 8 bytes per loop iteration.
  *   DEPTHWISE (depth multiplier 1): four channels at a time, SXTB16 + SADD16 to add
  *             the input offset to two lanes, SMLABB / SMLATT per lane.
  *   FULLY_CONNECTED: two output rows per pass, 8 bytes per iteration.
@@ -106,24 +107,29 @@ int tm_opt_conv(const tm_kctx *k)
             for (int ox = 0; ox < OW; ox++) {
                 const int iy0 = oy * op->p[P_STRIDE_H] - op->p[P_PAD_H];
                 const int ix0 = ox * op->p[P_STRIDE_W] - op->p[P_PAD_W];
-                for (int ky = 0; ky < KH; ky++)
-                    for (int kx = 0; kx < KW; kx++) {
-                        const int iy = iy0 + op->p[P_DIL_H] * ky, ix = ix0 + op->p[P_DIL_W] * kx;
-                        int8_t *dst = patch + (ky * KW + kx) * C;
-                        if (iy < 0 || iy >= H || ix < 0 || ix >= W) memset(dst, (int8_t)zp, (size_t)C);
-                        else memcpy(dst, x + (((size_t)b * H + iy) * W + ix) * C, (size_t)C);
-                    }
+                const int8_t *px = patch;
+                if (KH == 1 && KW == 1 && iy0 >= 0 && iy0 < H && ix0 >= 0 && ix0 < W) {
+                    px = x + (((size_t)b * H + iy0) * W + ix0) * C; /* 1x1: the pixel is the patch */
+                } else {
+                    for (int ky = 0; ky < KH; ky++)
+                        for (int kx = 0; kx < KW; kx++) {
+                            const int iy = iy0 + op->p[P_DIL_H] * ky, ix = ix0 + op->p[P_DIL_W] * kx;
+                            int8_t *dst = patch + (ky * KW + kx) * C;
+                            if (iy < 0 || iy >= H || ix < 0 || ix >= W) memset(dst, (int8_t)zp, (size_t)C);
+                            else memcpy(dst, x + (((size_t)b * H + iy) * W + ix) * C, (size_t)C);
+                        }
+                }
                 int8_t *yo = y + (((size_t)b * OH + oy) * OW + ox) * OC;
                 int oc = 0;
                 for (; oc + 2 <= OC; oc += 2) {
                     int32_t a0, a1;
-                    dot2(patch, w + (size_t)oc * K, w + (size_t)(oc + 1) * K, K, &a0, &a1);
+                    dot2(px, w + (size_t)oc * K, w + (size_t)(oc + 1) * K, K, &a0, &a1);
                     yo[oc] = finish(op, a0, oc, bias, op->mult[oc], op->shift[oc]);
                     yo[oc + 1] = finish(op, a1, oc + 1, bias, op->mult[oc + 1], op->shift[oc + 1]);
                 }
                 if (oc < OC) {
                     int32_t a0, a1;
-                    dot2(patch, w + (size_t)oc * K, w + (size_t)oc * K, K, &a0, &a1);
+                    dot2(px, w + (size_t)oc * K, w + (size_t)oc * K, K, &a0, &a1);
                     yo[oc] = finish(op, a0, oc, bias, op->mult[oc], op->shift[oc]);
                 }
             }
