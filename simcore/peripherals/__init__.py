@@ -14,7 +14,7 @@ def register_model(cls: type[PeripheralModel]) -> type[PeripheralModel]:
 
 
 def _load_all() -> None:
-    from simcore.peripherals import uart  # noqa: F401
+    from simcore.peripherals import sensors, uart  # noqa: F401
 
 
 def known_types() -> set[str]:

@@ -1,0 +1,40 @@
+"""Shared fixtures: paths to the committed firmware and a CLI runner that captures output."""
+
+from __future__ import annotations
+
+import io
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIRMWARE = ROOT / "firmware" / "bin"
+BOARDS = ["cortex-m4", "stm32f407vg", "stm32l4r5zi", "nrf52840"]
+
+
+def elf(board: str, app: str) -> Path:
+    return FIRMWARE / board / f"{app}.elf"
+
+
+@dataclass
+class CliResult:
+    status: int
+    out: str
+    err: str
+
+
+def run_cli(*args: str) -> CliResult:
+    """Run ``simcore`` in-process (main() never raises for user errors) and capture its streams."""
+    from simcore.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        status = main([str(a) for a in args])
+    return CliResult(status, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def cli():
+    return run_cli
