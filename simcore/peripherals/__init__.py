@@ -1,10 +1,28 @@
-"""Peripheral models, one module each, registered by their board-file ``type`` name."""
+"""Peripheral models, one module each, registered by their board-file ``type`` name.
+
+Models are imported only when a board uses them (keeps ``simcore run`` start-up fast):
+``_MODULES`` maps each type to the module that registers it.
+"""
 
 from __future__ import annotations
+
+import importlib
 
 from simcore.peripherals.base import Host, PeripheralModel, Register
 
 _REGISTRY: dict[str, type[PeripheralModel]] = {}
+_MODULES = {
+    "stm32f4_usart": "uart",
+    "stm32l4_usart": "uart",
+    "nrf52_uarte": "uart",
+    "cmsdk_uart": "uart",
+    "simcore_mic": "sensors",
+    "nrf52_pdm": "sensors",
+    "simcore_imu": "sensors",
+    "simcore_camera": "sensors",
+    "simcore_adc": "sensors",
+    "simcore_gpio": "sensors",
+}
 
 
 def register_model(cls: type[PeripheralModel]) -> type[PeripheralModel]:
@@ -13,17 +31,13 @@ def register_model(cls: type[PeripheralModel]) -> type[PeripheralModel]:
     return cls
 
 
-def _load_all() -> None:
-    from simcore.peripherals import sensors, uart  # noqa: F401
-
-
 def known_types() -> set[str]:
-    _load_all()
-    return set(_REGISTRY)
+    return set(_MODULES) | set(_REGISTRY)
 
 
 def model_for(type_name: str) -> type[PeripheralModel]:
-    _load_all()
+    if type_name not in _REGISTRY:
+        importlib.import_module(f"simcore.peripherals.{_MODULES[type_name]}")
     return _REGISTRY[type_name]
 
 
