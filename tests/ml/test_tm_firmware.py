@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -128,3 +129,51 @@ def test_firmware_outputs_match_tflm(board_files, tmp_path, name):
         counts[optimized] = res["instructions"]
     if name in ("kws_dscnn", "conv2d_variants", "fully_connected"):
         assert counts[True] < counts[False], counts
+
+
+def _op_codes(data: bytes) -> list[int]:
+    """Builtin code of every operator of subgraph 0, read with the schema's field ids."""
+    if str(Path(__file__).parent) not in sys.path:
+        sys.path.insert(0, str(Path(__file__).parent))
+    from test_tm_runtime import _fb_field, _fb_table, _fb_vector
+
+    model = _fb_table(data, 0)
+    oc_start, oc_count = _fb_vector(data, model, 1)
+    codes = []
+    for i in range(oc_count):
+        t = _fb_table(data, oc_start + 4 * i)
+        dep, new = _fb_field(data, t, 0), _fb_field(data, t, 3)
+        codes.append(max(struct.unpack_from("<b", data, dep)[0] if dep else 0,
+                         struct.unpack_from("<i", data, new)[0] if new else 0))
+    sg_start, _ = _fb_vector(data, model, 2)
+    sg = _fb_table(data, sg_start)
+    op_start, op_count = _fb_vector(data, sg, 3)
+    out = []
+    for i in range(op_count):
+        p = _fb_field(data, _fb_table(data, op_start + 4 * i), 0)
+        out.append(codes[struct.unpack_from("<I", data, p)[0] if p else 0])
+    return out
+
+
+def test_itm_op_markers(board_files, tmp_path):
+    """Every op is bracketed by ITM port 1 / port 2 writes of index | builtin_code << 16."""
+    model = ROOT / "models" / "kws_dscnn.tflite"
+    if not model.exists():
+        pytest.skip("models/kws_dscnn.tflite not generated")
+    from simcore import api
+
+    vecs = np.load(ROOT / "models" / "kws_dscnn.inputs.npy").astype(np.int8)
+    inputs = tmp_path / "inputs.bin"
+    vecs.tofile(inputs)
+    elf = _build(board_files, tmp_path, model, inputs, optimized=True)
+    m = api.prepare(elf, BOARD)
+    writes: list[tuple[int, int, int]] = []
+    m.system.itm.on_write(lambda port, value, cycle: writes.append((port, value, cycle)))
+    res = api.run_machine(m)
+    assert b"TM_DONE" in res.console
+    codes = _op_codes(model.read_bytes())
+    expected = [(port, i | code << 16) for _ in range(len(vecs))
+                for i, code in enumerate(codes) for port in (1, 2)]
+    assert [(p, v) for p, v, _ in writes if p in (1, 2)] == expected
+    begin_end = [c for p, _, c in writes if p in (1, 2)]
+    assert all(b < e for b, e in zip(begin_end[::2], begin_end[1::2], strict=True))
