@@ -14,10 +14,14 @@ from dataclasses import dataclass
 import capstone
 from capstone import arm_const as A
 
-from simcore.cycles import CycleModel
+from simcore.cycles import INDIRECT, BlockEnd, CycleModel, FlashConfig, literal_address
 
 SP_READ = 1  # the block moves SP down: read SP at entry and apply sp_min_delta
 SP_DYNAMIC = 2  # the block writes SP by an amount not known statically: read SP at the next block
+COND_END = 4  # ends with a conditional branch priced as not taken: +taken_extra if the next block is the target
+CALL_END = 8  # ends with BL/BLX: the profiler pushes a frame at the next block
+HANDLER = 16  # starts at an exception handler's address (vector table): the profiler's interrupt frames
+IN_FLASH = 32  # executes from flash: wait states and the accelerator apply
 
 _PUSH_LIKE = {A.ARM_INS_PUSH, A.ARM_INS_VPUSH}
 _POP_LIKE = {A.ARM_INS_POP, A.ARM_INS_VPOP}
@@ -47,6 +51,19 @@ class BlockInfo:
     flags: int
     insns: tuple[Insn, ...]
     cond_ranges: tuple[tuple[int, int], ...] = ()  # [first, last] addresses of IT-conditional runs
+    end: BlockEnd = BlockEnd()
+    line0: int = 0  # first 128-bit flash line (address >> 4) the block spans
+    n_lines: int = 0  # 128-bit lines spanned (0 outside flash)
+    lit_count: int = 0  # PC-relative literal loads from flash (flash data reads)
+    lit_line: int = 0  # the line (address >> 4) of the first literal
+
+    @property
+    def target(self) -> int:
+        return self.end.target if self.end.cond else INDIRECT
+
+    @property
+    def taken_extra(self) -> int:
+        return self.end.taken_extra if self.end.cond else 0
 
     def tail(self, pc: int) -> tuple[int, int]:
         """Statically counted instructions and cycles of this block from ``pc`` (inclusive) to its end."""
@@ -119,6 +136,9 @@ class BlockAnalyzer:
         self._function_start = function_start
         self.cycle_model = cycle_model
         self.cache: dict[tuple[int, int], BlockInfo] = {}
+        flash = getattr(cycle_model, "flash_config", None)
+        self.flash: FlashConfig = flash() if flash is not None else FlashConfig()
+        self.handlers: frozenset[int] = frozenset()  # exception handler addresses (set by the profiler)
 
     def it_state_at(self, addr: int) -> int:
         """How many IT-conditional instructions remain at ``addr`` (0 outside an IT block).
@@ -202,7 +222,25 @@ class BlockAnalyzer:
                 else:
                     ranges.append((ins.address, ins.address))
         n_static = sum(1 for i in insns if not i.conditional)
-        info = BlockInfo(addr, size, n_static, sum(costs), low, flags, insns, tuple(ranges))
+        end_fn = getattr(self.cycle_model, "block_end", None)
+        end = end_fn(raw, conditional) if end_fn is not None else BlockEnd()
+        if end.cond:
+            flags |= COND_END
+        if end.call:
+            flags |= CALL_END
+        if addr in self.handlers:
+            flags |= HANDLER
+        line0 = n_lines = lit_count = lit_line = 0
+        if self.flash.is_flash(addr):
+            flags |= IN_FLASH
+            line0 = addr >> 4
+            n_lines = ((addr + size - 1) >> 4) - line0 + 1
+            lits = [a for a in (literal_address(i) for i in raw if not isinstance(i, _Undecoded)) if a is not None]
+            lits = [a for a in lits if self.flash.is_flash(a)]
+            lit_count = len(lits)
+            lit_line = lits[0] >> 4 if lits else 0
+        info = BlockInfo(addr, size, n_static, sum(costs), low, flags, insns, tuple(ranges), end, line0, n_lines,
+                         lit_count, lit_line)
         self.cache[key] = info
         return info
 

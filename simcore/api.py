@@ -12,6 +12,7 @@ from simcore.elf import load_elf
 from simcore.errors import EXIT_BUDGET, EXIT_FAULT, EXIT_SPINNING
 from simcore.layout import Layout
 from simcore.machine import Machine, RunOptions, Stop
+from simcore.sensorbind import sensor_stats
 
 _STOP_EXIT = {"budget": EXIT_BUDGET, "spinning": EXIT_SPINNING, "sleeping": EXIT_SPINNING,
               "fault": EXIT_FAULT, "breakpoint": EXIT_FAULT, "error": EXIT_FAULT}
@@ -63,6 +64,11 @@ class RunResult:
     def text(self) -> str:
         return self.console.decode("utf-8", "replace")
 
+    @property
+    def sensors(self) -> dict[str, Any]:
+        """Per sensor peripheral: samples/frames delivered, overruns and drops with their times."""
+        return self.extra.get("sensors", {})
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "elf": self.elf,
@@ -89,14 +95,29 @@ class RunResult:
 
 
 def prepare(elf: str | Path, board: str | Path | Board = "cortex-m4", **options: Any) -> Machine:
-    """Load the ELF and board and build the machine without running it."""
+    """Load the ELF and board and build the machine without running it.
+
+    ``cycle_model`` may be a model object or a name ('cortex-m4', the default, or
+    'instructions' for CPI 1); the Cortex-M4 model takes the board's flash wait states at
+    the chosen clock.
+    """
+    from simcore.cycles import make_model
+
     b = board if isinstance(board, Board) else load_board(board)
     fw = load_elf(elf)
+    model = options.get("cycle_model")
+    if model is None or isinstance(model, str):
+        mhz = float(options.get("mhz") or b.default_mhz)
+        options["cycle_model"] = make_model(model or "cortex-m4", b, mhz)
     return Machine(b, fw, RunOptions(**options))
 
 
 def run(elf: str | Path, board: str | Path | Board = "cortex-m4", **options: Any) -> RunResult:
-    """Run a firmware ELF on a board and return its figures. Options: see :class:`RunOptions`."""
+    """Run a firmware ELF on a board and return its figures. Options: see :class:`RunOptions`.
+
+    ``sensors={"mic": "clip.wav", "imu": ("walk.csv", {"end": "loop"})}`` feeds sensor
+    peripherals (by name or kind) from recordings; see :mod:`simcore.sensorbind`.
+    """
     t0 = time.perf_counter()
     m = prepare(elf, board, **options)
     return run_machine(m, t0)
@@ -122,5 +143,21 @@ def run_machine(m: Machine, t0: float | None = None) -> RunResult:
         wall_seconds=time.perf_counter() - t0,
         unmodelled=dict(m.unmodelled),
         boot_rule=m.boot_rule,
-        extra={"cycle_model": m.analyzer.cycle_model.name},
+        extra={"cycle_model": m.analyzer.cycle_model.name, **cycle_figures(m),
+               "sensors": sensor_stats(m.peripherals)},
     )
+
+
+def cycle_figures(m: Machine) -> dict[str, Any]:
+    """Where the cycles went (flash wait states, taken-branch refills) and the energy estimate."""
+    from simcore.energy import estimate
+
+    s = m.hot.state
+    active = max(m.cycles - m.system.sleep_cycles, 0)
+    return {
+        "cpi": (active / m.instructions) if m.instructions else 0.0,
+        "flash_wait_cycles": s.flash_wait_cycles,
+        "flash_wait_states": m.analyzer.flash.wait_states,
+        "taken_branch_cycles": s.branch_taken_cycles,
+        "energy": estimate(m.board.power, m.mhz, m.cycles, m.system.sleep_cycles).to_dict(),
+    }

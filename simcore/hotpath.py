@@ -17,9 +17,46 @@ from pathlib import Path
 import unicorn
 from unicorn import arm_const
 
-from simcore.accounting import SP_DYNAMIC, SP_READ, BlockAnalyzer, BlockInfo
+from simcore.accounting import CALL_END, COND_END, HANDLER, IN_FLASH, SP_DYNAMIC, SP_READ, BlockAnalyzer, BlockInfo
 
 NO_LIMIT = (1 << 64) - 1
+INDIRECT = 0xFFFFFFFF
+NO_NODE = 0xFFFFFFFF
+MAX_DEPTH = 1024  # profiler shadow-stack depth
+MAX_EVENTS = 1 << 20  # profiler interrupt enter/leave records kept for the timeline
+
+
+class ProfNode(ctypes.Structure):
+    """Mirror of ``hp_node``: one calling-context tree node of the profiler."""
+
+    _fields_ = [
+        ("parent", ctypes.c_uint32),
+        ("func", ctypes.c_uint32),
+        ("isr", ctypes.c_uint32),
+        ("pad", ctypes.c_uint32),
+        ("calls", ctypes.c_uint64),
+        ("incl", ctypes.c_uint64),
+        ("excl", ctypes.c_uint64),
+    ]
+
+
+class ProfFrame(ctypes.Structure):
+    """Mirror of ``hp_frame``: one shadow-stack frame."""
+
+    _fields_ = [
+        ("func", ctypes.c_uint32),
+        ("ret", ctypes.c_uint32),
+        ("node", ctypes.c_uint32),
+        ("pad", ctypes.c_uint32),
+        ("entry", ctypes.c_uint64),
+        ("child", ctypes.c_uint64),
+    ]
+
+
+class ProfEvent(ctypes.Structure):
+    """Mirror of ``hp_event``: interrupt enter (1) / leave (2) at a cycle."""
+
+    _fields_ = [("kind", ctypes.c_uint32), ("func", ctypes.c_uint32), ("cycle", ctypes.c_uint64)]
 
 
 class HotState(ctypes.Structure):
@@ -45,6 +82,37 @@ class HotState(ctypes.Structure):
         ("reg_read", ctypes.c_void_p),
         ("sp_regid", ctypes.c_int32),
         ("pad", ctypes.c_int32),
+        ("flash_wait_cycles", ctypes.c_uint64),
+        ("branch_taken_cycles", ctypes.c_uint64),
+        ("pend_cond", ctypes.c_uint32),
+        ("pend_target", ctypes.c_uint32),
+        ("pend_fall", ctypes.c_uint32),
+        ("pend_extra", ctypes.c_uint32),
+        ("wait_states", ctypes.c_uint32),
+        ("accel", ctypes.c_uint32),
+        ("imask", ctypes.c_uint32),
+        ("dmask", ctypes.c_uint32),
+        ("itags", ctypes.c_void_p),
+        ("dtags", ctypes.c_void_p),
+        ("last_line", ctypes.c_uint32),
+        ("prefetch", ctypes.c_uint32),
+        ("profiling", ctypes.c_uint32),
+        ("pend_call", ctypes.c_uint32),
+        ("call_ret", ctypes.c_uint32),
+        ("depth", ctypes.c_uint32),
+        ("max_depth", ctypes.c_uint32),
+        ("dropped", ctypes.c_uint32),
+        ("frames", ctypes.c_void_p),
+        ("nodes", ctypes.c_void_p),
+        ("n_nodes", ctypes.c_uint32),
+        ("cap_nodes", ctypes.c_uint32),
+        ("node_hash", ctypes.c_void_p),
+        ("events", ctypes.c_void_p),
+        ("n_events", ctypes.c_uint32),
+        ("cap_events", ctypes.c_uint32),
+        ("mem_read", ctypes.c_void_p),
+        ("node_overflow", ctypes.c_uint32),
+        ("pad2", ctypes.c_uint32),
     ]
 
 
@@ -67,8 +135,11 @@ def native_library() -> ctypes.CDLL | None:
                     lib.hp_cond_hook_ptr.restype = ctypes.c_void_p
                     lib.hp_insert.argtypes = [ctypes.POINTER(HotState)] + [ctypes.c_uint32] * 4 + [
                         ctypes.c_int32,
-                        ctypes.c_uint32,
-                    ]
+                    ] + [ctypes.c_uint32] * 7
+                    lib.hp_profile_init.argtypes = [ctypes.POINTER(HotState), ctypes.c_uint32, ctypes.c_uint32]
+                    lib.hp_profile_root.argtypes = [ctypes.POINTER(HotState), ctypes.c_uint32]
+                    lib.hp_profile_free.argtypes = [ctypes.POINTER(HotState)]
+                    lib.hp_pop.argtypes = [ctypes.POINTER(HotState)]
                     lib.hp_init.argtypes = [ctypes.POINTER(HotState), ctypes.c_uint32]
                     lib.hp_free.argtypes = [ctypes.POINTER(HotState)]
                     lib.hp_clear.argtypes = [ctypes.POINTER(HotState)]
@@ -107,10 +178,156 @@ class HotPath:
         self._py_table: dict[tuple[int, int], tuple[int, int, int, int]] = {}
         self._cond_hooked: set[tuple[int, int]] = set()
         self.pending_cond: list[tuple[int, int]] = []
+        self._configure_flash()
+        # Python twin's profiler storage (the native one keeps it in C)
+        self._py_frames: list[list[int]] = []  # [func, ret, node, entry, child]
+        self._py_nodes: list[list[int]] = []  # [parent, func, isr, calls, incl, excl]
+        self._py_node_index: dict[tuple[int, int, int], int] = {}
+        self._py_events: list[tuple[int, int, int]] = []
         if self.native:
             self._install_native()
         else:
             uc.hook_add(unicorn.UC_HOOK_BLOCK, self._py_block_hook)
+
+    def _configure_flash(self) -> None:
+        """Wait states and accelerator from the cycle model's flash configuration."""
+        fc = self.analyzer.flash
+        s = self.state
+        s.wait_states = fc.wait_states
+        s.accel = fc.accelerator
+        s.prefetch = 1 if fc.prefetch and fc.accelerator == 1 else 0
+        s.imask = fc.icache_lines - 1
+        s.dmask = fc.dcache_lines - 1
+        s.last_line = 0xFFFFFFFE
+        self._itags = (ctypes.c_uint32 * fc.icache_lines)(*([0xFFFFFFFF] * fc.icache_lines))
+        self._dtags = (ctypes.c_uint32 * fc.dcache_lines)(*([0xFFFFFFFF] * fc.dcache_lines))
+        s.itags = ctypes.cast(self._itags, ctypes.c_void_p).value
+        s.dtags = ctypes.cast(self._dtags, ctypes.c_void_p).value
+
+    # --- profiler ------------------------------------------------------------------------
+    def enable_profile(self, root: int, handlers: frozenset[int]) -> None:
+        """Keep a shadow call stack from now on; ``root`` is the function the run starts in.
+
+        Call before the run: block flags for exception handlers are computed at decode time.
+        """
+        self.analyzer.handlers = frozenset(h & ~1 for h in handlers)
+        self.forget_code()
+        s = self.state
+        if self.native:
+            assert self.lib is not None
+            if self.lib.hp_profile_init(ctypes.byref(s), MAX_DEPTH, MAX_EVENTS) != 0:
+                raise MemoryError("profiler tables")
+            self.lib.hp_profile_root(ctypes.byref(s), root & ~1)
+        else:
+            s.max_depth = MAX_DEPTH
+            self._py_push(root & ~1, INDIRECT, 0)
+        s.profiling = 1
+
+    def profile_pop_all(self) -> None:
+        """Close every open frame at the current cycle (end of the run)."""
+        s = self.state
+        while s.depth:
+            if self.native:
+                assert self.lib is not None
+                self.lib.hp_pop(ctypes.byref(s))
+            else:
+                self._py_pop()
+
+    def profile_nodes(self) -> list[tuple[int, int, int, int, int, int]]:
+        """(parent, func, isr, calls, inclusive, exclusive) per calling-context node."""
+        s = self.state
+        if self.native:
+            if not s.nodes:
+                return []
+            arr = ctypes.cast(s.nodes, ctypes.POINTER(ProfNode))
+            return [(arr[i].parent, arr[i].func, arr[i].isr, arr[i].calls, arr[i].incl, arr[i].excl)
+                    for i in range(s.n_nodes)]
+        return [tuple(n) for n in self._py_nodes]  # type: ignore[misc]
+
+    def profile_events(self) -> list[tuple[int, int, int]]:
+        """(kind 1 enter / 2 leave, handler address, cycle) of interrupt frames."""
+        s = self.state
+        if self.native:
+            if not s.events:
+                return []
+            arr = ctypes.cast(s.events, ctypes.POINTER(ProfEvent))
+            return [(arr[i].kind, arr[i].func, arr[i].cycle) for i in range(s.n_events)]
+        return list(self._py_events)
+
+    def _py_push(self, func: int, ret: int, isr: int) -> None:
+        s = self.state
+        if s.depth >= s.max_depth:
+            s.dropped += 1
+            return
+        parent = self._py_frames[-1][2] if self._py_frames else NO_NODE
+        key = (parent, func, isr)
+        node = self._py_node_index.get(key)
+        if node is None:
+            node = len(self._py_nodes)
+            self._py_node_index[key] = node
+            self._py_nodes.append([parent, func, isr, 0, 0, 0])
+            s.n_nodes = len(self._py_nodes)
+        self._py_nodes[node][3] += 1
+        self._py_frames.append([func, ret, node, s.cycle_count, 0])
+        s.depth = len(self._py_frames)
+        if isr and len(self._py_events) < MAX_EVENTS:
+            self._py_events.append((1, func, s.cycle_count))
+
+    def _py_pop(self) -> None:
+        s = self.state
+        if not self._py_frames:
+            return
+        func, _ret, node, entry, child = self._py_frames.pop()
+        s.depth = len(self._py_frames)
+        incl = s.cycle_count - entry
+        n = self._py_nodes[node]
+        n[4] += incl
+        n[5] += incl - child
+        if n[2] and len(self._py_events) < MAX_EVENTS:
+            self._py_events.append((2, func, s.cycle_count))
+        if self._py_frames:
+            self._py_frames[-1][4] += incl
+
+    def _py_profile(self, uc: unicorn.Uc, addr: int, size: int, flags: int) -> None:
+        s = self.state
+        frames = self._py_frames
+        if frames and frames[-1][1] == addr:
+            self._py_pop()
+        elif s.pend_call:
+            self._py_push(addr, s.call_ret, 0)
+        elif flags & HANDLER and not (frames and frames[-1][0] == addr):
+            sp = uc.reg_read(arm_const.UC_ARM_REG_SP)
+            try:
+                ret = int.from_bytes(uc.mem_read(sp + 24, 4), "little")
+            except unicorn.UcError:
+                ret = INDIRECT
+            self._py_push(addr, ret & ~1, 1)
+        s.pend_call = flags & CALL_END
+        s.call_ret = (addr + size) & 0xFFFFFFFF
+
+    def _py_flash_wait(self, line0: int, n_lines: int, lit_count: int, lit_line: int) -> int:
+        s = self.state
+        ws = s.wait_states
+        if s.accel == 0:
+            return ws * (n_lines + lit_count)
+        wait = 0
+        itags = self._itags
+        for line in range(line0, line0 + n_lines):
+            i = line & s.imask
+            if itags[i] != line:
+                itags[i] = line
+                if not (s.prefetch and line == (s.last_line + 1) & 0xFFFFFFFF):
+                    wait += ws
+            s.last_line = line
+        if lit_count:
+            if s.accel == 1:
+                i = lit_line & s.dmask
+                if self._dtags[i] != lit_line:
+                    self._dtags[i] = lit_line
+                    wait += ws
+            else:
+                wait += ws * lit_count
+        return wait
 
     # --- native ---------------------------------------------------------------------
     def _install_native(self) -> None:
@@ -122,6 +339,7 @@ class HotPath:
         self.state.miss = ctypes.cast(self._miss_cb, ctypes.c_void_p).value
         self.state.emu_stop = ctypes.cast(uclib.uc_emu_stop, ctypes.c_void_p).value
         self.state.reg_read = ctypes.cast(uclib.uc_reg_read, ctypes.c_void_p).value
+        self.state.mem_read = ctypes.cast(uclib.uc_mem_read, ctypes.c_void_p).value
         self.state.sp_regid = arm_const.UC_ARM_REG_SP
         handle = ctypes.c_size_t()
         status = uclib.uc_hook_add(
@@ -146,7 +364,8 @@ class HotPath:
             return 0
         assert self.lib is not None
         self.lib.hp_insert(
-            ctypes.byref(self.state), addr, size, info.n_insn, info.cycles, info.sp_min_delta, info.flags
+            ctypes.byref(self.state), addr, size, info.n_insn, info.cycles, info.sp_min_delta, info.flags,
+            info.target, info.taken_extra, info.line0, info.n_lines, info.lit_count, info.lit_line,
         )
         return 1 if self._needs_cond_hooks(info) else 0
 
@@ -191,6 +410,8 @@ class HotPath:
     def close(self) -> None:
         if self.native and self.lib is not None and self.state.table:
             self.lib.hp_free(ctypes.byref(self.state))
+            if self.state.frames:
+                self.lib.hp_profile_free(ctypes.byref(self.state))
 
     def __del__(self) -> None:
         try:
@@ -217,19 +438,34 @@ class HotPath:
                 s.stop_requested = 1
                 uc.emu_stop()
                 return
-            entry = (info.n_insn, info.cycles, info.sp_min_delta, info.flags)
+            entry = (info.n_insn, info.cycles, info.sp_min_delta, info.flags, info.target, info.taken_extra,
+                     info.line0, info.n_lines, info.lit_count, info.lit_line)
             self._py_table[(address, size)] = entry
             if self._needs_cond_hooks(info):
                 s.stop_requested = 1
                 s.last_size = 0
                 uc.emu_stop()
                 return
-        n_insn, cycles, sp_min_delta, flags = entry
+        n_insn, cycles, sp_min_delta, flags, target, taken_extra, line0, n_lines, lit_count, lit_line = entry
+        if s.pend_cond:  # the previous block's conditional branch: taken?
+            if (address != s.pend_fall) if s.pend_target == INDIRECT else (address == s.pend_target):
+                s.cycle_count += s.pend_extra
+                s.branch_taken_cycles += s.pend_extra
+        s.pend_cond = flags & COND_END
+        s.pend_target = target
+        s.pend_fall = (address + size) & 0xFFFFFFFF
+        s.pend_extra = taken_extra
+        if s.profiling:
+            self._py_profile(uc, address, size, flags)
         if flags & SP_READ or s.check_sp_next:
             low = (uc.reg_read(arm_const.UC_ARM_REG_SP) + sp_min_delta) & 0xFFFFFFFF
             if low < s.sp_low:
                 s.sp_low = low
         s.check_sp_next = flags & SP_DYNAMIC
+        if flags & IN_FLASH and s.wait_states:
+            wait = self._py_flash_wait(line0, n_lines, lit_count, lit_line)
+            s.flash_wait_cycles += wait
+            cycles += wait
         s.insn_count += n_insn
         s.cycle_count += cycles
         s.block_count += 1

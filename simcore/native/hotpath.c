@@ -7,8 +7,21 @@
  * instructions and cycles, keeps the stack-pointer low-water mark, and stops emulation
  * when the next virtual-time event or the instruction budget is due.
  *
- * No link dependency on Unicorn: uc_emu_stop and uc_reg_read arrive as function pointers
- * taken from the bindings' library. simcore/hotpath.py holds the identical Python fallback.
+ * Dynamic parts of the Cortex-M4 cycle model (simcore/cycles.py) are settled here:
+ *  - a block ending in a conditional branch was priced as not taken; at the NEXT block's entry
+ *    the refill penalty is added when that block is the branch target (or, for an indirect
+ *    conditional PC write, anything but the fall-through);
+ *  - flash wait states: a block in flash checks the 128-bit lines it spans against a
+ *    direct-mapped instruction-line tag array (STM32 ART: 64 lines, sequential prefetch hides a
+ *    miss on the line after the last one fetched; plain cache: no prefetch; none: every line
+ *    costs the wait states) and its PC-relative literal loads against a data-line array.
+ *  - profiling (off unless asked for): a shadow call stack (push at the block after a BL/BLX,
+ *    or at an exception handler's first block; pop when a block starts at the top frame's
+ *    return address) aggregated into a calling-context tree with calls and cycles per node.
+ *
+ * No link dependency on Unicorn: uc_emu_stop, uc_reg_read and uc_mem_read arrive as function
+ * pointers taken from the bindings' library. simcore/hotpath.py holds the identical Python
+ * fallback: both must give identical counts.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,6 +29,12 @@
 
 #define HP_SP_READ 1u    /* block moves SP down: read SP at entry and apply sp_min_delta */
 #define HP_SP_DYNAMIC 2u /* block writes SP by an amount unknown statically: read it at the next block */
+#define HP_COND_END 4u   /* ends with a conditional branch priced not taken (+taken_extra if taken) */
+#define HP_CALL_END 8u   /* ends with BL/BLX */
+#define HP_HANDLER 16u   /* starts at an exception handler */
+#define HP_IN_FLASH 32u  /* executes from flash */
+#define HP_INDIRECT 0xFFFFFFFFu
+#define HP_NO_NODE 0xFFFFFFFFu
 
 typedef struct {
     uint32_t addr;     /* block start; 0xFFFFFFFF marks an empty slot */
@@ -24,11 +43,46 @@ typedef struct {
     uint32_t cycles;   /* static cycle cost of the block */
     int32_t sp_min_delta; /* lowest SP within the block relative to SP at entry (<= 0) */
     uint32_t flags;
+    uint32_t target;   /* conditional branch target, HP_INDIRECT when not known statically */
+    uint32_t taken_extra; /* cycles added when the block-ending conditional branch is taken */
+    uint32_t line0;    /* first 128-bit flash line (addr >> 4) */
+    uint16_t n_lines;  /* lines spanned */
+    uint16_t lit_count; /* PC-relative literal loads from flash */
+    uint32_t lit_line; /* line of the first literal */
 } hp_block;
+
+/* One shadow-stack frame of the profiler. */
+typedef struct {
+    uint32_t func;     /* function (or handler) entry address */
+    uint32_t ret;      /* address whose block entry pops this frame */
+    uint32_t node;     /* calling-context tree node */
+    uint32_t pad;
+    uint64_t entry;    /* cycle_count at entry */
+    uint64_t child;    /* cycles spent in callees (inclusive) */
+} hp_frame;
+
+/* One calling-context tree node; mirrored by simcore/hotpath.py (ProfNode). */
+typedef struct {
+    uint32_t parent;   /* HP_NO_NODE for a root */
+    uint32_t func;
+    uint32_t isr;      /* 1: entered as an exception handler */
+    uint32_t pad;
+    uint64_t calls;
+    uint64_t incl;     /* inclusive cycles over completed calls */
+    uint64_t excl;     /* exclusive cycles over completed calls */
+} hp_node;
+
+/* Interrupt timeline entry (profiling only): kind 1 enter, 2 leave. */
+typedef struct {
+    uint32_t kind;
+    uint32_t func;
+    uint64_t cycle;
+} hp_event;
 
 typedef int (*hp_miss_fn)(uint32_t addr, uint32_t size); /* non-zero: stop, retranslate, resume */
 typedef int (*uc_emu_stop_fn)(void *uc);
 typedef int (*uc_reg_read_fn)(void *uc, int regid, void *value);
+typedef int (*uc_mem_read_fn)(void *uc, uint64_t address, void *bytes, uint64_t size);
 
 /* Field order is mirrored by simcore/hotpath.py (ctypes Structure): keep them in step. */
 typedef struct {
@@ -51,6 +105,39 @@ typedef struct {
     uc_reg_read_fn reg_read;
     int32_t sp_regid;
     int32_t pad;
+    /* --- cycle model: dynamic parts --- */
+    uint64_t flash_wait_cycles;   /* share of cycle_count spent in flash wait states */
+    uint64_t branch_taken_cycles; /* refill cycles added for taken conditional branches */
+    uint32_t pend_cond;     /* the previous block ended with a conditional branch */
+    uint32_t pend_target;
+    uint32_t pend_fall;     /* its fall-through address */
+    uint32_t pend_extra;
+    uint32_t wait_states;
+    uint32_t accel;         /* 0 none, 1 STM32 ART (prefetch + I + D lines), 2 instruction cache only */
+    uint32_t imask;         /* instruction lines - 1 (power of two) */
+    uint32_t dmask;         /* data lines - 1 */
+    uint32_t *itags;        /* line tags, 0xFFFFFFFF empty */
+    uint32_t *dtags;
+    uint32_t last_line;     /* last instruction line fetched (for sequential prefetch) */
+    uint32_t prefetch;
+    /* --- profiler (profiling != 0) --- */
+    uint32_t profiling;
+    uint32_t pend_call;     /* previous block ended with BL/BLX: its fall-through is the return address */
+    uint32_t call_ret;
+    uint32_t depth;
+    uint32_t max_depth;
+    uint32_t dropped;       /* pushes refused because the shadow stack was full */
+    hp_frame *frames;
+    hp_node *nodes;
+    uint32_t n_nodes;
+    uint32_t cap_nodes;
+    uint32_t *node_hash;    /* open addressing over nodes, capacity 2 * cap_nodes */
+    hp_event *events;
+    uint32_t n_events;
+    uint32_t cap_events;
+    uc_mem_read_fn mem_read;
+    uint32_t node_overflow; /* node table could not grow */
+    uint32_t pad2;
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -85,35 +172,158 @@ void hp_free(hp_state *s) {
     s->table = NULL;
 }
 
+static int hp_put(hp_state *s, const hp_block *src);
+
 int hp_insert(hp_state *s, uint32_t addr, uint32_t size, uint32_t n_insn, uint32_t cycles,
-              int32_t sp_min_delta, uint32_t flags) {
+              int32_t sp_min_delta, uint32_t flags, uint32_t target, uint32_t taken_extra, uint32_t line0,
+              uint32_t n_lines, uint32_t lit_count, uint32_t lit_line) {
+    hp_block b;
+    b.addr = addr; b.size = size; b.n_insn = n_insn; b.cycles = cycles; b.sp_min_delta = sp_min_delta;
+    b.flags = flags; b.target = target; b.taken_extra = taken_extra; b.line0 = line0;
+    b.n_lines = (uint16_t)n_lines; b.lit_count = (uint16_t)lit_count; b.lit_line = lit_line;
+    return hp_put(s, &b);
+}
+
+static int hp_put(hp_state *s, const hp_block *src) {
+    uint32_t addr = src->addr, size = src->size;
     if ((s->used + 1) * 2 > s->mask + 1) { /* keep the load factor under one half */
         hp_block *old = s->table;
         uint32_t old_cap = s->mask + 1;
         if (hp_alloc(s, old_cap * 2)) { s->table = old; return -1; }
         for (uint32_t i = 0; i < old_cap; i++)
-            if (old[i].addr != 0xFFFFFFFFu)
-                hp_insert(s, old[i].addr, old[i].size, old[i].n_insn, old[i].cycles, old[i].sp_min_delta,
-                          old[i].flags);
+            if (old[i].addr != 0xFFFFFFFFu) hp_put(s, &old[i]);
         free(old);
     }
     uint32_t i = hp_hash(addr) & s->mask;
     while (s->table[i].addr != 0xFFFFFFFFu && !(s->table[i].addr == addr && s->table[i].size == size))
         i = (i + 1) & s->mask;
     if (s->table[i].addr == 0xFFFFFFFFu) s->used++;
-    hp_block *b = &s->table[i];
-    b->addr = addr;
-    b->size = size;
-    b->n_insn = n_insn;
-    b->cycles = cycles;
-    b->sp_min_delta = sp_min_delta;
-    b->flags = flags;
+    s->table[i] = *src;
     return 0;
 }
 
 void hp_clear(hp_state *s) {
     memset(s->table, 0xFF, sizeof(hp_block) * (s->mask + 1));
     s->used = 0;
+}
+
+/* --- profiler ------------------------------------------------------------------------ */
+
+static inline uint32_t hp_node_hash(uint32_t parent, uint32_t func, uint32_t isr) {
+    return (parent * 2654435761u) ^ ((func >> 1) * 40503u) ^ (isr * 0x9E3779B9u);
+}
+
+static int hp_nodes_grow(hp_state *s) {
+    uint32_t cap = s->cap_nodes ? s->cap_nodes * 2 : 1024;
+    hp_node *n = (hp_node *)realloc(s->nodes, sizeof(hp_node) * cap);
+    if (!n) return -1;
+    uint32_t *h = (uint32_t *)malloc(sizeof(uint32_t) * cap * 2);
+    if (!h) { s->nodes = n; return -1; }
+    memset(h, 0xFF, sizeof(uint32_t) * cap * 2);
+    for (uint32_t i = 0; i < s->n_nodes; i++) {
+        uint32_t j = hp_node_hash(n[i].parent, n[i].func, n[i].isr) & (cap * 2 - 1);
+        while (h[j] != HP_NO_NODE) j = (j + 1) & (cap * 2 - 1);
+        h[j] = i;
+    }
+    free(s->node_hash);
+    s->nodes = n;
+    s->node_hash = h;
+    s->cap_nodes = cap;
+    return 0;
+}
+
+/* The calling-context node for func under parent, created on first use; HP_NO_NODE if out of memory. */
+static uint32_t hp_node_get(hp_state *s, uint32_t parent, uint32_t func, uint32_t isr) {
+    if (s->n_nodes + 1 > s->cap_nodes && hp_nodes_grow(s)) { s->node_overflow = 1; return HP_NO_NODE; }
+    uint32_t m = s->cap_nodes * 2 - 1;
+    uint32_t j = hp_node_hash(parent, func, isr) & m;
+    for (;;) {
+        uint32_t k = s->node_hash[j];
+        if (k == HP_NO_NODE) break;
+        if (s->nodes[k].parent == parent && s->nodes[k].func == func && s->nodes[k].isr == isr) return k;
+        j = (j + 1) & m;
+    }
+    uint32_t k = s->n_nodes++;
+    hp_node *n = &s->nodes[k];
+    n->parent = parent; n->func = func; n->isr = isr; n->pad = 0;
+    n->calls = 0; n->incl = 0; n->excl = 0;
+    s->node_hash[j] = k;
+    return k;
+}
+
+static void hp_event_add(hp_state *s, uint32_t kind, uint32_t func) {
+    if (s->n_events < s->cap_events) {
+        hp_event *e = &s->events[s->n_events++];
+        e->kind = kind; e->func = func; e->cycle = s->cycle_count;
+    }
+}
+
+/* Enter func (at cycle_count); ret is the address whose block entry returns from it. */
+static void hp_push(hp_state *s, uint32_t func, uint32_t ret, uint32_t isr) {
+    if (s->depth >= s->max_depth) { s->dropped++; return; }
+    uint32_t parent = s->depth ? s->frames[s->depth - 1].node : HP_NO_NODE;
+    uint32_t node = hp_node_get(s, parent, func, isr);
+    if (node == HP_NO_NODE) { s->dropped++; return; }
+    s->nodes[node].calls++;
+    hp_frame *f = &s->frames[s->depth++];
+    f->func = func; f->ret = ret; f->node = node; f->pad = 0;
+    f->entry = s->cycle_count; f->child = 0;
+    if (isr) hp_event_add(s, 1, func);
+}
+
+/* Leave the top frame at cycle_count. */
+void hp_pop(hp_state *s) {
+    if (!s->depth) return;
+    hp_frame *f = &s->frames[--s->depth];
+    uint64_t incl = s->cycle_count - f->entry;
+    hp_node *n = &s->nodes[f->node];
+    n->incl += incl;
+    n->excl += incl - f->child;
+    if (n->isr) hp_event_add(s, 2, f->func);
+    if (s->depth) s->frames[s->depth - 1].child += incl;
+}
+
+static void hp_profile(hp_state *s, void *uc, uint32_t addr, const hp_block *b) {
+    if (s->depth && s->frames[s->depth - 1].ret == addr) {
+        hp_pop(s);
+    } else if (s->pend_call) {
+        hp_push(s, addr, s->call_ret, 0);
+    } else if ((b->flags & HP_HANDLER) && !(s->depth && s->frames[s->depth - 1].func == addr)) {
+        /* Exception entry (ARMv7-M B1.5.6): the stacked return address is at [SP + 24]. */
+        uint32_t sp = 0, ret = HP_INDIRECT;
+        s->reg_read(uc, s->sp_regid, &sp);
+        if (s->mem_read(uc, (uint64_t)sp + 24, &ret, 4) != 0) ret = HP_INDIRECT;
+        hp_push(s, addr, ret & ~1u, 1);
+    }
+    s->pend_call = b->flags & HP_CALL_END;
+    s->call_ret = addr + b->size;
+}
+
+/* --- flash wait states ------------------------------------------------------------------ */
+
+static inline uint32_t hp_flash_wait(hp_state *s, const hp_block *b) {
+    uint32_t ws = s->wait_states, wait = 0;
+    if (s->accel == 0) {
+        wait = ws * ((uint32_t)b->n_lines + b->lit_count);
+    } else {
+        for (uint32_t l = b->line0; l < b->line0 + b->n_lines; l++) {
+            uint32_t *tag = &s->itags[l & s->imask];
+            if (*tag != l) {
+                *tag = l;
+                if (!(s->prefetch && l == s->last_line + 1)) wait += ws;
+            }
+            s->last_line = l;
+        }
+        if (b->lit_count) {
+            if (s->accel == 1) {
+                uint32_t *tag = &s->dtags[b->lit_line & s->dmask];
+                if (*tag != b->lit_line) { *tag = b->lit_line; wait += ws; }
+            } else {
+                wait += ws * b->lit_count;
+            }
+        }
+    }
+    return wait;
 }
 
 void hp_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
@@ -142,6 +352,17 @@ void hp_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
             return;
         }
     }
+    if (s->pend_cond) { /* the previous block's conditional branch: taken? */
+        if (s->pend_target == HP_INDIRECT ? addr != s->pend_fall : addr == s->pend_target) {
+            s->cycle_count += s->pend_extra;
+            s->branch_taken_cycles += s->pend_extra;
+        }
+    }
+    s->pend_cond = b->flags & HP_COND_END;
+    s->pend_target = b->target;
+    s->pend_fall = addr + size;
+    s->pend_extra = b->taken_extra;
+    if (s->profiling) hp_profile(s, uc, addr, b);
     if ((b->flags & HP_SP_READ) || s->check_sp_next) {
         uint32_t sp = 0;
         s->reg_read(uc, s->sp_regid, &sp);
@@ -149,11 +370,36 @@ void hp_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
         if (low < s->sp_low) s->sp_low = low;
     }
     s->check_sp_next = b->flags & HP_SP_DYNAMIC;
+    uint32_t cycles = b->cycles;
+    if ((b->flags & HP_IN_FLASH) && s->wait_states) {
+        uint32_t wait = hp_flash_wait(s, b);
+        s->flash_wait_cycles += wait;
+        cycles += wait;
+    }
     s->insn_count += b->n_insn;
-    s->cycle_count += b->cycles;
+    s->cycle_count += cycles;
     s->block_count++;
     s->last_addr = addr;
     s->last_size = size;
+}
+
+/* Profiler set-up and tear-down (the arrays belong to C; Python reads them through pointers). */
+int hp_profile_init(hp_state *s, uint32_t max_depth, uint32_t cap_events) {
+    s->frames = (hp_frame *)calloc(max_depth, sizeof(hp_frame));
+    s->events = (hp_event *)calloc(cap_events ? cap_events : 1, sizeof(hp_event));
+    if (!s->frames || !s->events || hp_nodes_grow(s)) return -1;
+    s->max_depth = max_depth;
+    s->cap_events = cap_events;
+    return 0;
+}
+
+/* Push a root frame (the function the run starts in) outside emulation. */
+void hp_profile_root(hp_state *s, uint32_t func) { hp_push(s, func, HP_INDIRECT, 0); }
+
+void hp_profile_free(hp_state *s) {
+    free(s->frames); free(s->nodes); free(s->node_hash); free(s->events);
+    s->frames = NULL; s->nodes = NULL; s->node_hash = NULL; s->events = NULL;
+    s->cap_nodes = s->n_nodes = s->depth = s->cap_events = s->n_events = 0;
 }
 
 /*

@@ -1,0 +1,109 @@
+"""Energy and average power of a run from the board's datasheet power figures.
+
+Model: the core draws ``run_ua_per_mhz * MHz`` while executing (active cycles) and
+``sleep_ua`` while halted in WFI/WFE (``machine.system.sleep_cycles``), at the board's
+supply ``voltage``. Datasheet run currents are measured on a benchmark loop (CoreMark or
+a while(1)) with peripherals off, so they are a typical, not a worst, figure: real code
+with many flash data reads or active peripherals draws more. See docs/cycle-model.md.
+
+``duty`` answers "what if this run (one inference) repeats N times a second, sleeping in
+between": average current and power, and the lifetime on a CR2032 coin cell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+CR2032_MAH = 225.0
+CR2032_VOLTS = 3.0
+ONE_MW = 1e-3
+
+
+@dataclass(frozen=True)
+class Energy:
+    """Energy of one run: active and sleeping parts, at the board's supply voltage."""
+
+    voltage: float
+    active_seconds: float
+    sleep_seconds: float
+    run_current_a: float
+    sleep_current_a: float
+    active_joules: float
+    sleep_joules: float
+
+    @property
+    def joules(self) -> float:
+        return self.active_joules + self.sleep_joules
+
+    @property
+    def seconds(self) -> float:
+        return self.active_seconds + self.sleep_seconds
+
+    @property
+    def average_watts(self) -> float:
+        return self.joules / self.seconds if self.seconds else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "joules": self.joules, "average_watts": self.average_watts}
+
+
+def estimate(power: Any, mhz: float, cycles: int, sleep_cycles: int) -> Energy:
+    """Energy of a run of ``cycles`` (of which ``sleep_cycles`` in WFI/WFE) at ``mhz``."""
+    hz = mhz * 1e6
+    sleep_s = sleep_cycles / hz
+    active_s = max(cycles - sleep_cycles, 0) / hz
+    i_run = power.run_ua_per_mhz * mhz * 1e-6
+    i_sleep = power.sleep_ua * 1e-6
+    return Energy(
+        voltage=power.voltage,
+        active_seconds=active_s,
+        sleep_seconds=sleep_s,
+        run_current_a=i_run,
+        sleep_current_a=i_sleep,
+        active_joules=power.voltage * i_run * active_s,
+        sleep_joules=power.voltage * i_sleep * sleep_s,
+    )
+
+
+@dataclass(frozen=True)
+class Duty:
+    """The run repeated ``rate`` times a second with the core asleep in between."""
+
+    rate: float
+    busy_fraction: float  # share of each second spent running (> 1: cannot keep up)
+    average_current_a: float
+    average_watts: float
+    cr2032_hours: float  # energy-based: 225 mAh x 3 V through an ideal converter
+    under_1mw: bool
+    keeps_up: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def describe(self) -> str:
+        if not self.keeps_up:
+            return (f"at {self.rate:g}/s the core would be busy {self.busy_fraction * 100:.0f}% of the time: "
+                    "it cannot keep up at this clock")
+        days = self.cr2032_hours / 24
+        life = f"{days:,.1f} days" if days >= 2 else f"{self.cr2032_hours:,.1f} hours"
+        verdict = "under" if self.under_1mw else "OVER"
+        return (f"at {self.rate:g}/s: busy {self.busy_fraction * 100:.2f}%, average {self.average_current_a * 1e6:,.1f} uA, "
+                f"{self.average_watts * 1e3:.3f} mW ({verdict} 1 mW); CR2032 (225 mAh, 3 V): {life}")
+
+
+def duty(e: Energy, rate: float) -> Duty:
+    """Average power when the run's active part repeats ``rate`` times a second, sleeping otherwise.
+
+    The run's own sleep time is ignored: only its active time and charge count per inference.
+    """
+    if rate <= 0:
+        raise ValueError("--duty needs a positive rate (inferences per second)")
+    busy = e.active_seconds * rate
+    keeps_up = busy <= 1.0
+    frac = min(busy, 1.0)
+    i_avg = e.run_current_a * frac + e.sleep_current_a * (1.0 - frac)
+    watts = i_avg * e.voltage
+    hours = (CR2032_MAH * 1e-3 * CR2032_VOLTS * 3600.0) / watts / 3600.0 if watts > 0 else float("inf")
+    return Duty(rate=rate, busy_fraction=busy, average_current_a=i_avg, average_watts=watts, cr2032_hours=hours,
+                under_1mw=watts < ONE_MW and keeps_up, keeps_up=keeps_up)
