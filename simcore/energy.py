@@ -88,8 +88,9 @@ class Duty:
         days = self.cr2032_hours / 24
         life = f"{days:,.1f} days" if days >= 2 else f"{self.cr2032_hours:,.1f} hours"
         verdict = "under" if self.under_1mw else "OVER"
-        return (f"at {self.rate:g}/s: busy {self.busy_fraction * 100:.2f}%, average {self.average_current_a * 1e6:,.1f} uA, "
-                f"{self.average_watts * 1e3:.3f} mW ({verdict} 1 mW); CR2032 (225 mAh, 3 V): {life}")
+        return (f"at {self.rate:g}/s: busy {self.busy_fraction * 100:.2f}%, "
+                f"average {self.average_current_a * 1e6:,.1f} uA, {self.average_watts * 1e3:.3f} mW "
+                f"({verdict} 1 mW); CR2032 (225 mAh, 3 V): {life}")
 
 
 def duty(e: Energy, rate: float) -> Duty:
