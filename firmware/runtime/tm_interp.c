@@ -833,6 +833,9 @@ static tm_status load_tensor(tm_interp_t *ip, fb_t *fb, fb_vec tensors, fb_vec b
         if (data.count != t->bytes) return fail(ip, TM_ERR_MODEL, "tensor %d: buffer has %u bytes, shape needs %u", i, data.count, t->bytes);
         t->data = (void *)(uintptr_t)(fb->b + data.data);
         t->is_const = 1;
+        /* kernels load int32/float words directly (VLDR faults on unaligned data) */
+        if (es >= 4 && ((uintptr_t)t->data & 3u))
+            return fail(ip, TM_ERR_MODEL, "tensor %d: constant data not 4-byte aligned (align the model buffer)", i);
     }
     return TM_OK;
 }
@@ -918,7 +921,8 @@ tm_status tm_init(const void *model_bytes, size_t len, void *arena, size_t arena
     ip->model = fb->b;
     ip->model_len = (uint32_t)len;
     ip->arena = (uint8_t *)a16;
-    ip->arena_size = arena_size > lost ? (uint32_t)(arena_size - lost) : 0;
+    /* usable size: a multiple of 4 so the tail (int32 tables) stays aligned */
+    ip->arena_size = arena_size > lost ? (uint32_t)(arena_size - lost) & ~3u : 0;
 
     fb_tab model, sg;
     if (!fb_table(fb, 0, &model)) return fail(ip, TM_ERR_MODEL, "bad root table (not a .tflite flatbuffer?)");

@@ -222,3 +222,9 @@ def test_fuzzed_models_never_crash(build_dir, fuzzer, stem):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     m = re.search(r"fuzz: (\d+) iterations, (\d+) accepted, (\d+) refused, 0 crashes", proc.stdout)
     assert m and int(m.group(1)) == 2500 and int(m.group(3)) > 0, proc.stdout
+
+
+def test_misaligned_model_buffer_is_refused(build_dir):
+    proc = _run(build_dir / "tm_host_runner_asan", "--misalign", "--info", MODELS[0], check=False)
+    assert proc.returncode == 2
+    assert "not 4-byte aligned" in proc.stderr, proc.stderr

@@ -7,6 +7,7 @@
  *       outputs.bin: raw bytes of all graph outputs per inference, N vectors.
  *   tm_host_runner [--arena BYTES] --info model.tflite
  *       prints the ops, the graph inputs/outputs and the arena bytes used.
+ *   --misalign loads the model one byte past a word boundary (tests the refusal).
  * Exit status: 0 ok, 1 usage / I/O error, 2 model refused (message on stderr).
  */
 #include <stdio.h>
@@ -54,9 +55,10 @@ static void print_tensor(const char *what, int i, const tm_tensor_t *t)
 int main(int argc, char **argv)
 {
     size_t arena_size = 1u << 20;
-    int info = 0, a = 1;
+    int info = 0, misalign = 0, a = 1;
     while (a < argc && argv[a][0] == '-' && argv[a][1] == '-') {
         if (!strcmp(argv[a], "--info")) { info = 1; a++; }
+        else if (!strcmp(argv[a], "--misalign")) { misalign = 1; a++; }
         else if (!strcmp(argv[a], "--arena") && a + 1 < argc) { arena_size = (size_t)strtoul(argv[a + 1], NULL, 0); a += 2; }
         else break;
     }
@@ -71,7 +73,15 @@ int main(int argc, char **argv)
     if (!model) return 1;
     arena = (unsigned char *)malloc(arena_size ? arena_size : 1);
     if (!arena) return 1;
-    tm_status st = tm_init(model, mlen, arena, arena_size, &interp);
+    const unsigned char *mp = model;
+    if (misalign) { /* test aid: the model one byte off a word boundary */
+        unsigned char *m2 = (unsigned char *)realloc(model, mlen + 1);
+        if (!m2) return 1;
+        model = m2;
+        memmove(model + 1, model, mlen);
+        mp = model + 1;
+    }
+    tm_status st = tm_init(mp, mlen, arena, arena_size, &interp);
     if (st != TM_OK) {
         fprintf(stderr, "tm_init failed (%d): %s\n", (int)st, tm_error_message(&interp));
         return 2;
