@@ -228,3 +228,21 @@ def test_misaligned_model_buffer_is_refused(build_dir):
     proc = _run(build_dir / "tm_host_runner_asan", "--misalign", "--info", MODELS[0], check=False)
     assert proc.returncode == 2
     assert "not 4-byte aligned" in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("build", BUILDS)
+@pytest.mark.parametrize("model", MODELS + EXTRA, ids=_model_ids(MODELS + EXTRA))
+def test_arena_plan_is_valid(build_dir, model, build):
+    """No two buffers alive at the same op share bytes; offsets are 16-byte aligned."""
+    out = _run(build_dir / build, "--info", model).stdout
+    bufs = [tuple(map(int, m)) for m in re.findall(
+        r"^plan \w+ \d+: offset=(\d+) bytes=(\d+) first=(-?\d+) last=(-?\d+)$", out, re.M)]
+    plan = int(re.search(r"^plan bytes: (\d+)$", out, re.M).group(1))
+    arena = int(re.search(r"^arena bytes: (\d+)$", out, re.M).group(1))
+    assert bufs and plan <= arena
+    for i, (off, size, first, last) in enumerate(bufs):
+        assert off % 16 == 0 and off + size <= plan and first <= last
+        for off2, size2, first2, last2 in bufs[i + 1:]:
+            if first <= last2 and first2 <= last:  # lifetimes intersect
+                assert off + size <= off2 or off2 + size2 <= off, (bufs[i], (off2, size2, first2, last2))
+    assert plan == max((off + size + 15) // 16 * 16 for off, size, _, _ in bufs)

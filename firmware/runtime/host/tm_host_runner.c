@@ -95,6 +95,20 @@ int main(int argc, char **argv)
         }
         for (int i = 0; i < tm_num_inputs(&interp); i++) print_tensor("input", i, tm_input(&interp, i));
         for (int i = 0; i < tm_num_outputs(&interp); i++) print_tensor("output", i, tm_output(&interp, i));
+        /* the plan: one line per arena buffer (tensor or op scratch) with its lifetime */
+        for (int i = 0; i < interp.n_tensors; i++) {
+            const tm_tensor_t *t = &interp.tensors[i];
+            if (!t->is_const && t->offset >= 0)
+                printf("plan tensor %d: offset=%d bytes=%u first=%d last=%d\n", i, (int)t->offset,
+                       (unsigned)t->bytes, (int)t->first_use, (int)t->last_use);
+        }
+        for (int i = 0; i < interp.n_ops; i++) {
+            const tm_op_t *op = &interp.ops[i];
+            if (op->scratch_bytes > 0)
+                printf("plan scratch %d: offset=%d bytes=%d first=%d last=%d\n", i, (int)op->scratch_offset,
+                       (int)op->scratch_bytes, i, i);
+        }
+        printf("plan bytes: %u\n", (unsigned)interp.plan_bytes);
         printf("arena bytes: %u\n", (unsigned)tm_arena_used(&interp));
         return 0;
     }
