@@ -1,0 +1,198 @@
+/*
+ * Core-instruction calibration sequences, hand-timed from the Cortex-M4 TRM (Arm DDI 0439,
+ * Table 3-1 and the load/store notes of section 3.3.2) with simcore's documented choices:
+ * P = 2 after a branch, P = 3 after a load to the PC, SDIV/UDIV = 12 (the bound).
+ * Every total below = sequence + 3 (the harness, see calib_harness.h); the same numbers are
+ * in calib.toml, which tests/integration/test_calibration.py checks against the run.
+ */
+#include "calib_harness.h"
+    .syntax unified
+    .thumb
+
+CALIB_BEGIN(empty)
+    CALIB_START
+    /* nothing: 0 + 3 = 3 */
+CALIB_END(empty)
+
+CALIB_BEGIN(alu)
+    movs r3, #7; movs r4, #9
+    CALIB_START
+    adds r2, r3, r4          @ 1
+    eors r2, r3              @ 1
+    lsls r2, r2, #3          @ 1
+    mov.w r5, #100           @ 1
+    movw r6, #1234           @ 1
+    movt r6, #1              @ 1
+    clz r7, r6               @ 1
+    ubfx r8, r6, #3, #5      @ 1
+    sxth r9, r6              @ 1
+    usat r10, #8, r6         @ 1   -> 10 + 3 = 13
+CALIB_END(alu)
+
+CALIB_BEGIN(mul)
+    movs r2, #3; movs r3, #5; movs r4, #1; movs r5, #2
+    CALIB_START
+    muls r2, r3, r2          @ 1
+    mla r4, r2, r3, r4       @ 1
+    mls r5, r2, r3, r5       @ 1
+    smull r6, r7, r2, r3     @ 1 (long multiply)
+    umlal r6, r7, r2, r3     @ 1   -> 5 + 3 = 8
+CALIB_END(mul)
+
+CALIB_BEGIN(dsp)
+    movs r2, #3; movs r3, #5; movs r4, #1; movs r9, #0; movs r10, #0
+    CALIB_START
+    smlad r2, r3, r4, r2     @ 1
+    smuad r5, r3, r4         @ 1
+    sxtb16 r6, r3            @ 1
+    qadd8 r7, r3, r4         @ 1
+    sel r8, r3, r4           @ 1
+    usada8 r9, r3, r4, r9    @ 1
+    smlabb r10, r3, r4, r10  @ 1
+    ssat r2, #16, r3         @ 1   -> 8 + 3 = 11
+CALIB_END(dsp)
+
+CALIB_BEGIN(ldr_single)
+    CALIB_START
+    ldr r2, [r11, #16]       @ 2   -> 2 + 3 = 5
+CALIB_END(ldr_single)
+
+CALIB_BEGIN(ldr_pipelined)
+    CALIB_START
+    ldr r2, [r11, #16]       @ 2
+    ldr r3, [r11, #20]       @ 1 (pipelined with the previous load)
+    ldr r4, [r11, #24]       @ 1
+    ldr r5, [r11, #28]       @ 1   -> 5 + 3 = 8
+CALIB_END(ldr_pipelined)
+
+CALIB_BEGIN(ldr_str)
+    CALIB_START
+    ldr r2, [r11, #16]       @ 2
+    str r2, [r11, #32]       @ 1 (TRM: LDR R0,[R1,R2]; STR R0,[R3,#20] normally three cycles)
+                             @     -> 3 + 3 = 6
+CALIB_END(ldr_str)
+
+CALIB_BEGIN(str_str)
+    CALIB_START
+    str r2, [r11, #32]       @ 2
+    str r3, [r11, #36]       @ 1 (neighbouring single stores pipeline)
+    str r4, [r11, #40]       @ 1   -> 4 + 3 = 7
+CALIB_END(str_str)
+
+CALIB_BEGIN(ldr_load_dep)
+    add r3, r11, #48; str r3, [r11, #16]
+    CALIB_START
+    ldr r2, [r11, #16]       @ 2
+    ldr r4, [r2]             @ 2 (its address is the previous load's result: not pipelined)
+                             @     -> 4 + 3 = 7
+CALIB_END(ldr_load_dep)
+
+CALIB_BEGIN(ldr_alu_dep)
+    CALIB_START
+    add r3, r11, #16         @ 1
+    ldr r2, [r3]             @ 2 + 1 (address from the previous ALU result: no forwarding)
+                             @     -> 4 + 3 = 7
+CALIB_END(ldr_alu_dep)
+
+CALIB_BEGIN(ldrd)
+    CALIB_START
+    ldrd r2, r3, [r11, #16]  @ 3 (1+N, never pipelined)
+    ldr r4, [r11, #24]       @ 2 (nothing pipelines after LDRD)
+                             @     -> 5 + 3 = 8
+CALIB_END(ldrd)
+
+CALIB_BEGIN(ldm_stm)
+    add r3, r11, #64
+    CALIB_START
+    ldm r3, {r4, r5, r6}     @ 1 + 3
+    stm r3, {r4-r10}         @ 1 + 7   -> 12 + 3 = 15
+CALIB_END(ldm_stm)
+
+CALIB_BEGIN(push_pop)
+    CALIB_START
+    push {r2-r9}             @ 1 + 8
+    pop {r2-r9}              @ 1 + 8   -> 18 + 3 = 21
+CALIB_END(push_pop)
+
+CALIB_BEGIN(branch)
+    CALIB_START
+    b 1f                     @ 1 + P = 3
+    nop                      @ (skipped)
+1:                           @     -> 3 + 3 = 6
+CALIB_END(branch)
+
+CALIB_BEGIN(loop10)
+    CALIB_START
+    movs r2, #10             @ 1
+1:  subs r2, #1              @ 10 x 1
+    bne 1b                   @ 10 x 1 + 9 taken x P(2)
+                             @     -> 1 + 10 + 10 + 18 = 39 + 3 = 42
+CALIB_END(loop10)
+
+CALIB_BEGIN(not_taken)
+    CALIB_START
+    movs r2, #1              @ 1
+    cmp r2, #0               @ 1
+    beq 1f                   @ 1 (not taken)
+    nop                      @ 1
+1:                           @     -> 4 + 3 = 7
+CALIB_END(not_taken)
+
+CALIB_BEGIN(cbz_taken)
+    CALIB_START
+    movs r2, #0              @ 1
+    cbz r2, 1f               @ 1 + P = 3 (taken)
+    nop
+    nop
+1:                           @     -> 4 + 3 = 7
+CALIB_END(cbz_taken)
+
+CALIB_BEGIN(call_bx)
+    CALIB_START
+    bl calib_leaf            @ 1 + P = 3
+                             @ calib_leaf: bx lr = 1 + P = 3
+                             @     -> 6 + 3 = 9
+CALIB_END(call_bx)
+
+CALIB_BEGIN(call_pop_pc)
+    CALIB_START
+    bl calib_frame           @ 1 + P = 3
+                             @ calib_frame: push {r4, lr} = 1 + 2; pop {r4, pc} = 1 + 2 + P(3) = 6
+                             @     -> 12 + 3 = 15
+CALIB_END(call_pop_pc)
+
+CALIB_BEGIN(it_folded)
+    movs r2, #4
+    CALIB_START
+    cmp r2, #4               @ 1 (16-bit)
+    ite eq                   @ 0 (folded onto the preceding 16-bit instruction)
+    moveq r3, #1             @ 1 (condition passes)
+    movne r3, #2             @ 1 (fails: still one cycle)
+                             @     -> 3 + 3 = 6
+CALIB_END(it_folded)
+
+CALIB_BEGIN(it_unfolded)
+    movs r2, #4
+    CALIB_START
+    cmp.w r2, #4             @ 1 (32-bit: IT cannot fold onto it)
+    ite eq                   @ 1
+    moveq r3, #1             @ 1
+    movne r3, #2             @ 1   -> 4 + 3 = 7
+CALIB_END(it_unfolded)
+
+CALIB_BEGIN(divide)
+    movs r3, #100; movs r4, #7
+    CALIB_START
+    sdiv r2, r3, r4          @ 12 (TRM 2-12: the bound)
+    udiv r5, r3, r4          @ 12  -> 24 + 3 = 27
+CALIB_END(divide)
+
+    .text
+    .balign 4
+    .thumb_func
+calib_leaf:
+    bx lr
+    .thumb_func
+calib_frame:
+    push {r4, lr}
+    pop {r4, pc}
