@@ -1,8 +1,29 @@
-"""The Cortex-M4 system block: what Unicorn lacks of an M-profile core (ARMv7-M ARM, chapter B1 and B3).
+"""The Cortex-M4 system block: what Unicorn lacks of an M-profile core (ARMv7-M ARM, chapters B1, B3, C1).
 
-This first version models the System Control Space registers firmware touches at start-up
-(CPACR for the FPU, CPUID, VTOR) and turns CPU errors into fault stops with a diagnosis.
-Exception entry/return, NVIC, SysTick and DWT arrive with the full system block.
+One object per architectural block, each a register table (``regs.RegisterBlock``):
+NVIC (nvic.py), SCB with the fault status registers (scb.py), SysTick (systick.py),
+DWT (dwt.py), CoreDebug (coredebug.py), FPU (fpu.py) and ITM (itm.py); the exception logic
+(exceptions.py), fault raising and handler watching (faults.py) and the code scan that
+finds the instructions Unicorn does not trap (codescan.py). This module wires them to the
+machine: the PPB dispatch, interrupt delivery and the machine's calls at stops.
+
+Interrupt delivery (no single-stepping): when an exception becomes pending and could
+preempt, ``kick`` schedules a machine event at the current cycle; the native hot path
+stops emulation at the next block boundary (``stop_cycle``), the run loop runs due events
+and calls ``take_pending``, which does exception entry; emulation resumes at the handler.
+Mask changes (``cpsie``, ``msr primask/basepri``) are found by the code scan and hooked, so
+a pending interrupt is taken right after interrupts are re-enabled (QEMU ends the
+translated block after those instructions). SVC, exception return (EXC_RETURN) and
+synchronous faults are handled inside Unicorn's hooks by redirecting the PC.
+
+Stack overflow: with ``__StackLimit`` known (simcore/layout.py STACK_LIMIT_SYMBOLS), the
+4 KiB page below it is made read-only when it lies in the heap area; a push into it stops
+the run at the pushing instruction as "stack overflow in <function>". The hot path's SP
+low-water mark is also checked at every stop (only while no thread has used PSP, since
+the mark does not know which stack it saw).
+
+SYSRESETREQ stops the run (kind "reset", message "reset requested"); simcore does not
+reboot the image.
 """
 
 from __future__ import annotations
@@ -10,98 +31,396 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import unicorn
+from unicorn import arm_const as R
 
+from simcore.cortexm.codescan import Watched, scan
+from simcore.cortexm.coredebug import CoreDebug
+from simcore.cortexm.dwt import Dwt
+from simcore.cortexm.exceptions import (
+    BUSFAULT,
+    FAULTS,
+    HARDFAULT,
+    IRQ0,
+    MEMMANAGE,
+    SVCALL,
+    SYSTICK,
+    USAGEFAULT,
+    BadExcReturn,
+    ExceptionModel,
+    StackingError,
+    exception_name,
+)
+from simcore.cortexm.faults import FaultUnit
+from simcore.cortexm.fpu import Fpu
+from simcore.cortexm.itm import Itm
+from simcore.cortexm.nvic import Nvic
+from simcore.cortexm.regs import RegisterBlock
+from simcore.cortexm.scb import CCR_DIV_0_TRP, CCR_UNALIGN_TRP, CPUID_CORTEX_M4_R0P1, Scb
+from simcore.cortexm.systick import SysTick
 from simcore.diagnose import fault_stop
 
 if TYPE_CHECKING:
     from simcore.machine import Machine
 
-CPUID_CORTEX_M4_R0P1 = 0x410FC241  # ARMv7-M B3.2.3; Cortex-M4 TRM 4.3.1 (r0p1)
+__all__ = ["SystemBlock", "CPUID_CORTEX_M4_R0P1"]
+
+PAGE = 0x1000
+XN_REGIONS = ((0x40000000, 0x60000000), (0xA0000000, 0x100000000))  # Device/System: execute-never (B3.1)
 
 
 class SystemBlock:
-    """Minimal SCS: register storage for the SCB words firmware writes at boot."""
-
-    REGS = {
-        0xE000ED00: ("CPUID", CPUID_CORTEX_M4_R0P1),
-        0xE000ED08: ("VTOR", 0),
-        0xE000ED0C: ("AIRCR", 0xFA050000),
-        0xE000ED10: ("SCR", 0),
-        0xE000ED14: ("CCR", 0x200),
-        0xE000ED88: ("CPACR", 0),
-    }
+    """The SCS and PPB of a Cortex-M4, and the exception model behind them."""
 
     def __init__(self, machine: Machine) -> None:
         self.m = machine
-        self.values: dict[int, int] = {}
+        board = machine.board
+        self.exc = ExceptionModel(machine.uc, board.num_irq, board.nvic_prio_bits, self._is_ram)
+        self.exc.cfg.fpu = board.fpu
+        self.nvic = Nvic(machine, self.exc, self.kick)
+        self.scb = Scb(machine, self.exc, self.kick, self._reset_request, self._ccr_changed)
+        self.scb.reset_vtor = board.reset_vtor
+        self.systick = SysTick(machine, lambda: self.pend(SYSTICK))
+        self.coredebug = CoreDebug(machine, self._trcena_changed)
+        self.dwt = Dwt(machine, lambda: self.coredebug.trcena)
+        self.fpu = Fpu(machine, self.exc)
+        self.itm = Itm(machine)
+        self.blocks: tuple[RegisterBlock, ...] = (self.nvic, self.scb, self.systick, self.coredebug, self.fpu,
+                                                  self.dwt, self.itm)
+        self._owner: dict[int, RegisterBlock] = {}
+        for block in self.blocks:
+            for addr in block.addresses():
+                self._owner[addr] = block
+        self.faults = FaultUnit(self)
+        self.sleep_cycles = 0
+        self.psp_seen = False
+        self._kick_event: Any = None
+        self._overflow_reported = False
+        self.watched = scan(machine.fw)
+        self._div_hooks: list[int] = []
+        for w in self.watched:
+            if w.kind == "mask":
+                machine.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_mask_insn, begin=w.addr, end=w.addr)
+            elif w.kind == "multi":
+                machine.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_multi_insn, w, begin=w.addr, end=w.addr)
+        self.guard = self._setup_stack_guard()
+
+    # --- life cycle ----------------------------------------------------------------------------
+    def reset(self) -> None:
+        self.exc.reset()
+        for block in self.blocks:
+            block.reset()
+        self.faults.reset()
         self.sleep_cycles = 0
 
-    def reset(self) -> None:
-        self.values = {addr: reset for addr, (_name, reset) in self.REGS.items()}
-        self.values[0xE000ED08] = self.m.board.reset_vtor
+    def describe(self) -> dict[str, Any]:
+        return {"sleep_cycles": self.sleep_cycles, "active": sorted(self.exc.active),
+                "pending": sorted(self.exc.pending)}
 
+    # --- PPB dispatch ------------------------------------------------------------------------------
     def read(self, addr: int, size: int) -> int:
-        base = addr & ~3
-        if base in self.values:
-            return (self.values[base] >> ((addr - base) * 8)) & ((1 << (size * 8)) - 1)
-        self.m.report_unmodelled(f"{addr:#010x}", f"read of {size} bytes in the system control space (not modelled)")
-        return 0
+        block = self._owner.get(addr)
+        if block is None:
+            self.m.report_unmodelled(f"{addr:#010x}", f"read of {size} bytes in the private peripheral bus "
+                                     "(not modelled)")
+            return 0
+        return block.read(addr, size)
 
     def write(self, addr: int, size: int, value: int) -> None:
-        base = addr & ~3
-        if base in self.values and base != 0xE000ED00:
-            shift = (addr - base) * 8
-            mask = ((1 << (size * 8)) - 1) << shift
-            self.values[base] = (self.values[base] & ~mask) | ((value << shift) & mask)
+        block = self._owner.get(addr)
+        if block is None:
+            self.m.report_unmodelled(f"{addr:#010x}", f"write of {value:#x} in the private peripheral bus "
+                                     "(not modelled)")
             return
-        self.m.report_unmodelled(f"{addr:#010x}", f"write of {value:#x} in the system control space (not modelled)")
+        block.write(addr, size, value)
 
+    # --- interrupts: the Host API and delivery -------------------------------------------------------
     def set_irq(self, irq: int, level: bool) -> None:
-        self.m.report_unmodelled(f"irq{irq}", "interrupt raised, but the NVIC is not modelled yet")
+        if not 0 <= irq < self.exc.num_irq:
+            self.m.report_unmodelled(f"irq{irq}", f"interrupt line beyond the part's {self.exc.num_irq}")
+            return
+        self.exc.set_line(IRQ0 + irq, level)
+        if level:
+            self.kick()
 
     def pend_irq(self, irq: int) -> None:
-        self.set_irq(irq, True)
+        if not 0 <= irq < self.exc.num_irq:
+            self.m.report_unmodelled(f"irq{irq}", f"interrupt line beyond the part's {self.exc.num_irq}")
+            return
+        self.pend(IRQ0 + irq)
+
+    def pend(self, exc: int) -> None:
+        self.exc.pend(exc)
+        self.kick()
+
+    def kick(self) -> None:
+        """Something may preempt now: have the hot path stop at the next block boundary."""
+        if self._kick_event is None and self.exc.pending and self.exc.to_take() is not None:
+            self._kick_event = self.m.schedule(self.m.now_cycles(), self._kicked, "exception pending")
+
+    def _kicked(self) -> None:
+        self._kick_event = None
 
     def take_pending(self) -> None:
-        """Deliver pending exceptions at this block boundary (none without an NVIC)."""
+        """At a block boundary (emulation stopped): enter the highest pending exception that preempts."""
+        if self._kick_event is not None:
+            self.m.cancel(self._kick_event)
+            self._kick_event = None
+        if self.m.stop is not None:
+            return
+        if self.check_stack():
+            return
+        exc = self.exc.to_take()
+        if exc is not None:
+            self.enter(exc, self.m.pc())
+
+    def enter(self, exc: int, return_address: int) -> None:
+        """Exception entry with the checks simcore adds: stacking into non-RAM, the stack guard."""
+        try:
+            self.exc.enter(exc, return_address)
+        except StackingError as err:
+            self.faults.stop_now(f"lockup: {err} while entering {exception_name(exc)}: the stack pointer "
+                                 "is not in RAM", return_address, exc, address=err.address)
+            return
+        on_psp, frame = self.exc.last_entry
+        if on_psp:
+            self.psp_seen = True
+            return
+        limit = self.m.layout.stack_limit
+        if limit is not None and frame < limit and not self.psp_seen and self.m.board.memory_at(frame, 1):
+            self._overflow(return_address, frame, f"stacking for {exception_name(exc)}")
+
+    # --- hooks called by the machine -----------------------------------------------------------------
+    def on_exception(self, intno: int, pc: int) -> None:
+        """UC_HOOK_INTR other than semihosting: SVC, exception return, CPU exceptions."""
+        if intno == 2:  # EXCP_SWI: PC is after the svc
+            self._svc(pc)
+        elif intno == 8:  # EXCP_EXCEPTION_EXIT: PC holds EXC_RETURN without bit 0
+            self._exception_return(pc | 1)
+        elif intno == 1:
+            self._sync_fault(USAGEFAULT, "UNDEFINSTR", pc, "undefined instruction")
+        elif intno == 18:
+            self._sync_fault(USAGEFAULT, "INVSTATE", pc, "execution in ARM state (a branch to an even address)")
+        elif intno == 17:
+            self._sync_fault(USAGEFAULT, "NOCP", pc, "coprocessor instruction with the coprocessor disabled")
+        elif intno == 3:
+            self._sync_fault(BUSFAULT, "IBUSERR", pc, "instruction fetch abort")
+        elif intno == 4:
+            self._sync_fault(BUSFAULT, "PRECISERR", pc, "data abort")
+        else:
+            self.faults.stop_now(f"unexpected CPU exception {intno} from the emulator", pc)
+
+    def _svc(self, pc: int) -> None:
+        if self.exc.can_preempt(SVCALL):
+            self.enter(SVCALL, pc)
+            return
+        # B1.5.14: an SVC that cannot be taken (masked or lower priority) escalates to HardFault
+        svc_at = pc - 2
+        self.faults.raise_fault(HARDFAULT, "FORCED", pc,
+                                f"SVC at {self.m.fw.describe(svc_at)} executed when SVCall could not be taken "
+                                "(PRIMASK/BASEPRI or priority)")
+
+    def _exception_return(self, excret: int) -> None:
+        leaving = self.exc.current()
+        try:
+            chained = self.exc.exception_return(excret, leaving)
+        except BadExcReturn as err:
+            self._sync_fault(USAGEFAULT, "INVPC", excret & ~1, f"bad exception return: {err}")
+            return
+        except StackingError as err:
+            self.faults.stop_now(f"lockup: {err} on exception return", excret)
+            return
+        self.faults.handler_returned(leaving)
+        if chained is None:
+            to_thread, on_psp = self.exc.last_return
+            if to_thread and on_psp:
+                self.psp_seen = True
+            if to_thread and self.scb.sleep_on_exit:
+                self.m.uc.emu_stop()  # the run loop sees a halt: sleep until the next event (B1.5.12)
+        self.kick()
+
+    def _sync_fault(self, exc: int, bit: str, pc: int, what: str, address: int | None = None,
+                    access: tuple[str, int, int] | None = None) -> None:
+        self.faults.raise_fault(exc, bit, pc, what, address, access)
+
+    def on_cpu_error(self, err: unicorn.UcError, pc: int, access: tuple[str, int, int] | None) -> None:
+        """emu_start raised: classify as MemManage/BusFault/UsageFault at the faulting instruction."""
+        if access is not None:
+            kind, addr, size = access
+            if kind == "write-protected" and self.guard is not None and self.guard[0] <= addr < self.guard[1]:
+                if self._guard_hit(pc, addr):
+                    return
+            fetch = kind in ("fetch", "execute-protected")
+            if fetch and any(lo <= addr < hi for lo, hi in XN_REGIONS):
+                self._sync_fault(MEMMANAGE, "IACCVIOL", pc, f"instruction fetch from execute-never address "
+                                 f"{addr:#010x}", access=access)
+            elif fetch:
+                self._sync_fault(BUSFAULT, "IBUSERR", pc, f"instruction fetch from {_what(kind)} address "
+                                 f"{addr:#010x}", access=access)
+            else:
+                rw = "write" if "write" in kind else "read"
+                self._sync_fault(BUSFAULT, "PRECISERR", pc, f"{rw} of {size} bytes at {_what(kind)} address "
+                                 f"{addr:#010x}", address=addr, access=access)
+            return
+        if err.errno == unicorn.UC_ERR_INSN_INVALID:
+            self._sync_fault(USAGEFAULT, "UNDEFINSTR", pc, "undefined instruction")
+        elif err.errno == unicorn.UC_ERR_EXCEPTION:
+            self._sync_fault(USAGEFAULT, "INVSTATE", pc, f"CPU exception: {err}")
+        else:
+            self.faults.stop_now(f"CPU error: {err}", pc)
+
+    def on_halt(self, pc: int) -> None:
+        """wfi (or sleep-on-exit): sleep until an exception is pending, advancing virtual time."""
+        e = self.exc
+        while self.m.stop is None and e.highest_pending() is None:
+            if self.check_stack():
+                return
+            nxt = self.m.next_event_cycle()
+            if nxt is None:
+                if self.faults.sleeping_in_handler(pc):
+                    return
+                from simcore.machine import Stop
+
+                self.m.request_stop(Stop("sleeping", f"the core sleeps (wfi) at {self.m.fw.describe(pc)} and "
+                                         "nothing is scheduled that could wake it: sleeping forever", pc=pc))
+                return
+            self.m.advance_to(nxt)
+            self.m.run_due_events()
+        self.take_pending()  # a masked pending interrupt wakes the core but is not taken (B1.5.19)
+
+    def on_spin(self, pc: int) -> bool:
+        """The machine found a branch-to-self: inside a fault handler that ends the run with the fault."""
+        return self.faults.spinning_in_handler(pc)
 
     def account_sleep(self, cycles: int) -> None:
         self.sleep_cycles += cycles
 
-    def on_exception(self, intno: int, pc: int) -> None:
-        names = {2: "SVC", 8: "exception return"}
-        self.m.request_stop(fault_stop(self.m, f"{names.get(intno, f'exception {intno}')} with no exception model",
-                                       pc))
+    # --- the watched instructions (codescan) -----------------------------------------------------------
+    def _on_mask_insn(self, uc: unicorn.Uc, address: int, size: int, _user: object) -> None:
+        """Before cpsie/msr: if anything is pending, stop after it (QEMU ends the block there)."""
+        if self.exc.pending and self._kick_event is None:
+            self._kick_event = self.m.schedule(self.m.now_cycles(), self._kicked, "mask change")
 
-    def on_cpu_error(self, err: unicorn.UcError, pc: int, access: tuple[str, int, int] | None) -> None:
-        self.m.request_stop(fault_stop(self.m, _describe_error(err, access), pc, access))
+    def _on_multi_insn(self, uc: unicorn.Uc, address: int, size: int, w: Watched) -> None:
+        ea = (uc.reg_read(w.reg) + w.offset) & 0xFFFFFFFF
+        if ea & 3:
+            self.m._guard(lambda: self._fault_in_hook(USAGEFAULT, "UNALIGNED", address,
+                                                      f"unaligned {w.text} (address {ea:#010x}; LDM/STM/LDRD/STRD "
+                                                      "need word alignment)", ea))
 
-    def on_halt(self, pc: int) -> None:
-        nxt = self.m.next_event_cycle()
-        if nxt is None:
-            from simcore.machine import Stop
+    def _on_div_insn(self, uc: unicorn.Uc, address: int, size: int, w: Watched) -> None:
+        if uc.reg_read(w.reg) == 0 and self.scb.get("CCR") & CCR_DIV_0_TRP:
+            self.m._guard(lambda: self._fault_in_hook(USAGEFAULT, "DIVBYZERO", address,
+                                                      f"division by zero ({w.text}) with CCR.DIV_0_TRP set"))
 
-            self.m.request_stop(Stop("sleeping", f"the core sleeps (wfi/wfe) at {self.m.fw.describe(pc)} and "
-                                     "nothing is scheduled that could wake it: sleeping forever", pc=pc))
-            return
-        self.m.advance_to(nxt)
-        self.m.run_due_events()
+    def _fault_in_hook(self, exc: int, bit: str, pc: int, what: str, address: int | None = None) -> None:
+        """A fault found by a code hook before the instruction ran: un-count the block's rest, redirect."""
+        hot = self.m.hot
+        hot.correct_partial_block(pc)
+        self._sync_fault(exc, bit, pc, what, address)
+        if self.m.stop is None:  # leave through the run loop's event path; it resumes at the handler
+            hot.state.stop_requested = 1
+            hot.state.stop_cycle = 0
+            self.m.uc.emu_stop()
 
-    def describe(self) -> dict[str, Any]:
-        return {"sleep_cycles": self.sleep_cycles}
+    def _ccr_changed(self, ccr: int) -> None:
+        if ccr & CCR_DIV_0_TRP and not self._div_hooks:
+            self.m.schedule(self.m.now_cycles(), self._install_div_hooks, "DIV_0_TRP hooks")
+        if ccr & CCR_UNALIGN_TRP:
+            self.m.report_unmodelled("SCB.CCR.UNALIGN_TRP", "trapping unaligned LDR/STR is not modelled (only "
+                                     "LDM/STM/LDRD/STRD, which always trap)")
+
+    def _install_div_hooks(self) -> None:
+        """Outside emulation: hook every SDIV/UDIV and drop their stale translations."""
+        uc = self.m.uc
+        for w in self.watched:
+            if w.kind == "div":
+                self._div_hooks.append(uc.hook_add(unicorn.UC_HOOK_CODE, self._on_div_insn, w,
+                                                   begin=w.addr, end=w.addr))
+                uc.ctl_remove_cache(w.addr, w.addr + w.size)
+
+    # --- stack overflow --------------------------------------------------------------------------------
+    def _setup_stack_guard(self) -> tuple[int, int] | None:
+        limit = self.m.layout.stack_limit
+        if limit is None:
+            return None
+        end = limit & ~(PAGE - 1)
+        start = end - PAGE
+        mem = self.m.board.memory_at(start, PAGE)
+        heap_base = self.m._heapinfo()[0]
+        if mem is None or mem.kind != "ram" or start < heap_base:
+            return None
+        perms = unicorn.UC_PROT_READ | (unicorn.UC_PROT_EXEC if mem.executable else 0)
+        self.m.uc.mem_protect(start, PAGE, perms)
+        return start, end
+
+    def _release_guard(self) -> None:
+        if self.guard is not None:
+            mem = self.m.board.memory_at(self.guard[0], PAGE)
+            perms = unicorn.UC_PROT_READ | unicorn.UC_PROT_WRITE
+            if mem is not None and mem.executable:
+                perms |= unicorn.UC_PROT_EXEC
+            self.m.uc.mem_protect(self.guard[0], PAGE, perms)
+            self.guard = None
+
+    def _guard_hit(self, pc: int, addr: int) -> bool:
+        """A write into the guard page: a stack overflow, or the heap reaching the page (then release it)."""
+        sp = self.m.uc.reg_read(R.UC_ARM_REG_SP)
+        if self._sp_based(pc) or addr >= sp:
+            self._overflow(pc, min(sp, addr), f"write of the stack at {addr:#010x}")
+            return True
+        self._release_guard()  # the heap grew into the page: keep running, rely on the SP low-water mark
+        return True
+
+    def _sp_based(self, pc: int) -> bool:
+        import capstone
+
+        md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
+        insn = next(md.disasm(self.m.mem_read(pc, 4), pc), None)
+        if insn is None:
+            return False
+        return insn.mnemonic in ("push", "vpush") or "sp" in insn.op_str.replace(" ", "").split("[")[-1][:3]
+
+    def check_stack(self) -> bool:
+        """At a stop: did SP go below __StackLimit since the last check? Stops the run if so."""
+        limit = self.m.layout.stack_limit
+        low = self.m.hot.state.sp_low
+        if limit is None or self.psp_seen or self._overflow_reported or low >= limit:
+            return False
+        if self.m.board.memory_at(low, 1) is None:
+            return False
+        self._overflow(self.m.pc(), low, "found at a stop (the SP low-water mark)")
+        return True
+
+    def _overflow(self, pc: int, sp: int, how: str) -> None:
+        self._overflow_reported = True
+        limit = self.m.layout.stack_limit or 0
+        func = self.m.fw.function_at(pc)
+        name = func.name if func is not None else f"{pc:#010x}"
+        what = (f"stack overflow in {name}: SP reached {sp:#010x}, {limit - sp} bytes below __StackLimit "
+                f"({limit:#010x}); {how}")
+        stop = fault_stop(self.m, what, pc, extra={"stack_overflow": True, "stack_limit": limit, "sp": sp,
+                                                   "function": name})
+        self.m.request_stop(stop)
+
+    # --- misc --------------------------------------------------------------------------------------------
+    def _reset_request(self) -> None:
+        from simcore.machine import Stop
+
+        pc = self.m.pc()
+        self.m.request_stop(Stop("reset", f"reset requested by the firmware (AIRCR.SYSRESETREQ) at "
+                                 f"{self.m.fw.describe(pc)}", pc=pc))
+
+    def _trcena_changed(self) -> None:
+        self.dwt.trace_changed()
+
+    def _is_ram(self, addr: int, size: int) -> bool:
+        mem = self.m.board.memory_at(addr, size)
+        return mem is not None and mem.kind == "ram"
+
+    def fault_active(self) -> bool:
+        return any(x in FAULTS for x in self.exc.active)
 
 
-def _describe_error(err: unicorn.UcError, access: tuple[str, int, int] | None) -> str:
-    if access is not None:
-        kind, addr, size = access
-        return {
-            "read": f"BusFault: read of {size} bytes from unmapped address {addr:#010x}",
-            "write": f"BusFault: write of {size} bytes to unmapped address {addr:#010x}",
-            "fetch": f"MemManage/BusFault: instruction fetch from unmapped address {addr:#010x}",
-            "write-protected": f"BusFault: write of {size} bytes to read-only memory (flash) at {addr:#010x}",
-            "execute-protected": f"MemManage fault: execute from non-executable memory at {addr:#010x}",
-            "read-protected": f"BusFault: read from protected memory at {addr:#010x}",
-        }.get(kind, f"{kind} at {addr:#010x}")
-    if err.errno == unicorn.UC_ERR_INSN_INVALID:
-        return "UsageFault: undefined instruction"
-    return f"CPU error: {err}"
+def _what(kind: str) -> str:
+    return {"read": "unmapped", "write": "unmapped", "fetch": "unmapped", "write-protected": "read-only",
+            "read-protected": "read-protected", "execute-protected": "non-executable"}.get(kind, kind)

@@ -1,0 +1,59 @@
+/*
+ * systick: SysTick at 1 kHz from the core clock, counted in its handler.
+ *
+ * 1. busy-waits until 100 ticks have been counted and prints the DWT cycle count that
+ *    took (must be 100 periods, within one period);
+ * 2. sleeps in wfi until 200 ticks (wfi waking on SysTick; simcore advances virtual time);
+ * 3. reports DWT CYCCNT through ITM port 2 right after reading it, and marks the moment
+ *    CYCCNT started with a write to ITM port 1, so a host-side listener can compare
+ *    CYCCNT with simcore's own cycle count;
+ * 4. COUNTFLAG is set after a wrap and clears on read.
+ * Exit status 0.
+ */
+#include <stdint.h>
+#include <stdio.h>
+
+#include "board.h"
+#include "cm4.h"
+
+static volatile uint32_t ticks;
+
+void SysTick_Handler(void) { ticks++; }
+
+int main(void)
+{
+    const uint32_t period = BOARD_DEFAULT_MHZ * 1000u; /* core cycles per ms */
+
+    DEMCR |= DEMCR_TRCENA;
+    DWT_CYCCNT = 0;
+    DWT_CTRL |= 1u;
+    ITM_STIM(1) = 0; /* marks "CYCCNT = 0 now" for the host (same block as the enable) */
+
+    SYST_RVR = period - 1u;
+    SYST_CVR = 0;
+    uint32_t c0 = DWT_CYCCNT;
+    SYST_CSR = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT | SYST_CSR_ENABLE;
+
+    while (ticks < 100) {
+    }
+    uint32_t c1 = DWT_CYCCNT;
+    ITM_STIM(2) = c1;
+    uint32_t elapsed = c1 - c0;
+    printf("busy: ticks %lu, cycles %lu, periods %lu\n", (unsigned long)ticks, (unsigned long)elapsed,
+           (unsigned long)(elapsed / period));
+
+    while (ticks < 200)
+        wfi();
+    uint32_t c2 = DWT_CYCCNT;
+    printf("wfi: ticks %lu, periods %lu\n", (unsigned long)ticks, (unsigned long)((c2 - c0) / period));
+
+    SYST_CSR = SYST_CSR_CLKSOURCE | SYST_CSR_ENABLE; /* no interrupt: poll COUNTFLAG */
+    (void)SYST_CSR;
+    uint32_t before = ticks, polls = 0;
+    while (!(SYST_CSR & SYST_CSR_COUNTFLAG))
+        polls++;
+    uint32_t again = SYST_CSR & SYST_CSR_COUNTFLAG;
+    printf("countflag: seen, cleared %s, ticks unchanged %s\n", again ? "no" : "yes",
+           ticks == before ? "yes" : "no");
+    return 0;
+}

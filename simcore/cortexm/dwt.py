@@ -1,0 +1,85 @@
+"""DWT (ARMv7-M C1.8): CYCCNT computed from the machine's cycle counter, the clock SysTick uses.
+
+CYCCNT counts while DWT_CTRL.CYCCNTENA and DEMCR.TRCENA are set (C1.8.2, C1.6.5); it is
+kept as an offset from the virtual clock, so a read returns the cycle count at the end of
+the current translated block (the hot path adds a block's cost when the block starts).
+Comparators, the profiling counters (CPICNT, EXCCNT, SLEEPCNT, LSUCNT, FOLDCNT) and PC
+sampling are not modelled: accesses to them are reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from simcore.cortexm.regs import Reg, RegisterBlock
+from simcore.cortexm.systick import ClockHost
+
+DWT_BASE = 0xE0001000
+CYCCNTENA = 1
+# NUMCOMP = 0 (no comparators modelled), NOTRCPKT/NOEXTTRIG/NOPRFCNT set: only CYCCNT exists
+CTRL_RO = (0 << 28) | (1 << 27) | (1 << 26) | (1 << 24)
+
+
+class Dwt(RegisterBlock):
+    NAME = "DWT"
+    BASE = DWT_BASE
+    REGS = (
+        Reg("CTRL", 0x000, implemented=CYCCNTENA | CTRL_RO, doc="only CYCCNTENA is modelled; ID bits read-only"),
+        Reg("CYCCNT", 0x004),
+        Reg("LAR", 0xFB0, access="w", doc="CoreSight lock access: writes accepted"),
+        Reg("LSR", 0xFB4, access="r"),
+    )
+
+    def __init__(self, host: ClockHost, trace_enabled: Callable[[], bool]) -> None:
+        self.clock = host
+        self.trace_enabled = trace_enabled
+        super().__init__(host)
+
+    def reset(self) -> None:
+        super().reset()
+        self.ctrl = 0
+        self.frozen = 0  # CYCCNT while stopped
+        self.origin: int | None = None  # machine cycle at which CYCCNT was 0 while counting
+
+    @property
+    def counting(self) -> bool:
+        return self.origin is not None
+
+    def cyccnt(self) -> int:
+        if self.origin is None:
+            return self.frozen
+        return (self.clock.now_cycles() - self.origin) & 0xFFFFFFFF
+
+    def _set_counting(self, on: bool) -> None:
+        if on and self.origin is None:
+            self.origin = self.clock.now_cycles() - self.frozen
+        elif not on and self.origin is not None:
+            self.frozen = self.cyccnt()
+            self.origin = None
+
+    def trace_changed(self) -> None:
+        """DEMCR.TRCENA changed: CYCCNT runs only with both enables."""
+        self._set_counting(bool(self.ctrl & CYCCNTENA) and self.trace_enabled())
+
+    def read_CTRL(self, _i: int) -> int:
+        return CTRL_RO | self.ctrl
+
+    def write_CTRL(self, _i: int, value: int, mask: int) -> None:
+        self.ctrl = (self.ctrl & ~mask | value) & CYCCNTENA
+        self.trace_changed()
+
+    def read_CYCCNT(self, _i: int) -> int:
+        return self.cyccnt()
+
+    def write_CYCCNT(self, _i: int, value: int, mask: int) -> None:
+        new = (self.cyccnt() & ~mask) | value
+        if self.origin is None:
+            self.frozen = new
+        else:
+            self.origin = self.clock.now_cycles() - new
+
+    def write_LAR(self, _i: int, value: int, mask: int) -> None:
+        pass
+
+    def read_LSR(self, _i: int) -> int:
+        return 0  # lock mechanism not implemented (Cortex-M4)

@@ -1,0 +1,47 @@
+"""Floating-point extension registers (ARMv7-M B3.2.21-B3.2.23; Cortex-M4 TRM 7.3): FPCCR, FPCAR, FPDSCR, MVFR0-2.
+
+FPCCR.ASPEN/LSPEN reset to 1. simcore saves the FP context eagerly at exception entry
+(see simcore/cortexm/exceptions.py), so LSPACT always reads 0; FPCAR holds the address
+of the S0 slot of the last extended frame, as the hardware sets it.
+"""
+
+from __future__ import annotations
+
+from simcore.cortexm.exceptions import ExceptionModel
+from simcore.cortexm.nvic import SCS_BASE
+from simcore.cortexm.regs import Reg, RegisterBlock, ReportHost
+
+ASPEN, LSPEN = 1 << 31, 1 << 30
+
+
+class Fpu(RegisterBlock):
+    NAME = "FPU"
+    BASE = SCS_BASE
+    REGS = (
+        Reg("FPCCR", 0xF34, reset=ASPEN | LSPEN, implemented=ASPEN | LSPEN | 0x17A),
+        Reg("FPCAR", 0xF38, implemented=0xFFFFFFF8),
+        Reg("FPDSCR", 0xF3C, implemented=0x07C00000, doc="default AHP/DN/FZ/RMode for new FP contexts (stored)"),
+        Reg("MVFR0", 0xF40, access="r", reset=0x10110021),
+        Reg("MVFR1", 0xF44, access="r", reset=0x11000011),
+        Reg("MVFR2", 0xF48, access="r", reset=0x00000000),
+    )
+
+    def __init__(self, host: ReportHost, exc: ExceptionModel) -> None:
+        self.exc = exc
+        super().__init__(host)
+
+    def read_FPCCR(self, _i: int) -> int:
+        return self.get("FPCCR") & (ASPEN | LSPEN | 0x17A)
+
+    def write_FPCCR(self, i: int, value: int, mask: int) -> None:
+        new = self.merge("FPCCR", i, value, mask)
+        self.exc.cfg.lspen = bool(new & LSPEN)
+        if not new & ASPEN:
+            self.host.report_unmodelled("FPU.FPCCR", "ASPEN cleared: the emulated core still sets CONTROL.FPCA "
+                                        "on FP instructions")
+
+    def read_FPCAR(self, _i: int) -> int:
+        return self.exc.cfg.fpcar
+
+    def write_FPCAR(self, _i: int, value: int, mask: int) -> None:
+        self.exc.cfg.fpcar = (self.exc.cfg.fpcar & ~mask | value) & 0xFFFFFFF8

@@ -1,0 +1,108 @@
+"""Faults on real firmware: status registers seen by the firmware's handler, and simcore's diagnosis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from simcore.api import run
+from simcore.errors import EXIT_FAULT
+
+ROOT = Path(__file__).resolve().parents[2]
+BOARDS = ["cortex-m4", "stm32f407vg"]
+
+# mode -> (CFSR, HFSR, BFAR) the firmware's HardFault handler prints (escalated: FORCED)
+EXPECTED = {
+    "null_write": (0x00008200, 0x40000000, 0x00000000),  # BusFault PRECISERR + BFARVALID, BFAR 0
+    "unmapped_read": (0x00008200, 0x40000000, 0x30000000),
+    "undef": (0x00010000, 0x40000000, 0),  # UsageFault UNDEFINSTR
+    "div0": (0x02000000, 0x40000000, 0),  # UsageFault DIVBYZERO
+    "unaligned_ldm": (0x01000000, 0x40000000, 0),  # UsageFault UNALIGNED
+    "svc_masked": (0x00000000, 0x40000000, 0),  # SVC that cannot be taken: HardFault FORCED
+}
+
+
+def elf(board: str, app: str) -> Path:
+    return ROOT / "firmware" / "bin" / board / f"{app}.elf"
+
+
+def _run(board: str, app: str, *args: str):  # type: ignore[no-untyped-def]
+    return run(elf(board, app), board, cmdline=" ".join([f"{app}.elf", *args]), max_instructions=50_000_000)
+
+
+@pytest.mark.parametrize("board", BOARDS)
+@pytest.mark.parametrize("mode", sorted(EXPECTED))
+def test_firmware_hardfault_handler_reads_the_fault_status(board: str, mode: str) -> None:
+    res = _run(board, "faults", mode)
+    cfsr, hfsr, bfar = EXPECTED[mode]
+    assert res.text == f"mode {mode}\nHardFault CFSR={cfsr:08x} HFSR={hfsr:08x} BFAR={bfar:08x} MMFAR=00000000\n"
+    assert res.exit_status == 3
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_enabled_usagefault_handler_recovers(board: str) -> None:
+    res = _run(board, "faults", "recover")
+    assert res.text == "mode recover\nUsageFault CFSR=02000000 at +0\nrecovered, CFSR now 00000000\n"
+    assert res.exit_status == 0
+
+
+@pytest.mark.parametrize(
+    ("mode", "decoded", "function", "line"),
+    [
+        ("null_write", "BusFault escalated to HardFault (PRECISERR, BFARVALID, FORCED)", "main", 94),
+        ("unmapped_read", "BusFault escalated to HardFault (PRECISERR, BFARVALID, FORCED)", "main", 96),
+        ("undef", "UsageFault escalated to HardFault (UNDEFINSTR, FORCED)", "main", 98),
+        ("div0", "UsageFault escalated to HardFault (DIVBYZERO, FORCED)", "divide", 77),
+        ("unaligned_ldm", "UsageFault escalated to HardFault (UNALIGNED, FORCED)", "unaligned_ldm", 73),
+    ],
+)
+def test_fault_without_handler_stops_with_a_diagnosis(mode: str, decoded: str, function: str, line: int) -> None:
+    res = _run("stm32f407vg", "faults_nohandler", mode)
+    assert res.text == f"mode {mode}\n"
+    assert res.stop.kind == "fault"
+    assert res.exit_status == EXIT_FAULT
+    d = res.stop.details
+    assert res.stop.message.startswith(decoded)
+    assert "no HardFault handler" in res.stop.message
+    assert d["symbol"].startswith(function)
+    assert d["source"] == f"firmware/apps/faults/main.c:{line}"
+    assert d["backtrace_method"].startswith("DWARF CFI")
+    assert "Reset_Handler" in d["backtrace"][-1]
+    assert d["registers"]["pc"] == res.stop.pc
+    assert "FORCED" in d["hfsr_bits"]
+
+
+def test_fault_address_is_reported() -> None:
+    res = _run("cortex-m4", "faults_nohandler", "unmapped_read")
+    assert res.stop.details["address"] == 0x30000000
+    assert res.stop.details["bfar"] == 0x30000000
+    assert "read of 4 bytes at unmapped address 0x30000000" in res.stop.message
+
+
+def test_handler_that_spins_after_reporting_is_detected() -> None:
+    res = _run("cortex-m4", "faults", "null_write", "spin")
+    assert res.text.endswith("HardFault CFSR=00008200 HFSR=40000000 BFAR=00000000 MMFAR=00000000\n")
+    assert res.exit_status == EXIT_FAULT
+    assert "HardFault handler never returned (spinning at HardFault_Handler" in res.stop.message
+    assert res.stop.details["symbol"] == "main+0x5c" or res.stop.details["symbol"].startswith("main")
+    assert res.stop.details["source"] == "firmware/apps/faults/main.c:94"  # the fault, not the spin
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_stack_overflow_is_reported_where_it_happens(board: str) -> None:
+    res = run(elf(board, "stackoverflow"), board)
+    assert res.stop.kind == "fault"
+    assert res.exit_status == EXIT_FAULT
+    assert res.stop.message.startswith("stack overflow in hog: SP reached")
+    assert res.stop.details["function"] == "hog"
+    assert res.stop.details["stack_overflow"] is True
+    limit = res.stop.details["stack_limit"]
+    assert limit - 8 <= res.stop.details["sp"] < limit  # caught at the first push below the limit
+    assert res.stop.details["source"].startswith("firmware/apps/stackhog/main.c:")
+
+
+def test_stack_within_limits_is_not_an_overflow() -> None:
+    res = run(elf("cortex-m4", "stackhog"), "cortex-m4")
+    assert res.exit_status == 0
+    assert not res.stack_overflow

@@ -1,0 +1,83 @@
+"""A fake machine for the Cortex-M system-block unit tests: a settable clock and an event list."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import unicorn
+from unicorn import arm_const as R
+
+from simcore.cortexm.exceptions import ExceptionModel
+
+RAM = 0x20000000
+RAM_SIZE = 0x10000
+FLASH_SIZE = 0x10000
+
+
+@dataclass(order=True)
+class FakeEvent:
+    at: int
+    seq: int
+    callback: Any = field(compare=False)
+    cancelled: bool = field(default=False, compare=False)
+
+
+class FakeHost:
+    """Clock, scheduler and unmodelled-access log, as the machine provides them."""
+
+    def __init__(self, mhz: float = 100.0) -> None:
+        self.now = 0
+        self.mhz = mhz
+        self.events: list[FakeEvent] = []
+        self.unmodelled: dict[str, str] = {}
+        self.console = bytearray()
+        self._seq = itertools.count()
+
+    def now_cycles(self) -> int:
+        return self.now
+
+    def cycles_per_second(self) -> float:
+        return self.mhz * 1e6
+
+    def schedule(self, at_cycle: int, callback: Any, tag: str = "") -> FakeEvent:
+        ev = FakeEvent(at_cycle, next(self._seq), callback)
+        heapq.heappush(self.events, ev)
+        return ev
+
+    def cancel(self, handle: FakeEvent) -> None:
+        handle.cancelled = True
+
+    def report_unmodelled(self, where: str, detail: str) -> None:
+        self.unmodelled.setdefault(where, detail)
+
+    def console_write(self, data: bytes, source: str) -> None:
+        self.console += data
+
+    def pending_cycles(self) -> list[int]:
+        return sorted(e.at for e in self.events if not e.cancelled)
+
+    def advance(self, cycle: int) -> None:
+        """Move the clock to ``cycle``, running every event due on the way."""
+        while self.events and self.events[0].at <= cycle:
+            ev = heapq.heappop(self.events)
+            if not ev.cancelled:
+                self.now = ev.at
+                ev.callback()
+        self.now = cycle
+
+
+def make_uc() -> unicorn.Uc:
+    """A Cortex-M4 Unicorn with flash at 0 and RAM at 0x20000000 (no code is run)."""
+    uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS)
+    uc.ctl_set_cpu_model(R.UC_CPU_ARM_CORTEX_M4)
+    uc.mem_map(0, FLASH_SIZE, unicorn.UC_PROT_READ | unicorn.UC_PROT_EXEC)
+    uc.mem_map(RAM, RAM_SIZE)
+    return uc
+
+
+def make_exceptions(num_irq: int = 32, prio_bits: int = 4) -> ExceptionModel:
+    uc = make_uc()
+    return ExceptionModel(uc, num_irq, prio_bits, lambda a, n: RAM <= a and a + n <= RAM + RAM_SIZE)
