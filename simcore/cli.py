@@ -66,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="allow semihosting file access, confined to DIR (off by default)")
     r.add_argument("--pass-marker", metavar="TEXT", help="stop with exit 0 as soon as TEXT appears on the console")
     r.add_argument("--fail-marker", metavar="TEXT", help="stop with exit 1 as soon as TEXT appears on the console")
+    r.add_argument("--cycle-model", default="cortex-m4", choices=["cortex-m4", "instructions"],
+                   help="cortex-m4: TRM instruction timings + flash wait states (default); instructions: CPI 1")
+    r.add_argument("--duty", type=float, metavar="N",
+                   help="treat the run as one inference repeated N times a second: average power, "
+                        "CR2032 lifetime, under 1 mW?")
 
     s = sub.add_parser("size", help="flash and RAM use of a firmware against a part")
     s.add_argument("elf", type=Path)
@@ -73,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", type=Path, metavar="FILE")
 
     sub.add_parser("boards", help="list the built-in boards with their memories")
+    from simcore.profile import add_parser as add_profile_parser
+
+    add_profile_parser(sub)
     return p
 
 
@@ -137,9 +145,10 @@ def _summary(res: Any) -> str:
         f"stopped: {res.stop.message}",
         f"board {res.board} at {res.mhz:g} MHz; accounting: {'native' if res.native else 'python'} hot path",
         f"instructions {res.instructions:,}",
-        f"cycles       {res.cycles:,} ({res.extra.get('cycle_model', 'instructions')} model)",
-        f"latency      {res.seconds * 1e3:.3f} ms at {res.mhz:g} MHz",
     ]
+    from simcore.energy import summary_lines
+
+    lines.extend(summary_lines(res))
     for r in res.layout.regions:
         lines.append(f"{r.memory.name:<12} {human(r.used)} of {human(r.memory.size)} ({r.percent:.1f}%)")
     if res.stack_used is not None:
@@ -174,11 +183,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         "echo": None if args.quiet else sys.stdout,
         "pass_marker": args.pass_marker,
         "fail_marker": args.fail_marker,
+        "cycle_model": args.cycle_model,
     }
     if args.max_instructions is not None:
         options["max_instructions"] = args.max_instructions
     machine = prepare(args.elf, args.board, **options)
     res = run_machine(machine)
+    if args.duty:
+        res.extra["duty_rate"] = args.duty
     if not args.quiet and res.console and not res.console.endswith(b"\n"):
         print()
     print(_summary(res), file=sys.stderr)
@@ -201,6 +213,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_boards()
         if args.command == "size":
             return cmd_size(args)
+        if args.command == "profile":
+            from simcore.profile import cmd_profile
+
+            return cmd_profile(args)
         return cmd_run(args)
     except SimcoreError as exc:
         print(textwrap.fill(f"simcore: error: {exc}", width=100), file=sys.stderr)

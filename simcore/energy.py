@@ -108,3 +108,33 @@ def duty(e: Energy, rate: float) -> Duty:
     hours = (CR2032_MAH * 1e-3 * CR2032_VOLTS * 3600.0) / watts / 3600.0 if watts > 0 else float("inf")
     return Duty(rate=rate, busy_fraction=busy, average_current_a=i_avg, average_watts=watts, cr2032_hours=hours,
                 under_1mw=watts < ONE_MW and keeps_up, keeps_up=keeps_up)
+
+
+def summary_lines(res: Any) -> list[str]:
+    """The run summary's timing and energy lines (cycles, CPI, time, flash wait share, energy, duty)."""
+    x = res.extra
+    cpi = x.get("cpi", 0.0)
+    lines = [f"cycles       {res.cycles:,} ({x.get('cycle_model', 'instructions')} model), CPI {cpi:.3f}"]
+    sleep = getattr(res, "sleep_cycles", 0) or 0
+    hz = res.mhz * 1e6
+    lat = f"latency      {res.seconds * 1e3:.3f} ms at {res.mhz:g} MHz"
+    if sleep:
+        lat += f" (active {(res.cycles - sleep) / hz * 1e3:.3f} ms, sleeping {sleep / hz * 1e3:.3f} ms)"
+    lines.append(lat)
+    if "flash_wait_cycles" in x:
+        share = x["flash_wait_cycles"] * 100 / res.cycles if res.cycles else 0.0
+        lines.append(f"flash wait   {x['flash_wait_cycles']:,} cycles ({share:.1f}% of cycles) at "
+                     f"{x.get('flash_wait_states', 0)} wait states")
+    e = x.get("energy")
+    if e:
+        lines.append(f"energy       {e['joules'] * 1e6:,.2f} uJ, average {e['average_watts'] * 1e3:.3f} mW "
+                     f"(run {e['run_current_a'] * 1e3:.2f} mA, sleep {e['sleep_current_a'] * 1e6:.1f} uA "
+                     f"at {e['voltage']:g} V; datasheet typical figures)")
+        rate = x.get("duty_rate")
+        if rate:
+            energy = Energy(**{k: e[k] for k in ("voltage", "active_seconds", "sleep_seconds", "run_current_a",
+                                                 "sleep_current_a", "active_joules", "sleep_joules")})
+            d = duty(energy, float(rate))
+            x["duty"] = d.to_dict()
+            lines.append(f"duty         {d.describe()}")
+    return lines
