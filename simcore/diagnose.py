@@ -157,6 +157,11 @@ def unwind(m: Machine, regs: dict[str, int], depth: int = 24) -> list[int] | Non
             continue
         rows = info.fde_for(pc)
         if rows is None:
+            lr = r[14]
+            if len(frames) == 1 and lr < EXC_RETURN_MIN and m.fw.function_at(lr & ~1) is not None:
+                pc = lr & ~1  # a call through a bad pointer: the caller is in LR
+                frames.append(pc)
+                continue
             break
         row = None
         for row_pc, candidate in rows:

@@ -202,8 +202,10 @@ class SystemBlock:
             self._sync_fault(USAGEFAULT, "INVSTATE", pc, "execution in ARM state (a branch to an even address)")
         elif intno == 17:
             self._sync_fault(USAGEFAULT, "NOCP", pc, "coprocessor instruction with the coprocessor disabled")
+        elif intno == 3 and any(lo <= pc < hi for lo, hi in XN_REGIONS):
+            self._sync_fault(MEMMANAGE, "IACCVIOL", pc, f"instruction fetch from execute-never address {pc:#010x}")
         elif intno == 3:
-            self._sync_fault(BUSFAULT, "IBUSERR", pc, "instruction fetch abort")
+            self._sync_fault(BUSFAULT, "IBUSERR", pc, f"instruction fetch from {pc:#010x} failed")
         elif intno == 4:
             self._sync_fault(BUSFAULT, "PRECISERR", pc, "data abort")
         else:
@@ -224,7 +226,8 @@ class SystemBlock:
         try:
             chained = self.exc.exception_return(excret, leaving)
         except BadExcReturn as err:
-            self._sync_fault(USAGEFAULT, "INVPC", excret & ~1, f"bad exception return: {err}")
+            self._sync_fault(USAGEFAULT, "INVPC", excret & ~1, f"bad exception return from "
+                             f"{exception_name(leaving)}: {err}")
             return
         except StackingError as err:
             self.faults.stop_now(f"lockup: {err} on exception return", excret)

@@ -118,9 +118,5 @@ class RegisterBlock:
         return new
 
     def describe(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for reg in self.REGS:
-            for i in range(reg.count):
-                if reg.access != "w":
-                    out[self.reg_name(reg, i)] = self.read(self.BASE + reg.offset + 4 * i, 4)
-        return out
+        """Stored register values (no read side effects such as clearing COUNTFLAG)."""
+        return {f"{self.NAME}.{name}{i if i else ''}": value for (name, i), value in self.values.items()}

@@ -20,7 +20,18 @@ EXPECTED = {
     "div0": (0x02000000, 0x40000000, 0),  # UsageFault DIVBYZERO
     "unaligned_ldm": (0x01000000, 0x40000000, 0),  # UsageFault UNALIGNED
     "svc_masked": (0x00000000, 0x40000000, 0),  # SVC that cannot be taken: HardFault FORCED
+    "exec_xn": (0x00000001, 0x40000000, 0),  # MemManage IACCVIOL (peripheral region is execute-never)
+    "exec_unmapped": (0x00000100, 0x40000000, 0),  # BusFault IBUSERR
+    "bad_excreturn": (0x00040000, 0x40000000, 0),  # UsageFault INVPC
 }
+
+
+SOURCE = ROOT / "firmware" / "apps" / "faults" / "main.c"
+
+
+def line_of(text: str) -> int:
+    """Line number of the first source line of the faults app containing ``text``."""
+    return next(i for i, line in enumerate(SOURCE.read_text().splitlines(), 1) if text in line)
 
 
 def elf(board: str, app: str) -> Path:
@@ -48,16 +59,19 @@ def test_enabled_usagefault_handler_recovers(board: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("mode", "decoded", "function", "line"),
+    ("mode", "decoded", "function", "marker"),
     [
-        ("null_write", "BusFault escalated to HardFault (PRECISERR, BFARVALID, FORCED)", "main", 94),
-        ("unmapped_read", "BusFault escalated to HardFault (PRECISERR, BFARVALID, FORCED)", "main", 96),
-        ("undef", "UsageFault escalated to HardFault (UNDEFINSTR, FORCED)", "main", 98),
-        ("div0", "UsageFault escalated to HardFault (DIVBYZERO, FORCED)", "divide", 77),
-        ("unaligned_ldm", "UsageFault escalated to HardFault (UNALIGNED, FORCED)", "unaligned_ldm", 73),
+        ("null_write", "BusFault escalated to HardFault (PRECISERR, BFARVALID, FORCED)", "main", "0xDEADBEEFu"),
+        ("unmapped_read", "BusFault escalated to HardFault (PRECISERR, BFARVALID, FORCED)", "main",
+         "*(volatile uint32_t *)0x30000000u"),
+        ("undef", "UsageFault escalated to HardFault (UNDEFINSTR, FORCED)", "main", 'udf #7'),
+        ("div0", "UsageFault escalated to HardFault (DIVBYZERO, FORCED)", "divide", "return a / b"),
+        ("unaligned_ldm", "UsageFault escalated to HardFault (UNALIGNED, FORCED)", "unaligned_ldm", '"ldm %2'),
+        ("exec_xn", "MemManage escalated to HardFault (IACCVIOL, FORCED)", "0x40010000", None),
     ],
 )
-def test_fault_without_handler_stops_with_a_diagnosis(mode: str, decoded: str, function: str, line: int) -> None:
+def test_fault_without_handler_stops_with_a_diagnosis(mode: str, decoded: str, function: str,
+                                                      marker: str | None) -> None:
     res = _run("stm32f407vg", "faults_nohandler", mode)
     assert res.text == f"mode {mode}\n"
     assert res.stop.kind == "fault"
@@ -66,11 +80,25 @@ def test_fault_without_handler_stops_with_a_diagnosis(mode: str, decoded: str, f
     assert res.stop.message.startswith(decoded)
     assert "no HardFault handler" in res.stop.message
     assert d["symbol"].startswith(function)
-    assert d["source"] == f"firmware/apps/faults/main.c:{line}"
-    assert d["backtrace_method"].startswith("DWARF CFI")
-    assert "Reset_Handler" in d["backtrace"][-1]
+    if marker is not None:
+        assert d["source"] == f"firmware/apps/faults/main.c:{line_of(marker)}"
+        assert d["backtrace_method"].startswith("DWARF CFI")
+        assert "Reset_Handler" in d["backtrace"][-1]
     assert d["registers"]["pc"] == res.stop.pc
     assert "FORCED" in d["hfsr_bits"]
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_reset_request_stops_the_run(board: str) -> None:
+    res = _run(board, "faults", "reset")
+    assert res.stop.kind == "reset"
+    assert res.stop.message.startswith("reset requested by the firmware (AIRCR.SYSRESETREQ) at main+")
+
+
+def test_bad_exc_return_names_the_handler() -> None:
+    res = _run("cortex-m4", "faults_nohandler", "bad_excreturn")
+    assert res.stop.message.startswith("UsageFault escalated to HardFault (INVPC, FORCED): bad exception return "
+                                       "from SVCall: EXC_RETURN 0xfffffff5 is not a valid value")
 
 
 def test_fault_address_is_reported() -> None:
@@ -85,8 +113,9 @@ def test_handler_that_spins_after_reporting_is_detected() -> None:
     assert res.text.endswith("HardFault CFSR=00008200 HFSR=40000000 BFAR=00000000 MMFAR=00000000\n")
     assert res.exit_status == EXIT_FAULT
     assert "HardFault handler never returned (spinning at HardFault_Handler" in res.stop.message
-    assert res.stop.details["symbol"] == "main+0x5c" or res.stop.details["symbol"].startswith("main")
-    assert res.stop.details["source"] == "firmware/apps/faults/main.c:94"  # the fault, not the spin
+    assert res.stop.details["symbol"].startswith("main+")
+    # the diagnosis is about the fault, not where the handler spins
+    assert res.stop.details["source"] == f"firmware/apps/faults/main.c:{line_of('0xDEADBEEFu')}"
 
 
 @pytest.mark.parametrize("board", BOARDS)

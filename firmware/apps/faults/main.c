@@ -8,7 +8,10 @@
  *        unmapped_read (read 0x30000000 -> BusFault PRECISERR), undef (udf -> UsageFault
  *        UNDEFINSTR), div0 (CCR.DIV_0_TRP + sdiv by 0 -> UsageFault DIVBYZERO),
  *        unaligned_ldm (ldm from an address = 2 mod 4 -> UsageFault UNALIGNED),
- *        svc_masked (svc with PRIMASK set -> HardFault FORCED), recover (UsageFault enabled
+ *        svc_masked (svc with PRIMASK set -> HardFault FORCED), exec_xn (call into the peripheral
+ *        region, execute-never -> MemManage IACCVIOL), exec_unmapped (call 0x30000000 -> BusFault
+ *        IBUSERR), bad_excreturn (an SVC handler returns with EXC_RETURN 0xFFFFFFF5 -> UsageFault
+ *        INVPC), reset (AIRCR.SYSRESETREQ: simcore stops, "reset requested"), recover (UsageFault enabled
  *        in SHCSR; its handler skips the faulting sdiv and returns; exit status 0).
  * With BusFault/UsageFault disabled (the reset state) they escalate to HardFault (FORCED).
  * faults_nohandler builds the same program without any handler (NO_HANDLERS).
@@ -54,6 +57,14 @@ __attribute__((naked)) void UsageFault_Handler(void)
         "pop {r4, pc}\n");
 }
 #endif
+
+/* SVC 2 returns with an invalid EXC_RETURN (reserved mode bits). */
+__attribute__((naked)) void SVC_Handler(void)
+{
+    __asm__ volatile(
+        "ldr r0, =0xFFFFFFF5\n"
+        "bx r0\n");
+}
 
 static char cmdline[128];
 
@@ -104,6 +115,17 @@ int main(void)
     } else if (!strcmp(mode, "svc_masked")) {
         cpsid();
         __asm__ volatile("svc 5");
+    } else if (!strcmp(mode, "exec_xn")) {
+        ((void (*)(void))0x40010001u)();
+    } else if (!strcmp(mode, "exec_unmapped")) {
+        ((void (*)(void))0x30000001u)();
+    } else if (!strcmp(mode, "bad_excreturn")) {
+        __asm__ volatile("svc 2" ::: "r0", "memory");
+    } else if (!strcmp(mode, "reset")) {
+        SCB_AIRCR = 0x05FA0004u;
+        dsb();
+        for (;;) {
+        }
     } else if (!strcmp(mode, "recover")) {
         SCB_SHCSR |= SHCSR_USGFAULTENA;
         SCB_CCR |= CCR_DIV_0_TRP;
