@@ -44,6 +44,7 @@ class Memory:
     kind: str  # "flash" | "ram"
     aliases: tuple[int, ...] = ()
     executable: bool = True
+    linker_region: str | None = None  # name of its linker MEMORY region (ldgen), when not the default
 
     @property
     def end(self) -> int:
@@ -206,6 +207,41 @@ def _int(table: dict[str, Any], key: str, where: str, default: Any = None) -> in
     return parse_size(value, f"{where} {key}")
 
 
+def memory_overrides(specs: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """Turn ``--memory NAME=SIZE`` options into a ``load_board`` override (sizes as in board files).
+
+    ``NAME=BASE:SIZE`` also moves the memory. Used for a quick what-if ("does it fit in
+    256 KiB?") without writing a board file.
+    """
+    items: list[dict[str, Any]] = []
+    for spec in specs:
+        name, sep, value = spec.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise BadInputError(f"--memory {spec!r}: expected NAME=SIZE (e.g. ram=256K) or NAME=BASE:SIZE")
+        item: dict[str, Any] = {"name": name.strip()}
+        if ":" in value:
+            base, size = value.split(":", 1)
+            item["base"] = parse_size(base, f"--memory {name} base")
+            item["size"] = parse_size(size, f"--memory {name} size")
+        else:
+            item["size"] = parse_size(value, f"--memory {name} size")
+        if item["size"] <= 0:
+            raise BadInputError(f"--memory {spec!r}: the size must be positive")
+        items.append(item)
+    return {"memory": items} if items else {}
+
+
+def _check_overrides(data: dict[str, Any], overrides: dict[str, Any], path: Path) -> None:
+    """Overrides may only change memories the board has (a typo must not add a memory)."""
+    known = [m["name"] for m in data.get("memory", [])]
+    for item in overrides.get("memory", []):
+        if item.get("name") not in known:
+            raise BadInputError(
+                f"board {path.stem} has no memory named {item.get('name')!r} to override; "
+                f"its memories are: {', '.join(known)}"
+            )
+
+
 def load_board(spec: str | Path, overrides: dict[str, Any] | None = None) -> Board:
     """Load a built-in board by name or a board file by path, resolving ``extends``.
 
@@ -213,6 +249,7 @@ def load_board(spec: str | Path, overrides: dict[str, Any] | None = None) -> Boa
     """
     data, path = _read_raw(spec)
     if overrides:
+        _check_overrides(data, overrides, path)
         data = _merge(data, overrides)
     where = f"board {path.stem}"
     memories = []
@@ -229,6 +266,7 @@ def load_board(spec: str | Path, overrides: dict[str, Any] | None = None) -> Boa
                 kind=kind,
                 aliases=tuple(parse_size(a, w) for a in item.get("aliases", [])),
                 executable=bool(item.get("executable", True)),
+                linker_region=item.get("linker_region"),
             )
         )
     if not memories:

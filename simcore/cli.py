@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("elf", type=Path)
     r.add_argument("--board", default="cortex-m4", help="board name or path to a board TOML file")
     r.add_argument("--mhz", type=float, help="core clock in MHz (default: the board's default clock)")
+    r.add_argument("--memory", action="append", default=[], metavar="NAME=SIZE",
+                   help="override the size of one of the board's memories, e.g. --memory ram=256K "
+                        "(NAME=BASE:SIZE also moves it; repeatable; see docs/board-format.md)")
     r.add_argument("--max-instructions", type=_int, default=None, metavar="N",
                    help="instruction budget; stops runaway firmware (default 2G; accepts 500M, 1_000_000)")
     r.add_argument("--json", type=Path, metavar="FILE", help="write every figure as JSON")
@@ -75,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("size", help="flash and RAM use of a firmware against a part")
     s.add_argument("elf", type=Path)
     s.add_argument("--board", default="cortex-m4")
+    s.add_argument("--memory", action="append", default=[], metavar="NAME=SIZE",
+                   help="override a memory's size, as for run")
     s.add_argument("--json", type=Path, metavar="FILE")
 
     sub.add_parser("boards", help="list the built-in boards with their memories")
@@ -123,12 +128,18 @@ def _size_table(layout: Any) -> str:
     return "\n".join(lines)
 
 
+def _board(args: argparse.Namespace) -> Any:
+    """The board named by --board, with the --memory overrides merged like a child board file."""
+    from simcore.board import load_board, memory_overrides
+
+    return load_board(args.board, memory_overrides(args.memory))
+
+
 def cmd_size(args: argparse.Namespace) -> int:
-    from simcore.board import load_board
     from simcore.elf import load_elf
     from simcore.layout import check_fit
 
-    board = load_board(args.board)
+    board = _board(args)
     fw = load_elf(args.elf)
     layout = check_fit(fw, board)  # raises BadInputError (exit 2) when it does not fit
     print(f"{fw.path} on {board.name}")
@@ -187,7 +198,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     }
     if args.max_instructions is not None:
         options["max_instructions"] = args.max_instructions
-    machine = prepare(args.elf, args.board, **options)
+    machine = prepare(args.elf, _board(args), **options)
     res = run_machine(machine)
     if args.duty:
         res.extra["duty_rate"] = args.duty

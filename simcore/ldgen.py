@@ -1,7 +1,8 @@
 """Generate the linker MEMORY block of a board from its TOML file, so firmware and simulator agree.
 
-Region names: FLASH (the board's first flash memory, at its own base, not an alias),
-RAM (the largest RAM), and every other memory under its upper-cased name (e.g. CCM).
+Region names: a memory's ``linker_region`` when the board file gives one (e.g. the code
+SSRAM of mps2-an386 is FLASH), else FLASH (the board's first flash memory, at its own base,
+not an alias), RAM (the largest RAM), and every other memory under its upper-cased name (e.g. CCM).
 Run as ``python -m simcore.ldgen BOARD [OUT]``; ``firmware/Makefile`` does this per board.
 """
 
@@ -15,13 +16,14 @@ from simcore.board import Board, load_board
 
 def region_names(board: Board) -> dict[str, str]:
     """Memory name -> linker region name."""
-    names: dict[str, str] = {}
+    names: dict[str, str] = {m.name: m.linker_region for m in board.memories if m.linker_region}
     flash = board.flash
     ram = sorted(board.ram, key=lambda m: -m.size)
-    if flash:
-        names[flash[0].name] = "FLASH"
-    if ram:
-        names[ram[0].name] = "RAM"
+    taken = set(names.values())
+    if flash and "FLASH" not in taken:
+        names.setdefault(flash[0].name, "FLASH")
+    if ram and "RAM" not in taken:
+        names.setdefault(ram[0].name, "RAM")
     for mem in board.memories:
         names.setdefault(mem.name, mem.name.upper())
     return names

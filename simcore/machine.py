@@ -30,6 +30,7 @@ from simcore.hotpath import NO_LIMIT, HotPath
 from simcore.layout import Layout, check_fit
 from simcore.peripherals import PeripheralModel, model_for
 from simcore.semihosting import ExitRequest, Semihosting
+from simcore.spin import find_self_loops
 
 PERIPH_BASE, PERIPH_END = 0x40000000, 0x60000000  # Cortex-M "Peripheral" region (ARMv7-M B3.1)
 PPB_BASE, PPB_END = 0xE0000000, 0xE0100000  # Private Peripheral Bus: ITM, DWT, SCS, ...
@@ -122,6 +123,10 @@ class Machine:
             on_exit=self._on_exit,
         )
         self.start_pc, self.start_sp = self._boot()
+        self._spin_at: int | None = None
+        self.self_loops = find_self_loops(firmware)
+        for addr, _size in self.self_loops:  # per-address hooks: no cost on any other instruction
+            self.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_self_loop, begin=addr, end=addr)
 
     # --- construction ------------------------------------------------------------------
     def _map_memories(self) -> None:
@@ -148,28 +153,68 @@ class Machine:
         return SystemBlock(self)
 
     def _heapinfo(self) -> tuple[int, int, int, int]:
-        ram = max(self.board.ram, key=lambda m: m.size)
-        used_end = max((s.vma + s.size for s in self.fw.sections if ram.contains(s.vma)), default=ram.base)
+        """The SYS_HEAPINFO answer (heap base, heap limit, stack base = initial SP, stack limit).
+
+        Symbols win (``__HeapBase``/``end``, ``__HeapLimit``, the stack symbols of
+        simcore/layout.py). Otherwise the heap starts after the image's writable data and
+        the stack sits at the top of the same memory, with the heap below it, so a C
+        library that trusts the answer never gets a heap spanning unmapped gaps.
+        """
+        rams = self.board.ram
+        largest = max(rams, key=lambda m: m.size)
+        writable_end = max((s.vma + s.size for s in self.fw.sections
+                            if s.writable and any(m.contains(self.board.resolve_alias(s.vma)) for m in rams)),
+                           default=None)
         base_sym = self.fw.symbol("__HeapBase") or self.fw.symbol("end")
+        if base_sym is not None:
+            heap_base = base_sym.addr
+        elif writable_end is not None:
+            heap_base = (writable_end + 7) & ~7
+        else:
+            heap_base = largest.base
+        home = self.board.memory_at(self.board.resolve_alias(heap_base), 1) or largest
+        stack_top = self.layout.stack_top or home.end
         limit_sym = self.fw.symbol("__HeapLimit")
-        heap_base = base_sym.addr if base_sym else (used_end + 7) & ~7
-        stack_top = self.layout.stack_top or ram.end
-        heap_limit = limit_sym.addr if limit_sym else (self.layout.stack_limit or stack_top - 0x10000)
+        if limit_sym is not None:
+            heap_limit = limit_sym.addr
+        elif self.layout.stack_limit is not None:
+            heap_limit = self.layout.stack_limit
+        elif home.base < stack_top <= home.end:
+            room = max(stack_top - heap_base, 0)
+            heap_limit = stack_top - min(0x10000, room // 2)  # 64 KiB (or half the room) kept for the stack
+        else:
+            heap_limit = home.end
         stack_limit = self.layout.stack_limit or heap_limit
         return heap_base, heap_limit, stack_top, stack_limit
 
     def _boot(self) -> tuple[int, int]:
-        """Initial SP and PC: from the vector table at the reset VTOR, else the ELF entry (ARMv7-M B1.5.5)."""
+        """Initial SP and PC (ARMv7-M B1.5.5 reset behaviour, plus QEMU's rule for bare images).
+
+        1. A vector table at the board's reset VTOR (through an alias too) gives SP and PC;
+           both are checked (SP in RAM, PC odd and in code the image loads or in flash).
+        2. Nothing loaded there, but the image's lowest loaded address starts with a vector
+           table whose reset vector is the ELF entry point: that table (VTOR is moved there).
+        3. Otherwise (e.g. a ``--specs=rdimon.specs`` program linked at 0x8000): start at the
+           ELF entry point with SP = the stack base of the SYS_HEAPINFO answer, as QEMU
+           starts such images; the C start-up code then asks HEAPINFO itself.
+        """
         vtor = self.board.resolve_alias(self.board.reset_vtor)
-        words = self.fw.read_loaded(vtor, 8)
+        words = self._loaded_words(vtor)
         if words is None:
-            for seg in self.fw.segments:  # the image may be linked at the alias address
-                if self.board.resolve_alias(seg.paddr) == vtor and len(seg.data) >= 8:
-                    words = seg.data[:8]
+            low = min((self.board.resolve_alias(seg.paddr) for seg in self.fw.segments if seg.data), default=None)
+            low_words = self._loaded_words(low) if low is not None else None
+            if low is not None and low_words is not None and \
+                    struct.unpack("<II", low_words)[1] | 1 == self.fw.entry | 1 and self.fw.entry & 1:
+                vtor, words = low, low_words
+                scb = getattr(self.system, "scb", None)
+                if scb is not None and hasattr(scb, "reset_vtor"):
+                    scb.reset_vtor = vtor
         if words is None:
             heap = self._heapinfo()
             pc, sp = self.fw.entry, heap[2]
-            self.boot_rule = f"no vector table at {vtor:#010x}: started at the ELF entry point with SP from HEAPINFO"
+            self.boot_rule = (f"no vector table at {vtor:#010x}: started at the ELF entry point {pc:#010x} "
+                              f"with SP {sp:#010x} from HEAPINFO")
+            self._check_entry(pc)
         else:
             sp, pc = struct.unpack("<II", words)
             self._check_vector_table(vtor, sp, pc)
@@ -180,6 +225,35 @@ class Machine:
         self.initial_sp = sp
         return pc & ~1, sp
 
+    def _loaded_words(self, addr: int) -> bytes | None:
+        """The first two words the image loads at ``addr`` (also when linked at an alias), or None."""
+        words = self.fw.read_loaded(addr, 8)
+        if words is None:
+            for seg in self.fw.segments:
+                if self.board.resolve_alias(seg.paddr) == addr and len(seg.data) >= 8:
+                    return bytes(seg.data[:8])
+        return words
+
+    def _runs_image_code(self, pc: int) -> bool:
+        """Is ``pc`` in executable memory holding code: flash, or bytes the image loads (code SSRAM)?"""
+        addr = self.board.resolve_alias(pc & ~1)
+        target = self.board.memory_at(addr, 2)
+        if target is None or not target.executable:
+            return False
+        return target.kind == "flash" or any(
+            self.board.resolve_alias(seg.paddr) <= addr < self.board.resolve_alias(seg.paddr) + len(seg.data)
+            for seg in self.fw.segments if seg.data)
+
+    def _check_entry(self, pc: int) -> None:
+        if not pc & 1 or not self._runs_image_code(pc):
+            why = "an even (ARM-state) address; Cortex-M runs Thumb code only" if not pc & 1 else (
+                "not in code the image loads into executable memory")
+            raise BadInputError(
+                f"{self.fw.path}: no vector table at {self.board.reset_vtor:#010x} and the ELF entry point "
+                f"{pc:#010x} is {why}. Link the firmware for {self.board.name} (vector table at "
+                f"{self.board.reset_vtor:#010x}) or give it a Thumb entry point in its code."
+            )
+
     def _check_vector_table(self, vtor: int, sp: int, pc: int) -> None:
         ram_ok = any(m.base < sp <= m.end for m in self.board.ram)
         if not ram_ok:
@@ -189,13 +263,13 @@ class Machine:
                 f"which is not in the RAM of {self.board.name} ({regions}). Was the firmware linked for "
                 "another part, or is the first word of the image not a vector table?"
             )
-        target = self.board.memory_at(self.board.resolve_alias(pc & ~1), 2)
-        if not pc & 1 or target is None or not target.executable or target.kind != "flash":
+        if not pc & 1 or not self._runs_image_code(pc):
             why = "an even (ARM-state) address; Cortex-M runs Thumb code only" if not pc & 1 else (
-                "not in the part's flash")
+                "not in the part's flash nor in code the image loads")
             raise BadInputError(
                 f"{self.fw.path}: the reset vector at {vtor + 4:#010x} is {pc:#010x}: {why}. The second word of "
-                "the vector table must be the odd (Thumb) address of Reset_Handler in flash."
+                "the vector table must be the odd (Thumb) address of Reset_Handler in flash (or, on boards "
+                "without flash such as mps2-an386, in the code memory the image is loaded into)."
             )
 
     # --- Host interface for peripherals and semihosting --------------------------------
@@ -399,6 +473,7 @@ class Machine:
         while self.stop is None:
             self._arm()
             s.stop_requested = 0
+            self._spin_at = None
             self._last_fault_access = None
             err: unicorn.UcError | None = None
             try:
@@ -424,6 +499,10 @@ class Machine:
                 break
             if s.stop_requested and self.hot.install_pending():
                 continue
+            if self._spin_at is not None:
+                self._on_spin(self._spin_at)
+                pc = self.pc()
+                continue
             if s.stop_requested:
                 if s.insn_count >= s.stop_insn:
                     self.stop = Stop(
@@ -444,6 +523,66 @@ class Machine:
         self.semihosting.close()
         assert self.stop is not None
         return self.stop
+
+    # --- idle loops (simcore/spin.py) --------------------------------------------------------
+    def _on_self_loop(self, uc: unicorn.Uc, address: int, size: int, _user: object) -> None:
+        """A branch-to-self is about to run: leave emulation so the run loop can judge it."""
+        self._spin_at = address
+        uc.emu_stop()
+
+    def _interrupt_could_fire(self) -> bool:
+        """Could SysTick or an external interrupt preempt the current execution priority?
+
+        Enabled in the NVIC (SysTick: counting with TICKINT) and of a higher group priority
+        than PRIMASK/FAULTMASK/BASEPRI and the active handlers allow (ARMv7-M B1.5.4).
+        """
+        exc = getattr(self.system, "exc", None)
+        if exc is None:  # a system block without the exception model: trust the event queue
+            return True
+        systick = getattr(self.system, "systick", None)
+        candidates = list(range(16, 16 + self.board.num_irq))
+        if systick is not None and getattr(systick, "ctrl", 0) & 2 and getattr(systick, "running", False):
+            candidates.append(15)
+        return any(exc.enabled[e] and exc.can_preempt(e) for e in candidates if e < len(exc.enabled))
+
+    def _on_spin(self, at: int) -> None:
+        """The core executes ``b .``: fast-forward to the interrupt that ends it, or stop "spinning".
+
+        Accounting choice: the loop's first execution is counted by the hot path as usual;
+        each further idle iteration costs the loop block's instructions and cycles, so the
+        clock reaches the next event at a whole iteration and the instruction budget still
+        applies (a loop woken by an interrupt every millisecond for a minute counts exactly
+        the iterations it would have run, up to the last partial one). Unlike wfi, these
+        cycles are active, not sleep, cycles.
+        """
+        if self.system.on_spin(at):  # a fault handler that never returns: the fault's diagnosis
+            return
+        s = self.hot.state
+        exc = getattr(self.system, "exc", None)
+        info = self.hot.info(at, 4 if any(a == at and n == 4 for a, n in self.self_loops) else 2)
+        per_iter = max(info.cycles, 1)
+        while self.stop is None:
+            if exc is not None and exc.to_take() is not None:
+                break
+            nxt = self.next_event_cycle()
+            if nxt is None or not self._interrupt_could_fire():
+                why = "nothing is scheduled" if nxt is None else "no enabled interrupt can preempt it"
+                self.request_stop(Stop("spinning", f"spinning at {self.fw.describe(at)}: an idle loop "
+                                       f"(branch to itself) and {why}, so it can never end", pc=at))
+                return
+            iters = max(-(-(nxt - s.cycle_count) // per_iter), 0)
+            budget_left = max(s.stop_insn - s.insn_count, 0) // max(info.n_insn, 1)
+            if iters > budget_left:
+                s.insn_count += budget_left * info.n_insn
+                s.cycle_count += budget_left * per_iter
+                self.request_stop(Stop("budget", f"instruction budget of {s.stop_insn:,} exhausted; the firmware "
+                                       f"was spinning at {self.fw.describe(at)} (pc {at:#010x}) waiting for "
+                                       "an interrupt", pc=at))
+                return
+            s.insn_count += iters * info.n_insn
+            s.cycle_count += iters * per_iter
+            self.run_due_events()
+        self.system.take_pending()
 
     # --- figures -------------------------------------------------------------------------
     @property

@@ -1,8 +1,16 @@
 """ARM semihosting (Arm "Semihosting for AArch32 and AArch64" v3): `bkpt 0xAB`, op in r0, args at r1.
 
-Console operations always work; host file access is refused unless the user gave a root
-directory (``--semihosting-root``), and then confined to it. SYS_SYSTEM is always refused.
-Times come from the virtual clock, so runs are deterministic.
+Every operation of the specification is answered, with QEMU's conventions where the
+specification leaves room (failures return -1 and leave the host errno for SYS_ERRNO;
+SYS_EXIT's ADP_Stopped_ApplicationExit means status 0; SYS_EXIT_EXTENDED carries the status).
+Console operations always work: handles 0/1/2 are pre-opened, ``:tt`` opens the console
+(mode 0-3 stdin, 4-7 stdout, 8-11 stderr) and ``:semihosting-features`` reads the feature
+bytes (``SHFB`` + EXIT_EXTENDED | STDOUT_STDERR). Host file access (OPEN of other names,
+REMOVE, RENAME) is refused unless the user gave a root directory (``--semihosting-root``),
+and then confined to it (``..`` and symbolic links may not leave it). SYS_SYSTEM is always
+refused. CLOCK, TIME, ELAPSED and TICKFREQ come from the virtual clock (ELAPSED counts core
+cycles, TICKFREQ is the core clock), so runs are deterministic. GET_CMDLINE returns the
+ELF's name and the arguments given after ``--`` on simcore's command line.
 """
 
 from __future__ import annotations
@@ -135,7 +143,11 @@ class Semihosting:
             self.host.console_write(data, "semihosting" if h.kind == "stdout" else "semihosting-stderr")
             return 0
         if h.kind == "file":
-            h.file.write(data)  # type: ignore[union-attr]
+            try:
+                h.file.write(data)  # type: ignore[union-attr]
+            except OSError as exc:  # e.g. opened for reading only: nothing written
+                self._fail(exc.errno or EBADF)
+                return length
             return 0
         self._fail(EBADF)
         return length
@@ -153,7 +165,11 @@ class Semihosting:
             data = h.data[h.pos : h.pos + length]
             h.pos += len(data)
         elif h.kind == "file":
-            data = h.file.read(length)  # type: ignore[union-attr]
+            try:
+                data = h.file.read(length)  # type: ignore[union-attr]
+            except OSError as exc:  # e.g. opened for writing only
+                self._fail(exc.errno or EBADF)
+                return length
         else:
             self._fail(EBADF)
             return length
@@ -214,7 +230,10 @@ class Semihosting:
         if h is None:
             return self._fail(EBADF)
         if h.kind == "file":
-            h.file.seek(pos)  # type: ignore[union-attr]
+            try:
+                h.file.seek(pos)  # type: ignore[union-attr]
+            except (OSError, ValueError):
+                return self._fail(EINVAL)
         elif h.kind == "features":
             h.pos = pos
         return 0
@@ -246,9 +265,8 @@ class Semihosting:
             return self._refuse(f"remove {name!r}")
         try:
             path.unlink()
-        except OSError as exc:
-            self.errno = exc.errno or ENOENT
-            return self.errno
+        except OSError as exc:  # QEMU: -1 and the host errno for SYS_ERRNO
+            return self._fail(exc.errno or ENOENT)
         return 0
 
     def sys_rename(self, arg: int) -> int:
@@ -261,8 +279,7 @@ class Semihosting:
         try:
             a.rename(b)
         except OSError as exc:
-            self.errno = exc.errno or ENOENT
-            return self.errno
+            return self._fail(exc.errno or ENOENT)
         return 0
 
     def _seconds(self) -> float:

@@ -1,0 +1,134 @@
+"""Differential tests: the same firmware on simcore and on QEMU gives the same console and status.
+
+QEMU (``qemu-system-arm``, Debian's package in CI) runs each ELF with
+``-nographic -monitor none -semihosting-config enable=on,target=native`` and the board's
+console UART on stdio, without ``-icount``, under a timeout. Boards: simcore's
+``mps2-an386`` against ``-M mps2-an386``, and the ``stm32f407vg`` builds against
+``-M netduinoplus2`` (an STM32F405: same flash/SRAM map and USART2, QEMU's second serial).
+
+Firmware that never exits (``spin``) is compared on its output up to the point where
+simcore diagnoses the idle loop (exit 125) and QEMU is still running when killed.
+
+QEMU's M-profile reset takes SP and PC from the vector table at 0 and ignores the ELF
+entry point, so a bare ``--specs=rdimon.specs`` image (code at 0x8000, nothing at 0) would
+lock up there. The test gives QEMU a two-word table holding the entry point
+(``-device loader,file=vectors.bin,addr=0,force-raw=on``): the start simcore takes by its
+boot rule for images without a vector table.
+"""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from simcore.elf import load_elf
+from tests.conftest import elf, run_cli
+
+QEMU = shutil.which("qemu-system-arm")
+pytestmark = pytest.mark.skipif(QEMU is None, reason="qemu-system-arm is not installed (apt-get install "
+                                "qemu-system-arm); the differential tests need it")
+
+SPIN = 125
+QEMU_TIMEOUT = 20.0  # seconds for programs that exit
+SPIN_WAIT = 3.0  # seconds QEMU runs a never-ending program before it is killed
+
+
+@dataclass
+class Outcome:
+    console: str
+    status: int | None  # None: still running when killed (never exits)
+
+
+def qemu(elf_path: Path, machine: str, *, args: tuple[str, ...] = (), cwd: Path | None = None,
+         spins: bool = False, tmp: Path | None = None) -> Outcome:
+    """Run ``elf_path`` on QEMU; stdout and stderr are the console (UART, semihosting stdout and stderr)."""
+    assert QEMU is not None
+    serial = ["-serial", "stdio"] if machine == "mps2-an386" else ["-serial", "null", "-serial", "stdio"]
+    semi = "enable=on,target=native" + "".join(f",arg={a}" for a in (elf_path.name, *args))
+    cmd = [QEMU, "-M", machine, "-nographic", "-monitor", "none", *serial, "-semihosting-config", semi,
+           "-kernel", str(elf_path)]
+    fw = load_elf(elf_path)
+    if machine == "mps2-an386" and fw.read_loaded(0, 8) is None:  # bare image: a vector table for the entry
+        assert tmp is not None
+        vectors = tmp / "vectors.bin"
+        vectors.write_bytes(struct.pack("<II", 0x20400000, fw.entry))
+        cmd += ["-device", f"loader,file={vectors},addr=0,force-raw=on"]
+    try:
+        done = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              timeout=SPIN_WAIT if spins else QEMU_TIMEOUT, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as exc:
+        if not spins:
+            raise
+        out = exc.stdout or b""
+        return Outcome(out.decode("utf-8", "replace") if isinstance(out, bytes) else out, None)
+    return Outcome(done.stdout.decode("utf-8", "replace"), done.returncode)
+
+
+def simcore(elf_path: Path, board: str, *extra: str, args: tuple[str, ...] = ()) -> Outcome:
+    res = run_cli("run", elf_path, "--board", board, *extra, *(("--", *args) if args else ()))
+    return Outcome(res.out, res.status)
+
+
+CASES = [
+    # (board, app, QEMU machine, firmware args)
+    ("mps2-an386", "hello", "mps2-an386", ()),
+    ("mps2-an386", "exitcode", "mps2-an386", ()),
+    ("mps2-an386", "semihost_exit", "mps2-an386", ()),
+    ("mps2-an386", "spin_tick", "mps2-an386", ()),
+    ("mps2-an386", "rdimon_hello", "mps2-an386", ()),
+    ("mps2-an386", "rdimon_hello", "mps2-an386", ("alpha", "beta", "9")),
+    ("stm32f407vg", "hello", "netduinoplus2", ()),
+    ("stm32f407vg", "exitcode", "netduinoplus2", ()),
+    ("stm32f407vg", "semihost_exit", "netduinoplus2", ()),
+    ("stm32f407vg", "dsp", "netduinoplus2", ()),
+    ("stm32f407vg", "fpu", "netduinoplus2", ()),
+    ("stm32f407vg", "stackhog", "netduinoplus2", ()),
+]
+
+
+@pytest.mark.parametrize(("board", "app", "machine", "args"), CASES,
+                         ids=[f"{b}-{a}{'-args' if x else ''}" for b, a, _m, x in CASES])
+def test_same_console_and_status_as_qemu(board: str, app: str, machine: str, args: tuple[str, ...],
+                                         tmp_path: Path) -> None:
+    path = elf(board, app)
+    if not path.exists():
+        pytest.skip(f"{path} not built")
+    ours = simcore(path, board, args=args)
+    theirs = qemu(path, machine, args=args, tmp=tmp_path)
+    assert ours.console == theirs.console
+    assert ours.status == theirs.status
+
+
+@pytest.mark.parametrize(("board", "machine"), [("mps2-an386", "mps2-an386"), ("stm32f407vg", "netduinoplus2")])
+def test_spinning_firmware_same_output_simcore_stops_at_once(board: str, machine: str, tmp_path: Path) -> None:
+    path = elf(board, "spin")
+    ours = simcore(path, board)
+    theirs = qemu(path, machine, spins=True, tmp=tmp_path)
+    assert theirs.status is None, "QEMU should still be spinning when killed"
+    assert ours.status == SPIN
+    assert ours.console == theirs.console
+    assert ours.console.endswith("TEST PASSED\n")
+
+
+def test_rdimon_host_files_with_root_same_as_qemu(tmp_path: Path) -> None:
+    path = elf("mps2-an386", "rdimon_files")
+    results = []
+    for who in ("simcore", "qemu"):
+        root = tmp_path / who
+        root.mkdir()
+        (root / "input.txt").write_text("hello host file\n")
+        if who == "simcore":
+            results.append(simcore(path, "mps2-an386", "--semihosting-root", str(root)))
+        else:
+            results.append(qemu(path, "mps2-an386", cwd=root, tmp=tmp_path))
+        assert sorted(p.name for p in root.iterdir()) == ["input.txt"]  # out.txt written, then removed
+    ours, theirs = results
+    assert "input.txt: 16 bytes, read 16: hello host file" in ours.console
+    assert "out.txt: HELLO HOST FILE" in ours.console
+    assert ours.console == theirs.console
+    assert ours.status == theirs.status == 0
