@@ -96,7 +96,7 @@ class SystemBlock:
         self._kick_event: Any = None
         self._overflow_reported = False
         self.watched = scan(machine.fw)
-        self._div_hooks: list[int] = []
+        self._trap_hooks: dict[str, list[int]] = {}
         for w in self.watched:
             if w.kind == "mask":
                 machine.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_mask_insn, begin=w.addr, end=w.addr)
@@ -301,7 +301,10 @@ class SystemBlock:
     def _on_mask_insn(self, uc: unicorn.Uc, address: int, size: int, _user: object) -> None:
         """Before cpsie/msr: if anything is pending, stop after it (QEMU ends the block there)."""
         if self.exc.pending and self._kick_event is None:
-            self._kick_event = self.m.schedule(self.m.now_cycles(), self._kicked, "mask change")
+            self.m._guard(lambda: self._stop_after_mask())
+
+    def _stop_after_mask(self) -> None:
+        self._kick_event = self.m.schedule(self.m.now_cycles(), self._kicked, "mask change")
 
     def _on_multi_insn(self, uc: unicorn.Uc, address: int, size: int, w: Watched) -> None:
         ea = (uc.reg_read(w.reg) + w.offset) & 0xFFFFFFFF
@@ -325,20 +328,36 @@ class SystemBlock:
             hot.state.stop_cycle = 0
             self.m.uc.emu_stop()
 
-    def _ccr_changed(self, ccr: int) -> None:
-        if ccr & CCR_DIV_0_TRP and not self._div_hooks:
-            self.m.schedule(self.m.now_cycles(), self._install_div_hooks, "DIV_0_TRP hooks")
-        if ccr & CCR_UNALIGN_TRP:
-            self.m.report_unmodelled("SCB.CCR.UNALIGN_TRP", "trapping unaligned LDR/STR is not modelled (only "
-                                     "LDM/STM/LDRD/STRD, which always trap)")
+    def _on_access_insn(self, uc: unicorn.Uc, address: int, size: int, w: Watched) -> None:
+        if not self.scb.get("CCR") & CCR_UNALIGN_TRP:
+            return
+        ea = uc.reg_read(w.reg) + w.offset
+        if w.index:
+            ea += uc.reg_read(w.index) << w.shift
+        ea &= 0xFFFFFFFF
+        if ea & (w.width - 1):
+            self.m._guard(lambda: self._fault_in_hook(USAGEFAULT, "UNALIGNED", address,
+                                                      f"unaligned {w.text} (address {ea:#010x}) with "
+                                                      "CCR.UNALIGN_TRP set", ea))
 
-    def _install_div_hooks(self) -> None:
-        """Outside emulation: hook every SDIV/UDIV and drop their stale translations."""
+    def _ccr_changed(self, ccr: int) -> None:
+        """DIV_0_TRP / UNALIGN_TRP set: hook the instructions they concern (only then: it costs per execution)."""
+        if ccr & CCR_DIV_0_TRP and "div" not in self._trap_hooks:
+            self.m.schedule(self.m.now_cycles(), lambda: self._install_hooks("div", self._on_div_insn),
+                            "DIV_0_TRP hooks")
+        if ccr & CCR_UNALIGN_TRP and "access" not in self._trap_hooks:
+            self.m.schedule(self.m.now_cycles(), lambda: self._install_hooks("access", self._on_access_insn),
+                            "UNALIGN_TRP hooks")
+
+    def _install_hooks(self, kind: str, callback: Any) -> None:
+        """Outside emulation: hook every watched instruction of ``kind`` and drop stale translations."""
+        if kind in self._trap_hooks:
+            return
         uc = self.m.uc
+        self._trap_hooks[kind] = [uc.hook_add(unicorn.UC_HOOK_CODE, callback, w, begin=w.addr, end=w.addr)
+                                  for w in self.watched if w.kind == kind]
         for w in self.watched:
-            if w.kind == "div":
-                self._div_hooks.append(uc.hook_add(unicorn.UC_HOOK_CODE, self._on_div_insn, w,
-                                                   begin=w.addr, end=w.addr))
+            if w.kind == kind:
                 uc.ctl_remove_cache(w.addr, w.addr + w.size)
 
     # --- stack overflow --------------------------------------------------------------------------------

@@ -33,10 +33,13 @@ class Watched:
 
     addr: int
     size: int
-    kind: str  # "div" | "multi" | "mask"
+    kind: str  # "div" | "multi" | "mask" | "access"
     text: str
-    reg: int = 0  # divisor register (div) or base register (multi), Unicorn id
-    offset: int = 0  # first accessed address = reg + offset (multi)
+    reg: int = 0  # divisor register (div) or base register (multi, access), Unicorn id
+    offset: int = 0  # first accessed address = reg + offset (+ index << shift)
+    index: int = 0  # index register (access), 0 for none
+    shift: int = 0
+    width: int = 4  # bytes accessed (access: 2 or 4)
 
 
 def _code_ranges(fw: Firmware) -> list[tuple[int, int]]:
@@ -90,11 +93,32 @@ def _classify(insn: capstone.CsInsn) -> Watched | None:
         offset = 0 if getattr(insn, "post_index", False) else mem.mem.disp
         reg = uc_reg(base)
         return Watched(insn.address, insn.size, "multi", f"{insn.mnemonic} {insn.op_str}", reg or 0, offset)
+    width = _ACCESS_WIDTH.get(m)
+    if width is not None:
+        mem = next((o for o in ops if o.type == A.ARM_OP_MEM), None)
+        if mem is None:
+            return None
+        base = insn.reg_name(mem.mem.base)
+        if base in ("sp", "pc"):
+            return None
+        post = getattr(insn, "post_index", False)
+        index = uc_reg(insn.reg_name(mem.mem.index)) if mem.mem.index and not post else 0
+        shift = mem.shift.value if index and mem.shift.type == A.ARM_SFT_LSL else 0
+        offset = 0 if post else mem.mem.disp
+        if index and mem.subtracted:
+            return None  # Thumb-2 has no negative register offsets; be safe
+        return Watched(insn.address, insn.size, "access", f"{insn.mnemonic} {insn.op_str}", uc_reg(base) or 0,
+                       offset, index or 0, shift, width)
     return None
 
 
+# Loads/stores that CCR.UNALIGN_TRP makes trap when unaligned (A3.2.1); byte accesses never do.
+_ACCESS_WIDTH = {"ldr": 4, "str": 4, "ldrt": 4, "strt": 4, "ldrh": 2, "strh": 2, "ldrsh": 2, "ldrht": 2,
+                 "strht": 2, "ldrsht": 2}
+
+
 def scan(fw: Firmware) -> list[Watched]:
-    """Every divide, multiple/doubleword access (non-SP base) and mask change in the firmware's code."""
+    """Every divide, multiple/doubleword access, halfword/word access (non-SP base) and mask change."""
     md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
     md.detail = True
     found: list[Watched] = []

@@ -23,7 +23,9 @@ EXPECTED = {
     "exec_xn": (0x00000001, 0x40000000, 0),  # MemManage IACCVIOL (peripheral region is execute-never)
     "exec_unmapped": (0x00000100, 0x40000000, 0),  # BusFault IBUSERR
     "bad_excreturn": (0x00040000, 0x40000000, 0),  # UsageFault INVPC
+    "unaligned_ldr": (0x01000000, 0x40000000, 0),  # UsageFault UNALIGNED, with CCR.UNALIGN_TRP
 }
+PRINTS = {"unaligned_ldr": "unaligned word 02000000\n"}  # bytes 00 00 00 02 of {1, 2} from offset 1
 
 
 SOURCE = ROOT / "firmware" / "apps" / "faults" / "main.c"
@@ -47,7 +49,8 @@ def _run(board: str, app: str, *args: str):  # type: ignore[no-untyped-def]
 def test_firmware_hardfault_handler_reads_the_fault_status(board: str, mode: str) -> None:
     res = _run(board, "faults", mode)
     cfsr, hfsr, bfar = EXPECTED[mode]
-    assert res.text == f"mode {mode}\nHardFault CFSR={cfsr:08x} HFSR={hfsr:08x} BFAR={bfar:08x} MMFAR=00000000\n"
+    assert res.text == (f"mode {mode}\n{PRINTS.get(mode, '')}"
+                        f"HardFault CFSR={cfsr:08x} HFSR={hfsr:08x} BFAR={bfar:08x} MMFAR=00000000\n")
     assert res.exit_status == 3
 
 

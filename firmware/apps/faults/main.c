@@ -11,7 +11,8 @@
  *        svc_masked (svc with PRIMASK set -> HardFault FORCED), exec_xn (call into the peripheral
  *        region, execute-never -> MemManage IACCVIOL), exec_unmapped (call 0x30000000 -> BusFault
  *        IBUSERR), bad_excreturn (an SVC handler returns with EXC_RETURN 0xFFFFFFF5 -> UsageFault
- *        INVPC), reset (AIRCR.SYSRESETREQ: simcore stops, "reset requested"), recover (UsageFault enabled
+ *        INVPC), unaligned_ldr (an unaligned word load works, then faults with CCR.UNALIGN_TRP ->
+ *        UsageFault UNALIGNED), reset (AIRCR.SYSRESETREQ: simcore stops, "reset requested"), recover (UsageFault enabled
  *        in SHCSR; its handler skips the faulting sdiv and returns; exit status 0).
  * With BusFault/UsageFault disabled (the reset state) they escalate to HardFault (FORCED).
  * faults_nohandler builds the same program without any handler (NO_HANDLERS).
@@ -87,6 +88,8 @@ __attribute__((noipa)) static uint32_t unaligned_ldm(const uint8_t *p)
 
 __attribute__((noipa)) static int divide(int a, int b) { return a / b; }
 
+__attribute__((noipa)) static uint32_t load_word(const void *p) { return *(const volatile uint32_t *)p; }
+
 static uint32_t words[4] = {1, 2, 3, 4};
 
 int main(void)
@@ -121,6 +124,10 @@ int main(void)
         ((void (*)(void))0x30000001u)();
     } else if (!strcmp(mode, "bad_excreturn")) {
         __asm__ volatile("svc 2" ::: "r0", "memory");
+    } else if (!strcmp(mode, "unaligned_ldr")) {
+        printf("unaligned word %08lx\n", (unsigned long)load_word((const uint8_t *)words + 1));
+        SCB_CCR |= 1u << 3; /* UNALIGN_TRP */
+        printf("with UNALIGN_TRP %08lx\n", (unsigned long)load_word((const uint8_t *)words + 1));
     } else if (!strcmp(mode, "reset")) {
         SCB_AIRCR = 0x05FA0004u;
         dsb();
