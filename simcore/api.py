@@ -12,6 +12,7 @@ from simcore.elf import load_elf
 from simcore.errors import EXIT_BUDGET, EXIT_FAULT, EXIT_SPINNING
 from simcore.layout import Layout
 from simcore.machine import Machine, RunOptions, Stop
+from simcore.sensorbind import sensor_stats
 
 _STOP_EXIT = {"budget": EXIT_BUDGET, "spinning": EXIT_SPINNING, "sleeping": EXIT_SPINNING,
               "fault": EXIT_FAULT, "breakpoint": EXIT_FAULT, "error": EXIT_FAULT}
@@ -63,6 +64,11 @@ class RunResult:
     def text(self) -> str:
         return self.console.decode("utf-8", "replace")
 
+    @property
+    def sensors(self) -> dict[str, Any]:
+        """Per sensor peripheral: samples/frames delivered, overruns and drops with their times."""
+        return self.extra.get("sensors", {})
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "elf": self.elf,
@@ -107,7 +113,11 @@ def prepare(elf: str | Path, board: str | Path | Board = "cortex-m4", **options:
 
 
 def run(elf: str | Path, board: str | Path | Board = "cortex-m4", **options: Any) -> RunResult:
-    """Run a firmware ELF on a board and return its figures. Options: see :class:`RunOptions`."""
+    """Run a firmware ELF on a board and return its figures. Options: see :class:`RunOptions`.
+
+    ``sensors={"mic": "clip.wav", "imu": ("walk.csv", {"end": "loop"})}`` feeds sensor
+    peripherals (by name or kind) from recordings; see :mod:`simcore.sensorbind`.
+    """
     t0 = time.perf_counter()
     m = prepare(elf, board, **options)
     return run_machine(m, t0)
@@ -133,7 +143,8 @@ def run_machine(m: Machine, t0: float | None = None) -> RunResult:
         wall_seconds=time.perf_counter() - t0,
         unmodelled=dict(m.unmodelled),
         boot_rule=m.boot_rule,
-        extra={"cycle_model": m.analyzer.cycle_model.name, **cycle_figures(m)},
+        extra={"cycle_model": m.analyzer.cycle_model.name, **cycle_figures(m),
+               "sensors": sensor_stats(m.peripherals)},
     )
 
 

@@ -74,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--duty", type=float, metavar="N",
                    help="treat the run as one inference repeated N times a second: average power, "
                         "CR2032 lifetime, under 1 mW?")
+    r.add_argument("--sensor", action="append", default=[], metavar="NAME=FILE[:key=value,...]",
+                   help="feed a sensor peripheral (by name or kind: mic, imu, camera, adc) from a recording "
+                        "(WAV, CSV, NPY, PNG frames, RESD); options go to the sensor (resample, align, channel) "
+                        "or the file (end, rate_hz, columns, fps), e.g. --sensor imu=walk.csv:end=loop. "
+                        "Repeatable")
 
     s = sub.add_parser("size", help="flash and RAM use of a firmware against a part")
     s.add_argument("elf", type=Path)
@@ -172,6 +177,10 @@ def _summary(res: Any) -> str:
         lines.append(f"unmodelled accesses ({len(res.unmodelled)}, first of each reported):")
         for where, detail in list(res.unmodelled.items())[:10]:
             lines.append(f"  {where}: {detail}")
+    if res.extra.get("sensors"):
+        from simcore.sensorbind import summary_lines
+
+        lines.extend(summary_lines(res.extra["sensors"]))
     if res.stop.kind == "fault" and res.stop.details.get("backtrace"):
         lines.append(f"backtrace ({res.stop.details.get('backtrace_method', '')}):")
         lines.extend(f"  {frame}" for frame in res.stop.details["backtrace"])
@@ -198,6 +207,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     }
     if args.max_instructions is not None:
         options["max_instructions"] = args.max_instructions
+    if args.sensor:
+        from simcore.sensorbind import parse_cli_spec
+
+        options["sensors"] = [parse_cli_spec(s) for s in args.sensor]
     machine = prepare(args.elf, _board(args), **options)
     res = run_machine(machine)
     if args.duty:

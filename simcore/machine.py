@@ -73,6 +73,7 @@ class RunOptions:
     pass_marker: str | None = None
     fail_marker: str | None = None
     cycle_model: CycleModel | None = None
+    sensors: Any = None  # recordings for sensor peripherals: see simcore.sensorbind
 
 
 class Machine:
@@ -99,7 +100,11 @@ class Machine:
         self._buffers: list[Any] = []
         self._map_memories()
         self._load_image()
-        self.peripherals: list[PeripheralModel] = [model_for(p.type)(p, self) for p in board.peripherals]
+        from simcore import sensorbind
+
+        configs, sources = sensorbind.configure(board, self.opts.sensors)
+        self.peripherals: list[PeripheralModel] = [model_for(p.type)(p, self) for p in configs]
+        sensorbind.attach(self.peripherals, sources)  # bad or wrong-kind recordings: BadInputError now
         self._pages: dict[int, list[PeripheralModel]] = {}
         for model in self.peripherals:
             for page in range(model.base & ~(PAGE - 1), model.base + model.SIZE, PAGE):

@@ -72,11 +72,11 @@ def header(board: Board) -> str:
     if periph.irq is not None:
         lines.append(f"#define BOARD_CONSOLE_IRQn {periph.irq}")
     lines.append("")
-    lines.append("/* IRQ numbers of the peripherals in the board file */")
+    lines.append("/* Base addresses and IRQ numbers of the peripherals in the board file */")
     for p in board.peripherals:
         if p.irq is not None:
             lines.append(f"#define {c_ident(p.name)}_IRQn {p.irq}")
-            lines.append(f"#define {c_ident(p.name)}_BASE 0x{p.base:08X}u")
+        lines.append(f"#define {c_ident(p.name)}_BASE 0x{p.base:08X}u")
     lines.append("")
     lines.append("/* X-macro over the external interrupt lines 0..BOARD_NUM_IRQ-1 */")
     lines.append("#define BOARD_IRQ_LIST(X) \\")

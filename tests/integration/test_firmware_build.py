@@ -8,6 +8,7 @@ the sources (arm-none-eabi-gcc) and run correctly on QEMU's MPS2-AN386 (qemu-sys
 
 from __future__ import annotations
 
+import re
 import shutil
 import struct
 import subprocess
@@ -24,7 +25,16 @@ ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE = ROOT / "firmware"
 BOARDS = ["stm32f407vg", "stm32l4r5zi", "nrf52840", "cortex-m4"]
 APPS = sorted(p.parent.name for p in (FIRMWARE / "apps").glob("*/main.c"))
-ELFS = [(b, a) for b in BOARDS for a in APPS]
+
+
+def app_boards(app: str) -> list[str]:
+    """The boards an app is built for: APP_BOARDS.<app> in its app.mk, else every board."""
+    mk = FIRMWARE / "apps" / app / "app.mk"
+    found = re.search(rf"^APP_BOARDS\.{app}\s*:?=\s*(.+)$", mk.read_text(), re.M) if mk.is_file() else None
+    return found.group(1).split() if found else BOARDS
+
+
+ELFS = [(b, a) for b in BOARDS for a in APPS if b in app_boards(a)]
 DEFAULT_STACK = 8192
 
 

@@ -1,0 +1,12 @@
+# audio_events: 30 ms log-energy windows from the microphone (DMA double buffer), loud events.
+# Register maps come from the peripheral models themselves (python -m simcore.peripherals.headers).
+APP_BOARDS.audio_events := cortex-m4
+APP_CFLAGS.audio_events := -I$(BUILD_DIR)/periph
+APP_DEPS.audio_events := $(BUILD_DIR)/periph/simcore_mic.h
+
+ifndef SIMCORE_PERIPH_HEADER_RULE
+SIMCORE_PERIPH_HEADER_RULE := 1
+$(BUILD_DIR)/periph/%.h: $(wildcard $(SIMCORE_ROOT)/simcore/peripherals/sensors/*.py)
+	@mkdir -p $(@D)
+	$(SIMCORE_PY) -m simcore.peripherals.headers $* -o $@
+endif

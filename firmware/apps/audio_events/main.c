@@ -1,0 +1,243 @@
+/*
+ * audio_events: the front end of a TinyML audio model on simcore's microphone.
+ *
+ * The microphone streams 16 kHz PCM16 by circular DMA into a double buffer of two 30 ms
+ * windows (480 samples each); the HT/TC flags say which half is complete. For every window
+ * the firmware computes what an audio front end computes:
+ *   - the log energy, 10*log10(sum(x^2) / (480 * 32768^2)) in dBFS (printed in 0.01 dB),
+ *   - a Hann-windowed 512-point FFT (float, radix 2) and its strongest bin (1..255), in Hz.
+ * A window is loud when sum(x^2) > LOUD_SUM, i.e. its energy is above -25 dBFS (integer
+ * compare, so a test can reproduce the decision exactly). A loud event is a run of loud
+ * windows: printed with start/end in ms from the sample index, its loudest window's energy
+ * and peak frequency, and the virtual time at which the firmware detected its end
+ * (semihosting SYS_ELAPSED).
+ *
+ * Overruns: the firmware owns a half from its flag until it clears it; if it is too slow the
+ * DMA refills a half it still owns (STATUS.OVR). The firmware then resynchronises from
+ * SAMPLE_COUNT and prints which windows were lost. Waiting is wfi with PRIMASK set: the mic
+ * interrupt wakes the core and the firmware polls STATUS (works with or without an NVIC).
+ *
+ * Optional command line (semihosting): "work=N" repeats the FFT N times per window (a heavier
+ * front end), for clock sweeps. Exit status 0, or 1 if windows were lost.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "board.h"
+#include "semihosting.h"
+#include "simcore_mic.h"
+
+#define RATE_HZ 16000u
+#define WIN 480u       /* 30 ms */
+#define WIN_MS 30u
+#define NFFT 512u
+#define LOG2_NFFT 9u
+/* floor(480 * 2^30 * 10^(-25/10)): a window is loud above -25 dBFS */
+#define LOUD_SUM 1629825495ull
+
+#define MIC ((SIMCORE_MIC_Type *)MIC_BASE)
+#define NVIC_ISER ((volatile uint32_t *)0xE000E100u)
+#define NVIC_ICPR ((volatile uint32_t *)0xE000E280u)
+
+static int16_t ring[2 * WIN];
+static float hann[WIN];
+static float tw_re[NFFT / 2], tw_im[NFFT / 2];
+static uint16_t bitrev[NFFT];
+static float re[NFFT], im[NFFT];
+
+static void setup_tables(void)
+{
+    const float pi = 3.14159265358979f;
+    for (uint32_t n = 0; n < WIN; n++)
+        hann[n] = 0.5f - 0.5f * cosf(2.0f * pi * (float)n / (float)(WIN - 1));
+    for (uint32_t k = 0; k < NFFT / 2; k++) {
+        tw_re[k] = cosf(2.0f * pi * (float)k / (float)NFFT);
+        tw_im[k] = -sinf(2.0f * pi * (float)k / (float)NFFT);
+    }
+    for (uint32_t i = 0; i < NFFT; i++) {
+        uint32_t r = 0;
+        for (uint32_t b = 0; b < LOG2_NFFT; b++)
+            r |= ((i >> b) & 1u) << (LOG2_NFFT - 1 - b);
+        bitrev[i] = (uint16_t)r;
+    }
+}
+
+/* Strongest bin (1..NFFT/2-1) of the Hann-windowed, zero-padded window; its power in *power. */
+__attribute__((noinline)) static uint32_t fft_peak(const int16_t *x, float *power)
+{
+    memset(im, 0, sizeof im);
+    for (uint32_t i = 0; i < NFFT; i++) {
+        uint32_t j = bitrev[i];
+        re[i] = j < WIN ? (float)x[j] * (1.0f / 32768.0f) * hann[j] : 0.0f;
+    }
+    for (uint32_t len = 2; len <= NFFT; len <<= 1) {
+        uint32_t half = len >> 1, step = NFFT / len;
+        for (uint32_t i = 0; i < NFFT; i += len) {
+            for (uint32_t k = 0; k < half; k++) {
+                float wr = tw_re[k * step], wi = tw_im[k * step];
+                uint32_t a = i + k, b = a + half;
+                float tr = re[b] * wr - im[b] * wi;
+                float ti = re[b] * wi + im[b] * wr;
+                re[b] = re[a] - tr;
+                im[b] = im[a] - ti;
+                re[a] += tr;
+                im[a] += ti;
+            }
+        }
+    }
+    uint32_t best = 1;
+    float best_p = -1.0f;
+    for (uint32_t k = 1; k < NFFT / 2; k++) {
+        float p = re[k] * re[k] + im[k] * im[k];
+        if (p > best_p) {
+            best_p = p;
+            best = k;
+        }
+    }
+    *power = best_p;
+    return best;
+}
+
+static uint64_t energy(const int16_t *x)
+{
+    uint64_t sum = 0;
+    for (uint32_t n = 0; n < WIN; n++)
+        sum += (uint64_t)((int32_t)x[n] * (int32_t)x[n]);
+    return sum;
+}
+
+/* 100 * 10*log10(sum / (WIN * 32768^2)), rounded; -12000 for silence */
+static int32_t centi_db(uint64_t sum)
+{
+    if (sum == 0)
+        return -12000;
+    float db = 10.0f * log10f((float)sum / ((float)WIN * 1073741824.0f));
+    return (int32_t)lroundf(db * 100.0f);
+}
+
+static const char *fmt_cdb(int32_t cdb, char *buf)
+{
+    uint32_t mag = (uint32_t)(cdb < 0 ? -cdb : cdb);
+    sprintf(buf, "%s%lu.%02lu", cdb < 0 ? "-" : "", (unsigned long)(mag / 100u), (unsigned long)(mag % 100u));
+    return buf;
+}
+
+static uint32_t now_ms(void)
+{
+    static int freq;
+    uint64_t ticks = 0;
+    if (freq == 0)
+        freq = sh_tickfreq();
+    if (freq <= 0 || sh_elapsed(&ticks) != 0)
+        return 0;
+    return (uint32_t)(ticks * 1000u / (uint32_t)freq);
+}
+
+static uint32_t parse_work(void)
+{
+    static char cmd[128];
+    struct { char *buf; int len; } arg = {cmd, sizeof cmd - 1};
+    if (sh_call(0x15 /* SYS_GET_CMDLINE */, &arg) != 0)
+        return 1;
+    cmd[arg.len > 0 && arg.len < (int)sizeof cmd ? arg.len : 0] = 0;
+    const char *w = strstr(cmd, "work=");
+    long n = w ? strtol(w + 5, NULL, 10) : 1;
+    return n < 1 ? 1u : (uint32_t)n;
+}
+
+struct event {
+    uint32_t n, start_w;
+    uint64_t peak_sum;
+    uint32_t peak_w, peak_bin;
+    int active;
+};
+
+static void close_event(struct event *ev, uint32_t end_w)
+{
+    char b[16];
+    ev->n++;
+    printf("event %lu: %lu ms .. %lu ms, peak %s dBFS at %lu Hz (window %lu), detected at %lu ms\n",
+           (unsigned long)ev->n, (unsigned long)(ev->start_w * WIN_MS), (unsigned long)(end_w * WIN_MS),
+           fmt_cdb(centi_db(ev->peak_sum), b), (unsigned long)(ev->peak_bin * RATE_HZ / NFFT),
+           (unsigned long)ev->peak_w, (unsigned long)now_ms());
+    ev->active = 0;
+}
+
+int main(void)
+{
+    const uint32_t work = parse_work();
+    setup_tables();
+    printf("audio_events on %s: %u Hz, %u ms windows, loud above -25 dBFS, work %lu\n", BOARD_NAME,
+           RATE_HZ, WIN_MS, (unsigned long)work);
+
+    MIC->RATE = RATE_HZ;
+    MIC->FORMAT = 0; /* 16-bit */
+    MIC->DMA_ADDR = (uint32_t)(uintptr_t)ring;
+    MIC->DMA_LEN = 2 * WIN;
+    MIC->INTEN = SIMCORE_MIC_INTEN_HT_Msk | SIMCORE_MIC_INTEN_TC_Msk | SIMCORE_MIC_INTEN_END_Msk;
+    __asm volatile("cpsid i" ::: "memory"); /* wake on the interrupt, poll the flags */
+    NVIC_ISER[MIC_IRQn / 32] = 1u << (MIC_IRQn % 32);
+    MIC->CTRL = SIMCORE_MIC_CTRL_EN_Msk | SIMCORE_MIC_CTRL_DMA_Msk;
+
+    const uint32_t flags = SIMCORE_MIC_STATUS_HT_Msk | SIMCORE_MIC_STATUS_TC_Msk;
+    struct event ev = {0};
+    uint32_t w = 0, lost = 0;
+    for (;;) {
+        uint32_t st = MIC->STATUS;
+        while (!(st & (flags | SIMCORE_MIC_STATUS_END_Msk))) {
+            __asm volatile("wfi");
+            NVIC_ICPR[MIC_IRQn / 32] = 1u << (MIC_IRQn % 32);
+            st = MIC->STATUS;
+        }
+        const uint32_t want = (w & 1u) ? SIMCORE_MIC_STATUS_TC_Msk : SIMCORE_MIC_STATUS_HT_Msk;
+        if (!(st & want)) { /* END with no complete window left */
+            break;
+        }
+        uint32_t done = MIC->SAMPLE_COUNT / WIN; /* halves written so far: newest is window done-1 */
+        if (st & SIMCORE_MIC_STATUS_OVR_Msk) {
+            uint32_t newest = done - 1u;
+            uint32_t resync = ((newest & 1u) == (w & 1u)) ? newest : newest - 1u;
+            printf("overrun: windows %lu..%lu lost (%lu ms .. %lu ms), noticed at %lu ms\n", (unsigned long)w,
+                   (unsigned long)(resync - 1u), (unsigned long)(w * WIN_MS), (unsigned long)(resync * WIN_MS),
+                   (unsigned long)now_ms());
+            lost += resync - w;
+            if (ev.active)
+                close_event(&ev, w);
+            w = resync;
+            MIC->STATUS = SIMCORE_MIC_STATUS_OVR_Msk;
+        }
+        const int16_t *x = &ring[(w & 1u) * WIN];
+        uint64_t sum = energy(x);
+        float p = 0.0f;
+        uint32_t bin = 0;
+        for (uint32_t r = 0; r < work; r++)
+            bin = fft_peak(x, &p);
+        MIC->STATUS = want; /* hand the half back to the DMA */
+        char b[16];
+        int loud = sum > LOUD_SUM;
+        printf("w %lu %s %lu%s\n", (unsigned long)w, fmt_cdb(centi_db(sum), b), (unsigned long)(bin * RATE_HZ / NFFT),
+               loud ? " loud" : "");
+        if (loud && !ev.active) {
+            ev.active = 1;
+            ev.start_w = w;
+            ev.peak_sum = 0;
+        }
+        if (loud && sum > ev.peak_sum) {
+            ev.peak_sum = sum;
+            ev.peak_w = w;
+            ev.peak_bin = bin;
+        }
+        if (!loud && ev.active)
+            close_event(&ev, w);
+        w++;
+    }
+    if (ev.active)
+        close_event(&ev, w);
+    MIC->CTRL = 0;
+    printf("done: %lu windows, %lu events, %lu windows lost, %lu overruns\n", (unsigned long)w, (unsigned long)ev.n,
+           (unsigned long)lost, (unsigned long)MIC->OVERRUN_COUNT);
+    return lost ? 1 : 0;
+}
