@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from simcore.api import RunResult, prepare, run_machine
+from simcore.api import RunResult, prepare, run, run_machine
 from tests.conftest import ROOT, elf, run_cli
 
 BOARDS = {"stm32f407vg": 168, "stm32l4r5zi": 120, "nrf52840": 64, "cortex-m4": 100}
@@ -105,7 +105,15 @@ def test_runs_to_completion_and_reports(demo: DemoRun) -> None:
     assert [i.source for i in demo.inferences] == [f"test vector {k}" for k in range(n_vectors)] + ["xorshift noise"]
     assert all(len(i.scores) == 12 and i.scores[i.top] == i.top_score == max(i.scores) for i in demo.inferences)
     assert demo.arena_size == ARENA_BYTES and 0 < demo.arena_used <= ARENA_BYTES
-    assert "kws_dscnn.tflite, %d bytes in flash" % MODEL.stat().st_size in res.text
+    assert f"kws_dscnn.tflite, {MODEL.stat().st_size} bytes in flash" in res.text
+    assert "note: the core runs at" not in res.text  # SystemCoreClock is the board's default clock
+
+
+def test_other_clock_is_noticed() -> None:
+    """At a clock other than SystemCoreClock the firmware says so (SYS_TICKFREQ): ms would be off."""
+    res = run(elf("stm32f407vg", "kws_demo"), "stm32f407vg", mhz=84)
+    assert res.exit_status == 0
+    assert "note: the core runs at 84000000 Hz here (SYS_TICKFREQ), not at SystemCoreClock" in res.text
 
 
 def test_scores_match_tflm_byte_for_byte(demo: DemoRun) -> None:
