@@ -95,6 +95,7 @@ class SystemBlock:
         self.psp_seen = False
         self._kick_event: Any = None
         self._overflow_reported = False
+        self.event_register = False  # for WFE (B1.5.18)
         self.watched = scan(machine.fw)
         self._trap_hooks: dict[str, list[int]] = {}
         for w in self.watched:
@@ -102,6 +103,8 @@ class SystemBlock:
                 machine.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_mask_insn, begin=w.addr, end=w.addr)
             elif w.kind == "multi":
                 machine.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_multi_insn, w, begin=w.addr, end=w.addr)
+            elif w.kind == "sev":
+                machine.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_sev, begin=w.addr, end=w.addr)
         self.guard = self._setup_stack_guard()
 
     # --- life cycle ----------------------------------------------------------------------------
@@ -111,6 +114,7 @@ class SystemBlock:
             block.reset()
         self.faults.reset()
         self.sleep_cycles = 0
+        self.event_register = False
 
     def describe(self) -> dict[str, Any]:
         return {"sleep_cycles": self.sleep_cycles, "active": sorted(self.exc.active),
@@ -181,6 +185,7 @@ class SystemBlock:
             self.faults.stop_now(f"lockup: {err} while entering {exception_name(exc)}: the stack pointer "
                                  "is not in RAM", return_address, exc, address=err.address)
             return
+        self.event_register = True
         on_psp, frame = self.exc.last_entry
         if on_psp:
             self.psp_seen = True
@@ -233,6 +238,7 @@ class SystemBlock:
             self.faults.stop_now(f"lockup: {err} on exception return", excret)
             return
         self.faults.handler_returned(leaving)
+        self.event_register = True
         if chained is None:
             to_thread, on_psp = self.exc.last_return
             if to_thread and on_psp:
@@ -265,11 +271,41 @@ class SystemBlock:
                                  f"{addr:#010x}", address=addr, access=access)
             return
         if err.errno == unicorn.UC_ERR_INSN_INVALID:
-            self._sync_fault(USAGEFAULT, "UNDEFINSTR", pc, "undefined instruction")
+            hint = self._hint_before(pc)
+            if hint == "wfe":
+                self._wfe(pc)
+            elif hint == "yield":
+                pass  # a hint: carry on after it
+            else:
+                self._sync_fault(USAGEFAULT, "UNDEFINSTR", pc, "undefined instruction")
         elif err.errno == unicorn.UC_ERR_EXCEPTION:
             self._sync_fault(USAGEFAULT, "INVSTATE", pc, f"CPU exception: {err}")
         else:
             self.faults.stop_now(f"CPU error: {err}", pc)
+
+    def _hint_before(self, pc: int) -> str | None:
+        """Unicorn stops after WFE/YIELD with an 'invalid instruction' error: recognise them."""
+        if self.m.board.memory_at(self.m.board.resolve_alias(pc - 4), 4) is None:
+            return None
+        here = self.m.mem_read(pc, 4)
+        if here[1] == 0xDE or (here[1] == 0xF7 and here[0] & 0xF0 == 0xF0 and here[3] & 0xF0 == 0xA0):
+            return None  # a udf really is at pc
+        before = self.m.mem_read(pc - 4, 4)
+        if before[2:] == b"\x20\xbf" or before == b"\xaf\xf3\x02\x80":
+            return "wfe"
+        if before[2:] == b"\x10\xbf" or before == b"\xaf\xf3\x01\x80":
+            return "yield"
+        return None
+
+    def _wfe(self, pc: int) -> None:
+        """WFE: consume a set event register, else sleep like WFI until an exception is pending (B1.5.18)."""
+        if self.event_register:
+            self.event_register = False
+            return
+        self.on_halt(pc)
+
+    def _on_sev(self, uc: unicorn.Uc, address: int, size: int, _user: object) -> None:
+        self.event_register = True
 
     def on_halt(self, pc: int) -> None:
         """wfi (or sleep-on-exit): sleep until an exception is pending, advancing virtual time."""

@@ -33,7 +33,7 @@ class Watched:
 
     addr: int
     size: int
-    kind: str  # "div" | "multi" | "mask" | "access"
+    kind: str  # "div" | "multi" | "mask" | "access" | "sev"
     text: str
     reg: int = 0  # divisor register (div) or base register (multi, access), Unicorn id
     offset: int = 0  # first accessed address = reg + offset (+ index << shift)
@@ -75,6 +75,8 @@ def _classify(insn: capstone.CsInsn) -> Watched | None:
         return Watched(insn.address, insn.size, "div", f"{insn.mnemonic} {insn.op_str}", reg or 0)
     if m == "cpsie" or m == "msr":
         return Watched(insn.address, insn.size, "mask", f"{insn.mnemonic} {insn.op_str}")
+    if m == "sev":
+        return Watched(insn.address, insn.size, "sev", insn.mnemonic)
     if m[:3] in ("ldm", "stm") and ops and ops[0].type == A.ARM_OP_REG:
         base = insn.reg_name(ops[0].reg)
         if base == "sp":

@@ -7,7 +7,11 @@
  * 3. reports DWT CYCCNT through ITM port 2 right after reading it, and marks the moment
  *    CYCCNT started with a write to ITM port 1, so a host-side listener can compare
  *    CYCCNT with simcore's own cycle count;
- * 4. COUNTFLAG is set after a wrap and clears on read.
+ * 4. COUNTFLAG is set after a wrap and clears on read;
+ * 5. WFE sleeps until SysTick (the event register is set by exception entry/return), and
+ *    `sev; wfe` does not sleep at all;
+ * 6. SCR.SLEEPONEXIT: after one wfi, the core runs only the SysTick handler until the handler
+ *    clears SLEEPONEXIT at tick 300; then main continues.
  * Exit status 0.
  */
 #include <stdint.h>
@@ -18,7 +22,14 @@
 
 static volatile uint32_t ticks;
 
-void SysTick_Handler(void) { ticks++; }
+void SysTick_Handler(void)
+{
+    ticks++;
+    if (ticks == 300)
+        SCB_SCR &= ~2u; /* SLEEPONEXIT off: return to main */
+}
+
+static volatile uint32_t main_loops;
 
 int main(void)
 {
@@ -55,5 +66,17 @@ int main(void)
     uint32_t again = SYST_CSR & SYST_CSR_COUNTFLAG;
     printf("countflag: seen, cleared %s, ticks unchanged %s\n", again ? "no" : "yes",
            ticks == before ? "yes" : "no");
+
+    __asm__ volatile("sev\n\twfe" ::: "memory"); /* event set: wfe returns at once */
+    SYST_CVR = 0;
+    SYST_CSR = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT | SYST_CSR_ENABLE;
+    while (ticks < 250)
+        __asm__ volatile("wfe" ::: "memory");
+    printf("wfe: ticks %lu\n", (unsigned long)ticks);
+
+    SCB_SCR |= 2u; /* SLEEPONEXIT */
+    wfi();
+    main_loops++;
+    printf("sleeponexit: ticks %lu, main ran %lu\n", (unsigned long)ticks, (unsigned long)main_loops);
     return 0;
 }
