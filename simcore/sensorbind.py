@@ -44,6 +44,7 @@ KINDS: dict[str, tuple[str, ...]] = {
 SENSOR_TYPES = {t for types in KINDS.values() for t in types}
 OUTPUT_TYPES = {"simcore_gpio"}
 _PERIPHERAL_ONLY = {"source", "source_options"}
+_BOTH = {"fps"}  # the camera's frame rate is also the rate of a folder of frames
 
 
 @dataclasses.dataclass
@@ -171,7 +172,7 @@ def configure(board: Board, sensors: Mapping[str, Any] | list[SensorSpec] | None
         cls: Any = model_for(p.type)
         own = (set(getattr(cls, "COMMON_OPTIONS", {})) | set(getattr(cls, "OPTIONS", {}))) - _PERIPHERAL_ONLY
         periph_opts = {k: v for k, v in spec.options.items() if k in own}
-        src_opts = {k: v for k, v in spec.options.items() if k not in own}
+        src_opts = {k: v for k, v in spec.options.items() if k not in own or k in _BOTH}
         options = {**p.options, **periph_opts}
         if isinstance(spec.source, str | Path):
             path = Path(spec.source)

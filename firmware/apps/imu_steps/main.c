@@ -1,0 +1,137 @@
+/*
+ * imu_steps: a pedometer on simcore's IMU, the way wearables' step counters work.
+ *
+ * The IMU samples at 100 Hz with a +-4 g accelerometer range (8192 counts per g) into its
+ * frame FIFO; the watermark interrupt (25 frames = 250 ms) wakes the core, which drains the
+ * FIFO (6 words per frame: AX AY AZ GX GY GZ). For every frame k the squared magnitude of the
+ * acceleration m = ax^2 + ay^2 + az^2 (counts^2, integer) is compared with the threshold of
+ * 1.4 g: a step is a run of frames above it; the step's time is the frame with the largest m
+ * in the run; a run that starts less than 30 frames (300 ms) after the previous step's frame
+ * is not a new step (refractory period). Steps are printed with their time from the frame
+ * index (k * 10 ms) and the virtual time at which the firmware found them (SYS_ELAPSED).
+ * Waiting is wfi with PRIMASK set: the IMU interrupt wakes the core, the firmware polls.
+ */
+#include <stdint.h>
+#include <stdio.h>
+
+#include "board.h"
+#include "semihosting.h"
+#include "simcore_imu.h"
+
+#define ODR_HZ 100u
+#define FRAME_MS 10u
+#define WATERMARK 25u
+#define COUNTS_PER_G 8192
+/* (1.4 g in counts)^2 = (1.4 * 8192)^2, rounded down */
+#define STEP_M2 131533373ll
+#define REFRACTORY 30u
+
+#define IMU ((SIMCORE_IMU_Type *)IMU_BASE)
+#define NVIC_ISER ((volatile uint32_t *)0xE000E100u)
+#define NVIC_ICPR ((volatile uint32_t *)0xE000E280u)
+
+static uint32_t now_ms(void)
+{
+    static int freq;
+    uint64_t ticks = 0;
+    if (freq == 0)
+        freq = sh_tickfreq();
+    if (freq <= 0 || sh_elapsed(&ticks) != 0)
+        return 0;
+    return (uint32_t)(ticks * 1000u / (uint32_t)freq);
+}
+
+struct detector {
+    uint32_t k;         /* frames seen */
+    int in_run;
+    int64_t best_m;
+    uint32_t best_k;
+    int counting;       /* the current run counts as a step (not in the refractory period) */
+    uint32_t last_step; /* frame of the last step */
+    uint32_t steps;
+};
+
+static void end_run(struct detector *d)
+{
+    if (d->in_run && d->counting) {
+        d->steps++;
+        d->last_step = d->best_k;
+        printf("step %lu at %lu ms (frame %lu), detected at %lu ms\n", (unsigned long)d->steps,
+               (unsigned long)(d->best_k * FRAME_MS), (unsigned long)d->best_k, (unsigned long)now_ms());
+    }
+    d->in_run = 0;
+}
+
+static void frame(struct detector *d, int32_t ax, int32_t ay, int32_t az)
+{
+    int64_t m = (int64_t)ax * ax + (int64_t)ay * ay + (int64_t)az * az;
+    if (m > STEP_M2) {
+        if (!d->in_run) {
+            d->in_run = 1;
+            d->best_m = m;
+            d->best_k = d->k;
+            d->counting = d->steps == 0 || d->k - d->last_step >= REFRACTORY;
+        } else if (m > d->best_m) {
+            d->best_m = m;
+            d->best_k = d->k;
+        }
+    } else {
+        end_run(d);
+    }
+    d->k++;
+}
+
+static void drain(struct detector *d)
+{
+    uint32_t n = IMU->FIFO_LEVEL;
+    while (n--) {
+        int32_t ax = (int32_t)IMU->FIFO_DATA, ay = (int32_t)IMU->FIFO_DATA, az = (int32_t)IMU->FIFO_DATA;
+        (void)IMU->FIFO_DATA; /* gyro x, y, z: not used by the step detector */
+        (void)IMU->FIFO_DATA;
+        (void)IMU->FIFO_DATA;
+        frame(d, ax, ay, az);
+    }
+}
+
+int main(void)
+{
+    printf("imu_steps on %s: %u Hz, +-4 g, FIFO watermark %u frames, step above 1.4 g\n", BOARD_NAME, ODR_HZ,
+           WATERMARK);
+    if (IMU->ID != 0x494D5531u) {
+        printf("no simcore IMU at 0x%08lx\n", (unsigned long)IMU_BASE);
+        return 2;
+    }
+    IMU->ODR = ODR_HZ;
+    IMU->ACCEL_RANGE = 1; /* +-4 g */
+    IMU->GYRO_RANGE = 2;  /* +-500 dps */
+    IMU->FIFO_WM = WATERMARK;
+    IMU->INTEN = SIMCORE_IMU_INTEN_WM_Msk | SIMCORE_IMU_INTEN_END_Msk | SIMCORE_IMU_INTEN_OVR_Msk;
+    __asm volatile("cpsid i" ::: "memory");
+    NVIC_ISER[IMU_IRQn / 32] = 1u << (IMU_IRQn % 32);
+    IMU->CTRL = SIMCORE_IMU_CTRL_EN_Msk | SIMCORE_IMU_CTRL_FIFO_EN_Msk;
+
+    struct detector d = {0};
+    for (;;) {
+        uint32_t st = IMU->STATUS;
+        while (!(st & (SIMCORE_IMU_STATUS_WM_Msk | SIMCORE_IMU_STATUS_END_Msk | SIMCORE_IMU_STATUS_OVR_Msk))) {
+            __asm volatile("wfi");
+            NVIC_ICPR[IMU_IRQn / 32] = 1u << (IMU_IRQn % 32);
+            st = IMU->STATUS;
+        }
+        if (st & SIMCORE_IMU_STATUS_OVR_Msk) {
+            printf("overrun: FIFO overflowed after frame %lu, noticed at %lu ms\n", (unsigned long)d.k,
+                   (unsigned long)now_ms());
+            IMU->STATUS = SIMCORE_IMU_STATUS_OVR_Msk;
+        }
+        drain(&d);
+        if (st & SIMCORE_IMU_STATUS_END_Msk) {
+            drain(&d); /* frames that arrived while the last batch was processed */
+            break;
+        }
+    }
+    end_run(&d);
+    IMU->CTRL = 0;
+    printf("done: %lu steps in %lu frames, %lu overruns\n", (unsigned long)d.steps, (unsigned long)d.k,
+           (unsigned long)IMU->OVERRUN_COUNT);
+    return 0;
+}

@@ -1,0 +1,79 @@
+"""camera_motion on the camera: frame statistics and motion checked against numpy.
+
+Expected values computed here from the PNG frames in examples/data/camera_square (read with
+Pillow, not simcore's sources): per frame the sum, min and max of the pixels; from the second
+frame on, the pixels with |frame - previous| > 40, their count and integer centroid; motion
+when more than 64 pixels changed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from simcore.api import run
+from tests.conftest import ROOT, elf, run_cli
+
+Image = pytest.importorskip("PIL.Image")
+FRAMES = ROOT / "examples" / "data" / "camera_square"
+TRUTH = json.loads((ROOT / "examples" / "data" / "truth.json").read_text())["camera_square"]
+APP = elf("cortex-m4", "camera_motion")
+
+
+def expected() -> list[tuple[int, int, int, int | None, tuple[int, int] | None]]:
+    frames = [np.asarray(Image.open(p).convert("L"), dtype=np.int32) for p in sorted(FRAMES.glob("*.png"))]
+    out = []
+    for i, f in enumerate(frames):
+        changed = centroid = None
+        if i:
+            ys, xs = np.nonzero(np.abs(f - frames[i - 1]) > 40)
+            changed = len(xs)
+            centroid = (int(xs.sum()) // changed, int(ys.sum()) // changed) if changed > 64 else None
+        out.append((int(f.sum()), int(f.min()), int(f.max()), changed, centroid))
+    return out
+
+
+@pytest.fixture(scope="module")
+def result():
+    return run(APP, "cortex-m4", sensors={"camera": (FRAMES, {"fps": 10})})
+
+
+def test_frame_statistics_and_motion_match_numpy(result) -> None:
+    rows = re.findall(r"^frame (\d+) at (\d+) ms: sum (\d+) min (\d+) max (\d+)(?: changed (\d+))?"
+                      r"(?: MOTION at \((\d+), (\d+)\), detected at (\d+) ms)?$", result.text, re.M)
+    exp = expected()
+    assert len(rows) == len(exp) == 10
+    for i, (idx, t, s, lo, hi, changed, cx, cy, det) in enumerate(rows):
+        e_sum, e_lo, e_hi, e_changed, e_centroid = exp[i]
+        assert (int(idx), int(t)) == (i, 100 * i)
+        assert (int(s), int(lo), int(hi)) == (e_sum, e_lo, e_hi)
+        assert (int(changed) if changed else None) == e_changed
+        assert ((int(cx), int(cy)) if cx else None) == e_centroid
+        if det:  # frame i is complete at (i + 1) * 100 ms after the camera was enabled
+            assert 100 * (i + 1) <= int(det) <= 100 * (i + 1) + 10
+
+
+def test_motion_follows_the_square(result) -> None:
+    centroids = [int(x) for x in re.findall(r"MOTION at \((\d+), \d+\)", result.text)]
+    squares = TRUTH["squares"]
+    # the changed pixels are the square's old and new positions: their centre is the midpoint
+    want = [(a["x"] + b["x"] + a["size"] - 1) // 2 for a, b in zip(squares, squares[1:], strict=False)]
+    assert centroids == want
+
+
+def test_no_dropped_frames_at_the_default_clock(result) -> None:
+    assert result.exit_status == 0
+    cam = result.sensors["camera"]
+    assert cam["frames_delivered"] == 10 and cam.get("dropped_frames", 0) == 0 and cam.get("late_services", 0) == 0
+    assert "done: 10 frames, 9 with motion, 0 dropped" in result.text
+
+
+def test_cli_frames_need_a_frame_rate() -> None:
+    res = run_cli("run", APP, "-q", "--sensor", f"camera={FRAMES}")
+    assert res.status == 2 and "fps" in res.err
+    res = run_cli("run", APP, "-q", "--sensor", f"camera={FRAMES}:fps=10")
+    assert res.status == 0, res.err
+    assert re.search(r"^sensor camera \(simcore_camera\) <- camera_square: 10 frames delivered", res.err, re.M)

@@ -1,0 +1,88 @@
+"""imu_steps on the IMU FIFO: the steps and their times checked against numpy.
+
+Expected steps computed here from examples/data/imu_walk_100hz.csv with the algorithm the
+firmware documents, written out again: counts = clip(rint(g / 4 * 32768)) (+-4 g range);
+m = ax^2 + ay^2 + az^2 in counts^2; a step is a maximal run of frames with m > (1.4 * 8192)^2,
+timed at the frame of the largest m in the run; a run starting less than 30 frames after the
+previous step's frame is not a step.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from simcore.api import run
+from tests.conftest import ROOT, elf, run_cli
+
+CSV = ROOT / "examples" / "data" / "imu_walk_100hz.csv"
+TRUTH = json.loads((ROOT / "examples" / "data" / "truth.json").read_text())["imu_walk_100hz.csv"]
+APP = elf("cortex-m4", "imu_steps")
+STEP_M2 = int((1.4 * 8192) ** 2)
+REFRACTORY = 30
+
+
+def expected_steps() -> list[int]:
+    table = np.loadtxt(CSV, delimiter=",", skiprows=1)
+    acc = np.clip(np.rint(table[:, 1:4] / 4 * 32768), -32768, 32767).astype(np.int64)
+    m = (acc * acc).sum(axis=1)
+    above = m > STEP_M2
+    steps: list[int] = []
+    k = 0
+    while k < len(m):
+        if not above[k]:
+            k += 1
+            continue
+        j = k
+        while j < len(m) and above[j]:
+            j += 1
+        if not steps or k - steps[-1] >= REFRACTORY:
+            steps.append(k + int(np.argmax(m[k:j])))
+        k = j
+    return steps
+
+
+@pytest.fixture(scope="module")
+def result():
+    return run(APP, "cortex-m4", sensors={"imu": CSV})
+
+
+def test_steps_match_numpy_and_ground_truth(result) -> None:
+    got = [(int(t), int(k), int(d)) for t, k, d in
+           re.findall(r"^step \d+ at (\d+) ms \(frame (\d+)\), detected at (\d+) ms$", result.text, re.M)]
+    exp = expected_steps()
+    assert [k for _t, k, _d in got] == exp
+    assert [t for t, _k, _d in got] == [10 * k for k in exp]
+    assert len(exp) == len(TRUTH["steps_s"]) == 16
+    assert np.allclose([k / 100 for k in exp], TRUTH["steps_s"], atol=0.03)
+    for t, _k, d in got:
+        # found when the run ends and the FIFO reaches its watermark (25 frames = 250 ms) at the latest
+        assert t < d <= t + 10 + 250 + 260
+
+
+def test_no_overruns_at_the_default_clock(result) -> None:
+    assert result.exit_status == 0
+    imu = result.sensors["imu"]
+    assert imu.get("overruns", 0) == 0 and imu.get("frames_lost", 0) == 0 and imu.get("late_services", 0) == 0
+    assert "done: 16 steps in 1000 frames, 0 overruns" in result.text
+
+
+def test_cli_with_source_options() -> None:
+    res = run_cli("run", APP, "-q", "--sensor", f"imu={CSV}:end=stop,accel_channels=['ax', 'ay', 'az']")
+    assert res.status == 0, res.err
+    assert re.search(r"^sensor imu \(simcore_imu\) <- imu_walk_100hz.csv: .*0 overruns", res.err, re.M)
+
+
+def test_rate_mismatch_refused_at_enable_with_exit_2() -> None:
+    # resampled to 50 Hz: a valid file, but the firmware programs ODR = 100 Hz when it enables the IMU
+    res = run_cli("run", APP, "-q", "--sensor", f"imu={CSV}:resample_hz=50")
+    assert res.status == 2, res.err
+    assert "50 Hz" in res.err and "100 Hz" in res.err and "internal error" not in res.err
+
+
+def test_a_time_column_that_contradicts_rate_hz_is_refused_before_the_run() -> None:
+    res = run_cli("run", APP, "--sensor", f"imu={CSV}:rate_hz=50")
+    assert res.status == 2 and "time column" in res.err and res.out == ""
