@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 import wave
 from pathlib import Path
 
@@ -165,3 +166,29 @@ def test_rate_mismatch_is_bad_input_when_the_firmware_enables_the_mic(tmp_path: 
     assert res.status == 2, res.err
     assert "1000 Hz" in res.err and "16000 Hz" in res.err and "internal error" not in res.err
     assert not out.exists()
+
+
+def test_clock_sweep_example_measures_both_sides_of_the_limit() -> None:
+    """examples/clock_sweep.py's measurement: overruns below ~4.5 MHz, none at 5 MHz."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("clock_sweep", ROOT / "examples" / "clock_sweep.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["clock_sweep"] = mod  # dataclasses look their module up
+    spec.loader.exec_module(mod)
+    slow, fast = mod.measure(4.0, 1), mod.measure(5.0, 1)
+    assert slow.overruns > 0 and slow.first_overrun_ms is not None and slow.exit_status == 1
+    assert fast.overruns == 0 and fast.exit_status == 0 and 0.5 < fast.load < 1.0
+    heavy = mod.measure(5.0, 2)  # twice the FFT work per window no longer fits at 5 MHz
+    assert heavy.overruns > 0
+
+
+def test_mic_streams_under_a_compute_bound_app() -> None:
+    """mic_compute (benchmarks/sensor_speed.py): DMA halves keep arriving while the core computes."""
+    r = run(elf("cortex-m4", "mic_compute"), "cortex-m4", sensors={"mic": (WAV, {"end": "loop"})},
+            max_instructions=400_000_000)
+    assert r.exit_status == 0
+    halves = int(re.search(r"(\d+) microphone halves", r.text).group(1))
+    assert halves == r.sensors["mic"]["dma_halves"] > 200  # every half seen, in order, over ~4.7 s
+    assert r.sensors["mic"]["samples_delivered"] == 256 * halves
