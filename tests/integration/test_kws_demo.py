@@ -158,3 +158,122 @@ def test_readme_command() -> None:
     assert "timer DWT CYCCNT" in r.out or "SYS_ELAPSED" in r.out
     assert re.search(r"mean latency: \d+ cycles = \d+\.\d{3} ms per inference at 168 MHz", r.out)
     assert "firmware exited with code 0" in r.err
+
+
+# --- kws_mic: microphone -> integer log-mel front end -> the same model -----------------------
+
+WAV = ROOT / "examples" / "data" / "audio_events_16k.wav"
+MIC_ELF = elf("cortex-m4", "kws_mic")
+MIC_INF_RE = re.compile(r'^inference (\d+): audio (\d+)\.\.(\d+) ms \(frames (\d+)\.\.(\d+)\): top class (\d+)')
+MIC_COST_RE = re.compile(r"^  front end: (\d+) cycles for 25 frames .*; inference: (\d+) cycles")
+
+
+def _frontend():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("kws_frontend", ROOT / "firmware/apps/kws_mic/frontend.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _wav_samples() -> np.ndarray:
+    import wave
+
+    with wave.open(str(WAV)) as w:
+        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (16000, 1, 2)
+        return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+
+
+@dataclass
+class MicRun:
+    result: RunResult
+    windows: list[tuple[int, int, int, int]]  # audio ms from, to, first frame, last frame
+    scores: list[list[int]]
+    hashes: list[int]
+    features: list[bytes]
+    costs: list[tuple[int, int]]  # (front-end cycles, inference cycles)
+    itm: dict[int, list[tuple[int, int]]]
+
+
+@pytest.fixture(scope="module")
+def mic_run() -> MicRun:
+    if not MIC_ELF.exists():
+        pytest.skip("firmware/bin/cortex-m4/kws_mic.elf not built")
+    m = prepare(MIC_ELF, "cortex-m4", sensors={"mic": str(WAV)}, cmdline="dump")
+    itm: dict[int, list[tuple[int, int]]] = {3: [], 4: [], 5: [], 6: []}
+    m.system.itm.on_write(lambda port, value, cycle: itm[port].append((value, cycle)) if port in itm else None)
+    res = run_machine(m)
+    run_ = MicRun(res, [], [], [], [], [], itm)
+    for line in res.text.splitlines():
+        if mm := MIC_INF_RE.match(line):
+            run_.windows.append((int(mm[2]), int(mm[3]), int(mm[4]), int(mm[5])))
+        elif mm := SCORES_RE.match(line):
+            run_.scores.append([int(s) for s in mm[1].split()])
+        elif line.startswith("  features fnv1a 0x"):
+            run_.hashes.append(int(line.rsplit("0x", 1)[1], 16))
+        elif line.startswith("  features hex "):
+            run_.features.append(bytes.fromhex(line.split("hex ", 1)[1]))
+        elif mm := MIC_COST_RE.match(line):
+            run_.costs.append((int(mm[1]), int(mm[2])))
+    return run_
+
+
+def test_mic_pipeline_runs_in_real_time(mic_run: MicRun) -> None:
+    res = mic_run.result
+    assert res.exit_status == 0, res.text[-2000:]
+    # 3 s of audio in 500 ms halves: an inference on the newest 49 frames from 1 s on, every 500 ms
+    assert mic_run.windows == [(500 * i, 500 * i + 990, 25 * i, 25 * i + 48) for i in range(5)]
+    assert "0 halves lost, 0 overruns" in res.text
+    mic = res.sensors["mic"]
+    assert mic["dma_halves"] == 6 and mic["samples_delivered"] == 48000 and not mic.get("overruns")
+    assert len(mic_run.scores) == len(mic_run.hashes) == len(mic_run.features) == len(mic_run.costs) == 5
+
+
+def test_mic_features_match_the_documented_front_end(mic_run: MicRun) -> None:
+    """Every feature byte equals frontend.py's integer model run on the WAV samples."""
+    expected = _frontend().features(_wav_samples())
+    assert expected.shape == (149, 10)
+    for i, (feats, h) in enumerate(zip(mic_run.features, mic_run.hashes, strict=True)):
+        want = expected[25 * i:25 * i + 49].tobytes()
+        assert feats == want, f"inference {i}: features differ from frontend.py"
+        fnv = 2166136261
+        for b in feats:
+            fnv = ((fnv ^ b) * 16777619) & 0xFFFFFFFF
+        assert fnv == h
+
+
+def test_mic_scores_match_tflm(mic_run: MicRun) -> None:
+    try:
+        from models.reference import tflm_reference
+    except ImportError as e:
+        pytest.skip(f"TFLM host interpreter not available: {e}")
+    try:
+        import tflite_micro  # noqa: F401
+    except ImportError:
+        pytest.skip("tflite-micro not installed (pip install tflite-micro): no reference outputs")
+    x = np.stack([np.frombuffer(f, dtype=np.int8).reshape(49, 10, 1) for f in mic_run.features])
+    [expected] = tflm_reference(MODEL, x)
+    assert np.array(mic_run.scores, dtype=np.int8).tobytes() == np.ascontiguousarray(expected, np.int8).tobytes()
+
+
+def test_mic_latencies_are_simcores_cycle_counts(mic_run: MicRun) -> None:
+    itm = mic_run.itm
+    inf = [c1 - c0 for (_, c0), (_, c1) in zip(itm[3], itm[4], strict=True)]
+    fe = {v: c1 - c0 for (v, c0), (_, c1) in zip(itm[5], itm[6], strict=True)}
+    assert len(inf) == 5 and sorted(fe) == list(range(6))
+    for i, (fe_cycles, inf_cycles) in enumerate(mic_run.costs):
+        assert 0 <= inf[i] - inf_cycles <= CYCLE_TOLERANCE
+        assert 0 <= fe[i + 1] - fe_cycles <= CYCLE_TOLERANCE  # inference i follows half i + 1
+
+
+def test_mic_too_slow_a_clock_loses_audio_and_says_so() -> None:
+    """At 25 MHz one inference (~17.5 M cycles = 0.7 s) outlasts a 500 ms half: overruns."""
+    if not MIC_ELF.exists():
+        pytest.skip("firmware/bin/cortex-m4/kws_mic.elf not built")
+    res = run(MIC_ELF, "cortex-m4", mhz=25, sensors={"mic": str(WAV)})
+    assert res.exit_status == 1, res.text[-2000:]
+    assert res.sensors["mic"].get("overruns")
+    assert re.search(r"overrun: halves (\d+)\.\.(\d+) lost", res.text)
+    assert "note: the core runs at 25000000 Hz" in res.text

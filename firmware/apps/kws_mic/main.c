@@ -198,7 +198,7 @@ int main(void)
     NVIC_ISER[MIC_IRQn / 32] = 1u << (MIC_IRQn % 32);
     MIC->CTRL = SIMCORE_MIC_CTRL_EN_Msk | SIMCORE_MIC_CTRL_DMA_Msk;
 
-    uint32_t h = 0, n_inf = 0, lost = 0, base_sample = 0;
+    uint32_t h = 0, n_inf = 0, lost = 0, base_sample = 0, processed = 0;
     uint64_t fe_total = 0, inf_total = 0;
     for (;;) {
         uint32_t s = MIC->STATUS;
@@ -211,25 +211,28 @@ int main(void)
         if (!(s & want))
             break; /* end of the recording, no complete half left */
         if (s & SIMCORE_MIC_STATUS_OVR_Msk) {
-            /* Too slow: halves were refilled before we got to them. Restart the stream at the
-             * newest complete half (its parity says which). */
-            uint32_t done = MIC->SAMPLE_COUNT / HALF, newest = done - 1u;
-            uint32_t resync = ((newest & 1u) == (h & 1u)) ? newest : newest - 1u;
+            /* Too slow: the DMA is refilling a half we had not read yet. Half k of the stream
+             * always lands in ring half k & 1, so restart at the newest complete half and drop
+             * the stale flag of the other ring half (the one being refilled now). */
+            const uint32_t newest = MIC->SAMPLE_COUNT / HALF - 1u;
+            const uint32_t refilling = ((newest + 1u) & 1u) ? SIMCORE_MIC_STATUS_TC_Msk : SIMCORE_MIC_STATUS_HT_Msk;
             printf("overrun: halves %lu..%lu lost (%lu ms .. %lu ms of audio)\n", (unsigned long)h,
-                   (unsigned long)(resync - 1u), (unsigned long)(h * 500u), (unsigned long)(resync * 500u));
-            lost += resync - h;
-            h = resync;
-            MIC->STATUS = SIMCORE_MIC_STATUS_OVR_Msk;
+                   (unsigned long)(newest - 1u), (unsigned long)(h * 500u), (unsigned long)(newest * 500u));
+            lost += newest - h;
+            h = newest;
+            MIC->STATUS = SIMCORE_MIC_STATUS_OVR_Msk | refilling;
             reset_stream();
             base_sample = h * HALF;
         }
+        const uint32_t mine = (h & 1u) ? SIMCORE_MIC_STATUS_TC_Msk : SIMCORE_MIC_STATUS_HT_Msk;
         ITM_STIM(5) = h;
         uint32_t t0 = now();
         push_samples(&ring[(h & 1u) * HALF], HALF);
         uint32_t fe = now() - t0;
         ITM_STIM(6) = h;
-        MIC->STATUS = want; /* hand the half back to the DMA */
+        MIC->STATUS = mine; /* hand the half back to the DMA */
         fe_total += fe;
+        processed++;
         h++;
         if (nframes < FE_NFRAMES)
             continue;
@@ -241,6 +244,12 @@ int main(void)
         uint32_t hash = 2166136261u;
         for (uint32_t i = 0; i < FE_NFRAMES * FE_NBANDS; i++)
             hash = (hash ^ (uint8_t)x[i]) * 16777619u;
+        if (dump) { /* before tm_invoke: the arena reuses the input tensor's bytes */
+            printf("  features hex ");
+            for (uint32_t i = 0; i < FE_NFRAMES * FE_NBANDS; i++)
+                printf("%02x", (uint8_t)x[i]);
+            printf("\n");
+        }
         ITM_STIM(3) = n_inf;
         t0 = now();
         st = tm_invoke(&interp);
@@ -266,12 +275,6 @@ int main(void)
         for (uint32_t i = 0; i < 12; i++)
             printf(" %d", sc[i]);
         printf("\n  features fnv1a 0x%08lx\n", (unsigned long)hash);
-        if (dump) {
-            printf("  features hex ");
-            for (uint32_t i = 0; i < FE_NFRAMES * FE_NBANDS; i++)
-                printf("%02x", (uint8_t)x[i]);
-            printf("\n");
-        }
         printf("  front end: %lu cycles for %lu frames (", (unsigned long)fe, (unsigned long)FRAMES_PER_HALF);
         print_ms(fe);
         printf("); inference: %lu cycles (", (unsigned long)ic);
@@ -284,11 +287,11 @@ int main(void)
            (unsigned long)h, (unsigned long)(h * 500u), (unsigned long)nframes, (unsigned long)n_inf,
            (unsigned long)lost, (unsigned long)MIC->OVERRUN_COUNT);
     if (n_inf) {
+        const uint64_t busy = fe_total / processed + inf_total / n_inf;
         printf("per 500 ms of audio: front end %lu cycles, inference %lu cycles = ",
-               (unsigned long)(fe_total / h), (unsigned long)(inf_total / n_inf));
-        print_ms((uint32_t)(fe_total / h + inf_total / n_inf));
-        printf(" busy (%lu%% of real time)\n",
-               (unsigned long)(((fe_total / h + inf_total / n_inf) * 100u) / (SystemCoreClock / 2u)));
+               (unsigned long)(fe_total / processed), (unsigned long)(inf_total / n_inf));
+        print_ms((uint32_t)busy);
+        printf(" busy at SystemCoreClock (%lu%% of real time)\n", (unsigned long)((busy * 100u) / (SystemCoreClock / 2u)));
     }
     return lost ? 1 : 0;
 }
