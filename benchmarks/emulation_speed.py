@@ -61,10 +61,18 @@ def bare_run(elf: Path, board_name: str) -> float:
     return time.perf_counter() - t0
 
 
-def simcore_run(elf: Path, board: str, native: bool) -> tuple[float, int]:
-    m = prepare(elf, board, native=native)
+def simcore_run(elf: Path, board: str, native: bool, cycle_model: str = "cortex-m4",
+                profile: bool = False) -> tuple[float, int]:
+    """Time one run; ``profile`` keeps the shadow call stack and the op markers as ``simcore profile`` does."""
+    m = prepare(elf, board, native=native, cycle_model=cycle_model)
+    if profile:
+        from simcore.profile import attach
+
+        prof = attach(m)
     t0 = time.perf_counter()
     stop = m.run()
+    if profile:
+        prof.finish()
     dt = time.perf_counter() - t0
     assert stop.kind == "exit", stop.message
     return dt, m.instructions
@@ -76,20 +84,32 @@ def main() -> None:
     ap.add_argument("--board", default="cortex-m4")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--python", action="store_true", help="also time the pure-Python fallback hook (slow)")
+    ap.add_argument("--cycle-model", default="cortex-m4", choices=["cortex-m4", "instructions"],
+                    help="cycle model of the timed runs (issue 4 target: ratio >= 0.5 with cortex-m4)")
+    ap.add_argument("--profile", action="store_true",
+                    help="also time runs with the profiler on (issue 4 target: ratio >= 0.3)")
     args = ap.parse_args()
-    bare_t, acc_t = [], []
+    bare_t, acc_t, prof_t = [], [], []
     insns = 0
     for _ in range(args.repeat):
         bare_t.append(bare_run(args.elf, args.board))
-        t, insns = simcore_run(args.elf, args.board, native=True)
+        t, insns = simcore_run(args.elf, args.board, native=True, cycle_model=args.cycle_model)
         acc_t.append(t)
+        if args.profile:
+            prof_t.append(simcore_run(args.elf, args.board, native=True, cycle_model=args.cycle_model,
+                                      profile=True)[0])
     bare_mips = insns / min(bare_t) / 1e6
     acc_mips = insns / min(acc_t) / 1e6
     print(f"firmware            {args.elf.relative_to(ROOT) if args.elf.is_relative_to(ROOT) else args.elf}")
     print(f"guest instructions  {insns:,}")
     print(f"bare unicorn        {bare_mips:8.1f} MIPS  (best of {args.repeat}: {min(bare_t):.3f} s)")
     print(f"simcore accounting  {acc_mips:8.1f} MIPS  (best of {args.repeat}: {min(acc_t):.3f} s, native hot path)")
-    print(f"ratio               {acc_mips / bare_mips:8.3f}  (target >= 0.6)")
+    print(f"ratio               {acc_mips / bare_mips:8.3f}  (target >= 0.6; {args.cycle_model} cycle model)")
+    if prof_t:
+        prof_mips = insns / min(prof_t) / 1e6
+        print(f"simcore profiling   {prof_mips:8.1f} MIPS  (best of {args.repeat}: {min(prof_t):.3f} s, shadow call "
+              "stack + ITM op markers)")
+        print(f"ratio               {prof_mips / bare_mips:8.3f}  (target >= 0.3)")
     if args.python:
         t, _ = simcore_run(args.elf, args.board, native=False)
         print(f"python fallback     {insns / t / 1e6:8.1f} MIPS  ({t:.3f} s)")
