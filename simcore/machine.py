@@ -28,7 +28,7 @@ from simcore.elf import Firmware
 from simcore.errors import BadInputError, EmulationError
 from simcore.hotpath import NO_LIMIT, HotPath
 from simcore.layout import Layout, check_fit
-from simcore.peripherals import PeripheralModel, model_for
+from simcore.peripherals import PeripheralModel
 from simcore.semihosting import ExitRequest, Semihosting
 from simcore.spin import find_self_loops
 
@@ -102,9 +102,8 @@ class Machine:
         self._load_image()
         from simcore import sensorbind
 
-        configs, sources = sensorbind.configure(board, self.opts.sensors)
-        self.peripherals: list[PeripheralModel] = [model_for(p.type)(p, self) for p in configs]
-        sensorbind.attach(self.peripherals, sources)  # bad or wrong-kind recordings: BadInputError now
+        # bad or wrong-kind recordings: BadInputError now; sensors nobody uses are built on first access
+        self.peripherals: list[PeripheralModel] = sensorbind.build(board, self.opts.sensors, self)
         self._pages: dict[int, list[PeripheralModel]] = {}
         for model in self.peripherals:
             for page in range(model.base & ~(PAGE - 1), model.base + model.SIZE, PAGE):

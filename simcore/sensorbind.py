@@ -220,6 +220,62 @@ def check(model: PeripheralModel) -> None:
                             "option resample=true (or rate_hz for a CSV without a time column)")
 
 
+# Register-window sizes of the sensor models (their SIZE), so an unused sensor can stand in
+# without importing its model (and numpy) at start-up; a unit test keeps these equal to SIZE.
+DEFERRED_SIZES = {"simcore_mic": 0x100, "nrf52_pdm": 0x1000, "simcore_imu": 0x100, "simcore_camera": 0x100,
+                  "simcore_adc": 0x100, "simcore_gpio": 0x100}
+
+
+class DeferredModel:
+    """Stands in for a sensor with no recording until the firmware first touches its registers.
+
+    Why: most runs on the generic board use none of its sensors, and building them would import
+    numpy and the sources into every ``simcore run``. The first access builds the real model
+    (same config, same host) and forwards to it from then on.
+    """
+
+    def __init__(self, config: Peripheral, host: Any) -> None:
+        self.config = config
+        self.name = config.name
+        self.base = config.base
+        self.irq = config.irq
+        self.host = host
+        self.TYPE = config.type
+        self.SIZE = DEFERRED_SIZES[config.type]
+        self.real: PeripheralModel | None = None
+
+    def model(self) -> PeripheralModel:
+        if self.real is None:
+            from simcore.peripherals import model_for
+
+            self.real = model_for(self.config.type)(self.config, self.host)
+        return self.real
+
+    def read(self, offset: int, size: int) -> int:
+        return self.model().read(offset, size)
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        self.model().write(offset, size, value)
+
+    def describe(self) -> dict[str, Any]:
+        return self.model().describe() if self.real is not None else {"name": self.name, "type": self.TYPE}
+
+
+def build(board: Board, sensors: Mapping[str, Any] | list[SensorSpec] | None, host: Any) -> list[Any]:
+    """The machine's peripheral models with the bindings applied; unbound sensors deferred."""
+    from simcore.peripherals import model_for
+
+    configs, sources = configure(board, sensors)
+    models: list[Any] = []
+    for p in configs:
+        if p.type in DEFERRED_SIZES and "source" not in p.options and p.name not in sources:
+            models.append(DeferredModel(p, host))
+        else:
+            models.append(model_for(p.type)(p, host))
+    attach(models, sources)
+    return models
+
+
 def attach(models: list[PeripheralModel], objects: dict[str, Source]) -> None:
     """Attach opened Sources given through the API and check every binding against its sensor."""
     by_name = {m.name: m for m in models}
@@ -237,6 +293,8 @@ def sensor_stats(models: list[PeripheralModel]) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     for m in models:
+        if isinstance(m, DeferredModel):
+            m = m.real
         if not isinstance(m, SensorModel):
             continue
         s = m.stats()
