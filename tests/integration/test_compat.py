@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 import simcore.api as sc
+from simcore.elf import load_elf
+from simcore.spin import find_self_loops
 from tests.conftest import BOARDS, elf
 
 SPIN = 125
@@ -26,6 +28,22 @@ def test_idle_loop_stops_at_once_with_the_spin_diagnosis(cli: Any, board: str) -
     assert "stopped: spinning at main+0x" in res.err
     r = sc.run(elf(board, "spin"), board=board)
     assert r.stop.kind == "spinning" and r.instructions < 20_000  # not the 2G budget
+
+
+def test_masked_interrupts_cannot_end_the_loop(cli: Any) -> None:
+    res = cli("run", elf("mps2-an386", "spin_masked"), "--board", "mps2-an386")
+    assert res.status == SPIN
+    assert "no enabled interrupt can preempt it" in res.err and "tick" not in res.out
+
+
+def test_self_loops_are_found_in_main_and_default_handler() -> None:
+    fw = load_elf(elf("cortex-m4", "spin"))
+    loops = find_self_loops(fw)
+    assert any(fw.describe(addr).startswith("main+") for addr, _ in loops)
+    default = fw.symbol("Default_Handler")
+    assert default is not None and any(default.addr <= a < default.addr + max(default.size, 2) for a, _ in loops)
+    hello = load_elf(elf("cortex-m4", "hello"))
+    assert all(not hello.describe(a).startswith("main") for a, _ in find_self_loops(hello))
 
 
 @pytest.mark.parametrize(("flag", "status"), [("--pass-marker", 0), ("--fail-marker", 1)])

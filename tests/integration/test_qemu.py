@@ -82,6 +82,12 @@ CASES = [
     ("mps2-an386", "spin_tick", "mps2-an386", ()),
     ("mps2-an386", "rdimon_hello", "mps2-an386", ()),
     ("mps2-an386", "rdimon_hello", "mps2-an386", ("alpha", "beta", "9")),
+    # the generic cortex-m4 builds use the same CMSDK UART0 at 0x40004000 and fit the MPS2 code SSRAM
+    ("cortex-m4", "hello", "mps2-an386", ()),
+    ("cortex-m4", "dsp", "mps2-an386", ()),
+    ("cortex-m4", "fpu", "mps2-an386", ()),
+    ("cortex-m4", "stackhog", "mps2-an386", ()),
+    ("cortex-m4", "spin_tick", "mps2-an386", ()),
     ("stm32f407vg", "hello", "netduinoplus2", ()),
     ("stm32f407vg", "exitcode", "netduinoplus2", ()),
     ("stm32f407vg", "semihost_exit", "netduinoplus2", ()),
@@ -113,6 +119,14 @@ def test_spinning_firmware_same_output_simcore_stops_at_once(board: str, machine
     assert ours.status == SPIN
     assert ours.console == theirs.console
     assert ours.console.endswith("TEST PASSED\n")
+
+
+def test_masked_idle_loop_is_spinning_on_both(tmp_path: Path) -> None:
+    path = elf("mps2-an386", "spin_masked")
+    ours = simcore(path, "mps2-an386")
+    theirs = qemu(path, "mps2-an386", spins=True, tmp=tmp_path)
+    assert theirs.status is None and ours.status == SPIN
+    assert ours.console == theirs.console == "spin_masked: interrupts masked, idling\n"
 
 
 def test_rdimon_host_files_with_root_same_as_qemu(tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+APP_BOARDS.spin_masked := cortex-m4 mps2-an386
