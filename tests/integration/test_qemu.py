@@ -94,6 +94,7 @@ CASES = [
     ("stm32f407vg", "dsp", "netduinoplus2", ()),
     ("stm32f407vg", "fpu", "netduinoplus2", ()),
     ("stm32f407vg", "stackhog", "netduinoplus2", ()),
+    ("stm32f407vg", "spin_tick", "netduinoplus2", ()),
 ]
 
 
