@@ -80,6 +80,7 @@ CASES = [
     ("mps2-an386", "exitcode", "mps2-an386", ()),
     ("mps2-an386", "semihost_exit", "mps2-an386", ()),
     ("mps2-an386", "spin_tick", "mps2-an386", ()),
+    ("mps2-an386", "mps2_periph", "mps2-an386", ()),  # SCC IDs, CMSDK timer + dual timer IRQs, FPGA I/O
     ("mps2-an386", "rdimon_hello", "mps2-an386", ()),
     ("mps2-an386", "rdimon_hello", "mps2-an386", ("alpha", "beta", "9")),
     # the generic cortex-m4 builds use the same CMSDK UART0 at 0x40004000 and fit the MPS2 code SSRAM

@@ -1,0 +1,1 @@
+APP_BOARDS.mps2_periph := mps2-an386
