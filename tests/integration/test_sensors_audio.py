@@ -192,3 +192,25 @@ def test_mic_streams_under_a_compute_bound_app() -> None:
     halves = int(re.search(r"(\d+) microphone halves", r.text).group(1))
     assert halves == r.sensors["mic"]["dma_halves"] > 200  # every half seen, in order, over ~4.7 s
     assert r.sensors["mic"]["samples_delivered"] == 256 * halves
+
+
+def test_nrf52840_pdm_gives_the_same_windows_and_events() -> None:
+    """The same front end on the nRF52840's PDM (EasyDMA, 1.28 MHz / 80 = 16 kHz), bound as 'mic'."""
+    r = run(elf("nrf52840", "audio_events"), "nrf52840", sensors={"mic": WAV}, cmdline="audio_events.elf windows=100")
+    assert r.exit_status == 0 and r.mhz == 64
+    exp = expected()
+    rows = re.findall(r"^w (\d+) (-?\d+)\.(\d\d) \d+( loud)?$", r.text, re.M)
+    assert [bool(loud) for *_x, loud in rows] == list(exp["loud"])
+    events = [(int(a), int(b), int(w)) for a, b, w in
+              re.findall(r"^event \d+: (\d+) ms \.\. (\d+) ms, .* \(window (\d+)\)", r.text, re.M)]
+    assert events == exp["events"]
+    pdm = r.sensors["pdm"]
+    assert pdm["sample_rate_hz"] == 16000 and pdm["buffers"] == 100 and pdm.get("overruns", 0) == 0
+
+
+def test_nrf52840_pdm_overruns_at_a_low_clock() -> None:
+    r = run(elf("nrf52840", "audio_events"), "nrf52840", mhz=4, sensors={"mic": WAV},
+            cmdline="audio_events.elf windows=100")
+    over = [e for e in r.sensors["pdm"]["events"] if e["kind"] == "overruns"]
+    assert over and all("SAMPLE.PTR not rewritten" in e["what"] for e in over)
+    assert r.sensors["pdm"]["overruns"] == len(over)

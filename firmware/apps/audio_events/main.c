@@ -17,8 +17,14 @@
  * SAMPLE_COUNT and prints which windows were lost. Waiting is wfi with PRIMASK set: the mic
  * interrupt wakes the core and the firmware polls STATUS (works with or without an NVIC).
  *
+ * On the nRF52840 the same front end runs on the PDM with EasyDMA (PS v1.7 section 6.18):
+ * PDM_CLK 1.28 MHz (PDMCLKCTRL 0x0A000000) with ratio 80 gives exactly 16 kHz, mono, two
+ * 480-sample buffers; at each EVENTS_END the buffer just filled is handed back by writing
+ * SAMPLE.PTR for the one after next (a late write is an overrun that simcore records).
+ *
  * Optional command line (semihosting): "work=N" repeats the FFT N times per window (a heavier
- * front end), for clock sweeps. Exit status 0, or 1 if windows were lost.
+ * front end), for clock sweeps; "windows=N" stops after N windows (the PDM has no end of data).
+ * Exit status 0, or 1 if windows were lost.
  */
 #include <math.h>
 #include <stdint.h>
@@ -28,7 +34,13 @@
 
 #include "board.h"
 #include "semihosting.h"
+#if defined(PDM_BASE)
+#include "nrf52_pdm.h"
+#define PDM ((NRF52_PDM_Type *)PDM_BASE)
+#else
 #include "simcore_mic.h"
+#define MIC ((SIMCORE_MIC_Type *)MIC_BASE)
+#endif
 
 #define RATE_HZ 16000u
 #define WIN 480u       /* 30 ms */
@@ -38,11 +50,10 @@
 /* floor(480 * 2^30 * 10^(-25/10)): a window is loud above -25 dBFS */
 #define LOUD_SUM 1629825495ull
 
-#define MIC ((SIMCORE_MIC_Type *)MIC_BASE)
 #define NVIC_ISER ((volatile uint32_t *)0xE000E100u)
 #define NVIC_ICPR ((volatile uint32_t *)0xE000E280u)
 
-static int16_t ring[2 * WIN];
+static int16_t ring[2 * WIN]; /* two halves: windows w and w+1 */
 static float hann[WIN];
 static float tw_re[NFFT / 2], tw_im[NFFT / 2];
 static uint16_t bitrev[NFFT];
@@ -136,16 +147,20 @@ static uint32_t now_ms(void)
     return (uint32_t)(ticks * 1000u / (uint32_t)freq);
 }
 
-static uint32_t parse_work(void)
+static uint32_t parse_arg(const char *name, uint32_t dflt)
 {
     static char cmd[128];
-    struct { char *buf; int len; } arg = {cmd, sizeof cmd - 1};
-    if (sh_call(0x15 /* SYS_GET_CMDLINE */, &arg) != 0)
-        return 1;
-    cmd[arg.len > 0 && arg.len < (int)sizeof cmd ? arg.len : 0] = 0;
-    const char *w = strstr(cmd, "work=");
-    long n = w ? strtol(w + 5, NULL, 10) : 1;
-    return n < 1 ? 1u : (uint32_t)n;
+    static int have;
+    if (!have) {
+        struct { char *buf; int len; } arg = {cmd, sizeof cmd - 1};
+        have = 1;
+        if (sh_call(0x15 /* SYS_GET_CMDLINE */, &arg) != 0)
+            arg.len = 0;
+        cmd[arg.len > 0 && arg.len < (int)sizeof cmd ? arg.len : 0] = 0;
+    }
+    const char *w = strstr(cmd, name);
+    long n = w ? strtol(w + strlen(name), NULL, 10) : (long)dflt;
+    return n < 1 ? dflt : (uint32_t)n;
 }
 
 struct event {
@@ -166,13 +181,58 @@ static void close_event(struct event *ev, uint32_t end_w)
     ev->active = 0;
 }
 
-int main(void)
-{
-    const uint32_t work = parse_work();
-    setup_tables();
-    printf("audio_events on %s: %u Hz, %u ms windows, loud above -25 dBFS, work %lu\n", BOARD_NAME,
-           RATE_HZ, WIN_MS, (unsigned long)work);
+static struct event ev;
+static uint32_t lost;
 
+#if defined(PDM_BASE)
+/* nRF52 PDM: EasyDMA into two buffers, handed over through SAMPLE.PTR at each EVENTS_END. */
+static void mic_start(void)
+{
+    PDM->PSEL_CLK = 0;            /* pins: not modelled, kept as on a board */
+    PDM->PSEL_DIN = 1;
+    PDM->PDMCLKCTRL = 0x0A000000; /* PDM_CLK = 32 MHz / 25 = 1.28 MHz */
+    PDM->RATIO = 1;               /* ratio 80: 1.28 MHz / 80 = 16 kHz */
+    PDM->MODE = NRF52_PDM_MODE_OPERATION_Msk; /* mono */
+    PDM->SAMPLE_PTR = (uint32_t)(uintptr_t)&ring[0];
+    PDM->SAMPLE_MAXCNT = WIN;
+    PDM->INTEN = NRF52_PDM_INTEN_END_Msk;
+    __asm volatile("cpsid i" ::: "memory");
+    NVIC_ISER[PDM_IRQn / 32] = 1u << (PDM_IRQn % 32);
+    PDM->ENABLE = 1;
+    PDM->TASKS_START = 1;
+    while (!PDM->EVENTS_STARTED) {
+    }
+    PDM->EVENTS_STARTED = 0;
+    PDM->SAMPLE_PTR = (uint32_t)(uintptr_t)&ring[WIN]; /* the second buffer follows the first */
+}
+
+/* The buffer of window w once it is complete; NULL never (the PDM streams until stopped). */
+static const int16_t *mic_window(uint32_t w)
+{
+    while (!PDM->EVENTS_END) {
+        __asm volatile("wfi");
+        NVIC_ICPR[PDM_IRQn / 32] = 1u << (PDM_IRQn % 32);
+    }
+    PDM->EVENTS_END = 0;
+    PDM->EVENTS_STARTED = 0;
+    const int16_t *x = &ring[(w & 1u) * WIN];
+    PDM->SAMPLE_PTR = (uint32_t)(uintptr_t)x; /* reused after the buffer now filling: 30 ms to finish */
+    return x;
+}
+
+static void mic_release(uint32_t w) { (void)w; }
+
+static void mic_stop(void)
+{
+    PDM->TASKS_STOP = 1;
+    PDM->ENABLE = 0;
+}
+
+static uint32_t mic_overruns(void) { return 0; /* the PDM has no overrun flag: simcore records them */ }
+#else
+/* simcore's microphone: circular DMA into two halves with HT/TC flags. */
+static void mic_start(void)
+{
     MIC->RATE = RATE_HZ;
     MIC->FORMAT = 0; /* 16-bit */
     MIC->DMA_ADDR = (uint32_t)(uintptr_t)ring;
@@ -181,41 +241,71 @@ int main(void)
     __asm volatile("cpsid i" ::: "memory"); /* wake on the interrupt, poll the flags */
     NVIC_ISER[MIC_IRQn / 32] = 1u << (MIC_IRQn % 32);
     MIC->CTRL = SIMCORE_MIC_CTRL_EN_Msk | SIMCORE_MIC_CTRL_DMA_Msk;
+}
 
+static uint32_t half_flag(uint32_t w)
+{
+    return (w & 1u) ? SIMCORE_MIC_STATUS_TC_Msk : SIMCORE_MIC_STATUS_HT_Msk;
+}
+
+/* The half holding window *w once complete, or NULL at the end of the recording. After an
+ * overrun, *w jumps to the newest window whose half holds it (SAMPLE_COUNT says which). */
+static const int16_t *mic_window_resync(uint32_t *w)
+{
     const uint32_t flags = SIMCORE_MIC_STATUS_HT_Msk | SIMCORE_MIC_STATUS_TC_Msk;
-    struct event ev = {0};
-    uint32_t w = 0, lost = 0;
-    for (;;) {
-        uint32_t st = MIC->STATUS;
-        while (!(st & (flags | SIMCORE_MIC_STATUS_END_Msk))) {
-            __asm volatile("wfi");
-            NVIC_ICPR[MIC_IRQn / 32] = 1u << (MIC_IRQn % 32);
-            st = MIC->STATUS;
-        }
-        const uint32_t want = (w & 1u) ? SIMCORE_MIC_STATUS_TC_Msk : SIMCORE_MIC_STATUS_HT_Msk;
-        if (!(st & want)) { /* END with no complete window left */
+    uint32_t st = MIC->STATUS;
+    while (!(st & (flags | SIMCORE_MIC_STATUS_END_Msk))) {
+        __asm volatile("wfi");
+        NVIC_ICPR[MIC_IRQn / 32] = 1u << (MIC_IRQn % 32);
+        st = MIC->STATUS;
+    }
+    if (!(st & half_flag(*w)))
+        return NULL; /* END with no complete window left */
+    if (st & SIMCORE_MIC_STATUS_OVR_Msk) {
+        uint32_t newest = MIC->SAMPLE_COUNT / WIN - 1u; /* halves written so far, minus one */
+        uint32_t resync = ((newest & 1u) == (*w & 1u)) ? newest : newest - 1u;
+        printf("overrun: windows %lu..%lu lost (%lu ms .. %lu ms), noticed at %lu ms\n", (unsigned long)*w,
+               (unsigned long)(resync - 1u), (unsigned long)(*w * WIN_MS), (unsigned long)(resync * WIN_MS),
+               (unsigned long)now_ms());
+        lost += resync - *w;
+        if (ev.active)
+            close_event(&ev, *w);
+        *w = resync;
+        MIC->STATUS = SIMCORE_MIC_STATUS_OVR_Msk;
+    }
+    return &ring[(*w & 1u) * WIN];
+}
+
+static void mic_release(uint32_t w) { MIC->STATUS = half_flag(w); /* hand the half back to the DMA */ }
+
+static void mic_stop(void) { MIC->CTRL = 0; }
+
+static uint32_t mic_overruns(void) { return MIC->OVERRUN_COUNT; }
+#endif
+
+int main(void)
+{
+    const uint32_t work = parse_arg("work=", 1);
+    const uint32_t max_windows = parse_arg("windows=", 0xFFFFFFFFu);
+    setup_tables();
+    printf("audio_events on %s: %u Hz, %u ms windows, loud above -25 dBFS, work %lu\n", BOARD_NAME,
+           RATE_HZ, WIN_MS, (unsigned long)work);
+    mic_start();
+    uint32_t w = 0;
+    while (w < max_windows) {
+#if defined(PDM_BASE)
+        const int16_t *x = mic_window(w);
+#else
+        const int16_t *x = mic_window_resync(&w);
+        if (x == NULL)
             break;
-        }
-        uint32_t done = MIC->SAMPLE_COUNT / WIN; /* halves written so far: newest is window done-1 */
-        if (st & SIMCORE_MIC_STATUS_OVR_Msk) {
-            uint32_t newest = done - 1u;
-            uint32_t resync = ((newest & 1u) == (w & 1u)) ? newest : newest - 1u;
-            printf("overrun: windows %lu..%lu lost (%lu ms .. %lu ms), noticed at %lu ms\n", (unsigned long)w,
-                   (unsigned long)(resync - 1u), (unsigned long)(w * WIN_MS), (unsigned long)(resync * WIN_MS),
-                   (unsigned long)now_ms());
-            lost += resync - w;
-            if (ev.active)
-                close_event(&ev, w);
-            w = resync;
-            MIC->STATUS = SIMCORE_MIC_STATUS_OVR_Msk;
-        }
-        const int16_t *x = &ring[(w & 1u) * WIN];
+#endif
         uint64_t sum = energy(x);
         float p = 0.0f;
         uint32_t bin = 0;
         for (uint32_t r = 0; r < work; r++)
             bin = fft_peak(x, &p);
-        MIC->STATUS = want; /* hand the half back to the DMA */
+        mic_release(w);
         char b[16];
         int loud = sum > LOUD_SUM;
         printf("w %lu %s %lu%s\n", (unsigned long)w, fmt_cdb(centi_db(sum), b), (unsigned long)(bin * RATE_HZ / NFFT),
@@ -236,8 +326,8 @@ int main(void)
     }
     if (ev.active)
         close_event(&ev, w);
-    MIC->CTRL = 0;
+    mic_stop();
     printf("done: %lu windows, %lu events, %lu windows lost, %lu overruns\n", (unsigned long)w, (unsigned long)ev.n,
-           (unsigned long)lost, (unsigned long)MIC->OVERRUN_COUNT);
+           (unsigned long)lost, (unsigned long)mic_overruns());
     return lost ? 1 : 0;
 }
