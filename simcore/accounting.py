@@ -236,7 +236,7 @@ class BlockAnalyzer:
             line0 = addr >> 4
             n_lines = ((addr + size - 1) >> 4) - line0 + 1
             lits = [a for a in (literal_address(i) for i in raw if not isinstance(i, _Undecoded)) if a is not None]
-            lits = [a for a in lits if self.flash.is_flash(a)]
+            lits = [a for a in lits if self.flash.is_flash(a)] if not self.flash.data_hook else []
             lit_count = len(lits)
             lit_line = lits[0] >> 4 if lits else 0
         info = BlockInfo(addr, size, n_static, sum(costs), low, flags, insns, tuple(ranges), end, line0, n_lines,

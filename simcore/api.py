@@ -99,16 +99,18 @@ def prepare(elf: str | Path, board: str | Path | Board = "cortex-m4", **options:
 
     ``cycle_model`` may be a model object or a name ('cortex-m4', the default, or
     'instructions' for CPI 1); the Cortex-M4 model takes the board's flash wait states at
-    the chosen clock.
+    the chosen clock. ``flash_data='exact'`` charges every data read from flash (slower
+    emulation) instead of PC-relative literal loads only.
     """
     from simcore.cycles import make_model
 
     b = board if isinstance(board, Board) else load_board(board)
     fw = load_elf(elf)
     model = options.get("cycle_model")
+    flash_data = options.pop("flash_data", "literal")
     if model is None or isinstance(model, str):
         mhz = float(options.get("mhz") or b.default_mhz)
-        options["cycle_model"] = make_model(model or "cortex-m4", b, mhz)
+        options["cycle_model"] = make_model(model or "cortex-m4", b, mhz, flash_data)
     return Machine(b, fw, RunOptions(**options))
 
 

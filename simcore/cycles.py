@@ -160,6 +160,11 @@ class FlashConfig:
     dcache_lines: int = 8
     prefetch: bool = True
     ranges: tuple[tuple[int, int], ...] = ()  # [start, end) of flash (and its aliases)
+    # False (default): only PC-relative literal loads are charged as flash data reads (static,
+    # free). True ("exact"): every data read from flash goes through a native memory hook
+    # (const arrays and model weights too); measured ~3x slower emulation, because Unicorn then
+    # takes its slow path for every load.
+    data_hook: bool = False
 
     def is_flash(self, addr: int) -> bool:
         return any(lo <= addr < hi for lo, hi in self.ranges)
@@ -271,8 +276,14 @@ class CortexM4:
     name: str = "cortex-m4"
 
     @classmethod
-    def for_board(cls, board: Any, mhz: float) -> CortexM4:
-        """Wait states at ``mhz`` from the board's ``flash_timing`` and its accelerator."""
+    def for_board(cls, board: Any, mhz: float, flash_data: str = "literal") -> CortexM4:
+        """Wait states at ``mhz`` from the board's ``flash_timing`` and its accelerator.
+
+        ``flash_data``: 'literal' charges PC-relative literal loads only; 'exact' hooks every
+        data read from flash (see :class:`FlashConfig`).
+        """
+        if flash_data not in ("literal", "exact"):
+            raise ValueError(f"flash_data must be 'literal' or 'exact', not {flash_data!r}")
         ft = board.flash_timing
         ranges: list[tuple[int, int]] = []
         for mem in board.flash:
@@ -281,7 +292,8 @@ class CortexM4:
         accel = ACCELERATORS.get(ft.accelerator)
         if accel is None:
             raise ValueError(f"board {board.name}: unknown flash accelerator {ft.accelerator!r}")
-        return cls(FlashConfig(wait_states=ft.wait_states_at(mhz), accelerator=accel, ranges=tuple(ranges)))
+        return cls(FlashConfig(wait_states=ft.wait_states_at(mhz), accelerator=accel, ranges=tuple(ranges),
+                               data_hook=flash_data == "exact"))
 
     def flash_config(self) -> FlashConfig:
         return self.flash
@@ -397,10 +409,10 @@ class CortexM4:
         return out
 
 
-def make_model(name: str, board: Any, mhz: float) -> CycleModel:
+def make_model(name: str, board: Any, mhz: float, flash_data: str = "literal") -> CycleModel:
     """``--cycle-model`` by name: 'cortex-m4' (default) or 'instructions' (CPI 1)."""
     if name in ("cortex-m4", "m4", "trm"):
-        return CortexM4.for_board(board, mhz)
+        return CortexM4.for_board(board, mhz, flash_data)
     if name in ("instructions", "cpi1"):
         return InstructionCount()
     raise ValueError(f"unknown cycle model {name!r}: use 'cortex-m4' or 'instructions'")

@@ -133,6 +133,7 @@ def native_library() -> ctypes.CDLL | None:
                     lib = ctypes.CDLL(str(path))
                     lib.hp_block_hook_ptr.restype = ctypes.c_void_p
                     lib.hp_cond_hook_ptr.restype = ctypes.c_void_p
+                    lib.hp_flash_read_hook_ptr.restype = ctypes.c_void_p
                     lib.hp_insert.argtypes = [ctypes.POINTER(HotState)] + [ctypes.c_uint32] * 4 + [
                         ctypes.c_int32,
                     ] + [ctypes.c_uint32] * 7
@@ -188,6 +189,7 @@ class HotPath:
             self._install_native()
         else:
             uc.hook_add(unicorn.UC_HOOK_BLOCK, self._py_block_hook)
+        self._install_flash_data_hook()
 
     def _configure_flash(self) -> None:
         """Wait states and accelerator from the cycle model's flash configuration."""
@@ -203,6 +205,40 @@ class HotPath:
         self._dtags = (ctypes.c_uint32 * fc.dcache_lines)(*([0xFFFFFFFF] * fc.dcache_lines))
         s.itags = ctypes.cast(self._itags, ctypes.c_void_p).value
         s.dtags = ctypes.cast(self._dtags, ctypes.c_void_p).value
+
+    def _install_flash_data_hook(self) -> None:
+        """Data reads from flash cost wait states (ART: on a D-cache line miss): a memory hook on flash only."""
+        fc = self.analyzer.flash
+        if not (fc.data_hook and fc.wait_states and fc.ranges):
+            return
+        for lo, hi in fc.ranges:
+            if self.native:
+                assert self.lib is not None
+                uclib = unicorn.unicorn_py3.unicorn.uclib
+                handle = ctypes.c_size_t()
+                status = uclib.uc_hook_add(
+                    self.uc._uch, ctypes.byref(handle), unicorn.UC_HOOK_MEM_READ,
+                    ctypes.c_void_p(self.lib.hp_flash_read_hook_ptr()),
+                    ctypes.cast(ctypes.byref(self.state), ctypes.c_void_p),
+                    ctypes.c_uint64(lo), ctypes.c_uint64(hi - 1),
+                )
+                if status != unicorn.UC_ERR_OK:
+                    raise unicorn.UcError(status)
+            else:
+                self.uc.hook_add(unicorn.UC_HOOK_MEM_READ, self._py_flash_read, begin=lo, end=hi - 1)
+
+    def _py_flash_read(self, uc: unicorn.Uc, _access: int, address: int, _size: int, _value: int,
+                       _user: object) -> None:
+        """Python twin of hp_flash_read_hook."""
+        s = self.state
+        if s.accel == 1:
+            line = address >> 4
+            i = line & s.dmask
+            if self._dtags[i] == line:
+                return
+            self._dtags[i] = line
+        s.flash_wait_cycles += s.wait_states
+        s.cycle_count += s.wait_states
 
     # --- profiler ------------------------------------------------------------------------
     def enable_profile(self, root: int, handlers: frozenset[int]) -> None:

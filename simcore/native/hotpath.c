@@ -383,6 +383,26 @@ void hp_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
     s->last_size = size;
 }
 
+/*
+ * Flash data reads (UC_HOOK_MEM_READ on the flash ranges, installed only when the board has
+ * wait states): the ART's data lines (accel 1) or every read (no data cache) cost the wait
+ * states. Instruction fetches are not data reads: they are priced per block above.
+ */
+void hp_flash_read_hook(void *uc, int type, uint64_t address, int size, int64_t value, void *user_data) {
+    (void)uc; (void)type; (void)size; (void)value;
+    hp_state *s = (hp_state *)user_data;
+    if (s->accel == 1) {
+        uint32_t line = (uint32_t)address >> 4;
+        uint32_t *tag = &s->dtags[line & s->dmask];
+        if (*tag == line) return;
+        *tag = line;
+    }
+    s->flash_wait_cycles += s->wait_states;
+    s->cycle_count += s->wait_states;
+}
+
+void *hp_flash_read_hook_ptr(void) { return (void *)&hp_flash_read_hook; }
+
 /* Profiler set-up and tear-down (the arrays belong to C; Python reads them through pointers). */
 int hp_profile_init(hp_state *s, uint32_t max_depth, uint32_t cap_events) {
     s->frames = (hp_frame *)calloc(max_depth, sizeof(hp_frame));

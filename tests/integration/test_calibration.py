@@ -25,8 +25,9 @@ def _table(app: str) -> dict:
     return tomllib.loads((APPS / app / "calib.toml").read_text())
 
 
-def _measure(elf: Path, board: str | Path, native: bool, mhz: float | None = None) -> dict[str, int]:
-    res = run(elf, board, native=native, mhz=mhz)
+def _measure(elf: Path, board: str | Path, native: bool, mhz: float | None = None,
+             flash_data: str = "literal") -> dict[str, int]:
+    res = run(elf, board, native=native, mhz=mhz, flash_data=flash_data)
     assert res.stop.kind == "exit" and res.exit_status == 0, res.stop.message
     assert "calib done" in res.text
     return {m[1]: int(m[2]) for m in re.finditer(r"^calib (\w+) (\d+)$", res.text, re.M)}
@@ -48,15 +49,18 @@ accelerator = "none"
 """
 
 
+@pytest.mark.parametrize("flash_data", ["literal", "exact"])
 @pytest.mark.parametrize("native", [True, False], ids=["native", "python"])
 @pytest.mark.parametrize("case,mhz", [("ws0", 24), ("art5", 168), ("none5", 168)])
-def test_flash_sequences_match_hand_timing(case: str, mhz: float, native: bool, tmp_path: Path) -> None:
+def test_flash_sequences_match_hand_timing(case: str, mhz: float, native: bool, flash_data: str,
+                                           tmp_path: Path) -> None:
+    """The sequences read flash data only through their literal: both flash-data modes agree."""
     table = _table("calib_flash")
     board: str | Path = table["board"]
     if case == "none5":
         board = tmp_path / "noart.toml"
         board.write_text(NO_ART)
-    got = _measure(BIN / table["board"] / "calib_flash.elf", board, native, mhz)
+    got = _measure(BIN / table["board"] / "calib_flash.elf", board, native, mhz, flash_data)
     assert got == table["cycles"][case]
 
 
@@ -74,3 +78,12 @@ def test_instruction_model_is_cpi_one() -> None:
     res = run(BIN / "cortex-m4" / "calib_core.elf", "cortex-m4", cycle_model="instructions")
     assert res.instructions <= res.cycles < res.instructions * 1.05
     assert "calib loop10 24\n" in res.text  # 21 instructions + 3 harness, no refills
+
+
+def test_exact_flash_data_charges_const_reads_identically_in_both_hot_paths() -> None:
+    elf = BIN / "stm32f407vg" / "hello.elf"
+    lit = run(elf, "stm32f407vg", mhz=168)
+    exact = [run(elf, "stm32f407vg", mhz=168, flash_data="exact", native=n) for n in (True, False)]
+    assert exact[0].cycles == exact[1].cycles
+    assert exact[0].extra["flash_wait_cycles"] == exact[1].extra["flash_wait_cycles"]
+    assert exact[0].extra["flash_wait_cycles"] > lit.extra["flash_wait_cycles"]  # rodata reads charged too
