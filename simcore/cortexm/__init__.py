@@ -28,6 +28,7 @@ reboot the image.
 
 from __future__ import annotations
 
+import struct
 from typing import TYPE_CHECKING, Any
 
 import unicorn
@@ -35,6 +36,7 @@ from unicorn import arm_const as R
 
 from simcore.cortexm.codescan import Watched, scan
 from simcore.cortexm.coredebug import CoreDebug
+from simcore.cortexm.coreregs import Memory
 from simcore.cortexm.dwt import Dwt
 from simcore.cortexm.exceptions import (
     BUSFAULT,
@@ -74,7 +76,8 @@ class SystemBlock:
     def __init__(self, machine: Machine) -> None:
         self.m = machine
         board = machine.board
-        self.exc = ExceptionModel(machine.uc, board.num_irq, board.nvic_prio_bits, self._is_ram)
+        self.exc = ExceptionModel(machine.uc, board.num_irq, board.nvic_prio_bits, self._is_ram,
+                                  Memory(machine.uc, _regions(machine)))
         self.exc.cfg.fpu = board.fpu
         self.nvic = Nvic(machine, self.exc, self.kick)
         self.scb = Scb(machine, self.exc, self.kick, self._reset_request, self._ccr_changed)
@@ -157,7 +160,13 @@ class SystemBlock:
         self.kick()
 
     def kick(self) -> None:
-        """Something may preempt now: have the hot path stop at the next block boundary."""
+        """Something may preempt now: have the hot path stop at the next block boundary.
+
+        Not needed when the hot path has already stopped for an event: the run loop calls
+        ``take_pending`` right after running due events (and so do wfi and idle-loop waits).
+        """
+        if self.m.hot.state.stop_requested:
+            return
         if self._kick_event is None and self.exc.pending and self.exc.to_take() is not None:
             self._kick_event = self.m.schedule(self.m.now_cycles(), self._kicked, "exception pending")
 
@@ -173,18 +182,28 @@ class SystemBlock:
             return
         if self.check_stack():
             return
-        exc = self.exc.to_take()
+        try:
+            exc = self.exc.enter_pending()
+        except StackingError as err:
+            self._stacking_failed(err, self.exc.highest_pending() or 0, self.m.pc())
+            return
         if exc is not None:
-            self.enter(exc, self.m.pc())
+            self._entered(exc)
 
-    def enter(self, exc: int, return_address: int) -> None:
-        """Exception entry with the checks simcore adds: stacking into non-RAM, the stack guard."""
+    def enter(self, exc: int, return_address: int | None) -> None:
+        """Exception entry (from a hook or at a fault) with simcore's checks: stacking, the stack guard."""
         try:
             self.exc.enter(exc, return_address)
         except StackingError as err:
-            self.faults.stop_now(f"lockup: {err} while entering {exception_name(exc)}: the stack pointer "
-                                 "is not in RAM", return_address, exc, address=err.address)
+            self._stacking_failed(err, exc, self.m.pc() if return_address is None else return_address)
             return
+        self._entered(exc)
+
+    def _stacking_failed(self, err: StackingError, exc: int, pc: int) -> None:
+        self.faults.stop_now(f"lockup: {err} while entering {exception_name(exc)}: the stack pointer "
+                             "is not in RAM", pc, exc, address=err.address)
+
+    def _entered(self, exc: int) -> None:
         self.event_register = True
         on_psp, frame = self.exc.last_entry
         if on_psp:
@@ -192,7 +211,8 @@ class SystemBlock:
             return
         limit = self.m.layout.stack_limit
         if limit is not None and frame < limit and not self.psp_seen and self.m.board.memory_at(frame, 1):
-            self._overflow(return_address, frame, f"stacking for {exception_name(exc)}")
+            pc = struct.unpack("<I", self.m.mem_read(frame + 24, 4))[0]  # the stacked return address
+            self._overflow(pc, frame, f"stacking for {exception_name(exc)}")
 
     # --- hooks called by the machine -----------------------------------------------------------------
     def on_exception(self, intno: int, pc: int) -> None:
@@ -227,17 +247,16 @@ class SystemBlock:
                                 "(PRIMASK/BASEPRI or priority)")
 
     def _exception_return(self, excret: int) -> None:
-        leaving = self.exc.current()
         try:
-            chained = self.exc.exception_return(excret, leaving)
+            chained = self.exc.exception_return(excret)
         except BadExcReturn as err:
             self._sync_fault(USAGEFAULT, "INVPC", excret & ~1, f"bad exception return from "
-                             f"{exception_name(leaving)}: {err}")
+                             f"{exception_name(self.exc.last_left)}: {err}")
             return
         except StackingError as err:
             self.faults.stop_now(f"lockup: {err} on exception return", excret)
             return
-        self.faults.handler_returned(leaving)
+        self.faults.handler_returned(self.exc.last_left)
         self.event_register = True
         if chained is None:
             to_thread, on_psp = self.exc.last_return
@@ -477,6 +496,18 @@ class SystemBlock:
 
     def fault_active(self) -> bool:
         return any(x in FAULTS for x in self.exc.active)
+
+
+def _regions(m: Machine) -> list[tuple[int, int, bool, Any]]:
+    """The machine's memory buffers by address window (see coreregs.Memory); empty if not as expected."""
+    buffers = getattr(m, "_buffers", None)
+    if not buffers or len(buffers) != len(m.board.memories):
+        return []
+    out = []
+    for mem, buf in zip(m.board.memories, buffers):
+        for base in (mem.base, *mem.aliases):
+            out.append((base, base + mem.size, mem.kind == "ram", buf))
+    return out
 
 
 def _what(kind: str) -> str:

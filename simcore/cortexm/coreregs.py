@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import unicorn
+from unicorn import arm_const as R
 
 
 class _Batch:
@@ -41,10 +42,13 @@ class CoreRegs:
         self._batches: dict[tuple[int, ...], _Batch] = {}
         self._lib: Any = None
         self._handle: Any = None
+        self._pc = ctypes.c_uint32()
+        self._pc_ref = ctypes.byref(self._pc)
         try:
             lib = unicorn.unicorn_py3.unicorn.uclib  # type: ignore[attr-defined]
             handle = uc._uch  # noqa: SLF001 - see the module docstring
             lib.uc_reg_read_batch.restype = ctypes.c_int
+            lib.uc_reg_write.restype = ctypes.c_int
             lib.uc_reg_write_batch.restype = ctypes.c_int
             self._lib, self._handle = lib, handle
         except AttributeError:
@@ -65,6 +69,17 @@ class CoreRegs:
             raise unicorn.UcError(status)
         return list(b.vals)
 
+    def write_pc(self, value: int) -> None:
+        """Write the PC with uc_reg_write (not the batch call): inside a hook, only that call makes
+        Unicorn leave the current translated block and resume at the new PC."""
+        if self._lib is None:
+            self.uc.reg_write(R.UC_ARM_REG_PC, value)
+            return
+        self._pc.value = value & 0xFFFFFFFF
+        status = self._lib.uc_reg_write(self._handle, R.UC_ARM_REG_PC, self._pc_ref)
+        if status != unicorn.UC_ERR_OK:
+            raise unicorn.UcError(status)
+
     def write(self, ids: tuple[int, ...], values: Sequence[int]) -> None:
         if self._lib is None:
             for i, v in zip(ids, values):
@@ -76,3 +91,43 @@ class CoreRegs:
         status = self._lib.uc_reg_write_batch(self._handle, b.ids, b.ptrs, b.n)
         if status != unicorn.UC_ERR_OK:
             raise unicorn.UcError(status)
+
+
+class Memory:
+    """Guest memory for stacking: straight into the machine's buffers for RAM and flash, else via Unicorn.
+
+    The machine maps each memory of the part from one ctypes buffer (``mem_map_ptr``), in the
+    order of ``board.memories``; exception frames are read and written there directly (no
+    engine call), which is what Unicorn itself would touch. Anything else goes through
+    ``uc.mem_read`` / ``uc.mem_write``.
+    """
+
+    def __init__(self, uc: unicorn.Uc, regions: list[tuple[int, int, bool, Any]]) -> None:
+        self.uc = uc
+        # (base, end, writable RAM, memoryview of the buffer) per address window, aliases included
+        self.regions = [(base, end, ram, memoryview(buf).cast("B")) for base, end, ram, buf in regions]
+
+    def _find(self, addr: int, size: int) -> tuple[int, bool, memoryview] | None:
+        for base, end, ram, view in self.regions:
+            if base <= addr and addr + size <= end:
+                return addr - base, ram, view
+        return None
+
+    def is_ram(self, addr: int, size: int) -> bool:
+        found = self._find(addr, size)
+        return found is not None and found[1]
+
+    def read(self, addr: int, size: int) -> bytes:
+        found = self._find(addr, size)
+        if found is None:
+            return bytes(self.uc.mem_read(addr, size))
+        off, _, view = found
+        return bytes(view[off : off + size])
+
+    def write(self, addr: int, data: bytes) -> None:
+        found = self._find(addr, len(data))
+        if found is None:
+            self.uc.mem_write(addr, data)
+            return
+        off, _, view = found
+        view[off : off + len(data)] = data

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from unicorn import arm_const as R
 
-from simcore.cortexm.coreregs import CoreRegs
+from simcore.cortexm.coreregs import CoreRegs, Memory
 
 if TYPE_CHECKING:
     import unicorn
@@ -88,9 +88,11 @@ class Config:
 class ExceptionModel:
     """Pending/active state and priorities of every exception, plus entry and return."""
 
-    def __init__(self, uc: unicorn.Uc, num_irq: int, prio_bits: int, ram_check: Callable[[int, int], bool]) -> None:
+    def __init__(self, uc: unicorn.Uc, num_irq: int, prio_bits: int, ram_check: Callable[[int, int], bool],
+                 memory: Memory | None = None) -> None:
         self.uc = uc
         self.regs = CoreRegs(uc)
+        self.mem = memory if memory is not None else Memory(uc, [])
         self.num_irq = num_irq
         self.n = IRQ0 + num_irq
         self.prio_mask = (0xFF << (8 - prio_bits)) & 0xFF
@@ -111,6 +113,7 @@ class ExceptionModel:
         self.tail_chains = 0  # entries without stacking (B1.5.12 tail-chaining)
         self.last_entry: tuple[bool, int] = (False, 0)  # (stacked on PSP, frame address)
         self.last_return: tuple[bool, bool] = (False, False)  # (to thread mode, on PSP)
+        self.last_left = 0  # the exception the last exception return left
 
     # --- priorities (B1.5.4) --------------------------------------------------------------
     def set_priority(self, exc: int, value: int) -> None:
@@ -130,7 +133,17 @@ class ExceptionModel:
             g = self.group(self.prio[exc])
             if g < highest:
                 highest = g
-        basepri, primask, faultmask = self.regs.read(_MASK_READ)
+        return self._execution_priority(*self.regs.read(_MASK_READ), faultmask_cleared=faultmask_cleared,
+                                        highest=highest)
+
+    def _execution_priority(self, basepri: int, primask: int, faultmask: int, faultmask_cleared: bool = False,
+                            highest: int | None = None) -> int:
+        if highest is None:
+            highest = 256
+            for exc in self.active:
+                g = self.group(self.prio[exc])
+                if g < highest:
+                    highest = g
         boosted = 256
         if basepri & 0xFF:
             boosted = self.group(basepri & self.prio_mask)
@@ -181,9 +194,33 @@ class ExceptionModel:
             self.lines_high.discard(exc)
 
     # --- entry (B1.5.6) ---------------------------------------------------------------------
-    def enter(self, exc: int, return_address: int) -> int:
-        """PushStack then ExceptionTaken, in one register read and one register write; returns the handler."""
-        ipsr, control, msp, psp, xpsr, *basic = self.regs.read(_ENTRY_READ)
+    def enter(self, exc: int, return_address: int | None = None, pc_in_batch: bool = False) -> int:
+        """PushStack then ExceptionTaken, in one register read and one register write; returns the handler.
+
+        ``return_address`` None means the current PC (an asynchronous exception at a block boundary).
+        ``pc_in_batch``: emulation is stopped, so the PC may be written with the other registers
+        (inside a hook it must go through uc.reg_write, see ``_taken``).
+        """
+        return self._enter(exc, return_address, pc_in_batch, self.regs.read(_ENTRY_READ))
+
+    def enter_pending(self) -> int | None:
+        """Emulation stopped at a block boundary: enter the pending exception that preempts, if any.
+
+        One register read serves both the preemption test and the stacking.
+        """
+        exc = self.highest_pending()
+        if exc is None:
+            return None
+        values = self.regs.read(_PENDING_READ)
+        if self.group(self.prio[exc]) >= self._execution_priority(*values[:3]):
+            return None
+        self._enter(exc, None, True, values[3:])
+        return exc
+
+    def _enter(self, exc: int, return_address: int | None, pc_in_batch: bool, values: list[int]) -> int:
+        ipsr, control, msp, psp, xpsr, pc, *basic = values
+        if return_address is None:
+            return_address = pc
         ipsr &= 0x1FF
         control &= 7
         fpca = bool(control & CONTROL_FPCA) and self.cfg.fpu
@@ -199,14 +236,14 @@ class ExceptionModel:
         if fpca:
             data += struct.pack("<18I", *self.regs.read(_FP_IDS), 0)
             self.cfg.fpcar = frameptr + 0x20
-        self.uc.mem_write(frameptr, data)
+        self.mem.write(frameptr, data)
         excret = 0xFFFFFFF1 if ipsr else (0xFFFFFFFD if use_psp else 0xFFFFFFF9)
         if fpca:
             excret &= ~0x10
         self.last_entry = (use_psp, frameptr)
         self.entries += 1
         sp_id = R.UC_ARM_REG_PSP if use_psp else R.UC_ARM_REG_MSP
-        return self._taken(exc, excret, control, xpsr, (sp_id, frameptr))
+        return self._taken(exc, excret, control, xpsr, (sp_id, frameptr), pc_in_batch)
 
     def take(self, exc: int, excret: int) -> int:
         """ExceptionTaken without stacking (tail-chaining): the frame on the stack stays."""
@@ -214,9 +251,10 @@ class ExceptionModel:
         self.tail_chains += 1
         return self._taken(exc, excret, control & 7, xpsr, None)
 
-    def _taken(self, exc: int, excret: int, control: int, xpsr: int, sp: tuple[int, int] | None) -> int:
+    def _taken(self, exc: int, excret: int, control: int, xpsr: int, sp: tuple[int, int] | None,
+               pc_in_batch: bool = False) -> int:
         """ExceptionTaken: LR, CONTROL (SPSEL/FPCA cleared before IPSR is set), IPSR, PC from the vector."""
-        vector = struct.unpack("<I", self.uc.mem_read(self.cfg.vtor + 4 * exc, 4))[0]
+        vector = struct.unpack("<I", self.mem.read(self.cfg.vtor + 4 * exc, 4))[0]
         ids: list[int] = []
         values: list[int] = []
         if sp is not None:
@@ -228,10 +266,14 @@ class ExceptionModel:
             values.append(new_control)
         ids += [R.UC_ARM_REG_LR, R.UC_ARM_REG_XPSR]
         values += [excret, (xpsr & XPSR_KEEP_ON_ENTRY) | XPSR_T | exc]
+        # Bit 0 of the PC selects Thumb: a vector without it gives INVSTATE, as on the core. Inside a
+        # hook the PC must go through uc.reg_write: only that path makes Unicorn resume at the new PC.
+        if pc_in_batch:
+            ids.append(R.UC_ARM_REG_PC)
+            values.append(vector)
         self.regs.write(tuple(ids), values)
-        # The PC goes through uc.reg_write: inside a hook only that path makes Unicorn resume at the new PC.
-        # Bit 0 selects Thumb: a vector without it gives INVSTATE, as on the core.
-        self.uc.reg_write(R.UC_ARM_REG_PC, vector)
+        if not pc_in_batch:
+            self.regs.write_pc(vector)
         self.active.add(exc)
         self.pending.discard(exc)
         return vector
@@ -253,10 +295,14 @@ class ExceptionModel:
             raise BadExcReturn(f"EXC_RETURN {excret:#010x} returns to thread mode with {nested} exceptions active "
                                "(CCR.NONBASETHRDENA is 0)")
 
-    def exception_return(self, excret: int, exc: int | None = None) -> int | None:
-        """Deactivate, tail-chain or pop. Returns the tail-chained exception, or None after PopStack."""
-        if exc is None:
-            exc = self.current()
+    def exception_return(self, excret: int) -> int | None:
+        """Deactivate, tail-chain or pop. Returns the tail-chained exception, or None after PopStack.
+
+        The exception being left is kept in ``last_left`` (also when EXC_RETURN is refused).
+        """
+        ipsr, control, msp, psp = self.regs.read(_RETURN_READ)
+        exc = ipsr & 0x1FF
+        self.last_left = exc
         self.check_return(excret, exc)
         self.active.discard(exc)
         clear_faultmask = exc != NMI
@@ -268,20 +314,22 @@ class ExceptionModel:
                 self.uc.reg_write(R.UC_ARM_REG_FAULTMASK, 0)
             self.take(nxt, excret)  # tail-chaining: the new handler gets the same EXC_RETURN
             return nxt
-        self.pop_stack(excret, clear_faultmask)
+        self.pop_stack(excret, clear_faultmask, (control, msp, psp))
         return None
 
-    def pop_stack(self, excret: int, clear_faultmask: bool = True) -> None:
+    def pop_stack(self, excret: int, clear_faultmask: bool = True,
+                  state: tuple[int, int, int] | None = None) -> None:
+        """PopStack; ``state`` is (CONTROL, MSP, PSP) when the caller has just read them."""
         to_thread = bool(excret & 8)
         use_psp = bool(excret & 4)
         fp = not excret & 0x10
-        control, msp, psp = self.regs.read(_POP_READ)
+        control, msp, psp = state if state is not None else self.regs.read(_POP_READ)
         control &= 7
         sp = psp if use_psp else msp
         framesize = 0x68 if fp else 0x20
         if not self.ram_check(sp, framesize):
             raise StackingError(sp, push=False)
-        raw = bytes(self.uc.mem_read(sp, framesize))
+        raw = self.mem.read(sp, framesize)
         words = struct.unpack("<8I", raw[:32])
         xpsr = words[7]
         sp += framesize
@@ -306,13 +354,15 @@ class ExceptionModel:
             self.regs.write(_FP_IDS, struct.unpack("<17I", raw[32:100]))
         self.regs.write(tuple(ids), values)
         # EPSR.T comes from the stacked xPSR; Unicorn takes it from bit 0 of the PC (written last, see _taken)
-        self.uc.reg_write(R.UC_ARM_REG_PC, (words[6] & ~1) | (1 if xpsr & XPSR_T else 0))
+        self.regs.write_pc((words[6] & ~1) | (1 if xpsr & XPSR_T else 0))
         self.last_return = (to_thread, use_psp)
 
 
 _ENTRY_READ = (R.UC_ARM_REG_IPSR, R.UC_ARM_REG_CONTROL, R.UC_ARM_REG_MSP, R.UC_ARM_REG_PSP, R.UC_ARM_REG_XPSR,
-               *BASIC_REGS)
+               R.UC_ARM_REG_PC, *BASIC_REGS)
+_RETURN_READ = (R.UC_ARM_REG_IPSR, R.UC_ARM_REG_CONTROL, R.UC_ARM_REG_MSP, R.UC_ARM_REG_PSP)
 _TAKE_READ = (R.UC_ARM_REG_CONTROL, R.UC_ARM_REG_XPSR)
 _POP_READ = (R.UC_ARM_REG_CONTROL, R.UC_ARM_REG_MSP, R.UC_ARM_REG_PSP)
 _MASK_READ = (R.UC_ARM_REG_BASEPRI, R.UC_ARM_REG_PRIMASK, R.UC_ARM_REG_FAULTMASK)
+_PENDING_READ = (*_MASK_READ, *_ENTRY_READ)
 _FP_IDS = (*FP_REGS, R.UC_ARM_REG_FPSCR)
