@@ -77,3 +77,15 @@ def test_cli_frames_need_a_frame_rate() -> None:
     res = run_cli("run", APP, "-q", "--sensor", f"camera={FRAMES}:fps=10")
     assert res.status == 0, res.err
     assert re.search(r"^sensor camera \(simcore_camera\) <- camera_square: 10 frames delivered", res.err, re.M)
+
+
+@pytest.mark.parametrize("hook", [[], ["--python-hook"]])
+def test_frames_of_the_wrong_size_stop_the_run_as_bad_input(tmp_path, hook: list[str]) -> None:
+    """Raised in the frame event during the run (not in an MMIO hook): still exit 2, not an internal error."""
+    frames = tmp_path / "small.npy"
+    np.save(frames, np.zeros((10, 64, 64), np.uint8))
+    out = tmp_path / "r.json"
+    res = run_cli("run", APP, "-q", *hook, "--sensor", f"camera={frames}:fps=10", "--json", out)
+    assert res.status == 2
+    assert "64x64" in res.err and "96x96" in res.err and "internal error" not in res.err
+    assert not out.exists()
