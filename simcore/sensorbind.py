@@ -315,7 +315,7 @@ def summary_lines(sensors: dict[str, Any], limit: int = 5) -> list[str]:
                 figures.append(f"{s[key]:,} {key.replace('_', ' ')}")
         for key in ("overruns", "dropped_frames", "samples_lost", "frames_lost", "late_services",
                     "threshold_crossings"):
-            if key in s or key == "overruns":
+            if key in s or (key == "overruns" and s["type"] not in OUTPUT_TYPES):
                 figures.append(f"{s.get(key, 0):,} {key.replace('_', ' ')}")
         for key, n in s.items():
             if key.endswith(("_rises", "_falls")):
