@@ -151,6 +151,24 @@ def test_latency_is_simcores_cycle_count(demo: DemoRun) -> None:
     assert sum(cycles) < demo.result.cycles
 
 
+def test_without_dwt_the_firmware_falls_back_to_semihosting_elapsed() -> None:
+    """A CYCCNT that reads 0 (no DWT) makes the firmware time itself with SYS_ELAPSED instead."""
+    m = prepare(elf("cortex-m4", "kws_demo"), "cortex-m4")
+    dwt = getattr(m.system, "dwt", None)
+    if dwt is None or not hasattr(dwt, "read_CYCCNT"):
+        pytest.skip("this simcore has no DWT model to switch off")
+    dwt.read_CYCCNT = lambda _i: 0
+    marks: list[int] = []
+    m.system.itm.on_write(lambda port, value, cycle: marks.append(cycle) if port in (3, 4) else None)
+    res = run_machine(m)
+    infs, timer, _, _ = parse(res.text)
+    assert res.exit_status == 0 and timer.startswith("semihosting SYS_ELAPSED")
+    spans = [e - b for b, e in zip(marks[::2], marks[1::2], strict=True)]
+    assert len(spans) == len(infs) == 3
+    for inf, span in zip(infs, spans, strict=True):
+        assert 0 < inf.cycles <= span <= inf.cycles + 4 * CYCLE_TOLERANCE  # + the semihosting calls
+
+
 def test_readme_command() -> None:
     """The one command the README gives a newcomer."""
     r = run_cli("run", elf("stm32f407vg", "kws_demo"), "--board", "stm32f407vg", "--mhz", "168")
