@@ -24,12 +24,13 @@ import struct
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from unicorn import arm_const as R
+
 from simcore.cortexm.exceptions import (
     BUSFAULT,
     FAULTS,
     HARDFAULT,
     MEMMANAGE,
-    USAGEFAULT,
     exception_name,
 )
 from simcore.cortexm.scb import CFSR_BITS, HFSR_BITS, decode_bits
@@ -42,7 +43,7 @@ WATCH_CYCLES = 100_000
 HANDLER_LIMIT_CYCLES = 200_000_000
 BRANCH_TO_SELF = (b"\xfe\xe7", b"\xff\xf7\xfe\xbf")  # b.n . / b.w .
 
-CFSR_OWNER = {MEMMANAGE: 0x000000FF, BUSFAULT: 0x0000FF00, USAGEFAULT: 0xFFFF0000}
+_EXTRA_REGS = (R.UC_ARM_REG_BASEPRI, R.UC_ARM_REG_FAULTMASK, R.UC_ARM_REG_IPSR)
 
 
 @dataclass
@@ -85,8 +86,7 @@ class FaultUnit:
         bfar = address if exc == BUSFAULT and address is not None and bit in ("PRECISERR", "STKERR") else None
         cfsr = CFSR_BITS.get(bit, 0)
         hfsr = HFSR_BITS.get(bit, 0)
-        regs = self.m.registers()
-        regs["pc"] = return_address
+        regs = self._registers(return_address)
         target = exc
         if exc != HARDFAULT and (not e.enabled[exc] or not e.can_preempt(exc)):
             target = HARDFAULT
@@ -106,6 +106,13 @@ class FaultUnit:
         self.record = rec
         self.sys.enter(target, return_address)
         self._arm_watch()
+
+    def _registers(self, pc: int) -> dict[str, int]:
+        """Core registers at the fault, with the masks and IPSR the machine's list leaves out."""
+        regs = self.m.registers()
+        regs["pc"] = pc
+        regs.update(zip(("basepri", "faultmask", "ipsr"), self.sys.exc.regs.read(_EXTRA_REGS)))
+        return regs
 
     def status(self) -> dict[str, Any]:
         scb = self.sys.scb
@@ -147,8 +154,7 @@ class FaultUnit:
     def stop_now(self, what: str, pc: int, exc: int = HARDFAULT, access: tuple[str, int, int] | None = None,
                  address: int | None = None) -> None:
         """Stop with a diagnosis without entering any handler (lockup-like conditions)."""
-        regs = self.m.registers()
-        regs["pc"] = pc
+        regs = self._registers(pc)
         rec = FaultRecord(what, exc, pc, regs, address, access, exc, self.m.now_cycles(), self.status())
         self.stop(rec, what)
 

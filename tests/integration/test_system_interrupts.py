@@ -25,6 +25,7 @@ def test_systick_counts_at_the_programmed_rate_and_wfi_wfe_sleep(board: str) -> 
     m.system.itm.on_write(lambda port, value, cycle: seen.append((port, value, cycle)))
     res = run_machine(m)
     assert res.exit_status == 0, res.stop.message
+    assert res.unmodelled == {}
     assert res.text == ("busy: ticks 100, cycles " + res.text.split("cycles ")[1].split(",")[0]
                         + ", periods 100\nwfi: ticks 200, periods 200\n"
                         "countflag: seen, cleared yes, ticks unchanged yes\n"
@@ -51,7 +52,7 @@ def test_cyccnt_agrees_with_systick_at_another_clock() -> None:
 
 @pytest.mark.parametrize("board", BOARDS)
 def test_nested_preemption_tail_chaining_and_masks(board: str) -> None:
-    res = run(elf(board, "nested"), board)
+    res = run(elf(board, "nested"), board, strict=True)  # every system register it touches is modelled
     assert res.exit_status == 0, res.stop.message
     assert res.text == (
         "preempt: <1 <3 >3 .1 <2 >2 .1 >1 <4 >4 T0 \n"
@@ -83,7 +84,7 @@ def _scheduler_float(start: float) -> int:
 
 @pytest.mark.parametrize("board", BOARDS)
 def test_two_task_scheduler_on_psp_with_svc_and_pendsv(board: str) -> None:
-    res = run(elf(board, "scheduler"), board)
+    res = run(elf(board, "scheduler"), board, strict=True)
     assert res.exit_status == 0, res.stop.message
     rounds = "".join(f"task {t} round {r} psp-control 2\n" for r in range(3) for t in "AB")
     assert res.text == (rounds + f"task A float {_scheduler_float(1.0)}\ntask B float {_scheduler_float(2.0)}\n"
@@ -92,7 +93,7 @@ def test_two_task_scheduler_on_psp_with_svc_and_pendsv(board: str) -> None:
 
 @pytest.mark.parametrize("board", BOARDS)
 def test_fp_registers_survive_interrupts_with_lazy_stacking(board: str) -> None:
-    res = run(elf(board, "fpu_irq"), board)
+    res = run(elf(board, "fpu_irq"), board, strict=True)
     assert res.exit_status == 0, res.text
     lines = res.text.splitlines()
     assert lines[0] == "interrupts many"
