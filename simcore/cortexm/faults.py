@@ -80,6 +80,8 @@ class FaultUnit:
     def raise_fault(self, exc: int, bit: str, return_address: int, what: str, address: int | None = None,
                     access: tuple[str, int, int] | None = None) -> None:
         """A synchronous fault at ``return_address`` (the faulting instruction)."""
+        if self.sys.check_stack():  # the stack overflowed first: that is the story, not this fault
+            return
         e = self.sys.exc
         scb = self.sys.scb
         mmfar = address if exc == MEMMANAGE and address is not None and bit == "DACCVIOL" else None

@@ -107,3 +107,11 @@ def test_fp_interrupt_test_fails_without_the_extended_frame() -> None:
     res = run_machine(m)
     assert "float result CORRUPTED" in res.text
     assert res.exit_status == 1
+
+
+@pytest.mark.parametrize(("app", "cmdline"), [("nested", ""), ("scheduler", ""), ("fpu_irq", ""),
+                                              ("faults", "faults.elf div0")])
+def test_python_fallback_hot_path_gives_identical_runs(app: str, cmdline: str) -> None:
+    a = run(elf("cortex-m4", app), "cortex-m4", native=False, cmdline=cmdline)
+    b = run(elf("cortex-m4", app), "cortex-m4", native=True, cmdline=cmdline)
+    assert (a.text, a.exit_status, a.instructions, a.cycles) == (b.text, b.exit_status, b.instructions, b.cycles)
