@@ -60,6 +60,31 @@ def _console_kind(board_dir: Path) -> str:
     raise AssertionError("no console kind for " + BOARD)
 
 
+CFLAGS = [*ARCH, "-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-ffunction-sections", "-fdata-sections"]
+_OBJ_CACHE: dict[tuple[Path, bool], list[Path]] = {}
+
+
+def _objects(board_dir: Path, optimized: bool) -> list[Path]:
+    """Startup, console, runtime and test main compiled once per session and kernel set."""
+    key = (board_dir, optimized)
+    if key not in _OBJ_CACHE:
+        od = board_dir / ("obj_opt" if optimized else "obj_ref")
+        od.mkdir(exist_ok=True)
+        srcs = [FW / "common" / f for f in ("startup.c", "syscalls.c", "semihosting.c",
+                                            f"console_{_console_kind(board_dir)}.c")]
+        srcs += sorted(RT.glob("tm_*.c")) + [ROOT / "tests" / "ml" / "fw" / "tm_model_main.c"]
+        objs = []
+        for src in srcs:
+            obj = od / (src.stem + ".o")
+            p = subprocess.run(["arm-none-eabi-gcc", *CFLAGS, f"-DTM_OPTIMIZED={int(optimized)}",
+                                f"-I{board_dir}", f"-I{FW / 'common'}", f"-I{RT}", "-c", str(src), "-o", str(obj)],
+                               capture_output=True, text=True)
+            assert p.returncode == 0, p.stderr
+            objs.append(obj)
+        _OBJ_CACHE[key] = objs
+    return _OBJ_CACHE[key]
+
+
 def _build(board_dir: Path, out: Path, model: Path, inputs: Path, optimized: bool) -> Path:
     asm = out / "model.S"
     asm.write_text(
@@ -68,14 +93,9 @@ def _build(board_dir: Path, out: Path, model: Path, inputs: Path, optimized: boo
         f'tm_model:\n.incbin "{model}"\ntm_model_end:\n.balign 16\n'
         f'tm_inputs:\n.incbin "{inputs}"\ntm_inputs_end:\n')
     elf = out / ("fw_opt.elf" if optimized else "fw_ref.elf")
-    srcs = [FW / "common" / f for f in ("startup.c", "syscalls.c", "semihosting.c",
-                                        f"console_{_console_kind(board_dir)}.c")]
-    srcs += sorted(RT.glob("tm_*.c")) + [ROOT / "tests" / "ml" / "fw" / "tm_model_main.c", asm]
-    cmd = ["arm-none-eabi-gcc", *ARCH, "-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror",
-           "-ffunction-sections", "-fdata-sections", f"-DTM_OPTIMIZED={int(optimized)}",
-           f"-I{board_dir}", f"-I{FW / 'common'}", f"-I{RT}", "--specs=nano.specs",
-           "-nostartfiles", "-Wl,--gc-sections", "-T", str(FW / "common" / "cortex-m4.ld"),
-           f"-L{board_dir}", "-o", str(elf), *map(str, srcs), "-lm"]
+    cmd = ["arm-none-eabi-gcc", *ARCH, "--specs=nano.specs", "-nostartfiles", "-Wl,--gc-sections",
+           "-T", str(FW / "common" / "cortex-m4.ld"), f"-L{board_dir}", "-o", str(elf),
+           *map(str, _objects(board_dir, optimized)), str(asm), "-lm"]
     p = subprocess.run(cmd, capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     return elf
