@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="instruction budget; stops runaway firmware (default 2G; accepts 500M, 1_000_000)")
     r.add_argument("--json", type=Path, metavar="FILE", help="write every figure as JSON")
     r.add_argument("--strict", action="store_true", help="stop on any access to an unmodelled register")
+    r.add_argument("--check-alignment", action="store_true", default=None,
+                   help="fault on unaligned LDM/STM/LDRD/STRD like the core (slower; on with --strict)")
     r.add_argument("--python-hook", action="store_true",
                    help="use the pure-Python accounting hook instead of the native one (same counts, slower)")
     r.add_argument("--quiet", "-q", action="store_true", help="do not echo the firmware's console output")
@@ -197,6 +199,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {
         "mhz": args.mhz,
         "strict": args.strict,
+        "check_alignment": args.check_alignment,
         "native": False if args.python_hook else None,
         "semihosting_root": args.semihosting_root,
         "cmdline": " ".join([args.elf.name, *extra]),

@@ -67,6 +67,9 @@ class RunOptions:
     max_instructions: int = DEFAULT_MAX_INSTRUCTIONS
     native: bool | None = None  # None: native when built, else the Python fallback
     strict: bool = False
+    # Fault on unaligned LDM/STM/LDRD/STRD as ARMv7-M does (A3.2.1). Off by default: each such
+    # instruction then costs a Python hook call (~3x slower TFLM kernels); None: on with --strict.
+    check_alignment: bool | None = None
     semihosting_root: Path | None = None
     cmdline: str = ""
     echo: TextIO | None = None  # stream to copy console output to as it arrives

@@ -101,7 +101,12 @@ class SystemBlock:
         self.event_register = False  # for WFE (B1.5.18)
         self.watched = scan(machine.fw)
         self._trap_hooks: dict[str, list[int]] = {}
+        opts = machine.opts
+        check = getattr(opts, "check_alignment", None)
+        self.check_alignment = bool(opts.strict if check is None else check)
         for w in self.watched:
+            if w.kind == "multi" and not self.check_alignment:
+                continue
             if w.kind == "mask":
                 machine.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_mask_insn, begin=w.addr, end=w.addr)
             elif w.kind == "multi":

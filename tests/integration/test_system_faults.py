@@ -40,8 +40,16 @@ def elf(board: str, app: str) -> Path:
     return ROOT / "firmware" / "bin" / board / f"{app}.elf"
 
 
-def _run(board: str, app: str, *args: str):  # type: ignore[no-untyped-def]
-    return run(elf(board, app), board, cmdline=" ".join([f"{app}.elf", *args]), max_instructions=50_000_000)
+def _run(board: str, app: str, *args: str, check_alignment: bool = True):  # type: ignore[no-untyped-def]
+    return run(elf(board, app), board, cmdline=" ".join([f"{app}.elf", *args]), max_instructions=50_000_000,
+               check_alignment=check_alignment)
+
+
+def test_unaligned_ldm_runs_when_alignment_checks_are_off() -> None:
+    res = _run("cortex-m4", "faults", "unaligned_ldm", check_alignment=False)
+    # words {1, 2, 3, 4} from byte offset 2: 0x00020000 + 0x00030000; the firmware then says so
+    assert res.text == "mode unaligned_ldm\nsum 327680\nno fault?\n"
+    assert res.exit_status == 1
 
 
 @pytest.mark.parametrize("board", BOARDS)
