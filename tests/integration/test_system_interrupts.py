@@ -59,6 +59,7 @@ def test_nested_preemption_tail_chaining_and_masks(board: str) -> None:
         "ipsr in IRQ1 17, IABR0 0x2\n"
         "tailchain: T0 <3 >3 <2 >2 <1 >1 T0 \n"
         "basepri: <3 >3 T0 <2 >2 <1 >1 T0 \n"
+        "faultmask: <9 >9 T0 <3 >3 T0 \n"
     )
 
 
@@ -72,7 +73,7 @@ def test_tail_chaining_does_not_unstack_between_handlers() -> None:
     # handler exits: 1+3+2+4 (preempt: 4 tail-chains), 3+2+1 (one chain), 3 then 2+1 (one chain)
     # = 10 handlers; returns that unstack: IRQ3, IRQ2 (nested in IRQ1), IRQ4 (end of chain), IRQ1 (end of
     # chain), IRQ3, IRQ1 (end of chain) = 6
-    assert len(pops) == 6
+    assert len(pops) == 8  # and the NMI and the IRQ3 after FAULTMASK, one return each
     assert m.system.exc.tail_chains == 4
 
 def _scheduler_float(start: float) -> int:

@@ -9,7 +9,9 @@
  *   2. with PRIMASK set, thread pends IRQ1, IRQ2, IRQ3: nothing runs until cpsie, then all
  *      three run in priority order, tail-chained;
  *   3. BASEPRI = 0x80 masks IRQ1 (0xC0) and IRQ2 (0x80) but not IRQ3 (0x40); BASEPRI = 0
- *      lets the held IRQ2 then IRQ1 run.
+ *      lets the held IRQ2 then IRQ1 run;
+ *   4. FAULTMASK (cpsid f) holds IRQ3 but not the NMI (pended through ICSR.NMIPENDSET, logged
+ *      as 9); cpsie f lets IRQ3 run.
  * Also checks IPSR inside a handler and the IABR active bit. Exit status 0.
  */
 #include <stdint.h>
@@ -58,6 +60,12 @@ void IRQ1_Handler(void)
         isb();
     }
     note('>', 1);
+}
+
+void NMI_Handler(void)
+{
+    note('<', 9);
+    note('>', 9);
 }
 
 void IRQ2_Handler(void)
@@ -118,5 +126,15 @@ int main(void)
     set_basepri(0);
     note('T', 0);
     flush("basepri");
+
+    __asm__ volatile("cpsid f" ::: "memory");
+    NVIC_STIR = 3;
+    SCB_ICSR = 1u << 31; /* NMIPENDSET */
+    dsb();
+    isb();
+    note('T', 0);
+    __asm__ volatile("cpsie f" ::: "memory");
+    note('T', 0);
+    flush("faultmask");
     return 0;
 }
