@@ -170,6 +170,8 @@ class SystemBlock:
         Not needed when the hot path has already stopped for an event: the run loop calls
         ``take_pending`` right after running due events (and so do wfi and idle-loop waits).
         """
+        if self.exc.pending and self.scb.sev_on_pend:
+            self.event_register = True  # SCR.SEVONPEND: a new pending interrupt is a WFE wake-up event
         if self.m.hot.state.stop_requested:
             return
         if self._kick_event is None and self.exc.pending and self.exc.to_take() is not None:

@@ -63,7 +63,7 @@ class Scb(RegisterBlock):
         Reg("ICSR", 0xD04, implemented=0x9E000000),
         Reg("VTOR", 0xD08, implemented=0xFFFFFF80),
         Reg("AIRCR", 0xD0C, implemented=0xFFFF0704),
-        Reg("SCR", 0xD10, implemented=0x02, doc="SLEEPONEXIT modelled; SLEEPDEEP/SEVONPEND stored"),
+        Reg("SCR", 0xD10, implemented=0x16, doc="SLEEPONEXIT, SEVONPEND; SLEEPDEEP sleeps like SLEEP"),
         Reg("CCR", 0xD14, reset=CCR_STKALIGN, implemented=0x219),
         Reg("SHPR", 0xD18, count=3, doc="system handler priorities, one byte per exception 4..15"),
         Reg("SHCSR", 0xD24, implemented=0x0007FD8B),
@@ -174,6 +174,10 @@ class Scb(RegisterBlock):
     @property
     def sleep_on_exit(self) -> bool:
         return bool(self.get("SCR") & 2)
+
+    @property
+    def sev_on_pend(self) -> bool:
+        return bool(self.get("SCR") & 0x10)
 
     def read_CCR(self, _i: int) -> int:
         value = self.get("CCR") & ~(CCR_STKALIGN | CCR_NONBASETHRDENA)
