@@ -16,11 +16,8 @@ a pending interrupt is taken right after interrupts are re-enabled (QEMU ends th
 translated block after those instructions). SVC, exception return (EXC_RETURN) and
 synchronous faults are handled inside Unicorn's hooks by redirecting the PC.
 
-Stack overflow: with ``__StackLimit`` known (simcore/layout.py STACK_LIMIT_SYMBOLS), the
-4 KiB page below it is made read-only when it lies in the heap area; a push into it stops
-the run at the pushing instruction as "stack overflow in <function>". The hot path's SP
-low-water mark is also checked at every stop (only while no thread has used PSP, since
-the mark does not know which stack it saw).
+Stack overflow: see stack.py (a guard page below ``__StackLimit`` plus the hot path's SP
+low-water mark checked at every stop).
 
 SYSRESETREQ stops the run (kind "reset", message "reset requested"); simcore does not
 reboot the image.
@@ -32,7 +29,6 @@ import struct
 from typing import TYPE_CHECKING, Any
 
 import unicorn
-from unicorn import arm_const as R
 
 from simcore.cortexm.codescan import Watched, scan
 from simcore.cortexm.coredebug import CoreDebug
@@ -58,15 +54,14 @@ from simcore.cortexm.itm import Itm
 from simcore.cortexm.nvic import Nvic
 from simcore.cortexm.regs import RegisterBlock
 from simcore.cortexm.scb import CCR_DIV_0_TRP, CCR_UNALIGN_TRP, CPUID_CORTEX_M4_R0P1, Scb
+from simcore.cortexm.stack import StackWatch
 from simcore.cortexm.systick import SysTick
-from simcore.diagnose import fault_stop
 
 if TYPE_CHECKING:
     from simcore.machine import Machine
 
 __all__ = ["SystemBlock", "CPUID_CORTEX_M4_R0P1"]
 
-PAGE = 0x1000
 XN_REGIONS = ((0x40000000, 0x60000000), (0xA0000000, 0x100000000))  # Device/System: execute-never (B3.1)
 
 
@@ -95,9 +90,7 @@ class SystemBlock:
                 self._owner[addr] = block
         self.faults = FaultUnit(self)
         self.sleep_cycles = 0
-        self.psp_seen = False
         self._kick_event: Any = None
-        self._overflow_reported = False
         self.event_register = False  # for WFE (B1.5.18)
         self.watched = scan(machine.fw)
         self._trap_hooks: dict[str, list[int]] = {}
@@ -113,7 +106,7 @@ class SystemBlock:
                 machine.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_multi_insn, w, begin=w.addr, end=w.addr)
             elif w.kind == "sev":
                 machine.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_sev, begin=w.addr, end=w.addr)
-        self.guard = self._setup_stack_guard()
+        self.stack = StackWatch(machine)
 
     # --- life cycle ----------------------------------------------------------------------------
     def reset(self) -> None:
@@ -214,12 +207,10 @@ class SystemBlock:
         self.event_register = True
         on_psp, frame = self.exc.last_entry
         if on_psp:
-            self.psp_seen = True
-            return
-        limit = self.m.layout.stack_limit
-        if limit is not None and frame < limit and not self.psp_seen and self.m.board.memory_at(frame, 1):
+            self.stack.psp_seen = True
+        elif self.stack.limit is not None and frame < self.stack.limit:
             pc = struct.unpack("<I", self.m.mem_read(frame + 24, 4))[0]  # the stacked return address
-            self._overflow(pc, frame, f"stacking for {exception_name(exc)}")
+            self.stack.frame_stacked(frame, pc, f"stacking for {exception_name(exc)}")
 
     # --- hooks called by the machine -----------------------------------------------------------------
     def on_exception(self, intno: int, pc: int) -> None:
@@ -268,7 +259,7 @@ class SystemBlock:
         if chained is None:
             to_thread, on_psp = self.exc.last_return
             if to_thread and on_psp:
-                self.psp_seen = True
+                self.stack.psp_seen = True
             if to_thread and self.scb.sleep_on_exit:
                 self.m.uc.emu_stop()  # the run loop sees a halt: sleep until the next event (B1.5.12)
         self.kick()
@@ -281,9 +272,9 @@ class SystemBlock:
         """emu_start raised: classify as MemManage/BusFault/UsageFault at the faulting instruction."""
         if access is not None:
             kind, addr, size = access
-            if kind == "write-protected" and self.guard is not None and self.guard[0] <= addr < self.guard[1]:
-                if self._guard_hit(pc, addr):
-                    return
+            if kind == "write-protected" and self.stack.in_guard(addr):
+                self.stack.guard_hit(pc, addr)
+                return
             fetch = kind in ("fetch", "execute-protected")
             if fetch and any(lo <= addr < hi for lo, hi in XN_REGIONS):
                 self._sync_fault(MEMMANAGE, "IACCVIOL", pc, f"instruction fetch from execute-never address "
@@ -422,69 +413,10 @@ class SystemBlock:
             if w.kind == kind:
                 uc.ctl_remove_cache(w.addr, w.addr + w.size)
 
-    # --- stack overflow --------------------------------------------------------------------------------
-    def _setup_stack_guard(self) -> tuple[int, int] | None:
-        limit = self.m.layout.stack_limit
-        if limit is None:
-            return None
-        end = limit & ~(PAGE - 1)
-        start = end - PAGE
-        mem = self.m.board.memory_at(start, PAGE)
-        heap_base = self.m._heapinfo()[0]
-        if mem is None or mem.kind != "ram" or start < heap_base:
-            return None
-        perms = unicorn.UC_PROT_READ | (unicorn.UC_PROT_EXEC if mem.executable else 0)
-        self.m.uc.mem_protect(start, PAGE, perms)
-        return start, end
-
-    def _release_guard(self) -> None:
-        if self.guard is not None:
-            mem = self.m.board.memory_at(self.guard[0], PAGE)
-            perms = unicorn.UC_PROT_READ | unicorn.UC_PROT_WRITE
-            if mem is not None and mem.executable:
-                perms |= unicorn.UC_PROT_EXEC
-            self.m.uc.mem_protect(self.guard[0], PAGE, perms)
-            self.guard = None
-
-    def _guard_hit(self, pc: int, addr: int) -> bool:
-        """A write into the guard page: a stack overflow, or the heap reaching the page (then release it)."""
-        sp = self.m.uc.reg_read(R.UC_ARM_REG_SP)
-        if self._sp_based(pc) or addr >= sp:
-            self._overflow(pc, min(sp, addr), f"write of the stack at {addr:#010x}")
-            return True
-        self._release_guard()  # the heap grew into the page: keep running, rely on the SP low-water mark
-        return True
-
-    def _sp_based(self, pc: int) -> bool:
-        import capstone
-
-        md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
-        insn = next(md.disasm(self.m.mem_read(pc, 4), pc), None)
-        if insn is None:
-            return False
-        return insn.mnemonic in ("push", "vpush") or "sp" in insn.op_str.replace(" ", "").split("[")[-1][:3]
-
+    # --- stack overflow (stack.py) ----------------------------------------------------------------------
     def check_stack(self) -> bool:
-        """At a stop: did SP go below __StackLimit since the last check? Stops the run if so."""
-        limit = self.m.layout.stack_limit
-        low = self.m.hot.state.sp_low
-        if limit is None or self.psp_seen or self._overflow_reported or low >= limit:
-            return False
-        if self.m.board.memory_at(low, 1) is None:
-            return False
-        self._overflow(self.m.pc(), low, "found at a stop (the SP low-water mark)")
-        return True
-
-    def _overflow(self, pc: int, sp: int, how: str) -> None:
-        self._overflow_reported = True
-        limit = self.m.layout.stack_limit or 0
-        func = self.m.fw.function_at(pc)
-        name = func.name if func is not None else f"{pc:#010x}"
-        what = (f"stack overflow in {name}: SP reached {sp:#010x}, {limit - sp} bytes below __StackLimit "
-                f"({limit:#010x}); {how}")
-        stop = fault_stop(self.m, what, pc, extra={"stack_overflow": True, "stack_limit": limit, "sp": sp,
-                                                   "function": name})
-        self.m.request_stop(stop)
+        """At a stop: stop the run if the main stack went below ``__StackLimit``."""
+        return self.stack.check()
 
     # --- misc --------------------------------------------------------------------------------------------
     def _reset_request(self) -> None:
