@@ -316,18 +316,20 @@ class SystemBlock:
 
     def _wfe(self, pc: int) -> None:
         """WFE: consume a set event register, else sleep like WFI until an exception is pending (B1.5.18)."""
-        if self.event_register:
-            self.event_register = False
-            return
-        self.on_halt(pc)
+        if not self.event_register:
+            self.on_halt(pc, wfe=True)
+        self.event_register = False
 
     def _on_sev(self, uc: unicorn.Uc, address: int, size: int, _user: object) -> None:
         self.event_register = True
 
-    def on_halt(self, pc: int) -> None:
-        """wfi (or sleep-on-exit): sleep until an exception is pending, advancing virtual time."""
+    def on_halt(self, pc: int, wfe: bool = False) -> None:
+        """wfi (or sleep-on-exit): sleep until an exception is pending, advancing virtual time.
+
+        ``wfe``: also wake on the event register (SEVONPEND sets it for interrupts that are disabled).
+        """
         e = self.exc
-        while self.m.stop is None and e.highest_pending() is None:
+        while self.m.stop is None and e.highest_pending() is None and not (wfe and self.event_register):
             if self.check_stack():
                 return
             nxt = self.m.next_event_cycle()
