@@ -136,6 +136,16 @@ int tm_opt_conv(const tm_kctx *k)
     return 1;
 }
 
+/* First and one-past-last kernel tap whose input coordinate o + d * k lies in [0, n). */
+static void tap_range(int o, int d, int n, int k, int *k0, int *k1)
+{
+    int a = o >= 0 ? 0 : (-o + d - 1) / d;
+    int b = n - o <= 0 ? 0 : (n - o + d - 1) / d;
+    *k0 = a < k ? a : k;
+    *k1 = b < k ? b : k;
+    if (*k1 < *k0) *k1 = *k0;
+}
+
 int tm_opt_dwconv(const tm_kctx *k)
 {
     const tm_op_t *op = k->op;
@@ -143,40 +153,46 @@ int tm_opt_dwconv(const tm_kctx *k)
     const tm_tensor_t *in = tm_in(k, 0), *f = tm_in(k, 1), *o = tm_out(k);
     const int N = in->dims[0], H = in->dims[1], W = in->dims[2], C = in->dims[3];
     const int KH = f->dims[1], KW = f->dims[2], OH = o->dims[1], OW = o->dims[2];
-    const int8_t *x = (const int8_t *)in->data, *w = (const int8_t *)f->data;
+    const int dh = op->p[P_DIL_H], dw = op->p[P_DIL_W];
+    const int8_t *w = (const int8_t *)f->data;
     const int32_t *bias = bias_of(k);
     const int32_t ioff = op->p[P_IN_OFFSET];
     const uint32_t ioff2 = ((uint32_t)ioff & 0xffffu) | ((uint32_t)ioff << 16);
-    for (int b = 0; b < N; b++)
-        for (int oy = 0; oy < OH; oy++)
+    const size_t xstep = (size_t)dw * C; /* bytes between horizontal taps */
+    for (int b = 0; b < N; b++) {
+        const int8_t *x = (const int8_t *)in->data + (size_t)b * H * W * C;
+        for (int oy = 0; oy < OH; oy++) {
+            const int iy0 = oy * op->p[P_STRIDE_H] - op->p[P_PAD_H];
+            int ky0, ky1;
+            tap_range(iy0, dh, H, KH, &ky0, &ky1);
             for (int ox = 0; ox < OW; ox++) {
-                const int iy0 = oy * op->p[P_STRIDE_H] - op->p[P_PAD_H];
                 const int ix0 = ox * op->p[P_STRIDE_W] - op->p[P_PAD_W];
+                int kx0, kx1;
+                tap_range(ix0, dw, W, KW, &kx0, &kx1);
                 int8_t *yo = (int8_t *)o->data + (((size_t)b * OH + oy) * OW + ox) * C;
                 for (int c = 0; c < C; c += 4) {
-                    int32_t acc[4] = {0, 0, 0, 0};
                     const int lanes = C - c < 4 ? C - c : 4;
-                    for (int ky = 0; ky < KH; ky++) {
-                        const int iy = iy0 + op->p[P_DIL_H] * ky;
-                        if (iy < 0 || iy >= H) continue;
-                        for (int kx = 0; kx < KW; kx++) {
-                            const int ix = ix0 + op->p[P_DIL_W] * kx;
-                            if (ix < 0 || ix >= W) continue;
-                            const int8_t *xp = x + (((size_t)b * H + iy) * W + ix) * C + c;
-                            const int8_t *wp = w + ((size_t)ky * KW + kx) * C + c;
-                            if (lanes == 4) {
+                    int32_t acc[4] = {0, 0, 0, 0};
+                    for (int ky = ky0; ky < ky1; ky++) {
+                        const int8_t *xp = x + ((size_t)(iy0 + dh * ky) * W + (ix0 + dw * kx0)) * C + c;
+                        const int8_t *wp = w + ((size_t)ky * KW + kx0) * C + c;
+                        if (lanes == 4) {
+                            int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+                            for (int kx = kx0; kx < kx1; kx++, xp += xstep, wp += C) {
                                 uint32_t xv = tm_ld32(xp), wv = tm_ld32(wp);
                                 uint32_t x02 = tm_sadd16(tm_sxtb16(xv), ioff2);
                                 uint32_t x13 = tm_sadd16(tm_sxtb16_ror8(xv), ioff2);
                                 uint32_t w02 = tm_sxtb16(wv), w13 = tm_sxtb16_ror8(wv);
-                                acc[0] = tm_smlabb(x02, w02, acc[0]);
-                                acc[2] = tm_smlatt(x02, w02, acc[2]);
-                                acc[1] = tm_smlabb(x13, w13, acc[1]);
-                                acc[3] = tm_smlatt(x13, w13, acc[3]);
-                            } else {
+                                a0 = tm_smlabb(x02, w02, a0);
+                                a2 = tm_smlatt(x02, w02, a2);
+                                a1 = tm_smlabb(x13, w13, a1);
+                                a3 = tm_smlatt(x13, w13, a3);
+                            }
+                            acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
+                        } else {
+                            for (int kx = kx0; kx < kx1; kx++, xp += xstep, wp += C)
                                 for (int l = 0; l < lanes; l++)
                                     acc[l] = (int32_t)((uint32_t)acc[l] + (uint32_t)(wp[l] * (xp[l] + ioff)));
-                            }
                         }
                     }
                     for (int l = 0; l < lanes; l++) {
@@ -188,6 +204,8 @@ int tm_opt_dwconv(const tm_kctx *k)
                     }
                 }
             }
+        }
+    }
     return 1;
 }
 
