@@ -127,15 +127,15 @@ def _read32(m: Machine, addr: int) -> int | None:
     return struct.unpack("<I", m.mem_read(addr, 4))[0]
 
 
-def unwind(m: Machine, regs: dict[str, int], depth: int = 24) -> list[int] | None:
-    """Return addresses by DWARF CFI from the given registers; None when the ELF has no CFI."""
+def unwind(m: Machine, regs: dict[str, int], depth: int = 24) -> list[tuple[int, bool]] | None:
+    """Frames by DWARF CFI from the given registers: (pc, interrupted by an exception); None without CFI."""
     info = debug_info(m.fw)
     if not info.fdes:
         return None
     r = {i: regs.get(f"r{i}", 0) for i in range(13)}
     r[13], r[14], r[15] = regs["sp"], regs["lr"], regs["pc"]
     msp, psp = regs.get("msp", r[13]), regs.get("psp", r[13])
-    frames = [r[15]]
+    frames = [(r[15], False)]
     pc = r[15]
     for _ in range(depth):
         if pc >= EXC_RETURN_MIN:  # the caller is the context the exception interrupted
@@ -153,14 +153,14 @@ def unwind(m: Machine, regs: dict[str, int], depth: int = 24) -> list[int] | Non
                 msp = sp
             r[13] = sp
             pc = w[6] & ~1
-            frames.append(pc)
+            frames.append((pc, True))
             continue
         rows = info.fde_for(pc)
         if rows is None:
             lr = r[14]
             if len(frames) == 1 and lr < EXC_RETURN_MIN and m.fw.function_at(lr & ~1) is not None:
                 pc = lr & ~1  # a call through a bad pointer: the caller is in LR
-                frames.append(pc)
+                frames.append((pc, False))
                 continue
             break
         row = None
@@ -190,7 +190,7 @@ def unwind(m: Machine, regs: dict[str, int], depth: int = 24) -> list[int] | Non
             break
         r = saved
         pc = ret
-        frames.append(ret)
+        frames.append((ret, False))
     return frames
 
 
@@ -218,14 +218,27 @@ def where(m: Machine, addr: int, call_site: bool = False) -> str:
 
 
 def backtrace(m: Machine, regs: dict[str, int]) -> tuple[list[str], str]:
+    """Frame lines, innermost first, and how they were found; repeated recursive frames are folded."""
     frames = unwind(m, regs)
     method = "DWARF CFI (.debug_frame)"
     if frames is None or len(frames) <= 1:
-        frames = [regs["pc"], *stack_scan(m, regs["sp"])]
+        frames = [(regs["pc"], False), *((a, False) for a in stack_scan(m, regs["sp"]))]
         method = "stack scan (no usable call-frame information: frames may be stale)"
-    out = []
-    for i, addr in enumerate(frames):
-        out.append(f"#{i} {addr:#010x} {where(m, addr, call_site=i > 0)}")
+    out: list[str] = []
+    i = 0
+    while i < len(frames):
+        addr, interrupted = frames[i]
+        j = i
+        while j + 1 < len(frames) and frames[j + 1] == frames[i]:
+            j += 1
+        call_site = i > 0 and not interrupted  # a return address: the call is just before it
+        line = f"#{i} {addr:#010x} {where(m, addr, call_site=call_site)}"
+        if interrupted:
+            line += " [interrupted by the exception]"
+        if j > i:
+            line += f" (x{j - i + 1}, frames #{i}-#{j})"
+        out.append(line)
+        i = j + 1
     return out, method
 
 

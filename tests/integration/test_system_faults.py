@@ -112,6 +112,23 @@ def test_bad_exc_return_names_the_handler() -> None:
                                        "from SVCall: EXC_RETURN 0xfffffff5 is not a valid value")
 
 
+def test_backtrace_goes_through_the_exception_frame() -> None:
+    res = _run("stm32f407vg", "faults_nohandler", "irq_fault")
+    trace = res.stop.details["backtrace"]
+    assert res.stop.details["symbol"].startswith("IRQ5_Handler")
+    assert res.stop.details["source"] == f"firmware/apps/faults/main.c:{line_of('void IRQ5_Handler')}"
+    assert len(trace) == 3
+    assert " main+" in trace[1] and trace[1].endswith("[interrupted by the exception]")
+    assert "Reset_Handler" in trace[2]
+
+
+def test_recursion_is_folded_in_the_backtrace() -> None:
+    res = run(elf("cortex-m4", "stackoverflow"), "cortex-m4")
+    trace = res.stop.details["backtrace"]
+    assert trace[0].split()[2] == "hog"
+    assert "(x" in trace[1] and trace[1].split()[2].startswith("hog+")
+
+
 def test_fault_address_is_reported() -> None:
     res = _run("cortex-m4", "faults_nohandler", "unmapped_read")
     assert res.stop.details["address"] == 0x30000000

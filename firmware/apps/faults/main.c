@@ -12,7 +12,8 @@
  *        region, execute-never -> MemManage IACCVIOL), exec_unmapped (call 0x30000000 -> BusFault
  *        IBUSERR), bad_excreturn (an SVC handler returns with EXC_RETURN 0xFFFFFFF5 -> UsageFault
  *        INVPC), unaligned_ldr (an unaligned word load works, then faults with CCR.UNALIGN_TRP ->
- *        UsageFault UNALIGNED), reset (AIRCR.SYSRESETREQ: simcore stops, "reset requested"), recover (UsageFault enabled
+ *        UsageFault UNALIGNED), irq_fault (the null write inside IRQ5's handler: the backtrace
+ *        goes through the exception frame back to main), reset (AIRCR.SYSRESETREQ: simcore stops, "reset requested"), recover (UsageFault enabled
  *        in SHCSR; its handler skips the faulting sdiv and returns; exit status 0).
  * With BusFault/UsageFault disabled (the reset state) they escalate to HardFault (FORCED).
  * faults_nohandler builds the same program without any handler (NO_HANDLERS).
@@ -66,6 +67,8 @@ __attribute__((naked)) void SVC_Handler(void)
         "ldr r0, =0xFFFFFFF5\n"
         "bx r0\n");
 }
+
+void IRQ5_Handler(void) { *(volatile uint32_t *)0 = 5u; }
 
 static char cmdline[128];
 
@@ -128,6 +131,11 @@ int main(void)
         printf("unaligned word %08lx\n", (unsigned long)load_word((const uint8_t *)words + 1));
         SCB_CCR |= 1u << 3; /* UNALIGN_TRP */
         printf("with UNALIGN_TRP %08lx\n", (unsigned long)load_word((const uint8_t *)words + 1));
+    } else if (!strcmp(mode, "irq_fault")) {
+        nvic_enable(5);
+        NVIC_STIR = 5;
+        dsb();
+        isb();
     } else if (!strcmp(mode, "reset")) {
         SCB_AIRCR = 0x05FA0004u;
         dsb();
