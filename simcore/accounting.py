@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import capstone
 from capstone import arm_const as A
 
-from simcore.cycles import INDIRECT, BlockEnd, CycleModel, FlashConfig, literal_address
+from simcore.cycles import INDIRECT, BlockEnd, CycleModel, FlashConfig, is_return_like, literal_address
 
 SP_READ = 1  # the block moves SP down: read SP at entry and apply sp_min_delta
 SP_DYNAMIC = 2  # the block writes SP by an amount not known statically: read SP at the next block
@@ -22,6 +22,7 @@ COND_END = 4  # ends with a conditional branch priced as not taken: +taken_extra
 CALL_END = 8  # ends with BL/BLX: the profiler pushes a frame at the next block
 HANDLER = 16  # starts at an exception handler's address (vector table): the profiler's interrupt frames
 IN_FLASH = 32  # executes from flash: wait states and the accelerator apply
+RET_END = 64  # ends with an indirect PC write (BX, POP/LDM/LDR PC, MOV PC): the profiler looks for a return
 
 _PUSH_LIKE = {A.ARM_INS_PUSH, A.ARM_INS_VPUSH}
 _POP_LIKE = {A.ARM_INS_POP, A.ARM_INS_VPOP}
@@ -230,6 +231,8 @@ class BlockAnalyzer:
             flags |= CALL_END
         if addr in self.handlers:
             flags |= HANDLER
+        if raw and is_return_like(raw[-1]):
+            flags |= RET_END
         line0 = n_lines = lit_count = lit_line = 0
         if self.flash.is_flash(addr):
             flags |= IN_FLASH

@@ -231,6 +231,14 @@ def writes_pc(insn: Any) -> bool:
     return "pc" in w
 
 
+def is_return_like(insn: Any) -> bool:
+    """An indirect write of the PC that is not a call: BX, POP/LDM/LDR with PC, MOV/ADD PC, TBB/TBH."""
+    iid = insn.id
+    if not iid or iid in _CALLS or iid in _CBZ or iid == A.ARM_INS_B:
+        return False
+    return writes_pc(insn)
+
+
 def literal_address(insn: Any) -> int | None:
     """The address a PC-relative literal load reads (Align(PC, 4) + imm), else None."""
     if insn.id not in _LOADS and insn.id not in _FP_MEM and insn.id not in _DOUBLE:

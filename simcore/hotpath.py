@@ -17,7 +17,17 @@ from pathlib import Path
 import unicorn
 from unicorn import arm_const
 
-from simcore.accounting import CALL_END, COND_END, HANDLER, IN_FLASH, SP_DYNAMIC, SP_READ, BlockAnalyzer, BlockInfo
+from simcore.accounting import (
+    CALL_END,
+    COND_END,
+    HANDLER,
+    IN_FLASH,
+    RET_END,
+    SP_DYNAMIC,
+    SP_READ,
+    BlockAnalyzer,
+    BlockInfo,
+)
 
 NO_LIMIT = (1 << 64) - 1
 INDIRECT = 0xFFFFFFFF
@@ -112,7 +122,7 @@ class HotState(ctypes.Structure):
         ("cap_events", ctypes.c_uint32),
         ("mem_read", ctypes.c_void_p),
         ("node_overflow", ctypes.c_uint32),
-        ("pad2", ctypes.c_uint32),
+        ("pend_ret", ctypes.c_uint32),
     ]
 
 
@@ -327,8 +337,16 @@ class HotPath:
     def _py_profile(self, uc: unicorn.Uc, addr: int, size: int, flags: int) -> None:
         s = self.state
         frames = self._py_frames
-        if frames and frames[-1][1] == addr:
-            self._py_pop()
+        returned = False
+        if s.pend_ret:  # a return lands on the return address of some open frame: unwind to it
+            for d in range(len(frames), 0, -1):
+                if frames[d - 1][1] == addr:
+                    while len(frames) >= d:
+                        self._py_pop()
+                    returned = True
+                    break
+        if returned:
+            pass
         elif s.pend_call:
             self._py_push(addr, s.call_ret, 0)
         elif flags & HANDLER and not (frames and frames[-1][0] == addr):
@@ -339,6 +357,7 @@ class HotPath:
                 ret = INDIRECT
             self._py_push(addr, ret & ~1, 1)
         s.pend_call = flags & CALL_END
+        s.pend_ret = flags & RET_END
         s.call_ret = (addr + size) & 0xFFFFFFFF
 
     def _py_flash_wait(self, line0: int, n_lines: int, lit_count: int, lit_line: int) -> int:

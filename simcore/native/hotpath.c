@@ -33,6 +33,7 @@
 #define HP_CALL_END 8u   /* ends with BL/BLX */
 #define HP_HANDLER 16u   /* starts at an exception handler */
 #define HP_IN_FLASH 32u  /* executes from flash */
+#define HP_RET_END 64u   /* ends with an indirect PC write that is not a call (a possible return) */
 #define HP_INDIRECT 0xFFFFFFFFu
 #define HP_NO_NODE 0xFFFFFFFFu
 
@@ -137,7 +138,7 @@ typedef struct {
     uint32_t cap_events;
     uc_mem_read_fn mem_read;
     uint32_t node_overflow; /* node table could not grow */
-    uint32_t pad2;
+    uint32_t pend_ret;      /* previous block ended with a possible return */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -284,8 +285,17 @@ void hp_pop(hp_state *s) {
 }
 
 static void hp_profile(hp_state *s, void *uc, uint32_t addr, const hp_block *b) {
-    if (s->depth && s->frames[s->depth - 1].ret == addr) {
-        hp_pop(s);
+    uint32_t returned = 0;
+    if (s->pend_ret) { /* a return lands on the return address of some open frame: unwind to it */
+        for (uint32_t d = s->depth; d > 0; d--) {
+            if (s->frames[d - 1].ret == addr) {
+                while (s->depth >= d) hp_pop(s);
+                returned = 1;
+                break;
+            }
+        }
+    }
+    if (returned) {
     } else if (s->pend_call) {
         hp_push(s, addr, s->call_ret, 0);
     } else if ((b->flags & HP_HANDLER) && !(s->depth && s->frames[s->depth - 1].func == addr)) {
@@ -296,6 +306,7 @@ static void hp_profile(hp_state *s, void *uc, uint32_t addr, const hp_block *b) 
         hp_push(s, addr, ret & ~1u, 1);
     }
     s->pend_call = b->flags & HP_CALL_END;
+    s->pend_ret = b->flags & HP_RET_END;
     s->call_ret = addr + b->size;
 }
 

@@ -40,6 +40,16 @@ def test_hand_timed_functions(profiled: tuple[Profile, int]) -> None:
     assert (mid.calls, mid.exclusive, mid.inclusive) == (5, 5 * 15, 5 * 41)
 
 
+def test_bl_used_as_a_jump_does_not_leak_frames(profiled: tuple[Profile, int]) -> None:
+    """prof_jump BLs to a label that pops prof_jump's own return: both frames end there."""
+    prof, _ = profiled
+    funcs = {f.name: f for f in prof.functions()}
+    outer, inner = funcs["prof_jump"], funcs["prof_jump+0x8"]
+    assert (outer.calls, outer.exclusive, outer.inclusive) == (5, 5 * 6, 5 * 12)
+    assert (inner.calls, inner.exclusive) == (5, 5 * 6)
+    assert prof.dropped_frames == 0
+
+
 def test_every_cycle_is_attributed_once(profiled: tuple[Profile, int]) -> None:
     prof, cycles = profiled
     assert sum(n.excl for n in prof.nodes) == cycles

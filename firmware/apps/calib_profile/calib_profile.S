@@ -31,3 +31,20 @@ prof_mid:
     bl prof_leaf
     pop {r4, pc}
     .size prof_mid, . - prof_mid
+
+/*
+ * prof_jump: a BL used as a jump (libgcc's soft-float code does this): the code at 1 never
+ * returns to the BL's fall-through but pops prof_jump's own return address. The profiler
+ * must unwind both frames at that return, not leak the inner one.
+ *   push {r4, lr} (1 + 2) + bl (1 + P) + pop {r4, pc} (1 + 2 + 3) = 12 cycles per call.
+ */
+    .balign 4
+    .global prof_jump
+    .type prof_jump, %function
+    .thumb_func
+prof_jump:
+    push {r4, lr}
+    bl 1f
+    nop
+1:  pop {r4, pc}
+    .size prof_jump, . - prof_jump

@@ -13,9 +13,12 @@
 
 void prof_mid(void);
 void prof_leaf(void);
+void prof_jump(void);
 
 int main(void)
 {
+    for (int i = 0; i < PROF_CALLS; i++)
+        prof_jump();
     ITM_PORT(1) = 0u | (OP_CONV_2D << 16);
     for (int i = 0; i < PROF_CALLS; i++)
         prof_mid();
