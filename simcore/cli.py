@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--fail-marker", metavar="TEXT", help="stop with exit 1 as soon as TEXT appears on the console")
     r.add_argument("--cycle-model", default="cortex-m4", choices=["cortex-m4", "instructions"],
                    help="cortex-m4: TRM instruction timings + flash wait states (default); instructions: CPI 1")
+    r.add_argument("--flash-data", default="literal", choices=["literal", "exact"],
+                   help="flash data reads charged with wait states: literal (PC-relative literal loads, "
+                        "default) or exact (every read from flash, e.g. weights; slower emulation)")
     r.add_argument("--duty", type=float, metavar="N",
                    help="treat the run as one inference repeated N times a second: average power, "
                         "CR2032 lifetime, under 1 mW?")
@@ -207,6 +210,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "pass_marker": args.pass_marker,
         "fail_marker": args.fail_marker,
         "cycle_model": args.cycle_model,
+        "flash_data": args.flash_data,
     }
     if args.max_instructions is not None:
         options["max_instructions"] = args.max_instructions

@@ -100,6 +100,7 @@ class Profile:
     sensor_events: list[tuple[str, int]] = field(default_factory=list)  # (tag, cycle)
     dropped_frames: int = 0
     unmatched_markers: int = 0
+    sleep_cycles: int = 0  # in WFI/WFE: part of the exclusive cycles of the function that slept
 
     def name(self, addr: int) -> str:
         return self.names.get(addr, f"0x{addr:08x}")
@@ -178,6 +179,9 @@ class Profile:
                 ms = cyc / runs / (self.mhz * 1e3)
                 lines.append(f"{idx:>4} {name:<24} {runs:>6} {cyc:>14,} {cyc * 100 / op_total:>5.1f}% {ms:>9.3f}")
             lines.append(f"{'':>4} {'all ops':<24} {'':>6} {op_total:>14,} {op_total * 100 / total:>5.1f}% of the run")
+        if self.sleep_cycles:
+            lines.append(f"note: {self.sleep_cycles:,} cycles ({self.sleep_cycles * 100 / total:.1f}%) were spent "
+                         "asleep in WFI/WFE, counted in the function that executed it")
         if self.dropped_frames:
             lines.append(f"note: {self.dropped_frames} calls deeper than the shadow stack were not recorded")
         if self.unmatched_markers:
@@ -279,6 +283,7 @@ class Profiler:
             mhz=self.m.mhz, cycles=self.m.cycles, instructions=self.m.instructions, nodes=nodes, names=names,
             ops=list(self.ops), isr_events=hot.profile_events(), sensor_events=list(self.sensor_events),
             dropped_frames=hot.state.dropped, unmatched_markers=self.unmatched + len(self._open_ops),
+            sleep_cycles=int(getattr(self.m.system, "sleep_cycles", 0)),
         )
 
 
@@ -297,6 +302,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--board", default="cortex-m4", help="board name or path to a board TOML file")
     p.add_argument("--mhz", type=float, help="core clock in MHz (default: the board's default clock)")
     p.add_argument("--cycle-model", default="cortex-m4", choices=["cortex-m4", "instructions"])
+    p.add_argument("--flash-data", default="literal", choices=["literal", "exact"],
+                   help="flash data reads charged: PC-relative literals (default) or every read (slower)")
     p.add_argument("--max-instructions", type=int, default=None, metavar="N")
     p.add_argument("--top", type=int, default=25, help="functions to list (default 25)")
     p.add_argument("--speedscope", type=Path, metavar="FILE",
@@ -313,7 +320,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
     from simcore.api import prepare, run_machine
     from simcore.export import write_chrome_trace, write_collapsed, write_speedscope
 
-    options: dict[str, Any] = {"mhz": args.mhz, "cycle_model": args.cycle_model,
+    options: dict[str, Any] = {"mhz": args.mhz, "cycle_model": args.cycle_model, "flash_data": args.flash_data,
                                "native": False if args.python_hook else None,
                                "echo": None if args.quiet else sys.stdout}
     if args.max_instructions is not None:
