@@ -1,6 +1,6 @@
 """Find the lowest core clock at which the audio front end keeps up with the microphone.
 
-    python examples/clock_sweep.py [--work 1] [--out examples/out] [--resolution 0.05]
+    python examples/clock_sweep.py [--work 1] [--out out] [--resolution 0.05]
 
 Runs ``firmware/bin/cortex-m4/audio_events.elf`` (30 ms windows from the 16 kHz microphone by
 DMA double buffer, log energy and a 512-point FFT per window) on the generic board with
@@ -125,7 +125,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", type=int, default=1, help="FFT repetitions per window (front-end cost)")
     ap.add_argument("--resolution", type=float, default=0.05, help="bisection stops at this many MHz")
-    ap.add_argument("--out", type=Path, default=ROOT / "examples" / "out")
+    ap.add_argument("--out", type=Path, default=ROOT / "out", help="output folder (default: out/, ignored by git)")
     args = ap.parse_args()
     print(f"audio_events work={args.work}: overruns by core clock")
     lowest, points = sweep(args.work, args.resolution)
