@@ -86,3 +86,14 @@ def test_rate_mismatch_refused_at_enable_with_exit_2() -> None:
 def test_a_time_column_that_contradicts_rate_hz_is_refused_before_the_run() -> None:
     res = run_cli("run", APP, "--sensor", f"imu={CSV}:rate_hz=50")
     assert res.status == 2 and "time column" in res.err and res.out == ""
+
+
+def test_interrupt_handler_mode_finds_the_same_steps(result) -> None:
+    """With 'irq' the IMU's watermark interrupt runs a handler through the NVIC (exception entry)."""
+    r = run(APP, "cortex-m4", sensors={"imu": CSV}, cmdline="imu_steps.elf irq", strict=True)
+    assert r.exit_status == 0, r.stop.message
+    assert "interrupt handler" in r.text
+    assert "interrupts: 40 handler calls, 0 overruns seen" in r.text  # 1000 frames / watermark 25
+    steps = re.findall(r"^step \d+ at (\d+) ms \(frame (\d+)\)", r.text, re.M)
+    assert steps == re.findall(r"^step \d+ at (\d+) ms \(frame (\d+)\)", result.text, re.M)
+    assert len(steps) == 16

@@ -10,9 +10,12 @@
  * is not a new step (refractory period). Steps are printed with their time from the frame
  * index (k * 10 ms) and the virtual time at which the firmware found them (DWT CYCCNT).
  * Waiting is wfi with PRIMASK set: the IMU interrupt wakes the core, the firmware polls.
+ * With "irq" on the command line an interrupt handler (IRQ<IMU_IRQn>_Handler) drains the FIFO
+ * instead and the main loop sleeps between batches (same steps, same times).
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "board.h"
 #include "semihosting.h"
@@ -105,11 +108,55 @@ static void drain(struct detector *d)
     }
 }
 
+/* Interrupt mode ("irq" on the command line): the IMU's handler drains the FIFO into a
+ * software queue and notes the end of data; the main loop sleeps in wfi between batches. */
+#define QLEN 64u
+static volatile int16_t queue[QLEN][3];
+static volatile uint32_t q_head, q_tail, irq_overruns, irq_calls;
+static volatile int ended;
+
+#define HANDLER_NAME(n) IRQ##n##_Handler
+#define HANDLER(n) HANDLER_NAME(n)
+void HANDLER(IMU_IRQn)(void)
+{
+    irq_calls++;
+    uint32_t st = IMU->STATUS;
+    if (st & SIMCORE_IMU_STATUS_OVR_Msk) {
+        irq_overruns++;
+        IMU->STATUS = SIMCORE_IMU_STATUS_OVR_Msk;
+    }
+    for (uint32_t n = IMU->FIFO_LEVEL; n; n--) {
+        uint32_t slot = q_head % QLEN;
+        queue[slot][0] = (int16_t)IMU->FIFO_DATA;
+        queue[slot][1] = (int16_t)IMU->FIFO_DATA;
+        queue[slot][2] = (int16_t)IMU->FIFO_DATA;
+        (void)IMU->FIFO_DATA;
+        (void)IMU->FIFO_DATA;
+        (void)IMU->FIFO_DATA;
+        q_head++;
+    }
+    if (st & SIMCORE_IMU_STATUS_END_Msk) {
+        ended = 1;
+        IMU->INTEN = 0; /* nothing more will come: the END flag would keep the line high */
+    }
+}
+
+static int irq_mode(void)
+{
+    static char cmd[64];
+    struct { char *buf; int len; } arg = {cmd, sizeof cmd - 1};
+    if (sh_call(0x15 /* SYS_GET_CMDLINE */, &arg) != 0 || arg.len <= 0 || arg.len >= (int)sizeof cmd)
+        return 0;
+    cmd[arg.len] = 0;
+    return strstr(cmd, " irq") != NULL;
+}
+
 int main(void)
 {
     clock_start();
-    printf("imu_steps on %s: %u Hz, +-4 g, FIFO watermark %u frames, step above 1.4 g\n", BOARD_NAME, ODR_HZ,
-           WATERMARK);
+    const int use_irq = irq_mode();
+    printf("imu_steps on %s: %u Hz, +-4 g, FIFO watermark %u frames, step above 1.4 g, %s\n", BOARD_NAME, ODR_HZ,
+           WATERMARK, use_irq ? "interrupt handler" : "polling");
     if (IMU->ID != 0x494D5531u) {
         printf("no simcore IMU at 0x%08lx\n", (unsigned long)IMU_BASE);
         return 2;
@@ -124,22 +171,40 @@ int main(void)
     IMU->CTRL = SIMCORE_IMU_CTRL_EN_Msk | SIMCORE_IMU_CTRL_FIFO_EN_Msk;
 
     struct detector d = {0};
-    for (;;) {
-        uint32_t st = IMU->STATUS;
-        while (!(st & (SIMCORE_IMU_STATUS_WM_Msk | SIMCORE_IMU_STATUS_END_Msk | SIMCORE_IMU_STATUS_OVR_Msk))) {
-            __asm volatile("wfi");
-            NVIC_ICPR[IMU_IRQn / 32] = 1u << (IMU_IRQn % 32);
-            st = IMU->STATUS;
+    if (use_irq) {
+        for (;;) {
+            __asm volatile("cpsid i" ::: "memory");
+            if (q_tail == q_head && !ended)
+                __asm volatile("wfi"); /* a pending interrupt wakes the core even while masked */
+            __asm volatile("cpsie i" ::: "memory"); /* the handler runs here */
+            while (q_tail != q_head) {
+                uint32_t slot = q_tail % QLEN;
+                frame(&d, queue[slot][0], queue[slot][1], queue[slot][2]);
+                q_tail++;
+            }
+            if (ended && q_tail == q_head)
+                break;
         }
-        if (st & SIMCORE_IMU_STATUS_OVR_Msk) {
-            printf("overrun: FIFO overflowed after frame %lu, noticed at %lu ms\n", (unsigned long)d.k,
-                   (unsigned long)now_ms());
-            IMU->STATUS = SIMCORE_IMU_STATUS_OVR_Msk;
-        }
-        drain(&d);
-        if (st & SIMCORE_IMU_STATUS_END_Msk) {
-            drain(&d); /* frames that arrived while the last batch was processed */
-            break;
+        printf("interrupts: %lu handler calls, %lu overruns seen\n", (unsigned long)irq_calls,
+               (unsigned long)irq_overruns);
+    } else {
+        for (;;) {
+            uint32_t st = IMU->STATUS;
+            while (!(st & (SIMCORE_IMU_STATUS_WM_Msk | SIMCORE_IMU_STATUS_END_Msk | SIMCORE_IMU_STATUS_OVR_Msk))) {
+                __asm volatile("wfi");
+                NVIC_ICPR[IMU_IRQn / 32] = 1u << (IMU_IRQn % 32);
+                st = IMU->STATUS;
+            }
+            if (st & SIMCORE_IMU_STATUS_OVR_Msk) {
+                printf("overrun: FIFO overflowed after frame %lu, noticed at %lu ms\n", (unsigned long)d.k,
+                       (unsigned long)now_ms());
+                IMU->STATUS = SIMCORE_IMU_STATUS_OVR_Msk;
+            }
+            drain(&d);
+            if (st & SIMCORE_IMU_STATUS_END_Msk) {
+                drain(&d); /* frames that arrived while the last batch was processed */
+                break;
+            }
         }
     }
     end_run(&d);
