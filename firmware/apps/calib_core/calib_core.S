@@ -187,6 +187,27 @@ CALIB_BEGIN(divide)
     udiv r5, r3, r4          @ 12  -> 24 + 3 = 27
 CALIB_END(divide)
 
+CALIB_BEGIN(tbb)
+    movs r2, #1
+    CALIB_START
+    tbb [pc, r2]             @ 2 (load) + 1 (add) + P(3) = 6, to case 1
+1:  .byte (3f - 1b) / 2, (2f - 1b) / 2
+    .balign 2
+3:  nop                      @ (case 0, skipped)
+2:                           @     -> 6 + 3 = 9
+CALIB_END(tbb)
+
+CALIB_BEGIN(ldr_pc)
+    adr r3, 1f
+    adds r3, #1              @ Thumb bit
+    str r3, [r11, #16]
+    CALIB_START
+    ldr pc, [r11, #16]       @ 2 + P(3) = 5
+    nop                      @ (skipped)
+    .balign 4
+1:                           @     -> 5 + 3 = 8
+CALIB_END(ldr_pc)
+
     .text
     .balign 4
     .thumb_func

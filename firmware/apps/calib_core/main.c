@@ -11,7 +11,7 @@
 #define CALIB_CORE(X) \
     X(empty) X(alu) X(mul) X(dsp) X(ldr_single) X(ldr_pipelined) X(ldr_str) X(str_str) X(ldr_load_dep) \
     X(ldr_alu_dep) X(ldrd) X(ldm_stm) X(push_pop) X(branch) X(loop10) X(not_taken) X(cbz_taken) \
-    X(call_bx) X(call_pop_pc) X(it_folded) X(it_unfolded) X(divide)
+    X(call_bx) X(call_pop_pc) X(it_folded) X(it_unfolded) X(divide) X(tbb) X(ldr_pc)
 
 CALIB_DECLARE(CALIB_CORE)
 
