@@ -43,6 +43,13 @@ from typing import Any, Protocol
 
 from capstone import arm_const as A
 
+# Exception timing (Cortex-M4 TRM 3.3.1 / "Exception handling"): zero-wait-state memory, no FP
+# context. Not applied by the hot path: the system block's exception model charges them
+# through HotPath.charge() when it stacks, unstacks or tail-chains.
+EXCEPTION_ENTRY = 12
+EXCEPTION_RETURN = 10
+TAIL_CHAIN = 6
+
 BRANCH_REFILL = 2  # P after a branch or a data-processing write of the PC (TRM: 1-3)
 LOAD_PC_REFILL = 3  # P after a load to the PC (TRM load/store notes: "three cycles for the pipeline reload")
 DIV_CYCLES = 12  # SDIV/UDIV: TRM 2-12 by early termination; the upper bound is charged

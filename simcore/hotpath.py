@@ -201,6 +201,14 @@ class HotPath:
             uc.hook_add(unicorn.UC_HOOK_BLOCK, self._py_block_hook)
         self._install_flash_data_hook()
 
+    def charge(self, cycles: int) -> None:
+        """Add cycles spent outside translated blocks (exception entry/return, see simcore.cycles).
+
+        Call outside emulation or from a hook; the virtual clock, DWT CYCCNT and the event
+        queue all see them.
+        """
+        self.state.cycle_count += int(cycles)
+
     def _configure_flash(self) -> None:
         """Wait states and accelerator from the cycle model's flash configuration."""
         fc = self.analyzer.flash
