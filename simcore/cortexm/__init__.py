@@ -56,6 +56,7 @@ from simcore.cortexm.regs import RegisterBlock
 from simcore.cortexm.scb import CCR_DIV_0_TRP, CCR_UNALIGN_TRP, CPUID_CORTEX_M4_R0P1, Scb
 from simcore.cortexm.stack import StackWatch
 from simcore.cortexm.systick import SysTick
+from simcore.cycles import EXCEPTION_ENTRY, EXCEPTION_RETURN, TAIL_CHAIN
 
 if TYPE_CHECKING:
     from simcore.machine import Machine
@@ -204,6 +205,7 @@ class SystemBlock:
                              "is not in RAM", pc, exc, address=err.address)
 
     def _entered(self, exc: int) -> None:
+        self.m.hot.charge(EXCEPTION_ENTRY)  # stacking and vector fetch (Cortex-M4 TRM; lazy FP not charged)
         self.event_register = True
         on_psp, frame = self.exc.last_entry
         if on_psp:
@@ -255,6 +257,7 @@ class SystemBlock:
             self.faults.stop_now(f"lockup: {err} on exception return", excret)
             return
         self.faults.handler_returned(self.exc.last_left)
+        self.m.hot.charge(EXCEPTION_RETURN if chained is None else TAIL_CHAIN)
         self.event_register = True
         if chained is None:
             to_thread, on_psp = self.exc.last_return

@@ -116,3 +116,21 @@ def test_python_fallback_hot_path_gives_identical_runs(app: str, cmdline: str) -
     a = run(elf("cortex-m4", app), "cortex-m4", native=False, cmdline=cmdline)
     b = run(elf("cortex-m4", app), "cortex-m4", native=True, cmdline=cmdline)
     assert (a.text, a.exit_status, a.instructions, a.cycles) == (b.text, b.exit_status, b.instructions, b.cycles)
+
+
+def test_exception_entry_return_and_tail_chain_cycles_are_charged() -> None:
+    from simcore.cycles import EXCEPTION_ENTRY, EXCEPTION_RETURN, TAIL_CHAIN
+
+    plain = prepare(elf("cortex-m4", "nested"), "cortex-m4")
+    plain.hot.charge = lambda cycles: None  # type: ignore[method-assign]
+    base = run_machine(plain)
+    m = prepare(elf("cortex-m4", "nested"), "cortex-m4")
+    pops: list[int] = []
+    original = m.system.exc.pop_stack
+    m.system.exc.pop_stack = lambda *a: (pops.append(a[0]), original(*a))[1]  # type: ignore[method-assign]
+    res = run_machine(m)
+    assert res.text == base.text and res.instructions == base.instructions
+    exc = m.system.exc
+    expected = EXCEPTION_ENTRY * exc.entries + EXCEPTION_RETURN * len(pops) + TAIL_CHAIN * exc.tail_chains
+    assert exc.entries == 8 and exc.tail_chains == 4 and len(pops) == 8
+    assert res.cycles - base.cycles == expected
