@@ -143,6 +143,11 @@ const char *tm_op_name(int builtin_code);
 /* Name of a tensor type, e.g. "INT8". */
 const char *tm_type_name(int type);
 
+#if defined(TM_OP_CYCLES) && TM_OP_CYCLES && defined(__arm__)
+/* DWT CYCCNT cycles of each op in the last tm_invoke (build with -DTM_OP_CYCLES=1). */
+extern uint32_t tm_op_cycles[TM_MAX_OPS];
+#endif
+
 #ifdef __cplusplus
 }
 #endif

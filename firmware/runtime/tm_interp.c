@@ -1039,6 +1039,18 @@ tm_status tm_init(const void *model_bytes, size_t len, void *arena, size_t arena
 #define TM_MARK(port, i, code) ((void)0)
 #endif
 
+/* -DTM_OP_CYCLES=1 (target builds): DWT CYCCNT cycles of every op of the last tm_invoke
+ * in tm_op_cycles[] (the application enables the cycle counter). */
+#if defined(TM_OP_CYCLES) && TM_OP_CYCLES && defined(__arm__)
+uint32_t tm_op_cycles[TM_MAX_OPS];
+#define TM_CYCCNT (*(volatile uint32_t *)0xE0001004u)
+#define TM_T0() uint32_t t0_ = TM_CYCCNT
+#define TM_T1(i) (tm_op_cycles[i] = TM_CYCCNT - t0_)
+#else
+#define TM_T0() ((void)0)
+#define TM_T1(i) ((void)0)
+#endif
+
 tm_status tm_invoke(tm_interp_t *ip)
 {
     if (!ip) return TM_ERR_ARG;
@@ -1047,6 +1059,7 @@ tm_status tm_invoke(tm_interp_t *ip)
         const tm_op_t *op = &ip->ops[i];
         tm_kctx k = {ip, op, op->scratch_offset >= 0 ? ip->arena + op->scratch_offset : NULL};
         TM_MARK(1, i, op->code);
+        TM_T0();
         switch (op->code) {
         case OP_CONV_2D: tm_k_conv(&k); break;
         case OP_DEPTHWISE_CONV_2D: tm_k_dwconv(&k); break;
@@ -1066,6 +1079,7 @@ tm_status tm_invoke(tm_interp_t *ip)
         case OP_PAD: tm_k_pad(&k); break;
         default: break;
         }
+        TM_T1(i);
         TM_MARK(2, i, op->code);
     }
     return TM_OK;
