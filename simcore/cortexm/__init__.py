@@ -29,6 +29,7 @@ import struct
 from typing import TYPE_CHECKING, Any
 
 import unicorn
+from unicorn import arm_const as R
 
 from simcore.cortexm.codescan import Watched, scan
 from simcore.cortexm.coredebug import CoreDebug
@@ -62,6 +63,9 @@ if TYPE_CHECKING:
     from simcore.machine import Machine
 
 __all__ = ["SystemBlock", "CPUID_CORTEX_M4_R0P1"]
+
+SLEEP_EVENT_LIMIT = 1_000_000  # events run in one sleep without a wake-up before "sleeping forever"
+_MASKS = (R.UC_ARM_REG_BASEPRI, R.UC_ARM_REG_PRIMASK, R.UC_ARM_REG_FAULTMASK)
 
 XN_REGIONS = ((0x40000000, 0x60000000), (0xA0000000, 0x100000000))  # Device/System: execute-never (B3.1)
 
@@ -330,23 +334,47 @@ class SystemBlock:
         """wfi (or sleep-on-exit): sleep until an exception is pending, advancing virtual time.
 
         ``wfe``: also wake on the event register (SEVONPEND sets it for interrupts that are disabled).
+        Stops "sleeping forever" when nothing scheduled could wake the core: no event at all, no
+        interrupt enabled that could preempt (PRIMASK aside, B1.5.19), or SLEEP_EVENT_LIMIT events
+        ran without waking it.
         """
+        from simcore.machine import Stop
+
         e = self.exc
+        events = 0
         while self.m.stop is None and e.highest_pending() is None and not (wfe and self.event_register):
             if self.check_stack():
                 return
             nxt = self.m.next_event_cycle()
+            why = None
             if nxt is None:
+                why = "nothing is scheduled that could wake it"
+            elif not self._could_wake(wfe):
+                why = "no enabled interrupt could wake it (NVIC enables, SysTick TICKINT, priorities)"
+            elif events >= SLEEP_EVENT_LIMIT:
+                why = f"{SLEEP_EVENT_LIMIT:,} scheduled events ran and none woke it"
+            if why is not None:
                 if self.faults.sleeping_in_handler(pc):
                     return
-                from simcore.machine import Stop
-
-                self.m.request_stop(Stop("sleeping", f"the core sleeps (wfi) at {self.m.fw.describe(pc)} and "
-                                         "nothing is scheduled that could wake it: sleeping forever", pc=pc))
+                self.m.request_stop(Stop("sleeping", f"the core sleeps ({'wfe' if wfe else 'wfi'}) at "
+                                         f"{self.m.fw.describe(pc)} and {why}: sleeping forever", pc=pc))
                 return
             self.m.advance_to(nxt)
             self.m.run_due_events()
+            events += 1
         self.take_pending()  # a masked pending interrupt wakes the core but is not taken (B1.5.19)
+
+    def _could_wake(self, wfe: bool) -> bool:
+        """Could an event still wake the core: an enabled interrupt of enough priority, or SEVONPEND."""
+        e = self.exc
+        if wfe and self.scb.sev_on_pend:
+            return True
+        basepri, _primask, faultmask = e.regs.read(_MASKS)
+        level = e._execution_priority(basepri, 0, faultmask)
+        candidates = [x for x in range(IRQ0, e.n) if e.enabled[x]]
+        if self.systick.ctrl & 2 and self.systick.running:
+            candidates.append(SYSTICK)
+        return any(e.group(e.prio[x]) < level for x in candidates)
 
     def on_spin(self, pc: int) -> bool:
         """The machine found a branch-to-self: inside a fault handler that ends the run with the fault."""
