@@ -7,7 +7,9 @@ setup(
         Extension(
             "simcore._hotpath",
             sources=["simcore/native/hotpath.c"],
-            extra_compile_args=["-O2", "-std=c11"],
+            # -fno-tree-vectorize: GCC merges the 64-bit counter updates into one 16-byte load/store,
+            # which stalls on store forwarding from the previous block's hook (perf: 41% -> 20% of run time)
+            extra_compile_args=["-O2", "-std=c11", "-fno-tree-vectorize"],
             optional=True,  # without a C compiler simcore falls back to the Python hook
         )
     ]
