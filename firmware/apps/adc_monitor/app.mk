@@ -2,10 +2,3 @@
 APP_BOARDS.adc_monitor := cortex-m4
 APP_CFLAGS.adc_monitor := -I$(BUILD_DIR)/periph
 APP_DEPS.adc_monitor := $(BUILD_DIR)/periph/simcore_adc.h $(BUILD_DIR)/periph/simcore_gpio.h
-
-ifndef SIMCORE_PERIPH_HEADER_RULE
-SIMCORE_PERIPH_HEADER_RULE := 1
-$(BUILD_DIR)/periph/%.h: $(wildcard $(SIMCORE_ROOT)/simcore/peripherals/sensors/*.py)
-	@mkdir -p $(@D)
-	$(SIMCORE_PY) -m simcore.peripherals.headers $* -o $@
-endif

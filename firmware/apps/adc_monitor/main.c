@@ -16,6 +16,7 @@
 
 #include "board.h"
 #include "semihosting.h"
+#include "vclock.h"
 #include "simcore_adc.h"
 #include "simcore_gpio.h"
 
@@ -35,28 +36,6 @@ static uint16_t ring[2 * HALF];
 enum state { NORMAL, HIGH, LOW };
 static const char *const names[] = {"normal", "HIGH", "LOW"};
 
-#define DEMCR (*(volatile uint32_t *)0xE000EDFCu)
-#define DWT_CTRL (*(volatile uint32_t *)0xE0001000u)
-#define DWT_CYCCNT (*(volatile uint32_t *)0xE0001004u)
-
-/* Virtual time in ms from DWT CYCCNT, started at the top of main, at the core clock given by
- * semihosting SYS_TICKFREQ (SystemCoreClock on a real part). */
-static uint32_t cycles_per_ms = BOARD_DEFAULT_MHZ * 1000u;
-
-static void clock_start(void)
-{
-    int hz = sh_tickfreq();
-    if (hz >= 1000)
-        cycles_per_ms = (uint32_t)hz / 1000u;
-    DEMCR |= 1u << 24; /* TRCENA */
-    DWT_CYCCNT = 0;
-    DWT_CTRL |= 1u;    /* CYCCNTENA */
-}
-
-static uint32_t now_ms(void)
-{
-    return DWT_CYCCNT / cycles_per_ms;
-}
 
 static enum state step(enum state s, uint32_t code)
 {
@@ -72,7 +51,7 @@ static enum state step(enum state s, uint32_t code)
 
 int main(void)
 {
-    clock_start();
+    vclock_start();
     int hz = sh_tickfreq();
     if (hz < 1000000) {
         printf("adc_monitor: core clock unknown (SYS_TICKFREQ = %d)\n", hz);
@@ -119,7 +98,7 @@ int main(void)
                 GPIO->CLR = 1u << LED_PIN;
             transitions++;
             printf("%s -> %s at %lu ms (sample %lu, code %u), acted at %lu ms\n", names[s], names[n],
-                   (unsigned long)k, (unsigned long)k, (unsigned)x[i], (unsigned long)now_ms());
+                   (unsigned long)k, (unsigned long)k, (unsigned)x[i], (unsigned long)vclock_ms());
             s = n;
         }
         ADC->STATUS = want;

@@ -4,10 +4,3 @@
 APP_BOARDS.audio_events := cortex-m4 nrf52840
 APP_CFLAGS.audio_events := -I$(BUILD_DIR)/periph
 APP_DEPS.audio_events := $(BUILD_DIR)/periph/simcore_mic.h $(BUILD_DIR)/periph/nrf52_pdm.h
-
-ifndef SIMCORE_PERIPH_HEADER_RULE
-SIMCORE_PERIPH_HEADER_RULE := 1
-$(BUILD_DIR)/periph/%.h: $(wildcard $(SIMCORE_ROOT)/simcore/peripherals/sensors/*.py)
-	@mkdir -p $(@D)
-	$(SIMCORE_PY) -m simcore.peripherals.headers $* -o $@
-endif

@@ -34,6 +34,7 @@
 
 #include "board.h"
 #include "semihosting.h"
+#include "vclock.h"
 #if defined(PDM_BASE)
 #include "nrf52_pdm.h"
 #define PDM ((NRF52_PDM_Type *)PDM_BASE)
@@ -136,28 +137,6 @@ static const char *fmt_cdb(int32_t cdb, char *buf)
     return buf;
 }
 
-#define DEMCR (*(volatile uint32_t *)0xE000EDFCu)
-#define DWT_CTRL (*(volatile uint32_t *)0xE0001000u)
-#define DWT_CYCCNT (*(volatile uint32_t *)0xE0001004u)
-
-/* Virtual time in ms from DWT CYCCNT, started at the top of main, at the core clock given by
- * semihosting SYS_TICKFREQ (SystemCoreClock on a real part). */
-static uint32_t cycles_per_ms = BOARD_DEFAULT_MHZ * 1000u;
-
-static void clock_start(void)
-{
-    int hz = sh_tickfreq();
-    if (hz >= 1000)
-        cycles_per_ms = (uint32_t)hz / 1000u;
-    DEMCR |= 1u << 24; /* TRCENA */
-    DWT_CYCCNT = 0;
-    DWT_CTRL |= 1u;    /* CYCCNTENA */
-}
-
-static uint32_t now_ms(void)
-{
-    return DWT_CYCCNT / cycles_per_ms;
-}
 
 static uint32_t parse_arg(const char *name, uint32_t dflt)
 {
@@ -189,7 +168,7 @@ static void close_event(struct event *ev, uint32_t end_w)
     printf("event %lu: %lu ms .. %lu ms, peak %s dBFS at %lu Hz (window %lu), detected at %lu ms\n",
            (unsigned long)ev->n, (unsigned long)(ev->start_w * WIN_MS), (unsigned long)(end_w * WIN_MS),
            fmt_cdb(centi_db(ev->peak_sum), b), (unsigned long)(ev->peak_bin * RATE_HZ / NFFT),
-           (unsigned long)ev->peak_w, (unsigned long)now_ms());
+           (unsigned long)ev->peak_w, (unsigned long)vclock_ms());
     ev->active = 0;
 }
 
@@ -278,7 +257,7 @@ static const int16_t *mic_window_resync(uint32_t *w)
         uint32_t resync = ((newest & 1u) == (*w & 1u)) ? newest : newest - 1u;
         printf("overrun: windows %lu..%lu lost (%lu ms .. %lu ms), noticed at %lu ms\n", (unsigned long)*w,
                (unsigned long)(resync - 1u), (unsigned long)(*w * WIN_MS), (unsigned long)(resync * WIN_MS),
-               (unsigned long)now_ms());
+               (unsigned long)vclock_ms());
         lost += resync - *w;
         if (ev.active)
             close_event(&ev, *w);
@@ -297,7 +276,7 @@ static uint32_t mic_overruns(void) { return MIC->OVERRUN_COUNT; }
 
 int main(void)
 {
-    clock_start();
+    vclock_start();
     const uint32_t work = parse_arg("work=", 1);
     const uint32_t max_windows = parse_arg("windows=", 0xFFFFFFFFu);
     setup_tables();

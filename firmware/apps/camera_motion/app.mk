@@ -2,10 +2,3 @@
 APP_BOARDS.camera_motion := cortex-m4
 APP_CFLAGS.camera_motion := -I$(BUILD_DIR)/periph
 APP_DEPS.camera_motion := $(BUILD_DIR)/periph/simcore_camera.h
-
-ifndef SIMCORE_PERIPH_HEADER_RULE
-SIMCORE_PERIPH_HEADER_RULE := 1
-$(BUILD_DIR)/periph/%.h: $(wildcard $(SIMCORE_ROOT)/simcore/peripherals/sensors/*.py)
-	@mkdir -p $(@D)
-	$(SIMCORE_PY) -m simcore.peripherals.headers $* -o $@
-endif

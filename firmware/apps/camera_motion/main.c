@@ -16,6 +16,7 @@
 
 #include "board.h"
 #include "semihosting.h"
+#include "vclock.h"
 #include "simcore_camera.h"
 
 #define CAM_W 96u
@@ -30,32 +31,10 @@
 
 static uint8_t frames[2][CAM_W * CAM_H];
 
-#define DEMCR (*(volatile uint32_t *)0xE000EDFCu)
-#define DWT_CTRL (*(volatile uint32_t *)0xE0001000u)
-#define DWT_CYCCNT (*(volatile uint32_t *)0xE0001004u)
-
-/* Virtual time in ms from DWT CYCCNT, started at the top of main, at the core clock given by
- * semihosting SYS_TICKFREQ (SystemCoreClock on a real part). */
-static uint32_t cycles_per_ms = BOARD_DEFAULT_MHZ * 1000u;
-
-static void clock_start(void)
-{
-    int hz = sh_tickfreq();
-    if (hz >= 1000)
-        cycles_per_ms = (uint32_t)hz / 1000u;
-    DEMCR |= 1u << 24; /* TRCENA */
-    DWT_CYCCNT = 0;
-    DWT_CTRL |= 1u;    /* CYCCNTENA */
-}
-
-static uint32_t now_ms(void)
-{
-    return DWT_CYCCNT / cycles_per_ms;
-}
 
 int main(void)
 {
-    clock_start();
+    vclock_start();
     printf("camera_motion on %s: %ux%u GRAY8 at %u fps, motion when > %u pixels change by > %d\n", BOARD_NAME, CAM_W, CAM_H,
            CAM_FPS, MOTION_PIXELS, DIFF);
     CAM->WIDTH = CAM_W;
@@ -112,7 +91,7 @@ int main(void)
             if (count > MOTION_PIXELS) {
                 motions++;
                 printf(" MOTION at (%lu, %lu), detected at %lu ms", (unsigned long)(sx / count),
-                       (unsigned long)(sy / count), (unsigned long)now_ms());
+                       (unsigned long)(sy / count), (unsigned long)vclock_ms());
             }
         }
         printf("\n");

@@ -19,6 +19,7 @@
 
 #include "board.h"
 #include "semihosting.h"
+#include "vclock.h"
 #include "simcore_imu.h"
 
 #define ODR_HZ 100u
@@ -33,28 +34,6 @@
 #define NVIC_ISER ((volatile uint32_t *)0xE000E100u)
 #define NVIC_ICPR ((volatile uint32_t *)0xE000E280u)
 
-#define DEMCR (*(volatile uint32_t *)0xE000EDFCu)
-#define DWT_CTRL (*(volatile uint32_t *)0xE0001000u)
-#define DWT_CYCCNT (*(volatile uint32_t *)0xE0001004u)
-
-/* Virtual time in ms from DWT CYCCNT, started at the top of main, at the core clock given by
- * semihosting SYS_TICKFREQ (SystemCoreClock on a real part). */
-static uint32_t cycles_per_ms = BOARD_DEFAULT_MHZ * 1000u;
-
-static void clock_start(void)
-{
-    int hz = sh_tickfreq();
-    if (hz >= 1000)
-        cycles_per_ms = (uint32_t)hz / 1000u;
-    DEMCR |= 1u << 24; /* TRCENA */
-    DWT_CYCCNT = 0;
-    DWT_CTRL |= 1u;    /* CYCCNTENA */
-}
-
-static uint32_t now_ms(void)
-{
-    return DWT_CYCCNT / cycles_per_ms;
-}
 
 struct detector {
     uint32_t k;         /* frames seen */
@@ -72,7 +51,7 @@ static void end_run(struct detector *d)
         d->steps++;
         d->last_step = d->best_k;
         printf("step %lu at %lu ms (frame %lu), detected at %lu ms\n", (unsigned long)d->steps,
-               (unsigned long)(d->best_k * FRAME_MS), (unsigned long)d->best_k, (unsigned long)now_ms());
+               (unsigned long)(d->best_k * FRAME_MS), (unsigned long)d->best_k, (unsigned long)vclock_ms());
     }
     d->in_run = 0;
 }
@@ -153,7 +132,7 @@ static int irq_mode(void)
 
 int main(void)
 {
-    clock_start();
+    vclock_start();
     const int use_irq = irq_mode();
     printf("imu_steps on %s: %u Hz, +-4 g, FIFO watermark %u frames, step above 1.4 g, %s\n", BOARD_NAME, ODR_HZ,
            WATERMARK, use_irq ? "interrupt handler" : "polling");
@@ -197,7 +176,7 @@ int main(void)
             }
             if (st & SIMCORE_IMU_STATUS_OVR_Msk) {
                 printf("overrun: FIFO overflowed after frame %lu, noticed at %lu ms\n", (unsigned long)d.k,
-                       (unsigned long)now_ms());
+                       (unsigned long)vclock_ms());
                 IMU->STATUS = SIMCORE_IMU_STATUS_OVR_Msk;
             }
             drain(&d);

@@ -12,10 +12,3 @@ APP_DEPS.kws_mic := $(SIMCORE_ROOT)/models/kws_dscnn.tflite $(BUILD_DIR)/kws_mic
 $(BUILD_DIR)/kws_mic/kws_frontend.h: apps/kws_mic/frontend.py
 	@mkdir -p $(@D)
 	$(PYTHON) apps/kws_mic/frontend.py header -o $@
-
-ifndef SIMCORE_PERIPH_HEADER_RULE
-SIMCORE_PERIPH_HEADER_RULE := 1
-$(BUILD_DIR)/periph/%.h: $(wildcard $(SIMCORE_ROOT)/simcore/peripherals/sensors/*.py)
-	@mkdir -p $(@D)
-	$(SIMCORE_PY) -m simcore.peripherals.headers $* -o $@
-endif

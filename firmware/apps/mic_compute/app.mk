@@ -2,10 +2,3 @@
 APP_BOARDS.mic_compute := cortex-m4
 APP_CFLAGS.mic_compute := -I$(BUILD_DIR)/periph -DCOMPUTE_ITERS=500
 APP_DEPS.mic_compute := $(BUILD_DIR)/periph/simcore_mic.h
-
-ifndef SIMCORE_PERIPH_HEADER_RULE
-SIMCORE_PERIPH_HEADER_RULE := 1
-$(BUILD_DIR)/periph/%.h: $(wildcard $(SIMCORE_ROOT)/simcore/peripherals/sensors/*.py)
-	@mkdir -p $(@D)
-	$(SIMCORE_PY) -m simcore.peripherals.headers $* -o $@
-endif
