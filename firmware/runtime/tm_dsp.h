@@ -6,7 +6,9 @@
  *
  * Semantics (ARMv7-M Architecture Reference Manual, A7.7):
  *   SXTB16 Rd, Rm{, ROR #8}: sign-extend bytes 0 and 2 (or 1 and 3) to two halfwords.
+ *   SXTAB16 Rd, Rn, Rm{, ROR #8}: Rn + SXTB16(Rm) per halfword (wrapping).
  *   SADD16: two independent 16-bit adds (wrapping).
+ *   SSAT #8: saturate a signed value to [-128, 127].
  *   SMLAD:  acc + lo(a)*lo(b) + hi(a)*hi(b), signed 16x16, wrapping 32-bit result.
  *   SMLABB / SMLATT: acc + lo(a)*lo(b) / hi(a)*hi(b).
  */
@@ -36,6 +38,24 @@ static inline uint32_t tm_sxtb16_ror8(uint32_t x)
 {
     uint32_t r;
     __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+static inline int32_t tm_ssat8(int32_t x)
+{
+    int32_t r;
+    __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(x));
+    return r;
+}
+static inline uint32_t tm_sxtab16(uint32_t a, uint32_t x)
+{
+    uint32_t r;
+    __asm__("sxtab16 %0, %1, %2" : "=r"(r) : "r"(a), "r"(x));
+    return r;
+}
+static inline uint32_t tm_sxtab16_ror8(uint32_t a, uint32_t x)
+{
+    uint32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
     return r;
 }
 static inline uint32_t tm_sadd16(uint32_t a, uint32_t b)
@@ -83,6 +103,18 @@ static inline uint32_t tm_sxtb16_ror8(uint32_t x)
 static inline uint32_t tm_sadd16(uint32_t a, uint32_t b)
 {
     return tm_pack16(tm_lo16(a) + tm_lo16(b), tm_hi16(a) + tm_hi16(b));
+}
+static inline int32_t tm_ssat8(int32_t x)
+{
+    return x < -128 ? -128 : (x > 127 ? 127 : x);
+}
+static inline uint32_t tm_sxtab16(uint32_t a, uint32_t x)
+{
+    return tm_sadd16(a, tm_sxtb16(x));
+}
+static inline uint32_t tm_sxtab16_ror8(uint32_t a, uint32_t x)
+{
+    return tm_sadd16(a, tm_sxtb16_ror8(x));
 }
 static inline int32_t tm_smlad(uint32_t a, uint32_t b, int32_t acc)
 {

@@ -11,11 +11,21 @@
  * in the im2col buffer, where filter * (zp + input_offset) = 0, as the reference's
  * skipped taps contribute 0.
  *
- *   CONV_2D:  im2col of one output pixel (KH*KW*C bytes of planned scratch; 1x1
- *             kernels read the input pixel in place), then two output channels per
- *             pass over it, 8 bytes per loop iteration.
- *   DEPTHWISE (depth multiplier 1): four channels at a time, SXTB16 + SADD16 to add
- *             the input offset to two lanes, SMLABB / SMLATT per lane.
+ *   CONV_2D:  a matrix multiply blocked 2x2: two output pixels x two output channels
+ *             per pass (four accumulators, each input and weight word loaded and
+ *             SXTB16-unpacked once for two SMLADs). A pixel's patch is read in place
+ *             when it is one contiguous run of the input (1x1 kernels inside the
+ *             image), otherwise gathered (im2col) into 2*KH*KW*C bytes of planned
+ *             scratch, out-of-image taps filled with the input zero point.
+ *   DEPTHWISE (depth multiplier 1, channels a multiple of 4): four channels at a
+ *             time, SXTAB16 adds the input offset while unpacking two lanes,
+ *             SMLABB / SMLATT per lane; the valid tap range is computed once per
+ *             pixel, 3-wide kernel rows are unrolled, and the accumulators start
+ *             from the bias.
+ *   Requantization: MultiplyByQuantizedMultiplier with the doubling high multiply
+ *             written as one 64-bit multiply-accumulate, (x*m + 2^30) >> 31, which
+ *             equals gemmlowp's nudged, truncating division for every x and any
+ *             multiplier but INT32_MIN (then the reference formula is used).
  *   FULLY_CONNECTED: two output rows per pass, 8 bytes per iteration.
  * Other shapes (grouped conv, depth multiplier > 1, non-zero weight zero point) fall
  * back to the reference kernels.
@@ -53,14 +63,52 @@ static void dot2(const int8_t *x, const int8_t *w0, const int8_t *w1, int n, int
     *r1 = a1;
 }
 
+/* MultiplyByQuantizedMultiplier, bit-exact with tm_mbqm: for m != INT32_MIN,
+ * SaturatingRoundingDoublingHighMul(a, m) = (a*m + 2^30) >> 31 (arithmetic): for a*m >= 0
+ * that is gemmlowp's (a*m + 2^30) / 2^31; for a*m < 0 its truncating
+ * (a*m + 1 - 2^30) / 2^31 = ceil(..) = floor((a*m + 2^30) / 2^31). */
+static inline int32_t rq(int32_t x, int32_t m, int shift)
+{
+    const int ls = shift > 0 ? shift : 0, rs = ls - shift;
+    const int64_t ab = (int64_t)(int32_t)((uint32_t)x << ls) * m + ((int64_t)1 << 30);
+    const int32_t h = (int32_t)(ab >> 31);
+    /* RoundingDivideByPOT(h, rs), as tm_rdbypot with a 32-bit mask */
+    const int32_t mask = (int32_t)((1u << rs) - 1u);
+    const int32_t rem = h & mask, thr = (mask >> 1) + (h < 0);
+    return (h >> rs) + (int32_t)((uint32_t)(thr - rem) >> 31); /* + (rem > thr), no branch */
+}
+
+/* Output offset added, activation clamp [lo, hi] within int8, without data-dependent
+ * branches or conditional instructions (so an inference takes the same cycles for any
+ * input): SSAT to int8 first, then branch-free max / min on small differences. */
+static inline int8_t out8(int32_t v, int32_t ooff, int32_t lo, int32_t hi)
+{
+    v = tm_ssat8((int32_t)((uint32_t)v + (uint32_t)ooff));
+    int32_t d = v - lo;
+    v -= d & (d >> 31);
+    d = hi - v;
+    v += d & (d >> 31);
+    return (int8_t)v;
+}
+
+/* rq() needs multipliers other than INT32_MIN and shifts within [-31, 31] (what
+ * QuantizeMultiplier gives for any sane scale), out8() an activation range within int8;
+ * otherwise the reference kernel runs. */
+static int rq_ok(const tm_op_t *op, int n)
+{
+    if (op->p[P_ACT_MIN] < -128 || op->p[P_ACT_MAX] > 127 || op->p[P_ACT_MIN] > op->p[P_ACT_MAX]) return 0;
+    if (!op->mult) return op->p[14] != INT32_MIN && op->p[15] >= -31 && op->p[15] <= 31;
+    for (int c = 0; c < n; c++)
+        if (op->mult[c] == INT32_MIN || op->shift[c] < -31 || op->shift[c] > 31) return 0;
+    return 1;
+}
+
 /* Bias, requantization, output offset and activation clamp for channel oc. */
-static int8_t finish(const tm_op_t *op, int32_t acc, int oc, const int32_t *bias, int32_t m, int s)
+static inline int8_t finish(const tm_op_t *op, int32_t acc, int oc, const int32_t *bias, int32_t m, int s)
 {
     acc = (int32_t)((uint32_t)acc + (uint32_t)op->p[P_IN_OFFSET] * (uint32_t)op->wsum[oc]);
     if (bias) acc = (int32_t)((uint32_t)acc + (uint32_t)bias[oc]);
-    acc = tm_mbqm(acc, m, s);
-    acc = (int32_t)((uint32_t)acc + (uint32_t)op->p[P_OUT_OFFSET]);
-    return (int8_t)tm_clamp(acc, op->p[P_ACT_MIN], op->p[P_ACT_MAX]);
+    return out8(rq(acc, m, s), op->p[P_OUT_OFFSET], op->p[P_ACT_MIN], op->p[P_ACT_MAX]);
 }
 
 static const int32_t *bias_of(const tm_kctx *k)
@@ -72,13 +120,14 @@ int32_t tm_opt_conv_scratch(const tm_interp_t *ip, const tm_op_t *op)
 {
     const tm_tensor_t *in = &ip->tensors[op->in[0]], *f = &ip->tensors[op->in[1]];
     if (in->dims[3] != f->dims[3]) return 0; /* grouped: reference kernel */
-    return f->dims[1] * f->dims[2] * f->dims[3];
+    return 2 * f->dims[1] * f->dims[2] * f->dims[3];
 }
 
 void tm_opt_prepare(tm_interp_t *ip, tm_op_t *op)
 {
     const tm_tensor_t *f = &ip->tensors[op->in[1]];
     if (op->code == OP_CONV_2D && ip->tensors[op->in[0]].dims[3] != f->dims[3]) return;
+    if (op->code == OP_DEPTHWISE_CONV_2D) return; /* the depthwise kernel adds the offset to x */
     const int nch = f->dims[0], n = (int)(tm_elems(f) / (uint32_t)nch);
     op->wsum = (int32_t *)tm_tail_alloc(ip, 4u * (uint32_t)nch);
     if (!op->wsum) return;
@@ -90,49 +139,94 @@ void tm_opt_prepare(tm_interp_t *ip, tm_op_t *op)
     }
 }
 
+/* Four dot products of length n: pixels x0, x1 against filters w0, w1 (r[2*pixel + filter]). */
+static void dot2x2(const int8_t *x0, const int8_t *x1, const int8_t *w0, const int8_t *w1, int n, int32_t *r)
+{
+    int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const uint32_t u = tm_ld32(x0 + i), v = tm_ld32(x1 + i);
+        const uint32_t u02 = tm_sxtb16(u), u13 = tm_sxtb16_ror8(u);
+        const uint32_t v02 = tm_sxtb16(v), v13 = tm_sxtb16_ror8(v);
+        uint32_t f = tm_ld32(w0 + i);
+        uint32_t f02 = tm_sxtb16(f), f13 = tm_sxtb16_ror8(f);
+        a00 = tm_smlad(u02, f02, a00);
+        a00 = tm_smlad(u13, f13, a00);
+        a10 = tm_smlad(v02, f02, a10);
+        a10 = tm_smlad(v13, f13, a10);
+        f = tm_ld32(w1 + i);
+        f02 = tm_sxtb16(f);
+        f13 = tm_sxtb16_ror8(f);
+        a01 = tm_smlad(u02, f02, a01);
+        a01 = tm_smlad(u13, f13, a01);
+        a11 = tm_smlad(v02, f02, a11);
+        a11 = tm_smlad(v13, f13, a11);
+    }
+    for (; i < n; i++) {
+        a00 = (int32_t)((uint32_t)a00 + (uint32_t)(x0[i] * w0[i]));
+        a01 = (int32_t)((uint32_t)a01 + (uint32_t)(x0[i] * w1[i]));
+        a10 = (int32_t)((uint32_t)a10 + (uint32_t)(x1[i] * w0[i]));
+        a11 = (int32_t)((uint32_t)a11 + (uint32_t)(x1[i] * w1[i]));
+    }
+    r[0] = a00; r[1] = a01; r[2] = a10; r[3] = a11;
+}
+
+/* The patch (KH*KW*C bytes) of output pixel p: in place when the kernel is 1x1 and the
+ * pixel inside the image, else gathered into buf. */
+static const int8_t *patch_of(const tm_kctx *k, int p, int8_t *buf)
+{
+    const tm_op_t *op = k->op;
+    const tm_tensor_t *in = tm_in(k, 0), *f = tm_in(k, 1), *o = tm_out(k);
+    const int H = in->dims[1], W = in->dims[2], C = in->dims[3];
+    const int KH = f->dims[1], KW = f->dims[2], OH = o->dims[1], OW = o->dims[2];
+    const int b = p / (OH * OW), oy = p / OW % OH, ox = p % OW;
+    const int iy0 = oy * op->p[P_STRIDE_H] - op->p[P_PAD_H];
+    const int ix0 = ox * op->p[P_STRIDE_W] - op->p[P_PAD_W];
+    const int8_t *x = (const int8_t *)in->data;
+    if (KH == 1 && KW == 1 && iy0 >= 0 && iy0 < H && ix0 >= 0 && ix0 < W)
+        return x + (((size_t)b * H + iy0) * W + ix0) * C;
+    const int zp = -op->p[P_IN_OFFSET];
+    for (int ky = 0; ky < KH; ky++)
+        for (int kx = 0; kx < KW; kx++) {
+            const int iy = iy0 + op->p[P_DIL_H] * ky, ix = ix0 + op->p[P_DIL_W] * kx;
+            int8_t *dst = buf + (ky * KW + kx) * C;
+            if (iy < 0 || iy >= H || ix < 0 || ix >= W) memset(dst, (int8_t)zp, (size_t)C);
+            else memcpy(dst, x + (((size_t)b * H + iy) * W + ix) * C, (size_t)C);
+        }
+    return buf;
+}
+
 int tm_opt_conv(const tm_kctx *k)
 {
     const tm_op_t *op = k->op;
     if (!op->wsum || !k->scratch) return 0;
-    const tm_tensor_t *in = tm_in(k, 0), *f = tm_in(k, 1), *o = tm_out(k);
-    const int N = in->dims[0], H = in->dims[1], W = in->dims[2], C = in->dims[3];
-    const int KH = f->dims[1], KW = f->dims[2], K = KH * KW * C;
-    const int OH = o->dims[1], OW = o->dims[2], OC = o->dims[3];
-    const int8_t *x = (const int8_t *)in->data, *w = (const int8_t *)f->data;
-    int8_t *patch = (int8_t *)k->scratch, *y = (int8_t *)o->data;
+    const tm_tensor_t *f = tm_in(k, 1), *o = tm_out(k);
+    if (!rq_ok(op, o->dims[3])) return 0;
+    const int K = f->dims[1] * f->dims[2] * f->dims[3];
+    const int OC = o->dims[3], P = o->dims[0] * o->dims[1] * o->dims[2];
+    const int8_t *w = (const int8_t *)f->data;
+    int8_t *buf = (int8_t *)k->scratch, *y = (int8_t *)o->data;
     const int32_t *bias = bias_of(k);
-    const int zp = -op->p[P_IN_OFFSET];
-    for (int b = 0; b < N; b++)
-        for (int oy = 0; oy < OH; oy++)
-            for (int ox = 0; ox < OW; ox++) {
-                const int iy0 = oy * op->p[P_STRIDE_H] - op->p[P_PAD_H];
-                const int ix0 = ox * op->p[P_STRIDE_W] - op->p[P_PAD_W];
-                const int8_t *px = patch;
-                if (KH == 1 && KW == 1 && iy0 >= 0 && iy0 < H && ix0 >= 0 && ix0 < W) {
-                    px = x + (((size_t)b * H + iy0) * W + ix0) * C; /* 1x1: the pixel is the patch */
-                } else {
-                    for (int ky = 0; ky < KH; ky++)
-                        for (int kx = 0; kx < KW; kx++) {
-                            const int iy = iy0 + op->p[P_DIL_H] * ky, ix = ix0 + op->p[P_DIL_W] * kx;
-                            int8_t *dst = patch + (ky * KW + kx) * C;
-                            if (iy < 0 || iy >= H || ix < 0 || ix >= W) memset(dst, (int8_t)zp, (size_t)C);
-                            else memcpy(dst, x + (((size_t)b * H + iy) * W + ix) * C, (size_t)C);
-                        }
-                }
-                int8_t *yo = y + (((size_t)b * OH + oy) * OW + ox) * OC;
-                int oc = 0;
-                for (; oc + 2 <= OC; oc += 2) {
-                    int32_t a0, a1;
-                    dot2(px, w + (size_t)oc * K, w + (size_t)(oc + 1) * K, K, &a0, &a1);
-                    yo[oc] = finish(op, a0, oc, bias, op->mult[oc], op->shift[oc]);
-                    yo[oc + 1] = finish(op, a1, oc + 1, bias, op->mult[oc + 1], op->shift[oc + 1]);
-                }
-                if (oc < OC) {
-                    int32_t a0, a1;
-                    dot2(px, w + (size_t)oc * K, w + (size_t)oc * K, K, &a0, &a1);
-                    yo[oc] = finish(op, a0, oc, bias, op->mult[oc], op->shift[oc]);
-                }
+    for (int p = 0; p < P; p += 2) {
+        const int two = p + 1 < P;
+        const int8_t *x0 = patch_of(k, p, buf);
+        const int8_t *x1 = two ? patch_of(k, p + 1, buf + K) : x0;
+        int8_t *y0 = y + (size_t)p * OC, *y1 = y0 + OC;
+        for (int oc = 0; oc < OC; oc += 2) {
+            const int pair = oc + 1 < OC;
+            const int oc1 = pair ? oc + 1 : oc;
+            int32_t r[4];
+            dot2x2(x0, x1, w + (size_t)oc * K, w + (size_t)oc1 * K, K, r);
+            const int32_t m0 = op->mult[oc], m1 = op->mult[oc1];
+            const int s0 = op->shift[oc], s1 = op->shift[oc1];
+            y0[oc] = finish(op, r[0], oc, bias, m0, s0);
+            if (pair) y0[oc1] = finish(op, r[1], oc1, bias, m1, s1);
+            if (two) {
+                y1[oc] = finish(op, r[2], oc, bias, m0, s0);
+                if (pair) y1[oc1] = finish(op, r[3], oc1, bias, m1, s1);
             }
+        }
+    }
     return 1;
 }
 
@@ -146,61 +240,116 @@ static void tap_range(int o, int d, int n, int k, int *k0, int *k1)
     if (*k1 < *k0) *k1 = *k0;
 }
 
+/* One tap of four channels: x (4 bytes) + offset times w (4 bytes) into a0..a3. */
+#define DW_TAP(xp, wp)                                                                       \
+    do {                                                                                     \
+        const uint32_t xv_ = tm_ld32(xp), wv_ = tm_ld32(wp);                                 \
+        const uint32_t x02_ = tm_sxtab16(ioff2, xv_), x13_ = tm_sxtab16_ror8(ioff2, xv_);    \
+        const uint32_t w02_ = tm_sxtb16(wv_), w13_ = tm_sxtb16_ror8(wv_);                    \
+        a0 = tm_smlabb(x02_, w02_, a0);                                                      \
+        a2 = tm_smlatt(x02_, w02_, a2);                                                      \
+        a1 = tm_smlabb(x13_, w13_, a1);                                                      \
+        a3 = tm_smlatt(x13_, w13_, a3);                                                      \
+    } while (0)
+
+/* Geometry of one output pixel of a depthwise op, shared by its channel groups. */
+typedef struct {
+    int nty, ntx;       /* valid kernel rows / columns */
+    int xstep, xrow;    /* input bytes between horizontal taps / kernel rows */
+    int wrow, C;        /* filter bytes between kernel rows, channels */
+    uint32_t ioff2;     /* input offset in both halfwords */
+} dw_geom;
+
+#if defined(__GNUC__)
+#define TM_NOINLINE __attribute__((noinline))
+#else
+#define TM_NOINLINE
+#endif
+#if defined(__GNUC__) && !defined(__clang__)
+#define TM_UNROLL _Pragma("GCC unroll 4")
+#else
+#define TM_UNROLL
+#endif
+
+/* Accumulators of four channels over nty kernel rows of NT taps C bytes apart in input
+ * and filter (dilation 1), acc[] holding the bias on entry. One function per width, so
+ * each gets the registers to itself. */
+#define DW_ROWS(name, NT)                                                                    \
+    static TM_NOINLINE void name(const int8_t *xp, const int8_t *wp, const dw_geom *g,       \
+                                 int32_t *acc)                                               \
+    {                                                                                        \
+        int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];                          \
+        const uint32_t ioff2 = g->ioff2;                                                     \
+        const int C = g->C, xrow = g->xrow - (NT - 1) * C, wrow = g->wrow - (NT - 1) * C;   \
+        for (int ty = g->nty; ty > 0; ty--) {                                                \
+            TM_UNROLL                                                                        \
+            for (int tx = 0; tx < NT; tx++) {                                                \
+                DW_TAP(xp, wp);                                                              \
+                if (tx + 1 < NT) { xp += C; wp += C; }                                       \
+            }                                                                                \
+            xp += xrow;                                                                      \
+            wp += wrow;                                                                      \
+        }                                                                                    \
+        acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;                                  \
+    }
+DW_ROWS(dw_rows3, 3)
+DW_ROWS(dw_rows2, 2)
+
+/* Any geometry. */
+static TM_NOINLINE void dw_acc4(const int8_t *xp, const int8_t *wp, const dw_geom *g, int32_t *acc)
+{
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    const uint32_t ioff2 = g->ioff2;
+    for (int ty = 0; ty < g->nty; ty++, xp += g->xrow, wp += g->wrow) {
+        const int8_t *xq = xp, *wq = wp;
+        for (int tx = 0; tx < g->ntx; tx++, xq += g->xstep, wq += g->C) DW_TAP(xq, wq);
+    }
+    acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
+}
+
 int tm_opt_dwconv(const tm_kctx *k)
 {
     const tm_op_t *op = k->op;
-    if (op->p[P_DEPTH_MULT] != 1) return 0;
     const tm_tensor_t *in = tm_in(k, 0), *f = tm_in(k, 1), *o = tm_out(k);
     const int N = in->dims[0], H = in->dims[1], W = in->dims[2], C = in->dims[3];
+    if (op->p[P_DEPTH_MULT] != 1 || (C & 3) != 0 || !rq_ok(op, C)) return 0;
     const int KH = f->dims[1], KW = f->dims[2], OH = o->dims[1], OW = o->dims[2];
     const int dh = op->p[P_DIL_H], dw = op->p[P_DIL_W];
     const int8_t *w = (const int8_t *)f->data;
     const int32_t *bias = bias_of(k);
-    const int32_t ioff = op->p[P_IN_OFFSET];
-    const uint32_t ioff2 = ((uint32_t)ioff & 0xffffu) | ((uint32_t)ioff << 16);
-    const size_t xstep = (size_t)dw * C; /* bytes between horizontal taps */
+    const int32_t *mult = op->mult, *shift = op->shift;
+    const int32_t ioff = op->p[P_IN_OFFSET], ooff = op->p[P_OUT_OFFSET];
+    const int32_t amin = op->p[P_ACT_MIN], amax = op->p[P_ACT_MAX];
+    dw_geom g;
+    g.ioff2 = ((uint32_t)ioff & 0xffffu) | ((uint32_t)ioff << 16);
+    g.xstep = dw * C;
+    g.xrow = dh * W * C;
+    g.wrow = KW * C;
+    g.C = C;
     for (int b = 0; b < N; b++) {
         const int8_t *x = (const int8_t *)in->data + (size_t)b * H * W * C;
         for (int oy = 0; oy < OH; oy++) {
             const int iy0 = oy * op->p[P_STRIDE_H] - op->p[P_PAD_H];
             int ky0, ky1;
             tap_range(iy0, dh, H, KH, &ky0, &ky1);
+            g.nty = ky1 - ky0;
             for (int ox = 0; ox < OW; ox++) {
                 const int ix0 = ox * op->p[P_STRIDE_W] - op->p[P_PAD_W];
                 int kx0, kx1;
                 tap_range(ix0, dw, W, KW, &kx0, &kx1);
+                g.ntx = kx1 - kx0;
                 int8_t *yo = (int8_t *)o->data + (((size_t)b * OH + oy) * OW + ox) * C;
+                const int8_t *xb = x + ((ptrdiff_t)(iy0 + dh * ky0) * W + (ix0 + dw * kx0)) * C;
+                const int8_t *wb = w + ((size_t)ky0 * KW + kx0) * C;
                 for (int c = 0; c < C; c += 4) {
-                    const int lanes = C - c < 4 ? C - c : 4;
                     int32_t acc[4] = {0, 0, 0, 0};
-                    for (int ky = ky0; ky < ky1; ky++) {
-                        const int8_t *xp = x + ((size_t)(iy0 + dh * ky) * W + (ix0 + dw * kx0)) * C + c;
-                        const int8_t *wp = w + ((size_t)ky * KW + kx0) * C + c;
-                        if (lanes == 4) {
-                            int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-                            for (int kx = kx0; kx < kx1; kx++, xp += xstep, wp += C) {
-                                uint32_t xv = tm_ld32(xp), wv = tm_ld32(wp);
-                                uint32_t x02 = tm_sadd16(tm_sxtb16(xv), ioff2);
-                                uint32_t x13 = tm_sadd16(tm_sxtb16_ror8(xv), ioff2);
-                                uint32_t w02 = tm_sxtb16(wv), w13 = tm_sxtb16_ror8(wv);
-                                a0 = tm_smlabb(x02, w02, a0);
-                                a2 = tm_smlatt(x02, w02, a2);
-                                a1 = tm_smlabb(x13, w13, a1);
-                                a3 = tm_smlatt(x13, w13, a3);
-                            }
-                            acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
-                        } else {
-                            for (int kx = kx0; kx < kx1; kx++, xp += xstep, wp += C)
-                                for (int l = 0; l < lanes; l++)
-                                    acc[l] = (int32_t)((uint32_t)acc[l] + (uint32_t)(wp[l] * (xp[l] + ioff)));
-                        }
-                    }
-                    for (int l = 0; l < lanes; l++) {
-                        int32_t a = acc[l];
-                        if (bias) a = (int32_t)((uint32_t)a + (uint32_t)bias[c + l]);
-                        a = tm_mbqm(a, op->mult[c + l], op->shift[c + l]);
-                        a = (int32_t)((uint32_t)a + (uint32_t)op->p[P_OUT_OFFSET]);
-                        yo[c + l] = (int8_t)tm_clamp(a, op->p[P_ACT_MIN], op->p[P_ACT_MAX]);
+                    if (bias) memcpy(acc, bias + c, sizeof acc);
+                    if (g.xstep == C && g.ntx == 3) dw_rows3(xb + c, wb + c, &g, acc);
+                    else if (g.xstep == C && g.ntx == 2) dw_rows2(xb + c, wb + c, &g, acc);
+                    else dw_acc4(xb + c, wb + c, &g, acc);
+                    TM_UNROLL
+                    for (int l = 0; l < 4; l++) {
+                        yo[c + l] = out8(rq(acc[l], mult[c + l], shift[c + l]), ooff, amin, amax);
                     }
                 }
             }
@@ -214,6 +363,7 @@ int tm_opt_fc(const tm_kctx *k)
     const tm_op_t *op = k->op;
     if (!op->wsum || op->p[P_W_OFFSET] != 0) return 0;
     const tm_tensor_t *in = tm_in(k, 0), *f = tm_in(k, 1), *o = tm_out(k);
+    if (!rq_ok(op, f->dims[0])) return 0;
     const int OC = f->dims[0], D = f->dims[1], B = (int)(tm_elems(in) / (uint32_t)D);
     const int8_t *w = (const int8_t *)f->data;
     const int32_t *bias = bias_of(k);
