@@ -35,6 +35,17 @@
 #if defined(TM_OPTIMIZED) && TM_OPTIMIZED
 #include "tm_dsp.h"
 
+#if defined(__GNUC__)
+#define TM_NOINLINE __attribute__((noinline))
+#else
+#define TM_NOINLINE
+#endif
+#if defined(__GNUC__) && !defined(__clang__)
+#define TM_UNROLL _Pragma("GCC unroll 4")
+#else
+#define TM_UNROLL
+#endif
+
 /* Two dot products of x against w0 and w1 (n bytes each), sharing the x loads. */
 static void dot2(const int8_t *x, const int8_t *w0, const int8_t *w1, int n, int32_t *r0, int32_t *r1)
 {
@@ -103,11 +114,10 @@ static int rq_ok(const tm_op_t *op, int n)
     return 1;
 }
 
-/* Bias, requantization, output offset and activation clamp for channel oc. */
-static inline int8_t finish(const tm_op_t *op, int32_t acc, int oc, const int32_t *bias, int32_t m, int s)
+/* Offset and bias (op->wsum), requantization, output offset and clamp for channel oc. */
+static inline int8_t finish(const tm_op_t *op, int32_t acc, int oc, int32_t m, int s)
 {
-    acc = (int32_t)((uint32_t)acc + (uint32_t)op->p[P_IN_OFFSET] * (uint32_t)op->wsum[oc]);
-    if (bias) acc = (int32_t)((uint32_t)acc + (uint32_t)bias[oc]);
+    acc = (int32_t)((uint32_t)acc + (uint32_t)op->wsum[oc]);
     return out8(rq(acc, m, s), op->p[P_OUT_OFFSET], op->p[P_ACT_MIN], op->p[P_ACT_MAX]);
 }
 
@@ -123,11 +133,16 @@ int32_t tm_opt_conv_scratch(const tm_interp_t *ip, const tm_op_t *op)
     return 2 * f->dims[1] * f->dims[2] * f->dims[3];
 }
 
+/* Per output channel: input_offset * sum(filter) + bias, the part of the accumulator
+ * that does not depend on the input (wrapping int32 arithmetic, as the reference's). */
 void tm_opt_prepare(tm_interp_t *ip, tm_op_t *op)
 {
     const tm_tensor_t *f = &ip->tensors[op->in[1]];
     if (op->code == OP_CONV_2D && ip->tensors[op->in[0]].dims[3] != f->dims[3]) return;
     if (op->code == OP_DEPTHWISE_CONV_2D) return; /* the depthwise kernel adds the offset to x */
+    const tm_tensor_t *bt = (op->n_in >= 3 && op->in[2] >= 0) ? &ip->tensors[op->in[2]] : NULL;
+    if (bt && !bt->is_const) return; /* bias computed at run time: reference kernel */
+    const int32_t *bias = bt ? (const int32_t *)bt->data : NULL;
     const int nch = f->dims[0], n = (int)(tm_elems(f) / (uint32_t)nch);
     op->wsum = (int32_t *)tm_tail_alloc(ip, 4u * (uint32_t)nch);
     if (!op->wsum) return;
@@ -135,7 +150,9 @@ void tm_opt_prepare(tm_interp_t *ip, tm_op_t *op)
     for (int c = 0; c < nch; c++) {
         int32_t s = 0;
         for (int i = 0; i < n; i++) s += w[(size_t)c * n + i];
-        op->wsum[c] = s;
+        uint32_t v = (uint32_t)op->p[P_IN_OFFSET] * (uint32_t)s;
+        if (bias) v += (uint32_t)bias[c];
+        op->wsum[c] = (int32_t)v;
     }
 }
 
@@ -170,6 +187,51 @@ static void dot2x2(const int8_t *x0, const int8_t *x1, const int8_t *w0, const i
     }
     r[0] = a00; r[1] = a01; r[2] = a10; r[3] = a11;
 }
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__thumb2__)
+#define TM_ASM 1
+/* dot2x2 for the common layout x1 = x0 + n, w1 = w0 + n (adjacent pixels or the im2col
+ * pair, adjacent filter rows), n a multiple of 8: 8 bytes per iteration, post-indexed
+ * loads, 13 registers (the end pointer is reloaded from memory at the loop test). */
+static TM_NOINLINE void dot2x2_adj(const int8_t *x, const int8_t *w, int n, int32_t *r)
+{
+    int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
+    const int8_t *wend = w + n;
+    uint32_t t0, t1, t2, t3, t4, t5;
+#define TM_DOT2X2_STEP                                                                     \
+    "ldr %[t0], [%[x], %[k]]\n\t"                                                          \
+    "ldr %[t2], [%[w], %[k]]\n\t"                                                          \
+    "ldr %[t1], [%[x]], #4\n\t"                                                            \
+    "sxtb16 %[t3], %[t0]\n\t"                                                              \
+    "sxtb16 %[t0], %[t0], ror #8\n\t"                                                      \
+    "sxtb16 %[t4], %[t1]\n\t"                                                              \
+    "sxtb16 %[t1], %[t1], ror #8\n\t"                                                      \
+    "sxtb16 %[t5], %[t2]\n\t"                                                              \
+    "sxtb16 %[t2], %[t2], ror #8\n\t"                                                      \
+    "smlad %[a01], %[t4], %[t5], %[a01]\n\t"                                               \
+    "smlad %[a01], %[t1], %[t2], %[a01]\n\t"                                               \
+    "smlad %[a11], %[t3], %[t5], %[a11]\n\t"                                               \
+    "smlad %[a11], %[t0], %[t2], %[a11]\n\t"                                               \
+    "ldr %[t2], [%[w]], #4\n\t"                                                            \
+    "sxtb16 %[t5], %[t2]\n\t"                                                              \
+    "sxtb16 %[t2], %[t2], ror #8\n\t"                                                      \
+    "smlad %[a00], %[t4], %[t5], %[a00]\n\t"                                               \
+    "smlad %[a00], %[t1], %[t2], %[a00]\n\t"                                               \
+    "smlad %[a10], %[t3], %[t5], %[a10]\n\t"                                               \
+    "smlad %[a10], %[t0], %[t2], %[a10]\n\t"
+    __asm__ volatile("1:\n\t" TM_DOT2X2_STEP TM_DOT2X2_STEP
+                     "ldr %[t5], %[end]\n\t"
+                     "cmp %[w], %[t5]\n\t"
+                     "bne 1b\n\t"
+                     : [x] "+r"(x), [w] "+r"(w), [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10),
+                       [a11] "+r"(a11), [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3),
+                       [t4] "=&r"(t4), [t5] "=&r"(t5)
+                     : [k] "r"(n), [end] "m"(wend)
+                     : "cc", "memory");
+#undef TM_DOT2X2_STEP
+    r[0] = a00; r[1] = a01; r[2] = a10; r[3] = a11;
+}
+#endif
 
 /* The patch (KH*KW*C bytes) of output pixel p: in place when the kernel is 1x1 and the
  * pixel inside the image, else gathered into buf. */
@@ -206,24 +268,30 @@ int tm_opt_conv(const tm_kctx *k)
     const int OC = o->dims[3], P = o->dims[0] * o->dims[1] * o->dims[2];
     const int8_t *w = (const int8_t *)f->data;
     int8_t *buf = (int8_t *)k->scratch, *y = (int8_t *)o->data;
-    const int32_t *bias = bias_of(k);
     for (int p = 0; p < P; p += 2) {
         const int two = p + 1 < P;
         const int8_t *x0 = patch_of(k, p, buf);
         const int8_t *x1 = two ? patch_of(k, p + 1, buf + K) : x0;
         int8_t *y0 = y + (size_t)p * OC, *y1 = y0 + OC;
+#ifdef TM_ASM
+        const int adj = two && x1 == x0 + K && K > 0 && (K & 7) == 0;
+#endif
         for (int oc = 0; oc < OC; oc += 2) {
             const int pair = oc + 1 < OC;
             const int oc1 = pair ? oc + 1 : oc;
             int32_t r[4];
+#ifdef TM_ASM
+            if (adj && pair) dot2x2_adj(x0, w + (size_t)oc * K, K, r);
+            else
+#endif
             dot2x2(x0, x1, w + (size_t)oc * K, w + (size_t)oc1 * K, K, r);
             const int32_t m0 = op->mult[oc], m1 = op->mult[oc1];
             const int s0 = op->shift[oc], s1 = op->shift[oc1];
-            y0[oc] = finish(op, r[0], oc, bias, m0, s0);
-            if (pair) y0[oc1] = finish(op, r[1], oc1, bias, m1, s1);
+            y0[oc] = finish(op, r[0], oc, m0, s0);
+            if (pair) y0[oc1] = finish(op, r[1], oc1, m1, s1);
             if (two) {
-                y1[oc] = finish(op, r[2], oc, bias, m0, s0);
-                if (pair) y1[oc1] = finish(op, r[3], oc1, bias, m1, s1);
+                y1[oc] = finish(op, r[2], oc, m0, s0);
+                if (pair) y1[oc1] = finish(op, r[3], oc1, m1, s1);
             }
         }
     }
@@ -260,16 +328,6 @@ typedef struct {
     uint32_t ioff2;     /* input offset in both halfwords */
 } dw_geom;
 
-#if defined(__GNUC__)
-#define TM_NOINLINE __attribute__((noinline))
-#else
-#define TM_NOINLINE
-#endif
-#if defined(__GNUC__) && !defined(__clang__)
-#define TM_UNROLL _Pragma("GCC unroll 4")
-#else
-#define TM_UNROLL
-#endif
 
 /* Accumulators of four channels over nty kernel rows of NT taps C bytes apart in input
  * and filter (dilation 1), acc[] holding the bias on entry. One function per width, so
@@ -366,7 +424,6 @@ int tm_opt_fc(const tm_kctx *k)
     if (!rq_ok(op, f->dims[0])) return 0;
     const int OC = f->dims[0], D = f->dims[1], B = (int)(tm_elems(in) / (uint32_t)D);
     const int8_t *w = (const int8_t *)f->data;
-    const int32_t *bias = bias_of(k);
     for (int b = 0; b < B; b++) {
         const int8_t *x = (const int8_t *)in->data + (size_t)b * D;
         int8_t *y = (int8_t *)o->data + (size_t)b * OC;
@@ -376,8 +433,8 @@ int tm_opt_fc(const tm_kctx *k)
             dot2(x, w + (size_t)oc * D, w + (size_t)(two ? oc + 1 : oc) * D, D, &a0, &a1);
             for (int j = 0; j <= two; j++) {
                 const int c = oc + j;
-                y[c] = op->mult ? finish(op, j ? a1 : a0, c, bias, op->mult[c], op->shift[c])
-                                : finish(op, j ? a1 : a0, c, bias, op->p[14], op->p[15]);
+                y[c] = op->mult ? finish(op, j ? a1 : a0, c, op->mult[c], op->shift[c])
+                                : finish(op, j ? a1 : a0, c, op->p[14], op->p[15]);
             }
         }
     }
