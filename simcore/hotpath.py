@@ -34,6 +34,15 @@ INDIRECT = 0xFFFFFFFF
 NO_NODE = 0xFFFFFFFF
 MAX_DEPTH = 1024  # profiler shadow-stack depth
 MAX_EVENTS = 1 << 20  # profiler interrupt enter/leave records kept for the timeline
+MAX_WINDOWS = 8  # memory windows the native exception return knows (HP_MAX_WINDOWS)
+# register ids of the native exception return, in hotpath.c's FR_* index order
+FR_REGS = (
+    arm_const.UC_ARM_REG_IPSR, arm_const.UC_ARM_REG_CONTROL, arm_const.UC_ARM_REG_MSP, arm_const.UC_ARM_REG_PSP,
+    arm_const.UC_ARM_REG_FAULTMASK, arm_const.UC_ARM_REG_R0, arm_const.UC_ARM_REG_R1, arm_const.UC_ARM_REG_R2,
+    arm_const.UC_ARM_REG_R3, arm_const.UC_ARM_REG_R12, arm_const.UC_ARM_REG_LR, arm_const.UC_ARM_REG_XPSR,
+    arm_const.UC_ARM_REG_PC, *[getattr(arm_const, f"UC_ARM_REG_S{i}") for i in range(16)],
+    arm_const.UC_ARM_REG_FPSCR,
+)
 
 
 class ProfNode(ctypes.Structure):
@@ -123,10 +132,29 @@ class HotState(ctypes.Structure):
         ("mem_read", ctypes.c_void_p),
         ("node_overflow", ctypes.c_uint32),
         ("pend_ret", ctypes.c_uint32),
+        ("fr_exc", ctypes.c_uint32),
+        ("fr_done", ctypes.c_uint32),
+        ("fr_excret", ctypes.c_uint32),
+        ("fr_fpu", ctypes.c_uint32),
+        ("fr_stkalign", ctypes.c_uint32),
+        ("fr_cycles", ctypes.c_uint32),
+        ("n_windows", ctypes.c_uint32),
+        ("pad2", ctypes.c_uint32),
+        ("win_base", ctypes.c_uint32 * MAX_WINDOWS),
+        ("win_end", ctypes.c_uint32 * MAX_WINDOWS),
+        ("win_ram", ctypes.c_uint32 * MAX_WINDOWS),
+        ("win_ptr", ctypes.c_void_p * MAX_WINDOWS),
+        ("rid", ctypes.c_int32 * len(FR_REGS)),
+        ("reg_read_batch", ctypes.c_void_p),
+        ("reg_write_batch", ctypes.c_void_p),
+        ("reg_write", ctypes.c_void_p),
+        ("intr_fallback", ctypes.c_void_p),
+        ("fast_returns", ctypes.c_uint64),
     ]
 
 
 _MISS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint32, ctypes.c_uint32)
+_INTR_FN = ctypes.CFUNCTYPE(None, ctypes.c_uint32)
 _native_lib: ctypes.CDLL | None | bool = False  # False: not looked for yet
 
 
@@ -142,6 +170,7 @@ def native_library() -> ctypes.CDLL | None:
                 if path.exists():
                     lib = ctypes.CDLL(str(path))
                     lib.hp_block_hook_ptr.restype = ctypes.c_void_p
+                    lib.hp_intr_hook_ptr.restype = ctypes.c_void_p
                     lib.hp_cond_hook_ptr.restype = ctypes.c_void_p
                     lib.hp_flash_read_hook_ptr.restype = ctypes.c_void_p
                     lib.hp_insert.argtypes = [ctypes.POINTER(HotState)] + [ctypes.c_uint32] * 4 + [
@@ -417,6 +446,44 @@ class HotPath:
         if status != unicorn.UC_ERR_OK:
             raise unicorn.UcError(status)
         self._hook_handle = handle
+
+    def install_intr_hook(self, handler: Callable[[int], None],
+                          windows: list[tuple[int, int, bool, int]], fpu: bool, return_cycles: int) -> bool:
+        """Native hot path only: the UC_HOOK_INTR callback in C, which does the common exception return
+        itself (see hp_fast_return) and calls ``handler(intno)`` for everything else.
+
+        ``windows``: (base, end, is RAM, host address of the buffer or 0) per memory in board order.
+        Returns False (nothing installed) with the Python twin or more windows than the C side holds;
+        the caller then hooks UC_HOOK_INTR in Python.
+        """
+        if not self.native or len(windows) > MAX_WINDOWS:
+            return False
+        assert self.lib is not None
+        s = self.state
+        uclib = unicorn.unicorn_py3.unicorn.uclib
+        s.reg_read_batch = ctypes.cast(uclib.uc_reg_read_batch, ctypes.c_void_p).value
+        s.reg_write_batch = ctypes.cast(uclib.uc_reg_write_batch, ctypes.c_void_p).value
+        s.reg_write = ctypes.cast(uclib.uc_reg_write, ctypes.c_void_p).value
+        for i, rid in enumerate(FR_REGS):
+            s.rid[i] = rid
+        s.n_windows = len(windows)
+        for i, (base, end, ram, ptr) in enumerate(windows):
+            s.win_base[i], s.win_end[i], s.win_ram[i], s.win_ptr[i] = base, min(end, 0xFFFFFFFF), int(ram), ptr
+        s.fr_fpu = int(fpu)
+        s.fr_stkalign = 1
+        s.fr_cycles = int(return_cycles)
+        self._intr_cb = _INTR_FN(handler)  # keep a reference: C holds the pointer
+        s.intr_fallback = ctypes.cast(self._intr_cb, ctypes.c_void_p).value
+        handle = ctypes.c_size_t()
+        status = uclib.uc_hook_add(
+            self.uc._uch, ctypes.byref(handle), unicorn.UC_HOOK_INTR,
+            ctypes.c_void_p(self.lib.hp_intr_hook_ptr()),
+            ctypes.cast(ctypes.byref(s), ctypes.c_void_p),
+            ctypes.c_uint64(1), ctypes.c_uint64(0),
+        )
+        if status != unicorn.UC_ERR_OK:
+            raise unicorn.UcError(status)
+        return True
 
     def _native_miss(self, addr: int, size: int) -> int:
         try:

@@ -100,6 +100,9 @@ class Machine:
         self._seq = itertools.count()
         self.uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS)
         self.uc.ctl_set_cpu_model(unicorn.arm_const.UC_CPU_ARM_CORTEX_M4)
+        from simcore.cortexm.coreregs import CoreRegs
+
+        self._read_pc = CoreRegs(self.uc).read_pc  # one ctypes call, not the bindings' reg_read
         self._buffers: list[Any] = []
         self._map_memories()
         self._load_image()
@@ -118,7 +121,11 @@ class Machine:
         self.analyzer = BlockAnalyzer(self._read_code, self.opts.cycle_model or InstructionCount(),
                                       self._function_start)
         self.hot = HotPath(self.uc, self.analyzer, native=self.opts.native, on_miss_error=self._on_miss_error)
-        self.uc.hook_add(unicorn.UC_HOOK_INTR, self._on_intr)
+        # Native hot path: the INTR hook is C and does the common exception return itself (SystemBlock
+        # arms it); everything else comes back to _on_native_intr. The Python twin hooks it here.
+        self._fast_return = self._install_intr_hook()
+        if not self._fast_return:
+            self.uc.hook_add(unicorn.UC_HOOK_INTR, self._on_intr)
         self.uc.hook_add(
             unicorn.UC_HOOK_MEM_UNMAPPED | unicorn.UC_HOOK_MEM_PROT, self._on_bad_access
         )
@@ -158,6 +165,14 @@ class Machine:
         from simcore.cortexm import SystemBlock
 
         return SystemBlock(self)
+
+    def _install_intr_hook(self) -> bool:
+        arm = getattr(self.system, "native_return_windows", None)
+        if arm is None:
+            return False
+        from simcore.cycles import EXCEPTION_RETURN
+
+        return self.hot.install_intr_hook(self._on_native_intr, arm(), self.board.fpu, EXCEPTION_RETURN)
 
     def _heapinfo(self) -> tuple[int, int, int, int]:
         """The SYS_HEAPINFO answer (heap base, heap limit, stack base = initial SP, stack limit).
@@ -349,11 +364,18 @@ class Machine:
         self.uc.emu_stop()
 
     def pc(self) -> int:
-        return self.uc.reg_read(R.UC_ARM_REG_PC)
+        return self._read_pc()
 
     # --- hooks ---------------------------------------------------------------------------
     def _guard(self, fn: Callable[[], Any]) -> Any:
-        """Run hook code; a Python exception stops emulation and is re-raised after emu_start."""
+        """Run hook code; a Python exception stops emulation and is re-raised after emu_start.
+
+        With the native exception return, the system block's state is brought up to date first
+        and the fast path re-armed after (hook code may change what is pending or active).
+        """
+        fast = self._fast_return
+        if fast and self.hot.state.fr_done:
+            self.system.sync_fast_return()
         try:
             return fn()
         except BaseException as exc:  # noqa: BLE001 - must not unwind through Unicorn's C frames
@@ -361,6 +383,9 @@ class Machine:
             self.hot.state.stop_cycle = 0
             self.uc.emu_stop()
             return None
+        finally:
+            if fast:
+                self.system.arm_fast_return()
 
     def _function_start(self, addr: int) -> int | None:
         sym = self.fw.function_at(addr)
@@ -409,6 +434,10 @@ class Machine:
         self._guard(lambda: self.system.write(PPB_BASE + offset, size, value))
 
     def _on_intr(self, uc: unicorn.Uc, intno: int, _user: object) -> None:
+        self._guard(lambda: self._handle_intr(intno))
+
+    def _on_native_intr(self, intno: int) -> None:
+        """hp_intr_hook's fallback (a ctypes callback): everything the C side does not handle."""
         self._guard(lambda: self._handle_intr(intno))
 
     def _handle_intr(self, intno: int) -> None:
@@ -483,10 +512,14 @@ class Machine:
             self._spin_at = None
             self._last_fault_access = None
             err: unicorn.UcError | None = None
+            if self._fast_return:
+                self.system.arm_fast_return()
             try:
                 self.uc.emu_start(pc | 1, UNTIL)
             except unicorn.UcError as exc:
                 err = exc
+            if self._fast_return and s.fr_done:
+                self.system.sync_fast_return()
             pc = self.pc()
             if self._hook_error is not None:
                 exc, self._hook_error = self._hook_error, None

@@ -25,6 +25,7 @@ reboot the image.
 
 from __future__ import annotations
 
+import ctypes
 import struct
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,7 @@ from simcore.cortexm.exceptions import (
     HARDFAULT,
     IRQ0,
     MEMMANAGE,
+    NMI,
     SVCALL,
     SYSTICK,
     USAGEFAULT,
@@ -96,6 +98,7 @@ class SystemBlock:
         self.faults = FaultUnit(self)
         self.sleep_cycles = 0
         self._kick_event: Any = None
+        self._fr_armed = 0  # the exception the native return was last armed for
         self.event_register = False  # for WFE (B1.5.18)
         self.watched = scan(machine.fw)
         self._trap_hooks: dict[str, list[int]] = {}
@@ -112,6 +115,8 @@ class SystemBlock:
             elif w.kind == "sev":
                 machine.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_sev, begin=w.addr, end=w.addr)
         self.stack = StackWatch(machine)
+        # (base, end, is RAM) in board order: the first window holding a range decides, as board.memory_at
+        self._windows = tuple((mem.base, mem.end, mem.kind == "ram") for mem in board.memories)
 
     # --- life cycle ----------------------------------------------------------------------------
     def reset(self) -> None:
@@ -217,6 +222,45 @@ class SystemBlock:
         elif self.stack.limit is not None and frame < self.stack.limit:
             pc = struct.unpack("<I", self.m.mem_read(frame + 24, 4))[0]  # the stacked return address
             self.stack.frame_stacked(frame, pc, f"stacking for {exception_name(exc)}")
+
+    # --- the native exception return (hp_fast_return in simcore/native/hotpath.c) -----------------------
+    def native_return_windows(self) -> list[tuple[int, int, bool, int]]:
+        """(base, end, is RAM, host address of the buffer) per memory in board order, for the C side."""
+        buffers = getattr(self.m, "_buffers", None)
+        mems = self.m.board.memories
+        ptrs = [ctypes.addressof(b) for b in buffers] if buffers and len(buffers) == len(mems) else [0] * len(mems)
+        return [(mem.base, mem.end, mem.kind == "ram", ptr) for mem, ptr in zip(mems, ptrs)]
+
+    def arm_fast_return(self) -> None:
+        """Before emulation resumes: may C do the next exception return (see hp_fast_return)?
+
+        Only the plain case: one active exception (not NMI, not a fault, its line not held high),
+        nothing pending (no tail-chain), SLEEPONEXIT clear. Anything else stays in Python.
+        """
+        e = self.exc
+        s = self.m.hot.state
+        exc = 0
+        if len(e.active) == 1 and not e.pending and not self.scb.sleep_on_exit:
+            (exc,) = e.active
+            if exc == NMI or exc in FAULTS or exc in e.lines_high:
+                exc = 0
+        s.fr_exc = exc
+        s.fr_stkalign = 1 if e.cfg.stkalign else 0
+        self._fr_armed = exc
+
+    def sync_fast_return(self) -> None:
+        """C did an exception return: the bookkeeping ExceptionModel.exception_return and _exception_return do."""
+        s = self.m.hot.state
+        s.fr_done = 0
+        e = self.exc
+        exc = self._fr_armed
+        e.active.discard(exc)
+        e.last_left = exc
+        on_psp = bool(s.fr_excret & 4)
+        e.last_return = (True, on_psp)
+        if on_psp:
+            self.stack.psp_seen = True
+        self.event_register = True
 
     # --- hooks called by the machine -----------------------------------------------------------------
     def on_exception(self, intno: int, pc: int) -> None:
@@ -463,8 +507,11 @@ class SystemBlock:
         self.dwt.trace_changed()
 
     def _is_ram(self, addr: int, size: int) -> bool:
-        mem = self.m.board.memory_at(addr, size)
-        return mem is not None and mem.kind == "ram"
+        end = addr + size
+        for base, limit, ram in self._windows:
+            if base <= addr and end <= limit:
+                return ram
+        return False
 
     def fault_active(self) -> bool:
         return any(x in FAULTS for x in self.exc.active)

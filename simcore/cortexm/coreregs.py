@@ -48,6 +48,7 @@ class CoreRegs:
             lib = unicorn.unicorn_py3.unicorn.uclib  # type: ignore[attr-defined]
             handle = uc._uch  # noqa: SLF001 - see the module docstring
             lib.uc_reg_read_batch.restype = ctypes.c_int
+            lib.uc_reg_read.restype = ctypes.c_int
             lib.uc_reg_write.restype = ctypes.c_int
             lib.uc_reg_write_batch.restype = ctypes.c_int
             self._lib, self._handle = lib, handle
@@ -68,6 +69,15 @@ class CoreRegs:
         if status != unicorn.UC_ERR_OK:
             raise unicorn.UcError(status)
         return list(b.vals)
+
+    def read_pc(self) -> int:
+        """The PC in one engine call (the bindings' reg_read costs several microseconds)."""
+        if self._lib is None:
+            return self.uc.reg_read(R.UC_ARM_REG_PC)
+        status = self._lib.uc_reg_read(self._handle, R.UC_ARM_REG_PC, self._pc_ref)
+        if status != unicorn.UC_ERR_OK:
+            raise unicorn.UcError(status)
+        return self._pc.value
 
     def write_pc(self, value: int) -> None:
         """Write the PC with uc_reg_write (not the batch call): inside a hook, only that call makes

@@ -45,6 +45,7 @@ class SysTick(RegisterBlock):
         self.clock = host
         self.pend = pend
         self._event: Any = None
+        self._event_tick = 0  # the tick the scheduled event fires at
         super().__init__(host)
 
     def reset(self) -> None:
@@ -110,12 +111,24 @@ class SysTick(RegisterBlock):
             return
         nxt = self.first_zero_after(self.tick())
         if nxt is not None:
+            self._event_tick = nxt
             self._event = self.clock.schedule(nxt * self.divider, self._fire, "SysTick")
 
     def _fire(self) -> None:
         self._event = None
         self.pend()
-        self._schedule()
+        if not (self.ctrl & CTRL_TICKINT) or not self.running:
+            return
+        # O(1): the next zero is one period after the one that fired (the anchor is unchanged since
+        # the event was scheduled, or a register write would have rescheduled), unless the clock
+        # is already past it (then first_zero_after, as _schedule does).
+        nxt = self._event_tick + self.load + 1
+        divider = self.divider
+        if nxt <= self.clock.now_cycles() // divider:
+            self._schedule()
+            return
+        self._event_tick = nxt
+        self._event = self.clock.schedule(nxt * divider, self._fire, "SysTick")
 
     # --- registers ---------------------------------------------------------------------------------
     def read_CTRL(self, _i: int) -> int:

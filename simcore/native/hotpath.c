@@ -84,6 +84,14 @@ typedef int (*hp_miss_fn)(uint32_t addr, uint32_t size); /* non-zero: stop, retr
 typedef int (*uc_emu_stop_fn)(void *uc);
 typedef int (*uc_reg_read_fn)(void *uc, int regid, void *value);
 typedef int (*uc_mem_read_fn)(void *uc, uint64_t address, void *bytes, uint64_t size);
+typedef int (*uc_reg_batch_fn)(void *uc, int *regs, void **vals, int count);
+typedef int (*uc_reg_write_fn)(void *uc, int regid, const void *value);
+typedef void (*hp_intr_fn)(uint32_t intno); /* Python's UC_HOOK_INTR handler */
+
+#define HP_MAX_WINDOWS 8
+/* Register ids of the fast exception return, filled by Python from unicorn.arm_const (index order). */
+enum { FR_IPSR, FR_CONTROL, FR_MSP, FR_PSP, FR_FAULTMASK, FR_R0, FR_R1, FR_R2, FR_R3, FR_R12, FR_LR, FR_XPSR,
+       FR_PC, FR_S0, FR_FPSCR = FR_S0 + 16, FR_NREGS };
 
 /* Field order is mirrored by simcore/hotpath.py (ctypes Structure): keep them in step. */
 typedef struct {
@@ -139,6 +147,25 @@ typedef struct {
     uc_mem_read_fn mem_read;
     uint32_t node_overflow; /* node table could not grow */
     uint32_t pend_ret;      /* previous block ended with a possible return */
+    /* --- native exception return (hp_intr_hook; Python's twin is ExceptionModel.exception_return) --- */
+    uint32_t fr_exc;        /* Python: the only active exception, returnable here (0: defer to Python) */
+    uint32_t fr_done;       /* C: a return was done here since Python's last sync */
+    uint32_t fr_excret;     /* ... with this EXC_RETURN */
+    uint32_t fr_fpu;        /* the core has an FPU */
+    uint32_t fr_stkalign;   /* CCR.STKALIGN */
+    uint32_t fr_cycles;     /* simcore.cycles.EXCEPTION_RETURN */
+    uint32_t n_windows;     /* memories in board order: the first holding a range decides (board.memory_at) */
+    uint32_t pad2;
+    uint32_t win_base[HP_MAX_WINDOWS];
+    uint32_t win_end[HP_MAX_WINDOWS];
+    uint32_t win_ram[HP_MAX_WINDOWS];
+    uint8_t *win_ptr[HP_MAX_WINDOWS];
+    int32_t rid[FR_NREGS];
+    uc_reg_batch_fn reg_read_batch;
+    uc_reg_batch_fn reg_write_batch;
+    uc_reg_write_fn reg_write;
+    hp_intr_fn intr_fallback;
+    uint64_t fast_returns;  /* statistics: returns done here */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -458,6 +485,82 @@ void hp_cond_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
 }
 
 void *hp_cond_hook_ptr(void) { return (void *)&hp_cond_hook; }
+
+/*
+ * Exception return (ARMv7-M B1.5.8) of the common case, inside the UC_HOOK_INTR callback for
+ * EXCP_EXCEPTION_EXIT (intno 8, PC = EXC_RETURN without bit 0): Python arms it (fr_exc) only
+ * when exactly one exception is active (not NMI, not a fault, no line held high), nothing is
+ * pending (so no tail-chain) and SLEEPONEXIT is clear; this function returns 0 (Python does the
+ * return) on anything else: an EXC_RETURN to handler mode or not valid, an IPSR that is not
+ * fr_exc, a frame outside RAM. Otherwise it does exactly what ExceptionModel.exception_return
+ * and pop_stack do, in the same register-write order, charges fr_cycles, and leaves fr_done
+ * for Python's bookkeeping (active set, last_return) at its next sync.
+ */
+static int hp_window(const hp_state *s, uint32_t addr, uint32_t size, uint8_t **host) {
+    uint64_t end = (uint64_t)addr + size;
+    for (uint32_t i = 0; i < s->n_windows; i++) {
+        if (s->win_base[i] <= addr && end <= s->win_end[i]) {
+            if (!s->win_ram[i] || !s->win_ptr[i]) return 0;
+            *host = s->win_ptr[i] + (addr - s->win_base[i]);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int hp_fast_return(hp_state *s, void *uc) {
+    uint32_t pc = 0;
+    if (s->reg_read(uc, s->rid[FR_PC], &pc)) return 0;
+    uint32_t excret = pc | 1u, low = excret & 0xFu;
+    if ((excret & 0xFFFFFFE0u) != 0xFFFFFFE0u || (low != 9u && low != 0xDu)) return 0;
+    uint32_t fp = !(excret & 0x10u);
+    if (fp && !s->fr_fpu) return 0;
+    int ids[4] = {s->rid[FR_IPSR], s->rid[FR_CONTROL], s->rid[FR_MSP], s->rid[FR_PSP]};
+    uint32_t v[4] = {0, 0, 0, 0};
+    void *vp[4] = {&v[0], &v[1], &v[2], &v[3]};
+    if (s->reg_read_batch(uc, ids, vp, 4)) return 0;
+    if ((v[0] & 0x1FFu) != s->fr_exc) return 0;
+    uint32_t use_psp = (excret & 4u) != 0, control = v[1] & 7u;
+    uint32_t sp = use_psp ? v[3] : v[2], framesize = fp ? 0x68u : 0x20u;
+    uint8_t *host;
+    if (!hp_window(s, sp, framesize, &host)) return 0;
+    uint32_t w[26];
+    memcpy(w, host, fp ? 100 : 32);
+    uint32_t xpsr = w[7];
+    sp += framesize;
+    if ((xpsr & (1u << 9)) && s->fr_stkalign) sp |= 4u;
+    if (fp) { /* S0-S15, FPSCR first, as pop_stack */
+        int fids[17];
+        void *fvp[17];
+        for (int i = 0; i < 17; i++) { fids[i] = s->rid[FR_S0 + i]; fvp[i] = &w[8 + i]; }
+        s->reg_write_batch(uc, fids, fvp, 17);
+    }
+    /* FAULTMASK cleared (not NMI); IPSR 0 before CONTROL so the SPSEL write switches SP banks */
+    uint32_t new_control = (control & ~4u) | (fp ? 4u : 0u);
+    new_control = (new_control & ~2u) | (use_psp ? 2u : 0u);
+    uint32_t zero = 0, xpsr_out = xpsr & ~(1u << 9);
+    int wids[11] = {s->rid[FR_FAULTMASK], s->rid[FR_IPSR], s->rid[FR_CONTROL], s->rid[FR_R0], s->rid[FR_R1],
+                    s->rid[FR_R2], s->rid[FR_R3], s->rid[FR_R12], s->rid[FR_LR],
+                    s->rid[use_psp ? FR_PSP : FR_MSP], s->rid[FR_XPSR]};
+    void *wvp[11] = {&zero, &zero, &new_control, &w[0], &w[1], &w[2], &w[3], &w[4], &w[5], &sp, &xpsr_out};
+    s->reg_write_batch(uc, wids, wvp, 11);
+    uint32_t new_pc = (w[6] & ~1u) | ((xpsr & (1u << 24)) ? 1u : 0u);
+    s->reg_write(uc, s->rid[FR_PC], &new_pc); /* only uc_reg_write makes Unicorn resume at the new PC */
+    s->cycle_count += s->fr_cycles;
+    s->fr_done = 1;
+    s->fr_excret = excret;
+    s->fr_exc = 0; /* one shot: the next entry goes through Python, which re-arms */
+    s->fast_returns++;
+    return 1;
+}
+
+void hp_intr_hook(void *uc, uint32_t intno, void *user_data) {
+    hp_state *s = (hp_state *)user_data;
+    if (intno == 8 && s->fr_exc && hp_fast_return(s, uc)) return;
+    s->intr_fallback(intno);
+}
+
+void *hp_intr_hook_ptr(void) { return (void *)&hp_intr_hook; }
 
 /* The hook's address for ctypes: taking a function's address portably from Python. */
 void *hp_block_hook_ptr(void) { return (void *)&hp_block_hook; }

@@ -63,8 +63,9 @@ def test_nested_preemption_tail_chaining_and_masks(board: str) -> None:
     )
 
 
-def test_tail_chaining_does_not_unstack_between_handlers() -> None:
-    m = prepare(elf("cortex-m4", "nested"), "cortex-m4")
+@pytest.mark.parametrize("native", [True, False])
+def test_tail_chaining_does_not_unstack_between_handlers(native: bool) -> None:
+    m = prepare(elf("cortex-m4", "nested"), "cortex-m4", native=native)
     pops: list[int] = []
     original = m.system.exc.pop_stack
     m.system.exc.pop_stack = lambda *a: (pops.append(a[0]), original(*a))[1]  # type: ignore[method-assign]
@@ -73,7 +74,10 @@ def test_tail_chaining_does_not_unstack_between_handlers() -> None:
     # handler exits: 1+3+2+4 (preempt: 4 tail-chains), 3+2+1 (one chain), 3 then 2+1 (one chain)
     # = 10 handlers; returns that unstack: IRQ3, IRQ2 (nested in IRQ1), IRQ4 (end of chain), IRQ1 (end of
     # chain), IRQ3, IRQ1 (end of chain) = 6
-    assert len(pops) == 8  # and the NMI and the IRQ3 after FAULTMASK, one return each
+    # and the NMI and the IRQ3 after FAULTMASK, one return each; the native hot path does the plain
+    # returns (one active exception, nothing pending) in C without calling pop_stack
+    assert len(pops) + m.hot.state.fast_returns == 8
+    assert (m.hot.state.fast_returns > 0) == native
     assert m.system.exc.tail_chains == 4
 
 def _scheduler_float(start: float) -> int:
@@ -121,7 +125,9 @@ def test_python_fallback_hot_path_gives_identical_runs(app: str, cmdline: str) -
 def test_exception_entry_return_and_tail_chain_cycles_are_charged() -> None:
     from simcore.cycles import EXCEPTION_ENTRY, EXCEPTION_RETURN, TAIL_CHAIN
 
-    plain = prepare(elf("cortex-m4", "nested"), "cortex-m4")
+    # the Python twin charges everything through hot.charge; the native hot path does the plain
+    # exception returns in C (hp_fast_return), charging EXCEPTION_RETURN there
+    plain = prepare(elf("cortex-m4", "nested"), "cortex-m4", native=False)
     plain.hot.charge = lambda cycles: None  # type: ignore[method-assign]
     base = run_machine(plain)
     m = prepare(elf("cortex-m4", "nested"), "cortex-m4")
@@ -131,6 +137,7 @@ def test_exception_entry_return_and_tail_chain_cycles_are_charged() -> None:
     res = run_machine(m)
     assert res.text == base.text and res.instructions == base.instructions
     exc = m.system.exc
-    expected = EXCEPTION_ENTRY * exc.entries + EXCEPTION_RETURN * len(pops) + TAIL_CHAIN * exc.tail_chains
-    assert exc.entries == 8 and exc.tail_chains == 4 and len(pops) == 8
+    returns = len(pops) + m.hot.state.fast_returns
+    expected = EXCEPTION_ENTRY * exc.entries + EXCEPTION_RETURN * returns + TAIL_CHAIN * exc.tail_chains
+    assert exc.entries == 8 and exc.tail_chains == 4 and returns == 8
     assert res.cycles - base.cycles == expected
