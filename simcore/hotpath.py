@@ -41,7 +41,7 @@ FR_REGS = (
     arm_const.UC_ARM_REG_FAULTMASK, arm_const.UC_ARM_REG_R0, arm_const.UC_ARM_REG_R1, arm_const.UC_ARM_REG_R2,
     arm_const.UC_ARM_REG_R3, arm_const.UC_ARM_REG_R12, arm_const.UC_ARM_REG_LR, arm_const.UC_ARM_REG_XPSR,
     arm_const.UC_ARM_REG_PC, *[getattr(arm_const, f"UC_ARM_REG_S{i}") for i in range(16)],
-    arm_const.UC_ARM_REG_FPSCR,
+    arm_const.UC_ARM_REG_FPSCR, arm_const.UC_ARM_REG_BASEPRI, arm_const.UC_ARM_REG_PRIMASK,
 )
 
 
@@ -171,6 +171,10 @@ def native_library() -> ctypes.CDLL | None:
                     lib = ctypes.CDLL(str(path))
                     lib.hp_block_hook_ptr.restype = ctypes.c_void_p
                     lib.hp_intr_hook_ptr.restype = ctypes.c_void_p
+                    lib.hp_enter.argtypes = [ctypes.POINTER(HotState), ctypes.c_void_p, ctypes.c_uint32,
+                                             ctypes.c_int32, ctypes.c_int32, ctypes.c_uint32, ctypes.c_uint32,
+                                             ctypes.c_uint32, ctypes.c_uint32, ctypes.POINTER(ctypes.c_uint32)]
+                    lib.hp_enter.restype = ctypes.c_int
                     lib.hp_cond_hook_ptr.restype = ctypes.c_void_p
                     lib.hp_flash_read_hook_ptr.restype = ctypes.c_void_p
                     lib.hp_insert.argtypes = [ctypes.POINTER(HotState)] + [ctypes.c_uint32] * 4 + [
@@ -472,6 +476,7 @@ class HotPath:
         s.fr_fpu = int(fpu)
         s.fr_stkalign = 1
         s.fr_cycles = int(return_cycles)
+        s.mem_read = ctypes.cast(uclib.uc_mem_read, ctypes.c_void_p).value
         self._intr_cb = _INTR_FN(handler)  # keep a reference: C holds the pointer
         s.intr_fallback = ctypes.cast(self._intr_cb, ctypes.c_void_p).value
         handle = ctypes.c_size_t()
@@ -484,6 +489,27 @@ class HotPath:
         if status != unicorn.UC_ERR_OK:
             raise unicorn.UcError(status)
         return True
+
+    def native_enter(self) -> Callable[..., tuple[int, int, int, int]] | None:
+        """hp_enter bound to this engine (after install_intr_hook), or None with the Python twin.
+
+        ``f(exc, exc_group, highest_active_group, prio_mask, prigroup, vector_address, flags)`` returns
+        (status, frame address, on PSP, extended frame); see hp_enter in hotpath.c.
+        """
+        if not self.native or not self.state.reg_read_batch:
+            return None
+        assert self.lib is not None
+        fn = self.lib.hp_enter
+        state = ctypes.byref(self.state)
+        uch = self.uc._uch  # a c_void_p in the bindings
+        out = (ctypes.c_uint32 * 3)()
+
+        def enter(exc: int, group: int, highest: int, prio_mask: int, prigroup: int, vector: int,
+                  flags: int) -> tuple[int, int, int, int]:
+            status = fn(state, uch, exc, group, highest, prio_mask, prigroup, vector & 0xFFFFFFFF, flags, out)
+            return status, out[0], out[1], out[2]
+
+        return enter
 
     def _native_miss(self, addr: int, size: int) -> int:
         try:

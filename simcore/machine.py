@@ -126,6 +126,8 @@ class Machine:
         self._fast_return = self._install_intr_hook()
         if not self._fast_return:
             self.uc.hook_add(unicorn.UC_HOOK_INTR, self._on_intr)
+        elif getattr(self.system, "exc", None) is not None:
+            self.system.exc.native_enter = self.hot.native_enter()
         self.uc.hook_add(
             unicorn.UC_HOOK_MEM_UNMAPPED | unicorn.UC_HOOK_MEM_PROT, self._on_bad_access
         )

@@ -98,6 +98,8 @@ class ExceptionModel:
         self.prio_mask = (0xFF << (8 - prio_bits)) & 0xFF
         self.ram_check = ram_check  # (addr, size) -> True if the range is writable RAM
         self.cfg = Config()
+        # hp_enter (native hot path), set by the system block: enter_pending's work in one C call
+        self.native_enter: Callable[..., tuple[int, int, int, int]] | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -211,6 +213,28 @@ class ExceptionModel:
         exc = self.highest_pending()
         if exc is None:
             return None
+        native = self.native_enter
+        if native is not None:
+            highest = 256
+            for a in self.active:
+                g = self.group(self.prio[a])
+                if g < highest:
+                    highest = g
+            cfg = self.cfg
+            status, frameptr, on_psp, fpca = native(exc, self.group(self.prio[exc]), highest, self.prio_mask,
+                                                    cfg.prigroup, cfg.vtor + 4 * exc,
+                                                    (1 if cfg.stkalign else 0) | (2 if cfg.fpu else 0))
+            if status == 1:
+                return None
+            if status == 0:  # what _enter and _taken do besides the registers and the frame
+                if fpca:
+                    cfg.fpcar = frameptr + 0x20
+                self.last_entry = (bool(on_psp), frameptr)
+                self.entries += 1
+                self.active.add(exc)
+                self.pending.discard(exc)
+                return exc
+            # status 2: the cases C leaves to Python (frame not in RAM, ...): the same errors as before
         values = self.regs.read(_PENDING_READ)
         if self.group(self.prio[exc]) >= self._execution_priority(*values[:3]):
             return None

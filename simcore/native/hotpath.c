@@ -91,7 +91,7 @@ typedef void (*hp_intr_fn)(uint32_t intno); /* Python's UC_HOOK_INTR handler */
 #define HP_MAX_WINDOWS 8
 /* Register ids of the fast exception return, filled by Python from unicorn.arm_const (index order). */
 enum { FR_IPSR, FR_CONTROL, FR_MSP, FR_PSP, FR_FAULTMASK, FR_R0, FR_R1, FR_R2, FR_R3, FR_R12, FR_LR, FR_XPSR,
-       FR_PC, FR_S0, FR_FPSCR = FR_S0 + 16, FR_NREGS };
+       FR_PC, FR_S0, FR_FPSCR = FR_S0 + 16, FR_BASEPRI, FR_PRIMASK, FR_NREGS };
 
 /* Field order is mirrored by simcore/hotpath.py (ctypes Structure): keep them in step. */
 typedef struct {
@@ -552,6 +552,73 @@ static int hp_fast_return(hp_state *s, void *uc) {
     s->fr_exc = 0; /* one shot: the next entry goes through Python, which re-arms */
     s->fast_returns++;
     return 1;
+}
+
+/*
+ * Exception entry at a block boundary (emulation stopped), the twin of ExceptionModel.enter_pending
+ * after Python chose the exception: the preemption test against the masks (B1.5.4; Python passes
+ * the exception's group priority and the highest active group priority), PushStack into the RAM
+ * buffer and ExceptionTaken in one register write, PC included. flags: bit 0 CCR.STKALIGN, bit 1
+ * FPU. out = {frame address, stacked on PSP, extended frame}. Returns 0 entered, 1 does not
+ * preempt, 2 Python must do it (frame not in RAM, vector unreadable, engine error): nothing
+ * was changed then.
+ */
+int hp_enter(hp_state *s, void *uc, uint32_t exc, int32_t exc_group, int32_t highest, uint32_t prio_mask,
+             uint32_t prigroup, uint32_t vector_addr, uint32_t flags, uint32_t *out) {
+    enum { N = 15 };
+    static const int idx[N] = {FR_BASEPRI, FR_PRIMASK, FR_FAULTMASK, FR_IPSR, FR_CONTROL, FR_MSP, FR_PSP,
+                               FR_XPSR, FR_PC, FR_R0, FR_R1, FR_R2, FR_R3, FR_R12, FR_LR};
+    int ids[N];
+    uint32_t v[N];
+    void *vp[N];
+    for (int i = 0; i < N; i++) { ids[i] = s->rid[idx[i]]; v[i] = 0; vp[i] = &v[i]; }
+    if (s->reg_read_batch(uc, ids, vp, N)) return 2;
+    uint32_t basepri = v[0], primask = v[1], faultmask = v[2];
+    int32_t boosted = 256;
+    if (basepri & 0xFFu) boosted = (int32_t)((basepri & prio_mask) & ~((2u << prigroup) - 1u) & 0xFFu);
+    if (primask & 1u) boosted = 0;
+    if (faultmask & 1u) boosted = -1;
+    int32_t ep = highest < boosted ? highest : boosted;
+    if (exc_group >= ep) return 1;
+    uint32_t ipsr = v[3] & 0x1FFu, control = v[4] & 7u, msp = v[5], psp = v[6], xpsr = v[7], pc = v[8];
+    uint32_t fpca = (control & 4u) && (flags & 2u);
+    uint32_t use_psp = ipsr == 0 && (control & 2u);
+    uint32_t sp = use_psp ? psp : msp;
+    uint32_t framesize = fpca ? 0x68u : 0x20u;
+    uint32_t align = (flags & 1u) ? 4u : 0u;
+    uint32_t frameptralign = ((sp & 4u) && align) ? 1u : 0u;
+    uint32_t frameptr = (sp - framesize) & ~align;
+    uint8_t *host;
+    if (!hp_window(s, frameptr, framesize, &host)) return 2;
+    uint32_t vector = 0;
+    if (s->mem_read(uc, vector_addr, &vector, 4)) return 2;
+    uint32_t frame[26];
+    frame[0] = v[9]; frame[1] = v[10]; frame[2] = v[11]; frame[3] = v[12]; frame[4] = v[13]; frame[5] = v[14];
+    frame[6] = pc & ~1u;
+    frame[7] = (xpsr & ~(1u << 9)) | (frameptralign << 9);
+    if (fpca) {
+        int fids[17];
+        void *fvp[17];
+        for (int i = 0; i < 17; i++) { fids[i] = s->rid[FR_S0 + i]; frame[8 + i] = 0; fvp[i] = &frame[8 + i]; }
+        if (s->reg_read_batch(uc, fids, fvp, 17)) return 2;
+        frame[25] = 0;
+    }
+    memcpy(host, frame, framesize);
+    uint32_t excret = ipsr ? 0xFFFFFFF1u : (use_psp ? 0xFFFFFFFDu : 0xFFFFFFF9u);
+    if (fpca) excret &= ~0x10u;
+    /* ExceptionTaken: SP, CONTROL (SPSEL/FPCA cleared before IPSR is set), LR, xPSR, PC */
+    uint32_t new_control = control & ~6u, new_xpsr = (xpsr & 0xF80F0000u) | (1u << 24) | exc;
+    int wids[6];
+    void *wvp[6];
+    int n = 0;
+    wids[n] = s->rid[use_psp ? FR_PSP : FR_MSP]; wvp[n++] = &frameptr;
+    if (new_control != control) { wids[n] = s->rid[FR_CONTROL]; wvp[n++] = &new_control; }
+    wids[n] = s->rid[FR_LR]; wvp[n++] = &excret;
+    wids[n] = s->rid[FR_XPSR]; wvp[n++] = &new_xpsr;
+    wids[n] = s->rid[FR_PC]; wvp[n++] = &vector;
+    s->reg_write_batch(uc, wids, wvp, n);
+    out[0] = frameptr; out[1] = use_psp; out[2] = fpca;
+    return 0;
 }
 
 void hp_intr_hook(void *uc, uint32_t intno, void *user_data) {
