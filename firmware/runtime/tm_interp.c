@@ -20,6 +20,64 @@
 #include <stdarg.h>
 #include "tm_internal.h"
 
+/* Op selection: build with -DTM_OPS_SELECT=1 -DTM_OP_CONV_2D=1 -DTM_OP_SOFTMAX=1 ... to
+ * compile in only those ops (with -ffunction-sections and --gc-sections the other kernels
+ * are left out of the image); a model using another op is refused at init ("not compiled
+ * in"). Without TM_OPS_SELECT every op is compiled in. */
+#if defined(TM_OPS_SELECT) && TM_OPS_SELECT
+#define TM_OPS_ALL 0
+#else
+#define TM_OPS_ALL 1
+#endif
+#ifndef TM_OP_CONV_2D
+#define TM_OP_CONV_2D TM_OPS_ALL
+#endif
+#ifndef TM_OP_DEPTHWISE_CONV_2D
+#define TM_OP_DEPTHWISE_CONV_2D TM_OPS_ALL
+#endif
+#ifndef TM_OP_FULLY_CONNECTED
+#define TM_OP_FULLY_CONNECTED TM_OPS_ALL
+#endif
+#ifndef TM_OP_AVERAGE_POOL_2D
+#define TM_OP_AVERAGE_POOL_2D TM_OPS_ALL
+#endif
+#ifndef TM_OP_MAX_POOL_2D
+#define TM_OP_MAX_POOL_2D TM_OPS_ALL
+#endif
+#ifndef TM_OP_SOFTMAX
+#define TM_OP_SOFTMAX TM_OPS_ALL
+#endif
+#ifndef TM_OP_ADD
+#define TM_OP_ADD TM_OPS_ALL
+#endif
+#ifndef TM_OP_MUL
+#define TM_OP_MUL TM_OPS_ALL
+#endif
+#ifndef TM_OP_LOGISTIC
+#define TM_OP_LOGISTIC TM_OPS_ALL
+#endif
+#ifndef TM_OP_TANH
+#define TM_OP_TANH TM_OPS_ALL
+#endif
+#ifndef TM_OP_QUANTIZE
+#define TM_OP_QUANTIZE TM_OPS_ALL
+#endif
+#ifndef TM_OP_DEQUANTIZE
+#define TM_OP_DEQUANTIZE TM_OPS_ALL
+#endif
+#ifndef TM_OP_MEAN
+#define TM_OP_MEAN TM_OPS_ALL
+#endif
+#ifndef TM_OP_CONCATENATION
+#define TM_OP_CONCATENATION TM_OPS_ALL
+#endif
+#ifndef TM_OP_PAD
+#define TM_OP_PAD TM_OPS_ALL
+#endif
+#ifndef TM_OP_RESHAPE
+#define TM_OP_RESHAPE TM_OPS_ALL
+#endif
+
 /* ---- error messages: a tiny formatter (%s %d %u) to keep printf out of flash --- */
 
 static void tm_vfmt(char *dst, int cap, const char *fmt, va_list ap)
@@ -737,27 +795,34 @@ static tm_status prep_pad(prep_t *pc)
     return TM_OK;
 }
 
+static tm_status not_compiled(prep_t *pc)
+{
+    return op_fail(pc, TM_ERR_UNSUPPORTED, "operator not compiled in (TM_OPS_SELECT build)");
+}
+
 static tm_status prep_op(prep_t *pc)
 {
     tm_op_t *op = pc->op;
     if (op->n_out != 1) return op_fail(pc, TM_ERR_UNSUPPORTED, "must have exactly one output");
     if (op->n_in >= 1 && op->in[0] >= 0 && pc->ip->tensors[op->in[0]].type == TM_INT8) op->flags |= OPF_INT8;
     switch (op->code) {
-    case OP_CONV_2D: return prep_conv(pc, 0);
-    case OP_DEPTHWISE_CONV_2D: return prep_conv(pc, 1);
-    case OP_FULLY_CONNECTED: return prep_fc(pc);
-    case OP_AVERAGE_POOL_2D: case OP_MAX_POOL_2D: return prep_pool(pc);
-    case OP_SOFTMAX: return prep_softmax(pc);
-    case OP_ADD: return prep_add_mul(pc, 0);
-    case OP_MUL: return prep_add_mul(pc, 1);
-    case OP_LOGISTIC: return prep_act(pc, 0);
-    case OP_TANH: return prep_act(pc, 1);
-    case OP_QUANTIZE: return prep_quant(pc, 0);
-    case OP_DEQUANTIZE: return prep_quant(pc, 1);
-    case OP_MEAN: return prep_mean(pc);
-    case OP_CONCATENATION: return prep_concat(pc);
-    case OP_PAD: return prep_pad(pc);
+    case OP_CONV_2D: return TM_OP_CONV_2D ? prep_conv(pc, 0) : not_compiled(pc);
+    case OP_DEPTHWISE_CONV_2D: return TM_OP_DEPTHWISE_CONV_2D ? prep_conv(pc, 1) : not_compiled(pc);
+    case OP_FULLY_CONNECTED: return TM_OP_FULLY_CONNECTED ? prep_fc(pc) : not_compiled(pc);
+    case OP_AVERAGE_POOL_2D: return TM_OP_AVERAGE_POOL_2D ? prep_pool(pc) : not_compiled(pc);
+    case OP_MAX_POOL_2D: return TM_OP_MAX_POOL_2D ? prep_pool(pc) : not_compiled(pc);
+    case OP_SOFTMAX: return TM_OP_SOFTMAX ? prep_softmax(pc) : not_compiled(pc);
+    case OP_ADD: return TM_OP_ADD ? prep_add_mul(pc, 0) : not_compiled(pc);
+    case OP_MUL: return TM_OP_MUL ? prep_add_mul(pc, 1) : not_compiled(pc);
+    case OP_LOGISTIC: return TM_OP_LOGISTIC ? prep_act(pc, 0) : not_compiled(pc);
+    case OP_TANH: return TM_OP_TANH ? prep_act(pc, 1) : not_compiled(pc);
+    case OP_QUANTIZE: return TM_OP_QUANTIZE ? prep_quant(pc, 0) : not_compiled(pc);
+    case OP_DEQUANTIZE: return TM_OP_DEQUANTIZE ? prep_quant(pc, 1) : not_compiled(pc);
+    case OP_MEAN: return TM_OP_MEAN ? prep_mean(pc) : not_compiled(pc);
+    case OP_CONCATENATION: return TM_OP_CONCATENATION ? prep_concat(pc) : not_compiled(pc);
+    case OP_PAD: return TM_OP_PAD ? prep_pad(pc) : not_compiled(pc);
     case OP_RESHAPE:
+        if (!TM_OP_RESHAPE) return not_compiled(pc);
         if (!need_inputs(pc, 1)) return op_fail(pc, TM_ERR_MODEL, "needs an input");
         if (T(0)->type != TOUT->type) return op_fail(pc, TM_ERR_MODEL, "type changes");
         if (tm_elems(T(0)) != tm_elems(TOUT)) return op_fail(pc, TM_ERR_MODEL, "element count changes");
@@ -1061,22 +1126,22 @@ tm_status tm_invoke(tm_interp_t *ip)
         TM_MARK(1, i, op->code);
         TM_T0();
         switch (op->code) {
-        case OP_CONV_2D: tm_k_conv(&k); break;
-        case OP_DEPTHWISE_CONV_2D: tm_k_dwconv(&k); break;
-        case OP_FULLY_CONNECTED: tm_k_fc(&k); break;
-        case OP_AVERAGE_POOL_2D: tm_k_pool(&k, 0); break;
-        case OP_MAX_POOL_2D: tm_k_pool(&k, 1); break;
-        case OP_SOFTMAX: tm_k_softmax(&k); break;
-        case OP_RESHAPE: tm_k_copy(&k); break;
-        case OP_ADD: tm_k_add_mul(&k, 0); break;
-        case OP_MUL: tm_k_add_mul(&k, 1); break;
-        case OP_QUANTIZE: tm_k_quantize(&k); break;
-        case OP_DEQUANTIZE: tm_k_dequantize(&k); break;
-        case OP_LOGISTIC: tm_k_logistic(&k); break;
-        case OP_TANH: tm_k_tanh(&k); break;
-        case OP_MEAN: tm_k_mean(&k); break;
-        case OP_CONCATENATION: tm_k_concat(&k); break;
-        case OP_PAD: tm_k_pad(&k); break;
+        case OP_CONV_2D: if (TM_OP_CONV_2D) tm_k_conv(&k); break;
+        case OP_DEPTHWISE_CONV_2D: if (TM_OP_DEPTHWISE_CONV_2D) tm_k_dwconv(&k); break;
+        case OP_FULLY_CONNECTED: if (TM_OP_FULLY_CONNECTED) tm_k_fc(&k); break;
+        case OP_AVERAGE_POOL_2D: if (TM_OP_AVERAGE_POOL_2D) tm_k_pool(&k, 0); break;
+        case OP_MAX_POOL_2D: if (TM_OP_MAX_POOL_2D) tm_k_pool(&k, 1); break;
+        case OP_SOFTMAX: if (TM_OP_SOFTMAX) tm_k_softmax(&k); break;
+        case OP_RESHAPE: if (TM_OP_RESHAPE) tm_k_copy(&k); break;
+        case OP_ADD: if (TM_OP_ADD) tm_k_add_mul(&k, 0); break;
+        case OP_MUL: if (TM_OP_MUL) tm_k_add_mul(&k, 1); break;
+        case OP_QUANTIZE: if (TM_OP_QUANTIZE) tm_k_quantize(&k); break;
+        case OP_DEQUANTIZE: if (TM_OP_DEQUANTIZE) tm_k_dequantize(&k); break;
+        case OP_LOGISTIC: if (TM_OP_LOGISTIC) tm_k_logistic(&k); break;
+        case OP_TANH: if (TM_OP_TANH) tm_k_tanh(&k); break;
+        case OP_MEAN: if (TM_OP_MEAN) tm_k_mean(&k); break;
+        case OP_CONCATENATION: if (TM_OP_CONCATENATION) tm_k_concat(&k); break;
+        case OP_PAD: if (TM_OP_PAD) tm_k_pad(&k); break;
         default: break;
         }
         TM_T1(i);
