@@ -332,38 +332,77 @@ typedef struct {
 /* Accumulators of four channels over nty kernel rows of NT taps C bytes apart in input
  * and filter (dilation 1), acc[] holding the bias on entry. One function per width, so
  * each gets the registers to itself. */
-#define DW_ROWS(name, NT)                                                                    \
-    static TM_NOINLINE void name(const int8_t *xp, const int8_t *wp, const dw_geom *g,       \
-                                 int32_t *acc)                                               \
+#ifdef TM_ASM
+/* One tap of four channels in Thumb-2: x word at [xp, OFF], w word at [wp, OFF]. */
+#define DW_ASM_TAP(OFF)                                                                      \
+    "ldr %[t0], [%[xp]" OFF "]\n\t"                                                          \
+    "ldr %[t1], [%[wp]" OFF "]\n\t"                                                          \
+    "sxtab16 %[t2], %[io], %[t0]\n\t"                                                        \
+    "sxtab16 %[t0], %[io], %[t0], ror #8\n\t"                                                \
+    "sxtb16 %[t3], %[t1]\n\t"                                                                \
+    "sxtb16 %[t1], %[t1], ror #8\n\t"                                                        \
+    "smlabb %[a0], %[t2], %[t3], %[a0]\n\t"                                                  \
+    "smlatt %[a2], %[t2], %[t3], %[a2]\n\t"                                                  \
+    "smlabb %[a1], %[t0], %[t1], %[a1]\n\t"                                                  \
+    "smlatt %[a3], %[t0], %[t1], %[a3]\n\t"
+#define DW_ASM_OPERANDS                                                                      \
+    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [t0] "=&r"(t0),          \
+      [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3)                                         \
+    : [xp] "r"(xp), [wp] "r"(wp), [c1] "r"(C), [c2] "r"(2 * C), [io] "r"(ioff2)             \
+    : "memory"
+#define DW_ROW3 __asm__ volatile(DW_ASM_TAP("") DW_ASM_TAP(", %[c1]") DW_ASM_TAP(", %[c2]") DW_ASM_OPERANDS)
+#define DW_ROW2 __asm__ volatile(DW_ASM_TAP("") DW_ASM_TAP(", %[c1]") DW_ASM_OPERANDS)
+#else
+#define DW_ROW3 do { DW_TAP(xp, wp); DW_TAP(xp + C, wp + C); DW_TAP(xp + 2 * C, wp + 2 * C); } while (0)
+#define DW_ROW2 do { DW_TAP(xp, wp); DW_TAP(xp + C, wp + C); } while (0)
+#endif
+
+/* Accumulators of ngroups x 4 channels over nty kernel rows of 3 (2) taps C bytes apart in
+ * input and filter (dilation 1); acc[] holds the bias on entry. */
+#define DW_ROWS(name, ROW)                                                                   \
+    static TM_NOINLINE void name(const int8_t *xb, const int8_t *wb, const dw_geom *g,       \
+                                 int32_t *acc, int ngroups)                                  \
     {                                                                                        \
-        int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];                          \
         const uint32_t ioff2 = g->ioff2;                                                     \
-        const int C = g->C, xrow = g->xrow - (NT - 1) * C, wrow = g->wrow - (NT - 1) * C;   \
-        for (int ty = g->nty; ty > 0; ty--) {                                                \
-            TM_UNROLL                                                                        \
-            for (int tx = 0; tx < NT; tx++) {                                                \
-                DW_TAP(xp, wp);                                                              \
-                if (tx + 1 < NT) { xp += C; wp += C; }                                       \
-            }                                                                                \
-            xp += xrow;                                                                      \
-            wp += wrow;                                                                      \
+        const int C = g->C, xrow = g->xrow, wrow = g->wrow, nty = g->nty;                    \
+        for (; ngroups > 0; ngroups--, xb += 4, wb += 4, acc += 4) {                         \
+            int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];                      \
+            uint32_t t0, t1, t2, t3;                                                         \
+            (void)t0; (void)t1; (void)t2; (void)t3;                                          \
+            const int8_t *xp = xb, *wp = wb;                                                 \
+            for (int ty = nty; ty > 0; ty--, xp += xrow, wp += wrow) ROW;                    \
+            acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;                              \
         }                                                                                    \
-        acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;                                  \
     }
-DW_ROWS(dw_rows3, 3)
-DW_ROWS(dw_rows2, 2)
+DW_ROWS(dw_rows3, DW_ROW3)
+DW_ROWS(dw_rows2, DW_ROW2)
+
+/* Requantize n accumulators to int8 (per-channel multipliers and shifts). */
+static TM_NOINLINE void dw_requant(const int32_t *acc, const int32_t *mult, const int32_t *shift, int n,
+                                   int8_t *y, int32_t ooff, int32_t amin, int32_t amax)
+{
+    for (int l = 0; l < n; l++) y[l] = out8(rq(acc[l], mult[l], shift[l]), ooff, amin, amax);
+}
 
 /* Any geometry. */
-static TM_NOINLINE void dw_acc4(const int8_t *xp, const int8_t *wp, const dw_geom *g, int32_t *acc)
+static TM_NOINLINE void dw_acc4(const int8_t *xb, const int8_t *wb, const dw_geom *g, int32_t *acc, int ngroups)
 {
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
     const uint32_t ioff2 = g->ioff2;
-    for (int ty = 0; ty < g->nty; ty++, xp += g->xrow, wp += g->wrow) {
-        const int8_t *xq = xp, *wq = wp;
-        for (int tx = 0; tx < g->ntx; tx++, xq += g->xstep, wq += g->C) DW_TAP(xq, wq);
+    for (; ngroups > 0; ngroups--, xb += 4, wb += 4, acc += 4) {
+        int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+        const int8_t *xp = xb, *wp = wb;
+        for (int ty = 0; ty < g->nty; ty++, xp += g->xrow, wp += g->wrow) {
+            const int8_t *xq = xp, *wq = wp;
+            for (int tx = 0; tx < g->ntx; tx++, xq += g->xstep, wq += g->C) DW_TAP(xq, wq);
+        }
+        acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
     }
-    acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
 }
+
+/* Channels per accumulator block (stack: 4 bytes each). */
+#ifndef TM_DW_CHUNK
+#define TM_DW_CHUNK 64
+#endif
 
 int tm_opt_dwconv(const tm_kctx *k)
 {
@@ -399,16 +438,15 @@ int tm_opt_dwconv(const tm_kctx *k)
                 int8_t *yo = (int8_t *)o->data + (((size_t)b * OH + oy) * OW + ox) * C;
                 const int8_t *xb = x + ((ptrdiff_t)(iy0 + dh * ky0) * W + (ix0 + dw * kx0)) * C;
                 const int8_t *wb = w + ((size_t)ky0 * KW + kx0) * C;
-                for (int c = 0; c < C; c += 4) {
-                    int32_t acc[4] = {0, 0, 0, 0};
-                    if (bias) memcpy(acc, bias + c, sizeof acc);
-                    if (g.xstep == C && g.ntx == 3) dw_rows3(xb + c, wb + c, &g, acc);
-                    else if (g.xstep == C && g.ntx == 2) dw_rows2(xb + c, wb + c, &g, acc);
-                    else dw_acc4(xb + c, wb + c, &g, acc);
-                    TM_UNROLL
-                    for (int l = 0; l < 4; l++) {
-                        yo[c + l] = out8(rq(acc[l], mult[c + l], shift[c + l]), ooff, amin, amax);
-                    }
+                for (int c = 0; c < C; c += TM_DW_CHUNK) {
+                    const int n = C - c < TM_DW_CHUNK ? C - c : TM_DW_CHUNK;
+                    int32_t acc[TM_DW_CHUNK];
+                    if (bias) memcpy(acc, bias + c, 4u * (uint32_t)n);
+                    else memset(acc, 0, 4u * (uint32_t)n);
+                    if (g.xstep == C && g.ntx == 3) dw_rows3(xb + c, wb + c, &g, acc, n / 4);
+                    else if (g.xstep == C && g.ntx == 2) dw_rows2(xb + c, wb + c, &g, acc, n / 4);
+                    else dw_acc4(xb + c, wb + c, &g, acc, n / 4);
+                    dw_requant(acc, mult + c, shift + c, n, yo + c, ooff, amin, amax);
                 }
             }
         }
