@@ -233,6 +233,28 @@ static TM_NOINLINE void dot2x2_adj(const int8_t *x, const int8_t *w, int n, int3
 }
 #endif
 
+/* Requantize n accumulators (plus add[], the per-channel offset and bias, if given) to
+ * int8 with per-channel multipliers and shifts. */
+static TM_NOINLINE void requant(const int32_t *acc, const int32_t *add, const int32_t *mult, const int32_t *shift,
+                                int n, int8_t *y, int32_t ooff, int32_t amin, int32_t amax)
+{
+    if (add)
+        for (int l = 0; l < n; l++)
+            y[l] = out8(rq((int32_t)((uint32_t)acc[l] + (uint32_t)add[l]), mult[l], shift[l]), ooff, amin, amax);
+    else
+        for (int l = 0; l < n; l++) y[l] = out8(rq(acc[l], mult[l], shift[l]), ooff, amin, amax);
+}
+
+/* First and one-past-last kernel tap whose input coordinate o + d * k lies in [0, n). */
+static void tap_range(int o, int d, int n, int k, int *k0, int *k1)
+{
+    int a = o >= 0 ? 0 : (-o + d - 1) / d;
+    int b = n - o <= 0 ? 0 : (n - o + d - 1) / d;
+    *k0 = a < k ? a : k;
+    *k1 = b < k ? b : k;
+    if (*k1 < *k0) *k1 = *k0;
+}
+
 /* The patch (KH*KW*C bytes) of output pixel p: in place when the kernel is 1x1 and the
  * pixel inside the image, else gathered into buf. */
 static const int8_t *patch_of(const tm_kctx *k, int p, int8_t *buf)
@@ -247,16 +269,33 @@ static const int8_t *patch_of(const tm_kctx *k, int p, int8_t *buf)
     const int8_t *x = (const int8_t *)in->data;
     if (KH == 1 && KW == 1 && iy0 >= 0 && iy0 < H && ix0 >= 0 && ix0 < W)
         return x + (((size_t)b * H + iy0) * W + ix0) * C;
-    const int zp = -op->p[P_IN_OFFSET];
-    for (int ky = 0; ky < KH; ky++)
-        for (int kx = 0; kx < KW; kx++) {
-            const int iy = iy0 + op->p[P_DIL_H] * ky, ix = ix0 + op->p[P_DIL_W] * kx;
-            int8_t *dst = buf + (ky * KW + kx) * C;
-            if (iy < 0 || iy >= H || ix < 0 || ix >= W) memset(dst, (int8_t)zp, (size_t)C);
-            else memcpy(dst, x + (((size_t)b * H + iy) * W + ix) * C, (size_t)C);
+    const int zp = -op->p[P_IN_OFFSET], dw = op->p[P_DIL_W];
+    int kx0 = 0, kx1 = KW;
+    if (dw == 1) tap_range(ix0, 1, W, KW, &kx0, &kx1);
+    for (int ky = 0; ky < KH; ky++) {
+        const int iy = iy0 + op->p[P_DIL_H] * ky;
+        int8_t *dst = buf + ky * KW * C;
+        if (iy < 0 || iy >= H) {
+            memset(dst, (int8_t)zp, (size_t)KW * C);
+        } else if (dw == 1) { /* the row's valid taps are one run of the input */
+            memset(dst, (int8_t)zp, (size_t)kx0 * C);
+            memcpy(dst + kx0 * C, x + (((size_t)b * H + iy) * W + ix0 + kx0) * C, (size_t)(kx1 - kx0) * C);
+            memset(dst + kx1 * C, (int8_t)zp, (size_t)(KW - kx1) * C);
+        } else {
+            for (int kx = 0; kx < KW; kx++) {
+                const int ix = ix0 + dw * kx;
+                if (ix < 0 || ix >= W) memset(dst + kx * C, (int8_t)zp, (size_t)C);
+                else memcpy(dst + kx * C, x + (((size_t)b * H + iy) * W + ix) * C, (size_t)C);
+            }
         }
+    }
     return buf;
 }
+
+/* Output channels per accumulator block (stack: 8 bytes each). */
+#ifndef TM_CONV_CHUNK
+#define TM_CONV_CHUNK 64
+#endif
 
 int tm_opt_conv(const tm_kctx *k)
 {
@@ -268,6 +307,7 @@ int tm_opt_conv(const tm_kctx *k)
     const int OC = o->dims[3], P = o->dims[0] * o->dims[1] * o->dims[2];
     const int8_t *w = (const int8_t *)f->data;
     int8_t *buf = (int8_t *)k->scratch, *y = (int8_t *)o->data;
+    const int32_t ooff = op->p[P_OUT_OFFSET], amin = op->p[P_ACT_MIN], amax = op->p[P_ACT_MAX];
     for (int p = 0; p < P; p += 2) {
         const int two = p + 1 < P;
         const int8_t *x0 = patch_of(k, p, buf);
@@ -276,36 +316,29 @@ int tm_opt_conv(const tm_kctx *k)
 #ifdef TM_ASM
         const int adj = two && x1 == x0 + K && K > 0 && (K & 7) == 0;
 #endif
-        for (int oc = 0; oc < OC; oc += 2) {
-            const int pair = oc + 1 < OC;
-            const int oc1 = pair ? oc + 1 : oc;
-            int32_t r[4];
+        for (int c0 = 0; c0 < OC; c0 += TM_CONV_CHUNK) {
+            const int n = OC - c0 < TM_CONV_CHUNK ? OC - c0 : TM_CONV_CHUNK;
+            int32_t acc0[TM_CONV_CHUNK], acc1[TM_CONV_CHUNK];
+            for (int j = 0; j < n; j += 2) {
+                const int oc = c0 + j, pair = j + 1 < n, oc1 = pair ? oc + 1 : oc;
+                int32_t r[4];
 #ifdef TM_ASM
-            if (adj && pair) dot2x2_adj(x0, w + (size_t)oc * K, K, r);
-            else
+                if (adj && pair) dot2x2_adj(x0, w + (size_t)oc * K, K, r);
+                else
 #endif
-            dot2x2(x0, x1, w + (size_t)oc * K, w + (size_t)oc1 * K, K, r);
-            const int32_t m0 = op->mult[oc], m1 = op->mult[oc1];
-            const int s0 = op->shift[oc], s1 = op->shift[oc1];
-            y0[oc] = finish(op, r[0], oc, m0, s0);
-            if (pair) y0[oc1] = finish(op, r[1], oc1, m1, s1);
-            if (two) {
-                y1[oc] = finish(op, r[2], oc, m0, s0);
-                if (pair) y1[oc1] = finish(op, r[3], oc1, m1, s1);
+                dot2x2(x0, x1, w + (size_t)oc * K, w + (size_t)oc1 * K, K, r);
+                acc0[j] = r[0];
+                acc1[j] = r[2];
+                if (pair) {
+                    acc0[j + 1] = r[1];
+                    acc1[j + 1] = r[3];
+                }
             }
+            requant(acc0, op->wsum + c0, op->mult + c0, op->shift + c0, n, y0 + c0, ooff, amin, amax);
+            if (two) requant(acc1, op->wsum + c0, op->mult + c0, op->shift + c0, n, y1 + c0, ooff, amin, amax);
         }
     }
     return 1;
-}
-
-/* First and one-past-last kernel tap whose input coordinate o + d * k lies in [0, n). */
-static void tap_range(int o, int d, int n, int k, int *k0, int *k1)
-{
-    int a = o >= 0 ? 0 : (-o + d - 1) / d;
-    int b = n - o <= 0 ? 0 : (n - o + d - 1) / d;
-    *k0 = a < k ? a : k;
-    *k1 = b < k ? b : k;
-    if (*k1 < *k0) *k1 = *k0;
 }
 
 /* One tap of four channels: x (4 bytes) + offset times w (4 bytes) into a0..a3. */
@@ -377,13 +410,6 @@ typedef struct {
 DW_ROWS(dw_rows3, DW_ROW3)
 DW_ROWS(dw_rows2, DW_ROW2)
 
-/* Requantize n accumulators to int8 (per-channel multipliers and shifts). */
-static TM_NOINLINE void dw_requant(const int32_t *acc, const int32_t *mult, const int32_t *shift, int n,
-                                   int8_t *y, int32_t ooff, int32_t amin, int32_t amax)
-{
-    for (int l = 0; l < n; l++) y[l] = out8(rq(acc[l], mult[l], shift[l]), ooff, amin, amax);
-}
-
 /* Any geometry. */
 static TM_NOINLINE void dw_acc4(const int8_t *xb, const int8_t *wb, const dw_geom *g, int32_t *acc, int ngroups)
 {
@@ -446,7 +472,7 @@ int tm_opt_dwconv(const tm_kctx *k)
                     if (g.xstep == C && g.ntx == 3) dw_rows3(xb + c, wb + c, &g, acc, n / 4);
                     else if (g.xstep == C && g.ntx == 2) dw_rows2(xb + c, wb + c, &g, acc, n / 4);
                     else dw_acc4(xb + c, wb + c, &g, acc, n / 4);
-                    dw_requant(acc, mult + c, shift + c, n, yo + c, ooff, amin, amax);
+                    requant(acc, NULL, mult + c, shift + c, n, yo + c, ooff, amin, amax);
                 }
             }
         }
