@@ -123,6 +123,7 @@ class Machine:
         self.hot = HotPath(self.uc, self.analyzer, native=self.opts.native, on_miss_error=self._on_miss_error)
         # Native hot path: the INTR hook is C and does the common exception return itself (SystemBlock
         # arms it); everything else comes back to _on_native_intr. The Python twin hooks it here.
+        self._systick: Any = None
         self._fast_return = self._install_intr_hook()
         if not self._fast_return:
             self.uc.hook_add(unicorn.UC_HOOK_INTR, self._on_intr)
@@ -172,9 +173,13 @@ class Machine:
         arm = getattr(self.system, "native_return_windows", None)
         if arm is None:
             return False
-        from simcore.cycles import EXCEPTION_RETURN
+        from simcore.cycles import EXCEPTION_ENTRY, EXCEPTION_RETURN
 
-        return self.hot.install_intr_hook(self._on_native_intr, arm(), self.board.fpu, EXCEPTION_RETURN)
+        if not self.hot.install_intr_hook(self._on_native_intr, arm(), self.board.fpu, EXCEPTION_RETURN):
+            return False
+        self.hot.state.entry_cycles = EXCEPTION_ENTRY
+        self._systick = getattr(self.system, "systick", None)  # hp_tick delivers its ticks
+        return True
 
     def _heapinfo(self) -> tuple[int, int, int, int]:
         """The SYS_HEAPINFO answer (heap base, heap limit, stack base = initial SP, stack limit).
@@ -363,6 +368,7 @@ class Machine:
         if self.stop is None:
             self.stop = stop
         self.hot.state.stop_cycle = 0
+        self.hot.state.py_stop = 1
         self.uc.emu_stop()
 
     def pc(self) -> int:
@@ -377,17 +383,18 @@ class Machine:
         """
         fast = self._fast_return
         if fast and self.hot.state.fr_done:
-            self.system.sync_fast_return()
+            self.system.sync_native()
         try:
             return fn()
         except BaseException as exc:  # noqa: BLE001 - must not unwind through Unicorn's C frames
             self._hook_error = exc
             self.hot.state.stop_cycle = 0
+            self.hot.state.py_stop = 1
             self.uc.emu_stop()
             return None
         finally:
             if fast:
-                self.system.arm_fast_return()
+                self.system.arm_native()
 
     def _function_start(self, addr: int) -> int | None:
         sym = self.fw.function_at(addr)
@@ -474,13 +481,26 @@ class Machine:
 
     # --- events and the run loop ----------------------------------------------------------
     def _arm(self) -> None:
-        while self._events and self._events[0].cancelled:
-            heapq.heappop(self._events)
+        events = self._events
+        while events and events[0].cancelled:
+            heapq.heappop(events)
         s = self.hot.state
+        s.other_cycle = 0  # no native SysTick delivery unless its event is the next one
         if self.stop is not None or self._hook_error is not None:
             s.stop_cycle = 0
+        elif events:
+            top = events[0]
+            s.stop_cycle = top.at_cycle
+            systick = self._systick
+            if systick is not None and top is systick._event:
+                other = NO_LIMIT  # the earliest other event is one of the heap root's children
+                for ev in events[1:3]:
+                    if ev.at_cycle < other:
+                        other = ev.at_cycle
+                s.tick_cycle = top.at_cycle
+                s.other_cycle = other
         else:
-            s.stop_cycle = self._events[0].at_cycle if self._events else NO_LIMIT
+            s.stop_cycle = NO_LIMIT
 
     def run_due_events(self) -> None:
         now = self.hot.state.cycle_count
@@ -511,17 +531,18 @@ class Machine:
         while self.stop is None:
             self._arm()
             s.stop_requested = 0
+            s.py_stop = 0
             self._spin_at = None
             self._last_fault_access = None
             err: unicorn.UcError | None = None
             if self._fast_return:
-                self.system.arm_fast_return()
+                self.system.arm_native()
             try:
                 self.uc.emu_start(pc | 1, UNTIL)
             except unicorn.UcError as exc:
                 err = exc
             if self._fast_return and s.fr_done:
-                self.system.sync_fast_return()
+                self.system.sync_native()
             pc = self.pc()
             if self._hook_error is not None:
                 exc, self._hook_error = self._hook_error, None
@@ -570,6 +591,7 @@ class Machine:
     def _on_self_loop(self, uc: unicorn.Uc, address: int, size: int, _user: object) -> None:
         """A branch-to-self is about to run: leave emulation so the run loop can judge it."""
         self._spin_at = address
+        self.hot.state.py_stop = 1
         uc.emu_stop()
 
     def _interrupt_could_fire(self) -> bool:

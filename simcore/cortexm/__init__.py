@@ -99,6 +99,8 @@ class SystemBlock:
         self.sleep_cycles = 0
         self._kick_event: Any = None
         self._fr_armed = 0  # the exception the native return was last armed for
+        self._returns_seen = 0  # hot.state.fast_returns / tick_entries at the last sync_native
+        self._entries_seen = 0
         self.event_register = False  # for WFE (B1.5.18)
         self.watched = scan(machine.fw)
         self._trap_hooks: dict[str, list[int]] = {}
@@ -231,35 +233,72 @@ class SystemBlock:
         ptrs = [ctypes.addressof(b) for b in buffers] if buffers and len(buffers) == len(mems) else [0] * len(mems)
         return [(mem.base, mem.end, mem.kind == "ram", ptr) for mem, ptr in zip(mems, ptrs)]
 
-    def arm_fast_return(self) -> None:
-        """Before emulation resumes: may C do the next exception return (see hp_fast_return)?
+    def arm_native(self) -> None:
+        """Before emulation resumes (and after every guarded hook): what may C do on its own?
 
-        Only the plain case: one active exception (not NMI, not a fault, its line not held high),
-        nothing pending (no tail-chain), SLEEPONEXIT clear. Anything else stays in Python.
+        The exception return (hp_fast_return): one active exception (not NMI, not a fault, its line
+        not held high), nothing pending (no tail-chain), SLEEPONEXIT clear. SysTick delivery
+        (hp_tick): the same calm state with nothing active or only that returnable one, SysTick
+        counting with TICKINT. Anything else stays in Python.
         """
         e = self.exc
         s = self.m.hot.state
+        n_active = len(e.active)
+        calm = not e.pending and not self.scb.sleep_on_exit
         exc = 0
-        if len(e.active) == 1 and not e.pending and not self.scb.sleep_on_exit:
+        if n_active == 1 and calm:
             (exc,) = e.active
             if exc == NMI or exc in FAULTS or exc in e.lines_high:
                 exc = 0
+        cfg = e.cfg
         s.fr_exc = exc
-        s.fr_stkalign = 1 if e.cfg.stkalign else 0
+        s.fr_stkalign = 1 if cfg.stkalign else 0
+        s.c_active = n_active
         self._fr_armed = exc
+        st = self.systick
+        if calm and st._event is not None and (n_active == 0 or exc) and self.m.stop is None and \
+                self.m._hook_error is None:
+            s.tick_group = e.group(e.prio[SYSTICK])
+            s.tick_prio_mask = e.prio_mask
+            s.tick_prigroup = cfg.prigroup
+            s.tick_vector = (cfg.vtor + 4 * SYSTICK) & 0xFFFFFFFF
+            s.tick_flags = (1 if cfg.stkalign else 0) | (2 if cfg.fpu else 0)
+            s.tick_period = (st.load + 1) * st.divider
+            stack = self.stack
+            limit = stack.limit
+            s.tick_stack_limit = limit if limit is not None and not stack.psp_seen and not stack.reported else 0
+            s.tick_ok = 1
+        else:
+            s.tick_ok = 0
 
-    def sync_fast_return(self) -> None:
-        """C did an exception return: the bookkeeping ExceptionModel.exception_return and _exception_return do."""
+    def sync_native(self) -> None:
+        """C did exception entries (SysTick) or returns: the bookkeeping the Python paths do.
+
+        C only acts with at most one active exception, so its operations alternate and the
+        end state is known: nothing active, or SysTick active (entered in C, not yet returned).
+        """
         s = self.m.hot.state
         s.fr_done = 0
         e = self.exc
-        exc = self._fr_armed
-        e.active.discard(exc)
-        e.last_left = exc
-        on_psp = bool(s.fr_excret & 4)
-        e.last_return = (True, on_psp)
-        if on_psp:
-            self.stack.psp_seen = True
+        if s.fast_returns != self._returns_seen:  # ExceptionModel.exception_return, _exception_return
+            self._returns_seen = s.fast_returns
+            e.last_left = s.fr_left
+            on_psp = bool(s.fr_excret & 4)
+            e.last_return = (True, on_psp)
+            if on_psp:
+                self.stack.psp_seen = True
+        entered = s.tick_entries - self._entries_seen
+        if entered:  # SysTick._fire and take_pending
+            self._entries_seen = s.tick_entries
+            e.entries += entered
+            e.last_entry = (bool(s.tick_last_psp), s.tick_last_frame)
+            if s.tick_psp_seen:
+                self.stack.psp_seen = True
+                s.tick_psp_seen = 0
+            self.systick.resync(s.tick_cycle)
+        e.active.clear()
+        if s.c_active:
+            e.active.add(SYSTICK)
         self.event_register = True
 
     # --- hooks called by the machine -----------------------------------------------------------------
@@ -312,6 +351,7 @@ class SystemBlock:
             if to_thread and on_psp:
                 self.stack.psp_seen = True
             if to_thread and self.scb.sleep_on_exit:
+                self.m.hot.state.py_stop = 1
                 self.m.uc.emu_stop()  # the run loop sees a halt: sleep until the next event (B1.5.12)
         self.kick()
 

@@ -130,6 +130,13 @@ class SysTick(RegisterBlock):
         self._event_tick = nxt
         self._event = self.clock.schedule(nxt * divider, self._fire, "SysTick")
 
+    def resync(self, at_cycle: int) -> None:
+        """The native hot path delivered ticks itself (hp_tick): the next one is at ``at_cycle``."""
+        if self._event is not None:
+            self.clock.cancel(self._event)
+        self._event_tick = at_cycle // self.divider
+        self._event = self.clock.schedule(at_cycle, self._fire, "SysTick")
+
     # --- registers ---------------------------------------------------------------------------------
     def read_CTRL(self, _i: int) -> int:
         self._update_flag(self.tick())

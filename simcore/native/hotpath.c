@@ -166,6 +166,25 @@ typedef struct {
     uc_reg_write_fn reg_write;
     hp_intr_fn intr_fallback;
     uint64_t fast_returns;  /* statistics: returns done here */
+    /* --- native SysTick delivery (hp_tick): Python arms it, see SystemBlock.arm_native --- */
+    uint64_t tick_cycle;    /* cycle of the next SysTick zero (the SysTick event at the head of the queue) */
+    uint64_t tick_period;   /* (LOAD + 1) * clock divider */
+    uint64_t other_cycle;   /* earliest other event (0: no native tick) */
+    uint64_t tick_entries;  /* SysTick entries done here (cumulative) */
+    uint32_t tick_ok;       /* Python: nothing pending, SysTick counting with TICKINT, SLEEPONEXIT clear */
+    uint32_t c_active;      /* active exceptions (Python sets it; C keeps it across its entries/returns) */
+    int32_t tick_group;     /* SysTick's group priority */
+    uint32_t tick_prio_mask;
+    uint32_t tick_prigroup;
+    uint32_t tick_vector;   /* VTOR + 4 * 15 */
+    uint32_t tick_flags;    /* hp_enter flags */
+    uint32_t tick_stack_limit; /* __StackLimit while the stack watch is on, else 0 */
+    uint32_t tick_last_frame;
+    uint32_t tick_last_psp;
+    uint32_t tick_psp_seen;
+    uint32_t fr_left;       /* the exception the last native return left */
+    uint32_t entry_cycles;  /* simcore.cycles.EXCEPTION_ENTRY */
+    uint32_t py_stop;       /* Python asked Unicorn to stop (emu_stop): no redirect may undo that */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -399,10 +418,16 @@ static __attribute__((noinline)) uint32_t hp_flash_wait_slow(hp_state *s, const 
     return wait;
 }
 
+static int hp_tick(hp_state *s, void *uc, uint32_t addr);
+
 void hp_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
     hp_state *s = (hp_state *)user_data;
     /* A block whose hook stops emulation does not run; its hook runs again on resume. */
     if (HP_UNLIKELY(s->cycle_count >= s->stop_cycle || s->insn_count >= s->stop_insn)) {
+        /* a PC write in a hook resumes emulation even after uc_emu_stop: never after any stop request */
+        if (s->tick_ok && !s->c_active && !s->stop_requested && !s->py_stop && s->cycle_count >= s->tick_cycle &&
+            s->cycle_count < s->other_cycle && s->insn_count < s->stop_insn && hp_tick(s, uc, (uint32_t)address))
+            return;
         hp_stop(s, uc);
         return;
     }
@@ -549,7 +574,9 @@ static int hp_fast_return(hp_state *s, void *uc) {
     s->cycle_count += s->fr_cycles;
     s->fr_done = 1;
     s->fr_excret = excret;
-    s->fr_exc = 0; /* one shot: the next entry goes through Python, which re-arms */
+    s->fr_left = s->fr_exc;
+    s->fr_exc = 0; /* one shot: re-armed by the next entry (Python's, or hp_tick) */
+    s->c_active = 0;
     s->fast_returns++;
     return 1;
 }
@@ -563,8 +590,24 @@ static int hp_fast_return(hp_state *s, void *uc) {
  * preempt, 2 Python must do it (frame not in RAM, vector unreadable, engine error): nothing
  * was changed then.
  */
+static int hp_enter_core(hp_state *s, void *uc, uint32_t exc, int32_t exc_group, int32_t highest,
+                         uint32_t prio_mask, uint32_t prigroup, uint32_t vector_addr, uint32_t flags, uint32_t *out,
+                         int in_hook, uint32_t ret_addr, uint32_t stack_limit);
+
 int hp_enter(hp_state *s, void *uc, uint32_t exc, int32_t exc_group, int32_t highest, uint32_t prio_mask,
              uint32_t prigroup, uint32_t vector_addr, uint32_t flags, uint32_t *out) {
+    return hp_enter_core(s, uc, exc, exc_group, highest, prio_mask, prigroup, vector_addr, flags, out, 0, 0, 0);
+}
+
+/*
+ * in_hook: called from the block hook at the entry of the block at ret_addr (the PC register is
+ * not up to date there): that address is stacked, and the PC is written with uc_reg_write, which
+ * makes Unicorn abandon the block and resume at the handler. stack_limit: a frame on the main
+ * stack below it is left to Python (the stack watch reports it).
+ */
+static int hp_enter_core(hp_state *s, void *uc, uint32_t exc, int32_t exc_group, int32_t highest,
+                         uint32_t prio_mask, uint32_t prigroup, uint32_t vector_addr, uint32_t flags, uint32_t *out,
+                         int in_hook, uint32_t ret_addr, uint32_t stack_limit) {
     enum { N = 15 };
     static const int idx[N] = {FR_BASEPRI, FR_PRIMASK, FR_FAULTMASK, FR_IPSR, FR_CONTROL, FR_MSP, FR_PSP,
                                FR_XPSR, FR_PC, FR_R0, FR_R1, FR_R2, FR_R3, FR_R12, FR_LR};
@@ -580,7 +623,8 @@ int hp_enter(hp_state *s, void *uc, uint32_t exc, int32_t exc_group, int32_t hig
     if (faultmask & 1u) boosted = -1;
     int32_t ep = highest < boosted ? highest : boosted;
     if (exc_group >= ep) return 1;
-    uint32_t ipsr = v[3] & 0x1FFu, control = v[4] & 7u, msp = v[5], psp = v[6], xpsr = v[7], pc = v[8];
+    uint32_t ipsr = v[3] & 0x1FFu, control = v[4] & 7u, msp = v[5], psp = v[6], xpsr = v[7];
+    uint32_t pc = in_hook ? ret_addr : v[8];
     uint32_t fpca = (control & 4u) && (flags & 2u);
     uint32_t use_psp = ipsr == 0 && (control & 2u);
     uint32_t sp = use_psp ? psp : msp;
@@ -589,6 +633,7 @@ int hp_enter(hp_state *s, void *uc, uint32_t exc, int32_t exc_group, int32_t hig
     uint32_t frameptralign = ((sp & 4u) && align) ? 1u : 0u;
     uint32_t frameptr = (sp - framesize) & ~align;
     uint8_t *host;
+    if (!use_psp && stack_limit && frameptr < stack_limit) return 2;
     if (!hp_window(s, frameptr, framesize, &host)) return 2;
     uint32_t vector = 0;
     if (s->mem_read(uc, vector_addr, &vector, 4)) return 2;
@@ -615,10 +660,40 @@ int hp_enter(hp_state *s, void *uc, uint32_t exc, int32_t exc_group, int32_t hig
     if (new_control != control) { wids[n] = s->rid[FR_CONTROL]; wvp[n++] = &new_control; }
     wids[n] = s->rid[FR_LR]; wvp[n++] = &excret;
     wids[n] = s->rid[FR_XPSR]; wvp[n++] = &new_xpsr;
-    wids[n] = s->rid[FR_PC]; wvp[n++] = &vector;
+    if (!in_hook) { wids[n] = s->rid[FR_PC]; wvp[n++] = &vector; }
     s->reg_write_batch(uc, wids, wvp, n);
+    if (in_hook) s->reg_write(uc, s->rid[FR_PC], &vector);
     out[0] = frameptr; out[1] = use_psp; out[2] = fpca;
     return 0;
+}
+
+/*
+ * SysTick reaches 0 at a block boundary (cycle_count >= tick_cycle, before any other event): do
+ * what the run loop would do at that stop -- SysTick._fire (pend, next tick one period later) and
+ * take_pending (the preemption test, entry, EXCEPTION_ENTRY cycles) -- without leaving
+ * emu_start, and arm the native return of the handler. Returns 0 (the caller stops emulation
+ * and Python does it all) whenever Python could decide differently: a late tick, a stack-watch
+ * report, no preemption, a frame outside RAM.
+ */
+static __attribute__((noinline)) int hp_tick(hp_state *s, void *uc, uint32_t addr) {
+    if (s->tick_cycle + s->tick_period <= s->cycle_count) return 0;
+    if (s->tick_stack_limit && s->sp_low < s->tick_stack_limit) return 0;
+    uint32_t out[3];
+    if (hp_enter_core(s, uc, 15, s->tick_group, 256, s->tick_prio_mask, s->tick_prigroup, s->tick_vector,
+                      s->tick_flags, out, 1, addr, s->tick_stack_limit))
+        return 0;
+    s->cycle_count += s->entry_cycles;
+    s->tick_cycle += s->tick_period;
+    s->stop_cycle = s->tick_cycle < s->other_cycle ? s->tick_cycle : s->other_cycle;
+    s->tick_entries++;
+    s->tick_last_frame = out[0];
+    s->tick_last_psp = out[1];
+    if (out[1]) s->tick_psp_seen = 1;
+    s->c_active = 1;
+    s->fr_exc = 15;
+    s->fr_done = 1; /* Python's bookkeeping is due at its next sync */
+    s->last_size = 0;
+    return 1;
 }
 
 void hp_intr_hook(void *uc, uint32_t intno, void *user_data) {

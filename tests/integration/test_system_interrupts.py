@@ -141,3 +141,20 @@ def test_exception_entry_return_and_tail_chain_cycles_are_charged() -> None:
     expected = EXCEPTION_ENTRY * exc.entries + EXCEPTION_RETURN * returns + TAIL_CHAIN * exc.tail_chains
     assert exc.entries == 8 and exc.tail_chains == 4 and returns == 8
     assert res.cycles - base.cycles == expected
+
+
+@pytest.mark.parametrize("board", BOARDS)
+@pytest.mark.parametrize("app", ["systick", "nested", "scheduler", "fpu_irq", "spin_tick"])
+def test_native_exception_paths_match_the_python_twin(board: str, app: str) -> None:
+    """hp_tick / hp_enter / hp_fast_return are optimisations: same counts, output and exception state."""
+    results = []
+    for native in (True, False):
+        m = prepare(elf(board, app), board, native=native)
+        r = run_machine(m)
+        e = m.system.exc
+        results.append((r.stop.kind, r.exit_status, r.text, r.instructions, r.cycles, r.stack_low, e.entries,
+                        e.tail_chains, sorted(e.active), sorted(e.pending), e.last_left, e.last_return,
+                        m.system.sleep_cycles))
+        if native and app in ("systick", "spin_tick"):
+            assert m.hot.state.fast_returns > 0
+    assert results[0] == results[1]
