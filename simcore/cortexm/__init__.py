@@ -100,6 +100,7 @@ class SystemBlock:
         self._kick_event: Any = None
         self._fr_armed = 0  # the exception the native return was last armed for
         self._returns_seen = 0  # hot.state.fast_returns / tick_entries at the last sync_native
+        self._tick_params_dirty = True  # SysTick priority/vector/period etc. to be passed to C again
         self._entries_seen = 0
         self.event_register = False  # for WFE (B1.5.18)
         self.watched = scan(machine.fw)
@@ -122,6 +123,7 @@ class SystemBlock:
 
     # --- life cycle ----------------------------------------------------------------------------
     def reset(self) -> None:
+        self._tick_params_dirty = True
         self.exc.reset()
         for block in self.blocks:
             block.reset()
@@ -143,6 +145,7 @@ class SystemBlock:
         return block.read(addr, size)
 
     def write(self, addr: int, size: int, value: int) -> None:
+        self._tick_params_dirty = True  # priorities, VTOR, PRIGROUP, CCR, SysTick LOAD/CTRL
         block = self._owner.get(addr)
         if block is None:
             self.m.report_unmodelled(f"{addr:#010x}", f"write of {value:#x} in the private peripheral bus "
@@ -258,15 +261,17 @@ class SystemBlock:
         st = self.systick
         if calm and st._event is not None and (n_active == 0 or exc) and self.m.stop is None and \
                 self.m._hook_error is None:
-            s.tick_group = e.group(e.prio[SYSTICK])
-            s.tick_prio_mask = e.prio_mask
-            s.tick_prigroup = cfg.prigroup
-            s.tick_vector = (cfg.vtor + 4 * SYSTICK) & 0xFFFFFFFF
-            s.tick_flags = (1 if cfg.stkalign else 0) | (2 if cfg.fpu else 0)
-            s.tick_period = (st.load + 1) * st.divider
             stack = self.stack
             limit = stack.limit
             s.tick_stack_limit = limit if limit is not None and not stack.psp_seen and not stack.reported else 0
+            if self._tick_params_dirty:  # what only PPB writes (or a reset) change
+                self._tick_params_dirty = False
+                s.tick_group = e.group(e.prio[SYSTICK])
+                s.tick_prio_mask = e.prio_mask
+                s.tick_prigroup = cfg.prigroup
+                s.tick_vector = (cfg.vtor + 4 * SYSTICK) & 0xFFFFFFFF
+                s.tick_flags = (1 if cfg.stkalign else 0) | (2 if cfg.fpu else 0)
+                s.tick_period = (st.load + 1) * st.divider
             s.tick_ok = 1
         else:
             s.tick_ok = 0
