@@ -197,11 +197,12 @@ static TM_NOINLINE void dot2x2_adj(const int8_t *x, const int8_t *w, int n, int3
 {
     int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
     const int8_t *wend = w + n;
-    uint32_t t0, t1, t2, t3, t4, t5;
+    uint32_t t0, t1, t2, t3, t4, t5, t6;
 #define TM_DOT2X2_STEP                                                                     \
     "ldr %[t0], [%[x], %[k]]\n\t"                                                          \
     "ldr %[t2], [%[w], %[k]]\n\t"                                                          \
     "ldr %[t1], [%[x]], #4\n\t"                                                            \
+    "ldr %[t6], [%[w]], #4\n\t"                                                            \
     "sxtb16 %[t3], %[t0]\n\t"                                                              \
     "sxtb16 %[t0], %[t0], ror #8\n\t"                                                      \
     "sxtb16 %[t4], %[t1]\n\t"                                                              \
@@ -212,22 +213,29 @@ static TM_NOINLINE void dot2x2_adj(const int8_t *x, const int8_t *w, int n, int3
     "smlad %[a01], %[t1], %[t2], %[a01]\n\t"                                               \
     "smlad %[a11], %[t3], %[t5], %[a11]\n\t"                                               \
     "smlad %[a11], %[t0], %[t2], %[a11]\n\t"                                               \
-    "ldr %[t2], [%[w]], #4\n\t"                                                            \
-    "sxtb16 %[t5], %[t2]\n\t"                                                              \
-    "sxtb16 %[t2], %[t2], ror #8\n\t"                                                      \
+    "sxtb16 %[t5], %[t6]\n\t"                                                              \
+    "sxtb16 %[t2], %[t6], ror #8\n\t"                                                      \
     "smlad %[a00], %[t4], %[t5], %[a00]\n\t"                                               \
     "smlad %[a00], %[t1], %[t2], %[a00]\n\t"                                               \
     "smlad %[a10], %[t3], %[t5], %[a10]\n\t"                                               \
     "smlad %[a10], %[t0], %[t2], %[a10]\n\t"
-    __asm__ volatile("1:\n\t" TM_DOT2X2_STEP TM_DOT2X2_STEP
-                     "ldr %[t5], %[end]\n\t"
-                     "cmp %[w], %[t5]\n\t"
-                     "bne 1b\n\t"
-                     : [x] "+r"(x), [w] "+r"(w), [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10),
-                       [a11] "+r"(a11), [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3),
-                       [t4] "=&r"(t4), [t5] "=&r"(t5)
-                     : [k] "r"(n), [end] "m"(wend)
-                     : "cc", "memory");
+#define TM_DOT2X2_OPERANDS                                                                 \
+    : [x] "+r"(x), [w] "+r"(w), [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10),         \
+      [a11] "+r"(a11), [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3),     \
+      [t4] "=&r"(t4), [t5] "=&r"(t5), [t6] "=&r"(t6)                                       \
+    : [k] "r"(n), [end] "m"(wend)                                                          \
+    : "cc", "memory"
+    if ((n & 15) == 0)
+        __asm__ volatile("1:\n\t" TM_DOT2X2_STEP TM_DOT2X2_STEP TM_DOT2X2_STEP TM_DOT2X2_STEP
+                         "ldr %[t5], %[end]\n\t"
+                         "cmp %[w], %[t5]\n\t"
+                         "bne 1b\n\t" TM_DOT2X2_OPERANDS);
+    else
+        __asm__ volatile("1:\n\t" TM_DOT2X2_STEP TM_DOT2X2_STEP
+                         "ldr %[t5], %[end]\n\t"
+                         "cmp %[w], %[t5]\n\t"
+                         "bne 1b\n\t" TM_DOT2X2_OPERANDS);
+#undef TM_DOT2X2_OPERANDS
 #undef TM_DOT2X2_STEP
     r[0] = a00; r[1] = a01; r[2] = a10; r[3] = a11;
 }
