@@ -187,6 +187,10 @@ def native_library() -> ctypes.CDLL | None:
                 path = here / f"_hotpath{suffix}"
                 if path.exists():
                     lib = ctypes.CDLL(str(path))
+                    lib.hp_state_size.restype = ctypes.c_uint64
+                    if lib.hp_state_size() != ctypes.sizeof(HotState):
+                        raise RuntimeError(f"{path}: hp_state is {lib.hp_state_size()} bytes, the HotState mirror "
+                                           f"{ctypes.sizeof(HotState)}: rebuild it (pip install -e .)")
                     lib.hp_block_hook_ptr.restype = ctypes.c_void_p
                     lib.hp_intr_hook_ptr.restype = ctypes.c_void_p
                     lib.hp_enter.argtypes = [ctypes.POINTER(HotState), ctypes.c_void_p, ctypes.c_uint32,

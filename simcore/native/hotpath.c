@@ -637,6 +637,7 @@ static int hp_enter_core(hp_state *s, void *uc, uint32_t exc, int32_t exc_group,
     if (!hp_window(s, frameptr, framesize, &host)) return 2;
     uint32_t vector = 0;
     if (s->mem_read(uc, vector_addr, &vector, 4)) return 2;
+    if (in_hook && !(vector & 1u)) return 2; /* as the run loop's stop path would resume it: Python's call */
     uint32_t frame[26];
     frame[0] = v[9]; frame[1] = v[10]; frame[2] = v[11]; frame[3] = v[12]; frame[4] = v[13]; frame[5] = v[14];
     frame[6] = pc & ~1u;
@@ -703,6 +704,9 @@ void hp_intr_hook(void *uc, uint32_t intno, void *user_data) {
 }
 
 void *hp_intr_hook_ptr(void) { return (void *)&hp_intr_hook; }
+
+/* sizeof(hp_state), checked against the ctypes mirror when the library is loaded. */
+uint64_t hp_state_size(void) { return sizeof(hp_state); }
 
 /* The hook's address for ctypes: taking a function's address portably from Python. */
 void *hp_block_hook_ptr(void) { return (void *)&hp_block_hook; }
