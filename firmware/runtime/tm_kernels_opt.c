@@ -246,11 +246,20 @@ static TM_NOINLINE void dot2x2_adj(const int8_t *x, const int8_t *w, int n, int3
 static TM_NOINLINE void requant(const int32_t *acc, const int32_t *add, const int32_t *mult, const int32_t *shift,
                                 int n, int8_t *y, int32_t ooff, int32_t amin, int32_t amax)
 {
-    if (add)
+    if (amin == -128 && amax == 127) { /* the clamp is the int8 saturation itself */
+        if (add)
+            for (int l = 0; l < n; l++)
+                y[l] = (int8_t)tm_ssat8((int32_t)((uint32_t)rq((int32_t)((uint32_t)acc[l] + (uint32_t)add[l]),
+                                                               mult[l], shift[l]) + (uint32_t)ooff));
+        else
+            for (int l = 0; l < n; l++)
+                y[l] = (int8_t)tm_ssat8((int32_t)((uint32_t)rq(acc[l], mult[l], shift[l]) + (uint32_t)ooff));
+    } else if (add) {
         for (int l = 0; l < n; l++)
             y[l] = out8(rq((int32_t)((uint32_t)acc[l] + (uint32_t)add[l]), mult[l], shift[l]), ooff, amin, amax);
-    else
+    } else {
         for (int l = 0; l < n; l++) y[l] = out8(rq(acc[l], mult[l], shift[l]), ooff, amin, amax);
+    }
 }
 
 /* First and one-past-last kernel tap whose input coordinate o + d * k lies in [0, n). */
