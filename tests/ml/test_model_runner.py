@@ -30,6 +30,9 @@ def _tflm() -> None:
     ("fully_connected", "nrf52840", True),
     ("conv2d_variants", "cortex-m4", False),
     ("kws_dscnn", "stm32f407vg", True),
+    ("vww_mobilenet_v1_025", "cortex-m4", True),
+    ("ic_resnet8", "cortex-m4", True),
+    ("ad_autoencoder", "cortex-m4", True),
 ])
 def test_compare_with_tflm(name, board, optimized):
     _tflm()
