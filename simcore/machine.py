@@ -97,6 +97,7 @@ class Machine:
         self.stop: Stop | None = None
         self._hook_error: BaseException | None = None
         self._events: list[Event] = []
+        self._in_events = False  # inside run_due_events: schedule() leaves arming to it
         self._seq = itertools.count()
         self.uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS)
         self.uc.ctl_set_cpu_model(unicorn.arm_const.UC_CPU_ARM_CORTEX_M4)
@@ -334,7 +335,8 @@ class Machine:
     def schedule(self, at_cycle: int, callback: Callable[[], None], tag: str = "") -> Event:
         ev = Event(int(at_cycle), next(self._seq), callback, tag)
         heapq.heappush(self._events, ev)
-        self._arm()
+        if not self._in_events:  # run_due_events arms once after its callbacks (outside emulation)
+            self._arm()
         return ev
 
     def cancel(self, handle: Event) -> None:
@@ -504,10 +506,15 @@ class Machine:
 
     def run_due_events(self) -> None:
         now = self.hot.state.cycle_count
-        while self._events and self._events[0].at_cycle <= now and self.stop is None:
-            ev = heapq.heappop(self._events)
-            if not ev.cancelled:
-                ev.callback()
+        events = self._events
+        self._in_events = True
+        try:
+            while events and events[0].at_cycle <= now and self.stop is None:
+                ev = heapq.heappop(events)
+                if not ev.cancelled:
+                    ev.callback()
+        finally:
+            self._in_events = False
         self._arm()
 
     def next_event_cycle(self) -> int | None:

@@ -117,13 +117,14 @@ class SysTick(RegisterBlock):
     def _fire(self) -> None:
         self._event = None
         self.pend()
-        if not (self.ctrl & CTRL_TICKINT) or not self.running:
+        ctrl = self.ctrl
+        if not (ctrl & CTRL_TICKINT and ctrl & CTRL_ENABLE and self.load > 0):  # TICKINT and running
             return
         # O(1): the next zero is one period after the one that fired (the anchor is unchanged since
         # the event was scheduled, or a register write would have rescheduled), unless the clock
         # is already past it (then first_zero_after, as _schedule does).
         nxt = self._event_tick + self.load + 1
-        divider = self.divider
+        divider = 1 if ctrl & CTRL_CLKSOURCE else REF_DIVIDER
         if nxt <= self.clock.now_cycles() // divider:
             self._schedule()
             return
