@@ -158,3 +158,20 @@ def test_native_exception_paths_match_the_python_twin(board: str, app: str) -> N
         if native and app in ("systick", "spin_tick"):
             assert m.hot.state.fast_returns > 0
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("cycle_model", ["cortex-m4", "instructions"])
+def test_native_systick_delivery_stops_on_budget_like_the_python_twin(cycle_model: str) -> None:
+    """A budget stop in the middle of native SysTick delivery: the same place, counts and state."""
+    results = []
+    for native in (True, False):
+        m = prepare(elf("cortex-m4", "compute_systick"), "cortex-m4", native=native, cycle_model=cycle_model,
+                    max_instructions=2_345_678)
+        r = run_machine(m)
+        e = m.system.exc
+        results.append((r.stop.kind, r.stop.pc, r.instructions, r.cycles, e.entries, sorted(e.active),
+                        sorted(e.pending), m.registers()))
+        if native:
+            assert m.hot.state.tick_entries > 0
+    assert results[0] == results[1]
+    assert results[0][0] == "budget" and results[0][4] > 5
