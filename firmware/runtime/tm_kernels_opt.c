@@ -114,13 +114,6 @@ static int rq_ok(const tm_op_t *op, int n)
     return 1;
 }
 
-/* Offset and bias (op->wsum), requantization, output offset and clamp for channel oc. */
-static inline int8_t finish(const tm_op_t *op, int32_t acc, int oc, int32_t m, int s)
-{
-    acc = (int32_t)((uint32_t)acc + (uint32_t)op->wsum[oc]);
-    return out8(rq(acc, m, s), op->p[P_OUT_OFFSET], op->p[P_ACT_MIN], op->p[P_ACT_MAX]);
-}
-
 static const int32_t *bias_of(const tm_kctx *k)
 {
     return (k->op->n_in >= 3 && k->op->in[2] >= 0) ? (const int32_t *)tm_in(k, 2)->data : NULL;
@@ -505,18 +498,26 @@ int tm_opt_fc(const tm_kctx *k)
     if (!rq_ok(op, f->dims[0])) return 0;
     const int OC = f->dims[0], D = f->dims[1], B = (int)(tm_elems(in) / (uint32_t)D);
     const int8_t *w = (const int8_t *)f->data;
+    const int32_t ooff = op->p[P_OUT_OFFSET], amin = op->p[P_ACT_MIN], amax = op->p[P_ACT_MAX];
+    int32_t acc[TM_CONV_CHUNK], tm[TM_CONV_CHUNK], ts[TM_CONV_CHUNK];
+    if (!op->mult) /* per-tensor: the same multiplier for every row */
+        for (int j = 0; j < TM_CONV_CHUNK; j++) {
+            tm[j] = op->p[14];
+            ts[j] = op->p[15];
+        }
     for (int b = 0; b < B; b++) {
         const int8_t *x = (const int8_t *)in->data + (size_t)b * D;
         int8_t *y = (int8_t *)o->data + (size_t)b * OC;
-        for (int oc = 0; oc < OC; oc += 2) {
-            const int two = oc + 1 < OC;
-            int32_t a0, a1;
-            dot2(x, w + (size_t)oc * D, w + (size_t)(two ? oc + 1 : oc) * D, D, &a0, &a1);
-            for (int j = 0; j <= two; j++) {
-                const int c = oc + j;
-                y[c] = op->mult ? finish(op, j ? a1 : a0, c, op->mult[c], op->shift[c])
-                                : finish(op, j ? a1 : a0, c, op->p[14], op->p[15]);
+        for (int c0 = 0; c0 < OC; c0 += TM_CONV_CHUNK) {
+            const int n = OC - c0 < TM_CONV_CHUNK ? OC - c0 : TM_CONV_CHUNK;
+            for (int j = 0; j < n; j += 2) {
+                const int oc = c0 + j, two = j + 1 < n;
+                int32_t a1;
+                dot2(x, w + (size_t)oc * D, w + (size_t)(two ? oc + 1 : oc) * D, D, &acc[j], &a1);
+                if (two) acc[j + 1] = a1;
             }
+            requant(acc, op->wsum + c0, op->mult ? op->mult + c0 : tm, op->mult ? op->shift + c0 : ts, n, y + c0,
+                    ooff, amin, amax);
         }
     }
     return 1;
