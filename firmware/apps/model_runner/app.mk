@@ -31,7 +31,15 @@ APP_SRCS.model_runner := $(sort $(wildcard runtime/tm_*.c))
 APP_CFLAGS.model_runner := -Iruntime -DTM_OPTIMIZED=$(OPTIMIZED) -DTM_OP_CYCLES=1 -DMR_ARENA_BYTES=$(ARENA) \
     -DMR_MODEL_FILE='"$(MODEL)"' -DMR_INPUTS_FILE='"$(abspath $(BUILD_DIR))/inputs.bin"' \
     $(if $(strip $(OPS)),-DTM_OPS_SELECT=1 $(foreach o,$(OPS),-DTM_OP_$(o)=1))
-APP_DEPS.model_runner := $(MODEL) $(BUILD_DIR)/inputs.bin $(wildcard runtime/*.h)
+APP_DEPS.model_runner := $(MODEL) $(BUILD_DIR)/inputs.bin $(wildcard runtime/*.h) $(BUILD_DIR)/mr_flags.txt
+# Rebuild when the settings change (the objects of one build directory would otherwise be
+# reused with other OPTIMIZED / ARENA / OPS / OPT values): mr_flags.txt is rewritten only
+# when they differ from the last build's.
+MR_FLAGS := OPTIMIZED=$(OPTIMIZED) ARENA=$(ARENA) OPS=$(strip $(OPS)) OPT=$(OPT) MODEL=$(MODEL)
+ifneq ($(file < $(BUILD_DIR)/mr_flags.txt),$(MR_FLAGS))
+$(shell mkdir -p $(BUILD_DIR))
+$(file > $(BUILD_DIR)/mr_flags.txt,$(MR_FLAGS))
+endif
 
 $(BUILD_DIR)/inputs.bin: $(INPUTS) apps/model_runner/npy2bin.py
 	$(PYTHON) apps/model_runner/npy2bin.py $< $@
