@@ -236,23 +236,53 @@ static TM_NOINLINE void dot2x2_adj(const int8_t *x, const int8_t *w, int n, int3
 
 /* Requantize n accumulators (plus add[], the per-channel offset and bias, if given) to
  * int8 with per-channel multipliers and shifts. */
-static TM_NOINLINE void requant(const int32_t *acc, const int32_t *add, const int32_t *mult, const int32_t *shift,
-                                int n, int8_t *y, int32_t ooff, int32_t amin, int32_t amax)
+/* MultiplyByQuantizedMultiplier for shift <= 0 (no left shift), as rq(). */
+static inline int32_t rq_r(int32_t x, int32_t m, int shift)
 {
-    if (amin == -128 && amax == 127) { /* the clamp is the int8 saturation itself */
-        if (add)
-            for (int l = 0; l < n; l++)
-                y[l] = (int8_t)tm_ssat8((int32_t)((uint32_t)rq((int32_t)((uint32_t)acc[l] + (uint32_t)add[l]),
-                                                               mult[l], shift[l]) + (uint32_t)ooff));
-        else
-            for (int l = 0; l < n; l++)
-                y[l] = (int8_t)tm_ssat8((int32_t)((uint32_t)rq(acc[l], mult[l], shift[l]) + (uint32_t)ooff));
-    } else if (add) {
-        for (int l = 0; l < n; l++)
-            y[l] = out8(rq((int32_t)((uint32_t)acc[l] + (uint32_t)add[l]), mult[l], shift[l]), ooff, amin, amax);
+    const int rs = -shift;
+    const int32_t h = (int32_t)(((int64_t)x * m + ((int64_t)1 << 30)) >> 31);
+    const int32_t mask = (int32_t)((1u << rs) - 1u);
+    const int32_t rem = h & mask, thr = (mask >> 1) + (h < 0);
+    return (h >> rs) + (int32_t)((uint32_t)(thr - rem) >> 31);
+}
+
+/* One output: accumulator (+ add), requantized, offset, clamped; the flags are
+ * compile-time constants at every call, so each combination gets its own loop. */
+static inline int8_t rq_out(int32_t a, const int32_t *add, int32_t m, int32_t s, int32_t ooff, int32_t amin,
+                            int32_t amax, int has_add, int full, int nols)
+{
+    if (has_add) a = (int32_t)((uint32_t)a + (uint32_t)*add);
+    const int32_t v = nols ? rq_r(a, m, s) : rq(a, m, s);
+    if (full) return (int8_t)tm_ssat8((int32_t)((uint32_t)v + (uint32_t)ooff));
+    return out8(v, ooff, amin, amax);
+}
+
+#define TM_RQ_LOOP(HA, FULL, NOLS)                                                           \
+    for (int l = 0; l < n; l++)                                                              \
+        y[l] = rq_out(acc[l], add + (HA ? l : 0), mult[l], shift[l], ooff, amin, amax, HA, FULL, NOLS)
+
+/* Requantize n accumulators (plus add[], the per-channel offset and bias, if given) to
+ * int8 with per-channel multipliers and shifts (nols: every shift <= 0). */
+static TM_NOINLINE void requant(const int32_t *acc, const int32_t *add, const int32_t *mult, const int32_t *shift,
+                                int n, int8_t *y, int32_t ooff, int32_t amin, int32_t amax, int nols)
+{
+    const int full = amin == -128 && amax == 127; /* the clamp is the int8 saturation itself */
+    if (add) {
+        if (full) { if (nols) TM_RQ_LOOP(1, 1, 1); else TM_RQ_LOOP(1, 1, 0); }
+        else { if (nols) TM_RQ_LOOP(1, 0, 1); else TM_RQ_LOOP(1, 0, 0); }
     } else {
-        for (int l = 0; l < n; l++) y[l] = out8(rq(acc[l], mult[l], shift[l]), ooff, amin, amax);
+        if (full) { if (nols) TM_RQ_LOOP(0, 1, 1); else TM_RQ_LOOP(0, 1, 0); }
+        else { if (nols) TM_RQ_LOOP(0, 0, 1); else TM_RQ_LOOP(0, 0, 0); }
     }
+}
+
+/* Every shift of the first n channels <= 0 (the usual case: scales below 1). */
+static int no_left_shift(const tm_op_t *op, int n)
+{
+    if (!op->mult) return op->p[15] <= 0;
+    for (int c = 0; c < n; c++)
+        if (op->shift[c] > 0) return 0;
+    return 1;
 }
 
 /* First and one-past-last kernel tap whose input coordinate o + d * k lies in [0, n). */
@@ -318,6 +348,7 @@ int tm_opt_conv(const tm_kctx *k)
     const int8_t *w = (const int8_t *)f->data;
     int8_t *buf = (int8_t *)k->scratch, *y = (int8_t *)o->data;
     const int32_t ooff = op->p[P_OUT_OFFSET], amin = op->p[P_ACT_MIN], amax = op->p[P_ACT_MAX];
+    const int nols = no_left_shift(op, OC);
     for (int p = 0; p < P; p += 2) {
         const int two = p + 1 < P;
         const int8_t *x0 = patch_of(k, p, buf);
@@ -344,8 +375,8 @@ int tm_opt_conv(const tm_kctx *k)
                     acc1[j + 1] = r[3];
                 }
             }
-            requant(acc0, op->wsum + c0, op->mult + c0, op->shift + c0, n, y0 + c0, ooff, amin, amax);
-            if (two) requant(acc1, op->wsum + c0, op->mult + c0, op->shift + c0, n, y1 + c0, ooff, amin, amax);
+            requant(acc0, op->wsum + c0, op->mult + c0, op->shift + c0, n, y0 + c0, ooff, amin, amax, nols);
+            if (two) requant(acc1, op->wsum + c0, op->mult + c0, op->shift + c0, n, y1 + c0, ooff, amin, amax, nols);
         }
     }
     return 1;
@@ -453,6 +484,7 @@ int tm_opt_dwconv(const tm_kctx *k)
     const int32_t *mult = op->mult, *shift = op->shift;
     const int32_t ioff = op->p[P_IN_OFFSET], ooff = op->p[P_OUT_OFFSET];
     const int32_t amin = op->p[P_ACT_MIN], amax = op->p[P_ACT_MAX];
+    const int nols = no_left_shift(op, C);
     dw_geom g;
     g.ioff2 = ((uint32_t)ioff & 0xffffu) | ((uint32_t)ioff << 16);
     g.xstep = dw * C;
@@ -482,7 +514,7 @@ int tm_opt_dwconv(const tm_kctx *k)
                     if (g.xstep == C && g.ntx == 3) dw_rows3(xb + c, wb + c, &g, acc, n / 4);
                     else if (g.xstep == C && g.ntx == 2) dw_rows2(xb + c, wb + c, &g, acc, n / 4);
                     else dw_acc4(xb + c, wb + c, &g, acc, n / 4);
-                    requant(acc, NULL, mult + c, shift + c, n, yo + c, ooff, amin, amax);
+                    requant(acc, NULL, mult + c, shift + c, n, yo + c, ooff, amin, amax, nols);
                 }
             }
         }
@@ -499,6 +531,7 @@ int tm_opt_fc(const tm_kctx *k)
     const int OC = f->dims[0], D = f->dims[1], B = (int)(tm_elems(in) / (uint32_t)D);
     const int8_t *w = (const int8_t *)f->data;
     const int32_t ooff = op->p[P_OUT_OFFSET], amin = op->p[P_ACT_MIN], amax = op->p[P_ACT_MAX];
+    const int nols = no_left_shift(op, OC);
     int32_t acc[TM_CONV_CHUNK], tm[TM_CONV_CHUNK], ts[TM_CONV_CHUNK];
     if (!op->mult) /* per-tensor: the same multiplier for every row */
         for (int j = 0; j < TM_CONV_CHUNK; j++) {
@@ -517,7 +550,7 @@ int tm_opt_fc(const tm_kctx *k)
                 if (two) acc[j + 1] = a1;
             }
             requant(acc, op->wsum + c0, op->mult ? op->mult + c0 : tm, op->mult ? op->shift + c0 : ts, n, y + c0,
-                    ooff, amin, amax);
+                    ooff, amin, amax, nols);
         }
     }
     return 1;
