@@ -420,20 +420,10 @@ static __attribute__((noinline)) uint32_t hp_flash_wait_slow(hp_state *s, const 
 
 static int hp_tick(hp_state *s, void *uc, uint32_t addr);
 
-void hp_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
-    hp_state *s = (hp_state *)user_data;
-    /* A block whose hook stops emulation does not run; its hook runs again on resume. */
-    if (HP_UNLIKELY(s->cycle_count >= s->stop_cycle || s->insn_count >= s->stop_insn)) {
-        /* a PC write in a hook resumes emulation even after uc_emu_stop: never after any stop request */
-        if (s->tick_ok && !s->c_active && !s->stop_requested && !s->py_stop && s->cycle_count >= s->tick_cycle &&
-            s->cycle_count < s->other_cycle && s->insn_count < s->stop_insn && hp_tick(s, uc, (uint32_t)address))
-            return;
-        hp_stop(s, uc);
-        return;
-    }
-    uint32_t addr = (uint32_t)address;
-    hp_block *b = hp_find(s, addr, size);
-    if (HP_UNLIKELY(!b)) {
+/* Everything a block entry can need: misses, profiling, SP checks, flash wait states. */
+static __attribute__((noinline)) void hp_block_general(hp_state *s, void *uc, uint32_t addr, uint32_t size,
+                                                       hp_block *b) {
+    if (!b) {
         b = hp_miss_slow(s, uc, addr, size);
         if (!b) return;
     }
@@ -450,9 +440,55 @@ void hp_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
     s->pend_fall = addr + size;
     s->pend_extra = b->taken_extra;
     if (HP_UNLIKELY(s->profiling)) hp_profile(s, uc, addr, b);
-    if (HP_UNLIKELY((flags & HP_SP_READ) || s->check_sp_next)) hp_sp_check(s, uc, b);
+    if ((flags & HP_SP_READ) || s->check_sp_next) hp_sp_check(s, uc, b);
     s->check_sp_next = flags & HP_SP_DYNAMIC;
     if ((flags & HP_IN_FLASH) && s->wait_states) cycles += hp_flash_wait_slow(s, b);
+    s->insn_count += b->n_insn;
+    s->cycle_count += cycles;
+    s->block_count++;
+    s->last_addr = addr;
+    s->last_size = size;
+}
+
+/* A due event or the budget: deliver SysTick natively when Python allowed it, else stop. */
+static __attribute__((noinline)) void hp_due(hp_state *s, void *uc, uint64_t address) {
+    /* a PC write in a hook resumes emulation even after uc_emu_stop: never after any stop request */
+    if (s->tick_ok && !s->c_active && !s->stop_requested && !s->py_stop && s->cycle_count >= s->tick_cycle &&
+        s->cycle_count < s->other_cycle && s->insn_count < s->stop_insn && hp_tick(s, uc, (uint32_t)address))
+        return;
+    hp_stop(s, uc);
+}
+
+/*
+ * The block hook. Its common case (a known block, no profiling, no SP check, no flash wait
+ * states) is a leaf with no calls, so it saves no registers: rare cases go to
+ * hp_block_general, which does the same accounting plus the rest (perf: the prologue of the
+ * general version was ~20% of the hook's samples).
+ */
+void hp_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
+    hp_state *s = (hp_state *)user_data;
+    /* A block whose hook stops emulation does not run; its hook runs again on resume. */
+    if (HP_UNLIKELY(s->cycle_count >= s->stop_cycle || s->insn_count >= s->stop_insn)) {
+        hp_due(s, uc, address);
+        return;
+    }
+    uint32_t addr = (uint32_t)address;
+    hp_block *b = hp_find(s, addr, size);
+    if (HP_UNLIKELY(!b || s->profiling || s->check_sp_next || (b->flags & HP_SP_READ) ||
+                    ((b->flags & HP_IN_FLASH) && s->wait_states))) {
+        hp_block_general(s, uc, addr, size, b);
+        return;
+    }
+    uint64_t cycles = b->cycles;
+    if (s->pend_cond && (s->pend_target == HP_INDIRECT ? addr != s->pend_fall : addr == s->pend_target)) {
+        cycles += s->pend_extra;
+        s->branch_taken_cycles += s->pend_extra;
+    }
+    uint32_t flags = b->flags; /* no HP_SP_DYNAMIC here: it comes with HP_SP_READ */
+    s->pend_cond = flags & HP_COND_END;
+    s->pend_target = b->target;
+    s->pend_fall = addr + size;
+    s->pend_extra = b->taken_extra;
     s->insn_count += b->n_insn;
     s->cycle_count += cycles;
     s->block_count++;
