@@ -30,6 +30,11 @@ from simcore.elf import load_elf
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# Peripheral reads in the bare run: every console's 'ready' bits (CMSDK STATE.TXFULL clear,
+# STM32 SR/ISR.TXE and ISR.TEACK set, nRF52 EVENTS_ENDTX set), so polling firmware proceeds.
+READY = 0x002000C1 & ~1
+
+
 def bare_run(elf: Path, board_name: str) -> float:
     """Run the firmware on a plain Unicorn: memories, image, a console sink, semihosting exit only."""
     board = load_board(board_name)
@@ -43,7 +48,7 @@ def bare_run(elf: Path, board_name: str) -> float:
         if seg.data:
             uc.mem_write(board.resolve_alias(seg.paddr), seg.data)
     regs: dict[int, int] = {}
-    uc.mmio_map(0x40000000, 0x20000000, lambda u, o, s, d: 0, None,
+    uc.mmio_map(0x40000000, 0x20000000, lambda u, o, s, d: READY, None,
                 lambda u, o, s, v, d: None, None)
     uc.mmio_map(0xE0000000, 0x100000, lambda u, o, s, d: regs.get(o, 0), None,
                 lambda u, o, s, v, d: regs.__setitem__(o, v), None)

@@ -460,8 +460,8 @@ static __attribute__((noinline)) void hp_due(hp_state *s, void *uc, uint64_t add
 }
 
 /*
- * The block hook. Its common case (a known block, no profiling, no SP check, no flash wait
- * states) is a leaf with no calls, so it saves no registers: rare cases go to
+ * The block hook. Its common case (a known block, no profiling, no SP check) is a leaf with
+ * no calls, so it saves no registers: rare cases go to
  * hp_block_general, which does the same accounting plus the rest (perf: the prologue of the
  * general version was ~20% of the hook's samples).
  */
@@ -474,8 +474,7 @@ void hp_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
     }
     uint32_t addr = (uint32_t)address;
     hp_block *b = hp_find(s, addr, size);
-    if (HP_UNLIKELY(!b || s->profiling || s->check_sp_next || (b->flags & HP_SP_READ) ||
-                    ((b->flags & HP_IN_FLASH) && s->wait_states))) {
+    if (HP_UNLIKELY(!b || s->profiling || s->check_sp_next || (b->flags & HP_SP_READ))) {
         hp_block_general(s, uc, addr, size, b);
         return;
     }
@@ -489,6 +488,11 @@ void hp_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
     s->pend_target = b->target;
     s->pend_fall = addr + size;
     s->pend_extra = b->taken_extra;
+    if ((flags & HP_IN_FLASH) && s->wait_states) { /* inline: no call on this path */
+        uint32_t wait = hp_flash_wait(s, b);
+        s->flash_wait_cycles += wait;
+        cycles += wait;
+    }
     s->insn_count += b->n_insn;
     s->cycle_count += cycles;
     s->block_count++;
