@@ -9,7 +9,7 @@ figures. The cycle count changes with the clock because flash wait states do.
 
     python examples/kws_demo.py                                  # stm32f407vg at 168 and 48 MHz
     python examples/kws_demo.py --board nrf52840 --mhz 64 32
-    python examples/kws_demo.py --mic --mhz 100 25               # kws_mic: microphone pipeline
+    python examples/kws_demo.py --mic --mhz 100 16               # kws_mic: microphone pipeline
 
 With --mic it runs kws_mic instead (cortex-m4 board, examples/data/audio_events_16k.wav on the
 microphone): per 500 ms of audio, the front end's and the inference's cycles, the share of real
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mic", action="store_true", help="run kws_mic (microphone pipeline) instead")
     args = ap.parse_args(argv)
     if args.mic:
-        for mhz in args.mhz or [100.0, 25.0]:
+        for mhz in args.mhz or [100.0, 16.0]:
             run_mic(mhz)
         return 0
     args.mhz = args.mhz or [168.0, 48.0]
