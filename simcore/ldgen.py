@@ -44,6 +44,13 @@ def memory_ld(board: Board) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_if_changed(out: Path, text: str) -> None:
+    """Write ``text`` to ``out`` only when it differs, so make's timestamps stay stable."""
+    if not out.exists() or out.read_text() != text:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if not 1 <= len(args) <= 2:
@@ -51,10 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     text = memory_ld(load_board(args[0]))
     if len(args) == 2:
-        out = Path(args[1])
-        if not out.exists() or out.read_text() != text:  # keep make's timestamps stable
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(text)
+        write_if_changed(Path(args[1]), text)
     else:
         sys.stdout.write(text)
     return 0

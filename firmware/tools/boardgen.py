@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from simcore.board import Board, load_board
+from simcore.ldgen import write_if_changed
 
 # console peripheral type (board file) -> firmware source common/console_<kind>.c
 CONSOLE_KINDS = {
@@ -94,12 +95,6 @@ def makefrag(boards: list[Board]) -> str:
         lines.append(f"CONSOLE_KIND.{board.name} := {kind}")
         lines.append(f"NUM_IRQ.{board.name} := {board.num_irq}")
     return "\n".join(lines) + "\n"
-
-
-def write_if_changed(out: Path, text: str) -> None:
-    if not out.exists() or out.read_text() != text:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text)
 
 
 def main(argv: list[str]) -> int:

@@ -17,6 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from simcore.ldgen import write_if_changed  # firmware/Makefile puts the checkout on PYTHONPATH
+
 ARCH = ["-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"]
 LIBS = ["libc_nano.a", "libm.a", "libgcc.a"]
 
@@ -41,10 +43,7 @@ def toolchain_id(cross: str | None = None) -> str:
 def main(argv: list[str]) -> int:
     text = toolchain_id()
     if argv:
-        out = Path(argv[0])
-        if not out.exists() or out.read_text() != text:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(text)
+        write_if_changed(Path(argv[0]), text)
     else:
         sys.stdout.write(text)
     return 0
