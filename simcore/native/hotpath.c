@@ -419,12 +419,6 @@ static __attribute__((noinline)) void hp_flash_charge(hp_state *s, const hp_bloc
     s->cycle_count += wait;
 }
 
-static __attribute__((noinline)) uint32_t hp_flash_wait_slow(hp_state *s, const hp_block *b) {
-    uint32_t wait = hp_flash_wait(s, b);
-    s->flash_wait_cycles += wait;
-    return wait;
-}
-
 static int hp_tick(hp_state *s, void *uc, uint32_t addr);
 
 /* Everything a block entry can need: misses, profiling, SP checks, flash wait states. */
@@ -449,12 +443,12 @@ static __attribute__((noinline)) void hp_block_general(hp_state *s, void *uc, ui
     if (HP_UNLIKELY(s->profiling)) hp_profile(s, uc, addr, b);
     if ((flags & HP_SP_READ) || s->check_sp_next) hp_sp_check(s, uc, b);
     s->check_sp_next = flags & HP_SP_DYNAMIC;
-    if ((flags & HP_IN_FLASH) && s->wait_states) cycles += hp_flash_wait_slow(s, b);
     s->insn_count += b->n_insn;
     s->cycle_count += cycles;
     s->block_count++;
     s->last_addr = addr;
     s->last_size = size;
+    if ((flags & HP_IN_FLASH) && s->wait_states) hp_flash_charge(s, b);
 }
 
 /* A due event or the budget: deliver SysTick natively when Python allowed it, else stop. */
