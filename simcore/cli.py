@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from simcore.errors import (
     EXIT_SPINNING,
     SimcoreError,
 )
+from simcore.outfile import output_file
 
 EXIT_CODES_HELP = f"""\
 exit status of 'simcore run':
@@ -60,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "(NAME=BASE:SIZE also moves it; repeatable; see docs/board-format.md)")
     r.add_argument("--max-instructions", type=_int, default=None, metavar="N",
                    help="instruction budget; stops runaway firmware (default 2G; accepts 500M, 1_000_000)")
-    r.add_argument("--json", type=Path, metavar="FILE", help="write every figure as JSON")
+    r.add_argument("--json", metavar="FILE",
+                   help="write every figure as JSON ('-' for standard output; checked before the run)")
     r.add_argument("--strict", action="store_true", help="stop on any access to an unmodelled register")
     r.add_argument("--check-alignment", action="store_true", default=None,
                    help="fault on unaligned LDM/STM/LDRD/STRD like the core (slower; on with --strict)")
@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--board", default="cortex-m4")
     s.add_argument("--memory", action="append", default=[], metavar="NAME=SIZE",
                    help="override a memory's size, as for run")
-    s.add_argument("--json", type=Path, metavar="FILE")
+    s.add_argument("--json", metavar="FILE", help="write the figures as JSON ('-' for standard output)")
 
     sub.add_parser("boards", help="list the built-in boards with their memories")
     from simcore.profile import add_parser as add_profile_parser
@@ -99,14 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write atomically so that a failed run never leaves a partial file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=2, default=str)
-        f.write("\n")
-    os.replace(tmp, path)
+def _json_text(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2, default=str) + "\n"
 
 
 def cmd_boards() -> int:
@@ -149,13 +143,15 @@ def cmd_size(args: argparse.Namespace) -> int:
     from simcore.elf import load_elf
     from simcore.layout import check_fit
 
+    json_out = output_file(args.json, "--json") if args.json else None
     board = _board(args)
     fw = load_elf(args.elf)
     layout = check_fit(fw, board)  # raises BadInputError (exit 2) when it does not fit
-    print(f"{fw.path} on {board.name}")
-    print(_size_table(layout))
-    if args.json:
-        _write_json(args.json, {"elf": str(fw.path), "board": board.name, **layout.to_dict()})
+    if json_out is None or json_out.target is not None:
+        print(f"{fw.path} on {board.name}")
+        print(_size_table(layout))
+    if json_out is not None:
+        json_out.write(_json_text({"elf": str(fw.path), "board": board.name, **layout.to_dict()}))
     return 0
 
 
@@ -197,6 +193,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from simcore.errors import BadInputError
 
     extra = list(args.args)
+    json_out = output_file(args.json, "--json") if args.json else None  # checked before the run
     if args.semihosting_root is not None and not args.semihosting_root.is_dir():
         raise BadInputError(f"--semihosting-root {args.semihosting_root}: not a directory")
     options: dict[str, Any] = {
@@ -206,7 +203,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         "native": False if args.python_hook else None,
         "semihosting_root": args.semihosting_root,
         "cmdline": " ".join([args.elf.name, *extra]),
-        "echo": None if args.quiet else sys.stdout,
+        # '--json -' keeps standard output for the JSON alone
+        "echo": None if args.quiet or (json_out is not None and json_out.target is None) else sys.stdout,
         "pass_marker": args.pass_marker,
         "fail_marker": args.fail_marker,
         "cycle_model": args.cycle_model,
@@ -222,11 +220,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     res = run_machine(machine)
     if args.duty:
         res.extra["duty_rate"] = args.duty
-    if not args.quiet and res.console and not res.console.endswith(b"\n"):
+    if options["echo"] is not None and res.console and not res.console.endswith(b"\n"):
         print()
     print(_summary(res), file=sys.stderr)
-    if args.json:
-        _write_json(args.json, res.to_dict())
+    if json_out is not None:
+        json_out.write(_json_text(res.to_dict()))
     return res.exit_status
 
 

@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from simcore.outfile import OutputFile, output_file
 from simcore.profile import Profile
 
 PID = 1
@@ -89,19 +90,17 @@ def chrome_trace(profile: Profile) -> dict[str, Any]:
             "otherData": {"mhz": profile.mhz, "cycles": profile.cycles, "instructions": profile.instructions}}
 
 
-def _write(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, separators=(",", ":")) + "\n")
+def _out(path: Path | OutputFile, option: str) -> OutputFile:
+    return path if isinstance(path, OutputFile) else output_file(path, option)
 
 
-def write_speedscope(profile: Profile, path: Path, name: str = "simcore") -> None:
-    _write(path, speedscope(profile, name))
+def write_speedscope(profile: Profile, path: Path | OutputFile, name: str = "simcore") -> None:
+    _out(path, "--speedscope").write(json.dumps(speedscope(profile, name), separators=(",", ":")) + "\n")
 
 
-def write_chrome_trace(profile: Profile, path: Path) -> None:
-    _write(path, chrome_trace(profile))
+def write_chrome_trace(profile: Profile, path: Path | OutputFile) -> None:
+    _out(path, "--trace").write(json.dumps(chrome_trace(profile), separators=(",", ":")) + "\n")
 
 
-def write_collapsed(profile: Profile, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(collapsed_text(profile))
+def write_collapsed(profile: Profile, path: Path | OutputFile) -> None:
+    _out(path, "--collapsed").write(collapsed_text(profile))

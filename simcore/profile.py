@@ -319,7 +319,13 @@ def add_parser(sub: Any) -> None:
 def cmd_profile(args: argparse.Namespace) -> int:
     from simcore.api import prepare, run_machine
     from simcore.export import write_chrome_trace, write_collapsed, write_speedscope
+    from simcore.outfile import output_file
 
+    stem = args.elf.name.removesuffix(".elf")
+    # output paths are checked before the run (simcore.outfile)
+    speedscope = output_file(args.speedscope or Path(f"{stem}.speedscope.json"), "--speedscope")
+    trace = output_file(args.trace or Path(f"{stem}.trace.json"), "--trace")
+    collapsed = output_file(args.collapsed, "--collapsed") if args.collapsed else None
     options: dict[str, Any] = {"mhz": args.mhz, "cycle_model": args.cycle_model, "flash_data": args.flash_data,
                                "native": False if args.python_hook else None,
                                "echo": None if args.quiet else sys.stdout}
@@ -329,13 +335,10 @@ def cmd_profile(args: argparse.Namespace) -> int:
     prof = attach(m)
     res = run_machine(m)
     profile = prof.finish()
-    stem = args.elf.name.removesuffix(".elf")
-    speedscope = args.speedscope or Path(f"{stem}.speedscope.json")
-    trace = args.trace or Path(f"{stem}.trace.json")
     write_speedscope(profile, speedscope, name=str(args.elf.name))
     write_chrome_trace(profile, trace)
-    if args.collapsed:
-        write_collapsed(profile, args.collapsed)
+    if collapsed is not None:
+        write_collapsed(profile, collapsed)
     if not args.quiet and res.console and not res.console.endswith(b"\n"):
         print()
     print(f"stopped: {res.stop.message}", file=sys.stderr)
