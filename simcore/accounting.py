@@ -140,6 +140,9 @@ class BlockAnalyzer:
         flash = getattr(cycle_model, "flash_config", None)
         self.flash: FlashConfig = flash() if flash is not None else FlashConfig()
         self.handlers: frozenset[int] = frozenset()  # exception handler addresses (set by the profiler)
+        # IT-conditional instructions still to come where an analysed block ends inside an IT block
+        # (Unicorn splits blocks at 1 KiB pages): found from the code itself, not from symbols
+        self._it_after: dict[int, int] = {}
 
     def it_state_at(self, addr: int) -> int:
         """How many IT-conditional instructions remain at ``addr`` (0 outside an IT block).
@@ -147,6 +150,9 @@ class BlockAnalyzer:
         Unicorn may start a block inside an IT block (e.g. after a page or size split); the
         IT instruction is then in an earlier block, so decode from the function's start.
         """
+        carried = self._it_after.get(addr)
+        if carried is not None:
+            return carried
         lo = max(addr - 16, 0)
         before = self._read_mem(lo, addr - lo) if addr > lo else b""
         halfwords = [int.from_bytes(before[i : i + 2], "little") for i in range(0, len(before) - 1, 2)]
@@ -200,6 +206,8 @@ class BlockAnalyzer:
                 it_left -= 1
             if insn.id == A.ARM_INS_IT:
                 it_left = len(insn.mnemonic) - 1  # it, itt, ite, ittt, ... : 1-4 instructions follow
+        if it_left and raw:
+            self._it_after[addr + size] = it_left
         for insn in raw:
             if isinstance(insn, _Undecoded):
                 continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simcore.board import Board, Memory
-from simcore.elf import Firmware, Section
+from simcore.elf import Firmware, Section, check_overlaps
 from simcore.errors import BadInputError
 
 # Stack symbols, in order of preference (CMSIS / GNU Arm conventions; documented in the README).
@@ -105,6 +105,7 @@ def check_fit(fw: Firmware, board: Board) -> Layout:
         if load_mem is None or run_mem.name != load_mem.name:
             used[run_mem.name] += sec.size
         placements.append(Placement(sec, load_mem.name if load_mem else None, run_mem.name))
+    _check_segments(fw, board)
     top = next((s.addr for n in STACK_TOP_SYMBOLS if (s := fw.symbol(n)) is not None), None)
     limit = next((s.addr for n in STACK_LIMIT_SYMBOLS if (s := fw.symbol(n)) is not None), None)
     return Layout(
@@ -113,6 +114,35 @@ def check_fit(fw: Firmware, board: Board) -> Layout:
         stack_top=top,
         stack_limit=limit,
     )
+
+
+def _check_segments(fw: Firmware, board: Board) -> None:
+    """Every PT_LOAD segment inside one memory, where it is loaded and where it runs.
+
+    Sections give the friendlier report above; this holds also when an ELF has no section
+    headers or its sections disagree with its segments (what the machine loads are segments).
+    """
+    regions = "; ".join(f"{m.name} {m.base:#010x}-{m.end:#010x}" for m in board.memories)
+    check_overlaps(fw.path, fw.segments, board.resolve_alias)
+    for n, seg in enumerate(fw.segments):
+        for addr, size, what in ((seg.paddr, len(seg.data), "loaded"), (seg.vaddr, seg.memsz, "run")):
+            if size == 0 or _memory_for(board, addr, size) is not None:
+                continue
+            start = _memory_for(board, addr, 1)
+            where = (f"{human(size)} ({size} bytes) at {addr:#010x}-{addr + size:#010x}")
+            if start is not None:
+                over = board.resolve_alias(addr) + size - start.end
+                raise BadInputError(
+                    f"{fw.path}: firmware does not fit {board.name}: loadable segment {n} ({what} part, "
+                    f"{where}) ends {human(over)} ({over} bytes) beyond the end of {start.kind} '{start.name}' "
+                    f"({human(start.size)} at {start.base:#010x}-{start.end:#010x}). Build for a larger part "
+                    "or shrink the firmware (simcore size shows where the bytes go)."
+                )
+            raise BadInputError(
+                f"{fw.path}: loadable segment {n} ({what} part, {where}) is outside every memory of "
+                f"{board.name} ({regions}). The firmware was linked for a different memory map: build it "
+                f"for {board.name} or choose the board it was built for."
+            )
 
 
 def _raise_outside(board: Board, fw: Firmware, sec: Section, addr: int, what: str) -> None:

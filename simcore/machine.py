@@ -265,14 +265,14 @@ class Machine:
         return words
 
     def _runs_image_code(self, pc: int) -> bool:
-        """Is ``pc`` in executable memory holding code: flash, or bytes the image loads (code SSRAM)?"""
+        """Is ``pc`` in executable memory, on bytes the image loads (not erased flash it never wrote)?"""
         addr = self.board.resolve_alias(pc & ~1)
         target = self.board.memory_at(addr, 2)
         if target is None or not target.executable:
             return False
-        return target.kind == "flash" or any(
-            self.board.resolve_alias(seg.paddr) <= addr < self.board.resolve_alias(seg.paddr) + len(seg.data)
-            for seg in self.fw.segments if seg.data)
+        return any(
+            self.board.resolve_alias(seg.paddr) <= addr and addr + 2 <= self.board.resolve_alias(seg.paddr)
+            + len(seg.data) for seg in self.fw.segments if seg.data)
 
     def _check_entry(self, pc: int) -> None:
         if not pc & 1 or not self._runs_image_code(pc):
@@ -295,11 +295,11 @@ class Machine:
             )
         if not pc & 1 or not self._runs_image_code(pc):
             why = "an even (ARM-state) address; Cortex-M runs Thumb code only" if not pc & 1 else (
-                "not in the part's flash nor in code the image loads")
+                "not in code the image loads into executable memory")
             raise BadInputError(
                 f"{self.fw.path}: the reset vector at {vtor + 4:#010x} is {pc:#010x}: {why}. The second word of "
-                "the vector table must be the odd (Thumb) address of Reset_Handler in flash (or, on boards "
-                "without flash such as mps2-an386, in the code memory the image is loaded into)."
+                "the vector table must be the odd (Thumb) address of Reset_Handler in the code the image "
+                "loads into flash (or, on boards without flash such as mps2-an386, into its code memory)."
             )
 
     # --- Host interface for peripherals and semihosting --------------------------------

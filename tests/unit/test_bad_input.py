@@ -117,7 +117,7 @@ def test_reset_vector_not_thumb(tmp_path: Path) -> None:
 def test_reset_vector_outside_flash(tmp_path: Path) -> None:
     off = _vector_file_offset() + 4
     p = _patched(tmp_path, "ram.elf", lambda d: d.__setitem__(slice(off, off + 4), struct.pack("<I", 0x20000101)))
-    _check_refused(tmp_path, p, expect="not in the part's flash")
+    _check_refused(tmp_path, p, expect="not in code the image loads")
 
 
 def _small_board(tmp_path: Path, flash: str = "1M", ram: str = "512K") -> Path:
