@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import capstone
 from capstone import arm_const as A
 
-from simcore.cycles import INDIRECT, BlockEnd, CycleModel, FlashConfig, is_return_like, literal_address
+from simcore.cycles import INDIRECT, BlockEnd, CycleModel, DivSite, FlashConfig, is_return_like, literal_address
 
 SP_READ = 1  # the block moves SP down: read SP at entry and apply sp_min_delta
 SP_DYNAMIC = 2  # the block writes SP by an amount not known statically: read SP at the next block
@@ -57,6 +57,7 @@ class BlockInfo:
     n_lines: int = 0  # 128-bit lines spanned (0 outside flash)
     lit_count: int = 0  # PC-relative literal loads from flash (flash data reads)
     lit_line: int = 0  # the line (address >> 4) of the first literal
+    divides: tuple[DivSite, ...] = ()  # SDIV/UDIV priced from their operands by per-address hooks
 
     @property
     def target(self) -> int:
@@ -250,8 +251,10 @@ class BlockAnalyzer:
             lits = [a for a in lits if self.flash.is_flash(a)] if not self.flash.data_hook else []
             lit_count = len(lits)
             lit_line = lits[0] >> 4 if lits else 0
+        div_fn = getattr(self.cycle_model, "divide_sites", None)
+        divides = div_fn([i for i in raw if not isinstance(i, _Undecoded)]) if div_fn is not None else ()
         info = BlockInfo(addr, size, n_static, sum(costs), low, flags, insns, tuple(ranges), end, line0, n_lines,
-                         lit_count, lit_line)
+                         lit_count, lit_line, divides)
         self.cache[key] = info
         return info
 

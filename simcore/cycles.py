@@ -30,9 +30,18 @@ Choices where the manual gives a range (documented in docs/cycle-model.md):
   the processor manages to speculate the address early"; 2 is the middle of that range.
   Loads to the PC (LDR PC, POP/LDM with PC, TBB/TBH) use the 3 cycles of "pipeline
   reload" the TRM's load/store notes state for ``LDR PC`` (>= 5) and ``TBB`` (>= 6).
-* SDIV/UDIV take 2-12 cycles by early termination on the operands' sizes; the operand
-  values are not seen by a static model, so a fixed :data:`DIV_CYCLES` (12, the bound:
-  latency estimates err on the slow side) is charged.
+* SDIV/UDIV take 2-12 cycles by early termination on the operands' sizes (TRM Table 3-1:
+  "Division operations use early termination to minimize the number of cycles required
+  based on the number of leading ones and zeroes in the input operands"). The block charges
+  :data:`DIV_MIN`; a native per-address hook on each divide (installed before the block is
+  translated, see :func:`divide_sites`) adds ``divide_cycles(Rn, Rm) - DIV_MIN`` from the
+  operand values, by the rule measured on silicon (:func:`divide_cycles`).
+* Single loads and stores follow the TRM's load/store notes (section 3.3.2, "Load/store
+  timings"): an immediate-offset STR issues in one cycle and its data phase overlaps the next
+  instruction, unless that is a load or store: "STR can only be pipelined when it follows an
+  LDR, but nothing can be pipelined after the store"; that instruction waits one cycle
+  (:data:`STORE_DATA_PHASE`). Loads pipeline after loads, not after a load that wrote back
+  their base register (measured on an STM32F407, docs/cycle-model.md).
 """
 
 from __future__ import annotations
@@ -52,7 +61,9 @@ TAIL_CHAIN = 6
 
 BRANCH_REFILL = 2  # P after a branch or a data-processing write of the PC (TRM: 1-3)
 LOAD_PC_REFILL = 3  # P after a load to the PC (TRM load/store notes: "three cycles for the pipeline reload")
-DIV_CYCLES = 12  # SDIV/UDIV: TRM 2-12 by early termination; the upper bound is charged
+DIV_MIN = 2  # SDIV/UDIV: TRM 2-12 by early termination; the block charges 2, a hook the rest
+DIV_MAX = 12
+STORE_DATA_PHASE = 1  # a load/store right after a single store waits for its data phase (TRM 3.3.2)
 
 # The table a reader checks against DDI 0439 Table 3-1 / 7-1 (zero wait states).
 # class -> (cycles, the manual's note, how this model applies it)
@@ -62,11 +73,18 @@ TIMINGS: dict[str, tuple[str, str]] = {
     "mul": ("1", "MUL, MLA, MLS (single-cycle 32x32 multiplier)"),
     "long_mul": ("1", "SMULL, UMULL, SMLAL, UMLAL, UMAAL"),
     "dsp": ("1", "SMLAD/X, SMLALD, SMLAxy, SMUAD, SMMLA, SXTB16, QADD8..., SEL, USADA8 (the DSP extension)"),
-    "div": (f"{DIV_CYCLES}", "SDIV, UDIV: 2-12 by early termination; the bound 12 is charged"),
-    "ldr": ("2", "LDR/LDRB/LDRH/LDRSB/LDRSH/LDREX; 1 when it directly follows a single LDR/STR it can pipeline "
-                 "with (its address does not use that load's result; nothing pipelines after an STR with a "
-                 "register offset)"),
-    "str": ("2", "STR/STRB/STRH/STREX; pipelines like LDR"),
+    "div": (f"{DIV_MIN}-{DIV_MAX}", "SDIV, UDIV: early termination on the operands (divide_cycles): 2 if either is "
+                                 "0, 3 if the dividend has fewer significant bits than the divisor, else "
+                                 "5 + (bits(dividend) - bits(divisor)) // 4"),
+    "ldr": ("2", "LDR/LDRB/LDRH/LDRSB/LDRSH/LDREX, STREX ('treated more like an LDR'); 1 when it directly "
+                 "follows a single load it pipelines with (its address uses neither that load's result nor "
+                 "its written-back base)"),
+    "str": ("1 / 2", "STR/STRB/STRH with an immediate offset (pre/post-indexed too) 1: its data phase overlaps "
+                     "the next instruction; with a register offset 2; one less directly after a single load it "
+                     "pipelines with (LDR; STR is 'normally three cycles total')"),
+    "after_store": (f"+{STORE_DATA_PHASE}", "a load or store (LDR, STR, LDRD/STRD, LDM/POP, VLDR/VSTR, VLDM, TBB, "
+                                           "LDR PC) directly after a single immediate-offset store: 'nothing can "
+                                           "be pipelined after the store'; STM/PUSH do not wait (measured)"),
     "ldrd": ("3", "LDRD/STRD (1+N, N=2), never pipelined with neighbours"),
     "ldm": ("1+N", "LDM/STM/PUSH/POP, N registers; +P(3) when the PC is loaded"),
     "ldr_pc": (f"2+{LOAD_PC_REFILL}", "LDR PC (>= 5 cycles)"),
@@ -93,6 +111,7 @@ _LOADS = {A.ARM_INS_LDR, A.ARM_INS_LDRB, A.ARM_INS_LDRH, A.ARM_INS_LDRSB, A.ARM_
           A.ARM_INS_LDRSBT, A.ARM_INS_LDRSHT}
 _STORES = {A.ARM_INS_STR, A.ARM_INS_STRB, A.ARM_INS_STRH, A.ARM_INS_STREX, A.ARM_INS_STREXB,
            A.ARM_INS_STREXH, A.ARM_INS_STRT, A.ARM_INS_STRBT, A.ARM_INS_STRHT}
+_STORE_EXCL = {A.ARM_INS_STREX, A.ARM_INS_STREXB, A.ARM_INS_STREXH}
 _DOUBLE = {A.ARM_INS_LDRD, A.ARM_INS_STRD, A.ARM_INS_LDREXD, A.ARM_INS_STREXD}
 _MULTI = {A.ARM_INS_LDM, A.ARM_INS_LDMDB, A.ARM_INS_STM, A.ARM_INS_STMDB, A.ARM_INS_PUSH, A.ARM_INS_POP}
 _MULTI_LOADS = {A.ARM_INS_LDM, A.ARM_INS_LDMDB, A.ARM_INS_POP}
@@ -109,6 +128,15 @@ _BRANCHES = {A.ARM_INS_B, A.ARM_INS_BL, A.ARM_INS_BLX, A.ARM_INS_BX}
 _CBZ = {A.ARM_INS_CBZ, A.ARM_INS_CBNZ}
 
 INDIRECT = 0xFFFFFFFF  # branch target not known statically
+
+# What waits for a single store's data phase (TRM 3.3.2 "nothing can be pipelined after the store";
+# an STM/PUSH after a store does not wait: measured on an STM32F407, see docs/cycle-model.md).
+_WAITS_FOR_STORE = (_LOADS | _STORES | _DOUBLE | _MULTI_LOADS | {A.ARM_INS_LDMDB} | _TABLE_BRANCH | _FP_MEM
+                    | {A.ARM_INS_VLDMIA, A.ARM_INS_VLDMDB, A.ARM_INS_VPOP})
+
+
+def _waits_for_store(iid: int) -> bool:
+    return iid in _WAITS_FOR_STORE
 
 
 @dataclass(frozen=True)
@@ -146,6 +174,10 @@ class InstructionCount:
     def block_end(self, insns: Sequence[Any], it_conditional: Sequence[bool]) -> BlockEnd:
         """Blocks end the same way under every model (the profiler needs calls)."""
         return block_end(insns, it_conditional, 0)
+
+    def divide_sites(self, insns: Sequence[Any]) -> tuple[DivSite, ...]:
+        """CPI 1: no operand-dependent divides."""
+        return ()
 
     def flash_config(self) -> FlashConfig:
         return FlashConfig()
@@ -258,6 +290,57 @@ def literal_address(insn: Any) -> int | None:
     return None
 
 
+def divide_cycles(dividend: int, divisor: int, signed: bool) -> int:
+    """Cycles of SDIV/UDIV for these operand values (2-12), the early-termination rule measured on silicon.
+
+    The TRM gives only "2-12, early termination ... based on the number of leading ones and
+    zeroes in the input operands"; the rule is the one fitted to DWT CYCCNT measurements of
+    many divisions on an STM32 Cortex-M4 (the "Cortex-M4 compendium", division timing page):
+    2 if either operand is 0; 3 if the dividend needs fewer bits than the divisor; otherwise
+    5 + (bits(dividend) - bits(divisor)) // 4, bits() counting the magnitude (|-16| = 16).
+    The C twin is tm_div_cycles (simcore/native/timing.c).
+    """
+    n, m = dividend & 0xFFFFFFFF, divisor & 0xFFFFFFFF
+    if signed:
+        n = (-n & 0xFFFFFFFF) if n & 0x80000000 else n
+        m = (-m & 0xFFFFFFFF) if m & 0x80000000 else m
+    if n == 0 or m == 0:
+        return DIV_MIN
+    bn, bm = n.bit_length(), m.bit_length()
+    if bn < bm:
+        return 3
+    return 5 + (bn - bm) // 4
+
+
+@dataclass(frozen=True)
+class DivSite:
+    """An SDIV/UDIV whose operands a hook reads: its address and Unicorn register ids of Rn, Rm."""
+
+    addr: int
+    size: int
+    rn: int
+    rm: int
+    signed: bool
+
+
+def divide_sites(insns: Sequence[Any]) -> tuple[DivSite, ...]:
+    """The divides of a decoded block, for the hot path's operand hooks (before translation)."""
+    from unicorn import arm_const as R  # the hot path's register ids
+
+    out: list[DivSite] = []
+    for insn in insns:
+        if insn.id in _DIV:
+            regs = _reg_list(insn)
+            if len(regs) == 3:
+                rn = getattr(R, f"UC_ARM_REG_{_ALIASES.get(regs[1], regs[1]).upper()}")
+                rm = getattr(R, f"UC_ARM_REG_{_ALIASES.get(regs[2], regs[2]).upper()}")
+                out.append(DivSite(insn.address, insn.size, rn, rm, insn.id == A.ARM_INS_SDIV))
+    return tuple(out)
+
+
+_ALIASES = {"sb": "r9", "sl": "r10", "fp": "r11", "ip": "r12"}
+
+
 def block_end(insns: Sequence[Any], it_conditional: Sequence[bool], refill_scale: int = 1) -> BlockEnd:
     """Describe how the block ends (see :class:`BlockEnd`); ``refill_scale`` 0 prices no refill."""
     if not insns:
@@ -289,6 +372,9 @@ class CortexM4:
 
     flash: FlashConfig = field(default_factory=FlashConfig)
     name: str = "cortex-m4"
+    # "operands": SDIV/UDIV priced from their operands by per-address hooks (default);
+    # "bound": the TRM's 12 charged statically, no hooks (benchmarks/divide_cost.py compares them)
+    divides: str = "operands"
 
     @classmethod
     def for_board(cls, board: Any, mhz: float, flash_data: str = "literal") -> CortexM4:
@@ -316,6 +402,9 @@ class CortexM4:
     def block_end(self, insns: Sequence[Any], it_conditional: Sequence[bool]) -> BlockEnd:
         return block_end(insns, it_conditional, 1)
 
+    def divide_sites(self, insns: Sequence[Any]) -> tuple[DivSite, ...]:
+        return divide_sites(insns) if self.divides == "operands" else ()
+
     def block_costs(self, insns: Sequence[Any]) -> list[int]:
         """Static cycles of each instruction, in order (see :data:`TIMINGS`).
 
@@ -324,7 +413,8 @@ class CortexM4:
         """
         out: list[int] = []
         prev: Any = None
-        prev_pipe_ok = False  # previous was a single LDR/STR that a following LDR/STR can pipeline with
+        prev_pipe_ok = False  # previous was a single load that a following LDR/STR can pipeline with
+        prev_store_imm = False  # previous was a single store whose data phase overlaps this instruction
         prev_load_dest: set[str] = set()
         prev_alu_dest: set[str] = set()
         prev_fp_dest: set[str] = set()
@@ -332,30 +422,39 @@ class CortexM4:
             iid = insn.id
             cost = 1
             pipe_ok = False
+            store_imm = False
             load_dest: set[str] = set()
             alu_dest: set[str] = set()
             fp_dest: set[str] = set()
             if not iid:  # undecoded: one simple instruction
                 out.append(1)
-                prev, prev_pipe_ok, prev_load_dest, prev_alu_dest, prev_fp_dest = insn, False, set(), set(), set()
+                prev, prev_pipe_ok, prev_store_imm = insn, False, False
+                prev_load_dest, prev_alu_dest, prev_fp_dest = set(), set(), set()
                 continue
             reads, writes = _regs(insn)
             last = idx == len(insns) - 1
+            # TRM 3.3.2: "nothing can be pipelined after the store": a load or store (but not STM/PUSH,
+            # measured on an STM32F407) right after a single store waits for the store's data phase.
+            after_store = STORE_DATA_PHASE if prev_store_imm and _waits_for_store(iid) else 0
             if iid in _LOADS or iid in _STORES:
-                is_load = iid in _LOADS
+                load_like = iid in _LOADS or iid in _STORE_EXCL  # STREX "is treated more like an LDR"
                 regs = _reg_list(insn)
-                if is_load and regs and regs[0] == "pc":
+                if iid in _LOADS and regs and regs[0] == "pc":
                     cost = 2 + LOAD_PC_REFILL
                 else:
                     addr_regs = _mem_regs(insn)
-                    cost = 2
+                    reg_offset = _has_reg_offset(insn)
+                    # a store with an immediate offset issues in 1 cycle, its data phase overlapping the
+                    # next instruction; loads, STREX and register-offset stores take 2
+                    cost = 2 if load_like or reg_offset else 1
                     if prev_pipe_ok and not (addr_regs & prev_load_dest):
-                        cost = 1
+                        cost -= 1  # pipelined with the previous load: "one cycle is removed"
                     if addr_regs & prev_alu_dest:
                         cost += 1
-                    pipe_ok = is_load or not _has_reg_offset(insn)
-                    if is_load:
-                        load_dest = {regs[0]} if regs else set()
+                    pipe_ok = load_like
+                    store_imm = not load_like and not reg_offset
+                    if load_like:
+                        load_dest = writes - {"pc"}  # the loaded register and a written-back base
             elif iid in _DOUBLE:
                 cost = 3 + (1 if _mem_regs(insn) & prev_alu_dest else 0)
             elif iid in _MULTI:
@@ -381,7 +480,8 @@ class CortexM4:
                 folded = prev is not None and getattr(prev, "size", 4) == 2 and not writes_pc(prev)
                 cost = 0 if folded else 1
             elif iid in _DIV:
-                cost = DIV_CYCLES
+                # "operands": the rest by operand values at run time (divide_sites, divide_cycles)
+                cost = DIV_MIN if self.divides == "operands" else DIV_MAX
                 alu_dest = writes
             elif iid in _FP_MLA:
                 cost = 3
@@ -415,9 +515,10 @@ class CortexM4:
                 alu_dest = writes - {"pc", "itstate"}
             if prev_fp_dest and _fp_regs(reads) & prev_fp_dest and iid not in _FP_MULTI:
                 cost += 1  # FP result used by the very next instruction
-            out.append(cost)
+            out.append(cost + after_store)
             prev = insn
             prev_pipe_ok = pipe_ok
+            prev_store_imm = store_imm
             prev_load_dest = load_dest
             prev_alu_dest = alu_dest
             prev_fp_dest = fp_dest

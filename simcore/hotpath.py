@@ -28,6 +28,7 @@ from simcore.accounting import (
     BlockAnalyzer,
     BlockInfo,
 )
+from simcore.cycles import DIV_MIN, DivSite, divide_cycles
 
 NO_LIMIT = (1 << 64) - 1
 INDIRECT = 0xFFFFFFFF
@@ -171,6 +172,41 @@ class HotState(ctypes.Structure):
     ]
 
 
+class DivStats(ctypes.Structure):
+    """Mirror of ``tm_div_stats`` (simcore/native/timing.c): shared by every divide hook of an engine."""
+
+    _fields_ = [
+        ("cycle_count", ctypes.c_void_p),
+        ("reg_read_batch", ctypes.c_void_p),
+        ("executed", ctypes.c_uint64),
+        ("extra", ctypes.c_uint64),
+    ]
+
+
+class DivHookSite(ctypes.Structure):
+    """Mirror of ``tm_div_site``: one SDIV/UDIV, the user data of its hook."""
+
+    _fields_ = [
+        ("stats", ctypes.c_void_p),
+        ("regs", ctypes.c_int32 * 2),
+        ("is_signed", ctypes.c_uint32),
+        ("pad", ctypes.c_uint32),
+    ]
+
+
+def _check_timing_layout(lib: ctypes.CDLL, path: Path) -> None:
+    """timing.c's structs against the ctypes mirrors, field by field (tm_layout's table order)."""
+    lib.tm_layout.restype = ctypes.c_uint64
+    lib.tm_layout.argtypes = [ctypes.c_uint32]
+    want = [ctypes.sizeof(DivStats), DivStats.cycle_count.offset, DivStats.reg_read_batch.offset,
+            DivStats.executed.offset, DivStats.extra.offset, ctypes.sizeof(DivHookSite), DivHookSite.stats.offset,
+            DivHookSite.regs.offset, DivHookSite.is_signed.offset]
+    got = [lib.tm_layout(i) for i in range(len(want))]
+    if got != want:
+        raise RuntimeError(f"{path}: timing.c layout {got} differs from the ctypes mirrors {want}: rebuild it "
+                           "(pip install -e .)")
+
+
 _MISS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint32, ctypes.c_uint32)
 _INTR_FN = ctypes.CFUNCTYPE(None, ctypes.c_uint32)
 _native_lib: ctypes.CDLL | None | bool = False  # False: not looked for yet
@@ -191,6 +227,8 @@ def native_library() -> ctypes.CDLL | None:
                     if lib.hp_state_size() != ctypes.sizeof(HotState):
                         raise RuntimeError(f"{path}: hp_state is {lib.hp_state_size()} bytes, the HotState mirror "
                                            f"{ctypes.sizeof(HotState)}: rebuild it (pip install -e .)")
+                    _check_timing_layout(lib, path)
+                    lib.tm_div_hook_ptr.restype = ctypes.c_void_p
                     lib.hp_block_hook_ptr.restype = ctypes.c_void_p
                     lib.hp_intr_hook_ptr.restype = ctypes.c_void_p
                     lib.hp_enter.argtypes = [ctypes.POINTER(HotState), ctypes.c_void_p, ctypes.c_uint32,
@@ -244,6 +282,12 @@ class HotPath:
         self._py_table: dict[tuple[int, int], tuple[int, int, int, int]] = {}
         self._cond_hooked: set[tuple[int, int]] = set()
         self.pending_cond: list[tuple[int, int]] = []
+        # divides priced from their operands (simcore/native/timing.c, tm_div_hook)
+        self.div_stats = DivStats()
+        self.div_stats.cycle_count = ctypes.addressof(self.state) + HotState.cycle_count.offset
+        self._div_hooked: set[int] = set()
+        self._div_sites: list[DivHookSite] = []  # kept alive: C holds pointers into them
+        self.pending_div: list[DivSite] = []
         self._configure_flash()
         # Python twin's profiler storage (the native one keeps it in C)
         self._py_frames: list[list[int]] = []  # [func, ret, node, entry, child]
@@ -548,17 +592,53 @@ class HotPath:
         return 1 if self._needs_cond_hooks(info) else 0
 
     def _needs_cond_hooks(self, info: BlockInfo) -> bool:
-        """Queue hooks for this block's IT-conditional instructions; True if the block must be retranslated."""
+        """Queue hooks for this block's IT-conditional instructions and divides; True if the block must be
+        retranslated (Unicorn applies a hook only to code translated after it was added)."""
         new = [r for r in info.cond_ranges if r not in self._cond_hooked]
         for r in new:
             self._cond_hooked.add(r)
             self.pending_cond.append(r)
-        return bool(new)
+        divs = [d for d in info.divides if d.addr not in self._div_hooked]
+        for d in divs:
+            self._div_hooked.add(d.addr)
+            self.pending_div.append(d)
+        return bool(new or divs)
+
+    def _install_div_hooks(self) -> None:
+        """A hook on each queued divide that prices it from its operands (tm_div_hook / _py_div_hook)."""
+        uclib = unicorn.unicorn_py3.unicorn.uclib
+        if self.native and not self.div_stats.reg_read_batch:
+            self.div_stats.reg_read_batch = ctypes.cast(uclib.uc_reg_read_batch, ctypes.c_void_p).value
+        for d in self.pending_div:
+            if self.native:
+                assert self.lib is not None
+                site = DivHookSite(ctypes.addressof(self.div_stats), (ctypes.c_int32 * 2)(d.rn, d.rm), int(d.signed))
+                self._div_sites.append(site)
+                handle = ctypes.c_size_t()
+                status = uclib.uc_hook_add(
+                    self.uc._uch, ctypes.byref(handle), unicorn.UC_HOOK_CODE,
+                    ctypes.c_void_p(self.lib.tm_div_hook_ptr()), ctypes.c_void_p(ctypes.addressof(site)),
+                    ctypes.c_uint64(d.addr), ctypes.c_uint64(d.addr),
+                )
+                if status != unicorn.UC_ERR_OK:
+                    raise unicorn.UcError(status)
+            else:
+                self.uc.hook_add(unicorn.UC_HOOK_CODE, self._py_div_hook, d, begin=d.addr, end=d.addr)
+            self.uc.ctl_remove_cache(d.addr, d.addr + d.size)
+        self.pending_div.clear()
+
+    def _py_div_hook(self, uc: unicorn.Uc, address: int, size: int, site: DivSite) -> None:
+        """Python twin of tm_div_hook."""
+        extra = divide_cycles(uc.reg_read(site.rn), uc.reg_read(site.rm), site.signed) - DIV_MIN
+        self.state.cycle_count += extra
+        self.div_stats.extra += extra
+        self.div_stats.executed += 1
 
     def install_pending(self) -> bool:
-        """Outside emulation: add the queued conditional-instruction hooks and drop stale translations."""
-        if not self.pending_cond:
+        """Outside emulation: add the queued per-address hooks and drop stale translations."""
+        if not self.pending_cond and not self.pending_div:
             return False
+        self._install_div_hooks()
         for first, last in self.pending_cond:
             if self.native:
                 assert self.lib is not None

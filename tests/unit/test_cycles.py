@@ -6,21 +6,27 @@ the TRM's (DDI 0439 Table 3-1 / 7-1) with simcore's choices P = 2 (branch), 3 (l
 
 from __future__ import annotations
 
+import ctypes
+import random
+
 import capstone
 import pytest
+from unicorn import arm_const as R
 
 from simcore.board import load_board
 from simcore.cycles import (
     BRANCH_REFILL,
-    DIV_CYCLES,
+    DIV_MIN,
     INDIRECT,
     LOAD_PC_REFILL,
     TIMINGS,
     CortexM4,
     InstructionCount,
+    divide_cycles,
     literal_address,
     make_model,
 )
+from simcore.hotpath import native_library
 
 MD = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
 MD.detail = True
@@ -61,10 +67,60 @@ def test_alu_and_single_load() -> None:
     assert costs(LDR_R2_R1) == [2]
 
 
-def test_neighbouring_loads_and_stores_pipeline() -> None:
-    # TRM: LDR R0,[R1,R5]; LDR R1,[R2]; LDR R2,[R3,#4] normally four cycles
+STR_R5_R1_R2 = "f841 5002"  # str.w r5, [r1, r2]
+LDR_R3_R1_POST4 = "f851 3b04"  # ldr.w r3, [r1], #4
+LDR_R4_R1 = "680c"  # ldr r4, [r1]
+LDRD = "e9d1 2300"  # ldrd r2, r3, [r1]
+LDM3 = "e891 001c"  # ldmia.w r1, {r2, r3, r4}
+STM3 = "e881 001c"  # stmia.w r1, {r2, r3, r4}
+PUSH3 = "b530"  # push {r4, r5, lr}
+STREX = "e842 3000"  # strex r0, r3, [r2]
+VLDR = "ed91 0a00"  # vldr s0, [r1]
+
+
+def test_neighbouring_loads_pipeline() -> None:
+    # TRM 3.3.2: LDR R0,[R1,R5]; LDR R1,[R2]; LDR R2,[R3,#4] normally four cycles
     assert costs(LDR_R2_R1, LDR_R3_R1_4) == [2, 1]
-    assert costs(LDR_R5_R1, STR_R5_R1_8) == [2, 1]
+
+
+def test_store_issues_in_one_cycle_and_pipelines_after_a_load() -> None:
+    # "STR Rx,[Ry,#imm] is always one cycle": its data phase overlaps the next instruction
+    assert costs(STR_R5_R1_8) == [1]
+    assert costs(STR_R5_R1_8, ADDS_R1_4) == [1, 1]
+    assert costs(STR_R5_R1_R2) == [2]  # register offset: nothing pipelines after it
+    # "LDR R0,[R1,R2]; STR R0,[R3,#20] - normally three cycles total": 2 + 0 + the data phase,
+    # which overlaps whatever follows (or delays a load/store, below)
+    assert costs(LDR_R5_R1, STR_R5_R1_8) == [2, 0]
+    assert costs(LDR_R5_R1, STR_R5_R1_R2) == [2, 1]  # "LDR R0,[R1,R2]; STR R1,[R3,R2]": three
+
+
+def test_nothing_is_pipelined_after_a_store() -> None:
+    """TRM 3.3.2: "STR can only be pipelined when it follows an LDR, but nothing can be pipelined after the store"."""
+    assert costs(STR_R5_R1_8, LDR_R4_R2) == [1, 3]
+    assert costs(STR_R5_R1_8, STR_R5_R1_8) == [1, 2]
+    assert costs(STR_R5_R1_8, STR_R5_R1_8, STR_R5_R1_8) == [1, 2, 2]
+    assert costs(STR_R5_R1_8, STR_R5_R1_R2) == [1, 3]
+    assert costs(STR_R5_R1_8, LDRD) == [1, 4]
+    assert costs(STR_R5_R1_8, LDM3) == [1, 5]
+    assert costs(STR_R5_R1_8, VLDR) == [1, 3]
+    assert costs(STR_R5_R1_8, "f8d1 f000") == [1, 3 + LOAD_PC_REFILL]  # ldr pc, [r1]
+    # a store-multiple does not wait (STM32F407 measurement, docs/cycle-model.md)
+    assert costs(STR_R5_R1_8, STM3) == [1, 4]
+    assert costs(STR_R5_R1_8, PUSH3) == [1, 4]
+    # a register-offset store's data phase is its own second cycle: the next load does not wait
+    assert costs(STR_R5_R1_R2, LDR_R4_R2) == [2, 2]
+
+
+def test_written_back_base_does_not_pipeline() -> None:
+    """Back-to-back loads on a base the first one wrote back do not pipeline (STM32F407 measurement)."""
+    assert costs(LDR_R3_R1_POST4, LDR_R4_R1) == [2, 2]
+    assert costs(LDR_R3_R1_POST4, LDR_R4_R2) == [2, 1]
+
+
+def test_strex_is_treated_like_a_load() -> None:
+    assert costs(STREX) == [2]
+    assert costs(LDR_R5_R1, STREX) == [2, 1]
+    assert costs(STREX, LDR_R4_R2) == [2, 1]
 
 
 def test_load_whose_address_is_the_previous_load_does_not_pipeline() -> None:
@@ -107,8 +163,41 @@ def test_it_folds_onto_a_preceding_16_bit_instruction() -> None:
     assert costs("f1b0 0f01", "bf08", "2002") == [1, 1, 1]
 
 
-def test_divide_charges_the_bound() -> None:
-    assert costs("fb91 f0f2") == [DIV_CYCLES] == [12]
+def test_divide_block_cost_is_the_minimum_and_its_site_is_reported() -> None:
+    insns = decode("fb91 f0f2", "fbb3 f2f4")  # sdiv r0, r1, r2; udiv r2, r3, r4
+    assert CortexM4().block_costs(insns) == [DIV_MIN, DIV_MIN] == [2, 2]
+    sites = CortexM4().divide_sites(insns)
+    assert [(s.addr, s.rn, s.rm, s.signed) for s in sites] == [
+        (0x1000, R.UC_ARM_REG_R1, R.UC_ARM_REG_R2, True), (0x1004, R.UC_ARM_REG_R3, R.UC_ARM_REG_R4, False)]
+    assert InstructionCount().divide_sites(insns) == ()
+
+
+@pytest.mark.parametrize("n,m,signed,cycles", [
+    (0, 7, False, 2), (7, 0, False, 2), (0, 0, True, 2),
+    (5, 9, False, 3), (1, 0xFFFFFFFF, False, 3),
+    (15, 8, False, 5), (0xFF, 31, False, 5), (0x1FF, 31, False, 6), (0x1FFF, 31, False, 7),
+    (0xFFFFFFFF, 1, False, 12), (0xFFFFFFFF, 1, True, 5),  # -1 / 1 signed: |-1| has 1 bit
+    (-100, 7, True, 6), (1000, -3, True, 7), (0x80000000, -1, True, 12), (0x80000000, 3, False, 12),
+])
+def test_divide_cycles_by_operands(n: int, m: int, signed: bool, cycles: int) -> None:
+    """The rule measured on silicon: 2 / 3 / 5 + (bits(n) - bits(m)) // 4, within the TRM's 2-12."""
+    assert divide_cycles(n, m, signed) == cycles
+
+
+def test_divide_cycles_c_twin_agrees() -> None:
+    """simcore/native/timing.c's tm_div_cycles equals the Python rule on edge and random operands."""
+    lib = native_library()
+    if lib is None:
+        pytest.fail("the native hot path is not built (python3 setup.py build_ext --inplace)")
+    lib.tm_div_cycles.restype = ctypes.c_uint32
+    lib.tm_div_cycles.argtypes = [ctypes.c_uint32] * 3
+    rng = random.Random(7)
+    edges = [0, 1, 2, 3, 0x7FFFFFFF, 0x80000000, 0x80000001, 0xFFFFFFFF, 0xFFFF, 0x10000]
+    values = edges + [rng.getrandbits(rng.randrange(1, 33)) for _ in range(300)]
+    for n in values:
+        for m in values[:40]:
+            for signed in (False, True):
+                assert lib.tm_div_cycles(n, m, int(signed)) == divide_cycles(n, m, signed), (n, m, signed)
 
 
 def test_fpu() -> None:

@@ -1,7 +1,7 @@
 /*
  * Core-instruction calibration sequences, hand-timed from the Cortex-M4 TRM (Arm DDI 0439,
  * Table 3-1 and the load/store notes of section 3.3.2) with simcore's documented choices:
- * P = 2 after a branch, P = 3 after a load to the PC, SDIV/UDIV = 12 (the bound).
+ * P = 2 after a branch, P = 3 after a load to the PC, SDIV/UDIV by operands (calib_div).
  * Every total below = sequence + 3 (the harness, see calib_harness.h); the same numbers are
  * in calib.toml, which tests/integration/test_calibration.py checks against the run.
  */
@@ -65,19 +65,103 @@ CALIB_BEGIN(ldr_pipelined)
     ldr r5, [r11, #28]       @ 1   -> 5 + 3 = 8
 CALIB_END(ldr_pipelined)
 
+/* Stores (TRM 3.3.2 "Load/store timings"): "STR Rx,[Ry,#imm] is always one cycle ... the data
+ * store is performed at the same time as the next instruction is executing"; "STR can only be
+ * pipelined when it follows an LDR, but nothing can be pipelined after the store": a load or
+ * store right after it waits one cycle for that data phase (an STM/PUSH does not: measured on
+ * an STM32F407). CALIB_END starts with a movs, which the last data phase overlaps. */
+CALIB_BEGIN(str_single)
+    CALIB_START
+    str r2, [r11, #32]       @ 1 (data phase overlaps CALIB_END's movs)
+                             @     -> 1 + 3 = 4
+CALIB_END(str_single)
+
 CALIB_BEGIN(ldr_str)
     CALIB_START
     ldr r2, [r11, #16]       @ 2
-    str r2, [r11, #32]       @ 1 (TRM: LDR R0,[R1,R2]; STR R0,[R3,#20] normally three cycles)
-                             @     -> 3 + 3 = 6
+    str r2, [r11, #32]       @ 0 (pipelined: its address phase overlaps the load's data phase;
+                             @    TRM: LDR R0,[R1,R2]; STR R0,[R3,#20] normally three cycles
+                             @    total, the third being the data phase, here under the movs)
+                             @     -> 2 + 3 = 5
 CALIB_END(ldr_str)
 
 CALIB_BEGIN(str_str)
     CALIB_START
-    str r2, [r11, #32]       @ 2
-    str r3, [r11, #36]       @ 1 (neighbouring single stores pipeline)
-    str r4, [r11, #40]       @ 1   -> 4 + 3 = 7
+    str r2, [r11, #32]       @ 1
+    str r3, [r11, #36]       @ 1 + 1 (nothing is pipelined after a store)
+    str r4, [r11, #40]       @ 1 + 1   -> 5 + 3 = 8
 CALIB_END(str_str)
+
+CALIB_BEGIN(str_ldr)
+    CALIB_START
+    str r2, [r11, #32]       @ 1
+    ldr r3, [r11, #36]       @ 2 + 1 (waits for the store's data phase)
+                             @     -> 4 + 3 = 7
+CALIB_END(str_ldr)
+
+CALIB_BEGIN(ldr_str_ldr)
+    CALIB_START
+    ldr r2, [r11, #16]       @ 2
+    str r2, [r11, #32]       @ 0 (pipelined after the load)
+    ldr r3, [r11, #36]       @ 2 + 1 (after a store: not pipelined, waits)
+                             @     -> 5 + 3 = 8
+CALIB_END(ldr_str_ldr)
+
+CALIB_BEGIN(str_reg)
+    movs r4, #32
+    CALIB_START
+    str r2, [r11, r4]        @ 2 (register offset: "other instructions cannot be pipelined after")
+    ldr r3, [r11, #36]       @ 2 (its data phase was its own second cycle: no wait)
+                             @     -> 4 + 3 = 7
+CALIB_END(str_reg)
+
+CALIB_BEGIN(ldr_str_reg)
+    movs r4, #32
+    CALIB_START
+    ldr r2, [r11, #16]       @ 2
+    str r3, [r11, r4]        @ 1 (TRM: LDR R0,[R1,R2]; STR R1,[R3,R2] normally three cycles total)
+                             @     -> 3 + 3 = 6
+CALIB_END(ldr_str_reg)
+
+CALIB_BEGIN(str_ldrd)
+    CALIB_START
+    str r2, [r11, #32]       @ 1
+    ldrd r4, r5, [r11, #16]  @ 3 + 1 (waits for the store)
+                             @     -> 5 + 3 = 8
+CALIB_END(str_ldrd)
+
+CALIB_BEGIN(str_ldm)
+    add r3, r11, #64
+    CALIB_START
+    str r2, [r11, #32]       @ 1
+    ldm r3, {r4, r5, r6}     @ 1 + 3 + 1 (a load-multiple waits for the store)
+                             @     -> 6 + 3 = 9
+CALIB_END(str_ldm)
+
+CALIB_BEGIN(str_stm)
+    add r3, r11, #64
+    CALIB_START
+    str r2, [r11, #32]       @ 1
+    stm r3, {r4, r5, r6}     @ 1 + 3 (a store-multiple does not wait)
+                             @     -> 5 + 3 = 8
+CALIB_END(str_stm)
+
+CALIB_BEGIN(ldr_writeback)
+    add r3, r11, #16
+    CALIB_START
+    ldr r2, [r3], #4         @ 2
+    ldr r4, [r3]             @ 2 (its base was written back by the previous load: not pipelined)
+    ldr r5, [r11, #20]       @ 1 (pipelined)
+                             @     -> 5 + 3 = 8
+CALIB_END(ldr_writeback)
+
+CALIB_BEGIN(ldr_strex)
+    add r3, r11, #48
+    CALIB_START
+    ldrex r2, [r3]           @ 2
+    strex r4, r2, [r3]       @ 1 ("STREX is treated more like an LDR": pipelined after a load)
+                             @     -> 3 + 3 = 6
+CALIB_END(ldr_strex)
 
 CALIB_BEGIN(ldr_load_dep)
     add r3, r11, #48; str r3, [r11, #16]
@@ -183,8 +267,8 @@ CALIB_END(it_unfolded)
 CALIB_BEGIN(divide)
     movs r3, #100; movs r4, #7
     CALIB_START
-    sdiv r2, r3, r4          @ 12 (TRM 2-12: the bound)
-    udiv r5, r3, r4          @ 12  -> 24 + 3 = 27
+    sdiv r2, r3, r4          @ 6 (early termination: 100 has 7 bits, 7 has 3: 5 + (7 - 3) / 4)
+    udiv r5, r3, r4          @ 6   -> 12 + 3 = 15 (the rule's full range: calib_div)
 CALIB_END(divide)
 
 CALIB_BEGIN(tbb)

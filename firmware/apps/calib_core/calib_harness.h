@@ -13,12 +13,15 @@
  * CALIB_END's three 1-cycle instructions before its bkpt is reached
  * (movs r0, #0x30; add.w r1, r11, #8; bkpt 0xab) = sequence + 3.
  * Any setup (register values) goes between CALIB_BEGIN and CALIB_START and is not timed.
+ * Functions are 256-byte aligned: Unicorn ends a translated block at a 1 KiB page boundary,
+ * and simcore does not carry load/store pipelining across blocks, so a timed region must not
+ * cross one (tests/integration/test_calibration.py checks it).
  */
 #ifndef CALIB_HARNESS_H
 #define CALIB_HARNESS_H
 
 #define CALIB_BEGIN(name) \
-    .text; .balign 16; .global calib_##name; .type calib_##name, %function; .thumb_func; \
+    .text; .balign 256; .global calib_##name; .type calib_##name, %function; .thumb_func; \
     calib_##name: push {r4-r11, lr}; mov r11, r0
 
 #define CALIB_START movs r0, #0x30; mov r1, r11; bkpt 0xab
