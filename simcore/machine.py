@@ -105,6 +105,7 @@ class Machine:
 
         self._read_pc = CoreRegs(self.uc).read_pc  # one ctypes call, not the bindings' reg_read
         self._buffers: list[Any] = []
+        self._rom_buffers: list[Any] = []  # not in _buffers: the system block pairs those with board memories
         self._map_memories()
         self._load_image()
         from simcore import sensorbind
@@ -117,6 +118,7 @@ class Machine:
                 self._pages.setdefault(page, []).append(model)
         self._last_fault_access: tuple[str, int, int] | None = None
         self.uc.mmio_map(PERIPH_BASE, PERIPH_END - PERIPH_BASE, self._periph_read, None, self._periph_write, None)
+        self._map_outside_peripherals()
         self.system = self._make_system()
         self.uc.mmio_map(PPB_BASE, PPB_END - PPB_BASE, self._ppb_read, None, self._ppb_write, None)
         self.analyzer = BlockAnalyzer(self._read_code, self.opts.cycle_model or InstructionCount(),
@@ -159,6 +161,30 @@ class Machine:
                 perms |= unicorn.UC_PROT_EXEC
             for base in (mem.base, *mem.aliases):
                 self.uc.mem_map_ptr(base, size, perms, buf)
+
+    def _map_outside_peripherals(self) -> None:
+        """Peripherals outside the 0x40000000 window (nRF52 FICR/UICR): a read-only page with the
+        model's ``rom_image`` (no Python per read), else an MMIO window of their own."""
+        for model in self.peripherals:
+            if PERIPH_BASE <= model.base < PERIPH_END:
+                continue
+            size = (model.SIZE + PAGE - 1) & ~(PAGE - 1)
+            rom = getattr(model, "rom_image", None)
+            if rom is not None:
+                image = rom()
+                buf = (ctypes.c_ubyte * size).from_buffer_copy(image.ljust(size, b"\xff"))
+                self._rom_buffers.append(buf)
+                self.uc.mem_map_ptr(model.base, size, unicorn.UC_PROT_READ, buf)
+            else:
+                self.uc.mmio_map(model.base, size, self._periph_read_at(model.base), None,
+                                 self._periph_write_at(model.base), None)
+
+    def _periph_read_at(self, base: int) -> Callable[..., int]:
+        return lambda uc, offset, size, user: self._periph_read(uc, base + offset - PERIPH_BASE, size, user)
+
+    def _periph_write_at(self, base: int) -> Callable[..., None]:
+        return lambda uc, offset, size, value, user: self._periph_write(uc, base + offset - PERIPH_BASE, size,
+                                                                         value, user)
 
     def _load_image(self) -> None:
         for seg in self.fw.segments:

@@ -67,9 +67,11 @@ class Scb(RegisterBlock):
         Reg("CCR", 0xD14, reset=CCR_STKALIGN, implemented=0x219),
         Reg("SHPR", 0xD18, count=3, doc="system handler priorities, one byte per exception 4..15"),
         Reg("SHCSR", 0xD24, implemented=0x0007FD8B),
-        Reg("CFSR", 0xD28, implemented=0x030FBBBB, doc="write 1 to clear"),
-        Reg("HFSR", 0xD2C, implemented=0xC0000002, doc="write 1 to clear"),
-        Reg("DFSR", 0xD30, implemented=0),
+        # Write one to clear (B3.2.15-B3.2.17): ones written to bits that are clear or reserved change
+        # nothing, so firmware that clears with all ones (Zephyr: HFSR = 0xFFFFFFFF) is not reported.
+        Reg("CFSR", 0xD28, doc="write 1 to clear"),
+        Reg("HFSR", 0xD2C, doc="write 1 to clear"),
+        Reg("DFSR", 0xD30, doc="write 1 to clear (no debug events are raised)"),
         Reg("MMFAR", 0xD34),
         Reg("BFAR", 0xD38),
         Reg("AFSR", 0xD3C, implemented=0),
@@ -110,6 +112,9 @@ class Scb(RegisterBlock):
 
     def write_HFSR(self, i: int, value: int, mask: int) -> None:
         self.set("HFSR", self.get("HFSR") & ~value)
+
+    def write_DFSR(self, i: int, value: int, mask: int) -> None:
+        self.set("DFSR", self.get("DFSR") & ~value)
 
     # --- ICSR (B3.2.4) ------------------------------------------------------------------------
     def read_ICSR(self, _i: int) -> int:

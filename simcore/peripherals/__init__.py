@@ -26,6 +26,8 @@ _MODULES = {
     "simcore_camera": "sensors",
     "simcore_adc": "sensors",
     "simcore_gpio": "sensors",
+    "nrf52_ficr": "nrf52_info",
+    "nrf52_uicr": "nrf52_info",
 }
 
 

@@ -126,6 +126,17 @@ def test_fault_status_is_write_one_to_clear() -> None:
     assert scb.read(HFSR, 4) == 0
 
 
+def test_clearing_fault_status_with_all_ones_is_not_reported() -> None:
+    """Zephyr's z_arm_clear_faults writes 0xFFFFFFFF to HFSR and all CFSR masks: no --strict stop."""
+    host, _, scb, _ = _blocks()
+    scb.record_fault(CFSR_BITS["UNDEFINSTR"], 1 << 30)
+    scb.write(CFSR, 4, 0xFFFFFFFF)
+    scb.write(HFSR, 4, 0xFFFFFFFF)
+    scb.write(0xE000ED30, 4, 0x1F)  # DFSR
+    assert scb.read(CFSR, 4) == scb.read(HFSR, 4) == 0
+    assert host.unmodelled == {}
+
+
 def test_ccr_trap_bits_are_announced() -> None:
     _, _, scb, calls = _blocks()
     assert scb.read(CCR, 4) == 0x200  # STKALIGN
