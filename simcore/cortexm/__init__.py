@@ -54,6 +54,7 @@ from simcore.cortexm.exceptions import (
 from simcore.cortexm.faults import FaultUnit
 from simcore.cortexm.fpu import Fpu
 from simcore.cortexm.itm import Itm
+from simcore.cortexm.mpu import Mpu, MpuPages, Window
 from simcore.cortexm.nvic import Nvic
 from simcore.cortexm.regs import RegisterBlock
 from simcore.cortexm.scb import CCR_DIV_0_TRP, CCR_UNALIGN_TRP, CPUID_CORTEX_M4_R0P1, Scb
@@ -89,8 +90,11 @@ class SystemBlock:
         self.dwt = Dwt(machine, lambda: self.coredebug.trcena)
         self.fpu = Fpu(machine, self.exc)
         self.itm = Itm(machine)
+        self.mpu = Mpu(machine, self._mpu_changed)
+        self.mpu_pages = MpuPages(machine.uc, _windows(machine))
+        self._mpu_event: Any = None
         self.blocks: tuple[RegisterBlock, ...] = (self.nvic, self.scb, self.systick, self.coredebug, self.fpu,
-                                                  self.dwt, self.itm)
+                                                  self.dwt, self.itm, self.mpu)
         self._owner: dict[int, RegisterBlock] = {}
         for block in self.blocks:
             for addr in block.addresses():
@@ -112,7 +116,7 @@ class SystemBlock:
             if w.kind == "multi" and not self.check_alignment:
                 continue
             if w.kind == "mask":
-                machine.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_mask_insn, begin=w.addr, end=w.addr)
+                machine.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_mask_insn, w, begin=w.addr, end=w.addr)
             elif w.kind == "multi":
                 machine.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_multi_insn, w, begin=w.addr, end=w.addr)
             elif w.kind == "sev":
@@ -219,6 +223,8 @@ class SystemBlock:
                              "is not in RAM", pc, exc, address=err.address)
 
     def _entered(self, exc: int) -> None:
+        if self.mpu.enabled:
+            self.sync_mpu()  # handler mode is privileged; a fault handler may run with the MPU bypassed
         self.m.hot.charge(EXCEPTION_ENTRY)  # stacking and vector fetch (Cortex-M4 TRM; lazy FP not charged)
         self.event_register = True
         on_psp, frame = self.exc.last_entry
@@ -247,7 +253,7 @@ class SystemBlock:
         e = self.exc
         s = self.m.hot.state
         n_active = len(e.active)
-        calm = not e.pending and not self.scb.sleep_on_exit
+        calm = not e.pending and not self.scb.sleep_on_exit and not self.mpu.enabled
         exc = 0
         if n_active == 1 and calm:
             (exc,) = e.active
@@ -349,6 +355,8 @@ class SystemBlock:
             self.faults.stop_now(f"lockup: {err} on exception return", excret)
             return
         self.faults.handler_returned(self.exc.last_left)
+        if self.mpu.enabled:
+            self.sync_mpu()  # back to thread mode: CONTROL.nPRIV decides again
         self.m.hot.charge(EXCEPTION_RETURN if chained is None else TAIL_CHAIN)
         self.event_register = True
         if chained is None:
@@ -366,6 +374,8 @@ class SystemBlock:
 
     def on_cpu_error(self, err: unicorn.UcError, pc: int, access: tuple[str, int, int] | None) -> None:
         """emu_start raised: classify as MemManage/BusFault/UsageFault at the faulting instruction."""
+        if access is not None and self.mpu.enabled and self._mpu_access(pc, access):
+            return
         if access is not None:
             kind, addr, size = access
             if kind == "write-protected" and self.stack.in_guard(addr):
@@ -474,7 +484,14 @@ class SystemBlock:
 
     # --- the watched instructions (codescan) -----------------------------------------------------------
     def _on_mask_insn(self, uc: unicorn.Uc, address: int, size: int, _user: object) -> None:
-        """Before cpsie/msr: if anything is pending, stop after it (QEMU ends the block there)."""
+        """Before cpsie/msr: if anything is pending, stop after it (QEMU ends the block there).
+
+        With the MPU on, an MSR may drop privilege (CONTROL.nPRIV): the map is synced after it.
+        """
+        if "control" in getattr(_user, "text", ""):
+            self.stack.psp_seen = True  # MSR CONTROL may move thread mode onto the process stack (SPSEL)
+        if self.mpu.enabled and self._mpu_event is None:
+            self.m._guard(lambda: self._mpu_changed())
         if self.exc.pending and self._kick_event is None:
             self.m._guard(lambda: self._stop_after_mask())
 
@@ -535,6 +552,148 @@ class SystemBlock:
             if w.kind == kind:
                 uc.ctl_remove_cache(w.addr, w.addr + w.size)
 
+    # --- the MPU (mpu.py) -------------------------------------------------------------------------------
+    def privileged(self) -> bool:
+        """Handler mode, or thread mode with CONTROL.nPRIV clear (B1.4.4)."""
+        return bool(self.exc.current()) or not self.m.uc.reg_read(R.UC_ARM_REG_CONTROL) & 1
+
+    def sync_mpu(self) -> None:
+        """Unicorn's page protections as the MPU decides them for the current privilege and priority."""
+        if self.mpu_pages.sync(self.mpu, self.privileged(), self.exc.execution_priority() < 0):
+            guard = self.stack.guard  # simcore's own stack guard page stays write-protected
+            if guard is not None:
+                self.m.uc.mem_protect(guard[0], guard[1] - guard[0],
+                                      self.mpu_pages.perms_at(guard[0]) & ~unicorn.UC_PROT_WRITE)
+
+    def _mpu_changed(self) -> None:
+        """MPU registers written (from a PPB hook) or privilege may change: re-map at the next block boundary."""
+        if self._mpu_event is None:
+            self._mpu_event = self.m.schedule(self.m.now_cycles(), self._mpu_apply, "MPU map")
+
+    def _mpu_apply(self) -> None:
+        self._mpu_event = None
+        self.sync_mpu()
+
+    def _mpu_access(self, pc: int, access: tuple[str, int, int]) -> bool:
+        """A protection fault with the MPU on: MemManage if the MPU refuses, else step the access. Handled?"""
+        from simcore.cortexm.mpu import R as PR
+        from simcore.cortexm.mpu import W as PW
+        from simcore.cortexm.mpu import X as PX
+
+        kind, addr, size = access
+        need = {"read-protected": PR, "write-protected": PW, "execute-protected": PX}.get(kind)
+        if need is None:
+            return False
+        if need != PX:
+            pc = self._faulting_insn(pc, addr)
+            self.m.uc.reg_write(R.UC_ARM_REG_PC, pc | 1)
+        self.sync_mpu()  # the map may be stale (a change not yet applied)
+        priv = self.privileged()
+        who = "privileged" if priv else "unprivileged"
+        if not self.mpu.allows(addr, max(size, 1), need, priv, self.exc.execution_priority() < 0):
+            if need == PX:
+                self._sync_fault(MEMMANAGE, "IACCVIOL", pc, f"{who} instruction fetch from {addr:#010x} refused "
+                                 "by the MPU", access=access)
+            else:
+                rw = "write" if need == PW else "read"
+                self._sync_fault(MEMMANAGE, "DACCVIOL", pc, f"{who} {rw} of {size} bytes at {addr:#010x} refused "
+                                 "by the MPU", address=addr, access=access)
+            return True
+        if not self.mpu_pages.window_perms(addr) & need or (need == PW and self.stack.in_guard(addr)):
+            return False  # the memory itself refuses it (a write to flash), or simcore's stack guard
+        self._step_open(pc, addr, max(size, 1))
+        return True
+
+    def _step_open(self, pc: int, addr: int, size: int) -> None:
+        """Run the one instruction at ``pc`` with the page(s) of its access opened (a page a region splits)."""
+        from simcore.hotpath import NO_LIMIT
+        from simcore.machine import UNTIL
+
+        pages = [self.mpu_pages.open_page(a) for a in sorted({addr & ~0x3FF, (addr + size - 1) & ~0x3FF})]
+        s = self.m.hot.state
+        saved = (s.stop_cycle, s.stop_insn)
+        s.stop_cycle = s.stop_insn = NO_LIMIT  # the hot path must not stop before the instruction runs
+        nxt = self._next_if_straight(pc)
+        try:
+            if nxt is not None:
+                self.m.uc.emu_start(pc | 1, nxt)  # stops at the next instruction (cheaper than count=1)
+            else:
+                self.m.uc.emu_start(pc | 1, UNTIL, count=1)
+        except unicorn.UcError:
+            pass  # a second fault in the same instruction: the run loop meets it again
+        finally:
+            for page, perms in pages:
+                self.m.uc.mem_protect(page, 0x400, perms)
+            s.stop_cycle, s.stop_insn = saved
+        self.m.hot.correct_partial_block(self.m.pc())
+
+    def _faulting_insn(self, pc: int, addr: int) -> int:
+        """The instruction of the block starting at ``pc`` whose access reached ``addr``.
+
+        Unicorn leaves a refused access with the PC at the start of its translation block and the
+        registers as they were just before the faulting instruction, so that instruction is the
+        first of the block whose effective address, from the registers now, covers ``addr``.
+        """
+        import capstone
+        from capstone import arm as A
+
+        md = self._capstone()
+        regs = self.m.uc
+        code = self.m.mem_read(pc, 64) if self.m.board.memory_at(self.m.board.resolve_alias(pc), 64) else b""
+        for insn in md.disasm(code, pc):
+            lo = hi = None
+            ops = insn.operands
+            mem = [o for o in ops if o.type == A.ARM_OP_MEM]
+            if mem:
+                m = mem[0].mem
+                base = regs.reg_read(_UC_REG[m.base]) if m.base in _UC_REG else 0
+                if m.base == A.ARM_REG_PC:
+                    base = (insn.address + 4) & ~3
+                index = regs.reg_read(_UC_REG[m.index]) if m.index in _UC_REG else 0
+                shift = mem[0].shift.value if mem[0].shift.type else 0
+                ea = (base + m.disp + (index << shift) * (-1 if mem[0].subtracted else 1)) & 0xFFFFFFFF
+                if insn.writeback and len(ops) > 2 and ops[-1].type == A.ARM_OP_IMM:
+                    ea = base  # post-indexed: the access uses the base as it is
+                lo, hi = ea, ea + 8
+            elif insn.id in (A.ARM_INS_PUSH, A.ARM_INS_POP, A.ARM_INS_LDM, A.ARM_INS_STM, A.ARM_INS_STMDB,
+                             A.ARM_INS_LDMDB, A.ARM_INS_VPUSH, A.ARM_INS_VPOP):
+                nregs = len(ops) - (0 if insn.id in (A.ARM_INS_PUSH, A.ARM_INS_POP, A.ARM_INS_VPUSH,
+                                                     A.ARM_INS_VPOP) else 1)
+                span = 8 * nregs
+                if insn.id in (A.ARM_INS_PUSH, A.ARM_INS_POP, A.ARM_INS_VPUSH, A.ARM_INS_VPOP):
+                    sp = regs.reg_read(R.UC_ARM_REG_SP)
+                    lo, hi = (sp - span, sp) if insn.id in (A.ARM_INS_PUSH, A.ARM_INS_VPUSH) else (sp, sp + span)
+                else:
+                    base = regs.reg_read(_UC_REG.get(ops[0].reg, R.UC_ARM_REG_R0))
+                    down = insn.id in (A.ARM_INS_STMDB, A.ARM_INS_LDMDB)
+                    lo, hi = (base - span, base) if down else (base, base + span)
+            if lo is not None and lo <= addr < hi:
+                return insn.address
+            if insn.group(capstone.CS_GRP_JUMP) or insn.group(capstone.CS_GRP_CALL):
+                break
+        return pc
+
+    def _capstone(self) -> Any:
+        import capstone
+
+        md = getattr(self, "_cs", None)
+        if md is None:
+            md = self._cs = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
+            md.detail = True
+        return md
+
+    def _next_if_straight(self, pc: int) -> int | None:
+        """The address after the instruction at ``pc`` when it cannot write the PC, else None."""
+        import capstone
+
+        insn = next(self._capstone().disasm(self.m.mem_read(pc, 4), pc, 1), None)
+        if insn is None:
+            return None
+        _read, written = insn.regs_access()
+        if capstone.arm.ARM_REG_PC in written or insn.group(capstone.CS_GRP_JUMP):
+            return None
+        return pc + insn.size
+
     # --- stack overflow (stack.py) ----------------------------------------------------------------------
     def check_stack(self) -> bool:
         """At a stop: stop the run if the main stack went below ``__StackLimit``."""
@@ -571,6 +730,29 @@ def _regions(m: Machine) -> list[tuple[int, int, bool, Any]]:
     for mem, buf in zip(m.board.memories, buffers):
         for base in (mem.base, *mem.aliases):
             out.append((base, base + mem.size, mem.kind == "ram", buf))
+    return out
+
+
+def _uc_regs() -> dict[int, int]:
+    from capstone import arm as A
+
+    out = {getattr(A, f"ARM_REG_R{i}"): getattr(R, f"UC_ARM_REG_R{i}") for i in range(13)}
+    out.update({A.ARM_REG_SP: R.UC_ARM_REG_SP, A.ARM_REG_LR: R.UC_ARM_REG_LR})
+    return out
+
+
+_UC_REG = _uc_regs()  # capstone register id -> Unicorn register id
+
+
+def _windows(m: Machine) -> list[Window]:
+    """Every mapped board memory and alias with its own permissions (what the MPU restricts further)."""
+    out = []
+    for mem in m.board.memories:
+        perms = unicorn.UC_PROT_READ | (unicorn.UC_PROT_WRITE if mem.kind == "ram" else 0) | (
+            unicorn.UC_PROT_EXEC if mem.executable else 0)
+        size = (mem.size + 0xFFF) & ~0xFFF  # as the machine maps it
+        for base in (mem.base, *mem.aliases):
+            out.append(Window(base, base + size, perms))
     return out
 
 

@@ -49,7 +49,7 @@ FAULTS = (HARDFAULT, MEMMANAGE, BUSFAULT, USAGEFAULT)
 XPSR_KEEP_ON_ENTRY = 0xF80F0000  # N Z C V Q and GE[3:0]; IT/ICI cleared (B1.5.6)
 XPSR_T = 1 << 24
 XPSR_ALIGN = 1 << 9
-CONTROL_SPSEL, CONTROL_FPCA = 2, 4
+CONTROL_NPRIV, CONTROL_SPSEL, CONTROL_FPCA = 1, 2, 4
 FP_REGS = [getattr(R, f"UC_ARM_REG_S{i}") for i in range(16)]
 BASIC_REGS = [R.UC_ARM_REG_R0, R.UC_ARM_REG_R1, R.UC_ARM_REG_R2, R.UC_ARM_REG_R3, R.UC_ARM_REG_R12,
               R.UC_ARM_REG_LR]
@@ -247,6 +247,11 @@ class ExceptionModel:
             return_address = pc
         ipsr &= 0x1FF
         control &= 7
+        if not ipsr and control & CONTROL_NPRIV:
+            # Unprivileged thread: Unicorn reads MSP/PSP as 0 and ignores CONTROL writes (its MRS/MSR
+            # rules). Entering handler mode first (IPSR; Unicorn moves SP to MSP) makes them accessible.
+            self.regs.write((R.UC_ARM_REG_IPSR,), [exc])
+            msp, psp = self.regs.read((R.UC_ARM_REG_MSP, R.UC_ARM_REG_PSP))
         fpca = bool(control & CONTROL_FPCA) and self.cfg.fpu
         use_psp = ipsr == 0 and bool(control & CONTROL_SPSEL)
         sp = psp if use_psp else msp
@@ -365,10 +370,15 @@ class ExceptionModel:
             ids.append(R.UC_ARM_REG_FAULTMASK)
             values.append(0)
         new_control = control & ~CONTROL_FPCA | (CONTROL_FPCA if fp else 0)
+        unprivileged = to_thread and bool(new_control & CONTROL_NPRIV)
         if to_thread:  # leave handler mode first, so the SPSEL write switches the SP banks
             new_control = new_control & ~CONTROL_SPSEL | (CONTROL_SPSEL if use_psp else 0)
-            ids += [R.UC_ARM_REG_IPSR, R.UC_ARM_REG_CONTROL]
-            values += [0, new_control]
+            if unprivileged:  # privileged until the end: Unicorn ignores MSP/PSP/CONTROL writes otherwise
+                ids += [R.UC_ARM_REG_CONTROL, R.UC_ARM_REG_IPSR, R.UC_ARM_REG_CONTROL]
+                values += [control & ~CONTROL_NPRIV, 0, new_control & ~CONTROL_NPRIV]
+            else:
+                ids += [R.UC_ARM_REG_IPSR, R.UC_ARM_REG_CONTROL]
+                values += [0, new_control]
         elif new_control != control:
             ids.append(R.UC_ARM_REG_CONTROL)
             values.append(new_control)
@@ -376,6 +386,9 @@ class ExceptionModel:
         values += [*words[:6], sp, xpsr & ~XPSR_ALIGN]
         if fp:
             self.regs.write(_FP_IDS, struct.unpack("<17I", raw[32:100]))
+        if unprivileged:
+            ids.append(R.UC_ARM_REG_CONTROL)  # drop privilege last
+            values.append(new_control)
         self.regs.write(tuple(ids), values)
         # EPSR.T comes from the stacked xPSR; Unicorn takes it from bit 0 of the PC (written last, see _taken)
         self.regs.write_pc((words[6] & ~1) | (1 if xpsr & XPSR_T else 0))

@@ -77,7 +77,6 @@ class Scb(RegisterBlock):
         Reg("AFSR", 0xD3C, implemented=0),
         Reg("ID", 0xD40, access="r", count=13, doc="ID_PFR0..ID_ISAR4"),
         Reg("CPACR", 0xD88, implemented=0x00F00000, doc="CP10/CP11 access (the FPU always executes)"),
-        Reg("MPU_TYPE", 0xD90, access="r", doc="0: no MPU modelled, so firmware skips MPU set-up"),
     )
 
     def __init__(self, host: ReportHost, exc: ExceptionModel, changed: Callable[[], None],
