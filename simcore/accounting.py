@@ -15,6 +15,7 @@ import capstone
 from capstone import arm_const as A
 
 from simcore.cycles import INDIRECT, BlockEnd, CycleModel, DivSite, FlashConfig, is_return_like, literal_address
+from simcore.timing_error import BlockUncertainty, block_uncertainty
 
 SP_READ = 1  # the block moves SP down: read SP at entry and apply sp_min_delta
 SP_DYNAMIC = 2  # the block writes SP by an amount not known statically: read SP at the next block
@@ -58,6 +59,7 @@ class BlockInfo:
     lit_count: int = 0  # PC-relative literal loads from flash (flash data reads)
     lit_line: int = 0  # the line (address >> 4) of the first literal
     divides: tuple[DivSite, ...] = ()  # SDIV/UDIV priced from their operands by per-address hooks
+    uncertainty: BlockUncertainty = BlockUncertainty()  # what the cycle model's error bar counts (timing_error)
 
     @property
     def target(self) -> int:
@@ -254,7 +256,7 @@ class BlockAnalyzer:
         div_fn = getattr(self.cycle_model, "divide_sites", None)
         divides = div_fn([i for i in raw if not isinstance(i, _Undecoded)]) if div_fn is not None else ()
         info = BlockInfo(addr, size, n_static, sum(costs), low, flags, insns, tuple(ranges), end, line0, n_lines,
-                         lit_count, lit_line, divides)
+                         lit_count, lit_line, divides, block_uncertainty(raw, conditional, end.cond))
         self.cache[key] = info
         return info
 

@@ -156,10 +156,28 @@ def cycle_figures(m: Machine) -> dict[str, Any]:
 
     s = m.hot.state
     active = max(m.cycles - m.system.sleep_cycles, 0)
-    return {
+    out = {
         "cpi": (active / m.instructions) if m.instructions else 0.0,
         "flash_wait_cycles": s.flash_wait_cycles,
         "flash_wait_states": m.analyzer.flash.wait_states,
+        "flash_data": "exact" if m.analyzer.flash.data_hook else "literal",
         "taken_branch_cycles": s.branch_taken_cycles,
+        "divides": {"executed": m.hot.div_stats.executed, "cycles_above_minimum": m.hot.div_stats.extra},
         "energy": estimate(m.board.power, m.mhz, m.cycles, m.system.sleep_cycles).to_dict(),
     }
+    if getattr(m.analyzer.cycle_model, "name", "") == "cortex-m4":
+        out["cycles_error_bar"] = cycle_error_bar(m).to_dict()
+    return out
+
+
+def cycle_error_bar(m: Machine) -> Any:
+    """The run's cycle count error bar (simcore.timing_error) from its executed blocks and counters."""
+    from simcore.timing_error import run_error_bar
+
+    hot = m.hot
+    blocks = {}
+    for key, n in hot.block_executions().items():
+        info = hot.info(*key)
+        blocks[key] = (info.uncertainty, hot.flash_words.get(key, info.uncertainty.data_words), n)
+    s = hot.state
+    return run_error_bar(blocks, m.cycles, m.mhz, m.analyzer.flash, s.branch_taken_cycles, s.prefetch_hidden)

@@ -29,6 +29,11 @@ from simcore.accounting import (
     BlockInfo,
 )
 from simcore.cycles import DIV_MIN, DivSite, divide_cycles
+from simcore.timing_error import flash_words
+
+_UC_REGS = {**{f"r{i}": getattr(arm_const, f"UC_ARM_REG_R{i}") for i in range(13)}, "sb": arm_const.UC_ARM_REG_R9,
+            "sl": arm_const.UC_ARM_REG_R10, "fp": arm_const.UC_ARM_REG_R11, "ip": arm_const.UC_ARM_REG_R12,
+            "sp": arm_const.UC_ARM_REG_SP, "lr": arm_const.UC_ARM_REG_LR, "pc": arm_const.UC_ARM_REG_PC}
 
 NO_LIMIT = (1 << 64) - 1
 INDIRECT = 0xFFFFFFFF
@@ -44,6 +49,27 @@ FR_REGS = (
     arm_const.UC_ARM_REG_PC, *[getattr(arm_const, f"UC_ARM_REG_S{i}") for i in range(16)],
     arm_const.UC_ARM_REG_FPSCR, arm_const.UC_ARM_REG_BASEPRI, arm_const.UC_ARM_REG_PRIMASK,
 )
+
+
+class HpBlock(ctypes.Structure):
+    """Mirror of ``hp_block``: one entry of the native block table (read for per-block execution counts)."""
+
+    _fields_ = [
+        ("addr", ctypes.c_uint32),
+        ("size", ctypes.c_uint32),
+        ("n_insn", ctypes.c_uint32),
+        ("cycles", ctypes.c_uint32),
+        ("sp_min_delta", ctypes.c_int32),
+        ("flags", ctypes.c_uint32),
+        ("target", ctypes.c_uint32),
+        ("taken_extra", ctypes.c_uint32),
+        ("line0", ctypes.c_uint32),
+        ("n_lines", ctypes.c_uint16),
+        ("lit_count", ctypes.c_uint16),
+        ("lit_line", ctypes.c_uint32),
+        ("pad", ctypes.c_uint32),
+        ("execs", ctypes.c_uint64),
+    ]
 
 
 class ProfNode(ctypes.Structure):
@@ -169,6 +195,8 @@ class HotState(ctypes.Structure):
         ("fr_left", ctypes.c_uint32),
         ("entry_cycles", ctypes.c_uint32),
         ("py_stop", ctypes.c_uint32),
+        ("pad3", ctypes.c_uint32),
+        ("prefetch_hidden", ctypes.c_uint64),
     ]
 
 
@@ -228,6 +256,12 @@ def native_library() -> ctypes.CDLL | None:
                         raise RuntimeError(f"{path}: hp_state is {lib.hp_state_size()} bytes, the HotState mirror "
                                            f"{ctypes.sizeof(HotState)}: rebuild it (pip install -e .)")
                     _check_timing_layout(lib, path)
+                    lib.hp_block_layout.restype = ctypes.c_uint64
+                    lib.hp_block_layout.argtypes = [ctypes.c_uint32]
+                    if [lib.hp_block_layout(0), lib.hp_block_layout(1)] != [ctypes.sizeof(HpBlock),
+                                                                            HpBlock.execs.offset]:
+                        raise RuntimeError(f"{path}: hp_block differs from the HpBlock mirror: rebuild it "
+                                           "(pip install -e .)")
                     lib.tm_div_hook_ptr.restype = ctypes.c_void_p
                     lib.hp_block_hook_ptr.restype = ctypes.c_void_p
                     lib.hp_intr_hook_ptr.restype = ctypes.c_void_p
@@ -280,6 +314,9 @@ class HotPath:
         self.native = lib is not None
         self._infos: dict[tuple[int, int], BlockInfo] = {}
         self._py_table: dict[tuple[int, int], tuple[int, int, int, int]] = {}
+        self._py_execs: dict[tuple[int, int], int] = {}  # the Python twin's per-block execution counts
+        # words each block read from flash at its first execution (the error bar's flash-data term)
+        self.flash_words: dict[tuple[int, int], int] = {}
         self._cond_hooked: set[tuple[int, int]] = set()
         self.pending_cond: list[tuple[int, int]] = []
         # divides priced from their operands (simcore/native/timing.c, tm_div_hook)
@@ -480,6 +517,8 @@ class HotPath:
                 itags[i] = line
                 if not (s.prefetch and line == (s.last_line + 1) & 0xFFFFFFFF):
                     wait += ws
+                else:
+                    s.prefetch_hidden += 1
             s.last_line = line
         if lit_count:
             if s.accel == 1:
@@ -577,9 +616,25 @@ class HotPath:
 
         return enter
 
+    def _probe_flash_words(self, key: tuple[int, int], info: BlockInfo) -> None:
+        """At the block's first execution (entry registers): the words its data loads read from flash."""
+        fc = self.analyzer.flash
+        u = info.uncertainty
+        if not (fc.wait_states and not fc.data_hook and u.data_words):
+            return
+        regs = {}
+
+        def reg(name: str) -> int:
+            if name not in regs:
+                regs[name] = self.uc.reg_read(_UC_REGS[name])
+            return regs[name]
+
+        self.flash_words[key] = flash_words(u, reg, fc.is_flash)
+
     def _native_miss(self, addr: int, size: int) -> int:
         try:
             info = self.info(addr, size)
+            self._probe_flash_words((addr, size), info)
         except BaseException as exc:  # noqa: BLE001 - must not unwind through C
             if self.on_miss_error is not None:
                 self.on_miss_error(addr, size, exc)
@@ -689,6 +744,7 @@ class HotPath:
         if entry is None:
             try:
                 info = self.info(address, size)
+                self._probe_flash_words((address, size), info)
             except BaseException as exc:  # noqa: BLE001
                 if self.on_miss_error is not None:
                     self.on_miss_error(address, size, exc)
@@ -727,6 +783,8 @@ class HotPath:
         s.insn_count += n_insn
         s.cycle_count += cycles
         s.block_count += 1
+        key = (address, size)
+        self._py_execs[key] = self._py_execs.get(key, 0) + 1
         s.last_addr = address
         s.last_size = size
 
@@ -739,10 +797,21 @@ class HotPath:
             self._infos[key] = info
         return info
 
+    def block_executions(self) -> dict[tuple[int, int], int]:
+        """How many times each (address, size) block was entered and counted (cleared by forget_code)."""
+        if not self.native:
+            return dict(self._py_execs)
+        s = self.state
+        if not s.table:
+            return {}
+        table = ctypes.cast(s.table, ctypes.POINTER(HpBlock * (s.mask + 1))).contents
+        return {(b.addr, b.size): b.execs for b in table if b.addr != 0xFFFFFFFF and b.execs}
+
     def forget_code(self) -> None:
         """Drop cached block costs (after code in RAM changed and Unicorn's cache was flushed)."""
         self._infos.clear()
         self._py_table.clear()
+        self._py_execs.clear()
         self.analyzer.cache.clear()
         if self.native and self.lib is not None:
             self.lib.hp_clear(ctypes.byref(self.state))

@@ -23,6 +23,7 @@
  * pointers taken from the bindings' library. simcore/hotpath.py holds the identical Python
  * fallback: both must give identical counts.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,8 @@ typedef struct {
     uint16_t n_lines;  /* lines spanned */
     uint16_t lit_count; /* PC-relative literal loads from flash */
     uint32_t lit_line; /* line of the first literal */
+    uint32_t pad;
+    uint64_t execs;    /* times the block was entered and counted (the cycle model's error bar, simcore/timing_error.py) */
 } hp_block;
 
 /* One shadow-stack frame of the profiler. */
@@ -185,6 +188,8 @@ typedef struct {
     uint32_t fr_left;       /* the exception the last native return left */
     uint32_t entry_cycles;  /* simcore.cycles.EXCEPTION_ENTRY */
     uint32_t py_stop;       /* Python asked Unicorn to stop (emu_stop): no redirect may undo that */
+    uint32_t pad3;
+    uint64_t prefetch_hidden; /* instruction-line misses the ART's sequential prefetch hid (the error bar's) */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -228,6 +233,7 @@ int hp_insert(hp_state *s, uint32_t addr, uint32_t size, uint32_t n_insn, uint32
     b.addr = addr; b.size = size; b.n_insn = n_insn; b.cycles = cycles; b.sp_min_delta = sp_min_delta;
     b.flags = flags; b.target = target; b.taken_extra = taken_extra; b.line0 = line0;
     b.n_lines = (uint16_t)n_lines; b.lit_count = (uint16_t)lit_count; b.lit_line = lit_line;
+    b.pad = 0; b.execs = 0;
     return hp_put(s, &b);
 }
 
@@ -368,6 +374,7 @@ static inline uint32_t hp_flash_wait(hp_state *s, const hp_block *b) {
             if (*tag != l) {
                 *tag = l;
                 if (!(s->prefetch && l == s->last_line + 1)) wait += ws;
+                else s->prefetch_hidden++;
             }
             s->last_line = l;
         }
@@ -446,6 +453,7 @@ static __attribute__((noinline)) void hp_block_general(hp_state *s, void *uc, ui
     s->insn_count += b->n_insn;
     s->cycle_count += cycles;
     s->block_count++;
+    b->execs++;
     s->last_addr = addr;
     s->last_size = size;
     if ((flags & HP_IN_FLASH) && s->wait_states) hp_flash_charge(s, b);
@@ -492,6 +500,7 @@ void hp_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
     s->insn_count += b->n_insn;
     s->cycle_count += cycles;
     s->block_count++;
+    b->execs++;
     s->last_addr = addr;
     s->last_size = size;
     if ((flags & HP_IN_FLASH) && s->wait_states) hp_flash_charge(s, b); /* a tail call: no pushes above */
@@ -744,6 +753,9 @@ void *hp_intr_hook_ptr(void) { return (void *)&hp_intr_hook; }
 
 /* sizeof(hp_state), checked against the ctypes mirror when the library is loaded. */
 uint64_t hp_state_size(void) { return sizeof(hp_state); }
+
+/* The block table entry's size and the offset of its execution count (HpBlock in simcore/hotpath.py). */
+uint64_t hp_block_layout(uint32_t i) { return i == 0 ? sizeof(hp_block) : offsetof(hp_block, execs); }
 
 /* The hook's address for ctypes: taking a function's address portably from Python. */
 void *hp_block_hook_ptr(void) { return (void *)&hp_block_hook; }
