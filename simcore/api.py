@@ -103,14 +103,15 @@ def prepare(elf: str | Path, board: str | Path | Board = "cortex-m4", **options:
     emulation) instead of PC-relative literal loads only.
     """
     from simcore.cycles import make_model
+    from simcore.validate import check_run_options
 
     b = board if isinstance(board, Board) else load_board(board)
+    check_run_options(b, options)  # BadInputError (exit 2) before anything is loaded or built
     fw = load_elf(elf)
     model = options.get("cycle_model")
     flash_data = options.pop("flash_data", "literal")
     if model is None or isinstance(model, str):
-        mhz = float(options.get("mhz") or b.default_mhz)
-        options["cycle_model"] = make_model(model or "cortex-m4", b, mhz, flash_data)
+        options["cycle_model"] = make_model(model or "cortex-m4", b, options["mhz"], flash_data)
     return Machine(b, fw, RunOptions(**options))
 
 

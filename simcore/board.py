@@ -81,11 +81,31 @@ class FlashTiming:
 
 @dataclass(frozen=True)
 class Power:
-    """Datasheet figures for energy estimates."""
+    """Datasheet current figures for energy estimates, per clock.
 
-    run_ua_per_mhz: float = 0.0
-    sleep_ua: float = 0.0
+    ``run_points`` and ``sleep_points`` are (MHz, uA) pairs, ascending in MHz; the current at
+    a clock is interpolated linearly between them and held flat outside them (a datasheet
+    table lists typical currents at a few clocks; the static part dominates below its lowest).
+    """
+
+    run_points: tuple[tuple[float, float], ...] = ((1.0, 0.0),)
+    sleep_points: tuple[tuple[float, float], ...] = ((1.0, 0.0),)
     voltage: float = 3.3
+
+    def run_ua(self, mhz: float) -> float:
+        return _interpolate(self.run_points, mhz)
+
+    def sleep_ua(self, mhz: float) -> float:
+        return _interpolate(self.sleep_points, mhz)
+
+
+def _interpolate(points: tuple[tuple[float, float], ...], x: float) -> float:
+    if x <= points[0][0]:
+        return points[0][1]
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        if x <= x1:
+            return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+    return points[-1][1]
 
 
 @dataclass(frozen=True)
@@ -151,7 +171,11 @@ def _merge(parent: dict[str, Any], child: dict[str, Any], top: bool = True) -> d
                     merged[item["name"]] = {**merged.get(item["name"], {}), **item}
             out[key] = list(merged.values())
         elif isinstance(value, dict) and isinstance(parent.get(key), dict):
-            out[key] = _merge(parent[key], value, top=False)
+            inherited = parent[key]
+            if top and key == "power" and {"run_ua", "run_ua_per_mhz"} & set(value):
+                # the two forms of the run current exclude each other: the child's replaces the parent's
+                inherited = {k: v for k, v in inherited.items() if k not in ("run_ua", "run_ua_per_mhz")}
+            out[key] = _merge(inherited, value, top=False)
         else:
             out[key] = value
     return out
@@ -245,13 +269,17 @@ def _check_overrides(data: dict[str, Any], overrides: dict[str, Any], path: Path
 def load_board(spec: str | Path, overrides: dict[str, Any] | None = None) -> Board:
     """Load a built-in board by name or a board file by path, resolving ``extends``.
 
-    ``overrides`` is merged last, like a child board (used by --memory NAME=SIZE).
+    ``overrides`` is merged last, like a child board (used by --memory NAME=SIZE). Every
+    value is checked by simcore.validate (types and ranges first, then the relations).
     """
+    from simcore.validate import check_board, check_board_data
+
     data, path = _read_raw(spec)
     if overrides:
         _check_overrides(data, overrides, path)
         data = _merge(data, overrides)
     where = f"board {path.stem}"
+    check_board_data(data, f"{where} ({path})")
     memories = []
     for item in data.get("memory", []):
         w = f"{where} memory '{item['name']}'"
@@ -294,21 +322,21 @@ def load_board(spec: str | Path, overrides: dict[str, Any] | None = None) -> Boa
     cpu = data.get("cpu", {})
     clock = data.get("clock", {})
     timing = data.get("flash_timing", {})
-    power = data.get("power", {})
     default_mhz = float(clock.get("default_mhz", 16))
+    max_mhz = float(clock.get("max_mhz", default_mhz))
     flash = [m for m in memories if m.kind == "flash"]
     reset_vtor = _int(data.get("boot", {}), "vtor", where, flash[0].base if flash else memories[0].base)
     console = data.get("console", {}).get("peripheral")
     if console is not None and console not in {p.name for p in peripherals}:
         raise BadInputError(f"{where}: console peripheral '{console}' is not among the board's peripherals")
-    return Board(
+    board = Board(
         name=data.get("name", path.stem),
         description=data.get("description", ""),
         source=path,
         memories=tuple(memories),
         peripherals=tuple(peripherals),
         default_mhz=default_mhz,
-        max_mhz=float(clock.get("max_mhz", default_mhz)),
+        max_mhz=max_mhz,
         fpu=bool(cpu.get("fpu", True)),
         nvic_prio_bits=int(cpu.get("nvic_prio_bits", 4)),
         num_irq=int(cpu.get("num_irq", 64)),
@@ -318,9 +346,25 @@ def load_board(spec: str | Path, overrides: dict[str, Any] | None = None) -> Boa
             wait_states=tuple((float(a), int(b)) for a, b in timing.get("wait_states", [])),
             accelerator=str(timing.get("accelerator", "none")),
         ),
-        power=Power(
-            run_ua_per_mhz=float(power.get("run_ua_per_mhz", 0.0)),
-            sleep_ua=float(power.get("sleep_ua", 0.0)),
-            voltage=float(power.get("voltage", 3.3)),
-        ),
+        power=_power(data.get("power", {}), max_mhz),
     )
+    check_board(board)
+    return board
+
+
+def _power(table: dict[str, Any], max_mhz: float) -> Power:
+    """[power] as per-clock tables; ``run_ua_per_mhz = k`` is k uA per MHz, ``sleep_ua = n`` flat."""
+    from simcore.validate import current_table
+
+    def points(key: str) -> tuple[tuple[float, float], ...]:
+        return tuple(current_table()(table[key], lambda allowed: BadInputError(allowed)))
+
+    if "run_ua" in table:
+        run = points("run_ua")
+    elif "run_ua_per_mhz" in table:
+        k = float(table["run_ua_per_mhz"])
+        run = ((1.0, k), (max_mhz, k * max_mhz)) if max_mhz > 1.0 else ((1.0, k),)
+    else:
+        run = ((1.0, 0.0),)
+    sleep = points("sleep_ua") if "sleep_ua" in table else ((1.0, 0.0),)
+    return Power(run_points=run, sleep_points=sleep, voltage=float(table.get("voltage", 3.3)))

@@ -190,12 +190,10 @@ def _summary(res: Any) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from simcore.api import prepare, run_machine
-    from simcore.errors import BadInputError
+    from simcore.validate import check_positive, check_run_options
 
     extra = list(args.args)
     json_out = output_file(args.json, "--json") if args.json else None  # checked before the run
-    if args.semihosting_root is not None and not args.semihosting_root.is_dir():
-        raise BadInputError(f"--semihosting-root {args.semihosting_root}: not a directory")
     options: dict[str, Any] = {
         "mhz": args.mhz,
         "strict": args.strict,
@@ -212,11 +210,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     }
     if args.max_instructions is not None:
         options["max_instructions"] = args.max_instructions
+    board = _board(args)
+    check_run_options(board, options, cli=True)
+    if args.duty is not None:
+        check_positive(args.duty, "--duty", hi=1e9)
     if args.sensor:
         from simcore.sensorbind import parse_cli_spec
 
         options["sensors"] = [parse_cli_spec(s) for s in args.sensor]
-    machine = prepare(args.elf, _board(args), **options)
+    machine = prepare(args.elf, board, **options)
     res = run_machine(machine)
     if args.duty:
         res.extra["duty_rate"] = args.duty
@@ -248,7 +250,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_profile(args)
         return cmd_run(args)
     except SimcoreError as exc:
-        print(textwrap.fill(f"simcore: error: {exc}", width=100), file=sys.stderr)
+        print(textwrap.fill(f"simcore: error: {exc}", width=100, break_on_hyphens=False, break_long_words=False),
+              file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("simcore: interrupted", file=sys.stderr)

@@ -1,8 +1,9 @@
 """Energy and average power of a run from the board's datasheet power figures.
 
-Model: the core draws ``run_ua_per_mhz * MHz`` while executing (active cycles) and
-``sleep_ua`` while halted in WFI/WFE (``machine.system.sleep_cycles``), at the board's
-supply ``voltage``. Datasheet run currents are measured on a benchmark loop (CoreMark or
+Model: the core draws the board's run current at the clock while executing (active cycles)
+and its sleep current at the clock while halted in WFI/WFE (``machine.system.sleep_cycles``),
+both interpolated from the datasheet's per-clock figures (``simcore.board.Power``), at the
+board's supply ``voltage``. Datasheet run currents are measured on a benchmark loop (CoreMark or
 a while(1)) with peripherals off, so they are a typical, not a worst, figure: real code
 with many flash data reads or active peripherals draws more. See docs/cycle-model.md.
 
@@ -53,8 +54,8 @@ def estimate(power: Any, mhz: float, cycles: int, sleep_cycles: int) -> Energy:
     hz = mhz * 1e6
     sleep_s = sleep_cycles / hz
     active_s = max(cycles - sleep_cycles, 0) / hz
-    i_run = power.run_ua_per_mhz * mhz * 1e-6
-    i_sleep = power.sleep_ua * 1e-6
+    i_run = power.run_ua(mhz) * 1e-6
+    i_sleep = power.sleep_ua(mhz) * 1e-6
     return Energy(
         voltage=power.voltage,
         active_seconds=active_s,

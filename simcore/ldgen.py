@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from simcore.board import Board, load_board
+from simcore.errors import BadInputError
 
 
 def region_names(board: Board) -> dict[str, str]:
@@ -56,7 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= len(args) <= 2:
         print("usage: python -m simcore.ldgen BOARD [OUT]", file=sys.stderr)
         return 2
-    text = memory_ld(load_board(args[0]))
+    try:
+        text = memory_ld(load_board(args[0]))
+    except BadInputError as exc:
+        print(f"simcore.ldgen: error: {exc}", file=sys.stderr)
+        return exc.exit_code
     if len(args) == 2:
         write_if_changed(Path(args[1]), text)
     else:

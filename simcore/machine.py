@@ -86,10 +86,9 @@ class Machine:
         self.board = board
         self.fw = firmware
         self.opts = options or RunOptions()
-        self.mhz = float(self.opts.mhz or board.default_mhz)
-        if not 0 < self.mhz <= board.max_mhz * 4:
-            raise BadInputError(f"--mhz {self.mhz:g} is not a usable clock for {board.name} "
-                                f"(its maximum is {board.max_mhz:g} MHz)")
+        from simcore.validate import check_mhz
+
+        self.mhz = check_mhz(board, self.opts.mhz, "mhz")
         self.layout: Layout = check_fit(firmware, board)
         self.console = bytearray()
         self.console_by_source: dict[str, bytearray] = {}

@@ -336,6 +336,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compare", action="store_true", help="also run the TFLM host interpreter and compare")
     a = ap.parse_args(argv)
     ops = [o.strip().upper() for o in a.ops.split(",")] if a.ops else None
+    from simcore.board import load_board
+    from simcore.errors import SimcoreError
+
+    try:
+        load_board(a.board)  # a misspelt board is one paragraph here, not a failed firmware build
+    except SimcoreError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
     try:
         if a.compare:
             c = compare_with_tflm(a.model, a.inputs, a.board, a.mhz, not a.reference, a.arena)

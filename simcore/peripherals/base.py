@@ -52,6 +52,7 @@ class PeripheralModel:
 
     TYPE: ClassVar[str] = ""
     SIZE: ClassVar[int] = 0x400
+    CONSOLE: ClassVar[bool] = False  # a UART whose output can be the board's console
     REGISTERS: ClassVar[tuple[Register, ...]] = ()
 
     def __init__(self, config: Peripheral, host: Host) -> None:

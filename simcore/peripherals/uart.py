@@ -15,6 +15,7 @@ class Stm32F4Usart(PeripheralModel):
     """STM32F4 USART (RM0090 section 30.6): SR/DR/BRR/CR1-3/GTPR."""
 
     TYPE = "stm32f4_usart"
+    CONSOLE = True  # may be a board's [console] peripheral (simcore.validate)
     REGISTERS = (
         Register("SR", 0x00, reset=0x00C0, doc="TXE (bit 7) and TC (bit 6) always set"),
         Register("DR", 0x04, implemented=0x1FF),
@@ -47,6 +48,7 @@ class Stm32L4Usart(PeripheralModel):
     """STM32L4/L4+ USART and LPUART (RM0432 sections 50.8 and 51.7): CR1-3/BRR/ISR/ICR/TDR/RDR."""
 
     TYPE = "stm32l4_usart"
+    CONSOLE = True  # may be a board's [console] peripheral (simcore.validate)
     REGISTERS = (
         Register("CR1", 0x00, implemented=0x3FFFFFFF),
         Register("CR2", 0x04),
@@ -84,6 +86,7 @@ class Nrf52Uarte(PeripheralModel):
     """nRF52840 UARTE with EasyDMA (PS v1.7 section 6.34.9): TX by TASKS_STARTTX from TXD.PTR."""
 
     TYPE = "nrf52_uarte"
+    CONSOLE = True  # may be a board's [console] peripheral (simcore.validate)
     SIZE = 0x1000
     REGISTERS = (
         Register("TASKS_STARTRX", 0x000, access="w"),
@@ -163,6 +166,7 @@ class CmsdkUart(PeripheralModel):
     """Arm CMSDK APB UART (CMSDK TRM DDI 0479, section 4.3), as on MPS2 boards."""
 
     TYPE = "cmsdk_uart"
+    CONSOLE = True  # may be a board's [console] peripheral (simcore.validate)
     SIZE = 0x1000
     REGISTERS = (
         Register("DATA", 0x000, implemented=0xFF),
