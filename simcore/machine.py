@@ -373,16 +373,15 @@ class Machine:
     def mem_write(self, addr: int, data: bytes) -> None:
         self.uc.mem_write(addr, bytes(data))
 
-    def read_cstring(self, addr: int, limit: int = 4096) -> bytes:
-        out = bytearray()
-        while len(out) < limit:
-            chunk = bytes(self.uc.mem_read(addr + len(out), 64))
-            nul = chunk.find(b"\0")
-            if nul >= 0:
-                out += chunk[:nul]
-                break
-            out += chunk
-        return bytes(out)
+    def readable(self, addr: int, size: int) -> int:
+        """Bytes from ``addr`` to the end of its memory (flash or RAM) if [addr, addr+size) is in it, else 0."""
+        mem = self.board.memory_at(self.board.resolve_alias(addr), max(size, 1))
+        return mem.end - self.board.resolve_alias(addr) if mem is not None else 0
+
+    def writable(self, addr: int, size: int) -> bool:
+        """Is [addr, addr+size) inside one RAM (semihosting never writes flash)?"""
+        mem = self.board.memory_at(self.board.resolve_alias(addr), max(size, 1))
+        return mem is not None and mem.kind == "ram"
 
     def report_unmodelled(self, where: str, detail: str) -> None:
         if where not in self.unmodelled:
@@ -503,8 +502,9 @@ class Machine:
         return False
 
     def _on_exit(self, req: ExitRequest) -> None:
-        self.request_stop(Stop("exit", f"firmware exited with code {req.code} ({req.how})", exit_code=req.code,
-                               pc=self.pc()))
+        how = req.how if req.value == req.code else f"{req.how}; exit status {req.code}, as 0-255 cannot hold it"
+        self.request_stop(Stop("exit", f"firmware exited with code {req.value} ({how})", exit_code=req.code,
+                               pc=self.pc(), details={"exit_value": req.value}))
 
     # --- events and the run loop ----------------------------------------------------------
     def _arm(self) -> None:

@@ -18,8 +18,11 @@ BUF = 0x400  # data buffer
 NAME = 0x800  # strings
 
 
+FLASH = 0xE000  # the fake's last 8 KiB are read-only, like flash
+
+
 class FakeHost:
-    """64 KiB of guest memory, a console and a settable cycle counter."""
+    """64 KiB of guest memory (the last 8 KiB read-only), a console and a settable cycle counter."""
 
     def __init__(self) -> None:
         self.mem = bytearray(0x10000)
@@ -33,6 +36,12 @@ class FakeHost:
 
     def mem_write(self, addr: int, data: bytes) -> None:
         self.mem[addr : addr + len(data)] = data
+
+    def readable(self, addr: int, size: int) -> int:
+        return len(self.mem) - addr if 0 <= addr and addr + size <= len(self.mem) else 0
+
+    def writable(self, addr: int, size: int) -> bool:
+        return 0 <= addr and addr + size <= FLASH
 
     def read_cstring(self, addr: int, limit: int = 4096) -> bytes:
         end = self.mem.index(0, addr)
@@ -265,11 +274,15 @@ def test_exit_reason_gives_status_as_qemu(reason: int, code: int) -> None:
     assert exits[0].code == code and exits[0].how == "SYS_EXIT"
 
 
-@pytest.mark.parametrize(("reason", "sub", "code"), [(0x20026, 42, 42), (0x20026, 0, 0), (0x20023, 7, 1)])
+@pytest.mark.parametrize(("reason", "sub", "code"), [(0x20026, 42, 42), (0x20026, 0, 0), (0x20023, 7, 1),
+                                                   (0x20026, 256, 1), (0x20026, 512, 1), (0x20026, 257, 1),
+                                                   (0x20026, MINUS1, 255)])
 def test_exit_extended_carries_the_status(reason: int, sub: int, code: int) -> None:
+    """A nonzero value never reads as success (QEMU's exit(256) would); -1 is 255 as in a shell."""
     sh, host, exits = make()
     call(sh, "EXIT_EXTENDED", block(host, reason, sub))
     assert exits[0].code == code
+    assert exits[0].value == (sub - (1 << 32) if sub & 0x80000000 else sub) or reason != 0x20026
 
 
 def test_unknown_operation_is_reported_not_fatal() -> None:
@@ -282,3 +295,162 @@ def test_every_specified_operation_has_a_handler() -> None:
     sh, _host, _ = make()
     for name in SYS:
         assert callable(getattr(sh, f"sys_{name.lower()}"))
+
+
+# --- hostile arguments: -1 (or the length) with QEMU's errno, never an exception -------------------
+EFAULT, EINVAL, EMFILE, EFBIG, EACCES, E2BIG = 14, 22, 24, 27, 13, 7
+OUTSIDE = 0x20000  # beyond the fake's 64 KiB
+
+
+@pytest.mark.parametrize("op", ["OPEN", "WRITE", "READ", "CLOSE", "SEEK", "FLEN", "ISTTY", "HEAPINFO",
+                                "GET_CMDLINE", "TMPNAM", "REMOVE", "RENAME", "EXIT_EXTENDED", "ISERROR"])
+def test_parameter_block_outside_memory(op: str) -> None:
+    sh, host, exits = make()
+    assert call(sh, op, OUTSIDE) == MINUS1
+    assert call(sh, "ERRNO", 0) == EFAULT
+    assert not exits
+
+
+@pytest.mark.parametrize("arg", [OUTSIDE, 0xFFFFFFFF, 0x10000 - 3])
+def test_parameter_block_running_off_memory(arg: int) -> None:
+    sh, _host, _ = make()
+    assert call(sh, "WRITE", arg) == MINUS1 and call(sh, "ERRNO", 0) == EFAULT
+
+
+def test_pointers_outside_memory(tmp_path: Path) -> None:
+    sh, host, _ = make(root=tmp_path)
+    assert call(sh, "WRITEC", OUTSIDE) == MINUS1
+    assert call(sh, "WRITE0", OUTSIDE) == MINUS1
+    assert call(sh, "WRITE", block(host, 1, OUTSIDE, 16)) == 16  # nothing written
+    assert call(sh, "ERRNO", 0) == EFAULT
+    assert call(sh, "READ", block(host, 0, OUTSIDE, 16)) == 16
+    assert call(sh, "OPEN", block(host, OUTSIDE, 0, 4)) == MINUS1
+    assert call(sh, "HEAPINFO", block(host, OUTSIDE)) == MINUS1
+    assert call(sh, "ELAPSED", OUTSIDE) == MINUS1
+    assert call(sh, "TMPNAM", block(host, OUTSIDE, 1, 64)) == MINUS1
+    assert call(sh, "GET_CMDLINE", block(host, OUTSIDE, 64)) == MINUS1
+    assert call(sh, "ERRNO", 0) == EFAULT
+    assert host.console == []
+
+
+@pytest.mark.parametrize("length", [0xFFFFFFFF, 0x80000000, 0x10001])
+def test_huge_lengths_are_refused_without_allocating(length: int) -> None:
+    sh, host, _ = make()
+    assert call(sh, "WRITE", block(host, 1, BUF, length)) == length
+    assert call(sh, "ERRNO", 0) == EFAULT
+    assert call(sh, "READ", block(host, 0, BUF, length)) == length
+    assert call(sh, "OPEN", block(host, NAME, 0, length)) == MINUS1  # ENAMETOOLONG or EFAULT
+    assert call(sh, "ERRNO", 0) in (EFAULT, 36)
+    assert host.console == []
+
+
+def test_transfers_are_capped_per_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    import simcore.semihosting as semi
+
+    monkeypatch.setattr(semi, "MAX_TRANSFER", 4)
+    sh, host, _ = make(stdin=b"0123456789")
+    host.mem_write(BUF, b"abcdefgh")
+    assert call(sh, "WRITE", block(host, 1, BUF, 8)) == 4  # 4 written, 4 reported not written
+    assert host.text() == b"abcd"
+    assert call(sh, "READ", block(host, 0, BUF, 8)) == 4 and host.mem[BUF : BUF + 4] == b"0123"
+
+
+def test_read_into_flash_is_refused_and_consumes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "in.bin").write_bytes(b"payload")
+    sh, host, _ = make(root=tmp_path, stdin=b"xyz")
+    before = bytes(host.mem[FLASH:])
+    h = open_(sh, host, b"in.bin", 0)
+    assert call(sh, "READ", block(host, h, FLASH, 7)) == 7
+    assert call(sh, "ERRNO", 0) == EFAULT
+    assert call(sh, "READ", block(host, 0, FLASH - 2, 3)) == 3  # straddles into flash
+    assert bytes(host.mem[FLASH:]) == before
+    assert call(sh, "READ", block(host, h, BUF, 7)) == 0 and host.mem[BUF : BUF + 7] == b"payload"
+    assert call(sh, "READC", 0) == ord("x")  # stdin untouched by the refused read
+    assert call(sh, "HEAPINFO", block(host, FLASH)) == MINUS1
+    assert call(sh, "ELAPSED", FLASH) == MINUS1
+
+
+def test_write0_up_to_the_end_of_memory() -> None:
+    sh, host, _ = make()
+    end = len(host.mem)
+    host.mem[end - 6 :] = b"tail!\0"  # NUL in the very last byte
+    assert call(sh, "WRITE0", end - 6) == 0
+    host.mem[end - 6 :] = b"nonul!"  # no NUL before the end of memory
+    assert call(sh, "WRITE0", end - 6) == MINUS1
+    assert call(sh, "ERRNO", 0) == EFAULT
+    assert host.text() == b"tail!"
+
+
+def test_write0_without_a_nul_in_its_first_mib(monkeypatch: pytest.MonkeyPatch) -> None:
+    import simcore.semihosting as semi
+
+    monkeypatch.setattr(semi, "MAX_STRING", 16)
+    sh, host, _ = make()
+    host.mem_write(BUF, b"x" * 40 + b"\0")
+    assert call(sh, "WRITE0", BUF) == MINUS1
+    assert call(sh, "ERRNO", 0) == 36  # ENAMETOOLONG
+    assert host.console == []
+
+
+def test_file_names_follow_qemu(tmp_path: Path) -> None:
+    (tmp_path / "a").write_bytes(b"A")
+    sh, host, _ = make(root=tmp_path)
+    host.mem_write(NAME, b"a\0b\0")  # a NUL inside: the name ends there, as for the host's open()
+    h = call(sh, "OPEN", block(host, NAME, 0, 3))
+    assert h != MINUS1 and call(sh, "FLEN", block(host, h)) == 1
+    host.mem_write(NAME, b"abcd")  # no NUL after the given length (3)
+    assert call(sh, "OPEN", block(host, NAME, 0, 3)) == MINUS1 and call(sh, "ERRNO", 0) == EINVAL
+    host.mem_write(NAME, b"\xff\xfe\0")  # not UTF-8: still a name, still confined
+    assert call(sh, "OPEN", block(host, NAME, 0, 2)) == MINUS1 and call(sh, "ERRNO", 0) == 2
+    assert open_(sh, host, b"", 0) == MINUS1  # the root itself is not a file name
+
+
+def test_features_file_is_read_only() -> None:
+    sh, host, _ = make()
+    assert open_(sh, host, b":semihosting-features", 4) == MINUS1
+    assert call(sh, "ERRNO", 0) == EACCES
+
+
+def test_flen_reflects_writes(tmp_path: Path) -> None:
+    sh, host, _ = make(root=tmp_path)
+    h = open_(sh, host, b"log.bin", 6)  # "w+b"
+    host.mem_write(BUF, b"0123456789")
+    assert call(sh, "WRITE", block(host, h, BUF, 10)) == 0
+    assert call(sh, "FLEN", block(host, h)) == 10
+    assert call(sh, "WRITE", block(host, h, BUF, 5)) == 0
+    assert call(sh, "FLEN", block(host, h)) == 15
+
+
+def test_open_handles_are_limited(tmp_path: Path) -> None:
+    import simcore.semihosting as semi
+
+    (tmp_path / "f").write_bytes(b"")
+    sh, host, _ = make(root=tmp_path)
+    handles = [open_(sh, host, b"f", 0) for _ in range(semi.MAX_HANDLES + 5)]
+    assert handles.count(MINUS1) == 8  # 3 console handles are open from the start
+    assert call(sh, "ERRNO", 0) == EMFILE
+    assert call(sh, "CLOSE", block(host, handles[0])) == 0
+    assert open_(sh, host, b"f", 0) != MINUS1
+    sh.close()
+
+
+def test_file_size_is_limited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import simcore.semihosting as semi
+
+    monkeypatch.setattr(semi, "MAX_FILE_BYTES", 12)
+    sh, host, _ = make(root=tmp_path)
+    h = open_(sh, host, b"big.bin", 4)
+    host.mem_write(BUF, b"x" * 10)
+    assert call(sh, "WRITE", block(host, h, BUF, 10)) == 0
+    assert call(sh, "WRITE", block(host, h, BUF, 10)) == 8  # 2 fit, 8 refused
+    assert call(sh, "ERRNO", 0) == EFBIG
+    assert call(sh, "SEEK", block(host, h, 0x7FFFFFFF)) == 0
+    assert call(sh, "WRITE", block(host, h, BUF, 10)) == 10  # no sparse file past the limit
+    sh.close()
+    assert (tmp_path / "big.bin").stat().st_size == 12
+
+
+def test_get_cmdline_too_small_is_e2big() -> None:
+    sh, host, _ = make(cmdline="app.elf with arguments")
+    assert call(sh, "GET_CMDLINE", block(host, BUF, 4)) == MINUS1
+    assert call(sh, "ERRNO", 0) == E2BIG
