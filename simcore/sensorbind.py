@@ -210,11 +210,17 @@ def check(model: PeripheralModel) -> None:
         raise BadInputError(f"{where} has no samples")
     if model.TYPE == "simcore_imu":
         model._mapping()  # type: ignore[attr-defined]  # accel channels and units, with its own message
-    elif model.TYPE in ("simcore_mic", "simcore_adc"):
+    elif model.TYPE in ("simcore_mic", "simcore_adc", "nrf52_pdm"):
         ch: Any = model.config.options.get("channel", 0)
         idx = ch if isinstance(ch, int) else src.channel_index(str(ch))
         if not 0 <= idx < len(src.channels):
             raise BadInputError(f"{where} has no channel {ch} (it has {', '.join(src.channels)})")
+        unit = src.units[idx]
+        fits = ("", "FS") if model.TYPE != "simcore_adc" else ("", "FS", "V")
+        if unit not in fits:
+            what = "audio (full-scale samples, e.g. a WAV file)" if model.TYPE != "simcore_adc" else "volts"
+            raise BadInputError(f"{where}: channel {src.channels[idx]!r} is in {unit}, not {what}; a {model.TYPE} "
+                                "cannot play it (was it meant for another sensor?)")
     if src.rate_hz is None and not binding.resample:
         raise BadInputError(f"{where} has irregular timestamps; a {model.TYPE} samples at a fixed rate: set "
                             "option resample=true (or rate_hz for a CSV without a time column)")

@@ -104,6 +104,11 @@ def read_wav(path: str | Path, end_rule: str = "stop") -> ArraySource:
     frames = len(data) // block_align
     samples, full_scale = _decode(data, tag, container_bits, bits)
     samples = samples.reshape(frames, nch)
+    if tag == WAVE_FORMAT_IEEE_FLOAT:  # refused as CSV and NPY refuse them: the first one named
+        bad_cells = ~np.isfinite(samples)
+        if bad_cells.any():
+            frame, ch = (int(i) for i in np.argwhere(bad_cells)[0])
+            raise bad(path, f"frame {frame}, channel {ch}: sample {samples[frame, ch]} is not finite (NaN or inf)")
     names = ("mono",) if nch == 1 else ("left", "right") if nch == 2 else tuple(f"ch{i}" for i in range(nch))
     return ArraySource(
         path,

@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from simcore.api import run
+from simcore.sources.wav import write_wav
 from tests.conftest import ROOT, elf, run_cli
 
 WAV = ROOT / "examples" / "data" / "audio_events_16k.wav"
@@ -162,7 +163,9 @@ def test_bad_bindings_are_refused_before_the_run(tmp_path: Path, spec: str, word
 
 def test_rate_mismatch_is_bad_input_when_the_firmware_enables_the_mic(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
-    res = run_cli("run", APP, "-q", "--sensor", f"mic={ROOT}/examples/data/adc_trace_1k.csv", "--json", out)
+    wav = tmp_path / "1k.wav"  # audio at 1 kHz where the firmware programs 16 kHz
+    write_wav(wav, np.zeros(1000, dtype=np.int16), 1000)
+    res = run_cli("run", APP, "-q", "--sensor", f"mic={wav}", "--json", out)
     assert res.status == 2, res.err
     assert "1000 Hz" in res.err and "16000 Hz" in res.err and "internal error" not in res.err
     assert not out.exists()
