@@ -312,12 +312,16 @@ uint32_t tm_elems(const tm_tensor_t *t)
 
 void *tm_tail_alloc(tm_interp_t *ip, uint32_t bytes)
 {
-    bytes = (bytes + 3u) & ~3u;
-    ip->tail_needed += bytes;
-    if (ip->tail_needed > ip->arena_size) return NULL;
-    ip->tail_used = ip->tail_needed;
+    /* 64-bit sum, saturated: repeated failed requests cannot wrap tail_needed back below the arena */
+    uint64_t need = (uint64_t)ip->tail_needed + (((uint64_t)bytes + 3u) & ~(uint64_t)3u);
+    ip->tail_needed = need > UINT32_MAX ? UINT32_MAX : (uint32_t)need;
+    if (need > ip->arena_size) return NULL;
+    ip->tail_used = (uint32_t)need;
     return ip->arena + ip->arena_size - ip->tail_used;
 }
+
+/* A finite float: NaN and infinities fail (no libm needed). */
+static int finite_f(float f) { return f - f == 0.0f; }
 
 /* ---- op preparation ------------------------------------------------------------- */
 
@@ -394,6 +398,18 @@ static float chan_scale(const tm_tensor_t *t, uint32_t c)
     return f;
 }
 
+/* TFLite QuantizeMultiplier for a real multiplier derived from the model's scales; a product
+ * or ratio of scales that overflowed (inf), underflowed to 0 or is NaN is refused, so no
+ * non-finite value reaches a float-to-int conversion. */
+static tm_status qmult(prep_t *pc, double m, int32_t *mult, int32_t *shift)
+{
+    int sh;
+    if (!(m > 0.0 && m < 1e300)) return op_fail(pc, TM_ERR_MODEL, "quantization scales give a multiplier that is not a finite positive number");
+    tm_quantize_multiplier(m, mult, &sh);
+    *shift = sh;
+    return TM_OK;
+}
+
 /* Checks that all listed tensors have the op's data type (int8 or float32). */
 static tm_status check_types(prep_t *pc, int n_in)
 {
@@ -449,9 +465,8 @@ static tm_status prep_channel_mults(prep_t *pc, const tm_tensor_t *filt, int nch
     if (!op->mult || !op->shift) { op->mult = op->shift = NULL; return TM_OK; } /* reported later */
     for (int c = 0; c < nch; c++) {
         double eff = (double)T(0)->scale * (double)chan_scale(filt, (uint32_t)c) / (double)TOUT->scale;
-        int sh;
-        tm_quantize_multiplier(eff, &op->mult[c], &sh);
-        op->shift[c] = sh;
+        tm_status st = qmult(pc, eff, &op->mult[c], &op->shift[c]);
+        if (st != TM_OK) return st;
     }
     return TM_OK;
 }
@@ -526,7 +541,8 @@ static tm_status prep_fc(prep_t *pc)
     if (f->ndims != 2) return op_fail(pc, TM_ERR_MODEL, "weights must be 2-D");
     int nch = f->dims[0], depth = f->dims[1];
     uint32_t ne = tm_elems(in);
-    if (depth < 1 || ne % (uint32_t)depth || tm_elems(o) != ne / (uint32_t)depth * (uint32_t)nch || o->dims[o->ndims - 1] != nch)
+    if (depth < 1 || o->ndims < 1 || ne % (uint32_t)depth || tm_elems(o) != ne / (uint32_t)depth * (uint32_t)nch ||
+        o->dims[o->ndims - 1] != nch)
         return op_fail(pc, TM_ERR_MODEL, "input, weights and output shapes do not match");
     if ((st = check_bias(pc, nch)) != TM_OK) return st;
     set_act(pc, P_ACT_MIN, P_ACT_MAX);
@@ -539,9 +555,7 @@ static tm_status prep_fc(prep_t *pc)
         if (f->nchan == 0 || in->scale <= 0.0f || o->scale <= 0.0f) return op_fail(pc, TM_ERR_MODEL, "int8 tensor without quantization scale");
         /* TFLite GetQuantizedConvolutionMultipler: the input*filter product is a float. */
         double real = (double)(in->scale * f->scale) / (double)o->scale;
-        int sh;
-        tm_quantize_multiplier(real, &op->p[14], &sh);
-        op->p[15] = sh;
+        return qmult(pc, real, &op->p[14], &op->p[15]);
     }
     return TM_OK;
 }
@@ -563,6 +577,9 @@ static tm_status prep_pool(prep_t *pc)
     op->act = (uint8_t)fb_int(fb, &pc->opts, 5, 1, 0, 0);
     op->p[P_DIL_W] = op->p[P_DIL_H] = 1;
     if (op->act > ACT_RELU6) return op_fail(pc, TM_ERR_UNSUPPORTED, "fused activation not supported");
+    /* the int8 average sums at most FH * FW values of |v| <= 128 in an int32: keep that below 2^31 */
+    if ((int64_t)op->p[P_FILTER_H] * op->p[P_FILTER_W] > (1 << 23))
+        return op_fail(pc, TM_ERR_UNSUPPORTED, "pooling window above 2^23 elements");
     if ((st = prep_window(pc, padding, op->p[P_FILTER_H], op->p[P_FILTER_W])) != TM_OK) return st;
     if (T(0)->dims[3] != TOUT->dims[3]) return op_fail(pc, TM_ERR_MODEL, "channel count changes");
     if ((op->flags & OPF_INT8) && (T(0)->scale != TOUT->scale || T(0)->zero_point != TOUT->zero_point))
@@ -610,12 +627,9 @@ static tm_status prep_add_mul(prep_t *pc, int is_mul)
     op->p[P_IN1_OFF] = -a->zero_point;
     op->p[P_IN2_OFF] = -b->zero_point;
     op->p[P_OUT_OFF] = o->zero_point;
-    int sh;
     if (is_mul) { /* TFLM mul_common.cc */
         double real = (double)a->scale * (double)b->scale / (double)o->scale;
-        tm_quantize_multiplier(real, &op->p[P_OUT_MULT], &sh);
-        op->p[P_OUT_SHIFT] = sh;
-        return TM_OK;
+        return qmult(pc, real, &op->p[P_OUT_MULT], &op->p[P_OUT_SHIFT]);
     }
     /* TFLM add_common.cc: inputs rescaled to a common 2*max scale with 20 bits of
      * headroom, summed, then rescaled to the output. */
@@ -623,10 +637,10 @@ static tm_status prep_add_mul(prep_t *pc, int is_mul)
     double twice_max = 2.0 * (double)(a->scale > b->scale ? a->scale : b->scale);
     double r1 = (double)a->scale / twice_max, r2 = (double)b->scale / twice_max;
     double ro = twice_max / ((double)(1 << 20) * (double)o->scale);
-    tm_quantize_multiplier(r1, &op->p[P_IN1_MULT], &sh); op->p[P_IN1_SHIFT] = sh;
-    tm_quantize_multiplier(r2, &op->p[P_IN2_MULT], &sh); op->p[P_IN2_SHIFT] = sh;
-    tm_quantize_multiplier(ro, &op->p[P_OUT_MULT], &sh); op->p[P_OUT_SHIFT] = sh;
-    return TM_OK;
+    st = qmult(pc, r1, &op->p[P_IN1_MULT], &op->p[P_IN1_SHIFT]);
+    if (st == TM_OK) st = qmult(pc, r2, &op->p[P_IN2_MULT], &op->p[P_IN2_SHIFT]);
+    if (st == TM_OK) st = qmult(pc, ro, &op->p[P_OUT_MULT], &op->p[P_OUT_SHIFT]);
+    return st;
 }
 
 static tm_status prep_softmax(prep_t *pc)
@@ -642,10 +656,11 @@ static tm_status prep_softmax(prep_t *pc)
         return op_fail(pc, TM_ERR_UNSUPPORTED, "int8 output must have scale 1/256 and zero point -128");
     /* TFLite PreprocessSoftmaxScaling with kScaledDiffIntegerBits = 5, then
      * diff_min = -CalculateInputRadius(5, left_shift). */
+    if (!(beta > 0.0f) || !finite_f(beta)) return op_fail(pc, TM_ERR_MODEL, "softmax beta must be a finite positive number");
     double m = (double)beta * (double)T(0)->scale * (double)(1 << (31 - 5));
     if (m > 2147483647.0) m = 2147483647.0;
-    int sh;
-    tm_quantize_multiplier(m, &op->p[0], &sh);
+    int32_t sh;
+    if ((st = qmult(pc, m, &op->p[0], &sh)) != TM_OK) return st;
     if (sh < 0 || sh > 30) return op_fail(pc, TM_ERR_UNSUPPORTED, "input scale * beta out of range");
     op->p[1] = sh;
     op->p[2] = -tm_input_radius(5, sh, 31);
@@ -664,6 +679,7 @@ static tm_status prep_act(prep_t *pc, int is_tanh)
         return op_fail(pc, TM_ERR_UNSUPPORTED, "unexpected output zero point");
     /* TFLM logistic_common.cc / tanh.cc: input to Q4.27 via frexp of scale * 2^27. */
     double real = (double)T(0)->scale * (double)(1 << (31 - 4));
+    if (!(real > 0.0 && real < 1e300)) return op_fail(pc, TM_ERR_MODEL, "input scale is not a finite positive number");
     int sh;
     double q = tm_frexp(real, &sh);
     op->p[0] = T(0)->zero_point;
@@ -692,11 +708,8 @@ static tm_status prep_quant(prep_t *pc, int dequant)
     op->p[1] = o->zero_point;
     if (in->type == TM_FLOAT32) { op->p[0] = tm_f2p(o->scale); return TM_OK; }
     op->flags |= OPF_REQUANT;
-    int sh;
-    tm_quantize_multiplier((double)in->scale / (double)o->scale, &op->p[2], &sh);
-    op->p[3] = sh;
     op->p[0] = in->zero_point;
-    return TM_OK;
+    return qmult(pc, (double)in->scale / (double)o->scale, &op->p[2], &op->p[3]);
 }
 
 /* Reads a small constant int32 tensor (axis, paddings) from the model. */
@@ -734,9 +747,9 @@ static tm_status prep_mean(prep_t *pc)
         op->p[2] = in->zero_point;
         op->p[3] = TOUT->zero_point;
         if (TOUT->scale <= 0.0f) return op_fail(pc, TM_ERR_MODEL, "output without quantization scale");
-        int sh; /* TFLM reduce_common.cc: multiplier of input_scale / output_scale */
-        tm_quantize_multiplier((double)in->scale / (double)TOUT->scale, &op->p[6], &sh);
-        op->p[7] = sh;
+        /* TFLM reduce_common.cc: multiplier of input_scale / output_scale */
+        tm_status qs = qmult(pc, (double)in->scale / (double)TOUT->scale, &op->p[6], &op->p[7]);
+        if (qs != TM_OK) return qs;
         op->scratch_bytes = (int32_t)(out_n * 4u);
     } else {
         op->scratch_bytes = (int32_t)(out_n * 4u);
@@ -872,11 +885,19 @@ static tm_status load_tensor(tm_interp_t *ip, fb_t *fb, fb_vec tensors, fb_vec b
             t->nchan = (uint16_t)sc.count;
             t->scales_fb = fb->b + sc.data;
             if (zp.count != 0 && zp.count != sc.count) return fail(ip, TM_ERR_MODEL, "tensor %d: %u zero points for %u scales", i, zp.count, sc.count);
-            if (zp.count) {
-                int64_t z = (int64_t)((uint64_t)rd32(fb->b + zp.data) | (uint64_t)rd32(fb->b + zp.data + 4) << 32);
+            for (uint32_t c = 0; c < sc.count; c++) { /* every scale, not only the first */
+                float f;
+                uint32_t w = rd32(fb->b + sc.data + 4u * c);
+                memcpy(&f, &w, 4);
+                if (!finite_f(f) || (type == TM_INT8 && !(f > 0.0f)))
+                    return fail(ip, TM_ERR_MODEL, "tensor %d: scale %u is not a finite positive number", i, c);
+            }
+            for (uint32_t c = 0; c < zp.count; c++) { /* every zero point in the type's range */
+                int64_t z = (int64_t)((uint64_t)rd32(fb->b + zp.data + 8u * c) |
+                                      (uint64_t)rd32(fb->b + zp.data + 8u * c + 4) << 32);
                 if (type == TM_INT8 ? (z < -128 || z > 127) : (z < -2147483647 || z > 2147483647))
                     return fail(ip, TM_ERR_MODEL, "tensor %d: zero point out of range", i);
-                t->zero_point = (int32_t)z;
+                if (c == 0) t->zero_point = (int32_t)z;
             }
             if (sc.count > 1 && (qd < 0 || qd >= t->ndims || (uint32_t)t->dims[qd] != sc.count))
                 return fail(ip, TM_ERR_MODEL, "tensor %d: per-channel scales do not match quantized_dimension", i);
@@ -908,20 +929,20 @@ static tm_status load_tensor(tm_interp_t *ip, fb_t *fb, fb_vec tensors, fb_vec b
 /* ---- arena planning ------------------------------------------------------------- */
 
 /* A planned buffer: tensor t (t >= 0) or the scratch of op -t-1. */
-typedef struct { int32_t size, first, last; int32_t *offset; } pbuf;
+typedef struct { int64_t size; int32_t first, last; int32_t *offset; } pbuf;
 
 static int get_buf(tm_interp_t *ip, int k, pbuf *b)
 {
     if (k < ip->n_tensors) {
         tm_tensor_t *t = &ip->tensors[k];
         if (t->is_const || t->first_use < 0) return 0;
-        b->size = (int32_t)((t->bytes + 15u) & ~15u);
+        b->size = ((int64_t)t->bytes + 15) & ~(int64_t)15;
         b->first = t->first_use; b->last = t->last_use; b->offset = &t->offset;
         return 1;
     }
     tm_op_t *op = &ip->ops[k - ip->n_tensors];
     if (op->scratch_bytes <= 0) return 0;
-    b->size = (op->scratch_bytes + 15) & ~15;
+    b->size = ((int64_t)op->scratch_bytes + 15) & ~(int64_t)15;
     b->first = b->last = k - ip->n_tensors;
     b->offset = &op->scratch_offset;
     return 1;
@@ -930,10 +951,10 @@ static int get_buf(tm_interp_t *ip, int k, pbuf *b)
 /* Greedy by size: the largest unplaced buffer goes to the lowest offset that
  * overlaps no placed buffer whose lifetime intersects its own (ties: earlier first
  * use, then lower index, so the plan is deterministic). Returns the high-water mark. */
-static uint32_t plan(tm_interp_t *ip)
+static uint64_t plan(tm_interp_t *ip)
 {
     int nb = ip->n_tensors + ip->n_ops;
-    uint32_t high = 0;
+    uint64_t high = 0;
     pbuf b, c;
     for (int k = 0; k < nb; k++)
         if (get_buf(ip, k, &b)) *b.offset = -1;
@@ -945,7 +966,7 @@ static uint32_t plan(tm_interp_t *ip)
             if (best < 0 || b.size > bb.size || (b.size == bb.size && b.first < bb.first)) { best = k; bb = b; }
         }
         if (best < 0) break;
-        int32_t off = 0;
+        int64_t off = 0;
         for (int moved = 1; moved;) { /* bump past conflicts until none is left */
             moved = 0;
             for (int k = 0; k < nb; k++) {
@@ -954,8 +975,9 @@ static uint32_t plan(tm_interp_t *ip)
                 if (off < *c.offset + c.size && *c.offset < off + bb.size) { off = *c.offset + c.size; moved = 1; }
             }
         }
-        *bb.offset = off;
-        if ((uint32_t)(off + bb.size) > high) high = (uint32_t)(off + bb.size);
+        if (off + bb.size > INT32_MAX) return UINT64_MAX; /* cannot fit any arena: the caller refuses */
+        *bb.offset = (int32_t)off;
+        if ((uint64_t)(off + bb.size) > high) high = (uint64_t)(off + bb.size);
     }
     return high;
 }
@@ -1079,10 +1101,12 @@ tm_status tm_init(const void *model_bytes, size_t len, void *arena, size_t arena
         if (x->last_use < 0) x->last_use = 0;
     }
 
-    ip->plan_bytes = plan(ip);
-    uint64_t need = (uint64_t)ip->plan_bytes + ip->tail_needed;
+    uint64_t planned = plan(ip);
+    ip->plan_bytes = planned > UINT32_MAX ? UINT32_MAX : (uint32_t)planned;
+    uint64_t need = planned == UINT64_MAX ? UINT64_MAX : planned + ip->tail_needed;
     if (need > ip->arena_size)
-        return fail(ip, TM_ERR_ARENA, "arena too small: needs %u bytes, has %u", (uint32_t)(need + lost), (uint32_t)arena_size);
+        return fail(ip, TM_ERR_ARENA, "arena too small: needs %u bytes, has %u",
+                    need + lost > UINT32_MAX ? UINT32_MAX : (uint32_t)(need + lost), (uint32_t)arena_size);
     ip->arena_used = (uint32_t)need + lost;
     for (int i = 0; i < ip->n_tensors; i++) {
         tm_tensor_t *x = &ip->tensors[i];

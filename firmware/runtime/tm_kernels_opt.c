@@ -123,7 +123,8 @@ int32_t tm_opt_conv_scratch(const tm_interp_t *ip, const tm_op_t *op)
 {
     const tm_tensor_t *in = &ip->tensors[op->in[0]], *f = &ip->tensors[op->in[1]];
     if (in->dims[3] != f->dims[3]) return 0; /* grouped: reference kernel */
-    return 2 * f->dims[1] * f->dims[2] * f->dims[3];
+    uint64_t n = 2u * (uint64_t)f->dims[1] * (uint64_t)f->dims[2] * (uint64_t)f->dims[3];
+    return n > INT32_MAX ? INT32_MAX : (int32_t)n; /* 64-bit product: a huge filter fails in the planner */
 }
 
 /* Per output channel: input_offset * sum(filter) + bias, the part of the accumulator

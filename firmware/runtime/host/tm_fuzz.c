@@ -6,7 +6,9 @@
  * overwrites with boundary values, or truncation), runs tm_init and, when the model
  * is still accepted, tm_invoke on random inputs. Built with ASan/UBSan, any
  * out-of-bounds access or undefined behaviour aborts the process; a clean exit with
- * the summary line means no iteration crashed.
+ * the summary line means no iteration crashed. Damage includes NaN/inf/huge float patterns
+ * and huge dimensions; float inputs are sometimes NaN or infinite; -fsanitize=float-cast-overflow
+ * catches a non-finite or out-of-range float converted to an integer.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +46,13 @@ int main(int argc, char **argv)
         return 1;
     }
     long accepted = 0, refused = 0;
-    static const uint32_t special[] = {0, 1, 0x7f, 0x80, 0xff, 0x7fffffff, 0x80000000u, 0xffffffffu, 0xfffffffcu, 16, 0x10000};
+    /* boundary integers, huge dimensions, and float bit patterns: NaN, +-inf, FLT_MAX, the smallest
+     * denormal, +-1, 2^31 (scales, zero points and options reach float-to-int conversions) */
+    static const uint32_t special[] = {0, 1, 0x7f, 0x80, 0xff, 0x7fffffff, 0x80000000u, 0xffffffffu, 0xfffffffcu, 16,
+                                       0x10000, 0x0fffffff, 0x10000000, 0x40000000, 0x7fc00000u, 0x7f800000u,
+                                       0xff800000u, 0x7f7fffffu, 0x00000001u, 0x3f800000u, 0xbf800000u, 0x4f000000u};
+    static const uint32_t float_special[] = {0x7fc00000u, 0x7f800000u, 0xff800000u, 0x7f7fffffu, 0xff7fffffu,
+                                             0x00000001u, 0x4f000000u, 0xcf000000u};
     for (long it = 0; it < iters; it++) {
         size_t len = (size_t)n;
         memcpy(buf, orig, len);
@@ -69,11 +77,17 @@ int main(int argc, char **argv)
         for (int i = 0; i < tm_num_inputs(&interp); i++) {
             tm_tensor_t *t = tm_input(&interp, i);
             for (uint32_t b = 0; b < t->bytes; b++) ((unsigned char *)t->data)[b] = (unsigned char)rnd();
-            if (t->type == TM_FLOAT32) /* keep floats finite and small */
+            if (t->type == TM_FLOAT32) { /* mostly finite and small; one iteration in four NaN, inf, huge */
+                const int wild = rnd() % 4 == 0;
                 for (uint32_t b = 0; b + 4 <= t->bytes; b += 4) {
                     float v = (float)((int)(rnd() % 2001) - 1000) / 100.0f;
+                    if (wild && rnd() % 2) {
+                        uint32_t w = float_special[rnd() % (sizeof float_special / sizeof float_special[0])];
+                        memcpy(&v, &w, 4);
+                    }
                     memcpy((unsigned char *)t->data + b, &v, 4);
                 }
+            }
         }
         tm_invoke(&interp);
     }
