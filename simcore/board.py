@@ -193,10 +193,15 @@ def _read_raw(spec: str | Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, 
     except tomllib.TOMLDecodeError as exc:
         raise BadInputError(f"board file {path} is not valid TOML: {exc}") from None
     for key in _NAMED_ARRAYS:
-        for item in data.get(key, []):
-            if not isinstance(item, dict) or "name" not in item:
-                raise BadInputError(f"board file {path}: every [[{key}]] entry needs a name")
+        items = data.get(key, [])
+        if not isinstance(items, list):
+            raise BadInputError(f"board file {path}: {key} must be an array of tables ([[{key}]] entries)")
+        for item in items:
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
+                raise BadInputError(f"board file {path}: every [[{key}]] entry needs a name (a non-empty string)")
     parent_spec = data.pop("extends", None)
+    if parent_spec is not None and not isinstance(parent_spec, str):
+        raise BadInputError(f"board file {path}: extends = {parent_spec!r} is not valid: a board name or a path")
     if parent_spec is None:
         return data, path
     parent, _ = _read_raw(parent_spec, (*seen, path))

@@ -15,6 +15,30 @@ import numpy as np
 from simcore.sources.base import ArraySource, Source, bad, regular_rate
 
 
+def _check_header(path: str | Path) -> None:
+    """The header must parse and declare no more bytes than the file holds (nothing huge is allocated)."""
+    from numpy.lib import format as npf
+
+    try:
+        size = Path(path).stat().st_size
+        with open(path, "rb") as fh:
+            if fh.read(6) != b"\x93NUMPY":
+                return  # an .npz or not NumPy at all: np.load says which
+            fh.seek(0)
+            version = npf.read_magic(fh)
+            header = npf.read_array_header_1_0 if version == (1, 0) else npf.read_array_header_2_0
+            shape, _fortran, dtype = header(fh)
+            start = fh.tell()
+    except OSError as exc:
+        raise bad(path, f"cannot be read ({exc.strerror or exc})") from None
+    except Exception as exc:  # noqa: BLE001 - corrupt headers raise assorted errors
+        raise bad(path, f"is not a valid .npy array file ({type(exc).__name__}: {exc})") from None
+    declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if declared > size - start:
+        raise bad(path, f"declares shape {shape} of {dtype} ({declared:,} bytes) but holds {size - start:,} bytes "
+                  "of data (truncated or corrupt)")
+
+
 def read_npy(
     path: str | Path,
     *,
@@ -25,12 +49,13 @@ def read_npy(
     end_rule: str = "stop",
 ) -> Source:
     """Load an ``.npy`` file into a source (an :class:`ArraySource`, or frames for 3-D/4-D uint8)."""
+    _check_header(path)
     try:
         arr = np.load(path, allow_pickle=False)
     except OSError as exc:
         raise bad(path, f"cannot be read ({exc.strerror or exc})") from None
-    except (ValueError, EOFError) as exc:
-        raise bad(path, f"is not a valid .npy array file ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 - a corrupt header raises ValueError, SyntaxError, TokenError...
+        raise bad(path, f"is not a valid .npy array file ({type(exc).__name__}: {exc})") from None
     if not isinstance(arr, np.ndarray):
         raise bad(path, "holds several arrays (.npz); save one array per .npy file")
     if arr.dtype.names:
