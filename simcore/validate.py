@@ -242,9 +242,17 @@ def check_board(board: Board) -> None:
     for p in board.peripherals:
         size = window_size(p.type)
         label = f"peripheral '{p.name}' ({p.type}, {p.base:#x}-{p.base + size:#x})"
-        if not (PERIPHERAL_REGION[0] <= p.base and p.base + size <= PERIPHERAL_REGION[1]):
-            raise BadInputError(f"{where}: {label} is outside the peripheral region 0x40000000-0x5fffffff, the "
-                                "only addresses simcore routes to peripheral models")
+        inside = PERIPHERAL_REGION[0] <= p.base < PERIPHERAL_REGION[1]
+        if inside and p.base + size > PERIPHERAL_REGION[1]:
+            raise BadInputError(f"{where}: {label} runs past the end of the peripheral region 0x40000000-0x5fffffff")
+        if not inside:  # mapped in whole pages of its own (the nRF52 FICR/UICR): clear of memories and the PPB
+            mapped = -(-size // PAGE) * PAGE
+            if p.base % PAGE or p.base + mapped > SYSTEM_REGION[0]:
+                raise BadInputError(f"{where}: {label} is outside the peripheral region 0x40000000-0x5fffffff, "
+                                    "so it needs a base that is a multiple of 4 KiB below 0xe0000000")
+            for lo, hi, name in spans:
+                if _overlap((p.base, p.base + mapped), (lo, hi)):
+                    raise BadInputError(f"{where}: {label} overlaps {name} ({lo:#x}-{hi:#x})")
         windows.append((p.base, p.base + size, label))
         for key, irq in (("irq", p.irq), *((k, v) for k, v in p.options.items() if k.endswith("_irq"))):
             if irq is not None and not 0 <= irq < board.num_irq:

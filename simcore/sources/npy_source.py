@@ -35,7 +35,8 @@ def _check_header(path: str | Path) -> None:
         raise bad(path, f"is not a valid .npy array file ({type(exc).__name__}: {exc})") from None
     declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
     if declared > size - start:
-        raise bad(path, f"declares shape {shape} of {dtype} ({declared:,} bytes) but holds {size - start:,} bytes "
+        raise bad(path, f"is not a valid .npy array file: it declares shape {shape} of {dtype} ({declared:,} bytes) "
+                  f"but holds {size - start:,} bytes "
                   "of data (truncated or corrupt)")
 
 
