@@ -9,13 +9,10 @@ from typing import Any
 
 from simcore.board import Board, load_board
 from simcore.elf import load_elf
-from simcore.errors import EXIT_BUDGET, EXIT_FAULT, EXIT_SPINNING
 from simcore.layout import Layout
-from simcore.machine import Machine, RunOptions, Stop
+from simcore.machine import Machine
+from simcore.runtypes import RunOptions, Stop
 from simcore.sensorbind import sensor_stats
-
-_STOP_EXIT = {"budget": EXIT_BUDGET, "spinning": EXIT_SPINNING, "sleeping": EXIT_SPINNING,
-              "fault": EXIT_FAULT, "breakpoint": EXIT_FAULT, "error": EXIT_FAULT}
 
 
 @dataclass
@@ -43,9 +40,7 @@ class RunResult:
     @property
     def exit_status(self) -> int:
         """The process exit status simcore gives this run (documented in the README)."""
-        if self.stop.kind in ("exit", "marker") and self.stop.exit_code is not None:
-            return self.stop.exit_code
-        return _STOP_EXIT.get(self.stop.kind, EXIT_FAULT)
+        return self.stop.exit_status
 
     @property
     def seconds(self) -> float:

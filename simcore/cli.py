@@ -13,22 +13,28 @@ from simcore.errors import (
     EXIT_BAD_INPUT,
     EXIT_BUDGET,
     EXIT_FAULT,
+    EXIT_GUEST_ERROR,
     EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
     EXIT_MARKER_FAIL,
     EXIT_SPINNING,
+    EXIT_UNMODELLED,
     SimcoreError,
 )
 from simcore.outfile import output_file
 
 EXIT_CODES_HELP = f"""\
-exit status of 'simcore run':
+exit status of 'simcore run' (from the stop kind, README "Exit status"):
   the firmware's own exit code when it exits (semihosting SYS_EXIT / SYS_EXIT_EXTENDED)
   0 / {EXIT_MARKER_FAIL}   --pass-marker / --fail-marker seen on the console
   {EXIT_BAD_INPUT}       bad input (ELF, board, option, data file): nothing was run
-  {EXIT_BUDGET}     instruction budget exhausted (--max-instructions)
-  {EXIT_SPINNING}     idle loop or sleeping forever with nothing that could wake the core
-  {EXIT_FAULT}     the firmware faulted (diagnosis on stderr and in --json)
+  {EXIT_GUEST_ERROR}     --strict: the firmware did something wrong (e.g. wrote a read-only register)
+  {EXIT_UNMODELLED}     --strict: the firmware touched something simcore does not implement
+  {EXIT_BUDGET}     instruction budget or wall-clock limit exhausted
+  {EXIT_SPINNING}     idle loop, sleeping or polling forever with nothing that could end it
+  {EXIT_FAULT}     the firmware faulted, locked up or requested a reset (diagnosis on stderr and in --json)
   {EXIT_INTERNAL}     internal error in simcore
+  {EXIT_INTERRUPTED}     interrupted (Ctrl-C)
 """
 
 
@@ -255,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("simcore: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

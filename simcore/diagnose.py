@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from simcore.runtypes import Stop, StopKind
+
 if TYPE_CHECKING:
     from simcore.elf import Firmware
-    from simcore.machine import Machine, Stop
+    from simcore.machine import Machine
 
 EXC_RETURN_MIN = 0xFFFFFFE0
 
@@ -244,10 +246,8 @@ def backtrace(m: Machine, regs: dict[str, int]) -> tuple[list[str], str]:
 
 def fault_stop(m: Machine, what: str, pc: int, access: tuple[str, int, int] | None = None,
                regs: dict[str, int] | None = None, extra: dict[str, Any] | None = None,
-               kind: str = "fault") -> Stop:
+               kind: StopKind = StopKind.FAULT) -> Stop:
     """A Stop describing a fault: message with location and source line, details for --json."""
-    from simcore.machine import Stop
-
     regs = dict(regs) if regs is not None else m.registers()
     regs["pc"] = pc
     lr = regs["lr"]

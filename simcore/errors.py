@@ -6,10 +6,13 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_MARKER_FAIL = 1  # --fail-marker seen on the console
 EXIT_BAD_INPUT = 2  # bad ELF, board, option or data file: nothing was run
+EXIT_GUEST_ERROR = 122  # --strict: the firmware did something wrong (wrote a read-only register, ...)
+EXIT_UNMODELLED = 123  # --strict: the firmware touched something simcore does not implement
 EXIT_BUDGET = 124  # instruction or time budget exhausted (like timeout(1))
 EXIT_SPINNING = 125  # idle loop or sleeping forever with nothing that could wake it
 EXIT_FAULT = 126  # the firmware faulted (no handler, or its handler never returned)
 EXIT_INTERNAL = 127  # a bug in simcore: please report it
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
 
 
 class SimcoreError(Exception):

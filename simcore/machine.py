@@ -9,74 +9,30 @@ Python runs only at events, MMIO accesses, exceptions and the end of a run.
 from __future__ import annotations
 
 import ctypes
-import heapq
-import itertools
 import struct
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import unicorn
 from unicorn import arm_const as R
 
 from simcore.accounting import BlockAnalyzer
 from simcore.board import Board
-from simcore.cycles import CycleModel, InstructionCount
+from simcore.cycles import InstructionCount
 from simcore.elf import Firmware
 from simcore.errors import BadInputError, EmulationError
 from simcore.hotpath import NO_LIMIT, HotPath
 from simcore.layout import Layout, check_fit
 from simcore.peripherals import PeripheralModel
+from simcore.runtypes import Event, EventQueue, RunOptions, Stop, StopKind
 from simcore.semihosting import ExitRequest, Semihosting
 from simcore.spin import find_self_loops
 
 PERIPH_BASE, PERIPH_END = 0x40000000, 0x60000000  # Cortex-M "Peripheral" region (ARMv7-M B3.1)
 PPB_BASE, PPB_END = 0xE0000000, 0xE0100000  # Private Peripheral Bus: ITM, DWT, SCS, ...
 PAGE = 0x1000
-DEFAULT_MAX_INSTRUCTIONS = 2_000_000_000
 UNTIL = 0xFFFFFFFE  # an address no Thumb code can branch to: emu_start's 'until' never hits
-
-
-@dataclass
-class Stop:
-    """Why a run ended."""
-
-    kind: str  # "exit" | "fault" | "budget" | "marker" | "spinning" | "sleeping" | "breakpoint" | "error"
-    message: str
-    exit_code: int | None = None
-    pc: int | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(order=True)
-class Event:
-    at_cycle: int
-    seq: int
-    callback: Callable[[], None] = field(compare=False)
-    tag: str = field(compare=False, default="")
-    cancelled: bool = field(compare=False, default=False)
-
-
-@dataclass
-class RunOptions:
-    """Everything a run can be told, with the defaults the CLI documents."""
-
-    mhz: float | None = None
-    max_instructions: int = DEFAULT_MAX_INSTRUCTIONS
-    native: bool | None = None  # None: native when built, else the Python fallback
-    strict: bool = False
-    # Fault on unaligned LDM/STM/LDRD/STRD as ARMv7-M does (A3.2.1). Off by default: each such
-    # instruction then costs a Python hook call (~3x slower TFLM kernels); None: on with --strict.
-    check_alignment: bool | None = None
-    semihosting_root: Path | None = None
-    cmdline: str = ""
-    echo: TextIO | None = None  # stream to copy console output to as it arrives
-    pass_marker: str | None = None
-    fail_marker: str | None = None
-    cycle_model: CycleModel | None = None
-    sensors: Any = None  # recordings for sensor peripherals: see simcore.sensorbind
 
 
 class Machine:
@@ -95,9 +51,8 @@ class Machine:
         self.unmodelled: dict[str, str] = {}
         self.stop: Stop | None = None
         self._hook_error: BaseException | None = None
-        self._events: list[Event] = []
+        self.events = EventQueue()
         self._in_events = False  # inside run_due_events: schedule() leaves arming to it
-        self._seq = itertools.count()
         self.uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS)
         self.uc.ctl_set_cpu_model(unicorn.arm_const.UC_CPU_ARM_CORTEX_M4)
         from simcore.cortexm.coreregs import CoreRegs
@@ -348,7 +303,8 @@ class Machine:
         tail = bytes(self.console[-4096:])
         for marker, code, what in ((self.opts.fail_marker, 1, "fail"), (self.opts.pass_marker, 0, "pass")):
             if marker and marker.encode() in tail:
-                self.request_stop(Stop("marker", f"{what} marker {marker!r} seen on the console", exit_code=code))
+                kind = StopKind.FAIL_MARKER if code else StopKind.PASS_MARKER
+                self.request_stop(Stop(kind, f"{what} marker {marker!r} seen on the console", exit_code=code))
                 return
 
     def set_irq(self, irq: int, level: bool) -> None:
@@ -358,14 +314,13 @@ class Machine:
         self.system.pend_irq(irq)
 
     def schedule(self, at_cycle: int, callback: Callable[[], None], tag: str = "") -> Event:
-        ev = Event(int(at_cycle), next(self._seq), callback, tag)
-        heapq.heappush(self._events, ev)
+        ev = self.events.schedule(at_cycle, callback, tag)
         if not self._in_events:  # run_due_events arms once after its callbacks (outside emulation)
             self._arm()
         return ev
 
     def cancel(self, handle: Event) -> None:
-        handle.cancelled = True
+        handle.cancelled = True  # EventQueue.cancel
 
     def mem_read(self, addr: int, size: int) -> bytes:
         return bytes(self.uc.mem_read(addr, size))
@@ -387,7 +342,7 @@ class Machine:
         if where not in self.unmodelled:
             self.unmodelled[where] = detail
             if self.opts.strict:
-                self.request_stop(Stop("fault", f"strict mode: {where}: {detail}", pc=self.pc()))
+                self.request_stop(Stop(StopKind.UNMODELLED, f"strict mode: {where}: {detail}", pc=self.pc()))
 
     def request_stop(self, stop: Stop) -> None:
         """End the run at the next block boundary (or now, from an instruction hook)."""
@@ -486,7 +441,7 @@ class Machine:
                 self.uc.reg_write(R.UC_ARM_REG_R0, result & 0xFFFFFFFF)
                 self.uc.reg_write(R.UC_ARM_REG_PC, (pc + 2) | 1)
                 return
-            self.request_stop(Stop("breakpoint", f"bkpt {imm:#x} at {self.fw.describe(pc)} with no debugger",
+            self.request_stop(Stop(StopKind.BREAKPOINT, f"bkpt {imm:#x} at {self.fw.describe(pc)} with no debugger",
                                    pc=pc))
             return
         self.system.on_exception(intno, pc)
@@ -503,49 +458,41 @@ class Machine:
 
     def _on_exit(self, req: ExitRequest) -> None:
         how = req.how if req.value == req.code else f"{req.how}; exit status {req.code}, as 0-255 cannot hold it"
-        self.request_stop(Stop("exit", f"firmware exited with code {req.value} ({how})", exit_code=req.code,
+        self.request_stop(Stop(StopKind.EXIT, f"firmware exited with code {req.value} ({how})", exit_code=req.code,
                                pc=self.pc(), details={"exit_value": req.value}))
 
     # --- events and the run loop ----------------------------------------------------------
     def _arm(self) -> None:
-        events = self._events
-        while events and events[0].cancelled:
-            heapq.heappop(events)
+        top = self.events.top()
         s = self.hot.state
         s.other_cycle = 0  # no native SysTick delivery unless its event is the next one
         if self.stop is not None or self._hook_error is not None:
             s.stop_cycle = 0
-        elif events:
-            top = events[0]
+        elif top is not None:
             s.stop_cycle = top.at_cycle
             systick = self._systick
             if systick is not None and top is systick._event:
-                other = NO_LIMIT  # the earliest other event is one of the heap root's children
-                for ev in events[1:3]:
-                    if ev.at_cycle < other:
-                        other = ev.at_cycle
                 s.tick_cycle = top.at_cycle
-                s.other_cycle = other
+                s.other_cycle = self.events.after_top_cycle(NO_LIMIT)
         else:
             s.stop_cycle = NO_LIMIT
 
     def run_due_events(self) -> None:
         now = self.hot.state.cycle_count
-        events = self._events
+        events = self.events
         self._in_events = True
         try:
-            while events and events[0].at_cycle <= now and self.stop is None:
-                ev = heapq.heappop(events)
-                if not ev.cancelled:
-                    ev.callback()
+            while self.stop is None:
+                ev = events.pop_due(now)
+                if ev is None:
+                    break
+                ev.callback()
         finally:
             self._in_events = False
         self._arm()
 
     def next_event_cycle(self) -> int | None:
-        while self._events and self._events[0].cancelled:
-            heapq.heappop(self._events)
-        return self._events[0].at_cycle if self._events else None
+        return self.events.next_cycle()
 
     def advance_to(self, cycle: int) -> None:
         """Move the virtual clock forward without executing (the core sleeps in wfi/wfe)."""
@@ -601,7 +548,7 @@ class Machine:
             if s.stop_requested:
                 if s.insn_count >= s.stop_insn:
                     self.stop = Stop(
-                        "budget",
+                        StopKind.BUDGET,
                         f"instruction budget of {s.stop_insn:,} exhausted; the firmware was running at "
                         f"{self.fw.describe(pc)} (pc {pc:#010x})",
                         pc=pc,
@@ -663,7 +610,7 @@ class Machine:
             nxt = self.next_event_cycle()
             if nxt is None or not self._interrupt_could_fire():
                 why = "nothing is scheduled" if nxt is None else "no enabled interrupt can preempt it"
-                self.request_stop(Stop("spinning", f"spinning at {self.fw.describe(at)}: an idle loop "
+                self.request_stop(Stop(StopKind.SPINNING, f"spinning at {self.fw.describe(at)}: an idle loop "
                                        f"(branch to itself) and {why}, so it can never end", pc=at))
                 return
             iters = max(-(-(nxt - s.cycle_count) // per_iter), 0)
@@ -671,8 +618,8 @@ class Machine:
             if iters > budget_left:
                 s.insn_count += budget_left * info.n_insn
                 s.cycle_count += budget_left * per_iter
-                self.request_stop(Stop("budget", f"instruction budget of {s.stop_insn:,} exhausted; the firmware "
-                                       f"was spinning at {self.fw.describe(at)} (pc {at:#010x}) waiting for "
+                self.request_stop(Stop(StopKind.BUDGET, f"instruction budget of {s.stop_insn:,} exhausted; the "
+                                       f"firmware was spinning at {self.fw.describe(at)} (pc {at:#010x}) waiting for "
                                        "an interrupt", pc=at))
                 return
             s.insn_count += iters * info.n_insn

@@ -61,6 +61,7 @@ from simcore.cortexm.scb import CCR_DIV_0_TRP, CCR_UNALIGN_TRP, CPUID_CORTEX_M4_
 from simcore.cortexm.stack import StackWatch
 from simcore.cortexm.systick import SysTick
 from simcore.cycles import EXCEPTION_ENTRY, EXCEPTION_RETURN, TAIL_CHAIN
+from simcore.runtypes import Stop, StopKind
 
 if TYPE_CHECKING:
     from simcore.machine import Machine
@@ -437,8 +438,6 @@ class SystemBlock:
         interrupt enabled that could preempt (PRIMASK aside, B1.5.19), or SLEEP_EVENT_LIMIT events
         ran without waking it.
         """
-        from simcore.machine import Stop
-
         e = self.exc
         events = 0
         while self.m.stop is None and e.highest_pending() is None and not (wfe and self.event_register):
@@ -455,7 +454,7 @@ class SystemBlock:
             if why is not None:
                 if self.faults.sleeping_in_handler(pc):
                     return
-                self.m.request_stop(Stop("sleeping", f"the core sleeps ({'wfe' if wfe else 'wfi'}) at "
+                self.m.request_stop(Stop(StopKind.SLEEPING, f"the core sleeps ({'wfe' if wfe else 'wfi'}) at "
                                          f"{self.m.fw.describe(pc)} and {why}: sleeping forever", pc=pc))
                 return
             self.m.advance_to(nxt)
@@ -701,10 +700,8 @@ class SystemBlock:
 
     # --- misc --------------------------------------------------------------------------------------------
     def _reset_request(self) -> None:
-        from simcore.machine import Stop
-
         pc = self.m.pc()
-        self.m.request_stop(Stop("reset", f"reset requested by the firmware (AIRCR.SYSRESETREQ) at "
+        self.m.request_stop(Stop(StopKind.RESET, f"reset requested by the firmware (AIRCR.SYSRESETREQ) at "
                                  f"{self.m.fw.describe(pc)}", pc=pc))
 
     def _trcena_changed(self) -> None:

@@ -56,7 +56,7 @@ def test_markers_stop_the_spinning_firmware(cli: Any, flag: str, status: int) ->
 
 def test_marker_stops_before_the_firmware_goes_on() -> None:
     r = sc.run(elf("mps2-an386", "spin"), board="mps2-an386", pass_marker="running checks")
-    assert r.exit_status == 0 and r.stop.kind == "marker"
+    assert r.exit_status == 0 and r.stop.kind == "pass_marker"
     assert r.text.endswith("running checks") and "TEST PASSED" not in r.text  # stopped mid-line
 
 

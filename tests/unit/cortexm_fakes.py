@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import heapq
-import itertools
-from dataclasses import dataclass, field
 from typing import Any
 
 import unicorn
 from unicorn import arm_const as R
 
 from simcore.cortexm.exceptions import ExceptionModel
+from simcore.runtypes import Event, EventQueue
 
 RAM = 0x20000000
 RAM_SIZE = 0x10000
 FLASH_SIZE = 0x10000
-
-
-@dataclass(order=True)
-class FakeEvent:
-    at: int
-    seq: int
-    callback: Any = field(compare=False)
-    cancelled: bool = field(default=False, compare=False)
 
 
 class FakeHost:
@@ -31,10 +21,9 @@ class FakeHost:
     def __init__(self, mhz: float = 100.0) -> None:
         self.now = 0
         self.mhz = mhz
-        self.events: list[FakeEvent] = []
+        self.events = EventQueue()
         self.unmodelled: dict[str, str] = {}
         self.console = bytearray()
-        self._seq = itertools.count()
 
     def now_cycles(self) -> int:
         return self.now
@@ -42,13 +31,11 @@ class FakeHost:
     def cycles_per_second(self) -> float:
         return self.mhz * 1e6
 
-    def schedule(self, at_cycle: int, callback: Any, tag: str = "") -> FakeEvent:
-        ev = FakeEvent(at_cycle, next(self._seq), callback)
-        heapq.heappush(self.events, ev)
-        return ev
+    def schedule(self, at_cycle: int, callback: Any, tag: str = "") -> Event:
+        return self.events.schedule(at_cycle, callback, tag)
 
-    def cancel(self, handle: FakeEvent) -> None:
-        handle.cancelled = True
+    def cancel(self, handle: Event) -> None:
+        self.events.cancel(handle)
 
     def report_unmodelled(self, where: str, detail: str) -> None:
         self.unmodelled.setdefault(where, detail)
@@ -57,15 +44,13 @@ class FakeHost:
         self.console += data
 
     def pending_cycles(self) -> list[int]:
-        return sorted(e.at for e in self.events if not e.cancelled)
+        return [e.at_cycle for e in self.events.live()]
 
     def advance(self, cycle: int) -> None:
         """Move the clock to ``cycle``, running every event due on the way."""
-        while self.events and self.events[0].at <= cycle:
-            ev = heapq.heappop(self.events)
-            if not ev.cancelled:
-                self.now = ev.at
-                ev.callback()
+        while (ev := self.events.pop_due(cycle)) is not None:
+            self.now = ev.at_cycle
+            ev.callback()
         self.now = cycle
 
 

@@ -14,6 +14,7 @@ from simcore.board import Peripheral, builtin_boards, load_board, memory_overrid
 from simcore.errors import BadInputError
 from simcore.ldgen import memory_ld
 from simcore.peripherals.cmsdk import CmsdkDualTimer, CmsdkTimer, DownCounter, Mps2FpgaIo, Mps2Scc
+from simcore.peripherals.sensors.testing import FakeHost as SensorTestHost
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,58 +79,18 @@ def test_cli_memory_override_makes_the_fit_check_fail(cli: Any) -> None:
 
 
 # --- models on a fake clock ------------------------------------------------------------------
-class FakeHost:
+class FakeHost(SensorTestHost):
+    """The shared fake clock (simcore.peripherals.sensors.testing) at the MPS2's 25 MHz."""
+
     def __init__(self, hz: float = 25e6) -> None:
-        self.cycles = 0
-        self.hz = hz
-        self.irqs: dict[int, bool] = {}
-        self.events: list[tuple[int, Any, str]] = []
-        self.unmodelled: dict[str, str] = {}
+        super().__init__(mhz=hz / 1e6)
 
-    def now_cycles(self) -> int:
-        return self.cycles
-
-    def cycles_per_second(self) -> float:
-        return self.hz
-
-    def console_write(self, data: bytes, source: str) -> None:
-        pass
-
-    def set_irq(self, irq: int, level: bool) -> None:
-        self.irqs[irq] = level
-
-    def pend_irq(self, irq: int) -> None:
-        self.irqs[irq] = True
-
-    def schedule(self, at_cycle: int, callback: Any, tag: str) -> Any:
-        ev = [at_cycle, callback, tag]
-        self.events.append(ev)  # type: ignore[arg-type]
-        return ev
-
-    def cancel(self, handle: Any) -> None:
-        if handle in self.events:
-            self.events.remove(handle)
-
-    def mem_read(self, addr: int, size: int) -> bytes:
-        return bytes(size)
-
-    def mem_write(self, addr: int, data: bytes) -> None:
-        pass
-
-    def report_unmodelled(self, where: str, detail: str) -> None:
-        self.unmodelled.setdefault(where, detail)
+    @property
+    def irqs(self) -> dict[int, bool]:
+        return self.irq_levels
 
     def run_until(self, cycle: int) -> None:
-        """Advance the clock, firing due events in order."""
-        while True:
-            due = sorted((e for e in self.events if e[0] <= cycle), key=lambda e: e[0])
-            if not due:
-                break
-            ev = due[0]
-            self.events.remove(ev)
-            self.cycles = ev[0]
-            ev[1]()
-        self.cycles = cycle
+        self.advance_to(cycle)
 
 
 def model(cls: type, name: str, irq: int | None = None, **options: Any) -> tuple[Any, FakeHost]:
@@ -167,7 +128,7 @@ def test_cmsdk_timer_status_without_irq_enable_is_computed_on_read() -> None:
     t.write(0x08, 4, 10)
     t.write(0x04, 4, 10)
     t.write(0x00, 4, 0x1)  # ENABLE only
-    assert host.events == []  # nothing scheduled when the interrupt is off
+    assert host.next_event_cycle() is None  # nothing scheduled when the interrupt is off
     host.cycles = 50
     assert t.read(0x0C, 4) == 1 and not host.irqs.get(9)
 

@@ -7,22 +7,11 @@ changes and pends are logged with their cycle so tests can assert exact timing.
 
 from __future__ import annotations
 
-import heapq
-import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from simcore.board import Peripheral
-
-
-@dataclass(order=True)
-class _Event:
-    cycle: int
-    seq: int
-    callback: Callable[[], Any] = field(compare=False)
-    tag: str = field(compare=False)
-    cancelled: bool = field(default=False, compare=False)
+from simcore.runtypes import Event, EventQueue
 
 
 class FakeHost:
@@ -33,13 +22,12 @@ class FakeHost:
         self.hz = mhz * 1e6
         self.ram_base = ram_base
         self.ram = bytearray(ram_size)
-        self.queue: list[_Event] = []
-        self._seq = itertools.count()
+        self.queue = EventQueue()
         self.irq_levels: dict[int, bool] = {}
         self.irq_log: list[tuple[int, int, bool]] = []  # (cycle, irq, level)
         self.pends: list[tuple[int, int]] = []
         self.console: list[tuple[bytes, str]] = []
-        self.unmodelled: list[tuple[str, str]] = []
+        self.unmodelled: dict[str, str] = {}  # where -> first detail
         self.fired: list[tuple[int, str]] = []
 
     # --- Host protocol -------------------------------------------------------------------
@@ -59,15 +47,13 @@ class FakeHost:
     def pend_irq(self, irq: int) -> None:
         self.pends.append((self.cycles, irq))
 
-    def schedule(self, at_cycle: int, callback: Callable[[], Any], tag: str) -> _Event:
+    def schedule(self, at_cycle: int, callback: Callable[[], Any], tag: str) -> Event:
         if at_cycle < self.cycles:
             raise ValueError(f"event {tag} scheduled in the past ({at_cycle} < {self.cycles})")
-        ev = _Event(at_cycle, next(self._seq), callback, tag)
-        heapq.heappush(self.queue, ev)
-        return ev
+        return self.queue.schedule(at_cycle, callback, tag)
 
-    def cancel(self, handle: _Event) -> None:
-        handle.cancelled = True
+    def cancel(self, handle: Event) -> None:
+        self.queue.cancel(handle)
 
     def mem_read(self, addr: int, size: int) -> bytes:
         off = addr - self.ram_base
@@ -82,23 +68,17 @@ class FakeHost:
         self.ram[off : off + len(data)] = data
 
     def report_unmodelled(self, where: str, detail: str) -> None:
-        self.unmodelled.append((where, detail))
+        self.unmodelled.setdefault(where, detail)
 
     # --- test controls -------------------------------------------------------------------
     def next_event_cycle(self) -> int | None:
-        while self.queue and self.queue[0].cancelled:
-            heapq.heappop(self.queue)
-        return self.queue[0].cycle if self.queue else None
+        return self.queue.next_cycle()
 
     def advance_to(self, cycle: int) -> None:
         """Run every event due up to ``cycle`` in order, then leave the clock at ``cycle``."""
-        while True:
-            nxt = self.next_event_cycle()
-            if nxt is None or nxt > cycle:
-                break
-            ev = heapq.heappop(self.queue)
-            self.cycles = ev.cycle
-            self.fired.append((ev.cycle, ev.tag))
+        while (ev := self.queue.pop_due(cycle)) is not None:
+            self.cycles = ev.at_cycle
+            self.fired.append((ev.at_cycle, ev.tag))
             ev.callback()
         self.cycles = max(self.cycles, cycle)
 

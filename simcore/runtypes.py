@@ -1,0 +1,212 @@
+"""What a run is told and how it ends: run options, the event queue, stop kinds and exit statuses.
+
+A leaf module (it imports nothing of simcore but the exit-code constants of
+:mod:`simcore.errors`), so the machine, the Cortex-M system block, the diagnosis and the
+test fakes share these types without importing each other.
+
+The exit status of ``simcore run`` is a total function of the stop kind
+(:data:`EXIT_STATUS` has an entry for every :class:`StopKind` and no default; a test walks
+the enum). README.md, "Exit status of simcore run", documents the table.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from simcore.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_BUDGET,
+    EXIT_FAULT,
+    EXIT_GUEST_ERROR,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_MARKER_FAIL,
+    EXIT_OK,
+    EXIT_SPINNING,
+    EXIT_UNMODELLED,
+)
+
+if TYPE_CHECKING:
+    from simcore.cycles import CycleModel
+
+DEFAULT_MAX_INSTRUCTIONS = 2_000_000_000
+
+
+class StopKind(StrEnum):
+    """Why a run ended (the ``stop.kind`` of ``--json``)."""
+
+    EXIT = "exit"  # semihosting SYS_EXIT / SYS_EXIT_EXTENDED: the firmware's own code
+    PASS_MARKER = "pass_marker"  # --pass-marker text seen on the console
+    FAIL_MARKER = "fail_marker"  # --fail-marker text seen on the console
+    FAULT = "fault"  # a fault the firmware did not recover from (diagnosis in details)
+    LOCKUP = "lockup"  # a fault HardFault cannot preempt, or stacking outside RAM (ARMv7-M B1.5.15)
+    RESET = "reset"  # AIRCR.SYSRESETREQ: simcore does not reboot the image
+    BREAKPOINT = "breakpoint"  # bkpt other than semihosting, no debugger attached
+    BUDGET = "budget"  # --max-instructions exhausted
+    TIMEOUT = "timeout"  # wall-clock limit reached
+    INTERRUPTED = "interrupted"  # Ctrl-C (SIGINT)
+    SPINNING = "spinning"  # an idle loop (b .) nothing can end
+    SLEEPING = "sleeping"  # wfi/wfe with nothing that could wake the core
+    WAITING = "waiting"  # polling a register that can never change
+    UNMODELLED = "unmodelled"  # --strict: an access to something simcore does not implement
+    GUEST_ERROR = "guest_error"  # --strict: the firmware did something wrong (e.g. wrote a read-only register)
+    INTERNAL_ERROR = "internal_error"  # a bug in simcore
+
+
+# None: the firmware's own exit code (stop.exit_code).
+EXIT_STATUS: dict[StopKind, int | None] = {
+    StopKind.EXIT: None,
+    StopKind.PASS_MARKER: EXIT_OK,
+    StopKind.FAIL_MARKER: EXIT_MARKER_FAIL,
+    StopKind.FAULT: EXIT_FAULT,
+    StopKind.LOCKUP: EXIT_FAULT,
+    StopKind.RESET: EXIT_FAULT,
+    StopKind.BREAKPOINT: EXIT_FAULT,
+    StopKind.BUDGET: EXIT_BUDGET,
+    StopKind.TIMEOUT: EXIT_BUDGET,
+    StopKind.INTERRUPTED: EXIT_INTERRUPTED,
+    StopKind.SPINNING: EXIT_SPINNING,
+    StopKind.SLEEPING: EXIT_SPINNING,
+    StopKind.WAITING: EXIT_SPINNING,
+    StopKind.UNMODELLED: EXIT_UNMODELLED,
+    StopKind.GUEST_ERROR: EXIT_GUEST_ERROR,
+    StopKind.INTERNAL_ERROR: EXIT_INTERNAL,
+}
+assert set(EXIT_STATUS) == set(StopKind), "every stop kind needs an exit status"
+assert EXIT_BAD_INPUT not in EXIT_STATUS.values()  # 2 means "nothing was run"
+
+
+@dataclass
+class Stop:
+    """Why a run ended: the kind, a one-line message, where, and details for ``--json``."""
+
+    kind: StopKind
+    message: str
+    exit_code: int | None = None  # the firmware's code (StopKind.EXIT)
+    pc: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.kind = StopKind(self.kind)
+
+    @property
+    def exit_status(self) -> int:
+        """The process exit status of ``simcore run`` for this stop (README, "Exit status")."""
+        status = EXIT_STATUS[self.kind]
+        if status is None:
+            return self.exit_code if self.exit_code is not None else EXIT_INTERNAL
+        return status
+
+
+class AccessKind(StrEnum):
+    """A bus access, as hooks and reports name it; the ``*_PROT`` kinds were refused by permissions."""
+
+    READ = "read"
+    WRITE = "write"
+    FETCH = "fetch"
+    READ_PROT = "read-protected"
+    WRITE_PROT = "write-protected"
+    FETCH_PROT = "execute-protected"
+
+    @property
+    def is_fetch(self) -> bool:
+        return self in (AccessKind.FETCH, AccessKind.FETCH_PROT)
+
+    @property
+    def is_write(self) -> bool:
+        return self in (AccessKind.WRITE, AccessKind.WRITE_PROT)
+
+
+# --- the event queue ----------------------------------------------------------------------------------
+@dataclass(order=True, slots=True)
+class Event:
+    """A callback due at a virtual-time cycle; ``seq`` keeps events of the same cycle in schedule order."""
+
+    at_cycle: int
+    seq: int
+    callback: Callable[[], Any] = field(compare=False)
+    tag: str = field(compare=False, default="")
+    cancelled: bool = field(compare=False, default=False)
+
+
+class EventQueue:
+    """Virtual-time events in (cycle, schedule order); cancelling marks an event, popping skips it.
+
+    One implementation for the machine, the sensor test clock and the system-block fakes.
+    """
+
+    __slots__ = ("heap", "_seq")
+
+    def __init__(self) -> None:
+        self.heap: list[Event] = []
+        self._seq = itertools.count()
+
+    def schedule(self, at_cycle: int, callback: Callable[[], Any], tag: str = "") -> Event:
+        ev = Event(int(at_cycle), next(self._seq), callback, tag)
+        heapq.heappush(self.heap, ev)
+        return ev
+
+    @staticmethod
+    def cancel(ev: Event) -> None:
+        ev.cancelled = True
+
+    def top(self) -> Event | None:
+        """The next live event (cancelled ones at the front are dropped), without removing it."""
+        heap = self.heap
+        while heap and heap[0].cancelled:
+            heapq.heappop(heap)
+        return heap[0] if heap else None
+
+    def next_cycle(self) -> int | None:
+        top = self.top()
+        return None if top is None else top.at_cycle
+
+    def after_top_cycle(self, default: int) -> int:
+        """A lower bound of the cycle of the event after the top one: the earlier of the heap root's
+        children (cancelled ones included, so it is never later than the true next), else ``default``."""
+        best = default
+        for ev in self.heap[1:3]:
+            if ev.at_cycle < best:
+                best = ev.at_cycle
+        return best
+
+    def pop_due(self, now: int) -> Event | None:
+        """Remove and return the next live event due at or before ``now``, else None."""
+        top = self.top()
+        if top is None or top.at_cycle > now:
+            return None
+        return heapq.heappop(self.heap)
+
+    def live(self) -> list[Event]:
+        """The live events in due order (for reports and tests)."""
+        return sorted(ev for ev in self.heap if not ev.cancelled)
+
+    def __len__(self) -> int:
+        return sum(1 for ev in self.heap if not ev.cancelled)
+
+
+# --- run options ------------------------------------------------------------------------------------------
+@dataclass
+class RunOptions:
+    """Everything a run can be told, with the defaults the CLI documents."""
+
+    mhz: float | None = None
+    max_instructions: int = DEFAULT_MAX_INSTRUCTIONS
+    native: bool | None = None  # None: native when built, else the Python fallback
+    strict: bool = False
+    # Fault on unaligned LDM/STM/LDRD/STRD as ARMv7-M does (A3.2.1). Off by default: each such
+    # instruction then costs a Python hook call (~3x slower TFLM kernels); None: on with --strict.
+    check_alignment: bool | None = None
+    semihosting_root: Path | None = None
+    cmdline: str = ""
+    echo: TextIO | None = None  # stream to copy console output to as it arrives
+    pass_marker: str | None = None
+    fail_marker: str | None = None
+    cycle_model: CycleModel | None = None
+    sensors: Any = None  # recordings for sensor peripherals: see simcore.sensorbind

@@ -1,0 +1,69 @@
+"""Stop kinds map to exit statuses with no default; the one event queue orders and cancels events."""
+
+from __future__ import annotations
+
+import pytest
+
+from simcore import errors
+from simcore.runtypes import EXIT_STATUS, AccessKind, EventQueue, Stop, StopKind
+
+
+@pytest.mark.parametrize("kind", list(StopKind))
+def test_every_stop_kind_has_an_exit_status(kind: StopKind) -> None:
+    assert kind in EXIT_STATUS  # a new kind without a row fails here (and at import)
+    status = Stop(kind, "why", exit_code=7).exit_status
+    assert 0 <= status <= 255
+    if kind is StopKind.EXIT:
+        assert status == 7  # the firmware's own code
+    else:
+        assert status == EXIT_STATUS[kind]
+
+
+def test_exit_status_table_matches_the_documented_codes() -> None:
+    want = {
+        StopKind.PASS_MARKER: 0, StopKind.FAIL_MARKER: 1, StopKind.GUEST_ERROR: 122, StopKind.UNMODELLED: 123,
+        StopKind.BUDGET: 124, StopKind.TIMEOUT: 124, StopKind.SPINNING: 125, StopKind.SLEEPING: 125,
+        StopKind.WAITING: 125, StopKind.FAULT: 126, StopKind.LOCKUP: 126, StopKind.RESET: 126,
+        StopKind.BREAKPOINT: 126, StopKind.INTERNAL_ERROR: 127, StopKind.INTERRUPTED: 130,
+    }
+    assert {k: v for k, v in EXIT_STATUS.items() if v is not None} == want
+    assert errors.EXIT_BAD_INPUT not in EXIT_STATUS.values()
+
+
+def test_stop_kinds_are_strings_in_json_and_comparisons() -> None:
+    stop = Stop("fault", "x")  # type: ignore[arg-type]
+    assert stop.kind is StopKind.FAULT and stop.kind == "fault"
+    with pytest.raises(ValueError):
+        Stop("no such kind", "x")  # type: ignore[arg-type]
+
+
+def test_access_kinds() -> None:
+    assert AccessKind.FETCH_PROT.is_fetch and not AccessKind.READ.is_fetch
+    assert AccessKind.WRITE_PROT.is_write and AccessKind("write-protected") is AccessKind.WRITE_PROT
+
+
+def test_event_queue_orders_by_cycle_then_schedule_order_and_skips_cancelled() -> None:
+    q = EventQueue()
+    fired: list[str] = []
+    a = q.schedule(20, lambda: fired.append("a"), "a")
+    q.schedule(10, lambda: fired.append("b"), "b")
+    q.schedule(20, lambda: fired.append("c"), "c")
+    q.schedule(5, lambda: fired.append("d"), "d")
+    assert q.next_cycle() == 5 and len(q) == 4
+    q.cancel(a)
+    assert len(q) == 3 and [e.tag for e in q.live()] == ["d", "b", "c"]
+    while (ev := q.pop_due(15)) is not None:
+        ev.callback()
+    assert fired == ["d", "b"] and q.next_cycle() == 20
+    assert q.pop_due(19) is None
+    assert q.after_top_cycle(99) == 99  # only one live event left (the cancelled one was dropped)
+    q.pop_due(20).callback()  # type: ignore[union-attr]
+    assert fired == ["d", "b", "c"] and q.top() is None and q.next_cycle() is None
+
+
+def test_after_top_cycle_is_a_lower_bound_of_the_second_event() -> None:
+    q = EventQueue()
+    for c in (30, 10, 50, 20, 40):
+        q.schedule(c, lambda: None)
+    assert q.top().at_cycle == 10  # type: ignore[union-attr]
+    assert q.after_top_cycle(1 << 62) == 20
