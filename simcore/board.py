@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from simcore.errors import BadInputError
+from simcore.memmap import MemoryMap
 
 BOARD_DIR = Path(__file__).parent / "boards"
 _NAMED_ARRAYS = ("memory", "peripheral")
@@ -135,20 +137,18 @@ class Board:
     def ram(self) -> tuple[Memory, ...]:
         return tuple(m for m in self.memories if m.kind == "ram")
 
+    @cached_property
+    def memory_map(self) -> MemoryMap:
+        """The part's alias-aware address map (simcore/memmap.py): every question about addresses."""
+        return MemoryMap(self.memories)
+
     def memory_at(self, addr: int, length: int = 1) -> Memory | None:
         """The memory holding [addr, addr+length), by its base address or an alias."""
-        for mem in self.memories:
-            if mem.contains(addr, length):
-                return mem
-        return None
+        return self.memory_map.memory_for(addr, length)
 
     def resolve_alias(self, addr: int) -> int:
         """Map an address in an alias window onto the memory's own base."""
-        for mem in self.memories:
-            for alias in mem.aliases:
-                if alias <= addr < alias + mem.size:
-                    return mem.base + (addr - alias)
-        return addr
+        return self.memory_map.resolve(addr)
 
     def peripheral(self, name: str) -> Peripheral | None:
         return next((p for p in self.peripherals if p.name == name), None)

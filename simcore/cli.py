@@ -99,9 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", metavar="FILE", help="write the figures as JSON ('-' for standard output)")
 
     sub.add_parser("boards", help="list the built-in boards with their memories")
-    from simcore.profile import add_parser as add_profile_parser
-
-    add_profile_parser(sub)
+    _add_profile_parser(sub)
     return p
 
 
@@ -236,6 +234,62 @@ def cmd_run(args: argparse.Namespace) -> int:
     return res.exit_status
 
 
+def _add_profile_parser(sub: Any) -> None:
+    """Register ``simcore profile`` on the CLI's subparsers."""
+    p = sub.add_parser("profile", help="run a firmware and report cycles per function and per model op",
+                       description="Run like 'simcore run' with the shadow call stack on; print the per-function "
+                                   "and per-op tables and write speedscope and Chrome/Perfetto trace files.")
+    p.add_argument("elf", type=Path)
+    p.add_argument("--board", default="cortex-m4", help="board name or path to a board TOML file")
+    p.add_argument("--mhz", type=float, help="core clock in MHz (default: the board's default clock)")
+    p.add_argument("--cycle-model", default="cortex-m4", choices=["cortex-m4", "instructions"])
+    p.add_argument("--flash-data", default="literal", choices=["literal", "exact"],
+                   help="flash data reads charged: PC-relative literals (default) or every read (slower)")
+    p.add_argument("--max-instructions", type=int, default=None, metavar="N")
+    p.add_argument("--top", type=int, default=25, help="functions to list (default 25)")
+    p.add_argument("--speedscope", type=Path, metavar="FILE",
+                   help="speedscope JSON (default: <elf>.speedscope.json in the current directory)")
+    p.add_argument("--trace", type=Path, metavar="FILE",
+                   help="Chrome/Perfetto trace JSON: ops, interrupts, sensor events "
+                        "(default: <elf>.trace.json in the current directory)")
+    p.add_argument("--collapsed", type=Path, metavar="FILE", help="also write collapsed stacks (flamegraph.pl)")
+    p.add_argument("--python-hook", action="store_true", help="use the pure-Python hot path (same figures)")
+    p.add_argument("--quiet", "-q", action="store_true", help="do not echo the firmware's console output")
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    from simcore.api import prepare, run_machine
+    from simcore.export import write_chrome_trace, write_collapsed, write_speedscope
+    from simcore.profile import attach
+
+    stem = args.elf.name.removesuffix(".elf")
+    # output paths are checked before the run (simcore.outfile)
+    speedscope = output_file(args.speedscope or Path(f"{stem}.speedscope.json"), "--speedscope")
+    trace = output_file(args.trace or Path(f"{stem}.trace.json"), "--trace")
+    collapsed = output_file(args.collapsed, "--collapsed") if args.collapsed else None
+    options: dict[str, Any] = {"mhz": args.mhz, "cycle_model": args.cycle_model, "flash_data": args.flash_data,
+                               "native": False if args.python_hook else None,
+                               "echo": None if args.quiet else sys.stdout}
+    if args.max_instructions is not None:
+        options["max_instructions"] = args.max_instructions
+    m = prepare(args.elf, args.board, **options)
+    prof = attach(m)
+    res = run_machine(m)
+    profile = prof.finish()
+    write_speedscope(profile, speedscope, name=str(args.elf.name))
+    write_chrome_trace(profile, trace)
+    if collapsed is not None:
+        write_collapsed(profile, collapsed)
+    if not args.quiet and res.console and not res.console.endswith(b"\n"):
+        print()
+    print(f"stopped: {res.stop.message}", file=sys.stderr)
+    print(f"{res.instructions:,} instructions, {res.cycles:,} cycles ({res.extra.get('cycle_model')} model), "
+          f"{res.seconds * 1e3:.3f} ms at {res.mhz:g} MHz", file=sys.stderr)
+    print(profile.table(args.top))
+    print(f"wrote {speedscope} (speedscope), {trace} (Chrome/Perfetto trace)", file=sys.stderr)
+    return res.exit_status
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -251,8 +305,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "size":
             return cmd_size(args)
         if args.command == "profile":
-            from simcore.profile import cmd_profile
-
             return cmd_profile(args)
         return cmd_run(args)
     except SimcoreError as exc:

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simcore.runtypes import Stop, StopKind
+from simcore.runtypes import AccessKind, Stop, StopKind
 
 if TYPE_CHECKING:
+    from simcore.cortexm.host import MachineView as Machine
     from simcore.elf import Firmware
-    from simcore.machine import Machine
 
 EXC_RETURN_MIN = 0xFFFFFFE0
 
@@ -124,7 +124,7 @@ def _load_cfi(entries: Any, info: DebugInfo) -> None:
 
 
 def _read32(m: Machine, addr: int) -> int | None:
-    if m.board.memory_at(addr, 4) is None:
+    if m.memmap.window(addr, 4) is None:
         return None
     return struct.unpack("<I", m.mem_read(addr, 4))[0]
 
@@ -199,7 +199,7 @@ def unwind(m: Machine, regs: dict[str, int], depth: int = 24) -> list[tuple[int,
 def stack_scan(m: Machine, sp: int, depth: int = 16, words: int = 512) -> list[int]:
     """Return addresses found on the stack that look like return addresses (odd, inside a function)."""
     frames: list[int] = []
-    ram = m.board.memory_at(sp, 4)
+    ram = m.memmap.window(sp, 4)
     if ram is None:
         return frames
     end = min(ram.end, sp + 4 * words)
@@ -244,7 +244,7 @@ def backtrace(m: Machine, regs: dict[str, int]) -> tuple[list[str], str]:
     return out, method
 
 
-def fault_stop(m: Machine, what: str, pc: int, access: tuple[str, int, int] | None = None,
+def fault_stop(m: Machine, what: str, pc: int, access: tuple[AccessKind, int, int] | None = None,
                regs: dict[str, int] | None = None, extra: dict[str, Any] | None = None,
                kind: StopKind = StopKind.FAULT) -> Stop:
     """A Stop describing a fault: message with location and source line, details for --json."""

@@ -9,7 +9,6 @@ Python runs only at events, MMIO accesses, exceptions and the end of a run.
 from __future__ import annotations
 
 import ctypes
-import struct
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -19,20 +18,22 @@ from unicorn import arm_const as R
 
 from simcore.accounting import BlockAnalyzer
 from simcore.board import Board
+from simcore.boot import BootPlan, HeapInfo, heapinfo, plan_boot
+from simcore.cortexm.coreregs import CoreRegs
+from simcore.cortexm.excp import Excp
+from simcore.cortexm.system import SystemBlock
+from simcore.cortexm.systick import SysTick
 from simcore.cycles import InstructionCount
 from simcore.elf import Firmware
 from simcore.errors import BadInputError, EmulationError
-from simcore.hotpath import NO_LIMIT, HotPath
+from simcore.hotpath import MAX_WINDOWS, NO_LIMIT, HotPath
 from simcore.layout import Layout, check_fit
+from simcore.memmap import NEVER_EXECUTED as UNTIL
+from simcore.memmap import PAGE, PERIPH_BASE, PERIPH_END, PPB_BASE, PPB_END, MemoryMap
 from simcore.peripherals import PeripheralModel
-from simcore.runtypes import Event, EventQueue, RunOptions, Stop, StopKind
+from simcore.runtypes import AccessKind, Event, EventQueue, RunOptions, Stop, StopKind
 from simcore.semihosting import ExitRequest, Semihosting
 from simcore.spin import find_self_loops
-
-PERIPH_BASE, PERIPH_END = 0x40000000, 0x60000000  # Cortex-M "Peripheral" region (ARMv7-M B3.1)
-PPB_BASE, PPB_END = 0xE0000000, 0xE0100000  # Private Peripheral Bus: ITM, DWT, SCS, ...
-PAGE = 0x1000
-UNTIL = 0xFFFFFFFE  # an address no Thumb code can branch to: emu_start's 'until' never hits
 
 
 class Machine:
@@ -46,6 +47,9 @@ class Machine:
 
         self.mhz = check_mhz(board, self.opts.mhz, "mhz")
         self.layout: Layout = check_fit(firmware, board)
+        self.boot: BootPlan = plan_boot(board, firmware, self.layout)  # BadInputError before anything is built
+        self.boot_rule = self.boot.rule
+        self._heap = heapinfo(board, firmware, self.layout)
         self.console = bytearray()
         self.console_by_source: dict[str, bytearray] = {}
         self.unmodelled: dict[str, str] = {}
@@ -55,36 +59,30 @@ class Machine:
         self._in_events = False  # inside run_due_events: schedule() leaves arming to it
         self.uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS)
         self.uc.ctl_set_cpu_model(unicorn.arm_const.UC_CPU_ARM_CORTEX_M4)
-        from simcore.cortexm.coreregs import CoreRegs
-
         self._read_pc = CoreRegs(self.uc).read_pc  # one ctypes call, not the bindings' reg_read
-        self._buffers: list[Any] = []
-        self._rom_buffers: list[Any] = []  # not in _buffers: the system block pairs those with board memories
-        self._map_memories()
+        self.buffers: tuple[Any, ...] = self._map_memories(board.memory_map)
+        self._rom_buffers: list[Any] = []  # read-only device images (nRF52 FICR/UICR), not board memories
         self._load_image()
         from simcore import sensorbind
 
         # bad or wrong-kind recordings: BadInputError now; sensors nobody uses are built on first access
         self.peripherals: list[PeripheralModel] = sensorbind.build(board, self.opts.sensors, self)
-        self._pages: dict[int, list[PeripheralModel]] = {}
-        for model in self.peripherals:
-            for page in range(model.base & ~(PAGE - 1), model.base + model.SIZE, PAGE):
-                self._pages.setdefault(page, []).append(model)
-        self._last_fault_access: tuple[str, int, int] | None = None
+        self.memmap: MemoryMap = board.memory_map.with_devices((p.name, p.base, p.SIZE) for p in self.peripherals)
+        self._last_fault_access: tuple[AccessKind, int, int] | None = None
         self.uc.mmio_map(PERIPH_BASE, PERIPH_END - PERIPH_BASE, self._periph_read, None, self._periph_write, None)
         self._map_outside_peripherals()
-        self.system = self._make_system()
+        self.system = SystemBlock(self)
         self.uc.mmio_map(PPB_BASE, PPB_END - PPB_BASE, self._ppb_read, None, self._ppb_write, None)
         self.analyzer = BlockAnalyzer(self._read_code, self.opts.cycle_model or InstructionCount(),
                                       self._function_start)
         self.hot = HotPath(self.uc, self.analyzer, native=self.opts.native, on_miss_error=self._on_miss_error)
         # Native hot path: the INTR hook is C and does the common exception return itself (SystemBlock
         # arms it); everything else comes back to _on_native_intr. The Python twin hooks it here.
-        self._systick: Any = None
+        self._systick: SysTick | None = None
         self._fast_return = self._install_intr_hook()
         if not self._fast_return:
             self.uc.hook_add(unicorn.UC_HOOK_INTR, self._on_intr)
-        elif getattr(self.system, "exc", None) is not None:
+        else:
             self.system.exc.native_enter = self.hot.native_enter()
         self.uc.hook_add(
             unicorn.UC_HOOK_MEM_UNMAPPED | unicorn.UC_HOOK_MEM_PROT, self._on_bad_access
@@ -93,28 +91,31 @@ class Machine:
             host=self,
             root=self.opts.semihosting_root,
             cmdline=self.opts.cmdline,
-            heapinfo=self._heapinfo(),
+            heapinfo=self._heap,
             on_exit=self._on_exit,
         )
-        self.start_pc, self.start_sp = self._boot()
+        self.start_pc, self.start_sp = self._start()
         self._spin_at: int | None = None
         self.self_loops = find_self_loops(firmware)
         for addr, _size in self.self_loops:  # per-address hooks: no cost on any other instruction
             self.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_self_loop, begin=addr, end=addr)
 
     # --- construction ------------------------------------------------------------------
-    def _map_memories(self) -> None:
+    def _map_memories(self, memmap: MemoryMap) -> tuple[Any, ...]:
+        """One host buffer per memory, mapped at every window of it (its base and its aliases)."""
+        buffers = []
         for mem in self.board.memories:
             size = (mem.size + PAGE - 1) & ~(PAGE - 1)
-            buf = (ctypes.c_ubyte * size)()
-            self._buffers.append(buf)
+            buffers.append((ctypes.c_ubyte * size)())
+        for w in memmap.windows:
+            mem = self.board.memories[w.index]
             perms = unicorn.UC_PROT_READ
             if mem.kind == "ram":
                 perms |= unicorn.UC_PROT_WRITE
             if mem.executable:
                 perms |= unicorn.UC_PROT_EXEC
-            for base in (mem.base, *mem.aliases):
-                self.uc.mem_map_ptr(base, size, perms, buf)
+            self.uc.mem_map_ptr(w.base, len(buffers[w.index]), perms, buffers[w.index])
+        return tuple(buffers)
 
     def _map_outside_peripherals(self) -> None:
         """Peripherals outside the 0x40000000 window (nRF52 FICR/UICR): a read-only page with the
@@ -143,144 +144,32 @@ class Machine:
     def _load_image(self) -> None:
         for seg in self.fw.segments:
             if seg.data:
-                self.uc.mem_write(self.board.resolve_alias(seg.paddr), seg.data)
-
-    def _make_system(self) -> Any:
-        from simcore.cortexm import SystemBlock
-
-        return SystemBlock(self)
+                self.uc.mem_write(self.board.memory_map.resolve(seg.paddr), seg.data)
 
     def _install_intr_hook(self) -> bool:
-        arm = getattr(self.system, "native_return_windows", None)
-        if arm is None:
-            return False
         from simcore.cycles import EXCEPTION_ENTRY, EXCEPTION_RETURN
 
-        if not self.hot.install_intr_hook(self._on_native_intr, arm(), self.board.fpu, EXCEPTION_RETURN):
+        windows = self.system.native_return_windows(MAX_WINDOWS)
+        if not self.hot.install_intr_hook(self._on_native_intr, windows, self.board.fpu, EXCEPTION_RETURN):
             return False
         self.hot.state.entry_cycles = EXCEPTION_ENTRY
-        self._systick = getattr(self.system, "systick", None)  # hp_tick delivers its ticks
+        self._systick = self.system.systick  # hp_tick delivers its ticks
         return True
 
-    def _heapinfo(self) -> tuple[int, int, int, int]:
-        """The SYS_HEAPINFO answer (heap base, heap limit, stack base = initial SP, stack limit).
+    def heapinfo(self) -> HeapInfo:
+        """The SYS_HEAPINFO answer (simcore/boot.py)."""
+        return self._heap
 
-        Symbols win (``__HeapBase``/``end``, ``__HeapLimit``, the stack symbols of
-        simcore/layout.py). Otherwise the heap starts after the image's writable data and
-        the stack sits at the top of the same memory, with the heap below it, so a C
-        library that trusts the answer never gets a heap spanning unmapped gaps.
-        """
-        rams = self.board.ram
-        largest = max(rams, key=lambda m: m.size)
-        writable_end = max((s.vma + s.size for s in self.fw.sections
-                            if s.writable and any(m.contains(self.board.resolve_alias(s.vma)) for m in rams)),
-                           default=None)
-        base_sym = self.fw.symbol("__HeapBase") or self.fw.symbol("end")
-        if base_sym is not None:
-            heap_base = base_sym.addr
-        elif writable_end is not None:
-            heap_base = (writable_end + 7) & ~7
-        else:
-            heap_base = largest.base
-        home = self.board.memory_at(self.board.resolve_alias(heap_base), 1) or largest
-        stack_top = self.layout.stack_top or home.end
-        limit_sym = self.fw.symbol("__HeapLimit")
-        if limit_sym is not None:
-            heap_limit = limit_sym.addr
-        elif self.layout.stack_limit is not None:
-            heap_limit = self.layout.stack_limit
-        elif home.base < stack_top <= home.end:
-            room = max(stack_top - heap_base, 0)
-            heap_limit = stack_top - min(0x10000, room // 2)  # 64 KiB (or half the room) kept for the stack
-        else:
-            heap_limit = home.end
-        stack_limit = self.layout.stack_limit or heap_limit
-        return heap_base, heap_limit, stack_top, stack_limit
-
-    def _boot(self) -> tuple[int, int]:
-        """Initial SP and PC (ARMv7-M B1.5.5 reset behaviour, plus QEMU's rule for bare images).
-
-        1. A vector table at the board's reset VTOR (through an alias too) gives SP and PC;
-           both are checked (SP in RAM, PC odd and in code the image loads or in flash).
-        2. Nothing loaded there, but the image's lowest loaded address starts with a vector
-           table whose reset vector is the ELF entry point: that table (VTOR is moved there).
-        3. Otherwise (e.g. a ``--specs=rdimon.specs`` program linked at 0x8000): start at the
-           ELF entry point with SP = the stack base of the SYS_HEAPINFO answer, as QEMU
-           starts such images; the C start-up code then asks HEAPINFO itself.
-        """
-        vtor = self.board.resolve_alias(self.board.reset_vtor)
-        words = self._loaded_words(vtor)
-        if words is None:
-            low = min((self.board.resolve_alias(seg.paddr) for seg in self.fw.segments if seg.data), default=None)
-            low_words = self._loaded_words(low) if low is not None else None
-            if low is not None and low_words is not None and \
-                    struct.unpack("<II", low_words)[1] | 1 == self.fw.entry | 1 and self.fw.entry & 1:
-                vtor, words = low, low_words
-                scb = getattr(self.system, "scb", None)
-                if scb is not None and hasattr(scb, "reset_vtor"):
-                    scb.reset_vtor = vtor
-        if words is None:
-            heap = self._heapinfo()
-            pc, sp = self.fw.entry, heap[2]
-            self.boot_rule = (f"no vector table at {vtor:#010x}: started at the ELF entry point {pc:#010x} "
-                              f"with SP {sp:#010x} from HEAPINFO")
-            self._check_entry(pc)
-        else:
-            sp, pc = struct.unpack("<II", words)
-            self._check_vector_table(vtor, sp, pc)
-            self.boot_rule = f"vector table at {vtor:#010x}"
-        self.uc.reg_write(R.UC_ARM_REG_MSP, sp)
-        self.uc.reg_write(R.UC_ARM_REG_SP, sp)
-        self.hot.state.sp_low = sp
-        self.initial_sp = sp
-        return pc & ~1, sp
-
-    def _loaded_words(self, addr: int) -> bytes | None:
-        """The first two words the image loads at ``addr`` (also when linked at an alias), or None."""
-        words = self.fw.read_loaded(addr, 8)
-        if words is None:
-            for seg in self.fw.segments:
-                if self.board.resolve_alias(seg.paddr) == addr and len(seg.data) >= 8:
-                    return bytes(seg.data[:8])
-        return words
-
-    def _runs_image_code(self, pc: int) -> bool:
-        """Is ``pc`` in executable memory, on bytes the image loads (not erased flash it never wrote)?"""
-        addr = self.board.resolve_alias(pc & ~1)
-        target = self.board.memory_at(addr, 2)
-        if target is None or not target.executable:
-            return False
-        return any(
-            self.board.resolve_alias(seg.paddr) <= addr and addr + 2 <= self.board.resolve_alias(seg.paddr)
-            + len(seg.data) for seg in self.fw.segments if seg.data)
-
-    def _check_entry(self, pc: int) -> None:
-        if not pc & 1 or not self._runs_image_code(pc):
-            why = "an even (ARM-state) address; Cortex-M runs Thumb code only" if not pc & 1 else (
-                "not in code the image loads into executable memory")
-            raise BadInputError(
-                f"{self.fw.path}: no vector table at {self.board.reset_vtor:#010x} and the ELF entry point "
-                f"{pc:#010x} is {why}. Link the firmware for {self.board.name} (vector table at "
-                f"{self.board.reset_vtor:#010x}) or give it a Thumb entry point in its code."
-            )
-
-    def _check_vector_table(self, vtor: int, sp: int, pc: int) -> None:
-        ram_ok = any(m.base < sp <= m.end for m in self.board.ram)
-        if not ram_ok:
-            regions = ", ".join(f"{m.name} {m.base:#010x}-{m.end:#010x}" for m in self.board.ram)
-            raise BadInputError(
-                f"{self.fw.path}: the vector table at {vtor:#010x} gives an initial stack pointer of {sp:#010x}, "
-                f"which is not in the RAM of {self.board.name} ({regions}). Was the firmware linked for "
-                "another part, or is the first word of the image not a vector table?"
-            )
-        if not pc & 1 or not self._runs_image_code(pc):
-            why = "an even (ARM-state) address; Cortex-M runs Thumb code only" if not pc & 1 else (
-                "not in code the image loads into executable memory")
-            raise BadInputError(
-                f"{self.fw.path}: the reset vector at {vtor + 4:#010x} is {pc:#010x}: {why}. The second word of "
-                "the vector table must be the odd (Thumb) address of Reset_Handler in the code the image "
-                "loads into flash (or, on boards without flash such as mps2-an386, into its code memory)."
-            )
+    def _start(self) -> tuple[int, int]:
+        """Apply the boot plan (simcore/boot.py): SP, the VTOR if the plan moved it, the SP low-water mark."""
+        plan = self.boot
+        if plan.vtor != self.board.memory_map.resolve(self.board.reset_vtor):
+            self.system.scb.reset_vtor = plan.vtor
+        self.uc.reg_write(R.UC_ARM_REG_MSP, plan.sp)
+        self.uc.reg_write(R.UC_ARM_REG_SP, plan.sp)
+        self.hot.state.sp_low = plan.sp
+        self.initial_sp = plan.sp
+        return plan.pc, plan.sp
 
     # --- Host interface for peripherals and semihosting --------------------------------
     def now_cycles(self) -> int:
@@ -355,8 +244,13 @@ class Machine:
     def pc(self) -> int:
         return self._read_pc()
 
+    @property
+    def stopping(self) -> bool:
+        """A stop or a hook error is pending: the next emulation slice must not start."""
+        return self.stop is not None or self._hook_error is not None
+
     # --- hooks ---------------------------------------------------------------------------
-    def _guard(self, fn: Callable[[], Any]) -> Any:
+    def guard(self, fn: Callable[[], Any]) -> Any:
         """Run hook code; a Python exception stops emulation and is re-raised after emu_start.
 
         With the native exception return, the system block's state is brought up to date first
@@ -388,10 +282,10 @@ class Machine:
         self._hook_error = exc
 
     def _dispatch(self, addr: int) -> tuple[PeripheralModel | None, int]:
-        for model in self._pages.get(addr & ~(PAGE - 1), ()):
-            if model.base <= addr < model.base + model.SIZE:
-                return model, addr - model.base
-        return None, 0
+        dev = self.memmap.device(addr)
+        if dev is None:
+            return None, 0
+        return self.peripherals[dev.index], addr - dev.base
 
     def _periph_read(self, uc: unicorn.Uc, offset: int, size: int, _user: object) -> int:
         addr = PERIPH_BASE + offset
@@ -403,7 +297,7 @@ class Machine:
                 return 0
             return model.read(off, size)
 
-        return self._guard(go) or 0
+        return self.guard(go) or 0
 
     def _periph_write(self, uc: unicorn.Uc, offset: int, size: int, value: int, _user: object) -> None:
         addr = PERIPH_BASE + offset
@@ -415,24 +309,24 @@ class Machine:
                 return
             model.write(off, size, value)
 
-        self._guard(go)
+        self.guard(go)
 
     def _ppb_read(self, uc: unicorn.Uc, offset: int, size: int, _user: object) -> int:
-        return self._guard(lambda: self.system.read(PPB_BASE + offset, size)) or 0
+        return self.guard(lambda: self.system.read(PPB_BASE + offset, size)) or 0
 
     def _ppb_write(self, uc: unicorn.Uc, offset: int, size: int, value: int, _user: object) -> None:
-        self._guard(lambda: self.system.write(PPB_BASE + offset, size, value))
+        self.guard(lambda: self.system.write(PPB_BASE + offset, size, value))
 
     def _on_intr(self, uc: unicorn.Uc, intno: int, _user: object) -> None:
-        self._guard(lambda: self._handle_intr(intno))
+        self.guard(lambda: self._handle_intr(intno))
 
     def _on_native_intr(self, intno: int) -> None:
         """hp_intr_hook's fallback (a ctypes callback): everything the C side does not handle."""
-        self._guard(lambda: self._handle_intr(intno))
+        self.guard(lambda: self._handle_intr(intno))
 
     def _handle_intr(self, intno: int) -> None:
         pc = self.pc()
-        if intno == 7:  # EXCP_BKPT: PC is at the bkpt instruction
+        if intno == Excp.BKPT:  # PC is at the bkpt instruction
             imm = self.uc.mem_read(pc, 2)[0]
             if imm == 0xAB:
                 op = self.uc.reg_read(R.UC_ARM_REG_R0)
@@ -448,12 +342,7 @@ class Machine:
 
     def _on_bad_access(self, uc: unicorn.Uc, access: int, address: int, size: int, value: int,
                        _user: object) -> bool:
-        kinds = {
-            unicorn.UC_MEM_READ_UNMAPPED: "read", unicorn.UC_MEM_WRITE_UNMAPPED: "write",
-            unicorn.UC_MEM_FETCH_UNMAPPED: "fetch", unicorn.UC_MEM_WRITE_PROT: "write-protected",
-            unicorn.UC_MEM_READ_PROT: "read-protected", unicorn.UC_MEM_FETCH_PROT: "execute-protected",
-        }
-        self._last_fault_access = (kinds.get(access, str(access)), address, size)
+        self._last_fault_access = (_ACCESS[access], address, size)
         return False
 
     def _on_exit(self, req: ExitRequest) -> None:
@@ -471,7 +360,7 @@ class Machine:
         elif top is not None:
             s.stop_cycle = top.at_cycle
             systick = self._systick
-            if systick is not None and top is systick._event:
+            if systick is not None and top is systick.event:
                 s.tick_cycle = top.at_cycle
                 s.other_cycle = self.events.after_top_cycle(NO_LIMIT)
         else:
@@ -579,12 +468,10 @@ class Machine:
         Enabled in the NVIC (SysTick: counting with TICKINT) and of a higher group priority
         than PRIMASK/FAULTMASK/BASEPRI and the active handlers allow (ARMv7-M B1.5.4).
         """
-        exc = getattr(self.system, "exc", None)
-        if exc is None:  # a system block without the exception model: trust the event queue
-            return True
-        systick = getattr(self.system, "systick", None)
+        exc = self.system.exc
+        systick = self.system.systick
         candidates = list(range(16, 16 + self.board.num_irq))
-        if systick is not None and getattr(systick, "ctrl", 0) & 2 and getattr(systick, "running", False):
+        if systick.ctrl & 2 and systick.running:
             candidates.append(15)
         return any(exc.enabled[e] and exc.can_preempt(e) for e in candidates if e < len(exc.enabled))
 
@@ -601,11 +488,11 @@ class Machine:
         if self.system.on_spin(at):  # a fault handler that never returns: the fault's diagnosis
             return
         s = self.hot.state
-        exc = getattr(self.system, "exc", None)
+        exc = self.system.exc
         info = self.hot.info(at, 4 if any(a == at and n == 4 for a, n in self.self_loops) else 2)
         per_iter = max(info.cycles, 1)
         while self.stop is None:
-            if exc is not None and exc.to_take() is not None:
+            if exc.to_take() is not None:
                 break
             nxt = self.next_event_cycle()
             if nxt is None or not self._interrupt_could_fire():
@@ -640,6 +527,13 @@ class Machine:
         names = [f"r{i}" for i in range(13)] + ["sp", "lr", "pc", "xpsr", "msp", "psp", "control", "primask"]
         ids = [getattr(R, f"UC_ARM_REG_{n.upper()}") for n in names]
         return {n: self.uc.reg_read(i) for n, i in zip(names, ids)}
+
+
+_ACCESS = {
+    unicorn.UC_MEM_READ_UNMAPPED: AccessKind.READ, unicorn.UC_MEM_WRITE_UNMAPPED: AccessKind.WRITE,
+    unicorn.UC_MEM_FETCH_UNMAPPED: AccessKind.FETCH, unicorn.UC_MEM_WRITE_PROT: AccessKind.WRITE_PROT,
+    unicorn.UC_MEM_READ_PROT: AccessKind.READ_PROT, unicorn.UC_MEM_FETCH_PROT: AccessKind.FETCH_PROT,
+}
 
 
 def warn(msg: str) -> None:

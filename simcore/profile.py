@@ -20,15 +20,14 @@ The profiler costs nothing unless enabled: ``simcore profile`` or :func:`attach`
 
 from __future__ import annotations
 
-import argparse
 import struct
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-ITM_BASE = 0xE0000000
+if TYPE_CHECKING:
+    from simcore.machine import Machine
+
 PORT_OP_BEGIN = 1
 PORT_OP_END = 2
 
@@ -195,7 +194,7 @@ NO_NODE = 0xFFFFFFFF
 class Profiler:
     """Attach to a machine before its run; :meth:`finish` after it returns the :class:`Profile`."""
 
-    def __init__(self, machine: Any) -> None:
+    def __init__(self, machine: Machine) -> None:
         self.m = machine
         self._open_ops: dict[int, tuple[int, int]] = {}
         self.ops: list[OpSpan] = []
@@ -224,21 +223,7 @@ class Profiler:
         return frozenset(out)
 
     def _attach_itm(self) -> None:
-        itm = getattr(self.m.system, "itm", None)
-        if itm is not None and hasattr(itm, "on_write"):
-            itm.on_write(self.on_itm)
-            return
-        # No ITM in this system block: tap its writes to the stimulus ports.
-        system = self.m.system
-        original: Callable[[int, int, int], None] = system.write
-
-        def write(addr: int, size: int, value: int) -> None:
-            if ITM_BASE <= addr < ITM_BASE + 0x80:
-                self.on_itm((addr - ITM_BASE) >> 2, value, self.m.now_cycles())
-                return
-            original(addr, size, value)
-
-        system.write = write
+        self.m.system.itm.on_write(self.on_itm)
 
     def _tap_events(self) -> None:
         m = self.m
@@ -283,67 +268,10 @@ class Profiler:
             mhz=self.m.mhz, cycles=self.m.cycles, instructions=self.m.instructions, nodes=nodes, names=names,
             ops=list(self.ops), isr_events=hot.profile_events(), sensor_events=list(self.sensor_events),
             dropped_frames=hot.state.dropped, unmatched_markers=self.unmatched + len(self._open_ops),
-            sleep_cycles=int(getattr(self.m.system, "sleep_cycles", 0)),
+            sleep_cycles=self.m.system.sleep_cycles,
         )
 
 
-def attach(machine: Any) -> Profiler:
+def attach(machine: Machine) -> Profiler:
     """Start profiling a machine that has not run yet."""
     return Profiler(machine)
-
-
-# --- command line: simcore profile ------------------------------------------------------------
-def add_parser(sub: Any) -> None:
-    """Register ``simcore profile`` on the CLI's subparsers."""
-    p = sub.add_parser("profile", help="run a firmware and report cycles per function and per model op",
-                       description="Run like 'simcore run' with the shadow call stack on; print the per-function "
-                                   "and per-op tables and write speedscope and Chrome/Perfetto trace files.")
-    p.add_argument("elf", type=Path)
-    p.add_argument("--board", default="cortex-m4", help="board name or path to a board TOML file")
-    p.add_argument("--mhz", type=float, help="core clock in MHz (default: the board's default clock)")
-    p.add_argument("--cycle-model", default="cortex-m4", choices=["cortex-m4", "instructions"])
-    p.add_argument("--flash-data", default="literal", choices=["literal", "exact"],
-                   help="flash data reads charged: PC-relative literals (default) or every read (slower)")
-    p.add_argument("--max-instructions", type=int, default=None, metavar="N")
-    p.add_argument("--top", type=int, default=25, help="functions to list (default 25)")
-    p.add_argument("--speedscope", type=Path, metavar="FILE",
-                   help="speedscope JSON (default: <elf>.speedscope.json in the current directory)")
-    p.add_argument("--trace", type=Path, metavar="FILE",
-                   help="Chrome/Perfetto trace JSON: ops, interrupts, sensor events "
-                        "(default: <elf>.trace.json in the current directory)")
-    p.add_argument("--collapsed", type=Path, metavar="FILE", help="also write collapsed stacks (flamegraph.pl)")
-    p.add_argument("--python-hook", action="store_true", help="use the pure-Python hot path (same figures)")
-    p.add_argument("--quiet", "-q", action="store_true", help="do not echo the firmware's console output")
-
-
-def cmd_profile(args: argparse.Namespace) -> int:
-    from simcore.api import prepare, run_machine
-    from simcore.export import write_chrome_trace, write_collapsed, write_speedscope
-    from simcore.outfile import output_file
-
-    stem = args.elf.name.removesuffix(".elf")
-    # output paths are checked before the run (simcore.outfile)
-    speedscope = output_file(args.speedscope or Path(f"{stem}.speedscope.json"), "--speedscope")
-    trace = output_file(args.trace or Path(f"{stem}.trace.json"), "--trace")
-    collapsed = output_file(args.collapsed, "--collapsed") if args.collapsed else None
-    options: dict[str, Any] = {"mhz": args.mhz, "cycle_model": args.cycle_model, "flash_data": args.flash_data,
-                               "native": False if args.python_hook else None,
-                               "echo": None if args.quiet else sys.stdout}
-    if args.max_instructions is not None:
-        options["max_instructions"] = args.max_instructions
-    m = prepare(args.elf, args.board, **options)
-    prof = attach(m)
-    res = run_machine(m)
-    profile = prof.finish()
-    write_speedscope(profile, speedscope, name=str(args.elf.name))
-    write_chrome_trace(profile, trace)
-    if collapsed is not None:
-        write_collapsed(profile, collapsed)
-    if not args.quiet and res.console and not res.console.endswith(b"\n"):
-        print()
-    print(f"stopped: {res.stop.message}", file=sys.stderr)
-    print(f"{res.instructions:,} instructions, {res.cycles:,} cycles ({res.extra.get('cycle_model')} model), "
-          f"{res.seconds * 1e3:.3f} ms at {res.mhz:g} MHz", file=sys.stderr)
-    print(profile.table(args.top))
-    print(f"wrote {speedscope} (speedscope), {trace} (Chrome/Perfetto trace)", file=sys.stderr)
-    return res.exit_status

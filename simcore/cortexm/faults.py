@@ -35,9 +35,10 @@ from simcore.cortexm.exceptions import (
 )
 from simcore.cortexm.scb import CFSR_BITS, HFSR_BITS, decode_bits
 from simcore.diagnose import fault_stop
+from simcore.runtypes import AccessKind
 
 if TYPE_CHECKING:
-    from simcore.cortexm import SystemBlock
+    from simcore.cortexm.system import SystemBlock
 
 WATCH_CYCLES = 100_000
 HANDLER_LIMIT_CYCLES = 200_000_000
@@ -55,7 +56,7 @@ class FaultRecord:
     pc: int
     registers: dict[str, int]
     address: int | None = None
-    access: tuple[str, int, int] | None = None
+    access: tuple[AccessKind, int, int] | None = None
     taken_as: int = 0
     cycle: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
@@ -78,7 +79,7 @@ class FaultUnit:
 
     # --- raising -----------------------------------------------------------------------------
     def raise_fault(self, exc: int, bit: str, return_address: int, what: str, address: int | None = None,
-                    access: tuple[str, int, int] | None = None) -> None:
+                    access: tuple[AccessKind, int, int] | None = None) -> None:
         """A synchronous fault at ``return_address`` (the faulting instruction)."""
         if self.sys.check_stack():  # the stack overflowed first: that is the story, not this fault
             return
@@ -124,12 +125,12 @@ class FaultUnit:
 
     def _vector(self, exc: int) -> int | None:
         addr = self.sys.exc.cfg.vtor + 4 * exc
-        if self.m.board.memory_at(self.m.board.resolve_alias(addr), 4) is None:
+        if self.m.memmap.window(addr, 4) is None:
             return None
         return struct.unpack("<I", self.m.mem_read(addr, 4))[0]
 
     def _spins(self, addr: int) -> bool:
-        if self.m.board.memory_at(self.m.board.resolve_alias(addr), 4) is None:
+        if self.m.memmap.window(addr, 4) is None:
             return False
         head = self.m.mem_read(addr, 4)
         return head[:2] == BRANCH_TO_SELF[0] or head == BRANCH_TO_SELF[1]
@@ -153,7 +154,7 @@ class FaultUnit:
             stop.details["address"] = rec.address
         self.m.request_stop(stop)
 
-    def stop_now(self, what: str, pc: int, exc: int = HARDFAULT, access: tuple[str, int, int] | None = None,
+    def stop_now(self, what: str, pc: int, exc: int = HARDFAULT, access: tuple[AccessKind, int, int] | None = None,
                  address: int | None = None) -> None:
         """Stop with a diagnosis without entering any handler (lockup-like conditions)."""
         regs = self._registers(pc)

@@ -24,7 +24,7 @@ from unicorn import arm_const as R
 from simcore.diagnose import fault_stop
 
 if TYPE_CHECKING:
-    from simcore.machine import Machine
+    from simcore.cortexm.host import MachineView
 
 PAGE = 0x1000
 
@@ -32,7 +32,7 @@ PAGE = 0x1000
 class StackWatch:
     """Finds the first moment the main stack goes below ``__StackLimit`` and stops the run there."""
 
-    def __init__(self, machine: Machine) -> None:
+    def __init__(self, machine: MachineView) -> None:
         self.m = machine
         self.limit = machine.layout.stack_limit
         self.psp_seen = False
@@ -45,8 +45,8 @@ class StackWatch:
             return None
         end = self.limit & ~(PAGE - 1)
         start = end - PAGE
-        mem = self.m.board.memory_at(start, PAGE)
-        heap_base = self.m._heapinfo()[0]
+        mem = self.m.memmap.memory_for(start, PAGE)
+        heap_base = self.m.heapinfo()[0]
         if mem is None or mem.kind != "ram" or start < heap_base:
             return None
         self.m.uc.mem_protect(start, PAGE, unicorn.UC_PROT_READ | (unicorn.UC_PROT_EXEC if mem.executable else 0))
@@ -54,7 +54,7 @@ class StackWatch:
 
     def _release_guard(self) -> None:
         if self.guard is not None:
-            mem = self.m.board.memory_at(self.guard[0], PAGE)
+            mem = self.m.memmap.memory_for(self.guard[0], PAGE)
             perms = unicorn.UC_PROT_READ | unicorn.UC_PROT_WRITE
             if mem is not None and mem.executable:
                 perms |= unicorn.UC_PROT_EXEC
@@ -80,7 +80,7 @@ class StackWatch:
 
     def frame_stacked(self, frame: int, return_address: int, what: str) -> None:
         """simcore stacked an exception frame on MSP at ``frame``: below the limit is an overflow."""
-        if self.limit is not None and frame < self.limit and not self.psp_seen and self.m.board.memory_at(frame, 1):
+        if self.limit is not None and frame < self.limit and not self.psp_seen and self.m.memmap.window(frame, 1):
             self.overflow(return_address, frame, what)
 
     def check(self) -> bool:
@@ -88,7 +88,7 @@ class StackWatch:
         low = self.m.hot.state.sp_low
         if self.limit is None or self.psp_seen or self.reported or low >= self.limit:
             return False
-        if self.m.board.memory_at(low, 1) is None:
+        if self.m.memmap.window(low, 1) is None:
             return False
         self.overflow(self.m.pc(), low, "found at a stop (the SP low-water mark)")
         return True

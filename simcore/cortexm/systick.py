@@ -44,7 +44,7 @@ class SysTick(RegisterBlock):
     def __init__(self, host: ClockHost, pend: Callable[[], None]) -> None:
         self.clock = host
         self.pend = pend
-        self._event: Any = None
+        self.event: Any = None  # the scheduled wrap event (the machine lets hp_tick deliver it natively)
         self._event_tick = 0  # the tick the scheduled event fires at
         super().__init__(host)
 
@@ -56,9 +56,9 @@ class SysTick(RegisterBlock):
         self.anchor_val = 0
         self.countflag = False
         self.flag_checked_tick = 0  # COUNTFLAG covers wraps after this tick
-        if self._event is not None:
-            self.clock.cancel(self._event)
-            self._event = None
+        if self.event is not None:
+            self.clock.cancel(self.event)
+            self.event = None
 
     # --- the counter as a function of time ----------------------------------------------------
     @property
@@ -104,18 +104,18 @@ class SysTick(RegisterBlock):
         self.flag_checked_tick = now
 
     def _schedule(self) -> None:
-        if self._event is not None:
-            self.clock.cancel(self._event)
-            self._event = None
+        if self.event is not None:
+            self.clock.cancel(self.event)
+            self.event = None
         if not (self.ctrl & CTRL_TICKINT) or not self.running:
             return
         nxt = self.first_zero_after(self.tick())
         if nxt is not None:
             self._event_tick = nxt
-            self._event = self.clock.schedule(nxt * self.divider, self._fire, "SysTick")
+            self.event = self.clock.schedule(nxt * self.divider, self._fire, "SysTick")
 
     def _fire(self) -> None:
-        self._event = None
+        self.event = None
         self.pend()
         ctrl = self.ctrl
         if not (ctrl & CTRL_TICKINT and ctrl & CTRL_ENABLE and self.load > 0):  # TICKINT and running
@@ -129,14 +129,14 @@ class SysTick(RegisterBlock):
             self._schedule()
             return
         self._event_tick = nxt
-        self._event = self.clock.schedule(nxt * divider, self._fire, "SysTick")
+        self.event = self.clock.schedule(nxt * divider, self._fire, "SysTick")
 
     def resync(self, at_cycle: int) -> None:
         """The native hot path delivered ticks itself (hp_tick): the next one is at ``at_cycle``."""
-        if self._event is not None:
-            self.clock.cancel(self._event)
+        if self.event is not None:
+            self.clock.cancel(self.event)
         self._event_tick = at_cycle // self.divider
-        self._event = self.clock.schedule(at_cycle, self._fire, "SysTick")
+        self.event = self.clock.schedule(at_cycle, self._fire, "SysTick")
 
     # --- registers ---------------------------------------------------------------------------------
     def read_CTRL(self, _i: int) -> int:

@@ -10,9 +10,10 @@ each through the host (and stop the run in strict mode).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from simcore.board import Peripheral
+if TYPE_CHECKING:
+    from simcore.board import Peripheral
 
 
 @dataclass(frozen=True)

@@ -194,12 +194,6 @@ class Source(ABC):
         except ValueError:
             raise bad(self.path, f"has no channel {name!r} (channels: {', '.join(self.channels)})") from None
 
-    def resampled(self, rate_hz: float, method: str = "linear") -> Source:
-        """This recording at another constant rate (see :mod:`simcore.sources.resample`)."""
-        from simcore.sources.resample import resample
-
-        return resample(self, rate_hz, method)
-
 
 class ArraySource(Source):
     """A source held in memory as a numpy array: every format except image sequences."""

@@ -21,6 +21,7 @@ from simcore.board import Peripheral
 from simcore.errors import BadInputError
 from simcore.peripherals.base import Host, PeripheralModel
 from simcore.sources import Source, open_source
+from simcore.sources.resample import resample
 
 MAX_RECORDED_EVENTS = 1000
 
@@ -142,7 +143,7 @@ class SourceBinding:
                     f"{rate_hz:g} Hz; record at {rate_hz:g} Hz, configure the peripheral to match, or set "
                     "option resample = true to convert it (linear interpolation, anti-aliased)"
                 )
-            self.source = src.resampled(rate_hz, str(self.resample))
+            self.source = resample(src, rate_hz, str(self.resample))
         else:
             self.source = src
         self._rate = rate_hz

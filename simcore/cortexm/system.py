@@ -1,0 +1,734 @@
+"""The system block: the Cortex-M4's SCS/PPB blocks and exception model wired to the machine (QEMU's armv7m.c).
+
+The PPB dispatch, interrupt delivery and the machine's calls at stops. It uses the machine
+only through :class:`~simcore.cortexm.host.MachineView`.
+
+Interrupt delivery (no single-stepping): when an exception becomes pending and could
+preempt, ``kick`` schedules a machine event at the current cycle; the native hot path
+stops emulation at the next block boundary (``stop_cycle``), the run loop runs due events
+and calls ``take_pending``, which does exception entry; emulation resumes at the handler.
+Mask changes (``cpsie``, ``msr primask/basepri``) are found by the code scan and hooked, so
+a pending interrupt is taken right after interrupts are re-enabled (QEMU ends the
+translated block after those instructions). SVC, exception return (EXC_RETURN) and
+synchronous faults are handled inside Unicorn's hooks by redirecting the PC.
+
+Stack overflow: see stack.py (a guard page below ``__StackLimit`` plus the hot path's SP
+low-water mark checked at every stop).
+
+SYSRESETREQ stops the run (kind "reset", message "reset requested"); simcore does not
+reboot the image.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import struct
+from typing import TYPE_CHECKING, Any
+
+import unicorn
+from unicorn import arm_const as R
+
+from simcore.cortexm.codescan import Watched, scan
+from simcore.cortexm.coredebug import CoreDebug
+from simcore.cortexm.coreregs import Memory
+from simcore.cortexm.dwt import Dwt
+from simcore.cortexm.exceptions import (
+    BUSFAULT,
+    FAULTS,
+    HARDFAULT,
+    IRQ0,
+    MEMMANAGE,
+    NMI,
+    SVCALL,
+    SYSTICK,
+    USAGEFAULT,
+    BadExcReturn,
+    ExceptionModel,
+    StackingError,
+    exception_name,
+)
+from simcore.cortexm.excp import Excp
+from simcore.cortexm.faults import FaultUnit
+from simcore.cortexm.fpu import Fpu
+from simcore.cortexm.itm import Itm
+from simcore.cortexm.mpu import Mpu, MpuPages, Window
+from simcore.cortexm.nvic import Nvic
+from simcore.cortexm.regs import RegisterBlock
+from simcore.cortexm.scb import CCR_DIV_0_TRP, CCR_UNALIGN_TRP, CPUID_CORTEX_M4_R0P1, Scb
+from simcore.cortexm.stack import StackWatch
+from simcore.cortexm.systick import SysTick
+from simcore.cycles import EXCEPTION_ENTRY, EXCEPTION_RETURN, TAIL_CHAIN
+from simcore.memmap import NEVER_EXECUTED
+from simcore.runtypes import AccessKind, Stop, StopKind
+
+if TYPE_CHECKING:
+    from simcore.cortexm.host import MachineView
+
+__all__ = ["SystemBlock", "CPUID_CORTEX_M4_R0P1"]
+
+SLEEP_EVENT_LIMIT = 1_000_000  # events run in one sleep without a wake-up before "sleeping forever"
+_MASKS = (R.UC_ARM_REG_BASEPRI, R.UC_ARM_REG_PRIMASK, R.UC_ARM_REG_FAULTMASK)
+
+
+class SystemBlock:
+    """The SCS and PPB of a Cortex-M4, and the exception model behind them."""
+
+    def __init__(self, machine: MachineView) -> None:
+        self.m = machine
+        board = machine.board
+        memmap = machine.memmap
+        buffers = machine.buffers
+        # the machine's host buffers by address window, aliases included (coreregs.Memory)
+        regions = [(w.base, w.end, w.is_ram, buffers[w.index]) for w in memmap.windows]
+        self.exc = ExceptionModel(machine.uc, board.num_irq, board.nvic_prio_bits, memmap.is_ram,
+                                  Memory(machine.uc, regions))
+        self.exc.cfg.fpu = board.fpu
+        self.nvic = Nvic(machine, self.exc, self.kick)
+        self.scb = Scb(machine, self.exc, self.kick, self._reset_request, self._ccr_changed)
+        self.scb.reset_vtor = board.reset_vtor
+        self.systick = SysTick(machine, lambda: self.pend(SYSTICK))
+        self.coredebug = CoreDebug(machine, self._trcena_changed)
+        self.dwt = Dwt(machine, lambda: self.coredebug.trcena)
+        self.fpu = Fpu(machine, self.exc)
+        self.itm = Itm(machine)
+        self.mpu = Mpu(machine, self._mpu_changed)
+        self.mpu_pages = MpuPages(machine.uc, _windows(machine))
+        self._mpu_event: Any = None
+        self.blocks: tuple[RegisterBlock, ...] = (self.nvic, self.scb, self.systick, self.coredebug, self.fpu,
+                                                  self.dwt, self.itm, self.mpu)
+        self._owner: dict[int, RegisterBlock] = {}
+        for block in self.blocks:
+            for addr in block.addresses():
+                self._owner[addr] = block
+        self.faults = FaultUnit(self)
+        self.sleep_cycles = 0
+        self._kick_event: Any = None
+        self._fr_armed = 0  # the exception the native return was last armed for
+        self._returns_seen = 0  # hot.state.fast_returns / tick_entries at the last sync_native
+        self._tick_params_dirty = True  # SysTick priority/vector/period etc. to be passed to C again
+        self._entries_seen = 0
+        self.event_register = False  # for WFE (B1.5.18)
+        self.watched = scan(machine.fw)
+        self._trap_hooks: dict[str, list[int]] = {}
+        opts = machine.opts
+        check = opts.check_alignment
+        self.check_alignment = bool(opts.strict if check is None else check)
+        for w in self.watched:
+            if w.kind == "multi" and not self.check_alignment:
+                continue
+            if w.kind == "mask":
+                machine.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_mask_insn, w, begin=w.addr, end=w.addr)
+            elif w.kind == "multi":
+                machine.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_multi_insn, w, begin=w.addr, end=w.addr)
+            elif w.kind == "sev":
+                machine.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_sev, begin=w.addr, end=w.addr)
+        self.stack = StackWatch(machine)
+
+    # --- life cycle ----------------------------------------------------------------------------
+    def reset(self) -> None:
+        self._tick_params_dirty = True
+        self.exc.reset()
+        for block in self.blocks:
+            block.reset()
+        self.faults.reset()
+        self.sleep_cycles = 0
+        self.event_register = False
+
+    def describe(self) -> dict[str, Any]:
+        return {"sleep_cycles": self.sleep_cycles, "active": sorted(self.exc.active),
+                "pending": sorted(self.exc.pending)}
+
+    # --- PPB dispatch ------------------------------------------------------------------------------
+    def read(self, addr: int, size: int) -> int:
+        block = self._owner.get(addr)
+        if block is None:
+            self.m.report_unmodelled(f"{addr:#010x}", f"read of {size} bytes in the private peripheral bus "
+                                     "(not modelled)")
+            return 0
+        return block.read(addr, size)
+
+    def write(self, addr: int, size: int, value: int) -> None:
+        self._tick_params_dirty = True  # priorities, VTOR, PRIGROUP, CCR, SysTick LOAD/CTRL
+        block = self._owner.get(addr)
+        if block is None:
+            self.m.report_unmodelled(f"{addr:#010x}", f"write of {value:#x} in the private peripheral bus "
+                                     "(not modelled)")
+            return
+        block.write(addr, size, value)
+
+    # --- interrupts: the Host API and delivery -------------------------------------------------------
+    def set_irq(self, irq: int, level: bool) -> None:
+        if not 0 <= irq < self.exc.num_irq:
+            self.m.report_unmodelled(f"irq{irq}", f"interrupt line beyond the part's {self.exc.num_irq}")
+            return
+        self.exc.set_line(IRQ0 + irq, level)
+        if level:
+            self.kick()
+
+    def pend_irq(self, irq: int) -> None:
+        if not 0 <= irq < self.exc.num_irq:
+            self.m.report_unmodelled(f"irq{irq}", f"interrupt line beyond the part's {self.exc.num_irq}")
+            return
+        self.pend(IRQ0 + irq)
+
+    def pend(self, exc: int) -> None:
+        self.exc.pend(exc)
+        self.kick()
+
+    def kick(self) -> None:
+        """Something may preempt now: have the hot path stop at the next block boundary.
+
+        Not needed when the hot path has already stopped for an event: the run loop calls
+        ``take_pending`` right after running due events (and so do wfi and idle-loop waits).
+        """
+        if self.exc.pending and self.scb.sev_on_pend:
+            self.event_register = True  # SCR.SEVONPEND: a new pending interrupt is a WFE wake-up event
+        if self.m.hot.state.stop_requested:
+            return
+        if self._kick_event is None and self.exc.pending and self.exc.to_take() is not None:
+            self._kick_event = self.m.schedule(self.m.now_cycles(), self._kicked, "exception pending")
+
+    def _kicked(self) -> None:
+        self._kick_event = None
+
+    def take_pending(self) -> None:
+        """At a block boundary (emulation stopped): enter the highest pending exception that preempts."""
+        if self._kick_event is not None:
+            self.m.cancel(self._kick_event)
+            self._kick_event = None
+        if self.m.stop is not None:
+            return
+        if self.check_stack():
+            return
+        try:
+            exc = self.exc.enter_pending()
+        except StackingError as err:
+            self._stacking_failed(err, self.exc.highest_pending() or 0, self.m.pc())
+            return
+        if exc is not None:
+            self._entered(exc)
+
+    def enter(self, exc: int, return_address: int | None) -> None:
+        """Exception entry (from a hook or at a fault) with simcore's checks: stacking, the stack guard."""
+        try:
+            self.exc.enter(exc, return_address)
+        except StackingError as err:
+            self._stacking_failed(err, exc, self.m.pc() if return_address is None else return_address)
+            return
+        self._entered(exc)
+
+    def _stacking_failed(self, err: StackingError, exc: int, pc: int) -> None:
+        self.faults.stop_now(f"lockup: {err} while entering {exception_name(exc)}: the stack pointer "
+                             "is not in RAM", pc, exc, address=err.address)
+
+    def _entered(self, exc: int) -> None:
+        if self.mpu.enabled:
+            self.sync_mpu()  # handler mode is privileged; a fault handler may run with the MPU bypassed
+        self.m.hot.charge(EXCEPTION_ENTRY)  # stacking and vector fetch (Cortex-M4 TRM; lazy FP not charged)
+        self.event_register = True
+        on_psp, frame = self.exc.last_entry
+        if on_psp:
+            self.stack.psp_seen = True
+        elif self.stack.limit is not None and frame < self.stack.limit:
+            pc = struct.unpack("<I", self.m.mem_read(frame + 24, 4))[0]  # the stacked return address
+            self.stack.frame_stacked(frame, pc, f"stacking for {exception_name(exc)}")
+
+    # --- the native exception return (hp_fast_return in simcore/native/hotpath.c) -----------------------
+    def native_return_windows(self, limit: int) -> list[tuple[int, int, bool, int]]:
+        """(base, end, is RAM, host address of the buffer) per memory window for the C side: the memories
+        at their base first, then aliases, at most ``limit`` (a frame elsewhere takes the Python path)."""
+        buffers = self.m.buffers
+        return [(w.base, w.end, w.is_ram, ctypes.addressof(buffers[w.index])) for w in self.m.memmap.windows[:limit]]
+
+    def arm_native(self) -> None:
+        """Before emulation resumes (and after every guarded hook): what may C do on its own?
+
+        The exception return (hp_fast_return): one active exception (not NMI, not a fault, its line
+        not held high), nothing pending (no tail-chain), SLEEPONEXIT clear. SysTick delivery
+        (hp_tick): the same calm state with nothing active or only that returnable one, SysTick
+        counting with TICKINT. Anything else stays in Python.
+        """
+        e = self.exc
+        s = self.m.hot.state
+        n_active = len(e.active)
+        calm = not e.pending and not self.scb.sleep_on_exit and not self.mpu.enabled
+        exc = 0
+        if n_active == 1 and calm:
+            (exc,) = e.active
+            if exc == NMI or exc in FAULTS or exc in e.lines_high:
+                exc = 0
+        cfg = e.cfg
+        s.fr_exc = exc
+        s.fr_stkalign = 1 if cfg.stkalign else 0
+        s.c_active = n_active
+        self._fr_armed = exc
+        st = self.systick
+        if calm and st.event is not None and (n_active == 0 or exc) and not self.m.stopping:
+            stack = self.stack
+            limit = stack.limit
+            s.tick_stack_limit = limit if limit is not None and not stack.psp_seen and not stack.reported else 0
+            if self._tick_params_dirty:  # what only PPB writes (or a reset) change
+                self._tick_params_dirty = False
+                s.tick_group = e.group(e.prio[SYSTICK])
+                s.tick_prio_mask = e.prio_mask
+                s.tick_prigroup = cfg.prigroup
+                s.tick_vector = (cfg.vtor + 4 * SYSTICK) & 0xFFFFFFFF
+                s.tick_flags = (1 if cfg.stkalign else 0) | (2 if cfg.fpu else 0)
+                s.tick_period = (st.load + 1) * st.divider
+            s.tick_ok = 1
+        else:
+            s.tick_ok = 0
+
+    def sync_native(self) -> None:
+        """C did exception entries (SysTick) or returns: the bookkeeping the Python paths do.
+
+        C only acts with at most one active exception, so its operations alternate and the
+        end state is known: nothing active, or SysTick active (entered in C, not yet returned).
+        """
+        s = self.m.hot.state
+        s.fr_done = 0
+        e = self.exc
+        if s.fast_returns != self._returns_seen:  # ExceptionModel.exception_return, _exception_return
+            self._returns_seen = s.fast_returns
+            e.last_left = s.fr_left
+            on_psp = bool(s.fr_excret & 4)
+            e.last_return = (True, on_psp)
+            if on_psp:
+                self.stack.psp_seen = True
+        entered = s.tick_entries - self._entries_seen
+        if entered:  # SysTick._fire and take_pending
+            self._entries_seen = s.tick_entries
+            e.entries += entered
+            e.last_entry = (bool(s.tick_last_psp), s.tick_last_frame)
+            if s.tick_psp_seen:
+                self.stack.psp_seen = True
+                s.tick_psp_seen = 0
+            self.systick.resync(s.tick_cycle)
+        e.active.clear()
+        if s.c_active:
+            e.active.add(SYSTICK)
+        self.event_register = True
+
+    # --- hooks called by the machine -----------------------------------------------------------------
+    def on_exception(self, intno: int, pc: int) -> None:
+        """UC_HOOK_INTR other than semihosting: SVC, exception return, CPU exceptions."""
+        if intno == Excp.SWI:  # PC is after the svc
+            self._svc(pc)
+        elif intno == Excp.EXCEPTION_EXIT:  # PC holds EXC_RETURN without bit 0
+            self._exception_return(pc | 1)
+        elif intno == Excp.UDEF:
+            self._sync_fault(USAGEFAULT, "UNDEFINSTR", pc, "undefined instruction")
+        elif intno == Excp.INVSTATE:
+            self._sync_fault(USAGEFAULT, "INVSTATE", pc, "execution in ARM state (a branch to an even address)")
+        elif intno == Excp.NOCP:
+            self._sync_fault(USAGEFAULT, "NOCP", pc, "coprocessor instruction with the coprocessor disabled")
+        elif intno == Excp.PREFETCH_ABORT and self.m.memmap.execute_never(pc):
+            self._sync_fault(MEMMANAGE, "IACCVIOL", pc, f"instruction fetch from execute-never address {pc:#010x}")
+        elif intno == Excp.PREFETCH_ABORT:
+            self._sync_fault(BUSFAULT, "IBUSERR", pc, f"instruction fetch from {pc:#010x} failed")
+        elif intno == Excp.DATA_ABORT:
+            self._sync_fault(BUSFAULT, "PRECISERR", pc, "data abort")
+        else:
+            self.faults.stop_now(f"unexpected CPU exception {intno} from the emulator", pc)
+
+    def _svc(self, pc: int) -> None:
+        if self.exc.can_preempt(SVCALL):
+            self.enter(SVCALL, pc)
+            return
+        # B1.5.14: an SVC that cannot be taken (masked or lower priority) escalates to HardFault
+        svc_at = pc - 2
+        self.faults.raise_fault(HARDFAULT, "FORCED", pc,
+                                f"SVC at {self.m.fw.describe(svc_at)} executed when SVCall could not be taken "
+                                "(PRIMASK/BASEPRI or priority)")
+
+    def _exception_return(self, excret: int) -> None:
+        try:
+            chained = self.exc.exception_return(excret)
+        except BadExcReturn as err:
+            self._sync_fault(USAGEFAULT, "INVPC", excret & ~1, f"bad exception return from "
+                             f"{exception_name(self.exc.last_left)}: {err}")
+            return
+        except StackingError as err:
+            self.faults.stop_now(f"lockup: {err} on exception return", excret)
+            return
+        self.faults.handler_returned(self.exc.last_left)
+        if self.mpu.enabled:
+            self.sync_mpu()  # back to thread mode: CONTROL.nPRIV decides again
+        self.m.hot.charge(EXCEPTION_RETURN if chained is None else TAIL_CHAIN)
+        self.event_register = True
+        if chained is None:
+            to_thread, on_psp = self.exc.last_return
+            if to_thread and on_psp:
+                self.stack.psp_seen = True
+            if to_thread and self.scb.sleep_on_exit:
+                self.m.hot.state.py_stop = 1
+                self.m.uc.emu_stop()  # the run loop sees a halt: sleep until the next event (B1.5.12)
+        self.kick()
+
+    def _sync_fault(self, exc: int, bit: str, pc: int, what: str, address: int | None = None,
+                    access: tuple[AccessKind, int, int] | None = None) -> None:
+        self.faults.raise_fault(exc, bit, pc, what, address, access)
+
+    def on_cpu_error(self, err: unicorn.UcError, pc: int, access: tuple[AccessKind, int, int] | None) -> None:
+        """emu_start raised: classify as MemManage/BusFault/UsageFault at the faulting instruction."""
+        if access is not None and self.mpu.enabled and self._mpu_access(pc, access):
+            return
+        if access is not None:
+            kind, addr, size = access
+            if kind is AccessKind.WRITE_PROT and self.stack.in_guard(addr):
+                self.stack.guard_hit(pc, addr)
+                return
+            fetch = kind.is_fetch
+            if fetch and self.m.memmap.execute_never(addr):
+                self._sync_fault(MEMMANAGE, "IACCVIOL", pc, f"instruction fetch from execute-never address "
+                                 f"{addr:#010x}", access=access)
+            elif fetch:
+                self._sync_fault(BUSFAULT, "IBUSERR", pc, f"instruction fetch from {_what(kind)} address "
+                                 f"{addr:#010x}", access=access)
+            else:
+                rw = "write" if kind.is_write else "read"
+                self._sync_fault(BUSFAULT, "PRECISERR", pc, f"{rw} of {size} bytes at {_what(kind)} address "
+                                 f"{addr:#010x}", address=addr, access=access)
+            return
+        if err.errno == unicorn.UC_ERR_INSN_INVALID:
+            hint = self._hint_before(pc)
+            if hint == "wfe":
+                self._wfe(pc)
+            elif hint == "yield":
+                pass  # a hint: carry on after it
+            else:
+                self._sync_fault(USAGEFAULT, "UNDEFINSTR", pc, "undefined instruction")
+        elif err.errno == unicorn.UC_ERR_EXCEPTION:
+            self._sync_fault(USAGEFAULT, "INVSTATE", pc, f"CPU exception: {err}")
+        else:
+            self.faults.stop_now(f"CPU error: {err}", pc)
+
+    def _hint_before(self, pc: int) -> str | None:
+        """Unicorn stops after WFE/YIELD with an 'invalid instruction' error: recognise them."""
+        if self.m.memmap.window(pc - 4, 4) is None:
+            return None
+        here = self.m.mem_read(pc, 4)
+        if here[1] == 0xDE or (here[1] == 0xF7 and here[0] & 0xF0 == 0xF0 and here[3] & 0xF0 == 0xA0):
+            return None  # a udf really is at pc
+        before = self.m.mem_read(pc - 4, 4)
+        if before[2:] == b"\x20\xbf" or before == b"\xaf\xf3\x02\x80":
+            return "wfe"
+        if before[2:] == b"\x10\xbf" or before == b"\xaf\xf3\x01\x80":
+            return "yield"
+        return None
+
+    def _wfe(self, pc: int) -> None:
+        """WFE: consume a set event register, else sleep like WFI until an exception is pending (B1.5.18)."""
+        if not self.event_register:
+            self.on_halt(pc, wfe=True)
+        self.event_register = False
+
+    def _on_sev(self, uc: unicorn.Uc, address: int, size: int, _user: object) -> None:
+        self.event_register = True
+
+    def on_halt(self, pc: int, wfe: bool = False) -> None:
+        """wfi (or sleep-on-exit): sleep until an exception is pending, advancing virtual time.
+
+        ``wfe``: also wake on the event register (SEVONPEND sets it for interrupts that are disabled).
+        Stops "sleeping forever" when nothing scheduled could wake the core: no event at all, no
+        interrupt enabled that could preempt (PRIMASK aside, B1.5.19), or SLEEP_EVENT_LIMIT events
+        ran without waking it.
+        """
+        e = self.exc
+        events = 0
+        while self.m.stop is None and e.highest_pending() is None and not (wfe and self.event_register):
+            if self.check_stack():
+                return
+            nxt = self.m.next_event_cycle()
+            why = None
+            if nxt is None:
+                why = "nothing is scheduled that could wake it"
+            elif not self._could_wake(wfe):
+                why = "no enabled interrupt could wake it (NVIC enables, SysTick TICKINT, priorities)"
+            elif events >= SLEEP_EVENT_LIMIT:
+                why = f"{SLEEP_EVENT_LIMIT:,} scheduled events ran and none woke it"
+            if why is not None:
+                if self.faults.sleeping_in_handler(pc):
+                    return
+                self.m.request_stop(Stop(StopKind.SLEEPING, f"the core sleeps ({'wfe' if wfe else 'wfi'}) at "
+                                         f"{self.m.fw.describe(pc)} and {why}: sleeping forever", pc=pc))
+                return
+            self.m.advance_to(nxt)
+            self.m.run_due_events()
+            events += 1
+        self.take_pending()  # a masked pending interrupt wakes the core but is not taken (B1.5.19)
+
+    def _could_wake(self, wfe: bool) -> bool:
+        """Could an event still wake the core: an enabled interrupt of enough priority, or SEVONPEND."""
+        e = self.exc
+        if wfe and self.scb.sev_on_pend:
+            return True
+        basepri, _primask, faultmask = e.regs.read(_MASKS)
+        level = e._execution_priority(basepri, 0, faultmask)
+        candidates = [x for x in range(IRQ0, e.n) if e.enabled[x]]
+        if self.systick.ctrl & 2 and self.systick.running:
+            candidates.append(SYSTICK)
+        return any(e.group(e.prio[x]) < level for x in candidates)
+
+    def on_spin(self, pc: int) -> bool:
+        """The machine found a branch-to-self: inside a fault handler that ends the run with the fault."""
+        return self.faults.spinning_in_handler(pc)
+
+    def account_sleep(self, cycles: int) -> None:
+        self.sleep_cycles += cycles
+
+    # --- the watched instructions (codescan) -----------------------------------------------------------
+    def _on_mask_insn(self, uc: unicorn.Uc, address: int, size: int, w: Watched) -> None:
+        """Before cpsie/msr: if anything is pending, stop after it (QEMU ends the block there).
+
+        With the MPU on, an MSR may drop privilege (CONTROL.nPRIV): the map is synced after it.
+        """
+        if "control" in w.text:
+            self.stack.psp_seen = True  # MSR CONTROL may move thread mode onto the process stack (SPSEL)
+        if self.mpu.enabled and self._mpu_event is None:
+            self.m.guard(lambda: self._mpu_changed())
+        if self.exc.pending and self._kick_event is None:
+            self.m.guard(lambda: self._stop_after_mask())
+
+    def _stop_after_mask(self) -> None:
+        self._kick_event = self.m.schedule(self.m.now_cycles(), self._kicked, "mask change")
+
+    def _on_multi_insn(self, uc: unicorn.Uc, address: int, size: int, w: Watched) -> None:
+        ea = (uc.reg_read(w.reg) + w.offset) & 0xFFFFFFFF
+        if ea & 3:
+            self.m.guard(lambda: self._fault_in_hook(USAGEFAULT, "UNALIGNED", address,
+                                                      f"unaligned {w.text} (address {ea:#010x}; LDM/STM/LDRD/STRD "
+                                                      "need word alignment)", ea))
+
+    def _on_div_insn(self, uc: unicorn.Uc, address: int, size: int, w: Watched) -> None:
+        if uc.reg_read(w.reg) == 0 and self.scb.get("CCR") & CCR_DIV_0_TRP:
+            self.m.guard(lambda: self._fault_in_hook(USAGEFAULT, "DIVBYZERO", address,
+                                                      f"division by zero ({w.text}) with CCR.DIV_0_TRP set"))
+
+    def _fault_in_hook(self, exc: int, bit: str, pc: int, what: str, address: int | None = None) -> None:
+        """A fault found by a code hook before the instruction ran: un-count the block's rest, redirect."""
+        hot = self.m.hot
+        hot.correct_partial_block(pc)
+        self._sync_fault(exc, bit, pc, what, address)
+        if self.m.stop is None:  # leave through the run loop's event path; it resumes at the handler
+            hot.state.stop_requested = 1
+            hot.state.stop_cycle = 0
+            self.m.uc.emu_stop()
+
+    def _on_access_insn(self, uc: unicorn.Uc, address: int, size: int, w: Watched) -> None:
+        if not self.scb.get("CCR") & CCR_UNALIGN_TRP:
+            return
+        ea = uc.reg_read(w.reg) + w.offset
+        if w.index:
+            ea += uc.reg_read(w.index) << w.shift
+        ea &= 0xFFFFFFFF
+        if ea & (w.width - 1):
+            self.m.guard(lambda: self._fault_in_hook(USAGEFAULT, "UNALIGNED", address,
+                                                      f"unaligned {w.text} (address {ea:#010x}) with "
+                                                      "CCR.UNALIGN_TRP set", ea))
+
+    def _ccr_changed(self, ccr: int) -> None:
+        """DIV_0_TRP / UNALIGN_TRP set: hook the instructions they concern (only then: it costs per execution)."""
+        if ccr & CCR_DIV_0_TRP and "div" not in self._trap_hooks:
+            self.m.schedule(self.m.now_cycles(), lambda: self._install_hooks("div", self._on_div_insn),
+                            "DIV_0_TRP hooks")
+        if ccr & CCR_UNALIGN_TRP and "access" not in self._trap_hooks:
+            self.m.schedule(self.m.now_cycles(), lambda: self._install_hooks("access", self._on_access_insn),
+                            "UNALIGN_TRP hooks")
+
+    def _install_hooks(self, kind: str, callback: Any) -> None:
+        """Outside emulation: hook every watched instruction of ``kind`` and drop stale translations."""
+        if kind in self._trap_hooks:
+            return
+        uc = self.m.uc
+        self._trap_hooks[kind] = [uc.hook_add(unicorn.UC_HOOK_CODE, callback, w, begin=w.addr, end=w.addr)
+                                  for w in self.watched if w.kind == kind]
+        for w in self.watched:
+            if w.kind == kind:
+                uc.ctl_remove_cache(w.addr, w.addr + w.size)
+
+    # --- the MPU (mpu.py) -------------------------------------------------------------------------------
+    def privileged(self) -> bool:
+        """Handler mode, or thread mode with CONTROL.nPRIV clear (B1.4.4)."""
+        return bool(self.exc.current()) or not self.m.uc.reg_read(R.UC_ARM_REG_CONTROL) & 1
+
+    def sync_mpu(self) -> None:
+        """Unicorn's page protections as the MPU decides them for the current privilege and priority."""
+        if self.mpu_pages.sync(self.mpu, self.privileged(), self.exc.execution_priority() < 0):
+            guard = self.stack.guard  # simcore's own stack guard page stays write-protected
+            if guard is not None:
+                self.m.uc.mem_protect(guard[0], guard[1] - guard[0],
+                                      self.mpu_pages.perms_at(guard[0]) & ~unicorn.UC_PROT_WRITE)
+
+    def _mpu_changed(self) -> None:
+        """MPU registers written (from a PPB hook) or privilege may change: re-map at the next block boundary."""
+        if self._mpu_event is None:
+            self._mpu_event = self.m.schedule(self.m.now_cycles(), self._mpu_apply, "MPU map")
+
+    def _mpu_apply(self) -> None:
+        self._mpu_event = None
+        self.sync_mpu()
+
+    def _mpu_access(self, pc: int, access: tuple[AccessKind, int, int]) -> bool:
+        """A protection fault with the MPU on: MemManage if the MPU refuses, else step the access. Handled?"""
+        from simcore.cortexm.mpu import R as PR
+        from simcore.cortexm.mpu import W as PW
+        from simcore.cortexm.mpu import X as PX
+
+        kind, addr, size = access
+        need = {AccessKind.READ_PROT: PR, AccessKind.WRITE_PROT: PW, AccessKind.FETCH_PROT: PX}.get(kind)
+        if need is None:
+            return False
+        if need != PX:
+            pc = self._faulting_insn(pc, addr)
+            self.m.uc.reg_write(R.UC_ARM_REG_PC, pc | 1)
+        self.sync_mpu()  # the map may be stale (a change not yet applied)
+        priv = self.privileged()
+        who = "privileged" if priv else "unprivileged"
+        if not self.mpu.allows(addr, max(size, 1), need, priv, self.exc.execution_priority() < 0):
+            if need == PX:
+                self._sync_fault(MEMMANAGE, "IACCVIOL", pc, f"{who} instruction fetch from {addr:#010x} refused "
+                                 "by the MPU", access=access)
+            else:
+                rw = "write" if need == PW else "read"
+                self._sync_fault(MEMMANAGE, "DACCVIOL", pc, f"{who} {rw} of {size} bytes at {addr:#010x} refused "
+                                 "by the MPU", address=addr, access=access)
+            return True
+        if not self.mpu_pages.window_perms(addr) & need or (need == PW and self.stack.in_guard(addr)):
+            return False  # the memory itself refuses it (a write to flash), or simcore's stack guard
+        self._step_open(pc, addr, max(size, 1))
+        return True
+
+    def _step_open(self, pc: int, addr: int, size: int) -> None:
+        """Run the one instruction at ``pc`` with the page(s) of its access opened (a page a region splits)."""
+        from simcore.hotpath import NO_LIMIT
+
+        pages = [self.mpu_pages.open_page(a) for a in sorted({addr & ~0x3FF, (addr + size - 1) & ~0x3FF})]
+        s = self.m.hot.state
+        saved = (s.stop_cycle, s.stop_insn)
+        s.stop_cycle = s.stop_insn = NO_LIMIT  # the hot path must not stop before the instruction runs
+        nxt = self._next_if_straight(pc)
+        try:
+            if nxt is not None:
+                self.m.uc.emu_start(pc | 1, nxt)  # stops at the next instruction (cheaper than count=1)
+            else:
+                self.m.uc.emu_start(pc | 1, NEVER_EXECUTED, count=1)
+        except unicorn.UcError:
+            pass  # a second fault in the same instruction: the run loop meets it again
+        finally:
+            for page, perms in pages:
+                self.m.uc.mem_protect(page, 0x400, perms)
+            s.stop_cycle, s.stop_insn = saved
+        self.m.hot.correct_partial_block(self.m.pc())
+
+    def _faulting_insn(self, pc: int, addr: int) -> int:
+        """The instruction of the block starting at ``pc`` whose access reached ``addr``.
+
+        Unicorn leaves a refused access with the PC at the start of its translation block and the
+        registers as they were just before the faulting instruction, so that instruction is the
+        first of the block whose effective address, from the registers now, covers ``addr``.
+        """
+        import capstone
+        from capstone import arm as A
+
+        md = self._capstone()
+        regs = self.m.uc
+        code = self.m.mem_read(pc, 64) if self.m.memmap.window(pc, 64) else b""
+        for insn in md.disasm(code, pc):
+            lo = hi = None
+            ops = insn.operands
+            mem = [o for o in ops if o.type == A.ARM_OP_MEM]
+            if mem:
+                m = mem[0].mem
+                base = regs.reg_read(_UC_REG[m.base]) if m.base in _UC_REG else 0
+                if m.base == A.ARM_REG_PC:
+                    base = (insn.address + 4) & ~3
+                index = regs.reg_read(_UC_REG[m.index]) if m.index in _UC_REG else 0
+                shift = mem[0].shift.value if mem[0].shift.type else 0
+                ea = (base + m.disp + (index << shift) * (-1 if mem[0].subtracted else 1)) & 0xFFFFFFFF
+                if insn.writeback and len(ops) > 2 and ops[-1].type == A.ARM_OP_IMM:
+                    ea = base  # post-indexed: the access uses the base as it is
+                lo, hi = ea, ea + 8
+            elif insn.id in (A.ARM_INS_PUSH, A.ARM_INS_POP, A.ARM_INS_LDM, A.ARM_INS_STM, A.ARM_INS_STMDB,
+                             A.ARM_INS_LDMDB, A.ARM_INS_VPUSH, A.ARM_INS_VPOP):
+                nregs = len(ops) - (0 if insn.id in (A.ARM_INS_PUSH, A.ARM_INS_POP, A.ARM_INS_VPUSH,
+                                                     A.ARM_INS_VPOP) else 1)
+                span = 8 * nregs
+                if insn.id in (A.ARM_INS_PUSH, A.ARM_INS_POP, A.ARM_INS_VPUSH, A.ARM_INS_VPOP):
+                    sp = regs.reg_read(R.UC_ARM_REG_SP)
+                    lo, hi = (sp - span, sp) if insn.id in (A.ARM_INS_PUSH, A.ARM_INS_VPUSH) else (sp, sp + span)
+                else:
+                    base = regs.reg_read(_UC_REG.get(ops[0].reg, R.UC_ARM_REG_R0))
+                    down = insn.id in (A.ARM_INS_STMDB, A.ARM_INS_LDMDB)
+                    lo, hi = (base - span, base) if down else (base, base + span)
+            if lo is not None and lo <= addr < hi:
+                return insn.address
+            if insn.group(capstone.CS_GRP_JUMP) or insn.group(capstone.CS_GRP_CALL):
+                break
+        return pc
+
+    def _capstone(self) -> Any:
+        import capstone
+
+        md = getattr(self, "_cs", None)
+        if md is None:
+            md = self._cs = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
+            md.detail = True
+        return md
+
+    def _next_if_straight(self, pc: int) -> int | None:
+        """The address after the instruction at ``pc`` when it cannot write the PC, else None."""
+        import capstone
+
+        insn = next(self._capstone().disasm(self.m.mem_read(pc, 4), pc, 1), None)
+        if insn is None:
+            return None
+        _read, written = insn.regs_access()
+        if capstone.arm.ARM_REG_PC in written or insn.group(capstone.CS_GRP_JUMP):
+            return None
+        return pc + insn.size
+
+    # --- stack overflow (stack.py) ----------------------------------------------------------------------
+    def check_stack(self) -> bool:
+        """At a stop: stop the run if the main stack went below ``__StackLimit``."""
+        return self.stack.check()
+
+    # --- misc --------------------------------------------------------------------------------------------
+    def _reset_request(self) -> None:
+        pc = self.m.pc()
+        self.m.request_stop(Stop(StopKind.RESET, f"reset requested by the firmware (AIRCR.SYSRESETREQ) at "
+                                 f"{self.m.fw.describe(pc)}", pc=pc))
+
+    def _trcena_changed(self) -> None:
+        self.dwt.trace_changed()
+
+    def fault_active(self) -> bool:
+        return any(x in FAULTS for x in self.exc.active)
+
+
+def _uc_regs() -> dict[int, int]:
+    from capstone import arm as A
+
+    out = {getattr(A, f"ARM_REG_R{i}"): getattr(R, f"UC_ARM_REG_R{i}") for i in range(13)}
+    out.update({A.ARM_REG_SP: R.UC_ARM_REG_SP, A.ARM_REG_LR: R.UC_ARM_REG_LR})
+    return out
+
+
+_UC_REG = _uc_regs()  # capstone register id -> Unicorn register id
+
+
+def _windows(m: MachineView) -> list[Window]:
+    """Every mapped memory window (memmap: bases and aliases) with its own permissions, as the machine maps
+    it (page-rounded): what the MPU restricts further."""
+    out = []
+    for w in m.memmap.windows:
+        perms = unicorn.UC_PROT_READ | (unicorn.UC_PROT_WRITE if w.is_ram else 0) | (
+            unicorn.UC_PROT_EXEC if w.executable else 0)
+        out.append(Window(w.base, w.base + len(m.buffers[w.index]), perms))
+    return out
+
+
+def _what(kind: AccessKind) -> str:
+    return {AccessKind.READ: "unmapped", AccessKind.WRITE: "unmapped", AccessKind.FETCH: "unmapped",
+            AccessKind.WRITE_PROT: "read-only", AccessKind.READ_PROT: "read-protected",
+            AccessKind.FETCH_PROT: "non-executable"}[kind]
