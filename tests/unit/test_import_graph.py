@@ -37,33 +37,38 @@ def _is_type_checking(node: ast.If) -> bool:
         isinstance(t, ast.Attribute) and t.attr == "TYPE_CHECKING")
 
 
+def _imports(path: Path, package: str, mods: dict[str, Path]) -> set[str]:
+    """The simcore modules ``path`` imports (TYPE_CHECKING blocks aside)."""
+    deps: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and _is_type_checking(child):
+                for stmt in child.orelse:
+                    visit(stmt)
+                continue
+            if isinstance(child, ast.Import):
+                deps.update(a.name for a in child.names)
+            elif isinstance(child, ast.ImportFrom):
+                base = child.module or ""
+                if child.level:  # relative import
+                    up = package.split(".")[: len(package.split(".")) - child.level + 1]
+                    base = ".".join([*up, base] if base else up)
+                for alias in child.names:
+                    full = f"{base}.{alias.name}"
+                    deps.add(full if full in mods else base)
+            visit(child)
+
+    visit(ast.parse(path.read_text()))
+    return deps
+
+
 def import_graph() -> dict[str, set[str]]:
     mods = _modules()
     graph: dict[str, set[str]] = {}
     for name, path in mods.items():
-        deps: set[str] = set()
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-
-        def visit(node: ast.AST) -> None:
-            for child in ast.iter_child_nodes(node):
-                if isinstance(child, ast.If) and _is_type_checking(child):
-                    for stmt in child.orelse:
-                        visit(stmt)
-                    continue
-                if isinstance(child, ast.Import):
-                    deps.update(a.name for a in child.names)
-                elif isinstance(child, ast.ImportFrom):
-                    base = child.module or ""
-                    if child.level:  # relative import
-                        up = package.split(".")[: len(package.split(".")) - child.level + 1]
-                        base = ".".join([*up, base] if base else up)
-                    for alias in child.names:
-                        full = f"{base}.{alias.name}"
-                        deps.add(full if full in mods else base)
-                visit(child)
-
-        visit(ast.parse(path.read_text()))
-        graph[name] = {d for d in deps if d in mods and d != name}
+        graph[name] = {d for d in _imports(path, package, mods) if d in mods and d != name}
     return graph
 
 
