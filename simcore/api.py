@@ -33,9 +33,10 @@ class RunResult:
     stack_limit: int | None
     native: bool
     wall_seconds: float
-    unmodelled: dict[str, str]
+    unmodelled: dict[str, str]  # where -> detail of each "not implemented by simcore" report
     boot_rule: str
     extra: dict[str, Any] = field(default_factory=dict)
+    reports: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # simcore/reports.py
 
     @property
     def exit_status(self) -> int:
@@ -84,6 +85,7 @@ class RunResult:
             "native_hot_path": self.native,
             "wall_seconds": self.wall_seconds,
             "unmodelled_accesses": self.unmodelled,
+            "reports": self.reports,
             "boot": self.boot_rule,
             **{k: v for k, v in self.extra.items() if k != "cycle_model"},
         }
@@ -141,6 +143,7 @@ def run_machine(m: Machine, t0: float | None = None) -> RunResult:
         wall_seconds=time.perf_counter() - t0,
         unmodelled=dict(m.unmodelled),
         boot_rule=m.boot_rule,
+        reports=m.reports.to_dict(),
         extra={"cycle_model": m.analyzer.cycle_model.name, **cycle_figures(m),
                "sensors": sensor_stats(m.peripherals)},
     )

@@ -67,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="instruction budget; stops runaway firmware (default 2G; accepts 500M, 1_000_000)")
     r.add_argument("--json", metavar="FILE",
                    help="write every figure as JSON ('-' for standard output; checked before the run)")
-    r.add_argument("--strict", action="store_true", help="stop on any access to an unmodelled register")
+    r.add_argument("--strict", action="store_true",
+                   help="stop at the first access simcore does not implement (exit 123) or the first firmware "
+                        "error such as a write to a read-only register (exit 122)")
     r.add_argument("--check-alignment", action="store_true", default=None,
                    help="fault on unaligned LDM/STM/LDRD/STRD like the core (slower; on with --strict)")
     r.add_argument("--python-hook", action="store_true",
@@ -178,10 +180,9 @@ def _summary(res: Any) -> str:
             limit = f" of {human(res.stack_top - res.stack_limit)} reserved"
         lines.append(f"stack        {human(res.stack_used)} high-water{limit}"
                      + ("  ** STACK OVERFLOW **" if res.stack_overflow else ""))
-    if res.unmodelled:
-        lines.append(f"unmodelled accesses ({len(res.unmodelled)}, first of each reported):")
-        for where, detail in list(res.unmodelled.items())[:10]:
-            lines.append(f"  {where}: {detail}")
+    from simcore.reports import summary_lines as report_lines
+
+    lines.extend(report_lines(res.reports))
     if res.extra.get("sensors"):
         from simcore.sensorbind import summary_lines
 

@@ -16,6 +16,7 @@ from typing import Any
 import unicorn
 from unicorn import arm_const as R
 
+from simcore.accesspc import instruction_of_access
 from simcore.accounting import BlockAnalyzer
 from simcore.board import Board
 from simcore.boot import BootPlan, HeapInfo, heapinfo, plan_boot
@@ -31,7 +32,8 @@ from simcore.layout import Layout, check_fit
 from simcore.memmap import NEVER_EXECUTED as UNTIL
 from simcore.memmap import PAGE, PERIPH_BASE, PERIPH_END, PPB_BASE, PPB_END, MemoryMap
 from simcore.peripherals import PeripheralModel
-from simcore.runtypes import AccessKind, Event, EventQueue, RunOptions, Stop, StopKind
+from simcore.reports import Reports
+from simcore.runtypes import AccessKind, Event, EventQueue, ReportChannel, RunOptions, Stop, StopKind
 from simcore.semihosting import ExitRequest, Semihosting
 from simcore.spin import find_self_loops
 
@@ -52,7 +54,9 @@ class Machine:
         self._heap = heapinfo(board, firmware, self.layout)
         self.console = bytearray()
         self.console_by_source: dict[str, bytearray] = {}
-        self.unmodelled: dict[str, str] = {}
+        self.unmodelled: dict[str, str] = {}  # where -> detail of the "not implemented" reports
+        self.reports = Reports(self._locate)
+        self._mmio: tuple[int, bool] | None = None  # the MMIO access being served: (address, write)
         self.stop: Stop | None = None
         self._hook_error: BaseException | None = None
         self.events = EventQueue()
@@ -227,11 +231,27 @@ class Machine:
         mem = self.board.memory_at(self.board.resolve_alias(addr), max(size, 1))
         return mem is not None and mem.kind == "ram"
 
-    def report_unmodelled(self, where: str, detail: str) -> None:
-        if where not in self.unmodelled:
+    def report(self, channel: ReportChannel, where: str, detail: str, access: AccessKind | None = None) -> None:
+        """A place simcore does not implement, or a firmware mistake (simcore/reports.py); --strict stops."""
+        new = self.reports.note(channel, where, detail, access)
+        if new is None:
+            return
+        if channel is ReportChannel.UNIMPLEMENTED:
             self.unmodelled[where] = detail
-            if self.opts.strict:
-                self.request_stop(Stop(StopKind.UNMODELLED, f"strict mode: {where}: {detail}", pc=self.pc()))
+        if self.opts.strict:
+            kind = StopKind.UNMODELLED if channel is ReportChannel.UNIMPLEMENTED else StopKind.GUEST_ERROR
+            self.request_stop(Stop(kind, f"strict mode: {where}: {detail}", pc=new.pc,
+                                   details={"report": {"channel": str(channel), **new.to_dict()}}))
+
+    def report_unmodelled(self, where: str, detail: str) -> None:
+        self.report(ReportChannel.UNIMPLEMENTED, where, detail)
+
+    def _locate(self) -> tuple[int | None, str, int]:
+        """Where the access being reported was made (inside an MMIO callback: the exact instruction)."""
+        pc = self.pc()
+        if self._mmio is not None:
+            pc = instruction_of_access(self.uc, pc, *self._mmio)
+        return pc, self.fw.describe(pc), self.now_cycles()
 
     def request_stop(self, stop: Stop) -> None:
         """End the run at the next block boundary (or now, from an instruction hook)."""
@@ -289,33 +309,45 @@ class Machine:
 
     def _periph_read(self, uc: unicorn.Uc, offset: int, size: int, _user: object) -> int:
         addr = PERIPH_BASE + offset
+        self._mmio = (addr, False)
 
         def go() -> int:
             model, off = self._dispatch(addr)
             if model is None:
-                self.report_unmodelled(f"{addr:#010x}", f"read of {size} bytes: no peripheral modelled here")
+                self.report(ReportChannel.UNIMPLEMENTED, f"{addr:#010x}", f"read of {size} bytes: no peripheral "
+                            "modelled here", AccessKind.READ)
                 return 0
             return model.read(off, size)
 
-        return self.guard(go) or 0
+        value = self.guard(go) or 0
+        self._mmio = None
+        return value
 
     def _periph_write(self, uc: unicorn.Uc, offset: int, size: int, value: int, _user: object) -> None:
         addr = PERIPH_BASE + offset
+        self._mmio = (addr, True)
 
         def go() -> None:
             model, off = self._dispatch(addr)
             if model is None:
-                self.report_unmodelled(f"{addr:#010x}", f"write of {value:#x}: no peripheral modelled here")
+                self.report(ReportChannel.UNIMPLEMENTED, f"{addr:#010x}", f"write of {value:#x}: no peripheral "
+                            "modelled here", AccessKind.WRITE)
                 return
             model.write(off, size, value)
 
         self.guard(go)
+        self._mmio = None
 
     def _ppb_read(self, uc: unicorn.Uc, offset: int, size: int, _user: object) -> int:
-        return self.guard(lambda: self.system.read(PPB_BASE + offset, size)) or 0
+        self._mmio = (PPB_BASE + offset, False)
+        value = self.guard(lambda: self.system.read(PPB_BASE + offset, size)) or 0
+        self._mmio = None
+        return value
 
     def _ppb_write(self, uc: unicorn.Uc, offset: int, size: int, value: int, _user: object) -> None:
+        self._mmio = (PPB_BASE + offset, True)
         self.guard(lambda: self.system.write(PPB_BASE + offset, size, value))
+        self._mmio = None
 
     def _on_intr(self, uc: unicorn.Uc, intno: int, _user: object) -> None:
         self.guard(lambda: self._handle_intr(intno))

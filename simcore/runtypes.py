@@ -123,6 +123,13 @@ class AccessKind(StrEnum):
         return self in (AccessKind.WRITE, AccessKind.WRITE_PROT)
 
 
+class ReportChannel(StrEnum):
+    """The two kinds of report, as QEMU has them (LOG_UNIMP and LOG_GUEST_ERROR)."""
+
+    UNIMPLEMENTED = "unimplemented"  # simcore does not implement what the firmware touched
+    GUEST_ERROR = "guest_error"  # the firmware did something wrong (e.g. wrote a read-only register)
+
+
 # --- the event queue ----------------------------------------------------------------------------------
 @dataclass(order=True, slots=True)
 class Event:

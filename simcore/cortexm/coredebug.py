@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from simcore.cortexm.nvic import SCS_BASE
-from simcore.cortexm.regs import Reg, RegisterBlock, ReportHost
+from simcore.registers import Register, RegisterBlock, ReportHost
 
 TRCENA = 1 << 24
 
@@ -18,11 +18,11 @@ TRCENA = 1 << 24
 class CoreDebug(RegisterBlock):
     NAME = "CoreDebug"
     BASE = SCS_BASE
-    REGS = (
-        Reg("DHCSR", 0xDF0, implemented=0, doc="halting debug: never enabled"),
-        Reg("DCRSR", 0xDF4, access="w", implemented=0),
-        Reg("DCRDR", 0xDF8),
-        Reg("DEMCR", 0xDFC, implemented=TRCENA | 0x000F07F1, doc="TRCENA modelled; catch/monitor bits stored"),
+    REGISTERS = (
+        Register("DHCSR", 0xDF0, implemented=0, doc="halting debug: never enabled"),
+        Register("DCRSR", 0xDF4, access="w", implemented=0),
+        Register("DCRDR", 0xDF8),
+        Register("DEMCR", 0xDFC, implemented=TRCENA | 0x000F07F1, doc="TRCENA modelled; catch/monitor bits stored"),
     )
 
     def __init__(self, host: ReportHost, on_trcena: Callable[[], None]) -> None:
@@ -33,17 +33,18 @@ class CoreDebug(RegisterBlock):
     def trcena(self) -> bool:
         return bool(self.get("DEMCR") & TRCENA)
 
-    def read_DHCSR(self, _i: int) -> int:
+    def read_DHCSR(self) -> int:
         return 0
 
-    def write_DHCSR(self, _i: int, value: int, mask: int) -> None:
+    def write_DHCSR(self, value: int, mask: int) -> None:
+        value &= mask
         if value >> 16 != 0xA05F:
             return  # writes without DBGKEY are ignored (C1.6.2)
         if value & 0xFFFF:
-            self.host.report_unmodelled("CoreDebug.DHCSR", "halting debug is not modelled")
+            self.unimplemented("CoreDebug.DHCSR", "halting debug is not modelled")
 
-    def write_DEMCR(self, i: int, value: int, mask: int) -> None:
+    def write_DEMCR(self, value: int, mask: int) -> None:
         before = self.trcena
-        self.merge("DEMCR", i, value, mask)
+        self.merge("DEMCR", 0, value, mask)
         if self.trcena != before:
             self.on_trcena()

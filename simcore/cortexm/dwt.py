@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from simcore.cortexm.regs import Reg, RegisterBlock
 from simcore.cortexm.systick import ClockHost
+from simcore.registers import Register, RegisterBlock
 
 DWT_BASE = 0xE0001000
 CYCCNTENA = 1
@@ -23,11 +23,11 @@ CTRL_RO = (0 << 28) | (1 << 27) | (1 << 26) | (1 << 24)
 class Dwt(RegisterBlock):
     NAME = "DWT"
     BASE = DWT_BASE
-    REGS = (
-        Reg("CTRL", 0x000, implemented=CYCCNTENA | CTRL_RO, doc="only CYCCNTENA is modelled; ID bits read-only"),
-        Reg("CYCCNT", 0x004),
-        Reg("LAR", 0xFB0, access="w", doc="CoreSight lock access: writes accepted"),
-        Reg("LSR", 0xFB4, access="r"),
+    REGISTERS = (
+        Register("CTRL", 0x000, implemented=CYCCNTENA | CTRL_RO, doc="only CYCCNTENA is modelled; ID bits read-only"),
+        Register("CYCCNT", 0x004),
+        Register("LAR", 0xFB0, access="w", doc="CoreSight lock access: writes accepted"),
+        Register("LSR", 0xFB4, access="r", doc="0: the lock mechanism is not implemented (Cortex-M4)"),
     )
 
     def __init__(self, host: ClockHost, trace_enabled: Callable[[], bool]) -> None:
@@ -61,25 +61,19 @@ class Dwt(RegisterBlock):
         """DEMCR.TRCENA changed: CYCCNT runs only with both enables."""
         self._set_counting(bool(self.ctrl & CYCCNTENA) and self.trace_enabled())
 
-    def read_CTRL(self, _i: int) -> int:
+    def read_CTRL(self) -> int:
         return CTRL_RO | self.ctrl
 
-    def write_CTRL(self, _i: int, value: int, mask: int) -> None:
-        self.ctrl = (self.ctrl & ~mask | value) & CYCCNTENA
+    def write_CTRL(self, value: int, mask: int) -> None:
+        self.ctrl = (self.ctrl & ~mask | value & mask) & CYCCNTENA
         self.trace_changed()
 
-    def read_CYCCNT(self, _i: int) -> int:
+    def read_CYCCNT(self) -> int:
         return self.cyccnt()
 
-    def write_CYCCNT(self, _i: int, value: int, mask: int) -> None:
-        new = (self.cyccnt() & ~mask) | value
+    def write_CYCCNT(self, value: int, mask: int) -> None:
+        new = (self.cyccnt() & ~mask) | (value & mask)
         if self.origin is None:
             self.frozen = new
         else:
             self.origin = self.clock.now_cycles() - new
-
-    def write_LAR(self, _i: int, value: int, mask: int) -> None:
-        pass
-
-    def read_LSR(self, _i: int) -> int:
-        return 0  # lock mechanism not implemented (Cortex-M4)

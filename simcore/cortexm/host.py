@@ -2,7 +2,7 @@
 
 The machine (simcore/machine.py) implements it; nothing in simcore/cortexm reaches past it
 (no private attributes, no duck typing). The register blocks need less and say so with
-their own smaller protocols (``ReportHost`` in regs.py, ``ClockHost`` in systick.py).
+their own smaller protocols (``ReportHost`` in simcore/registers.py, ``ClockHost`` in systick.py).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from simcore.hotpath import HotPath
     from simcore.layout import Layout
     from simcore.memmap import MemoryMap
-    from simcore.runtypes import Event, RunOptions, Stop
+    from simcore.runtypes import AccessKind, Event, ReportChannel, RunOptions, Stop
 
 
 class MachineView(Protocol):
@@ -45,6 +45,7 @@ class MachineView(Protocol):
     def console_write(self, data: bytes, source: str) -> None: ...
     def schedule(self, at_cycle: int, callback: Callable[[], None], tag: str = "") -> Event: ...
     def cancel(self, handle: Event) -> None: ...
+    def report(self, channel: ReportChannel, where: str, detail: str, access: AccessKind | None = None) -> None: ...
     def report_unmodelled(self, where: str, detail: str) -> None: ...
     def mem_read(self, addr: int, size: int) -> bytes: ...
     def mem_write(self, addr: int, data: bytes) -> None: ...

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from simcore.cortexm.regs import Reg, RegisterBlock
 from simcore.cortexm.systick import ClockHost
+from simcore.registers import Register, RegisterBlock
 
 ITM_BASE = 0xE0000000
 Listener = Callable[[int, int, int], None]
@@ -25,13 +25,13 @@ class ConsoleHost(ClockHost):
 class Itm(RegisterBlock):
     NAME = "ITM"
     BASE = ITM_BASE
-    REGS = (
-        Reg("STIM", 0x000, count=32),
-        Reg("TER", 0xE00),
-        Reg("TPR", 0xE40, implemented=0xF),
-        Reg("TCR", 0xE80, implemented=0x00FF3F0F, doc="ITMENA modelled; the rest stored"),
-        Reg("LAR", 0xFB0, access="w"),
-        Reg("LSR", 0xFB4, access="r"),
+    REGISTERS = (
+        Register("STIM", 0x000, count=32, doc="stimulus ports: the width of a write is the width of the data"),
+        Register("TER", 0xE00),
+        Register("TPR", 0xE40, implemented=0xF),
+        Register("TCR", 0xE80, implemented=0x00FF3F0F, doc="ITMENA modelled; the rest stored"),
+        Register("LAR", 0xFB0, access="w"),
+        Register("LSR", 0xFB4, access="r"),
     )
 
     def __init__(self, host: ConsoleHost) -> None:
@@ -43,21 +43,15 @@ class Itm(RegisterBlock):
         """Call ``listener(port, value, cycle)`` on every stimulus-port write."""
         self.listeners.append(listener)
 
-    def read_STIM(self, _i: int) -> int:
+    def read_STIM(self, _port: int) -> int:
         return 1
 
     def write_STIM(self, port: int, value: int, mask: int) -> None:
         shift = (mask & -mask).bit_length() - 1
-        value >>= shift
+        value = (value & mask) >> shift
         cycle = self.clock.now_cycles()
         for listener in self.listeners:
             listener(port, value, cycle)
         if port == 0 and self.get("TCR") & 1 and self.get("TER") & 1:
             nbytes = bin(mask).count("1") // 8
             self.clock.console_write(value.to_bytes(nbytes, "little"), "itm")
-
-    def write_LAR(self, _i: int, value: int, mask: int) -> None:
-        pass
-
-    def read_LSR(self, _i: int) -> int:
-        return 0

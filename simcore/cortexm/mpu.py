@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import unicorn
 
 from simcore.cortexm.nvic import SCS_BASE
-from simcore.cortexm.regs import Reg, RegisterBlock, ReportHost
+from simcore.registers import Register, RegisterBlock, ReportHost
 
 DREGION = 8  # Cortex-M4 TRM 4.5: eight regions (Zephyr reads MPU_TYPE.DREGION)
 PAGE = 0x400  # Unicorn's ARM page size: the granularity of its protections
@@ -80,15 +80,15 @@ class Mpu(RegisterBlock):
 
     NAME = "MPU"
     BASE = SCS_BASE
-    REGS = (
-        Reg("TYPE", 0xD90, access="r", reset=DREGION << 8, doc="DREGION 8, IREGION 0, unified"),
-        Reg("CTRL", 0xD94, implemented=0x7),
-        Reg("RNR", 0xD98, implemented=0xFF),
-        Reg("RBAR", 0xD9C),
-        Reg("RASR", 0xDA0, implemented=RASR_BITS),
-        Reg("RBAR_A1", 0xDA4), Reg("RASR_A1", 0xDA8, implemented=RASR_BITS),
-        Reg("RBAR_A2", 0xDAC), Reg("RASR_A2", 0xDB0, implemented=RASR_BITS),
-        Reg("RBAR_A3", 0xDB4), Reg("RASR_A3", 0xDB8, implemented=RASR_BITS),
+    REGISTERS = (
+        Register("TYPE", 0xD90, access="r", reset=DREGION << 8, doc="DREGION 8, IREGION 0, unified"),
+        Register("CTRL", 0xD94, implemented=0x7),
+        Register("RNR", 0xD98, implemented=0xFF),
+        Register("RBAR", 0xD9C),
+        Register("RASR", 0xDA0, implemented=RASR_BITS),
+        Register("RBAR_A1", 0xDA4), Register("RASR_A1", 0xDA8, implemented=RASR_BITS),
+        Register("RBAR_A2", 0xDAC), Register("RASR_A2", 0xDB0, implemented=RASR_BITS),
+        Register("RBAR_A3", 0xDB4), Register("RASR_A3", 0xDB8, implemented=RASR_BITS),
     )
 
     def __init__(self, host: ReportHost, on_change: Callable[[], None] = lambda: None) -> None:
@@ -148,16 +148,16 @@ class Mpu(RegisterBlock):
     def _region_number(self) -> int:
         return self.get("RNR") % DREGION
 
-    def write_CTRL(self, i: int, value: int, mask: int) -> None:
-        new = self.merge("CTRL", i, value, mask & 7)
+    def write_CTRL(self, value: int, mask: int) -> None:
+        new = self.merge("CTRL", 0, value, mask & 7)
         if new & CTRL_HFNMIENA and not new & CTRL_ENABLE:
-            self.host.report_unmodelled("MPU.CTRL", "HFNMIENA set with the MPU disabled (UNPREDICTABLE, B3.5.6)")
+            self.guest_error("MPU.CTRL", "HFNMIENA set with the MPU disabled (UNPREDICTABLE, B3.5.6)")
         self.on_change()
 
-    def write_RNR(self, i: int, value: int, mask: int) -> None:
-        new = self.merge("RNR", i, value, mask & 0xFF)
+    def write_RNR(self, value: int, mask: int) -> None:
+        new = self.merge("RNR", 0, value, mask & 0xFF)
         if new >= DREGION:
-            self.host.report_unmodelled("MPU.RNR", f"region {new} written; the MPU has {DREGION} (UNPREDICTABLE)")
+            self.guest_error("MPU.RNR", f"region {new} written; the MPU has {DREGION} (UNPREDICTABLE)")
 
     def _read_rbar(self) -> int:
         n = self._region_number()
@@ -167,7 +167,7 @@ class Mpu(RegisterBlock):
         if mask & 0x10 and value & 0x10:  # VALID: REGION[3:0] selects the region and updates RNR
             self.set("RNR", value & 0xF)
             if value & 0xF >= DREGION:
-                self.host.report_unmodelled("MPU.RBAR", f"region {value & 0xF} selected; the MPU has {DREGION}")
+                self.guest_error("MPU.RBAR", f"region {value & 0xF} selected; the MPU has {DREGION}")
         n = self._region_number()
         self.rbar[n] = (self.rbar[n] & ~mask | value & mask) & 0xFFFFFFE0
         self.on_change()
@@ -176,21 +176,21 @@ class Mpu(RegisterBlock):
         n = self._region_number()
         self.rasr[n] = (self.rasr[n] & ~mask | value & mask) & RASR_BITS
         if self.rasr[n] & 1 and (self.rasr[n] >> 1) & 0x1F < 4:
-            self.host.report_unmodelled("MPU.RASR", f"region {n} SIZE {(self.rasr[n] >> 1) & 0x1F} is below 32 "
-                                        "bytes (UNPREDICTABLE, B3.5.9); treated as 32 bytes")
+            self.guest_error("MPU.RASR", f"region {n} SIZE {(self.rasr[n] >> 1) & 0x1F} is below 32 "
+                             "bytes (UNPREDICTABLE, B3.5.9); treated as 32 bytes")
         self.on_change()
 
-    def read_RBAR(self, _i: int) -> int:
+    def read_RBAR(self) -> int:
         return self._read_rbar()
 
-    def read_RASR(self, _i: int) -> int:
+    def read_RASR(self) -> int:
         return self.rasr[self._region_number()]
 
-    def write_RBAR(self, _i: int, value: int, mask: int) -> None:
-        self._write_rbar(value, mask)
+    def write_RBAR(self, value: int, mask: int) -> None:
+        self._write_rbar(value & mask, mask)
 
-    def write_RASR(self, _i: int, value: int, mask: int) -> None:
-        self._write_rasr(value, mask)
+    def write_RASR(self, value: int, mask: int) -> None:
+        self._write_rasr(value & mask, mask)
 
     # the aliases (B3.5.5): the same registers at +8, +0x10, +0x18
     read_RBAR_A1 = read_RBAR_A2 = read_RBAR_A3 = read_RBAR

@@ -22,7 +22,7 @@ from simcore.cortexm.exceptions import (
     ExceptionModel,
 )
 from simcore.cortexm.nvic import SCS_BASE
-from simcore.cortexm.regs import Reg, RegisterBlock, ReportHost
+from simcore.registers import Register, RegisterBlock, ReportHost
 
 CPUID_CORTEX_M4_R0P1 = 0x410FC241  # B3.2.3; Cortex-M4 TRM 4.3.1 (r0p1)
 VECTKEY = 0x05FA
@@ -45,6 +45,8 @@ _SHCSR = (
     (DEBUGMON, 8, None, None), (PENDSV, 10, None, None), (SYSTICK, 11, None, None),
 )
 
+_SYSTEM_HANDLERS = (MEMMANAGE, BUSFAULT, USAGEFAULT, SVCALL, DEBUGMON, PENDSV, SYSTICK)  # with a priority in SHPR
+
 # Cortex-M4 TRM table 4-1: processor feature registers (read-only)
 _ID_REGS = (0x00000030, 0x00000200, 0x00100000, 0x00000000, 0x00100030, 0x00000000, 0x01000000, 0x00000000,
             0x01101110, 0x02111000, 0x21112231, 0x01111110, 0x01310132)
@@ -57,26 +59,26 @@ def decode_bits(value: int, table: dict[str, int]) -> list[str]:
 class Scb(RegisterBlock):
     NAME = "SCB"
     BASE = SCS_BASE
-    REGS = (
-        Reg("ACTLR", 0x008, implemented=0x307, doc="auxiliary control (stored, no effect on emulation)"),
-        Reg("CPUID", 0xD00, access="r", reset=CPUID_CORTEX_M4_R0P1),
-        Reg("ICSR", 0xD04, implemented=0x9E000000),
-        Reg("VTOR", 0xD08, implemented=0xFFFFFF80),
-        Reg("AIRCR", 0xD0C, implemented=0xFFFF0704),
-        Reg("SCR", 0xD10, implemented=0x16, doc="SLEEPONEXIT, SEVONPEND; SLEEPDEEP sleeps like SLEEP"),
-        Reg("CCR", 0xD14, reset=CCR_STKALIGN, implemented=0x219),
-        Reg("SHPR", 0xD18, count=3, doc="system handler priorities, one byte per exception 4..15"),
-        Reg("SHCSR", 0xD24, implemented=0x0007FD8B),
+    REGISTERS = (
+        Register("ACTLR", 0x008, implemented=0x307, doc="auxiliary control (stored, no effect on emulation)"),
+        Register("CPUID", 0xD00, access="r", reset=CPUID_CORTEX_M4_R0P1),
+        Register("ICSR", 0xD04, implemented=0x9E000000),
+        Register("VTOR", 0xD08, implemented=0xFFFFFF80),
+        Register("AIRCR", 0xD0C, implemented=0xFFFF0704),
+        Register("SCR", 0xD10, implemented=0x16, doc="SLEEPONEXIT, SEVONPEND; SLEEPDEEP sleeps like SLEEP"),
+        Register("CCR", 0xD14, reset=CCR_STKALIGN, implemented=0x219),
+        Register("SHPR", 0xD18, width=8, count=12, doc="system handler priorities, SHPR1-3: exceptions 4..15"),
+        Register("SHCSR", 0xD24, implemented=0x0007FD8B),
         # Write one to clear (B3.2.15-B3.2.17): ones written to bits that are clear or reserved change
         # nothing, so firmware that clears with all ones (Zephyr: HFSR = 0xFFFFFFFF) is not reported.
-        Reg("CFSR", 0xD28, doc="write 1 to clear"),
-        Reg("HFSR", 0xD2C, doc="write 1 to clear"),
-        Reg("DFSR", 0xD30, doc="write 1 to clear (no debug events are raised)"),
-        Reg("MMFAR", 0xD34),
-        Reg("BFAR", 0xD38),
-        Reg("AFSR", 0xD3C, implemented=0),
-        Reg("ID", 0xD40, access="r", count=13, doc="ID_PFR0..ID_ISAR4"),
-        Reg("CPACR", 0xD88, implemented=0x00F00000, doc="CP10/CP11 access (the FPU always executes)"),
+        Register("CFSR", 0xD28, access="w1c", doc="MMFSR, BFSR, UFSR"),
+        Register("HFSR", 0xD2C, access="w1c"),
+        Register("DFSR", 0xD30, access="w1c", doc="no debug events are raised"),
+        Register("MMFAR", 0xD34),
+        Register("BFAR", 0xD38),
+        Register("AFSR", 0xD3C, implemented=0),
+        Register("ID", 0xD40, access="r", count=13, doc="ID_PFR0..ID_ISAR4"),
+        Register("CPACR", 0xD88, implemented=0x00F00000, doc="CP10/CP11 access (the FPU always executes)"),
     )
 
     def __init__(self, host: ReportHost, exc: ExceptionModel, changed: Callable[[], None],
@@ -106,17 +108,8 @@ class Scb(RegisterBlock):
         self.set("CFSR", self.get("CFSR") | cfsr)
         self.set("HFSR", self.get("HFSR") | hfsr)
 
-    def write_CFSR(self, i: int, value: int, mask: int) -> None:
-        self.set("CFSR", self.get("CFSR") & ~value)
-
-    def write_HFSR(self, i: int, value: int, mask: int) -> None:
-        self.set("HFSR", self.get("HFSR") & ~value)
-
-    def write_DFSR(self, i: int, value: int, mask: int) -> None:
-        self.set("DFSR", self.get("DFSR") & ~value)
-
     # --- ICSR (B3.2.4) ------------------------------------------------------------------------
-    def read_ICSR(self, _i: int) -> int:
+    def read_ICSR(self) -> int:
         e = self.exc
         active = e.current()
         pending = e.highest_pending() or 0
@@ -133,7 +126,7 @@ class Scb(RegisterBlock):
             value |= 1 << 31
         return value
 
-    def write_ICSR(self, _i: int, value: int, _mask: int) -> None:
+    def write_ICSR(self, value: int) -> None:
         e = self.exc
         if value & (1 << 27):
             e.unpend(PENDSV)
@@ -148,32 +141,33 @@ class Scb(RegisterBlock):
         self.changed()
 
     # --- VTOR, AIRCR, SCR, CCR ---------------------------------------------------------------------
-    def read_VTOR(self, _i: int) -> int:
+    def read_VTOR(self) -> int:
         return self.exc.cfg.vtor
 
-    def write_VTOR(self, i: int, value: int, mask: int) -> None:
-        self.exc.cfg.vtor = ((self.exc.cfg.vtor & ~mask) | value) & 0xFFFFFF80
+    def write_VTOR(self, value: int, mask: int) -> None:
+        self.exc.cfg.vtor = ((self.exc.cfg.vtor & ~mask) | (value & mask)) & 0xFFFFFF80
 
-    def read_AIRCR(self, _i: int) -> int:
+    def read_AIRCR(self) -> int:
         return 0xFA050000 | (self.exc.cfg.prigroup << 8)
 
-    def write_AIRCR(self, _i: int, value: int, mask: int) -> None:
+    def write_AIRCR(self, value: int, mask: int) -> None:
+        value &= mask
         if mask & 0xFFFF0000 != 0xFFFF0000 or value >> 16 != VECTKEY:
-            self.host.report_unmodelled("SCB.AIRCR", f"write of {value:#x} without VECTKEY 0x05FA (ignored)")
+            self.guest_error("SCB.AIRCR", f"write of {value:#x} without VECTKEY 0x05FA (ignored)")
             return
         if mask & 0x700:
             self.exc.cfg.prigroup = (value >> 8) & 7
             self.changed()
         if value & 3:
-            self.host.report_unmodelled("SCB.AIRCR", "VECTRESET/VECTCLRACTIVE are debug-only (ignored)")
+            self.guest_error("SCB.AIRCR", "VECTRESET/VECTCLRACTIVE are debug-only (ignored)")
         if value & 4:
             self.on_reset_request()
 
-    def read_SCR(self, _i: int) -> int:
+    def read_SCR(self) -> int:
         return self.get("SCR")
 
-    def write_SCR(self, i: int, value: int, mask: int) -> None:
-        self.merge("SCR", i, value, mask & 0x16)
+    def write_SCR(self, value: int, mask: int) -> None:
+        self.merge("SCR", 0, value, mask & 0x16)
 
     @property
     def sleep_on_exit(self) -> bool:
@@ -183,14 +177,14 @@ class Scb(RegisterBlock):
     def sev_on_pend(self) -> bool:
         return bool(self.get("SCR") & 0x10)
 
-    def read_CCR(self, _i: int) -> int:
+    def read_CCR(self) -> int:
         value = self.get("CCR") & ~(CCR_STKALIGN | CCR_NONBASETHRDENA)
         cfg = self.exc.cfg
         return value | (CCR_STKALIGN if cfg.stkalign else 0) | (CCR_NONBASETHRDENA if cfg.nonbasethrdena else 0)
 
-    def write_CCR(self, i: int, value: int, mask: int) -> None:
+    def write_CCR(self, value: int, mask: int) -> None:
         old = self.get("CCR")
-        new = self.merge("CCR", i, value, mask & 0x31B)
+        new = self.merge("CCR", 0, value, mask & 0x31B)
         self.exc.cfg.stkalign = bool(new & CCR_STKALIGN)
         self.exc.cfg.nonbasethrdena = bool(new & CCR_NONBASETHRDENA)
         if (old ^ new) & (CCR_DIV_0_TRP | CCR_UNALIGN_TRP):
@@ -198,22 +192,16 @@ class Scb(RegisterBlock):
 
     # --- SHPR, SHCSR ----------------------------------------------------------------------------------
     def read_SHPR(self, i: int) -> int:
-        out = 0
-        for b in range(4):
-            exc = 4 + 4 * i + b
-            if exc in (MEMMANAGE, BUSFAULT, USAGEFAULT, SVCALL, DEBUGMON, PENDSV, SYSTICK):
-                out |= self.exc.prio[exc] << (8 * b)
-        return out
+        exc = 4 + i
+        return self.exc.prio[exc] if exc in _SYSTEM_HANDLERS else 0
 
-    def write_SHPR(self, i: int, value: int, mask: int) -> None:
-        for b in range(4):
-            exc = 4 + 4 * i + b
-            if mask >> (8 * b) & 0xFF and exc in (MEMMANAGE, BUSFAULT, USAGEFAULT, SVCALL, DEBUGMON, PENDSV,
-                                                   SYSTICK):
-                self.exc.set_priority(exc, value >> (8 * b))
+    def write_SHPR(self, i: int, value: int) -> None:
+        exc = 4 + i
+        if exc in _SYSTEM_HANDLERS:
+            self.exc.set_priority(exc, value)
         self.changed()
 
-    def read_SHCSR(self, _i: int) -> int:
+    def read_SHCSR(self) -> int:
         e = self.exc
         value = 0
         for exc, act, pend, ena in _SHCSR:
@@ -225,7 +213,7 @@ class Scb(RegisterBlock):
                 value |= 1 << ena
         return value
 
-    def write_SHCSR(self, _i: int, value: int, mask: int) -> None:
+    def write_SHCSR(self, value: int, mask: int) -> None:
         e = self.exc
         for exc, act, pend, ena in _SHCSR:
             if ena is not None and mask >> ena & 1:
@@ -236,7 +224,7 @@ class Scb(RegisterBlock):
                 else:
                     e.pending.discard(exc)
             if mask >> act & 1 and bool(value >> act & 1) != (exc in e.active):
-                self.host.report_unmodelled("SCB.SHCSR", "writing the active bits is not modelled (ignored)")
+                self.unimplemented("SCB.SHCSR", "writing the active bits is not modelled (ignored)")
         self.changed()
 
     def read_ID(self, i: int) -> int:

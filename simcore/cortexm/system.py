@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import unicorn
 from unicorn import arm_const as R
 
+from simcore.accesspc import disassembler, instruction_of_access
 from simcore.cortexm.codescan import Watched, scan
 from simcore.cortexm.coredebug import CoreDebug
 from simcore.cortexm.coreregs import Memory
@@ -53,13 +54,13 @@ from simcore.cortexm.fpu import Fpu
 from simcore.cortexm.itm import Itm
 from simcore.cortexm.mpu import Mpu, MpuPages, Window
 from simcore.cortexm.nvic import Nvic
-from simcore.cortexm.regs import RegisterBlock
 from simcore.cortexm.scb import CCR_DIV_0_TRP, CCR_UNALIGN_TRP, CPUID_CORTEX_M4_R0P1, Scb
 from simcore.cortexm.stack import StackWatch
 from simcore.cortexm.systick import SysTick
 from simcore.cycles import EXCEPTION_ENTRY, EXCEPTION_RETURN, TAIL_CHAIN
 from simcore.memmap import NEVER_EXECUTED
-from simcore.runtypes import AccessKind, Stop, StopKind
+from simcore.registers import RegisterBlock
+from simcore.runtypes import AccessKind, ReportChannel, Stop, StopKind
 
 if TYPE_CHECKING:
     from simcore.cortexm.host import MachineView
@@ -142,8 +143,8 @@ class SystemBlock:
     def read(self, addr: int, size: int) -> int:
         block = self._owner.get(addr)
         if block is None:
-            self.m.report_unmodelled(f"{addr:#010x}", f"read of {size} bytes in the private peripheral bus "
-                                     "(not modelled)")
+            self.m.report(ReportChannel.UNIMPLEMENTED, f"{addr:#010x}", f"read of {size} bytes in the private "
+                          "peripheral bus (not modelled)", AccessKind.READ)
             return 0
         return block.read(addr, size)
 
@@ -151,15 +152,16 @@ class SystemBlock:
         self._tick_params_dirty = True  # priorities, VTOR, PRIGROUP, CCR, SysTick LOAD/CTRL
         block = self._owner.get(addr)
         if block is None:
-            self.m.report_unmodelled(f"{addr:#010x}", f"write of {value:#x} in the private peripheral bus "
-                                     "(not modelled)")
+            self.m.report(ReportChannel.UNIMPLEMENTED, f"{addr:#010x}", f"write of {value:#x} in the private "
+                          "peripheral bus (not modelled)", AccessKind.WRITE)
             return
         block.write(addr, size, value)
 
     # --- interrupts: the Host API and delivery -------------------------------------------------------
     def set_irq(self, irq: int, level: bool) -> None:
         if not 0 <= irq < self.exc.num_irq:
-            self.m.report_unmodelled(f"irq{irq}", f"interrupt line beyond the part's {self.exc.num_irq}")
+            self.m.report(ReportChannel.UNIMPLEMENTED, f"irq{irq}", f"interrupt line beyond the part's "
+                          f"{self.exc.num_irq}")
             return
         self.exc.set_line(IRQ0 + irq, level)
         if level:
@@ -167,7 +169,8 @@ class SystemBlock:
 
     def pend_irq(self, irq: int) -> None:
         if not 0 <= irq < self.exc.num_irq:
-            self.m.report_unmodelled(f"irq{irq}", f"interrupt line beyond the part's {self.exc.num_irq}")
+            self.m.report(ReportChannel.UNIMPLEMENTED, f"irq{irq}", f"interrupt line beyond the part's "
+                          f"{self.exc.num_irq}")
             return
         self.pend(IRQ0 + irq)
 
@@ -580,7 +583,8 @@ class SystemBlock:
         if need is None:
             return False
         if need != PX:
-            pc = self._faulting_insn(pc, addr)
+            # Unicorn leaves a refused access with the PC at the start of its translation block
+            pc = instruction_of_access(self.m.uc, pc, addr, write=need == PW, stack=True)
             self.m.uc.reg_write(R.UC_ARM_REG_PC, pc | 1)
         self.sync_mpu()  # the map may be stale (a change not yet applied)
         priv = self.privileged()
@@ -621,66 +625,11 @@ class SystemBlock:
             s.stop_cycle, s.stop_insn = saved
         self.m.hot.correct_partial_block(self.m.pc())
 
-    def _faulting_insn(self, pc: int, addr: int) -> int:
-        """The instruction of the block starting at ``pc`` whose access reached ``addr``.
-
-        Unicorn leaves a refused access with the PC at the start of its translation block and the
-        registers as they were just before the faulting instruction, so that instruction is the
-        first of the block whose effective address, from the registers now, covers ``addr``.
-        """
-        import capstone
-        from capstone import arm as A
-
-        md = self._capstone()
-        regs = self.m.uc
-        code = self.m.mem_read(pc, 64) if self.m.memmap.window(pc, 64) else b""
-        for insn in md.disasm(code, pc):
-            lo = hi = None
-            ops = insn.operands
-            mem = [o for o in ops if o.type == A.ARM_OP_MEM]
-            if mem:
-                m = mem[0].mem
-                base = regs.reg_read(_UC_REG[m.base]) if m.base in _UC_REG else 0
-                if m.base == A.ARM_REG_PC:
-                    base = (insn.address + 4) & ~3
-                index = regs.reg_read(_UC_REG[m.index]) if m.index in _UC_REG else 0
-                shift = mem[0].shift.value if mem[0].shift.type else 0
-                ea = (base + m.disp + (index << shift) * (-1 if mem[0].subtracted else 1)) & 0xFFFFFFFF
-                if insn.writeback and len(ops) > 2 and ops[-1].type == A.ARM_OP_IMM:
-                    ea = base  # post-indexed: the access uses the base as it is
-                lo, hi = ea, ea + 8
-            elif insn.id in (A.ARM_INS_PUSH, A.ARM_INS_POP, A.ARM_INS_LDM, A.ARM_INS_STM, A.ARM_INS_STMDB,
-                             A.ARM_INS_LDMDB, A.ARM_INS_VPUSH, A.ARM_INS_VPOP):
-                nregs = len(ops) - (0 if insn.id in (A.ARM_INS_PUSH, A.ARM_INS_POP, A.ARM_INS_VPUSH,
-                                                     A.ARM_INS_VPOP) else 1)
-                span = 8 * nregs
-                if insn.id in (A.ARM_INS_PUSH, A.ARM_INS_POP, A.ARM_INS_VPUSH, A.ARM_INS_VPOP):
-                    sp = regs.reg_read(R.UC_ARM_REG_SP)
-                    lo, hi = (sp - span, sp) if insn.id in (A.ARM_INS_PUSH, A.ARM_INS_VPUSH) else (sp, sp + span)
-                else:
-                    base = regs.reg_read(_UC_REG.get(ops[0].reg, R.UC_ARM_REG_R0))
-                    down = insn.id in (A.ARM_INS_STMDB, A.ARM_INS_LDMDB)
-                    lo, hi = (base - span, base) if down else (base, base + span)
-            if lo is not None and lo <= addr < hi:
-                return insn.address
-            if insn.group(capstone.CS_GRP_JUMP) or insn.group(capstone.CS_GRP_CALL):
-                break
-        return pc
-
-    def _capstone(self) -> Any:
-        import capstone
-
-        md = getattr(self, "_cs", None)
-        if md is None:
-            md = self._cs = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
-            md.detail = True
-        return md
-
     def _next_if_straight(self, pc: int) -> int | None:
         """The address after the instruction at ``pc`` when it cannot write the PC, else None."""
         import capstone
 
-        insn = next(self._capstone().disasm(self.m.mem_read(pc, 4), pc, 1), None)
+        insn = next(disassembler().disasm(self.m.mem_read(pc, 4), pc, 1), None)
         if insn is None:
             return None
         _read, written = insn.regs_access()
@@ -704,17 +653,6 @@ class SystemBlock:
 
     def fault_active(self) -> bool:
         return any(x in FAULTS for x in self.exc.active)
-
-
-def _uc_regs() -> dict[int, int]:
-    from capstone import arm as A
-
-    out = {getattr(A, f"ARM_REG_R{i}"): getattr(R, f"UC_ARM_REG_R{i}") for i in range(13)}
-    out.update({A.ARM_REG_SP: R.UC_ARM_REG_SP, A.ARM_REG_LR: R.UC_ARM_REG_LR})
-    return out
-
-
-_UC_REG = _uc_regs()  # capstone register id -> Unicorn register id
 
 
 def _windows(m: MachineView) -> list[Window]:

@@ -17,28 +17,27 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from simcore.cortexm.nvic import SCS_BASE
-from simcore.cortexm.regs import Reg, RegisterBlock
+from simcore.registers import Register, RegisterBlock, ReportHost
 
 REF_DIVIDER = 8
 CTRL_ENABLE, CTRL_TICKINT, CTRL_CLKSOURCE, CTRL_COUNTFLAG = 1, 2, 4, 1 << 16
 
 
-class ClockHost(Protocol):
+class ClockHost(ReportHost, Protocol):
     def now_cycles(self) -> int: ...
     def cycles_per_second(self) -> float: ...
     def schedule(self, at_cycle: int, callback: Any, tag: str) -> Any: ...
     def cancel(self, handle: Any) -> None: ...
-    def report_unmodelled(self, where: str, detail: str) -> None: ...
 
 
 class SysTick(RegisterBlock):
     NAME = "SysTick"
     BASE = SCS_BASE
-    REGS = (
-        Reg("CTRL", 0x010, implemented=0x00010007),
-        Reg("LOAD", 0x014, implemented=0x00FFFFFF),
-        Reg("VAL", 0x018),
-        Reg("CALIB", 0x01C, access="r"),
+    REGISTERS = (
+        Register("CTRL", 0x010, implemented=0x00010007),
+        Register("LOAD", 0x014, implemented=0x00FFFFFF),
+        Register("VAL", 0x018),
+        Register("CALIB", 0x01C, access="r"),
     )
 
     def __init__(self, host: ClockHost, pend: Callable[[], None]) -> None:
@@ -139,36 +138,36 @@ class SysTick(RegisterBlock):
         self.event = self.clock.schedule(at_cycle, self._fire, "SysTick")
 
     # --- registers ---------------------------------------------------------------------------------
-    def read_CTRL(self, _i: int) -> int:
+    def read_CTRL(self) -> int:
         self._update_flag(self.tick())
         value = self.ctrl | (CTRL_COUNTFLAG if self.countflag else 0)
         self.countflag = False  # COUNTFLAG clears on read (B3.3.3)
         return value
 
-    def write_CTRL(self, _i: int, value: int, mask: int) -> None:
+    def write_CTRL(self, value: int, mask: int) -> None:
         self._reanchor()  # freeze the count under the old settings
-        self.ctrl = (self.ctrl & ~mask | value) & 7
+        self.ctrl = (self.ctrl & ~mask | value & mask) & 7
         self.anchor_tick = self.tick()  # same value, counted in the (maybe new) clock's ticks
         self.flag_checked_tick = self.anchor_tick
         self._schedule()
 
-    def read_LOAD(self, _i: int) -> int:
+    def read_LOAD(self) -> int:
         return self.load
 
-    def write_LOAD(self, _i: int, value: int, mask: int) -> None:
+    def write_LOAD(self, value: int, mask: int) -> None:
         self._reanchor()  # the new value is used from the next reload
-        self.load = (self.load & ~mask | value) & 0x00FFFFFF
+        self.load = (self.load & ~mask | value & mask) & 0x00FFFFFF
         self._schedule()
 
-    def read_VAL(self, _i: int) -> int:
+    def read_VAL(self) -> int:
         return self.value_at(self.tick()) & 0x00FFFFFF
 
-    def write_VAL(self, _i: int, value: int, mask: int) -> None:
+    def write_VAL(self, value: int) -> None:
         self._reanchor(0)  # any write clears the counter and COUNTFLAG (B3.3.5)
         self.countflag = False
         self._schedule()
 
-    def read_CALIB(self, _i: int) -> int:
+    def read_CALIB(self) -> int:
         tenms = int(self.clock.cycles_per_second() / REF_DIVIDER / 100) - 1
         skew = 0 if (tenms + 1) * REF_DIVIDER * 100 == int(self.clock.cycles_per_second()) else 1 << 30
         return skew | (tenms & 0x00FFFFFF)

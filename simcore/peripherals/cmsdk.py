@@ -190,7 +190,7 @@ class CmsdkTimer(_Clocked):
         self._sync()
         self.values["CTRL"] = value & 0xF
         if value & 0x6:
-            self.host.report_unmodelled(f"{self.name}.CTRL", "external input enable/clock (bits 1-2) not modelled")
+            self.unimplemented(f"{self.name}.CTRL", "external input enable/clock (bits 1-2) not modelled")
         self._reanchor(current)
         self._update_irq()
         self._rearm()
@@ -489,6 +489,6 @@ class Mps2Scc(PeripheralModel):
         elif ok:
             self.values["CFGDATA_RTN"] = self.oscclk[device]
         else:
-            self.host.report_unmodelled(f"{self.name}.CFGCTRL", f"configuration function {function} device "
-                                        f"{device}: only oscillators (function 1) are modelled")
+            self.unimplemented(f"{self.name}.CFGCTRL", f"configuration function {function} device "
+                               f"{device}: only oscillators (function 1) are modelled")
         self.values["CFGSTAT"] = 1 if ok else 3  # DONE, plus ERROR when refused

@@ -55,15 +55,15 @@ class _InfoPage(PeripheralModel):
 
     def __init__(self, config: Peripheral, host: Host) -> None:
         p = load_table("nrf52840").peripheral(self.SVD_NAME)
-        self.REGISTERS = tuple(  # type: ignore[misc]  # per instance: built from the table
+        registers = tuple(  # per instance: built from the table
             Register(r.name, r.offset, r.size, "r", 0xFFFFFFFF if self.ERASED else self.VALUES.get(r.name, r.reset))
             for r in p.registers)
-        super().__init__(config, host)
+        super().__init__(config, host, registers)
 
     def rom_image(self) -> bytes:
         """The page as the firmware reads it (erased flash is 0xFF)."""
         image = bytearray(b"\xff" * PAGE)
-        for reg in self.REGISTERS:
+        for reg in self.registers:
             struct.pack_into("<I", image, reg.offset, reg.reset & 0xFFFFFFFF)
         for off, value in self.EXTRA.items():
             struct.pack_into("<I", image, off, value)
@@ -74,8 +74,8 @@ class _InfoPage(PeripheralModel):
         return int.from_bytes(image[offset:offset + size], "little")
 
     def write(self, offset: int, size: int, value: int) -> None:
-        self.host.report_unmodelled(f"{self.name}+{offset:#05x}", f"write of {value:#x} to read-only {self.SVD_NAME} "
-                                    "(UICR is programmed through the NVMC, which is not modelled)")
+        self.unimplemented(f"{self.name}+{offset:#05x}", f"write of {value:#x} to read-only {self.SVD_NAME} "
+                           "(UICR is programmed through the NVMC, which is not modelled)")
 
 
 @register_model

@@ -40,7 +40,7 @@ class Stm32F4Usart(PeripheralModel):
         if self.values["CR1"] & self.UE and self.values["CR1"] & self.TE:
             self.host.console_write(bytes([value & 0xFF]), self.name)
         else:
-            self.host.report_unmodelled(f"{self.name}.DR", "write while USART disabled (CR1.UE/TE clear): dropped")
+            self.guest_error(f"{self.name}.DR", "write while USART disabled (CR1.UE/TE clear): dropped")
 
 
 @register_model
@@ -78,7 +78,7 @@ class Stm32L4Usart(PeripheralModel):
         if self.values["CR1"] & self.UE and self.values["CR1"] & self.TE:
             self.host.console_write(bytes([value & 0xFF]), self.name)
         else:
-            self.host.report_unmodelled(f"{self.name}.TDR", "write while USART disabled (CR1.UE/TE clear): dropped")
+            self.guest_error(f"{self.name}.TDR", "write while USART disabled (CR1.UE/TE clear): dropped")
 
 
 @register_model
@@ -144,7 +144,7 @@ class Nrf52Uarte(PeripheralModel):
         if not value & 1:
             return
         if self.values["ENABLE"] != self.ENABLED:
-            self.host.report_unmodelled(f"{self.name}.TASKS_STARTTX", "task triggered while ENABLE != 8: ignored")
+            self.guest_error(f"{self.name}.TASKS_STARTTX", "task triggered while ENABLE != 8: ignored")
             return
         count = self.values["TXD_MAXCNT"] & 0xFFFF
         data = self.host.mem_read(self.values["TXD_PTR"], count) if count else b""
@@ -196,7 +196,7 @@ class CmsdkUart(PeripheralModel):
         if self.values["CTRL"] & self.TX_EN:
             self.host.console_write(bytes([value & 0xFF]), self.name)
         else:
-            self.host.report_unmodelled(f"{self.name}.DATA", "write while CTRL.TXEN is clear: dropped (as on hardware)")
+            self.guest_error(f"{self.name}.DATA", "write while CTRL.TXEN is clear: dropped (as on hardware)")
 
     def write_INTSTATUS(self, value: int) -> None:
         self.values["INTSTATUS"] &= ~value  # write-one-to-clear (INTCLEAR)

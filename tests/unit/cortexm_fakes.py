@@ -8,7 +8,7 @@ import unicorn
 from unicorn import arm_const as R
 
 from simcore.cortexm.exceptions import ExceptionModel
-from simcore.runtypes import Event, EventQueue
+from simcore.runtypes import AccessKind, Event, EventQueue, ReportChannel
 
 RAM = 0x20000000
 RAM_SIZE = 0x10000
@@ -16,13 +16,14 @@ FLASH_SIZE = 0x10000
 
 
 class FakeHost:
-    """Clock, scheduler and unmodelled-access log, as the machine provides them."""
+    """Clock, scheduler and report log, as the machine provides them."""
 
     def __init__(self, mhz: float = 100.0) -> None:
         self.now = 0
         self.mhz = mhz
         self.events = EventQueue()
-        self.unmodelled: dict[str, str] = {}
+        self.unmodelled: dict[str, str] = {}  # every report, by place: the first detail
+        self.channels: dict[str, ReportChannel] = {}  # ... and its channel
         self.console = bytearray()
 
     def now_cycles(self) -> int:
@@ -37,8 +38,9 @@ class FakeHost:
     def cancel(self, handle: Event) -> None:
         self.events.cancel(handle)
 
-    def report_unmodelled(self, where: str, detail: str) -> None:
+    def report(self, channel: ReportChannel, where: str, detail: str, access: AccessKind | None = None) -> None:
         self.unmodelled.setdefault(where, detail)
+        self.channels.setdefault(where, channel)
 
     def console_write(self, data: bytes, source: str) -> None:
         self.console += data

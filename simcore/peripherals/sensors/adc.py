@@ -17,8 +17,9 @@ import numpy as np
 from simcore.board import Peripheral
 from simcore.errors import BadInputError
 from simcore.peripherals import register_model
-from simcore.peripherals.base import Host, Register
-from simcore.peripherals.sensors.common import Field, RingDma, SampleClock, SensorModel
+from simcore.peripherals.base import Host
+from simcore.peripherals.sensors.common import RingDma, SampleClock, SensorModel
+from simcore.registers import Field, Register
 
 AWD_SCAN = 4096  # samples examined per look-ahead step of the analog watchdog
 
@@ -31,9 +32,27 @@ class SimcoreAdc(SensorModel):
     SIZE = 0x100
     ID_VALUE = 0x41444331  # "ADC1"
     REGISTERS = (
-        Register("CTRL", 0x00, implemented=0x7, doc="EN starts the timer; DMA streams into a ring; AWDEN"),
-        Register("STATUS", 0x04, implemented=0x3F, doc="EOC computed; OVR, HT, TC, AWD, END write 1 to clear"),
-        Register("INTEN", 0x08, implemented=0x3F, doc="interrupt enables, same bits as STATUS"),
+        Register("CTRL", 0x00, implemented=0x7, doc="EN starts the timer; DMA streams into a ring; AWDEN", fields=(
+            Field("EN", 0),
+            Field("DMA", 1),
+            Field("AWDEN", 2, doc="analog watchdog on"),
+        )),
+        Register("STATUS", 0x04, implemented=0x3F, doc="EOC computed; OVR, HT, TC, AWD, END write 1 to clear", fields=(
+            Field("EOC", 0, doc="a conversion newer than the last DR read"),
+            Field("OVR", 1, doc="a conversion completed while EOC was set (EOC interrupt mode)"),
+            Field("HT", 2, doc="first half of the DMA ring filled"),
+            Field("TC", 3, doc="second half of the DMA ring filled"),
+            Field("AWD", 4, doc="the input left the AWD_LOW..AWD_HIGH window"),
+            Field("END", 5, doc="the recording ended (end rule stop)"),
+        )),
+        Register("INTEN", 0x08, implemented=0x3F, doc="interrupt enables, same bits as STATUS", fields=(
+            Field("EOC", 0),
+            Field("OVR", 1),
+            Field("HT", 2),
+            Field("TC", 3),
+            Field("AWD", 4),
+            Field("END", 5),
+        )),
         Register("TIM_PSC", 0x0C, implemented=0xFFFF, doc="timer prescaler: timer clock = CPU clock / (PSC + 1)"),
         Register("TIM_ARR", 0x10, doc="timer period: one conversion every ARR + 1 timer ticks"),
         Register("DR", 0x14, access="r", doc="latest conversion; reading clears EOC"),
@@ -48,18 +67,6 @@ class SimcoreAdc(SensorModel):
         Register("DMA_POS", 0x38, access="r", doc="samples the DMA has reached in the ring, from the clock"),
         Register("ID", 0x3C, access="r", reset=ID_VALUE, doc="reads 'ADC1'"),
     )
-    FIELDS = {
-        "CTRL": (Field("EN", 0), Field("DMA", 1), Field("AWDEN", 2, doc="analog watchdog on")),
-        "STATUS": (
-            Field("EOC", 0, doc="a conversion newer than the last DR read"),
-            Field("OVR", 1, doc="a conversion completed while EOC was set (EOC interrupt mode)"),
-            Field("HT", 2, doc="first half of the DMA ring filled"),
-            Field("TC", 3, doc="second half of the DMA ring filled"),
-            Field("AWD", 4, doc="the input left the AWD_LOW..AWD_HIGH window"),
-            Field("END", 5, doc="the recording ended (end rule stop)"),
-        ),
-        "INTEN": (Field("EOC", 0), Field("OVR", 1), Field("HT", 2), Field("TC", 3), Field("AWD", 4), Field("END", 5)),
-    }
     OPTIONS = {
         "input_units": "'V' (volts, converted against VREF_MV) or 'counts' (raw codes); default from the recording",
         "channel": "channel of the recording to convert (name or index, default 0)",

@@ -17,8 +17,9 @@ import numpy as np
 from simcore.board import Peripheral
 from simcore.errors import BadInputError
 from simcore.peripherals import register_model
-from simcore.peripherals.base import Host, Register
-from simcore.peripherals.sensors.common import Field, SampleClock, SensorModel
+from simcore.peripherals.base import Host
+from simcore.peripherals.sensors.common import SampleClock, SensorModel
+from simcore.registers import Field, Register
 from simcore.sources.images import PIXEL_FORMATS, frame_to_pixels
 
 FORMATS = ("GRAY8", "RGB565", "RGB888")
@@ -32,13 +33,28 @@ class SimcoreCamera(SensorModel):
     SIZE = 0x100
     ID_VALUE = 0x43414D31  # "CAM1"
     REGISTERS = (
-        Register("CTRL", 0x00, implemented=0x3, doc="EN enables the sensor; CONT captures every frame"),
+        Register("CTRL", 0x00, implemented=0x3, doc="EN enables the sensor; CONT captures every frame", fields=(
+            Field("EN", 0),
+            Field("CONT", 1, doc="continuous capture"),
+        )),
         Register("CAPTURE", 0x04, access="w", implemented=0x1, doc="write 1: capture the next frame"),
-        Register("STATUS", 0x08, implemented=0x1F, doc="DONE, DROP, ERR, END write 1 to clear; BUSY computed"),
-        Register("INTEN", 0x0C, implemented=0x1D, doc="interrupt enables, same bits as STATUS"),
+        Register("STATUS", 0x08, implemented=0x1F, doc="DONE, DROP, ERR, END write 1 to clear; BUSY computed", fields=(
+            Field("DONE", 0, doc="a frame is in RAM"),
+            Field("BUSY", 1, doc="a capture is pending (computed)"),
+            Field("DROP", 2, doc="a frame was dropped: DONE still set when the next completed"),
+            Field("ERR", 3, doc="DMA_LEN smaller than FRAME_SIZE: frame not written"),
+            Field("END", 4, doc="the recording ended (end rule stop)"),
+        )),
+        Register("INTEN", 0x0C, implemented=0x1D, doc="interrupt enables, same bits as STATUS", fields=(
+            Field("DONE", 0),
+            Field("DROP", 2),
+            Field("ERR", 3),
+            Field("END", 4),
+        )),
         Register("WIDTH", 0x10, reset=96, implemented=0xFFFF),
         Register("HEIGHT", 0x14, reset=96, implemented=0xFFFF),
-        Register("FORMAT", 0x18, implemented=0x3, doc="0: GRAY8, 1: RGB565 (little-endian), 2: RGB888 (R, G, B)"),
+        Register("FORMAT", 0x18, implemented=0x3, doc="0: GRAY8, 1: RGB565 (little-endian), 2: RGB888 (R, G, B)",
+                 fields=(Field("FMT", 0, 2, doc="0 GRAY8, 1 RGB565, 2 RGB888"),)),
         Register("FPS", 0x1C, reset=10, doc="frames per second (latched at enable)"),
         Register("DMA_ADDR", 0x20),
         Register("DMA_LEN", 0x24, doc="bytes available at DMA_ADDR"),
@@ -48,18 +64,6 @@ class SimcoreCamera(SensorModel):
         Register("FRAME_INDEX", 0x34, access="r", doc="sensor frame number of the last delivered frame"),
         Register("ID", 0x3C, access="r", reset=ID_VALUE, doc="reads 'CAM1'"),
     )
-    FIELDS = {
-        "CTRL": (Field("EN", 0), Field("CONT", 1, doc="continuous capture")),
-        "STATUS": (
-            Field("DONE", 0, doc="a frame is in RAM"),
-            Field("BUSY", 1, doc="a capture is pending (computed)"),
-            Field("DROP", 2, doc="a frame was dropped: DONE still set when the next completed"),
-            Field("ERR", 3, doc="DMA_LEN smaller than FRAME_SIZE: frame not written"),
-            Field("END", 4, doc="the recording ended (end rule stop)"),
-        ),
-        "INTEN": (Field("DONE", 0), Field("DROP", 2), Field("ERR", 3), Field("END", 4)),
-        "FORMAT": (Field("FMT", 0, 2, doc="0 GRAY8, 1 RGB565, 2 RGB888"),),
-    }
     OPTIONS = {
         "resize": "scale frames to WIDTH x HEIGHT (nearest neighbour) when they differ (default false)",
         "convert": "convert gray <-> colour to FORMAT when they differ (default false)",
@@ -127,7 +131,7 @@ class SimcoreCamera(SensorModel):
         if not value & 1:
             return
         if not self.values["CTRL"] & self.EN:
-            self.host.report_unmodelled(f"{self.name}.CAPTURE", "capture while CTRL.EN is clear: ignored")
+            self.guest_error(f"{self.name}.CAPTURE", "capture while CTRL.EN is clear: ignored")
             return
         self._pending = True
         self._arm()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,20 +23,6 @@ from simcore.sources import Source, open_source
 from simcore.sources.resample import resample
 
 MAX_RECORDED_EVENTS = 1000
-
-
-@dataclass(frozen=True)
-class Field:
-    """A bit field of a register, for the generated C header (and documentation)."""
-
-    name: str
-    lsb: int
-    width: int = 1
-    doc: str = ""
-
-    @property
-    def mask(self) -> int:
-        return ((1 << self.width) - 1) << self.lsb
 
 
 class SensorStats:
@@ -292,7 +277,6 @@ class WatermarkService:
 class SensorModel(PeripheralModel):
     """Base of the sensor models: options, a bound source, named events, a level IRQ line, stats."""
 
-    FIELDS: ClassVar[dict[str, tuple[Field, ...]]] = {}
     OPTIONS: ClassVar[dict[str, str]] = {}  # board-file options and what they mean
     COMMON_OPTIONS: ClassVar[dict[str, str]] = {
         "source": "path of the recording (WAV, CSV, NPY, PNG/JPEG frames, RESD)",

@@ -12,8 +12,9 @@ from typing import Any
 
 from simcore.board import Peripheral
 from simcore.peripherals import register_model
-from simcore.peripherals.base import Host, Register
-from simcore.peripherals.sensors.common import Field, SensorModel
+from simcore.peripherals.base import Host
+from simcore.peripherals.sensors.common import SensorModel
+from simcore.registers import Field, Register
 
 
 @register_model
@@ -24,14 +25,15 @@ class SimcoreGpio(SensorModel):
     SIZE = 0x100
     ID_VALUE = 0x47504F31  # "GPO1"
     REGISTERS = (
-        Register("ODR", 0x00, doc="output levels, one bit per pin"),
+        Register("ODR", 0x00, doc="output levels, one bit per pin", fields=(
+            Field("PIN", 0, 32, doc="bit n drives pin n"),
+        )),
         Register("SET", 0x04, access="w", doc="write 1s: drive those pins high"),
         Register("CLR", 0x08, access="w", doc="write 1s: drive those pins low"),
         Register("TOGGLE", 0x0C, access="w", doc="write 1s: invert those pins"),
         Register("IDR", 0x10, access="r", doc="pin levels (outputs read back)"),
         Register("ID", 0x3C, access="r", reset=ID_VALUE, doc="reads 'GPO1'"),
     )
-    FIELDS = {"ODR": (Field("PIN", 0, 32, doc="bit n drives pin n"),)}
     OPTIONS = {"pins": "names of the pins, index = pin number (e.g. ['led_red', 'led_green'])"}
 
     def __init__(self, config: Peripheral, host: Host) -> None:

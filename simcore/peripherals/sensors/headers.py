@@ -1,4 +1,4 @@
-"""C headers for peripheral models, generated from their ``REGISTERS`` (and ``FIELDS``) declarations.
+"""C headers for peripheral models, generated from their ``REGISTERS`` declarations (registers and fields).
 
 One generator for every model, so firmware and simulator never disagree on a register map:
 a CMSIS-style ``<TYPE>_Type`` struct with reserved padding and offset checks, ``_Pos``/``_Msk``
@@ -76,12 +76,11 @@ def generate_header(type_name: str, board: str | Path | None = None) -> str:
         out.append(f'_Static_assert(offsetof({prefix}_Type, {reg.name}) == {reg.offset:#x}, "{reg.name} offset");')
     out.append(f'_Static_assert(sizeof({prefix}_Type) == {cls.SIZE:#x}, "{prefix}_Type size");')
     out += ["#endif", ""]
-    fields = getattr(cls, "FIELDS", {})
     for reg in cls.REGISTERS:
         extra = [f"#define {prefix}_{reg.name}_OFFSET {reg.offset:#05x}U"]
         if reg.reset:
             extra.append(f"#define {prefix}_{reg.name}_RESET {reg.reset:#010x}UL")
-        for f in fields.get(reg.name, ()):
+        for f in reg.fields:
             name = f"{prefix}_{reg.name}_{f.name}"
             comment = f" /* {f.doc} */" if f.doc else ""
             extra.append(f"#define {name}_Pos {f.lsb}U{comment}")

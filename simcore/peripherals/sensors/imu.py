@@ -17,8 +17,9 @@ import numpy as np
 from simcore.board import Peripheral
 from simcore.errors import BadInputError
 from simcore.peripherals import register_model
-from simcore.peripherals.base import Host, Register
-from simcore.peripherals.sensors.common import Field, SampleClock, SensorModel, StreamFifo, WatermarkService
+from simcore.peripherals.base import Host
+from simcore.peripherals.sensors.common import SampleClock, SensorModel, StreamFifo, WatermarkService
+from simcore.registers import Field, Register
 
 ACCEL_RANGES_G = (2, 4, 8, 16)
 GYRO_RANGES_DPS = (125, 250, 500, 1000, 2000)
@@ -39,12 +40,29 @@ class SimcoreImu(SensorModel):
     SIZE = 0x100
     ID_VALUE = 0x494D5531  # "IMU1"
     REGISTERS = (
-        Register("CTRL", 0x00, implemented=0x3, doc="EN starts sampling at ODR; FIFO_EN fills the FIFO"),
-        Register("STATUS", 0x04, implemented=0xF, doc="DRDY, WM computed; OVR, END write 1 to clear"),
-        Register("INTEN", 0x08, implemented=0xF, doc="interrupt enables, same bits as STATUS"),
+        Register("CTRL", 0x00, implemented=0x3, doc="EN starts sampling at ODR; FIFO_EN fills the FIFO", fields=(
+            Field("EN", 0),
+            Field("FIFO_EN", 1),
+        )),
+        Register("STATUS", 0x04, implemented=0xF, doc="DRDY, WM computed; OVR, END write 1 to clear", fields=(
+            Field("DRDY", 0, doc="a sample newer than the last OUT_* read"),
+            Field("WM", 1, doc="FIFO_LEVEL >= FIFO_WM"),
+            Field("OVR", 2, doc="FIFO overflowed (frames lost)"),
+            Field("END", 3, doc="the recording ended (end rule stop)"),
+        )),
+        Register("INTEN", 0x08, implemented=0xF, doc="interrupt enables, same bits as STATUS", fields=(
+            Field("DRDY", 0),
+            Field("WM", 1),
+            Field("OVR", 2),
+            Field("END", 3),
+        )),
         Register("ODR", 0x0C, reset=100, doc="output data rate in Hz (latched at enable)"),
-        Register("ACCEL_RANGE", 0x10, implemented=0x3, doc="0: +-2 g, 1: +-4 g, 2: +-8 g, 3: +-16 g"),
-        Register("GYRO_RANGE", 0x14, implemented=0x7, doc="0: 125, 1: 250, 2: 500, 3: 1000, 4: 2000 dps"),
+        Register("ACCEL_RANGE", 0x10, implemented=0x3, doc="0: +-2 g, 1: +-4 g, 2: +-8 g, 3: +-16 g", fields=(
+            Field("FS", 0, 2, doc="0: 2 g, 1: 4 g, 2: 8 g, 3: 16 g"),
+        )),
+        Register("GYRO_RANGE", 0x14, implemented=0x7, doc="0: 125, 1: 250, 2: 500, 3: 1000, 4: 2000 dps", fields=(
+            Field("FS", 0, 3, doc="0: 125, 1: 250, 2: 500, 3: 1000, 4: 2000 dps"),
+        )),
         Register("OUT_AX", 0x18, access="r", doc="latest sample, int16 counts sign-extended"),
         Register("OUT_AY", 0x1C, access="r"),
         Register("OUT_AZ", 0x20, access="r"),
@@ -59,18 +77,6 @@ class SimcoreImu(SensorModel):
         Register("SAMPLE_COUNT", 0x44, access="r", doc="samples taken since enable"),
         Register("ID", 0x4C, access="r", reset=ID_VALUE, doc="reads 'IMU1'"),
     )
-    FIELDS = {
-        "CTRL": (Field("EN", 0), Field("FIFO_EN", 1)),
-        "STATUS": (
-            Field("DRDY", 0, doc="a sample newer than the last OUT_* read"),
-            Field("WM", 1, doc="FIFO_LEVEL >= FIFO_WM"),
-            Field("OVR", 2, doc="FIFO overflowed (frames lost)"),
-            Field("END", 3, doc="the recording ended (end rule stop)"),
-        ),
-        "INTEN": (Field("DRDY", 0), Field("WM", 1), Field("OVR", 2), Field("END", 3)),
-        "ACCEL_RANGE": (Field("FS", 0, 2, doc="0: 2 g, 1: 4 g, 2: 8 g, 3: 16 g"),),
-        "GYRO_RANGE": (Field("FS", 0, 3, doc="0: 125, 1: 250, 2: 500, 3: 1000, 4: 2000 dps"),),
-    }
     OPTIONS = {
         "fifo_depth": "FIFO capacity in frames (default 32)",
         "accel_channels": "recording channels for X/Y/Z acceleration (default ['ax', 'ay', 'az'])",
@@ -308,7 +314,7 @@ class SimcoreImu(SensorModel):
 
     def write_ODR(self, value: int) -> None:
         if self.values["CTRL"] & self.EN:
-            self.host.report_unmodelled(f"{self.name}.ODR", "written while enabled: takes effect at the next enable")
+            self.guest_error(f"{self.name}.ODR", "written while enabled: takes effect at the next enable")
         self.values["ODR"] = value
 
     def irq_pending(self) -> bool:

@@ -20,9 +20,8 @@ import numpy as np
 from simcore.board import Peripheral
 from simcore.errors import BadInputError
 from simcore.peripherals import register_model
-from simcore.peripherals.base import Host, Register
+from simcore.peripherals.base import Host
 from simcore.peripherals.sensors.common import (
-    Field,
     RingDma,
     SampleClock,
     SensorModel,
@@ -30,6 +29,7 @@ from simcore.peripherals.sensors.common import (
     WatermarkService,
     to_pcm,
 )
+from simcore.registers import Field, Register
 
 
 @register_model
@@ -40,9 +40,25 @@ class SimcoreMic(SensorModel):
     SIZE = 0x100
     ID_VALUE = 0x4D494331  # "MIC1"
     REGISTERS = (
-        Register("CTRL", 0x00, implemented=0x3, doc="EN starts sampling; DMA selects ring DMA over the FIFO"),
-        Register("STATUS", 0x04, implemented=0x3F, doc="HT, TC, OVR, END: write 1 to clear; WM, NE computed"),
-        Register("INTEN", 0x08, implemented=0x2F, doc="interrupt enables, same bit positions as STATUS"),
+        Register("CTRL", 0x00, implemented=0x3, doc="EN starts sampling; DMA selects ring DMA over the FIFO", fields=(
+            Field("EN", 0, doc="enable"),
+            Field("DMA", 1, doc="ring DMA instead of FIFO"),
+        )),
+        Register("STATUS", 0x04, implemented=0x3F, doc="HT, TC, OVR, END: write 1 to clear; WM, NE computed", fields=(
+            Field("HT", 0, doc="first half of the ring filled"),
+            Field("TC", 1, doc="second half of the ring filled"),
+            Field("OVR", 2, doc="overrun: FIFO full or a half refilled before its flag was cleared"),
+            Field("WM", 3, doc="FIFO level at or above FIFO_WM (computed)"),
+            Field("NE", 4, doc="FIFO not empty (computed)"),
+            Field("END", 5, doc="the recording ended (end rule stop)"),
+        )),
+        Register("INTEN", 0x08, implemented=0x2F, doc="interrupt enables, same bit positions as STATUS", fields=(
+            Field("HT", 0),
+            Field("TC", 1),
+            Field("OVR", 2),
+            Field("WM", 3),
+            Field("END", 5),
+        )),
         Register("RATE", 0x0C, reset=16000, doc="sample rate in Hz (latched at enable)"),
         Register("DMA_ADDR", 0x10, doc="ring buffer address in guest RAM (latched at enable)"),
         Register("DMA_LEN", 0x14, reset=0, doc="ring length in samples, even: two halves of DMA_LEN/2"),
@@ -52,23 +68,12 @@ class SimcoreMic(SensorModel):
         Register("FIFO_WM", 0x24, reset=8, doc="watermark: STATUS.WM when FIFO_LEVEL >= FIFO_WM"),
         Register("OVERRUN_COUNT", 0x28, access="r", doc="overruns since reset"),
         Register("SAMPLE_COUNT", 0x2C, access="r", doc="samples delivered since enable (RAM or FIFO)"),
-        Register("FORMAT", 0x30, implemented=0x1, doc="WIDTH: 0 = 16-bit samples, 1 = 32-bit"),
+        Register("FORMAT", 0x30, implemented=0x1, doc="WIDTH: 0 = 16-bit samples, 1 = 32-bit", fields=(
+            Field("WIDTH", 0, doc="0: 16-bit, 1: 32-bit samples"),
+        )),
         Register("FIFO_DEPTH", 0x34, access="r", doc="FIFO capacity in samples"),
         Register("ID", 0x3C, access="r", reset=ID_VALUE, doc="reads 'MIC1'"),
     )
-    FIELDS = {
-        "CTRL": (Field("EN", 0, doc="enable"), Field("DMA", 1, doc="ring DMA instead of FIFO")),
-        "STATUS": (
-            Field("HT", 0, doc="first half of the ring filled"),
-            Field("TC", 1, doc="second half of the ring filled"),
-            Field("OVR", 2, doc="overrun: FIFO full or a half refilled before its flag was cleared"),
-            Field("WM", 3, doc="FIFO level at or above FIFO_WM (computed)"),
-            Field("NE", 4, doc="FIFO not empty (computed)"),
-            Field("END", 5, doc="the recording ended (end rule stop)"),
-        ),
-        "INTEN": (Field("HT", 0), Field("TC", 1), Field("OVR", 2), Field("WM", 3), Field("END", 5)),
-        "FORMAT": (Field("WIDTH", 0, doc="0: 16-bit, 1: 32-bit samples"),),
-    }
     OPTIONS = {
         "fifo_depth": "FIFO capacity in samples (default 64)",
         "channel": "channel of the recording to use (name or index, default 0)",
@@ -114,7 +119,7 @@ class SimcoreMic(SensorModel):
         elif was & self.EN and not value & self.EN:
             self._stop()
         elif value & self.EN and (value ^ was) & self.DMA:
-            self.host.report_unmodelled(f"{self.name}.CTRL", "DMA bit changed while enabled: ignored until re-enable")
+            self.guest_error(f"{self.name}.CTRL", "DMA bit changed while enabled: ignored until re-enable")
 
     def _start(self, dma: bool) -> None:
         binding = self.require_source()
@@ -258,7 +263,7 @@ class SimcoreMic(SensorModel):
 
     def _locked(self, name: str, value: int) -> None:
         if self.values["CTRL"] & self.EN:
-            self.host.report_unmodelled(f"{self.name}.{name}", "written while enabled: takes effect at the next enable")
+            self.guest_error(f"{self.name}.{name}", "written while enabled: takes effect at the next enable")
         self.values[name] = value
 
     def write_RATE(self, value: int) -> None:
@@ -320,12 +325,15 @@ class Nrf52Pdm(SensorModel):
         Register("EVENTS_STARTED", 0x100, implemented=1),
         Register("EVENTS_STOPPED", 0x104, implemented=1),
         Register("EVENTS_END", 0x108, implemented=1),
-        Register("INTEN", 0x300, implemented=0x7),
+        Register("INTEN", 0x300, implemented=0x7, fields=(Field("STARTED", 0), Field("STOPPED", 1), Field("END", 2))),
         Register("INTENSET", 0x304, implemented=0x7),
         Register("INTENCLR", 0x308, implemented=0x7),
         Register("ENABLE", 0x500, implemented=1),
         Register("PDMCLKCTRL", 0x504, reset=0x08400000),
-        Register("MODE", 0x508, implemented=0x3, doc="OPERATION (bit 0: 1 = mono), EDGE (bit 1)"),
+        Register("MODE", 0x508, implemented=0x3, doc="OPERATION (bit 0: 1 = mono), EDGE (bit 1)", fields=(
+            Field("OPERATION", 0, doc="0 stereo, 1 mono"),
+            Field("EDGE", 1, doc="0 left falling"),
+        )),
         Register("GAINL", 0x518, reset=0x28, implemented=0x7F),
         Register("GAINR", 0x51C, reset=0x28, implemented=0x7F),
         Register("RATIO", 0x520, implemented=0x1, doc="0: ratio 64, 1: ratio 80"),
@@ -334,10 +342,6 @@ class Nrf52Pdm(SensorModel):
         Register("SAMPLE_PTR", 0x560),
         Register("SAMPLE_MAXCNT", 0x564, implemented=0x7FFF, doc="buffer length in 16-bit samples"),
     )
-    FIELDS = {
-        "INTEN": (Field("STARTED", 0), Field("STOPPED", 1), Field("END", 2)),
-        "MODE": (Field("OPERATION", 0, doc="0 stereo, 1 mono"), Field("EDGE", 1, doc="0 left falling")),
-    }
     OPTIONS = {"gain": "apply GAINL/GAINR (0.5 dB steps around 0x28 = 0 dB); default false: samples as recorded"}
 
     def reset(self) -> None:
@@ -368,7 +372,7 @@ class Nrf52Pdm(SensorModel):
         if not value & 1 or self._running:
             return
         if self.values["ENABLE"] != 1:
-            self.host.report_unmodelled(f"{self.name}.TASKS_START", "task triggered while ENABLE = 0: ignored")
+            self.guest_error(f"{self.name}.TASKS_START", "task triggered while ENABLE = 0: ignored")
             return
         binding = self.require_source()
         rate = self._rate()

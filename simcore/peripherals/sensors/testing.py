@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from simcore.board import Peripheral
-from simcore.runtypes import Event, EventQueue
+from simcore.runtypes import AccessKind, Event, EventQueue, ReportChannel
 
 
 class FakeHost:
@@ -27,7 +27,8 @@ class FakeHost:
         self.irq_log: list[tuple[int, int, bool]] = []  # (cycle, irq, level)
         self.pends: list[tuple[int, int]] = []
         self.console: list[tuple[bytes, str]] = []
-        self.unmodelled: dict[str, str] = {}  # where -> first detail
+        self.unmodelled: dict[str, str] = {}  # every report, by place: the first detail
+        self.channels: dict[str, ReportChannel] = {}  # ... and its channel
         self.fired: list[tuple[int, str]] = []
 
     # --- Host protocol -------------------------------------------------------------------
@@ -67,8 +68,9 @@ class FakeHost:
             raise ValueError(f"write of {len(data)} bytes at {addr:#x} outside fake RAM")
         self.ram[off : off + len(data)] = data
 
-    def report_unmodelled(self, where: str, detail: str) -> None:
+    def report(self, channel: ReportChannel, where: str, detail: str, access: AccessKind | None = None) -> None:
         self.unmodelled.setdefault(where, detail)
+        self.channels.setdefault(where, channel)
 
     # --- test controls -------------------------------------------------------------------
     def next_event_cycle(self) -> int | None:
