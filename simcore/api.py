@@ -105,6 +105,9 @@ def prepare(elf: str | Path, board: str | Path | Board = "cortex-m4", **options:
     b = board if isinstance(board, Board) else load_board(board)
     check_run_options(b, options)  # BadInputError (exit 2) before anything is loaded or built
     fw = load_elf(elf)
+    # argv[0] of the firmware's command line (semihosting GET_CMDLINE) is the ELF's file name, as
+    # `simcore run` gives it: the same inputs give the same counts through the CLI and the API
+    options.setdefault("cmdline", Path(elf).name)
     model = options.get("cycle_model")
     flash_data = options.pop("flash_data", "literal")
     if model is None or isinstance(model, str):

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import sys
 import textwrap
+import traceback
 from pathlib import Path
 from typing import Any
 
+from simcore import __version__
 from simcore.errors import (
     EXIT_BAD_INPUT,
     EXIT_BUDGET,
@@ -17,8 +21,11 @@ from simcore.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_MARKER_FAIL,
+    EXIT_OUTPUT_CLOSED,
     EXIT_SPINNING,
     EXIT_UNMODELLED,
+    InternalError,
+    OutputClosed,
     SimcoreError,
 )
 from simcore.outfile import output_file
@@ -35,6 +42,7 @@ exit status of 'simcore run' (from the stop kind, README "Exit status"):
   {EXIT_FAULT}     the firmware faulted, locked up or requested a reset (diagnosis on stderr and in --json)
   {EXIT_INTERNAL}     internal error in simcore
   {EXIT_INTERRUPTED}     interrupted (Ctrl-C)
+  {EXIT_OUTPUT_CLOSED}     stdout closed by its reader (e.g. | head): the run ended quietly
 """
 
 
@@ -53,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=EXIT_CODES_HELP,
     )
+    p.add_argument("--version", action="version", version=f"simcore {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("run", help="run a firmware ELF", epilog=EXIT_CODES_HELP,
@@ -308,6 +317,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "profile":
             return cmd_profile(args)
         return cmd_run(args)
+    except OutputClosed as exc:
+        _quiet_stdout()
+        return exc.exit_code
+    except BrokenPipeError:  # the summary or a last newline to a closed stdout
+        _quiet_stdout()
+        return EXIT_OUTPUT_CLOSED
+    except InternalError as exc:
+        return _internal_error(exc, exc.__cause__ or exc)
     except SimcoreError as exc:
         print(textwrap.fill(f"simcore: error: {exc}", width=100, break_on_hyphens=False, break_long_words=False),
               file=sys.stderr)
@@ -315,6 +332,26 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("simcore: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - anything else is simcore's bug: say so, with the traceback
+        return _internal_error(exc, exc)
+
+
+def _internal_error(exc: BaseException, cause: BaseException) -> int:
+    """Exit 127 with the traceback, never a firmware status (126) or Python's bare exit 1."""
+    traceback.print_exception(cause, file=sys.stderr)
+    text = str(exc) if isinstance(exc, InternalError) else f"{type(exc).__name__}: {exc}"
+    print(textwrap.fill(f"simcore: internal error (a bug in simcore {__version__}; please report it with the "
+                        f"traceback above): {text}", width=100), file=sys.stderr)
+    return EXIT_INTERNAL
+
+
+def _quiet_stdout() -> None:
+    """stdout's reader is gone: point stdout at /dev/null so Python's exit flush stays silent."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):  # no real descriptor (in-process runs)
+        pass
 
 
 if __name__ == "__main__":

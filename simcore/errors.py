@@ -13,6 +13,7 @@ EXIT_SPINNING = 125  # idle loop or sleeping forever with nothing that could wak
 EXIT_FAULT = 126  # the firmware faulted (no handler, or its handler never returned)
 EXIT_INTERNAL = 127  # a bug in simcore: please report it
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
+EXIT_OUTPUT_CLOSED = 141  # the reader of stdout went away (`simcore run ... | head`): 128 + SIGPIPE, as C tools
 
 
 class SimcoreError(Exception):
@@ -27,7 +28,13 @@ class BadInputError(SimcoreError):
     exit_code = EXIT_BAD_INPUT
 
 
-class EmulationError(SimcoreError):
-    """Something went wrong while the firmware ran (raised inside a hook and carried out)."""
+class InternalError(SimcoreError):
+    """A bug in simcore: an exception where none was expected (the cause carries the traceback)."""
 
-    exit_code = EXIT_FAULT
+    exit_code = EXIT_INTERNAL
+
+
+class OutputClosed(SimcoreError):
+    """stdout was closed by its reader while the firmware's console was echoed: end quietly."""
+
+    exit_code = EXIT_OUTPUT_CLOSED

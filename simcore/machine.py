@@ -26,7 +26,7 @@ from simcore.cortexm.system import SystemBlock
 from simcore.cortexm.systick import SysTick
 from simcore.cycles import InstructionCount
 from simcore.elf import Firmware
-from simcore.errors import BadInputError, EmulationError
+from simcore.errors import BadInputError, InternalError, OutputClosed, SimcoreError
 from simcore.hotpath import MAX_WINDOWS, NO_LIMIT, HotPath
 from simcore.layout import Layout, check_fit
 from simcore.memmap import NEVER_EXECUTED as UNTIL
@@ -185,9 +185,13 @@ class Machine:
     def console_write(self, data: bytes, source: str) -> None:
         self.console += data
         self.console_by_source.setdefault(source, bytearray()).extend(data)
-        if self.opts.echo is not None:
-            self.opts.echo.write(data.decode("utf-8", "replace"))
-            self.opts.echo.flush()
+        echo = self.opts.echo
+        if echo is not None:
+            try:
+                echo.write(data.decode("utf-8", "replace"))
+                echo.flush()
+            except BrokenPipeError:  # `simcore run ... | head`: the reader is gone, end the run quietly
+                raise OutputClosed("stdout was closed") from None
         self._check_markers()
 
     def _check_markers(self) -> None:
@@ -447,9 +451,9 @@ class Machine:
             if self._hook_error is not None:
                 exc, self._hook_error = self._hook_error, None
                 self.hot.correct_partial_block(pc)
-                if isinstance(exc, BadInputError | EmulationError):
-                    raise exc
-                raise EmulationError(
+                if isinstance(exc, SimcoreError) or not isinstance(exc, Exception):
+                    raise exc  # bad input found late, a closed stdout, Ctrl-C: not simcore's bug
+                raise InternalError(
                     f"internal error at {self.fw.describe(pc)} after {s.insn_count} instructions: "
                     f"{type(exc).__name__}: {exc}"
                 ) from exc

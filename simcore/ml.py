@@ -13,7 +13,10 @@ instruction counts).
     c = compare_with_tflm("models/kws_dscnn.tflite", "models/kws_dscnn.inputs.npy")
     c.match, c.max_abs_diff
 
-Command line: ``python -m simcore.ml MODEL INPUTS [--board B] [--mhz N] [--reference]``.
+Command line: ``python -m simcore.ml MODEL INPUTS [--board B] [--mhz N] [--reference] [--compare]``.
+Errors (no cross compiler, a model the runtime refuses, a missing optional dependency) are
+simcore errors: one paragraph, exit 2. Builds go to the cache directory
+(:func:`simcore.paths.cache_dir`, ``$SIMCORE_CACHE_DIR``), never into the checkout.
 """
 
 from __future__ import annotations
@@ -24,22 +27,57 @@ import os
 import shutil
 import subprocess
 import sys
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from simcore.errors import EXIT_BAD_INPUT, SimcoreError
+from simcore.paths import cache_dir
+
 ROOT = Path(__file__).resolve().parents[1]
 FIRMWARE = ROOT / "firmware"
-BUILD = FIRMWARE / "build" / "model_runner"
 
 #: TFLite TensorType -> numpy dtype (the types the tm runtime handles).
 TFLITE_DTYPES = {0: np.float32, 2: np.int32, 3: np.uint8, 4: np.int64, 7: np.int16, 9: np.int8}
 
+#: Float outputs match the TFLM host interpreter when |d| <= FLOAT_ABS_TOL + FLOAT_REL_TOL * |ref|
+#: (README "On-device ML": newlib's expf/tanhf may round differently from the host's libm);
+#: integer outputs must be identical.
+FLOAT_ABS_TOL = 1e-6
+FLOAT_REL_TOL = 1e-5
 
-class ModelRunError(RuntimeError):
-    """The model could not be built or run (the message says why)."""
+#: The runtime's status codes (firmware/runtime/tm.h, enum tm_status) in words.
+TM_STATUS = {
+    1: "TM_ERR_MODEL: the model file is malformed or truncated",
+    2: "TM_ERR_UNSUPPORTED: an op, type or option the runtime does not implement",
+    3: "TM_ERR_ARENA: the tensor arena is too small",
+    4: "TM_ERR_ARG: a bad argument (e.g. inputs that do not fit the model)",
+    5: "TM_ERR_STATE: invoke before a successful init",
+}
+
+
+class ModelRunError(SimcoreError):
+    """The model could not be built or run (the message says why): exit 2 from the command line."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+def build_root() -> Path:
+    """Where model_runner builds go: the cache directory, not the checkout."""
+    return cache_dir("model_runner")
+
+
+def _require_tflm() -> None:
+    """The TFLM host interpreter is an optional dependency: refuse before anything is built."""
+    try:
+        import tflite_micro.python.tflite_micro.runtime  # noqa: F401
+    except ImportError as e:
+        raise ModelRunError("comparing with TFLM needs the tflite-micro package, which is not installed: "
+                            "pip install -e '.[ml]' in a source checkout, or pip install 'simcore[ml]' "
+                            f"({e})") from None
 
 
 @dataclass
@@ -112,6 +150,9 @@ class Comparison:
     def summary(self) -> str:
         n = len(self.run.invoke_cycles)
         if self.match:
+            if self.max_abs_diff:
+                return (f"{self.run.model.name}: {n} inferences, outputs match the TFLM host interpreter within "
+                        f"|d| <= {FLOAT_ABS_TOL:g} + {FLOAT_REL_TOL:g} |ref| (max |diff| {self.max_abs_diff:g})")
             return f"{self.run.model.name}: {n} inferences, outputs identical to the TFLM host interpreter"
         return (f"{self.run.model.name}: outputs differ from TFLM in rows {self.mismatched_rows} "
                 f"(max |diff| {self.max_abs_diff:g})")
@@ -127,7 +168,7 @@ def _inputs_file(inputs: Any) -> Path:
         return p.resolve()
     a = np.ascontiguousarray(np.asarray(inputs))
     h = hashlib.sha256(a.tobytes() + str(a.dtype).encode() + str(a.shape).encode()).hexdigest()[:16]
-    p = BUILD / "_inputs" / f"{h}.npy"
+    p = build_root() / "_inputs" / f"{h}.npy"
     if not p.exists():
         p.parent.mkdir(parents=True, exist_ok=True)
         tmp = p.with_suffix(".tmp.npy")
@@ -160,16 +201,25 @@ def build_model_runner(model: str | os.PathLike, inputs: Any, board: str = "cort
     inp = _inputs_file(inputs)
     if build_dir is None:
         tag = hashlib.sha256(f"{model}|{inp}|{arena}|{ops}".encode()).hexdigest()[:8]
-        build_dir = BUILD / board / f"{model.stem}-{tag}{'' if optimized else '_ref'}"
+        build_dir = build_root() / board / f"{model.stem}-{tag}{'' if optimized else '_ref'}"
     build_dir = Path(build_dir).resolve()
+    # BUILD_DIR too: the outer make's own files (boards.mk) stay out of the checkout as well
     cmd = ["make", "-C", str(FIRMWARE), "model_runner", f"MODEL={model}", f"INPUTS={inp}", f"BOARD={board}",
-           f"OPTIMIZED={int(optimized)}", f"ARENA={int(arena)}", f"MR_BUILD={build_dir}", f"PYTHON={sys.executable}"]
+           f"OPTIMIZED={int(optimized)}", f"ARENA={int(arena)}", f"MR_BUILD={build_dir}",
+           f"BUILD_DIR={build_root() / '_make'}", f"PYTHON={sys.executable}"]
     if ops:
         cmd.append("OPS=" + " ".join(ops))
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS")}
     p = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if p.returncode:
-        raise ModelRunError(f"model_runner build failed ({' '.join(cmd)}):\n{(p.stdout + p.stderr)[-3000:]}")
+        build_dir.mkdir(parents=True, exist_ok=True)
+        log = build_dir / "build.log"
+        log.write_text(f"$ {' '.join(cmd)}\n{p.stdout}{p.stderr}")
+        lines = [ln.strip() for ln in (p.stdout + p.stderr).splitlines() if ln.strip()]
+        why = next((ln for ln in lines if "error" in ln.lower() and not ln.startswith("make")), lines[-1] if lines
+                   else f"make exited with status {p.returncode}")
+        raise ModelRunError(f"the model_runner firmware for {model.name} on {board} did not build: {why} "
+                            f"(full log: {log})")
     elf = build_dir / board / "model_runner.elf"
     if not elf.exists():
         raise ModelRunError(f"model_runner build made no {elf}")
@@ -213,14 +263,12 @@ def run_elf(elf: str | os.PathLike, board: str = "cortex-m4", mhz: float | None 
         if port in (1, 2):
             marks.append((port, value & 0xFFFF, cycle, m.instructions))
 
-    itm = getattr(m.system, "itm", None)
-    if itm is not None and hasattr(itm, "on_write"):
-        itm.on_write(on_itm)
+    m.system.itm.on_write(on_itm)
     res = api.run_machine(m)
     text = res.console.decode("utf-8", "replace")
     info = _parse(text)
     if info["error"] is not None:
-        raise ModelRunError(f"model_runner: {info['error']}")
+        raise ModelRunError(f"the runtime refused the model: {_status_words(info['error'])}")
     if res.exit_status != 0 or "done" not in info:
         raise ModelRunError(f"model_runner did not finish (exit status {res.exit_status}, {res.stop}):\n"
                             f"{text[-2000:]}")
@@ -263,6 +311,16 @@ def run_elf(elf: str | os.PathLike, board: str = "cortex-m4", mhz: float | None 
                     flash_bytes=flash, ram_bytes=ram)
 
 
+def _status_words(error: str) -> str:
+    """``MR_ERROR <status> <message>`` as words: the status's meaning (tm.h), then the runtime's message."""
+    code, _, message = error.partition(" ")
+    try:
+        words = TM_STATUS.get(int(code), f"status {code}")
+    except ValueError:
+        return error
+    return f"{words} ({message})" if message else words
+
+
 def run_model(model: str | os.PathLike, inputs: Any, board: str = "cortex-m4", mhz: float | None = None,
               optimized: bool = True, arena: int | None = None, ops: list[str] | None = None) -> ModelRun:
     """Build model_runner for ``model`` with ``inputs`` (a .npy/.bin path or an array of shape
@@ -289,8 +347,9 @@ def tflm_outputs(model: str | os.PathLike, inputs: np.ndarray, n_outputs: int = 
     """Outputs of the TFLM host interpreter (PyPI tflite-micro) for every input row."""
     try:
         from tflite_micro.python.tflite_micro import runtime
-    except ImportError as e:
-        raise ModelRunError("tflite-micro is not installed (pip install tflite-micro)") from e
+    except ImportError:
+        _require_tflm()
+        raise
     data = Path(model).read_bytes()
     per: list[list[np.ndarray]] = []
     for x in inputs:
@@ -308,7 +367,11 @@ def tflm_outputs(model: str | os.PathLike, inputs: np.ndarray, n_outputs: int = 
 
 def compare_with_tflm(model: str | os.PathLike, inputs: Any, board: str = "cortex-m4", mhz: float | None = None,
                       optimized: bool = True, arena: int | None = None) -> Comparison:
-    """Run the model in simcore and in the TFLM host interpreter; compare the outputs."""
+    """Run the model in simcore and in the TFLM host interpreter; compare the outputs.
+
+    Integer outputs must be identical; float outputs match within FLOAT_ABS_TOL + FLOAT_REL_TOL * |ref|.
+    """
+    _require_tflm()
     x = _load_inputs(inputs)
     r = run_model(model, inputs, board, mhz, optimized, arena)
     ref = tflm_outputs(model, x.reshape((-1, *x.shape[1:])), len(r.outputs))
@@ -317,7 +380,11 @@ def compare_with_tflm(model: str | os.PathLike, inputs: Any, board: str = "corte
         b = b.reshape(a.shape)
         d = np.abs(a.astype(np.float64) - b.astype(np.float64)).reshape(len(a), -1)
         worst = max(worst, float(d.max()) if d.size else 0.0)
-        bad |= {int(i) for i in np.nonzero(d.max(axis=1) > 0)[0]} if d.size else set()
+        if np.issubdtype(a.dtype, np.floating):
+            allowed = FLOAT_ABS_TOL + FLOAT_REL_TOL * np.abs(b.astype(np.float64)).reshape(len(a), -1)
+        else:
+            allowed = np.zeros_like(d)
+        bad |= {int(i) for i in np.nonzero((d > allowed).any(axis=1))[0]} if d.size else set()
     same = len(r.outputs) == len(ref) and not bad
     return Comparison(run=r, reference=ref, match=same, max_abs_diff=worst, mismatched_rows=sorted(bad))
 
@@ -350,9 +417,9 @@ def main(argv: list[str] | None = None) -> int:
             r = c.run
         else:
             r = run_model(a.model, a.inputs, a.board, a.mhz, not a.reference, a.arena, ops)
-    except ModelRunError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    except SimcoreError as e:
+        print(textwrap.fill(f"simcore: error: {e}", width=100), file=sys.stderr)
+        return e.exit_code
     for k, o in enumerate(r.outputs):
         for v, row in enumerate(o):
             print(f"output {k} inference {v}: {row.tobytes().hex()}")

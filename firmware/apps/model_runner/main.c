@@ -89,8 +89,8 @@ int main(void)
         per += tm_input(&interp, i)->bytes;
     const uint32_t total = (uint32_t)(mr_inputs_end - mr_inputs);
     if (per == 0 || total % per != 0) {
-        printf("MR_ERROR 5 inputs hold %lu bytes, not a multiple of the %lu input bytes of one inference\n",
-               (unsigned long)total, (unsigned long)per);
+        printf("MR_ERROR %d inputs hold %lu bytes, not a multiple of the %lu input bytes of one inference\n",
+               (int)TM_ERR_ARG, (unsigned long)total, (unsigned long)per);
         return 2;
     }
     const uint32_t n = total / per;
