@@ -101,7 +101,7 @@ def write_outputs(points: list[Point], lowest: float, out: Path, work: int) -> P
             for p in points:
                 w.writerow([p.mhz, p.overruns, p.late_services, f"{p.load:.4f}",
                             "" if p.first_overrun_ms is None else f"{p.first_overrun_ms:.3f}", p.exit_status])
-        print(f"matplotlib is not installed: wrote the data as CSV to {path} (pip install matplotlib for a plot)")
+        print(f"matplotlib is not installed: wrote the data as CSV to {path} (pip install -e '.[examples]' for a plot)")
         return path
     fig, ax = plt.subplots(figsize=(7, 4))
     mhz = [p.mhz for p in points]

@@ -257,11 +257,13 @@ def _add_profile_parser(sub: Any) -> None:
                    help="flash data reads charged: PC-relative literals (default) or every read (slower)")
     p.add_argument("--max-instructions", type=int, default=None, metavar="N")
     p.add_argument("--top", type=int, default=25, help="functions to list (default 25)")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="directory for the export files (default: the ELF's directory)")
     p.add_argument("--speedscope", type=Path, metavar="FILE",
-                   help="speedscope JSON (default: <elf>.speedscope.json in the current directory)")
+                   help="speedscope JSON (default: <elf>.speedscope.json in --out)")
     p.add_argument("--trace", type=Path, metavar="FILE",
                    help="Chrome/Perfetto trace JSON: ops, interrupts, sensor events "
-                        "(default: <elf>.trace.json in the current directory)")
+                        "(default: <elf>.trace.json in --out)")
     p.add_argument("--collapsed", type=Path, metavar="FILE", help="also write collapsed stacks (flamegraph.pl)")
     p.add_argument("--python-hook", action="store_true", help="use the pure-Python hot path (same figures)")
     p.add_argument("--quiet", "-q", action="store_true", help="do not echo the firmware's console output")
@@ -274,8 +276,9 @@ def cmd_profile(args: argparse.Namespace) -> int:
 
     stem = args.elf.name.removesuffix(".elf")
     # output paths are checked before the run (simcore.outfile)
-    speedscope = output_file(args.speedscope or Path(f"{stem}.speedscope.json"), "--speedscope")
-    trace = output_file(args.trace or Path(f"{stem}.trace.json"), "--trace")
+    out_dir = args.out if args.out is not None else args.elf.resolve().parent  # never the current directory
+    speedscope = output_file(args.speedscope or out_dir / f"{stem}.speedscope.json", "--speedscope")
+    trace = output_file(args.trace or out_dir / f"{stem}.trace.json", "--trace")
     collapsed = output_file(args.collapsed, "--collapsed") if args.collapsed else None
     options: dict[str, Any] = {"mhz": args.mhz, "cycle_model": args.cycle_model, "flash_data": args.flash_data,
                                "native": False if args.python_hook else None,

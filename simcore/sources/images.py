@@ -28,7 +28,8 @@ def _pillow(path: str | Path) -> Any:
     except ImportError:
         raise BadInputError(
             f"sensor data file {path}: reading PNG/JPEG frames needs Pillow, which is not installed; "
-            "install it with `pip install simcore[sensors]` (or `pip install pillow`), or give the frames as "
+            "install it with `pip install -e '.[sensors]'` in a source checkout (`pip install 'simcore[sensors]'` "
+            "otherwise), or give the frames as "
             "a (n, height, width[, planes]) uint8 .npy file"
         ) from None
     return Image

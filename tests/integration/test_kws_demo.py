@@ -124,7 +124,7 @@ def test_scores_match_tflm_byte_for_byte(demo: DemoRun) -> None:
     try:
         import tflite_micro  # noqa: F401
     except ImportError:
-        pytest.skip("tflite-micro not installed (pip install tflite-micro): no reference outputs")
+        pytest.skip("tflite-micro not installed (pip install -e '.[test]'): no reference outputs")
     x = np.concatenate([np.load(INPUTS).astype(np.int8), noise_vector()[None]])
     [expected] = tflm_reference(MODEL, x)
     got = np.array([i.scores for i in demo.inferences], dtype=np.int8)
@@ -267,7 +267,7 @@ def test_mic_scores_match_tflm(mic_run: MicRun) -> None:
     try:
         import tflite_micro  # noqa: F401
     except ImportError:
-        pytest.skip("tflite-micro not installed (pip install tflite-micro): no reference outputs")
+        pytest.skip("tflite-micro not installed (pip install -e '.[test]'): no reference outputs")
     x = np.stack([np.frombuffer(f, dtype=np.int8).reshape(49, 10, 1) for f in mic_run.features])
     [expected] = tflm_reference(MODEL, x)
     assert np.array(mic_run.scores, dtype=np.int8).tobytes() == np.ascontiguousarray(expected, np.int8).tobytes()

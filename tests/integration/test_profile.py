@@ -94,3 +94,19 @@ def test_cli_profile_writes_files(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "prof_leaf" in out and "CONV_2D" in out
     assert json.loads(ss.read_text())["profiles"][0]["type"] == "sampled"
     assert json.loads(tr.read_text())["traceEvents"]
+
+
+def test_cli_profile_exports_go_next_to_the_elf_or_into_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    fw_dir, out_dir, cwd = tmp_path / "fw", tmp_path / "out", tmp_path / "cwd"
+    for d in (fw_dir, out_dir, cwd):
+        d.mkdir()
+    elf = fw_dir / "prof.elf"
+    elf.write_bytes(ELF.read_bytes())
+    monkeypatch.chdir(cwd)
+    assert main(["profile", str(elf), "-q"]) == 0
+    assert sorted(p.name for p in fw_dir.iterdir()) == ["prof.elf", "prof.speedscope.json", "prof.trace.json"]
+    assert main(["profile", str(elf), "-q", "--out", str(out_dir)]) == 0
+    assert sorted(p.name for p in out_dir.iterdir()) == ["prof.speedscope.json", "prof.trace.json"]
+    assert list(cwd.iterdir()) == []  # never the current directory
+    assert f"wrote {out_dir / 'prof.speedscope.json'}" in capsys.readouterr().err

@@ -51,7 +51,7 @@ def _tflm():
     try:
         from tflite_micro.python.tflite_micro import runtime
     except ImportError:
-        pytest.skip("tflite-micro not installed (pip install tflite-micro)")
+        pytest.skip("tflite-micro not installed (pip install -e '.[test]')")
     return runtime
 
 
