@@ -41,7 +41,11 @@ def drop_section_headers(src: Path, dst: Path) -> Path:
 @pytest.mark.parametrize(("board", "app"), CASES)
 def test_counts_without_symbols_or_sections(tmp_path: Path, board: str, app: str) -> None:
     src = elf(board, app)
-    variants = [src, hide_symbols(src, tmp_path / "nosym.elf"), drop_section_headers(src, tmp_path / "nosh.elf")]
+    for d in ("nosym", "nosh"):
+        (tmp_path / d).mkdir()
+    # same file name: the firmware's command line (semihosting GET_CMDLINE) starts with it
+    variants = [src, hide_symbols(src, tmp_path / "nosym" / src.name),
+                drop_section_headers(src, tmp_path / "nosh" / src.name)]
     results = [run(p, board) for p in variants]
     assert results[0].layout.stack_top is not None  # found through __StackTop ...
     assert results[1].layout.stack_top is None and results[2].layout.stack_top is None  # ... and really gone

@@ -61,7 +61,7 @@ def test_a_stack_in_the_mps2_ssram_mirror_is_accepted_and_runs(tmp_path: Path) -
     board = load_board("mps2-an386")
     fw = load_elf(MPS2_PERIPH)
     plain = plan_boot(board, fw, check_fit(fw, board))
-    mirrored = tmp_path / "mirror_stack.elf"
+    mirrored = tmp_path / MPS2_PERIPH.name  # the same name: it is the firmware's argv[0]
     _with_initial_sp(MPS2_PERIPH, mirrored, plain.sp + 0x400000)
     fw2 = load_elf(mirrored)
     plan = plan_boot(board, fw2, check_fit(fw2, board))
