@@ -17,23 +17,13 @@ from typing import Any
 
 from simcore.errors import BadInputError
 from simcore.memmap import MemoryMap
+from simcore.validate import parse_size
+
+__all__ = ["Board", "FlashTiming", "Memory", "Peripheral", "Power", "builtin_boards", "load_board",
+           "memory_overrides", "parse_size"]
 
 BOARD_DIR = Path(__file__).parent / "boards"
 _NAMED_ARRAYS = ("memory", "peripheral")
-_SUFFIX = {"K": 1024, "M": 1024 * 1024, "G": 1024 * 1024 * 1024}
-
-
-def parse_size(value: int | str, what: str) -> int:
-    """Accept 131072, "0x20000", "128K" or "1M"."""
-    if isinstance(value, int):
-        return value
-    text = str(value).strip().upper().removesuffix("IB").removesuffix("B")
-    try:
-        if text and text[-1] in _SUFFIX:
-            return int(text[:-1], 0) * _SUFFIX[text[-1]]
-        return int(text, 0)
-    except ValueError:
-        raise BadInputError(f"{what}: cannot read {value!r} as a size (use 131072, 0x20000 or 128K)") from None
 
 
 @dataclass(frozen=True)

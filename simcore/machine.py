@@ -26,7 +26,7 @@ from simcore.cortexm.system import SystemBlock
 from simcore.cortexm.systick import SysTick
 from simcore.cycles import InstructionCount
 from simcore.elf import Firmware
-from simcore.errors import BadInputError, InternalError, OutputClosed, SimcoreError
+from simcore.errors import InternalError, OutputClosed, SimcoreError
 from simcore.hotpath import MAX_WINDOWS, NO_LIMIT, HotPath
 from simcore.layout import Layout, check_fit
 from simcore.memmap import NEVER_EXECUTED as UNTIL

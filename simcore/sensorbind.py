@@ -24,10 +24,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simcore.board import Board, Peripheral
 from simcore.errors import BadInputError
 
 if TYPE_CHECKING:
+    from simcore.board import Board, Peripheral
     from simcore.peripherals.base import PeripheralModel
     from simcore.sources import Source
 

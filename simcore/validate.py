@@ -79,11 +79,26 @@ def text(choices: tuple[str, ...] | None = None) -> Checker:
     return check
 
 
+_SUFFIX = {"K": 1024, "M": 1024 * 1024, "G": 1024 * 1024 * 1024}
+
+
+def parse_size(value: int | str, what: str) -> int:
+    """Accept 131072, "0x20000", "128K" or "1M"."""
+    if isinstance(value, int):
+        return value
+    text = str(value).strip().upper().removesuffix("IB").removesuffix("B")
+    try:
+        if text and text[-1] in _SUFFIX:
+            return int(text[:-1], 0) * _SUFFIX[text[-1]]
+        return int(text, 0)
+    except ValueError:
+        raise BadInputError(f"{what}: cannot read {value!r} as a size (use 131072, 0x20000 or 128K)") from None
+
+
+
 def size_or_address(lo: int = 0, hi: int = ADDRESS_SPACE, align: int = 1) -> Checker:
     """131072, "0x20000", "128K" or "1M" (powers of 1024), within [lo, hi] and aligned."""
     def check(v: Any, bad: Callable[[str], BadInputError]) -> int:
-        from simcore.board import parse_size
-
         if isinstance(v, bool) or not isinstance(v, int | str):
             raise bad("an integer or a string such as \"0x20000\" or \"128K\"")
         try:

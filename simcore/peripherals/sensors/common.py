@@ -12,15 +12,17 @@ import math
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from simcore.board import Peripheral
 from simcore.errors import BadInputError
 from simcore.peripherals.base import Host, PeripheralModel
 from simcore.sources import Source, open_source
 from simcore.sources.resample import resample
+
+if TYPE_CHECKING:
+    from simcore.board import Peripheral
 
 MAX_RECORDED_EVENTS = 1000
 
