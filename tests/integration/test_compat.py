@@ -81,6 +81,7 @@ def test_budget_applies_while_fast_forwarding() -> None:
     assert r.instructions <= 12_000
 
 
+@pytest.mark.slow
 def test_rdimon_program_boots_at_its_entry_point_with_heapinfo(cli: Any) -> None:
     res = cli("run", elf("mps2-an386", "rdimon_hello"), "--board", "mps2-an386", "--", "x", "y", "4")
     assert res.status == 4

@@ -158,6 +158,7 @@ def test_elfs_do_not_contain_the_checkout_path() -> None:
     assert leaking == []
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc not installed")
 def test_committed_elfs_match_a_fresh_build() -> None:
     run = subprocess.run(
@@ -212,6 +213,7 @@ def test_stm32f407vg_build_runs_on_qemu_netduinoplus2(app: str, status: int, tex
     assert run.returncode == status
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc not installed")
 def test_stack_size_variable_moves_stack_limit_exactly(tmp_path: Path) -> None:
     out = tmp_path / "bin"

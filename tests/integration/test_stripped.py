@@ -38,6 +38,7 @@ def drop_section_headers(src: Path, dst: Path) -> Path:
     return dst
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("board", "app"), CASES)
 def test_counts_without_symbols_or_sections(tmp_path: Path, board: str, app: str) -> None:
     src = elf(board, app)

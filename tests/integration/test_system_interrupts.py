@@ -143,6 +143,7 @@ def test_exception_entry_return_and_tail_chain_cycles_are_charged() -> None:
     assert res.cycles - base.cycles == expected
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("board", BOARDS)
 @pytest.mark.parametrize("app", ["systick", "nested", "scheduler", "fpu_irq", "spin_tick"])
 def test_native_exception_paths_match_the_python_twin(board: str, app: str) -> None:

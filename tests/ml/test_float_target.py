@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # builds and runs whole models
+
 MODELS = Path(__file__).resolve().parents[2] / "models"
 ATOL, RTOL = 1e-6, 1e-5
 

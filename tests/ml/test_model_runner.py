@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # builds and runs whole models
+
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "models"
 

@@ -31,8 +31,8 @@ ARCH = ["-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"]
 MODELS = ["kws_dscnn", "conv2d_variants", "depthwise_conv", "fully_connected", "activations",
           "add_mul", "pooling", "reshape_mean", "concat_pad", "requantize"]
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc not installed")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
+    shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc not installed")]
 
 
 def _env():

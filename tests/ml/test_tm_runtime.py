@@ -111,7 +111,7 @@ def references(tmp_path_factory):
     return get
 
 
-pytestmark = pytest.mark.skipif(not MODELS, reason="no models/*.tflite yet (models/generate.py)")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not MODELS, reason="no models/*.tflite yet (models/generate.py)")]
 
 
 @pytest.mark.parametrize("build", BUILDS + ASAN_BUILDS)

@@ -131,6 +131,7 @@ def test_leaf_modules_stay_leaves() -> None:
     assert not graph["simcore.diagnose"] & (cortexm | {"simcore.machine"})
 
 
+@pytest.mark.slow
 def test_every_module_imports_alone_in_a_fresh_interpreter() -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     names = sorted(_modules())

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -22,6 +24,7 @@ def _pytest(tmp_path: Path, no_skips: bool) -> subprocess.CompletedProcess[str]:
                            "-c", os.devnull, str(tmp_path)], capture_output=True, text=True, env=env, cwd=tmp_path)
 
 
+@pytest.mark.slow
 def test_a_skip_is_a_failure_under_simcore_no_skips(tmp_path: Path) -> None:
     plain = _pytest(tmp_path, no_skips=False)
     assert plain.returncode == 0 and "1 passed, 1 skipped" in plain.stdout
