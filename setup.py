@@ -6,7 +6,8 @@ setup(
     ext_modules=[
         Extension(
             "simcore._hotpath",
-            sources=["simcore/native/hotpath.c", "simcore/native/timing.c"],
+            sources=["simcore/native/hotpath.c", "simcore/native/thumb.c", "simcore/native/timing.c"],
+            depends=["simcore/native/thumb.h", "simcore/native/timing.h", "simcore/native/abi.h"],
             # -fno-tree-vectorize: GCC merges the 64-bit counter updates into one 16-byte load/store,
             # which stalls on store forwarding from the previous block's hook (perf: 41% -> 20% of run time)
             extra_compile_args=["-O2", "-std=c11", "-fno-tree-vectorize"],

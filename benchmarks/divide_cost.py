@@ -31,6 +31,7 @@ def simcore_run(divides: str) -> tuple[float, int, int, int]:
     """Seconds, instructions, cycles and divides priced by hooks, for one run."""
     m = prepare(ELF, "cortex-m4", native=True, echo=None)
     m.hot.analyzer.cycle_model.divides = divides  # before the first block is analysed
+    m.hot.configure_model()
     t0 = time.perf_counter()
     stop = m.run()
     dt = time.perf_counter() - t0

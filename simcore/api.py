@@ -177,9 +177,6 @@ def cycle_error_bar(m: Machine) -> Any:
     from simcore.timing_error import run_error_bar
 
     hot = m.hot
-    blocks = {}
-    for key, n in hot.block_executions().items():
-        info = hot.info(*key)
-        blocks[key] = (info.uncertainty, hot.flash_words.get(key, info.uncertainty.data_words), n)
+    blocks = hot.error_bar_blocks()
     s = hot.state
     return run_error_bar(blocks, m.cycles, m.mhz, m.analyzer.flash, s.branch_taken_cycles, s.prefetch_hidden)

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from capstone import arm_const as A
 
@@ -164,9 +164,10 @@ class CycleModel(Protocol):
 
 
 class InstructionCount:
-    """One cycle per instruction: latency then means instructions / MHz."""
+    """One cycle per instruction: latency then means instructions / MHz (nothing else costs cycles)."""
 
     name = "instructions"
+    exception_entry = exception_return = tail_chain = 0  # CPI exactly 1: exception entry is not an instruction
 
     def block_costs(self, insns: Sequence[Any]) -> list[int]:
         return [1] * len(insns)
@@ -375,6 +376,9 @@ class CortexM4:
     # "operands": SDIV/UDIV priced from their operands by per-address hooks (default);
     # "bound": the TRM's 12 charged statically, no hooks (benchmarks/divide_cost.py compares them)
     divides: str = "operands"
+    exception_entry: ClassVar[int] = EXCEPTION_ENTRY
+    exception_return: ClassVar[int] = EXCEPTION_RETURN
+    tail_chain: ClassVar[int] = TAIL_CHAIN
 
     @classmethod
     def for_board(cls, board: Any, mhz: float, flash_data: str = "literal") -> CortexM4:

@@ -2,8 +2,10 @@
 
 This is the only module that touches Unicorn internals (the engine handle and the
 bindings' library, to register a C function pointer as a UC_HOOK_BLOCK callback).
-Both implementations share :class:`HotState`'s fields and the block costs from
-:class:`simcore.accounting.BlockAnalyzer`, so they give identical counts.
+One interface (:class:`HotPath`) over both implementations: they share :class:`HotState`'s
+fields, and block analyses come from C (simcore/native/thumb.c) in the native hot path or
+from :class:`simcore.blocks.BlockAnalyzer` (capstone) in the Python twin; tests hold the two
+analyses and the two hooks equal.
 """
 
 from __future__ import annotations
@@ -17,223 +19,65 @@ from pathlib import Path
 import unicorn
 from unicorn import arm_const
 
-from simcore.accounting import (
+from simcore.abi import (  # noqa: F401 - the mirrors and constants are part of this module's interface
+    FR_REGS,
+    GENERAL_FLAGS,
+    INDIRECT,
+    MAX_BLOCK_INSNS,
+    MAX_DEPTH,
+    MAX_EVENTS,
+    MAX_FLASH,
+    MAX_WINDOWS,
+    NO_LIMIT,
+    NO_NODE,
+    NOT_PROBED,
+    SLOW_PROFILE,
+    SLOW_SP,
+    SLOW_SPIN,
+    DivHookSite,
+    DivStats,
+    HotBlock,
+    HotModel,
+    HotState,
+    HotUncert,
+    ProfEvent,
+    ProfNode,
+    abi_digest,
+)
+from simcore.blocks import (
     CALL_END,
     COND_END,
+    CONTROL,
+    DIV,
     HANDLER,
     IN_FLASH,
+    MASK,
     RET_END,
+    SELF_LOOP,
+    SEV,
     SP_DYNAMIC,
     SP_READ,
     BlockAnalyzer,
     BlockInfo,
 )
-from simcore.cycles import DIV_MIN, DivSite, divide_cycles
-from simcore.timing_error import flash_words
+from simcore.cycles import (
+    BRANCH_REFILL,
+    DIV_MAX,
+    DIV_MIN,
+    LOAD_PC_REFILL,
+    STORE_DATA_PHASE,
+    CortexM4,
+    DivSite,
+    InstructionCount,
+    divide_cycles,
+)
+from simcore.timing_error import BlockUncertainty, flash_words
 
 _UC_REGS = {**{f"r{i}": getattr(arm_const, f"UC_ARM_REG_R{i}") for i in range(13)}, "sb": arm_const.UC_ARM_REG_R9,
             "sl": arm_const.UC_ARM_REG_R10, "fp": arm_const.UC_ARM_REG_R11, "ip": arm_const.UC_ARM_REG_R12,
             "sp": arm_const.UC_ARM_REG_SP, "lr": arm_const.UC_ARM_REG_LR, "pc": arm_const.UC_ARM_REG_PC}
-
-NO_LIMIT = (1 << 64) - 1
-INDIRECT = 0xFFFFFFFF
-NO_NODE = 0xFFFFFFFF
-MAX_DEPTH = 1024  # profiler shadow-stack depth
-MAX_EVENTS = 1 << 20  # profiler interrupt enter/leave records kept for the timeline
-MAX_WINDOWS = 8  # memory windows the native exception return knows (HP_MAX_WINDOWS)
-# register ids of the native exception return, in hotpath.c's FR_* index order
-FR_REGS = (
-    arm_const.UC_ARM_REG_IPSR, arm_const.UC_ARM_REG_CONTROL, arm_const.UC_ARM_REG_MSP, arm_const.UC_ARM_REG_PSP,
-    arm_const.UC_ARM_REG_FAULTMASK, arm_const.UC_ARM_REG_R0, arm_const.UC_ARM_REG_R1, arm_const.UC_ARM_REG_R2,
-    arm_const.UC_ARM_REG_R3, arm_const.UC_ARM_REG_R12, arm_const.UC_ARM_REG_LR, arm_const.UC_ARM_REG_XPSR,
-    arm_const.UC_ARM_REG_PC, *[getattr(arm_const, f"UC_ARM_REG_S{i}") for i in range(16)],
-    arm_const.UC_ARM_REG_FPSCR, arm_const.UC_ARM_REG_BASEPRI, arm_const.UC_ARM_REG_PRIMASK,
-)
-
-
-class HpBlock(ctypes.Structure):
-    """Mirror of ``hp_block``: one entry of the native block table (read for per-block execution counts)."""
-
-    _fields_ = [
-        ("addr", ctypes.c_uint32),
-        ("size", ctypes.c_uint32),
-        ("n_insn", ctypes.c_uint32),
-        ("cycles", ctypes.c_uint32),
-        ("sp_min_delta", ctypes.c_int32),
-        ("flags", ctypes.c_uint32),
-        ("target", ctypes.c_uint32),
-        ("taken_extra", ctypes.c_uint32),
-        ("line0", ctypes.c_uint32),
-        ("n_lines", ctypes.c_uint16),
-        ("lit_count", ctypes.c_uint16),
-        ("lit_line", ctypes.c_uint32),
-        ("pad", ctypes.c_uint32),
-        ("execs", ctypes.c_uint64),
-    ]
-
-
-class ProfNode(ctypes.Structure):
-    """Mirror of ``hp_node``: one calling-context tree node of the profiler."""
-
-    _fields_ = [
-        ("parent", ctypes.c_uint32),
-        ("func", ctypes.c_uint32),
-        ("isr", ctypes.c_uint32),
-        ("pad", ctypes.c_uint32),
-        ("calls", ctypes.c_uint64),
-        ("incl", ctypes.c_uint64),
-        ("excl", ctypes.c_uint64),
-    ]
-
-
-class ProfFrame(ctypes.Structure):
-    """Mirror of ``hp_frame``: one shadow-stack frame."""
-
-    _fields_ = [
-        ("func", ctypes.c_uint32),
-        ("ret", ctypes.c_uint32),
-        ("node", ctypes.c_uint32),
-        ("pad", ctypes.c_uint32),
-        ("entry", ctypes.c_uint64),
-        ("child", ctypes.c_uint64),
-    ]
-
-
-class ProfEvent(ctypes.Structure):
-    """Mirror of ``hp_event``: interrupt enter (1) / leave (2) at a cycle."""
-
-    _fields_ = [("kind", ctypes.c_uint32), ("func", ctypes.c_uint32), ("cycle", ctypes.c_uint64)]
-
-
-class HotState(ctypes.Structure):
-    """Mirror of ``hp_state`` in hotpath.c (same field order)."""
-
-    _fields_ = [
-        ("insn_count", ctypes.c_uint64),
-        ("cycle_count", ctypes.c_uint64),
-        ("stop_cycle", ctypes.c_uint64),
-        ("stop_insn", ctypes.c_uint64),
-        ("block_count", ctypes.c_uint64),
-        ("sp_low", ctypes.c_uint32),
-        ("check_sp_next", ctypes.c_uint32),
-        ("last_addr", ctypes.c_uint32),
-        ("last_size", ctypes.c_uint32),
-        ("stop_requested", ctypes.c_uint32),
-        ("miss_failed", ctypes.c_uint32),
-        ("table", ctypes.c_void_p),
-        ("mask", ctypes.c_uint32),
-        ("used", ctypes.c_uint32),
-        ("miss", ctypes.c_void_p),
-        ("emu_stop", ctypes.c_void_p),
-        ("reg_read", ctypes.c_void_p),
-        ("sp_regid", ctypes.c_int32),
-        ("pad", ctypes.c_int32),
-        ("flash_wait_cycles", ctypes.c_uint64),
-        ("branch_taken_cycles", ctypes.c_uint64),
-        ("pend_cond", ctypes.c_uint32),
-        ("pend_target", ctypes.c_uint32),
-        ("pend_fall", ctypes.c_uint32),
-        ("pend_extra", ctypes.c_uint32),
-        ("wait_states", ctypes.c_uint32),
-        ("accel", ctypes.c_uint32),
-        ("imask", ctypes.c_uint32),
-        ("dmask", ctypes.c_uint32),
-        ("itags", ctypes.c_void_p),
-        ("dtags", ctypes.c_void_p),
-        ("last_line", ctypes.c_uint32),
-        ("prefetch", ctypes.c_uint32),
-        ("profiling", ctypes.c_uint32),
-        ("pend_call", ctypes.c_uint32),
-        ("call_ret", ctypes.c_uint32),
-        ("depth", ctypes.c_uint32),
-        ("max_depth", ctypes.c_uint32),
-        ("dropped", ctypes.c_uint32),
-        ("frames", ctypes.c_void_p),
-        ("nodes", ctypes.c_void_p),
-        ("n_nodes", ctypes.c_uint32),
-        ("cap_nodes", ctypes.c_uint32),
-        ("node_hash", ctypes.c_void_p),
-        ("events", ctypes.c_void_p),
-        ("n_events", ctypes.c_uint32),
-        ("cap_events", ctypes.c_uint32),
-        ("mem_read", ctypes.c_void_p),
-        ("node_overflow", ctypes.c_uint32),
-        ("pend_ret", ctypes.c_uint32),
-        ("fr_exc", ctypes.c_uint32),
-        ("fr_done", ctypes.c_uint32),
-        ("fr_excret", ctypes.c_uint32),
-        ("fr_fpu", ctypes.c_uint32),
-        ("fr_stkalign", ctypes.c_uint32),
-        ("fr_cycles", ctypes.c_uint32),
-        ("n_windows", ctypes.c_uint32),
-        ("pad2", ctypes.c_uint32),
-        ("win_base", ctypes.c_uint32 * MAX_WINDOWS),
-        ("win_end", ctypes.c_uint32 * MAX_WINDOWS),
-        ("win_ram", ctypes.c_uint32 * MAX_WINDOWS),
-        ("win_ptr", ctypes.c_void_p * MAX_WINDOWS),
-        ("rid", ctypes.c_int32 * len(FR_REGS)),
-        ("reg_read_batch", ctypes.c_void_p),
-        ("reg_write_batch", ctypes.c_void_p),
-        ("reg_write", ctypes.c_void_p),
-        ("intr_fallback", ctypes.c_void_p),
-        ("fast_returns", ctypes.c_uint64),
-        ("tick_cycle", ctypes.c_uint64),
-        ("tick_period", ctypes.c_uint64),
-        ("other_cycle", ctypes.c_uint64),
-        ("tick_entries", ctypes.c_uint64),
-        ("tick_ok", ctypes.c_uint32),
-        ("c_active", ctypes.c_uint32),
-        ("tick_group", ctypes.c_int32),
-        ("tick_prio_mask", ctypes.c_uint32),
-        ("tick_prigroup", ctypes.c_uint32),
-        ("tick_vector", ctypes.c_uint32),
-        ("tick_flags", ctypes.c_uint32),
-        ("tick_stack_limit", ctypes.c_uint32),
-        ("tick_last_frame", ctypes.c_uint32),
-        ("tick_last_psp", ctypes.c_uint32),
-        ("tick_psp_seen", ctypes.c_uint32),
-        ("fr_left", ctypes.c_uint32),
-        ("entry_cycles", ctypes.c_uint32),
-        ("py_stop", ctypes.c_uint32),
-        ("pad3", ctypes.c_uint32),
-        ("prefetch_hidden", ctypes.c_uint64),
-    ]
-
-
-class DivStats(ctypes.Structure):
-    """Mirror of ``tm_div_stats`` (simcore/native/timing.c): shared by every divide hook of an engine."""
-
-    _fields_ = [
-        ("cycle_count", ctypes.c_void_p),
-        ("reg_read_batch", ctypes.c_void_p),
-        ("executed", ctypes.c_uint64),
-        ("extra", ctypes.c_uint64),
-    ]
-
-
-class DivHookSite(ctypes.Structure):
-    """Mirror of ``tm_div_site``: one SDIV/UDIV, the user data of its hook."""
-
-    _fields_ = [
-        ("stats", ctypes.c_void_p),
-        ("regs", ctypes.c_int32 * 2),
-        ("is_signed", ctypes.c_uint32),
-        ("pad", ctypes.c_uint32),
-    ]
-
-
-def _check_timing_layout(lib: ctypes.CDLL, path: Path) -> None:
-    """timing.c's structs against the ctypes mirrors, field by field (tm_layout's table order)."""
-    lib.tm_layout.restype = ctypes.c_uint64
-    lib.tm_layout.argtypes = [ctypes.c_uint32]
-    want = [ctypes.sizeof(DivStats), DivStats.cycle_count.offset, DivStats.reg_read_batch.offset,
-            DivStats.executed.offset, DivStats.extra.offset, ctypes.sizeof(DivHookSite), DivHookSite.stats.offset,
-            DivHookSite.regs.offset, DivHookSite.is_signed.offset]
-    got = [lib.tm_layout(i) for i in range(len(want))]
-    if got != want:
-        raise RuntimeError(f"{path}: timing.c layout {got} differs from the ctypes mirrors {want}: rebuild it "
-                           "(pip install -e .)")
-
+_CORE_RID = [arm_const.UC_ARM_REG_R0 + i for i in range(13)] + [arm_const.UC_ARM_REG_SP, arm_const.UC_ARM_REG_LR,
+                                                              arm_const.UC_ARM_REG_PC]
 
 _MISS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint32, ctypes.c_uint32)
 _INTR_FN = ctypes.CFUNCTYPE(None, ctypes.c_uint32)
@@ -251,25 +95,25 @@ def native_library() -> ctypes.CDLL | None:
                 path = here / f"_hotpath{suffix}"
                 if path.exists():
                     lib = ctypes.CDLL(str(path))
-                    lib.hp_state_size.restype = ctypes.c_uint64
-                    if lib.hp_state_size() != ctypes.sizeof(HotState):
-                        raise RuntimeError(f"{path}: hp_state is {lib.hp_state_size()} bytes, the HotState mirror "
-                                           f"{ctypes.sizeof(HotState)}: rebuild it (pip install -e .)")
-                    _check_timing_layout(lib, path)
-                    lib.hp_block_layout.restype = ctypes.c_uint64
-                    lib.hp_block_layout.argtypes = [ctypes.c_uint32]
-                    if [lib.hp_block_layout(0), lib.hp_block_layout(1)] != [ctypes.sizeof(HpBlock),
-                                                                            HpBlock.execs.offset]:
-                        raise RuntimeError(f"{path}: hp_block differs from the HpBlock mirror: rebuild it "
-                                           "(pip install -e .)")
-                    lib.tm_div_hook_ptr.restype = ctypes.c_void_p
+                    lib.hp_abi_digest.restype = ctypes.c_char_p
+                    built = lib.hp_abi_digest().decode()
+                    if built != abi_digest():
+                        raise RuntimeError(f"{path} was built for another layout of the C/Python structures (ABI "
+                                           f"{built}, this simcore {abi_digest()}): rebuild it (pip install -e .)")
                     lib.hp_block_hook_ptr.restype = ctypes.c_void_p
+                    lib.tm_div_hook_ptr.restype = ctypes.c_void_p
                     lib.hp_intr_hook_ptr.restype = ctypes.c_void_p
                     lib.hp_enter.argtypes = [ctypes.POINTER(HotState), ctypes.c_void_p, ctypes.c_uint32,
                                              ctypes.c_int32, ctypes.c_int32, ctypes.c_uint32, ctypes.c_uint32,
                                              ctypes.c_uint32, ctypes.c_uint32, ctypes.POINTER(ctypes.c_uint32)]
                     lib.hp_enter.restype = ctypes.c_int
-                    lib.hp_cond_hook_ptr.restype = ctypes.c_void_p
+                    lib.hp_analyze_at.argtypes = [ctypes.POINTER(HotState), ctypes.c_void_p, ctypes.c_uint32,
+                                                  ctypes.c_uint32, ctypes.POINTER(HotBlock),
+                                                  ctypes.POINTER(ctypes.c_uint32), ctypes.POINTER(ctypes.c_uint32),
+                                                  ctypes.c_int, ctypes.POINTER(HotUncert)]
+                    lib.hp_analyze_at.restype = ctypes.c_int
+                    lib.hp_lookup.argtypes = [ctypes.POINTER(HotState), ctypes.c_uint32, ctypes.c_uint32]
+                    lib.hp_lookup.restype = ctypes.POINTER(HotBlock)
                     lib.hp_flash_read_hook_ptr.restype = ctypes.c_void_p
                     lib.hp_insert.argtypes = [ctypes.POINTER(HotState)] + [ctypes.c_uint32] * 4 + [
                         ctypes.c_int32,
@@ -289,8 +133,15 @@ def native_library() -> ctypes.CDLL | None:
 class HotPath:
     """Installs the block hook on a Unicorn engine and exposes the counters.
 
-    ``on_miss_error`` is called with (addr, size, exception) when pricing a block fails,
-    so the machine can stop with a diagnosis instead of a traceback inside a callback.
+    ``native``: True the C hook, False the Python twin, None C when built. ``analysis``: where
+    blocks are analysed in the native hot path: "native" (C, the default whenever the cycle
+    model is one C knows) or "python" (capstone, :class:`BlockAnalyzer`); the Python twin
+    always uses the Python analysis. ``functions``: (start, size) of the firmware's function
+    symbols, sorted, for the IT state at a block start (see BlockAnalyzer.it_state_at).
+    ``on_miss_error`` is called with (addr, size, exception) when pricing a block fails, so the
+    machine can stop with a diagnosis instead of a traceback inside a callback. ``on_watch`` is
+    called outside emulation with (addr, size, flags) for each new block holding instructions
+    a trap watches (:meth:`watch`); it adds per-address hooks and the block is retranslated.
     """
 
     def __init__(
@@ -299,6 +150,9 @@ class HotPath:
         analyzer: BlockAnalyzer,
         native: bool | None = None,
         on_miss_error: Callable[[int, int, BaseException], None] | None = None,
+        functions: tuple[list[int], list[int]] = ([], []),
+        analysis: str | None = None,
+        on_watch: Callable[[int, int, int], None] | None = None,
     ) -> None:
         self.uc = uc
         self.analyzer = analyzer
@@ -307,25 +161,31 @@ class HotPath:
         self.state.stop_insn = NO_LIMIT
         self.state.sp_low = 0xFFFFFFFF
         self.on_miss_error = on_miss_error
+        self.on_watch = on_watch
         lib = native_library() if native in (None, True) else None
         if native is True and lib is None:
             raise RuntimeError("the native hot path was asked for but is not built (pip install rebuilds it)")
         self.lib = lib
         self.native = lib is not None
         self._infos: dict[tuple[int, int], BlockInfo] = {}
-        self._py_table: dict[tuple[int, int], tuple[int, int, int, int]] = {}
+        self._py_table: dict[tuple[int, int], tuple[int, ...]] = {}
         self._py_execs: dict[tuple[int, int], int] = {}  # the Python twin's per-block execution counts
-        # words each block read from flash at its first execution (the error bar's flash-data term)
+        # words each block read from flash at its first execution (the error bar's flash-data term; the
+        # native analysis keeps them in its table, hp_block.flash_words)
         self.flash_words: dict[tuple[int, int], int] = {}
-        self._cond_hooked: set[tuple[int, int]] = set()
-        self.pending_cond: list[tuple[int, int]] = []
+        self._watch_seen: set[tuple[int, int]] = set()
+        self.pending_watch: list[tuple[int, int, int]] = []
         # divides priced from their operands (simcore/native/timing.c, tm_div_hook)
         self.div_stats = DivStats()
         self.div_stats.cycle_count = ctypes.addressof(self.state) + HotState.cycle_count.offset
         self._div_hooked: set[int] = set()
         self._div_sites: list[DivHookSite] = []  # kept alive: C holds pointers into them
-        self.pending_div: list[DivSite] = []
+        self._sys_flags = 0  # what the system block watches (:meth:`watch`)
         self._configure_flash()
+        self._model = HotModel()
+        self._funcs = functions
+        self._analysis = analysis
+        self.configure_model()
         # Python twin's profiler storage (the native one keeps it in C)
         self._py_frames: list[list[int]] = []  # [func, ret, node, entry, child]
         self._py_nodes: list[list[int]] = []  # [parent, func, isr, calls, incl, excl]
@@ -336,6 +196,50 @@ class HotPath:
         else:
             uc.hook_add(unicorn.UC_HOOK_BLOCK, self._py_block_hook)
         self._install_flash_data_hook()
+
+    def configure_model(self) -> None:
+        """Take the cycle model's settings (again: before the first block is analysed)."""
+        cm = self.analyzer.cycle_model
+        self._div_operands = bool(getattr(cm, "divide_sites", None) and getattr(cm, "divides", "") == "operands")
+        self.state.py_flags = self._sys_flags | (DIV if self._div_operands else 0)
+        self.native_analysis = self.native and self._analysis != "python" and self._configure_native_model()
+        self.state.native_analysis = int(self.native_analysis)
+
+    def _configure_native_model(self) -> bool:
+        """Fill the C analysis' model from the cycle model; False (Python analysis) for a model C lacks."""
+        cm = self.analyzer.cycle_model
+        if type(cm) is CortexM4:
+            kind = 1
+        elif type(cm) is InstructionCount:
+            kind = 0
+        else:
+            return False
+        fc = self.analyzer.flash
+        if len(fc.ranges) > MAX_FLASH:
+            return False
+        m = self._model
+        m.model = kind
+        m.branch_refill, m.load_pc_refill = BRANCH_REFILL, LOAD_PC_REFILL
+        m.div_cycles = DIV_MIN if getattr(cm, "divides", "operands") == "operands" else DIV_MAX
+        m.store_data_phase = STORE_DATA_PHASE
+        m.data_hook = int(fc.data_hook)
+        m.n_flash = len(fc.ranges)
+        for i, (lo, hi) in enumerate(fc.ranges):
+            m.flash_lo[i], m.flash_hi[i] = lo, min(hi, 0xFFFFFFFF)
+        starts, sizes = self._funcs
+        self._func_arrays = ((ctypes.c_uint32 * len(starts))(*starts), (ctypes.c_uint32 * len(sizes))(*sizes))
+        m.n_funcs = len(starts)
+        m.func_start = ctypes.cast(self._func_arrays[0], ctypes.c_void_p).value
+        m.func_size = ctypes.cast(self._func_arrays[1], ctypes.c_void_p).value
+        self._set_handlers(self.analyzer.handlers)
+        self.state.model = ctypes.cast(ctypes.byref(m), ctypes.c_void_p).value
+        return True
+
+    def _set_handlers(self, handlers: frozenset[int]) -> None:
+        hs = sorted(handlers)
+        self._handler_array = (ctypes.c_uint32 * max(len(hs), 1))(*hs)
+        self._model.n_handlers = len(hs)
+        self._model.handlers = ctypes.cast(self._handler_array, ctypes.c_void_p).value
 
     def charge(self, cycles: int) -> None:
         """Add cycles spent outside translated blocks (exception entry/return, see simcore.cycles).
@@ -401,8 +305,11 @@ class HotPath:
         Call before the run: block flags for exception handlers are computed at decode time.
         """
         self.analyzer.handlers = frozenset(h & ~1 for h in handlers)
+        if self.native_analysis:
+            self._set_handlers(self.analyzer.handlers)
         self.forget_code()
         s = self.state
+        s.slow_next |= SLOW_PROFILE
         if self.native:
             assert self.lib is not None
             if self.lib.hp_profile_init(ctypes.byref(s), MAX_DEPTH, MAX_EVENTS) != 0:
@@ -542,6 +449,8 @@ class HotPath:
         self.state.reg_read = ctypes.cast(uclib.uc_reg_read, ctypes.c_void_p).value
         self.state.mem_read = ctypes.cast(uclib.uc_mem_read, ctypes.c_void_p).value
         self.state.sp_regid = arm_const.UC_ARM_REG_SP
+        for i, rid in enumerate(_CORE_RID):
+            self.state.core_rid[i] = rid
         handle = ctypes.c_size_t()
         status = uclib.uc_hook_add(
             self.uc._uch,
@@ -632,7 +541,14 @@ class HotPath:
         self.flash_words[key] = flash_words(u, reg, fc.is_flash)
 
     def _native_miss(self, addr: int, size: int) -> int:
+        """hp_miss_slow's callback: analyse in Python (Python analysis) and queue trap watches.
+
+        Returns 1 when the block must be retranslated (emulation stops; :meth:`install_pending`).
+        """
         try:
+            if self.native_analysis:
+                block = self.lib.hp_lookup(ctypes.byref(self.state), addr, size)  # type: ignore[union-attr]
+                return 1 if self._queue_watch(addr, size, block.contents.flags) else 0
             info = self.info(addr, size)
             self._probe_flash_words((addr, size), info)
         except BaseException as exc:  # noqa: BLE001 - must not unwind through C
@@ -644,27 +560,65 @@ class HotPath:
             ctypes.byref(self.state), addr, size, info.n_insn, info.cycles, info.sp_min_delta, info.flags,
             info.target, info.taken_extra, info.line0, info.n_lines, info.lit_count, info.lit_line,
         )
-        return 1 if self._needs_cond_hooks(info) else 0
+        return 1 if self._queue_watch(addr, size, info.flags) else 0
 
-    def _needs_cond_hooks(self, info: BlockInfo) -> bool:
-        """Queue hooks for this block's IT-conditional instructions and divides; True if the block must be
-        retranslated (Unicorn applies a hook only to code translated after it was added)."""
-        new = [r for r in info.cond_ranges if r not in self._cond_hooked]
-        for r in new:
-            self._cond_hooked.add(r)
-            self.pending_cond.append(r)
-        divs = [d for d in info.divides if d.addr not in self._div_hooked]
-        for d in divs:
-            self._div_hooked.add(d.addr)
-            self.pending_div.append(d)
-        return bool(new or divs)
+    # --- per-address hooks only on blocks that hold the instructions they watch ----------------------
+    # Divides priced from their operands (the cycle model's divide_sites; tm_div_hook) and the system
+    # block's trap watches (on_watch). A block holding such instructions is shown to install_pending
+    # when first translated; its hooks are added and it is retranslated (Unicorn applies a hook only
+    # to code translated after the hook was added).
+    def watch(self, flags: int) -> None:
+        """From now on, blocks holding instructions of ``flags`` (blocks.DIV/MULTI/ACCESS) go to ``on_watch``.
 
-    def _install_div_hooks(self) -> None:
-        """A hook on each queued divide that prices it from its operands (tm_div_hook / _py_div_hook)."""
+        Blocks translated before are dropped (here and from Unicorn's cache) so that they are seen
+        again; call outside emulation.
+        """
+        new = flags & ~self._sys_flags
+        if not new:
+            return
+        self._sys_flags |= new
+        self.state.py_flags |= new
+        self._watch_seen.clear()
+        self.forget_code()
+        self.uc.ctl_flush_tb()
+
+    def _queue_watch(self, addr: int, size: int, flags: int) -> bool:
+        watched = flags & self.state.py_flags
+        if not watched or (addr, size) in self._watch_seen:
+            return False
+        self._watch_seen.add((addr, size))
+        self.pending_watch.append((addr, size, watched))
+        return True
+
+    def install_pending(self) -> bool:
+        """Outside emulation: hook what the queued blocks hold, and drop their stale translations."""
+        if not self.pending_watch:
+            return False
+        for addr, size, flags in self.pending_watch:
+            if flags & DIV and self._div_operands:
+                self._hook_divides(addr, size)
+            if flags & self._sys_flags and self.on_watch is not None:
+                self.on_watch(addr, size, flags & self._sys_flags)
+            self.uc.ctl_remove_cache(addr, addr + size)
+        self.pending_watch.clear()
+        self.state.stop_requested = 0
+        return True
+
+    def _divide_sites(self, addr: int, size: int) -> tuple[DivSite, ...]:
+        if not self.native_analysis:
+            return self.info(addr, size).divides
+        raw = [i for i in self.analyzer.decode(addr, size) if i.id]  # capstone, for this block only
+        return tuple(self.analyzer.cycle_model.divide_sites(raw))  # type: ignore[attr-defined]
+
+    def _hook_divides(self, addr: int, size: int) -> None:
+        """A hook on each divide of the block that prices it from its operands (tm_div_hook / _py_div_hook)."""
         uclib = unicorn.unicorn_py3.unicorn.uclib
         if self.native and not self.div_stats.reg_read_batch:
             self.div_stats.reg_read_batch = ctypes.cast(uclib.uc_reg_read_batch, ctypes.c_void_p).value
-        for d in self.pending_div:
+        for d in self._divide_sites(addr, size):
+            if d.addr in self._div_hooked:
+                continue
+            self._div_hooked.add(d.addr)
             if self.native:
                 assert self.lib is not None
                 site = DivHookSite(ctypes.addressof(self.div_stats), (ctypes.c_int32 * 2)(d.rn, d.rm), int(d.signed))
@@ -680,7 +634,6 @@ class HotPath:
             else:
                 self.uc.hook_add(unicorn.UC_HOOK_CODE, self._py_div_hook, d, begin=d.addr, end=d.addr)
             self.uc.ctl_remove_cache(d.addr, d.addr + d.size)
-        self.pending_div.clear()
 
     def _py_div_hook(self, uc: unicorn.Uc, address: int, size: int, site: DivSite) -> None:
         """Python twin of tm_div_hook."""
@@ -688,37 +641,6 @@ class HotPath:
         self.state.cycle_count += extra
         self.div_stats.extra += extra
         self.div_stats.executed += 1
-
-    def install_pending(self) -> bool:
-        """Outside emulation: add the queued per-address hooks and drop stale translations."""
-        if not self.pending_cond and not self.pending_div:
-            return False
-        self._install_div_hooks()
-        for first, last in self.pending_cond:
-            if self.native:
-                assert self.lib is not None
-                uclib = unicorn.unicorn_py3.unicorn.uclib
-                handle = ctypes.c_size_t()
-                status = uclib.uc_hook_add(
-                    self.uc._uch,
-                    ctypes.byref(handle),
-                    unicorn.UC_HOOK_CODE,
-                    ctypes.c_void_p(self.lib.hp_cond_hook_ptr()),
-                    ctypes.cast(ctypes.byref(self.state), ctypes.c_void_p),
-                    ctypes.c_uint64(first),
-                    ctypes.c_uint64(last),
-                )
-                if status != unicorn.UC_ERR_OK:
-                    raise unicorn.UcError(status)
-            else:
-                self.uc.hook_add(unicorn.UC_HOOK_CODE, self._py_cond_hook, begin=first, end=last)
-            self.uc.ctl_remove_cache(first & ~1, last + 4)
-        self.pending_cond.clear()
-        self.state.stop_requested = 0
-        return True
-
-    def _py_cond_hook(self, uc: unicorn.Uc, address: int, size: int, _user: object) -> None:
-        self.state.insn_count += 1
 
     def close(self) -> None:
         if self.native and self.lib is not None and self.state.table:
@@ -741,41 +663,11 @@ class HotPath:
             uc.emu_stop()
             return
         entry = self._py_table.get((address, size))
-        if entry is None:
-            try:
-                info = self.info(address, size)
-                self._probe_flash_words((address, size), info)
-            except BaseException as exc:  # noqa: BLE001
-                if self.on_miss_error is not None:
-                    self.on_miss_error(address, size, exc)
-                s.miss_failed = 1
-                s.stop_requested = 1
-                uc.emu_stop()
-                return
-            entry = (info.n_insn, info.cycles, info.sp_min_delta, info.flags, info.target, info.taken_extra,
-                     info.line0, info.n_lines, info.lit_count, info.lit_line)
-            self._py_table[(address, size)] = entry
-            if self._needs_cond_hooks(info):
-                s.stop_requested = 1
-                s.last_size = 0
-                uc.emu_stop()
-                return
-        n_insn, cycles, sp_min_delta, flags, target, taken_extra, line0, n_lines, lit_count, lit_line = entry
-        if s.pend_cond:  # the previous block's conditional branch: taken?
-            if (address != s.pend_fall) if s.pend_target == INDIRECT else (address == s.pend_target):
-                s.cycle_count += s.pend_extra
-                s.branch_taken_cycles += s.pend_extra
-        s.pend_cond = flags & COND_END
-        s.pend_target = target
-        s.pend_fall = (address + size) & 0xFFFFFFFF
-        s.pend_extra = taken_extra
-        if s.profiling:
-            self._py_profile(uc, address, size, flags)
-        if flags & SP_READ or s.check_sp_next:
-            low = (uc.reg_read(arm_const.UC_ARM_REG_SP) + sp_min_delta) & 0xFFFFFFFF
-            if low < s.sp_low:
-                s.sp_low = low
-        s.check_sp_next = flags & SP_DYNAMIC
+        if entry is None or s.slow_next or entry[3] & GENERAL_FLAGS:
+            self._py_general(uc, address, size, entry)
+            return
+        n_insn, cycles, _sp_min_delta, flags, target, taken_extra, line0, n_lines, lit_count, lit_line = entry
+        self._py_branch(address, size, flags, target, taken_extra)
         if flags & IN_FLASH and s.wait_states:
             wait = self._py_flash_wait(line0, n_lines, lit_count, lit_line)
             s.flash_wait_cycles += wait
@@ -788,8 +680,93 @@ class HotPath:
         s.last_addr = address
         s.last_size = size
 
+    def _py_branch(self, address: int, size: int, flags: int, target: int, taken_extra: int) -> None:
+        """Settle the previous block's conditional branch (taken: refill cycles) and note this block's."""
+        s = self.state
+        if s.pend_cond and ((address != s.pend_fall) if s.pend_target == INDIRECT else (address == s.pend_target)):
+            s.cycle_count += s.pend_extra
+            s.branch_taken_cycles += s.pend_extra
+        s.pend_cond = flags & COND_END
+        s.pend_target = target
+        s.pend_fall = (address + size) & 0xFFFFFFFF
+        s.pend_extra = taken_extra
+
+    def _py_stop(self, uc: unicorn.Uc) -> None:
+        s = self.state
+        s.stop_requested = 1
+        s.last_size = 0
+        uc.emu_stop()
+
+    def _py_general(self, uc: unicorn.Uc, address: int, size: int, entry: tuple[int, ...] | None) -> None:
+        """Twin of hp_block_general."""
+        s = self.state
+        if s.slow_next & SLOW_SPIN:  # idle loops: see hp_block_general
+            skip, loop = s.spin_skip, s.spin_next
+            s.slow_next &= ~SLOW_SPIN
+            s.spin_skip = s.spin_next = 0
+            if skip and address == skip:
+                return
+            if loop and address == loop:
+                s.spin_at = s.spin_skip = loop
+                s.slow_next |= SLOW_SPIN
+                self._py_stop(uc)
+                return
+        if entry is None:
+            try:
+                info = self.info(address, size)
+                self._probe_flash_words((address, size), info)
+            except BaseException as exc:  # noqa: BLE001
+                if self.on_miss_error is not None:
+                    self.on_miss_error(address, size, exc)
+                s.miss_failed = 1
+                self._py_stop(uc)
+                return
+            entry = (info.n_insn, info.cycles, info.sp_min_delta, info.flags, info.target, info.taken_extra,
+                     info.line0, info.n_lines, info.lit_count, info.lit_line)
+            self._py_table[(address, size)] = entry
+            if self._queue_watch(address, size, info.flags):
+                self._py_stop(uc)
+                return
+        n_insn, cycles, sp_min_delta, flags, target, taken_extra, line0, n_lines, lit_count, lit_line = entry
+        self._py_branch(address, size, flags, target, taken_extra)
+        if s.profiling:
+            self._py_profile(uc, address, size, flags)
+        if flags & SP_READ or s.slow_next & SLOW_SP:
+            low = (uc.reg_read(arm_const.UC_ARM_REG_SP) + sp_min_delta) & 0xFFFFFFFF
+            if low < s.sp_low:
+                s.sp_low = low
+        s.slow_next = (SLOW_SP if flags & SP_DYNAMIC else 0) | (SLOW_PROFILE if s.profiling else 0)
+        s.insn_count += n_insn
+        s.cycle_count += cycles
+        s.block_count += 1
+        key = (address, size)
+        self._py_execs[key] = self._py_execs.get(key, 0) + 1
+        s.last_addr = address
+        s.last_size = size
+        if flags & SEV:
+            s.sev_count += 1
+        if flags & CONTROL:
+            s.control_blocks += 1
+            s.tick_stack_limit = 0
+        if (flags & MASK and s.irq_pending) or (flags & CONTROL and s.mpu_on):
+            s.stop_cycle = 0
+            s.other_cycle = 0
+        if flags & SELF_LOOP:
+            s.slow_next |= SLOW_SPIN
+            if address == target:
+                s.spin_at = s.spin_skip = address
+                s.stop_requested = 1
+                uc.emu_stop()
+            else:
+                s.spin_next = target
+        if flags & IN_FLASH and s.wait_states:
+            wait = self._py_flash_wait(line0, n_lines, lit_count, lit_line)
+            s.flash_wait_cycles += wait
+            s.cycle_count += wait
+
     # --- shared -------------------------------------------------------------------------
     def info(self, addr: int, size: int) -> BlockInfo:
+        """The Python analysis of a block (capstone; cached)."""
         key = (addr, size)
         info = self._infos.get(key)
         if info is None:
@@ -797,15 +774,79 @@ class HotPath:
             self._infos[key] = info
         return info
 
+    def native_block(self, addr: int, size: int, uncert: HotUncert | None = None
+                     ) -> tuple[HotBlock, list[int], list[int]]:
+        """The C analysis of a block: its table entry and (address, cycles) of each instruction (and the
+        error bar's counts into ``uncert``)."""
+        assert self.lib is not None
+        block = HotBlock()
+        costs = (ctypes.c_uint32 * MAX_BLOCK_INSNS)()
+        addrs = (ctypes.c_uint32 * MAX_BLOCK_INSNS)()
+        n = self.lib.hp_analyze_at(ctypes.byref(self.state), self.uc._uch, addr, size, ctypes.byref(block), costs,
+                                   addrs, MAX_BLOCK_INSNS, ctypes.byref(uncert) if uncert is not None else None)
+        if n < 0:
+            raise unicorn.UcError(unicorn.UC_ERR_READ_UNMAPPED)
+        n = min(n, MAX_BLOCK_INSNS)
+        return block, list(addrs[:n]), list(costs[:n])
+
+    def block_flags(self, addr: int, size: int) -> int:
+        """The flags of a block the hot path has seen (0 if it has not)."""
+        if self.native:
+            assert self.lib is not None
+            block = self.lib.hp_lookup(ctypes.byref(self.state), addr, size)
+            return block.contents.flags if block else 0
+        entry = self._py_table.get((addr, size))
+        return entry[3] if entry else 0
+
+    def costs(self, addr: int, size: int) -> tuple[int, int, int]:
+        """(instructions, static cycles, flags) of a block, from whichever analysis the hot path uses."""
+        if self.native_analysis:
+            block = self.native_block(addr, size)[0]
+            return block.n_insn, block.cycles, block.flags
+        info = self.info(addr, size)
+        return info.n_insn, info.cycles, info.flags
+
+    def tail(self, addr: int, size: int, pc: int) -> tuple[int, int]:
+        """Instructions and cycles of the block [addr, addr + size) from ``pc`` (inclusive) to its end."""
+        if self.native_analysis:
+            _block, addrs, cycles = self.native_block(addr, size)
+            rest = [c for a, c in zip(addrs, cycles) if a >= pc]
+            return len(rest), sum(rest)
+        return self.info(addr, size).tail(pc)
+
+    def _table(self) -> list[HotBlock]:
+        s = self.state
+        if not s.table:
+            return []
+        table = ctypes.cast(s.table, ctypes.POINTER(HotBlock * (s.mask + 1))).contents
+        return [b for b in table if b.addr != 0xFFFFFFFF]
+
     def block_executions(self) -> dict[tuple[int, int], int]:
         """How many times each (address, size) block was entered and counted (cleared by forget_code)."""
         if not self.native:
             return dict(self._py_execs)
-        s = self.state
-        if not s.table:
-            return {}
-        table = ctypes.cast(s.table, ctypes.POINTER(HpBlock * (s.mask + 1))).contents
-        return {(b.addr, b.size): b.execs for b in table if b.addr != 0xFFFFFFFF and b.execs}
+        return {(b.addr, b.size): b.execs for b in self._table() if b.execs}
+
+    def error_bar_blocks(self) -> dict[tuple[int, int], tuple[BlockUncertainty, int, int]]:
+        """Per executed block: its error-bar counts, the words it read from flash at its first execution,
+        and its executions (simcore.timing_error.run_error_bar's input)."""
+        out: dict[tuple[int, int], tuple[BlockUncertainty, int, int]] = {}
+        if self.native_analysis:
+            u = HotUncert()
+            for b in self._table():
+                if not b.execs:
+                    continue
+                self.native_block(b.addr, b.size, u)
+                counts = BlockUncertainty(refill=u.refill, wide_groups=u.wide_groups, literal_loads=u.literal_loads,
+                                          cond_over=u.cond_over, split=u.split, data_words=u.data_words,
+                                          unknown_words=u.unknown_words)
+                words = u.data_words if b.flash_words == NOT_PROBED else b.flash_words
+                out[(b.addr, b.size)] = (counts, words, b.execs)
+            return out
+        for key, n in self.block_executions().items():
+            info = self.info(*key)
+            out[key] = (info.uncertainty, self.flash_words.get(key, info.uncertainty.data_words), n)
+        return out
 
     def forget_code(self) -> None:
         """Drop cached block costs (after code in RAM changed and Unicorn's cache was flushed)."""
@@ -820,7 +861,7 @@ class HotPath:
         """A run stopped inside the last block at ``pc``: un-count what did not execute."""
         s = self.state
         if s.last_size and s.last_addr <= pc < s.last_addr + s.last_size:
-            n, cycles = self.info(s.last_addr, s.last_size).tail(pc)
+            n, cycles = self.tail(s.last_addr, s.last_size, pc)
             s.insn_count -= n
             s.cycle_count -= cycles
         s.last_size = 0

@@ -17,7 +17,7 @@ import unicorn
 from unicorn import arm_const as R
 
 from simcore.accesspc import instruction_of_access
-from simcore.accounting import BlockAnalyzer
+from simcore.blocks import BlockAnalyzer
 from simcore.board import Board
 from simcore.boot import BootPlan, HeapInfo, heapinfo, plan_boot
 from simcore.cortexm.coreregs import CoreRegs
@@ -35,7 +35,6 @@ from simcore.peripherals import PeripheralModel
 from simcore.reports import Reports
 from simcore.runtypes import AccessKind, Event, EventQueue, ReportChannel, RunOptions, Stop, StopKind
 from simcore.semihosting import ExitRequest, Semihosting
-from simcore.spin import find_self_loops
 
 
 class Machine:
@@ -79,7 +78,12 @@ class Machine:
         self.uc.mmio_map(PPB_BASE, PPB_END - PPB_BASE, self._ppb_read, None, self._ppb_write, None)
         self.analyzer = BlockAnalyzer(self._read_code, self.opts.cycle_model or InstructionCount(),
                                       self._function_start)
-        self.hot = HotPath(self.uc, self.analyzer, native=self.opts.native, on_miss_error=self._on_miss_error)
+        funcs = firmware._funcs
+        self.hot = HotPath(self.uc, self.analyzer, native=self.opts.native, on_miss_error=self._on_miss_error,
+                           functions=([f.addr for f in funcs], [f.size for f in funcs]),
+                           on_watch=self.system.watch_block)
+        if self.system.watches:
+            self.hot.watch(self.system.watches)
         # Native hot path: the INTR hook is C and does the common exception return itself (SystemBlock
         # arms it); everything else comes back to _on_native_intr. The Python twin hooks it here.
         self._systick: SysTick | None = None
@@ -100,9 +104,6 @@ class Machine:
         )
         self.start_pc, self.start_sp = self._start()
         self._spin_at: int | None = None
-        self.self_loops = find_self_loops(firmware)
-        for addr, _size in self.self_loops:  # per-address hooks: no cost on any other instruction
-            self.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_self_loop, begin=addr, end=addr)
 
     # --- construction ------------------------------------------------------------------
     def _map_memories(self, memmap: MemoryMap) -> tuple[Any, ...]:
@@ -154,9 +155,11 @@ class Machine:
         from simcore.cycles import EXCEPTION_ENTRY, EXCEPTION_RETURN
 
         windows = self.system.native_return_windows(MAX_WINDOWS)
-        if not self.hot.install_intr_hook(self._on_native_intr, windows, self.board.fpu, EXCEPTION_RETURN):
+        model = self.analyzer.cycle_model  # no exception cycles under the CPI-1 model
+        if not self.hot.install_intr_hook(self._on_native_intr, windows, self.board.fpu,
+                                          getattr(model, "exception_return", EXCEPTION_RETURN)):
             return False
-        self.hot.state.entry_cycles = EXCEPTION_ENTRY
+        self.hot.state.entry_cycles = getattr(model, "exception_entry", EXCEPTION_ENTRY)
         self._systick = self.system.systick  # hp_tick delivers its ticks
         return True
 
@@ -294,6 +297,8 @@ class Machine:
         finally:
             if fast:
                 self.system.arm_native()
+            else:
+                self.system.note_pending()
 
     def _function_start(self, addr: int) -> int | None:
         sym = self.fw.function_at(addr)
@@ -441,12 +446,16 @@ class Machine:
             err: unicorn.UcError | None = None
             if self._fast_return:
                 self.system.arm_native()
+            else:
+                self.system.note_pending()
             try:
                 self.uc.emu_start(pc | 1, UNTIL)
             except unicorn.UcError as exc:
                 err = exc
             if self._fast_return and s.fr_done:
                 self.system.sync_native()
+            if s.spin_at:  # the hot path stopped at an idle loop (blocks.SELF_LOOP)
+                self._spin_at, s.spin_at = s.spin_at, 0
             pc = self.pc()
             if self._hook_error is not None:
                 exc, self._hook_error = self._hook_error, None
@@ -491,13 +500,7 @@ class Machine:
         assert self.stop is not None
         return self.stop
 
-    # --- idle loops (simcore/spin.py) --------------------------------------------------------
-    def _on_self_loop(self, uc: unicorn.Uc, address: int, size: int, _user: object) -> None:
-        """A branch-to-self is about to run: leave emulation so the run loop can judge it."""
-        self._spin_at = address
-        self.hot.state.py_stop = 1
-        uc.emu_stop()
-
+    # --- idle loops: blocks ending in a branch to itself (blocks.SELF_LOOP), stopped by the hot path ---
     def _interrupt_could_fire(self) -> bool:
         """Could SysTick or an external interrupt preempt the current execution priority?
 
@@ -525,8 +528,9 @@ class Machine:
             return
         s = self.hot.state
         exc = self.system.exc
-        info = self.hot.info(at, 4 if any(a == at and n == 4 for a, n in self.self_loops) else 2)
-        per_iter = max(info.cycles, 1)
+        width = 2 if self.mem_read(at, 2) == b"\xfe\xe7" else 4  # b.n . or b.w .
+        n_insn, cycles, _flags = self.hot.costs(at, width)
+        per_iter = max(cycles, 1)
         while self.stop is None:
             if exc.to_take() is not None:
                 break
@@ -537,15 +541,15 @@ class Machine:
                                        f"(branch to itself) and {why}, so it can never end", pc=at))
                 return
             iters = max(-(-(nxt - s.cycle_count) // per_iter), 0)
-            budget_left = max(s.stop_insn - s.insn_count, 0) // max(info.n_insn, 1)
+            budget_left = max(s.stop_insn - s.insn_count, 0) // max(n_insn, 1)
             if iters > budget_left:
-                s.insn_count += budget_left * info.n_insn
+                s.insn_count += budget_left * n_insn
                 s.cycle_count += budget_left * per_iter
                 self.request_stop(Stop(StopKind.BUDGET, f"instruction budget of {s.stop_insn:,} exhausted; the "
                                        f"firmware was spinning at {self.fw.describe(at)} (pc {at:#010x}) waiting for "
                                        "an interrupt", pc=at))
                 return
-            s.insn_count += iters * info.n_insn
+            s.insn_count += iters * n_insn
             s.cycle_count += iters * per_iter
             self.run_due_events()
         self.system.take_pending()

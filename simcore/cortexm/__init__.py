@@ -3,8 +3,8 @@
 One module per architectural block, each a register table (simcore/registers.py): NVIC
 (nvic.py), SCB with the fault status registers (scb.py), SysTick (systick.py), DWT (dwt.py),
 CoreDebug (coredebug.py), FPU (fpu.py) and ITM (itm.py); the exception logic (exceptions.py),
-fault raising and handler watching (faults.py), stack overflow detection (stack.py), the
-code scan that finds the instructions Unicorn does not trap (codescan.py), QEMU's exception
+fault raising and handler watching (faults.py), stack overflow detection (stack.py), what the
+optional traps watch in a block (codescan.py, instructions Unicorn does not trap), QEMU's exception
 numbers (excp.py), and the system block that wires them to the machine (system.py, the
 counterpart of QEMU's hw/arm/armv7m.c) through the narrow interface of host.py.
 

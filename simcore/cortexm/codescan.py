@@ -1,23 +1,23 @@
-"""Find the few instructions the system block must watch, by a capstone pass over the ELF's code.
+"""The few instructions the system block must watch, classified from capstone's decode of a block.
 
 Unicorn does not trap what an ARMv7-M core traps: SDIV/UDIV by zero (CCR.DIV_0_TRP) and
 unaligned LDM/STM/LDRD/STRD (always a UsageFault on ARMv7-M, A3.2.1) execute silently, and
-``cpsie``/``msr`` change the interrupt masks without telling anyone. Hooking every
-instruction would cost ~100x; instead the code is scanned once (guided by the $t/$d mapping
-symbols, so literal pools are skipped) and per-address UC_HOOK_CODE hooks are put on just
-these instructions. Code copied to RAM at run time is not scanned (documented limitation).
+``cpsie``/``msr`` change the interrupt masks without telling anyone. Nothing scans the image:
+the block analysis flags blocks that hold such instructions when they are first translated
+(simcore.blocks: MASK, SEV, DIV, MULTI, ACCESS; the C decoder does the same). Mask changes and
+SEV are then handled by the hot path at the block's entry; the traps, which are off unless the
+firmware sets CCR.DIV_0_TRP/UNALIGN_TRP or the user asks for ``--check-alignment``, put
+per-address UC_HOOK_CODE hooks on just the watched instructions of such blocks
+(SystemBlock.watch_block, which uses :func:`watched_in`). Code copied to RAM is covered too.
 """
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass
 
 import capstone
 from capstone import arm as A
 from unicorn import arm_const as R
-
-from simcore.elf import Firmware
 
 _ALIASES = {"sb": "r9", "sl": "r10", "fp": "r11", "ip": "r12"}
 
@@ -42,33 +42,20 @@ class Watched:
     width: int = 4  # bytes accessed (access: 2 or 4)
 
 
-def _code_ranges(fw: Firmware) -> list[tuple[int, int]]:
-    """Thumb-code byte ranges of the executable sections, cut by $d mapping symbols."""
-    marks = fw.mapping
-    keys = [a for a, _ in marks]
-    out: list[tuple[int, int]] = []
-    for sec in fw.sections:
-        if not sec.executable or sec.kind != "progbits" or not sec.size:
-            continue
-        start, end = sec.vma, sec.vma + sec.size
-        i = bisect.bisect_right(keys, start) - 1
-        state = marks[i][1] if i >= 0 else "t"
-        cur = start
-        j = bisect.bisect_right(keys, start)
-        while cur < end:
-            nxt = keys[j] if j < len(keys) and keys[j] < end else end
-            if state == "t" and nxt > cur:
-                out.append((cur, nxt))
-            if nxt >= end:
-                break
-            state = marks[j][1]
-            cur = nxt
-            j += 1
-    return out
+_CONDS = ("eq", "ne", "hs", "lo", "mi", "pl", "vs", "vc", "hi", "ls", "ge", "lt", "gt", "le", "cs", "cc")
 
 
-def _classify(insn: capstone.CsInsn) -> Watched | None:
+def base_mnemonic(insn: capstone.CsInsn) -> str:
+    """The mnemonic without width qualifier and, inside an IT block, without its condition ("strne.w" -> "str")."""
     m = insn.mnemonic.split(".")[0]
+    if insn.cc not in (A.ARM_CC_AL, A.ARM_CC_INVALID) and m[-2:] in _CONDS and m not in ("teq", "bl", "bic"):
+        m = m[:-2]
+    return m
+
+
+def classify(insn: capstone.CsInsn) -> Watched | None:
+    """What a trap must watch in this instruction (conditional ones too: they may pass), or None."""
+    m = base_mnemonic(insn)
     ops = insn.operands
     if m in ("sdiv", "udiv") and len(ops) == 3:
         reg = uc_reg(insn.reg_name(ops[2].reg))
@@ -119,27 +106,8 @@ _ACCESS_WIDTH = {"ldr": 4, "str": 4, "ldrt": 4, "strt": 4, "ldrh": 2, "strh": 2,
                  "strht": 2, "ldrsht": 2}
 
 
-def scan(fw: Firmware) -> list[Watched]:
-    """Every divide, multiple/doubleword access, halfword/word access (non-SP base) and mask change."""
+def watched_in(code: bytes, addr: int) -> list[Watched]:
+    """The watched instructions of the block of Thumb code ``code`` at ``addr`` (decoding stops where capstone does)."""
     md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
     md.detail = True
-    found: list[Watched] = []
-    for start, end in _code_ranges(fw):
-        data = fw.read_loaded(start, end - start)
-        if data is None:
-            sec = next((s for s in fw.sections if s.vma <= start < s.vma + s.size), None)
-            data = fw.read_loaded(sec.lma + (start - sec.vma), end - start) if sec else None
-        if data is None:
-            continue
-        off = 0
-        while off < len(data) - 1:
-            progressed = False
-            for insn in md.disasm(data[off:], start + off):
-                progressed = True
-                off = insn.address + insn.size - start
-                w = _classify(insn)
-                if w is not None:
-                    found.append(w)
-            if not progressed or off < len(data) - 1:
-                off += 2  # undecodable halfword (e.g. a udf or data without a mapping symbol)
-    return found
+    return [w for w in (classify(insn) for insn in md.disasm(bytes(code), addr)) if w is not None]

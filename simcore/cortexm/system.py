@@ -7,9 +7,10 @@ Interrupt delivery (no single-stepping): when an exception becomes pending and c
 preempt, ``kick`` schedules a machine event at the current cycle; the native hot path
 stops emulation at the next block boundary (``stop_cycle``), the run loop runs due events
 and calls ``take_pending``, which does exception entry; emulation resumes at the handler.
-Mask changes (``cpsie``, ``msr primask/basepri``) are found by the code scan and hooked, so
-a pending interrupt is taken right after interrupts are re-enabled (QEMU ends the
-translated block after those instructions). SVC, exception return (EXC_RETURN) and
+Mask changes (``cpsie``, ``msr``) are flagged by the block analysis (blocks.MASK): while an
+exception is pending (``hot.state.irq_pending``, see ``note_pending``), the hot path stops at the
+block boundary after them, so a pending interrupt is taken right after interrupts are
+re-enabled (QEMU ends the translated block after those instructions). SVC, exception return (EXC_RETURN) and
 synchronous faults are handled inside Unicorn's hooks by redirecting the PC.
 
 Stack overflow: see stack.py (a guard page below ``__StackLimit`` plus the hot path's SP
@@ -29,7 +30,8 @@ import unicorn
 from unicorn import arm_const as R
 
 from simcore.accesspc import disassembler, instruction_of_access
-from simcore.cortexm.codescan import Watched, scan
+from simcore.blocks import ACCESS, DIV, MASK, MULTI, WATCH_FLAGS
+from simcore.cortexm.codescan import Watched, watched_in
 from simcore.cortexm.coredebug import CoreDebug
 from simcore.cortexm.coreregs import Memory
 from simcore.cortexm.dwt import Dwt
@@ -108,21 +110,14 @@ class SystemBlock:
         self._returns_seen = 0  # hot.state.fast_returns / tick_entries at the last sync_native
         self._tick_params_dirty = True  # SysTick priority/vector/period etc. to be passed to C again
         self._entries_seen = 0
-        self.event_register = False  # for WFE (B1.5.18)
-        self.watched = scan(machine.fw)
-        self._trap_hooks: dict[str, list[int]] = {}
+        self._event_register = False  # for WFE (B1.5.18); SEV is counted by the hot path (blocks.SEV)
+        self._sev_seen = 0
+        self._control_seen = 0
+        self._hooked: dict[str, set[int]] = {}  # per watch kind: instruction addresses hooked
         opts = machine.opts
         check = opts.check_alignment
         self.check_alignment = bool(opts.strict if check is None else check)
-        for w in self.watched:
-            if w.kind == "multi" and not self.check_alignment:
-                continue
-            if w.kind == "mask":
-                machine.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_mask_insn, w, begin=w.addr, end=w.addr)
-            elif w.kind == "multi":
-                machine.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_multi_insn, w, begin=w.addr, end=w.addr)
-            elif w.kind == "sev":
-                machine.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_sev, begin=w.addr, end=w.addr)
+        self.watches = MULTI if self.check_alignment else 0  # blocks the hot path shows to watch_block
         self.stack = StackWatch(machine)
 
     # --- life cycle ----------------------------------------------------------------------------
@@ -134,6 +129,16 @@ class SystemBlock:
         self.faults.reset()
         self.sleep_cycles = 0
         self.event_register = False
+
+    @property
+    def event_register(self) -> bool:
+        """The WFE event register (B1.5.18): set here, or by a SEV the hot path counted."""
+        return self._event_register or self.m.hot.state.sev_count != self._sev_seen
+
+    @event_register.setter
+    def event_register(self, value: bool) -> None:
+        self._event_register = value
+        self._sev_seen = self.m.hot.state.sev_count
 
     def describe(self) -> dict[str, Any]:
         return {"sleep_cycles": self.sleep_cycles, "active": sorted(self.exc.active),
@@ -227,7 +232,8 @@ class SystemBlock:
     def _entered(self, exc: int) -> None:
         if self.mpu.enabled:
             self.sync_mpu()  # handler mode is privileged; a fault handler may run with the MPU bypassed
-        self.m.hot.charge(EXCEPTION_ENTRY)  # stacking and vector fetch (Cortex-M4 TRM; lazy FP not charged)
+        # stacking and vector fetch (Cortex-M4 TRM; lazy FP not charged); none under the CPI-1 model
+        self.m.hot.charge(getattr(self.m.hot.analyzer.cycle_model, "exception_entry", EXCEPTION_ENTRY))
         self.event_register = True
         on_psp, frame = self.exc.last_entry
         if on_psp:
@@ -242,6 +248,28 @@ class SystemBlock:
         at their base first, then aliases, at most ``limit`` (a frame elsewhere takes the Python path)."""
         buffers = self.m.buffers
         return [(w.base, w.end, w.is_ram, ctypes.addressof(buffers[w.index])) for w in self.m.memmap.windows[:limit]]
+
+    def note_pending(self) -> None:
+        """Tell the hot path what block flags need (called before emulation resumes and after every hook).
+
+        blocks.MASK: while an exception is pending the hot path stops after a mask change; a hook that
+        made one pending inside a block that changes a mask (an NVIC write then ``cpsie i``) stops at the
+        next block boundary, as the former per-instruction mask hook did. blocks.CONTROL: MSR CONTROL ran
+        (thread mode may use the process stack; with the MPU on, the privilege may have changed).
+        """
+        hot = self.m.hot
+        s = hot.state
+        if s.control_blocks != self._control_seen:
+            self._control_seen = s.control_blocks
+            self.stack.psp_seen = True  # MSR CONTROL may move thread mode onto the process stack (SPSEL)
+            if self.mpu.enabled:
+                self._mpu_changed()  # ... or drop privilege (CONTROL.nPRIV): re-map at the next block boundary
+        s.mpu_on = int(self.mpu.enabled)
+        pending = bool(self.exc.pending)
+        if pending and not s.irq_pending and s.last_size and hot.block_flags(s.last_addr, s.last_size) & MASK:
+            s.stop_cycle = 0
+            s.other_cycle = 0
+        s.irq_pending = int(pending)
 
     def arm_native(self) -> None:
         """Before emulation resumes (and after every guarded hook): what may C do on its own?
@@ -261,6 +289,7 @@ class SystemBlock:
             if exc == NMI or exc in FAULTS or exc in e.lines_high:
                 exc = 0
         cfg = e.cfg
+        self.note_pending()
         s.fr_exc = exc
         s.fr_stkalign = 1 if cfg.stkalign else 0
         s.c_active = n_active
@@ -357,7 +386,9 @@ class SystemBlock:
         self.faults.handler_returned(self.exc.last_left)
         if self.mpu.enabled:
             self.sync_mpu()  # back to thread mode: CONTROL.nPRIV decides again
-        self.m.hot.charge(EXCEPTION_RETURN if chained is None else TAIL_CHAIN)
+        model = self.m.hot.analyzer.cycle_model
+        self.m.hot.charge(getattr(model, "exception_return", EXCEPTION_RETURN) if chained is None else
+                          getattr(model, "tail_chain", TAIL_CHAIN))
         self.event_register = True
         if chained is None:
             to_thread, on_psp = self.exc.last_return
@@ -426,9 +457,6 @@ class SystemBlock:
             self.on_halt(pc, wfe=True)
         self.event_register = False
 
-    def _on_sev(self, uc: unicorn.Uc, address: int, size: int, _user: object) -> None:
-        self.event_register = True
-
     def on_halt(self, pc: int, wfe: bool = False) -> None:
         """wfi (or sleep-on-exit): sleep until an exception is pending, advancing virtual time.
 
@@ -480,21 +508,18 @@ class SystemBlock:
     def account_sleep(self, cycles: int) -> None:
         self.sleep_cycles += cycles
 
-    # --- the watched instructions (codescan) -----------------------------------------------------------
-    def _on_mask_insn(self, uc: unicorn.Uc, address: int, size: int, w: Watched) -> None:
-        """Before cpsie/msr: if anything is pending, stop after it (QEMU ends the block there).
-
-        With the MPU on, an MSR may drop privilege (CONTROL.nPRIV): the map is synced after it.
-        """
-        if "control" in w.text:
-            self.stack.psp_seen = True  # MSR CONTROL may move thread mode onto the process stack (SPSEL)
-        if self.mpu.enabled and self._mpu_event is None:
-            self.m.guard(lambda: self._mpu_changed())
-        if self.exc.pending and self._kick_event is None:
-            self.m.guard(lambda: self._stop_after_mask())
-
-    def _stop_after_mask(self) -> None:
-        self._kick_event = self.m.schedule(self.m.now_cycles(), self._kicked, "mask change")
+    # --- the watched instructions (codescan): per-address hooks on blocks the hot path shows -----------
+    def watch_block(self, addr: int, size: int, flags: int) -> None:
+        """Outside emulation: hook the watched instructions of a new block (the hot path retranslates it)."""
+        callbacks = {"div": self._on_div_insn, "multi": self._on_multi_insn, "access": self._on_access_insn}
+        uc = self.m.uc
+        for w in watched_in(self.m.mem_read(addr, size), addr):
+            if not flags & WATCH_FLAGS.get(w.kind, 0):
+                continue
+            hooked = self._hooked.setdefault(w.kind, set())
+            if w.addr not in hooked:
+                hooked.add(w.addr)
+                uc.hook_add(unicorn.UC_HOOK_CODE, callbacks[w.kind], w, begin=w.addr, end=w.addr)
 
     def _on_multi_insn(self, uc: unicorn.Uc, address: int, size: int, w: Watched) -> None:
         ea = (uc.reg_read(w.reg) + w.offset) & 0xFFFFFFFF
@@ -531,24 +556,11 @@ class SystemBlock:
                                                       "CCR.UNALIGN_TRP set", ea))
 
     def _ccr_changed(self, ccr: int) -> None:
-        """DIV_0_TRP / UNALIGN_TRP set: hook the instructions they concern (only then: it costs per execution)."""
-        if ccr & CCR_DIV_0_TRP and "div" not in self._trap_hooks:
-            self.m.schedule(self.m.now_cycles(), lambda: self._install_hooks("div", self._on_div_insn),
-                            "DIV_0_TRP hooks")
-        if ccr & CCR_UNALIGN_TRP and "access" not in self._trap_hooks:
-            self.m.schedule(self.m.now_cycles(), lambda: self._install_hooks("access", self._on_access_insn),
-                            "UNALIGN_TRP hooks")
-
-    def _install_hooks(self, kind: str, callback: Any) -> None:
-        """Outside emulation: hook every watched instruction of ``kind`` and drop stale translations."""
-        if kind in self._trap_hooks:
-            return
-        uc = self.m.uc
-        self._trap_hooks[kind] = [uc.hook_add(unicorn.UC_HOOK_CODE, callback, w, begin=w.addr, end=w.addr)
-                                  for w in self.watched if w.kind == kind]
-        for w in self.watched:
-            if w.kind == kind:
-                uc.ctl_remove_cache(w.addr, w.addr + w.size)
+        """DIV_0_TRP / UNALIGN_TRP set: watch the instructions they concern (only then: it costs per execution)."""
+        add = (DIV if ccr & CCR_DIV_0_TRP else 0) | (ACCESS if ccr & CCR_UNALIGN_TRP else 0)
+        if add & ~self.watches:
+            self.watches |= add
+            self.m.schedule(self.m.now_cycles(), lambda: self.m.hot.watch(self.watches), "CCR trap watches")
 
     # --- the MPU (mpu.py) -------------------------------------------------------------------------------
     def privileged(self) -> bool:

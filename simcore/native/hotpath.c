@@ -2,10 +2,13 @@
  * simcore hot path: the per-block accounting hook, in C.
  *
  * Unicorn calls hp_block_hook at the entry of every translated block (UC_HOOK_BLOCK).
- * The hook looks the block up in an open-addressing table of per-block costs that Python
- * fills on a miss (capstone decode of the block's bytes, see simcore/accounting.py), adds
- * instructions and cycles, keeps the stack-pointer low-water mark, and stops emulation
- * when the next virtual-time event or the instruction budget is due.
+ * The hook looks the block up in an open-addressing table of per-block costs, filled on a miss
+ * by the C block analysis (thumb.c; Python's capstone analysis in simcore/blocks.py for cycle
+ * models C does not know), adds instructions and cycles, keeps the stack-pointer low-water
+ * mark, and stops emulation when the next virtual-time event or the instruction budget is due.
+ * Block flags replace per-address hooks: idle loops (HP_SELF_LOOP), mask changes (HP_MASK) and
+ * SEV are handled at the block's entry; blocks holding what Python hooks per address
+ * (operand-priced divides, the optional traps) are shown to Python once (py_flags).
  *
  * Dynamic parts of the Cortex-M4 cycle model (simcore/cycles.py) are settled here:
  *  - a block ending in a conditional branch was priced as not taken; at the NEXT block's entry
@@ -28,32 +31,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HP_SP_READ 1u    /* block moves SP down: read SP at entry and apply sp_min_delta */
-#define HP_SP_DYNAMIC 2u /* block writes SP by an amount unknown statically: read it at the next block */
-#define HP_COND_END 4u   /* ends with a conditional branch priced not taken (+taken_extra if taken) */
-#define HP_CALL_END 8u   /* ends with BL/BLX */
-#define HP_HANDLER 16u   /* starts at an exception handler */
-#define HP_IN_FLASH 32u  /* executes from flash */
-#define HP_RET_END 64u   /* ends with an indirect PC write that is not a call (a possible return) */
-#define HP_INDIRECT 0xFFFFFFFFu
-#define HP_NO_NODE 0xFFFFFFFFu
+#include "thumb.h"
+#include "timing.h"
 
-typedef struct {
-    uint32_t addr;     /* block start; 0xFFFFFFFF marks an empty slot */
-    uint32_t size;     /* block size in bytes as Unicorn reports it */
-    uint32_t n_insn;   /* instructions in the block */
-    uint32_t cycles;   /* static cycle cost of the block */
-    int32_t sp_min_delta; /* lowest SP within the block relative to SP at entry (<= 0) */
-    uint32_t flags;
-    uint32_t target;   /* conditional branch target, HP_INDIRECT when not known statically */
-    uint32_t taken_extra; /* cycles added when the block-ending conditional branch is taken */
-    uint32_t line0;    /* first 128-bit flash line (addr >> 4) */
-    uint16_t n_lines;  /* lines spanned */
-    uint16_t lit_count; /* PC-relative literal loads from flash */
-    uint32_t lit_line; /* line of the first literal */
-    uint32_t pad;
-    uint64_t execs;    /* times the block was entered and counted (the cycle model's error bar, simcore/timing_error.py) */
-} hp_block;
+#define HP_NO_NODE 0xFFFFFFFFu
+#define HP_NOT_PROBED 0xFFFFFFFFu /* hp_block.flash_words before a probe */
+/* hp_state.slow_next: why the next block entry takes the general path */
+#define HP_SLOW_SP 1u      /* the previous block wrote SP dynamically: read it */
+#define HP_SLOW_PROFILE 2u /* profiling */
+#define HP_SLOW_SPIN 4u    /* the previous block ended in a branch to itself at spin_next */
+/* block flags that need the general path */
+#define HP_GENERAL_FLAGS (HP_SP_READ | HP_MASK | HP_SEV | HP_SELF_LOOP | HP_CONTROL)
 
 /* One shadow-stack frame of the profiler. */
 typedef struct {
@@ -104,7 +92,7 @@ typedef struct {
     uint64_t stop_insn;    /* instruction budget */
     uint64_t block_count;
     uint32_t sp_low;       /* stack-pointer low-water mark */
-    uint32_t check_sp_next;
+    uint32_t slow_next;    /* HP_SLOW_*: the next block entry takes the general path */
     uint32_t last_addr;    /* last block counted, for mid-block correction in Python */
     uint32_t last_size;
     uint32_t stop_requested; /* 1 when the hook stopped emulation for a due event or budget */
@@ -188,8 +176,22 @@ typedef struct {
     uint32_t fr_left;       /* the exception the last native return left */
     uint32_t entry_cycles;  /* simcore.cycles.EXCEPTION_ENTRY */
     uint32_t py_stop;       /* Python asked Unicorn to stop (emu_stop): no redirect may undo that */
+    /* --- block analysis in C (thumb.c) and what it moved out of per-address hooks --- */
+    hp_model *model;        /* cycle model and firmware tables for hp_analyze */
+    uint32_t native_analysis; /* 1: analyse blocks here; 0: ask Python (miss) for every new block */
+    uint32_t py_flags;      /* block flags Python must see at translation (miss): trap watches it installs */
+    uint32_t irq_pending;   /* Python: an exception is pending (a mask change may let it in: HP_MASK) */
+    uint32_t sev_count;     /* blocks holding SEV entered (the event register, B1.5.18) */
+    uint32_t spin_next;     /* the previous block ended with the branch-to-self at this address */
+    uint32_t spin_skip;     /* resumed at this idle loop after a spin stop: let it run once uncounted */
+    uint32_t spin_at;       /* a spin stop happened at this idle loop (0: none) */
+    uint32_t mpu_on;        /* Python: the MPU is enabled (a privilege change must re-map it: HP_CONTROL) */
+    uint32_t control_blocks; /* blocks holding MSR CONTROL entered (HP_CONTROL) */
     uint32_t pad3;
+    uint64_t analyses;      /* blocks analysed in C (statistics) */
     uint64_t prefetch_hidden; /* instruction-line misses the ART's sequential prefetch hid (the error bar's) */
+    int32_t core_rid[16];   /* Unicorn ids of R0-R12, SP, LR, PC (the flash-words probe) */
+    hp_itmap carry;         /* IT state carried across block starts (hp_analyze) */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -222,6 +224,7 @@ int hp_init(hp_state *s, uint32_t capacity) {
 void hp_free(hp_state *s) {
     free(s->table);
     s->table = NULL;
+    hp_itmap_free(&s->carry);
 }
 
 static int hp_put(hp_state *s, const hp_block *src);
@@ -233,7 +236,7 @@ int hp_insert(hp_state *s, uint32_t addr, uint32_t size, uint32_t n_insn, uint32
     b.addr = addr; b.size = size; b.n_insn = n_insn; b.cycles = cycles; b.sp_min_delta = sp_min_delta;
     b.flags = flags; b.target = target; b.taken_extra = taken_extra; b.line0 = line0;
     b.n_lines = (uint16_t)n_lines; b.lit_count = (uint16_t)lit_count; b.lit_line = lit_line;
-    b.pad = 0; b.execs = 0;
+    b.flash_words = HP_NOT_PROBED; b.execs = 0;
     return hp_put(s, &b);
 }
 
@@ -399,8 +402,64 @@ static __attribute__((noinline)) void hp_stop(hp_state *s, void *uc) {
     s->emu_stop(uc);
 }
 
+/* uc_mem_read through the pointer taken from the bindings (hp_analyze's reader). */
+typedef struct { hp_state *s; void *uc; } hp_reader;
+
+static int hp_read_guest(void *ctx, uint64_t addr, void *buf, uint64_t n) {
+    hp_reader *r = (hp_reader *)ctx;
+    return r->s->mem_read(r->uc, addr, buf, n);
+}
+
+/*
+ * The words a new block's data loads read from flash, judged from the registers at its entry (the
+ * error bar's flash-data term; HotPath._probe_flash_words is the Python twin): loads whose address
+ * the entry registers do not give count as reading flash.
+ */
+static uint32_t hp_flash_words(hp_state *s, void *uc, const hp_uncert *u) {
+    uint32_t words = u->unknown_words, regs[16];
+    uint16_t have = 0;
+    for (uint32_t i = 0; i < u->n_probes; i++) {
+        const hp_probe *p = &u->probes[i];
+        uint32_t need[2] = {p->base, p->index};
+        for (int k = 0; k < (p->index == 0xFF ? 1 : 2); k++) {
+            uint32_t r = need[k] & 15;
+            if (!(have & (1u << r))) {
+                regs[r] = 0;
+                s->reg_read(uc, s->core_rid[r], &regs[r]);
+                have |= (uint16_t)(1u << r);
+            }
+        }
+        uint64_t a = (uint64_t)regs[p->base & 15] + (uint64_t)p->offset;
+        if (p->index != 0xFF) a += (uint64_t)regs[p->index & 15] << p->shift;
+        uint32_t addr = (uint32_t)a;
+        for (uint32_t k = 0; k < s->model->n_flash; k++)
+            if (s->model->flash_lo[k] <= addr && addr < s->model->flash_hi[k]) { words += p->words; break; }
+    }
+    return words;
+}
+
+/* A new block: analyse it here (or ask Python), then let Python see it if it watches what it holds. */
 static __attribute__((noinline)) hp_block *hp_miss_slow(hp_state *s, void *uc, uint32_t addr, uint32_t size) {
-    if (s->miss(addr, size)) { /* new conditional-instruction hooks: this block must be retranslated */
+    if (s->native_analysis) {
+        hp_reader r = {s, uc};
+        hp_block nb;
+        hp_uncert u;
+        int probe = s->wait_states && !s->model->data_hook; /* flash data reads the model does not charge */
+        if (hp_analyze(s->model, &s->carry, hp_read_guest, &r, addr, size, &nb, NULL, NULL, 0, probe ? &u : NULL) < 0) {
+            s->miss_failed = 1;
+            hp_stop(s, uc);
+            return NULL;
+        }
+        nb.flash_words = probe && u.data_words ? hp_flash_words(s, uc, &u) : HP_NOT_PROBED;
+        if (hp_put(s, &nb)) {
+            s->miss_failed = 1;
+            hp_stop(s, uc);
+            return NULL;
+        }
+        s->analyses++;
+        if (!(nb.flags & s->py_flags)) return hp_find(s, addr, size);
+    }
+    if (s->miss(addr, size)) { /* Python added hooks for this block: it must be retranslated */
         hp_stop(s, uc);
         return NULL;
     }
@@ -428,9 +487,26 @@ static __attribute__((noinline)) void hp_flash_charge(hp_state *s, const hp_bloc
 
 static int hp_tick(hp_state *s, void *uc, uint32_t addr);
 
-/* Everything a block entry can need: misses, profiling, SP checks, flash wait states. */
+/*
+ * Everything a block entry can need: misses, idle loops, profiling, SP checks, mask changes, SEV,
+ * flash wait states.
+ */
 static __attribute__((noinline)) void hp_block_general(hp_state *s, void *uc, uint32_t addr, uint32_t size,
                                                        hp_block *b) {
+    if (s->slow_next & HP_SLOW_SPIN) { /* idle loops (HP_SELF_LOOP), see simcore.machine._on_spin */
+        uint32_t skip = s->spin_skip, loop = s->spin_next;
+        s->slow_next &= ~HP_SLOW_SPIN;
+        s->spin_skip = 0;
+        s->spin_next = 0;
+        if (skip && addr == skip) return; /* resumed at the loop after a spin stop: counted before the stop */
+        if (loop && addr == loop) {       /* the previous block ended with b . and loops now: stop first */
+            s->spin_at = loop;
+            s->spin_skip = loop;
+            s->slow_next |= HP_SLOW_SPIN;
+            hp_stop(s, uc);
+            return;
+        }
+    }
     if (!b) {
         b = hp_miss_slow(s, uc, addr, size);
         if (!b) return;
@@ -448,14 +524,36 @@ static __attribute__((noinline)) void hp_block_general(hp_state *s, void *uc, ui
     s->pend_fall = addr + size;
     s->pend_extra = b->taken_extra;
     if (HP_UNLIKELY(s->profiling)) hp_profile(s, uc, addr, b);
-    if ((flags & HP_SP_READ) || s->check_sp_next) hp_sp_check(s, uc, b);
-    s->check_sp_next = flags & HP_SP_DYNAMIC;
+    if ((flags & HP_SP_READ) || (s->slow_next & HP_SLOW_SP)) hp_sp_check(s, uc, b);
+    s->slow_next = (flags & HP_SP_DYNAMIC ? HP_SLOW_SP : 0) | (s->profiling ? HP_SLOW_PROFILE : 0);
     s->insn_count += b->n_insn;
     s->cycle_count += cycles;
     s->block_count++;
     b->execs++;
     s->last_addr = addr;
     s->last_size = size;
+    if (flags & HP_SEV) s->sev_count++;
+    if (flags & HP_CONTROL) { /* MSR CONTROL: the stack watch no longer trusts SP for the main stack */
+        s->control_blocks++;
+        s->tick_stack_limit = 0;
+    }
+    /* stop after a mask change while something is pending, or a CONTROL write with the MPU on (QEMU
+       ends the block there) */
+    if (((flags & HP_MASK) && s->irq_pending) || ((flags & HP_CONTROL) && s->mpu_on)) {
+        s->stop_cycle = 0;
+        s->other_cycle = 0;
+    }
+    if (flags & HP_SELF_LOOP) {
+        s->slow_next |= HP_SLOW_SPIN;
+        if (addr == b->target) { /* the block is the idle loop itself: counted, now stop */
+            s->spin_at = addr;
+            s->spin_skip = addr;
+            s->stop_requested = 1;
+            s->emu_stop(uc);
+        } else {
+            s->spin_next = b->target;
+        }
+    }
     if ((flags & HP_IN_FLASH) && s->wait_states) hp_flash_charge(s, b);
 }
 
@@ -483,7 +581,7 @@ void hp_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
     }
     uint32_t addr = (uint32_t)address;
     hp_block *b = hp_find(s, addr, size);
-    if (HP_UNLIKELY(!b || s->profiling || s->check_sp_next || (b->flags & HP_SP_READ))) {
+    if (HP_UNLIKELY(!b || s->slow_next || (b->flags & HP_GENERAL_FLAGS))) {
         hp_block_general(s, uc, addr, size, b);
         return;
     }
@@ -492,7 +590,7 @@ void hp_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
         cycles += s->pend_extra;
         s->branch_taken_cycles += s->pend_extra;
     }
-    uint32_t flags = b->flags; /* no HP_SP_DYNAMIC here: it comes with HP_SP_READ */
+    uint32_t flags = b->flags; /* no HP_SP_DYNAMIC here: it comes with HP_SP_READ, a general flag */
     s->pend_cond = flags & HP_COND_END;
     s->pend_target = b->target;
     s->pend_fall = addr + size;
@@ -545,17 +643,6 @@ void hp_profile_free(hp_state *s) {
     s->cap_nodes = s->n_nodes = s->depth = s->cap_events = s->n_events = 0;
 }
 
-/*
- * Instructions inside an IT block count only when their condition passes (as a per-instruction
- * UC_HOOK_CODE sees them): the block's static count leaves them out and this hook, installed
- * on exactly their addresses, adds one each time one executes.
- */
-void hp_cond_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
-    (void)uc; (void)address; (void)size;
-    ((hp_state *)user_data)->insn_count++;
-}
-
-void *hp_cond_hook_ptr(void) { return (void *)&hp_cond_hook; }
 
 /*
  * Exception return (ARMv7-M B1.5.8) of the common case, inside the UC_HOOK_INTR callback for
@@ -751,11 +838,19 @@ void hp_intr_hook(void *uc, uint32_t intno, void *user_data) {
 
 void *hp_intr_hook_ptr(void) { return (void *)&hp_intr_hook; }
 
-/* sizeof(hp_state), checked against the ctypes mirror when the library is loaded. */
-uint64_t hp_state_size(void) { return sizeof(hp_state); }
+/* Analyse a block from guest memory as the hook would (Python's view of the C analysis). */
+int hp_analyze_at(hp_state *s, void *uc, uint32_t addr, uint32_t size, hp_block *out, uint32_t *costs,
+                  uint32_t *addrs, int max_insns, hp_uncert *u) {
+    hp_reader r = {s, uc};
+    return hp_analyze(s->model, &s->carry, hp_read_guest, &r, addr, size, out, costs, addrs, max_insns, u);
+}
 
-/* The block table entry's size and the offset of its execution count (HpBlock in simcore/hotpath.py). */
-uint64_t hp_block_layout(uint32_t i) { return i == 0 ? sizeof(hp_block) : offsetof(hp_block, execs); }
+/* The table entry of a block, or NULL. */
+hp_block *hp_lookup(hp_state *s, uint32_t addr, uint32_t size) { return s->table ? hp_find(s, addr, size) : NULL; }
+
+/* The ABI this library was built for (simcore/abi.py checks it at load; abi.h checks every field here). */
+#include "abi.h"
+const char *hp_abi_digest(void) { return HP_ABI_DIGEST; }
 
 /* The hook's address for ctypes: taking a function's address portably from Python. */
 void *hp_block_hook_ptr(void) { return (void *)&hp_block_hook; }

@@ -11,28 +11,9 @@
  * and zeroes in the input operands"): the block's static cost holds DIV_MIN (2); tm_div_hook
  * runs before each divide executes, reads Rn and Rm and adds the rest (simcore.cycles.divide_cycles).
  */
-#include <stddef.h>
 #include <stdint.h>
 
-typedef int (*tm_reg_read_batch_fn)(void *uc, int *regs, void **vals, int count);
-
-#define TM_DIV_MIN 2u
-
-/* Shared by every divide site of one engine. Mirrored by simcore/hotpath.py (DivStats). */
-typedef struct {
-    uint64_t *cycle_count;               /* the hot path's virtual clock (hp_state.cycle_count) */
-    tm_reg_read_batch_fn reg_read_batch; /* uc_reg_read_batch from the bindings' library */
-    uint64_t executed;                   /* divides executed */
-    uint64_t extra;                      /* cycles charged above DIV_MIN */
-} tm_div_stats;
-
-/* One SDIV/UDIV; the hook's user_data. Mirrored by simcore/hotpath.py (DivSite). */
-typedef struct {
-    tm_div_stats *stats;
-    int32_t regs[2];   /* Unicorn register ids of Rn (dividend) and Rm (divisor) */
-    uint32_t is_signed;
-    uint32_t pad;
-} tm_div_site;
+#include "timing.h"
 
 static inline uint32_t tm_bits(uint32_t x) { return x ? 32u - (uint32_t)__builtin_clz(x) : 0u; }
 
@@ -64,14 +45,3 @@ void tm_div_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
 }
 
 void *tm_div_hook_ptr(void) { return (void *)&tm_div_hook; }
-
-/* Field offsets and sizes for the ctypes mirrors, checked field by field when the library is loaded. */
-uint64_t tm_layout(uint32_t i) {
-    static const uint64_t table[] = {
-        sizeof(tm_div_stats), offsetof(tm_div_stats, cycle_count), offsetof(tm_div_stats, reg_read_batch),
-        offsetof(tm_div_stats, executed), offsetof(tm_div_stats, extra),
-        sizeof(tm_div_site), offsetof(tm_div_site, stats), offsetof(tm_div_site, regs),
-        offsetof(tm_div_site, is_signed),
-    };
-    return i < sizeof(table) / sizeof(table[0]) ? table[i] : UINT64_MAX;
-}

@@ -7,14 +7,15 @@ without a vector table.
 
 from __future__ import annotations
 
+import ctypes
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import simcore.api as sc
-from simcore.elf import load_elf
-from simcore.spin import find_self_loops
+from simcore.blocks import SELF_LOOP
+from simcore.hotpath import HotBlock
 from tests.conftest import BOARDS, elf
 
 SPIN = 125
@@ -36,14 +37,30 @@ def test_masked_interrupts_cannot_end_the_loop(cli: Any) -> None:
     assert "no enabled interrupt can preempt it" in res.err and "tick" not in res.out
 
 
-def test_self_loops_are_found_in_main_and_default_handler() -> None:
-    fw = load_elf(elf("cortex-m4", "spin"))
-    loops = find_self_loops(fw)
-    assert any(fw.describe(addr).startswith("main+") for addr, _ in loops)
-    default = fw.symbol("Default_Handler")
-    assert default is not None and any(default.addr <= a < default.addr + max(default.size, 2) for a, _ in loops)
-    hello = load_elf(elf("cortex-m4", "hello"))
-    assert all(not hello.describe(a).startswith("main") for a, _ in find_self_loops(hello))
+def _branches_to_self(fw: Any, name: str) -> list[tuple[int, int]]:
+    """(address, width) of ``b .`` (0xe7fe) and ``b.w .`` (0xf7ff 0xbffe) in a function's code."""
+    sym = fw.symbol(name)
+    code = fw.read_loaded(sym.addr, max(sym.size, 4))
+    halves = [int.from_bytes(code[k:k + 2], "little") for k in range(0, len(code) - 1, 2)]
+    out = [(sym.addr + 2 * k, 2) for k, h in enumerate(halves) if h == 0xE7FE]
+    return out + [(sym.addr + 2 * k, 4) for k in range(len(halves) - 1) if halves[k:k + 2] == [0xF7FF, 0xBFFE]]
+
+
+def test_idle_loops_are_flagged_by_the_block_analysis() -> None:
+    """No scan of the image: the block that is ``b .`` carries SELF_LOOP (and its address) when translated."""
+    m = sc.prepare(elf("cortex-m4", "spin"), "cortex-m4")
+    loops = _branches_to_self(m.fw, "main") + _branches_to_self(m.fw, "Default_Handler")
+    assert len(loops) >= 2
+    for addr, width in loops:
+        assert m.hot.costs(addr, width)[2] & SELF_LOOP
+        assert m.hot.native_block(addr, width)[0].target == addr
+    start = m.fw.symbol("main").addr
+    assert not m.hot.costs(start, 2)[2] & SELF_LOOP
+    run = sc.prepare(elf("cortex-m4", "hello"), "cortex-m4")
+    run.run()
+    table = ctypes.cast(run.hot.state.table, ctypes.POINTER(HotBlock))
+    seen = [table[i] for i in range(run.hot.state.mask + 1) if table[i].addr != 0xFFFFFFFF]
+    assert seen and not any(b.flags & SELF_LOOP for b in seen)  # hello exits: it never idles
 
 
 @pytest.mark.parametrize(("flag", "status"), [("--pass-marker", 0), ("--fail-marker", 1)])

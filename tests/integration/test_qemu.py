@@ -18,6 +18,7 @@ boot rule for images without a vector table.
 
 from __future__ import annotations
 
+import json
 import shutil
 import struct
 import subprocess
@@ -148,3 +149,55 @@ def test_rdimon_host_files_with_root_same_as_qemu(tmp_path: Path) -> None:
     assert "out.txt: HELLO HOST FILE" in ours.console
     assert ours.console == theirs.console
     assert ours.status == theirs.status == 0
+
+
+def qemu_instructions(elf_path: Path, tmp: Path) -> tuple[Outcome, int]:
+    """Run on QEMU with one instruction per translation block and count the blocks executed.
+
+    ``-singlestep`` (QEMU 7.2; later releases call it ``-accel tcg,one-insn-per-tb=on``) makes each
+    instruction its own translation block, and ``-d exec,nochain`` logs every block execution, so
+    the log has one "Trace" line per executed instruction, IT-block instructions whose condition
+    fails included (QEMU translates them as a conditional skip inside their own block).
+    """
+    assert QEMU is not None
+    log = tmp / "exec.log"
+    cmd = [QEMU, "-M", "mps2-an386", "-nographic", "-monitor", "none", "-serial", "stdio",
+           "-semihosting-config", f"enable=on,target=native,arg={elf_path.name}", "-kernel", str(elf_path),
+           "-singlestep", "-d", "exec,nochain", "-D", str(log)]
+    done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=QEMU_TIMEOUT,
+                          stdin=subprocess.DEVNULL)
+    with log.open("rb") as f:
+        count = sum(1 for line in f if line.startswith(b"Trace "))
+    return Outcome(done.stdout.decode("utf-8", "replace"), done.returncode), count
+
+
+@pytest.mark.parametrize(("board", "app"), [("mps2-an386", "it_blocks"), ("cortex-m4", "it_blocks"),
+                                            ("mps2-an386", "hello"), ("cortex-m4", "stackhog")])
+def test_instruction_count_equals_qemus_with_failing_it_conditions(board: str, app: str, tmp_path: Path) -> None:
+    """IT-block instructions whose condition fails execute as NOPs (A7.3.2): both count them."""
+    path = elf(board, app)
+    theirs, qemu_count = qemu_instructions(path, tmp_path)
+    res = run_cli("run", path, "--board", board, "--json", tmp_path / "r.json", "-q")
+    ours = json.loads((tmp_path / "r.json").read_text())
+    assert res.status == theirs.status == 0
+    assert ours["console"] == theirs.console
+    assert ours["instructions"] == qemu_count
+    skipped_by_code_hook = ours["instructions"] - _code_hook_count(path, board)
+    assert skipped_by_code_hook > 0  # the program does have IT instructions whose condition fails
+
+
+def _code_hook_count(path: Path, board: str) -> int:
+    """Instructions a per-instruction UC_HOOK_CODE sees (it is not called for IT instructions that fail)."""
+    import unicorn
+
+    from simcore.api import prepare, run_machine
+
+    m = prepare(path, board)
+    seen = [0]
+
+    def code(uc: unicorn.Uc, addr: int, size: int, _u: object) -> None:
+        seen[0] += 1
+
+    m.uc.hook_add(unicorn.UC_HOOK_CODE, code)
+    run_machine(m)
+    return seen[0]

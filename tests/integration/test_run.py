@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import capstone
 import pytest
 import unicorn
 
@@ -51,17 +52,35 @@ def test_summary_figures_are_consistent() -> None:
 
 
 def _count_with_code_hook(app: str, native: bool) -> tuple[int, int]:
-    """simcore's count and an independent per-instruction UC_HOOK_CODE count of the same run."""
+    """simcore's count and an independent count of the same run: a per-instruction UC_HOOK_CODE.
+
+    Unicorn calls a code hook only for instructions it executes, not for IT-block instructions
+    whose condition fails, which the architecture executes as NOPs (A7.3.2) and simcore counts.
+    The hook sees each IT instruction and the addresses that follow it, so it counts the IT
+    slots that were skipped: a slot is skipped when the next executed address is past it.
+    """
     m = prepare(elf("cortex-m4", app), "cortex-m4", native=native)
-    counted = [0]
+    md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
+    counted = [0, 0]  # executed, skipped IT slots
+    slots: list[int] = []
 
     def code(uc: unicorn.Uc, addr: int, size: int, _u: object) -> None:
         counted[0] += 1
+        while slots and slots[0] != addr:
+            slots.pop(0)
+            counted[1] += 1
+        if slots:
+            slots.pop(0)
+        first = int.from_bytes(uc.mem_read(addr, 2), "little")
+        if size == 2 and first & 0xFF00 == 0xBF00 and first & 0xF:  # IT: 4 - ctz(mask) instructions follow
+            n = 4 - ((first & 0xF) & -(first & 0xF)).bit_length() + 1
+            body = list(md.disasm(bytes(uc.mem_read(addr + 2, 16)), addr + 2, n))
+            slots[:] = [i.address for i in body]
 
     m.uc.hook_add(unicorn.UC_HOOK_CODE, code)
     r = run_machine(m)
     assert r.stop.kind == "exit", r.stop.message
-    return r.instructions, counted[0]
+    return r.instructions, counted[0] + counted[1]
 
 
 @pytest.mark.parametrize("native", [True, False], ids=["native", "python"])

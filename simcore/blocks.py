@@ -1,9 +1,20 @@
-"""Per-block costs: instruction count, static cycles and stack effect, decoded once with capstone.
+"""Block analysis: instruction count, static cycles, stack effect and what a block holds.
 
-The hot path (native or Python, see :mod:`simcore.hotpath`) asks for a block's costs the
-first time Unicorn enters it; the answer is cached there. Decoding starts at the block's
-own start address, which is always a real instruction boundary, so data in code never
-desynchronises the count. Cycle costs come from :mod:`simcore.cycles` (the Cortex-M4 model).
+The hot path (see :mod:`simcore.hotpath`) analyses a block the first time Unicorn enters it:
+in C (simcore/native/thumb.c, a table-driven Thumb-2 decoder) or, for the Python fallback,
+here with capstone. Both give identical results (tests/unit/test_native_analysis.py checks
+every committed ELF). Decoding starts at the block's own start address, which is always a
+real instruction boundary, so data in code never desynchronises the count. Cycle costs come
+from :mod:`simcore.cycles` (the Cortex-M4 model).
+
+Instructions count as the architecture executes them: an instruction in an IT block whose
+condition fails is executed as a NOP (ARMv7-M A7.3.2) and counted, as QEMU counts it, so
+a block's count is static.
+
+Besides costs, a block's flags say what the hot path must watch at its entry instead of a
+per-address hook: a mask change (CPSIE/MSR: a pending exception may be taken after it), SEV,
+an idle loop (a branch to itself), and the instructions the optional traps need (divides,
+LDM/STM/LDRD/STRD, halfword/word accesses; see simcore.cortexm.codescan).
 """
 
 from __future__ import annotations
@@ -14,6 +25,7 @@ from dataclasses import dataclass
 import capstone
 from capstone import arm_const as A
 
+from simcore.cortexm.codescan import classify
 from simcore.cycles import INDIRECT, BlockEnd, CycleModel, DivSite, FlashConfig, is_return_like, literal_address
 from simcore.timing_error import BlockUncertainty, block_uncertainty
 
@@ -24,6 +36,16 @@ CALL_END = 8  # ends with BL/BLX: the profiler pushes a frame at the next block
 HANDLER = 16  # starts at an exception handler's address (vector table): the profiler's interrupt frames
 IN_FLASH = 32  # executes from flash: wait states and the accelerator apply
 RET_END = 64  # ends with an indirect PC write (BX, POP/LDM/LDR PC, MOV PC): the profiler looks for a return
+MASK = 128  # holds CPSIE or MSR: a pending exception may become takeable after it (QEMU ends the block there)
+SEV = 256  # holds SEV: sets the event register (B1.5.18)
+SELF_LOOP = 512  # ends with a branch to itself (b . / b.w .): an idle loop; target is its address
+DIV = 1024  # holds SDIV/UDIV (the DIV_0_TRP watch)
+MULTI = 2048  # holds LDM/STM (base not SP) or LDRD/STRD (base not SP/PC) (the alignment watch)
+ACCESS = 4096  # holds a halfword/word load/store with a base other than SP/PC (the UNALIGN_TRP watch)
+CONTROL = 8192  # holds MSR CONTROL: thread mode may change stack (SPSEL) or privilege (the MPU map)
+WATCH_FLAGS = {"div": DIV, "multi": MULTI, "access": ACCESS}
+B_SELF_16 = 0xE7FE  # b.n .
+B_SELF_32 = 0xBFFEF7FF  # b.w . (two halfwords, little-endian word)
 
 _PUSH_LIKE = {A.ARM_INS_PUSH, A.ARM_INS_VPUSH}
 _POP_LIKE = {A.ARM_INS_POP, A.ARM_INS_VPOP}
@@ -38,7 +60,7 @@ class Insn:
     mnemonic: str
     op_str: str
     cycles: int
-    conditional: bool = False  # inside an IT block: counts only when its condition passes
+    conditional: bool = False  # inside an IT block (executed as a NOP when its condition fails: still counted)
 
 
 @dataclass(frozen=True)
@@ -52,17 +74,20 @@ class BlockInfo:
     sp_min_delta: int
     flags: int
     insns: tuple[Insn, ...]
-    cond_ranges: tuple[tuple[int, int], ...] = ()  # [first, last] addresses of IT-conditional runs
     end: BlockEnd = BlockEnd()
     line0: int = 0  # first 128-bit flash line (address >> 4) the block spans
     n_lines: int = 0  # 128-bit lines spanned (0 outside flash)
     lit_count: int = 0  # PC-relative literal loads from flash (flash data reads)
     lit_line: int = 0  # the line (address >> 4) of the first literal
+    loop: int = INDIRECT  # SELF_LOOP: the branch-to-self's address
     divides: tuple[DivSite, ...] = ()  # SDIV/UDIV priced from their operands by per-address hooks
     uncertainty: BlockUncertainty = BlockUncertainty()  # what the cycle model's error bar counts (timing_error)
 
     @property
     def target(self) -> int:
+        """The hot path's target field: a conditional end's target, an idle loop's address, else INDIRECT."""
+        if self.flags & SELF_LOOP:
+            return self.loop
         return self.end.target if self.end.cond else INDIRECT
 
     @property
@@ -70,9 +95,9 @@ class BlockInfo:
         return self.end.taken_extra if self.end.cond else 0
 
     def tail(self, pc: int) -> tuple[int, int]:
-        """Statically counted instructions and cycles of this block from ``pc`` (inclusive) to its end."""
+        """Instructions and cycles of this block from ``pc`` (inclusive) to its end."""
         rest = [i for i in self.insns if i.address >= pc]
-        return sum(1 for i in rest if not i.conditional), sum(i.cycles for i in rest)
+        return len(rest), sum(i.cycles for i in rest)
 
 
 def _make_cs() -> capstone.Cs:
@@ -226,14 +251,17 @@ class BlockAnalyzer:
             Insn(i.address, i.size, i.mnemonic, i.op_str, c, cond)
             for i, c, cond in zip(raw, costs, conditional, strict=True)
         )
-        ranges: list[tuple[int, int]] = []
-        for ins in insns:
-            if ins.conditional:
-                if ranges and ranges[-1][1] == ins.address - _prev_size(insns, ins):
-                    ranges[-1] = (ranges[-1][0], ins.address)
-                else:
-                    ranges.append((ins.address, ins.address))
-        n_static = sum(1 for i in insns if not i.conditional)
+        for insn in raw:
+            if isinstance(insn, _Undecoded):
+                continue
+            m = insn.mnemonic.split(".")[0]
+            if m == "sev":
+                flags |= SEV
+            watched = classify(insn)
+            if watched is not None:
+                flags |= MASK if watched.kind == "mask" else WATCH_FLAGS.get(watched.kind, 0)
+                if watched.kind == "mask" and m == "msr" and insn.op_str.startswith("control"):
+                    flags |= CONTROL
         end_fn = getattr(self.cycle_model, "block_end", None)
         end = end_fn(raw, conditional) if end_fn is not None else BlockEnd()
         if end.cond:
@@ -244,6 +272,13 @@ class BlockAnalyzer:
             flags |= HANDLER
         if raw and is_return_like(raw[-1]):
             flags |= RET_END
+        loop = INDIRECT
+        if raw and not isinstance(raw[-1], _Undecoded) and raw[-1].id == A.ARM_INS_B:
+            last = raw[-1]
+            word = int.from_bytes(bytes(last.bytes[:4]).ljust(4, b"\0"), "little")
+            if (last.size == 2 and word & 0xFFFF == B_SELF_16) or (last.size == 4 and word == B_SELF_32):
+                flags |= SELF_LOOP
+                loop = last.address
         line0 = n_lines = lit_count = lit_line = 0
         if self.flash.is_flash(addr):
             flags |= IN_FLASH
@@ -255,16 +290,10 @@ class BlockAnalyzer:
             lit_line = lits[0] >> 4 if lits else 0
         div_fn = getattr(self.cycle_model, "divide_sites", None)
         divides = div_fn([i for i in raw if not isinstance(i, _Undecoded)]) if div_fn is not None else ()
-        info = BlockInfo(addr, size, n_static, sum(costs), low, flags, insns, tuple(ranges), end, line0, n_lines,
-                         lit_count, lit_line, divides, block_uncertainty(raw, conditional, end.cond))
+        info = BlockInfo(addr, size, len(insns), sum(costs), low, flags, insns, end, line0, n_lines,
+                         lit_count, lit_line, loop, divides, block_uncertainty(raw, conditional, end.cond))
         self.cache[key] = info
         return info
-
-
-def _prev_size(insns: tuple[Insn, ...], ins: Insn) -> int:
-    """Size of the instruction just before ``ins`` in the block (0 for the first)."""
-    idx = insns.index(ins)
-    return insns[idx - 1].size if idx else 0
 
 
 class _Undecoded:

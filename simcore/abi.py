@@ -1,0 +1,345 @@
+"""The C/Python ABI of the native hot path: ctypes mirrors of its structures, and the check of them.
+
+simcore/native/hotpath.c and thumb.h define the structures; the mirrors below must match them
+field by field. :func:`abi_header` generates simcore/native/abi.h from the mirrors and the
+constants Python shares with C (block flags, register orders, array sizes): one
+``_Static_assert(offsetof(...))`` per field, so a C struct that drifts from its mirror does not
+compile, and a digest of the header that the built library returns (hp_abi_digest), so a
+library built from other sources is refused at load. ``python -m simcore.abi`` rewrites the
+header; tests/unit/test_native_abi.py checks it is current and that a swap of two same-width
+fields fails the build.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import sys
+from pathlib import Path
+
+from unicorn import arm_const
+
+from simcore import blocks, cycles
+
+HEADER = Path(__file__).parent / "native" / "abi.h"
+
+NO_LIMIT = (1 << 64) - 1
+INDIRECT = 0xFFFFFFFF
+NO_NODE = 0xFFFFFFFF
+MAX_DEPTH = 1024  # profiler shadow-stack depth
+MAX_EVENTS = 1 << 20  # profiler interrupt enter/leave records kept for the timeline
+MAX_WINDOWS = 8  # memory windows the native exception return knows (HP_MAX_WINDOWS)
+MAX_FLASH = 8  # flash ranges the C analysis knows (HP_MAX_FLASH)
+MAX_PROBES = 64  # probes of one block the C analysis reports (HP_MAX_PROBES)
+NOT_PROBED = 0xFFFFFFFF  # hp_block.flash_words before a probe (HP_NOT_PROBED)
+MAX_BLOCK_INSNS = 2048  # instructions of one block the C analysis reports (HP_MAX_BLOCK_BYTES / 2)
+SLOW_SP, SLOW_PROFILE, SLOW_SPIN = 1, 2, 4  # hp_state.slow_next bits (HP_SLOW_*)
+# block flags that take the general path (HP_GENERAL_FLAGS)
+GENERAL_FLAGS = blocks.SP_READ | blocks.MASK | blocks.SEV | blocks.SELF_LOOP | blocks.CONTROL
+# The registers of the native exception paths, in the order of hotpath.c's FR_* indices (hp_state.rid).
+FR_NAMES = ("IPSR", "CONTROL", "MSP", "PSP", "FAULTMASK", "R0", "R1", "R2", "R3", "R12", "LR", "XPSR", "PC",
+            *[f"S{i}" for i in range(16)], "FPSCR", "BASEPRI", "PRIMASK")
+FR_REGS = tuple(getattr(arm_const, f"UC_ARM_REG_{n}") for n in FR_NAMES)
+
+
+class ProfNode(ctypes.Structure):
+    """Mirror of ``hp_node``: one calling-context tree node of the profiler."""
+
+    _fields_ = [
+        ("parent", ctypes.c_uint32),
+        ("func", ctypes.c_uint32),
+        ("isr", ctypes.c_uint32),
+        ("pad", ctypes.c_uint32),
+        ("calls", ctypes.c_uint64),
+        ("incl", ctypes.c_uint64),
+        ("excl", ctypes.c_uint64),
+    ]
+
+
+class ProfFrame(ctypes.Structure):
+    """Mirror of ``hp_frame``: one shadow-stack frame."""
+
+    _fields_ = [
+        ("func", ctypes.c_uint32),
+        ("ret", ctypes.c_uint32),
+        ("node", ctypes.c_uint32),
+        ("pad", ctypes.c_uint32),
+        ("entry", ctypes.c_uint64),
+        ("child", ctypes.c_uint64),
+    ]
+
+
+class ProfEvent(ctypes.Structure):
+    """Mirror of ``hp_event``: interrupt enter (1) / leave (2) at a cycle."""
+
+    _fields_ = [("kind", ctypes.c_uint32), ("func", ctypes.c_uint32), ("cycle", ctypes.c_uint64)]
+
+
+class HotBlock(ctypes.Structure):
+    """Mirror of ``hp_block`` (thumb.h): one block's costs, the hot path's table entry."""
+
+    _fields_ = [
+        ("addr", ctypes.c_uint32),
+        ("size", ctypes.c_uint32),
+        ("n_insn", ctypes.c_uint32),
+        ("cycles", ctypes.c_uint32),
+        ("sp_min_delta", ctypes.c_int32),
+        ("flags", ctypes.c_uint32),
+        ("target", ctypes.c_uint32),
+        ("taken_extra", ctypes.c_uint32),
+        ("line0", ctypes.c_uint32),
+        ("n_lines", ctypes.c_uint16),
+        ("lit_count", ctypes.c_uint16),
+        ("lit_line", ctypes.c_uint32),
+        ("flash_words", ctypes.c_uint32),
+        ("execs", ctypes.c_uint64),
+    ]
+
+
+class HotProbe(ctypes.Structure):
+    """Mirror of ``hp_probe`` (thumb.h): a data load's address from block-entry registers (timing_error.LoadProbe)."""
+
+    _fields_ = [("base", ctypes.c_uint32), ("index", ctypes.c_uint32), ("shift", ctypes.c_uint32),
+                ("words", ctypes.c_uint32), ("offset", ctypes.c_int64)]
+
+
+class HotUncert(ctypes.Structure):
+    """Mirror of ``hp_uncert`` (thumb.h): the error bar's counts of one block (timing_error.BlockUncertainty)."""
+
+    _fields_ = [("refill", ctypes.c_uint32), ("wide_groups", ctypes.c_uint32), ("literal_loads", ctypes.c_uint32),
+                ("cond_over", ctypes.c_uint32), ("split", ctypes.c_uint32), ("data_words", ctypes.c_uint32),
+                ("unknown_words", ctypes.c_uint32), ("n_probes", ctypes.c_uint32),
+                ("probes", HotProbe * MAX_PROBES)]
+
+
+class HotModel(ctypes.Structure):
+    """Mirror of ``hp_model`` (thumb.h): the cycle model and firmware tables of the C analysis."""
+
+    _fields_ = [
+        ("model", ctypes.c_uint32),
+        ("branch_refill", ctypes.c_uint32),
+        ("load_pc_refill", ctypes.c_uint32),
+        ("div_cycles", ctypes.c_uint32),
+        ("store_data_phase", ctypes.c_uint32),
+        ("data_hook", ctypes.c_uint32),
+        ("n_flash", ctypes.c_uint32),
+        ("flash_lo", ctypes.c_uint32 * MAX_FLASH),
+        ("flash_hi", ctypes.c_uint32 * MAX_FLASH),
+        ("n_handlers", ctypes.c_uint32),
+        ("n_funcs", ctypes.c_uint32),
+        ("handlers", ctypes.c_void_p),
+        ("func_start", ctypes.c_void_p),
+        ("func_size", ctypes.c_void_p),
+    ]
+
+
+class HotItMap(ctypes.Structure):
+    """Mirror of ``hp_itmap`` (thumb.h): IT state carried across block starts (BlockAnalyzer._it_after)."""
+
+    _fields_ = [("pairs", ctypes.c_void_p), ("mask", ctypes.c_uint32), ("used", ctypes.c_uint32)]
+
+    def items(self) -> dict[int, int]:
+        """The map as a dict (address -> IT-conditional instructions still to come there)."""
+        if not self.pairs:
+            return {}
+        words = ctypes.cast(self.pairs, ctypes.POINTER(ctypes.c_uint32))
+        return {words[2 * i]: words[2 * i + 1] for i in range(self.mask + 1) if words[2 * i] != 0xFFFFFFFF}
+
+
+class HotState(ctypes.Structure):
+    """Mirror of ``hp_state`` in hotpath.c (same field order; simcore/native/abi.h checks every offset)."""
+
+    _fields_ = [
+        ("insn_count", ctypes.c_uint64),
+        ("cycle_count", ctypes.c_uint64),
+        ("stop_cycle", ctypes.c_uint64),
+        ("stop_insn", ctypes.c_uint64),
+        ("block_count", ctypes.c_uint64),
+        ("sp_low", ctypes.c_uint32),
+        ("slow_next", ctypes.c_uint32),
+        ("last_addr", ctypes.c_uint32),
+        ("last_size", ctypes.c_uint32),
+        ("stop_requested", ctypes.c_uint32),
+        ("miss_failed", ctypes.c_uint32),
+        ("table", ctypes.c_void_p),
+        ("mask", ctypes.c_uint32),
+        ("used", ctypes.c_uint32),
+        ("miss", ctypes.c_void_p),
+        ("emu_stop", ctypes.c_void_p),
+        ("reg_read", ctypes.c_void_p),
+        ("sp_regid", ctypes.c_int32),
+        ("pad", ctypes.c_int32),
+        ("flash_wait_cycles", ctypes.c_uint64),
+        ("branch_taken_cycles", ctypes.c_uint64),
+        ("pend_cond", ctypes.c_uint32),
+        ("pend_target", ctypes.c_uint32),
+        ("pend_fall", ctypes.c_uint32),
+        ("pend_extra", ctypes.c_uint32),
+        ("wait_states", ctypes.c_uint32),
+        ("accel", ctypes.c_uint32),
+        ("imask", ctypes.c_uint32),
+        ("dmask", ctypes.c_uint32),
+        ("itags", ctypes.c_void_p),
+        ("dtags", ctypes.c_void_p),
+        ("last_line", ctypes.c_uint32),
+        ("prefetch", ctypes.c_uint32),
+        ("profiling", ctypes.c_uint32),
+        ("pend_call", ctypes.c_uint32),
+        ("call_ret", ctypes.c_uint32),
+        ("depth", ctypes.c_uint32),
+        ("max_depth", ctypes.c_uint32),
+        ("dropped", ctypes.c_uint32),
+        ("frames", ctypes.c_void_p),
+        ("nodes", ctypes.c_void_p),
+        ("n_nodes", ctypes.c_uint32),
+        ("cap_nodes", ctypes.c_uint32),
+        ("node_hash", ctypes.c_void_p),
+        ("events", ctypes.c_void_p),
+        ("n_events", ctypes.c_uint32),
+        ("cap_events", ctypes.c_uint32),
+        ("mem_read", ctypes.c_void_p),
+        ("node_overflow", ctypes.c_uint32),
+        ("pend_ret", ctypes.c_uint32),
+        ("fr_exc", ctypes.c_uint32),
+        ("fr_done", ctypes.c_uint32),
+        ("fr_excret", ctypes.c_uint32),
+        ("fr_fpu", ctypes.c_uint32),
+        ("fr_stkalign", ctypes.c_uint32),
+        ("fr_cycles", ctypes.c_uint32),
+        ("n_windows", ctypes.c_uint32),
+        ("pad2", ctypes.c_uint32),
+        ("win_base", ctypes.c_uint32 * MAX_WINDOWS),
+        ("win_end", ctypes.c_uint32 * MAX_WINDOWS),
+        ("win_ram", ctypes.c_uint32 * MAX_WINDOWS),
+        ("win_ptr", ctypes.c_void_p * MAX_WINDOWS),
+        ("rid", ctypes.c_int32 * len(FR_REGS)),
+        ("reg_read_batch", ctypes.c_void_p),
+        ("reg_write_batch", ctypes.c_void_p),
+        ("reg_write", ctypes.c_void_p),
+        ("intr_fallback", ctypes.c_void_p),
+        ("fast_returns", ctypes.c_uint64),
+        ("tick_cycle", ctypes.c_uint64),
+        ("tick_period", ctypes.c_uint64),
+        ("other_cycle", ctypes.c_uint64),
+        ("tick_entries", ctypes.c_uint64),
+        ("tick_ok", ctypes.c_uint32),
+        ("c_active", ctypes.c_uint32),
+        ("tick_group", ctypes.c_int32),
+        ("tick_prio_mask", ctypes.c_uint32),
+        ("tick_prigroup", ctypes.c_uint32),
+        ("tick_vector", ctypes.c_uint32),
+        ("tick_flags", ctypes.c_uint32),
+        ("tick_stack_limit", ctypes.c_uint32),
+        ("tick_last_frame", ctypes.c_uint32),
+        ("tick_last_psp", ctypes.c_uint32),
+        ("tick_psp_seen", ctypes.c_uint32),
+        ("fr_left", ctypes.c_uint32),
+        ("entry_cycles", ctypes.c_uint32),
+        ("py_stop", ctypes.c_uint32),
+        ("model", ctypes.c_void_p),
+        ("native_analysis", ctypes.c_uint32),
+        ("py_flags", ctypes.c_uint32),
+        ("irq_pending", ctypes.c_uint32),
+        ("sev_count", ctypes.c_uint32),
+        ("spin_next", ctypes.c_uint32),
+        ("spin_skip", ctypes.c_uint32),
+        ("spin_at", ctypes.c_uint32),
+        ("mpu_on", ctypes.c_uint32),
+        ("control_blocks", ctypes.c_uint32),
+        ("pad3", ctypes.c_uint32),
+        ("analyses", ctypes.c_uint64),
+        ("prefetch_hidden", ctypes.c_uint64),
+        ("core_rid", ctypes.c_int32 * 16),
+        ("carry", HotItMap),
+    ]
+
+
+
+
+class DivStats(ctypes.Structure):
+    """Mirror of ``tm_div_stats`` (simcore/native/timing.h): shared by every divide hook of an engine."""
+
+    _fields_ = [
+        ("cycle_count", ctypes.c_void_p),
+        ("reg_read_batch", ctypes.c_void_p),
+        ("executed", ctypes.c_uint64),
+        ("extra", ctypes.c_uint64),
+    ]
+
+
+class DivHookSite(ctypes.Structure):
+    """Mirror of ``tm_div_site``: one SDIV/UDIV, the user data of its hook."""
+
+    _fields_ = [
+        ("stats", ctypes.c_void_p),
+        ("regs", ctypes.c_int32 * 2),
+        ("is_signed", ctypes.c_uint32),
+        ("pad", ctypes.c_uint32),
+    ]
+
+
+# (C struct name, mirror) in the order abi.h checks them
+STRUCTS: tuple[tuple[str, type[ctypes.Structure]], ...] = (
+    ("hp_block", HotBlock), ("hp_model", HotModel), ("hp_itmap", HotItMap), ("hp_probe", HotProbe),
+    ("hp_uncert", HotUncert), ("hp_node", ProfNode),
+    ("hp_frame", ProfFrame), ("hp_event", ProfEvent), ("hp_state", HotState), ("tm_div_stats", DivStats),
+    ("tm_div_site", DivHookSite),
+)
+
+# C constant -> the Python value it must equal
+CONSTANTS: dict[str, int] = {
+    **{f"HP_{name}": getattr(blocks, name) for name in (
+        "SP_READ", "SP_DYNAMIC", "COND_END", "CALL_END", "HANDLER", "IN_FLASH", "RET_END", "MASK", "SEV",
+        "SELF_LOOP", "DIV", "MULTI", "ACCESS", "CONTROL")},
+    "HP_INDIRECT": INDIRECT,
+    "HP_NO_NODE": NO_NODE,
+    "HP_SLOW_SP": SLOW_SP,
+    "HP_SLOW_PROFILE": SLOW_PROFILE,
+    "HP_SLOW_SPIN": SLOW_SPIN,
+    "HP_GENERAL_FLAGS": GENERAL_FLAGS,
+    "HP_MAX_WINDOWS": MAX_WINDOWS,
+    "HP_MAX_FLASH": MAX_FLASH,
+    "HP_MAX_PROBES": MAX_PROBES,
+    "HP_NOT_PROBED": NOT_PROBED,
+    "HP_MAX_BLOCK_BYTES": 2 * MAX_BLOCK_INSNS,
+    **{f"FR_{name}": i for i, name in enumerate(FR_NAMES) if not name.startswith("S") or name == "S0"},
+    "FR_NREGS": len(FR_NAMES),
+    "TM_DIV_MIN": cycles.DIV_MIN,
+}
+
+
+def _body() -> list[str]:
+    lines = []
+    for cname, mirror in STRUCTS:
+        for fname, _ftype in mirror._fields_:
+            off = getattr(mirror, fname).offset
+            size = getattr(mirror, fname).size
+            lines.append(f"_Static_assert(offsetof({cname}, {fname}) == {off} && sizeof((({cname} *)0)->{fname}) == "
+                         f"{size}, \"{cname}.{fname}: the {mirror.__name__} mirror has it at {off} ({size} bytes)\");")
+        lines.append(f"_Static_assert(sizeof({cname}) == {ctypes.sizeof(mirror)}, "
+                     f"\"sizeof({cname}) differs from {mirror.__name__}\");")
+    for name, value in CONSTANTS.items():
+        lines.append(f"_Static_assert({name} == {value}u, \"{name} differs from the Python value {value}\");")
+    return lines
+
+
+def abi_digest() -> str:
+    """A digest of the checked ABI (the mirrors' layout and the shared constants)."""
+    return hashlib.sha256("\n".join(_body()).encode()).hexdigest()[:16]
+
+
+def abi_header() -> str:
+    """simcore/native/abi.h as the mirrors say it must be."""
+    return "\n".join([
+        "/* Generated by `python -m simcore.abi` from the ctypes mirrors in simcore/abi.py: do not edit. */",
+        "/* Included at the end of hotpath.c: a C structure or constant that drifts from Python fails the build. */",
+        "#include <stddef.h>",
+        f"#define HP_ABI_DIGEST \"{abi_digest()}\"",
+        *_body(),
+        "",
+    ])
+
+
+if __name__ == "__main__":
+    HEADER.write_text(abi_header())
+    print(f"wrote {HEADER}", file=sys.stderr)

@@ -1,0 +1,31 @@
+/*
+ * The cycle model's run-time parts (timing.c): the divide hooks' structures, shared with hotpath.c
+ * so that simcore/native/abi.h checks them field by field against the ctypes mirrors (simcore/abi.py).
+ */
+#ifndef SIMCORE_TIMING_H
+#define SIMCORE_TIMING_H
+#include <stdint.h>
+
+typedef int (*tm_reg_read_batch_fn)(void *uc, int *regs, void **vals, int count);
+
+#define TM_DIV_MIN 2u
+
+/* Shared by every divide site of one engine. Mirrored by simcore/abi.py (DivStats). */
+typedef struct {
+    uint64_t *cycle_count;               /* the hot path's virtual clock (hp_state.cycle_count) */
+    tm_reg_read_batch_fn reg_read_batch; /* uc_reg_read_batch from the bindings' library */
+    uint64_t executed;                   /* divides executed */
+    uint64_t extra;                      /* cycles charged above DIV_MIN */
+} tm_div_stats;
+
+/* One SDIV/UDIV; the hook's user_data. Mirrored by simcore/abi.py (DivSite). */
+typedef struct {
+    tm_div_stats *stats;
+    int32_t regs[2];   /* Unicorn register ids of Rn (dividend) and Rm (divisor) */
+    uint32_t is_signed;
+    uint32_t pad;
+} tm_div_site;
+
+uint32_t tm_div_cycles(uint32_t n, uint32_t m, uint32_t is_signed);
+
+#endif

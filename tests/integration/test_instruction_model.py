@@ -1,0 +1,32 @@
+"""``--cycle-model instructions`` gives CPI exactly 1 on every committed firmware.
+
+Every instruction costs one cycle and nothing else does: no refills, no wait states, no
+exception entry or return cycles (those are not instructions). Time spent asleep in WFI/WFE is
+not counted in CPI (it is idle time). Each ELF runs for at most 3 M instructions; the sensor
+apps get the example recordings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from simcore.api import run
+
+ROOT = Path(__file__).resolve().parents[2]
+ELFS = sorted((ROOT / "firmware" / "bin").glob("*/*.elf"))
+DATA = ROOT / "examples" / "data"
+SENSORS = {"adc_monitor": {"adc": DATA / "adc_trace_1k.csv"}, "audio_events": {"mic": DATA / "audio_events_16k.wav"},
+           "kws_mic": {"mic": DATA / "audio_events_16k.wav"}, "mic_compute": {"mic": DATA / "audio_events_16k.wav"},
+           "imu_steps": {"imu": DATA / "imu_walk_100hz.csv"},
+           "camera_motion": {"camera": (DATA / "camera_square", {"fps": 10})}}
+
+
+@pytest.mark.parametrize("path", ELFS, ids=[f"{p.parent.name}/{p.stem}" for p in ELFS])
+def test_cpi_is_exactly_one(path: Path) -> None:
+    r = run(path, path.parent.name, cycle_model="instructions", max_instructions=3_000_000,
+            sensors=SENSORS.get(path.stem))
+    assert r.instructions > 0
+    assert r.cycles - r.sleep_cycles == r.instructions, r.stop.message
+    assert r.extra["cpi"] == 1.0

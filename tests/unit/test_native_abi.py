@@ -1,0 +1,72 @@
+"""The C/Python ABI of the hot path is checked field by field, and the check catches a drift."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from simcore import abi, blocks
+from simcore.hotpath import native_library
+
+NATIVE = Path(abi.__file__).parent / "native"
+CC = shutil.which("gcc") or shutil.which("cc")
+
+
+def test_committed_header_is_generated_from_the_mirrors() -> None:
+    assert NATIVE.joinpath("abi.h").read_text() == abi.abi_header(), "run python -m simcore.abi"
+
+
+def test_the_built_library_has_this_abi() -> None:
+    lib = native_library()
+    assert lib is not None
+    assert lib.hp_abi_digest().decode() == abi.abi_digest()
+
+
+def test_every_field_of_every_mirror_is_checked() -> None:
+    header = abi.abi_header()
+    for cname, mirror in abi.STRUCTS:
+        for fname, _ in mirror._fields_:
+            assert f"offsetof({cname}, {fname}) == {getattr(mirror, fname).offset}" in header
+    assert blocks.MASK == abi.CONSTANTS["HP_MASK"]
+
+
+def _compile(src: Path) -> subprocess.CompletedProcess[str]:
+    assert CC is not None
+    return subprocess.run([CC, "-std=c11", "-fsyntax-only", str(src / "hotpath.c")], capture_output=True, text=True)
+
+
+def _copy(tmp: Path) -> Path:
+    dst = tmp / "native"
+    shutil.copytree(NATIVE, dst)
+    return dst
+
+
+def test_the_sources_compile_with_the_check(tmp_path: Path) -> None:
+    res = _compile(_copy(tmp_path))
+    assert res.returncode == 0, res.stderr
+
+
+@pytest.mark.parametrize(("first", "second"), [("uint32_t last_addr;", "uint32_t last_size;"),
+                                               ("uint64_t tick_cycle;", "uint64_t tick_period;")])
+def test_two_same_width_fields_swapped_fail_the_build(tmp_path: Path, first: str, second: str) -> None:
+    """The total size is unchanged by such a swap: only a per-field check sees it."""
+    src = _copy(tmp_path)
+    path = src / "hotpath.c"
+    text = path.read_text()
+    assert text.count(first) == 1 and text.count(second) == 1
+    path.write_text(text.replace(first, "@@").replace(second, first).replace("@@", second))
+    res = _compile(src)
+    assert res.returncode != 0
+    field = first.split()[1].rstrip(";")
+    assert f"hp_state.{field}" in res.stderr
+
+
+def test_a_block_flag_that_differs_fails_the_build(tmp_path: Path) -> None:
+    src = _copy(tmp_path)
+    path = src / "thumb.h"
+    path.write_text(path.read_text().replace("#define HP_MASK 128u", "#define HP_MASK 64u"))
+    res = _compile(src)
+    assert res.returncode != 0 and "HP_MASK differs" in res.stderr
