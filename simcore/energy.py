@@ -126,9 +126,8 @@ def summary_lines(res: Any) -> list[str]:
     if bar:
         lo, hi = bar["percent"]
         big = max(bar["terms"].items(), key=lambda kv: kv[1]["minus"] + kv[1]["plus"])[0]
-        lines.append(f"error bar    {lo:+.1f}% / {hi:+.1f}%: {bar['seconds_low'] * 1e3:.3f} to "
-                     f"{bar['seconds_high'] * 1e3:.3f} ms, {bar['cycles_low']:,} to {bar['cycles_high']:,} cycles "
-                     f"(model simplifications, largest: {big}; docs/cycle-model.md)")
+        lines.append(f"error bar    {lo:+.1f}% / {hi:+.1f}% ({bar['seconds_low'] * 1e3:.3f} to "
+                     f"{bar['seconds_high'] * 1e3:.3f} ms; largest term {big}, see docs/cycle-model.md)")
     if "flash_wait_cycles" in x:
         share = x["flash_wait_cycles"] * 100 / res.cycles if res.cycles else 0.0
         lines.append(f"flash wait   {x['flash_wait_cycles']:,} cycles ({share:.1f}% of cycles) at "

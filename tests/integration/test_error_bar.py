@@ -50,6 +50,7 @@ def test_summary_and_json_carry_the_error_bar(tmp_path: Path) -> None:
     line = next(x for x in p.stderr.splitlines() if x.startswith("error bar"))
     d = json.loads(out.read_text())
     bar = d["cycles_error_bar"]
-    assert f"{bar['cycles_low']:,} to {bar['cycles_high']:,} cycles" in line
+    assert f"({bar['seconds_low'] * 1e3:.3f} to {bar['seconds_high'] * 1e3:.3f} ms;" in line
+    assert f"{bar['percent'][0]:+.1f}% / {bar['percent'][1]:+.1f}%" in line
     assert bar["cycles_low"] < d["cycles"] < bar["cycles_high"]
     assert abs(bar["seconds_high"] - bar["cycles_high"] / 168e6) < 1e-12
