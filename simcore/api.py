@@ -10,8 +10,8 @@ from typing import Any
 from simcore.board import Board, load_board
 from simcore.elf import load_elf
 from simcore.layout import Layout
-from simcore.machine import Machine
-from simcore.runtypes import RunOptions, Stop
+from simcore.machine import CONSOLE_TAIL, Machine
+from simcore.runtypes import RunOptions, Stop, StopKind
 from simcore.sensorbind import sensor_stats
 
 
@@ -126,15 +126,23 @@ def run(elf: str | Path, board: str | Path | Board = "cortex-m4", **options: Any
     return run_machine(m, t0)
 
 
-def run_machine(m: Machine, t0: float | None = None) -> RunResult:
+def run_machine(m: Machine, t0: float | None = None, interrupt: str = "raise") -> RunResult:
+    """Run a prepared machine. The wall-clock limit (``timeout``) and Ctrl-C end the run from a
+    watcher thread (simcore.watchdog); Ctrl-C then raises KeyboardInterrupt (``interrupt='raise'``,
+    for programs using the API) or returns the result with an ``interrupted`` stop (the CLI)."""
+    from simcore.watchdog import Watchdog
+
     t0 = time.perf_counter() if t0 is None else t0
-    stop = m.run()
+    with Watchdog(m.opts.timeout, m.stop_from_outside):
+        stop = m.run()
+    if stop.kind == StopKind.INTERRUPTED and interrupt == "raise":
+        raise KeyboardInterrupt(stop.message)
     return RunResult(
         elf=str(m.fw.path),
         board=m.board.name,
         mhz=m.mhz,
         stop=stop,
-        console=bytes(m.console),
+        console=bytes(m.console[-CONSOLE_TAIL:]),
         instructions=m.instructions,
         cycles=m.cycles,
         sleep_cycles=m.system.sleep_cycles,
@@ -148,7 +156,8 @@ def run_machine(m: Machine, t0: float | None = None) -> RunResult:
         boot_rule=m.boot_rule,
         reports=m.reports.to_dict(),
         extra={"cycle_model": m.analyzer.cycle_model.name, **cycle_figures(m),
-               "sensors": sensor_stats(m.peripherals)},
+               "sensors": sensor_stats(m.peripherals), "console_bytes": m.console_bytes,
+               "console_truncated": m.console_bytes > min(len(m.console), CONSOLE_TAIL)},
     )
 
 

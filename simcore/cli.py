@@ -37,7 +37,7 @@ exit status of 'simcore run' (from the stop kind, README "Exit status"):
   {EXIT_BAD_INPUT}       bad input (ELF, board, option, data file): nothing was run
   {EXIT_GUEST_ERROR}     --strict: the firmware did something wrong (e.g. wrote a read-only register)
   {EXIT_UNMODELLED}     --strict: the firmware touched something simcore does not implement
-  {EXIT_BUDGET}     instruction budget or wall-clock limit exhausted
+  {EXIT_BUDGET}     instruction budget (--max-instructions) or wall-clock limit (--timeout) reached
   {EXIT_SPINNING}     idle loop, sleeping or polling forever with nothing that could end it
   {EXIT_FAULT}     the firmware faulted, locked up or requested a reset (diagnosis on stderr and in --json)
   {EXIT_INTERNAL}     internal error in simcore
@@ -73,7 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override the size of one of the board's memories, e.g. --memory ram=256K "
                         "(NAME=BASE:SIZE also moves it; repeatable; see docs/board-format.md)")
     r.add_argument("--max-instructions", type=_int, default=None, metavar="N",
-                   help="instruction budget; stops runaway firmware (default 2G; accepts 500M, 1_000_000)")
+                   help="instruction budget; stops runaway firmware deterministically (default 100G; accepts "
+                        "500M, 1_000_000)")
+    r.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="wall-clock limit: stop after SECONDS of real time with exit 124 (default: none)")
     r.add_argument("--json", metavar="FILE",
                    help="write every figure as JSON ('-' for standard output; checked before the run)")
     r.add_argument("--strict", action="store_true",
@@ -224,6 +227,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     }
     if args.max_instructions is not None:
         options["max_instructions"] = args.max_instructions
+    if args.timeout is not None:
+        options["timeout"] = args.timeout
     board = _board(args)
     check_run_options(board, options, cli=True)
     if args.duty is not None:
@@ -233,7 +238,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         options["sensors"] = [parse_cli_spec(s) for s in args.sensor]
     machine = prepare(args.elf, board, **options)
-    res = run_machine(machine)
+    res = run_machine(machine, interrupt="stop")  # Ctrl-C: the summary, --json, then exit 130
     if args.duty:
         res.extra["duty_rate"] = args.duty
     if options["echo"] is not None and res.console and not res.console.endswith(b"\n"):

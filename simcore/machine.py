@@ -51,8 +51,9 @@ class Machine:
         self.boot: BootPlan = plan_boot(board, firmware, self.layout)  # BadInputError before anything is built
         self.boot_rule = self.boot.rule
         self._heap = heapinfo(board, firmware, self.layout)
-        self.console = bytearray()
-        self.console_by_source: dict[str, bytearray] = {}
+        self.console = bytearray()  # the last CONSOLE_TAIL..2*CONSOLE_TAIL bytes printed
+        self.console_bytes = 0  # everything printed
+        self._outside: str | None = None  # "timeout" | "interrupted", set by the watchdog thread
         self.unmodelled: dict[str, str] = {}  # where -> detail of the "not implemented" reports
         self.reports = Reports(self._locate)
         self._mmio: tuple[int, bool] | None = None  # the MMIO access being served: (address, write)
@@ -111,7 +112,7 @@ class Machine:
         buffers = []
         for mem in self.board.memories:
             size = (mem.size + PAGE - 1) & ~(PAGE - 1)
-            buffers.append((ctypes.c_ubyte * size)())
+            buffers.append(host_buffer(size))
         for w in memmap.windows:
             mem = self.board.memories[w.index]
             perms = unicorn.UC_PROT_READ
@@ -186,8 +187,11 @@ class Machine:
         return self.mhz * 1e6
 
     def console_write(self, data: bytes, source: str) -> None:
+        """Stream to the echo as it arrives; keep only the last CONSOLE_TAIL bytes in memory."""
         self.console += data
-        self.console_by_source.setdefault(source, bytearray()).extend(data)
+        self.console_bytes += len(data)
+        if len(self.console) > 2 * CONSOLE_TAIL:  # trimmed in steps, so the cost per byte stays constant
+            del self.console[:-CONSOLE_TAIL]
         echo = self.opts.echo
         if echo is not None:
             try:
@@ -270,6 +274,36 @@ class Machine:
 
     def pc(self) -> int:
         return self._read_pc()
+
+    def stop_from_outside(self, kind: str) -> None:
+        """Called from the watchdog thread (timeout, Ctrl-C): end emulation at the next block.
+
+        Only plain stores and ``uc.emu_stop`` (thread-safe in Unicorn): ``py_stop`` first, so
+        the native hot path cannot deliver a SysTick that would move ``stop_cycle`` again; the
+        run loop builds the Stop, with the place, once ``emu_start`` has returned.
+        """
+        self._outside = kind
+        s = self.hot.state
+        s.py_stop = 1
+        s.stop_cycle = 0
+        self.uc.emu_stop()
+
+    def _outside_stop(self, pc: int) -> Stop:
+        s = self.hot.state
+        where = f"{self.fw.describe(pc)} (pc {pc:#010x})"
+        busy = self.semihosting.calls
+        activity = ""
+        if busy:
+            name, n = busy.most_common(1)[0]
+            total = sum(busy.values())
+            activity = f"; it made {total:,} semihosting calls ({n * 100 // total}% SYS_{name})"
+        details = {"semihosting_calls": dict(busy), "console_bytes": self.console_bytes}
+        if self._outside == "timeout":
+            return Stop(StopKind.TIMEOUT, f"wall-clock limit of {self.opts.timeout:g} s reached after "
+                        f"{s.insn_count:,} instructions ({s.cycle_count:,} cycles); the firmware was running at "
+                        f"{where}{activity}", pc=pc, details=details)
+        return Stop(StopKind.INTERRUPTED, f"interrupted (Ctrl-C) after {s.insn_count:,} instructions; the "
+                    f"firmware was running at {where}", pc=pc, details=details)
 
     @property
     def stopping(self) -> bool:
@@ -396,7 +430,7 @@ class Machine:
         top = self.events.top()
         s = self.hot.state
         s.other_cycle = 0  # no native SysTick delivery unless its event is the next one
-        if self.stop is not None or self._hook_error is not None:
+        if self.stop is not None or self._hook_error is not None or self._outside is not None:
             s.stop_cycle = 0
         elif top is not None:
             s.stop_cycle = top.at_cycle
@@ -457,6 +491,11 @@ class Machine:
             if s.spin_at:  # the hot path stopped at an idle loop (blocks.SELF_LOOP)
                 self._spin_at, s.spin_at = s.spin_at, 0
             pc = self.pc()
+            if self._outside is not None:
+                self.hot.correct_partial_block(pc)
+                self._hook_error = None  # a hook interrupted on its way out: the outside stop explains it
+                self.stop = self._outside_stop(pc)
+                break
             if self._hook_error is not None:
                 exc, self._hook_error = self._hook_error, None
                 self.hot.correct_partial_block(pc)
@@ -531,7 +570,7 @@ class Machine:
         width = 2 if self.mem_read(at, 2) == b"\xfe\xe7" else 4  # b.n . or b.w .
         n_insn, cycles, _flags = self.hot.costs(at, width)
         per_iter = max(cycles, 1)
-        while self.stop is None:
+        while self.stop is None and self._outside is None:
             if exc.to_take() is not None:
                 break
             nxt = self.next_event_cycle()
@@ -578,3 +617,19 @@ _ACCESS = {
 
 def warn(msg: str) -> None:
     print(f"simcore: {msg}", file=sys.stderr)
+
+
+CONSOLE_TAIL = 1 << 20  # bytes of console output kept in memory (the echo streams everything)
+
+
+def host_buffer(size: int) -> Any:
+    """A zero-filled ctypes buffer of ``size`` bytes whose pages cost nothing until touched.
+
+    An anonymous private mapping: the kernel hands out zero pages on first use, so a 1 GiB
+    RAM the firmware never touches adds nothing to the resident size (a ctypes array is
+    allocated and zeroed up front).
+    """
+    import mmap
+
+    backing = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    return (ctypes.c_ubyte * size).from_buffer(backing)  # keeps ``backing`` alive

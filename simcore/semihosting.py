@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import struct
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,6 +172,7 @@ class Semihosting:
     errno: int = 0
     handles: dict[int, _Handle] = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)
+    calls: Counter[str] = field(default_factory=Counter)  # operations made, by name
     _stdin_pos: int = 0
 
     def __post_init__(self) -> None:
@@ -216,6 +218,7 @@ class Semihosting:
         its errno, never an exception: the firmware decides what to do with it.
         """
         name = _NAMES.get(op)
+        self.calls[name or f"{op:#x}"] += 1  # for the diagnosis of a run that never ends (SYS_WRITEC loops)
         if name is None:
             self.host.report_unmodelled("semihosting", f"unknown operation {op:#x}")
             return self._fail(EINVAL)

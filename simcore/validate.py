@@ -363,6 +363,8 @@ def check_run_options(board: Board, options: dict[str, Any], cli: bool = False) 
     options["mhz"] = check_mhz(board, options.get("mhz"), name("mhz"))
     if options.get("max_instructions") is not None:
         check_count(options["max_instructions"], name("max_instructions"))
+    if options.get("timeout") is not None:
+        options["timeout"] = check_positive(options["timeout"], name("timeout"), hi=1e7)
     choices = {"cycle_model": ("cortex-m4", "instructions"), "flash_data": ("literal", "exact")}
     for key, allowed in choices.items():
         value = options.get(key)

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import unicorn
 from unicorn import arm_const as R
 
 from simcore.cortexm.coreregs import CoreRegs, Memory
@@ -66,6 +67,15 @@ class StackingError(Exception):
         super().__init__(f"{'stacking' if push else 'unstacking'} at {address:#010x}")
         self.address = address
         self.push = push
+
+
+class VectorError(Exception):
+    """The vector fetch of exception entry read memory that is not there (HFSR.VECTTBL, B1.5.14)."""
+
+    def __init__(self, exc: int, address: int) -> None:
+        super().__init__(f"the vector of {exception_name(exc)} at {address:#010x} is not in readable memory")
+        self.exc = exc
+        self.address = address
 
 
 class BadExcReturn(Exception):
@@ -283,7 +293,11 @@ class ExceptionModel:
     def _taken(self, exc: int, excret: int, control: int, xpsr: int, sp: tuple[int, int] | None,
                pc_in_batch: bool = False) -> int:
         """ExceptionTaken: LR, CONTROL (SPSEL/FPCA cleared before IPSR is set), IPSR, PC from the vector."""
-        vector = struct.unpack("<I", self.mem.read(self.cfg.vtor + 4 * exc, 4))[0]
+        at = self.cfg.vtor + 4 * exc
+        try:
+            vector = struct.unpack("<I", self.mem.read(at, 4))[0]
+        except unicorn.UcError:  # VTOR points at unmapped memory
+            raise VectorError(exc, at) from None
         ids: list[int] = []
         values: list[int] = []
         if sp is not None:

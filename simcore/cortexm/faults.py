@@ -12,7 +12,10 @@ with a diagnosis instead when there is nothing useful left to emulate:
 * a fault handler stays active and spins in a branch-to-self (checked every
   ``WATCH_CYCLES`` by a machine event), sleeps with nothing to wake it, or runs longer
   than ``HANDLER_LIMIT_CYCLES`` without returning;
-* lockup, or stacking into memory that is not RAM.
+* lockup, or stacking into memory that is not RAM;
+* a fault storm: the same fault at the same instruction ``STORM_REPEATS`` times in a row with
+  only the handler run in between (a handler that returns to the faulting instruction without
+  removing the cause would otherwise run for ever, at Python speed, under the budget).
 
 The diagnosis is about the original fault (registers captured when it happened), not the
 place the handler ended up spinning.
@@ -35,13 +38,15 @@ from simcore.cortexm.exceptions import (
 )
 from simcore.cortexm.scb import CFSR_BITS, HFSR_BITS, decode_bits
 from simcore.diagnose import fault_stop
-from simcore.runtypes import AccessKind
+from simcore.runtypes import AccessKind, StopKind
 
 if TYPE_CHECKING:
     from simcore.cortexm.system import SystemBlock
 
 WATCH_CYCLES = 100_000
 HANDLER_LIMIT_CYCLES = 200_000_000
+STORM_REPEATS = 1000  # identical faults in a row at one instruction ...
+STORM_GAP_INSNS = 100_000  # ... each at most this many instructions after the previous one
 BRANCH_TO_SELF = (b"\xfe\xe7", b"\xff\xf7\xfe\xbf")  # b.n . / b.w .
 
 _EXTRA_REGS = (R.UC_ARM_REG_BASEPRI, R.UC_ARM_REG_FAULTMASK, R.UC_ARM_REG_IPSR)
@@ -70,9 +75,11 @@ class FaultUnit:
         self.m = system.m
         self.record: FaultRecord | None = None
         self._watch: Any = None
+        self._storm: tuple[tuple[int, str, int], int, int] | None = None  # (fault, at insn, repeats)
 
     def reset(self) -> None:
         self.record = None
+        self._storm = None
         if self._watch is not None:
             self.m.cancel(self._watch)
             self._watch = None
@@ -83,6 +90,7 @@ class FaultUnit:
         """A synchronous fault at ``return_address`` (the faulting instruction)."""
         if self.sys.check_stack():  # the stack overflowed first: that is the story, not this fault
             return
+        repeats = self._count_storm((exc, bit, return_address))
         e = self.sys.exc
         scb = self.sys.scb
         mmfar = address if exc == MEMMANAGE and address is not None and bit == "DACCVIOL" else None
@@ -106,9 +114,23 @@ class FaultUnit:
             self.stop(rec, what, note=f"no {exception_name(target)} handler (the vector points at a "
                       "branch-to-self)")
             return
+        if repeats >= STORM_REPEATS:
+            rec.extra["storm_repeats"] = repeats
+            self.stop(rec, note=f"fault storm: the same fault {repeats:,} times in a row; the "
+                      f"{exception_name(target)} handler ({self.m.fw.describe(handler)}) returns to the faulting "
+                      "instruction without removing its cause")
+            return
         self.record = rec
         self.sys.enter(target, return_address)
         self._arm_watch()
+
+    def _count_storm(self, key: tuple[int, str, int]) -> int:
+        """How many times in a row this fault happened at this instruction, the handler in between."""
+        now = self.m.hot.state.insn_count
+        last = self._storm
+        repeats = last[2] + 1 if last is not None and last[0] == key and now - last[1] <= STORM_GAP_INSNS else 1
+        self._storm = (key, now, repeats)
+        return repeats
 
     def _registers(self, pc: int) -> dict[str, int]:
         """Core registers at the fault, with the masks and IPSR the machine's list leaves out."""
@@ -143,23 +165,25 @@ class FaultUnit:
             taken += " escalated to HardFault"
         return f"{taken} ({', '.join(names) or 'no status bits'}): {rec.what}"
 
-    def stop(self, rec: FaultRecord, what: str | None = None, note: str = "") -> None:
+    def stop(self, rec: FaultRecord, what: str | None = None, note: str = "", kind: StopKind | None = None) -> None:
         text = self.describe(rec) if what is None or what == rec.what else what
+        if kind is None:  # the architecture's lockup state (B1.5.15) has its own stop kind
+            kind = StopKind.LOCKUP if "lockup:" in text else StopKind.FAULT
         if note:
             text = f"{text}; {note}"
         extra = {**rec.extra, "exception": exception_name(rec.exc), "taken_as": exception_name(rec.taken_as),
                  "fault_address": rec.address, "fault_cycle": rec.cycle}
-        stop = fault_stop(self.m, text, rec.pc, rec.access, regs=rec.registers, extra=extra)
+        stop = fault_stop(self.m, text, rec.pc, rec.access, regs=rec.registers, extra=extra, kind=kind)
         if rec.address is not None:
             stop.details["address"] = rec.address
         self.m.request_stop(stop)
 
     def stop_now(self, what: str, pc: int, exc: int = HARDFAULT, access: tuple[AccessKind, int, int] | None = None,
-                 address: int | None = None) -> None:
+                 address: int | None = None, kind: StopKind | None = None) -> None:
         """Stop with a diagnosis without entering any handler (lockup-like conditions)."""
         regs = self._registers(pc)
         rec = FaultRecord(what, exc, pc, regs, address, access, exc, self.m.now_cycles(), self.status())
-        self.stop(rec, what)
+        self.stop(rec, what, kind=kind)
 
     # --- watching the handler -----------------------------------------------------------------------
     def _arm_watch(self) -> None:

@@ -48,6 +48,7 @@ from simcore.cortexm.exceptions import (
     BadExcReturn,
     ExceptionModel,
     StackingError,
+    VectorError,
     exception_name,
 )
 from simcore.cortexm.excp import Excp
@@ -56,7 +57,7 @@ from simcore.cortexm.fpu import Fpu
 from simcore.cortexm.itm import Itm
 from simcore.cortexm.mpu import Mpu, MpuPages, Window
 from simcore.cortexm.nvic import Nvic
-from simcore.cortexm.scb import CCR_DIV_0_TRP, CCR_UNALIGN_TRP, CPUID_CORTEX_M4_R0P1, Scb
+from simcore.cortexm.scb import CCR_DIV_0_TRP, CCR_UNALIGN_TRP, CPUID_CORTEX_M4_R0P1, HFSR_BITS, Scb
 from simcore.cortexm.stack import StackWatch
 from simcore.cortexm.systick import SysTick
 from simcore.cycles import EXCEPTION_ENTRY, EXCEPTION_RETURN, TAIL_CHAIN
@@ -213,6 +214,9 @@ class SystemBlock:
         except StackingError as err:
             self._stacking_failed(err, self.exc.highest_pending() or 0, self.m.pc())
             return
+        except VectorError as err:
+            self._vector_failed(err, self.m.pc())
+            return
         if exc is not None:
             self._entered(exc)
 
@@ -223,7 +227,18 @@ class SystemBlock:
         except StackingError as err:
             self._stacking_failed(err, exc, self.m.pc() if return_address is None else return_address)
             return
+        except VectorError as err:
+            self._vector_failed(err, self.m.pc() if return_address is None else return_address)
+            return
         self._entered(exc)
+
+    def _vector_failed(self, err: VectorError, pc: int) -> None:
+        """A vector fetch fault (HFSR.VECTTBL) escalates to HardFault, whose own vector comes from the
+        same table: with nothing readable there, or already in HardFault, the core locks up (B1.5.15)."""
+        self.scb.record_fault(0, HFSR_BITS["VECTTBL"], None, None)
+        self.faults.stop_now(f"lockup: {err} (VTOR {self.exc.cfg.vtor:#010x}); the vector fetch faults "
+                             "(HFSR.VECTTBL) and HardFault's vector is no better", pc, err.exc,
+                             kind=StopKind.LOCKUP)
 
     def _stacking_failed(self, err: StackingError, exc: int, pc: int) -> None:
         self.faults.stop_now(f"lockup: {err} while entering {exception_name(exc)}: the stack pointer "
