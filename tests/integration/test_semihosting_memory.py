@@ -52,3 +52,12 @@ def test_heapinfo_into_flash_is_refused(machine) -> None:
     before = machine.mem_read(0x08000000, 16)
     assert machine.semihosting.call(SYS["HEAPINFO"], sram.base + 0x100) == MINUS1
     assert machine.mem_read(0x08000000, 16) == before
+
+
+@pytest.mark.parametrize(("value", "status"), [("256", 1), ("512", 1), ("-1", 255), ("3", 3), ("0", 0)])
+def test_exit_value_outside_a_byte_never_reads_as_success(value: str, status: int) -> None:
+    from tests.conftest import run_cli
+
+    res = run_cli("run", elf("cortex-m4", "hostile"), "-q", "--", "exit", value)
+    assert res.status == status, res.err
+    assert f"firmware exited with code {value}" in res.err

@@ -247,3 +247,35 @@ def test_arena_plan_is_valid(build_dir, model, build):
             if first <= last2 and first2 <= last:  # lifetimes intersect
                 assert off + size <= off2 or off2 + size2 <= off, (bufs[i], (off2, size2, first2, last2))
     assert plan == max((off + size + 15) // 16 * 16 for off, size, _, _ in bufs)
+
+
+def _patch_second_channel_scale(data: bytes, value: float) -> bytes:
+    """Set scale[1] of the first int8 tensor with per-channel scales (only scale[0] used to be checked)."""
+    buf = bytearray(data)
+    model = _fb_table(buf, 0)
+    sg_start, _ = _fb_vector(buf, model, 2)
+    sg = _fb_table(buf, sg_start)
+    t_start, t_count = _fb_vector(buf, sg, 0)
+    for i in range(t_count):
+        t = _fb_table(buf, t_start + 4 * i)
+        type_at = _fb_field(buf, t, 1)
+        if _fb_field(buf, t, 4) is None or type_at is None or buf[type_at] != 9:  # TensorType INT8
+            continue
+        q = _fb_table(buf, _fb_field(buf, t, 4))
+        if _fb_field(buf, q, 2) is None:
+            continue
+        start, count = _fb_vector(buf, q, 2)
+        if count > 1:
+            struct.pack_into("<f", buf, start + 4, value)
+            return bytes(buf)
+    raise AssertionError("no per-channel scales in this model")
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -1.0, 0.0])
+def test_every_per_channel_scale_is_checked(build_dir, tmp_path, value):
+    bad = tmp_path / "scale.tflite"
+    bad.write_bytes(_patch_second_channel_scale((ROOT / "models" / "kws_dscnn.tflite").read_bytes(), value))
+    for exe in ("tm_host_runner", "tm_host_runner_asan"):  # the asan build aborts on a bad float-to-int
+        proc = _run(build_dir / exe, "--info", bad, check=False)
+        assert proc.returncode == 2, proc.stderr
+        assert re.search(r"scale 1 is not a finite positive number", proc.stderr), proc.stderr
