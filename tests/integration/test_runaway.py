@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from simcore.api import run
-from simcore.machine import DEFAULT_MAX_INSTRUCTIONS
+from simcore.runtypes import DEFAULT_MAX_INSTRUCTIONS
 from tests.conftest import ROOT, elf, run_cli
 
 HOSTILE = elf("cortex-m4", "hostile")
