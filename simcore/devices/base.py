@@ -1,0 +1,337 @@
+"""What every chip on a board's bus shares: a register file, the bus framing, output lines, time, recordings.
+
+A device model subclasses :class:`BusDevice` and declares its 8-bit registers in the register
+DSL (docs/registers.md) with the datasheet's names and addresses; the I2C and SPI framing
+(sub-address byte, read/write bit, auto-increment) is done here once, with hooks where
+parts differ (``sub_address``, ``spi_command``, ``next_address``). Output pins (INT1,
+DRDY...) are :class:`~simcore.devices.bus.Line` objects the board wires to GPIO inputs.
+
+Time is virtual time in femtoseconds (``now_fs``), so that an output data rate keeps its
+period whatever the core clock does. Events are scheduled at a virtual time; one event at a
+time per device (``wake``) at the next moment an output line may change, computed by the
+model (``next_wakeup``), never one per sample unless a per-sample interrupt is routed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+from simcore.devices.bus import FLOATING, Line
+from simcore.errors import BadInputError
+from simcore.registers import RegisterBlock
+from simcore.runtypes import AccessKind, ReportChannel
+from simcore.sources import Source, open_source
+
+FS_PER_SECOND = 10**15
+MAX_RECORDED_EVENTS = 1000
+
+
+class DeviceHost(Protocol):
+    """What a device needs of the machine: reports, the clock and events (a FakeHost in unit tests)."""
+
+    def report(self, channel: ReportChannel, where: str, detail: str, access: AccessKind | None = None) -> None: ...
+    def now_cycles(self) -> int: ...
+    def cycles_per_second(self) -> float: ...
+    def schedule(self, at_cycle: int, callback: Any, tag: str) -> Any: ...
+    def cancel(self, handle: Any) -> None: ...
+
+
+def now_fs(host: DeviceHost) -> int:
+    """Virtual time now in femtoseconds: the host's time base, or cycles at the core clock where there is none."""
+    fn = getattr(host, "now_fs", None)
+    if fn is not None:
+        return int(fn())
+    return host.now_cycles() * FS_PER_SECOND // round(host.cycles_per_second())
+
+
+def schedule_fs(host: DeviceHost, at_fs: int, callback: Callable[[], None], tag: str) -> Any:
+    """An event at virtual time ``at_fs`` (the first cycle at which ``now_fs`` has reached it)."""
+    fn = getattr(host, "schedule_at_fs", None)
+    if fn is not None:
+        return fn(at_fs, callback, tag)
+    cycle = -(-at_fs * round(host.cycles_per_second()) // FS_PER_SECOND)
+    return host.schedule(max(cycle, host.now_cycles()), callback, tag)
+
+
+def cycle_of_fs(host: DeviceHost, at_fs: int) -> int:
+    """The core cycle of a virtual time (for reports, which show both)."""
+    fn = getattr(host, "cycle_at_fs", None)
+    if fn is not None:
+        return int(fn(at_fs))
+    return -(-at_fs * round(host.cycles_per_second()) // FS_PER_SECOND)
+
+
+class RateClock:
+    """Sample ``k`` of a stream at ``rate_hz`` is complete at virtual time ``(k + 1) / rate_hz`` (exact integers).
+
+    The same interface as the sensor block's SampleClock (``count_by``, ``arrival``), in femtoseconds,
+    so the lazily filled FIFOs work with either.
+    """
+
+    def __init__(self, rate_hz: float | Fraction) -> None:
+        rate = Fraction(rate_hz).limit_denominator(1_000_000)
+        if rate <= 0:
+            raise ValueError("sample rate must be positive")
+        self.rate_hz = float(rate)
+        self._num, self._den = rate.numerator, rate.denominator  # rate = num / den Hz
+
+    def count_by(self, t_fs: int) -> int:
+        """Samples complete at time ``t_fs``."""
+        if t_fs <= 0:
+            return 0
+        return t_fs * self._num // (FS_PER_SECOND * self._den)
+
+    def arrival(self, k: int) -> int:
+        """The first femtosecond at which sample ``k`` is complete."""
+        return -(-(k + 1) * FS_PER_SECOND * self._den // self._num)
+
+    @property
+    def period_fs(self) -> float:
+        return FS_PER_SECOND * self._den / self._num
+
+
+@dataclasses.dataclass(frozen=True)
+class DeviceConfig:
+    """A chip on the board: its model type, the bus it sits on and how it is wired, and options."""
+
+    name: str
+    type: str
+    bus: str = ""  # the controller it is attached to ("i2c1", "spi1", "twim0")
+    address: int | None = None  # 7-bit I2C address
+    cs: str | None = None  # the GPIO pin driving its chip select ("PE3")
+    pins: dict[str, str] = dataclasses.field(default_factory=dict)  # device output -> board input ("INT1": "PE0")
+    options: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+class DeviceStats:
+    """Counters and time-stamped overruns, drops and end of data, as the sensor block reports them."""
+
+    def __init__(self, host: DeviceHost) -> None:
+        self._host = host
+        self.counts: dict[str, int] = {}
+        self.events: list[dict[str, Any]] = []
+
+    def count(self, kind: str, n: int = 1) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + n
+
+    def record(self, kind: str, at_fs: int, n: int = 1, **detail: Any) -> None:
+        """Count ``n`` of ``kind`` and keep an entry with its virtual time (the first 1000 entries)."""
+        self.count(kind, n)
+        if len(self.events) < MAX_RECORDED_EVENTS:
+            entry = {"kind": kind, "time_s": at_fs / FS_PER_SECOND, "cycle": cycle_of_fs(self._host, at_fs),
+                     "count": n}
+            entry.update(detail)
+            self.events.append(entry)
+
+
+class BusDevice(RegisterBlock):
+    """A chip on an I2C and/or SPI bus with a file of 8-bit registers (the datasheet's map)."""
+
+    TYPE: ClassVar[str] = ""
+    OPTIONS: ClassVar[dict[str, str]] = {}
+    COMMON_OPTIONS: ClassVar[dict[str, str]] = {
+        "source": "path of the recording that feeds the chip (CSV, NPY, RESD, WAV; frames for cameras)",
+        "source_options": "table of options for open_source (end, rate_hz, columns, ...)",
+        "resample": "false (default: rates must match), true/'linear' or 'hold' to convert the recording",
+    }
+    LINES: ClassVar[tuple[str, ...]] = ()  # output pins, e.g. ("INT1", "INT2")
+    I2C_ADDRESSES: ClassVar[tuple[int, ...]] = ()  # the addresses its address pin can select
+    SPI_MODES: ClassVar[frozenset[int]] = frozenset()  # empty: no SPI interface
+    ADDRESS_MASK: ClassVar[int] = 0x7F
+
+    def __init__(self, config: DeviceConfig, host: DeviceHost) -> None:
+        self.config = config
+        self.lines = {pin: Line(f"{config.name}.{pin}") for pin in self.LINES}
+        self.stats_ = DeviceStats(host)
+        self.source: Source | None = None
+        self._wake: Any = None
+        self._ptr = 0
+        self._inc = True
+        self._phase = "idle"  # bus framing: idle, sub (I2C sub-address next), cmd (SPI command next), read, write
+        self._spi_mode_reported = False
+        super().__init__(host, config.name)
+        self.host: DeviceHost = host
+        allowed = set(self.COMMON_OPTIONS) | set(self.OPTIONS)
+        unknown = sorted(set(config.options) - allowed)
+        if unknown:
+            raise BadInputError(f"device {config.name} ({self.TYPE}): unknown option(s) {', '.join(unknown)}; "
+                                f"known: {', '.join(sorted(allowed))}")
+        if config.address is not None and self.I2C_ADDRESSES and config.address not in self.I2C_ADDRESSES:
+            have = ", ".join(f"{a:#04x}" for a in self.I2C_ADDRESSES)
+            raise BadInputError(f"device {config.name} ({self.TYPE}) at I2C address {config.address:#04x}; its "
+                                f"address pin selects {have}")
+        path = config.options.get("source")
+        if path is not None:
+            self.attach(open_source(Path(str(path)), **dict(config.options.get("source_options", {}))))
+
+    # --- recordings ----------------------------------------------------------------------
+    def attach(self, source: Source) -> None:
+        """Feed the chip from ``source``; ``check_recording`` refuses what cannot suit it (before the run)."""
+        self.source = source
+        self.check_recording()
+
+    def check_recording(self) -> None:
+        """Raise BadInputError (one paragraph) if the recording cannot feed this chip (override)."""
+
+    def require_source(self) -> Source:
+        if self.source is None:
+            raise BadInputError(f"device {self.name} ({self.TYPE}) was started by the firmware but has no recording; "
+                                f"give it one with --sensor {self.name}=FILE or option source = \"FILE\"")
+        return self.source
+
+    def option(self, name: str, default: Any) -> Any:
+        return self.config.options.get(name, default)
+
+    def where(self, detail: str = "") -> str:
+        return f"device {self.name} ({self.TYPE}){detail}"
+
+    # --- time ------------------------------------------------------------------------------
+    def now(self) -> int:
+        """Virtual time now, femtoseconds."""
+        return now_fs(self.host)
+
+    def next_wakeup(self) -> int | None:
+        """The next virtual time at which an output line or flag may change by itself (override)."""
+        return None
+
+    def catch_up(self) -> None:
+        """Bring lazily computed state (FIFO contents, flags) up to now (override)."""
+
+    def line_levels(self) -> dict[str, bool]:
+        """Electrical level of each output pin now, from flags and routing (override)."""
+        return {}
+
+    def update(self) -> None:
+        """After an access or an event: catch up, drive the output lines, plan the next wake-up."""
+        self.catch_up()
+        for pin, level in self.line_levels().items():
+            self.lines[pin].set(level)
+        at = self.next_wakeup()
+        if self._wake is not None:
+            self.host.cancel(self._wake)
+            self._wake = None
+        if at is not None:
+            self._wake = schedule_fs(self.host, max(at, self.now()), self._on_wake, f"{self.name}.wake")
+
+    def _on_wake(self) -> None:
+        self._wake = None
+        self.update()
+
+    def stop_events(self) -> None:
+        if self._wake is not None:
+            self.host.cancel(self._wake)
+            self._wake = None
+
+    # --- register file through the bus ---------------------------------------------------
+    def sub_address(self, byte: int) -> tuple[int, bool]:
+        """I2C: the register address and whether it increments, from the sub-address byte (override)."""
+        return byte & self.ADDRESS_MASK, True
+
+    def spi_command(self, byte: int) -> tuple[bool, int, bool]:
+        """SPI: (read, register address, increments) from the first byte of a frame (override)."""
+        return bool(byte & 0x80), byte & self.ADDRESS_MASK, True
+
+    def next_address(self, addr: int, reading: bool) -> int:
+        """The register after ``addr`` in a multi-byte access (override for FIFO windows that roll back)."""
+        return (addr + 1) & self.ADDRESS_MASK if self._inc else addr
+
+    def read_byte(self) -> int:
+        value = self.read(self._ptr, 1) & 0xFF
+        self._ptr = self.next_address(self._ptr, True)
+        self.update()
+        return value
+
+    def write_byte(self, value: int) -> None:
+        self.write(self._ptr, 1, value & 0xFF)
+        self._ptr = self.next_address(self._ptr, False)
+        self.update()
+
+    def peek(self, name: str) -> int:
+        """A register's stored value without read side effects (tests, reports)."""
+        return self.get(name)
+
+    # --- I2C target ----------------------------------------------------------------------
+    def i2c_start(self, address: int, read: bool) -> bool:
+        self._phase = "read" if read else "sub"
+        return True
+
+    def i2c_write(self, byte: int) -> bool:
+        if self._phase == "sub":
+            self._ptr, self._inc = self.sub_address(byte)
+            self._phase = "write"
+            return True
+        if self._phase != "write":
+            return False
+        self.write_byte(byte)
+        return True
+
+    def i2c_read(self) -> int:
+        if self._phase != "read":
+            return FLOATING
+        return self.read_byte()
+
+    def i2c_stop(self) -> None:
+        self._phase = "idle"
+
+    # --- SPI target ----------------------------------------------------------------------
+    SPI_DUMMY_BYTE: ClassVar[bool] = False  # a read sends one dummy byte before the data (BMI270)
+
+    def spi_select(self, selected: bool) -> None:
+        self._phase = "cmd" if selected else "idle"
+
+    def spi_transfer(self, mosi: int, mode: int) -> int:
+        if self._phase == "idle":
+            return FLOATING
+        if mode not in self.SPI_MODES:
+            if not self._spi_mode_reported:
+                self._spi_mode_reported = True
+                modes = ", ".join(str(m) for m in sorted(self.SPI_MODES)) or "none (no SPI interface)"
+                self.guest_error(f"{self.name}.SPI", f"clocked in SPI mode {mode} (CPOL={mode >> 1}, CPHA={mode & 1});"
+                                 f" the {self.TYPE} works in mode(s) {modes}: byte ignored, MISO reads 0xFF")
+            return FLOATING
+        if self._phase == "cmd":
+            read, self._ptr, self._inc = self.spi_command(mosi)
+            self._phase = ("dummy" if self.SPI_DUMMY_BYTE else "read") if read else "write"
+            return 0x00
+        if self._phase == "dummy":
+            self._phase = "read"
+            return 0x00
+        if self._phase == "read":
+            return self.read_byte()
+        self.write_byte(mosi)
+        return 0x00
+
+    # --- reports -------------------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "type": self.TYPE}
+        if self.source is not None:
+            out["source"] = self.source.path
+        out.update(sorted(self.stats_.counts.items()))
+        out["events"] = list(self.stats_.events)
+        return out
+
+
+def clamp_int(values: Any, bits: int) -> Any:
+    """Round to the nearest integer and saturate to a signed ``bits``-bit range (numpy arrays)."""
+    import numpy as np
+
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    return np.clip(np.rint(values), lo, hi).astype(np.int64)
+
+
+def le16(value: int, high: bool) -> int:
+    """The low or high byte of a 16-bit two's-complement value."""
+    return (value >> 8) & 0xFF if high else value & 0xFF
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+__all__ = ["BusDevice", "DeviceConfig", "DeviceHost", "DeviceStats", "RateClock", "FS_PER_SECOND", "clamp_int",
+           "le16", "now_fs", "schedule_fs", "cycle_of_fs", "ceil_div", "math"]

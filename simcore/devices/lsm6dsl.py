@@ -1,0 +1,415 @@
+"""ST LSM6DSL accelerometer + gyroscope (datasheet DocID028475 Rev 7), the B-L475E-IOT01A's, on I2C or SPI.
+
+WHO_AM_I 6Ah. CTRL1_XL ODR_XL[3:0] (12.5, 26, 52, 104, 208, 416, 833, 1666, 3332, 6664 Hz;
+1.6 Hz in low-power) and FS_XL (+-2, 16, 4, 8 g for codes 0-3: 0.061, 0.488, 0.122, 0.244
+mg/LSB); CTRL2_G ODR_G and FS_G / FS_125 (125, 250, 500, 1000, 2000 dps: 4.375, 8.75, 17.5,
+35, 70 mdps/LSB); CTRL3_C BDU, IF_INC (set after reset), H_LACTIVE, SW_RESET; STATUS_REG
+XLDA/GDA; INT1_CTRL / INT2_CTRL data ready, FIFO threshold, overrun and full flags;
+CTRL4_C INT2_on_INT1.
+
+FIFO (section 5.5, 4 KB = 2048 16-bit words): FIFO_CTRL5 FIFO_MODE (bypass, FIFO,
+continuous; continuous-to-FIFO and bypass-to-continuous switch on event triggers simcore does
+not model and stay in their first mode) and ODR_FIFO; FIFO_CTRL3 decimation per sensor (0 =
+not in the FIFO); FIFO_CTRL1/2 threshold FTH[10:0] in words; FIFO_CTRL4 STOP_ON_FTH.
+At each FIFO sample the gyroscope's data set (X, Y, Z) comes first, then the accelerometer's,
+each the sensor's newest sample at that moment. FIFO_STATUS1/2 give the unread words
+(DIFF_FIFO) and the threshold, overrun, smart-full and empty flags, FIFO_STATUS3/4 the
+position in the pattern; FIFO_DATA_OUT_L/H (3Eh/3Fh) read one word, and a multiple-byte read
+wraps from 3Fh back to 3Eh.
+
+Not modelled (non-zero writes reported): the embedded functions (pedometer, tilt, tap,
+free-fall, wake-up, 6D, significant motion), the sensor hub, filters, user offsets, self-test,
+temperature, data sets at two different decimations, pulsed data ready.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from simcore.devices import register_device
+from simcore.devices.base import BusDevice, DeviceConfig, DeviceHost, RateClock, clamp_int
+from simcore.devices.fifo import FifoMode, SampleFifo
+from simcore.devices.motion import OutputLatch, Stream
+from simcore.registers import Field, Register
+
+WHO_AM_I = 0x6A
+ODR_HZ = (0.0, 12.5, 26.0, 52.0, 104.0, 208.0, 416.0, 833.0, 1666.0, 3332.0, 6664.0)
+XL_SENSITIVITY_MG = (0.061, 0.488, 0.122, 0.244)  # FS_XL 00: 2 g, 01: 16 g, 10: 4 g, 11: 8 g
+G_SENSITIVITY_MDPS = (8.75, 17.5, 35.0, 70.0)  # FS_G 250, 500, 1000, 2000 dps; FS_125: 4.375
+DECIMATION = (0, 1, 2, 3, 4, 8, 16, 32)
+FIFO_MODES = {0: FifoMode.BYPASS, 1: FifoMode.FIFO, 3: FifoMode.STREAM, 4: FifoMode.BYPASS, 6: FifoMode.STREAM}
+FIFO_WORDS = 2048
+DATA_OUT_L, DATA_OUT_H = 0x3E, 0x3F
+
+
+def _reg(name: str, offset: int, **kw: object) -> Register:
+    return Register(name, offset, width=8, **kw)  # type: ignore[arg-type]
+
+
+def _out(latch: str, i: int) -> Any:
+    def read(self: Lsm6dsl) -> int:
+        return self.out_byte(latch, i)
+
+    return read
+
+
+def _unmodelled(*names_offsets: tuple[str, int]) -> tuple[Register, ...]:
+    return tuple(_reg(n, o, implemented=0) for n, o in names_offsets)
+
+
+@register_device
+class Lsm6dsl(BusDevice):
+    """LSM6DSL: accelerometer and gyroscope, 4 KB FIFO, INT1/INT2."""
+
+    TYPE = "lsm6dsl"
+    LINES: ClassVar[tuple[str, ...]] = ("INT1", "INT2")
+    I2C_ADDRESSES: ClassVar[tuple[int, ...]] = (0x6A, 0x6B)
+    SPI_MODES: ClassVar[frozenset[int]] = frozenset({0, 3})
+    OPTIONS: ClassVar[dict[str, str]] = {
+        "accel_channels": "recording channels of X/Y/Z acceleration (default ['ax', 'ay', 'az'])",
+        "gyro_channels": "recording channels of X/Y/Z angular rate (default ['gx', 'gy', 'gz']; zeros if absent)",
+    }
+    REGISTERS = (
+        _reg("FUNC_CFG_ACCESS", 0x01, implemented=0, doc="embedded functions bank: not modelled"),
+        *_unmodelled(("SENSOR_SYNC_TIME_FRAME", 0x04), ("SENSOR_SYNC_RES_RATIO", 0x05)),
+        _reg("FIFO_CTRL1", 0x06, fields=(Field("FTH", 0, 8, on_write="_fifo_changed"),)),
+        _reg("FIFO_CTRL2", 0x07, fields=(
+            Field("FTH_HI", 0, 3, on_write="_fifo_changed"), Field("FIFO_TEMP_EN", 3, implemented=False),
+            Field("TIMER_PEDO_FIFO_DRDY", 6, implemented=False), Field("TIMER_PEDO_FIFO_EN", 7, implemented=False))),
+        _reg("FIFO_CTRL3", 0x08, fields=(Field("DEC_FIFO_XL", 0, 3, on_write="_fifo_changed"),
+                                         Field("DEC_FIFO_GYRO", 3, 3, on_write="_fifo_changed"))),
+        _reg("FIFO_CTRL4", 0x09, fields=(
+            Field("DEC_DS3_FIFO", 0, 3, implemented=False), Field("DEC_DS4_FIFO", 3, 3, implemented=False),
+            Field("ONLY_HIGH_DATA", 6, implemented=False), Field("STOP_ON_FTH", 7, on_write="_fifo_changed"))),
+        _reg("FIFO_CTRL5", 0x0A, fields=(Field("FIFO_MODE", 0, 3, on_write="_fifo_changed"),
+                                         Field("ODR_FIFO", 3, 4, on_write="_fifo_changed"))),
+        _reg("DRDY_PULSE_CFG_G", 0x0B, fields=(Field("INT2_WRIST_TILT", 0, implemented=False),
+                                               Field("DRDY_PULSED", 7, implemented=False))),
+        _reg("INT1_CTRL", 0x0D, fields=(
+            Field("INT1_DRDY_XL", 0, on_write="_routing"), Field("INT1_DRDY_G", 1, on_write="_routing"),
+            Field("INT1_BOOT", 2, implemented=False), Field("INT1_FTH", 3, on_write="_routing"),
+            Field("INT1_FIFO_OVR", 4, on_write="_routing"), Field("INT1_FULL_FLAG", 5, on_write="_routing"),
+            Field("INT1_SIGN_MOT", 6, implemented=False), Field("INT1_STEP_DETECTOR", 7, implemented=False))),
+        _reg("INT2_CTRL", 0x0E, fields=(
+            Field("INT2_DRDY_XL", 0, on_write="_routing"), Field("INT2_DRDY_G", 1, on_write="_routing"),
+            Field("INT2_DRDY_TEMP", 2, implemented=False), Field("INT2_FTH", 3, on_write="_routing"),
+            Field("INT2_FIFO_OVR", 4, on_write="_routing"), Field("INT2_FULL_FLAG", 5, on_write="_routing"),
+            Field("INT2_STEP_COUNT_OV", 6, implemented=False), Field("INT2_STEP_DELTA", 7, implemented=False))),
+        _reg("WHO_AM_I", 0x0F, access="r", reset=WHO_AM_I),
+        _reg("CTRL1_XL", 0x10, fields=(Field("BW0_XL", 0), Field("LPF1_BW_SEL", 1),
+                                       Field("FS_XL", 2, 2), Field("ODR_XL", 4, 4, on_write="_odr_changed"))),
+        _reg("CTRL2_G", 0x11, fields=(Field("FS_125", 1), Field("FS_G", 2, 2),
+                                      Field("ODR_G", 4, 4, on_write="_odr_changed"))),
+        _reg("CTRL3_C", 0x12, reset=0x04, fields=(
+            Field("SW_RESET", 0, on_write="_sw_reset"), Field("BLE", 1, implemented=False), Field("IF_INC", 2),
+            Field("SIM", 3), Field("PP_OD", 4), Field("H_LACTIVE", 5, on_write="_routing"), Field("BDU", 6),
+            Field("BOOT", 7, on_write="_boot"))),
+        _reg("CTRL4_C", 0x13, fields=(
+            Field("LPF1_SEL_G", 1, implemented=False), Field("I2C_DISABLE", 2), Field("DRDY_MASK", 3,
+                                                                                      implemented=False),
+            Field("DEN_DRDY_INT1", 4, implemented=False), Field("INT2_ON_INT1", 5, on_write="_routing"),
+            Field("SLEEP", 6, implemented=False), Field("DEN_XL_EN", 7, implemented=False))),
+        _reg("CTRL5_C", 0x14, implemented=0, doc="self-test, DEN polarity, rounding: not modelled"),
+        _reg("CTRL6_C", 0x15, fields=(Field("FTYPE", 0, 2, implemented=False), Field("USR_OFF_W", 3,
+                                                                                    implemented=False),
+                                      Field("XL_HM_MODE", 4, on_write="_odr_changed"),
+                                      Field("DEN_MODE", 5, 3, implemented=False))),
+        _reg("CTRL7_G", 0x16, fields=(Field("ROUNDING_STATUS", 2, implemented=False),
+                                      Field("HPM_G", 4, 2, implemented=False), Field("HP_EN_G", 6, implemented=False),
+                                      Field("G_HM_MODE", 7))),
+        _reg("CTRL8_XL", 0x17, implemented=0, doc="accelerometer filters: not modelled"),
+        _reg("CTRL9_XL", 0x18, reset=0xE0, implemented=0xE0, doc="DEN_X/Y/Z stored; SOFT_EN not modelled"),
+        _reg("CTRL10_C", 0x19, implemented=0, doc="embedded functions: not modelled"),
+        _reg("MASTER_CONFIG", 0x1A, implemented=0, doc="sensor hub: not modelled"),
+        _reg("WAKE_UP_SRC", 0x1B, access="r"), _reg("TAP_SRC", 0x1C, access="r"), _reg("D6D_SRC", 0x1D, access="r"),
+        _reg("STATUS_REG", 0x1E, access="r"),
+        _reg("OUT_TEMP_L", 0x20, access="r", modelled=False), _reg("OUT_TEMP_H", 0x21, access="r", modelled=False),
+        *(_reg(f"OUT{a}_{h}_G", 0x22 + 2 * i + j, access="r") for i, a in enumerate("XYZ") for j, h in
+          enumerate("LH")),
+        *(_reg(f"OUT{a}_{h}_XL", 0x28 + 2 * i + j, access="r") for i, a in enumerate("XYZ") for j, h in
+          enumerate("LH")),
+        *(_reg(f"SENSORHUB{i + 1}_REG", 0x2E + i, access="r", implemented=0) for i in range(12)),
+        _reg("FIFO_STATUS1", 0x3A, access="r"), _reg("FIFO_STATUS2", 0x3B, access="r"),
+        _reg("FIFO_STATUS3", 0x3C, access="r"), _reg("FIFO_STATUS4", 0x3D, access="r"),
+        _reg("FIFO_DATA_OUT_L", DATA_OUT_L, access="r"), _reg("FIFO_DATA_OUT_H", DATA_OUT_H, access="r"),
+        *(_reg(f"TIMESTAMP{i}_REG", 0x40 + i, access="r", modelled=False) for i in range(3)),
+        *(_reg(n, o, access="r", modelled=False) for n, o in (
+            ("STEP_TIMESTAMP_L", 0x49), ("STEP_TIMESTAMP_H", 0x4A), ("STEP_COUNTER_L", 0x4B),
+            ("STEP_COUNTER_H", 0x4C))),
+        *(_reg(f"SENSORHUB{13 + i}_REG", 0x4D + i, access="r", implemented=0) for i in range(6)),
+        _reg("FUNC_SRC1", 0x53, access="r"), _reg("FUNC_SRC2", 0x54, access="r"),
+        _reg("WRIST_TILT_IA", 0x55, access="r"),
+        *_unmodelled(("TAP_CFG", 0x58), ("TAP_THS_6D", 0x59), ("INT_DUR2", 0x5A), ("WAKE_UP_THS", 0x5B),
+                     ("WAKE_UP_DUR", 0x5C), ("FREE_FALL", 0x5D), ("MD1_CFG", 0x5E), ("MD2_CFG", 0x5F),
+                     ("MASTER_CMD_CODE", 0x60), ("SENS_SYNC_SPI_ERROR_CODE", 0x61)),
+        *(_reg(f"OUT_MAG_RAW_{a}_{h}", 0x66 + 2 * i + j, access="r", implemented=0) for i, a in enumerate("XYZ")
+          for j, h in enumerate("LH")),
+        *_unmodelled(("X_OFS_USR", 0x73), ("Y_OFS_USR", 0x74), ("Z_OFS_USR", 0x75)),
+    )
+
+    def __init__(self, config: DeviceConfig, host: DeviceHost) -> None:
+        self.config = config
+        self.accel = Stream(self, "accel", required=True)
+        self.gyro = Stream(self, "gyro")
+        self.latches = {"XL": OutputLatch(self.accel, self._xl_counts, lambda: self.values["CTRL1_XL"] & 0x0C),
+                        "G": OutputLatch(self.gyro, self._g_counts, lambda: self.values["CTRL2_G"] & 0x0E)}
+        self.fifo = SampleFifo(FIFO_WORDS // 6)
+        super().__init__(config, host)
+
+    def check_recording(self) -> None:
+        assert self.source is not None
+        self.accel.bind(self.source)
+        self.gyro.bind(self.source)
+
+    def reset(self) -> None:
+        super().reset()
+        self.stop_events()
+        self._odr = {"XL": 0.0, "G": 0.0}
+        self._fifo_setup: tuple[Any, ...] | None = None
+        self._word = 0  # words of the oldest FIFO sample already read
+        self._fifo_has: tuple[bool, bool] = (False, False)  # (gyro, accel) data sets in each FIFO sample
+        self.fifo.reset(FifoMode.BYPASS, None, 0, None)
+        self.accel.stop()
+        self.gyro.stop()
+
+    # --- scaling ---------------------------------------------------------------------------
+    def _xl_counts(self, mg: np.ndarray) -> np.ndarray:
+        return clamp_int(mg / XL_SENSITIVITY_MG[(self.values["CTRL1_XL"] >> 2) & 3], 16)
+
+    def _g_counts(self, mdps: np.ndarray) -> np.ndarray:
+        c2 = self.values["CTRL2_G"]
+        sens = 4.375 if c2 & 0x02 else G_SENSITIVITY_MDPS[(c2 >> 2) & 3]
+        return clamp_int(mdps / sens, 16)
+
+    # --- sampling --------------------------------------------------------------------------
+    def _odr_of(self, which: str) -> float:
+        reg, field = ("CTRL1_XL", "ODR_XL") if which == "XL" else ("CTRL2_G", "ODR_G")
+        code = self.values[reg] >> 4
+        if which == "XL" and code == 11:
+            if not self.values["CTRL6_C"] & 0x10:
+                self.guest_error(f"{self.name}.CTRL1_XL.ODR_XL", "1.6 Hz needs the low-power mode (XL_HM_MODE = 1): "
+                                 "12.5 Hz used")
+                return 12.5
+            return 1.6
+        if code >= len(ODR_HZ):
+            self.guest_error(f"{self.name}.{reg}.{field}", f"ODR code {code:#x} is not in the datasheet's table: "
+                             "power-down")
+            return 0.0
+        return ODR_HZ[code]
+
+    def _odr_changed(self, old: int, new: int) -> None:
+        self.catch_up()
+        for which, stream in (("XL", self.accel), ("G", self.gyro)):
+            odr = self._odr_of(which)
+            if odr == self._odr[which]:
+                continue
+            self._odr[which] = odr
+            if odr:
+                self.require_source()
+                stream.start(odr, self.now())
+                self.latches[which].restart()
+            else:
+                stream.stop()
+        self._fifo_changed(0, 0)
+
+    def _sw_reset(self, old: int, new: int) -> None:
+        if new:
+            self.reset()
+            self.update()
+
+    def _boot(self, old: int, new: int) -> None:
+        self.values["CTRL3_C"] &= ~0x80
+
+    def _routing(self, old: int, new: int) -> None:
+        self.update()
+
+    # --- FIFO ------------------------------------------------------------------------------
+    def _fifo_mode(self) -> FifoMode:
+        code = self.values["FIFO_CTRL5"] & 7
+        return FIFO_MODES.get(code, FifoMode.BYPASS)
+
+    def _threshold(self) -> int:
+        return self.values["FIFO_CTRL1"] | (self.values["FIFO_CTRL2"] & 7) << 8
+
+    def _words_per_sample(self) -> int:
+        return 3 * sum(self._fifo_has)
+
+    def _fifo_changed(self, old: int, new: int) -> None:
+        """FIFO settings written: restart it when what it collects changes (the chip discards its content)."""
+        self.catch_up()
+        c3, c5 = self.values["FIFO_CTRL3"], self.values["FIFO_CTRL5"]
+        dec_xl, dec_g = DECIMATION[c3 & 7], DECIMATION[(c3 >> 3) & 7]
+        odr_code = (c5 >> 3) & 0xF
+        setup = (self._fifo_mode(), dec_xl, dec_g, odr_code, bool(self.values["FIFO_CTRL4"] & 0x80),
+                 self._threshold() if self.values["FIFO_CTRL4"] & 0x80 else 0)
+        if setup == self._fifo_setup:
+            self.update()
+            return
+        self._fifo_setup = setup
+        mode = setup[0]
+        code = c5 & 7
+        if code in (3, 4):
+            self.unimplemented(f"{self.name}.FIFO_CTRL5.FIFO_MODE", f"mode {code:03b} switches on an event trigger, "
+                               "which simcore does not model; the FIFO stays in its first mode")
+        elif code not in FIFO_MODES:
+            self.guest_error(f"{self.name}.FIFO_CTRL5.FIFO_MODE", f"mode {code:03b} is reserved: bypass")
+        if dec_xl and dec_g and dec_xl != dec_g:
+            self.unimplemented(f"{self.name}.FIFO_CTRL3", "accelerometer and gyroscope at different decimations "
+                               "are not modelled: both are stored at the gyroscope's")
+        dec = dec_g or dec_xl
+        self._fifo_has = (bool(dec_g), bool(dec_xl))
+        self._word = 0
+        fifo_odr = ODR_HZ[odr_code] if odr_code < len(ODR_HZ) else 0.0
+        if mode is FifoMode.BYPASS or not dec or not fifo_odr:
+            self.fifo.reset(FifoMode.BYPASS, None, 0, None)
+            self.update()
+            return
+        for which, on in (("G", dec_g), ("XL", dec_xl)):
+            if on and self._odr[which] and fifo_odr > self._odr[which]:
+                self.guest_error(f"{self.name}.FIFO_CTRL5.ODR_FIFO", f"FIFO ODR {fifo_odr:g} Hz above the {which} "
+                                 f"ODR {self._odr[which]:g} Hz (the datasheet requires it lower or equal)")
+        depth = FIFO_WORDS // self._words_per_sample()
+        if setup[4] and setup[5]:
+            depth = max(1, min(depth, setup[5] // self._words_per_sample()))
+        self.fifo.depth = depth
+        clock = RateClock(fifo_odr / dec)
+        self.fifo.reset(mode, clock, clock.count_by(self.now()), None)
+        self.update()
+
+    def catch_up(self) -> None:
+        loss = self.fifo.catch_up(self.now())
+        if loss is not None:
+            self.stats_.count("fifo_samples_lost", loss.count)
+            if loss.new_episode:
+                self.stats_.record("overruns", loss.first_at, what="FIFO full" if self.fifo.mode is FifoMode.FIFO
+                                   else "FIFO sample overwritten")
+
+    def _unread_words(self) -> int:
+        return self.fifo.level * self._words_per_sample() - self._word
+
+    def _fifo_word(self) -> int:
+        """The FIFO word the next FIFO_DATA_OUT read returns, as a signed 16-bit value."""
+        e = self.fifo.peek()
+        if e is None or self.fifo.clock is None:
+            return 0
+        sets = [s for s, on in zip(("G", "XL"), self._fifo_has, strict=True) if on]
+        which = sets[self._word // 3]
+        latch = self.latches[which]
+        k = latch.stream.latest(self.fifo.clock.arrival(e)) if latch.stream.running else -1
+        return int(latch.sample(k)[self._word % 3])
+
+    def read_FIFO_DATA_OUT_L(self) -> int:
+        self.catch_up()
+        return self._fifo_word() & 0xFF
+
+    def read_FIFO_DATA_OUT_H(self) -> int:
+        self.catch_up()
+        if self.fifo.peek() is None:
+            self.stats_.count("fifo_empty_reads")
+            return 0
+        value = (self._fifo_word() >> 8) & 0xFF
+        self._word += 1
+        if self._word == self._words_per_sample():
+            self._word = 0
+            self.fifo.pop()
+        return value
+
+    def read_FIFO_STATUS1(self) -> int:
+        self.catch_up()
+        return self._unread_words() & 0xFF
+
+    def read_FIFO_STATUS2(self) -> int:
+        self.catch_up()
+        words = self._unread_words()
+        value = (words >> 8) & 7
+        fth = self._threshold()
+        if fth and words >= fth:
+            value |= 0x80
+        if self.fifo.overrun:
+            value |= 0x40
+        if self.fifo.clock is not None and self.fifo.level + 1 >= self.fifo.depth:
+            value |= 0x20
+        if words == 0:
+            value |= 0x10
+        return value
+
+    def read_FIFO_STATUS3(self) -> int:
+        return self._word & 0xFF
+
+    def read_FIFO_STATUS4(self) -> int:
+        return self._word >> 8
+
+    # --- outputs ---------------------------------------------------------------------------
+    def out_byte(self, which: str, i: int) -> int:
+        return self.latches[which].byte(i, self.now(), bool(self.values["CTRL3_C"] & 0x40))
+
+    read_OUTX_L_G, read_OUTX_H_G, read_OUTY_L_G, read_OUTY_H_G, read_OUTZ_L_G, read_OUTZ_H_G = (
+        _out("G", i) for i in range(6))
+    read_OUTX_L_XL, read_OUTX_H_XL, read_OUTY_L_XL, read_OUTY_H_XL, read_OUTZ_L_XL, read_OUTZ_H_XL = (
+        _out("XL", i) for i in range(6))
+
+    def read_STATUS_REG(self) -> int:
+        now = self.now()
+        return int(self.latches["XL"].data_ready(now)) | int(self.latches["G"].data_ready(now)) << 1
+
+    def sub_address(self, byte: int) -> tuple[int, bool]:
+        return byte & 0x7F, bool(self.values["CTRL3_C"] & 0x04)
+
+    def spi_command(self, byte: int) -> tuple[bool, int, bool]:
+        return bool(byte & 0x80), byte & 0x7F, bool(self.values["CTRL3_C"] & 0x04)
+
+    def next_address(self, addr: int, reading: bool) -> int:
+        if reading and addr == DATA_OUT_H and self._inc:
+            return DATA_OUT_L
+        return super().next_address(addr, reading)
+
+    # --- interrupts ------------------------------------------------------------------------
+    def _int_sources(self, ctrl: int) -> bool:
+        status = self.read_STATUS_REG()
+        if ctrl & 0x01 and status & 1 or ctrl & 0x02 and status & 2:
+            return True
+        if ctrl & 0x38:
+            fs2 = self.read_FIFO_STATUS2()
+            if ctrl & 0x08 and fs2 & 0x80 or ctrl & 0x10 and fs2 & 0x40 or ctrl & 0x20 and fs2 & 0x20:
+                return True
+        return False
+
+    def line_levels(self) -> dict[str, bool]:
+        low = bool(self.values["CTRL3_C"] & 0x20)
+        int2 = self._int_sources(self.values["INT2_CTRL"])
+        int1 = self._int_sources(self.values["INT1_CTRL"]) or (int2 and bool(self.values["CTRL4_C"] & 0x20))
+        return {"INT1": int1 != low, "INT2": int2 != low}
+
+    def next_wakeup(self) -> int | None:
+        now = self.now()
+        routed = self.values["INT1_CTRL"] | self.values["INT2_CTRL"]
+        times = []
+        for bit, which in ((0x01, "XL"), (0x02, "G")):
+            latch = self.latches[which]
+            if routed & bit and not latch.data_ready(now):
+                t = latch.next_sample_at(now)
+                if t is not None:
+                    times.append(t)
+        wps = self._words_per_sample()
+        if routed & 0x08 and wps and self._threshold():
+            t = self.fifo.when_level(-(-(self._threshold() + self._word) // wps))
+            if t is not None:
+                times.append(t)
+        if routed & 0x10:
+            t = self.fifo.when_overrun()
+            if t is not None:
+                times.append(t)
+        if routed & 0x20:
+            t = self.fifo.when_level(self.fifo.depth - 1)
+            if t is not None:
+                times.append(t)
+        return min(times) if times else None
+
+    def stats(self) -> dict[str, Any]:
+        self.catch_up()
+        out = super().stats()
+        out.setdefault("overruns", 0)
+        out["odr_hz"] = dict(self._odr)
+        return out

@@ -1,0 +1,437 @@
+"""ST LSM9DS1 (datasheet DocID025715): accelerometer + gyroscope and, at its own address, the magnetometer.
+
+The Arduino Nano 33 BLE Sense (Rev1) carries it on I2C: accelerometer/gyroscope at 6Bh,
+magnetometer at 1Eh. Two models, because the chip is two I2C targets:
+
+``lsm9ds1`` (WHO_AM_I 68h): CTRL_REG1_G ODR_G (14.9, 59.5, 119, 238, 476, 952 Hz; the
+accelerometer runs at this rate too while the gyroscope is on) and FS_G (245, 500, 2000 dps:
+8.75, 17.5, 70 mdps/LSB); CTRL_REG6_XL ODR_XL (10, 50, 119, 238, 476, 952 Hz with the gyroscope
+off) and FS_XL (+-2, 16, 4, 8 g: 0.061, 0.732, 0.122, 0.244 mg/LSB); CTRL_REG8 BDU, IF_ADD_INC
+(set after reset), H_LACTIVE, SW_RESET; STATUS_REG (17h, and its copy at 27h) XLDA/GDA;
+INT1_CTRL / INT2_CTRL data ready, FIFO threshold, overrun, FSS5. FIFO (section 3.5): 32
+levels of gyroscope + accelerometer data (accelerometer only when the gyroscope is off),
+CTRL_REG9 FIFO_EN / STOP_ON_FTH, FIFO_CTRL FMODE (bypass, FIFO, continuous; the
+trigger-driven modes stay in their first mode) and FTH, FIFO_SRC FTH / OVRN / FSS[5:0]. With
+the FIFO on, OUT_X_G..OUT_Z_XL show the oldest level and reading OUT_Z_H_XL removes it.
+
+``lsm9ds1_mag`` (WHO_AM_I_M 3Dh): CTRL_REG1_M DO (0.625 .. 80 Hz), CTRL_REG2_M FS (4, 8, 12,
+16 gauss: 0.14, 0.29, 0.43, 0.58 mgauss/LSB), CTRL_REG3_M MD (continuous, single conversion,
+power-down), CTRL_REG5_M BDU, STATUS_REG_M; I2C sub-address bit 7 selects auto-increment.
+
+Not modelled (non-zero writes reported): interrupt generators, filters, self-test, temperature,
+the magnetometer's interrupt and offset registers.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from simcore.devices import register_device
+from simcore.devices.base import BusDevice, DeviceConfig, DeviceHost, clamp_int
+from simcore.devices.fifo import FifoMode, SampleFifo
+from simcore.devices.motion import OutputLatch, Stream
+from simcore.registers import Field, Register
+
+WHO_AM_I, WHO_AM_I_M = 0x68, 0x3D
+ODR_G_HZ = (0.0, 14.9, 59.5, 119.0, 238.0, 476.0, 952.0)
+ODR_XL_HZ = (0.0, 10.0, 50.0, 119.0, 238.0, 476.0, 952.0)
+XL_SENSITIVITY_MG = (0.061, 0.732, 0.122, 0.244)
+G_SENSITIVITY_MDPS = (8.75, 17.5, 0.0, 70.0)  # FS_G 10 is not available
+FIFO_MODES = {0: FifoMode.BYPASS, 1: FifoMode.FIFO, 3: FifoMode.STREAM, 4: FifoMode.BYPASS, 6: FifoMode.STREAM}
+M_ODR_HZ = (0.625, 1.25, 2.5, 5.0, 10.0, 20.0, 40.0, 80.0)
+M_SENSITIVITY_MGAUSS = (0.14, 0.29, 0.43, 0.58)
+OUT_Z_H_XL = 0x2D
+
+
+def _reg(name: str, offset: int, **kw: object) -> Register:
+    return Register(name, offset, width=8, **kw)  # type: ignore[arg-type]
+
+
+def _out(latch: str, i: int) -> Any:
+    def read(self: Lsm9ds1) -> int:
+        return self.out_byte(latch, i)
+
+    return read
+
+
+@register_device
+class Lsm9ds1(BusDevice):
+    """LSM9DS1 accelerometer and gyroscope: output registers, 32-level FIFO, INT1/INT2."""
+
+    TYPE = "lsm9ds1"
+    LINES: ClassVar[tuple[str, ...]] = ("INT1", "INT2")
+    I2C_ADDRESSES: ClassVar[tuple[int, ...]] = (0x6A, 0x6B)
+    SPI_MODES: ClassVar[frozenset[int]] = frozenset({0, 3})
+    OPTIONS: ClassVar[dict[str, str]] = {
+        "accel_channels": "recording channels of X/Y/Z acceleration (default ['ax', 'ay', 'az'])",
+        "gyro_channels": "recording channels of X/Y/Z angular rate (default ['gx', 'gy', 'gz']; zeros if absent)",
+    }
+    REGISTERS = (
+        *(_reg(n, o, implemented=0) for n, o in (
+            ("ACT_THS", 0x04), ("ACT_DUR", 0x05), ("INT_GEN_CFG_XL", 0x06), ("INT_GEN_THS_X_XL", 0x07),
+            ("INT_GEN_THS_Y_XL", 0x08), ("INT_GEN_THS_Z_XL", 0x09), ("INT_GEN_DUR_XL", 0x0A), ("REFERENCE_G", 0x0B))),
+        _reg("INT1_CTRL", 0x0C, fields=(
+            Field("INT1_DRDY_XL", 0, on_write="_routing"), Field("INT1_DRDY_G", 1, on_write="_routing"),
+            Field("INT1_BOOT", 2, implemented=False), Field("INT1_FTH", 3, on_write="_routing"),
+            Field("INT1_OVR", 4, on_write="_routing"), Field("INT1_FSS5", 5, on_write="_routing"),
+            Field("INT1_IG_XL", 6, implemented=False), Field("INT1_IG_G", 7, implemented=False))),
+        _reg("INT2_CTRL", 0x0D, fields=(
+            Field("INT2_DRDY_XL", 0, on_write="_routing"), Field("INT2_DRDY_G", 1, on_write="_routing"),
+            Field("INT2_DRDY_TEMP", 2, implemented=False), Field("INT2_FTH", 3, on_write="_routing"),
+            Field("INT2_OVR", 4, on_write="_routing"), Field("INT2_FSS5", 5, on_write="_routing"),
+            Field("INT2_INACT", 7, implemented=False))),
+        _reg("WHO_AM_I", 0x0F, access="r", reset=WHO_AM_I),
+        _reg("CTRL_REG1_G", 0x10, fields=(Field("BW_G", 0, 2), Field("FS_G", 3, 2, on_write="_fs_g"),
+                                          Field("ODR_G", 5, 3, on_write="_odr_changed"))),
+        _reg("CTRL_REG2_G", 0x11, implemented=0),
+        _reg("CTRL_REG3_G", 0x12, implemented=0),
+        _reg("ORIENT_CFG_G", 0x13, implemented=0),
+        _reg("INT_GEN_SRC_G", 0x14, access="r"),
+        _reg("OUT_TEMP_L", 0x15, access="r", modelled=False), _reg("OUT_TEMP_H", 0x16, access="r", modelled=False),
+        _reg("STATUS_REG", 0x17, access="r"),
+        *(_reg(f"OUT_{a}_{h}_G", 0x18 + 2 * i + j, access="r") for i, a in enumerate("XYZ") for j, h in
+          enumerate("LH")),
+        _reg("CTRL_REG4", 0x1E, reset=0x38, implemented=0x38, doc="gyroscope axis enables stored; 4D/LIR not "
+             "modelled"),
+        _reg("CTRL_REG5_XL", 0x1F, reset=0x38, implemented=0x38, doc="accelerometer axis enables stored; DEC not "
+             "modelled"),
+        _reg("CTRL_REG6_XL", 0x20, fields=(Field("BW_XL", 0, 2), Field("BW_SCAL_ODR", 2), Field("FS_XL", 3, 2),
+                                           Field("ODR_XL", 5, 3, on_write="_odr_changed"))),
+        _reg("CTRL_REG7_XL", 0x21, implemented=0, doc="accelerometer filters: not modelled"),
+        _reg("CTRL_REG8", 0x22, reset=0x04, fields=(
+            Field("SW_RESET", 0, on_write="_sw_reset"), Field("BLE", 1, implemented=False),
+            Field("IF_ADD_INC", 2), Field("SIM", 3), Field("PP_OD", 4), Field("H_LACTIVE", 5, on_write="_routing"),
+            Field("BDU", 6), Field("BOOT", 7, on_write="_boot"))),
+        _reg("CTRL_REG9", 0x23, fields=(
+            Field("STOP_ON_FTH", 0, on_write="_fifo_changed"), Field("FIFO_EN", 1, on_write="_fifo_changed"),
+            Field("I2C_DISABLE", 2), Field("DRDY_MASK_BIT", 3, implemented=False),
+            Field("FIFO_TEMP_EN", 4, implemented=False), Field("SLEEP_G", 6, implemented=False))),
+        _reg("CTRL_REG10", 0x24, implemented=0, doc="self-test: not modelled"),
+        _reg("INT_GEN_SRC_XL", 0x26, access="r"),
+        _reg("STATUS_REG_27", 0x27, access="r", doc="STATUS_REG's copy at 27h"),
+        *(_reg(f"OUT_{a}_{h}_XL", 0x28 + 2 * i + j, access="r") for i, a in enumerate("XYZ") for j, h in
+          enumerate("LH")),
+        _reg("FIFO_CTRL", 0x2E, fields=(Field("FTH", 0, 5, on_write="_fifo_changed"),
+                                        Field("FMODE", 5, 3, on_write="_fifo_changed"))),
+        _reg("FIFO_SRC", 0x2F, access="r"),
+        *(_reg(n, 0x30 + i, implemented=0) for i, n in enumerate((
+            "INT_GEN_CFG_G", "INT_GEN_THS_XH_G", "INT_GEN_THS_XL_G", "INT_GEN_THS_YH_G", "INT_GEN_THS_YL_G",
+            "INT_GEN_THS_ZH_G", "INT_GEN_THS_ZL_G", "INT_GEN_DUR_G"))),
+    )
+
+    def __init__(self, config: DeviceConfig, host: DeviceHost) -> None:
+        self.config = config
+        self.accel = Stream(self, "accel", required=True)
+        self.gyro = Stream(self, "gyro")
+        self.latches = {"XL": OutputLatch(self.accel, self._xl_counts, lambda: self.values["CTRL_REG6_XL"] & 0x18),
+                        "G": OutputLatch(self.gyro, self._g_counts, lambda: self.values["CTRL_REG1_G"] & 0x18)}
+        self.fifo = SampleFifo(32)
+        super().__init__(config, host)
+
+    def check_recording(self) -> None:
+        assert self.source is not None
+        self.accel.bind(self.source)
+        self.gyro.bind(self.source)
+
+    def reset(self) -> None:
+        super().reset()
+        self.stop_events()
+        self._odr = {"XL": 0.0, "G": 0.0}
+        self._fifo_setup: tuple[Any, ...] | None = None
+        self.fifo.reset(FifoMode.BYPASS, None, 0, None)
+        self.accel.stop()
+        self.gyro.stop()
+
+    # --- scaling and rates ---------------------------------------------------------------------
+    def _xl_counts(self, mg: np.ndarray) -> np.ndarray:
+        return clamp_int(mg / XL_SENSITIVITY_MG[(self.values["CTRL_REG6_XL"] >> 3) & 3], 16)
+
+    def _g_counts(self, mdps: np.ndarray) -> np.ndarray:
+        code = (self.values["CTRL_REG1_G"] >> 3) & 3
+        return clamp_int(mdps / (G_SENSITIVITY_MDPS[code] or 70.0), 16)
+
+    def _fs_g(self, old: int, new: int) -> None:
+        if new == 2:
+            self.guest_error(f"{self.name}.CTRL_REG1_G.FS_G", "FS_G = 10 is not available: 2000 dps used")
+
+    def rates(self) -> dict[str, float]:
+        """ODRs now: with the gyroscope on, both run at ODR_G (datasheet 3.1); else the accelerometer at ODR_XL."""
+        g = ODR_G_HZ[min(self.values["CTRL_REG1_G"] >> 5, 6)]
+        if self.values["CTRL_REG1_G"] >> 5 == 7:
+            self.guest_error(f"{self.name}.CTRL_REG1_G.ODR_G", "ODR_G = 111 is not available: power-down")
+        if g:
+            return {"G": g, "XL": g}
+        code = self.values["CTRL_REG6_XL"] >> 5
+        return {"G": 0.0, "XL": ODR_XL_HZ[code] if code < len(ODR_XL_HZ) else 0.0}
+
+    def _odr_changed(self, old: int, new: int) -> None:
+        self.catch_up()
+        for which, odr in self.rates().items():
+            if odr == self._odr[which]:
+                continue
+            self._odr[which] = odr
+            stream = self.accel if which == "XL" else self.gyro
+            if odr:
+                self.require_source()
+                stream.start(odr, self.now())
+                self.latches[which].restart()
+            else:
+                stream.stop()
+        self._fifo_setup = None
+        self._fifo_changed(0, 0)
+
+    def _sw_reset(self, old: int, new: int) -> None:
+        if new:
+            self.reset()
+            self.update()
+
+    def _boot(self, old: int, new: int) -> None:
+        self.values["CTRL_REG8"] &= ~0x80
+
+    def _routing(self, old: int, new: int) -> None:
+        self.update()
+
+    # --- FIFO -------------------------------------------------------------------------------------
+    def _fifo_changed(self, old: int, new: int) -> None:
+        self.catch_up()
+        c9, fc = self.values["CTRL_REG9"], self.values["FIFO_CTRL"]
+        code = fc >> 5
+        mode = FIFO_MODES.get(code, FifoMode.BYPASS) if c9 & 0x02 else FifoMode.BYPASS
+        depth = (fc & 0x1F) + 1 if c9 & 0x01 else 32
+        setup = (mode, depth, self._odr["XL"])
+        if setup == self._fifo_setup:
+            self.update()
+            return
+        self._fifo_setup = setup
+        if c9 & 0x02 and code in (3, 4):
+            self.unimplemented(f"{self.name}.FIFO_CTRL.FMODE", f"mode {code:03b} switches on an interrupt trigger, "
+                               "which simcore does not model; the FIFO stays in its first mode")
+        elif c9 & 0x02 and code not in FIFO_MODES:
+            self.guest_error(f"{self.name}.FIFO_CTRL.FMODE", f"mode {code:03b} is reserved: bypass")
+        self.fifo.depth = depth
+        clock = self.accel.clock
+        if mode is FifoMode.BYPASS or clock is None:
+            self.fifo.reset(FifoMode.BYPASS, None, 0, None)
+        else:
+            self.fifo.reset(mode, clock, clock.count_by(self.now()), self.accel.limit())
+        self.update()
+
+    def _fifo_reading(self) -> bool:
+        return self.fifo.mode is not FifoMode.BYPASS and self.fifo.clock is not None
+
+    def catch_up(self) -> None:
+        loss = self.fifo.catch_up(self.now())
+        if loss is not None:
+            self.stats_.count("samples_lost", loss.count)
+            if loss.new_episode:
+                self.stats_.record("overruns", loss.first_at, what="FIFO full" if self.fifo.mode is FifoMode.FIFO
+                                   else "FIFO sample overwritten")
+
+    def read_FIFO_SRC(self) -> int:
+        self.catch_up()
+        level = self.fifo.level if self._fifo_reading() else 0
+        fth = self.values["FIFO_CTRL"] & 0x1F
+        value = min(level, 63)
+        if fth and level >= fth:
+            value |= 0x80
+        if self._fifo_reading() and self.fifo.overrun:
+            value |= 0x40
+        return value
+
+    # --- outputs ----------------------------------------------------------------------------------
+    def out_byte(self, which: str, i: int) -> int:
+        self.catch_up()
+        latch = self.latches[which]
+        if not self._fifo_reading():
+            return latch.byte(i, self.now(), bool(self.values["CTRL_REG8"] & 0x40))
+        k = self.fifo.peek()
+        if k is None:
+            self.stats_.count("fifo_empty_reads")
+            return 0
+        value = int(latch.sample(k if latch.stream.running else -1)[i // 2])
+        if which == "XL" and i == 5:
+            self.fifo.pop()
+            for other in self.latches.values():
+                other.last_read = max(other.last_read, k)
+        return (value >> 8) & 0xFF if i % 2 else value & 0xFF
+
+    read_OUT_X_L_G, read_OUT_X_H_G, read_OUT_Y_L_G, read_OUT_Y_H_G, read_OUT_Z_L_G, read_OUT_Z_H_G = (
+        _out("G", i) for i in range(6))
+    read_OUT_X_L_XL, read_OUT_X_H_XL, read_OUT_Y_L_XL, read_OUT_Y_H_XL, read_OUT_Z_L_XL, read_OUT_Z_H_XL = (
+        _out("XL", i) for i in range(6))
+
+    def read_STATUS_REG(self) -> int:
+        now = self.now()
+        return int(self.latches["XL"].data_ready(now)) | int(self.latches["G"].data_ready(now)) << 1
+
+    def read_STATUS_REG_27(self) -> int:
+        return self.read_STATUS_REG()
+
+    def sub_address(self, byte: int) -> tuple[int, bool]:
+        return byte & 0x7F, bool(self.values["CTRL_REG8"] & 0x04)
+
+    def spi_command(self, byte: int) -> tuple[bool, int, bool]:
+        return bool(byte & 0x80), byte & 0x7F, bool(self.values["CTRL_REG8"] & 0x04)
+
+    def next_address(self, addr: int, reading: bool) -> int:
+        if reading and addr == OUT_Z_H_XL and self._inc and self._fifo_reading():
+            return 0x18 if self.gyro.running else 0x28
+        return super().next_address(addr, reading)
+
+    # --- interrupts -------------------------------------------------------------------------------
+    def _int_sources(self, ctrl: int) -> bool:
+        status = self.read_STATUS_REG()
+        if ctrl & 0x01 and status & 1 or ctrl & 0x02 and status & 2:
+            return True
+        if ctrl & 0x38 and self._fifo_reading():
+            src = self.read_FIFO_SRC()
+            full = self.fifo.level >= self.fifo.depth
+            if ctrl & 0x08 and src & 0x80 or ctrl & 0x10 and src & 0x40 or ctrl & 0x20 and full:
+                return True
+        return False
+
+    def line_levels(self) -> dict[str, bool]:
+        low = bool(self.values["CTRL_REG8"] & 0x20)
+        return {"INT1": self._int_sources(self.values["INT1_CTRL"]) != low,
+                "INT2": self._int_sources(self.values["INT2_CTRL"]) != low}
+
+    def next_wakeup(self) -> int | None:
+        now = self.now()
+        routed = self.values["INT1_CTRL"] | self.values["INT2_CTRL"]
+        times = []
+        for bit, which in ((0x01, "XL"), (0x02, "G")):
+            latch = self.latches[which]
+            if routed & bit and not latch.data_ready(now):
+                t = latch.next_sample_at(now)
+                if t is not None:
+                    times.append(t)
+        fth = self.values["FIFO_CTRL"] & 0x1F
+        for bit, t in ((0x08, self.fifo.when_level(fth) if fth else None), (0x10, self.fifo.when_overrun()),
+                       (0x20, self.fifo.when_level(self.fifo.depth))):
+            if routed & bit and t is not None:
+                times.append(t)
+        return min(times) if times else None
+
+    def stats(self) -> dict[str, Any]:
+        self.catch_up()
+        out = super().stats()
+        out.setdefault("overruns", 0)
+        out["odr_hz"] = dict(self._odr)
+        return out
+
+
+def _mout(i: int) -> Any:
+    def read(self: Lsm9ds1Mag) -> int:
+        return self.latch.byte(i, self.now(), bool(self.values["CTRL_REG5_M"] & 0x40))
+
+    return read
+
+
+@register_device
+class Lsm9ds1Mag(BusDevice):
+    """LSM9DS1 magnetometer: its own I2C target (1Ch/1Eh), output registers and data ready."""
+
+    TYPE = "lsm9ds1_mag"
+    LINES: ClassVar[tuple[str, ...]] = ("DRDY_M",)
+    I2C_ADDRESSES: ClassVar[tuple[int, ...]] = (0x1C, 0x1E)
+    SPI_MODES: ClassVar[frozenset[int]] = frozenset({0, 3})
+    OPTIONS: ClassVar[dict[str, str]] = {
+        "mag_channels": "recording channels of X/Y/Z magnetic field (default ['mx', 'my', 'mz'])"}
+    REGISTERS = (
+        *(_reg(f"OFFSET_{a}_REG_{h}_M", 0x05 + 2 * i + j, implemented=0) for i, a in enumerate("XYZ") for j, h in
+          enumerate("LH")),
+        _reg("WHO_AM_I_M", 0x0F, access="r", reset=WHO_AM_I_M),
+        _reg("CTRL_REG1_M", 0x20, reset=0x10, fields=(
+            Field("ST", 0, implemented=False), Field("FAST_ODR", 1, implemented=False),
+            Field("DO", 2, 3, on_write="_changed"), Field("OM", 5, 2), Field("TEMP_COMP", 7))),
+        _reg("CTRL_REG2_M", 0x21, fields=(Field("SOFT_RST", 2, on_write="_soft_reset"),
+                                          Field("REBOOT", 3, on_write="_reboot"), Field("FS", 5, 2))),
+        _reg("CTRL_REG3_M", 0x22, reset=0x03, fields=(
+            Field("MD", 0, 2, on_write="_changed"), Field("SIM", 2), Field("LP", 5), Field("I2C_DISABLE", 7))),
+        _reg("CTRL_REG4_M", 0x23, fields=(Field("BLE", 1, implemented=False), Field("OMZ", 2, 2))),
+        _reg("CTRL_REG5_M", 0x24, fields=(Field("BDU", 6), Field("FAST_READ", 7, implemented=False))),
+        _reg("STATUS_REG_M", 0x27, access="r"),
+        *(_reg(f"OUT_{a}_{h}_M", 0x28 + 2 * i + j, access="r") for i, a in enumerate("XYZ") for j, h in
+          enumerate("LH")),
+        _reg("INT_CFG_M", 0x30, reset=0x08, implemented=0x08, doc="interrupt generator: not modelled"),
+        _reg("INT_SRC_M", 0x31, access="r"),
+        _reg("INT_THS_L_M", 0x32, implemented=0), _reg("INT_THS_H_M", 0x33, implemented=0),
+    )
+
+    def __init__(self, config: DeviceConfig, host: DeviceHost) -> None:
+        self.config = config
+        self.mag = Stream(self, "mag", required=True)
+        self.latch = OutputLatch(self.mag, self._counts, lambda: self.values["CTRL_REG2_M"] & 0x60)
+        super().__init__(config, host)
+
+    def check_recording(self) -> None:
+        assert self.source is not None
+        self.mag.bind(self.source)
+
+    def reset(self) -> None:
+        super().reset()
+        self.stop_events()
+        self.mag.stop()
+        self._odr = 0.0
+        self._single_end: int | None = None
+
+    def _counts(self, mgauss: np.ndarray) -> np.ndarray:
+        return clamp_int(mgauss / M_SENSITIVITY_MGAUSS[(self.values["CTRL_REG2_M"] >> 5) & 3], 16)
+
+    def _changed(self, old: int, new: int) -> None:
+        md = self.values["CTRL_REG3_M"] & 3
+        odr = M_ODR_HZ[(self.values["CTRL_REG1_M"] >> 2) & 7] if md in (0, 1) else 0.0
+        if odr != self._odr or md == 1:
+            self._odr = odr
+            if odr:
+                self.require_source()
+                self.mag.start(odr, self.now())
+                self.latch.restart()
+            elif self._single_end is None:
+                self.mag.stop()
+        if md == 1:  # single conversion: one sample, then power-down (MD reads 11 again)
+            assert self.mag.clock is not None
+            self.mag.cap = self.mag.first
+            self._single_end = self.mag.clock.arrival(self.mag.first)
+        self.update()
+
+    def catch_up(self) -> None:
+        if self._single_end is not None and self.now() >= self._single_end:
+            self._single_end = None
+            self.values["CTRL_REG3_M"] |= 0x03
+            self._odr = 0.0
+
+    def _soft_reset(self, old: int, new: int) -> None:
+        if new:
+            self.reset()
+            self.update()
+
+    def _reboot(self, old: int, new: int) -> None:
+        self.values["CTRL_REG2_M"] &= ~0x08
+
+    def read_STATUS_REG_M(self) -> int:
+        now = self.now()
+        value = 0x0F if self.latch.data_ready(now) else 0
+        return value | (0xF0 if self.latch.overrun(now) else 0)
+
+    read_OUT_X_L_M, read_OUT_X_H_M, read_OUT_Y_L_M, read_OUT_Y_H_M, read_OUT_Z_L_M, read_OUT_Z_H_M = (
+        _mout(i) for i in range(6))
+
+    def sub_address(self, byte: int) -> tuple[int, bool]:
+        return byte & 0x7F, bool(byte & 0x80)
+
+    def spi_command(self, byte: int) -> tuple[bool, int, bool]:
+        return bool(byte & 0x80), byte & 0x3F, bool(byte & 0x40)
+
+    def line_levels(self) -> dict[str, bool]:
+        return {"DRDY_M": self.latch.data_ready(self.now())}
+
+    def next_wakeup(self) -> int | None:
+        now = self.now()
+        if self._single_end is not None:
+            return self._single_end
+        if self.latch.data_ready(now):
+            return None
+        return self.latch.next_sample_at(now)
