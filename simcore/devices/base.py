@@ -15,7 +15,6 @@ model (``next_wakeup``), never one per sample unless a per-sample interrupt is r
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -67,10 +66,12 @@ def cycle_of_fs(host: DeviceHost, at_fs: int) -> int:
 
 
 class RateClock:
-    """Sample ``k`` of a stream at ``rate_hz`` is complete at virtual time ``(k + 1) / rate_hz`` (exact integers).
+    """Sample ``k`` of a stream at ``rate_hz`` is complete at virtual time ``(k + 1) / rate_hz``.
 
-    The same interface as the sensor block's SampleClock (``count_by``, ``arrival``), in femtoseconds,
-    so the lazily filled FIFOs work with either.
+    Times are whole femtoseconds: sample ``k`` counts as complete from ``floor((k + 1) / rate)``,
+    the femtosecond in which it completes, so that a cycle whose time rounds down to that
+    femtosecond sees it (an exact rational time never lands one cycle late). The same interface
+    as the sensor block's SampleClock (``count_by``, ``arrival``), so the FIFOs work with either.
     """
 
     def __init__(self, rate_hz: float | Fraction) -> None:
@@ -82,13 +83,13 @@ class RateClock:
 
     def count_by(self, t_fs: int) -> int:
         """Samples complete at time ``t_fs``."""
-        if t_fs <= 0:
+        if t_fs < 0:
             return 0
-        return t_fs * self._num // (FS_PER_SECOND * self._den)
+        return -(-(t_fs + 1) * self._num // (FS_PER_SECOND * self._den)) - 1
 
     def arrival(self, k: int) -> int:
-        """The first femtosecond at which sample ``k`` is complete."""
-        return -(-(k + 1) * FS_PER_SECOND * self._den // self._num)
+        """The femtosecond in which sample ``k`` completes."""
+        return (k + 1) * FS_PER_SECOND * self._den // self._num
 
     @property
     def period_fs(self) -> float:
@@ -168,6 +169,7 @@ class BusDevice(RegisterBlock):
         path = config.options.get("source")
         if path is not None:
             self.attach(open_source(Path(str(path)), **dict(config.options.get("source_options", {}))))
+        self.update()  # output pins at their reset levels
 
     # --- recordings ----------------------------------------------------------------------
     def attach(self, source: Source) -> None:
@@ -327,11 +329,3 @@ def clamp_int(values: Any, bits: int) -> Any:
 def le16(value: int, high: bool) -> int:
     """The low or high byte of a 16-bit two's-complement value."""
     return (value >> 8) & 0xFF if high else value & 0xFF
-
-
-def ceil_div(a: int, b: int) -> int:
-    return -(-a // b)
-
-
-__all__ = ["BusDevice", "DeviceConfig", "DeviceHost", "DeviceStats", "RateClock", "FS_PER_SECOND", "clamp_int",
-           "le16", "now_fs", "schedule_fs", "cycle_of_fs", "ceil_div", "math"]

@@ -134,7 +134,8 @@ class SampleFifo:
             return None
         k = self.runs[0][0]
         self._drop_oldest(1)
-        self._losing = False
+        if not self.stopped:  # a stopped FIFO keeps losing everything until it is reset
+            self._losing = False
         if self.mode is FifoMode.STREAM:
             self.overrun = False
         return k

@@ -1,0 +1,110 @@
+"""The bus-device interface: I2C addressing and acknowledges, SPI chip selects and modes, lines, RateClock."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from simcore.devices import device_for, known_devices
+from simcore.devices.base import FS_PER_SECOND, DeviceConfig, RateClock
+from simcore.devices.bus import I2CBus, I2CTarget, Line, SpiBus, SpiTarget
+from simcore.devices.testing import I2CMaster, SpiMaster
+from simcore.errors import BadInputError
+from simcore.peripherals.sensors.testing import FakeHost
+from simcore.sources.base import ArraySource
+
+
+def _lis3dh(host: FakeHost, **opts: object) -> object:
+    return device_for("lis3dh")(DeviceConfig("acc", "lis3dh", options=dict(opts)), host)
+
+
+def test_every_registered_device_satisfies_the_target_protocols() -> None:
+    for name in sorted(known_devices()):
+        cls = device_for(name)
+        assert cls.TYPE == name
+        dev = cls(DeviceConfig(name, name), FakeHost())
+        assert isinstance(dev, I2CTarget)
+        if cls.SPI_MODES:
+            assert isinstance(dev, SpiTarget)
+
+
+def test_empty_bus_and_unknown_address_nack() -> None:
+    bus = I2CBus("i2c1")
+    assert bus.start(0x19, False) is False
+    assert bus.write(0x0F) is False and bus.read() == 0xFF
+    bus.attach(_lis3dh(FakeHost()), 0x19)  # type: ignore[arg-type]
+    assert bus.start(0x18, True) is False
+    assert bus.stats()["nacked_addresses"] == {"0x19": 1, "0x18": 1}
+    assert I2CMaster(bus).read(0x19, 0x0F) == [0x33]
+
+
+def test_address_conflicts_and_reserved_addresses_are_refused() -> None:
+    bus = I2CBus("i2c1")
+    bus.attach(_lis3dh(FakeHost()), 0x19)  # type: ignore[arg-type]
+    with pytest.raises(BadInputError, match="both at I2C address 0x19"):
+        bus.attach(_lis3dh(FakeHost()), 0x19)  # type: ignore[arg-type]
+    with pytest.raises(BadInputError, match="reserved"):
+        bus.attach(_lis3dh(FakeHost()), 0x78)  # type: ignore[arg-type]
+    with pytest.raises(BadInputError, match="address pin selects 0x18, 0x19"):
+        device_for("lis3dh")(DeviceConfig("acc", "lis3dh", address=0x1A), FakeHost())
+
+
+def test_repeated_start_keeps_the_register_pointer() -> None:
+    bus = I2CBus("i2c1")
+    dev = _lis3dh(FakeHost())
+    bus.attach(dev, 0x19)  # type: ignore[arg-type]
+    m = I2CMaster(bus)
+    assert m.write(0x19, 0x24 | 0x80, 0x08, 0x02, 0x5A)  # CTRL_REG5, CTRL_REG6, REFERENCE, auto-increment
+    assert m.read(0x19, 0x24 | 0x80, 3) == [0x08, 0x02, 0x5A]
+    assert m.read(0x19, 0x26, 3) == [0x5A, 0x5A, 0x5A]  # SUB bit 7 clear: the address stays
+
+
+def test_spi_chip_select_modes_and_floating_miso() -> None:
+    host = FakeHost()
+    bus = SpiBus("spi1", report=lambda where, what: host.unmodelled.setdefault(where, what))
+    cs = Line("PE3", level=True)
+    dev = device_for("lis3dsh")(DeviceConfig("acc", "lis3dsh"), host)
+    bus.attach(dev, cs)  # type: ignore[arg-type]
+    assert bus.transfer(0x8F) == 0xFF  # not selected: nobody drives MISO
+    assert SpiMaster(bus, cs, mode=3).read(0x8F) == [0x3F]
+    assert SpiMaster(bus, cs, mode=0).read(0x8F) == [0x3F]
+    assert SpiMaster(bus, cs, mode=1).read(0x8F) == [0xFF]
+    assert "acc.SPI" in host.unmodelled and "mode 1" in host.unmodelled["acc.SPI"]
+    other = Line("PE4", level=False)  # a second device selected at the same time
+    bus.attach(device_for("lis3dh")(DeviceConfig("b", "lis3dh"), host), other)  # type: ignore[arg-type]
+    SpiMaster(bus, cs).read(0x8F)
+    assert "contention" in host.unmodelled["spi1"]
+
+
+def test_line_listeners_follow_changes_only() -> None:
+    seen: list[bool] = []
+    line = Line("x")
+    line.connect(seen.append)
+    line.set(False)
+    line.set(True)
+    line.set(True)
+    line.set(False)
+    assert seen == [False, True, False] and line.changes == 2
+
+
+@pytest.mark.parametrize("rate", [100.0, 119.0, 14.9, 3.125, 1344.0, 1666.0])
+def test_rate_clock_is_exact(rate: float) -> None:
+    clock = RateClock(rate)
+    period = Fraction(FS_PER_SECOND) / Fraction(rate).limit_denominator(1_000_000)
+    for k in (0, 1, 7, 10_000, 3_600 * 2000):
+        at = clock.arrival(k)
+        assert at == (k + 1) * period.numerator // period.denominator  # the femtosecond it completes in
+        assert clock.count_by(at) == k + 1 and clock.count_by(at - 1) == k
+
+
+def test_unknown_option_and_missing_recording() -> None:
+    with pytest.raises(BadInputError, match="unknown option"):
+        _lis3dh(FakeHost(), odr=100)
+    dev = _lis3dh(FakeHost())
+    with pytest.raises(BadInputError, match="has no recording"):
+        dev.write(0x20, 1, 0x57)  # type: ignore[attr-defined]
+    src = ArraySource("t.csv", np.zeros((4, 1)), channels=("temp",), units=("C",), rate_hz=1.0)
+    with pytest.raises(BadInputError, match="no acceleration channels ax, ay, az"):
+        dev.attach(src)  # type: ignore[attr-defined]

@@ -1,0 +1,134 @@
+"""LSM6DSL through its registers: accelerometer and gyroscope scaling, data ready on INT1, the FIFO's
+word pattern (gyroscope then accelerometer), threshold in words, continuous-mode overrun."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simcore.devices.base import DeviceConfig
+from simcore.devices.bus import I2CBus
+from simcore.devices.lsm6dsl import Lsm6dsl
+from simcore.devices.testing import I2CMaster, s16
+from simcore.errors import BadInputError
+from simcore.peripherals.sensors.testing import FakeHost
+from simcore.sources.base import ArraySource
+
+ADDR = 0x6A
+MHZ = 10.4
+PERIOD = 100_000  # 104 Hz at 10.4 MHz
+XL_SENS = {0: 0.061, 1: 0.488, 2: 0.122, 3: 0.244}
+G_SENS = {0: 8.75, 1: 17.5, 2: 35.0, 3: 70.0}
+
+
+def _setup(gyro: bool = True) -> tuple[FakeHost, Lsm6dsl, I2CMaster, np.ndarray]:
+    host = FakeHost(mhz=MHZ)
+    dev = Lsm6dsl(DeviceConfig("imu", "lsm6dsl", address=ADDR), host)
+    rng = np.random.default_rng(9)
+    data = np.column_stack([rng.uniform(-3, 3, (400, 3)), rng.uniform(-900, 900, (400, 3))])
+    ch = ("ax", "ay", "az", "gx", "gy", "gz") if gyro else ("ax", "ay", "az")
+    units = ("g",) * 3 + ("dps",) * 3
+    dev.attach(ArraySource("imu.csv", data[:, : len(ch)], channels=ch, units=units[: len(ch)], rate_hz=104.0))
+    bus = I2CBus("i2c2")
+    bus.attach(dev, ADDR)
+    return host, dev, I2CMaster(bus), data
+
+
+def _words(b: list[int]) -> list[int]:
+    return [s16(b[i], b[i + 1]) for i in range(0, len(b), 2)]
+
+
+def _xl(data: np.ndarray, fs: int) -> np.ndarray:
+    return np.clip(np.rint(data[:, :3] * 1000 / XL_SENS[fs]), -32768, 32767).astype(np.int64)
+
+
+def _g(data: np.ndarray, fs: int) -> np.ndarray:
+    return np.clip(np.rint(data[:, 3:] * 1000 / G_SENS[fs]), -32768, 32767).astype(np.int64)
+
+
+@pytest.mark.parametrize(("fs_xl", "fs_g"), [(0, 0), (1, 3), (2, 1), (3, 2)])
+def test_outputs_scaled_by_full_scale(fs_xl: int, fs_g: int) -> None:
+    host, dev, m, data = _setup()
+    assert m.read(ADDR, 0x0F) == [0x6A] and m.read(ADDR, 0x12) == [0x04]
+    m.write(ADDR, 0x10, 0x40 | fs_xl << 2)  # 104 Hz
+    m.write(ADDR, 0x11, 0x40 | fs_g << 2)
+    for k in (0, 33, 398):
+        host.advance_to(PERIOD * (k + 1) + 1)
+        out = _words(m.read(ADDR, 0x22, 12))  # gyroscope then accelerometer, IF_INC
+        assert out[:3] == _g(data, fs_g)[k].tolist() and out[3:] == _xl(data, fs_xl)[k].tolist()
+
+
+def test_gyro_125_dps_and_status() -> None:
+    host, dev, m, data = _setup()
+    m.write(ADDR, 0x11, 0x42)  # FS_125
+    m.write(ADDR, 0x10, 0x40)
+    host.advance_to(PERIOD)
+    assert m.read(ADDR, 0x1E) == [0x03]
+    g = _words(m.read(ADDR, 0x22, 6))
+    assert g == np.clip(np.rint(data[0, 3:] * 1000 / 4.375), -32768, 32767).astype(int).tolist()
+    assert m.read(ADDR, 0x1E) == [0x01]  # reading the gyroscope's high bytes cleared GDA only
+
+
+def test_drdy_xl_on_int1_active_low() -> None:
+    host, dev, m, _ = _setup()
+    m.write(ADDR, 0x12, 0x04 | 0x20)  # IF_INC, H_LACTIVE
+    m.write(ADDR, 0x0D, 0x01)  # INT1_DRDY_XL
+    m.write(ADDR, 0x10, 0x40)
+    assert dev.lines["INT1"].level is True
+    host.advance_to(PERIOD)
+    assert dev.lines["INT1"].level is False
+    m.read(ADDR, 0x28, 6)
+    assert dev.lines["INT1"].level is True
+
+
+def test_fifo_pattern_threshold_and_data() -> None:
+    host, dev, m, data = _setup()
+    m.write(ADDR, 0x10, 0x40)
+    m.write(ADDR, 0x11, 0x40)
+    m.write(ADDR, 0x06, 60)  # FTH 60 words = 10 samples of 6 words
+    m.write(ADDR, 0x08, 0x09)  # no decimation for both
+    m.write(ADDR, 0x0D, 0x08)  # INT1_FTH
+    m.write(ADDR, 0x0A, (4 << 3) | 6)  # ODR_FIFO 104 Hz, continuous
+    host.advance_to(10 * PERIOD - 1)
+    assert dev.lines["INT1"].level is False
+    host.advance_to(10 * PERIOD)
+    assert dev.lines["INT1"].level is True
+    s1, s2 = m.read(ADDR, 0x3A, 2)
+    assert s1 == 60 and s2 == 0x80
+    words = _words(m.read(ADDR, 0x3E, 2 * 8))  # wraps 3Fh -> 3Eh: 8 words
+    exp = np.column_stack([_g(data, 0), _xl(data, 0)])[:10].reshape(-1)
+    assert words == exp[:8].tolist()
+    assert m.read(ADDR, 0x3C) == [2]  # FIFO_PATTERN: third word of the 6-word pattern next
+    rest = _words(m.read(ADDR, 0x3E, 2 * 52))
+    assert rest == exp[8:60].tolist()
+    assert m.read(ADDR, 0x3B)[0] & 0x10 and dev.lines["INT1"].level is False
+
+
+def test_fifo_accelerometer_only_and_overrun_in_continuous_mode() -> None:
+    host, dev, m, data = _setup(gyro=False)
+    m.write(ADDR, 0x10, 0x40)
+    m.write(ADDR, 0x08, 0x01)  # accelerometer only
+    m.write(ADDR, 0x0D, 0x10)  # INT1_FIFO_OVR
+    m.write(ADDR, 0x0A, (4 << 3) | 6)
+    host.advance_to(700 * PERIOD)
+    # 2048 words hold 682 samples of 3 words: the 683rd overwrites the oldest
+    assert host.irq_rises(0) == [] and dev.lines["INT1"].level is True
+    st = dev.stats()
+    assert st["overruns"] == 1 and st["events"][0]["cycle"] == 683 * PERIOD
+    assert st["fifo_samples_lost"] == 700 - 682
+    s1, s2 = m.read(ADDR, 0x3A, 2)
+    assert (s2 & 7) << 8 | s1 == 682 * 3 and s2 & 0x40
+    first = _words(m.read(ADDR, 0x3E, 6))
+    assert first == _xl(data, 0)[700 - 682].tolist()
+
+
+def test_recording_rate_checked_against_each_sensor() -> None:
+    host, dev, m, _ = _setup()
+    with pytest.raises(BadInputError, match="gyro output data rate is 208 Hz"):
+        m.write(ADDR, 0x11, 0x50)
+
+
+def test_embedded_functions_reported() -> None:
+    host, dev, m, _ = _setup()
+    m.write(ADDR, 0x19, 0x14)  # FUNC_EN | PEDO_EN
+    assert "imu.CTRL10_C" in host.unmodelled
