@@ -1,0 +1,475 @@
+"""Bosch BMI270 accelerometer + gyroscope (datasheet BST-BMI270-DS000), the Nano 33 BLE Sense Rev2's, on I2C or SPI.
+
+CHIP_ID 24h. The initialization the datasheet requires (section "Quick start: initialization"):
+PWR_CONF.adv_power_save = 0, INIT_CTRL = 0, the configuration file written to INIT_DATA in
+bursts at word offsets given by INIT_ADDR_0 (bits 3:0) / INIT_ADDR_1 (bits 11:4), INIT_CTRL = 1;
+20 ms later INTERNAL_STATUS.message reads init_ok (1), or init_err (2) if the file did not
+arrive whole. simcore cannot run the file's feature engine, so it checks the handshake, that
+all ``config_size`` bytes (8192 for the BMI270) were written with advanced power save off,
+and, if the option ``config_sha256`` is given, the file's digest.
+
+Data: PWR_CTRL acc_en / gyr_en; ACC_CONF acc_odr (code n: 100 / 2^(8-n) Hz, 0.78 Hz to
+1.6 kHz), ACC_RANGE (+-2, 4, 8, 16 g), GYR_CONF gyr_odr (25 Hz to 3.2 kHz), GYR_RANGE
+(+-2000, 1000, 500, 250, 125 dps); counts = value / range * 32768 (the API's conversion; the
+datasheet's typical 16.4 LSB/dps is 32768/2000 rounded). DATA_8..DATA_19 (0Ch-17h): reading a
+least significant byte locks its most significant byte (shadowing). STATUS drdy_acc/drdy_gyr,
+INT_STATUS_1 (cleared by reading it), SENSORTIME (39.0625 us ticks).
+
+FIFO (2 KB): FIFO_CONFIG_1 fifo_acc_en / fifo_gyr_en / fifo_header_en; header frames 8Ch
+(gyroscope then accelerometer), 88h, 84h, or headerless data; FIFO_LENGTH in bytes;
+FIFO_DATA (26h) read in bursts (the address does not advance), 80h past the end, preceded by a
+sensor-time frame (44h) when fifo_time_en; fifo_stop_on_full or the oldest frames overwritten;
+FIFO_WTM watermark; CMD fifo_flush (B0h) and softreset (B6h). Interrupts: INT_MAP_DATA routes
+ffull / fwm / drdy to INT1 / INT2; INTx_IO_CTRL output_en and lvl (1 = active high); both
+latched until INT_STATUS_1 is read.
+
+Not modelled (non-zero writes reported): the features of the configuration file (step counter,
+gestures, any-motion...), the auxiliary interface, offsets, self-test, FIFO down-sampling and
+frames of sensors at different data rates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, ClassVar
+
+import numpy as np
+
+from simcore.devices import register_device
+from simcore.devices.base import FS_PER_SECOND, BusDevice, DeviceConfig, DeviceHost, RateClock, clamp_int
+from simcore.devices.fifo import FifoMode, SampleFifo
+from simcore.devices.motion import OutputLatch, Stream
+from simcore.registers import Field, Register
+
+CHIP_ID = 0x24
+CONFIG_SIZE = 8192
+INIT_DELAY_FS = 20 * 10**12  # 20 ms
+ACC_RANGE_G = (2, 4, 8, 16)
+GYR_RANGE_DPS = (2000, 1000, 500, 250, 125)
+FIFO_BYTES = 2048
+FIFO_DATA, INIT_DATA = 0x26, 0x5E
+MSG_NOT_INIT, MSG_INIT_OK, MSG_INIT_ERR = 0, 1, 2
+SENSORTIME_HZ = 25600
+
+
+def _reg(name: str, offset: int, **kw: object) -> Register:
+    return Register(name, offset, width=8, **kw)  # type: ignore[arg-type]
+
+
+def _data(latch: str, i: int) -> Any:
+    def read(self: Bmi270) -> int:
+        return self.data_byte(latch, i)
+
+    return read
+
+
+def _odr(code: int) -> float:
+    return 100.0 * 2.0 ** (code - 8)
+
+
+@register_device
+class Bmi270(BusDevice):
+    """BMI270: configuration-file initialization, accelerometer and gyroscope data, FIFO, INT1/INT2."""
+
+    TYPE = "bmi270"
+    LINES: ClassVar[tuple[str, ...]] = ("INT1", "INT2")
+    I2C_ADDRESSES: ClassVar[tuple[int, ...]] = (0x68, 0x69)
+    SPI_MODES: ClassVar[frozenset[int]] = frozenset({0, 3})
+    SPI_DUMMY_BYTE: ClassVar[bool] = True
+    ADDRESS_MASK: ClassVar[int] = 0x7F
+    OPTIONS: ClassVar[dict[str, str]] = {
+        "accel_channels": "recording channels of X/Y/Z acceleration (default ['ax', 'ay', 'az'])",
+        "gyro_channels": "recording channels of X/Y/Z angular rate (default ['gx', 'gy', 'gz']; zeros if absent)",
+        "config_size": "bytes of the configuration file the firmware must upload (default 8192)",
+        "config_sha256": "SHA-256 (hex) the uploaded configuration file must have (default: not checked)",
+    }
+    REGISTERS = (
+        _reg("CHIP_ID", 0x00, access="r", reset=CHIP_ID),
+        _reg("ERR_REG", 0x02, access="r"),
+        _reg("STATUS", 0x03, access="r"),
+        *(_reg(f"DATA_{i}", 0x04 + i, access="r", implemented=0) for i in range(8)),
+        *(_reg(f"DATA_{8 + i}", 0x0C + i, access="r") for i in range(12)),
+        _reg("SENSORTIME_0", 0x18, access="r"), _reg("SENSORTIME_1", 0x19, access="r"),
+        _reg("SENSORTIME_2", 0x1A, access="r"),
+        _reg("EVENT", 0x1B, access="rc", reset=0x01),
+        _reg("INT_STATUS_0", 0x1C, access="r"),
+        _reg("INT_STATUS_1", 0x1D, access="r"),
+        _reg("SC_OUT_0", 0x1E, access="r"), _reg("SC_OUT_1", 0x1F, access="r"),
+        _reg("WR_GEST_ACT", 0x20, access="r"),
+        _reg("INTERNAL_STATUS", 0x21, access="r"),
+        _reg("TEMPERATURE_0", 0x22, access="r", modelled=False), _reg("TEMPERATURE_1", 0x23, access="r",
+                                                                      modelled=False),
+        _reg("FIFO_LENGTH_0", 0x24, access="r"), _reg("FIFO_LENGTH_1", 0x25, access="r"),
+        _reg("FIFO_DATA", FIFO_DATA, access="r"),
+        _reg("FEAT_PAGE", 0x2F),
+        *(_reg(f"FEATURES_{i}", 0x30 + i, implemented=0) for i in range(16)),
+        _reg("ACC_CONF", 0x40, reset=0xA8, fields=(Field("ACC_ODR", 0, 4, on_write="_sensors"),
+                                                   Field("ACC_BWP", 4, 3), Field("ACC_FILTER_PERF", 7))),
+        _reg("ACC_RANGE", 0x41, reset=0x02, fields=(Field("ACC_RANGE", 0, 2),)),
+        _reg("GYR_CONF", 0x42, reset=0xA9, fields=(Field("GYR_ODR", 0, 4, on_write="_sensors"),
+                                                   Field("GYR_BWP", 4, 2), Field("GYR_NOISE_PERF", 6),
+                                                   Field("GYR_FILTER_PERF", 7))),
+        _reg("GYR_RANGE", 0x43, fields=(Field("GYR_RANGE", 0, 3), Field("OIS_RANGE", 3, implemented=False))),
+        _reg("AUX_CONF", 0x44, reset=0x46, implemented=0x46),
+        _reg("FIFO_DOWNS", 0x45, reset=0x88, implemented=0x88),
+        _reg("FIFO_WTM_0", 0x46, fields=(Field("FIFO_WTM_7_0", 0, 8, on_write="_routing"),)),
+        _reg("FIFO_WTM_1", 0x47, reset=0x02, fields=(Field("FIFO_WTM_12_8", 0, 5, on_write="_routing"),)),
+        _reg("FIFO_CONFIG_0", 0x48, reset=0x02, fields=(Field("FIFO_STOP_ON_FULL", 0, on_write="_fifo_changed"),
+                                                        Field("FIFO_TIME_EN", 1))),
+        _reg("FIFO_CONFIG_1", 0x49, reset=0x10, fields=(
+            Field("FIFO_TAG_INT1_EN", 0, 2, implemented=False), Field("FIFO_TAG_INT2_EN", 2, 2, implemented=False),
+            Field("FIFO_HEADER_EN", 4, on_write="_fifo_changed"), Field("FIFO_AUX_EN", 5, implemented=False),
+            Field("FIFO_ACC_EN", 6, on_write="_fifo_changed"), Field("FIFO_GYR_EN", 7, on_write="_fifo_changed"))),
+        _reg("SATURATION", 0x4A, access="r"),
+        *(_reg(n, 0x4B + i, implemented=0) for i, n in enumerate(("AUX_DEV_ID", "AUX_IF_CONF", "AUX_RD_ADDR",
+                                                                   "AUX_WR_ADDR", "AUX_WR_DATA"))),
+        _reg("ERR_REG_MSK", 0x52),
+        _reg("INT1_IO_CTRL", 0x53, fields=(Field("EDGE_CTRL", 0), Field("LVL", 1, on_write="_routing"),
+                                           Field("OD", 2), Field("OUTPUT_EN", 3, on_write="_routing"),
+                                           Field("INPUT_EN", 4))),
+        _reg("INT2_IO_CTRL", 0x54, fields=(Field("EDGE_CTRL", 0), Field("LVL", 1, on_write="_routing"),
+                                           Field("OD", 2), Field("OUTPUT_EN", 3, on_write="_routing"),
+                                           Field("INPUT_EN", 4))),
+        _reg("INT_LATCH", 0x55, fields=(Field("INT_LATCH", 0),)),
+        _reg("INT1_MAP_FEAT", 0x56, implemented=0), _reg("INT2_MAP_FEAT", 0x57, implemented=0),
+        _reg("INT_MAP_DATA", 0x58, fields=tuple(Field(n, i, on_write="_routing") for i, n in enumerate((
+            "FFULL_INT1", "FWM_INT1", "DRDY_INT1", "ERR_INT1", "FFULL_INT2", "FWM_INT2", "DRDY_INT2", "ERR_INT2")))),
+        _reg("INIT_CTRL", 0x59, fields=(Field("INIT_CTRL", 0, 8, on_write="_init_ctrl"),)),
+        _reg("INIT_ADDR_0", 0x5B, fields=(Field("BASE_0_3", 0, 4, on_write="_init_addr"),)),
+        _reg("INIT_ADDR_1", 0x5C, fields=(Field("BASE_11_4", 0, 8, on_write="_init_addr"),)),
+        _reg("INIT_DATA", INIT_DATA),
+        _reg("INTERNAL_ERROR", 0x5F, access="r"),
+        _reg("AUX_IF_TRIM", 0x68, reset=0x01, implemented=0x01),
+        _reg("GYR_CRT_CONF", 0x69, implemented=0),
+        _reg("NVM_CONF", 0x6A, implemented=0),
+        _reg("IF_CONF", 0x6B, implemented=0),
+        _reg("DRV", 0x6C, reset=0xFF, implemented=0xFF),
+        _reg("ACC_SELF_TEST", 0x6D, implemented=0),
+        _reg("GYR_SELF_TEST_AXES", 0x6E, access="r"),
+        _reg("NV_CONF", 0x70),
+        *(_reg(f"OFFSET_{i}", 0x71 + i, implemented=0) for i in range(7)),
+        _reg("PWR_CONF", 0x7C, reset=0x03, fields=(Field("ADV_POWER_SAVE", 0), Field("FIFO_SELF_WAKE_UP", 1),
+                                                   Field("FUP_EN", 2))),
+        _reg("PWR_CTRL", 0x7D, fields=(Field("AUX_EN", 0, implemented=False), Field("GYR_EN", 1, on_write="_sensors"),
+                                       Field("ACC_EN", 2, on_write="_sensors"), Field("TEMP_EN", 3))),
+        _reg("CMD", 0x7E, access="w"),
+    )
+
+    def __init__(self, config: DeviceConfig, host: DeviceHost) -> None:
+        self.config = config
+        self.accel = Stream(self, "accel", required=True)
+        self.gyro = Stream(self, "gyro")
+        self.latches = {
+            "acc": OutputLatch(self.accel, self._acc_counts, lambda: self.values["ACC_RANGE"] & 3),
+            "gyr": OutputLatch(self.gyro, self._gyr_counts, lambda: self.values["GYR_RANGE"] & 7)}
+        self.fifo = SampleFifo(FIFO_BYTES // 13)
+        self.config_size = int(config.options.get("config_size", CONFIG_SIZE))
+        super().__init__(config, host)
+
+    def check_recording(self) -> None:
+        assert self.source is not None
+        self.accel.bind(self.source)
+        self.gyro.bind(self.source)
+
+    def reset(self) -> None:
+        super().reset()
+        self.stop_events()
+        self._config = bytearray(self.config_size)
+        self._written = bytearray(self.config_size)
+        self._init_ptr = 0
+        self._init_at: int | None = None
+        self._message = MSG_NOT_INIT
+        self._int_status = 0  # INT_STATUS_1 bits, latched until read
+        self._odr = {"acc": 0.0, "gyr": 0.0}
+        self._fifo_setup: tuple[Any, ...] | None = None
+        self._frame: list[int] = []  # bytes of the frame being read
+        self._frame_is_data = False
+        self._flags_seen = {"acc": -1, "gyr": -1}  # newest sample already reported in INT_STATUS_1
+        self._time_frame_sent = False
+        self._last_write_fs = -(10**18)
+        self.fifo.reset(FifoMode.BYPASS, None, 0, None)
+        self.accel.stop()
+        self.gyro.stop()
+
+    # --- configuration file upload ---------------------------------------------------------
+    def _init_addr(self, old: int, new: int) -> None:
+        word = (self.values["INIT_ADDR_1"] << 4) | (self.values["INIT_ADDR_0"] & 0x0F)
+        self._init_ptr = 2 * word
+
+    def write_INIT_DATA(self, value: int) -> None:
+        if self.values["PWR_CONF"] & 0x01:
+            self.guest_error(f"{self.name}.INIT_DATA", "configuration written with advanced power save on "
+                             "(PWR_CONF.adv_power_save must be 0 first): byte ignored")
+            return
+        if self._init_ptr < self.config_size:
+            self._config[self._init_ptr] = value
+            self._written[self._init_ptr] = 1
+        else:
+            self.guest_error(f"{self.name}.INIT_DATA", f"byte {self._init_ptr} is past the {self.config_size}-byte "
+                             "configuration file")
+        self._init_ptr += 1
+
+    def _init_ctrl(self, old: int, new: int) -> None:
+        if new == 0:
+            self._message = MSG_NOT_INIT
+            self._init_at = None
+        elif new == 1 and old == 0:
+            self._init_at = self.now() + INIT_DELAY_FS
+            self.update()
+
+    def _config_ok(self) -> bool:
+        if not all(self._written):
+            missing = self.config_size - sum(self._written)
+            self.stats_.record("config_load_errors", self.now(), what=f"{missing} of {self.config_size} bytes of the "
+                               "configuration file were not written")
+            return False
+        digest = self.option("config_sha256", None)
+        if digest and hashlib.sha256(bytes(self._config)).hexdigest() != str(digest).lower():
+            self.stats_.record("config_load_errors", self.now(), what="configuration file digest differs")
+            return False
+        return True
+
+    def read_INTERNAL_STATUS(self) -> int:
+        self.catch_up()
+        return self._message
+
+    # --- sensors -----------------------------------------------------------------------------
+    def _acc_counts(self, mg: np.ndarray) -> np.ndarray:
+        return clamp_int(mg / 1000.0 / ACC_RANGE_G[self.values["ACC_RANGE"] & 3] * 32768, 16)
+
+    def _gyr_counts(self, mdps: np.ndarray) -> np.ndarray:
+        return clamp_int(mdps / 1000.0 / GYR_RANGE_DPS[min(self.values["GYR_RANGE"] & 7, 4)] * 32768, 16)
+
+    def _sensors(self, old: int, new: int) -> None:
+        self.catch_up()
+        pwr = self.values["PWR_CTRL"]
+        want = {"acc": _odr(self.values["ACC_CONF"] & 0xF) if pwr & 0x04 else 0.0,
+                "gyr": _odr(self.values["GYR_CONF"] & 0xF) if pwr & 0x02 else 0.0}
+        for which, odr in want.items():
+            if odr == self._odr[which]:
+                continue
+            code = self.values["ACC_CONF" if which == "acc" else "GYR_CONF"] & 0xF
+            valid = range(1, 13) if which == "acc" else range(6, 14)
+            if odr and code not in valid:
+                self.guest_error(f"{self.name}.{'ACC' if which == 'acc' else 'GYR'}_CONF", f"ODR code {code:#x} is "
+                                 "not in the datasheet's table")
+            if odr and self._message != MSG_INIT_OK:
+                self.guest_error(f"{self.name}.PWR_CTRL", f"{which} enabled before the configuration file was "
+                                 "loaded (INTERNAL_STATUS.message is not init_ok)")
+            self._odr[which] = odr
+            stream = self.accel if which == "acc" else self.gyro
+            if odr:
+                self.require_source()
+                stream.start(odr, self.now())
+                self.latches[which].restart()
+                self._flags_seen[which] = stream.first - 1
+            else:
+                stream.stop()
+        self._fifo_setup = None
+        self._fifo_changed(0, 0)
+
+    def data_byte(self, which: str, i: int) -> int:
+        return self.latches[which].byte(i, self.now(), True)
+
+    read_DATA_8, read_DATA_9, read_DATA_10, read_DATA_11, read_DATA_12, read_DATA_13 = (
+        _data("acc", i) for i in range(6))
+    read_DATA_14, read_DATA_15, read_DATA_16, read_DATA_17, read_DATA_18, read_DATA_19 = (
+        _data("gyr", i) for i in range(6))
+
+    def read_STATUS(self) -> int:
+        now = self.now()
+        return (0x80 if self.latches["acc"].data_ready(now) else 0) | (
+            0x40 if self.latches["gyr"].data_ready(now) else 0) | 0x10  # cmd_rdy
+
+    def _sensortime(self) -> int:
+        return (self.now() * SENSORTIME_HZ // FS_PER_SECOND) & 0xFFFFFF
+
+    def read_SENSORTIME_0(self) -> int:
+        return self._sensortime() & 0xFF
+
+    def read_SENSORTIME_1(self) -> int:
+        return (self._sensortime() >> 8) & 0xFF
+
+    def read_SENSORTIME_2(self) -> int:
+        return (self._sensortime() >> 16) & 0xFF
+
+    def read_INT_STATUS_1(self) -> int:
+        self.catch_up()
+        value = self._int_status
+        self._int_status = 0
+        return value
+
+    # --- FIFO ----------------------------------------------------------------------------------
+    def _frame_sets(self) -> list[str]:
+        c1 = self.values["FIFO_CONFIG_1"]
+        return [w for w, bit in (("gyr", 0x80), ("acc", 0x40)) if c1 & bit and self._odr[w]]
+
+    def _frame_size(self) -> int:
+        sets = self._frame_sets()
+        return 6 * len(sets) + (1 if self.values["FIFO_CONFIG_1"] & 0x10 else 0) if sets else 0
+
+    def _fifo_changed(self, old: int, new: int) -> None:
+        self.catch_up()
+        sets = self._frame_sets()
+        c0, c1 = self.values["FIFO_CONFIG_0"], self.values["FIFO_CONFIG_1"]
+        setup = (tuple(sets), c1 & 0x10, c0 & 0x01, tuple(self._odr[w] for w in sets))
+        if setup == self._fifo_setup:
+            self.update()
+            return
+        self._fifo_setup = setup
+        self._frame = []
+        if not sets:
+            self.fifo.reset(FifoMode.BYPASS, None, 0, None)
+            self.update()
+            return
+        rates = {self._odr[w] for w in sets}
+        if len(rates) > 1:
+            self.unimplemented(f"{self.name}.FIFO_CONFIG_1", "FIFO frames of sensors at different data rates are "
+                               "not modelled: every frame holds all enabled sensors at the fastest rate")
+        self.fifo.depth = FIFO_BYTES // self._frame_size()
+        clock = RateClock(max(rates))
+        mode = FifoMode.FIFO if c0 & 0x01 else FifoMode.STREAM
+        self.fifo.reset(mode, clock, clock.count_by(self.now()), None)
+        self.update()
+
+    def _fifo_length(self) -> int:
+        """Bytes in the FIFO: whole frames plus what is left of a frame being read."""
+        self.catch_up()
+        return self.fifo.level * self._frame_size() + (len(self._frame) if self._frame_is_data else 0)
+
+    def read_FIFO_LENGTH_0(self) -> int:
+        return self._fifo_length() & 0xFF
+
+    def read_FIFO_LENGTH_1(self) -> int:
+        return (self._fifo_length() >> 8) & 0x3F
+
+    def _build_frame(self, e: int) -> list[int]:
+        assert self.fifo.clock is not None
+        at = self.fifo.clock.arrival(e)
+        sets = self._frame_sets()
+        out = []
+        if self.values["FIFO_CONFIG_1"] & 0x10:
+            out.append(0x80 | (0x08 if "gyr" in sets else 0) | (0x04 if "acc" in sets else 0))
+        for which in sets:
+            latch = self.latches[which]
+            values = latch.sample(latch.stream.latest(at))
+            for v in values:
+                out += [int(v) & 0xFF, (int(v) >> 8) & 0xFF]
+        return out
+
+    def read_FIFO_DATA(self) -> int:
+        self.catch_up()
+        if not self._frame:
+            e = self.fifo.pop()
+            if e is not None:
+                self._frame, self._frame_is_data = self._build_frame(e), True
+                self._time_frame_sent = False
+            elif self.values["FIFO_CONFIG_0"] & 0x02 and not self._time_frame_sent and self.fifo.clock is not None:
+                self._time_frame_sent = True  # read past the last frame: one sensor-time frame
+                t = self._sensortime()
+                self._frame, self._frame_is_data = [0x44, t & 0xFF, (t >> 8) & 0xFF, (t >> 16) & 0xFF], False
+            else:
+                self.stats_.count("fifo_over_reads")
+                return 0x80
+        return self._frame.pop(0)
+
+    def _routing(self, old: int, new: int) -> None:
+        self.update()
+
+    def write_CMD(self, value: int) -> None:
+        if value == 0xB6:
+            self.reset()
+            self.update()
+        elif value == 0xB0:
+            self.catch_up()
+            self._frame = []
+            if self.fifo.clock is not None:
+                self.fifo.reset(self.fifo.mode, self.fifo.clock, self.fifo.clock.count_by(self.now()), None)
+            self.update()
+        else:
+            self.unimplemented(f"{self.name}.CMD", f"command {value:#04x} is not modelled")
+
+    def next_address(self, addr: int, reading: bool) -> int:
+        if addr in (FIFO_DATA, INIT_DATA):
+            return addr  # the burst address is trapped
+        return (addr + 1) & self.ADDRESS_MASK
+
+    def write_byte(self, value: int) -> None:
+        if self.values["PWR_CONF"] & 0x01:
+            now = self.now()
+            if now - self._last_write_fs < 450 * 10**9:
+                self.guest_error(f"{self.name}.PWR_CONF", "register written less than 450 us after the previous "
+                                 "write while advanced power save is on (the datasheet requires the pause)")
+            self._last_write_fs = now
+        super().write_byte(value)
+
+    # --- time, flags and interrupts -------------------------------------------------------------
+    def catch_up(self) -> None:
+        now = self.now()
+        if self._init_at is not None and now >= self._init_at:
+            self._init_at = None
+            self._message = MSG_INIT_OK if self._config_ok() else MSG_INIT_ERR
+        loss = self.fifo.catch_up(now)
+        if loss is not None:
+            self.stats_.count("fifo_frames_lost", loss.count)
+            if loss.new_episode:
+                self.stats_.record("overruns", loss.first_at, what="FIFO full" if self.fifo.mode is FifoMode.FIFO
+                                   else "FIFO frame overwritten")
+        for which, bit in (("acc", 0x80), ("gyr", 0x40)):
+            stream = self.latches[which].stream
+            if stream.running:
+                k = stream.latest(now)
+                if k > self._flags_seen[which]:
+                    self._flags_seen[which] = k
+                    self._int_status |= bit
+        if self.fifo.clock is not None:
+            wtm = self.values["FIFO_WTM_0"] | (self.values["FIFO_WTM_1"] & 0x1F) << 8
+            level = self.fifo.level * self._frame_size()
+            if wtm and level >= wtm:
+                self._int_status |= 0x02
+            if self.fifo.level >= self.fifo.depth:
+                self._int_status |= 0x01
+
+    def line_levels(self) -> dict[str, bool]:
+        self.catch_up()
+        m = self.values["INT_MAP_DATA"]
+        out = {}
+        for pin, shift, reg in (("INT1", 0, "INT1_IO_CTRL"), ("INT2", 4, "INT2_IO_CTRL")):
+            io = self.values[reg]
+            sources = (m >> shift) & 0x7
+            active = bool(sources & 0x01 and self._int_status & 0x01 or sources & 0x02 and self._int_status & 0x02
+                          or sources & 0x04 and self._int_status & 0xC0)
+            high_active = bool(io & 0x02)
+            out[pin] = (active == high_active) if io & 0x08 else not high_active
+        return out
+
+    def next_wakeup(self) -> int | None:
+        now = self.now()
+        times = [self._init_at] if self._init_at is not None else []
+        routed = self.values["INT_MAP_DATA"]
+        routed = (routed | routed >> 4) & 0x7
+        if routed & 0x04:
+            for which, bit in (("acc", 0x80), ("gyr", 0x40)):
+                if not self._int_status & bit:
+                    t = self.latches[which].next_sample_at(now)
+                    if t is not None:
+                        times.append(t)
+        size = self._frame_size()
+        if routed & 0x02 and size and not self._int_status & 0x02:
+            wtm = self.values["FIFO_WTM_0"] | (self.values["FIFO_WTM_1"] & 0x1F) << 8
+            t = self.fifo.when_level(-(-wtm // size)) if wtm else None
+            if t is not None:
+                times.append(t)
+        if routed & 0x01 and not self._int_status & 0x01:
+            t = self.fifo.when_level(self.fifo.depth)
+            if t is not None:
+                times.append(t)
+        return min(times) if times else None
+
+    def stats(self) -> dict[str, Any]:
+        self.catch_up()
+        out = super().stats()
+        out.setdefault("overruns", 0)
+        out["odr_hz"] = dict(self._odr)
+        out["config_loaded"] = self._message == MSG_INIT_OK
+        return out
