@@ -75,7 +75,7 @@ class RateClock:
     """
 
     def __init__(self, rate_hz: float | Fraction) -> None:
-        rate = Fraction(rate_hz).limit_denominator(1_000_000)
+        rate = rate_hz if isinstance(rate_hz, Fraction) else Fraction(rate_hz).limit_denominator(1_000_000)
         if rate <= 0:
             raise ValueError("sample rate must be positive")
         self.rate_hz = float(rate)

@@ -162,7 +162,7 @@ class Bmi270(BusDevice):
         self.latches = {
             "acc": OutputLatch(self.accel, self._acc_counts, lambda: self.values["ACC_RANGE"] & 3),
             "gyr": OutputLatch(self.gyro, self._gyr_counts, lambda: self.values["GYR_RANGE"] & 7)}
-        self.fifo = SampleFifo(FIFO_BYTES // 13)
+        self.fifo = SampleFifo(FIFO_BYTES // 13, stop_when_full=False)  # stop on full: frames wait for room
         self.config_size = int(config.options.get("config_size", CONFIG_SIZE))
         super().__init__(config, host)
 

@@ -7,7 +7,9 @@ sample. Modes (ST names; the BMI270's are the same two behaviours):
 - ``BYPASS``: not operational, empty (and held empty: this is how firmware resets it);
 - ``FIFO``: samples enter until it is full; the first sample that does not fit sets the
   overrun flag and collection stops until the FIFO is reset through bypass (LIS3DH
-  DocID17530 5.1.2, LSM9DS1 3.5.2; the BMI270's ``fifo_stop_on_full``);
+  DocID17530 5.1.2, LSM9DS1 3.5.2; the BMI270's ``fifo_stop_on_full``), or, with
+  ``stop_when_full=False``, samples that do not fit are dropped and reading makes room
+  again (the APDS9960's gesture FIFO);
 - ``STREAM`` (ST "continuous"): when full, each new sample replaces the oldest; the overrun
   flag is set when a sample is overwritten.
 
@@ -45,8 +47,9 @@ class Loss:
 class SampleFifo:
     """Consecutive samples of a stream, as runs ``[first index, count]``, with an overrun flag."""
 
-    def __init__(self, depth: int) -> None:
+    def __init__(self, depth: int, stop_when_full: bool = True) -> None:
         self.depth = depth
+        self.stop_when_full = stop_when_full  # FIFO mode: stop collecting once full (ST), or take again after reads
         self.mode = FifoMode.BYPASS
         self.runs: deque[list[int]] = deque()
         self.level = 0
@@ -88,7 +91,7 @@ class SampleFifo:
             lost = new - take
             if not lost:
                 return None
-            if self.mode is FifoMode.FIFO:
+            if self.mode is FifoMode.FIFO and self.stop_when_full:
                 self.stopped = True
             return self._lose(lost, self.clock.arrival(first + take))
         self._append(first, new)  # stream: keep the newest ``depth``
