@@ -12,6 +12,12 @@ setup(
             # which stalls on store forwarding from the previous block's hook (perf: 41% -> 20% of run time)
             extra_compile_args=["-O2", "-std=c11", "-fno-tree-vectorize"],
             optional=True,  # without a C compiler simcore falls back to the Python hook
-        )
+        ),
+        Extension(
+            "simcore._pdm",  # PDM modulation of recordings (simcore/devices/pdm.py has its Python twin)
+            sources=["simcore/native/pdm.c"],
+            extra_compile_args=["-O2", "-std=c11"],
+            optional=True,
+        ),
     ]
 )
