@@ -1,10 +1,11 @@
 """Boards as data: one TOML file per part, resolved through ``extends`` into frozen dataclasses.
 
-A board file names the part's memories, clock, flash timing, core options, peripherals
-and power figures. See ``docs/board-format.md`` and ``simcore/boards/reference.toml``.
-Merging rule for ``extends``: tables merge key by key (the child wins); the arrays of
-tables ``memory`` and ``peripheral`` merge by ``name`` (a child entry with the same name
-replaces the parent's, ``remove = true`` drops it).
+A board file names the part's memories, clock, flash timing, core options, peripherals,
+the chips on its buses (``[[device]]``, docs/bus-devices.md) and power figures. See
+``docs/board-format.md`` and ``simcore/boards/reference.toml``. Merging rule for
+``extends``: tables merge key by key (the child wins); the arrays of tables ``memory``,
+``peripheral`` and ``device`` merge by ``name`` (a child entry with the same name replaces
+the parent's, ``remove = true`` drops it).
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from simcore.errors import BadInputError
 from simcore.memmap import MemoryMap
 from simcore.validate import parse_size
 
-__all__ = ["Board", "FlashTiming", "Memory", "Peripheral", "Power", "builtin_boards", "load_board",
+__all__ = ["Board", "Device", "FlashTiming", "Memory", "Peripheral", "Power", "builtin_boards", "load_board",
            "memory_overrides", "parse_size"]
 
 BOARD_DIR = Path(__file__).parent / "boards"
-_NAMED_ARRAYS = ("memory", "peripheral")
+_NAMED_ARRAYS = ("memory", "peripheral", "device")
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,19 @@ class Peripheral:
     type: str
     base: int
     irq: int | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Device:
+    """A chip on one of the board's buses: its model type, the controller it hangs on, its wiring, options."""
+
+    name: str
+    type: str
+    bus: str = ""  # the controller peripheral it is attached to ("i2c1", "spi1", "twim0")
+    address: int | None = None  # 7-bit I2C address
+    cs: str | None = None  # the pin driving its chip select ("PE3", "gpioe.3")
+    pins: dict[str, str] = field(default_factory=dict)  # its outputs -> the board's input pins ("INT1": "PE0")
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -118,6 +132,7 @@ class Board:
     reset_vtor: int
     flash_timing: FlashTiming
     power: Power
+    devices: tuple[Device, ...] = ()
 
     @property
     def flash(self) -> tuple[Memory, ...]:
@@ -142,6 +157,9 @@ class Board:
 
     def peripheral(self, name: str) -> Peripheral | None:
         return next((p for p in self.peripherals if p.name == name), None)
+
+    def device(self, name: str) -> Device | None:
+        return next((d for d in self.devices if d.name == name), None)
 
 
 def builtin_boards() -> list[str]:
@@ -342,9 +360,42 @@ def load_board(spec: str | Path, overrides: dict[str, Any] | None = None) -> Boa
             accelerator=str(timing.get("accelerator", "none")),
         ),
         power=_power(data.get("power", {}), max_mhz),
+        devices=_devices(data.get("device", []), where),
     )
     check_board(board)
+    if board.devices:
+        from simcore.devices.wiring import check_devices  # local: chip models load only for boards with chips
+
+        check_devices(board)
     return board
+
+
+def _devices(items: list[dict[str, Any]], where: str) -> tuple[Device, ...]:
+    """[[device]] entries (their relations to the peripherals are checked by simcore.devices.wiring)."""
+    from simcore.devices import known_devices  # local: the models load only when a board uses them
+
+    out = []
+    for item in items:
+        w = f"{where} device '{item['name']}'"
+        dtype = item.get("type")
+        if dtype not in known_devices():
+            known = ", ".join(sorted(known_devices()))
+            raise BadInputError(f"{w}: unknown device type {dtype!r}. Known types: {known}")
+        bus = item.get("bus", "")
+        address = item.get("address")
+        cs = item.get("cs")
+        pins = item.get("pins", {})
+        if not isinstance(bus, str) or not bus:
+            raise BadInputError(f"{w}: bus = {bus!r}; name the controller it hangs on (e.g. bus = \"i2c1\")")
+        if address is not None and not (isinstance(address, int) and 0 <= address <= 0x7F):
+            raise BadInputError(f"{w}: address = {address!r} is not a 7-bit I2C address (0x08-0x77)")
+        if cs is not None and not isinstance(cs, str):
+            raise BadInputError(f"{w}: cs = {cs!r}; give the chip-select pin (e.g. cs = \"PE3\")")
+        if not isinstance(pins, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in pins.items()):
+            raise BadInputError(f"{w}: pins must map device pins to board pins, e.g. pins = {{ INT1 = \"PE0\" }}")
+        options = {k: v for k, v in item.items() if k not in ("name", "type", "bus", "address", "cs", "pins")}
+        out.append(Device(item["name"], dtype, bus, address, cs, dict(pins), options))
+    return tuple(out)
 
 
 def _power(table: dict[str, Any], max_mhz: float) -> Power:

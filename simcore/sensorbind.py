@@ -27,19 +27,26 @@ from typing import TYPE_CHECKING, Any
 from simcore.errors import BadInputError
 
 if TYPE_CHECKING:
-    from simcore.board import Board, Peripheral
+    from simcore.board import Board, Device, Peripheral
     from simcore.peripherals.base import PeripheralModel
     from simcore.sources import Source
 
-# A sensor kind named on the command line -> peripheral types that provide it.
+# A sensor kind named on the command line -> peripheral and chip (docs/bus-devices.md) types that provide it.
+_MOTION = ("lis3dh", "lis3dsh", "lsm6dsl", "lsm9ds1", "bmi270")
+_MICS = ("mp45dt02", "mp34dt01", "mp34dt05")
 KINDS: dict[str, tuple[str, ...]] = {
-    "mic": ("simcore_mic", "nrf52_pdm"),
-    "microphone": ("simcore_mic", "nrf52_pdm"),
-    "pdm": ("nrf52_pdm",),
-    "imu": ("simcore_imu",),
-    "accel": ("simcore_imu",),
-    "camera": ("simcore_camera",),
+    "mic": ("simcore_mic", "nrf52_pdm", *_MICS),
+    "microphone": ("simcore_mic", "nrf52_pdm", *_MICS),
+    "pdm": ("nrf52_pdm", *_MICS),
+    "imu": ("simcore_imu", *_MOTION),
+    "accel": ("simcore_imu", *_MOTION),
+    "mag": ("lsm9ds1_mag",),
+    "camera": ("simcore_camera", "ov7670"),
     "adc": ("simcore_adc",),
+    "env": ("hts221",),
+    "humidity": ("hts221",),
+    "light": ("apds9960",),
+    "gesture": ("apds9960",),
 }
 SENSOR_TYPES = {t for types in KINDS.values() for t in types}
 OUTPUT_TYPES = {"simcore_gpio"}
@@ -128,8 +135,11 @@ def normalize(sensors: Mapping[str, Any] | list[SensorSpec] | None) -> list[Sens
     return out
 
 
-def resolve(board: Board, name: str) -> Peripheral:
-    """The board peripheral a binding name refers to: by peripheral name, else by sensor kind."""
+def resolve(board: Board, name: str) -> Peripheral | Device:
+    """The board peripheral or chip a binding name refers to: by name, else by sensor kind."""
+    chip = board.device(name)
+    if chip is not None:
+        return chip
     p = board.peripheral(name)
     if p is not None:
         if p.type in OUTPUT_TYPES:
@@ -139,16 +149,16 @@ def resolve(board: Board, name: str) -> Peripheral:
                                 "not a sensor")
         return p
     types = KINDS.get(name.lower(), ())
-    matches = [q for q in board.peripherals if q.type in types]
+    matches: list[Peripheral | Device] = [q for q in (*board.peripherals, *board.devices) if q.type in types]
     if len(matches) == 1:
         return matches[0]
-    have = [f"{q.name} ({q.type})" for q in board.peripherals if q.type in SENSOR_TYPES]
+    have = [f"{q.name} ({q.type})" for q in (*board.peripherals, *board.devices) if q.type in SENSOR_TYPES]
     listing = ", ".join(have) if have else "none"
     if len(matches) > 1:
         raise BadInputError(f"sensor {name!r} is ambiguous on board {board.name}: name one of {listing}")
     raise BadInputError(
         f"sensor {name!r}: board {board.name} has no such sensor peripheral (its sensors: {listing}). "
-        "Bind by peripheral name or by kind (mic, imu, camera, adc)."
+        "Bind by peripheral or chip name or by kind (mic, imu, camera, adc, env, gesture, mag)."
     )
 
 
@@ -159,17 +169,27 @@ def configure(board: Board, sensors: Mapping[str, Any] | list[SensorSpec] | None
     Path bindings become the peripheral's ``source``/``source_options`` options, so the model opens
     the recording while the machine is being built (bad files fail then, before anything runs).
     """
+    configs, objects = _bind(board, sensors)
+    return [configs[p.name] for p in board.peripherals], objects  # type: ignore[misc]
+
+
+def _bind(board: Board, sensors: Mapping[str, Any] | list[SensorSpec] | None) -> tuple[
+        dict[str, Peripheral | Device], dict[str, Source]]:
+    """Every peripheral and chip config by name, with the bindings applied; opened Sources by name."""
+    from simcore.devices import device_for
     from simcore.peripherals import model_for
 
-    configs = {p.name: p for p in board.peripherals}
+    configs: dict[str, Peripheral | Device] = {p.name: p for p in (*board.peripherals, *board.devices)}
+    chips = {d.name for d in board.devices}
     objects: dict[str, Source] = {}
     seen: dict[str, str] = {}
     for spec in normalize(sensors):
         p = resolve(board, spec.name)
+        what = "chip" if p.name in chips else "peripheral"
         if p.name in seen:
-            raise BadInputError(f"sensor {spec.name!r}: peripheral {p.name} is already bound (as {seen[p.name]!r})")
+            raise BadInputError(f"sensor {spec.name!r}: {what} {p.name} is already bound (as {seen[p.name]!r})")
         seen[p.name] = spec.name
-        cls: Any = model_for(p.type)
+        cls: Any = device_for(p.type) if p.name in chips else model_for(p.type)
         own = (set(getattr(cls, "COMMON_OPTIONS", {})) | set(getattr(cls, "OPTIONS", {}))) - _PERIPHERAL_ONLY
         periph_opts = {k: v for k, v in spec.options.items() if k in own}
         src_opts = {k: v for k, v in spec.options.items() if k not in own or k in _BOTH}
@@ -187,7 +207,7 @@ def configure(board: Board, sensors: Mapping[str, Any] | list[SensorSpec] | None
             options.pop("source", None)
             objects[p.name] = spec.source
         configs[p.name] = dataclasses.replace(p, options=options)
-    return [configs[p.name] for p in board.peripherals], objects
+    return configs, objects
 
 
 def check(model: PeripheralModel) -> None:
@@ -268,27 +288,37 @@ class DeferredModel:
 
 
 def build(board: Board, sensors: Mapping[str, Any] | list[SensorSpec] | None, host: Any) -> list[Any]:
-    """The machine's peripheral models with the bindings applied; unbound sensors deferred."""
+    """The machine's peripheral models with the bindings applied, unbound sensors deferred; the board's
+    chips built and wired to them (reachable through the controllers: simcore.devices.wiring.devices_of)."""
     from simcore.peripherals import model_for
 
-    configs, sources = configure(board, sensors)
+    configs, sources = _bind(board, sensors)
     models: list[Any] = []
-    for p in configs:
+    for name in (p.name for p in board.peripherals):
+        p = configs[name]
         if p.type in DEFERRED_SIZES and "source" not in p.options and p.name not in sources:
-            models.append(DeferredModel(p, host))
+            models.append(DeferredModel(p, host))  # type: ignore[arg-type]
         else:
             models.append(model_for(p.type)(p, host))
-    attach(models, sources)
+    chips: list[Any] = []
+    if board.devices:
+        from simcore.devices.wiring import build_devices
+
+        chips = build_devices(board, tuple(configs[d.name] for d in board.devices), models,  # type: ignore[misc]
+                              host)
+    attach([*models, *chips], sources)
     return models
 
 
-def attach(models: list[PeripheralModel], objects: dict[str, Source]) -> None:
-    """Attach opened Sources given through the API and check every binding against its sensor."""
+def attach(models: list[Any], objects: dict[str, Source]) -> None:
+    """Attach opened Sources given through the API and check every binding against its sensor (chips check
+    their recordings when they are attached)."""
     by_name = {m.name: m for m in models}
     for name, src in objects.items():
-        by_name[name].attach(src)  # type: ignore[attr-defined]
+        by_name[name].attach(src)
     for m in models:
-        check(m)
+        if getattr(m, "binding", None) is not None:
+            check(m)
 
 
 def sensor_stats(models: list[PeripheralModel]) -> dict[str, Any]:
@@ -298,6 +328,12 @@ def sensor_stats(models: list[PeripheralModel]) -> dict[str, Any]:
     from simcore.peripherals.sensors.common import SensorModel
 
     out: dict[str, Any] = {}
+    if "simcore.devices.wiring" in sys.modules:
+        from simcore.devices.wiring import devices_of
+
+        for chip in devices_of(models):
+            if chip.source is not None:
+                out[chip.name] = chip.stats()
     for m in models:
         if isinstance(m, DeferredModel):
             m = m.real

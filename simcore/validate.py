@@ -171,7 +171,7 @@ _ANY: Checker = lambda v, bad: v  # noqa: E731 - free-form peripheral options, c
 
 BOARD_TOP = Table("", {
     "name": text(), "description": text(), "extends": text(), "cpu": _ANY, "clock": _ANY, "boot": _ANY,
-    "console": _ANY, "memory": _ANY, "peripheral": _ANY, "flash_timing": _ANY, "power": _ANY,
+    "console": _ANY, "memory": _ANY, "peripheral": _ANY, "flash_timing": _ANY, "power": _ANY, "device": _ANY,
 })
 CPU = Table("cpu", {"core": text(("cortex-m4",)), "fpu": boolean(), "nvic_prio_bits": integer(3, 8),
                     "num_irq": integer(1, MAX_EXTERNAL_IRQS)})

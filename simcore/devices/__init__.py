@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from simcore.devices.base import BusDevice
 
-_REGISTRY: dict[str, type[BusDevice]] = {}
+_REGISTRY: dict[str, type[BusDevice]] = {}  # and the PDM microphones (simcore.devices.pdm)
 _MODULES = {
     "lis3dh": "lis3dh",
     "lis3dsh": "lis3dsh",
@@ -25,6 +25,9 @@ _MODULES = {
     "hts221": "hts221",
     "apds9960": "apds9960",
     "ov7670": "ov7670",
+    "mp45dt02": "pdm",
+    "mp34dt01": "pdm",
+    "mp34dt05": "pdm",
 }
 
 

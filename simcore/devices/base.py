@@ -14,12 +14,12 @@ model (``next_wakeup``), never one per sample unless a per-sample interrupt is r
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
+from simcore.board import Device as DeviceConfig  # the board file's [[device]] entry
 from simcore.devices.bus import FLOATING, Line
 from simcore.errors import BadInputError
 from simcore.registers import RegisterBlock
@@ -94,19 +94,6 @@ class RateClock:
     @property
     def period_fs(self) -> float:
         return FS_PER_SECOND * self._den / self._num
-
-
-@dataclasses.dataclass(frozen=True)
-class DeviceConfig:
-    """A chip on the board: its model type, the bus it sits on and how it is wired, and options."""
-
-    name: str
-    type: str
-    bus: str = ""  # the controller it is attached to ("i2c1", "spi1", "twim0")
-    address: int | None = None  # 7-bit I2C address
-    cs: str | None = None  # the GPIO pin driving its chip select ("PE3")
-    pins: dict[str, str] = dataclasses.field(default_factory=dict)  # device output -> board input ("INT1": "PE0")
-    options: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 class DeviceStats:

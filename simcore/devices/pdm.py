@@ -31,9 +31,12 @@ import importlib.machinery
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from simcore.devices import register_device
+from simcore.errors import BadInputError
 from simcore.sources import Source
 
 Q = 23
@@ -202,3 +205,94 @@ def sinc_decimate(bits: np.ndarray, order: int, fosr: int, phase: int = 0) -> np
         kernel = np.convolve(kernel, np.ones(fosr, dtype=np.int64))
     full = np.convolve(x, kernel)[: len(x)]
     return full[phase + fosr - 1:: fosr]
+
+
+class PdmMicrophone:
+    """A PDM MEMS microphone on a board: a recording, and the bit stream it sends at the clock it is given.
+
+    The audio controller it is wired to (an I2S or DFSDM input, a PDM interface) calls
+    ``stream(clock_hz)`` when the firmware starts the clock. Its ``lr`` option says on which
+    clock edge it drives the data line (``"rising"``, the default, or ``"falling"``; two
+    microphones share a line that way). The recording may have any sample rate: the stream is
+    the recording's continuous-time signal sampled at the PDM clock.
+    """
+
+    TYPE = "pdm_microphone"
+    OPTIONS = {"source": "path of the recording (a WAV file)", "source_options": "options for open_source",
+               "channel": "channel of the recording (default 0)", "depth": "modulation depth of a full-scale "
+               "recording (default 0.5)", "lr": "clock edge it drives the data on: rising (default) or falling"}
+    LINES: tuple[str, ...] = ()
+    I2C_ADDRESSES: tuple[int, ...] = ()
+    SPI_MODES: frozenset[int] = frozenset()
+
+    def __init__(self, config: Any, host: Any) -> None:
+        self.config = config
+        self.name = config.name
+        self.host = host
+        self.lines: dict[str, Any] = {}
+        self.source: Source | None = None
+        self._streams: dict[float, PdmStream] = {}
+        unknown = sorted(set(config.options) - set(self.OPTIONS))
+        if unknown:
+            raise BadInputError(f"device {self.name} ({self.TYPE}): unknown option(s) {', '.join(unknown)}; known: "
+                                f"{', '.join(sorted(self.OPTIONS))}")
+        if config.options.get("lr", "rising") not in ("rising", "falling"):
+            raise BadInputError(f"device {self.name} ({self.TYPE}): lr = {config.options['lr']!r}; use 'rising' or "
+                                "'falling'")
+        path = config.options.get("source")
+        if path is not None:
+            from simcore.sources import open_source
+
+            self.attach(open_source(Path(str(path)), **dict(config.options.get("source_options", {}))))
+
+    @property
+    def edge(self) -> str:
+        return str(self.config.options.get("lr", "rising"))
+
+    def attach(self, source: Source) -> None:
+        """Feed the microphone from ``source`` (refused before the run if it is not audio)."""
+        where = f"device {self.name} ({self.TYPE}): the recording {source.path}"
+        if len(source.sample_shape) != 1:
+            raise BadInputError(f"{where} holds image frames, not audio")
+        ch = self.config.options.get("channel", 0)
+        idx = ch if isinstance(ch, int) else source.channel_index(str(ch))
+        if not 0 <= idx < len(source.channels):
+            raise BadInputError(f"{where} has no channel {ch} (it has {', '.join(source.channels)})")
+        if source.units[idx] not in ("", "FS"):
+            raise BadInputError(f"{where}: channel {source.channels[idx]!r} is in {source.units[idx]}, not audio; a "
+                                "microphone plays full-scale samples (a WAV file)")
+        if source.rate_hz is None:
+            raise BadInputError(f"{where} has irregular timestamps; a microphone needs a sample rate")
+        if len(source) == 0:
+            raise BadInputError(f"{where} has no samples")
+        self.source = source
+        self._channel = idx
+        self._streams = {}
+
+    def stream(self, clock_hz: float) -> PdmStream:
+        """The bit stream at ``clock_hz`` (the same object for the same clock, so it is computed once)."""
+        if self.source is None:
+            raise BadInputError(f"device {self.name} ({self.TYPE}) was clocked by the firmware but has no recording; "
+                                f"give it one with --sensor {self.name}=FILE")
+        if clock_hz not in self._streams:
+            self._streams[clock_hz] = PdmStream(self.source, self._channel, clock_hz,
+                                                float(self.config.options.get("depth", 0.5)))
+        return self._streams[clock_hz]
+
+    def stats(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "type": self.TYPE}
+        if self.source is not None:
+            out["source"] = self.source.path
+        out["pdm_clocks_hz"] = sorted(self._streams)
+        out["events"] = []
+        return out
+
+
+def _microphone(type_name: str, doc: str) -> type[PdmMicrophone]:
+    cls = type(type_name.capitalize(), (PdmMicrophone,), {"TYPE": type_name, "__doc__": doc})
+    return register_device(cls)  # type: ignore[arg-type, return-value]
+
+
+Mp45dt02 = _microphone("mp45dt02", "ST MP45DT02 (STM32F4 Discovery): PDM output, L/R channel select.")
+Mp34dt01 = _microphone("mp34dt01", "ST MP34DT01 (B-L475E-IOT01A): PDM output, L/R channel select.")
+Mp34dt05 = _microphone("mp34dt05", "ST MP34DT05 (Arduino Nano 33 BLE Sense): PDM output, L/R channel select.")

@@ -21,10 +21,14 @@ def _lis3dh(host: FakeHost, **opts: object) -> object:
 
 
 def test_every_registered_device_satisfies_the_target_protocols() -> None:
+    from simcore.devices.pdm import PdmMicrophone
+
     for name in sorted(known_devices()):
         cls = device_for(name)
         assert cls.TYPE == name
         dev = cls(DeviceConfig(name, name), FakeHost())
+        if isinstance(dev, PdmMicrophone):
+            continue  # not on a register bus: an audio input clocks it
         assert isinstance(dev, I2CTarget)
         if cls.SPI_MODES:
             assert isinstance(dev, SpiTarget)
