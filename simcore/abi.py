@@ -30,6 +30,8 @@ MAX_DEPTH = 1024  # profiler shadow-stack depth
 MAX_EVENTS = 1 << 20  # profiler interrupt enter/leave records kept for the timeline
 MAX_WINDOWS = 8  # memory windows the native exception return knows (HP_MAX_WINDOWS)
 MAX_FLASH = 8  # flash ranges the C analysis knows (HP_MAX_FLASH)
+MAX_SOURCES = 4  # peripheral interrupt sources C may deliver besides SysTick (HP_MAX_SOURCES)
+NEVER = (1 << 64) - 1  # no planned assertion (HP_NEVER)
 MAX_PROBES = 64  # probes of one block the C analysis reports (HP_MAX_PROBES)
 NOT_PROBED = 0xFFFFFFFF  # hp_block.flash_words before a probe (HP_NOT_PROBED)
 MAX_BLOCK_INSNS = 2048  # instructions of one block the C analysis reports (HP_MAX_BLOCK_BYTES / 2)
@@ -251,6 +253,14 @@ class HotState(ctypes.Structure):
         ("prefetch_hidden", ctypes.c_uint64),
         ("core_rid", ctypes.c_int32 * 16),
         ("carry", HotItMap),
+        ("src_next", ctypes.c_uint64 * MAX_SOURCES),
+        ("src_cycle", ctypes.c_uint64 * MAX_SOURCES),
+        ("src_entries", ctypes.c_uint32 * MAX_SOURCES),
+        ("src_exc", ctypes.c_uint32 * MAX_SOURCES),
+        ("src_group", ctypes.c_int32 * MAX_SOURCES),
+        ("src_vector", ctypes.c_uint32 * MAX_SOURCES),
+        ("c_exc", ctypes.c_uint32),
+        ("pad4", ctypes.c_uint32),
     ]
 
 
@@ -300,6 +310,8 @@ CONSTANTS: dict[str, int] = {
     "HP_MAX_WINDOWS": MAX_WINDOWS,
     "HP_MAX_FLASH": MAX_FLASH,
     "HP_MAX_PROBES": MAX_PROBES,
+    "HP_MAX_SOURCES": MAX_SOURCES,
+    "HP_NEVER": NEVER,
     "HP_NOT_PROBED": NOT_PROBED,
     "HP_MAX_BLOCK_BYTES": 2 * MAX_BLOCK_INSNS,
     **{f"FR_{name}": i for i, name in enumerate(FR_NAMES) if not name.startswith("S") or name == "S0"},

@@ -27,7 +27,7 @@ from simcore.cortexm.systick import SysTick
 from simcore.cycles import InstructionCount
 from simcore.elf import Firmware
 from simcore.errors import InternalError, OutputClosed, SimcoreError
-from simcore.hotpath import MAX_WINDOWS, NO_LIMIT, HotPath
+from simcore.hotpath import MAX_SOURCES, MAX_WINDOWS, NEVER, NO_LIMIT, HotPath
 from simcore.layout import Layout, check_fit
 from simcore.memmap import NEVER_EXECUTED as UNTIL
 from simcore.memmap import PAGE, PERIPH_BASE, PERIPH_END, PPB_BASE, PPB_END, MemoryMap
@@ -93,6 +93,9 @@ class Machine:
             self.uc.hook_add(unicorn.UC_HOOK_INTR, self._on_intr)
         else:
             self.system.exc.native_enter = self.hot.native_enter()
+            # peripherals whose interrupt the hot path may take itself (PeripheralModel.native_irq_event)
+            self.system.set_native_sources([p for p in self.peripherals if type(p).native_irq_event
+                                            is not PeripheralModel.native_irq_event])
         self.uc.hook_add(
             unicorn.UC_HOOK_MEM_UNMAPPED | unicorn.UC_HOOK_MEM_PROT, self._on_bad_access
         )
@@ -320,19 +323,21 @@ class Machine:
         fast = self._fast_return
         if fast and self.hot.state.fr_done:
             self.system.sync_native()
+        in_events, self._in_events = self._in_events, True  # schedule() leaves arming to the end
         try:
             return fn()
         except BaseException as exc:  # noqa: BLE001 - must not unwind through Unicorn's C frames
             self._hook_error = exc
-            self.hot.state.stop_cycle = 0
             self.hot.state.py_stop = 1
             self.uc.emu_stop()
             return None
         finally:
+            self._in_events = in_events
             if fast:
                 self.system.arm_native()
             else:
                 self.system.note_pending()
+            self._arm()  # the hook may have changed the events or what C may deliver
 
     def _function_start(self, addr: int) -> int | None:
         sym = self.fw.function_at(addr)
@@ -427,19 +432,49 @@ class Machine:
 
     # --- events and the run loop ----------------------------------------------------------
     def _arm(self) -> None:
-        top = self.events.top()
+        """Tell the hot path when to stop next, and which of the next events it may take over itself.
+
+        The events the system block allows (SysTick's, a peripheral's interrupt assertion; see
+        SystemBlock.native_events) that come before any other event are C's: it delivers them at
+        their cycle without stopping (hp_tick / hp_source); ``other_cycle`` is the first event that
+        is not, where it must stop.
+        """
         s = self.hot.state
-        s.other_cycle = 0  # no native SysTick delivery unless its event is the next one
+        s.other_cycle = 0  # no native delivery unless the next events are C's
+        s.tick_cycle = NEVER
+        for i in range(MAX_SOURCES):
+            s.src_next[i] = NEVER
+        top = self.events.top()
         if self.stop is not None or self._hook_error is not None or self._outside is not None:
             s.stop_cycle = 0
-        elif top is not None:
-            s.stop_cycle = top.at_cycle
-            systick = self._systick
-            if systick is not None and top is systick.event:
-                s.tick_cycle = top.at_cycle
-                s.other_cycle = self.events.after_top_cycle(NO_LIMIT)
-        else:
+            return
+        if top is None:
             s.stop_cycle = NO_LIMIT
+            return
+        s.stop_cycle = top.at_cycle
+        if not self._fast_return:
+            return
+        natives = self.system.native_events()
+        if id(top) not in natives:
+            return
+        slot = natives[id(top)]
+        if len(natives) == 1:  # the common case: no need to order the queue
+            if slot < 0:
+                s.tick_cycle = top.at_cycle
+            else:
+                s.src_next[slot] = top.at_cycle
+            s.other_cycle = self.events.after_top_cycle(NO_LIMIT)
+            return
+        for ev in self.events.earliest(len(natives) + 1):
+            slot = natives.get(id(ev))
+            if slot is None:
+                s.other_cycle = ev.at_cycle
+                return
+            if slot < 0:
+                s.tick_cycle = ev.at_cycle
+            else:
+                s.src_next[slot] = ev.at_cycle
+        s.other_cycle = NO_LIMIT
 
     def run_due_events(self) -> None:
         now = self.hot.state.cycle_count
@@ -472,16 +507,16 @@ class Machine:
         pc = self.start_pc
         self.system.reset()
         while self.stop is None:
+            if self._fast_return:
+                self.system.arm_native()  # before _arm: what C may deliver itself
+            else:
+                self.system.note_pending()
             self._arm()
             s.stop_requested = 0
             s.py_stop = 0
             self._spin_at = None
             self._last_fault_access = None
             err: unicorn.UcError | None = None
-            if self._fast_return:
-                self.system.arm_native()
-            else:
-                self.system.note_pending()
             try:
                 self.uc.emu_start(pc | 1, UNTIL)
             except unicorn.UcError as exc:

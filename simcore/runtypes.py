@@ -185,6 +185,10 @@ class EventQueue:
                 best = ev.at_cycle
         return best
 
+    def earliest(self, k: int) -> list[Event]:
+        """The first ``k`` live events in due order."""
+        return heapq.nsmallest(k, (ev for ev in self.heap if not ev.cancelled))
+
     def pop_due(self, now: int) -> Event | None:
         """Remove and return the next live event due at or before ``now``, else None."""
         top = self.top()

@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import ctypes
 import struct
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import unicorn
 from unicorn import arm_const as R
 
+from simcore.abi import MAX_SOURCES
 from simcore.accesspc import disassembler, instruction_of_access
 from simcore.blocks import ACCESS, DIV, MASK, MULTI, WATCH_FLAGS
 from simcore.cortexm.codescan import Watched, watched_in
@@ -67,6 +69,7 @@ from simcore.runtypes import AccessKind, ReportChannel, Stop, StopKind
 
 if TYPE_CHECKING:
     from simcore.cortexm.host import MachineView
+    from simcore.peripherals.base import PeripheralModel
 
 __all__ = ["SystemBlock", "CPUID_CORTEX_M4_R0P1"]
 
@@ -120,6 +123,9 @@ class SystemBlock:
         self.check_alignment = bool(opts.strict if check is None else check)
         self.watches = MULTI if self.check_alignment else 0  # blocks the hot path shows to watch_block
         self.stack = StackWatch(machine)
+        self._sources: list[PeripheralModel] = []  # set_native_sources
+        self._src_ok: list[bool] = []
+        self._src_seen: list[int] = []
 
     # --- life cycle ----------------------------------------------------------------------------
     def reset(self) -> None:
@@ -310,7 +316,8 @@ class SystemBlock:
         s.c_active = n_active
         self._fr_armed = exc
         st = self.systick
-        if calm and st.event is not None and (n_active == 0 or exc) and not self.m.stopping:
+        may_enter = calm and (n_active == 0 or exc) and not self.m.stopping  # C enters only with none active
+        if may_enter:
             stack = self.stack
             limit = stack.limit
             s.tick_stack_limit = limit if limit is not None and not stack.psp_seen and not stack.reported else 0
@@ -322,15 +329,41 @@ class SystemBlock:
                 s.tick_vector = (cfg.vtor + 4 * SYSTICK) & 0xFFFFFFFF
                 s.tick_flags = (1 if cfg.stkalign else 0) | (2 if cfg.fpu else 0)
                 s.tick_period = (st.load + 1) * st.divider
-            s.tick_ok = 1
-        else:
-            s.tick_ok = 0
+        s.tick_ok = 1 if may_enter and st.event is not None else 0
+        for i, model in enumerate(self._sources):  # peripheral interrupts C may deliver (hp_source)
+            irq = IRQ0 + model.irq
+            ok = may_enter and e.enabled[irq]
+            if ok:
+                s.src_exc[i] = irq
+                s.src_group[i] = e.group(e.prio[irq])
+                s.src_vector[i] = (cfg.vtor + 4 * irq) & 0xFFFFFFFF
+            self._src_ok[i] = ok
+
+    def set_native_sources(self, models: Sequence[PeripheralModel]) -> None:
+        """The peripherals whose interrupts the native hot path may deliver (PeripheralModel.native_irq_event)."""
+        self._sources = [m for m in models if m.irq is not None][:MAX_SOURCES]
+        self._src_ok = [False] * len(self._sources)
+        self._src_seen = [0] * len(self._sources)
+
+    def native_events(self) -> dict[int, int]:
+        """The machine events C may take over (id -> source slot, -1 for SysTick), as arm_native allowed."""
+        out: dict[int, int] = {}
+        ev = self.systick.event
+        if self.m.hot.state.tick_ok and ev is not None:
+            out[id(ev)] = -1
+        for i, model in enumerate(self._sources):
+            if self._src_ok[i]:
+                ev = model.native_irq_event()
+                if ev is not None:
+                    out[id(ev)] = i
+        return out
 
     def sync_native(self) -> None:
-        """C did exception entries (SysTick) or returns: the bookkeeping the Python paths do.
+        """C did exception entries (SysTick, peripheral interrupts) or returns: the bookkeeping the Python
+        paths do.
 
         C only acts with at most one active exception, so its operations alternate and the
-        end state is known: nothing active, or SysTick active (entered in C, not yet returned).
+        end state is known: nothing active, or the one C entered (``c_exc``) active.
         """
         s = self.m.hot.state
         s.fr_done = 0
@@ -351,10 +384,23 @@ class SystemBlock:
                 self.stack.psp_seen = True
                 s.tick_psp_seen = 0
             self.systick.resync(s.tick_cycle)
+        fired = []
+        for i, model in enumerate(self._sources):  # hp_source: the peripheral's event, then take_pending
+            n = s.src_entries[i] - self._src_seen[i]
+            if n:
+                self._src_seen[i] = s.src_entries[i]
+                e.entries += n
+                e.last_entry = (bool(s.tick_last_psp), s.tick_last_frame)
+                if s.tick_psp_seen:
+                    self.stack.psp_seen = True
+                    s.tick_psp_seen = 0
+                fired.append(model)
         e.active.clear()
         if s.c_active:
-            e.active.add(SYSTICK)
+            e.active.add(s.c_exc)
         self.event_register = True
+        for model in fired:  # after the active set: the line held high does not pend the active interrupt
+            model.native_irq_fired()
 
     # --- hooks called by the machine -----------------------------------------------------------------
     def on_exception(self, intno: int, pc: int) -> None:

@@ -36,6 +36,8 @@
 
 #define HP_NO_NODE 0xFFFFFFFFu
 #define HP_NOT_PROBED 0xFFFFFFFFu /* hp_block.flash_words before a probe */
+#define HP_MAX_SOURCES 4 /* peripheral interrupt sources C may deliver (besides SysTick) */
+#define HP_NEVER 0xFFFFFFFFFFFFFFFFull
 /* hp_state.slow_next: why the next block entry takes the general path */
 #define HP_SLOW_SP 1u      /* the previous block wrote SP dynamically: read it */
 #define HP_SLOW_PROFILE 2u /* profiling */
@@ -170,8 +172,8 @@ typedef struct {
     uint32_t tick_vector;   /* VTOR + 4 * 15 */
     uint32_t tick_flags;    /* hp_enter flags */
     uint32_t tick_stack_limit; /* __StackLimit while the stack watch is on, else 0 */
-    uint32_t tick_last_frame;
-    uint32_t tick_last_psp;
+    uint32_t tick_last_frame; /* the last native entry's frame (SysTick or a source) */
+    uint32_t tick_last_psp;   /* ... stacked on PSP */
     uint32_t tick_psp_seen;
     uint32_t fr_left;       /* the exception the last native return left */
     uint32_t entry_cycles;  /* simcore.cycles.EXCEPTION_ENTRY */
@@ -192,6 +194,17 @@ typedef struct {
     uint64_t prefetch_hidden; /* instruction-line misses the ART's sequential prefetch hid (the error bar's) */
     int32_t core_rid[16];   /* Unicorn ids of R0-R12, SP, LR, PC (the flash-words probe) */
     hp_itmap carry;         /* IT state carried across block starts (hp_analyze) */
+    /* --- native delivery of peripheral interrupts (hp_source): Python plans each source's next
+       assertion (a machine event before any other, SystemBlock.arm_native / Machine._arm); C enters
+       it at that block boundary, once, and Python's next sync tells the peripheral (native_fired) */
+    uint64_t src_next[HP_MAX_SOURCES];   /* cycle of the source's next assertion, HP_NEVER when none */
+    uint64_t src_cycle[HP_MAX_SOURCES];  /* the cycle C last delivered it at */
+    uint32_t src_entries[HP_MAX_SOURCES]; /* deliveries done here (cumulative) */
+    uint32_t src_exc[HP_MAX_SOURCES];    /* exception number (16 + IRQ) */
+    int32_t src_group[HP_MAX_SOURCES];   /* its group priority */
+    uint32_t src_vector[HP_MAX_SOURCES]; /* VTOR + 4 * exception */
+    uint32_t c_exc;         /* the exception C entered and has not seen return (when c_active) */
+    uint32_t pad4;
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -557,12 +570,21 @@ static __attribute__((noinline)) void hp_block_general(hp_state *s, void *uc, ui
     if ((flags & HP_IN_FLASH) && s->wait_states) hp_flash_charge(s, b);
 }
 
-/* A due event or the budget: deliver SysTick natively when Python allowed it, else stop. */
+static int hp_source(hp_state *s, void *uc, uint32_t addr, uint32_t i);
+
+/* A due event or the budget: deliver SysTick or a peripheral interrupt natively when Python allowed it. */
 static __attribute__((noinline)) void hp_due(hp_state *s, void *uc, uint64_t address) {
     /* a PC write in a hook resumes emulation even after uc_emu_stop: never after any stop request */
-    if (s->tick_ok && !s->c_active && !s->stop_requested && !s->py_stop && s->cycle_count >= s->tick_cycle &&
-        s->cycle_count < s->other_cycle && s->insn_count < s->stop_insn && hp_tick(s, uc, (uint32_t)address))
-        return;
+    if (!s->c_active && !s->stop_requested && !s->py_stop && s->cycle_count < s->other_cycle &&
+        s->insn_count < s->stop_insn) {
+        uint64_t first = s->tick_ok ? s->tick_cycle : HP_NEVER;
+        uint32_t which = HP_MAX_SOURCES; /* SysTick */
+        for (uint32_t i = 0; i < HP_MAX_SOURCES; i++)
+            if (s->src_next[i] < first) { first = s->src_next[i]; which = i; }
+        if (s->cycle_count >= first &&
+            (which == HP_MAX_SOURCES ? hp_tick(s, uc, (uint32_t)address) : hp_source(s, uc, (uint32_t)address, which)))
+            return;
+    }
     hp_stop(s, uc);
 }
 
@@ -801,6 +823,21 @@ static int hp_enter_core(hp_state *s, void *uc, uint32_t exc, int32_t exc_group,
     return 0;
 }
 
+/* After a native entry: the bookkeeping Python reads at its next sync, and the next stop. */
+static void hp_entered(hp_state *s, uint32_t exc, const uint32_t *out) {
+    s->tick_last_frame = out[0];
+    s->tick_last_psp = out[1];
+    if (out[1]) s->tick_psp_seen = 1;
+    s->c_active = 1;
+    s->c_exc = exc;
+    s->fr_done = 1; /* Python's bookkeeping is due at its next sync */
+    s->last_size = 0;
+    uint64_t next = s->tick_ok ? s->tick_cycle : HP_NEVER;
+    for (uint32_t i = 0; i < HP_MAX_SOURCES; i++)
+        if (s->src_next[i] < next) next = s->src_next[i];
+    s->stop_cycle = next < s->other_cycle ? next : s->other_cycle;
+}
+
 /*
  * SysTick reaches 0 at a block boundary (cycle_count >= tick_cycle, before any other event): do
  * what the run loop would do at that stop -- SysTick._fire (pend, next tick one period later) and
@@ -818,15 +855,29 @@ static __attribute__((noinline)) int hp_tick(hp_state *s, void *uc, uint32_t add
         return 0;
     s->cycle_count += s->entry_cycles;
     s->tick_cycle += s->tick_period;
-    s->stop_cycle = s->tick_cycle < s->other_cycle ? s->tick_cycle : s->other_cycle;
     s->tick_entries++;
-    s->tick_last_frame = out[0];
-    s->tick_last_psp = out[1];
-    if (out[1]) s->tick_psp_seen = 1;
-    s->c_active = 1;
-    s->fr_exc = 15;
-    s->fr_done = 1; /* Python's bookkeeping is due at its next sync */
-    s->last_size = 0;
+    hp_entered(s, 15, out);
+    s->fr_exc = 15; /* SysTick is pended, not held: its handler may return here */
+    return 1;
+}
+
+/*
+ * A peripheral's planned interrupt assertion is due at a block boundary (before any other event):
+ * enter it as Python's take_pending would, once. The return stays with Python until its next
+ * sync (a level interrupt may still be asserted then): the handler's access to the peripheral
+ * brings Python in, which tells the model (native_fired), clears the line and arms the return.
+ */
+static __attribute__((noinline)) int hp_source(hp_state *s, void *uc, uint32_t addr, uint32_t i) {
+    if (s->tick_stack_limit && s->sp_low < s->tick_stack_limit) return 0;
+    uint32_t out[3];
+    if (hp_enter_core(s, uc, s->src_exc[i], s->src_group[i], 256, s->tick_prio_mask, s->tick_prigroup,
+                      s->src_vector[i], s->tick_flags, out, 1, addr, s->tick_stack_limit))
+        return 0;
+    s->cycle_count += s->entry_cycles;
+    s->src_cycle[i] = s->src_next[i];
+    s->src_next[i] = HP_NEVER; /* until Python plans the next one */
+    s->src_entries[i]++;
+    hp_entered(s, s->src_exc[i], out);
     return 1;
 }
 

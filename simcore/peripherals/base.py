@@ -52,6 +52,17 @@ class PeripheralModel(RegisterBlock):
     def register(self, name: str) -> Register:
         return self._table.by_name[name]
 
+    def native_irq_event(self) -> Any:
+        """The machine event that asserts this peripheral's interrupt next, when that event does nothing
+        else, so the native hot path may take the interrupt itself at the event's cycle (hp_source); None
+        when there is no such event. The default: never (every event runs in Python)."""
+        return None
+
+    def native_irq_fired(self) -> None:
+        """The hot path took the interrupt of :meth:`native_irq_event` at that event's cycle: do what the
+        event would have done (the exception is already active)."""
+        raise NotImplementedError(f"{self.TYPE} has no native interrupt event")
+
     def describe(self) -> dict[str, Any]:
         """Register values for reports and debugging."""
         return {"name": self.name, "type": self.TYPE, "base": self.base, "registers": dict(self.values)}

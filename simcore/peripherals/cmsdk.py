@@ -168,6 +168,15 @@ class CmsdkTimer(_Clocked):
         self._update_irq()
         self._rearm()
 
+    def native_irq_event(self) -> Any:
+        """The zero event asserts the interrupt and nothing else (it is only scheduled with IRQ enabled)."""
+        return self._event
+
+    def native_irq_fired(self) -> None:
+        if self._event is not None:
+            self.host.cancel(self._event)
+        self._fire()
+
     def _reanchor(self, start: int) -> None:
         now = self._sync()
         self.counter = DownCounter(anchor=now, start=start, reload=self.values["RELOAD"])
