@@ -1,6 +1,15 @@
 """Build the optional native hot path (a plain C library loaded with ctypes; no Python API)."""
 
+import hashlib
+from pathlib import Path
+
 from setuptools import Extension, setup
+
+NATIVE = Path(__file__).parent / "simcore" / "native"
+SOURCES = sorted(NATIVE.glob("*.c")) + sorted(NATIVE.glob("*.h"))
+# The digest of the C sources: block analyses cached by one build are not used by another
+# (simcore/blockcache.py; hp_source_digest).
+DIGEST = hashlib.sha256(b"".join(p.name.encode() + p.read_bytes() for p in SOURCES)).hexdigest()[:16]
 
 setup(
     ext_modules=[
@@ -8,6 +17,7 @@ setup(
             "simcore._hotpath",
             sources=["simcore/native/hotpath.c", "simcore/native/thumb.c", "simcore/native/timing.c"],
             depends=["simcore/native/thumb.h", "simcore/native/timing.h", "simcore/native/abi.h"],
+            define_macros=[("HP_SOURCE_DIGEST", f'"{DIGEST}"')],
             # -fno-tree-vectorize: GCC merges the 64-bit counter updates into one 16-byte load/store,
             # which stalls on store forwarding from the previous block's hook (perf: 41% -> 20% of run time)
             extra_compile_args=["-O2", "-std=c11", "-fno-tree-vectorize"],

@@ -114,6 +114,12 @@ class HotUncert(ctypes.Structure):
                 ("probes", HotProbe * MAX_PROBES)]
 
 
+class HotCacheRec(ctypes.Structure):
+    """Mirror of ``hp_cache_rec`` (thumb.h): one cached block analysis and the hash of its bytes."""
+
+    _fields_ = [("block", HotBlock), ("hash", ctypes.c_uint64)]
+
+
 class HotModel(ctypes.Structure):
     """Mirror of ``hp_model`` (thumb.h): the cycle model and firmware tables of the C analysis."""
 
@@ -291,7 +297,7 @@ class DivHookSite(ctypes.Structure):
 # (C struct name, mirror) in the order abi.h checks them
 STRUCTS: tuple[tuple[str, type[ctypes.Structure]], ...] = (
     ("hp_block", HotBlock), ("hp_model", HotModel), ("hp_itmap", HotItMap), ("hp_probe", HotProbe),
-    ("hp_uncert", HotUncert), ("hp_node", ProfNode),
+    ("hp_uncert", HotUncert), ("hp_cache_rec", HotCacheRec), ("hp_node", ProfNode),
     ("hp_frame", ProfFrame), ("hp_event", ProfEvent), ("hp_state", HotState), ("tm_div_stats", DivStats),
     ("tm_div_site", DivHookSite),
 )
@@ -300,7 +306,7 @@ STRUCTS: tuple[tuple[str, type[ctypes.Structure]], ...] = (
 CONSTANTS: dict[str, int] = {
     **{f"HP_{name}": getattr(blocks, name) for name in (
         "SP_READ", "SP_DYNAMIC", "COND_END", "CALL_END", "HANDLER", "IN_FLASH", "RET_END", "MASK", "SEV",
-        "SELF_LOOP", "DIV", "MULTI", "ACCESS", "CONTROL")},
+        "SELF_LOOP", "DIV", "MULTI", "ACCESS", "CONTROL", "DATA")},
     "HP_INDIRECT": INDIRECT,
     "HP_NO_NODE": NO_NODE,
     "HP_SLOW_SP": SLOW_SP,

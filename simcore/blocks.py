@@ -42,6 +42,7 @@ SELF_LOOP = 512  # ends with a branch to itself (b . / b.w .): an idle loop; tar
 DIV = 1024  # holds SDIV/UDIV (the DIV_0_TRP watch)
 MULTI = 2048  # holds LDM/STM (base not SP) or LDRD/STRD (base not SP/PC) (the alignment watch)
 ACCESS = 4096  # holds a halfword/word load/store with a base other than SP/PC (the UNALIGN_TRP watch)
+DATA = 16384  # holds a load through a base other than SP/PC (the error bar's flash-data probe)
 CONTROL = 8192  # holds MSR CONTROL: thread mode may change stack (SPSEL) or privilege (the MPU map)
 WATCH_FLAGS = {"div": DIV, "multi": MULTI, "access": ACCESS}
 B_SELF_16 = 0xE7FE  # b.n .
@@ -288,10 +289,13 @@ class BlockAnalyzer:
             lits = [a for a in lits if self.flash.is_flash(a)] if not self.flash.data_hook else []
             lit_count = len(lits)
             lit_line = lits[0] >> 4 if lits else 0
+        uncertainty = block_uncertainty(raw, conditional, end.cond)
+        if uncertainty.data_words:
+            flags |= DATA
         div_fn = getattr(self.cycle_model, "divide_sites", None)
         divides = div_fn([i for i in raw if not isinstance(i, _Undecoded)]) if div_fn is not None else ()
         info = BlockInfo(addr, size, len(insns), sum(costs), low, flags, insns, end, line0, n_lines,
-                         lit_count, lit_line, loop, divides, block_uncertainty(raw, conditional, end.cond))
+                         lit_count, lit_line, loop, divides, uncertainty)
         self.cache[key] = info
         return info
 

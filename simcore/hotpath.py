@@ -183,6 +183,8 @@ class HotPath:
         self._div_hooked: set[int] = set()
         self._div_sites: list[DivHookSite] = []  # kept alive: C holds pointers into them
         self._sys_flags = 0  # what the system block watches (:meth:`watch`)
+        self.cache_key: bytes | None = None  # simcore.blockcache
+        self.cache_loaded = 0  # block analyses taken from the persistent cache
         self._configure_flash()
         self._model = HotModel()
         self._funcs = functions

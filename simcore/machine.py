@@ -16,6 +16,7 @@ from typing import Any
 import unicorn
 from unicorn import arm_const as R
 
+from simcore import blockcache
 from simcore.accesspc import instruction_of_access
 from simcore.blocks import BlockAnalyzer
 from simcore.board import Board
@@ -85,6 +86,7 @@ class Machine:
                            on_watch=self.system.watch_block)
         if self.system.watches:
             self.hot.watch(self.system.watches)
+        blockcache.load(self.hot, firmware.path)  # analyses of an earlier run of the same ELF
         # Native hot path: the INTR hook is C and does the common exception return itself (SystemBlock
         # arms it); everything else comes back to _on_native_intr. The Python twin hooks it here.
         self._systick: SysTick | None = None
@@ -94,8 +96,8 @@ class Machine:
         else:
             self.system.exc.native_enter = self.hot.native_enter()
             # peripherals whose interrupt the hot path may take itself (PeripheralModel.native_irq_event)
-            self.system.set_native_sources([p for p in self.peripherals if type(p).native_irq_event
-                                            is not PeripheralModel.native_irq_event])
+            self.system.set_native_sources([p for p in self.peripherals if isinstance(p, PeripheralModel)
+                                            and type(p).native_irq_event is not PeripheralModel.native_irq_event])
         self.uc.hook_add(
             unicorn.UC_HOOK_MEM_UNMAPPED | unicorn.UC_HOOK_MEM_PROT, self._on_bad_access
         )
@@ -571,6 +573,7 @@ class Machine:
             self.system.on_halt(pc)
             pc = self.pc()
         self.semihosting.close()
+        blockcache.save(self.hot, self.fw.path)
         assert self.stop is not None
         return self.stop
 

@@ -896,6 +896,57 @@ int hp_analyze_at(hp_state *s, void *uc, uint32_t addr, uint32_t size, hp_block 
     return hp_analyze(s->model, &s->carry, hp_read_guest, &r, addr, size, out, costs, addrs, max_insns, u);
 }
 
+/* --- the persistent cache of block analyses (simcore/blockcache.py) ------------------------------ */
+
+/* FNV-1a (64-bit) of a block's bytes in guest memory: a cached analysis applies only to the same bytes. */
+static int hp_bytes_hash(hp_state *s, void *uc, uint32_t addr, uint32_t size, uint64_t *out) {
+    uint8_t buf[HP_MAX_BLOCK_BYTES];
+    if (size > HP_MAX_BLOCK_BYTES || s->mem_read(uc, addr, buf, size)) return -1;
+    uint64_t h = 0xCBF29CE484222325ull;
+    for (uint32_t i = 0; i < size; i++) h = (h ^ buf[i]) * 0x100000001B3ull;
+    *out = h;
+    return 0;
+}
+
+/* The table's entries (but those with flags in skip) with the hash of their bytes; returns how many. */
+uint32_t hp_cache_export(hp_state *s, void *uc, hp_cache_rec *out, uint32_t max, uint32_t skip) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; s->table && i <= s->mask && n < max; i++) {
+        const hp_block *b = &s->table[i];
+        if (b->addr == 0xFFFFFFFFu || (b->flags & skip)) continue;
+        if (hp_bytes_hash(s, uc, b->addr, b->size, &out[n].hash)) continue;
+        out[n].block = *b;
+        out[n].block.execs = 0;
+        out[n].block.flash_words = HP_NOT_PROBED;
+        n++;
+    }
+    return n;
+}
+
+/* Put cached entries into the table when their bytes are still those hashed; returns how many. */
+uint32_t hp_cache_import(hp_state *s, void *uc, const hp_cache_rec *in, uint32_t n, uint32_t skip) {
+    uint32_t put = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t h;
+        const hp_block *b = &in[i].block;
+        if ((b->flags & skip) || hp_find(s, b->addr, b->size)) continue;
+        if (hp_bytes_hash(s, uc, b->addr, b->size, &h) || h != in[i].hash) continue;
+        if (hp_put(s, b)) break;
+        put++;
+    }
+    return put;
+}
+
+/* An IT state carried across a block start, from the cache (hp_itmap). */
+void hp_carry_put(hp_state *s, uint32_t addr, uint32_t left) { hp_itmap_put(&s->carry, addr, left); }
+
+/* Which sources this library was built from (setup.py passes the digest of simcore/native): a cache
+   written by another decoder is not used. */
+#ifndef HP_SOURCE_DIGEST
+#define HP_SOURCE_DIGEST "unknown"
+#endif
+const char *hp_source_digest(void) { return HP_SOURCE_DIGEST; }
+
 /* The table entry of a block, or NULL. */
 hp_block *hp_lookup(hp_state *s, uint32_t addr, uint32_t size) { return s->table ? hp_find(s, addr, size) : NULL; }
 

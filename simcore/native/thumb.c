@@ -798,6 +798,8 @@ static void carry_put(hp_itmap *map, uint32_t addr, uint32_t left) {
     map->pairs[2 * i + 1] = left;
 }
 
+void hp_itmap_put(hp_itmap *map, uint32_t addr, uint32_t left) { carry_put(map, addr, left); }
+
 void hp_itmap_free(hp_itmap *map) {
     free(map->pairs);
     map->pairs = NULL;
@@ -1096,6 +1098,8 @@ int hp_analyze(const hp_model *m, hp_itmap *carry, hp_read_fn read, void *ctx, u
             if (d.f & IF_DIVW) flags |= HP_DIV;
             if (d.f & IF_MULTIW) flags |= HP_MULTI;
             if (d.f & IF_ACCESSW) flags |= HP_ACCESS;
+            int mbase = (d.tc == TC_MULTI || d.tc == TC_FP_MULTI) ? d.rt : d.rn;
+            if ((is_load1(&d) || is_loadn(&d)) && mbase >= 0 && mbase != 13 && mbase != 15) flags |= HP_DATA;
         }
         last = d;
         last_decoded = ok;

@@ -103,6 +103,7 @@ int hp_decode(uint32_t addr, const uint16_t *hw, int n_hw, hp_insn *out);
 #define HP_DIV 1024u       /* holds SDIV/UDIV (DIV_0_TRP watch) */
 #define HP_MULTI 2048u     /* holds LDM/STM/LDRD/STRD with a base other than SP (alignment watch) */
 #define HP_ACCESS 4096u    /* holds a halfword/word access with a base other than SP/PC (UNALIGN_TRP watch) */
+#define HP_DATA 16384u     /* holds a load through a base other than SP/PC (the error bar's flash-data probe) */
 #define HP_CONTROL 8192u   /* holds MSR CONTROL: thread mode may change stack (SPSEL) or privilege (the MPU map) */
 #define HP_INDIRECT 0xFFFFFFFFu
 
@@ -123,6 +124,12 @@ typedef struct {
     uint32_t flash_words; /* words its data loads read from flash at its first execution (the error bar's) */
     uint64_t execs;    /* times the block was entered and counted (the error bar, simcore/timing_error.py) */
 } hp_block;
+
+/* One cached analysis (simcore/blockcache.py; mirrored by HotCacheRec): the entry and its bytes' hash. */
+typedef struct {
+    hp_block block;
+    uint64_t hash; /* FNV-1a of the block's bytes */
+} hp_cache_rec;
 
 #define HP_MAX_FLASH 8
 #define HP_MAX_BLOCK_BYTES 4096
@@ -174,6 +181,7 @@ typedef struct {
 } hp_itmap;
 
 void hp_itmap_free(hp_itmap *map);
+void hp_itmap_put(hp_itmap *map, uint32_t addr, uint32_t left);
 
 /*
  * Analyse the block [addr, addr + size): fills *b and, when costs is not NULL, the cycles of each

@@ -1,0 +1,215 @@
+"""Speed over a corpus: every committed ELF, side by side with bare Unicorn on the same ELF.
+
+Usage: python benchmarks/corpus.py [--repeat 2] [--filter TEXT] [--json FILE] [--no-startup]
+
+Per ELF (firmware/bin/<board>/<app>.elf, the board is the directory): time to first
+instruction in a fresh interpreter (interpreter start and imports included: the wall time from
+spawning ``python`` to the moment the run starts), cold (empty cache directory) and warm (the
+same directory again); the wall time of ``python -m simcore run ELF -q`` end to end; guest MIPS
+of the run in this process (simcore's instruction count over the run's wall time); and bare
+Unicorn's MIPS on the same ELF (memories, image, MMIO answering "ready", semihosting exit;
+no hooks), as the ratio simcore / bare. Bare Unicorn has no interrupts, no sensors and no
+fault handling: where it cannot reach the same end (it does not exit the same way within ten
+times simcore's time) the ratio is n/a with the reason. Runs that idle (spinning, sleeping)
+fast-forward virtual time, so their MIPS are not comparable either. Best of --repeat for
+every timed figure; the machine's load moves all figures alike (ratios are side by side).
+Issue 16 goals: ratio >= 0.6 on every ELF; start-up <= 0.3 s cold for an ELF under 2 MB and
+<= 0.15 s warm.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import unicorn
+from unicorn import arm_const as R
+
+from simcore.api import prepare
+from simcore.board import load_board
+from simcore.elf import load_elf
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "examples" / "data"
+SENSORS = {"adc_monitor": {"adc": str(DATA / "adc_trace_1k.csv")}, "audio_events": {"mic": str(DATA / "audio_events_16k.wav")},
+           "kws_mic": {"mic": str(DATA / "audio_events_16k.wav")}, "mic_compute": {"mic": str(DATA / "audio_events_16k.wav")},
+           "imu_steps": {"imu": str(DATA / "imu_walk_100hz.csv")},
+           "camera_motion": {"camera": str(DATA / "camera_square") + ":fps=10"}}
+READY = 0x002000C0  # every console's "ready" bits (see benchmarks/emulation_speed.py)
+PROBE = """
+import sys, time
+import simcore.api as sc
+elf, board = sys.argv[1], sys.argv[2]
+m = sc.prepare(elf, board, max_instructions=1)
+print(time.monotonic(), flush=True)
+"""
+
+
+@dataclass
+class Row:
+    elf: str
+    size: int
+    startup_cold: float | None = None
+    startup_warm: float | None = None
+    wall: float | None = None
+    instructions: int = 0
+    stop: str = ""
+    mips: float | None = None
+    bare_mips: float | None = None
+    ratio: float | None = None
+    note: str = ""
+
+
+def startup(elf: Path, board: str, cache: Path) -> float:
+    """Seconds from spawning the interpreter to the first instruction (the run about to start)."""
+    env = dict(os.environ, SIMCORE_CACHE_DIR=str(cache))
+    t0 = time.monotonic()
+    out = subprocess.run([sys.executable, "-c", PROBE, str(elf), board], capture_output=True, text=True, env=env,
+                         cwd=ROOT, check=True).stdout
+    return float(out.split()[-1]) - t0
+
+
+def wall(elf: Path, board: str, cache: Path) -> float:
+    args = [sys.executable, "-m", "simcore", "run", str(elf), "--board", board, "-q"]
+    for name, spec in SENSORS.get(elf.stem, {}).items():
+        args += ["--sensor", f"{name}={spec}"]
+    env = dict(os.environ, SIMCORE_CACHE_DIR=str(cache))
+    t0 = time.monotonic()
+    subprocess.run(args, capture_output=True, env=env, cwd=ROOT)
+    return time.monotonic() - t0
+
+
+def simcore_run(elf: Path, board: str) -> tuple[float, int, str, int | None]:
+    sensors = {k: (v.split(":")[0], dict(kv.split("=") for kv in v.split(":")[1:])) if ":" in v else v
+               for k, v in SENSORS.get(elf.stem, {}).items()}
+    m = prepare(elf, board, sensors=sensors or None)
+    t0 = time.perf_counter()
+    stop = m.run()
+    return time.perf_counter() - t0, m.instructions, stop.kind.value, stop.exit_code
+
+
+def bare_run(elf: Path, board_name: str, timeout_s: float) -> tuple[float, int | None]:
+    """Seconds and semihosting exit code (None: did not exit) of the ELF on a hookless Unicorn."""
+    board = load_board(board_name)
+    fw = load_elf(elf)
+    uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS)
+    uc.ctl_set_cpu_model(R.UC_CPU_ARM_CORTEX_M4)
+    for mem in board.memories:
+        for base in (mem.base, *mem.aliases):
+            uc.mem_map(base, (mem.size + 0xFFF) & ~0xFFF)
+    for seg in fw.segments:
+        if seg.data:
+            uc.mem_write(board.memory_map.resolve(seg.paddr), seg.data)
+    regs: dict[int, int] = {}
+    uc.mmio_map(0x40000000, 0x20000000, lambda u, o, s, d: READY, None, lambda u, o, s, v, d: None, None)
+    uc.mmio_map(0xE0000000, 0x100000, lambda u, o, s, d: regs.get(o, 0), None,
+                lambda u, o, s, v, d: regs.__setitem__(o, v), None)
+    code: list[int | None] = [None]
+
+    def intr(u: unicorn.Uc, intno: int, _d: object) -> None:
+        pc = u.reg_read(R.UC_ARM_REG_PC)
+        op, arg = u.reg_read(R.UC_ARM_REG_R0), u.reg_read(R.UC_ARM_REG_R1)
+        if intno == 7 and op in (0x18, 0x20):
+            code[0] = struct.unpack("<II", u.mem_read(arg, 8))[1] if op == 0x20 else (0 if arg == 0x20026 else 1)
+            u.emu_stop()
+            return
+        if intno == 7:
+            u.reg_write(R.UC_ARM_REG_R0, 0)
+            u.reg_write(R.UC_ARM_REG_PC, (pc + 2) | 1)
+        else:
+            u.emu_stop()
+
+    uc.hook_add(unicorn.UC_HOOK_INTR, intr)
+    vt = fw.read_loaded(board.memory_map.resolve(board.reset_vtor), 8)
+    if vt is None:
+        return 0.0, None
+    sp, pc = struct.unpack("<II", vt)
+    uc.reg_write(R.UC_ARM_REG_SP, sp)
+    t0 = time.perf_counter()
+    try:
+        uc.emu_start(pc | 1, 0xFFFFFFFE, timeout=int(timeout_s * 1e6))
+    except unicorn.UcError:
+        return time.perf_counter() - t0, None
+    return time.perf_counter() - t0, code[0]
+
+
+def measure(elf: Path, repeat: int, do_startup: bool) -> Row:
+    board = elf.parent.name
+    row = Row(f"{board}/{elf.stem}", elf.stat().st_size)
+    if do_startup:
+        with tempfile.TemporaryDirectory() as tmp:
+            cold = []
+            for _ in range(repeat):  # each cold probe gets an empty cache directory
+                with tempfile.TemporaryDirectory() as fresh:
+                    cold.append(startup(elf, board, Path(fresh)))
+            row.startup_cold = min(cold)
+            startup(elf, board, Path(tmp))  # fill the cache
+            row.startup_warm = min(startup(elf, board, Path(tmp)) for _ in range(repeat))
+            row.wall = min(wall(elf, board, Path(tmp)) for _ in range(repeat))
+    runs = []
+    for _ in range(repeat):
+        runs.append(simcore_run(elf, board))
+    t, row.instructions, row.stop, exit_code = min(runs)
+    if row.stop in ("spinning", "sleeping"):
+        row.note = f"{row.stop}: idle time is fast-forwarded"
+    elif t > 0:
+        row.mips = row.instructions / t / 1e6
+    if elf.stem in SENSORS:
+        row.note = row.note or "needs sensor input"
+    if row.mips is not None and not row.note:
+        bare = [bare_run(elf, board, max(10 * t, 2.0)) for _ in range(repeat)]
+        bt, bcode = min(bare, key=lambda x: x[0])
+        if bcode is not None and bcode == exit_code and row.stop == "exit":
+            row.bare_mips = row.instructions / bt / 1e6
+            row.ratio = row.mips / row.bare_mips
+        else:
+            row.note = "bare Unicorn does not reach the same end (no interrupts, faults or peripherals)"
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--filter", default="", help="only ELFs whose board/app contains this text")
+    ap.add_argument("--json", type=Path, help="write every figure here")
+    ap.add_argument("--no-startup", action="store_true", help="skip the fresh-interpreter figures (faster)")
+    args = ap.parse_args()
+    elfs = [p for p in sorted((ROOT / "firmware" / "bin").glob("*/*.elf")) if args.filter in f"{p.parent.name}/{p.stem}"]
+    rows = []
+    head = f"{'ELF':34s} {'KiB':>6s} {'cold s':>7s} {'warm s':>7s} {'wall s':>7s} {'instructions':>13s} " \
+           f"{'MIPS':>7s} {'bare':>7s} {'ratio':>6s}  note"
+    print(head)
+
+    def f(v: float | None, fmt: str) -> str:
+        return format(v, fmt) if v is not None else "-"
+
+    for elf in elfs:
+        r = measure(elf, args.repeat, not args.no_startup)
+        rows.append(r)
+        print(f"{r.elf:34s} {r.size / 1024:6.0f} {f(r.startup_cold, '7.3f')} {f(r.startup_warm, '7.3f')} "
+              f"{f(r.wall, '7.2f')} {r.instructions:13,d} {f(r.mips, '7.1f')} {f(r.bare_mips, '7.1f')} "
+              f"{f(r.ratio, '6.3f')}  {r.note}", flush=True)
+    ratios = [r.ratio for r in rows if r.ratio is not None]
+    small = [r for r in rows if r.size < 2 << 20 and r.startup_cold is not None]
+    print()
+    if ratios:
+        print(f"ratio to bare Unicorn: min {min(ratios):.3f}, median {sorted(ratios)[len(ratios) // 2]:.3f} over "
+              f"{len(ratios)} ELFs ({sum(1 for x in ratios if x >= 0.6)} at >= 0.6)")
+    if small:
+        print(f"start-up (ELFs under 2 MB): cold max {max(r.startup_cold for r in small):.3f} s, warm max "
+              f"{max(r.startup_warm or 0 for r in small):.3f} s")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in rows], indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""A persistent cache of block analyses: a second run of the same ELF finds its blocks analysed.
+
+One file per ELF content and analysis settings in ``cache_dir("blocks")`` (simcore/paths.py):
+the SHA-256 of the ELF file, and a digest of everything the analysis depends on besides the
+bytes (the C decoder's sources, the ABI, the cycle model and flash settings). Each entry keeps
+the hash of its block's bytes and is used only where the bytes in memory are still the same,
+so code the image does not load, or a run changes, is analysed afresh. Blocks that hook
+per-address instructions (divides, trap watches), mark handlers (profiling) or need the error
+bar's first-execution probe are never taken from the cache: they go through the normal miss.
+
+Writers are safe against each other: a file is written under a unique temporary name in the
+same directory and renamed over the old one (atomic on POSIX); a reader checks the magic, the
+key, the sizes and a SHA-256 of the payload, and ignores a file that does not pass.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import struct
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from simcore.abi import HotCacheRec, HotModel, abi_digest
+from simcore.blocks import DATA, HANDLER
+from simcore.paths import cache_dir
+
+if TYPE_CHECKING:
+    from simcore.hotpath import HotPath
+
+MAGIC = b"SCBLOCK1"
+_HEAD = struct.Struct("<8s32sII")  # magic, key, records, carried IT states
+
+
+def enabled() -> bool:
+    """SIMCORE_NO_CACHE=1 turns the cache off."""
+    return os.environ.get("SIMCORE_NO_CACHE") != "1"
+
+
+def _key(hot: HotPath, elf: Path) -> bytes | None:
+    """SHA-256 of the ELF's bytes and of the analysis settings (computed once per hot path)."""
+    if not hot.native_analysis or hot.lib is None:
+        return None
+    if hot.cache_key is None:
+        lib = hot.lib
+        lib.hp_source_digest.restype = ctypes.c_char_p
+        model = bytes(hot._model)[:HotModel.n_handlers.offset]  # cycle model and flash settings, no pointers
+        h = hashlib.sha256(elf.read_bytes())
+        for part in (lib.hp_source_digest(), abi_digest().encode(), model):
+            h.update(part)
+        hot.cache_key = h.digest()
+    return hot.cache_key
+
+
+def _skip(hot: HotPath) -> int:
+    """Block flags that must go through the miss: per-address hooks, handlers, the flash-data probe."""
+    s = hot.state
+    probe = DATA if s.wait_states and not hot.analyzer.flash.data_hook else 0
+    return s.py_flags | HANDLER | probe
+
+
+def _path(key: bytes) -> Path:
+    return cache_dir("blocks") / f"{key.hex()[:40]}.blocks"
+
+
+def load(hot: HotPath, elf: Path) -> int:
+    """Put the cached analyses of ``elf`` into the hot path's table (before the run); returns how many."""
+    key = _key(hot, elf) if enabled() else None
+    if key is None:
+        return 0
+    try:
+        data = _path(key).read_bytes()
+    except OSError:
+        return 0
+    size = ctypes.sizeof(HotCacheRec)
+    if len(data) < _HEAD.size + 32:
+        return 0
+    magic, file_key, n, n_carry = _HEAD.unpack_from(data)
+    body = data[:-32]
+    if magic != MAGIC or file_key != key or len(body) != _HEAD.size + n * size + 8 * n_carry \
+            or hashlib.sha256(body).digest() != data[-32:]:
+        return 0
+    recs = (HotCacheRec * n).from_buffer_copy(body, _HEAD.size)
+    assert hot.lib is not None
+    s = ctypes.byref(hot.state)
+    carry = body[_HEAD.size + n * size:]
+    for addr, left in struct.iter_unpack("<II", carry):
+        hot.lib.hp_carry_put(s, addr, left)
+    hot.lib.hp_cache_import.restype = ctypes.c_uint32
+    got = hot.lib.hp_cache_import(s, hot.uc._uch, recs, n, _skip(hot))
+    hot.cache_loaded = int(got)
+    return int(got)
+
+
+def save(hot: HotPath, elf: Path) -> bool:
+    """Write the hot path's analyses of ``elf`` when the run analysed blocks the cache did not hold."""
+    key = _key(hot, elf) if enabled() and not hot.state.profiling else None
+    if key is None or not hot.state.analyses:
+        return False
+    assert hot.lib is not None
+    cap = hot.state.used
+    recs = (HotCacheRec * max(cap, 1))()
+    hot.lib.hp_cache_export.restype = ctypes.c_uint32
+    n = int(hot.lib.hp_cache_export(ctypes.byref(hot.state), hot.uc._uch, recs, cap, _skip(hot)))
+    carry = hot.state.carry.items()
+    body = _HEAD.pack(MAGIC, key, n, len(carry)) + bytes(recs)[:n * ctypes.sizeof(HotCacheRec)] + \
+        b"".join(struct.pack("<II", a, v) for a, v in sorted(carry.items()))
+    path = _path(key)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as f:
+            f.write(body + hashlib.sha256(body).digest())
+        os.replace(tmp, path)
+    except OSError:
+        return False
+    return True

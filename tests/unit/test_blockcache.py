@@ -1,0 +1,87 @@
+"""The persistent cache of block analyses: same results warm as cold, safe against bad files and writers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from simcore import blockcache
+from simcore.api import prepare, run_machine
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = ROOT / "firmware" / "bin"
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SIMCORE_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("SIMCORE_NO_CACHE", raising=False)
+    return tmp_path / "blocks"
+
+
+def _run(elf: Path, board: str, **kw: object) -> tuple[tuple[object, ...], int, int]:
+    m = prepare(elf, board, **kw)
+    r = run_machine(m)
+    figures = (r.instructions, r.cycles, r.text, r.stop.kind, r.stack_low, r.extra.get("cycles_error_bar"))
+    return figures, m.hot.cache_loaded, m.hot.state.analyses
+
+
+@pytest.mark.parametrize(("board", "app", "kw"), [
+    ("stm32f407vg", "hello", {"mhz": 168}),  # flash wait states: the data-load blocks are probed afresh
+    ("cortex-m4", "it_blocks", {}),
+    ("cortex-m4", "faults", {}),  # a divide (operand-priced by a per-address hook) and fault handlers
+    ("mps2-an386", "bench_irq", {"max_instructions": 2_000_000}),
+])
+def test_warm_run_equals_cold_run(cache: Path, board: str, app: str, kw: dict[str, object]) -> None:
+    elf = BIN / board / f"{app}.elf"
+    cold, loaded_cold, analysed_cold = _run(elf, board, **kw)
+    assert loaded_cold == 0 and analysed_cold > 0
+    assert len(list(cache.glob("*.blocks"))) == 1
+    warm, loaded_warm, analysed_warm = _run(elf, board, **kw)
+    assert warm == cold
+    assert loaded_warm > 0 and analysed_warm < analysed_cold
+
+
+def test_a_bad_file_is_ignored_and_rewritten(cache: Path) -> None:
+    elf = BIN / "cortex-m4" / "hello.elf"
+    cold, _, _ = _run(elf, "cortex-m4")
+    (path,) = cache.glob("*.blocks")
+    data = bytearray(path.read_bytes())
+    data[100] ^= 0xFF
+    path.write_bytes(bytes(data))
+    again, loaded, _ = _run(elf, "cortex-m4")
+    assert again == cold and loaded == 0  # the checksum failed: nothing taken
+    path.write_bytes(b"SCBLOCK1 truncated")
+    assert _run(elf, "cortex-m4")[1] == 0
+    assert _run(elf, "cortex-m4")[1] > 0  # the previous run wrote a good file again
+
+
+def test_changed_bytes_are_analysed_afresh(cache: Path) -> None:
+    elf = BIN / "cortex-m4" / "hello.elf"
+    _run(elf, "cortex-m4")
+    m = prepare(elf, "cortex-m4")
+    full = m.hot.cache_loaded
+    assert full > 10
+    m.hot.forget_code()
+    main = m.fw.symbol("main")
+    assert main is not None
+    m.mem_write(main.addr, b"\x00\xbf\x00\xbf")  # two NOPs over main's first instructions
+    assert blockcache.load(m.hot, m.fw.path) < full
+
+
+def test_concurrent_writers_leave_a_valid_file(cache: Path) -> None:
+    elf = BIN / "cortex-m4" / "dsp.elf"
+    code = ("import simcore.api as sc; m = sc.prepare(%r, 'cortex-m4'); r = sc.run_machine(m); "
+            "print(r.instructions, r.cycles)" % str(elf))
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+             for _ in range(4)]
+    outs = {p.communicate(timeout=300)[0] for p in procs}
+    assert len(outs) == 1 and all(p.returncode == 0 for p in procs)
+    assert not list(cache.glob(".*tmp"))  # no temporary file left behind
+    m = prepare(elf, "cortex-m4")
+    assert m.hot.cache_loaded > 10
+    r = run_machine(m)
+    assert f"{r.instructions} {r.cycles}\n" in outs
