@@ -74,8 +74,8 @@ def test_changed_bytes_are_analysed_afresh(cache: Path) -> None:
 
 def test_concurrent_writers_leave_a_valid_file(cache: Path) -> None:
     elf = BIN / "cortex-m4" / "dsp.elf"
-    code = ("import simcore.api as sc; m = sc.prepare(%r, 'cortex-m4'); r = sc.run_machine(m); "
-            "print(r.instructions, r.cycles)" % str(elf))
+    code = (f"import simcore.api as sc; m = sc.prepare({str(elf)!r}, 'cortex-m4'); r = sc.run_machine(m); "
+            "print(r.instructions, r.cycles)")
     procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=ROOT)
              for _ in range(4)]
     outs = {p.communicate(timeout=300)[0] for p in procs}
