@@ -266,7 +266,7 @@ class HotState(ctypes.Structure):
         ("src_group", ctypes.c_int32 * MAX_SOURCES),
         ("src_vector", ctypes.c_uint32 * MAX_SOURCES),
         ("c_exc", ctypes.c_uint32),
-        ("pad4", ctypes.c_uint32),
+        ("tick_last_fp", ctypes.c_uint32),
     ]
 
 

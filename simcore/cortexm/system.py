@@ -358,6 +358,13 @@ class SystemBlock:
                     out[id(ev)] = i
         return out
 
+    def _native_entered(self) -> None:
+        """What ExceptionModel.enter_pending does besides registers and frame, for the last native entry."""
+        s = self.m.hot.state
+        self.exc.last_entry = (bool(s.tick_last_psp), s.tick_last_frame)
+        if s.tick_last_fp:
+            self.exc.cfg.fpcar = (s.tick_last_frame + 0x20) & 0xFFFFFFFF
+
     def sync_native(self) -> None:
         """C did exception entries (SysTick, peripheral interrupts) or returns: the bookkeeping the Python
         paths do.
@@ -379,7 +386,7 @@ class SystemBlock:
         if entered:  # SysTick._fire and take_pending
             self._entries_seen = s.tick_entries
             e.entries += entered
-            e.last_entry = (bool(s.tick_last_psp), s.tick_last_frame)
+            self._native_entered()
             if s.tick_psp_seen:
                 self.stack.psp_seen = True
                 s.tick_psp_seen = 0
@@ -390,7 +397,7 @@ class SystemBlock:
             if n:
                 self._src_seen[i] = s.src_entries[i]
                 e.entries += n
-                e.last_entry = (bool(s.tick_last_psp), s.tick_last_frame)
+                self._native_entered()
                 if s.tick_psp_seen:
                     self.stack.psp_seen = True
                     s.tick_psp_seen = 0

@@ -204,7 +204,7 @@ typedef struct {
     int32_t src_group[HP_MAX_SOURCES];   /* its group priority */
     uint32_t src_vector[HP_MAX_SOURCES]; /* VTOR + 4 * exception */
     uint32_t c_exc;         /* the exception C entered and has not seen return (when c_active) */
-    uint32_t pad4;
+    uint32_t tick_last_fp;  /* the last native entry stacked an extended (FP) frame: FPCAR = frame + 0x20 */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -827,6 +827,7 @@ static int hp_enter_core(hp_state *s, void *uc, uint32_t exc, int32_t exc_group,
 static void hp_entered(hp_state *s, uint32_t exc, const uint32_t *out) {
     s->tick_last_frame = out[0];
     s->tick_last_psp = out[1];
+    s->tick_last_fp = out[2];
     if (out[1]) s->tick_psp_seen = 1;
     s->c_active = 1;
     s->c_exc = exc;
