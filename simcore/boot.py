@@ -41,14 +41,45 @@ class BootPlan:
     rule: str
 
 
+# simcore's linker script (firmware/common/cortex-m4.ld) and CMSIS-style scripts name the heap and stack
+_LAYOUT_SYMBOLS = ("__HeapBase", "__HeapLimit", "__StackTop", "__StackLimit", "_estack")
+
+
+def qemu_heapinfo(board: Board, fw: Firmware) -> HeapInfo:
+    """QEMU's SYS_HEAPINFO answer (semihosting/arm-compat-semi.c, common_semi_find_bases, QEMU 7.2).
+
+    The largest writable RAM range of the machine (a memory or one of its mirrors; the lowest
+    address among equals), and in it the largest gap the loaded image leaves (the ELF's
+    segments, by load address): heap base and limit are the gap's ends, the stack base is its
+    end and the stack limit its start. On mps2-an386 that is the 16 MiB PSRAM at 0x21000000:
+    stack and heap in the data RAM, not in the code SSRAM holding the image.
+    """
+    ranges = sorted((base, mem.size) for mem in board.memories if mem.kind == "ram"
+                    for base in (mem.base, *mem.aliases))
+    base, size = max(ranges, key=lambda r: (r[1], -r[0]))
+    end = base + size
+    blobs = sorted((max(seg.paddr, base), min(seg.paddr + len(seg.data), end)) for seg in fw.segments
+                   if seg.data and seg.paddr < end and seg.paddr + len(seg.data) > base)
+    best, cur = (base, base), base
+    for lo, hi in [*blobs, (end, end)]:
+        if lo - cur > best[1] - best[0]:
+            best = (cur, lo)
+        cur = max(cur, hi)
+    return best[0], best[1], best[1], best[0]
+
+
 def heapinfo(board: Board, fw: Firmware, layout: Layout) -> HeapInfo:
     """The SYS_HEAPINFO answer (heap base, heap limit, stack base = initial SP, stack limit).
 
-    Symbols win (``__HeapBase``/``end``, ``__HeapLimit``, the stack symbols of
-    simcore/layout.py). Otherwise the heap starts after the image's writable data and
+    An image linked without heap and stack symbols (a ``--specs=rdimon.specs`` program, say)
+    gets QEMU's answer (:func:`qemu_heapinfo`), so it runs with the stack and heap where QEMU
+    puts them. Otherwise symbols win (``__HeapBase``/``end``, ``__HeapLimit``, the stack symbols
+    of simcore/layout.py). Otherwise the heap starts after the image's writable data and
     the stack sits at the top of the same memory, with the heap below it, so a C
     library that trusts the answer never gets a heap spanning unmapped gaps.
     """
+    if not any(fw.symbol(name) for name in _LAYOUT_SYMBOLS):
+        return qemu_heapinfo(board, fw)
     mm = board.memory_map
     rams = board.ram
     largest = max(rams, key=lambda m: m.size)

@@ -84,6 +84,7 @@ CASES = [
     ("mps2-an386", "mps2_periph", "mps2-an386", ()),  # SCC IDs, CMSDK timer + dual timer IRQs, FPGA I/O
     ("mps2-an386", "rdimon_hello", "mps2-an386", ()),
     ("mps2-an386", "rdimon_hello", "mps2-an386", ("alpha", "beta", "9")),
+    ("mps2-an386", "rdimon_layout", "mps2-an386", ()),  # SYS_HEAPINFO, the stack and heap QEMU gives
     # the generic cortex-m4 builds use the same CMSDK UART0 at 0x40004000 and fit the MPS2 code SSRAM
     ("cortex-m4", "hello", "mps2-an386", ()),
     ("cortex-m4", "dsp", "mps2-an386", ()),
