@@ -103,8 +103,9 @@ def prepare(elf: str | Path, board: str | Path | Board = "cortex-m4", **options:
     from simcore.validate import check_run_options
 
     b = board if isinstance(board, Board) else load_board(board)
+    fw = options.pop("firmware", None)  # an already parsed ELF (simcore.batch)
     check_run_options(b, options)  # BadInputError (exit 2) before anything is loaded or built
-    fw = load_elf(elf)
+    fw = fw if fw is not None else load_elf(elf)
     # argv[0] of the firmware's command line (semihosting GET_CMDLINE) is the ELF's file name, as
     # `simcore run` gives it: the same inputs give the same counts through the CLI and the API
     options.setdefault("cmdline", Path(elf).name)
