@@ -15,7 +15,8 @@ setup(
     ext_modules=[
         Extension(
             "simcore._hotpath",
-            sources=["simcore/native/hotpath.c", "simcore/native/thumb.c", "simcore/native/timing.c"],
+            sources=["simcore/native/hotpath.c", "simcore/native/thumb.c", "simcore/native/timing.c",
+                     "simcore/native/regfile.c"],
             depends=["simcore/native/thumb.h", "simcore/native/timing.h", "simcore/native/abi.h"],
             define_macros=[("HP_SOURCE_DIGEST", f'"{DIGEST}"')],
             # -fno-tree-vectorize: GCC merges the 64-bit counter updates into one 16-byte load/store,

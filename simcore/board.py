@@ -56,6 +56,7 @@ class Peripheral:
     base: int
     irq: int | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    part: str | None = None  # the board's register table (``svd``): SVD-backed models take their registers from it
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,7 @@ class Board:
     flash_timing: FlashTiming
     power: Power
     devices: tuple[Device, ...] = ()
+    svd: str | None = None  # register table of the part (simcore/data/svd): every SVD peripheral exists
 
     @property
     def flash(self) -> tuple[Memory, ...]:
@@ -330,7 +332,8 @@ def load_board(spec: str | Path, overrides: dict[str, Any] | None = None) -> Boa
             )
         options = {k: v for k, v in item.items() if k not in ("name", "type", "base", "irq")}
         peripherals.append(
-            Peripheral(name=item["name"], type=ptype, base=_int(item, "base", w), irq=item.get("irq"), options=options)
+            Peripheral(name=item["name"], type=ptype, base=_int(item, "base", w), irq=item.get("irq"), options=options,
+                       part=data.get("svd"))
         )
     cpu = data.get("cpu", {})
     clock = data.get("clock", {})
@@ -361,6 +364,7 @@ def load_board(spec: str | Path, overrides: dict[str, Any] | None = None) -> Boa
         ),
         power=_power(data.get("power", {}), max_mhz),
         devices=_devices(data.get("device", []), where),
+        svd=data.get("svd"),
     )
     check_board(board)
     if board.devices:

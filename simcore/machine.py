@@ -21,6 +21,7 @@ from simcore.accesspc import instruction_of_access
 from simcore.blocks import BlockAnalyzer
 from simcore.board import Board
 from simcore.boot import BootPlan, HeapInfo, heapinfo, plan_boot
+from simcore.bus import PeripheralBus
 from simcore.cortexm.coreregs import CoreRegs
 from simcore.cortexm.excp import Excp
 from simcore.cortexm.system import SystemBlock
@@ -28,7 +29,7 @@ from simcore.cortexm.systick import SysTick
 from simcore.cycles import InstructionCount
 from simcore.elf import Firmware
 from simcore.errors import InternalError, OutputClosed, SimcoreError
-from simcore.hotpath import MAX_SOURCES, MAX_WINDOWS, NEVER, NO_LIMIT, HotPath
+from simcore.hotpath import MAX_SOURCES, MAX_WINDOWS, NEVER, NO_LIMIT, HotPath, HotState
 from simcore.layout import Layout, check_fit
 from simcore.memmap import NEVER_EXECUTED as UNTIL
 from simcore.memmap import PAGE, PERIPH_BASE, PERIPH_END, PPB_BASE, PPB_END, MemoryMap
@@ -74,7 +75,9 @@ class Machine:
         self.peripherals: list[PeripheralModel] = sensorbind.build(board, self.opts.sensors, self)
         self.memmap: MemoryMap = board.memory_map.with_devices((p.name, p.base, p.SIZE) for p in self.peripherals)
         self._last_fault_access: tuple[AccessKind, int, int] | None = None
-        self.uc.mmio_map(PERIPH_BASE, PERIPH_END - PERIPH_BASE, self._periph_read, None, self._periph_write, None)
+        # every MMIO access outside the PPB: models, plain SVD registers served in C (simcore/bus.py)
+        self.bus = PeripheralBus(self, self.peripherals, board.svd, native=self.opts.native)
+        self.reports.syncers.append(self.bus.sync_reports)
         self._map_outside_peripherals()
         self.system = SystemBlock(self)
         self.uc.mmio_map(PPB_BASE, PPB_END - PPB_BASE, self._ppb_read, None, self._ppb_write, None)
@@ -87,6 +90,7 @@ class Machine:
         if self.system.watches:
             self.hot.watch(self.system.watches)
         blockcache.load(self.hot, firmware.path)  # analyses of an earlier run of the same ELF
+        self.bus.attach_pc(self.hot.state, HotState.last_addr.offset)  # polls are told apart by their block
         # Native hot path: the INTR hook is C and does the common exception return itself (SystemBlock
         # arms it); everything else comes back to _on_native_intr. The Python twin hooks it here.
         self._systick: SysTick | None = None
@@ -129,8 +133,9 @@ class Machine:
         return tuple(buffers)
 
     def _map_outside_peripherals(self) -> None:
-        """Peripherals outside the 0x40000000 window (nRF52 FICR/UICR): a read-only page with the
-        model's ``rom_image`` (no Python per read), else an MMIO window of their own."""
+        """The peripheral region through the bus; peripherals outside it (nRF52 FICR/UICR): a read-only
+        page with the model's ``rom_image`` (no Python per read), else a bus window of their own."""
+        windows = []
         for model in self.peripherals:
             if PERIPH_BASE <= model.base < PERIPH_END:
                 continue
@@ -142,15 +147,8 @@ class Machine:
                 self._rom_buffers.append(buf)
                 self.uc.mem_map_ptr(model.base, size, unicorn.UC_PROT_READ, buf)
             else:
-                self.uc.mmio_map(model.base, size, self._periph_read_at(model.base), None,
-                                 self._periph_write_at(model.base), None)
-
-    def _periph_read_at(self, base: int) -> Callable[..., int]:
-        return lambda uc, offset, size, user: self._periph_read(uc, base + offset - PERIPH_BASE, size, user)
-
-    def _periph_write_at(self, base: int) -> Callable[..., None]:
-        return lambda uc, offset, size, value, user: self._periph_write(uc, base + offset - PERIPH_BASE, size,
-                                                                         value, user)
+                windows.append(model)
+        self.bus.map_windows(self.uc, windows)
 
     def _load_image(self) -> None:
         for seg in self.fw.segments:
@@ -350,43 +348,6 @@ class Machine:
 
     def _on_miss_error(self, addr: int, size: int, exc: BaseException) -> None:
         self._hook_error = exc
-
-    def _dispatch(self, addr: int) -> tuple[PeripheralModel | None, int]:
-        dev = self.memmap.device(addr)
-        if dev is None:
-            return None, 0
-        return self.peripherals[dev.index], addr - dev.base
-
-    def _periph_read(self, uc: unicorn.Uc, offset: int, size: int, _user: object) -> int:
-        addr = PERIPH_BASE + offset
-        self._mmio = (addr, False)
-
-        def go() -> int:
-            model, off = self._dispatch(addr)
-            if model is None:
-                self.report(ReportChannel.UNIMPLEMENTED, f"{addr:#010x}", f"read of {size} bytes: no peripheral "
-                            "modelled here", AccessKind.READ)
-                return 0
-            return model.read(off, size)
-
-        value = self.guard(go) or 0
-        self._mmio = None
-        return value
-
-    def _periph_write(self, uc: unicorn.Uc, offset: int, size: int, value: int, _user: object) -> None:
-        addr = PERIPH_BASE + offset
-        self._mmio = (addr, True)
-
-        def go() -> None:
-            model, off = self._dispatch(addr)
-            if model is None:
-                self.report(ReportChannel.UNIMPLEMENTED, f"{addr:#010x}", f"write of {value:#x}: no peripheral "
-                            "modelled here", AccessKind.WRITE)
-                return
-            model.write(off, size, value)
-
-        self.guard(go)
-        self._mmio = None
 
     def _ppb_read(self, uc: unicorn.Uc, offset: int, size: int, _user: object) -> int:
         self._mmio = (PPB_BASE + offset, False)

@@ -61,6 +61,7 @@ class Access(StrEnum):
     W1C = "w1c"  # writing 1 clears the bit, 0 leaves it
     W1S = "w1s"  # writing 1 sets the bit, 0 leaves it
     RC = "rc"  # reading returns the value, then clears it (the hardware sets it; writes leave it)
+    RO = "ro"  # read-only, writes ignored without a report (SVD read-only fields: drivers write back what they read)
     RESERVED = "reserved"  # keeps its reset value; a write changing it is a guest error
 
 
@@ -225,7 +226,8 @@ def compile_table(owner: type, registers: Sequence[Register], base: int) -> _Tab
         implemented = reg.implemented
         if implemented is None:
             implemented = sum(f.mask for f in reg.fields if f.implemented) if reg.fields else full
-        ro = masks[Access.R] | masks[Access.RESERVED] | masks[Access.RC] if reg.access is not Access.R else 0
+        ro = (masks[Access.R] | masks[Access.RO] | masks[Access.RESERVED] | masks[Access.RC]
+              if reg.access is not Access.R else 0)
         keep = full & ~(masks[Access.W] | masks[Access.W1C] | masks[Access.W1S])
         checked = tuple(f for f in reg.fields if f.access in (Access.R, Access.RESERVED))
         unimpl = tuple(f for f in reg.fields if not f.implemented)
@@ -259,7 +261,13 @@ class RegisterBlock:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._table = compile_table(cls, cls.REGISTERS, cls.BASE)
+        cls._table = compile_table(cls, cls.class_registers(), cls.BASE)
+
+    @classmethod
+    def class_registers(cls) -> Sequence[Register]:
+        """The registers checked against the class's handlers when it is created (``REGISTERS``;
+        SVD-backed peripheral models take theirs from a reference part's table)."""
+        return cls.REGISTERS
 
     def __init__(self, host: ReportHost, name: str | None = None,
                  registers: Sequence[Register] | None = None) -> None:

@@ -12,7 +12,7 @@ StopKind.GUEST_ERROR).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from simcore.runtypes import AccessKind, ReportChannel
@@ -32,10 +32,11 @@ class Report:
     cycle: int
     reads: int = 0
     writes: int = 0
+    fields: list[str] = field(default_factory=list)  # fields the firmware's writes changed (plain SVD registers)
 
     def to_dict(self) -> dict[str, Any]:
         return {"where": self.where, "detail": self.detail, "pc": self.pc, "function": self.function,
-                "cycle": self.cycle, "reads": self.reads, "writes": self.writes}
+                "cycle": self.cycle, "reads": self.reads, "writes": self.writes, "fields": list(self.fields)}
 
 
 class Reports:
@@ -44,6 +45,15 @@ class Reports:
     def __init__(self, locate: Callable[[], tuple[int | None, str, int]]) -> None:
         self._locate = locate  # () -> (pc, function, cycle) of the access being reported
         self.entries: dict[tuple[ReportChannel, str], Report] = {}
+        # bring counts kept elsewhere up to date (the register file counts plain registers' accesses in C)
+        self.syncers: list[Callable[[Reports], None]] = []
+
+    def get(self, channel: ReportChannel, where: str) -> Report | None:
+        return self.entries.get((channel, where))
+
+    def sync(self) -> None:
+        for fn in self.syncers:
+            fn(self)
 
     def note(self, channel: ReportChannel, where: str, detail: str, access: AccessKind | None) -> Report | None:
         """Count one access to a reported place; the new Report when it is the first, else None."""
@@ -61,6 +71,7 @@ class Reports:
         return rep if new else None
 
     def of(self, channel: ReportChannel) -> list[Report]:
+        self.sync()
         return [r for r in self.entries.values() if r.channel is channel]
 
     def to_dict(self) -> dict[str, list[dict[str, Any]]]:
@@ -79,7 +90,8 @@ def summary_lines(reports: dict[str, list[dict[str, Any]]]) -> list[str]:
         out.append(f"{title} ({len(items)}, first access of each):")
         for r in items[:SUMMARY_LIMIT]:
             pc = f" at {r['function']}" if r.get("pc") is not None else ""
-            out.append(f"  {r['where']}: {r['detail']}{pc} ({r['reads']} reads, {r['writes']} writes)")
+            fields = f"; fields written: {', '.join(r['fields'])}" if r.get("fields") else ""
+            out.append(f"  {r['where']}: {r['detail']}{pc} ({r['reads']} reads, {r['writes']} writes{fields})")
         if len(items) > SUMMARY_LIMIT:
             out.append(f"  ... {len(items) - SUMMARY_LIMIT} more in --json")
     return out

@@ -172,7 +172,19 @@ _ANY: Checker = lambda v, bad: v  # noqa: E731 - free-form peripheral options, c
 BOARD_TOP = Table("", {
     "name": text(), "description": text(), "extends": text(), "cpu": _ANY, "clock": _ANY, "boot": _ANY,
     "console": _ANY, "memory": _ANY, "peripheral": _ANY, "flash_timing": _ANY, "power": _ANY, "device": _ANY,
+    "console": _ANY, "memory": _ANY, "peripheral": _ANY, "flash_timing": _ANY, "power": _ANY,
+    "svd": lambda v, bad: _svd_table(v, bad),
 })
+
+
+def _svd_table(value: Any, bad: Callable[[str], BadInputError]) -> str:
+    """A register table under simcore/data/svd (the part's SVD, converted by tools/svd2table.py)."""
+    from simcore.peripherals.svd import available_tables
+
+    tables = available_tables()
+    if not isinstance(value, str) or value not in tables:
+        raise bad(f"one of the register tables {', '.join(tables)}")
+    return value
 CPU = Table("cpu", {"core": text(("cortex-m4",)), "fpu": boolean(), "nvic_prio_bits": integer(3, 8),
                     "num_irq": integer(1, MAX_EXTERNAL_IRQS)})
 CLOCK = Table("clock", {"default_mhz": number(0, MAX_MHZ, lo_open=True), "max_mhz": number(0, MAX_MHZ, lo_open=True)})

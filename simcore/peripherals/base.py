@@ -6,17 +6,36 @@ entries in ``REGISTERS`` (datasheet names, offsets from the instance's base) and
 register has behaviour; plain registers store what is written. Accesses that no register
 covers, bits the model does not implement and writes the firmware should not make are
 reported through the host (``report``), by ``<instance>.<REGISTER>``.
+
+A model of a real part's peripheral takes its registers from the part's SVD table instead
+(docs/registers.md, "Models of SVD peripherals")::
+
+    class Rcc(PeripheralModel):
+        TYPE = "stm32f4_rcc"
+        SVD = "RCC"                          # the SVD peripheral (name or group) it models
+        PARTS = ("stm32f407vg",)             # tables the class is checked against when created
+        PLAIN = ("AHB1ENR",)                 # implemented as storage (the model reads self.values)
+        ON_WRITE = {"CR.HSEON": "_hse_on"}   # field callbacks: (self, old, new)
+
+        def read_CR(self) -> int: ...        # behaviour for SVD registers, by name
+
+Registers with a handler, a field callback, in ``PLAIN`` or declared in ``REGISTERS`` are the
+model's (offset, reset value and fields from the SVD unless ``REGISTERS`` declares them);
+every other register of the SVD peripheral is generic (simcore/peripherals/generic.py):
+served by the register file without Python and reported as not implemented by simcore.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from simcore.errors import BadInputError
 from simcore.registers import Field, Register, RegisterBlock, ReportHost
 
 if TYPE_CHECKING:
     from simcore.board import Peripheral
+    from simcore.peripherals.svd import RegisterTable, SvdPeripheral
 
 __all__ = ["Field", "Host", "PeripheralModel", "Register"]
 
@@ -35,19 +54,139 @@ class Host(ReportHost, Protocol):
     def mem_write(self, addr: int, data: bytes) -> None: ...
 
 
+def _names(value: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
 class PeripheralModel(RegisterBlock):
     """Base for every memory-mapped peripheral: its board entry, its window and its register table."""
 
     TYPE: ClassVar[str] = ""
     SIZE: ClassVar[int] = 0x400  # bytes of address space the instance decodes
     CONSOLE: ClassVar[bool] = False  # a UART whose output can be the board's console
+    # --- models of a part's SVD peripheral (empty SVD: the model declares everything in REGISTERS) ---
+    SVD: ClassVar[str | tuple[str, ...]] = ()  # SVD peripheral names or groups the model implements
+    PARTS: ClassVar[tuple[str, ...]] = ()  # register tables it is written for; the first checks the class
+    PLAIN: ClassVar[tuple[str, ...]] = ()  # SVD registers implemented as storage only
+    ON_WRITE: ClassVar[Mapping[str, str]] = {}  # "REG.FIELD" -> method(self, [i,] old, new)
+    NOT_IMPLEMENTED: ClassVar[tuple[str, ...]] = ()  # "REG.FIELD": stored, a write setting it is reported
 
     def __init__(self, config: Peripheral, host: Host, registers: Sequence[Register] | None = None) -> None:
         self.config = config
         self.base = config.base
         self.irq = config.irq
         self.host: Host = host
+        self.svd: SvdPeripheral | None = None  # the SVD peripheral this instance models
+        self.svd_table: RegisterTable | None = None
+        self._svd_names: dict[str, str] = {}  # DSL register name -> SVD register name (for reports)
+        if registers is None and self.SVD:
+            self.svd_table = self.table_for(config)
+            self.svd = self.svd_peripheral(self.svd_table, config.base, config.name)
+            registers = self.svd_registers(self.svd)
+            self._svd_names = {r.name: r.doc for r in registers if r.doc}
+            if self.irq is None and self.svd.interrupts:
+                self.irq = self.svd.interrupts[0][1]
         super().__init__(host, config.name, registers)
+
+    # --- SVD-backed models ----------------------------------------------------------------------
+    @classmethod
+    def table_for(cls, config: Peripheral) -> RegisterTable:
+        """The part's register table (the board's ``svd``), else the model's reference part's."""
+        from simcore.peripherals.svd import load_table
+
+        part = getattr(config, "part", None) or (cls.PARTS[0] if cls.PARTS else None)
+        if part is None:
+            raise BadInputError(f"peripheral '{config.name}' ({cls.TYPE}) models an SVD peripheral, but the board "
+                                "names no register table (svd = \"<part>\")")
+        return load_table(part)
+
+    @classmethod
+    def svd_peripheral(cls, table: RegisterTable, base: int, name: str = "") -> SvdPeripheral:
+        """The SVD peripheral at ``base`` that this model implements (by name or group), else the first
+        such peripheral of the part (a board that places it elsewhere)."""
+        want = _names(cls.SVD)
+
+        def fits(p: SvdPeripheral) -> bool:
+            return p.name in want or p.group in want
+
+        here = [p for p in table.at(base) if p.base == base and fits(p)]
+        if here:
+            return here[0]
+        anywhere = [p for p in table.peripherals if fits(p)]
+        if not anywhere:
+            raise BadInputError(f"peripheral '{name}' ({cls.TYPE}): the {table.part} register table has no "
+                                f"{' or '.join(want)} peripheral")
+        from dataclasses import replace
+
+        return replace(anywhere[0], base=base)
+
+    @classmethod
+    def svd_registers(cls, periph: SvdPeripheral) -> tuple[Register, ...]:
+        """The model's registers: the SVD registers it implements, then ``REGISTERS`` (which replace
+        SVD registers of the same name or offset)."""
+        from simcore.peripherals.generic import dsl_name, dsl_register
+
+        declared = {r.name: r for r in cls.REGISTERS}
+        spans = [(r.offset, r.offset + r.nbytes + (r.count - 1) * r.step) for r in cls.REGISTERS]
+        on_write: dict[str, dict[str, str]] = {}
+        for key, method in cls.ON_WRITE.items():
+            reg, _, fld = key.rpartition(".")
+            on_write.setdefault(reg, {})[fld] = method
+        unimpl: dict[str, list[str]] = {}
+        for key in cls.NOT_IMPLEMENTED:
+            reg, _, fld = key.rpartition(".")
+            unimpl.setdefault(reg, []).append(fld)
+        wanted = set(cls.PLAIN) | set(on_write) | set(unimpl)
+        wanted |= {name.split("_", 1)[1] for name in dir(cls) if name.startswith(("read_", "write_"))}
+        out: list[Register] = []
+        known: set[str] = set()
+        for reg in periph.registers:
+            name = dsl_name(reg.name)
+            known.add(name)
+            if name not in wanted or name in declared:
+                continue
+            if any(lo <= reg.offset < hi for lo, hi in spans):
+                continue
+            try:
+                out.append(dsl_register(reg, on_write=on_write.get(name), unimplemented=unimpl.get(name, ())))
+            except TypeError as exc:
+                raise TypeError(f"{cls.__name__}: {exc}") from None
+        missing = sorted((set(cls.PLAIN) | set(on_write) | set(unimpl)) - known - set(declared))
+        if missing:
+            raise TypeError(f"{cls.__name__}: {periph.name} has no register {', '.join(missing)} (PLAIN, ON_WRITE, "
+                            f"NOT_IMPLEMENTED); its registers are {', '.join(sorted(known))}")
+        return (*out, *cls.REGISTERS)
+
+    @classmethod
+    def class_registers(cls) -> Sequence[Register]:
+        if not cls.SVD or not cls.PARTS:
+            return cls.REGISTERS
+        from simcore.peripherals.svd import load_table
+
+        table = load_table(cls.PARTS[0])
+        want = _names(cls.SVD)
+        ref = next((p for p in table.peripherals if p.name in want or p.group in want), None)
+        if ref is None:
+            raise TypeError(f"{cls.__name__}: the {table.part} register table has no {' or '.join(want)} peripheral")
+        return cls.svd_registers(ref)
+
+    # --- names in reports -----------------------------------------------------------------------
+    @property
+    def svd_name(self) -> str:
+        """The name reports use: the SVD peripheral's (``USART2``), else the board's (``uart0``)."""
+        return self.svd.name if self.svd is not None else self.name
+
+    def reg_name(self, reg: Register, index: int = 0) -> str:
+        if self.svd is None:
+            return super().reg_name(reg, index)
+        return f"{self.svd.name}.{self._svd_names.get(reg.name, reg.key(index))}"
+
+    def where(self, name: str, index: int = 0) -> str:
+        """``PERIPH.REG`` of one of the model's registers, as reports name it."""
+        return self.reg_name(self._table.by_name[name], index)
+
+    def where_offset(self, offset: int) -> str:
+        return f"{self.svd_name}+{offset:#05x}"
 
     def register(self, name: str) -> Register:
         return self._table.by_name[name]

@@ -1,7 +1,10 @@
-"""Console UARTs with the register layouts of the real parts; transmitted bytes go to the console.
+"""Console UARTs of the real parts; transmitted bytes go to the console.
 
-Transmission is instantaneous (the transmitter is always ready): firmware that polls the
-status flags sees them set at once. Receive paths are not modelled (reads return no data).
+The STM32 and nRF52 models take their registers from the part's SVD table (docs/registers.md,
+"Models of SVD peripherals"): the registers they implement are named below, every other
+register of the peripheral is generic and reported. Transmission is instantaneous (the
+transmitter is always ready): firmware that polls the status flags sees them set at once.
+Receive paths are not modelled (reads return no data).
 """
 
 from __future__ import annotations
@@ -12,57 +15,41 @@ from simcore.peripherals.base import PeripheralModel, Register
 
 @register_model
 class Stm32F4Usart(PeripheralModel):
-    """STM32F4 USART (RM0090 section 30.6): SR/DR/BRR/CR1-3/GTPR."""
+    """STM32F4 USART (RM0090 section 30.6): the SVD's USART registers; SR, DR behave, CR1-3/BRR/GTPR store."""
 
     TYPE = "stm32f4_usart"
     CONSOLE = True  # may be a board's [console] peripheral (simcore.validate)
-    REGISTERS = (
-        Register("SR", 0x00, reset=0x00C0, doc="TXE (bit 7) and TC (bit 6) always set"),
-        Register("DR", 0x04, implemented=0x1FF),
-        Register("BRR", 0x08, implemented=0xFFFF),
-        Register("CR1", 0x0C, implemented=0xFFFF),
-        Register("CR2", 0x10, implemented=0x7F7F),
-        Register("CR3", 0x14, implemented=0xFFF),
-        Register("GTPR", 0x18, implemented=0xFFFF),
-    )
+    SVD = "USART"
+    PARTS = ("stm32f407vg",)
+    PLAIN = ("BRR", "CR1", "CR2", "CR3", "GTPR")
     UE = 1 << 13
     TE = 1 << 3
 
     def read_SR(self) -> int:
-        return self.values["SR"] | 0x00C0
+        return self.values["SR"] | 0x00C0  # TXE (bit 7) and TC (bit 6): transmission is instant
 
     def write_SR(self, value: int) -> None:
         # rc_w0 bits: software clears by writing 0; TXE/TC stay set because TX is instant
         self.values["SR"] = (self.values["SR"] & value) | 0x00C0
 
     def write_DR(self, value: int) -> None:
-        self.values["DR"] = value
+        self.values["DR"] = value & 0x1FF
         if self.values["CR1"] & self.UE and self.values["CR1"] & self.TE:
             self.host.console_write(bytes([value & 0xFF]), self.name)
         else:
-            self.guest_error(f"{self.name}.DR", "write while USART disabled (CR1.UE/TE clear): dropped")
+            self.guest_error(self.where("DR"), "write while USART disabled (CR1.UE/TE clear): dropped")
 
 
 @register_model
 class Stm32L4Usart(PeripheralModel):
-    """STM32L4/L4+ USART and LPUART (RM0432 sections 50.8 and 51.7): CR1-3/BRR/ISR/ICR/TDR/RDR."""
+    """STM32L4/L4+ USART and LPUART (RM0432 sections 50.8 and 51.7): the SVD's registers; ISR, TDR behave."""
 
     TYPE = "stm32l4_usart"
     CONSOLE = True  # may be a board's [console] peripheral (simcore.validate)
-    REGISTERS = (
-        Register("CR1", 0x00, implemented=0x3FFFFFFF),
-        Register("CR2", 0x04),
-        Register("CR3", 0x08),
-        Register("BRR", 0x0C, implemented=0xFFFFF),
-        Register("GTPR", 0x10, implemented=0xFFFF),
-        Register("RTOR", 0x14),
-        Register("RQR", 0x18, access="w", implemented=0x1F),
-        Register("ISR", 0x1C, access="r", reset=0x000000C0),
-        Register("ICR", 0x20, access="w"),
-        Register("RDR", 0x24, access="r", implemented=0x1FF),
-        Register("TDR", 0x28, implemented=0x1FF),
-        Register("PRESC", 0x2C, implemented=0xF),
-    )
+    SVD = "USART"  # the group of USARTx, UARTx and LPUART1
+    PARTS = ("stm32l4r5zi",)
+    PLAIN = ("CR1", "CR2", "CR3", "BRR")
+    REGISTERS = (Register("PRESC", 0x2C, implemented=0xF),)  # L4+ (RM0432 50.8.12); not in the SVD
     UE = 1 << 0
     RE = 1 << 2
     TE = 1 << 3
@@ -74,11 +61,11 @@ class Stm32L4Usart(PeripheralModel):
         return 0x000000C0 | teack | reack  # TXE, TC, TEACK, REACK
 
     def write_TDR(self, value: int) -> None:
-        self.values["TDR"] = value
+        self.values["TDR"] = value & 0x1FF
         if self.values["CR1"] & self.UE and self.values["CR1"] & self.TE:
             self.host.console_write(bytes([value & 0xFF]), self.name)
         else:
-            self.guest_error(f"{self.name}.TDR", "write while USART disabled (CR1.UE/TE clear): dropped")
+            self.guest_error(self.where("TDR"), "write while USART disabled (CR1.UE/TE clear): dropped")
 
 
 @register_model
@@ -88,42 +75,12 @@ class Nrf52Uarte(PeripheralModel):
     TYPE = "nrf52_uarte"
     CONSOLE = True  # may be a board's [console] peripheral (simcore.validate)
     SIZE = 0x1000
-    REGISTERS = (
-        Register("TASKS_STARTRX", 0x000, access="w"),
-        Register("TASKS_STOPRX", 0x004, access="w"),
-        Register("TASKS_STARTTX", 0x008, access="w"),
-        Register("TASKS_STOPTX", 0x00C, access="w"),
-        Register("TASKS_FLUSHRX", 0x02C, access="w"),
-        Register("EVENTS_CTS", 0x100),
-        Register("EVENTS_NCTS", 0x104),
-        Register("EVENTS_RXDRDY", 0x108),
-        Register("EVENTS_ENDRX", 0x110),
-        Register("EVENTS_TXDRDY", 0x11C),
-        Register("EVENTS_ENDTX", 0x120),
-        Register("EVENTS_ERROR", 0x124),
-        Register("EVENTS_RXTO", 0x144),
-        Register("EVENTS_RXSTARTED", 0x14C),
-        Register("EVENTS_TXSTARTED", 0x150),
-        Register("EVENTS_TXSTOPPED", 0x158),
-        Register("SHORTS", 0x200),
-        Register("INTEN", 0x300),
-        Register("INTENSET", 0x304),
-        Register("INTENCLR", 0x308),
-        Register("ERRORSRC", 0x480),
-        Register("ENABLE", 0x500, implemented=0xF),
-        Register("PSEL_RTS", 0x508, reset=0xFFFFFFFF),
-        Register("PSEL_TXD", 0x50C, reset=0xFFFFFFFF),
-        Register("PSEL_CTS", 0x510, reset=0xFFFFFFFF),
-        Register("PSEL_RXD", 0x514, reset=0xFFFFFFFF),
-        Register("BAUDRATE", 0x524, reset=0x04000000),
-        Register("RXD_PTR", 0x534),
-        Register("RXD_MAXCNT", 0x538, implemented=0xFFFF),
-        Register("RXD_AMOUNT", 0x53C, access="r"),
-        Register("TXD_PTR", 0x544),
-        Register("TXD_MAXCNT", 0x548, implemented=0xFFFF),
-        Register("TXD_AMOUNT", 0x54C, access="r"),
-        Register("CONFIG", 0x56C, implemented=0x1F),
-    )
+    SVD = "UARTE"
+    PARTS = ("nrf52840",)
+    PLAIN = ("EVENTS_CTS", "EVENTS_NCTS", "EVENTS_RXDRDY", "EVENTS_ENDRX", "EVENTS_TXDRDY", "EVENTS_ENDTX",
+             "EVENTS_ERROR", "EVENTS_RXTO", "EVENTS_RXSTARTED", "EVENTS_TXSTARTED", "EVENTS_TXSTOPPED", "SHORTS",
+             "INTEN", "ERRORSRC", "ENABLE", "PSEL_RTS", "PSEL_TXD", "PSEL_CTS", "PSEL_RXD", "BAUDRATE", "RXD_PTR",
+             "RXD_MAXCNT", "RXD_AMOUNT", "TXD_PTR", "TXD_MAXCNT", "TXD_AMOUNT", "CONFIG")
     ENABLED = 8
     # INTEN bits (PS 6.34.9.18)
     INT_ENDTX = 1 << 8
@@ -144,7 +101,7 @@ class Nrf52Uarte(PeripheralModel):
         if not value & 1:
             return
         if self.values["ENABLE"] != self.ENABLED:
-            self.guest_error(f"{self.name}.TASKS_STARTTX", "task triggered while ENABLE != 8: ignored")
+            self.guest_error(self.where("TASKS_STARTTX"), "task triggered while ENABLE != 8: ignored")
             return
         count = self.values["TXD_MAXCNT"] & 0xFFFF
         data = self.host.mem_read(self.values["TXD_PTR"], count) if count else b""

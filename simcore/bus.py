@@ -1,0 +1,320 @@
+"""The peripheral bus: every access to the peripheral region (and to peripherals outside it) goes here.
+
+One register file (simcore/regfile.py: C, or its Python twin) serves the windows. Behind it:
+
+- the board's peripheral models: each 32-bit register they declare has an entry that sends
+  reads and writes to the model in Python (counted, and watched for polls); other words of
+  their windows go to the model too (it reports what it does not decode);
+- on a part with a register table (board key ``svd``), every other register of the part's
+  SVD peripherals: plain registers served without Python (reset value, writes kept as the
+  SVD's access allows), reported as not implemented by simcore at their first access with the
+  exact PC, with read/write counts and the fields writes changed. They are built on the
+  first access to their peripheral, so a run pays only for what the firmware touches;
+- anything else: "no peripheral modelled here", reported.
+
+``watch_polls`` lets a detector see loops that re-read a register: it is called when one
+register has returned the same value to the same translated block ``threshold`` times in a row
+(docs/peripheral-bus.md).
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from simcore.memmap import PAGE, PERIPH_BASE, PERIPH_END
+from simcore.peripherals.generic import PlainRegister, plain_registers
+from simcore.regfile import NOTIFY, PY, RegFile, make_regfile
+from simcore.reports import Reports
+from simcore.runtypes import AccessKind, ReportChannel
+
+if TYPE_CHECKING:
+    from simcore.peripherals.svd import RegisterTable, SvdPeripheral
+
+
+@dataclass
+class BusEntry:
+    """What one register-file entry is: a plain SVD register, or a model's register."""
+
+    name: str  # "RCC.PLLCFGR", "USART2.SR"
+    addr: int
+    plain: PlainRegister | None = None
+    model: Any = None
+    store: int = -1  # index of its value in the register file (plain registers)
+
+
+@dataclass(frozen=True)
+class Poll:
+    """A register re-read ``count`` times in a row with the same value by the block at ``pc``."""
+
+    name: str
+    addr: int
+    pc: int
+    value: int
+    count: int
+    plain: bool  # served by the register file (nothing but a firmware write can change it)
+    model: Any
+
+
+class SvdDevice:
+    """Stand-in for the SVD peripherals at one address that no model implements (for dispatch and reports).
+
+    Its registers live in the register file; only accesses to words without a register reach it.
+    """
+
+    TYPE = "svd"
+
+    def __init__(self, peripherals: list[SvdPeripheral], host: Any) -> None:
+        self.peripherals = peripherals
+        self.name = peripherals[0].name
+        self.base = min(p.base for p in peripherals)
+        self.SIZE = max(p.end for p in peripherals) - self.base
+        self.host = host
+
+    def read(self, offset: int, size: int) -> int:
+        self.host.report(ReportChannel.UNIMPLEMENTED, f"{self.name}+{offset:#05x}",
+                         f"read of {size} bytes: no register here in the SVD", AccessKind.READ)
+        return 0
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        self.host.report(ReportChannel.UNIMPLEMENTED, f"{self.name}+{offset:#05x}",
+                         f"write of {value:#x}: no register here in the SVD", AccessKind.WRITE)
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.TYPE, "base": self.base}
+
+
+class PeripheralBus:
+    """The machine's MMIO dispatcher over one register file (see the module docstring)."""
+
+    def __init__(self, machine: Any, models: list[Any], part: str | None, native: bool | None = None) -> None:
+        self.m = machine
+        self.part = part
+        self.rf: RegFile = make_regfile(self._py, self._notify, native)
+        self.entries: list[BusEntry] = []
+        self._by_name: dict[str, BusEntry] = {}
+        self._pages: dict[int, list[Any]] = {}  # page -> devices (models, then SvdDevices) with a window there
+        self._owned: set[int] = set()  # words of the models' windows
+        self._claimed: set[str] = set()  # SVD peripherals already given a model or an SvdDevice
+        self._looked: set[int] = set()  # words whose SVD peripherals were looked up
+        self.generic: list[SvdDevice] = []
+        self._poll_fn: Callable[[Poll], None] | None = None
+        self._threshold = 0
+        self._pc_source: Any = None
+        self._table: RegisterTable | None = None
+        for model in models:
+            self._add_model(model)
+
+    # --- construction ------------------------------------------------------------------------
+    @property
+    def table(self) -> RegisterTable | None:
+        if self._table is None and self.part:
+            from simcore.peripherals.svd import load_table
+
+            self._table = load_table(self.part)
+        return self._table
+
+    def _add_device(self, dev: Any) -> None:
+        for page in range(dev.base & ~(PAGE - 1), dev.base + dev.SIZE, PAGE):
+            self._pages.setdefault(page, []).append(dev)
+
+    def _add_model(self, model: Any) -> None:
+        self._add_device(model)
+        self._owned.update(range(model.base, model.base + model.SIZE, 4))
+        table = getattr(model, "_table", None)
+        if table is not None:  # a built model (not a deferred sensor): its 32-bit registers get entries
+            for slot in table.slots:
+                if slot.nbytes == 4 and slot.start % 4 == 0:
+                    self._entry(BusEntry(model.reg_name(slot.reg, slot.index), model.base + slot.start,
+                                         model=model), PY)
+        svd = getattr(model, "svd", None)
+        part_table = getattr(model, "svd_table", None)
+        if part_table is not None and self.part is None:
+            self._table = part_table  # a board without a table of its own: the model's reference part's
+        if svd is None:
+            if self.table is not None:
+                self._claimed.update(p.name for p in self._svd_in(model.base, model.base + model.SIZE))
+            return
+        words = {model.base + s.start for s in (table.slots if table is not None else ())}
+        others = [p for p in self._svd_in(model.base, model.base + model.SIZE) if p.name != svd.name]
+        self._claimed.update([svd.name, *(p.name for p in others)])
+        self._add_plain(plain_registers([svd, *others], taken=words.__contains__))
+
+    def _svd_in(self, lo: int, hi: int) -> list[SvdPeripheral]:
+        table = self.table
+        return [p for p in table.peripherals if lo <= p.base < hi] if table is not None else []
+
+    def _entry(self, entry: BusEntry, flags: int, store: int | None = None, masks: tuple[int, ...] = ()) -> None:
+        if store is None:
+            store = self.rf.add_store(0)
+        w, c, s, r = masks or (0, 0, 0, 0)
+        index = self.rf.add_reg(store, w, c, s, r, flags)
+        entry.store = store
+        self.entries.append(entry)
+        self._by_name.setdefault(entry.name, entry)
+        self.rf.map(entry.addr, index)
+
+    def _add_plain(self, regs: Iterable[PlainRegister]) -> None:
+        regs = list(regs)
+        stores: dict[str, int] = {}
+        for reg in regs:  # registers first, then the views that share their value
+            if not reg.view_of:
+                stores[reg.svd.name] = self.rf.add_store(reg.svd.reset)
+        for reg in regs:
+            if reg.view_of and reg.view_of not in stores:
+                stores[reg.view_of] = self.rf.add_store(reg.svd.reset)
+            store = stores[reg.view_of or reg.svd.name]
+            self._entry(BusEntry(reg.name, reg.addr, plain=reg), NOTIFY, store,
+                        (reg.write_mask, reg.w1c_mask, reg.w1s_mask, reg.read_mask))
+
+    def _populate(self, addr: int) -> None:
+        """Build the SVD peripherals at ``addr`` that nothing claimed yet (first access to them)."""
+        table = self.table
+        if table is None:
+            return
+        found = [p for p in table.at(addr) if p.name not in self._claimed]
+        if not found:
+            return
+        base = found[0].base
+        group = [p for p in table.peripherals if p.base == base and p.name not in self._claimed]
+        dev = SvdDevice(group, self.m)
+        self._claimed.update(p.name for p in group)
+        self.generic.append(dev)
+        self._add_device(dev)
+        self._add_plain(plain_registers(group, taken=self._owned.__contains__))
+
+    def map_windows(self, uc: Any, outside: Iterable[Any] = ()) -> None:
+        """Map the peripheral region, and the windows of ``outside`` models (whole pages), to the register file."""
+        self.rf.map_window(uc, PERIPH_BASE, PERIPH_END - PERIPH_BASE)
+        for model in outside:
+            self.rf.map_window(uc, model.base, (model.SIZE + PAGE - 1) & ~(PAGE - 1))
+
+    def attach_pc(self, state: Any, offset: int) -> None:
+        """Where the executing block's address is (the hot path's ``last_addr`` at ``offset`` in ``state``)."""
+        self._pc_source = (ctypes.addressof(state) + offset) if self.rf.native else (lambda: state.last_addr)
+        self._apply_poll()
+
+    def watch_polls(self, threshold: int, fn: Callable[[Poll], None] | None) -> None:
+        """Call ``fn`` when a register returned the same value to the same block ``threshold`` times in a
+        row (then again at every further multiple of it); ``fn=None`` stops watching."""
+        self._poll_fn = fn
+        self._threshold = threshold if fn is not None else 0
+        self._apply_poll()
+
+    def _apply_poll(self) -> None:
+        self.rf.set_poll(self._threshold, self._poll if self._poll_fn is not None else None, self._pc_source)
+
+    # --- callbacks from the register file ---------------------------------------------------------
+    def device(self, addr: int) -> Any:
+        """The model or SVD device whose window holds ``addr`` (building SVD peripherals on first use)."""
+        word = addr & ~3
+        if word not in self._looked and word not in self._owned:
+            self._looked.add(word)
+            self._populate(addr)
+        for dev in self._pages.get(addr & ~(PAGE - 1), ()):
+            if dev.base <= addr < dev.base + dev.SIZE:
+                return dev
+        return None
+
+    def _py(self, addr: int, size: int, value: int, write: int) -> int:
+        m = self.m
+        saved, m._mmio = m._mmio, (addr, bool(write))
+
+        def go() -> int:
+            built = len(self.entries)
+            dev = self.device(addr)
+            if len(self.entries) != built and self.rf.slot(addr):  # just built: the register file serves it now
+                if write:
+                    self.rf.write(addr, size, value)
+                    return 0
+                return self.rf.read(addr, size)
+            if dev is None:
+                if write:
+                    m.report(ReportChannel.UNIMPLEMENTED, f"{addr:#010x}", f"write of {value:#x}: no peripheral "
+                             "modelled here", AccessKind.WRITE)
+                else:
+                    m.report(ReportChannel.UNIMPLEMENTED, f"{addr:#010x}", f"read of {size} bytes: no peripheral "
+                             "modelled here", AccessKind.READ)
+                return 0
+            if write:
+                dev.write(addr - dev.base, size, value)
+                return 0
+            return dev.read(addr - dev.base, size) & 0xFFFFFFFF
+
+        try:
+            return m.guard(go) or 0
+        finally:
+            m._mmio = saved
+
+    def _notify(self, index: int, addr: int, size: int, value: int, write: int) -> None:
+        entry = self.entries[index]
+        reg = entry.plain
+        if reg is None:
+            return
+        m = self.m
+        saved, m._mmio = m._mmio, (addr, bool(write))
+        what = "register" if reg.read_mask or reg.write_mask else "read-only register"
+        detail = (f"{what} not implemented by simcore (reads its reset value {reg.svd.reset:#x}, keeps what is "
+                  "written as the SVD allows)")
+        try:
+            m.guard(lambda: m.report(ReportChannel.UNIMPLEMENTED, entry.name, detail,
+                                     AccessKind.WRITE if write else AccessKind.READ))
+        finally:
+            m._mmio = saved
+
+    def _poll(self, index: int, pc: int, value: int, count: int) -> None:
+        fn = self._poll_fn
+        if fn is None:
+            return
+        e = self.entries[index]
+        self.m.guard(lambda: fn(Poll(e.name, e.addr, pc, value, count, e.plain is not None, e.model)))
+
+    # --- reports and inspection ---------------------------------------------------------------------
+    def sync_reports(self, reports: Reports) -> None:
+        """Counts and changed fields of the plain registers, from the register file into their reports."""
+        for index, e in enumerate(self.entries):
+            if e.plain is None:
+                continue
+            rep = reports.get(ReportChannel.UNIMPLEMENTED, e.name)
+            if rep is None:
+                continue
+            r = self.rf.reg(index)
+            rep.reads, rep.writes = int(r["reads"]), int(r["writes"])
+            rep.fields = e.plain.fields(int(r["changed"]))
+
+    def entry(self, name: str) -> BusEntry:
+        """The register ``PERIPH.REG`` (building its SVD peripheral if needed)."""
+        e = self._by_name.get(name)
+        if e is None and self.table is not None:
+            periph, reg = self.table.register(name)
+            self.device(periph.base + reg.offset)
+            e = self._by_name.get(name)
+        if e is None:
+            raise KeyError(f"no register {name} on the bus")
+        return e
+
+    def value(self, name: str) -> int:
+        """The stored value of a plain register (``bus.value("RCC.PLLCFGR")``), without a bus access."""
+        e = self.entry(name)
+        if e.plain is None:
+            raise KeyError(f"{name} belongs to a model ({e.model.name}): read its values")
+        return self.rf.value(e.store)
+
+    def set_value(self, name: str, value: int) -> None:
+        e = self.entry(name)
+        if e.plain is None:
+            raise KeyError(f"{name} belongs to a model ({e.model.name}): set its values")
+        self.rf.set_value(e.store, value)
+
+    def counts(self, name: str) -> tuple[int, int]:
+        """(reads, writes) of one register entry."""
+        e = self.entry(name)
+        r = self.rf.reg(self.entries.index(e))
+        return int(r["reads"]), int(r["writes"])
+
+    def devices(self) -> Iterator[tuple[str, int, int]]:
+        """(name, base, size) of the SVD devices built so far."""
+        for d in self.generic:
+            yield d.name, d.base, d.SIZE

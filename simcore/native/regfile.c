@@ -1,0 +1,285 @@
+/*
+ * simcore register file: the peripheral bus's plain registers, served without Python.
+ *
+ * Unicorn calls rf_mmio_read / rf_mmio_write for every access to a window mapped with them
+ * (uc_mmio_map with a C function pointer: ~30 ns, against ~500 ns for a Python callback).
+ * A two-level page table maps each 32-bit word to a register entry:
+ *  - a plain register (a register of the part's SVD table that no behavioural model
+ *    implements) is served here: it reads its value under its read mask and a write keeps
+ *    the bits of the write mask, clears the w1c bits written 1 and sets the w1s bits written
+ *    1 (nRF52 INTENSET/INTENCLR are views of one value: entries may share a store);
+ *  - a model's register (flags RF_PY_READ / RF_PY_WRITE) and a word without an entry go to
+ *    Python (bus->py), which dispatches to the model;
+ *  - RF_NOTIFY: Python is told about the next access (the first one: it makes the report
+ *    with the exact PC, and --strict stops there); after that only counters change.
+ * Every entry counts reads and writes, ORs the bits its writes changed (the report names
+ * those fields), and watches polls: a read returning the value of the previous read of the
+ * same entry from the same translated block counts one more repeat, and bus->poll is called
+ * when the repeats reach poll_threshold (then at every further multiple of it).
+ *
+ * simcore/bus.py holds the identical Python twin (PyRegFile) and the ctypes mirror of rf_reg.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RF_PY_READ 1u  /* reads go to Python (a model's register) */
+#define RF_PY_WRITE 2u /* writes go to Python */
+#define RF_NOTIFY 4u   /* call bus->notify at the next access, then clear */
+
+typedef struct {
+    uint32_t store;      /* index of the value (entries that are views of one value share it) */
+    uint32_t write_mask; /* bits a write stores */
+    uint32_t w1c_mask;   /* bits a written 1 clears */
+    uint32_t w1s_mask;   /* bits a written 1 sets */
+    uint32_t read_mask;  /* bits that read back (the rest read 0) */
+    uint32_t flags;
+    uint32_t changed;    /* bits writes have changed (or written 1 to a w1c/w1s bit) */
+    uint32_t poll_pc;    /* block of the last read */
+    uint64_t reads;
+    uint64_t writes;
+    uint32_t poll_value; /* value of the last read */
+    uint32_t poll_count; /* reads in a row returning poll_value from poll_pc */
+} rf_reg;
+
+typedef uint64_t (*rf_py_fn)(uint32_t addr, uint32_t size, uint64_t value, uint32_t write);
+typedef void (*rf_notify_fn)(uint32_t reg, uint32_t addr, uint32_t size, uint64_t value, uint32_t write);
+typedef void (*rf_poll_fn)(uint32_t reg, uint32_t pc, uint32_t value, uint32_t count);
+
+#define RF_WORDS 1024u /* 32-bit words per 4 KiB page */
+typedef struct {
+    uint32_t slot[RF_WORDS]; /* register index + 1; 0: Python */
+} rf_page;
+
+typedef struct rf_bus {
+    rf_reg *regs;
+    uint32_t n_regs, cap_regs;
+    uint32_t *store;
+    uint32_t n_store, cap_store;
+    rf_page **dir[1024]; /* addr >> 22 -> 1024 pages (addr >> 12 & 1023) */
+    rf_py_fn py;
+    rf_notify_fn notify;
+    rf_poll_fn poll;
+    const uint32_t *pc;  /* the executing block's address (the hot path's last_addr) */
+    uint32_t poll_threshold; /* 0: no poll callbacks */
+    uint32_t pad;
+} rf_bus;
+
+typedef struct {
+    rf_bus *bus;
+    uint32_t base;
+} rf_window;
+
+static const uint32_t no_pc = 0;
+
+uint64_t rf_reg_layout(uint32_t what) {
+    switch (what) {
+    case 0: return sizeof(rf_reg);
+    case 1: return offsetof(rf_reg, reads);
+    case 2: return offsetof(rf_reg, poll_count);
+    default: return 0;
+    }
+}
+
+rf_bus *rf_new(void) {
+    rf_bus *b = calloc(1, sizeof(rf_bus));
+    if (b) b->pc = &no_pc;
+    return b;
+}
+
+void rf_free(rf_bus *b) {
+    if (!b) return;
+    for (unsigned i = 0; i < 1024; i++) {
+        if (!b->dir[i]) continue;
+        for (unsigned j = 0; j < 1024; j++) free(b->dir[i][j]);
+        free(b->dir[i]);
+    }
+    free(b->regs);
+    free(b->store);
+    free(b);
+}
+
+void rf_set_callbacks(rf_bus *b, rf_py_fn py, rf_notify_fn notify, rf_poll_fn poll) {
+    b->py = py;
+    b->notify = notify;
+    b->poll = poll;
+}
+
+void rf_set_pc_source(rf_bus *b, const uint32_t *pc) { b->pc = pc ? pc : &no_pc; }
+void rf_set_poll_threshold(rf_bus *b, uint32_t n) { b->poll_threshold = n; }
+
+int64_t rf_add_store(rf_bus *b, uint32_t value) {
+    if (b->n_store == b->cap_store) {
+        uint32_t cap = b->cap_store ? 2 * b->cap_store : 256;
+        uint32_t *s = realloc(b->store, cap * sizeof(uint32_t));
+        if (!s) return -1;
+        b->store = s;
+        b->cap_store = cap;
+    }
+    b->store[b->n_store] = value;
+    return b->n_store++;
+}
+
+int64_t rf_add_reg(rf_bus *b, uint32_t store, uint32_t write_mask, uint32_t w1c, uint32_t w1s, uint32_t read_mask,
+                   uint32_t flags) {
+    if (store >= b->n_store) return -1;
+    if (b->n_regs == b->cap_regs) {
+        uint32_t cap = b->cap_regs ? 2 * b->cap_regs : 256;
+        rf_reg *r = realloc(b->regs, cap * sizeof(rf_reg));
+        if (!r) return -1;
+        b->regs = r;
+        b->cap_regs = cap;
+    }
+    rf_reg *r = &b->regs[b->n_regs];
+    memset(r, 0, sizeof *r);
+    r->store = store;
+    r->write_mask = write_mask;
+    r->w1c_mask = w1c;
+    r->w1s_mask = w1s;
+    r->read_mask = read_mask;
+    r->flags = flags;
+    return b->n_regs++;
+}
+
+rf_reg *rf_regs(rf_bus *b) { return b->regs; }
+uint32_t *rf_stores(rf_bus *b) { return b->store; }
+uint32_t rf_count(rf_bus *b) { return b->n_regs; }
+
+static rf_page *page_of(rf_bus *b, uint32_t addr) {
+    rf_page **d = b->dir[addr >> 22];
+    return d ? d[(addr >> 12) & 1023u] : NULL;
+}
+
+/* Map the word at addr to register idx (-1: back to Python). */
+int rf_map(rf_bus *b, uint32_t addr, int64_t idx) {
+    if (idx >= (int64_t)b->n_regs) return -1;
+    rf_page **d = b->dir[addr >> 22];
+    if (!d) {
+        d = b->dir[addr >> 22] = calloc(1024, sizeof(rf_page *));
+        if (!d) return -1;
+    }
+    rf_page *p = d[(addr >> 12) & 1023u];
+    if (!p) {
+        p = d[(addr >> 12) & 1023u] = calloc(1, sizeof(rf_page));
+        if (!p) return -1;
+    }
+    p->slot[(addr & 0xFFFu) >> 2] = (uint32_t)(idx + 1);
+    return 0;
+}
+
+/* Register index + 1 of the word at addr (0: none). */
+uint32_t rf_slot(rf_bus *b, uint32_t addr) {
+    rf_page *p = page_of(b, addr);
+    return p ? p->slot[(addr & 0xFFFu) >> 2] : 0;
+}
+
+static inline uint32_t lanes_of(uint32_t size, uint32_t shift) {
+    return (size >= 4 ? 0xFFFFFFFFu : ((1u << (8 * size)) - 1)) << shift;
+}
+
+static uint64_t word_read(rf_bus *b, uint32_t addr, uint32_t size) {
+    uint32_t s = rf_slot(b, addr);
+    if (!s) return b->py(addr, size, 0, 0);
+    rf_reg *r = &b->regs[s - 1];
+    uint32_t shift = 8 * (addr & 3u), v;
+    if (r->flags & RF_PY_READ) {
+        v = (uint32_t)b->py(addr, size, 0, 0);
+        r = &b->regs[s - 1]; /* Python may have added registers (realloc) */
+    } else {
+        v = ((b->store[r->store] & r->read_mask) & lanes_of(size, shift)) >> shift;
+    }
+    r->reads++;
+    uint32_t pc = *b->pc;
+    if (v == r->poll_value && pc == r->poll_pc && r->poll_count) {
+        r->poll_count++;
+        if (b->poll_threshold && r->poll_count % b->poll_threshold == 0 && b->poll) {
+            b->poll(s - 1, pc, v, r->poll_count);
+            r = &b->regs[s - 1];
+        }
+    } else {
+        r->poll_value = v;
+        r->poll_pc = pc;
+        r->poll_count = 1;
+    }
+    if (r->flags & RF_NOTIFY) {
+        r->flags &= ~RF_NOTIFY;
+        b->notify(s - 1, addr, size, v, 0);
+    }
+    return v;
+}
+
+static void word_write(rf_bus *b, uint32_t addr, uint32_t size, uint64_t value) {
+    uint32_t s = rf_slot(b, addr);
+    if (!s) {
+        b->py(addr, size, value, 1);
+        return;
+    }
+    rf_reg *r = &b->regs[s - 1];
+    if (r->flags & RF_PY_WRITE) {
+        b->py(addr, size, value, 1);
+        r = &b->regs[s - 1];
+    } else {
+        uint32_t shift = 8 * (addr & 3u), lanes = lanes_of(size, shift);
+        uint32_t w = ((uint32_t)value << shift) & lanes;
+        uint32_t old = b->store[r->store];
+        uint32_t keep = r->write_mask & lanes;
+        uint32_t nv = (old & ~keep) | (w & keep);
+        nv &= ~(w & r->w1c_mask);
+        nv |= w & r->w1s_mask;
+        b->store[r->store] = nv;
+        r->changed |= (old ^ nv) | (w & (r->w1c_mask | r->w1s_mask));
+    }
+    r->writes++;
+    r->poll_count = 0;
+    if (r->flags & RF_NOTIFY) {
+        r->flags &= ~RF_NOTIFY;
+        b->notify(s - 1, addr, size, value, 1);
+    }
+}
+
+/* An access that crosses a word boundary is served as its parts in each word, low address first. */
+uint64_t rf_read(rf_bus *b, uint32_t addr, uint32_t size) {
+    uint32_t first = 4 - (addr & 3u);
+    if (size <= first) return word_read(b, addr, size);
+    uint64_t lo = word_read(b, addr, first);
+    uint64_t hi = rf_read(b, addr + first, size - first);
+    return lo | (hi << (8 * first));
+}
+
+void rf_write(rf_bus *b, uint32_t addr, uint32_t size, uint64_t value) {
+    uint32_t first = 4 - (addr & 3u);
+    if (size <= first) {
+        word_write(b, addr, size, value);
+        return;
+    }
+    word_write(b, addr, first, value & ((1ull << (8 * first)) - 1));
+    rf_write(b, addr + first, size - first, value >> (8 * first));
+}
+
+/* --- Unicorn MMIO callbacks (user data: an rf_window) --- */
+rf_window *rf_window_new(rf_bus *b, uint32_t base) {
+    rf_window *w = malloc(sizeof *w);
+    if (w) {
+        w->bus = b;
+        w->base = base;
+    }
+    return w;
+}
+
+void rf_window_free(rf_window *w) { free(w); }
+
+static uint64_t rf_mmio_read(void *uc, uint64_t offset, unsigned size, void *user) {
+    (void)uc;
+    rf_window *w = user;
+    return rf_read(w->bus, w->base + (uint32_t)offset, size);
+}
+
+static void rf_mmio_write(void *uc, uint64_t offset, unsigned size, uint64_t value, void *user) {
+    (void)uc;
+    rf_window *w = user;
+    rf_write(w->bus, w->base + (uint32_t)offset, size, value);
+}
+
+void *rf_mmio_read_ptr(void) { return (void *)rf_mmio_read; }
+void *rf_mmio_write_ptr(void) { return (void *)rf_mmio_write; }

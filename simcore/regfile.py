@@ -1,0 +1,363 @@
+"""The peripheral bus: one dispatcher for every memory-mapped access outside the PPB.
+
+Plain registers (a part's SVD registers that no behavioural model implements) are served
+by a register file without calling Python: the C one in ``simcore/native/regfile.c`` behind
+Unicorn MMIO windows with C callbacks, or :class:`PyRegFile`, its Python twin of identical
+behaviour (used with ``--python-hook`` or without a C compiler). Each 32-bit word of a
+window maps to a register entry, or to nothing:
+
+- a plain entry reads ``value & read_mask``; a write keeps the ``write_mask`` bits written,
+  clears the ``w1c`` bits written 1 and sets the ``w1s`` bits written 1 (entries may share
+  one stored value: nRF52 INTENSET/INTENCLR are views of INTEN);
+- a model's register (``PY_READ``/``PY_WRITE``) and a word without an entry go to Python
+  (``py(addr, size, value, write)``), which dispatches to the model;
+- ``NOTIFY``: Python hears of the next access (``notify``): the first one, which is reported
+  with its exact PC (``--strict`` stops there); later accesses only count.
+
+Every entry counts reads and writes, records the bits its writes changed (the report names
+those fields), and watches polls: reads in a row of the same value from the same
+translated block; ``poll(index, pc, value, count)`` is called when ``count`` reaches a
+multiple of ``poll_threshold`` (design and figures: docs/peripheral-bus.md).
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Callable
+from typing import Any
+
+import unicorn
+
+from simcore.hotpath import native_library
+
+PY_READ = 1  # reads go to Python (a model's register)
+PY_WRITE = 2  # writes go to Python
+NOTIFY = 4  # tell Python at the next access (then cleared)
+PY = PY_READ | PY_WRITE
+WORDS = 1024  # 32-bit words per 4 KiB page
+
+PyFn = Callable[[int, int, int, int], int]  # (addr, size, value, write) -> value read (32 bits)
+NotifyFn = Callable[[int, int, int, int, int], None]  # (index, addr, size, value, write)
+PollFn = Callable[[int, int, int, int], None]  # (index, block pc, value, count)
+
+
+class RfReg(ctypes.Structure):
+    """Mirror of ``rf_reg`` in regfile.c (same field order)."""
+
+    _fields_ = [
+        ("store", ctypes.c_uint32),
+        ("write_mask", ctypes.c_uint32),
+        ("w1c_mask", ctypes.c_uint32),
+        ("w1s_mask", ctypes.c_uint32),
+        ("read_mask", ctypes.c_uint32),
+        ("flags", ctypes.c_uint32),
+        ("changed", ctypes.c_uint32),
+        ("poll_pc", ctypes.c_uint32),
+        ("reads", ctypes.c_uint64),
+        ("writes", ctypes.c_uint64),
+        ("poll_value", ctypes.c_uint32),
+        ("poll_count", ctypes.c_uint32),
+    ]
+
+
+RF_PY_FN = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint64, ctypes.c_uint32)
+RF_NOTIFY_FN = ctypes.CFUNCTYPE(None, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint64,
+                                ctypes.c_uint32)
+RF_POLL_FN = ctypes.CFUNCTYPE(None, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint32)
+
+_lib: Any = False  # False: not set up yet
+
+
+def regfile_library() -> ctypes.CDLL | None:
+    """The native library with the register file's functions declared, or None (not built)."""
+    global _lib
+    if _lib is False:
+        lib = native_library()
+        if lib is not None:
+            v, p, u32, u64, i64 = ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint64, ctypes.c_int64
+            lib.rf_reg_layout.restype = u64
+            lib.rf_reg_layout.argtypes = [u32]
+            got = [lib.rf_reg_layout(i) for i in range(3)]
+            want = [ctypes.sizeof(RfReg), RfReg.reads.offset, RfReg.poll_count.offset]
+            if got != want:
+                raise RuntimeError(f"regfile.c's rf_reg is {got}, the RfReg mirror {want}: rebuild the extension "
+                                   "(pip install -e .)")
+            lib.rf_new.restype = p
+            lib.rf_free.argtypes = [p]
+            lib.rf_set_callbacks.argtypes = [p, RF_PY_FN, RF_NOTIFY_FN, RF_POLL_FN]
+            lib.rf_set_pc_source.argtypes = [p, v]
+            lib.rf_set_poll_threshold.argtypes = [p, u32]
+            lib.rf_add_store.restype = i64
+            lib.rf_add_store.argtypes = [p, u32]
+            lib.rf_add_reg.restype = i64
+            lib.rf_add_reg.argtypes = [p, u32, u32, u32, u32, u32, u32]
+            lib.rf_regs.restype = ctypes.POINTER(RfReg)
+            lib.rf_regs.argtypes = [p]
+            lib.rf_stores.restype = ctypes.POINTER(ctypes.c_uint32)
+            lib.rf_stores.argtypes = [p]
+            lib.rf_map.restype = ctypes.c_int
+            lib.rf_map.argtypes = [p, u32, i64]
+            lib.rf_slot.restype = u32
+            lib.rf_slot.argtypes = [p, u32]
+            lib.rf_read.restype = u64
+            lib.rf_read.argtypes = [p, u32, u32]
+            lib.rf_write.argtypes = [p, u32, u32, u64]
+            lib.rf_window_new.restype = p
+            lib.rf_window_new.argtypes = [p, u32]
+            lib.rf_window_free.argtypes = [p]
+            lib.rf_mmio_read_ptr.restype = v
+            lib.rf_mmio_write_ptr.restype = v
+        _lib = lib
+    return _lib  # type: ignore[no-any-return]
+
+
+def _lanes(size: int, shift: int) -> int:
+    return (0xFFFFFFFF if size >= 4 else (1 << (8 * size)) - 1) << shift
+
+
+class PyRegFile:
+    """The register file in Python: regfile.c's twin, statement for statement (same counts, same calls)."""
+
+    native = False
+
+    def __init__(self, py: PyFn, notify: NotifyFn, poll: PollFn | None = None) -> None:
+        self.py = py
+        self.notify = notify
+        self.poll = poll
+        self.poll_threshold = 0
+        self.pc_source: Callable[[], int] = lambda: 0
+        self.store: list[int] = []
+        # per entry: [store, write_mask, w1c, w1s, read_mask, flags, changed, poll_pc, reads, writes,
+        #             poll_value, poll_count] (RfReg's fields)
+        self.regs: list[list[int]] = []
+        self.pages: dict[int, list[int]] = {}
+        self._windows: list[Any] = []
+
+    # --- building ---------------------------------------------------------------------------------
+    def add_store(self, value: int) -> int:
+        self.store.append(value & 0xFFFFFFFF)
+        return len(self.store) - 1
+
+    def add_reg(self, store: int, write_mask: int, w1c: int, w1s: int, read_mask: int, flags: int) -> int:
+        if not 0 <= store < len(self.store):
+            raise ValueError(f"register file: no store {store}")
+        self.regs.append([store, write_mask, w1c, w1s, read_mask, flags, 0, 0, 0, 0, 0, 0])
+        return len(self.regs) - 1
+
+    def map(self, addr: int, index: int) -> None:
+        page = self.pages.get(addr & ~0xFFF)
+        if page is None:
+            page = self.pages[addr & ~0xFFF] = [0] * WORDS
+        page[(addr & 0xFFF) >> 2] = index + 1
+
+    def slot(self, addr: int) -> int:
+        page = self.pages.get(addr & ~0xFFF)
+        return page[(addr & 0xFFF) >> 2] if page is not None else 0
+
+    def set_flags(self, index: int, flags: int) -> None:
+        self.regs[index][5] = flags
+
+    def reg(self, index: int) -> dict[str, int]:
+        r = self.regs[index]
+        return dict(zip(("store", "write_mask", "w1c_mask", "w1s_mask", "read_mask", "flags", "changed", "poll_pc",
+                         "reads", "writes", "poll_value", "poll_count"), r))
+
+    def value(self, store: int) -> int:
+        return self.store[store]
+
+    def set_value(self, store: int, value: int) -> None:
+        self.store[store] = value & 0xFFFFFFFF
+
+    def set_poll(self, threshold: int, poll: PollFn | None, pc_source: Callable[[], int] | None = None) -> None:
+        self.poll_threshold = threshold
+        self.poll = poll
+        if pc_source is not None:
+            self.pc_source = pc_source
+
+    # --- access ---------------------------------------------------------------------------------------
+    def _word_read(self, addr: int, size: int) -> int:
+        s = self.slot(addr)
+        if not s:
+            return self.py(addr, size, 0, 0)
+        r = self.regs[s - 1]
+        shift = 8 * (addr & 3)
+        if r[5] & PY_READ:
+            v = self.py(addr, size, 0, 0)
+        else:
+            v = ((self.store[r[0]] & r[4]) & _lanes(size, shift)) >> shift
+        r[8] += 1
+        pc = self.pc_source()
+        if v == r[10] and pc == r[7] and r[11]:
+            r[11] += 1
+            if self.poll_threshold and r[11] % self.poll_threshold == 0 and self.poll is not None:
+                self.poll(s - 1, pc, v, r[11])
+        else:
+            r[10] = v
+            r[7] = pc
+            r[11] = 1
+        if r[5] & NOTIFY:
+            r[5] &= ~NOTIFY
+            self.notify(s - 1, addr, size, v, 0)
+        return v
+
+    def _word_write(self, addr: int, size: int, value: int) -> None:
+        s = self.slot(addr)
+        if not s:
+            self.py(addr, size, value, 1)
+            return
+        r = self.regs[s - 1]
+        if r[5] & PY_WRITE:
+            self.py(addr, size, value, 1)
+        else:
+            shift = 8 * (addr & 3)
+            lanes = _lanes(size, shift)
+            w = (value << shift) & lanes
+            old = self.store[r[0]]
+            keep = r[1] & lanes
+            nv = (old & ~keep) | (w & keep)
+            nv &= ~(w & r[2])
+            nv |= w & r[3]
+            self.store[r[0]] = nv
+            r[6] |= (old ^ nv) | (w & (r[2] | r[3]))
+        r[9] += 1
+        r[11] = 0
+        if r[5] & NOTIFY:
+            r[5] &= ~NOTIFY
+            self.notify(s - 1, addr, size, value, 1)
+
+    def read(self, addr: int, size: int) -> int:
+        first = 4 - (addr & 3)
+        if size <= first:
+            return self._word_read(addr, size)
+        lo = self._word_read(addr, first)
+        return lo | (self.read(addr + first, size - first) << (8 * first))
+
+    def write(self, addr: int, size: int, value: int) -> None:
+        first = 4 - (addr & 3)
+        if size <= first:
+            self._word_write(addr, size, value)
+            return
+        self._word_write(addr, first, value & ((1 << (8 * first)) - 1))
+        self.write(addr + first, size - first, value >> (8 * first))
+
+    # --- Unicorn ------------------------------------------------------------------------------------------
+    def map_window(self, uc: unicorn.Uc, base: int, size: int) -> None:
+        """Serve [base, base+size) (whole pages) through this register file."""
+        uc.mmio_map(base, size, lambda _uc, off, n, _u: self.read(base + off, n), None,
+                    lambda _uc, off, n, value, _u: self.write(base + off, n, value), None)
+
+    def close(self) -> None:
+        pass
+
+
+class NativeRegFile:
+    """The register file in C (regfile.c), with the same methods as :class:`PyRegFile`."""
+
+    native = True
+
+    def __init__(self, py: PyFn, notify: NotifyFn, poll: PollFn | None = None) -> None:
+        lib = regfile_library()
+        if lib is None:
+            raise RuntimeError("the native register file is not built")
+        self.lib = lib
+        self.bus = lib.rf_new()
+        if not self.bus:
+            raise MemoryError("register file")
+        self.py = py
+        self.notify = notify
+        self.poll = poll
+        # ctypes callbacks: kept referenced for as long as C may call them
+        self._py_cb = RF_PY_FN(py)
+        self._notify_cb = RF_NOTIFY_FN(notify)
+        self._poll_cb = RF_POLL_FN(self._on_poll)
+        lib.rf_set_callbacks(self.bus, self._py_cb, self._notify_cb, self._poll_cb)
+        self._windows: list[int] = []
+        self._pc_keep: Any = None
+
+    def _on_poll(self, index: int, pc: int, value: int, count: int) -> None:
+        if self.poll is not None:
+            self.poll(index, pc, value, count)
+
+    def add_store(self, value: int) -> int:
+        idx = self.lib.rf_add_store(self.bus, value & 0xFFFFFFFF)
+        if idx < 0:
+            raise MemoryError("register file")
+        return int(idx)
+
+    def add_reg(self, store: int, write_mask: int, w1c: int, w1s: int, read_mask: int, flags: int) -> int:
+        idx = self.lib.rf_add_reg(self.bus, store, write_mask, w1c, w1s, read_mask, flags)
+        if idx < 0:
+            raise ValueError(f"register file: no store {store}")
+        return int(idx)
+
+    def map(self, addr: int, index: int) -> None:
+        if self.lib.rf_map(self.bus, addr, index) != 0:
+            raise MemoryError("register file")
+
+    def slot(self, addr: int) -> int:
+        return int(self.lib.rf_slot(self.bus, addr))
+
+    def set_flags(self, index: int, flags: int) -> None:
+        self.lib.rf_regs(self.bus)[index].flags = flags
+
+    def reg(self, index: int) -> dict[str, int]:
+        r = self.lib.rf_regs(self.bus)[index]
+        return {name: getattr(r, name) for name, _ in RfReg._fields_}
+
+    def value(self, store: int) -> int:
+        return int(self.lib.rf_stores(self.bus)[store])
+
+    def set_value(self, store: int, value: int) -> None:
+        self.lib.rf_stores(self.bus)[store] = value & 0xFFFFFFFF
+
+    def set_poll(self, threshold: int, poll: PollFn | None, pc_source: Any = None) -> None:
+        """``pc_source``: the address of a uint32 holding the executing block's address (the hot path's
+        ``last_addr``); a callable is accepted for the twin's sake and ignored."""
+        self.poll = poll
+        self.lib.rf_set_poll_threshold(self.bus, threshold)
+        if isinstance(pc_source, int):
+            self.lib.rf_set_pc_source(self.bus, pc_source)
+
+    def read(self, addr: int, size: int) -> int:
+        return int(self.lib.rf_read(self.bus, addr, size))
+
+    def write(self, addr: int, size: int, value: int) -> None:
+        self.lib.rf_write(self.bus, addr, size, value & ((1 << (8 * size)) - 1))
+
+    def map_window(self, uc: unicorn.Uc, base: int, size: int) -> None:
+        """Serve [base, base+size) through regfile.c's MMIO callbacks (no Python unless a word needs it)."""
+        window = self.lib.rf_window_new(self.bus, base)
+        if not window:
+            raise MemoryError("register file window")
+        self._windows.append(window)
+        uclib = unicorn.unicorn_py3.unicorn.uclib
+        status = uclib.uc_mmio_map(uc._uch, base, size, ctypes.c_void_p(self.lib.rf_mmio_read_ptr()),
+                                   ctypes.c_void_p(window), ctypes.c_void_p(self.lib.rf_mmio_write_ptr()),
+                                   ctypes.c_void_p(window))
+        if status != unicorn.UC_ERR_OK:
+            raise unicorn.UcError(status)
+
+    def close(self) -> None:
+        """Free the C side (only once Unicorn can no longer call into it)."""
+        if self.bus:
+            for w in self._windows:
+                self.lib.rf_window_free(w)
+            self._windows = []
+            self.lib.rf_free(self.bus)
+            self.bus = None
+
+    def __del__(self) -> None:
+        # the machine holds both this and its Unicorn engine: once it is gone nothing emulates
+        self.close()
+
+
+RegFile = PyRegFile | NativeRegFile
+
+
+def make_regfile(py: PyFn, notify: NotifyFn, native: bool | None = None) -> RegFile:
+    """The C register file when it is built (and ``native`` is not False), else the Python twin."""
+    if native is not False and regfile_library() is not None:
+        return NativeRegFile(py, notify)
+    if native is True:
+        raise RuntimeError("the native register file was asked for but is not built (pip install rebuilds it)")
+    return PyRegFile(py, notify)

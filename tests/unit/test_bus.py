@@ -1,0 +1,281 @@
+"""The peripheral bus (simcore/bus.py) and its register file (simcore/regfile.py, C and Python twin).
+
+Driven through bus reads and writes without a CPU; expected values are the reference manuals'
+reset values and the SVD access rules, not the code's.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from simcore.board import Peripheral
+from simcore.bus import PeripheralBus, Poll
+from simcore.peripherals import register_model
+from simcore.peripherals.base import PeripheralModel
+from simcore.peripherals.sensors.testing import FakeHost
+from simcore.regfile import NOTIFY, PY_READ, PY_WRITE, NativeRegFile, PyRegFile, regfile_library
+from simcore.reports import Reports
+from simcore.runtypes import AccessKind, ReportChannel
+
+NATIVE = [False, True] if regfile_library() is not None else [False]
+
+
+class FakeMachine(FakeHost):
+    """What the bus asks of the machine: report (into real Reports), guard, the MMIO access being served."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._mmio: tuple[int, bool] | None = None
+        self.located: list[tuple[int, bool] | None] = []
+        self.reports = Reports(self._locate)
+        self.stops: list[str] = []
+
+    def _locate(self) -> tuple[int | None, str, int]:
+        self.located.append(self._mmio)
+        return 0x08000100, "fake+0x0", self.cycles
+
+    def report(self, channel: ReportChannel, where: str, detail: str, access: AccessKind | None = None) -> None:
+        super().report(channel, where, detail, access)
+        self.reports.note(channel, where, detail, access)
+
+    def guard(self, fn: Any) -> Any:
+        return fn()
+
+
+def make_bus(part: str | None, models: list[Any] = (), native: bool = False) -> tuple[PeripheralBus, FakeMachine]:
+    m = FakeMachine()
+    built = [cls(Peripheral(name, cls.TYPE, base, part=part), m) for cls, name, base in models]
+    bus = PeripheralBus(m, built, part, native=native)
+    m.reports.syncers.append(bus.sync_reports)
+    return bus, m
+
+
+def unimplemented(m: FakeMachine) -> dict[str, dict[str, Any]]:
+    return {r["where"]: r for r in m.reports.to_dict()["unimplemented"]}
+
+
+RCC, RCC_CR, RCC_PLLCFGR = 0x40023800, 0x40023800, 0x40023804
+
+
+@pytest.mark.parametrize("native", NATIVE)
+def test_plain_registers_read_reset_values_and_keep_writes_as_the_svd_allows(native: bool) -> None:
+    bus, m = make_bus("stm32f407vg", native=native)
+    assert bus.rf.native is native
+    assert bus.rf.read(RCC_CR, 4) == 0x00000083  # RM0090 7.3.1: HSION, HSIRDY, HSITRIM 16
+    assert bus.rf.read(RCC_PLLCFGR, 4) == 0x24003010  # 7.3.2
+    assert bus.rf.read(0x40020000, 4) == 0xA8000000  # GPIOA_MODER, 8.4.1
+    bus.rf.write(RCC_CR, 4, 0x00010000)  # HSEON; HSION and the read-only HSIRDY written 0
+    assert bus.rf.read(RCC_CR, 4) == 0x00010002  # HSION cleared (rw), HSIRDY kept (r), HSEON set
+    bus.rf.write(RCC_PLLCFGR + 1, 1, 0x54)  # a byte write: bits 8-15 from 0x30 to 0x54
+    assert bus.rf.read(RCC_PLLCFGR, 4) == 0x24005410
+    assert bus.rf.read(RCC_PLLCFGR + 2, 2) == 0x2400  # halfword of the upper lanes
+    reps = unimplemented(m)
+    assert set(reps) == {"RCC.CR", "RCC.PLLCFGR", "GPIOA.MODER"}
+    cr = reps["RCC.CR"]
+    assert (cr["reads"], cr["writes"]) == (2, 1)
+    assert cr["fields"] == ["HSION", "HSITRIM", "HSEON"]  # the fields the write changed (not HSIRDY)
+    assert "reset value 0x83" in cr["detail"]
+    assert (reps["RCC.PLLCFGR"]["reads"], reps["RCC.PLLCFGR"]["writes"]) == (3, 1)
+    assert reps["RCC.PLLCFGR"]["fields"] == ["PLLN4", "PLLN7", "PLLN8"]  # the F407 SVD has PLLN bit by bit
+    assert m.located[0] == (RCC_CR, False)  # the report locates the access being served
+    assert bus.value("RCC.CR") == 0x00010002
+
+
+@pytest.mark.parametrize("native", NATIVE)
+def test_write_only_and_read_only_registers(native: bool) -> None:
+    bus, m = make_bus("stm32f407vg", native=native)
+    bsrr, idr = 0x40020018, 0x40020010  # GPIOA BSRR (w), IDR (r)
+    bus.rf.write(bsrr, 4, 0x00010001)
+    assert bus.rf.read(bsrr, 4) == 0  # write-only: reads 0
+    assert bus.value("GPIOA.BSRR") == 0x00010001  # ...but keeps what was written
+    bus.rf.write(idr, 4, 0xFFFF)
+    assert bus.rf.read(idr, 4) == 0  # read-only: the write changed nothing
+    assert unimplemented(m)["GPIOA.IDR"]["detail"].startswith("register not implemented")
+
+
+@pytest.mark.parametrize("native", NATIVE)
+def test_nrf52_set_and_clear_registers_are_views_of_one_value(native: bool) -> None:
+    bus, m = make_bus("nrf52840", native=native)
+    rtc0 = 0x4000B000
+    intenset, intenclr, evten, evtenset, evtenclr = 0x304, 0x308, 0x340, 0x344, 0x348  # PS v1.7 6.22.10
+    bus.rf.write(rtc0 + intenset, 4, 0x3)
+    bus.rf.write(rtc0 + intenset, 4, 0x10000)
+    assert bus.rf.read(rtc0 + intenclr, 4) == 0x10003
+    bus.rf.write(rtc0 + intenclr, 4, 0x1)
+    assert bus.rf.read(rtc0 + intenset, 4) == 0x10002
+    bus.rf.write(rtc0 + evtenset, 4, 0x2)
+    assert bus.rf.read(rtc0 + evten, 4) == 0x2 and bus.rf.read(rtc0 + evtenclr, 4) == 0x2
+    bus.rf.write(rtc0 + evten, 4, 0x10000)  # EVTEN itself is read-write
+    assert bus.rf.read(rtc0 + evtenset, 4) == 0x10000
+    # P0 OUTSET/OUTCLR are views of OUT; P0 and P1 share a page
+    p0, p1 = 0x50000000, 0x50000300
+    bus.rf.write(p0 + 0x508, 4, 0x5)  # OUTSET
+    bus.rf.write(p1 + 0x508, 4, 0x8)
+    bus.rf.write(p0 + 0x50C, 4, 0x1)  # OUTCLR
+    assert bus.rf.read(p0 + 0x504, 4) == 0x4 and bus.rf.read(p1 + 0x504, 4) == 0x8
+    assert {"RTC0.INTENSET", "P0.OUTSET", "P1.OUTSET", "P0.OUT"} <= set(unimplemented(m))
+
+
+@pytest.mark.parametrize("native", NATIVE)
+def test_addresses_without_a_register_or_a_peripheral_are_reported(native: bool) -> None:
+    bus, m = make_bus("stm32f407vg", native=native)
+    assert bus.rf.read(RCC + 0x3FC, 4) == 0  # inside RCC's window, no register
+    bus.rf.write(0x40022400, 4, 1)  # GPIOJ: not on the F407 (an erratum removed it)
+    reps = unimplemented(m)
+    assert reps["RCC+0x3fc"]["detail"].startswith("read of 4 bytes: no register here")
+    assert reps["0x40022400"]["detail"].startswith("write of 0x1: no peripheral modelled here")
+
+
+@register_model
+class ExampleRcc(PeripheralModel):
+    """A made-up RCC model using the SVD API as docs/registers.md shows it."""
+
+    TYPE = "test_svd_rcc"
+    SVD = "RCC"
+    PARTS = ("stm32f407vg",)
+    PLAIN = ("AHB1ENR",)
+    ON_WRITE = {"CR.HSEON": "_hse_changed"}
+    NOT_IMPLEMENTED = ("CR.CSSON",)
+
+    def __init__(self, config: Peripheral, host: Any) -> None:
+        self.hse: list[tuple[int, int]] = []
+        super().__init__(config, host)
+
+    def _hse_changed(self, old: int, new: int) -> None:
+        self.hse.append((old, new))
+        if new:
+            self.values["CR"] |= 1 << 17  # HSERDY at once (a real model waits for the start-up time)
+
+    def read_CFGR(self) -> int:
+        sw = self.values["CFGR"] & 0x3
+        return (self.values["CFGR"] & ~0xC) | (sw << 2)  # SWS follows SW
+
+
+@pytest.mark.parametrize("native", NATIVE)
+def test_a_model_takes_its_registers_from_the_svd_and_the_rest_stays_generic(native: bool) -> None:
+    bus, m = make_bus("stm32f407vg", [(ExampleRcc, "rcc", RCC)], native=native)
+    model = bus.device(RCC)
+    assert isinstance(model, ExampleRcc) and model.svd is not None and model.svd.name == "RCC"
+    assert model.irq == 5  # from the SVD: the board entry gave none
+    assert bus.rf.read(RCC_CR, 4) == 0x83  # the model's CR: reset value from the SVD
+    bus.rf.write(RCC_CR, 4, 0x00010083)
+    assert model.hse == [(0, 1)] and bus.rf.read(RCC_CR, 4) == 0x00030083
+    bus.rf.write(RCC + 0x08, 4, 0x2)  # CFGR.SW = PLL
+    assert bus.rf.read(RCC + 0x08, 4) == 0xA
+    bus.rf.write(RCC + 0x30, 4, 0x1)  # AHB1ENR: plain storage of the model
+    assert model.values["AHB1ENR"] == 0x1
+    assert bus.rf.read(RCC_PLLCFGR, 4) == 0x24003010  # not implemented by the model: generic
+    bus.rf.write(RCC_CR, 4, 0x00090083)  # CSSON: stored, reported
+    reps = unimplemented(m)
+    assert set(reps) == {"RCC.PLLCFGR", "RCC.CR.CSSON"}
+    assert bus.counts("RCC.CR") == (2, 2)  # a model's register is counted on the bus too
+
+
+def test_mistakes_in_an_svd_model_are_type_errors_when_the_class_is_created() -> None:
+    with pytest.raises(TypeError, match="write_PLLCFG handles no declared register"):
+        class BadHandler(PeripheralModel):
+            SVD = "RCC"
+            PARTS = ("stm32f407vg",)
+
+            def write_PLLCFG(self, value: int) -> None: ...
+    with pytest.raises(TypeError, match="has no field HSEONN"):
+        class BadField(PeripheralModel):
+            SVD = "RCC"
+            PARTS = ("stm32f407vg",)
+            ON_WRITE = {"CR.HSEONN": "_x"}
+
+            def _x(self, old: int, new: int) -> None: ...
+    with pytest.raises(TypeError, match="RCC has no register AHB9ENR"):
+        class BadPlain(PeripheralModel):
+            SVD = "RCC"
+            PARTS = ("stm32f407vg",)
+            PLAIN = ("AHB9ENR",)
+    with pytest.raises(TypeError, match="calls _missing"):
+        class BadCallback(PeripheralModel):
+            SVD = "RCC"
+            PARTS = ("stm32f407vg",)
+            ON_WRITE = {"CR.HSEON": "_missing"}
+
+
+@pytest.mark.parametrize("native", NATIVE)
+def test_polls_are_seen_for_plain_and_model_registers(native: bool) -> None:
+    bus, m = make_bus("stm32f407vg", [(ExampleRcc, "rcc", RCC)], native=native)
+    pc = [0x08000200]
+    if native:
+        import ctypes
+
+        cell = ctypes.c_uint32(pc[0])
+        bus.rf.set_poll(0, None, ctypes.addressof(cell))
+        bus._pc_source = ctypes.addressof(cell)
+    else:
+        bus._pc_source = lambda: pc[0]
+    polls: list[Poll] = []
+    bus.watch_polls(8, polls.append)
+    for _ in range(20):
+        bus.rf.read(RCC_PLLCFGR, 4)
+    assert [(p.name, p.count, p.plain, p.value) for p in polls] == [("RCC.PLLCFGR", 8, True, 0x24003010),
+                                                                   ("RCC.PLLCFGR", 16, True, 0x24003010)]
+    polls.clear()
+    for _ in range(7):
+        bus.rf.read(RCC_CR, 4)
+    bus.rf.write(RCC_CR, 4, 0x83)  # a write ends the streak
+    for _ in range(7):
+        bus.rf.read(RCC_CR, 4)
+    assert polls == []
+    bus.rf.read(RCC_CR, 4)
+    assert [(p.name, p.count, p.plain) for p in polls] == [("RCC.CR", 8, False)]
+    polls.clear()
+    for _ in range(4):  # the same register from two blocks in turn is no poll
+        for block in (0x08000300, 0x08000400):
+            if native:
+                cell.value = block
+            pc[0] = block
+            bus.rf.read(RCC_PLLCFGR, 4)
+    assert polls == []
+
+
+def test_the_c_register_file_and_its_python_twin_agree_on_random_accesses() -> None:
+    if regfile_library() is None:
+        pytest.skip("the native extension is not built")
+    rng = random.Random(15)
+    logs: dict[str, list[Any]] = {"py": [], "c": []}
+    files = {}
+    for key, cls in (("py", PyRegFile), ("c", NativeRegFile)):
+        log = logs[key]
+
+        def py(addr: int, size: int, value: int, write: int, log: list[Any] = log) -> int:
+            log.append(("py", addr, size, value, write))
+            return (addr * 2654435761) & 0xFFFFFFFF & ((1 << (8 * min(size, 4))) - 1)
+
+        def notify(i: int, addr: int, size: int, value: int, write: int, log: list[Any] = log) -> None:
+            log.append(("notify", i, addr, size, value, write))
+
+        files[key] = cls(py, notify)
+    regs = []
+    for f in files.values():
+        for i in range(12):
+            s = f.add_store(0x1234_0000 + i * 0x1111)
+            f.add_reg(s, 0xFFFF00FF, 0x00000F00, 0x0000F000 if i % 2 else 0, 0xFFFFFFF0, NOTIFY)
+            f.map(0x40001000 + 4 * i, i)
+        f.add_reg(0, 0, 0, 0, 0, PY_READ | PY_WRITE)  # a model's register
+        f.map(0x40001100, 12)
+        f.add_reg(0, 0xFF, 0, 0, 0xFF, 0)  # a view of store 0
+        f.map(0x40001104, 13)
+    for _ in range(3000):
+        addr = 0x40001000 + rng.randrange(0, 0x110)
+        size = rng.choice((1, 2, 4))
+        if rng.random() < 0.5:
+            value = rng.getrandbits(8 * size)
+            for f in files.values():
+                f.write(addr, size, value)
+            regs.append(("w", addr, size, value))
+        else:
+            got = {k: f.read(addr, size) for k, f in files.items()}
+            assert got["py"] == got["c"], (addr, size)
+    assert logs["py"] == logs["c"]
+    for i in range(14):
+        assert files["py"].reg(i) == files["c"].reg(i)
+    assert [files["py"].value(i) for i in range(12)] == [files["c"].value(i) for i in range(12)]
