@@ -77,8 +77,8 @@ def regfile_library() -> ctypes.CDLL | None:
             v, p, u32, u64, i64 = ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint64, ctypes.c_int64
             lib.rf_reg_layout.restype = u64
             lib.rf_reg_layout.argtypes = [u32]
-            got = [lib.rf_reg_layout(i) for i in range(3)]
-            want = [ctypes.sizeof(RfReg), RfReg.reads.offset, RfReg.poll_count.offset]
+            want = [getattr(RfReg, name).offset for name, _ in RfReg._fields_] + [ctypes.sizeof(RfReg)]
+            got = [lib.rf_reg_layout(i) for i in range(len(want))]
             if got != want:
                 raise RuntimeError(f"regfile.c's rf_reg is {got}, the RfReg mirror {want}: rebuild the extension "
                                    "(pip install -e .)")

@@ -73,13 +73,15 @@ typedef struct {
 
 static const uint32_t no_pc = 0;
 
+/* The layout of rf_reg, field by field, for simcore/regfile.py's check of its ctypes mirror:
+ * what = 0..11: offset of each field in declaration order; 12: the size. */
 uint64_t rf_reg_layout(uint32_t what) {
-    switch (what) {
-    case 0: return sizeof(rf_reg);
-    case 1: return offsetof(rf_reg, reads);
-    case 2: return offsetof(rf_reg, poll_count);
-    default: return 0;
-    }
+    static const uint64_t layout[] = {
+        offsetof(rf_reg, store), offsetof(rf_reg, write_mask), offsetof(rf_reg, w1c_mask),
+        offsetof(rf_reg, w1s_mask), offsetof(rf_reg, read_mask), offsetof(rf_reg, flags),
+        offsetof(rf_reg, changed), offsetof(rf_reg, poll_pc), offsetof(rf_reg, reads),
+        offsetof(rf_reg, writes), offsetof(rf_reg, poll_value), offsetof(rf_reg, poll_count), sizeof(rf_reg)};
+    return what < sizeof layout / sizeof layout[0] ? layout[what] : 0;
 }
 
 rf_bus *rf_new(void) {
