@@ -18,6 +18,8 @@ _MODULES = {
     "cmsdk_uart": "uart",
     "cmsdk_timer": "cmsdk",
     "cmsdk_dualtimer": "cmsdk",
+    "cmsdk_watchdog": "cmsdk_watchdog",
+    "cmsdk_gpio": "cmsdk_gpio",
     "mps2_fpgaio": "cmsdk",
     "mps2_scc": "cmsdk",
     "simcore_mic": "sensors",
