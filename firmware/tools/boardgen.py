@@ -61,6 +61,8 @@ def header(board: Board) -> str:
         f"#define BOARD_NVIC_PRIO_BITS {board.nvic_prio_bits}",
         f"#define BOARD_HAS_FPU {1 if board.fpu else 0}",
     ]
+    if board.svd:  # the part's register table (simcore/data/svd): apps for one part test this
+        lines.append(f"#define BOARD_SVD_{c_ident(board.svd)} 1")
     if flash is not None:
         lines.append(f"#define BOARD_FLASH_BASE 0x{flash.base:08X}u")
         lines.append(f"#define BOARD_FLASH_SIZE 0x{flash.size:X}u")
