@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from simcore.memmap import PAGE, PERIPH_BASE, PERIPH_END
+from simcore.memmap import PAGE, PERIPH_BASE, PERIPH_END, PPB_BASE
 from simcore.peripherals.generic import PlainRegister, plain_registers
 from simcore.regfile import NOTIFY, PY, RegFile, make_regfile
 from simcore.reports import Reports
@@ -32,6 +32,8 @@ from simcore.runtypes import AccessKind, ReportChannel
 
 if TYPE_CHECKING:
     from simcore.peripherals.svd import RegisterTable, SvdPeripheral
+
+VENDOR_PPB = 0xE0040000  # the external PPB (ARMv7-M B3.1): vendor debug blocks such as the STM32 DBGMCU
 
 
 @dataclass
@@ -99,6 +101,7 @@ class PeripheralBus:
         self._owned: set[int] = set()  # words of the models' windows
         self._claimed: set[str] = set()  # SVD peripherals already given a model or an SvdDevice
         self._looked: set[int] = set()  # words whose SVD peripherals were looked up
+        self._windows: set[int] = set()  # pages mapped on demand (SVD peripherals outside the region)
         self.generic: list[SvdDevice] = []
         self._poll_fn: Callable[[Poll], None] | None = None
         self._threshold = 0
@@ -190,6 +193,38 @@ class PeripheralBus:
         self.rf.map_window(uc, PERIPH_BASE, PERIPH_END - PERIPH_BASE)
         for model in outside:
             self.rf.map_window(uc, model.base, (model.SIZE + PAGE - 1) & ~(PAGE - 1))
+
+    def map_on_demand(self, uc: Any, addr: int) -> bool:
+        """An access to unmapped memory: if an SVD peripheral is there (outside the peripheral region
+        and the PPB, e.g. FSMC at 0xA0000000), map its window to the register file now and let the
+        access retry (Unicorn's unmapped-memory hook); False when nothing is there."""
+        table = self.table
+        if table is None or PERIPH_BASE <= addr < PERIPH_END or addr >= PPB_BASE:
+            return False
+        found = table.at(addr)
+        if not found:
+            return False
+        lo = min(p.base for p in found) & ~(PAGE - 1)
+        hi = (max(p.end for p in found) + PAGE - 1) & ~(PAGE - 1)
+        if any(lo <= page < hi for page in self._windows):
+            return False  # already mapped: a real fault
+        self._windows.update(range(lo, hi, PAGE))
+        self.rf.map_window(uc, lo, hi - lo)
+        return True
+
+    def serves_ppb(self, addr: int) -> bool:
+        """Is ``addr`` a register of a vendor peripheral in the external PPB (the STM32 DBGMCU at
+        0xE0042000), which the register file serves instead of the system block?"""
+        if addr < VENDOR_PPB or self.table is None:
+            return False
+        if self.rf.slot(addr):
+            return True
+        word = addr & ~3
+        if word in self._looked:
+            return False
+        self._looked.add(word)
+        self._populate(addr)
+        return bool(self.rf.slot(addr))
 
     def attach_pc(self, state: Any, offset: int) -> None:
         """Where the executing block's address is (the hot path's ``last_addr`` at ``offset`` in ``state``)."""

@@ -362,12 +362,17 @@ class Machine:
         self._hook_error = exc
 
     def _ppb_read(self, uc: unicorn.Uc, offset: int, size: int, _user: object) -> int:
+        if self.bus.serves_ppb(PPB_BASE + offset):  # a vendor block of the part's SVD (DBGMCU)
+            return self.bus.rf.read(PPB_BASE + offset, size)
         self._mmio = (PPB_BASE + offset, False)
         value = self.guard(lambda: self.system.read(PPB_BASE + offset, size)) or 0
         self._mmio = None
         return value
 
     def _ppb_write(self, uc: unicorn.Uc, offset: int, size: int, value: int, _user: object) -> None:
+        if self.bus.serves_ppb(PPB_BASE + offset):
+            self.bus.rf.write(PPB_BASE + offset, size, value)
+            return
         self._mmio = (PPB_BASE + offset, True)
         self.guard(lambda: self.system.write(PPB_BASE + offset, size, value))
         self._mmio = None
@@ -397,6 +402,9 @@ class Machine:
 
     def _on_bad_access(self, uc: unicorn.Uc, access: int, address: int, size: int, value: int,
                        _user: object) -> bool:
+        if access in (unicorn.UC_MEM_READ_UNMAPPED, unicorn.UC_MEM_WRITE_UNMAPPED):
+            if self.guard(lambda: self.bus.map_on_demand(uc, address)):
+                return True  # an SVD peripheral outside the peripheral region (FSMC): mapped, retried
         self._last_fault_access = (_ACCESS[access], address, size)
         return False
 

@@ -172,7 +172,6 @@ _ANY: Checker = lambda v, bad: v  # noqa: E731 - free-form peripheral options, c
 BOARD_TOP = Table("", {
     "name": text(), "description": text(), "extends": text(), "cpu": _ANY, "clock": _ANY, "boot": _ANY,
     "console": _ANY, "memory": _ANY, "peripheral": _ANY, "flash_timing": _ANY, "power": _ANY, "device": _ANY,
-    "console": _ANY, "memory": _ANY, "peripheral": _ANY, "flash_timing": _ANY, "power": _ANY,
     "svd": lambda v, bad: _svd_table(v, bad),
 })
 

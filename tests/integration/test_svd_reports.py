@@ -53,7 +53,8 @@ def test_unmodelled_registers_of_the_f407_are_reported_by_name_with_function_cou
     assert "CAN1 MSR 00000c02 after 1000 polls (INAK never set)" in r.text
     assert "SDIO POWER 00000003 CLKCR 00000176, DCMI CR 00004030" in r.text
     reps = _by_where(r.reports["unimplemented"])
-    assert list(reps) == ["CAN1.MCR", "CAN1.MSR", "CAN1.BTR", "SDIO.POWER", "SDIO.CLKCR", "DCMI.CR"]
+    assert list(reps) == ["CAN1.MCR", "CAN1.MSR", "CAN1.BTR", "SDIO.POWER", "SDIO.CLKCR", "DCMI.CR", "DBG.DBGMCU_CR",
+                          "FSMC.BCR1", "DBG.DBGMCU_IDCODE"]
     _check(F407, reps, [
         ("CAN1.MCR", "can_init", 1, 1, ["INRQ", "SLEEP"], False),  # read-modify-write: SLEEP (reset 1) cleared
         ("CAN1.MSR", "can_init", 1002, 0, [], False),  # 1000 polls and two reads in main
@@ -61,7 +62,12 @@ def test_unmodelled_registers_of_the_f407_are_reported_by_name_with_function_cou
         ("SDIO.POWER", "sdio_power_on", 1, 1, ["PWRCTRL"], True),
         ("SDIO.CLKCR", "sdio_power_on", 1, 1, ["CLKDIV", "CLKEN"], True),
         ("DCMI.CR", "dcmi_setup", 2, 2, ["ESS", "PCKPOL", "ENABLE"], True),
+        ("DBG.DBGMCU_CR", "debug_and_memory_setup", 2, 1, ["DBG_SLEEP"], False),  # in the external PPB
+        ("FSMC.BCR1", "debug_and_memory_setup", 2, 1, ["MBKEN"], False),  # at 0xA0000000, mapped on demand
+        ("DBG.DBGMCU_IDCODE", "debug_and_memory_setup", 1, 0, [], False),
     ])
+    # FSMC_BCR1 resets to 0x000030D0 (RM0090 36.5.6); the SVD's DBGMCU_IDCODE reset value is what it reads
+    assert "DBGMCU IDCODE 10006411 CR 00000001, FSMC BCR1 000030d1" in r.text
     assert "reset value 0x10002" in reps["CAN1.MCR"]["detail"]  # RM0090 32.9.1: DBF and SLEEP set
     assert r.reports["guest_errors"] == []
 
@@ -82,7 +88,7 @@ def test_nrf52840_names_keep_the_svd_clusters_and_set_clear_views_share_a_value(
     ])
 
 
-@pytest.mark.parametrize("board", ["stm32f407vg", "stm32l4r5zi", "nrf52840"])
+@pytest.mark.parametrize("board", ["stm32f407vg", "stm32l4r5zi", "stm32l475vg", "nrf52840"])
 def test_the_console_uarts_leave_nothing_unreported_or_reported_in_hello(board: str) -> None:
     r = sc.run(elf(board, "hello"), board)
     assert r.exit_status == 0 and "Hello from simcore" in r.text
@@ -107,7 +113,7 @@ def test_summary_and_json_list_fields_and_counts(cli: Any, tmp_path: Path) -> No
     out = tmp_path / "r.json"
     res = cli("run", F407, "--board", "stm32f407vg", "-q", "--json", out)
     assert res.status == 0
-    assert "not implemented by simcore (6, first access of each):" in res.err
+    assert "not implemented by simcore (9, first access of each):" in res.err
     line = next(x for x in res.err.splitlines() if x.strip().startswith("CAN1.MSR:"))
     assert "at can_init+" in line and "(1002 reads, 0 writes)" in line
     line = next(x for x in res.err.splitlines() if x.strip().startswith("CAN1.BTR:"))

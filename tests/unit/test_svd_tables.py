@@ -89,7 +89,7 @@ def test_stm32l475_reset_values_match_rm0351() -> None:
 
 
 def test_interrupt_numbers_agree_with_the_board_files() -> None:
-    for part in ("stm32f407vg", "stm32l4r5zi", "nrf52840"):
+    for part in ("stm32f407vg", "stm32l4r5zi", "stm32l475vg", "nrf52840"):
         table = load_table(part)
         board = load_board(part)
         for p in board.peripherals:

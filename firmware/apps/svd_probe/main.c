@@ -8,7 +8,9 @@
  *
  * STM32F407 (RM0090): bxCAN initialisation (32.4.1: request init mode with MCR.INRQ, wait for
  *   MSR.INAK with a bounded loop as drivers do, set the bit timing in BTR), SDIO power-on
- *   (31.9.1-2: POWER.PWRCTRL, CLKCR.CLKDIV/CLKEN), DCMI capture set-up (15.8.1: CR).
+ *   (31.9.1-2: POWER.PWRCTRL, CLKCR.CLKDIV/CLKEN), DCMI capture set-up (15.8.1: CR), an SRAM bank
+ *   on the FSMC (36.5.6: BCR1, outside the peripheral region at 0xA0000000) and DBGMCU (38.16:
+ *   IDCODE read, CR.DBG_SLEEP set; in the external PPB at 0xE0042000).
  * nRF52840 (PS v1.7): QDEC set-up (6.19: SAMPLEPER, PSEL.A/B, INTENSET, ENABLE, TASKS_START)
  *   and COMP (6.6: PSEL, REFSEL, ENABLE).
  * tests/integration/test_svd_reports.py checks the names, functions, counts and --strict.
@@ -32,6 +34,9 @@
 #define SDIO_POWER REG(SDIO + 0x00u)
 #define SDIO_CLKCR REG(SDIO + 0x04u)
 #define DCMI_CR REG(0x50050000u)
+#define FSMC_BCR1 REG(0xA0000000u)
+#define DBGMCU_IDCODE REG(0xE0042000u)
+#define DBGMCU_CR REG(0xE0042004u)
 
 __attribute__((noinline)) static int can_init(void)
 {
@@ -56,6 +61,13 @@ __attribute__((noinline)) static void dcmi_setup(void)
     DCMI_CR |= 1u << 14;                /* ENABLE */
 }
 
+__attribute__((noinline)) static uint32_t debug_and_memory_setup(void)
+{
+    DBGMCU_CR |= 1u << 0;                      /* DBG_SLEEP: keep the debug clock in Sleep */
+    FSMC_BCR1 = (FSMC_BCR1 & ~0xCu) | (1u << 4) | 1u; /* SRAM, 16-bit bus, MBKEN */
+    return DBGMCU_IDCODE;
+}
+
 int main(void)
 {
     int tries = can_init();
@@ -65,6 +77,9 @@ int main(void)
     dcmi_setup();
     printf("svd_probe: SDIO POWER %08lx CLKCR %08lx, DCMI CR %08lx\n", (unsigned long)SDIO_POWER,
            (unsigned long)SDIO_CLKCR, (unsigned long)DCMI_CR);
+    uint32_t idcode = debug_and_memory_setup();
+    printf("svd_probe: DBGMCU IDCODE %08lx CR %08lx, FSMC BCR1 %08lx\n", (unsigned long)idcode,
+           (unsigned long)DBGMCU_CR, (unsigned long)FSMC_BCR1);
     return 0;
 }
 
