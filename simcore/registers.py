@@ -261,13 +261,7 @@ class RegisterBlock:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._table = compile_table(cls, cls.class_registers(), cls.BASE)
-
-    @classmethod
-    def class_registers(cls) -> Sequence[Register]:
-        """The registers checked against the class's handlers when it is created (``REGISTERS``;
-        SVD-backed peripheral models take theirs from a reference part's table)."""
-        return cls.REGISTERS
+        cls._table = compile_table(cls, cls.REGISTERS, cls.BASE)
 
     def __init__(self, host: ReportHost, name: str | None = None,
                  registers: Sequence[Register] | None = None) -> None:

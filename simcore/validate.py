@@ -178,11 +178,10 @@ BOARD_TOP = Table("", {
 
 def _svd_table(value: Any, bad: Callable[[str], BadInputError]) -> str:
     """A register table under simcore/data/svd (the part's SVD, converted by tools/svd2table.py)."""
-    from simcore.peripherals.svd import available_tables
+    from simcore.peripherals.svd import TABLE_DIR, available_tables
 
-    tables = available_tables()
-    if not isinstance(value, str) or value not in tables:
-        raise bad(f"one of the register tables {', '.join(tables)}")
+    if not isinstance(value, str) or "/" in value or not (TABLE_DIR / f"{value}.json").is_file():
+        raise bad(f"one of the register tables {', '.join(available_tables())}")
     return value
 CPU = Table("cpu", {"core": text(("cortex-m4",)), "fpu": boolean(), "nvic_prio_bits": integer(3, 8),
                     "num_irq": integer(1, MAX_EXTERNAL_IRQS)})

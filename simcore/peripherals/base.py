@@ -13,7 +13,7 @@ A model of a real part's peripheral takes its registers from the part's SVD tabl
     class Rcc(PeripheralModel):
         TYPE = "stm32f4_rcc"
         SVD = "RCC"                          # the SVD peripheral (name or group) it models
-        PARTS = ("stm32f407vg",)             # tables the class is checked against when created
+        PARTS = ("stm32f407vg",)             # tables it is written for; the first checks the class
         PLAIN = ("AHB1ENR",)                 # implemented as storage (the model reads self.values)
         ON_WRITE = {"CR.HSEON": "_hse_on"}   # field callbacks: (self, old, new)
 
@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from simcore.errors import BadInputError
-from simcore.registers import Field, Register, RegisterBlock, ReportHost
+from simcore.registers import Field, Register, RegisterBlock, ReportHost, compile_table
 
 if TYPE_CHECKING:
     from simcore.board import Peripheral
@@ -68,7 +68,7 @@ class PeripheralModel(RegisterBlock):
     CONSOLE: ClassVar[bool] = False  # a UART whose output can be the board's console
     # --- models of a part's SVD peripheral (empty SVD: the model declares everything in REGISTERS) ---
     SVD: ClassVar[str | tuple[str, ...]] = ()  # SVD peripheral names or groups the model implements
-    PARTS: ClassVar[tuple[str, ...]] = ()  # register tables it is written for; the first checks the class
+    PARTS: ClassVar[tuple[str, ...]] = ()  # register tables it is written for; the first checks the class (check_class)
     PLAIN: ClassVar[tuple[str, ...]] = ()  # SVD registers implemented as storage only
     ON_WRITE: ClassVar[Mapping[str, str]] = {}  # "REG.FIELD" -> method(self, [i,] old, new)
     NOT_IMPLEMENTED: ClassVar[tuple[str, ...]] = ()  # "REG.FIELD": stored, a write setting it is reported
@@ -81,14 +81,20 @@ class PeripheralModel(RegisterBlock):
         self.svd: SvdPeripheral | None = None  # the SVD peripheral this instance models
         self.svd_table: RegisterTable | None = None
         self._svd_names: dict[str, str] = {}  # DSL register name -> SVD register name (for reports)
+        reference = False
         if registers is None and self.SVD:
             self.svd_table = self.table_for(config)
+            reference = bool(self.PARTS) and self.svd_table.part == self.PARTS[0]
+            if not reference:
+                type(self).check_class()  # on the reference part the instance's own check is the same check
             self.svd = self.svd_peripheral(self.svd_table, config.base, config.name)
             registers = self.svd_registers(self.svd)
             self._svd_names = {r.name: r.doc for r in registers if r.doc}
             if self.irq is None and self.svd.interrupts:
                 self.irq = self.svd.interrupts[0][1]
         super().__init__(host, config.name, registers)
+        if reference:
+            type(self)._checked = True
 
     # --- SVD-backed models ----------------------------------------------------------------------
     @classmethod
@@ -159,18 +165,32 @@ class PeripheralModel(RegisterBlock):
                             f"NOT_IMPLEMENTED); its registers are {', '.join(sorted(known))}")
         return (*out, *cls.REGISTERS)
 
-    @classmethod
-    def class_registers(cls) -> Sequence[Register]:
-        if not cls.SVD or not cls.PARTS:
-            return cls.REGISTERS
-        from simcore.peripherals.svd import load_table
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        if not cls.SVD:
+            super().__init_subclass__(**kwargs)  # RegisterBlock compiles REGISTERS now
+            return
+        # An SVD-backed model's registers come from a part's table: loading one costs 3-15 ms, so the
+        # class is checked against PARTS[0]'s table when it is first built (or by check_class), not at import.
+        super(RegisterBlock, cls).__init_subclass__(**kwargs)
+        cls._checked = False
 
-        table = load_table(cls.PARTS[0])
-        want = _names(cls.SVD)
-        ref = next((p for p in table.peripherals if p.name in want or p.group in want), None)
-        if ref is None:
-            raise TypeError(f"{cls.__name__}: the {table.part} register table has no {' or '.join(want)} peripheral")
-        return cls.svd_registers(ref)
+    @classmethod
+    def check_class(cls) -> None:
+        """Check an SVD-backed model's handlers, PLAIN, ON_WRITE and NOT_IMPLEMENTED against PARTS[0]'s table
+        (TypeError naming what is wrong); done before the first instance is built."""
+        if not cls.SVD or cls.__dict__.get("_checked", True):
+            return
+        if cls.PARTS:
+            from simcore.peripherals.svd import load_table
+
+            table = load_table(cls.PARTS[0])
+            want = _names(cls.SVD)
+            ref = next((p for p in table.peripherals if p.name in want or p.group in want), None)
+            if ref is None:
+                raise TypeError(f"{cls.__name__}: the {table.part} register table has no {' or '.join(want)} "
+                                "peripheral")
+            cls._table = compile_table(cls, cls.svd_registers(ref), cls.BASE)
+        cls._checked = True
 
     # --- names in reports -----------------------------------------------------------------------
     @property

@@ -9,7 +9,6 @@ reset values that the reference manual corrects listed in ``errata``.
 
 from __future__ import annotations
 
-import gc
 import json
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -89,21 +88,63 @@ class SvdRegister:
 
 
 class _Layouts:
-    """The table's register layouts as read from the file, turned into SvdRegisters on first use.
+    """The table's register layouts, each parsed and turned into SvdRegisters on first use.
 
-    A part has 1,000-3,500 registers; building them all took 50-150 ms, so a run builds only
-    the layouts of the peripherals it touches (``simcore run hello`` builds one or none).
+    A part has 1,000-3,500 registers: parsing and building them all took 10-150 ms, so a run
+    reads only the layouts of the peripherals it touches (``simcore run hello``: its console's).
+    The converter writes one layout header (``    "NAME": [``) and one register per line
+    (tools/svd2table.py), which is what lets a layout be found without parsing the others.
     """
 
-    def __init__(self, rows: dict[str, list[list[Any]]]) -> None:
-        self._rows = rows
+    def __init__(self, text: str, spans: dict[str, tuple[int, int]] | None = None,
+                 rows: dict[str, list[list[Any]]] | None = None) -> None:
+        self._text = text
+        self._spans = spans or {}  # layout -> [start, end) of its JSON array in text
+        self._rows = rows or {}  # layouts already parsed (the whole file, when it was parsed at once)
         self._built: dict[str, tuple[SvdRegister, ...]] = {}
+
+    def names(self) -> set[str]:
+        return set(self._spans) | set(self._rows)
+
+    def rows(self, name: str) -> list[list[Any]]:
+        rows = self._rows.get(name)
+        if rows is None:
+            start, end = self._spans[name]
+            rows = self._rows[name] = json.loads(self._text[start:end])
+        return rows
 
     def get(self, name: str) -> tuple[SvdRegister, ...]:
         regs = self._built.get(name)
         if regs is None:
-            regs = self._built[name] = tuple(_register(r) for r in self._rows[name])
+            regs = self._built[name] = tuple(_register(r) for r in self.rows(name))
         return regs
+
+
+_LAYOUTS_LINE = '\n  "layouts": {\n'
+
+
+def _split(text: str) -> tuple[dict[str, Any], _Layouts] | None:
+    """Parse the header and peripherals of a table, and only locate its layouts (None: not the
+    converter's line format, parse it whole)."""
+    cut = text.find(_LAYOUTS_LINE)
+    if cut < 0:
+        return None
+    try:
+        data = json.loads(text[:cut] + '\n  "layouts": {}\n}')
+    except ValueError:
+        return None
+    spans: dict[str, tuple[int, int]] = {}
+    pos = cut + len(_LAYOUTS_LINE)
+    while True:
+        if not text.startswith('    "', pos):
+            break
+        colon = text.find('": [\n', pos)
+        close = text.find("\n    ]", colon)
+        if colon < 0 or close < 0:
+            return None
+        spans[json.loads(text[pos + 4:colon + 1])] = (colon + 3, close + 6)
+        pos = text.find("\n", close + 6) + 1
+    return data, _Layouts(text, spans)
 
 
 @dataclass(frozen=True)
@@ -189,14 +230,17 @@ def load_table(part: str) -> RegisterTable:
         raise BadInputError(f"no register table named {part!r}; the tables are: {', '.join(available_tables())} "
                             "(made by tools/svd2table.py from the vendors' SVD files)")
     text = path.read_text()
-    gc.disable()  # json builds ~100k small objects that the collector need not scan (halves the time)
-    try:
+    split = _split(text)
+    if split is not None:
+        data, layouts = split
+    else:
         data = json.loads(text)
-    finally:
-        gc.enable()
+        layouts = _Layouts(text, rows=data.get("layouts", {}))
     if data.get("format") != FORMAT:
         raise BadInputError(f"{path}: not a {FORMAT} file (format {data.get('format')!r})")
-    layouts = _Layouts(data["layouts"])
+    missing = {p["layout"] for p in data["peripherals"]} - layouts.names()
+    if missing:
+        raise BadInputError(f"{path}: peripherals name layouts the table lacks: {', '.join(sorted(missing))}")
     periphs = tuple(
         SvdPeripheral(p["name"], p["base"], p["size"], p["group"], p["layout"],
                       tuple((n, v) for n, v in p["interrupts"]), p.get("description", ""), layouts)

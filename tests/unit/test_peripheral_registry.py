@@ -7,4 +7,5 @@ def test_every_known_type_imports_and_registers() -> None:
     for type_name in known_types():
         cls = model_for(type_name)
         assert cls.TYPE == type_name
+        cls.check_class()  # SVD-backed models: handlers and field callbacks against their reference table
     assert set(_MODULES) <= known_types()

@@ -187,3 +187,16 @@ def test_converter_resolves_inheritance_arrays_clusters_and_derived(tmp_path: Pa
     assert fixed["errata"][0]["svd_reset"] == 0x81
     assert {r[0]: r for r in fixed["layouts"]["TIMA"]}["CR"][4] == 1
     assert {p["name"]: p["layout"] for p in fixed["peripherals"]}["TIMB"] == "TIMB"  # no longer the same
+
+
+def test_layouts_read_on_demand_equal_the_whole_file() -> None:
+    """load_table parses a layout only when asked (start-up); what it reads equals a full JSON parse."""
+    for part in available_tables():
+        full = json.loads((TABLE_DIR / f"{part}.json").read_text())
+        table = load_table(part)
+        layouts = table.peripherals[0]._layouts
+        assert layouts.names() == set(full["layouts"])
+        for name, rows in full["layouts"].items():
+            assert layouts.rows(name) == rows, (part, name)
+        for p, raw in zip(table.peripherals, full["peripherals"]):
+            assert (p.name, p.base, p.size, p.layout) == (raw["name"], raw["base"], raw["size"], raw["layout"])
