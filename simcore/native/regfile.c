@@ -148,7 +148,7 @@ rf_reg *rf_regs(rf_bus *b) { return b->regs; }
 uint32_t *rf_stores(rf_bus *b) { return b->store; }
 uint32_t rf_count(rf_bus *b) { return b->n_regs; }
 
-static rf_page *page_of(rf_bus *b, uint32_t addr) {
+static inline rf_page *page_of(rf_bus *b, uint32_t addr) {
     rf_page **d = b->dir[addr >> 22];
     return d ? d[(addr >> 12) & 1023u] : NULL;
 }
@@ -170,18 +170,20 @@ int rf_map(rf_bus *b, uint32_t addr, int64_t idx) {
     return 0;
 }
 
-/* Register index + 1 of the word at addr (0: none). */
-uint32_t rf_slot(rf_bus *b, uint32_t addr) {
+static inline uint32_t slot_of(rf_bus *b, uint32_t addr) {
     rf_page *p = page_of(b, addr);
     return p ? p->slot[(addr & 0xFFFu) >> 2] : 0;
 }
+
+/* Register index + 1 of the word at addr (0: none). */
+uint32_t rf_slot(rf_bus *b, uint32_t addr) { return slot_of(b, addr); }
 
 static inline uint32_t lanes_of(uint32_t size, uint32_t shift) {
     return (size >= 4 ? 0xFFFFFFFFu : ((1u << (8 * size)) - 1)) << shift;
 }
 
-static uint64_t word_read(rf_bus *b, uint32_t addr, uint32_t size) {
-    uint32_t s = rf_slot(b, addr);
+static inline uint64_t word_read(rf_bus *b, uint32_t addr, uint32_t size) {
+    uint32_t s = slot_of(b, addr);
     if (!s) return b->py(addr, size, 0, 0);
     rf_reg *r = &b->regs[s - 1];
     uint32_t shift = 8 * (addr & 3u), v;
@@ -211,8 +213,8 @@ static uint64_t word_read(rf_bus *b, uint32_t addr, uint32_t size) {
     return v;
 }
 
-static void word_write(rf_bus *b, uint32_t addr, uint32_t size, uint64_t value) {
-    uint32_t s = rf_slot(b, addr);
+static inline void word_write(rf_bus *b, uint32_t addr, uint32_t size, uint64_t value) {
+    uint32_t s = slot_of(b, addr);
     if (!s) {
         b->py(addr, size, value, 1);
         return;
@@ -274,13 +276,20 @@ void rf_window_free(rf_window *w) { free(w); }
 static uint64_t rf_mmio_read(void *uc, uint64_t offset, unsigned size, void *user) {
     (void)uc;
     rf_window *w = user;
-    return rf_read(w->bus, w->base + (uint32_t)offset, size);
+    uint32_t addr = w->base + (uint32_t)offset;
+    if ((addr & 3u) + size <= 4) return word_read(w->bus, addr, size); /* the common case, inlined */
+    return rf_read(w->bus, addr, size);
 }
 
 static void rf_mmio_write(void *uc, uint64_t offset, unsigned size, uint64_t value, void *user) {
     (void)uc;
     rf_window *w = user;
-    rf_write(w->bus, w->base + (uint32_t)offset, size, value);
+    uint32_t addr = w->base + (uint32_t)offset;
+    if ((addr & 3u) + size <= 4) {
+        word_write(w->bus, addr, size, value);
+        return;
+    }
+    rf_write(w->bus, addr, size, value);
 }
 
 void *rf_mmio_read_ptr(void) { return (void *)rf_mmio_read; }
