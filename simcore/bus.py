@@ -45,6 +45,7 @@ class BusEntry:
     plain: PlainRegister | None = None
     model: Any = None
     store: int = -1  # index of its value in the register file (plain registers)
+    index: int = -1  # its entry in the register file
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ class PeripheralBus:
         self.m = machine
         self.part = part
         self.rf: RegFile = make_regfile(self._py, self._notify, native)
-        self.entries: list[BusEntry] = []
+        self.entries: dict[int, BusEntry] = {}  # register-file index -> what it is
         self._by_name: dict[str, BusEntry] = {}
         self._pages: dict[int, list[Any]] = {}  # page -> devices (models, then SvdDevices) with a window there
         self._owned: set[int] = set()  # words of the models' windows
@@ -154,8 +155,8 @@ class PeripheralBus:
             store = self.rf.add_store(0)
         w, c, s, r = masks or (0, 0, 0, 0)
         index = self.rf.add_reg(store, w, c, s, r, flags)
-        entry.store = store
-        self.entries.append(entry)
+        entry.store, entry.index = store, index
+        self.entries[index] = entry
         self._by_name.setdefault(entry.name, entry)
         self.rf.map(entry.addr, index)
 
@@ -258,9 +259,9 @@ class PeripheralBus:
         saved, m._mmio = m._mmio, (addr, bool(write))
 
         def go() -> int:
-            built = len(self.entries)
+            built = self.rf.count()
             dev = self.device(addr)
-            if len(self.entries) != built and self.rf.slot(addr):  # just built: the register file serves it now
+            if self.rf.count() != built and self.rf.slot(addr):  # just built: the register file serves it now
                 if write:
                     self.rf.write(addr, size, value)
                     return 0
@@ -284,9 +285,9 @@ class PeripheralBus:
             m._mmio = saved
 
     def _notify(self, index: int, addr: int, size: int, value: int, write: int) -> None:
-        entry = self.entries[index]
-        reg = entry.plain
-        if reg is None:
+        entry = self.entries.get(index)
+        reg = entry.plain if entry is not None else None
+        if entry is None or reg is None:
             return
         m = self.m
         saved, m._mmio = m._mmio, (addr, bool(write))
@@ -303,13 +304,26 @@ class PeripheralBus:
         fn = self._poll_fn
         if fn is None:
             return
-        e = self.entries[index]
-        self.m.guard(lambda: fn(Poll(e.name, e.addr, pc, value, count, e.plain is not None, e.model)))
+        e = self.entries.get(index)
+        if e is not None:
+            self.m.guard(lambda: fn(Poll(e.name, e.addr, pc, value, count, e.plain is not None, e.model)))
+
+    # --- snapshots (simcore/snapshot.py rolls the Python side back; this is the C side) -------------
+    def save(self) -> tuple[int, Any]:
+        """The register file's values, counters and flags now."""
+        return self.rf.count(), self.rf.save()
+
+    def load(self, saved: tuple[int, Any]) -> None:
+        """Back to ``save()``'s state. Entries built since (SVD peripherals first touched after the save)
+        are unmapped, so their peripherals are built again on their next access, as in a fresh run."""
+        count, state = saved
+        self.rf.load(state)
+        self.rf.unmap_from(count)
 
     # --- reports and inspection ---------------------------------------------------------------------
     def sync_reports(self, reports: Reports) -> None:
         """Counts and changed fields of the plain registers, from the register file into their reports."""
-        for index, e in enumerate(self.entries):
+        for index, e in self.entries.items():
             if e.plain is None:
                 continue
             rep = reports.get(ReportChannel.UNIMPLEMENTED, e.name)
@@ -345,8 +359,7 @@ class PeripheralBus:
 
     def counts(self, name: str) -> tuple[int, int]:
         """(reads, writes) of one register entry."""
-        e = self.entry(name)
-        r = self.rf.reg(self.entries.index(e))
+        r = self.rf.reg(self.entry(name).index)
         return int(r["reads"]), int(r["writes"])
 
     def devices(self) -> Iterator[tuple[str, int, int]]:

@@ -91,6 +91,9 @@ def regfile_library() -> ctypes.CDLL | None:
             lib.rf_add_store.argtypes = [p, u32]
             lib.rf_add_reg.restype = i64
             lib.rf_add_reg.argtypes = [p, u32, u32, u32, u32, u32, u32]
+            lib.rf_unmap_from.argtypes = [p, u32]
+            lib.rf_count.restype = u32
+            lib.rf_count.argtypes = [p]
             lib.rf_regs.restype = ctypes.POINTER(RfReg)
             lib.rf_regs.argtypes = [p]
             lib.rf_stores.restype = ctypes.POINTER(ctypes.c_uint32)
@@ -150,6 +153,9 @@ class PyRegFile:
             page = self.pages[addr & ~0xFFF] = [0] * WORDS
         page[(addr & 0xFFF) >> 2] = index + 1
 
+    def count(self) -> int:
+        return len(self.regs)
+
     def slot(self, addr: int) -> int:
         page = self.pages.get(addr & ~0xFFF)
         return page[(addr & 0xFFF) >> 2] if page is not None else 0
@@ -173,6 +179,23 @@ class PyRegFile:
         self.poll = poll
         if pc_source is not None:
             self.pc_source = pc_source
+
+    def save(self) -> tuple[list[int], list[list[int]]]:
+        """Values and entries as they are now (for snapshots)."""
+        return list(self.store), [list(r) for r in self.regs]
+
+    def load(self, saved: tuple[list[int], list[list[int]]]) -> None:
+        """Back to ``saved``: its values and entries; entries added since keep their slots (the caller unmaps them)."""
+        stores, regs = saved
+        self.store[:len(stores)] = stores
+        for r, old in zip(self.regs, regs):
+            r[:] = old
+
+    def unmap_from(self, first: int) -> None:
+        for page in self.pages.values():
+            for k, slot in enumerate(page):
+                if slot > first:
+                    page[k] = 0
 
     # --- access ---------------------------------------------------------------------------------------
     def _word_read(self, addr: int, size: int) -> int:
@@ -272,7 +295,7 @@ class NativeRegFile:
         self._poll_cb = RF_POLL_FN(self._on_poll)
         lib.rf_set_callbacks(self.bus, self._py_cb, self._notify_cb, self._poll_cb)
         self._windows: list[int] = []
-        self._pc_keep: Any = None
+        self._n_store = 0
 
     def _on_poll(self, index: int, pc: int, value: int, count: int) -> None:
         if self.poll is not None:
@@ -282,6 +305,7 @@ class NativeRegFile:
         idx = self.lib.rf_add_store(self.bus, value & 0xFFFFFFFF)
         if idx < 0:
             raise MemoryError("register file")
+        self._n_store = int(idx) + 1
         return int(idx)
 
     def add_reg(self, store: int, write_mask: int, w1c: int, w1s: int, read_mask: int, flags: int) -> int:
@@ -293,6 +317,9 @@ class NativeRegFile:
     def map(self, addr: int, index: int) -> None:
         if self.lib.rf_map(self.bus, addr, index) != 0:
             raise MemoryError("register file")
+
+    def count(self) -> int:
+        return int(self.lib.rf_count(self.bus))
 
     def slot(self, addr: int) -> int:
         return int(self.lib.rf_slot(self.bus, addr))
@@ -317,6 +344,25 @@ class NativeRegFile:
         self.lib.rf_set_poll_threshold(self.bus, threshold)
         if isinstance(pc_source, int):
             self.lib.rf_set_pc_source(self.bus, pc_source)
+
+    def save(self) -> tuple[bytes, bytes]:
+        """Values and entries as they are now (for snapshots): the C arrays' bytes."""
+        n_store = self._n_store
+        n_regs = int(self.lib.rf_count(self.bus))
+        stores = ctypes.string_at(self.lib.rf_stores(self.bus), 4 * n_store) if n_store else b""
+        regs = ctypes.string_at(self.lib.rf_regs(self.bus), ctypes.sizeof(RfReg) * n_regs) if n_regs else b""
+        return stores, regs
+
+    def load(self, saved: tuple[bytes, bytes]) -> None:
+        stores, regs = saved
+        if stores:
+            ctypes.memmove(self.lib.rf_stores(self.bus), stores, len(stores))
+        if regs:
+            ctypes.memmove(self.lib.rf_regs(self.bus), regs, len(regs))
+
+    def unmap_from(self, first: int) -> None:
+        """Words mapped to entries at index >= ``first`` go back to Python."""
+        self.lib.rf_unmap_from(self.bus, first)
 
     def read(self, addr: int, size: int) -> int:
         return int(self.lib.rf_read(self.bus, addr, size))

@@ -175,6 +175,19 @@ static inline uint32_t slot_of(rf_bus *b, uint32_t addr) {
     return p ? p->slot[(addr & 0xFFFu) >> 2] : 0;
 }
 
+/* Send every word mapped to an entry at index >= first back to Python (a snapshot's restore). */
+void rf_unmap_from(rf_bus *b, uint32_t first) {
+    for (unsigned i = 0; i < 1024; i++) {
+        if (!b->dir[i]) continue;
+        for (unsigned j = 0; j < 1024; j++) {
+            rf_page *p = b->dir[i][j];
+            if (!p) continue;
+            for (unsigned k = 0; k < RF_WORDS; k++)
+                if (p->slot[k] > first) p->slot[k] = 0;
+        }
+    }
+}
+
 /* Register index + 1 of the word at addr (0: none). */
 uint32_t rf_slot(rf_bus *b, uint32_t addr) { return slot_of(b, addr); }
 
