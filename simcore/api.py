@@ -43,10 +43,19 @@ class RunResult:
         """The process exit status simcore gives this run (documented in the README)."""
         return self.stop.exit_status
 
+    virtual_seconds: float | None = None  # integrated over the clock timeline (None: cycles at ``mhz``)
+
     @property
     def seconds(self) -> float:
-        """Virtual time at the chosen clock."""
+        """Virtual time: the cycles integrated over the clocks the firmware ran on (simcore/clock.py)."""
+        if self.virtual_seconds is not None:
+            return self.virtual_seconds
         return self.cycles / (self.mhz * 1e6)
+
+    @property
+    def clock(self) -> dict[str, Any]:
+        """The clock timeline: when the core clock changed and to what (``clock`` in ``--json``)."""
+        return self.extra.get("clock", {})
 
     @property
     def stack_used(self) -> int | None:
@@ -157,25 +166,36 @@ def run_machine(m: Machine, t0: float | None = None, interrupt: str = "raise") -
         boot_rule=m.boot_rule,
         reports=m.reports.to_dict(),
         extra={"cycle_model": m.analyzer.cycle_model.name, **cycle_figures(m),
-               "sensors": sensor_stats(m.peripherals), "console_bytes": m.console_bytes,
+               "clock": clock_figures(m), "sensors": sensor_stats(m.peripherals), "console_bytes": m.console_bytes,
                "console_truncated": m.console_bytes > min(len(m.console), CONSOLE_TAIL)},
+        virtual_seconds=m.now_seconds(),
     )
+
+
+def clock_figures(m: Machine) -> dict[str, Any]:
+    """How the core clock was decided and its timeline (every change: cycle, time, MHz, source)."""
+    c = m.clocks
+    mode = "fixed" if c.model is None else ("override" if c.override_hz is not None else "firmware")
+    out: dict[str, Any] = {"mode": mode, "timeline": [seg.to_dict() for seg in c.timeline.changes()]}
+    if c.overridden:
+        out["firmware_mhz_overridden"] = [{"mhz": hz / 1e6, "source": src} for hz, src in c.overridden]
+    return out
 
 
 def cycle_figures(m: Machine) -> dict[str, Any]:
     """Where the cycles went (flash wait states, taken-branch refills) and the energy estimate."""
-    from simcore.energy import estimate
+    from simcore.energy import estimate_timeline
 
     s = m.hot.state
     active = max(m.cycles - m.system.sleep_cycles, 0)
     out = {
         "cpi": (active / m.instructions) if m.instructions else 0.0,
         "flash_wait_cycles": s.flash_wait_cycles,
-        "flash_wait_states": m.analyzer.flash.wait_states,
+        "flash_wait_states": s.wait_states,
         "flash_data": "exact" if m.analyzer.flash.data_hook else "literal",
         "taken_branch_cycles": s.branch_taken_cycles,
         "divides": {"executed": m.hot.div_stats.executed, "cycles_above_minimum": m.hot.div_stats.extra},
-        "energy": estimate(m.board.power, m.mhz, m.cycles, m.system.sleep_cycles).to_dict(),
+        "energy": estimate_timeline(m.board.power, m.clocks.timeline.spans(m.cycles, m.system.sleep_cycles)).to_dict(),
     }
     if getattr(m.analyzer.cycle_model, "name", "") == "cortex-m4":
         out["cycles_error_bar"] = cycle_error_bar(m).to_dict()
@@ -189,4 +209,8 @@ def cycle_error_bar(m: Machine) -> Any:
     hot = m.hot
     blocks = hot.error_bar_blocks()
     s = hot.state
-    return run_error_bar(blocks, m.cycles, m.mhz, m.analyzer.flash, s.branch_taken_cycles, s.prefetch_hidden)
+    mhz = m.mhz
+    seconds = m.now_seconds()
+    if len(m.clocks.timeline.segments) > 1 and seconds > 0:
+        mhz = m.cycles / seconds / 1e6  # the average clock: the bar's seconds scale as the run's do
+    return run_error_bar(blocks, m.cycles, mhz, m.analyzer.flash, s.branch_taken_cycles, s.prefetch_hidden)

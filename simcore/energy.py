@@ -32,14 +32,17 @@ class Energy:
     sleep_current_a: float
     active_joules: float
     sleep_joules: float
+    stop_seconds: float = 0.0  # core clock stopped (Stop mode): the board's stop current
+    stop_current_a: float = 0.0
+    stop_joules: float = 0.0
 
     @property
     def joules(self) -> float:
-        return self.active_joules + self.sleep_joules
+        return self.active_joules + self.sleep_joules + self.stop_joules
 
     @property
     def seconds(self) -> float:
-        return self.active_seconds + self.sleep_seconds
+        return self.active_seconds + self.sleep_seconds + self.stop_seconds
 
     @property
     def average_watts(self) -> float:
@@ -64,6 +67,36 @@ def estimate(power: Any, mhz: float, cycles: int, sleep_cycles: int) -> Energy:
         sleep_current_a=i_sleep,
         active_joules=power.voltage * i_run * active_s,
         sleep_joules=power.voltage * i_sleep * sleep_s,
+    )
+
+
+def estimate_timeline(power: Any, spans: list[tuple[Any, int, int, float]]) -> Energy:
+    """Energy over a clock timeline (simcore.clock.Timeline.spans): each segment at its own clock.
+
+    One segment gives exactly :func:`estimate`'s figures. With several, the currents reported are
+    the time-weighted averages of the segments' (the joules are the segments' sums). Stop segments
+    (core clock off) draw the board's ``stop_ua`` for their duration.
+    """
+    parts = [estimate(power, seg.hz / 1e6, cycles, sleep) for seg, cycles, sleep, _s in spans if seg.kind == "run"]
+    stop_s = sum(secs for seg, _c, _sl, secs in spans if seg.kind != "run")
+    if len(parts) == 1 and not stop_s:
+        return parts[0]
+    active_s = sum(p.active_seconds for p in parts)
+    sleep_s = sum(p.sleep_seconds for p in parts)
+    active_j = sum(p.active_joules for p in parts)
+    sleep_j = sum(p.sleep_joules for p in parts)
+    i_stop = (getattr(power, "stop_ua", None) or 0.0) * 1e-6
+    return Energy(
+        voltage=power.voltage,
+        active_seconds=active_s,
+        sleep_seconds=sleep_s,
+        run_current_a=active_j / power.voltage / active_s if active_s else (parts[0].run_current_a if parts else 0.0),
+        sleep_current_a=sleep_j / power.voltage / sleep_s if sleep_s else (parts[0].sleep_current_a if parts else 0.0),
+        active_joules=active_j,
+        sleep_joules=sleep_j,
+        stop_seconds=stop_s,
+        stop_current_a=i_stop,
+        stop_joules=power.voltage * i_stop * stop_s,
     )
 
 
@@ -111,6 +144,16 @@ def duty(e: Energy, rate: float) -> Duty:
                 under_1mw=watts < ONE_MW and keeps_up, keeps_up=keeps_up)
 
 
+def clock_line(timeline: list[dict[str, Any]], limit: int = 6) -> str:
+    """``16 MHz (HSI) -> 168 MHz (PLL) at 1.204 ms``: the core clock's changes, the first ``limit``."""
+    parts = []
+    for i, seg in enumerate(timeline[:limit]):
+        what = "stopped" if seg["kind"] != "run" else f"{seg['mhz']:g} MHz ({seg['source']})"
+        parts.append(what if i == 0 else f"{what} at {seg['seconds'] * 1e3:.3f} ms")
+    more = f" (+{len(timeline) - limit} more changes: --json has them)" if len(timeline) > limit else ""
+    return " -> ".join(parts) + more
+
+
 def summary_lines(res: Any) -> list[str]:
     """The run summary's timing and energy lines (cycles, CPI, time, flash wait share, energy, duty)."""
     x = res.extra
@@ -118,10 +161,22 @@ def summary_lines(res: Any) -> list[str]:
     lines = [f"cycles       {res.cycles:,} ({x.get('cycle_model', 'instructions')} model), CPI {cpi:.3f}"]
     sleep = getattr(res, "sleep_cycles", 0) or 0
     hz = res.mhz * 1e6
-    lat = f"latency      {res.seconds * 1e3:.3f} ms at {res.mhz:g} MHz"
-    if sleep:
-        lat += f" (active {(res.cycles - sleep) / hz * 1e3:.3f} ms, sleeping {sleep / hz * 1e3:.3f} ms)"
+    clock = x.get("clock") or {}
+    timeline = clock.get("timeline") or []
+    if len(timeline) > 1:
+        lat = f"latency      {res.seconds * 1e3:.3f} ms on the clock timeline below"
+        e = x.get("energy") or {}
+        if sleep or e.get("stop_seconds"):
+            stopped = f", stopped {e['stop_seconds'] * 1e3:.3f} ms" if e.get("stop_seconds") else ""
+            lat += (f" (active {e.get('active_seconds', 0) * 1e3:.3f} ms, "
+                    f"sleeping {e.get('sleep_seconds', 0) * 1e3:.3f} ms{stopped})")
+    else:
+        lat = f"latency      {res.seconds * 1e3:.3f} ms at {res.mhz:g} MHz"
+        if sleep:
+            lat += f" (active {(res.cycles - sleep) / hz * 1e3:.3f} ms, sleeping {sleep / hz * 1e3:.3f} ms)"
     lines.append(lat)
+    if len(timeline) > 1:
+        lines.append("clock        " + clock_line(timeline))
     bar = x.get("cycles_error_bar")
     if bar:
         lo, hi = bar["percent"]
@@ -140,7 +195,8 @@ def summary_lines(res: Any) -> list[str]:
         rate = x.get("duty_rate")
         if rate:
             energy = Energy(**{k: e[k] for k in ("voltage", "active_seconds", "sleep_seconds", "run_current_a",
-                                                 "sleep_current_a", "active_joules", "sleep_joules")})
+                                                 "sleep_current_a", "active_joules", "sleep_joules", "stop_seconds",
+                                                 "stop_current_a", "stop_joules") if k in e})
             d = duty(energy, float(rate))
             x["duty"] = d.to_dict()
             lines.append(f"duty         {d.describe()}")

@@ -268,6 +268,16 @@ class HotPath:
         s.itags = ctypes.cast(self._itags, ctypes.c_void_p).value
         s.dtags = ctypes.cast(self._dtags, ctypes.c_void_p).value
 
+    def set_flash(self, wait_states: int, accelerator: int, prefetch: bool) -> None:
+        """Wait states and accelerator from now on (the firmware reprogrammed FLASH.ACR or the clock).
+
+        Both paths read them per block; the line tags stay (a cache that was off refills as it misses).
+        """
+        s = self.state
+        s.wait_states = wait_states
+        s.accel = accelerator
+        s.prefetch = 1 if prefetch and accelerator == 1 else 0
+
     def _install_flash_data_hook(self) -> None:
         """Data reads from flash cost wait states (ART: on a D-cache line miss): a memory hook on flash only."""
         fc = self.analyzer.flash

@@ -22,6 +22,7 @@ from simcore.blocks import BlockAnalyzer
 from simcore.board import Board
 from simcore.boot import BootPlan, HeapInfo, heapinfo, plan_boot
 from simcore.bus import PeripheralBus
+from simcore.clock import ClockModel, Clocks
 from simcore.cortexm.coreregs import CoreRegs
 from simcore.cortexm.excp import Excp
 from simcore.cortexm.system import SystemBlock
@@ -48,7 +49,10 @@ class Machine:
         self.opts = options or RunOptions()
         from simcore.validate import check_mhz
 
-        self.mhz = check_mhz(board, self.opts.mhz, "mhz")
+        mhz = check_mhz(board, self.opts.mhz, "mhz")
+        # the clock service (simcore/clock.py): a fixed clock until the part's clock model (RCC) attaches
+        self.clocks = Clocks(mhz * 1e6, override_hz=mhz * 1e6 if self.opts.mhz_given else None)
+        self._flash_timing: tuple[int, int, bool] | None = None  # (wait states, accelerator, prefetch) from FLASH
         self.layout: Layout = check_fit(firmware, board)
         self.boot: BootPlan = plan_boot(board, firmware, self.layout)  # BadInputError before anything is built
         self.boot_rule = self.boot.rule
@@ -69,11 +73,13 @@ class Machine:
         self.buffers: tuple[Any, ...] = self._map_memories(board.memory_map)
         self._rom_buffers: list[Any] = []  # read-only device images (nRF52 FICR/UICR), not board memories
         self._load_image()
+        self.hot: Any = _BeforeHotPath()  # peripheral constructors may ask for the time (now_cycles, now_fs)
         from simcore import sensorbind
 
         # bad or wrong-kind recordings: BadInputError now; sensors nobody uses are built on first access
         self.peripherals: list[PeripheralModel] = sensorbind.build(board, self.opts.sensors, self)
         self.memmap: MemoryMap = board.memory_map.with_devices((p.name, p.base, p.SIZE) for p in self.peripherals)
+        self._by_name = {p.name.lower(): p for p in self.peripherals}
         self._last_fault_access: tuple[AccessKind, int, int] | None = None
         # every MMIO access outside the PPB: models, plain SVD registers served in C (simcore/bus.py)
         self.bus = PeripheralBus(self, self.peripherals, board.svd, native=self.opts.native)
@@ -89,6 +95,8 @@ class Machine:
                            on_watch=self.system.watch_block)
         if self.system.watches:
             self.hot.watch(self.system.watches)
+        if self._flash_timing is not None and self.clocks.override_hz is None:
+            self.hot.set_flash(*self._flash_timing)  # FLASH.ACR as the FLASH model found it at reset
         blockcache.load(self.hot, firmware.path)  # analyses of an earlier run of the same ELF
         self.bus.attach_pc(self.hot.state, HotState.last_addr.offset)  # polls are told apart by their block
         # Native hot path: the INTR hook is C and does the common exception return itself (SystemBlock
@@ -113,6 +121,10 @@ class Machine:
             on_exit=self._on_exit,
         )
         self.start_pc, self.start_sp = self._start()
+        for model in self.peripherals:  # the part's clock controller, if it has one, decides the clocks
+            if hasattr(model, "clock_tree"):
+                self.clock_tree_changed(model)
+                break
         self._spin_at: int | None = None
 
     # --- construction ------------------------------------------------------------------
@@ -187,7 +199,69 @@ class Machine:
         return self.hot.state.cycle_count
 
     def cycles_per_second(self) -> float:
-        return self.mhz * 1e6
+        """The core clock now (HCLK), in Hz."""
+        return self.clocks.core_hz
+
+    @property
+    def mhz(self) -> float:
+        """The core clock now, in MHz (at the end of a run: the clock the firmware ran on last)."""
+        return self.clocks.core_hz / 1e6
+
+    # --- clocks and virtual time (simcore/clock.py, docs/clocks.md) --------------------------
+    def now_fs(self) -> int:
+        """Virtual time now, in femtoseconds (exact: integrated over the clock timeline)."""
+        return self.clocks.timeline.fs_at(self.hot.state.cycle_count)
+
+    def now_seconds(self) -> float:
+        return self.clocks.timeline.seconds_at(self.hot.state.cycle_count)
+
+    def clock_hz(self, name: str = "HCLK") -> float:
+        """A named clock of the part now, in Hz (0.0 when it is off): ``"HCLK"``, ``"PCLK1"``, ``"LSE"``..."""
+        return self.clocks.hz(name)
+
+    def on_clock_change(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` after every change of the part's clocks (at the cycle of the change)."""
+        self.clocks.listeners.append(callback)
+
+    def schedule_at_fs(self, at_fs: int, callback: Callable[[], None], tag: str = "") -> Event:
+        """An event at a virtual time: it stays at that time when the core clock changes."""
+        now = self.hot.state.cycle_count
+        ev = self.events.schedule(max(self.clocks.timeline.cycle_at(at_fs), now), callback, tag)
+        ev.at_fs = at_fs
+        if not self._in_events:
+            self._arm()
+        return ev
+
+    def peripheral(self, name: str) -> PeripheralModel | None:
+        """Another peripheral of the board, by its board-file name (case-insensitive: "RCC" finds "rcc")."""
+        return self._by_name.get(name.lower())
+
+    def clock_tree_changed(self, model: ClockModel) -> None:
+        """The part's clock model changed its clocks: the new core clock on the timeline, events re-keyed,
+        listeners told."""
+        clocks = self.clocks
+        clocks.model = model
+        changed, warning = clocks.update(model.clock_tree(), model.core_source())
+        if warning is not None:
+            warn(warning)
+        if changed:
+            now = self.hot.state.cycle_count
+            sleep = self.system.sleep_cycles if hasattr(self, "system") else 0
+            clocks.timeline.switch(now, clocks.core_hz, model.core_source(), sleep)
+            self.events.retime(clocks.timeline.cycle_at)
+            if not self._in_events:
+                self._arm()
+        clocks.notify()
+
+    def flash_timing(self, wait_states: int, accelerator: int, prefetch: bool) -> None:
+        """The part's flash interface as the firmware set it (FLASH.ACR): the wait states and accelerator charged.
+
+        Only when the clock follows the firmware; with ``--mhz`` or on a fixed clock the board file's
+        table at that clock applies (simcore/cycles.py).
+        """
+        self._flash_timing = (int(wait_states), int(accelerator), bool(prefetch))
+        if self.clocks.override_hz is None:
+            self.hot.set_flash(*self._flash_timing)
 
     def console_write(self, data: bytes, source: str) -> None:
         """Stream to the echo as it arrives; keep only the last CONSOLE_TAIL bytes in memory."""
@@ -625,6 +699,18 @@ class Machine:
         names = [f"r{i}" for i in range(13)] + ["sp", "lr", "pc", "xpsr", "msp", "psp", "control", "primask"]
         ids = [getattr(R, f"UC_ARM_REG_{n.upper()}") for n in names]
         return {n: self.uc.reg_read(i) for n, i in zip(names, ids)}
+
+
+class _BeforeHotPath:
+    """Stands in for the hot path while the peripherals are built: the clock reads 0, flash settings wait."""
+
+    def __init__(self) -> None:
+        from types import SimpleNamespace
+
+        self.state = SimpleNamespace(cycle_count=0, insn_count=0)
+
+    def set_flash(self, wait_states: int, accelerator: int, prefetch: bool) -> None:
+        pass
 
 
 _ACCESS = {

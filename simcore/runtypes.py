@@ -142,6 +142,7 @@ class Event:
     callback: Callable[[], Any] = field(compare=False)
     tag: str = field(compare=False, default="")
     cancelled: bool = field(compare=False, default=False)
+    at_fs: int | None = field(compare=False, default=None)  # virtual time it is due at (re-keyed on clock changes)
 
 
 class EventQueue:
@@ -196,6 +197,19 @@ class EventQueue:
             return None
         return heapq.heappop(self.heap)
 
+    def retime(self, cycle_at: Callable[[int], int]) -> int:
+        """The core clock changed: give every live event scheduled at a virtual time its new cycle."""
+        moved = 0
+        for ev in self.heap:
+            if ev.at_fs is not None and not ev.cancelled:
+                new = cycle_at(ev.at_fs)
+                if new != ev.at_cycle:
+                    ev.at_cycle = new
+                    moved += 1
+        if moved:
+            heapq.heapify(self.heap)
+        return moved
+
     def live(self) -> list[Event]:
         """The live events in due order (for reports and tests)."""
         return sorted(ev for ev in self.heap if not ev.cancelled)
@@ -210,6 +224,10 @@ class RunOptions:
     """Everything a run can be told, with the defaults the CLI documents."""
 
     mhz: float | None = None
+    # True: ``mhz`` was asked for (--mhz): on a part with a clock model it overrides the clock the
+    # firmware sets (a warning names both). False: the clock follows the firmware from the part's
+    # reset clock, and ``mhz`` (the board's default) is used only by boards without a clock model.
+    mhz_given: bool = True
     max_instructions: int = DEFAULT_MAX_INSTRUCTIONS
     native: bool | None = None  # None: native when built, else the Python fallback
     strict: bool = False

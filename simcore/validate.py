@@ -370,6 +370,8 @@ def check_run_options(board: Board, options: dict[str, Any], cli: bool = False) 
     def name(key: str) -> str:
         return "--" + key.replace("_", "-") if cli else key
 
+    # no --mhz: the clock follows the firmware on parts with a clock model (docs/clocks.md)
+    options.setdefault("mhz_given", options.get("mhz") is not None)
     options["mhz"] = check_mhz(board, options.get("mhz"), name("mhz"))
     if options.get("max_instructions") is not None:
         check_count(options["max_instructions"], name("max_instructions"))

@@ -1,0 +1,311 @@
+"""The machine's time base: core-clock cycles, virtual time over a clock timeline, named clocks.
+
+The hot path counts cycles of the core clock (HCLK: what the core, SysTick and DWT count), so
+the event queue is keyed by that count and the hot path compares it with one number. Virtual
+time is a piecewise-linear function of the cycle count, kept as a :class:`Timeline`: one
+segment per core clock the firmware ran on, and gaps in which the core clock stopped (Stop
+mode) while time went on. Everything that is time, not core cycles (an oscillator's start-up,
+an RTC on the 32.768 kHz crystal, a timer on an APB clock), is scheduled at a virtual time in
+femtoseconds (``Host.schedule_at_fs``): the machine converts it to a cycle when it is armed
+and again whenever the core clock changes, so such events keep their time across switches.
+
+:class:`Clocks` is the machine's clock service: the named clocks of the part (``HCLK``,
+``PCLK1``, ``LSE``...) as the part's clock model (RCC) reports them, the timeline, the
+``--mhz`` override and the listeners told of every change. Boards without a clock model
+(the generic ``cortex-m4``, ``mps2-an386``, ``nrf52840`` until its CLOCK model exists) run
+on a fixed clock. :class:`DomainClock` is the helper peripherals count with: ticks of one
+named clock, continuous across its changes, and events at a tick that re-arm themselves.
+docs/clocks.md describes the API.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Protocol
+
+FS_PER_SECOND = 10**15  # virtual time unit: 1 fs (1/32768 s and 1/8 MHz are whole numbers of it)
+
+# The clocks a board without a clock model offers: every bus clock is the core clock.
+BUS_CLOCKS = ("HCLK", "SYSCLK", "FCLK", "PCLK", "PCLK1", "PCLK2", "TIMCLK1", "TIMCLK2")
+LSE_HZ = 32768.0
+
+
+def fs_of_seconds(seconds: float) -> int:
+    return round(seconds * FS_PER_SECOND)
+
+
+@dataclass
+class Segment:
+    """From ``cycle`` (at virtual time ``fs``) the core ran at ``hz`` (``kind`` "run"), or was stopped
+    (``kind`` "stop": no cycles, time passes) until the next segment."""
+
+    cycle: int
+    fs: int
+    seconds: float
+    hz: float
+    source: str
+    kind: str = "run"
+    sleep_at_start: int = 0  # the system block's sleep cycles when the segment began (energy per segment)
+    rate: Fraction = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.rate = Fraction(self.hz) if self.hz else Fraction(0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"cycle": self.cycle, "seconds": self.seconds, "mhz": self.hz / 1e6, "source": self.source,
+                "kind": self.kind}
+
+
+class Timeline:
+    """Virtual time as a function of the core-cycle count: segments appended at the present, never in the past."""
+
+    def __init__(self, hz: float, source: str) -> None:
+        self.segments: list[Segment] = [Segment(0, 0, 0.0, hz, source)]
+        self._cycles: list[int] = [0]
+
+    @property
+    def current(self) -> Segment:
+        return self.segments[-1]
+
+    def _at_cycle(self, cycle: int) -> Segment:
+        """The segment in force at ``cycle`` (the last of those starting at it: after a Stop gap, the run)."""
+        return self.segments[bisect.bisect_right(self._cycles, cycle) - 1] if cycle >= 0 else self.segments[0]
+
+    def fs_at(self, cycle: int) -> int:
+        seg = self._at_cycle(cycle)
+        if not seg.hz:
+            return seg.fs
+        return seg.fs + int((cycle - seg.cycle) * FS_PER_SECOND / seg.rate)
+
+    def seconds_at(self, cycle: int) -> float:
+        """Virtual seconds at ``cycle`` (on one segment exactly ``cycle / hz``, as a fixed clock gives it)."""
+        seg = self._at_cycle(cycle)
+        if not seg.hz:
+            return seg.seconds
+        return seg.seconds + (cycle - seg.cycle) / seg.hz
+
+    def cycle_at(self, fs: int) -> int:
+        """The first cycle at which virtual time has reached ``fs`` (the present or later for a past time)."""
+        seg = self.current
+        if fs <= seg.fs or not seg.hz:
+            i = max(bisect.bisect_right([s.fs for s in self.segments], fs) - 1, 0)
+            seg = self.segments[i]
+            if not seg.hz:
+                return seg.cycle
+        num = (fs - seg.fs) * seg.rate
+        q, r = divmod(num.numerator, num.denominator * FS_PER_SECOND)
+        return seg.cycle + q + (1 if r else 0)
+
+    def switch(self, cycle: int, hz: float, source: str, sleep_cycles: int = 0) -> None:
+        """From ``cycle`` on the core runs at ``hz`` (a segment that has not run yet is replaced)."""
+        cur = self.current
+        if cur.kind == "run" and cycle == cur.cycle:  # nothing ran on it yet: replace it
+            self.segments[-1] = Segment(cur.cycle, cur.fs, cur.seconds, hz, source, "run", cur.sleep_at_start)
+            return
+        fs = self.fs_at(cycle)
+        self._append(Segment(cycle, fs, self.seconds_at(cycle), hz, source, "run", sleep_cycles))
+
+    def stop(self, cycle: int, until_fs: int, sleep_cycles: int = 0, kind: str = "stop") -> None:
+        """The core clock stops at ``cycle`` and restarts at virtual time ``until_fs`` (same clock, same cycle)."""
+        cur = self.current
+        start_fs = self.fs_at(cycle)
+        if until_fs <= start_fs:
+            return
+        self._append(Segment(cycle, start_fs, self.seconds_at(cycle), 0.0, cur.source, kind, sleep_cycles))
+        self._append(Segment(cycle, until_fs, until_fs / FS_PER_SECOND, cur.hz, cur.source, "run", sleep_cycles))
+
+    def _append(self, seg: Segment) -> None:
+        self.segments.append(seg)
+        self._cycles.append(seg.cycle)
+
+    def spans(self, end_cycle: int, end_sleep: int) -> list[tuple[Segment, int, int, float]]:
+        """(segment, cycles, sleep cycles, seconds) of each segment up to ``end_cycle``."""
+        out = []
+        segs = self.segments
+        for i, seg in enumerate(segs):
+            nxt_cycle = segs[i + 1].cycle if i + 1 < len(segs) else end_cycle
+            nxt_sleep = segs[i + 1].sleep_at_start if i + 1 < len(segs) else end_sleep
+            nxt_s = segs[i + 1].seconds if i + 1 < len(segs) else self.seconds_at(end_cycle)
+            out.append((seg, max(nxt_cycle - seg.cycle, 0), max(nxt_sleep - seg.sleep_at_start, 0),
+                        max(nxt_s - seg.seconds, 0.0)))
+        return out
+
+    def changes(self) -> list[Segment]:
+        """Segments that changed something (a switch to the clock already running is not a change)."""
+        out = [self.segments[0]]
+        for seg in self.segments[1:]:
+            last = out[-1]
+            if seg.kind != last.kind or seg.hz != last.hz or seg.source != last.source:
+                out.append(seg)
+        return out
+
+
+class ClockModel(Protocol):
+    """A part's clock controller (RCC): its named clocks now, in Hz (0 for a clock that is off)."""
+
+    def clock_tree(self) -> Mapping[str, float]: ...
+    def core_source(self) -> str: ...  # what drives HCLK now, for the timeline ("HSI", "PLL"...)
+
+
+class Clocks:
+    """The named clocks of the part, the core clock's timeline and who is told of changes.
+
+    ``override_hz`` (``--mhz`` given on a part with a clock model): the core stays at that clock;
+    the other clocks scale with it (their ratio to HCLK as the firmware set them), and the first
+    change of the firmware's HCLK away from it is returned by :meth:`update` for a warning.
+    """
+
+    def __init__(self, hz: float, override_hz: float | None = None) -> None:
+        self.override_hz = override_hz
+        self.model: ClockModel | None = None
+        self.tree: dict[str, float] = {name: hz for name in BUS_CLOCKS}
+        self.tree["LSE"] = LSE_HZ
+        self.core_hz = float(override_hz or hz)
+        self.timeline = Timeline(self.core_hz, "fixed" if override_hz is None else "--mhz")
+        self.listeners: list[Callable[[], None]] = []
+        self.firmware_hz: float | None = None  # HCLK as the firmware configured it (override mode)
+        self.overridden: list[tuple[float, str]] = []  # firmware clocks --mhz replaced: (Hz, source)
+
+    @property
+    def follows_firmware(self) -> bool:
+        return self.model is not None and self.override_hz is None
+
+    def hz(self, name: str) -> float:
+        """The named clock now, in Hz (0.0 when off); KeyError naming the part's clocks when it has none so named."""
+        try:
+            value = self.tree[name]
+        except KeyError:
+            raise KeyError(f"no clock named {name!r}; this part's clocks are {', '.join(sorted(self.tree))}") from None
+        if self.override_hz is not None and self.model is not None and name not in ("LSE", "LSI", "HSE", "HSI",
+                                                                                     "MSI", "HSI48", "LFCLK"):
+            hclk = self.tree.get("HCLK") or 0.0
+            return value * self.override_hz / hclk if hclk else value
+        return value
+
+    def update(self, tree: Mapping[str, float], source: str) -> tuple[bool, str | None]:
+        """The clock model's new tree. Returns (core clock changed, warning text or None)."""
+        self.tree = dict(tree)
+        hclk = float(self.tree["HCLK"])
+        warning = None
+        if self.override_hz is not None:
+            if hclk != self.firmware_hz:
+                self.firmware_hz = hclk
+                if hclk != self.override_hz and not any(h == hclk for h, _ in self.overridden):
+                    self.overridden.append((hclk, source))
+                    warning = (f"the firmware set the core clock to {hclk / 1e6:g} MHz ({source}); --mhz "
+                               f"{self.override_hz / 1e6:g} overrides it: times, wait states and energy use "
+                               f"{self.override_hz / 1e6:g} MHz")
+            return False, warning
+        changed = hclk != self.core_hz or source != self.timeline.current.source
+        self.core_hz = hclk
+        return changed, warning
+
+    def notify(self) -> None:
+        for cb in list(self.listeners):
+            cb()
+
+
+class TimeHost(Protocol):
+    """What :class:`DomainClock` needs of the machine (peripherals/base.py ``Host`` has it)."""
+
+    def now_fs(self) -> int: ...
+    def clock_hz(self, name: str) -> float: ...
+    def on_clock_change(self, callback: Callable[[], None]) -> None: ...
+    def schedule_at_fs(self, at_fs: int, callback: Callable[[], None], tag: str = "") -> Any: ...
+    def cancel(self, handle: Any) -> None: ...
+
+
+class DomainClock:
+    """Ticks of one named clock (``"PCLK1"``, ``"LSE"``...) since it was created, continuous across changes.
+
+    A timer model keeps its counter as ticks of its kernel clock: ``ticks()`` now, and
+    ``schedule_tick(n, cb)`` for a callback when the count reaches ``n``. When the clock's
+    frequency changes (the firmware reprograms a prescaler or switches SYSCLK), the count so
+    far is kept and pending tick events are moved to the new times. ``divider`` (e.g. a
+    timer's PSC + 1) divides the clock: change it with :meth:`set_divider`, which re-anchors
+    the same way. A clock that is off (0 Hz) does not count; its events wait.
+    """
+
+    def __init__(self, host: TimeHost, name: str, divider: int = 1) -> None:
+        self.host = host
+        self.name = name
+        self.divider = max(int(divider), 1)
+        self._hz = host.clock_hz(name)
+        self._anchor_fs = host.now_fs()
+        self._anchor_ticks = Fraction(0)
+        self._pending: list[list[Any]] = []  # [tick, callback, tag, event handle]
+        host.on_clock_change(self._changed)
+
+    @property
+    def hz(self) -> float:
+        """Ticks per second now (the clock divided by ``divider``)."""
+        return self._hz / self.divider
+
+    def _exact_ticks(self, fs: int) -> Fraction:
+        if not self._hz:
+            return self._anchor_ticks
+        return self._anchor_ticks + Fraction(fs - self._anchor_fs) * Fraction(self._hz) / (
+            FS_PER_SECOND * self.divider)
+
+    def ticks(self) -> int:
+        """Whole ticks counted up to now."""
+        return int(self._exact_ticks(self.host.now_fs()))
+
+    def fs_of_tick(self, tick: int) -> int | None:
+        """The virtual time at which the count reaches ``tick`` at the present rate (None while the clock is off)."""
+        if not self._hz:
+            return None
+        need = Fraction(tick) - self._anchor_ticks
+        fs = self._anchor_fs + need * FS_PER_SECOND * self.divider / Fraction(self._hz)
+        return max(-(-fs.numerator // fs.denominator), self.host.now_fs())
+
+    def schedule_tick(self, tick: int, callback: Callable[[], None], tag: str = "") -> list[Any]:
+        """Call ``callback`` when the count reaches ``tick``; returns a handle for :meth:`cancel`."""
+        entry: list[Any] = [tick, callback, tag, None]
+        self._pending.append(entry)
+        self._arm(entry)
+        return entry
+
+    def cancel(self, entry: list[Any]) -> None:
+        if entry in self._pending:
+            self._pending.remove(entry)
+        if entry[3] is not None:
+            self.host.cancel(entry[3])
+            entry[3] = None
+
+    def _arm(self, entry: list[Any]) -> None:
+        if entry[3] is not None:
+            self.host.cancel(entry[3])
+            entry[3] = None
+        at = self.fs_of_tick(entry[0])
+        if at is not None:
+            entry[3] = self.host.schedule_at_fs(at, lambda e=entry: self._fire(e), entry[2])
+
+    def _fire(self, entry: list[Any]) -> None:
+        entry[3] = None
+        if entry in self._pending:
+            self._pending.remove(entry)
+            entry[1]()
+
+    def _reanchor(self) -> None:
+        now = self.host.now_fs()
+        self._anchor_ticks = self._exact_ticks(now)
+        self._anchor_fs = now
+
+    def set_divider(self, divider: int) -> None:
+        self._reanchor()
+        self.divider = max(int(divider), 1)
+        for entry in list(self._pending):
+            self._arm(entry)
+
+    def _changed(self) -> None:
+        hz = self.host.clock_hz(self.name)
+        if hz == self._hz:
+            return
+        self._reanchor()
+        self._hz = hz
+        for entry in list(self._pending):
+            self._arm(entry)

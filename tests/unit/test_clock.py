@@ -1,0 +1,121 @@
+"""The time base (simcore/clock.py): timeline, clock service, domain clocks, events at virtual times."""
+
+from __future__ import annotations
+
+import pytest
+
+from simcore.clock import FS_PER_SECOND, Clocks, DomainClock, Timeline
+from simcore.peripherals.testing import FakeHost
+
+MS = FS_PER_SECOND // 1000
+
+
+def test_one_segment_is_cycles_over_hz() -> None:
+    t = Timeline(168e6, "HSI")
+    for c in (0, 1, 168, 8_508_200, 10**12 + 7):
+        assert t.seconds_at(c) == c / 168e6  # bit for bit what a fixed clock gave before
+    assert t.fs_at(168_000) == MS
+    assert t.cycle_at(MS) == 168_000
+    assert t.cycle_at(MS + 1) == 168_001  # the first cycle at or after the time
+
+
+def test_switch_integrates_time_over_clocks() -> None:
+    t = Timeline(16e6, "HSI")
+    t.switch(16_000, 168e6, "PLL")  # 1 ms at 16 MHz
+    assert t.fs_at(16_000) == MS
+    assert t.fs_at(16_000 + 168_000) == 2 * MS  # then 1 ms at 168 MHz
+    assert t.seconds_at(16_000 + 168_000) == pytest.approx(2e-3, abs=1e-15)
+    assert t.cycle_at(2 * MS) == 184_000
+    assert t.cycle_at(MS // 2) == 8_000  # a time in the past: the cycle it was at
+    assert [s.source for s in t.changes()] == ["HSI", "PLL"]
+
+
+def test_switch_before_anything_ran_replaces_the_segment() -> None:
+    t = Timeline(16e6, "HSI")
+    t.switch(0, 4e6, "MSI")
+    assert len(t.segments) == 1 and t.current.hz == 4e6
+    t.switch(400, 16e6, "HSI")
+    t.switch(400, 80e6, "PLL")  # two changes at the same cycle: the last one counts
+    assert [(s.cycle, s.hz) for s in t.segments] == [(0, 4e6), (400, 80e6)]
+
+
+def test_stop_gap_passes_time_without_cycles() -> None:
+    t = Timeline(16e6, "HSI")
+    t.stop(16_000, 11 * MS)  # stopped from 1 ms to 11 ms
+    assert t.fs_at(16_000) == 11 * MS  # after the gap
+    assert t.cycle_at(5 * MS) == 16_000  # inside the gap: the cycle the core stopped at
+    assert t.cycle_at(12 * MS) == 32_000
+    spans = t.spans(32_000, 0)
+    assert [(seg.kind, cycles) for seg, cycles, _sl, _s in spans] == [("run", 16_000), ("stop", 0), ("run", 16_000)]
+    assert spans[1][3] == pytest.approx(10e-3)
+
+
+def test_override_keeps_the_core_and_scales_the_buses() -> None:
+    c = Clocks(100e6, override_hz=100e6)
+    c.model = object()  # type: ignore[assignment]
+    changed, warning = c.update({"HCLK": 168e6, "PCLK1": 42e6, "LSE": 32768.0}, "PLL")
+    assert not changed and c.core_hz == 100e6
+    assert warning is not None and "168 MHz" in warning and "--mhz 100" in warning
+    assert c.hz("PCLK1") == pytest.approx(25e6)  # HCLK/4 as the firmware set it, of the overriding clock
+    assert c.hz("LSE") == 32768.0  # oscillators do not scale
+    assert c.update({"HCLK": 168e6, "PCLK1": 42e6}, "PLL")[1] is None  # warned once
+    with pytest.raises(KeyError, match="PCLK1"):
+        c.hz("PCLK9")
+
+
+def test_events_at_a_time_keep_it_across_a_clock_switch() -> None:
+    host = FakeHost(mhz=16)
+    fired: list[tuple[int, int]] = []
+    host.schedule_at_fs(2 * MS, lambda: fired.append((host.cycles, host.now_fs())), "2 ms")
+    host.schedule(32_000, lambda: fired.append((host.cycles, -1)), "cycle 32000")  # a core-cycle event
+    host.advance_to(16_000)  # 1 ms at 16 MHz
+    host.set_clocks(HCLK=168e6, source="PLL")
+    host.advance_to(10**6)
+    assert fired[0] == (32_000, -1)  # core-cycle events stay at their cycle
+    assert fired[1] == (16_000 + 168_000, 2 * MS)  # the 2 ms event moved with the clock
+
+
+def test_domain_clock_counts_across_prescaler_and_clock_changes() -> None:
+    host = FakeHost(mhz=16)
+    host.set_clocks(PCLK1=16e6)
+    tim = DomainClock(host, "PCLK1", divider=16)  # 1 MHz ticks
+    ticks: list[int] = []
+    tim.schedule_tick(3000, lambda: ticks.append(host.now_fs()), "tick 3000")
+    host.advance_fs(1 * MS)
+    assert tim.ticks() == 1000
+    host.set_clocks(HCLK=168e6, PCLK1=42e6, source="PLL")  # now 2.625 MHz ticks
+    host.advance_fs(MS // 2)
+    assert tim.ticks() == 1000 + 1312
+    assert ticks == []
+    host.advance_fs(MS)
+    # 2000 ticks after the switch at 2.625 MHz: 761.904... us after the 1 ms mark, at the next core cycle
+    late = ticks[0] - (MS + 2000 * FS_PER_SECOND * 16 // 42_000_000)
+    assert 0 <= late <= FS_PER_SECOND / 168e6 + 1  # events fire at a core cycle: at most one late
+    tim.set_divider(1)
+    before = tim.ticks()
+    host.advance_fs(1_000_000_000)  # 1 us at 42 MHz
+    assert tim.ticks() - before == 42
+
+
+def test_domain_clock_off_waits() -> None:
+    host = FakeHost(mhz=16)
+    host.set_clocks(LSE=0.0)
+    rtc = DomainClock(host, "LSE")
+    fired: list[int] = []
+    rtc.schedule_tick(32768, lambda: fired.append(host.now_fs()), "1 s")
+    host.advance_fs(2 * FS_PER_SECOND)
+    assert fired == [] and rtc.ticks() == 0
+    host.set_clocks(LSE=32768.0)  # the crystal starts at 2 s
+    host.advance_fs(2 * FS_PER_SECOND)
+    assert fired and abs(fired[0] - 3 * FS_PER_SECOND) <= 1
+
+
+def test_cancelled_domain_event_does_not_fire() -> None:
+    host = FakeHost(mhz=8)
+    d = DomainClock(host, "HCLK")
+    fired: list[str] = []
+    h = d.schedule_tick(100, lambda: fired.append("x"))
+    d.cancel(h)
+    host.set_clocks(HCLK=16e6)
+    host.advance_to(10_000)
+    assert fired == []
