@@ -190,6 +190,8 @@ class Clocks:
         self.tree = dict(tree)
         hclk = float(self.tree["HCLK"])
         warning = None
+        if hclk <= 0:  # no clock at all: the model refuses such settings; keep counting at the last one
+            return False, None
         if self.override_hz is not None:
             if hclk != self.firmware_hz:
                 self.firmware_hz = hclk

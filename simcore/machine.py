@@ -253,6 +253,10 @@ class Machine:
                 self._arm()
         clocks.notify()
 
+    def clock_follows_firmware(self) -> bool:
+        """The part has a clock model and no --mhz overrides it (docs/clocks.md)."""
+        return self.clocks.follows_firmware
+
     def flash_timing(self, wait_states: int, accelerator: int, prefetch: bool) -> None:
         """The part's flash interface as the firmware set it (FLASH.ACR): the wait states and accelerator charged.
 

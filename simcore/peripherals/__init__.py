@@ -30,6 +30,12 @@ _MODULES = {
     "simcore_gpio": "sensors",
     "nrf52_ficr": "nrf52_info",
     "nrf52_uicr": "nrf52_info",
+    "stm32f4_rcc": "stm32.rcc",
+    "stm32l4_rcc": "stm32.rcc",
+    "stm32f4_pwr": "stm32.pwr",
+    "stm32l4_pwr": "stm32.pwr",
+    "stm32f4_flash": "stm32.flash",
+    "stm32l4_flash": "stm32.flash",
 }
 
 

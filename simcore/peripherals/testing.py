@@ -78,6 +78,9 @@ class FakeHost:
     def flash_timing(self, wait_states: int, accelerator: int, prefetch: bool) -> None:
         self.flash = (wait_states, accelerator, prefetch)
 
+    def clock_follows_firmware(self) -> bool:
+        return self.clocks.follows_firmware
+
     def console_write(self, data: bytes, source: str) -> None:
         self.console.append((data, source))
 
