@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from simcore.memmap import PAGE, PERIPH_BASE, PERIPH_END, PPB_BASE
 from simcore.peripherals.generic import PlainRegister, plain_registers
+from simcore.poll import NOTHING_HERE, PollWatch
 from simcore.regfile import NOTIFY, PY, RegFile, make_regfile
 from simcore.reports import Reports
 from simcore.runtypes import AccessKind, ReportChannel
@@ -105,6 +106,7 @@ class PeripheralBus:
         self._windows: set[int] = set()  # pages mapped on demand (SVD peripherals outside the region)
         self.generic: list[SvdDevice] = []
         self._poll_fn: Callable[[Poll], None] | None = None
+        self.polls: PollWatch | None = None  # the machine's polling-loop watch (simcore/poll.py), set by the machine
         self._threshold = 0
         self._pc_source: Any = None
         self._table: RegisterTable | None = None
@@ -266,6 +268,9 @@ class PeripheralBus:
                     self.rf.write(addr, size, value)
                     return 0
                 return self.rf.read(addr, size)
+            polls = self.polls
+            if write and polls is not None:
+                polls.on_write()
             if dev is None:
                 if write:
                     m.report(ReportChannel.UNIMPLEMENTED, f"{addr:#010x}", f"write of {value:#x}: no peripheral "
@@ -273,11 +278,16 @@ class PeripheralBus:
                 else:
                     m.report(ReportChannel.UNIMPLEMENTED, f"{addr:#010x}", f"read of {size} bytes: no peripheral "
                              "modelled here", AccessKind.READ)
+                    if polls is not None:
+                        polls.on_read(NOTHING_HERE, addr, addr, 0)
                 return 0
             if write:
                 dev.write(addr - dev.base, size, value)
                 return 0
-            return dev.read(addr - dev.base, size) & 0xFFFFFFFF
+            v = dev.read(addr - dev.base, size) & 0xFFFFFFFF
+            if polls is not None:
+                polls.on_read(dev, addr - dev.base, addr, v)
+            return v
 
         try:
             return m.guard(go) or 0

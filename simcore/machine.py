@@ -35,6 +35,7 @@ from simcore.layout import Layout, check_fit
 from simcore.memmap import NEVER_EXECUTED as UNTIL
 from simcore.memmap import PAGE, PERIPH_BASE, PERIPH_END, PPB_BASE, PPB_END, MemoryMap
 from simcore.peripherals import PeripheralModel
+from simcore.poll import PollWatch
 from simcore.reports import Reports
 from simcore.runtypes import AccessKind, Event, EventQueue, ReportChannel, RunOptions, Stop, StopKind
 from simcore.semihosting import ExitRequest, Semihosting
@@ -121,6 +122,8 @@ class Machine:
             on_exit=self._on_exit,
         )
         self.start_pc, self.start_sp = self._start()
+        self.polls = PollWatch(self)
+        self.bus.polls = self.polls  # model reads and empty addresses feed the polling-loop watch
         for model in self.peripherals:  # the part's clock controller, if it has one, decides the clocks
             if hasattr(model, "clock_tree"):
                 self.clock_tree_changed(model)
@@ -443,14 +446,20 @@ class Machine:
         if self.bus.serves_ppb(PPB_BASE + offset):  # a vendor block of the part's SVD (DBGMCU)
             return self.bus.rf.read(PPB_BASE + offset, size)
         self._mmio = (PPB_BASE + offset, False)
-        value = self.guard(lambda: self.system.read(PPB_BASE + offset, size)) or 0
+        value = self.guard(lambda: self._ppb_read_at(PPB_BASE + offset, size)) or 0
         self._mmio = None
+        return value
+
+    def _ppb_read_at(self, addr: int, size: int) -> int:
+        value = self.system.read(addr, size)
+        self.polls.on_read(self.system.block_at(addr), addr, addr, value)
         return value
 
     def _ppb_write(self, uc: unicorn.Uc, offset: int, size: int, value: int, _user: object) -> None:
         if self.bus.serves_ppb(PPB_BASE + offset):
             self.bus.rf.write(PPB_BASE + offset, size, value)
             return
+        self.polls.on_write()
         self._mmio = (PPB_BASE + offset, True)
         self.guard(lambda: self.system.write(PPB_BASE + offset, size, value))
         self._mmio = None
@@ -568,6 +577,7 @@ class Machine:
         pc = self.start_pc
         self.system.reset()
         while self.stop is None:
+            self.polls.at_stop()
             if self._fast_return:
                 self.system.arm_native()  # before _arm: what C may deliver itself
             else:
@@ -627,6 +637,9 @@ class Machine:
                 self.system.take_pending()
                 pc = self.pc()
                 continue
+            if self.polls.pending():  # the polling-loop watch stopped emulation to add or remove its hooks
+                pc = self.pc()
+                continue
             # emu_start returned by itself: the core halted in wfi/wfe (Unicorn's EXCP_HLT)
             self.hot.correct_partial_block(pc)
             self.system.on_halt(pc)
@@ -637,6 +650,9 @@ class Machine:
         return self.stop
 
     # --- idle loops: blocks ending in a branch to itself (blocks.SELF_LOOP), stopped by the hot path ---
+    def interrupt_could_fire(self) -> bool:
+        return self._interrupt_could_fire()
+
     def _interrupt_could_fire(self) -> bool:
         """Could SysTick or an external interrupt preempt the current execution priority?
 

@@ -17,6 +17,7 @@ TRCENA = 1 << 24
 
 class CoreDebug(RegisterBlock):
     NAME = "CoreDebug"
+    POLL_SAFE = True  # registers change only when written or at events (simcore/poll.py)
     BASE = SCS_BASE
     REGISTERS = (
         Register("DHCSR", 0xDF0, implemented=0, doc="halting debug: never enabled"),

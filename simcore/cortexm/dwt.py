@@ -61,6 +61,12 @@ class Dwt(RegisterBlock):
         """DEMCR.TRCENA changed: CYCCNT runs only with both enables."""
         self._set_counting(bool(self.ctrl & CYCCNTENA) and self.trace_enabled())
 
+    def poll_hint(self, addr: int) -> tuple[bool, int | None]:
+        """For the polling-loop watch (simcore/poll.py): CYCCNT changes every cycle while counting."""
+        if addr - self.BASE == 0x004 and self.origin is not None:
+            return False, self.clock.now_cycles() + 1
+        return False, None
+
     def read_CTRL(self) -> int:
         return CTRL_RO | self.ctrl
 

@@ -16,6 +16,7 @@ ASPEN, LSPEN = 1 << 31, 1 << 30
 
 class Fpu(RegisterBlock):
     NAME = "FPU"
+    POLL_SAFE = True  # registers change only when written or at events (simcore/poll.py)
     BASE = SCS_BASE
     REGISTERS = (
         Register("FPCCR", 0xF34, reset=ASPEN | LSPEN, implemented=ASPEN | LSPEN | 0x17A),

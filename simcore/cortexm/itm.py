@@ -24,6 +24,7 @@ class ConsoleHost(ClockHost):
 
 class Itm(RegisterBlock):
     NAME = "ITM"
+    POLL_SAFE = True  # registers change only when written or at events (simcore/poll.py)
     BASE = ITM_BASE
     REGISTERS = (
         Register("STIM", 0x000, count=32, doc="stimulus ports: the width of a write is the width of the data"),

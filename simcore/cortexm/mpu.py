@@ -79,6 +79,7 @@ class Mpu(RegisterBlock):
     """MPU_TYPE .. MPU_RASR_A3 (B3.5.5-B3.5.10); ``on_change`` runs after anything that moves the map."""
 
     NAME = "MPU"
+    POLL_SAFE = True  # registers change only when written or at events (simcore/poll.py)
     BASE = SCS_BASE
     REGISTERS = (
         Register("TYPE", 0xD90, access="r", reset=DREGION << 8, doc="DREGION 8, IREGION 0, unified"),

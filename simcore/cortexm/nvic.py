@@ -16,6 +16,7 @@ SCS_BASE = 0xE000E000
 
 class Nvic(RegisterBlock):
     NAME = "NVIC"
+    POLL_SAFE = True  # registers change only when written or at events (simcore/poll.py)
     BASE = SCS_BASE
     REGISTERS = (
         Register("ICTR", 0x004, access="r", doc="Interrupt Controller Type: INTLINESNUM"),

@@ -58,6 +58,7 @@ def decode_bits(value: int, table: dict[str, int]) -> list[str]:
 
 class Scb(RegisterBlock):
     NAME = "SCB"
+    POLL_SAFE = True  # registers change only when written or at events (simcore/poll.py)
     BASE = SCS_BASE
     REGISTERS = (
         Register("ACTLR", 0x008, implemented=0x307, doc="auxiliary control (stored, no effect on emulation)"),

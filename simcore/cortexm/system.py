@@ -160,6 +160,10 @@ class SystemBlock:
             return 0
         return block.read(addr, size)
 
+    def block_at(self, addr: int) -> RegisterBlock | None:
+        """The register block decoding ``addr`` (the polling-loop watch asks it for ``poll_hint``)."""
+        return self._owner.get(addr)
+
     def write(self, addr: int, size: int, value: int) -> None:
         self._tick_params_dirty = True  # priorities, VTOR, PRIGROUP, CCR, SysTick LOAD/CTRL
         block = self._owner.get(addr)

@@ -137,6 +137,19 @@ class SysTick(RegisterBlock):
         self._event_tick = at_cycle // self.divider
         self.event = self.clock.schedule(at_cycle, self._fire, "SysTick")
 
+    def poll_hint(self, addr: int) -> tuple[bool, int | None]:
+        """For the polling-loop watch (simcore/poll.py): COUNTFLAG (CTRL) changes at the next wrap, VAL at the
+        next tick; nothing here changes at an event."""
+        if not self.running:
+            return False, None
+        off = addr - self.BASE
+        if off == 0x010:
+            nxt = self.first_zero_after(self.tick())
+            return False, None if nxt is None else nxt * self.divider
+        if off == 0x018:
+            return False, (self.tick() + 1) * self.divider
+        return False, None
+
     # --- registers ---------------------------------------------------------------------------------
     def read_CTRL(self) -> int:
         self._update_flag(self.tick())

@@ -19,6 +19,7 @@ class Stm32F4Usart(PeripheralModel):
 
     TYPE = "stm32f4_usart"
     CONSOLE = True  # may be a board's [console] peripheral (simcore.validate)
+    POLL_SAFE = True  # registers change only when written or at events (simcore/poll.py)
     SVD = "USART"
     PARTS = ("stm32f407vg",)
     PLAIN = ("BRR", "CR1", "CR2", "CR3", "GTPR")
@@ -46,6 +47,7 @@ class Stm32L4Usart(PeripheralModel):
 
     TYPE = "stm32l4_usart"
     CONSOLE = True  # may be a board's [console] peripheral (simcore.validate)
+    POLL_SAFE = True  # registers change only when written or at events (simcore/poll.py)
     SVD = "USART"  # the group of USARTx, UARTx and LPUART1
     PARTS = ("stm32l4r5zi",)
     PLAIN = ("CR1", "CR2", "CR3", "BRR")
@@ -74,6 +76,7 @@ class Nrf52Uarte(PeripheralModel):
 
     TYPE = "nrf52_uarte"
     CONSOLE = True  # may be a board's [console] peripheral (simcore.validate)
+    POLL_SAFE = True  # registers change only when written or at events (simcore/poll.py)
     SIZE = 0x1000
     SVD = "UARTE"
     PARTS = ("nrf52840",)
@@ -124,6 +127,7 @@ class CmsdkUart(PeripheralModel):
 
     TYPE = "cmsdk_uart"
     CONSOLE = True  # may be a board's [console] peripheral (simcore.validate)
+    POLL_SAFE = True  # registers change only when written or at events (simcore/poll.py)
     SIZE = 0x1000
     REGISTERS = (
         Register("DATA", 0x000, implemented=0xFF),

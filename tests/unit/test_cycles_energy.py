@@ -58,7 +58,7 @@ def test_duty_cycle_average_power_and_coin_cell() -> None:
 def test_cli_summary_and_json_carry_cpi_flash_share_energy_and_duty(tmp_path: Path,
                                                                      capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "r.json"
-    status = main(["run", "-q", str(BIN / "stm32f407vg" / "hello.elf"), "--board", "stm32f407vg",
+    status = main(["run", "-q", str(BIN / "stm32f407vg" / "hello.elf"), "--board", "stm32f407vg", "--mhz", "168",
                    "--duty", "2", "--json", str(out)])
     assert status == 0
     err = capsys.readouterr().err

@@ -45,6 +45,9 @@ class Stm32Flash(Stm32Model):
         if self._live:
             self._apply()
 
+    def poll_hint(self, offset: int) -> tuple[bool, int | None]:
+        return False, None
+
     @property
     def latency(self) -> int:
         return self.values["ACR"] & ((1 << self.LATENCY_BITS) - 1)
@@ -99,6 +102,7 @@ class Stm32F4Flash(Stm32Flash):
     """STM32F405/407 flash interface registers (RM0090 section 3.9)."""
 
     TYPE = "stm32f4_flash"
+    PART = "stm32f407vg"
     LATENCY_BITS = 3
     DEFAULT_RANGE = "scale 1"
     MANUAL = "RM0090 Table 10"
@@ -127,6 +131,7 @@ class Stm32L4Flash(Stm32Flash):
     """STM32L4+ flash interface registers (RM0432 section 3.7)."""
 
     TYPE = "stm32l4_flash"
+    PART = "stm32l4r5zi"
     LATENCY_BITS = 4
     DEFAULT_RANGE = "range 1"
     MANUAL = "RM0432 3.3.3"

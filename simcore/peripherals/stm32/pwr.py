@@ -50,6 +50,7 @@ class Stm32F4Pwr(Stm32Pwr):
     """STM32F405/407 PWR (RM0090 section 5.4)."""
 
     TYPE = "stm32f4_pwr"
+    PART = "stm32f407vg"
     REGISTERS = (
         Register("CR", 0x00, reset=0x00004000, implemented=0x000043FF),
         Register("CSR", 0x04, implemented=0x0000430F),
@@ -65,6 +66,9 @@ class Stm32F4Pwr(Stm32Pwr):
         if getattr(self, "standby_flag", False):
             v |= 1 << 1
         self.values["CSR"] = v
+
+    def poll_hint(self, offset: int) -> tuple[bool, int | None]:
+        return False, None
 
     def voltage_range(self) -> str:
         return "scale 1" if self.values["CR"] >> 14 & 1 else "scale 2"
@@ -94,6 +98,7 @@ class Stm32L4Pwr(Stm32Pwr):
     """STM32L4+ (L4R5) PWR (RM0432 section 6.4)."""
 
     TYPE = "stm32l4_pwr"
+    PART = "stm32l4r5zi"
     VOS_SETTLE_FS = 20 * US  # DS12023 tVOST, typical
     REGISTERS = (
         Register("CR1", 0x00, reset=0x00000200, implemented=0x00004707),
@@ -130,6 +135,9 @@ class Stm32L4Pwr(Stm32Pwr):
     def deep_sleep_mode(self) -> str:
         lpms = self.values["CR1"] & 7
         return ("stop0", "stop1", "stop2", "standby")[lpms] if lpms < 4 else "shutdown"
+
+    def poll_hint(self, offset: int) -> tuple[bool, int | None]:
+        return self._settle is not None, None
 
     def _settling(self) -> None:
         """VOSF while the regulator settles (RM0432 6.1.5); the FLASH model checks the new range."""

@@ -280,18 +280,40 @@ class Stm32Rcc(Stm32Model):
     def core_source(self) -> str:
         return self.sysclk_source()
 
+    # --- polling (simcore/poll.py) ---------------------------------------------------------------
+    def poll_hint(self, offset: int) -> tuple[bool, int | None]:
+        """Flags here change only when an oscillator or PLL becomes ready (a scheduled event)."""
+        return any(o.event is not None for o in self.oscs.values()), None
+
+    def poll_explain(self, offset: int, value: int) -> str | None:
+        """Why a flag the firmware waits for will never come."""
+        slot = self._table.decode.get(offset)
+        reg = slot.reg.name if slot is not None else ""
+        for o in self.oscs.values():
+            if o.reg != reg and reg != "CFGR":
+                continue
+            if o.on and not o.ready and o.event is None:
+                if not self.can_start(o.name):
+                    key = "hse_hz" if o.name == "HSE" else "lse_hz"
+                    return (f"{o.name} is on, but the board has no {o.name} crystal or clock: {key} = 0 in its "
+                            f"{self.name} entry")
+                src = self.pll_source(o.name) if o.name.startswith("PLL") else None
+                return f"{o.name} is on, but its input {src or 'clock'} is not running"
+        if reg == "CFGR" and self._pending_sw is not None:
+            return f"SYSCLK switch to {self.SW_SOURCES[self._pending_sw]} waits for it, and it is not starting"
+        if reg == "CFGR" or any(o.reg == reg for o in self.oscs.values()):
+            off = [o.name for o in self.oscs.values() if o.reg == reg and not o.on]
+            if off:
+                return f"{', '.join(off)} off"
+        return None
+
     # --- peripheral enables and resets -----------------------------------------------------------
     def svd_or_name(self) -> str:
         return self.periph_name
 
     def _svd_fields(self, reg: str) -> list[tuple[str, int]]:
-        from simcore.peripherals.svd import load_table
-
-        try:
-            periph = load_table(self.PART).peripheral("RCC")
-            return [(f.name, f.lsb) for f in periph.register(reg).fields]
-        except KeyError:
-            return []
+        """(field name, bit) of a one-bit-per-peripheral register (enables, resets)."""
+        return [(name, (mask & -mask).bit_length() - 1) for name, mask in self.svd_fields(reg)]
 
     def clock_enabled(self, peripheral: str) -> bool | None:
         """Is ``peripheral``'s bus clock enabled (``USART2`` -> APB1ENR.USART2EN)? None if RCC has no such bit."""

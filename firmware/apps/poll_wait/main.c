@@ -1,0 +1,130 @@
+/*
+ * poll_wait: the polling loops vendor drivers wait in, for simcore's fast-forward (simcore/poll.py).
+ * The mode is the command line (`simcore run poll_wait.elf -- <mode>`):
+ *
+ *   countflag N  LL_mDelay style: SysTick at 1 ms without interrupt, N waits on CTRL.COUNTFLAG
+ *   flag100      one wait of 100 ms on SysTick's COUNTFLAG (HCLK/8): the busy-wait benchmark
+ *   hal          HAL style: wait for RCC_CR.HSERDY with a 100 ms timeout on a 1 kHz SysTick tick
+ *   ramcount     wait for HSERDY counting polls in RAM only (the registers repeat, memory does not)
+ *   forever      wait on PWR_CSR.WUF, which nothing sets, with SysTick interrupts running
+ *   uart N       N lines through the polled USART (the console)
+ *   delay N      HAL_Delay style: N ms on the 1 kHz SysTick tick (a loop on RAM only)
+ *
+ * Every mode prints the cycles DWT counted, so tests compare them with the virtual time.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../clock_max/stm32.h"
+#include "../systick/cm4.h"
+#include "semihosting.h"
+
+#define SYS_GET_CMDLINE 0x15
+#define PWR_CSR REG32(PWR_BASE + 0x04u)
+
+static volatile uint32_t uwTick;
+static char cmdline[128];
+
+void SysTick_Handler(void) { uwTick++; }
+
+static uint32_t hz(void) { return 16000000u; } /* the reset clock, HSI */
+
+static void tick_start(int interrupt, int div8, uint32_t reload)
+{
+    SYST_CSR = 0;
+    SYST_RVR = reload - 1u;
+    SYST_CVR = 0;
+    SYST_CSR = SYST_CSR_ENABLE | (interrupt ? SYST_CSR_TICKINT : 0u) | (div8 ? 0u : SYST_CSR_CLKSOURCE);
+}
+
+static void report(const char *what, uint32_t t0)
+{
+    uint32_t c = DWT_CYCCNT - t0;
+    printf("%s: %lu cycles = %lu.%03lu ms\n", what, (unsigned long)c, (unsigned long)(c / (hz() / 1000u)),
+           (unsigned long)(c % (hz() / 1000u) / (hz() / 1000000u)));
+}
+
+static void delay_ms(uint32_t ms)
+{
+    uint32_t start = uwTick;
+    while (uwTick - start < ms) {
+    }
+}
+
+/* The poll count lives in RAM only: the core registers repeat at every read of RCC_CR. */
+static uint32_t ram_count(volatile uint32_t *counter)
+{
+    uint32_t ready;
+    do {
+        __asm__ volatile("ldr r3, [%1]\n\tadds r3, #1\n\tstr r3, [%1]\n\tmovs r3, #0\n\tldr %0, [%2]"
+                         : "=r"(ready) : "r"(counter), "r"(&RCC_CR) : "r3", "memory");
+    } while (!(ready & RCC_CR_HSERDY));
+    return *counter;
+}
+
+int main(void)
+{
+    DEMCR |= DEMCR_TRCENA;
+    DWT_CYCCNT = 0;
+    DWT_CTRL |= 1u;
+    struct {
+        char *buf;
+        uint32_t len;
+    } b = {cmdline, sizeof cmdline};
+    if (sh_call(SYS_GET_CMDLINE, &b) != 0)
+        cmdline[0] = 0;
+    char *mode = strchr(cmdline, ' ');
+    mode = mode ? mode + 1 : cmdline + strlen(cmdline);
+    char *arg = strchr(mode, ' ');
+    uint32_t n = arg ? (uint32_t)strtoul(arg + 1, 0, 10) : 1u;
+    uint32_t t0 = DWT_CYCCNT;
+
+    if (strncmp(mode, "countflag", 9) == 0) {
+        tick_start(0, 0, hz() / 1000u);
+        for (uint32_t i = 0; i < n; i++)
+            while (!(SYST_CSR & SYST_CSR_COUNTFLAG)) {
+            }
+        report("countflag", t0);
+    } else if (strncmp(mode, "flag100", 7) == 0) {
+        tick_start(0, 1, hz() / 8u / 10u); /* 100 ms of HCLK/8 */
+        while (!(SYST_CSR & SYST_CSR_COUNTFLAG)) {
+        }
+        report("flag100", t0);
+    } else if (strncmp(mode, "hal", 3) == 0) {
+        tick_start(1, 0, hz() / 1000u);
+        RCC_CR |= RCC_CR_HSEON;
+        uint32_t start = uwTick;
+        int ok = 1;
+        while (!(RCC_CR & RCC_CR_HSERDY)) {
+            if (uwTick - start > 100u) {
+                ok = 0;
+                break;
+            }
+        }
+        report(ok ? "HSE ready" : "HSE timeout", t0);
+    } else if (strncmp(mode, "ramcount", 8) == 0) {
+        static volatile uint32_t counter;
+        RCC_CR |= RCC_CR_HSEON;
+        uint32_t c = ram_count(&counter);
+        printf("polls counted in RAM: %lu\n", (unsigned long)c);
+        report("ramcount", t0);
+    } else if (strncmp(mode, "forever", 7) == 0) {
+        tick_start(1, 0, hz() / 1000u);
+        while (!(PWR_CSR & 1u)) {
+        }
+        report("woken", t0);
+    } else if (strncmp(mode, "uart", 4) == 0) {
+        for (uint32_t i = 0; i < n; i++)
+            printf("line %lu of %lu through the polled USART\n", (unsigned long)i, (unsigned long)n);
+        report("uart", t0);
+    } else if (strncmp(mode, "delay", 5) == 0) {
+        tick_start(1, 0, hz() / 1000u);
+        delay_ms(n);
+        report("delay", t0);
+    } else {
+        printf("poll_wait: unknown mode '%s'\n", mode);
+        return 2;
+    }
+    return 0;
+}

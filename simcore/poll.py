@@ -1,0 +1,391 @@
+"""Waiting is cheap: polling loops fast-forward to the event that can end them, or stop with a name.
+
+Vendor drivers wait by polling: ``while (!(RCC->CR & RCC_CR_HSERDY)) { if (HAL_GetTick() -
+start > timeout) ... }``. Run as it is, each poll is an MMIO read served in Python, millions of
+them for a few milliseconds of virtual time. Like ``wfi`` (which sleeps to the next event), a
+polling loop whose every iteration is the same computation can skip to the next moment
+anything it looks at can change.
+
+How a loop is recognised (no code analysis, nothing per instruction): the machine reports
+each MMIO read here. Three consecutive reads of the same register from the same place, with
+no MMIO write and no exception between them, the same value, the same core registers (r0-r12,
+SP, LR, xPSR, S0-S31) at the last two, and the same instruction and cycle counts for both
+iterations, make a candidate: the CPU state at the read is a fixed point of one iteration. RAM
+is not in the registers, so the machine copies the RAM at that read and compares it at the
+next one: an iteration that leaves RAM unchanged (a software timeout counter changes it) is a
+fixed point of the whole machine state, and the loop shape (place, register, counts per
+iteration) is remembered as clean.
+
+A clean loop advances by whole iterations (their instructions and cycles: active time, not
+sleep) to the first moment its register may change by itself (``poll_hint``: a SysTick
+COUNTFLAG at the next wrap) or to the next event, where the event runs as it would have; the
+loop carries on and is recognised again if it keeps polling. If nothing can ever change what
+the loop looks at (no event that could change the register, and either no interrupt that
+could fire or a loop that reads no RAM, which an interrupt handler could change), the run
+stops at once: "waiting on RCC.CR.HSERDY in HAL_RCC_OscConfig" (StopKind.WAITING, exit 125).
+Whether a loop reads RAM is asked only then: Unicorn hooks on RAM watch one iteration
+(translated code is flushed when they are added and removed, outside emulation, since hooks
+added later do not apply to code already translated).
+
+What a model must keep true for this (docs/clocks.md): a register's value changes only when
+written, at a scheduled event, at every read (a free-running counter), or at the cycle its
+``poll_hint`` returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import unicorn
+from unicorn import arm_const as R
+
+from simcore.cortexm.coreregs import CoreRegs
+from simcore.runtypes import Stop, StopKind
+
+if TYPE_CHECKING:
+    from simcore.machine import Machine
+
+SNAP_REGS = (tuple(getattr(R, f"UC_ARM_REG_R{i}") for i in range(13))
+             + (R.UC_ARM_REG_SP, R.UC_ARM_REG_LR, R.UC_ARM_REG_XPSR)
+             + tuple(getattr(R, f"UC_ARM_REG_S{i}") for i in range(32)))
+
+
+class _NothingHere:
+    """The owner of an address in the peripheral region where no model is: it reads 0 for ever."""
+
+    @staticmethod
+    def poll_hint(offset: int) -> tuple[bool, int | None]:
+        return False, None
+
+    @staticmethod
+    def poll_name(offset: int) -> str:
+        return f"{offset:#010x}"
+
+    @staticmethod
+    def poll_explain(offset: int, value: int) -> str:
+        return "no peripheral is modelled at this address"
+
+
+NOTHING_HERE = _NothingHere()
+
+
+@dataclass
+class _Read:
+    """One MMIO read at the watched place: counters, and the core registers once the place repeats."""
+
+    insns: int
+    cycles: int
+    value: int
+    entries: int
+    regs: tuple[int, ...] | None = None
+    waits: tuple[int, int] = (0, 0)  # flash wait and taken-branch cycles so far (the figures' shares)
+
+
+@dataclass
+class _Verify:
+    """A clean loop watched for one iteration with hooks on RAM reads (only to decide "waiting")."""
+
+    key: tuple[int, int, int, int]  # (block pc, addr, instructions, cycles per iteration)
+    insn: int  # the loop's load instruction (blocks split under the hooks: the block pc changes)
+    armed: bool = False
+    read_ram: bool = False
+
+
+@dataclass
+class PollStats:
+    loops: int = 0  # fast-forwards done
+    iterations: int = 0  # iterations skipped
+    cycles: int = 0  # cycles skipped
+    verified: int = 0  # loop shapes found to leave RAM unchanged
+    refused: int = 0  # iterations found to change RAM (not fast-forwarded)
+    places: dict[str, int] = field(default_factory=dict)  # "RCC.CR in HAL_RCC_OscConfig" -> fast-forwards
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"fast_forwards": self.loops, "iterations_skipped": self.iterations, "cycles_skipped": self.cycles,
+                "loop_shapes_verified": self.verified, "loop_shapes_refused": self.refused,
+                "places": dict(sorted(self.places.items(), key=lambda kv: -kv[1])[:20])}
+
+
+class PollWatch:
+    """The machine's polling-loop detector (see the module docstring)."""
+
+    def __init__(self, machine: Machine) -> None:
+        self.m = machine
+        self.regs = CoreRegs(machine.uc)
+        self.site: tuple[int, int] | None = None
+        self.reads: list[_Read] = []
+        self.writes = 0
+        self._writes_at = 0
+        self._ram = [machine.buffers[i] for i, mem in enumerate(machine.board.memories) if mem.kind == "ram"]
+        self._snapshot: tuple[tuple[int, int, int, int], tuple[int, ...] | None, list[bytes]] | None = None
+        self.clean: dict[tuple[int, int, int, int], bool | None] = {}  # clean shapes -> reads RAM (None: unknown)
+        self.dirty: dict[tuple[int, int, int, int], int] = {}  # shapes seen changing RAM -> times
+        self.watch: _Verify | None = None  # the reads-RAM watch (hooks on RAM for one iteration)
+        self._want: str | None = None  # "watch" / "unwatch": hooks to change at the next stop
+        self._hooks: list[int] = []
+        self.stats = PollStats()
+
+    # --- called by the machine --------------------------------------------------------------
+    def on_write(self) -> None:
+        self.writes += 1
+
+    def forget(self) -> None:
+        self.site = None
+        self.reads.clear()
+        self._snapshot = None
+
+    def pending(self) -> bool:
+        """A stop was asked for to add or remove the RAM watch."""
+        return self._want is not None
+
+    def _entries(self) -> int:
+        s = self.m.hot.state
+        return self.m.system.exc.entries + s.tick_entries + s.fast_returns
+
+    def on_read(self, owner: Any, offset: int, addr: int, value: int) -> None:
+        """An MMIO read (inside the MMIO callback, after the model computed ``value``)."""
+        m = self.m
+        if m.stop is not None:
+            return
+        if self.watch is not None:
+            self._watch_read(addr)
+            return
+        if self.site is None and self._hint(owner, offset) is None:
+            return
+        pc = m.pc()
+        key = (pc, addr)
+        s = m.hot.state
+        if key != self.site or self.writes != self._writes_at:
+            self.site = key
+            self._writes_at = self.writes
+            self._snapshot = None
+            self.reads = [_Read(s.insn_count, s.cycle_count, value, self._entries())]
+            return
+        read = _Read(s.insn_count, s.cycle_count, value, self._entries(), tuple(self.regs.read(SNAP_REGS)),
+                     (s.flash_wait_cycles, s.branch_taken_cycles))
+        reads = self.reads
+        reads.append(read)
+        if len(reads) > 3:
+            del reads[0]
+        if len(reads) < 3:
+            return
+        a, b, c = reads
+        d1 = (b.insns - a.insns, b.cycles - a.cycles)
+        d2 = (c.insns - b.insns, c.cycles - b.cycles)
+        if not (d1 == d2 and d2[1] > 0 and a.value == b.value == c.value and b.regs == c.regs
+                and a.entries == b.entries == c.entries):
+            self._snapshot = None
+            return
+        shape = (pc, addr, d2[0], d2[1])
+        if shape not in self.clean:
+            if self.dirty.get(shape, 0) >= 3:
+                return  # this loop changes RAM every time it was looked at: leave it alone
+            snap = self._snapshot
+            if snap is None or snap[0] != shape or snap[1] != c.regs:
+                self._snapshot = (shape, c.regs, [bytes(buf) for buf in self._ram])
+                return
+            if any(bytes(buf) != old for buf, old in zip(self._ram, snap[2])):
+                self.dirty[shape] = self.dirty.get(shape, 0) + 1
+                self.stats.refused += 1
+                self._snapshot = None
+                return
+            self.clean[shape] = None
+            self.stats.verified += 1
+        self._snapshot = None
+        self._fast_forward(owner, offset, addr, value, shape, b, c)
+
+    def at_stop(self) -> None:
+        """Outside emulation (the run loop, before resuming): add or remove the RAM watch."""
+        want, self._want = self._want, None
+        uc = self.m.uc
+        if want == "watch" and self.watch is not None and not self._hooks:
+            for w in self.m.memmap.windows:
+                if w.is_ram:
+                    self._hooks.append(uc.hook_add(unicorn.UC_HOOK_MEM_READ, self._on_ram_read, begin=w.base,
+                                                   end=w.end - 1))
+            uc.ctl_flush_tb()
+        elif want == "unwatch" and self._hooks:
+            for h in self._hooks:
+                uc.hook_del(h)
+            self._hooks.clear()
+            uc.ctl_flush_tb()
+
+    # --- does the loop read RAM? ------------------------------------------------------------------
+    def _stop_soon(self) -> None:
+        """Leave emulation at the next block boundary (the run loop calls at_stop)."""
+        s = self.m.hot.state
+        s.stop_cycle = 0
+        s.py_stop = 1
+        self.m.uc.emu_stop()
+
+    def _start_watch(self, shape: tuple[int, int, int, int]) -> None:
+        from simcore.accesspc import instruction_of_access
+
+        pc = instruction_of_access(self.m.uc, self.m.pc(), shape[1], write=False)
+        self.watch = _Verify(shape, insn=pc)
+        self._want = "watch"
+        self.forget()
+        self._stop_soon()
+
+    def _on_ram_read(self, uc: unicorn.Uc, _access: int, address: int, size: int, _value: int, _u: object) -> None:
+        w = self.watch
+        if w is not None and w.armed:
+            w.read_ram = True
+
+    def _watch_read(self, addr: int) -> None:
+        """A read while the watch is on: the first at the loop's instruction arms it, the second ends it."""
+        from simcore.accesspc import instruction_of_access
+
+        w = self.watch
+        assert w is not None
+        same = addr == w.key[1] and instruction_of_access(self.m.uc, self.m.pc(), addr, write=False) == w.insn
+        if same and not w.armed:
+            w.armed = True
+            return
+        self.watch = None
+        self._want = "unwatch"
+        self._stop_soon()
+        if same:
+            self.clean[w.key] = w.read_ram
+
+    # --- fast-forward ------------------------------------------------------------------------
+    @staticmethod
+    def _hint(owner: Any, offset: int) -> tuple[bool, int | None] | None:
+        """(may an event change the register, the cycle it changes by itself or None); None: the model did not
+        say (``poll_hint`` or ``POLL_SAFE``), so its loops are left alone."""
+        hint = getattr(owner, "poll_hint", None)
+        if hint is not None:
+            return hint(offset)
+        return (True, None) if getattr(owner, "POLL_SAFE", False) else None
+
+    def _fast_forward(self, owner: Any, offset: int, addr: int, value: int, shape: tuple[int, int, int, int],
+                      b: _Read, c: _Read) -> None:
+        m = self.m
+        s = m.hot.state
+        hint = self._hint(owner, offset)
+        if hint is None:
+            return
+        at_events, change = hint
+        nxt = m.next_event_cycle()
+        if not at_events and change is None:
+            irq_possible = nxt is not None and m.interrupt_could_fire()
+            if not irq_possible:
+                self._waiting(owner, offset, addr, value, None, nxt is not None)
+                return
+            reads_ram = self.clean.get(shape)
+            if reads_ram is None:
+                self._start_watch(shape)  # the answer comes one iteration later
+                return
+            if not reads_ram:
+                self._waiting(owner, offset, addr, value, False, True)
+                return
+        targets = [t for t in (nxt, change) if t is not None]
+        if not targets:
+            self._waiting(owner, offset, addr, value, None, False)
+            return
+        target = min(targets)
+        d_insn, d_cyc = shape[2], shape[3]
+        iters = max(-(-(target - s.cycle_count) // d_cyc), 0)
+        budget_left = max(s.stop_insn - s.insn_count, 0) // max(d_insn, 1)
+        iters = min(iters, budget_left)
+        if iters == 0:
+            return
+        s.insn_count += iters * d_insn
+        s.cycle_count += iters * d_cyc
+        s.flash_wait_cycles += iters * (c.waits[0] - b.waits[0])
+        s.branch_taken_cycles += iters * (c.waits[1] - b.waits[1])
+        st = self.stats
+        st.loops += 1
+        st.iterations += iters
+        st.cycles += iters * d_cyc
+        place = f"{self._reg_name(owner, offset, addr)} in {self._function(shape[0])}"
+        st.places[place] = st.places.get(place, 0) + 1
+        self.forget()  # the hot path stops at the next block if an event is due (or the budget is spent)
+    # --- naming ------------------------------------------------------------------------------
+    def _function(self, pc: int) -> str:
+        sym = self.m.fw.function_at(pc)
+        return sym.name if sym is not None else f"{pc:#010x}"
+
+    def _reg_name(self, owner: Any, offset: int, addr: int) -> str:
+        namer = getattr(owner, "poll_name", None)
+        if namer is not None:
+            name = namer(offset)
+            if name:
+                return name
+        decode = getattr(owner, "_table", None)
+        slot = decode.decode.get(offset) if decode is not None else None
+        if slot is not None and hasattr(owner, "reg_name"):
+            return owner.reg_name(slot.reg, slot.index)
+        return f"{addr:#010x}"
+
+    def _tested_bits(self, addr: int) -> int | None:
+        """The bits the loop tests, from the instructions after the load (tst/ands/lsls/ubfx on its result)."""
+        from simcore.accesspc import disassembler, instruction_of_access
+
+        m = self.m
+        pc = instruction_of_access(m.uc, m.pc(), addr, write=False)
+        try:
+            code = bytes(m.uc.mem_read(pc, 24))
+        except unicorn.UcError:
+            return None
+        insns = list(disassembler().disasm(code, pc, 6))
+        if not insns or not insns[0].operands:
+            return None
+        dest = insns[0].operands[0].reg
+        from capstone import arm_const as A
+
+        for insn in insns[1:]:
+            ops = insn.operands
+            regs = [o.reg for o in ops if o.type == A.ARM_OP_REG]
+            imms = [o.imm for o in ops if o.type == A.ARM_OP_IMM]
+            if dest not in regs[1:] and not (insn.mnemonic.startswith("tst") and regs[:1] == [dest]):
+                if regs[:1] == [dest]:
+                    return None  # overwritten first
+                continue
+            mn = insn.mnemonic.split(".")[0]
+            if mn in ("tst", "ands", "and") and imms:
+                return imms[0] & 0xFFFFFFFF
+            if mn in ("lsls", "lsl") and imms and 0 < imms[0] < 32:
+                return 1 << (31 - imms[0])
+            if mn == "ubfx" and len(imms) >= 2:
+                return ((1 << imms[1]) - 1) << imms[0]
+            return None
+        return None
+
+    def _field_names(self, owner: Any, offset: int, bits: int) -> list[str]:
+        decode = getattr(owner, "_table", None)
+        slot = decode.decode.get(offset) if decode is not None else None
+        names: list[str] = []
+        if slot is not None:
+            names = [f.name for f in slot.reg.fields if f.mask & bits]
+            if not names:
+                svd = getattr(owner, "svd_fields", None)
+                if svd is not None:
+                    names = [n for n, mask in svd(slot.reg.name) if mask & bits]
+        return names
+
+    def _waiting(self, owner: Any, offset: int, addr: int, value: int, reads_ram: bool | None,
+                 events: bool) -> None:
+        m = self.m
+        where = self._reg_name(owner, offset, addr)
+        bits = self._tested_bits(addr)
+        if bits:
+            fields = self._field_names(owner, offset, bits)
+            if fields:
+                where += "." + "/".join(fields)
+            else:
+                where += f" (bits {bits:#x})"
+        pc = self.site[0] if self.site else m.pc()
+        func = self._function(pc)
+        why = "nothing can change it"
+        explain = getattr(owner, "poll_explain", None)
+        extra = explain(offset, value) if explain is not None else None
+        if extra:
+            why += f" ({extra})"
+        elif not events:
+            why += " (nothing is scheduled)"
+        m.request_stop(Stop(StopKind.WAITING, f"waiting on {where} in {func}: the firmware polls it in a loop "
+                            f"and {why}, so the loop can never end", pc=pc,
+                            details={"register": where, "value": value, "function": func,
+                                     "loop_reads_ram": reads_ram}))
