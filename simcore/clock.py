@@ -185,15 +185,18 @@ class Clocks:
             return value * self.override_hz / hclk if hclk else value
         return value
 
-    def update(self, tree: Mapping[str, float], source: str) -> tuple[bool, str | None]:
-        """The clock model's new tree. Returns (core clock changed, warning text or None)."""
+    def update(self, tree: Mapping[str, float], source: str, initial: bool = False) -> tuple[bool, str | None]:
+        """The clock model's new tree (``initial``: its reset state, not something the firmware set).
+        Returns (core clock changed, warning text or None)."""
         self.tree = dict(tree)
         hclk = float(self.tree["HCLK"])
         warning = None
         if hclk <= 0:  # no clock at all: the model refuses such settings; keep counting at the last one
             return False, None
         if self.override_hz is not None:
-            if hclk != self.firmware_hz:
+            if initial:
+                self.firmware_hz = hclk
+            elif hclk != self.firmware_hz:
                 self.firmware_hz = hclk
                 if hclk != self.override_hz and not any(h == hclk for h, _ in self.overridden):
                     self.overridden.append((hclk, source))
@@ -203,6 +206,18 @@ class Clocks:
             return False, warning
         changed = hclk != self.core_hz or source != self.timeline.current.source
         self.core_hz = hclk
+        return changed, warning
+
+    def model_changed(self, model: ClockModel, now_cycle: int, sleep_cycles: int,
+                      events: Any) -> tuple[bool, str | None]:
+        """The clock model changed its clocks: update the tree and, if the core clock changed, start a timeline
+        segment and re-key the events scheduled at a virtual time. Returns (core changed, warning or None)."""
+        initial = self.model is None
+        self.model = model
+        changed, warning = self.update(model.clock_tree(), model.core_source(), initial)
+        if changed:
+            self.timeline.switch(now_cycle, self.core_hz, model.core_source(), sleep_cycles)
+            events.retime(self.timeline.cycle_at)
         return changed, warning
 
     def notify(self) -> None:

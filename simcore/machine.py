@@ -243,17 +243,12 @@ class Machine:
         """The part's clock model changed its clocks: the new core clock on the timeline, events re-keyed,
         listeners told."""
         clocks = self.clocks
-        clocks.model = model
-        changed, warning = clocks.update(model.clock_tree(), model.core_source())
+        sleep = self.system.sleep_cycles if hasattr(self, "system") else 0
+        changed, warning = clocks.model_changed(model, self.hot.state.cycle_count, sleep, self.events)
         if warning is not None:
             warn(warning)
-        if changed:
-            now = self.hot.state.cycle_count
-            sleep = self.system.sleep_cycles if hasattr(self, "system") else 0
-            clocks.timeline.switch(now, clocks.core_hz, model.core_source(), sleep)
-            self.events.retime(clocks.timeline.cycle_at)
-            if not self._in_events:
-                self._arm()
+        if changed and not self._in_events:
+            self._arm()
         clocks.notify()
 
     def clock_follows_firmware(self) -> bool:

@@ -287,6 +287,10 @@ class PollWatch:
         target = min(targets)
         d_insn, d_cyc = shape[2], shape[3]
         iters = max(-(-(target - s.cycle_count) // d_cyc), 0)
+        if change is not None and target == change and (nxt is None or change < nxt):
+            # the register changes by itself: the first read at or after that cycle must see it, and this
+            # read is done, so stop one iteration short (the loop then reads it where it would have)
+            iters = max(iters - 1, 0)
         budget_left = max(s.stop_insn - s.insn_count, 0) // max(d_insn, 1)
         iters = min(iters, budget_left)
         if iters == 0:

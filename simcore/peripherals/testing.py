@@ -68,11 +68,7 @@ class FakeHost:
 
     def clock_tree_changed(self, model: Any) -> None:
         """A clock model (RCC) under test changed its clocks: as the machine does it."""
-        self.clocks.model = model
-        changed, _warning = self.clocks.update(model.clock_tree(), model.core_source())
-        if changed:
-            self.clocks.timeline.switch(self.cycles, self.clocks.core_hz, model.core_source())
-            self.queue.retime(self.clocks.timeline.cycle_at)
+        self.clocks.model_changed(model, self.cycles, 0, self.queue)
         self.clocks.notify()
 
     def flash_timing(self, wait_states: int, accelerator: int, prefetch: bool) -> None:

@@ -465,7 +465,7 @@ class Stm32F4Rcc(Stm32Rcc):
         elif vco and vco / q > 48e6 * 1.001:
             problems.append(f"PLL48CLK {vco / q / 1e6:g} MHz (at most 48 MHz)")
         if problems:
-            self.guest_error(f"{self.svd_or_name()}.PLLCFGR", "PLL enabled with " + ", ".join(problems) + " (RM0090 7.3.2)")
+            self.guest_error(self.where_field("PLLCFGR"), "PLL enabled with " + ", ".join(problems) + " (RM0090 7.3.2)")
 
     def compute_tree(self) -> dict[str, float]:
         tree = super().compute_tree()
@@ -492,7 +492,8 @@ class Stm32F4Rcc(Stm32Rcc):
 
     def write_PLLCFGR(self, value: int) -> None:
         if self.oscs["PLL"].on and value != self.values["PLLCFGR"]:
-            self.guest_error(f"{self.svd_or_name()}.PLLCFGR", "written while the PLL is on (PLLON): RM0090 says to change it "
+            self.guest_error(self.where_field("PLLCFGR"),
+                             "written while the PLL is on (PLLON): RM0090 says to change it "
                              "only with the PLL disabled")
         self.values["PLLCFGR"] = value
         self._update_tree()
@@ -656,7 +657,7 @@ class Stm32L4Rcc(Stm32Rcc):
             if self.values["PLLCFGR"] >> 24 & 1 and self.pll_output("R") > 120e6:
                 problems.append(f"PLLCLK (R) {self.pll_output('R') / 1e6:g} MHz (at most 120 MHz)")
         if problems:
-            self.guest_error(f"{self.svd_or_name()}.PLLCFGR", "PLL enabled with " + ", ".join(problems) + " (RM0432 6.4.4)")
+            self.guest_error(self.where_field("PLLCFGR"), "PLL enabled with " + ", ".join(problems) + " (RM0432 6.4.4)")
 
     def compute_tree(self) -> dict[str, float]:
         tree = super().compute_tree()
@@ -680,11 +681,12 @@ class Stm32L4Rcc(Stm32Rcc):
         old = self.values["CR"]
         msi = self.oscs["MSI"]
         if (value ^ old) & 0xF0 and msi.on and not msi.ready:
-            self.guest_error(f"{self.svd_or_name()}.CR.MSIRANGE", "changed while the MSI is starting (MSION set, MSIRDY clear): "
+            self.guest_error(self.where_field("CR",
+                             "MSIRANGE"), "changed while the MSI is starting (MSION set, MSIRDY clear): "
                              "RM0432 allows it only with the MSI off or ready; ignored")
             value = (value & ~0xF0) | (old & 0xF0)
         if (value >> 4 & 0xF) >= len(MSI_HZ):
-            self.guest_error(f"{self.svd_or_name()}.CR.MSIRANGE", f"MSIRANGE = {value >> 4 & 0xF} is not allowed "
+            self.guest_error(self.where_field("CR", "MSIRANGE"), f"MSIRANGE = {value >> 4 & 0xF} is not allowed "
                              "(0..11, RM0432 6.4.1); ignored")
             value = (value & ~0xF0) | (old & 0xF0)
         value |= old & 0x8  # MSIRGSEL: set by software, cleared only by reset (and Standby)
@@ -692,7 +694,8 @@ class Stm32L4Rcc(Stm32Rcc):
 
     def write_PLLCFGR(self, value: int) -> None:
         if self.oscs["PLL"].on and (value ^ self.values["PLLCFGR"]) & ~0x01110000:
-            self.guest_error(f"{self.svd_or_name()}.PLLCFGR", "written while the PLL is on (PLLON): RM0432 allows only the output "
+            self.guest_error(self.where_field("PLLCFGR"),
+                             "written while the PLL is on (PLLON): RM0432 allows only the output "
                              "enables (PLLPEN/PLLQEN/PLLREN) then")
         self.values["PLLCFGR"] = value
         self._update_tree()
