@@ -53,6 +53,11 @@ class RunResult:
         return self.cycles / (self.mhz * 1e6)
 
     @property
+    def resets(self) -> list[dict[str, Any]]:
+        """Every reset of the part during the run (a watchdog, a Standby wake-up): cause, time, where."""
+        return self.extra.get("resets", [])
+
+    @property
     def clock(self) -> dict[str, Any]:
         """The clock timeline: when the core clock changed and to what (``clock`` in ``--json``)."""
         return self.extra.get("clock", {})
@@ -166,7 +171,7 @@ def run_machine(m: Machine, t0: float | None = None, interrupt: str = "raise") -
         boot_rule=m.boot_rule,
         reports=m.reports.to_dict(),
         extra={"cycle_model": m.analyzer.cycle_model.name, **cycle_figures(m),
-               "clock": clock_figures(m), "polling": m.polls.stats.to_dict(),
+               "clock": clock_figures(m), "polling": m.polls.stats.to_dict(), "resets": list(m.resets),
                "sensors": sensor_stats(m.peripherals), "console_bytes": m.console_bytes,
                "console_truncated": m.console_bytes > min(len(m.console), CONSOLE_TAIL)},
         virtual_seconds=m.now_seconds(),

@@ -177,6 +177,11 @@ def summary_lines(res: Any) -> list[str]:
     lines.append(lat)
     if len(timeline) > 1:
         lines.append("clock        " + clock_line(timeline))
+    for r in (x.get("resets") or [])[:5]:
+        lines.append(f"reset        at {r['seconds'] * 1e3:.3f} ms in {r['function']}: {r['why']}; the part booted "
+                     "again")
+    if len(x.get("resets") or []) > 5:
+        lines.append(f"reset        ... {len(x['resets'])} resets in all (--json has them)")
     bar = x.get("cycles_error_bar")
     if bar:
         lo, hi = bar["percent"]

@@ -54,6 +54,8 @@ class Machine:
         # the clock service (simcore/clock.py): a fixed clock until the part's clock model (RCC) attaches
         self.clocks = Clocks(mhz * 1e6, override_hz=mhz * 1e6 if self.opts.mhz_given else None)
         self._flash_timing: tuple[int, int, bool] | None = None  # (wait states, accelerator, prefetch) from FLASH
+        self._reset_request: tuple[str, str] | None = None  # (cause, why): a watchdog or standby reset to do
+        self.resets: list[dict[str, Any]] = []  # every reset of the part during the run (cause, when, where)
         self.layout: Layout = check_fit(firmware, board)
         self.boot: BootPlan = plan_boot(board, firmware, self.layout)  # BadInputError before anything is built
         self.boot_rule = self.boot.rule
@@ -250,6 +252,60 @@ class Machine:
         if changed and not self._in_events:
             self._arm()
         clocks.notify()
+
+    # --- resets of the part (watchdogs, Standby wake-up) -------------------------------------------
+    def request_reset(self, cause: str, why: str) -> None:
+        """Reset the part at the next stop: the image boots again, the counts go on (``cause``: "iwdg", "wwdg"...)."""
+        if self._reset_request is None:
+            self._reset_request = (cause, why)
+        s = self.hot.state
+        s.stop_cycle = 0
+        s.py_stop = 1
+        self.uc.emu_stop()
+
+    @property
+    def reset_pending(self) -> bool:
+        return self._reset_request is not None
+
+    def reset_could_happen(self) -> bool:
+        """Is a watchdog counting (a reset will come unless the firmware acts)?"""
+        return any(p.reset_armed() for p in self.peripherals if hasattr(p, "reset_armed"))
+
+    def _reboot(self) -> None:
+        """The system reset (RM0090 7.1.2): core, system block and peripherals to their reset state except the
+        backup domain; RAM keeps its contents; the boot plan's SP and PC again. Counts and time go on."""
+        assert self._reset_request is not None
+        cause, why = self._reset_request
+        self._reset_request = None
+        pc = self.pc()
+        s = self.hot.state
+        self.resets.append({"cause": cause, "why": why, "cycle": s.cycle_count, "seconds": self.now_seconds(),
+                            "pc": pc, "function": self.fw.describe(pc)})
+        if len(self.resets) >= MAX_RESETS:
+            self.request_stop(Stop(StopKind.RESET, f"the part was reset {len(self.resets)} times (the last: {why}, "
+                                   f"at {self.fw.describe(pc)}): stopping the reset loop", pc=pc,
+                                   details={"resets": len(self.resets)}))
+            return
+        for ev in self.events.heap:  # every model re-arms what survives the reset (the backup domain)
+            ev.cancelled = True
+        self.events = EventQueue()
+        self.polls.forget()
+        regs = self.system.exc.regs
+        regs.write((R.UC_ARM_REG_CONTROL,), [0])
+        regs.write((R.UC_ARM_REG_IPSR,), [0])  # thread mode
+        zero = [getattr(R, f"UC_ARM_REG_R{i}") for i in range(13)] + [R.UC_ARM_REG_PSP, R.UC_ARM_REG_PRIMASK,
+                                                                      R.UC_ARM_REG_BASEPRI, R.UC_ARM_REG_FAULTMASK]
+        regs.write(tuple(zero), [0] * len(zero))
+        regs.write((R.UC_ARM_REG_LR, R.UC_ARM_REG_XPSR), [0xFFFFFFFF, 0x01000000])
+        self.system.reset()
+        for model in self.peripherals:
+            getattr(model, "system_reset", model.reset)()
+            if hasattr(model, "note_reset"):
+                model.note_reset(cause)
+        s.pend_cond = s.pend_call = s.pend_ret = 0
+        low = s.sp_low
+        self._start()
+        s.sp_low = min(low, s.sp_low)  # the stack high-water mark is the run's
 
     def clock_follows_firmware(self) -> bool:
         """The part has a clock model and no --mhz overrides it (docs/clocks.md)."""
@@ -572,6 +628,11 @@ class Machine:
         pc = self.start_pc
         self.system.reset()
         while self.stop is None:
+            if self._reset_request is not None:  # a watchdog bit: boot again (the run goes on)
+                self._reboot()
+                pc = self.start_pc
+                if self.stop is not None:
+                    break
             self.polls.at_stop()
             if self._fast_return:
                 self.system.arm_native()  # before _arm: what C may deliver itself
@@ -678,11 +739,11 @@ class Machine:
         width = 2 if self.mem_read(at, 2) == b"\xfe\xe7" else 4  # b.n . or b.w .
         n_insn, cycles, _flags = self.hot.costs(at, width)
         per_iter = max(cycles, 1)
-        while self.stop is None and self._outside is None:
+        while self.stop is None and self._outside is None and self._reset_request is None:
             if exc.to_take() is not None:
                 break
             nxt = self.next_event_cycle()
-            if nxt is None or not self._interrupt_could_fire():
+            if nxt is None or not (self._interrupt_could_fire() or self.reset_could_happen()):
                 why = "nothing is scheduled" if nxt is None else "no enabled interrupt can preempt it"
                 self.request_stop(Stop(StopKind.SPINNING, f"spinning at {self.fw.describe(at)}: an idle loop "
                                        f"(branch to itself) and {why}, so it can never end", pc=at))
@@ -726,6 +787,9 @@ class _BeforeHotPath:
 
     def set_flash(self, wait_states: int, accelerator: int, prefetch: bool) -> None:
         pass
+
+
+MAX_RESETS = 100  # a firmware reset this often by its watchdog is in a reset loop: the run stops
 
 
 _ACCESS = {

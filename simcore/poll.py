@@ -269,7 +269,7 @@ class PollWatch:
         at_events, change = hint
         nxt = m.next_event_cycle()
         if not at_events and change is None:
-            irq_possible = nxt is not None and m.interrupt_could_fire()
+            irq_possible = nxt is not None and (m.interrupt_could_fire() or m.reset_could_happen())
             if not irq_possible:
                 self._waiting(owner, offset, addr, value, None, nxt is not None)
                 return

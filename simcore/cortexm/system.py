@@ -539,14 +539,15 @@ class SystemBlock:
         """
         e = self.exc
         events = 0
-        while self.m.stop is None and e.highest_pending() is None and not (wfe and self.event_register):
+        while (self.m.stop is None and not self.m.reset_pending and e.highest_pending() is None
+               and not (wfe and self.event_register)):
             if self.check_stack():
                 return
             nxt = self.m.next_event_cycle()
             why = None
             if nxt is None:
                 why = "nothing is scheduled that could wake it"
-            elif not self._could_wake(wfe):
+            elif not (self._could_wake(wfe) or self.m.reset_could_happen()):
                 why = "no enabled interrupt could wake it (NVIC enables, SysTick TICKINT, priorities)"
             elif events >= SLEEP_EVENT_LIMIT:
                 why = f"{SLEEP_EVENT_LIMIT:,} scheduled events ran and none woke it"

@@ -36,6 +36,10 @@ _MODULES = {
     "stm32l4_pwr": "stm32.pwr",
     "stm32f4_flash": "stm32.flash",
     "stm32l4_flash": "stm32.flash",
+    "stm32f4_iwdg": "stm32.wdg",
+    "stm32l4_iwdg": "stm32.wdg",
+    "stm32f4_wwdg": "stm32.wdg",
+    "stm32l4_wwdg": "stm32.wdg",
 }
 
 

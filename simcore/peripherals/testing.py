@@ -34,6 +34,7 @@ class FakeHost:
         self.unmodelled: dict[str, str] = {}  # every report, by place: the first detail
         self.channels: dict[str, ReportChannel] = {}  # ... and its channel
         self.fired: list[tuple[int, str]] = []
+        self.resets: list[tuple[int, str, str]] = []  # (cycle, cause, why) of every request_reset
 
     # --- Host protocol -------------------------------------------------------------------
     def now_cycles(self) -> int:
@@ -76,6 +77,9 @@ class FakeHost:
 
     def clock_follows_firmware(self) -> bool:
         return self.clocks.follows_firmware
+
+    def request_reset(self, cause: str, why: str) -> None:
+        self.resets.append((self.cycles, cause, why))
 
     def console_write(self, data: bytes, source: str) -> None:
         self.console.append((data, source))

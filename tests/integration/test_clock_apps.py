@@ -129,3 +129,21 @@ def test_fast_forward_is_deterministic_across_hot_paths() -> None:
     native = _poll("hal", native=True)
     python = _poll("hal", native=False)
     assert (native.instructions, native.cycles, native.text) == (python.instructions, python.cycles, python.text)
+
+
+@pytest.mark.parametrize("board", ["stm32f407vg", "stm32l4r5zi"])
+def test_starved_watchdogs_reset_the_part_and_say_so(board: str) -> None:
+    r = sc.run(BIN / board / "watchdog.elf", board)
+    assert r.exit_status == 0, r.stop.message
+    assert r.text.splitlines() == [
+        f"watchdog: power-on (RCC_CSR {'0e000000' if board == 'stm32f407vg' else '0c000600'}); IWDG at about 10 ms",
+        "watchdog: fed 5 times; now the firmware hangs",
+        "watchdog: reset by the IWDG (RCC_CSR " + ("20000000" if board == "stm32f407vg" else "20000600") + ")",
+        "watchdog: reloading the WWDG above its window",
+        "watchdog: reset by the WWDG (RCC_CSR " + ("40000000" if board == "stm32f407vg" else "40000600") + "): done",
+    ]
+    iwdg, wwdg = r.resets
+    assert iwdg["cause"] == "iwdg" and "not reloaded for 10.125 ms" in iwdg["why"]
+    assert 0.035 < iwdg["seconds"] < 0.040  # five 5 ms feeds, then 10.125 ms
+    assert wwdg["cause"] == "wwdg" and "above the window W = 0x50" in wwdg["why"]
+    assert iwdg["function"].startswith("main")

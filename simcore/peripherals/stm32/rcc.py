@@ -208,6 +208,12 @@ class Stm32Rcc(Stm32Model):
             self._set_on(osc, bool(value >> osc.on_bit & 1))
         self._update_tree()
 
+    def force_lsi(self) -> None:
+        """The IWDG started: the LSI is forced on (RM0090 7.2.5)."""
+        lsi = self.oscs["LSI"]
+        if not lsi.on:
+            self._set_on(lsi, True)
+
     # --- the system clock switch ---------------------------------------------------------------
     def sysclk_source(self) -> str:
         """What drives SYSCLK now (SWS)."""
