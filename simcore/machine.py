@@ -358,12 +358,6 @@ class Machine:
 
         self.system.pend(NMI)
 
-    def request_reset(self, source: str, why: str) -> None:
-        """A peripheral resets the part (a watchdog): the run stops as a reset, saying which and why."""
-        pc = self.pc()
-        self.request_stop(Stop(StopKind.RESET, f"reset by {source}: {why}; the firmware was at "
-                               f"{self.fw.describe(pc)}", pc=pc, details={"reset_source": source}))
-
     def schedule(self, at_cycle: int, callback: Callable[[], None], tag: str = "") -> Event:
         ev = self.events.schedule(at_cycle, callback, tag)
         if not self._in_events:  # run_due_events arms once after its callbacks (outside emulation)

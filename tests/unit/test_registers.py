@@ -165,6 +165,9 @@ def test_every_shipped_model_compiles_and_helpers_that_are_not_handlers_are_allo
 
     for type_name in _MODULES:
         cls = model_for(type_name)
+        if cls.SVD:  # SVD-backed: tables are per instance, built from the part's SVD; the class is checked lazily
+            cls.check_class()
+            continue
         assert cls._table.slots or not cls.REGISTERS, type_name  # noqa: SLF001 (no REGISTERS: built per instance)
     gpio = model_for("simcore_gpio")
     assert callable(gpio.write_vcd)  # lower-case names that match no register are ordinary methods

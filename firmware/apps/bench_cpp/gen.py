@@ -32,10 +32,11 @@ def main() -> None:
         out.append(f"__attribute__((noinline)) static uint32_t f{i}(uint32_t x) {{")
         out.append(f"    uint32_t a = x * {k1}u + {k2}u;")
         if kind == 0:
-            out.append(f"    for (int k = 0; k < 3; k++) {{ a ^= a >> ({s1} + k); a = a > {k3}u ? a - {k3}u : a + {k4}u; }}")
+            out.append(f"    for (int k = 0; k < 3; k++) {{ a ^= a >> ({s1} + k); "
+                       f"a = a > {k3}u ? a - {k3}u : a + {k4}u; }}")
         elif kind == 1:
             out.append(f"    if (a & {1 << (i % 16)}u) a = (a << {s2}) | (a >> (32 - {s2})); else a += {k4}u;")
-            out.append(f"    a = (int32_t)a < 0 ? ~a : a * 3u;")
+            out.append("    a = (int32_t)a < 0 ? ~a : a * 3u;")
         else:
             out.append(f"    switch (a & 3u) {{ case 0: a += {k3}u; break; case 1: a ^= {k4}u; break; "
                        f"case 2: a -= x; break; default: a = a * {k1}u; }}")
