@@ -19,8 +19,10 @@ the same numbers):
              examples/data/audio_events_16k.wav the background sits around -16 and the
              1 kHz tone reaches about +85 in its band (bins 24-41).
 
-The feature scale is not the one the (synthetic) model was calibrated with: the point is
-the pipeline and its cost, not the classification.
+The model (models/trained/kws.tflite) was trained on exactly these features: its int8 input
+has scale 1/64 and zero point 0, so the firmware copies them into the input tensor unchanged.
+The stream and the keyword detector that follows the model (HALF, DETECT_*) are defined here
+too, so that the firmware and the Python twin (models/tinyml/twins.py) share the numbers.
 
     python3 frontend.py header -o build/kws_mic/kws_frontend.h
 """
@@ -44,10 +46,18 @@ F_LO, F_HI = 20.0, 4000.0
 LOG_MULT = 6
 LOG_OFFSET = -64
 
+# kws_mic's stream and detector (the firmware gets them from the generated header)
+HALF = 4000  # samples per DMA half: the model runs every 250 ms on the newest 49 frames
+LABELS = ("down", "go", "left", "no", "off", "on", "right", "stop", "up", "yes", "silence", "unknown")
+N_KEYWORDS = 10  # the first ten labels are words to detect
+DETECT_AVG = 3  # the detector averages (score + 128) over the last three inferences
+DETECT_THRESHOLD = 150  # a keyword is detected when its average reaches this (of 255; tuned on validation voices)
+DETECT_REFRACTORY = 4  # and at least four inferences (1 s) have passed since the last detection
 
-def hann_q15() -> list[int]:
-    """Periodic-free (symmetric) Hann window of WIN points in Q15, rounded half away from zero."""
-    return [int(math.floor(32767 * (0.5 - 0.5 * math.cos(2 * math.pi * n / (WIN - 1))) + 0.5)) for n in range(WIN)]
+
+def hann_q15(size: int = WIN) -> list[int]:
+    """Periodic-free (symmetric) Hann window of ``size`` points in Q15, rounded half away from zero."""
+    return [int(math.floor(32767 * (0.5 - 0.5 * math.cos(2 * math.pi * n / (size - 1))) + 0.5)) for n in range(size)]
 
 
 def twiddles_q15() -> tuple[list[int], list[int]]:
@@ -101,7 +111,11 @@ def header() -> str:
              "#define KWS_FRONTEND_H", "#include <stdint.h>",
              f"#define FE_RATE {RATE}", f"#define FE_WIN {WIN}", f"#define FE_HOP {HOP}", f"#define FE_NFFT {NFFT}",
              f"#define FE_LOG2_NFFT {LOG2_NFFT}", f"#define FE_NBANDS {NBANDS}", f"#define FE_NFRAMES {NFRAMES}",
-             f"#define FE_LOG_MULT {LOG_MULT}", f"#define FE_LOG_OFFSET ({LOG_OFFSET})"]
+             f"#define FE_LOG_MULT {LOG_MULT}", f"#define FE_LOG_OFFSET ({LOG_OFFSET})",
+             f"#define KWS_HALF {HALF}u", f"#define KWS_NCLASSES {len(LABELS)}u", f"#define KWS_NKEYWORDS {N_KEYWORDS}u",
+             f"#define KWS_DETECT_AVG {DETECT_AVG}u", f"#define KWS_DETECT_THRESHOLD {DETECT_THRESHOLD}u",
+             f"#define KWS_DETECT_REFRACTORY {DETECT_REFRACTORY}u",
+             "static const char *const kws_labels[KWS_NCLASSES] = {" + ", ".join(f'"{w}"' for w in LABELS) + "};"]
     lines += arr("int16_t", "fe_hann", hann)
     lines += arr("int16_t", "fe_tw_re", tw_re)
     lines += arr("int16_t", "fe_tw_im", tw_im)
@@ -158,6 +172,85 @@ def features(samples, nframes: int | None = None):
             q = ((LOG_MULT * (256 * nbits + frac)) >> 8) + LOG_OFFSET
             out[f, b] = max(-128, min(127, q))
     return out
+
+
+def features_batch(clips, chunk: int = 2048):
+    """int8 features (B, NFRAMES, NBANDS) of a batch of 16000-sample int16 clips (B, n), n >= 15680.
+
+    Vectorized over frames (for training sets); equal to :func:`features` on each clip (tested)."""
+    import numpy as np
+
+    x = np.asarray(clips, dtype=np.int64)
+    assert x.ndim == 2 and x.shape[1] >= (NFRAMES - 1) * HOP + WIN, x.shape
+    idx = np.arange(NFRAMES)[:, None] * HOP + np.arange(WIN)[None, :]
+    out = np.empty((len(x), NFRAMES, NBANDS), dtype=np.int8)
+    per = max(1, chunk // NFRAMES)
+    for c in range(0, len(x), per):
+        frames = x[c:c + per][:, idx].reshape(-1, WIN)
+        out[c:c + per] = frame_features(frames).reshape(-1, NFRAMES, NBANDS)
+    return out
+
+
+def stream_features(samples, chunk: int = 2048):
+    """int8 features (n, NBANDS) of every complete frame of a stream of int16 samples."""
+    import numpy as np
+
+    x = np.asarray(samples, dtype=np.int64)
+    n = (len(x) - WIN) // HOP + 1 if len(x) >= WIN else 0
+    out = np.empty((n, NBANDS), dtype=np.int8)
+    for c in range(0, n, chunk):
+        k = np.arange(c, min(c + chunk, n))
+        out[k] = frame_features(x[k[:, None] * HOP + np.arange(WIN)[None, :]])
+    return out
+
+
+def fft_q15(re, im):
+    """fixfft_q15 (firmware/common/fixfft.h) on rows of NFFT points already in bit-reversed
+    order (int64 arrays (n, NFFT)); returns (re, im) = DFT / NFFT."""
+    import numpy as np
+
+    tw_re, tw_im = (np.array(t, dtype=np.int64) for t in twiddles_q15())
+    n = len(re)
+    size = 2
+    while size <= NFFT:
+        half, step = size // 2, NFFT // size
+        wr, wi = tw_re[np.arange(half) * step], tw_im[np.arange(half) * step]
+        r3, i3 = re.reshape(n, NFFT // size, size), im.reshape(n, NFFT // size, size)
+        ar, ai, br, bi = r3[:, :, :half], i3[:, :, :half], r3[:, :, half:], i3[:, :, half:]
+        tr = (br * wr - bi * wi + (1 << 14)) >> 15
+        ti = (br * wi + bi * wr + (1 << 14)) >> 15
+        re = np.concatenate(((ar + tr) >> 1, (ar - tr) >> 1), axis=2).reshape(n, NFFT)
+        im = np.concatenate(((ai + ti) >> 1, (ai - ti) >> 1), axis=2).reshape(n, NFFT)
+        size *= 2
+    return re, im
+
+
+def log_int8(v, mult: int = LOG_MULT, offset: int = LOG_OFFSET):
+    """fixlog_int8 (firmware/common/fixfft.h) of int64 values v >= 1 below 2^52."""
+    import numpy as np
+
+    v = np.asarray(v, dtype=np.int64)
+    nbits = np.frexp(v.astype(np.float64))[1].astype(np.int64) - 1  # exact: v < 2^52
+    frac = ((v.astype(np.uint64) << (63 - nbits).astype(np.uint64)) >> np.uint64(55)) & np.uint64(0xFF)
+    q = ((mult * (256 * nbits + frac.astype(np.int64))) >> 8) + offset
+    return np.clip(q, -128, 127).astype(np.int8)
+
+
+def frame_features(frames):
+    """int8 features (N, NBANDS) of N windows of WIN int16 samples (N, WIN), as the firmware computes them."""
+    import numpy as np
+
+    frames = np.asarray(frames, dtype=np.int64)
+    hann = np.array(hann_q15(), dtype=np.int64)
+    buf = np.zeros((len(frames), NFFT), dtype=np.int64)
+    buf[:, :WIN] = (frames * hann + (1 << 14)) >> 15
+    re = buf[:, np.array(bitrev())]
+    re, im = fft_q15(re, np.zeros_like(re))
+    power = re[:, :NBINS] * re[:, :NBINS] + im[:, :NBINS] * im[:, :NBINS]
+    weights = np.zeros((NBINS, NBANDS), dtype=np.int64)
+    for b, (first, w) in enumerate(mel_bands()):
+        weights[first:first + len(w), b] = w
+    return log_int8(((power @ weights) >> 15) + 1)
 
 
 def main(argv: list[str] | None = None) -> int:

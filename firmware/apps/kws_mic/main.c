@@ -1,28 +1,35 @@
 /*
- * kws_mic: the whole keyword-spotting pipeline on simcore's microphone, timed by the firmware.
+ * kws_mic: keyword spotting on simcore's microphone, the whole pipeline timed by the firmware.
  *
- *   mic (16 kHz PCM16) --circular DMA, two 500 ms halves--> front end (per 20 ms hop: 30 ms
+ *   mic (16 kHz PCM16) --circular DMA, two 250 ms halves--> front end (per 20 ms hop: 30 ms
  *   window, fixed-point 512-point FFT, 10 log-mel bands, int8) --> 49x10 feature map (the
- *   last 0.98 s) --> DS-CNN (models/kws_dscnn.tflite, tm runtime, optimized kernels) --> 12 scores
+ *   last 0.98 s) --> DS-CNN (models/trained/kws.tflite, trained on these very features from
+ *   espeak-ng speech; tm runtime, optimized kernels) --> 12 scores --> keyword detector
  *
  * The front end is integer-only and documented in frontend.py, which also generates its tables
- * (build/kws_mic/kws_frontend.h) and models it bit for bit for the tests. The DMA ring holds two
- * halves of 8000 samples; each half, once its HT/TC flag is up, is pushed through the front end
- * (25 hops, the 160 samples a window shares with the next are carried over), the half is handed
- * back (flag cleared), and once 49 frames exist the model classifies the newest 49: one
- * inference every 500 ms of audio, on windows that overlap by half. The firmware must finish
- * a half's work within the 500 ms the DMA needs to refill the other half: if it is too slow
- * (low clock) the mic reports an overrun, printed with the windows that were lost.
+ * and the stream/detector constants (build/kws_mic/kws_frontend.h) and models it bit for bit.
+ * The DMA ring holds two halves of KWS_HALF (4000) samples; each half, once its HT/TC flag is
+ * up, is pushed through the front end (a frame every 320 samples; the 160 samples a window
+ * shares with the next are carried over), the half is handed back (flag cleared), and once 49
+ * frames exist the model classifies the newest 49: one inference every 250 ms of audio. The
+ * firmware must finish a half's work within the 250 ms the DMA needs to refill the other half:
+ * if it is too slow (low clock) the mic reports an overrun, printed with the audio that was lost.
+ *
+ * Detector (common/detector.h, the same rule as models/tinyml/twins.py): the mean of (score +
+ * 128) of each class over the last KWS_DETECT_AVG inferences; its top class is a candidate when
+ * it is one of the ten keywords and the mean reaches KWS_DETECT_THRESHOLD; a candidate is
+ * detected unless it is the keyword detected last and still held since, or fewer than
+ * KWS_DETECT_REFRACTORY inferences passed since the last detection. A detection prints the
+ * audio time (end of the window) and the virtual time at which the firmware reported it.
  *
  * Per inference it prints the audio window, the top class and the 12 int8 scores, an FNV-1a
  * hash of the 490 feature bytes, and the DWT CYCCNT cycles of the front end (for that half's
  * frames) and of the inference, in ms at SystemCoreClock. Command line (semihosting) "dump"
  * also prints the features in hex. ITM port 3 / port 4 bracket each timed inference (value =
  * inference index), port 5 / port 6 each half's front-end work (value = half index).
- * The weights are synthetic: the classes mean nothing, the pipeline and its cost do.
  *
  *   simcore run firmware/bin/cortex-m4/kws_mic.elf --board cortex-m4 \
- *       --sensor mic=examples/data/audio_events_16k.wav
+ *       --sensor mic=models/trained/kws_demo.wav
  *
  * Exit status 0; 1 if audio was lost to overruns; 2 if the model could not be set up.
  */
@@ -34,13 +41,16 @@
 #include "kws_frontend.h"
 #include "semihosting.h"
 #include "simcore_mic.h"
+#include "detector.h"
+#include "fixfft.h"
 #include "tm.h"
+#include "vclock.h"
 
 #ifndef SYSTEM_CORE_CLOCK
 #define SYSTEM_CORE_CLOCK (BOARD_DEFAULT_MHZ * 1000000u)
 #endif
-#define HALF 8000u /* samples per DMA half: 500 ms */
-#define FRAMES_PER_HALF (HALF / FE_HOP)
+#define HALF KWS_HALF /* samples per DMA half: 250 ms */
+#define HALF_MS (HALF * 1000u / FE_RATE)
 #define FRING 64u  /* feature rows kept (power of two >= FE_NFRAMES) */
 
 uint32_t SystemCoreClock = SYSTEM_CORE_CLOCK;
@@ -53,9 +63,7 @@ uint32_t SystemCoreClock = SYSTEM_CORE_CLOCK;
 #define DWT_CYCCNT (*(volatile uint32_t *)0xE0001004u)
 #define ITM_STIM(n) (*(volatile uint32_t *)(0xE0000000u + 4u * (n)))
 
-extern const uint8_t kws_model[], kws_model_end[];
-static const char *const labels[12] = {"down", "go",   "left", "no",      "off",    "on",
-                                       "right", "stop", "up",   "yes",     "silence", "unknown"};
+extern const uint8_t model_data[], model_data_end[];
 
 static tm_interp_t interp;
 static uint8_t arena[24 * 1024] __attribute__((aligned(16)));
@@ -66,6 +74,8 @@ static int32_t fre[FE_NFFT], fim[FE_NFFT];
 static int8_t fring[FRING][FE_NBANDS];
 static uint32_t nframes; /* frames computed so far */
 static int use_dwt, dump;
+
+static detector_t det;
 
 static uint32_t now(void)
 {
@@ -90,22 +100,7 @@ static void frame_features(const int16_t *x, int8_t *out)
         fre[i] = j < FE_WIN ? ((int32_t)x[j] * fe_hann[j] + (1 << 14)) >> 15 : 0;
         fim[i] = 0;
     }
-    for (uint32_t size = 2; size <= FE_NFFT; size <<= 1) {
-        const uint32_t half = size >> 1, step = FE_NFFT / size;
-        for (uint32_t start = 0; start < FE_NFFT; start += size) {
-            for (uint32_t k = 0; k < half; k++) {
-                const int32_t wr = fe_tw_re[k * step], wi = fe_tw_im[k * step];
-                const uint32_t a = start + k, b = a + half;
-                const int32_t tr = (int32_t)(((int64_t)fre[b] * wr - (int64_t)fim[b] * wi + (1 << 14)) >> 15);
-                const int32_t ti = (int32_t)(((int64_t)fre[b] * wi + (int64_t)fim[b] * wr + (1 << 14)) >> 15);
-                const int32_t ar = fre[a], ai = fim[a];
-                fre[a] = (ar + tr) >> 1;
-                fim[a] = (ai + ti) >> 1;
-                fre[b] = (ar - tr) >> 1;
-                fim[b] = (ai - ti) >> 1;
-            }
-        }
-    }
+    fixfft_q15(fre, fim, FE_NFFT, fe_tw_re, fe_tw_im);
     for (uint32_t band = 0; band < FE_NBANDS; band++) {
         const uint16_t *w = &fe_band_w[fe_band_off[band]];
         const uint32_t first = fe_band_first[band];
@@ -115,11 +110,7 @@ static void frame_features(const int16_t *x, int8_t *out)
             const uint64_t p = (uint64_t)((int64_t)r * r) + (uint64_t)((int64_t)m * m);
             e += (uint64_t)w[j] * p;
         }
-        const uint64_t v = (e >> 15) + 1u;
-        const uint32_t nbits = 63u - (uint32_t)__builtin_clzll(v);
-        const uint32_t frac = (uint32_t)((v << (63u - nbits)) >> 55) & 0xFFu;
-        int32_t q = (int32_t)((FE_LOG_MULT * (256u * nbits + frac)) >> 8) + FE_LOG_OFFSET;
-        out[band] = (int8_t)(q > 127 ? 127 : q < -128 ? -128 : q);
+        out[band] = fixlog_int8((e >> 15) + 1u, FE_LOG_MULT, FE_LOG_OFFSET);
     }
 }
 
@@ -147,6 +138,7 @@ static void reset_stream(void)
 {
     stage_fill = 0;
     nframes = 0;
+    detector_reset(&det);
 }
 
 static int parse_dump(void)
@@ -162,14 +154,15 @@ static int parse_dump(void)
 int main(void)
 {
     dump = parse_dump();
-    const uint32_t model_len = (uint32_t)(kws_model_end - kws_model);
-    tm_status st = tm_init(kws_model, model_len, arena, sizeof arena, &interp);
+    detector_init(&det, KWS_DETECT_AVG, KWS_DETECT_THRESHOLD, KWS_DETECT_REFRACTORY, KWS_NCLASSES, KWS_NKEYWORDS);
+    const uint32_t model_len = (uint32_t)(model_data_end - model_data);
+    tm_status st = tm_init(model_data, model_len, arena, sizeof arena, &interp);
     if (st != TM_OK) {
         printf("kws_mic: tm_init failed (%d): %s\n", (int)st, tm_error_message(&interp));
         return 2;
     }
     tm_tensor_t *in = tm_input(&interp, 0), *out = tm_output(&interp, 0);
-    if (in->bytes != FE_NFRAMES * FE_NBANDS || out->bytes != 12) {
+    if (in->bytes != FE_NFRAMES * FE_NBANDS || out->bytes != KWS_NCLASSES) {
         printf("kws_mic: unexpected model I/O\n");
         return 2;
     }
@@ -180,7 +173,7 @@ int main(void)
     use_dwt = DWT_CYCCNT != 0 || DWT_CYCCNT != 0;
 
     printf("kws_mic on %s: mic %u Hz by DMA (2 x %u ms), 30 ms windows / 20 ms hop, 512-point fixed-point FFT, "
-           "%u log-mel bands -> %ux%u int8 -> kws_dscnn.tflite (%lu bytes)\n",
+           "%u log-mel bands -> %ux%u int8 -> kws.tflite (%lu bytes) -> detector\n",
            BOARD_NAME, FE_RATE, HALF * 1000u / FE_RATE, FE_NBANDS, FE_NFRAMES, FE_NBANDS, (unsigned long)model_len);
     printf("SystemCoreClock %lu Hz; timer %s; arena %lu bytes used\n", (unsigned long)SystemCoreClock,
            use_dwt ? "DWT CYCCNT" : "semihosting SYS_ELAPSED", (unsigned long)tm_arena_used(&interp));
@@ -196,6 +189,7 @@ int main(void)
     MIC->INTEN = SIMCORE_MIC_INTEN_HT_Msk | SIMCORE_MIC_INTEN_TC_Msk | SIMCORE_MIC_INTEN_END_Msk;
     __asm volatile("cpsid i" ::: "memory"); /* wfi wakes on the mic interrupt; flags are polled */
     NVIC_ISER[MIC_IRQn / 32] = 1u << (MIC_IRQn % 32);
+    vclock_start(); /* virtual time 0 = the first sample (the recording starts at enable) */
     MIC->CTRL = SIMCORE_MIC_CTRL_EN_Msk | SIMCORE_MIC_CTRL_DMA_Msk;
 
     uint32_t h = 0, n_inf = 0, lost = 0, base_sample = 0, processed = 0;
@@ -217,7 +211,7 @@ int main(void)
             const uint32_t newest = MIC->SAMPLE_COUNT / HALF - 1u;
             const uint32_t refilling = ((newest + 1u) & 1u) ? SIMCORE_MIC_STATUS_TC_Msk : SIMCORE_MIC_STATUS_HT_Msk;
             printf("overrun: halves %lu..%lu lost (%lu ms .. %lu ms of audio)\n", (unsigned long)h,
-                   (unsigned long)(newest - 1u), (unsigned long)(h * 500u), (unsigned long)(newest * 500u));
+                   (unsigned long)(newest - 1u), (unsigned long)(h * HALF_MS), (unsigned long)(newest * HALF_MS));
             lost += newest - h;
             h = newest;
             MIC->STATUS = SIMCORE_MIC_STATUS_OVR_Msk | refilling;
@@ -226,9 +220,11 @@ int main(void)
         }
         const uint32_t mine = (h & 1u) ? SIMCORE_MIC_STATUS_TC_Msk : SIMCORE_MIC_STATUS_HT_Msk;
         ITM_STIM(5) = h;
+        const uint32_t frames_before = nframes;
         uint32_t t0 = now();
         push_samples(&ring[(h & 1u) * HALF], HALF);
         uint32_t fe = now() - t0;
+        const uint32_t fe_frames = nframes - frames_before;
         ITM_STIM(6) = h;
         MIC->STATUS = mine; /* hand the half back to the DMA */
         fe_total += fe;
@@ -262,36 +258,43 @@ int main(void)
         inf_total += ic;
         const int8_t *sc = (const int8_t *)out->data;
         uint32_t top = 0;
-        for (uint32_t i = 1; i < 12; i++)
+        for (uint32_t i = 1; i < KWS_NCLASSES; i++)
             if (sc[i] > sc[top])
                 top = i;
         const uint32_t first = base_sample + (nframes - FE_NFRAMES) * FE_HOP;
         const uint32_t last = base_sample + (nframes - 1u) * FE_HOP + FE_WIN;
         printf("inference %lu: audio %lu..%lu ms (frames %lu..%lu): top class %lu \"%s\" score %d\n",
                (unsigned long)n_inf, (unsigned long)(first / 16u), (unsigned long)(last / 16u),
-               (unsigned long)(nframes - FE_NFRAMES), (unsigned long)(nframes - 1u), (unsigned long)top, labels[top],
-               sc[top]);
+               (unsigned long)(nframes - FE_NFRAMES), (unsigned long)(nframes - 1u), (unsigned long)top,
+               kws_labels[top], sc[top]);
         printf("  scores:");
-        for (uint32_t i = 0; i < 12; i++)
+        for (uint32_t i = 0; i < KWS_NCLASSES; i++)
             printf(" %d", sc[i]);
         printf("\n  features fnv1a 0x%08lx\n", (unsigned long)hash);
-        printf("  front end: %lu cycles for %lu frames (", (unsigned long)fe, (unsigned long)FRAMES_PER_HALF);
+        printf("  front end: %lu cycles for %lu frames (", (unsigned long)fe, (unsigned long)fe_frames);
         print_ms(fe);
         printf("); inference: %lu cycles (", (unsigned long)ic);
         print_ms(ic);
         printf(") at %lu MHz\n", (unsigned long)(SystemCoreClock / 1000000u));
+        uint32_t mean = 0;
+        const int k = detector_step(&det, n_inf, sc, &mean);
+        if (k >= 0)
+            printf("detected \"%s\" at %lu ms of audio (inference %lu, mean score %lu), reported at %lu ms\n",
+                   kws_labels[k], (unsigned long)(last / 16u), (unsigned long)n_inf, (unsigned long)mean,
+                   (unsigned long)vclock_ms());
         n_inf++;
     }
     MIC->CTRL = 0;
-    printf("done: %lu halves (%lu ms of audio), %lu frames, %lu inferences, %lu halves lost, %lu overruns\n",
-           (unsigned long)h, (unsigned long)(h * 500u), (unsigned long)nframes, (unsigned long)n_inf,
-           (unsigned long)lost, (unsigned long)MIC->OVERRUN_COUNT);
+    printf("done: %lu halves (%lu ms of audio), %lu frames, %lu inferences, %lu detections, %lu halves lost, "
+           "%lu overruns\n", (unsigned long)h, (unsigned long)(h * HALF_MS), (unsigned long)nframes,
+           (unsigned long)n_inf, (unsigned long)det.count, (unsigned long)lost, (unsigned long)MIC->OVERRUN_COUNT);
     if (n_inf) {
         const uint64_t busy = fe_total / processed + inf_total / n_inf;
-        printf("per 500 ms of audio: front end %lu cycles, inference %lu cycles = ",
+        printf("per %lu ms of audio: front end %lu cycles, inference %lu cycles = ", (unsigned long)HALF_MS,
                (unsigned long)(fe_total / processed), (unsigned long)(inf_total / n_inf));
         print_ms((uint32_t)busy);
-        printf(" busy at SystemCoreClock (%lu%% of real time)\n", (unsigned long)((busy * 100u) / (SystemCoreClock / 2u)));
+        printf(" busy at SystemCoreClock (%lu%% of real time)\n",
+               (unsigned long)((busy * 100u) / ((uint64_t)SystemCoreClock * HALF_MS / 1000u)));
     }
     return lost ? 1 : 0;
 }
