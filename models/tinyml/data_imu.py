@@ -2,7 +2,7 @@
 
 A person holds the device and draws a shape in a vertical plane: ``wing`` (a W), ``ring`` (a
 circle), ``slope`` (down to the right, then along), ``shake`` (fast side to side), or nothing
-(``idle``: tremor and slow drift). The tip's path is smoothed and timed with a minimum-jerk
+(``idle``: tremor, slow drift and slow reaching movements). The tip's path is smoothed and timed with a minimum-jerk
 profile; the device turns about the wrist as the tip moves, so gravity's projection changes
 with the path. The accelerometer measures the specific force (tip acceleration plus 1 g up)
 and the gyroscope the angular rate, both in the device's frame, with per-person biases and
@@ -45,9 +45,9 @@ class Person:
 
 
 def random_person(rng: np.random.Generator) -> Person:
-    return Person(speed=float(rng.uniform(0.75, 1.3)), size=float(rng.uniform(0.7, 1.4)),
-                  sloppy=float(rng.uniform(0.02, 0.12)), yaw=float(rng.normal(0, 0.25)),
-                  pitch=float(rng.normal(0, 0.3)), roll=float(rng.normal(0, 0.3)),
+    return Person(speed=float(rng.uniform(0.7, 1.4)), size=float(rng.uniform(0.65, 1.5)),
+                  sloppy=float(rng.uniform(0.03, 0.16)), yaw=float(rng.normal(0, 0.45)),
+                  pitch=float(rng.normal(0, 0.4)), roll=float(rng.normal(0, 0.4)),
                   accel_bias=tuple(rng.normal(0, 0.02, 3)), gyro_bias=tuple(rng.normal(0, 1.5, 3)),
                   tremor=float(rng.uniform(0.002, 0.012)))
 
@@ -85,6 +85,10 @@ def _path(rng: np.random.Generator, kind: str, p: Person) -> tuple[np.ndarray, f
         th = a0 + np.linspace(0, 2 * np.pi * rng.uniform(0.95, 1.1), 60)
         pts = np.stack([np.cos(th), np.sin(th) * rng.uniform(0.8, 1.2)], axis=1) * 0.5
         dur = rng.uniform(0.8, 1.1)
+    elif kind == "fidget":  # not a gesture: the hand moves somewhere else and back, slowly
+        pts = rng.uniform(0, 1, (int(rng.integers(2, 4)), 2))
+        pts = np.concatenate([pts, pts[:1]])
+        dur = rng.uniform(1.0, 2.0)
     else:
         ctrl = {"wing": [(0, 1), (0.25, 0), (0.5, 0.6), (0.75, 0), (1, 1)],
                 "slope": [(0, 1), (0.45, 0), (1, 0)]}[kind]
@@ -185,7 +189,10 @@ def make_split(rng: np.random.Generator, persons: list[Person], per_class: int) 
             p = persons[rng.integers(len(persons))]
             kind = GESTURES[label] if label != IDLE else GESTURES[rng.integers(4)]
             edge = label == IDLE and rng.random() < 0.3
-            rec, durs = render(rng, p, [(kind, t0)] if label != IDLE or edge else [], secs)
+            fidget = label == IDLE and not edge and rng.random() < 0.4
+            events = [(kind, t0)] if label != IDLE or edge else [("fidget", float(rng.uniform(0.3, 1.5)))] \
+                if fidget else []
+            rec, durs = render(rng, p, events, secs)
             f = features(counts(rec))
             k0 = int(t0 * ODR)
             if label != IDLE:

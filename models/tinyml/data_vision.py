@@ -105,12 +105,25 @@ def add_object(rng: np.random.Generator, img: np.ndarray) -> None:
 
 
 def add_person(rng: np.random.Generator, img: np.ndarray, where: tuple[float, float, float] | None = None) -> None:
-    """A person h pixels tall standing with feet at (x, y); ``where`` = (x, y, h) places them."""
+    """A person h pixels tall standing with feet at (x, y) (``where`` = (x, y, h) places them),
+    drawn again in other colours and pose (up to 8 times) until it stands out from what it
+    covers by at least 24 grey levels on average: the label must be visible in the frame."""
     h = rng.uniform(28, 92)
-    x = rng.uniform(-0.1 * h, 96 + 0.1 * h)
-    y = rng.uniform(max(h * 0.6, 40), 96 + h * 0.25)
+    x = rng.uniform(0, 96)
+    y = rng.uniform(max(h * 0.6, 40), 96 + h * 0.2)
     if where is not None:
         x, y, h = where
+    seed = int(rng.integers(1 << 31))
+    for k in range(8):
+        trial = img.copy()
+        _draw_person(np.random.default_rng([seed, k]), trial, x, y, h)
+        changed = trial != img
+        if changed.any() and float(np.abs(trial - img)[changed].mean()) >= 24:
+            break
+    img[...] = trial
+
+
+def _draw_person(rng: np.random.Generator, img: np.ndarray, x: float, y: float, h: float) -> None:
     skin = float(rng.uniform(60, 230))
     shirt = float(rng.uniform(0, 255))
     pants = float(rng.uniform(0, 255))
@@ -162,7 +175,7 @@ def scene(rng: np.random.Generator, person: bool) -> np.ndarray:
     if person:
         add_person(rng, img)
     for _ in range(objects - before):  # objects in front of the person (occlusion)
-        if rng.random() < 0.5:
+        if rng.random() < 0.25:
             add_object(rng, img)
     return finish(rng, img)
 

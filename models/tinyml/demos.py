@@ -93,11 +93,14 @@ def kws_demo(ctx: Any, tfl: bytes, test_variants: tuple[str, ...]) -> dict[str, 
 
 
 def gesture_demo(ctx: Any, tfl: bytes, persons: list[Any]) -> dict[str, Any]:
-    """gestures_demo.csv: eight gestures 2.5 s apart by one held-out person, IMU at 50 Hz."""
+    """gestures_demo.csv: eight gestures and three other hand movements ("fidget", not to be
+    detected) 2.5 s apart by one held-out person, IMU at 50 Hz."""
     from models.tinyml import data_imu as di
 
     rng = ctx.rng(20)
     order = [di.GESTURES[i] for i in np.r_[rng.permutation(4), rng.permutation(4)]]
+    for _ in range(3):
+        order.insert(int(rng.integers(1, len(order))), "fidget")
     person = persons[int(rng.integers(len(persons)))]
     starts = [1.5 + 2.5 * i for i in range(len(order))]
     seconds = starts[-1] + 2.5
@@ -108,7 +111,7 @@ def gesture_demo(ctx: Any, tfl: bytes, persons: list[Any]) -> dict[str, Any]:
         fh.write("t,ax,ay,az,gx,gy,gz\n")
         for k in range(len(rec)):
             fh.write(f"{t[k]:.2f}," + ",".join(repr(float(v)) for v in rec[k]) + "\n")
-    truth = [{"gesture": g, "start_ms": int(s * 1000), "end_ms": int((s + d) * 1000)}
+    truth = [{"gesture": g, "start_ms": int(s * 1000), "end_ms": int((s + d) * 1000), "detect": g != "fidget"}
              for g, s, d in zip(order, starts, durs)]
     infs, dets = twins.gesture_pipeline(path, tfl)
     res = match_events(truth, dets, key="gesture", late_ms=1000)

@@ -449,6 +449,7 @@ def task_machine(ctx: Ctx) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "task": "anomaly detection on motor vibration (imbalance, misalignment, bearing faults) from a 4 kHz ADC",
         "metric": "AUC", "float": round(auc_f, 2), "int8": round(auc_q, 2), "threshold": thr_q,
+        "out_zero_point": zo, "out_mult": mult,
         "precision": round(pq, 2), "recall": round(rq, 2), "float_precision": round(pf, 2),
         "float_recall": round(rf, 2), "flagged_per_condition": per_cond, "classes": ["healthy", "faulty"],
         "eval": f"{len(y)} windows of {len(test_m)} machines held out of training (healthy and each fault, "
@@ -503,9 +504,11 @@ def task_person(ctx: Ctx) -> dict[str, Any]:
     data = {k: (raw[k + "_x"], raw[k + "_y"]) for k in sizes}
     ctx.say(f"data: {', '.join(f'{k} {len(v[1])}' for k, v in data.items())} scenes in {time.time() - t0:.0f} s")
     f = {k: (v[0].astype(np.float32) * VISION_SCALE, v[1].astype(np.int32)) for k, v in data.items()}
+    xt, yt = f["train"]  # and their mirror images
+    xt, yt = np.concatenate([xt, xt[:, :, ::-1]]), np.concatenate([yt, yt])
     set_seeds(ctx.seed)
     model = person_net()
-    took = fit(ctx, model, *f["train"], epochs=12, batch=32, lr=2e-3, loss="sparse_categorical_crossentropy",
+    took = fit(ctx, model, xt, yt, epochs=8, batch=64, lr=3e-3, loss="sparse_categorical_crossentropy",
                val=f["val"])
     tfl = convert_int8(model, representative(f["train"][0], VISION_SCALE, ctx.rng(10), n=128), VISION_SCALE)
     xq, y = data["test"]

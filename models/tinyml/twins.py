@@ -232,7 +232,7 @@ def machine_pipeline(codes: np.ndarray, model: str | Path | None = None) -> tupl
     from models.tinyml.apps import machine_calibration
 
     path = Path(model) if model is not None else model_file("machine")
-    cal = machine_calibration(path)
+    cal = machine_calibration()
     x = machine_inputs(machine_features(codes))
     scores = machine_scores(x, common.Tflm(path)(x), cal["OUT_ZERO_POINT"], cal["OUT_MULT"])
     return scores, machine_reports(scores, cal["THRESHOLD"])

@@ -106,8 +106,9 @@ static void frame_features(const int16_t *x, int8_t *out)
         const uint32_t first = fe_band_first[band];
         uint64_t e = 0;
         for (uint32_t j = 0; j < fe_band_len[band]; j++) {
+            /* |r|, |m| <= 2^15 + a few (fixfft.h): the power fits in 32 bits, w * p in one UMLAL */
             const int32_t r = fre[first + j], m = fim[first + j];
-            const uint64_t p = (uint64_t)((int64_t)r * r) + (uint64_t)((int64_t)m * m);
+            const uint32_t p = (uint32_t)(r * r) + (uint32_t)(m * m);
             e += (uint64_t)w[j] * p;
         }
         out[band] = fixlog_int8((e >> 15) + 1u, FE_LOG_MULT, FE_LOG_OFFSET);

@@ -61,7 +61,7 @@ static void window_features(const uint16_t *x, int8_t *out)
     for (uint32_t b = 0; b < MM_NBANDS; b++) {
         uint64_t e = 0;
         for (uint32_t k = mm_band_edge[b]; k < mm_band_edge[b + 1]; k++)
-            e += (uint64_t)((int64_t)fre[k] * fre[k]) + (uint64_t)((int64_t)fim[k] * fim[k]);
+            e += (uint32_t)(fre[k] * fre[k]) + (uint32_t)(fim[k] * fim[k]); /* < 2^32: fixfft.h's bound */
         out[b] = fixlog_int8(e + 1u, MM_LOG_MULT, MM_LOG_OFFSET);
     }
 }
