@@ -28,9 +28,7 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")  # CPU only
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # oneDNN float rounding varies by CPU
 
 import argparse
-import contextlib
 import hashlib
-import io
 import json
 import logging
 import random
@@ -521,30 +519,9 @@ def convert(model, spec: Spec, rng: np.random.Generator) -> bytes:
     else:
         conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     # the converter is chatty on stdout/stderr (saved-model endpoints): keep our log clean
-    with warnings.catch_warnings(), _quiet_fds():
+    with warnings.catch_warnings(), reference.quiet_fds():
         warnings.simplefilter("ignore")
         return conv.convert()
-
-
-@contextlib.contextmanager
-def _quiet_fds():
-    """Silence stdout/stderr at the file-descriptor level (C++ prints too)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-        with contextlib.redirect_stdout(io.StringIO()):
-            yield
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in (*saved, devnull):
-            os.close(fd)
 
 
 def test_vectors(spec: Spec, desc: dict, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

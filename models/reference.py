@@ -24,6 +24,8 @@ Note: an arena that is too small makes the host interpreter crash the process
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
@@ -62,6 +64,31 @@ def model_path(name: str) -> Path:
 def load_inputs(name: str) -> np.ndarray:
     """Test vectors of model ``name``: shape (N, *input_shape_without_batch)."""
     return np.load(MODELS_DIR / f"{name}.inputs.npy")
+
+
+# --------------------------------------------------------------------------------------
+# silencing the C++ libraries (converter, interpreters) that print to the process's fds
+# --------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def quiet_fds():
+    """Silence stdout/stderr at the file-descriptor level (C++ prints too)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, devnull):
+            os.close(fd)
 
 
 # --------------------------------------------------------------------------------------

@@ -102,8 +102,11 @@ def kws_app_sweep(lo: int = 1, hi: int = 100) -> dict[str, Any]:
     # the same active and sleeping cycles with the nRF52840's figures (a projection: kws_mic runs on
     # the generic board's microphone block)
     nrf = estimate(load_board("nrf52840").power, hi, res.cycles, res.sleep_cycles)
+    own = estimate(load_board("cortex-m4").power, hi, res.cycles, res.sleep_cycles)
     return {"board": "cortex-m4", "mhz": hi, "first_overrun_mhz": lo if hi > 1 else None,
             "nrf52840_projection_mw": nrf.average_watts * 1e3,
+            "figures": {b: {"run_ma": e.run_current_a * 1e3, "sleep_ua": e.sleep_current_a * 1e6, "volts": e.voltage}
+                        for b, e in (("cortex-m4", own), ("nrf52840", nrf))},
             "audio_s": round(d["sensors"]["mic"]["samples_delivered"] / 16000, 2) if "mic" in d["sensors"] else None,
             "seconds": res.seconds, "active_fraction": 1 - res.sleep_cycles / res.cycles,
             "avg_mw": e["average_watts"] * 1e3, "energy_mj": e["joules"] * 1e3,
@@ -127,6 +130,10 @@ def measure(boards: tuple[str, ...] = BOARDS) -> dict[str, Any]:
     print(f"kws_mic: lowest clock without overruns {kws['mhz']} MHz, {kws['avg_mw']:.3f} mW", flush=True)
     return {"generator": "python -m models.tinyml.table", "seconds": round(time.time() - t0, 1), "rows": rows,
             "kws_app": kws, "rates": {k: v[0] for k, v in app_rates().items()}}
+
+
+def _figures(f: dict[str, float]) -> str:
+    return f"{f['run_ma']:.2f} mA running, {f['sleep_ua']:.2f} uA asleep at {f['volts']:g} V"
 
 
 def _fmt_int(v: int) -> str:
@@ -173,10 +180,11 @@ def render(table: dict[str, Any]) -> str:
             f"`models/trained/kws_demo.wav` ({k['audio_s']} s): lowest clock without overruns **{k['mhz']} MHz** "
             f"(overruns at {k['first_overrun_mhz']} MHz); there the core is active "
             f"{100 * k['active_fraction']:.1f}% of the time and the run averages **{k['avg_mw']:.3f} mW** "
-            f"({k['energy_mj']:.2f} mJ over {k['seconds']:.2f} s, generic board figures: 100 uA/MHz run, "
-            f"1 mA sleep at 3.3 V); per 250 ms: front end {_fmt_int(k['front_end_cycles_per_half'] or 0)} cycles, "
+            f"({k['energy_mj']:.2f} mJ over {k['seconds']:.2f} s; the generic board's figures at {k['mhz']} MHz: "
+            f"{_figures(k['figures']['cortex-m4'])}); per 250 ms: front end "
+            f"{_fmt_int(k['front_end_cycles_per_half'] or 0)} cycles, "
             f"inference {_fmt_int(k['inference_cycles'] or 0)} cycles; detections: {', '.join(k['detections'])}. "
-            f"The same cycles with the nRF52840's figures (52 uA/MHz at 3 V, 3.16 uA asleep) would average "
+            f"The same cycles with the nRF52840's figures ({_figures(k['figures']['nrf52840'])}) would average "
             f"{k['nrf52840_projection_mw']:.3f} mW. The `kws` model alone at one inference a second is under 1 mW "
             f"on: {', '.join(under) or 'none of the boards'}.",
             "", END]

@@ -27,8 +27,6 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 import argparse
-import contextlib
-import io
 import logging
 import platform
 import random
@@ -43,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from models.reference import quiet_fds
 from models.tinyml import TRAINED, common
 
 BASE_SEED = 1300
@@ -71,27 +70,6 @@ def set_seeds(seed: int) -> None:
     np.random.seed(seed)
     tf.random.set_seed(seed)
     keras.utils.set_random_seed(seed)
-
-
-@contextlib.contextmanager
-def quiet_fds():
-    """Silence stdout/stderr at the file-descriptor level (the converter's C++ prints too)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-        with contextlib.redirect_stdout(io.StringIO()):
-            yield
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in (*saved, devnull):
-            os.close(fd)
 
 
 # --- training, conversion, evaluation ------------------------------------------------------
@@ -243,6 +221,38 @@ def finish(ctx: Ctx, tfl: bytes, eval_x: np.ndarray, eval_y: np.ndarray, vectors
     return entry
 
 
+def load_data(ctx: Ctx, sizes: dict[str, Any], make_one: Callable[[int, str, Any], tuple[np.ndarray, np.ndarray]]
+              ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(x, y) per split, each made by ``make_one(index, split, size)`` (kept with --cache)."""
+    def make() -> dict[str, np.ndarray]:
+        out = {}
+        for k, (name, n) in enumerate(sizes.items()):
+            out[name + "_x"], out[name + "_y"] = make_one(k, name, n)
+        return out
+
+    raw = ctx.cached("data", make)
+    return {k: (raw[k + "_x"], raw[k + "_y"]) for k in sizes}
+
+
+def train_classifier(ctx: Ctx, model: Any, data: dict[str, tuple[np.ndarray, np.ndarray]], scale: float,
+                     epochs: int, batch: int, lr: float,
+                     augment: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
+                     ) -> tuple[bytes, float, float, float, np.ndarray]:
+    """Train on the int8 features times ``scale``, convert, and compare the float and int8
+    accuracy on the test split: (tflite, float %, int8 %, training s, int8 predictions)."""
+    f = {k: (v[0].astype(np.float32) * scale, v[1].astype(np.int32)) for k, v in data.items()}
+    xt, yt = augment(*f["train"]) if augment else f["train"]
+    took = fit(ctx, model, xt, yt, epochs=epochs, batch=batch, lr=lr, loss="sparse_categorical_crossentropy",
+               val=f["val"])
+    tfl = convert_int8(model, representative(f["train"][0], scale, ctx.rng(10)), scale)
+    xq, y = data["test"]
+    pred_q = common.Tflm(tfl)(xq).argmax(1)
+    acc_f = common.accuracy(predict(model, f["test"][0]).argmax(1), y)
+    acc_q = common.accuracy(pred_q, y)
+    check_close(ctx, acc_f, acc_q)
+    return tfl, acc_f, acc_q, took, pred_q
+
+
 def check_close(ctx: Ctx, float_metric: float, int8_metric: float, what: str = "accuracy") -> None:
     ctx.say(f"{what}: float {float_metric:.2f}, int8 {int8_metric:.2f}")
     if not ctx.smoke and abs(float_metric - int8_metric) > 2.0:
@@ -278,28 +288,18 @@ def task_kws(ctx: Ctx) -> dict[str, Any]:
     sizes = {"train": (400, 800, 400), "val": (40, 80, 40), "test": (100, 100, 100)}
     if ctx.smoke:
         sizes = {k: (3, 6, 3) for k in sizes}
-    def make() -> dict[str, np.ndarray]:
-        out = {}
-        for k, (name, n) in enumerate(sizes.items()):
-            clips, y = dk.make_split(ctx.rng(k), splits[name], *n)
-            out[name + "_x"], out[name + "_y"] = fe.features_batch(clips)[..., None], y
-        return out
+
+    def make_one(k: int, name: str, n: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+        clips, y = dk.make_split(ctx.rng(k), splits[name], *n)
+        return fe.features_batch(clips)[..., None], y
 
     t0 = time.time()
-    raw = ctx.cached("data", make)
-    data = {k: (raw[k + "_x"], raw[k + "_y"]) for k in sizes}
+    data = load_data(ctx, sizes, make_one)
     ctx.say(f"data: {', '.join(f'{k} {len(v[1])}' for k, v in data.items())} clips in {time.time() - t0:.0f} s "
             f"(test voices: {len(splits['test'])} held-out variants x {len(dk.ACCENTS)} accents)")
-    f = {k: (v[0].astype(np.float32) * KWS_SCALE, v[1].astype(np.int32)) for k, v in data.items()}
     set_seeds(ctx.seed)
-    model = kws_net()
-    took = fit(ctx, model, *f["train"], epochs=20, batch=64, lr=3e-3, loss="sparse_categorical_crossentropy",
-               val=f["val"])
-    tfl = convert_int8(model, representative(f["train"][0], KWS_SCALE, ctx.rng(10)), KWS_SCALE)
+    tfl, acc_f, acc_q, took, _ = train_classifier(ctx, kws_net(), data, KWS_SCALE, epochs=20, batch=64, lr=3e-3)
     xq, y = data["test"]
-    acc_f = common.accuracy(predict(model, f["test"][0]).argmax(1), y)
-    acc_q = common.accuracy(common.Tflm(tfl)(xq).argmax(1), y)
-    check_close(ctx, acc_f, acc_q)
     if not ctx.smoke and acc_q < 90.0:
         raise RuntimeError(f"kws: int8 accuracy {acc_q:.2f}% on held-out voices is below 90%")
     entry: dict[str, Any] = {
@@ -344,27 +344,12 @@ def task_gestures(ctx: Ctx) -> dict[str, Any]:
     groups = {"train": persons[:60], "val": persons[60:66], "test": persons[66:]}
     sizes = {"train": 700, "val": 60, "test": 150} if not ctx.smoke else {"train": 12, "val": 4, "test": 4}
     t0 = time.time()
-
-    def make() -> dict[str, np.ndarray]:
-        out = {}
-        for j, k in enumerate(sizes):
-            out[k + "_x"], out[k + "_y"] = di.make_split(ctx.rng(1 + j), groups[k], sizes[k])
-        return out
-
-    raw = ctx.cached("data", make)
-    data = {k: (raw[k + "_x"], raw[k + "_y"]) for k in sizes}
+    data = load_data(ctx, sizes, lambda k, name, n: di.make_split(ctx.rng(1 + k), groups[name], n))
     ctx.say(f"data: {', '.join(f'{k} {len(v[1])}' for k, v in data.items())} windows in {time.time() - t0:.0f} s "
             f"(test: {len(groups['test'])} persons not in training)")
-    f = {k: (v[0].astype(np.float32) * IMU_SCALE, v[1].astype(np.int32)) for k, v in data.items()}
     set_seeds(ctx.seed)
-    model = gesture_net()
-    took = fit(ctx, model, *f["train"], epochs=30, batch=64, lr=3e-3, loss="sparse_categorical_crossentropy",
-               val=f["val"])
-    tfl = convert_int8(model, representative(f["train"][0], IMU_SCALE, ctx.rng(10)), IMU_SCALE)
+    tfl, acc_f, acc_q, took, _ = train_classifier(ctx, gesture_net(), data, IMU_SCALE, epochs=30, batch=64, lr=3e-3)
     xq, y = data["test"]
-    acc_f = common.accuracy(predict(model, f["test"][0]).argmax(1), y)
-    acc_q = common.accuracy(common.Tflm(tfl)(xq).argmax(1), y)
-    check_close(ctx, acc_f, acc_q)
     entry: dict[str, Any] = {
         "task": "gesture recognition (wing, ring, slope, shake, idle) from a 50 Hz accelerometer + gyroscope",
         "metric": "accuracy", "float": round(acc_f, 2), "int8": round(acc_q, 2), "classes": list(di.LABELS),
@@ -492,31 +477,20 @@ def task_person(ctx: Ctx) -> dict[str, Any]:
 
     sizes = {"train": 6000, "val": 400, "test": 1000} if not ctx.smoke else {"train": 48, "val": 8, "test": 8}
 
-    def make() -> dict[str, np.ndarray]:
-        out = {}
-        for j, k in enumerate(sizes):
-            frames, y = dv.make_split(ctx.rng(1 + j), sizes[k])
-            out[k + "_x"], out[k + "_y"] = dv.to_input(frames), y
-        return out
+    def make_one(k: int, name: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+        frames, y = dv.make_split(ctx.rng(1 + k), n)
+        return dv.to_input(frames), y
+
+    def mirrored(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.concatenate([x, x[:, :, ::-1]]), np.concatenate([y, y])
 
     t0 = time.time()
-    raw = ctx.cached("data", make)
-    data = {k: (raw[k + "_x"], raw[k + "_y"]) for k in sizes}
+    data = load_data(ctx, sizes, make_one)
     ctx.say(f"data: {', '.join(f'{k} {len(v[1])}' for k, v in data.items())} scenes in {time.time() - t0:.0f} s")
-    f = {k: (v[0].astype(np.float32) * VISION_SCALE, v[1].astype(np.int32)) for k, v in data.items()}
-    xt, yt = f["train"]  # and their mirror images
-    xt, yt = np.concatenate([xt, xt[:, :, ::-1]]), np.concatenate([yt, yt])
     set_seeds(ctx.seed)
-    model = person_net()
-    took = fit(ctx, model, xt, yt, epochs=8, batch=64, lr=3e-3, loss="sparse_categorical_crossentropy",
-               val=f["val"])
-    tfl = convert_int8(model, representative(f["train"][0], VISION_SCALE, ctx.rng(10), n=128), VISION_SCALE)
+    tfl, acc_f, acc_q, took, pred_q = train_classifier(ctx, person_net(), data, VISION_SCALE, epochs=8, batch=64,
+                                                       lr=3e-3, augment=mirrored)
     xq, y = data["test"]
-    run = common.Tflm(tfl)
-    pred_q = run(xq).argmax(1)
-    acc_f = common.accuracy(predict(model, f["test"][0]).argmax(1), y)
-    acc_q = common.accuracy(pred_q, y)
-    check_close(ctx, acc_f, acc_q)
     k = min(PERSON_COMMITTED, len(y))
     entry: dict[str, Any] = {
         "task": "person detection (visual wake words style) on synthesized 96x96 grayscale scenes",
@@ -618,6 +592,7 @@ def main(argv: list[str] | None = None) -> int:
     for t in TASKS:
         if args.only and t.name not in args.only:
             continue
+        keras.backend.clear_session()  # fresh layer-name counters: --only NAME gives a full run's bytes
         ctx = Ctx(t.name, BASE_SEED + t.index, args.out, args.smoke, cache=args.cache)
         t1 = time.time()
         entry = t.run(ctx)

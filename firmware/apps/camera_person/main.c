@@ -24,6 +24,7 @@
 #include "board.h"
 #include "semihosting.h"
 #include "simcore_camera.h"
+#include "tinyml_app.h"
 #include "tm.h"
 #include "vclock.h"
 
@@ -33,24 +34,16 @@
 #define ITM_STIM(n) (*(volatile uint32_t *)(0xE0000000u + 4u * (n)))
 #define NPIX (CAM_WIDTH * CAM_HEIGHT)
 
-extern const uint8_t model_data[], model_data_end[];
 static tm_interp_t interp;
 static uint8_t arena[80 * 1024] __attribute__((aligned(16)));
 static uint8_t frames[2][NPIX];
 
 int main(void)
 {
-    const uint32_t model_len = (uint32_t)(model_data_end - model_data);
-    const tm_status st = tm_init(model_data, model_len, arena, sizeof arena, &interp);
-    if (st != TM_OK) {
-        printf("camera_person: tm_init failed (%d): %s\n", (int)st, tm_error_message(&interp));
+    if (!app_model_init(&interp, arena, sizeof arena, NPIX, 2, "camera_person"))
         return 2;
-    }
+    const uint32_t model_len = app_model_bytes();
     tm_tensor_t *in = tm_input(&interp, 0), *out = tm_output(&interp, 0);
-    if (in->bytes != NPIX || out->bytes != 2) {
-        printf("camera_person: unexpected model I/O\n");
-        return 2;
-    }
     printf("camera_person on %s: camera %ux%u GRAY8 at %u fps -> person.tflite (%lu bytes, arena %lu bytes), "
            "person when its score + 128 >= %u\n", BOARD_NAME, CAM_WIDTH, CAM_HEIGHT, CAM_FPS,
            (unsigned long)model_len, (unsigned long)tm_arena_used(&interp), (unsigned)CAM_PERSON_THRESHOLD);
@@ -92,10 +85,8 @@ int main(void)
             x[i] = (int8_t)(f[i] ^ 0x80u); /* pixel - 128 */
         ITM_STIM(3) = index;
         const uint32_t t0 = VCLOCK_DWT_CYCCNT;
-        if (tm_invoke(&interp) != TM_OK) {
-            printf("camera_person: tm_invoke failed: %s\n", tm_error_message(&interp));
+        if (!app_invoke(&interp, "camera_person"))
             return 2;
-        }
         const uint32_t cycles = VCLOCK_DWT_CYCCNT - t0;
         ITM_STIM(4) = index;
         inf_cycles += cycles;

@@ -29,6 +29,7 @@
 #include "detector.h"
 #include "semihosting.h"
 #include "simcore_imu.h"
+#include "tinyml_app.h"
 #include "tm.h"
 #include "vclock.h"
 
@@ -38,7 +39,6 @@
 #define ITM_STIM(n) (*(volatile uint32_t *)(0xE0000000u + 4u * (n)))
 #define FRAME_MS (1000u / GEST_ODR)
 
-extern const uint8_t model_data[], model_data_end[];
 static tm_interp_t interp;
 static uint8_t arena[16 * 1024] __attribute__((aligned(16)));
 static int8_t ring[GEST_WINDOW][6]; /* the newest GEST_WINDOW frames, frame k in row k % GEST_WINDOW */
@@ -54,24 +54,17 @@ static int8_t sat8(int32_t v)
 static void infer(void)
 {
     tm_tensor_t *in = tm_input(&interp, 0), *out = tm_output(&interp, 0);
-    int8_t *x = (int8_t *)in->data;
-    for (uint32_t r = 0; r < GEST_WINDOW; r++)
-        memcpy(&x[6 * r], ring[(nframes - GEST_WINDOW + r) % GEST_WINDOW], 6);
+    app_copy_newest((int8_t *)in->data, &ring[0][0], GEST_WINDOW, 6, GEST_WINDOW, nframes);
     ITM_STIM(3) = n_inf;
     const uint32_t t0 = VCLOCK_DWT_CYCCNT;
-    const tm_status st = tm_invoke(&interp);
+    const int ok = app_invoke(&interp, "imu_gestures");
     const uint32_t cycles = VCLOCK_DWT_CYCCNT - t0;
     ITM_STIM(4) = n_inf;
-    if (st != TM_OK) {
-        printf("imu_gestures: tm_invoke failed: %s\n", tm_error_message(&interp));
+    if (!ok)
         exit(2);
-    }
     inf_cycles += cycles;
     const int8_t *sc = (const int8_t *)out->data;
-    uint32_t top = 0;
-    for (uint32_t i = 1; i < GEST_NCLASSES; i++)
-        if (sc[i] > sc[top])
-            top = i;
+    const uint32_t top = app_top(sc, GEST_NCLASSES);
     const uint32_t first = nframes - GEST_WINDOW, last = nframes;
     printf("inference %lu: frames %lu..%lu (%lu..%lu ms): top class %lu \"%s\" score %d\n  scores:",
            (unsigned long)n_inf, (unsigned long)first, (unsigned long)(last - 1u), (unsigned long)(first * FRAME_MS),
@@ -112,16 +105,9 @@ static void drain(void)
 
 int main(void)
 {
-    const uint32_t model_len = (uint32_t)(model_data_end - model_data);
-    const tm_status st = tm_init(model_data, model_len, arena, sizeof arena, &interp);
-    if (st != TM_OK) {
-        printf("imu_gestures: tm_init failed (%d): %s\n", (int)st, tm_error_message(&interp));
+    if (!app_model_init(&interp, arena, sizeof arena, GEST_WINDOW * 6, GEST_NCLASSES, "imu_gestures"))
         return 2;
-    }
-    if (tm_input(&interp, 0)->bytes != GEST_WINDOW * 6 || tm_output(&interp, 0)->bytes != GEST_NCLASSES) {
-        printf("imu_gestures: unexpected model I/O\n");
-        return 2;
-    }
+    const uint32_t model_len = app_model_bytes();
     detector_init(&det, GEST_DETECT_AVG, GEST_DETECT_THRESHOLD, GEST_DETECT_REFRACTORY, GEST_NCLASSES, GEST_NEVENTS);
     printf("imu_gestures on %s: IMU %u Hz by FIFO (watermark %u), %u-frame windows every %u frames -> "
            "gestures.tflite (%lu bytes, arena %lu bytes) -> detector\n", BOARD_NAME, GEST_ODR, GEST_WATERMARK,

@@ -43,6 +43,7 @@
 #include "simcore_mic.h"
 #include "detector.h"
 #include "fixfft.h"
+#include "tinyml_app.h"
 #include "tm.h"
 #include "vclock.h"
 
@@ -63,7 +64,6 @@ uint32_t SystemCoreClock = SYSTEM_CORE_CLOCK;
 #define DWT_CYCCNT (*(volatile uint32_t *)0xE0001004u)
 #define ITM_STIM(n) (*(volatile uint32_t *)(0xE0000000u + 4u * (n)))
 
-extern const uint8_t model_data[], model_data_end[];
 
 static tm_interp_t interp;
 static uint8_t arena[24 * 1024] __attribute__((aligned(16)));
@@ -142,31 +142,14 @@ static void reset_stream(void)
     detector_reset(&det);
 }
 
-static int parse_dump(void)
-{
-    static char cmd[64];
-    struct { char *buf; int len; } arg = {cmd, sizeof cmd - 1};
-    if (sh_call(0x15 /* SYS_GET_CMDLINE */, &arg) != 0)
-        return 0;
-    cmd[arg.len > 0 && arg.len < (int)sizeof cmd ? arg.len : 0] = 0;
-    return strstr(cmd, "dump") != NULL;
-}
-
 int main(void)
 {
-    dump = parse_dump();
+    dump = app_cmdline_has("dump");
     detector_init(&det, KWS_DETECT_AVG, KWS_DETECT_THRESHOLD, KWS_DETECT_REFRACTORY, KWS_NCLASSES, KWS_NKEYWORDS);
-    const uint32_t model_len = (uint32_t)(model_data_end - model_data);
-    tm_status st = tm_init(model_data, model_len, arena, sizeof arena, &interp);
-    if (st != TM_OK) {
-        printf("kws_mic: tm_init failed (%d): %s\n", (int)st, tm_error_message(&interp));
+    if (!app_model_init(&interp, arena, sizeof arena, FE_NFRAMES * FE_NBANDS, KWS_NCLASSES, "kws_mic"))
         return 2;
-    }
+    const uint32_t model_len = app_model_bytes();
     tm_tensor_t *in = tm_input(&interp, 0), *out = tm_output(&interp, 0);
-    if (in->bytes != FE_NFRAMES * FE_NBANDS || out->bytes != KWS_NCLASSES) {
-        printf("kws_mic: unexpected model I/O\n");
-        return 2;
-    }
     DEMCR |= 1u << 24; /* TRCENA */
     DWT_CYCCNT = 0;
     DWT_CTRL |= 1u; /* CYCCNTENA */
@@ -234,10 +217,8 @@ int main(void)
         if (nframes < FE_NFRAMES)
             continue;
 
-        /* the newest 49 frames, oldest first */
-        int8_t *x = (int8_t *)in->data;
-        for (uint32_t r = 0; r < FE_NFRAMES; r++)
-            memcpy(&x[r * FE_NBANDS], fring[(nframes - FE_NFRAMES + r) % FRING], FE_NBANDS);
+        int8_t *x = (int8_t *)in->data; /* the newest 49 frames, oldest first */
+        app_copy_newest(x, &fring[0][0], FRING, FE_NBANDS, FE_NFRAMES, nframes);
         uint32_t hash = 2166136261u;
         for (uint32_t i = 0; i < FE_NFRAMES * FE_NBANDS; i++)
             hash = (hash ^ (uint8_t)x[i]) * 16777619u;
@@ -249,19 +230,14 @@ int main(void)
         }
         ITM_STIM(3) = n_inf;
         t0 = now();
-        st = tm_invoke(&interp);
+        const int ok = app_invoke(&interp, "kws_mic");
         uint32_t ic = now() - t0;
         ITM_STIM(4) = n_inf;
-        if (st != TM_OK) {
-            printf("kws_mic: tm_invoke failed: %s\n", tm_error_message(&interp));
+        if (!ok)
             return 2;
-        }
         inf_total += ic;
         const int8_t *sc = (const int8_t *)out->data;
-        uint32_t top = 0;
-        for (uint32_t i = 1; i < KWS_NCLASSES; i++)
-            if (sc[i] > sc[top])
-                top = i;
+        const uint32_t top = app_top(sc, KWS_NCLASSES);
         const uint32_t first = base_sample + (nframes - FE_NFRAMES) * FE_HOP;
         const uint32_t last = base_sample + (nframes - 1u) * FE_HOP + FE_WIN;
         printf("inference %lu: audio %lu..%lu ms (frames %lu..%lu): top class %lu \"%s\" score %d\n",

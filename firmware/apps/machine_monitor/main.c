@@ -32,6 +32,7 @@
 #include "fixfft.h"
 #include "semihosting.h"
 #include "simcore_adc.h"
+#include "tinyml_app.h"
 #include "tm.h"
 #include "vclock.h"
 
@@ -42,7 +43,6 @@
 #define HALF MM_HALF
 #define WINDOW_MS (HALF * 1000u / MM_RATE)
 
-extern const uint8_t model_data[], model_data_end[];
 static tm_interp_t interp;
 static uint8_t arena[8 * 1024] __attribute__((aligned(16)));
 static uint16_t ring[2 * HALF];
@@ -66,16 +66,6 @@ static void window_features(const uint16_t *x, int8_t *out)
     }
 }
 
-static int dump_requested(void)
-{
-    static char cmd[64];
-    struct { char *buf; int len; } arg = {cmd, sizeof cmd - 1};
-    if (sh_call(0x15 /* SYS_GET_CMDLINE */, &arg) != 0 || arg.len <= 0 || arg.len >= (int)sizeof cmd)
-        return 0;
-    cmd[arg.len] = 0;
-    return strstr(cmd, "dump") != NULL;
-}
-
 static void hex(const int8_t *p, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++)
@@ -84,18 +74,12 @@ static void hex(const int8_t *p, uint32_t n)
 
 int main(void)
 {
-    const int dump = dump_requested();
-    const uint32_t model_len = (uint32_t)(model_data_end - model_data);
-    const tm_status st = tm_init(model_data, model_len, arena, sizeof arena, &interp);
-    if (st != TM_OK) {
-        printf("machine_monitor: tm_init failed (%d): %s\n", (int)st, tm_error_message(&interp));
+    const int dump = app_cmdline_has("dump");
+    if (!app_model_init(&interp, arena, sizeof arena, MM_CONTEXT * MM_NBANDS, MM_CONTEXT * MM_NBANDS,
+                        "machine_monitor"))
         return 2;
-    }
+    const uint32_t model_len = app_model_bytes();
     tm_tensor_t *in = tm_input(&interp, 0), *out = tm_output(&interp, 0);
-    if (in->bytes != MM_CONTEXT * MM_NBANDS || out->bytes != MM_CONTEXT * MM_NBANDS) {
-        printf("machine_monitor: unexpected model I/O\n");
-        return 2;
-    }
     const int hz = sh_tickfreq();
     if (hz < 1000000) {
         printf("machine_monitor: core clock unknown (SYS_TICKFREQ = %d)\n", hz);
@@ -140,18 +124,14 @@ int main(void)
         nwin++;
         if (nwin < MM_CONTEXT)
             continue;
-        int8_t *x = (int8_t *)in->data;
-        for (uint32_t r = 0; r < MM_CONTEXT; r++)
-            memcpy(&x[r * MM_NBANDS], fring[(nwin - MM_CONTEXT + r) % MM_CONTEXT], MM_NBANDS);
-        int8_t xin[MM_CONTEXT * MM_NBANDS]; /* the arena may reuse the input tensor */
-        memcpy(xin, x, sizeof xin);
+        int8_t xin[MM_CONTEXT * MM_NBANDS]; /* kept: the arena may reuse the input tensor */
+        app_copy_newest(xin, &fring[0][0], MM_CONTEXT, MM_NBANDS, MM_CONTEXT, nwin);
+        memcpy(in->data, xin, sizeof xin);
         const uint32_t i = nwin - MM_CONTEXT;
         ITM_STIM(3) = i;
         const uint32_t t0 = VCLOCK_DWT_CYCCNT;
-        if (tm_invoke(&interp) != TM_OK) {
-            printf("machine_monitor: tm_invoke failed: %s\n", tm_error_message(&interp));
+        if (!app_invoke(&interp, "machine_monitor"))
             return 2;
-        }
         const uint32_t cycles = VCLOCK_DWT_CYCCNT - t0;
         ITM_STIM(4) = i;
         inf_cycles += cycles;
