@@ -22,6 +22,8 @@ from models.tinyml.demos import match_events
 from simcore.api import RunResult, prepare, run, run_machine
 from tests.conftest import elf
 
+pytestmark = pytest.mark.slow  # whole models and demo recordings on the emulated part
+
 DEMOS = common.load_metrics(METRICS)["models"]
 CYCLE_TOLERANCE = 64  # ITM stores sit a few instructions outside the firmware's two CYCCNT reads
 

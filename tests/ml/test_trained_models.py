@@ -69,6 +69,7 @@ def _int8_metric(name: str) -> float:
     return common.accuracy(out.argmax(1), ev["y"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", EXPECTED)
 def test_int8_metric_recomputed_with_tflm(name: str) -> None:
     m = METRICS["models"][name]
@@ -87,6 +88,7 @@ def test_machine_threshold_gives_the_recorded_precision_and_recall() -> None:
     assert apps.machine_calibration() == {"OUT_ZERO_POINT": zo, "OUT_MULT": mult, "THRESHOLD": m["threshold"]}
 
 
+@pytest.mark.slow
 def test_kws_demo_detects_every_word_spoken() -> None:
     demo = METRICS["models"]["kws"]["demo"]
     _, dets = twins.kws_pipeline(TRAINED / demo["file"])
@@ -97,6 +99,7 @@ def test_kws_demo_detects_every_word_spoken() -> None:
     assert res["missed"] == [] and res["false"] == [] and res["detected"] == 10
 
 
+@pytest.mark.slow
 def test_gesture_demo_detects_every_gesture() -> None:
     demo = METRICS["models"]["gestures"]["demo"]
     _, dets = twins.gesture_pipeline(TRAINED / demo["file"])

@@ -11,8 +11,11 @@ import sys
 import time
 
 import numpy as np
+import pytest
 
 from models.tinyml import ROOT, common
+
+pytestmark = [pytest.mark.slow, pytest.mark.training]
 
 
 def test_smoke_training_of_gestures(tmp_path) -> None:
