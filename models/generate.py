@@ -20,18 +20,9 @@ Needs TensorFlow (the project's ``models`` optional extra) and tflite-micro.
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")  # CPU only
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # oneDNN float rounding varies by CPU
-
 import argparse
 import hashlib
 import json
-import logging
-import random
 import sys
 import time
 import warnings
@@ -43,6 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reference  # noqa: E402  (models/reference.py)
+from tf_setup import import_tf, set_seeds  # noqa: E402  (models/tf_setup.py, before TensorFlow)
 
 BASE_SEED = 1234
 TESTED_TF = "2.21.0"  # the committed .tflite files are byte-identical when regenerated with it
@@ -50,27 +42,8 @@ N_CALIBRATION = 64  # representative-dataset samples per model
 FC_PER_TENSOR = True  # FULLY_CONNECTED int8 weights: one scale per tensor
 
 
-def _import_tf():
-    import tensorflow as tf
-
-    tf.get_logger().setLevel(logging.ERROR)
-    tf.config.set_visible_devices([], "GPU")
-    tf.config.experimental.enable_op_determinism()
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-    import keras
-
-    return tf, keras
-
-
-tf, keras = _import_tf()
+tf, keras = import_tf()
 L = keras.layers
-
-
-def set_seeds(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    tf.random.set_seed(seed)
-    keras.utils.set_random_seed(seed)
 
 
 # --------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 /*
  * What the streaming TinyML apps (kws_mic, imu_gestures, machine_monitor, camera_person) share:
- * setting up the model that common/model_blob.S put in flash, the semihosting command line, the
- * top class of a score vector, and the copy of the newest rows of a ring buffer into the model's
- * input. Header-only: each app is one translation unit (include after tm.h's include path is set).
+ * setting up the model that common/model_blob.S put in flash, running it (timed, between ITM
+ * markers), the semihosting command line, the top class of a score vector, and the copy of the
+ * newest rows of a ring buffer into the model's input. Header-only: each app is one translation unit (include after tm.h's include path is set).
  */
 #ifndef SIMCORE_TINYML_APP_H
 #define SIMCORE_TINYML_APP_H
@@ -44,6 +44,25 @@ static inline int app_model_init(tm_interp_t *interp, uint8_t *arena, uint32_t a
 static inline int app_invoke(tm_interp_t *interp, const char *app)
 {
     if (tm_invoke(interp) == TM_OK)
+        return 1;
+    printf("%s: tm_invoke failed: %s\n", app, tm_error_message(interp));
+    return 0;
+}
+
+#define APP_ITM_STIM(n) (*(volatile uint32_t *)(0xE0000000u + 4u * (n)))
+#define APP_DWT_CYCCNT (*(volatile uint32_t *)0xE0001004u)
+
+/* app_invoke between ITM stimulus port 3 and port 4 writes of `index` (the markers simcore's
+ * tests time the inference with) and timed with DWT CYCCNT, which the app has started, into
+ * *cycles. */
+static inline int app_timed_invoke(tm_interp_t *interp, const char *app, uint32_t index, uint32_t *cycles)
+{
+    APP_ITM_STIM(3) = index;
+    const uint32_t t0 = APP_DWT_CYCCNT;
+    const tm_status st = tm_invoke(interp);
+    *cycles = APP_DWT_CYCCNT - t0;
+    APP_ITM_STIM(4) = index;
+    if (st == TM_OK)
         return 1;
     printf("%s: tm_invoke failed: %s\n", app, tm_error_message(interp));
     return 0;

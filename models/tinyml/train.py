@@ -19,17 +19,8 @@ determinism on, CPU only. Run it niced on a shared machine: ``nice -n 10 make -C
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-
 import argparse
-import logging
 import platform
-import random
 import sys
 import tempfile
 import time
@@ -42,34 +33,14 @@ from typing import Any
 import numpy as np
 
 from models.reference import quiet_fds
+from models.tf_setup import import_tf, set_seeds  # before TensorFlow: it sets the environment TF reads
 from models.tinyml import TRAINED, common
 
 BASE_SEED = 1300
 TESTED_TF = "2.21.0"
 
-
-def _import_tf() -> tuple[Any, Any]:
-    import tensorflow as tf
-
-    tf.get_logger().setLevel(logging.ERROR)
-    tf.config.set_visible_devices([], "GPU")
-    tf.config.experimental.enable_op_determinism()
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-    tf.config.threading.set_intra_op_parallelism_threads(2)
-    import keras
-
-    return tf, keras
-
-
-tf, keras = _import_tf()
+tf, keras = import_tf(intra_op_threads=2)
 L = keras.layers
-
-
-def set_seeds(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    tf.random.set_seed(seed)
-    keras.utils.set_random_seed(seed)
 
 
 # --- training, conversion, evaluation ------------------------------------------------------

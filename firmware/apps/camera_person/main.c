@@ -31,7 +31,6 @@
 #define CAM ((SIMCORE_CAMERA_Type *)CAMERA_BASE)
 #define NVIC_ISER ((volatile uint32_t *)0xE000E100u)
 #define NVIC_ICPR ((volatile uint32_t *)0xE000E280u)
-#define ITM_STIM(n) (*(volatile uint32_t *)(0xE0000000u + 4u * (n)))
 #define NPIX (CAM_WIDTH * CAM_HEIGHT)
 
 static tm_interp_t interp;
@@ -83,12 +82,9 @@ int main(void)
         int8_t *x = (int8_t *)in->data;
         for (uint32_t i = 0; i < NPIX; i++)
             x[i] = (int8_t)(f[i] ^ 0x80u); /* pixel - 128 */
-        ITM_STIM(3) = index;
-        const uint32_t t0 = VCLOCK_DWT_CYCCNT;
-        if (!app_invoke(&interp, "camera_person"))
+        uint32_t cycles = 0;
+        if (!app_timed_invoke(&interp, "camera_person", index, &cycles))
             return 2;
-        const uint32_t cycles = VCLOCK_DWT_CYCCNT - t0;
-        ITM_STIM(4) = index;
         inf_cycles += cycles;
         const int8_t *sc = (const int8_t *)out->data;
         const int person = (uint32_t)(sc[1] + 128) >= CAM_PERSON_THRESHOLD;

@@ -36,7 +36,6 @@
 #define IMU ((SIMCORE_IMU_Type *)IMU_BASE)
 #define NVIC_ISER ((volatile uint32_t *)0xE000E100u)
 #define NVIC_ICPR ((volatile uint32_t *)0xE000E280u)
-#define ITM_STIM(n) (*(volatile uint32_t *)(0xE0000000u + 4u * (n)))
 #define FRAME_MS (1000u / GEST_ODR)
 
 static tm_interp_t interp;
@@ -55,12 +54,8 @@ static void infer(void)
 {
     tm_tensor_t *in = tm_input(&interp, 0), *out = tm_output(&interp, 0);
     app_copy_newest((int8_t *)in->data, &ring[0][0], GEST_WINDOW, 6, GEST_WINDOW, nframes);
-    ITM_STIM(3) = n_inf;
-    const uint32_t t0 = VCLOCK_DWT_CYCCNT;
-    const int ok = app_invoke(&interp, "imu_gestures");
-    const uint32_t cycles = VCLOCK_DWT_CYCCNT - t0;
-    ITM_STIM(4) = n_inf;
-    if (!ok)
+    uint32_t cycles = 0;
+    if (!app_timed_invoke(&interp, "imu_gestures", n_inf, &cycles))
         exit(2);
     inf_cycles += cycles;
     const int8_t *sc = (const int8_t *)out->data;

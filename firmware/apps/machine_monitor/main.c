@@ -39,7 +39,6 @@
 #define ADC ((SIMCORE_ADC_Type *)ADC_BASE)
 #define NVIC_ISER ((volatile uint32_t *)0xE000E100u)
 #define NVIC_ICPR ((volatile uint32_t *)0xE000E280u)
-#define ITM_STIM(n) (*(volatile uint32_t *)(0xE0000000u + 4u * (n)))
 #define HALF MM_HALF
 #define WINDOW_MS (HALF * 1000u / MM_RATE)
 
@@ -128,12 +127,9 @@ int main(void)
         app_copy_newest(xin, &fring[0][0], MM_CONTEXT, MM_NBANDS, MM_CONTEXT, nwin);
         memcpy(in->data, xin, sizeof xin);
         const uint32_t i = nwin - MM_CONTEXT;
-        ITM_STIM(3) = i;
-        const uint32_t t0 = VCLOCK_DWT_CYCCNT;
-        if (!app_invoke(&interp, "machine_monitor"))
+        uint32_t cycles = 0;
+        if (!app_timed_invoke(&interp, "machine_monitor", i, &cycles))
             return 2;
-        const uint32_t cycles = VCLOCK_DWT_CYCCNT - t0;
-        ITM_STIM(4) = i;
         inf_cycles += cycles;
         const int8_t *y = (const int8_t *)out->data;
         uint32_t score = 0;
