@@ -21,6 +21,10 @@ SENSORS = {"adc_monitor": {"adc": DATA / "adc_trace_1k.csv"}, "audio_events": {"
            "kws_mic": {"mic": DATA / "audio_events_16k.wav"}, "mic_compute": {"mic": DATA / "audio_events_16k.wav"},
            "imu_steps": {"imu": DATA / "imu_walk_100hz.csv"},
            "camera_motion": {"camera": (DATA / "camera_square", {"fps": 10})}}
+TRAINED = ROOT / "models" / "trained"  # the TinyML apps' demo recordings
+SENSORS |= {"kws_mic": {"mic": TRAINED / "kws_demo.wav"}, "imu_gestures": {"imu": TRAINED / "gestures_demo.csv"},
+            "machine_monitor": {"adc": (TRAINED / "machine_demo.npy", {"rate_hz": 4000})},
+            "camera_person": {"camera": (TRAINED / "person_demo.npy", {"fps": 4})}}
 
 
 @pytest.mark.parametrize("path", ELFS, ids=[f"{p.parent.name}/{p.stem}" for p in ELFS])
