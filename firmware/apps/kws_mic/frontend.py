@@ -112,7 +112,8 @@ def header() -> str:
              f"#define FE_RATE {RATE}", f"#define FE_WIN {WIN}", f"#define FE_HOP {HOP}", f"#define FE_NFFT {NFFT}",
              f"#define FE_LOG2_NFFT {LOG2_NFFT}", f"#define FE_NBANDS {NBANDS}", f"#define FE_NFRAMES {NFRAMES}",
              f"#define FE_LOG_MULT {LOG_MULT}", f"#define FE_LOG_OFFSET ({LOG_OFFSET})",
-             f"#define KWS_HALF {HALF}u", f"#define KWS_NCLASSES {len(LABELS)}u", f"#define KWS_NKEYWORDS {N_KEYWORDS}u",
+             f"#define KWS_HALF {HALF}u", f"#define KWS_NCLASSES {len(LABELS)}u",
+             f"#define KWS_NKEYWORDS {N_KEYWORDS}u",
              f"#define KWS_DETECT_AVG {DETECT_AVG}u", f"#define KWS_DETECT_THRESHOLD {DETECT_THRESHOLD}u",
              f"#define KWS_DETECT_REFRACTORY {DETECT_REFRACTORY}u",
              "static const char *const kws_labels[KWS_NCLASSES] = {" + ", ".join(f'"{w}"' for w in LABELS) + "};"]
