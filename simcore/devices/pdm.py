@@ -220,7 +220,8 @@ class PdmMicrophone:
     TYPE = "pdm_microphone"
     OPTIONS = {"source": "path of the recording (a WAV file)", "source_options": "options for open_source",
                "channel": "channel of the recording (default 0)", "depth": "modulation depth of a full-scale "
-               "recording (default 0.5)", "lr": "clock edge it drives the data on: rising (default) or falling"}
+               "recording (default 0.5)", "lr": "clock edge it drives the data on: rising (default) or falling",
+               "input": "the audio peripheral's data input its data pin is wired to (DFSDM DATINy: y; default 0)"}
     LINES: tuple[str, ...] = ()
     I2C_ADDRESSES: tuple[int, ...] = ()
     SPI_MODES: frozenset[int] = frozenset()
@@ -232,6 +233,8 @@ class PdmMicrophone:
         self.lines: dict[str, Any] = {}
         self.source: Source | None = None
         self._streams: dict[float, PdmStream] = {}
+        self.delivered = 0  # PCM samples the audio peripheral produced from the stream
+        self.events: list[dict[str, Any]] = []  # overruns the audio peripheral saw, time-stamped
         unknown = sorted(set(config.options) - set(self.OPTIONS))
         if unknown:
             raise BadInputError(f"device {self.name} ({self.TYPE}): unknown option(s) {', '.join(unknown)}; known: "
@@ -284,8 +287,20 @@ class PdmMicrophone:
         if self.source is not None:
             out["source"] = self.source.path
         out["pdm_clocks_hz"] = sorted(self._streams)
-        out["events"] = []
+        if self.delivered:
+            out["samples_delivered"] = self.delivered
+        out["overruns"] = len(self.events)
+        out["events"] = self.events[:100]
         return out
+
+    def note_delivered(self, n: int) -> None:
+        """The audio peripheral turned the stream into ``n`` more PCM samples (reports)."""
+        self.delivered += n
+
+    def note_overrun(self, host: Any, what: str) -> None:
+        """The audio peripheral lost a result because the firmware did not read the previous one in time."""
+        self.events.append({"kind": "overruns", "cycle": host.now_cycles(), "time_s": host.now_seconds(),
+                            "what": what})
 
 
 def _microphone(type_name: str, doc: str) -> type[PdmMicrophone]:

@@ -40,6 +40,7 @@ _MODULES = {
     "stm32l4_iwdg": "stm32.wdg",
     "stm32f4_wwdg": "stm32.wdg",
     "stm32l4_wwdg": "stm32.wdg",
+    "stm32l4_dfsdm": "stm32.dfsdm",
 }
 
 
