@@ -77,6 +77,8 @@ class Machine:
         self._rom_buffers: list[Any] = []  # read-only device images (nRF52 FICR/UICR), not board memories
         self._load_image()
         self.hot: Any = _BeforeHotPath()  # peripheral constructors may ask for the time (now_cycles, now_fs)
+        # a store to read-only memory is offered here first (the nRF52 NVMC programs flash): True = done
+        self.protected_write: Callable[[int, int, int], bool] | None = None
         from simcore import sensorbind
 
         # bad or wrong-kind recordings: BadInputError now; sensors nobody uses are built on first access
@@ -537,6 +539,14 @@ class Machine:
         if access in (unicorn.UC_MEM_READ_UNMAPPED, unicorn.UC_MEM_WRITE_UNMAPPED):
             if self.guard(lambda: self.bus.map_on_demand(uc, address)):
                 return True  # an SVD peripheral outside the peripheral region (FSMC): mapped, retried
+        if access == unicorn.UC_MEM_WRITE_PROT and self.protected_write is not None:
+            writer = self.protected_write
+            self._mmio = (address, True)
+            try:
+                if self.guard(lambda: writer(address, size, value & ((1 << (8 * size)) - 1))):
+                    return True  # the store was performed by the model (Unicorn skips it)
+            finally:
+                self._mmio = None
         self._last_fault_access = (_ACCESS[access], address, size)
         return False
 

@@ -71,57 +71,6 @@ class Stm32L4Usart(PeripheralModel):
 
 
 @register_model
-class Nrf52Uarte(PeripheralModel):
-    """nRF52840 UARTE with EasyDMA (PS v1.7 section 6.34.9): TX by TASKS_STARTTX from TXD.PTR."""
-
-    TYPE = "nrf52_uarte"
-    CONSOLE = True  # may be a board's [console] peripheral (simcore.validate)
-    POLL_SAFE = True  # registers change only when written or at events (simcore/poll.py)
-    SIZE = 0x1000
-    SVD = "UARTE"
-    PARTS = ("nrf52840",)
-    PLAIN = ("EVENTS_CTS", "EVENTS_NCTS", "EVENTS_RXDRDY", "EVENTS_ENDRX", "EVENTS_TXDRDY", "EVENTS_ENDTX",
-             "EVENTS_ERROR", "EVENTS_RXTO", "EVENTS_RXSTARTED", "EVENTS_TXSTARTED", "EVENTS_TXSTOPPED", "SHORTS",
-             "INTEN", "ERRORSRC", "ENABLE", "PSEL_RTS", "PSEL_TXD", "PSEL_CTS", "PSEL_RXD", "BAUDRATE", "RXD_PTR",
-             "RXD_MAXCNT", "RXD_AMOUNT", "TXD_PTR", "TXD_MAXCNT", "TXD_AMOUNT", "CONFIG")
-    ENABLED = 8
-    # INTEN bits (PS 6.34.9.18)
-    INT_ENDTX = 1 << 8
-    INT_TXSTARTED = 1 << 20
-
-    def read_INTENSET(self) -> int:
-        return self.values["INTEN"]
-
-    read_INTENCLR = read_INTENSET
-
-    def write_INTENSET(self, value: int) -> None:
-        self.values["INTEN"] |= value
-
-    def write_INTENCLR(self, value: int) -> None:
-        self.values["INTEN"] &= ~value
-
-    def write_TASKS_STARTTX(self, value: int) -> None:
-        if not value & 1:
-            return
-        if self.values["ENABLE"] != self.ENABLED:
-            self.guest_error(self.where("TASKS_STARTTX"), "task triggered while ENABLE != 8: ignored")
-            return
-        count = self.values["TXD_MAXCNT"] & 0xFFFF
-        data = self.host.mem_read(self.values["TXD_PTR"], count) if count else b""
-        self.host.console_write(data, self.name)
-        self.values["TXD_AMOUNT"] = count
-        self.values["EVENTS_TXSTARTED"] = 1
-        self.values["EVENTS_TXDRDY"] = 1 if count else 0
-        self.values["EVENTS_ENDTX"] = 1
-        if self.irq is not None and self.values["INTEN"] & (self.INT_ENDTX | self.INT_TXSTARTED):
-            self.host.pend_irq(self.irq)
-
-    def write_TASKS_STOPTX(self, value: int) -> None:
-        if value & 1:
-            self.values["EVENTS_TXSTOPPED"] = 1
-
-
-@register_model
 class CmsdkUart(PeripheralModel):
     """Arm CMSDK APB UART (CMSDK TRM DDI 0479, section 4.3), as on MPS2 boards."""
 

@@ -1,0 +1,294 @@
+"""What every nRF52840 peripheral shares: tasks, events, shortcuts, interrupts and the PPI fabric.
+
+nRF52840 Product Specification v1.7, section 5.? "Peripheral interface" (15.? in older
+revisions): a peripheral is driven by writing 1 to a *task* register (``TASKS_x``, offsets
+0x000-0x07C) and tells what happened through *event* registers (``EVENTS_x``, 0x100-0x17C)
+that stay 1 until firmware writes 0. Event ``n`` (at 0x100 + 4n) raises the peripheral's
+interrupt while bit ``n`` of ``INTEN`` is set (``INTENSET``/``INTENCLR`` set and clear bits,
+both read back ``INTEN``); the interrupt line is a level: it stays asserted while such an event
+register is 1, which is why a handler that does not clear its event runs again. ``SHORTS``
+connects an event to a task of the same peripheral (field ``EVENT_TASK``: ``COMPARE0_CLEAR``),
+and the PPI connects events to tasks of any peripheral by address.
+
+:class:`NordicPeripheral` implements all of that once: subclasses name their SVD peripheral
+and write ``task_<NAME>(self[, index])`` methods (``task_START``, ``task_CAPTURE(self, n)``)
+and call :meth:`NordicPeripheral.fire` to generate an event. Task and event names come from
+the part's SVD table (``TASKS_CAPTURE[2]`` -> ``task_CAPTURE(2)``), and so do the shortcuts
+(the SVD's ``SHORTS`` field names). :class:`Fabric` is the part's event-to-task wiring: the
+PPI model writes its routes there, every Nordic model publishes its events to it and takes
+its tasks from it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from simcore.peripherals.base import Host, PeripheralModel
+from simcore.registers import Register
+
+if TYPE_CHECKING:
+    from simcore.board import Peripheral
+    from simcore.peripherals.svd import SvdPeripheral
+
+PART = "nrf52840"
+TASKS_END = 0x080  # tasks at 0x000-0x07C, events at 0x100-0x17C (32 of each)
+EVENTS_BASE = 0x100
+_INDEXED = re.compile(r"^(?P<stem>[A-Z0-9_]+?)\[(?P<i>\d+)\](?:\.(?P<leaf>[A-Z0-9_]+))?$")
+
+
+def short_name(svd_name: str) -> str:
+    """``EVENTS_COMPARE[0]`` -> ``COMPARE0``, ``EVENTS_CH[3].LIMITH`` -> ``CH3LIMITH`` (SHORTS/INTEN field names)."""
+    stem = svd_name.split("_", 1)[1] if svd_name.startswith(("TASKS_", "EVENTS_")) else svd_name
+    return re.sub(r"[\[\].]", "", stem)
+
+
+class Fabric:
+    """The event/task wiring of one part: peripherals by base address and the PPI's routes.
+
+    One per machine (or fake host): :meth:`of` keeps it on the host. A route maps an event
+    register's address to the task register addresses it triggers (PPI channels and forks).
+    """
+
+    def __init__(self) -> None:
+        self.models: dict[int, NordicPeripheral] = {}  # 4 KiB peripheral window -> model
+        self.routes: dict[int, tuple[int, ...]] = {}  # event address -> task addresses
+        self.gpio: Any = None  # the GPIO model (P0 and P1)
+        self.port_listeners: list[Callable[[int, int], None]] = []  # (pin, level) on every change of a pin
+        self.detect_listeners: list[Callable[[bool], None]] = []  # the combined DETECT signal of the ports
+        self.triggered = 0  # tasks triggered through the PPI
+        self.trace: list[tuple[int, str]] | None = None  # tests: (task address, why) of every routed task
+
+    @staticmethod
+    def of(host: Any) -> Fabric:
+        fabric = getattr(host, "_nrf52_fabric", None)
+        if fabric is None:
+            fabric = Fabric()
+            host._nrf52_fabric = fabric
+        return fabric
+
+    def publish(self, addr: int) -> None:
+        """An event at ``addr`` happened: trigger the tasks the PPI routes it to."""
+        tasks = self.routes.get(addr)
+        if tasks:
+            for task in tasks:
+                self.trigger(task, f"PPI from {addr:#010x}")
+
+    def trigger(self, addr: int, why: str) -> None:
+        """Trigger the task register at ``addr`` (as a write of 1 would)."""
+        model = self.models.get(addr & ~0xFFF)
+        off = addr & 0xFFF
+        if model is None or off >= TASKS_END or off % 4:
+            return  # a TEP pointing anywhere else does nothing (the PPI reports it when it is written)
+        self.triggered += 1
+        if self.trace is not None:
+            self.trace.append((addr, why))
+        model.task(off // 4)
+
+    def task_name(self, addr: int) -> str | None:
+        """``TIMER0.TASKS_START`` for a task register's address, or None when no model has a task there."""
+        model = self.models.get(addr & ~0xFFF)
+        off = addr & 0xFFF
+        if model is None or off >= TASKS_END or off % 4 or (off // 4) not in model.task_names:
+            return None
+        return f"{model.svd_name}.TASKS_{model.task_names[off // 4]}"
+
+    def event_name(self, addr: int) -> str | None:
+        model = self.models.get(addr & ~0xFFF)
+        off = addr & 0xFFF
+        if model is None or not EVENTS_BASE <= off < EVENTS_BASE + 0x80 or off % 4:
+            return None
+        name = model.event_names.get((off - EVENTS_BASE) // 4)
+        return f"{model.svd_name}.EVENTS_{name}" if name is not None else None
+
+
+class NordicPeripheral(PeripheralModel):
+    """A peripheral with Nordic's tasks, events, shortcuts and interrupts (see the module docstring).
+
+    Subclasses set ``TYPE``, ``SVD`` and ``PLAIN`` as any SVD-backed model does, write
+    ``task_<NAME>`` methods and call :meth:`fire`. ``SVD_ALSO`` names further SVD peripherals
+    at the same base whose registers the model implements too (CLOCK and POWER are one block).
+    """
+
+    PARTS = (PART,)
+    SIZE = 0x1000
+    POLL_SAFE = True  # registers change only when written or at events (simcore/poll.py)
+    SVD_ALSO: ClassVar[tuple[str, ...]] = ()
+    EVTEN: ClassVar[bool] = False  # events reach the PPI only when enabled in EVTEN (RTC)
+    REGISTERS: ClassVar[tuple[Register, ...]] = (
+        Register("TASKS", 0x000, count=32, access="w"),
+        Register("EVENTS", EVENTS_BASE, count=32),  # EVENTS_x: 1 when generated, firmware writes 0
+        Register("INTEN", 0x300),
+        Register("INTENSET", 0x304),
+        Register("INTENCLR", 0x308),
+    )
+
+    def __init__(self, config: Peripheral, host: Host, registers: Any = None) -> None:
+        self.fabric = Fabric.of(host)
+        self._ev_set = 0  # bit n: EVENTS at 0x100 + 4n is 1
+        self._irq_high = False
+        super().__init__(config, host, registers)
+        svd_regs = self.all_svd_registers()
+        self.task_names: dict[int, str] = {}
+        self.event_names: dict[int, str] = {}
+        self._owner: dict[str, str] = {}  # SVD register name -> SVD peripheral name (for reports)
+        for periph, reg in svd_regs:
+            self._owner.setdefault(reg.name, periph)
+            if reg.offset < TASKS_END and reg.name.startswith("TASKS_"):
+                self.task_names[reg.offset // 4] = reg.name[6:]
+            elif EVENTS_BASE <= reg.offset < EVENTS_BASE + 0x80 and reg.name.startswith("EVENTS_"):
+                self.event_names[(reg.offset - EVENTS_BASE) // 4] = reg.name[7:]
+        self._tasks: dict[int, Callable[[], None] | None] = {i: self._bind_task(name) for i, name in
+                                                            self.task_names.items()}
+        self._shorts = self._shortcuts(svd_regs)
+        self.fabric.models[self.base & ~0xFFF] = self
+
+    # --- the SVD registers (this peripheral's and those of SVD_ALSO) ---------------------------
+    @classmethod
+    def svd_registers(cls, periph: SvdPeripheral) -> tuple[Register, ...]:
+        if cls.SVD_ALSO:
+            from simcore.peripherals.svd import load_table
+
+            table = load_table(cls.PARTS[0])
+            have = {r.name for r in periph.registers}
+            extra = tuple(r for name in cls.SVD_ALSO for r in table.peripheral(name).registers if r.name not in have)
+            periph = SimpleNamespace(name=periph.name, registers=periph.registers + extra)  # type: ignore[assignment]
+        return super().svd_registers(periph)
+
+    def all_svd_registers(self) -> list[tuple[str, Any]]:
+        """(SVD peripheral name, SVD register) of this model's peripheral and of ``SVD_ALSO``."""
+        if self.svd is None:
+            return []
+        out = [(self.svd.name, r) for r in self.svd.registers]
+        if self.SVD_ALSO and self.svd_table is not None:
+            for name in self.SVD_ALSO:
+                out += [(name, r) for r in self.svd_table.peripheral(name).registers]
+        return out
+
+    def reg_name(self, reg: Register, index: int = 0) -> str:
+        if self.svd is None:
+            return super().reg_name(reg, index)
+        if reg.name == "TASKS" and index in getattr(self, "task_names", {}):
+            return f"{self.svd.name}.TASKS_{self.task_names[index]}"
+        if reg.name == "EVENTS" and index in getattr(self, "event_names", {}):
+            return f"{self.svd.name}.EVENTS_{self.event_names[index]}"
+        svd_name = self._svd_names.get(reg.name, f"{reg.name}[{index}]" if reg.count > 1 else reg.name)
+        return f"{getattr(self, '_owner', {}).get(svd_name, self.svd.name)}.{svd_name}"
+
+    def _bind_task(self, name: str) -> Callable[[], None] | None:
+        """``START`` -> ``task_START``; ``CAPTURE[2]`` -> ``task_CAPTURE(2)``; ``CHG[0].EN`` -> ``task_CHG_EN(0)``."""
+        m = _INDEXED.match(name)
+        if m is None:
+            return getattr(self, f"task_{name}", None)
+        method = f"task_{m.group('stem')}" + (f"_{m.group('leaf')}" if m.group("leaf") else "")
+        fn = getattr(self, method, None)
+        if fn is None:
+            return None
+        index = int(m.group("i"))
+        return lambda: fn(index)
+
+    def _shortcuts(self, svd_regs: list[tuple[str, Any]]) -> list[tuple[int, int, int]]:
+        """(SHORTS bit, event index, task index) from the SVD's SHORTS field names (``EVENT_TASK``)."""
+        events = {short_name("EVENTS_" + n): i for i, n in self.event_names.items()}
+        tasks = {short_name("TASKS_" + n): i for i, n in self.task_names.items()}
+        out = []
+        for _periph, reg in svd_regs:
+            if reg.name != "SHORTS":
+                continue
+            for f in reg.fields:
+                parts = f.name.split("_")
+                for k in range(1, len(parts)):
+                    ev, task = "_".join(parts[:k]), "_".join(parts[k:])
+                    if ev in events and task in tasks:
+                        out.append((f.lsb, events[ev], tasks[task]))
+                        break
+        return out
+
+    # --- tasks ------------------------------------------------------------------------------
+    def write_TASKS(self, i: int, value: int) -> None:
+        if value & 1:
+            self.task(i)
+
+    def task(self, i: int) -> None:
+        """Trigger task ``i`` (the register at 4*i), from firmware, a shortcut or the PPI."""
+        if i not in self.task_names:
+            self.unimplemented(f"{self.svd_name}+{4 * i:#05x}", "no task register here")
+            return
+        fn = self._tasks.get(i)
+        if fn is None:
+            self.unimplemented(self.reg_name(self.register("TASKS"), i), "task not implemented by simcore (ignored)")
+            return
+        fn()
+
+    # --- events and the interrupt -----------------------------------------------------------
+    def read_EVENTS(self, i: int) -> int:
+        return self._ev_set >> i & 1
+
+    def write_EVENTS(self, i: int, value: int) -> None:
+        if i not in self.event_names:
+            self.unimplemented(f"{self.svd_name}+{EVENTS_BASE + 4 * i:#05x}", "no event register here")
+            return
+        if value & 1:  # firmware may set an event itself: it raises the interrupt like a real one
+            self._ev_set |= 1 << i
+        else:
+            self._ev_set &= ~(1 << i)
+        self.values[f"EVENTS{i}"] = self._ev_set >> i & 1
+        self._update_irq()
+
+    def fire(self, i: int) -> None:
+        """Generate event ``i`` (the register at 0x100 + 4*i): the register, shortcuts, PPI, interrupt."""
+        self._ev_set |= 1 << i
+        self.values[f"EVENTS{i}"] = 1
+        self.on_event(i)
+        shorts = self.values.get("SHORTS", 0)
+        if shorts:
+            for bit, ev, task in self._shorts:
+                if ev == i and shorts >> bit & 1:
+                    self.task(task)
+        if self.fabric.routes and (not self.EVTEN or self.values.get("EVTEN", 0) >> i & 1):
+            self.fabric.publish(self.base + EVENTS_BASE + 4 * i)
+        self._update_irq()
+
+    def on_event(self, i: int) -> None:
+        """Called as event ``i`` is generated, before shortcuts (override where state follows events)."""
+
+    def event_set(self, i: int) -> bool:
+        return bool(self._ev_set >> i & 1)
+
+    def _update_irq(self) -> None:
+        high = bool(self._ev_set & self.values["INTEN"])
+        if high != self._irq_high:
+            self._irq_high = high
+            if self.irq is not None:
+                self.host.set_irq(self.irq, high)
+
+    def read_INTENSET(self) -> int:
+        return self.values["INTEN"]
+
+    read_INTENCLR = read_INTENSET
+
+    def write_INTEN(self, value: int) -> None:
+        self.values["INTEN"] = value
+        self._update_irq()
+
+    def write_INTENSET(self, value: int) -> None:
+        self.write_INTEN(self.values["INTEN"] | value)
+
+    def write_INTENCLR(self, value: int) -> None:
+        self.write_INTEN(self.values["INTEN"] & ~value)
+
+    def reset(self) -> None:
+        super().reset()
+        self._ev_set = 0
+        if self._irq_high and self.irq is not None:
+            self.host.set_irq(self.irq, False)
+        self._irq_high = False
+
+    # --- helpers --------------------------------------------------------------------------------
+    def option(self, name: str, default: Any) -> Any:
+        return self.config.options.get(name, default)
+
+    def enabled_value(self) -> int:
+        return self.values.get("ENABLE", 0)

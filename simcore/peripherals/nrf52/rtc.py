@@ -1,0 +1,168 @@
+"""nRF52840 RTC0-2 (Product Specification v1.7, section 6.22): a 24-bit counter on the 32.768 kHz LFCLK.
+
+``COUNTER`` counts LFCLK ticks divided by ``PRESCALER`` + 1 (f_RTC = 32768 / (PRESCALER + 1)),
+from ``TASKS_START`` until ``TASKS_STOP``, while the LFCLK runs (CLOCK ``TASKS_LFCLKSTART``);
+it is computed from the clock when read. ``EVENTS_COMPARE[n]`` when ``COUNTER`` reaches
+``CC[n]``, ``EVENTS_TICK`` at every increment and ``EVENTS_OVRFLW`` when it wraps from 0xFFFFFF
+to 0. ``EVTEN`` routes events to the PPI and ``INTEN`` to the interrupt; TICK and OVRFLW are
+generated only while enabled in one of them (PS 6.22.6, "Event control"), so a disabled TICK
+costs nothing. ``TASKS_TRIGOVRFLW`` sets the counter to 0xFFFFF0. RTC0 has three CC registers,
+RTC1 and RTC2 four. ``PRESCALER`` is read-only while the RTC runs (a write then is reported).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simcore.clock import DomainClock
+from simcore.peripherals import register_model
+from simcore.peripherals.nrf52.common import NordicPeripheral
+from simcore.registers import Register
+
+MASK = 0xFFFFFF
+EV_TICK, EV_OVRFLW, EV_COMPARE = 0, 1, 16
+
+
+@register_model
+class Nrf52Rtc(NordicPeripheral):
+    """RTC0-2 of the nRF52840 (see the module docstring)."""
+
+    TYPE = "nrf52_rtc"
+    SVD = "RTC"
+    EVTEN = True
+    REGISTERS = NordicPeripheral.REGISTERS + (
+        Register("EVTEN", 0x340), Register("EVTENSET", 0x344), Register("EVTENCLR", 0x348),
+        Register("COUNTER", 0x504, access="r"),
+        Register("CC", 0x540, count=4),
+    )
+    OPTIONS = {"cc": "number of CC registers (default: 3 for RTC0, 4 for RTC1-2)"}
+
+    def __init__(self, config: Any, host: Any, registers: Any = None) -> None:
+        self.running = False
+        self._v0 = 0
+        self._t0 = 0
+        self._clk: DomainClock | None = None
+        self._event: Any = None
+        super().__init__(config, host, registers)
+        self.n_cc = int(config.options.get("cc", 3 if self.svd_name == "RTC0" else 4))
+
+    def reset(self) -> None:
+        super().reset()
+        self.running = False
+        self._v0 = 0
+
+    def _clock(self) -> DomainClock:
+        if self._clk is None:
+            name = "LFCLK"
+            try:
+                self.host.clock_hz(name)
+            except KeyError:
+                name = "LSE"  # a board without the nRF52 CLOCK model: a 32.768 kHz crystal that always runs
+            self._clk = DomainClock(self.host, name)
+        return self._clk
+
+    def counter(self) -> int:
+        if self.running and self._clk is not None:
+            return (self._v0 + self._clk.ticks() - self._t0) & MASK
+        return self._v0
+
+    def read_COUNTER(self) -> int:
+        return self.counter()
+
+    def _anchor(self, value: int) -> None:
+        self._v0 = value & MASK
+        if self._clk is not None:
+            self._t0 = self._clk.ticks()
+
+    # --- event scheduling ----------------------------------------------------------------------
+    def _wanted(self, i: int) -> bool:
+        bit = 1 << i
+        return bool((self.values["INTEN"] | self.values["EVTEN"]) & bit)
+
+    def _reschedule(self) -> None:
+        clk = self._clk
+        if self._event is not None and clk is not None:
+            clk.cancel(self._event)
+            self._event = None
+        if not self.running or clk is None:
+            return
+        v = self.counter()
+        if self._wanted(EV_TICK):
+            best = 1
+        else:
+            best = MASK + 1 - v if self._wanted(EV_OVRFLW) else None
+            for n in range(self.n_cc):
+                d = (self.values[f"CC{n}"] - v) % (MASK + 1) or MASK + 1
+                best = d if best is None else min(best, d)
+        if best is not None:
+            self._event = clk.schedule_tick(clk.ticks() + best, self._on_tick, f"{self.svd_name} counter")
+
+    def _on_tick(self) -> None:
+        self._event = None
+        v = self.counter()
+        if self._wanted(EV_TICK):
+            self.fire(EV_TICK)
+        if v == 0 and self._wanted(EV_OVRFLW):
+            self.fire(EV_OVRFLW)
+        for n in range(self.n_cc):
+            if self.values[f"CC{n}"] == v:
+                self.fire(EV_COMPARE + n)
+        self._reschedule()
+
+    # --- tasks ---------------------------------------------------------------------------------
+    def task_START(self) -> None:
+        if self.running:
+            return
+        self.running = True
+        clk = self._clock()
+        clk.set_divider((self.values["PRESCALER"] & 0xFFF) + 1)
+        self._t0 = clk.ticks()
+        self._reschedule()
+
+    def task_STOP(self) -> None:
+        if self.running:
+            self._v0 = self.counter()
+            self.running = False
+            self._reschedule()
+
+    def task_CLEAR(self) -> None:
+        self._anchor(0)
+        self._reschedule()
+
+    def task_TRIGOVRFLW(self) -> None:
+        self._anchor(0xFFFFF0)
+        self._reschedule()
+
+    # --- registers -----------------------------------------------------------------------------
+    def write_CC(self, n: int, value: int) -> None:
+        if n >= self.n_cc:
+            self.guest_error(self.reg_name(self.register("CC"), n), f"{self.svd_name} has {self.n_cc} CC registers "
+                             "(write ignored)")
+            return
+        self.values[f"CC{n}"] = value & MASK
+        self._reschedule()
+
+    def write_PRESCALER(self, value: int) -> None:
+        if self.running:
+            self.guest_error(self.where("PRESCALER"), "PRESCALER is read-only while the RTC runs (write ignored)")
+            return
+        self.values["PRESCALER"] = value & 0xFFF
+
+    def write_INTEN(self, value: int) -> None:
+        super().write_INTEN(value)
+        self._reschedule()
+
+    def read_EVTENSET(self) -> int:
+        return self.values["EVTEN"]
+
+    read_EVTENCLR = read_EVTENSET
+
+    def write_EVTEN(self, value: int) -> None:
+        self.values["EVTEN"] = value
+        self._reschedule()
+
+    def write_EVTENSET(self, value: int) -> None:
+        self.write_EVTEN(self.values["EVTEN"] | value)
+
+    def write_EVTENCLR(self, value: int) -> None:
+        self.write_EVTEN(self.values["EVTEN"] & ~value)

@@ -1,0 +1,234 @@
+"""nRF52840 TWIM and SPIM (Product Specification v1.7, sections 6.31 and 6.25): bus controllers with EasyDMA.
+
+Both drive the bus-device interface of ``simcore/devices/bus.py`` (docs/bus-devices.md): the
+chips attached to ``model.bus`` see the same START/byte/STOP or chip-select/byte sequence a
+real controller puts on the wire. The bytes move when a transfer starts; its events come at
+the virtual time the transfer takes at the programmed bit rate (``FREQUENCY`` x 16 MHz / 2^32,
+e.g. 0x06400000: 400 kHz; SPIM's 16 and 32 MHz settings from the PS's table).
+
+TWIM (6.31, ``ENABLE`` = 6): ``TASKS_STARTTX`` sends START, ``ADDRESS`` + W and ``TXD.MAXCNT``
+bytes from ``TXD.PTR``; ``TASKS_STARTRX`` a (repeated) START, ``ADDRESS`` + R and reads
+``RXD.MAXCNT`` bytes into ``RXD.PTR``, acknowledging all but the last. ``EVENTS_TXSTARTED`` /
+``RXSTARTED`` at once, ``EVENTS_LASTTX`` / ``LASTRX`` when the last byte goes, then the
+shortcuts (``LASTTX_STARTRX`` for a register read, ``LASTTX_STOP``, ``LASTRX_STOP``...).
+``TASKS_STOP`` sends STOP: ``EVENTS_STOPPED``. A NACK of the address (an empty bus, no chip there)
+or of a data byte sets ``ERRORSRC.ANACK`` / ``DNACK`` (write 1 to clear) and gives
+``EVENTS_ERROR``; the transfer ends there and the firmware stops the bus (``TASKS_STOP``).
+Each transfer takes (START + 9 bits per byte, address included) / bit rate.
+
+SPIM (6.25, ``ENABLE`` = 7): ``TASKS_START`` exchanges max(``TXD.MAXCNT``, ``RXD.MAXCNT``) bytes
+in the mode of ``CONFIG`` (CPOL, CPHA; ``ORDER`` LSB first), sending ``ORC`` past the TX buffer
+and keeping ``RXD.MAXCNT`` received bytes; ``EVENTS_STARTED`` at once, ``EVENTS_ENDTX``,
+``ENDRX`` and ``END`` after 8 bits per byte; ``END_START`` restarts it. Chip selects are GPIO
+outputs the firmware drives (``gpio.line(pin)`` is what a chip's CS follows); SPIM3's own
+``PSEL.CSN`` (with ``CSNPOL``) is driven around each transfer. ``TASKS_STOP``:
+``EVENTS_STOPPED``. ``TASKS_SUSPEND``/``RESUME`` (TWIM: ``EVENTS_SUSPENDED``) do not pause a transfer
+already computed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simcore.clock import FS_PER_SECOND
+from simcore.devices.bus import I2CBus, SpiBus
+from simcore.peripherals import register_model
+from simcore.peripherals.nrf52.common import NordicPeripheral
+from simcore.peripherals.nrf52.dma import EasyDma
+from simcore.peripherals.nrf52.uarte import baud_of
+
+SPIM_FAST = {0x0A000000: 16e6, 0x14000000: 32e6}  # PS 6.25.?: M16, M32 (SPIM3)
+
+
+def _reverse(byte: int) -> int:
+    return int(f"{byte & 0xFF:08b}"[::-1], 2)
+
+
+@register_model
+class Nrf52Twim(NordicPeripheral):
+    """TWIM0/1 of the nRF52840: I2C controller with EasyDMA (see the module docstring)."""
+
+    TYPE = "nrf52_twim"
+    SVD = "TWIM"
+    PLAIN = ("SHORTS", "ENABLE", "PSEL_SCL", "PSEL_SDA", "FREQUENCY", "RXD_PTR", "RXD_MAXCNT", "RXD_AMOUNT",
+             "RXD_LIST", "TXD_PTR", "TXD_MAXCNT", "TXD_AMOUNT", "TXD_LIST", "ADDRESS")
+    ENABLED = 6
+    EV_STOPPED, EV_ERROR, EV_SUSPENDED, EV_RXSTARTED, EV_TXSTARTED, EV_LASTRX, EV_LASTTX = 1, 9, 18, 19, 20, 23, 24
+    ANACK, DNACK = 1 << 1, 1 << 2
+
+    def __init__(self, config: Any, host: Any, registers: Any = None) -> None:
+        self.dma = EasyDma(host, self)
+        self._pending: Any = None
+        super().__init__(config, host, registers)
+        self.bus = I2CBus(self.name)
+
+    def _ok(self, task: str) -> bool:
+        if self.values["ENABLE"] & 0xF == self.ENABLED:
+            return True
+        self.guest_error(f"{self.svd_name}.TASKS_{task}", "task triggered while ENABLE != 6 (TWIM): ignored")
+        return False
+
+    def bit_fs(self) -> int:
+        rate = baud_of(self.values["FREQUENCY"]) or 100e3
+        return round(FS_PER_SECOND / rate)
+
+    def _later(self, bits: int, fn: Any, tag: str) -> None:
+        if self._pending is not None:
+            self.host.cancel(self._pending)
+        at = self.host.now_fs() + bits * self.bit_fs()
+        self._pending = self.host.schedule_at_fs(at, fn, f"{self.svd_name} {tag}")
+
+    def _error(self, bit: int) -> None:
+        self._pending = None
+        self.values["ERRORSRC"] |= bit
+        self.fire(self.EV_ERROR)
+
+    def task_STARTTX(self) -> None:
+        if not self._ok("STARTTX"):
+            return
+        self.fire(self.EV_TXSTARTED)
+        if not self.bus.start(self.values["ADDRESS"] & 0x7F, False):
+            self.values["TXD_AMOUNT"] = 0
+            self._later(10, lambda: self._error(self.ANACK), "address NACK")
+            return
+        n = self.values["TXD_MAXCNT"] & 0xFFFF
+        data = self.dma.read(self.values["TXD_PTR"], n, "TXD.PTR")
+        for k, byte in enumerate(data):
+            if not self.bus.write(byte):
+                self.values["TXD_AMOUNT"] = k + 1
+                self._later(10 + 9 * (k + 1), lambda: self._error(self.DNACK), "data NACK")
+                return
+        self.values["TXD_AMOUNT"] = len(data)
+        self._later(10 + 9 * max(len(data) - 1, 0), lambda: self._last(self.EV_LASTTX), "last TX byte")
+
+    def task_STARTRX(self) -> None:
+        if not self._ok("STARTRX"):
+            return
+        self.fire(self.EV_RXSTARTED)
+        if not self.bus.start(self.values["ADDRESS"] & 0x7F, True):
+            self.values["RXD_AMOUNT"] = 0
+            self._later(10, lambda: self._error(self.ANACK), "address NACK")
+            return
+        n = self.values["RXD_MAXCNT"] & 0xFFFF
+        data = bytes(self.bus.read() for _ in range(n))
+        self.values["RXD_AMOUNT"] = len(data)
+
+        def last() -> None:
+            self.dma.write(self.values["RXD_PTR"], data, "RXD.PTR")
+            self._last(self.EV_LASTRX)
+
+        self._later(10 + 9 * max(n - 1, 0), last, "last RX byte")
+
+    def _last(self, ev: int) -> None:
+        self._pending = None
+        self.fire(ev)  # the LASTTX_/LASTRX_ shortcuts run here
+
+    def task_STOP(self) -> None:
+        self.bus.stop()
+
+        def stopped() -> None:
+            self._pending = None
+            self.fire(self.EV_STOPPED)
+
+        self._later(2, stopped, "STOP")
+
+    def task_SUSPEND(self) -> None:
+        self.fire(self.EV_SUSPENDED)
+
+    def task_RESUME(self) -> None:
+        pass
+
+    def write_ERRORSRC(self, value: int) -> None:
+        self.values["ERRORSRC"] &= ~value  # write 1 to clear
+
+    def sensor_stats(self) -> dict[str, Any] | None:
+        if not self.bus.transactions and not self.bus.nacked:
+            return None
+        return {"name": self.name, "type": self.TYPE, **self.bus.stats()}
+
+
+@register_model
+class Nrf52Spim(NordicPeripheral):
+    """SPIM0-3 of the nRF52840: SPI controller with EasyDMA (see the module docstring)."""
+
+    TYPE = "nrf52_spim"
+    SVD = "SPIM"
+    PLAIN = ("SHORTS", "ENABLE", "PSEL_SCK", "PSEL_MOSI", "PSEL_MISO", "PSEL_CSN", "FREQUENCY", "RXD_PTR",
+             "RXD_MAXCNT", "RXD_AMOUNT", "RXD_LIST", "TXD_PTR", "TXD_MAXCNT", "TXD_AMOUNT", "TXD_LIST", "CONFIG",
+             "ORC", "CSNPOL")
+    ENABLED = 7
+    EV_STOPPED, EV_ENDRX, EV_END, EV_ENDTX, EV_STARTED = 1, 4, 6, 8, 19
+
+    def __init__(self, config: Any, host: Any, registers: Any = None) -> None:
+        self.dma = EasyDma(host, self)
+        self._pending: Any = None
+        super().__init__(config, host, registers)
+        self.bus = SpiBus(self.name, lambda where, detail: self.guest_error(where, detail))
+        self.transfers = 0
+
+    def rate(self) -> float:
+        f = self.values["FREQUENCY"]
+        return SPIM_FAST.get(f) or baud_of(f) or 125e3
+
+    def _csn(self, active: bool) -> None:
+        """SPIM3's hardware chip select (PSEL.CSN), driven through its GPIO port around a transfer."""
+        psel = self.values.get("PSEL_CSN", 0xFFFFFFFF)
+        if psel >> 31 & 1:
+            return
+        gpio = self.fabric.gpio
+        if gpio is None:
+            return
+        level = (self.values.get("CSNPOL", 0) & 1) if active else (self.values.get("CSNPOL", 0) & 1) ^ 1
+        gpio.gpiote_drive(psel & 0x3F, True, level)
+
+    def task_START(self) -> None:
+        if self.values["ENABLE"] & 0xF != self.ENABLED:
+            self.guest_error(f"{self.svd_name}.TASKS_START", "task triggered while ENABLE != 7 (SPIM): ignored")
+            return
+        self.fire(self.EV_STARTED)
+        ntx = self.values["TXD_MAXCNT"] & 0xFFFF
+        nrx = self.values["RXD_MAXCNT"] & 0xFFFF
+        tx = self.dma.read(self.values["TXD_PTR"], ntx, "TXD.PTR") if ntx else b""
+        cfg = self.values["CONFIG"]
+        mode = (cfg >> 2 & 1) << 1 | (cfg >> 1 & 1)
+        lsb = bool(cfg & 1)
+        orc = self.values["ORC"] & 0xFF
+        self._csn(True)
+        rx = bytearray()
+        for k in range(max(ntx, nrx)):
+            mosi = tx[k] if k < len(tx) else orc
+            miso = self.bus.transfer(_reverse(mosi) if lsb else mosi, mode)
+            if k < nrx:
+                rx.append(_reverse(miso) if lsb else miso)
+        self._csn(False)
+        self.transfers += 1
+        total = max(ntx, nrx)
+        self.values["TXD_AMOUNT"] = len(tx)
+        self.values["RXD_AMOUNT"] = len(rx)
+
+        def end() -> None:
+            self._pending = None
+            if rx:
+                self.dma.write(self.values["RXD_PTR"], bytes(rx), "RXD.PTR")
+            self.fire(self.EV_ENDTX)
+            self.fire(self.EV_ENDRX)
+            self.fire(self.EV_END)  # END_START restarts here
+
+        if self._pending is not None:
+            self.host.cancel(self._pending)
+        self._pending = self.host.schedule_at_fs(self.host.now_fs() + round(8 * total * FS_PER_SECOND / self.rate()),
+                                                 end, f"{self.svd_name} transfer")
+
+    def task_STOP(self) -> None:
+        self.fire(self.EV_STOPPED)
+
+    def task_SUSPEND(self) -> None:
+        pass  # a computed transfer is not paused
+
+    def task_RESUME(self) -> None:
+        pass
+
+    def sensor_stats(self) -> dict[str, Any] | None:
+        if not self.transfers:
+            return None
+        return {"name": self.name, "type": self.TYPE, "transfers": self.transfers, "frames": self.bus.frames}

@@ -1,0 +1,228 @@
+"""nRF52840 UARTE0/1 (Product Specification v1.7, section 6.34): a UART with EasyDMA, paced at its baud rate.
+
+Transmit: ``TASKS_STARTTX`` (``ENABLE`` = 8) generates ``EVENTS_TXSTARTED`` and sends
+``TXD.MAXCNT`` bytes from ``TXD.PTR``; each frame (start bit, 8 data bits, parity if
+``CONFIG.PARITY``, one or two stop bits) lasts ``bits / baud`` seconds of virtual time, the
+baud rate being ``BAUDRATE`` x 16 MHz / 2^32 (0x01D7E000: 115200 baud). ``EVENTS_TXDRDY`` after
+each byte, ``EVENTS_ENDTX`` (``TXD.AMOUNT`` set) after the last. The bytes reach the console when
+EasyDMA takes them, so nothing printed is lost however the firmware ends. ``TASKS_STOPTX``
+ends a transfer early (``ENDTX`` with what was sent) and gives ``EVENTS_TXSTOPPED``.
+
+Receive: the bytes of ``--uart-input [NAME=]FILE`` (``-``: standard input, read to its end at
+the first ``TASKS_STARTRX``) arrive back to back at the baud rate while the receiver runs; they
+wait while it is stopped (as with flow control), so none is lost. ``TASKS_STARTRX`` gives
+``EVENTS_RXSTARTED`` and fills ``RXD.PTR`` (up to ``RXD.MAXCNT`` bytes, ``EVENTS_RXDRDY`` for each),
+then ``EVENTS_ENDRX`` with ``RXD.AMOUNT``; the ``ENDRX_STARTRX`` shortcut restarts it on the next
+buffer. ``TASKS_STOPRX`` ends the transfer one frame later: ``ENDRX`` with what arrived, then
+``EVENTS_RXTO``. ``TASKS_FLUSHRX`` gives ``ENDRX`` with nothing (the receiver holds no FIFO here).
+
+EasyDMA reaches Data RAM only (PS 5.? "EasyDMA"): a pointer elsewhere is reported as a firmware
+error and the transfer moves nothing. Not modelled: parity/framing errors and break
+(``ERRORSRC`` stays 0), hardware flow control (``CTS``/``NCTS`` never happen).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from simcore.clock import FS_PER_SECOND
+from simcore.errors import BadInputError
+from simcore.peripherals import register_model
+from simcore.peripherals.nrf52.common import NordicPeripheral
+from simcore.peripherals.nrf52.dma import EasyDma
+
+ENABLED = 8
+EV_RXDRDY, EV_ENDRX, EV_TXDRDY, EV_ENDTX, EV_RXTO = 2, 4, 7, 8, 17
+EV_RXSTARTED, EV_TXSTARTED, EV_TXSTOPPED = 19, 20, 22
+
+
+def read_input(where: str, path: str) -> bytes:
+    """The bytes a UART receives: a file, or standard input (``-``) read to its end."""
+    if path == "-":
+        return sys.stdin.buffer.read()
+    p = Path(path)
+    if not p.is_file():
+        raise BadInputError(f"{where}: UART input file {path} does not exist or is not a regular file")
+    return p.read_bytes()
+
+
+def baud_of(register: int) -> float:
+    """Baud rate of a BAUDRATE/FREQUENCY register value: value x 16 MHz / 2^32 (PS 6.34.10.?)."""
+    return (register & 0xFFFFF000) * 16e6 / 2**32
+
+
+@register_model
+class Nrf52Uarte(NordicPeripheral):
+    """UARTE of the nRF52840 (see the module docstring); may be the board's console."""
+
+    TYPE = "nrf52_uarte"
+    CONSOLE = True  # may be a board's [console] peripheral (simcore.validate)
+    SVD = "UARTE"
+    PLAIN = ("SHORTS", "ERRORSRC", "ENABLE", "PSEL_RTS", "PSEL_TXD", "PSEL_CTS", "PSEL_RXD", "BAUDRATE",
+             "RXD_PTR", "RXD_MAXCNT", "RXD_AMOUNT", "TXD_PTR", "TXD_MAXCNT", "TXD_AMOUNT", "CONFIG")
+    OPTIONS = {"input": "file of bytes to receive (--uart-input), '-' for standard input"}
+
+    def __init__(self, config: Any, host: Any, registers: Any = None) -> None:
+        self.dma = EasyDma(host, self)
+        self.input_path = config.options.get("input")
+        self._rx_data: bytes | None = None
+        if self.input_path is not None and self.input_path != "-":
+            self._rx_data = read_input(config.name, str(self.input_path))  # a bad path: refused before the run
+        self.rx_pos = 0  # next input byte to arrive
+        self._rx_on = False
+        self._rx_count = 0
+        self._rx_event: Any = None
+        self._tx_event: Any = None
+        self._tx_count = 0
+        self._tx_start_fs = 0
+        self.stats = {"tx_bytes": 0, "rx_bytes": 0}
+        super().__init__(config, host, registers)
+
+    # --- timing ----------------------------------------------------------------------------------
+    def baud(self) -> float:
+        return baud_of(self.values["BAUDRATE"])
+
+    def frame_fs(self) -> int:
+        config = self.values["CONFIG"]
+        bits = 1 + 8 + (1 if (config >> 1 & 7) == 7 else 0) + (2 if config >> 4 & 1 else 1)
+        baud = self.baud()
+        if baud <= 0:
+            return 0
+        return round(bits * FS_PER_SECOND / baud)
+
+    def _enabled(self, task: str) -> bool:
+        if self.values["ENABLE"] & 0xF == ENABLED:
+            return True
+        self.guest_error(f"{self.svd_name}.TASKS_{task}", "task triggered while ENABLE != 8 (UARTE): ignored")
+        return False
+
+    def _wants(self, ev: int) -> bool:
+        """Does anything see per-byte events (an interrupt or a PPI route)? Else they are set at the end."""
+        return bool(self.values["INTEN"] >> ev & 1) or (self.base + 0x100 + 4 * ev) in self.fabric.routes
+
+    # --- transmit --------------------------------------------------------------------------------
+    def task_STARTTX(self) -> None:
+        if not self._enabled("STARTTX"):
+            return
+        if self._tx_event is not None:
+            self.guest_error(f"{self.svd_name}.TASKS_STARTTX", "STARTTX while a transmission is under way: ignored")
+            return
+        count = self.values["TXD_MAXCNT"] & 0xFFFF
+        data = self.dma.read(self.values["TXD_PTR"], count, "TXD.PTR")
+        self.fire(EV_TXSTARTED)
+        if data:
+            self.host.console_write(data, self.name)
+            self.stats["tx_bytes"] += len(data)
+        self._tx_count = len(data)
+        self._tx_start_fs = self.host.now_fs()
+        self._tx_sent = 0
+        self._tx_next()
+
+    def _tx_next(self) -> None:
+        frame = self.frame_fs()
+        if self._tx_sent >= self._tx_count:
+            self._tx_end()
+            return
+        n = 1 if self._wants(EV_TXDRDY) else self._tx_count - self._tx_sent
+        at = self.host.now_fs() + n * frame
+        self._tx_event = self.host.schedule_at_fs(at, lambda: self._tx_sent_bytes(n), f"{self.svd_name} TX")
+
+    def _tx_sent_bytes(self, n: int) -> None:
+        self._tx_event = None
+        self._tx_sent += n
+        self.fire(EV_TXDRDY)
+        self._tx_next()
+
+    def _tx_end(self) -> None:
+        self._tx_event = None
+        self.values["TXD_AMOUNT"] = self._tx_sent
+        self.fire(EV_ENDTX)
+
+    def task_STOPTX(self) -> None:
+        if self._tx_event is not None:
+            self.host.cancel(self._tx_event)
+            frame = self.frame_fs()
+            done = (self.host.now_fs() - self._tx_start_fs) // frame if frame else self._tx_count
+            self._tx_sent = min(int(done), self._tx_count)
+            self._tx_end()
+        self.fire(EV_TXSTOPPED)
+
+    # --- receive ---------------------------------------------------------------------------------
+    def _input(self) -> bytes:
+        if self._rx_data is None:
+            self._rx_data = read_input(self.name, str(self.input_path)) if self.input_path is not None else b""
+        return self._rx_data
+
+    def task_STARTRX(self) -> None:
+        if not self._enabled("STARTRX"):
+            return
+        if self._rx_on:
+            return  # already receiving (RXD.PTR may be changed for the next buffer)
+        self._rx_on = True
+        self._rx_count = 0
+        self._rx_ptr = self.values["RXD_PTR"]
+        self._rx_max = self.values["RXD_MAXCNT"] & 0xFFFF
+        self.fire(EV_RXSTARTED)
+        if self._rx_max == 0:
+            self._rx_end()
+            return
+        self._rx_schedule()
+
+    def _rx_schedule(self) -> None:
+        if not self._rx_on or self._rx_event is not None or self.rx_pos >= len(self._input()):
+            return
+        frame = self.frame_fs()
+        self._rx_event = self.host.schedule_at_fs(self.host.now_fs() + frame, self._rx_arrive, f"{self.svd_name} RX")
+
+    def _rx_arrive(self) -> None:
+        self._rx_event = None
+        data = self._input()
+        byte = data[self.rx_pos]
+        self.rx_pos += 1
+        self.stats["rx_bytes"] += 1
+        self.dma.write(self._rx_ptr + self._rx_count, bytes([byte]), "RXD.PTR")
+        self._rx_count += 1
+        self.fire(EV_RXDRDY)
+        if self._rx_count >= self._rx_max:
+            self._rx_end()  # ENDRX; the ENDRX_STARTRX shortcut may start the next buffer
+            return
+        self._rx_schedule()
+
+    def _rx_end(self) -> None:
+        self.values["RXD_AMOUNT"] = self._rx_count
+        self._rx_on = False
+        if self._rx_event is not None:
+            self.host.cancel(self._rx_event)
+            self._rx_event = None
+        self.fire(EV_ENDRX)
+        if self._rx_on:  # restarted by a shortcut
+            self._rx_schedule()
+
+    def task_STOPRX(self) -> None:
+        if not self._rx_on:
+            self.fire(EV_RXTO)
+            return
+        frame = self.frame_fs()
+        if self._rx_event is not None:
+            self.host.cancel(self._rx_event)
+            self._rx_event = None
+        self._rx_on = False
+        self.host.schedule_at_fs(self.host.now_fs() + frame, self._rx_timeout, f"{self.svd_name} RXTO")
+
+    def _rx_timeout(self) -> None:
+        self.values["RXD_AMOUNT"] = self._rx_count
+        self.fire(EV_ENDRX)
+        self.fire(EV_RXTO)
+
+    def task_FLUSHRX(self) -> None:
+        self.values["RXD_AMOUNT"] = 0
+        self.fire(EV_ENDRX)
+
+    # --- reports ---------------------------------------------------------------------------------
+    def sensor_stats(self) -> dict[str, Any] | None:
+        if self.input_path is None:
+            return None
+        return {"name": self.name, "type": self.TYPE, "source": str(self.input_path), **self.stats,
+                "rx_pending": max(len(self._rx_data or b"") - self.rx_pos, 0)}
