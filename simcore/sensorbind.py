@@ -42,13 +42,15 @@ KINDS: dict[str, tuple[str, ...]] = {
     "accel": ("simcore_imu", *_MOTION),
     "mag": ("lsm9ds1_mag",),
     "camera": ("simcore_camera", "ov7670"),
-    "adc": ("simcore_adc",),
+    "adc": ("simcore_adc", "nrf52_saadc"),
+    "saadc": ("nrf52_saadc",),
     "env": ("hts221",),
     "humidity": ("hts221",),
     "light": ("apds9960",),
     "gesture": ("apds9960",),
 }
-SENSOR_TYPES = {t for types in KINDS.values() for t in types}
+INPUT_TYPES = {"nrf52_gpio"}  # GPIO ports whose input pins a recording drives (bound by peripheral name)
+SENSOR_TYPES = {t for types in KINDS.values() for t in types} | INPUT_TYPES
 OUTPUT_TYPES = {"simcore_gpio"}
 _PERIPHERAL_ONLY = {"source", "source_options"}
 _BOTH = {"fps"}  # the camera's frame rate is also the rate of a folder of frames

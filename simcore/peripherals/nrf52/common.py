@@ -55,8 +55,8 @@ class Fabric:
     def __init__(self) -> None:
         self.models: dict[int, NordicPeripheral] = {}  # 4 KiB peripheral window -> model
         self.routes: dict[int, tuple[int, ...]] = {}  # event address -> task addresses
-        self.gpio: Any = None  # the GPIO model (P0 and P1)
-        self.port_listeners: list[Callable[[int, int], None]] = []  # (pin, level) on every change of a pin
+        self.ports: dict[int, Any] = {}  # GPIO port number -> model (P0, P1)
+        self.port_listeners: list[Callable[[int, int], None]] = []  # (pin 0-47, level) on every change of a pin
         self.detect_listeners: list[Callable[[bool], None]] = []  # the combined DETECT signal of the ports
         self.triggered = 0  # tasks triggered through the PPI
         self.trace: list[tuple[int, str]] | None = None  # tests: (task address, why) of every routed task
@@ -75,6 +75,10 @@ class Fabric:
         if tasks:
             for task in tasks:
                 self.trigger(task, f"PPI from {addr:#010x}")
+
+    def detect(self) -> bool:
+        """The DETECT signal of all GPIO ports (GPIOTE's PORT event, a System OFF wake-up)."""
+        return any(p.port_detect for p in self.ports.values())
 
     def trigger(self, addr: int, why: str) -> None:
         """Trigger the task register at ``addr`` (as a write of 1 would)."""

@@ -11,13 +11,14 @@ which does not clear while the pin still detects); the port's DETECT is the OR o
 (``DETECTMODE`` = 0) or of ``LATCH`` (``DETECTMODE`` = 1, LDETECT). GPIOTE's PORT event comes
 from the DETECT of all ports.
 
-P0's registers start at 0x50000504 and P1's at 0x50000804 (the SVD's P1 at 0x50000300 with the
-same offsets); one model serves both, and numbers pins as the PSEL registers do: P0.n is pin n,
-P1.n is pin 32 + n (``PSEL`` bit 5 is the port).
+The ports' registers start 0x504 into their SVD peripherals (P0 at 0x50000000, P1 at
+0x50000300): the board gives each port the window that holds them, 0x300 bytes from SVD base
++ 0x500. GPIOTE and the PSEL registers number pins 0-47 (P1.n is 32 + n).
 
 Output changes are recorded with their virtual time (the run summary, ``--json``, ``trace()``);
-inputs come from a recording: ``--sensor gpio=buttons.csv`` with a time column and one column
-per pin (``P0.11``, ``P1.02``, or ``pin43``; 0.5 or more is high).
+inputs come from a recording: ``--sensor p0=buttons.csv`` with a time column and one column per
+pin (``P0.11``, ``P0_11`` or ``pin11``; 0.5 or more is high); a chip's interrupt output wired to a
+pin (a board's ``[[device]]`` ``pins``) drives it too.
 
 GPIOTE (6.10): ``CONFIG[n]`` gives channel n a pin and a mode: *event* (``EVENTS_IN[n]`` on the
 edges ``POLARITY`` selects; the pin becomes an input) or *task* (GPIOTE drives the pin:
@@ -30,6 +31,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 from simcore.peripherals import register_model
@@ -40,39 +43,45 @@ from simcore.registers import Register
 
 PULL_DOWN, PULL_UP = 1, 3
 SENSE_HIGH, SENSE_LOW = 2, 3
-PORT_STRIDE = 0x300  # P1's registers are P0's + 0x300
-N_PORTS = 2
-ALL = (1 << 64) - 1
+WINDOW = 0x500  # a port's registers start 0x500 into its SVD peripheral
 
 
 @register_model
 class Nrf52Gpio(PeripheralModel):
-    """The nRF52840's GPIO ports P0 and P1 (see the module docstring). Pins are numbered as the PSEL
-    registers number them: P0.n is pin n, P1.n is pin 32 + n."""
+    """One nRF52840 GPIO port, P0 or P1 (see the module docstring)."""
 
     TYPE = "nrf52_gpio"
     SVD = "GPIO"
     PARTS = (PART,)
-    SIZE = 0x1000
+    SIZE = 0x300
+    WINDOW_OFFSET = WINDOW  # the board's base is the SVD peripheral's + 0x500 (tests/unit/test_svd_tables.py)
     POLL_SAFE = True  # levels change only when written or at events (recordings, devices)
     REGISTERS = (
-        Register("OUT", 0x504, count=N_PORTS, stride=PORT_STRIDE),
-        Register("OUTSET", 0x508, count=N_PORTS, stride=PORT_STRIDE),
-        Register("OUTCLR", 0x50C, count=N_PORTS, stride=PORT_STRIDE),
-        Register("IN", 0x510, access="r", count=N_PORTS, stride=PORT_STRIDE),
-        Register("DIR", 0x514, count=N_PORTS, stride=PORT_STRIDE),
-        Register("DIRSET", 0x518, count=N_PORTS, stride=PORT_STRIDE),
-        Register("DIRCLR", 0x51C, count=N_PORTS, stride=PORT_STRIDE),
-        Register("LATCH", 0x520, count=N_PORTS, stride=PORT_STRIDE),
-        Register("DETECTMODE", 0x524, count=N_PORTS, stride=PORT_STRIDE),
-        Register("PIN_CNF", 0x700, count=32, reset=0x2),  # P0.PIN_CNF[n]
-        Register("P1_PIN_CNF", 0x700 + PORT_STRIDE, count=32, reset=0x2),  # P1.PIN_CNF[n]
+        Register("OUT", 0x004), Register("OUTSET", 0x008), Register("OUTCLR", 0x00C),
+        Register("IN", 0x010, access="r"),
+        Register("DIR", 0x014), Register("DIRSET", 0x018), Register("DIRCLR", 0x01C),
+        Register("LATCH", 0x020), Register("DETECTMODE", 0x024),
+        Register("PIN_CNF", 0x200, count=32, reset=0x2),  # PIN_CNF[n] at SVD offset 0x700
     )
     OPTIONS = {
-        "source": "recording of input pin levels (columns P0.13 / P1.02 / pin45, 0/1), laid on virtual time",
+        "source": "recording of input pin levels (columns P0.13 / P0_13 / pin13, 0/1), laid on virtual time",
         "source_options": "table of options for open_source (end, rate_hz, columns, ...)",
-        "pins": "names of pins for reports, e.g. {'P0.13' = 'led1', 'P0.11' = 'button1'}",
+        "pins": "names of pins for reports, e.g. {13 = 'led1', 11 = 'button1'}",
     }
+
+    @classmethod
+    def svd_peripheral(cls, table: Any, base: int, name: str = "") -> Any:
+        """The SVD port whose registers this window holds, with offsets from the window (SVD base + 0x500)."""
+        for p in table.peripherals:
+            if p.group == "GPIO" and p.base + WINDOW == base:
+                regs = tuple(replace(r, offset=r.offset - WINDOW) for r in p.registers)
+                return SimpleNamespace(name=p.name, base=base, size=cls.SIZE, group=p.group, registers=regs,
+                                       interrupts=(), end=base + cls.SIZE)
+        from simcore.errors import BadInputError
+
+        ports = ", ".join(f"{p.name} at {p.base + WINDOW:#x}" for p in table.peripherals if p.group == "GPIO")
+        raise BadInputError(f"peripheral '{name}' ({cls.TYPE}): no GPIO port has its registers at {base:#x}; the "
+                            f"ports' windows are {ports}")
 
     def __init__(self, config: Any, host: Any, registers: Any = None) -> None:
         self.fabric = Fabric.of(host)
@@ -83,18 +92,19 @@ class Nrf52Gpio(PeripheralModel):
         self._event_mask = 0  # pins a GPIOTE event channel makes inputs
         self._level = 0
         self._detect = 0  # per-pin DETECT
-        self.port_detect = [False] * N_PORTS
+        self.port_detect = False
         self._lines: dict[int, Any] = {}
         super().__init__(config, host, registers)
-        self.fabric.gpio = self
+        self.port = int(self.svd_name[1:]) if self.svd_name[1:].isdigit() else 0
+        self.fabric.ports[self.port] = self
         self.pin_names: dict[int, str] = {}
         for key, label in dict(config.options.get("pins", {}) or {}).items():
             pin = self.pin_number(str(key))
             if pin is None:
                 from simcore.errors import BadInputError
 
-                raise BadInputError(f"peripheral {self.name}: option pins names {key!r}, not a pin (P0.13, P1.02, "
-                                    "pin45)")
+                raise BadInputError(f"peripheral {self.name}: option pins names {key!r}, not a pin of "
+                                    f"P{self.port} (13, P{self.port}.13, pin13)")
             self.pin_names[pin] = str(label)
         self.outputs = OutputLog(self.pin_label)
         self.player: RecordingPlayer | None = None
@@ -102,7 +112,7 @@ class Nrf52Gpio(PeripheralModel):
         source = config.options.get("source")
         if source is not None:
             self.recording = PinRecording(self.name, str(source), dict(config.options.get("source_options", {})),
-                                          self.pin_number, "P0.0..P0.31, P1.0..P1.15 or pin0..pin47")
+                                          self.pin_number, f"P{self.port}.0..P{self.port}.31 or pin0..pin31")
             self.player = RecordingPlayer(host, self.recording, self.drive, f"{self.name} input")
 
     def reset(self) -> None:
@@ -110,46 +120,25 @@ class Nrf52Gpio(PeripheralModel):
         self._level = self._compute()
 
     # --- names ------------------------------------------------------------------------------------
-    @staticmethod
-    def pin_id(pin: int) -> str:
-        return f"P{pin >> 5}.{pin & 31:02d}"
+    def pin_id(self, pin: int) -> str:
+        return f"P{self.port}.{pin:02d}"
 
     def pin_label(self, pin: int) -> str:
         return self.pin_names.get(pin, self.pin_id(pin))
 
-    @staticmethod
-    def pin_number(name: str) -> int | None:
-        """``P0.13`` / ``P0_13`` -> 13, ``P1.02`` -> 34, ``pin45`` / ``45`` -> 45; None if not a pin."""
-        key = name.strip().upper()
-        m = re.fullmatch(r"P([01])[._](\d+)", key)
-        if m is not None:
-            n = int(m.group(2))
-            return 32 * int(m.group(1)) + n if n < 32 else None
-        m = re.fullmatch(r"(?:PIN)?(\d+)", key)
-        return int(m.group(1)) if m is not None and int(m.group(1)) < 64 else None
+    def pin_number(self, name: str) -> int | None:
+        """``P0.13`` / ``P0_13`` / ``pin13`` / ``13`` -> 13 (on port 0); None if not a pin of this port."""
+        m = re.fullmatch(rf"(?:P{self.port}[._]|PIN)?(\d+)", name.strip().upper())
+        return int(m.group(1)) if m is not None and int(m.group(1)) < 32 else None
 
     def reg_name(self, reg: Register, index: int = 0) -> str:
-        if reg.name == "PIN_CNF":
-            return f"P0.PIN_CNF[{index}]"
-        if reg.name == "P1_PIN_CNF":
-            return f"P1.PIN_CNF[{index}]"
-        return f"P{index}.{reg.name}"
-
-    def cnf(self, pin: int) -> int:
-        return self.values[f"PIN_CNF{pin}" if pin < 32 else f"P1_PIN_CNF{pin - 32}"]
-
-    def _set_cnf(self, pin: int, value: int) -> None:
-        self.values[f"PIN_CNF{pin}" if pin < 32 else f"P1_PIN_CNF{pin - 32}"] = value
-
-    def _word(self, name: str) -> int:
-        """A per-port register of both ports as one 64-bit value (P1 in the upper half)."""
-        return self.values[f"{name}0"] | self.values[f"{name}1"] << 32
+        return f"{self.svd_name}.{reg.name}[{index}]" if reg.count > 1 else f"{self.svd_name}.{reg.name}"
 
     # --- levels ---------------------------------------------------------------------------------------
     def _compute(self) -> int:
-        out, dirs = self._word("OUT"), self._word("DIR")
+        out, dirs = self.values["OUT"], self.values["DIR"]
         level = 0
-        for n in range(64):
+        for n in range(32):
             bit = 1 << n
             if self._task_mask & bit:
                 on = self._task_level & bit
@@ -158,13 +147,13 @@ class Nrf52Gpio(PeripheralModel):
             elif self._ext_mask & bit:
                 on = self._ext_level & bit
             else:
-                on = bit if (self.cnf(n) >> 2 & 3) == PULL_UP else 0
+                on = bit if (self.values[f"PIN_CNF{n}"] >> 2 & 3) == PULL_UP else 0
             level |= on
         return level
 
     def _outputs(self) -> int:
         """Pins driven by the part (OUT with DIR, or a GPIOTE task channel)."""
-        return self._task_mask | (self._word("DIR") & ~self._event_mask)
+        return self._task_mask | (self.values["DIR"] & ~self._event_mask)
 
     def _update(self) -> None:
         old, new = self._level, self._compute()
@@ -173,7 +162,7 @@ class Nrf52Gpio(PeripheralModel):
         if diff:
             outputs = self._outputs()
             now = None
-            for n in range(64):
+            for n in range(32):
                 if not diff >> n & 1:
                     continue
                 lvl = new >> n & 1
@@ -184,43 +173,35 @@ class Nrf52Gpio(PeripheralModel):
                 if line is not None:
                     line.set(bool(lvl))
                 for fn in self.fabric.port_listeners:
-                    fn(n, lvl)
+                    fn(32 * self.port + n, lvl)
         self._sense()
 
     def _sense(self) -> None:
         detect = 0
-        for n in range(64):
-            sense = self.cnf(n) >> 16 & 3
+        for n in range(32):
+            sense = self.values[f"PIN_CNF{n}"] >> 16 & 3
             if sense == SENSE_HIGH and self._level >> n & 1 or sense == SENSE_LOW and not self._level >> n & 1:
                 detect |= 1 << n
         rose = detect & ~self._detect
         self._detect = detect
         if rose:
-            self.values["LATCH0"] |= rose & 0xFFFFFFFF
-            self.values["LATCH1"] |= rose >> 32
+            self.values["LATCH"] |= rose
         self._port_detect()
 
     def _port_detect(self) -> None:
-        before = self.detect_signal()
-        for port in range(N_PORTS):
-            ldetect = self.values[f"DETECTMODE{port}"] & 1
-            src = self.values[f"LATCH{port}"] if ldetect else self._detect >> (32 * port) & 0xFFFFFFFF
-            self.port_detect[port] = bool(src)
-        after = self.detect_signal()
+        before = self.fabric.detect()
+        self.port_detect = bool(self.values["LATCH"] if self.values["DETECTMODE"] & 1 else self._detect)
+        after = self.fabric.detect()
         if after != before:
             for fn in self.fabric.detect_listeners:
                 fn(after)
-
-    def detect_signal(self) -> bool:
-        """The DETECT signal of the ports (what GPIOTE's PORT event and a System OFF wake-up see)."""
-        return any(self.port_detect)
 
     def level(self, pin: int) -> int:
         return self._level >> pin & 1
 
     # --- outside ------------------------------------------------------------------------------------
     def drive(self, pins: int, levels: int) -> None:
-        """Drive ``pins`` (a bit mask over pins 0-63) from outside to ``levels`` (recordings, devices, tests)."""
+        """Drive ``pins`` (a bit mask) from outside to ``levels`` (recordings, devices, tests)."""
         self._ext_mask |= pins
         self._ext_level = (self._ext_level & ~pins) | (levels & pins)
         self._update()
@@ -254,68 +235,60 @@ class Nrf52Gpio(PeripheralModel):
         self._update()
 
     # --- registers -------------------------------------------------------------------------------------
-    def write_OUT(self, port: int, value: int) -> None:
-        self.values[f"OUT{port}"] = value & 0xFFFFFFFF
+    def write_OUT(self, value: int) -> None:
+        self.values["OUT"] = value & 0xFFFFFFFF
         self._update()
 
-    def read_OUTSET(self, port: int) -> int:
-        return self.values[f"OUT{port}"]
+    def read_OUTSET(self) -> int:
+        return self.values["OUT"]
 
     read_OUTCLR = read_OUTSET
 
-    def write_OUTSET(self, port: int, value: int) -> None:
-        self.write_OUT(port, self.values[f"OUT{port}"] | value)
+    def write_OUTSET(self, value: int) -> None:
+        self.write_OUT(self.values["OUT"] | value)
 
-    def write_OUTCLR(self, port: int, value: int) -> None:
-        self.write_OUT(port, self.values[f"OUT{port}"] & ~value)
+    def write_OUTCLR(self, value: int) -> None:
+        self.write_OUT(self.values["OUT"] & ~value)
 
-    def read_IN(self, port: int) -> int:
+    def read_IN(self) -> int:
         connected = 0
         for n in range(32):
-            if not self.cnf(32 * port + n) >> 1 & 1:
+            if not self.values[f"PIN_CNF{n}"] >> 1 & 1:
                 connected |= 1 << n
-        return self._level >> (32 * port) & connected
+        return self._level & connected
 
-    def write_DIR(self, port: int, value: int) -> None:
+    def write_DIR(self, value: int) -> None:
         value &= 0xFFFFFFFF
-        self.values[f"DIR{port}"] = value
+        self.values["DIR"] = value
         for n in range(32):
-            pin = 32 * port + n
-            self._set_cnf(pin, (self.cnf(pin) & ~1) | (value >> n & 1))
+            key = f"PIN_CNF{n}"
+            self.values[key] = (self.values[key] & ~1) | (value >> n & 1)
         self._update()
 
-    def read_DIRSET(self, port: int) -> int:
-        return self.values[f"DIR{port}"]
+    def read_DIRSET(self) -> int:
+        return self.values["DIR"]
 
     read_DIRCLR = read_DIRSET
 
-    def write_DIRSET(self, port: int, value: int) -> None:
-        self.write_DIR(port, self.values[f"DIR{port}"] | value)
+    def write_DIRSET(self, value: int) -> None:
+        self.write_DIR(self.values["DIR"] | value)
 
-    def write_DIRCLR(self, port: int, value: int) -> None:
-        self.write_DIR(port, self.values[f"DIR{port}"] & ~value)
+    def write_DIRCLR(self, value: int) -> None:
+        self.write_DIR(self.values["DIR"] & ~value)
 
-    def write_LATCH(self, port: int, value: int) -> None:
-        still = self._detect >> (32 * port) & 0xFFFFFFFF
-        self.values[f"LATCH{port}"] &= ~(value & ~still)  # a pin that still detects stays latched
+    def write_LATCH(self, value: int) -> None:
+        self.values["LATCH"] &= ~(value & ~self._detect)  # a pin that still detects stays latched
         self._port_detect()
 
-    def write_DETECTMODE(self, port: int, value: int) -> None:
-        self.values[f"DETECTMODE{port}"] = value & 1
+    def write_DETECTMODE(self, value: int) -> None:
+        self.values["DETECTMODE"] = value & 1
         self._port_detect()
-
-    def _pin_cnf(self, pin: int, value: int) -> None:
-        value &= 0x0003070F
-        self._set_cnf(pin, value)
-        port, n = pin >> 5, pin & 31
-        self.values[f"DIR{port}"] = (self.values[f"DIR{port}"] & ~(1 << n)) | ((value & 1) << n)
-        self._update()
 
     def write_PIN_CNF(self, n: int, value: int) -> None:
-        self._pin_cnf(n, value)
-
-    def write_P1_PIN_CNF(self, n: int, value: int) -> None:
-        self._pin_cnf(32 + n, value)
+        value &= 0x0003070F
+        self.values[f"PIN_CNF{n}"] = value
+        self.values["DIR"] = (self.values["DIR"] & ~(1 << n)) | ((value & 1) << n)
+        self._update()
 
     # --- reports ---------------------------------------------------------------------------------------
     def trace(self, pin: int | str | None = None) -> list[dict[str, Any]]:
@@ -356,35 +329,36 @@ class Nrf52Gpiote(NordicPeripheral):
         self.fabric.detect_listeners.append(self._detect_changed)
         self._detect = False
 
-    def _gpio(self) -> Any:
-        gpio = self.fabric.gpio
+    def _gpio(self, pin: int) -> Any:
+        gpio = self.fabric.ports.get(pin >> 5)
         if gpio is None:
-            self.guest_error(self.where("CONFIG"), "CONFIG selects a pin, and this board has no GPIO model")
+            self.guest_error(self.where("CONFIG"), f"CONFIG selects a pin of P{pin >> 5}, which this board does not "
+                             "have")
         return gpio
 
     def write_CONFIG(self, n: int, value: int) -> None:
         value &= 0x0013_3F03
         self.values[f"CONFIG{n}"] = value
         old = self._owned.pop(n, None)
-        gpio = self.fabric.gpio
-        if old is not None and gpio is not None:  # release what the channel held
+        held = self.fabric.ports.get(old[1] >> 5) if old is not None else None
+        if old is not None and held is not None:  # release what the channel held
             if old[0] == MODE_TASK:
-                gpio.gpiote_drive(old[1], False)
+                held.gpiote_drive(old[1] & 31, False)
             else:
-                gpio.gpiote_input(old[1], False)
+                held.gpiote_input(old[1] & 31, False)
         self._out.pop(n, None)
         mode, pin, outinit = value & 3, value >> 8 & 0x3F, value >> 20 & 1  # PSEL and PORT: the pin number
         if mode not in (MODE_EVENT, MODE_TASK):
             return
-        gpio = self._gpio()
+        gpio = self._gpio(pin)
         if gpio is None:
             return
         self._owned[n] = (mode, pin)
         if mode == MODE_TASK:
             self._out[n] = outinit
-            gpio.gpiote_drive(pin, True, outinit)
+            gpio.gpiote_drive(pin & 31, True, outinit)
         else:
-            gpio.gpiote_input(pin, True)
+            gpio.gpiote_input(pin & 31, True)
 
     # --- event mode --------------------------------------------------------------------------------
     def _pin_changed(self, pin: int, level: int) -> None:
@@ -407,8 +381,9 @@ class Nrf52Gpiote(NordicPeripheral):
             return  # a task on a channel not in task mode does nothing
         level = how(self._out.get(n, 0)) & 1
         self._out[n] = level
-        if self.fabric.gpio is not None:
-            self.fabric.gpio.gpiote_drive(held[1], True, level)
+        gpio = self.fabric.ports.get(held[1] >> 5)
+        if gpio is not None:
+            gpio.gpiote_drive(held[1] & 31, True, level)
 
     def task_OUT(self, n: int) -> None:
         pol = self.values[f"CONFIG{n}"] >> 16 & 3

@@ -175,11 +175,11 @@ class Nrf52Spim(NordicPeripheral):
         psel = self.values.get("PSEL_CSN", 0xFFFFFFFF)
         if psel >> 31 & 1:
             return
-        gpio = self.fabric.gpio
+        gpio = self.fabric.ports.get(psel >> 5 & 1)
         if gpio is None:
             return
         level = (self.values.get("CSNPOL", 0) & 1) if active else (self.values.get("CSNPOL", 0) & 1) ^ 1
-        gpio.gpiote_drive(psel & 0x3F, True, level)
+        gpio.gpiote_drive(psel & 0x1F, True, level)
 
     def task_START(self) -> None:
         if self.values["ENABLE"] & 0xF != self.ENABLED:
