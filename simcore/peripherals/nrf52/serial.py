@@ -14,7 +14,8 @@ shortcuts (``LASTTX_STARTRX`` for a register read, ``LASTTX_STOP``, ``LASTRX_STO
 ``TASKS_STOP`` sends STOP: ``EVENTS_STOPPED``. A NACK of the address (an empty bus, no chip there)
 or of a data byte sets ``ERRORSRC.ANACK`` / ``DNACK`` (write 1 to clear) and gives
 ``EVENTS_ERROR``; the transfer ends there and the firmware stops the bus (``TASKS_STOP``).
-Each transfer takes (START + 9 bits per byte, address included) / bit rate.
+Timing in bit periods: START and the address 10, then 9 a byte; ``LASTTX``/``LASTRX`` when the last
+byte starts (as the PS defines them), an address NACK after 10, ``STOPPED`` 2 after ``TASKS_STOP``.
 
 SPIM (6.25, ``ENABLE`` = 7): ``TASKS_START`` exchanges max(``TXD.MAXCNT``, ``RXD.MAXCNT``) bytes
 in the mode of ``CONFIG`` (CPOL, CPHA; ``ORDER`` LSB first), sending ``ORC`` past the TX buffer

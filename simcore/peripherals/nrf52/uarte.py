@@ -74,6 +74,7 @@ class Nrf52Uarte(NordicPeripheral):
         self._rx_on = False
         self._rx_count = 0
         self._rx_event: Any = None
+        self._rx_next_fs: int | None = None  # when the next input byte completes (bytes follow back to back)
         self._tx_event: Any = None
         self._tx_count = 0
         self._tx_start_fs = 0
@@ -126,7 +127,7 @@ class Nrf52Uarte(NordicPeripheral):
             self._tx_end()
             return
         n = 1 if self._wants(EV_TXDRDY) else self._tx_count - self._tx_sent
-        at = self.host.now_fs() + n * frame
+        at = self._tx_start_fs + (self._tx_sent + n) * frame  # back to back from TASKS_STARTTX
         self._tx_event = self.host.schedule_at_fs(at, lambda: self._tx_sent_bytes(n), f"{self.svd_name} TX")
 
     def _tx_sent_bytes(self, n: int) -> None:
@@ -174,10 +175,14 @@ class Nrf52Uarte(NordicPeripheral):
         if not self._rx_on or self._rx_event is not None or self.rx_pos >= len(self._input()):
             return
         frame = self.frame_fs()
-        self._rx_event = self.host.schedule_at_fs(self.host.now_fs() + frame, self._rx_arrive, f"{self.svd_name} RX")
+        now = self.host.now_fs()
+        if self._rx_next_fs is None or self._rx_next_fs < now:  # the line was idle: the next byte starts now
+            self._rx_next_fs = now + frame
+        self._rx_event = self.host.schedule_at_fs(self._rx_next_fs, self._rx_arrive, f"{self.svd_name} RX")
 
     def _rx_arrive(self) -> None:
         self._rx_event = None
+        self._rx_next_fs = (self._rx_next_fs or self.host.now_fs()) + self.frame_fs()  # back to back
         data = self._input()
         byte = data[self.rx_pos]
         self.rx_pos += 1
