@@ -285,6 +285,11 @@ class DeferredModel:
     def write(self, offset: int, size: int, value: int) -> None:
         self.model().write(offset, size, value)
 
+    def reset(self) -> None:
+        """A reset of the part (a watchdog's): the real model resets if it was built, else nothing to do."""
+        if self.real is not None:
+            getattr(self.real, "system_reset", self.real.reset)()
+
     def describe(self) -> dict[str, Any]:
         return self.model().describe() if self.real is not None else {"name": self.name, "type": self.TYPE}
 

@@ -20,7 +20,9 @@ LFRC is exact, there is nothing to calibrate).
 
 POWER (PS 5.3): ``RESETREAS`` (0 after power-on; write 1 to clear a bit), ``GPREGRET`` and
 ``GPREGRET2`` (retained registers), ``DCDCEN``, ``POFCON`` and the RAM power registers are
-storage; ``SYSTEMOFF`` = 1 enters System OFF, which ends the run (only a reset wakes the part,
+storage. A reset of the part that simcore performs (the WDT's) keeps ``RESETREAS`` (with the
+cause's bit set: ``DOG``), ``GPREGRET`` and ``GPREGRET2``; the clocks go back to HFINT with the
+LFCLK stopped. ``SYSTEMOFF`` = 1 enters System OFF, which ends the run (only a reset wakes the part,
 and simcore does not reboot the image). ``TASKS_CONSTLAT``/``TASKS_LOWPWR`` select a sub-power
 mode and change nothing simcore models.
 """
@@ -67,10 +69,33 @@ class Nrf52Clock(NordicPeripheral):
         super().__init__(config, host, registers)
         self.values["RESETREAS"] = int(config.options.get("resetreas", 0))
 
+    RESET_CAUSES = {"wdt": 1 << 1, "software": 1 << 2, "lockup": 1 << 3}  # RESETREAS bits (PS 5.3.7.1)
+    RETAINED = ("RESETREAS", "GPREGRET", "GPREGRET2")  # kept through every reset but power-on
+
     def reset(self) -> None:
+        """Power-on reset of CLOCK and POWER (the run's start)."""
+        for attr in ("_hf_event", "_lf_event", "_ct_event"):
+            ev = getattr(self, attr, None)
+            if ev is not None:
+                self.host.cancel(ev)
+            setattr(self, attr, None)
         super().reset()
+        was = self.hfxo or self.lf_running
         self.hfxo = False
         self.lf_running = False
+        self.lf_source = 0
+        if was:
+            self._changed()
+
+    def system_reset(self) -> None:
+        """A reset of the part other than power-on: the retained registers survive (PS 5.3.6 "Reset behavior")."""
+        keep = {name: self.values[name] for name in self.RETAINED}
+        self.reset()
+        self.values.update(keep)
+
+    def note_reset(self, cause: str) -> None:
+        """The machine reset the part for ``cause``: set its RESETREAS bit (cumulative until written 1)."""
+        self.values["RESETREAS"] |= self.RESET_CAUSES.get(cause, 0)
 
     # --- the clock model (docs/clocks.md) --------------------------------------------------------
     def clock_tree(self) -> dict[str, float]:

@@ -4,8 +4,8 @@
 the LFCLK is off) from ``CRV``: timeout after (``CRV`` + 1) / 32768 s. Writing 0x6E524635 to
 every reload register enabled in ``RREN`` (``RR[n]``) reloads it (``REQSTATUS`` shows those still to
 write). At the timeout ``EVENTS_TIMEOUT`` (with its interrupt) and, two 32.768 kHz cycles later, a
-reset of the part: the run stops as a reset by the WDT, which the summary and ``--json`` report
-(simcore does not reboot the image). Once running, ``CRV``, ``RREN`` and ``CONFIG`` are
+reset of the part: the image boots again with ``POWER.RESETREAS.DOG`` set, and the summary and
+``--json`` list the reset with its cause. Once running, ``CRV``, ``RREN`` and ``CONFIG`` are
 write-protected (a write is reported and ignored). ``CONFIG.SLEEP`` = 0 (pause while the CPU
 sleeps) and ``CONFIG.HALT`` are stored but not modelled: the counter always runs.
 """
@@ -69,8 +69,20 @@ class Nrf52Wdt(NordicPeripheral):
                f"{self.values['RREN'] & 0xFF:#04x}), {self.reloads} reloads before")
         reset = getattr(self.host, "request_reset", None)
         if reset is not None:
-            reset("WDT", why)
+            reset("wdt", why)
         self.running = False
+
+    def reset_armed(self) -> bool:
+        """A reset will come unless the firmware reloads (idle loops fast-forward to it)."""
+        return self.running
+
+    def reset(self) -> None:
+        if getattr(self, "_event", None) is not None:
+            self.host.cancel(self._event)
+        self._event = None
+        self.running = False
+        self._pending_rr = 0
+        super().reset()
 
     def write_RR(self, n: int, value: int) -> None:
         if value != RELOAD or not self.running:
