@@ -1,0 +1,73 @@
+"""nRF52840 apps written from the Product Specification's procedures (firmware/apps/nrf_*): output and virtual time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import simcore.api as sc
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = ROOT / "firmware" / "bin" / "nrf52840"
+CPU_HZ = 64e6
+BAUD = 0x01D7E000 * 16e6 / 2**32  # PS 6.34.10: BAUDRATE x 16 MHz / 2^32 (115203.86 baud)
+
+
+def _run(app: str, **kw: object) -> sc.RunResult:
+    r = sc.run(BIN / f"{app}.elf", "nrf52840", **kw)
+    assert r.exit_status == 0, r.stop.message
+    return r
+
+
+def test_clock_bring_up_and_1khz_timer_interrupts() -> None:
+    r = _run("nrf_clock")
+    lines = r.text.splitlines()
+    assert lines[0] == "nrf_clock: HFCLKSTAT 00010000 LFCLKSTAT 00000000 at reset"  # HFINT running, LFCLK off
+    hf = int(lines[1].split()[3])
+    assert lines[1].endswith("(HFCLKSTAT 00010001)")  # running from the crystal
+    assert 256e-6 * CPU_HZ <= hf < 256e-6 * CPU_HZ + 100  # HFXODEBOUNCE reset value 0x10: 256 us
+    lf = int(lines[2].split()[3])
+    assert lines[2].endswith("(LFCLKSTAT 00010001)")  # LFXO running
+    assert 0.25 * CPU_HZ <= lf < 0.25 * CPU_HZ + 100  # LFXO start-up 0.25 s (PS typical)
+    words = lines[3].split()
+    assert words[1:3] == ["1000", "interrupts"]
+    cycles, rtc = int(words[4]), int(words[6])
+    assert abs(cycles - CPU_HZ) < 200  # 1000 periods of 1000 us at 1 MHz: 1.000 s of virtual time
+    assert abs(rtc - 32768) <= 1  # the RTC on the LFXO agrees
+    assert [(seg["mhz"], seg["source"]) for seg in r.clock["timeline"]] == [(64, "HFINT"), (64, "HFXO")]
+    assert r.sleep_cycles > 0.99 * CPU_HZ  # WFI between the interrupts
+    assert 1.265 < r.seconds < 1.275  # 1 s of ticks after 250 ms of LFXO start-up and 20 ms of text
+    assert not r.reports["guest_errors"] and not r.reports["unimplemented"]
+
+
+def test_uarte_polled_and_interrupt_driven_transmit_at_the_baud_rate() -> None:
+    r = _run("nrf_uarte")
+    lines = r.text.splitlines()
+    assert lines[1] == "0123456789abcdefghijklmnopqrstuvwxyz" * 2
+    n, polled = int(lines[2].split()[1]), int(lines[2].split()[4])
+    assert n == 73
+    ideal = n * 10 / BAUD * CPU_HZ  # 8N1: 10 bits a byte
+    assert ideal <= polled < ideal + 5000  # two chunks (64 + 9 bytes), the copies, STOPTX and printf
+    assert lines[3:7] == [f"interrupt-driven line {i} of 4, from RAM by EasyDMA" for i in range(1, 5)]
+    words = lines[7].split()
+    total, chunks, cycles = int(words[1]), int(words[4]), int(words[6])
+    assert (total, chunks) == (200, 7)  # 32-byte chunks
+    ideal = total * 10 / BAUD * CPU_HZ
+    assert ideal <= cycles < ideal + chunks * 200  # back to back but for the handler's restart of each chunk
+    assert r.sleep_cycles > 0.9 * ideal  # the CPU slept through the interrupt-driven transfer
+
+
+def test_starved_wdt_resets_the_part_and_resetreas_says_so() -> None:
+    r = _run("nrf_wdt")
+    assert r.text.splitlines() == [
+        "nrf_wdt: power-on (RESETREAS 00000000); WDT timeout 100 ms",
+        "nrf_wdt: reloaded 5 times; now the firmware hangs",
+        "nrf_wdt: reset by the watchdog (RESETREAS 00000002, GPREGRET 5a, WDT RUNSTATUS 0)",  # DOG; retained
+        "RESETREAS after clearing 00000000: done",
+    ]
+    (reset,) = r.resets
+    assert reset["cause"] == "wdt" and "CRV + 1 = 3277 cycles of 32.768 kHz" in reset["why"]
+    assert reset["function"].startswith("main")
+    # five reloads 50 ms apart, the text (about 5 ms at 115200 baud), then (CRV + 1) / 32768 s and 2 LFCLK cycles
+    timeout = 3277 / 32768 + 2 / 32768
+    assert 0.25 + timeout < reset["seconds"] < 0.25 + timeout + 0.006
+    assert r.to_dict()["resets"] == r.resets
