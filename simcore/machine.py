@@ -564,6 +564,8 @@ class Machine:
         their cycle without stopping (hp_tick / hp_source); ``other_cycle`` is the first event that
         is not, where it must stop.
         """
+        if isinstance(self.hot, _BeforeHotPath):
+            return  # a model scheduled while the peripherals are built (a pin recording): run() arms
         s = self.hot.state
         s.other_cycle = 0  # no native delivery unless the next events are C's
         s.tick_cycle = NEVER

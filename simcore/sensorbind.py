@@ -329,12 +329,18 @@ def attach(models: list[Any], objects: dict[str, Source]) -> None:
 
 
 def sensor_stats(models: list[PeripheralModel]) -> dict[str, Any]:
-    """``stats()`` of every sensor that had a recording or did something (GPIO: pin changes)."""
+    """``stats()`` of every sensor that had a recording or did something (GPIO: pin changes), and the
+    ``sensor_stats()`` of other models that have them (nRF52 GPIO ports, UARTE, WDT...; None when idle)."""
+    out: dict[str, Any] = {}
+    for m in models:
+        own = getattr(m.real if isinstance(m, DeferredModel) else m, "sensor_stats", None)
+        figures = own() if own is not None else None
+        if figures:
+            out[m.name] = figures
     if "simcore.peripherals.sensors.common" not in sys.modules:
-        return {}
+        return out
     from simcore.peripherals.sensors.common import SensorModel
 
-    out: dict[str, Any] = {}
     if "simcore.devices.wiring" in sys.modules:
         from simcore.devices.wiring import devices_of
 

@@ -120,7 +120,7 @@ class Nrf52Wdt(NordicPeripheral):
         self._protected("CONFIG", value & 0x9)
 
     def sensor_stats(self) -> dict[str, Any] | None:
-        if not self.running and not self.reloads:
-            return None
+        if not self.running:
+            return None  # a reset it caused is in the run's resets
         return {"name": self.name, "type": self.TYPE, "running": self.running, "reloads": self.reloads,
                 "timeout_s": self._timeout_fs() / FS_PER_SECOND}
