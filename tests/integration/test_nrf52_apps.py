@@ -71,3 +71,54 @@ def test_starved_wdt_resets_the_part_and_resetreas_says_so() -> None:
     timeout = 3277 / 32768 + 2 / 32768
     assert 0.25 + timeout < reset["seconds"] < 0.25 + timeout + 0.006
     assert r.to_dict()["resets"] == r.resets
+
+
+def test_gpiote_in_event_from_a_recording_toggles_the_led(tmp_path: Path) -> None:
+    presses = [0.010, 0.050, 0.100]  # P0.11 falls (pressed: low) at these times
+    rec = tmp_path / "buttons.csv"
+    rec.write_text("time,P0.11\n0,1\n0.010,0\n0.030,1\n0.050,0\n0.060,1\n0.100,0\n0.120,1\n")
+    r = _run("nrf_gpiote", sensors={"p0": str(rec)})
+    lines = r.text.splitlines()
+    assert lines[0] == "nrf_gpiote: waiting for 3 presses on P0.11 (P0.IN 00002800)"  # pulled-up input, LED off
+    stamps = [int(line.split()[3]) for line in lines[1:4]]  # TIMER0 at 1 MHz, started at boot
+    assert [b - a for a, b in zip(stamps, stamps[1:])] == [40_000, 50_000]
+    assert lines[4] == "LED P0.13 is on"  # toggled three times from off
+    led = [c for c in r.extra["sensors"]["p0"]["changes"] if c["pin"] == "P0.13"]
+    assert [c["level"] for c in led] == [1, 0, 1, 0]  # OUTSET at start, then a toggle at each press
+    for change, t in zip(led[1:], presses):
+        assert 0 < change["time_s"] - t < 5e-6  # the interrupt's latency
+    assert r.sleep_cycles > 0.85 * r.cycles  # WFI between presses
+
+
+def test_saadc_sampled_by_timer_through_ppi_into_easydma(tmp_path: Path) -> None:
+    rec = tmp_path / "ain0.csv"  # AIN0 steps 50 mV every millisecond
+    rec.write_text("time,AIN0\n" + "".join(f"{j / 1000:.3f},{0.05 * j:.2f}\n" for j in range(41)))
+    r = _run("nrf_saadc", sensors={"saadc": str(rec)})
+    words = r.text.split()
+    assert words[1:3] == ["16", "results"]
+    cycles = int(words[4])
+    results = [int(w) for w in words[6:]]
+    # PS 6.23 "Digital output": RESULT = V x GAIN / REFERENCE x 2^12, gain 1/6, reference 0.6 V
+    levels = [round(0.05 * j * (1 / 6) / 0.6 * 4096) for j in range(41)]
+    j0 = levels.index(results[0])  # sample k at (timer start + k + 1 ms + 10 us acquisition): step j0 + k
+    assert results == levels[j0 : j0 + 16]
+    # END 16 periods of 1 ms after the timer started, plus the last acquisition (10 us) and conversion (2 us)
+    assert 0 <= cycles - (16e-3 + 12e-6) * CPU_HZ < 100
+    assert r.extra["sensors"]["saadc"]["source"] == str(rec)
+
+
+def test_rtc_wakeups_from_wfi_and_wfe_and_the_energy_of_sleep() -> None:
+    r = _run("nrf_sleep")
+    lines = r.text.splitlines()
+    assert lines[1].startswith("wake-ups 10 (WFI loops 5, WFE loops 5), RTC1 COUNTER ")
+    assert 32770 <= int(lines[1].split()[-1]) <= 32772  # ten periods of 3277 ticks
+    seconds = r.seconds
+    sleep_s = r.sleep_cycles / CPU_HZ
+    active_s = seconds - sleep_s
+    assert 0.99 < sleep_s < 1.0  # 1.0006 s of periods, nearly all of it asleep
+    assert 0.25 < active_s < 0.27  # the LFXO start-up (0.25 s, polled) and the text
+    # PS v1.7 5.2 figures the board file carries: 52 uA/MHz running, 3.16 uA asleep (System ON, RTC), 3 V
+    expected = 3.0 * (52e-6 * 64 * active_s + 3.16e-6 * sleep_s)
+    energy = r.extra["energy"]
+    assert abs(energy["joules"] - expected) < 1e-6 * expected
+    assert abs(energy["sleep_joules"] - 3.0 * 3.16e-6 * sleep_s) < 1e-9
