@@ -122,3 +122,62 @@ def test_rtc_wakeups_from_wfi_and_wfe_and_the_energy_of_sleep() -> None:
     energy = r.extra["energy"]
     assert abs(energy["joules"] - expected) < 1e-6 * expected
     assert abs(energy["sleep_joules"] - 3.0 * 3.16e-6 * sleep_s) < 1e-9
+
+
+def test_apps_run_strict_with_nothing_unmodelled() -> None:
+    apps = {"nrf_clock": {}, "nrf_uarte": {}, "nrf_wdt": {}, "nrf_sleep": {},
+            "nrf_gpiote": {"sensors": {"p0": str(ROOT / "firmware/apps/nrf_gpiote/buttons.csv")}},
+            "nrf_saadc": {"sensors": {"saadc": str(ROOT / "firmware/apps/nrf_saadc/ain0.csv")}}}
+    for app, kw in apps.items():
+        r = _run(app, strict=True, **kw)
+        assert not r.reports["unimplemented"] and not r.reports["guest_errors"], app
+        assert not r.to_dict()["unmodelled_accesses"], app
+
+
+SENSE_BOARD = """extends = "nrf52840"
+name = "nrf52840-sensors-test"
+[[device]]
+name = "imu"
+type = "lsm9ds1"
+bus = "twim1"
+address = 0x6B
+[[device]]
+name = "mag"
+type = "lsm9ds1_mag"
+bus = "twim1"
+address = 0x1E
+[[device]]
+name = "env"
+type = "hts221"
+bus = "twim1"
+address = 0x5F
+[[device]]
+name = "light"
+type = "apds9960"
+bus = "twim1"
+address = 0x39
+[[device]]
+name = "accel"
+type = "lis3dsh"
+bus = "spim2"
+cs = "P0.20"
+"""
+
+
+def test_twim_and_spim_reach_the_board_chips(tmp_path: Path) -> None:
+    board = tmp_path / "sense.toml"
+    board.write_text(SENSE_BOARD)
+    r = sc.run(BIN / "nrf_twim.elf", board, strict=True)
+    assert r.exit_status == 0, r.stop.message
+    assert r.text.splitlines() == [
+        "LSM9DS1 WHO_AM_I (0x6b): 68",  # the chips' datasheet identities
+        "LSM9DS1 WHO_AM_I_M (0x1e): 3d",
+        "HTS221 WHO_AM_I (0x5f): bc",
+        "APDS-9960 ID (0x39): ab",
+        "APDS-9960 ATIME written db, read db (errors 0 0)",
+        "empty address 0x50: ERRORSRC 2 (ANACK = 2)",
+        "LIS3DSH WHO_AM_I over SPIM2: 3f",
+    ]
+    assert not r.reports["unimplemented"] and not r.reports["guest_errors"]
+    empty = _run("nrf_twim")  # the bare part: every address NACKs, SPI reads the idle line
+    assert "LSM9DS1 WHO_AM_I (0x6b): 00 NACK" in empty.text
