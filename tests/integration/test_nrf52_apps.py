@@ -181,3 +181,21 @@ def test_twim_and_spim_reach_the_board_chips(tmp_path: Path) -> None:
     assert not r.reports["unimplemented"] and not r.reports["guest_errors"]
     empty = _run("nrf_twim")  # the bare part: every address NACKs, SPI reads the idle line
     assert "LSM9DS1 WHO_AM_I (0x6b): 00 NACK" in empty.text
+
+
+def test_uarte_receive_by_interrupt_with_double_buffered_easydma(tmp_path: Path) -> None:
+    text = b"hello over UARTE RX, 8 bytes at a time\n"  # 39 bytes: four full buffers and 7 bytes
+    (tmp_path / "rx.txt").write_bytes(text)
+    board = tmp_path / "rx.toml"
+    board.write_text(f'extends = "nrf52840"\nname = "nrf52840-rx"\n[[peripheral]]\nname = "uarte0"\n'
+                     f'input = "{tmp_path / "rx.txt"}"\n')
+    r = sc.run(BIN / "nrf_uarte.elf", board, cmdline="nrf_uarte.elf rx", strict=True)
+    assert r.exit_status == 0, r.stop.message
+    assert r.text.startswith("nrf_uarte: receiving into 2 x 8-byte EasyDMA buffers\n")
+    head, rest = r.text.splitlines(keepends=True)[1].split(": ", 1)
+    assert rest.encode() == text  # every byte, in order, through the two buffers
+    words = head.split()
+    assert (int(words[1]), int(words[4])) == (39, 5)  # 4 full buffers, then the 7 bytes STOPRX ended
+    ideal = 32 * 10 / BAUD * CPU_HZ  # the 32nd byte ends the 4th buffer
+    assert 0 <= int(words[11]) - ideal < 400
+    assert r.extra["sensors"]["uarte0"]["rx_bytes"] == 39

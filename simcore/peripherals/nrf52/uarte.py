@@ -8,7 +8,8 @@ each byte, ``EVENTS_ENDTX`` (``TXD.AMOUNT`` set) after the last. The bytes reach
 EasyDMA takes them, so nothing printed is lost however the firmware ends. ``TASKS_STOPTX``
 ends a transfer early (``ENDTX`` with what was sent) and gives ``EVENTS_TXSTOPPED``.
 
-Receive: the bytes of ``--uart-input [NAME=]FILE`` (``-``: standard input, read to its end at
+Receive: the bytes of the file named by the board's ``input`` option of the UARTE
+(``[[peripheral]] name = "uarte0" input = "rx.bin"``; ``-``: standard input, read to its end at
 the first ``TASKS_STARTRX``) arrive back to back at the baud rate while the receiver runs; they
 wait while it is stopped (as with flow control), so none is lost. ``TASKS_STARTRX`` gives
 ``EVENTS_RXSTARTED`` and fills ``RXD.PTR`` (up to ``RXD.MAXCNT`` bytes, ``EVENTS_RXDRDY`` for each),
@@ -62,7 +63,7 @@ class Nrf52Uarte(NordicPeripheral):
     SVD = "UARTE"
     PLAIN = ("SHORTS", "ERRORSRC", "ENABLE", "PSEL_RTS", "PSEL_TXD", "PSEL_CTS", "PSEL_RXD", "BAUDRATE",
              "RXD_PTR", "RXD_MAXCNT", "RXD_AMOUNT", "TXD_PTR", "TXD_MAXCNT", "TXD_AMOUNT", "CONFIG")
-    OPTIONS = {"input": "file of bytes to receive (--uart-input), '-' for standard input"}
+    OPTIONS = {"input": "file of bytes to receive, '-' for standard input"}
 
     def __init__(self, config: Any, host: Any, registers: Any = None) -> None:
         self.dma = EasyDma(host, self)
