@@ -199,3 +199,23 @@ def test_uarte_receive_by_interrupt_with_double_buffered_easydma(tmp_path: Path)
     ideal = 32 * 10 / BAUD * CPU_HZ  # the 32nd byte ends the 4th buffer
     assert 0 <= int(words[11]) - ideal < 400
     assert r.extra["sensors"]["uarte0"]["rx_bytes"] == 39
+
+
+def test_nvmc_erases_and_programs_flash_with_rng_bytes(tmp_path: Path) -> None:
+    r = _run("nrf_nvmc", strict=True)
+    lines = r.text.splitlines()
+    words = lines[0].split()
+    rng = words[3:11]
+    assert abs(int(words[12]) - 8 * 120e-6 * CPU_HZ) < 500  # 120 us a byte with bias correction (PS typical)
+    erase = lines[1].split()
+    assert erase[2] == "000ff000" and erase[-2:] == ["ffffffff", "ffffffff"]
+    assert abs(int(erase[4]) - 85e-3 * CPU_HZ) < 200  # t_ERASEPAGE
+    w0 = int("".join(reversed(rng[:4])), 16)  # little-endian words of the random bytes
+    w1 = int("".join(reversed(rng[4:])), 16)
+    assert lines[2].split()[8:11] == [f"{w0:08x}", f"{w1:08x}:", "ok"]
+    assert abs(int(lines[2].split()[4]) - 2 * 41e-6 * CPU_HZ) < 200  # t_WRITE twice
+    assert _run("nrf_nvmc").text == r.text  # seeded: the same bytes every run
+    board = tmp_path / "seed.toml"
+    board.write_text('extends = "nrf52840"\nname = "nrf52840-seed"\n[[peripheral]]\nname = "rng"\nseed = 7\n')
+    other = sc.run(BIN / "nrf_nvmc.elf", board)
+    assert other.exit_status == 0 and other.text.split()[3:11] != rng
