@@ -42,6 +42,7 @@ _MODULES = {
     "nrf52_rng": "nrf52.rng",
     "nrf52_nvmc": "nrf52.nvmc",
     "nrf52_wdt": "nrf52.wdt",
+    "nrf52_temp": "nrf52.temp",
     "stm32f4_rcc": "stm32.rcc",
     "stm32l4_rcc": "stm32.rcc",
     "stm32f4_pwr": "stm32.pwr",
