@@ -15,7 +15,9 @@ shortcuts (``LASTTX_STARTRX`` for a register read, ``LASTTX_STOP``, ``LASTRX_STO
 or of a data byte sets ``ERRORSRC.ANACK`` / ``DNACK`` (write 1 to clear) and gives
 ``EVENTS_ERROR``; the transfer ends there and the firmware stops the bus (``TASKS_STOP``).
 Timing in bit periods: START and the address 10, then 9 a byte; ``LASTTX``/``LASTRX`` when the last
-byte starts (as the PS defines them), an address NACK after 10, ``STOPPED`` 2 after ``TASKS_STOP``.
+byte starts (as the PS defines them), an address NACK after 10. A task that needs the line (the
+repeated START of ``STARTRX``, the STOP of ``TASKS_STOP``) waits until the byte under way has
+ended; ``STOPPED`` comes 2 bit periods after that. A register read (1 byte out, 1 in) takes 40.
 
 SPIM (6.25, ``ENABLE`` = 7): ``TASKS_START`` exchanges max(``TXD.MAXCNT``, ``RXD.MAXCNT``) bytes
 in the mode of ``CONFIG`` (CPOL, CPHA; ``ORDER`` LSB first), sending ``ORC`` past the TX buffer
@@ -60,6 +62,7 @@ class Nrf52Twim(NordicPeripheral):
     def __init__(self, config: Any, host: Any, registers: Any = None) -> None:
         self.dma = EasyDma(host, self)
         self._pending: Any = None
+        self._line_free_fs = 0  # when the last byte on the wire ends
         super().__init__(config, host, registers)
         self.bus = I2CBus(self.name)
 
@@ -73,11 +76,14 @@ class Nrf52Twim(NordicPeripheral):
         rate = baud_of(self.values["FREQUENCY"]) or 100e3
         return round(FS_PER_SECOND / rate)
 
-    def _later(self, bits: int, fn: Any, tag: str) -> None:
+    def _later(self, bits: int, fn: Any, tag: str, wire_bits: int | None = None) -> None:
+        """``fn`` ``bits`` bit periods after the line is free; the line is then busy for ``wire_bits``."""
         if self._pending is not None:
             self.host.cancel(self._pending)
-        at = self.host.now_fs() + bits * self.bit_fs()
-        self._pending = self.host.schedule_at_fs(at, fn, f"{self.svd_name} {tag}")
+        start = max(self.host.now_fs(), self._line_free_fs)
+        bit = self.bit_fs()
+        self._line_free_fs = start + (bits if wire_bits is None else wire_bits) * bit
+        self._pending = self.host.schedule_at_fs(start + bits * bit, fn, f"{self.svd_name} {tag}")
 
     def _error(self, bit: int) -> None:
         self._pending = None
@@ -100,7 +106,8 @@ class Nrf52Twim(NordicPeripheral):
                 self._later(10 + 9 * (k + 1), lambda: self._error(self.DNACK), "data NACK")
                 return
         self.values["TXD_AMOUNT"] = len(data)
-        self._later(10 + 9 * max(len(data) - 1, 0), lambda: self._last(self.EV_LASTTX), "last TX byte")
+        self._later(10 + 9 * max(len(data) - 1, 0), lambda: self._last(self.EV_LASTTX), "last TX byte",
+                    wire_bits=10 + 9 * len(data))
 
     def task_STARTRX(self) -> None:
         if not self._ok("STARTRX"):
@@ -118,7 +125,7 @@ class Nrf52Twim(NordicPeripheral):
             self.dma.write(self.values["RXD_PTR"], data, "RXD.PTR")
             self._last(self.EV_LASTRX)
 
-        self._later(10 + 9 * max(n - 1, 0), last, "last RX byte")
+        self._later(10 + 9 * max(n - 1, 0), last, "last RX byte", wire_bits=10 + 9 * n)
 
     def _last(self, ev: int) -> None:
         self._pending = None
