@@ -219,3 +219,11 @@ def test_nvmc_erases_and_programs_flash_with_rng_bytes(tmp_path: Path) -> None:
     board.write_text('extends = "nrf52840"\nname = "nrf52840-seed"\n[[peripheral]]\nname = "rng"\nseed = 7\n')
     other = sc.run(BIN / "nrf_nvmc.elf", board)
     assert other.exit_status == 0 and other.text.split()[3:11] != rng
+
+
+def test_native_and_python_hot_paths_give_the_same_counts() -> None:
+    ain = {"sensors": {"saadc": str(ROOT / "firmware/apps/nrf_saadc/ain0.csv")}}
+    for app, kw in (("nrf_uarte", {}), ("nrf_saadc", ain), ("nrf_wdt", {})):
+        a, b = _run(app, native=True, **kw), _run(app, native=False, **kw)
+        assert (a.instructions, a.cycles, a.sleep_cycles, a.text) == (b.instructions, b.cycles, b.sleep_cycles,
+                                                                      b.text), app
