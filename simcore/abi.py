@@ -267,6 +267,15 @@ class HotState(ctypes.Structure):
         ("src_vector", ctypes.c_uint32 * MAX_SOURCES),
         ("c_exc", ctypes.c_uint32),
         ("tick_last_fp", ctypes.c_uint32),
+        ("src_tick", ctypes.c_uint64 * MAX_SOURCES),
+        ("src_pticks", ctypes.c_uint64 * MAX_SOURCES),
+        ("src_cpu", ctypes.c_uint64 * MAX_SOURCES),
+        ("src_hz", ctypes.c_uint64 * MAX_SOURCES),
+        ("src_ack_cycle", ctypes.c_uint64 * MAX_SOURCES),
+        ("src_ack_addr", ctypes.c_uint32 * MAX_SOURCES),
+        ("src_ack_mask", ctypes.c_uint32 * MAX_SOURCES),
+        ("src_unacked", ctypes.c_uint32 * MAX_SOURCES),
+        ("src_acks", ctypes.c_uint32 * MAX_SOURCES),
     ]
 
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from simcore.memmap import PAGE, PERIPH_BASE, PERIPH_END, PPB_BASE
 from simcore.peripherals.generic import PlainRegister, plain_registers
 from simcore.poll import NOTHING_HERE, PollWatch
-from simcore.regfile import NOTIFY, PY, RegFile, make_regfile
+from simcore.regfile import ACK, NOTIFY, PY, RegFile, make_regfile
 from simcore.reports import Reports
 from simcore.runtypes import AccessKind, ReportChannel
 
@@ -233,6 +233,18 @@ class PeripheralBus:
         """Where the executing block's address is (the hot path's ``last_addr`` at ``offset`` in ``state``)."""
         self._pc_source = (ctypes.addressof(state) + offset) if self.rf.native else (lambda: state.last_addr)
         self._apply_poll()
+
+    def native_ack(self, state: Any, lib: Any, addr: int) -> bool:
+        """Offer writes to the model register at ``addr`` to the hot path first (hp_ack: the acknowledge of an
+        interrupt it delivered itself). False when the register file is the Python twin or has no entry there."""
+        if not self.rf.native:
+            return False
+        slot = self.rf.slot(addr)
+        if not slot:
+            return False
+        self.rf.set_ack(lib.hp_ack_ptr(), ctypes.addressof(state))
+        self.rf.set_flags(slot - 1, self.rf.reg(slot - 1)["flags"] | ACK)
+        return True
 
     def watch_polls(self, threshold: int, fn: Callable[[Poll], None] | None) -> None:
         """Call ``fn`` when a register returned the same value to the same block ``threshold`` times in a

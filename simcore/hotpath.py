@@ -105,6 +105,7 @@ def native_library() -> ctypes.CDLL | None:
                     lib.hp_block_hook_ptr.restype = ctypes.c_void_p
                     lib.tm_div_hook_ptr.restype = ctypes.c_void_p
                     lib.hp_intr_hook_ptr.restype = ctypes.c_void_p
+                    lib.hp_ack_ptr.restype = ctypes.c_void_p
                     lib.hp_enter.argtypes = [ctypes.POINTER(HotState), ctypes.c_void_p, ctypes.c_uint32,
                                              ctypes.c_int32, ctypes.c_int32, ctypes.c_uint32, ctypes.c_uint32,
                                              ctypes.c_uint32, ctypes.c_uint32, ctypes.POINTER(ctypes.c_uint32)]

@@ -33,6 +33,7 @@ from simcore.hotpath import native_library
 PY_READ = 1  # reads go to Python (a model's register)
 PY_WRITE = 2  # writes go to Python
 NOTIFY = 4  # tell Python at the next access (then cleared)
+ACK = 8  # a write is first offered to the hot path's interrupt acknowledge (hp_ack; native only)
 PY = PY_READ | PY_WRITE
 WORDS = 1024  # 32-bit words per 4 KiB page
 
@@ -86,6 +87,7 @@ def regfile_library() -> ctypes.CDLL | None:
             lib.rf_free.argtypes = [p]
             lib.rf_set_callbacks.argtypes = [p, RF_PY_FN, RF_NOTIFY_FN, RF_POLL_FN]
             lib.rf_set_pc_source.argtypes = [p, v]
+            lib.rf_set_ack.argtypes = [p, v, v]
             lib.rf_set_poll_threshold.argtypes = [p, u32]
             lib.rf_add_store.restype = i64
             lib.rf_add_store.argtypes = [p, u32]
@@ -326,6 +328,10 @@ class NativeRegFile:
 
     def set_flags(self, index: int, flags: int) -> None:
         self.lib.rf_regs(self.bus)[index].flags = flags
+
+    def set_ack(self, fn: int, ctx: int) -> None:
+        """Writes to ACK entries go first to ``fn(ctx, addr, size, value)`` (the hot path's hp_ack)."""
+        self.lib.rf_set_ack(self.bus, fn, ctx)
 
     def reg(self, index: int) -> dict[str, int]:
         r = self.lib.rf_regs(self.bus)[index]

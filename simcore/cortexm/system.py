@@ -341,6 +341,10 @@ class SystemBlock:
                 s.src_exc[i] = irq
                 s.src_group[i] = e.group(e.prio[irq])
                 s.src_vector[i] = (cfg.vtor + 4 * irq) & 0xFFFFFFFF
+                plan = model.native_irq_plan() if s.src_ack_addr[i] else None
+                s.src_pticks[i] = 0
+                if plan is not None:  # (tick of the assertion, ticks between assertions, core Hz, counter Hz)
+                    s.src_tick[i], s.src_pticks[i], s.src_cpu[i], s.src_hz[i] = plan
             self._src_ok[i] = ok
 
     def set_native_sources(self, models: Sequence[PeripheralModel]) -> None:
@@ -348,6 +352,13 @@ class SystemBlock:
         self._sources = [m for m in models if m.irq is not None][:MAX_SOURCES]
         self._src_ok = [False] * len(self._sources)
         self._src_seen = [0] * len(self._sources)
+        self._acks_seen = [0] * len(self._sources)
+        hot = self.m.hot
+        for i, model in enumerate(self._sources):  # hp_ack: its handler's acknowledge served in C
+            ack = model.native_irq_ack()
+            if ack is not None and self.m.bus.native_ack(hot.state, hot.lib, model.base + ack[0]):
+                hot.state.src_ack_addr[i] = model.base + ack[0]
+                hot.state.src_ack_mask[i] = ack[1]
 
     def native_events(self) -> dict[int, int]:
         """The machine events C may take over (id -> source slot, -1 for SysTick), as arm_native allowed."""
@@ -396,6 +407,7 @@ class SystemBlock:
                 s.tick_psp_seen = 0
             self.systick.resync(s.tick_cycle)
         fired = []
+        acked = []
         for i, model in enumerate(self._sources):  # hp_source: the peripheral's event, then take_pending
             n = s.src_entries[i] - self._src_seen[i]
             if n:
@@ -405,13 +417,23 @@ class SystemBlock:
                 if s.tick_psp_seen:
                     self.stack.psp_seen = True
                     s.tick_psp_seen = 0
+            acks = s.src_acks[i] - self._acks_seen[i]
+            if acks:  # hp_ack: the handler's acknowledges, MMIO writes the polling watch counts
+                self._acks_seen[i] = s.src_acks[i]
+                self.m.polls.writes += acks
+            if s.src_unacked[i]:  # the last thing C did: deliver it (the line is high)
+                s.src_unacked[i] = 0
                 fired.append(model)
+            elif acks:  # ... or acknowledge it (the line is low, the next assertion planned)
+                acked.append((model, s.src_ack_cycle[i]))
         e.active.clear()
         if s.c_active:
             e.active.add(s.c_exc)
         self.event_register = True
         for model in fired:  # after the active set: the line held high does not pend the active interrupt
             model.native_irq_fired()
+        for model, cycle in acked:
+            model.native_irq_acked(cycle)
 
     # --- hooks called by the machine -----------------------------------------------------------------
     def on_exception(self, intno: int, pc: int) -> None:

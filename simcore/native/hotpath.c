@@ -205,6 +205,18 @@ typedef struct {
     uint32_t src_vector[HP_MAX_SOURCES]; /* VTOR + 4 * exception */
     uint32_t c_exc;         /* the exception C entered and has not seen return (when c_active) */
     uint32_t tick_last_fp;  /* the last native entry stacked an extended (FP) frame: FPCAR = frame + 0x20 */
+    /* --- native acknowledge (hp_ack): a periodic source's handler clears its interrupt by a register
+       write (RF_ACK in regfile.c); C plans the next assertion itself, Python's next sync tells the
+       peripheral (native_irq_acked). Python sets the plan with each assertion (SystemBlock.arm_native). */
+    uint64_t src_tick[HP_MAX_SOURCES];   /* the counter tick of the planned assertion */
+    uint64_t src_pticks[HP_MAX_SOURCES]; /* ticks between assertions (0: acknowledges go to Python) */
+    uint64_t src_cpu[HP_MAX_SOURCES];    /* cycle of tick t = ceil(t * src_cpu / src_hz) */
+    uint64_t src_hz[HP_MAX_SOURCES];
+    uint64_t src_ack_cycle[HP_MAX_SOURCES]; /* the cycle of C's last acknowledge */
+    uint32_t src_ack_addr[HP_MAX_SOURCES];  /* the acknowledge register (0: none) */
+    uint32_t src_ack_mask[HP_MAX_SOURCES];  /* a write with one of these bits set acknowledges */
+    uint32_t src_unacked[HP_MAX_SOURCES];   /* C delivered it since Python's last sync and saw no acknowledge */
+    uint32_t src_acks[HP_MAX_SOURCES];      /* acknowledges done here (cumulative) */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -878,9 +890,45 @@ static __attribute__((noinline)) int hp_source(hp_state *s, void *uc, uint32_t a
     s->src_cycle[i] = s->src_next[i];
     s->src_next[i] = HP_NEVER; /* until Python plans the next one */
     s->src_entries[i]++;
+    s->src_unacked[i] = 1;
     hp_entered(s, s->src_exc[i], out);
     return 1;
 }
+
+/*
+ * regfile.c's RF_ACK callback: a write to a source's acknowledge register. When C delivered that
+ * source's interrupt since Python's last sync and its handler is running, the write does what the
+ * peripheral would (CmsdkTimer.write_INTSTATUS: status and line cleared, the next zero planned)
+ * without Python: the next assertion is the first counter zero after now, C delivers it like the
+ * first (hp_source), and the handler's return is armed (its line is low now). Returns 0 in every
+ * other case (Python serves the write).
+ */
+int hp_ack(void *ctx, uint32_t addr, uint32_t size, uint64_t value) {
+    hp_state *s = (hp_state *)ctx;
+    for (uint32_t i = 0; i < HP_MAX_SOURCES; i++) {
+        if (s->src_ack_addr[i] != addr || !s->src_unacked[i]) continue;
+        if (size != 4 || !((uint32_t)value & s->src_ack_mask[i]) || !s->src_pticks[i] || !s->src_cpu[i] ||
+            !s->src_hz[i] || s->c_active != 1 || s->c_exc != s->src_exc[i] || s->py_stop || s->stop_requested)
+            return 0;
+        uint64_t now = s->cycle_count, z = s->src_tick[i], p = s->src_pticks[i];
+        uint64_t t = (uint64_t)(((unsigned __int128)now * s->src_hz[i]) / s->src_cpu[i]); /* the tick now */
+        if (t < z) return 0;
+        uint64_t next = z + ((t - z) / p + 1) * p;
+        unsigned __int128 c = ((unsigned __int128)next * s->src_cpu[i] + s->src_hz[i] - 1) / s->src_hz[i];
+        if (c >= HP_NEVER) return 0;
+        s->src_tick[i] = next;
+        s->src_next[i] = (uint64_t)c;
+        if (s->src_next[i] < s->stop_cycle) s->stop_cycle = s->src_next[i];
+        s->src_unacked[i] = 0;
+        s->src_acks[i]++;
+        s->src_ack_cycle[i] = now;
+        s->fr_exc = s->src_exc[i]; /* its line is low: the handler may return here */
+        return 1;
+    }
+    return 0;
+}
+
+void *hp_ack_ptr(void) { return (void *)&hp_ack; }
 
 void hp_intr_hook(void *uc, uint32_t intno, void *user_data) {
     hp_state *s = (hp_state *)user_data;

@@ -10,6 +10,8 @@
  *    1 (nRF52 INTENSET/INTENCLR are views of one value: entries may share a store);
  *  - a model's register (flags RF_PY_READ / RF_PY_WRITE) and a word without an entry go to
  *    Python (bus->py), which dispatches to the model;
+ *  - RF_ACK (on a model's register): a write is first offered to the hot path (bus->ack, hp_ack),
+ *    which serves the acknowledge of an interrupt it delivered itself; otherwise Python;
  *  - RF_NOTIFY: Python is told about the next access (the first one: it makes the report
  *    with the exact PC, and --strict stops there); after that only counters change.
  * Every entry counts reads and writes, ORs the bits its writes changed (the report names
@@ -27,6 +29,7 @@
 #define RF_PY_READ 1u  /* reads go to Python (a model's register) */
 #define RF_PY_WRITE 2u /* writes go to Python */
 #define RF_NOTIFY 4u   /* call bus->notify at the next access, then clear */
+#define RF_ACK 8u      /* a write may be an interrupt acknowledge the hot path serves (bus->ack) */
 
 typedef struct {
     uint32_t store;      /* index of the value (entries that are views of one value share it) */
@@ -46,6 +49,8 @@ typedef struct {
 typedef uint64_t (*rf_py_fn)(uint32_t addr, uint32_t size, uint64_t value, uint32_t write);
 typedef void (*rf_notify_fn)(uint32_t reg, uint32_t addr, uint32_t size, uint64_t value, uint32_t write);
 typedef void (*rf_poll_fn)(uint32_t reg, uint32_t pc, uint32_t value, uint32_t count);
+/* returns 1 when it served the write (hotpath.c's hp_ack), 0: Python serves it */
+typedef int (*rf_ack_fn)(void *ctx, uint32_t addr, uint32_t size, uint64_t value);
 
 #define RF_WORDS 1024u /* 32-bit words per 4 KiB page */
 typedef struct {
@@ -64,6 +69,8 @@ typedef struct rf_bus {
     const uint32_t *pc;  /* the executing block's address (the hot path's last_addr) */
     uint32_t poll_threshold; /* 0: no poll callbacks */
     uint32_t pad;
+    rf_ack_fn ack;       /* RF_ACK entries: the hot path's acknowledge of a natively delivered interrupt */
+    void *ack_ctx;
 } rf_bus;
 
 typedef struct {
@@ -106,6 +113,11 @@ void rf_set_callbacks(rf_bus *b, rf_py_fn py, rf_notify_fn notify, rf_poll_fn po
     b->py = py;
     b->notify = notify;
     b->poll = poll;
+}
+
+void rf_set_ack(rf_bus *b, void *fn, void *ctx) {
+    b->ack = (rf_ack_fn)fn;
+    b->ack_ctx = ctx;
 }
 
 void rf_set_pc_source(rf_bus *b, const uint32_t *pc) { b->pc = pc ? pc : &no_pc; }
@@ -234,8 +246,10 @@ static inline void word_write(rf_bus *b, uint32_t addr, uint32_t size, uint64_t 
     }
     rf_reg *r = &b->regs[s - 1];
     if (r->flags & RF_PY_WRITE) {
-        b->py(addr, size, value, 1);
-        r = &b->regs[s - 1];
+        if (!((r->flags & RF_ACK) && b->ack && b->ack(b->ack_ctx, addr, size, value))) {
+            b->py(addr, size, value, 1);
+            r = &b->regs[s - 1];
+        }
     } else {
         uint32_t shift = 8 * (addr & 3u), lanes = lanes_of(size, shift);
         uint32_t w = ((uint32_t)value << shift) & lanes;

@@ -234,6 +234,21 @@ class PeripheralModel(RegisterBlock):
         event would have done (the exception is already active)."""
         raise NotImplementedError(f"{self.TYPE} has no native interrupt event")
 
+    def native_irq_ack(self) -> tuple[int, int] | None:
+        """(offset, bits) of the register whose write with one of the bits set clears the interrupt, when the
+        hot path may serve that write itself after delivering the interrupt (hp_ack); None: never."""
+        return None
+
+    def native_irq_plan(self) -> tuple[int, int, int, int] | None:
+        """For the assertion :meth:`native_irq_event` plans: (its counter tick, ticks to the next one, core
+        clock Hz, counter clock Hz), so that C can plan the next one after an acknowledge; None: it cannot."""
+        return None
+
+    def native_irq_acked(self, cycle: int) -> None:
+        """The hot path delivered the interrupt and served its acknowledge at ``cycle`` (hp_ack): do what
+        the write would have done then (the next assertion is planned as C planned it)."""
+        raise NotImplementedError(f"{self.TYPE} has no native acknowledge")
+
     def describe(self) -> dict[str, Any]:
         """Register values for reports and debugging."""
         return {"name": self.name, "type": self.TYPE, "base": self.base, "registers": dict(self.values)}

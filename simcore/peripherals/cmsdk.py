@@ -137,6 +137,7 @@ class CmsdkTimer(_Clocked):
         self.status = 0
         self._synced = 0
         self._event: Any = None
+        self._event_tick = 0  # the counter tick _event is at
 
     def _running(self) -> bool:
         return bool(self.values["CTRL"] & self.EN)
@@ -161,6 +162,7 @@ class CmsdkTimer(_Clocked):
             nxt = self.counter.next_zero_after(self._synced)
             if nxt is not None:
                 self._event = self.host.schedule(self.cycle_of_tick(nxt), self._fire, f"{self.name} zero")
+                self._event_tick = nxt
 
     def _fire(self) -> None:
         self._event = None
@@ -176,6 +178,27 @@ class CmsdkTimer(_Clocked):
         if self._event is not None:
             self.host.cancel(self._event)
         self._fire()
+
+    def native_irq_ack(self) -> tuple[int, int] | None:
+        return 0x00C, 1  # INTCLEAR
+
+    def native_irq_plan(self) -> tuple[int, int, int, int] | None:
+        """Zeros come every RELOAD + 1 ticks once the counter has reached 0 (DownCounter)."""
+        c = self.counter
+        if self._event is None or c.oneshot or c.reload <= 0:
+            return None
+        return self._event_tick, c.reload + 1, int(round(self.host.cycles_per_second())), self._hz()
+
+    def native_irq_acked(self, cycle: int) -> None:
+        """What write_INTSTATUS(1) did at ``cycle``: status and line cleared, the first zero after it planned."""
+        if self._event is not None:
+            self.host.cancel(self._event)
+            self._event = None
+        cpu = int(round(self.host.cycles_per_second()))
+        self._synced = cycle * self._hz() // cpu
+        self.status = 0
+        self._update_irq()
+        self._rearm()
 
     def _reanchor(self, start: int) -> None:
         now = self._sync()
