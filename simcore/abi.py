@@ -276,6 +276,16 @@ class HotState(ctypes.Structure):
         ("src_ack_mask", ctypes.c_uint32 * MAX_SOURCES),
         ("src_unacked", ctypes.c_uint32 * MAX_SOURCES),
         ("src_acks", ctypes.c_uint32 * MAX_SOURCES),
+        ("psv_ok", ctypes.c_uint32),
+        ("psv_group", ctypes.c_int32),
+        ("psv_vector", ctypes.c_uint32),
+        ("psv_pending", ctypes.c_uint32),
+        ("psv_sets", ctypes.c_uint32),
+        ("psv_chains", ctypes.c_uint32),
+        ("tc_cycles", ctypes.c_uint32),
+        ("pad4", ctypes.c_uint32),
+        ("ppb_read", ctypes.c_void_p),
+        ("ppb_write", ctypes.c_void_p),
     ]
 
 

@@ -83,6 +83,9 @@ _CORE_RID = [arm_const.UC_ARM_REG_R0 + i for i in range(13)] + [arm_const.UC_ARM
 
 _MISS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint32, ctypes.c_uint32)
 _INTR_FN = ctypes.CFUNCTYPE(None, ctypes.c_uint32)
+_PPB_READ_FN = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_uint32, ctypes.c_uint32)
+_PPB_WRITE_FN = ctypes.CFUNCTYPE(None, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint64)
+SCS_PAGE = 0xE000E000  # the system control space page (NVIC, SysTick, SCB): hp_ppb_mmio_read/write
 _native_lib: ctypes.CDLL | None | bool = False  # False: not looked for yet
 
 
@@ -106,6 +109,8 @@ def native_library() -> ctypes.CDLL | None:
                     lib.tm_div_hook_ptr.restype = ctypes.c_void_p
                     lib.hp_intr_hook_ptr.restype = ctypes.c_void_p
                     lib.hp_ack_ptr.restype = ctypes.c_void_p
+                    lib.hp_ppb_read_ptr.restype = ctypes.c_void_p
+                    lib.hp_ppb_write_ptr.restype = ctypes.c_void_p
                     lib.hp_enter.argtypes = [ctypes.POINTER(HotState), ctypes.c_void_p, ctypes.c_uint32,
                                              ctypes.c_int32, ctypes.c_int32, ctypes.c_uint32, ctypes.c_uint32,
                                              ctypes.c_uint32, ctypes.c_uint32, ctypes.POINTER(ctypes.c_uint32)]
@@ -518,6 +523,23 @@ class HotPath:
         if status != unicorn.UC_ERR_OK:
             raise unicorn.UcError(status)
         return True
+
+    def map_scs(self, read: Callable[[int, int], int], write: Callable[[int, int, int], None]) -> None:
+        """Serve the system control space page through hotpath.c (ICSR's PENDSVSET from a handler C entered:
+        hp_pendsv); every other access goes to ``read(addr, size)`` / ``write(addr, size, value)``."""
+        assert self.lib is not None
+        s = self.state
+        self._ppb_cbs = (_PPB_READ_FN(read), _PPB_WRITE_FN(write))  # C holds the pointers
+        s.ppb_read = ctypes.cast(self._ppb_cbs[0], ctypes.c_void_p).value
+        s.ppb_write = ctypes.cast(self._ppb_cbs[1], ctypes.c_void_p).value
+        uclib = unicorn.unicorn_py3.unicorn.uclib
+        self.uc.mem_unmap(SCS_PAGE, 0x1000)
+        user = ctypes.cast(ctypes.byref(s), ctypes.c_void_p)
+        status = uclib.uc_mmio_map(self.uc._uch, ctypes.c_uint64(SCS_PAGE), ctypes.c_size_t(0x1000),
+                                   ctypes.c_void_p(self.lib.hp_ppb_read_ptr()), user,
+                                   ctypes.c_void_p(self.lib.hp_ppb_write_ptr()), user)
+        if status != unicorn.UC_ERR_OK:
+            raise unicorn.UcError(status)
 
     def native_enter(self) -> Callable[..., tuple[int, int, int, int]] | None:
         """hp_enter bound to this engine (after install_intr_hook), or None with the Python twin.

@@ -175,7 +175,7 @@ class Machine:
                 self.uc.mem_write(self.board.memory_map.resolve(seg.paddr), seg.data)
 
     def _install_intr_hook(self) -> bool:
-        from simcore.cycles import EXCEPTION_ENTRY, EXCEPTION_RETURN
+        from simcore.cycles import EXCEPTION_ENTRY, EXCEPTION_RETURN, TAIL_CHAIN
 
         windows = self.system.native_return_windows(MAX_WINDOWS)
         model = self.analyzer.cycle_model  # no exception cycles under the CPI-1 model
@@ -183,7 +183,11 @@ class Machine:
                                           getattr(model, "exception_return", EXCEPTION_RETURN)):
             return False
         self.hot.state.entry_cycles = getattr(model, "exception_entry", EXCEPTION_ENTRY)
+        self.hot.state.tc_cycles = getattr(model, "tail_chain", TAIL_CHAIN)
         self._systick = self.system.systick  # hp_tick delivers its ticks
+        # ICSR's PENDSVSET from a handler C entered stays in C (hp_pendsv): the SCS page through hotpath.c
+        self.hot.map_scs(lambda addr, size: self._ppb_read(self.uc, addr - PPB_BASE, size, None),
+                         lambda addr, size, value: self._ppb_write(self.uc, addr - PPB_BASE, size, value, None))
         return True
 
     def heapinfo(self) -> HeapInfo:

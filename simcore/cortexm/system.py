@@ -44,6 +44,7 @@ from simcore.cortexm.exceptions import (
     IRQ0,
     MEMMANAGE,
     NMI,
+    PENDSV,
     SVCALL,
     SYSTICK,
     USAGEFAULT,
@@ -114,6 +115,8 @@ class SystemBlock:
         self._returns_seen = 0  # hot.state.fast_returns / tick_entries at the last sync_native
         self._tick_params_dirty = True  # SysTick priority/vector/period etc. to be passed to C again
         self._entries_seen = 0
+        self._chains_seen = 0  # hot.state.psv_chains / psv_sets at the last sync_native
+        self._psv_sets_seen = 0
         self._event_register = False  # for WFE (B1.5.18); SEV is counted by the hot path (blocks.SEV)
         self._sev_seen = 0
         self._control_seen = 0
@@ -318,6 +321,8 @@ class SystemBlock:
         s.fr_exc = exc
         s.fr_stkalign = 1 if cfg.stkalign else 0
         s.c_active = n_active
+        if n_active == 1:  # C's view of the one active exception (hp_pendsv, hp_ack; sync_native reads it back)
+            (s.c_exc,) = e.active
         self._fr_armed = exc
         st = self.systick
         may_enter = calm and (n_active == 0 or exc) and not self.m.stopping  # C enters only with none active
@@ -334,6 +339,11 @@ class SystemBlock:
                 s.tick_flags = (1 if cfg.stkalign else 0) | (2 if cfg.fpu else 0)
                 s.tick_period = (st.load + 1) * st.divider
         s.tick_ok = 1 if may_enter and st.event is not None else 0
+        # hp_pendsv: a handler C enters may pend PendSV, taken by tail-chaining at its return
+        s.psv_ok = 1 if may_enter and PENDSV not in e.active else 0
+        if s.psv_ok:
+            s.psv_group = e.group(e.prio[PENDSV])
+            s.psv_vector = (cfg.vtor + 4 * PENDSV) & 0xFFFFFFFF
         for i, model in enumerate(self._sources):  # peripheral interrupts C may deliver (hp_source)
             irq = IRQ0 + model.irq
             ok = may_enter and e.enabled[irq]
@@ -397,6 +407,14 @@ class SystemBlock:
             e.last_return = (True, on_psp)
             if on_psp:
                 self.stack.psp_seen = True
+        if s.psv_chains != self._chains_seen:  # hp_fast_return tail-chained into PendSV
+            e.tail_chains += s.psv_chains - self._chains_seen
+            self._chains_seen = s.psv_chains
+            if s.fast_returns == self._returns_seen:
+                e.last_left = s.fr_left
+        if s.psv_sets != self._psv_sets_seen:  # ICSR writes C served (hp_pendsv)
+            self.m.polls.writes += s.psv_sets - self._psv_sets_seen
+            self._psv_sets_seen = s.psv_sets
         entered = s.tick_entries - self._entries_seen
         if entered:  # SysTick._fire and take_pending
             self._entries_seen = s.tick_entries
@@ -434,6 +452,9 @@ class SystemBlock:
             model.native_irq_fired()
         for model, cycle in acked:
             model.native_irq_acked(cycle)
+        if s.psv_pending:  # set by the running handler, not yet taken
+            s.psv_pending = 0
+            self.pend(PENDSV)
 
     # --- hooks called by the machine -----------------------------------------------------------------
     def on_exception(self, intno: int, pc: int) -> None:

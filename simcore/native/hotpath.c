@@ -80,6 +80,8 @@ typedef int (*uc_mem_read_fn)(void *uc, uint64_t address, void *bytes, uint64_t 
 typedef int (*uc_reg_batch_fn)(void *uc, int *regs, void **vals, int count);
 typedef int (*uc_reg_write_fn)(void *uc, int regid, const void *value);
 typedef void (*hp_intr_fn)(uint32_t intno); /* Python's UC_HOOK_INTR handler */
+typedef uint64_t (*hp_ppb_read_fn)(uint32_t addr, uint32_t size);
+typedef void (*hp_ppb_write_fn)(uint32_t addr, uint32_t size, uint64_t value);
 
 #define HP_MAX_WINDOWS 8
 /* Register ids of the fast exception return, filled by Python from unicorn.arm_const (index order). */
@@ -217,6 +219,19 @@ typedef struct {
     uint32_t src_ack_mask[HP_MAX_SOURCES];  /* a write with one of these bits set acknowledges */
     uint32_t src_unacked[HP_MAX_SOURCES];   /* C delivered it since Python's last sync and saw no acknowledge */
     uint32_t src_acks[HP_MAX_SOURCES];      /* acknowledges done here (cumulative) */
+    /* --- native PendSV (hp_pendsv, the tail-chain in hp_fast_return): a handler C entered sets
+       ICSR.PENDSVSET (a context switch requested from the tick); PendSV is taken by tail-chaining at
+       that handler's return. Python arms it (SystemBlock.arm_native) and syncs it (sync_native). */
+    uint32_t psv_ok;        /* Python: PendSV neither pending nor active, the calm state of hp_tick */
+    int32_t psv_group;      /* PendSV's group priority */
+    uint32_t psv_vector;    /* VTOR + 4 * 14 */
+    uint32_t psv_pending;   /* set by a write C served, not yet seen by Python */
+    uint32_t psv_sets;      /* ICSR writes served here (cumulative) */
+    uint32_t psv_chains;    /* tail-chains into PendSV done here (cumulative) */
+    uint32_t tc_cycles;     /* simcore.cycles.TAIL_CHAIN */
+    uint32_t pad4;
+    hp_ppb_read_fn ppb_read;   /* the system control space page's accesses C does not serve: Python */
+    hp_ppb_write_fn ppb_write;
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -700,6 +715,45 @@ static int hp_window(const hp_state *s, uint32_t addr, uint32_t size, uint8_t **
     return 0;
 }
 
+/*
+ * The return of the handler that set PendSV (hp_pendsv): ExceptionModel.exception_return's
+ * tail-chain (B1.5.12) when PendSV preempts the execution priority the return leads to (thread
+ * mode: only the masks boost it; FAULTMASK is cleared), else 0 (Python's sync makes PendSV
+ * pending and Python returns). ExceptionTaken without stacking: FAULTMASK, then CONTROL (FPCA and
+ * SPSEL cleared), LR = the same EXC_RETURN, xPSR with IPSR 14, PC from the vector; TAIL_CHAIN cycles.
+ */
+static int hp_tail_chain_pendsv(hp_state *s, void *uc, uint32_t excret, uint32_t control) {
+    int ids[3] = {s->rid[FR_BASEPRI], s->rid[FR_PRIMASK], s->rid[FR_XPSR]};
+    uint32_t v[3] = {0, 0, 0};
+    void *vp[3] = {&v[0], &v[1], &v[2]};
+    if (s->reg_read_batch(uc, ids, vp, 3)) return 0;
+    int32_t boosted = 256;
+    if (v[0] & 0xFFu) boosted = (int32_t)((v[0] & s->tick_prio_mask) & ~((2u << s->tick_prigroup) - 1u) & 0xFFu);
+    if (v[1] & 1u) boosted = 0;
+    if (s->psv_group >= boosted) return 0;
+    uint32_t vector = 0;
+    if (s->mem_read(uc, s->psv_vector, &vector, 4) || !(vector & 1u)) return 0;
+    uint32_t zero = 0;
+    s->reg_write(uc, s->rid[FR_FAULTMASK], &zero);
+    uint32_t new_control = control & ~6u, new_xpsr = (v[2] & 0xF80F0000u) | (1u << 24) | 14u;
+    int wids[3];
+    void *wvp[3];
+    int n = 0;
+    if (new_control != control) { wids[n] = s->rid[FR_CONTROL]; wvp[n++] = &new_control; }
+    wids[n] = s->rid[FR_LR]; wvp[n++] = &excret;
+    wids[n] = s->rid[FR_XPSR]; wvp[n++] = &new_xpsr;
+    s->reg_write_batch(uc, wids, wvp, n);
+    s->reg_write(uc, s->rid[FR_PC], &vector);
+    s->cycle_count += s->tc_cycles;
+    s->fr_left = s->fr_exc;
+    s->psv_pending = 0;
+    s->psv_chains++;
+    s->c_exc = 14;
+    s->fr_exc = 14; /* PendSV is pended, not held: it may return here */
+    s->fr_done = 1;
+    return 1;
+}
+
 static int hp_fast_return(hp_state *s, void *uc) {
     uint32_t pc = 0;
     if (s->reg_read(uc, s->rid[FR_PC], &pc)) return 0;
@@ -712,6 +766,7 @@ static int hp_fast_return(hp_state *s, void *uc) {
     void *vp[4] = {&v[0], &v[1], &v[2], &v[3]};
     if (s->reg_read_batch(uc, ids, vp, 4)) return 0;
     if ((v[0] & 0x1FFu) != s->fr_exc) return 0;
+    if (s->psv_pending) return hp_tail_chain_pendsv(s, uc, excret, v[1] & 7u);
     uint32_t use_psp = (excret & 4u) != 0, control = v[1] & 7u;
     uint32_t sp = use_psp ? v[3] : v[2], framesize = fp ? 0x68u : 0x20u;
     uint8_t *host;
@@ -929,6 +984,48 @@ int hp_ack(void *ctx, uint32_t addr, uint32_t size, uint64_t value) {
 }
 
 void *hp_ack_ptr(void) { return (void *)&hp_ack; }
+
+/*
+ * ICSR written with PENDSVSET alone by a handler C entered whose return is armed here, when PendSV
+ * cannot preempt that handler (its group priority is not higher): the write only makes PendSV
+ * pending, which matters at the handler's return (hp_fast_return tail-chains into it). Returns 0
+ * in every other case (Python's SCB serves the write).
+ */
+static int hp_pendsv(hp_state *s, uint64_t value) {
+    if (value != (1u << 28) || !s->psv_ok || s->c_active != 1 || s->fr_exc != s->c_exc || s->py_stop ||
+        s->stop_requested)
+        return 0;
+    int32_t group = s->c_exc == 15 ? s->tick_group : 256;
+    for (uint32_t i = 0; i < HP_MAX_SOURCES; i++)
+        if (s->c_exc != 15 && s->src_exc[i] == s->c_exc) group = s->src_group[i];
+    if (s->psv_group < group) return 0; /* it would preempt now: Python */
+    s->psv_pending = 1;
+    s->psv_sets++;
+    s->fr_done = 1; /* Python's sync makes it pending if it looks before the return */
+    return 1;
+}
+
+#define HP_SCS_PAGE 0xE000E000u
+#define HP_ICSR 0xE000ED04u
+
+/* Unicorn MMIO callbacks of the system control space page (NVIC, SysTick, SCB): ICSR's PENDSVSET
+   may be served here, everything else goes to Python's system block. */
+static uint64_t hp_ppb_mmio_read(void *uc, uint64_t offset, unsigned size, void *user) {
+    (void)uc;
+    hp_state *s = (hp_state *)user;
+    return s->ppb_read(HP_SCS_PAGE + (uint32_t)offset, size);
+}
+
+static void hp_ppb_mmio_write(void *uc, uint64_t offset, unsigned size, uint64_t value, void *user) {
+    (void)uc;
+    hp_state *s = (hp_state *)user;
+    uint32_t addr = HP_SCS_PAGE + (uint32_t)offset;
+    if (addr == HP_ICSR && size == 4 && hp_pendsv(s, value)) return;
+    s->ppb_write(addr, size, value);
+}
+
+void *hp_ppb_read_ptr(void) { return (void *)&hp_ppb_mmio_read; }
+void *hp_ppb_write_ptr(void) { return (void *)&hp_ppb_mmio_write; }
 
 void hp_intr_hook(void *uc, uint32_t intno, void *user_data) {
     hp_state *s = (hp_state *)user_data;

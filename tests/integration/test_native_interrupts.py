@@ -3,7 +3,8 @@
 bench_irq (mps2-an386): SysTick at 1 kHz pending PendSV, two threads switched by PendSV, the
 CMSDK timer at 10 kHz. The native run takes the timer's interrupts in C (its zero event is
 the next event) and serves its handler's INTCLEAR write in C (hp_ack, which plans the next
-zero): instructions, cycles, console and stop must equal the Python twin's.
+zero), and SysTick's ICSR PENDSVSET write in C (hp_pendsv), taking PendSV by tail-chaining at
+the SysTick handler's return: instructions, cycles, console and stop must equal the Python twin's.
 """
 
 from __future__ import annotations
@@ -21,17 +22,20 @@ def test_native_peripheral_interrupts_equal_the_python_twin(cmdline: str) -> Non
         m = prepare(elf("mps2-an386", "bench_irq"), "mps2-an386", native=native, cmdline=cmdline,
                     max_instructions=4_000_000)
         r = run_machine(m)
-        results.append((r.instructions, r.cycles, r.text, r.stop.kind, m.system.exc.entries))
+        results.append((r.instructions, r.cycles, r.text, r.stop.kind, m.system.exc.entries,
+                        m.system.exc.tail_chains))
         if native:
             delivered = m.hot.state.src_entries[0]
             acked = m.hot.state.src_acks[0]
+            chained = m.hot.state.psv_chains
     assert results[0] == results[1]
     if "plain" in cmdline:
-        assert delivered == acked == 0
+        assert delivered == acked == chained == 0
     else:
         assert delivered > 100  # the timer's interrupts were taken in C, not through Python events
         assert results[0][4] >= delivered
         assert acked > delivered // 2  # most acknowledges did not go through Python
+        assert chained > 50 and results[0][5] >= chained  # PendSV by tail-chaining in C, counted as Python does
 
 
 def test_timer_interrupts_and_the_threads_finish_the_work() -> None:
