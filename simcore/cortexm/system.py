@@ -115,8 +115,9 @@ class SystemBlock:
         self._returns_seen = 0  # hot.state.fast_returns / tick_entries at the last sync_native
         self._tick_params_dirty = True  # SysTick priority/vector/period etc. to be passed to C again
         self._entries_seen = 0
-        self._chains_seen = 0  # hot.state.psv_chains / psv_sets at the last sync_native
+        self._chains_seen = 0  # hot.state.chains / psv_sets / tick_fires at the last sync_native
         self._psv_sets_seen = 0
+        self._fires_seen = 0
         self._event_register = False  # for WFE (B1.5.18); SEV is counted by the hot path (blocks.SEV)
         self._sev_seen = 0
         self._control_seen = 0
@@ -323,6 +324,7 @@ class SystemBlock:
         s.c_active = n_active
         if n_active == 1:  # C's view of the one active exception (hp_pendsv, hp_ack; sync_native reads it back)
             (s.c_exc,) = e.active
+            s.c_group = e.group(e.prio[s.c_exc])
         self._fr_armed = exc
         st = self.systick
         may_enter = calm and (n_active == 0 or exc) and not self.m.stopping  # C enters only with none active
@@ -407,9 +409,9 @@ class SystemBlock:
             e.last_return = (True, on_psp)
             if on_psp:
                 self.stack.psp_seen = True
-        if s.psv_chains != self._chains_seen:  # hp_fast_return tail-chained into PendSV
-            e.tail_chains += s.psv_chains - self._chains_seen
-            self._chains_seen = s.psv_chains
+        if s.chains != self._chains_seen:  # hp_fast_return tail-chained into PendSV or SysTick
+            e.tail_chains += s.chains - self._chains_seen
+            self._chains_seen = s.chains
             if s.fast_returns == self._returns_seen:
                 e.last_left = s.fr_left
         if s.psv_sets != self._psv_sets_seen:  # ICSR writes C served (hp_pendsv)
@@ -423,6 +425,10 @@ class SystemBlock:
             if s.tick_psp_seen:
                 self.stack.psp_seen = True
                 s.tick_psp_seen = 0
+            self.systick.resync(s.tick_cycle)
+        if s.tick_fires != self._fires_seen:  # hp_tick_pend: SysTick._fire done in C (before
+            # anything below schedules: scheduling re-arms C from the queue)
+            self._fires_seen = s.tick_fires
             self.systick.resync(s.tick_cycle)
         fired = []
         acked = []
@@ -455,6 +461,9 @@ class SystemBlock:
         if s.psv_pending:  # set by the running handler, not yet taken
             s.psv_pending = 0
             self.pend(PENDSV)
+        if s.tick_pend:
+            s.tick_pend = 0
+            self.pend(SYSTICK)
 
     # --- hooks called by the machine -----------------------------------------------------------------
     def on_exception(self, intno: int, pc: int) -> None:

@@ -227,9 +227,12 @@ typedef struct {
     uint32_t psv_vector;    /* VTOR + 4 * 14 */
     uint32_t psv_pending;   /* set by a write C served, not yet seen by Python */
     uint32_t psv_sets;      /* ICSR writes served here (cumulative) */
-    uint32_t psv_chains;    /* tail-chains into PendSV done here (cumulative) */
+    uint32_t chains;        /* tail-chains into PendSV or SysTick done here (cumulative) */
     uint32_t tc_cycles;     /* simcore.cycles.TAIL_CHAIN */
-    uint32_t pad4;
+    uint32_t tick_pend;     /* SysTick fired here while a handler ran (hp_tick_pend), not yet taken */
+    uint64_t tick_fires;    /* ... times (cumulative): Python moves its SysTick event at its sync */
+    int32_t c_group;        /* the group priority of c_exc (Python sets both when it arms C) */
+    uint32_t pad5;
     hp_ppb_read_fn ppb_read;   /* the system control space page's accesses C does not serve: Python */
     hp_ppb_write_fn ppb_write;
 } hp_state;
@@ -526,6 +529,7 @@ static __attribute__((noinline)) void hp_flash_charge(hp_state *s, const hp_bloc
 }
 
 static int hp_tick(hp_state *s, void *uc, uint32_t addr);
+static int hp_tick_pend(hp_state *s);
 
 /*
  * Everything a block entry can need: misses, idle loops, profiling, SP checks, mask changes, SEV,
@@ -599,20 +603,27 @@ static __attribute__((noinline)) void hp_block_general(hp_state *s, void *uc, ui
 
 static int hp_source(hp_state *s, void *uc, uint32_t addr, uint32_t i);
 
-/* A due event or the budget: deliver SysTick or a peripheral interrupt natively when Python allowed it. */
-static __attribute__((noinline)) void hp_due(hp_state *s, void *uc, uint64_t address) {
+/* A due event or the budget: deliver SysTick or a peripheral interrupt natively when Python allowed it.
+   Returns 1 when the block does not run now (entered a handler or stopped), 0 when it runs and is
+   counted as usual (SysTick made pending under a running handler, hp_tick_pend). */
+static __attribute__((noinline)) int hp_due(hp_state *s, void *uc, uint64_t address) {
     /* a PC write in a hook resumes emulation even after uc_emu_stop: never after any stop request */
-    if (!s->c_active && !s->stop_requested && !s->py_stop && s->cycle_count < s->other_cycle &&
-        s->insn_count < s->stop_insn) {
+    if (!s->stop_requested && !s->py_stop && s->cycle_count < s->other_cycle && s->insn_count < s->stop_insn) {
         uint64_t first = s->tick_ok ? s->tick_cycle : HP_NEVER;
         uint32_t which = HP_MAX_SOURCES; /* SysTick */
         for (uint32_t i = 0; i < HP_MAX_SOURCES; i++)
             if (s->src_next[i] < first) { first = s->src_next[i]; which = i; }
-        if (s->cycle_count >= first &&
-            (which == HP_MAX_SOURCES ? hp_tick(s, uc, (uint32_t)address) : hp_source(s, uc, (uint32_t)address, which)))
-            return;
+        if (s->cycle_count >= first) {
+            if (!s->c_active &&
+                (which == HP_MAX_SOURCES ? hp_tick(s, uc, (uint32_t)address) : hp_source(s, uc, (uint32_t)address, which)))
+                return 1;
+            if (s->c_active && which == HP_MAX_SOURCES && hp_tick_pend(s) && s->cycle_count < s->stop_cycle &&
+                s->insn_count < s->stop_insn)
+                return 0;
+        }
     }
     hp_stop(s, uc);
+    return 1;
 }
 
 /*
@@ -624,10 +635,8 @@ static __attribute__((noinline)) void hp_due(hp_state *s, void *uc, uint64_t add
 void hp_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
     hp_state *s = (hp_state *)user_data;
     /* A block whose hook stops emulation does not run; its hook runs again on resume. */
-    if (HP_UNLIKELY(s->cycle_count >= s->stop_cycle || s->insn_count >= s->stop_insn)) {
-        hp_due(s, uc, address);
+    if (HP_UNLIKELY(s->cycle_count >= s->stop_cycle || s->insn_count >= s->stop_insn) && hp_due(s, uc, address))
         return;
-    }
     uint32_t addr = (uint32_t)address;
     hp_block *b = hp_find(s, addr, size);
     if (HP_UNLIKELY(!b || s->slow_next || (b->flags & HP_GENERAL_FLAGS))) {
@@ -716,13 +725,15 @@ static int hp_window(const hp_state *s, uint32_t addr, uint32_t size, uint8_t **
 }
 
 /*
- * The return of the handler that set PendSV (hp_pendsv): ExceptionModel.exception_return's
- * tail-chain (B1.5.12) when PendSV preempts the execution priority the return leads to (thread
- * mode: only the masks boost it; FAULTMASK is cleared), else 0 (Python's sync makes PendSV
- * pending and Python returns). ExceptionTaken without stacking: FAULTMASK, then CONTROL (FPCA and
- * SPSEL cleared), LR = the same EXC_RETURN, xPSR with IPSR 14, PC from the vector; TAIL_CHAIN cycles.
+ * The return of a handler while C holds PendSV (hp_pendsv) or SysTick (hp_tick_pend) pending:
+ * ExceptionModel.exception_return's tail-chain (B1.5.12) into the higher-priority one (the lower
+ * exception number on a tie) when it preempts the execution priority the return leads to
+ * (thread mode: only the masks boost it; FAULTMASK is cleared), else 0 (Python's sync makes them
+ * pending and Python returns). ExceptionTaken without stacking: FAULTMASK, then CONTROL (FPCA
+ * and SPSEL cleared), LR = the same EXC_RETURN, xPSR with the new IPSR, PC from the vector;
+ * TAIL_CHAIN cycles.
  */
-static int hp_tail_chain_pendsv(hp_state *s, void *uc, uint32_t excret, uint32_t control) {
+static int hp_tail_chain(hp_state *s, void *uc, uint32_t excret, uint32_t control) {
     int ids[3] = {s->rid[FR_BASEPRI], s->rid[FR_PRIMASK], s->rid[FR_XPSR]};
     uint32_t v[3] = {0, 0, 0};
     void *vp[3] = {&v[0], &v[1], &v[2]};
@@ -730,12 +741,17 @@ static int hp_tail_chain_pendsv(hp_state *s, void *uc, uint32_t excret, uint32_t
     int32_t boosted = 256;
     if (v[0] & 0xFFu) boosted = (int32_t)((v[0] & s->tick_prio_mask) & ~((2u << s->tick_prigroup) - 1u) & 0xFFu);
     if (v[1] & 1u) boosted = 0;
-    if (s->psv_group >= boosted) return 0;
+    uint32_t exc = 14, vector_addr = s->psv_vector;
+    int32_t group = s->psv_group;
+    if (s->tick_pend && (!s->psv_pending || s->tick_group < s->psv_group)) {
+        exc = 15; vector_addr = s->tick_vector; group = s->tick_group;
+    }
+    if (group >= boosted) return 0;
     uint32_t vector = 0;
-    if (s->mem_read(uc, s->psv_vector, &vector, 4) || !(vector & 1u)) return 0;
+    if (s->mem_read(uc, vector_addr, &vector, 4) || !(vector & 1u)) return 0;
     uint32_t zero = 0;
     s->reg_write(uc, s->rid[FR_FAULTMASK], &zero);
-    uint32_t new_control = control & ~6u, new_xpsr = (v[2] & 0xF80F0000u) | (1u << 24) | 14u;
+    uint32_t new_control = control & ~6u, new_xpsr = (v[2] & 0xF80F0000u) | (1u << 24) | exc;
     int wids[3];
     void *wvp[3];
     int n = 0;
@@ -746,10 +762,11 @@ static int hp_tail_chain_pendsv(hp_state *s, void *uc, uint32_t excret, uint32_t
     s->reg_write(uc, s->rid[FR_PC], &vector);
     s->cycle_count += s->tc_cycles;
     s->fr_left = s->fr_exc;
-    s->psv_pending = 0;
-    s->psv_chains++;
-    s->c_exc = 14;
-    s->fr_exc = 14; /* PendSV is pended, not held: it may return here */
+    if (exc == 15) s->tick_pend = 0; else s->psv_pending = 0;
+    s->chains++;
+    s->c_exc = exc;
+    s->c_group = group;
+    s->fr_exc = exc; /* pended, not held: it may return here */
     s->fr_done = 1;
     return 1;
 }
@@ -766,7 +783,7 @@ static int hp_fast_return(hp_state *s, void *uc) {
     void *vp[4] = {&v[0], &v[1], &v[2], &v[3]};
     if (s->reg_read_batch(uc, ids, vp, 4)) return 0;
     if ((v[0] & 0x1FFu) != s->fr_exc) return 0;
-    if (s->psv_pending) return hp_tail_chain_pendsv(s, uc, excret, v[1] & 7u);
+    if (s->psv_pending || s->tick_pend) return hp_tail_chain(s, uc, excret, v[1] & 7u);
     uint32_t use_psp = (excret & 4u) != 0, control = v[1] & 7u;
     uint32_t sp = use_psp ? v[3] : v[2], framesize = fp ? 0x68u : 0x20u;
     uint8_t *host;
@@ -891,13 +908,14 @@ static int hp_enter_core(hp_state *s, void *uc, uint32_t exc, int32_t exc_group,
 }
 
 /* After a native entry: the bookkeeping Python reads at its next sync, and the next stop. */
-static void hp_entered(hp_state *s, uint32_t exc, const uint32_t *out) {
+static void hp_entered(hp_state *s, uint32_t exc, int32_t group, const uint32_t *out) {
     s->tick_last_frame = out[0];
     s->tick_last_psp = out[1];
     s->tick_last_fp = out[2];
     if (out[1]) s->tick_psp_seen = 1;
     s->c_active = 1;
     s->c_exc = exc;
+    s->c_group = group;
     s->fr_done = 1; /* Python's bookkeeping is due at its next sync */
     s->last_size = 0;
     uint64_t next = s->tick_ok ? s->tick_cycle : HP_NEVER;
@@ -924,8 +942,29 @@ static __attribute__((noinline)) int hp_tick(hp_state *s, void *uc, uint32_t add
     s->cycle_count += s->entry_cycles;
     s->tick_cycle += s->tick_period;
     s->tick_entries++;
-    hp_entered(s, 15, out);
+    hp_entered(s, 15, s->tick_group, out);
     s->fr_exc = 15; /* SysTick is pended, not held: its handler may return here */
+    return 1;
+}
+
+/*
+ * SysTick reaches 0 while the one active handler runs and SysTick cannot preempt it:
+ * SysTick._fire (pend, next tick one period later) in C; the handler's return tail-chains into it
+ * (hp_tail_chain). Returns 0 (stop: Python) when it would preempt (nesting is Python's), when it is
+ * late or already pending here.
+ */
+static int hp_tick_pend(hp_state *s) {
+    if (s->c_active != 1 || s->tick_pend || !s->tick_ok) return 0;
+    if (s->tick_cycle + s->tick_period <= s->cycle_count) return 0;
+    if (s->tick_group < s->c_group) return 0;
+    s->tick_pend = 1;
+    s->tick_cycle += s->tick_period;
+    s->tick_fires++;
+    s->fr_done = 1;
+    uint64_t next = s->tick_cycle;
+    for (uint32_t i = 0; i < HP_MAX_SOURCES; i++)
+        if (s->src_next[i] < next) next = s->src_next[i];
+    s->stop_cycle = next < s->other_cycle ? next : s->other_cycle;
     return 1;
 }
 
@@ -946,7 +985,7 @@ static __attribute__((noinline)) int hp_source(hp_state *s, void *uc, uint32_t a
     s->src_next[i] = HP_NEVER; /* until Python plans the next one */
     s->src_entries[i]++;
     s->src_unacked[i] = 1;
-    hp_entered(s, s->src_exc[i], out);
+    hp_entered(s, s->src_exc[i], s->src_group[i], out);
     return 1;
 }
 
@@ -995,10 +1034,7 @@ static int hp_pendsv(hp_state *s, uint64_t value) {
     if (value != (1u << 28) || !s->psv_ok || s->c_active != 1 || s->fr_exc != s->c_exc || s->py_stop ||
         s->stop_requested)
         return 0;
-    int32_t group = s->c_exc == 15 ? s->tick_group : 256;
-    for (uint32_t i = 0; i < HP_MAX_SOURCES; i++)
-        if (s->c_exc != 15 && s->src_exc[i] == s->c_exc) group = s->src_group[i];
-    if (s->psv_group < group) return 0; /* it would preempt now: Python */
+    if (s->psv_group < s->c_group) return 0; /* it would preempt now: Python */
     s->psv_pending = 1;
     s->psv_sets++;
     s->fr_done = 1; /* Python's sync makes it pending if it looks before the return */
