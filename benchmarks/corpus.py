@@ -6,9 +6,12 @@ Per ELF (firmware/bin/<board>/<app>.elf, the board is the directory): time to fi
 instruction in a fresh interpreter (interpreter start and imports included: the wall time from
 spawning ``python`` to the moment the run starts), cold (empty cache directory) and warm (the
 same directory again); the wall time of ``python -m simcore run ELF -q`` end to end; guest MIPS
-of the run in this process (simcore's instruction count over the run's wall time); and bare
-Unicorn's MIPS on the same ELF (memories, image, MMIO answering "ready", semihosting exit;
-no hooks), as the ratio simcore / bare. Bare Unicorn has no interrupts, no sensors and no
+of the run in this process (simcore's instruction count over the emulating thread's CPU time,
+which the machine's load inflates far less than wall time); and bare Unicorn's MIPS on the same
+ELF, timed the same way (memories, image, MMIO answering "ready", semihosting exit; no hooks),
+as the ratio simcore / bare. The children run with Python's bytecode cache on (in a directory
+of this run: PYTHONPYCACHEPREFIX), as an installed simcore does, even where the environment
+sets PYTHONDONTWRITEBYTECODE; one warm-up start fills it. Bare Unicorn has no interrupts, no sensors and no
 fault handling: where it cannot reach the same end (it does not exit the same way within ten
 times simcore's time) the ratio is n/a with the reason. Runs that idle (spinning, sleeping)
 fast-forward virtual time, so their MIPS are not comparable either. Best of --repeat for
@@ -75,10 +78,19 @@ class Row:
     note: str = ""
 
 
+PYC = Path(tempfile.mkdtemp(prefix="simcore-pyc-"))  # the children's bytecode cache (see the docstring)
+
+
+def child_env(cache: Path) -> dict[str, str]:
+    env = dict(os.environ, SIMCORE_CACHE_DIR=str(cache), PYTHONPYCACHEPREFIX=str(PYC))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def startup(elf: Path, board: str, cache: Path) -> tuple[float, float]:
     """Seconds from spawning the interpreter to the first instruction (the run about to start), and the
     CPU seconds the child used in all (a figure the machine's load does not inflate)."""
-    env = dict(os.environ, SIMCORE_CACHE_DIR=str(cache))
+    env = child_env(cache)
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     out = subprocess.run([sys.executable, "-c", PROBE, str(elf), board], capture_output=True, text=True, env=env,
@@ -92,7 +104,7 @@ def wall(elf: Path, board: str, cache: Path) -> float:
     args = [sys.executable, "-m", "simcore", "run", str(elf), "--board", board, "-q"]
     for name, (spec, _api) in SENSORS.get(elf.stem, {}).items():
         args += ["--sensor", f"{name}={spec}"]
-    env = dict(os.environ, SIMCORE_CACHE_DIR=str(cache))
+    env = child_env(cache)
     t0 = time.monotonic()
     subprocess.run(args, capture_output=True, env=env, cwd=ROOT)
     return time.monotonic() - t0
@@ -101,9 +113,9 @@ def wall(elf: Path, board: str, cache: Path) -> float:
 def simcore_run(elf: Path, board: str) -> tuple[float, int, str, int | None]:
     sensors = {k: api for k, (_cli, api) in SENSORS.get(elf.stem, {}).items()}
     m = prepare(elf, board, sensors=sensors or None)
-    t0 = time.perf_counter()
+    t0 = time.thread_time()
     stop = m.run()
-    return time.perf_counter() - t0, m.instructions, stop.kind.value, stop.exit_code
+    return time.thread_time() - t0, m.instructions, stop.kind.value, stop.exit_code
 
 
 def bare_run(elf: Path, board_name: str, timeout_s: float) -> tuple[float, int | None]:
@@ -143,12 +155,12 @@ def bare_run(elf: Path, board_name: str, timeout_s: float) -> tuple[float, int |
         return 0.0, None
     sp, pc = struct.unpack("<II", vt)
     uc.reg_write(R.UC_ARM_REG_SP, sp)
-    t0 = time.perf_counter()
+    t0 = time.thread_time()
     try:
         uc.emu_start(pc | 1, 0xFFFFFFFE, timeout=int(timeout_s * 1e6))
     except unicorn.UcError:
-        return time.perf_counter() - t0, None
-    return time.perf_counter() - t0, code[0]
+        return time.thread_time() - t0, None
+    return time.thread_time() - t0, code[0]
 
 
 def measure(elf: Path, repeat: int, do_startup: bool) -> Row:
@@ -194,6 +206,9 @@ def main() -> None:
     args = ap.parse_args()
     elfs = [p for p in sorted((ROOT / "firmware" / "bin").glob("*/*.elf"))
             if args.filter in f"{p.parent.name}/{p.stem}"]
+    if elfs and not args.no_startup:  # fill the children's bytecode cache
+        with tempfile.TemporaryDirectory() as tmp:
+            startup(elfs[0], elfs[0].parent.name, Path(tmp))
     rows = []
     head = f"{'ELF':34s} {'KiB':>6s} {'cold s':>7s} {'(cpu)':>6s} {'warm s':>7s} {'(cpu)':>6s} {'wall s':>7s} " \
            f"{'instructions':>13s} {'MIPS':>7s} {'bare':>7s} {'ratio':>6s}  note"
