@@ -30,7 +30,7 @@ from simcore.cortexm.systick import SysTick
 from simcore.cycles import InstructionCount
 from simcore.elf import Firmware
 from simcore.errors import InternalError, OutputClosed, SimcoreError
-from simcore.hotpath import MAX_SOURCES, MAX_WINDOWS, NEVER, NO_LIMIT, HotPath, HotState
+from simcore.hotpath import MAX_SOURCES, MAX_WINDOWS, NEVER, NO_LIMIT, SCS_PAGE, HotPath, HotState
 from simcore.layout import Layout, check_fit
 from simcore.memmap import NEVER_EXECUTED as UNTIL
 from simcore.memmap import PAGE, PERIPH_BASE, PERIPH_END, PPB_BASE, PPB_END, MemoryMap
@@ -91,7 +91,10 @@ class Machine:
         self.reports.syncers.append(self.bus.sync_reports)
         self._map_outside_peripherals()
         self.system = SystemBlock(self)
-        self.uc.mmio_map(PPB_BASE, PPB_END - PPB_BASE, self._ppb_read, None, self._ppb_write, None)
+        # the PPB in three windows: the system control space page may be served by the hot path (map_scs),
+        # and Unicorn gives a window split by an unmap offsets from the new piece's start
+        for lo, hi in ((PPB_BASE, SCS_PAGE), (SCS_PAGE, SCS_PAGE + PAGE), (SCS_PAGE + PAGE, PPB_END)):
+            self.uc.mmio_map(lo, hi - lo, self._ppb_read_from(lo), None, self._ppb_write_from(lo), None)
         self.analyzer = BlockAnalyzer(self._read_code, self.opts.cycle_model or InstructionCount(),
                                       self._function_start)
         funcs = firmware._funcs
@@ -500,6 +503,16 @@ class Machine:
         value = self.guard(lambda: self._ppb_read_at(PPB_BASE + offset, size)) or 0
         self._mmio = None
         return value
+
+    def _ppb_read_from(self, base: int) -> Callable[..., int]:
+        if base == PPB_BASE:
+            return self._ppb_read
+        return lambda uc, offset, size, user: self._ppb_read(uc, base - PPB_BASE + offset, size, user)
+
+    def _ppb_write_from(self, base: int) -> Callable[..., None]:
+        if base == PPB_BASE:
+            return self._ppb_write
+        return lambda uc, offset, size, value, user: self._ppb_write(uc, base - PPB_BASE + offset, size, value, user)
 
     def _ppb_read_at(self, addr: int, size: int) -> int:
         value = self.system.read(addr, size)
