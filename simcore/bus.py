@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from simcore.memmap import PAGE, PERIPH_BASE, PERIPH_END, PPB_BASE
 from simcore.peripherals.generic import PlainRegister, plain_registers
 from simcore.poll import NOTHING_HERE, PollWatch
-from simcore.regfile import ACK, NOTIFY, PY, RegFile, make_regfile
+from simcore.regfile import NOTIFY, PY, RegFile, make_regfile
 from simcore.reports import Reports
 from simcore.runtypes import AccessKind, ReportChannel
 
@@ -242,8 +242,7 @@ class PeripheralBus:
         slot = self.rf.slot(addr)
         if not slot:
             return False
-        self.rf.set_ack(lib.hp_ack_ptr(), ctypes.addressof(state))
-        self.rf.set_flags(slot - 1, self.rf.reg(slot - 1)["flags"] | ACK)
+        self.rf.set_ack(slot - 1, lib.hp_ack_ptr(), ctypes.addressof(state))
         return True
 
     def watch_polls(self, threshold: int, fn: Callable[[Poll], None] | None) -> None:

@@ -33,9 +33,10 @@ from simcore.hotpath import native_library
 PY_READ = 1  # reads go to Python (a model's register)
 PY_WRITE = 2  # writes go to Python
 NOTIFY = 4  # tell Python at the next access (then cleared)
-ACK = 8  # a write is first offered to the hot path's interrupt acknowledge (hp_ack; native only)
 PY = PY_READ | PY_WRITE
 WORDS = 1024  # 32-bit words per 4 KiB page
+
+ACK = 16  # a write is first offered to the hot path's interrupt acknowledge (hp_ack; native only)
 
 PyFn = Callable[[int, int, int, int], int]  # (addr, size, value, write) -> value read (32 bits)
 NotifyFn = Callable[[int, int, int, int, int], None]  # (index, addr, size, value, write)
@@ -329,9 +330,10 @@ class NativeRegFile:
     def set_flags(self, index: int, flags: int) -> None:
         self.lib.rf_regs(self.bus)[index].flags = flags
 
-    def set_ack(self, fn: int, ctx: int) -> None:
-        """Writes to ACK entries go first to ``fn(ctx, addr, size, value)`` (the hot path's hp_ack)."""
+    def set_ack(self, index: int, fn: int, ctx: int) -> None:
+        """Writes to entry ``index`` go first to ``fn(ctx, addr, size, value)`` (the hot path's hp_ack): flag ACK."""
         self.lib.rf_set_ack(self.bus, fn, ctx)
+        self.set_flags(index, self.reg(index)["flags"] | ACK)
 
     def reg(self, index: int) -> dict[str, int]:
         r = self.lib.rf_regs(self.bus)[index]

@@ -29,7 +29,6 @@
 #define RF_PY_READ 1u  /* reads go to Python (a model's register) */
 #define RF_PY_WRITE 2u /* writes go to Python */
 #define RF_NOTIFY 4u   /* call bus->notify at the next access, then clear */
-#define RF_ACK 8u      /* a write may be an interrupt acknowledge the hot path serves (bus->ack) */
 
 typedef struct {
     uint32_t store;      /* index of the value (entries that are views of one value share it) */
@@ -49,7 +48,9 @@ typedef struct {
 typedef uint64_t (*rf_py_fn)(uint32_t addr, uint32_t size, uint64_t value, uint32_t write);
 typedef void (*rf_notify_fn)(uint32_t reg, uint32_t addr, uint32_t size, uint64_t value, uint32_t write);
 typedef void (*rf_poll_fn)(uint32_t reg, uint32_t pc, uint32_t value, uint32_t count);
-/* returns 1 when it served the write (hotpath.c's hp_ack), 0: Python serves it */
+/* RF_ACK (flag 16): a write may be an interrupt acknowledge the hot path serves (bus->ack: hotpath.c's
+   hp_ack, which returns 1 when it served the write, 0 when Python serves it) */
+#define RF_ACK 16u
 typedef int (*rf_ack_fn)(void *ctx, uint32_t addr, uint32_t size, uint64_t value);
 
 #define RF_WORDS 1024u /* 32-bit words per 4 KiB page */
