@@ -54,6 +54,12 @@ _MODULES = {
     "stm32f4_wwdg": "stm32.wdg",
     "stm32l4_wwdg": "stm32.wdg",
     "stm32l4_dfsdm": "stm32.dfsdm",
+    "stm32f4_gpio": "stm32.gpio",
+    "stm32l4_gpio": "stm32.gpio",
+    "stm32f4_syscfg": "stm32.exti",
+    "stm32l4_syscfg": "stm32.exti",
+    "stm32f4_exti": "stm32.exti",
+    "stm32l4_exti": "stm32.exti",
 }
 
 

@@ -1,0 +1,163 @@
+"""STM32 SYSCFG (EXTI line sources) and EXTI (edge detection, pending bits, interrupts).
+
+RM0090 sections 9 (SYSCFG) and 12 (EXTI) for the STM32F4, RM0432 sections 9 and 14 for the
+STM32L4+. Lines 0-15 watch one GPIO pin each: pin ``n`` of the port that ``SYSCFG_EXTICR``
+selects for line ``n`` (port A at reset). A rising edge with the line's ``RTSR`` bit set, or a
+falling edge with its ``FTSR`` bit set, sets the line's pending bit when the line is unmasked
+(``IMR``; RM0090 Figure 41: the mask gates the pending request register); a 1 written to
+``SWIER`` does the same from software. A pending line asserts its NVIC interrupt until the
+firmware writes 1 to its ``PR`` bit (EXTI0..EXTI4, EXTI9_5, EXTI15_10, as the SVD names them).
+Lines above 15 come from other peripherals (``line_event``); the event mask (``EMR``, wake-up
+from ``wfe``) is not modelled and stays a generic register.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from simcore.peripherals import register_model
+from simcore.peripherals.base import Host, PeripheralModel
+
+
+@register_model
+class Stm32F4Syscfg(PeripheralModel):
+    """SYSCFG of the STM32F4 (RM0090 section 9.2): EXTICR1-4 select the port of each EXTI line."""
+
+    TYPE = "stm32f4_syscfg"
+    SVD = "SYSCFG"
+    PARTS = ("stm32f407vg",)
+    PLAIN = ("EXTICR1", "EXTICR2", "EXTICR3", "EXTICR4")
+
+    def port_of_line(self, line: int) -> int:
+        """The port (0 = A) whose pin ``line`` feeds EXTI line ``line`` (0-15)."""
+        return self.values[f"EXTICR{line // 4 + 1}"] >> (4 * (line % 4)) & 0xF
+
+
+@register_model
+class Stm32L4Syscfg(Stm32F4Syscfg):
+    """SYSCFG of the STM32L4+ (RM0432 section 9.2.3-9.2.6): the same EXTICR1-4."""
+
+    TYPE = "stm32l4_syscfg"
+    PARTS = ("stm32l4r5zi",)
+
+
+class Stm32Exti(PeripheralModel):
+    """What the F4 and L4 EXTI share: lines, edges, pending bits and their NVIC lines."""
+
+    SVD = "EXTI"
+    NLINES: ClassVar[int] = 23
+    SUFFIX: ClassVar[str] = ""  # "1" on the L4: IMR1, PR1...
+    # NVIC lines of EXTI lines above 15 (RM0090 Table 61 / RM0432 Table 62), where simcore knows them
+    OTHER_LINES: ClassVar[dict[int, str]] = {}
+
+    def __init__(self, config: Any, host: Host, registers: Any = None) -> None:
+        super().__init__(config, host, registers)
+        irqs = dict(self.svd.interrupts) if self.svd is not None else {}
+        self.irq_of_line: dict[int, int] = {}
+        for line in range(16):
+            name = f"EXTI{line}" if line < 5 else ("EXTI9_5" if line < 10 else "EXTI15_10")
+            if name in irqs:
+                self.irq_of_line[line] = irqs[name]
+        for line, name in self.OTHER_LINES.items():
+            if name in irqs:
+                self.irq_of_line[line] = irqs[name]
+        self.edges = 0  # edges that set a pending bit (for reports and tests)
+        self._levels: dict[int, bool] = {}
+
+    def _reg(self, name: str) -> str:
+        return f"{name}{self.SUFFIX}"
+
+    def _line_mask(self) -> int:
+        return (1 << min(self.NLINES, 32)) - 1
+
+    # --- inputs -------------------------------------------------------------------------------
+    def gpio_edge(self, port: int, pin: int, level: int) -> None:
+        """A GPIO pin changed level (called by every port; the line listens to one port)."""
+        syscfg = self.host.peripheral("syscfg")
+        selected = syscfg.port_of_line(pin) if syscfg is not None and hasattr(syscfg, "port_of_line") else 0
+        if selected != port:
+            return
+        bit = 1 << pin
+        edge = self.values[self._reg("RTSR")] if level else self.values[self._reg("FTSR")]
+        if edge & bit:
+            self._pend(bit)
+
+    def line_event(self, line: int) -> None:
+        """Another peripheral's event on EXTI line ``line`` (RTC alarm, PVD...): pend it if unmasked."""
+        if line < 32:
+            self._pend(1 << line)
+
+    def _pend(self, bits: int) -> None:
+        bits &= self.values[self._reg("IMR")]
+        if not bits:
+            return
+        self.edges += 1
+        self.values[self._reg("PR")] |= bits
+        self._irqs()
+
+    def _irqs(self) -> None:
+        pr = self.values[self._reg("PR")]
+        levels: dict[int, bool] = {}
+        for line, irq in self.irq_of_line.items():
+            levels[irq] = levels.get(irq, False) or bool(pr >> line & 1)
+        for irq, level in levels.items():
+            if self._levels.get(irq, False) != level:
+                self._levels[irq] = level
+                self.host.set_irq(irq, level)
+
+    # --- registers (handlers named per part below) --------------------------------------------
+    def _write_pr(self, value: int) -> None:
+        reg = self._reg("PR")
+        self.values[reg] &= ~value
+        self.values[self._reg("SWIER")] &= ~value  # RM0090 12.3.5: clearing PR clears SWIER
+        self._irqs()
+
+    def _write_swier(self, value: int) -> None:
+        reg = self._reg("SWIER")
+        rising = value & ~self.values[reg] & self._line_mask()
+        self.values[reg] = value & self._line_mask()
+        self._pend(rising)
+
+    def _write_imr(self, value: int) -> None:
+        self.values[self._reg("IMR")] = value
+        self._irqs()
+
+
+@register_model
+class Stm32F4Exti(Stm32Exti):
+    """EXTI of the STM32F4 (RM0090 section 12.3): 23 lines, IMR/RTSR/FTSR/SWIER/PR."""
+
+    TYPE = "stm32f4_exti"
+    PARTS = ("stm32f407vg",)
+    PLAIN = ("RTSR", "FTSR")
+    OTHER_LINES = {16: "PVD", 21: "TAMP_STAMP", 22: "RTC_WKUP"}
+
+    def write_IMR(self, value: int) -> None:
+        self._write_imr(value & self._line_mask())
+
+    def write_SWIER(self, value: int) -> None:
+        self._write_swier(value)
+
+    def write_PR(self, value: int) -> None:
+        self._write_pr(value)
+
+
+@register_model
+class Stm32L4Exti(Stm32Exti):
+    """EXTI of the STM32L4+ (RM0432 section 14.5): lines 0-31 in the ...1 registers (IMR1, PR1...)."""
+
+    TYPE = "stm32l4_exti"
+    PARTS = ("stm32l4r5zi",)
+    PLAIN = ("RTSR1", "FTSR1")
+    NLINES = 32
+    SUFFIX = "1"
+    OTHER_LINES = {16: "PVD_PVM"}
+
+    def write_IMR1(self, value: int) -> None:
+        self._write_imr(value)
+
+    def write_SWIER1(self, value: int) -> None:
+        self._write_swier(value)
+
+    def write_PR1(self, value: int) -> None:
+        self._write_pr(value)
