@@ -29,7 +29,7 @@ import unicorn  # noqa: E402
 
 from simcore.board import Peripheral  # noqa: E402
 from simcore.peripherals.sensors.testing import FakeHost  # noqa: E402
-from simcore.peripherals.uart import Stm32F4Usart  # noqa: E402
+from simcore.peripherals.stm32.usart import Stm32F4Usart  # noqa: E402
 from simcore.regfile import NOTIFY, PY, NativeRegFile, PyRegFile, regfile_library  # noqa: E402
 
 CODE, RAM, PERIPH = 0x08000000, 0x20000000, 0x40000000

@@ -24,6 +24,7 @@ from simcore.errors import (
     EXIT_OUTPUT_CLOSED,
     EXIT_SPINNING,
     EXIT_UNMODELLED,
+    BadInputError,
     InternalError,
     OutputClosed,
     SimcoreError,
@@ -99,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--duty", type=float, metavar="N",
                    help="treat the run as one inference repeated N times a second: average power, "
                         "CR2032 lifetime, under 1 mW?")
+    r.add_argument("--uart-input", action="append", default=[], metavar="[NAME=]FILE",
+                   help="bytes the UART NAME (default: the console UART) receives, at its baud rate from when "
+                        "the firmware enables its receiver; FILE - reads standard input to its end")
     r.add_argument("--sensor", action="append", default=[], metavar="NAME=FILE[:key=value,...]",
                    help="feed a sensor peripheral (by name or kind: mic, imu, camera, adc) from a recording "
                         "(WAV, CSV, NPY, PNG frames, RESD); options go to the sensor (resample, align, channel) "
@@ -148,6 +152,21 @@ def _size_table(layout: Any) -> str:
         where = p.run_memory if p.load_memory in (None, p.run_memory) else f"{p.load_memory} -> {p.run_memory}"
         lines.append(f"{p.section.name:<20} {p.section.vma:#010x} {p.section.lma:#010x} {p.section.size:>10}  {where}")
     return "\n".join(lines)
+
+
+def _uart_inputs(specs: list[str]) -> dict[str | None, str]:
+    """``--uart-input FILE`` (the console) and ``--uart-input NAME=FILE``, each UART once."""
+    out: dict[str | None, str] = {}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        key, value = (name.strip(), path) if sep and name.strip() and "/" not in name else (None, spec)
+        if not value:
+            raise BadInputError(f"--uart-input {spec!r}: expected [NAME=]FILE, e.g. --uart-input commands.txt or "
+                                "--uart-input usart1=data.bin")
+        if key in out:
+            raise BadInputError(f"--uart-input: {key or 'the console UART'} is given twice")
+        out[key] = value
+    return out
 
 
 def _board(args: argparse.Namespace) -> Any:
@@ -237,6 +256,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         from simcore.sensorbind import parse_cli_spec
 
         options["sensors"] = [parse_cli_spec(s) for s in args.sensor]
+    if args.uart_input:
+        options["uart_input"] = _uart_inputs(args.uart_input)
     machine = prepare(args.elf, board, **options)
     res = run_machine(machine, interrupt="stop")  # Ctrl-C: the summary, --json, then exit 130
     if args.duty:

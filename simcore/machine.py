@@ -82,7 +82,8 @@ class Machine:
         from simcore import sensorbind
 
         # bad or wrong-kind recordings: BadInputError now; sensors nobody uses are built on first access
-        self.peripherals: list[PeripheralModel] = sensorbind.build(board, self.opts.sensors, self)
+        self.peripherals: list[PeripheralModel] = sensorbind.build(board, self.opts.sensors, self,
+                                                                        self.opts.uart_input)
         self.memmap: MemoryMap = board.memory_map.with_devices((p.name, p.base, p.SIZE) for p in self.peripherals)
         self._by_name = {p.name.lower(): p for p in self.peripherals}
         self._last_fault_access: tuple[AccessKind, int, int] | None = None

@@ -242,3 +242,5 @@ class RunOptions:
     cycle_model: CycleModel | None = None
     sensors: Any = None  # recordings for sensor peripherals: see simcore.sensorbind
     timeout: float | None = None  # wall-clock seconds (simcore.watchdog), None: no limit
+    # bytes for UART receivers: {peripheral name or None (the console): file path, "-" for stdin}
+    uart_input: Any = None

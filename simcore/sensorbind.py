@@ -294,12 +294,40 @@ class DeferredModel:
         return self.model().describe() if self.real is not None else {"name": self.name, "type": self.TYPE}
 
 
-def build(board: Board, sensors: Mapping[str, Any] | list[SensorSpec] | None, host: Any) -> list[Any]:
+def apply_uart_input(board: Board, configs: dict[str, Any], uart_input: Any) -> None:
+    """``--uart-input [NAME=]FILE``: the named UART (else the console) receives the file's bytes (configs by name,
+    replaced in place)."""
+    if not uart_input:
+        return
+    from simcore.peripherals import model_for
+
+    items = uart_input.items() if isinstance(uart_input, Mapping) else [(None, uart_input)]
+    for name, path in items:
+        target = name or board.console
+        p = next((p for p in board.peripherals if target is not None and p.name.lower() == str(target).lower()),
+                 None)
+        if p is None:
+            uarts = [p.name for p in board.peripherals if "usart" in p.type or "uart" in p.type]
+            raise BadInputError(f"--uart-input: board {board.name} has no peripheral {target!r} (its UARTs: "
+                                f"{', '.join(uarts) or 'none'})")
+        if "input" not in getattr(model_for(p.type), "OPTIONS", {}):
+            raise BadInputError(f"--uart-input: peripheral {p.name} ({p.type}) has no receiver simcore "
+                                "can feed")
+        path = str(path)
+        if path != "-" and not Path(path).is_file():
+            raise BadInputError(f"--uart-input: file {path} does not exist or is not a regular file")
+        cfg = configs[p.name]
+        configs[p.name] = dataclasses.replace(cfg, options={**cfg.options, "input": path})
+
+
+def build(board: Board, sensors: Mapping[str, Any] | list[SensorSpec] | None, host: Any,
+          uart_input: Any = None) -> list[Any]:
     """The machine's peripheral models with the bindings applied, unbound sensors deferred; the board's
     chips built and wired to them (reachable through the controllers: simcore.devices.wiring.devices_of)."""
     from simcore.peripherals import model_for
 
     configs, sources = _bind(board, sensors)
+    apply_uart_input(board, configs, uart_input)
     models: list[Any] = []
     for name in (p.name for p in board.peripherals):
         p = configs[name]

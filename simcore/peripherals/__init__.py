@@ -12,8 +12,8 @@ from simcore.peripherals.base import Host, PeripheralModel, Register
 
 _REGISTRY: dict[str, type[PeripheralModel]] = {}
 _MODULES = {
-    "stm32f4_usart": "uart",
-    "stm32l4_usart": "uart",
+    "stm32f4_usart": "stm32.usart",
+    "stm32l4_usart": "stm32.usart",
     "nrf52_uarte": "nrf52.uarte",
     "cmsdk_uart": "uart",
     "cmsdk_timer": "cmsdk",
@@ -60,6 +60,12 @@ _MODULES = {
     "stm32l4_syscfg": "stm32.exti",
     "stm32f4_exti": "stm32.exti",
     "stm32l4_exti": "stm32.exti",
+    "stm32_basic_timer": "stm32.tim",
+    "stm32_timer": "stm32.tim",
+    "stm32_advanced_timer": "stm32.tim",
+    "stm32f4_dma": "stm32.dma",
+    "stm32l4_dma": "stm32.dma",
+    "stm32l4_dmamux": "stm32.dma",
 }
 
 
