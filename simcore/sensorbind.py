@@ -42,14 +42,16 @@ KINDS: dict[str, tuple[str, ...]] = {
     "accel": ("simcore_imu", *_MOTION),
     "mag": ("lsm9ds1_mag",),
     "camera": ("simcore_camera", "ov7670"),
-    "adc": ("simcore_adc", "nrf52_saadc"),
+    "adc": ("simcore_adc", "nrf52_saadc", "stm32f4_adc", "stm32l4_adc"),
     "saadc": ("nrf52_saadc",),
     "env": ("hts221",),
     "humidity": ("hts221",),
     "light": ("apds9960",),
     "gesture": ("apds9960",),
 }
-INPUT_TYPES = {"nrf52_gpio"}  # GPIO ports whose input pins a recording drives (bound by peripheral name)
+# GPIO ports whose input pins a recording drives (bound by peripheral name: --sensor gpioa=pins.csv)
+RECORDING_TYPES = {"stm32f4_gpio", "stm32l4_gpio"}  # (their summary line has no overruns figure)
+INPUT_TYPES = {"nrf52_gpio"} | RECORDING_TYPES
 SENSOR_TYPES = {t for types in KINDS.values() for t in types} | INPUT_TYPES
 OUTPUT_TYPES = {"simcore_gpio"}
 _PERIPHERAL_ONLY = {"source", "source_options"}
@@ -393,12 +395,13 @@ def summary_lines(sensors: dict[str, Any], limit: int = 5) -> list[str]:
     for name, s in sensors.items():
         src = f" <- {Path(s['source']).name}" if s.get("source") else ""
         figures = []
-        for key in ("samples_delivered", "samples", "frames_delivered", "dma_halves", "buffers"):
+        for key in ("samples_delivered", "samples", "frames_delivered", "dma_halves", "buffers", "conversions",
+                    "bytes_received", "input_changes"):
             if s.get(key):
                 figures.append(f"{s[key]:,} {key.replace('_', ' ')}")
         for key in ("overruns", "dropped_frames", "samples_lost", "frames_lost", "late_services",
                     "threshold_crossings"):
-            if key in s or (key == "overruns" and s["type"] not in OUTPUT_TYPES):
+            if key in s or (key == "overruns" and s["type"] not in OUTPUT_TYPES | RECORDING_TYPES):
                 figures.append(f"{s.get(key, 0):,} {key.replace('_', ' ')}")
         for key, n in s.items():
             if key.endswith(("_rises", "_falls")):

@@ -66,6 +66,10 @@ _MODULES = {
     "stm32f4_dma": "stm32.dma",
     "stm32l4_dma": "stm32.dma",
     "stm32l4_dmamux": "stm32.dma",
+    "stm32f4_adc": "stm32.adc",
+    "stm32l4_adc": "stm32.adc",
+    "stm32f4_adc_common": "stm32.adc",
+    "stm32l4_adc_common": "stm32.adc",
 }
 
 

@@ -94,6 +94,8 @@ def test_interrupt_numbers_agree_with_the_board_files() -> None:
         table = load_table(part)
         board = load_board(part)
         for p in board.peripherals:
+            if not model_for(p.type).SVD:  # a peripheral the vendor's SVD lacks (the L4R5's DMAMUX1)
+                continue
             offset = getattr(model_for(p.type), "WINDOW_OFFSET", 0)  # nRF52 GPIO: the window of its registers
             svd = [s for s in table.at(p.base - offset) if s.base == p.base - offset]
             assert svd, f"{part}: no SVD peripheral at {p.name} {p.base:#x}"

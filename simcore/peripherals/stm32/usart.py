@@ -276,7 +276,7 @@ class Stm32F4Usart(Stm32Usart):
     TYPE = "stm32f4_usart"
     SVD = "USART"
     PARTS = ("stm32f407vg",)
-    PLAIN = ("BRR", "CR2", "GTPR")
+    PLAIN = ("BRR", "CR2")  # GTPR (smartcard, IrDA; not on UART4/5) stays generic
 
     def enabled(self) -> bool:
         return bool(self.cr1() & 1 << 13)
