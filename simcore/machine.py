@@ -69,6 +69,8 @@ class Machine:
         self.stop: Stop | None = None
         self._hook_error: BaseException | None = None
         self.events = EventQueue()
+        self._systick: SysTick | None = None  # set when the native hot path delivers SysTick; peripherals
+        # may schedule events while they are built (a recording's first pin edge)
         self._in_events = False  # inside run_due_events: schedule() leaves arming to it
         self.uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS)
         self.uc.ctl_set_cpu_model(unicorn.arm_const.UC_CPU_ARM_CORTEX_M4)
@@ -110,7 +112,6 @@ class Machine:
         self.bus.attach_pc(self.hot.state, HotState.last_addr.offset)  # polls are told apart by their block
         # Native hot path: the INTR hook is C and does the common exception return itself (SystemBlock
         # arms it); everything else comes back to _on_native_intr. The Python twin hooks it here.
-        self._systick: SysTick | None = None
         self._fast_return = self._install_intr_hook()
         if not self._fast_return:
             self.uc.hook_add(unicorn.UC_HOOK_INTR, self._on_intr)

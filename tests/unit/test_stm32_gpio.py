@@ -177,5 +177,5 @@ def test_inputs_from_a_recording_arrive_on_virtual_time(tmp_path: Path) -> None:
 def test_a_recording_needs_pin_columns(tmp_path: Path) -> None:
     rec = tmp_path / "bad.csv"
     rec.write_text("t,volts\n0,1\n")
-    with pytest.raises(BadInputError, match="name the columns of a GPIO recording"):
+    with pytest.raises(BadInputError, match="no column for a pin of GPIOA"):
         _port(FakeHost(), "f4", "gpioa", F4_GPIOA, source=str(rec))

@@ -63,17 +63,17 @@ class PinRecording:
         self.columns: dict[int, int] = {}  # pin -> column of the recording
         for col, name in enumerate(self.source.channels):
             key = name.strip().upper()
-            pin = None
-            for prefix in (f"P{letter}", "PIN", "P", ""):
-                rest = key[len(prefix):] if key.startswith(prefix) else None
-                if rest is not None and rest.isdigit():
-                    pin = int(rest)
-                    break
-            if pin is None or not 0 <= pin < 16:
-                raise BadInputError(f"sensor {port.lower()}: the recording {path} has a column {name!r}; name the "
-                                    f"columns of a GPIO recording after the pins (P{letter}0..P{letter}15 or "
-                                    "pin0..pin15), one column per pin, levels 0/1")
-            self.columns[pin] = col
+            if len(key) > 2 and key[0] == "P" and key[1].isalpha() and key[2:].isdigit():
+                if key[1] == letter and int(key[2:]) < 16:  # PA0..PI15: this port's pins; others are ignored
+                    self.columns[int(key[2:])] = col
+                continue
+            rest = key[3:] if key.startswith("PIN") else key
+            if rest.isdigit() and int(rest) < 16:
+                self.columns[int(rest)] = col
+        if not self.columns:
+            raise BadInputError(f"sensor {port.lower()}: the recording {path} has no column for a pin of {port} "
+                                f"(columns: {', '.join(self.source.channels)}); name the columns of a GPIO recording "
+                                f"after the pins (P{letter}0..P{letter}15, or pin0..pin15), levels 0/1")
         if len(self.source) == 0:
             raise BadInputError(f"sensor {port.lower()}: the recording {path} has no samples")
         if len(self.source.sample_shape) != 1:

@@ -1,0 +1,3 @@
+# uart_print: STM32 I/O app (firmware/common/stm32_io.h, RM0090 / RM0432 procedures).
+APP_BOARDS.uart_print := stm32f407vg stm32l4r5zi
+APP_DEPS.uart_print := common/stm32_io.h apps/clock_max/stm32.h apps/systick/cm4.h
