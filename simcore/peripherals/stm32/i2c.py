@@ -1,0 +1,484 @@
+"""STM32 I2C masters driving the chips on their bus (simcore/devices/bus.py, docs/bus-devices.md).
+
+Each START, address byte and data byte takes its time on the wire (a byte and its acknowledge
+are 9 SCL periods) and reaches the bus at the moment it completes: ``bus.start(address, read)``
+(an address nobody acknowledges is a NACK: an empty bus NACKs every address),
+``bus.write(byte)``, ``bus.read()``, ``bus.stop()``.
+
+STM32F4 (RM0090 section 27.6): the event-driven master: ``START`` -> ``SB``; the address
+written to ``DR`` -> ``ADDR`` (cleared by reading SR1 then SR2) or ``AF`` on a NACK; bytes
+through ``DR`` with ``TxE``/``RxNE``/``BTF`` and clock stretching while ``DR`` is full;
+``ACK`` and ``POS`` decide which received byte the master NACKs, ``STOP`` ends the transfer
+after the current byte, as the RM0090 27.3.3 sequences for 1, 2 and N bytes expect. SCL from
+``CCR`` (standard mode: ``PCLK1 / 2 CCR``; fast mode: ``/3 CCR``, or ``/25 CCR`` with ``DUTY``).
+Event and error interrupts (``ITEVTEN``, ``ITBUFEN``, ``ITERREN``) on the I2Cx_EV and I2Cx_ER
+lines. DMA (``DMAEN``, ``LAST``) is not modelled (reported).
+
+STM32L4+ (RM0432 section 48): the master transfers ``NBYTES`` bytes to or from ``SADD`` after
+``START``, with ``TXIS``/``RXNE``, ``TC``/``TCR`` (``RELOAD``), ``AUTOEND`` (then ``STOPF``),
+``NACKF`` (an address or byte not acknowledged: STOP follows), SCL from ``TIMINGR``
+(``(SCLL + 1 + SCLH + 1) x (PRESC + 1)`` I2C clock periods), interrupts and the ``I2Cx_TX``/
+``I2Cx_RX`` DMA requests (``TXDMAEN``, ``RXDMAEN``). 10-bit addressing, slave mode, SMBus and
+PEC are not modelled (reported when set).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simcore.clock import FS_PER_SECOND
+from simcore.devices.bus import I2CBus
+from simcore.peripherals import register_model
+from simcore.peripherals.base import Host, PeripheralModel
+from simcore.peripherals.stm32.signals import DmaRequester
+
+DEFAULT_SCL = 100_000.0
+
+
+class Stm32I2c(DmaRequester, PeripheralModel):
+    """What the F4 and L4 I2C masters share: the bus, time on the wire, interrupt lines."""
+
+    def __init__(self, config: Any, host: Host, registers: Any = None) -> None:
+        self._event: Any = None
+        self._levels: dict[int, bool] = {}
+        super().__init__(config, host, registers)
+        self.periph = self.svd_name
+        self.bus = I2CBus(self.periph)
+        ints = dict(self.svd.interrupts) if self.svd is not None else {}
+        self.ev_irq = ints.get(f"{self.periph}_EV", self.irq)
+        self.er_irq = ints.get(f"{self.periph}_ER")
+        self.clock_name = str(config.options.get("clock", "PCLK1"))
+
+    def reset(self) -> None:
+        if getattr(self, "_event", None) is not None:
+            self.host.cancel(self._event)
+            self._event = None
+        super().reset()
+
+    def scl_hz(self) -> float:
+        raise NotImplementedError
+
+    def after(self, periods: float, callback: Any, tag: str) -> None:
+        """Call ``callback`` after ``periods`` SCL periods on the wire."""
+        hz = self.scl_hz()
+        if not hz > 0:
+            hz = DEFAULT_SCL
+        if self._event is not None:
+            self.host.cancel(self._event)
+        self._event = self.host.schedule_at_fs(self.host.now_fs() + int(periods * FS_PER_SECOND / hz), callback,
+                                               f"{self.periph} {tag}")
+
+    def set_lines(self, ev: bool, er: bool) -> None:
+        for irq, level in ((self.ev_irq, ev), (self.er_irq, er)):
+            if irq is not None and self._levels.get(irq, False) != level:
+                self._levels[irq] = level
+                self.host.set_irq(irq, level)
+
+    def sensor_stats(self) -> dict[str, Any] | None:
+        st = self.bus.stats()
+        if not st["transactions"] and not st["nacked_addresses"]:
+            return None
+        return {"name": self.name, "type": self.TYPE, "transactions": st["transactions"],
+                "nacked_addresses": st["nacked_addresses"], "events": []}
+
+
+# --- STM32F4 ------------------------------------------------------------------------------------
+SB, ADDR, BTF, STOPF, RXNE, TXE, BERR, ARLO, AF, OVR = 1, 2, 4, 16, 64, 128, 256, 512, 1024, 2048
+MSL, BUSY, TRA = 1, 2, 4
+PE, START, STOP, ACK, POS, SWRST = 1, 1 << 8, 1 << 9, 1 << 10, 1 << 11, 1 << 15
+
+
+@register_model
+class Stm32F4I2c(Stm32I2c):
+    """STM32F4 I2C1-3 master (RM0090 section 27.6): SR1/SR2 events, DR, ACK/POS/STOP (see the module)."""
+
+    TYPE = "stm32f4_i2c"
+    SVD = "I2C"
+    PARTS = ("stm32f407vg",)
+    PLAIN = ("OAR1", "OAR2", "CCR", "TRISE")
+
+    def reset(self) -> None:
+        super().reset()
+        self.sr1 = 0
+        self.sr2 = 0
+        self.dr_full = False  # DR holds a byte (to send, or received and unread)
+        self.dr = 0
+        self.shift: int | None = None  # a received byte waiting for DR (BTF, clock stretched)
+        self.phase = "idle"  # idle, start, addr, tx, rx, done
+        self.reading = False
+        self.rx_acked = True  # the last received byte was ACKed: more will come
+        self.pos_ack = True
+        self.stop_pending = False
+        self._sr1_read_for_addr = False
+
+    def scl_hz(self) -> float:
+        ccr = self.values["CCR"]
+        n = ccr & 0xFFF
+        if not n:
+            return 0.0
+        pclk = self.host.clock_hz(self.clock_name)
+        if ccr & 1 << 15:  # fast mode
+            return pclk / (25 * n if ccr & 1 << 14 else 3 * n)
+        return pclk / (2 * n)
+
+    def _irqs(self) -> None:
+        cr2 = self.values["CR2"]
+        ev = bool(cr2 & 1 << 9 and (self.sr1 & (SB | ADDR | BTF | STOPF)
+                                    or (cr2 & 1 << 10 and self.sr1 & (TXE | RXNE))))
+        er = bool(cr2 & 1 << 8 and self.sr1 & (BERR | ARLO | AF | OVR))
+        self.set_lines(ev, er)
+
+    def _set(self, bits: int) -> None:
+        self.sr1 |= bits
+        self._irqs()
+
+    # --- control ------------------------------------------------------------------------------
+    def write_CR1(self, value: int) -> None:
+        old = self.values["CR1"]
+        if value & SWRST:
+            self.reset()
+            self.values["CR1"] = value
+            return
+        self.values["CR1"] = value & ~(START | STOP)
+        if not value & PE:
+            if old & PE:
+                self.reset()
+            return
+        if value & (1 << 1 | 1 << 5 | 1 << 12):
+            self.unimplemented(self.where("CR1"), "SMBus and PEC are not modelled")
+        if value & START and self.phase in ("idle", "tx", "rx", "done", "addr_done"):
+            self._start()
+        if value & STOP:
+            self._stop_request()
+
+    def write_CR2(self, value: int) -> None:
+        self.values["CR2"] = value
+        if value & (1 << 11 | 1 << 12):
+            self.unimplemented(self.where("CR2"), "DMA transfers (DMAEN, LAST) are not modelled for the F4 I2C")
+        self._irqs()
+
+    def _start(self) -> None:
+        self.values["CR1"] |= START
+        self.phase = "start"
+        self.sr2 |= MSL | BUSY
+        self.after(1, self._started, "START")
+
+    def _started(self) -> None:
+        self._event = None
+        self.values["CR1"] &= ~START
+        self._set(SB)
+
+    def _stop_request(self) -> None:
+        if self.phase in ("tx", "addr_done", "done", "idle") and not self.dr_full and self._event is None:
+            self._stop_now()
+        elif self.phase == "rx" and self._event is None and (self.shift is not None or not self.rx_acked):
+            self._stop_now()
+        else:
+            self.stop_pending = True
+            self.values["CR1"] |= STOP
+
+    def _stop_now(self) -> None:
+        self.bus.stop()
+        self.values["CR1"] &= ~STOP
+        self.stop_pending = False
+        self.sr2 &= ~(MSL | BUSY | TRA)
+        self.phase = "idle"
+        self._irqs()
+
+    # --- data -----------------------------------------------------------------------------------
+    def read_SR1(self) -> int:
+        if self.sr1 & ADDR:
+            self._sr1_read_for_addr = True
+        return self.sr1
+
+    def write_SR1(self, value: int) -> None:
+        self.sr1 &= value | ~(BERR | ARLO | AF | OVR | 1 << 12 | 1 << 14 | 1 << 15)  # rc_w0 error flags
+        self._irqs()
+
+    def read_SR2(self) -> int:
+        value = self.sr2
+        if self.sr1 & ADDR and self._sr1_read_for_addr:  # EV6: ADDR cleared by SR1 then SR2 reads
+            self.sr1 &= ~ADDR
+            self._sr1_read_for_addr = False
+            self._addr_cleared()
+        return value
+
+    def write_DR(self, value: int) -> None:
+        value &= 0xFF
+        if self.sr1 & SB:  # EV5: SR1 read then the address written
+            self.sr1 &= ~SB
+            self.reading = bool(value & 1)
+            self.phase = "addr"
+            self._irqs()
+            self.after(9, lambda: self._address_done(value), "address")
+            return
+        if self.phase != "tx":
+            self.guest_error(self.where("DR"), "data written with no transmission in progress: dropped")
+            return
+        self.dr = value
+        self.dr_full = True
+        self.sr1 &= ~(TXE | BTF)
+        self._irqs()
+        if self._event is None:
+            self._send()
+
+    def _address_done(self, value: int) -> None:
+        self._event = None
+        acked = self.bus.start(value >> 1, bool(value & 1))
+        if not acked:
+            self.phase = "done"
+            self._set(AF)  # RM0090 27.6.6: acknowledge failure; the master must STOP
+            if self.stop_pending:
+                self._stop_now()
+            return
+        self.phase = "addr_done"
+        if self.reading:
+            self.sr2 &= ~TRA
+        else:
+            self.sr2 |= TRA
+        self._set(ADDR)
+
+    def _addr_cleared(self) -> None:
+        if self.reading:
+            self.phase = "rx"
+            self.rx_acked = True
+            self.pos_ack = bool(self.values["CR1"] & ACK)
+            self._receive_next()
+        else:
+            self.phase = "tx"
+            self._set(TXE)
+
+    def _send(self) -> None:
+        byte = self.dr
+        self.dr_full = False
+        self._set(TXE)
+        self.after(9, lambda: self._sent(byte), "byte")
+
+    def _sent(self, byte: int) -> None:
+        self._event = None
+        if not self.bus.write(byte):
+            self._set(AF)
+            self.phase = "done"
+            return
+        if self.dr_full:
+            self._send()
+        else:
+            self._set(BTF)  # TxE and BTF: the master stretches SCL
+            if self.stop_pending:
+                self._stop_now()
+
+    def _receive_next(self) -> None:
+        if self._event is not None or self.shift is not None or not self.rx_acked or self.phase != "rx":
+            return
+        self.after(9, self._received, "byte")
+
+    def _received(self) -> None:
+        self._event = None
+        cr1 = self.values["CR1"]
+        byte = self.bus.read()
+        # the ACK sent for this byte: ACK now, or with POS the ACK bit as it was for the previous byte
+        ack = self.pos_ack if cr1 & POS else bool(cr1 & ACK)
+        self.pos_ack = bool(cr1 & ACK)
+        self.rx_acked = ack
+        if self.dr_full:
+            self.shift = byte
+            self._set(BTF)
+        else:
+            self.dr, self.dr_full = byte, True
+            self._set(RXNE)
+        if not ack and self.stop_pending:
+            self._stop_now()
+        else:
+            self._receive_next()
+
+    def read_DR(self) -> int:
+        value = self.dr
+        if self.phase == "rx" or self.dr_full:
+            self.dr_full = False
+            self.sr1 &= ~RXNE
+            if self.shift is not None:
+                self.dr, self.dr_full, self.shift = self.shift, True, None
+                self.sr1 &= ~BTF
+                self.sr1 |= RXNE
+                if self.stop_pending and not self.rx_acked:
+                    self._stop_now()
+            self._irqs()
+            self._receive_next()
+        return value
+
+
+# --- STM32L4+ -----------------------------------------------------------------------------------
+L4_TXE, TXIS, L4_RXNE, NACKF, L4_STOPF, TC, TCR = 1, 2, 4, 16, 32, 64, 128
+L4_BUSY, DIR = 1 << 15, 1 << 16
+
+
+@register_model
+class Stm32L4I2c(Stm32I2c):
+    """STM32L4+ I2C1-4 master (RM0432 section 48.9): CR2 transfers of NBYTES (see the module)."""
+
+    TYPE = "stm32l4_i2c"
+    SVD = "I2C"
+    PARTS = ("stm32l4r5zi",)
+    PLAIN = ("OAR1", "OAR2", "TIMINGR", "TIMEOUTR")
+
+    def reset(self) -> None:
+        super().reset()
+        self.isr = L4_TXE
+        self.left = 0  # bytes of this NBYTES block still to move
+        self.active = False
+        self.reading = False
+        self.txdr_full = False
+        self.txdr = 0
+        self.rxdr = 0
+
+    def scl_hz(self) -> float:
+        t = self.values["TIMINGR"]
+        presc, sclh, scll = t >> 28 & 0xF, t >> 8 & 0xFF, t & 0xFF
+        periods = (scll + 1 + sclh + 1) * (presc + 1)
+        return self.host.clock_hz(self.clock_name) / periods if t else 0.0
+
+    def _irqs(self) -> None:
+        cr1, isr = self.values["CR1"], self.isr
+        ev = bool((cr1 & 2 and isr & TXIS) or (cr1 & 4 and isr & L4_RXNE) or (cr1 & 16 and isr & NACKF)
+                  or (cr1 & 32 and isr & L4_STOPF) or (cr1 & 64 and isr & (TC | TCR)))
+        er = bool(cr1 & 128 and isr & (1 << 8 | 1 << 9 | 1 << 10))
+        self.set_lines(ev, er)
+        if cr1 & 1 << 14 and isr & TXIS:
+            self.dma_request(f"{self.periph}_TX")
+        if cr1 & 1 << 15 and isr & L4_RXNE:
+            self.dma_request(f"{self.periph}_RX")
+
+    def dma_pending(self, request: str) -> bool:
+        if request.endswith("_TX"):
+            return bool(self.values["CR1"] & 1 << 14 and self.isr & TXIS)
+        return bool(self.values["CR1"] & 1 << 15 and self.isr & L4_RXNE)
+
+    def write_CR1(self, value: int) -> None:
+        old = self.values["CR1"]
+        self.values["CR1"] = value
+        if old & 1 and not value & 1:  # PE cleared: software reset (RM0432 48.4.6)
+            if self._event is not None:
+                self.host.cancel(self._event)
+                self._event = None
+            if self.active:
+                self.bus.stop()
+            self.isr = L4_TXE
+            self.active = False
+        if value & (1 << 16 | 1 << 17 | 1 << 20 | 1 << 21 | 1 << 22 | 1 << 23):
+            self.unimplemented(self.where("CR1"), "slave byte control, SMBus and PEC are not modelled")
+        self._irqs()
+
+    def write_CR2(self, value: int) -> None:
+        self.values["CR2"] = value & ~(1 << 13 | 1 << 14)
+        if value & 1 << 11:
+            self.unimplemented(self.where("CR2"), "10-bit addressing (ADD10) is not modelled")
+        if value & 1 << 13:  # START (or repeated START)
+            if not self.values["CR1"] & 1:
+                self.guest_error(self.where("CR2"), "START with the peripheral disabled (PE = 0): ignored")
+                return
+            self.isr &= ~(TC | TCR)
+            self.isr |= L4_BUSY
+            self.active = True
+            self.reading = bool(value & 1 << 10)
+            self.left = value >> 16 & 0xFF
+            self.after(10, self._address_done, "address")  # START + address + ACK
+        elif value & 1 << 14 and self.active:  # STOP after TC (software end mode)
+            self._finish_stop()
+        elif self.isr & TCR and self.active:  # RELOAD: the next NBYTES block (RM0432 48.4.9)
+            self.isr &= ~TCR
+            self.left = value >> 16 & 0xFF
+            if self._event is None:
+                self._next_byte()
+        self._irqs()
+
+    def _address_done(self) -> None:
+        self._event = None
+        cr2 = self.values["CR2"]
+        address = cr2 >> 1 & 0x7F
+        if not self.bus.start(address, self.reading):
+            self.isr |= NACKF  # not acknowledged: the master sends STOP (RM0432 48.4.8)
+            self._finish_stop()
+            return
+        self.isr = (self.isr | DIR) if self.reading else (self.isr & ~DIR)
+        self._next_byte()
+
+    def _next_byte(self) -> None:
+        if self.left == 0:
+            self._block_end()
+            return
+        if self.reading:
+            self.after(9, self._received, "byte")
+        elif self.txdr_full:
+            byte = self.txdr
+            self.txdr_full = False
+            self.isr |= L4_TXE
+            self.after(9, lambda: self._sent(byte), "byte")
+        else:
+            self.isr |= TXIS | L4_TXE  # waiting for TXDR (clock stretched)
+        self._irqs()
+
+    def _sent(self, byte: int) -> None:
+        self._event = None
+        self.left -= 1
+        if not self.bus.write(byte):
+            self.isr |= NACKF
+            self._finish_stop()
+            return
+        self._next_byte()
+
+    def _received(self) -> None:
+        self._event = None
+        if self.isr & L4_RXNE:  # RXDR still full: the clock is stretched until it is read
+            self.after(1, self._received, "byte")
+            return
+        self.rxdr = self.bus.read()
+        self.left -= 1
+        self.isr |= L4_RXNE
+        self._irqs()
+        if self.left:
+            self.after(9, self._received, "byte")
+        else:
+            self._block_end()
+
+    def _block_end(self) -> None:
+        cr2 = self.values["CR2"]
+        if cr2 & 1 << 24:  # RELOAD: another NBYTES block follows
+            self.isr |= TCR
+        elif cr2 & 1 << 25:  # AUTOEND
+            self._finish_stop()
+            return
+        else:
+            self.isr |= TC
+        self._irqs()
+
+    def _finish_stop(self) -> None:
+        self.bus.stop()
+        self.active = False
+        self.isr = (self.isr | L4_STOPF) & ~(L4_BUSY | TXIS)
+        self._irqs()
+
+    def read_ISR(self) -> int:
+        return self.isr
+
+    def write_ISR(self, value: int) -> None:
+        if value & 1:  # TXE written 1: flush TXDR
+            self.txdr_full = False
+            self.isr |= L4_TXE
+        self._irqs()
+
+    def write_ICR(self, value: int) -> None:
+        self.isr &= ~(value & (1 << 3 | NACKF | L4_STOPF | 1 << 8 | 1 << 9 | 1 << 10 | 1 << 11 | 1 << 12 | 1 << 13))
+        self._irqs()
+
+    def write_TXDR(self, value: int) -> None:
+        self.txdr = value & 0xFF
+        self.txdr_full = True
+        self.isr &= ~(TXIS | L4_TXE)
+        if self.active and not self.reading and self._event is None and self.left:
+            self._next_byte()
+        self._irqs()
+
+    def read_RXDR(self) -> int:
+        self.isr &= ~L4_RXNE
+        self._irqs()
+        return self.rxdr

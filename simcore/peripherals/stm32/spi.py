@@ -1,0 +1,309 @@
+"""STM32 SPI masters driving the chips on their bus (simcore/devices/bus.py, docs/bus-devices.md).
+
+RM0090 section 28.5 (STM32F4 SPI: 8/16-bit frames, no FIFO) and RM0432 section 52.6 (STM32L4+
+SPI: 4-16-bit frames, 32-bit TX and RX FIFOs, byte or half-word data-register accesses). A
+frame written to ``DR`` goes to the shift register as soon as it is free (``TXE`` follows) and
+takes ``bits / f_SCK`` of virtual time, ``f_SCK = PCLK / 2^(BR+1)``; at its end the byte(s)
+clocked in from the selected chip (MISO, 0xFF when no chip is selected: the empty bus) are in
+the receive buffer (``RXNE``, ``OVR`` when the previous one was not read). ``BSY`` is set while
+frames remain. Chip selects are GPIO outputs the board wires to the chips (``gpio.line(pin)``);
+``CPOL``/``CPHA`` give the SPI mode the chips are clocked in, ``LSBFIRST`` reverses the bits.
+Interrupts (``TXEIE``, ``RXNEIE``, ``ERRIE``) and the ``SPIx_TX``/``SPIx_RX`` DMA requests
+follow the flags. A master with software slave management and ``SSI`` = 0 is a mode fault
+(``MODF``: ``MSTR`` and ``SPE`` cleared), as RM0090 28.3.10 describes.
+Not modelled (reported when set): slave mode, bidirectional and receive-only modes, CRC, TI
+frame format, and (F4) the I2S mode of SPI2/SPI3.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, ClassVar
+
+from simcore.clock import FS_PER_SECOND
+from simcore.devices.bus import SpiBus
+from simcore.peripherals import register_model
+from simcore.peripherals.base import Host, PeripheralModel
+from simcore.peripherals.stm32.signals import DmaRequester
+
+APB2_BASE = 0x40010000
+RXNE, TXE, MODF, OVR, BSY = 1, 2, 1 << 5, 1 << 6, 1 << 7
+
+
+def _reverse(byte: int) -> int:
+    return int(f"{byte & 0xFF:08b}"[::-1], 2)
+
+
+class Stm32Spi(DmaRequester, PeripheralModel):
+    """Master transfers, flags, interrupts and DMA requests shared by the F4 and L4 SPIs."""
+
+    SVD = ("SPI1", "SPI2", "SPI3")
+    PARTS: ClassVar[tuple[str, ...]] = ("stm32f407vg",)  # the L4 class is checked against its own part
+    FIFO_BYTES: ClassVar[int] = 0  # 0: one frame of buffer each way (F4); 4: the L4's 32-bit FIFOs
+
+    def __init__(self, config: Any, host: Host, registers: Any = None) -> None:
+        self._irq_level = False
+        self._event: Any = None
+        super().__init__(config, host, registers)
+        self.periph = self.svd_name
+        self.bus = SpiBus(self.periph, report=lambda where, what: self.guest_error(where, what))
+        self.clock_name = str(config.options.get("clock", "PCLK2" if self.base >= APB2_BASE else "PCLK1"))
+        self.frames = 0
+
+    def reset(self) -> None:
+        if getattr(self, "_event", None) is not None:
+            self.host.cancel(self._event)
+            self._event = None
+        super().reset()
+        self.tx: deque[tuple[int, int]] = deque()  # frames waiting: (value, bits)
+        self.rx: deque[int] = deque()  # bytes received (L4 FIFO) or frames (F4)
+        self.shifting: tuple[int, int] | None = None
+        self.errors = 0  # OVR | MODF
+        self._after_dr = False  # a DR read since the last SR read (OVR clearing sequence)
+        self._sr_seen = False  # SR read since the last CR1 write (MODF clearing sequence)
+        if hasattr(self, "periph"):
+            self._update()
+
+    # --- configuration (subclasses) ----------------------------------------------------------
+    def cr1(self) -> int:
+        return self.values["CR1"]
+
+    def cr2(self) -> int:
+        return self.values["CR2"]
+
+    def frame_bits(self) -> int:
+        raise NotImplementedError
+
+    def rx_ready(self) -> bool:
+        raise NotImplementedError
+
+    def tx_room(self) -> bool:
+        raise NotImplementedError
+
+    def sck_hz(self) -> float:
+        return self.host.clock_hz(self.clock_name) / (2 << (self.cr1() >> 3 & 7))
+
+    def mode(self) -> int:
+        return self.cr1() & 3  # CPOL << 1 | CPHA
+
+    def enabled(self) -> bool:
+        return bool(self.cr1() & 1 << 6)
+
+    # --- transfers -----------------------------------------------------------------------------
+    def write_frame(self, value: int, nbytes: int) -> None:
+        if not self.enabled():
+            self.guest_error(self.where("DR"), "write while the SPI is disabled (SPE = 0): dropped")
+            return
+        if not self.cr1() & 1 << 2:
+            self.unimplemented(self.where("CR1"), "slave mode is not modelled: the frame is dropped")
+            return
+        if not self.tx_room():
+            self.guest_error(self.where("DR"), "write while TXE = 0: the frame is lost")
+            return
+        bits = self.frame_bits()
+        if self.FIFO_BYTES and bits <= 8 and nbytes == 2:  # L4 data packing: two frames in one access
+            self.tx.append((value & 0xFF, bits))
+            self.tx.append((value >> 8 & 0xFF, bits))
+        else:
+            self.tx.append((value, bits))
+        if self.shifting is None:
+            self._next()
+        self._update()
+
+    def _next(self) -> None:
+        if not self.tx or not self.enabled():
+            self.shifting = None
+            return
+        self.shifting = self.tx.popleft()
+        hz = self.sck_hz()
+        bits = self.shifting[1]
+        fs = int(round(bits * FS_PER_SECOND / hz)) if hz > 0 else 1
+        self._event = self.host.schedule_at_fs(self.host.now_fs() + max(fs, 1), self._frame_done,
+                                               f"{self.periph} frame")
+
+    def _frame_done(self) -> None:
+        self._event = None
+        assert self.shifting is not None
+        value, bits = self.shifting
+        lsb = bool(self.cr1() & 1 << 7)
+        nbytes = (bits + 7) // 8
+        miso = 0
+        for k in reversed(range(nbytes)):  # high byte first (docs/bus-devices.md)
+            byte = value >> (8 * k) & 0xFF
+            out = self.bus.transfer(_reverse(byte) if lsb else byte, self.mode())
+            miso = miso << 8 | (_reverse(out) if lsb else out)
+        miso &= (1 << bits) - 1
+        self.frames += 1
+        self.receive(miso, bits)
+        self._next()
+        self._update()
+
+    def receive(self, value: int, bits: int) -> None:
+        raise NotImplementedError
+
+    # --- flags ----------------------------------------------------------------------------------
+    def status(self) -> int:
+        sr = 0
+        if self.rx_ready():
+            sr |= RXNE
+        if self.tx_room():
+            sr |= TXE
+        if self.shifting is not None or self.tx:
+            sr |= BSY
+        return sr | self.errors
+
+    def _update(self) -> None:
+        sr = self.status()
+        cr2 = self.cr2()
+        level = bool((sr & TXE and cr2 & 1 << 7) or (sr & RXNE and cr2 & 1 << 6)
+                     or (sr & (OVR | MODF) and cr2 & 1 << 5))
+        if self.irq is not None and level != self._irq_level:
+            self._irq_level = level
+            self.host.set_irq(self.irq, level)
+        if cr2 & 2 and sr & TXE and self.enabled():
+            self.dma_request(f"{self.periph}_TX")
+        if cr2 & 1 and sr & RXNE:
+            self.dma_request(f"{self.periph}_RX")
+
+    def dma_pending(self, request: str) -> bool:
+        sr = self.status()
+        if request.endswith("_TX"):
+            return bool(self.cr2() & 2 and sr & TXE and self.enabled())
+        return bool(self.cr2() & 1 and sr & RXNE)
+
+    def _check_mode(self) -> None:
+        cr1 = self.cr1()
+        if cr1 & 1 << 2 and cr1 & 1 << 9 and not cr1 & 1 << 8 and cr1 & 1 << 6:
+            self.errors |= MODF  # NSS low on a master: mode fault, MSTR and SPE cleared (RM0090 28.3.10)
+            self.values["CR1"] = cr1 & ~(1 << 2 | 1 << 6)
+            self.guest_error(self.where("CR1"), "master with software NSS management and SSI = 0: mode fault (MODF)")
+        if cr1 & (1 << 10 | 1 << 15 | 1 << 13):
+            self.unimplemented(self.where("CR1"), "receive-only, bidirectional and CRC modes are not modelled")
+
+    def write_CR1(self, value: int) -> None:
+        if self._sr_seen:
+            self.errors &= ~MODF  # RM0090 28.4.8: SR read while MODF is set, then a CR1 write
+        self._sr_seen = False
+        self.values["CR1"] = value & 0xFFFF
+        self._check_mode()
+        if not self.enabled():
+            self.tx.clear()
+        elif self.shifting is None and self.tx:
+            self._next()
+        self._update()
+
+    def read_SR(self) -> int:
+        sr = self.status()
+        if self._after_dr and sr & OVR:
+            self.errors &= ~OVR  # RM0090 28.4.8: a DR read followed by an SR read clears OVR
+        self._after_dr = False
+        self._sr_seen = bool(sr & MODF)
+        return sr
+
+    def write_SR(self, value: int) -> None:
+        pass  # the flags are cleared by access sequences (RM0090 28.4.8), not by writes
+
+
+@register_model
+class Stm32F4Spi(Stm32Spi):
+    """STM32F4 SPI1-3 (RM0090 section 28.5): one frame of 8 or 16 bits (DFF) each way."""
+
+    TYPE = "stm32f4_spi"
+    SVD = ("SPI1", "SPI2", "SPI3")
+    PARTS = ("stm32f407vg",)
+    PLAIN = ("CRCPR",)
+
+    def frame_bits(self) -> int:
+        return 16 if self.cr1() & 1 << 11 else 8
+
+    def tx_room(self) -> bool:
+        return not self.tx
+
+    def rx_ready(self) -> bool:
+        return bool(self.rx)
+
+    def receive(self, value: int, bits: int) -> None:
+        if self.rx:
+            self.errors |= OVR  # the previous frame was not read: the new one is lost
+            return
+        self.rx.append(value)
+
+    def read_DR(self) -> int:
+        value = self.rx.popleft() if self.rx else self.values.get("DR", 0)
+        self.values["DR"] = value
+        self._after_dr = True
+        self._update()
+        return value
+
+    def write_DR(self, value: int, mask: int) -> None:
+        self.write_frame(value & 0xFFFF, 2 if mask & 0xFF00 else 1)
+
+    def write_CR2(self, value: int) -> None:
+        self.values["CR2"] = value
+        if value & 1 << 4:
+            self.unimplemented(self.where("CR2"), "the TI frame format (FRF) is not modelled")
+        self._update()
+
+    def write_I2SCFGR(self, value: int) -> None:
+        self.values["I2SCFGR"] = value
+        if value & 1 << 11:
+            self.unimplemented(self.where("I2SCFGR"), "I2S mode (I2SMOD) is not modelled")
+
+
+@register_model
+class Stm32L4Spi(Stm32Spi):
+    """STM32L4+ SPI1-3 (RM0432 section 52.6): 4-16-bit frames (DS), 32-bit FIFOs, FRXTH."""
+
+    TYPE = "stm32l4_spi"
+    SVD = ("SPI1", "SPI2", "SPI3")
+    PARTS = ("stm32l4r5zi",)
+    PLAIN = ("CRCPR",)
+    FIFO_BYTES = 4
+
+    def frame_bits(self) -> int:
+        ds = self.cr2() >> 8 & 0xF
+        return max(ds + 1, 4) if ds >= 3 else 8
+
+    def _frame_bytes(self) -> int:
+        return 2 if self.frame_bits() > 8 else 1
+
+    def tx_room(self) -> bool:
+        used = sum(2 if bits > 8 else 1 for _v, bits in self.tx)
+        return used <= self.FIFO_BYTES // 2  # TXE: the TX FIFO is at most half full (RM0432 52.4.9)
+
+    def rx_ready(self) -> bool:
+        need = 1 if self.cr2() & 1 << 12 else 2  # FRXTH: 8-bit or 16-bit threshold
+        return len(self.rx) >= need
+
+    def receive(self, value: int, bits: int) -> None:
+        nbytes = 2 if bits > 8 else 1
+        if len(self.rx) + nbytes > self.FIFO_BYTES:
+            self.errors |= OVR
+            return
+        for k in range(nbytes):
+            self.rx.append(value >> (8 * k) & 0xFF)
+
+    def status(self) -> int:
+        sr = super().status()
+        rx, tx = len(self.rx), sum(2 if bits > 8 else 1 for _v, bits in self.tx)
+        return sr | min(rx, 3) << 9 | min(tx, 3) << 11  # FRLVL, FTLVL
+
+    def write_CR2(self, value: int) -> None:
+        self.values["CR2"] = value
+        if value & 1 << 4:
+            self.unimplemented(self.where("CR2"), "the TI frame format (FRF) is not modelled")
+        self._update()
+
+    def read(self, offset: int, size: int) -> int:
+        if offset == 0x0C:  # DR: a byte access takes one byte from the RX FIFO, a wider one two
+            n = 1 if size == 1 else 2
+            value = 0
+            for k in range(n):
+                value |= (self.rx.popleft() if self.rx else 0) << (8 * k)
+            self._after_dr = True
+            self._update()
+            return value
+        return super().read(offset, size)
+
+    def write_DR(self, value: int, mask: int) -> None:
+        self.write_frame(value & 0xFFFF, 2 if mask & 0xFF00 else 1)
