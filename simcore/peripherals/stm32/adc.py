@@ -117,6 +117,8 @@ class Stm32Adc(DmaRequester, PeripheralModel):
         self.dr = 0
         self.seq_pos = 0
         self.converting = False
+        self._conv_fs = 0  # when the last conversion ended (the next of a sequence follows it exactly)
+        self._chained = False
         self._dma_waiting = False
         self._dma_stopped = False
 
@@ -179,7 +181,9 @@ class Stm32Adc(DmaRequester, PeripheralModel):
             return
         ch = self.sequence()[self.seq_pos]
         cycles = self.sample_cycles(ch) + self.resolution() + self.CONV_EXTRA
-        at = self.host.now_fs() + int(round(cycles * FS_PER_SECOND / hz))
+        start = self._conv_fs if self.seq_pos or self._chained else max(self.host.now_fs(), self._conv_fs)
+        self._conv_fs = start + int(round(cycles * FS_PER_SECOND / hz))
+        at = self._conv_fs
         self._event = self.host.schedule_at_fs(at, self._convert, f"{self.svd_name} conversion")
 
     def start_register(self) -> str:
@@ -240,7 +244,9 @@ class Stm32Adc(DmaRequester, PeripheralModel):
         if last:
             self.seq_pos = 0
             if self.continuous() and self.converting:
+                self._chained = True  # continuous mode: the next sequence starts at this one's exact end
                 self._schedule_conversion()
+                self._chained = False
             else:
                 self.converting = False
                 self.sequence_done()

@@ -53,20 +53,34 @@ class Stm32I2c(DmaRequester, PeripheralModel):
         if getattr(self, "_event", None) is not None:
             self.host.cancel(self._event)
             self._event = None
+        self._wire_fs = 0
+        self._in_event = False
         super().reset()
 
     def scl_hz(self) -> float:
         raise NotImplementedError
 
     def after(self, periods: float, callback: Any, tag: str) -> None:
-        """Call ``callback`` after ``periods`` SCL periods on the wire."""
+        """Call ``callback`` after ``periods`` SCL periods on the wire (from the end of the last symbol when it
+        follows it without a pause: called from the event that ended it)."""
         hz = self.scl_hz()
         if not hz > 0:
             hz = DEFAULT_SCL
         if self._event is not None:
             self.host.cancel(self._event)
-        self._event = self.host.schedule_at_fs(self.host.now_fs() + int(periods * FS_PER_SECOND / hz), callback,
-                                               f"{self.periph} {tag}")
+        # the wire is busy until the last symbol ends: a byte queued meanwhile follows it exactly
+        start = self._wire_fs if self._in_event else max(self.host.now_fs(), self._wire_fs)
+        self._wire_fs = start + int(periods * FS_PER_SECOND / hz)
+        self._event = self.host.schedule_at_fs(self._wire_fs, self._wrap(callback), f"{self.periph} {tag}")
+
+    def _wrap(self, callback: Any) -> Any:
+        def run() -> None:
+            self._in_event = True
+            try:
+                callback()
+            finally:
+                self._in_event = False
+        return run
 
     def set_lines(self, ev: bool, er: bool) -> None:
         for irq, level in ((self.ev_irq, ev), (self.er_irq, er)):

@@ -58,6 +58,7 @@ class Stm32Spi(DmaRequester, PeripheralModel):
         self.tx: deque[tuple[int, int]] = deque()  # frames waiting: (value, bits)
         self.rx: deque[int] = deque()  # bytes received (L4 FIFO) or frames (F4)
         self.shifting: tuple[int, int] | None = None
+        self._wire_fs = 0  # when the last frame on the wire ends
         self.errors = 0  # OVR | MODF
         self._after_dr = False  # a DR read since the last SR read (OVR clearing sequence)
         self._sr_seen = False  # SR read since the last CR1 write (MODF clearing sequence)
@@ -110,7 +111,7 @@ class Stm32Spi(DmaRequester, PeripheralModel):
             self._next()
         self._update()
 
-    def _next(self) -> None:
+    def _next(self, chained: bool = False) -> None:
         if not self.tx or not self.enabled():
             self.shifting = None
             return
@@ -118,8 +119,9 @@ class Stm32Spi(DmaRequester, PeripheralModel):
         hz = self.sck_hz()
         bits = self.shifting[1]
         fs = int(round(bits * FS_PER_SECOND / hz)) if hz > 0 else 1
-        self._event = self.host.schedule_at_fs(self.host.now_fs() + max(fs, 1), self._frame_done,
-                                               f"{self.periph} frame")
+        start = self._wire_fs if chained else max(self.host.now_fs(), self._wire_fs)  # back to back: the last end
+        self._wire_fs = start + max(fs, 1)
+        self._event = self.host.schedule_at_fs(self._wire_fs, self._frame_done, f"{self.periph} frame")
 
     def _frame_done(self) -> None:
         self._event = None
@@ -135,7 +137,7 @@ class Stm32Spi(DmaRequester, PeripheralModel):
         miso &= (1 << bits) - 1
         self.frames += 1
         self.receive(miso, bits)
-        self._next()
+        self._next(chained=True)
         self._update()
 
     def receive(self, value: int, bits: int) -> None:

@@ -80,6 +80,9 @@ class Stm32Usart(DmaRequester, PeripheralModel):
         self.flags = self.TXE | self.TC  # RM0090 30.6.1: SR resets to 0x00C0
         self.tdr: int | None = None  # data waiting for the shift register
         self.shifting = False
+        self._tx_end_fs = 0  # when the last frame sent ends (the next one starts there at the earliest)
+        self._rx_next_fs = 0  # when the next received frame ends
+        self._rx_chained = False
         self.rdr = 0
         self.rx_pos = 0  # next byte of the input to arrive
         self.rx_on = False
@@ -155,7 +158,7 @@ class Stm32Usart(DmaRequester, PeripheralModel):
             self._load_shifter()
         self._update()
 
-    def _load_shifter(self) -> None:
+    def _load_shifter(self, chained: bool = False) -> None:
         assert self.tdr is not None
         byte, self.tdr = self.tdr, None
         self.flags |= self.TXE
@@ -168,14 +171,17 @@ class Stm32Usart(DmaRequester, PeripheralModel):
             self.flags |= self.TC
             return
         self.shifting = True
-        self._shift_event = self.host.schedule_at_fs(self.host.now_fs() + frame, self._shift_done,
-                                                     f"{self.periph} TX frame")
+        # back-to-back frames follow the previous one's exact end, not the moment its event ran
+        # (events run at the end of the translated block that passes their cycle)
+        start = self._tx_end_fs if chained else max(self.host.now_fs(), self._tx_end_fs)
+        self._tx_end_fs = start + frame
+        self._shift_event = self.host.schedule_at_fs(self._tx_end_fs, self._shift_done, f"{self.periph} TX frame")
 
     def _shift_done(self) -> None:
         self._shift_event = None
         self.shifting = False
         if self.tdr is not None and self.enabled() and self.tx_enabled():
-            self._load_shifter()
+            self._load_shifter(chained=True)
         else:
             self.flags |= self.TC
         self._update()
@@ -207,13 +213,12 @@ class Stm32Usart(DmaRequester, PeripheralModel):
             if self.rx_pos < len(data):
                 self.bad_rate()
             return
+        self._rx_next_fs = (self._rx_next_fs if self._rx_chained else max(self._rx_next_fs, self.host.now_fs())) + frame
         if self.rx_pos < len(data):
-            self._rx_event = self.host.schedule_at_fs(self.host.now_fs() + frame, self._rx_arrive,
-                                                      f"{self.periph} RX byte")
+            self._rx_event = self.host.schedule_at_fs(self._rx_next_fs, self._rx_arrive, f"{self.periph} RX byte")
         elif self.rx_pos == len(data) and data:
             self.rx_pos += 1  # one idle frame after the last byte: IDLE
-            self._rx_event = self.host.schedule_at_fs(self.host.now_fs() + frame, self._rx_idle,
-                                                      f"{self.periph} RX idle")
+            self._rx_event = self.host.schedule_at_fs(self._rx_next_fs, self._rx_idle, f"{self.periph} RX idle")
 
     def _rx_arrive(self) -> None:
         self._rx_event = None
@@ -230,7 +235,9 @@ class Stm32Usart(DmaRequester, PeripheralModel):
             self.stats["rx_bytes"] += 1
         self._update()
         if self.rx_on:
+            self._rx_chained = True  # the next byte follows this one's exact end
             self._schedule_rx()
+            self._rx_chained = False
 
     def _rx_idle(self) -> None:
         self._rx_event = None
