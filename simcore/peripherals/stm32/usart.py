@@ -12,6 +12,9 @@ the L4's ``PRESC``, the LPUART's 256x divider) and the USART's kernel clock (PCL
 for USART1/USART6). ``TC`` is set when the last frame ends. ``TXE``/``TC`` interrupts and the
 ``USARTx_TX`` DMA request (``CR3.DMAT``) follow these flags.
 
+A UART with the option ``paced = false`` (the boards' console UARTs, so that printing costs the
+firmware no waiting, as before these models) transmits at once: ``TXE`` and ``TC`` stay set.
+
 Receive: bytes given with ``--uart-input [NAME=]FILE`` (``-``: standard input, read to its end
 when the receiver is first enabled) arrive back to back at the baud rate from the moment the
 receiver is enabled (``UE`` and ``RE``): ``RXNE`` (interrupt, ``USARTx_RX`` DMA request with
@@ -51,7 +54,9 @@ class Stm32Usart(DmaRequester, PeripheralModel):
     """Transmitter, receiver, flags, interrupts and DMA requests of an STM32 U(S)ART (see the module docstring)."""
 
     CONSOLE = True  # may be a board's [console] peripheral (simcore.validate)
-    OPTIONS = {"input": "file of bytes to receive (--uart-input), '-' for standard input"}
+    OPTIONS = {"input": "file of bytes to receive (--uart-input), '-' for standard input",
+               "paced": "transmit at the baud rate (default true; the boards' console UARTs say false: "
+                        "bytes leave at once, TXE and TC stay set)"}
     # flag bits as the F4 SR and the L4 ISR both place them (RM0090 30.6.1, RM0432 50.8.8)
     ORE, IDLE, RXNE, TC, TXE = 1 << 3, 1 << 4, 1 << 5, 1 << 6, 1 << 7
     LPUART: ClassVar[bool] = False
@@ -61,6 +66,7 @@ class Stm32Usart(DmaRequester, PeripheralModel):
         self._shift_event: Any = None
         self._rx_event: Any = None
         self.input_path = config.options.get("input")
+        self.paced = bool(config.options.get("paced", True))
         self._rx_data: bytes | None = None
         super().__init__(config, host, registers)
         self.periph = self.svd_name
@@ -164,9 +170,10 @@ class Stm32Usart(DmaRequester, PeripheralModel):
         self.flags |= self.TXE
         self.host.console_write(bytes([byte & 0xFF]), self.name)
         self.stats["tx_bytes"] += 1
-        frame = self.frame_fs()
+        frame = self.frame_fs() if self.paced else None
         if frame is None:
-            self.bad_rate()
+            if self.paced:
+                self.bad_rate()
             self.shifting = False
             self.flags |= self.TC
             return
