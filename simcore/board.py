@@ -135,6 +135,7 @@ class Board:
     power: Power
     devices: tuple[Device, ...] = ()
     svd: str | None = None  # register table of the part (simcore/data/svd): every SVD peripheral exists
+    bitband: bool = False  # SRAM and peripheral bit-band aliases (simcore/cortexm/bitband.py)
 
     @property
     def flash(self) -> tuple[Memory, ...]:
@@ -355,6 +356,7 @@ def load_board(spec: str | Path, overrides: dict[str, Any] | None = None) -> Boa
         max_mhz=max_mhz,
         fpu=bool(cpu.get("fpu", True)),
         nvic_prio_bits=int(cpu.get("nvic_prio_bits", 4)),
+        bitband=bool(cpu.get("bitband", False)),
         num_irq=int(cpu.get("num_irq", 64)),
         console=console,
         reset_vtor=reset_vtor,

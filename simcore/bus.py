@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from simcore.cortexm import bitband
 from simcore.memmap import PAGE, PERIPH_BASE, PERIPH_END, PPB_BASE
 from simcore.peripherals.generic import PlainRegister, plain_registers
 from simcore.poll import NOTHING_HERE, PollWatch
@@ -93,8 +94,10 @@ class SvdDevice:
 class PeripheralBus:
     """The machine's MMIO dispatcher over one register file (see the module docstring)."""
 
-    def __init__(self, machine: Any, models: list[Any], part: str | None, native: bool | None = None) -> None:
+    def __init__(self, machine: Any, models: list[Any], part: str | None, native: bool | None = None,
+                 bitband: bool = False) -> None:
         self.m = machine
+        self.bitband = bitband  # the part has the peripheral bit-band alias (simcore/cortexm/bitband.py)
         self.part = part
         self.rf: RegFile = make_regfile(self._py, self._notify, native)
         self.entries: dict[int, BusEntry] = {}  # register-file index -> what it is
@@ -272,6 +275,8 @@ class PeripheralBus:
         saved, m._mmio = m._mmio, (addr, bool(write))
 
         def go() -> int:
+            if self.bitband and bitband.PERIPH_ALIAS <= addr < bitband.PERIPH_ALIAS + bitband.ALIAS_BYTES:
+                return bitband.access(addr, size, bool(write), value, self.rf.read, self.rf.write)
             built = self.rf.count()
             dev = self.device(addr)
             if self.rf.count() != built and self.rf.slot(addr):  # just built: the register file serves it now

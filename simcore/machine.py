@@ -90,9 +90,11 @@ class Machine:
         self._by_name = {p.name.lower(): p for p in self.peripherals}
         self._last_fault_access: tuple[AccessKind, int, int] | None = None
         # every MMIO access outside the PPB: models, plain SVD registers served in C (simcore/bus.py)
-        self.bus = PeripheralBus(self, self.peripherals, board.svd, native=self.opts.native)
+        self.bus = PeripheralBus(self, self.peripherals, board.svd, native=self.opts.native, bitband=board.bitband)
         self.reports.syncers.append(self.bus.sync_reports)
         self._map_outside_peripherals()
+        if board.bitband:
+            self._map_sram_alias()
         self.system = SystemBlock(self)
         # the PPB in three windows: the system control space page may be served by the hot path (map_scs),
         # and Unicorn gives a window split by an unmap offsets from the new piece's start
@@ -194,6 +196,33 @@ class Machine:
         self.hot.map_scs(lambda addr, size: self._ppb_read(self.uc, addr - PPB_BASE, size, None),
                          lambda addr, size, value: self._ppb_write(self.uc, addr - PPB_BASE, size, value, None))
         return True
+
+    def _map_sram_alias(self) -> None:
+        """The SRAM bit-band alias (simcore/cortexm/bitband.py) over the RAM contiguous from 0x20000000 (the
+        peripheral alias is the bus's); beyond that RAM the alias is unmapped and faults like the RAM would."""
+        from simcore.cortexm import bitband
+
+        end = bitband.SRAM_BASE
+        while (mem := self.board.memory_at(end)) is not None and mem.kind == "ram" and mem.base + mem.size > end:
+            end = mem.base + mem.size
+        size = bitband.sram_alias_bytes(end)
+        if not size:
+            return
+
+        def ram_read(addr: int, n: int) -> int:
+            return int.from_bytes(self.uc.mem_read(addr, n), "little")
+
+        def ram_write(addr: int, n: int, value: int) -> None:
+            self.uc.mem_write(addr, value.to_bytes(n, "little"))
+
+        def read(_uc: unicorn.Uc, offset: int, n: int, _user: object) -> int:
+            return self.guard(lambda: bitband.access(bitband.SRAM_ALIAS + offset, n, False, 0, ram_read,
+                                                     ram_write)) or 0
+
+        def write(_uc: unicorn.Uc, offset: int, n: int, value: int, _user: object) -> None:
+            self.guard(lambda: bitband.access(bitband.SRAM_ALIAS + offset, n, True, value, ram_read, ram_write))
+
+        self.uc.mmio_map(bitband.SRAM_ALIAS, size, read, None, write, None)
 
     def heapinfo(self) -> HeapInfo:
         """The SYS_HEAPINFO answer (simcore/boot.py)."""

@@ -184,7 +184,7 @@ def _svd_table(value: Any, bad: Callable[[str], BadInputError]) -> str:
         raise bad(f"one of the register tables {', '.join(available_tables())}")
     return value
 CPU = Table("cpu", {"core": text(("cortex-m4",)), "fpu": boolean(), "nvic_prio_bits": integer(3, 8),
-                    "num_irq": integer(1, MAX_EXTERNAL_IRQS)})
+                    "num_irq": integer(1, MAX_EXTERNAL_IRQS), "bitband": boolean()})
 CLOCK = Table("clock", {"default_mhz": number(0, MAX_MHZ, lo_open=True), "max_mhz": number(0, MAX_MHZ, lo_open=True)})
 BOOT = Table("boot", {"vtor": size_or_address(0, 0x3FFFFF80, align=0x80)})  # B3.2.5 VTOR.TBLOFF
 CONSOLE = Table("console", {"peripheral": text()})

@@ -14,6 +14,13 @@
 #include "../apps/systick/cm4.h"
 #include "semihosting.h"
 
+/* Bit-band aliases (Cortex-M4 TRM 3.7, PM0214 2.2.5): one word per bit of the first megabyte of the
+ * SRAM (0x20000000) and of the peripheral region (0x40000000); reads give the bit, writes set it. */
+#define BITBAND_SRAM(addr, bit) \
+    (*(volatile uint32_t *)(0x22000000u + (((uint32_t)(addr) - 0x20000000u) << 5) + ((uint32_t)(bit) << 2)))
+#define BITBAND_PERIPH(addr, bit) \
+    (*(volatile uint32_t *)(0x42000000u + (((uint32_t)(addr) - 0x40000000u) << 5) + ((uint32_t)(bit) << 2)))
+
 /* GPIO (RM0090 8.4, RM0432 8.5): same layout on both */
 #define GPIO_MODER(p) REG32((p) + 0x00u)
 #define GPIO_OTYPER(p) REG32((p) + 0x04u)

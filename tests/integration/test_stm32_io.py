@@ -95,6 +95,10 @@ def test_exti_interrupts_from_a_recorded_button(board: str, fast: bool) -> None:
     assert [c["level"] for c in changes] == [1, 0, 1, 0]
     for c, t in zip(changes, rises):
         assert t <= c["time_s"] < t + 100e-6, (c, t)
+    # the line was unmasked and the presses marked through the bit-band aliases: IMR is its reset value
+    # (RM0090 12.3.1: 0; RM0432 14.5.1 IMR1: 0xFF820000) with the button's line; one RAM bit per press
+    imr = (0 if board == "stm32f407vg" else 0xFF820000) | 1 << (0 if board == "stm32f407vg" else 13)
+    assert f"bit-band: IMR bit 1 (IMR {imr:#x}), presses seen {(1 << len(rises)) - 1:#x} (bit 0 read back 1)" in r.text
 
 
 ADC_TRACE = ROOT / "examples" / "data" / "adc_trace_1k.csv"

@@ -44,7 +44,7 @@ def _board(tmp_path: Path, body: str, name: str = "b.toml") -> Path:
     ("[boot]\nvtor = 0x20000004\n", ("boot.vtor", "a multiple of 0x80")),
     ("[power]\nvoltage = -3\n", ("power.voltage = -3", "from 0.5 to 6")),
     ("[power]\nrun_ua = [[100, 5000], [50, 3000]]\n", ("power.run_ua", "strictly ascending")),
-    ("[cpu]\nturbo = true\n", ("unknown key 'turbo' in [cpu]", "allowed keys: core, fpu, num_irq, nvic_prio_bits")),
+    ("[cpu]\nturbo = true\n", ("unknown key 'turbo' in [cpu]", "allowed keys: bitband, core, fpu, num_irq, nvic_prio_bits")),
     ("colour = 3\n", ("unknown key 'colour' in top level",)),
     ('[[memory]]\nname = "ram"\nsize = "4G"\n', ("'ram' alias" if False else "runs past the end of the 4 GiB",)),
     ('[[memory]]\nname = "ram"\nbase = 0x20000100\n', ("memory.base = 536871168", "a multiple of 0x1000")),

@@ -8,6 +8,8 @@
  * (EXTI15_10), LED LD2 on PB7. The button is driven from a recording
  * (--sensor gpioa=examples/data/buttons.csv, or gpioc= on the L4); the app listens for one
  * second of virtual time (SysTick at 1 kHz) and prints the time of every press.
+ * The EXTI line is unmasked, and each press shown marked in a RAM word, through the bit-band
+ * aliases (PM0214 2.2.5; EXTI is in the bit-banded megabyte on both parts).
  */
 #include <stdio.h>
 
@@ -34,6 +36,7 @@
 static volatile uint32_t ms;
 static volatile uint32_t presses;
 static volatile uint32_t stamp_us[MAX_PRESSES];
+static volatile uint32_t seen; /* bit i: press i was printed (set through the SRAM bit-band alias) */
 static uint32_t start;
 static int fast;
 
@@ -78,7 +81,7 @@ int main(void)
     EXTI_RTSR |= 1u << BTN_PIN;
     EXTI_FTSR &= ~(1u << BTN_PIN);
     EXTI_PR = 1u << BTN_PIN;
-    EXTI_IMR |= 1u << BTN_PIN;
+    BITBAND_PERIPH(&EXTI_IMR, BTN_PIN) = 1u; /* EXTI_IMR |= 1u << BTN_PIN, as one store */
     nvic_enable(BTN_IRQ);
 
     printf("exti_button on %s at %lu MHz: waiting 1 s for presses of %s\n", BOARD_NAME,
@@ -94,10 +97,14 @@ int main(void)
             uint32_t us = stamp_us[shown];
             printf("press %lu at %lu.%03lu ms, LED %s\n", (unsigned long)(shown + 1u), (unsigned long)(us / 1000u),
                    (unsigned long)(us % 1000u), (shown % 2u) ? "off" : "on");
+            BITBAND_SRAM(&seen, shown) = 1u;
             shown++;
         }
     }
     SYST_CSR = 0;
     printf("%lu presses in 1000 ms\n", (unsigned long)presses);
+    printf("bit-band: IMR bit %lu (IMR %#lx), presses seen %#lx (bit 0 read back %lu)\n",
+           (unsigned long)BITBAND_PERIPH(&EXTI_IMR, BTN_PIN), (unsigned long)EXTI_IMR, (unsigned long)seen,
+           (unsigned long)BITBAND_SRAM(&seen, 0));
     return 0;
 }
