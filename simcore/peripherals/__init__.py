@@ -54,6 +54,8 @@ _MODULES = {
     "stm32f4_wwdg": "stm32.wdg",
     "stm32l4_wwdg": "stm32.wdg",
     "stm32l4_dfsdm": "stm32.dfsdm",
+    "stm32f4_rtc": "stm32.rtc",
+    "stm32l4_rtc": "stm32.rtc",
     "stm32f4_crc": "stm32.crc",
     "stm32l4_crc": "stm32.crc",
     "stm32f4_rng": "stm32.rng",

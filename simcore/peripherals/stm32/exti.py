@@ -49,6 +49,8 @@ class Stm32Exti(PeripheralModel):
     SUFFIX: ClassVar[str] = ""  # "1" on the L4: IMR1, PR1...
     # NVIC lines of EXTI lines above 15 (RM0090 Table 61 / RM0432 Table 62), where simcore knows them
     OTHER_LINES: ClassVar[dict[int, str]] = {}
+    # ... and those the SVD lists under the RTC, by number (vector tables: RM0090 Table 61, RM0432 section 13)
+    FIXED_LINES: ClassVar[dict[int, int]] = {}
 
     def __init__(self, config: Any, host: Host, registers: Any = None) -> None:
         super().__init__(config, host, registers)
@@ -61,6 +63,8 @@ class Stm32Exti(PeripheralModel):
         for line, name in self.OTHER_LINES.items():
             if name in irqs:
                 self.irq_of_line[line] = irqs[name]
+        for line, irq in self.FIXED_LINES.items():
+            self.irq_of_line.setdefault(line, irq)
         self.edges = 0  # edges that set a pending bit (for reports and tests)
         self._levels: dict[int, bool] = {}
 
@@ -83,8 +87,9 @@ class Stm32Exti(PeripheralModel):
             self._pend(bit)
 
     def line_event(self, line: int) -> None:
-        """Another peripheral's event on EXTI line ``line`` (RTC alarm, PVD...): pend it if unmasked."""
-        if line < 32:
+        """Another peripheral's rising event on EXTI line ``line`` (RTC alarm, PVD...): pend it if the line is
+        unmasked and its rising edge chosen (RTSR: these lines are configurable, RM0090 12.3.6)."""
+        if line < 32 and self.values[self._reg("RTSR")] >> line & 1:
             self._pend(1 << line)
 
     def _pend(self, bits: int) -> None:
@@ -131,6 +136,7 @@ class Stm32F4Exti(Stm32Exti):
     PARTS = ("stm32f407vg",)
     PLAIN = ("RTSR", "FTSR")
     OTHER_LINES = {16: "PVD", 21: "TAMP_STAMP", 22: "RTC_WKUP"}
+    FIXED_LINES = {17: 41, 21: 2, 22: 3}  # RTC_Alarm, TAMP_STAMP, RTC_WKUP
 
     def write_IMR(self, value: int) -> None:
         self._write_imr(value & self._line_mask())
@@ -152,6 +158,7 @@ class Stm32L4Exti(Stm32Exti):
     NLINES = 32
     SUFFIX = "1"
     OTHER_LINES = {16: "PVD_PVM"}
+    FIXED_LINES = {18: 41, 20: 3}  # RTC_ALARM, RTC_WKUP
 
     def write_IMR1(self, value: int) -> None:
         self._write_imr(value)
