@@ -80,6 +80,8 @@ class Stm32Rng(Stm32Model):
         self._update()
 
     def _clock_changed(self) -> None:
+        if self.clock("HCLK") <= 0:
+            return  # Stop mode: the bus clock and the clock checker stand still
         if self.values["CR"] & RNGEN:
             self._check_clock()
             self._schedule()
