@@ -255,10 +255,10 @@ class Stm32L4Dfsdm(Stm32Model):
         old = self.get("CHCFGR1", i)
         if i != 0:
             value &= 0x0000F3EF  # CKOUTDIV, CKOUTSRC and DFSDMEN exist in channel 0 only
-        if old & 0x80 and (value ^ old) & 0x0000F36F:
+        if old & 0x80 and value & 0x80 and (value ^ old) & 0x0000F36F:
             self.guest_error(f"{self.periph_name}.CH{i}CFGR1", "configuration changed while CHEN = 1: RM0351 "
                              "allows it only with the channel disabled")
-        if i == 0 and old >> 31 & 1 and (value ^ old) & 0x40FF0000:
+        if i == 0 and old >> 31 & 1 and value >> 31 & 1 and (value ^ old) & 0x40FF0000:
             self.guest_error(f"{self.periph_name}.CH0CFGR1.CKOUTDIV", "output clock changed while DFSDMEN = 1: "
                              "RM0351 allows it only with the DFSDM disabled")
         self.set("CHCFGR1", value, i)

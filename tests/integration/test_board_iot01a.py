@@ -1,0 +1,86 @@
+"""B-L475E-IOT01A: audio_events through the MP34DT01 and the DFSDM (Sinc4, FOSR 125, an interrupt per
+sample) detects the events the generic board's audio_events detects (numpy reference of
+tests/integration/test_sensors_audio.py), each boundary within one 30 ms analysis window; the
+firmware's PCM equals the DFSDM's filter applied to the microphone's bit stream in numpy."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from simcore.api import run
+from simcore.errors import BadInputError
+from tests.conftest import elf
+from tests.integration.test_sensors_audio import WAV, expected
+
+BOARD = "b-l475e-iot01a"
+
+
+@pytest.fixture(scope="module")
+def result():
+    return run(elf(BOARD, "audio_events"), BOARD, sensors={"mic1": WAV}, cmdline="audio_events.elf windows=100")
+
+
+def test_events_match_the_generic_board_within_a_window(result) -> None:
+    assert result.exit_status == 0
+    got = [(int(a), int(b), int(w)) for a, b, w in
+           re.findall(r"^event \d+: (\d+) ms \.\. (\d+) ms, .* \(window (\d+)\)", result.text, re.M)]
+    want = expected()["events"]
+    assert len(got) == len(want) == 4
+    for (a, b, w), (ea, eb, ew) in zip(got, want, strict=True):
+        assert abs(a - ea) <= 30 and abs(b - eb) <= 30 and abs(w - ew) <= 1
+    assert "done: 100 windows, 4 events, 0 windows lost, 0 overruns" in result.text
+    mic = result.sensors["mic1"]
+    assert mic["samples_delivered"] >= 48000 and mic["overruns"] == 0 and mic["pdm_clocks_hz"] == [2_000_000]
+    assert result.reports == {"unimplemented": [], "guest_errors": []}  # nothing unmodelled, no firmware error
+
+
+def _dfsdm_pcm(n: int) -> np.ndarray:
+    """The firmware's 16-bit samples computed in numpy: the microphone's bits at 2 MHz through a Sinc4 CIC
+    decimating by 125 (from the first settled output), DTRBS 8 rounded, then (v * 4503) >> 16 saturated."""
+    from simcore.devices.pdm import PdmStream
+    from simcore.sources import open_source
+
+    fosr, order = 125, 4
+    bits = PdmStream(open_source(WAV), 0, 2e6).bits(0, (n + order) * fosr)
+    v = bits.astype(np.int64) * 2 - 1
+    for _ in range(order):
+        v = np.cumsum(v)
+    v = v[fosr - 1:: fosr]
+    for _ in range(order):
+        v = np.diff(v, prepend=0)
+    raw = v[order - 1: order - 1 + n]
+    rdata = (raw + 128) >> 8
+    return np.clip((rdata * 4503) >> 16, -32768, 32767)
+
+
+def test_window_energies_equal_the_dfsdm_path_in_numpy(result) -> None:
+    pcm = _dfsdm_pcm(100 * 480).reshape(100, 480)
+    sums = (pcm * pcm).sum(axis=1)
+    want = np.rint(1000 * np.log10(np.maximum(sums, 1) / (480 * 2.0**30))).astype(int)
+    rows = re.findall(r"^w (\d+) (-?\d+)\.(\d\d) \d+( loud)?$", result.text, re.M)
+    assert len(rows) == 100
+    for idx, (_w, whole, frac, loud) in enumerate(rows):
+        cdb = int(whole) * 100 + (-1 if whole.startswith("-") else 1) * int(frac)
+        assert abs(cdb - want[idx]) <= 1, f"window {idx}"  # float32 log10 on the part
+        assert bool(loud) == bool(sums[idx] > 1629825495), f"window {idx}"
+
+
+def test_low_clock_loses_samples_with_overruns_reported() -> None:
+    r = run(elf(BOARD, "audio_events"), BOARD, mhz=80, sensors={"mic1": WAV},
+            cmdline="audio_events.elf windows=5 work=40", max_instructions=200_000_000)
+    m = re.search(r"(\d+) overruns", r.text)
+    assert m and int(m.group(1)) > 0  # 40 FFTs per 30 ms window do not fit: the ring is overwritten
+    assert r.exit_status == 0
+
+
+def test_the_board_refuses_what_it_cannot_carry(tmp_path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('extends = "b-l475e-iot01a"\nname = "bad"\n[[device]]\nname = "mic3"\ntype = "mp34dt01"\n'
+                   'bus = "dfsdm1"\ninput = 9\n')
+    with pytest.raises(BadInputError, match="DATIN0-7"):
+        run(elf(BOARD, "hello"), str(bad))
+    with pytest.raises(BadInputError, match="ambiguous"):
+        run(elf(BOARD, "hello"), BOARD, sensors={"mic": WAV})
