@@ -84,3 +84,28 @@ def test_the_board_refuses_what_it_cannot_carry(tmp_path) -> None:
         run(elf(BOARD, "hello"), str(bad))
     with pytest.raises(BadInputError, match="ambiguous"):
         run(elf(BOARD, "hello"), BOARD, sensors={"mic": WAV})
+
+
+def _detections(text: str) -> list[tuple[str, int]]:
+    return [(w, int(ms)) for w, ms in re.findall(r'^detected "(\w+)" at (\d+) ms of audio', text, re.M)]
+
+
+def test_kws_mic_on_the_dfsdm_detects_what_the_generic_board_detects(tmp_path) -> None:
+    """The models engineer's keyword spotter (front end, DS-CNN, detector) fed by the MP34DT01 through the
+    DFSDM at 80 MHz: the same keywords as kws_mic on simcore's microphone, each within one inference."""
+    import wave
+
+    from simcore.sources.wav import write_wav
+    from tests.conftest import ROOT
+
+    with wave.open(str(ROOT / "models" / "trained" / "kws_demo.wav")) as w:
+        x = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+    cut = tmp_path / "kws_6s.wav"
+    write_wav(cut, x[: 6 * 16000], 16000)
+    iot = run(elf(BOARD, "kws_mic"), BOARD, sensors={"mic1": cut}, cmdline="kws_mic.elf halves=24")
+    generic = run(elf("cortex-m4", "kws_mic"), "cortex-m4", sensors={"mic": cut})
+    got, want = _detections(iot.text), _detections(generic.text)
+    assert len(want) >= 2 and [w for w, _ in got] == [w for w, _ in want]
+    assert all(abs(a - b) <= 250 for (_, a), (_, b) in zip(got, want, strict=True))
+    assert "24 halves (6000 ms of audio)" in iot.text and "0 halves lost, 0 overruns" in iot.text
+    assert iot.exit_status == 0 and iot.sensors["mic1"]["overruns"] == 0

@@ -22,12 +22,8 @@
  * 480-sample buffers; at each EVENTS_END the buffer just filled is handed back by writing
  * SAMPLE.PTR for the one after next (a late write is an overrun that simcore records).
  *
- * On the B-L475E-IOT01A the MP34DT01 on DFSDM1_DATIN2 goes through the DFSDM (RM0351 section 24):
- * CKOUT = 80 MHz / 40 = 2 MHz, channel 2 (SPI, rising edge, internal clock), filter 0 in
- * continuous fast mode with Sinc4 and FOSR 125 (2 MHz / 125 = 16 kHz), DTRBS 8. The filter's
- * end-of-conversion interrupt moves each 24-bit result into the ring, scaled to 16 bits: a
- * full-scale recording reaches half the PDM range, 0.5 * 125^4 / 2^8 in RDATA, so
- * pcm = rdata * 2^17 / (125^4 / 2^8) ~= (rdata * 4503) >> 16 (saturated).
+ * On the B-L475E-IOT01A the MP34DT01 goes through the DFSDM (common/dfsdm_mic.h: Sinc4, FOSR 125
+ * at 2 MHz, an end-of-conversion interrupt per sample fills the ring).
  *
  * Optional command line (semihosting): "work=N" repeats the FFT N times per window (a heavier
  * front end), for clock sweeps; "windows=N" stops after N windows (the PDM has no end of data).
@@ -46,7 +42,7 @@
 #include "nrf52_pdm.h"
 #define PDM ((NRF52_PDM_Type *)PDM_BASE)
 #elif defined(DFSDM1_BASE)
-#define DFSDM_REG(off) (*(volatile uint32_t *)(DFSDM1_BASE + (off)))
+#include "dfsdm_mic.h"
 #else
 #include "simcore_mic.h"
 #define MIC ((SIMCORE_MIC_Type *)MIC_BASE)
@@ -230,64 +226,20 @@ static void mic_stop(void)
 
 static uint32_t mic_overruns(void) { return 0; /* the PDM has no overrun flag: simcore records them */ }
 #elif defined(DFSDM1_BASE)
-/* STM32L4 DFSDM1: one end-of-conversion interrupt per sample fills the two halves of the ring. */
-#define CH0CFGR1 0x00u
-#define CH2CFGR1 0x40u
-#define CH2CFGR2 0x44u
-#define FLT0CR1 0x100u
-#define FLT0CR2 0x104u
-#define FLT0ISR 0x108u
-#define FLT0ICR 0x10Cu
-#define FLT0FCR 0x114u
-#define FLT0RDATAR 0x11Cu
-#define IRQ_HANDLER_(n) IRQ##n##_Handler
-#define IRQ_HANDLER(n) IRQ_HANDLER_(n)
+/* STM32L4 DFSDM1 (common/dfsdm_mic.h): one end-of-conversion interrupt per sample fills the ring. */
+static void mic_start(void) { dfsdm_mic_start(ring, WIN); }
 
-static volatile uint32_t mic_samples;  /* samples written to the ring since the start */
-static volatile uint32_t mic_released; /* windows the main loop has finished with */
-static volatile uint32_t mic_ovr;      /* halves overwritten while the main loop still owned them */
-
-void IRQ_HANDLER(DFSDM1_IRQn)(void)
-{
-    int32_t v = (int32_t)DFSDM_REG(FLT0RDATAR) >> 8; /* RDATA, sign extended; reading clears REOCF */
-    int32_t pcm = (int32_t)(((int64_t)v * 4503) >> 16);
-    pcm = pcm > 32767 ? 32767 : pcm < -32768 ? -32768 : pcm;
-    uint32_t n = mic_samples;
-    if (n % WIN == 0 && n / WIN >= mic_released + 2u)
-        mic_ovr++; /* starting a half whose window the main loop has not released */
-    ring[n % (2u * WIN)] = (int16_t)pcm;
-    mic_samples = n + 1u;
-}
-
-static void mic_start(void)
-{
-    DFSDM_REG(CH2CFGR2) = 8u << 3;                      /* DTRBS 8, no offset */
-    DFSDM_REG(CH2CFGR1) = 1u << 7 | 1u << 2;            /* CHEN, SPICKSEL internal CKOUT, SITP rising */
-    DFSDM_REG(FLT0FCR) = 4u << 29 | 124u << 16 | 0u;   /* Sinc4, FOSR 125, IOSR 1 */
-    DFSDM_REG(FLT0CR2) = 1u << 1;                       /* REOCIE */
-    DFSDM_REG(FLT0CR1) = 2u << 24 | 1u << 29 | 1u << 18 | 1u; /* RCH 2, FAST, RCONT, DFEN */
-    NVIC_ISER[DFSDM1_IRQn / 32] = 1u << (DFSDM1_IRQn % 32);
-    DFSDM_REG(CH0CFGR1) = 1u << 31 | 39u << 16;         /* DFSDMEN, CKOUT = 80 MHz / 40 */
-    DFSDM_REG(FLT0CR1) |= 1u << 17;                      /* RSWSTART */
-}
-
-/* The half holding window w once complete (the interrupt fills it; sleep until then). */
 static const int16_t *mic_window(uint32_t w)
 {
-    while (mic_samples < (w + 1u) * WIN)
-        __asm volatile("wfi");
+    dfsdm_mic_wait(w);
     return &ring[(w & 1u) * WIN];
 }
 
-static void mic_release(uint32_t w) { mic_released = w + 1u; }
+static void mic_release(uint32_t w) { dfsdm_mic_release(w); }
 
-static void mic_stop(void)
-{
-    DFSDM_REG(FLT0CR1) = 0;
-    DFSDM_REG(CH0CFGR1) = 0;
-}
+static void mic_stop(void) { dfsdm_mic_stop(); }
 
-static uint32_t mic_overruns(void) { return mic_ovr + ((DFSDM_REG(FLT0ISR) >> 3) & 1u); }
+static uint32_t mic_overruns(void) { return dfsdm_overruns + ((DFSDM_REG(0x108u) >> 3) & 1u); /* FLT0ISR.ROVRF */ }
 #else
 /* simcore's microphone: circular DMA into two halves with HT/TC flags. */
 static void mic_start(void)

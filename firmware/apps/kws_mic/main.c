@@ -31,16 +31,27 @@
  *   simcore run firmware/bin/cortex-m4/kws_mic.elf --board cortex-m4 \
  *       --sensor mic=models/trained/kws_demo.wav
  *
+ * On the B-L475E-IOT01A the audio comes from its MP34DT01 through the DFSDM (common/dfsdm_mic.h:
+ * Sinc4 by 125 at 2 MHz, an interrupt per sample fills the same two-half ring) at 80 MHz;
+ * "halves=N" stops after N halves (the microphone streams silence after the recording).
+ *
  * Exit status 0; 1 if audio was lost to overruns; 2 if the model could not be set up.
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "board.h"
 #include "kws_frontend.h"
 #include "semihosting.h"
+#if defined(DFSDM1_BASE)
+#include "dfsdm_mic.h" /* the B-L475E-IOT01A's MP34DT01 through the DFSDM */
+#undef SYSTEM_CORE_CLOCK
+#define SYSTEM_CORE_CLOCK 80000000u
+#else
 #include "simcore_mic.h"
+#endif
 #include "detector.h"
 #include "fixfft.h"
 #include "tinyml_app.h"
@@ -56,7 +67,9 @@
 
 uint32_t SystemCoreClock = SYSTEM_CORE_CLOCK;
 
+#if !defined(DFSDM1_BASE)
 #define MIC ((SIMCORE_MIC_Type *)MIC_BASE)
+#endif
 #define NVIC_ISER ((volatile uint32_t *)0xE000E100u)
 #define NVIC_ICPR ((volatile uint32_t *)0xE000E280u)
 #define DEMCR (*(volatile uint32_t *)0xE000EDFCu)
@@ -142,6 +155,93 @@ static void reset_stream(void)
     detector_reset(&det);
 }
 
+/* --- the microphone: a ring of two halves of HALF samples --------------------------------------- */
+#if defined(DFSDM1_BASE)
+static uint32_t max_halves;
+
+/* N from "name=N" in the semihosting command line, else dflt. */
+static uint32_t cmdline_value(const char *name, uint32_t dflt)
+{
+    static char cmd[64];
+    struct { char *buf; int len; } arg = {cmd, sizeof cmd - 1};
+    if (sh_call(0x15 /* SYS_GET_CMDLINE */, &arg) != 0 || arg.len <= 0 || arg.len >= (int)sizeof cmd)
+        return dflt;
+    cmd[arg.len] = 0;
+    const char *w = strstr(cmd, name);
+    return w ? (uint32_t)strtoul(w + strlen(name), NULL, 10) : dflt;
+}
+
+static void mic_start(void)
+{
+    max_halves = cmdline_value("halves=", 0xFFFFFFFFu);
+    vclock_start(); /* virtual time 0 = the microphone's clock starts */
+    dfsdm_mic_start(ring, HALF);
+}
+
+/* Wait for stream half h: 0 at the end, else 1 with *resync = the newest complete half when the
+ * interrupt has gone on past h's partner (too slow: the halves from h on were overwritten), else h. */
+static int mic_wait(uint32_t h, uint32_t *resync)
+{
+    if (h >= max_halves)
+        return 0;
+    dfsdm_mic_wait(h);
+    const uint32_t newest = dfsdm_samples / HALF - 1u;
+    *resync = newest > h ? newest : h;
+    return 1;
+}
+
+static void mic_release(uint32_t h) { dfsdm_mic_release(h); }
+static void mic_stop(void) { dfsdm_mic_stop(); }
+static uint32_t mic_overruns(void) { return dfsdm_overruns; }
+#else
+static void mic_start(void)
+{
+    MIC->RATE = FE_RATE;
+    MIC->FORMAT = 0;
+    MIC->DMA_ADDR = (uint32_t)(uintptr_t)ring;
+    MIC->DMA_LEN = 2 * HALF;
+    MIC->INTEN = SIMCORE_MIC_INTEN_HT_Msk | SIMCORE_MIC_INTEN_TC_Msk | SIMCORE_MIC_INTEN_END_Msk;
+    __asm volatile("cpsid i" ::: "memory"); /* wfi wakes on the mic interrupt; flags are polled */
+    NVIC_ISER[MIC_IRQn / 32] = 1u << (MIC_IRQn % 32);
+    vclock_start(); /* virtual time 0 = the first sample (the recording starts at enable) */
+    MIC->CTRL = SIMCORE_MIC_CTRL_EN_Msk | SIMCORE_MIC_CTRL_DMA_Msk;
+}
+
+/* Wait for stream half h: 0 at the end of the recording, else 1 with *resync = the newest complete
+ * half after an overrun (the halves h..*resync-1 were lost), else h. */
+static int mic_wait(uint32_t h, uint32_t *resync)
+{
+    uint32_t s = MIC->STATUS;
+    const uint32_t want = (h & 1u) ? SIMCORE_MIC_STATUS_TC_Msk : SIMCORE_MIC_STATUS_HT_Msk;
+    while (!(s & (want | SIMCORE_MIC_STATUS_END_Msk))) {
+        __asm volatile("wfi");
+        NVIC_ICPR[MIC_IRQn / 32] = 1u << (MIC_IRQn % 32);
+        s = MIC->STATUS;
+    }
+    if (!(s & want))
+        return 0; /* end of the recording, no complete half left */
+    *resync = h;
+    if (s & SIMCORE_MIC_STATUS_OVR_Msk) {
+        /* Too slow: the DMA is refilling a half we had not read yet. Half k of the stream
+         * always lands in ring half k & 1, so restart at the newest complete half and drop
+         * the stale flag of the other ring half (the one being refilled now). */
+        const uint32_t newest = MIC->SAMPLE_COUNT / HALF - 1u;
+        const uint32_t refilling = ((newest + 1u) & 1u) ? SIMCORE_MIC_STATUS_TC_Msk : SIMCORE_MIC_STATUS_HT_Msk;
+        MIC->STATUS = SIMCORE_MIC_STATUS_OVR_Msk | refilling;
+        *resync = newest;
+    }
+    return 1;
+}
+
+static void mic_release(uint32_t h)
+{
+    MIC->STATUS = (h & 1u) ? SIMCORE_MIC_STATUS_TC_Msk : SIMCORE_MIC_STATUS_HT_Msk; /* hand the half back */
+}
+
+static void mic_stop(void) { MIC->CTRL = 0; }
+static uint32_t mic_overruns(void) { return MIC->OVERRUN_COUNT; }
+#endif
+
 int main(void)
 {
     dump = app_cmdline_has("dump");
@@ -166,43 +266,22 @@ int main(void)
         printf("note: the core runs at %d Hz here (SYS_TICKFREQ), not at SystemCoreClock: rescale the ms figures\n",
                core_hz);
 
-    MIC->RATE = FE_RATE;
-    MIC->FORMAT = 0;
-    MIC->DMA_ADDR = (uint32_t)(uintptr_t)ring;
-    MIC->DMA_LEN = 2 * HALF;
-    MIC->INTEN = SIMCORE_MIC_INTEN_HT_Msk | SIMCORE_MIC_INTEN_TC_Msk | SIMCORE_MIC_INTEN_END_Msk;
-    __asm volatile("cpsid i" ::: "memory"); /* wfi wakes on the mic interrupt; flags are polled */
-    NVIC_ISER[MIC_IRQn / 32] = 1u << (MIC_IRQn % 32);
-    vclock_start(); /* virtual time 0 = the first sample (the recording starts at enable) */
-    MIC->CTRL = SIMCORE_MIC_CTRL_EN_Msk | SIMCORE_MIC_CTRL_DMA_Msk;
+    mic_start();
 
     uint32_t h = 0, n_inf = 0, lost = 0, base_sample = 0, processed = 0;
     uint64_t fe_total = 0, inf_total = 0;
     for (;;) {
-        uint32_t s = MIC->STATUS;
-        const uint32_t want = (h & 1u) ? SIMCORE_MIC_STATUS_TC_Msk : SIMCORE_MIC_STATUS_HT_Msk;
-        while (!(s & (want | SIMCORE_MIC_STATUS_END_Msk))) {
-            __asm volatile("wfi");
-            NVIC_ICPR[MIC_IRQn / 32] = 1u << (MIC_IRQn % 32);
-            s = MIC->STATUS;
-        }
-        if (!(s & want))
-            break; /* end of the recording, no complete half left */
-        if (s & SIMCORE_MIC_STATUS_OVR_Msk) {
-            /* Too slow: the DMA is refilling a half we had not read yet. Half k of the stream
-             * always lands in ring half k & 1, so restart at the newest complete half and drop
-             * the stale flag of the other ring half (the one being refilled now). */
-            const uint32_t newest = MIC->SAMPLE_COUNT / HALF - 1u;
-            const uint32_t refilling = ((newest + 1u) & 1u) ? SIMCORE_MIC_STATUS_TC_Msk : SIMCORE_MIC_STATUS_HT_Msk;
+        uint32_t resync = h;
+        if (!mic_wait(h, &resync))
+            break;
+        if (resync != h) {
             printf("overrun: halves %lu..%lu lost (%lu ms .. %lu ms of audio)\n", (unsigned long)h,
-                   (unsigned long)(newest - 1u), (unsigned long)(h * HALF_MS), (unsigned long)(newest * HALF_MS));
-            lost += newest - h;
-            h = newest;
-            MIC->STATUS = SIMCORE_MIC_STATUS_OVR_Msk | refilling;
+                   (unsigned long)(resync - 1u), (unsigned long)(h * HALF_MS), (unsigned long)(resync * HALF_MS));
+            lost += resync - h;
+            h = resync;
             reset_stream();
             base_sample = h * HALF;
         }
-        const uint32_t mine = (h & 1u) ? SIMCORE_MIC_STATUS_TC_Msk : SIMCORE_MIC_STATUS_HT_Msk;
         ITM_STIM(5) = h;
         const uint32_t frames_before = nframes;
         uint32_t t0 = now();
@@ -210,7 +289,7 @@ int main(void)
         uint32_t fe = now() - t0;
         const uint32_t fe_frames = nframes - frames_before;
         ITM_STIM(6) = h;
-        MIC->STATUS = mine; /* hand the half back to the DMA */
+        mic_release(h);
         fe_total += fe;
         processed++;
         h++;
@@ -261,10 +340,10 @@ int main(void)
                    (unsigned long)vclock_ms());
         n_inf++;
     }
-    MIC->CTRL = 0;
+    mic_stop();
     printf("done: %lu halves (%lu ms of audio), %lu frames, %lu inferences, %lu detections, %lu halves lost, "
            "%lu overruns\n", (unsigned long)h, (unsigned long)(h * HALF_MS), (unsigned long)nframes,
-           (unsigned long)n_inf, (unsigned long)det.count, (unsigned long)lost, (unsigned long)MIC->OVERRUN_COUNT);
+           (unsigned long)n_inf, (unsigned long)det.count, (unsigned long)lost, (unsigned long)mic_overruns());
     if (n_inf) {
         const uint64_t busy = fe_total / processed + inf_total / n_inf;
         printf("per %lu ms of audio: front end %lu cycles, inference %lu cycles = ", (unsigned long)HALF_MS,
