@@ -344,6 +344,22 @@ class Nrf52Pdm(SensorModel):
     )
     OPTIONS = {"gain": "apply GAINL/GAINR (0.5 dB steps around 0x28 = 0 dB); default false: samples as recorded"}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.microphones: list[Any] = []  # a board's PDM microphones on this interface ([[device]] on "pdm")
+        super().__init__(*args, **kwargs)
+
+    def attach_microphone(self, mic: Any) -> None:
+        """A board's PDM microphone (docs/bus-devices.md). The PDM decimates in hardware, so the recording bound
+        to the microphone (``--sensor mic=FILE``) reaches the firmware as PCM, as one bound to ``pdm`` does."""
+        self.microphones.append(mic)
+
+    def require_source(self) -> Any:
+        if self.binding is None:
+            mic = next((m for m in self.microphones if m.source is not None), None)
+            if mic is not None:
+                self.attach(mic.source)
+        return super().require_source()
+
     def reset(self) -> None:
         super().reset()
         self.cancel_all_events()
