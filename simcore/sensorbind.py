@@ -331,9 +331,10 @@ def build(board: Board, sensors: Mapping[str, Any] | list[SensorSpec] | None, ho
     configs, sources = _bind(board, sensors)
     apply_uart_input(board, configs, uart_input)
     models: list[Any] = []
+    carriers = {d.bus for d in board.devices}  # controllers chips hang on are built now (the chips attach to them)
     for name in (p.name for p in board.peripherals):
         p = configs[name]
-        if p.type in DEFERRED_SIZES and "source" not in p.options and p.name not in sources:
+        if p.type in DEFERRED_SIZES and "source" not in p.options and p.name not in sources and p.name not in carriers:
             models.append(DeferredModel(p, host))  # type: ignore[arg-type]
         else:
             models.append(model_for(p.type)(p, host))
