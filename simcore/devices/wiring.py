@@ -108,6 +108,7 @@ def _gpio(board: Board, models: dict[str, Any], pin: str, where: str, need: str)
 
 def build_devices(board: Board, devices: tuple[Device, ...], models: list[Any], host: Any) -> list[Any]:
     """Build the chips and wire them to the already built peripheral models."""
+    import simcore.peripherals.sensors.common  # noqa: F401 - the run summary lists sensors once this is loaded
     by_name = {m.name: m for m in models}
     out = []
     for d in devices:
