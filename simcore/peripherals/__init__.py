@@ -75,6 +75,7 @@ _MODULES = {
     "stm32f4_i2c": "stm32.i2c",
     "stm32l4_i2c": "stm32.i2c",
     "stm32f4_spi": "stm32.spi",
+    "stm32f4_spi_i2s": "stm32.i2s",
     "stm32l4_spi": "stm32.spi",
     "stm32f4_adc": "stm32.adc",
     "stm32l4_adc": "stm32.adc",

@@ -1,0 +1,254 @@
+"""STM32F4 SPI2/SPI3 in I2S mode receiving a PDM microphone (RM0090 section 28.4), as the STM32F4
+Discovery wires its MP45DT02: I2S2_CK (PB10) clocks the microphone, its data line goes to I2S2_SD (PC3).
+
+``I2SCFGR.I2SMOD`` selects I2S; ``I2SCFG`` = 3 (master receive) with ``I2SE`` starts the bit
+clock CK = I2SxCLK / (2 * ``I2SDIV`` + ``ODD``) (with ``MCKOE``: the master clock I2SxCLK /
+(2 * I2SDIV + ODD) is 256 Fs and CK is MCK / 8 for 16-bit channels, MCK / 4 for 32-bit ones;
+RM0090 28.4.4). I2SxCLK is the PLLI2S R output (``RCC_PLLI2SCFGR``, ``PLLI2SON``) unless
+``RCC_CFGR.I2SSRC`` selects the external I2S_CKIN, which the board does not have. The microphone
+answers on the edge it drives (its ``lr`` option); the receiver samples on the rising edge with
+``CKPOL`` = 0 and the falling one with ``CKPOL`` = 1. Whatever the I2S standard, a PDM stream
+fills every data bit of a channel slot: with 16-bit data (``DATLEN`` 0) each ``DR`` word is the
+next 16 bits of the stream (``CHLEN`` 1: the first 16 bits of each 32-bit slot, the other 16 are
+not data); with 32-bit data (``DATLEN`` 2) two words, high half first. ``SR.CHSIDE`` says which
+channel the word in ``DR`` came from, ``RXNE``/``OVR`` as in SPI mode (a word arriving before the
+previous was read is lost).
+
+The firmware's own PDM-to-PCM filter then runs on the words. With ``RXDMAEN`` (request
+``SPI2_RX``/``SPI3_RX`` on the DMA model) words are delivered in batches that end exactly where
+the DMA stream's next half-transfer or transfer-complete flag is due, so a firmware that waits for
+those flags sees them at the virtual time the hardware raises them, without an event per word.
+Not modelled (reported): transmit and slave modes, 24-bit data, the I2Sxext full-duplex blocks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simcore.clock import FS_PER_SECOND
+from simcore.peripherals import register_model
+from simcore.peripherals.base import Host
+from simcore.peripherals.stm32.spi import OVR, RXNE, TXE, Stm32F4Spi
+
+CHSIDE = 1 << 2
+MAX_BATCH = 8192  # words delivered at most per event when the DMA reads them
+
+
+@register_model
+class Stm32F4SpiI2s(Stm32F4Spi):
+    """STM32F4 SPI2/SPI3 with the I2S mode: master receive from the board's PDM microphone."""
+
+    TYPE = "stm32f4_spi_i2s"
+    PLAIN = ("CRCPR", "I2SPR")
+
+    def __init__(self, config: Any, host: Host, registers: Any = None) -> None:
+        self.microphones: list[Any] = []
+        self.words_received = 0
+        self.overruns: list[dict[str, Any]] = []
+        self._i2s_event: Any = None
+        super().__init__(config, host, registers)
+
+    def reset(self) -> None:
+        if getattr(self, "_i2s_event", None) is not None:
+            self.host.cancel(self._i2s_event)
+        self._i2s_event = None
+        self._run: dict[str, Any] | None = None  # the running receiver: start, word period, stream...
+        self._word: int | None = None  # the word in DR, unread
+        self._side = 0
+        self._next = 0  # the next word index to complete
+        self._i2s_errors = 0
+        super().reset()
+
+    def attach_microphone(self, mic: Any) -> None:
+        """A PDM microphone whose clock is this block's CK and whose data line is its SD pin."""
+        self.microphones.append(mic)
+
+    def i2s_mode(self) -> bool:
+        return bool(self.values.get("I2SCFGR", 0) >> 11 & 1)
+
+    # --- configuration -----------------------------------------------------------------------
+    def i2sxclk_hz(self) -> float:
+        rcc = self.host.peripheral("rcc")
+        if rcc is not None and getattr(rcc, "values", {}).get("CFGR", 0) >> 23 & 1:
+            self.unimplemented(self.where("I2SCFGR"), "I2SSRC selects the external I2S_CKIN clock, which the board "
+                               "does not have: no bit clock")
+            return 0.0
+        try:
+            return float(self.host.clock_hz("PLLI2SCLK"))
+        except KeyError:
+            return 0.0
+
+    def ck_hz(self) -> float:
+        pr = self.values.get("I2SPR", 2)
+        div, odd, mckoe = pr & 0xFF, pr >> 8 & 1, pr >> 9 & 1
+        if div < 2:
+            self.guest_error(self.where("I2SPR"), f"I2SDIV = {div}: 0 and 1 are forbidden (RM0090 28.5.9)")
+            return 0.0
+        base = self.i2sxclk_hz() / (2 * div + odd)
+        if mckoe:
+            return base / (8 if not self.values["I2SCFGR"] & 1 else 4)
+        return base
+
+    def write_I2SCFGR(self, value: int) -> None:
+        old = self.values.get("I2SCFGR", 0)
+        self.values["I2SCFGR"] = value & 0x0FBF
+        starting = value >> 10 & 1 and not old >> 10 & 1
+        stopping = old >> 10 & 1 and not value >> 10 & 1
+        if value >> 11 & 1 and starting:
+            self._start()
+        elif stopping:
+            self._stop()
+        self._update()
+
+    def _start(self) -> None:
+        cfg = self.values["I2SCFGR"]
+        if cfg >> 8 & 3 != 3:
+            self.unimplemented(self.where("I2SCFGR"), f"I2SCFG = {cfg >> 8 & 3}: only master receive (3) is "
+                               "modelled (a PDM microphone)")
+            return
+        datlen = cfg >> 1 & 3
+        if datlen not in (0, 2):
+            self.unimplemented(self.where("I2SCFGR"), f"DATLEN = {datlen}: 24-bit data is not modelled")
+            return
+        if datlen == 2 and not cfg & 1:
+            self.guest_error(self.where("I2SCFGR"), "32-bit data in a 16-bit channel (CHLEN = 0) is not allowed")
+            return
+        hz = self.ck_hz()
+        if hz <= 0:
+            self.guest_error(self.where("I2SCFGR"), "I2SE set but I2SxCLK is not running (PLLI2S off): no bit clock")
+            return
+        edge = "falling" if cfg >> 3 & 1 else "rising"
+        mic = next((m for m in self.microphones if m.edge == edge), None)
+        if mic is None:
+            self.guest_error(self.where("I2SCFGR"), f"receiving on the {edge} clock edge (CKPOL), but no microphone "
+                             "drives the data line on it: the words read 0")
+        slot = 32 if cfg & 1 else 16  # bits per channel slot
+        self._run = {"start": self.host.now_fs(), "hz": hz, "slot": slot, "datlen32": datlen == 2, "mic": mic,
+                     "stream": mic.stream(round(hz)) if mic is not None else None,
+                     "fs_per_bit": FS_PER_SECOND / hz}
+        self._next = 0
+        self._word = None
+        self._schedule()
+
+    def _stop(self) -> None:
+        if self._i2s_event is not None:
+            self.host.cancel(self._i2s_event)
+        self._i2s_event = None
+        self._run = None
+
+    # --- words --------------------------------------------------------------------------------
+    def _end_bit(self, k: int) -> int:
+        """The clock period (from the start) at whose end word ``k`` is complete."""
+        assert self._run is not None
+        if self._run["slot"] == 32 and not self._run["datlen32"]:
+            return 32 * k + 16
+        return 16 * (k + 1)
+
+    def _end_fs(self, k: int) -> int:
+        assert self._run is not None
+        return self._run["start"] + int(self._end_bit(k) * FS_PER_SECOND // round(self._run["hz"]))
+
+    def _values(self, k0: int, k1: int) -> tuple[list[int], list[int]]:
+        """Words ``k0 .. k1-1`` and the channel side each belongs to."""
+        assert self._run is not None
+        run = self._run
+        ks = range(k0, k1)
+        if run["slot"] == 32 and not run["datlen32"]:
+            sides = [k & 1 for k in ks]
+        else:
+            sides = [(k >> 1) & 1 if run["slot"] == 32 else k & 1 for k in ks]
+        if run["stream"] is None:
+            return [0] * (k1 - k0), sides
+        if run["slot"] == 32 and not run["datlen32"]:
+            words = run["stream"].words(2 * k0, 2 * k1)[::2]  # the first 16 bits of each 32-bit slot
+        else:
+            words = run["stream"].words(k0, k1)
+        return [int(w) for w in words], sides
+
+    def _dma_batch(self) -> int:
+        """Words until the DMA stream serving this block's RX request raises its next flag (1 if unknown)."""
+        request = f"{self.periph}_RX"
+        for dma in self.dma_controllers():
+            for t in getattr(dma, "streams", ()):
+                try:
+                    if not t.active or request not in dma.requests_of(t.index):
+                        continue
+                    moved = t.total - t.left
+                    half = (t.total + 1) // 2
+                    to_flag = half - moved if not t.half_done and moved < half else t.left
+                    return max(1, min(to_flag, MAX_BATCH))
+                except AttributeError:
+                    return 1
+        return 1
+
+    def _schedule(self) -> None:
+        n = self._dma_batch() if self.cr2() & 1 else 1
+        self._batch_end = self._next + n
+        self._i2s_event = self.host.schedule_at_fs(self._end_fs(self._batch_end - 1), self._words_done,
+                                                   f"{self.periph} I2S words")
+
+    def _words_done(self) -> None:
+        self._i2s_event = None
+        if self._run is None:
+            return
+        words, sides = self._values(self._next, self._batch_end)
+        mic = self._run["mic"]
+        for word, side in zip(words, sides, strict=True):
+            self._next += 1
+            self.words_received += 1
+            if self._word is not None:
+                self._i2s_errors |= OVR  # the previous word was not read: this one is lost
+                self.overruns.append({"kind": "overruns", "cycle": self.host.now_cycles(),
+                                      "time_s": self.host.now_seconds(), "what": f"{self.periph}: DR not read"})
+                if mic is not None and hasattr(mic, "note_overrun"):
+                    mic.note_overrun(self.host, f"{self.periph} (I2S): a word arrived before DR was read (OVR)")
+                continue
+            self._word, self._side = word, side
+            if mic is not None and hasattr(mic, "note_delivered"):
+                mic.note_delivered(1)
+            if self.cr2() & 1:
+                self.dma_request(f"{self.periph}_RX")  # the DMA reads DR now (clears RXNE)
+        self._schedule()
+        self._update()
+
+    # --- registers in I2S mode ------------------------------------------------------------------
+    def status(self) -> int:
+        if not self.i2s_mode():
+            return super().status()
+        sr = TXE | self._i2s_errors
+        if self._word is not None:
+            sr |= RXNE | (CHSIDE if self._side else 0)
+        return sr
+
+    def rx_ready(self) -> bool:
+        if self.i2s_mode():
+            return self._word is not None
+        return super().rx_ready()
+
+    def read_DR(self) -> int:
+        if not self.i2s_mode():
+            return super().read_DR()
+        value = self._word if self._word is not None else self.values.get("DR", 0)
+        self._word = None
+        self.values["DR"] = value
+        self._after_dr = True
+        self._update()
+        return value
+
+    def read_SR(self) -> int:
+        if not self.i2s_mode():
+            return super().read_SR()
+        sr = self.status()
+        if self._after_dr and sr & OVR:
+            self._i2s_errors &= ~OVR  # RM0090 28.4.8: a DR read followed by an SR read clears OVR
+        self._after_dr = False
+        return sr
+
+    def dma_pending(self, request: str) -> bool:
+        if self.i2s_mode() and request.endswith("_RX"):
+            return bool(self.cr2() & 1 and self._word is not None)
+        return super().dma_pending(request)
+
+    def stats(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.TYPE, "words": self.words_received, "overruns": len(self.overruns),
+                "events": self.overruns[:100]}
