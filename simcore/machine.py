@@ -277,6 +277,10 @@ class Machine:
             self._arm()
         return ev
 
+    def models_built(self, models: list[PeripheralModel]) -> None:
+        """The board's models exist (called while the machine is built, before chips are wired to them)."""
+        self._by_name = {p.name.lower(): p for p in models}
+
     def peripheral(self, name: str) -> PeripheralModel | None:
         """Another peripheral of the board, by its board-file name (case-insensitive: "RCC" finds "rcc")."""
         return self._by_name.get(name.lower())

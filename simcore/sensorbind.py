@@ -342,6 +342,10 @@ def build(board: Board, sensors: Mapping[str, Any] | list[SensorSpec] | None, ho
     if board.devices:
         from simcore.devices.wiring import build_devices
 
+        built = getattr(host, "models_built", None)
+        if built is not None:
+            built(models)  # wiring a chip's line to a GPIO input may reach other models (EXTI) already
+
         chips = build_devices(board, tuple(configs[d.name] for d in board.devices), models,  # type: ignore[misc]
                               host)
     attach([*models, *chips], sources)

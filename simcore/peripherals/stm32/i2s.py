@@ -40,6 +40,7 @@ class Stm32F4SpiI2s(Stm32F4Spi):
 
     TYPE = "stm32f4_spi_i2s"
     PLAIN = ("CRCPR", "I2SPR")
+    POLL_SAFE = True  # flags change only when written or at word/frame events (simcore/poll.py)
 
     def __init__(self, config: Any, host: Host, registers: Any = None) -> None:
         self.microphones: list[Any] = []

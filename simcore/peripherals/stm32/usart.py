@@ -53,6 +53,8 @@ def read_input(where: str, path: str) -> bytes:
 class Stm32Usart(DmaRequester, PeripheralModel):
     """Transmitter, receiver, flags, interrupts and DMA requests of an STM32 U(S)ART (see the module docstring)."""
 
+    POLL_SAFE = True  # flags change only when written or at frame events: polling loops fast-forward (poll.py)
+
     CONSOLE = True  # may be a board's [console] peripheral (simcore.validate)
     OPTIONS = {"input": "file of bytes to receive (--uart-input), '-' for standard input",
                "paced": "transmit at the baud rate (default true; the boards' console UARTs say false: "

@@ -1,0 +1,62 @@
+"""STM32F4 Discovery: audio_events through the MP45DT02 on I2S2 with DMA and the firmware's own PDM-to-PCM
+filter (a Sinc4 CIC by 64) detects the events the generic board's audio_events detects (numpy reference of
+tests/integration/test_sensors_audio.py), each boundary within one 30 ms window; every window's energy equals
+the firmware's filter applied in numpy to the microphone's bit stream."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from simcore.api import run
+from tests.conftest import elf
+from tests.integration.test_sensors_audio import WAV, expected
+
+BOARD = "stm32f4-discovery"
+
+
+@pytest.fixture(scope="module")
+def result():
+    return run(elf(BOARD, "audio_events"), BOARD, sensors={"mic": WAV}, cmdline="audio_events.elf windows=100")
+
+
+def _cic_pcm(n: int) -> np.ndarray:
+    """The firmware's samples in numpy: bits at 1.024 MHz (I2SxCLK 51.2 MHz / 50), Sinc4 CIC by 64, >> 8."""
+    from simcore.devices.pdm import PdmStream
+    from simcore.sources import open_source
+
+    bits = PdmStream(open_source(WAV), 0, 1.024e6).bits(0, 64 * n)
+    v = bits.astype(np.int64) * 2 - 1
+    for _ in range(4):
+        v = np.cumsum(v)
+    v = v[63::64]
+    for _ in range(4):
+        v = np.diff(v, prepend=0)
+    return np.clip(v >> 8, -32768, 32767)
+
+
+def test_events_match_the_generic_board_within_a_window(result) -> None:
+    assert result.exit_status == 0
+    got = [(int(a), int(b), int(w)) for a, b, w in
+           re.findall(r"^event \d+: (\d+) ms \.\. (\d+) ms, .* \(window (\d+)\)", result.text, re.M)]
+    want = expected()["events"]
+    assert len(got) == len(want) == 4
+    for (a, b, w), (ea, eb, ew) in zip(got, want, strict=True):
+        assert abs(a - ea) <= 30 and abs(b - eb) <= 30 and abs(w - ew) <= 1
+    assert "done: 100 windows, 4 events, 0 windows lost, 0 overruns" in result.text
+    assert result.sensors["mic"]["overruns"] == 0 and result.sensors["mic"]["pdm_clocks_hz"] == [1_024_000]
+    assert result.reports == {"unimplemented": [], "guest_errors": []}
+
+
+def test_window_energies_equal_the_firmware_filter_in_numpy(result) -> None:
+    pcm = _cic_pcm(100 * 480).reshape(100, 480)
+    sums = (pcm * pcm).sum(axis=1)
+    want = np.rint(1000 * np.log10(np.maximum(sums, 1) / (480 * 2.0**30))).astype(int)
+    rows = re.findall(r"^w (\d+) (-?\d+)\.(\d\d) \d+( loud)?$", result.text, re.M)
+    assert len(rows) == 100
+    for idx, (_w, whole, frac, loud) in enumerate(rows):
+        cdb = int(whole) * 100 + (-1 if whole.startswith("-") else 1) * int(frac)
+        assert abs(cdb - want[idx]) <= 1, f"window {idx}"
+        assert bool(loud) == bool(sums[idx] > 1629825495), f"window {idx}"
