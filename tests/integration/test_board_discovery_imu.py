@@ -1,0 +1,55 @@
+"""STM32F4 Discovery: imu_steps_bus reads the LIS3DSH over SPI1 (chip select PE3), its FIFO watermark on INT1
+reaching EXTI0 through PE0, and counts the same steps as imu_steps on the generic board (numpy reference of
+tests/integration/test_sensors_imu.py, counts at the LIS3DSH's 0.12 mg/digit). The chip samples the recording
+laid on virtual time from reset, so its frame k is recording sample k + d, d the samples before the firmware
+enabled it: one constant offset for every step."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from simcore.api import run
+from tests.conftest import elf
+from tests.integration.test_sensors_imu import CSV, REFRACTORY
+
+BOARD = "stm32f4-discovery"
+
+
+def expected_steps_lis3dsh() -> list[int]:
+    table = np.loadtxt(CSV, delimiter=",", skiprows=1)
+    acc = np.clip(np.rint(table[:, 1:4] * 1000 / 0.12), -32768, 32767).astype(np.int64)
+    m = (acc * acc).sum(axis=1)
+    above = m > int((1.4 / 0.00012) ** 2)
+    steps: list[int] = []
+    k = 0
+    while k < len(m):
+        if not above[k]:
+            k += 1
+            continue
+        j = k
+        while j < len(m) and above[j]:
+            j += 1
+        if not steps or k - steps[-1] >= REFRACTORY:
+            steps.append(k + int(np.argmax(m[k:j])))
+        k = j
+    return steps
+
+
+def test_steps_over_spi_and_exti_match_imu_steps() -> None:
+    r = run(elf(BOARD, "imu_steps_bus"), BOARD, sensors={"accel": (CSV, {"end": "hold"})},
+            cmdline="imu_steps_bus.elf frames=990")
+    assert r.exit_status == 0, r.text
+    assert "LIS3DSH (WHO_AM_I 3f)" in r.text
+    got = [int(k) for k in re.findall(r"^step \d+ at \d+ ms \(frame (\d+)\)", r.text, re.M)]
+    exp = expected_steps_lis3dsh()
+    assert len(got) == len(exp) == 16
+    offset = exp[0] - got[0]
+    assert 0 <= offset <= 5 and [k + offset for k in got] == exp
+    assert "done: 16 steps in 990 frames, 0 overruns" in r.text
+    assert r.sensors["accel"]["overruns"] == 0
+    # the firmware drives the chip select (PE3) around every register access
+    gpioe = r.sensors["gpioe"]
+    assert gpioe["PE3_falls"] == gpioe["PE3_rises"] - 1 > 990
+    assert r.reports == {"unimplemented": [], "guest_errors": []}
