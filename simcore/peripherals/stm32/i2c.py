@@ -38,6 +38,8 @@ DEFAULT_SCL = 100_000.0
 class Stm32I2c(DmaRequester, PeripheralModel):
     """What the F4 and L4 I2C masters share: the bus, time on the wire, interrupt lines."""
 
+    POLL_SAFE = True  # flags change only when written or at byte events: polling loops fast-forward (poll.py)
+
     def __init__(self, config: Any, host: Host, registers: Any = None) -> None:
         self._event: Any = None
         self._levels: dict[int, bool] = {}

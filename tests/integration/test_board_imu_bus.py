@@ -1,8 +1,9 @@
-"""STM32F4 Discovery: imu_steps_bus reads the LIS3DSH over SPI1 (chip select PE3), its FIFO watermark on INT1
-reaching EXTI0 through PE0, and counts the same steps as imu_steps on the generic board (numpy reference of
-tests/integration/test_sensors_imu.py, counts at the LIS3DSH's 0.12 mg/digit). The chip samples the recording
-laid on virtual time from reset, so its frame k is recording sample k + d, d the samples before the firmware
-enabled it: one constant offset for every step."""
+"""imu_steps_bus on the kits' own IMUs counts the same steps as imu_steps on the generic board (numpy reference
+of tests/integration/test_sensors_imu.py). STM32F4 Discovery: the LIS3DSH over SPI1 (chip select PE3), its FIFO
+watermark on INT1 reaching EXTI0 through PE0 (counts at 0.12 mg/digit). B-L475E-IOT01A: the LSM6DSL over I2C2,
+FIFO threshold on INT1 reaching EXTI11 through PD11, at its 104 Hz (the 100 Hz recording resampled). The chips
+sample the recording laid on virtual time from reset, so their frames start d samples in, d the time before the
+firmware enabled them: one constant offset for every step."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import numpy as np
 
 from simcore.api import run
 from tests.conftest import elf
-from tests.integration.test_sensors_imu import CSV, REFRACTORY
+from tests.integration.test_sensors_imu import CSV, REFRACTORY, expected_steps
 
 BOARD = "stm32f4-discovery"
 
@@ -53,3 +54,18 @@ def test_steps_over_spi_and_exti_match_imu_steps() -> None:
     gpioe = r.sensors["gpioe"]
     assert gpioe["PE3_falls"] == gpioe["PE3_rises"] - 1 > 990
     assert r.reports == {"unimplemented": [], "guest_errors": []}
+
+
+def test_steps_over_i2c_and_exti_on_the_iot_node() -> None:
+    r = run(elf("b-l475e-iot01a", "imu_steps_bus"), "b-l475e-iot01a",
+            sensors={"imu": (CSV, {"end": "hold", "resample": True})})
+    assert r.exit_status == 0, r.text
+    assert "LSM6DSL (WHO_AM_I 6a)" in r.text and "done: 16 steps in 1000 frames, 0 overruns" in r.text
+    got = [int(ms) for ms in re.findall(r"^step \d+ at (\d+) ms", r.text, re.M)]
+    exp = [10 * k for k in expected_steps()]  # ms, at 100 Hz
+    assert len(got) == len(exp) == 16
+    offset = exp[0] - got[0]
+    # within a sample period of each rate (9.6 + 10 ms): the resampled peak may fall one frame either way
+    assert -10 <= offset <= 50 and all(abs(g + offset - e) <= 20 for g, e in zip(got, exp, strict=True))
+    assert r.sensors["imu"]["overruns"] == 0
+    assert not r.reports["guest_errors"]
