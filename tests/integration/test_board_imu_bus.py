@@ -9,33 +9,11 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
-
 from simcore.api import run
 from tests.conftest import elf
-from tests.integration.test_sensors_imu import CSV, REFRACTORY, expected_steps
+from tests.integration.test_sensors_imu import CSV, expected_steps
 
 BOARD = "stm32f4-discovery"
-
-
-def expected_steps_lis3dsh() -> list[int]:
-    table = np.loadtxt(CSV, delimiter=",", skiprows=1)
-    acc = np.clip(np.rint(table[:, 1:4] * 1000 / 0.12), -32768, 32767).astype(np.int64)
-    m = (acc * acc).sum(axis=1)
-    above = m > int((1.4 / 0.00012) ** 2)
-    steps: list[int] = []
-    k = 0
-    while k < len(m):
-        if not above[k]:
-            k += 1
-            continue
-        j = k
-        while j < len(m) and above[j]:
-            j += 1
-        if not steps or k - steps[-1] >= REFRACTORY:
-            steps.append(k + int(np.argmax(m[k:j])))
-        k = j
-    return steps
 
 
 def test_steps_over_spi_and_exti_match_imu_steps() -> None:
@@ -44,7 +22,7 @@ def test_steps_over_spi_and_exti_match_imu_steps() -> None:
     assert r.exit_status == 0, r.text
     assert "LIS3DSH (WHO_AM_I 3f)" in r.text
     got = [int(k) for k in re.findall(r"^step \d+ at \d+ ms \(frame (\d+)\)", r.text, re.M)]
-    exp = expected_steps_lis3dsh()
+    exp = expected_steps(0.12)  # the LIS3DSH's 0.12 mg/digit at +-4 g
     assert len(got) == len(exp) == 16
     offset = exp[0] - got[0]
     assert 0 <= offset <= 5 and [k + offset for k in got] == exp

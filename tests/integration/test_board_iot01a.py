@@ -13,6 +13,7 @@ import pytest
 from simcore.api import run
 from simcore.errors import BadInputError
 from tests.conftest import ROOT, elf
+from tests.integration.test_board_discovery import cic
 from tests.integration.test_sensors_audio import WAV, expected
 
 BOARD = "b-l475e-iot01a"
@@ -45,12 +46,7 @@ def _dfsdm_pcm(n: int) -> np.ndarray:
 
     fosr, order = 125, 4
     bits = PdmStream(open_source(WAV), 0, 2e6).bits(0, (n + order) * fosr)
-    v = bits.astype(np.int64) * 2 - 1
-    for _ in range(order):
-        v = np.cumsum(v)
-    v = v[fosr - 1:: fosr]
-    for _ in range(order):
-        v = np.diff(v, prepend=0)
+    v = cic(bits, order, fosr)
     raw = v[order - 1: order - 1 + n]
     rdata = (raw + 128) >> 8
     return np.clip((rdata * 4503) >> 16, -32768, 32767)

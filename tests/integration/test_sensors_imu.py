@@ -21,15 +21,15 @@ from tests.conftest import ROOT, elf, run_cli
 CSV = ROOT / "examples" / "data" / "imu_walk_100hz.csv"
 TRUTH = json.loads((ROOT / "examples" / "data" / "truth.json").read_text())["imu_walk_100hz.csv"]
 APP = elf("cortex-m4", "imu_steps")
-STEP_M2 = int((1.4 * 8192) ** 2)
 REFRACTORY = 30
 
 
-def expected_steps() -> list[int]:
+def expected_steps(mg_per_count: float = 4000 / 32768) -> list[int]:
+    """Step frames; ``mg_per_count`` is the sensor's sensitivity (simcore's IMU: +-4 g in 16 bits)."""
     table = np.loadtxt(CSV, delimiter=",", skiprows=1)
-    acc = np.clip(np.rint(table[:, 1:4] / 4 * 32768), -32768, 32767).astype(np.int64)
+    acc = np.clip(np.rint(table[:, 1:4] * 1000 / mg_per_count), -32768, 32767).astype(np.int64)
     m = (acc * acc).sum(axis=1)
-    above = m > STEP_M2
+    above = m > int((1400 / mg_per_count) ** 2)
     steps: list[int] = []
     k = 0
     while k < len(m):

@@ -20,6 +20,7 @@
 #include "board.h"
 #include "semihosting.h"
 #include "vclock.h"
+#include "step_detector.h"
 #include "simcore_imu.h"
 
 #define ODR_HZ 100u
@@ -34,46 +35,6 @@
 #define NVIC_ISER ((volatile uint32_t *)0xE000E100u)
 #define NVIC_ICPR ((volatile uint32_t *)0xE000E280u)
 
-
-struct detector {
-    uint32_t k;         /* frames seen */
-    int in_run;
-    int64_t best_m;
-    uint32_t best_k;
-    int counting;       /* the current run counts as a step (not in the refractory period) */
-    uint32_t last_step; /* frame of the last step */
-    uint32_t steps;
-};
-
-static void end_run(struct detector *d)
-{
-    if (d->in_run && d->counting) {
-        d->steps++;
-        d->last_step = d->best_k;
-        printf("step %lu at %lu ms (frame %lu), detected at %lu ms\n", (unsigned long)d->steps,
-               (unsigned long)(d->best_k * FRAME_MS), (unsigned long)d->best_k, (unsigned long)vclock_ms());
-    }
-    d->in_run = 0;
-}
-
-static void frame(struct detector *d, int32_t ax, int32_t ay, int32_t az)
-{
-    int64_t m = (int64_t)ax * ax + (int64_t)ay * ay + (int64_t)az * az;
-    if (m > STEP_M2) {
-        if (!d->in_run) {
-            d->in_run = 1;
-            d->best_m = m;
-            d->best_k = d->k;
-            d->counting = d->steps == 0 || d->k - d->last_step >= REFRACTORY;
-        } else if (m > d->best_m) {
-            d->best_m = m;
-            d->best_k = d->k;
-        }
-    } else {
-        end_run(d);
-    }
-    d->k++;
-}
 
 static void drain(struct detector *d)
 {
@@ -149,7 +110,7 @@ int main(void)
     NVIC_ISER[IMU_IRQn / 32] = 1u << (IMU_IRQn % 32);
     IMU->CTRL = SIMCORE_IMU_CTRL_EN_Msk | SIMCORE_IMU_CTRL_FIFO_EN_Msk;
 
-    struct detector d = {0};
+    struct detector d = {.threshold_m2 = STEP_M2, .refractory = REFRACTORY, .frame_us = FRAME_MS * 1000u};
     if (use_irq) {
         for (;;) {
             __asm volatile("cpsid i" ::: "memory");

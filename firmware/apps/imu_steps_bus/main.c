@@ -27,6 +27,7 @@
 #include "board.h"
 #include "semihosting.h"
 #include "vclock.h"
+#include "step_detector.h"
 
 #define REG(base, off) (*(volatile uint32_t *)((base) + (off)))
 #define NVIC_ISER ((volatile uint32_t *)0xE000E100u)
@@ -68,46 +69,6 @@
 #define LSM_FIFO_STATUS1 0x3Au
 #define LSM_FIFO_DATA_OUT_L 0x3Eu
 #define LSM_ADDR 0x6Au
-
-struct detector {
-    uint32_t k;
-    int in_run;
-    int64_t best_m;
-    uint32_t best_k;
-    int counting;
-    uint32_t last_step;
-    uint32_t steps;
-};
-
-static void end_run(struct detector *d)
-{
-    if (d->in_run && d->counting) {
-        d->steps++;
-        d->last_step = d->best_k;
-        printf("step %lu at %lu ms (frame %lu), detected at %lu ms\n", (unsigned long)d->steps,
-               (unsigned long)(d->best_k * FRAME_US / 1000u), (unsigned long)d->best_k, (unsigned long)vclock_ms());
-    }
-    d->in_run = 0;
-}
-
-static void frame(struct detector *d, int32_t ax, int32_t ay, int32_t az)
-{
-    int64_t m = (int64_t)ax * ax + (int64_t)ay * ay + (int64_t)az * az;
-    if (m > STEP_M2) {
-        if (!d->in_run) {
-            d->in_run = 1;
-            d->best_m = m;
-            d->best_k = d->k;
-            d->counting = d->steps == 0 || d->k - d->last_step >= REFRACTORY;
-        } else if (m > d->best_m) {
-            d->best_m = m;
-            d->best_k = d->k;
-        }
-    } else {
-        end_run(d);
-    }
-    d->k++;
-}
 
 static uint32_t parse_arg(const char *name, uint32_t dflt)
 {
@@ -324,7 +285,7 @@ int main(void)
         return 2;
 
     static uint8_t buf[6u * 32u];
-    struct detector d = {0};
+    struct detector d = {.threshold_m2 = STEP_M2, .refractory = REFRACTORY, .frame_us = FRAME_US};
     uint32_t overruns = 0;
     while (d.k < frames) {
         while (!(REG(EXTI_BASE, 0x14) & (1u << INT_PIN))) { /* EXTI_PR(1) */
