@@ -20,6 +20,7 @@ DATA = ROOT / "examples" / "data"
 SENSORS = {"adc_monitor": {"adc": DATA / "adc_trace_1k.csv"}, "audio_events": {"mic": DATA / "audio_events_16k.wav"},
            "kws_mic": {"mic": DATA / "audio_events_16k.wav"}, "mic_compute": {"mic": DATA / "audio_events_16k.wav"},
            "imu_steps": {"imu": DATA / "imu_walk_100hz.csv"},
+           "imu_steps_bus": {"imu": (DATA / "imu_walk_100hz.csv", {"resample": True})},
            "camera_motion": {"camera": (DATA / "camera_square", {"fps": 10})}}
 TRAINED = ROOT / "models" / "trained"  # the TinyML apps' demo recordings
 SENSORS |= {"kws_mic": {"mic": TRAINED / "kws_demo.wav"}, "imu_gestures": {"imu": TRAINED / "gestures_demo.csv"},
