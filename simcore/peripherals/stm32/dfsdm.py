@@ -33,9 +33,7 @@ CKOUT source.
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from simcore.clock import FS_PER_SECOND
 from simcore.peripherals import register_model
@@ -49,6 +47,9 @@ ISR_RESET = 0x00FF0000  # CKABF set until a clock is seen
 REOCF, ROVRF, RCIP = 1 << 1, 1 << 3, 1 << 14
 IRQ_NAMES = ("DFSDM1_FLT0", "DFSDM1_FLT1", "DFSDM1_FLT2", "DFSDM1_FLT3")
 
+if TYPE_CHECKING:
+    import numpy as np
+
 
 def sinc_outputs(bits: Any, order: int, fosr: int, k0: int, k1: int) -> np.ndarray:
     """Outputs ``k0 .. k1-1`` of a Sinc^order filter decimating by ``fosr`` that started with zero state at bit 0.
@@ -58,6 +59,8 @@ def sinc_outputs(bits: Any, order: int, fosr: int, k0: int, k1: int) -> np.ndarr
     rate; int64 arithmetic wraps, the result is exact since it is below 2^63); ``fosr`` 1 bypasses
     the filter (the outputs are the inputs).
     """
+    import numpy as np  # only once a conversion runs: not at start-up
+
     if fosr == 1:
         return bits(k0, k1).astype(np.int64) * 2 - 1
     span = order * (fosr - 1) + 1  # the kernel's length
@@ -80,6 +83,8 @@ class _Regular:
     """A filter's regular conversions as started: configuration latched, progress and a block of results."""
 
     def __init__(self, channel: int, n0: int, fosr: int, iosr: int, ford: int, fast: bool, cont: bool) -> None:
+        import numpy as np  # only once a conversion runs: not at start-up
+
         self.channel = channel
         self.n0 = n0  # the clock edge (bit index on CKOUT) the first conversion starts at
         self.fosr, self.iosr, self.ford = fosr, iosr, ford
@@ -418,6 +423,8 @@ class Stm32L4Dfsdm(Stm32Model):
             self.dma_request(IRQ_NAMES[x])
 
     def _bits_for(self, ch: int, start: int) -> Any:
+        import numpy as np  # only once a conversion runs: not at start-up
+
         mic = self._mic_on(ch)
         if mic is None:
             return lambda a, b: np.zeros(max(b - a, 0), dtype=np.uint8)
@@ -441,6 +448,8 @@ class Stm32L4Dfsdm(Stm32Model):
 
     def _raw_block(self, r: _Regular, j0: int, j1: int) -> np.ndarray:
         """Integrator outputs of conversions ``j0 .. j1-1`` before the data unit."""
+        import numpy as np  # only once a conversion runs: not at start-up
+
         order, fosr, iosr = r.order, r.fosr, r.iosr
         first_k = max(order - 1, 0)
         if r.fast or not r.cont:
