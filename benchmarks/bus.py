@@ -5,6 +5,9 @@ for each kind of target, side by side in one process:
 
 - ``ram``: ordinary memory (the floor);
 - ``plain, C``: a generic SVD register served by the register file in C (simcore/native/regfile.c);
+- ``plain, C, poll watch on``: the same with the machine's poll watch (a Python call at every 16th
+  equal read in a row from one block until the watcher mutes the streak: the steady state costs
+  nothing), and ``watch never muted`` (a Python call per 16 reads: what muting saves);
 - ``plain, Python twin``: the same register in the Python register file (``--python-hook``);
 - ``model (C bus -> Python)``: a behavioural model's register (STM32F4 USART SR, a ``read_SR``
   handler), reached through the C register file's call into Python;
@@ -30,7 +33,8 @@ import unicorn  # noqa: E402
 from simcore.board import Peripheral  # noqa: E402
 from simcore.peripherals.sensors.testing import FakeHost  # noqa: E402
 from simcore.peripherals.stm32.usart import Stm32F4Usart  # noqa: E402
-from simcore.regfile import NOTIFY, PY, NativeRegFile, PyRegFile, regfile_library  # noqa: E402
+from simcore.poll import MUTE_AFTER, POLL_THRESHOLD  # noqa: E402
+from simcore.regfile import NOTIFY, POLL_MUTE, PY, NativeRegFile, PyRegFile, regfile_library  # noqa: E402
 
 CODE, RAM, PERIPH = 0x08000000, 0x20000000, 0x40000000
 UNROLL = 16
@@ -104,6 +108,23 @@ def measure(store: bool, iterations: int, repeat: int) -> dict[str, float]:
         uc = engine(store)
         rf.map_window(uc, PERIPH, 0x20000000)
         out[f"plain, {label}"] = timed(uc, 0x40023804, iterations, repeat)
+        if label == "C" and not store:
+            # the machine's poll watch (simcore/poll.py): C calls Python at every POLL_THRESHOLD-th equal read
+            # in a row from one block; the watcher mutes a streak it turned down MUTE_AFTER times (this loop
+            # is no poll: it never ends), after which the reads cost what they cost unwatched
+            calls = [0]
+
+            def muting(index: int, _pc: int, _value: int, _count: int, rf: Any = rf, calls: list[int] = calls) -> None:
+                calls[0] += 1
+                if calls[0] % MUTE_AFTER == 0:
+                    rf.set_flags(index, rf.reg(index)["flags"] | POLL_MUTE)
+
+            rf.set_poll(POLL_THRESHOLD, muting)
+            out["plain, C, poll watch on"] = timed(uc, 0x40023804, iterations, repeat)
+            rf.set_poll(POLL_THRESHOLD, lambda *_: None)
+            rf.set_flags(plain, NOTIFY)
+            out["plain, C, watch never muted"] = timed(uc, 0x40023804, iterations, repeat)
+            rf.set_poll(0, None)
         if label == "C":
             out["model (C bus -> Python)"] = timed(uc, sr_or_dr, max(iterations // 20, 10), repeat)
         del uc
@@ -123,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         figures = measure(store, args.iterations, args.repeat)
         print(f"{'stores' if store else 'loads'} (ns per access, best of {args.repeat}):")
         for label, ns in figures.items():
-            print(f"  {label:<30} {ns:8.1f}")
+            print(f"  {label:<32} {ns:8.1f}")
     return 0
 
 

@@ -28,7 +28,7 @@ from simcore.cortexm import bitband
 from simcore.memmap import PAGE, PERIPH_BASE, PERIPH_END, PPB_BASE
 from simcore.peripherals.generic import PlainRegister, plain_registers
 from simcore.poll import NOTHING_HERE, PollWatch
-from simcore.regfile import NOTIFY, PY, RegFile, make_regfile
+from simcore.regfile import NOTIFY, POLL_MUTE, PY, RegFile, make_regfile
 from simcore.reports import Reports
 from simcore.runtypes import AccessKind, ReportChannel
 
@@ -61,6 +61,8 @@ class Poll:
     count: int
     plain: bool  # served by the register file (nothing but a firmware write can change it)
     model: Any
+    index: int = -1  # its register-file entry (for ``mute_poll``)
+    plain_reg: PlainRegister | None = None  # what the SVD says about it (plain registers)
 
 
 class SvdDevice:
@@ -332,7 +334,12 @@ class PeripheralBus:
             return
         e = self.entries.get(index)
         if e is not None:
-            self.m.guard(lambda: fn(Poll(e.name, e.addr, pc, value, count, e.plain is not None, e.model)))
+            self.m.guard(lambda: fn(Poll(e.name, e.addr, pc, value, count, e.plain is not None, e.model, index,
+                                         e.plain)))
+
+    def mute_poll(self, index: int) -> None:
+        """No more poll callbacks for entry ``index`` until its current streak of equal reads ends."""
+        self.rf.set_flags(index, self.rf.reg(index)["flags"] | POLL_MUTE)
 
     # --- snapshots (simcore/snapshot.py rolls the Python side back; this is the C side) -------------
     def save(self) -> tuple[int, Any]:

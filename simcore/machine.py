@@ -35,7 +35,7 @@ from simcore.layout import Layout, check_fit
 from simcore.memmap import NEVER_EXECUTED as UNTIL
 from simcore.memmap import PAGE, PERIPH_BASE, PERIPH_END, PPB_BASE, PPB_END, MemoryMap
 from simcore.peripherals import PeripheralModel
-from simcore.poll import PollWatch
+from simcore.poll import POLL_THRESHOLD, PollWatch
 from simcore.reports import Reports
 from simcore.runtypes import AccessKind, Event, EventQueue, ReportChannel, RunOptions, Stop, StopKind
 from simcore.semihosting import ExitRequest, Semihosting
@@ -135,6 +135,7 @@ class Machine:
         self.start_pc, self.start_sp = self._start()
         self.polls = PollWatch(self)
         self.bus.polls = self.polls  # model reads and empty addresses feed the polling-loop watch
+        self.bus.watch_polls(POLL_THRESHOLD, self.polls.on_bus_poll)  # plain registers: C counts the repeats
         for model in self.peripherals:  # the part's clock controller, if it has one, decides the clocks
             if hasattr(model, "clock_tree"):
                 self.clock_tree_changed(model)
@@ -752,6 +753,7 @@ class Machine:
                 pc = self.pc()
                 continue
             if self.polls.pending():  # the polling-loop watch stopped emulation to add or remove its hooks
+                self.hot.correct_partial_block(pc)  # it stopped inside the loop's block: the rest runs again
                 pc = self.pc()
                 continue
             # emu_start returned by itself: the core halted in wfi/wfe (Unicorn's EXCP_HLT)

@@ -27,6 +27,11 @@ Whether a loop reads RAM is asked only then: Unicorn hooks on RAM watch one iter
 (translated code is flushed when they are added and removed, outside emulation, since hooks
 added later do not apply to code already translated).
 
+Plain registers (SVD registers no model implements) are served in C without Python: the register
+file counts equal reads in a row from one block and calls ``on_bus_poll`` at every
+``POLL_THRESHOLD``-th, which hands them on as the reads of a loop 16 iterations long (and mutes
+streaks it keeps turning down). Only a firmware write changes such a register.
+
 What a model must keep true for this (docs/clocks.md): a register's value changes only when
 written, at a scheduled event, at every read (a free-running counter), or at the cycle its
 ``poll_hint`` returns.
@@ -44,6 +49,7 @@ from simcore.cortexm.coreregs import CoreRegs
 from simcore.runtypes import Stop, StopKind
 
 if TYPE_CHECKING:
+    from simcore.bus import Poll
     from simcore.machine import Machine
 
 SNAP_REGS = (tuple(getattr(R, f"UC_ARM_REG_R{i}") for i in range(13))
@@ -68,6 +74,32 @@ class _NothingHere:
 
 
 NOTHING_HERE = _NothingHere()
+
+POLL_THRESHOLD = 16  # the register file calls on_bus_poll at every 16th equal read of a plain register in a row
+MUTE_AFTER = 4  # a register's streak whose polls were turned down this many times in a row is muted
+
+
+class _PlainOwner:
+    """A plain SVD register (no model: the register file serves it in C): only a firmware write changes it."""
+
+    def __init__(self, poll: Poll) -> None:
+        self.name = poll.name
+        self.plain = poll.plain_reg
+
+    @staticmethod
+    def poll_hint(offset: int) -> tuple[bool, int | None]:
+        return False, None
+
+    def poll_name(self, offset: int) -> str:
+        return self.name
+
+    def poll_fields(self, bits: int) -> list[str]:
+        return self.plain.svd.fields_in(bits) if self.plain is not None else []
+
+    def poll_explain(self, offset: int, value: int) -> str:
+        periph = self.name.split(".")[0]
+        return (f"simcore does not model {periph}: its registers keep their reset value or what the firmware "
+                "wrote")
 
 
 @dataclass
@@ -125,6 +157,8 @@ class PollWatch:
         self._want: str | None = None  # "watch" / "unwatch": hooks to change at the next stop
         self._hooks: list[int] = []
         self.stats = PollStats()
+        self._plain: dict[int, _PlainOwner] = {}  # register-file entry -> its stand-in owner
+        self._turned_down: dict[int, int] = {}  # register-file entry -> polls turned down in a row
 
     # --- called by the machine --------------------------------------------------------------
     def on_write(self) -> None:
@@ -143,16 +177,40 @@ class PollWatch:
         s = self.m.hot.state
         return self.m.system.exc.entries + s.tick_entries + s.fast_returns
 
-    def on_read(self, owner: Any, offset: int, addr: int, value: int) -> None:
-        """An MMIO read (inside the MMIO callback, after the model computed ``value``)."""
+    def on_bus_poll(self, poll: Poll) -> None:
+        """The register file's poll watch (``PeripheralBus.watch_polls``): a register re-read with the same
+        value by the same block ``POLL_THRESHOLD`` times in a row. Model registers reach ``on_read`` at
+        every read already, so only plain ones (served in C, no Python per access) are looked at here, at
+        every ``POLL_THRESHOLD``-th read: a loop is the same iteration repeated, so the reads handed on
+        are consecutive reads of a longer iteration. A register whose loop keeps being turned down is
+        muted in C until its streak ends."""
+        bus = self.m.bus
+        if not poll.plain:
+            bus.mute_poll(poll.index)
+            return
+        owner = self._plain.get(poll.index)
+        if owner is None:
+            owner = self._plain[poll.index] = _PlainOwner(poll)
+        if self.on_read(owner, 0, poll.addr, poll.value) is False:
+            n = self._turned_down.get(poll.index, 0) + 1
+            self._turned_down[poll.index] = n
+            if n >= MUTE_AFTER:
+                self._turned_down[poll.index] = 0
+                bus.mute_poll(poll.index)
+        else:
+            self._turned_down[poll.index] = 0
+
+    def on_read(self, owner: Any, offset: int, addr: int, value: int) -> bool | None:
+        """An MMIO read (inside the MMIO callback, after the model computed ``value``). False: the read
+        repeats the place of the previous one but the loop is no fixed point (or changes memory)."""
         m = self.m
         if m.stop is not None:
-            return
+            return None
         if self.watch is not None:
             self._watch_read(addr)
-            return
+            return None
         if self.site is None and self._hint(owner, offset) is None:
-            return
+            return None
         pc = m.pc()
         key = (pc, addr)
         s = m.hot.state
@@ -161,7 +219,7 @@ class PollWatch:
             self._writes_at = self.writes
             self._snapshot = None
             self.reads = [_Read(s.insn_count, s.cycle_count, value, self._entries())]
-            return
+            return None
         read = _Read(s.insn_count, s.cycle_count, value, self._entries(), tuple(self.regs.read(SNAP_REGS)),
                      (s.flash_wait_cycles, s.branch_taken_cycles))
         reads = self.reads
@@ -169,31 +227,36 @@ class PollWatch:
         if len(reads) > 3:
             del reads[0]
         if len(reads) < 3:
-            return
+            return None
         a, b, c = reads
         d1 = (b.insns - a.insns, b.cycles - a.cycles)
         d2 = (c.insns - b.insns, c.cycles - b.cycles)
         if not (d1 == d2 and d2[1] > 0 and a.value == b.value == c.value and b.regs == c.regs
                 and a.entries == b.entries == c.entries):
             self._snapshot = None
-            return
+            return False
         shape = (pc, addr, d2[0], d2[1])
         if shape not in self.clean:
             if self.dirty.get(shape, 0) >= 3:
-                return  # this loop changes RAM every time it was looked at: leave it alone
+                return False  # this loop changes RAM every time it was looked at: leave it alone
             snap = self._snapshot
             if snap is None or snap[0] != shape or snap[1] != c.regs:
-                self._snapshot = (shape, c.regs, [bytes(buf) for buf in self._ram])
-                return
-            if any(bytes(buf) != old for buf, old in zip(self._ram, snap[2])):
+                self._snapshot = (shape, c.regs, self._memory())
+                return None
+            if self._memory() != snap[2]:
                 self.dirty[shape] = self.dirty.get(shape, 0) + 1
                 self.stats.refused += 1
                 self._snapshot = None
-                return
+                return False
             self.clean[shape] = None
             self.stats.verified += 1
         self._snapshot = None
         self._fast_forward(owner, offset, addr, value, shape, b, c)
+        return True
+
+    def _memory(self) -> list[bytes]:
+        """RAM and the register file's plain register values (a loop may store to either)."""
+        return [bytes(buf) for buf in self._ram] + [repr(self.m.bus.rf.save()[0]).encode()]
 
     def at_stop(self) -> None:
         """Outside emulation (the run loop, before resuming): add or remove the RAM watch."""
@@ -286,7 +349,10 @@ class PollWatch:
             return
         target = min(targets)
         d_insn, d_cyc = shape[2], shape[3]
-        iters = max(-(-(target - s.cycle_count) // d_cyc), 0)
+        # stop short of the event and let the last iteration(s) run, so that the event is taken at the block
+        # boundary where it would have been (a loop may be several blocks; for plain registers the shape is
+        # POLL_THRESHOLD iterations)
+        iters = max((target - s.cycle_count - 1) // d_cyc, 0)
         if change is not None and target == change and (nxt is None or change < nxt):
             # the register changes by itself: the first read at or after that cycle must see it, and this
             # read is done, so stop one iteration short (the loop then reads it where it would have)
@@ -358,6 +424,9 @@ class PollWatch:
         return None
 
     def _field_names(self, owner: Any, offset: int, bits: int) -> list[str]:
+        fields = getattr(owner, "poll_fields", None)
+        if fields is not None:
+            return list(fields(bits))
         decode = getattr(owner, "_table", None)
         slot = decode.decode.get(offset) if decode is not None else None
         names: list[str] = []

@@ -33,6 +33,7 @@ from simcore.hotpath import native_library
 PY_READ = 1  # reads go to Python (a model's register)
 PY_WRITE = 2  # writes go to Python
 NOTIFY = 4  # tell Python at the next access (then cleared)
+POLL_MUTE = 8  # no poll callbacks until the entry's streak of equal reads ends (set by the watcher)
 PY = PY_READ | PY_WRITE
 WORDS = 1024  # 32-bit words per 4 KiB page
 
@@ -215,12 +216,14 @@ class PyRegFile:
         pc = self.pc_source()
         if v == r[10] and pc == r[7] and r[11]:
             r[11] += 1
-            if self.poll_threshold and r[11] % self.poll_threshold == 0 and self.poll is not None:
+            if self.poll_threshold and r[11] % self.poll_threshold == 0 and self.poll is not None \
+                    and not r[5] & POLL_MUTE:
                 self.poll(s - 1, pc, v, r[11])
         else:
             r[10] = v
             r[7] = pc
             r[11] = 1
+            r[5] &= ~POLL_MUTE
         if r[5] & NOTIFY:
             r[5] &= ~NOTIFY
             self.notify(s - 1, addr, size, v, 0)

@@ -17,7 +17,9 @@
  * Every entry counts reads and writes, ORs the bits its writes changed (the report names
  * those fields), and watches polls: a read returning the value of the previous read of the
  * same entry from the same translated block counts one more repeat, and bus->poll is called
- * when the repeats reach poll_threshold (then at every further multiple of it).
+ * when the repeats reach poll_threshold (then at every further multiple of it), unless the
+ * watcher muted the entry (RF_POLL_MUTE): then not until a new streak starts (another value,
+ * another block, or a write).
  *
  * simcore/bus.py holds the identical Python twin (PyRegFile) and the ctypes mirror of rf_reg.
  */
@@ -29,6 +31,7 @@
 #define RF_PY_READ 1u  /* reads go to Python (a model's register) */
 #define RF_PY_WRITE 2u /* writes go to Python */
 #define RF_NOTIFY 4u   /* call bus->notify at the next access, then clear */
+#define RF_POLL_MUTE 8u /* no poll callbacks until this streak ends (the watcher has seen enough of it) */
 
 typedef struct {
     uint32_t store;      /* index of the value (entries that are views of one value share it) */
@@ -223,7 +226,7 @@ static inline uint64_t word_read(rf_bus *b, uint32_t addr, uint32_t size) {
     uint32_t pc = *b->pc;
     if (v == r->poll_value && pc == r->poll_pc && r->poll_count) {
         r->poll_count++;
-        if (b->poll_threshold && r->poll_count % b->poll_threshold == 0 && b->poll) {
+        if (b->poll_threshold && r->poll_count % b->poll_threshold == 0 && b->poll && !(r->flags & RF_POLL_MUTE)) {
             b->poll(s - 1, pc, v, r->poll_count);
             r = &b->regs[s - 1];
         }
@@ -231,6 +234,7 @@ static inline uint64_t word_read(rf_bus *b, uint32_t addr, uint32_t size) {
         r->poll_value = v;
         r->poll_pc = pc;
         r->poll_count = 1;
+        r->flags &= ~RF_POLL_MUTE;
     }
     if (r->flags & RF_NOTIFY) {
         r->flags &= ~RF_NOTIFY;

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import simcore.api as sc
-from simcore import poll
+from simcore import machine, poll
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / "firmware" / "bin"
@@ -89,7 +89,63 @@ def test_missing_crystal_is_waiting_not_spinning(tmp_path: Path) -> None:
 
 
 def _poll(mode: str, board: str | Path = "stm32f407vg", **kw: object) -> sc.RunResult:
-    return sc.run(BIN / "stm32f407vg" / "poll_wait.elf", board, cmdline=f"poll_wait.elf {mode}", **kw)
+    part = "nrf52840" if board == "nrf52840" else "stm32f407vg"
+    return sc.run(BIN / part / "poll_wait.elf", board, cmdline=f"poll_wait.elf {mode}", **kw)
+
+
+def _unwatched(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every poll executed: neither model reads nor the register file's poll watch reach simcore/poll.py."""
+    monkeypatch.setattr(poll.PollWatch, "on_read", lambda *a, **k: None)
+    monkeypatch.setattr(machine, "POLL_THRESHOLD", 0)
+
+
+PLAIN = {"stm32f407vg": "SDIO.STA.CMDREND", "nrf52840": "COMP.EVENTS_READY"}
+
+
+@pytest.mark.parametrize("board", sorted(PLAIN))
+def test_plain_register_nothing_changes_stops_waiting(board: str) -> None:
+    r = _poll("plain", board)  # a register of a peripheral simcore does not model, served in C; SysTick running
+    assert r.exit_status == 125 and r.stop.kind == "waiting", r.stop.message
+    assert r.stop.message.startswith(f"waiting on {PLAIN[board]} in main: ")
+    assert f"simcore does not model {PLAIN[board].split('.')[0]}" in r.stop.message
+    assert r.instructions < 5_000  # at once (the loop is 3 instructions)
+
+
+@pytest.mark.parametrize("board", sorted(PLAIN))
+def test_plain_register_with_a_timeout_fast_forwards_exactly(board: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = _poll("plaintimeout", board)  # HAL's timeout on the tick in RAM: each tick fast-forwarded to
+    ms = float(fast.text.split("= ")[1].split()[0])
+    assert fast.text.startswith("plain flag timeout: ") and 101.0 <= ms < 101.1
+    pol = fast.extra["polling"]
+    assert pol["fast_forwards"] >= 100 and pol["cycles_skipped"] > 0.95 * fast.cycles
+    assert list(pol["places"]) == [f"{PLAIN[board].removesuffix('.CMDREND')} in main"]
+    python = _poll("plaintimeout", board, native=False)
+    _unwatched(monkeypatch)
+    slow = _poll("plaintimeout", board)
+    assert slow.extra["polling"]["fast_forwards"] == 0
+    assert (slow.instructions, slow.cycles, slow.text) == (fast.instructions, fast.cycles, fast.text)
+    assert (python.instructions, python.cycles, python.text) == (fast.instructions, fast.cycles, fast.text)
+
+
+def test_bounded_loop_on_a_plain_register_is_muted() -> None:
+    """svd_probe's CAN start-up waits for MSR.INAK at most 1000 times (a counter in a register): no fixed point,
+    so after a few looks the register file stops calling Python for that streak."""
+    calls: list[str] = []
+    orig = poll.PollWatch.on_bus_poll
+
+    def counting(self: poll.PollWatch, p: object) -> None:
+        calls.append(p.name)  # type: ignore[attr-defined]
+        orig(self, p)  # type: ignore[arg-type]
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(poll.PollWatch, "on_bus_poll", counting)
+    try:
+        r = sc.run(BIN / "stm32f407vg" / "svd_probe.elf", "stm32f407vg")
+    finally:
+        mp.undo()
+    assert r.exit_status == 0, r.stop.message
+    assert 1000 // poll.POLL_THRESHOLD > 4 * poll.MUTE_AFTER  # without muting there would be 62 calls
+    assert 0 < calls.count("CAN1.MSR") <= poll.MUTE_AFTER + 2  # two to fill the window, then turned down
 
 
 def test_countflag_waits_fast_forward_with_the_same_counts(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -109,6 +165,13 @@ def test_hal_style_timeout_wait(tmp_path: Path) -> None:
     assert late.text.startswith("HSE timeout: ") and 101.0 <= float(late.text.split("= ")[1].split()[0]) < 102.1
     assert late.extra["polling"]["fast_forwards"] >= 100
     assert late.extra["polling"]["cycles_skipped"] > 0.95 * late.cycles  # 1.6 M cycles of polling, nearly all skipped
+    mp = pytest.MonkeyPatch()
+    _unwatched(mp)
+    try:
+        slow = _poll("hal", _nohse_board(tmp_path))  # every poll executed: the same counts
+    finally:
+        mp.undo()
+    assert (slow.instructions, slow.cycles, slow.text) == (late.instructions, late.cycles, late.text)
 
 
 def test_loop_changing_ram_is_not_fast_forwarded(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -234,6 +234,15 @@ def test_polls_are_seen_for_plain_and_model_registers(native: bool) -> None:
     bus.rf.read(RCC_CR, 4)
     assert [(p.name, p.count, p.plain) for p in polls] == [("RCC.CR", 8, False)]
     polls.clear()
+    bus.mute_poll(bus.entry("RCC.PLLCFGR").index)  # muted: no calls for the rest of this streak
+    for _ in range(40):
+        bus.rf.read(RCC_PLLCFGR, 4)
+    assert polls == []
+    bus.rf.write(RCC_PLLCFGR, 4, 0x24003011)  # a write starts a new streak, watched again
+    for _ in range(8):
+        bus.rf.read(RCC_PLLCFGR, 4)
+    assert [(p.name, p.count, p.value) for p in polls] == [("RCC.PLLCFGR", 8, 0x24003011)]
+    polls.clear()
     for _ in range(4):  # the same register from two blocks in turn is no poll
         for block in (0x08000300, 0x08000400):
             if native:

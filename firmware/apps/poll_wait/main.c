@@ -9,26 +9,50 @@
  *   forever      wait on PWR_CSR.WUF, which nothing sets, with SysTick interrupts running
  *   uart N       N lines through the polled USART (the console)
  *   delay N      HAL_Delay style: N ms on the 1 kHz SysTick tick (a loop on RAM only)
+ *   plain        start a peripheral simcore does not model and wait for its flag, with SysTick
+ *                interrupts running (the loop reads no RAM): a plain SVD register, served in C
+ *   plaintimeout the same wait with HAL's timeout of 100 ticks (the loop reads the tick in RAM)
  *
- * Every mode prints the cycles DWT counted, so tests compare them with the virtual time.
+ * The plain register is SDIO.STA.CMDREND after a command on the STM32F407 (RM0090 31.9.4, 31.9.11)
+ * and COMP.EVENTS_READY after TASKS_START on the nRF52840 (PS v1.7 6.6.6); the RCC/PWR modes
+ * exist on the STM32F407 only. Every mode prints the cycles DWT counted, so tests compare them
+ * with the virtual time.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "board.h"
+#if defined(BOARD_CONSOLE_KIND_STM32F4_USART)
 #include "../clock_max/stm32.h"
+#define RESET_HZ 16000000u /* HSI */
+#define PWR_CSR REG32(PWR_BASE + 0x04u)
+#define SDIO_CMD REG32(0x40012C00u + 0x0Cu)
+#define SDIO_STA REG32(0x40012C00u + 0x34u)
+#define SDIO_CMD_CPSMEN (1u << 10)
+#define SDIO_STA_CMDREND (1u << 6)
+#define PLAIN_START() (SDIO_CMD = SDIO_CMD_CPSMEN | (1u << 6) | 8u) /* CMD8 with a short response */
+#define PLAIN_DONE() (SDIO_STA & SDIO_STA_CMDREND)
+#elif defined(BOARD_CONSOLE_KIND_NRF52_UARTE)
+#define RESET_HZ 64000000u
+#define COMP_TASKS_START REG32(0x40013000u + 0x000u)
+#define COMP_EVENTS_READY REG32(0x40013000u + 0x100u)
+#define PLAIN_START() (COMP_TASKS_START = 1u)
+#define PLAIN_DONE() (COMP_EVENTS_READY != 0u)
+#else
+#error "poll_wait: an STM32F4 or nRF52840 board"
+#endif
 #include "../systick/cm4.h"
 #include "semihosting.h"
 
 #define SYS_GET_CMDLINE 0x15
-#define PWR_CSR REG32(PWR_BASE + 0x04u)
 
 static volatile uint32_t uwTick;
 static char cmdline[128];
 
 void SysTick_Handler(void) { uwTick++; }
 
-static uint32_t hz(void) { return 16000000u; } /* the reset clock, HSI */
+static uint32_t hz(void) { return RESET_HZ; } /* the reset clock */
 
 static void tick_start(int interrupt, int div8, uint32_t reload)
 {
@@ -52,6 +76,7 @@ static void delay_ms(uint32_t ms)
     }
 }
 
+#if defined(STM32F4)
 /* The poll count lives in RAM only: the core registers repeat at every read of RCC_CR. */
 static uint32_t ram_count(volatile uint32_t *counter)
 {
@@ -62,6 +87,7 @@ static uint32_t ram_count(volatile uint32_t *counter)
     } while (!(ready & RCC_CR_HSERDY));
     return *counter;
 }
+#endif
 
 int main(void)
 {
@@ -91,6 +117,25 @@ int main(void)
         while (!(SYST_CSR & SYST_CSR_COUNTFLAG)) {
         }
         report("flag100", t0);
+    } else if (strncmp(mode, "plaintimeout", 12) == 0) {
+        tick_start(1, 0, hz() / 1000u);
+        PLAIN_START();
+        uint32_t start = uwTick;
+        int ok = 1;
+        while (!PLAIN_DONE()) {
+            if (uwTick - start > 100u) {
+                ok = 0;
+                break;
+            }
+        }
+        report(ok ? "plain flag set" : "plain flag timeout", t0);
+    } else if (strncmp(mode, "plain", 5) == 0) {
+        tick_start(1, 0, hz() / 1000u);
+        PLAIN_START();
+        while (!PLAIN_DONE()) {
+        }
+        report("plain flag set", t0);
+#if defined(STM32F4)
     } else if (strncmp(mode, "hal", 3) == 0) {
         tick_start(1, 0, hz() / 1000u);
         RCC_CR |= RCC_CR_HSEON;
@@ -114,6 +159,7 @@ int main(void)
         while (!(PWR_CSR & 1u)) {
         }
         report("woken", t0);
+#endif
     } else if (strncmp(mode, "uart", 4) == 0) {
         for (uint32_t i = 0; i < n; i++)
             printf("line %lu of %lu through the polled USART\n", (unsigned long)i, (unsigned long)n);
