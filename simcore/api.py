@@ -172,6 +172,7 @@ def run_machine(m: Machine, t0: float | None = None, interrupt: str = "raise") -
         reports=m.reports.to_dict(),
         extra={"cycle_model": m.analyzer.cycle_model.name, **cycle_figures(m),
                "clock": clock_figures(m), "polling": m.polls.stats.to_dict(), "resets": list(m.resets),
+               "low_power": m.lowpower.stats.to_dict() if m.lowpower is not None else None,
                "sensors": sensor_stats(m.peripherals), "console_bytes": m.console_bytes,
                "console_truncated": m.console_bytes > min(len(m.console), CONSOLE_TAIL)},
         virtual_seconds=m.now_seconds(),

@@ -98,9 +98,15 @@ class Power:
     run_points: tuple[tuple[float, float], ...] = ((1.0, 0.0),)
     sleep_points: tuple[tuple[float, float], ...] = ((1.0, 0.0),)
     voltage: float = 3.3
+    # deep-sleep modes as the part's PWR model names them ("stop", "stop_lp", "stop2", "standby"...) -> uA
+    deep_sleep: tuple[tuple[str, float], ...] = ()
 
     def run_ua(self, mhz: float) -> float:
         return _interpolate(self.run_points, mhz)
+
+    def deep_sleep_ua(self, mode: str) -> float:
+        """The current in a deep-sleep mode (0.0 when the board file gives none for it)."""
+        return dict(self.deep_sleep).get(mode, 0.0)
 
     def sleep_ua(self, mhz: float) -> float:
         return _interpolate(self.sleep_points, mhz)
@@ -419,4 +425,5 @@ def _power(table: dict[str, Any], max_mhz: float) -> Power:
     else:
         run = ((1.0, 0.0),)
     sleep = points("sleep_ua") if "sleep_ua" in table else ((1.0, 0.0),)
-    return Power(run_points=run, sleep_points=sleep, voltage=float(table.get("voltage", 3.3)))
+    deep = tuple(sorted((str(k), float(v)) for k, v in table.get("deep_sleep_ua", {}).items()))
+    return Power(run_points=run, sleep_points=sleep, voltage=float(table.get("voltage", 3.3)), deep_sleep=deep)

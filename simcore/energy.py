@@ -13,7 +13,7 @@ between": average current and power, and the lifetime on a CR2032 coin cell.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 CR2032_MAH = 225.0
@@ -32,9 +32,10 @@ class Energy:
     sleep_current_a: float
     active_joules: float
     sleep_joules: float
-    stop_seconds: float = 0.0  # core clock stopped (Stop mode): the board's stop current
-    stop_current_a: float = 0.0
+    stop_seconds: float = 0.0  # core clock stopped (Stop, Standby...): the board's deep-sleep currents
+    stop_current_a: float = 0.0  # time-weighted over the modes
     stop_joules: float = 0.0
+    deep_sleep: dict[str, dict[str, float]] = field(default_factory=dict)  # mode -> seconds, current_a, joules
 
     @property
     def joules(self) -> float:
@@ -85,7 +86,15 @@ def estimate_timeline(power: Any, spans: list[tuple[Any, int, int, float]]) -> E
     sleep_s = sum(p.sleep_seconds for p in parts)
     active_j = sum(p.active_joules for p in parts)
     sleep_j = sum(p.sleep_joules for p in parts)
-    i_stop = (getattr(power, "stop_ua", None) or 0.0) * 1e-6
+    deep: dict[str, dict[str, float]] = {}
+    for seg, _c, _sl, secs in spans:
+        if seg.kind != "run" and secs > 0:
+            d = deep.setdefault(seg.kind, {"seconds": 0.0, "current_a": power.deep_sleep_ua(seg.kind) * 1e-6,
+                                           "joules": 0.0})
+            d["seconds"] += secs
+            d["joules"] = power.voltage * d["current_a"] * d["seconds"]
+    stop_j = sum(d["joules"] for d in deep.values())
+    i_stop = stop_j / power.voltage / stop_s if stop_s else 0.0
     return Energy(
         voltage=power.voltage,
         active_seconds=active_s,
@@ -96,7 +105,8 @@ def estimate_timeline(power: Any, spans: list[tuple[Any, int, int, float]]) -> E
         sleep_joules=sleep_j,
         stop_seconds=stop_s,
         stop_current_a=i_stop,
-        stop_joules=power.voltage * i_stop * stop_s,
+        stop_joules=stop_j,
+        deep_sleep=deep,
     )
 
 
@@ -148,7 +158,7 @@ def clock_line(timeline: list[dict[str, Any]], limit: int = 6) -> str:
     """``16 MHz (HSI) -> 168 MHz (PLL) at 1.204 ms``: the core clock's changes, the first ``limit``."""
     parts = []
     for i, seg in enumerate(timeline[:limit]):
-        what = "stopped" if seg["kind"] != "run" else f"{seg['mhz']:g} MHz ({seg['source']})"
+        what = seg["kind"] if seg["kind"] != "run" else f"{seg['mhz']:g} MHz ({seg['source']})"
         parts.append(what if i == 0 else f"{what} at {seg['seconds'] * 1e3:.3f} ms")
     more = f" (+{len(timeline) - limit} more changes: --json has them)" if len(timeline) > limit else ""
     return " -> ".join(parts) + more
@@ -167,7 +177,8 @@ def summary_lines(res: Any) -> list[str]:
         lat = f"latency      {res.seconds * 1e3:.3f} ms on the clock timeline below"
         e = x.get("energy") or {}
         if sleep or e.get("stop_seconds"):
-            stopped = f", stopped {e['stop_seconds'] * 1e3:.3f} ms" if e.get("stop_seconds") else ""
+            modes = ", ".join(f"{k} {d['seconds'] * 1e3:.3f} ms" for k, d in (e.get("deep_sleep") or {}).items())
+            stopped = f", {modes}" if modes else ""
             lat += (f" (active {e.get('active_seconds', 0) * 1e3:.3f} ms, "
                     f"sleeping {e.get('sleep_seconds', 0) * 1e3:.3f} ms{stopped})")
     else:
@@ -197,6 +208,9 @@ def summary_lines(res: Any) -> list[str]:
         lines.append(f"energy       {e['joules'] * 1e6:,.2f} uJ, average {e['average_watts'] * 1e3:.3f} mW "
                      f"(run {e['run_current_a'] * 1e3:.2f} mA, sleep {e['sleep_current_a'] * 1e6:.1f} uA "
                      f"at {e['voltage']:g} V; datasheet typical figures)")
+        for mode, d in (e.get("deep_sleep") or {}).items():
+            lines.append(f"  {mode:<10} {d['seconds'] * 1e3:,.3f} ms at {d['current_a'] * 1e6:,.2f} uA: "
+                         f"{d['joules'] * 1e6:,.3f} uJ")
         rate = x.get("duty_rate")
         if rate:
             energy = Energy(**{k: e[k] for k in ("voltage", "active_seconds", "sleep_seconds", "run_current_a",

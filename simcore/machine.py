@@ -32,6 +32,7 @@ from simcore.elf import Firmware
 from simcore.errors import InternalError, OutputClosed, SimcoreError
 from simcore.hotpath import MAX_SOURCES, MAX_WINDOWS, NEVER, NO_LIMIT, SCS_PAGE, HotPath, HotState
 from simcore.layout import Layout, check_fit
+from simcore.lowpower import LowPower
 from simcore.memmap import NEVER_EXECUTED as UNTIL
 from simcore.memmap import PAGE, PERIPH_BASE, PERIPH_END, PPB_BASE, PPB_END, MemoryMap
 from simcore.peripherals import PeripheralModel
@@ -136,6 +137,7 @@ class Machine:
         self.polls = PollWatch(self)
         self.bus.polls = self.polls  # model reads and empty addresses feed the polling-loop watch
         self.bus.watch_polls(POLL_THRESHOLD, self.polls.on_bus_poll)  # plain registers: C counts the repeats
+        self.lowpower = LowPower.find(self)  # Stop / Standby on parts with a PWR model (simcore/lowpower.py)
         for model in self.peripherals:  # the part's clock controller, if it has one, decides the clocks
             if hasattr(model, "clock_tree"):
                 self.clock_tree_changed(model)

@@ -193,8 +193,20 @@ FLASH_TIMING = Table("flash_timing", {
                             32),
     "accelerator": text(("none", "stm32_art", "nrf52_icache")),
 })
+DEEP_SLEEP_MODES = ("stop", "stop_lp", "stop0", "stop1", "stop2", "standby", "shutdown")
+
+
+def deep_sleep_table() -> Checker:
+    """[power] deep_sleep_ua = { stop = 450.0, standby = 2.2 }: uA per deep-sleep mode of the part's PWR."""
+    def check(v: Any, bad: Callable[[str], BadInputError]) -> dict[str, float]:
+        if not isinstance(v, dict) or any(k not in DEEP_SLEEP_MODES for k in v):
+            raise bad("a table of currents in uA keyed by " + ", ".join(DEEP_SLEEP_MODES))
+        return {k: number(0, 1e6)(x, bad) for k, x in v.items()}
+    return check
+
+
 POWER = Table("power", {
-    "run_ua": current_table(), "sleep_ua": current_table(),
+    "run_ua": current_table(), "sleep_ua": current_table(), "deep_sleep_ua": deep_sleep_table(),
     "run_ua_per_mhz": number(0, 1e5, lo_open=True), "voltage": number(0.5, 6.0),
 })
 MEMORY = Table("memory", {

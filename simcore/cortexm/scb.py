@@ -66,7 +66,8 @@ class Scb(RegisterBlock):
         Register("ICSR", 0xD04, implemented=0x9E000000),
         Register("VTOR", 0xD08, implemented=0xFFFFFF80),
         Register("AIRCR", 0xD0C, implemented=0xFFFF0704),
-        Register("SCR", 0xD10, implemented=0x16, doc="SLEEPONEXIT, SEVONPEND; SLEEPDEEP sleeps like SLEEP"),
+        Register("SCR", 0xD10, implemented=0x16,
+                 doc="SLEEPONEXIT, SEVONPEND; SLEEPDEEP: Stop/Standby (simcore/lowpower.py)"),
         Register("CCR", 0xD14, reset=CCR_STKALIGN, implemented=0x219),
         Register("SHPR", 0xD18, width=8, count=12, doc="system handler priorities, SHPR1-3: exceptions 4..15"),
         Register("SHCSR", 0xD24, implemented=0x0007FD8B),
@@ -173,6 +174,11 @@ class Scb(RegisterBlock):
     @property
     def sleep_on_exit(self) -> bool:
         return bool(self.get("SCR") & 2)
+
+    @property
+    def sleep_deep(self) -> bool:
+        """SCR.SLEEPDEEP: wfi/wfe enter the part's deep-sleep mode (simcore/lowpower.py)."""
+        return bool(self.get("SCR") & 4)
 
     @property
     def sev_on_pend(self) -> bool:

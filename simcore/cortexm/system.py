@@ -590,6 +590,12 @@ class SystemBlock:
         ran without waking it.
         """
         e = self.exc
+        lp = getattr(self.m, "lowpower", None)
+        if (lp is not None and self.scb.sleep_deep and self.m.stop is None and not self.m.reset_pending
+                and e.highest_pending() is None and not (wfe and self.event_register)):
+            lp.deep_sleep(pc, wfe)  # Stop / Standby (simcore/lowpower.py)
+            self.take_pending()
+            return
         events = 0
         while (self.m.stop is None and not self.m.reset_pending and e.highest_pending() is None
                and not (wfe and self.event_register)):

@@ -7,10 +7,11 @@
   ``SR2.VOSF`` is set while the regulator settles after a change (tVOST, 20 us typical in
   DS12023) on virtual time, so a firmware polling it is fast-forwarded.
 - ``DBP`` opens the backup domain (RCC BDCR, RTC) to writes.
-- What ``wfi``/``wfe`` with ``SCB.SCR.SLEEPDEEP`` does (``deep_sleep_mode()``): F4 ``CR.PDDS``
-  0 = Stop, 1 = Standby; L4 ``CR1.LPMS`` 0-2 = Stop 0/1/2, 3 = Standby, 4+ = Shutdown. Stop
-  keeps RAM and registers and wakes on an EXTI line (RTC wake-up, alarm...); Standby and
-  Shutdown lose them: the wake-up is a reset with ``SBF`` set (F4 ``CSR.SBF``, L4 ``SR1.SBF``).
+- What ``wfi``/``wfe`` with ``SCB.SCR.SLEEPDEEP`` does (``deep_sleep_mode()``, carried out by
+  simcore/lowpower.py): F4 ``CR.PDDS`` 0 = Stop (``CR.LPDS``: low-power regulator), 1 = Standby;
+  L4 ``CR1.LPMS`` 0-2 = Stop 0/1/2, 3 = Standby, 4+ = Shutdown. Stop keeps RAM and registers and
+  wakes on an EXTI line (RTC wake-up, alarm...); Standby and Shutdown lose them: the wake-up is a
+  reset with ``SBF`` set (F4 ``CSR.SBF``, L4 ``SR1.SBF``).
 
 RM0090 section 5 (F405/407; ``VOS``/``VOSRDY`` are bit 14 of CR/CSR, which the vendor SVD omits
 from CR) and RM0432 section 6 (L4R5; ``CR5`` at 0x80 is not in the vendor SVD either).
@@ -33,6 +34,7 @@ class Stm32Pwr(Stm32Model):
 
     def __init__(self, config: Any, host: Host, registers: Any = None) -> None:
         self.standby_flag = False  # set by a wake-up from Standby (the machine's reset keeps it)
+        self.wakeup_flag = False  # a wake-up event (RTC, WKUP pin) woke the part from Standby
         super().__init__(config, host, registers)
 
     def _flash_check(self) -> None:
@@ -40,9 +42,14 @@ class Stm32Pwr(Stm32Model):
         if flash is not None and hasattr(flash, "check"):
             flash.check()
 
-    def note_standby_wakeup(self) -> None:
-        """The part wakes from Standby (a reset): SBF reads 1 until cleared."""
+    def note_standby_wakeup(self, by_event: bool = False) -> None:
+        """The part wakes from Standby (a reset): SBF reads 1 until cleared; ``by_event``: a wake-up event (RTC,
+        WKUP pin; not a watchdog or NRST reset) also sets the wake-up flag (F4 CSR.WUF, L4 SR1.WUFI)."""
         self.standby_flag = True
+        self.wakeup_flag = self.wakeup_flag or by_event
+
+    def deep_sleep_mode(self) -> str:
+        raise NotImplementedError
 
 
 @register_model
@@ -65,6 +72,8 @@ class Stm32F4Pwr(Stm32Pwr):
         v |= 1 << 14  # VOSRDY
         if getattr(self, "standby_flag", False):
             v |= 1 << 1
+        if getattr(self, "wakeup_flag", False):
+            v |= 1 << 0
         self.values["CSR"] = v
 
     def poll_hint(self, offset: int) -> tuple[bool, int | None]:
@@ -77,12 +86,17 @@ class Stm32F4Pwr(Stm32Pwr):
         return bool(self.values["CR"] >> 8 & 1)
 
     def deep_sleep_mode(self) -> str:
-        return "standby" if self.values["CR"] >> 1 & 1 else "stop"
+        """CR.PDDS: Standby; else Stop with the main regulator, or with the low-power one (CR.LPDS)."""
+        if self.values["CR"] >> 1 & 1:
+            return "standby"
+        return "stop_lp" if self.values["CR"] & 1 else "stop"
 
     def write_CR(self, value: int) -> None:
         old = self.values["CR"]
         if value & (1 << 3):  # CSBF: clear the standby flag
             self.standby_flag = False
+        if value & (1 << 2):  # CWUF: clear the wake-up flag
+            self.wakeup_flag = False
         self.values["CR"] = value & ~0xC  # CWUF/CSBF read 0
         self._show_csr()
         if (value ^ old) & (1 << 14):
@@ -122,6 +136,8 @@ class Stm32L4Pwr(Stm32Pwr):
         super().reset()
         if getattr(self, "standby_flag", False):
             self.values["SR1"] |= 1 << 8
+        if getattr(self, "wakeup_flag", False):
+            self.values["SR1"] |= 1 << 15  # WUFI: the internal wake-up line (RTC)
 
     def voltage_range(self) -> str:
         vos = self.values["CR1"] >> 9 & 3
@@ -170,5 +186,6 @@ class Stm32L4Pwr(Stm32Pwr):
     def write_SCR(self, value: int) -> None:
         if value & (1 << 8):
             self.standby_flag = False
-            self.values["SR1"] &= ~(1 << 8)
+            self.wakeup_flag = False
+            self.values["SR1"] &= ~((1 << 8) | (1 << 15))
         self.values["SR1"] &= ~(value & 0x1F)

@@ -82,6 +82,7 @@ class Stm32Rcc(Stm32Model):
         self._tree: dict[str, float] = {}
         self._pending_sw: int | None = None
         self.oscs: dict[str, Osc] = {}
+        self.stopped = False  # in Stop mode (enter_stop / exit_stop)
         super().__init__(config, host, registers)
         self._live = True
 
@@ -93,6 +94,7 @@ class Stm32Rcc(Stm32Model):
         for osc in self.oscs.values():
             if osc.event is not None:
                 self.host.cancel(osc.event)
+        self.stopped = False
         super().reset()
         self.oscs = {o[0]: Osc(*o) for o in self.OSCS}
         self._pending_sw = None
@@ -243,6 +245,37 @@ class Stm32Rcc(Stm32Model):
             self.values["CFGR"] = (self.values["CFGR"] & ~0xC) | (sw << 2)
             self._pending_sw = None
 
+    # --- Stop mode (RM0090 5.3.4, RM0432 6.3.6) ---------------------------------------------------
+    STOP_OFF: ClassVar[tuple[str, ...]] = ()  # the oscillators and PLLs Stop turns off
+
+    def stop_wakeup_clock(self) -> str:
+        """The oscillator SYSCLK restarts on after Stop."""
+        return self.RESET_SOURCE
+
+    def enter_stop(self) -> None:
+        """Stop: the 1.2 V domain's clocks stop (SYSCLK, HCLK, the APB clocks and the high-speed oscillators);
+        the LSE, the LSI and what runs on them (RTC, IWDG) go on."""
+        self.stopped = True
+        self._update_tree()
+
+    def exit_stop(self) -> str:
+        """The wake-up from Stop: the PLLs and high-speed oscillators are off, SYSCLK runs on the wake-up clock
+        (already stable: the datasheets' wake-up times are not modelled). Returns that clock's name."""
+        self.stopped = False
+        wake = self.stop_wakeup_clock()
+        for osc in self.oscs.values():
+            if osc.name in self.STOP_OFF:
+                if osc.event is not None:
+                    self.host.cancel(osc.event)
+                    osc.event = None
+                osc.on = osc.ready = osc.name == wake
+                self._show(osc)
+        code = next(k for k, v in self.SW_SOURCES.items() if v == wake)
+        self.values["CFGR"] = (self.values["CFGR"] & ~0xF) | code | code << 2
+        self._pending_sw = None
+        self._update_tree()
+        return wake
+
     # --- the clock tree ------------------------------------------------------------------------
     def sysclk_hz(self) -> float:
         return self.osc_hz(self.sysclk_source())
@@ -260,6 +293,10 @@ class Stm32Rcc(Stm32Model):
                 "LSE": self.osc_hz("LSE"), "LSI": self.osc_hz("LSI"), "HSE": self.osc_hz("HSE"),
                 "HSI": self.osc_hz("HSI")}
         tree["RTCCLK"] = self.rtcclk_hz(tree)
+        if getattr(self, "stopped", False):
+            for name in ("SYSCLK", "HCLK", "FCLK", "PCLK1", "PCLK2", "TIMCLK1", "TIMCLK2", *self.STOP_OFF):
+                if name in tree:
+                    tree[name] = 0.0
         return tree
 
     def rtcclk_hz(self, tree: dict[str, float]) -> float:
@@ -389,6 +426,7 @@ class Stm32F4Rcc(Stm32Rcc):
             ("LSI", "CSR", 0, 1, 15 * US, 0), ("LSE", "BDCR", 0, 1, 2000 * MS, 1))
     SW_SOURCES = {0: "HSI", 1: "HSE", 2: "PLL"}
     RESET_SOURCE = "HSI"
+    STOP_OFF = ("HSI", "HSE", "PLL", "PLLI2S")  # RM0090 5.3.4: back on HSI after Stop
     PPRE1 = (10, 3)
     PPRE2 = (13, 3)
     RESET_FLAGS = {"bor": 25, "pin": 26, "por": 27, "software": 28, "iwdg": 29, "wwdg": 30, "lowpower": 31}
@@ -560,6 +598,7 @@ class Stm32L4Rcc(Stm32Rcc):
             ("LSE", "BDCR", 0, 1, 2000 * MS, 1), ("HSI48", "CRRCR", 0, 1, 2500 * US // 1000, 10))
     SW_SOURCES = {0: "MSI", 1: "HSI", 2: "HSE", 3: "PLL"}
     RESET_SOURCE = "MSI"
+    STOP_OFF = ("MSI", "HSI", "HSE", "PLL", "PLLSAI1", "PLLSAI2", "HSI48")
     PPRE1 = (8, 3)
     PPRE2 = (11, 3)
     RESET_FLAGS = {"firewall": 24, "option": 25, "pin": 26, "bor": 27, "software": 28, "iwdg": 29, "wwdg": 30,
@@ -591,6 +630,10 @@ class Stm32L4Rcc(Stm32Rcc):
         Register("CRRCR", 0x98),
         Register("CCIPR2", 0x9C),
     )
+
+    def stop_wakeup_clock(self) -> str:
+        """RM0432 6.3.6 / 6.4.3: HSI16 when CFGR.STOPWUCK is set, else the MSI at the range it had before Stop."""
+        return "HSI" if self.values["CFGR"] >> 15 & 1 else "MSI"
 
     def msi_range(self) -> int:
         """The MSI range in force: CR.MSIRANGE when MSIRGSEL is set, else CSR.MSISRANGE (RM0432 6.4.1)."""
