@@ -1,0 +1,100 @@
+/*
+ * hal_bench: what a STM32Cube HAL application spends its time on, written for simcore (no vendor
+ * code): HAL_Init's 1 kHz SysTick tick (uwTick++ in SysTick_Handler), printf through the polled
+ * USART console, HAL_Delay as HAL writes it (HAL_GetTick() in a loop, one tick added to the wait).
+ * The mode is the command line (`simcore run hal_bench.elf -- <mode>`):
+ *
+ *   hal N     N times: a line through the console, then HAL_Delay(1)
+ *   flag100   a 100 ms busy-wait on a timer flag: SysTick's COUNTFLAG at HCLK/8, no interrupt
+ *   idle      nothing (the benchmark's baseline: start-up and exit)
+ *
+ * Runs on the reset clock (HSI 16 MHz on the F407, MSI 4 MHz on the L4R5); DWT times each mode.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../clock_max/stm32.h"
+#include "../systick/cm4.h"
+#include "semihosting.h"
+
+#define SYS_GET_CMDLINE 0x15
+#if defined(STM32F4)
+#define RESET_HZ 16000000u
+#else
+#define RESET_HZ 4000000u
+#endif
+
+static volatile uint32_t uwTick;
+static char cmdline[128];
+
+void SysTick_Handler(void) { uwTick++; }
+
+__attribute__((noinline)) uint32_t HAL_GetTick(void) { return uwTick; }
+
+__attribute__((noinline)) void HAL_Delay(uint32_t delay)
+{
+    uint32_t tickstart = HAL_GetTick();
+    uint32_t wait = delay;
+    if (wait < 0xFFFFFFFFu)
+        wait += 1u; /* at least the requested time, as HAL does */
+    while ((HAL_GetTick() - tickstart) < wait) {
+    }
+}
+
+static void HAL_Init(void)
+{
+    SYST_RVR = RESET_HZ / 1000u - 1u;
+    SYST_CVR = 0;
+    SYST_CSR = SYST_CSR_ENABLE | SYST_CSR_TICKINT | SYST_CSR_CLKSOURCE;
+}
+
+static void report(const char *what, uint32_t t0)
+{
+    uint32_t c = DWT_CYCCNT - t0;
+    uint32_t per_ms = RESET_HZ / 1000u;
+    printf("hal_bench %s: %lu cycles = %lu.%03lu ms\n", what, (unsigned long)c, (unsigned long)(c / per_ms),
+           (unsigned long)(c % per_ms * 1000u / per_ms));
+}
+
+int main(void)
+{
+    DEMCR |= DEMCR_TRCENA;
+    DWT_CYCCNT = 0;
+    DWT_CTRL |= 1u;
+    struct {
+        char *buf;
+        uint32_t len;
+    } b = {cmdline, sizeof cmdline};
+    if (sh_call(SYS_GET_CMDLINE, &b) != 0)
+        cmdline[0] = 0;
+    char *mode = strchr(cmdline, ' ');
+    mode = mode ? mode + 1 : cmdline + strlen(cmdline);
+    char *arg = strchr(mode, ' ');
+    uint32_t n = arg ? (uint32_t)strtoul(arg + 1, 0, 10) : 100u;
+    uint32_t t0 = DWT_CYCCNT;
+
+    if (strncmp(mode, "hal", 3) == 0) {
+        HAL_Init();
+        for (uint32_t i = 0; i < n; i++) {
+            printf("hal_bench: line %lu of %lu, tick %lu\n", (unsigned long)i, (unsigned long)n,
+                   (unsigned long)HAL_GetTick());
+            HAL_Delay(1);
+        }
+        report("hal", t0);
+    } else if (strncmp(mode, "flag100", 7) == 0) {
+        SYST_CSR = 0;
+        SYST_RVR = RESET_HZ / 8u / 10u - 1u; /* 100 ms of HCLK/8 */
+        SYST_CVR = 0;
+        SYST_CSR = SYST_CSR_ENABLE;
+        while (!(SYST_CSR & SYST_CSR_COUNTFLAG)) {
+        }
+        report("flag100", t0);
+    } else if (strncmp(mode, "idle", 4) == 0) {
+        report("idle", t0);
+    } else {
+        printf("hal_bench: unknown mode '%s'\n", mode);
+        return 2;
+    }
+    return 0;
+}
