@@ -210,3 +210,19 @@ def test_starved_watchdogs_reset_the_part_and_say_so(board: str) -> None:
     assert 0.035 < iwdg["seconds"] < 0.040  # five 5 ms feeds, then 10.125 ms
     assert wwdg["cause"] == "wwdg" and "above the window W = 0x50" in wwdg["why"]
     assert iwdg["function"].startswith("main")
+
+
+@pytest.mark.parametrize(("app", "mhz", "sources"), [("clock_max", 168.0, ["HSI", "PLL"]), ("hello", 16.0, ["HSI"])])
+def test_cli_without_mhz_runs_at_the_clock_the_firmware_set(app: str, mhz: float, sources: list[str]) -> None:
+    """`simcore run` with no --mhz on a clean run: 168 MHz for a firmware that sets it, HSI 16 MHz for one that
+    never touches the clock tree; no override warning either way; the summary and --json show the timeline."""
+    p = subprocess.run([sys.executable, "-m", "simcore", "run", str(BIN / "stm32f407vg" / f"{app}.elf"),
+                        "--board", "stm32f407vg", "--json", "-"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout)
+    assert data["mhz"] == mhz and data["clock"]["mode"] == "firmware"
+    assert [seg["source"] for seg in data["clock"]["timeline"]] == sources
+    assert f"board stm32f407vg at {mhz:g} MHz" in p.stderr
+    assert "overrides" not in p.stderr and "warning" not in p.stderr.lower()
+    if len(sources) > 1:
+        assert "clock        16 MHz (HSI) -> 168 MHz (PLL) at " in p.stderr
