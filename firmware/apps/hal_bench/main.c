@@ -6,6 +6,7 @@
  *
  *   hal N     N times: a line through the console, then HAL_Delay(1)
  *   flag100   a 100 ms busy-wait on a timer flag: SysTick's COUNTFLAG at HCLK/8, no interrupt
+ *   tim100    a 100 ms busy-wait on TIM2's update flag (SR.UIF) in one-pulse mode, 1 kHz counter
  *   idle      nothing (the benchmark's baseline: start-up and exit)
  *
  * Runs on the reset clock (HSI 16 MHz on the F407, MSI 4 MHz on the L4R5); DWT times each mode.
@@ -21,9 +22,21 @@
 #define SYS_GET_CMDLINE 0x15
 #if defined(STM32F4)
 #define RESET_HZ 16000000u
+#define TIM2EN_REG RCC_APB1ENR /* RM0090 7.3.13: TIM2EN is bit 0 */
 #else
 #define RESET_HZ 4000000u
+#define TIM2EN_REG RCC_APB1ENR1 /* RM0432 6.4.19: TIM2EN is bit 0 */
 #endif
+/* TIM2 at 0x40000000 on both parts (RM0090 18.4, RM0432 31.4) */
+#define TIM2_CR1 REG32(0x40000000u + 0x00u)
+#define TIM2_SR REG32(0x40000000u + 0x10u)
+#define TIM2_EGR REG32(0x40000000u + 0x14u)
+#define TIM2_PSC REG32(0x40000000u + 0x28u)
+#define TIM2_ARR REG32(0x40000000u + 0x2Cu)
+#define TIM_CR1_CEN (1u << 0)
+#define TIM_CR1_OPM (1u << 3)
+#define TIM_SR_UIF (1u << 0)
+#define TIM_EGR_UG (1u << 0)
 
 static volatile uint32_t uwTick;
 static char cmdline[128];
@@ -90,6 +103,16 @@ int main(void)
         while (!(SYST_CSR & SYST_CSR_COUNTFLAG)) {
         }
         report("flag100", t0);
+    } else if (strncmp(mode, "tim100", 6) == 0) {
+        TIM2EN_REG |= 1u;               /* TIM2's clock (APB1: the timer clock is HCLK at reset) */
+        TIM2_PSC = RESET_HZ / 1000u - 1u; /* 1 kHz counter */
+        TIM2_ARR = 100u - 1u;            /* 100 counts: 100 ms */
+        TIM2_EGR = TIM_EGR_UG;           /* load PSC (sets UIF: cleared next) */
+        TIM2_SR = 0;
+        TIM2_CR1 = TIM_CR1_OPM | TIM_CR1_CEN;
+        while (!(TIM2_SR & TIM_SR_UIF)) {
+        }
+        report("tim100", t0);
     } else if (strncmp(mode, "idle", 4) == 0) {
         report("idle", t0);
     } else {
