@@ -344,7 +344,9 @@ class Machine:
                                                                       R.UC_ARM_REG_BASEPRI, R.UC_ARM_REG_FAULTMASK]
         regs.write(tuple(zero), [0] * len(zero))
         regs.write((R.UC_ARM_REG_LR, R.UC_ARM_REG_XPSR), [0xFFFFFFFF, 0x01000000])
+        slept = self.system.sleep_cycles
         self.system.reset()
+        self.system.sleep_cycles = slept  # the run's count: time asleep before the reset stays asleep
         for model in self.peripherals:
             getattr(model, "system_reset", model.reset)()
             if hasattr(model, "note_reset"):

@@ -83,6 +83,7 @@ def test_sleep_stop_and_standby_across_boots(board: str) -> None:
         assert d["joules"] == pytest.approx(power.voltage * d["current_a"] * d["seconds"])
     assert e["joules"] == pytest.approx(e["active_joules"] + e["sleep_joules"] + e["stop_joules"])
     assert e["sleep_seconds"] == pytest.approx(0.1, abs=2e-3)  # Sleep: wfi with SLEEPDEEP clear
+    assert abs(r.sleep_cycles - 0.1 * hz) < 0.002 * hz  # kept across the two resets
 
 
 @pytest.mark.parametrize(("part", "args", "before", "after"), [
