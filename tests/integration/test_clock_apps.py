@@ -118,7 +118,7 @@ def test_plain_register_with_a_timeout_fast_forwards_exactly(board: str, monkeyp
     assert fast.text.startswith("plain flag timeout: ") and 101.0 <= ms < 101.1
     pol = fast.extra["polling"]
     assert pol["fast_forwards"] >= 100 and pol["cycles_skipped"] > 0.95 * fast.cycles
-    assert list(pol["places"]) == [f"{PLAIN[board].removesuffix('.CMDREND')} in main"]
+    assert pol["places"][f"{PLAIN[board].removesuffix('.CMDREND')} in main"] >= 100  # (and the console's waits)
     python = _poll("plaintimeout", board, native=False)
     _unwatched(monkeypatch)
     slow = _poll("plaintimeout", board)
