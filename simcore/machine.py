@@ -68,6 +68,12 @@ class Machine:
         self.reports = Reports(self._locate)
         self._mmio: tuple[int, bool] | None = None  # the MMIO access being served: (address, write)
         self.stop: Stop | None = None
+        # Debugging (simcore.debug): a pause ends run() without ending the run; run() again resumes.
+        self.pause: Stop | None = None
+        self.pause_pending: Stop | None = None  # pause at the next block boundary (request_pause)
+        self.debugger: Any = None  # a simcore.debug.Debugger: called around every emu_start
+        self.console_listeners: list[Callable[[], None]] = []
+        self._started = False
         self._hook_error: BaseException | None = None
         self.events = EventQueue()
         self._systick: SysTick | None = None  # set when the native hot path delivers SysTick; peripherals
@@ -384,6 +390,8 @@ class Machine:
             except BrokenPipeError:  # `simcore run ... | head`: the reader is gone, end the run quietly
                 raise OutputClosed("stdout was closed") from None
         self._check_markers()
+        for listener in self.console_listeners:
+            listener()
 
     def _check_markers(self) -> None:
         if self.stop is not None:
@@ -461,6 +469,12 @@ class Machine:
         self.hot.state.stop_cycle = 0
         self.hot.state.py_stop = 1
         self.uc.emu_stop()
+
+    def request_pause(self, stop: Stop) -> None:
+        """Pause (not end) the run at the next block boundary; safe from memory hooks and other threads."""
+        if self.pause_pending is None:
+            self.pause_pending = stop
+        self.hot.state.stop_cycle = 0
 
     def pc(self) -> int:
         return self._read_pc()
@@ -629,7 +643,8 @@ class Machine:
         for i in range(MAX_SOURCES):
             s.src_next[i] = NEVER
         top = self.events.top()
-        if self.stop is not None or self._hook_error is not None or self._outside is not None:
+        if (self.stop is not None or self._hook_error is not None or self._outside is not None
+                or self.pause_pending is not None):
             s.stop_cycle = 0
             return
         if top is None:
@@ -685,12 +700,22 @@ class Machine:
             s.cycle_count = cycle
 
     def run(self) -> Stop:
-        """Run until the firmware exits, faults, or a budget or marker ends it."""
+        """Run until the firmware exits, faults, or a budget or marker ends it.
+
+        With a debugger attached it may also return a pause (``self.pause``, not a final stop):
+        calling run() again resumes where it paused.
+        """
         s = self.hot.state
         s.stop_insn = self.opts.max_instructions
-        pc = self.start_pc
-        self.system.reset()
-        while self.stop is None:
+        if self._started:
+            pc = self.pc()
+        else:
+            self._started = True
+            pc = self.start_pc
+            self.system.reset()
+        self.pause = None
+        debugger = self.debugger
+        while self.stop is None and self.pause is None:
             if self._reset_request is not None:  # a watchdog bit: boot again (the run goes on)
                 self._reboot()
                 pc = self.start_pc
@@ -707,10 +732,14 @@ class Machine:
             self._spin_at = None
             self._last_fault_access = None
             err: unicorn.UcError | None = None
+            if debugger is not None:
+                debugger.before_emu(pc)
             try:
                 self.uc.emu_start(pc | 1, UNTIL)
             except unicorn.UcError as exc:
                 err = exc
+            if debugger is not None:
+                debugger.after_emu()
             if self._fast_return and s.fr_done:
                 self.system.sync_native()
             if s.spin_at:  # the hot path stopped at an idle loop (blocks.SELF_LOOP)
@@ -739,11 +768,16 @@ class Machine:
                 break
             if s.stop_requested and self.hot.install_pending():
                 continue
+            if self.pause is not None:
+                break
             if self._spin_at is not None:
                 self._on_spin(self._spin_at)
                 pc = self.pc()
                 continue
             if s.stop_requested:
+                if self.pause_pending is not None:  # at a block boundary whose block has not run
+                    self.pause, self.pause_pending = self.pause_pending, None
+                    break
                 if s.insn_count >= s.stop_insn:
                     self.stop = Stop(
                         StopKind.BUDGET,
@@ -764,6 +798,8 @@ class Machine:
             self.hot.correct_partial_block(pc)
             self.system.on_halt(pc)
             pc = self.pc()
+        if self.stop is None:
+            return self.pause  # type: ignore[return-value]
         self.semihosting.close()
         blockcache.save(self.hot, self.fw.path)
         assert self.stop is not None
