@@ -63,6 +63,7 @@ class WatchHit:
     size: int
     value: int | None  # the value written (writes)
     pc: int  # the accessing instruction
+    watch: str  # the kind of the watchpoint that saw it
 
 
 class Debugger:
@@ -208,7 +209,8 @@ class Debugger:
             hit = self.watch_hit
             self._pause_here(Stop("watchpoint", f"{hit.kind} of {hit.size} bytes at {hit.addr:#010x} by "
                                   f"{self.m.fw.describe(hit.pc)}", pc=address,
-                                  details={"kind": hit.kind, "address": hit.addr, "value": hit.value}))
+                                  details={"kind": hit.kind, "address": hit.addr, "value": hit.value,
+                                           "watch": hit.watch}))
             return
         if self._stepping:
             if not self._stepped:
@@ -222,7 +224,7 @@ class Debugger:
         if self.watch_hit is None and self.m.pause is None:
             write = access in (unicorn.UC_MEM_WRITE, unicorn.UC_MEM_WRITE_PROT, unicorn.UC_MEM_WRITE_UNMAPPED)
             self.watch_hit = WatchHit("write" if write else "read", address, size,
-                                      value & ((1 << (8 * size)) - 1) if write else None, self.m.pc())
+                                      value & ((1 << (8 * size)) - 1) if write else None, self.m.pc(), kind)
 
     def _pause_here(self, stop: Stop) -> None:
         """From a code hook, before the instruction at the PC runs: pause inside the current block."""

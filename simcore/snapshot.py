@@ -1,0 +1,202 @@
+"""Snapshots of a machine: boot once, save, restore many times (counts after a restore equal a fresh run).
+
+A snapshot holds the CPU context (Unicorn's context save: every register, FPU, M-profile
+banked state), the contents of every RAM, the hot path's counters and cache tags (not its
+pointers), and the Python state of everything the machine owns: the system block, the
+peripherals, the event queue, the console, the semihosting state, the stop and pause.
+
+The Python state is restored *in place*: taking a snapshot walks the object graph from the
+machine and records, for every mutable object it reaches (instances, lists, dicts, sets,
+bytearrays, numpy arrays), a shallow copy of its contents; restoring writes those contents
+back into the same objects. Identity is kept, so callbacks bound to a peripheral, closures
+and the C side's pointers stay valid, and objects created after the snapshot simply become
+unreachable. What is deliberately not rolled back: Unicorn hooks and what records them
+(breakpoints, watchpoints, trap hooks, IT-instruction hooks: they stay installed, which
+changes no count), analysis caches, and host resources (open host files, recordings
+already read from disk keep their position; take snapshots before sensors start streaming).
+"""
+
+from __future__ import annotations
+
+import copy
+import ctypes
+import io
+import itertools
+import random
+import types
+from collections import deque
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from simcore.machine import Machine
+
+_ATOMIC = (int, float, complex, str, bytes, bool, type(None), range, type, types.FunctionType,
+           types.BuiltinFunctionType, types.ModuleType, types.CodeType, Enum, frozenset, memoryview)
+_RESOURCES = (io.IOBase, ctypes._SimpleCData, ctypes.Structure, ctypes.Array, ctypes._Pointer,  # type: ignore[attr-defined]
+              ctypes._CFuncPtr)  # type: ignore[attr-defined]
+# Attributes holding Unicorn hook handles or caches: never rolled back (class name -> attribute names)
+KEEP = {
+    "Machine": {"uc", "hot", "analyzer", "fw", "board", "layout", "opts", "debugger", "_buffers", "_read_pc",
+                "self_loops", "console_listeners"},
+    "SystemBlock": {"_trap_hooks", "watched"},
+    "Debugger": {"m", "breakpoints", "watchpoints", "_step_handle", "_cs", "_stepping", "_cond_seen", "_cond_addrs"},
+}
+# Immutable after loading, or owned by the engine: never walked (module roots and class names)
+_FOREIGN_MODULES = {"unicorn", "capstone", "elftools", "threading", "socket", "_io", "io", "weakref"}
+_FOREIGN_CLASSES = {"Firmware", "Board", "Layout", "BlockAnalyzer", "HotPath", "CycleModel", "CortexM4Model",
+                    "InstructionCount", "Symbol", "Section", "Segment", "Memory", "Peripheral", "RunOptions"}
+_COPY_FRESH = (itertools.count,)  # opaque iterators: restored as a fresh copy of their saved value
+
+
+@dataclass
+class _Fresh:
+    value: Any
+
+
+def _slot(value: Any) -> Any:
+    return _Fresh(copy.copy(value)) if isinstance(value, _COPY_FRESH) else value
+
+
+def _unslot(value: Any) -> Any:
+    return copy.copy(value.value) if isinstance(value, _Fresh) else value
+
+
+@dataclass
+class _Walk:
+    records: list[tuple[Any, Any]] = field(default_factory=list)
+    seen: set[int] = field(default_factory=set)
+
+    def visit(self, obj: Any) -> None:
+        stack = [obj]
+        while stack:
+            o = stack.pop()
+            if isinstance(o, _ATOMIC) or isinstance(o, _RESOURCES) or id(o) in self.seen:
+                continue
+            cls = type(o)
+            if cls.__module__.partition(".")[0] in _FOREIGN_MODULES or cls.__name__ in _FOREIGN_CLASSES:
+                continue
+            self.seen.add(id(o))
+            if isinstance(o, list | deque):
+                self.records.append((o, [_slot(v) for v in o]))
+                stack.extend(o)
+            elif isinstance(o, dict):
+                self.records.append((o, {k: _slot(v) for k, v in o.items()}))
+                stack.extend(o.values())
+            elif isinstance(o, set):
+                self.records.append((o, set(o)))
+                stack.extend(o)
+            elif isinstance(o, bytearray):
+                self.records.append((o, bytes(o)))
+            elif isinstance(o, tuple):
+                stack.extend(o)
+            elif isinstance(o, types.MethodType):
+                stack.append(o.__self__)
+            elif isinstance(o, random.Random):
+                self.records.append((o, ("random", o.getstate())))
+            elif type(o).__module__ == "numpy" and hasattr(o, "flags"):
+                if o.flags.writeable and o.base is None:
+                    self.records.append((o, ("ndarray", o.copy())))
+            elif hasattr(o, "__dict__") and not isinstance(o, _COPY_FRESH):
+                keep = KEEP.get(type(o).__name__, ())
+                values = {k: v for k, v in vars(o).items() if k not in keep}
+                self.records.append((o, ("object", {k: _slot(v) for k, v in values.items()}, keep)))
+                stack.extend(values.values())
+                for name in getattr(type(o), "__slots__", ()):
+                    if hasattr(o, name) and name not in keep:
+                        stack.append(getattr(o, name))
+            elif hasattr(type(o), "__slots__"):
+                names = [n for c in type(o).__mro__ for n in getattr(c, "__slots__", ()) if hasattr(o, n)]
+                self.records.append((o, ("slots", {n: _slot(getattr(o, n)) for n in names})))
+                stack.extend(getattr(o, n) for n in names)
+
+
+def _restore(obj: Any, saved: Any) -> None:
+    if isinstance(obj, list | deque):
+        obj.clear()
+        obj.extend(_unslot(v) for v in saved)
+    elif isinstance(obj, dict):
+        obj.clear()
+        obj.update({k: _unslot(v) for k, v in saved.items()})
+    elif isinstance(obj, set):
+        obj.clear()
+        obj.update(saved)
+    elif isinstance(obj, bytearray):
+        obj[:] = saved
+    elif saved[0] == "random":
+        obj.setstate(saved[1])
+    elif saved[0] == "ndarray":
+        obj[...] = saved[1]
+    elif saved[0] == "object":
+        _kind, state, keep = saved
+        d = vars(obj)
+        for k in [k for k in d if k not in keep and k not in state]:
+            del d[k]
+        d.update({k: _unslot(v) for k, v in state.items()})
+    elif saved[0] == "slots":
+        for k, v in saved[1].items():
+            setattr(obj, k, _unslot(v))
+
+
+def _hot_fields(state: Any) -> list[str]:
+    """HotState fields that are values, not pointers into C memory or the table's geometry."""
+    out = []
+    for name, ctype in state._fields_:
+        if name in ("table", "mask", "used"):
+            continue
+        if ctype is ctypes.c_void_p or (issubclass(ctype, ctypes.Array) and ctype._type_ is ctypes.c_void_p):
+            continue
+        out.append(name)
+    return out
+
+
+@dataclass
+class Snapshot:
+    """Everything needed to put a machine back where it was (``Snapshot.take(m)``, ``snap.restore(m)``)."""
+
+    context: Any
+    ram: list[tuple[int, bytes, bool]]
+    hot: dict[str, Any]
+    tags: tuple[bytes, bytes]
+    records: list[tuple[Any, Any]]
+
+    @classmethod
+    def take(cls, m: Machine) -> Snapshot:
+        if m.hot.state.profiling:
+            raise ValueError("snapshots of a profiling run are not supported (the profiler's tables live in C)")
+        ram = []
+        for mem in m.board.memories:
+            if mem.kind == "ram":
+                ram.append((mem.base, bytes(m.uc.mem_read(mem.base, mem.size)), bool(mem.executable)))
+        s = m.hot.state
+        hot = {}
+        for name in _hot_fields(s):
+            value = getattr(s, name)
+            hot[name] = list(value) if isinstance(value, ctypes.Array) else value
+        tags = (bytes(m.hot._itags), bytes(m.hot._dtags))
+        walk = _Walk()
+        walk.visit(m)
+        return cls(m.uc.context_save(), ram, hot, tags, walk.records)
+
+    def restore(self, m: Machine) -> None:
+        """Put ``m`` back; outside emulation only (not from a hook)."""
+        code_changed = False
+        for base, data, executable in self.ram:
+            if executable and not code_changed and bytes(m.uc.mem_read(base, len(data))) != data:
+                code_changed = True
+            m.uc.mem_write(base, data)
+        m.uc.context_restore(self.context)
+        s = m.hot.state
+        for name, value in self.hot.items():
+            if isinstance(value, list):
+                getattr(s, name)[:] = value
+            else:
+                setattr(s, name, value)
+        ctypes.memmove(m.hot._itags, self.tags[0], len(self.tags[0]))
+        ctypes.memmove(m.hot._dtags, self.tags[1], len(self.tags[1]))
+        for obj, saved in self.records:
+            _restore(obj, saved)
+        if code_changed:  # code in RAM differs from what was translated and priced
+            m.uc.ctl_flush_tb()
+            m.hot.forget_code()
