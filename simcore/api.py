@@ -152,6 +152,11 @@ def run_machine(m: Machine, t0: float | None = None, interrupt: str = "raise") -
         stop = m.run()
     if stop.kind == StopKind.INTERRUPTED and interrupt == "raise":
         raise KeyboardInterrupt(stop.message)
+    return result_of(m, stop, t0)
+
+
+def result_of(m: Machine, stop: Stop, t0: float) -> RunResult:
+    """The figures of ``m`` as they stand (after its run, or at a pause: see simcore.target)."""
     return RunResult(
         elf=str(m.fw.path),
         board=m.board.name,

@@ -109,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "or the file (end, rate_hz, columns, fps), e.g. --sensor imu=walk.csv:end=loop. "
                         "Repeatable")
 
+    r.add_argument("--gdb", metavar="[HOST]:PORT",
+                   help="wait for gdb (gdb-multiarch: target remote HOST:PORT) before the first instruction; "
+                        "loopback unless a host is given; :0 picks a free port (printed on stderr)")
+    r.add_argument("--gdb-log", type=Path, metavar="FILE", help="write the gdb remote protocol exchange to FILE")
+
     s = sub.add_parser("size", help="flash and RAM use of a firmware against a part")
     s.add_argument("elf", type=Path)
     s.add_argument("--board", default="cortex-m4")
@@ -259,6 +264,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.uart_input:
         options["uart_input"] = _uart_inputs(args.uart_input)
     machine = prepare(args.elf, board, **options)
+    if args.gdb is not None:
+        from simcore.gdb.server import serve_until_done
+
+        log = open(args.gdb_log, "w") if args.gdb_log else None  # noqa: SIM115 - closed below
+        try:
+            serve_until_done(machine, args.gdb, log=log)
+        finally:
+            if log is not None:
+                log.close()
     res = run_machine(machine, interrupt="stop")  # Ctrl-C: the summary, --json, then exit 130
     if args.duty:
         res.extra["duty_rate"] = args.duty

@@ -45,7 +45,7 @@ WATCH_KINDS = {"write": unicorn.UC_HOOK_MEM_WRITE, "read": unicorn.UC_HOOK_MEM_R
                "access": unicorn.UC_HOOK_MEM_WRITE | unicorn.UC_HOOK_MEM_READ}
 # HotState fields a block entry changes besides the counters: restored after a resumed block's rest
 _DYNAMIC = ("pend_cond", "pend_target", "pend_fall", "pend_extra", "check_sp_next", "pend_call", "pend_ret",
-            "call_ret", "block_count")
+            "call_ret")
 
 
 @dataclass
@@ -86,6 +86,7 @@ class Debugger:
         self._fake_block: tuple[int, int] | None = None
         self.paused_block_of_fake: tuple[int, int] = (0, 0)
         self._saved: dict[str, int] = {}
+        self._pause_dyn: dict[str, int] = {}
         self._cs = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
         self._cond_seen = -1
         self._cond_addrs: set[int] = set()
@@ -236,9 +237,11 @@ class Debugger:
         s.py_stop = 1
         m.uc.emu_stop()
         block = (s.last_addr, s.last_size) if s.last_size else None
-        if block is not None and block == self._fake_block:
+        dyn = None
+        if block is not None and block == self._fake_block:  # inside a resumed block's rest
             block = self.paused_block_of_fake
-        self._enter_pause(block, stop.pc if stop.pc is not None else m.pc())
+            dyn = {f: self._saved[f] for f in _DYNAMIC}
+        self._enter_pause(block, stop.pc if stop.pc is not None else m.pc(), dyn)
 
     def _update_step_hook(self) -> None:
         want = self._stepping or bool(self.watchpoints)
@@ -252,7 +255,7 @@ class Debugger:
             uc.ctl_flush_tb()  # translations with the per-instruction call would stay slow
 
     # --- exact counts around a pause inside a block ----------------------------------------------
-    def _enter_pause(self, block: tuple[int, int] | None, pc: int) -> None:
+    def _enter_pause(self, block: tuple[int, int] | None, pc: int, dyn: dict[str, int] | None = None) -> None:
         """Take the not-yet-executed tail of ``block`` off the counters (called inside a hook)."""
         self.paused_in = None
         self._tail = (0, 0)
@@ -264,6 +267,8 @@ class Debugger:
         s.cycle_count -= cycles
         self.paused_in = block
         self._tail = (n, cycles)
+        # what the block's entry left, for when its rest resumes
+        self._pause_dyn = dyn if dyn is not None else {f: getattr(s, f) for f in _DYNAMIC}
 
     def settle(self) -> None:
         """Forget the block the pause is inside (the PC is about to change): its tail stays uncounted."""
@@ -293,8 +298,9 @@ class Debugger:
             s.cycle_count -= cycles
             return
         self.paused_block_of_fake = block
-        self._saved = {f: getattr(s, f) for f in _DYNAMIC}
+        self._saved = dict(self._pause_dyn)
         self._saved["stop_insn"] = s.stop_insn
+        self._saved["block_count"] = s.block_count
         rest = (pc, block[0] + block[1] - pc)
         keys = {k for k in getattr(hot, "_infos", {}) if k[0] == pc} | {rest}
         self._fake = {}
@@ -318,9 +324,10 @@ class Debugger:
         self._fake = None
         fake, self._fake_block = self._fake_block, None
         saved = self._saved
-        ran = s.block_count != saved["block_count"]
-        if not ran:
-            s.insn_count += 1
+        if s.block_count != saved["block_count"]:
+            s.block_count -= 1  # the fake entry's
+        else:
+            s.insn_count += 1  # it never ran
         for f in _DYNAMIC:
             setattr(s, f, saved[f])
         s.stop_insn = saved["stop_insn"]

@@ -699,6 +699,13 @@ class Machine:
             self.system.account_sleep(cycle - s.cycle_count)
             s.cycle_count = cycle
 
+    def start(self) -> None:
+        """Out of reset, before the first instruction (run() does it; a debugger may look first)."""
+        if not self._started:
+            self._started = True
+            self.system.reset()
+            self.uc.reg_write(R.UC_ARM_REG_PC, self.start_pc | 1)
+
     def run(self) -> Stop:
         """Run until the firmware exits, faults, or a budget or marker ends it.
 
@@ -707,12 +714,8 @@ class Machine:
         """
         s = self.hot.state
         s.stop_insn = self.opts.max_instructions
-        if self._started:
-            pc = self.pc()
-        else:
-            self._started = True
-            pc = self.start_pc
-            self.system.reset()
+        self.start()
+        pc = self.pc()
         self.pause = None
         debugger = self.debugger
         while self.stop is None and self.pause is None:

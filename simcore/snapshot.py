@@ -160,6 +160,7 @@ class Snapshot:
     hot: dict[str, Any]
     tags: tuple[bytes, bytes]
     records: list[tuple[Any, Any]]
+    extra: dict[str, Any] = field(default_factory=dict)  # what a caller keeps with it (simcore.target)
 
     @classmethod
     def take(cls, m: Machine) -> Snapshot:

@@ -96,6 +96,7 @@ class GdbServer:
         if not machine._started:
             from simcore.snapshot import Snapshot
 
+            machine.start()
             self._boot = Snapshot.take(machine)
 
     # --- session -----------------------------------------------------------------------------
