@@ -29,14 +29,13 @@ would not give the counts of the same run without it. The rules (docs/debugging.
 from __future__ import annotations
 
 import ctypes
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import capstone
 import unicorn
 
 from simcore.hotpath import INDIRECT, NO_LIMIT
-from simcore.machine import Stop
 
 if TYPE_CHECKING:
     from simcore.machine import Machine
@@ -46,6 +45,16 @@ WATCH_KINDS = {"write": unicorn.UC_HOOK_MEM_WRITE, "read": unicorn.UC_HOOK_MEM_R
 # HotState fields a block entry changes besides the counters: restored after a resumed block's rest
 _DYNAMIC = ("pend_cond", "pend_target", "pend_fall", "pend_extra", "check_sp_next", "pend_call", "pend_ret",
             "call_ret")
+
+
+@dataclass
+class Pause:
+    """Why a debugged run paused: not an ending (``Machine.run()`` again resumes), unlike a ``Stop``."""
+
+    kind: str  # "breakpoint" | "step" | "watchpoint" | "interrupt" | "expect" | "timeout" | ...
+    message: str
+    pc: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -165,13 +174,13 @@ class Debugger:
         self._update_step_hook()
 
     # --- running ---------------------------------------------------------------------------------
-    def cont(self) -> Stop:
+    def cont(self) -> Any:
         """Run until a breakpoint, a watchpoint, a pause request or the end of the run."""
         self._stepping = False
         self._update_step_hook()
         return self._resume()
 
-    def step(self) -> Stop:
+    def step(self) -> Any:
         """Execute one instruction (an interrupt taken first counts as the step's start)."""
         self._stepping = True
         self._stepped = False
@@ -181,7 +190,7 @@ class Debugger:
         finally:
             self._stepping = False
 
-    def _resume(self) -> Stop:
+    def _resume(self) -> Any:
         m = self.m
         if m.stop is not None:
             return m.stop
@@ -192,7 +201,7 @@ class Debugger:
 
     def interrupt(self, why: str = "interrupted by the debugger") -> None:
         """Pause at the next block boundary (safe from another thread; repeat until it took)."""
-        self.m.request_pause(Stop("interrupt", why, pc=None))
+        self.m.request_pause(Pause("interrupt", why, pc=None))
 
     # --- hooks -----------------------------------------------------------------------------------
     def _on_breakpoint(self, uc: unicorn.Uc, address: int, size: int, _user: object) -> None:
@@ -201,14 +210,14 @@ class Debugger:
             return
         if address not in self.breakpoints:
             return
-        self._pause_here(Stop("breakpoint", f"breakpoint at {self.m.fw.describe(address)}", pc=address))
+        self._pause_here(Pause("breakpoint", f"breakpoint at {self.m.fw.describe(address)}", pc=address))
 
     def _on_step(self, uc: unicorn.Uc, address: int, size: int, _user: object) -> None:
         if self._in_it_block(address):  # no reliable stop here: the IT block ends first
             return
         if self.watch_hit is not None:
             hit = self.watch_hit
-            self._pause_here(Stop("watchpoint", f"{hit.kind} of {hit.size} bytes at {hit.addr:#010x} by "
+            self._pause_here(Pause("watchpoint", f"{hit.kind} of {hit.size} bytes at {hit.addr:#010x} by "
                                   f"{self.m.fw.describe(hit.pc)}", pc=address,
                                   details={"kind": hit.kind, "address": hit.addr, "value": hit.value,
                                            "watch": hit.watch}))
@@ -219,7 +228,7 @@ class Debugger:
                 if self._skip_bp == address:
                     self._skip_bp = None
                 return
-            self._pause_here(Stop("step", f"stepped to {self.m.fw.describe(address)}", pc=address))
+            self._pause_here(Pause("step", f"stepped to {self.m.fw.describe(address)}", pc=address))
 
     def _on_access(self, uc: unicorn.Uc, access: int, address: int, size: int, value: int, kind: str) -> None:
         if self.watch_hit is None and self.m.pause is None:
@@ -227,7 +236,7 @@ class Debugger:
             self.watch_hit = WatchHit("write" if write else "read", address, size,
                                       value & ((1 << (8 * size)) - 1) if write else None, self.m.pc(), kind)
 
-    def _pause_here(self, stop: Stop) -> None:
+    def _pause_here(self, stop: Pause) -> None:
         """From a code hook, before the instruction at the PC runs: pause inside the current block."""
         m = self.m
         if m.pause is not None:  # another hook of the same instruction paused already

@@ -69,8 +69,8 @@ class Machine:
         self._mmio: tuple[int, bool] | None = None  # the MMIO access being served: (address, write)
         self.stop: Stop | None = None
         # Debugging (simcore.debug): a pause ends run() without ending the run; run() again resumes.
-        self.pause: Stop | None = None
-        self.pause_pending: Stop | None = None  # pause at the next block boundary (request_pause)
+        self.pause: Any = None  # a simcore.debug.Pause
+        self.pause_pending: Any = None  # pause at the next block boundary (request_pause)
         self.debugger: Any = None  # a simcore.debug.Debugger: called around every emu_start
         self.console_listeners: list[Callable[[], None]] = []
         self._started = False
@@ -470,7 +470,7 @@ class Machine:
         self.hot.state.py_stop = 1
         self.uc.emu_stop()
 
-    def request_pause(self, stop: Stop) -> None:
+    def request_pause(self, stop: Any) -> None:
         """Pause (not end) the run at the next block boundary; safe from memory hooks and other threads."""
         if self.pause_pending is None:
             self.pause_pending = stop

@@ -30,9 +30,10 @@ from unicorn import arm_const as R
 from simcore import dwarf
 from simcore.api import RunResult, prepare, result_of
 from simcore.board import Board
-from simcore.debug import Debugger
+from simcore.debug import Debugger, Pause
 from simcore.errors import SimcoreError
-from simcore.machine import Machine, Stop
+from simcore.machine import Machine
+from simcore.runtypes import Stop, StopKind
 from simcore.snapshot import Snapshot
 
 EF_ARM_ABI_FLOAT_HARD = 0x400  # ELF e_flags: the VFP variant of the AAPCS (arguments in s/d registers)
@@ -133,7 +134,14 @@ class Var:
         if self.type.is_char_array:
             raw = self.target.mem_read(self.address, self.type.size)
         elif self.type.kind == "pointer":
-            raw = self.target.machine.read_cstring(self.value)
+            raw = bytearray()
+            addr = self.value
+            while len(raw) < 4096:  # a C string, read until its NUL (at most 4 KiB)
+                chunk = self.target.mem_read(addr + len(raw), 1)
+                if chunk == b"\0":
+                    break
+                raw += chunk
+            raw = bytes(raw)
         else:
             raise TypeError(f"{self.path} is a {self.type.name}, not a string")
         return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
@@ -200,7 +208,10 @@ class Target:
     def result(self) -> RunResult:
         """Every figure of the run so far (what ``simcore.api.run`` returns at its end)."""
         m = self.machine
-        stop = m.stop or m.pause or Stop("paused", "not started" if not m._started else f"paused at {self.where}")
+        stop = m.stop
+        if stop is None:  # not a run ending: described as an interruption where it is
+            stop = Stop(StopKind.INTERRUPTED, "not started" if not m._started else f"paused at {self.where}",
+                        pc=m.pc() if m._started else None)
         return result_of(m, stop, self.t0)
 
     # --- registers and memory ----------------------------------------------------------------
@@ -272,7 +283,7 @@ class Target:
             return where & ~1
         return self.address_of(where)
 
-    def run(self) -> Stop:
+    def run(self) -> Stop | Pause:
         """Run to the end of the run (exit, fault, budget, ...) ignoring nothing: pauses at breakpoints return."""
         return self.debugger.cont()
 
@@ -283,7 +294,7 @@ class Target:
             self.debugger.cont()
         return m.stop
 
-    def run_until(self, where: str | int, timeout_cycles: int | None = None) -> Stop:
+    def run_until(self, where: str | int, timeout_cycles: int | None = None) -> Pause:
         """Run until the instruction at a symbol or address is about to execute."""
         addr = self._addr(where)
         d = self.debugger
@@ -296,7 +307,7 @@ class Target:
             if not had:
                 d.remove_breakpoint(used)
 
-    def run_for(self, cycles: int) -> Stop:
+    def run_for(self, cycles: int) -> Pause:
         """Run ``cycles`` more cycles (stops at the first block boundary at or after them)."""
         return self._run_until(lambda stop: stop.kind == "timeout", cycles, f"{cycles} cycles", timeout_ok=True)
 
@@ -321,7 +332,7 @@ class Target:
 
         def listener() -> None:
             if not found and check():
-                m.request_pause(Stop("expect", f"console matched {regex.pattern!r}"))
+                m.request_pause(Pause("expect", f"console matched {regex.pattern!r}"))
 
         m.console_listeners.append(listener)
         try:
@@ -330,7 +341,7 @@ class Target:
             m.console_listeners.remove(listener)
         return found[0]
 
-    def _run_until(self, done: Any, timeout_cycles: int | None, what: str, timeout_ok: bool = False) -> Stop:
+    def _run_until(self, done: Any, timeout_cycles: int | None, what: str, timeout_ok: bool = False) -> Pause:
         m = self.machine
         if m.stop is not None:
             raise RunEnded(self._ended(what))
@@ -338,7 +349,7 @@ class Target:
         if timeout_cycles is not None:
             m.start()
             event = m.schedule(m.now_cycles() + int(timeout_cycles),
-                               lambda: setattr(m, "pause", Stop("timeout", f"{timeout_cycles:,} cycles passed")),
+                               lambda: setattr(m, "pause", Pause("timeout", f"{timeout_cycles:,} cycles passed")),
                                "test timeout")
         try:
             while True:

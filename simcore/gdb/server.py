@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, TextIO
 
 import unicorn
 
-from simcore.debug import Debugger
+from simcore.debug import Debugger, Pause
 from simcore.errors import BadInputError
 from simcore.gdb import rsp
 from simcore.gdb.tdesc import Reg, registers, target_xml
-from simcore.machine import Stop
+from simcore.runtypes import Stop, StopKind
 
 if TYPE_CHECKING:
     from simcore.machine import Machine
@@ -80,7 +80,7 @@ class GdbServer:
         self._ack = True
         self._running = threading.Event()
         self._interrupted = threading.Event()
-        self._last: Stop | None = None  # the stop gdb was last told about
+        self._last: Stop | Pause | None = None  # the stop gdb was last told about
         self._ended_told = False
         self._bp_refs: dict[int, list[int]] = {}  # address gdb asked for -> addresses used (IT adjustments)
         self._hw_kind: dict[int, str] = {}
@@ -384,7 +384,7 @@ class GdbServer:
         """An ``O`` packet: text gdb prints while the target runs (before the stop reply)."""
         self._send(b"O" + rsp.hex_encode(text.encode()))
 
-    def _stop_reply(self, stop: Stop | None) -> str:
+    def _stop_reply(self, stop: Stop | Pause | None) -> str:
         self._last = stop
         if stop is None:
             return f"T{SIGTRAP:02x}thread:1;"
@@ -392,7 +392,8 @@ class GdbServer:
             if stop.kind == "exit":
                 self._ended_told = True
                 return f"W{(stop.exit_code or 0) & 0xFF:02x}"
-            sig = {"fault": SIGSEGV, "budget": SIGXCPU}.get(stop.kind, SIGTRAP)
+            sig = {StopKind.FAULT: SIGSEGV, StopKind.LOCKUP: SIGSEGV, StopKind.BUDGET: SIGXCPU,
+                   StopKind.TIMEOUT: SIGXCPU}.get(stop.kind, SIGTRAP)
             return f"T{sig:02x}thread:1;"
         if stop.kind == "interrupt":
             return f"T{SIGINT:02x}thread:1;"
@@ -404,12 +405,8 @@ class GdbServer:
         return f"T{SIGTRAP:02x}thread:1;"
 
     def _ended(self, stop: Stop) -> str:
-        from simcore.api import _STOP_EXIT
-
-        status = stop.exit_code if stop.kind in ("exit", "marker") and stop.exit_code is not None else \
-            _STOP_EXIT.get(stop.kind, 126)
         self._ended_told = True
-        return f"W{status & 0xFF:02x}"
+        return f"W{stop.exit_status & 0xFF:02x}"
 
     # --- monitor ----------------------------------------------------------------------------------
     def _monitor(self, command: str) -> None:
@@ -462,5 +459,5 @@ def serve_until_done(machine: Machine, address: str, log: TextIO | None = None,
     outcome = server.serve()
     server.dbg.clear()
     if outcome == "kill" and machine.stop is None:
-        machine.stop = Stop("killed", "killed by the debugger", pc=machine.pc())
+        machine.stop = Stop(StopKind.INTERRUPTED, "killed by the debugger", pc=machine.pc())
     return outcome
