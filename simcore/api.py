@@ -14,6 +14,8 @@ from simcore.machine import CONSOLE_TAIL, Machine
 from simcore.runtypes import RunOptions, Stop, StopKind
 from simcore.sensorbind import sensor_stats
 
+RUN_SCHEMA = "simcore.run/1"  # docs/run-json.md; bump the number when a field changes meaning or goes away
+
 
 @dataclass
 class RunResult:
@@ -80,7 +82,9 @@ class RunResult:
         return self.extra.get("sensors", {})
 
     def to_dict(self) -> dict[str, Any]:
+        """The run JSON (``--json``), schema ``simcore.run/1``: docs/run-json.md documents every field."""
         return {
+            "schema": RUN_SCHEMA,
             "elf": self.elf,
             "board": self.board,
             "mhz": self.mhz,

@@ -123,6 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("boards", help="list the built-in boards with their memories")
     _add_profile_parser(sub)
+    from simcore.compare import add_parser as add_compare_parser
+
+    add_compare_parser(sub)
+    from simcore.suite import add_parser as add_test_parser
+
+    add_test_parser(sub)
     return p
 
 
@@ -359,6 +365,14 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_size(args)
         if args.command == "profile":
             return cmd_profile(args)
+        if args.command == "compare":
+            from simcore.compare import cmd_compare
+
+            return cmd_compare(args)
+        if args.command == "test":
+            from simcore.suite import cmd_test
+
+            return cmd_test(args)
         return cmd_run(args)
     except OutputClosed as exc:
         _quiet_stdout()

@@ -4,7 +4,7 @@
 
     t = Target("firmware/bin/stm32f407vg/dut_demo.elf", board="stm32f407vg")
     t.run_until("main")                 # boot: .data/.bss initialised, stopped before main's first instruction
-    t.write("mode", 2)                  # globals by name, typed from DWARF (ints, floats, arrays, structs)
+    t.set("mode", 2)                    # globals by name, typed from DWARF (ints, floats, arrays, structs)
     t.expect("ready", timeout_cycles=10_000_000)
     t.call("add", 2, 3)                 # call a C function: AAPCS arguments in, return value out
     snap = t.snapshot()                 # boot once ...
@@ -258,10 +258,10 @@ class Target:
             var = var[p.group(1)] if p.group(1) is not None else var[int(p.group(2))]
         return var
 
-    def read(self, path: str) -> Any:
+    def get(self, path: str) -> Any:
         return self.var(path).value
 
-    def write(self, path: str, value: Any) -> None:
+    def set(self, path: str, value: Any) -> None:
         self.var(path).value = value
 
     def address_of(self, symbol: str) -> int:
@@ -271,7 +271,7 @@ class Target:
         return sym.addr
 
     # --- console input ----------------------------------------------------------------------------
-    def send(self, data: str | bytes) -> None:
+    def write(self, data: str | bytes) -> None:
         """Console input for the firmware: its semihosting stdin (SYS_READC / SYS_READ on handle 0)."""
         raw = data.encode() if isinstance(data, str) else bytes(data)
         sh = self.machine.semihosting

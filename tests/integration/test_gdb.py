@@ -120,7 +120,7 @@ class Client:
 def test_protocol_registers_memory_interrupt_monitor_and_kill():
     t = Target(elf("cortex-m4", "dut_demo"), board="cortex-m4")
     t.run_until("main")
-    t.write("mode", 1)  # after "ready": spins forever, so only Ctrl-C stops it
+    t.set("mode", 1)  # after "ready": spins forever, so only Ctrl-C stops it
     server = GdbServer(t.machine, "127.0.0.1", 0)
     outcome: list[str] = []
     thread = threading.Thread(target=lambda: outcome.append(server.serve()))
@@ -137,13 +137,13 @@ def test_protocol_registers_memory_interrupt_monitor_and_kill():
     assert int.from_bytes(cpuid, "little") == 0x410FC241
     assert c.ask("m10000000,4") == b"E01"  # nothing mapped there on this board
     counter = t.var("counter").address
-    assert c.ask(f"M{counter:x},4:2a000000") == b"OK" and t.read("counter") == 42
+    assert c.ask(f"M{counter:x},4:2a000000") == b"OK" and t.get("counter") == 42
     c.send("vCont;c")
     for _ in range(50):  # let it spin, then Ctrl-C
         threading.Event().wait(0.02)
     c.sock.sendall(b"\x03")
     assert c.reply().startswith(b"T02")
-    spins = t.read("spins")
+    spins = t.get("spins")
     assert spins > 0 and "ready" in t.console
     monitor = c.ask("qRcmd," + b"cycles".hex())
     text = b""

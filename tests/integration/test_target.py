@@ -21,35 +21,35 @@ def test_run_until_a_symbol_stops_before_its_first_instruction(t):
     assert stop.kind == "breakpoint" and t.pc == t.address_of("main") and t.where == "main"
     assert 0 < t.instructions < 1000 and t.console == ""
     t.run_until("SysTick_Handler")
-    assert t.read("ticks") == 0  # the first tick's handler has not counted yet
+    assert t.get("ticks") == 0  # the first tick's handler has not counted yet
 
 
 def test_globals_are_typed_from_dwarf(t):
     t.run_until("main")  # .data copied and .bss cleared by the start-up code
-    assert t.read("counter") == -5
-    assert t.read("bytes8") == [1, 2, 3, 4]
-    assert t.read("matrix") == [[1, 2, 3], [4, 5, 6]] and t.read("matrix[1][2]") == 6
-    assert t.read("fscale") == 1.5 and t.read("dvalue") == 2.25 and t.read("big") == 0x123456789
-    assert t.read("cfg") == {"id": 7, "enabled": True, "gain": 0.5, "origin": {"x": -3, "y": 4},
+    assert t.get("counter") == -5
+    assert t.get("bytes8") == [1, 2, 3, 4]
+    assert t.get("matrix") == [[1, 2, 3], [4, 5, 6]] and t.get("matrix[1][2]") == 6
+    assert t.get("fscale") == 1.5 and t.get("dvalue") == 2.25 and t.get("big") == 0x123456789
+    assert t.get("cfg") == {"id": 7, "enabled": True, "gain": 0.5, "origin": {"x": -3, "y": 4},
                              "name": b"demo\0\0\0\0"}
     assert t.var("cfg.name").string == "demo" and t.var("greeting").string == "hello"
-    assert t.read("path[2]") == {"x": 20, "y": 5} and t.read("path[-1].x") == 20
-    assert t.read("mode") == 0 and t.var("mode").type.enumerators["MODE_ECHO"] == 2
+    assert t.get("path[2]") == {"x": 20, "y": 5} and t.get("path[-1].x") == 20
+    assert t.get("mode") == 0 and t.var("mode").type.enumerators["MODE_ECHO"] == 2
     var = t.var("cfg.origin.y")
     assert var.address == t.var("cfg").address + 10 and var.type.name == "int16_t"
 
 
 def test_writes_go_to_firmware_memory_and_change_what_it_computes(t):
     t.run_until("main")
-    t.write("counter", 100)
-    t.write("cfg.origin", {"x": 1})
-    t.write("cfg.name", "sim")
-    t.write("bytes8", [9, 8])  # partial: the first two elements
-    t.write("fscale", 0.25)
-    t.write("mode", "MODE_REPORT")
-    assert t.read("bytes8") == [9, 8, 3, 4] and t.read("cfg.origin") == {"x": 1, "y": 4}
+    t.set("counter", 100)
+    t.set("cfg.origin", {"x": 1})
+    t.set("cfg.name", "sim")
+    t.set("bytes8", [9, 8])  # partial: the first two elements
+    t.set("fscale", 0.25)
+    t.set("mode", "MODE_REPORT")
+    assert t.get("bytes8") == [9, 8, 3, 4] and t.get("cfg.origin") == {"x": 1, "y": 4}
     with pytest.raises(ValueError):
-        t.write("bytes8[0]", 256)
+        t.set("bytes8[0]", 256)
     t.run_to_end()
     assert "fill 100 103" in t.console and "score 1714 hello sim" in t.console
     assert t.stop.kind == "exit" and t.stop.exit_code == 0
@@ -57,7 +57,7 @@ def test_writes_go_to_firmware_memory_and_change_what_it_computes(t):
 
 def test_unknown_names_say_what_exists(t):
     with pytest.raises(TargetError, match="similar: counter"):
-        t.read("count")
+        t.get("count")
     with pytest.raises(TargetError, match="no function"):
         t.call("no_such_function")
 
@@ -94,14 +94,14 @@ def test_a_call_while_paused_leaves_the_run_where_it_was(t):
 
 def test_expect_console_input_and_timeouts(t):
     t.run_until("main")
-    t.write("mode", 2)
-    t.send("hi there\n")
+    t.set("mode", 2)
+    t.write("hi there\n")
     assert t.expect("ready", timeout_cycles=50_000_000).group(0) == "ready"
     assert t.expect(r"echo: (.*)\n").group(1) == "hi there"
     with pytest.raises(ExpectTimeout, match="never printed"):
         t2 = Target(elf(BOARD, "dut_demo"), board=BOARD)
         t2.run_until("main")
-        t2.write("mode", 1)  # spins forever after "ready"
+        t2.set("mode", 1)  # spins forever after "ready"
         t2.expect("ready")
         t2.expect("never printed", timeout_cycles=100_000)
     t.run_to_end()
@@ -121,7 +121,7 @@ def test_run_for_cycles_and_registers(t):
 def test_snapshot_restore_gives_identical_counts(t):
     t.run_until("main")
     snap = t.snapshot()
-    t.write("mode", 0)
+    t.set("mode", 0)
     t.run_to_end()
     first = (t.instructions, t.cycles, t.console)
     for _ in range(2):
