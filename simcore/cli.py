@@ -129,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     from simcore.suite import add_parser as add_test_parser
 
     add_test_parser(sub)
+    from simcore.bench import add_parser as add_bench_parser
+
+    add_bench_parser(sub)
     return p
 
 
@@ -373,6 +376,10 @@ def main(argv: list[str] | None = None) -> int:
             from simcore.suite import cmd_test
 
             return cmd_test(args)
+        if args.command == "bench":
+            from simcore.bench import cmd_bench
+
+            return cmd_bench(args)
         return cmd_run(args)
     except OutputClosed as exc:
         _quiet_stdout()

@@ -159,7 +159,8 @@ def table(rows: list[Row], show_all: bool = False) -> str:
             ("verdict", [r.verdict for r in shown])]
     widths = [max(len(h), *(len(v) for v in vals)) for h, vals in cols]
     right = {"baseline", "current", "change", "tolerance"}
-    lines = ["  ".join(h.rjust(w) if h in right else h.ljust(w) for (h, _), w in zip(cols, widths, strict=True)).rstrip()]
+    header = "  ".join(h.rjust(w) if h in right else h.ljust(w) for (h, _), w in zip(cols, widths, strict=True))
+    lines = [header.rstrip()]
     for i in range(len(shown)):
         lines.append("  ".join(vals[i].rjust(w) if h in right else vals[i].ljust(w)
                                for (h, vals), w in zip(cols, widths, strict=True)).rstrip())

@@ -119,6 +119,7 @@ class ModelRun:
     console: str
     flash_bytes: int = 0
     ram_bytes: int = 0
+    stack_used: int | None = None  # high-water bytes (simcore bench)
 
     @property
     def mean_invoke_cycles(self) -> float:
@@ -308,7 +309,7 @@ def run_elf(elf: str | os.PathLike, board: str = "cortex-m4", mhz: float | None 
                     optimized=optimized, elf=Path(elf), outputs=outputs, ops=ops, invoke_cycles=invoke,
                     arena_used=info.get("arena", (0, 0))[0], arena_size=info.get("arena", (0, 0))[1],
                     instructions=res.instructions, cycles=res.cycles, exit_status=res.exit_status, console=text,
-                    flash_bytes=flash, ram_bytes=ram)
+                    flash_bytes=flash, ram_bytes=ram, stack_used=res.stack_used)
 
 
 def _status_words(error: str) -> str:

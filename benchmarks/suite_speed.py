@@ -1,0 +1,138 @@
+"""Suite speed: the committed firmware ELFs as one ``simcore test -j N`` suite, next to one
+``simcore run`` process per ELF and next to QEMU (``qemu-system-arm``, one process per ELF).
+
+Three figures for all ELFs under firmware/bin (every board):
+  1. ``simcore test firmware/bin -j N``: wall time of the whole suite (warm worker processes);
+  2. the sum of ``simcore run ELF --board B -q`` wall times, one process per ELF, one at a time;
+and for the ELFs QEMU can run (mps2-an386 on ``-M mps2-an386``, stm32f407vg on
+``-M netduinoplus2``, as tests/integration/test_qemu.py runs them; ELFs that do not exit on
+their own are left out):
+  3. QEMU, one process per ELF, N at a time (wall) and one at a time (sum), next to
+     ``simcore test -j N`` over exactly those ELFs.
+The goal (issue 14): faster than QEMU per ELF on small test binaries. Ratios are measured side
+by side in one run; ``--repeat R`` keeps the best of R. The machine's load is printed: a busy
+machine makes every figure slower, not their ratios reliable; repeat on a quiet one.
+
+    python benchmarks/suite_speed.py [-j 2] [--repeat 3] [--small-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = ROOT / "firmware" / "bin"
+QEMU = shutil.which("qemu-system-arm")
+QEMU_MACHINES = {"mps2-an386": "mps2-an386", "stm32f407vg": "netduinoplus2"}
+SMALL = 1_000_000  # instructions: a "small test binary"
+
+
+def env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
+
+def simcore_suite(elfs: list[Path], jobs: int, out: Path) -> tuple[float, dict]:
+    cmd = [sys.executable, "-m", "simcore", "test", *map(str, elfs), "-j", str(jobs), "--json", str(out)]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env(), cwd=ROOT)
+    wall = time.perf_counter() - t0
+    return wall, json.loads(out.read_text())
+
+
+def simcore_single(elf: Path) -> float:
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "simcore", "run", str(elf), "--board", elf.parent.name, "-q"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env(), cwd=ROOT)
+    return time.perf_counter() - t0
+
+
+def qemu_cmd(elf: Path, tmp: Path) -> list[str]:
+    from simcore.elf import load_elf
+
+    machine = QEMU_MACHINES[elf.parent.name]
+    serial = ["-serial", "stdio"] if machine == "mps2-an386" else ["-serial", "null", "-serial", "stdio"]
+    cmd = [str(QEMU), "-M", machine, "-nographic", "-monitor", "none", *serial,
+           "-semihosting-config", f"enable=on,target=native,arg={elf.name}", "-kernel", str(elf)]
+    fw = load_elf(elf)
+    if machine == "mps2-an386" and fw.read_loaded(0, 8) is None:  # a bare rdimon image: a vector table for it
+        vectors = tmp / f"{elf.stem}.vectors.bin"
+        vectors.write_bytes(struct.pack("<II", 0x20400000, fw.entry))
+        cmd += ["-device", f"loader,file={vectors},addr=0,force-raw=on"]
+    return cmd
+
+
+def qemu_one(cmd: list[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, timeout=60)
+    return time.perf_counter() - t0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-j", "--jobs", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--small-only", action="store_true", help=f"only ELFs under {SMALL:,} instructions")
+    a = ap.parse_args()
+    all_elfs = sorted(BIN.glob("*/*.elf"))
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        # one suite run to learn what each ELF does (instructions, how it ends)
+        _w, probe = simcore_suite(all_elfs, a.jobs, tmp / "probe.json")
+        info = {Path(r["elf"]).resolve(): r for r in probe["runs"]}
+        elfs = [e for e in all_elfs if not a.small_only or info[e.resolve()].get("instructions", 0) < SMALL]
+        qemu_elfs = [e for e in elfs if QEMU and e.parent.name in QEMU_MACHINES
+                     and (info[e.resolve()].get("stop") or {}).get("kind") == "exit"]
+        best: dict[str, float] = {}
+
+        def keep(name: str, value: float) -> None:
+            best[name] = min(best.get(name, value), value)
+
+        for _ in range(a.repeat):
+            wall, suite = simcore_suite(elfs, a.jobs, tmp / "suite.json")
+            keep("suite", wall)
+            keep("single_sum", sum(simcore_single(e) for e in elfs))
+            if qemu_elfs:
+                wall_q, _suite_q = simcore_suite(qemu_elfs, a.jobs, tmp / "suite_q.json")
+                keep("suite_q", wall_q)
+                cmds = [qemu_cmd(e, tmp) for e in qemu_elfs]
+                keep("qemu_sum", sum(qemu_one(c) for c in cmds))
+                t0 = time.perf_counter()
+                with ThreadPoolExecutor(a.jobs) as pool:
+                    list(pool.map(qemu_one, cmds))
+                keep("qemu_par", time.perf_counter() - t0)
+                keep("single_q", sum(simcore_single(e) for e in qemu_elfs))
+    n, nq = len(elfs), len(qemu_elfs)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"suite speed: {n} committed ELFs ({'small only' if a.small_only else 'all'}), -j {a.jobs}, "
+          f"best of {a.repeat}; load average {load:.1f} on {os.cpu_count()} CPUs")
+    print(f"{'':44} {'wall s':>8} {'per ELF s':>10}")
+    rows = [(f"simcore test -j {a.jobs} (all {n})", best["suite"], n),
+            (f"simcore run, one process per ELF (sum of {n})", best["single_sum"], n)]
+    if nq:
+        rows += [(f"simcore test -j {a.jobs} (the {nq} QEMU runs)", best["suite_q"], nq),
+                 (f"simcore run, one process each (sum of {nq})", best["single_q"], nq),
+                 (f"qemu-system-arm, one process each, {a.jobs} at a time", best["qemu_par"], nq),
+                 (f"qemu-system-arm, one process each (sum of {nq})", best["qemu_sum"], nq)]
+    for label, wall, count in rows:
+        print(f"{label:44} {wall:>8.2f} {wall / count:>10.3f}")
+    print(f"ratio single-process sum / suite: {best['single_sum'] / best['suite']:.2f}x")
+    if nq:
+        print(f"ratio QEMU ({a.jobs} at a time) / simcore test -j {a.jobs} on the same {nq} ELFs: "
+              f"{best['qemu_par'] / best['suite_q']:.2f}x (> 1: simcore faster per ELF)")
+    elif QEMU is None:
+        print("qemu-system-arm not installed: no QEMU figures")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
