@@ -434,7 +434,7 @@ class Target:
 
     def _boot_for_call(self) -> None:
         m = self.machine
-        if m._started:
+        if m.instructions:  # the firmware ran already: its start-up code did its work
             return
         if m.fw.symbol("main") is not None:
             self.run_until("main")
