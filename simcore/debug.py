@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING, Any
 import capstone
 import unicorn
 
-from simcore.hotpath import INDIRECT, NO_LIMIT
+from simcore.abi import NOT_PROBED, HotBlock
+from simcore.hotpath import INDIRECT, NO_LIMIT, SLOW_PROFILE
 
 if TYPE_CHECKING:
     from simcore.machine import Machine
@@ -43,8 +44,8 @@ if TYPE_CHECKING:
 WATCH_KINDS = {"write": unicorn.UC_HOOK_MEM_WRITE, "read": unicorn.UC_HOOK_MEM_READ,
                "access": unicorn.UC_HOOK_MEM_WRITE | unicorn.UC_HOOK_MEM_READ}
 # HotState fields a block entry changes besides the counters: restored after a resumed block's rest
-_DYNAMIC = ("pend_cond", "pend_target", "pend_fall", "pend_extra", "check_sp_next", "pend_call", "pend_ret",
-            "call_ret")
+_DYNAMIC = ("pend_cond", "pend_target", "pend_fall", "pend_extra", "slow_next", "spin_skip", "spin_next",
+            "pend_call", "pend_ret", "call_ret")
 
 
 @dataclass
@@ -97,8 +98,7 @@ class Debugger:
         self._saved: dict[str, int] = {}
         self._pause_dyn: dict[str, int] = {}
         self._cs = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
-        self._cond_seen = -1
-        self._cond_addrs: set[int] = set()
+        self._it_cache: dict[int, bool] = {}
 
     # --- breakpoints and watchpoints -------------------------------------------------------
     def add_breakpoint(self, addr: int) -> int:
@@ -131,11 +131,11 @@ class Debugger:
         return addr
 
     def _in_it_block(self, addr: int) -> bool:
-        hooked = self.m.hot._cond_hooked  # the IT-conditional runs of every block decoded so far
-        if len(hooked) != self._cond_seen:
-            self._cond_seen = len(hooked)
-            self._cond_addrs = {a for first, last in hooked for a in range(first, last + 1, 2)}
-        return addr in self._cond_addrs
+        """Is ``addr`` an IT-conditional instruction (decoded once per address; stepping only)?"""
+        known = self._it_cache.get(addr)
+        if known is None:
+            known = self._it_cache[addr] = self.it_start(addr) != addr
+        return known
 
     def remove_breakpoint(self, addr: int) -> bool:
         handle = self.breakpoints.pop(addr & ~1, None)
@@ -270,7 +270,7 @@ class Debugger:
         self._tail = (0, 0)
         if block is None or not block[0] <= pc < block[0] + block[1]:
             return
-        n, cycles = self.m.hot.info(*block).tail(pc)
+        n, cycles = self.m.hot.tail(block[0], block[1], pc)
         s = self.m.hot.state
         s.insn_count -= n
         s.cycle_count -= cycles
@@ -311,12 +311,13 @@ class Debugger:
         self._saved["stop_insn"] = s.stop_insn
         self._saved["block_count"] = s.block_count
         rest = (pc, block[0] + block[1] - pc)
-        keys = {k for k in getattr(hot, "_infos", {}) if k[0] == pc} | {rest}
+        keys = self._keys_at(pc) | {rest}
         self._fake = {}
         for key in keys:
             self._fake[key] = self._put_entry(key, None)
         self._fake_block = rest
-        s.pend_cond = s.pend_call = s.pend_ret = s.check_sp_next = 0
+        s.pend_cond = s.pend_call = s.pend_ret = s.spin_skip = s.spin_next = 0
+        s.slow_next = SLOW_PROFILE if s.profiling else 0
         s.insn_count -= 1  # the fake entry counts one instruction: the block after it stops at once
         s.stop_insn = s.insn_count + 1
         s.stop_cycle = NO_LIMIT
@@ -343,25 +344,58 @@ class Debugger:
         if s.last_size and fake is not None and (s.last_addr, s.last_size) == fake:
             s.last_addr, s.last_size = self.paused_block_of_fake  # stopped inside: corrections use the real block
 
-    def _put_entry(self, key: tuple[int, int], entry: Any) -> Any:
-        """Replace the hot path's table entry for ``key`` with ``entry`` (None: the free fake); returns the old."""
+    def _keys_at(self, addr: int) -> set[tuple[int, int]]:
+        """The (address, size) table entries of blocks that start at ``addr`` (any size Unicorn used)."""
         hot = self.m.hot
         if not hot.native:
-            table = hot._py_table
-            old = table.get(key)
+            return {k for k in hot._py_table if k[0] == addr}
+        return {(b.addr, b.size) for b in hot._table() if b.addr == addr}
+
+    def _put_entry(self, key: tuple[int, int], entry: Any) -> Any:
+        """Make the hot path's table entry for ``key`` the free fake (``entry`` None; returns what to restore),
+        or restore it (``entry`` as returned)."""
+        hot = self.m.hot
+        if not hot.native:
+            table, execs = hot._py_table, hot._py_execs
             if entry is None:
+                old = (table.get(key), execs.get(key))
                 table[key] = (1, 0, 0, 0, INDIRECT, 0, 0, 0, 0, 0)
-            elif entry is False:
+                return old
+            (old_entry, old_execs) = entry
+            if old_entry is None:
                 table.pop(key, None)
             else:
-                table[key] = entry
-            return old if old is not None else False
+                table[key] = old_entry
+            if old_execs is None:
+                execs.pop(key, None)
+            else:
+                execs[key] = old_execs
+            return None
         lib = hot.lib
         state = ctypes.byref(hot.state)
         if entry is None:
-            lib.hp_insert(state, key[0], key[1], 1, 0, 0, 0, INDIRECT, 0, 0, 0, 0, 0)
-            return key
-        info = hot.info(*key)  # the real entry (a later miss would insert the same)
-        lib.hp_insert(state, key[0], key[1], info.n_insn, info.cycles, info.sp_min_delta, info.flags,
-                      info.target, info.taken_extra, info.line0, info.n_lines, info.lit_count, info.lit_line)
+            ptr = lib.hp_lookup(state, key[0], key[1])
+            old = HotBlock.from_buffer_copy(ptr.contents) if ptr else None
+            if not ptr:
+                lib.hp_insert(state, key[0], key[1], 1, 0, 0, 0, INDIRECT, 0, 0, 0, 0, 0)
+                ptr = lib.hp_lookup(state, key[0], key[1])
+            fake = HotBlock(addr=key[0], size=key[1], n_insn=1, cycles=0, sp_min_delta=0, flags=0, target=INDIRECT,
+                            taken_extra=0, line0=0, n_lines=0, lit_count=0, lit_line=0,
+                            flash_words=ptr.contents.flash_words, execs=ptr.contents.execs)
+            ctypes.memmove(ptr, ctypes.byref(fake), ctypes.sizeof(HotBlock))
+            return ("entry", old)
+        _tag, old = entry
+        ptr = lib.hp_lookup(state, key[0], key[1])
+        if old is None:  # it was not in the table: put in what a first translation would have
+            if hot.native_analysis:
+                old = hot.native_block(key[0], key[1])[0]
+            else:
+                info = hot.info(*key)
+                old = HotBlock(addr=key[0], size=key[1], n_insn=info.n_insn, cycles=info.cycles,
+                               sp_min_delta=info.sp_min_delta, flags=info.flags, target=info.target,
+                               taken_extra=info.taken_extra, line0=info.line0, n_lines=info.n_lines,
+                               lit_count=info.lit_count, lit_line=info.lit_line)
+            old.execs = 0
+            old.flash_words = NOT_PROBED
+        ctypes.memmove(ptr, ctypes.byref(old), ctypes.sizeof(HotBlock))
         return None

@@ -41,7 +41,7 @@ KEEP = {
     "Machine": {"uc", "hot", "analyzer", "fw", "board", "layout", "opts", "debugger", "_buffers", "_read_pc",
                 "self_loops", "console_listeners"},
     "SystemBlock": {"_trap_hooks", "watched"},
-    "Debugger": {"m", "breakpoints", "watchpoints", "_step_handle", "_cs", "_stepping", "_cond_seen", "_cond_addrs"},
+    "Debugger": {"m", "breakpoints", "watchpoints", "_step_handle", "_cs", "_stepping", "_it_cache"},
 }
 # Immutable after loading, or owned by the engine: never walked (module roots and class names)
 _FOREIGN_MODULES = {"unicorn", "capstone", "elftools", "threading", "socket", "_io", "io", "weakref"}
@@ -160,6 +160,7 @@ class Snapshot:
     hot: dict[str, Any]
     tags: tuple[bytes, bytes]
     records: list[tuple[Any, Any]]
+    execs: dict[tuple[int, int], int] = field(default_factory=dict)  # per-block executions (error bars)
     extra: dict[str, Any] = field(default_factory=dict)  # what a caller keeps with it (simcore.target)
 
     @classmethod
@@ -178,14 +179,14 @@ class Snapshot:
         tags = (bytes(m.hot._itags), bytes(m.hot._dtags))
         walk = _Walk()
         walk.visit(m)
-        return cls(m.uc.context_save(), ram, hot, tags, walk.records)
+        if m.debugger is not None:  # its pause state (inside which block, the tail taken off), not its hooks
+            walk.visit(m.debugger)
+        return cls(m.uc.context_save(), ram, hot, tags, walk.records, m.hot.block_executions())
 
     def restore(self, m: Machine) -> None:
         """Put ``m`` back; outside emulation only (not from a hook)."""
-        code_changed = False
-        for base, data, executable in self.ram:
-            if executable and not code_changed and bytes(m.uc.mem_read(base, len(data))) != data:
-                code_changed = True
+        code_changed = _ram_code_changed(m, self.ram)
+        for base, data, _executable in self.ram:
             m.uc.mem_write(base, data)
         m.uc.context_restore(self.context)
         s = m.hot.state
@@ -198,6 +199,32 @@ class Snapshot:
         ctypes.memmove(m.hot._dtags, self.tags[1], len(self.tags[1]))
         for obj, saved in self.records:
             _restore(obj, saved)
-        if code_changed:  # code in RAM differs from what was translated and priced
+        _restore_executions(m.hot, self.execs)
+        if code_changed:  # code in RAM differs from what was translated and priced (execution counts restart)
             m.uc.ctl_flush_tb()
             m.hot.forget_code()
+
+
+def _restore_executions(hot: Any, execs: dict[tuple[int, int], int]) -> None:
+    """Per-block execution counts back to the snapshot's (they feed the cycle error bar)."""
+    if not hot.native:
+        hot._py_execs.clear()
+        hot._py_execs.update(execs)
+        return
+    for block in hot._table():  # views into the C table
+        block.execs = execs.get((block.addr, block.size), 0)
+
+
+def _ram_code_changed(m: Any, ram: list[tuple[int, bytes, bool]]) -> bool:
+    """Do the saved RAM contents differ from the current ones where blocks were translated from RAM?"""
+    hot = m.hot
+    blocks = [(b.addr, b.size) for b in hot._table()] if hot.native else list(hot._py_table)
+    for base, data, executable in ram:
+        if not executable:
+            continue
+        for addr, size in blocks:
+            if base <= addr < base + len(data):
+                off = addr - base
+                if bytes(m.uc.mem_read(addr, size)) != data[off:off + size]:
+                    return True
+    return False

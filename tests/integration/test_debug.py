@@ -17,7 +17,8 @@ def figures(m) -> dict:
     s = m.hot.state
     return {"instructions": s.insn_count, "cycles": s.cycle_count, "flash_wait": s.flash_wait_cycles,
             "branch": s.branch_taken_cycles, "sp_low": s.sp_low, "sleep": m.system.sleep_cycles,
-            "stop": (m.stop.kind, m.stop.exit_code), "console": bytes(m.console)}
+            "stop": (m.stop.kind, m.stop.exit_code), "console": bytes(m.console),
+            "executions": m.hot.block_executions()}  # per-block entry counts: the cycle error bar's input
 
 
 def plain(board: str, app: str, **kw) -> dict:
