@@ -8,7 +8,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 if [ $# -eq 0 ]; then
-    set -- "$ROOT/models/kws_dscnn.tflite" "$ROOT/models/fully_connected.tflite" "$ROOT/tests/ml/data/wide_int8.tflite"
+    set -- "$ROOT/models/kws_dscnn.tflite" "$ROOT/models/fully_connected.tflite" "$ROOT/tests/ml/bench_data/wide_int8.tflite"
 fi
 simcore bench "$@" --board stm32f407vg --board stm32l4r5zi --board nrf52840 --board mps2-an386 \
     --json "${TMPDIR:-/tmp}/bench.json"

@@ -1,4 +1,4 @@
-"""Generates tests/ml/data/wide_int8.tflite: a model too big for the RAM of some parts (simcore bench tests).
+"""Generates tests/ml/bench_data/wide_int8.tflite: a model too big for the RAM of some parts (simcore bench tests).
 
 A 1x144x144x16 int8 input (324 KiB) through a 1x1 CONV_2D to 4 channels, an average pool, a
 FULLY_CONNECTED and a SOFTMAX: the arena must hold the input and the convolution's output at
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-OUT = Path(__file__).resolve().parent / "data"
+OUT = Path(__file__).resolve().parent / "bench_data"  # not data/: test_tm_runtime runs every model there
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-WIDE = ROOT / "tests" / "ml" / "data" / "wide_int8.tflite"  # ~400 KiB of arena: tests/ml/make_bench_models.py
+WIDE = ROOT / "tests" / "ml" / "bench_data" / "wide_int8.tflite"  # ~400 KiB of arena: tests/ml/make_bench_models.py
 
 
 @pytest.mark.slow
