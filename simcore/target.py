@@ -319,12 +319,15 @@ class Target:
         found: list[re.Match[str]] = []
 
         def check() -> bool:
-            text = m.console[self._expect_pos:].decode("utf-8", "replace")
+            # _expect_pos counts bytes since the start of the run; the machine keeps a tail of the console
+            start = max(self._expect_pos - (m.console_bytes - len(m.console)), 0)
+            raw = bytes(m.console[start:])
+            text = raw.decode("utf-8", "replace")
             hit = regex.search(text)
             if hit is None:
                 return False
             found.append(hit)
-            self._expect_pos += len(text[:hit.end()].encode("utf-8", "replace"))
+            self._expect_pos = m.console_bytes - len(raw) + len(text[:hit.end()].encode("utf-8", "replace"))
             return True
 
         if check():
