@@ -342,16 +342,18 @@ class PeripheralBus:
         self.rf.set_flags(index, self.rf.reg(index)["flags"] | POLL_MUTE)
 
     # --- snapshots (simcore/snapshot.py rolls the Python side back; this is the C side) -------------
-    def save(self) -> tuple[int, Any]:
+    def save(self) -> tuple[int, int, Any]:
         """The register file's values, counters and flags now."""
-        return self.rf.count(), self.rf.save()
+        return self.rf.count(), self.rf.n_stores(), self.rf.save()
 
-    def load(self, saved: tuple[int, Any]) -> None:
+    def load(self, saved: tuple[int, int, Any]) -> None:
         """Back to ``save()``'s state. Entries built since (SVD peripherals first touched after the save)
-        are unmapped, so their peripherals are built again on their next access, as in a fresh run."""
-        count, state = saved
+        are dropped, so their peripherals are built again on their next access, as in a fresh run, with
+        the same register-file indices (the Python side, ``entries`` and the rest, is the snapshot's walk)."""
+        count, n_store, state = saved
         self.rf.load(state)
         self.rf.unmap_from(count)
+        self.rf.truncate(count, n_store)
 
     # --- reports and inspection ---------------------------------------------------------------------
     def sync_reports(self, reports: Reports) -> None:

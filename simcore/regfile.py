@@ -96,6 +96,7 @@ def regfile_library() -> ctypes.CDLL | None:
             lib.rf_add_reg.restype = i64
             lib.rf_add_reg.argtypes = [p, u32, u32, u32, u32, u32, u32]
             lib.rf_unmap_from.argtypes = [p, u32]
+            lib.rf_truncate.argtypes = [p, u32, u32]
             lib.rf_count.restype = u32
             lib.rf_count.argtypes = [p]
             lib.rf_regs.restype = ctypes.POINTER(RfReg)
@@ -160,6 +161,9 @@ class PyRegFile:
     def count(self) -> int:
         return len(self.regs)
 
+    def n_stores(self) -> int:
+        return len(self.store)
+
     def slot(self, addr: int) -> int:
         page = self.pages.get(addr & ~0xFFF)
         return page[(addr & 0xFFF) >> 2] if page is not None else 0
@@ -200,6 +204,11 @@ class PyRegFile:
             for k, slot in enumerate(page):
                 if slot > first:
                     page[k] = 0
+
+    def truncate(self, n_regs: int, n_store: int) -> None:
+        """Back to ``n_regs`` entries and ``n_store`` values (after ``unmap_from(n_regs)``)."""
+        del self.regs[n_regs:]
+        del self.store[n_store:]
 
     # --- access ---------------------------------------------------------------------------------------
     def _word_read(self, addr: int, size: int) -> int:
@@ -327,6 +336,9 @@ class NativeRegFile:
     def count(self) -> int:
         return int(self.lib.rf_count(self.bus))
 
+    def n_stores(self) -> int:
+        return self._n_store
+
     def slot(self, addr: int) -> int:
         return int(self.lib.rf_slot(self.bus, addr))
 
@@ -374,6 +386,12 @@ class NativeRegFile:
     def unmap_from(self, first: int) -> None:
         """Words mapped to entries at index >= ``first`` go back to Python."""
         self.lib.rf_unmap_from(self.bus, first)
+
+    def truncate(self, n_regs: int, n_store: int) -> None:
+        """Back to ``n_regs`` entries and ``n_store`` values (after ``unmap_from(n_regs)``): what is built
+        again gets the indices it had."""
+        self.lib.rf_truncate(self.bus, n_regs, n_store)
+        self._n_store = min(self._n_store, n_store)
 
     def read(self, addr: int, size: int) -> int:
         return int(self.lib.rf_read(self.bus, addr, size))

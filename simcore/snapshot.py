@@ -1,9 +1,12 @@
 """Snapshots of a machine: boot once, save, restore many times (counts after a restore equal a fresh run).
 
 A snapshot holds the CPU context (Unicorn's context save: every register, FPU, M-profile
-banked state), the contents of every RAM, the hot path's counters and cache tags (not its
-pointers), and the Python state of everything the machine owns: the system block, the
-peripherals, the event queue, the console, the semihosting state, the stop and pause.
+banked state), the contents of every RAM, the hot path's counters, flash wait states and cache
+tags (not its pointers) and its divide statistics, the peripheral bus's register file in C
+(values, per-register counters and poll state: ``PeripheralBus.save``), and the Python state
+of everything the machine owns: the system block, the peripheral models (RCC, PWR, FLASH, the
+watchdogs...), the clock service and its timeline, the event queue, the polling-loop watch,
+the console, the semihosting state, the resets, the stop and pause.
 
 The Python state is restored *in place*: taking a snapshot walks the object graph from the
 machine and records, for every mutable object it reaches (instances, lists, dicts, sets,
@@ -12,7 +15,9 @@ back into the same objects. Identity is kept, so callbacks bound to a peripheral
 and the C side's pointers stay valid, and objects created after the snapshot simply become
 unreachable. What is deliberately not rolled back: Unicorn hooks and what records them
 (breakpoints, watchpoints, trap hooks, IT-instruction hooks: they stay installed, which
-changes no count), analysis caches, and host resources (open host files, recordings
+changes no count), analysis caches (the hot path's table keeps its analyses, which the
+persistent block cache may have supplied, and their first-execution flash-data probes, which
+a deterministic run repeats identically; only the per-block execution counts are put back), and host resources (open host files, recordings
 already read from disk keep their position; take snapshots before sensors start streaming).
 """
 
@@ -42,6 +47,7 @@ KEEP = {
                 "self_loops", "console_listeners"},
     "SystemBlock": {"_trap_hooks", "watched"},
     "Debugger": {"m", "breakpoints", "watchpoints", "_step_handle", "_cs", "_stepping", "_it_cache"},
+    "PollWatch": {"m", "regs", "_ram", "_hooks"},  # its RAM-read hooks: reconciled with its watch on restore
 }
 # Immutable after loading, or owned by the engine: never walked (module roots and class names)
 _FOREIGN_MODULES = {"unicorn", "capstone", "elftools", "threading", "socket", "_io", "io", "weakref"}
@@ -161,6 +167,8 @@ class Snapshot:
     tags: tuple[bytes, bytes]
     records: list[tuple[Any, Any]]
     execs: dict[tuple[int, int], int] = field(default_factory=dict)  # per-block executions (error bars)
+    bus: Any = None  # the register file's C state (PeripheralBus.save)
+    divides: tuple[int, int] = (0, 0)  # the hot path's divide statistics (executed, cycles above minimum)
     extra: dict[str, Any] = field(default_factory=dict)  # what a caller keeps with it (simcore.target)
 
     @classmethod
@@ -181,7 +189,9 @@ class Snapshot:
         walk.visit(m)
         if m.debugger is not None:  # its pause state (inside which block, the tail taken off), not its hooks
             walk.visit(m.debugger)
-        return cls(m.uc.context_save(), ram, hot, tags, walk.records, m.hot.block_executions())
+        div = m.hot.div_stats
+        return cls(m.uc.context_save(), ram, hot, tags, walk.records, m.hot.block_executions(), bus=m.bus.save(),
+                   divides=(div.executed, div.extra))
 
     def restore(self, m: Machine) -> None:
         """Put ``m`` back; outside emulation only (not from a hook)."""
@@ -199,7 +209,15 @@ class Snapshot:
         ctypes.memmove(m.hot._dtags, self.tags[1], len(self.tags[1]))
         for obj, saved in self.records:
             _restore(obj, saved)
+        m.bus.load(self.bus)  # after the Python side: its entries and the register file agree again
+        div = m.hot.div_stats
+        div.executed, div.extra = self.divides
         _restore_executions(m.hot, self.execs)
+        polls = m.polls  # RAM-read hooks are not rolled back: have the run loop add or remove them
+        if polls.watch is not None and not polls._hooks:
+            polls._want = "watch"
+        elif polls.watch is None and polls._hooks:
+            polls._want = "unwatch"
         if code_changed:  # code in RAM differs from what was translated and priced (execution counts restart)
             m.uc.ctl_flush_tb()
             m.hot.forget_code()

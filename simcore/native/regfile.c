@@ -204,6 +204,13 @@ void rf_unmap_from(rf_bus *b, uint32_t first) {
     }
 }
 
+/* Back to n_regs entries and n_store values (a snapshot's restore, after rf_unmap_from(n_regs)):
+   peripherals built after the snapshot get the same indices again when they are built again. */
+void rf_truncate(rf_bus *b, uint32_t n_regs, uint32_t n_store) {
+    if (n_regs < b->n_regs) b->n_regs = n_regs;
+    if (n_store < b->n_store) b->n_store = n_store;
+}
+
 /* Register index + 1 of the word at addr (0: none). */
 uint32_t rf_slot(rf_bus *b, uint32_t addr) { return slot_of(b, addr); }
 

@@ -65,3 +65,64 @@ def test_restore_rolls_back_ram_and_peripherals():
     assert m.mem_read(ticks, 4) != before[0]
     snap.restore(m)
     assert (m.mem_read(ticks, 4), m.system.systick.ctrl, len(m.console), m.cycles) == before
+
+
+# --- parts with the SVD peripheral bus (C register file) and the clock model (RCC, FLASH, PWR, IWDG) ---
+def run_json(m) -> dict:
+    """Everything ``--json`` reports about the run but the wall time, and the per-block executions."""
+    from simcore.api import result_of
+
+    d = result_of(m, m.stop, 0.0).to_dict()
+    d.pop("wall_seconds")
+    d["executions"] = m.hot.block_executions()
+    d["bus"] = {e.name: (i, m.bus.rf.reg(i), m.bus.rf.value(e.store)) for i, e in sorted(m.bus.entries.items())}
+    return d
+
+
+def plain_json(board: str, app: str, **kw) -> dict:
+    m = prepare(elf(board, app), board, **kw)
+    m.run()
+    return run_json(m)
+
+
+BUS_CASES = [("stm32f407vg", "clock_max", "SysTick_Handler", 2, ""),  # HSE -> PLL 168 MHz, 5 wait states
+             ("stm32l4r5zi", "clock_max", "SysTick_Handler", 2, ""),  # MSI -> PLL 120 MHz boost
+             ("stm32f407vg", "watchdog", "main", 2, ""),  # after the IWDG reset the part: resets, RCC_CSR flags
+             ("stm32f407vg", "poll_wait", "SysTick_Handler", 2, "hal"),  # polls fast-forwarded to the HSE
+             ("stm32f407vg", "poll_wait", "main", 1, "ramcount"),  # the poll watch's RAM hooks
+             ("stm32f407vg", "svd_probe", "main", 1, ""),  # plain SVD registers built by the bus after the save
+             ("stm32f407vg", "hello", "main", 1, "")]
+
+
+@pytest.mark.parametrize("native", [None, False], ids=["native", "python"])
+@pytest.mark.parametrize("board,app,func,nth,mode", BUS_CASES, ids=[f"{c[0]}-{c[1]}{c[4]}" for c in BUS_CASES])
+def test_restore_on_parts_with_the_bus_and_clock_model(board, app, func, nth, mode, native):
+    """Boot snapshot, and a snapshot at the ``nth`` hit of ``func`` (before the clocks, the flash latency,
+    the registers touched or the watchdog changed); each restored and run to the end gives the fresh
+    run's JSON (counts, clock timeline, energy, resets, polling, reports) and register-file counters."""
+    kw = {"native": native, "cmdline": f"{app}.elf {mode}"}
+    ref = plain_json(board, app, **kw)
+    m = prepare(elf(board, app), board, **kw)
+    boot = Snapshot.take(m)
+    m.run()
+    assert run_json(m) == ref
+    boot.restore(m)
+    m.run()
+    assert run_json(m) == ref
+
+    boot.restore(m)
+    d = Debugger(m)
+    d.add_breakpoint(m.fw.symbol(func).addr)
+    hits = 0
+    while hits < nth and m.stop is None:
+        if d.cont().kind == "breakpoint":
+            hits += 1
+    assert m.stop is None
+    mid = Snapshot.take(m)
+    d.clear()
+    d.cont()
+    assert run_json(m) == ref
+    for _ in range(2):
+        mid.restore(m)
+        d.cont()
+        assert run_json(m) == ref
