@@ -1,4 +1,4 @@
-"""Run many ELFs in one process, warm: for suite runners (``simcore test``) and scripts.
+"""Run many ELFs in one process, warm: the runner behind ``simcore test`` (one per worker process) and scripts.
 
 A :class:`Batch` keeps what does not change from one ELF to the next: the boards (loaded and
 checked once), the parsed ELFs (by path, size and modification time), and everything a process
@@ -47,10 +47,13 @@ class Batch:
             fw = self._elfs[key] = load_elf(path)
         return fw
 
-    def prepare(self, elf: str | Path, board: str | Path | Board = "cortex-m4", **options: Any) -> Machine:
-        """simcore.api.prepare with the batch's board and parsed ELF."""
-        return prepare(elf, self.board(board), firmware=self.firmware(elf), **options)
+    def prepare(self, elf: str | Path, board: str | Path | Board = "cortex-m4", keep_elf: bool = True,
+                **options: Any) -> Machine:
+        """simcore.api.prepare with the batch's board and parsed ELF (``keep_elf=False``: parsed, not kept)."""
+        fw = self.firmware(elf) if keep_elf else load_elf(elf)
+        return prepare(elf, self.board(board), firmware=fw, **options)
 
-    def run(self, elf: str | Path, board: str | Path | Board = "cortex-m4", **options: Any) -> RunResult:
+    def run(self, elf: str | Path, board: str | Path | Board = "cortex-m4", keep_elf: bool = True,
+            **options: Any) -> RunResult:
         """simcore.api.run, warm."""
-        return run_machine(self.prepare(elf, board, **options))
+        return run_machine(self.prepare(elf, board, keep_elf, **options))

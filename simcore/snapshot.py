@@ -15,10 +15,12 @@ back into the same objects. Identity is kept, so callbacks bound to a peripheral
 and the C side's pointers stay valid, and objects created after the snapshot simply become
 unreachable. What is deliberately not rolled back: Unicorn hooks and what records them
 (breakpoints, watchpoints, trap hooks, IT-instruction hooks: they stay installed, which
-changes no count), analysis caches (the hot path's table keeps its analyses, which the
-persistent block cache may have supplied, and their first-execution flash-data probes, which
-a deterministic run repeats identically; only the per-block execution counts are put back), and host resources (open host files, recordings
-already read from disk keep their position; take snapshots before sensors start streaming).
+changes no count; the polling watch's RAM hooks are added or removed to match its restored
+state), analysis caches (the hot path's table keeps its analyses, which the persistent block
+cache may have supplied, and their first-execution flash-data probes, which a deterministic
+run repeats identically; only the per-block execution counts are put back), and host
+resources (open host files, recordings already read from disk keep their position; take
+snapshots before sensors start streaming).
 """
 
 from __future__ import annotations

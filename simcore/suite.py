@@ -7,8 +7,10 @@ when its exit status is the expected one (0 unless the manifest says otherwise):
 firmware's exit code, or a pass/fail marker on the console.
 
 Workers are processes forked once after simcore, Unicorn, capstone and the boards are
-loaded, and they stay alive for the whole suite: per ELF they only build the machine and run
-(boards parsed once per process; decoder and analysis caches warm up across ELFs). ``-j N``
+loaded, and they stay alive for the whole suite. Each runs its share through one
+:class:`simcore.batch.Batch` (the warm many-ELF runner: boards and parsed ELFs kept, a fresh
+machine per run), so per ELF it only builds the machine and runs; block analyses of an ELF
+seen before come from the persistent cache (simcore/blockcache.py). ``-j N``
 sets their number (default: the CPUs). ``--ray ADDRESS`` sends the same work to a Ray cluster
 instead (the ``ray`` extra; ELF bytes and custom board files travel with each task). Results:
 one table, ``--junit FILE`` (JUnit XML as pytest writes it), ``--json FILE``
@@ -152,22 +154,21 @@ def read_manifest(path: Path, board: str | None, options: dict[str, Any], mhz: f
 
 
 # --- running one test (in a worker) -------------------------------------------------------------------
-_BOARDS: dict[str, Any] = {}  # per process: boards parsed once
+_BATCH: Any = None  # per process: the warm runner (forked workers inherit the parent's boards)
 
 
-def _board(spec: str) -> Any:
-    from simcore.board import load_board
+def batch() -> Any:
+    """This process's :class:`simcore.batch.Batch`."""
+    global _BATCH
+    if _BATCH is None:
+        from simcore.batch import Batch
 
-    b = _BOARDS.get(spec)
-    if b is None:
-        b = _BOARDS[spec] = load_board(spec)
-    return b
+        _BATCH = Batch()
+    return _BATCH
 
 
 def run_one(spec: TestSpec, elf_bytes: bytes | None = None, board_toml: str | None = None) -> dict[str, Any]:
     """Run one test; never raises: the record says pass, fail or error (``elf_bytes``: a remote worker)."""
-    from simcore import api
-
     t0 = time.perf_counter()
     record: dict[str, Any] = {"name": spec.name, "elf": spec.elf, "board": Path(spec.board).stem}
     tmp: Path | None = None
@@ -183,8 +184,9 @@ def run_one(spec: TestSpec, elf_bytes: bytes | None = None, board_toml: str | No
             if board_toml is not None:
                 board_spec = str(tmp / "board.toml")
                 Path(board_spec).write_text(board_toml)
-        res = api.run(elf, _board(board_spec), mhz=spec.mhz, echo=None,
-                      cmdline=" ".join([Path(spec.elf).name, *spec.args]), **spec.options)
+        # a remote worker's ELF is a temporary file: parsed, not kept
+        res = batch().run(elf, board_spec, keep_elf=elf_bytes is None, mhz=spec.mhz, echo=None,
+                          cmdline=" ".join([Path(spec.elf).name, *spec.args]), **spec.options)
         record.update(res.to_dict())
         record.pop("schema", None)
         record["elf"] = spec.elf
@@ -214,7 +216,7 @@ def _warm(boards: list[str]) -> None:
 
     for b in boards:
         try:
-            _board(b)
+            batch().board(b)
         except SimcoreError:
             pass  # reported by the test that uses it
 

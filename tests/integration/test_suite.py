@@ -122,3 +122,17 @@ def test_directories_are_searched(tmp_path):
     specs = suite.collect([FIRMWARE / "mps2-an386"], None, None, {})
     assert {s.board for s in specs} == {"mps2-an386"}
     assert len(specs) == len(list((FIRMWARE / "mps2-an386").glob("*.elf")))
+
+
+def test_workers_run_through_one_warm_batch():
+    """simcore test's runner is simcore.batch.Batch: an ELF listed twice is parsed once, its board loaded once,
+    and both runs give the same figures."""
+    hello = elf("stm32f407vg", "hello")
+    specs = [suite.TestSpec(str(hello), "stm32f407vg", name=f"hello{i}") for i in range(2)]
+    before = dict(suite.batch()._elfs)
+    recs = suite.run_local(specs, 1, lambda rec: None)
+    assert [r["verdict"] for r in recs] == ["pass", "pass"]
+    assert (recs[0]["instructions"], recs[0]["cycles"]) == (recs[1]["instructions"], recs[1]["cycles"])
+    parsed = [k for k in suite.batch()._elfs if k not in before]
+    assert len(parsed) <= 1 and any(k[0] == str(hello.resolve()) for k in suite.batch()._elfs)
+    assert "stm32f407vg" in suite.batch()._boards
