@@ -49,9 +49,8 @@ def test_c_function_directly(dut):
 if __name__ == "__main__":
     import sys
     import tempfile
-    from pathlib import Path
-
     from importlib.metadata import entry_points
+    from pathlib import Path
 
     report = Path(tempfile.mkdtemp()) / "report.xml"
     installed = any(ep.value == "simcore.pytest_plugin" for ep in entry_points(group="pytest11"))
