@@ -128,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_compare_parser(sub)
     from simcore.suite import add_parser as add_test_parser
 
-    add_test_parser(sub)
+    add_test_parser(sub, _int)
     from simcore.bench import add_parser as add_bench_parser
 
     add_bench_parser(sub)

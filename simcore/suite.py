@@ -364,9 +364,8 @@ def junit_xml(records: list[dict[str, Any]], wall: float) -> bytes:
 
 
 # --- command line -------------------------------------------------------------------------------------
-def add_parser(sub: Any) -> None:
-    from simcore.cli import _int
-
+def add_parser(sub: Any, count: Callable[[str], int]) -> None:
+    """``simcore test``'s arguments (``count``: the CLI's parser of counts such as 10M)."""
     t = sub.add_parser("test", help="run a suite of test ELFs in parallel (JUnit/JSON out)", description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     t.add_argument("elfs", nargs="*", type=Path, metavar="ELF", help="ELF files or directories of them")
@@ -381,7 +380,7 @@ def add_parser(sub: Any) -> None:
     t.add_argument("--json", type=Path, metavar="FILE", help="write every run's figures (simcore.suite/1)")
     t.add_argument("--pass-marker", metavar="TEXT", help="a test passes as soon as TEXT appears on its console")
     t.add_argument("--fail-marker", metavar="TEXT", help="a test fails as soon as TEXT appears on its console")
-    t.add_argument("--max-instructions", type=_int, metavar="N", help="instruction budget per test")
+    t.add_argument("--max-instructions", type=count, metavar="N", help="instruction budget per test")
     t.add_argument("-v", "--verbose", action="store_true", help="one line per finished test")
 
 
