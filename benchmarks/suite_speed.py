@@ -8,7 +8,9 @@ and for the ELFs QEMU can run (mps2-an386 on ``-M mps2-an386``, stm32f407vg on
 ``-M netduinoplus2``, as tests/integration/test_qemu.py runs them; ELFs that do not exit on
 their own are left out):
   3. QEMU, one process per ELF, N at a time (wall) and one at a time (sum), next to
-     ``simcore test -j N`` over exactly those ELFs.
+     ``simcore test -j N`` over exactly those ELFs;
+  4. per ELF QEMU can run, side by side: QEMU's process wall time, ``simcore run``'s process
+     wall time, and the ELF's time inside the warm suite worker (from the suite's JSON).
 The goal (issue 14): faster than QEMU per ELF on small test binaries. Ratios are measured side
 by side in one run; ``--repeat R`` keeps the best of R. The machine's load is printed: a busy
 machine makes every figure slower, not their ratios reliable; repeat on a quiet one.
@@ -49,11 +51,14 @@ def simcore_suite(elfs: list[Path], jobs: int, out: Path) -> tuple[float, dict]:
     return wall, json.loads(out.read_text())
 
 
-def simcore_single(elf: Path) -> float:
+def simcore_single(elf: Path, per_elf: dict[str, list[float]] | None = None) -> float:
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-m", "simcore", "run", str(elf), "--board", elf.parent.name, "-q"],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env(), cwd=ROOT)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    if per_elf is not None:
+        per_elf.setdefault(str(elf), []).append(wall)
+    return wall
 
 
 def qemu_cmd(elf: Path, tmp: Path) -> list[str]:
@@ -71,10 +76,13 @@ def qemu_cmd(elf: Path, tmp: Path) -> list[str]:
     return cmd
 
 
-def qemu_one(cmd: list[str]) -> float:
+def qemu_one(cmd: list[str], per_elf: dict[str, list[float]] | None = None) -> float:
     t0 = time.perf_counter()
     subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, timeout=60)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    if per_elf is not None:
+        per_elf.setdefault(cmd[cmd.index("-kernel") + 1], []).append(wall)
+    return wall
 
 
 def main() -> int:
@@ -93,6 +101,9 @@ def main() -> int:
         qemu_elfs = [e for e in elfs if QEMU and e.parent.name in QEMU_MACHINES
                      and (info[e.resolve()].get("stop") or {}).get("kind") == "exit"]
         best: dict[str, float] = {}
+        single: dict[str, list[float]] = {}  # ELF -> simcore run process wall times (every repeat)
+        qemu: dict[str, list[float]] = {}  # ELF -> QEMU process wall times
+        worker: dict[str, list[float]] = {}  # ELF -> its time inside the suite's worker
 
         def keep(name: str, value: float) -> None:
             best[name] = min(best.get(name, value), value)
@@ -102,15 +113,17 @@ def main() -> int:
             keep("suite", wall)
             keep("single_sum", sum(simcore_single(e) for e in elfs))
             if qemu_elfs:
-                wall_q, _suite_q = simcore_suite(qemu_elfs, a.jobs, tmp / "suite_q.json")
+                wall_q, suite_q = simcore_suite(qemu_elfs, a.jobs, tmp / "suite_q.json")
                 keep("suite_q", wall_q)
+                for r in suite_q["runs"]:
+                    worker.setdefault(r["elf"], []).append(r["wall_seconds"])
                 cmds = [qemu_cmd(e, tmp) for e in qemu_elfs]
-                keep("qemu_sum", sum(qemu_one(c) for c in cmds))
+                keep("qemu_sum", sum(qemu_one(c, qemu) for c in cmds))
                 t0 = time.perf_counter()
                 with ThreadPoolExecutor(a.jobs) as pool:
                     list(pool.map(qemu_one, cmds))
                 keep("qemu_par", time.perf_counter() - t0)
-                keep("single_q", sum(simcore_single(e) for e in qemu_elfs))
+                keep("single_q", sum(simcore_single(e, single) for e in qemu_elfs))
     n, nq = len(elfs), len(qemu_elfs)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"suite speed: {n} committed ELFs ({'small only' if a.small_only else 'all'}), -j {a.jobs}, "
@@ -131,6 +144,15 @@ def main() -> int:
               f"{best['qemu_par'] / best['suite_q']:.2f}x (> 1: simcore faster per ELF)")
     elif QEMU is None:
         print("qemu-system-arm not installed: no QEMU figures")
+    if nq:
+        print(f"\nper ELF (best of {a.repeat}; s): QEMU process, simcore run process, inside the warm "
+              f"simcore test worker")
+        print(f"{'ELF':40} {'instructions':>13} {'qemu':>7} {'run':>7} {'worker':>7} {'qemu/worker':>11}")
+        for e in qemu_elfs:
+            key = str(e)
+            q, s, w = min(qemu[key]), min(single[key]), min(worker[key])
+            n_insn = info[e.resolve()].get("instructions", 0)
+            print(f"{e.parent.name + '/' + e.name:40} {n_insn:>13,} {q:>7.3f} {s:>7.3f} {w:>7.3f} {q / w:>10.1f}x")
     return 0
 
 

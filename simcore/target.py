@@ -189,7 +189,8 @@ class Target:
 
     @property
     def seconds(self) -> float:
-        return self.machine.cycles / (self.machine.mhz * 1e6)
+        """Virtual time so far, integrated over the clock timeline (the firmware may have changed the clock)."""
+        return self.machine.now_seconds()
 
     @property
     def pc(self) -> int:

@@ -424,9 +424,10 @@ class GdbServer:
 
     def _mon_cycles(self, _args: list[str]) -> str:
         m = self.m
-        seconds = m.cycles / (m.mhz * 1e6)
+        seconds = m.now_seconds()  # integrated over the clock timeline: the firmware may have changed the clock
         return (f"instructions {m.instructions:,}\ncycles       {m.cycles:,} ({m.analyzer.cycle_model.name} model), "
-                f"{m.system.sleep_cycles:,} asleep\nvirtual time {seconds * 1e3:.6f} ms at {m.mhz:g} MHz\n")
+                f"{m.system.sleep_cycles:,} asleep\nvirtual time {seconds * 1e3:.6f} ms, core clock now "
+                f"{m.mhz:g} MHz\n")
 
     def _mon_stop(self, _args: list[str]) -> str:
         stop = self.m.stop or self._last

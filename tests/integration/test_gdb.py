@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import unicorn
 
 from simcore import api
 from simcore.gdb import rsp
@@ -88,6 +89,48 @@ def test_gdb_unwinds_an_fp_exception_frame_and_finishes_out_of_the_handler(tmp_p
     assert "exited normally" in out and "simcore: stopped: firmware exited with code 0" in out
     ref = api.run(elf("cortex-m4", "fpu_irq"), "cortex-m4")
     assert (run["instructions"], run["cycles"]) == (ref.instructions, ref.cycles)
+
+
+@needs_gdb
+def test_gdb_on_the_clock_model_hbreak_monitor_reset_read_and_access_watchpoints(tmp_path):
+    """A part with the SVD bus and the clock model (HSE -> PLL 168 MHz): hardware breakpoint,
+    ``monitor cycles`` on the clock timeline, ``monitor reset`` (a snapshot restore) and the
+    run from there, read and access watchpoints, a peripheral register through its model; the
+    session's figures (counts, clock timeline, energy) equal a plain run's."""
+    from simcore.api import prepare
+
+    probe = prepare(elf("stm32f407vg", "clock_max"), "stm32f407vg")  # where the 2nd tick is, without gdb
+    hits: list[float] = []
+
+    def at_handler(_uc, address, _size, _user) -> None:  # the block is counted whole: take its tail off
+        s = probe.hot.state
+        _n, tail = probe.hot.info(s.last_addr, s.last_size).tail(address)
+        hits.append(probe.clocks.timeline.seconds_at(s.cycle_count - tail))
+
+    handler = probe.fw.symbol("SysTick_Handler").addr
+    probe.uc.hook_add(unicorn.UC_HOOK_CODE, at_handler, begin=handler, end=handler)
+    probe.run()
+    out, run, _err = gdb_session(tmp_path, "stm32f407vg", "clock_max", [
+        "hbreak SysTick_Handler", "continue", "continue", "print ticks", "monitor cycles",
+        "monitor reset", "maintenance flush register-cache", "print $pc",
+        "continue", "print ticks", "delete",
+        "rwatch ticks", "continue", "continue", "delete",
+        "awatch ticks", "continue", "delete",
+        "x/xw 0x40023800", "continue"])
+    assert "Hardware assisted breakpoint 1 at" in out and out.count("Breakpoint 1, SysTick_Handler ()") == 3
+    assert "$1 = 1" in out  # the second tick's handler, before its increment
+    seconds = re.search(r"virtual time ([\d.]+) ms", out)
+    assert seconds and abs(float(seconds.group(1)) - hits[1] * 1e3) < 1e-6  # on the clock timeline
+    assert "reset: back at the reset vector" in out and "<Reset_Handler>" in out
+    assert "$3 = 0" in out  # after the reset: the first tick again
+    assert "Hardware read watchpoint 2: ticks" in out and "Value = 0" in out
+    assert "Hardware access (read/write) watchpoint 3: ticks" in out
+    cr = re.search(r"0x40023800:\s+0x([0-9a-f]+)", out)  # RCC.CR through the RCC model: HSE and PLL ready
+    assert cr and int(cr.group(1), 16) & (1 << 17) and int(cr.group(1), 16) & (1 << 25)
+    assert "exited normally" in out
+    ref = api.run(elf("stm32f407vg", "clock_max"), "stm32f407vg")
+    assert (run["instructions"], run["cycles"], run["sleep_cycles"]) == (ref.instructions, ref.cycles, ref.sleep_cycles)
+    assert run["clock"] == ref.clock and run["seconds"] == ref.seconds and run["console"] == ref.text
 
 
 class Client:
