@@ -28,7 +28,8 @@ def plain(board: str, app: str, **kw) -> dict:
 
 
 @pytest.mark.parametrize("native", [None, False], ids=["native", "python"])
-@pytest.mark.parametrize("board,app", [("stm32f407vg", "hello"), ("nrf52840", "nested"),
+@pytest.mark.parametrize("board,app", [("stm32f407vg", "hello"),
+                                       pytest.param("nrf52840", "nested", marks=pytest.mark.slow),  # 40-60 s
                                        ("stm32l4r5zi", "scheduler"), ("cortex-m4", "faults")])
 def test_single_stepping_the_whole_program_gives_the_counts_of_a_plain_run(board, app, native):
     """Every instruction a step: pauses land inside blocks, in handlers, on IT blocks and faults.
