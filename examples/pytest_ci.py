@@ -23,7 +23,7 @@ def test_boots_and_reports(dut):
     dut.expect(r"add 5 scale 9 mix 5 ")
     dut.run_to_end()
     assert dut.stop.exit_code == 0
-    assert dut.get("ticks") == 5  # SysTick ran 5 times before "ready"
+    assert dut.get("ticks") >= 5  # 5 ticks before "ready"; more while the paced console prints the rest
 
 
 @pytest.mark.simcore(elf=ELF, board="stm32f407vg")

@@ -35,7 +35,7 @@ def test_dut_fixture_expect_write_globals_and_parametrized_boards_and_clocks(pyt
             assert dut.expect(r"echo: (.*)\\n").group(1) == "from pytest"
             assert dut.machine.mhz in (16, 64)
             dut.run_to_end()
-            assert dut.stop.exit_code == 0 and dut.get("ticks") == 5
+            assert dut.stop.exit_code == 0 and dut.get("ticks") >= 5
 
         @pytest.mark.simcore("{FIRMWARE}/stm32f407vg/dut_demo.elf", board="stm32f407vg")
         def test_call(dut):
