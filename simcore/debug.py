@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import capstone
-import numpy as np
 import unicorn
 
 from simcore.abi import NOT_PROBED, HotBlock
@@ -350,14 +349,7 @@ class Debugger:
         hot = self.m.hot
         if not hot.native:
             return {k for k in hot._py_table if k[0] == addr}
-        s = hot.state
-        if not s.table:
-            return set()
-        # searched in numpy: building the whole table as ctypes objects cost milliseconds per single step
-        n, width = s.mask + 1, ctypes.sizeof(HotBlock) // 4
-        words = np.ctypeslib.as_array((ctypes.c_uint32 * (n * width)).from_address(s.table)).reshape(n, width)
-        a, z = HotBlock.addr.offset // 4, HotBlock.size.offset // 4
-        return {(addr, int(words[i, z])) for i in np.flatnonzero(words[:, a] == addr)}
+        return hot.keys_at(addr)
 
     def _put_entry(self, key: tuple[int, int], entry: Any) -> Any:
         """Make the hot path's table entry for ``key`` the free fake (``entry`` None; returns what to restore),
