@@ -5,19 +5,32 @@ SCCB (I2C-like, 7-bit address 21h; firmware writes 42h/43h): PID 76h, VER 73h, M
 MIDL A2h; a write is sub-address + data, a read is a sub-address write, STOP, then a one-byte
 read. COM7 (12h) selects the output size (VGA 640x480, CIF 352x288, QVGA 320x240, QCIF
 176x144) and format (YUV 4:2:2, RGB, raw Bayer; bit 7 resets every register); COM15 (40h) the
-RGB layout (RGB565 / RGB555, else RGB444 with RGB444 (8Ch)); COM3 (0Ch) DCW enable with
-SCALING_DCWCTR (72h) down-sampling by 2, 4 or 8 per direction (QQVGA 160x120 is QVGA / 2);
-CLKRC (11h) and DBLV (6Bh) the internal clock: F = XCLK x PLL / (2 x (CLKRC[5:0] + 1)), or
-XCLK when CLKRC bit 6 is set. A frame is 510 lines of 784 pixel times, two clocks per pixel
-(datasheet "VGA frame timing"): 30 frames per second at F = 24 MHz.
+RGB layout (RGB565 / RGB555, else RGB444 with RGB444 (8Ch)) and the output range (bits 7:6: 0x
+10h-F0h, BT.601 studio levels; 10 01h-FEh; 11, the reset value, 00h-FFh full range); COM3 (0Ch)
+DCW enable with SCALING_DCWCTR (72h) down-sampling by 2, 4 or 8 per direction (QQVGA 160x120 is
+QVGA / 2); CLKRC (11h) and DBLV (6Bh) the internal clock: F = XCLK x PLL / (2 x (CLKRC[5:0] + 1)),
+or XCLK when CLKRC bit 6 is set.
 
-The frame source: ``geometry()``, ``frame_period_fs()``, ``frame_bytes(k)`` (frame ``k`` as
-the port sends it, line by line: RGB565/555/444 high byte first, YUYV, or one byte per pixel
-of a BGGR Bayer mosaic) and ``frame_done_at(k)`` (frame ``k`` is complete at ``(k + 1)``
-periods after streaming started). Frames come from an image recording (PNG/JPEG/NPY), the
-picture in effect when the frame starts, converted from gray or colour, and must have the
-configured size unless the option ``resize`` is set. The image-tuning registers (gain,
-exposure, white balance, gamma, colour matrix) are stored only: frames are delivered as recorded.
+Timing (datasheet "VGA frame timing"): a line is 784 pixel times of two clocks, a frame 510 lines
+(VSYNC high for the first 3, HREF lines from line 20): 30 frames per second at F = 24 MHz. Dummy
+pixels (EXHCH[7:4]:EXHCL, 2Ah/2Bh) lengthen every line and dummy lines (ADVFH:ADVFL, 2Eh/2Dh) the
+frame, as firmware does to set an exact frame rate. The ``h`` output lines of a smaller size are
+spread over the 480 HREF lines of the VGA frame (output line ``j`` in VGA line ``20 + j*480//h``);
+within its line the port sends one byte per clock of F (one per two clocks in raw Bayer) from HREF's
+rise. COM10 (15h) gives the polarities: VSYNC negative (bit 1), HREF reversed (bit 3), PCLK reversed
+(bit 4: data then change on the rising edge); COM1 (04h) bit 6 CCIR656 adds ITU-R BT.656 codes
+(FF 00 00 XY: SAV 80h / EAV 9Dh on active lines, ABh / B6h in vertical blanking).
+
+The frame source: ``geometry()``, ``frame_period_fs()``, ``frame_start_fs(k)``, ``line_start_fs(k,
+j)``, ``byte_period_fs()``, ``frame_bytes(k)`` (frame ``k`` as the port sends it, line by line:
+RGB565/555/444 high byte first, YUYV, or one byte per pixel of a BGGR Bayer mosaic) and
+``frame_done_at(k)`` (frame ``k`` is complete at ``(k + 1)`` periods after streaming started).
+Frames come from an image recording (PNG/JPEG/NPY), the picture in effect when the frame starts,
+converted from gray or colour. A recording whose frames have no size the OV7670 can send is
+refused when it is attached (before the run); one of another size than the firmware configures
+is refused when the first frame is taken; option ``resize`` scales them instead. The
+image-tuning registers (gain, exposure, white balance, gamma, colour matrix) are stored only:
+frames are delivered as recorded.
 """
 
 from __future__ import annotations
@@ -34,6 +47,9 @@ from simcore.registers import Field, Register
 SIZES = {"VGA": (640, 480), "CIF": (352, 288), "QVGA": (320, 240), "QCIF": (176, 144)}
 PLL = (1, 4, 6, 8)
 LINE_PIXELS, FRAME_LINES = 784, 510
+VSYNC_LINES, FIRST_HREF_LINE, HREF_LINES = 3, 20, 480  # datasheet VGA frame timing, in line times
+# ITU-R BT.656 codes (the XY byte of FF 00 00 XY) the port adds with COM1.CCIR656
+CCIR656_CODES = {"sav_active": 0x80, "eav_active": 0x9D, "sav_blank": 0xAB, "eav_blank": 0xB6}
 NAMED = {
     0x00: "GAIN", 0x01: "BLUE", 0x02: "RED", 0x03: "VREF", 0x04: "COM1", 0x05: "BAVE", 0x06: "GbAVE",
     0x07: "AECHH", 0x08: "RAVE", 0x09: "COM2", 0x0D: "COM4", 0x0E: "COM5", 0x0F: "COM6", 0x10: "AECH",
@@ -71,6 +87,7 @@ class Ov7670(BusDevice):
         "xclk_hz": "the clock the board gives the camera's XCLK pin (default 24 MHz)",
         "resize": "scale recorded frames to the configured size (nearest neighbour; default false)",
         "fps": "frame rate of a folder of images (the images' own timing)",
+        "port": "the camera interface its parallel port is wired to (a DCMI peripheral of the board, e.g. dcmi)",
     }
     REGISTERS = (
         _reg("PID", 0x0A, access="r", reset=0x76), _reg("VER", 0x0B, access="r", reset=0x73),
@@ -103,6 +120,12 @@ class Ov7670(BusDevice):
         if len(src.sample_shape) != 3:
             raise BadInputError(f"{self.where()}: the recording {src.path} holds {len(src.channels)}-channel samples, "
                                 "not image frames; give the camera PNG/JPEG frames or an (n, h, w) NPY array")
+        fh, fw = src.sample_shape[:2]
+        if (fw, fh) not in output_sizes() and not self.option("resize", False):
+            sizes = ", ".join(f"{w}x{h}" for w, h in sorted(output_sizes(), reverse=True))
+            raise BadInputError(f"{self.where()}: the recording {src.path} has {fw}x{fh} frames, a size an OV7670 "
+                                f"cannot send (VGA, CIF, QVGA or QCIF, down-sampled by 2, 4 or 8: {sizes}); record "
+                                "at the size the firmware configures, or set option resize = true to scale them")
 
     def _reset(self, old: int, new: int) -> None:
         if new:
@@ -139,12 +162,53 @@ class Ov7670(BusDevice):
             return self.xclk_hz
         return self.xclk_hz * PLL[self.values["DBLV"] >> 6] / (2 * ((clkrc & 0x3F) + 1))
 
+    def dummy_pixels(self) -> int:
+        """Dummy pixel times added to every line (EXHCH[7:4] high bits, EXHCL low byte)."""
+        return (self.values["EXHCH"] >> 4) << 8 | self.values["EXHCL"]
+
+    def dummy_lines(self) -> int:
+        """Dummy lines added to every frame (ADVFH high byte, ADVFL low byte)."""
+        return self.values["ADVFH"] << 8 | self.values["ADVFL"]
+
+    def line_clocks(self) -> int:
+        return 2 * (LINE_PIXELS + self.dummy_pixels())  # two clocks per pixel time
+
     def frame_period_fs(self) -> int:
-        clocks = FRAME_LINES * LINE_PIXELS * 2  # two clocks per pixel time
+        clocks = (FRAME_LINES + self.dummy_lines()) * self.line_clocks()
         return round(clocks * FS_PER_SECOND / self.internal_clock_hz())
 
+    def line_time_fs(self) -> int:
+        return round(self.line_clocks() * FS_PER_SECOND / self.internal_clock_hz())
+
+    def frame_start_fs(self, k: int) -> int:
+        """Frame ``k`` begins (VSYNC rises) ``k`` periods after streaming started."""
+        return self.stream_start + k * self.frame_period_fs()
+
     def frame_done_at(self, k: int) -> int:
-        return self.stream_start + (k + 1) * self.frame_period_fs()
+        return self.frame_start_fs(k + 1)
+
+    def vsync_end_fs(self, k: int) -> int:
+        """VSYNC of frame ``k`` falls (3 line times after the frame starts): a DCMI starts capturing here."""
+        return self.frame_start_fs(k) + VSYNC_LINES * self.line_time_fs()
+
+    def line_start_fs(self, k: int, j: int) -> int:
+        """HREF rises for output line ``j`` of frame ``k``."""
+        h = self.geometry()[1]
+        return self.frame_start_fs(k) + (FIRST_HREF_LINE + j * HREF_LINES // h) * self.line_time_fs()
+
+    def byte_period_fs(self) -> int:
+        """Time between bytes on the port within a line: one clock of F (two in raw Bayer, one byte per pixel)."""
+        return round(FS_PER_SECOND * (2 // self.bytes_per_pixel()) / self.internal_clock_hz())
+
+    def polarities(self) -> dict[str, bool]:
+        """Signal polarities from COM10: VSYNC high during its pulse, HREF high on valid data, data sampled on
+        PCLK's rising edge, unless reversed."""
+        c10 = self.values["COM10"]
+        return {"vsync_high": not c10 & 0x02, "href_high": not c10 & 0x08, "pclk_rising": not c10 & 0x10}
+
+    def ccir656(self) -> bool:
+        """COM1 bit 6: BT.656 codes embedded in the data (what a DCMI's embedded synchronisation looks for)."""
+        return bool(self.values["COM1"] & 0x40)
 
     # --- frames --------------------------------------------------------------------------------
     def _picture(self, k: int) -> np.ndarray:
@@ -182,7 +246,7 @@ class Ov7670(BusDevice):
             raw[1::2, 0::2], raw[1::2, 1::2] = g[1::2, 0::2], r[1::2, 1::2]
             return raw.astype(np.uint8).tobytes()
         else:
-            return yuyv(rgb).tobytes()
+            return yuyv(rgb, self.values["COM15"] >> 6).tobytes()
         return word.astype(">u2").tobytes()  # high byte first on the port
 
     def stats(self) -> dict[str, Any]:
@@ -192,14 +256,30 @@ class Ov7670(BusDevice):
         return out
 
 
-def yuyv(rgb: np.ndarray) -> np.ndarray:
-    """RGB (h, w, 3) to YUV 4:2:2 bytes Y0 U Y1 V (BT.601, studio range), U and V from each pixel pair's mean."""
+def output_sizes() -> set[tuple[int, int]]:
+    """Every (width, height) the port can send: the four sizes of COM7, down-sampled by 1, 2, 4 or 8 per direction."""
+    return {(w >> dx, h >> dy) for w, h in SIZES.values() for dx in range(4) for dy in range(4)}
+
+
+def yuyv(rgb: np.ndarray, out_range: int = 0) -> np.ndarray:
+    """RGB (h, w, 3) to YUV 4:2:2 bytes Y0 U Y1 V (BT.601), U and V from each pixel pair's mean.
+
+    ``out_range`` is COM15[7:6]: 0 or 1 studio levels (Y 16-235, U/V 16-240, clipped to 10h-F0h); 2 full range
+    clipped to 01h-FEh; 3 full range 00h-FFh (JPEG/JFIF levels: gray g gives Y = g)."""
     f = rgb.astype(np.float64)
-    y = 16 + (65.481 * f[..., 0] + 128.553 * f[..., 1] + 24.966 * f[..., 2]) / 255
-    u = 128 + (-37.797 * f[..., 0] - 74.203 * f[..., 1] + 112.0 * f[..., 2]) / 255
-    v = 128 + (112.0 * f[..., 0] - 93.786 * f[..., 1] - 18.214 * f[..., 2]) / 255
+    r, g, b = f[..., 0], f[..., 1], f[..., 2]
+    if out_range >= 2:
+        y = 0.299 * r + 0.587 * g + 0.114 * b
+        u = 128 - 0.168736 * r - 0.331264 * g + 0.5 * b
+        v = 128 + 0.5 * r - 0.418688 * g - 0.081312 * b
+        lo, hi = (1, 254) if out_range == 2 else (0, 255)
+    else:
+        y = 16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255
+        u = 128 + (-37.797 * r - 74.203 * g + 112.0 * b) / 255
+        v = 128 + (112.0 * r - 93.786 * g - 18.214 * b) / 255
+        lo, hi = 16, 240
     out = np.empty(f.shape[:2] + (2,), dtype=np.float64)
     out[..., 0] = y
     out[:, 0::2, 1] = (u[:, 0::2] + u[:, 1::2]) / 2
     out[:, 1::2, 1] = (v[:, 0::2] + v[:, 1::2]) / 2
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8).reshape(f.shape[0], -1)
+    return np.clip(np.rint(out), lo, hi).astype(np.uint8).reshape(f.shape[0], -1)

@@ -19,7 +19,9 @@ Pins are ``PE3`` (an STM32 port letter and pin: peripheral ``gpioe``) or ``NAME.
 ``NAME``, pin ``N``: ``p0.11`` on the nRF52840). What the models must offer: an I2C or SPI
 controller an attribute ``bus`` (:class:`~simcore.devices.bus.I2CBus` / ``SpiBus``), an audio
 input ``attach_microphone(mic)``, a GPIO port ``line(pin)`` and ``connect_input(pin, line)``.
-A board naming a controller simcore does not model that way is refused before the run.
+A camera's parallel port goes to a camera interface (option ``port = "dcmi"``: a model with
+``attach_camera(chip)``). A board naming a controller simcore does not model that way is refused
+before the run.
 """
 
 from __future__ import annotations
@@ -80,6 +82,9 @@ def check_devices(board: Board) -> None:
             if not cls.SPI_MODES:
                 raise BadInputError(f"{where}: a {d.type} has no SPI interface")
             resolve_pin(board, d.cs, where)
+        port = d.options.get("port")
+        if port is not None and board.peripheral(str(port)) is None:
+            raise BadInputError(f"{where}: port = {port!r} is not a peripheral of the board")
         for out, pin in d.pins.items():
             if out not in cls.LINES:
                 raise BadInputError(f"{where}: a {d.type} has no output {out!r} (its outputs: "
@@ -126,6 +131,13 @@ def build_devices(board: Board, devices: tuple[Device, ...], models: list[Any], 
             assert d.cs is not None
             gpio, n = _gpio(board, by_name, d.cs, where, "line")
             _controller(by_name, d, SpiBus, "SPI").attach(chip, gpio.line(n))
+        port = d.options.get("port")
+        if port is not None:
+            iface = by_name[str(port)]
+            if not callable(getattr(iface, "attach_camera", None)):
+                raise BadInputError(f"{where}: port = {port!r} is {getattr(iface, 'TYPE', '?')}, which simcore does "
+                                    "not model as a camera interface")
+            iface.attach_camera(chip)
         for out_pin, pin in d.pins.items():
             gpio, n = _gpio(board, by_name, pin, where, "connect_input")
             gpio.connect_input(n, chip.lines[out_pin])

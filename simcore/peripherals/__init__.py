@@ -78,6 +78,7 @@ _MODULES = {
     "stm32f4_spi_i2s": "stm32.i2s",
     "stm32l4_spi": "stm32.spi",
     "stm32f4_adc": "stm32.adc",
+    "stm32f4_dcmi": "stm32.dcmi",
     "stm32l4_adc": "stm32.adc",
     "stm32f4_adc_common": "stm32.adc",
     "stm32l4_adc_common": "stm32.adc",

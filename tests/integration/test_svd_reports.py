@@ -1,6 +1,6 @@
 """Registers of a real part that simcore does not model: reported by name, with the function, counts and fields.
 
-``svd_probe`` runs driver start-up code for bxCAN, SDIO and DCMI on the STM32F407 and for QDEC
+``svd_probe`` runs driver start-up code for bxCAN, SDIO and the DAC on the STM32F407 and for QDEC
 and COMP on the nRF52840 (peripherals simcore has no model of). Expected names, reset values
 and fields are the reference manuals' (RM0090, nRF52840 PS v1.7); functions and instruction
 kinds come from the ELF, not from simcore.
@@ -51,9 +51,9 @@ def test_unmodelled_registers_of_the_f407_are_reported_by_name_with_function_cou
     assert r.exit_status == 0
     # CAN1.MSR resets to 0x00000C02 (RM0090 32.9.2): INAK never sets without a bxCAN model, the driver times out
     assert "CAN1 MSR 00000c02 after 1000 polls (INAK never set)" in r.text
-    assert "SDIO POWER 00000003 CLKCR 00000176, DCMI CR 00004030" in r.text
+    assert "SDIO POWER 00000003 CLKCR 00000176, DAC CR 00000007" in r.text
     reps = _by_where(r.reports["unimplemented"])
-    assert list(reps) == ["CAN1.MCR", "CAN1.MSR", "CAN1.BTR", "SDIO.POWER", "SDIO.CLKCR", "DCMI.CR", "DBG.DBGMCU_CR",
+    assert list(reps) == ["CAN1.MCR", "CAN1.MSR", "CAN1.BTR", "SDIO.POWER", "SDIO.CLKCR", "DAC.CR", "DBG.DBGMCU_CR",
                           "FSMC.BCR1", "DBG.DBGMCU_IDCODE"]
     _check(F407, reps, [
         ("CAN1.MCR", "can_init", 1, 1, ["INRQ", "SLEEP"], False),  # read-modify-write: SLEEP (reset 1) cleared
@@ -61,7 +61,7 @@ def test_unmodelled_registers_of_the_f407_are_reported_by_name_with_function_cou
         ("CAN1.BTR", "can_init", 0, 1, ["BRP", "TS1", "TS2"], True),
         ("SDIO.POWER", "sdio_power_on", 1, 1, ["PWRCTRL"], True),
         ("SDIO.CLKCR", "sdio_power_on", 1, 1, ["CLKDIV", "CLKEN"], True),
-        ("DCMI.CR", "dcmi_setup", 2, 2, ["ESS", "PCKPOL", "ENABLE"], True),
+        ("DAC.CR", "dac_setup", 2, 2, ["EN1", "BOFF1", "TEN1"], True),
         ("DBG.DBGMCU_CR", "debug_and_memory_setup", 2, 1, ["DBG_SLEEP"], False),  # in the external PPB
         ("FSMC.BCR1", "debug_and_memory_setup", 2, 1, ["MBKEN"], False),  # at 0xA0000000, mapped on demand
         ("DBG.DBGMCU_IDCODE", "debug_and_memory_setup", 1, 0, [], False),

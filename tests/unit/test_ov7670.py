@@ -85,6 +85,7 @@ def test_qqvga_by_down_sampling_yuyv_and_raw() -> None:
     _sccb_write(bus, 0x12, 0x10)  # QVGA YUV
     _sccb_write(bus, 0x0C, 0x04)  # DCW enable
     _sccb_write(bus, 0x72, 0x11)  # down-sample by 2 both ways
+    _sccb_write(bus, 0x40, 0x00)  # COM15 output range 10h-F0h: BT.601 studio levels
     assert cam.geometry() == (160, 120, "YUV422")
     data = np.frombuffer(cam.frame_bytes(0), dtype=np.uint8).reshape(120, 320)
     px = frames[0, 7, 10:12].astype(np.float64)
@@ -96,10 +97,49 @@ def test_qqvga_by_down_sampling_yuyv_and_raw() -> None:
     assert raw[0, 0] == frames[0, 0, 0, 2] and raw[1, 1] == frames[0, 1, 1, 0] and raw[0, 1] == frames[0, 0, 1, 1]
 
 
+def test_full_range_yuv_is_the_reset_output_range_and_gray_comes_back_as_y() -> None:
+    gray = np.random.default_rng(3).integers(0, 256, (1, 120, 160)).astype(np.uint8)
+    cam, bus = _setup(np.repeat(gray[..., None], 3, axis=3))
+    _sccb_write(bus, 0x12, 0x10)
+    _sccb_write(bus, 0x0C, 0x04)
+    assert _sccb_read(bus, 0x40) == 0xC0  # COM15 reset: output range 00h-FFh
+    data = np.frombuffer(cam.frame_bytes(0), dtype=np.uint8).reshape(120, 160, 2)
+    assert np.array_equal(data[..., 0], gray[0]) and np.all(data[..., 1] == 128)  # Y = gray, U = V = 128
+    rgb = _frames(1, 120, 160)
+    cam2, bus2 = _setup(rgb)
+    _sccb_write(bus2, 0x12, 0x10)
+    _sccb_write(bus2, 0x0C, 0x04)
+    _sccb_write(bus2, 0x40, 0x80)  # range 01h-FEh
+    f = rgb[0].astype(np.float64)
+    y = np.clip(np.rint(0.299 * f[..., 0] + 0.587 * f[..., 1] + 0.114 * f[..., 2]), 1, 254)
+    assert np.array_equal(np.frombuffer(cam2.frame_bytes(0), np.uint8).reshape(120, 160, 2)[..., 0], y)
+
+
+def test_line_and_frame_timing_with_dummy_pixels_and_lines() -> None:
+    cam, bus = _setup(_frames(1, 120, 160))
+    _sccb_write(bus, 0x12, 0x10)
+    _sccb_write(bus, 0x0C, 0x04)
+    _sccb_write(bus, 0x11, 0x02)  # F = 24 MHz / (2 x 3) = 4 MHz
+    _sccb_write(bus, 0x2B, 16)  # EXHCL: 16 dummy pixels per line (800 pixel times)
+    _sccb_write(bus, 0x2D, 115)  # ADVFL: 115 dummy lines (625 lines)
+    assert cam.frame_period_fs() == FS_PER_SECOND // 4  # 625 x 800 x 2 clocks at 4 MHz: exactly 4 fps
+    cam.stream_start = 10**12
+    line = 1600 * FS_PER_SECOND // 4_000_000
+    assert cam.vsync_end_fs(2) == 10**12 + 2 * FS_PER_SECOND // 4 + 3 * line
+    assert cam.line_start_fs(1, 5) == 10**12 + FS_PER_SECOND // 4 + (20 + 5 * 4) * line  # 120 lines over 480
+    assert cam.byte_period_fs() == FS_PER_SECOND // 4_000_000
+    assert cam.frame_done_at(0) == cam.frame_start_fs(1)
+    assert cam.polarities() == {"vsync_high": True, "href_high": True, "pclk_rising": True}
+    _sccb_write(bus, 0x15, 0x1A)  # COM10: VSYNC negative, HREF reversed, PCLK reversed
+    assert cam.polarities() == {"vsync_high": False, "href_high": False, "pclk_rising": False}
+
+
 def test_frames_of_another_size_are_refused_unless_resized() -> None:
-    cam, bus = _setup(_frames(1, 100, 100))
-    with pytest.raises(BadInputError, match="frames are 100x100 but the camera is configured for 640x480"):
+    cam, bus = _setup(_frames(1, 120, 160))
+    with pytest.raises(BadInputError, match="frames are 160x120 but the camera is configured for 640x480"):
         cam.frame_bytes(0)
+    with pytest.raises(BadInputError, match="100x100 frames, a size an OV7670 cannot send"):
+        _setup(_frames(1, 100, 100))
     cam2, _ = _setup(_frames(1, 100, 100), resize=True)
     assert len(cam2.frame_bytes(0)) == 640 * 480 * 2
 

@@ -8,7 +8,7 @@
  *
  * STM32F407 (RM0090): bxCAN initialisation (32.4.1: request init mode with MCR.INRQ, wait for
  *   MSR.INAK with a bounded loop as drivers do, set the bit timing in BTR), SDIO power-on
- *   (31.9.1-2: POWER.PWRCTRL, CLKCR.CLKDIV/CLKEN), DCMI capture set-up (15.8.1: CR), an SRAM bank
+ *   (31.9.1-2: POWER.PWRCTRL, CLKCR.CLKDIV/CLKEN), DAC channel 1 set-up (14.5.1: CR), an SRAM bank
  *   on the FSMC (36.5.6: BCR1, outside the peripheral region at 0xA0000000) and DBGMCU (38.16:
  *   IDCODE read, CR.DBG_SLEEP set; in the external PPB at 0xE0042000).
  * nRF52840 (PS v1.7): QDEC set-up (6.19: SAMPLEPER, PSEL.A/B, INTENSET, ENABLE, TASKS_START)
@@ -33,7 +33,7 @@
 #define SDIO 0x40012C00u
 #define SDIO_POWER REG(SDIO + 0x00u)
 #define SDIO_CLKCR REG(SDIO + 0x04u)
-#define DCMI_CR REG(0x50050000u)
+#define DAC_CR REG(0x40007400u)
 #define FSMC_BCR1 REG(0xA0000000u)
 #define DBGMCU_IDCODE REG(0xE0042000u)
 #define DBGMCU_CR REG(0xE0042004u)
@@ -55,10 +55,10 @@ __attribute__((noinline)) static void sdio_power_on(void)
     SDIO_CLKCR = (1u << 8) | 118u;      /* CLKEN, CLKDIV for 400 kHz from 48 MHz */
 }
 
-__attribute__((noinline)) static void dcmi_setup(void)
+__attribute__((noinline)) static void dac_setup(void)
 {
-    DCMI_CR = (1u << 4) | (1u << 5);    /* ESS off; PCKPOL, HSPOL */
-    DCMI_CR |= 1u << 14;                /* ENABLE */
+    DAC_CR = (1u << 2) | (1u << 1);     /* TEN1 (trigger enable), BOFF1 (output buffer off) */
+    DAC_CR |= 1u << 0;                  /* EN1 */
 }
 
 __attribute__((noinline)) static uint32_t debug_and_memory_setup(void)
@@ -74,9 +74,9 @@ int main(void)
     printf("svd_probe: CAN1 MSR %08lx after %d polls (INAK %s)\n", (unsigned long)CAN_MSR, tries,
            (CAN_MSR & MSR_INAK) ? "set" : "never set");
     sdio_power_on();
-    dcmi_setup();
-    printf("svd_probe: SDIO POWER %08lx CLKCR %08lx, DCMI CR %08lx\n", (unsigned long)SDIO_POWER,
-           (unsigned long)SDIO_CLKCR, (unsigned long)DCMI_CR);
+    dac_setup();
+    printf("svd_probe: SDIO POWER %08lx CLKCR %08lx, DAC CR %08lx\n", (unsigned long)SDIO_POWER,
+           (unsigned long)SDIO_CLKCR, (unsigned long)DAC_CR);
     uint32_t idcode = debug_and_memory_setup();
     printf("svd_probe: DBGMCU IDCODE %08lx CR %08lx, FSMC BCR1 %08lx\n", (unsigned long)idcode,
            (unsigned long)DBGMCU_CR, (unsigned long)FSMC_BCR1);
