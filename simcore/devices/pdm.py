@@ -234,6 +234,8 @@ class PdmMicrophone:
         self.source: Source | None = None
         self._streams: dict[float, PdmStream] = {}
         self.delivered = 0  # PCM samples the audio peripheral produced from the stream
+        self.delivered_by_dma = 0  # of those, read by a DMA channel in blocks
+        self.dma_blocks = 0
         self.events: list[dict[str, Any]] = []  # overruns the audio peripheral saw, time-stamped
         unknown = sorted(set(config.options) - set(self.OPTIONS))
         if unknown:
@@ -289,13 +291,20 @@ class PdmMicrophone:
         out["pdm_clocks_hz"] = sorted(self._streams)
         if self.delivered:
             out["samples_delivered"] = self.delivered
+        if self.dma_blocks:
+            out["samples_by_dma"] = self.delivered_by_dma  # read by a DMA channel as blocks between its flags
+            out["dma_blocks"] = self.dma_blocks
         out["overruns"] = len(self.events)
         out["events"] = self.events[:100]
         return out
 
-    def note_delivered(self, n: int) -> None:
-        """The audio peripheral turned the stream into ``n`` more PCM samples (reports)."""
+    def note_delivered(self, n: int, dma_block: bool = False) -> None:
+        """The audio peripheral turned the stream into ``n`` more PCM samples (reports); ``dma_block``: a DMA
+        channel read them as one block (the peripheral's DMA path, simcore/peripherals/stm32/dma.py)."""
         self.delivered += n
+        if dma_block:
+            self.delivered_by_dma += n
+            self.dma_blocks += 1
 
     def note_overrun(self, host: Any, what: str) -> None:
         """The audio peripheral lost a result because the firmware did not read the previous one in time."""

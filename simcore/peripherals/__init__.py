@@ -71,6 +71,7 @@ _MODULES = {
     "stm32_advanced_timer": "stm32.tim",
     "stm32f4_dma": "stm32.dma",
     "stm32l4_dma": "stm32.dma",
+    "stm32l47_dma": "stm32.dma",
     "stm32l4_dmamux": "stm32.dma",
     "stm32f4_i2c": "stm32.i2c",
     "stm32l4_i2c": "stm32.i2c",

@@ -1,7 +1,8 @@
-"""B-L475E-IOT01A: audio_events through the MP34DT01 and the DFSDM (Sinc4, FOSR 125, an interrupt per
-sample) detects the events the generic board's audio_events detects (numpy reference of
-tests/integration/test_sensors_audio.py), each boundary within one 30 ms analysis window; the
-firmware's PCM equals the DFSDM's filter applied to the microphone's bit stream in numpy."""
+"""B-L475E-IOT01A: audio_events through the MP34DT01, the DFSDM (Sinc4, FOSR 125) and DMA1 channel 4 (RDATAR read
+into a circular buffer, half/complete interrupts, as ST's BSP_AUDIO_IN records) detects the events the generic
+board's audio_events detects (numpy reference of tests/integration/test_sensors_audio.py), each boundary within
+one 30 ms analysis window; the firmware's PCM equals the DFSDM's filter applied to the microphone's bit stream
+in numpy."""
 
 from __future__ import annotations
 
@@ -35,6 +36,10 @@ def test_events_match_the_generic_board_within_a_window(result) -> None:
     assert "done: 100 windows, 4 events, 0 windows lost, 0 overruns" in result.text
     mic = result.sensors["mic"]
     assert mic["samples_delivered"] >= 48000 and mic["overruns"] == 0 and mic["pdm_clocks_hz"] == [2_000_000]
+    # the DMA path ran: every sample read by DMA1 channel 4 in blocks of one 480-sample half (the last one
+    # cut short when the firmware stopped the filter)
+    assert mic["samples_by_dma"] == mic["samples_delivered"]
+    assert mic["dma_blocks"] - 1 <= mic["samples_by_dma"] // 480 <= mic["dma_blocks"]
     assert result.reports == {"unimplemented": [], "guest_errors": []}  # nothing unmodelled, no firmware error
 
 
@@ -105,3 +110,6 @@ def test_kws_mic_on_the_dfsdm_detects_what_the_generic_board_detects(tmp_path) -
     assert all(abs(a - b) <= 250 for (_, a), (_, b) in zip(got, want, strict=True))
     assert "24 halves (6000 ms of audio)" in iot.text and "0 halves lost, 0 overruns" in iot.text
     assert iot.exit_status == 0 and iot.sensors["mic"]["overruns"] == 0
+    mic = iot.sensors["mic"]  # by DMA in blocks of 2000 samples (half the DMA buffer), 24 x 4000 at least
+    assert mic["samples_by_dma"] == mic["samples_delivered"] >= 24 * 4000
+    assert mic["dma_blocks"] - 1 <= mic["samples_by_dma"] // 2000 <= mic["dma_blocks"]

@@ -23,7 +23,8 @@
  * SAMPLE.PTR for the one after next (a late write is an overrun that simcore records).
  *
  * On the B-L475E-IOT01A the MP34DT01 goes through the DFSDM (common/dfsdm_mic.h: Sinc4, FOSR 125
- * at 2 MHz, an end-of-conversion interrupt per sample fills the ring).
+ * at 2 MHz) and DMA1 channel 4 (circular, two halves of one 30 ms window each; the half/complete
+ * interrupt scales each half into the ring, as ST's BSP_AUDIO_IN does).
  *
  * On the STM32F4 Discovery the MP45DT02 is read through I2S2 (RM0090 28.4) with DMA and filtered
  * here: the core runs at 168 MHz (HSE 8 MHz -> PLL), PLLI2S makes I2SxCLK = 1 MHz * 256 / 5 =
@@ -52,6 +53,7 @@
 #include "nrf52_pdm.h"
 #define PDM ((NRF52_PDM_Type *)PDM_BASE)
 #elif defined(DFSDM1_BASE)
+#define DFSDM_DMA_HALF 480u /* one window per DMA half */
 #include "dfsdm_mic.h"
 #elif defined(SPI2_BASE)
 #define MIC_I2S 1 /* the STM32F4 Discovery's MP45DT02 on I2S2 */
@@ -241,7 +243,7 @@ static void mic_stop(void)
 
 static uint32_t mic_overruns(void) { return 0; /* the PDM has no overrun flag: simcore records them */ }
 #elif defined(DFSDM1_BASE)
-/* STM32L4 DFSDM1 (common/dfsdm_mic.h): one end-of-conversion interrupt per sample fills the ring. */
+/* STM32L4 DFSDM1 + DMA1 channel 4 (common/dfsdm_mic.h): the DMA interrupt fills the ring a window at a time. */
 static void mic_start(void) { dfsdm_mic_start(ring, WIN); }
 
 static const int16_t *mic_window(uint32_t w)

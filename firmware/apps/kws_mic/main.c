@@ -31,8 +31,9 @@
  *   simcore run firmware/bin/cortex-m4/kws_mic.elf --board cortex-m4 \
  *       --sensor mic=models/trained/kws_demo.wav
  *
- * On the B-L475E-IOT01A the audio comes from its MP34DT01 through the DFSDM (common/dfsdm_mic.h:
- * Sinc4 by 125 at 2 MHz, an interrupt per sample fills the same two-half ring) at 80 MHz;
+ * On the B-L475E-IOT01A the audio comes from its MP34DT01 through the DFSDM and DMA1 channel 4
+ * (common/dfsdm_mic.h: Sinc4 by 125 at 2 MHz, RDATAR read by circular DMA in halves of 2000 samples,
+ * the half/complete interrupt scales each into the same two-half ring) at 80 MHz;
  * "halves=N" stops after N halves (the microphone streams silence after the recording).
  *
  * Exit status 0; 1 if audio was lost to overruns; 2 if the model could not be set up.
@@ -46,7 +47,8 @@
 #include "kws_frontend.h"
 #include "semihosting.h"
 #if defined(DFSDM1_BASE)
-#include "dfsdm_mic.h" /* the B-L475E-IOT01A's MP34DT01 through the DFSDM */
+#define DFSDM_DMA_HALF 2000u /* 125 ms per DMA half: two per stream half */
+#include "dfsdm_mic.h" /* the B-L475E-IOT01A's MP34DT01 through the DFSDM and DMA1 */
 #undef SYSTEM_CORE_CLOCK
 #define SYSTEM_CORE_CLOCK 80000000u
 #else

@@ -22,6 +22,12 @@ What the firmware programs and what this model does with it:
   ``REOCF`` is set is lost and sets ``ROVRF``), interrupt ``DFSDM1_FLTx`` on ``REOCIE`` /
   ``ROVRIE``, and DMA request ``DFSDM1_FLTx`` while ``RDMAEN`` and ``REOCF`` (the DMA's read of
   ``RDATAR`` clears it; simcore/peripherals/stm32/signals.py describes the request lines).
+- when a DMA channel reads every result (``RDMAEN``, ``REOCIE`` clear, continuous conversions, a
+  channel on the request reading ``RDATAR``: on the STM32L475 DMA1 channel 4 with ``C4S`` = 0 for
+  filter 0, RM0351 Table 41), the conversions up to the channel's next half-transfer or
+  transfer-complete flag complete in one event, computed at once and written to memory as the
+  channel would write them one by one, the flag raised at the virtual time of the conversion
+  that raises it. A read of ``CNDTR`` or a stop in between delivers what is due by then.
 
 Values are exact integers: the Sinc filter runs as a Hogenauer CIC on blocks of conversions
 (int64, equal to the Sinc^N kernel: :func:`sinc_outputs`). Not modelled (reported when used):
@@ -43,6 +49,7 @@ from simcore.peripherals.stm32.common import Stm32Model
 NCHANNELS = 8
 NFILTERS = 4
 BLOCK = 256  # conversions computed at a time
+MAX_BATCH = 16384  # conversions one event delivers at most when the DMA reads them
 ISR_RESET = 0x00FF0000  # CKABF set until a clock is seen
 REOCF, ROVRF, RCIP = 1 << 1, 1 << 3, 1 << 14
 IRQ_NAMES = ("DFSDM1_FLT0", "DFSDM1_FLT1", "DFSDM1_FLT2", "DFSDM1_FLT3")
@@ -99,6 +106,7 @@ class _Regular:
             self.first = fosr * (iosr - 1 + ford) + ford
         self.period = fosr * iosr if fast else self.first + 1
         self.index = 0  # the next conversion
+        self.batch_end = 1  # the conversion after the last one the pending event completes
         self.event: Any = None
         self.block_start = -1
         self.block: np.ndarray = np.zeros(0, dtype=np.int64)
@@ -164,6 +172,7 @@ class Stm32L4Dfsdm(Stm32Model):
         self.clock_start_fs: int | None = None
         self.ckout_hz = 0.0
         self.conversions = [0] * NFILTERS
+        self.dma_conversions = [0] * NFILTERS  # of those, delivered to a DMA channel in blocks
         self.overruns: list[dict[str, Any]] = []
         self._irq_levels = [False] * NFILTERS
         super().__init__(config, host, registers)
@@ -257,6 +266,8 @@ class Stm32L4Dfsdm(Stm32Model):
 
     # --- registers -----------------------------------------------------------------------------------
     def write_CHCFGR1(self, i: int, value: int) -> None:
+        for name in IRQ_NAMES:  # what the DMA read before this write (it may stop the clock or a channel)
+            self.dma_catch_up(name)
         old = self.get("CHCFGR1", i)
         if i != 0:
             value &= 0x0000F3EF  # CKOUTDIV, CKOUTSRC and DFSDMEN exist in channel 0 only
@@ -291,6 +302,7 @@ class Stm32L4Dfsdm(Stm32Model):
         self.set("CHCFGR2", value & 0xFFFFFFF8, i)
 
     def write_FLTCR1(self, x: int, value: int) -> None:
+        self.dma_catch_up(IRQ_NAMES[x])  # what the DMA read before this write
         old = self.get("FLTCR1", x)
         if old & 1 and value & 1 and (value ^ old) & 0x07000000:
             self.guest_error(f"{self.periph_name}.FLT{x}CR1.RCH", "changed while DFEN = 1 (RM0351: only with the "
@@ -309,8 +321,10 @@ class Stm32L4Dfsdm(Stm32Model):
             self._start(x)
 
     def write_FLTCR2(self, x: int, value: int) -> None:
+        self.dma_catch_up(IRQ_NAMES[x])  # REOCIE decides whether the DMA's reads come as blocks
         self.set("FLTCR2", value, x)
         self._irqs()
+        self._replan(x)
 
     def write_FLTICR(self, x: int, value: int) -> None:
         isr = self.get("FLTISR", x)
@@ -379,13 +393,96 @@ class Stm32L4Dfsdm(Stm32Model):
     def _schedule(self, x: int) -> None:
         r = self.regular[x]
         assert r is not None
-        r.event = self.host.schedule_at_fs(self._edge_fs(r.end_bit(r.index)), lambda: self._complete(x),
+        r.batch_end = r.index + self._batch(x, r)
+        r.event = self.host.schedule_at_fs(self._edge_fs(r.end_bit(r.batch_end - 1)), lambda: self._complete(x),
                                            f"{self.periph_name} FLT{x} conversion")
+
+    # --- conversions read by DMA, delivered in blocks ------------------------------------------------
+    def _dma_channel(self, x: int) -> tuple[Any, Any, int] | None:
+        """(DMA controller, transfer, bit shift) when the DMA reads every conversion of filter ``x`` from
+        ``RDATAR`` and nothing else sees them one by one: ``RDMAEN`` set, no end-of-conversion interrupt,
+        an enabled peripheral-to-memory channel on the request whose fixed peripheral address lies in
+        ``RDATAR``; None otherwise (conversions then complete one event each)."""
+        if not self.get("FLTCR1", x) & 1 << 21 or self.get("FLTCR2", x) & 2:
+            return None
+        request = IRQ_NAMES[x]
+        rdatar = self.base + 0x11C + 0x80 * x
+        for dma in self.dma_controllers():
+            channel_for = getattr(dma, "channel_for", None)
+            t = channel_for(request) if channel_for is not None else None
+            if t is None:
+                continue
+            if t.pinc or t.fifo_mode or not rdatar <= t.par <= rdatar + 4 - t.psize:
+                return None
+            return dma, t, 8 * (t.par - rdatar)
+        return None
+
+    def _batch(self, x: int, r: _Regular) -> int:
+        """Conversions the next event completes: up to the DMA channel's next half/complete flag when the
+        DMA reads them (one event per flag instead of one per conversion), else one."""
+        if not r.cont:
+            return 1
+        found = self._dma_channel(x)
+        if found is None:
+            return 1
+        dma, t, _shift = found
+        return max(1, min(dma.items_to_flag(t), MAX_BATCH))
+
+    def _deliver_block(self, x: int, r: _Regular, j1: int) -> bool:
+        """Conversions ``r.index .. j1-1`` read by the DMA as a block; False (nothing done) if it does not read them."""
+        found = self._dma_channel(x)
+        if found is None:
+            return False
+        import numpy as np  # only once a conversion runs: not at start-up
+
+        dma, t, shift = found
+        j0 = r.index
+        words = (self._results(r, j0, j1) & 0xFFFFFF) << 8 | r.channel
+        moved = dma.transfer_block(t, (words >> shift).astype(np.uint32))
+        if moved == 0:
+            return False
+        self.conversions[x] += j1 - j0
+        self.dma_conversions[x] += j1 - j0
+        r.index = j1
+        self.set("FLTRDATAR", int(words[-1]), x)  # the last result; the DMA's reads cleared REOCF
+        mic = self._mic_on(r.channel)
+        if mic is not None and hasattr(mic, "note_delivered"):
+            mic.note_delivered(j1 - j0, dma_block=True)
+        return True
+
+    def dma_changed(self, request: str) -> None:
+        """A DMA channel on the request started or stopped: plan the pending conversions again."""
+        x = IRQ_NAMES.index(request) if request in IRQ_NAMES else -1
+        if x >= 0:
+            self._replan(x)
+
+    def _replan(self, x: int) -> None:
+        r = self.regular[x]
+        if r is None or r.event is None:
+            return
+        self.host.cancel(r.event)
+        r.event = None
+        self._schedule(x)
+
+    def dma_catch_up(self, request: str) -> None:
+        """The DMA's count is read (or its channel stops) between two events: the conversions completed by
+        now are delivered, so ``CNDTR`` and memory are what the part shows (simcore/peripherals/stm32/dma.py)."""
+        x = IRQ_NAMES.index(request) if request in IRQ_NAMES else -1
+        r = self.regular[x] if x >= 0 else None
+        if r is None or r.event is None or r.batch_end - r.index <= 1 or self.clock_start_fs is None:
+            return
+        edges = (self.host.now_fs() - self.clock_start_fs) * round(self.ckout_hz) // FS_PER_SECOND
+        period = r.period
+        done = (edges - r.end_bit(0)) // period + 1 if edges >= r.end_bit(0) else 0
+        j1 = min(max(done, r.index), r.batch_end - 1)  # the event delivers the batch's last conversion
+        if j1 > r.index:
+            self._deliver_block(x, r, j1)
 
     def _stop(self, x: int) -> None:
         r = self.regular[x]
         if r is None:
             return
+        self.dma_catch_up(IRQ_NAMES[x])  # what the DMA read before the stop
         if r.event is not None:
             self.host.cancel(r.event)
         self.regular[x] = None
@@ -395,6 +492,19 @@ class Stm32L4Dfsdm(Stm32Model):
         r = self.regular[x]
         assert r is not None
         r.event = None
+        if r.batch_end - r.index > 1 and self._deliver_block(x, r, r.batch_end):
+            if r.cont:
+                self._schedule(x)
+            return
+        while r.index < r.batch_end - 1:  # the DMA stopped reading during the batch: one by one
+            self._one(x, r)
+        self._one(x, r)
+        if r.cont and self.regular[x] is r:
+            self._schedule(x)
+
+    def _one(self, x: int, r: _Regular) -> None:
+        """Conversion ``r.index`` completes: RDATAR and REOCF (ROVRF if the previous was not read), the
+        interrupt, the DMA request."""
         value = self._result(r, r.index)
         self.conversions[x] += 1
         isr = self.get("FLTISR", x)
@@ -415,8 +525,6 @@ class Stm32L4Dfsdm(Stm32Model):
         if not r.cont:
             self.regular[x] = None
             isr &= ~RCIP
-        else:
-            self._schedule(x)
         self.set("FLTISR", isr, x)
         self._irqs()
         if isr & REOCF and self.get("FLTCR1", x) & 1 << 21:
@@ -446,6 +554,20 @@ class Stm32L4Dfsdm(Stm32Model):
         offset -= (offset & 0x800000) << 1
         return max(-(1 << 23), min((1 << 23) - 1, raw - offset))
 
+    def _results(self, r: _Regular, j0: int, j1: int) -> np.ndarray:
+        """Conversions ``j0 .. j1-1``'s 24-bit results at once (int64): :meth:`_result` over numpy arrays."""
+        import numpy as np  # only once a conversion runs: not at start-up
+
+        raw = self._raw_block(r, j0, j1)
+        raw = (raw + (1 << 31)) % (1 << 32) - (1 << 31)  # the 32-bit data path
+        cfg2 = self.get("CHCFGR2", r.channel)
+        shift = cfg2 >> 3 & 0x1F
+        if shift:
+            raw = (raw + (1 << (shift - 1))) >> shift  # rounding to nearest, sign kept (arithmetic shift)
+        offset = cfg2 >> 8
+        offset -= (offset & 0x800000) << 1
+        return np.clip(raw - offset, -(1 << 23), (1 << 23) - 1)
+
     def _raw_block(self, r: _Regular, j0: int, j1: int) -> np.ndarray:
         """Integrator outputs of conversions ``j0 .. j1-1`` before the data unit."""
         import numpy as np  # only once a conversion runs: not at start-up
@@ -470,12 +592,13 @@ class Stm32L4Dfsdm(Stm32Model):
     def dma_ack(self, request: str) -> None:
         """The DMA read RDATAR (which cleared REOCF)."""
 
+    def dma_controllers(self) -> list[Any]:
+        """The board's DMA controllers (looked up each time: a test may add one after the block was built)."""
+        found = (self.host.peripheral(name) for name in ("dma1", "dma2"))
+        return [dma for dma in found if dma is not None and hasattr(dma, "serve")]
+
     def dma_request(self, request: str) -> bool:
-        for name in ("dma1", "dma2"):
-            dma = self.host.peripheral(name)
-            if dma is not None and hasattr(dma, "serve") and dma.serve(request, self):
-                return True
-        return False
+        return any(dma.serve(request, self) for dma in self.dma_controllers())
 
     # --- interrupts and reports ----------------------------------------------------------------------
     def _irqs(self) -> None:
@@ -490,4 +613,5 @@ class Stm32L4Dfsdm(Stm32Model):
 
     def stats(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.TYPE, "conversions": list(self.conversions),
-                "overruns": len(self.overruns), "ckout_hz": self.ckout_hz, "events": self.overruns[:100]}
+                "dma_conversions": list(self.dma_conversions), "overruns": len(self.overruns),
+                "ckout_hz": self.ckout_hz, "events": self.overruns[:100]}

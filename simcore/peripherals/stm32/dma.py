@@ -16,6 +16,9 @@ STM32F4 (RM0090 section 10): eight streams per controller, the request chosen by
 (``DBM``: ``CT`` switches between ``M0AR`` and ``M1AR`` at each buffer's end). Disabling a
 stream during a transfer ends it with ``TCIF`` (RM0090 10.3.17). Bursts are single transfers.
 
+STM32L47x/L48x (RM0351 section 11): the same channels, the request chosen per channel by ``DMA_CSELR``
+(RM0351 Tables 41 and 42), as :class:`Stm32L47Dma`.
+
 STM32L4+ (RM0432 sections 11 and 12): seven channels per controller; each channel takes the
 request that its DMAMUX1 channel selects (``DMAREQ_ID``: DMA1 channel n is DMAMUX channel
 n-1, DMA2 channel n is DMAMUX channel n+6; request IDs from RM0432 Table 54). Different source
@@ -71,6 +74,33 @@ L4_DMAMUX_REQUESTS = (
     "TIM16_UP", "TIM17_CH1", "TIM17_UP", "DFSDM1_FLT0", "DFSDM1_FLT1", "DFSDM1_FLT2", "DFSDM1_FLT3",
 )
 
+
+# RM0351 (STM32L47x/L48x/L49x/L4Ax) Table 41 (DMA1) and Table 42 (DMA2): [CxS][channel 1..7] -> requests ("" none),
+# cross-checked against ST's BSP (DFSDM1 filters 0/1 on DMA1 channels 4/5, request 0) and the channel tables of
+# two RTOS ports (ChibiOS STM32L4xx registry, NuttX stm32l4x5xx_dma.h). The AES requests of the L486 (DMA2
+# CxS 6) and requests the tables leave blank are "".
+L47_DMA1 = (
+    ("ADC1", "ADC2", "ADC3", "DFSDM1_FLT0", "DFSDM1_FLT1", "DFSDM1_FLT2", "DFSDM1_FLT3"),
+    ("", "SPI1_RX", "SPI1_TX", "SPI2_RX", "SPI2_TX", "SAI2_A", "SAI2_B"),
+    ("", "USART3_TX", "USART3_RX", "USART1_TX", "USART1_RX", "USART2_RX", "USART2_TX"),
+    ("", "I2C3_TX", "I2C3_RX", "I2C2_TX", "I2C2_RX", "I2C1_TX", "I2C1_RX"),
+    ("TIM2_CH3", "TIM2_UP", "TIM16_CH1/TIM16_UP", "", "TIM2_CH1", "TIM16_CH1/TIM16_UP", "TIM2_CH2/TIM2_CH4"),
+    ("TIM17_CH1/TIM17_UP", "TIM3_CH3", "TIM3_CH4/TIM3_UP", "TIM7_UP/DAC_CH2", "QUADSPI", "TIM3_CH1/TIM3_TRIG",
+     "TIM17_CH1/TIM17_UP"),
+    ("TIM4_CH1", "", "TIM6_UP/DAC_CH1", "TIM4_CH2", "TIM4_CH3", "", "TIM4_UP"),
+    ("", "TIM1_CH1", "TIM1_CH2", "TIM1_CH4/TIM1_TRIG/TIM1_COM", "TIM15_CH1/TIM15_UP/TIM15_TRIG/TIM15_COM", "TIM1_UP",
+     "TIM1_CH3"),
+)
+L47_DMA2 = (
+    ("", "", "ADC1", "ADC2", "ADC3", "", ""),
+    ("SAI1_A", "SAI1_B", "SAI2_A", "SAI2_B", "", "SAI1_A", "SAI1_B"),
+    ("UART5_TX", "UART5_RX", "UART4_TX", "", "UART4_RX", "USART1_TX", "USART1_RX"),
+    ("SPI3_RX", "SPI3_TX", "", "TIM6_UP/DAC_CH1", "TIM7_UP/DAC_CH2", "", "QUADSPI"),
+    ("SWPMI1_RX", "SWPMI1_TX", "SPI1_RX", "SPI1_TX", "", "LPUART1_TX", "LPUART1_RX"),
+    ("TIM5_CH4/TIM5_TRIG/TIM5_COM", "TIM5_CH3/TIM5_UP", "", "TIM5_CH2", "TIM5_CH1", "I2C1_RX", "I2C1_TX"),
+    ("", "", "", "", "", "", ""),
+    ("TIM8_CH3/TIM8_UP", "TIM8_CH4/TIM8_TRIG/TIM8_COM", "", "SDMMC1", "SDMMC1", "TIM8_CH1", "TIM8_CH2"),
+)
 
 class Transfer:
     """One stream or channel: its configuration as latched at enable, and its progress."""
@@ -227,6 +257,73 @@ class Stm32Dma(PeripheralModel):
             t.mem_written += t.msize
             nbytes -= t.msize
         return True
+
+    # --- blocks: a peripheral whose items arrive at known times delivers many at once ---------------
+    def channel_for(self, request: str) -> Transfer | None:
+        """The enabled peripheral-to-memory stream/channel that serves ``request`` now, or None."""
+        for t in self.streams:
+            if t.active and not t.mem2mem and not t.to_periph and request in self.requests_of(t.index):
+                return t
+        return None
+
+    @staticmethod
+    def items_to_flag(t: Transfer) -> int:
+        """Items ``t`` moves before it raises its next flag: half transfer (at half of the count, rounded
+        up, as :meth:`_progress` raises it) or transfer complete."""
+        moved = t.total - t.left
+        half = (t.total + 1) // 2
+        return half - moved if not t.half_done and moved < half else t.left
+
+    def transfer_block(self, t: Transfer, items: Any) -> int:
+        """Move ``items`` (numpy unsigned integers: what the peripheral's data register gives at each request,
+        PSIZE bytes each) as ``t`` moves them one request at a time, with one memory write per stretch
+        between flags instead of one per item; flags, interrupts and circular reloads as the items cross
+        them. Returns the items moved (fewer after a transfer error; 0 where items cannot move as a block:
+        F4 FIFO mode, a peripheral address that increments; the caller then serves them one by one)."""
+        if t.fifo_mode or t.pinc or not t.active:
+            return 0
+        import numpy as np  # only for peripherals that deliver blocks: not at start-up
+
+        dtype = {1: "<u1", 2: "<u2", 4: "<u4"}[t.msize]
+        mask = (1 << (8 * min(t.psize, t.msize))) - 1  # a wider source is truncated, a narrower padded (convert)
+        n, i = len(items), 0
+        while i < n and t.active:
+            k = min(n - i, self.items_to_flag(t))
+            chunk = np.asarray(items[i: i + k]) & mask
+            done = t.total - t.left
+            addr = t.mar + done * t.msize if t.minc else t.mar
+            data = chunk.astype(dtype).tobytes() if t.minc else chunk[-1:].astype(dtype).tobytes()
+            try:
+                self.host.mem_write(addr, data)
+            except Exception:  # noqa: BLE001 - an address nothing answers at: a transfer error (TEIF)
+                self._error(t, addr)
+                return i
+            t.left -= k
+            t.moved += k
+            i += k
+            self._progress(t)
+        return i
+
+    def changed(self, i: int) -> None:
+        """Stream ``i`` was enabled or disabled: a peripheral that plans block deliveries (``dma_changed``)
+        plans again (blocks while a stream reads its results, one event per item otherwise)."""
+        for request in self.requests_of(i):
+            owner = self.host.peripheral(owner_name(request))
+            replan = getattr(owner, "dma_changed", None)
+            if replan is not None:
+                replan(request)
+
+    def catch_up(self, i: int) -> None:
+        """Before the count of stream ``i`` is read or the stream stops: a peripheral that delivers blocks
+        (``dma_catch_up``) moves the items due by now, so ``NDTR``/``CNDTR`` and memory are as on the part."""
+        t = self.streams[i]
+        if not t.active or t.mem2mem:
+            return
+        for request in self.requests_of(i):
+            owner = self.host.peripheral(owner_name(request))
+            catch = getattr(owner, "dma_catch_up", None)
+            if catch is not None:
+                catch(request)
 
     def convert(self, value: int, src: int, dst: int) -> int:
         """The destination item for a source item of another width (RM0432 Table 73: zero-pad or truncate)."""
@@ -390,6 +487,7 @@ class Stm32F4Dma(Stm32Dma):
         self._write_locked(i, f"S{i}FCR", (value & 0x87) | 0x20)
 
     def _read_ndtr(self, i: int) -> int:
+        self.catch_up(i)
         t = self.streams[i]
         return t.left if t.active else self.values[f"S{i}NDTR"]
 
@@ -405,6 +503,7 @@ class Stm32F4Dma(Stm32Dma):
         reg = f"S{i}CR"
         if t.active:
             if not value & 1:  # software disable: the stream stops, TCIF set (RM0090 10.3.17)
+                self.catch_up(i)
                 self.values[reg] = value
                 if t.fifo_mode and t.fifo:
                     self._drain(t, len(t.fifo))
@@ -548,6 +647,7 @@ class Stm32L4Dma(Stm32Dma):
         self.values[reg] = value
 
     def _read_cndtr(self, i: int) -> int:
+        self.catch_up(i)
         t = self.streams[i]
         return t.left if t.active else self.values[f"CNDTR{i + 1}"]
 
@@ -559,10 +659,12 @@ class Stm32L4Dma(Stm32Dma):
         reg = f"CCR{i + 1}"
         if t.active:
             if not value & 1:  # disabled by software: the channel stops where it is
+                self.catch_up(i)
                 self.values[reg] = value
                 self.values[f"CNDTR{i + 1}"] = t.left
                 t.active = False
                 self._irqs()
+                self.changed(i)
                 return
             if (value ^ self.values[reg]) & ~0xF:
                 self.guest_error(self.where(reg), "configuration written while the channel is enabled: ignored "
@@ -574,6 +676,7 @@ class Stm32L4Dma(Stm32Dma):
         self._irqs()
         if value & 1:
             self._start(i, value)
+            self.changed(i)
 
     def _start(self, i: int, ccr: int) -> None:
         t = self.streams[i]
@@ -604,6 +707,30 @@ class Stm32L4Dma(Stm32Dma):
 
 
 _channel_registers(Stm32L4Dma)
+
+
+@register_model
+class Stm32L47Dma(Stm32L4Dma):
+    """STM32L47x/L48x DMA1/DMA2 (RM0351 section 11): seven channels, each channel's request chosen by its
+    4-bit field ``CxS`` in ``DMA_CSELR`` (RM0351 11.6.7) from Table 41 (DMA1) or Table 42 (DMA2); no DMAMUX.
+    ``CSELR`` may be written at any time (the selection applies to the requests that follow)."""
+
+    TYPE = "stm32l47_dma"
+    PARTS = ("stm32l475vg",)
+    PLAIN = ("CSELR",)
+
+    def requests_of(self, i: int) -> tuple[str, ...]:
+        table = L47_DMA2 if self.svd_name == "DMA2" else L47_DMA1
+        sel = self.values["CSELR"] >> (4 * i) & 0xF
+        cell = table[sel][i] if sel < len(table) else ""
+        return tuple(cell.split("/")) if cell else ()
+
+    def _start(self, i: int, ccr: int) -> None:
+        sel = self.values["CSELR"] >> (4 * i) & 0xF
+        if sel >= 8 and not ccr & 1 << 14:
+            self.guest_error(self.where("CSELR"), f"C{i + 1}S = {sel}: RM0351 defines request selections 0-7 only; "
+                             "the channel serves no request")
+        super()._start(i, ccr)
 
 
 @register_model
