@@ -14,27 +14,13 @@
 
 #include "../clock_max/stm32.h"
 #include "../systick/cm4.h"
-#include "semihosting.h"
-
-#define SYS_GET_CMDLINE 0x15
+#include "cmdline.h"
 
 static volatile uint32_t ticks;
 
 void SysTick_Handler(void) { ticks++; }
 
-static char cmdline[128];
-
-static const char *mode(void)
-{
-    struct {
-        char *buf;
-        uint32_t len;
-    } b = {cmdline, sizeof cmdline};
-    if (sh_call(SYS_GET_CMDLINE, &b) != 0)
-        return "";
-    char *sp = strchr(cmdline, ' ');
-    return sp ? sp + 1 : "";
-}
+static const char *mode(void) { return sh_args(); }
 
 static uint32_t mhz(uint32_t hz) { return hz / 1000000u; }
 

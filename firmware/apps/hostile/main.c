@@ -24,11 +24,9 @@
 #include <string.h>
 
 #include "../systick/cm4.h" /* firmware/apps/systick/cm4.h */
-#include "semihosting.h"
+#define SH_CMDLINE_MAX 1024
+#include "cmdline.h"
 
-#define SYS_GET_CMDLINE 0x15
-
-static char cmdline[1024];
 static char scratch[4096];
 static uint32_t block[4];
 static volatile uint32_t counter;
@@ -45,16 +43,6 @@ void HardFault_Handler(void)
     counter++;
     if (mode_lockup)
         __asm__ volatile("udf #1");
-}
-
-static void read_cmdline(void)
-{
-    struct {
-        char *buf;
-        uint32_t len;
-    } b = {cmdline, sizeof cmdline};
-    if (sh_call(SYS_GET_CMDLINE, &b) != 0)
-        cmdline[0] = 0;
 }
 
 static uint32_t number(const char **p)
@@ -110,9 +98,7 @@ static void semi(char *tokens)
 
 int main(void)
 {
-    read_cmdline();
-    char *args = strchr(cmdline, ' '); /* the first word is the ELF's name */
-    args = args ? args + 1 : cmdline + strlen(cmdline);
+    char *args = sh_args(); /* the mode, then its arguments */
     char *rest = strchr(args, ' ');
     if (rest)
         *rest++ = 0;

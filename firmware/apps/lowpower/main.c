@@ -20,9 +20,8 @@
 
 #include "../clock_max/stm32.h"
 #include "../systick/cm4.h"
-#include "semihosting.h"
+#include "cmdline.h"
 
-#define SYS_GET_CMDLINE 0x15
 #define SCR_SLEEPDEEP (1u << 2)
 #define IWDG_BASE 0x40003000u
 #define IWDG_KR REG32(IWDG_BASE + 0x00u)
@@ -67,7 +66,6 @@ static const char *const sws_names[4] = {"MSI", "HSI16", "HSE", "PLL"};
 #endif
 
 static volatile uint32_t ticks, wakes;
-static char cmdline[128];
 
 void SysTick_Handler(void) { ticks++; }
 
@@ -130,15 +128,9 @@ int main(void)
     DEMCR |= DEMCR_TRCENA;
     DWT_CTRL |= 1u;
     APB1ENR |= PWREN;
-    struct {
-        char *buf;
-        uint32_t len;
-    } b = {cmdline, sizeof cmdline};
-    if (sh_call(SYS_GET_CMDLINE, &b) != 0)
-        cmdline[0] = 0;
-    char *mode = strchr(cmdline, ' ');
-    if (mode && strncmp(mode + 1, "resume", 6) == 0)
-        return resume(mode + 7);
+    const char *args = sh_args();
+    if (strncmp(args, "resume", 6) == 0)
+        return resume(args + 6);
 
     uint32_t csr = RCC_CSR;
     RCC_CSR |= RCC_CSR_RMVF;

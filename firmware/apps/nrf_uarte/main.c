@@ -19,9 +19,8 @@
 #include <string.h>
 
 #include "../nrf_clock/nrf52.h"
-#include "semihosting.h"
+#include "cmdline.h"
 
-#define SYS_GET_CMDLINE 0x15
 #define UARTE_TASKS_STARTRX(u) NRF_REG(u, 0x000u)
 #define UARTE_TASKS_STOPRX(u) NRF_REG(u, 0x004u)
 #define UARTE_EVENTS_RXDRDY(u) NRF_REG(u, 0x108u)
@@ -139,15 +138,7 @@ void IRQ2_Handler(void) /* UARTE0 */
 int main(void)
 {
     cycles_start();
-    static char cmdline[64];
-    struct {
-        char *buf;
-        uint32_t len;
-    } b = {cmdline, sizeof cmdline};
-    if (sh_call(SYS_GET_CMDLINE, &b) != 0)
-        cmdline[0] = 0;
-    const char *mode = strchr(cmdline, ' ');
-    if (mode && strcmp(mode + 1, "rx") == 0)
+    if (strcmp(sh_args(), "rx") == 0)
         return receive();
     printf("nrf_uarte: polled EasyDMA transfers\n");
     fflush(stdout);
