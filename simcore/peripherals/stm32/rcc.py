@@ -413,8 +413,44 @@ class Stm32Rcc(Stm32Model):
         return (value & ~self._flag_mask() & ~(1 << self.RMVF)) | flags
 
 
+class _SharedWrites:
+    """Register handlers the F4 and L4 RCCs share (same names and meaning in RM0090 7.3 and RM0432 6.4);
+    a mixin, not a register block, so the DSL binds them in each part's class."""
+
+    values: dict[str, int]
+    _pending_sw: int | None
+    write_sw: Any
+    write_backup: Any
+    write_osc_bits: Any
+    write_reset_register: Any
+    _update_tree: Any
+
+    def write_CFGR(self, value: int) -> None:
+        old = self.values["CFGR"]
+        self.values["CFGR"] = (value & ~0xC) | (old & 0xC)  # SWS is the hardware's
+        if (value ^ old) & 3 or self._pending_sw is not None:
+            self.write_sw(value & 3)
+        self._update_tree()
+
+    def write_BDCR(self, value: int) -> None:
+        if self.write_backup(value):
+            self.write_osc_bits("BDCR", value)
+
+    def write_AHB1RSTR(self, value: int) -> None:
+        self.write_reset_register("AHB1RSTR", value)
+
+    def write_AHB2RSTR(self, value: int) -> None:
+        self.write_reset_register("AHB2RSTR", value)
+
+    def write_AHB3RSTR(self, value: int) -> None:
+        self.write_reset_register("AHB3RSTR", value)
+
+    def write_APB2RSTR(self, value: int) -> None:
+        self.write_reset_register("APB2RSTR", value)
+
+
 @register_model
-class Stm32F4Rcc(Stm32Rcc):
+class Stm32F4Rcc(_SharedWrites, Stm32Rcc):
     """STM32F405/407 RCC (RM0090 section 7.3): HSI 16 MHz, HSE, PLL, PLLI2S, LSI 32 kHz, LSE."""
 
     TYPE = "stm32f4_rcc"
@@ -546,45 +582,22 @@ class Stm32F4Rcc(Stm32Rcc):
         self.values["PLLI2SCFGR"] = value
         self._update_tree()
 
-    def write_CFGR(self, value: int) -> None:
-        old = self.values["CFGR"]
-        self.values["CFGR"] = (value & ~0xC) | (old & 0xC)  # SWS is the hardware's
-        if (value ^ old) & 3 or self._pending_sw is not None:
-            self.write_sw(value & 3)
-        self._update_tree()
-
     def write_CIR(self, value: int) -> None:
         flags = self.values["CIR"] & 0xBF & ~(value >> 16 & 0xBF)  # xxRDYC: write 1 to clear
         self.values["CIR"] = flags | (value & 0x3F00)
 
-    def write_BDCR(self, value: int) -> None:
-        if self.write_backup(value):
-            self.write_osc_bits("BDCR", value)
-
     def write_CSR(self, value: int) -> None:
         self.write_osc_bits("CSR", self.write_csr_flags(value))
 
-    def write_AHB1RSTR(self, value: int) -> None:
-        self.write_reset_register("AHB1RSTR", value)
-
-    def write_AHB2RSTR(self, value: int) -> None:
-        self.write_reset_register("AHB2RSTR", value)
-
-    def write_AHB3RSTR(self, value: int) -> None:
-        self.write_reset_register("AHB3RSTR", value)
-
     def write_APB1RSTR(self, value: int) -> None:
         self.write_reset_register("APB1RSTR", value)
-
-    def write_APB2RSTR(self, value: int) -> None:
-        self.write_reset_register("APB2RSTR", value)
 
 
 MSI_HZ = (100e3, 200e3, 400e3, 800e3, 1e6, 2e6, 4e6, 8e6, 16e6, 24e6, 32e6, 48e6)  # RM0432 6.4.1 MSIRANGE
 
 
 @register_model
-class Stm32L4Rcc(Stm32Rcc):
+class Stm32L4Rcc(_SharedWrites, Stm32Rcc):
     """STM32L4+ (L4R5) RCC (RM0432 section 6.4): MSI 100 kHz-48 MHz, HSI16, HSE, PLL with P/Q/R outputs,
     PLLSAI1/2, LSI, LSE, HSI48."""
 
@@ -749,19 +762,8 @@ class Stm32L4Rcc(Stm32Rcc):
         self.values["PLLCFGR"] = value
         self._update_tree()
 
-    def write_CFGR(self, value: int) -> None:
-        old = self.values["CFGR"]
-        self.values["CFGR"] = (value & ~0xC) | (old & 0xC)
-        if (value ^ old) & 3 or self._pending_sw is not None:
-            self.write_sw(value & 3)
-        self._update_tree()
-
     def write_CICR(self, value: int) -> None:
         self.values["CIFR"] &= ~value
-
-    def write_BDCR(self, value: int) -> None:
-        if self.write_backup(value):
-            self.write_osc_bits("BDCR", value)
 
     def write_CSR(self, value: int) -> None:
         self.write_osc_bits("CSR", self.write_csr_flags(value))
@@ -770,20 +772,8 @@ class Stm32L4Rcc(Stm32Rcc):
     def write_CRRCR(self, value: int) -> None:
         self.write_osc_bits("CRRCR", value)
 
-    def write_AHB1RSTR(self, value: int) -> None:
-        self.write_reset_register("AHB1RSTR", value)
-
-    def write_AHB2RSTR(self, value: int) -> None:
-        self.write_reset_register("AHB2RSTR", value)
-
-    def write_AHB3RSTR(self, value: int) -> None:
-        self.write_reset_register("AHB3RSTR", value)
-
     def write_APB1RSTR1(self, value: int) -> None:
         self.write_reset_register("APB1RSTR1", value)
 
     def write_APB1RSTR2(self, value: int) -> None:
         self.write_reset_register("APB1RSTR2", value)
-
-    def write_APB2RSTR(self, value: int) -> None:
-        self.write_reset_register("APB2RSTR", value)
