@@ -289,6 +289,7 @@ class HotState(ctypes.Structure):
         ("pad5", ctypes.c_uint32),
         ("ppb_read", ctypes.c_void_p),
         ("ppb_write", ctypes.c_void_p),
+        ("cache_new", ctypes.c_uint64),
     ]
 
 

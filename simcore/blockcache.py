@@ -95,9 +95,14 @@ def load(hot: HotPath, elf: Path) -> int:
 
 
 def save(hot: HotPath, elf: Path) -> bool:
-    """Write the hot path's analyses of ``elf`` when the run analysed blocks the cache did not hold."""
+    """Write the hot path's analyses of ``elf`` when the run analysed blocks the cache did not hold.
+
+    ``cache_new`` counts analyses of blocks the file would hold (hp_miss_slow leaves out those with
+    :func:`_skip`'s flags): a run whose only analyses were of blocks never cached (handlers, divides)
+    writes nothing; it rewrote the file at the end of every run (0.6-0.7 ms of a 4-10 ms short run).
+    """
     key = _key(hot, elf) if enabled() and not hot.state.profiling else None
-    if key is None or not hot.state.analyses:
+    if key is None or not hot.state.cache_new:
         return False
     assert hot.lib is not None
     cap = hot.state.used

@@ -235,6 +235,8 @@ typedef struct {
     uint32_t pad5;
     hp_ppb_read_fn ppb_read;   /* the system control space page's accesses C does not serve: Python */
     hp_ppb_write_fn ppb_write;
+    /* --- the persistent cache (simcore/blockcache.py) --- */
+    uint64_t cache_new;     /* blocks analysed here that the cache file would hold (0: nothing to save) */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -500,6 +502,8 @@ static __attribute__((noinline)) hp_block *hp_miss_slow(hp_state *s, void *uc, u
             return NULL;
         }
         s->analyses++;
+        /* blockcache._skip's flags: blocks the cache never holds (hooked, handlers, the flash-data probe) */
+        if (!(nb.flags & (s->py_flags | HP_HANDLER | (probe ? HP_DATA : 0u)))) s->cache_new++;
         if (!(nb.flags & s->py_flags)) return hp_find(s, addr, size);
     }
     if (s->miss(addr, size)) { /* Python added hooks for this block: it must be retranslated */

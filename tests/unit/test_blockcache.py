@@ -23,10 +23,15 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _run(elf: Path, board: str, **kw: object) -> tuple[tuple[object, ...], int, int]:
+    return _run_new(elf, board, **kw)[:3]
+
+
+def _run_new(elf: Path, board: str, **kw: object) -> tuple[tuple[object, ...], int, int, int]:
+    """Figures, analyses taken from the cache, analyses made, analyses of blocks the cache holds."""
     m = prepare(elf, board, **kw)
     r = run_machine(m)
     figures = (r.instructions, r.cycles, r.text, r.stop.kind, r.stack_low, r.extra.get("cycles_error_bar"))
-    return figures, m.hot.cache_loaded, m.hot.state.analyses
+    return figures, m.hot.cache_loaded, m.hot.state.analyses, m.hot.state.cache_new
 
 
 @pytest.mark.parametrize(("board", "app", "kw"), [
@@ -37,12 +42,15 @@ def _run(elf: Path, board: str, **kw: object) -> tuple[tuple[object, ...], int, 
 ])
 def test_warm_run_equals_cold_run(cache: Path, board: str, app: str, kw: dict[str, object]) -> None:
     elf = BIN / board / f"{app}.elf"
-    cold, loaded_cold, analysed_cold = _run(elf, board, **kw)
-    assert loaded_cold == 0 and analysed_cold > 0
-    assert len(list(cache.glob("*.blocks"))) == 1
-    warm, loaded_warm, analysed_warm = _run(elf, board, **kw)
+    cold, loaded_cold, analysed_cold, new_cold = _run_new(elf, board, **kw)
+    assert loaded_cold == 0 and analysed_cold >= new_cold > 0
+    (path,) = cache.glob("*.blocks")
+    written = path.stat()
+    warm, loaded_warm, analysed_warm, new_warm = _run_new(elf, board, **kw)
     assert warm == cold
     assert loaded_warm > 0 and analysed_warm < analysed_cold
+    # the warm run analysed only blocks the cache never holds (handlers, divides, probed loads): not rewritten
+    assert new_warm == 0 and (path.stat().st_ino, path.stat().st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
 
 
 def test_a_bad_file_is_ignored_and_rewritten(cache: Path) -> None:
