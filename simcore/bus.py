@@ -28,7 +28,7 @@ from simcore.cortexm import bitband
 from simcore.memmap import PAGE, PERIPH_BASE, PERIPH_END, PPB_BASE
 from simcore.peripherals.generic import PlainRegister, plain_registers
 from simcore.poll import NOTHING_HERE, PollWatch
-from simcore.regfile import NOTIFY, POLL_MUTE, PY, RegFile, make_regfile
+from simcore.regfile import CONSOLE, NOTIFY, POLL_MUTE, PY, PY_WRITE, RegFile, make_regfile
 from simcore.reports import Reports
 from simcore.runtypes import AccessKind, ReportChannel
 
@@ -336,6 +336,32 @@ class PeripheralBus:
         if e is not None:
             self.m.guard(lambda: fn(Poll(e.name, e.addr, pc, value, count, e.plain is not None, e.model, index,
                                          e.plain)))
+
+    def console_in_c(self, data: int, status: int, status_value: int, on: bool,
+                     flush: Callable[[], None] | None, eager: bool) -> bool:
+        """Serve a console's transmit data register (word at ``data``) and status register (``status``,
+        reading ``status_value``) in the register file (CONSOLE: no Python per byte), or give them back
+        to the model. Returns whether they are served there."""
+        rf = self.rf
+        d, st = rf.slot(data) - 1, rf.slot(status) - 1
+        if d < 0 or st < 0 or self.entries.get(d) is None or self.entries.get(st) is None:
+            return False
+        entry = self.entries[st]
+        if on:
+            rf.set_console(flush, eager, st + 1)
+            rf.set_masks(d, 0xFF, 0, 0, 0)
+            rf.set_flags(d, rf.reg(d)["flags"] | CONSOLE)
+            rf.set_value(entry.store, status_value)
+            rf.set_masks(st, 0, 0, 0, 0xFFFFFFFF)
+            rf.set_flags(st, (rf.reg(st)["flags"] & ~PY) | PY_WRITE)  # reads in C, writes to the model
+        else:
+            rf.set_flags(d, rf.reg(d)["flags"] & ~CONSOLE)
+            rf.set_flags(st, rf.reg(st)["flags"] | PY)
+        return on
+
+    def console_take(self) -> bytes:
+        """The bytes CONSOLE entries took since the last call."""
+        return self.rf.console_take()
 
     def mute_poll(self, index: int) -> None:
         """No more poll callbacks for entry ``index`` until its current streak of equal reads ends."""

@@ -63,6 +63,7 @@ class Machine:
         self._heap = heapinfo(board, firmware, self.layout)
         self.console = bytearray()  # the last CONSOLE_TAIL..2*CONSOLE_TAIL bytes printed
         self.console_bytes = 0  # everything printed
+        self._c_console: Any = None  # the console model whose bytes the register file takes (console_in_c)
         self._outside: str | None = None  # "timeout" | "interrupted", set by the watchdog thread
         self.unmodelled: dict[str, str] = {}  # where -> detail of the "not implemented" reports
         self.reports = Reports(self._locate)
@@ -376,8 +377,37 @@ class Machine:
         if self.clocks.override_hz is None:
             self.hot.set_flash(*self._flash_timing)
 
+    def console_in_c(self, model: Any, want: bool) -> None:
+        """A console model (CmsdkUart) may have its transmitted bytes taken by the register file in C
+        (``want``: its transmitter is on). Only while nothing needs each byte as it is written: no
+        pass/fail marker, no console listener (Target.expect); the echo is flushed at each newline.
+        Re-checked at every run() and by the model after each of its register writes."""
+        if self._c_console not in (None, model):
+            return
+        on = want and not (self.opts.pass_marker or self.opts.fail_marker or self.console_listeners)
+        self.console_take()
+        served = model.console_regs_in_c(self.bus, on, self._console_flush, self.opts.echo is not None)
+        self._c_console = model if served else None
+
+    def _console_flush(self) -> None:
+        """regfile.c's RF_CONSOLE callback: the buffer is full, or a newline came while echoing."""
+        self.guard(self.console_take)
+
+    def console_take(self) -> int:
+        """Put the bytes the register file took since the last look on the console; returns how many."""
+        if self._c_console is None:
+            return 0
+        data = self.bus.console_take()
+        if data:
+            self._console_out(data)
+        return len(data)
+
     def console_write(self, data: bytes, source: str) -> None:
         """Stream to the echo as it arrives; keep only the last CONSOLE_TAIL bytes in memory."""
+        self.console_take()  # bytes taken in C come first
+        self._console_out(data)
+
+    def _console_out(self, data: bytes) -> None:
         self.console += data
         self.console_bytes += len(data)
         if len(self.console) > 2 * CONSOLE_TAIL:  # trimmed in steps, so the cost per byte stays constant
@@ -718,6 +748,8 @@ class Machine:
         pc = self.pc()
         self.pause = None
         debugger = self.debugger
+        if self._c_console is not None:  # markers or listeners may have come since the last run
+            self._c_console.console_check()
         while self.stop is None and self.pause is None:
             if self._reset_request is not None:  # a watchdog bit: boot again (the run goes on)
                 self._reboot()
@@ -743,6 +775,7 @@ class Machine:
                 err = exc
             if debugger is not None:
                 debugger.after_emu()
+            self.console_take()
             if self._fast_return and s.fr_done:
                 self.system.sync_native()
             if s.spin_at:  # the hot path stopped at an idle loop (blocks.SELF_LOOP)

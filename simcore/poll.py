@@ -204,6 +204,8 @@ class PollWatch:
         """An MMIO read (inside the MMIO callback, after the model computed ``value``). False: the read
         repeats the place of the previous one but the loop is no fixed point (or changes memory)."""
         m = self.m
+        if m.console_take():  # console bytes written in C (RF_CONSOLE) since the last look: MMIO writes
+            self.writes += 1
         if m.stop is not None:
             return None
         if self.watch is not None:

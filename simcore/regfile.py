@@ -12,7 +12,11 @@ window maps to a register entry, or to nothing:
 - a model's register (``PY_READ``/``PY_WRITE``) and a word without an entry go to Python
   (``py(addr, size, value, write)``), which dispatches to the model;
 - ``NOTIFY``: Python hears of the next access (``notify``): the first one, which is reported
-  with its exact PC (``--strict`` stops there); later accesses only count.
+  with its exact PC (``--strict`` stops there); later accesses only count;
+- ``CONSOLE`` (a console's transmit data register while its model allows it): a write whose
+  value fits the write mask appends its low byte to a buffer Python takes (``console_take``),
+  told when it is full or, when the run echoes live, at each newline (``set_console``); the
+  write ends the poll streak of the console's status entry. Other writes go to the model.
 
 Every entry counts reads and writes, records the bits its writes changed (the report names
 those fields), and watches polls: reads in a row of the same value from the same
@@ -38,6 +42,8 @@ PY = PY_READ | PY_WRITE
 WORDS = 1024  # 32-bit words per 4 KiB page
 
 ACK = 16  # a write is first offered to the hot path's interrupt acknowledge (hp_ack; native only)
+CONSOLE = 32  # a write appends its byte to the console buffer (with PY_WRITE for the writes it does not take)
+CONSOLE_CAP = 4096  # bytes the buffer holds before Python is told (RF_CON_CAP)
 
 PyFn = Callable[[int, int, int, int], int]  # (addr, size, value, write) -> value read (32 bits)
 NotifyFn = Callable[[int, int, int, int, int], None]  # (index, addr, size, value, write)
@@ -67,6 +73,7 @@ RF_PY_FN = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_uint32, ctypes.c_uint32, c
 RF_NOTIFY_FN = ctypes.CFUNCTYPE(None, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint64,
                                 ctypes.c_uint32)
 RF_POLL_FN = ctypes.CFUNCTYPE(None, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint32)
+RF_CON_FN = ctypes.CFUNCTYPE(None)
 
 _lib: Any = False  # False: not set up yet
 
@@ -91,6 +98,10 @@ def regfile_library() -> ctypes.CDLL | None:
             lib.rf_set_pc_source.argtypes = [p, v]
             lib.rf_set_ack.argtypes = [p, v, v]
             lib.rf_set_poll_threshold.argtypes = [p, u32]
+            lib.rf_set_console.argtypes = [p, RF_CON_FN, u32, u32]
+            lib.rf_console_take.restype = u32
+            lib.rf_console_take.argtypes = [p, ctypes.c_char_p, u32]
+            lib.rf_set_masks.argtypes = [p, u32, u32, u32, u32, u32]
             lib.rf_add_store.restype = i64
             lib.rf_add_store.argtypes = [p, u32]
             lib.rf_add_reg.restype = i64
@@ -140,6 +151,10 @@ class PyRegFile:
         self.regs: list[list[int]] = []
         self.pages: dict[int, list[int]] = {}
         self._windows: list[Any] = []
+        self.con_flush: Callable[[], None] | None = None
+        self.con_eager = False
+        self.con_status = 0
+        self.con_buf = bytearray()
 
     # --- building ---------------------------------------------------------------------------------
     def add_store(self, value: int) -> int:
@@ -170,6 +185,20 @@ class PyRegFile:
 
     def set_flags(self, index: int, flags: int) -> None:
         self.regs[index][5] = flags
+
+    def set_masks(self, index: int, write_mask: int, w1c: int, w1s: int, read_mask: int) -> None:
+        if index < len(self.regs):
+            self.regs[index][1:5] = [write_mask, w1c, w1s, read_mask]
+
+    def set_console(self, flush: Callable[[], None] | None, eager: bool, status: int) -> None:
+        """CONSOLE entries: ``flush`` is told when the buffer is full (or at a newline when ``eager``);
+        ``status`` is the console's status entry + 1 (0: none)."""
+        self.con_flush, self.con_eager, self.con_status = flush, eager, status
+
+    def console_take(self) -> bytes:
+        data = bytes(self.con_buf)
+        self.con_buf.clear()
+        return data
 
     def reg(self, index: int) -> dict[str, int]:
         r = self.regs[index]
@@ -244,7 +273,14 @@ class PyRegFile:
             self.py(addr, size, value, 1)
             return
         r = self.regs[s - 1]
-        if r[5] & PY_WRITE:
+        if r[5] & CONSOLE and not addr & 3 and not value & ~r[1] and self.con_flush is not None \
+                and len(self.con_buf) < CONSOLE_CAP:
+            self.con_buf.append(value & 0xFF)
+            if self.con_status and self.con_status <= len(self.regs):
+                self.regs[self.con_status - 1][11] = 0
+            if len(self.con_buf) == CONSOLE_CAP or (self.con_eager and value & 0xFF == 0x0A):
+                self.con_flush()
+        elif r[5] & PY_WRITE:
             self.py(addr, size, value, 1)
         else:
             shift = 8 * (addr & 3)
@@ -311,6 +347,8 @@ class NativeRegFile:
         lib.rf_set_callbacks(self.bus, self._py_cb, self._notify_cb, self._poll_cb)
         self._windows: list[int] = []
         self._n_store = 0
+        self._con_cb: Any = None
+        self._con_out = ctypes.create_string_buffer(CONSOLE_CAP)
 
     def _on_poll(self, index: int, pc: int, value: int, count: int) -> None:
         if self.poll is not None:
@@ -344,6 +382,18 @@ class NativeRegFile:
 
     def set_flags(self, index: int, flags: int) -> None:
         self.lib.rf_regs(self.bus)[index].flags = flags
+
+    def set_masks(self, index: int, write_mask: int, w1c: int, w1s: int, read_mask: int) -> None:
+        self.lib.rf_set_masks(self.bus, index, write_mask, w1c, w1s, read_mask)
+
+    def set_console(self, flush: Callable[[], None] | None, eager: bool, status: int) -> None:
+        """CONSOLE entries (see :meth:`PyRegFile.set_console`)."""
+        self._con_cb = RF_CON_FN(flush) if flush is not None else RF_CON_FN()
+        self.lib.rf_set_console(self.bus, self._con_cb, int(eager), status)
+
+    def console_take(self) -> bytes:
+        n = self.lib.rf_console_take(self.bus, self._con_out, CONSOLE_CAP)
+        return self._con_out.raw[:n] if n else b""
 
     def set_ack(self, index: int, fn: int, ctx: int) -> None:
         """Writes to entry ``index`` go first to ``fn(ctx, addr, size, value)`` (the hot path's hp_ack): flag ACK."""

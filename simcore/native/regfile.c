@@ -14,6 +14,11 @@
  *    which serves the acknowledge of an interrupt it delivered itself; otherwise Python;
  *  - RF_NOTIFY: Python is told about the next access (the first one: it makes the report
  *    with the exact PC, and --strict stops there); after that only counters change.
+ *  - RF_CONSOLE (a console's transmit data register, set while the model allows it): a write
+ *    whose value fits the entry's write mask appends its low byte to the bus's console buffer
+ *    without Python; Python takes the bytes at its next look (rf_console_take), and hears of a
+ *    full buffer, or of each newline when it echoes live (bus->con_flush). The write ends the
+ *    poll streak of the console's status entry too, as any MMIO write ends Python's (poll.py).
  * Every entry counts reads and writes, ORs the bits its writes changed (the report names
  * those fields), and watches polls: a read returning the value of the previous read of the
  * same entry from the same translated block counts one more repeat, and bus->poll is called
@@ -55,6 +60,9 @@ typedef void (*rf_poll_fn)(uint32_t reg, uint32_t pc, uint32_t value, uint32_t c
    hp_ack, which returns 1 when it served the write, 0 when Python serves it) */
 #define RF_ACK 16u
 typedef int (*rf_ack_fn)(void *ctx, uint32_t addr, uint32_t size, uint64_t value);
+#define RF_CONSOLE 32u
+#define RF_CON_CAP 4096u
+typedef void (*rf_con_fn)(void);
 
 #define RF_WORDS 1024u /* 32-bit words per 4 KiB page */
 typedef struct {
@@ -75,6 +83,11 @@ typedef struct rf_bus {
     uint32_t pad;
     rf_ack_fn ack;       /* RF_ACK entries: the hot path's acknowledge of a natively delivered interrupt */
     void *ack_ctx;
+    rf_con_fn con_flush; /* RF_CONSOLE: Python takes the buffer (full, or a newline while con_eager) */
+    uint32_t con_eager;  /* call con_flush at each newline (the run echoes the console live) */
+    uint32_t con_status; /* the console's status entry + 1 (its poll streak ends at each console write) */
+    uint32_t con_len;
+    uint8_t con_buf[RF_CON_CAP];
 } rf_bus;
 
 typedef struct {
@@ -122,6 +135,32 @@ void rf_set_callbacks(rf_bus *b, rf_py_fn py, rf_notify_fn notify, rf_poll_fn po
 void rf_set_ack(rf_bus *b, void *fn, void *ctx) {
     b->ack = (rf_ack_fn)fn;
     b->ack_ctx = ctx;
+}
+
+/* RF_CONSOLE entries' buffer: the flush callback, live echo, and the status entry (index + 1, 0: none). */
+void rf_set_console(rf_bus *b, rf_con_fn flush, uint32_t eager, uint32_t status) {
+    b->con_flush = flush;
+    b->con_eager = eager;
+    b->con_status = status;
+}
+
+/* Move the console bytes written since the last call into out (at most max); returns how many. */
+uint32_t rf_console_take(rf_bus *b, uint8_t *out, uint32_t max) {
+    uint32_t n = b->con_len < max ? b->con_len : max;
+    memcpy(out, b->con_buf, n);
+    memmove(b->con_buf, b->con_buf + n, b->con_len - n);
+    b->con_len -= n;
+    return n;
+}
+
+/* An entry's masks (a model hands a register to the register file while it allows it). */
+void rf_set_masks(rf_bus *b, uint32_t idx, uint32_t write_mask, uint32_t w1c, uint32_t w1s, uint32_t read_mask) {
+    if (idx >= b->n_regs) return;
+    rf_reg *r = &b->regs[idx];
+    r->write_mask = write_mask;
+    r->w1c_mask = w1c;
+    r->w1s_mask = w1s;
+    r->read_mask = read_mask;
 }
 
 void rf_set_pc_source(rf_bus *b, const uint32_t *pc) { b->pc = pc ? pc : &no_pc; }
@@ -257,7 +296,15 @@ static inline void word_write(rf_bus *b, uint32_t addr, uint32_t size, uint64_t 
         return;
     }
     rf_reg *r = &b->regs[s - 1];
-    if (r->flags & RF_PY_WRITE) {
+    if ((r->flags & RF_CONSOLE) && !(addr & 3u) && !(value & ~(uint64_t)r->write_mask) && b->con_flush &&
+        b->con_len < RF_CON_CAP) { /* RF_PY_WRITE stays set: other writes go to the model */
+        b->con_buf[b->con_len++] = (uint8_t)value;
+        if (b->con_status && b->con_status <= b->n_regs) b->regs[b->con_status - 1].poll_count = 0;
+        if (b->con_len == RF_CON_CAP || (b->con_eager && (uint8_t)value == '\n')) {
+            b->con_flush();
+            r = &b->regs[s - 1];
+        }
+    } else if (r->flags & RF_PY_WRITE) {
         if (!((r->flags & RF_ACK) && b->ack && b->ack(b->ack_ctx, addr, size, value))) {
             b->py(addr, size, value, 1);
             r = &b->regs[s - 1];
