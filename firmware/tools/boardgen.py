@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate the firmware's per-board configuration from simcore's board files.
 
-    python3 tools/boardgen.py header BOARD OUT.h   # C header: name, IRQ count, console
+    python3 tools/boardgen.py header BOARD OUT.h   # C header: name, IRQ count, console, peripherals, chips
     python3 tools/boardgen.py mk BOARD...  OUT.mk  # make fragment: console kind per board
 
 The board files (simcore/boards/*.toml) are the single source of truth; this script
@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from simcore.board import Board, load_board
+from simcore.devices.wiring import resolve_pin
 from simcore.ldgen import write_if_changed
 
 # console peripheral type (board file) -> firmware source common/console_<kind>.c
@@ -80,6 +81,18 @@ def header(board: Board) -> str:
         if p.irq is not None:
             lines.append(f"#define {c_ident(p.name)}_IRQn {p.irq}")
         lines.append(f"#define {c_ident(p.name)}_BASE 0x{p.base:08X}u")
+    if board.devices:
+        lines.append("")
+        lines.append("/* Chips on the board's buses ([[device]] entries): type, I2C address, outputs wired to GPIOs */")
+    for d in board.devices:
+        name = c_ident(d.name)
+        lines.append(f"#define DEVICE_{name}_{c_ident(d.type)} 1")
+        if d.address is not None:
+            lines.append(f"#define DEVICE_{name}_ADDRESS 0x{d.address:02X}u")
+        for out, pin in sorted(d.pins.items()):
+            port, n = resolve_pin(board, pin, f"board {board.name} device {d.name}")
+            lines.append(f"#define DEVICE_{name}_{c_ident(out)}_PORT_{c_ident(port)} 1")
+            lines.append(f"#define DEVICE_{name}_{c_ident(out)}_PIN {n}u")
     lines.append("")
     lines.append("/* X-macro over the external interrupt lines 0..BOARD_NUM_IRQ-1 */")
     lines.append("#define BOARD_IRQ_LIST(X) \\")

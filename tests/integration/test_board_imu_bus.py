@@ -11,7 +11,7 @@ import re
 
 from simcore.api import run
 from tests.conftest import elf
-from tests.integration.test_sensors_imu import CSV, expected_steps
+from tests.integration.test_sensors_imu import CSV, counts, expected_steps, fnv1a, held
 
 BOARD = "stm32f4-discovery"
 
@@ -27,6 +27,8 @@ def test_steps_over_spi_and_exti_match_imu_steps() -> None:
     offset = exp[0] - got[0]
     assert 0 <= offset <= 5 and [k + offset for k in got] == exp
     assert "done: 16 steps in 990 frames, 0 overruns" in r.text
+    # the bytes the firmware read over SPI are the recording's samples offset .. offset+989 in counts
+    assert f"data: fnv1a {fnv1a(held(counts(0.12), offset, 990)):08x} over 990 frames" in r.text
     assert r.sensors["accel"]["overruns"] == 0
     # the firmware drives the chip select (PE3) around every register access
     gpioe = r.sensors["gpioe"]

@@ -1,15 +1,29 @@
 """Arduino Nano 33 BLE Sense (Rev1 and Rev2): the nRF52840 with its chips on TWIM1 and the MP34DT05 on the
 PDM. The nRF52 engineer's nrf_twim app finds the chips' datasheet identities at their addresses, and
 audio_events on the board's microphone finds the generic board's windows and events exactly (the PDM
-decimates in hardware: the recording arrives as PCM)."""
+decimates in hardware: the recording arrives as PCM).
+
+imu_steps_bus on each revision counts the steps imu_steps counts on the generic board from the same walk
+(examples/data/imu_walk_100hz.csv), and the bytes it read over TWIM1 are the recording's samples in the
+chip's counts (numpy, FNV-1a over the frames): Rev2's BMI270 at its 100 Hz by FIFO watermark on INT1 (P0.11,
+GPIOTE); Rev1's LSM9DS1 has no interrupt line to the nRF52840 and no 100 Hz rate, so its FIFO is polled on
+an RTC1 tick at 119 Hz from the walk interpolated to 119 Hz here in numpy (np.interp)."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+import numpy as np
+import pytest
 
 from simcore.api import run
 from tests.conftest import elf
 from tests.integration.test_sensors_audio import WAV, expected
+from tests.integration.test_sensors_imu import CSV, TRUTH, counts, expected_steps, fnv1a, held
+
+REV1, REV2 = "arduino-nano-33-ble-sense", "arduino-nano-33-ble-sense-rev2"
+STEP = re.compile(r"^step \d+ at (\d+) ms \(frame (\d+)\)", re.M)
 
 
 def test_rev1_chips_answer_with_their_identities() -> None:
@@ -40,3 +54,54 @@ def test_audio_events_on_the_boards_microphone() -> None:
               re.findall(r"^event \d+: (\d+) ms \.\. (\d+) ms, .* \(window (\d+)\)", r.text, re.M)]
     assert events == exp["events"]
     assert r.sensors["pdm"]["samples_delivered"] == 48000 and r.sensors["mic"]["overruns"] == 0
+
+
+@pytest.fixture(scope="module")
+def generic_steps() -> list[tuple[int, int]]:
+    """(ms, frame) of every step imu_steps finds on the generic board from the walk."""
+    r = run(elf("cortex-m4", "imu_steps"), "cortex-m4", sensors={"imu": CSV})
+    assert r.exit_status == 0 and "done: 16 steps in 1000 frames, 0 overruns" in r.text
+    return [(int(ms), int(k)) for ms, k in STEP.findall(r.text)]
+
+
+def test_rev2_bmi270_by_fifo_watermark_interrupt(generic_steps) -> None:
+    r = run(elf(REV2, "imu_steps_bus"), REV2, sensors={"imu": (CSV, {"end": "hold"})})
+    assert r.exit_status == 0, r.text
+    assert "BMI270 (CHIP_ID 24), 100 Hz, +-4 g, FIFO watermark 25 frames, INT1 -> P0.11 -> GPIOTE IN[0]" in r.text
+    got = [int(k) for _ms, k in STEP.findall(r.text)]
+    exp = [k for _ms, k in generic_steps]
+    assert exp == expected_steps() and len(exp) == len(TRUTH["steps_s"]) == 16
+    # the chip samples the recording from reset: its frame i is sample offset + i (the time before acc_en)
+    offset = exp[0] - got[0]
+    assert 0 <= offset <= 30 and [k + offset for k in got] == exp
+    assert "done: 16 steps in 1000 frames, 0 overruns" in r.text
+    # 8192 counts per g (+-4 g): the bytes read from FIFO_DATA are the recording's samples offset .. offset+999
+    assert f"data: fnv1a {fnv1a(held(counts(), offset, 1000)):08x} over 1000 frames" in r.text
+    imu = r.sensors["imu"]
+    assert imu["config_loaded"] and imu["overruns"] == 0
+    assert r.reports == {"unimplemented": [], "guest_errors": []}
+
+
+def test_rev1_lsm9ds1_polled_on_an_rtc_tick(tmp_path: Path, generic_steps) -> None:
+    table = np.loadtxt(CSV, delimiter=",", skiprows=1)
+    t = np.arange(int(table[-1, 0] * 119) + 1) / 119  # the walk at the LSM9DS1's 119 Hz
+    walk = np.column_stack([t] + [np.interp(t, table[:, 0], table[:, c]) for c in range(1, 7)])
+    csv = tmp_path / "walk_119hz.csv"
+    np.savetxt(csv, walk, delimiter=",", header="t,ax,ay,az,gx,gy,gz", comments="", fmt=["%.12f"] + ["%.6f"] * 6)
+    frames = len(t) - 9
+    r = run(elf(REV1, "imu_steps_bus"), REV1, sensors={"imu": (csv, {"end": "hold"})},
+            cmdline=f"imu_steps_bus.elf frames={frames}")
+    assert r.exit_status == 0, r.text
+    assert "LSM9DS1 (WHO_AM_I 68), 119 Hz, +-4 g, FIFO polled on an RTC1 tick every 125 ms" in r.text
+    got = STEP.findall(r.text)
+    exp = expected_steps(0.122, csv, refractory=36)  # 0.122 mg/LSB at +-4 g; 36 frames = 302.5 ms
+    offset = exp[0] - int(got[0][1])
+    assert 0 <= offset <= 30 and [int(k) + offset for _ms, k in got] == exp
+    # the same 16 steps as the generic board, each within a frame of both rates (8.4 + 10 ms) of its time
+    assert len(got) == len(generic_steps) == 16
+    shift = offset * 1000 / 119
+    assert all(abs(int(ms) + shift - g_ms) <= 19 for (ms, _k), (g_ms, _gk) in zip(got, generic_steps, strict=True))
+    assert f"done: 16 steps in {frames} frames, 0 overruns" in r.text
+    assert f"data: fnv1a {fnv1a(held(counts(0.122, csv), offset, frames)):08x} over {frames} frames" in r.text
+    assert r.sensors["imu"]["overruns"] == 0
+    assert r.reports == {"unimplemented": [], "guest_errors": []}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,10 +25,28 @@ APP = elf("cortex-m4", "imu_steps")
 REFRACTORY = 30
 
 
-def expected_steps(mg_per_count: float = 4000 / 32768) -> list[int]:
+def counts(mg_per_count: float = 4000 / 32768, csv: Path = CSV) -> np.ndarray:
+    """The recording's acceleration (columns ax, ay, az in g) in a sensor's counts, shape (n, 3)."""
+    table = np.loadtxt(csv, delimiter=",", skiprows=1)
+    return np.clip(np.rint(table[:, 1:4] * 1000 / mg_per_count), -32768, 32767).astype(np.int64)
+
+
+def held(acc: np.ndarray, k0: int, n: int) -> np.ndarray:
+    """Samples ``k0 .. k0+n-1`` under the end rule ``hold`` (the last sample repeats past the end)."""
+    return acc[np.minimum(np.arange(k0, k0 + n), len(acc) - 1)]
+
+
+def fnv1a(acc: np.ndarray) -> int:
+    """32-bit FNV-1a of the frames' bytes (X, Y, Z as little-endian int16), as imu_steps_bus prints it."""
+    h = 2166136261
+    for byte in acc.astype("<i2").tobytes():
+        h = ((h ^ byte) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def expected_steps(mg_per_count: float = 4000 / 32768, csv: Path = CSV, refractory: int = REFRACTORY) -> list[int]:
     """Step frames; ``mg_per_count`` is the sensor's sensitivity (simcore's IMU: +-4 g in 16 bits)."""
-    table = np.loadtxt(CSV, delimiter=",", skiprows=1)
-    acc = np.clip(np.rint(table[:, 1:4] * 1000 / mg_per_count), -32768, 32767).astype(np.int64)
+    acc = counts(mg_per_count, csv)
     m = (acc * acc).sum(axis=1)
     above = m > int((1400 / mg_per_count) ** 2)
     steps: list[int] = []
@@ -39,7 +58,7 @@ def expected_steps(mg_per_count: float = 4000 / 32768) -> list[int]:
         j = k
         while j < len(m) and above[j]:
             j += 1
-        if not steps or k - steps[-1] >= REFRACTORY:
+        if not steps or k - steps[-1] >= refractory:
             steps.append(k + int(np.argmax(m[k:j])))
         k = j
     return steps
