@@ -52,6 +52,10 @@ def test_events_match_the_generic_board_within_a_window(result) -> None:
         assert abs(a - ea) <= 30 and abs(b - eb) <= 30 and abs(w - ew) <= 1
     assert "done: 100 windows, 4 events, 0 windows lost, 0 overruns" in result.text
     assert result.sensors["mic"]["overruns"] == 0 and result.sensors["mic"]["pdm_clocks_hz"] == [1_024_000]
+    # DMA1 stream 3 read every word of DR, one block per half of the 2 x 1920-word buffer (one window each)
+    mic = result.sensors["mic"]
+    assert mic["samples_by_dma"] == mic["samples_delivered"] >= 100 * 1920
+    assert mic["dma_blocks"] - 1 <= mic["samples_by_dma"] // 1920 <= mic["dma_blocks"]
     assert result.reports == {"unimplemented": [], "guest_errors": []}
 
 

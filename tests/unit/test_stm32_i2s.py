@@ -101,3 +101,36 @@ def test_mckoe_and_odd_divide_the_clock_as_rm0090_says() -> None:
     spi.write(I2SPR, 4, 1 << 9 | 1 << 8 | 3)  # MCKOE, ODD, I2SDIV 3: MCK = 51.2 MHz / 7, CK = MCK / 8
     spi.write(I2SCFGR, 4, I2SMOD | MASTER_RX | I2SE)
     assert mic.stats()["pdm_clocks_hz"] == [round(51.2e6 / 7 / 8)]
+
+
+def test_dma_blocks_and_a_count_read_between_flags() -> None:
+    """The stream reads DR in direct mode: each batch up to a flag is one block; an NDTR read in between sees
+    the words complete by then (RM0090 10.5.6), and a stream disabled mid-buffer leaves the rest to DR (OVR)."""
+    host, spi, mic = _setup()
+    dma = host.add("dma1", "stm32f4_dma", DMA1)
+    n, base = 64, 0x10 + 0x18 * 3
+    dma.write(base + 0x04, 4, n)
+    dma.write(base + 0x08, 4, SPI2 + DR)
+    dma.write(base + 0x0C, 4, RAM)
+    dma.write(base, 4, 1 << 13 | 1 << 11 | 1 << 10 | 1 << 8 | 1 << 4 | 1 << 3 | 1)
+    spi.write(CR2, 4, 1)
+    spi.write(I2SPR, 4, 25)
+    spi.write(I2SCFGR, 4, I2SMOD | MASTER_RX | I2SE)
+    word_fs = 16 * FS_PER_SECOND // 1_024_000
+
+    def cycle(k: int) -> int:  # the cycle at which word k is complete (168 MHz)
+        return -(-((k + 1) * word_fs) * 168 // 10**9)
+
+    stream = PdmStream(mic.source, 0, 1.024e6)
+    host.advance_to(cycle(9))
+    assert dma.read(base + 0x04, 4) == n - 10  # NDTR: words 0..9 moved
+    assert np.array_equal(np.frombuffer(bytes(host.ram[0:20]), "<u2"), stream.words(0, 10))
+    assert bytes(host.ram[20:22]) == bytes(2)
+    host.advance_to(cycle(95))  # half and complete flags, then half again
+    assert np.array_equal(np.frombuffer(bytes(host.ram[0:2 * n]), "<u2")[:32], stream.words(64, 96))
+    st = mic.stats()
+    assert st["samples_by_dma"] == st["samples_delivered"] == 96 and st["dma_blocks"] == 4  # 10, 22, 32, 32
+    dma.write(base, 4, 1 << 13 | 1 << 11 | 1 << 10 | 1 << 8 | 1 << 4 | 1 << 3)  # EN = 0 at word 95
+    host.advance_to(cycle(99))
+    assert spi.read(SR, 4) & (1 << 6 | 1 << 0) == 1 << 6 | 1 << 0  # RXNE (word 96 waits) and OVR (97..99 lost)
+    assert spi.read(DR, 4) == int(stream.words(96, 97)[0]) and len(spi.overruns) == 3

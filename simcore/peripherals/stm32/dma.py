@@ -511,6 +511,7 @@ class Stm32F4Dma(Stm32Dma):
                 self.values[f"S{i}NDTR"] = t.left
                 t.active = False
                 self._flag(i, 1)
+                self.changed(i)
                 return
             keep = self.values[reg]
             changes = (value ^ keep) & ~(1 << 19)
@@ -522,6 +523,7 @@ class Stm32F4Dma(Stm32Dma):
         self.values[reg] = value
         if value & 1:
             self._start(i, value)
+            self.changed(i)
 
     def _start(self, i: int, cr: int) -> None:
         t = self.streams[i]

@@ -17,7 +17,10 @@ previous was read is lost).
 The firmware's own PDM-to-PCM filter then runs on the words. With ``RXDMAEN`` (request
 ``SPI2_RX``/``SPI3_RX`` on the DMA model) words are delivered in batches that end exactly where
 the DMA stream's next half-transfer or transfer-complete flag is due, so a firmware that waits for
-those flags sees them at the virtual time the hardware raises them, without an event per word.
+those flags sees them at the virtual time the hardware raises them, without an event per word; a
+stream in direct mode reading ``DR`` takes each batch as one block (numpy words, one memory write:
+``transfer_block`` in simcore/peripherals/stm32/dma.py), and a read of ``NDTR`` in between
+delivers the words complete by then.
 Not modelled (reported): transmit and slave modes, 24-bit data, the I2Sxext full-duplex blocks.
 """
 
@@ -166,31 +169,79 @@ class Stm32F4SpiI2s(Stm32F4Spi):
             words = run["stream"].words(k0, k1)
         return [int(w) for w in words], sides
 
-    def _dma_batch(self) -> int:
-        """Words until the DMA stream serving this block's RX request raises its next flag (1 if unknown)."""
+    def _dma_stream(self) -> tuple[Any, Any] | None:
+        """(DMA controller, stream) when a DMA stream reads every word from ``DR`` (``RXDMAEN``, a
+        peripheral-to-memory stream on the RX request, fixed peripheral address at ``DR``, direct mode), so
+        words can be delivered as blocks (simcore/peripherals/stm32/dma.py ``transfer_block``); else None."""
+        if not self.cr2() & 1:
+            return None
         request = f"{self.periph}_RX"
         for dma in self.dma_controllers():
-            for t in getattr(dma, "streams", ()):
-                try:
-                    if not t.active or request not in dma.requests_of(t.index):
-                        continue
-                    moved = t.total - t.left
-                    half = (t.total + 1) // 2
-                    to_flag = half - moved if not t.half_done and moved < half else t.left
-                    return max(1, min(to_flag, MAX_BATCH))
-                except AttributeError:
-                    return 1
+            channel_for = getattr(dma, "channel_for", None)
+            t = channel_for(request) if channel_for is not None else None
+            if t is None:
+                continue
+            if t.pinc or t.fifo_mode or t.par != self.base + 0x0C or t.psize != 2:
+                return None
+            return dma, t
+        return None
+
+    def _dma_batch(self) -> int:
+        """Words until the DMA stream serving this block's RX request raises its next flag (1: no such stream).
+        Words a stream cannot take as a block (FIFO mode) are then delivered one by one at the batch's end."""
+        if not self.cr2() & 1:
+            return 1
+        request = f"{self.periph}_RX"
+        for dma in self.dma_controllers():
+            channel_for = getattr(dma, "channel_for", None)
+            t = channel_for(request) if channel_for is not None else None
+            if t is not None:
+                return max(1, min(dma.items_to_flag(t), MAX_BATCH))
         return 1
 
     def _schedule(self) -> None:
-        n = self._dma_batch() if self.cr2() & 1 else 1
+        n = self._dma_batch()
         self._batch_end = self._next + n
         self._i2s_event = self.host.schedule_at_fs(self._end_fs(self._batch_end - 1), self._words_done,
                                                    f"{self.periph} I2S words")
 
+    def _deliver_block(self, k1: int) -> bool:
+        """Words ``_next .. k1-1`` read by the DMA as one block; False (nothing done) if no stream reads them so."""
+        found = self._dma_stream()
+        if found is None or self._run is None or self._word is not None:
+            return False
+        dma, t = found
+        run = self._run
+        k0 = self._next
+        if run["stream"] is None:
+            import numpy as np  # only when words are delivered: not at start-up
+
+            words = np.zeros(k1 - k0, dtype=np.uint16)
+        elif run["slot"] == 32 and not run["datlen32"]:
+            words = run["stream"].words(2 * k0, 2 * k1)[::2]  # the first 16 bits of each 32-bit slot
+        else:
+            words = run["stream"].words(k0, k1)
+        moved = dma.transfer_block(t, words)
+        if moved == 0:
+            return False
+        self._next = k1
+        self.words_received += k1 - k0
+        self.values["DR"] = int(words[-1])  # the last word; the DMA's reads cleared RXNE
+        last = k1 - 1
+        self._side = last & 1 if run["slot"] == 32 and not run["datlen32"] else \
+            ((last >> 1) & 1 if run["slot"] == 32 else last & 1)
+        mic = run["mic"]
+        if mic is not None and hasattr(mic, "note_delivered"):
+            mic.note_delivered(k1 - k0, dma_block=True)
+        return True
+
     def _words_done(self) -> None:
         self._i2s_event = None
         if self._run is None:
+            return
+        if self._batch_end - self._next > 1 and self._deliver_block(self._batch_end):
+            self._schedule()
+            self._update()
             return
         words, sides = self._values(self._next, self._batch_end)
         mic = self._run["mic"]
@@ -211,6 +262,28 @@ class Stm32F4SpiI2s(Stm32F4Spi):
                 self.dma_request(f"{self.periph}_RX")  # the DMA reads DR now (clears RXNE)
         self._schedule()
         self._update()
+
+    def dma_catch_up(self, request: str) -> None:
+        """The DMA's count is read (or its stream stops) between two events: the words complete by now are
+        delivered, so ``NDTR`` and memory are what the part shows."""
+        if self._run is None or self._i2s_event is None or self._batch_end - self._next <= 1:
+            return
+        elapsed = (self.host.now_fs() - self._run["start"]) * round(self._run["hz"]) // FS_PER_SECOND
+        if self._run["slot"] == 32 and not self._run["datlen32"]:
+            done = (elapsed - 16) // 32 + 1 if elapsed >= 16 else 0
+        else:
+            done = elapsed // 16
+        k1 = min(done, self._batch_end - 1)  # the event delivers the batch's last word
+        if k1 > self._next:
+            self._deliver_block(k1)
+
+    def dma_changed(self, request: str) -> None:
+        """A DMA stream on the request started or stopped: plan the next words again."""
+        if self._run is None or self._i2s_event is None:
+            return
+        self.host.cancel(self._i2s_event)
+        self._i2s_event = None
+        self._schedule()
 
     # --- registers in I2S mode ------------------------------------------------------------------
     def status(self) -> int:
