@@ -29,8 +29,8 @@ What the firmware programs and what this model does with it:
   channel would write them one by one, the flag raised at the virtual time of the conversion
   that raises it. A read of ``CNDTR`` or a stop in between delivers what is due by then.
 
-Values are exact integers: the Sinc filter runs as a Hogenauer CIC on blocks of conversions
-(int64, equal to the Sinc^N kernel: :func:`sinc_outputs`). Not modelled (reported when used):
+Values are exact integers: the Sinc filter runs on blocks of conversions as one matrix product of
+the bits with the Sinc^N kernel (float64, exact below 2^53: :func:`sinc_outputs`). Not modelled (reported when used):
 injected conversions, the analog and short-circuit watchdogs, the extremes detector,
 synchronous starts (``RSYNC``), the FastSinc filter (``FORD`` 0, run as Sinc^2 with the FastSinc
 timing), Manchester coding, external clock inputs, parallel data inputs, the audio clock as
@@ -58,32 +58,52 @@ if TYPE_CHECKING:
     import numpy as np
 
 
+def _sinc_blocks(order: int, fosr: int) -> np.ndarray:
+    """The Sinc^order kernel (``order`` box filters of ``fosr`` taps convolved, RM0351 24.4.8) laid out for
+    :func:`sinc_outputs`: column j weighs the j-th of the ``order`` blocks of ``fosr`` bits that end at an
+    output (oldest first), float64 (exact: every weight and sum stays below 2^53)."""
+    import numpy as np  # only once a conversion runs: not at start-up
+
+    key = (order, fosr)
+    if key not in _SINC_CACHE:
+        h = np.ones(1, dtype=np.int64)
+        for _ in range(order):
+            h = np.convolve(h, np.ones(fosr, dtype=np.int64))
+        w = np.zeros(order * fosr, dtype=np.float64)
+        w[order * fosr - len(h):] = h[::-1]  # w[t]: the weight of bit t of the window (oldest first)
+        _SINC_CACHE[key] = np.ascontiguousarray(w.reshape(order, fosr).T)
+    return _SINC_CACHE[key]
+
+
+_SINC_CACHE: dict[tuple[int, int], Any] = {}
+
+
 def sinc_outputs(bits: Any, order: int, fosr: int, k0: int, k1: int) -> np.ndarray:
     """Outputs ``k0 .. k1-1`` of a Sinc^order filter decimating by ``fosr`` that started with zero state at bit 0.
 
     ``bits(a, b)`` gives input bits ``a .. b-1`` (1 = +1, 0 = -1). Output k ends at bit
-    ``(k + 1) * fosr - 1``. Computed as a CIC (integrators at the input rate, combs at the output
-    rate; int64 arithmetic wraps, the result is exact since it is below 2^63); ``fosr`` 1 bypasses
+    ``(k + 1) * fosr - 1`` and weighs the ``order * fosr`` bits before it (zero before bit 0) with the
+    Sinc^order kernel: the bits as a matrix of ``fosr``-bit blocks times the kernel's ``order`` block
+    columns (one matrix product), then each output sums its ``order`` blocks. Exact: the sums are integers
+    below 2^53 (the filter's gain ``fosr ** order`` is at most 2^31, RM0351 24.4.13). ``fosr`` 1 bypasses
     the filter (the outputs are the inputs).
     """
     import numpy as np  # only once a conversion runs: not at start-up
 
     if fosr == 1:
         return bits(k0, k1).astype(np.int64) * 2 - 1
-    span = order * (fosr - 1) + 1  # the kernel's length
-    e0 = (k0 + 1) * fosr - 1
-    s = max(0, e0 - span + 1)
-    x = bits(s, k1 * fosr).astype(np.int64) * 2 - 1
-    pad = order * fosr
-    y = np.concatenate([np.zeros(pad, dtype=np.int64), x])
-    with np.errstate(over="ignore"):
-        for _ in range(order):
-            y = np.cumsum(y)
-        idx = pad - s + (np.arange(k0 - order, k1) + 1) * fosr - 1
-        d = y[idx]
-        for _ in range(order):
-            d = np.diff(d)
-    return d
+    n = k1 - k0
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    first = k0 + 1 - order  # the block (of fosr bits) the first output's window starts with
+    x = np.zeros((n + order - 1) * fosr, dtype=np.float64)
+    lead = max(0, -first) * fosr  # blocks before bit 0: zero state
+    x[lead:] = bits(max(first, 0) * fosr, k1 * fosr).astype(np.float64) * 2 - 1
+    p = x.reshape(n + order - 1, fosr) @ _sinc_blocks(order, fosr)  # p[b, j]: block b weighed as window block j
+    y = p[0:n, 0].copy()
+    for j in range(1, order):
+        y += p[j: j + n, j]
+    return np.rint(y).astype(np.int64)
 
 
 class _Regular:

@@ -39,6 +39,7 @@ class Stm32Spi(DmaRequester, PeripheralModel):
 
     SVD = ("SPI1", "SPI2", "SPI3")
     PARTS: ClassVar[tuple[str, ...]] = ("stm32f407vg",)  # the L4 class is checked against its own part
+    POLL_SAFE = True  # flags change only when written or read, or at frame events: polling loops fast-forward
     FIFO_BYTES: ClassVar[int] = 0  # 0: one frame of buffer each way (F4); 4: the L4's 32-bit FIFOs
 
     def __init__(self, config: Any, host: Host, registers: Any = None) -> None:
