@@ -56,12 +56,15 @@ def _load_native() -> ctypes.CDLL | None:
         if path.exists():
             lib = ctypes.CDLL(str(path))
             lib.pdm_abi_version.restype = ctypes.c_int64
-            if lib.pdm_abi_version() != 1:
-                raise RuntimeError(f"{path}: PDM modulator ABI {lib.pdm_abi_version()}, expected 1: rebuild it "
+            if lib.pdm_abi_version() != 2:
+                raise RuntimeError(f"{path}: PDM modulator ABI {lib.pdm_abi_version()}, expected 2: rebuild it "
                                    "(pip install -e .)")
             lib.pdm_modulate.restype = ctypes.c_uint64
             lib.pdm_modulate.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_uint64, ctypes.c_uint64,
                                          ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p]
+            lib.pdm_sinc.restype = None  # the DFSDM's Sinc filter (simcore/peripherals/stm32/dfsdm.py)
+            lib.pdm_sinc.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
+                                     ctypes.c_int64, ctypes.c_void_p]
             return lib
     return None
 

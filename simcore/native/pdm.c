@@ -6,6 +6,7 @@
  * pos (32.32 fixed point, in input samples), then a second-order single-bit sigma-delta
  * modulator with delaying integrators (noise transfer (1 - z^-1)^2, signal transfer z^-2)
  * decides the bit. Integer arithmetic only, so that C and Python agree bit for bit.
+ * pdm_sinc: the STM32 DFSDM's Sinc filter over such a stream (the receiving side).
  */
 #include <stdint.h>
 
@@ -37,4 +38,35 @@ uint64_t pdm_modulate(const int32_t *x, int64_t nx, uint64_t pos, uint64_t step,
     return pos;
 }
 
-int64_t pdm_abi_version(void) { return 1; }
+/* The DFSDM's Sinc^order filter (simcore/peripherals/stm32/dfsdm.py, sinc_outputs, has the design and its
+ * numpy twin): order integrators over the bits (1 = +1, 0 = -1) from zero state, sampled after bit
+ * first + j * fosr for j = 0 .. nout + order - 1 (a position before bit 0: nothing integrated yet), then
+ * order combs at the output rate. out holds nout + order values; out[order ..] are the outputs. Unsigned
+ * arithmetic wraps; the outputs are exact (below 2^63). order is 1..5 (RM0351 24.4.8). */
+void pdm_sinc(const uint8_t *bits, int64_t nbits, int64_t order, int64_t fosr, int64_t first, int64_t nout,
+              int64_t *out) {
+    uint64_t acc[5] = {0, 0, 0, 0, 0};
+    uint64_t *s = (uint64_t *)out;
+    const int64_t nsamp = nout + order;
+    int64_t j = 0, next = first;
+    while (j < nsamp && next < 0) {
+        s[j++] = 0;
+        next += fosr;
+    }
+    for (int64_t n = 0; n < nbits && j < nsamp; n++) {
+        acc[0] += bits[n] ? 1u : (uint64_t)-1;
+        for (int64_t k = 1; k < order; k++)
+            acc[k] += acc[k - 1];
+        if (n == next) {
+            s[j++] = acc[order - 1];
+            next += fosr;
+        }
+    }
+    for (; j < nsamp; j++)
+        s[j] = acc[order - 1]; /* past the bits given: not expected (the caller gives them all) */
+    for (int64_t c = 0; c < order; c++)
+        for (int64_t i = nsamp - 1; i > c; i--)
+            s[i] -= s[i - 1];
+}
+
+int64_t pdm_abi_version(void) { return 2; }

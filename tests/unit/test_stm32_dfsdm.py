@@ -83,13 +83,14 @@ def _signed24(words: list[int]) -> np.ndarray:
     return w - ((w & 0x800000) << 1)
 
 
-@pytest.mark.parametrize("order,fosr", [(1, 8), (3, 32), (4, 125), (5, 64)])
-def test_cic_equals_the_sinc_kernel(order: int, fosr: int) -> None:
+@pytest.mark.parametrize("native", [True, False])  # C integrators and combs / numpy matrix product
+@pytest.mark.parametrize("order,fosr", [(1, 8), (3, 32), (4, 125), (5, 64), (5, 1024)])
+def test_cic_equals_the_sinc_kernel(order: int, fosr: int, native: bool) -> None:
     rng = np.random.default_rng(order)
     bits = rng.integers(0, 2, 40 * fosr).astype(np.uint8)
     ref = sinc_decimate(bits, order, fosr)  # np.convolve with the Sinc^N kernel, zero state before bit 0
-    for k0, k1 in ((0, 10), (3, 30), (order + 7, 39)):
-        got = sinc_outputs(lambda a, b: bits[a:b], order, fosr, k0, k1)
+    for k0, k1 in ((0, 10), (1, 2), (3, 30), (order + 7, 39)):
+        got = sinc_outputs(lambda a, b: bits[a:b], order, fosr, k0, k1, native=native)
         assert np.array_equal(got, ref[k0:k1])
 
 

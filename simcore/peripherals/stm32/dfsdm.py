@@ -29,8 +29,9 @@ What the firmware programs and what this model does with it:
   channel would write them one by one, the flag raised at the virtual time of the conversion
   that raises it. A read of ``CNDTR`` or a stop in between delivers what is due by then.
 
-Values are exact integers: the Sinc filter runs on blocks of conversions as one matrix product of
-the bits with the Sinc^N kernel (float64, exact below 2^53: :func:`sinc_outputs`). Not modelled (reported when used):
+Values are exact integers: the Sinc filter runs on blocks of conversions, in C as the part's
+integrators and combs, or in numpy as one matrix product of the bits with the Sinc^N kernel (float64,
+exact below 2^53): :func:`sinc_outputs`. Not modelled (reported when used):
 injected conversions, the analog and short-circuit watchdogs, the extremes detector,
 synchronous starts (``RSYNC``), the FastSinc filter (``FORD`` 0, run as Sinc^2 with the FastSinc
 timing), Manchester coding, external clock inputs, parallel data inputs, the audio clock as
@@ -78,15 +79,17 @@ def _sinc_blocks(order: int, fosr: int) -> np.ndarray:
 _SINC_CACHE: dict[tuple[int, int], Any] = {}
 
 
-def sinc_outputs(bits: Any, order: int, fosr: int, k0: int, k1: int) -> np.ndarray:
+def sinc_outputs(bits: Any, order: int, fosr: int, k0: int, k1: int, native: bool | None = None) -> np.ndarray:
     """Outputs ``k0 .. k1-1`` of a Sinc^order filter decimating by ``fosr`` that started with zero state at bit 0.
 
     ``bits(a, b)`` gives input bits ``a .. b-1`` (1 = +1, 0 = -1). Output k ends at bit
     ``(k + 1) * fosr - 1`` and weighs the ``order * fosr`` bits before it (zero before bit 0) with the
-    Sinc^order kernel: the bits as a matrix of ``fosr``-bit blocks times the kernel's ``order`` block
-    columns (one matrix product), then each output sums its ``order`` blocks. Exact: the sums are integers
-    below 2^53 (the filter's gain ``fosr ** order`` is at most 2^31, RM0351 24.4.13). ``fosr`` 1 bypasses
-    the filter (the outputs are the inputs).
+    Sinc^order kernel. In C (simcore/native/pdm.c ``pdm_sinc``: ``order`` integrators at the bit rate,
+    ``order`` combs at the output rate, as the part's filter) when built, else (``native`` False, or no
+    extension) in numpy: the bits as a matrix of ``fosr``-bit blocks times the kernel's ``order`` block
+    columns (one matrix product), then each output sums its ``order`` blocks. Both exact and equal: the
+    values are integers below 2^53 (the filter's gain ``fosr ** order`` is at most 2^31, RM0351 24.4.13).
+    ``fosr`` 1 bypasses the filter (the outputs are the inputs).
     """
     import numpy as np  # only once a conversion runs: not at start-up
 
@@ -95,6 +98,16 @@ def sinc_outputs(bits: Any, order: int, fosr: int, k0: int, k1: int) -> np.ndarr
     n = k1 - k0
     if n <= 0:
         return np.zeros(0, dtype=np.int64)
+    from simcore.devices.pdm import _NATIVE
+
+    if native is True and _NATIVE is None:
+        raise RuntimeError("the native Sinc filter is not built")
+    if _NATIVE is not None and native is not False and 1 <= order <= 5:
+        s = max(0, (k0 + 1 - order) * fosr)  # the first bit any output k0.. weighs
+        x = np.ascontiguousarray(bits(s, k1 * fosr), dtype=np.uint8)
+        out = np.empty(n + order, dtype=np.int64)
+        _NATIVE.pdm_sinc(x.ctypes.data, len(x), order, fosr, (k0 + 1 - order) * fosr - 1 - s, n, out.ctypes.data)
+        return out[order:]
     first = k0 + 1 - order  # the block (of fosr bits) the first output's window starts with
     x = np.zeros((n + order - 1) * fosr, dtype=np.float64)
     lead = max(0, -first) * fosr  # blocks before bit 0: zero state
