@@ -105,3 +105,30 @@ def test_rev1_lsm9ds1_polled_on_an_rtc_tick(tmp_path: Path, generic_steps) -> No
     assert f"data: fnv1a {fnv1a(held(counts(0.122, csv), offset, frames)):08x} over {frames} frames" in r.text
     assert r.sensors["imu"]["overruns"] == 0
     assert r.reports == {"unimplemented": [], "guest_errors": []}
+
+
+def test_kws_mic_on_the_pdm_equals_the_generic_board(tmp_path: Path) -> None:
+    """The models engineer's keyword spotter fed by the MP34DT05 through the PDM (hardware decimation: the
+    recording arrives as the same 16 kHz PCM) on both revisions: every inference's window and 12 int8 scores,
+    and every detection, equal kws_mic's on simcore's microphone (the first 6 s of the demo)."""
+    import wave
+
+    from simcore.sources.wav import write_wav
+    from tests.conftest import ROOT
+
+    with wave.open(str(ROOT / "models" / "trained" / "kws_demo.wav")) as w:
+        x = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+    cut = tmp_path / "kws_6s.wav"
+    write_wav(cut, x[: 6 * 16000], 16000)
+    generic = run(elf("cortex-m4", "kws_mic"), "cortex-m4", sensors={"mic": cut})
+    inference = re.compile(r"^inference \d+: audio .*\n  scores:.*$", re.M)
+    detection = re.compile(r'^detected "\w+" at \d+ ms of audio \(inference \d+, mean score \d+\)', re.M)
+    want_inf, want_det = inference.findall(generic.text), detection.findall(generic.text)
+    assert len(want_inf) == 21 and len(want_det) >= 2
+    for board in (REV1, REV2):
+        r = run(elf(REV1, "kws_mic"), board, sensors={"mic": cut}, cmdline="kws_mic.elf halves=24")
+        assert r.exit_status == 0, r.text[-2000:]
+        assert inference.findall(r.text) == want_inf and detection.findall(r.text) == want_det
+        assert "24 halves (6000 ms of audio)" in r.text and "0 halves lost" in r.text
+        assert r.sensors["pdm"]["samples_delivered"] == 24 * 4000 and r.sensors["mic"]["overruns"] == 0
+        assert r.reports == {"unimplemented": [], "guest_errors": []}

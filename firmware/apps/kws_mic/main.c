@@ -36,6 +36,10 @@
  * the half/complete interrupt scales each into the same two-half ring) at 80 MHz;
  * "halves=N" stops after N halves (the microphone streams silence after the recording).
  *
+ * On the Arduino Nano 33 BLE Sense (Rev1 and Rev2) the MP34DT05 goes through the nRF52840's PDM, which
+ * decimates in hardware (16 kHz PCM by EasyDMA straight into the ring halves) at 64 MHz; "halves=N" as
+ * for the DFSDM (the PDM streams until stopped).
+ *
  * Exit status 0; 1 if audio was lost to overruns; 2 if the model could not be set up.
  */
 #include <stdint.h>
@@ -51,6 +55,11 @@
 #include "dfsdm_mic.h" /* the B-L475E-IOT01A's MP34DT01 through the DFSDM and DMA1 */
 #undef SYSTEM_CORE_CLOCK
 #define SYSTEM_CORE_CLOCK 80000000u
+#elif defined(PDM_BASE)
+#include "nrf52_pdm.h" /* the Nano 33 BLE Sense's MP34DT05 on the nRF52840 PDM */
+#define PDM ((NRF52_PDM_Type *)PDM_BASE)
+#undef SYSTEM_CORE_CLOCK
+#define SYSTEM_CORE_CLOCK 64000000u
 #else
 #include "simcore_mic.h"
 #endif
@@ -69,7 +78,7 @@
 
 uint32_t SystemCoreClock = SYSTEM_CORE_CLOCK;
 
-#if !defined(DFSDM1_BASE)
+#if !defined(DFSDM1_BASE) && !defined(PDM_BASE)
 #define MIC ((SIMCORE_MIC_Type *)MIC_BASE)
 #endif
 #define NVIC_ISER ((volatile uint32_t *)0xE000E100u)
@@ -158,7 +167,7 @@ static void reset_stream(void)
 }
 
 /* --- the microphone: a ring of two halves of HALF samples --------------------------------------- */
-#if defined(DFSDM1_BASE)
+#if defined(DFSDM1_BASE) || defined(PDM_BASE)
 static uint32_t max_halves;
 
 /* N from "name=N" in the semihosting command line, else dflt. */
@@ -172,7 +181,9 @@ static uint32_t cmdline_value(const char *name, uint32_t dflt)
     const char *w = strstr(cmd, name);
     return w ? (uint32_t)strtoul(w + strlen(name), NULL, 10) : dflt;
 }
+#endif
 
+#if defined(DFSDM1_BASE)
 static void mic_start(void)
 {
     max_halves = cmdline_value("halves=", 0xFFFFFFFFu);
@@ -195,6 +206,60 @@ static int mic_wait(uint32_t h, uint32_t *resync)
 static void mic_release(uint32_t h) { dfsdm_mic_release(h); }
 static void mic_stop(void) { dfsdm_mic_stop(); }
 static uint32_t mic_overruns(void) { return dfsdm_overruns; }
+#elif defined(PDM_BASE)
+/* nRF52840 PDM with EasyDMA (PS v1.7 section 6.18), as audio_events drives it: PDM_CLK 1.28 MHz
+ * (PDMCLKCTRL 0x0A000000) and ratio 80 give 16 kHz, decimated in hardware; mono, SAMPLE.MAXCNT = HALF
+ * into the two ring halves. SAMPLE.PTR is double-buffered: after EVENTS_STARTED of one half the next
+ * half's address is written; at each EVENTS_END the half just filled goes to the front end, and its
+ * address is written again for the transfer after the one now running (250 ms later). The PDM has no
+ * overrun flag: a late hand-back is counted by simcore (the pdm peripheral's report). */
+static void mic_start(void)
+{
+    max_halves = cmdline_value("halves=", 0xFFFFFFFFu);
+    PDM->PSEL_CLK = 26;           /* the Nano's PDM_CLK P0.26, PDM_DIN P0.25 (board file) */
+    PDM->PSEL_DIN = 25;
+    PDM->PDMCLKCTRL = 0x0A000000; /* PDM_CLK = 32 MHz / 25 = 1.28 MHz */
+    PDM->RATIO = 1;               /* ratio 80: 1.28 MHz / 80 = 16 kHz */
+    PDM->MODE = NRF52_PDM_MODE_OPERATION_Msk; /* mono */
+    PDM->SAMPLE_PTR = (uint32_t)(uintptr_t)&ring[0];
+    PDM->SAMPLE_MAXCNT = HALF;
+    PDM->INTEN = NRF52_PDM_INTEN_END_Msk;
+    __asm volatile("cpsid i" ::: "memory"); /* wfi wakes on the PDM interrupt; events are polled */
+    NVIC_ISER[PDM_IRQn / 32] = 1u << (PDM_IRQn % 32);
+    PDM->ENABLE = 1;
+    vclock_start(); /* virtual time 0 = the microphone's clock starts */
+    PDM->TASKS_START = 1;
+    while (!PDM->EVENTS_STARTED) {
+    }
+    PDM->EVENTS_STARTED = 0;
+    PDM->SAMPLE_PTR = (uint32_t)(uintptr_t)&ring[HALF]; /* the second half follows the first */
+}
+
+static int mic_wait(uint32_t h, uint32_t *resync)
+{
+    if (h >= max_halves)
+        return 0;
+    while (!PDM->EVENTS_END) {
+        __asm volatile("wfi");
+        NVIC_ICPR[PDM_IRQn / 32] = 1u << (PDM_IRQn % 32);
+    }
+    PDM->EVENTS_END = 0;
+    PDM->EVENTS_STARTED = 0;
+    NVIC_ICPR[PDM_IRQn / 32] = 1u << (PDM_IRQn % 32);
+    PDM->SAMPLE_PTR = (uint32_t)(uintptr_t)&ring[(h & 1u) * HALF]; /* after the half now filling */
+    *resync = h;
+    return 1;
+}
+
+static void mic_release(uint32_t h) { (void)h; }
+
+static void mic_stop(void)
+{
+    PDM->TASKS_STOP = 1;
+    PDM->ENABLE = 0;
+}
+
+static uint32_t mic_overruns(void) { return 0; /* no overrun flag in the PDM: simcore records them */ }
 #else
 static void mic_start(void)
 {
