@@ -11,118 +11,25 @@
  * OUT_X_L_XL drains n samples (with IF_ADD_INC the address rolls back from OUT_Z_H_XL, datasheet 3.5).
  * Threshold (1.4 g / 0.122 mg)^2 = 131685030 counts^2; refractory period 36 frames (302.5 ms).
  *
- * Rev2, BMI270 at 68h (datasheet BST-BMI270-DS000): INT1 is on P0.11 (board file). Initialization as
- * section 5.2 "Quick start": PWR_CONF.adv_power_save = 0, INIT_CTRL = 0, the 8192-byte configuration
- * file burst-written to INIT_DATA, INIT_CTRL = 1, INTERNAL_STATUS.message = init_ok 20 ms later. The
- * configuration file is Bosch's (BMI270_SensorAPI); it is vendor code this repository does not carry,
- * so the firmware uploads 8192 zero bytes: simcore checks the handshake and the size, not the feature
- * engine (none of its features is used here). On a real board this upload must be Bosch's file. Then the
- * accelerometer at 100 Hz (ACC_CONF acc_odr 8), +-4 g (ACC_RANGE 1: 8192 LSB/g), headerless FIFO of
+ * Rev2, BMI270 at 68h (datasheet BST-BMI270-DS000): INT1 is on P0.11 (board file); start-up and the
+ * GPIOTE wiring in common/nano_imu.h (shared with imu_gestures). Then the accelerometer at 100 Hz (ACC_CONF acc_odr 8), +-4 g (ACC_RANGE 1: 8192 LSB/g), headerless FIFO of
  * accelerometer frames (FIFO_CONFIG_1 fifo_acc_en, 6 bytes a frame), watermark 150 bytes = 25 frames
  * mapped to INT1 (INT_MAP_DATA fwm_int1, INT1_IO_CTRL output_en and lvl = active high), whose rising
  * edge on P0.11 sets GPIOTE IN[0] (PS 6.10). The firmware reads FIFO_LENGTH, drains the FIFO with one
  * burst read of FIFO_DATA, then reads INT_STATUS_1 (which releases INT1). Threshold (1.4 * 8192)^2 =
  * 131533373 counts^2, refractory period 30 frames (300 ms), as imu_steps.
  */
-#define TWIM_TASKS_STARTTX 0x008u
-#define TWIM_TASKS_STOP 0x014u
-#define TWIM_EVENTS_STOPPED 0x104u
-#define TWIM_EVENTS_ERROR 0x124u
-#define TWIM_SHORTS 0x200u
-#define TWIM_INTENSET 0x304u
-#define TWIM_ERRORSRC 0x4C4u
-#define TWIM_ENABLE 0x500u
-#define TWIM_PSEL_SCL 0x508u
-#define TWIM_PSEL_SDA 0x50Cu
-#define TWIM_FREQUENCY 0x524u
-#define TWIM_RXD_PTR 0x534u
-#define TWIM_RXD_MAXCNT 0x538u
-#define TWIM_TXD_PTR 0x544u
-#define TWIM_TXD_MAXCNT 0x548u
-#define TWIM_ADDRESS 0x588u
-#define SHORTS_LASTTX_STARTRX (1u << 7)
-#define SHORTS_LASTTX_STOP (1u << 9)
-#define SHORTS_LASTRX_STOP (1u << 12)
-/* P0 registers relative to the board file's P0 base (the SVD's, 0x50000500) */
-#define P0_IN 0x010u
-#define P0_PIN_CNF(n) (0x200u + 4u * (n))
+#include "nano_imu.h"
 
-#define IMU_ADDR DEVICE_IMU_ADDRESS
-static uint32_t twim_errors;
+static void write_reg(uint8_t reg, uint8_t value) { nano_imu_write(reg, value); }
 
-/* One EasyDMA transfer: tx bytes, then (if rx_len) a repeated start and rx_len bytes; waits for STOPPED. */
-static void twim_xfer(const uint8_t *tx, uint32_t tx_len, uint8_t *rx, uint32_t rx_len)
-{
-    REG(TWIM1_BASE, TWIM_ADDRESS) = IMU_ADDR;
-    REG(TWIM1_BASE, TWIM_TXD_PTR) = (uint32_t)(uintptr_t)tx;
-    REG(TWIM1_BASE, TWIM_TXD_MAXCNT) = tx_len;
-    REG(TWIM1_BASE, TWIM_RXD_PTR) = (uint32_t)(uintptr_t)rx;
-    REG(TWIM1_BASE, TWIM_RXD_MAXCNT) = rx_len;
-    REG(TWIM1_BASE, TWIM_SHORTS) = rx_len ? SHORTS_LASTTX_STARTRX | SHORTS_LASTRX_STOP : SHORTS_LASTTX_STOP;
-    REG(TWIM1_BASE, TWIM_TASKS_STARTTX) = 1;
-    while (REG(TWIM1_BASE, TWIM_EVENTS_STOPPED) == 0) {
-        if (REG(TWIM1_BASE, TWIM_EVENTS_ERROR)) { /* NACK: stop the bus, count it */
-            REG(TWIM1_BASE, TWIM_EVENTS_ERROR) = 0;
-            REG(TWIM1_BASE, TWIM_TASKS_STOP) = 1;
-            REG(TWIM1_BASE, TWIM_ERRORSRC) = REG(TWIM1_BASE, TWIM_ERRORSRC);
-            twim_errors++;
-        }
-        __asm volatile("wfi"); /* STOPPED or ERROR wakes the core (INTEN, PRIMASK set) */
-        NVIC_ICPR[TWIM1_IRQn / 32] = 1u << (TWIM1_IRQn % 32);
-    }
-    REG(TWIM1_BASE, TWIM_EVENTS_STOPPED) = 0;
-    NVIC_ICPR[TWIM1_IRQn / 32] = 1u << (TWIM1_IRQn % 32); /* the event is clear: so is its interrupt */
-}
+static void read_regs(uint8_t reg, uint8_t *buf, uint32_t n) { nano_imu_read(reg, buf, n); }
 
-/* Sleep for ``us`` microseconds on TIMER1 (1 MHz, COMPARE0; PS 6.30). */
-static inline void delay_us(uint32_t us)
-{
-    REG(TIMER1_BASE, 0x504) = 0;         /* MODE timer */
-    REG(TIMER1_BASE, 0x508) = 3;         /* BITMODE 32 */
-    REG(TIMER1_BASE, 0x510) = 4;         /* PRESCALER: 16 MHz / 2^4 */
-    REG(TIMER1_BASE, 0x540) = us;        /* CC[0] */
-    REG(TIMER1_BASE, 0x140) = 0;         /* EVENTS_COMPARE[0] */
-    REG(TIMER1_BASE, 0x304) = 1u << 16;  /* INTENSET COMPARE0 */
-    NVIC_ISER[TIMER1_IRQn / 32] = 1u << (TIMER1_IRQn % 32);
-    REG(TIMER1_BASE, 0x00C) = 1;         /* TASKS_CLEAR */
-    REG(TIMER1_BASE, 0x000) = 1;         /* TASKS_START */
-    while (REG(TIMER1_BASE, 0x140) == 0) {
-        __asm volatile("wfi");
-        NVIC_ICPR[TIMER1_IRQn / 32] = 1u << (TIMER1_IRQn % 32);
-    }
-    REG(TIMER1_BASE, 0x004) = 1;         /* TASKS_STOP */
-    REG(TIMER1_BASE, 0x140) = 0;
-    NVIC_ICPR[TIMER1_IRQn / 32] = 1u << (TIMER1_IRQn % 32);
-}
-
-static void write_reg(uint8_t reg, uint8_t value)
-{
-    static uint8_t tx[2];
-    tx[0] = reg;
-    tx[1] = value;
-    twim_xfer(tx, 2, 0, 0);
-}
-
-static void read_regs(uint8_t reg, uint8_t *buf, uint32_t n)
-{
-    static uint8_t tx[1];
-    tx[0] = reg;
-    twim_xfer(tx, 1, buf, n);
-}
-
-static void setup(void)
-{
-    REG(TWIM1_BASE, TWIM_PSEL_SCL) = 15u;
-    REG(TWIM1_BASE, TWIM_PSEL_SDA) = 14u;
-    REG(TWIM1_BASE, TWIM_FREQUENCY) = 0x06400000u; /* K400 */
-    REG(TWIM1_BASE, TWIM_INTENSET) = 1u << 1 | 1u << 9; /* STOPPED, ERROR: they wake wfi */
-    NVIC_ISER[TWIM1_IRQn / 32] = 1u << (TWIM1_IRQn % 32);
-    REG(TWIM1_BASE, TWIM_ENABLE) = 6u;
-}
+static void setup(void) { nano_imu_setup(); }
 
 static void chip_stop_twim(void)
 {
-    REG(TWIM1_BASE, TWIM_ENABLE) = 0;
+    NANO_REG(TWIM1_BASE, TWIM_ENABLE) = 0;
 }
 
 #if defined(DEVICE_IMU_LSM9DS1)
@@ -200,53 +107,21 @@ static void wait_data(void)
 #elif defined(DEVICE_IMU_BMI270)
 #define CHIP "BMI270"
 #define ID_REG_NAME "CHIP_ID"
-#define CHIP_ID 0x24u
+#define CHIP_ID BMI270_ID
 #define ODR_HZ 100u
 #define STEP_M2 131533373ll /* floor((1.4 * 8192)^2) */
 #define REFRACTORY 30u
-#define INT_IRQn 6u /* GPIOTE */
+#define INT_IRQn GPIOTE_IRQn
 #define WAKE "FIFO watermark 25 frames, INT1 -> P0.11 -> GPIOTE IN[0]"
-#define INT_PIN DEVICE_IMU_INT1_PIN
-#define BMI_CHIP_ID 0x00u
-#define BMI_INT_STATUS_1 0x1Du
-#define BMI_INTERNAL_STATUS 0x21u
-#define BMI_FIFO_LENGTH_0 0x24u
-#define BMI_FIFO_DATA 0x26u
-#define BMI_ACC_CONF 0x40u
-#define BMI_ACC_RANGE 0x41u
-#define BMI_FIFO_WTM_0 0x46u
-#define BMI_FIFO_WTM_1 0x47u
-#define BMI_FIFO_CONFIG_0 0x48u
-#define BMI_FIFO_CONFIG_1 0x49u
-#define BMI_INT1_IO_CTRL 0x53u
-#define BMI_INT_LATCH 0x55u
-#define BMI_INT_MAP_DATA 0x58u
-#define BMI_INIT_CTRL 0x59u
-#define BMI_INIT_DATA 0x5Eu
-#define BMI_PWR_CONF 0x7Cu
-#define BMI_PWR_CTRL 0x7Du
-#define CONFIG_SIZE 8192u
-#define FIFO_BYTES 2048u
 #define MAX_BATCH 32u
-
-static uint8_t config_tx[1 + CONFIG_SIZE]; /* INIT_DATA's address, then the file (zeros: see above) */
 
 static uint8_t chip_start(void)
 {
-    uint8_t who = read_reg(BMI_CHIP_ID);
-    if (who != CHIP_ID)
+    uint8_t who = bmi270_start();
+    if (who != CHIP_ID) {
+        if (who == 0)
+            printf("BMI270 initialization failed: INTERNAL_STATUS is not init_ok\n");
         return who;
-    write_reg(BMI_PWR_CONF, 0);     /* adv_power_save off: then writes need no 450 us pause */
-    delay_us(1000);
-    write_reg(BMI_INIT_CTRL, 0);
-    config_tx[0] = BMI_INIT_DATA;   /* INIT_ADDR_0/1 are 0 after reset: the burst starts at word 0 */
-    twim_xfer(config_tx, sizeof config_tx, 0, 0);
-    write_reg(BMI_INIT_CTRL, 1);
-    delay_us(20000);
-    uint8_t st = read_reg(BMI_INTERNAL_STATUS);
-    if ((st & 0x0Fu) != 1u) {
-        printf("BMI270 initialization failed: INTERNAL_STATUS %02x\n", st);
-        return 0;
     }
     write_reg(BMI_ACC_CONF, 1u << 7 | 2u << 4 | 8u); /* filter_perf, bwp normal, acc_odr 100 Hz */
     write_reg(BMI_ACC_RANGE, 1u);                  /* +-4 g */
@@ -254,14 +129,8 @@ static uint8_t chip_start(void)
     write_reg(BMI_FIFO_CONFIG_1, 1u << 6);         /* fifo_acc_en, headerless */
     write_reg(BMI_FIFO_WTM_0, 6u * WATERMARK);     /* 150 bytes */
     write_reg(BMI_FIFO_WTM_1, 0);
-    write_reg(BMI_INT1_IO_CTRL, 1u << 3 | 1u << 1); /* output_en, lvl active high, push-pull */
-    write_reg(BMI_INT_LATCH, 0);
     write_reg(BMI_INT_MAP_DATA, 1u << 1);          /* fwm_int1 */
-    /* P0.11: input with its buffer connected; GPIOTE IN[0] on its rising edge (PS 6.9.2, 6.10) */
-    REG(P0_BASE, P0_PIN_CNF(INT_PIN)) = 0;
-    REG(GPIOTE_BASE, 0x510) = 1u | INT_PIN << 8 | 1u << 16; /* CONFIG[0]: event, PSEL, LOTOHI */
-    REG(GPIOTE_BASE, 0x100) = 0;                            /* EVENTS_IN[0] */
-    REG(GPIOTE_BASE, 0x304) = 1u;                           /* INTENSET IN[0] */
+    bmi270_int1_gpiote();
     write_reg(BMI_PWR_CTRL, 1u << 2);              /* acc_en: sampling starts */
     return who;
 }
@@ -272,7 +141,7 @@ static uint32_t chip_level(int *overrun)
     uint8_t len[2];
     read_regs(BMI_FIFO_LENGTH_0, len, 2);
     uint32_t bytes = (uint32_t)(len[1] & 0x3Fu) << 8 | len[0];
-    *overrun = bytes + 6u > FIFO_BYTES;
+    *overrun = bytes + 6u > BMI270_FIFO_BYTES;
     return bytes / 6u;
 }
 
@@ -289,16 +158,7 @@ static void chip_stop(void)
     chip_stop_twim();
 }
 
-/* Sleep until INT1's rising edge set GPIOTE IN[0] (or INT1 is still high: more than a batch waits). */
-static void wait_data(void)
-{
-    while (REG(GPIOTE_BASE, 0x100) == 0 && !(REG(P0_BASE, P0_IN) & (1u << INT_PIN))) {
-        __asm volatile("wfi");
-        NVIC_ICPR[INT_IRQn / 32] = 1u << (INT_IRQn % 32);
-    }
-    REG(GPIOTE_BASE, 0x100) = 0;
-    NVIC_ICPR[INT_IRQn / 32] = 1u << (INT_IRQn % 32);
-}
+static void wait_data(void) { bmi270_wait_int1(); }
 #else
 #error "imu_steps_bus: no IMU model for this Nano board"
 #endif
