@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "semihosting.h"
@@ -77,6 +78,18 @@ static inline int app_cmdline_has(const char *word)
         return 0;
     cmd[arg.len] = 0;
     return strstr(cmd, word) != NULL;
+}
+
+/* N from "name=N" in the semihosting command line, else dflt. */
+static inline uint32_t app_cmdline_value(const char *name, uint32_t dflt)
+{
+    static char cmd[64];
+    struct { char *buf; int len; } arg = {cmd, sizeof cmd - 1};
+    if (sh_call(0x15 /* SYS_GET_CMDLINE */, &arg) != 0 || arg.len <= 0 || arg.len >= (int)sizeof cmd)
+        return dflt;
+    cmd[arg.len] = 0;
+    const char *w = strstr(cmd, name);
+    return w ? (uint32_t)strtoul(w + strlen(name), NULL, 10) : dflt;
 }
 
 /* Index of the largest score (the lowest index on ties). */

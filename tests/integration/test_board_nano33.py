@@ -132,3 +132,35 @@ def test_kws_mic_on_the_pdm_equals_the_generic_board(tmp_path: Path) -> None:
         assert "24 halves (6000 ms of audio)" in r.text and "0 halves lost" in r.text
         assert r.sensors["pdm"]["samples_delivered"] == 24 * 4000 and r.sensors["mic"]["overruns"] == 0
         assert r.reports == {"unimplemented": [], "guest_errors": []}
+
+
+def test_imu_gestures_on_the_rev2_bmi270_equal_the_twin() -> None:
+    """imu_gestures on the BMI270 (both sensors at 50 Hz over TWIM1, FIFO watermark on INT1): the chip samples
+    the recording from reset, so the firmware's frame 0 is the recording's frame d (d from the first frame's
+    counts). Every inference (frames, 5 int8 scores) and detection equals the Python twin's (TFLM host
+    interpreter) on the recording's frames d..; the gestures are the generic board's (the twin of the whole
+    recording, which test_tinyml_apps checks against the generic board), each within one hop (8 frames)."""
+    from models.tinyml import TRAINED, apps, twins
+    from tests.integration.test_tinyml_apps import GEST_RE, parse_inferences
+
+    csv = TRAINED / "gestures_demo.csv"
+    counts16 = twins.imu_counts(twins.read_imu_csv(csv)).astype(np.int64)
+    frames = len(counts16) - 50
+    r = run(elf(REV2, "imu_gestures"), REV2, sensors={"imu": (csv, {"end": "hold"})},
+            cmdline=f"imu_gestures.elf frames={frames}")
+    assert r.exit_status == 0, r.text[-2000:]
+    first = [int(v) for v in re.search(r"^first frame: (.*)$", r.text, re.M)[1].split()]
+    d = [k for k in range(50) if list(counts16[k]) == first]
+    assert len(d) == 1
+    d = d[0]
+    infs = twins.gesture_inferences(counts16[d:d + frames])
+    assert parse_inferences(r.text) == infs and len(infs) > 100
+    got = [twins.Detection(m[1], int(m[2]), int(m[3]), int(m[4])) for m in map(GEST_RE.match, r.text.splitlines())
+           if m]
+    assert got == twins.gesture_detections(infs)
+    _, generic = twins.gesture_pipeline(csv)
+    hop_ms = 1000 * apps.GESTURES["HOP"] // apps.GESTURES["ODR"]
+    assert [g.label for g in got] == [g.label for g in generic] and len(got) >= 4
+    assert all(abs(g.at_ms + 20 * d - w.at_ms) <= hop_ms for g, w in zip(got, generic, strict=True))
+    assert f"done: {frames} frames" in r.text and r.sensors["imu"]["overruns"] == 0
+    assert r.reports == {"unimplemented": [], "guest_errors": []}

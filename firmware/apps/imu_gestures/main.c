@@ -17,6 +17,12 @@
  *   simcore run firmware/bin/cortex-m4/imu_gestures.elf --board cortex-m4 \
  *       --sensor imu=models/trained/gestures_demo.csv
  *
+ * On the Arduino Nano 33 BLE Sense Rev2 the frames come from its BMI270 over TWIM1 (common/nano_imu.h):
+ * both sensors at 50 Hz, the same ranges and counts, a headerless FIFO with the watermark on INT1 (P0.11,
+ * GPIOTE). The chip samples from its start-up, so frame 0 is the recording's sample d (d: the start-up
+ * time); the first frame's counts are printed so a test can find d. "frames=N" stops after N frames
+ * (the chip holds or repeats the recording's end).
+ *
  * Exit status 0; 1 if the FIFO overflowed (frames lost); 2 if the model could not be set up.
  */
 #include <stdint.h>
@@ -28,12 +34,18 @@
 #include "board.h"
 #include "detector.h"
 #include "semihosting.h"
+#if defined(DEVICE_IMU_BMI270)
+#include "nano_imu.h" /* the Nano 33 BLE Sense Rev2's BMI270 on TWIM1, INT1 -> P0.11 -> GPIOTE */
+#else
 #include "simcore_imu.h"
+#endif
 #include "tinyml_app.h"
 #include "tm.h"
 #include "vclock.h"
 
+#if !defined(DEVICE_IMU_BMI270)
 #define IMU ((SIMCORE_IMU_Type *)IMU_BASE)
+#endif
 #define NVIC_ISER ((volatile uint32_t *)0xE000E100u)
 #define NVIC_ICPR ((volatile uint32_t *)0xE000E280u)
 #define FRAME_MS (1000u / GEST_ODR)
@@ -88,6 +100,66 @@ static void push(const int16_t c[6])
         infer();
 }
 
+#if defined(DEVICE_IMU_BMI270)
+/* BMI270 at GEST_ODR for both sensors, +-4 g (8192 LSB/g) and +-500 dps (65.536 LSB/dps): the counts of
+ * simcore's IMU at imu_gestures' ranges. Headerless FIFO frames of gyroscope then accelerometer (12 bytes,
+ * X Y Z little-endian each), watermark GEST_WATERMARK frames on INT1. */
+#define FRAME_BYTES 12u
+#define MAX_BATCH 32u
+static uint32_t max_frames = 0xFFFFFFFFu;
+
+static uint32_t imu_start(void)
+{
+    nano_imu_setup();
+    const uint8_t who = bmi270_start();
+    if (who != BMI270_ID)
+        return who;
+    const uint8_t odr = GEST_ODR == 50 ? 7u : 8u;                  /* 100 Hz / 2^(8 - code) */
+    nano_imu_write(BMI_ACC_CONF, 1u << 7 | 2u << 4 | odr);         /* filter_perf, bwp normal */
+    nano_imu_write(BMI_ACC_RANGE, 1u);                             /* +-4 g */
+    nano_imu_write(BMI_GYR_CONF, 1u << 7 | 2u << 4 | odr);         /* filter_perf, bwp normal */
+    nano_imu_write(BMI_GYR_RANGE, 2u);                             /* +-500 dps */
+    nano_imu_write(BMI_FIFO_CONFIG_0, 0);                          /* overwrite when full, no time frame */
+    nano_imu_write(BMI_FIFO_CONFIG_1, 1u << 7 | 1u << 6);          /* fifo_gyr_en, fifo_acc_en, headerless */
+    nano_imu_write(BMI_FIFO_WTM_0, (uint8_t)(FRAME_BYTES * GEST_WATERMARK));
+    nano_imu_write(BMI_FIFO_WTM_1, 0);
+    nano_imu_write(BMI_INT_MAP_DATA, 1u << 1);                     /* fwm_int1 */
+    bmi270_int1_gpiote();
+    vclock_start(); /* virtual time 0: the sensors start (frame k is the recording's k + d, d the start-up) */
+    nano_imu_write(BMI_PWR_CTRL, 1u << 2 | 1u << 1);               /* acc_en, gyr_en: sampling starts */
+    return who;
+}
+
+/* Drains the FIFO; returns 1 if it was full (frames overwritten). */
+static int drain(void)
+{
+    static uint8_t buf[FRAME_BYTES * MAX_BATCH];
+    uint8_t len[2];
+    nano_imu_read(BMI_FIFO_LENGTH_0, len, 2);
+    const uint32_t bytes = (uint32_t)(len[1] & 0x3Fu) << 8 | len[0];
+    uint32_t n = bytes / FRAME_BYTES;
+    if (n > MAX_BATCH)
+        n = MAX_BATCH;
+    if (n > max_frames - nframes)
+        n = max_frames - nframes;
+    if (n)
+        nano_imu_read(BMI_FIFO_DATA, buf, FRAME_BYTES * n);
+    uint8_t st;
+    nano_imu_read(BMI_INT_STATUS_1, &st, 1); /* clears fwm: INT1 falls */
+    for (uint32_t f = 0; f < n; f++) {
+        const uint8_t *b = buf + FRAME_BYTES * f;
+        int16_t c[6];
+        for (uint32_t i = 0; i < 3; i++) {
+            c[i] = (int16_t)(b[6 + 2 * i] | b[7 + 2 * i] << 8); /* accelerometer */
+            c[3 + i] = (int16_t)(b[2 * i] | b[1 + 2 * i] << 8); /* gyroscope */
+        }
+        if (f == 0 && nframes == 0)
+            printf("first frame: %d %d %d %d %d %d\n", c[0], c[1], c[2], c[3], c[4], c[5]);
+        push(c);
+    }
+    return bytes + FRAME_BYTES > BMI270_FIFO_BYTES;
+}
+#else
 static void drain(void)
 {
     for (uint32_t n = IMU->FIFO_LEVEL; n; n--) {
@@ -97,6 +169,7 @@ static void drain(void)
         push(c);
     }
 }
+#endif
 
 int main(void)
 {
@@ -107,6 +180,29 @@ int main(void)
     printf("imu_gestures on %s: IMU %u Hz by FIFO (watermark %u), %u-frame windows every %u frames -> "
            "gestures.tflite (%lu bytes, arena %lu bytes) -> detector\n", BOARD_NAME, GEST_ODR, GEST_WATERMARK,
            GEST_WINDOW, GEST_HOP, (unsigned long)model_len, (unsigned long)tm_arena_used(&interp));
+#if defined(DEVICE_IMU_BMI270)
+    __asm volatile("cpsid i" ::: "memory"); /* wfi wakes on TWIM1 and GPIOTE; their events are polled */
+    const uint32_t want = app_cmdline_value("frames=", 0);
+    if (want)
+        max_frames = want;
+    const uint32_t who = imu_start();
+    if (who != BMI270_ID) {
+        printf("no BMI270 at 0x%02x (CHIP_ID %02lx)\n", (unsigned)DEVICE_IMU_ADDRESS, (unsigned long)who);
+        return 2;
+    }
+    uint32_t overruns = 0;
+    while (nframes < max_frames) {
+        bmi270_wait_int1();
+        if (drain()) {
+            printf("overrun: FIFO full after frame %lu, noticed at %lu ms\n", (unsigned long)nframes,
+                   (unsigned long)vclock_ms());
+            overruns++;
+        }
+    }
+    nano_imu_write(BMI_PWR_CTRL, 0);
+    printf("done: %lu frames, %lu inferences, %lu gestures, %lu overruns\n", (unsigned long)nframes,
+           (unsigned long)n_inf, (unsigned long)det.count, (unsigned long)overruns);
+#else
     if (IMU->ID != 0x494D5531u) {
         printf("no simcore IMU at 0x%08lx\n", (unsigned long)IMU_BASE);
         return 2;
@@ -144,6 +240,7 @@ int main(void)
     IMU->CTRL = 0;
     printf("done: %lu frames, %lu inferences, %lu gestures, %lu overruns\n", (unsigned long)nframes,
            (unsigned long)n_inf, (unsigned long)det.count, (unsigned long)IMU->OVERRUN_COUNT);
+#endif
     if (n_inf)
         printf("mean inference: %lu cycles\n", (unsigned long)(inf_cycles / n_inf));
     return overruns ? 1 : 0;

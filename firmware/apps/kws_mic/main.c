@@ -169,24 +169,12 @@ static void reset_stream(void)
 /* --- the microphone: a ring of two halves of HALF samples --------------------------------------- */
 #if defined(DFSDM1_BASE) || defined(PDM_BASE)
 static uint32_t max_halves;
-
-/* N from "name=N" in the semihosting command line, else dflt. */
-static uint32_t cmdline_value(const char *name, uint32_t dflt)
-{
-    static char cmd[64];
-    struct { char *buf; int len; } arg = {cmd, sizeof cmd - 1};
-    if (sh_call(0x15 /* SYS_GET_CMDLINE */, &arg) != 0 || arg.len <= 0 || arg.len >= (int)sizeof cmd)
-        return dflt;
-    cmd[arg.len] = 0;
-    const char *w = strstr(cmd, name);
-    return w ? (uint32_t)strtoul(w + strlen(name), NULL, 10) : dflt;
-}
 #endif
 
 #if defined(DFSDM1_BASE)
 static void mic_start(void)
 {
-    max_halves = cmdline_value("halves=", 0xFFFFFFFFu);
+    max_halves = app_cmdline_value("halves=", 0xFFFFFFFFu);
     vclock_start(); /* virtual time 0 = the microphone's clock starts */
     dfsdm_mic_start(ring, HALF);
 }
@@ -215,7 +203,7 @@ static uint32_t mic_overruns(void) { return dfsdm_overruns; }
  * overrun flag: a late hand-back is counted by simcore (the pdm peripheral's report). */
 static void mic_start(void)
 {
-    max_halves = cmdline_value("halves=", 0xFFFFFFFFu);
+    max_halves = app_cmdline_value("halves=", 0xFFFFFFFFu);
     PDM->PSEL_CLK = 26;           /* the Nano's PDM_CLK P0.26, PDM_DIN P0.25 (board file) */
     PDM->PSEL_DIN = 25;
     PDM->PDMCLKCTRL = 0x0A000000; /* PDM_CLK = 32 MHz / 25 = 1.28 MHz */
