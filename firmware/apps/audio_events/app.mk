@@ -4,4 +4,4 @@
 # Register maps come from the peripheral models themselves (python -m simcore.peripherals.headers).
 APP_BOARDS.audio_events := cortex-m4 nrf52840 b-l475e-iot01a stm32f4-discovery
 APP_CFLAGS.audio_events := -I$(BUILD_DIR)/periph
-APP_DEPS.audio_events := common/dfsdm_mic.h $(BUILD_DIR)/periph/simcore_mic.h $(BUILD_DIR)/periph/nrf52_pdm.h
+APP_DEPS.audio_events := common/dfsdm_mic.h common/i2s_pdm_mic.h $(BUILD_DIR)/periph/simcore_mic.h $(BUILD_DIR)/periph/nrf52_pdm.h

@@ -27,14 +27,9 @@
  * interrupt scales each half into the ring, as ST's BSP_AUDIO_IN does).
  *
  * On the STM32F4 Discovery the MP45DT02 is read through I2S2 (RM0090 28.4) with DMA and filtered
- * here: the core runs at 168 MHz (HSE 8 MHz -> PLL), PLLI2S makes I2SxCLK = 1 MHz * 256 / 5 =
- * 51.2 MHz and I2SDIV 25 the bit clock CK = 1.024 MHz, which clocks the microphone. I2S2 in
- * master receive, 16-bit data in 16-bit channels: every word in DR is the next 16 PDM bits.
- * DMA1 stream 3 channel 0 (SPI2_RX) fills a circular buffer of two halves of 1920 words, 30 ms
- * each; at each half the firmware's PDM-to-PCM filter, a Sinc4 CIC decimating by 64 (four
- * integrators per bit, four combs per output, 32-bit wrapping arithmetic), turns its 30720 bits
- * into the window's 480 samples: pcm = cic >> 8 (a full-scale recording is half the PDM range,
- * 0.5 * 64^4 = 2^23).
+ * here (common/i2s_pdm_mic.h, shared with kws_mic): the core runs at 168 MHz, the bit clock CK is
+ * 1.024 MHz; DMA1 stream 3 fills a circular buffer of two halves of 1920 words (30 ms each); at each
+ * half the firmware's Sinc4 CIC decimating by 64 turns its 30720 bits into the window's 480 samples.
  *
  * Optional command line (semihosting): "work=N" repeats the FFT N times per window (a heavier
  * front end), for clock sweeps; "windows=N" stops after N windows (the PDM has no end of data).
@@ -58,6 +53,7 @@
 #elif defined(SPI2_BASE)
 #define MIC_I2S 1 /* the STM32F4 Discovery's MP45DT02 on I2S2 */
 #define REG(base, off) (*(volatile uint32_t *)((base) + (off)))
+#include "i2s_pdm_mic.h"
 #else
 #include "simcore_mic.h"
 #define MIC ((SIMCORE_MIC_Type *)MIC_BASE)
@@ -258,105 +254,34 @@ static void mic_stop(void) { dfsdm_mic_stop(); }
 
 static uint32_t mic_overruns(void) { return dfsdm_overruns + ((DFSDM_REG(0x108u) >> 3) & 1u); /* FLT0ISR.ROVRF */ }
 #elif defined(SPI2_BASE)
-/* STM32F4 Discovery: I2S2 + DMA1 stream 3, the PDM-to-PCM filter in software. */
-#define PDM_WORDS (WIN * 64u / 16u) /* 16-bit words of PDM bits per window */
-#define DMA1_STREAM3_IRQn 14u       /* RM0090 Table 61 */
-#define HTIF3 (1u << 26)
-#define TCIF3 (1u << 27)
+/* STM32F4 Discovery: I2S2 + DMA1 stream 3, the PDM-to-PCM filter in software (common/i2s_pdm_mic.h). */
+#define PDM_WORDS (WIN * I2S_PDM_DECIMATION / 16u) /* 16-bit words of PDM bits per window */
 
 static uint16_t pdm_ring[2 * PDM_WORDS];
 static int16_t pcm[WIN];
-static uint32_t integ[4], comb[4];
-
-/* Sinc4 CIC over nwords 16-bit words (first bit most significant), one output per 64 bits. */
-__attribute__((noinline)) static void pdm_to_pcm(const uint16_t *w, uint32_t nwords, int16_t *out)
-{
-    uint32_t i0 = integ[0], i1 = integ[1], i2 = integ[2], i3 = integ[3];
-    for (uint32_t k = 0; k < nwords; k++) {
-        uint32_t bits = w[k];
-        for (int b = 15; b >= 0; b--) {
-            i0 += ((bits >> b) & 1u) ? 1u : 0xFFFFFFFFu; /* +1 / -1 */
-            i1 += i0;
-            i2 += i1;
-            i3 += i2;
-        }
-        if ((k & 3u) == 3u) { /* 64 bits: one output through the four combs */
-            uint32_t y = i3;
-            for (int c = 0; c < 4; c++) {
-                uint32_t t = y - comb[c];
-                comb[c] = y;
-                y = t;
-            }
-            int32_t v = (int32_t)y >> 8;
-            *out++ = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
-        }
-    }
-    integ[0] = i0;
-    integ[1] = i1;
-    integ[2] = i2;
-    integ[3] = i3;
-}
-
-static void clocks_168mhz(void)
-{
-    REG(RCC_BASE, 0x40) |= 1u << 28;             /* APB1ENR.PWREN */
-    REG(PWR_BASE, 0x00) |= 1u << 14;             /* PWR_CR.VOS: scale 1 */
-    REG(RCC_BASE, 0x00) |= 1u << 16;             /* HSEON */
-    while (!(REG(RCC_BASE, 0x00) & (1u << 17))) { /* HSERDY */
-    }
-    REG(FLASH_BASE, 0x00) = 1u << 8 | 1u << 9 | 1u << 10 | 5u; /* prefetch, caches, 5 wait states */
-    REG(RCC_BASE, 0x08) = (REG(RCC_BASE, 0x08) & ~0xFCF0u) | 5u << 10 | 4u << 13; /* APB1 /4, APB2 /2 */
-    REG(RCC_BASE, 0x04) = 8u | 336u << 6 | 0u << 16 | 1u << 22 | 7u << 24; /* M 8, N 336, P 2, HSE, Q 7 */
-    REG(RCC_BASE, 0x84) = 256u << 6 | 5u << 28;  /* PLLI2SCFGR: N 256, R 5 -> 51.2 MHz */
-    REG(RCC_BASE, 0x00) |= 1u << 24 | 1u << 26;  /* PLLON, PLLI2SON */
-    while ((REG(RCC_BASE, 0x00) & (1u << 25 | 1u << 27)) != (1u << 25 | 1u << 27)) {
-    }
-    REG(RCC_BASE, 0x08) = (REG(RCC_BASE, 0x08) & ~3u) | 2u; /* SW = PLL */
-    while ((REG(RCC_BASE, 0x08) & (3u << 2)) != (2u << 2)) {
-    }
-}
 
 static void mic_start(void)
 {
-    REG(RCC_BASE, 0x30) |= 1u << 1 | 1u << 2 | 1u << 21; /* AHB1ENR: GPIOB, GPIOC, DMA1 */
-    REG(RCC_BASE, 0x40) |= 1u << 14;                    /* APB1ENR: SPI2 */
-    REG(GPIOB_BASE, 0x00) = (REG(GPIOB_BASE, 0x00) & ~(3u << 20)) | 2u << 20; /* PB10 alternate function */
-    REG(GPIOB_BASE, 0x24) = (REG(GPIOB_BASE, 0x24) & ~(15u << 8)) | 5u << 8;  /* AF5: I2S2_CK */
-    REG(GPIOC_BASE, 0x00) = (REG(GPIOC_BASE, 0x00) & ~(3u << 6)) | 2u << 6;   /* PC3 alternate function */
-    REG(GPIOC_BASE, 0x20) = (REG(GPIOC_BASE, 0x20) & ~(15u << 12)) | 5u << 12; /* AF5: I2S2_SD */
-    REG(DMA1_BASE, 0x5C) = 2u * PDM_WORDS;             /* S3NDTR */
-    REG(DMA1_BASE, 0x60) = SPI2_BASE + 0x0Cu;          /* S3PAR: SPI2_DR */
-    REG(DMA1_BASE, 0x64) = (uint32_t)(uintptr_t)pdm_ring; /* S3M0AR */
-    /* S3CR: channel 0 (SPI2_RX), half-words, MINC, CIRC, peripheral to memory, HTIE, TCIE, EN */
-    REG(DMA1_BASE, 0x58) = 0u << 25 | 1u << 13 | 1u << 11 | 1u << 10 | 1u << 8 | 1u << 4 | 1u << 3 | 1u;
     __asm volatile("cpsid i" ::: "memory"); /* wake on the DMA interrupt, poll its flags */
-    NVIC_ISER[DMA1_STREAM3_IRQn / 32] = 1u << (DMA1_STREAM3_IRQn % 32);
-    REG(SPI2_BASE, 0x04) = 1u;                         /* CR2.RXDMAEN */
-    REG(SPI2_BASE, 0x20) = 25u;                        /* I2SPR: I2SDIV 25, ODD 0, no MCK */
-    REG(SPI2_BASE, 0x1C) = 1u << 11 | 3u << 8;         /* I2SMOD, master receive, Philips, 16/16 bits */
-    REG(SPI2_BASE, 0x1C) |= 1u << 10;                  /* I2SE: CK starts, the microphone streams */
+    i2s_pdm_dma_start(pdm_ring, 2u * PDM_WORDS);
 }
 
 /* Window w's 480 samples, filtered from its half of the PDM ring once the DMA has filled it. */
 static const int16_t *mic_window(uint32_t w)
 {
-    const uint32_t flag = (w & 1u) ? TCIF3 : HTIF3;
+    const uint32_t flag = (w & 1u) ? I2S_PDM_TCIF3 : I2S_PDM_HTIF3;
     while (!(REG(DMA1_BASE, 0x00) & flag)) {
         __asm volatile("wfi");
-        NVIC_ICPR[DMA1_STREAM3_IRQn / 32] = 1u << (DMA1_STREAM3_IRQn % 32);
+        NVIC_ICPR[I2S_PDM_DMA_IRQn / 32] = 1u << (I2S_PDM_DMA_IRQn % 32);
     }
     REG(DMA1_BASE, 0x08) = flag; /* LIFCR */
-    pdm_to_pcm(&pdm_ring[(w & 1u) * PDM_WORDS], PDM_WORDS, pcm);
+    i2s_pdm_to_pcm(&pdm_ring[(w & 1u) * PDM_WORDS], PDM_WORDS, pcm);
     return pcm;
 }
 
 static void mic_release(uint32_t w) { (void)w; }
 
-static void mic_stop(void)
-{
-    REG(SPI2_BASE, 0x1C) &= ~(1u << 10);
-    REG(DMA1_BASE, 0x58) &= ~1u;
-}
+static void mic_stop(void) { i2s_pdm_dma_stop(); }
 
 static uint32_t mic_overruns(void) { return (REG(SPI2_BASE, 0x08) >> 6) & 1u; /* SR.OVR */ }
 #else
@@ -416,7 +341,7 @@ static uint32_t mic_overruns(void) { return MIC->OVERRUN_COUNT; }
 int main(void)
 {
 #if defined(MIC_I2S)
-    clocks_168mhz();
+    i2s_pdm_clocks_168mhz();
 #endif
     vclock_start();
     const uint32_t work = parse_arg("work=", 1);

@@ -36,6 +36,10 @@
  * the half/complete interrupt scales each into the same two-half ring) at 80 MHz;
  * "halves=N" stops after N halves (the microphone streams silence after the recording).
  *
+ * On the STM32F4 Discovery the MP45DT02 is read through I2S2 and DMA1 stream 3 at 168 MHz, and the DMA
+ * interrupt filters each 125 ms of PDM bits to PCM with audio_events' Sinc4 CIC (common/i2s_pdm_mic.h):
+ * the model hears the microphone's bit stream filtered, not the recording itself; "halves=N" as below.
+ *
  * On the Arduino Nano 33 BLE Sense (Rev1 and Rev2) the MP34DT05 goes through the nRF52840's PDM, which
  * decimates in hardware (16 kHz PCM by EasyDMA straight into the ring halves) at 64 MHz; "halves=N" as
  * for the DFSDM (the PDM streams until stopped).
@@ -55,6 +59,11 @@
 #include "dfsdm_mic.h" /* the B-L475E-IOT01A's MP34DT01 through the DFSDM and DMA1 */
 #undef SYSTEM_CORE_CLOCK
 #define SYSTEM_CORE_CLOCK 80000000u
+#elif defined(SPI2_BASE)
+#define I2S_PDM_DMA_WORDS 8000u /* 125 ms of PDM bits per DMA half: two per stream half */
+#include "i2s_pdm_mic.h" /* the STM32F4 Discovery's MP45DT02 on I2S2, the CIC in the DMA interrupt */
+#undef SYSTEM_CORE_CLOCK
+#define SYSTEM_CORE_CLOCK 168000000u
 #elif defined(PDM_BASE)
 #include "nrf52_pdm.h" /* the Nano 33 BLE Sense's MP34DT05 on the nRF52840 PDM */
 #define PDM ((NRF52_PDM_Type *)PDM_BASE)
@@ -78,7 +87,7 @@
 
 uint32_t SystemCoreClock = SYSTEM_CORE_CLOCK;
 
-#if !defined(DFSDM1_BASE) && !defined(PDM_BASE)
+#if !defined(DFSDM1_BASE) && !defined(PDM_BASE) && !defined(SPI2_BASE)
 #define MIC ((SIMCORE_MIC_Type *)MIC_BASE)
 #endif
 #define NVIC_ISER ((volatile uint32_t *)0xE000E100u)
@@ -167,7 +176,7 @@ static void reset_stream(void)
 }
 
 /* --- the microphone: a ring of two halves of HALF samples --------------------------------------- */
-#if defined(DFSDM1_BASE) || defined(PDM_BASE)
+#if defined(DFSDM1_BASE) || defined(PDM_BASE) || defined(SPI2_BASE)
 static uint32_t max_halves;
 #endif
 
@@ -194,6 +203,29 @@ static int mic_wait(uint32_t h, uint32_t *resync)
 static void mic_release(uint32_t h) { dfsdm_mic_release(h); }
 static void mic_stop(void) { dfsdm_mic_stop(); }
 static uint32_t mic_overruns(void) { return dfsdm_overruns; }
+#elif defined(SPI2_BASE)
+/* STM32F4 Discovery (common/i2s_pdm_mic.h): 168 MHz, I2S2 CK 1.024 MHz, DMA1 stream 3 in halves of 8000
+ * words (125 ms); the DMA interrupt runs the Sinc4 CIC by 64 on each into the ring (16 kHz). */
+static void mic_start(void)
+{
+    max_halves = app_cmdline_value("halves=", 0xFFFFFFFFu);
+    vclock_start(); /* virtual time 0 = the microphone's clock starts */
+    i2s_pdm_mic_start(ring, HALF);
+}
+
+static int mic_wait(uint32_t h, uint32_t *resync)
+{
+    if (h >= max_halves)
+        return 0;
+    i2s_pdm_mic_wait(h);
+    const uint32_t newest = i2s_pdm_samples / HALF - 1u;
+    *resync = newest > h ? newest : h;
+    return 1;
+}
+
+static void mic_release(uint32_t h) { i2s_pdm_mic_release(h); }
+static void mic_stop(void) { i2s_pdm_mic_stop(); }
+static uint32_t mic_overruns(void) { return i2s_pdm_overruns; }
 #elif defined(PDM_BASE)
 /* nRF52840 PDM with EasyDMA (PS v1.7 section 6.18), as audio_events drives it: PDM_CLK 1.28 MHz
  * (PDMCLKCTRL 0x0A000000) and ratio 80 give 16 kHz, decimated in hardware; mono, SAMPLE.MAXCNT = HALF
@@ -299,6 +331,9 @@ static uint32_t mic_overruns(void) { return MIC->OVERRUN_COUNT; }
 
 int main(void)
 {
+#if defined(SPI2_BASE)
+    i2s_pdm_clocks_168mhz();
+#endif
     dump = app_cmdline_has("dump");
     detector_init(&det, KWS_DETECT_AVG, KWS_DETECT_THRESHOLD, KWS_DETECT_REFRACTORY, KWS_NCLASSES, KWS_NKEYWORDS);
     if (!app_model_init(&interp, arena, sizeof arena, FE_NFRAMES * FE_NBANDS, KWS_NCLASSES, "kws_mic"))
