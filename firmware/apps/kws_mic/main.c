@@ -60,6 +60,7 @@
 #undef SYSTEM_CORE_CLOCK
 #define SYSTEM_CORE_CLOCK 80000000u
 #elif defined(SPI2_BASE)
+#define MIC_I2S 1               /* the STM32F4 Discovery's MP45DT02 on I2S2 */
 #define I2S_PDM_DMA_WORDS 8000u /* 125 ms of PDM bits per DMA half: two per stream half */
 #include "i2s_pdm_mic.h" /* the STM32F4 Discovery's MP45DT02 on I2S2, the CIC in the DMA interrupt */
 #undef SYSTEM_CORE_CLOCK
@@ -87,7 +88,7 @@
 
 uint32_t SystemCoreClock = SYSTEM_CORE_CLOCK;
 
-#if !defined(DFSDM1_BASE) && !defined(PDM_BASE) && !defined(SPI2_BASE)
+#if !defined(DFSDM1_BASE) && !defined(PDM_BASE) && !defined(MIC_I2S)
 #define MIC ((SIMCORE_MIC_Type *)MIC_BASE)
 #endif
 #define NVIC_ISER ((volatile uint32_t *)0xE000E100u)
@@ -176,16 +177,28 @@ static void reset_stream(void)
 }
 
 /* --- the microphone: a ring of two halves of HALF samples --------------------------------------- */
-#if defined(DFSDM1_BASE) || defined(PDM_BASE) || defined(SPI2_BASE)
+#if defined(DFSDM1_BASE) || defined(PDM_BASE) || defined(MIC_I2S)
 static uint32_t max_halves;
 #endif
 
+#if defined(DFSDM1_BASE) || defined(MIC_I2S)
+/* A ring the DMA interrupt fills a DMA half at a time: the IoT node's DFSDM (common/dfsdm_mic.h) or the
+ * Discovery's I2S2 with the CIC in the interrupt (common/i2s_pdm_mic.h: 168 MHz, CK 1.024 MHz, DMA halves
+ * of 8000 words = 125 ms). */
 #if defined(DFSDM1_BASE)
+#define RING_MIC(fn) dfsdm_mic_##fn
+#define RING_SAMPLES dfsdm_samples
+#define RING_OVERRUNS dfsdm_overruns
+#else
+#define RING_MIC(fn) i2s_pdm_mic_##fn
+#define RING_SAMPLES i2s_pdm_samples
+#define RING_OVERRUNS i2s_pdm_overruns
+#endif
 static void mic_start(void)
 {
     max_halves = app_cmdline_value("halves=", 0xFFFFFFFFu);
     vclock_start(); /* virtual time 0 = the microphone's clock starts */
-    dfsdm_mic_start(ring, HALF);
+    RING_MIC(start)(ring, HALF);
 }
 
 /* Wait for stream half h: 0 at the end, else 1 with *resync = the newest complete half when the
@@ -194,38 +207,15 @@ static int mic_wait(uint32_t h, uint32_t *resync)
 {
     if (h >= max_halves)
         return 0;
-    dfsdm_mic_wait(h);
-    const uint32_t newest = dfsdm_samples / HALF - 1u;
+    RING_MIC(wait)(h);
+    const uint32_t newest = RING_SAMPLES / HALF - 1u;
     *resync = newest > h ? newest : h;
     return 1;
 }
 
-static void mic_release(uint32_t h) { dfsdm_mic_release(h); }
-static void mic_stop(void) { dfsdm_mic_stop(); }
-static uint32_t mic_overruns(void) { return dfsdm_overruns; }
-#elif defined(SPI2_BASE)
-/* STM32F4 Discovery (common/i2s_pdm_mic.h): 168 MHz, I2S2 CK 1.024 MHz, DMA1 stream 3 in halves of 8000
- * words (125 ms); the DMA interrupt runs the Sinc4 CIC by 64 on each into the ring (16 kHz). */
-static void mic_start(void)
-{
-    max_halves = app_cmdline_value("halves=", 0xFFFFFFFFu);
-    vclock_start(); /* virtual time 0 = the microphone's clock starts */
-    i2s_pdm_mic_start(ring, HALF);
-}
-
-static int mic_wait(uint32_t h, uint32_t *resync)
-{
-    if (h >= max_halves)
-        return 0;
-    i2s_pdm_mic_wait(h);
-    const uint32_t newest = i2s_pdm_samples / HALF - 1u;
-    *resync = newest > h ? newest : h;
-    return 1;
-}
-
-static void mic_release(uint32_t h) { i2s_pdm_mic_release(h); }
-static void mic_stop(void) { i2s_pdm_mic_stop(); }
-static uint32_t mic_overruns(void) { return i2s_pdm_overruns; }
+static void mic_release(uint32_t h) { RING_MIC(release)(h); }
+static void mic_stop(void) { RING_MIC(stop)(); }
+static uint32_t mic_overruns(void) { return RING_OVERRUNS; }
 #elif defined(PDM_BASE)
 /* nRF52840 PDM with EasyDMA (PS v1.7 section 6.18), as audio_events drives it: PDM_CLK 1.28 MHz
  * (PDMCLKCTRL 0x0A000000) and ratio 80 give 16 kHz, decimated in hardware; mono, SAMPLE.MAXCNT = HALF
@@ -331,7 +321,7 @@ static uint32_t mic_overruns(void) { return MIC->OVERRUN_COUNT; }
 
 int main(void)
 {
-#if defined(SPI2_BASE)
+#if defined(MIC_I2S)
     i2s_pdm_clocks_168mhz();
 #endif
     dump = app_cmdline_has("dump");
