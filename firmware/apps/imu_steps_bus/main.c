@@ -32,7 +32,7 @@
 #define WATERMARK 25u
 
 static void read_regs(uint8_t reg, uint8_t *buf, uint32_t n); /* each board's bus */
-static uint8_t read_reg(uint8_t reg)
+static inline uint8_t read_reg(uint8_t reg)
 {
     uint8_t v;
     read_regs(reg, &v, 1);
