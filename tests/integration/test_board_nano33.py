@@ -12,6 +12,7 @@ an RTC1 tick at 119 Hz from the walk interpolated to 119 Hz here in numpy (np.in
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -134,6 +135,23 @@ def test_kws_mic_on_the_pdm_equals_the_generic_board(tmp_path: Path) -> None:
         assert r.reports == {"unimplemented": [], "guest_errors": []}
 
 
+def gestures_equal_the_twin(text: str, rows: np.ndarray, first: list[int], inputs: Callable[[int], np.ndarray]
+                            ) -> tuple[int, list]:
+    """imu_gestures on a chip that samples the recording from reset: d = the one recording frame whose ``rows``
+    entry equals the first frame the firmware printed; the twin (TFLM host interpreter) on ``inputs(d)`` must
+    give every inference and detection the firmware printed. Returns d and the detections."""
+    from models.tinyml import twins
+    from tests.integration.test_tinyml_apps import GEST_RE, parse_inferences
+
+    ds = [k for k in range(50) if list(rows[k]) == first]
+    assert len(ds) == 1
+    infs = twins.gesture_inferences(inputs(ds[0]))
+    assert parse_inferences(text) == infs and len(infs) > 100
+    got = [twins.Detection(m[1], int(m[2]), int(m[3]), int(m[4])) for m in map(GEST_RE.match, text.splitlines()) if m]
+    assert got == twins.gesture_detections(infs)
+    return ds[0], got
+
+
 def test_imu_gestures_on_the_rev2_bmi270_equal_the_twin() -> None:
     """imu_gestures on the BMI270 (both sensors at 50 Hz over TWIM1, FIFO watermark on INT1): the chip samples
     the recording from reset, so the firmware's frame 0 is the recording's frame d (d from the first frame's
@@ -141,7 +159,6 @@ def test_imu_gestures_on_the_rev2_bmi270_equal_the_twin() -> None:
     interpreter) on the recording's frames d..; the gestures are the generic board's (the twin of the whole
     recording, which test_tinyml_apps checks against the generic board), each within one hop (8 frames)."""
     from models.tinyml import TRAINED, apps, twins
-    from tests.integration.test_tinyml_apps import GEST_RE, parse_inferences
 
     csv = TRAINED / "gestures_demo.csv"
     counts16 = twins.imu_counts(twins.read_imu_csv(csv)).astype(np.int64)
@@ -150,14 +167,7 @@ def test_imu_gestures_on_the_rev2_bmi270_equal_the_twin() -> None:
             cmdline=f"imu_gestures.elf frames={frames}")
     assert r.exit_status == 0, r.text[-2000:]
     first = [int(v) for v in re.search(r"^first frame: (.*)$", r.text, re.M)[1].split()]
-    d = [k for k in range(50) if list(counts16[k]) == first]
-    assert len(d) == 1
-    d = d[0]
-    infs = twins.gesture_inferences(counts16[d:d + frames])
-    assert parse_inferences(r.text) == infs and len(infs) > 100
-    got = [twins.Detection(m[1], int(m[2]), int(m[3]), int(m[4])) for m in map(GEST_RE.match, r.text.splitlines())
-           if m]
-    assert got == twins.gesture_detections(infs)
+    d, got = gestures_equal_the_twin(r.text, counts16, first, lambda d: counts16[d:d + frames])
     _, generic = twins.gesture_pipeline(csv)
     hop_ms = 1000 * apps.GESTURES["HOP"] // apps.GESTURES["ODR"]
     assert [g.label for g in got] == [g.label for g in generic] and len(got) >= 4

@@ -23,6 +23,10 @@
  * time); the first frame's counts are printed so a test can find d. "frames=N" stops after N frames
  * (the chip holds or repeats the recording's end).
  *
+ * On the STM32F4 Discovery the frames come from its LIS3DSH over SPI1 (common/discovery_lis3dsh.h) at
+ * 50 Hz, FIFO watermark on INT1 (PE0, EXTI0): an accelerometer only, rescaled to 8192 counts per g, with
+ * the gyroscope inputs 0; "frames=N" and the first frame as above.
+ *
  * Exit status 0; 1 if the FIFO overflowed (frames lost); 2 if the model could not be set up.
  */
 #include <stdint.h>
@@ -36,6 +40,9 @@
 #include "semihosting.h"
 #if defined(DEVICE_IMU_BMI270)
 #include "nano_imu.h" /* the Nano 33 BLE Sense Rev2's BMI270 on TWIM1, INT1 -> P0.11 -> GPIOTE */
+#elif defined(DEVICE_ACCEL_LIS3DSH)
+#include "discovery_lis3dsh.h" /* the STM32F4 Discovery's LIS3DSH on SPI1, INT1 -> PE0 -> EXTI0 */
+#define CHIP_BUS 1
 #else
 #include "simcore_imu.h"
 #endif
@@ -43,7 +50,10 @@
 #include "tm.h"
 #include "vclock.h"
 
-#if !defined(DEVICE_IMU_BMI270)
+#if defined(DEVICE_IMU_BMI270)
+#define CHIP_BUS 1
+#endif
+#if !defined(CHIP_BUS)
 #define IMU ((SIMCORE_IMU_Type *)IMU_BASE)
 #endif
 #define NVIC_ISER ((volatile uint32_t *)0xE000E100u)
@@ -159,6 +169,54 @@ static int drain(void)
     }
     return bytes + FRAME_BYTES > BMI270_FIFO_BYTES;
 }
+
+static void imu_wait(void) { bmi270_wait_int1(); }
+static void imu_stop(void) { nano_imu_write(BMI_PWR_CTRL, 0); }
+#define IMU_ID BMI270_ID
+#define IMU_NAME "BMI270"
+#elif defined(DEVICE_ACCEL_LIS3DSH)
+/* LIS3DSH at 50 Hz, +-4 g (0.12 mg/digit): accelerometer only. Its counts are put on simcore's IMU scale
+ * (8192 per g) as c * 3072 / 3125 (= c * 0.12 / (1000 / 8192), truncated), and the gyroscope inputs are 0:
+ * the board has no gyroscope, so the model sees no rotation (the twin in the test does the same). */
+#define MAX_BATCH 32u
+static uint32_t max_frames = 0xFFFFFFFFu;
+
+static uint32_t imu_start(void)
+{
+    lis_setup();
+    vclock_start(); /* virtual time 0: the sensor starts (frame k is the recording's k + d, d the start-up) */
+    return lis3dsh_start(5u /* 50 Hz */, GEST_WATERMARK);
+}
+
+static int drain(void)
+{
+    static uint8_t buf[6u * MAX_BATCH];
+    int ovr = 0;
+    uint32_t n = lis3dsh_level(&ovr);
+    if (n > MAX_BATCH)
+        n = MAX_BATCH;
+    if (n > max_frames - nframes)
+        n = max_frames - nframes;
+    lis3dsh_read_samples(buf, n);
+    for (uint32_t f = 0; f < n; f++) {
+        const uint8_t *b = buf + 6u * f;
+        int16_t c[6] = {0, 0, 0, 0, 0, 0};
+        for (uint32_t i = 0; i < 3; i++) {
+            const int32_t raw = (int16_t)(b[2 * i] | b[1 + 2 * i] << 8);
+            c[i] = (int16_t)(raw * 3072 / 3125);
+        }
+        if (f == 0 && nframes == 0)
+            printf("first frame: %d %d %d (LIS3DSH counts %d %d %d)\n", c[0], c[1], c[2], (int16_t)(b[0] | b[1] << 8),
+                   (int16_t)(b[2] | b[3] << 8), (int16_t)(b[4] | b[5] << 8));
+        push(c);
+    }
+    return ovr;
+}
+
+static void imu_wait(void) { lis3dsh_wait_int1(); }
+static void imu_stop(void) { lis3dsh_stop(); }
+#define IMU_ID LIS3DSH_ID
+#define IMU_NAME "LIS3DSH"
 #else
 static void drain(void)
 {
@@ -180,26 +238,26 @@ int main(void)
     printf("imu_gestures on %s: IMU %u Hz by FIFO (watermark %u), %u-frame windows every %u frames -> "
            "gestures.tflite (%lu bytes, arena %lu bytes) -> detector\n", BOARD_NAME, GEST_ODR, GEST_WATERMARK,
            GEST_WINDOW, GEST_HOP, (unsigned long)model_len, (unsigned long)tm_arena_used(&interp));
-#if defined(DEVICE_IMU_BMI270)
-    __asm volatile("cpsid i" ::: "memory"); /* wfi wakes on TWIM1 and GPIOTE; their events are polled */
+#if defined(CHIP_BUS)
+    __asm volatile("cpsid i" ::: "memory"); /* wfi wakes on the bus and the INT1 line; flags are polled */
     const uint32_t want = app_cmdline_value("frames=", 0);
     if (want)
         max_frames = want;
     const uint32_t who = imu_start();
-    if (who != BMI270_ID) {
-        printf("no BMI270 at 0x%02x (CHIP_ID %02lx)\n", (unsigned)DEVICE_IMU_ADDRESS, (unsigned long)who);
+    if (who != IMU_ID) {
+        printf("no " IMU_NAME " (ID %02lx)\n", (unsigned long)who);
         return 2;
     }
     uint32_t overruns = 0;
     while (nframes < max_frames) {
-        bmi270_wait_int1();
+        imu_wait();
         if (drain()) {
             printf("overrun: FIFO full after frame %lu, noticed at %lu ms\n", (unsigned long)nframes,
                    (unsigned long)vclock_ms());
             overruns++;
         }
     }
-    nano_imu_write(BMI_PWR_CTRL, 0);
+    imu_stop();
     printf("done: %lu frames, %lu inferences, %lu gestures, %lu overruns\n", (unsigned long)nframes,
            (unsigned long)n_inf, (unsigned long)det.count, (unsigned long)overruns);
 #else
