@@ -33,10 +33,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from simcore.devices import register_device
-from simcore.devices.base import FS_PER_SECOND, BusDevice, DeviceConfig, DeviceHost, RateClock
+from simcore.devices.base import FS_PER_SECOND, BusDevice, DeviceConfig, DeviceHost, RateClock, reg8
 from simcore.devices.fifo import FifoMode, SampleFifo
 from simcore.errors import BadInputError
-from simcore.registers import Field, Register
+from simcore.registers import Field
 
 DEVICE_ID = 0xAB
 STEP_FS = 2_780_000_000_000  # 2.78 ms
@@ -45,10 +45,6 @@ GFIFO_U, GFIFO_R = 0xFC, 0xFF
 GFIFOTH = (1, 4, 8, 16)
 GEXPERS = (1, 2, 4, 7)
 DEFAULT_CHANNELS = {"colour": ("c", "r", "g", "b"), "proximity": ("p",), "gesture": ("u", "d", "l", "r")}
-
-
-def _reg(name: str, offset: int, **kw: object) -> Register:
-    return Register(name, offset, width=8, **kw)  # type: ignore[arg-type]
 
 
 def _colour(i: int) -> Any:
@@ -80,42 +76,42 @@ class Apds9960(BusDevice):
                             "'r'])",
     }
     REGISTERS = (
-        _reg("ENABLE", 0x80, fields=(Field("PON", 0, on_write="_restart"), Field("AEN", 1, on_write="_restart"),
+        reg8("ENABLE", 0x80, fields=(Field("PON", 0, on_write="_restart"), Field("AEN", 1, on_write="_restart"),
                                      Field("PEN", 2, on_write="_restart"), Field("WEN", 3, on_write="_restart"),
                                      Field("AIEN", 4, on_write="_routing"), Field("PIEN", 5, on_write="_routing"),
                                      Field("GEN", 6, on_write="_gesture_config"))),
-        _reg("ATIME", 0x81, reset=0xFF, fields=(Field("ATIME", 0, 8, on_write="_restart"),)),
-        _reg("WTIME", 0x83, reset=0xFF, fields=(Field("WTIME", 0, 8, on_write="_restart"),)),
-        _reg("AILTL", 0x84), _reg("AILTH", 0x85), _reg("AIHTL", 0x86), _reg("AIHTH", 0x87),
-        _reg("PILT", 0x89), _reg("PIHT", 0x8B),
-        _reg("PERS", 0x8C, implemented=0, doc="persistence filters: not modelled (every cycle counts)"),
-        _reg("CONFIG1", 0x8D, reset=0x60, implemented=0x62, fields=(Field("WLONG", 1, on_write="_restart"),)),
-        _reg("PPULSE", 0x8E, reset=0x40),
-        _reg("CONTROL", 0x8F, fields=(Field("AGAIN", 0, 2), Field("PGAIN", 2, 2), Field("LDRIVE", 6, 2))),
-        _reg("CONFIG2", 0x90, reset=0x01, implemented=0x31, doc="LED_BOOST stored; saturation interrupts not "
+        reg8("ATIME", 0x81, reset=0xFF, fields=(Field("ATIME", 0, 8, on_write="_restart"),)),
+        reg8("WTIME", 0x83, reset=0xFF, fields=(Field("WTIME", 0, 8, on_write="_restart"),)),
+        reg8("AILTL", 0x84), reg8("AILTH", 0x85), reg8("AIHTL", 0x86), reg8("AIHTH", 0x87),
+        reg8("PILT", 0x89), reg8("PIHT", 0x8B),
+        reg8("PERS", 0x8C, implemented=0, doc="persistence filters: not modelled (every cycle counts)"),
+        reg8("CONFIG1", 0x8D, reset=0x60, implemented=0x62, fields=(Field("WLONG", 1, on_write="_restart"),)),
+        reg8("PPULSE", 0x8E, reset=0x40),
+        reg8("CONTROL", 0x8F, fields=(Field("AGAIN", 0, 2), Field("PGAIN", 2, 2), Field("LDRIVE", 6, 2))),
+        reg8("CONFIG2", 0x90, reset=0x01, implemented=0x31, doc="LED_BOOST stored; saturation interrupts not "
              "modelled"),
-        _reg("ID", 0x92, access="r", reset=DEVICE_ID),
-        _reg("STATUS", 0x93, access="r"),
-        *(_reg(f"{c}DATA{h}", 0x94 + 2 * i + j, access="r") for i, c in enumerate("CRGB") for j, h in enumerate("LH")),
-        _reg("PDATA", 0x9C, access="r"),
-        _reg("POFFSET_UR", 0x9D, implemented=0), _reg("POFFSET_DL", 0x9E, implemented=0),
-        _reg("CONFIG3", 0x9F, implemented=0),
-        _reg("GPENTH", 0xA0), _reg("GEXTH", 0xA1),
-        _reg("GCONF1", 0xA2, fields=(Field("GEXPERS", 0, 2), Field("GEXMSK", 2, 4),
+        reg8("ID", 0x92, access="r", reset=DEVICE_ID),
+        reg8("STATUS", 0x93, access="r"),
+        *(reg8(f"{c}DATA{h}", 0x94 + 2 * i + j, access="r") for i, c in enumerate("CRGB") for j, h in enumerate("LH")),
+        reg8("PDATA", 0x9C, access="r"),
+        reg8("POFFSET_UR", 0x9D, implemented=0), reg8("POFFSET_DL", 0x9E, implemented=0),
+        reg8("CONFIG3", 0x9F, implemented=0),
+        reg8("GPENTH", 0xA0), reg8("GEXTH", 0xA1),
+        reg8("GCONF1", 0xA2, fields=(Field("GEXPERS", 0, 2), Field("GEXMSK", 2, 4),
                                      Field("GFIFOTH", 6, 2, on_write="_routing"))),
-        _reg("GCONF2", 0xA3, fields=(Field("GWTIME", 0, 3), Field("GLDRIVE", 3, 2), Field("GGAIN", 5, 2))),
-        _reg("GOFFSET_U", 0xA4, implemented=0), _reg("GOFFSET_D", 0xA5, implemented=0),
-        _reg("GPULSE", 0xA6, reset=0x40),
-        _reg("GOFFSET_L", 0xA7, implemented=0), _reg("GOFFSET_R", 0xA9, implemented=0),
-        _reg("GCONF3", 0xAA, fields=(Field("GDIMS", 0, 2),)),
-        _reg("GCONF4", 0xAB, fields=(Field("GMODE", 0, on_write="_gesture_config"),
+        reg8("GCONF2", 0xA3, fields=(Field("GWTIME", 0, 3), Field("GLDRIVE", 3, 2), Field("GGAIN", 5, 2))),
+        reg8("GOFFSET_U", 0xA4, implemented=0), reg8("GOFFSET_D", 0xA5, implemented=0),
+        reg8("GPULSE", 0xA6, reset=0x40),
+        reg8("GOFFSET_L", 0xA7, implemented=0), reg8("GOFFSET_R", 0xA9, implemented=0),
+        reg8("GCONF3", 0xAA, fields=(Field("GDIMS", 0, 2),)),
+        reg8("GCONF4", 0xAB, fields=(Field("GMODE", 0, on_write="_gesture_config"),
                                      Field("GIEN", 1, on_write="_routing"),
                                      Field("GFIFO_CLR", 2, on_write="_gfifo_clear"))),
-        _reg("GFLVL", 0xAE, access="r"), _reg("GSTATUS", 0xAF, access="r"),
-        _reg("IFORCE", 0xE4, access="w", implemented=0),
-        _reg("PICLEAR", 0xE5, access="w"), _reg("CICLEAR", 0xE6, access="w"), _reg("AICLEAR", 0xE7, access="w"),
-        _reg("GFIFO_U", 0xFC, access="r"), _reg("GFIFO_D", 0xFD, access="r"),
-        _reg("GFIFO_L", 0xFE, access="r"), _reg("GFIFO_R", 0xFF, access="r"),
+        reg8("GFLVL", 0xAE, access="r"), reg8("GSTATUS", 0xAF, access="r"),
+        reg8("IFORCE", 0xE4, access="w", implemented=0),
+        reg8("PICLEAR", 0xE5, access="w"), reg8("CICLEAR", 0xE6, access="w"), reg8("AICLEAR", 0xE7, access="w"),
+        reg8("GFIFO_U", 0xFC, access="r"), reg8("GFIFO_D", 0xFD, access="r"),
+        reg8("GFIFO_L", 0xFE, access="r"), reg8("GFIFO_R", 0xFF, access="r"),
     )
 
     def __init__(self, config: DeviceConfig, host: DeviceHost) -> None:
@@ -391,9 +387,6 @@ class Apds9960(BusDevice):
         now = self.now()
         self._gesture_catch_up(now)
         self._measure(now)
-
-    def _routing(self, old: int, new: int) -> None:
-        self.update()
 
     def line_levels(self) -> dict[str, bool]:
         e = self.values["ENABLE"]

@@ -10,6 +10,9 @@ Time is virtual time in femtoseconds (``now_fs``), so that an output data rate k
 period whatever the core clock does. Events are scheduled at a virtual time; one event at a
 time per device (``wake``) at the next moment an output line may change, computed by the
 model (``next_wakeup``), never one per sample unless a per-sample interrupt is routed.
+
+:class:`FifoDevice` is what the motion chips add to that: sensors at output data rates feeding a
+sample FIFO (rate changes, losses and overruns, the report).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any, ClassVar, Protocol
 from simcore.board import Device as DeviceConfig  # the board file's [[device]] entry
 from simcore.devices.bus import FLOATING, Line
 from simcore.errors import BadInputError
-from simcore.registers import RegisterBlock
+from simcore.registers import Register, RegisterBlock
 from simcore.runtypes import AccessKind, ReportChannel
 from simcore.sources import Source, open_source
 
@@ -216,6 +219,19 @@ class BusDevice(RegisterBlock):
             self.host.cancel(self._wake)
             self._wake = None
 
+    # --- register callbacks the chips share (bound by name in their register tables) -----------
+    def _routing(self, old: int, new: int) -> None:
+        """Interrupt routing or polarity written: drive the lines and plan the next wake-up again."""
+        self.update()
+
+    def _sw_reset(self, old: int, new: int) -> None:
+        """A software-reset bit written 1: every register to its reset value, sampling stopped."""
+        if new:
+            self.reset()
+            self.update()
+
+    _soft_reset = _sw_reset
+
     # --- register file through the bus ---------------------------------------------------
     def sub_address(self, byte: int) -> tuple[int, bool]:
         """I2C: the register address and whether it increments, from the sub-address byte (override)."""
@@ -303,6 +319,91 @@ class BusDevice(RegisterBlock):
         out.update(sorted(self.stats_.counts.items()))
         out["events"] = list(self.stats_.events)
         return out
+
+
+class FifoDevice(BusDevice):
+    """A motion chip whose sensors run at output data rates into a sample FIFO (LIS3DH, LIS3DSH, LSM6DSL,
+    LSM9DS1, BMI270): starting and stopping a sensor when its rate changes, FIFO losses counted and
+    time-stamped as overruns, and the report. Subclasses set ``fifo`` (a :class:`SampleFifo`) and ``_odr``
+    (Hz per sensor, or one rate) in ``reset``; ``LOST_COUNTER`` and ``FIFO_ENTRY`` name what a lost entry is
+    in the report ("samples_lost" / "sample" unless the datasheet's FIFO holds frames)."""
+
+    LOST_COUNTER: ClassVar[str] = "samples_lost"
+    FIFO_ENTRY: ClassVar[str] = "sample"
+    fifo: Any  # simcore.devices.fifo.SampleFifo
+    _odr: Any  # dict of Hz per sensor, or Hz
+
+    def sensor_streams(self) -> list[Any]:
+        """The chip's sensors (:class:`~simcore.devices.motion.Stream`): by default those of its ``latches``."""
+        return [latch.stream for latch in getattr(self, "latches", {}).values()]
+
+    def check_recording(self) -> None:
+        assert self.source is not None
+        for stream in self.sensor_streams():
+            stream.bind(self.source)
+
+    def reset_sensors(self, odr: Any) -> None:
+        """After a reset: no wake-up planned, every sensor stopped at ``odr`` (zeros), the FIFO in bypass."""
+        from simcore.devices.fifo import FifoMode
+
+        self.stop_events()
+        self._odr = odr
+        self.fifo.reset(FifoMode.BYPASS, None, 0, None)
+        for stream in self.sensor_streams():
+            stream.stop()
+
+    def apply_odr(self, which: str, odr: float, stream: Any, on_start: Callable[[], None] | None = None) -> bool:
+        """Sensor ``which`` (its recording ``stream``) at ``odr`` Hz, 0 = off: when the rate changed, start it at
+        the new rate now (the recording must serve it; ``on_start`` restarts what depends on it) or stop it."""
+        if odr == self._odr[which]:
+            return False
+        self._odr[which] = odr
+        if odr:
+            self.require_source()
+            stream.start(odr, self.now())
+            if on_start is not None:
+                on_start()
+        else:
+            stream.stop()
+        return True
+
+    def data_ready_times(self, now: int, sensors: list[str]) -> list[int]:
+        """When the next sample completes, for each of ``sensors`` (keys of ``latches``) whose data-ready flag
+        is down: the times at which a routed data-ready line rises."""
+        times = []
+        for which in sensors:
+            latch = self.latches[which]  # type: ignore[attr-defined]
+            if not latch.data_ready(now):
+                t = latch.next_sample_at(now)
+                if t is not None:
+                    times.append(t)
+        return times
+
+    def catch_up_fifo(self, now: int | None = None) -> None:
+        """Let into the FIFO what arrived by now; count what it lost, one overrun per episode of losses."""
+        from simcore.devices.fifo import FifoMode
+
+        loss = self.fifo.catch_up(self.now() if now is None else now)
+        if loss is not None:
+            self.stats_.count(self.LOST_COUNTER, loss.count)
+            if loss.new_episode:
+                self.stats_.record("overruns", loss.first_at, what="FIFO full" if self.fifo.mode is FifoMode.FIFO
+                                   else f"FIFO {self.FIFO_ENTRY} overwritten")
+
+    def catch_up(self) -> None:
+        self.catch_up_fifo()
+
+    def stats(self) -> dict[str, Any]:
+        self.catch_up()
+        out = super().stats()
+        out.setdefault("overruns", 0)
+        out["odr_hz"] = dict(self._odr) if isinstance(self._odr, dict) else self._odr
+        return out
+
+
+def reg8(name: str, offset: int, **kw: Any) -> Register:
+    """One of a chip's 8-bit registers, at its datasheet address, in the register DSL (docs/registers.md)."""
+    return Register(name, offset, width=8, **kw)
 
 
 def clamp_int(values: Any, bits: int) -> Any:

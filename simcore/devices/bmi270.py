@@ -36,10 +36,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from simcore.devices import register_device
-from simcore.devices.base import FS_PER_SECOND, BusDevice, DeviceConfig, DeviceHost, RateClock, clamp_int
+from simcore.devices.base import FS_PER_SECOND, DeviceConfig, DeviceHost, FifoDevice, RateClock, clamp_int, reg8
 from simcore.devices.fifo import FifoMode, SampleFifo
 from simcore.devices.motion import OutputLatch, Stream
-from simcore.registers import Field, Register
+from simcore.registers import Field
 
 CHIP_ID = 0x24
 CONFIG_SIZE = 8192
@@ -50,10 +50,6 @@ FIFO_BYTES = 2048
 FIFO_DATA, INIT_DATA = 0x26, 0x5E
 MSG_NOT_INIT, MSG_INIT_OK, MSG_INIT_ERR = 0, 1, 2
 SENSORTIME_HZ = 25600
-
-
-def _reg(name: str, offset: int, **kw: object) -> Register:
-    return Register(name, offset, width=8, **kw)  # type: ignore[arg-type]
 
 
 def _data(latch: str, i: int) -> Any:
@@ -68,10 +64,12 @@ def _odr(code: int) -> float:
 
 
 @register_device
-class Bmi270(BusDevice):
+class Bmi270(FifoDevice):
     """BMI270: configuration-file initialization, accelerometer and gyroscope data, FIFO, INT1/INT2."""
 
     TYPE = "bmi270"
+    LOST_COUNTER: ClassVar[str] = "fifo_frames_lost"
+    FIFO_ENTRY: ClassVar[str] = "frame"
     LINES: ClassVar[tuple[str, ...]] = ("INT1", "INT2")
     I2C_ADDRESSES: ClassVar[tuple[int, ...]] = (0x68, 0x69)
     SPI_MODES: ClassVar[frozenset[int]] = frozenset({0, 3})
@@ -84,75 +82,75 @@ class Bmi270(BusDevice):
         "config_sha256": "SHA-256 (hex) the uploaded configuration file must have (default: not checked)",
     }
     REGISTERS = (
-        _reg("CHIP_ID", 0x00, access="r", reset=CHIP_ID),
-        _reg("ERR_REG", 0x02, access="r"),
-        _reg("STATUS", 0x03, access="r"),
-        *(_reg(f"DATA_{i}", 0x04 + i, access="r", implemented=0) for i in range(8)),
-        *(_reg(f"DATA_{8 + i}", 0x0C + i, access="r") for i in range(12)),
-        _reg("SENSORTIME_0", 0x18, access="r"), _reg("SENSORTIME_1", 0x19, access="r"),
-        _reg("SENSORTIME_2", 0x1A, access="r"),
-        _reg("EVENT", 0x1B, access="rc", reset=0x01),
-        _reg("INT_STATUS_0", 0x1C, access="r"),
-        _reg("INT_STATUS_1", 0x1D, access="r"),
-        _reg("SC_OUT_0", 0x1E, access="r"), _reg("SC_OUT_1", 0x1F, access="r"),
-        _reg("WR_GEST_ACT", 0x20, access="r"),
-        _reg("INTERNAL_STATUS", 0x21, access="r"),
-        _reg("TEMPERATURE_0", 0x22, access="r", modelled=False), _reg("TEMPERATURE_1", 0x23, access="r",
+        reg8("CHIP_ID", 0x00, access="r", reset=CHIP_ID),
+        reg8("ERR_REG", 0x02, access="r"),
+        reg8("STATUS", 0x03, access="r"),
+        *(reg8(f"DATA_{i}", 0x04 + i, access="r", implemented=0) for i in range(8)),
+        *(reg8(f"DATA_{8 + i}", 0x0C + i, access="r") for i in range(12)),
+        reg8("SENSORTIME_0", 0x18, access="r"), reg8("SENSORTIME_1", 0x19, access="r"),
+        reg8("SENSORTIME_2", 0x1A, access="r"),
+        reg8("EVENT", 0x1B, access="rc", reset=0x01),
+        reg8("INT_STATUS_0", 0x1C, access="r"),
+        reg8("INT_STATUS_1", 0x1D, access="r"),
+        reg8("SC_OUT_0", 0x1E, access="r"), reg8("SC_OUT_1", 0x1F, access="r"),
+        reg8("WR_GEST_ACT", 0x20, access="r"),
+        reg8("INTERNAL_STATUS", 0x21, access="r"),
+        reg8("TEMPERATURE_0", 0x22, access="r", modelled=False), reg8("TEMPERATURE_1", 0x23, access="r",
                                                                       modelled=False),
-        _reg("FIFO_LENGTH_0", 0x24, access="r"), _reg("FIFO_LENGTH_1", 0x25, access="r"),
-        _reg("FIFO_DATA", FIFO_DATA, access="r"),
-        _reg("FEAT_PAGE", 0x2F),
-        *(_reg(f"FEATURES_{i}", 0x30 + i, implemented=0) for i in range(16)),
-        _reg("ACC_CONF", 0x40, reset=0xA8, fields=(Field("ACC_ODR", 0, 4, on_write="_sensors"),
+        reg8("FIFO_LENGTH_0", 0x24, access="r"), reg8("FIFO_LENGTH_1", 0x25, access="r"),
+        reg8("FIFO_DATA", FIFO_DATA, access="r"),
+        reg8("FEAT_PAGE", 0x2F),
+        *(reg8(f"FEATURES_{i}", 0x30 + i, implemented=0) for i in range(16)),
+        reg8("ACC_CONF", 0x40, reset=0xA8, fields=(Field("ACC_ODR", 0, 4, on_write="_sensors"),
                                                    Field("ACC_BWP", 4, 3), Field("ACC_FILTER_PERF", 7))),
-        _reg("ACC_RANGE", 0x41, reset=0x02, fields=(Field("ACC_RANGE", 0, 2),)),
-        _reg("GYR_CONF", 0x42, reset=0xA9, fields=(Field("GYR_ODR", 0, 4, on_write="_sensors"),
+        reg8("ACC_RANGE", 0x41, reset=0x02, fields=(Field("ACC_RANGE", 0, 2),)),
+        reg8("GYR_CONF", 0x42, reset=0xA9, fields=(Field("GYR_ODR", 0, 4, on_write="_sensors"),
                                                    Field("GYR_BWP", 4, 2), Field("GYR_NOISE_PERF", 6),
                                                    Field("GYR_FILTER_PERF", 7))),
-        _reg("GYR_RANGE", 0x43, fields=(Field("GYR_RANGE", 0, 3), Field("OIS_RANGE", 3, implemented=False))),
-        _reg("AUX_CONF", 0x44, reset=0x46, implemented=0x46),
-        _reg("FIFO_DOWNS", 0x45, reset=0x88, implemented=0x88),
-        _reg("FIFO_WTM_0", 0x46, fields=(Field("FIFO_WTM_7_0", 0, 8, on_write="_routing"),)),
-        _reg("FIFO_WTM_1", 0x47, reset=0x02, fields=(Field("FIFO_WTM_12_8", 0, 5, on_write="_routing"),)),
-        _reg("FIFO_CONFIG_0", 0x48, reset=0x02, fields=(Field("FIFO_STOP_ON_FULL", 0, on_write="_fifo_changed"),
+        reg8("GYR_RANGE", 0x43, fields=(Field("GYR_RANGE", 0, 3), Field("OIS_RANGE", 3, implemented=False))),
+        reg8("AUX_CONF", 0x44, reset=0x46, implemented=0x46),
+        reg8("FIFO_DOWNS", 0x45, reset=0x88, implemented=0x88),
+        reg8("FIFO_WTM_0", 0x46, fields=(Field("FIFO_WTM_7_0", 0, 8, on_write="_routing"),)),
+        reg8("FIFO_WTM_1", 0x47, reset=0x02, fields=(Field("FIFO_WTM_12_8", 0, 5, on_write="_routing"),)),
+        reg8("FIFO_CONFIG_0", 0x48, reset=0x02, fields=(Field("FIFO_STOP_ON_FULL", 0, on_write="_fifo_changed"),
                                                         Field("FIFO_TIME_EN", 1))),
-        _reg("FIFO_CONFIG_1", 0x49, reset=0x10, fields=(
+        reg8("FIFO_CONFIG_1", 0x49, reset=0x10, fields=(
             Field("FIFO_TAG_INT1_EN", 0, 2, implemented=False), Field("FIFO_TAG_INT2_EN", 2, 2, implemented=False),
             Field("FIFO_HEADER_EN", 4, on_write="_fifo_changed"), Field("FIFO_AUX_EN", 5, implemented=False),
             Field("FIFO_ACC_EN", 6, on_write="_fifo_changed"), Field("FIFO_GYR_EN", 7, on_write="_fifo_changed"))),
-        _reg("SATURATION", 0x4A, access="r"),
-        *(_reg(n, 0x4B + i, implemented=0) for i, n in enumerate(("AUX_DEV_ID", "AUX_IF_CONF", "AUX_RD_ADDR",
+        reg8("SATURATION", 0x4A, access="r"),
+        *(reg8(n, 0x4B + i, implemented=0) for i, n in enumerate(("AUX_DEV_ID", "AUX_IF_CONF", "AUX_RD_ADDR",
                                                                    "AUX_WR_ADDR", "AUX_WR_DATA"))),
-        _reg("ERR_REG_MSK", 0x52),
-        _reg("INT1_IO_CTRL", 0x53, fields=(Field("EDGE_CTRL", 0), Field("LVL", 1, on_write="_routing"),
+        reg8("ERR_REG_MSK", 0x52),
+        reg8("INT1_IO_CTRL", 0x53, fields=(Field("EDGE_CTRL", 0), Field("LVL", 1, on_write="_routing"),
                                            Field("OD", 2), Field("OUTPUT_EN", 3, on_write="_routing"),
                                            Field("INPUT_EN", 4))),
-        _reg("INT2_IO_CTRL", 0x54, fields=(Field("EDGE_CTRL", 0), Field("LVL", 1, on_write="_routing"),
+        reg8("INT2_IO_CTRL", 0x54, fields=(Field("EDGE_CTRL", 0), Field("LVL", 1, on_write="_routing"),
                                            Field("OD", 2), Field("OUTPUT_EN", 3, on_write="_routing"),
                                            Field("INPUT_EN", 4))),
-        _reg("INT_LATCH", 0x55, fields=(Field("INT_LATCH", 0),)),
-        _reg("INT1_MAP_FEAT", 0x56, implemented=0), _reg("INT2_MAP_FEAT", 0x57, implemented=0),
-        _reg("INT_MAP_DATA", 0x58, fields=tuple(Field(n, i, on_write="_routing") for i, n in enumerate((
+        reg8("INT_LATCH", 0x55, fields=(Field("INT_LATCH", 0),)),
+        reg8("INT1_MAP_FEAT", 0x56, implemented=0), reg8("INT2_MAP_FEAT", 0x57, implemented=0),
+        reg8("INT_MAP_DATA", 0x58, fields=tuple(Field(n, i, on_write="_routing") for i, n in enumerate((
             "FFULL_INT1", "FWM_INT1", "DRDY_INT1", "ERR_INT1", "FFULL_INT2", "FWM_INT2", "DRDY_INT2", "ERR_INT2")))),
-        _reg("INIT_CTRL", 0x59, fields=(Field("INIT_CTRL", 0, 8, on_write="_init_ctrl"),)),
-        _reg("INIT_ADDR_0", 0x5B, fields=(Field("BASE_0_3", 0, 4, on_write="_init_addr"),)),
-        _reg("INIT_ADDR_1", 0x5C, fields=(Field("BASE_11_4", 0, 8, on_write="_init_addr"),)),
-        _reg("INIT_DATA", INIT_DATA),
-        _reg("INTERNAL_ERROR", 0x5F, access="r"),
-        _reg("AUX_IF_TRIM", 0x68, reset=0x01, implemented=0x01),
-        _reg("GYR_CRT_CONF", 0x69, implemented=0),
-        _reg("NVM_CONF", 0x6A, implemented=0),
-        _reg("IF_CONF", 0x6B, implemented=0),
-        _reg("DRV", 0x6C, reset=0xFF, implemented=0xFF),
-        _reg("ACC_SELF_TEST", 0x6D, implemented=0),
-        _reg("GYR_SELF_TEST_AXES", 0x6E, access="r"),
-        _reg("NV_CONF", 0x70),
-        *(_reg(f"OFFSET_{i}", 0x71 + i, implemented=0) for i in range(7)),
-        _reg("PWR_CONF", 0x7C, reset=0x03, fields=(Field("ADV_POWER_SAVE", 0), Field("FIFO_SELF_WAKE_UP", 1),
+        reg8("INIT_CTRL", 0x59, fields=(Field("INIT_CTRL", 0, 8, on_write="_init_ctrl"),)),
+        reg8("INIT_ADDR_0", 0x5B, fields=(Field("BASE_0_3", 0, 4, on_write="_init_addr"),)),
+        reg8("INIT_ADDR_1", 0x5C, fields=(Field("BASE_11_4", 0, 8, on_write="_init_addr"),)),
+        reg8("INIT_DATA", INIT_DATA),
+        reg8("INTERNAL_ERROR", 0x5F, access="r"),
+        reg8("AUX_IF_TRIM", 0x68, reset=0x01, implemented=0x01),
+        reg8("GYR_CRT_CONF", 0x69, implemented=0),
+        reg8("NVM_CONF", 0x6A, implemented=0),
+        reg8("IF_CONF", 0x6B, implemented=0),
+        reg8("DRV", 0x6C, reset=0xFF, implemented=0xFF),
+        reg8("ACC_SELF_TEST", 0x6D, implemented=0),
+        reg8("GYR_SELF_TEST_AXES", 0x6E, access="r"),
+        reg8("NV_CONF", 0x70),
+        *(reg8(f"OFFSET_{i}", 0x71 + i, implemented=0) for i in range(7)),
+        reg8("PWR_CONF", 0x7C, reset=0x03, fields=(Field("ADV_POWER_SAVE", 0), Field("FIFO_SELF_WAKE_UP", 1),
                                                    Field("FUP_EN", 2))),
-        _reg("PWR_CTRL", 0x7D, fields=(Field("AUX_EN", 0, implemented=False), Field("GYR_EN", 1, on_write="_sensors"),
+        reg8("PWR_CTRL", 0x7D, fields=(Field("AUX_EN", 0, implemented=False), Field("GYR_EN", 1, on_write="_sensors"),
                                        Field("ACC_EN", 2, on_write="_sensors"), Field("TEMP_EN", 3))),
-        _reg("CMD", 0x7E, access="w"),
+        reg8("CMD", 0x7E, access="w"),
     )
 
     def __init__(self, config: DeviceConfig, host: DeviceHost) -> None:
@@ -166,30 +164,21 @@ class Bmi270(BusDevice):
         self.config_size = int(config.options.get("config_size", CONFIG_SIZE))
         super().__init__(config, host)
 
-    def check_recording(self) -> None:
-        assert self.source is not None
-        self.accel.bind(self.source)
-        self.gyro.bind(self.source)
-
     def reset(self) -> None:
         super().reset()
-        self.stop_events()
+        self.reset_sensors({"acc": 0.0, "gyr": 0.0})
         self._config = bytearray(self.config_size)
         self._written = bytearray(self.config_size)
         self._init_ptr = 0
         self._init_at: int | None = None
         self._message = MSG_NOT_INIT
         self._int_status = 0  # INT_STATUS_1 bits, latched until read
-        self._odr = {"acc": 0.0, "gyr": 0.0}
         self._fifo_setup: tuple[Any, ...] | None = None
         self._frame: list[int] = []  # bytes of the frame being read
         self._frame_is_data = False
         self._flags_seen = {"acc": -1, "gyr": -1}  # newest sample already reported in INT_STATUS_1
         self._time_frame_sent = False
         self._last_write_fs = -(10**18)
-        self.fifo.reset(FifoMode.BYPASS, None, 0, None)
-        self.accel.stop()
-        self.gyro.stop()
 
     # --- configuration file upload ---------------------------------------------------------
     def _init_addr(self, old: int, new: int) -> None:
@@ -256,15 +245,13 @@ class Bmi270(BusDevice):
             if odr and self._message != MSG_INIT_OK:
                 self.guest_error(f"{self.name}.PWR_CTRL", f"{which} enabled before the configuration file was "
                                  "loaded (INTERNAL_STATUS.message is not init_ok)")
-            self._odr[which] = odr
-            stream = self.accel if which == "acc" else self.gyro
-            if odr:
-                self.require_source()
-                stream.start(odr, self.now())
-                self.latches[which].restart()
-                self._flags_seen[which] = stream.first - 1
-            else:
-                stream.stop()
+            latch = self.latches[which]
+
+            def started(w: str = which, latch: OutputLatch = latch) -> None:
+                latch.restart()
+                self._flags_seen[w] = latch.stream.first - 1
+
+            self.apply_odr(which, odr, latch.stream, started)
         self._fifo_setup = None
         self._fifo_changed(0, 0)
 
@@ -373,9 +360,6 @@ class Bmi270(BusDevice):
                 return 0x80
         return self._frame.pop(0)
 
-    def _routing(self, old: int, new: int) -> None:
-        self.update()
-
     def write_CMD(self, value: int) -> None:
         if value == 0xB6:
             self.reset()
@@ -409,12 +393,7 @@ class Bmi270(BusDevice):
         if self._init_at is not None and now >= self._init_at:
             self._init_at = None
             self._message = MSG_INIT_OK if self._config_ok() else MSG_INIT_ERR
-        loss = self.fifo.catch_up(now)
-        if loss is not None:
-            self.stats_.count("fifo_frames_lost", loss.count)
-            if loss.new_episode:
-                self.stats_.record("overruns", loss.first_at, what="FIFO full" if self.fifo.mode is FifoMode.FIFO
-                                   else "FIFO frame overwritten")
+        self.catch_up_fifo(now)
         for which, bit in (("acc", 0x80), ("gyr", 0x40)):
             stream = self.latches[which].stream
             if stream.running:
@@ -467,9 +446,6 @@ class Bmi270(BusDevice):
         return min(times) if times else None
 
     def stats(self) -> dict[str, Any]:
-        self.catch_up()
         out = super().stats()
-        out.setdefault("overruns", 0)
-        out["odr_hz"] = dict(self._odr)
         out["config_loaded"] = self._message == MSG_INIT_OK
         return out

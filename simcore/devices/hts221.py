@@ -26,9 +26,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from simcore.devices import register_device
-from simcore.devices.base import FS_PER_SECOND, BusDevice, DeviceConfig, DeviceHost, RateClock
+from simcore.devices.base import FS_PER_SECOND, BusDevice, DeviceConfig, DeviceHost, RateClock, reg8
 from simcore.errors import BadInputError
-from simcore.registers import Field, Register
+from simcore.registers import Field
 
 WHO_AM_I = 0xBC
 ODR_HZ = (0.0, 1.0, 7.0, 12.5)
@@ -38,10 +38,6 @@ CALIBRATION = {"T0_degC": 20.0, "T1_degC": 35.0, "T0_OUT": 306, "T1_OUT": 1244,
 TEMP_UNITS = ("C", "degC", "°C", "")
 HUM_UNITS = ("%", "%rH", "%RH", "")
 Measurement = tuple[str, int] | None
-
-
-def _reg(name: str, offset: int, **kw: object) -> Register:
-    return Register(name, offset, width=8, **kw)  # type: ignore[arg-type]
 
 
 @register_device
@@ -59,26 +55,26 @@ class Hts221(BusDevice):
         "conversion_ms": "time of a one-shot measurement (default 80 ms)",
     }
     REGISTERS = (
-        _reg("WHO_AM_I", 0x0F, access="r", reset=WHO_AM_I),
-        _reg("AV_CONF", 0x10, reset=0x1B, fields=(Field("AVGH", 0, 3), Field("AVGT", 3, 3))),
-        _reg("CTRL_REG1", 0x20, fields=(Field("ODR", 0, 2, on_write="_changed"), Field("BDU", 2),
+        reg8("WHO_AM_I", 0x0F, access="r", reset=WHO_AM_I),
+        reg8("AV_CONF", 0x10, reset=0x1B, fields=(Field("AVGH", 0, 3), Field("AVGT", 3, 3))),
+        reg8("CTRL_REG1", 0x20, fields=(Field("ODR", 0, 2, on_write="_changed"), Field("BDU", 2),
                                         Field("PD", 7, on_write="_changed"))),
-        _reg("CTRL_REG2", 0x21, fields=(Field("ONE_SHOT", 0, on_write="_one_shot"), Field("HEATER", 1),
+        reg8("CTRL_REG2", 0x21, fields=(Field("ONE_SHOT", 0, on_write="_one_shot"), Field("HEATER", 1),
                                         Field("BOOT", 7, on_write="_boot"))),
-        _reg("CTRL_REG3", 0x22, fields=(Field("DRDY", 2, on_write="_routing"), Field("PP_OD", 6),
+        reg8("CTRL_REG3", 0x22, fields=(Field("DRDY", 2, on_write="_routing"), Field("PP_OD", 6),
                                         Field("DRDY_H_L", 7, on_write="_routing"))),
-        _reg("STATUS_REG", 0x27, access="r"),
-        _reg("HUMIDITY_OUT_L", 0x28, access="r"), _reg("HUMIDITY_OUT_H", 0x29, access="r"),
-        _reg("TEMP_OUT_L", 0x2A, access="r"), _reg("TEMP_OUT_H", 0x2B, access="r"),
-        _reg("H0_rH_x2", 0x30, access="r"), _reg("H1_rH_x2", 0x31, access="r"),
-        _reg("T0_degC_x8", 0x32, access="r"), _reg("T1_degC_x8", 0x33, access="r"),
-        _reg("RESERVED_34", 0x34, access="r"),
-        _reg("T1_T0_MSB", 0x35, access="r"),
-        _reg("H0_T0_OUT_L", 0x36, access="r"), _reg("H0_T0_OUT_H", 0x37, access="r"),
-        _reg("RESERVED_38", 0x38, access="r"), _reg("RESERVED_39", 0x39, access="r"),
-        _reg("H1_T0_OUT_L", 0x3A, access="r"), _reg("H1_T0_OUT_H", 0x3B, access="r"),
-        _reg("T0_OUT_L", 0x3C, access="r"), _reg("T0_OUT_H", 0x3D, access="r"),
-        _reg("T1_OUT_L", 0x3E, access="r"), _reg("T1_OUT_H", 0x3F, access="r"),
+        reg8("STATUS_REG", 0x27, access="r"),
+        reg8("HUMIDITY_OUT_L", 0x28, access="r"), reg8("HUMIDITY_OUT_H", 0x29, access="r"),
+        reg8("TEMP_OUT_L", 0x2A, access="r"), reg8("TEMP_OUT_H", 0x2B, access="r"),
+        reg8("H0_rH_x2", 0x30, access="r"), reg8("H1_rH_x2", 0x31, access="r"),
+        reg8("T0_degC_x8", 0x32, access="r"), reg8("T1_degC_x8", 0x33, access="r"),
+        reg8("RESERVED_34", 0x34, access="r"),
+        reg8("T1_T0_MSB", 0x35, access="r"),
+        reg8("H0_T0_OUT_L", 0x36, access="r"), reg8("H0_T0_OUT_H", 0x37, access="r"),
+        reg8("RESERVED_38", 0x38, access="r"), reg8("RESERVED_39", 0x39, access="r"),
+        reg8("H1_T0_OUT_L", 0x3A, access="r"), reg8("H1_T0_OUT_H", 0x3B, access="r"),
+        reg8("T0_OUT_L", 0x3C, access="r"), reg8("T0_OUT_H", 0x3D, access="r"),
+        reg8("T1_OUT_L", 0x3E, access="r"), reg8("T1_OUT_H", 0x3F, access="r"),
     )
 
     def __init__(self, config: DeviceConfig, host: DeviceHost) -> None:
@@ -195,9 +191,6 @@ class Hts221(BusDevice):
     def _boot(self, old: int, new: int) -> None:
         self.values["CTRL_REG2"] &= ~0x80
         self._load_calibration()
-
-    def _routing(self, old: int, new: int) -> None:
-        self.update()
 
     def _out(self, which: str, high: bool) -> int:
         m = self.latest()

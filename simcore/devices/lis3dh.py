@@ -21,10 +21,10 @@ from typing import ClassVar
 import numpy as np
 
 from simcore.devices import register_device
-from simcore.devices.base import BusDevice, clamp_int
+from simcore.devices.base import FifoDevice, clamp_int, reg8
 from simcore.devices.fifo import FifoMode
 from simcore.devices.st_accel import StAccel
-from simcore.registers import Field, Register
+from simcore.registers import Field
 
 WHO_AM_I = 0x33
 # CTRL_REG1 ODR[3:0] -> Hz: (normal / high resolution, low power)
@@ -34,51 +34,47 @@ SENSITIVITY_MG = {12: (1.0, 2.0, 4.0, 12.0), 10: (4.0, 8.0, 16.0, 48.0), 8: (16.
 FIFO_MODES = {0: FifoMode.BYPASS, 1: FifoMode.FIFO, 2: FifoMode.STREAM, 3: FifoMode.STREAM}
 
 
-def _reg(name: str, offset: int, **kw: object) -> Register:
-    return Register(name, offset, width=8, **kw)  # type: ignore[arg-type]
-
-
 @register_device
-class Lis3dh(StAccel, BusDevice):
+class Lis3dh(StAccel, FifoDevice):
     """LIS3DH: accelerometer, 32-level FIFO, data-ready / watermark / overrun on INT1."""
 
     TYPE = "lis3dh"
     I2C_ADDRESSES: ClassVar[tuple[int, ...]] = (0x18, 0x19)
     REGISTERS = (
-        _reg("STATUS_REG_AUX", 0x07, access="r", implemented=0),
-        *(_reg(f"OUT_ADC{i // 2 + 1}_{'LH'[i % 2]}", 0x08 + i, access="r", modelled=False) for i in range(6)),
-        _reg("WHO_AM_I", 0x0F, access="r", reset=WHO_AM_I),
-        _reg("CTRL_REG0", 0x1E, reset=0x10, implemented=0x10),
-        _reg("TEMP_CFG_REG", 0x1F, implemented=0, doc="ADC and temperature sensor: not modelled"),
-        _reg("CTRL_REG1", 0x20, reset=0x07, fields=(
+        reg8("STATUS_REG_AUX", 0x07, access="r", implemented=0),
+        *(reg8(f"OUT_ADC{i // 2 + 1}_{'LH'[i % 2]}", 0x08 + i, access="r", modelled=False) for i in range(6)),
+        reg8("WHO_AM_I", 0x0F, access="r", reset=WHO_AM_I),
+        reg8("CTRL_REG0", 0x1E, reset=0x10, implemented=0x10),
+        reg8("TEMP_CFG_REG", 0x1F, implemented=0, doc="ADC and temperature sensor: not modelled"),
+        reg8("CTRL_REG1", 0x20, reset=0x07, fields=(
             Field("XEN", 0), Field("YEN", 1), Field("ZEN", 2), Field("LPEN", 3, on_write="_changed"),
             Field("ODR", 4, 4, on_write="_changed"))),
-        _reg("CTRL_REG2", 0x21, implemented=0, doc="high-pass filter: not modelled"),
-        _reg("CTRL_REG3", 0x22, fields=(
+        reg8("CTRL_REG2", 0x21, implemented=0, doc="high-pass filter: not modelled"),
+        reg8("CTRL_REG3", 0x22, fields=(
             Field("I1_OVERRUN", 1, on_write="_routing"), Field("I1_WTM", 2, on_write="_routing"),
             Field("I1_321DA", 3, implemented=False), Field("I1_ZYXDA", 4, on_write="_routing"),
             Field("I1_IA2", 5, implemented=False), Field("I1_IA1", 6, implemented=False),
             Field("I1_CLICK", 7, implemented=False))),
-        _reg("CTRL_REG4", 0x23, fields=(
+        reg8("CTRL_REG4", 0x23, fields=(
             Field("SIM", 0), Field("ST", 1, 2, implemented=False), Field("HR", 3, on_write="_changed"),
             Field("FS", 4, 2), Field("BLE", 6, on_write="_ble"), Field("BDU", 7))),
-        _reg("CTRL_REG5", 0x24, fields=(
+        reg8("CTRL_REG5", 0x24, fields=(
             Field("D4D_INT2", 0, implemented=False), Field("LIR_INT2", 1, implemented=False),
             Field("D4D_INT1", 2, implemented=False), Field("LIR_INT1", 3, implemented=False),
             Field("FIFO_EN", 6, on_write="_changed"), Field("BOOT", 7, on_write="_boot"))),
-        _reg("CTRL_REG6", 0x25, fields=(
+        reg8("CTRL_REG6", 0x25, fields=(
             Field("INT_POLARITY", 1, on_write="_routing"), Field("I2_ACT", 3, implemented=False),
             Field("I2_BOOT", 4, implemented=False), Field("I2_IA2", 5, implemented=False),
             Field("I2_IA1", 6, implemented=False), Field("I2_CLICK", 7, implemented=False))),
-        _reg("REFERENCE", 0x26),
-        _reg("STATUS_REG", 0x27, access="r"),
-        _reg("OUT_X_L", 0x28, access="r"), _reg("OUT_X_H", 0x29, access="r"),
-        _reg("OUT_Y_L", 0x2A, access="r"), _reg("OUT_Y_H", 0x2B, access="r"),
-        _reg("OUT_Z_L", 0x2C, access="r"), _reg("OUT_Z_H", 0x2D, access="r"),
-        _reg("FIFO_CTRL_REG", 0x2E, fields=(
+        reg8("REFERENCE", 0x26),
+        reg8("STATUS_REG", 0x27, access="r"),
+        reg8("OUT_X_L", 0x28, access="r"), reg8("OUT_X_H", 0x29, access="r"),
+        reg8("OUT_Y_L", 0x2A, access="r"), reg8("OUT_Y_H", 0x2B, access="r"),
+        reg8("OUT_Z_L", 0x2C, access="r"), reg8("OUT_Z_H", 0x2D, access="r"),
+        reg8("FIFO_CTRL_REG", 0x2E, fields=(
             Field("FTH", 0, 5, on_write="_routing"), Field("TR", 5), Field("FM", 6, 2, on_write="_fifo_mode"))),
-        _reg("FIFO_SRC_REG", 0x2F, access="r"),
-        *(_reg(n, 0x30 + i, implemented=0) for i, n in enumerate(
+        reg8("FIFO_SRC_REG", 0x2F, access="r"),
+        *(reg8(n, 0x30 + i, implemented=0) for i, n in enumerate(
             ("INT1_CFG", "INT1_SRC", "INT1_THS", "INT1_DURATION", "INT2_CFG", "INT2_SRC", "INT2_THS",
              "INT2_DURATION", "CLICK_CFG", "CLICK_SRC", "CLICK_THS", "TIME_LIMIT", "TIME_LATENCY", "TIME_WINDOW",
              "ACT_THS", "ACT_DUR"))),
@@ -141,9 +137,6 @@ class Lis3dh(StAccel, BusDevice):
         if self.values["CTRL_REG1"] & 0x08 and self.values["CTRL_REG4"] & 0x08:
             self.guest_error(f"{self.name}.CTRL_REG4.HR", "LPen and HR both set: not allowed (datasheet Table 10)")
         self.reconfigure()
-
-    def _routing(self, old: int, new: int) -> None:
-        self.update()
 
     def _fifo_mode(self, old: int, new: int) -> None:
         if new == 3:

@@ -20,10 +20,10 @@ from typing import ClassVar
 import numpy as np
 
 from simcore.devices import register_device
-from simcore.devices.base import BusDevice, clamp_int
+from simcore.devices.base import FifoDevice, clamp_int, reg8
 from simcore.devices.fifo import FifoMode
 from simcore.devices.st_accel import StAccel
-from simcore.registers import Field, Register
+from simcore.registers import Field
 
 WHO_AM_I = 0x3F
 ODR_HZ = (0.0, 3.125, 6.25, 12.5, 25.0, 50.0, 100.0, 400.0, 800.0, 1600.0)
@@ -50,54 +50,50 @@ def _state_machine_registers(sm: int) -> list[str]:
     return names
 
 
-def _reg(name: str, offset: int, **kw: object) -> Register:
-    return Register(name, offset, width=8, **kw)  # type: ignore[arg-type]
-
-
 @register_device
-class Lis3dsh(StAccel, BusDevice):
+class Lis3dsh(StAccel, FifoDevice):
     """LIS3DSH: accelerometer with FIFO; data ready, watermark and overrun on INT1."""
 
     TYPE = "lis3dsh"
     I2C_ADDRESSES: ClassVar[tuple[int, ...]] = (0x1E, 0x1D)
     REGISTERS = (
-        _reg("OUT_T", 0x0C, access="r", modelled=False),
-        _reg("INFO1", 0x0D, access="r", reset=0x21),
-        _reg("INFO2", 0x0E, access="r", reset=0x00),
-        _reg("WHO_AM_I", 0x0F, access="r", reset=WHO_AM_I),
-        *(_reg(n, 0x10 + i, implemented=0) for i, n in enumerate(("OFF_X", "OFF_Y", "OFF_Z", "CS_X", "CS_Y",
+        reg8("OUT_T", 0x0C, access="r", modelled=False),
+        reg8("INFO1", 0x0D, access="r", reset=0x21),
+        reg8("INFO2", 0x0E, access="r", reset=0x00),
+        reg8("WHO_AM_I", 0x0F, access="r", reset=WHO_AM_I),
+        *(reg8(n, 0x10 + i, implemented=0) for i, n in enumerate(("OFF_X", "OFF_Y", "OFF_Z", "CS_X", "CS_Y",
                                                                    "CS_Z"))),
-        _reg("LC_L", 0x16, reset=0x01), _reg("LC_H", 0x17),
-        _reg("STAT", 0x18, access="r"),
-        _reg("PEAK1", 0x19, access="r"), _reg("PEAK2", 0x1A, access="r"),
-        *(_reg(f"VFC_{i + 1}", 0x1B + i, implemented=0) for i in range(4)),
-        _reg("THRS3", 0x1F, implemented=0),
-        _reg("CTRL_REG4", 0x20, reset=0x07, fields=(
+        reg8("LC_L", 0x16, reset=0x01), reg8("LC_H", 0x17),
+        reg8("STAT", 0x18, access="r"),
+        reg8("PEAK1", 0x19, access="r"), reg8("PEAK2", 0x1A, access="r"),
+        *(reg8(f"VFC_{i + 1}", 0x1B + i, implemented=0) for i in range(4)),
+        reg8("THRS3", 0x1F, implemented=0),
+        reg8("CTRL_REG4", 0x20, reset=0x07, fields=(
             Field("XEN", 0), Field("YEN", 1), Field("ZEN", 2), Field("BDU", 3), Field("ODR", 4, 4, on_write="_odr"))),
-        _reg("CTRL_REG1", 0x21, implemented=0, doc="state machine 1: not modelled"),
-        _reg("CTRL_REG2", 0x22, implemented=0, doc="state machine 2: not modelled"),
-        _reg("CTRL_REG3", 0x23, fields=(
+        reg8("CTRL_REG1", 0x21, implemented=0, doc="state machine 1: not modelled"),
+        reg8("CTRL_REG2", 0x22, implemented=0, doc="state machine 2: not modelled"),
+        reg8("CTRL_REG3", 0x23, fields=(
             Field("STRT", 0, on_write="_soft_reset"), Field("VFILT", 2, implemented=False),
             Field("INT1_EN", 3, on_write="_routing"), Field("INT2_EN", 4, implemented=False),
             Field("IEL", 5, implemented=False), Field("IEA", 6, on_write="_routing"),
             Field("DR_EN", 7, on_write="_routing"))),
-        _reg("CTRL_REG5", 0x24, fields=(
+        reg8("CTRL_REG5", 0x24, fields=(
             Field("SIM", 0), Field("ST", 1, 2, implemented=False), Field("FSCALE", 3, 3, on_write="_fscale"),
             Field("BW", 6, 2))),
-        _reg("CTRL_REG6", 0x25, reset=0x10, fields=(
+        reg8("CTRL_REG6", 0x25, reset=0x10, fields=(
             Field("P2_BOOT", 0, implemented=False), Field("P1_OVERRUN", 1, on_write="_routing"),
             Field("P1_WTM", 2, on_write="_routing"), Field("P1_EMPTY", 3, on_write="_routing"),
             Field("ADD_INC", 4), Field("WTM_EN", 5, on_write="_routing"), Field("FIFO_EN", 6, on_write="_fifo"),
             Field("BOOT", 7, on_write="_boot"))),
-        _reg("STATUS", 0x27, access="r"),
-        _reg("OUT_X_L", 0x28, access="r"), _reg("OUT_X_H", 0x29, access="r"),
-        _reg("OUT_Y_L", 0x2A, access="r"), _reg("OUT_Y_H", 0x2B, access="r"),
-        _reg("OUT_Z_L", 0x2C, access="r"), _reg("OUT_Z_H", 0x2D, access="r"),
-        _reg("FIFO_CTRL", 0x2E, fields=(Field("WTMP", 0, 5, on_write="_routing"),
+        reg8("STATUS", 0x27, access="r"),
+        reg8("OUT_X_L", 0x28, access="r"), reg8("OUT_X_H", 0x29, access="r"),
+        reg8("OUT_Y_L", 0x2A, access="r"), reg8("OUT_Y_H", 0x2B, access="r"),
+        reg8("OUT_Z_L", 0x2C, access="r"), reg8("OUT_Z_H", 0x2D, access="r"),
+        reg8("FIFO_CTRL", 0x2E, fields=(Field("WTMP", 0, 5, on_write="_routing"),
                                         Field("FMODE", 5, 3, on_write="_fifo"))),
-        _reg("FIFO_SRC", 0x2F, access="r"),
-        *(_reg(n, 0x40 + i, implemented=0) for i, n in enumerate(_state_machine_registers(1))),
-        *(_reg(n, 0x60 + i, implemented=0) for i, n in enumerate(_state_machine_registers(2))),
+        reg8("FIFO_SRC", 0x2F, access="r"),
+        *(reg8(n, 0x40 + i, implemented=0) for i, n in enumerate(_state_machine_registers(1))),
+        *(reg8(n, 0x60 + i, implemented=0) for i, n in enumerate(_state_machine_registers(2))),
     )
 
     def odr_hz(self) -> float:
@@ -163,14 +159,6 @@ class Lis3dsh(StAccel, BusDevice):
         if new > 4:
             self.guest_error(f"{self.name}.CTRL_REG5.FSCALE", f"FSCALE {new:03b} is not in the datasheet's table: "
                              "+-16 g used")
-
-    def _routing(self, old: int, new: int) -> None:
-        self.update()
-
-    def _soft_reset(self, old: int, new: int) -> None:
-        if new:
-            self.reset()
-            self.update()
 
     def _boot(self, old: int, new: int) -> None:
         self.values["CTRL_REG6"] &= ~0x80

@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from simcore.devices import register_device
-from simcore.devices.base import BusDevice, DeviceConfig, DeviceHost, RateClock, clamp_int
+from simcore.devices.base import DeviceConfig, DeviceHost, FifoDevice, RateClock, clamp_int, reg8
 from simcore.devices.fifo import FifoMode, SampleFifo
 from simcore.devices.motion import OutputLatch, Stream
 from simcore.registers import Field, Register
@@ -44,10 +44,6 @@ FIFO_WORDS = 2048
 DATA_OUT_L, DATA_OUT_H = 0x3E, 0x3F
 
 
-def _reg(name: str, offset: int, **kw: object) -> Register:
-    return Register(name, offset, width=8, **kw)  # type: ignore[arg-type]
-
-
 def _out(latch: str, i: int) -> Any:
     def read(self: Lsm6dsl) -> int:
         return self.out_byte(latch, i)
@@ -56,14 +52,15 @@ def _out(latch: str, i: int) -> Any:
 
 
 def _unmodelled(*names_offsets: tuple[str, int]) -> tuple[Register, ...]:
-    return tuple(_reg(n, o, implemented=0) for n, o in names_offsets)
+    return tuple(reg8(n, o, implemented=0) for n, o in names_offsets)
 
 
 @register_device
-class Lsm6dsl(BusDevice):
+class Lsm6dsl(FifoDevice):
     """LSM6DSL: accelerometer and gyroscope, 4 KB FIFO, INT1/INT2."""
 
     TYPE = "lsm6dsl"
+    LOST_COUNTER: ClassVar[str] = "fifo_samples_lost"
     LINES: ClassVar[tuple[str, ...]] = ("INT1", "INT2")
     I2C_ADDRESSES: ClassVar[tuple[int, ...]] = (0x6A, 0x6B)
     SPI_MODES: ClassVar[frozenset[int]] = frozenset({0, 3})
@@ -72,79 +69,79 @@ class Lsm6dsl(BusDevice):
         "gyro_channels": "recording channels of X/Y/Z angular rate (default ['gx', 'gy', 'gz']; zeros if absent)",
     }
     REGISTERS = (
-        _reg("FUNC_CFG_ACCESS", 0x01, implemented=0, doc="embedded functions bank: not modelled"),
+        reg8("FUNC_CFG_ACCESS", 0x01, implemented=0, doc="embedded functions bank: not modelled"),
         *_unmodelled(("SENSOR_SYNC_TIME_FRAME", 0x04), ("SENSOR_SYNC_RES_RATIO", 0x05)),
-        _reg("FIFO_CTRL1", 0x06, fields=(Field("FTH", 0, 8, on_write="_fifo_changed"),)),
-        _reg("FIFO_CTRL2", 0x07, fields=(
+        reg8("FIFO_CTRL1", 0x06, fields=(Field("FTH", 0, 8, on_write="_fifo_changed"),)),
+        reg8("FIFO_CTRL2", 0x07, fields=(
             Field("FTH_HI", 0, 3, on_write="_fifo_changed"), Field("FIFO_TEMP_EN", 3, implemented=False),
             Field("TIMER_PEDO_FIFO_DRDY", 6, implemented=False), Field("TIMER_PEDO_FIFO_EN", 7, implemented=False))),
-        _reg("FIFO_CTRL3", 0x08, fields=(Field("DEC_FIFO_XL", 0, 3, on_write="_fifo_changed"),
+        reg8("FIFO_CTRL3", 0x08, fields=(Field("DEC_FIFO_XL", 0, 3, on_write="_fifo_changed"),
                                          Field("DEC_FIFO_GYRO", 3, 3, on_write="_fifo_changed"))),
-        _reg("FIFO_CTRL4", 0x09, fields=(
+        reg8("FIFO_CTRL4", 0x09, fields=(
             Field("DEC_DS3_FIFO", 0, 3, implemented=False), Field("DEC_DS4_FIFO", 3, 3, implemented=False),
             Field("ONLY_HIGH_DATA", 6, implemented=False), Field("STOP_ON_FTH", 7, on_write="_fifo_changed"))),
-        _reg("FIFO_CTRL5", 0x0A, fields=(Field("FIFO_MODE", 0, 3, on_write="_fifo_changed"),
+        reg8("FIFO_CTRL5", 0x0A, fields=(Field("FIFO_MODE", 0, 3, on_write="_fifo_changed"),
                                          Field("ODR_FIFO", 3, 4, on_write="_fifo_changed"))),
-        _reg("DRDY_PULSE_CFG_G", 0x0B, fields=(Field("INT2_WRIST_TILT", 0, implemented=False),
+        reg8("DRDY_PULSE_CFG_G", 0x0B, fields=(Field("INT2_WRIST_TILT", 0, implemented=False),
                                                Field("DRDY_PULSED", 7, implemented=False))),
-        _reg("INT1_CTRL", 0x0D, fields=(
+        reg8("INT1_CTRL", 0x0D, fields=(
             Field("INT1_DRDY_XL", 0, on_write="_routing"), Field("INT1_DRDY_G", 1, on_write="_routing"),
             Field("INT1_BOOT", 2, implemented=False), Field("INT1_FTH", 3, on_write="_routing"),
             Field("INT1_FIFO_OVR", 4, on_write="_routing"), Field("INT1_FULL_FLAG", 5, on_write="_routing"),
             Field("INT1_SIGN_MOT", 6, implemented=False), Field("INT1_STEP_DETECTOR", 7, implemented=False))),
-        _reg("INT2_CTRL", 0x0E, fields=(
+        reg8("INT2_CTRL", 0x0E, fields=(
             Field("INT2_DRDY_XL", 0, on_write="_routing"), Field("INT2_DRDY_G", 1, on_write="_routing"),
             Field("INT2_DRDY_TEMP", 2, implemented=False), Field("INT2_FTH", 3, on_write="_routing"),
             Field("INT2_FIFO_OVR", 4, on_write="_routing"), Field("INT2_FULL_FLAG", 5, on_write="_routing"),
             Field("INT2_STEP_COUNT_OV", 6, implemented=False), Field("INT2_STEP_DELTA", 7, implemented=False))),
-        _reg("WHO_AM_I", 0x0F, access="r", reset=WHO_AM_I),
-        _reg("CTRL1_XL", 0x10, fields=(Field("BW0_XL", 0), Field("LPF1_BW_SEL", 1),
+        reg8("WHO_AM_I", 0x0F, access="r", reset=WHO_AM_I),
+        reg8("CTRL1_XL", 0x10, fields=(Field("BW0_XL", 0), Field("LPF1_BW_SEL", 1),
                                        Field("FS_XL", 2, 2), Field("ODR_XL", 4, 4, on_write="_odr_changed"))),
-        _reg("CTRL2_G", 0x11, fields=(Field("FS_125", 1), Field("FS_G", 2, 2),
+        reg8("CTRL2_G", 0x11, fields=(Field("FS_125", 1), Field("FS_G", 2, 2),
                                       Field("ODR_G", 4, 4, on_write="_odr_changed"))),
-        _reg("CTRL3_C", 0x12, reset=0x04, fields=(
+        reg8("CTRL3_C", 0x12, reset=0x04, fields=(
             Field("SW_RESET", 0, on_write="_sw_reset"), Field("BLE", 1, implemented=False), Field("IF_INC", 2),
             Field("SIM", 3), Field("PP_OD", 4), Field("H_LACTIVE", 5, on_write="_routing"), Field("BDU", 6),
             Field("BOOT", 7, on_write="_boot"))),
-        _reg("CTRL4_C", 0x13, fields=(
+        reg8("CTRL4_C", 0x13, fields=(
             Field("LPF1_SEL_G", 1, implemented=False), Field("I2C_DISABLE", 2), Field("DRDY_MASK", 3,
                                                                                       implemented=False),
             Field("DEN_DRDY_INT1", 4, implemented=False), Field("INT2_ON_INT1", 5, on_write="_routing"),
             Field("SLEEP", 6, implemented=False), Field("DEN_XL_EN", 7, implemented=False))),
-        _reg("CTRL5_C", 0x14, implemented=0, doc="self-test, DEN polarity, rounding: not modelled"),
-        _reg("CTRL6_C", 0x15, fields=(Field("FTYPE", 0, 2, implemented=False), Field("USR_OFF_W", 3,
+        reg8("CTRL5_C", 0x14, implemented=0, doc="self-test, DEN polarity, rounding: not modelled"),
+        reg8("CTRL6_C", 0x15, fields=(Field("FTYPE", 0, 2, implemented=False), Field("USR_OFF_W", 3,
                                                                                     implemented=False),
                                       Field("XL_HM_MODE", 4, on_write="_odr_changed"),
                                       Field("DEN_MODE", 5, 3, implemented=False))),
-        _reg("CTRL7_G", 0x16, fields=(Field("ROUNDING_STATUS", 2, implemented=False),
+        reg8("CTRL7_G", 0x16, fields=(Field("ROUNDING_STATUS", 2, implemented=False),
                                       Field("HPM_G", 4, 2, implemented=False), Field("HP_EN_G", 6, implemented=False),
                                       Field("G_HM_MODE", 7))),
-        _reg("CTRL8_XL", 0x17, implemented=0, doc="accelerometer filters: not modelled"),
-        _reg("CTRL9_XL", 0x18, reset=0xE0, implemented=0xE0, doc="DEN_X/Y/Z stored; SOFT_EN not modelled"),
-        _reg("CTRL10_C", 0x19, implemented=0, doc="embedded functions: not modelled"),
-        _reg("MASTER_CONFIG", 0x1A, implemented=0, doc="sensor hub: not modelled"),
-        _reg("WAKE_UP_SRC", 0x1B, access="r"), _reg("TAP_SRC", 0x1C, access="r"), _reg("D6D_SRC", 0x1D, access="r"),
-        _reg("STATUS_REG", 0x1E, access="r"),
-        _reg("OUT_TEMP_L", 0x20, access="r", modelled=False), _reg("OUT_TEMP_H", 0x21, access="r", modelled=False),
-        *(_reg(f"OUT{a}_{h}_G", 0x22 + 2 * i + j, access="r") for i, a in enumerate("XYZ") for j, h in
+        reg8("CTRL8_XL", 0x17, implemented=0, doc="accelerometer filters: not modelled"),
+        reg8("CTRL9_XL", 0x18, reset=0xE0, implemented=0xE0, doc="DEN_X/Y/Z stored; SOFT_EN not modelled"),
+        reg8("CTRL10_C", 0x19, implemented=0, doc="embedded functions: not modelled"),
+        reg8("MASTER_CONFIG", 0x1A, implemented=0, doc="sensor hub: not modelled"),
+        reg8("WAKE_UP_SRC", 0x1B, access="r"), reg8("TAP_SRC", 0x1C, access="r"), reg8("D6D_SRC", 0x1D, access="r"),
+        reg8("STATUS_REG", 0x1E, access="r"),
+        reg8("OUT_TEMP_L", 0x20, access="r", modelled=False), reg8("OUT_TEMP_H", 0x21, access="r", modelled=False),
+        *(reg8(f"OUT{a}_{h}_G", 0x22 + 2 * i + j, access="r") for i, a in enumerate("XYZ") for j, h in
           enumerate("LH")),
-        *(_reg(f"OUT{a}_{h}_XL", 0x28 + 2 * i + j, access="r") for i, a in enumerate("XYZ") for j, h in
+        *(reg8(f"OUT{a}_{h}_XL", 0x28 + 2 * i + j, access="r") for i, a in enumerate("XYZ") for j, h in
           enumerate("LH")),
-        *(_reg(f"SENSORHUB{i + 1}_REG", 0x2E + i, access="r", implemented=0) for i in range(12)),
-        _reg("FIFO_STATUS1", 0x3A, access="r"), _reg("FIFO_STATUS2", 0x3B, access="r"),
-        _reg("FIFO_STATUS3", 0x3C, access="r"), _reg("FIFO_STATUS4", 0x3D, access="r"),
-        _reg("FIFO_DATA_OUT_L", DATA_OUT_L, access="r"), _reg("FIFO_DATA_OUT_H", DATA_OUT_H, access="r"),
-        *(_reg(f"TIMESTAMP{i}_REG", 0x40 + i, access="r", modelled=False) for i in range(3)),
-        *(_reg(n, o, access="r", modelled=False) for n, o in (
+        *(reg8(f"SENSORHUB{i + 1}_REG", 0x2E + i, access="r", implemented=0) for i in range(12)),
+        reg8("FIFO_STATUS1", 0x3A, access="r"), reg8("FIFO_STATUS2", 0x3B, access="r"),
+        reg8("FIFO_STATUS3", 0x3C, access="r"), reg8("FIFO_STATUS4", 0x3D, access="r"),
+        reg8("FIFO_DATA_OUT_L", DATA_OUT_L, access="r"), reg8("FIFO_DATA_OUT_H", DATA_OUT_H, access="r"),
+        *(reg8(f"TIMESTAMP{i}_REG", 0x40 + i, access="r", modelled=False) for i in range(3)),
+        *(reg8(n, o, access="r", modelled=False) for n, o in (
             ("STEP_TIMESTAMP_L", 0x49), ("STEP_TIMESTAMP_H", 0x4A), ("STEP_COUNTER_L", 0x4B),
             ("STEP_COUNTER_H", 0x4C))),
-        *(_reg(f"SENSORHUB{13 + i}_REG", 0x4D + i, access="r", implemented=0) for i in range(6)),
-        _reg("FUNC_SRC1", 0x53, access="r"), _reg("FUNC_SRC2", 0x54, access="r"),
-        _reg("WRIST_TILT_IA", 0x55, access="r"),
+        *(reg8(f"SENSORHUB{13 + i}_REG", 0x4D + i, access="r", implemented=0) for i in range(6)),
+        reg8("FUNC_SRC1", 0x53, access="r"), reg8("FUNC_SRC2", 0x54, access="r"),
+        reg8("WRIST_TILT_IA", 0x55, access="r"),
         *_unmodelled(("TAP_CFG", 0x58), ("TAP_THS_6D", 0x59), ("INT_DUR2", 0x5A), ("WAKE_UP_THS", 0x5B),
                      ("WAKE_UP_DUR", 0x5C), ("FREE_FALL", 0x5D), ("MD1_CFG", 0x5E), ("MD2_CFG", 0x5F),
                      ("MASTER_CMD_CODE", 0x60), ("SENS_SYNC_SPI_ERROR_CODE", 0x61)),
-        *(_reg(f"OUT_MAG_RAW_{a}_{h}", 0x66 + 2 * i + j, access="r", implemented=0) for i, a in enumerate("XYZ")
+        *(reg8(f"OUT_MAG_RAW_{a}_{h}", 0x66 + 2 * i + j, access="r", implemented=0) for i, a in enumerate("XYZ")
           for j, h in enumerate("LH")),
         *_unmodelled(("X_OFS_USR", 0x73), ("Y_OFS_USR", 0x74), ("Z_OFS_USR", 0x75)),
     )
@@ -158,21 +155,12 @@ class Lsm6dsl(BusDevice):
         self.fifo = SampleFifo(FIFO_WORDS // 6)
         super().__init__(config, host)
 
-    def check_recording(self) -> None:
-        assert self.source is not None
-        self.accel.bind(self.source)
-        self.gyro.bind(self.source)
-
     def reset(self) -> None:
         super().reset()
-        self.stop_events()
-        self._odr = {"XL": 0.0, "G": 0.0}
+        self.reset_sensors({"XL": 0.0, "G": 0.0})
         self._fifo_setup: tuple[Any, ...] | None = None
         self._word = 0  # words of the oldest FIFO sample already read
         self._fifo_has: tuple[bool, bool] = (False, False)  # (gyro, accel) data sets in each FIFO sample
-        self.fifo.reset(FifoMode.BYPASS, None, 0, None)
-        self.accel.stop()
-        self.gyro.stop()
 
     # --- scaling ---------------------------------------------------------------------------
     def _xl_counts(self, mg: np.ndarray) -> np.ndarray:
@@ -202,28 +190,11 @@ class Lsm6dsl(BusDevice):
     def _odr_changed(self, old: int, new: int) -> None:
         self.catch_up()
         for which, stream in (("XL", self.accel), ("G", self.gyro)):
-            odr = self._odr_of(which)
-            if odr == self._odr[which]:
-                continue
-            self._odr[which] = odr
-            if odr:
-                self.require_source()
-                stream.start(odr, self.now())
-                self.latches[which].restart()
-            else:
-                stream.stop()
+            self.apply_odr(which, self._odr_of(which), stream, self.latches[which].restart)
         self._fifo_changed(0, 0)
-
-    def _sw_reset(self, old: int, new: int) -> None:
-        if new:
-            self.reset()
-            self.update()
 
     def _boot(self, old: int, new: int) -> None:
         self.values["CTRL3_C"] &= ~0x80
-
-    def _routing(self, old: int, new: int) -> None:
-        self.update()
 
     # --- FIFO ------------------------------------------------------------------------------
     def _fifo_mode(self) -> FifoMode:
@@ -277,14 +248,6 @@ class Lsm6dsl(BusDevice):
         clock = RateClock(fifo_odr / dec)
         self.fifo.reset(mode, clock, clock.count_by(self.now()), None)
         self.update()
-
-    def catch_up(self) -> None:
-        loss = self.fifo.catch_up(self.now())
-        if loss is not None:
-            self.stats_.count("fifo_samples_lost", loss.count)
-            if loss.new_episode:
-                self.stats_.record("overruns", loss.first_at, what="FIFO full" if self.fifo.mode is FifoMode.FIFO
-                                   else "FIFO sample overwritten")
 
     def _unread_words(self) -> int:
         return self.fifo.level * self._words_per_sample() - self._word
@@ -385,13 +348,7 @@ class Lsm6dsl(BusDevice):
     def next_wakeup(self) -> int | None:
         now = self.now()
         routed = self.values["INT1_CTRL"] | self.values["INT2_CTRL"]
-        times = []
-        for bit, which in ((0x01, "XL"), (0x02, "G")):
-            latch = self.latches[which]
-            if routed & bit and not latch.data_ready(now):
-                t = latch.next_sample_at(now)
-                if t is not None:
-                    times.append(t)
+        times = self.data_ready_times(now, [w for bit, w in ((0x01, "XL"), (0x02, "G")) if routed & bit])
         wps = self._words_per_sample()
         if routed & 0x08 and wps and self._threshold():
             t = self.fifo.when_level(-(-(self._threshold() + self._word) // wps))
@@ -407,9 +364,3 @@ class Lsm6dsl(BusDevice):
                 times.append(t)
         return min(times) if times else None
 
-    def stats(self) -> dict[str, Any]:
-        self.catch_up()
-        out = super().stats()
-        out.setdefault("overruns", 0)
-        out["odr_hz"] = dict(self._odr)
-        return out

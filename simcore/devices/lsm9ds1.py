@@ -29,10 +29,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from simcore.devices import register_device
-from simcore.devices.base import BusDevice, DeviceConfig, DeviceHost, clamp_int
+from simcore.devices.base import BusDevice, DeviceConfig, DeviceHost, FifoDevice, clamp_int, reg8
 from simcore.devices.fifo import FifoMode, SampleFifo
 from simcore.devices.motion import OutputLatch, Stream
-from simcore.registers import Field, Register
+from simcore.registers import Field
 
 WHO_AM_I, WHO_AM_I_M = 0x68, 0x3D
 ODR_G_HZ = (0.0, 14.9, 59.5, 119.0, 238.0, 476.0, 952.0)
@@ -45,10 +45,6 @@ M_SENSITIVITY_MGAUSS = (0.14, 0.29, 0.43, 0.58)
 OUT_Z_H_XL = 0x2D
 
 
-def _reg(name: str, offset: int, **kw: object) -> Register:
-    return Register(name, offset, width=8, **kw)  # type: ignore[arg-type]
-
-
 def _out(latch: str, i: int) -> Any:
     def read(self: Lsm9ds1) -> int:
         return self.out_byte(latch, i)
@@ -57,7 +53,7 @@ def _out(latch: str, i: int) -> Any:
 
 
 @register_device
-class Lsm9ds1(BusDevice):
+class Lsm9ds1(FifoDevice):
     """LSM9DS1 accelerometer and gyroscope: output registers, 32-level FIFO, INT1/INT2."""
 
     TYPE = "lsm9ds1"
@@ -69,54 +65,54 @@ class Lsm9ds1(BusDevice):
         "gyro_channels": "recording channels of X/Y/Z angular rate (default ['gx', 'gy', 'gz']; zeros if absent)",
     }
     REGISTERS = (
-        *(_reg(n, o, implemented=0) for n, o in (
+        *(reg8(n, o, implemented=0) for n, o in (
             ("ACT_THS", 0x04), ("ACT_DUR", 0x05), ("INT_GEN_CFG_XL", 0x06), ("INT_GEN_THS_X_XL", 0x07),
             ("INT_GEN_THS_Y_XL", 0x08), ("INT_GEN_THS_Z_XL", 0x09), ("INT_GEN_DUR_XL", 0x0A), ("REFERENCE_G", 0x0B))),
-        _reg("INT1_CTRL", 0x0C, fields=(
+        reg8("INT1_CTRL", 0x0C, fields=(
             Field("INT1_DRDY_XL", 0, on_write="_routing"), Field("INT1_DRDY_G", 1, on_write="_routing"),
             Field("INT1_BOOT", 2, implemented=False), Field("INT1_FTH", 3, on_write="_routing"),
             Field("INT1_OVR", 4, on_write="_routing"), Field("INT1_FSS5", 5, on_write="_routing"),
             Field("INT1_IG_XL", 6, implemented=False), Field("INT1_IG_G", 7, implemented=False))),
-        _reg("INT2_CTRL", 0x0D, fields=(
+        reg8("INT2_CTRL", 0x0D, fields=(
             Field("INT2_DRDY_XL", 0, on_write="_routing"), Field("INT2_DRDY_G", 1, on_write="_routing"),
             Field("INT2_DRDY_TEMP", 2, implemented=False), Field("INT2_FTH", 3, on_write="_routing"),
             Field("INT2_OVR", 4, on_write="_routing"), Field("INT2_FSS5", 5, on_write="_routing"),
             Field("INT2_INACT", 7, implemented=False))),
-        _reg("WHO_AM_I", 0x0F, access="r", reset=WHO_AM_I),
-        _reg("CTRL_REG1_G", 0x10, fields=(Field("BW_G", 0, 2), Field("FS_G", 3, 2, on_write="_fs_g"),
+        reg8("WHO_AM_I", 0x0F, access="r", reset=WHO_AM_I),
+        reg8("CTRL_REG1_G", 0x10, fields=(Field("BW_G", 0, 2), Field("FS_G", 3, 2, on_write="_fs_g"),
                                           Field("ODR_G", 5, 3, on_write="_odr_changed"))),
-        _reg("CTRL_REG2_G", 0x11, implemented=0),
-        _reg("CTRL_REG3_G", 0x12, implemented=0),
-        _reg("ORIENT_CFG_G", 0x13, implemented=0),
-        _reg("INT_GEN_SRC_G", 0x14, access="r"),
-        _reg("OUT_TEMP_L", 0x15, access="r", modelled=False), _reg("OUT_TEMP_H", 0x16, access="r", modelled=False),
-        _reg("STATUS_REG", 0x17, access="r"),
-        *(_reg(f"OUT_{a}_{h}_G", 0x18 + 2 * i + j, access="r") for i, a in enumerate("XYZ") for j, h in
+        reg8("CTRL_REG2_G", 0x11, implemented=0),
+        reg8("CTRL_REG3_G", 0x12, implemented=0),
+        reg8("ORIENT_CFG_G", 0x13, implemented=0),
+        reg8("INT_GEN_SRC_G", 0x14, access="r"),
+        reg8("OUT_TEMP_L", 0x15, access="r", modelled=False), reg8("OUT_TEMP_H", 0x16, access="r", modelled=False),
+        reg8("STATUS_REG", 0x17, access="r"),
+        *(reg8(f"OUT_{a}_{h}_G", 0x18 + 2 * i + j, access="r") for i, a in enumerate("XYZ") for j, h in
           enumerate("LH")),
-        _reg("CTRL_REG4", 0x1E, reset=0x38, implemented=0x38, doc="gyroscope axis enables stored; 4D/LIR not "
+        reg8("CTRL_REG4", 0x1E, reset=0x38, implemented=0x38, doc="gyroscope axis enables stored; 4D/LIR not "
              "modelled"),
-        _reg("CTRL_REG5_XL", 0x1F, reset=0x38, implemented=0x38, doc="accelerometer axis enables stored; DEC not "
+        reg8("CTRL_REG5_XL", 0x1F, reset=0x38, implemented=0x38, doc="accelerometer axis enables stored; DEC not "
              "modelled"),
-        _reg("CTRL_REG6_XL", 0x20, fields=(Field("BW_XL", 0, 2), Field("BW_SCAL_ODR", 2), Field("FS_XL", 3, 2),
+        reg8("CTRL_REG6_XL", 0x20, fields=(Field("BW_XL", 0, 2), Field("BW_SCAL_ODR", 2), Field("FS_XL", 3, 2),
                                            Field("ODR_XL", 5, 3, on_write="_odr_changed"))),
-        _reg("CTRL_REG7_XL", 0x21, implemented=0, doc="accelerometer filters: not modelled"),
-        _reg("CTRL_REG8", 0x22, reset=0x04, fields=(
+        reg8("CTRL_REG7_XL", 0x21, implemented=0, doc="accelerometer filters: not modelled"),
+        reg8("CTRL_REG8", 0x22, reset=0x04, fields=(
             Field("SW_RESET", 0, on_write="_sw_reset"), Field("BLE", 1, implemented=False),
             Field("IF_ADD_INC", 2), Field("SIM", 3), Field("PP_OD", 4), Field("H_LACTIVE", 5, on_write="_routing"),
             Field("BDU", 6), Field("BOOT", 7, on_write="_boot"))),
-        _reg("CTRL_REG9", 0x23, fields=(
+        reg8("CTRL_REG9", 0x23, fields=(
             Field("STOP_ON_FTH", 0, on_write="_fifo_changed"), Field("FIFO_EN", 1, on_write="_fifo_changed"),
             Field("I2C_DISABLE", 2), Field("DRDY_MASK_BIT", 3, implemented=False),
             Field("FIFO_TEMP_EN", 4, implemented=False), Field("SLEEP_G", 6, implemented=False))),
-        _reg("CTRL_REG10", 0x24, implemented=0, doc="self-test: not modelled"),
-        _reg("INT_GEN_SRC_XL", 0x26, access="r"),
-        _reg("STATUS_REG_27", 0x27, access="r", doc="STATUS_REG's copy at 27h"),
-        *(_reg(f"OUT_{a}_{h}_XL", 0x28 + 2 * i + j, access="r") for i, a in enumerate("XYZ") for j, h in
+        reg8("CTRL_REG10", 0x24, implemented=0, doc="self-test: not modelled"),
+        reg8("INT_GEN_SRC_XL", 0x26, access="r"),
+        reg8("STATUS_REG_27", 0x27, access="r", doc="STATUS_REG's copy at 27h"),
+        *(reg8(f"OUT_{a}_{h}_XL", 0x28 + 2 * i + j, access="r") for i, a in enumerate("XYZ") for j, h in
           enumerate("LH")),
-        _reg("FIFO_CTRL", 0x2E, fields=(Field("FTH", 0, 5, on_write="_fifo_changed"),
+        reg8("FIFO_CTRL", 0x2E, fields=(Field("FTH", 0, 5, on_write="_fifo_changed"),
                                         Field("FMODE", 5, 3, on_write="_fifo_changed"))),
-        _reg("FIFO_SRC", 0x2F, access="r"),
-        *(_reg(n, 0x30 + i, implemented=0) for i, n in enumerate((
+        reg8("FIFO_SRC", 0x2F, access="r"),
+        *(reg8(n, 0x30 + i, implemented=0) for i, n in enumerate((
             "INT_GEN_CFG_G", "INT_GEN_THS_XH_G", "INT_GEN_THS_XL_G", "INT_GEN_THS_YH_G", "INT_GEN_THS_YL_G",
             "INT_GEN_THS_ZH_G", "INT_GEN_THS_ZL_G", "INT_GEN_DUR_G"))),
     )
@@ -130,19 +126,10 @@ class Lsm9ds1(BusDevice):
         self.fifo = SampleFifo(32)
         super().__init__(config, host)
 
-    def check_recording(self) -> None:
-        assert self.source is not None
-        self.accel.bind(self.source)
-        self.gyro.bind(self.source)
-
     def reset(self) -> None:
         super().reset()
-        self.stop_events()
-        self._odr = {"XL": 0.0, "G": 0.0}
+        self.reset_sensors({"XL": 0.0, "G": 0.0})
         self._fifo_setup: tuple[Any, ...] | None = None
-        self.fifo.reset(FifoMode.BYPASS, None, 0, None)
-        self.accel.stop()
-        self.gyro.stop()
 
     # --- scaling and rates ---------------------------------------------------------------------
     def _xl_counts(self, mg: np.ndarray) -> np.ndarray:
@@ -169,29 +156,12 @@ class Lsm9ds1(BusDevice):
     def _odr_changed(self, old: int, new: int) -> None:
         self.catch_up()
         for which, odr in self.rates().items():
-            if odr == self._odr[which]:
-                continue
-            self._odr[which] = odr
-            stream = self.accel if which == "XL" else self.gyro
-            if odr:
-                self.require_source()
-                stream.start(odr, self.now())
-                self.latches[which].restart()
-            else:
-                stream.stop()
+            self.apply_odr(which, odr, self.accel if which == "XL" else self.gyro, self.latches[which].restart)
         self._fifo_setup = None
         self._fifo_changed(0, 0)
 
-    def _sw_reset(self, old: int, new: int) -> None:
-        if new:
-            self.reset()
-            self.update()
-
     def _boot(self, old: int, new: int) -> None:
         self.values["CTRL_REG8"] &= ~0x80
-
-    def _routing(self, old: int, new: int) -> None:
-        self.update()
 
     # --- FIFO -------------------------------------------------------------------------------------
     def _fifo_changed(self, old: int, new: int) -> None:
@@ -220,14 +190,6 @@ class Lsm9ds1(BusDevice):
 
     def _fifo_reading(self) -> bool:
         return self.fifo.mode is not FifoMode.BYPASS and self.fifo.clock is not None
-
-    def catch_up(self) -> None:
-        loss = self.fifo.catch_up(self.now())
-        if loss is not None:
-            self.stats_.count("samples_lost", loss.count)
-            if loss.new_episode:
-                self.stats_.record("overruns", loss.first_at, what="FIFO full" if self.fifo.mode is FifoMode.FIFO
-                                   else "FIFO sample overwritten")
 
     def read_FIFO_SRC(self) -> int:
         self.catch_up()
@@ -300,13 +262,7 @@ class Lsm9ds1(BusDevice):
     def next_wakeup(self) -> int | None:
         now = self.now()
         routed = self.values["INT1_CTRL"] | self.values["INT2_CTRL"]
-        times = []
-        for bit, which in ((0x01, "XL"), (0x02, "G")):
-            latch = self.latches[which]
-            if routed & bit and not latch.data_ready(now):
-                t = latch.next_sample_at(now)
-                if t is not None:
-                    times.append(t)
+        times = self.data_ready_times(now, [w for bit, w in ((0x01, "XL"), (0x02, "G")) if routed & bit])
         fth = self.values["FIFO_CTRL"] & 0x1F
         for bit, t in ((0x08, self.fifo.when_level(fth) if fth else None), (0x10, self.fifo.when_overrun()),
                        (0x20, self.fifo.when_level(self.fifo.depth))):
@@ -314,12 +270,6 @@ class Lsm9ds1(BusDevice):
                 times.append(t)
         return min(times) if times else None
 
-    def stats(self) -> dict[str, Any]:
-        self.catch_up()
-        out = super().stats()
-        out.setdefault("overruns", 0)
-        out["odr_hz"] = dict(self._odr)
-        return out
 
 
 def _mout(i: int) -> Any:
@@ -340,24 +290,24 @@ class Lsm9ds1Mag(BusDevice):
     OPTIONS: ClassVar[dict[str, str]] = {
         "mag_channels": "recording channels of X/Y/Z magnetic field (default ['mx', 'my', 'mz'])"}
     REGISTERS = (
-        *(_reg(f"OFFSET_{a}_REG_{h}_M", 0x05 + 2 * i + j, implemented=0) for i, a in enumerate("XYZ") for j, h in
+        *(reg8(f"OFFSET_{a}_REG_{h}_M", 0x05 + 2 * i + j, implemented=0) for i, a in enumerate("XYZ") for j, h in
           enumerate("LH")),
-        _reg("WHO_AM_I_M", 0x0F, access="r", reset=WHO_AM_I_M),
-        _reg("CTRL_REG1_M", 0x20, reset=0x10, fields=(
+        reg8("WHO_AM_I_M", 0x0F, access="r", reset=WHO_AM_I_M),
+        reg8("CTRL_REG1_M", 0x20, reset=0x10, fields=(
             Field("ST", 0, implemented=False), Field("FAST_ODR", 1, implemented=False),
             Field("DO", 2, 3, on_write="_changed"), Field("OM", 5, 2), Field("TEMP_COMP", 7))),
-        _reg("CTRL_REG2_M", 0x21, fields=(Field("SOFT_RST", 2, on_write="_soft_reset"),
+        reg8("CTRL_REG2_M", 0x21, fields=(Field("SOFT_RST", 2, on_write="_soft_reset"),
                                           Field("REBOOT", 3, on_write="_reboot"), Field("FS", 5, 2))),
-        _reg("CTRL_REG3_M", 0x22, reset=0x03, fields=(
+        reg8("CTRL_REG3_M", 0x22, reset=0x03, fields=(
             Field("MD", 0, 2, on_write="_changed"), Field("SIM", 2), Field("LP", 5), Field("I2C_DISABLE", 7))),
-        _reg("CTRL_REG4_M", 0x23, fields=(Field("BLE", 1, implemented=False), Field("OMZ", 2, 2))),
-        _reg("CTRL_REG5_M", 0x24, fields=(Field("BDU", 6), Field("FAST_READ", 7, implemented=False))),
-        _reg("STATUS_REG_M", 0x27, access="r"),
-        *(_reg(f"OUT_{a}_{h}_M", 0x28 + 2 * i + j, access="r") for i, a in enumerate("XYZ") for j, h in
+        reg8("CTRL_REG4_M", 0x23, fields=(Field("BLE", 1, implemented=False), Field("OMZ", 2, 2))),
+        reg8("CTRL_REG5_M", 0x24, fields=(Field("BDU", 6), Field("FAST_READ", 7, implemented=False))),
+        reg8("STATUS_REG_M", 0x27, access="r"),
+        *(reg8(f"OUT_{a}_{h}_M", 0x28 + 2 * i + j, access="r") for i, a in enumerate("XYZ") for j, h in
           enumerate("LH")),
-        _reg("INT_CFG_M", 0x30, reset=0x08, implemented=0x08, doc="interrupt generator: not modelled"),
-        _reg("INT_SRC_M", 0x31, access="r"),
-        _reg("INT_THS_L_M", 0x32, implemented=0), _reg("INT_THS_H_M", 0x33, implemented=0),
+        reg8("INT_CFG_M", 0x30, reset=0x08, implemented=0x08, doc="interrupt generator: not modelled"),
+        reg8("INT_SRC_M", 0x31, access="r"),
+        reg8("INT_THS_L_M", 0x32, implemented=0), reg8("INT_THS_H_M", 0x33, implemented=0),
     )
 
     def __init__(self, config: DeviceConfig, host: DeviceHost) -> None:
@@ -402,11 +352,6 @@ class Lsm9ds1Mag(BusDevice):
             self._single_end = None
             self.values["CTRL_REG3_M"] |= 0x03
             self._odr = 0.0
-
-    def _soft_reset(self, old: int, new: int) -> None:
-        if new:
-            self.reset()
-            self.update()
 
     def _reboot(self, old: int, new: int) -> None:
         self.values["CTRL_REG2_M"] &= ~0x08

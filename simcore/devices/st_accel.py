@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from simcore.devices.base import BusDevice, DeviceConfig, DeviceHost, le16
+from simcore.devices.base import DeviceConfig, DeviceHost, FifoDevice, le16
 from simcore.devices.fifo import FifoMode, SampleFifo
 from simcore.devices.motion import Stream
 
@@ -37,7 +37,7 @@ def _out(i: int) -> Any:
 
 
 if TYPE_CHECKING:
-    _Base = BusDevice
+    _Base = FifoDevice
 else:
     _Base = object  # a mixin: the register table is compiled for each chip's class, not for this one
 
@@ -45,7 +45,8 @@ else:
 class StAccel(_Base):
     """Sampling, FIFO, output registers and interrupt logic of an ST accelerometer.
 
-    A mixin before :class:`BusDevice`: ``class Lis3dh(StAccel, BusDevice)`` with the chip's registers.
+    A mixin before :class:`~simcore.devices.base.FifoDevice`: ``class Lis3dh(StAccel, FifoDevice)`` with the
+    chip's registers.
     """
 
     LINES: ClassVar[tuple[str, ...]] = ("INT1", "INT2")
@@ -135,14 +136,6 @@ class StAccel(_Base):
     # --- sampling ------------------------------------------------------------------------
     def latest(self) -> int:
         return self.accel.latest(self.now()) if self.accel.running else -1
-
-    def catch_up(self) -> None:
-        loss = self.fifo.catch_up(self.now())
-        if loss is not None:
-            self.stats_.count("samples_lost", loss.count)
-            if loss.new_episode:
-                self.stats_.record("overruns", loss.first_at, what="FIFO full" if self.fifo.mode is FifoMode.FIFO
-                                   else "FIFO sample overwritten")
 
     def sample_counts(self, k: int) -> np.ndarray:
         """The three 16-bit register values of sample ``k`` (cached: a burst reads one sample six times)."""
@@ -252,9 +245,3 @@ class StAccel(_Base):
                     times.append(t)
         return min(times) if times else None
 
-    def stats(self) -> dict[str, Any]:
-        self.catch_up()
-        out = super().stats()
-        out.setdefault("overruns", 0)
-        out["odr_hz"] = self._odr
-        return out
