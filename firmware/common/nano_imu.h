@@ -13,7 +13,8 @@
  * with GPIOTE IN[0] (PS 6.10) and waits for it in wfi.
  *
  * An app includes board.h first; it gets nano_imu_setup / nano_imu_write / nano_imu_read / nano_delay_us,
- * and with a BMI270 bmi270_start / bmi270_int1_gpiote / bmi270_wait_int1. Header-only: each app is one
+ * with an LSM9DS1 lsm9ds1_start_accel / _level / _read_samples / _stop and nano_tick_wait (RTC1), with a
+ * BMI270 bmi270_start / bmi270_int1_gpiote / bmi270_wait_int1. Header-only: each app is one
  * translation unit.
  */
 #ifndef SIMCORE_NANO_IMU_H
@@ -128,6 +129,83 @@ static void nano_imu_setup(void)
     NANO_IRQ_ENABLE(TWIM1_IRQn);
     NANO_REG(TWIM1_BASE, TWIM_ENABLE) = 6u;
 }
+
+#if defined(DEVICE_IMU_LSM9DS1)
+/* Rev1: the LSM9DS1 (datasheet DocID025715) has no interrupt line to the nRF52840 (board file): its FIFO is
+ * polled on an RTC1 COMPARE0 tick (RTC1 on the LFRC: running 600 us after LFCLKSTART, PS 5.4.2, 6.22). */
+#define LSM_WHO_AM_I 0x0Fu
+#define LSM_CTRL_REG6_XL 0x20u
+#define LSM_CTRL_REG9 0x23u
+#define LSM_OUT_X_L_XL 0x28u
+#define LSM_FIFO_CTRL 0x2Eu
+#define LSM_FIFO_SRC 0x2Fu
+#define LSM9DS1_ID 0x68u
+#define LSM9DS1_ODR_XL_50HZ 2u
+#define LSM9DS1_ODR_XL_119HZ 3u
+#define NANO_TICK_IRQn RTC1_IRQn
+static uint32_t nano_tick;
+
+/* WHO_AM_I, then the accelerometer alone (gyroscope off) at ODR_XL code ``odr``, FS_XL +-4 g (0.122 mg/LSB),
+ * into the FIFO (CTRL_REG9 FIFO_EN) in continuous mode (FIFO_CTRL FMODE 110); RTC1 COMPARE0 every ``tick``
+ * ticks of 32768 Hz. Returns WHO_AM_I. */
+static uint8_t lsm9ds1_start_accel(uint32_t odr, uint32_t tick)
+{
+    uint8_t who;
+    nano_imu_read(LSM_WHO_AM_I, &who, 1);
+    if (who != LSM9DS1_ID)
+        return who;
+    nano_imu_write(LSM_CTRL_REG9, 1u << 1);
+    nano_imu_write(LSM_FIFO_CTRL, 6u << 5);
+    nano_imu_write(LSM_CTRL_REG6_XL, (uint8_t)(odr << 5 | 2u << 3)); /* sampling starts */
+    NANO_REG(CLOCK_BASE, 0x518) = 0;        /* LFCLKSRC = RC */
+    NANO_REG(CLOCK_BASE, 0x104) = 0;        /* EVENTS_LFCLKSTARTED */
+    NANO_REG(CLOCK_BASE, 0x008) = 1;        /* TASKS_LFCLKSTART */
+    while (NANO_REG(CLOCK_BASE, 0x104) == 0) {
+    }
+    nano_tick = tick;
+    NANO_REG(RTC1_BASE, 0x508) = 0;         /* PRESCALER: 32768 Hz */
+    NANO_REG(RTC1_BASE, 0x540) = tick;      /* CC[0] */
+    NANO_REG(RTC1_BASE, 0x304) = 1u << 16;  /* INTENSET COMPARE0 */
+    NANO_IRQ_ENABLE(NANO_TICK_IRQn);
+    NANO_REG(RTC1_BASE, 0x008) = 1;         /* TASKS_CLEAR */
+    NANO_REG(RTC1_BASE, 0x000) = 1;         /* TASKS_START */
+    return who;
+}
+
+/* Samples in the FIFO and whether it overran (FIFO_SRC FSS[5:0], OVRN). */
+static uint32_t lsm9ds1_level(int *overrun)
+{
+    uint8_t src;
+    nano_imu_read(LSM_FIFO_SRC, &src, 1);
+    *overrun = (src >> 6) & 1u;
+    return src & 0x3Fu;
+}
+
+/* One burst from OUT_X_L_XL drains n samples (with IF_ADD_INC the address rolls back from OUT_Z_H_XL). */
+static void lsm9ds1_read_samples(uint8_t *b, uint32_t n)
+{
+    if (n)
+        nano_imu_read(LSM_OUT_X_L_XL, b, 6u * n);
+}
+
+static void lsm9ds1_stop(void)
+{
+    nano_imu_write(LSM_CTRL_REG6_XL, 0);
+    NANO_REG(RTC1_BASE, 0x004) = 1; /* TASKS_STOP */
+}
+
+/* Sleep until the next RTC1 COMPARE0 and move CC[0] one tick on. */
+static void nano_tick_wait(void)
+{
+    while (NANO_REG(RTC1_BASE, 0x140) == 0) { /* EVENTS_COMPARE[0] */
+        __asm volatile("wfi");
+        NANO_IRQ_CLEAR(NANO_TICK_IRQn);
+    }
+    NANO_REG(RTC1_BASE, 0x140) = 0;
+    NANO_IRQ_CLEAR(NANO_TICK_IRQn);
+    NANO_REG(RTC1_BASE, 0x540) = (NANO_REG(RTC1_BASE, 0x540) + nano_tick) & 0xFFFFFFu;
+}
+#endif
 
 #if defined(DEVICE_IMU_BMI270)
 #define BMI_CHIP_ID 0x00u

@@ -111,32 +111,10 @@ def test_kws_mic_through_i2s_equals_the_twin_on_the_firmware_filter(tmp_path) ->
     assert r.sensors["mic"]["overruns"] == 0 and r.reports == {"unimplemented": [], "guest_errors": []}
 
 
+
 def test_imu_gestures_on_the_lis3dsh_equal_the_twin_without_a_gyroscope() -> None:
-    """imu_gestures on the LIS3DSH (SPI1, 50 Hz, FIFO watermark on INT1 -> EXTI0). The board has no gyroscope:
-    the firmware rescales the accelerometer to 8192 counts per g (c * 3072 / 3125) and feeds 0 for the three
-    gyroscope inputs. Exact: every inference and detection equals the Python twin's on the same inputs made
-    here in numpy from the recording's frames d.. (d from the first frame's counts: the chip samples from
-    reset). Without rotation the model finds only some of the generic board's gestures (3 of 8 on the demo):
-    each one it finds is one of them, same label, within one analysis window (64 frames; 140-180 ms seen)."""
-    from models.tinyml import TRAINED, apps, twins
-    from tests.integration.test_board_nano33 import gestures_equal_the_twin
+    """imu_gestures on the LIS3DSH (SPI1, 50 Hz, FIFO watermark on INT1 -> EXTI0), accelerometer only: see
+    tests/integration/test_board_nano33.py accel_only_gestures (0.12 mg/digit: c * 3072 / 3125)."""
+    from tests.integration.test_board_nano33 import accel_only_gestures
 
-    csv = TRAINED / "gestures_demo.csv"
-    g = twins.read_imu_csv(csv)
-    lis = np.clip(np.rint(g[:, :3] * 1000 / 0.12), -32768, 32767).astype(np.int64)
-    frames = len(g) - 50
-    r = run(elf(BOARD, "imu_gestures"), BOARD, sensors={"accel": (csv, {"end": "hold"})},
-            cmdline=f"imu_gestures.elf frames={frames}")
-    assert r.exit_status == 0, r.text[-2000:]
-    raw = [int(v) for v in re.search(r"^first frame: .*\(LIS3DSH counts (.*)\)$", r.text, re.M)[1].split()]
-
-    def inputs(d: int) -> np.ndarray:
-        acc = np.trunc(lis[d:d + frames] * 3072 / 3125).astype(np.int64)  # C's truncating division
-        return np.concatenate([acc, np.zeros_like(acc)], axis=1)
-
-    d, got = gestures_equal_the_twin(r.text, lis, raw, inputs)
-    assert len(got) >= 1
-    _, generic = twins.gesture_pipeline(csv)
-    window_ms = 1000 * apps.GESTURES["WINDOW"] // apps.GESTURES["ODR"]
-    assert all(any(w.label == x.label and abs(x.at_ms + 20 * d - w.at_ms) <= window_ms for w in generic) for x in got)
-    assert r.sensors["accel"]["overruns"] == 0 and r.reports == {"unimplemented": [], "guest_errors": []}
+    accel_only_gestures(BOARD, "accel", "LIS3DSH", 0.12, 3072, 3125)

@@ -24,8 +24,9 @@
  * (the chip holds or repeats the recording's end).
  *
  * On the STM32F4 Discovery the frames come from its LIS3DSH over SPI1 (common/discovery_lis3dsh.h) at
- * 50 Hz, FIFO watermark on INT1 (PE0, EXTI0): an accelerometer only, rescaled to 8192 counts per g, with
- * the gyroscope inputs 0; "frames=N" and the first frame as above.
+ * 50 Hz, FIFO watermark on INT1 (PE0, EXTI0), and on the Nano 33 BLE Sense Rev1 from its LSM9DS1's
+ * accelerometer over TWIM1 at 50 Hz, the FIFO polled on an RTC1 tick: accelerometers only, rescaled to
+ * 8192 counts per g, with the gyroscope inputs 0; "frames=N" and the first frame as above.
  *
  * Exit status 0; 1 if the FIFO overflowed (frames lost); 2 if the model could not be set up.
  */
@@ -38,8 +39,9 @@
 #include "board.h"
 #include "detector.h"
 #include "semihosting.h"
-#if defined(DEVICE_IMU_BMI270)
-#include "nano_imu.h" /* the Nano 33 BLE Sense Rev2's BMI270 on TWIM1, INT1 -> P0.11 -> GPIOTE */
+#if defined(DEVICE_IMU_BMI270) || defined(DEVICE_IMU_LSM9DS1)
+#include "nano_imu.h" /* the Nano 33 BLE Sense's IMU on TWIM1 (Rev2: INT1 -> P0.11 -> GPIOTE; Rev1: RTC1 tick) */
+#define CHIP_BUS 1
 #elif defined(DEVICE_ACCEL_LIS3DSH)
 #include "discovery_lis3dsh.h" /* the STM32F4 Discovery's LIS3DSH on SPI1, INT1 -> PE0 -> EXTI0 */
 #define CHIP_BUS 1
@@ -50,9 +52,6 @@
 #include "tm.h"
 #include "vclock.h"
 
-#if defined(DEVICE_IMU_BMI270)
-#define CHIP_BUS 1
-#endif
 #if !defined(CHIP_BUS)
 #define IMU ((SIMCORE_IMU_Type *)IMU_BASE)
 #endif
@@ -174,49 +173,72 @@ static void imu_wait(void) { bmi270_wait_int1(); }
 static void imu_stop(void) { nano_imu_write(BMI_PWR_CTRL, 0); }
 #define IMU_ID BMI270_ID
 #define IMU_NAME "BMI270"
-#elif defined(DEVICE_ACCEL_LIS3DSH)
-/* LIS3DSH at 50 Hz, +-4 g (0.12 mg/digit): accelerometer only. Its counts are put on simcore's IMU scale
- * (8192 per g) as c * 3072 / 3125 (= c * 0.12 / (1000 / 8192), truncated), and the gyroscope inputs are 0:
- * the board has no gyroscope, so the model sees no rotation (the twin in the test does the same). */
-#define MAX_BATCH 32u
-static uint32_t max_frames = 0xFFFFFFFFu;
-
-static uint32_t imu_start(void)
+#elif defined(DEVICE_ACCEL_LIS3DSH) || defined(DEVICE_IMU_LSM9DS1)
+/* An accelerometer only at 50 Hz, +-4 g: the Discovery's LIS3DSH (0.12 mg/digit, SPI1, INT1 -> EXTI0) or the
+ * Nano Rev1's LSM9DS1 (0.122 mg/LSB, TWIM1, polled on an RTC1 tick: it has a gyroscope, but not at 50 Hz,
+ * only at 14.9, 59.5, 119 Hz and up). Its counts are put on simcore's IMU scale (8192 per g) as
+ * c * SCALE_NUM / SCALE_DEN (= c * sensitivity / (1000 / 8192), truncated), and the gyroscope inputs are 0:
+ * the model sees no rotation (the twin in the test does the same). */
+#if defined(DEVICE_ACCEL_LIS3DSH)
+#define SCALE_NUM 3072 /* 0.12 * 8.192 = 3072 / 3125 */
+#define SCALE_DEN 3125
+#define IMU_ID LIS3DSH_ID
+#define IMU_NAME "LIS3DSH"
+static uint32_t chip_start(void)
 {
     lis_setup();
     vclock_start(); /* virtual time 0: the sensor starts (frame k is the recording's k + d, d the start-up) */
     return lis3dsh_start(5u /* 50 Hz */, GEST_WATERMARK);
 }
+#define chip_level lis3dsh_level
+#define chip_read lis3dsh_read_samples
+#define imu_wait lis3dsh_wait_int1
+#define imu_stop lis3dsh_stop
+#else
+#define SCALE_NUM 15616 /* 0.122 * 8.192 = 15616 / 15625 */
+#define SCALE_DEN 15625
+#define IMU_ID LSM9DS1_ID
+#define IMU_NAME "LSM9DS1"
+static uint32_t chip_start(void)
+{
+    nano_imu_setup();
+    vclock_start(); /* virtual time 0: the sensor starts (frame k is the recording's k + d, d the start-up) */
+    return lsm9ds1_start_accel(LSM9DS1_ODR_XL_50HZ, 4096u /* 125 ms: 6 frames of the FIFO's 32 */);
+}
+#define chip_level lsm9ds1_level
+#define chip_read lsm9ds1_read_samples
+#define imu_wait nano_tick_wait
+#define imu_stop lsm9ds1_stop
+#endif
+#define MAX_BATCH 32u
+static uint32_t max_frames = 0xFFFFFFFFu;
+
+static uint32_t imu_start(void) { return chip_start(); }
 
 static int drain(void)
 {
     static uint8_t buf[6u * MAX_BATCH];
     int ovr = 0;
-    uint32_t n = lis3dsh_level(&ovr);
+    uint32_t n = chip_level(&ovr);
     if (n > MAX_BATCH)
         n = MAX_BATCH;
     if (n > max_frames - nframes)
         n = max_frames - nframes;
-    lis3dsh_read_samples(buf, n);
+    chip_read(buf, n);
     for (uint32_t f = 0; f < n; f++) {
         const uint8_t *b = buf + 6u * f;
         int16_t c[6] = {0, 0, 0, 0, 0, 0};
         for (uint32_t i = 0; i < 3; i++) {
             const int32_t raw = (int16_t)(b[2 * i] | b[1 + 2 * i] << 8);
-            c[i] = (int16_t)(raw * 3072 / 3125);
+            c[i] = (int16_t)(raw * SCALE_NUM / SCALE_DEN);
         }
         if (f == 0 && nframes == 0)
-            printf("first frame: %d %d %d (LIS3DSH counts %d %d %d)\n", c[0], c[1], c[2], (int16_t)(b[0] | b[1] << 8),
-                   (int16_t)(b[2] | b[3] << 8), (int16_t)(b[4] | b[5] << 8));
+            printf("first frame: %d %d %d (" IMU_NAME " counts %d %d %d)\n", c[0], c[1], c[2],
+                   (int16_t)(b[0] | b[1] << 8), (int16_t)(b[2] | b[3] << 8), (int16_t)(b[4] | b[5] << 8));
         push(c);
     }
     return ovr;
 }
-
-static void imu_wait(void) { lis3dsh_wait_int1(); }
-static void imu_stop(void) { lis3dsh_stop(); }
-#define IMU_ID LIS3DSH_ID
-#define IMU_NAME "LIS3DSH"
 #else
 static void drain(void)
 {

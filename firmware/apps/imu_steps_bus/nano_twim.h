@@ -1,7 +1,8 @@
 /*
  * imu_steps_bus on the Arduino Nano 33 BLE Sense: the IMU on the nRF52840's TWIM1 (internal bus, SDA P0.14,
  * SCL P0.15, 400 kHz; nRF52840 PS v1.7 6.31 TWIM: EasyDMA, a register-address write then a repeated-start
- * read through the LASTTX_STARTRX and LASTRX_STOP shortcuts).
+ * read through the LASTTX_STARTRX and LASTRX_STOP shortcuts). The bus, the chips' start-up, the RTC1 tick
+ * and the GPIOTE wiring are in common/nano_imu.h (shared with imu_gestures).
  *
  * Rev1, LSM9DS1 at 6Bh (datasheet DocID025715): none of its interrupt outputs reaches the nRF52840 on this
  * board (see the board file), so RTC1 (on the LFRC, PS 6.22) raises COMPARE0 every 4096 ticks (125 ms) and
@@ -11,17 +12,15 @@
  * OUT_X_L_XL drains n samples (with IF_ADD_INC the address rolls back from OUT_Z_H_XL, datasheet 3.5).
  * Threshold (1.4 g / 0.122 mg)^2 = 131685030 counts^2; refractory period 36 frames (302.5 ms).
  *
- * Rev2, BMI270 at 68h (datasheet BST-BMI270-DS000): INT1 is on P0.11 (board file); start-up and the
- * GPIOTE wiring in common/nano_imu.h (shared with imu_gestures). Then the accelerometer at 100 Hz (ACC_CONF acc_odr 8), +-4 g (ACC_RANGE 1: 8192 LSB/g), headerless FIFO of
- * accelerometer frames (FIFO_CONFIG_1 fifo_acc_en, 6 bytes a frame), watermark 150 bytes = 25 frames
- * mapped to INT1 (INT_MAP_DATA fwm_int1, INT1_IO_CTRL output_en and lvl = active high), whose rising
+ * Rev2, BMI270 at 68h (datasheet BST-BMI270-DS000): INT1 is on P0.11 (board file). Then the accelerometer
+ * at 100 Hz (ACC_CONF acc_odr 8), +-4 g (ACC_RANGE 1: 8192 LSB/g), headerless FIFO of accelerometer frames
+ * (FIFO_CONFIG_1 fifo_acc_en, 6 bytes a frame), watermark 150 bytes = 25 frames mapped to INT1
+ * (INT_MAP_DATA fwm_int1, INT1_IO_CTRL output_en and lvl = active high), whose rising
  * edge on P0.11 sets GPIOTE IN[0] (PS 6.10). The firmware reads FIFO_LENGTH, drains the FIFO with one
  * burst read of FIFO_DATA, then reads INT_STATUS_1 (which releases INT1). Threshold (1.4 * 8192)^2 =
  * 131533373 counts^2, refractory period 30 frames (300 ms), as imu_steps.
  */
 #include "nano_imu.h"
-
-static void write_reg(uint8_t reg, uint8_t value) { nano_imu_write(reg, value); }
 
 static void read_regs(uint8_t reg, uint8_t *buf, uint32_t n) { nano_imu_read(reg, buf, n); }
 
@@ -35,75 +34,27 @@ static void chip_stop_twim(void)
 #if defined(DEVICE_IMU_LSM9DS1)
 #define CHIP "LSM9DS1"
 #define ID_REG_NAME "WHO_AM_I"
-#define CHIP_ID 0x68u
+#define CHIP_ID LSM9DS1_ID
 #define ODR_HZ 119u
 #define STEP_M2 131685030ll /* floor((1.4 g / 0.122 mg)^2) */
 #define REFRACTORY 36u      /* 302.5 ms at 119 Hz */
-#define TICK 4096u          /* RTC ticks: 125 ms */
-#define INT_IRQn 17u        /* RTC1 */
+#define INT_IRQn NANO_TICK_IRQn
 #define WAKE "FIFO polled on an RTC1 tick every 125 ms (no IMU interrupt line on this board)"
-#define LSM_WHO_AM_I 0x0Fu
-#define LSM_CTRL_REG6_XL 0x20u
-#define LSM_CTRL_REG9 0x23u
-#define LSM_OUT_X_L_XL 0x28u
-#define LSM_FIFO_CTRL 0x2Eu
-#define LSM_FIFO_SRC 0x2Fu
 #define MAX_BATCH 32u
 
-static uint8_t chip_start(void)
-{
-    uint8_t who = read_reg(LSM_WHO_AM_I);
-    if (who != CHIP_ID)
-        return who;
-    write_reg(LSM_CTRL_REG9, 1u << 1);                   /* FIFO_EN */
-    write_reg(LSM_FIFO_CTRL, 6u << 5);                   /* FMODE continuous */
-    write_reg(LSM_CTRL_REG6_XL, 3u << 5 | 2u << 3);      /* ODR_XL 119 Hz, FS_XL +-4 g: sampling starts */
-    /* RTC1 on the LFRC (PS 5.4.2: running 600 us after LFCLKSTART), COMPARE0 every TICK ticks */
-    REG(CLOCK_BASE, 0x518) = 0;                          /* LFCLKSRC = RC */
-    REG(CLOCK_BASE, 0x104) = 0;                          /* EVENTS_LFCLKSTARTED */
-    REG(CLOCK_BASE, 0x008) = 1;                          /* TASKS_LFCLKSTART */
-    while (REG(CLOCK_BASE, 0x104) == 0) {
-    }
-    REG(RTC1_BASE, 0x508) = 0;                           /* PRESCALER: 32768 Hz */
-    REG(RTC1_BASE, 0x540) = TICK;                        /* CC[0] */
-    REG(RTC1_BASE, 0x304) = 1u << 16;                    /* INTENSET COMPARE0 */
-    REG(RTC1_BASE, 0x008) = 1;                           /* TASKS_CLEAR */
-    REG(RTC1_BASE, 0x000) = 1;                           /* TASKS_START */
-    return who;
-}
+static uint8_t chip_start(void) { return lsm9ds1_start_accel(LSM9DS1_ODR_XL_119HZ, 4096u /* 125 ms */); }
 
-/* Samples in the FIFO and whether it overran (FIFO_SRC FSS[5:0], OVRN). */
-static uint32_t chip_level(int *overrun)
-{
-    uint8_t src = read_reg(LSM_FIFO_SRC);
-    *overrun = (src >> 6) & 1u;
-    return src & 0x3Fu;
-}
+static uint32_t chip_level(int *overrun) { return lsm9ds1_level(overrun); }
 
-static void chip_read(uint8_t *b, uint32_t samples)
-{
-    if (samples)
-        read_regs(LSM_OUT_X_L_XL, b, 6u * samples);
-}
+static void chip_read(uint8_t *b, uint32_t samples) { lsm9ds1_read_samples(b, samples); }
 
 static void chip_stop(void)
 {
-    write_reg(LSM_CTRL_REG6_XL, 0);
-    REG(RTC1_BASE, 0x004) = 1; /* TASKS_STOP */
+    lsm9ds1_stop();
     chip_stop_twim();
 }
 
-/* Sleep until the next RTC1 COMPARE0 and move CC[0] one tick on. */
-static void wait_data(void)
-{
-    while (REG(RTC1_BASE, 0x140) == 0) { /* EVENTS_COMPARE[0] */
-        __asm volatile("wfi");
-        NVIC_ICPR[INT_IRQn / 32] = 1u << (INT_IRQn % 32);
-    }
-    REG(RTC1_BASE, 0x140) = 0;
-    NVIC_ICPR[INT_IRQn / 32] = 1u << (INT_IRQn % 32);
-    REG(RTC1_BASE, 0x540) = (REG(RTC1_BASE, 0x540) + TICK) & 0xFFFFFFu;
-}
+static void wait_data(void) { nano_tick_wait(); }
 #elif defined(DEVICE_IMU_BMI270)
 #define CHIP "BMI270"
 #define ID_REG_NAME "CHIP_ID"
@@ -123,15 +74,15 @@ static uint8_t chip_start(void)
             printf("BMI270 initialization failed: INTERNAL_STATUS is not init_ok\n");
         return who;
     }
-    write_reg(BMI_ACC_CONF, 1u << 7 | 2u << 4 | 8u); /* filter_perf, bwp normal, acc_odr 100 Hz */
-    write_reg(BMI_ACC_RANGE, 1u);                  /* +-4 g */
-    write_reg(BMI_FIFO_CONFIG_0, 0);               /* overwrite the oldest frames, no sensor-time frame */
-    write_reg(BMI_FIFO_CONFIG_1, 1u << 6);         /* fifo_acc_en, headerless */
-    write_reg(BMI_FIFO_WTM_0, 6u * WATERMARK);     /* 150 bytes */
-    write_reg(BMI_FIFO_WTM_1, 0);
-    write_reg(BMI_INT_MAP_DATA, 1u << 1);          /* fwm_int1 */
+    nano_imu_write(BMI_ACC_CONF, 1u << 7 | 2u << 4 | 8u); /* filter_perf, bwp normal, acc_odr 100 Hz */
+    nano_imu_write(BMI_ACC_RANGE, 1u);                  /* +-4 g */
+    nano_imu_write(BMI_FIFO_CONFIG_0, 0);               /* overwrite the oldest frames, no sensor-time frame */
+    nano_imu_write(BMI_FIFO_CONFIG_1, 1u << 6);         /* fifo_acc_en, headerless */
+    nano_imu_write(BMI_FIFO_WTM_0, 6u * WATERMARK);     /* 150 bytes */
+    nano_imu_write(BMI_FIFO_WTM_1, 0);
+    nano_imu_write(BMI_INT_MAP_DATA, 1u << 1);          /* fwm_int1 */
     bmi270_int1_gpiote();
-    write_reg(BMI_PWR_CTRL, 1u << 2);              /* acc_en: sampling starts */
+    nano_imu_write(BMI_PWR_CTRL, 1u << 2);              /* acc_en: sampling starts */
     return who;
 }
 
@@ -154,7 +105,7 @@ static void chip_read(uint8_t *b, uint32_t frames)
 
 static void chip_stop(void)
 {
-    write_reg(BMI_PWR_CTRL, 0);
+    nano_imu_write(BMI_PWR_CTRL, 0);
     chip_stop_twim();
 }
 
