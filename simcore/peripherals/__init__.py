@@ -73,6 +73,7 @@ _MODULES = {
     "stm32l4_dma": "stm32.dma",
     "stm32l47_dma": "stm32.dma",
     "stm32l4_dmamux": "stm32.dma",
+    "stm32l4_sai": "stm32.sai",
     "stm32f4_i2c": "stm32.i2c",
     "stm32l4_i2c": "stm32.i2c",
     "stm32f4_spi": "stm32.spi",
