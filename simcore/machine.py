@@ -399,6 +399,7 @@ class Machine:
             return 0
         data = self.bus.console_take()
         if data:
+            self._c_console.console_taken(len(data))
             self._console_out(data)
         return len(data)
 

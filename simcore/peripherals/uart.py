@@ -4,21 +4,19 @@ The STM32 USARTs are in simcore/peripherals/stm32/usart.py, the nRF52 UARTE in
 simcore/peripherals/nrf52/uarte.py. Transmission is instantaneous (the transmitter is always
 ready): firmware that polls the status flags sees them set at once. Receive paths are not
 modelled (reads return no data). While the transmitter is on, DATA writes and STATE reads are
-served by the register file in C (RF_CONSOLE: the byte goes to a buffer the machine puts on the
-console; STATE reads its value), so printing costs no Python per byte.
+served by the register file in C (simcore/peripherals/console.py), so printing costs no Python
+per byte.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from simcore.peripherals import register_model
 from simcore.peripherals.base import PeripheralModel, Register
+from simcore.peripherals.console import ConsoleInC
 
 
 @register_model
-class CmsdkUart(PeripheralModel):
+class CmsdkUart(ConsoleInC, PeripheralModel):
     """Arm CMSDK APB UART (CMSDK TRM DDI 0479, section 4.3), as on MPS2 boards."""
 
     TYPE = "cmsdk_uart"
@@ -45,29 +43,16 @@ class CmsdkUart(PeripheralModel):
         Register("CID3", 0xFFC, access="r", reset=0xB1),
     )
     TX_EN = 1 << 0
-    _in_c = False
 
-    def console_check(self) -> None:
-        """Ask the machine whether the register file may serve DATA and STATE (after each register write)."""
-        fn = getattr(self.host, "console_in_c", None)
-        if fn is not None:
-            fn(self, bool(self.values["CTRL"] & self.TX_EN))
+    def console_ready(self) -> bool:
+        return bool(self.values["CTRL"] & self.TX_EN)
 
-    def console_regs_in_c(self, bus: Any, on: bool, flush: Callable[[], None], eager: bool) -> bool:
-        """Hand DATA writes (bytes that fit, TXEN set) and STATE reads to the register file, or take them back."""
-        if not on and not self._in_c:
-            return False
-        self._in_c = bus.console_in_c(self.base, self.base + 4, self.values["STATE"], on, flush, eager)
-        return self._in_c
-
-    def write(self, offset: int, size: int, value: int) -> None:
-        super().write(offset, size, value)
-        self.console_check()  # CTRL.TXEN or STATE may have changed
+    def console_status(self) -> int:
+        return int(self.values["STATE"])
 
     def reset(self) -> None:
         super().reset()
-        if self._in_c:  # a reset of the part clears CTRL: the model serves DATA again
-            self.console_check()
+        self.console_reset()
 
     def read_DATA(self) -> int:
         return 0  # receive path not modelled

@@ -1,8 +1,9 @@
-"""The CMSDK UART console's bytes are taken by the register file in C (RF_CONSOLE), as the model would print them.
+"""Console UARTs' bytes are taken by the register file in C (RF_CONSOLE), as the model would print them.
 
-While the transmitter is on and nothing needs each byte as it is written (no pass/fail marker,
-no console listener), DATA writes append to a buffer in regfile.c (or its Python twin) and STATE
-reads are served there; the machine puts the bytes on the console at its next look. The run must
+While a console UART transmits at once (CMSDK UART with TXEN; an unpaced STM32 USART/LPUART
+with no interrupt or DMA on TXE/TC) and nothing needs each byte as it is written (no pass/fail
+marker, no console listener), data writes append to a buffer in regfile.c (or its Python twin)
+and status reads are served there; the machine puts the bytes on the console at its next look. The run must
 equal the model's own path byte for byte and count for count.
 """
 
@@ -24,20 +25,21 @@ def _run(board: str, app: str, **kw: Any) -> tuple[tuple[object, ...], Any]:
     return (r.text, r.instructions, r.cycles, r.stop.kind, r.exit_status, m.console_bytes), m
 
 
-@pytest.mark.parametrize(("board", "app"), [("cortex-m4", "nested"), ("cortex-m4", "fpu"), ("mps2-an386", "hello")])
+@pytest.mark.parametrize(("board", "app"), [("cortex-m4", "nested"), ("cortex-m4", "fpu"), ("mps2-an386", "hello"),
+                                           ("stm32f407vg", "nested"), ("stm32l4r5zi", "fpu")])
 def test_console_in_c_equals_the_model_path(monkeypatch: pytest.MonkeyPatch, board: str, app: str) -> None:
     calls = {"n": 0}
     original = Machine.console_write
 
     def counted(self: Machine, data: bytes, source: str) -> None:
-        calls["n"] += len(data) if source.lower().startswith("uart") else 0
+        calls["n"] += len(data) if not source.startswith(("semihosting", "itm")) else 0
         original(self, data, source)
 
-    monkeypatch.setattr(Machine, "console_write", counted)  # the model's path: CmsdkUart.write_DATA
+    monkeypatch.setattr(Machine, "console_write", counted)  # the model's path (CmsdkUart, Stm32Usart)
     fast, m = _run(board, app)
     assert m._c_console is not None and fast[5] > 40
     assert calls["n"] == 0  # every byte went through the register file
-    data = m.bus.rf.slot(m._c_console.base) - 1
+    data = m.bus.rf.slot(m._c_console.base + m._c_console.CONSOLE_DATA) - 1
     assert m.bus.rf.reg(data)["writes"] == fast[5]  # counted per write as before
     # a marker that never matches needs each byte in Python: the model's own path
     slow, m2 = _run(board, app, pass_marker="no such marker")
@@ -67,3 +69,15 @@ def test_the_echo_gets_each_line_as_it_is_printed() -> None:
     lines = r.text.splitlines(keepends=True)
     assert [c for c, _ in echo.chunks] == lines  # one write per line, at its newline
     assert len({n for _, n in echo.chunks}) == len(lines)  # during the run, not all at its end
+
+
+def test_a_paced_or_interrupt_driven_usart_keeps_the_model_path() -> None:
+    m = prepare(elf("stm32f407vg", "hello"), "stm32f407vg")
+    run_machine(m)
+    uart = m._c_console
+    assert uart is not None and uart.stats["tx_bytes"] == m.console_bytes  # counted when taken
+    uart.values["CR1"] |= 1 << 6  # TCIE: each byte raises an interrupt the model must drive
+    assert not uart.console_ready()
+    uart.values["CR1"] &= ~(1 << 6)
+    uart.paced = True
+    assert not uart.console_ready()

@@ -14,6 +14,9 @@ for USART1/USART6). ``TC`` is set when the last frame ends. ``TXE``/``TC`` inter
 
 A UART with the option ``paced = false`` (the boards' console UARTs, so that printing costs the
 firmware no waiting, as before these models) transmits at once: ``TXE`` and ``TC`` stay set.
+Such a UART, enabled, with no receive input and no interrupt or DMA request on ``TXE``/``TC``,
+has its data writes and status reads served by the register file in C
+(simcore/peripherals/console.py): printing costs no Python per byte.
 
 Receive: bytes given with ``--uart-input [NAME=]FILE`` (``-``: standard input, read to its end
 when the receiver is first enabled) arrive back to back at the baud rate from the moment the
@@ -34,6 +37,7 @@ from simcore.clock import FS_PER_SECOND
 from simcore.errors import BadInputError
 from simcore.peripherals import register_model
 from simcore.peripherals.base import Host, PeripheralModel, Register
+from simcore.peripherals.console import ConsoleInC
 from simcore.peripherals.stm32.signals import DmaRequester
 
 APB2_BASE = 0x40010000
@@ -50,7 +54,7 @@ def read_input(where: str, path: str) -> bytes:
     return p.read_bytes()
 
 
-class Stm32Usart(DmaRequester, PeripheralModel):
+class Stm32Usart(ConsoleInC, DmaRequester, PeripheralModel):
     """Transmitter, receiver, flags, interrupts and DMA requests of an STM32 U(S)ART (see the module docstring)."""
 
     POLL_SAFE = True  # flags change only when written or at frame events: polling loops fast-forward (poll.py)
@@ -97,6 +101,18 @@ class Stm32Usart(DmaRequester, PeripheralModel):
         self.rx_overruns = 0
         if hasattr(self, "periph"):
             self._update()
+        self.console_reset()
+
+    # --- the console in C (ConsoleInC) ----------------------------------------------------------
+    def console_ready(self) -> bool:
+        """Unpaced, enabled, idle, no receive input, nothing requested on TXE/TC: a data write only prints."""
+        both = self.TXE | self.TC
+        return (not self.paced and self.input_path is None and self.enabled() and self.tx_enabled()
+                and self.tdr is None and not self.shifting and self.flags & both == both
+                and not self.irq_enables() & both and not self.cr3() & 1 << 7)
+
+    def console_taken(self, n: int) -> None:
+        self.stats["tx_bytes"] += n
 
     # --- what subclasses define ---------------------------------------------------------------
     def cr1(self) -> int:
@@ -293,6 +309,10 @@ class Stm32F4Usart(Stm32Usart):
     SVD = "USART"
     PARTS = ("stm32f407vg",)
     PLAIN = ("BRR", "CR2")  # GTPR (smartcard, IrDA; not on UART4/5) stays generic
+    CONSOLE_DATA, CONSOLE_STATUS = 0x04, 0x00  # DR, SR
+
+    def console_status(self) -> int:
+        return self.read_SR()
 
     def enabled(self) -> bool:
         return bool(self.cr1() & 1 << 13)
@@ -355,6 +375,10 @@ class Stm32L4Usart(Stm32Usart):
     PARTS = ("stm32l4r5zi",)
     PLAIN = ("BRR", "CR2")
     REGISTERS = (Register("PRESC", 0x2C, implemented=0xF),)  # L4+ (RM0432 50.8.12); not in the SVD
+    CONSOLE_DATA, CONSOLE_STATUS = 0x28, 0x1C  # TDR, ISR
+
+    def console_status(self) -> int:
+        return self.read_ISR()
 
     def enabled(self) -> bool:
         return bool(self.cr1() & 1)
