@@ -290,6 +290,8 @@ class HotState(ctypes.Structure):
         ("ppb_read", ctypes.c_void_p),
         ("ppb_write", ctypes.c_void_p),
         ("cache_new", ctypes.c_uint64),
+        ("c_entered", ctypes.c_uint32),
+        ("fpcar_reads", ctypes.c_uint32),
     ]
 
 

@@ -401,6 +401,7 @@ class SystemBlock:
         """
         s = self.m.hot.state
         s.fr_done = 0
+        s.c_entered = 0  # FPCAR reads go to Python again (hp_ppb_mmio_read)
         e = self.exc
         if s.fast_returns != self._returns_seen:  # ExceptionModel.exception_return, _exception_return
             self._returns_seen = s.fast_returns

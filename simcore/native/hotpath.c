@@ -237,6 +237,9 @@ typedef struct {
     hp_ppb_write_fn ppb_write;
     /* --- the persistent cache (simcore/blockcache.py) --- */
     uint64_t cache_new;     /* blocks analysed here that the cache file would hold (0: nothing to save) */
+    /* --- FPCAR reads served here (hp_ppb_mmio_read) --- */
+    uint32_t c_entered;     /* C stacked an exception frame since Python's last sync_native (which clears it) */
+    uint32_t fpcar_reads;   /* FPCAR reads served here (cumulative) */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -920,6 +923,7 @@ static void hp_entered(hp_state *s, uint32_t exc, int32_t group, const uint32_t 
     s->c_active = 1;
     s->c_exc = exc;
     s->c_group = group;
+    s->c_entered = 1;
     s->fr_done = 1; /* Python's bookkeeping is due at its next sync */
     s->last_size = 0;
     uint64_t next = s->tick_ok ? s->tick_cycle : HP_NEVER;
@@ -1047,13 +1051,21 @@ static int hp_pendsv(hp_state *s, uint64_t value) {
 
 #define HP_SCS_PAGE 0xE000E000u
 #define HP_ICSR 0xE000ED04u
+#define HP_FPCAR 0xE000EF38u
 
 /* Unicorn MMIO callbacks of the system control space page (NVIC, SysTick, SCB): ICSR's PENDSVSET
    may be served here, everything else goes to Python's system block. */
 static uint64_t hp_ppb_mmio_read(void *uc, uint64_t offset, unsigned size, void *user) {
     (void)uc;
     hp_state *s = (hp_state *)user;
-    return s->ppb_read(HP_SCS_PAGE + (uint32_t)offset, size);
+    uint32_t addr = HP_SCS_PAGE + (uint32_t)offset;
+    /* FPCAR after C stacked an extended frame (a handler reading where its FP state went, ARMv7-M
+       B3.2.22): the value Python's sync would set (SystemBlock._native_entered), without the sync */
+    if (addr == HP_FPCAR && size == 4 && s->c_entered && s->tick_last_fp && !s->py_stop && !s->stop_requested) {
+        s->fpcar_reads++;
+        return (uint32_t)(s->tick_last_frame + 0x20u);
+    }
+    return s->ppb_read(addr, size);
 }
 
 static void hp_ppb_mmio_write(void *uc, uint64_t offset, unsigned size, uint64_t value, void *user) {

@@ -51,3 +51,19 @@ def test_timer_interrupts_and_the_threads_finish_the_work() -> None:
     counts = r.text.splitlines()[1].split()
     ticks, timer = int(counts[2].rstrip(",")), int(counts[5].rstrip(","))
     assert 9 * ticks <= timer <= 11 * ticks and ticks > 1000
+
+
+@pytest.mark.parametrize("board", ["cortex-m4", "nrf52840"])
+def test_fpcar_read_after_a_native_entry_is_served_in_c(board: str) -> None:
+    """fpu_irq's SysTick handler reads FPCAR at every tick: after C stacked the extended frame, C
+    answers with the address Python's sync would set (frame + 0x20), without the sync."""
+    runs = []
+    for native in (True, False):
+        m = prepare(elf(board, "fpu_irq"), board, native=native)
+        r = run_machine(m)
+        runs.append((r.text, r.instructions, r.cycles, r.stop.kind))
+        if native:
+            served, ticks = m.hot.state.fpcar_reads, m.hot.state.tick_entries
+    assert runs[0] == runs[1]
+    assert "fpcar in frame yes" in runs[0][0]
+    assert served > 200 and served <= ticks  # at most one per native entry here (one read per handler run)
