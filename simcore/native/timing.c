@@ -45,3 +45,12 @@ void tm_div_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
 }
 
 void *tm_div_hook_ptr(void) { return (void *)&tm_div_hook; }
+
+/* UC_HOOK_CODE counting every instruction into *user_data (uint64_t): benchmarks/corpus.py counts what
+   a bare Unicorn executes, in a run it does not time. */
+void tm_count_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
+    (void)uc; (void)address; (void)size;
+    ++*(uint64_t *)user_data;
+}
+
+void *tm_count_hook_ptr(void) { return (void *)&tm_count_hook; }
