@@ -292,6 +292,7 @@ class HotState(ctypes.Structure):
         ("cache_new", ctypes.c_uint64),
         ("c_entered", ctypes.c_uint32),
         ("fpcar_reads", ctypes.c_uint32),
+        ("entries", ctypes.c_uint64),
     ]
 
 
@@ -305,6 +306,10 @@ class DivStats(ctypes.Structure):
         ("reg_read_batch", ctypes.c_void_p),
         ("executed", ctypes.c_uint64),
         ("extra", ctypes.c_uint64),
+        ("block_count", ctypes.c_void_p),
+        ("last_block", ctypes.c_uint64),
+        ("last_addr", ctypes.c_uint32),
+        ("last_extra", ctypes.c_uint32),
     ]
 
 

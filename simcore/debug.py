@@ -250,7 +250,9 @@ class Debugger:
         if block is not None and block == self._fake_block:  # inside a resumed block's rest
             block = self.paused_block_of_fake
             dyn = {f: self._saved[f] for f in _DYNAMIC}
-        self._enter_pause(block, stop.pc if stop.pc is not None else m.pc(), dyn)
+        pc = stop.pc if stop.pc is not None else m.pc()
+        m.hot.undo_divide(pc)  # its operand hook may have run before this one
+        self._enter_pause(block, pc, dyn)
 
     def _update_step_hook(self) -> None:
         want = self._stepping or bool(self.watchpoints)

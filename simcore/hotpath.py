@@ -186,6 +186,8 @@ class HotPath:
         # divides priced from their operands (simcore/native/timing.c, tm_div_hook)
         self.div_stats = DivStats()
         self.div_stats.cycle_count = ctypes.addressof(self.state) + HotState.cycle_count.offset
+        self.div_stats.block_count = ctypes.addressof(self.state) + HotState.entries.offset
+        self.div_stats.last_addr = 0xFFFFFFFF
         self._div_hooked: set[int] = set()
         self._div_sites: list[DivHookSite] = []  # kept alive: C holds pointers into them
         self._sys_flags = 0  # what the system block watches (:meth:`watch`)
@@ -678,6 +680,9 @@ class HotPath:
         self.state.cycle_count += extra
         self.div_stats.extra += extra
         self.div_stats.executed += 1
+        self.div_stats.last_addr = address
+        self.div_stats.last_block = self.state.entries
+        self.div_stats.last_extra = extra
 
     def close(self) -> None:
         if self.native and self.lib is not None and self.state.table:
@@ -712,6 +717,7 @@ class HotPath:
         s.insn_count += n_insn
         s.cycle_count += cycles
         s.block_count += 1
+        s.entries += 1
         key = (address, size)
         self._py_execs[key] = self._py_execs.get(key, 0) + 1
         s.last_addr = address
@@ -776,6 +782,7 @@ class HotPath:
         s.insn_count += n_insn
         s.cycle_count += cycles
         s.block_count += 1
+        s.entries += 1
         key = (address, size)
         self._py_execs[key] = self._py_execs.get(key, 0) + 1
         s.last_addr = address
@@ -907,8 +914,20 @@ class HotPath:
         if self.native and self.lib is not None:
             self.lib.hp_clear(ctypes.byref(self.state))
 
+    def undo_divide(self, pc: int) -> None:
+        """Emulation stops before the instruction at ``pc`` runs: if it is a divide whose operand hook
+        already charged it in this block entry (a later hook stopped), take the charge back (the hook
+        charges it again when the divide runs)."""
+        st, s = self.div_stats, self.state
+        if st.last_addr == pc and st.last_block == s.entries and st.executed:
+            s.cycle_count -= st.last_extra
+            st.extra -= st.last_extra
+            st.executed -= 1
+            st.last_addr = 0xFFFFFFFF
+
     def correct_partial_block(self, pc: int) -> None:
         """A run stopped inside the last block at ``pc``: un-count what did not execute."""
+        self.undo_divide(pc)
         s = self.state
         if s.last_size and s.last_addr <= pc < s.last_addr + s.last_size:
             n, cycles = self.tail(s.last_addr, s.last_size, pc)

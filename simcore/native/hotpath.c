@@ -240,6 +240,7 @@ typedef struct {
     /* --- FPCAR reads served here (hp_ppb_mmio_read) --- */
     uint32_t c_entered;     /* C stacked an exception frame since Python's last sync_native (which clears it) */
     uint32_t fpcar_reads;   /* FPCAR reads served here (cumulative) */
+    uint64_t entries;       /* block entries, never taken back (block_count is, by the debugger): tm_div_hook's clock */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -580,6 +581,7 @@ static __attribute__((noinline)) void hp_block_general(hp_state *s, void *uc, ui
     s->insn_count += b->n_insn;
     s->cycle_count += cycles;
     s->block_count++;
+    s->entries++;
     b->execs++;
     s->last_addr = addr;
     s->last_size = size;
@@ -663,6 +665,7 @@ void hp_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
     s->insn_count += b->n_insn;
     s->cycle_count += cycles;
     s->block_count++;
+    s->entries++;
     b->execs++;
     s->last_addr = addr;
     s->last_size = size;

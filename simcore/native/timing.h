@@ -16,6 +16,10 @@ typedef struct {
     tm_reg_read_batch_fn reg_read_batch; /* uc_reg_read_batch from the bindings' library */
     uint64_t executed;                   /* divides executed */
     uint64_t extra;                      /* cycles charged above DIV_MIN */
+    const uint64_t *block_count;         /* the hot path's block entries, never taken back (hp_state.entries) */
+    uint64_t last_block;                 /* the block entry the last charged divide ran in */
+    uint32_t last_addr;                  /* its address (a stop there before it ran takes it back) */
+    uint32_t last_extra;                 /* what it charged above DIV_MIN */
 } tm_div_stats;
 
 /* One SDIV/UDIV; the hook's user_data. Mirrored by simcore/abi.py (DivSite). */
