@@ -7,6 +7,9 @@ the hash of its block's bytes and is used only where the bytes in memory are sti
 so code the image does not load, or a run changes, is analysed afresh. Blocks that hook
 per-address instructions (divides, trap watches), mark handlers (profiling) or need the error
 bar's first-execution probe are never taken from the cache: they go through the normal miss.
+The divides an earlier run hooked are kept too (per block: its bytes' hash and each divide's
+address and operand registers): their hooks are installed before the run, so the first execution
+of such a block does not stop emulation to add them (the block itself is still analysed afresh).
 
 Writers are safe against each other: a file is written under a unique temporary name in the
 same directory and renamed over the old one (atomic on POSIX); a reader checks the magic, the
@@ -25,13 +28,16 @@ from typing import TYPE_CHECKING
 
 from simcore.abi import HotCacheRec, HotModel, abi_digest
 from simcore.blocks import DATA, HANDLER
+from simcore.cycles import DivSite
 from simcore.paths import cache_dir
 
 if TYPE_CHECKING:
     from simcore.hotpath import HotPath
 
-MAGIC = b"SCBLOCK1"
-_HEAD = struct.Struct("<8s32sII")  # magic, key, records, carried IT states
+MAGIC = b"SCBLOCK2"
+_HEAD = struct.Struct("<8s32sIII")  # magic, key, records, carried IT states, blocks with hooked divides
+_DIVB = struct.Struct("<IIQI")  # block address, size, FNV-1a of its bytes, divides
+_DIV = struct.Struct("<IIiiI")  # divide address, size, Unicorn ids of Rn and Rm, signed
 
 
 def enabled() -> bool:
@@ -61,6 +67,56 @@ def _skip(hot: HotPath) -> int:
     return s.py_flags | HANDLER | probe
 
 
+def _fnv(data: bytes) -> int:
+    """FNV-1a (64-bit), as hp_bytes_hash in hotpath.c."""
+    h = 0xCBF29CE484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def _divides(hot: HotPath) -> tuple[bytes, int]:
+    """The divide section: the blocks whose divides this run hooked, and how many."""
+    out = []
+    blocks = 0
+    for (addr, size), sites in sorted(hot.div_blocks.items()):
+        try:
+            code = bytes(hot.uc.mem_read(addr, size))
+        except Exception:  # noqa: BLE001 - code no longer mapped: not kept
+            continue
+        out.append(_DIVB.pack(addr, size, _fnv(code), len(sites)))
+        out.extend(_DIV.pack(d.addr, d.size, d.rn, d.rm, int(d.signed)) for d in sites)
+        blocks += 1
+    return b"".join(out), blocks
+
+
+def _preinstall(hot: HotPath, data: bytes, n: int) -> None:
+    """Hook the cached blocks' divides whose bytes are still those hashed (HotPath.preinstall_divides)."""
+    off = 0
+    for _ in range(n):
+        addr, size, h, k = _DIVB.unpack_from(data, off)
+        off += _DIVB.size
+        sites = tuple(DivSite(a, sz, rn, rm, bool(sg)) for a, sz, rn, rm, sg in
+                      (_DIV.unpack_from(data, off + i * _DIV.size) for i in range(k)))
+        off += k * _DIV.size
+        try:
+            same = _fnv(bytes(hot.uc.mem_read(addr, size))) == h
+        except Exception:  # noqa: BLE001 - not mapped in this run
+            same = False
+        if same:
+            hot.preinstall_divides(addr, size, sites)
+
+
+def _div_bytes(data: bytes, n: int) -> int | None:
+    """Length of the divide section of ``n`` blocks at the start of ``data`` (None: cut short)."""
+    off = 0
+    for _ in range(n):
+        if off + _DIVB.size > len(data):
+            return None
+        off += _DIVB.size + _DIVB.unpack_from(data, off)[3] * _DIV.size
+    return off if off <= len(data) else None
+
+
 def _path(key: bytes) -> Path:
     return cache_dir("blocks") / f"{key.hex()[:40]}.blocks"
 
@@ -77,20 +133,22 @@ def load(hot: HotPath, elf: Path) -> int:
     size = ctypes.sizeof(HotCacheRec)
     if len(data) < _HEAD.size + 32:
         return 0
-    magic, file_key, n, n_carry = _HEAD.unpack_from(data)
+    magic, file_key, n, n_carry, n_div = _HEAD.unpack_from(data)
     body = data[:-32]
-    if magic != MAGIC or file_key != key or len(body) != _HEAD.size + n * size + 8 * n_carry \
-            or hashlib.sha256(body).digest() != data[-32:]:
+    start = _HEAD.size + n * size + 8 * n_carry
+    if magic != MAGIC or file_key != key or len(body) < start or hashlib.sha256(body).digest() != data[-32:] \
+            or _div_bytes(body[start:], n_div) != len(body) - start:
         return 0
     recs = (HotCacheRec * n).from_buffer_copy(body, _HEAD.size)
     assert hot.lib is not None
     s = ctypes.byref(hot.state)
-    carry = body[_HEAD.size + n * size:]
+    carry = body[_HEAD.size + n * size:start]
     for addr, left in struct.iter_unpack("<II", carry):
         hot.lib.hp_carry_put(s, addr, left)
     hot.lib.hp_cache_import.restype = ctypes.c_uint32
     got = hot.lib.hp_cache_import(s, hot.uc._uch, recs, n, _skip(hot))
     hot.cache_loaded = int(got)
+    _preinstall(hot, body[start:], n_div)
     return int(got)
 
 
@@ -102,7 +160,7 @@ def save(hot: HotPath, elf: Path) -> bool:
     writes nothing; it rewrote the file at the end of every run (0.6-0.7 ms of a 4-10 ms short run).
     """
     key = _key(hot, elf) if enabled() and not hot.state.profiling else None
-    if key is None or not hot.state.cache_new:
+    if key is None or not (hot.state.cache_new or hot.div_blocks.keys() - hot.div_preinstalled):
         return False
     assert hot.lib is not None
     cap = hot.state.used
@@ -110,8 +168,10 @@ def save(hot: HotPath, elf: Path) -> bool:
     hot.lib.hp_cache_export.restype = ctypes.c_uint32
     n = int(hot.lib.hp_cache_export(ctypes.byref(hot.state), hot.uc._uch, recs, cap, _skip(hot)))
     carry = hot.state.carry.items()
-    body = _HEAD.pack(MAGIC, key, n, len(carry)) + bytes(recs)[:n * ctypes.sizeof(HotCacheRec)] + \
-        b"".join(struct.pack("<II", a, v) for a, v in sorted(carry.items()))
+    divides, n_div = _divides(hot)
+    body = _HEAD.pack(MAGIC, key, n, len(carry), n_div) + \
+        bytes(recs)[:n * ctypes.sizeof(HotCacheRec)] + \
+        b"".join(struct.pack("<II", a, v) for a, v in sorted(carry.items())) + divides
     path = _path(key)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

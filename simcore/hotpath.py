@@ -190,6 +190,8 @@ class HotPath:
         self.div_stats.last_addr = 0xFFFFFFFF
         self._div_hooked: set[int] = set()
         self._div_sites: list[DivHookSite] = []  # kept alive: C holds pointers into them
+        self.div_blocks: dict[tuple[int, int], tuple[DivSite, ...]] = {}  # blocks whose divides are hooked
+        self.div_preinstalled: set[tuple[int, int]] = set()  # ... of those, hooked from the cache before the run
         self._sys_flags = 0  # what the system block watches (:meth:`watch`)
         self.cache_key: bytes | None = None  # simcore.blockcache
         self.cache_loaded = 0  # block analyses taken from the persistent cache
@@ -649,12 +651,23 @@ class HotPath:
         raw = [i for i in self.analyzer.decode(addr, size) if i.id]  # capstone, for this block only
         return tuple(self.analyzer.cycle_model.divide_sites(raw))  # type: ignore[attr-defined]
 
-    def _hook_divides(self, addr: int, size: int) -> None:
+    def preinstall_divides(self, addr: int, size: int, sites: tuple[DivSite, ...]) -> None:
+        """Before the run (simcore.blockcache): hook the divides of a block an earlier run hooked, so its
+        first translation has them and its first execution does not stop emulation (install_pending)."""
+        if self._div_operands and not self.state.py_flags & ~DIV and (addr, size) not in self._watch_seen:
+            self._hook_divides(addr, size, sites)
+            self._watch_seen.add((addr, size))
+            self.div_preinstalled.add((addr, size))
+
+    def _hook_divides(self, addr: int, size: int, sites: tuple[DivSite, ...] | None = None) -> None:
         """A hook on each divide of the block that prices it from its operands (tm_div_hook / _py_div_hook)."""
         uclib = unicorn.unicorn_py3.unicorn.uclib
         if self.native and not self.div_stats.reg_read_batch:
             self.div_stats.reg_read_batch = ctypes.cast(uclib.uc_reg_read_batch, ctypes.c_void_p).value
-        for d in self._divide_sites(addr, size):
+        if sites is None:
+            sites = self._divide_sites(addr, size)
+        self.div_blocks[(addr, size)] = sites
+        for d in sites:
             if d.addr in self._div_hooked:
                 continue
             self._div_hooked.add(d.addr)

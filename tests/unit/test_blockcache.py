@@ -93,3 +93,33 @@ def test_concurrent_writers_leave_a_valid_file(cache: Path) -> None:
     assert m.hot.cache_loaded > 10
     r = run_machine(m)
     assert f"{r.instructions} {r.cycles}\n" in outs
+
+
+def test_divides_hooked_before_the_run_when_cached(cache: Path) -> None:
+    """A warm run hooks the divides an earlier run hooked before it starts: no stop to add them."""
+    elf = BIN / "cortex-m4" / "calib_div.elf"
+    cold_m = prepare(elf, "cortex-m4")
+    cold = run_machine(cold_m)
+    assert len(cold_m.hot.div_blocks) > 5 and not cold_m.hot.div_preinstalled
+    stops: list[int] = []
+    m = prepare(elf, "cortex-m4")
+    original = m.hot.install_pending
+    m.hot.install_pending = lambda: (stops.append(len(m.hot.pending_watch)), original())[1]  # type: ignore[method-assign]
+    warm = run_machine(m)
+    assert (warm.instructions, warm.cycles, warm.text) == (cold.instructions, cold.cycles, cold.text)
+    assert m.hot.div_stats.executed == cold_m.hot.div_stats.executed > 0  # every divide priced by its hook
+    assert m.hot.div_preinstalled == set(cold_m.hot.div_blocks) == set(m.hot.div_blocks)
+    assert not any(stops)  # no block queued for hooks
+
+
+def test_changed_bytes_are_not_hooked_from_the_cache(cache: Path) -> None:
+    elf = BIN / "cortex-m4" / "calib_div.elf"
+    run_machine(prepare(elf, "cortex-m4"))
+    m = prepare(elf, "cortex-m4")
+    (addr, size), *_ = sorted(m.hot.div_preinstalled)
+    m2 = prepare(elf, "cortex-m4", max_instructions=1)  # a fresh machine whose code at addr changed before load
+    m2.hot.div_preinstalled.clear()
+    m2.hot._watch_seen.clear()
+    m2.mem_write(addr, b"\x00\xbf")
+    blockcache.load(m2.hot, m2.fw.path)
+    assert (addr, size) not in m2.hot.div_preinstalled
