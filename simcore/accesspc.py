@@ -13,14 +13,22 @@ from __future__ import annotations
 
 from typing import Any
 
-import capstone
-from capstone import arm_const as A
 from unicorn import arm_const as R
+
+from simcore.lazycs import A, Lazy, thumb
 
 MAX_BLOCK_BYTES = 256
 
-_UC_REGS = {getattr(A, f"ARM_REG_R{i}"): getattr(R, f"UC_ARM_REG_R{i}") for i in range(13)}
-_UC_REGS.update({A.ARM_REG_SP: R.UC_ARM_REG_SP, A.ARM_REG_LR: R.UC_ARM_REG_LR})
+
+
+def _uc_regs() -> dict[str, Any]:
+    """capstone register id -> Unicorn register id (made at first use, as capstone is: simcore.lazycs)."""
+    regs = {getattr(A, f"ARM_REG_R{i}"): getattr(R, f"UC_ARM_REG_R{i}") for i in range(13)}
+    regs.update({A.ARM_REG_SP: R.UC_ARM_REG_SP, A.ARM_REG_LR: R.UC_ARM_REG_LR})
+    return {"REGS": regs}
+
+
+_UC: Any = Lazy(_uc_regs)
 
 _md: Any = None
 
@@ -29,8 +37,7 @@ def disassembler() -> Any:
     """One capstone Thumb disassembler with operand details, shared."""
     global _md
     if _md is None:
-        _md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
-        _md.detail = True
+        _md = thumb(detail=True)
     return _md
 
 
@@ -50,10 +57,10 @@ def instruction_of_access(uc: Any, block_pc: int, addr: int, write: bool, stack:
     regs: dict[int, int] = {}
 
     def reg(r: int) -> int | None:
-        if r not in _UC_REGS:
+        if r not in _UC.REGS:
             return None
         if r not in regs:
-            regs[r] = uc.reg_read(_UC_REGS[r])
+            regs[r] = uc.reg_read(_UC.REGS[r])
         return regs[r]
 
     for insn in disassembler().disasm(code, block_pc):

@@ -21,13 +21,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import capstone
-from capstone import arm_const as A
+from typing import TYPE_CHECKING, Any
 
 from simcore.cortexm.codescan import classify
 from simcore.cycles import INDIRECT, BlockEnd, CycleModel, DivSite, FlashConfig, is_return_like, literal_address
+from simcore.lazycs import A, Lazy, thumb
 from simcore.timing_error import BlockUncertainty, block_uncertainty
+
+if TYPE_CHECKING:
+    import capstone
 
 SP_READ = 1  # the block moves SP down: read SP at entry and apply sp_min_delta
 SP_DYNAMIC = 2  # the block writes SP by an amount not known statically: read SP at the next block
@@ -48,8 +50,16 @@ WATCH_FLAGS = {"div": DIV, "multi": MULTI, "access": ACCESS}
 B_SELF_16 = 0xE7FE  # b.n .
 B_SELF_32 = 0xBFFEF7FF  # b.w . (two halfwords, little-endian word)
 
-_PUSH_LIKE = {A.ARM_INS_PUSH, A.ARM_INS_VPUSH}
-_POP_LIKE = {A.ARM_INS_POP, A.ARM_INS_VPOP}
+def _id_sets() -> dict[str, Any]:
+    """The instruction-id sets below, in capstone's numbering (built at first use: simcore.lazycs)."""
+    PUSH_LIKE = {A.ARM_INS_PUSH, A.ARM_INS_VPUSH}
+    POP_LIKE = {A.ARM_INS_POP, A.ARM_INS_VPOP}
+    return {
+        "PUSH_LIKE": PUSH_LIKE, "POP_LIKE": POP_LIKE
+    }
+
+
+_IDS: Any = Lazy(_id_sets)
 
 
 @dataclass(frozen=True)
@@ -101,12 +111,6 @@ class BlockInfo:
         return len(rest), sum(i.cycles for i in rest)
 
 
-def _make_cs() -> capstone.Cs:
-    md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
-    md.detail = True
-    return md
-
-
 def _reg_list_bytes(insn: capstone.CsInsn) -> int:
     total = 0
     for op in insn.operands:
@@ -119,9 +123,9 @@ def _reg_list_bytes(insn: capstone.CsInsn) -> int:
 def sp_effect(insn: capstone.CsInsn) -> tuple[int | None, bool]:
     """(static SP change, or None if SP is written by an unknown amount; whether SP is written)."""
     iid = insn.id
-    if iid in _PUSH_LIKE:
+    if iid in _IDS.PUSH_LIKE:
         return -_reg_list_bytes(insn), True
-    if iid in _POP_LIKE:
+    if iid in _IDS.POP_LIKE:
         return _reg_list_bytes(insn), True
     ops = insn.operands
     # sub/add sp, sp, #imm and the 16-bit sub sp, #imm
@@ -161,8 +165,8 @@ class BlockAnalyzer:
         function_start: Callable[[int], int | None] | None = None,
     ) -> None:
         self._read_mem = read_mem
-        self._md = _make_cs()
-        self._md_fast = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
+        self._md_detail: Any = None  # capstone disassemblers, made when the Python twin first needs them
+        self._md_plain: Any = None
         self._function_start = function_start
         self.cycle_model = cycle_model
         self.cache: dict[tuple[int, int], BlockInfo] = {}
@@ -191,7 +195,9 @@ class BlockAnalyzer:
         if start is None or not 0 <= addr - start <= 1 << 16:
             return 0
         it_left = 0
-        for insn in self._md_fast.disasm(self._read_mem(start, addr - start + 4), start):
+        if self._md_plain is None:
+            self._md_plain = thumb()
+        for insn in self._md_plain.disasm(self._read_mem(start, addr - start + 4), start):
             if insn.address == addr:
                 return it_left
             if insn.address > addr:
@@ -202,9 +208,15 @@ class BlockAnalyzer:
                 it_left = len(insn.mnemonic) - 1
         return 0
 
+    def code(self, addr: int, size: int) -> bytes:
+        """The bytes of guest memory at ``addr``."""
+        return bytes(self._read_mem(addr, size))
+
     def decode(self, addr: int, size: int) -> list[capstone.CsInsn]:
-        code = bytes(self._read_mem(addr, size))
-        out = list(self._md.disasm(code, addr))
+        code = self.code(addr, size)
+        if self._md_detail is None:
+            self._md_detail = thumb(detail=True)
+        out = list(self._md_detail.disasm(code, addr))
         done = sum(i.size for i in out)
         if done != size:
             # An undecodable instruction (e.g. UDF or a coprocessor op capstone lacks):

@@ -50,7 +50,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
-from capstone import arm_const as A
+from simcore.lazycs import A, Lazy
 
 # Exception timing (Cortex-M4 TRM 3.3.1 / "Exception handling"): zero-wait-state memory, no FP
 # context. Not applied by the hot path: the system block's exception model charges them
@@ -106,37 +106,47 @@ TIMINGS: dict[str, tuple[str, str]] = {
     "other": ("1", "NOP, hints, MSR/MRS, CPS, SVC, BKPT, WFI/WFE (sleep time is accounted separately)"),
 }
 
-_LOADS = {A.ARM_INS_LDR, A.ARM_INS_LDRB, A.ARM_INS_LDRH, A.ARM_INS_LDRSB, A.ARM_INS_LDRSH, A.ARM_INS_LDREX,
-          A.ARM_INS_LDREXB, A.ARM_INS_LDREXH, A.ARM_INS_LDRT, A.ARM_INS_LDRBT, A.ARM_INS_LDRHT,
-          A.ARM_INS_LDRSBT, A.ARM_INS_LDRSHT}
-_STORES = {A.ARM_INS_STR, A.ARM_INS_STRB, A.ARM_INS_STRH, A.ARM_INS_STREX, A.ARM_INS_STREXB,
-           A.ARM_INS_STREXH, A.ARM_INS_STRT, A.ARM_INS_STRBT, A.ARM_INS_STRHT}
-_STORE_EXCL = {A.ARM_INS_STREX, A.ARM_INS_STREXB, A.ARM_INS_STREXH}
-_DOUBLE = {A.ARM_INS_LDRD, A.ARM_INS_STRD, A.ARM_INS_LDREXD, A.ARM_INS_STREXD}
-_MULTI = {A.ARM_INS_LDM, A.ARM_INS_LDMDB, A.ARM_INS_STM, A.ARM_INS_STMDB, A.ARM_INS_PUSH, A.ARM_INS_POP}
-_MULTI_LOADS = {A.ARM_INS_LDM, A.ARM_INS_LDMDB, A.ARM_INS_POP}
-_FP_MULTI = {A.ARM_INS_VLDMIA, A.ARM_INS_VLDMDB, A.ARM_INS_VSTMIA, A.ARM_INS_VSTMDB, A.ARM_INS_VPUSH,
-             A.ARM_INS_VPOP}
-_FP_MEM = {A.ARM_INS_VLDR, A.ARM_INS_VSTR}
-_FP_MLA = {A.ARM_INS_VMLA, A.ARM_INS_VMLS, A.ARM_INS_VNMLA, A.ARM_INS_VNMLS, A.ARM_INS_VFMA, A.ARM_INS_VFMS,
-           A.ARM_INS_VFNMA, A.ARM_INS_VFNMS}
-_FP_DIV = {A.ARM_INS_VDIV, A.ARM_INS_VSQRT}
-_DIV = {A.ARM_INS_SDIV, A.ARM_INS_UDIV}
-_TABLE_BRANCH = {A.ARM_INS_TBB, A.ARM_INS_TBH}
-_CALLS = {A.ARM_INS_BL, A.ARM_INS_BLX}
-_BRANCHES = {A.ARM_INS_B, A.ARM_INS_BL, A.ARM_INS_BLX, A.ARM_INS_BX}
-_CBZ = {A.ARM_INS_CBZ, A.ARM_INS_CBNZ}
+def _id_sets() -> dict[str, Any]:
+    """The instruction-id sets below, in capstone's numbering (built at first use: simcore.lazycs)."""
+    LOADS = {A.ARM_INS_LDR, A.ARM_INS_LDRB, A.ARM_INS_LDRH, A.ARM_INS_LDRSB, A.ARM_INS_LDRSH, A.ARM_INS_LDREX,
+             A.ARM_INS_LDREXB, A.ARM_INS_LDREXH, A.ARM_INS_LDRT, A.ARM_INS_LDRBT, A.ARM_INS_LDRHT,
+             A.ARM_INS_LDRSBT, A.ARM_INS_LDRSHT}
+    STORES = {A.ARM_INS_STR, A.ARM_INS_STRB, A.ARM_INS_STRH, A.ARM_INS_STREX, A.ARM_INS_STREXB,
+              A.ARM_INS_STREXH, A.ARM_INS_STRT, A.ARM_INS_STRBT, A.ARM_INS_STRHT}
+    STORE_EXCL = {A.ARM_INS_STREX, A.ARM_INS_STREXB, A.ARM_INS_STREXH}
+    DOUBLE = {A.ARM_INS_LDRD, A.ARM_INS_STRD, A.ARM_INS_LDREXD, A.ARM_INS_STREXD}
+    MULTI = {A.ARM_INS_LDM, A.ARM_INS_LDMDB, A.ARM_INS_STM, A.ARM_INS_STMDB, A.ARM_INS_PUSH, A.ARM_INS_POP}
+    MULTI_LOADS = {A.ARM_INS_LDM, A.ARM_INS_LDMDB, A.ARM_INS_POP}
+    FP_MULTI = {A.ARM_INS_VLDMIA, A.ARM_INS_VLDMDB, A.ARM_INS_VSTMIA, A.ARM_INS_VSTMDB, A.ARM_INS_VPUSH,
+                A.ARM_INS_VPOP}
+    FP_MEM = {A.ARM_INS_VLDR, A.ARM_INS_VSTR}
+    FP_MLA = {A.ARM_INS_VMLA, A.ARM_INS_VMLS, A.ARM_INS_VNMLA, A.ARM_INS_VNMLS, A.ARM_INS_VFMA, A.ARM_INS_VFMS,
+              A.ARM_INS_VFNMA, A.ARM_INS_VFNMS}
+    FP_DIV = {A.ARM_INS_VDIV, A.ARM_INS_VSQRT}
+    DIV = {A.ARM_INS_SDIV, A.ARM_INS_UDIV}
+    TABLE_BRANCH = {A.ARM_INS_TBB, A.ARM_INS_TBH}
+    CALLS = {A.ARM_INS_BL, A.ARM_INS_BLX}
+    BRANCHES = {A.ARM_INS_B, A.ARM_INS_BL, A.ARM_INS_BLX, A.ARM_INS_BX}
+    CBZ = {A.ARM_INS_CBZ, A.ARM_INS_CBNZ}
+    # What waits for a single store's data phase (TRM 3.3.2 "nothing can be pipelined after the store";
+    # an STM/PUSH after a store does not wait: measured on an STM32F407, see docs/cycle-model.md).
+    WAITS_FOR_STORE = (LOADS | STORES | DOUBLE | MULTI_LOADS | {A.ARM_INS_LDMDB} | TABLE_BRANCH | FP_MEM
+                       | {A.ARM_INS_VLDMIA, A.ARM_INS_VLDMDB, A.ARM_INS_VPOP})
+    return {
+        "LOADS": LOADS, "STORES": STORES, "STORE_EXCL": STORE_EXCL, "DOUBLE": DOUBLE, "MULTI": MULTI,
+        "MULTI_LOADS": MULTI_LOADS, "FP_MULTI": FP_MULTI, "FP_MEM": FP_MEM, "FP_MLA": FP_MLA, "FP_DIV": FP_DIV,
+        "DIV": DIV, "TABLE_BRANCH": TABLE_BRANCH, "CALLS": CALLS, "BRANCHES": BRANCHES, "CBZ": CBZ,
+        "WAITS_FOR_STORE": WAITS_FOR_STORE,
+    }
+
+
+_IDS: Any = Lazy(_id_sets)
 
 INDIRECT = 0xFFFFFFFF  # branch target not known statically
 
-# What waits for a single store's data phase (TRM 3.3.2 "nothing can be pipelined after the store";
-# an STM/PUSH after a store does not wait: measured on an STM32F407, see docs/cycle-model.md).
-_WAITS_FOR_STORE = (_LOADS | _STORES | _DOUBLE | _MULTI_LOADS | {A.ARM_INS_LDMDB} | _TABLE_BRANCH | _FP_MEM
-                    | {A.ARM_INS_VLDMIA, A.ARM_INS_VLDMDB, A.ARM_INS_VPOP})
-
 
 def _waits_for_store(iid: int) -> bool:
-    return iid in _WAITS_FOR_STORE
+    return iid in _IDS.WAITS_FOR_STORE
 
 
 @dataclass(frozen=True)
@@ -261,9 +271,9 @@ def is_conditional(insn: Any) -> bool:
 def writes_pc(insn: Any) -> bool:
     """Whether the instruction writes the PC (any branch, load to PC, data-processing to PC)."""
     iid = insn.id
-    if iid in _BRANCHES or iid in _CBZ or iid in _TABLE_BRANCH:
+    if iid in _IDS.BRANCHES or iid in _IDS.CBZ or iid in _IDS.TABLE_BRANCH:
         return True
-    if iid in _MULTI_LOADS or iid in _LOADS:
+    if iid in _IDS.MULTI_LOADS or iid in _IDS.LOADS:
         return "pc" in _reg_list(insn)
     if not iid:
         return False
@@ -274,16 +284,16 @@ def writes_pc(insn: Any) -> bool:
 def is_return_like(insn: Any) -> bool:
     """An indirect write of the PC that is not a call: BX, POP/LDM/LDR with PC, MOV/ADD PC, TBB/TBH."""
     iid = insn.id
-    if not iid or iid in _CALLS or iid in _CBZ or iid == A.ARM_INS_B:
+    if not iid or iid in _IDS.CALLS or iid in _IDS.CBZ or iid == A.ARM_INS_B:
         return False
     return writes_pc(insn)
 
 
 def literal_address(insn: Any) -> int | None:
     """The address a PC-relative literal load reads (Align(PC, 4) + imm), else None."""
-    if insn.id not in _LOADS and insn.id not in _FP_MEM and insn.id not in _DOUBLE:
+    if insn.id not in _IDS.LOADS and insn.id not in _IDS.FP_MEM and insn.id not in _IDS.DOUBLE:
         return None
-    if insn.id in _STORES:
+    if insn.id in _IDS.STORES:
         return None
     for op in insn.operands:
         if op.type == A.ARM_OP_MEM and op.mem.base == A.ARM_REG_PC:
@@ -330,7 +340,7 @@ def divide_sites(insns: Sequence[Any]) -> tuple[DivSite, ...]:
 
     out: list[DivSite] = []
     for insn in insns:
-        if insn.id in _DIV:
+        if insn.id in _IDS.DIV:
             regs = _reg_list(insn)
             if len(regs) == 3:
                 rn = getattr(R, f"UC_ARM_REG_{_ALIASES.get(regs[1], regs[1]).upper()}")
@@ -342,6 +352,35 @@ def divide_sites(insns: Sequence[Any]) -> tuple[DivSite, ...]:
 _ALIASES = {"sb": "r9", "sl": "r10", "fp": "r11", "ip": "r12"}
 
 
+def divide_sites_in(code: bytes, addr: int) -> tuple[DivSite, ...]:
+    """The divides of the Thumb block ``code`` at ``addr``, found from their encodings without a
+    disassembler (the native hot path's blocks; :func:`divide_sites` is the capstone twin).
+
+    Instruction lengths follow ARMv7-M A5.1 (a first halfword with bits [15:11] 0b11101, 0b11110 or
+    0b11111 starts a 32-bit instruction); SDIV is ``FB9n Fdfm`` and UDIV ``FBBn Fdfm`` (A7.7.127,
+    A7.7.195: Rn in the first halfword's low nibble, Rm in the second's).
+    """
+    from unicorn import arm_const as R  # the hot path's register ids
+
+    def uc_reg(n: int) -> int:
+        return {13: R.UC_ARM_REG_SP, 14: R.UC_ARM_REG_LR, 15: R.UC_ARM_REG_PC}.get(n) or getattr(R, f"UC_ARM_REG_R{n}")
+
+    out: list[DivSite] = []
+    pos = 0
+    while pos + 2 <= len(code):
+        hw1 = code[pos] | code[pos + 1] << 8
+        if hw1 >> 11 not in (0b11101, 0b11110, 0b11111):
+            pos += 2
+            continue
+        if pos + 4 > len(code):
+            break
+        hw2 = code[pos + 2] | code[pos + 3] << 8
+        if hw1 & 0xFFD0 == 0xFB90 and hw2 & 0xF0F0 == 0xF0F0:  # 0xFB90 SDIV, 0xFBB0 UDIV
+            out.append(DivSite(addr + pos, 4, uc_reg(hw1 & 0xF), uc_reg(hw2 & 0xF), hw1 & 0x20 == 0))
+        pos += 4
+    return tuple(out)
+
+
 def block_end(insns: Sequence[Any], it_conditional: Sequence[bool], refill_scale: int = 1) -> BlockEnd:
     """Describe how the block ends (see :class:`BlockEnd`); ``refill_scale`` 0 prices no refill."""
     if not insns:
@@ -350,13 +389,13 @@ def block_end(insns: Sequence[Any], it_conditional: Sequence[bool], refill_scale
     iid = last.id
     if not iid:
         return BlockEnd()
-    call = iid in _CALLS
+    call = iid in _IDS.CALLS
     cond_it = bool(it_conditional[-1]) if it_conditional else False
-    if iid in _CBZ or (iid == A.ARM_INS_B and is_conditional(last) and not cond_it):
+    if iid in _IDS.CBZ or (iid == A.ARM_INS_B and is_conditional(last) and not cond_it):
         target = next((op.imm for op in last.operands if op.type == A.ARM_OP_IMM), INDIRECT) & 0xFFFFFFFF
         return BlockEnd(cond=True, taken_extra=BRANCH_REFILL * refill_scale, target=target & ~1, call=False)
     if cond_it and writes_pc(last):
-        extra = (LOAD_PC_REFILL if iid in _MULTI_LOADS or iid in _LOADS else BRANCH_REFILL) * refill_scale
+        extra = (LOAD_PC_REFILL if iid in _IDS.MULTI_LOADS or iid in _IDS.LOADS else BRANCH_REFILL) * refill_scale
         target = INDIRECT
         if iid == A.ARM_INS_B or iid == A.ARM_INS_BL:
             target = next((op.imm for op in last.operands if op.type == A.ARM_OP_IMM), INDIRECT) & ~1
@@ -440,10 +479,10 @@ class CortexM4:
             # TRM 3.3.2: "nothing can be pipelined after the store": a load or store (but not STM/PUSH,
             # measured on an STM32F407) right after a single store waits for the store's data phase.
             after_store = STORE_DATA_PHASE if prev_store_imm and _waits_for_store(iid) else 0
-            if iid in _LOADS or iid in _STORES:
-                load_like = iid in _LOADS or iid in _STORE_EXCL  # STREX "is treated more like an LDR"
+            if iid in _IDS.LOADS or iid in _IDS.STORES:
+                load_like = iid in _IDS.LOADS or iid in _IDS.STORE_EXCL  # STREX "is treated more like an LDR"
                 regs = _reg_list(insn)
-                if iid in _LOADS and regs and regs[0] == "pc":
+                if iid in _IDS.LOADS and regs and regs[0] == "pc":
                     cost = 2 + LOAD_PC_REFILL
                 else:
                     addr_regs = _mem_regs(insn)
@@ -459,46 +498,46 @@ class CortexM4:
                     store_imm = not load_like and not reg_offset
                     if load_like:
                         load_dest = writes - {"pc"}  # the loaded register and a written-back base
-            elif iid in _DOUBLE:
+            elif iid in _IDS.DOUBLE:
                 cost = 3 + (1 if _mem_regs(insn) & prev_alu_dest else 0)
-            elif iid in _MULTI:
+            elif iid in _IDS.MULTI:
                 regs = _reg_list(insn)
                 if iid not in (A.ARM_INS_PUSH, A.ARM_INS_POP) and regs:
                     regs = regs[1:]  # the base register is the first operand
                 cost = 1 + len(regs)
-                if iid in _MULTI_LOADS and "pc" in regs:
+                if iid in _IDS.MULTI_LOADS and "pc" in regs:
                     cost += LOAD_PC_REFILL
                 base = _mem_regs(insn) | ({_reg_list(insn)[0]} if iid not in (A.ARM_INS_PUSH, A.ARM_INS_POP)
                                           and _reg_list(insn) else {"sp"})
                 if base & prev_alu_dest:
                     cost += 1
-            elif iid in _TABLE_BRANCH:
+            elif iid in _IDS.TABLE_BRANCH:
                 cost = 3 + LOAD_PC_REFILL
-            elif iid in _CBZ:
+            elif iid in _IDS.CBZ:
                 cost = 1  # taken: +P at the next block (always block-ending)
             elif iid == A.ARM_INS_B and is_conditional(insn):
                 cost = 1 if last else 1 + BRANCH_REFILL  # a mid-block conditional B cannot happen; be safe
-            elif iid in _BRANCHES:
+            elif iid in _IDS.BRANCHES:
                 cost = 1 + BRANCH_REFILL
             elif iid == A.ARM_INS_IT:
                 folded = prev is not None and getattr(prev, "size", 4) == 2 and not writes_pc(prev)
                 cost = 0 if folded else 1
-            elif iid in _DIV:
+            elif iid in _IDS.DIV:
                 # "operands": the rest by operand values at run time (divide_sites, divide_cycles)
                 cost = DIV_MIN if self.divides == "operands" else DIV_MAX
                 alu_dest = writes
-            elif iid in _FP_MLA:
+            elif iid in _IDS.FP_MLA:
                 cost = 3
                 fp_dest = _fp_regs(writes)
-            elif iid in _FP_DIV:
+            elif iid in _IDS.FP_DIV:
                 cost = 14
                 fp_dest = _fp_regs(writes)
-            elif iid in _FP_MEM:
+            elif iid in _IDS.FP_MEM:
                 regs = _reg_list(insn)
                 cost = 3 if regs and regs[0].startswith("d") else 2
                 if _mem_regs(insn) & prev_alu_dest:
                     cost += 1
-            elif iid in _FP_MULTI:
+            elif iid in _IDS.FP_MULTI:
                 regs = _reg_list(insn)
                 if iid in (A.ARM_INS_VLDMIA, A.ARM_INS_VLDMDB, A.ARM_INS_VSTMIA, A.ARM_INS_VSTMDB) and regs:
                     regs = regs[1:]
@@ -517,7 +556,7 @@ class CortexM4:
                 if "pc" in writes:
                     cost += BRANCH_REFILL
                 alu_dest = writes - {"pc", "itstate"}
-            if prev_fp_dest and _fp_regs(reads) & prev_fp_dest and iid not in _FP_MULTI:
+            if prev_fp_dest and _fp_regs(reads) & prev_fp_dest and iid not in _IDS.FP_MULTI:
                 cost += 1  # FP result used by the very next instruction
             out.append(cost + after_store)
             prev = insn

@@ -72,6 +72,7 @@ from simcore.cycles import (
     DivSite,
     InstructionCount,
     divide_cycles,
+    divide_sites_in,
 )
 from simcore.timing_error import BlockUncertainty, flash_words
 
@@ -648,8 +649,7 @@ class HotPath:
     def _divide_sites(self, addr: int, size: int) -> tuple[DivSite, ...]:
         if not self.native_analysis:
             return self.info(addr, size).divides
-        raw = [i for i in self.analyzer.decode(addr, size) if i.id]  # capstone, for this block only
-        return tuple(self.analyzer.cycle_model.divide_sites(raw))  # type: ignore[attr-defined]
+        return divide_sites_in(self.analyzer.code(addr, size), addr)  # from the encodings: no capstone
 
     def preinstall_divides(self, addr: int, size: int, sites: tuple[DivSite, ...]) -> None:
         """Before the run (simcore.blockcache): hook the divides of a block an earlier run hooked, so its

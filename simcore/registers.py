@@ -264,11 +264,14 @@ class RegisterBlock:
         cls._table = compile_table(cls, cls.REGISTERS, cls.BASE)
 
     def __init__(self, host: ReportHost, name: str | None = None,
-                 registers: Sequence[Register] | None = None) -> None:
-        """``registers`` gives this instance its own table (e.g. from an SVD file) instead of ``REGISTERS``."""
+                 registers: Sequence[Register] | None = None, table: _Table | None = None) -> None:
+        """``registers`` gives this instance its own table (e.g. from an SVD file) instead of ``REGISTERS``;
+        ``table``, when given, is ``compile_table(type(self), registers, BASE)`` made before (shared)."""
         self.host = host
         self.name = name if name is not None else self.NAME
-        if registers is not None:
+        if table is not None:
+            self._table = table
+        elif registers is not None:
             self._table = compile_table(type(self), registers, self.BASE)
         self.values: dict[str, int] = {}
         self.reset()

@@ -31,18 +31,27 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from capstone import arm_const as A
-
 from simcore.cycles import BRANCH_REFILL, FlashConfig, writes_pc
+from simcore.lazycs import A, Lazy
 
-_LOADS_1 = {A.ARM_INS_LDR, A.ARM_INS_LDRB, A.ARM_INS_LDRH, A.ARM_INS_LDRSB, A.ARM_INS_LDRSH, A.ARM_INS_LDREX,
-            A.ARM_INS_LDREXB, A.ARM_INS_LDREXH, A.ARM_INS_LDRT, A.ARM_INS_LDRBT, A.ARM_INS_LDRHT,
-            A.ARM_INS_LDRSBT, A.ARM_INS_LDRSHT, A.ARM_INS_VLDR}
-_STORES_1 = {A.ARM_INS_STR, A.ARM_INS_STRB, A.ARM_INS_STRH, A.ARM_INS_STREX, A.ARM_INS_STRT, A.ARM_INS_STRBT,
-             A.ARM_INS_STRHT, A.ARM_INS_VSTR, A.ARM_INS_STRD, A.ARM_INS_STM, A.ARM_INS_STMDB, A.ARM_INS_PUSH,
-             A.ARM_INS_VSTMIA, A.ARM_INS_VSTMDB, A.ARM_INS_VPUSH}
-_LOADS_N = {A.ARM_INS_LDM, A.ARM_INS_LDMDB, A.ARM_INS_VLDMIA, A.ARM_INS_VLDMDB, A.ARM_INS_LDRD}
-_DIV = {A.ARM_INS_SDIV, A.ARM_INS_UDIV}
+
+def _id_sets() -> dict[str, Any]:
+    """The instruction-id sets below, in capstone's numbering (built at first use: simcore.lazycs)."""
+    LOADS_1 = {A.ARM_INS_LDR, A.ARM_INS_LDRB, A.ARM_INS_LDRH, A.ARM_INS_LDRSB, A.ARM_INS_LDRSH, A.ARM_INS_LDREX,
+               A.ARM_INS_LDREXB, A.ARM_INS_LDREXH, A.ARM_INS_LDRT, A.ARM_INS_LDRBT, A.ARM_INS_LDRHT,
+               A.ARM_INS_LDRSBT, A.ARM_INS_LDRSHT, A.ARM_INS_VLDR}
+    STORES_1 = {A.ARM_INS_STR, A.ARM_INS_STRB, A.ARM_INS_STRH, A.ARM_INS_STREX, A.ARM_INS_STRT, A.ARM_INS_STRBT,
+                A.ARM_INS_STRHT, A.ARM_INS_VSTR, A.ARM_INS_STRD, A.ARM_INS_STM, A.ARM_INS_STMDB, A.ARM_INS_PUSH,
+                A.ARM_INS_VSTMIA, A.ARM_INS_VSTMDB, A.ARM_INS_VPUSH}
+    LOADS_N = {A.ARM_INS_LDM, A.ARM_INS_LDMDB, A.ARM_INS_VLDMIA, A.ARM_INS_VLDMDB, A.ARM_INS_LDRD}
+    DIV = {A.ARM_INS_SDIV, A.ARM_INS_UDIV}
+    MULTI = {A.ARM_INS_LDM, A.ARM_INS_LDMDB, A.ARM_INS_VLDMIA, A.ARM_INS_VLDMDB}
+    return {
+        "LOADS_1": LOADS_1, "STORES_1": STORES_1, "LOADS_N": LOADS_N, "DIV": DIV, "MULTI": MULTI
+    }
+
+
+_IDS: Any = Lazy(_id_sets)
 
 
 @dataclass(frozen=True)
@@ -81,11 +90,10 @@ def flash_words(u: BlockUncertainty, reg: Any, is_flash: Any) -> int:
     return words
 
 
-_MULTI = {A.ARM_INS_LDM, A.ARM_INS_LDMDB, A.ARM_INS_VLDMIA, A.ARM_INS_VLDMDB}
 
 
 def _mem_base(insn: Any) -> str | None:
-    if insn.id in _MULTI:  # ldm r3!, {r0, r1}: the base is the first register operand
+    if insn.id in _IDS.MULTI:  # ldm r3!, {r0, r1}: the base is the first register operand
         return insn.reg_name(insn.operands[0].reg) if insn.operands else None
     for op in insn.operands:
         if op.type == A.ARM_OP_MEM:
@@ -100,7 +108,7 @@ def _words(insn: Any) -> int:
     if insn.id in (A.ARM_INS_VLDR,):
         regs = [insn.reg_name(op.reg) for op in insn.operands if op.type == A.ARM_OP_REG]
         return 2 if regs and regs[0].startswith("d") else 1
-    if insn.id in _LOADS_N:
+    if insn.id in _IDS.LOADS_N:
         regs = [insn.reg_name(op.reg) for op in insn.operands if op.type == A.ARM_OP_REG][1:]
         return sum(2 if r.startswith("d") else 1 for r in regs)
     return 1
@@ -124,8 +132,8 @@ def block_uncertainty(insns: Sequence[Any], conditional: Sequence[bool], cond_en
             run = 0
         if not iid:
             continue
-        base = _mem_base(insn) if iid in _LOADS_1 or iid in _LOADS_N or iid == A.ARM_INS_POP else None
-        if iid in _LOADS_1 or iid in _LOADS_N:
+        base = _mem_base(insn) if iid in _IDS.LOADS_1 or iid in _IDS.LOADS_N or iid == A.ARM_INS_POP else None
+        if iid in _IDS.LOADS_1 or iid in _IDS.LOADS_N:
             if base == "pc":
                 literal += 1
             elif base is not None and base != "sp":
@@ -138,9 +146,9 @@ def block_uncertainty(insns: Sequence[Any], conditional: Sequence[bool], cond_en
                     probes.append(LoadProbe(probe[0], probe[1], probe[2], probe[3], words))
         _track(insn, state)
         if cond:
-            if iid in _LOADS_1 or iid in _STORES_1 or iid in _LOADS_N:
+            if iid in _IDS.LOADS_1 or iid in _IDS.STORES_1 or iid in _IDS.LOADS_N:
                 cond_over += 2
-            elif iid in _DIV:
+            elif iid in _IDS.DIV:
                 cond_over += 1
     last = insns[-1]
     pc_write = bool(last.id) and writes_pc(last)
@@ -159,7 +167,7 @@ def _value(state: dict[str, Affine], reg: str) -> Affine:
 def _probe(insn: Any, base: str, state: dict[str, Affine]) -> tuple[str, int, str | None, int] | None:
     """(entry register, offset, index, shift) of a load's first address from block-entry registers, or None."""
     b = _value(state, base)
-    if insn.id in _MULTI:
+    if insn.id in _IDS.MULTI:
         if b is None:
             return None
         down = insn.id in (A.ARM_INS_LDMDB, A.ARM_INS_VLDMDB)

@@ -14,10 +14,14 @@ per-address UC_HOOK_CODE hooks on just the watched instructions of such blocks
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import capstone
-from capstone import arm as A
 from unicorn import arm_const as R
+
+from simcore.lazycs import A, thumb
+
+if TYPE_CHECKING:
+    import capstone
 
 _ALIASES = {"sb": "r9", "sl": "r10", "fp": "r11", "ip": "r12"}
 
@@ -108,6 +112,4 @@ _ACCESS_WIDTH = {"ldr": 4, "str": 4, "ldrt": 4, "strt": 4, "ldrh": 2, "strh": 2,
 
 def watched_in(code: bytes, addr: int) -> list[Watched]:
     """The watched instructions of the block of Thumb code ``code`` at ``addr`` (decoding stops where capstone does)."""
-    md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
-    md.detail = True
-    return [w for w in (classify(insn) for insn in md.disasm(bytes(code), addr)) if w is not None]
+    return [w for w in (classify(insn) for insn in thumb(detail=True).disasm(bytes(code), addr)) if w is not None]

@@ -15,13 +15,13 @@ stack occupies ``[__StackLimit, __StackTop)``; going below ``__StackLimit`` is a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import capstone
 import unicorn
 from unicorn import arm_const as R
 
 from simcore.diagnose import fault_stop
+from simcore.lazycs import thumb
 
 if TYPE_CHECKING:
     from simcore.cortexm.host import MachineView
@@ -37,7 +37,7 @@ class StackWatch:
         self.limit = machine.layout.stack_limit
         self.psp_seen = False
         self.reported = False
-        self._md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
+        self._md: Any = None  # a capstone disassembler, made at the first overflow (simcore.lazycs)
         self.guard = self._install_guard()
 
     def _install_guard(self) -> tuple[int, int] | None:
@@ -73,6 +73,8 @@ class StackWatch:
             self._release_guard()
 
     def _sp_based(self, pc: int) -> bool:
+        if self._md is None:
+            self._md = thumb()
         insn = next(self._md.disasm(self.m.mem_read(pc, 4), pc), None)
         if insn is None:
             return False

@@ -92,21 +92,47 @@ class PeripheralModel(RegisterBlock):
         self.svd_table: RegisterTable | None = None
         self._svd_names: dict[str, str] = {}  # DSL register name -> SVD register name (for reports)
         reference = False
+        table = None
         if registers is None and self.SVD:
             self.svd_table = self.table_for(config)
             reference = bool(self.PARTS) and self.svd_table.part == self.PARTS[0]
             if not reference:
                 type(self).check_class()  # on the reference part the instance's own check is the same check
             self.svd = self.svd_peripheral(self.svd_table, config.base, config.name)
-            registers = self.svd_registers(self.svd)
+            registers, table = self._compiled_svd(self.svd)
             self._svd_names = {r.name: r.doc for r in registers if r.doc}
             if self.irq is None and self.svd.interrupts:
                 self.irq = self.svd.interrupts[0][1]
-        super().__init__(host, config.name, registers)
+        super().__init__(host, config.name, registers, table)
         if reference:
             type(self)._checked = True
 
     # --- SVD-backed models ----------------------------------------------------------------------
+    # (model class, id of an SVD register layout) -> (that layout, the model's registers, their compiled table)
+    _svd_compiled: ClassVar[dict[tuple[type, int], tuple[Any, tuple[Register, ...], Any]]] = {}
+
+    def _compiled_svd(self, svd: Any) -> tuple[tuple[Register, ...], Any]:
+        """The model's registers for ``svd`` and their compiled table (None: compile them per instance).
+
+        Instances of one model on one register layout (GPIOA-GPIOI, TIM2-TIM5, TIMER0-4) share both:
+        building and checking them once per layout instead of per instance halved the F407's and the
+        nRF52840's peripheral set-up. Layouts of the part's table live as long as the table (load_table
+        keeps it), so the identity check is sound; other register sets are not kept.
+        """
+        from simcore.peripherals.svd import SvdPeripheral
+
+        layout = svd.registers
+        key = (type(self), id(layout))
+        hit = self._svd_compiled.get(key)
+        if hit is not None and hit[0] is layout:
+            return hit[1], hit[2]
+        registers = self.svd_registers(svd)
+        if not isinstance(svd, SvdPeripheral):
+            return registers, None
+        table = compile_table(type(self), registers, self.BASE)
+        PeripheralModel._svd_compiled[key] = (layout, registers, table)
+        return registers, table
+
     @classmethod
     def table_for(cls, config: Peripheral) -> RegisterTable:
         """The part's register table (the board's ``svd``), else the model's reference part's."""
