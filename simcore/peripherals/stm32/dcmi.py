@@ -40,14 +40,15 @@ DMA's bus accesses (words move at once).
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Protocol
 
 from simcore.clock import FS_PER_SECOND
 from simcore.peripherals import register_model
 from simcore.peripherals.base import Host, PeripheralModel
 from simcore.peripherals.stm32.signals import DmaRequester
+
+if TYPE_CHECKING:
+    import numpy as np  # imported where a frame is captured: a run without a camera does not load numpy
 
 FRAME, OVR, ERR, VSYNC, LINE = 1, 2, 4, 8, 16  # RIS/IER/MIS/ICR bits (RM0090 15.8.3)
 CAPTURE, CM, CROP, JPEG, ESS, PCKPOL, HSPOL, VSPOL, ENABLE = 1, 2, 4, 8, 16, 32, 64, 128, 1 << 14
@@ -205,6 +206,7 @@ class Stm32F4Dcmi(DmaRequester, PeripheralModel):
         cam = self.camera
         if cam is None or not self._streaming:
             return 0
+        import numpy as np
         now = self.host.now_fs()
         k = (now - cam.stream_start) // cam.frame_period_fs()
         w, h, _ = cam.geometry()
@@ -301,6 +303,7 @@ class Stm32F4Dcmi(DmaRequester, PeripheralModel):
     # --- one frame -------------------------------------------------------------------------
     def _frame_start(self, k: int) -> None:
         """VSYNC of frame ``k`` falls: latch the configuration and decide whether the frame is captured."""
+        import numpy as np
         cam = self.camera
         assert cam is not None
         cr = self.values["CR"]
@@ -414,6 +417,7 @@ class Stm32F4Dcmi(DmaRequester, PeripheralModel):
 
     def _push_words(self, cap: Capture, until: int) -> None:
         """Hand the words complete by ``until`` to the FIFO; the DMA takes them; more than 8 waiting is an overrun."""
+        import numpy as np
         n = int(np.searchsorted(cap.done_fs, until, side="right"))
         if n <= cap.pushed:
             return
