@@ -106,6 +106,7 @@ class PeripheralBus:
         self._by_name: dict[str, BusEntry] = {}
         self._pages: dict[int, list[Any]] = {}  # page -> devices (models, then SvdDevices) with a window there
         self._owned: set[int] = set()  # words of the models' windows
+        self._model_at: dict[int, Any] = {}  # words of the models' windows accessed so far -> their model
         self._claimed: set[str] = set()  # SVD peripherals already given a model or an SvdDevice
         self._looked: set[int] = set()  # words whose SVD peripherals were looked up
         self._windows: set[int] = set()  # pages mapped on demand (SVD peripherals outside the region)
@@ -279,13 +280,17 @@ class PeripheralBus:
         def go() -> int:
             if self.bitband and bitband.PERIPH_ALIAS <= addr < bitband.PERIPH_ALIAS + bitband.ALIAS_BYTES:
                 return bitband.access(addr, size, bool(write), value, self.rf.read, self.rf.write)
-            built = self.rf.count()
-            dev = self.device(addr)
-            if self.rf.count() != built and self.rf.slot(addr):  # just built: the register file serves it now
-                if write:
-                    self.rf.write(addr, size, value)
-                    return 0
-                return self.rf.read(addr, size)
+            dev = self._model_at.get(addr & ~3)
+            if dev is None:
+                built = self.rf.count()
+                dev = self.device(addr)
+                if self.rf.count() != built and self.rf.slot(addr):  # just built: the register file serves it now
+                    if write:
+                        self.rf.write(addr, size, value)
+                        return 0
+                    return self.rf.read(addr, size)
+                if dev is not None and (addr & ~3) in self._owned:  # a model's word: its owner never changes
+                    self._model_at[addr & ~3] = dev
             polls = self.polls
             if write and polls is not None:
                 polls.on_write()
@@ -308,7 +313,7 @@ class PeripheralBus:
             return v
 
         try:
-            return m.guard(go) or 0
+            return m.guard_access(go) or 0
         finally:
             m._mmio = saved
 

@@ -80,6 +80,10 @@ class Machine:
         self._systick: SysTick | None = None  # set when the native hot path delivers SysTick; peripherals
         # may schedule events while they are built (a recording's first pin edge)
         self._in_events = False  # inside run_due_events: schedule() leaves arming to it
+        # What guard_access needs to leave the hot path's arming as it is (see there): a count of the
+        # host calls that may change it, and the fields the last arming left
+        self.arm_changes = 0
+        self._armed: tuple[int, int, int] | None = None
         self.uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS)
         self.uc.ctl_set_cpu_model(unicorn.arm_const.UC_CPU_ARM_CORTEX_M4)
         self._read_pc = CoreRegs(self.uc).read_pc  # one ctypes call, not the bindings' reg_read
@@ -283,6 +287,7 @@ class Machine:
         now = self.hot.state.cycle_count
         ev = self.events.schedule(max(self.clocks.timeline.cycle_at(at_fs), now), callback, tag)
         ev.at_fs = at_fs
+        self.arm_changes += 1
         if not self._in_events:
             self._arm()
         return ev
@@ -301,6 +306,7 @@ class Machine:
         clocks = self.clocks
         sleep = self.system.sleep_cycles if hasattr(self, "system") else 0
         changed, warning = clocks.model_changed(model, self.hot.state.cycle_count, sleep, self.events)
+        self.arm_changes += 1
         if warning is not None:
             warn(warning)
         if changed and not self._in_events:
@@ -310,6 +316,7 @@ class Machine:
     # --- resets of the part (watchdogs, Standby wake-up) -------------------------------------------
     def request_reset(self, cause: str, why: str) -> None:
         """Reset the part at the next stop: the image boots again, the counts go on (``cause``: "iwdg", "wwdg"...)."""
+        self.arm_changes += 1
         if self._reset_request is None:
             self._reset_request = (cause, why)
         s = self.hot.state
@@ -425,7 +432,7 @@ class Machine:
             listener()
 
     def _check_markers(self) -> None:
-        if self.stop is not None:
+        if self.stop is not None or not (self.opts.fail_marker or self.opts.pass_marker):
             return
         tail = bytes(self.console[-4096:])
         for marker, code, what in ((self.opts.fail_marker, 1, "fail"), (self.opts.pass_marker, 0, "pass")):
@@ -435,25 +442,30 @@ class Machine:
                 return
 
     def set_irq(self, irq: int, level: bool) -> None:
+        self.arm_changes += 1
         self.system.set_irq(irq, level)
 
     def pend_irq(self, irq: int) -> None:
+        self.arm_changes += 1
         self.system.pend_irq(irq)
 
     def pend_nmi(self) -> None:
         """A peripheral wired to NMI asserts it (the MPS2's CMSDK watchdog)."""
         from simcore.cortexm.exceptions import NMI
 
+        self.arm_changes += 1
         self.system.pend(NMI)
 
     def schedule(self, at_cycle: int, callback: Callable[[], None], tag: str = "") -> Event:
         ev = self.events.schedule(at_cycle, callback, tag)
+        self.arm_changes += 1
         if not self._in_events:  # run_due_events arms once after its callbacks (outside emulation)
             self._arm()
         return ev
 
     def cancel(self, handle: Event) -> None:
         handle.cancelled = True  # EventQueue.cancel
+        self.arm_changes += 1
 
     def mem_read(self, addr: int, size: int) -> bytes:
         return bytes(self.uc.mem_read(addr, size))
@@ -497,6 +509,7 @@ class Machine:
         """End the run at the next block boundary (or now, from an instruction hook)."""
         if self.stop is None:
             self.stop = stop
+        self.arm_changes += 1
         self.hot.state.stop_cycle = 0
         self.hot.state.py_stop = 1
         self.uc.emu_stop()
@@ -505,6 +518,7 @@ class Machine:
         """Pause (not end) the run at the next block boundary; safe from memory hooks and other threads."""
         if self.pause_pending is None:
             self.pause_pending = stop
+        self.arm_changes += 1
         self.hot.state.stop_cycle = 0
 
     def pc(self) -> int:
@@ -570,6 +584,40 @@ class Machine:
             else:
                 self.system.note_pending()
             self._arm()  # the hook may have changed the events or what C may deliver
+
+    def guard_access(self, fn: Callable[[], Any]) -> Any:
+        """:meth:`guard` for a peripheral model's register access: the hot path is re-armed after it only when
+        that can change what the last arming set.
+
+        Re-arming (SystemBlock.arm_native and _arm: the next stop, which events C may take, what C may
+        do on its own) after each of a HAL driver's polls and data writes was 40% of their cost. Its
+        inputs change only by the host calls a model makes (schedule, cancel, set_irq, pend_irq, a clock
+        change, a stop or pause request: ``arm_changes``), by the PPB (the system block's own hooks,
+        which always re-arm) or by C (``fr_done``, a stop C set itself, an MSR CONTROL it counted): the
+        arming is kept when none of these happened since it was made, and the result is the same.
+        Parts whose peripherals' interrupts C delivers (SystemBlock.set_native_sources) always re-arm.
+        """
+        s = self.hot.state
+        if not self._fast_return or s.fr_done or self.system.has_native_sources or \
+                self._armed != (s.stop_cycle, s.other_cycle, s.control_blocks):
+            return self.guard(fn)
+        changes = self.arm_changes
+        in_events, self._in_events = self._in_events, True  # schedule() leaves arming to the end
+        keep = False
+        try:
+            value = fn()
+            keep = self.arm_changes == changes and self._outside is None
+            return value
+        except BaseException as exc:  # noqa: BLE001 - must not unwind through Unicorn's C frames
+            self._hook_error = exc
+            s.py_stop = 1
+            self.uc.emu_stop()
+            return None
+        finally:
+            self._in_events = in_events
+            if not keep:
+                self.system.arm_native()
+                self._arm()
 
     def _function_start(self, addr: int) -> int | None:
         sym = self.fw.function_at(addr)
@@ -659,7 +707,15 @@ class Machine:
 
     # --- events and the run loop ----------------------------------------------------------
     def _arm(self) -> None:
-        """Tell the hot path when to stop next, and which of the next events it may take over itself.
+        """Tell the hot path when to stop next, and which of the next events it may take over itself
+        (and note what it left: guard_access keeps it while nothing changes)."""
+        self._arm_events()
+        s = self.hot.state
+        self._armed = (s.stop_cycle, s.other_cycle, s.control_blocks) if not isinstance(self.hot, _BeforeHotPath) \
+            else None
+
+    def _arm_events(self) -> None:
+        """What :meth:`_arm` does.
 
         The events the system block allows (SysTick's, a peripheral's interrupt assertion; see
         SystemBlock.native_events) that come before any other event are C's: it delivers them at

@@ -372,6 +372,11 @@ class SystemBlock:
                 hot.state.src_ack_addr[i] = model.base + ack[0]
                 hot.state.src_ack_mask[i] = ack[1]
 
+    @property
+    def has_native_sources(self) -> bool:
+        """Some peripheral's interrupt may be delivered by C (its plan then changes with the model's state)."""
+        return bool(self._sources)
+
     def native_events(self) -> dict[int, int]:
         """The machine events C may take over (id -> source slot, -1 for SysTick), as arm_native allowed."""
         out: dict[int, int] = {}
