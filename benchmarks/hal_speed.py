@@ -7,10 +7,12 @@ Side by side in one process, best of ``--repeat`` (runs alternate, so a noisy ne
 - ``compute``: firmware/bin/cortex-m4/compute.elf (int8 matmul, the emulation_speed benchmark);
 - ``hal``: firmware/bin/<board>/hal_bench.elf ``hal N``: N lines of printf through the polled USART
   console, each followed by HAL_Delay(1) (HAL_GetTick in a loop on a SysTick-driven tick in RAM);
-- ``flag100``: the same ELF busy-waiting 100 ms of virtual time on SysTick's COUNTFLAG (HCLK/8, no
-  interrupt): polling fast-forward (simcore/poll.py) should make it cost far less than 100 ms of
-  wall time (goal: under 50 ms); ``tim100`` the same on TIM2's update flag when the board has the TIM
-  models; ``idle`` (start-up and exit only) is subtracted.
+- busy-waits of 100 ms of virtual time, each less its ELF's idle run (start-up and exit only): on
+  SysTick's COUNTFLAG (HCLK/8, no interrupt; hal_bench ``flag100``), on TIM2's update flag in one-pulse
+  mode (``tim100``, when the board has the TIM models), and, from firmware/bin/*/poll_wait.elf, HAL_Delay
+  on TIM6's update flag (100 updates, each polled and cleared), a loop on TIM2's CNT, the nRF52840's
+  TIMER1 EVENTS_COMPARE[0] and RTC1 EVENTS_COMPARE[0]. Polling fast-forward (simcore/poll.py) should
+  make each cost far less than 100 ms of wall time (goal: under 50 ms).
 
 Guest MIPS are the run's instructions (fast-forwarded polls included: what the firmware would have
 executed) per second of wall time in ``run_machine`` (after ``prepare``: ELF and board loading are
@@ -30,6 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from simcore.api import prepare, run_machine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+POLL_WAIT_IDLE = "uart 0"  # poll_wait printing nothing: its start-up and exit
+WAITS = {"tim6 100": "TIM6 SR.UIF, 100 x 1 ms (HAL_Delay on a basic timer)", "cnt 100": "TIM2 CNT reaching 100",
+         "timer 100": "TIMER1 EVENTS_COMPARE[0]", "rtc 100": "RTC1 EVENTS_COMPARE[0] (after the LFRC's 0.6 ms)"}
+POLL_WAIT = [("stm32f407vg", "tim6 100"), ("stm32f407vg", "cnt 100"), ("stm32f407vg", POLL_WAIT_IDLE),
+             ("nrf52840", "timer 100"), ("nrf52840", "rtc 100"), ("nrf52840", POLL_WAIT_IDLE)]
 
 
 def timed(elf: Path, board: str, cmdline: str | None) -> tuple[float, Any]:
@@ -56,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     if prepare(hal_elf, args.board).peripheral("tim2") is not None:  # the TIM models are on the board
         runs["tim100"] = (hal_elf, args.board, "hal_bench.elf tim100")
+    for part, mode in POLL_WAIT:
+        runs[f"{part} {mode}"] = (ROOT / "firmware" / "bin" / part / "poll_wait.elf", part, f"poll_wait.elf {mode}")
     best: dict[str, tuple[float, Any]] = {}
     for _ in range(args.repeat):
         for name, (elf, board, cmd) in runs.items():
@@ -72,13 +81,16 @@ def main(argv: list[str] | None = None) -> int:
         share = poll["cycles_skipped"] / r.cycles if r.cycles else 0.0
         print(f"  {name:<8} {r.instructions / wall / 1e6:8.1f} MIPS  {r.instructions:>13,} instructions in "
               f"{wall * 1e3:8.1f} ms wall, {r.seconds * 1e3:9.3f} ms virtual ({share:.0%} of cycles fast-forwarded)")
-    idle = best["idle"][0]
-    for name, what in (("flag100", "SysTick COUNTFLAG"), ("tim100", "TIM2 SR.UIF")):
+    waits = [("flag100", "SysTick COUNTFLAG", args.board, "idle"), ("tim100", "TIM2 SR.UIF", args.board, "idle")]
+    waits += [(f"{part} {mode}", WAITS[mode], part, f"{part} {POLL_WAIT_IDLE}") for part, mode in POLL_WAIT
+              if mode != POLL_WAIT_IDLE]
+    for name, what, board, idle_run in waits:
         if name not in best:
-            print(f"100 ms busy-wait on {what}: not run (no TIM2 model on {args.board})")
+            print(f"100 ms busy-wait on {what}: not run (no TIM2 model on {board})")
             continue
         wall, r = best[name]
-        print(f"100 ms busy-wait on {what} ({args.board}): {(wall - idle) * 1e3:.2f} ms wall "
+        idle = best[idle_run][0]
+        print(f"100 ms busy-wait on {what} ({board}): {(wall - idle) * 1e3:.2f} ms wall "
               f"({wall * 1e3:.2f} ms run, {idle * 1e3:.2f} ms idle run subtracted; goal under 50 ms); "
               f"{r.extra['polling']['fast_forwards']} fast-forward(s), {r.seconds * 1e3:.3f} ms virtual")
     return 0

@@ -282,6 +282,10 @@ class Machine:
         """Call ``callback()`` after every change of the part's clocks (at the cycle of the change)."""
         self.clocks.listeners.append(callback)
 
+    def cycle_at_fs(self, at_fs: int) -> int:
+        """The first core cycle at which virtual time reaches ``at_fs`` (on the clock timeline)."""
+        return self.clocks.timeline.cycle_at(at_fs)
+
     def schedule_at_fs(self, at_fs: int, callback: Callable[[], None], tag: str = "") -> Event:
         """An event at a virtual time: it stays at that time when the core clock changes."""
         now = self.hot.state.cycle_count

@@ -59,6 +59,9 @@ class FakeHost:
     def on_clock_change(self, callback: Callable[[], None]) -> None:
         self.clocks.listeners.append(callback)
 
+    def cycle_at_fs(self, at_fs: int) -> int:
+        return self.clocks.timeline.cycle_at(at_fs)
+
     def schedule_at_fs(self, at_fs: int, callback: Callable[[], Any], tag: str = "") -> Event:
         ev = self.queue.schedule(max(self.clocks.timeline.cycle_at(at_fs), self.cycles), callback, tag)
         ev.at_fs = at_fs

@@ -12,6 +12,12 @@
  *   plain        start a peripheral simcore does not model and wait for its flag, with SysTick
  *                interrupts running (the loop reads no RAM): a plain SVD register, served in C
  *   plaintimeout the same wait with HAL's timeout of 100 ticks (the loop reads the tick in RAM)
+ *   tim2 N       STM32F4: N ms on TIM2's update flag (SR.UIF), one-pulse mode, 1 kHz counter
+ *   tim6 N       STM32F4: HAL_Delay on a basic timer: N updates of TIM6 (1 ms each), UIF polled and cleared
+ *   cnt N        STM32F4: TIM2 counting at 1 kHz, wait until CNT reaches N (a loop on the counter itself)
+ *   timer N      nRF52840: N ms on TIMER1's EVENTS_COMPARE[0] (1 MHz, no interrupt, no shortcut)
+ *   rtc N        nRF52840: N ms on RTC1's EVENTS_COMPARE[0] (LFCLK 32768 Hz)
+ *   rtctick N    nRF52840: N ticks of RTC1 at 100 Hz (PRESCALER 327), EVENTS_TICK polled and cleared
  *
  * The plain register is SDIO.STA.CMDREND after a command on the STM32F407 (RM0090 31.9.4, 31.9.11)
  * and COMP.EVENTS_READY after TASKS_START on the nRF52840 (PS v1.7 6.6.6); the RCC/PWR modes
@@ -31,6 +37,19 @@
 #define SDIO_STA REG32(0x40012C00u + 0x34u)
 #define SDIO_CMD_CPSMEN (1u << 10)
 #define SDIO_STA_CMDREND (1u << 6)
+/* TIM2 and TIM6 (RM0090 18.4, 20.4); their clocks: RCC_APB1ENR TIM2EN bit 0, TIM6EN bit 4 (7.3.13) */
+#define TIM2_BASE 0x40000000u
+#define TIM6_BASE 0x40001000u
+#define TIM_CR1(t) REG32((t) + 0x00u)
+#define TIM_SR(t) REG32((t) + 0x10u)
+#define TIM_EGR(t) REG32((t) + 0x14u)
+#define TIM_CNT(t) REG32((t) + 0x24u)
+#define TIM_PSC(t) REG32((t) + 0x28u)
+#define TIM_ARR(t) REG32((t) + 0x2Cu)
+#define TIM_CR1_CEN (1u << 0)
+#define TIM_CR1_OPM (1u << 3)
+#define TIM_SR_UIF (1u << 0)
+#define TIM_EGR_UG (1u << 0)
 #define PLAIN_START() (SDIO_CMD = SDIO_CMD_CPSMEN | (1u << 6) | 8u) /* CMD8 with a short response */
 #define PLAIN_DONE() (SDIO_STA & SDIO_STA_CMDREND)
 #elif defined(BOARD_CONSOLE_KIND_NRF52_UARTE)
@@ -39,6 +58,24 @@
 #define COMP_EVENTS_READY REG32(0x40013000u + 0x100u)
 #define PLAIN_START() (COMP_TASKS_START = 1u)
 #define PLAIN_DONE() (COMP_EVENTS_READY != 0u)
+/* CLOCK (PS v1.7 5.4.6), TIMER1 (6.30.5) and RTC1 (6.22.10): the registers the timer modes use */
+#define CLOCK_TASKS_LFCLKSTART REG32(0x40000000u + 0x008u)
+#define CLOCK_EVENTS_LFCLKSTARTED REG32(0x40000000u + 0x104u)
+#define CLOCK_LFCLKSRC REG32(0x40000000u + 0x518u)
+#define TIMER1_TASKS_START REG32(0x40009000u + 0x000u)
+#define TIMER1_TASKS_CLEAR REG32(0x40009000u + 0x00Cu)
+#define TIMER1_EVENTS_COMPARE0 REG32(0x40009000u + 0x140u)
+#define TIMER1_MODE REG32(0x40009000u + 0x504u)
+#define TIMER1_BITMODE REG32(0x40009000u + 0x508u)
+#define TIMER1_PRESCALER REG32(0x40009000u + 0x510u)
+#define TIMER1_CC0 REG32(0x40009000u + 0x540u)
+#define RTC1_TASKS_START REG32(0x40011000u + 0x000u)
+#define RTC1_TASKS_CLEAR REG32(0x40011000u + 0x008u)
+#define RTC1_EVENTS_TICK REG32(0x40011000u + 0x100u)
+#define RTC1_EVENTS_COMPARE0 REG32(0x40011000u + 0x140u)
+#define RTC1_EVTENSET REG32(0x40011000u + 0x344u)
+#define RTC1_PRESCALER REG32(0x40011000u + 0x508u)
+#define RTC1_CC0 REG32(0x40011000u + 0x540u)
 #else
 #error "poll_wait: an STM32F4 or nRF52840 board"
 #endif
@@ -77,6 +114,16 @@ static void delay_ms(uint32_t ms)
 }
 
 #if defined(STM32F4)
+/* A timer counting at counter_hz from the reset clock (APB1 timer clock = HCLK): ARR + 1 counts a period */
+static void tim_start(uint32_t tim, uint32_t counter_hz, uint32_t arr, uint32_t cr1)
+{
+    TIM_PSC(tim) = hz() / counter_hz - 1u;
+    TIM_ARR(tim) = arr;
+    TIM_EGR(tim) = TIM_EGR_UG; /* loads PSC; sets UIF, cleared next */
+    TIM_SR(tim) = 0;
+    TIM_CR1(tim) = cr1 | TIM_CR1_CEN;
+}
+
 /* The poll count lives in RAM only: the core registers repeat at every read of RCC_CR. */
 static uint32_t ram_count(volatile uint32_t *counter)
 {
@@ -159,6 +206,63 @@ int main(void)
         while (!(PWR_CSR & 1u)) {
         }
         report("woken", t0);
+    } else if (strncmp(mode, "tim2", 4) == 0) {
+        RCC_APB1ENR |= 1u << 0;
+        tim_start(TIM2_BASE, 1000u, n - 1u, TIM_CR1_OPM);
+        while (!(TIM_SR(TIM2_BASE) & TIM_SR_UIF)) {
+        }
+        report("tim2", t0);
+    } else if (strncmp(mode, "tim6", 4) == 0) {
+        RCC_APB1ENR |= 1u << 4;
+        tim_start(TIM6_BASE, 2000u, 1u, 0u); /* an update every 1 ms (ARR 0 would block the counter) */
+        for (uint32_t i = 0; i < n; i++) {
+            while (!(TIM_SR(TIM6_BASE) & TIM_SR_UIF)) {
+            }
+            TIM_SR(TIM6_BASE) = 0;
+        }
+        report("tim6", t0);
+    } else if (strncmp(mode, "cnt", 3) == 0) {
+        RCC_APB1ENR |= 1u << 0;
+        tim_start(TIM2_BASE, 1000u, 0xFFFFFFFFu, 0u);
+        while (TIM_CNT(TIM2_BASE) < n) {
+        }
+        report("cnt", t0);
+#else
+    } else if (strncmp(mode, "timer", 5) == 0) {
+        TIMER1_MODE = 0;
+        TIMER1_BITMODE = 3u;   /* 32 bits */
+        TIMER1_PRESCALER = 4u; /* 16 MHz / 2^4 = 1 MHz */
+        TIMER1_CC0 = 1000u * n;
+        TIMER1_EVENTS_COMPARE0 = 0;
+        TIMER1_TASKS_CLEAR = 1;
+        TIMER1_TASKS_START = 1;
+        while (!TIMER1_EVENTS_COMPARE0) {
+        }
+        report("timer", t0);
+    } else if (strncmp(mode, "rtc", 3) == 0) {
+        int tick = strncmp(mode, "rtctick", 7) == 0;
+        CLOCK_LFCLKSRC = 0u; /* the RC oscillator (600 us to start; the crystal takes 0.25 s) */
+        CLOCK_TASKS_LFCLKSTART = 1;
+        while (!CLOCK_EVENTS_LFCLKSTARTED) {
+        }
+        RTC1_PRESCALER = tick ? 327u : 0u; /* ticks at 32768 / 328 = 99.9 Hz, or 32768 Hz */
+        RTC1_CC0 = (32768u * n + 999u) / 1000u;
+        RTC1_EVENTS_COMPARE0 = 0;
+        if (tick)
+            RTC1_EVTENSET = 1u; /* EVTEN.TICK: the TICK event is generated only when enabled (PS 6.22.3) */
+        RTC1_TASKS_CLEAR = 1;
+        RTC1_TASKS_START = 1;
+        if (tick) {
+            for (uint32_t i = 0; i < n; i++) {
+                while (!RTC1_EVENTS_TICK) {
+                }
+                RTC1_EVENTS_TICK = 0;
+            }
+        } else {
+            while (!RTC1_EVENTS_COMPARE0) {
+            }
+        }
+        report(tick ? "rtctick" : "rtc", t0);
 #endif
     } else if (strncmp(mode, "uart", 4) == 0) {
         for (uint32_t i = 0; i < n; i++)

@@ -40,6 +40,7 @@ CMS_SHIFT, ARPE = 5, 1 << 7
 # SR / DIER bits
 UIF, TIF, COMIF, BIF = 1, 1 << 6, 1 << 5, 1 << 7
 UDE, TDE = 1 << 8, 1 << 14
+CR1_OFFSET, CNT_OFFSET = 0x00, 0x24  # the same in every timer (RM0090 17.4, 18.4, 20.4)
 
 
 def _ccif(x: int) -> int:
@@ -388,6 +389,24 @@ class Stm32Timer(DmaRequester, TriggerSource, PeripheralModel):
         if self.p0 > self.arr and not self._cms() and not self._cr1() & DIR:
             return pos & self.width_mask  # counting on above ARR (see _next_events)
         return self._value_at(pos % self._period())
+
+    # --- the polling-loop watch (simcore/poll.py) -----------------------------------------------
+    def poll_hint(self, offset: int) -> tuple[bool, int | None]:
+        """What may change the register at ``offset`` while a loop polls it: SR's flags are set at events
+        (an event is planned for every flag that is clear: ``_needs``), so ``while (!(TIMx->SR & UIF));``
+        jumps to the update; the counter (CNT, and CR1.DIR in center-aligned mode) moves at each counter
+        tick, the first cycle of the next one is given; every other register changes only when written."""
+        if offset in (CR1_OFFSET, CNT_OFFSET) and self._running:
+            return True, self._next_count_cycle()
+        return True, None
+
+    def _next_count_cycle(self) -> int | None:
+        """The first core cycle at which the counter has moved on from its value now (None: the clock is off)."""
+        step = self.psc + 1
+        now = self._now_k()
+        k = self.k0 + ((now - self.k0) // step + 1) * step
+        fs = self.kclk.fs_of_tick(k)
+        return None if fs is None else self.host.cycle_at_fs(fs)
 
     # --- registers ----------------------------------------------------------------------------
     def write_CR1(self, value: int) -> None:
