@@ -30,8 +30,8 @@ def _run(board: str, mode: str) -> sc.RunResult:
 
 
 @pytest.mark.parametrize(("board", "mode", "register", "seconds"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
-def test_timer_wait_fast_forwards_with_the_counts_of_every_poll(board: str, mode: str, register: str,
-                                                                seconds: float, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_timer_wait_fast_forwards_with_the_counts_of_every_poll(board: str, mode: str, register: str, seconds: float,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     fast = _run(board, mode)
     assert fast.exit_status == 0, fast.stop.message
     cycles = int(fast.text.split(": ")[1].split()[0])  # the firmware's DWT count around the wait

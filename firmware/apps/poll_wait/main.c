@@ -37,19 +37,10 @@
 #define SDIO_STA REG32(0x40012C00u + 0x34u)
 #define SDIO_CMD_CPSMEN (1u << 10)
 #define SDIO_STA_CMDREND (1u << 6)
-/* TIM2 and TIM6 (RM0090 18.4, 20.4); their clocks: RCC_APB1ENR TIM2EN bit 0, TIM6EN bit 4 (7.3.13) */
+#include "stm32_io.h" /* the timers' registers (RM0090 18.4, 20.4) */
+/* TIM2 and TIM6; their clocks: RCC_APB1ENR TIM2EN bit 0, TIM6EN bit 4 (RM0090 7.3.13) */
 #define TIM2_BASE 0x40000000u
 #define TIM6_BASE 0x40001000u
-#define TIM_CR1(t) REG32((t) + 0x00u)
-#define TIM_SR(t) REG32((t) + 0x10u)
-#define TIM_EGR(t) REG32((t) + 0x14u)
-#define TIM_CNT(t) REG32((t) + 0x24u)
-#define TIM_PSC(t) REG32((t) + 0x28u)
-#define TIM_ARR(t) REG32((t) + 0x2Cu)
-#define TIM_CR1_CEN (1u << 0)
-#define TIM_CR1_OPM (1u << 3)
-#define TIM_SR_UIF (1u << 0)
-#define TIM_EGR_UG (1u << 0)
 #define PLAIN_START() (SDIO_CMD = SDIO_CMD_CPSMEN | (1u << 6) | 8u) /* CMD8 with a short response */
 #define PLAIN_DONE() (SDIO_STA & SDIO_STA_CMDREND)
 #elif defined(BOARD_CONSOLE_KIND_NRF52_UARTE)
