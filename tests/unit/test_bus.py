@@ -44,6 +44,9 @@ class FakeMachine(FakeHost):
     def guard(self, fn: Any) -> Any:
         return fn()
 
+    def guard_access(self, fn: Any) -> Any:
+        return fn()
+
 
 def make_bus(part: str | None, models: list[Any] = (), native: bool = False) -> tuple[PeripheralBus, FakeMachine]:
     m = FakeMachine()
