@@ -16,11 +16,15 @@
  *       --sensor camera=models/trained/person_demo.npy:fps=4
  *
  * Exit status 0; 1 if frames were dropped; 2 if the model could not be set up.
+ * (On a board with an OV7670 on the DCMI, main_dcmi.c is the app instead.)
  */
+#include "board.h" /* first: which camera the board has */
+#if !defined(DEVICE_CAMERA_OV7670)
 #include <stdint.h>
 #include <stdio.h>
 
 #include "app_config.h"
+#include "person.h"
 #include "board.h"
 #include "semihosting.h"
 #include "simcore_camera.h"
@@ -58,9 +62,8 @@ int main(void)
     vclock_start(); /* virtual time 0 = camera enabled (frame k completes at (k + 1) / FPS) */
     CAM->CTRL = SIMCORE_CAMERA_CTRL_EN_Msk | SIMCORE_CAMERA_CTRL_CONT_Msk;
 
-    uint32_t n = 0, cur = 0, persons = 0, events = 0;
-    int state = 0; /* decision of the previous frame */
-    uint64_t inf_cycles = 0;
+    uint32_t cur = 0;
+    person_stats_t st = {0};
     for (;;) {
         uint32_t s = CAM->STATUS;
         while (!(s & (SIMCORE_CAMERA_STATUS_DONE_Msk | SIMCORE_CAMERA_STATUS_END_Msk | SIMCORE_CAMERA_STATUS_ERR_Msk))) {
@@ -85,26 +88,11 @@ int main(void)
         uint32_t cycles = 0;
         if (!app_timed_invoke(&interp, "camera_person", index, &cycles))
             return 2;
-        inf_cycles += cycles;
-        const int8_t *sc = (const int8_t *)out->data;
-        const int person = (uint32_t)(sc[1] + 128) >= CAM_PERSON_THRESHOLD;
-        const uint32_t ms = index * 1000u / CAM_FPS;
-        printf("frame %lu at %lu ms: scores %d %d: %s, %lu cycles\n", (unsigned long)index, (unsigned long)ms,
-               sc[0], sc[1], cam_labels[person], (unsigned long)cycles);
-        if (person != state) {
-            printf("%s at %lu ms (frame %lu), reported at %lu ms\n", person ? "PERSON" : "nobody", (unsigned long)ms,
-                   (unsigned long)index, (unsigned long)vclock_ms());
-            events++;
-            state = person;
-        }
-        persons += (uint32_t)person;
-        n++;
+        person_report(&st, (const int8_t *)out->data, index, cycles, "");
     }
     CAM->CTRL = 0;
     const uint32_t dropped = CAM->DROP_COUNT;
-    printf("done: %lu frames, %lu with a person, %lu events, %lu dropped\n", (unsigned long)n, (unsigned long)persons,
-           (unsigned long)events, (unsigned long)dropped);
-    if (n)
-        printf("mean inference: %lu cycles\n", (unsigned long)(inf_cycles / n));
+    person_done(&st, dropped, "dropped");
     return dropped ? 1 : 0;
 }
+#endif

@@ -297,6 +297,9 @@ class Stm32F4Dcmi(DmaRequester, PeripheralModel):
         if captured:
             self.flags |= FRAME
             self.frames_captured += 1
+            stats = getattr(self.camera, "stats_", None)
+            if stats is not None:
+                stats.count("frames_delivered")  # the camera's line of the run summary
         if self.values["CR"] & CM or self._stop_after_frame:
             self._capturing = self._stop_after_frame = False
 
