@@ -54,6 +54,7 @@ FRAME, OVR, ERR, VSYNC, LINE = 1, 2, 4, 8, 16  # RIS/IER/MIS/ICR bits (RM0090 15
 CAPTURE, CM, CROP, JPEG, ESS, PCKPOL, HSPOL, VSPOL, ENABLE = 1, 2, 4, 8, 16, 32, 64, 128, 1 << 14
 FIFO_WORDS = 8  # RM0090 15.5.2: the data FIFO
 REQUEST = "DCMI"
+DR = 0x28  # the data register's offset (RM0090 15.8.11)
 
 
 class ParallelCamera(Protocol):
@@ -419,18 +420,44 @@ class Stm32F4Dcmi(DmaRequester, PeripheralModel):
         return ok
 
     def _push_words(self, cap: Capture, until: int) -> None:
-        """Hand the words complete by ``until`` to the FIFO; the DMA takes them; more than 8 waiting is an overrun."""
+        """Hand the words complete by ``until`` to the DMA (one block when a direct-mode stream reads ``DR``,
+        simcore/peripherals/stm32/dma.py ``transfer_block``) or the FIFO; more than 8 waiting is an overrun."""
         import numpy as np
         n = int(np.searchsorted(cap.done_fs, until, side="right"))
         if n <= cap.pushed:
             return
         first = cap.pushed
-        self.fifo.extend(cap.words[first: n].tolist())
-        self.words_captured += n - first
         cap.pushed = n
-        self.dma_request(REQUEST)  # the DMA stream that selects the request drains the FIFO while it runs
+        self.words_captured += n - first
+        words = cap.words[first: n]
+        block = self._dma_block() if not self.fifo else None
+        if block is not None:
+            words = words[block[0].transfer_block(block[1], words):]
+        if len(words):
+            self.fifo.extend(words.tolist())
+            self.dma_request(REQUEST)  # a stream that selects the request drains the FIFO while it runs
         if len(self.fifo) > FIFO_WORDS:  # the word that found the FIFO full, as far as the DMA got
             self._overrun(cap, int(cap.done_fs[max(first, n - (len(self.fifo) - FIFO_WORDS))]))
+
+    def _dma_block(self) -> tuple[Any, Any] | None:
+        """(DMA controller, stream) when a direct-mode stream reads every word from ``DR``, else None."""
+        for dma in self.dma_controllers():
+            channel_for = getattr(dma, "channel_for", None)
+            t = channel_for(REQUEST) if channel_for is not None else None
+            if t is None:
+                continue
+            if t.pinc or t.fifo_mode or t.par != self.base + DR or t.psize != 4:
+                return None
+            return dma, t
+        return None
+
+    def dma_catch_up(self, request: str) -> None:
+        """The DMA's count is read or its stream stops: deliver the words complete by now first."""
+        self._catch_up()
+
+    def dma_changed(self, request: str) -> None:
+        """A DMA stream was enabled or disabled: plan again (the FIFO may overflow without one)."""
+        self._plan()
 
     def _overrun(self, cap: Capture, at: int) -> None:
         self.fifo.clear()
