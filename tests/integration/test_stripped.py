@@ -22,10 +22,16 @@ CASES = [("stm32f407vg", "kws_demo"), ("cortex-m4", "fpu"), ("cortex-m4", "calib
 
 
 def hide_symbols(src: Path, dst: Path) -> Path:
-    """Rename .symtab in the section-name table so that no reader finds the symbols."""
+    """Rename .symtab in the section-name table and make its section SHT_NULL, so that no reader finds the
+    symbols, by name or by type (ELF gABI section header: sh_type at offset 4)."""
     data = bytearray(src.read_bytes())
     i = data.index(b"\0.symtab\0")
     data[i + 1 : i + 8] = b".nosymt"
+    shoff, = struct.unpack_from("<I", data, 0x20)
+    shentsize, shnum = struct.unpack_from("<HH", data, 0x2E)
+    for k in range(shnum):
+        if struct.unpack_from("<I", data, shoff + k * shentsize + 4)[0] == 2:  # SHT_SYMTAB
+            struct.pack_into("<I", data, shoff + k * shentsize + 4, 0)  # SHT_NULL
     dst.write_bytes(bytes(data))
     return dst
 
