@@ -17,9 +17,8 @@
 
 #include "../clock_max/stm32.h"
 #include "../systick/cm4.h"
-#include "semihosting.h"
+#include "cmdline.h"
 
-#define SYS_GET_CMDLINE 0x15
 #if defined(STM32F4)
 #define RESET_HZ 16000000u
 #define TIM2EN_REG RCC_APB1ENR /* RM0090 7.3.13: TIM2EN is bit 0 */
@@ -39,7 +38,6 @@
 #define TIM_EGR_UG (1u << 0)
 
 static volatile uint32_t uwTick;
-static char cmdline[128];
 
 void SysTick_Handler(void) { uwTick++; }
 
@@ -75,14 +73,7 @@ int main(void)
     DEMCR |= DEMCR_TRCENA;
     DWT_CYCCNT = 0;
     DWT_CTRL |= 1u;
-    struct {
-        char *buf;
-        uint32_t len;
-    } b = {cmdline, sizeof cmdline};
-    if (sh_call(SYS_GET_CMDLINE, &b) != 0)
-        cmdline[0] = 0;
-    char *mode = strchr(cmdline, ' ');
-    mode = mode ? mode + 1 : cmdline + strlen(cmdline);
+    char *mode = sh_args();
     char *arg = strchr(mode, ' ');
     uint32_t n = arg ? (uint32_t)strtoul(arg + 1, 0, 10) : 100u;
     uint32_t t0 = DWT_CYCCNT;

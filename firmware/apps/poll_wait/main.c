@@ -71,12 +71,10 @@
 #error "poll_wait: an STM32F4 or nRF52840 board"
 #endif
 #include "../systick/cm4.h"
-#include "semihosting.h"
+#include "cmdline.h"
 
-#define SYS_GET_CMDLINE 0x15
 
 static volatile uint32_t uwTick;
-static char cmdline[128];
 
 void SysTick_Handler(void) { uwTick++; }
 
@@ -132,14 +130,7 @@ int main(void)
     DEMCR |= DEMCR_TRCENA;
     DWT_CYCCNT = 0;
     DWT_CTRL |= 1u;
-    struct {
-        char *buf;
-        uint32_t len;
-    } b = {cmdline, sizeof cmdline};
-    if (sh_call(SYS_GET_CMDLINE, &b) != 0)
-        cmdline[0] = 0;
-    char *mode = strchr(cmdline, ' ');
-    mode = mode ? mode + 1 : cmdline + strlen(cmdline);
+    char *mode = sh_args();
     char *arg = strchr(mode, ' ');
     uint32_t n = arg ? (uint32_t)strtoul(arg + 1, 0, 10) : 1u;
     uint32_t t0 = DWT_CYCCNT;
