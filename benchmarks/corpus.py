@@ -33,7 +33,6 @@ import ctypes
 import json
 import os
 import resource
-import struct
 import subprocess
 import sys
 import tempfile
@@ -42,7 +41,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import unicorn
-from unicorn import arm_const as R
+from _bare import bare_unicorn  # benchmarks/_bare.py: run as a script, this folder is on sys.path
 
 from simcore.api import prepare
 from simcore.board import load_board
@@ -59,7 +58,6 @@ SENSORS: dict[str, dict[str, tuple[str, object]]] = {
     "imu_steps": {"imu": (str(DATA / "imu_walk_100hz.csv"),) * 2},
     "camera_motion": {"camera": (str(DATA / "camera_square") + ":fps=10", (str(DATA / "camera_square"), {"fps": 10}))},
 }
-READY = 0x002000C0  # every console's "ready" bits (see benchmarks/emulation_speed.py)
 PROBE = """
 import sys, time
 import simcore.api as sc
@@ -132,36 +130,8 @@ def bare_run(elf: Path, board_name: str, timeout_s: float, count: bool = False) 
 
     ``count``: instead of the seconds, the instructions it executed (a native UC_HOOK_CODE counter:
     a run that is not timed)."""
-    board = load_board(board_name)
-    fw = load_elf(elf)
-    uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS)
-    uc.ctl_set_cpu_model(R.UC_CPU_ARM_CORTEX_M4)
-    for mem in board.memories:
-        for base in (mem.base, *mem.aliases):
-            uc.mem_map(base, (mem.size + 0xFFF) & ~0xFFF)
-    for seg in fw.segments:
-        if seg.data:
-            uc.mem_write(board.memory_map.resolve(seg.paddr), seg.data)
-    regs: dict[int, int] = {}
-    uc.mmio_map(0x40000000, 0x20000000, lambda u, o, s, d: READY, None, lambda u, o, s, v, d: None, None)
-    uc.mmio_map(0xE0000000, 0x100000, lambda u, o, s, d: regs.get(o, 0), None,
-                lambda u, o, s, v, d: regs.__setitem__(o, v), None)
-    code: list[int | None] = [None]
-
-    def intr(u: unicorn.Uc, intno: int, _d: object) -> None:
-        pc = u.reg_read(R.UC_ARM_REG_PC)
-        op, arg = u.reg_read(R.UC_ARM_REG_R0), u.reg_read(R.UC_ARM_REG_R1)
-        if intno == 7 and op in (0x18, 0x20):
-            code[0] = struct.unpack("<II", u.mem_read(arg, 8))[1] if op == 0x20 else (0 if arg == 0x20026 else 1)
-            u.emu_stop()
-            return
-        if intno == 7:
-            u.reg_write(R.UC_ARM_REG_R0, 0)
-            u.reg_write(R.UC_ARM_REG_PC, (pc + 2) | 1)
-        else:
-            u.emu_stop()
-
-    uc.hook_add(unicorn.UC_HOOK_INTR, intr)
+    bare = bare_unicorn(load_board(board_name), load_elf(elf))
+    uc, code = bare.uc, bare.exit_code
     counter = ctypes.c_uint64(0)
     if count:
         lib = native_library()
@@ -171,11 +141,9 @@ def bare_run(elf: Path, board_name: str, timeout_s: float, count: bool = False) 
         uclib = unicorn.unicorn_py3.unicorn.uclib
         uclib.uc_hook_add(uc._uch, ctypes.byref(handle), unicorn.UC_HOOK_CODE, ctypes.c_void_p(lib.tm_count_hook_ptr()),
                           ctypes.c_void_p(ctypes.addressof(counter)), ctypes.c_uint64(1), ctypes.c_uint64(0))
-    vt = fw.read_loaded(board.memory_map.resolve(board.reset_vtor), 8)
-    if vt is None:
+    if bare.pc is None:
         return 0.0, None
-    sp, pc = struct.unpack("<II", vt)
-    uc.reg_write(R.UC_ARM_REG_SP, sp)
+    pc = bare.pc
     t0 = time.thread_time()
     try:
         uc.emu_start(pc | 1, 0xFFFFFFFE, timeout=int(timeout_s * 1e6))

@@ -16,12 +16,10 @@ count, which includes the SysTick handler's instructions (~5 per tick, <0.01% of
 from __future__ import annotations
 
 import argparse
-import struct
 import time
 from pathlib import Path
 
-import unicorn
-from unicorn import arm_const as R
+from _bare import bare_unicorn  # benchmarks/_bare.py: run as a script, this folder is on sys.path
 
 from simcore.api import prepare
 from simcore.board import load_board
@@ -30,44 +28,11 @@ from simcore.elf import load_elf
 ROOT = Path(__file__).resolve().parent.parent
 
 
-# Peripheral reads in the bare run: every console's 'ready' bits (CMSDK STATE.TXFULL clear,
-# STM32 SR/ISR.TXE and ISR.TEACK set, nRF52 EVENTS_ENDTX set), so polling firmware proceeds.
-READY = 0x002000C1 & ~1
-
-
 def bare_run(elf: Path, board_name: str) -> float:
-    """Run the firmware on a plain Unicorn: memories, image, a console sink, semihosting exit only."""
-    board = load_board(board_name)
-    fw = load_elf(elf)
-    uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS)
-    uc.ctl_set_cpu_model(R.UC_CPU_ARM_CORTEX_M4)
-    for mem in board.memories:
-        for base in (mem.base, *mem.aliases):
-            uc.mem_map(base, (mem.size + 0xFFF) & ~0xFFF)
-    for seg in fw.segments:
-        if seg.data:
-            uc.mem_write(board.resolve_alias(seg.paddr), seg.data)
-    regs: dict[int, int] = {}
-    uc.mmio_map(0x40000000, 0x20000000, lambda u, o, s, d: READY, None,
-                lambda u, o, s, v, d: None, None)
-    uc.mmio_map(0xE0000000, 0x100000, lambda u, o, s, d: regs.get(o, 0), None,
-                lambda u, o, s, v, d: regs.__setitem__(o, v), None)
-
-    def intr(u: unicorn.Uc, intno: int, _d: object) -> None:
-        pc = u.reg_read(R.UC_ARM_REG_PC)
-        op = u.reg_read(R.UC_ARM_REG_R0)
-        if intno == 7 and op in (0x18, 0x20):
-            u.emu_stop()
-            return
-        if intno == 7:
-            u.reg_write(R.UC_ARM_REG_R0, 0)
-            u.reg_write(R.UC_ARM_REG_PC, (pc + 2) | 1)
-
-    uc.hook_add(unicorn.UC_HOOK_INTR, intr)
-    vt = fw.read_loaded(board.resolve_alias(board.reset_vtor), 8)
-    assert vt is not None
-    sp, pc = struct.unpack("<II", vt)
-    uc.reg_write(R.UC_ARM_REG_SP, sp)
+    """Run the firmware on a plain Unicorn (benchmarks/_bare.py): memories, image, semihosting exit only."""
+    bare = bare_unicorn(load_board(board_name), load_elf(elf))
+    assert bare.pc is not None
+    uc, pc = bare.uc, bare.pc
     t0 = time.perf_counter()
     uc.emu_start(pc | 1, 0xFFFFFFFE)
     return time.perf_counter() - t0

@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import struct
 import sys
 import time
 import wave
@@ -53,6 +52,7 @@ from typing import Any
 
 import numpy as np
 import unicorn
+from _bare import READY, bare_unicorn  # benchmarks/_bare.py: run as a script, this folder is on sys.path
 from unicorn import arm_const as R
 
 from simcore.api import prepare, result_of
@@ -65,7 +65,6 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "examples" / "data"
 WAV = DATA / "audio_events_16k.wav"
 CSV = DATA / "imu_walk_100hz.csv"
-READY = 0x002000C0  # every console's "ready" bits (benchmarks/corpus.py)
 STOP_ADDR = 0x60000000  # an unused page: handlers called at wfi return here
 KWS_SECONDS = 6  # audio given to kws_mic (24 halves of 250 ms)
 
@@ -214,21 +213,10 @@ def bare_run(case: Case, timeout_s: float) -> tuple[float, int | None, int]:
     """CPU seconds inside emu_start, semihosting exit code (None: did not exit), wfi wake-ups."""
     board = load_board(case.board)
     fw = load_elf(ROOT / "firmware/bin" / f"{case.elf}.elf")
-    uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS)
-    uc.ctl_set_cpu_model(R.UC_CPU_ARM_CORTEX_M4)
-    for mem in board.memories:
-        for base in (mem.base, *mem.aliases):
-            uc.mem_map(base, (mem.size + 0xFFF) & ~0xFFF)
-    for seg in fw.segments:
-        if seg.data:
-            uc.mem_write(board.memory_map.resolve(seg.paddr), seg.data)
-    uc.mem_map(STOP_ADDR, 0x1000)
-    uc.mem_write(STOP_ADDR, b"\xfe\xe7" * 0x800)  # b .
     stub = case.stub()
     reads: dict[int, int] = {}
 
-    def mmio_read(_u: Any, off: int, _size: int, _d: Any) -> int:
-        addr = 0x40000000 + off
+    def mmio_read(addr: int) -> int:
         answer = stub.get(addr)
         if answer is None:
             return READY
@@ -236,38 +224,12 @@ def bare_run(case: Case, timeout_s: float) -> tuple[float, int | None, int]:
         reads[addr] = n + 1
         return answer(n)
 
-    regs: dict[int, int] = {}
-    uc.mmio_map(0x40000000, 0x20000000, mmio_read, None, lambda u, o, s, v, d: None, None)
-    uc.mmio_map(0xE0000000, 0x100000, lambda u, o, s, d: regs.get(o, 0), None,
-                lambda u, o, s, v, d: regs.__setitem__(o, v), None)
-    code: list[int | None] = [None]
-    cmdline = (case.cmdline or "").encode()
-
-    def intr(u: unicorn.Uc, intno: int, _d: object) -> None:
-        pc = u.reg_read(R.UC_ARM_REG_PC)
-        op, arg = u.reg_read(R.UC_ARM_REG_R0), u.reg_read(R.UC_ARM_REG_R1)
-        if intno != 7:
-            u.emu_stop()
-            return
-        if op in (0x18, 0x20):  # SYS_EXIT, SYS_EXIT_EXTENDED
-            code[0] = struct.unpack("<II", u.mem_read(arg, 8))[1] if op == 0x20 else (0 if arg == 0x20026 else 1)
-            u.emu_stop()
-            return
-        result = 0
-        if op == 0x15:  # SYS_GET_CMDLINE: {char *buf; int len}
-            buf, size = struct.unpack("<Ii", u.mem_read(arg, 8))
-            text = cmdline[: max(size - 1, 0)]
-            u.mem_write(buf, text + b"\0")
-            u.mem_write(arg + 4, struct.pack("<i", len(text)))
-        u.reg_write(R.UC_ARM_REG_R0, result)
-        u.reg_write(R.UC_ARM_REG_PC, (pc + 2) | 1)
-
-    uc.hook_add(unicorn.UC_HOOK_INTR, intr)
-    vt = fw.read_loaded(board.memory_map.resolve(board.reset_vtor), 8)
-    if vt is None:
+    bare = bare_unicorn(board, fw, mmio_read, (case.cmdline or "").encode())
+    if bare.pc is None:
         return 0.0, None, 0
-    sp, pc = struct.unpack("<II", vt)
-    uc.reg_write(R.UC_ARM_REG_SP, sp)
+    uc, pc, code = bare.uc, bare.pc, bare.exit_code
+    uc.mem_map(STOP_ADDR, 0x1000)
+    uc.mem_write(STOP_ADDR, b"\xfe\xe7" * 0x800)  # b .
     handler = fw.symbol(case.handler).addr if case.handler else None
     spent, wakes = 0.0, 0
     saved = (R.UC_ARM_REG_R0, R.UC_ARM_REG_R1, R.UC_ARM_REG_R2, R.UC_ARM_REG_R3, R.UC_ARM_REG_R12,

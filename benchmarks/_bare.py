@@ -1,0 +1,83 @@
+"""Bare Unicorn, the baseline every speed benchmark compares simcore with: one set-up for all of them.
+
+A hookless Unicorn with the board's memories (and their aliases), the ELF's loaded image, peripheral
+space answering a fixed "ready" pattern (or the caller's reader), the PPB kept as written, and
+semihosting reduced to what the firmware needs to finish: SYS_EXIT/SYS_EXIT_EXTENDED stop the run
+with the exit code, SYS_GET_CMDLINE gives the case's command line, every other call returns 0.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import unicorn
+from unicorn import arm_const as R
+
+# Every console's "ready" bits at once: CMSDK STATE.TXFULL clear, STM32 SR/ISR.TXE and ISR.TEACK
+# set, nRF52 EVENTS_ENDTX set, so polling firmware proceeds without a model.
+READY = 0x002000C0
+
+PeripheralRead = Callable[[int], int]  # absolute address -> value
+
+
+@dataclass
+class Bare:
+    """A loaded bare Unicorn and what its semihosting hook saw."""
+
+    uc: unicorn.Uc
+    sp: int | None  # initial SP and entry (thumb bit clear) from the reset vector table; None: unreadable
+    pc: int | None
+    cmdline: bytes = b""
+    exit_code: list[int | None] = field(default_factory=lambda: [None])
+
+
+def bare_unicorn(board: Any, fw: Any, read: PeripheralRead | None = None, cmdline: bytes = b"") -> Bare:
+    """Unicorn loaded with ``fw`` on ``board``'s memories; SP set from the reset vector table."""
+    uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS)
+    uc.ctl_set_cpu_model(R.UC_CPU_ARM_CORTEX_M4)
+    for mem in board.memories:
+        for base in (mem.base, *mem.aliases):
+            uc.mem_map(base, (mem.size + 0xFFF) & ~0xFFF)
+    for seg in fw.segments:
+        if seg.data:
+            uc.mem_write(board.memory_map.resolve(seg.paddr), seg.data)
+    if read is None:
+        uc.mmio_map(0x40000000, 0x20000000, lambda u, o, s, d: READY, None, lambda u, o, s, v, d: None, None)
+    else:
+        uc.mmio_map(0x40000000, 0x20000000, lambda u, o, s, d: read(0x40000000 + o), None,
+                    lambda u, o, s, v, d: None, None)
+    regs: dict[int, int] = {}
+    uc.mmio_map(0xE0000000, 0x100000, lambda u, o, s, d: regs.get(o, 0), None,
+                lambda u, o, s, v, d: regs.__setitem__(o, v), None)
+    bare = Bare(uc, None, None, cmdline)
+    uc.hook_add(unicorn.UC_HOOK_INTR, _semihosting, bare)
+    vt = fw.read_loaded(board.memory_map.resolve(board.reset_vtor), 8)
+    if vt is not None:
+        bare.sp, pc = struct.unpack("<II", vt)
+        bare.pc = pc & ~1
+        uc.reg_write(R.UC_ARM_REG_SP, bare.sp)
+    return bare
+
+
+def _semihosting(u: unicorn.Uc, intno: int, bare: Bare) -> None:
+    """BKPT 0xAB calls (ARM semihosting): exit, command line, the rest answered 0; other traps stop."""
+    if intno != 7:
+        u.emu_stop()
+        return
+    pc = u.reg_read(R.UC_ARM_REG_PC)
+    op, arg = u.reg_read(R.UC_ARM_REG_R0), u.reg_read(R.UC_ARM_REG_R1)
+    if op in (0x18, 0x20):  # SYS_EXIT, SYS_EXIT_EXTENDED
+        code = struct.unpack("<II", u.mem_read(arg, 8))[1] if op == 0x20 else (0 if arg == 0x20026 else 1)
+        bare.exit_code[0] = code
+        u.emu_stop()
+        return
+    if op == 0x15:  # SYS_GET_CMDLINE: {char *buf; int len}
+        buf, size = struct.unpack("<Ii", u.mem_read(arg, 8))
+        text = bare.cmdline[: max(size - 1, 0)]
+        u.mem_write(buf, text + b"\0")
+        u.mem_write(arg + 4, struct.pack("<i", len(text)))
+    u.reg_write(R.UC_ARM_REG_R0, 0)
+    u.reg_write(R.UC_ARM_REG_PC, (pc + 2) | 1)
