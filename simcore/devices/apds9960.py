@@ -28,15 +28,16 @@ offsets (the recording is taken as measured), saturation interrupts, the sleep-a
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any, ClassVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from simcore.devices import register_device
 from simcore.devices.base import FS_PER_SECOND, BusDevice, DeviceConfig, DeviceHost, RateClock, reg8
 from simcore.devices.fifo import FifoMode, SampleFifo
 from simcore.errors import BadInputError
 from simcore.registers import Field
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DEVICE_ID = 0xAB
 STEP_FS = 2_780_000_000_000  # 2.78 ms
@@ -189,6 +190,8 @@ class Apds9960(BusDevice):
         return self._cycle_start + self._cycle_clock.arrival(n)
 
     def _scene(self, times_fs: np.ndarray, kind: str) -> np.ndarray:
+        import numpy as np
+
         cols = self.columns[kind]
         if cols is None or self.source is None:
             return np.zeros((len(times_fs), len(DEFAULT_CHANNELS[kind])))
@@ -196,10 +199,14 @@ class Apds9960(BusDevice):
         return values[:, cols]
 
     def _colour_counts(self, times_fs: np.ndarray) -> np.ndarray:
+        import numpy as np
+
         top = min(65535, 1025 * (256 - self.values["ATIME"]))
         return np.clip(np.rint(self._scene(times_fs, "colour")), 0, top).astype(np.int64)
 
     def _prox_counts(self, times_fs: np.ndarray) -> np.ndarray:
+        import numpy as np
+
         return np.clip(np.rint(self._scene(times_fs, "proximity")[:, 0]), 0, 255).astype(np.int64)
 
     def _measure(self, now: int) -> None:
@@ -209,6 +216,8 @@ class Apds9960(BusDevice):
         done = self._cycle_clock.count_by(now - self._cycle_start)
         if done <= self._seen:
             return
+        import numpy as np
+
         first = max(self._seen, done - 4096)  # older cycles cannot change a latched flag any more
         times = np.array([self._cycle_time(n) for n in range(first, done)], dtype=np.int64)
         self._seen = done
@@ -235,6 +244,8 @@ class Apds9960(BusDevice):
         return self._cycle_time(self._latest_cycle) if self._latest_cycle >= 0 and self._cycle_clock else None
 
     def colour_byte(self, i: int) -> int:
+        import numpy as np
+
         self.catch_up()
         t = self._latest_time()
         if t is None or not self.values["ENABLE"] & 0x02:
@@ -246,6 +257,8 @@ class Apds9960(BusDevice):
         _colour(i) for i in range(8))
 
     def read_PDATA(self) -> int:
+        import numpy as np
+
         self.catch_up()
         t = self._latest_time()
         if t is None or not self.values["ENABLE"] & 0x04:
@@ -297,6 +310,8 @@ class Apds9960(BusDevice):
         self._cycle_clock = None
 
     def _datasets(self, k0: int, k1: int) -> np.ndarray:
+        import numpy as np
+
         src = self.source
         cols = self.columns["gesture"]
         assert src is not None and cols is not None
@@ -317,6 +332,8 @@ class Apds9960(BusDevice):
         gexth = self.values["GEXTH"]
         if after <= before or not gexth:
             return
+        import numpy as np
+
         mask = (self.values["GCONF1"] >> 2) & 0xF  # GEXMSK bits: U D L R (1 = ignored)
         keep = [i for i in range(4) if not mask & (1 << (3 - i))]
         below = np.all(self._datasets(before, after)[:, keep] < gexth, axis=1) if keep else np.zeros(0, bool)

@@ -20,14 +20,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from simcore.board import Device as DeviceConfig  # the board file's [[device]] entry
 from simcore.devices.bus import FLOATING, Line
 from simcore.errors import BadInputError
 from simcore.registers import Register, RegisterBlock
 from simcore.runtypes import AccessKind, ReportChannel
-from simcore.sources import Source, open_source
+
+if TYPE_CHECKING:  # recordings (and numpy) load only when a board file names one: not at start-up
+    from simcore.sources import Source
 
 FS_PER_SECOND = 10**15
 MAX_RECORDED_EVENTS = 1000
@@ -158,6 +160,8 @@ class BusDevice(RegisterBlock):
                                 f"address pin selects {have}")
         path = config.options.get("source")
         if path is not None:
+            from simcore.sources import open_source
+
             self.attach(open_source(Path(str(path)), **dict(config.options.get("source_options", {}))))
         self.update()  # output pins at their reset levels
 

@@ -31,15 +31,16 @@ frames of sensors at different data rates.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, ClassVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from simcore.devices import register_device
 from simcore.devices.base import FS_PER_SECOND, DeviceConfig, DeviceHost, FifoDevice, RateClock, clamp_int, reg8
 from simcore.devices.fifo import FifoMode, SampleFifo
 from simcore.devices.motion import OutputLatch, Stream
 from simcore.registers import Field
+
+if TYPE_CHECKING:
+    import numpy as np
 
 CHIP_ID = 0x24
 CONFIG_SIZE = 8192

@@ -21,14 +21,15 @@ datasheet gives no figure). The heater and the averaging configuration are store
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from simcore.devices import register_device
 from simcore.devices.base import FS_PER_SECOND, BusDevice, DeviceConfig, DeviceHost, RateClock, reg8
 from simcore.errors import BadInputError
 from simcore.registers import Field
+
+if TYPE_CHECKING:
+    pass
 
 WHO_AM_I = 0xBC
 ODR_HZ = (0.0, 1.0, 7.0, 12.5)
@@ -139,6 +140,8 @@ class Hts221(BusDevice):
 
     def outputs(self, m: tuple[str, int]) -> tuple[int, int]:
         """(HUMIDITY_OUT, TEMP_OUT) of measurement ``m``: the calibration line at the recorded values."""
+        import numpy as np
+
         src = self.require_source()
         assert self._columns is not None
         row = src.sample_at(self._time_of(m) / FS_PER_SECOND)[0].astype(np.float64)

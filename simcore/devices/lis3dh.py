@@ -16,15 +16,16 @@ sensor; stream-to-FIFO's trigger comes from the interrupt generators, so it stay
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-import numpy as np
+from typing import TYPE_CHECKING, ClassVar
 
 from simcore.devices import register_device
 from simcore.devices.base import FifoDevice, clamp_int, reg8
 from simcore.devices.fifo import FifoMode
 from simcore.devices.st_accel import StAccel
 from simcore.registers import Field
+
+if TYPE_CHECKING:
+    import numpy as np
 
 WHO_AM_I = 0x33
 # CTRL_REG1 ODR[3:0] -> Hz: (normal / high resolution, low power)

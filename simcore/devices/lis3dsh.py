@@ -15,15 +15,16 @@ output, pulsed interrupts (IEL = 1).
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-import numpy as np
+from typing import TYPE_CHECKING, ClassVar
 
 from simcore.devices import register_device
 from simcore.devices.base import FifoDevice, clamp_int, reg8
 from simcore.devices.fifo import FifoMode
 from simcore.devices.st_accel import StAccel
 from simcore.registers import Field
+
+if TYPE_CHECKING:
+    import numpy as np
 
 WHO_AM_I = 0x3F
 ODR_HZ = (0.0, 3.125, 6.25, 12.5, 25.0, 50.0, 100.0, 400.0, 800.0, 1600.0)

@@ -24,15 +24,16 @@ temperature, data sets at two different decimations, pulsed data ready.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from simcore.devices import register_device
 from simcore.devices.base import DeviceConfig, DeviceHost, FifoDevice, RateClock, clamp_int, reg8
 from simcore.devices.fifo import FifoMode, SampleFifo
 from simcore.devices.motion import OutputLatch, Stream
 from simcore.registers import Field, Register
+
+if TYPE_CHECKING:
+    import numpy as np
 
 WHO_AM_I = 0x6A
 ODR_HZ = (0.0, 12.5, 26.0, 52.0, 104.0, 208.0, 416.0, 833.0, 1666.0, 3332.0, 6664.0)

@@ -24,15 +24,16 @@ the magnetometer's interrupt and offset registers.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from simcore.devices import register_device
 from simcore.devices.base import BusDevice, DeviceConfig, DeviceHost, FifoDevice, clamp_int, reg8
 from simcore.devices.fifo import FifoMode, SampleFifo
 from simcore.devices.motion import OutputLatch, Stream
 from simcore.registers import Field
+
+if TYPE_CHECKING:
+    import numpy as np
 
 WHO_AM_I, WHO_AM_I_M = 0x68, 0x3D
 ODR_G_HZ = (0.0, 14.9, 59.5, 119.0, 238.0, 476.0, 952.0)

@@ -14,13 +14,13 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from simcore.devices.base import RateClock
 from simcore.errors import BadInputError
 from simcore.peripherals.sensors.common import SourceBinding
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from simcore.devices.base import BusDevice
     from simcore.sources import Source
 
@@ -116,6 +116,8 @@ class Stream:
 
     def values(self, k0: int, k1: int) -> np.ndarray:
         """Samples ``k0 .. k1-1`` in the chip's unit, shape (n, 3) (zeros where the recording has none)."""
+        import numpy as np
+
         n = max(0, k1 - k0)
         if self.binding is None or self.columns is None:
             return np.zeros((n, len(self.names)))
@@ -150,6 +152,8 @@ class OutputLatch:
 
     def sample(self, k: int) -> np.ndarray:
         """The register values (signed 16-bit) of sample ``k``; zeros before the first sample."""
+        import numpy as np
+
         key = (k, self.scale_key())
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]

@@ -35,14 +35,15 @@ frames are delivered as recorded.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from simcore.devices import register_device
 from simcore.devices.base import FS_PER_SECOND, BusDevice, DeviceConfig, DeviceHost
 from simcore.errors import BadInputError
 from simcore.registers import Field, Register
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SIZES = {"VGA": (640, 480), "CIF": (352, 288), "QVGA": (320, 240), "QCIF": (176, 144)}
 PLL = (1, 4, 6, 8)
@@ -212,6 +213,8 @@ class Ov7670(BusDevice):
 
     # --- frames --------------------------------------------------------------------------------
     def _picture(self, k: int) -> np.ndarray:
+        import numpy as np
+
         src = self.require_source()
         t = (self.stream_start + k * self.frame_period_fs()) / FS_PER_SECOND
         frame = src.sample_at(t)[0]
@@ -230,6 +233,8 @@ class Ov7670(BusDevice):
 
     def frame_bytes(self, k: int) -> bytes:
         """Frame ``k`` as the parallel port sends it, line by line."""
+        import numpy as np
+
         rgb = self._picture(k)
         _, _, fmt = self.geometry()
         self.stats_.count("frames")
@@ -266,6 +271,8 @@ def yuyv(rgb: np.ndarray, out_range: int = 0) -> np.ndarray:
 
     ``out_range`` is COM15[7:6]: 0 or 1 studio levels (Y 16-235, U/V 16-240, clipped to 10h-F0h); 2 full range
     clipped to 01h-FEh; 3 full range 00h-FFh (JPEG/JFIF levels: gray g gives Y = g)."""
+    import numpy as np
+
     f = rgb.astype(np.float64)
     r, g, b = f[..., 0], f[..., 1], f[..., 2]
     if out_range >= 2:

@@ -31,13 +31,15 @@ import importlib.machinery
 import math
 import os
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from simcore.devices import register_device
 from simcore.errors import BadInputError
-from simcore.sources import Source
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from simcore.sources import Source
 
 Q = 23
 FS = 1 << Q
@@ -78,6 +80,8 @@ def modulate(x: np.ndarray, pos: int, step: int, nbits: int, state: list[int], n
 
     Returns the bits (uint8 0/1) and the position after the last one. ``native`` None: C when built.
     """
+    import numpy as np
+
     x = np.ascontiguousarray(x, dtype=np.int32)
     out = np.empty(nbits, dtype=np.uint8)
     lib = _NATIVE if native in (None, True) else None
@@ -108,6 +112,8 @@ def modulate(x: np.ndarray, pos: int, step: int, nbits: int, state: list[int], n
 
 def interpolation_taps(factor: int = UPSAMPLE, half: int = HALF_TAPS) -> np.ndarray:
     """Polyphase taps (factor, 2 * half) of a Blackman-windowed sinc interpolator (cut-off at the input Nyquist)."""
+    import numpy as np
+
     t = np.arange(-half * factor, half * factor) / factor  # in input samples
     window = 0.42 + 0.5 * np.cos(np.pi * t / half) + 0.08 * np.cos(2 * np.pi * t / half)  # Blackman over |t| < half
     h = np.sinc(t) * window
@@ -120,6 +126,8 @@ class PdmStream:
 
     def __init__(self, source: Source, channel: int, clock_hz: float, depth: float = 0.5,
                  native: bool | None = None) -> None:
+        import numpy as np
+
         if not (math.isfinite(clock_hz) and clock_hz > 0):
             raise ValueError(f"PDM clock {clock_hz!r} Hz")
         if source.rate_hz is None:
@@ -146,6 +154,8 @@ class PdmStream:
 
     def _upsampled(self, m0: int, m1: int) -> np.ndarray:
         """Up-sampled samples for input positions ``m0 .. m1-1`` (UPSAMPLE each, in time order), Q23 int32."""
+        import numpy as np
+
         k0 = m0 - HALF_TAPS + 1
         k1 = m1 + HALF_TAPS
         raw = self.source.take(max(k0, 0), k1)
@@ -171,6 +181,8 @@ class PdmStream:
 
     def bits(self, n0: int, n1: int) -> np.ndarray:
         """Bits ``n0 .. n1-1`` of the stream (uint8 0/1). Going back before the blocks kept regenerates from bit 0."""
+        import numpy as np
+
         if n1 <= n0:
             return np.zeros(0, dtype=np.uint8)
         b0, b1 = n0 // BLOCK, (n1 - 1) // BLOCK + 1
@@ -188,6 +200,8 @@ class PdmStream:
 
     def words(self, w0: int, w1: int, width: int = 16) -> np.ndarray:
         """Words ``w0 .. w1-1`` as a SPI/I2S receiver shifts them in: ``width`` bits each, the first bit highest."""
+        import numpy as np
+
         bits = self.bits(w0 * width, w1 * width).reshape(-1, width).astype(np.uint64)
         weights = (np.uint64(1) << np.arange(width - 1, -1, -1, dtype=np.uint64))
         return (bits * weights).sum(axis=1).astype(np.uint32 if width > 16 else np.uint16)
@@ -200,6 +214,8 @@ def sinc_decimate(bits: np.ndarray, order: int, fosr: int, phase: int = 0) -> np
     ``order * (fosr - 1) + 1`` inputs weighted by the Sinc^order kernel, exact in int64; its gain
     is ``fosr ** order``. Output k ends at input ``phase + (k + 1) * fosr - 1``.
     """
+    import numpy as np
+
     if not 1 <= order <= 5 or fosr < 1:
         raise ValueError(f"sinc order {order}, oversampling {fosr}")
     x = bits.astype(np.int64) * 2 - 1

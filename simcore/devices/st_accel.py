@@ -18,8 +18,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
-
 from simcore.devices.base import DeviceConfig, DeviceHost, FifoDevice, le16
 from simcore.devices.fifo import FifoMode, SampleFifo
 from simcore.devices.motion import Stream
@@ -37,6 +35,7 @@ def _out(i: int) -> Any:
 
 
 if TYPE_CHECKING:
+    import numpy as np
     _Base = FifoDevice
 else:
     _Base = object  # a mixin: the register table is compiled for each chip's class, not for this one
@@ -139,6 +138,8 @@ class StAccel(_Base):
 
     def sample_counts(self, k: int) -> np.ndarray:
         """The three 16-bit register values of sample ``k`` (cached: a burst reads one sample six times)."""
+        import numpy as np
+
         key = (k, self.scale_key())
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]

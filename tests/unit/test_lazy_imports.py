@@ -1,5 +1,6 @@
 """A plain run leaves out what it does not need (issue 16 start-up): no capstone, pyelftools or numpy in
-`simcore run`, and what replaced capstone on that path finds what capstone finds (simcore.lazycs)."""
+`simcore run`, on kit boards too (their chip models load numpy only once a recording is read), and what
+replaced capstone on that path finds what capstone finds (simcore.lazycs)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from simcore.board import builtin_boards, load_board
 from simcore.cycles import divide_sites, divide_sites_in
 from simcore.elf import load_elf
 from simcore.lazycs import thumb
@@ -24,12 +27,18 @@ print(json.dumps({"status": status, "modules": sorted({m.split(".")[0] for m in 
 """
 
 
-def _modules_after(*args: str) -> tuple[int, set[str]]:
+def _probe(*args: str) -> tuple[int, set[str], str]:
+    """`simcore ARGS` in a fresh interpreter: its exit status, the top-level packages it imported, its output."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, env=env, cwd=ROOT,
                           timeout=120)
     last = json.loads(proc.stderr.strip().splitlines()[-1])
-    return last["status"], set(last["modules"])
+    return last["status"], set(last["modules"]), proc.stdout + proc.stderr
+
+
+def _modules_after(*args: str) -> tuple[int, set[str]]:
+    status, modules, _out = _probe(*args)
+    return status, modules
 
 
 @pytest.mark.parametrize("board", ["stm32f407vg", "nrf52840"])
@@ -38,6 +47,40 @@ def test_plain_run_imports_no_disassembler_elf_library_or_numpy(board: str) -> N
     assert status == 0
     assert "unicorn" in modules  # the probe sees what the run imported
     assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+
+
+KIT_BOARDS = [b for b in builtin_boards() if load_board(b).devices]  # sensor chips on their buses
+
+
+def _hello(board: str) -> Path:
+    """The board's own hello.elf, else its part's (the board's register table names the part)."""
+    own = FIRMWARE / board / "hello.elf"
+    return own if own.exists() else elf(str(load_board(board).svd), "hello")
+
+
+def test_kit_boards_are_found() -> None:
+    assert {"b-l475e-iot01a", "stm32f4-discovery", "arduino-nano-33-ble-sense", "arduino-nano-33-ble-sense-rev2",
+            "stm32f407-ov7670"} <= set(KIT_BOARDS)
+
+
+@pytest.mark.parametrize("board", KIT_BOARDS)
+def test_kit_board_run_without_recordings_imports_no_numpy(board: str) -> None:
+    status, modules = _modules_after("run", str(_hello(board)), "--board", board, "-q")
+    assert status == 0
+    assert "unicorn" in modules
+    assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+
+
+def test_kit_board_run_with_recordings_reads_them() -> None:
+    """The same run with the IoT node's microphone and IMU fed: the recordings are read (numpy loads) and the
+    chips report their sources, as before."""
+    data = ROOT / "examples" / "data"
+    wav, csv = data / "audio_events_16k.wav", data / "imu_walk_100hz.csv"
+    status, modules, out = _probe("run", str(_hello("b-l475e-iot01a")), "--board", "b-l475e-iot01a", "-q",
+                                  "--sensor", f"mic={wav}", "--sensor", f"imu={csv}")
+    assert status == 0
+    assert "numpy" in modules
+    assert f"sensor mic (mp34dt01) <- {wav.name}" in out and f"sensor imu (lsm6dsl) <- {csv.name}" in out, out
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:

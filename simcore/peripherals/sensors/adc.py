@@ -10,9 +10,7 @@ with DMA, and at threshold crossings for the analog watchdog (found with numpy, 
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from simcore.board import Peripheral
 from simcore.errors import BadInputError
@@ -20,6 +18,9 @@ from simcore.peripherals import register_model
 from simcore.peripherals.base import Host
 from simcore.peripherals.sensors.common import RingDma, SampleClock, SensorModel
 from simcore.registers import Field, Register
+
+if TYPE_CHECKING:
+    import numpy as np
 
 AWD_SCAN = 4096  # samples examined per look-ahead step of the analog watchdog
 
@@ -95,6 +96,8 @@ class SimcoreAdc(SensorModel):
     # --- conversion ----------------------------------------------------------------------
     def codes(self, values: np.ndarray) -> np.ndarray:
         """Unsigned RES-bit codes for recording rows ``values`` (vectorized)."""
+        import numpy as np
+
         binding = self.require_source()
         src = binding.source
         ch: Any = self.option("channel", 0)
@@ -177,6 +180,8 @@ class SimcoreAdc(SensorModel):
         return result
 
     def _scan_crossing(self) -> tuple[int | None, int]:
+        import numpy as np
+
         assert self.binding is not None
         k0 = self._awd_next
         limit = self._limit()

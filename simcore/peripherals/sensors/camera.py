@@ -10,9 +10,7 @@ options ``resize``/``convert`` ask for conversion.
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from simcore.board import Peripheral
 from simcore.errors import BadInputError
@@ -20,7 +18,9 @@ from simcore.peripherals import register_model
 from simcore.peripherals.base import Host
 from simcore.peripherals.sensors.common import SampleClock, SensorModel
 from simcore.registers import Field, Register
-from simcore.sources.images import PIXEL_FORMATS, frame_to_pixels
+
+if TYPE_CHECKING:
+    import numpy as np
 
 FORMATS = ("GRAY8", "RGB565", "RGB888")
 
@@ -100,6 +100,8 @@ class SimcoreCamera(SensorModel):
         return FORMATS[min(self.values["FORMAT"], 2)]
 
     def read_FRAME_SIZE(self) -> int:
+        from simcore.sources.images import PIXEL_FORMATS
+
         return self.values["WIDTH"] * self.values["HEIGHT"] * PIXEL_FORMATS[self._format()]
 
     def write_CTRL(self, value: int) -> None:
@@ -148,6 +150,8 @@ class SimcoreCamera(SensorModel):
         self.at(self.clock.arrival(k), "frame", lambda: self._on_frame(k))
 
     def _frame(self, k: int) -> np.ndarray:
+        import numpy as np
+
         assert self.binding is not None and self.clock is not None
         binding = self.binding
         src = binding.source
@@ -173,6 +177,8 @@ class SimcoreCamera(SensorModel):
         self.update_irq()
 
     def _deliver(self, k: int, now: int) -> None:
+        from simcore.sources.images import frame_to_pixels
+
         size = self.read_FRAME_SIZE()
         if self.values["DMA_LEN"] < size:
             self._flags |= self.ERR

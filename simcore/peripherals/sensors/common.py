@@ -14,15 +14,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
-
 from simcore.errors import BadInputError
 from simcore.peripherals.base import Host, PeripheralModel
-from simcore.sources import Source, open_source
-from simcore.sources.resample import resample
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # recordings (and numpy) load when one is attached or read, not at start-up
+    import numpy as np
+
     from simcore.board import Peripheral
+    from simcore.sources import Source
 
 MAX_RECORDED_EVENTS = 1000
 
@@ -130,6 +129,8 @@ class SourceBinding:
                     f"{rate_hz:g} Hz; record at {rate_hz:g} Hz, configure the peripheral to match, or set "
                     "option resample = true to convert it (linear interpolation, anti-aliased)"
                 )
+            from simcore.sources.resample import resample
+
             self.source = resample(src, rate_hz, str(self.resample))
         else:
             self.source = src
@@ -156,6 +157,8 @@ class SourceBinding:
 
     def fetch(self, k0: int, k1: int) -> np.ndarray:
         """Peripheral samples ``k0 .. k1-1``: zeros before the recording starts, fewer rows at a stop."""
+        import numpy as np
+
         n = max(0, k1 - k0)
         j0, j1 = k0 - self.k_base, k1 - self.k_base
         lead = min(n, max(0, -j0))
@@ -171,6 +174,8 @@ class SourceBinding:
 
 def to_pcm(values: np.ndarray, source: Source, bits: int) -> np.ndarray:
     """Samples as signed integers of ``bits`` bits: bit-exact when the recording already is."""
+    import numpy as np
+
     full_out = float(1 << (bits - 1))
     if np.issubdtype(values.dtype, np.integer) and source.full_scale == full_out:
         out = values.astype(np.int64)
@@ -302,6 +307,8 @@ class SensorModel(PeripheralModel):
             )
         path = config.options.get("source")
         if path is not None:
+            from simcore.sources import open_source
+
             opts = dict(config.options.get("source_options", {}))
             self.attach(open_source(Path(str(path)), **opts))
 
@@ -398,6 +405,8 @@ class RingDma:
     HT, TC = 1, 2
 
     def __init__(self, owner: SensorModel, convert: Callable[[np.ndarray], np.ndarray], dtype: str) -> None:
+        import numpy as np
+
         self.owner = owner
         self.convert = convert
         self.dtype = np.dtype(dtype)

@@ -10,9 +10,8 @@ is enabled (one event per sample then, which at IMU rates is cheap).
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
+import math
+from typing import TYPE_CHECKING, Any
 
 from simcore.board import Peripheral
 from simcore.errors import BadInputError
@@ -21,10 +20,13 @@ from simcore.peripherals.base import Host
 from simcore.peripherals.sensors.common import SampleClock, SensorModel, StreamFifo, WatermarkService
 from simcore.registers import Field, Register
 
+if TYPE_CHECKING:
+    import numpy as np
+
 ACCEL_RANGES_G = (2, 4, 8, 16)
 GYRO_RANGES_DPS = (125, 250, 500, 1000, 2000)
 _TO_G = {"g": 1.0, "m/s2": 1 / 9.80665, "m/s^2": 1 / 9.80665, "mg": 1e-3}
-_TO_DPS = {"dps": 1.0, "deg/s": 1.0, "rad/s": 180.0 / np.pi, "": 1.0}
+_TO_DPS = {"dps": 1.0, "deg/s": 1.0, "rad/s": 180.0 / math.pi, "": 1.0}
 AXES = ("AX", "AY", "AZ", "GX", "GY", "GZ")
 
 
@@ -131,6 +133,8 @@ class SimcoreImu(SensorModel):
 
     def counts(self, k0: int, k1: int) -> np.ndarray:
         """int16 counts (n, 6) for samples k0..k1-1 at the current ranges."""
+        import numpy as np
+
         binding = self.require_source()
         if self._map is None:
             self._map = self._mapping()

@@ -13,9 +13,7 @@ refilling a half whose flag is still set, that is an overrun: counted, time-stam
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from simcore.board import Peripheral
 from simcore.errors import BadInputError
@@ -30,6 +28,9 @@ from simcore.peripherals.sensors.common import (
     to_pcm,
 )
 from simcore.registers import Field, Register
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @register_model
@@ -122,6 +123,8 @@ class SimcoreMic(SensorModel):
             self.guest_error(f"{self.name}.CTRL", "DMA bit changed while enabled: ignored until re-enable")
 
     def _start(self, dma: bool) -> None:
+        import numpy as np
+
         binding = self.require_source()
         rate = self.values["RATE"]
         if rate == 0:
@@ -426,6 +429,8 @@ class Nrf52Pdm(SensorModel):
         )
 
     def _on_end(self) -> None:
+        import numpy as np
+
         assert self.binding is not None
         frames = self._count if self._mono() else self._count // 2
         values = self.binding.fetch(self._k0, self._k0 + frames)
