@@ -190,6 +190,7 @@ class HotPath:
         self.div_stats.block_count = ctypes.addressof(self.state) + HotState.entries.offset
         self.div_stats.last_addr = 0xFFFFFFFF
         self._div_hooked: set[int] = set()
+        self._div_handles: list[int] = []  # hook handles of the divides hooked (configure_model removes them)
         self._div_sites: list[DivHookSite] = []  # kept alive: C holds pointers into them
         self.div_blocks: dict[tuple[int, int], tuple[DivSite, ...]] = {}  # blocks whose divides are hooked
         self.div_preinstalled: set[tuple[int, int]] = set()  # ... of those, hooked from the cache before the run
@@ -213,12 +214,39 @@ class HotPath:
         self._install_flash_data_hook()
 
     def configure_model(self) -> None:
-        """Take the cycle model's settings (again: before the first block is analysed)."""
+        """Take the cycle model's settings (again: outside emulation, e.g. after ``cycle_model.divides`` changed).
+
+        Called again after construction, it also undoes what the previous settings left: the divide
+        hooks (those the persistent cache installed before the run included, :meth:`preinstall_divides`),
+        the analyses made or loaded under them (the C table, Unicorn's translations) and the cache key,
+        so that nothing priced by the old settings survives.
+        """
         cm = self.analyzer.cycle_model
+        if hasattr(self, "_div_operands"):
+            self._reset_model()
         self._div_operands = bool(getattr(cm, "divide_sites", None) and getattr(cm, "divides", "") == "operands")
         self.state.py_flags = self._sys_flags | (DIV if self._div_operands else 0)
         self.native_analysis = self.native and self._analysis != "python" and self._configure_native_model()
         self.state.native_analysis = int(self.native_analysis)
+
+    def _reset_model(self) -> None:
+        """Drop the divide hooks and every analysis made under the previous settings (configure_model)."""
+        for handle in self._div_handles:
+            if self.native:
+                unicorn.unicorn_py3.unicorn.uclib.uc_hook_del(self.uc._uch, ctypes.c_size_t(handle))
+            else:
+                self.uc.hook_del(handle)
+        self._div_handles.clear()
+        self._div_hooked.clear()
+        self._div_sites.clear()
+        self.div_blocks.clear()
+        self.div_preinstalled.clear()
+        self._watch_seen.clear()
+        self.pending_watch.clear()
+        self.cache_key = None
+        self.cache_loaded = 0
+        self.forget_code()
+        self.uc.ctl_flush_tb()
 
     def _configure_native_model(self) -> bool:
         """Fill the C analysis' model from the cycle model; False (Python analysis) for a model C lacks."""
@@ -683,8 +711,10 @@ class HotPath:
                 )
                 if status != unicorn.UC_ERR_OK:
                     raise unicorn.UcError(status)
+                self._div_handles.append(handle.value)
             else:
-                self.uc.hook_add(unicorn.UC_HOOK_CODE, self._py_div_hook, d, begin=d.addr, end=d.addr)
+                self._div_handles.append(
+                    self.uc.hook_add(unicorn.UC_HOOK_CODE, self._py_div_hook, d, begin=d.addr, end=d.addr))
             self.uc.ctl_remove_cache(d.addr, d.addr + d.size)
 
     def _py_div_hook(self, uc: unicorn.Uc, address: int, size: int, site: DivSite) -> None:

@@ -123,3 +123,26 @@ def test_changed_bytes_are_not_hooked_from_the_cache(cache: Path) -> None:
     m2.mem_write(addr, b"\x00\xbf")
     blockcache.load(m2.hot, m2.fw.path)
     assert (addr, size) not in m2.hot.div_preinstalled
+
+
+def test_divides_switched_to_the_bound_after_prepare_leave_no_hook(cache: Path) -> None:
+    """configure_model after prepare (benchmarks/divide_cost.py's bound run): the divide hooks the cache
+    installed before the run are removed, and the run counts as one prepared with the bound from the start."""
+    from simcore.board import load_board
+    from simcore.cycles import CortexM4
+
+    elf = BIN / "cortex-m4" / "calib_div.elf"
+    operands = run_machine(prepare(elf, "cortex-m4"))  # fills the cache (divide blocks included)
+    m = prepare(elf, "cortex-m4")
+    assert m.hot.div_preinstalled  # the cache hooked them before the run
+    m.hot.analyzer.cycle_model.divides = "bound"
+    m.hot.configure_model()
+    switched = run_machine(m)
+    board = load_board("cortex-m4")
+    model = CortexM4.for_board(board, board.default_mhz)
+    model.divides = "bound"
+    fresh_m = prepare(elf, "cortex-m4", cycle_model=model)
+    fresh = run_machine(fresh_m)
+    assert m.hot.div_stats.executed == 0 == fresh_m.hot.div_stats.executed
+    assert (switched.instructions, switched.cycles, switched.text) == (fresh.instructions, fresh.cycles, fresh.text)
+    assert switched.cycles > operands.cycles  # 12 for every divide is above the operand pricing
