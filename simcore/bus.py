@@ -276,6 +276,30 @@ class PeripheralBus:
     def _py(self, addr: int, size: int, value: int, write: int) -> int:
         m = self.m
         saved, m._mmio = m._mmio, (addr, bool(write))
+        dev = self._model_at.get(addr & ~3)
+        if dev is not None:  # a model's word accessed before (never a bit-band alias: those return before it is kept)
+            polls = self.polls
+            offset = addr - dev.base
+            if write:
+                def model_write() -> int:
+                    if polls is not None:
+                        polls.on_write()
+                    dev.write(offset, size, value)
+                    return 0
+
+                fn = model_write
+            else:
+                def model_read() -> int:
+                    v = dev.read(offset, size) & 0xFFFFFFFF
+                    if polls is not None:
+                        polls.on_read(dev, offset, addr, v)
+                    return v
+
+                fn = model_read
+            try:
+                return m.guard_access(fn) or 0
+            finally:
+                m._mmio = saved
 
         def go() -> int:
             if self.bitband and bitband.PERIPH_ALIAS <= addr < bitband.PERIPH_ALIAS + bitband.ALIAS_BYTES:

@@ -50,9 +50,14 @@ class Segment:
     kind: str = "run"
     sleep_at_start: int = 0  # the system block's sleep cycles when the segment began (energy per segment)
     rate: Fraction = field(init=False, repr=False)
+    # the exact rate as integers (hz = rate_num / rate_den; a float is a binary fraction): the timeline's
+    # conversions in integer arithmetic (a Fraction per conversion cost ~4 us, at every now_fs)
+    rate_num: int = field(init=False, repr=False, compare=False)
+    rate_den: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.rate = Fraction(self.hz) if self.hz else Fraction(0)
+        self.rate_num, self.rate_den = self.rate.numerator, self.rate.denominator
 
     def to_dict(self) -> dict[str, Any]:
         return {"cycle": self.cycle, "seconds": self.seconds, "mhz": self.hz / 1e6, "source": self.source,
@@ -72,13 +77,18 @@ class Timeline:
 
     def _at_cycle(self, cycle: int) -> Segment:
         """The segment in force at ``cycle`` (the last of those starting at it: after a Stop gap, the run)."""
+        if cycle >= self._cycles[-1]:  # the present (every now_fs): the current segment
+            return self.segments[-1]
         return self.segments[bisect.bisect_right(self._cycles, cycle) - 1] if cycle >= 0 else self.segments[0]
 
     def fs_at(self, cycle: int) -> int:
+        """Virtual time at ``cycle`` in whole femtoseconds: ``fs + (cycle - start) * 10**15 / rate`` truncated
+        toward zero, in integers (the rate is the segment's exact binary fraction)."""
         seg = self._at_cycle(cycle)
         if not seg.hz:
             return seg.fs
-        return seg.fs + int((cycle - seg.cycle) * FS_PER_SECOND / seg.rate)
+        x = (cycle - seg.cycle) * FS_PER_SECOND * seg.rate_den
+        return seg.fs + (x // seg.rate_num if x >= 0 else -(-x // seg.rate_num))
 
     def seconds_at(self, cycle: int) -> float:
         """Virtual seconds at ``cycle`` (on one segment exactly ``cycle / hz``, as a fixed clock gives it)."""
@@ -95,9 +105,8 @@ class Timeline:
             seg = self.segments[i]
             if not seg.hz:
                 return seg.cycle
-        num = (fs - seg.fs) * seg.rate
-        q, r = divmod(num.numerator, num.denominator * FS_PER_SECOND)
-        return seg.cycle + q + (1 if r else 0)
+        # the ceiling of (fs - seg.fs) * rate / 10**15, in integers
+        return seg.cycle - (-(fs - seg.fs) * seg.rate_num // (seg.rate_den * FS_PER_SECOND))
 
     def switch(self, cycle: int, hz: float, source: str, sleep_cycles: int = 0) -> None:
         """From ``cycle`` on the core runs at ``hz`` (a segment that has not run yet is replaced)."""

@@ -406,7 +406,7 @@ class Machine:
 
     def console_take(self) -> int:
         """Put the bytes the register file took since the last look on the console; returns how many."""
-        if self._c_console is None:
+        if self._c_console is None or not self.bus.rf.console_pending():  # (no call into C when nothing came)
             return 0
         data = self.bus.console_take()
         if data:

@@ -40,7 +40,7 @@ written, at a scheduled event, at every read (a free-running counter), or at the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import unicorn
 from unicorn import arm_const as R
@@ -102,7 +102,7 @@ class _PlainOwner:
                 "wrote")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Read:
     """One MMIO read at the watched place: counters, and the core registers once the place repeats."""
 
@@ -110,7 +110,7 @@ class _Read:
     cycles: int
     value: int
     entries: int
-    regs: tuple[int, ...] | None = None
+    regs: bytes | None = None  # CoreRegs.fingerprint of SNAP_REGS
     waits: tuple[int, int] = (0, 0)  # flash wait and taken-branch cycles so far (the figures' shares)
 
 
@@ -142,6 +142,8 @@ class PollStats:
 class PollWatch:
     """The machine's polling-loop detector (see the module docstring)."""
 
+    LAZY_REGS: ClassVar[bool] = True  # False: take the registers at every repeated read (tests compare both)
+
     def __init__(self, machine: Machine) -> None:
         self.m = machine
         self.regs = CoreRegs(machine.uc)
@@ -150,7 +152,7 @@ class PollWatch:
         self.writes = 0
         self._writes_at = 0
         self._ram = [machine.buffers[i] for i, mem in enumerate(machine.board.memories) if mem.kind == "ram"]
-        self._snapshot: tuple[tuple[int, int, int, int], tuple[int, ...] | None, list[bytes]] | None = None
+        self._snapshot: tuple[tuple[int, int, int, int], bytes | None, list[bytes]] | None = None
         self.clean: dict[tuple[int, int, int, int], bool | None] = {}  # clean shapes -> reads RAM (None: unknown)
         self.dirty: dict[tuple[int, int, int, int], int] = {}  # shapes seen changing RAM -> times
         self.watch: _Verify | None = None  # the reads-RAM watch (hooks on RAM for one iteration)
@@ -159,6 +161,7 @@ class PollWatch:
         self.stats = PollStats()
         self._plain: dict[int, _PlainOwner] = {}  # register-file entry -> its stand-in owner
         self._turned_down: dict[int, int] = {}  # register-file entry -> polls turned down in a row
+        self._places: dict[tuple[int, int, int, int], tuple[Any, str]] = {}  # (owner id, offset, addr, pc) -> name
 
     # --- called by the machine --------------------------------------------------------------
     def on_write(self) -> None:
@@ -222,9 +225,16 @@ class PollWatch:
             self._snapshot = None
             self.reads = [_Read(s.insn_count, s.cycle_count, value, self._entries())]
             return None
-        read = _Read(s.insn_count, s.cycle_count, value, self._entries(), tuple(self.regs.read(SNAP_REGS)),
-                     (s.flash_wait_cycles, s.branch_taken_cycles))
         reads = self.reads
+        prev = reads[-1]
+        cycles, entries = s.cycle_count, self._entries()
+        # The core registers are compared only between the last two reads of a candidate, which needs this read
+        # to have advanced time and repeated the value and the exception count of the read before: when it did
+        # not, no triple this read is the second or third of can pass (the checks below fail before comparing
+        # registers), so they are not read (49 registers per read: most of the cost of reads in one block).
+        wanted = cycles > prev.cycles and value == prev.value and entries == prev.entries
+        regs = self.regs.fingerprint(SNAP_REGS) if wanted or not self.LAZY_REGS else None
+        read = _Read(s.insn_count, cycles, value, entries, regs, (s.flash_wait_cycles, s.branch_taken_cycles))
         reads.append(read)
         if len(reads) > 3:
             del reads[0]
@@ -371,7 +381,12 @@ class PollWatch:
         st.loops += 1
         st.iterations += iters
         st.cycles += iters * d_cyc
-        place = f"{self._reg_name(owner, offset, addr)} in {self._function(shape[0])}"
+        where = (id(owner), offset, addr, shape[0])
+        known = self._places.get(where)
+        if known is None:  # the owner is kept with its name, so its id is not reused while the name is cached
+            known = self._places[where] = (owner, f"{self._reg_name(owner, offset, addr)} in "
+                                                  f"{self._function(shape[0])}")
+        place = known[1]
         st.places[place] = st.places.get(place, 0) + 1
         self.forget()  # the hot path stops at the next block if an event is due (or the budget is spent)
     # --- naming ------------------------------------------------------------------------------

@@ -101,6 +101,8 @@ def regfile_library() -> ctypes.CDLL | None:
             lib.rf_set_console.argtypes = [p, RF_CON_FN, u32, u32]
             lib.rf_console_take.restype = u32
             lib.rf_console_take.argtypes = [p, ctypes.c_char_p, u32]
+            lib.rf_console_len_ptr.restype = v
+            lib.rf_console_len_ptr.argtypes = [p]
             lib.rf_set_masks.argtypes = [p, u32, u32, u32, u32, u32]
             lib.rf_add_store.restype = i64
             lib.rf_add_store.argtypes = [p, u32]
@@ -194,6 +196,10 @@ class PyRegFile:
         """CONSOLE entries: ``flush`` is told when the buffer is full (or at a newline when ``eager``);
         ``status`` is the console's status entry + 1 (0: none)."""
         self.con_flush, self.con_eager, self.con_status = flush, eager, status
+
+    def console_pending(self) -> int:
+        """Console bytes CONSOLE entries took that :meth:`console_take` has not returned yet."""
+        return len(self.con_buf)
 
     def console_take(self) -> bytes:
         data = bytes(self.con_buf)
@@ -349,6 +355,7 @@ class NativeRegFile:
         self._n_store = 0
         self._con_cb: Any = None
         self._con_out = ctypes.create_string_buffer(CONSOLE_CAP)
+        self._con_len = ctypes.c_uint32.from_address(lib.rf_console_len_ptr(self.bus))  # read without a call
 
     def _on_poll(self, index: int, pc: int, value: int, count: int) -> None:
         if self.poll is not None:
@@ -390,6 +397,10 @@ class NativeRegFile:
         """CONSOLE entries (see :meth:`PyRegFile.set_console`)."""
         self._con_cb = RF_CON_FN(flush) if flush is not None else RF_CON_FN()
         self.lib.rf_set_console(self.bus, self._con_cb, int(eager), status)
+
+    def console_pending(self) -> int:
+        """Console bytes not taken yet (read from the bus's memory: no call into C)."""
+        return self._con_len.value
 
     def console_take(self) -> bytes:
         n = self.lib.rf_console_take(self.bus, self._con_out, CONSOLE_CAP)

@@ -15,11 +15,14 @@ those are not there, with the same results.
 from __future__ import annotations
 
 import ctypes
+import struct
 from collections.abc import Sequence
 from typing import Any
 
 import unicorn
 from unicorn import arm_const as R
+
+_PC = R.UC_ARM_REG_PC
 
 
 class _Batch:
@@ -52,6 +55,12 @@ class CoreRegs:
             lib.uc_reg_write.restype = ctypes.c_int
             lib.uc_reg_write_batch.restype = ctypes.c_int
             self._lib, self._handle = lib, handle
+            # the PC read through a prototype taking plain integers: no per-call argument conversion
+            # (0.7 instead of 1.1 us; every model register read asks for the PC, simcore/poll.py)
+            proto = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
+            self._read_reg = proto(ctypes.cast(lib.uc_reg_read, ctypes.c_void_p).value)
+            self._handle_int = handle.value
+            self._pc_addr = ctypes.addressof(self._pc)
         except AttributeError:
             pass
 
@@ -70,11 +79,22 @@ class CoreRegs:
             raise unicorn.UcError(status)
         return list(b.vals)
 
+    def fingerprint(self, ids: tuple[int, ...]) -> bytes:
+        """The registers' values as one bytes object (4 bytes each, little-endian): two fingerprints are equal
+        exactly when every value is, and taking one copies the engine's buffer once (no int per register)."""
+        if self._lib is None:
+            return struct.pack(f"<{len(ids)}I", *self.read(ids))
+        b = self._batch(ids)
+        status = self._lib.uc_reg_read_batch(self._handle, b.ids, b.ptrs, b.n)
+        if status != unicorn.UC_ERR_OK:
+            raise unicorn.UcError(status)
+        return bytes(b.vals)
+
     def read_pc(self) -> int:
         """The PC in one engine call (the bindings' reg_read costs several microseconds)."""
         if self._lib is None:
             return self.uc.reg_read(R.UC_ARM_REG_PC)
-        status = self._lib.uc_reg_read(self._handle, R.UC_ARM_REG_PC, self._pc_ref)
+        status = self._read_reg(self._handle_int, _PC, self._pc_addr)
         if status != unicorn.UC_ERR_OK:
             raise unicorn.UcError(status)
         return self._pc.value

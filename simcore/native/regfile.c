@@ -144,6 +144,10 @@ void rf_set_console(rf_bus *b, rf_con_fn flush, uint32_t eager, uint32_t status)
     b->con_status = status;
 }
 
+/* Where the count of console bytes not yet taken is: Python reads it before asking for them (a poll of
+   a model register looks at every read whether the console was written since the last one). */
+const uint32_t *rf_console_len_ptr(rf_bus *b) { return &b->con_len; }
+
 /* Move the console bytes written since the last call into out (at most max); returns how many. */
 uint32_t rf_console_take(rf_bus *b, uint8_t *out, uint32_t max) {
     uint32_t n = b->con_len < max ? b->con_len : max;

@@ -119,3 +119,29 @@ def test_cancelled_domain_event_does_not_fire() -> None:
     host.set_clocks(HCLK=16e6)
     host.advance_to(10_000)
     assert fired == []
+
+
+def test_integer_conversions_equal_the_exact_fractions() -> None:
+    """fs_at and cycle_at in integers give what the exact rational formulas give (Fraction of the float Hz),
+    on clocks whose Hz is no whole number of anything, across switches and a Stop gap, and before the start."""
+    import bisect
+    import random
+    from fractions import Fraction
+
+    rng = random.Random(16)
+    for hz in (16e6, 168e6, 4e6, 32768.0, 1e6 / 3, 47.999e6, 12345.678):
+        t = Timeline(hz, "A")
+        t.switch(1000, hz * 1.5, "B")
+        t.stop(5000, t.fs_at(5000) + 10**12)
+        t.switch(9000, hz / 7, "C")
+        starts = [s.cycle for s in t.segments]
+        for _ in range(3000):
+            c = rng.choice((rng.randrange(-50, 20_000), rng.randrange(0, 10**13)))
+            seg = t.segments[bisect.bisect_right(starts, c) - 1] if c >= 0 else t.segments[0]
+            want = seg.fs if not seg.hz else seg.fs + int(Fraction(c - seg.cycle) * FS_PER_SECOND / Fraction(seg.hz))
+            assert t.fs_at(c) == want
+            fs = rng.randrange(0, 10**18)
+            cur = t.current
+            if fs > cur.fs and cur.hz:
+                x = Fraction(fs - cur.fs) * Fraction(cur.hz) / FS_PER_SECOND
+                assert t.cycle_at(fs) == cur.cycle + -(-x.numerator // x.denominator)  # the ceiling

@@ -179,3 +179,37 @@ def test_a_recording_needs_pin_columns(tmp_path: Path) -> None:
     rec.write_text("t,volts\n0,1\n")
     with pytest.raises(BadInputError, match="no column for a pin of GPIOA"):
         _port(FakeHost(), "f4", "gpioa", F4_GPIOA, source=str(rec))
+
+
+def test_idr_of_every_pin_mode_follows_the_reference_manual() -> None:
+    """IDR (computed for all pins at once) equals the per-pin rules of RM0090 8.3 / RM0432 8.4 for random modes,
+    output types, pulls, ODR and outside drive: analog reads 0, a push-pull output its ODR bit, an open-drain
+    output 0 while driven low else the line, inputs and alternate functions the line (outside level or pull-up)."""
+    import random
+
+    rng = random.Random(8)
+    host = FakeHost(mhz=16)
+    port = _port(host, "f4", "gpiod", F4_GPIOD)
+    for _ in range(400):
+        moder, pupdr, otyper, odr = rng.getrandbits(32), rng.getrandbits(32), rng.getrandbits(16), rng.getrandbits(16)
+        driven, levels = rng.getrandbits(16), rng.getrandbits(16)
+        port.release(0xFFFF)
+        port.write(MODER, 4, moder)
+        port.write(PUPDR, 4, pupdr)
+        port.write(OTYPER, 4, otyper)
+        port.write(ODR, 4, odr)
+        port.drive(driven, levels)
+        want = 0
+        for n in range(16):
+            mode, pull = moder >> 2 * n & 3, pupdr >> 2 * n & 3
+            line = levels >> n & 1 if driven >> n & 1 else int(pull == 1)
+            if mode == 3:
+                level = 0
+            elif mode == 1 and not otyper >> n & 1:
+                level = odr >> n & 1
+            elif mode == 1:
+                level = line if odr >> n & 1 else 0
+            else:
+                level = line
+            want |= level << n
+        assert port.read(IDR, 4) == want
