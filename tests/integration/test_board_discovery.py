@@ -12,7 +12,8 @@ import pytest
 
 from simcore.api import run
 from tests.conftest import elf
-from tests.integration.test_sensors_audio import WAV, expected
+from tests.integration.test_sensors_audio import WAV, assert_events_within_a_window
+from tests.unit.test_pdm import cic
 
 BOARD = "stm32f4-discovery"
 
@@ -20,17 +21,6 @@ BOARD = "stm32f4-discovery"
 @pytest.fixture(scope="module")
 def result():
     return run(elf(BOARD, "audio_events"), BOARD, sensors={"mic": WAV}, cmdline="audio_events.elf windows=100")
-
-
-def cic(bits: np.ndarray, order: int, r: int) -> np.ndarray:
-    """A Sinc^order CIC decimating by ``r`` in numpy (bit 1 = +1, 0 = -1; zero state): outputs at bits r-1, 2r-1..."""
-    v = bits.astype(np.int64) * 2 - 1
-    for _ in range(order):
-        v = np.cumsum(v)
-    v = v[r - 1:: r]
-    for _ in range(order):
-        v = np.diff(v, prepend=0)
-    return v
 
 
 def _cic_pcm(n: int) -> np.ndarray:
@@ -44,13 +34,7 @@ def _cic_pcm(n: int) -> np.ndarray:
 
 def test_events_match_the_generic_board_within_a_window(result) -> None:
     assert result.exit_status == 0
-    got = [(int(a), int(b), int(w)) for a, b, w in
-           re.findall(r"^event \d+: (\d+) ms \.\. (\d+) ms, .* \(window (\d+)\)", result.text, re.M)]
-    want = expected()["events"]
-    assert len(got) == len(want) == 4
-    for (a, b, w), (ea, eb, ew) in zip(got, want, strict=True):
-        assert abs(a - ea) <= 30 and abs(b - eb) <= 30 and abs(w - ew) <= 1
-    assert "done: 100 windows, 4 events, 0 windows lost, 0 overruns" in result.text
+    assert_events_within_a_window(result.text)
     assert result.sensors["mic"]["overruns"] == 0 and result.sensors["mic"]["pdm_clocks_hz"] == [1_024_000]
     # DMA1 stream 3 read every word of DR, one block per half of the 2 x 1920-word buffer (one window each)
     mic = result.sensors["mic"]

@@ -56,6 +56,24 @@ def expected() -> dict[str, object]:
     return {"n": n, "loud": loud, "cdb": cdb, "spec": spec, "events": events}
 
 
+EVENT = re.compile(r"^event \d+: (\d+) ms \.\. (\d+) ms, .* \(window (\d+)\)", re.M)
+
+
+def events_in(text: str) -> list[tuple[int, int, int]]:
+    """(start ms, end ms, peak window) of every event line audio_events printed."""
+    return [(int(a), int(b), int(w)) for a, b, w in EVENT.findall(text)]
+
+
+def assert_events_within_a_window(text: str) -> None:
+    """The 4 events of numpy's reference, each edge within 30 ms and its peak within one window (issue 12),
+    over 100 windows with nothing lost."""
+    got, want = events_in(text), expected()["events"]
+    assert len(got) == len(want) == 4
+    for (a, b, w), (ea, eb, ew) in zip(got, want, strict=True):
+        assert abs(a - ea) <= 30 and abs(b - eb) <= 30 and abs(w - ew) <= 1
+    assert "done: 100 windows, 4 events, 0 windows lost, 0 overruns" in text
+
+
 @pytest.fixture(scope="module")
 def result():
     return run(APP, "cortex-m4", sensors={"mic": WAV})
@@ -211,9 +229,7 @@ def test_nrf52840_pdm_gives_the_same_windows_and_events() -> None:
     exp = expected()
     rows = re.findall(r"^w (\d+) (-?\d+)\.(\d\d) \d+( loud)?$", r.text, re.M)
     assert [bool(loud) for *_x, loud in rows] == list(exp["loud"])
-    events = [(int(a), int(b), int(w)) for a, b, w in
-              re.findall(r"^event \d+: (\d+) ms \.\. (\d+) ms, .* \(window (\d+)\)", r.text, re.M)]
-    assert events == exp["events"]
+    assert events_in(r.text) == exp["events"]
     pdm = r.sensors["pdm"]
     assert pdm["sample_rate_hz"] == 16000 and pdm["buffers"] == 100 and pdm.get("overruns", 0) == 0
 

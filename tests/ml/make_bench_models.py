@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
+from make_extra_models import convert_int8  # same folder: run as a script, it is on sys.path
 
 OUT = Path(__file__).resolve().parent / "bench_data"  # not data/: test_tm_runtime runs every model there
 
@@ -25,19 +26,8 @@ def main() -> None:
     x = tf.keras.layers.Dense(3)(x)
     model = tf.keras.Model(inp, tf.keras.layers.Softmax()(x))
     calib = np.random.default_rng(2).standard_normal((20, 1, 144, 144, 16)).astype(np.float32)
-
-    def representative():
-        for sample in calib:
-            yield [sample]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
     OUT.mkdir(exist_ok=True)
-    (OUT / "wide_int8.tflite").write_bytes(conv.convert())
+    (OUT / "wide_int8.tflite").write_bytes(convert_int8(model, calib))
 
 
 if __name__ == "__main__":

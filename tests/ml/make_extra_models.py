@@ -27,11 +27,8 @@ def build_model() -> tf.keras.Model:
     return tf.keras.Model(inp, tf.keras.layers.Softmax()(x * 0.7))
 
 
-def main() -> None:
-    OUT.mkdir(exist_ok=True)
-    model = build_model()
-    calib = np.random.default_rng(1).standard_normal((50, 1, 12, 12, 4)).astype(np.float32)
-
+def convert_int8(model: tf.keras.Model, calib: np.ndarray) -> bytes:
+    """Full-integer int8 conversion (int8 input and output), calibrated on ``calib``'s batch-1 samples."""
     def representative():
         for sample in calib:
             yield [sample]
@@ -42,7 +39,14 @@ def main() -> None:
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     conv.inference_input_type = tf.int8
     conv.inference_output_type = tf.int8
-    (OUT / "extra_int8.tflite").write_bytes(conv.convert())
+    return conv.convert()
+
+
+def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    model = build_model()
+    calib = np.random.default_rng(1).standard_normal((50, 1, 12, 12, 4)).astype(np.float32)
+    (OUT / "extra_int8.tflite").write_bytes(convert_int8(model, calib))
     (OUT / "extra_float.tflite").write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
 
     rng = np.random.default_rng(3)

@@ -84,7 +84,7 @@ def test_fir_decimation_recovers_the_recording(clock: float) -> None:
     assert _snr_db(out[inner], ref[inner]) >= 65.0
 
 
-def _cic(bits: np.ndarray, order: int, r: int) -> np.ndarray:
+def cic(bits: np.ndarray, order: int, r: int) -> np.ndarray:
     """Hogenauer CIC: ``order`` integrators at the input rate, decimation by ``r``, ``order`` combs (int64 wraps)."""
     v = bits.astype(np.int64) * 2 - 1
     for _ in range(order):
@@ -99,8 +99,8 @@ def test_sinc_filter_equals_a_cic_and_recovers_the_recording() -> None:
     clock, fosr, order = 1.024e6, 64, 5
     bits = PdmStream(_recording(1.0), 0, clock).bits(0, 1_024_000)
     dfsdm = sinc_decimate(bits, order, fosr)
-    cic = _cic(bits, order, fosr)
-    assert np.array_equal(dfsdm[order:], cic[order:])  # equal once the combs have filled
+    want = cic(bits, order, fosr)
+    assert np.array_equal(dfsdm[order:], want[order:])  # equal once the combs have filled
     out = dfsdm / float(fosr**order)
     k = np.arange(len(out))
     t = ((k + 1) * fosr - 1 - order * (fosr - 1) / 2 - 2) / clock  # the kernel's centre, the modulator's delay
