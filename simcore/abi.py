@@ -13,6 +13,7 @@ fields fails the build.
 from __future__ import annotations
 
 import ctypes
+import functools
 import hashlib
 import sys
 from pathlib import Path
@@ -371,8 +372,10 @@ def _body() -> list[str]:
     return lines
 
 
+@functools.cache
 def abi_digest() -> str:
-    """A digest of the checked ABI (the mirrors' layout and the shared constants)."""
+    """A digest of the checked ABI (the mirrors' layout and the shared constants); computed once (the hot path's
+    library check and the block cache's key both ask)."""
     return hashlib.sha256("\n".join(_body()).encode()).hexdigest()[:16]
 
 

@@ -171,3 +171,57 @@ def test_every_shipped_model_compiles_and_helpers_that_are_not_handlers_are_allo
         assert cls._table.slots or not cls.REGISTERS, type_name  # noqa: SLF001 (no REGISTERS: built per instance)
     gpio = model_for("simcore_gpio")
     assert callable(gpio.write_vcd)  # lower-case names that match no register are ordinary methods
+
+
+def test_arity_from_code_objects_equals_inspect_signature_on_every_handler() -> None:
+    """registers._arity reads plain functions' code objects instead of inspect.signature (start-up): the same
+    names for every read_/write_ handler and field callback of every shipped model, and for the forms it leaves
+    to inspect (wrapped functions, partials, bound methods)."""
+    import functools
+    import inspect
+
+    from simcore.peripherals import _MODULES, model_for
+    from simcore.registers import _arity, handler_names
+
+    def by_inspect(fn: object) -> list[str]:
+        params = list(inspect.signature(fn).parameters.values())  # type: ignore[arg-type]
+        return [p.name for p in params[1:] if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+    seen = 0
+    for type_name in _MODULES:
+        cls = model_for(type_name)
+        names = set(handler_names(cls)) | {f.on_write for r in cls.REGISTERS for f in r.fields if f.on_write}
+        names |= set(getattr(cls, "ON_WRITE", {}).values())
+        for name in names:
+            fn = getattr(cls, name, None)
+            if callable(fn):
+                assert _arity(fn) == by_inspect(fn), (cls.__name__, name)
+                seen += 1
+    assert seen > 300
+
+    def f(self, a, /, b, *rest, c=1, **kw): ...  # noqa: ANN001, ANN002, ANN003, ANN202
+
+    @functools.wraps(f)
+    def wrapped(*args, **kwargs): ...  # noqa: ANN002, ANN003, ANN202
+
+    class K:
+        def m(self, x, y): ...  # noqa: ANN001, ANN202
+
+    for fn in (f, wrapped, functools.partial(f, 1), K().m, K.m):
+        assert _arity(fn) == by_inspect(fn)
+    assert _arity(f) == ["a", "b"]
+
+
+def test_handler_names_follow_handlers_added_after_the_class() -> None:
+    """handler_names is kept per class, but a handler set on the class later (stm32/dma.py does) is seen."""
+    from simcore.registers import handler_names
+
+    class M(RegisterBlock):
+        REGISTERS = (Register("CTRL", 0),)
+
+        def read_CTRL(self) -> int:
+            return 1
+
+    assert handler_names(M) == {"read_CTRL"}
+    M.write_CTRL = lambda self, value: None  # type: ignore[attr-defined]
+    assert handler_names(M) == {"read_CTRL", "write_CTRL"}

@@ -22,8 +22,9 @@ _C_TYPES = {8: "uint8_t", 16: "uint16_t", 32: "uint32_t"}
 
 
 def _models() -> dict[str, type[PeripheralModel]]:
-    import simcore.peripherals.sensors  # noqa: F401  (registers the sensor models)
+    from simcore.peripherals.sensors import register_all
 
+    register_all()
     known_types()
     return dict(_REGISTRY)
 
