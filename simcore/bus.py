@@ -28,7 +28,7 @@ from simcore.cortexm import bitband
 from simcore.memmap import PAGE, PERIPH_BASE, PERIPH_END, PPB_BASE
 from simcore.peripherals.generic import PlainRegister, plain_registers
 from simcore.poll import NOTHING_HERE, PollWatch
-from simcore.regfile import CONSOLE, NOTIFY, POLL_MUTE, PY, PY_WRITE, RegFile, make_regfile
+from simcore.regfile import CONSOLE, FIT, NOTIFY, POLL_MUTE, PY, PY_READ, PY_WRITE, RegFile, make_regfile
 from simcore.reports import Reports
 from simcore.runtypes import AccessKind, ReportChannel
 
@@ -63,6 +63,7 @@ class Poll:
     model: Any
     index: int = -1  # its register-file entry (for ``mute_poll``)
     plain_reg: PlainRegister | None = None  # what the SVD says about it (plain registers)
+    in_c: bool = False  # a model's register whose reads the register file serves now (``serve_in_c``)
 
 
 class SvdDevice:
@@ -363,8 +364,10 @@ class PeripheralBus:
             return
         e = self.entries.get(index)
         if e is not None:
-            self.m.guard(lambda: fn(Poll(e.name, e.addr, pc, value, count, e.plain is not None, e.model, index,
-                                         e.plain)))
+            in_c = e.model is not None and self.rf.flags(index) & (FIT | PY_READ) == FIT
+            # guard_access: a poll's fast-forward moves the clock, which leaves the arming (absolute cycles) valid
+            self.m.guard_access(lambda: fn(Poll(e.name, e.addr, pc, value, count, e.plain is not None, e.model,
+                                                index, e.plain, in_c)))
 
     def console_in_c(self, data: int, status: int, status_value: int, on: bool,
                      flush: Callable[[], None] | None, eager: bool) -> bool:
@@ -395,6 +398,35 @@ class PeripheralBus:
     def mute_poll(self, index: int) -> None:
         """No more poll callbacks for entry ``index`` until its current streak of equal reads ends."""
         self.rf.set_flags(index, self.rf.reg(index)["flags"] | POLL_MUTE)
+
+    def serve_in_c(self, addr: int, on: bool, masks: tuple[int, int, int, int] = (0, 0, 0, 0),
+                   share: int | None = None, reads: bool = True) -> tuple[int, int] | None:
+        """Hand a model's register (the word at ``addr``) to the register file while the model's behaviour for it is
+        storage alone (flag FIT), or give it back (``on=False``). ``masks``: (write, w1c, w1s, read) as for a plain
+        register; a write that is not a whole aligned word within them still goes to the model. ``share``: the
+        address of another entry whose value this one uses (a task register whose write sets an event); ``reads``:
+        False keeps reads with the model. Returns (entry, value index): while the register file holds the register
+        the model finds its value there (``rf.value``); None when the word has no model entry."""
+        rf = self.rf
+        index = rf.slot(addr) - 1
+        e = self.entries.get(index)
+        if index < 0 or e is None or e.model is None:
+            return None
+        flags = rf.flags(index)
+        store = e.store
+        if on:
+            if share is not None:
+                other = self.entries.get(rf.slot(share) - 1)
+                if other is None:
+                    return None
+                store = other.store
+            rf.set_store(index, store)
+            rf.set_masks(index, *masks)
+            rf.set_flags(index, (flags & ~PY) | FIT | (0 if reads else PY_READ))
+        else:
+            rf.set_store(index, store)
+            rf.set_flags(index, (flags & ~FIT) | PY)
+        return index, store
 
     # --- snapshots (simcore/snapshot.py rolls the Python side back; this is the C side) -------------
     def save(self) -> tuple[int, int, Any]:

@@ -30,7 +30,10 @@ added later do not apply to code already translated).
 Plain registers (SVD registers no model implements) are served in C without Python: the register
 file counts equal reads in a row from one block and calls ``on_bus_poll`` at every
 ``POLL_THRESHOLD``-th, which hands them on as the reads of a loop 16 iterations long (and mutes
-streaks it keeps turning down). Only a firmware write changes such a register.
+streaks it keeps turning down). Only a firmware write changes such a register. A model may hand
+a register whose behaviour is storage alone to the register file for a while (``bus.serve_in_c``:
+the nRF52 UARTE's events while their interrupt is off); its polls come here the same way, with the
+model as the owner (its ``poll_hint``: it changes at the model's events).
 
 What a model must keep true for this (docs/clocks.md): a register's value changes only when
 written, at a scheduled event, at every read (a free-running counter), or at the cycle its
@@ -162,6 +165,7 @@ class PollWatch:
         self._plain: dict[int, _PlainOwner] = {}  # register-file entry -> its stand-in owner
         self._turned_down: dict[int, int] = {}  # register-file entry -> polls turned down in a row
         self._places: dict[tuple[int, int, int, int], tuple[Any, str]] = {}  # (owner id, offset, addr, pc) -> name
+        self._unit = 1  # firmware loop iterations per iteration of the shape being looked at
 
     # --- called by the machine --------------------------------------------------------------
     def on_write(self) -> None:
@@ -183,18 +187,27 @@ class PollWatch:
     def on_bus_poll(self, poll: Poll) -> None:
         """The register file's poll watch (``PeripheralBus.watch_polls``): a register re-read with the same
         value by the same block ``POLL_THRESHOLD`` times in a row. Model registers reach ``on_read`` at
-        every read already, so only plain ones (served in C, no Python per access) are looked at here, at
+        every read already, so only plain ones (served in C, no Python per access) and the model registers
+        the register file serves for a while (``Poll.in_c``, owned by their model) are looked at here, at
         every ``POLL_THRESHOLD``-th read: a loop is the same iteration repeated, so the reads handed on
         are consecutive reads of a longer iteration. A register whose loop keeps being turned down is
         muted in C until its streak ends."""
         bus = self.m.bus
-        if not poll.plain:
+        if poll.in_c:  # a model's register the register file serves while the model allows it: the model owns it
+            owner, offset = poll.model, poll.addr - poll.model.base
+        elif not poll.plain:
             bus.mute_poll(poll.index)
             return
-        owner = self._plain.get(poll.index)
-        if owner is None:
-            owner = self._plain[poll.index] = _PlainOwner(poll)
-        if self.on_read(owner, 0, poll.addr, poll.value) is False:
+        else:
+            owner, offset = self._plain.get(poll.index), 0
+            if owner is None:
+                owner = self._plain[poll.index] = _PlainOwner(poll)
+        self._unit = POLL_THRESHOLD  # the loop seen is POLL_THRESHOLD iterations of the firmware's
+        try:
+            verdict = self.on_read(owner, offset, poll.addr, poll.value)
+        finally:
+            self._unit = 1
+        if verdict is False:
             n = self._turned_down.get(poll.index, 0) + 1
             self._turned_down[poll.index] = n
             if n >= MUTE_AFTER:
@@ -268,7 +281,7 @@ class PollWatch:
 
     def _memory(self) -> list[bytes]:
         """RAM and the register file's plain register values (a loop may store to either)."""
-        return [bytes(buf) for buf in self._ram] + [repr(self.m.bus.rf.save()[0]).encode()]
+        return [bytes(buf) for buf in self._ram] + [self.m.bus.rf.values_bytes()]  # values only: 1 us, not 70
 
     def at_stop(self) -> None:
         """Outside emulation (the run loop, before resuming): add or remove the RAM watch."""
@@ -379,7 +392,7 @@ class PollWatch:
         s.branch_taken_cycles += iters * (c.waits[1] - b.waits[1])
         st = self.stats
         st.loops += 1
-        st.iterations += iters
+        st.iterations += iters * self._unit  # the firmware's iterations (a register-file poll's shape is 16 of them)
         st.cycles += iters * d_cyc
         where = (id(owner), offset, addr, shape[0])
         known = self._places.get(where)

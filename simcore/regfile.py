@@ -13,6 +13,8 @@ window maps to a register entry, or to nothing:
   (``py(addr, size, value, write)``), which dispatches to the model;
 - ``NOTIFY``: Python hears of the next access (``notify``): the first one, which is reported
   with its exact PC (``--strict`` stops there); later accesses only count;
+- ``FIT`` (a model's register handed to the register file while it behaves as storage): served as
+  a plain entry, but a write that is not a whole aligned word within its masks goes to Python.
 - ``CONSOLE`` (a console's transmit data register while its model allows it): a write whose
   value fits the write mask appends its low byte to a buffer Python takes (``console_take``),
   told when it is full or, when the run echoes live, at each newline (``set_console``); the
@@ -26,6 +28,7 @@ multiple of ``poll_threshold`` (design and figures: docs/peripheral-bus.md).
 
 from __future__ import annotations
 
+import array
 import ctypes
 from collections.abc import Callable
 from typing import Any
@@ -41,6 +44,7 @@ POLL_MUTE = 8  # no poll callbacks until the entry's streak of equal reads ends 
 PY = PY_READ | PY_WRITE
 WORDS = 1024  # 32-bit words per 4 KiB page
 
+FIT = 128  # served as a plain entry, but a write that is not a whole aligned word within the masks goes to Python
 ACK = 16  # a write is first offered to the hot path's interrupt acknowledge (hp_ack; native only)
 CONSOLE = 32  # a write appends its byte to the console buffer (with PY_WRITE for the writes it does not take)
 CONSOLE_CAP = 4096  # bytes the buffer holds before Python is told (RF_CON_CAP)
@@ -188,6 +192,13 @@ class PyRegFile:
     def set_flags(self, index: int, flags: int) -> None:
         self.regs[index][5] = flags
 
+    def flags(self, index: int) -> int:
+        return self.regs[index][5]
+
+    def set_store(self, index: int, store: int) -> None:
+        """Entry ``index`` reads and writes value ``store`` from now on (a view of another entry's value)."""
+        self.regs[index][0] = store
+
     def set_masks(self, index: int, write_mask: int, w1c: int, w1s: int, read_mask: int) -> None:
         if index < len(self.regs):
             self.regs[index][1:5] = [write_mask, w1c, w1s, read_mask]
@@ -213,6 +224,18 @@ class PyRegFile:
 
     def value(self, store: int) -> int:
         return self.store[store]
+
+    def values(self, stores: list[int]) -> list[int]:
+        """Several values at once (a model taking back what the register file holds for it)."""
+        return [self.store[i] for i in stores]
+
+    def set_values(self, stores: list[int], values: list[int]) -> None:
+        for i, v in zip(stores, values, strict=True):
+            self.store[i] = v & 0xFFFFFFFF
+
+    def values_bytes(self) -> bytes:
+        """Every value as bytes (the polling watch compares them across a loop's iterations)."""
+        return array.array("I", self.store).tobytes()
 
     def set_value(self, store: int, value: int) -> None:
         self.store[store] = value & 0xFFFFFFFF
@@ -286,7 +309,7 @@ class PyRegFile:
                 self.regs[self.con_status - 1][11] = 0
             if len(self.con_buf) == CONSOLE_CAP or (self.con_eager and value & 0xFF == 0x0A):
                 self.con_flush()
-        elif r[5] & PY_WRITE:
+        elif r[5] & PY_WRITE or (r[5] & FIT and (size != 4 or addr & 3 or value & ~(r[1] | r[2] | r[3]))):
             self.py(addr, size, value, 1)
         else:
             shift = 8 * (addr & 3)
@@ -390,6 +413,12 @@ class NativeRegFile:
     def set_flags(self, index: int, flags: int) -> None:
         self.lib.rf_regs(self.bus)[index].flags = flags
 
+    def flags(self, index: int) -> int:
+        return int(self.lib.rf_regs(self.bus)[index].flags)
+
+    def set_store(self, index: int, store: int) -> None:
+        self.lib.rf_regs(self.bus)[index].store = store
+
     def set_masks(self, index: int, write_mask: int, w1c: int, w1s: int, read_mask: int) -> None:
         self.lib.rf_set_masks(self.bus, index, write_mask, w1c, w1s, read_mask)
 
@@ -417,6 +446,19 @@ class NativeRegFile:
 
     def value(self, store: int) -> int:
         return int(self.lib.rf_stores(self.bus)[store])
+
+    def values(self, stores: list[int]) -> list[int]:
+        p = self.lib.rf_stores(self.bus)  # one call: the array may move when values are added
+        return [p[i] for i in stores]
+
+    def set_values(self, stores: list[int], values: list[int]) -> None:
+        p = self.lib.rf_stores(self.bus)
+        for i, v in zip(stores, values, strict=True):
+            p[i] = v & 0xFFFFFFFF
+
+    def values_bytes(self) -> bytes:
+        n = self._n_store
+        return ctypes.string_at(self.lib.rf_stores(self.bus), 4 * n) if n else b""
 
     def set_value(self, store: int, value: int) -> None:
         self.lib.rf_stores(self.bus)[store] = value & 0xFFFFFFFF

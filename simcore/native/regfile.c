@@ -14,6 +14,10 @@
  *    which serves the acknowledge of an interrupt it delivered itself; otherwise Python;
  *  - RF_NOTIFY: Python is told about the next access (the first one: it makes the report
  *    with the exact PC, and --strict stops there); after that only counters change.
+ *  - RF_FIT (a model's register the model hands to the register file while its behaviour is storage
+ *    alone, e.g. the nRF52 UARTE's events while their interrupt is off): reads and writes are served
+ *    as a plain register's, but a write that is not a whole aligned word within the entry's masks goes
+ *    to Python (bus->py), where the model reports stray bits as it always does.
  *  - RF_CONSOLE (a console's transmit data register, set while the model allows it): a write
  *    whose value fits the entry's write mask appends its low byte to the bus's console buffer
  *    without Python; Python takes the bytes at its next look (rf_console_take), and hears of a
@@ -37,6 +41,7 @@
 #define RF_PY_WRITE 2u /* writes go to Python */
 #define RF_NOTIFY 4u   /* call bus->notify at the next access, then clear */
 #define RF_POLL_MUTE 8u /* no poll callbacks until this streak ends (the watcher has seen enough of it) */
+#define RF_FIT 128u    /* served as a plain register; writes that do not fit go to Python */
 
 typedef struct {
     uint32_t store;      /* index of the value (entries that are views of one value share it) */
@@ -308,7 +313,9 @@ static inline void word_write(rf_bus *b, uint32_t addr, uint32_t size, uint64_t 
             b->con_flush();
             r = &b->regs[s - 1];
         }
-    } else if (r->flags & RF_PY_WRITE) {
+    } else if ((r->flags & RF_PY_WRITE) ||
+               ((r->flags & RF_FIT) && (size != 4 || (addr & 3u) ||
+                                        (value & ~(uint64_t)(r->write_mask | r->w1c_mask | r->w1s_mask))))) {
         if (!((r->flags & RF_ACK) && b->ack && b->ack(b->ack_ctx, addr, size, value))) {
             b->py(addr, size, value, 1);
             r = &b->regs[s - 1];

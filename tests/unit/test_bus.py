@@ -16,7 +16,7 @@ from simcore.bus import PeripheralBus, Poll
 from simcore.peripherals import register_model
 from simcore.peripherals.base import PeripheralModel
 from simcore.peripherals.sensors.testing import FakeHost
-from simcore.regfile import NOTIFY, PY_READ, PY_WRITE, NativeRegFile, PyRegFile, regfile_library
+from simcore.regfile import FIT, NOTIFY, PY_READ, PY_WRITE, NativeRegFile, PyRegFile, regfile_library
 from simcore.reports import Reports
 from simcore.runtypes import AccessKind, ReportChannel
 
@@ -282,20 +282,29 @@ def test_the_c_register_file_and_its_python_twin_agree_on_random_accesses() -> N
         f.map(0x40001100, 12)
         f.add_reg(0, 0xFF, 0, 0, 0xFF, 0)  # a view of store 0
         f.map(0x40001104, 13)
+        f.add_reg(1, 0x0000FFFF, 0x00010000, 0x00020000, 0x0003FFFF, FIT)  # a model's register held for it
+        f.map(0x40001108, 14)
     for _ in range(3000):
         addr = 0x40001000 + rng.randrange(0, 0x110)
         size = rng.choice((1, 2, 4))
         if rng.random() < 0.5:
-            value = rng.getrandbits(8 * size)
+            value = rng.getrandbits(8 * size) if rng.random() < 0.7 else rng.getrandbits(min(18, 8 * size))
             for f in files.values():
                 f.write(addr, size, value)
             regs.append(("w", addr, size, value))
         else:
             got = {k: f.read(addr, size) for k, f in files.items()}
             assert got["py"] == got["c"], (addr, size)
+    for value in (0x1234, 0x30001, 0x12345678):  # two whole words that fit (stored in C), one that does not
+        for f in files.values():
+            f.write(0x40001108, 4, value)
     assert logs["py"] == logs["c"]
-    for i in range(14):
+    for i in range(15):
         assert files["py"].reg(i) == files["c"].reg(i)
+    fit = [e for e in logs["c"] if e[0] == "py" and e[1] & ~3 == 0x40001108]
+    assert fit and all(e[2] != 4 or e[3] & ~0x3FFFF for e in fit if e[4])  # only writes that do not fit reach Python
+    assert not [e for e in fit if not e[4]]  # reads never do
+    assert files["c"].reg(14)["writes"] > len(fit)  # the fitting ones were served in C
     assert [files["py"].value(i) for i in range(12)] == [files["c"].value(i) for i in range(12)]
 
 

@@ -54,12 +54,24 @@ class Fabric:
 
     def __init__(self) -> None:
         self.models: dict[int, NordicPeripheral] = {}  # 4 KiB peripheral window -> model
-        self.routes: dict[int, tuple[int, ...]] = {}  # event address -> task addresses
+        self.route_listeners: list[Callable[[], None]] = []  # told after every change of the routes
+        self._routes: dict[int, tuple[int, ...]] = {}  # event address -> task addresses
         self.ports: dict[int, Any] = {}  # GPIO port number -> model (P0, P1)
         self.port_listeners: list[Callable[[int, int], None]] = []  # (pin 0-47, level) on every change of a pin
         self.detect_listeners: list[Callable[[bool], None]] = []  # the combined DETECT signal of the ports
         self.triggered = 0  # tasks triggered through the PPI
         self.trace: list[tuple[int, str]] | None = None  # tests: (task address, why) of every routed task
+
+    @property
+    def routes(self) -> dict[int, tuple[int, ...]]:
+        """Event register address -> the task register addresses it triggers (set whole by the PPI)."""
+        return self._routes
+
+    @routes.setter
+    def routes(self, routes: dict[int, tuple[int, ...]]) -> None:
+        self._routes = routes
+        for listener in self.route_listeners:
+            listener()
 
     @staticmethod
     def of(host: Any) -> Fabric:
@@ -129,9 +141,12 @@ class NordicPeripheral(PeripheralModel):
         Register("INTENCLR", 0x308),
     )
 
+    EVENTS_IN_C: ClassVar[bool] = True  # events whose interrupt is off are held by the register file (False: Python)
+
     def __init__(self, config: Peripheral, host: Host, registers: Any = None) -> None:
         self.fabric = Fabric.of(host)
-        self._ev_set = 0  # bit n: EVENTS at 0x100 + 4n is 1
+        self._ev_set = 0  # bit n: EVENTS at 0x100 + 4n is 1 (for a held event: its value in the register file)
+        self._held: dict[int, int] = {}  # event held by the register file -> its value's index there
         self._irq_high = False
         super().__init__(config, host, registers)
         svd_regs = self.all_svd_registers()
@@ -226,25 +241,62 @@ class NordicPeripheral(PeripheralModel):
             return
         fn()
 
+    # --- events held by the register file ---------------------------------------------------
+    # An event whose INTEN bit is clear is storage alone: reading it and writing it (clearing it, or
+    # setting it, which raises nothing) change nothing else. The register file serves it then (a FIT
+    # entry, bus.serve_in_c), from its first access through Python on: a polling loop on it runs in C;
+    # fire() and the firmware's writes go to that value, which the model takes back when the event's
+    # INTEN bit is set.
+    def _hold(self, i: int) -> None:
+        """Hand event ``i`` to the register file if its interrupt is off (after an access through Python)."""
+        if not self.EVENTS_IN_C or i in self._held or self.values["INTEN"] >> i & 1 or i not in self.event_names:
+            return
+        bus = getattr(self.host, "bus", None)
+        if not hasattr(bus, "serve_in_c"):
+            return  # a fake host (unit tests)
+        got = bus.serve_in_c(self.base + EVENTS_BASE + 4 * i, True, (1, 0, 0, 1))
+        if got is not None:
+            self._held[i] = got[1]
+            bus.rf.set_value(got[1], self._ev_set >> i & 1)
+
+    def _take_back(self) -> None:
+        """Events whose INTEN bit is set now are the model's again (their value from the register file)."""
+        inten = self.values["INTEN"]
+        for i in [i for i in self._held if inten >> i & 1]:
+            bus = self.host.bus  # type: ignore[attr-defined]
+            v = bus.rf.value(self._held.pop(i)) & 1
+            self._ev_set = (self._ev_set & ~(1 << i)) | v << i
+            self.values[f"EVENTS{i}"] = v
+            bus.serve_in_c(self.base + EVENTS_BASE + 4 * i, False)
+
+    def describe(self) -> dict[str, Any]:
+        for i in self._held:
+            self.values[f"EVENTS{i}"] = int(self.event_set(i))
+        return super().describe()
+
+    def _set_event(self, i: int, v: int) -> None:
+        self._ev_set = (self._ev_set & ~(1 << i)) | v << i
+        self.values[f"EVENTS{i}"] = v
+        if i in self._held:
+            self.host.bus.rf.set_value(self._held[i], v)  # type: ignore[attr-defined]
+
     # --- events and the interrupt -----------------------------------------------------------
     def read_EVENTS(self, i: int) -> int:
-        return self._ev_set >> i & 1
+        value = int(self.event_set(i))
+        self._hold(i)
+        return value
 
     def write_EVENTS(self, i: int, value: int) -> None:
         if i not in self.event_names:
             self.unimplemented(f"{self.svd_name}+{EVENTS_BASE + 4 * i:#05x}", "no event register here")
             return
-        if value & 1:  # firmware may set an event itself: it raises the interrupt like a real one
-            self._ev_set |= 1 << i
-        else:
-            self._ev_set &= ~(1 << i)
-        self.values[f"EVENTS{i}"] = self._ev_set >> i & 1
+        self._set_event(i, value & 1)  # firmware may set an event itself: it raises the interrupt like a real one
         self._update_irq()
+        self._hold(i)
 
     def fire(self, i: int) -> None:
         """Generate event ``i`` (the register at 0x100 + 4*i): the register, shortcuts, PPI, interrupt."""
-        self._ev_set |= 1 << i
-        self.values[f"EVENTS{i}"] = 1
+        self._set_event(i, 1)
         self.on_event(i)
         shorts = self.values.get("SHORTS", 0)
         if shorts:
@@ -259,10 +311,12 @@ class NordicPeripheral(PeripheralModel):
         """Called as event ``i`` is generated, before shortcuts (override where state follows events)."""
 
     def event_set(self, i: int) -> bool:
+        if i in self._held:
+            return bool(self.host.bus.rf.value(self._held[i]) & 1)  # type: ignore[attr-defined]
         return bool(self._ev_set >> i & 1)
 
     def _update_irq(self) -> None:
-        high = bool(self._ev_set & self.values["INTEN"])
+        high = bool(self._ev_set & self.values["INTEN"])  # held events have their INTEN bit clear
         if high != self._irq_high:
             self._irq_high = high
             if self.irq is not None:
@@ -275,6 +329,8 @@ class NordicPeripheral(PeripheralModel):
 
     def write_INTEN(self, value: int) -> None:
         self.values["INTEN"] = value
+        if self._held:
+            self._take_back()  # an event whose interrupt is on now is the model's again (before the level is computed)
         self._update_irq()
 
     def write_INTENSET(self, value: int) -> None:
@@ -286,6 +342,11 @@ class NordicPeripheral(PeripheralModel):
     def reset(self) -> None:
         super().reset()
         self._ev_set = 0
+        held = getattr(self, "_held", None)
+        if held:
+            bus = self.host.bus  # type: ignore[attr-defined]
+            for store in held.values():
+                bus.rf.set_value(store, 0)  # INTEN is 0 again: they stay held
         if self._irq_high and self.irq is not None:
             self.host.set_irq(self.irq, False)
         self._irq_high = False
