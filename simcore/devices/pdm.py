@@ -202,9 +202,13 @@ class PdmStream:
         """Words ``w0 .. w1-1`` as a SPI/I2S receiver shifts them in: ``width`` bits each, the first bit highest."""
         import numpy as np
 
+        out = np.uint32 if width > 16 else np.uint16
+        if width in (8, 16, 32):  # whole bytes: packed in C, first bit highest, read big-endian
+            packed = np.packbits(self.bits(w0 * width, w1 * width).reshape(-1, width), axis=1, bitorder="big")
+            return packed.view(f">u{width // 8}").reshape(-1).astype(out)
         bits = self.bits(w0 * width, w1 * width).reshape(-1, width).astype(np.uint64)
         weights = (np.uint64(1) << np.arange(width - 1, -1, -1, dtype=np.uint64))
-        return (bits * weights).sum(axis=1).astype(np.uint32 if width > 16 else np.uint16)
+        return (bits * weights).sum(axis=1).astype(out)
 
 
 def sinc_decimate(bits: np.ndarray, order: int, fosr: int, phase: int = 0) -> np.ndarray:

@@ -27,15 +27,45 @@ uint64_t pdm_modulate(const int32_t *x, int64_t nx, uint64_t pos, uint64_t step,
         int64_t a = i < nx ? x[i] : 0;
         int64_t b = i + 1 < nx ? x[i + 1] : a;
         int64_t xi = a + (((b - a) * frac) >> 16);
-        int64_t y = u2 >= 0 ? PDM_FS : -PDM_FS;
-        out[n] = y > 0;
-        u2 = clamp(u2 + u1 - 2 * y);
-        u1 = clamp(u1 + xi - y);
+        int64_t sign = u2 >> 63; /* -1 when u2 < 0, else 0 (arithmetic shift) */
+        int64_t y = (PDM_FS ^ sign) - sign;
+        out[n] = (uint8_t)(sign + 1);
+        int64_t v2 = u2 + u1 - 2 * y, v1 = u1 + xi - y;
+        /* the clamps hold only an overdriven modulator: off the state's dependency chain unless taken */
+        u2 = __builtin_expect(v2 > PDM_LIMIT || v2 < -PDM_LIMIT, 0) ? clamp(v2) : v2;
+        u1 = __builtin_expect(v1 > PDM_LIMIT || v1 < -PDM_LIMIT, 0) ? clamp(v1) : v1;
         pos += step;
     }
     state[0] = u1;
     state[1] = u2;
     return pos;
+}
+
+/* Integrate bits[from .. to) into acc: the order integrators, one loop per order (no inner loop, no test
+ * per bit: 2.5-3x faster than the loop over bits that checked for a sample at each). */
+static inline void integrate(const uint8_t *bits, int64_t from, int64_t to, int64_t order, uint64_t *acc) {
+    uint64_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], a4 = acc[4];
+    switch (order) {
+    case 1:
+        for (int64_t n = from; n < to; n++) a0 += (uint64_t)bits[n] * 2u - 1u;
+        break;
+    case 2:
+        for (int64_t n = from; n < to; n++) { a0 += (uint64_t)bits[n] * 2u - 1u; a1 += a0; }
+        break;
+    case 3:
+        for (int64_t n = from; n < to; n++) { a0 += (uint64_t)bits[n] * 2u - 1u; a1 += a0; a2 += a1; }
+        break;
+    case 4:
+        for (int64_t n = from; n < to; n++) { a0 += (uint64_t)bits[n] * 2u - 1u; a1 += a0; a2 += a1; a3 += a2; }
+        break;
+    default:
+        for (int64_t n = from; n < to; n++) {
+            a0 += (uint64_t)bits[n] * 2u - 1u;
+            a1 += a0; a2 += a1; a3 += a2; a4 += a3;
+        }
+        break;
+    }
+    acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3; acc[4] = a4;
 }
 
 /* The DFSDM's Sinc^order filter (simcore/peripherals/stm32/dfsdm.py, sinc_outputs, has the design and its
@@ -48,22 +78,21 @@ void pdm_sinc(const uint8_t *bits, int64_t nbits, int64_t order, int64_t fosr, i
     uint64_t acc[5] = {0, 0, 0, 0, 0};
     uint64_t *s = (uint64_t *)out;
     const int64_t nsamp = nout + order;
-    int64_t j = 0, next = first;
+    int64_t j = 0, next = first, done = 0; /* bits integrated so far: 0 .. done-1 */
     while (j < nsamp && next < 0) {
         s[j++] = 0;
         next += fosr;
     }
-    for (int64_t n = 0; n < nbits && j < nsamp; n++) {
-        acc[0] += bits[n] ? 1u : (uint64_t)-1;
-        for (int64_t k = 1; k < order; k++)
-            acc[k] += acc[k - 1];
-        if (n == next) {
-            s[j++] = acc[order - 1];
-            next += fosr;
-        }
+    while (j < nsamp && next < nbits) { /* sampled after bit next: integrate up to and including it */
+        integrate(bits, done, next + 1, order, acc);
+        done = next + 1;
+        s[j++] = acc[order - 1];
+        next += fosr;
     }
+    if (j < nsamp) /* past the bits given: not expected (the caller gives them all) */
+        integrate(bits, done, nbits, order, acc);
     for (; j < nsamp; j++)
-        s[j] = acc[order - 1]; /* past the bits given: not expected (the caller gives them all) */
+        s[j] = acc[order - 1];
     for (int64_t c = 0; c < order; c++)
         for (int64_t i = nsamp - 1; i > c; i--)
             s[i] -= s[i - 1];

@@ -57,11 +57,13 @@ def test_stream_does_not_depend_on_how_it_is_requested() -> None:
     assert np.array_equal(stream.bits(1000, 5000), whole[1000:5000])  # going back regenerates the same bits
 
 
-def test_words_are_bits_first_bit_most_significant() -> None:
+@pytest.mark.parametrize("width", [8, 16, 24, 32])
+def test_words_are_bits_first_bit_most_significant(width: int) -> None:
     stream = PdmStream(_recording(0.1), 0, 1.024e6)
-    bits = stream.bits(16 * 10, 16 * 14)
-    words = stream.words(10, 14)
-    assert words.tolist() == [int("".join(str(b) for b in bits[16 * i: 16 * i + 16]), 2) for i in range(4)]
+    bits = stream.bits(width * 10, width * 200)
+    words = stream.words(10, 200, width)
+    assert words.dtype == (np.uint32 if width > 16 else np.uint16)
+    assert words.tolist() == [int("".join(str(b) for b in bits[width * i: width * i + width]), 2) for i in range(190)]
 
 
 @pytest.mark.parametrize("clock", [1.024e6, 1.0e6])
