@@ -116,6 +116,7 @@ class PeripheralBus:
         self.polls: PollWatch | None = None  # the machine's polling-loop watch (simcore/poll.py), set by the machine
         self._threshold = 0
         self._pc_source: Any = None
+        self._queue_fns: list[tuple[int, Callable[[], None]]] = []  # QUEUE entries (address, model), by queue
         self._table: RegisterTable | None = None
         for model in models:
             self._add_model(model)
@@ -240,6 +241,9 @@ class PeripheralBus:
         """Where the executing block's address is (the hot path's ``last_addr`` at ``offset`` in ``state``)."""
         self._pc_source = (ctypes.addressof(state) + offset) if self.rf.native else (lambda: state.last_addr)
         self._apply_poll()
+        cycles = type(state).cycle_count.offset
+        self.rf.set_queue_source(self._queue_notify,
+                                 (ctypes.addressof(state) + cycles) if self.rf.native else (lambda: state.cycle_count))
 
     def native_ack(self, state: Any, lib: Any, addr: int) -> bool:
         """Offer writes to the model register at ``addr`` to the hot path first (hp_ack: the acknowledge of an
@@ -390,6 +394,30 @@ class PeripheralBus:
             rf.set_flags(d, rf.reg(d)["flags"] & ~CONSOLE)
             rf.set_flags(st, rf.reg(st)["flags"] | PY)
         return on
+
+    def queue_in_c(self, addr: int, notify: Callable[[], None]) -> int | None:
+        """Let the register file answer aligned word reads of the model register at ``addr`` from a queue
+        the model fills (QUEUE, docs/peripheral-bus.md); ``notify()`` runs, as the model's own read would,
+        when a fill's ``notify_at`` words were served. The queue's index, or None (no entry there, or no
+        hot path to give the time yet)."""
+        if self._pc_source is None:
+            return None
+        slot = self.rf.slot(addr)
+        e = self.entries.get(slot - 1)
+        if not slot or e is None or e.model is None:
+            return None
+        q = self.rf.queue_new(slot - 1)
+        self._queue_fns.append((addr, notify))
+        return q
+
+    def _queue_notify(self, q: int) -> None:
+        m = self.m
+        addr, fn = self._queue_fns[q]
+        saved, m._mmio = m._mmio, (addr, False)
+        try:
+            m.guard_access(fn)
+        finally:
+            m._mmio = saved
 
     def console_take(self) -> bytes:
         """The bytes CONSOLE entries took since the last call."""

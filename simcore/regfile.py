@@ -19,6 +19,11 @@ window maps to a register entry, or to nothing:
   value fits the write mask appends its low byte to a buffer Python takes (``console_take``),
   told when it is full or, when the run echoes live, at each newline (``set_console``); the
   write ends the poll streak of the console's status entry. Other writes go to the model.
+- ``QUEUE`` (a model's streaming data register, such as a sensor FIFO's data word): aligned word
+  reads are answered from a queue of words the model filled (``queue_fill``) while it is not empty
+  and the virtual clock is before the queue's deadline (the model's next change, e.g. a sample's
+  arrival); the model hears when ``notify_at`` words were served (``queue_notify``) and takes
+  the count with ``queue_take``. Other reads go to the model.
 
 Every entry counts reads and writes, records the bits its writes changed (the report names
 those fields), and watches polls: reads in a row of the same value from the same
@@ -48,6 +53,8 @@ FIT = 128  # served as a plain entry, but a write that is not a whole aligned wo
 ACK = 16  # a write is first offered to the hot path's interrupt acknowledge (hp_ack; native only)
 CONSOLE = 32  # a write appends its byte to the console buffer (with PY_WRITE for the writes it does not take)
 CONSOLE_CAP = 4096  # bytes the buffer holds before Python is told (RF_CON_CAP)
+QUEUE = 64  # aligned word reads are answered from the entry's queue while it lasts (rf_queue)
+NO_DEADLINE = (1 << 64) - 1
 
 PyFn = Callable[[int, int, int, int], int]  # (addr, size, value, write) -> value read (32 bits)
 NotifyFn = Callable[[int, int, int, int, int], None]  # (index, addr, size, value, write)
@@ -78,6 +85,8 @@ RF_NOTIFY_FN = ctypes.CFUNCTYPE(None, ctypes.c_uint32, ctypes.c_uint32, ctypes.c
                                 ctypes.c_uint32)
 RF_POLL_FN = ctypes.CFUNCTYPE(None, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint32)
 RF_CON_FN = ctypes.CFUNCTYPE(None)
+RF_QNOTIFY_FN = ctypes.CFUNCTYPE(None, ctypes.c_uint32)
+QueueFn = Callable[[int], None]  # (queue index)
 
 _lib: Any = False  # False: not set up yet
 
@@ -131,6 +140,15 @@ def regfile_library() -> ctypes.CDLL | None:
             lib.rf_window_new.argtypes = [p, u32]
             lib.rf_window_free.argtypes = [p]
             lib.rf_mmio_read_ptr.restype = v
+            lib.rf_set_queue_source.argtypes = [p, RF_QNOTIFY_FN, v]
+            lib.rf_queue_new.restype = i64
+            lib.rf_queue_new.argtypes = [p, u32]
+            lib.rf_queue_fill.restype = ctypes.c_int
+            lib.rf_queue_fill.argtypes = [p, u32, ctypes.POINTER(ctypes.c_uint32), u32, u32, u64]
+            lib.rf_queue_take.restype = u32
+            lib.rf_queue_take.argtypes = [p, u32]
+            lib.rf_queue_state.restype = u64
+            lib.rf_queue_state.argtypes = [p, u32]
             lib.rf_mmio_write_ptr.restype = v
         _lib = lib
     return _lib  # type: ignore[no-any-return]
@@ -161,6 +179,10 @@ class PyRegFile:
         self.con_eager = False
         self.con_status = 0
         self.con_buf = bytearray()
+        # per queue: [entry, head, words, notify_at, deadline] (rf_queue)
+        self.queues: list[list[Any]] = []
+        self.qnotify: QueueFn | None = None
+        self.cycles: Callable[[], int] = lambda: 0
 
     # --- building ---------------------------------------------------------------------------------
     def add_store(self, value: int) -> int:
@@ -216,6 +238,35 @@ class PyRegFile:
         data = bytes(self.con_buf)
         self.con_buf.clear()
         return data
+
+    def set_queue_source(self, notify: QueueFn | None, cycles: Any) -> None:
+        """QUEUE entries: ``notify(queue)`` when a queue's ``notify_at`` is reached; ``cycles()`` the virtual clock."""
+        self.qnotify = notify
+        if callable(cycles):
+            self.cycles = cycles
+
+    def queue_new(self, index: int) -> int:
+        """A queue answering reads of entry ``index`` (flag QUEUE); returns the queue's index."""
+        self.queues.append([index, 0, [], 0, 0])
+        self.regs[index][5] |= QUEUE
+        return len(self.queues) - 1
+
+    def queue_fill(self, queue: int, words: list[int], notify_at: int, deadline: int) -> None:
+        """Serve ``words`` from the first; tell ``notify`` when ``notify_at`` were served (0: never); serve
+        only while the clock is before ``deadline``."""
+        self.queues[queue][1:] = [0, [w & 0xFFFFFFFF for w in words], notify_at, deadline]
+
+    def queue_take(self, queue: int) -> int:
+        """Words served since the fill; the queue is emptied."""
+        q = self.queues[queue]
+        n = q[1]
+        q[1:4] = [0, [], 0]
+        return n
+
+    def queue_state(self, queue: int) -> tuple[int, int]:
+        """(words served, words filled)."""
+        q = self.queues[queue]
+        return q[1], len(q[2])
 
     def reg(self, index: int) -> dict[str, int]:
         r = self.regs[index]
@@ -275,7 +326,18 @@ class PyRegFile:
             return self.py(addr, size, 0, 0)
         r = self.regs[s - 1]
         shift = 8 * (addr & 3)
-        if r[5] & PY_READ:
+        q = None
+        if r[5] & QUEUE and size == 4 and not shift:
+            qi = next((i for i, x in enumerate(self.queues) if x[0] == s - 1), None)
+            q = self.queues[qi] if qi is not None else None
+            if q is not None and not (q[1] < len(q[2]) and self.cycles() < q[4]):
+                q = None
+        if q is not None:
+            v = q[2][q[1]]
+            q[1] += 1
+            if q[1] == q[3] and self.qnotify is not None:
+                self.qnotify(qi)  # type: ignore[arg-type]
+        elif r[5] & PY_READ:
             v = self.py(addr, size, 0, 0)
         else:
             v = ((self.store[r[0]] & r[4]) & _lanes(size, shift)) >> shift
@@ -379,6 +441,7 @@ class NativeRegFile:
         self._con_cb: Any = None
         self._con_out = ctypes.create_string_buffer(CONSOLE_CAP)
         self._con_len = ctypes.c_uint32.from_address(lib.rf_console_len_ptr(self.bus))  # read without a call
+        self._q_cb: Any = None
 
     def _on_poll(self, index: int, pc: int, value: int, count: int) -> None:
         if self.poll is not None:
@@ -434,6 +497,30 @@ class NativeRegFile:
     def console_take(self) -> bytes:
         n = self.lib.rf_console_take(self.bus, self._con_out, CONSOLE_CAP)
         return self._con_out.raw[:n] if n else b""
+
+    def set_queue_source(self, notify: QueueFn | None, cycles: Any) -> None:
+        """QUEUE entries (see :meth:`PyRegFile.set_queue_source`); ``cycles``: the address of the hot path's
+        uint64 cycle count (a callable is accepted for the twin's sake and ignored)."""
+        self._q_cb = RF_QNOTIFY_FN(notify) if notify is not None else RF_QNOTIFY_FN()
+        self.lib.rf_set_queue_source(self.bus, self._q_cb, cycles if isinstance(cycles, int) else None)
+
+    def queue_new(self, index: int) -> int:
+        q = int(self.lib.rf_queue_new(self.bus, index))
+        if q < 0:
+            raise MemoryError("register file queue")
+        return q
+
+    def queue_fill(self, queue: int, words: list[int], notify_at: int, deadline: int) -> None:
+        arr = (ctypes.c_uint32 * len(words))(*[w & 0xFFFFFFFF for w in words])
+        if self.lib.rf_queue_fill(self.bus, queue, arr, len(words), notify_at, deadline) != 0:
+            raise MemoryError("register file queue")
+
+    def queue_take(self, queue: int) -> int:
+        return int(self.lib.rf_queue_take(self.bus, queue))
+
+    def queue_state(self, queue: int) -> tuple[int, int]:
+        v = int(self.lib.rf_queue_state(self.bus, queue))
+        return v >> 32, v & 0xFFFFFFFF
 
     def set_ack(self, index: int, fn: int, ctx: int) -> None:
         """Writes to entry ``index`` go first to ``fn(ctx, addr, size, value)`` (the hot path's hp_ack): flag ACK."""

@@ -23,6 +23,12 @@
  *    without Python; Python takes the bytes at its next look (rf_console_take), and hears of a
  *    full buffer, or of each newline when it echoes live (bus->con_flush). The write ends the
  *    poll streak of the console's status entry too, as any MMIO write ends Python's (poll.py).
+ *  - RF_QUEUE (a model's streaming data register, e.g. a sensor FIFO's data word): an aligned word read
+ *    is answered from the entry's queue of words, which the model filled with what the register will
+ *    return, while the queue is not empty and the virtual clock (*bus->cycles) is before the queue's
+ *    deadline (the model's next change: a sample's arrival); otherwise the read goes to Python as
+ *    usual. When the words served reach the queue's notify_at, bus->qnotify tells the model (which
+ *    takes the count with rf_queue_take and does what its own read would have done there).
  * Every entry counts reads and writes, ORs the bits its writes changed (the report names
  * those fields), and watches polls: a read returning the value of the previous read of the
  * same entry from the same translated block counts one more repeat, and bus->poll is called
@@ -68,6 +74,19 @@ typedef int (*rf_ack_fn)(void *ctx, uint32_t addr, uint32_t size, uint64_t value
 #define RF_CONSOLE 32u
 #define RF_CON_CAP 4096u
 typedef void (*rf_con_fn)(void);
+#define RF_QUEUE 64u
+typedef void (*rf_qnotify_fn)(uint32_t queue);
+
+typedef struct {
+    uint32_t reg;       /* the entry it answers for */
+    uint32_t head;      /* words served */
+    uint32_t len;       /* words filled */
+    uint32_t cap;
+    uint32_t notify_at; /* call bus->qnotify when head reaches it (0: never) */
+    uint32_t pad;
+    uint64_t deadline;  /* served only while *bus->cycles < deadline */
+    uint32_t *words;
+} rf_queue;
 
 #define RF_WORDS 1024u /* 32-bit words per 4 KiB page */
 typedef struct {
@@ -93,6 +112,11 @@ typedef struct rf_bus {
     uint32_t con_status; /* the console's status entry + 1 (its poll streak ends at each console write) */
     uint32_t con_len;
     uint8_t con_buf[RF_CON_CAP];
+    rf_queue *queues;    /* RF_QUEUE entries' queues */
+    uint32_t n_queues;
+    uint32_t pad2;
+    rf_qnotify_fn qnotify;
+    const uint64_t *cycles; /* the virtual clock (the hot path's cycle_count) */
 } rf_bus;
 
 typedef struct {
@@ -101,6 +125,7 @@ typedef struct {
 } rf_window;
 
 static const uint32_t no_pc = 0;
+static const uint64_t no_cycles = 0;
 
 /* The layout of rf_reg, field by field, for simcore/regfile.py's check of its ctypes mirror:
  * what = 0..11: offset of each field in declaration order; 12: the size. */
@@ -115,7 +140,10 @@ uint64_t rf_reg_layout(uint32_t what) {
 
 rf_bus *rf_new(void) {
     rf_bus *b = calloc(1, sizeof(rf_bus));
-    if (b) b->pc = &no_pc;
+    if (b) {
+        b->pc = &no_pc;
+        b->cycles = &no_cycles;
+    }
     return b;
 }
 
@@ -126,6 +154,8 @@ void rf_free(rf_bus *b) {
         for (unsigned j = 0; j < 1024; j++) free(b->dir[i][j]);
         free(b->dir[i]);
     }
+    for (uint32_t q = 0; q < b->n_queues; q++) free(b->queues[q].words);
+    free(b->queues);
     free(b->regs);
     free(b->store);
     free(b);
@@ -160,6 +190,68 @@ uint32_t rf_console_take(rf_bus *b, uint8_t *out, uint32_t max) {
     memmove(b->con_buf, b->con_buf + n, b->con_len - n);
     b->con_len -= n;
     return n;
+}
+
+/* RF_QUEUE: the model's callback and the virtual clock the deadlines are compared with. */
+void rf_set_queue_source(rf_bus *b, rf_qnotify_fn fn, const uint64_t *cycles) {
+    b->qnotify = fn;
+    b->cycles = cycles ? cycles : &no_cycles;
+}
+
+/* A queue for entry reg (flag RF_QUEUE set on it); returns its index, -1 on failure. */
+int64_t rf_queue_new(rf_bus *b, uint32_t reg) {
+    if (reg >= b->n_regs) return -1;
+    rf_queue *q = realloc(b->queues, (b->n_queues + 1) * sizeof(rf_queue));
+    if (!q) return -1;
+    b->queues = q;
+    memset(&q[b->n_queues], 0, sizeof(rf_queue));
+    q[b->n_queues].reg = reg;
+    b->regs[reg].flags |= RF_QUEUE;
+    return b->n_queues++;
+}
+
+/* Fill queue qi with n words (served from the first), notify at notify_at words served (0: never),
+   served only before cycle deadline. Returns 0, -1 on failure. */
+int rf_queue_fill(rf_bus *b, uint32_t qi, const uint32_t *words, uint32_t n, uint32_t notify_at, uint64_t deadline) {
+    if (qi >= b->n_queues) return -1;
+    rf_queue *q = &b->queues[qi];
+    if (n > q->cap) {
+        uint32_t *w = realloc(q->words, n * sizeof(uint32_t));
+        if (!w) return -1;
+        q->words = w;
+        q->cap = n;
+    }
+    if (n) memcpy(q->words, words, n * sizeof(uint32_t));
+    q->head = 0;
+    q->len = n;
+    q->notify_at = notify_at;
+    q->deadline = deadline;
+    return 0;
+}
+
+/* Words of queue qi served since its fill; the queue is emptied (its reads go to Python again). */
+uint32_t rf_queue_take(rf_bus *b, uint32_t qi) {
+    if (qi >= b->n_queues) return 0;
+    rf_queue *q = &b->queues[qi];
+    uint32_t n = q->head;
+    q->head = q->len = 0;
+    q->notify_at = 0;
+    return n;
+}
+
+/* Words of queue qi served so far and filled (for snapshots and tests), without changing it. */
+uint64_t rf_queue_state(rf_bus *b, uint32_t qi) {
+    if (qi >= b->n_queues) return 0;
+    return (uint64_t)b->queues[qi].head << 32 | b->queues[qi].len;
+}
+
+static inline rf_queue *queue_of(rf_bus *b, uint32_t reg, uint32_t *qi) {
+    for (uint32_t i = 0; i < b->n_queues; i++)
+        if (b->queues[i].reg == reg) {
+            *qi = i;
+            return &b->queues[i];
+        }
+    return NULL;
 }
 
 /* An entry's masks (a model hands a register to the register file while it allows it). */
@@ -270,8 +362,16 @@ static inline uint64_t word_read(rf_bus *b, uint32_t addr, uint32_t size) {
     uint32_t s = slot_of(b, addr);
     if (!s) return b->py(addr, size, 0, 0);
     rf_reg *r = &b->regs[s - 1];
-    uint32_t shift = 8 * (addr & 3u), v;
-    if (r->flags & RF_PY_READ) {
+    uint32_t shift = 8 * (addr & 3u), v, qi = 0;
+    rf_queue *q = NULL;
+    if ((r->flags & RF_QUEUE) && size == 4 && !shift && (q = queue_of(b, s - 1, &qi)) != NULL &&
+        q->head < q->len && *b->cycles < q->deadline) {
+        v = q->words[q->head++];
+        if (q->head == q->notify_at && b->qnotify) {
+            b->qnotify(qi);
+            r = &b->regs[s - 1];
+        }
+    } else if (r->flags & RF_PY_READ) {
         v = (uint32_t)b->py(addr, size, 0, 0);
         r = &b->regs[s - 1]; /* Python may have added registers (realloc) */
     } else {

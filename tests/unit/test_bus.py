@@ -327,3 +327,60 @@ def test_save_and_load_put_values_counters_and_lazily_built_peripherals_back(nat
     bus._claimed.discard("CAN1")
     bus._looked.discard(0x40006404)
     assert bus.rf.read(0x40006404, 4) == 0x00000C02  # ... and are built again on their next access
+
+
+def test_queue_entries_agree_between_c_and_the_python_twin() -> None:
+    """QUEUE (a model's streaming data register): random fills, deadlines, notify points, reads of every size
+    and takes give the same values, Python calls, notifications, counters and takes in both register files."""
+    import ctypes
+
+    from simcore.regfile import QUEUE
+
+    assert regfile_library() is not None, "the native extension is not built"
+    rng = random.Random(12)
+    clock = ctypes.c_uint64(0)
+    logs: dict[str, list[Any]] = {"py": [], "c": []}
+    files: dict[str, Any] = {}
+    queues: dict[str, int] = {}
+    for key, cls in (("py", PyRegFile), ("c", NativeRegFile)):
+        log = logs[key]
+
+        def py(addr: int, size: int, value: int, write: int, log: list[Any] = log) -> int:
+            log.append(("py", addr, size, value, write))
+            return 0xA5A5_0000 | (len(log) & 0xFFFF)
+
+        def notify(i: int, addr: int, size: int, value: int, write: int, log: list[Any] = log) -> None:
+            log.append(("notify", i, addr, size, value, write))
+
+        f = files[key] = cls(py, notify)
+        f.add_store(0)
+        f.add_reg(0, 0, 0, 0, 0, PY_READ | PY_WRITE)
+        f.map(0x40002000, 0)
+
+        def served(q: int, log: list[Any] = log, key: str = key) -> None:
+            log.append(("served", q, files[key].queue_state(q)))
+
+        f.set_queue_source(served, ctypes.addressof(clock) if f.native else (lambda: clock.value))
+        queues[key] = f.queue_new(0)
+        assert f.reg(0)["flags"] & QUEUE
+    for _ in range(3000):
+        r = rng.random()
+        if r < 0.08:
+            words = [rng.getrandbits(32) for _ in range(rng.randrange(0, 20))]
+            notify_at = rng.randrange(0, len(words) + 2)
+            deadline = clock.value + rng.randrange(0, 50)
+            for key, f in files.items():
+                f.queue_fill(queues[key], words, notify_at, deadline)
+        elif r < 0.12:
+            took = {key: f.queue_take(queues[key]) for key, f in files.items()}
+            assert took["py"] == took["c"]
+        elif r < 0.3:
+            clock.value += rng.randrange(0, 8)
+        else:
+            addr, size = rng.choice(((0x40002000, 4), (0x40002000, 4), (0x40002000, 2), (0x40002001, 1)))
+            got = {key: f.read(addr, size) for key, f in files.items()}
+            assert got["py"] == got["c"], (addr, size)
+    assert logs["py"] == logs["c"]
+    assert sum(1 for e in logs["c"] if e[0] == "served") > 10 and sum(1 for e in logs["c"] if e[0] == "py") > 100
+    assert files["py"].reg(0) == files["c"].reg(0)
+    assert files["py"].queue_state(queues["py"]) == files["c"].queue_state(queues["c"])

@@ -6,6 +6,13 @@ per second to int16 counts by the configured full-scale range: ``counts = round(
 * 32768)``, saturated. The FIFO holds whole frames (AX AY AZ GX GY GZ) and is filled lazily;
 events are scheduled only for the watermark, an overflow, or data-ready when its interrupt
 is enabled (one event per sample then, which at IMU rates is cheap).
+
+FIFO_DATA in C: after each FIFO_DATA read it serves, the model hands the words that the
+following reads will return (the rest of the frame being read and every frame in the FIFO) to
+the register file's queue (QUEUE, docs/peripheral-bus.md), valid until the next sample arrives;
+it is told at the read that takes the level below the watermark (the WM flag and the interrupt
+line fall there) and at the last word, and takes the count of words served at its next access
+or event. Counts, timing, overruns and interrupts are those of the model's own reads.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from simcore.errors import BadInputError
 from simcore.peripherals import register_model
 from simcore.peripherals.base import Host
 from simcore.peripherals.sensors.common import SampleClock, SensorModel, StreamFifo, WatermarkService
+from simcore.regfile import NO_DEADLINE
 from simcore.registers import Field, Register
 
 if TYPE_CHECKING:
@@ -91,9 +99,14 @@ class SimcoreImu(SensorModel):
         self.fifo = StreamFifo(int(config.options.get("fifo_depth", 32)))
         self.wm_service = WatermarkService()
         self.clock: SampleClock | None = None
+        self._qi: int | None = None  # the register file's queue for FIFO_DATA (None: not asked for yet)
+        self._q_tried = False
+        self._q: list[int] | None = None  # the words handed to it at the last hand-over
+        self._q_partial = 0  # how many of them were the rest of a frame already popped
         super().__init__(config, host)
 
     def reset(self) -> None:
+        self._q_sync()
         super().reset()
         self.values["FIFO_DEPTH"] = self.fifo.depth
         self.cancel_all_events()
@@ -226,6 +239,7 @@ class SimcoreImu(SensorModel):
             self.cancel_event("sample")
 
     def _on_event(self) -> None:
+        self._q_settle()
         self._catch_up()
         self._wm_check()
         self._latest()
@@ -276,7 +290,73 @@ class SimcoreImu(SensorModel):
             self._plan()
         value = self._partial.pop(0)
         self.update_irq()
+        self._hand_over()
         return _s32(value)
+
+    # --- FIFO_DATA answered by the register file (see the module docstring) ----------------
+    def read(self, offset: int, size: int) -> int:
+        self._q_settle()
+        return super().read(offset, size)
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        self._q_settle()
+        super().write(offset, size, value)
+
+    def _hand_over(self) -> None:
+        """Let the register file answer the next FIFO_DATA reads: the rest of the frame being read, then the
+        frames in the FIFO, until the next sample arrives (arrivals are the model's to compute)."""
+        if self.clock is None or not self._running or not self.values["CTRL"] & self.FIFO_EN:
+            return
+        if self._qi is None:
+            bus = getattr(self.host, "bus", None)
+            if self._q_tried or bus is None:
+                return
+            self._q_tried = True
+            self._qi = bus.queue_in_c(self.base + self.register("FIFO_DATA").offset, self._queue_served)
+            if self._qi is None:
+                return
+        words = [_s32(v) for v in self._partial]
+        for k0, n in self.fifo.runs:
+            words.extend((self.counts(k0, k0 + n).reshape(-1).astype(np.int64) & 0xFFFFFFFF).tolist())
+        if not words:
+            return
+        p, level, wm = len(self._partial), self.fifo.level, max(1, self.values["FIFO_WM"])
+        # the read that pops frame level - wm + 1 takes the level below the watermark; else the last word
+        notify = p + 6 * (level - wm) + 1 if level >= wm else len(words)
+        nxt, limit = self.fifo.next_k, self.fifo.limit
+        deadline = NO_DEADLINE if limit is not None and nxt >= limit else self.clock.arrival(nxt)
+        self.host.bus.rf.queue_fill(self._qi, words, notify, deadline)
+        self._q, self._q_partial = words, p
+
+    def _q_sync(self) -> bool:
+        """Take the FIFO_DATA reads the register file answered since the hand-over: the frames they popped
+        leave the FIFO (True if any did), the rest of the last one is the frame being read."""
+        words = self._q
+        if words is None or self._qi is None:
+            return False
+        self._q = None
+        used = self.host.bus.rf.queue_take(self._qi)
+        p = self._q_partial
+        if used <= p:
+            self._partial = self._partial[used:]
+            return False
+        frames = -(-(used - p) // 6)
+        self.fifo.pop(frames)
+        self._partial = [v - (1 << 32) if v & 0x80000000 else v for v in words[used:p + 6 * frames]]
+        return True
+
+    def _q_settle(self) -> None:
+        """Before any other access or event: as the model's own reads would have left it (plan after a pop)."""
+        if self._q_sync():
+            self._plan()
+
+    def _queue_served(self) -> None:
+        """The register file answered the read that takes the level below the watermark, or the last word."""
+        self._q_sync()
+        self._wm_check()
+        self._plan()
+        self.update_irq()
+        self._hand_over()
 
     def read_FIFO_LEVEL(self) -> int:
         self._catch_up()
@@ -325,6 +405,7 @@ class SimcoreImu(SensorModel):
         return bool(self._status() & self.values["INTEN"])
 
     def stats(self) -> dict[str, Any]:
+        self._q_settle()
         out = super().stats()
         out["samples"] = self.read_SAMPLE_COUNT() if self._running else 0
         return out

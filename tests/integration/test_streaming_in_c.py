@@ -1,0 +1,55 @@
+"""Streaming data registers answered by the register file (QUEUE, docs/peripheral-bus.md) give the run the
+model's own reads give: the whole run JSON (instructions, cycles, console, interrupts, sensor summary with
+its overruns and service latencies, polling figures; every field but wall time) is the same with the C
+register file, with its Python twin, and with the queue switched off (every FIFO_DATA read a Python call,
+as before the queue existed), and the C register file does answer most data reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from simcore.api import run
+from simcore.peripherals.sensors.imu import SimcoreImu
+from tests.integration.test_sensors_imu import APP, CSV
+
+
+def figures(r: Any) -> dict[str, Any]:
+    def strip(d: Any) -> Any:
+        if isinstance(d, dict):
+            return {k: strip(v) for k, v in d.items() if "wall" not in k and k != "native_hot_path"}
+        return [strip(x) for x in d] if isinstance(d, list) else d
+    return strip(r.to_dict())
+
+
+@pytest.mark.parametrize("sensor, cmdline", [
+    ((CSV, {}), None),  # the main loop drains the FIFO after wfi
+    ((CSV, {}), "imu_steps.elf irq"),  # the watermark interrupt's handler drains it
+    ((CSV, {"fifo_depth": 20}), "imu_steps.elf irq"),  # shallower than the watermark: an overrun per batch
+], ids=["main-loop", "handler", "overruns"])
+def test_imu_fifo_in_c_equals_the_models_own_reads(monkeypatch: pytest.MonkeyPatch, sensor: Any,
+                                                    cmdline: str | None) -> None:
+    extra = {"cmdline": cmdline} if cmdline else {}
+    python_reads = []
+    own_read = SimcoreImu.read
+    fifo_data = next(r.offset for r in SimcoreImu.REGISTERS if r.name == "FIFO_DATA")
+
+    def counted(self: SimcoreImu, offset: int, size: int) -> int:
+        python_reads.append(offset == fifo_data)
+        return own_read(self, offset, size)
+
+    monkeypatch.setattr(SimcoreImu, "read", counted)
+    in_c = run(APP, "cortex-m4", sensors={"imu": sensor}, native=True, **extra)
+    served_in_python = sum(python_reads)
+    twin = run(APP, "cortex-m4", sensors={"imu": sensor}, native=False, **extra)
+    monkeypatch.setattr(SimcoreImu, "_hand_over", lambda self: None)
+    python_reads.clear()
+    own = run(APP, "cortex-m4", sensors={"imu": sensor}, native=True, **extra)
+    assert in_c.exit_status == 0 and "done: 16 steps" in in_c.text
+    assert figures(in_c) == figures(own) == figures(twin)
+    data_reads = sum(python_reads)  # with the queue off every FIFO_DATA read is the model's
+    assert data_reads >= 5000 and served_in_python * 10 < data_reads
+    if sensor[1]:
+        imu = in_c.sensors["imu"]
+        assert imu["overruns"] > 10 and imu["frames_lost"] >= imu["overruns"]
