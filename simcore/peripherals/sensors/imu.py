@@ -7,7 +7,7 @@ per second to int16 counts by the configured full-scale range: ``counts = round(
 events are scheduled only for the watermark, an overflow, or data-ready when its interrupt
 is enabled (one event per sample then, which at IMU rates is cheap).
 
-FIFO_DATA in C: after each FIFO_DATA read it serves, the model hands the words that the
+FIFO_DATA in C: after each register read it serves, the model hands the words that the
 following reads will return (the rest of the frame being read and every frame in the FIFO) to
 the register file's queue (QUEUE, docs/peripheral-bus.md), valid until the next sample arrives;
 it is told at the read that takes the level below the watermark (the WM flag and the interrupt
@@ -296,7 +296,10 @@ class SimcoreImu(SensorModel):
     # --- FIFO_DATA answered by the register file (see the module docstring) ----------------
     def read(self, offset: int, size: int) -> int:
         self._q_settle()
-        return super().read(offset, size)
+        value = super().read(offset, size)
+        if self._q is None:  # e.g. FIFO_LEVEL before a drain: its first FIFO_DATA read needs no Python either
+            self._hand_over()
+        return value
 
     def write(self, offset: int, size: int, value: int) -> None:
         self._q_settle()
@@ -317,7 +320,7 @@ class SimcoreImu(SensorModel):
                 return
         words = [_s32(v) for v in self._partial]
         for k0, n in self.fifo.runs:
-            words.extend((self.counts(k0, k0 + n).reshape(-1).astype(np.int64) & 0xFFFFFFFF).tolist())
+            words.extend(v & 0xFFFFFFFF for v in self.counts(k0, k0 + n).reshape(-1).tolist())
         if not words:
             return
         p, level, wm = len(self._partial), self.fifo.level, max(1, self.values["FIFO_WM"])
