@@ -7,7 +7,7 @@ per second to int16 counts by the configured full-scale range: ``counts = round(
 events are scheduled only for the watermark, an overflow, or data-ready when its interrupt
 is enabled (one event per sample then, which at IMU rates is cheap).
 
-FIFO_DATA in C: after each register read it serves, the model hands the words that the
+FIFO_DATA in C: after each FIFO_DATA or FIFO_LEVEL read it serves, the model hands the words that the
 following reads will return (the rest of the frame being read and every frame in the FIFO) to
 the register file's queue (QUEUE, docs/peripheral-bus.md), valid until the next sample arrives;
 it is told at the read that takes the level below the watermark (the WM flag and the interrupt
@@ -103,6 +103,7 @@ class SimcoreImu(SensorModel):
         self._q_tried = False
         self._q: list[int] | None = None  # the words handed to it at the last hand-over
         self._q_partial = 0  # how many of them were the rest of a frame already popped
+        self._level_offset = next(r.offset for r in self.REGISTERS if r.name == "FIFO_LEVEL")
         super().__init__(config, host)
 
     def reset(self) -> None:
@@ -297,7 +298,7 @@ class SimcoreImu(SensorModel):
     def read(self, offset: int, size: int) -> int:
         self._q_settle()
         value = super().read(offset, size)
-        if self._q is None:  # e.g. FIFO_LEVEL before a drain: its first FIFO_DATA read needs no Python either
+        if self._q is None and offset == self._level_offset:  # a drain's first FIFO_DATA read needs no Python
             self._hand_over()
         return value
 
