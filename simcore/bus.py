@@ -406,8 +406,10 @@ class PeripheralBus:
         e = self.entries.get(slot - 1)
         if not slot or e is None or e.model is None:
             return None
-        q = self.rf.queue_new(slot - 1)
-        self._queue_fns.append((addr, notify))
+        q = self.rf.queue_new(slot - 1)  # the same queue again after a snapshot's restore
+        while len(self._queue_fns) <= q:
+            self._queue_fns.append((addr, notify))
+        self._queue_fns[q] = (addr, notify)
         return q
 
     def _queue_notify(self, q: int) -> None:

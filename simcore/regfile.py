@@ -148,6 +148,12 @@ def regfile_library() -> ctypes.CDLL | None:
             lib.rf_queue_take.restype = u32
             lib.rf_queue_take.argtypes = [p, u32]
             lib.rf_queue_state.restype = u64
+            lib.rf_queue_count.restype = u32
+            lib.rf_queue_count.argtypes = [p]
+            lib.rf_queue_get.restype = ctypes.POINTER(ctypes.c_uint32)
+            lib.rf_queue_get.argtypes = [p, u32, ctypes.POINTER(ctypes.c_uint64)]
+            lib.rf_queue_put.restype = ctypes.c_int
+            lib.rf_queue_put.argtypes = [p, u32, ctypes.POINTER(ctypes.c_uint32), u32, u32, u32, u64]
             lib.rf_queue_state.argtypes = [p, u32]
             lib.rf_mmio_write_ptr.restype = v
         _lib = lib
@@ -246,7 +252,10 @@ class PyRegFile:
             self.cycles = cycles
 
     def queue_new(self, index: int) -> int:
-        """A queue answering reads of entry ``index`` (flag QUEUE); returns the queue's index."""
+        """The queue answering reads of entry ``index`` (flag QUEUE), made on the first call; its index."""
+        for qi, q in enumerate(self.queues):
+            if q[0] == index:
+                return qi
         self.queues.append([index, 0, [], 0, 0])
         self.regs[index][5] |= QUEUE
         return len(self.queues) - 1
@@ -297,16 +306,21 @@ class PyRegFile:
         if pc_source is not None:
             self.pc_source = pc_source
 
-    def save(self) -> tuple[list[int], list[list[int]]]:
-        """Values and entries as they are now (for snapshots)."""
-        return list(self.store), [list(r) for r in self.regs]
+    def save(self) -> tuple[list[int], list[list[int]], list[list[Any]]]:
+        """Values, entries and queues as they are now (for snapshots)."""
+        return list(self.store), [list(r) for r in self.regs], [[q[0], q[1], list(q[2]), q[3], q[4]]
+                                                                 for q in self.queues]
 
-    def load(self, saved: tuple[list[int], list[list[int]]]) -> None:
-        """Back to ``saved``: its values and entries; entries added since keep their slots (the caller unmaps them)."""
-        stores, regs = saved
+    def load(self, saved: tuple[list[int], list[list[int]], list[list[Any]]]) -> None:
+        """Back to ``saved``: its values, entries and queues; entries added since keep their slots (the caller
+        unmaps them)."""
+        stores, regs, queues = saved
         self.store[:len(stores)] = stores
         for r, old in zip(self.regs, regs):
             r[:] = old
+        for qi, q in enumerate(self.queues):  # queues made since the save: emptied
+            q[:] = [queues[qi][0], queues[qi][1], list(queues[qi][2]), queues[qi][3], queues[qi][4]] \
+                if qi < len(queues) else [q[0], 0, [], 0, 0]
 
     def unmap_from(self, first: int) -> None:
         for page in self.pages.values():
@@ -558,20 +572,31 @@ class NativeRegFile:
         if isinstance(pc_source, int):
             self.lib.rf_set_pc_source(self.bus, pc_source)
 
-    def save(self) -> tuple[bytes, bytes]:
-        """Values and entries as they are now (for snapshots): the C arrays' bytes."""
+    def save(self) -> tuple[bytes, bytes, list[tuple[list[int], int, int, int]]]:
+        """Values and entries as they are now (for snapshots): the C arrays' bytes; and each queue's words,
+        words served, notify_at and deadline."""
         n_store = self._n_store
         n_regs = int(self.lib.rf_count(self.bus))
         stores = ctypes.string_at(self.lib.rf_stores(self.bus), 4 * n_store) if n_store else b""
         regs = ctypes.string_at(self.lib.rf_regs(self.bus), ctypes.sizeof(RfReg) * n_regs) if n_regs else b""
-        return stores, regs
+        queues = []
+        info = (ctypes.c_uint64 * 4)()
+        for qi in range(int(self.lib.rf_queue_count(self.bus))):
+            words = self.lib.rf_queue_get(self.bus, qi, info)
+            queues.append((list(words[:info[1]]) if info[1] else [], info[0], info[2], info[3]))
+        return stores, regs, queues
 
-    def load(self, saved: tuple[bytes, bytes]) -> None:
-        stores, regs = saved
+    def load(self, saved: tuple[bytes, bytes, list[tuple[list[int], int, int, int]]]) -> None:
+        stores, regs, queues = saved
         if stores:
             ctypes.memmove(self.lib.rf_stores(self.bus), stores, len(stores))
         if regs:
             ctypes.memmove(self.lib.rf_regs(self.bus), regs, len(regs))
+        for qi in range(int(self.lib.rf_queue_count(self.bus))):  # queues made since the save: emptied
+            words, head, notify_at, deadline = queues[qi] if qi < len(queues) else ([], 0, 0, 0)
+            arr = (ctypes.c_uint32 * len(words))(*words)
+            if self.lib.rf_queue_put(self.bus, qi, arr, len(words), head, notify_at, deadline) != 0:
+                raise MemoryError("register file queue")
 
     def unmap_from(self, first: int) -> None:
         """Words mapped to entries at index >= ``first`` go back to Python."""

@@ -198,9 +198,11 @@ void rf_set_queue_source(rf_bus *b, rf_qnotify_fn fn, const uint64_t *cycles) {
     b->cycles = cycles ? cycles : &no_cycles;
 }
 
-/* A queue for entry reg (flag RF_QUEUE set on it); returns its index, -1 on failure. */
+/* The queue for entry reg (flag RF_QUEUE set on it), made on the first call; its index, -1 on failure. */
 int64_t rf_queue_new(rf_bus *b, uint32_t reg) {
     if (reg >= b->n_regs) return -1;
+    for (uint32_t i = 0; i < b->n_queues; i++)
+        if (b->queues[i].reg == reg) return i;
     rf_queue *q = realloc(b->queues, (b->n_queues + 1) * sizeof(rf_queue));
     if (!q) return -1;
     b->queues = q;
@@ -243,6 +245,27 @@ uint32_t rf_queue_take(rf_bus *b, uint32_t qi) {
 uint64_t rf_queue_state(rf_bus *b, uint32_t qi) {
     if (qi >= b->n_queues) return 0;
     return (uint64_t)b->queues[qi].head << 32 | b->queues[qi].len;
+}
+
+uint32_t rf_queue_count(rf_bus *b) { return b->n_queues; }
+
+/* Queue qi as it is (for snapshots): out[0..3] = head, len, notify_at, deadline; returns its words. */
+const uint32_t *rf_queue_get(rf_bus *b, uint32_t qi, uint64_t *out) {
+    if (qi >= b->n_queues) return NULL;
+    rf_queue *q = &b->queues[qi];
+    out[0] = q->head;
+    out[1] = q->len;
+    out[2] = q->notify_at;
+    out[3] = q->deadline;
+    return q->words;
+}
+
+/* Back to a state rf_queue_get gave: rf_queue_fill, then head words served. */
+int rf_queue_put(rf_bus *b, uint32_t qi, const uint32_t *words, uint32_t n, uint32_t head, uint32_t notify_at,
+                 uint64_t deadline) {
+    if (rf_queue_fill(b, qi, words, n, notify_at, deadline) != 0) return -1;
+    b->queues[qi].head = head <= n ? head : n;
+    return 0;
 }
 
 static inline rf_queue *queue_of(rf_bus *b, uint32_t reg, uint32_t *qi) {

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from simcore.api import run
+from simcore.api import prepare, run
 from simcore.peripherals.sensors.imu import SimcoreImu
 from tests.integration.test_sensors_imu import APP, CSV
 
@@ -53,3 +53,33 @@ def test_imu_fifo_in_c_equals_the_models_own_reads(monkeypatch: pytest.MonkeyPat
     if sensor[1]:
         imu = in_c.sensors["imu"]
         assert imu["overruns"] > 10 and imu["frames_lost"] >= imu["overruns"]
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["c", "twin"])
+def test_a_snapshot_in_the_middle_of_a_drain_restores_the_queue(native: bool) -> None:
+    """A snapshot taken while the register file holds FIFO words (a pause inside a drain): the run after
+    its restore gives the counts, console and sensor figures of a plain run."""
+    from simcore.debug import Debugger
+    from simcore.snapshot import Snapshot
+    from tests.integration.test_debug import figures
+
+    def sensors(m: Any) -> dict[str, Any]:
+        return {k: v for k, v in m.peripheral("imu").stats().items() if k != "source"}
+
+    plain = run(APP, "cortex-m4", sensors={"imu": CSV}, native=native)
+    m = prepare(APP, "cortex-m4", sensors={"imu": CSV}, native=native)
+    d = Debugger(m)
+    d.add_breakpoint(m.fw.symbol("drain").addr + 0x3C)  # inside the drain loop, after a frame's reads
+    for _ in range(40):  # the second batch's 15th frame
+        assert d.cont().kind == "breakpoint"
+    imu = m.peripheral("imu")
+    assert imu._q is not None  # the queue holds the rest of the batch
+    snap = Snapshot.take(m)
+    d.clear()
+    d.cont()
+    ref = figures(m), sensors(m)
+    assert ref[0]["instructions"] == plain.instructions and ref[0]["console"] == plain.console
+    for _ in range(2):
+        snap.restore(m)
+        d.cont()
+        assert (figures(m), sensors(m)) == ref
