@@ -525,7 +525,8 @@ class NativeRegFile:
         return q
 
     def queue_fill(self, queue: int, words: list[int], notify_at: int, deadline: int) -> None:
-        arr = (ctypes.c_uint32 * len(words))(*[w & 0xFFFFFFFF for w in words])
+        buf = array.array("I", words)  # uint32 values: OverflowError otherwise
+        arr = (ctypes.c_uint32 * len(buf)).from_buffer(buf) if buf else (ctypes.c_uint32 * 0)()
         if self.lib.rf_queue_fill(self.bus, queue, arr, len(words), notify_at, deadline) != 0:
             raise MemoryError("register file queue")
 

@@ -36,6 +36,7 @@ GYRO_RANGES_DPS = (125, 250, 500, 1000, 2000)
 _TO_G = {"g": 1.0, "m/s2": 1 / 9.80665, "m/s^2": 1 / 9.80665, "mg": 1e-3}
 _TO_DPS = {"dps": 1.0, "deg/s": 1.0, "rad/s": 180.0 / math.pi, "": 1.0}
 AXES = ("AX", "AY", "AZ", "GX", "GY", "GZ")
+_WORDS_BLOCK = 256  # frames of FIFO words computed at a time for the register file's queue
 
 
 def _s32(v: int) -> int:
@@ -103,6 +104,8 @@ class SimcoreImu(SensorModel):
         self._q_tried = False
         self._q: list[int] | None = None  # the words handed to it at the last hand-over
         self._q_partial = 0  # how many of them were the rest of a frame already popped
+        self._w_cache: dict[int, list[int]] = {}  # block of frames -> its FIFO_DATA words (_frame_words)
+        self._w_key: tuple[int, int] | None = None
         self._level_offset = next(r.offset for r in self.REGISTERS if r.name == "FIFO_LEVEL")
         super().__init__(config, host)
 
@@ -181,6 +184,7 @@ class SimcoreImu(SensorModel):
         binding.prepare(float(odr), "output data rate")
         self._map = self._mapping()
         self.clock = SampleClock(float(odr), self.host.cycles_per_second())
+        self._w_key = None  # the recording may be resampled to the new rate
         self._first = self.clock.count_by(self.now())
         binding.start(self._first)
         self._last_read = self._first - 1
@@ -321,7 +325,7 @@ class SimcoreImu(SensorModel):
                 return
         words = [_s32(v) for v in self._partial]
         for k0, n in self.fifo.runs:
-            words.extend(v & 0xFFFFFFFF for v in self.counts(k0, k0 + n).reshape(-1).tolist())
+            words.extend(self._frame_words(k0, n))
         if not words:
             return
         p, level, wm = len(self._partial), self.fifo.level, max(1, self.values["FIFO_WM"])
@@ -331,6 +335,28 @@ class SimcoreImu(SensorModel):
         deadline = NO_DEADLINE if limit is not None and nxt >= limit else self.clock.arrival(nxt)
         self.host.bus.rf.queue_fill(self._qi, words, notify, deadline)
         self._q, self._q_partial = words, p
+
+    def _frame_words(self, k0: int, n: int) -> list[int]:
+        """FIFO_DATA words of frames ``k0 .. k0+n-1`` at the ranges set now, from blocks of the recording's
+        counts computed once (``counts`` is elementwise: a block's rows are the rows one at a time)."""
+        key = (self.values["ACCEL_RANGE"], self.values["GYRO_RANGE"])
+        if key != self._w_key:
+            self._w_cache, self._w_key = {}, key
+        out: list[int] = []
+        k, end, size = k0, k0 + n, _WORDS_BLOCK
+        while k < end:
+            b = k // size
+            block = self._w_cache.get(b)
+            if block is None:
+                hi = (b + 1) * size if self.fifo.limit is None else max(b * size, min((b + 1) * size, self.fifo.limit))
+                block = [v & 0xFFFFFFFF for v in self.counts(b * size, hi).reshape(-1).tolist()]
+                self._w_cache = {i: x for i, x in self._w_cache.items() if i >= b - 1}
+                self._w_cache[b] = block
+            m = min(end, (b + 1) * size) - k
+            j = 6 * (k - b * size)
+            out.extend(block[j:j + 6 * m])
+            k += m
+        return out
 
     def _q_sync(self) -> bool:
         """Take the FIFO_DATA reads the register file answered since the hand-over: the frames they popped
