@@ -63,9 +63,14 @@ def _key(hot: HotPath, elf: Path) -> bytes | None:
 
 
 def _skip(hot: HotPath) -> int:
-    """Block flags that must go through the miss: per-address hooks, handlers, the flash-data probe."""
+    """Block flags that must go through the miss: per-address hooks, handlers, the flash-data probe.
+
+    The probe happens at a block's first execution when the flash has wait states then; where the firmware
+    sets them (FLASH.ACR), whether it happens depends on when the block first runs, so those blocks are
+    never cached (a cached one would keep whatever the run that wrote the file saw: the error bar's
+    flash-data term then depended on earlier runs with other inputs)."""
     s = hot.state
-    probe = DATA if s.wait_states and not hot.analyzer.flash.data_hook else 0
+    probe = DATA if (s.wait_states or hot.flash_ws_variable) and not hot.analyzer.flash.data_hook else 0
     return s.py_flags | HANDLER | probe
 
 
@@ -169,6 +174,8 @@ def save(hot: HotPath, elf: Path) -> bool:
     recs = (HotCacheRec * max(cap, 1))()
     hot.lib.hp_cache_export.restype = ctypes.c_uint32
     n = int(hot.lib.hp_cache_export(ctypes.byref(hot.state), hot.uc._uch, recs, cap, _skip(hot)))
+    if n <= hot.cache_loaded and not hot.div_blocks.keys() - hot.div_preinstalled:
+        return False  # cache_new counted blocks _skip leaves out (flash-data probes at 0 wait states): nothing new
     carry = hot.state.carry.items()
     divides, n_div = _divides(hot)
     body = _HEAD.pack(MAGIC, key, n, len(carry), n_div) + \

@@ -249,6 +249,9 @@ class HotPath:
         self._sys_flags = 0  # what the system block watches (:meth:`watch`)
         self.cache_key: bytes | None = None  # simcore.blockcache
         self.cache_loaded = 0  # block analyses taken from the persistent cache
+        # the firmware sets the flash wait states (FLASH.ACR): a block's first execution may come with or
+        # without them, so the flash-data probe made then is never taken from (or put in) the cache
+        self.flash_ws_variable = False
         self._configure_flash()
         self._model = HotModel()
         self._funcs = functions

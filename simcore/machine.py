@@ -122,6 +122,7 @@ class Machine:
             self.hot.watch(self.system.watches)
         if self._flash_timing is not None and self.clocks.override_hz is None:
             self.hot.set_flash(*self._flash_timing)  # FLASH.ACR as the FLASH model found it at reset
+            self.hot.flash_ws_variable = True
         blockcache.load(self.hot, firmware.path)  # analyses of an earlier run of the same ELF
         self.bus.attach_pc(self.hot.state, HotState.last_addr.offset)  # polls are told apart by their block
         # Native hot path: the INTR hook is C and does the common exception return itself (SystemBlock
