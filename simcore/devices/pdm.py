@@ -163,9 +163,12 @@ class PdmStream:
         x = np.zeros(k1 - k0)
         lead = max(0, -k0)
         x[lead: lead + len(col)] = col[: k1 - k0 - lead]
-        windows = np.lib.stride_tricks.sliding_window_view(x, 2 * HALF_TAPS)  # row i: inputs k0 + i ..
-        y = (np.ascontiguousarray(windows[: m1 - m0]) @ self._taps_t).reshape(-1) * self.depth  # (m, phase)
-        return np.clip(np.rint(y * FS), -FS, FS - 1).astype(np.int32)
+        # row i: inputs k0 + i .. k0 + i + 2 * HALF_TAPS - 1 (a strided view of x, copied contiguous for the matmul)
+        windows = np.ndarray((m1 - m0, 2 * HALF_TAPS), dtype=np.float64, buffer=x, strides=(8, 8))
+        y = (np.ascontiguousarray(windows) @ self._taps_t).reshape(-1) * self.depth  # (m, phase)
+        y *= FS  # then rounded and clipped in place: the values of np.clip(np.rint(y * FS), ...), fewer arrays
+        np.rint(y, out=y)
+        return np.clip(y, -FS, FS - 1, out=y).astype(np.int32)
 
     def _produce(self) -> np.ndarray:
         """The next block of BLOCK bits. Blocks are computed alike whatever was asked, so the bits never depend
@@ -203,9 +206,10 @@ class PdmStream:
         import numpy as np
 
         out = np.uint32 if width > 16 else np.uint16
-        if width in (8, 16, 32):  # whole bytes: packed in C, first bit highest, read big-endian
-            packed = np.packbits(self.bits(w0 * width, w1 * width).reshape(-1, width), axis=1, bitorder="big")
-            return packed.view(f">u{width // 8}").reshape(-1).astype(out)
+        if width in (8, 16, 32):  # whole bytes: packed in C over the flat bits (each word's bits are contiguous
+            # and a whole number of bytes, so no per-row packing), first bit highest, read big-endian
+            packed = np.packbits(self.bits(w0 * width, w1 * width), bitorder="big")
+            return packed.view(f">u{width // 8}").astype(out)
         bits = self.bits(w0 * width, w1 * width).reshape(-1, width).astype(np.uint64)
         weights = (np.uint64(1) << np.arange(width - 1, -1, -1, dtype=np.uint64))
         return (bits * weights).sum(axis=1).astype(out)

@@ -43,6 +43,27 @@ def test_native_and_python_modulators_agree() -> None:
     assert np.array_equal(native, python)
 
 
+def test_native_and_python_modulators_agree_at_the_edges() -> None:
+    """Short signals, positions before, at and past the last sample (the C loop's by-sample part and its
+    bounds-tested tail), steps from a fraction of a sample to several, integrators near and past the clamp
+    (overdriven inputs up to 2^31): the same bits, end position and state from C and from the Python loop."""
+    assert pdm._NATIVE is not None, "the C modulator is built by setup.py (python3 setup.py build_ext --inplace)"
+    rng = np.random.default_rng(11)
+    for case in range(300):
+        nx = int(rng.integers(1, 60))
+        amp = (1 << 23, 1 << 27, (1 << 31) - 1)[case % 3]
+        x = rng.integers(-amp, amp, nx).astype(np.int32)
+        step = int(rng.integers(1, 1 << 34))
+        pos = int(rng.integers(0, (nx + 2) << 32))
+        nbits = int(rng.integers(0, 400))
+        state = [int(v) for v in rng.integers(-(1 << 30), 1 << 30, 2)]
+        s_c, s_py = list(state), list(state)
+        bits_c, end_c = pdm.modulate(x, pos, step, nbits, s_c, native=True)
+        bits_py, end_py = pdm.modulate(x, pos, step, nbits, s_py, native=False)
+        assert np.array_equal(bits_c, bits_py), case
+        assert (end_c, s_c) == (end_py, s_py), case
+
+
 def test_stream_does_not_depend_on_how_it_is_requested() -> None:
     src = _recording(0.5)
     whole = PdmStream(src, 0, 1.024e6).bits(0, 400_000)
