@@ -117,6 +117,7 @@ class PeripheralBus:
         self._threshold = 0
         self._pc_source: Any = None
         self._queue_fns: list[tuple[int, Callable[[], None]]] = []  # QUEUE entries (address, model), by queue
+        self._mmio_pc: Callable[[], int] | None = None  # the PC of the read being served (read_pc_before_python)
         self._table: RegisterTable | None = None
         for model in models:
             self._add_model(model)
@@ -245,6 +246,11 @@ class PeripheralBus:
         self.rf.set_queue_source(self._queue_notify,
                                  (ctypes.addressof(state) + cycles) if self.rf.native else (lambda: state.cycle_count))
 
+    def attach_engine(self, uc: Any) -> None:
+        """The engine whose PC the register file reads before each read it sends here (the polling watch asks
+        for it at every model read: from C's copy instead of a call into Unicorn)."""
+        self._mmio_pc = self.rf.read_pc_before_python(uc)
+
     def native_ack(self, state: Any, lib: Any, addr: int) -> bool:
         """Offer writes to the model register at ``addr`` to the hot path first (hp_ack: the acknowledge of an
         interrupt it delivered itself). False when the register file is the Python twin or has no entry there."""
@@ -294,10 +300,12 @@ class PeripheralBus:
 
                 fn = model_write
             else:
+                mmio_pc = self._mmio_pc
+
                 def model_read() -> int:
                     v = dev.read(offset, size) & 0xFFFFFFFF
                     if polls is not None:
-                        polls.on_read(dev, offset, addr, v)
+                        polls.on_read(dev, offset, addr, v, mmio_pc() if mmio_pc is not None else None)
                     return v
 
                 fn = model_read

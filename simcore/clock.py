@@ -262,6 +262,7 @@ class DomainClock:
         self._hz = host.clock_hz(name)
         self._anchor_fs = host.now_fs()
         self._anchor_ticks = Fraction(0)
+        self._terms: tuple[tuple[Fraction, float, int], tuple[int, int, int, int, int]] | None = None  # _rate_terms
         self._pending: list[list[Any]] = []  # [tick, callback, tag, event handle]
         host.on_clock_change(self._changed)
 
@@ -276,17 +277,39 @@ class DomainClock:
         return self._anchor_ticks + Fraction(fs - self._anchor_fs) * Fraction(self._hz) / (
             FS_PER_SECOND * self.divider)
 
+    def _rate_terms(self) -> tuple[int, int, int, int, int]:
+        """The exact count in integers, kept until the anchor, the clock or the divider changes: with the anchor
+        an/ad ticks and the clock hn/hd Hz (a float is a binary fraction), ticks(fs) = (an * hd * F * div +
+        (fs - anchor_fs) * hn * ad) / (ad * hd * F * div), F = 10**15. Returns (an * hd * F * div, hn * ad,
+        ad * hd * F * div, an, ad)."""
+        key = (self._anchor_ticks, self._hz, self.divider)
+        terms = self._terms
+        if terms is None or terms[0] != key:
+            hz = Fraction(self._hz)
+            an, ad = self._anchor_ticks.numerator, self._anchor_ticks.denominator
+            scale = hz.denominator * FS_PER_SECOND * self.divider
+            terms = self._terms = (key, (an * scale, hz.numerator * ad, ad * scale, an, ad))
+        return terms[1]
+
     def ticks(self) -> int:
-        """Whole ticks counted up to now."""
-        return int(self._exact_ticks(self.host.now_fs()))
+        """Whole ticks counted up to now: ``int`` of the exact count (truncated toward zero), in integers (a
+        timer's counter is read at every poll of it)."""
+        fs = self.host.now_fs()
+        if not self._hz:
+            return int(self._anchor_ticks)
+        anchor, rate, den, _, _ = self._rate_terms()
+        x = anchor + (fs - self._anchor_fs) * rate
+        return x // den if x >= 0 else -(-x // den)
 
     def fs_of_tick(self, tick: int) -> int | None:
         """The virtual time at which the count reaches ``tick`` at the present rate (None while the clock is off)."""
         if not self._hz:
             return None
-        need = Fraction(tick) - self._anchor_ticks
-        fs = self._anchor_fs + need * FS_PER_SECOND * self.divider / Fraction(self._hz)
-        return max(-(-fs.numerator // fs.denominator), self.host.now_fs())
+        # anchor_fs + (tick - an/ad) * F * div * hd / hn, rounded up, in integers (see _rate_terms)
+        _, rate, den, an, ad = self._rate_terms()
+        # (tick - an/ad) * den / (hn * ad) with den = ad * hd * F * div and rate = hn * ad
+        num = self._anchor_fs * ad * rate + (tick * ad - an) * den
+        return max(-(-num // (ad * rate)), self.host.now_fs())
 
     def schedule_tick(self, tick: int, callback: Callable[[], None], tag: str = "") -> list[Any]:
         """Call ``callback`` when the count reaches ``tick``; returns a handle for :meth:`cancel`."""

@@ -84,6 +84,7 @@ class Machine:
         # host calls that may change it, and the fields the last arming left
         self.arm_changes = 0
         self._armed: tuple[int, int, int] | None = None
+        self._keeps_arming = False  # native exception return and no natively delivered peripheral interrupts
         self.uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS)
         self.uc.ctl_set_cpu_model(unicorn.arm_const.UC_CPU_ARM_CORTEX_M4)
         self._read_pc = CoreRegs(self.uc).read_pc  # one ctypes call, not the bindings' reg_read
@@ -125,6 +126,7 @@ class Machine:
             self.hot.flash_ws_variable = True
         blockcache.load(self.hot, firmware.path)  # analyses of an earlier run of the same ELF
         self.bus.attach_pc(self.hot.state, HotState.last_addr.offset)  # polls are told apart by their block
+        self.bus.attach_engine(self.uc)
         # Native hot path: the INTR hook is C and does the common exception return itself (SystemBlock
         # arms it); everything else comes back to _on_native_intr. The Python twin hooks it here.
         self._fast_return = self._install_intr_hook()
@@ -135,6 +137,8 @@ class Machine:
             # peripherals whose interrupt the hot path may take itself (PeripheralModel.native_irq_event)
             self.system.set_native_sources([p for p in self.peripherals if isinstance(p, PeripheralModel)
                                             and type(p).native_irq_event is not PeripheralModel.native_irq_event])
+        # what guard_access may keep the arming on (both fixed from here on): checked once, not per access
+        self._keeps_arming = self._fast_return and not self.system.has_native_sources
         self.uc.hook_add(
             unicorn.UC_HOOK_MEM_UNMAPPED | unicorn.UC_HOOK_MEM_PROT, self._on_bad_access
         )
@@ -603,8 +607,7 @@ class Machine:
         Parts whose peripherals' interrupts C delivers (SystemBlock.set_native_sources) always re-arm.
         """
         s = self.hot.state
-        if not self._fast_return or s.fr_done or self.system.has_native_sources or \
-                self._armed != (s.stop_cycle, s.other_cycle, s.control_blocks):
+        if not self._keeps_arming or s.fr_done or self._armed != (s.stop_cycle, s.other_cycle, s.control_blocks):
             return self.guard(fn)
         changes = self.arm_changes
         in_events, self._in_events = self._in_events, True  # schedule() leaves arming to the end

@@ -216,9 +216,10 @@ class PollWatch:
         else:
             self._turned_down[poll.index] = 0
 
-    def on_read(self, owner: Any, offset: int, addr: int, value: int) -> bool | None:
-        """An MMIO read (inside the MMIO callback, after the model computed ``value``). False: the read
-        repeats the place of the previous one but the loop is no fixed point (or changes memory)."""
+    def on_read(self, owner: Any, offset: int, addr: int, value: int, pc: int | None = None) -> bool | None:
+        """An MMIO read (inside the MMIO callback, after the model computed ``value``; ``pc``: the core's PC
+        if the caller has it, else it is asked for). False: the read repeats the place of the previous one but
+        the loop is no fixed point (or changes memory)."""
         m = self.m
         if m.console_take():  # console bytes written in C (RF_CONSOLE) since the last look: MMIO writes
             self.writes += 1
@@ -229,7 +230,8 @@ class PollWatch:
             return None
         if self.site is None and self._hint(owner, offset) is None:
             return None
-        pc = m.pc()
+        if pc is None:
+            pc = m.pc()
         key = (pc, addr)
         s = m.hot.state
         if key != self.site or self.writes != self._writes_at:

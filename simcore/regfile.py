@@ -116,6 +116,9 @@ def regfile_library() -> ctypes.CDLL | None:
             lib.rf_console_take.argtypes = [p, ctypes.c_char_p, u32]
             lib.rf_console_len_ptr.restype = v
             lib.rf_console_len_ptr.argtypes = [p]
+            lib.rf_set_pc_reader.argtypes = [p, v, v, ctypes.c_int]
+            lib.rf_mmio_pc_ptr.restype = v
+            lib.rf_mmio_pc_ptr.argtypes = [p]
             lib.rf_set_masks.argtypes = [p, u32, u32, u32, u32, u32]
             lib.rf_add_store.restype = i64
             lib.rf_add_store.argtypes = [p, u32]
@@ -239,6 +242,10 @@ class PyRegFile:
     def console_pending(self) -> int:
         """Console bytes CONSOLE entries took that :meth:`console_take` has not returned yet."""
         return len(self.con_buf)
+
+    def read_pc_before_python(self, uc: unicorn.Uc) -> Callable[[], int] | None:
+        """The twin calls Python directly: the machine asks the engine for the PC itself (None)."""
+        return None
 
     def console_take(self) -> bytes:
         data = bytes(self.con_buf)
@@ -507,6 +514,18 @@ class NativeRegFile:
     def console_pending(self) -> int:
         """Console bytes not taken yet (read from the bus's memory: no call into C)."""
         return self._con_len.value
+
+    def read_pc_before_python(self, uc: unicorn.Uc) -> Callable[[], int] | None:
+        """Have C read ``uc``'s PC before each read it sends to Python; returns what gives that PC (valid inside
+        such a read), or None when the bindings' library is not reachable."""
+        try:
+            fn = ctypes.cast(unicorn.unicorn_py3.unicorn.uclib.uc_reg_read, ctypes.c_void_p).value  # type: ignore[attr-defined]
+            handle = uc._uch.value  # noqa: SLF001 - as simcore/cortexm/coreregs.py
+        except AttributeError:
+            return None
+        self.lib.rf_set_pc_reader(self.bus, fn, handle, unicorn.arm_const.UC_ARM_REG_PC)
+        pc = ctypes.c_uint32.from_address(self.lib.rf_mmio_pc_ptr(self.bus))
+        return lambda: pc.value
 
     def console_take(self) -> bytes:
         n = self.lib.rf_console_take(self.bus, self._con_out, CONSOLE_CAP)

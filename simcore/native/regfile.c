@@ -117,6 +117,12 @@ typedef struct rf_bus {
     uint32_t pad2;
     rf_qnotify_fn qnotify;
     const uint64_t *cycles; /* the virtual clock (the hot path's cycle_count) */
+    /* the core's PC at each read Python serves, read here before the call (rf_set_pc_reader): Python's
+       polling watch wants it at every model read, and a call from Python into Unicorn costs ~0.7 us */
+    int (*pc_read)(void *uc, int regid, void *value);
+    void *pc_uc;
+    int pc_regid;
+    uint32_t mmio_pc;
 } rf_bus;
 
 typedef struct {
@@ -290,6 +296,20 @@ void rf_set_masks(rf_bus *b, uint32_t idx, uint32_t write_mask, uint32_t w1c, ui
 void rf_set_pc_source(rf_bus *b, const uint32_t *pc) { b->pc = pc ? pc : &no_pc; }
 void rf_set_poll_threshold(rf_bus *b, uint32_t n) { b->poll_threshold = n; }
 
+/* Read the PC (uc_reg_read(uc, regid, &mmio_pc)) before every read Python serves; fn NULL: never. */
+void rf_set_pc_reader(rf_bus *b, void *fn, void *uc, int regid) {
+    b->pc_read = (int (*)(void *, int, void *))fn;
+    b->pc_uc = uc;
+    b->pc_regid = regid;
+}
+const uint32_t *rf_mmio_pc_ptr(rf_bus *b) { return &b->mmio_pc; }
+
+/* A read served by Python, with the PC it may ask for in mmio_pc. */
+static inline uint64_t py_read(rf_bus *b, uint32_t addr, uint32_t size) {
+    if (b->pc_read) b->pc_read(b->pc_uc, b->pc_regid, &b->mmio_pc);
+    return b->py(addr, size, 0, 0);
+}
+
 int64_t rf_add_store(rf_bus *b, uint32_t value) {
     if (b->n_store == b->cap_store) {
         uint32_t cap = b->cap_store ? 2 * b->cap_store : 256;
@@ -383,7 +403,7 @@ static inline uint32_t lanes_of(uint32_t size, uint32_t shift) {
 
 static inline uint64_t word_read(rf_bus *b, uint32_t addr, uint32_t size) {
     uint32_t s = slot_of(b, addr);
-    if (!s) return b->py(addr, size, 0, 0);
+    if (!s) return py_read(b, addr, size);
     rf_reg *r = &b->regs[s - 1];
     uint32_t shift = 8 * (addr & 3u), v, qi = 0;
     rf_queue *q = NULL;
@@ -395,7 +415,7 @@ static inline uint64_t word_read(rf_bus *b, uint32_t addr, uint32_t size) {
             r = &b->regs[s - 1];
         }
     } else if (r->flags & RF_PY_READ) {
-        v = (uint32_t)b->py(addr, size, 0, 0);
+        v = (uint32_t)py_read(b, addr, size);
         r = &b->regs[s - 1]; /* Python may have added registers (realloc) */
     } else {
         v = ((b->store[r->store] & r->read_mask) & lanes_of(size, shift)) >> shift;

@@ -79,3 +79,26 @@ def test_registers_taken_lazily_give_the_same_figures(board: str, app: str, cmdl
     assert lazy_taken <= taken
     if "plainr" in cmdline:  # eight reads per block: only the first of each advanced time
         assert lazy_taken * 4 < taken
+
+
+def test_the_pc_the_register_file_reads_before_python_is_the_engines(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Model reads hand the polling watch the PC the register file read in C before calling Python
+    (rf_set_pc_reader): it equals what the engine answers when asked from Python at that moment."""
+    seen: list[tuple[int, int]] = []
+    real = PollWatch.on_read
+
+    def checking(self: PollWatch, owner: object, offset: int, addr: int, value: int, pc: int | None = None) -> object:
+        if pc is not None:
+            seen.append((pc, self.m.pc()))
+        return real(self, owner, offset, addr, value, pc)
+
+    monkeypatch.setattr(PollWatch, "on_read", checking)
+    for board, app, cmdline in (("stm32f407vg", "hal_bench", "hal_bench.elf plainr 20"),
+                                ("stm32f407vg", "poll_wait", "poll_wait.elf tim6 2"),
+                                ("nrf52840", "poll_wait", "poll_wait.elf timer 2")):
+        before = len(seen)
+        r = sc.run(elf(board, app), board, cmdline=cmdline)
+        assert r.exit_status == 0, r.stop.message
+        assert len(seen) > before  # model reads came with the PC
+    assert all(given == asked for given, asked in seen)
+    assert len({pc for pc, _ in seen}) > 3

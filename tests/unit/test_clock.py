@@ -145,3 +145,33 @@ def test_integer_conversions_equal_the_exact_fractions() -> None:
             if fs > cur.fs and cur.hz:
                 x = Fraction(fs - cur.fs) * Fraction(cur.hz) / FS_PER_SECOND
                 assert t.cycle_at(fs) == cur.cycle + -(-x.numerator // x.denominator)  # the ceiling
+
+
+def test_domain_clock_ticks_in_integers_equal_the_exact_count() -> None:
+    """ticks() (integers) is the whole part of the exact rational count and fs_of_tick() the exact time rounded
+    up, across divider and clock changes, on clocks whose Hz is no whole number (Fractions computed here)."""
+    import random
+    from fractions import Fraction
+
+    rng = random.Random(12)
+    host = FakeHost(mhz=16)
+    host.set_clocks(PCLK1=16e6)
+    tim = DomainClock(host, "PCLK1", divider=3)
+    anchor_fs, anchor, hz, div = host.now_fs(), Fraction(0), 16e6, 3
+    for _ in range(2000):
+        host.advance_fs(rng.randrange(0, 10**10))
+        if rng.random() < 0.05:  # re-anchor as the clock does: the exact count so far, then the new rate
+            now = host.now_fs()
+            anchor += Fraction(now - anchor_fs) * Fraction(hz) / (FS_PER_SECOND * div)
+            anchor_fs = now
+            if rng.random() < 0.5:
+                div = rng.randrange(1, 65537)
+                tim.set_divider(div)
+            else:
+                hz = rng.choice((16e6, 42e6, 84e6 / 9, 32768.0, 1e6 / 3))
+                host.set_clocks(PCLK1=hz)
+        exact = anchor + Fraction(host.now_fs() - anchor_fs) * Fraction(hz) / (FS_PER_SECOND * div)
+        assert tim.ticks() == int(exact)
+        tick = int(exact) + rng.randrange(-3, 10**6)  # the time it is reached: rounded up, never in the past
+        at = anchor_fs + (tick - anchor) * FS_PER_SECOND * div / Fraction(hz)
+        assert tim.fs_of_tick(tick) == max(-(-at.numerator // at.denominator), host.now_fs())

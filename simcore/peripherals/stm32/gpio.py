@@ -147,6 +147,7 @@ class Stm32Gpio(PeripheralModel):
         self._rec_event: Any = None
         self._idr = 0
         self._exti: Any = None  # the board's EXTI edge input, found at the first edge
+        self._modes: tuple[tuple[int, int] | None, int, int, int] = (None, 0, 0, 0)  # see _compute_idr
         super().__init__(config, host, registers)
         self.letter = self.svd_name[-1].upper() if self.svd_name.upper().startswith("GPIO") else "?"
         self.port_index = ord(self.letter) - ord("A") if self.letter.isalpha() else 0
@@ -175,11 +176,14 @@ class Stm32Gpio(PeripheralModel):
         write): analog pins read 0; push-pull outputs read ODR; open-drain outputs read 0 while driven low, else
         the outside level; inputs and alternate-function pins read the outside level, which is what drives them
         (``drive``) or their pull-up (PUPDR 01)."""
-        moder, otyper, odr, pupdr = (self.values[r] for r in ("MODER", "OTYPER", "ODR", "PUPDR"))
-        m_lo, m_hi = _even_bits(moder), _even_bits(moder >> 1)
-        output = m_lo & ~m_hi  # mode 01
-        analog = m_lo & m_hi  # mode 11
-        pull_up = _even_bits(pupdr) & ~_even_bits(pupdr >> 1)  # PUPDR 01
+        values = self.values
+        moder, pupdr = values["MODER"], values["PUPDR"]
+        if (moder, pupdr) != self._modes[0]:  # per-pin masks of the modes, kept until MODER or PUPDR changes
+            m_lo, m_hi = _even_bits(moder), _even_bits(moder >> 1)
+            # output pins (mode 01), analog pins (mode 11), pull-ups (PUPDR 01)
+            self._modes = ((moder, pupdr), m_lo & ~m_hi, m_lo & m_hi, _even_bits(pupdr) & ~_even_bits(pupdr >> 1))
+        _, output, analog, pull_up = self._modes
+        otyper, odr = values["OTYPER"], values["ODR"]
         outside = (self._ext_level & self._ext_mask) | (pull_up & ~self._ext_mask)
         open_drain = otyper & output
         idr = (output & ~open_drain & odr) | (open_drain & odr & outside) | (~output & ~analog & outside)
