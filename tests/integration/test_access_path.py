@@ -95,7 +95,7 @@ def test_the_pc_the_register_file_reads_before_python_is_the_engines(monkeypatch
     monkeypatch.setattr(PollWatch, "on_read", checking)
     for board, app, cmdline in (("stm32f407vg", "hal_bench", "hal_bench.elf plainr 20"),
                                 ("stm32f407vg", "poll_wait", "poll_wait.elf tim6 2"),
-                                ("nrf52840", "poll_wait", "poll_wait.elf timer 2")):
+                                ("b-l475e-iot01a", "hal_bench", "hal_bench.elf usart 20")):
         before = len(seen)
         r = sc.run(elf(board, app), board, cmdline=cmdline)
         assert r.exit_status == 0, r.stop.message
