@@ -96,6 +96,7 @@ class HotBlock(ctypes.Structure):
         ("lit_line", ctypes.c_uint32),
         ("flash_words", ctypes.c_uint32),
         ("execs", ctypes.c_uint64),
+        ("div", ctypes.c_uint32 * 2),
     ]
 
 
@@ -294,6 +295,12 @@ class HotState(ctypes.Structure):
         ("c_entered", ctypes.c_uint32),
         ("fpcar_reads", ctypes.c_uint32),
         ("entries", ctypes.c_uint64),
+        ("dv_pend", ctypes.c_uint32 * 2),
+        ("dv_addr", ctypes.c_uint32),
+        ("dv_on", ctypes.c_uint32),
+        ("div_stats", ctypes.c_void_p),
+        ("dv_settled", ctypes.c_uint64),
+        ("dv_env", ctypes.c_void_p),
     ]
 
 
@@ -311,6 +318,10 @@ class DivStats(ctypes.Structure):
         ("last_block", ctypes.c_uint64),
         ("last_addr", ctypes.c_uint32),
         ("last_extra", ctypes.c_uint32),
+        ("pend", ctypes.c_void_p),
+        ("env", ctypes.c_void_p),
+        ("r0_id", ctypes.c_int32),
+        ("pad", ctypes.c_uint32),
     ]
 
 
@@ -337,8 +348,10 @@ STRUCTS: tuple[tuple[str, type[ctypes.Structure]], ...] = (
 CONSTANTS: dict[str, int] = {
     **{f"HP_{name}": getattr(blocks, name) for name in (
         "SP_READ", "SP_DYNAMIC", "COND_END", "CALL_END", "HANDLER", "IN_FLASH", "RET_END", "MASK", "SEV",
-        "SELF_LOOP", "DIV", "MULTI", "ACCESS", "CONTROL", "DATA")},
+        "SELF_LOOP", "DIV", "MULTI", "ACCESS", "CONTROL", "DATA", "DIV_HOOK")},
     "HP_INDIRECT": INDIRECT,
+    "HP_DIV_SLOT": blocks.DIV_SLOT,
+    "HP_DIV_SIGNED": blocks.DIV_SIGNED,
     "HP_NO_NODE": NO_NODE,
     "HP_SLOW_SP": SLOW_SP,
     "HP_SLOW_PROFILE": SLOW_PROFILE,

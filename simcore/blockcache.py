@@ -5,8 +5,10 @@ the SHA-256 of the ELF file, and a digest of everything the analysis depends on 
 bytes (the C decoder's sources, the ABI, the cycle model and flash settings). Each entry keeps
 the hash of its block's bytes and is used only where the bytes in memory are still the same,
 so code the image does not load, or a run changes, is analysed afresh. Blocks that hook
-per-address instructions (divides, trap watches), mark handlers (profiling) or need the error
-bar's first-execution probe are never taken from the cache: they go through the normal miss.
+per-address instructions (divides the block analysis cannot price at the next block entry, trap
+watches), mark handlers (profiling) or need the error bar's first-execution probe are never taken
+from the cache: they go through the normal miss. Blocks whose divides are all priced at the next
+block entry (hp_block.div) are cached like any other.
 The divides an earlier run hooked are kept too (per block: its bytes' hash and each divide's
 address and operand registers): their hooks are installed before the run, so the first execution
 of such a block does not stop emulation to add them (the block itself is still analysed afresh).
@@ -34,7 +36,7 @@ from simcore.paths import cache_dir
 if TYPE_CHECKING:
     from simcore.hotpath import HotPath
 
-MAGIC = b"SCBLOCK2"
+MAGIC = b"SCBLOCK3"  # 3: hp_block.div (divides priced at the next block entry)
 _HEAD = struct.Struct("<8s32sIII")  # magic, key, records, carried IT states, blocks with hooked divides
 _DIVB = struct.Struct("<IIQI")  # block address, size, FNV-1a of its bytes, divides
 _DIV = struct.Struct("<IIiiI")  # divide address, size, Unicorn ids of Rn and Rm, signed

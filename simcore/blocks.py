@@ -14,7 +14,9 @@ a block's count is static.
 Besides costs, a block's flags say what the hot path must watch at its entry instead of a
 per-address hook: a mask change (CPSIE/MSR: a pending exception may be taken after it), SEV,
 an idle loop (a branch to itself), and the instructions the optional traps need (divides,
-LDM/STM/LDRD/STRD, halfword/word accesses; see simcore.cortexm.codescan).
+LDM/STM/LDRD/STRD, halfword/word accesses; see simcore.cortexm.codescan). A divide whose
+operands survive to the block's end is priced there (``div_slots``, :func:`divide_slots`); the
+others keep a per-address operand hook (``DIV_HOOK``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from simcore.cortexm.codescan import classify
-from simcore.cycles import INDIRECT, BlockEnd, CycleModel, DivSite, FlashConfig, is_return_like, literal_address
+from simcore.cycles import (
+    INDIRECT,
+    BlockEnd,
+    CortexM4,
+    CycleModel,
+    DivSite,
+    FlashConfig,
+    is_return_like,
+    literal_address,
+    writes_pc,
+)
 from simcore.lazycs import A, Lazy, thumb
 from simcore.timing_error import BlockUncertainty, block_uncertainty
 
@@ -46,16 +58,30 @@ MULTI = 2048  # holds LDM/STM (base not SP) or LDRD/STRD (base not SP/PC) (the a
 ACCESS = 4096  # holds a halfword/word load/store with a base other than SP/PC (the UNALIGN_TRP watch)
 DATA = 16384  # holds a load through a base other than SP/PC (the error bar's flash-data probe)
 CONTROL = 8192  # holds MSR CONTROL: thread mode may change stack (SPSEL) or privilege (the MPU map)
+DIV_HOOK = 32768  # holds a divide priced by a per-address operand hook (one the block does not defer: div_slots)
 WATCH_FLAGS = {"div": DIV, "multi": MULTI, "access": ACCESS}
 B_SELF_16 = 0xE7FE  # b.n .
 B_SELF_32 = 0xBFFEF7FF  # b.w . (two halfwords, little-endian word)
+
+DIV_SLOT = 0x80000000  # hp_block.div: a used slot (thumb.h HP_DIV_SLOT)
+DIV_SIGNED = 0x40000000  # ... an SDIV
+_REG_NUM = {**{f"r{i}": i for i in range(13)}, "sb": 9, "sl": 10, "fp": 11, "ip": 12, "sp": 13, "lr": 14, "pc": 15}
+
 
 def _id_sets() -> dict[str, Any]:
     """The instruction-id sets below, in capstone's numbering (built at first use: simcore.lazycs)."""
     PUSH_LIKE = {A.ARM_INS_PUSH, A.ARM_INS_VPUSH}
     POP_LIKE = {A.ARM_INS_POP, A.ARM_INS_VPOP}
+    # system, hint, exception-generating and preload instructions (thumb.h IF_SYS)
+    SYSTEM = {getattr(A, f"ARM_INS_{n}") for n in ("SVC", "BKPT", "UDF", "CPS", "MSR", "MRS", "NOP", "YIELD", "WFE",
+                                                 "WFI", "SEV", "DBG", "CLREX", "DSB", "DMB", "ISB", "PLD", "PLI",
+                                                 "PLDW", "HINT")}
+    # what may follow a divide priced at the block's end, besides data processing (div_defer_ok in thumb.c)
+    DEFER_OK = {A.ARM_INS_B, A.ARM_INS_BL, A.ARM_INS_CBZ, A.ARM_INS_CBNZ, A.ARM_INS_IT, A.ARM_INS_SDIV,
+                A.ARM_INS_UDIV}
+    MULTI = {A.ARM_INS_LDM, A.ARM_INS_LDMDB, A.ARM_INS_STM, A.ARM_INS_STMDB, A.ARM_INS_PUSH, A.ARM_INS_POP}
     return {
-        "PUSH_LIKE": PUSH_LIKE, "POP_LIKE": POP_LIKE
+        "PUSH_LIKE": PUSH_LIKE, "POP_LIKE": POP_LIKE, "SYSTEM": SYSTEM, "DEFER_OK": DEFER_OK, "MULTI": MULTI,
     }
 
 
@@ -91,7 +117,8 @@ class BlockInfo:
     lit_count: int = 0  # PC-relative literal loads from flash (flash data reads)
     lit_line: int = 0  # the line (address >> 4) of the first literal
     loop: int = INDIRECT  # SELF_LOOP: the branch-to-self's address
-    divides: tuple[DivSite, ...] = ()  # SDIV/UDIV priced from their operands by per-address hooks
+    divides: tuple[DivSite, ...] = ()  # SDIV/UDIV priced from their operands (by hooks, but those in div_slots)
+    div_slots: tuple[int, int] = (0, 0)  # SDIV/UDIV priced at the block's end (hp_block.div words)
     uncertainty: BlockUncertainty = BlockUncertainty()  # what the cycle model's error bar counts (timing_error)
 
     @property
@@ -109,6 +136,67 @@ class BlockInfo:
         """Instructions and cycles of this block from ``pc`` (inclusive) to its end."""
         rest = [i for i in self.insns if i.address >= pc]
         return len(rest), sum(i.cycles for i in rest)
+
+
+def _written(insn: capstone.CsInsn) -> set[int]:
+    """Core registers (0-15) the instruction writes."""
+    try:
+        _r, w = insn.regs_access()
+    except Exception:  # noqa: BLE001 - capstone raises on some instructions: none known
+        return set()
+    return {n for n in (_REG_NUM.get(insn.reg_name(x) or "") for x in w) if n is not None}
+
+
+def _div_defer_ok(insn: capstone.CsInsn) -> bool:
+    """May this instruction follow a divide priced at the block's end (no memory access, no exception, no
+    exit from emulation)? The twin of div_defer_ok in thumb.c."""
+    iid = insn.id
+    if isinstance(insn, _Undecoded) or not iid:
+        return False
+    if iid in _IDS.DEFER_OK:
+        return True
+    if insn.mnemonic.startswith("v") or iid in _IDS.SYSTEM or iid in _IDS.MULTI:
+        return False
+    if any(op.type == A.ARM_OP_MEM for op in insn.operands):
+        return False
+    return not writes_pc(insn)
+
+
+def divide_slots(raw: list[Any], conditional: list[bool], addr: int) -> tuple[tuple[int, int], bool]:
+    """The block's divides priced at its end (hp_block.div words, at most two) and whether another divide
+    needs an operand hook (DIV_HOOK). A divide is priced at the end when it is not IT-conditional, Rn
+    and Rm are among R0-R12 and Rd is neither, and every instruction after it passes
+    :func:`_div_defer_ok` without writing Rn or Rm (thumb.h, hp_block.div)."""
+    words: list[int] = []
+    regs: list[set[int]] = []
+    open_: list[bool] = []
+    hook = False
+    for insn, itc in zip(raw, conditional, strict=True):
+        if words:
+            safe = _div_defer_ok(insn)
+            written = _written(insn) if safe else set()
+            for k in range(len(words)):
+                if open_[k] and (not safe or written & regs[k]):
+                    open_[k] = False
+                    hook = True
+        if isinstance(insn, _Undecoded) or insn.id not in (A.ARM_INS_SDIV, A.ARM_INS_UDIV):
+            continue
+        names = [insn.reg_name(op.reg) for op in insn.operands if op.type == A.ARM_OP_REG]
+        rn, rm = (_REG_NUM.get(n or "", 99) for n in names[1:3]) if len(names) == 3 else (99, 99)
+        if not itc and rn <= 12 and rm <= 12 and not _written(insn) & {rn, rm} and len(words) < 2:
+            signed = DIV_SIGNED if insn.id == A.ARM_INS_SDIV else 0
+            words.append(DIV_SLOT | signed | ((insn.address - addr) // 2) << 8 | rm << 4 | rn)
+            regs.append({rn, rm})
+            open_.append(True)
+        else:
+            hook = True
+    kept = [w for w, o in zip(words, open_, strict=True) if o] + [0, 0]
+    return (kept[0], kept[1]), hook
+
+
+def deferred_addresses(addr: int, slots: tuple[int, int] | list[int]) -> set[int]:
+    """Addresses of the divides a block's hp_block.div words price at its end."""
+    return {addr + ((w >> 8) & 0x7FF) * 2 for w in slots if w}
 
 
 def _reg_list_bytes(insn: capstone.CsInsn) -> int:
@@ -306,8 +394,13 @@ class BlockAnalyzer:
             flags |= DATA
         div_fn = getattr(self.cycle_model, "divide_sites", None)
         divides = div_fn([i for i in raw if not isinstance(i, _Undecoded)]) if div_fn is not None else ()
+        slots = (0, 0)
+        if divides and isinstance(self.cycle_model, CortexM4) and self.cycle_model.divides == "operands":
+            slots, hook = divide_slots(raw, conditional, addr)
+            if hook:
+                flags |= DIV_HOOK
         info = BlockInfo(addr, size, len(insns), sum(costs), low, flags, insns, end, line0, n_lines,
-                         lit_count, lit_line, loop, divides, uncertainty)
+                         lit_count, lit_line, loop, divides, div_slots=slots, uncertainty=uncertainty)
         self.cache[key] = info
         return info
 

@@ -82,6 +82,7 @@ class Debugger:
     def __init__(self, machine: Machine) -> None:
         self.m = machine
         machine.debugger = self
+        machine.hot.disable_defer()  # pauses inside blocks: every divide priced by its hook, before it runs
         self.breakpoints: dict[int, int] = {}  # address -> hook handle
         self.watchpoints: list[Watchpoint] = []
         self._step_handle: int | None = None
@@ -379,7 +380,7 @@ class Debugger:
             ptr = lib.hp_lookup(state, key[0], key[1])
             old = HotBlock.from_buffer_copy(ptr.contents) if ptr else None
             if not ptr:
-                lib.hp_insert(state, key[0], key[1], 1, 0, 0, 0, INDIRECT, 0, 0, 0, 0, 0)
+                lib.hp_insert(state, key[0], key[1], 1, 0, 0, 0, INDIRECT, 0, 0, 0, 0, 0, 0, 0)
                 ptr = lib.hp_lookup(state, key[0], key[1])
             fake = HotBlock(addr=key[0], size=key[1], n_insn=1, cycles=0, sp_min_delta=0, flags=0, target=INDIRECT,
                             taken_extra=0, line0=0, n_lines=0, lit_count=0, lit_line=0,

@@ -13,6 +13,8 @@ from __future__ import annotations
 import ctypes
 import importlib.machinery
 import os
+import struct
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,6 +53,7 @@ from simcore.blocks import (
     COND_END,
     CONTROL,
     DIV,
+    DIV_HOOK,
     HANDLER,
     IN_FLASH,
     MASK,
@@ -61,6 +64,7 @@ from simcore.blocks import (
     SP_READ,
     BlockAnalyzer,
     BlockInfo,
+    deferred_addresses,
 )
 from simcore.cycles import (
     BRANCH_REFILL,
@@ -81,6 +85,49 @@ _UC_REGS = {**{f"r{i}": getattr(arm_const, f"UC_ARM_REG_R{i}") for i in range(13
             "sp": arm_const.UC_ARM_REG_SP, "lr": arm_const.UC_ARM_REG_LR, "pc": arm_const.UC_ARM_REG_PC}
 _CORE_RID = [arm_const.UC_ARM_REG_R0 + i for i in range(13)] + [arm_const.UC_ARM_REG_SP, arm_const.UC_ARM_REG_LR,
                                                               arm_const.UC_ARM_REG_PC]
+
+# Where Unicorn 2.1 (x86-64 builds) keeps R0-R12: uc_struct.cpu (+0x1B8) -> CPUState.env_ptr (+0x128) ->
+# CPUARMState.regs[16], its first field (what uc_reg_read reads for R0-R12). Used only when checked at run
+# time (_cpu_regs: sentinels written with uc_reg_write read back there); otherwise the hot path calls uc_reg_read.
+_CPU_LAYOUTS = ((0x1B8, 0x128),)
+
+
+def _cpu_regs(uc: unicorn.Uc) -> int:
+    """Address of R0 in the engine's CPU state when a known layout holds (checked), else 0.
+
+    The hot path reads a deferred divide's two operands there at each block entry (hp_div_charge): two
+    uc_reg_read calls cost ~5 ns more per divide (benchmarks/divide_cost.py). Pointers are followed
+    through /proc/self/mem, so a layout that does not hold fails a read instead of crashing.
+    """
+    if ctypes.sizeof(ctypes.c_void_p) != 8 or sys.byteorder != "little":
+        return 0
+    try:
+        fd = os.open("/proc/self/mem", os.O_RDONLY)
+    except OSError:
+        return 0
+    regs = _CORE_RID[:13]
+    saved = [uc.reg_read(r) for r in regs]  # also makes sure the engine is initialised
+    try:
+        for cpu_off, env_off in _CPU_LAYOUTS:
+            try:
+                cpu = int.from_bytes(os.pread(fd, 8, uc._uch.value + cpu_off), "little")
+                env = int.from_bytes(os.pread(fd, 8, cpu + env_off), "little")
+                ok = bool(env)
+                for base in (0x5A5A0000, 0xA5A5F000):
+                    want = [base + 0x111 * i for i in range(13)]
+                    for r, v in zip(regs, want, strict=True):
+                        uc.reg_write(r, v)
+                    ok = ok and list(struct.unpack("<13I", os.pread(fd, 52, env))) == want
+            except (OSError, OverflowError, ValueError, struct.error):
+                ok = False
+            if ok:
+                return env
+        return 0
+    finally:
+        os.close(fd)
+        for r, v in zip(regs, saved, strict=True):
+            uc.reg_write(r, v)
+
 
 _MISS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint32, ctypes.c_uint32)
 _INTR_FN = ctypes.CFUNCTYPE(None, ctypes.c_uint32)
@@ -126,7 +173,8 @@ def native_library() -> ctypes.CDLL | None:
                     lib.hp_flash_read_hook_ptr.restype = ctypes.c_void_p
                     lib.hp_insert.argtypes = [ctypes.POINTER(HotState)] + [ctypes.c_uint32] * 4 + [
                         ctypes.c_int32,
-                    ] + [ctypes.c_uint32] * 7
+                    ] + [ctypes.c_uint32] * 9
+                    lib.hp_div_settle_at.argtypes = [ctypes.POINTER(HotState), ctypes.c_void_p, ctypes.c_uint32]
                     lib.hp_profile_init.argtypes = [ctypes.POINTER(HotState), ctypes.c_uint32, ctypes.c_uint32]
                     lib.hp_profile_root.argtypes = [ctypes.POINTER(HotState), ctypes.c_uint32]
                     lib.hp_profile_free.argtypes = [ctypes.POINTER(HotState)]
@@ -189,6 +237,10 @@ class HotPath:
         self.div_stats.cycle_count = ctypes.addressof(self.state) + HotState.cycle_count.offset
         self.div_stats.block_count = ctypes.addressof(self.state) + HotState.entries.offset
         self.div_stats.last_addr = 0xFFFFFFFF
+        self.div_stats.pend = ctypes.addressof(self.state) + HotState.dv_pend.offset
+        self.state.div_stats = ctypes.addressof(self.div_stats)
+        self.defer = True  # divides the block analysis allows are priced at the next block entry (set_defer)
+        self._py_slots: dict[tuple[int, int], tuple[int, int]] = {}  # the Python twin's hp_block.div
         self._div_hooked: set[int] = set()
         self._div_handles: list[int] = []  # hook handles of the divides hooked (configure_model removes them)
         self._div_sites: list[DivHookSite] = []  # kept alive: C holds pointers into them
@@ -228,12 +280,39 @@ class HotPath:
         if hasattr(self, "_div_operands"):
             self._reset_model()
         self._div_operands = bool(getattr(cm, "divide_sites", None) and getattr(cm, "divides", "") == "operands")
-        self.state.py_flags = self._sys_flags | (DIV if self._div_operands else 0)
+        # with deferral, only blocks holding a divide the analysis does not defer need hooks (DIV_HOOK)
+        self._div_flag = DIV_HOOK if self.defer else DIV
+        self.state.dv_on = int(self.defer and self._div_operands)
+        self.state.py_flags = self._sys_flags | (self._div_flag if self._div_operands else 0)
         self.native_analysis = self.native and self._analysis != "python" and self._configure_native_model()
         self.state.native_analysis = int(self.native_analysis)
 
+    def disable_defer(self) -> None:
+        """From now on price every divide by its operand hook, none at the next block entry: for a debugger
+        (it pauses inside blocks and resumes their rest as blocks of their own) and the DIV_0_TRP watch
+        (its fault comes before the divide). Call outside emulation: the blocks already seen that defer
+        divides get their hooks now (their translations are dropped), analyses and counts stay."""
+        if not self.defer:
+            return
+        self.settle_divides(None)
+        self.defer = False
+        self._div_flag = DIV
+        self.state.dv_on = 0
+        if not self._div_operands:
+            return
+        self.state.py_flags = (self.state.py_flags & ~DIV_HOOK) | DIV
+        if self.native:
+            deferring = [(b.addr, b.size) for b in self._table() if b.div[0]]
+        else:
+            deferring = list(self._py_slots)
+        for addr, size in deferring:
+            self._hook_divides(addr, size)
+            self._watch_seen.add((addr, size))
+            self.uc.ctl_remove_cache(addr, addr + size)
+
     def _reset_model(self) -> None:
         """Drop the divide hooks and every analysis made under the previous settings (configure_model)."""
+        self.settle_divides(None)
         for handle in self._div_handles:
             if self.native:
                 unicorn.unicorn_py3.unicorn.uclib.uc_hook_del(self.uc._uch, ctypes.c_size_t(handle))
@@ -507,6 +586,9 @@ class HotPath:
         self.state.sp_regid = arm_const.UC_ARM_REG_SP
         for i, rid in enumerate(_CORE_RID):
             self.state.core_rid[i] = rid
+        self.state.dv_env = _cpu_regs(self.uc) or None
+        self.div_stats.env = self.state.dv_env
+        self.div_stats.r0_id = arm_const.UC_ARM_REG_R0
         handle = ctypes.c_size_t()
         status = uclib.uc_hook_add(
             self.uc._uch,
@@ -631,7 +713,7 @@ class HotPath:
         assert self.lib is not None
         self.lib.hp_insert(
             ctypes.byref(self.state), addr, size, info.n_insn, info.cycles, info.sp_min_delta, info.flags,
-            info.target, info.taken_extra, info.line0, info.n_lines, info.lit_count, info.lit_line,
+            info.target, info.taken_extra, info.line0, info.n_lines, info.lit_count, info.lit_line, *info.div_slots,
         )
         return 1 if self._queue_watch(addr, size, info.flags) else 0
 
@@ -649,6 +731,8 @@ class HotPath:
         new = flags & ~self._sys_flags
         if not new:
             return
+        if new & DIV:
+            self.disable_defer()  # the trap's hook must see every divide before it runs
         self._sys_flags |= new
         self.state.py_flags |= new
         self._watch_seen.clear()
@@ -668,7 +752,7 @@ class HotPath:
         if not self.pending_watch:
             return False
         for addr, size, flags in self.pending_watch:
-            if flags & DIV and self._div_operands:
+            if flags & self._div_flag and self._div_operands:
                 self._hook_divides(addr, size)
             if flags & self._sys_flags and self.on_watch is not None:
                 self.on_watch(addr, size, flags & self._sys_flags)
@@ -678,14 +762,23 @@ class HotPath:
         return True
 
     def _divide_sites(self, addr: int, size: int) -> tuple[DivSite, ...]:
+        """The divides of a block that need an operand hook (all of them without deferral)."""
         if not self.native_analysis:
-            return self.info(addr, size).divides
-        return divide_sites_in(self.analyzer.code(addr, size), addr)  # from the encodings: no capstone
+            info = self.info(addr, size)
+            sites, slots = info.divides, info.div_slots
+        else:
+            sites = divide_sites_in(self.analyzer.code(addr, size), addr)  # from the encodings: no capstone
+            block = self.lib.hp_lookup(ctypes.byref(self.state), addr, size)  # type: ignore[union-attr]
+            slots = tuple(block.contents.div) if block else (0, 0)
+        if not self.state.dv_on:
+            return sites
+        deferred = deferred_addresses(addr, slots)
+        return tuple(d for d in sites if d.addr not in deferred)
 
     def preinstall_divides(self, addr: int, size: int, sites: tuple[DivSite, ...]) -> None:
         """Before the run (simcore.blockcache): hook the divides of a block an earlier run hooked, so its
         first translation has them and its first execution does not stop emulation (install_pending)."""
-        if self._div_operands and not self.state.py_flags & ~DIV and (addr, size) not in self._watch_seen:
+        if self._div_operands and not self.state.py_flags & ~self._div_flag and (addr, size) not in self._watch_seen:
             self._hook_divides(addr, size, sites)
             self._watch_seen.add((addr, size))
             self.div_preinstalled.add((addr, size))
@@ -722,6 +815,9 @@ class HotPath:
 
     def _py_div_hook(self, uc: unicorn.Uc, address: int, size: int, site: DivSite) -> None:
         """Python twin of tm_div_hook."""
+        s = self.state
+        if s.dv_pend[0] and address in deferred_addresses(s.dv_addr, s.dv_pend):
+            return  # the block being run prices it at its end
         extra = divide_cycles(uc.reg_read(site.rn), uc.reg_read(site.rm), site.signed) - DIV_MIN
         self.state.cycle_count += extra
         self.div_stats.extra += extra
@@ -745,6 +841,8 @@ class HotPath:
     # --- Python twin of hp_block_hook ---------------------------------------------------
     def _py_block_hook(self, uc: unicorn.Uc, address: int, size: int, _user: object) -> None:
         s = self.state
+        if s.dv_pend[0]:
+            self._py_settle(uc, None)
         if s.cycle_count >= s.stop_cycle or s.insn_count >= s.stop_insn:
             s.stop_requested = 1
             s.last_size = 0
@@ -768,6 +866,8 @@ class HotPath:
         self._py_execs[key] = self._py_execs.get(key, 0) + 1
         s.last_addr = address
         s.last_size = size
+        if s.dv_on:
+            self._py_arm(key)
 
     def _py_branch(self, address: int, size: int, flags: int, target: int, taken_extra: int) -> None:
         """Settle the previous block's conditional branch (taken: refill cycles) and note this block's."""
@@ -813,6 +913,8 @@ class HotPath:
             entry = (info.n_insn, info.cycles, info.sp_min_delta, info.flags, info.target, info.taken_extra,
                      info.line0, info.n_lines, info.lit_count, info.lit_line)
             self._py_table[(address, size)] = entry
+            if info.div_slots[0]:
+                self._py_slots[(address, size)] = info.div_slots
             if self._queue_watch(address, size, info.flags):
                 self._py_stop(uc)
                 return
@@ -833,6 +935,8 @@ class HotPath:
         self._py_execs[key] = self._py_execs.get(key, 0) + 1
         s.last_addr = address
         s.last_size = size
+        if s.dv_on:
+            self._py_arm(key)
         if flags & SEV:
             s.sev_count += 1
         if flags & CONTROL:
@@ -956,6 +1060,7 @@ class HotPath:
         self._infos.clear()
         self._py_table.clear()
         self._py_execs.clear()
+        self._py_slots.clear()
         self.analyzer.cache.clear()
         if self.native and self.lib is not None:
             self.lib.hp_clear(ctypes.byref(self.state))
@@ -971,8 +1076,49 @@ class HotPath:
             st.executed -= 1
             st.last_addr = 0xFFFFFFFF
 
+    def _py_arm(self, key: tuple[int, int]) -> None:
+        """Twin of hp_div_arm: a counted block's deferred divides wait for the next entry."""
+        slots = self._py_slots.get(key)
+        if slots is not None:
+            s = self.state
+            s.dv_pend[0], s.dv_pend[1] = slots
+            s.dv_addr = key[0]
+
+    def _py_settle(self, uc: unicorn.Uc, pc: int | None) -> None:
+        """Twin of hp_div_settle_at (``pc`` None: at a block entry, the previous block ran to its end)."""
+        s, st = self.state, self.div_stats
+        inside = pc is not None and s.last_size and s.last_addr == s.dv_addr and \
+            s.last_addr <= pc < s.last_addr + s.last_size
+        for v in tuple(s.dv_pend):
+            if not v:
+                break
+            if inside and pc <= s.dv_addr + ((v >> 8) & 0x7FF) * 2:  # type: ignore[operator]
+                continue
+            n = uc.reg_read(_CORE_RID[v & 0xF])
+            m = uc.reg_read(_CORE_RID[(v >> 4) & 0xF])
+            extra = divide_cycles(n, m, bool(v & 0x40000000)) - DIV_MIN
+            s.cycle_count += extra
+            st.extra += extra
+            st.executed += 1
+            s.dv_settled += 1
+        s.dv_pend[0] = s.dv_pend[1] = 0
+
+    def settle_divides(self, pc: int | None) -> None:
+        """Where a run stopped (``pc``; None: at a block boundary): price the deferred divides of the last block
+        entered that ran (hp_block.div; those at or after ``pc`` inside it did not). Call right after
+        emu_start returns, before anything reads the clock or writes registers."""
+        s = self.state
+        if not s.dv_pend[0]:
+            return
+        if self.native:
+            assert self.lib is not None
+            self.lib.hp_div_settle_at(ctypes.byref(s), self.uc._uch, 0xFFFFFFFF if pc is None else pc & ~1)
+        else:
+            self._py_settle(self.uc, None if pc is None else pc & ~1)
+
     def correct_partial_block(self, pc: int) -> None:
         """A run stopped inside the last block at ``pc``: un-count what did not execute."""
+        self.settle_divides(pc)
         self.undo_divide(pc)
         s = self.state
         if s.last_size and s.last_addr <= pc < s.last_addr + s.last_size:

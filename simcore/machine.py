@@ -838,6 +838,8 @@ class Machine:
                 self.uc.emu_start(pc | 1, UNTIL)
             except unicorn.UcError as exc:
                 err = exc
+            if s.dv_pend[0]:  # divides of the last block priced at its end (blocks.divide_slots): before anything
+                self.hot.settle_divides(self.pc())
             if debugger is not None:
                 debugger.after_emu()
             self.console_take()

@@ -114,6 +114,8 @@ def compare(m, blocks: list[tuple[int, int]]) -> list[Mismatch]:  # type: ignore
         c, addrs, costs = hot.native_block(addr, size, u)
         py = hot.analyzer.analyze(addr, size)
         text = "; ".join(f"{i.mnemonic} {i.op_str}" for i in py.insns)
+        if tuple(c.div) != py.div_slots:  # divides priced at the block's end (hp_block.div)
+            out.append(Mismatch(addr, size, "div", [hex(v) for v in c.div], [hex(v) for v in py.div_slots], text))
         for f in FIELDS:
             cv, pv = getattr(c, f), getattr(py, f)
             if f == "target":

@@ -241,6 +241,13 @@ typedef struct {
     uint32_t c_entered;     /* C stacked an exception frame since Python's last sync_native (which clears it) */
     uint32_t fpcar_reads;   /* FPCAR reads served here (cumulative) */
     uint64_t entries;       /* block entries, never taken back (block_count is, by the debugger): tm_div_hook's clock */
+    /* --- divides priced at the next block entry (hp_block.div, thumb.h): no per-address hook --- */
+    uint32_t dv_pend[2];    /* the deferred divides of the last block entered (0: none); tm_div_hook reads them */
+    uint32_t dv_addr;       /* that block's address (the slots' offsets are from it) */
+    uint32_t dv_on;         /* Python: defer (0: every divide has its hook, HotPath.disable_defer) */
+    tm_div_stats *div_stats; /* the divide counters, shared with the hooks (timing.c) */
+    uint64_t dv_settled;    /* divides priced at a block entry or a stop (statistics) */
+    const uint32_t *dv_env; /* R0-R12 in the engine's CPU state (HotPath._cpu_regs), or NULL: uc_reg_read */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -280,12 +287,12 @@ static int hp_put(hp_state *s, const hp_block *src);
 
 int hp_insert(hp_state *s, uint32_t addr, uint32_t size, uint32_t n_insn, uint32_t cycles,
               int32_t sp_min_delta, uint32_t flags, uint32_t target, uint32_t taken_extra, uint32_t line0,
-              uint32_t n_lines, uint32_t lit_count, uint32_t lit_line) {
+              uint32_t n_lines, uint32_t lit_count, uint32_t lit_line, uint32_t div0, uint32_t div1) {
     hp_block b;
     b.addr = addr; b.size = size; b.n_insn = n_insn; b.cycles = cycles; b.sp_min_delta = sp_min_delta;
     b.flags = flags; b.target = target; b.taken_extra = taken_extra; b.line0 = line0;
     b.n_lines = (uint16_t)n_lines; b.lit_count = (uint16_t)lit_count; b.lit_line = lit_line;
-    b.flash_words = HP_NOT_PROBED; b.execs = 0;
+    b.flash_words = HP_NOT_PROBED; b.execs = 0; b.div[0] = div0; b.div[1] = div1;
     return hp_put(s, &b);
 }
 
@@ -536,6 +543,60 @@ static __attribute__((noinline)) void hp_flash_charge(hp_state *s, const hp_bloc
     s->cycle_count += wait;
 }
 
+/* Rn and Rm of a deferred divide through uc_reg_read (no direct view of the CPU state: HotPath._cpu_regs). */
+static __attribute__((noinline)) void hp_div_regs(hp_state *s, void *uc, uint32_t v, uint32_t *n, uint32_t *m) {
+    s->reg_read(uc, s->core_rid[HP_DIV_RN(v)], n);
+    s->reg_read(uc, s->core_rid[HP_DIV_RM(v)], m);
+}
+
+/* One deferred divide (an hp_block.div word): its operands are still in Rn and Rm (the analysis saw to it). */
+static inline void hp_div_charge(hp_state *s, void *uc, uint32_t v) {
+    uint32_t n = 0, m = 0;
+    if (s->dv_env) { /* what uc_reg_read returns for R0-R12, without two calls (~5 ns a divide, measured) */
+        n = s->dv_env[HP_DIV_RN(v)];
+        m = s->dv_env[HP_DIV_RM(v)];
+    } else {
+        hp_div_regs(s, uc, v, &n, &m);
+    }
+    uint32_t extra = tm_div_cycles_inline(n, m, (v & HP_DIV_SIGNED) != 0) - TM_DIV_MIN;
+    s->cycle_count += extra;
+    s->div_stats->extra += extra;
+    s->div_stats->executed++;
+    s->dv_settled++;
+}
+
+/*
+ * Price the deferred divides of the last block entered (hp_block.div). ``in_block``: the run stopped
+ * inside that block at ``pc`` (last_size still set): divides at or after it have not run and are
+ * dropped (the block's rest is entered as a block of its own when the run resumes). Called at every
+ * block entry first, and by Python where a run stops (HotPath.settle_divides).
+ */
+static __attribute__((noinline)) void hp_div_settle(hp_state *s, void *uc, uint32_t pc, int in_block) {
+    for (int k = 0; k < 2; k++) {
+        uint32_t v = s->dv_pend[k];
+        if (!v) break;
+        if (in_block && pc <= s->dv_addr + HP_DIV_OFF(v)) continue;
+        hp_div_charge(s, uc, v);
+    }
+    s->dv_pend[0] = s->dv_pend[1] = 0;
+}
+
+/* Python's call where a run stopped at pc (after emu_start returned, or a pause inside a block). */
+void hp_div_settle_at(hp_state *s, void *uc, uint32_t pc) {
+    if (!s->dv_pend[0]) return;
+    int in_block = s->last_size && s->last_addr == s->dv_addr && s->last_addr <= pc && pc < s->last_addr + s->last_size;
+    hp_div_settle(s, uc, pc, in_block);
+}
+
+/* A block counted: its deferred divides wait for the next entry. */
+static inline void hp_div_arm(hp_state *s, const hp_block *b, uint32_t addr) {
+    if (HP_UNLIKELY(b->div[0] != 0) && s->dv_on) {
+        s->dv_pend[0] = b->div[0];
+        s->dv_pend[1] = b->div[1];
+        s->dv_addr = addr;
+    }
+}
+
 static int hp_tick(hp_state *s, void *uc, uint32_t addr);
 static int hp_tick_pend(hp_state *s);
 
@@ -585,6 +646,7 @@ static __attribute__((noinline)) void hp_block_general(hp_state *s, void *uc, ui
     b->execs++;
     s->last_addr = addr;
     s->last_size = size;
+    hp_div_arm(s, b, addr);
     if (flags & HP_SEV) s->sev_count++;
     if (flags & HP_CONTROL) { /* MSR CONTROL: the stack watch no longer trusts SP for the main stack */
         s->control_blocks++;
@@ -636,16 +698,17 @@ static __attribute__((noinline)) int hp_due(hp_state *s, void *uc, uint64_t addr
 }
 
 /*
- * The block hook. Its common case (a known block, no profiling, no SP check) is a leaf with
- * no calls, so it saves no registers: rare cases go to
- * hp_block_general, which does the same accounting plus the rest (perf: the prologue of the
- * general version was ~20% of the hook's samples).
+ * The block hook. Its common case (a known block, no profiling, no SP check, at most one deferred
+ * divide read from the CPU state directly) makes no call, so it saves no registers: every rare case
+ * is a tail call (hp_block_slow, hp_block_due, hp_block_general, hp_flash_charge), which does the
+ * same accounting plus the rest (perf: register saves in the hook's prologue were a fifth of its
+ * samples; with them gone div_bench's hook is ~1 ns cheaper per block).
  */
-void hp_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
-    hp_state *s = (hp_state *)user_data;
-    /* A block whose hook stops emulation does not run; its hook runs again on resume. */
-    if (HP_UNLIKELY(s->cycle_count >= s->stop_cycle || s->insn_count >= s->stop_insn) && hp_due(s, uc, address))
-        return;
+static __attribute__((noinline)) void hp_block_slow(void *uc, uint64_t address, uint32_t size, hp_state *s);
+static __attribute__((noinline)) void hp_block_due(void *uc, uint64_t address, uint32_t size, hp_state *s);
+
+/* Everything of the hook after the deferred divides and the due check: find the block and count it. */
+static inline void hp_block_count(void *uc, uint64_t address, uint32_t size, hp_state *s) {
     uint32_t addr = (uint32_t)address;
     hp_block *b = hp_find(s, addr, size);
     if (HP_UNLIKELY(!b || s->slow_next || (b->flags & HP_GENERAL_FLAGS))) {
@@ -669,7 +732,45 @@ void hp_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
     b->execs++;
     s->last_addr = addr;
     s->last_size = size;
+    hp_div_arm(s, b, addr);
     if ((flags & HP_IN_FLASH) && s->wait_states) hp_flash_charge(s, b); /* a tail call: no pushes above */
+}
+
+void hp_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
+    hp_state *s = (hp_state *)user_data;
+    uint32_t v = s->dv_pend[0];
+    if (HP_UNLIKELY(v != 0)) { /* the previous block ran to its end: price its deferred divides */
+        const uint32_t *env = s->dv_env;
+        if (HP_UNLIKELY(!env || s->dv_pend[1])) {
+            hp_block_slow(uc, address, size, s);
+            return;
+        }
+        uint32_t extra = tm_div_cycles_inline(env[HP_DIV_RN(v)], env[HP_DIV_RM(v)], (v & HP_DIV_SIGNED) != 0) -
+                         TM_DIV_MIN;
+        s->cycle_count += extra;
+        s->div_stats->extra += extra;
+        s->div_stats->executed++;
+        s->dv_settled++;
+        s->dv_pend[0] = 0;
+    }
+    /* A block whose hook stops emulation does not run; its hook runs again on resume. */
+    if (HP_UNLIKELY(s->cycle_count >= s->stop_cycle || s->insn_count >= s->stop_insn)) {
+        hp_block_due(uc, address, size, s);
+        return;
+    }
+    hp_block_count(uc, address, size, s);
+}
+
+/* The hook with deferred divides to price through uc_reg_read, or two of them. */
+static __attribute__((noinline)) void hp_block_slow(void *uc, uint64_t address, uint32_t size, hp_state *s) {
+    hp_div_settle(s, uc, 0, 0);
+    hp_block_hook(uc, address, size, s);
+}
+
+/* The hook when the next event or the budget is due. */
+static __attribute__((noinline)) void hp_block_due(void *uc, uint64_t address, uint32_t size, hp_state *s) {
+    if (hp_due(s, uc, address)) return;
+    hp_block_count(uc, address, size, s);
 }
 
 /*

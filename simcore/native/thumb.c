@@ -7,6 +7,7 @@
  * the way the Python twin does).
  */
 #include "thumb.h"
+#include "timing.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,7 @@ static int decode16(uint32_t addr, uint32_t hw, hp_insn *d) {
             return d->nregs ? 1 : 0;
         }
         if (op7 == 0x33) { /* CPS */
+            d->f |= IF_SYS;
             if (!BIT(hw, 4)) d->f |= IF_MASK; /* CPSIE: capstone's "cpsie" (codescan watches it) */
             return 1;
         }
@@ -207,7 +209,7 @@ static int decode16(uint32_t addr, uint32_t hw, hp_insn *d) {
             if (BIT(hw, 8)) d->f |= IF_WPC;
             return d->nregs ? 1 : 0;
         }
-        if ((op7 & 0x78) == 0x70) return 1; /* BKPT */
+        if ((op7 & 0x78) == 0x70) { d->f |= IF_SYS; return 1; } /* BKPT */
         if ((op7 & 0x78) == 0x78) { /* IT and hints */
             if (hw & 0xF) {
                 if (BITS(hw, 7, 4) == 0xF) return 0;
@@ -217,6 +219,7 @@ static int decode16(uint32_t addr, uint32_t hw, hp_insn *d) {
             }
             uint32_t hint = BITS(hw, 7, 4);
             if (hint > 4) return 0; /* capstone refuses the unallocated 16-bit hints */
+            d->f |= IF_SYS;
             if (hint == 4) d->f |= IF_SEV;
             return 1;
         }
@@ -235,8 +238,7 @@ static int decode16(uint32_t addr, uint32_t hw, hp_insn *d) {
     }
     if ((hw >> 12) == 0xD) { /* conditional branch, UDF, SVC (A5.2.6) */
         uint32_t cond = BITS(hw, 11, 8);
-        if (cond == 0xE) return 1; /* UDF */
-        if (cond == 0xF) return 1; /* SVC */
+        if (cond >= 0xE) { d->f |= IF_SYS; return 1; } /* UDF, SVC */
         d->tc = TC_B;
         d->f |= IF_WPC | IF_TARGET | IF_COND;
         d->imm = addr + 4 + (sext(hw & 0xFF, 8) << 1);
@@ -391,7 +393,7 @@ static uint32_t thumb_expand_imm(uint32_t imm12) {
 static int branch_misc(uint32_t addr, uint32_t h1, uint32_t h2, hp_insn *d) {
     uint32_t op1 = BITS(h2, 14, 12), op = BITS(h1, 10, 4);
     uint32_t s = BIT(h1, 10), j1 = BIT(h2, 13), j2 = BIT(h2, 11);
-    if (op1 == 2 && op == 0x7F) return 1; /* UDF.W */
+    if (op1 == 2 && op == 0x7F) { d->f |= IF_SYS; return 1; } /* UDF.W */
     if ((op1 & 5) == 0) {
         if ((op & 0x38) != 0x38) { /* B T3 */
             uint32_t imm = (s << 20) | (j2 << 19) | (j1 << 18) | (BITS(h1, 5, 0) << 12) | ((h2 & 0x7FF) << 1);
@@ -400,6 +402,7 @@ static int branch_misc(uint32_t addr, uint32_t h1, uint32_t h2, hp_insn *d) {
             d->imm = addr + 4 + sext(imm, 21);
             return 1;
         }
+        d->f |= IF_SYS; /* everything below but the branches */
         if ((op & 0x7E) == 0x38) { /* MSR (register) */
             d->f |= IF_MASK;
             if ((h2 & 0xFF) == 0x14) d->f |= IF_CONTROL; /* SYSm 20: CONTROL (B5.2.3) */
@@ -450,13 +453,14 @@ static int ldst_single(uint32_t addr, uint32_t h1, uint32_t h2, hp_insn *d) {
         if (!load) return 0;
         int32_t imm = (int32_t)(h2 & 0xFFF);
         if (!BIT(h1, 7)) imm = -imm;
-        if (rt == 15 && size != 2) { d->tc = TC_OTHER; return 1; } /* PLD/PLI (literal) */
+        if (rt == 15 && size != 2) { d->tc = TC_OTHER; d->f |= IF_SYS; return 1; } /* PLD/PLI (literal) */
         single_mem(d, 1, rt, 15, -1, 0, 0);
         d->mdisp = imm;
         literal(d, addr, imm);
         return 1;
     }
     int hintable = load && rt == 15 && size != 2; /* PLD/PLI and unallocated hints */
+    if (hintable) d->f |= IF_SYS; /* cleared by base_insn if it is not decoded */
     if (BIT(h1, 7)) { /* imm12 */
         if (hintable) return 1;
         single_mem(d, load, rt, rn, -1, 0, 0);
@@ -939,6 +943,20 @@ static void uncert_insn(hp_uncert *u, hp_affine *st, const hp_insn *d, int itc) 
     }
 }
 
+/* May this instruction follow a divide priced at the next block entry (thumb.h, hp_block.div)? Only
+   instructions that access no memory, raise no exception and do not leave emulation: data processing,
+   multiplies, divides, IT, B, BL, CBZ/CBNZ. (Which registers it writes is checked by the caller.) */
+static int div_defer_ok(const hp_insn *d) {
+    if (d->f & IF_SYS) return 0;
+    switch (d->tc) {
+    case TC_OTHER: return !(d->wr & R(15));
+    case TC_IT: case TC_DIV: case TC_CBZ: return 1;
+    case TC_B: return (d->f & IF_TARGET) != 0;
+    case TC_BRANCH: return (d->f & IF_CALL) && (d->f & IF_TARGET);
+    default: return 0;
+    }
+}
+
 int hp_analyze(const hp_model *m, hp_itmap *carry, hp_read_fn read, void *ctx, uint32_t addr, uint32_t size,
                hp_block *b, uint32_t *costs, uint32_t *insn_addr, int max_insns, hp_uncert *u) {
     uint16_t hw[HP_MAX_BLOCK_BYTES / 2 + 1];
@@ -966,6 +984,10 @@ int hp_analyze(const hp_model *m, hp_itmap *carry, hp_read_fn read, void *ctx, u
     uint32_t pos = 0;
     hp_affine st;
     int wide_run = 0;
+    /* divides priced at the next block entry (hp_block.div): at most two per block, in address order */
+    int div_defer = cm4 && m->div_cycles == TM_DIV_MIN, dv_n = 0, dv_open[2] = {0, 0};
+    uint32_t dv_word[2] = {0, 0};
+    uint16_t dv_regs[2] = {0, 0};
     if (u) {
         memset(u, 0, sizeof(*u));
         for (int r = 0; r < 16; r++) { st.reg[r] = (int8_t)r; st.off[r] = 0; }
@@ -981,6 +1003,23 @@ int hp_analyze(const hp_model *m, hp_itmap *carry, hp_read_fn read, void *ctx, u
         }
         int itc = it_left > 0;
         if (it_left) it_left--;
+        if (dv_n) { /* a divide still open before this instruction: does this one keep its operands? */
+            int safe = ok && div_defer_ok(&d);
+            for (int k = 0; k < dv_n; k++)
+                if (dv_open[k] && (!safe || (d.wr & dv_regs[k]))) { dv_open[k] = 0; flags |= HP_DIV_HOOK; }
+        }
+        if (ok && d.tc == TC_DIV && div_defer) {
+            uint32_t rn = hw[pos] & 0xFu, rm = hw[pos + 1] & 0xFu;
+            uint16_t regs = (uint16_t)(R(rn) | R(rm));
+            if (!itc && rn <= 12 && rm <= 12 && !(d.wr & regs) && dv_n < 2) {
+                dv_word[dv_n] = HP_DIV_SLOT | ((hw[pos] & 0x20u) ? 0u : HP_DIV_SIGNED) | (((a - addr) / 2u) << 8) |
+                                (rm << 4) | rn;
+                dv_regs[dv_n] = regs;
+                dv_open[dv_n++] = 1;
+            } else {
+                flags |= HP_DIV_HOOK;
+            }
+        }
         if (u) {
             if (d.size == 4 && (a & 3) == 2) { if (++wide_run == 3) u->wide_groups++; }
             else wide_run = 0;
@@ -1109,6 +1148,8 @@ int hp_analyze(const hp_model *m, hp_itmap *carry, hp_read_fn read, void *ctx, u
     }
     if (it_left && count) carry_put(carry, addr + size, (uint32_t)it_left);
 
+    for (int k = 0, j = 0; k < dv_n; k++)
+        if (dv_open[k]) b->div[j++] = dv_word[k];
     b->n_insn = (uint32_t)count;
     b->cycles = cycles;
     b->sp_min_delta = low;

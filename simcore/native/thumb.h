@@ -61,6 +61,8 @@ enum {
 #define IF_DOWN 0x200000u    /* LDMDB/STMDB/VLDMDB/VSTMDB */
 #define IF_MOVREG 0x400000u  /* MOV Rd, Rm without shift (capstone's MOV with two registers): src = Rm */
 #define IF_ADDIMM 0x800000u  /* ADD/SUB/ADDW/SUBW Rd, [Rn,] #imm: src = Rn (Rd when none), wb = the signed step */
+#define IF_SYS 0x1000000u    /* system, hint, exception-generating or preload: BKPT, SVC, UDF, CPS, MSR, MRS, hints
+                                (NOP, YIELD, WFE, WFI, SEV, DBG), CLREX, DSB, DMB, ISB, PLD, PLI */
 
 typedef struct {
     uint32_t addr;
@@ -105,6 +107,7 @@ int hp_decode(uint32_t addr, const uint16_t *hw, int n_hw, hp_insn *out);
 #define HP_ACCESS 4096u    /* holds a halfword/word access with a base other than SP/PC (UNALIGN_TRP watch) */
 #define HP_DATA 16384u     /* holds a load through a base other than SP/PC (the error bar's flash-data probe) */
 #define HP_CONTROL 8192u   /* holds MSR CONTROL: thread mode may change stack (SPSEL) or privilege (the MPU map) */
+#define HP_DIV_HOOK 32768u /* holds a divide priced by a per-address operand hook (one hp_block.div does not defer) */
 #define HP_INDIRECT 0xFFFFFFFFu
 
 /* One block's costs: the hot path's table entry (mirrored by simcore/hotpath.py, HotBlock). */
@@ -123,7 +126,22 @@ typedef struct {
     uint32_t lit_line; /* line of the first literal */
     uint32_t flash_words; /* words its data loads read from flash at its first execution (the error bar's) */
     uint64_t execs;    /* times the block was entered and counted (the error bar, simcore/timing_error.py) */
+    uint32_t div[2];   /* divides priced at the next block entry (HP_DIV_* fields; 0: none), see below */
 } hp_block;
+
+/*
+ * Divides whose operands are still in their registers when the block ends (SDIV/UDIV not
+ * IT-conditional, Rn and Rm among R0-R12, Rd neither, and after it in the block only instructions
+ * that neither write Rn or Rm, nor access memory, nor can raise an exception or leave emulation:
+ * data processing, multiplies, divides, IT, B, BL, CBZ/CBNZ). Such a divide needs no per-address
+ * hook: the hot path reads Rn and Rm at the next block entry (or where the run stops, or the
+ * debugger pauses) and adds its operand-dependent cycles (simcore/native/timing.c). Packed:
+ */
+#define HP_DIV_SLOT 0x80000000u                 /* set in every used slot */
+#define HP_DIV_SIGNED 0x40000000u               /* SDIV */
+#define HP_DIV_RN(v) ((v) & 0xFu)
+#define HP_DIV_RM(v) (((v) >> 4) & 0xFu)
+#define HP_DIV_OFF(v) ((((v) >> 8) & 0x7FFu) * 2u) /* the divide's address - the block's */
 
 /* One cached analysis (simcore/blockcache.py; mirrored by HotCacheRec): the entry and its bytes' hash. */
 typedef struct {

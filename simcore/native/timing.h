@@ -20,6 +20,10 @@ typedef struct {
     uint64_t last_block;                 /* the block entry the last charged divide ran in */
     uint32_t last_addr;                  /* its address (a stop there before it ran takes it back) */
     uint32_t last_extra;                 /* what it charged above DIV_MIN */
+    const uint32_t *pend;                /* hp_state.dv_pend[0..1], dv_addr: the divides the block hook prices */
+    const uint32_t *env;                 /* R0-R12 in the engine's CPU state (hp_state.dv_env), or NULL */
+    int32_t r0_id;                       /* Unicorn's id of R0 (R0-R12 are consecutive ids) */
+    uint32_t pad;
 } tm_div_stats;
 
 /* One SDIV/UDIV; the hook's user_data. Mirrored by simcore/abi.py (DivSite). */
@@ -31,5 +35,18 @@ typedef struct {
 } tm_div_site;
 
 uint32_t tm_div_cycles(uint32_t n, uint32_t m, uint32_t is_signed);
+
+/* Cycles of one divide (2-12): the rule fitted to silicon measurements, see divide_cycles in cycles.py
+   (inline: the block hook prices deferred divides with it; tm_div_cycles is the same for callers outside). */
+static inline uint32_t tm_div_cycles_inline(uint32_t n, uint32_t m, uint32_t is_signed) {
+    if (is_signed) {
+        if (n & 0x80000000u) n = 0u - n; /* magnitude; INT_MIN stays 0x80000000 (32 bits) */
+        if (m & 0x80000000u) m = 0u - m;
+    }
+    if (!n || !m) return TM_DIV_MIN;
+    uint32_t bn = 32u - (uint32_t)__builtin_clz(n), bm = 32u - (uint32_t)__builtin_clz(m);
+    if (bn < bm) return 3u;
+    return 5u + (bn - bm) / 4u;
+}
 
 #endif
