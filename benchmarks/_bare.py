@@ -28,8 +28,7 @@ class Bare:
     """A loaded bare Unicorn and what its semihosting hook saw."""
 
     uc: unicorn.Uc
-    sp: int | None  # initial SP and entry (thumb bit clear) from the reset vector table; None: unreadable
-    pc: int | None
+    pc: int | None  # entry (thumb bit clear) from the reset vector table; None: unreadable
     cmdline: bytes = b""
     exit_code: list[int | None] = field(default_factory=lambda: [None])
 
@@ -44,21 +43,19 @@ def bare_unicorn(board: Any, fw: Any, read: PeripheralRead | None = None, cmdlin
     for seg in fw.segments:
         if seg.data:
             uc.mem_write(board.memory_map.resolve(seg.paddr), seg.data)
-    if read is None:
-        uc.mmio_map(0x40000000, 0x20000000, lambda u, o, s, d: READY, None, lambda u, o, s, v, d: None, None)
-    else:
-        uc.mmio_map(0x40000000, 0x20000000, lambda u, o, s, d: read(0x40000000 + o), None,
-                    lambda u, o, s, v, d: None, None)
+    answer = read or (lambda _addr: READY)
+    uc.mmio_map(0x40000000, 0x20000000, lambda u, o, s, d: answer(0x40000000 + o), None,
+                lambda u, o, s, v, d: None, None)
     regs: dict[int, int] = {}
     uc.mmio_map(0xE0000000, 0x100000, lambda u, o, s, d: regs.get(o, 0), None,
                 lambda u, o, s, v, d: regs.__setitem__(o, v), None)
-    bare = Bare(uc, None, None, cmdline)
+    bare = Bare(uc, None, cmdline)
     uc.hook_add(unicorn.UC_HOOK_INTR, _semihosting, bare)
     vt = fw.read_loaded(board.memory_map.resolve(board.reset_vtor), 8)
     if vt is not None:
-        bare.sp, pc = struct.unpack("<II", vt)
+        sp, pc = struct.unpack("<II", vt)
         bare.pc = pc & ~1
-        uc.reg_write(R.UC_ARM_REG_SP, bare.sp)
+        uc.reg_write(R.UC_ARM_REG_SP, sp)
     return bare
 
 
