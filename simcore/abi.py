@@ -301,6 +301,7 @@ class HotState(ctypes.Structure):
         ("div_stats", ctypes.c_void_p),
         ("dv_settled", ctypes.c_uint64),
         ("dv_env", ctypes.c_void_p),
+        ("block_cycle", ctypes.c_uint64),
     ]
 
 

@@ -245,6 +245,8 @@ class PeripheralBus:
         cycles = type(state).cycle_count.offset
         self.rf.set_queue_source(self._queue_notify,
                                  (ctypes.addressof(state) + cycles) if self.rf.native else (lambda: state.cycle_count))
+        block = type(state).block_cycle.offset
+        self.rf.set_clock((ctypes.addressof(state) + block) if self.rf.native else (lambda: state.block_cycle))
 
     def attach_engine(self, uc: Any) -> None:
         """The engine whose PC the register file reads before each read it sends here (the polling watch asks
@@ -419,6 +421,18 @@ class PeripheralBus:
             self._queue_fns.append((addr, notify))
         self._queue_fns[q] = (addr, notify)
         return q
+
+    def timed_in_c(self, addr: int) -> int | None:
+        """Let the register file answer reads of the model register at ``addr`` from a schedule on virtual time
+        the model sets (TIMED: ``rf.timed_set``; docs/peripheral-bus.md). The schedule's index, or None (no model
+        entry there, or no hot path to give the time yet)."""
+        if self._pc_source is None:
+            return None
+        slot = self.rf.slot(addr)
+        e = self.entries.get(slot - 1)
+        if not slot or e is None or e.model is None:
+            return None
+        return self.rf.timed_new(slot - 1)  # the same schedule again after a snapshot's restore
 
     def _queue_notify(self, q: int) -> None:
         m = self.m

@@ -843,6 +843,7 @@ class HotPath:
         s = self.state
         if s.dv_pend[0]:
             self._py_settle(uc, None)
+        s.block_cycle = s.cycle_count  # the block-entry clock (hp_state.block_cycle)
         if s.cycle_count >= s.stop_cycle or s.insn_count >= s.stop_insn:
             s.stop_requested = 1
             s.last_size = 0

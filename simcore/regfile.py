@@ -24,6 +24,11 @@ window maps to a register entry, or to nothing:
   and the virtual clock is before the queue's deadline (the model's next change, e.g. a sample's
   arrival); the model hears when ``notify_at`` words were served (``queue_notify``) and takes
   the count with ``queue_take``. Other reads go to the model.
+- ``TIMED`` (a model's status register whose value follows a schedule on virtual time, such as an SPI's
+  SR during a frame): reads give ``before`` while the block-entry clock (the cycle count at the hook of
+  the block doing the read: where a machine event at that cycle would have run) is before ``at``,
+  ``after`` from ``at`` on, and go to the model from ``end`` on (``timed_set``). Writes go to the model.
+  ``next_change`` gives a polling loop's fast-forward the cycle an entry's value changes by itself.
 
 Every entry counts reads and writes, records the bits its writes changed (the report names
 those fields), and watches polls: reads in a row of the same value from the same
@@ -55,6 +60,8 @@ CONSOLE = 32  # a write appends its byte to the console buffer (with PY_WRITE fo
 CONSOLE_CAP = 4096  # bytes the buffer holds before Python is told (RF_CON_CAP)
 QUEUE = 64  # aligned word reads are answered from the entry's queue while it lasts (rf_queue)
 NO_DEADLINE = (1 << 64) - 1
+TIMED = 256  # reads follow the entry's schedule (rf_timed) until its end
+NEVER = NO_DEADLINE
 
 PyFn = Callable[[int, int, int, int], int]  # (addr, size, value, write) -> value read (32 bits)
 NotifyFn = Callable[[int, int, int, int, int], None]  # (index, addr, size, value, write)
@@ -159,6 +166,17 @@ def regfile_library() -> ctypes.CDLL | None:
             lib.rf_queue_put.argtypes = [p, u32, ctypes.POINTER(ctypes.c_uint32), u32, u32, u32, u64]
             lib.rf_queue_state.argtypes = [p, u32]
             lib.rf_mmio_write_ptr.restype = v
+            lib.rf_set_clock.argtypes = [p, v]
+            lib.rf_timed_new.restype = i64
+            lib.rf_timed_new.argtypes = [p, u32]
+            lib.rf_timed_set.restype = ctypes.c_int
+            lib.rf_timed_set.argtypes = [p, u32, u32, u32, u64, u64]
+            lib.rf_timed_get.restype = ctypes.c_int
+            lib.rf_timed_get.argtypes = [p, u32, ctypes.POINTER(ctypes.c_uint64)]
+            lib.rf_timed_count.restype = u32
+            lib.rf_timed_count.argtypes = [p]
+            lib.rf_next_change.restype = u64
+            lib.rf_next_change.argtypes = [p, u32]
         _lib = lib
     return _lib  # type: ignore[no-any-return]
 
@@ -192,6 +210,9 @@ class PyRegFile:
         self.queues: list[list[Any]] = []
         self.qnotify: QueueFn | None = None
         self.cycles: Callable[[], int] = lambda: 0
+        # per schedule: [entry, before, after, at, end] (rf_timed)
+        self.timed: list[list[int]] = []
+        self.clock: Callable[[], int] = lambda: 0
 
     # --- building ---------------------------------------------------------------------------------
     def add_store(self, value: int) -> int:
@@ -267,6 +288,51 @@ class PyRegFile:
         self.regs[index][5] |= QUEUE
         return len(self.queues) - 1
 
+    def set_clock(self, clock: Any) -> None:
+        """TIMED entries: ``clock()`` is the block-entry clock (the hot path's ``block_cycle``)."""
+        if callable(clock):
+            self.clock = clock
+
+    def timed_new(self, index: int) -> int:
+        """The schedule of entry ``index`` (flag TIMED; before = after = 0 until ``timed_set``), made on the first
+        call; its index."""
+        for ti, t in enumerate(self.timed):
+            if t[0] == index:
+                return ti
+        self.timed.append([index, 0, 0, NEVER, NEVER])
+        self.regs[index][5] |= TIMED
+        return len(self.timed) - 1
+
+    def timed_set(self, timed: int, before: int, after: int, at: int, end: int = NEVER) -> None:
+        """Reads give ``before`` until cycle ``at``, ``after`` from it on; the model serves them from ``end`` on."""
+        self.timed[timed][1:] = [before & 0xFFFFFFFF, after & 0xFFFFFFFF, at, end]
+
+    def timed_get(self, timed: int) -> tuple[int, int, int, int]:
+        """(before, after, at, end)."""
+        t = self.timed[timed]
+        return t[1], t[2], t[3], t[4]
+
+    def next_change(self, index: int) -> int:
+        """rf_next_change: the earliest cycle entry ``index``'s value can change by itself (event rule), NEVER when
+        it cannot (see regfile.c)."""
+        if index >= len(self.regs):
+            return NEVER
+        flags = self.regs[index][5]
+        nxt = NEVER
+        if flags & TIMED:
+            t = next((x for x in self.timed if x[0] == index), None)
+            now = self.clock()
+            if t is not None:
+                if t[3] > now:
+                    nxt = t[3]
+                if now < t[4] < nxt:
+                    nxt = t[4]
+        if flags & QUEUE:
+            q = next((x for x in self.queues if x[0] == index), None)
+            if q is not None and q[1] < len(q[2]) and self.cycles() < q[4] < nxt:
+                nxt = q[4]
+        return nxt
+
     def queue_fill(self, queue: int, words: list[int], notify_at: int, deadline: int) -> None:
         """Serve ``words`` from the first; tell ``notify`` when ``notify_at`` were served (0: never); serve
         only while the clock is before ``deadline``."""
@@ -313,15 +379,17 @@ class PyRegFile:
         if pc_source is not None:
             self.pc_source = pc_source
 
-    def save(self) -> tuple[list[int], list[list[int]], list[list[Any]]]:
-        """Values, entries and queues as they are now (for snapshots)."""
+    def save(self) -> tuple[list[int], list[list[int]], list[list[Any]], list[list[int]]]:
+        """Values, entries, queues and schedules as they are now (for snapshots)."""
         return list(self.store), [list(r) for r in self.regs], [[q[0], q[1], list(q[2]), q[3], q[4]]
-                                                                 for q in self.queues]
+                                                                 for q in self.queues], [list(t) for t in self.timed]
 
-    def load(self, saved: tuple[list[int], list[list[int]], list[list[Any]]]) -> None:
-        """Back to ``saved``: its values, entries and queues; entries added since keep their slots (the caller
-        unmaps them)."""
-        stores, regs, queues = saved
+    def load(self, saved: tuple[list[int], list[list[int]], list[list[Any]], list[list[int]]]) -> None:
+        """Back to ``saved``: its values, entries, queues and schedules; entries added since keep their slots (the
+        caller unmaps them); schedules made since read 0 for ever."""
+        stores, regs, queues, timed = saved
+        for ti, t in enumerate(self.timed):
+            t[1:] = timed[ti][1:] if ti < len(timed) else [0, 0, NEVER, NEVER]
         self.store[:len(stores)] = stores
         for r, old in zip(self.regs, regs):
             r[:] = old
@@ -353,11 +421,18 @@ class PyRegFile:
             q = self.queues[qi] if qi is not None else None
             if q is not None and not (q[1] < len(q[2]) and self.cycles() < q[4]):
                 q = None
+        t = None
+        if q is None and r[5] & TIMED:
+            t = next((x for x in self.timed if x[0] == s - 1), None)
+            if t is not None and not self.clock() < t[4]:
+                t = None
         if q is not None:
             v = q[2][q[1]]
             q[1] += 1
             if q[1] == q[3] and self.qnotify is not None:
                 self.qnotify(qi)  # type: ignore[arg-type]
+        elif t is not None:
+            v = ((t[2] if self.clock() >= t[3] else t[1]) & _lanes(size, shift)) >> shift
         elif r[5] & PY_READ:
             v = self.py(addr, size, 0, 0)
         else:
@@ -537,6 +612,30 @@ class NativeRegFile:
         self._q_cb = RF_QNOTIFY_FN(notify) if notify is not None else RF_QNOTIFY_FN()
         self.lib.rf_set_queue_source(self.bus, self._q_cb, cycles if isinstance(cycles, int) else None)
 
+    def set_clock(self, clock: Any) -> None:
+        """TIMED entries: ``clock`` is the address of the hot path's uint64 ``block_cycle`` (a callable is accepted
+        for the twin's sake and ignored)."""
+        self.lib.rf_set_clock(self.bus, clock if isinstance(clock, int) else None)
+
+    def timed_new(self, index: int) -> int:
+        t = int(self.lib.rf_timed_new(self.bus, index))
+        if t < 0:
+            raise MemoryError("register file schedule")
+        return t
+
+    def timed_set(self, timed: int, before: int, after: int, at: int, end: int = NEVER) -> None:
+        if self.lib.rf_timed_set(self.bus, timed, before & 0xFFFFFFFF, after & 0xFFFFFFFF, at, end) != 0:
+            raise IndexError(f"register file: no schedule {timed}")
+
+    def timed_get(self, timed: int) -> tuple[int, int, int, int]:
+        out = (ctypes.c_uint64 * 4)()
+        if self.lib.rf_timed_get(self.bus, timed, out) != 0:
+            raise IndexError(f"register file: no schedule {timed}")
+        return out[0], out[1], out[2], out[3]
+
+    def next_change(self, index: int) -> int:
+        return int(self.lib.rf_next_change(self.bus, index))
+
     def queue_new(self, index: int) -> int:
         q = int(self.lib.rf_queue_new(self.bus, index))
         if q < 0:
@@ -592,9 +691,9 @@ class NativeRegFile:
         if isinstance(pc_source, int):
             self.lib.rf_set_pc_source(self.bus, pc_source)
 
-    def save(self) -> tuple[bytes, bytes, list[tuple[list[int], int, int, int]]]:
-        """Values and entries as they are now (for snapshots): the C arrays' bytes; and each queue's words,
-        words served, notify_at and deadline."""
+    def save(self) -> tuple[bytes, bytes, list[tuple[list[int], int, int, int]], list[tuple[int, int, int, int]]]:
+        """Values and entries as they are now (for snapshots): the C arrays' bytes; each queue's words,
+        words served, notify_at and deadline; each schedule."""
         n_store = self._n_store
         n_regs = int(self.lib.rf_count(self.bus))
         stores = ctypes.string_at(self.lib.rf_stores(self.bus), 4 * n_store) if n_store else b""
@@ -604,10 +703,14 @@ class NativeRegFile:
         for qi in range(int(self.lib.rf_queue_count(self.bus))):
             words = self.lib.rf_queue_get(self.bus, qi, info)
             queues.append((list(words[:info[1]]) if info[1] else [], info[0], info[2], info[3]))
-        return stores, regs, queues
+        timed = [self.timed_get(ti) for ti in range(int(self.lib.rf_timed_count(self.bus)))]
+        return stores, regs, queues, timed
 
-    def load(self, saved: tuple[bytes, bytes, list[tuple[list[int], int, int, int]]]) -> None:
-        stores, regs, queues = saved
+    def load(self, saved: tuple[bytes, bytes, list[tuple[list[int], int, int, int]],
+                                list[tuple[int, int, int, int]]]) -> None:
+        stores, regs, queues, timed = saved
+        for ti in range(int(self.lib.rf_timed_count(self.bus))):  # schedules made since the save: 0 for ever
+            self.timed_set(ti, *(timed[ti] if ti < len(timed) else (0, 0, NEVER, NEVER)))
         if stores:
             ctypes.memmove(self.lib.rf_stores(self.bus), stores, len(stores))
         if regs:

@@ -248,6 +248,9 @@ typedef struct {
     tm_div_stats *div_stats; /* the divide counters, shared with the hooks (timing.c) */
     uint64_t dv_settled;    /* divides priced at a block entry or a stop (statistics) */
     const uint32_t *dv_env; /* R0-R12 in the engine's CPU state (HotPath._cpu_regs), or NULL: uc_reg_read */
+    /* --- the block-entry clock: cycle_count at the last block hook's due check, before the block's own cycles
+       (regfile.c's RF_TIMED reads compare it: a read sees what a machine event at or before it changed) --- */
+    uint64_t block_cycle;
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -753,6 +756,7 @@ void hp_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
         s->dv_settled++;
         s->dv_pend[0] = 0;
     }
+    s->block_cycle = s->cycle_count;
     /* A block whose hook stops emulation does not run; its hook runs again on resume. */
     if (HP_UNLIKELY(s->cycle_count >= s->stop_cycle || s->insn_count >= s->stop_insn)) {
         hp_block_due(uc, address, size, s);

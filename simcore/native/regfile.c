@@ -29,6 +29,12 @@
  *    deadline (the model's next change: a sample's arrival); otherwise the read goes to Python as
  *    usual. When the words served reach the queue's notify_at, bus->qnotify tells the model (which
  *    takes the count with rf_queue_take and does what its own read would have done there).
+ *  - RF_TIMED (a model's status register whose value follows a virtual-time schedule the model set, e.g.
+ *    an SPI's SR during a frame: BSY until the frame's end, then RXNE): a read is answered with `before`
+ *    while the block-entry clock (*bus->clock: the cycle count at the hook of the block doing the read,
+ *    the moment a machine event at that cycle would have run) is before `at`, with `after` from `at` on,
+ *    and goes to Python from `end` on (UINT64_MAX: never). Writes go to Python. rf_next_change tells a
+ *    polling loop's fast-forward the cycle the value changes (RF_QUEUE: its deadline).
  * Every entry counts reads and writes, ORs the bits its writes changed (the report names
  * those fields), and watches polls: a read returning the value of the previous read of the
  * same entry from the same translated block counts one more repeat, and bus->poll is called
@@ -48,6 +54,8 @@
 #define RF_NOTIFY 4u   /* call bus->notify at the next access, then clear */
 #define RF_POLL_MUTE 8u /* no poll callbacks until this streak ends (the watcher has seen enough of it) */
 #define RF_FIT 128u    /* served as a plain register; writes that do not fit go to Python */
+#define RF_TIMED 256u  /* reads follow the entry's schedule (rf_timed), until its end */
+#define RF_NEVER 0xFFFFFFFFFFFFFFFFull
 
 typedef struct {
     uint32_t store;      /* index of the value (entries that are views of one value share it) */
@@ -88,6 +96,15 @@ typedef struct {
     uint32_t *words;
 } rf_queue;
 
+typedef struct {
+    uint32_t reg;    /* the entry it answers for */
+    uint32_t before; /* value read while the block-entry clock is before at */
+    uint32_t after;  /* ... from at on */
+    uint32_t pad;
+    uint64_t at;     /* change cycle (RF_NEVER: before for ever) */
+    uint64_t end;    /* reads go to Python from this cycle on (RF_NEVER: never) */
+} rf_timed;
+
 #define RF_WORDS 1024u /* 32-bit words per 4 KiB page */
 typedef struct {
     uint32_t slot[RF_WORDS]; /* register index + 1; 0: Python */
@@ -123,6 +140,10 @@ typedef struct rf_bus {
     void *pc_uc;
     int pc_regid;
     uint32_t mmio_pc;
+    rf_timed *timed;     /* RF_TIMED entries' schedules */
+    uint32_t n_timed;
+    uint32_t pad3;
+    const uint64_t *clock; /* the block-entry clock (hp_state.block_cycle) RF_TIMED compares */
 } rf_bus;
 
 typedef struct {
@@ -149,6 +170,7 @@ rf_bus *rf_new(void) {
     if (b) {
         b->pc = &no_pc;
         b->cycles = &no_cycles;
+        b->clock = &no_cycles;
     }
     return b;
 }
@@ -162,6 +184,7 @@ void rf_free(rf_bus *b) {
     }
     for (uint32_t q = 0; q < b->n_queues; q++) free(b->queues[q].words);
     free(b->queues);
+    free(b->timed);
     free(b->regs);
     free(b->store);
     free(b);
@@ -281,6 +304,80 @@ static inline rf_queue *queue_of(rf_bus *b, uint32_t reg, uint32_t *qi) {
             return &b->queues[i];
         }
     return NULL;
+}
+
+/* RF_TIMED: the block-entry clock schedules are compared with (the hot path's block_cycle). */
+void rf_set_clock(rf_bus *b, const uint64_t *clock) { b->clock = clock ? clock : &no_cycles; }
+
+/* The schedule of entry reg (flag RF_TIMED set on it, reads before = after = 0 until rf_timed_set), made on
+   the first call; its index, -1 on failure. */
+int64_t rf_timed_new(rf_bus *b, uint32_t reg) {
+    if (reg >= b->n_regs) return -1;
+    for (uint32_t i = 0; i < b->n_timed; i++)
+        if (b->timed[i].reg == reg) return i;
+    rf_timed *t = realloc(b->timed, (b->n_timed + 1) * sizeof(rf_timed));
+    if (!t) return -1;
+    b->timed = t;
+    memset(&t[b->n_timed], 0, sizeof(rf_timed));
+    t[b->n_timed].reg = reg;
+    t[b->n_timed].at = RF_NEVER;
+    t[b->n_timed].end = RF_NEVER;
+    b->regs[reg].flags |= RF_TIMED;
+    return b->n_timed++;
+}
+
+/* Schedule ti: reads give before until cycle at, after from at on; Python serves them from end on. */
+int rf_timed_set(rf_bus *b, uint32_t ti, uint32_t before, uint32_t after, uint64_t at, uint64_t end) {
+    if (ti >= b->n_timed) return -1;
+    rf_timed *t = &b->timed[ti];
+    t->before = before;
+    t->after = after;
+    t->at = at;
+    t->end = end;
+    return 0;
+}
+
+/* Schedule ti as it is (for snapshots and tests): out[0..3] = before, after, at, end. */
+int rf_timed_get(rf_bus *b, uint32_t ti, uint64_t *out) {
+    if (ti >= b->n_timed) return -1;
+    rf_timed *t = &b->timed[ti];
+    out[0] = t->before;
+    out[1] = t->after;
+    out[2] = t->at;
+    out[3] = t->end;
+    return 0;
+}
+
+uint32_t rf_timed_count(rf_bus *b) { return b->n_timed; }
+
+static inline rf_timed *timed_of(rf_bus *b, uint32_t reg) {
+    for (uint32_t i = 0; i < b->n_timed; i++)
+        if (b->timed[i].reg == reg) return &b->timed[i];
+    return NULL;
+}
+
+/* The earliest cycle at which entry reg's value can change by itself (no access to it), by the rule of a machine
+   event at that cycle (a read in a block entered at or after it sees the change): RF_TIMED, the first of its
+   change and its end not reached yet; RF_QUEUE, its deadline while it serves; otherwise RF_NEVER (a plain entry
+   changes only when written; a model's register Python serves is the model's to say, poll_hint). */
+uint64_t rf_next_change(rf_bus *b, uint32_t reg) {
+    if (reg >= b->n_regs) return RF_NEVER;
+    uint32_t flags = b->regs[reg].flags;
+    uint64_t next = RF_NEVER;
+    if (flags & RF_TIMED) {
+        rf_timed *t = timed_of(b, reg);
+        uint64_t now = *b->clock;
+        if (t) {
+            if (t->at > now) next = t->at;
+            if (t->end > now && t->end < next) next = t->end;
+        }
+    }
+    if (flags & RF_QUEUE) {
+        uint32_t qi;
+        rf_queue *q = queue_of(b, reg, &qi);
+        if (q && q->head < q->len && *b->cycles < q->deadline && q->deadline < next) next = q->deadline;
+    }
+    return next;
 }
 
 /* An entry's masks (a model hands a register to the register file while it allows it). */
@@ -407,6 +504,7 @@ static inline uint64_t word_read(rf_bus *b, uint32_t addr, uint32_t size) {
     rf_reg *r = &b->regs[s - 1];
     uint32_t shift = 8 * (addr & 3u), v, qi = 0;
     rf_queue *q = NULL;
+    rf_timed *t;
     if ((r->flags & RF_QUEUE) && size == 4 && !shift && (q = queue_of(b, s - 1, &qi)) != NULL &&
         q->head < q->len && *b->cycles < q->deadline) {
         v = q->words[q->head++];
@@ -414,6 +512,8 @@ static inline uint64_t word_read(rf_bus *b, uint32_t addr, uint32_t size) {
             b->qnotify(qi);
             r = &b->regs[s - 1];
         }
+    } else if ((r->flags & RF_TIMED) && (t = timed_of(b, s - 1)) != NULL && *b->clock < t->end) {
+        v = ((*b->clock >= t->at ? t->after : t->before) & lanes_of(size, shift)) >> shift;
     } else if (r->flags & RF_PY_READ) {
         v = (uint32_t)py_read(b, addr, size);
         r = &b->regs[s - 1]; /* Python may have added registers (realloc) */

@@ -384,3 +384,101 @@ def test_queue_entries_agree_between_c_and_the_python_twin() -> None:
     assert sum(1 for e in logs["c"] if e[0] == "served") > 10 and sum(1 for e in logs["c"] if e[0] == "py") > 100
     assert files["py"].reg(0) == files["c"].reg(0)
     assert files["py"].queue_state(queues["py"]) == files["c"].queue_state(queues["c"])
+
+
+def test_timed_entries_agree_between_c_and_the_python_twin() -> None:
+    """TIMED (a status register on a virtual-time schedule): random schedules, clock steps, reads of every size,
+    writes, and next_change give the same values, Python calls and counters in both register files; and the
+    values follow the rule of a machine event (before while the block-entry clock is short of ``at``, after from
+    it, Python from ``end``), checked here against the schedule directly."""
+    import ctypes
+
+    from simcore.regfile import NEVER, QUEUE, TIMED
+
+    assert regfile_library() is not None, "the native extension is not built"
+    rng = random.Random(7)
+    clock = ctypes.c_uint64(0)  # block-entry clock
+    cycles = ctypes.c_uint64(0)  # cycle count (queues)
+    logs: dict[str, list[Any]] = {"py": [], "c": []}
+    files: dict[str, Any] = {}
+    timed: dict[str, int] = {}
+    queues: dict[str, int] = {}
+    for key, cls in (("py", PyRegFile), ("c", NativeRegFile)):
+        log = logs[key]
+
+        def py(addr: int, size: int, value: int, write: int, log: list[Any] = log) -> int:
+            log.append(("py", addr, size, value, write))
+            return 0x5A5A_0000 | (len(log) & 0xFFFF)
+
+        def notify(i: int, addr: int, size: int, value: int, write: int, log: list[Any] = log) -> None:
+            log.append(("notify", i, addr, size, value, write))
+
+        f = files[key] = cls(py, notify)
+        for k in range(2):
+            f.add_store(0)
+            f.add_reg(k, 0, 0, 0, 0, PY_READ | PY_WRITE)
+            f.map(0x40013008 + 4 * k, k)
+        f.set_clock(ctypes.addressof(clock) if f.native else (lambda: clock.value))
+        f.set_queue_source(None, ctypes.addressof(cycles) if f.native else (lambda: cycles.value))
+        timed[key] = f.timed_new(0)
+        assert f.timed_new(0) == timed[key]  # the same schedule again
+        queues[key] = f.queue_new(1)
+        assert f.reg(0)["flags"] & TIMED and not f.reg(0)["flags"] & QUEUE
+    schedule = (0, 0, NEVER, NEVER)
+    served_in_c = 0
+    for _ in range(4000):
+        r = rng.random()
+        if r < 0.08:
+            at = clock.value + rng.randrange(0, 40)
+            end = rng.choice((NEVER, at + rng.randrange(0, 30), clock.value + rng.randrange(0, 10)))
+            schedule = (rng.getrandbits(32), rng.getrandbits(32), rng.choice((at, NEVER)), end)
+            for key, f in files.items():
+                f.timed_set(timed[key], *schedule)
+        elif r < 0.11:
+            words = [rng.getrandbits(32) for _ in range(rng.randrange(0, 5))]
+            cycles.value = clock.value + rng.randrange(0, 4)
+            deadline = clock.value + rng.randrange(0, 60)
+            for key, f in files.items():
+                f.queue_fill(queues[key], words, 0, deadline)
+        elif r < 0.35:
+            clock.value += rng.randrange(0, 6)
+            cycles.value = clock.value + rng.randrange(0, 4)
+        elif r < 0.38:
+            for f in files.values():
+                f.write(0x40013008, 4, 0x40)
+        else:
+            size = rng.choice((4, 4, 2, 1))
+            addr = 0x40013008 + rng.choice((0, 0, 1, 2, 4))
+            if (addr & 3) + size > 4:
+                size = 4 - (addr & 3)
+            n_py = len(logs["c"])
+            got = {key: f.read(addr, size) for key, f in files.items()}
+            assert got["py"] == got["c"], (addr, size)
+            if addr < 0x4001300C and len(logs["c"]) == n_py:  # served from the schedule
+                before, after, at, end = schedule
+                assert clock.value < end
+                want = after if clock.value >= at else before
+                shift = 8 * (addr & 3)
+                assert got["c"] == (want >> shift) & ((1 << (8 * size)) - 1)
+                served_in_c += 1
+            elif addr < 0x4001300C:
+                assert clock.value >= schedule[3]  # past its end: the model serves it
+        changes = {key: (f.next_change(0), f.next_change(1)) for key, f in files.items()}
+        assert changes["py"] == changes["c"]
+        before, after, at, end = schedule
+        assert changes["c"][0] == min([x for x in (at, end) if x > clock.value], default=NEVER)
+    assert logs["py"] == logs["c"]
+    assert served_in_c > 500 and sum(1 for e in logs["c"] if e[0] == "py" and e[4] == 0) > 100
+    assert files["py"].reg(0) == files["c"].reg(0)
+    assert files["py"].reg(1) == files["c"].reg(1)
+    # snapshots: the schedule is saved and restored; schedules made after the save read 0 for ever
+    for key, f in files.items():
+        f.timed_set(timed[key], 1, 2, 100, NEVER)
+        saved = f.save()
+        f.timed_set(timed[key], 3, 4, 5, 6)
+        extra = f.timed_new(1)
+        f.timed_set(extra, 7, 8, 9, 10)
+        f.load(saved)
+        assert f.timed_get(timed[key]) == (1, 2, 100, NEVER)
+        assert f.timed_get(extra) == (0, 0, NEVER, NEVER)
+    assert files["py"].next_change(2) == files["c"].next_change(2) == NEVER  # no such entry
