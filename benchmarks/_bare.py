@@ -21,6 +21,7 @@ from unicorn import arm_const as R
 READY = 0x002000C0
 
 PeripheralRead = Callable[[int], int]  # absolute address -> value
+PeripheralWrite = Callable[[unicorn.Uc, int, int], None]  # (engine, absolute address, value)
 
 
 @dataclass
@@ -33,8 +34,10 @@ class Bare:
     exit_code: list[int | None] = field(default_factory=lambda: [None])
 
 
-def bare_unicorn(board: Any, fw: Any, read: PeripheralRead | None = None, cmdline: bytes = b"") -> Bare:
-    """Unicorn loaded with ``fw`` on ``board``'s memories; SP set from the reset vector table."""
+def bare_unicorn(board: Any, fw: Any, read: PeripheralRead | None = None, cmdline: bytes = b"",
+                 write: PeripheralWrite | None = None) -> Bare:
+    """Unicorn loaded with ``fw`` on ``board``'s memories; SP set from the reset vector table. Peripheral writes
+    are dropped, or handed to ``write`` (a stub standing in for a DMA: the nRF52 TWIM's EasyDMA)."""
     uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS)
     uc.ctl_set_cpu_model(R.UC_CPU_ARM_CORTEX_M4)
     for mem in board.memories:
@@ -44,8 +47,9 @@ def bare_unicorn(board: Any, fw: Any, read: PeripheralRead | None = None, cmdlin
         if seg.data:
             uc.mem_write(board.memory_map.resolve(seg.paddr), seg.data)
     answer = read or (lambda _addr: READY)
-    uc.mmio_map(0x40000000, 0x20000000, lambda u, o, s, d: answer(0x40000000 + o), None,
-                lambda u, o, s, v, d: None, None)
+    on_write = (lambda u, o, s, v, d: write(u, 0x40000000 + o, v)) if write is not None else \
+        (lambda u, o, s, v, d: None)
+    uc.mmio_map(0x40000000, 0x20000000, lambda u, o, s, d: answer(0x40000000 + o), None, on_write, None)
     regs: dict[int, int] = {}
     uc.mmio_map(0xE0000000, 0x100000, lambda u, o, s, d: regs.get(o, 0), None,
                 lambda u, o, s, v, d: regs.__setitem__(o, v), None)

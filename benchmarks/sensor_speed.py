@@ -119,6 +119,26 @@ F4_RCC = {0x40023800: const(1 << 17 | 1 << 25 | 1 << 27),  # RCC_CR: HSERDY, PLL
           0x40023808: const(2 << 2)}  # RCC_CFGR: SWS = PLL (RM0090 7.3.3)
 
 
+TWIM1 = 0x40004000  # nRF52840 TWIM1 (PS v1.7 6.31)
+
+
+def nano_lsm9ds1_twim() -> Any:
+    """Bare stand-in for TWIM1's EasyDMA and the LSM9DS1 (datasheet DocID025715) of the Nano 33 BLE Sense: at
+    TASKS_STARTTX the receive buffer gets WHO_AM_I (0Fh) 68h, FIFO_SRC (2Fh) 15 samples (what the 125 ms tick
+    finds at 119 Hz), zeros for the data. EVENTS_STOPPED and the RTC's EVENTS_COMPARE read the ready pattern."""
+    regs: dict[int, int] = {}
+    answers = {0x0F: 0x68, 0x2F: 15}
+
+    def write(uc: unicorn.Uc, addr: int, value: int) -> None:
+        if TWIM1 <= addr < TWIM1 + 0x1000:
+            regs[addr - TWIM1] = value
+            if addr - TWIM1 == 0x008 and regs.get(0x538):  # TASKS_STARTTX with RXD.MAXCNT bytes to receive
+                reg = uc.mem_read(regs[0x544], 1)[0] & 0x7F  # TXD.PTR: the register address
+                n = regs[0x538]
+                uc.mem_write(regs[0x534], bytes([answers.get(reg, 0)]) + bytes(n - 1))  # RXD.PTR
+    return write
+
+
 @dataclass
 class Case:
     label: str
@@ -129,6 +149,7 @@ class Case:
     cmdline: str | None = None
     stub: Callable[[], Stub] = dict
     handler: str | None = None  # bare run: the interrupt handler called at each wfi
+    writes: Callable[[], Any] | None = None  # bare run: a stand-in for a DMA peripheral's writes to memory
 
 
 CASES = [
@@ -169,6 +190,9 @@ CASES = [
          stub=lambda: {**F4_RCC, 0x40013008: const(3),  # SPI1_SR: TXE, RXNE
                        0x4001300C: const(0x3F),  # SPI1_DR: WHO_AM_I, then FIFO_SRC level 31
                        0x40013C14: const(1)}),  # EXTI_PR: PR0
+    Case("arduino-nano-33-ble-sense imu_steps_bus", "arduino-nano-33-ble-sense",
+         "arduino-nano-33-ble-sense/imu_steps_bus", {"imu": (str(CSV), {"end": "hold", "resample": True})},
+         "LSM9DS1 > TWIM1 EasyDMA, RTC1 tick", writes=nano_lsm9ds1_twim),
 ]
 
 
@@ -224,7 +248,8 @@ def bare_run(case: Case, timeout_s: float) -> tuple[float, int | None, int]:
         reads[addr] = n + 1
         return answer(n)
 
-    bare = bare_unicorn(board, fw, mmio_read, (case.cmdline or "").encode())
+    bare = bare_unicorn(board, fw, mmio_read, (case.cmdline or "").encode(),
+                        case.writes() if case.writes is not None else None)
     if bare.pc is None:
         return 0.0, None, 0
     uc, pc, code = bare.uc, bare.pc, bare.exit_code
