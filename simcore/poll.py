@@ -35,6 +35,20 @@ a register whose behaviour is storage alone to the register file for a while (``
 the nRF52 UARTE's events while their interrupt is off); its polls come here the same way, with the
 model as the owner (its ``poll_hint``: it changes at the model's events).
 
+Without Python (``_NativePolls``, the native hot path and register file): once a loop shape on a
+register the register file serves is found clean and its owner says an event or a known cycle can
+change it, the shape is registered with C (hotpath.c ``hp_poll_shape``, the entry flagged
+``POLL_FF``). Every later read of that entry served in C is compared there with the previous one
+(same load instruction and value, R0-R12/SP/LR/xPSR equal, no write or exception between, one
+registered iteration apart) and the loop advances exactly as ``_fast_forward`` would, to the
+entry's next change (regfile.c ``rf_next_change``) or the hot path's next stop, without leaving C.
+Loops that could end "waiting" (nothing scheduled that could change them) stay Python's. The
+``polling`` figures count both (``fast_forwards_in_c``: C's share).
+
+``SIMCORE_POLL_FF`` (environment, read when a machine is built): ``0`` turns fast-forwards off
+(loops run every iteration; "waiting" stops still happen), ``python`` keeps them in Python only;
+run counts are the same in all three (a fast-forward skips only iterations that are fixed points).
+
 What a model must keep true for this (docs/clocks.md): a register's value changes only when
 written, at a scheduled event, at every read (a free-running counter), or at the cycle its
 ``poll_hint`` returns.
@@ -42,6 +56,10 @@ written, at a scheduled event, at every read (a free-running counter), or at the
 
 from __future__ import annotations
 
+import ctypes
+import os
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -49,6 +67,7 @@ import unicorn
 from unicorn import arm_const as R
 
 from simcore.cortexm.coreregs import CoreRegs
+from simcore.regfile import POLL_FF
 from simcore.runtypes import Stop, StopKind
 
 if TYPE_CHECKING:
@@ -135,11 +154,88 @@ class PollStats:
     verified: int = 0  # loop shapes found to leave RAM unchanged
     refused: int = 0  # iterations found to change RAM (not fast-forwarded)
     places: dict[str, int] = field(default_factory=dict)  # "RCC.CR in HAL_RCC_OscConfig" -> fast-forwards
+    # C's fast-forwards: (place, fast-forwards, iterations, cycles) per registered shape (_NativePolls.figures)
+    native: Callable[[], list[tuple[str, int, int, int]]] | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"fast_forwards": self.loops, "iterations_skipped": self.iterations, "cycles_skipped": self.cycles,
-                "loop_shapes_verified": self.verified, "loop_shapes_refused": self.refused,
-                "places": dict(sorted(self.places.items(), key=lambda kv: -kv[1])[:20])}
+        loops, iterations, cycles, places, in_c = self.loops, self.iterations, self.cycles, dict(self.places), 0
+        for place, ffs, iters, cyc in (self.native() if self.native is not None else ()):
+            loops += ffs
+            in_c += ffs
+            iterations += iters
+            cycles += cyc
+            if ffs:
+                places[place] = places.get(place, 0) + ffs
+        return {"fast_forwards": loops, "fast_forwards_in_c": in_c, "iterations_skipped": iterations,
+                "cycles_skipped": cycles, "loop_shapes_verified": self.verified, "loop_shapes_refused": self.refused,
+                "places": dict(sorted(places.items(), key=lambda kv: -kv[1])[:20])}
+
+
+_NATIVE_DECLARED: set[int] = set()  # libraries whose hp_poll_* functions have their ctypes signatures
+
+
+class _NativePolls:
+    """The C side of the watch (hotpath.c ``hp_poll_*``): the clean shapes registered there, and its figures."""
+
+    def __init__(self, machine: Machine) -> None:
+        lib, rf = machine.hot.lib, machine.bus.rf
+        if id(lib) not in _NATIVE_DECLARED:
+            v, u32 = ctypes.c_void_p, ctypes.c_uint32
+            lib.hp_poll_new.restype = v
+            lib.hp_poll_new.argtypes = [v, v, v, v]
+            lib.hp_poll_free.argtypes = [v]
+            lib.hp_poll_shape.restype = ctypes.c_int
+            lib.hp_poll_shape.argtypes = [v, u32, u32, u32, u32, u32]
+            lib.hp_poll_forget.argtypes = [v]
+            lib.hp_poll_stats.restype = ctypes.c_int
+            lib.hp_poll_stats.argtypes = [v, u32, ctypes.POINTER(ctypes.c_uint64)]
+            lib.hp_poll_py_writes_ptr.restype = v
+            lib.hp_poll_py_writes_ptr.argtypes = [v]
+            lib.hp_poll_read_ptr.restype = v
+            lib.rf_set_poll_ff.argtypes = [v, v, v]
+            lib.rf_mmio_writes_ptr.restype = v
+            lib.rf_mmio_writes_ptr.argtypes = [v]
+            _NATIVE_DECLARED.add(id(lib))
+        self.lib, self.rf = lib, rf
+        self.p = lib.hp_poll_new(ctypes.addressof(machine.hot.state), machine.uc._uch.value, rf.bus,  # noqa: SLF001
+                                 lib.rf_mmio_writes_ptr(rf.bus))
+        if not self.p:
+            raise MemoryError("polling fast-forward table")
+        lib.rf_set_poll_ff(rf.bus, lib.hp_poll_read_ptr(), self.p)
+        # writes Python serves outside the register file (PPB windows): a loop that writes is no fixed point
+        self.py_writes = ctypes.c_uint64.from_address(lib.hp_poll_py_writes_ptr(self.p))
+        self.shapes: dict[tuple[int, int, int, int], int] = {}  # (entry, load pc, insns, cycles) -> C's index
+        self.places: list[str] = []  # by C's index
+        self._finalizer = weakref.finalize(self, _NativePolls._free, lib, rf, self.p)
+
+    @staticmethod
+    def _free(lib: Any, rf: Any, p: int) -> None:
+        if rf.bus:
+            lib.rf_set_poll_ff(rf.bus, None, None)
+        lib.hp_poll_free(p)
+
+    def register(self, index: int, pc: int, d_insn: int, d_cyc: int, events: int, place: str) -> None:
+        key = (index, pc, d_insn, d_cyc)
+        if key in self.shapes or not (0 < d_insn < 1 << 32 and 0 < d_cyc < 1 << 32):
+            return
+        i = self.lib.hp_poll_shape(self.p, index, pc, d_insn, d_cyc, events)
+        self.shapes[key] = i
+        if i < 0:
+            return  # the table is full: Python goes on fast-forwarding this loop
+        while len(self.places) <= i:
+            self.places.append(place)
+        self.rf.set_flags(index, self.rf.flags(index) | POLL_FF)
+
+    def forget(self) -> None:
+        self.lib.hp_poll_forget(self.p)
+
+    def figures(self) -> list[tuple[str, int, int, int]]:
+        out = (ctypes.c_uint64 * 3)()
+        rows = []
+        for i, place in enumerate(self.places):
+            if self.lib.hp_poll_stats(self.p, i, out) == 0:
+                rows.append((place, out[0], out[1], out[2]))
+        return rows
 
 
 class PollWatch:
@@ -148,6 +244,8 @@ class PollWatch:
     LAZY_REGS: ClassVar[bool] = True  # False: take the registers at every repeated read (tests compare both)
 
     def __init__(self, machine: Machine) -> None:
+        mode = os.environ.get("SIMCORE_POLL_FF", "1")
+        self.fast_forward = mode != "0"  # skip iterations (else only "waiting" stops)
         self.m = machine
         self.regs = CoreRegs(machine.uc)
         self.site: tuple[int, int] | None = None
@@ -166,10 +264,18 @@ class PollWatch:
         self._turned_down: dict[int, int] = {}  # register-file entry -> polls turned down in a row
         self._places: dict[tuple[int, int, int, int], tuple[Any, str]] = {}  # (owner id, offset, addr, pc) -> name
         self._unit = 1  # firmware loop iterations per iteration of the shape being looked at
+        self._index = -1  # the register-file entry of the read being looked at (-1: ask the register file)
+        self.native: _NativePolls | None = None
+        if (self.fast_forward and mode != "python" and getattr(machine.hot, "lib", None) is not None
+                and machine.bus.rf.native):
+            self.native = _NativePolls(machine)
+            self.stats.native = self.native.figures
 
     # --- called by the machine --------------------------------------------------------------
     def on_write(self) -> None:
         self.writes += 1
+        if self.native is not None:
+            self.native.py_writes.value += 1
 
     def forget(self) -> None:
         self.site = None
@@ -203,10 +309,12 @@ class PollWatch:
             if owner is None:
                 owner = self._plain[poll.index] = _PlainOwner(poll)
         self._unit = POLL_THRESHOLD  # the loop seen is POLL_THRESHOLD iterations of the firmware's
+        self._index = poll.index
         try:
             verdict = self.on_read(owner, offset, poll.addr, poll.value)
         finally:
             self._unit = 1
+            self._index = -1
         if verdict is False:
             n = self._turned_down.get(poll.index, 0) + 1
             self._turned_down[poll.index] = n
@@ -286,7 +394,10 @@ class PollWatch:
         return [bytes(buf) for buf in self._ram] + [self.m.bus.rf.values_bytes()]  # values only: 1 us, not 70
 
     def at_stop(self) -> None:
-        """Outside emulation (the run loop, before resuming): add or remove the RAM watch."""
+        """Outside emulation (the run loop, before resuming): add or remove the RAM watch; C forgets its last
+        read (what Python did at the stop, an exception entered or an event, links no read after it to it)."""
+        if self.native is not None:
+            self.native.forget()
         want, self._want = self._want, None
         uc = self.m.uc
         if want == "watch" and self.watch is not None and not self._hooks:
@@ -386,7 +497,9 @@ class PollWatch:
             iters = max(iters - 1, 0)
         budget_left = max(s.stop_insn - s.insn_count, 0) // max(d_insn, 1)
         iters = min(iters, budget_left)
-        if iters == 0:
+        if self.native is not None:  # what may end it besides its own change, in hotpath.c's terms (HP_POLL_*)
+            self._register(owner, offset, addr, shape, 1 if at_events else 2 if change is None else 0)
+        if iters == 0 or not self.fast_forward:
             return
         s.insn_count += iters * d_insn
         s.cycle_count += iters * d_cyc
@@ -404,6 +517,25 @@ class PollWatch:
         place = known[1]
         st.places[place] = st.places.get(place, 0) + 1
         self.forget()  # the hot path stops at the next block if an event is due (or the budget is spent)
+    def _register(self, owner: Any, offset: int, addr: int, shape: tuple[int, int, int, int], events: int) -> None:
+        """Hand a clean shape that reaches a fast-forward to C (one iteration of the firmware's loop), for the
+        register-file entry it reads. ``events``: 1 an event may change the register, 2 it is a plain register
+        whose loop reads RAM and an interrupt could fire (C takes the next stop only when it is the SysTick
+        interrupt it enters itself), 0 only its own change ends it."""
+        native = self.native
+        assert native is not None
+        unit = self._unit
+        if shape[2] % unit or shape[3] % unit:
+            return
+        index = self._index if self._index >= 0 else self.m.bus.rf.slot(addr) - 1
+        if index < 0:
+            return
+        key = (index, shape[0], shape[2] // unit, shape[3] // unit)
+        if key in native.shapes:
+            return
+        place = f"{self._reg_name(owner, offset, addr)} in {self._function(shape[0])}"
+        native.register(*key, events, place)
+
     # --- naming ------------------------------------------------------------------------------
     def _function(self, pc: int) -> str:
         sym = self.m.fw.function_at(pc)

@@ -62,6 +62,9 @@ QUEUE = 64  # aligned word reads are answered from the entry's queue while it la
 NO_DEADLINE = (1 << 64) - 1
 TIMED = 256  # reads follow the entry's schedule (rf_timed) until its end
 NEVER = NO_DEADLINE
+# a clean polling loop reads this entry (simcore/poll.py): reads served in C go to the hot path's re-recognition
+# (hotpath.c hp_poll_read, native only; the twin leaves every fast-forward to poll.py)
+POLL_FF = 0x8000
 
 PyFn = Callable[[int, int, int, int], int]  # (addr, size, value, write) -> value read (32 bits)
 NotifyFn = Callable[[int, int, int, int, int], None]  # (index, addr, size, value, write)

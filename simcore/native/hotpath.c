@@ -1195,6 +1195,190 @@ void hp_intr_hook(void *uc, uint32_t intno, void *user_data) {
 
 void *hp_intr_hook_ptr(void) { return (void *)&hp_intr_hook; }
 
+/* --- polling loops fast-forwarded in C (simcore/poll.py registers the loop shapes it found clean) ---------
+ *
+ * poll.py recognises a polling loop (the same register read from the same place, the core registers and
+ * RAM a fixed point of one iteration) and fast-forwards it by whole iterations to the first moment the
+ * register may change; on a register the register file serves (plain, FIT, timed entries) each such
+ * fast-forward cost a Python call. Once poll.py has found a shape clean it registers it here
+ * (hp_poll_shape: entry, load instruction, instructions and cycles per iteration, whether events may
+ * change the register) and flags the entry RF_POLL_FF; regfile.c then hands every read of it it serves to
+ * hp_poll_read, which compares the read with the previous one: same entry, same load instruction, same
+ * value, R0-R12/SP/LR/xPSR equal, no write and no exception entry or return in between, and the
+ * registered counts between them. That read is then the same fixed point poll.py verified (the shape is
+ * clean: an iteration leaves RAM unchanged), and the loop advances by whole iterations exactly as
+ * PollWatch._fast_forward does: up to the entry's next change (rf_next_change, one iteration short) or
+ * the hot path's next stop (stop_cycle: the next event or interrupt), within the instruction budget.
+ * Loops poll.py would stop as "waiting" or watch for RAM reads (no change, no event that could change
+ * the register) are never advanced here.
+ */
+#define HP_POLL_SHAPES 64
+
+struct rf_bus;
+/* The cycle at which the entry's value may next change by itself (regfile.c: timed entries' change, a queue's
+   deadline); HP_NEVER: only a firmware access or an event changes it. */
+uint64_t rf_next_change(struct rf_bus *b, uint32_t reg);
+
+/* hp_pshape.events: what else than the entry's own change (rf_next_change) may end the loop */
+#define HP_POLL_CHANGE 0u /* nothing: without a change ahead the loop is Python's (it may be "waiting") */
+#define HP_POLL_EVENTS 1u /* an event may change the register (its owner's poll_hint): the next stop */
+#define HP_POLL_TICK 2u   /* a plain register polled by a loop that reads RAM (a timeout on the tick count): the
+                             next stop when it is the SysTick interrupt C delivers and it preempts the loop */
+
+typedef struct {
+    uint32_t reg;           /* register-file entry */
+    uint32_t pc;            /* the loop's load instruction */
+    uint32_t d_insn, d_cyc; /* one iteration */
+    uint32_t events;        /* an event may change the register (its owner's poll_hint) */
+    uint32_t pad;
+    uint64_t ffs, iters, cycles; /* fast-forwards done here, iterations and cycles skipped */
+} hp_pshape;
+
+typedef struct {
+    hp_state *s;
+    void *uc;
+    struct rf_bus *bus;
+    const uint64_t *rf_writes; /* regfile.c's count of writes */
+    uint64_t py_writes;        /* writes Python served outside the register file (PollWatch.on_write) */
+    uint32_t n;
+    uint32_t c_ok;             /* the candidate below is a read of a registered place */
+    hp_pshape shapes[HP_POLL_SHAPES];
+    /* the previous read of a registered place */
+    uint32_t c_reg, c_pc, c_value, c_pad;
+    uint64_t c_insn, c_cyc, c_flash, c_branch, c_writes, c_exc;
+    uint32_t c_regs[16];
+} hp_poll;
+
+hp_poll *hp_poll_new(hp_state *s, void *uc, struct rf_bus *bus, const uint64_t *rf_writes) {
+    hp_poll *p = (hp_poll *)calloc(1, sizeof(hp_poll));
+    if (p) {
+        p->s = s;
+        p->uc = uc;
+        p->bus = bus;
+        p->rf_writes = rf_writes;
+    }
+    return p;
+}
+
+void hp_poll_free(hp_poll *p) { free(p); }
+
+/* Register a clean loop shape; returns its index, -1 when the table is full. */
+int hp_poll_shape(hp_poll *p, uint32_t reg, uint32_t pc, uint32_t d_insn, uint32_t d_cyc, uint32_t events) {
+    if (!d_insn || !d_cyc) return -1;
+    for (uint32_t i = 0; i < p->n; i++) {
+        hp_pshape *h = &p->shapes[i];
+        if (h->reg == reg && h->pc == pc && h->d_insn == d_insn && h->d_cyc == d_cyc) {
+            h->events = events;
+            return (int)i;
+        }
+    }
+    if (p->n == HP_POLL_SHAPES) return -1;
+    hp_pshape *h = &p->shapes[p->n];
+    memset(h, 0, sizeof *h);
+    h->reg = reg;
+    h->pc = pc;
+    h->d_insn = d_insn;
+    h->d_cyc = d_cyc;
+    h->events = events;
+    return (int)p->n++;
+}
+
+/* Forget the previous read (Python's run loop, before each emu_start: an exception Python entered, an
+   event that wrote RAM, a snapshot restored: nothing links the next read to the last one). */
+void hp_poll_forget(hp_poll *p) { p->c_ok = 0; }
+
+/* Shape i's fast-forwards, iterations and cycles skipped (out[0..2]); -1: no such shape. */
+int hp_poll_stats(hp_poll *p, uint32_t i, uint64_t *out) {
+    if (i >= p->n) return -1;
+    out[0] = p->shapes[i].ffs;
+    out[1] = p->shapes[i].iters;
+    out[2] = p->shapes[i].cycles;
+    return 0;
+}
+
+uint64_t *hp_poll_py_writes_ptr(hp_poll *p) { return &p->py_writes; }
+
+/* HP_POLL_TICK: the next stop (nxt) is the SysTick exception C enters itself (hp_tick), in thread mode, and the
+   masks let it preempt (B1.5.4): the handler runs there and may change the RAM the loop reads, as Python's
+   interrupt_could_fire allows. Anything else (another event first, a handler active, masked) is Python's. */
+static int hp_poll_tick_preempts(hp_state *s, void *uc, uint64_t nxt) {
+    if (!s->tick_ok || s->c_active || s->tick_cycle != nxt || nxt == HP_NEVER) return 0;
+    int ids[3] = {s->rid[FR_BASEPRI], s->rid[FR_PRIMASK], s->rid[FR_FAULTMASK]};
+    uint32_t v[3] = {0, 0, 0};
+    void *vp[3] = {&v[0], &v[1], &v[2]};
+    if (s->reg_read_batch(uc, ids, vp, 3)) return 0;
+    int32_t boosted = 256;
+    if (v[0] & 0xFFu) boosted = (int32_t)((v[0] & s->tick_prio_mask) & ~((2u << s->tick_prigroup) - 1u) & 0xFFu);
+    if (v[1] & 1u) boosted = 0;
+    if (v[2] & 1u) boosted = -1;
+    return s->tick_group < boosted;
+}
+
+/* regfile.c's RF_POLL_FF callback: a read of a flagged entry served in C (see above). */
+static void hp_poll_read(void *ctx, uint32_t reg, uint32_t value) {
+    hp_poll *p = (hp_poll *)ctx;
+    hp_state *s = p->s;
+    uint32_t pc = 0, i;
+    if (s->reg_read(p->uc, s->rid[FR_PC], &pc)) { p->c_ok = 0; return; }
+    for (i = 0; i < p->n; i++)
+        if (p->shapes[i].reg == reg && p->shapes[i].pc == pc) break;
+    if (i == p->n) { p->c_ok = 0; return; }
+    uint32_t regs[16];
+    if (s->dv_env) {
+        memcpy(regs, s->dv_env, 13 * sizeof(uint32_t));
+    } else {
+        for (int k = 0; k < 13; k++) { regs[k] = 0; s->reg_read(p->uc, s->core_rid[k], &regs[k]); }
+    }
+    int ids[3] = {s->sp_regid, s->rid[FR_LR], s->rid[FR_XPSR]};
+    void *vp[3] = {&regs[13], &regs[14], &regs[15]};
+    regs[13] = regs[14] = regs[15] = 0;
+    if (s->reg_read_batch(p->uc, ids, vp, 3)) { p->c_ok = 0; return; }
+    uint64_t writes = *p->rf_writes + p->py_writes + s->psv_sets, exc = s->tick_entries + s->fast_returns + s->chains;
+    for (uint32_t k = 0; k < HP_MAX_SOURCES; k++) { writes += s->src_acks[k]; exc += s->src_entries[k]; }
+    uint64_t insn = s->insn_count, cyc = s->cycle_count;
+    if (p->c_ok && p->c_reg == reg && p->c_pc == pc && p->c_value == value && p->c_writes == writes &&
+        p->c_exc == exc && !memcmp(p->c_regs, regs, sizeof regs) && !s->stop_requested && !s->py_stop) {
+        uint64_t di = insn - p->c_insn, dc = cyc - p->c_cyc;
+        for (uint32_t j = i; j < p->n; j++) {
+            hp_pshape *h = &p->shapes[j];
+            if (h->reg != reg || h->pc != pc || h->d_insn != di || h->d_cyc != dc) continue;
+            /* PollWatch._fast_forward's bounds, in the same order */
+            uint64_t change = rf_next_change(p->bus, reg), nxt = s->stop_cycle;
+            if (h->events == HP_POLL_CHANGE && change == HP_NEVER) break; /* Python's: "waiting" */
+            if (h->events == HP_POLL_TICK && change == HP_NEVER && !hp_poll_tick_preempts(s, p->uc, nxt)) break;
+            uint64_t target = change < nxt ? change : nxt;
+            if (target == HP_NEVER) break;               /* nothing scheduled: Python's "waiting" */
+            uint64_t iters = target > cyc + 1 ? (target - cyc - 1) / dc : 0;
+            if (change != HP_NEVER && target == change && change < nxt) iters = iters ? iters - 1 : 0;
+            uint64_t left = (s->stop_insn > insn ? s->stop_insn - insn : 0) / di;
+            if (left < iters) iters = left;
+            if (!iters) break;
+            uint64_t dflash = s->flash_wait_cycles - p->c_flash, dbranch = s->branch_taken_cycles - p->c_branch;
+            s->insn_count = insn + iters * di;
+            s->cycle_count = cyc + iters * dc;
+            s->flash_wait_cycles += iters * dflash;
+            s->branch_taken_cycles += iters * dbranch;
+            h->ffs++;
+            h->iters += iters;
+            h->cycles += iters * dc;
+            break;
+        }
+    }
+    p->c_ok = 1;
+    p->c_reg = reg;
+    p->c_pc = pc;
+    p->c_value = value;
+    p->c_insn = s->insn_count;
+    p->c_cyc = s->cycle_count;
+    p->c_flash = s->flash_wait_cycles;
+    p->c_branch = s->branch_taken_cycles;
+    p->c_writes = writes;
+    p->c_exc = exc;
+    memcpy(p->c_regs, regs, sizeof regs);
+}
+
+void *hp_poll_read_ptr(void) { return (void *)&hp_poll_read; }
+
 /* Analyse a block from guest memory as the hook would (Python's view of the C analysis). */
 int hp_analyze_at(hp_state *s, void *uc, uint32_t addr, uint32_t size, hp_block *out, uint32_t *costs,
                   uint32_t *addrs, int max_insns, hp_uncert *u) {

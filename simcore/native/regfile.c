@@ -40,7 +40,10 @@
  * same entry from the same translated block counts one more repeat, and bus->poll is called
  * when the repeats reach poll_threshold (then at every further multiple of it), unless the
  * watcher muted the entry (RF_POLL_MUTE): then not until a new streak starts (another value,
- * another block, or a write).
+ * another block, or a write). RF_POLL_FF (set by simcore/poll.py on an entry a clean polling loop
+ * reads): every read of it served here goes to bus->pff (hotpath.c's hp_poll_read), which
+ * recognises the loop again and fast-forwards it without Python; bus->mmio_writes counts every
+ * write (a loop that writes is no fixed point).
  *
  * simcore/bus.py holds the identical Python twin (PyRegFile) and the ctypes mirror of rf_reg.
  */
@@ -56,6 +59,7 @@
 #define RF_FIT 128u    /* served as a plain register; writes that do not fit go to Python */
 #define RF_TIMED 256u  /* reads follow the entry's schedule (rf_timed), until its end */
 #define RF_NEVER 0xFFFFFFFFFFFFFFFFull
+#define RF_POLL_FF 0x8000u /* a clean polling loop reads this entry: its reads served here go to bus->pff (pollc) */
 
 typedef struct {
     uint32_t store;      /* index of the value (entries that are views of one value share it) */
@@ -84,6 +88,8 @@ typedef int (*rf_ack_fn)(void *ctx, uint32_t addr, uint32_t size, uint64_t value
 typedef void (*rf_con_fn)(void);
 #define RF_QUEUE 64u
 typedef void (*rf_qnotify_fn)(uint32_t queue);
+/* RF_POLL_FF: hotpath.c's hp_poll_read (a read of a polling loop poll.py found clean, served here) */
+typedef void (*rf_pff_fn)(void *ctx, uint32_t reg, uint32_t value);
 
 typedef struct {
     uint32_t reg;       /* the entry it answers for */
@@ -124,6 +130,11 @@ typedef struct rf_bus {
     uint32_t pad;
     rf_ack_fn ack;       /* RF_ACK entries: the hot path's acknowledge of a natively delivered interrupt */
     void *ack_ctx;
+    /* polling fast-forward in C: RF_POLL_FF reads go to pff (hotpath.c hp_poll_read); every write is
+       counted (a loop that writes to a peripheral is no fixed point) */
+    rf_pff_fn pff;
+    void *pff_ctx;
+    uint64_t mmio_writes;
     rf_con_fn con_flush; /* RF_CONSOLE: Python takes the buffer (full, or a newline while con_eager) */
     uint32_t con_eager;  /* call con_flush at each newline (the run echoes the console live) */
     uint32_t con_status; /* the console's status entry + 1 (its poll streak ends at each console write) */
@@ -391,6 +402,15 @@ void rf_set_masks(rf_bus *b, uint32_t idx, uint32_t write_mask, uint32_t w1c, ui
 }
 
 void rf_set_pc_source(rf_bus *b, const uint32_t *pc) { b->pc = pc ? pc : &no_pc; }
+
+/* RF_POLL_FF entries' reads served here go to fn(ctx, reg, value) while their streak goes on (NULL: never). */
+void rf_set_poll_ff(rf_bus *b, void *fn, void *ctx) {
+    b->pff = (rf_pff_fn)fn;
+    b->pff_ctx = ctx;
+}
+
+/* Where the count of writes is (the hot path compares it between two reads of a polling loop). */
+const uint64_t *rf_mmio_writes_ptr(rf_bus *b) { return &b->mmio_writes; }
 void rf_set_poll_threshold(rf_bus *b, uint32_t n) { b->poll_threshold = n; }
 
 /* Read the PC (uc_reg_read(uc, regid, &mmio_pc)) before every read Python serves; fn NULL: never. */
@@ -502,7 +522,7 @@ static inline uint64_t word_read(rf_bus *b, uint32_t addr, uint32_t size) {
     uint32_t s = slot_of(b, addr);
     if (!s) return py_read(b, addr, size);
     rf_reg *r = &b->regs[s - 1];
-    uint32_t shift = 8 * (addr & 3u), v, qi = 0;
+    uint32_t shift = 8 * (addr & 3u), v, qi = 0, in_c = 1;
     rf_queue *q = NULL;
     rf_timed *t;
     if ((r->flags & RF_QUEUE) && size == 4 && !shift && (q = queue_of(b, s - 1, &qi)) != NULL &&
@@ -517,6 +537,7 @@ static inline uint64_t word_read(rf_bus *b, uint32_t addr, uint32_t size) {
     } else if (r->flags & RF_PY_READ) {
         v = (uint32_t)py_read(b, addr, size);
         r = &b->regs[s - 1]; /* Python may have added registers (realloc) */
+        in_c = 0;
     } else {
         v = ((b->store[r->store] & r->read_mask) & lanes_of(size, shift)) >> shift;
     }
@@ -534,6 +555,12 @@ static inline uint64_t word_read(rf_bus *b, uint32_t addr, uint32_t size) {
         r->poll_count = 1;
         r->flags &= ~RF_POLL_MUTE;
     }
+    /* an entry of a loop poll.py found clean, read here: the hot path compares this read with the last one
+       and may advance the loop by whole iterations to the value's next change (hp_poll_read) */
+    if ((r->flags & RF_POLL_FF) && in_c && b->pff) {
+        b->pff(b->pff_ctx, s - 1, v);
+        r = &b->regs[s - 1];
+    }
     if (r->flags & RF_NOTIFY) {
         r->flags &= ~RF_NOTIFY;
         b->notify(s - 1, addr, size, v, 0);
@@ -542,6 +569,7 @@ static inline uint64_t word_read(rf_bus *b, uint32_t addr, uint32_t size) {
 }
 
 static inline void word_write(rf_bus *b, uint32_t addr, uint32_t size, uint64_t value) {
+    b->mmio_writes++;
     uint32_t s = slot_of(b, addr);
     if (!s) {
         b->py(addr, size, value, 1);
