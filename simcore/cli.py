@@ -134,17 +134,20 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
     sub.add_parser("boards", help="list the built-in boards with their memories")
     _add_profile_parser(sub)
-    if _command_of(argv) in _OWN_COMMANDS:
+    command = _command_of(argv)
+    if command in _OWN_COMMANDS:
         return p
-    from simcore.compare import add_parser as add_compare_parser
+    if command != "test":  # simcore test needs neither (simcore.bench imports numpy: 60 ms of a suite's start)
+        from simcore.compare import add_parser as add_compare_parser
 
-    add_compare_parser(sub)
+        add_compare_parser(sub)
     from simcore.suite import add_parser as add_test_parser
 
     add_test_parser(sub, _int)
-    from simcore.bench import add_parser as add_bench_parser
+    if command != "test":
+        from simcore.bench import add_parser as add_bench_parser
 
-    add_bench_parser(sub)
+        add_bench_parser(sub)
     return p
 
 

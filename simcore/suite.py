@@ -10,7 +10,10 @@ Workers are processes forked once after simcore, Unicorn, capstone and the board
 loaded, and they stay alive for the whole suite. Each runs its share through one
 :class:`simcore.batch.Batch` (the warm many-ELF runner: boards and parsed ELFs kept, a fresh
 machine per run), so per ELF it only builds the machine and runs; block analyses of an ELF
-seen before come from the persistent cache (simcore/blockcache.py). ``-j N``
+seen before come from the persistent cache (simcore/blockcache.py). The longest runs start
+first, so the workers end together: each run's wall time is recorded in simcore's cache directory
+(``suite/durations.json``, by the ELF's content, board and options) and read back by the next
+suite; ELFs without a record start before those with one, largest file first. ``-j N``
 sets their number (default: the CPUs). ``--ray ADDRESS`` sends the same work to a Ray cluster
 instead (the ``ray`` extra; ELF bytes and custom board files travel with each task). Results:
 one table, ``--junit FILE`` (JUnit XML as pytest writes it), ``--json FILE``
@@ -60,18 +63,24 @@ class TestSpec:
 
 # --- finding the tests ------------------------------------------------------------------------------
 def board_tag(path: Path) -> str | None:
-    """The board named in the ELF's ``.simcore.board`` section, if it has one."""
-    from elftools.common.exceptions import ELFError
-    from elftools.elf.elffile import ELFFile
+    """The board named in the ELF's ``.simcore.board`` section, if it has one (read with struct through
+    simcore.elf's section headers: pyelftools cost 6 ms an ELF here, in the parent, before any worker starts)."""
+    import struct
+
+    from simcore import elf as elfmod
 
     try:
-        with open(path, "rb") as f:
-            sec = ELFFile(f).get_section_by_name(BOARD_SECTION)
-            if sec is None:
-                return None
-            return sec.data().split(b"\0", 1)[0].decode("utf-8", "replace").strip() or None
-    except (ELFError, OSError, ValueError):
+        raw = path.read_bytes()
+        if raw[:4] != b"\x7fELF" or raw[4] != 1 or raw[5] != 1:  # not a 32-bit little-endian ELF: no tag
+            return None
+        shoff, shentsize, shnum, shstrndx = (elfmod._EHDR.unpack_from(raw)[i] for i in (6, 11, 12, 13))
+        for name, _type, _flags, _addr, off, size, _link in elfmod._section_headers(path, raw, shoff, shentsize,
+                                                                                      shnum, shstrndx):
+            if name == BOARD_SECTION:
+                return raw[off : off + size].split(b"\0", 1)[0].decode("utf-8", "replace").strip() or None
+    except (BadInputError, OSError, ValueError, struct.error):
         return None
+    return None
 
 
 def _expand(paths: list[Path]) -> Iterator[Path]:
@@ -238,8 +247,7 @@ def run_local(specs: list[TestSpec], jobs: int, on_done: Callable[[dict[str, Any
         return out
     ctx = multiprocessing.get_context("fork")
     results: dict[int, dict[str, Any]] = {}
-    # largest ELFs first: long runs do not end up last on one worker
-    order = sorted(range(len(specs)), key=lambda i: -_size(specs[i].elf))
+    order = schedule(specs)
     with ProcessPoolExecutor(max_workers=min(jobs, len(specs)), mp_context=ctx, initializer=_worker_init) as pool:
         pending: dict[Future[dict[str, Any]], int] = {pool.submit(run_one, specs[i]): i for i in order}
         while pending:
@@ -288,6 +296,82 @@ def _size(path: str) -> int:
         return os.path.getsize(path)
     except OSError:
         return 0
+
+
+# --- order: longest runs first ----------------------------------------------------------------------
+DURATIONS_KEEP = 20_000  # records kept in the durations file (the oldest go first)
+
+
+def _durations_path() -> Path | None:
+    """``suite/durations.json`` in simcore's cache directory (None with SIMCORE_NO_CACHE=1 or no usable directory)."""
+    if os.environ.get("SIMCORE_NO_CACHE") == "1":
+        return None
+    from simcore.paths import cache_dir
+
+    try:
+        return cache_dir("suite") / "durations.json"
+    except OSError:
+        return None
+
+
+def duration_key(spec: TestSpec) -> str | None:
+    """What a run's length depends on: the ELF's bytes, the board, the clock, the arguments and options."""
+    import hashlib
+
+    try:
+        digest = hashlib.sha256(Path(spec.elf).read_bytes()).hexdigest()[:32]
+    except OSError:
+        return None
+    extra = json.dumps([Path(spec.board).stem if not spec.board.endswith(".toml") else spec.board, spec.mhz,
+                        spec.args, spec.options], sort_keys=True, default=str)
+    return f"{digest}:{hashlib.sha256(extra.encode()).hexdigest()[:16]}"
+
+
+def read_durations() -> dict[str, float]:
+    """The recorded wall time of earlier runs, by :func:`duration_key` (empty if none or unreadable)."""
+    path = _durations_path()
+    try:
+        data = json.loads(path.read_text()) if path is not None else {}
+    except (OSError, ValueError):
+        return {}
+    return {k: float(v) for k, v in data.items() if isinstance(v, int | float)} if isinstance(data, dict) else {}
+
+
+def record_durations(specs: list[TestSpec], records: list[dict[str, Any]]) -> None:
+    """Add this suite's run times to the durations file (written under a temporary name, then renamed)."""
+    import tempfile
+
+    path = _durations_path()
+    if path is None:
+        return
+    data = read_durations()
+    for spec, rec in zip(specs, records, strict=True):
+        key = duration_key(spec)
+        if key is not None and "wall_seconds" in rec:
+            data.pop(key, None)  # re-inserted last: the newest records are kept
+            data[key] = round(float(rec["wall_seconds"]), 4)
+    data = dict(list(data.items())[-DURATIONS_KEEP:])
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".durations-", suffix=".tmp")
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a cache that cannot be written only costs the order next time
+
+
+def schedule(specs: list[TestSpec]) -> list[int]:
+    """The order to hand the tests to the workers: ELFs never run before first (largest file first: they may be
+    long), then by recorded wall time, longest first, so no long run starts last on one worker while the
+    others sit idle. Results do not depend on the order (every run gets a fresh machine)."""
+    known = read_durations()
+    keys = [duration_key(s) for s in specs]
+
+    def rank(i: int) -> tuple[int, float]:
+        t = known.get(keys[i]) if keys[i] is not None else None
+        return (0, -_size(specs[i].elf)) if t is None else (1, -t)
+
+    return sorted(range(len(specs)), key=rank)
 
 
 # --- output -------------------------------------------------------------------------------------------
@@ -406,6 +490,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     else:
         records = run_local(specs, args.jobs, progress)
     wall = time.perf_counter() - t0
+    record_durations(specs, records)
     passed = sum(r["verdict"] == "pass" for r in records)
     failed = sum(r["verdict"] == "fail" for r in records)
     errors = len(records) - passed - failed
