@@ -28,7 +28,7 @@ from simcore.cortexm import bitband
 from simcore.memmap import PAGE, PERIPH_BASE, PERIPH_END, PPB_BASE
 from simcore.peripherals.generic import PlainRegister, plain_registers
 from simcore.poll import NOTHING_HERE, PollWatch
-from simcore.regfile import CONSOLE, FIT, NOTIFY, POLL_MUTE, PY, PY_READ, PY_WRITE, RegFile, make_regfile
+from simcore.regfile import CONSOLE, FIT, NOTIFY, POLL_MUTE, PY, PY_READ, PY_WRITE, TIMED, RegFile, make_regfile
 from simcore.reports import Reports
 from simcore.runtypes import AccessKind, ReportChannel
 
@@ -378,10 +378,18 @@ class PeripheralBus:
             return
         e = self.entries.get(index)
         if e is not None:
-            in_c = e.model is not None and self.rf.flags(index) & (FIT | PY_READ) == FIT
+            flags = self.rf.flags(index)
+            in_c = e.model is not None and (flags & (FIT | PY_READ) == FIT or (
+                flags & TIMED != 0 and self._timed_serves(index)))
             # guard_access: a poll's fast-forward moves the clock, which leaves the arming (absolute cycles) valid
             self.m.guard_access(lambda: fn(Poll(e.name, e.addr, pc, value, count, e.plain is not None, e.model,
                                                 index, e.plain, in_c)))
+
+    def _timed_serves(self, index: int) -> bool:
+        """A TIMED entry's reads are served by its schedule now (before its end): the poll watch owes the loop
+        to the model, as for FIT entries (pollc: poll.py then registers clean loops on it with the hot path)."""
+        end = self.rf.timed_get(self.rf.timed_new(index))[3]  # the entry has its schedule (TIMED): no new one
+        return bool(self.m.hot.state.block_cycle < end)
 
     def console_in_c(self, data: int, status: int, status_value: int, on: bool,
                      flush: Callable[[], None] | None, eager: bool) -> bool:

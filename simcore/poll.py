@@ -67,6 +67,7 @@ import unicorn
 from unicorn import arm_const as R
 
 from simcore.cortexm.coreregs import CoreRegs
+from simcore.regfile import NEVER as NEVER_CHANGES
 from simcore.regfile import POLL_FF
 from simcore.runtypes import Stop, StopKind
 
@@ -172,12 +173,14 @@ class PollStats:
 
 
 _NATIVE_DECLARED: set[int] = set()  # libraries whose hp_poll_* functions have their ctypes signatures
+_VERIFY_FN = ctypes.CFUNCTYPE(None, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint32)
+REFUSED = 0xFF  # hotpath.c HP_POLL_REFUSED: a shape C found that changes RAM (never advanced)
 
 
 class _NativePolls:
     """The C side of the watch (hotpath.c ``hp_poll_*``): the clean shapes registered there, and its figures."""
 
-    def __init__(self, machine: Machine) -> None:
+    def __init__(self, machine: Machine, verify: Callable[[int, int, int, int], None]) -> None:
         lib, rf = machine.hot.lib, machine.bus.rf
         if id(lib) not in _NATIVE_DECLARED:
             v, u32 = ctypes.c_void_p, ctypes.c_uint32
@@ -195,6 +198,7 @@ class _NativePolls:
             lib.rf_set_poll_ff.argtypes = [v, v, v]
             lib.rf_mmio_writes_ptr.restype = v
             lib.rf_mmio_writes_ptr.argtypes = [v]
+            lib.hp_poll_set_verify.argtypes = [v, v]
             _NATIVE_DECLARED.add(id(lib))
         self.lib, self.rf = lib, rf
         self.p = lib.hp_poll_new(ctypes.addressof(machine.hot.state), machine.uc._uch.value, rf.bus,  # noqa: SLF001
@@ -206,6 +210,8 @@ class _NativePolls:
         self.py_writes = ctypes.c_uint64.from_address(lib.hp_poll_py_writes_ptr(self.p))
         self.shapes: dict[tuple[int, int, int, int], int] = {}  # (entry, load pc, insns, cycles) -> C's index
         self.places: list[str] = []  # by C's index
+        self._verify_cb = _VERIFY_FN(verify)  # kept referenced: C holds the pointer
+        lib.hp_poll_set_verify(self.p, ctypes.cast(self._verify_cb, ctypes.c_void_p))
         self._finalizer = weakref.finalize(self, _NativePolls._free, lib, rf, self.p)
 
     @staticmethod
@@ -268,8 +274,10 @@ class PollWatch:
         self.native: _NativePolls | None = None
         if (self.fast_forward and mode != "python" and getattr(machine.hot, "lib", None) is not None
                 and machine.bus.rf.native):
-            self.native = _NativePolls(machine)
+            self.native = _NativePolls(machine, self.verify_native)
             self.stats.native = self.native.figures
+        self._learning: dict[tuple[int, int, int, int], tuple[int, list[bytes]]] = {}  # C's new shapes: RAM before
+        self._native_dirty: dict[tuple[int, int, int, int], int] = {}
 
     # --- called by the machine --------------------------------------------------------------
     def on_write(self) -> None:
@@ -468,6 +476,10 @@ class PollWatch:
         if hint is None:
             return
         at_events, change = hint
+        if self._index >= 0:  # a register-file entry: its own schedule (TIMED, a queue's deadline) may change it
+            own = m.bus.rf.next_change(self._index)
+            if own != NEVER_CHANGES:
+                change = own if change is None else min(change, own)
         nxt = m.next_event_cycle()
         if not at_events and change is None:
             irq_possible = nxt is not None and (m.interrupt_could_fire() or m.reset_could_happen())
@@ -517,6 +529,39 @@ class PollWatch:
         place = known[1]
         st.places[place] = st.places.get(place, 0) + 1
         self.forget()  # the hot path stops at the next block if an event is due (or the budget is spent)
+    def verify_native(self, index: int, pc: int, d_insn: int, d_cyc: int) -> None:
+        """hotpath.c's question about a loop it found on a timed entry (whose reads never come here): two reads
+        one iteration apart with the same core registers. As for Python's own candidates, RAM is copied at one
+        read and compared at the next; a loop whose iteration leaves it unchanged is registered (what may end it:
+        the entry's change, and the next event if its model says an event may change it), one that changes it
+        three times is registered as refused. Runs inside the MMIO read (guarded as a model access)."""
+        self.m.guard_access(lambda: self._verify_native(index, pc, d_insn, d_cyc))
+
+    def _verify_native(self, index: int, pc: int, d_insn: int, d_cyc: int) -> None:
+        native = self.native
+        key = (index, pc, d_insn, d_cyc)
+        if native is None or key in native.shapes:
+            return
+        now = self.m.hot.state.cycle_count
+        mem = self._memory()
+        before = self._learning.pop(key, None)
+        if before is None or before[0] != now - d_cyc:  # not the read one iteration earlier: start again here
+            self._learning[key] = (now, mem)
+            return
+        entry = self.m.bus.entries.get(index)
+        owner = entry.model if entry is not None else None
+        offset = entry.addr - owner.base if owner is not None else 0
+        hint = self._hint(owner, offset) if owner is not None else None
+        place = f"{self._reg_name(owner, offset, entry.addr)} in {self._function(pc)}" if entry is not None else ""
+        if mem != before[1] or hint is None:
+            self.stats.refused += 1
+            n = self._native_dirty[key] = self._native_dirty.get(key, 0) + 1
+            if n >= 3 or hint is None:
+                native.register(*key, REFUSED, place)
+            return
+        self.stats.verified += 1
+        native.register(*key, 1 if hint[0] else 0, place)
+
     def _register(self, owner: Any, offset: int, addr: int, shape: tuple[int, int, int, int], events: int) -> None:
         """Hand a clean shape that reaches a fast-forward to C (one iteration of the firmware's loop), for the
         register-file entry it reads. ``events``: 1 an event may change the register, 2 it is a plain register

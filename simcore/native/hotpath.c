@@ -1234,10 +1234,16 @@ typedef struct {
     uint64_t ffs, iters, cycles; /* fast-forwards done here, iterations and cycles skipped */
 } hp_pshape;
 
+#define HP_POLL_REFUSED 0xFFu /* a shape found to change RAM: never advanced (and not offered again) */
+
+/* Python's check of a new shape on a timed entry (PollWatch.verify_native): RAM before and after one iteration */
+typedef void (*hp_pverify_fn)(uint32_t reg, uint32_t pc, uint32_t d_insn, uint32_t d_cyc);
+
 typedef struct {
     hp_state *s;
     void *uc;
     struct rf_bus *bus;
+    hp_pverify_fn verify;
     const uint64_t *rf_writes; /* regfile.c's count of writes */
     uint64_t py_writes;        /* writes Python served outside the register file (PollWatch.on_write) */
     uint32_t n;
@@ -1262,7 +1268,11 @@ hp_poll *hp_poll_new(hp_state *s, void *uc, struct rf_bus *bus, const uint64_t *
 
 void hp_poll_free(hp_poll *p) { free(p); }
 
+/* Python's RAM check of shapes C finds on timed entries (NULL: none are learnt). */
+void hp_poll_set_verify(hp_poll *p, void *fn) { p->verify = (hp_pverify_fn)fn; }
+
 /* Register a clean loop shape; returns its index, -1 when the table is full. */
+/* events: HP_POLL_CHANGE/EVENTS/TICK, or HP_POLL_REFUSED (a shape that changes RAM: C leaves it alone). */
 int hp_poll_shape(hp_poll *p, uint32_t reg, uint32_t pc, uint32_t d_insn, uint32_t d_cyc, uint32_t events) {
     if (!d_insn || !d_cyc) return -1;
     for (uint32_t i = 0; i < p->n; i++) {
@@ -1314,15 +1324,27 @@ static int hp_poll_tick_preempts(hp_state *s, void *uc, uint64_t nxt) {
     return s->tick_group < boosted;
 }
 
-/* regfile.c's RF_POLL_FF callback: a read of a flagged entry served in C (see above). */
-static void hp_poll_read(void *ctx, uint32_t reg, uint32_t value) {
+static hp_pshape *hp_poll_find(hp_poll *p, uint32_t reg, uint32_t pc, uint64_t di, uint64_t dc) {
+    for (uint32_t j = 0; j < p->n; j++) {
+        hp_pshape *h = &p->shapes[j];
+        if (h->reg == reg && h->pc == pc && h->d_insn == di && h->d_cyc == dc) return h;
+    }
+    return NULL;
+}
+
+/*
+ * regfile.c's callback: a read served in C of an RF_POLL_FF entry (see above) or of an RF_TIMED one (timed:
+ * its reads never reach Python's watch, so the loop's shape is found here: two reads one iteration apart
+ * with the same state, then Python checks once that an iteration leaves RAM unchanged and registers it).
+ */
+static void hp_poll_read(void *ctx, uint32_t reg, uint32_t value, uint32_t timed) {
     hp_poll *p = (hp_poll *)ctx;
     hp_state *s = p->s;
     uint32_t pc = 0, i;
     if (s->reg_read(p->uc, s->rid[FR_PC], &pc)) { p->c_ok = 0; return; }
     for (i = 0; i < p->n; i++)
         if (p->shapes[i].reg == reg && p->shapes[i].pc == pc) break;
-    if (i == p->n) { p->c_ok = 0; return; }
+    if (i == p->n && !(timed && p->verify)) { p->c_ok = 0; return; }
     uint32_t regs[16];
     if (s->dv_env) {
         memcpy(regs, s->dv_env, 13 * sizeof(uint32_t));
@@ -1339,9 +1361,14 @@ static void hp_poll_read(void *ctx, uint32_t reg, uint32_t value) {
     if (p->c_ok && p->c_reg == reg && p->c_pc == pc && p->c_value == value && p->c_writes == writes &&
         p->c_exc == exc && !memcmp(p->c_regs, regs, sizeof regs) && !s->stop_requested && !s->py_stop) {
         uint64_t di = insn - p->c_insn, dc = cyc - p->c_cyc;
-        for (uint32_t j = i; j < p->n; j++) {
-            hp_pshape *h = &p->shapes[j];
-            if (h->reg != reg || h->pc != pc || h->d_insn != di || h->d_cyc != dc) continue;
+        hp_pshape *h = hp_poll_find(p, reg, pc, di, dc);
+        if (!h && timed && p->verify && di && dc && di < 0xFFFFFFFFu && dc < 0xFFFFFFFFu) {
+            p->verify(reg, pc, (uint32_t)di, (uint32_t)dc); /* may register it (hp_poll_shape) */
+            h = hp_poll_find(p, reg, pc, di, dc);
+            insn = s->insn_count; /* unchanged by Python's check; read again all the same */
+            cyc = s->cycle_count;
+        }
+        while (h && h->events != HP_POLL_REFUSED && !s->stop_requested && !s->py_stop) {
             /* PollWatch._fast_forward's bounds, in the same order */
             uint64_t change = rf_next_change(p->bus, reg), nxt = s->stop_cycle;
             if (h->events == HP_POLL_CHANGE && change == HP_NEVER) break; /* Python's: "waiting" */

@@ -41,9 +41,9 @@
  * when the repeats reach poll_threshold (then at every further multiple of it), unless the
  * watcher muted the entry (RF_POLL_MUTE): then not until a new streak starts (another value,
  * another block, or a write). RF_POLL_FF (set by simcore/poll.py on an entry a clean polling loop
- * reads): every read of it served here goes to bus->pff (hotpath.c's hp_poll_read), which
- * recognises the loop again and fast-forwards it without Python; bus->mmio_writes counts every
- * write (a loop that writes is no fixed point).
+ * reads) or an RF_TIMED entry (whose reads never reach bus->poll): every read of it served here
+ * goes to bus->pff (hotpath.c's hp_poll_read), which recognises the loop (again) and fast-forwards
+ * it without Python; bus->mmio_writes counts every write (a loop that writes is no fixed point).
  *
  * simcore/bus.py holds the identical Python twin (PyRegFile) and the ctypes mirror of rf_reg.
  */
@@ -89,7 +89,7 @@ typedef void (*rf_con_fn)(void);
 #define RF_QUEUE 64u
 typedef void (*rf_qnotify_fn)(uint32_t queue);
 /* RF_POLL_FF: hotpath.c's hp_poll_read (a read of a polling loop poll.py found clean, served here) */
-typedef void (*rf_pff_fn)(void *ctx, uint32_t reg, uint32_t value);
+typedef void (*rf_pff_fn)(void *ctx, uint32_t reg, uint32_t value, uint32_t timed);
 
 typedef struct {
     uint32_t reg;       /* the entry it answers for */
@@ -557,8 +557,8 @@ static inline uint64_t word_read(rf_bus *b, uint32_t addr, uint32_t size) {
     }
     /* an entry of a loop poll.py found clean, read here: the hot path compares this read with the last one
        and may advance the loop by whole iterations to the value's next change (hp_poll_read) */
-    if ((r->flags & RF_POLL_FF) && in_c && b->pff) {
-        b->pff(b->pff_ctx, s - 1, v);
+    if ((r->flags & (RF_POLL_FF | RF_TIMED)) && in_c && b->pff) {
+        b->pff(b->pff_ctx, s - 1, v, r->flags & RF_TIMED);
         r = &b->regs[s - 1];
     }
     if (r->flags & RF_NOTIFY) {
