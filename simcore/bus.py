@@ -442,6 +442,19 @@ class PeripheralBus:
             return None
         return self.rf.timed_new(slot - 1)  # the same schedule again after a snapshot's restore
 
+    def xfer_in_c(self, dr: int, sr: int) -> int | None:
+        """Let the register file stream SPI transfers on the model's data register at ``dr`` with its status register
+        at ``sr`` (XFER, docs/peripheral-bus.md). The stream's index, or None (no model entries there, or no hot path
+        to give the time yet)."""
+        if self._pc_source is None:
+            return None
+        d, st = self.rf.slot(dr) - 1, self.rf.slot(sr) - 1
+        for index in (d, st):
+            e = self.entries.get(index)
+            if index < 0 or e is None or e.model is None:
+                return None
+        return self.rf.xfer_new(d, st)  # the same stream again after a snapshot's restore
+
     def _queue_notify(self, q: int) -> None:
         m = self.m
         addr, fn = self._queue_fns[q]

@@ -29,6 +29,11 @@ window maps to a register entry, or to nothing:
   the block doing the read: where a machine event at that cycle would have run) is before ``at``,
   ``after`` from ``at`` on, and go to the model from ``end`` on (``timed_set``). Writes go to the model.
   ``next_change`` gives a polling loop's fast-forward the cycle an entry's value changes by itself.
+- ``XFER`` (an SPI master's data register while its model streams a transfer, :class:`Xfer`): the model
+  started the first frame and previewed what the chip answers for the next ones; DR writes start frames
+  (their ends on the clock timeline set the status register's schedule: BSY, then RXNE), DR reads after
+  an end return the chip's byte. Anything else goes to the model, which takes the stream's state
+  (``xfer_get``) and replays the frames.
 
 Every entry counts reads and writes, records the bits its writes changed (the report names
 those fields), and watches polls: reads in a row of the same value from the same
@@ -65,6 +70,33 @@ NEVER = NO_DEADLINE
 # a clean polling loop reads this entry (simcore/poll.py): reads served in C go to the hot path's re-recognition
 # (hotpath.c hp_poll_read, native only; the twin leaves every fast-forward to poll.py)
 POLL_FF = 0x8000
+XFER = 512  # an SPI data register a stream serves (rf_xfer)
+XFER_MAX = 1024  # frames one stream carries at most (RF_XFER_MAX)
+FS_PER_SECOND = 10**15
+
+
+class Xfer:
+    """One RF_XFER stream (regfile.c's rf_xfer), in the twin; the state ``xfer_get`` returns."""
+
+    def __init__(self, dr: int, sr: int, ti: int) -> None:
+        self.dr, self.sr, self.ti = dr, sr, ti
+        self.active = False
+        self.n = self.k = self.rd = 0
+        self.after_dr = False
+        self.sr_idle = self.sr_busy = self.sr_done = 0
+        self.frame_fs = self.wire_fs = 0
+        self.limit = 0
+        self.seg: tuple[int, int, int, int] = (0, 0, 1, 1)  # cycle, fs, num, den
+        self.mosi: list[int] = []
+        self.miso: list[int] = []
+
+    def fs_at(self, cycle: int) -> int:
+        c0, fs0, num, den = self.seg
+        return fs0 + (cycle - c0) * FS_PER_SECOND * den // num
+
+    def cycle_at(self, fs: int) -> int:
+        c0, fs0, num, den = self.seg
+        return c0 - (-(fs - fs0) * num // (den * FS_PER_SECOND))
 
 PyFn = Callable[[int, int, int, int], int]  # (addr, size, value, write) -> value read (32 bits)
 NotifyFn = Callable[[int, int, int, int, int], None]  # (index, addr, size, value, write)
@@ -180,6 +212,22 @@ def regfile_library() -> ctypes.CDLL | None:
             lib.rf_timed_count.argtypes = [p]
             lib.rf_next_change.restype = u64
             lib.rf_next_change.argtypes = [p, u32]
+            u8p = ctypes.POINTER(ctypes.c_uint8)
+            lib.rf_xfer_new.restype = i64
+            lib.rf_xfer_new.argtypes = [p, u32, u32]
+            lib.rf_xfer_timeline.restype = ctypes.c_int
+            lib.rf_xfer_timeline.argtypes = [p, u32, u64, u64, u64, u64]
+            lib.rf_xfer_start.restype = ctypes.c_int
+            lib.rf_xfer_start.argtypes = [p, u32, ctypes.c_char_p, u32, u32, u32, u32, u32, u64, u64, u64, u64]
+            lib.rf_xfer_get.restype = u8p
+            lib.rf_xfer_get.argtypes = [p, u32, ctypes.POINTER(ctypes.c_uint64)]
+            lib.rf_xfer_put.restype = ctypes.c_int
+            lib.rf_xfer_put.argtypes = [p, u32, ctypes.POINTER(ctypes.c_uint64), ctypes.c_char_p, ctypes.c_char_p]
+            lib.rf_xfer_miso.restype = u8p
+            lib.rf_xfer_miso.argtypes = [p, u32]
+            lib.rf_xfer_stop.argtypes = [p, u32]
+            lib.rf_xfer_count.restype = u32
+            lib.rf_xfer_count.argtypes = [p]
         _lib = lib
     return _lib  # type: ignore[no-any-return]
 
@@ -216,6 +264,7 @@ class PyRegFile:
         # per schedule: [entry, before, after, at, end] (rf_timed)
         self.timed: list[list[int]] = []
         self.clock: Callable[[], int] = lambda: 0
+        self.xfers: list[Xfer] = []
 
     # --- building ---------------------------------------------------------------------------------
     def add_store(self, value: int) -> int:
@@ -315,6 +364,72 @@ class PyRegFile:
         t = self.timed[timed]
         return t[1], t[2], t[3], t[4]
 
+    def xfer_new(self, dr: int, sr: int) -> int:
+        """The stream of data register entry ``dr`` with status register entry ``sr`` (flag XFER on dr, a schedule
+        for sr whose reads go to the model until a stream starts); its index."""
+        for xi, x in enumerate(self.xfers):
+            if x.dr == dr:
+                return xi
+        ti = self.timed_new(sr)
+        self.timed_set(ti, 0, 0, NEVER, 0)
+        self.xfers.append(Xfer(dr, sr, ti))
+        self.regs[dr][5] |= XFER
+        return len(self.xfers) - 1
+
+    def xfer_timeline(self, xfer: int, seg_cycle: int, seg_fs: int, num: int, den: int) -> None:
+        """The clock timeline's current segment: from ``seg_cycle`` at ``seg_fs``, ``num / den`` Hz."""
+        self.xfers[xfer].seg = (seg_cycle, seg_fs, num, den)
+
+    def xfer_start(self, xfer: int, miso: bytes, mosi0: int, sr: tuple[int, int, int], frame_fs: int, wire_fs: int,
+                   at0: int, limit: int) -> None:
+        """The model started frame 0 (``mosi0``, on the wire until ``wire_fs``, RXNE from cycle ``at0``); the chip
+        answers ``miso`` for frames 0..n-1; ``sr``: (idle, busy, done) values; frames must end before ``limit``."""
+        x = self.xfers[xfer]
+        if not 1 <= len(miso) <= XFER_MAX:
+            raise ValueError("register file stream: 1 to XFER_MAX frames")
+        x.miso, x.mosi = list(miso), [mosi0 & 0xFF]
+        x.n, x.k, x.rd, x.after_dr = len(miso), 1, 0, False
+        x.sr_idle, x.sr_busy, x.sr_done = sr
+        x.frame_fs, x.wire_fs, x.limit = frame_fs, wire_fs, limit
+        x.active = True
+        self.timed_set(x.ti, x.sr_busy, x.sr_done, at0, NEVER)
+
+    def xfer_get(self, xfer: int) -> tuple[bool, int, int, int, bool, int, int, bytes]:
+        """(active, frames previewed, started, DR reads served, last read was DR, wire end fs, last RXNE cycle,
+        MOSI bytes of the frames started)."""
+        x = self.xfers[xfer]
+        return x.active, x.n, x.k, x.rd, x.after_dr, x.wire_fs, self.timed[x.ti][3], bytes(x.mosi)
+
+    def xfer_stop(self, xfer: int) -> None:
+        x = self.xfers[xfer]
+        x.active = False
+        self.timed_set(x.ti, 0, 0, NEVER, 0)
+
+    def _xfer_write(self, x: Xfer, addr: int, value: int) -> bool:
+        if not x.active or addr & 3 or x.k >= x.n or x.rd != x.k:
+            return False
+        now = self.cycles()
+        if now < x.seg[0]:
+            return False
+        end_fs = max(x.fs_at(now), x.wire_fs) + x.frame_fs
+        at = max(x.cycle_at(end_fs), now)
+        if at >= x.limit:
+            return False
+        x.wire_fs = end_fs
+        x.mosi.append(value & 0xFF)
+        x.k += 1
+        self.timed_set(x.ti, x.sr_busy, x.sr_done, at, NEVER)
+        return True
+
+    def _xfer_read(self, x: Xfer, addr: int, size: int) -> int | None:
+        if not x.active or addr & 3 or x.rd + 1 != x.k or self.clock() < self.timed[x.ti][3]:
+            return None
+        v = x.miso[x.rd] & _lanes(size, 0)
+        x.rd += 1
+        x.after_dr = True
+        self.timed_set(x.ti, x.sr_idle, x.sr_idle, NEVER, NEVER)
+        return v
+
     def next_change(self, index: int) -> int:
         """rf_next_change: the earliest cycle entry ``index``'s value can change by itself (event rule), NEVER when
         it cannot (see regfile.c)."""
@@ -382,15 +497,21 @@ class PyRegFile:
         if pc_source is not None:
             self.pc_source = pc_source
 
-    def save(self) -> tuple[list[int], list[list[int]], list[list[Any]], list[list[int]]]:
-        """Values, entries, queues and schedules as they are now (for snapshots)."""
-        return list(self.store), [list(r) for r in self.regs], [[q[0], q[1], list(q[2]), q[3], q[4]]
-                                                                 for q in self.queues], [list(t) for t in self.timed]
+    def save(self) -> tuple[Any, ...]:
+        """Values, entries, queues, schedules and streams as they are now (for snapshots)."""
+        return (list(self.store), [list(r) for r in self.regs], [[q[0], q[1], list(q[2]), q[3], q[4]]
+                                                                  for q in self.queues], [list(t) for t in self.timed],
+                [dict(vars(x), mosi=list(x.mosi), miso=list(x.miso)) for x in self.xfers])
 
-    def load(self, saved: tuple[list[int], list[list[int]], list[list[Any]], list[list[int]]]) -> None:
-        """Back to ``saved``: its values, entries, queues and schedules; entries added since keep their slots (the
-        caller unmaps them); schedules made since read 0 for ever."""
-        stores, regs, queues, timed = saved
+    def load(self, saved: tuple[Any, ...]) -> None:
+        """Back to ``saved``: its values, entries, queues, schedules and streams; entries added since keep their
+        slots (the caller unmaps them); schedules made since read 0 for ever, streams made since are stopped."""
+        stores, regs, queues, timed, xfers = saved
+        for xi, x in enumerate(self.xfers):
+            if xi < len(xfers):
+                vars(x).update(xfers[xi], mosi=list(xfers[xi]["mosi"]), miso=list(xfers[xi]["miso"]))
+            else:
+                x.active = False
         for ti, t in enumerate(self.timed):
             t[1:] = timed[ti][1:] if ti < len(timed) else [0, 0, NEVER, NEVER]
         self.store[:len(stores)] = stores
@@ -425,7 +546,11 @@ class PyRegFile:
             if q is not None and not (q[1] < len(q[2]) and self.cycles() < q[4]):
                 q = None
         t = None
-        if q is None and r[5] & TIMED:
+        xv = None
+        if q is None and r[5] & XFER:
+            x = next((x for x in self.xfers if x.dr == s - 1), None)
+            xv = self._xfer_read(x, addr, size) if x is not None else None
+        if q is None and xv is None and r[5] & TIMED:
             t = next((x for x in self.timed if x[0] == s - 1), None)
             if t is not None and not self.clock() < t[4]:
                 t = None
@@ -434,8 +559,14 @@ class PyRegFile:
             q[1] += 1
             if q[1] == q[3] and self.qnotify is not None:
                 self.qnotify(qi)  # type: ignore[arg-type]
+        elif xv is not None:
+            v = xv
         elif t is not None:
             v = ((t[2] if self.clock() >= t[3] else t[1]) & _lanes(size, shift)) >> shift
+            for x in self.xfers:
+                if x.sr == s - 1 and x.active:
+                    x.after_dr = False
+                    break
         elif r[5] & PY_READ:
             v = self.py(addr, size, 0, 0)
         else:
@@ -445,7 +576,7 @@ class PyRegFile:
         if v == r[10] and pc == r[7] and r[11]:
             r[11] += 1
             if self.poll_threshold and r[11] % self.poll_threshold == 0 and self.poll is not None \
-                    and not r[5] & POLL_MUTE:
+                    and not r[5] & POLL_MUTE and t is None:  # schedule reads never call poll (regfile.c)
                 self.poll(s - 1, pc, v, r[11])
         else:
             r[10] = v
@@ -470,6 +601,8 @@ class PyRegFile:
                 self.regs[self.con_status - 1][11] = 0
             if len(self.con_buf) == CONSOLE_CAP or (self.con_eager and value & 0xFF == 0x0A):
                 self.con_flush()
+        elif r[5] & XFER and any(x.dr == s - 1 and self._xfer_write(x, addr, value) for x in self.xfers):
+            pass  # a frame started by the stream
         elif r[5] & PY_WRITE or (r[5] & FIT and (size != 4 or addr & 3 or value & ~(r[1] | r[2] | r[3]))):
             self.py(addr, size, value, 1)
         else:
@@ -639,6 +772,30 @@ class NativeRegFile:
     def next_change(self, index: int) -> int:
         return int(self.lib.rf_next_change(self.bus, index))
 
+    def xfer_new(self, dr: int, sr: int) -> int:
+        x = int(self.lib.rf_xfer_new(self.bus, dr, sr))
+        if x < 0:
+            raise MemoryError("register file stream")
+        return x
+
+    def xfer_timeline(self, xfer: int, seg_cycle: int, seg_fs: int, num: int, den: int) -> None:
+        if self.lib.rf_xfer_timeline(self.bus, xfer, seg_cycle, seg_fs, num, den) != 0:
+            raise ValueError("register file stream: bad timeline segment")
+
+    def xfer_start(self, xfer: int, miso: bytes, mosi0: int, sr: tuple[int, int, int], frame_fs: int, wire_fs: int,
+                   at0: int, limit: int) -> None:
+        if self.lib.rf_xfer_start(self.bus, xfer, bytes(miso), len(miso), mosi0 & 0xFF, *sr, frame_fs, wire_fs, at0,
+                                  limit) != 0:
+            raise ValueError("register file stream: 1 to XFER_MAX frames")
+
+    def xfer_get(self, xfer: int) -> tuple[bool, int, int, int, bool, int, int, bytes]:
+        out = (ctypes.c_uint64 * 7)()
+        mosi = self.lib.rf_xfer_get(self.bus, xfer, out)
+        return bool(out[0]), out[1], out[2], out[3], bool(out[4]), out[5], out[6], ctypes.string_at(mosi, out[2])
+
+    def xfer_stop(self, xfer: int) -> None:
+        self.lib.rf_xfer_stop(self.bus, xfer)
+
     def queue_new(self, index: int) -> int:
         q = int(self.lib.rf_queue_new(self.bus, index))
         if q < 0:
@@ -694,7 +851,7 @@ class NativeRegFile:
         if isinstance(pc_source, int):
             self.lib.rf_set_pc_source(self.bus, pc_source)
 
-    def save(self) -> tuple[bytes, bytes, list[tuple[list[int], int, int, int]], list[tuple[int, int, int, int]]]:
+    def save(self) -> tuple[Any, ...]:
         """Values and entries as they are now (for snapshots): the C arrays' bytes; each queue's words,
         words served, notify_at and deadline; each schedule."""
         n_store = self._n_store
@@ -707,11 +864,20 @@ class NativeRegFile:
             words = self.lib.rf_queue_get(self.bus, qi, info)
             queues.append((list(words[:info[1]]) if info[1] else [], info[0], info[2], info[3]))
         timed = [self.timed_get(ti) for ti in range(int(self.lib.rf_timed_count(self.bus)))]
-        return stores, regs, queues, timed
+        xfers = []
+        info = (ctypes.c_uint64 * 7)()
+        for xi in range(int(self.lib.rf_xfer_count(self.bus))):
+            mosi = self.lib.rf_xfer_get(self.bus, xi, info)
+            n = int(info[1])
+            miso = ctypes.string_at(self.lib.rf_xfer_miso(self.bus, xi), n)
+            xfers.append((list(info), ctypes.string_at(mosi, n), miso))
+        return stores, regs, queues, timed, xfers
 
-    def load(self, saved: tuple[bytes, bytes, list[tuple[list[int], int, int, int]],
-                                list[tuple[int, int, int, int]]]) -> None:
-        stores, regs, queues, timed = saved
+    def load(self, saved: tuple[Any, ...]) -> None:
+        stores, regs, queues, timed, xfers = saved
+        for xi in range(int(self.lib.rf_xfer_count(self.bus))):  # streams made since the save: stopped
+            info, mosi, miso = xfers[xi] if xi < len(xfers) else ([0] * 7, b"", b"")
+            self.lib.rf_xfer_put(self.bus, xi, (ctypes.c_uint64 * 7)(*info), mosi, miso)
         for ti in range(int(self.lib.rf_timed_count(self.bus))):  # schedules made since the save: 0 for ever
             self.timed_set(ti, *(timed[ti] if ti < len(timed) else (0, 0, NEVER, NEVER)))
         if stores:

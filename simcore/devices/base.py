@@ -147,6 +147,7 @@ class BusDevice(RegisterBlock):
         self._inc = True
         self._phase = "idle"  # bus framing: idle, sub (I2C sub-address next), cmd (SPI command next), read, write
         self._spi_mode_reported = False
+        self._replaying = False  # spi_replay: one update at the end of the frames
         super().__init__(host, config.name)
         self.host: DeviceHost = host
         allowed = set(self.COMMON_OPTIONS) | set(self.OPTIONS)
@@ -204,6 +205,8 @@ class BusDevice(RegisterBlock):
 
     def update(self) -> None:
         """After an access or an event: catch up, drive the output lines, plan the next wake-up."""
+        if self._replaying:
+            return
         self.catch_up()
         for pin, level in self.line_levels().items():
             self.lines[pin].set(level)
@@ -315,6 +318,40 @@ class BusDevice(RegisterBlock):
         self.write_byte(mosi)
         return 0x00
 
+    # --- previews: what the next bytes of a read will be, for a controller that streams them ------------------
+    def quiet_until(self) -> int | None:
+        """Virtual time (fs) before which nothing in the chip changes by itself (no sample arrives, no wake-up),
+        so what its registers read now they read until then; None when it cannot say (override)."""
+        return None
+
+    def preview_reads(self, addr: int, inc: bool, limit: int) -> list[int]:
+        """The bytes a read from register ``addr`` (incrementing if ``inc``) returns next, as many as can be told
+        without side effects (at most ``limit``); nothing changes in the chip. Valid until ``quiet_until``
+        (override: the default tells nothing)."""
+        return []
+
+    def spi_preview(self, mosi: int, mode: int, limit: int) -> list[int]:
+        """MISO of the frame ``mosi`` starts when the chip waits for a command, and of the frames after it if
+        that command is a read (``preview_reads``); [] when that is not such a frame."""
+        if self._phase != "cmd" or mode not in self.SPI_MODES or self.SPI_DUMMY_BYTE or limit < 1:
+            return []
+        read, addr, inc = self.spi_command(mosi)
+        if not read:
+            return []
+        return [0x00, *self.preview_reads(addr, inc, limit - 1)]
+
+    def spi_replay(self, mosi: bytes, mode: int) -> list[int]:
+        """Frames a controller streamed (``spi_transfer`` for each), the lines and wake-up settled once after them:
+        nothing arrives in between (``quiet_until``), so the state they leave is the one per-frame updates leave."""
+        self.catch_up()  # once: nothing arrives during the frames
+        self._replaying = True
+        try:
+            out = [self.spi_transfer(b, mode) & 0xFF for b in mosi]
+        finally:
+            self._replaying = False
+        self.update()
+        return out
+
     # --- reports -------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "type": self.TYPE}
@@ -387,6 +424,9 @@ class FifoDevice(BusDevice):
         """Let into the FIFO what arrived by now; count what it lost, one overrun per episode of losses."""
         from simcore.devices.fifo import FifoMode
 
+        if self._replaying:
+            return  # spi_replay caught up before its frames
+
         loss = self.fifo.catch_up(self.now() if now is None else now)
         if loss is not None:
             self.stats_.count(self.LOST_COUNTER, loss.count)
@@ -396,6 +436,17 @@ class FifoDevice(BusDevice):
 
     def catch_up(self) -> None:
         self.catch_up_fifo()
+
+    def quiet_until(self) -> int | None:
+        """The next sample arrival of a running sensor, or the chip's next wake-up, whichever comes first."""
+        now = self.now()
+        times = [st.clock.arrival(st.clock.count_by(now)) for st in self.sensor_streams() if st.clock is not None]
+        if self._wake is not None:
+            at = getattr(self._wake, "at_fs", None)
+            if at is None:
+                return None
+            times.append(at)
+        return min(times) if times else 1 << 62
 
     def stats(self) -> dict[str, Any]:
         self.catch_up()

@@ -159,6 +159,7 @@ class SpiBus:
         self.selected: list[SpiTarget] = []
         self.frames = 0
         self._report = report
+        self.before_select: Callable[[], None] | None = None  # the master's stream is settled before a select change
 
     def attach(self, target: SpiTarget, cs: Line) -> None:
         """Wire ``target`` with its chip select ``cs`` (low = selected, as every SPI device here has it)."""
@@ -170,6 +171,8 @@ class SpiBus:
         cs.connect(follow)
 
     def _chip_select(self, target: SpiTarget, selected: bool) -> None:
+        if self.before_select is not None and selected != (target in self.selected):
+            self.before_select()
         if selected and target not in self.selected:
             self.selected.append(target)
             self.frames += 1

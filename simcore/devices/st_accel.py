@@ -66,6 +66,7 @@ class StAccel(_Base):
         self._last_read = [-1, -1, -1]  # per axis: the newest sample whose high byte was read
         self._latched: list[int | None] = [None, None, None]  # BDU
         self._cache: tuple[tuple[int, int], np.ndarray] | None = None
+        self._cache_ahead: tuple[int, int] | None = None  # the cache's sample came from a preview, not counted yet
         self.fifo.reset(FifoMode.BYPASS, None, 0, None)
         self.accel.stop()
         self.stop_events()
@@ -142,9 +143,13 @@ class StAccel(_Base):
 
         key = (k, self.scale_key())
         if self._cache is not None and self._cache[0] == key:
+            if self._cache_ahead == key:  # computed by a preview: counted at its first read, as without one
+                self._cache_ahead = None
+                self.stats_.count("samples_read")
             return self._cache[1]
         values = self.counts(self.accel.values(k, k + 1)[0]) if k >= 0 else np.zeros(3, dtype=np.int64)
         self._cache = (key, values)
+        self._cache_ahead = None
         self.stats_.count("samples_read")
         return values
 
@@ -183,6 +188,59 @@ class StAccel(_Base):
         if reading and addr == OUT_Z_H and self._inc and self._fifo_reading():
             return OUT_X_L
         return super().next_address(addr, reading)
+
+    PREVIEW_PURE: ClassVar[tuple[str, ...]] = ("WHO_AM_I", "STATUS", "FIFO_SRC")  # reads without side effects
+
+    def preview_reads(self, addr: int, inc: bool, limit: int) -> list[int]:
+        """A read's next bytes (BusDevice.preview_reads): the registers in ``PREVIEW_PURE`` until an output register
+        was read, and in FIFO mode the output registers (the FIFO's samples in order, a sample leaving at OUT_Z_H,
+        the address rolling back to OUT_X_L; zeros once it is empty), as ``out_byte`` will return them. The samples'
+        counts are computed here apart from ``sample_counts`` (whose cache and count the reads themselves keep)."""
+        self.catch_up()
+        out: list[int] = []
+        fifo = self._fifo_reading()
+        samples = [k0 + i for k0, n in self.fifo.runs for i in range(n)] if fifo else []
+        pos = 0
+        popped = False
+        counts: Any = None
+        saved_inc = self._inc
+        self._inc = inc
+        try:
+            while len(out) < limit:
+                slot = self._table.decode.get(addr)
+                if slot is None:
+                    break
+                if OUT_X_L <= addr <= OUT_Z_H:
+                    if not fifo:
+                        break
+                    i = addr - OUT_X_L
+                    popped = True
+                    if pos >= len(samples):
+                        out.append(0)
+                    else:
+                        if counts is None or counts[0] != samples[pos]:
+                            counts = (samples[pos], self._preview_counts(samples[pos]))
+                        out.append(le16(int(counts[1][i // 2]), bool(i % 2)))
+                        if i == 5:
+                            pos += 1
+                elif slot.key in self.PREVIEW_PURE and not popped:
+                    out.append(self.read(addr, 1) & 0xFF)
+                else:
+                    break
+                addr = self.next_address(addr, True)
+        finally:
+            self._inc = saved_inc
+        return out
+
+    def _preview_counts(self, k: int) -> Any:
+        """Sample ``k``'s counts for a preview: into the cache, counted in ``samples_read`` only when a read uses it."""
+        key = (k, self.scale_key())
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
+        values = self.counts(self.accel.values(k, k + 1)[0])
+        self._cache = (key, values)
+        self._cache_ahead = key
+        return values
 
     # --- flags -----------------------------------------------------------------------------
     def status(self) -> int:

@@ -34,7 +34,15 @@
  *    while the block-entry clock (*bus->clock: the cycle count at the hook of the block doing the read,
  *    the moment a machine event at that cycle would have run) is before `at`, with `after` from `at` on,
  *    and goes to Python from `end` on (UINT64_MAX: never). Writes go to Python. rf_next_change tells a
- *    polling loop's fast-forward the cycle the value changes (RF_QUEUE: its deadline).
+ *    polling loop's fast-forward the cycle the value changes (RF_QUEUE: its deadline); reads served from the
+ *    schedule count as polls but never call bus->poll (Python has nothing to add to a known change cycle).
+ *  - RF_XFER (an SPI master's data register while the model streams a transfer, rf_xfer): the model started
+ *    the first frame and knows what the selected chip answers for the next n - 1 (a read's bytes); a DR write
+ *    starts the next frame here (its end on the wire from the SPI clock, on the machine's clock timeline: the
+ *    status register's schedule goes BSY until the end, RXNE from it, as the model's frame event would), a DR
+ *    read after the end returns the chip's byte and clears RXNE. Anything else (a write while RXNE is up, a
+ *    read before the end, a frame past what the model previewed or past its limit) goes to Python, which
+ *    takes the stream's state (rf_xfer_get) and replays the frames into the model and the chip.
  * Every entry counts reads and writes, ORs the bits its writes changed (the report names
  * those fields), and watches polls: a read returning the value of the previous read of the
  * same entry from the same translated block counts one more repeat, and bus->poll is called
@@ -60,6 +68,8 @@
 #define RF_TIMED 256u  /* reads follow the entry's schedule (rf_timed), until its end */
 #define RF_NEVER 0xFFFFFFFFFFFFFFFFull
 #define RF_POLL_FF 0x8000u /* a clean polling loop reads this entry: its reads served here go to bus->pff (pollc) */
+#define RF_XFER 512u   /* an SPI data register a stream serves (rf_xfer) */
+#define RF_XFER_MAX 1024u
 
 typedef struct {
     uint32_t store;      /* index of the value (entries that are views of one value share it) */
@@ -111,6 +121,22 @@ typedef struct {
     uint64_t end;    /* reads go to Python from this cycle on (RF_NEVER: never) */
 } rf_timed;
 
+typedef struct {
+    uint32_t dr, sr, ti;   /* the data register's entry, the status register's entry and its schedule */
+    uint32_t active;
+    uint32_t n;            /* frames the stream may carry */
+    uint32_t k;            /* frames started (the first by the model) */
+    uint32_t rd;           /* data reads served */
+    uint32_t after_dr;     /* the last read of DR or SR was of DR (RM0090 28.4.8: the OVR clearing sequence) */
+    uint32_t sr_idle, sr_busy, sr_done; /* SR: TXE; TXE|BSY; TXE|RXNE */
+    uint64_t frame_fs;     /* one frame on the wire */
+    uint64_t wire_fs;      /* when the last frame started ends */
+    uint64_t limit;        /* frames must end before this cycle */
+    uint64_t seg_cycle, seg_fs, num, den; /* the clock timeline's current segment: hz = num / den */
+    uint8_t mosi[RF_XFER_MAX];
+    uint8_t miso[RF_XFER_MAX];
+} rf_xfer;
+
 #define RF_WORDS 1024u /* 32-bit words per 4 KiB page */
 typedef struct {
     uint32_t slot[RF_WORDS]; /* register index + 1; 0: Python */
@@ -155,6 +181,9 @@ typedef struct rf_bus {
     uint32_t n_timed;
     uint32_t pad3;
     const uint64_t *clock; /* the block-entry clock (hp_state.block_cycle) RF_TIMED compares */
+    rf_xfer *xfers;        /* RF_XFER streams */
+    uint32_t n_xfers;
+    uint32_t pad4;
 } rf_bus;
 
 typedef struct {
@@ -196,6 +225,7 @@ void rf_free(rf_bus *b) {
     for (uint32_t q = 0; q < b->n_queues; q++) free(b->queues[q].words);
     free(b->queues);
     free(b->timed);
+    free(b->xfers);
     free(b->regs);
     free(b->store);
     free(b);
@@ -308,6 +338,8 @@ int rf_queue_put(rf_bus *b, uint32_t qi, const uint32_t *words, uint32_t n, uint
     return 0;
 }
 
+static inline uint32_t lanes_of(uint32_t size, uint32_t shift);
+
 static inline rf_queue *queue_of(rf_bus *b, uint32_t reg, uint32_t *qi) {
     for (uint32_t i = 0; i < b->n_queues; i++)
         if (b->queues[i].reg == reg) {
@@ -389,6 +421,155 @@ uint64_t rf_next_change(rf_bus *b, uint32_t reg) {
         if (q && q->head < q->len && *b->cycles < q->deadline && q->deadline < next) next = q->deadline;
     }
     return next;
+}
+
+/* --- RF_XFER: SPI transfers streamed here --- */
+
+/* The stream of data register dr with status register sr (its schedule made here); its index, -1 on failure. */
+int64_t rf_xfer_new(rf_bus *b, uint32_t dr, uint32_t sr) {
+    if (dr >= b->n_regs || sr >= b->n_regs) return -1;
+    for (uint32_t i = 0; i < b->n_xfers; i++)
+        if (b->xfers[i].dr == dr) return i;
+    int64_t ti = rf_timed_new(b, sr);
+    if (ti < 0) return -1;
+    rf_timed_set(b, (uint32_t)ti, 0, 0, RF_NEVER, 0); /* reads go to Python until a stream starts */
+    rf_xfer *x = realloc(b->xfers, (b->n_xfers + 1) * sizeof(rf_xfer));
+    if (!x) return -1;
+    b->xfers = x;
+    memset(&x[b->n_xfers], 0, sizeof(rf_xfer));
+    x[b->n_xfers].dr = dr;
+    x[b->n_xfers].sr = sr;
+    x[b->n_xfers].ti = (uint32_t)ti;
+    b->regs[dr].flags |= RF_XFER;
+    return b->n_xfers++;
+}
+
+/* The clock timeline's current segment (from cycle seg_cycle at seg_fs, num / den Hz). */
+int rf_xfer_timeline(rf_bus *b, uint32_t xi, uint64_t seg_cycle, uint64_t seg_fs, uint64_t num, uint64_t den) {
+    if (xi >= b->n_xfers || !num || !den) return -1;
+    rf_xfer *x = &b->xfers[xi];
+    x->seg_cycle = seg_cycle;
+    x->seg_fs = seg_fs;
+    x->num = num;
+    x->den = den;
+    return 0;
+}
+
+/* Start stream xi: the model started frame 0 (MOSI mosi0, ending at wire_fs, RXNE visible from cycle at0); the
+   chip answers miso[0..n) for frames 0..n-1; SR values idle/busy/done; one frame takes frame_fs; every frame must
+   end before cycle limit. */
+int rf_xfer_start(rf_bus *b, uint32_t xi, const uint8_t *miso, uint32_t n, uint32_t mosi0, uint32_t sr_idle,
+                  uint32_t sr_busy, uint32_t sr_done, uint64_t frame_fs, uint64_t wire_fs, uint64_t at0,
+                  uint64_t limit) {
+    if (xi >= b->n_xfers || n < 1 || n > RF_XFER_MAX) return -1;
+    rf_xfer *x = &b->xfers[xi];
+    memcpy(x->miso, miso, n);
+    x->mosi[0] = (uint8_t)mosi0;
+    x->n = n;
+    x->k = 1;
+    x->rd = 0;
+    x->after_dr = 0;
+    x->sr_idle = sr_idle;
+    x->sr_busy = sr_busy;
+    x->sr_done = sr_done;
+    x->frame_fs = frame_fs;
+    x->wire_fs = wire_fs;
+    x->limit = limit;
+    x->active = 1;
+    rf_timed_set(b, x->ti, sr_busy, sr_done, at0, RF_NEVER);
+    return 0;
+}
+
+/* Stream xi as it is: out[0..6] = active, n, k, rd, after_dr, wire_fs, the last frame's RXNE cycle; returns the
+   MOSI bytes of the frames started. */
+const uint8_t *rf_xfer_get(rf_bus *b, uint32_t xi, uint64_t *out) {
+    if (xi >= b->n_xfers) return NULL;
+    rf_xfer *x = &b->xfers[xi];
+    out[0] = x->active;
+    out[1] = x->n;
+    out[2] = x->k;
+    out[3] = x->rd;
+    out[4] = x->after_dr;
+    out[5] = x->wire_fs;
+    out[6] = b->timed[x->ti].at;
+    return x->mosi;
+}
+
+/* Back to a state rf_xfer_get gave (snapshots): the bytes and counts; the schedule is restored with the rest. */
+int rf_xfer_put(rf_bus *b, uint32_t xi, const uint64_t *in, const uint8_t *mosi, const uint8_t *miso) {
+    if (xi >= b->n_xfers || in[1] > RF_XFER_MAX) return -1;
+    rf_xfer *x = &b->xfers[xi];
+    x->active = (uint32_t)in[0];
+    x->n = (uint32_t)in[1];
+    x->k = (uint32_t)in[2];
+    x->rd = (uint32_t)in[3];
+    x->after_dr = (uint32_t)in[4];
+    x->wire_fs = in[5];
+    memcpy(x->mosi, mosi, x->n);
+    memcpy(x->miso, miso, x->n);
+    return 0;
+}
+
+const uint8_t *rf_xfer_miso(rf_bus *b, uint32_t xi) { return xi < b->n_xfers ? b->xfers[xi].miso : NULL; }
+
+/* The stream ends: its registers go to Python again. */
+void rf_xfer_stop(rf_bus *b, uint32_t xi) {
+    if (xi >= b->n_xfers) return;
+    rf_xfer *x = &b->xfers[xi];
+    x->active = 0;
+    rf_timed_set(b, x->ti, 0, 0, RF_NEVER, 0);
+}
+
+uint32_t rf_xfer_count(rf_bus *b) { return b->n_xfers; }
+
+static inline rf_xfer *xfer_of(rf_bus *b, uint32_t dr) {
+    for (uint32_t i = 0; i < b->n_xfers; i++)
+        if (b->xfers[i].dr == dr) return &b->xfers[i];
+    return NULL;
+}
+
+static inline rf_xfer *xfer_of_sr(rf_bus *b, uint32_t sr) {
+    for (uint32_t i = 0; i < b->n_xfers; i++)
+        if (b->xfers[i].sr == sr && b->xfers[i].active) return &b->xfers[i];
+    return NULL;
+}
+
+/* Timeline arithmetic as simcore/clock.py's Timeline.fs_at / cycle_at on the current segment (exact integers). */
+static inline uint64_t xfer_fs_at(const rf_xfer *x, uint64_t cycle) {
+    unsigned __int128 v = (unsigned __int128)(cycle - x->seg_cycle) * 1000000000000000ull * x->den;
+    return x->seg_fs + (uint64_t)(v / x->num);
+}
+
+static inline uint64_t xfer_cycle_at(const rf_xfer *x, uint64_t fs) {
+    unsigned __int128 d = (unsigned __int128)x->den * 1000000000000000ull;
+    unsigned __int128 v = (unsigned __int128)(fs - x->seg_fs) * x->num;
+    return x->seg_cycle + (uint64_t)((v + d - 1) / d);
+}
+
+/* A DR write the stream takes: the next frame starts (1), or 0 (Python serves it). */
+static inline int xfer_write(rf_bus *b, rf_xfer *x, uint32_t addr, uint64_t value) {
+    if (!x->active || (addr & 3u) || x->k >= x->n || x->rd != x->k) return 0;
+    uint64_t now = *b->cycles;
+    if (now < x->seg_cycle) return 0;
+    uint64_t now_fs = xfer_fs_at(x, now);
+    uint64_t start = now_fs > x->wire_fs ? now_fs : x->wire_fs;
+    uint64_t end_fs = start + x->frame_fs;
+    uint64_t at = xfer_cycle_at(x, end_fs);
+    if (at < now) at = now;
+    if (at >= x->limit) return 0;
+    x->wire_fs = end_fs;
+    x->mosi[x->k++] = (uint8_t)value;
+    rf_timed_set(b, x->ti, x->sr_busy, x->sr_done, at, RF_NEVER);
+    return 1;
+}
+
+/* A DR read the stream answers (1, *v set), or 0 (Python serves it). */
+static inline int xfer_read(rf_bus *b, rf_xfer *x, uint32_t addr, uint32_t size, uint32_t *v) {
+    if (!x->active || (addr & 3u) || x->rd + 1 != x->k || *b->clock < b->timed[x->ti].at) return 0;
+    *v = x->miso[x->rd++] & (uint32_t)lanes_of(size, 0);
+    x->after_dr = 1;
+    rf_timed_set(b, x->ti, x->sr_idle, x->sr_idle, RF_NEVER, RF_NEVER);
+    return 1;
 }
 
 /* An entry's masks (a model hands a register to the register file while it allows it). */
@@ -525,6 +706,8 @@ static inline uint64_t word_read(rf_bus *b, uint32_t addr, uint32_t size) {
     uint32_t shift = 8 * (addr & 3u), v, qi = 0, in_c = 1;
     rf_queue *q = NULL;
     rf_timed *t;
+    rf_xfer *x;
+    int scheduled = 0;
     if ((r->flags & RF_QUEUE) && size == 4 && !shift && (q = queue_of(b, s - 1, &qi)) != NULL &&
         q->head < q->len && *b->cycles < q->deadline) {
         v = q->words[q->head++];
@@ -532,8 +715,12 @@ static inline uint64_t word_read(rf_bus *b, uint32_t addr, uint32_t size) {
             b->qnotify(qi);
             r = &b->regs[s - 1];
         }
+    } else if ((r->flags & RF_XFER) && (x = xfer_of(b, s - 1)) != NULL && xfer_read(b, x, addr, size, &v)) {
+        /* served by the stream */
     } else if ((r->flags & RF_TIMED) && (t = timed_of(b, s - 1)) != NULL && *b->clock < t->end) {
         v = ((*b->clock >= t->at ? t->after : t->before) & lanes_of(size, shift)) >> shift;
+        if ((x = xfer_of_sr(b, s - 1)) != NULL) x->after_dr = 0;
+        scheduled = 1;
     } else if (r->flags & RF_PY_READ) {
         v = (uint32_t)py_read(b, addr, size);
         r = &b->regs[s - 1]; /* Python may have added registers (realloc) */
@@ -545,7 +732,8 @@ static inline uint64_t word_read(rf_bus *b, uint32_t addr, uint32_t size) {
     uint32_t pc = *b->pc;
     if (v == r->poll_value && pc == r->poll_pc && r->poll_count) {
         r->poll_count++;
-        if (b->poll_threshold && r->poll_count % b->poll_threshold == 0 && b->poll && !(r->flags & RF_POLL_MUTE)) {
+        if (b->poll_threshold && r->poll_count % b->poll_threshold == 0 && b->poll && !(r->flags & RF_POLL_MUTE) &&
+            !scheduled) { /* a schedule's reads: its change cycle is known (rf_next_change), Python is not asked */
             b->poll(s - 1, pc, v, r->poll_count);
             r = &b->regs[s - 1];
         }
@@ -584,6 +772,8 @@ static inline void word_write(rf_bus *b, uint32_t addr, uint32_t size, uint64_t 
             b->con_flush();
             r = &b->regs[s - 1];
         }
+    } else if ((r->flags & RF_XFER) && xfer_of(b, s - 1) && xfer_write(b, xfer_of(b, s - 1), addr, value)) {
+        /* a frame started by the stream */
     } else if ((r->flags & RF_PY_WRITE) ||
                ((r->flags & RF_FIT) && (size != 4 || (addr & 3u) ||
                                         (value & ~(uint64_t)(r->write_mask | r->w1c_mask | r->w1s_mask))))) {

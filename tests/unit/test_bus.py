@@ -482,3 +482,90 @@ def test_timed_entries_agree_between_c_and_the_python_twin() -> None:
         assert f.timed_get(timed[key]) == (1, 2, 100, NEVER)
         assert f.timed_get(extra) == (0, 0, NEVER, NEVER)
     assert files["py"].next_change(2) == files["c"].next_change(2) == NEVER  # no such entry
+
+
+def test_xfer_streams_agree_between_c_and_the_python_twin() -> None:
+    """XFER (an SPI data register whose transfer the register file carries): random streams, DR writes and reads, SR
+    reads and clock steps give the same values, Python calls, counters and stream state in both register files;
+    each frame's RXNE cycle is the one simcore/clock.py's Timeline gives for the frame's end on the wire (start at
+    the write or at the previous end, whichever is later), and RXNE shows by the block-entry clock."""
+    import ctypes
+
+    from simcore.clock import Timeline
+    from simcore.regfile import NEVER, XFER
+
+    assert regfile_library() is not None, "the native extension is not built"
+    rng = random.Random(3)
+    clock = ctypes.c_uint64(0)  # block-entry clock
+    cycles = ctypes.c_uint64(0)  # cycle count
+    line = Timeline(84e6, "PLL")  # exact integer rate: the timeline's own arithmetic is the reference
+    line.switch(5000, 168e6, "PLL")
+    seg = line.current
+    logs: dict[str, list[Any]] = {"py": [], "c": []}
+    files: dict[str, Any] = {}
+    xi: dict[str, int] = {}
+    DR, SR = 0x4001300C, 0x40013008
+    TXE, RXNE, BSY = 2, 1, 0x80
+    for key, cls in (("py", PyRegFile), ("c", NativeRegFile)):
+        log = logs[key]
+
+        def py(addr: int, size: int, value: int, write: int, log: list[Any] = log) -> int:
+            log.append(("py", addr, size, value, write))
+            return 0xEE
+
+        f = files[key] = cls(py, lambda *a: None)
+        for k, addr in enumerate((SR, DR)):
+            f.add_store(0)
+            f.add_reg(k, 0, 0, 0, 0, PY_READ | PY_WRITE)
+            f.map(addr, k)
+        f.set_clock(ctypes.addressof(clock) if f.native else (lambda: clock.value))
+        f.set_queue_source(None, ctypes.addressof(cycles) if f.native else (lambda: cycles.value))
+        xi[key] = f.xfer_new(1, 0)
+        assert f.xfer_new(1, 0) == xi[key] and f.reg(1)["flags"] & XFER
+        f.xfer_timeline(xi[key], seg.cycle, seg.fs, seg.rate_num, seg.rate_den)
+    clock.value = cycles.value = 6000
+    frame_fs = 8 * 10**15 // 5_250_000
+    expect: dict[str, Any] = {}  # the reference frame end of the last frame started
+    served = 0
+    for _ in range(6000):
+        r = rng.random()
+        st = files["py"].xfer_get(xi["py"])
+        if r < 0.03 or not st[0] and r < 0.2:
+            miso = bytes(rng.getrandbits(8) for _ in range(rng.randrange(1, 30)))
+            wire = line.fs_at(cycles.value) + frame_fs
+            at0 = max(line.cycle_at(wire), cycles.value)
+            limit = cycles.value + rng.choice((NEVER - cycles.value, rng.randrange(100, 3000)))
+            mosi0 = 0x80 | rng.getrandbits(6)
+            for key, f in files.items():
+                f.xfer_start(xi[key], miso, mosi0, (TXE, TXE | BSY, TXE | RXNE), frame_fs, wire, at0, limit)
+            expect = {"wire": wire, "at": at0, "limit": limit}
+        elif r < 0.04:
+            for key, f in files.items():
+                f.xfer_stop(xi[key])
+        elif r < 0.4:
+            step = rng.randrange(0, 120)
+            clock.value = cycles.value + rng.randrange(0, 3)
+            cycles.value = clock.value + step
+        elif r < 0.6:
+            value = rng.getrandbits(8)
+            before = files["c"].xfer_get(xi["c"])
+            for f in files.values():
+                f.write(DR, 4, value)
+            after = files["c"].xfer_get(xi["c"])
+            if after[2] == before[2] + 1:  # taken by the stream: the reference end of the frame
+                wire = max(line.fs_at(cycles.value), expect["wire"]) + frame_fs
+                expect["wire"], expect["at"] = wire, max(line.cycle_at(wire), cycles.value)
+                assert after[5] == wire and after[6] == expect["at"] < expect["limit"] and after[7][-1] == value
+                served += 1
+        else:
+            addr = rng.choice((SR, DR))
+            got = {key: f.read(addr, 4) for key, f in files.items()}
+            assert got["py"] == got["c"]
+            st = files["c"].xfer_get(xi["c"])
+            if addr == SR and st[0] and got["c"] != 0xEE:  # SR from the schedule: RXNE by the block-entry clock
+                pending = st[3] + 1 == st[2]
+                assert got["c"] == ((TXE | RXNE if clock.value >= st[6] else TXE | BSY) if pending else TXE)
+        assert files["py"].xfer_get(xi["py"]) == files["c"].xfer_get(xi["c"])
+    assert logs["py"] == logs["c"]
+    assert served > 100 and sum(1 for e in logs["c"] if e[4] == 0) > 100
+    assert files["py"].reg(0) == files["c"].reg(0) and files["py"].reg(1) == files["c"].reg(1)

@@ -13,6 +13,15 @@ follow the flags. A master with software slave management and ``SSI`` = 0 is a m
 (``MODF``: ``MSTR`` and ``SPE`` cleared), as RM0090 28.3.10 describes.
 Not modelled (reported when set): slave mode, bidirectional and receive-only modes, CRC, TI
 frame format, and (F4) the I2S mode of SPI2/SPI3.
+
+Streaming (F4, docs/peripheral-bus.md): when the firmware starts a read command to a chip that can
+preview its answer (``BusDevice.spi_preview``: the bytes its registers give until its next sample
+arrives), with the SPI's interrupts and DMA off, the register file takes the transfer (XFER): each DR
+write starts a frame whose end it computes on the clock timeline as ``_next`` does (SR: BSY, then
+RXNE, by the rule of the frame event), each DR read after the end returns the chip's byte. The model
+takes the transfer back (``_settle``) at its next access, at a chip-select change, at a clock change
+or before the chip's next change, and replays the frames into itself and the chip in order: the same
+bytes, counts and flags as frame events would have given, with no Python per byte.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from collections import deque
 from typing import Any, ClassVar
 
 from simcore.clock import FS_PER_SECOND
+from simcore.devices.base import BusDevice
 from simcore.devices.bus import SpiBus
 from simcore.peripherals import register_model
 from simcore.peripherals.base import Host, PeripheralModel
@@ -50,8 +60,15 @@ class Stm32Spi(DmaRequester, PeripheralModel):
         self.bus = SpiBus(self.periph, report=lambda where, what: self.guest_error(where, what))
         self.clock_name = str(config.options.get("clock", "PCLK2" if self.base >= APB2_BASE else "PCLK1"))
         self.frames = 0
+        self._stream: tuple[Any, ...] | None = None  # (stream index, chip, mode, MISO bytes, limit event)
+        self._xi: int | None = None
+        self._xi_tried = False
+        self._frame_fs = 0
+        self._lengths: dict[int, int] = {}  # frames of the last stream of each command byte: the next preview's length
 
     def reset(self) -> None:
+        if getattr(self, "_stream", None) is not None:
+            self._drop_stream()
         if getattr(self, "_event", None) is not None:
             self.host.cancel(self._event)
             self._event = None
@@ -121,7 +138,8 @@ class Stm32Spi(DmaRequester, PeripheralModel):
         bits = self.shifting[1]
         fs = int(round(bits * FS_PER_SECOND / hz)) if hz > 0 else 1
         start = self._wire_fs if chained else max(self.host.now_fs(), self._wire_fs)  # back to back: the last end
-        self._wire_fs = start + max(fs, 1)
+        self._frame_fs = max(fs, 1)
+        self._wire_fs = start + self._frame_fs
         self._event = self.host.schedule_at_fs(self._wire_fs, self._frame_done, f"{self.periph} frame")
 
     def _frame_done(self) -> None:
@@ -206,6 +224,102 @@ class Stm32Spi(DmaRequester, PeripheralModel):
     def write_SR(self, value: int) -> None:
         pass  # the flags are cleared by access sequences (RM0090 28.4.8), not by writes
 
+    # --- streaming (see the module docstring) ---------------------------------------------------
+    STREAM_MARGIN: ClassVar[int] = 4096  # cycles: a stream's frames end this long before the chip's next change
+
+    def read(self, offset: int, size: int) -> int:
+        if self._stream is not None:
+            self._settle()
+        return super().read(offset, size)
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        if self._stream is not None:
+            self._settle()
+        super().write(offset, size, value)
+
+    def _stream_index(self) -> int | None:
+        if self._xi is None and not self._xi_tried:
+            bus = getattr(self.host, "bus", None)
+            if bus is None or getattr(bus, "_pc_source", None) is None:
+                return None
+            self._xi_tried = True
+            dr, sr = self.register("DR").offset, self.register("SR").offset
+            self._xi = bus.xfer_in_c(self.base + dr, self.base + sr)
+            if self._xi is not None:
+                self.bus.before_select = self._settle
+                self.host.on_clock_change(self._settle)
+        return self._xi
+
+    def _try_stream(self, mosi: int) -> None:
+        """The frame just written started on the wire: hand it and the chip's previewed answers to the register file."""
+        cr1 = self.cr1()
+        if (self._event is None or self.tx or self.rx or self.errors or self.cr2() & 0xE3 or cr1 & (1 << 7 | 1 << 11)
+                or len(self.bus.selected) != 1 or self.shifting is None or self.shifting[1] != 8):
+            return
+        target = self.bus.selected[0]
+        if not isinstance(target, BusDevice) or self._stream_index() is None:
+            return
+        host: Any = self.host
+        seg = host.clocks.timeline.current
+        if seg.kind != "run" or not seg.hz or seg.rate_num >= 1 << 64 or seg.rate_den >= 1 << 64:
+            return
+        quiet = target.quiet_until()
+        if quiet is None:
+            return
+        at0 = self._event.at_cycle
+        limit = host.cycle_at_fs(quiet) - self.STREAM_MARGIN
+        if at0 >= limit:
+            return
+        miso = target.spi_preview(mosi & 0xFF, self.mode(), self._lengths.get(mosi & 0xFF, 8))
+        if len(miso) < 2:
+            return
+        rf = host.bus.rf
+        xi = self._xi
+        assert xi is not None
+        self.host.cancel(self._event)
+        self._event = None
+        rf.xfer_timeline(xi, seg.cycle, seg.fs, seg.rate_num, seg.rate_den)
+        rf.xfer_start(xi, bytes(miso), mosi & 0xFF, (TXE, TXE | BSY, TXE | RXNE), self._frame_fs, self._wire_fs, at0,
+                      limit)
+        ev = self.host.schedule(limit, self._settle, f"{self.periph} stream limit") if quiet < 1 << 62 else None
+        self._stream = (xi, target, self.mode(), miso, ev)
+
+    def _drop_stream(self) -> None:
+        xi, _target, _mode, _miso, ev = self._stream  # type: ignore[misc]
+        self._stream = None
+        self.host.bus.rf.xfer_stop(xi)  # type: ignore[attr-defined]
+        if ev is not None:
+            self.host.cancel(ev)
+
+    def _settle(self) -> None:
+        """Take the transfer back from the register file: replay its frames into the model and the chip (those whose
+        end a frame event would have seen by now, by the block-entry clock), the last one back on the wire."""
+        if self._stream is None:
+            return
+        xi, _target, mode, miso, ev = self._stream
+        host: Any = self.host
+        _active, _n, k, rd, after_dr, wire_fs, at_last, mosi = host.bus.rf.xfer_get(xi)
+        self._drop_stream()
+        self._lengths[mosi[0]] = max(k, 2)
+        ended = k if rd == k or host.hot.state.block_cycle >= at_last else k - 1
+        answers = _target.spi_replay(mosi[:ended], mode)
+        if answers != miso[:ended]:
+            raise RuntimeError(f"{self.periph} stream: the chip answered {bytes(answers).hex()}, previewed "
+                               f"{bytes(miso[:ended]).hex()}")
+        self.frames += ended
+        if rd:
+            self.values["DR"] = answers[rd - 1]
+        self.rx.extend(answers[rd:])
+        self._after_dr = after_dr
+        self._wire_fs = wire_fs
+        if ended < k:
+            self.shifting = (mosi[k - 1], 8)
+            self._event = host.schedule(at_last, self._frame_done, f"{self.periph} frame")
+            self._event.at_fs = wire_fs
+        else:
+            self.shifting = None
+        self._update()
+
 
 @register_model
 class Stm32F4Spi(Stm32Spi):
@@ -239,7 +353,10 @@ class Stm32F4Spi(Stm32Spi):
         return value
 
     def write_DR(self, value: int, mask: int) -> None:
+        started = self.shifting is None
         self.write_frame(value & 0xFFFF, 2 if mask & 0xFF00 else 1)
+        if started and self.shifting is not None:
+            self._try_stream(value)
 
     def write_CR2(self, value: int) -> None:
         self.values["CR2"] = value

@@ -1,0 +1,91 @@
+"""SPI transfers streamed by the register file (XFER, simcore/peripherals/stm32/spi.py) give the run the model's own
+frame events give: imu_steps_bus on the STM32F4 Discovery (LIS3DSH on SPI1) with the stream in C, in the Python
+twin and switched off has the same JSON (instructions, cycles, console, interrupts, the chip's and the GPIO's
+figures; every field but wall time, the polling figures and the cycle error bar's flash-data term, which counts the
+flash-data loads of the block executions the polling fast-forward skips), and the stream does carry the bytes: a
+few Python DR reads instead of one per byte. A snapshot taken inside a stream restores to the plain run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from simcore.api import prepare, result_of, run
+from simcore.peripherals.stm32.spi import Stm32F4Spi
+from tests.conftest import elf
+from tests.integration.test_sensors_imu import CSV
+
+BOARD = "stm32f4-discovery"
+APP = elf(BOARD, "imu_steps_bus")
+SENSORS = {"accel": (CSV, {"end": "hold"})}
+CMDLINE = "imu_steps_bus.elf frames=300"
+
+
+def figures(r: Any) -> dict[str, Any]:
+    def strip(d: Any) -> Any:
+        if isinstance(d, dict):
+            return {k: strip(v) for k, v in d.items()
+                    if "wall" not in k and k not in ("native_hot_path", "polling", "cycles_error_bar")}
+        return [strip(x) for x in d] if isinstance(d, list) else d
+    return strip(r.to_dict())
+
+
+def test_spi_stream_equals_the_models_frame_events(monkeypatch: pytest.MonkeyPatch) -> None:
+    dr_reads: list[int] = []
+    own_read = Stm32F4Spi.read
+
+    def counted(self: Stm32F4Spi, offset: int, size: int) -> int:
+        dr_reads.append(offset == 0x0C)
+        return own_read(self, offset, size)
+
+    monkeypatch.setattr(Stm32F4Spi, "read", counted)
+    in_c = run(APP, BOARD, sensors=SENSORS, native=True, cmdline=CMDLINE)
+    streamed_python = sum(dr_reads)
+    twin = run(APP, BOARD, sensors=SENSORS, native=False, cmdline=CMDLINE)
+    monkeypatch.setattr(Stm32F4Spi, "_try_stream", lambda self, mosi: None)
+    dr_reads.clear()
+    own = run(APP, BOARD, sensors=SENSORS, native=True, cmdline=CMDLINE)
+    assert in_c.exit_status == 0 and "done: " in in_c.text and "data: fnv1a" in in_c.text
+    assert figures(in_c) == figures(own) == figures(twin)
+    assert in_c.instructions == own.instructions and in_c.cycles == own.cycles
+    python_dr = sum(dr_reads)  # without the stream every DR read is the model's
+    assert python_dr > 7 * 300 and streamed_python * 20 < python_dr
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["c", "twin"])
+def test_a_snapshot_inside_an_spi_stream_restores_it(monkeypatch: pytest.MonkeyPatch, native: bool) -> None:
+    """A snapshot taken while the register file carries a transfer (a pause just after the 200th stream started):
+    the run after its restore gives the counts, console and chip figures of a plain run."""
+    from simcore.debug import Debugger, Pause
+    from simcore.snapshot import Snapshot
+    from tests.integration.test_debug import figures as run_figures
+
+    def chip(m: Any) -> dict[str, Any]:
+        return result_of(m, m.stop, 0.0).sensors  # the LIS3DSH's, the GPIO's and the EXTI's figures
+
+    plain = run(APP, BOARD, sensors=SENSORS, native=native, cmdline=CMDLINE)
+    m = prepare(APP, BOARD, sensors=SENSORS, native=native, cmdline=CMDLINE)
+    d = Debugger(m)
+    started = [0]
+    own = Stm32F4Spi._try_stream
+
+    def pause_at_200th(self: Stm32F4Spi, mosi: int) -> None:
+        own(self, mosi)
+        if self._stream is not None:
+            started[0] += 1
+            if started[0] == 200:
+                m.request_pause(Pause("interrupt", "inside an SPI stream", pc=None))
+
+    monkeypatch.setattr(Stm32F4Spi, "_try_stream", pause_at_200th)
+    assert d.cont().kind == "interrupt"
+    spi = m.peripheral("spi1")
+    assert spi._stream is not None  # the register file carries the transfer
+    snap = Snapshot.take(m)
+    d.cont()
+    ref = run_figures(m), chip(m)
+    assert ref[0]["instructions"] == plain.instructions and ref[0]["console"] == plain.console
+    for _ in range(2):
+        snap.restore(m)
+        d.cont()
+        assert (run_figures(m), chip(m)) == ref
