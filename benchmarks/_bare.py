@@ -8,6 +8,7 @@ with the exit code, SYS_GET_CMDLINE gives the case's command line, every other c
 
 from __future__ import annotations
 
+import ctypes
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,6 +62,20 @@ def bare_unicorn(board: Any, fw: Any, read: PeripheralRead | None = None, cmdlin
         bare.pc = pc & ~1
         uc.reg_write(R.UC_ARM_REG_SP, sp)
     return bare
+
+
+def count_instructions(uc: unicorn.Uc, counter: ctypes.c_uint64) -> None:
+    """Count every instruction ``uc`` executes into ``counter`` (simcore's native UC_HOOK_CODE counter: for a
+    run that is not timed)."""
+    from simcore.hotpath import native_library
+
+    lib = native_library()
+    assert lib is not None
+    lib.tm_count_hook_ptr.restype = ctypes.c_void_p
+    handle = ctypes.c_size_t()
+    uclib = unicorn.unicorn_py3.unicorn.uclib
+    uclib.uc_hook_add(uc._uch, ctypes.byref(handle), unicorn.UC_HOOK_CODE, ctypes.c_void_p(lib.tm_count_hook_ptr()),
+                      ctypes.c_void_p(ctypes.addressof(counter)), ctypes.c_uint64(1), ctypes.c_uint64(0))
 
 
 def _semihosting(u: unicorn.Uc, intno: int, bare: Bare) -> None:

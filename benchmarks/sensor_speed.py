@@ -40,6 +40,7 @@ filter as one matrix product, the PDM modulation) cost a few per cent of a kws_m
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import sys
@@ -52,7 +53,7 @@ from typing import Any
 
 import numpy as np
 import unicorn
-from _bare import READY, bare_unicorn  # benchmarks/_bare.py: run as a script, this folder is on sys.path
+from _bare import READY, bare_unicorn, count_instructions  # benchmarks/: run as a script, on sys.path
 from unicorn import arm_const as R
 
 from simcore.api import prepare, result_of
@@ -233,8 +234,10 @@ def simcore_run(case: Case) -> tuple[float, int, float, int | None, str, dict[st
     return dt, m.instructions, res.seconds, stop.exit_code, stop.kind.value, res.sensors
 
 
-def bare_run(case: Case, timeout_s: float) -> tuple[float, int | None, int]:
-    """CPU seconds inside emu_start, semihosting exit code (None: did not exit), wfi wake-ups."""
+def bare_run(case: Case, timeout_s: float, counter: ctypes.c_uint64 | None = None) -> tuple[float, int | None, int]:
+    """CPU seconds inside emu_start, semihosting exit code (None: did not exit), wfi wake-ups.
+
+    ``counter``: count the instructions executed into it (benchmarks/corpus.py's untimed counting run)."""
     board = load_board(case.board)
     fw = load_elf(ROOT / "firmware/bin" / f"{case.elf}.elf")
     stub = case.stub()
@@ -253,6 +256,8 @@ def bare_run(case: Case, timeout_s: float) -> tuple[float, int | None, int]:
     if bare.pc is None:
         return 0.0, None, 0
     uc, pc, code = bare.uc, bare.pc, bare.exit_code
+    if counter is not None:
+        count_instructions(uc, counter)
     uc.mem_map(STOP_ADDR, 0x1000)
     uc.mem_write(STOP_ADDR, b"\xfe\xe7" * 0x800)  # b .
     handler = fw.symbol(case.handler).addr if case.handler else None
