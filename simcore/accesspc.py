@@ -11,6 +11,8 @@ the block's start, which still names the right function.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 from unicorn import arm_const as R
@@ -25,12 +27,23 @@ def _uc_regs() -> dict[str, Any]:
     """capstone register id -> Unicorn register id (made at first use, as capstone is: simcore.lazycs)."""
     regs = {getattr(A, f"ARM_REG_R{i}"): getattr(R, f"UC_ARM_REG_R{i}") for i in range(13)}
     regs.update({A.ARM_REG_SP: R.UC_ARM_REG_SP, A.ARM_REG_LR: R.UC_ARM_REG_LR})
-    return {"REGS": regs}
+    names = {**{f"r{i}": getattr(R, f"UC_ARM_REG_R{i}") for i in range(13)}, "sb": R.UC_ARM_REG_R9,
+             "sl": R.UC_ARM_REG_R10, "fp": R.UC_ARM_REG_R11, "ip": R.UC_ARM_REG_R12, "sp": R.UC_ARM_REG_SP,
+             "lr": R.UC_ARM_REG_LR}
+    return {"REGS": regs, "BY_NAME": names}
 
 
 _UC: Any = Lazy(_uc_regs)
 
 _md: Any = None
+_lite: Any = None
+
+STORES = ("str", "stm", "push", "vstr", "vstm", "vpush")
+LOADS = ("ldr", "ldm", "pop", "vldr", "vldm", "vpop", "tbb", "tbh")
+# where a block ends (ARMv7-M A7.7: branches, calls, exception-generating and hint instructions that end it)
+ENDS = frozenset({"b", "bl", "blx", "bx", "cbz", "cbnz", "tbb", "tbh", "svc", "bkpt", "wfi", "wfe"})
+CONDS = frozenset({"eq", "ne", "cs", "hs", "cc", "lo", "mi", "pl", "vs", "vc", "hi", "ls", "ge", "lt", "gt", "le",
+                   "al"})
 
 
 def disassembler() -> Any:
@@ -41,11 +54,71 @@ def disassembler() -> Any:
     return _md
 
 
+def _lite_disassembler() -> Any:
+    """One without details: ``disasm_lite`` gives (address, size, mnemonic, operands) tuples, no objects."""
+    global _lite
+    if _lite is None:
+        _lite = thumb()
+    return _lite
+
+
+def _decode(code: bytes, base: int) -> Any:
+    """(address, size, mnemonic, operands) of the instructions of ``code``, eight at a time: capstone decodes
+    all it is given before yielding the first (a 256-byte window cost ~0.4 ms; the access is near the start)."""
+    md, off = _lite_disassembler(), 0
+    while off < len(code):
+        step = 0
+        for t in md.disasm_lite(code[off:], base + off, 8):
+            step += t[1]
+            yield t
+        if step == 0:
+            return
+        off += step
+
+
+# "rT, [rB]" or "rT, [rB, #imm]" (capstone's text, no writeback, no index): most peripheral accesses
+_SIMPLE = re.compile(r"^[a-z0-9]+, \[([a-z0-9]+)(?:, #(-?(?:0x[0-9a-f]+|[0-9]+)))?\]$")
+
+
+def _simple_span(address: int, mnemonic: str, operands: str, reg: Callable[[str], int]) -> tuple[int, int] | None:
+    """The span of an integer load/store of the simple form, from its text (None: decode it in detail)."""
+    m = mnemonic.split(".")[0]
+    if m[0] == "v" or m.endswith("d"):
+        return None
+    hit = _SIMPLE.match(operands)
+    if hit is None:
+        return None
+    name, disp = hit.groups()
+    if name == "pc":
+        base = (address + 4) & ~3
+    elif name in _UC.BY_NAME:
+        base = reg(name)
+    else:
+        return None
+    ea = (base + (int(disp, 0) if disp else 0)) & 0xFFFFFFFF
+    return ea, ea + _size(m)
+
+
+def _size(m: str) -> int:
+    return 1 if m.endswith("b") else 2 if m.endswith("h") else 8 if m.endswith("d") else 4
+
+
+def _ends_block(mnemonic: str, operands: str) -> bool:
+    m = mnemonic.split(".")[0]
+    if m[-2:] in CONDS and m[:-2] in ENDS | {"b"}:  # conditional (IT block or B<c>): bxeq, bne
+        return True
+    return m in ENDS or (m in ("ldr", "mov") and operands.startswith("pc")) or (m in ("pop", "ldm") and "pc}" in
+                                                                                   operands)
+
+
 def instruction_of_access(uc: Any, block_pc: int, addr: int, write: bool, stack: bool = False) -> int:
     """The address of the instruction in the block at ``block_pc`` that reads (writes) ``addr``.
 
     ``stack``: PUSH/POP count too (MPU faults; MMIO is never on the stack). Also used for an access
-    the MPU refused: Unicorn leaves it with the PC at the block's start too.
+    the MPU refused: Unicorn leaves it with the PC at the block's start too. The block is decoded
+    without operand details (capstone's lite mode: no instruction objects); only the loads or stores
+    of the wanted direction are decoded again with them, and the block a few instructions at a time (a
+    detailed decode of the 256-byte window was ~0.7 ms a call: svd_probe's ten reports took a third of its run).
     """
     code = b""
     for n in (MAX_BLOCK_BYTES, 64, 16, 4):
@@ -63,11 +136,24 @@ def instruction_of_access(uc: Any, block_pc: int, addr: int, write: bool, stack:
             regs[r] = uc.reg_read(_UC.REGS[r])
         return regs[r]
 
-    for insn in disassembler().disasm(code, block_pc):
-        span = _access(insn, reg, write, stack)
-        if span is not None and span[0] <= addr < span[1]:
-            return int(insn.address)
-        if insn.group(A.ARM_GRP_JUMP) or insn.mnemonic in ("bx", "blx", "bl", "svc", "bkpt", "wfi", "wfe"):
+    named: dict[str, int] = {}
+
+    def by_name(name: str) -> int:
+        if name not in named:
+            named[name] = uc.reg_read(_UC.BY_NAME[name])
+        return named[name]
+
+    wanted = STORES if write else LOADS
+    for address, size, mnemonic, operands in _decode(code, block_pc):
+        if mnemonic.startswith(wanted):
+            span = _simple_span(address, mnemonic, operands, by_name)
+            if span is None:  # any other form: capstone's operand details
+                off = address - block_pc
+                for insn in disassembler().disasm(code[off:off + size], address):  # details valid in the loop only
+                    span = _access(insn, reg, write, stack)
+            if span is not None and span[0] <= addr < span[1]:
+                return int(address)
+        if _ends_block(mnemonic, operands):
             break
     return block_pc
 
@@ -75,8 +161,8 @@ def instruction_of_access(uc: Any, block_pc: int, addr: int, write: bool, stack:
 def _access(insn: Any, reg: Any, write: bool, stack: bool) -> tuple[int, int] | None:
     """[first, end) bytes the load/store touches, if it is one of the wanted direction."""
     m = insn.mnemonic.split(".")[0]
-    is_store = m.startswith(("str", "stm", "push", "vstr", "vstm", "vpush"))
-    is_load = m.startswith(("ldr", "ldm", "pop", "vldr", "vldm", "vpop", "tbb", "tbh"))
+    is_store = m.startswith(STORES)
+    is_load = m.startswith(LOADS)
     if not (is_store if write else is_load):
         return None
     ops = insn.operands
@@ -106,6 +192,5 @@ def _access(insn: Any, reg: Any, write: bool, stack: bool) -> tuple[int, int] | 
             return None
         idx <<= op.shift.value if op.shift.type else 0
         ea += -idx if getattr(op, "subtracted", False) else idx
-    size = 1 if m.endswith("b") else 2 if m.endswith("h") else 8 if m.endswith("d") else 4
     ea &= 0xFFFFFFFF
-    return ea, ea + size
+    return ea, ea + _size(m)
