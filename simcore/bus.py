@@ -4,7 +4,10 @@ One register file (simcore/regfile.py: C, or its Python twin) serves the windows
 
 - the board's peripheral models: each 32-bit register they declare has an entry that sends
   reads and writes to the model in Python (counted, and watched for polls); other words of
-  their windows go to the model too (it reports what it does not decode);
+  their windows go to the model too (it reports what it does not decode). A model's entries
+  (and the plain SVD registers of its window) are made at the first access to its window or
+  the first call that needs them (``serve_in_c``...), so a run pays only for the models the
+  firmware touches: an nRF52840's 27 models have ~2,100 registers, a hello run touches 3;
 - on a part with a register table (board key ``svd``), every other register of the part's
   SVD peripherals: plain registers served without Python (reset value, writes kept as the
   SVD's access allows), reported as not implemented by simcore at their first access with the
@@ -107,6 +110,8 @@ class PeripheralBus:
         self._by_name: dict[str, BusEntry] = {}
         self._pages: dict[int, list[Any]] = {}  # page -> devices (models, then SvdDevices) with a window there
         self._owned: set[int] = set()  # words of the models' windows
+        # page -> models on it whose entries are not made yet, each with the other SVD peripherals in its window
+        self._unbuilt: dict[int, list[tuple[Any, tuple[SvdPeripheral, ...]]]] = {}
         self._model_at: dict[int, Any] = {}  # words of the models' windows accessed so far -> their model
         self._claimed: set[str] = set()  # SVD peripherals already given a model or an SvdDevice
         self._looked: set[int] = set()  # words whose SVD peripherals were looked up
@@ -136,26 +141,61 @@ class PeripheralBus:
             self._pages.setdefault(page, []).append(dev)
 
     def _add_model(self, model: Any) -> None:
+        """Place a model on the bus: its window and the SVD peripherals it claims now, its entries at first use."""
         self._add_device(model)
         self._owned.update(range(model.base, model.base + model.SIZE, 4))
+        svd = getattr(model, "svd", None)
+        part_table = getattr(model, "svd_table", None)
+        if part_table is not None and self.part is None:
+            self._table = part_table  # a board without a table of its own: the model's reference part's
+        others: tuple[SvdPeripheral, ...] = ()
+        if svd is None:
+            if self.table is not None:
+                self._claimed.update(p.name for p in self._svd_in(model.base, model.base + model.SIZE))
+        else:
+            others = tuple(p for p in self._svd_in(model.base, model.base + model.SIZE) if p.name != svd.name)
+            self._claimed.update([svd.name, *(p.name for p in others)])
+        if getattr(model, "_table", None) is None and svd is None:
+            return  # a deferred sensor: every access goes to it through Python
+        item = (model, others)
+        for page in range(model.base & ~(PAGE - 1), model.base + model.SIZE, PAGE):
+            self._unbuilt.setdefault(page, []).append(item)
+
+    def _build(self, item: tuple[Any, tuple[SvdPeripheral, ...]]) -> None:
+        """Make a model's entries: its 32-bit registers (to the model in Python), then the plain SVD
+        registers of its window that it does not implement (served in C)."""
+        model, others = item
+        for page in range(model.base & ~(PAGE - 1), model.base + model.SIZE, PAGE):
+            pending = self._unbuilt[page]
+            pending.remove(item)
+            if not pending:
+                del self._unbuilt[page]
         table = getattr(model, "_table", None)
-        if table is not None:  # a built model (not a deferred sensor): its 32-bit registers get entries
+        if table is not None:
             for slot in table.slots:
                 if slot.nbytes == 4 and slot.start % 4 == 0:
                     self._entry(BusEntry(model.reg_name(slot.reg, slot.index), model.base + slot.start,
                                          model=model), PY)
         svd = getattr(model, "svd", None)
-        part_table = getattr(model, "svd_table", None)
-        if part_table is not None and self.part is None:
-            self._table = part_table  # a board without a table of its own: the model's reference part's
-        if svd is None:
-            if self.table is not None:
-                self._claimed.update(p.name for p in self._svd_in(model.base, model.base + model.SIZE))
-            return
-        words = {model.base + s.start for s in (table.slots if table is not None else ())}
-        others = [p for p in self._svd_in(model.base, model.base + model.SIZE) if p.name != svd.name]
-        self._claimed.update([svd.name, *(p.name for p in others)])
-        self._add_plain(plain_registers([svd, *others], taken=words.__contains__))
+        if svd is not None:
+            words = {model.base + s.start for s in (table.slots if table is not None else ())}
+            self._add_plain(plain_registers([svd, *others], taken=words.__contains__))
+
+    def _ensure(self, addr: int) -> bool:
+        """Make the entries of the model whose window holds ``addr`` if they are not made yet (True: made now)."""
+        for item in self._unbuilt.get(addr & ~(PAGE - 1), ()):
+            model = item[0]
+            if model.base <= addr < model.base + model.SIZE:
+                self._build(item)
+                return True
+        return False
+
+    def build_all(self) -> None:
+        """Make every model's entries now (``entry`` by name, inspection)."""
+        for items in list(self._unbuilt.values()):
+            for item in list(items):
+                if item in items:
+                    self._build(item)
 
     def _svd_in(self, lo: int, hi: int) -> list[SvdPeripheral]:
         table = self.table
@@ -229,6 +269,7 @@ class PeripheralBus:
         0xE0042000), which the register file serves instead of the system block?"""
         if addr < VENDOR_PPB or self.table is None:
             return False
+        self._ensure(addr)
         if self.rf.slot(addr):
             return True
         word = addr & ~3
@@ -258,6 +299,7 @@ class PeripheralBus:
         interrupt it delivered itself). False when the register file is the Python twin or has no entry there."""
         if not self.rf.native:
             return False
+        self._ensure(addr)
         slot = self.rf.slot(addr)
         if not slot:
             return False
@@ -278,6 +320,7 @@ class PeripheralBus:
     def device(self, addr: int) -> Any:
         """The model or SVD device whose window holds ``addr`` (building SVD peripherals on first use)."""
         word = addr & ~3
+        self._ensure(addr)
         if word not in self._looked and word not in self._owned:
             self._looked.add(word)
             self._populate(addr)
@@ -288,8 +331,15 @@ class PeripheralBus:
 
     def _py(self, addr: int, size: int, value: int, write: int) -> int:
         m = self.m
-        saved, m._mmio = m._mmio, (addr, bool(write))
         dev = self._model_at.get(addr & ~3)
+        if dev is None and self._unbuilt and self._ensure(addr) and self.rf.slot(addr):
+            # the model's entries are made now (the first access to its window): the register file serves this
+            # access as it serves every later one (counts, poll streak, the call to the model)
+            if write:
+                self.rf.write(addr, size, value)
+                return 0
+            return self.rf.read(addr, size)
+        saved, m._mmio = m._mmio, (addr, bool(write))
         if dev is not None:  # a model's word accessed before (never a bit-band alias: those return before it is kept)
             polls = self.polls
             offset = addr - dev.base
@@ -397,6 +447,8 @@ class PeripheralBus:
         reading ``status_value``) in the register file (CONSOLE: no Python per byte), or give them back
         to the model. Returns whether they are served there."""
         rf = self.rf
+        self._ensure(data)
+        self._ensure(status)
         d, st = rf.slot(data) - 1, rf.slot(status) - 1
         if d < 0 or st < 0 or self.entries.get(d) is None or self.entries.get(st) is None:
             return False
@@ -420,6 +472,7 @@ class PeripheralBus:
         hot path to give the time yet)."""
         if self._pc_source is None:
             return None
+        self._ensure(addr)
         slot = self.rf.slot(addr)
         e = self.entries.get(slot - 1)
         if not slot or e is None or e.model is None:
@@ -481,6 +534,9 @@ class PeripheralBus:
         False keeps reads with the model. Returns (entry, value index): while the register file holds the register
         the model finds its value there (``rf.value``); None when the word has no model entry."""
         rf = self.rf
+        self._ensure(addr)
+        if share is not None:
+            self._ensure(share)
         index = rf.slot(addr) - 1
         e = self.entries.get(index)
         if index < 0 or e is None or e.model is None:
@@ -531,6 +587,9 @@ class PeripheralBus:
     def entry(self, name: str) -> BusEntry:
         """The register ``PERIPH.REG`` (building its SVD peripheral if needed)."""
         e = self._by_name.get(name)
+        if e is None and self._unbuilt:
+            self.build_all()
+            e = self._by_name.get(name)
         if e is None and self.table is not None:
             periph, reg = self.table.register(name)
             self.device(periph.base + reg.offset)
