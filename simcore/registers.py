@@ -273,6 +273,35 @@ def compile_table(owner: type, registers: Sequence[Register], base: int) -> _Tab
     return table
 
 
+class LazyTable:
+    """An instance's register table until its first bus access: ``compile_table`` runs then (``slots``,
+    ``decode``), not when the model is built. A part's models have 2,000-2,500 registers and a run
+    touches a few models (an nRF52840 hello: 3 of 27), so start-up compiled tables nothing reads.
+    ``by_name`` needs no compiling; the compiled table replaces this one on the instance.
+    """
+
+    def __init__(self, owner: RegisterBlock, registers: Sequence[Register], compile_fn: Callable[[], _Table]) -> None:
+        self._owner = owner
+        self._compile = compile_fn
+        self.registers = registers
+        self.by_name = {r.name: r for r in registers}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)  # (copy, pickle and the snapshot's walk look for protocols)
+        return getattr(self.compiled(), name)
+
+    def compiled(self) -> _Table:
+        """Compile now (TypeError if the registers do not fit the class) and put the result on the instance."""
+        table = self._compile()
+        self._owner._table = table
+        return table
+
+    def reset_values(self) -> dict[str, int]:
+        """What ``compile_table(...).slots`` gives as reset values, in the same order, without compiling."""
+        return {reg.key(i): reg.reset for reg in self.registers for i in range(reg.count)}
+
+
 class RegisterBlock:
     """Table-driven register access for one block: bus reads and writes, reports, reset values.
 
@@ -283,7 +312,7 @@ class RegisterBlock:
     NAME: ClassVar[str] = ""
     BASE: ClassVar[int] = 0
     REGISTERS: ClassVar[tuple[Register, ...]] = ()
-    _table: ClassVar[_Table] = _Table()
+    _table: ClassVar[_Table | LazyTable] = _Table()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -291,20 +320,26 @@ class RegisterBlock:
 
     def __init__(self, host: ReportHost, name: str | None = None,
                  registers: Sequence[Register] | None = None, table: _Table | None = None) -> None:
-        """``registers`` gives this instance its own table (e.g. from an SVD file) instead of ``REGISTERS``;
-        ``table``, when given, is ``compile_table(type(self), registers, BASE)`` made before (shared)."""
+        """``registers`` gives this instance its own table (e.g. from an SVD file) instead of ``REGISTERS``, compiled
+        at its first use (:class:`LazyTable`); ``table``, when given, is ``compile_table(type(self), registers,
+        BASE)`` made before (shared), or a lazy one that makes it."""
         self.host = host
         self.name = name if name is not None else self.NAME
         if table is not None:
             self._table = table
         elif registers is not None:
-            self._table = compile_table(type(self), registers, self.BASE)
+            regs = tuple(registers)
+            self._table = LazyTable(self, regs, lambda: compile_table(type(self), regs, self.BASE))
         self.values: dict[str, int] = {}
         self.reset()
 
     def reset(self) -> None:
         """Reset values of the stored registers (blocks with state of their own extend this)."""
-        self.values = {slot.key: slot.reg.reset for slot in self._table.slots}
+        table = self._table
+        if type(table) is LazyTable:
+            self.values = table.reset_values()
+        else:
+            self.values = {slot.key: slot.reg.reset for slot in table.slots}
 
     @property
     def registers(self) -> tuple[Register, ...]:

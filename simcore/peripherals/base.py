@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from simcore.errors import BadInputError
-from simcore.registers import Field, Register, RegisterBlock, ReportHost, compile_table, handler_names
+from simcore.registers import Field, LazyTable, Register, RegisterBlock, ReportHost, compile_table, handler_names
 
 if TYPE_CHECKING:
     from simcore.board import Peripheral
@@ -109,6 +109,8 @@ class PeripheralModel(RegisterBlock):
                 self.irq = self.svd.interrupts[0][1]
         super().__init__(host, config.name, registers, table)
         if reference:
+            if isinstance(self._table, LazyTable) and not type(self).__module__.startswith("simcore."):
+                self._table.compiled()  # the class's check (simcore's own: tests/unit/test_registers.py)
             type(self)._checked = True
 
     # --- SVD-backed models ----------------------------------------------------------------------
@@ -116,12 +118,13 @@ class PeripheralModel(RegisterBlock):
     _svd_compiled: ClassVar[dict[tuple[type, int], tuple[Any, tuple[Register, ...], Any]]] = {}
 
     def _compiled_svd(self, svd: Any) -> tuple[tuple[Register, ...], Any]:
-        """The model's registers for ``svd`` and their compiled table (None: compile them per instance).
+        """The model's registers for ``svd`` and their table (None: the instance's own, compiled at first use).
 
         Instances of one model on one register layout (GPIOA-GPIOI, TIM2-TIM5, TIMER0-4) share both:
         building and checking them once per layout instead of per instance halved the F407's and the
-        nRF52840's peripheral set-up. Layouts of the part's table live as long as the table (load_table
-        keeps it), so the identity check is sound; other register sets are not kept.
+        nRF52840's peripheral set-up. The table is compiled when an instance first needs it (its first bus
+        access: registers.LazyTable), once for the layout. Layouts of the part's table live as long as the
+        table (load_table keeps it), so the identity check is sound; other register sets are not kept.
         """
         from simcore.peripherals.svd import SvdPeripheral
 
@@ -129,13 +132,24 @@ class PeripheralModel(RegisterBlock):
         key = (type(self), id(layout))
         hit = self._svd_compiled.get(key)
         if hit is not None and hit[0] is layout:
-            return hit[1], hit[2]
-        registers = self.svd_registers(svd)
-        if not isinstance(svd, SvdPeripheral):
-            return registers, None
-        table = compile_table(type(self), registers, self.BASE)
-        PeripheralModel._svd_compiled[key] = (layout, registers, table)
-        return registers, table
+            registers, table = hit[1], hit[2]
+            if table is not None:
+                return registers, table
+        else:
+            registers = self.svd_registers(svd)
+            if not isinstance(svd, SvdPeripheral):
+                return registers, None
+            PeripheralModel._svd_compiled[key] = (layout, registers, None)
+
+        def compile_shared() -> Any:
+            done = PeripheralModel._svd_compiled[key]
+            if done[2] is not None:
+                return done[2]
+            table = compile_table(type(self), registers, self.BASE)
+            PeripheralModel._svd_compiled[key] = (layout, registers, table)
+            return table
+
+        return registers, LazyTable(self, registers, compile_shared)
 
     @classmethod
     def table_for(cls, config: Peripheral) -> RegisterTable:
