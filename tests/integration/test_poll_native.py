@@ -65,3 +65,22 @@ def test_the_python_hot_path_gives_the_same_counts(monkeypatch: pytest.MonkeyPat
     assert twin["polling"]["fast_forwards_in_c"] == 0 and twin["native_hot_path"] is False
     assert {k: v for k, v in _counts(c).items() if k != "native_hot_path"} == \
         {k: v for k, v in _counts(twin).items() if k != "native_hot_path"}
+
+
+def test_loops_on_a_timed_entry_are_learnt_in_c(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Discovery's SPI1 SR while the register file streams a transfer (a TIMED schedule, whose reads never
+    reach Python's watch): C finds the RXNE loop, Python checks its RAM once, and C advances it at every byte
+    after; the counts equal poll.py's and a run with no fast-forward."""
+    from tests.integration.test_sensors_imu import CSV
+
+    kw = {"sensors": {"accel": (CSV, {"end": "hold"})}}
+    c = _run("stm32f4-discovery/imu_steps_bus", "stm32f4-discovery", "imu_steps_bus.elf frames=300", monkeypatch,
+             "1", **kw)
+    py = _run("stm32f4-discovery/imu_steps_bus", "stm32f4-discovery", "imu_steps_bus.elf frames=300", monkeypatch,
+              "python", **kw)
+    off = _run("stm32f4-discovery/imu_steps_bus", "stm32f4-discovery", "imu_steps_bus.elf frames=300", monkeypatch,
+               "0", **kw)
+    pol = c["polling"]
+    assert pol["fast_forwards_in_c"] >= 1000 and pol["places"].get("SPI1.SR in main", 0) >= 1000, pol
+    assert pol["loop_shapes_verified"] >= 1 and py["polling"]["fast_forwards_in_c"] == 0
+    assert _counts(c) == _counts(py) == _counts(off)
