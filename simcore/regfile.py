@@ -89,6 +89,9 @@ class Xfer:
         self.seg: tuple[int, int, int, int] = (0, 0, 1, 1)  # cycle, fs, num, den
         self.mosi: list[int] = []
         self.miso: list[int] = []
+        self.i2c = False  # an I2C read stream: driven by reads, byte arrivals in ats
+        self.ats: list[int] = []
+        self.sr_last = self.sr_final = 0
 
     def fs_at(self, cycle: int) -> int:
         c0, fs0, num, den = self.seg
@@ -226,6 +229,12 @@ def regfile_library() -> ctypes.CDLL | None:
             lib.rf_xfer_miso.restype = u8p
             lib.rf_xfer_miso.argtypes = [p, u32]
             lib.rf_xfer_stop.argtypes = [p, u32]
+            lib.rf_xfer_start_i2c.restype = ctypes.c_int
+            lib.rf_xfer_start_i2c.argtypes = [p, u32, ctypes.c_char_p, ctypes.POINTER(ctypes.c_uint64), u32, u32, u32,
+                                              u32, u32]
+            lib.rf_xfer_ptr.restype = v
+            lib.rf_xfer_ptr.argtypes = [p, u32]
+            lib.rf_xfer_size.restype = u64
             lib.rf_xfer_count.restype = u32
             lib.rf_xfer_count.argtypes = [p]
         _lib = lib
@@ -394,6 +403,21 @@ class PyRegFile:
         x.active = True
         self.timed_set(x.ti, x.sr_busy, x.sr_done, at0, NEVER)
 
+    def xfer_start_i2c(self, xfer: int, miso: bytes, ats: list[int], sr: tuple[int, int, int, int]) -> None:
+        """An I2C read stream: byte j (``miso[j]``) arrives at cycle ``ats[j]``; ``sr``: (waiting, a byte waits,
+        the last byte arrived, it was read) status values."""
+        x = self.xfers[xfer]
+        if not 1 <= len(miso) <= XFER_MAX or len(ats) != len(miso):
+            raise ValueError("register file stream: 1 to XFER_MAX bytes, one arrival cycle each")
+        x.miso, x.ats, x.mosi = list(miso), list(ats), [0] * len(miso)  # a read sends nothing
+        x.n = x.k = len(miso)
+        x.rd, x.after_dr = 0, False
+        x.sr_idle, x.sr_done, x.sr_last, x.sr_final = sr
+        x.sr_busy = x.sr_idle
+        x.i2c = True
+        x.active = True
+        self.timed_set(x.ti, x.sr_idle, x.sr_last if x.n == 1 else x.sr_done, x.ats[0], NEVER)
+
     def xfer_get(self, xfer: int) -> tuple[bool, int, int, int, bool, int, int, bytes]:
         """(active, frames previewed, started, DR reads served, last read was DR, wire end fs, last RXNE cycle,
         MOSI bytes of the frames started)."""
@@ -406,7 +430,7 @@ class PyRegFile:
         self.timed_set(x.ti, 0, 0, NEVER, 0)
 
     def _xfer_write(self, x: Xfer, addr: int, value: int) -> bool:
-        if not x.active or addr & 3 or x.k >= x.n or x.rd != x.k:
+        if not x.active or x.i2c or addr & 3 or x.k >= x.n or x.rd != x.k:
             return False
         now = self.cycles()
         if now < x.seg[0]:
@@ -422,6 +446,16 @@ class PyRegFile:
         return True
 
     def _xfer_read(self, x: Xfer, addr: int, size: int) -> int | None:
+        if x.active and x.i2c:
+            j, now = x.rd, self.clock()
+            if addr & 3 or j >= x.n or now < x.ats[j] or (j + 1 < x.n and now >= x.ats[j + 1]):
+                return None
+            x.rd = j = j + 1
+            if j < x.n:
+                self.timed_set(x.ti, x.sr_idle, x.sr_last if j + 1 == x.n else x.sr_done, x.ats[j], NEVER)
+            else:
+                self.timed_set(x.ti, x.sr_final, x.sr_final, NEVER, NEVER)
+            return x.miso[j - 1] & _lanes(size, 0)
         if not x.active or addr & 3 or x.rd + 1 != x.k or self.clock() < self.timed[x.ti][3]:
             return None
         v = x.miso[x.rd] & _lanes(size, 0)
@@ -501,7 +535,7 @@ class PyRegFile:
         """Values, entries, queues, schedules and streams as they are now (for snapshots)."""
         return (list(self.store), [list(r) for r in self.regs], [[q[0], q[1], list(q[2]), q[3], q[4]]
                                                                   for q in self.queues], [list(t) for t in self.timed],
-                [dict(vars(x), mosi=list(x.mosi), miso=list(x.miso)) for x in self.xfers])
+                [dict(vars(x), mosi=list(x.mosi), miso=list(x.miso), ats=list(x.ats)) for x in self.xfers])
 
     def load(self, saved: tuple[Any, ...]) -> None:
         """Back to ``saved``: its values, entries, queues, schedules and streams; entries added since keep their
@@ -509,7 +543,8 @@ class PyRegFile:
         stores, regs, queues, timed, xfers = saved
         for xi, x in enumerate(self.xfers):
             if xi < len(xfers):
-                vars(x).update(xfers[xi], mosi=list(xfers[xi]["mosi"]), miso=list(xfers[xi]["miso"]))
+                vars(x).update(xfers[xi], mosi=list(xfers[xi]["mosi"]), miso=list(xfers[xi]["miso"]),
+                               ats=list(xfers[xi]["ats"]))
             else:
                 x.active = False
         for ti, t in enumerate(self.timed):
@@ -796,6 +831,11 @@ class NativeRegFile:
     def xfer_stop(self, xfer: int) -> None:
         self.lib.rf_xfer_stop(self.bus, xfer)
 
+    def xfer_start_i2c(self, xfer: int, miso: bytes, ats: list[int], sr: tuple[int, int, int, int]) -> None:
+        arr = (ctypes.c_uint64 * len(ats))(*ats)
+        if len(ats) != len(miso) or self.lib.rf_xfer_start_i2c(self.bus, xfer, bytes(miso), arr, len(miso), *sr) != 0:
+            raise ValueError("register file stream: 1 to XFER_MAX bytes, one arrival cycle each")
+
     def queue_new(self, index: int) -> int:
         q = int(self.lib.rf_queue_new(self.bus, index))
         if q < 0:
@@ -864,20 +904,18 @@ class NativeRegFile:
             words = self.lib.rf_queue_get(self.bus, qi, info)
             queues.append((list(words[:info[1]]) if info[1] else [], info[0], info[2], info[3]))
         timed = [self.timed_get(ti) for ti in range(int(self.lib.rf_timed_count(self.bus)))]
-        xfers = []
-        info = (ctypes.c_uint64 * 7)()
-        for xi in range(int(self.lib.rf_xfer_count(self.bus))):
-            mosi = self.lib.rf_xfer_get(self.bus, xi, info)
-            n = int(info[1])
-            miso = ctypes.string_at(self.lib.rf_xfer_miso(self.bus, xi), n)
-            xfers.append((list(info), ctypes.string_at(mosi, n), miso))
+        size = int(self.lib.rf_xfer_size())
+        xfers = [ctypes.string_at(self.lib.rf_xfer_ptr(self.bus, xi), size)
+                 for xi in range(int(self.lib.rf_xfer_count(self.bus)))]
         return stores, regs, queues, timed, xfers
 
     def load(self, saved: tuple[Any, ...]) -> None:
         stores, regs, queues, timed, xfers = saved
         for xi in range(int(self.lib.rf_xfer_count(self.bus))):  # streams made since the save: stopped
-            info, mosi, miso = xfers[xi] if xi < len(xfers) else ([0] * 7, b"", b"")
-            self.lib.rf_xfer_put(self.bus, xi, (ctypes.c_uint64 * 7)(*info), mosi, miso)
+            if xi < len(xfers):
+                ctypes.memmove(self.lib.rf_xfer_ptr(self.bus, xi), xfers[xi], len(xfers[xi]))
+            else:
+                self.lib.rf_xfer_stop(self.bus, xi)
         for ti in range(int(self.lib.rf_timed_count(self.bus))):  # schedules made since the save: 0 for ever
             self.timed_set(ti, *(timed[ti] if ti < len(timed) else (0, 0, NEVER, NEVER)))
         if stores:

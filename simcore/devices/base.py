@@ -352,6 +352,17 @@ class BusDevice(RegisterBlock):
         self.update()
         return out
 
+    def i2c_replay(self, n: int) -> list[int]:
+        """``n`` bytes a controller streamed (``i2c_read`` for each), settled once after them (as ``spi_replay``)."""
+        self.catch_up()
+        self._replaying = True
+        try:
+            out = [self.i2c_read() & 0xFF for _ in range(n)]
+        finally:
+            self._replaying = False
+        self.update()
+        return out
+
     # --- reports -------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "type": self.TYPE}

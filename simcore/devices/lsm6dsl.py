@@ -280,6 +280,50 @@ class Lsm6dsl(FifoDevice):
             self.fifo.pop()
         return value
 
+    PREVIEW_PURE = ("WHO_AM_I", "FIFO_STATUS1", "FIFO_STATUS2", "FIFO_STATUS3", "FIFO_STATUS4", "STATUS_REG")
+
+    def preview_reads(self, addr: int, inc: bool, limit: int) -> list[int]:
+        """A read's next bytes (BusDevice.preview_reads): FIFO_DATA_OUT_L/H (the FIFO's words in order, a sample
+        leaving at its last word's high byte, the address rolling back from H to L; zeros once it is empty) and the
+        registers in ``PREVIEW_PURE`` until a FIFO word was read, as the reads will return them."""
+        self.catch_up()
+        samples = [k0 + i for k0, n in self.fifo.runs for i in range(n)]
+        wps = self._words_per_sample()
+        sets = [s for s, on in zip(("G", "XL"), self._fifo_has, strict=True) if on]
+        pos, word, popped = 0, self._word, False
+        out: list[int] = []
+        saved_inc = self._inc
+        self._inc = inc
+        try:
+            while len(out) < limit:
+                slot = self._table.decode.get(addr)
+                if slot is None:
+                    break
+                if slot.key in ("FIFO_DATA_OUT_L", "FIFO_DATA_OUT_H"):
+                    popped = True
+                    if pos >= len(samples) or self.fifo.clock is None or not wps:
+                        out.append(0)
+                    else:
+                        latch = self.latches[sets[word // 3]]
+                        arrival = self.fifo.clock.arrival(samples[pos])
+                        k = latch.stream.latest(arrival) if latch.stream.running else -1
+                        value = int(latch.preview_sample(k)[word % 3])
+                        if slot.key == "FIFO_DATA_OUT_L":
+                            out.append(value & 0xFF)
+                        else:
+                            out.append((value >> 8) & 0xFF)
+                            word += 1
+                            if word == wps:
+                                word, pos = 0, pos + 1
+                elif slot.key in self.PREVIEW_PURE and not popped:
+                    out.append(self.read(addr, 1) & 0xFF)
+                else:
+                    break
+                addr = self.next_address(addr, True)
+        finally:
+            self._inc = saved_inc
+        return out
+
     def read_FIFO_STATUS1(self) -> int:
         self.catch_up()
         return self._unread_words() & 0xFF

@@ -144,11 +144,13 @@ class OutputLatch:
         self.last_read = -1
         self.latched: list[int | None] = [None, None, None]
         self._cache: tuple[tuple[int, int], np.ndarray] | None = None
+        self._ahead: tuple[int, int] | None = None  # the cache's sample came from a preview, not counted yet
 
     def restart(self) -> None:
         self.last_read = self.stream.first - 1
         self.latched = [None, None, None]
         self._cache = None
+        self._ahead = None
 
     def sample(self, k: int) -> np.ndarray:
         """The register values (signed 16-bit) of sample ``k``; zeros before the first sample."""
@@ -156,13 +158,28 @@ class OutputLatch:
 
         key = (k, self.scale_key())
         if self._cache is not None and self._cache[0] == key:
+            if self._ahead == key:  # computed by a preview: counted at its first read, as without one
+                self._ahead = None
+                self.stream.device.stats_.count(f"{self.stream.kind}_samples_read")
             return self._cache[1]
+        self._ahead = None
         if k < 0 or not self.stream.running:
             values = np.zeros(3, dtype=np.int64)
         else:
             values = self.counts(self.stream.values(k, k + 1)[0])
             self.stream.device.stats_.count(f"{self.stream.kind}_samples_read")
         self._cache = (key, values)
+        return values
+
+    def preview_sample(self, k: int) -> np.ndarray:
+        """``sample(k)`` for a preview (BusDevice.preview_reads): cached, but counted only when a read uses it."""
+        key = (k, self.scale_key())
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
+        values = self.sample(k)
+        if k >= 0 and self.stream.running:  # sample() counted it: a read will
+            self.stream.device.stats_.counts[f"{self.stream.kind}_samples_read"] -= 1
+            self._ahead = key
         return values
 
     def byte(self, i: int, now_fs: int, bdu: bool) -> int:

@@ -43,6 +43,10 @@
  *    read after the end returns the chip's byte and clears RXNE. Anything else (a write while RXNE is up, a
  *    read before the end, a frame past what the model previewed or past its limit) goes to Python, which
  *    takes the stream's state (rf_xfer_get) and replays the frames into the model and the chip.
+ *    An I2C read stream (rf_xfer_start_i2c, on the receive data register) is driven by reads instead: the
+ *    model gives each byte's arrival cycle (the bus clock is stretched while RXDR is full, so a byte comes
+ *    9 SCL periods after the previous one only if that one was read before: a read at or after the next
+ *    byte's arrival goes to Python); the status register shows RXNE from a byte's arrival to its read.
  * Every entry counts reads and writes, ORs the bits its writes changed (the report names
  * those fields), and watches polls: a read returning the value of the previous read of the
  * same entry from the same translated block counts one more repeat, and bus->poll is called
@@ -133,6 +137,9 @@ typedef struct {
     uint64_t wire_fs;      /* when the last frame started ends */
     uint64_t limit;        /* frames must end before this cycle */
     uint64_t seg_cycle, seg_fs, num, den; /* the clock timeline's current segment: hz = num / den */
+    uint32_t i2c;          /* 1: an I2C read stream (read-driven, arrival cycles in ats) */
+    uint32_t sr_last, sr_final; /* I2C: SR when the last byte arrived, after it was read */
+    uint64_t ats[RF_XFER_MAX];  /* I2C: arrival cycle of each byte */
     uint8_t mosi[RF_XFER_MAX];
     uint8_t miso[RF_XFER_MAX];
 } rf_xfer;
@@ -475,8 +482,33 @@ int rf_xfer_start(rf_bus *b, uint32_t xi, const uint8_t *miso, uint32_t n, uint3
     x->frame_fs = frame_fs;
     x->wire_fs = wire_fs;
     x->limit = limit;
+    x->i2c = 0;
     x->active = 1;
     rf_timed_set(b, x->ti, sr_busy, sr_done, at0, RF_NEVER);
+    return 0;
+}
+
+/* Start I2C read stream xi: n bytes miso[] arriving at cycles ats[]; SR base (waiting), base|RXNE (sr_done) while
+   a byte waits, sr_last when the last byte arrived, sr_final once it was read. */
+int rf_xfer_start_i2c(rf_bus *b, uint32_t xi, const uint8_t *miso, const uint64_t *ats, uint32_t n, uint32_t sr_base,
+                      uint32_t sr_done, uint32_t sr_last, uint32_t sr_final) {
+    if (xi >= b->n_xfers || n < 1 || n > RF_XFER_MAX) return -1;
+    rf_xfer *x = &b->xfers[xi];
+    memcpy(x->miso, miso, n);
+    memcpy(x->ats, ats, n * sizeof(uint64_t));
+    memset(x->mosi, 0, n); /* a read sends nothing: rf_xfer_get gives n zero bytes */
+    x->n = n;
+    x->k = n;
+    x->rd = 0;
+    x->after_dr = 0;
+    x->sr_idle = sr_base;
+    x->sr_busy = sr_base;
+    x->sr_done = sr_done;
+    x->sr_last = sr_last;
+    x->sr_final = sr_final;
+    x->i2c = 1;
+    x->active = 1;
+    rf_timed_set(b, x->ti, sr_base, n == 1 ? sr_last : sr_done, ats[0], RF_NEVER);
     return 0;
 }
 
@@ -511,6 +543,10 @@ int rf_xfer_put(rf_bus *b, uint32_t xi, const uint64_t *in, const uint8_t *mosi,
 }
 
 const uint8_t *rf_xfer_miso(rf_bus *b, uint32_t xi) { return xi < b->n_xfers ? b->xfers[xi].miso : NULL; }
+
+/* Stream xi's whole state (snapshots save and restore it as bytes): its address; rf_xfer_size() bytes. */
+void *rf_xfer_ptr(rf_bus *b, uint32_t xi) { return xi < b->n_xfers ? (void *)&b->xfers[xi] : NULL; }
+uint64_t rf_xfer_size(void) { return sizeof(rf_xfer); }
 
 /* The stream ends: its registers go to Python again. */
 void rf_xfer_stop(rf_bus *b, uint32_t xi) {
@@ -548,7 +584,7 @@ static inline uint64_t xfer_cycle_at(const rf_xfer *x, uint64_t fs) {
 
 /* A DR write the stream takes: the next frame starts (1), or 0 (Python serves it). */
 static inline int xfer_write(rf_bus *b, rf_xfer *x, uint32_t addr, uint64_t value) {
-    if (!x->active || (addr & 3u) || x->k >= x->n || x->rd != x->k) return 0;
+    if (!x->active || x->i2c || (addr & 3u) || x->k >= x->n || x->rd != x->k) return 0;
     uint64_t now = *b->cycles;
     if (now < x->seg_cycle) return 0;
     uint64_t now_fs = xfer_fs_at(x, now);
@@ -563,8 +599,23 @@ static inline int xfer_write(rf_bus *b, rf_xfer *x, uint32_t addr, uint64_t valu
     return 1;
 }
 
+/* An I2C stream's RXDR read: the byte that arrived, if the next one has not arrived yet (no stretch). */
+static inline int xfer_read_i2c(rf_bus *b, rf_xfer *x, uint32_t addr, uint32_t size, uint32_t *v) {
+    uint32_t j = x->rd;
+    uint64_t now = *b->clock;
+    if ((addr & 3u) || j >= x->n || now < x->ats[j] || (j + 1 < x->n && now >= x->ats[j + 1])) return 0;
+    *v = x->miso[j] & (uint32_t)lanes_of(size, 0);
+    x->rd = ++j;
+    if (j < x->n)
+        rf_timed_set(b, x->ti, x->sr_idle, j + 1 == x->n ? x->sr_last : x->sr_done, x->ats[j], RF_NEVER);
+    else
+        rf_timed_set(b, x->ti, x->sr_final, x->sr_final, RF_NEVER, RF_NEVER);
+    return 1;
+}
+
 /* A DR read the stream answers (1, *v set), or 0 (Python serves it). */
 static inline int xfer_read(rf_bus *b, rf_xfer *x, uint32_t addr, uint32_t size, uint32_t *v) {
+    if (x->active && x->i2c) return xfer_read_i2c(b, x, addr, size, v);
     if (!x->active || (addr & 3u) || x->rd + 1 != x->k || *b->clock < b->timed[x->ti].at) return 0;
     *v = x->miso[x->rd++] & (uint32_t)lanes_of(size, 0);
     x->after_dr = 1;

@@ -569,3 +569,68 @@ def test_xfer_streams_agree_between_c_and_the_python_twin() -> None:
     assert logs["py"] == logs["c"]
     assert served > 100 and sum(1 for e in logs["c"] if e[4] == 0) > 100
     assert files["py"].reg(0) == files["c"].reg(0) and files["py"].reg(1) == files["c"].reg(1)
+
+
+def test_i2c_read_streams_agree_between_c_and_the_python_twin() -> None:
+    """XFER in I2C mode (read-driven): random streams of bytes with arrival cycles, RXDR and ISR reads at random
+    block-entry clocks give the same values, Python calls and state in both register files; a byte is served only
+    between its arrival and the next one's (a later read would have stretched the bus: the model's), and ISR shows
+    RXNE from a byte's arrival to its read, the last byte's value (STOPF) at the end."""
+    import ctypes
+
+    assert regfile_library() is not None, "the native extension is not built"
+    rng = random.Random(5)
+    clock = ctypes.c_uint64(1000)
+    logs: dict[str, list[Any]] = {"py": [], "c": []}
+    files: dict[str, Any] = {}
+    xi: dict[str, int] = {}
+    ISR, RXDR = 0x40005818, 0x40005824
+    BASE, RXNE, STOPF, BUSY = 0x8001, 4, 32, 0x8000
+    for key, cls in (("py", PyRegFile), ("c", NativeRegFile)):
+        log = logs[key]
+
+        def py(addr: int, size: int, value: int, write: int, log: list[Any] = log) -> int:
+            log.append(("py", addr, size, value, write))
+            return 0xEE
+
+        f = files[key] = cls(py, lambda *a: None)
+        for k, addr in enumerate((ISR, RXDR)):
+            f.add_store(0)
+            f.add_reg(k, 0, 0, 0, 0, PY_READ | PY_WRITE)
+            f.map(addr, k)
+        f.set_clock(ctypes.addressof(clock) if f.native else (lambda: clock.value))
+        xi[key] = f.xfer_new(1, 0)
+    served = 0
+    miso: bytes = b""
+    ats: list[int] = []
+    last = (BASE | RXNE | STOPF) & ~BUSY
+    for _ in range(12000):
+        r = rng.random()
+        if r < 0.02:
+            n = rng.randrange(1, 40)
+            miso = bytes(rng.getrandbits(8) for _ in range(n))
+            ats = [clock.value + 50 + 200 * j + rng.randrange(0, 3) for j in range(n)]
+            for key, f in files.items():
+                f.xfer_start_i2c(xi[key], miso, ats, (BASE, BASE | RXNE, last, last & ~RXNE))
+        elif r < 0.4:
+            clock.value += rng.choice((rng.randrange(0, 60), rng.randrange(0, 60), rng.randrange(0, 400)))
+        else:
+            addr = rng.choice((ISR, RXDR, RXDR))
+            rd = files["c"].xfer_get(xi["c"])[3]
+            got = {key: f.read(addr, 4) for key, f in files.items()}
+            assert got["py"] == got["c"]
+            active = files["c"].xfer_get(xi["c"])[0]
+            if addr == RXDR and active and got["c"] != 0xEE:
+                assert ats[rd] <= clock.value and (rd + 1 == len(ats) or clock.value < ats[rd + 1])
+                assert got["c"] == miso[rd]
+                served += 1
+            elif addr == ISR and active:
+                if rd == len(ats):
+                    assert got["c"] == last & ~RXNE
+                elif clock.value >= ats[rd]:
+                    assert got["c"] == (last if rd + 1 == len(ats) else BASE | RXNE)
+                else:
+                    assert got["c"] == BASE
+        assert files["py"].xfer_get(xi["py"]) == files["c"].xfer_get(xi["c"])
+    assert logs["py"] == logs["c"]
+    assert served > 150 and sum(1 for e in logs["c"] if e[1] == RXDR) > 100

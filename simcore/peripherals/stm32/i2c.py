@@ -20,6 +20,15 @@ STM32L4+ (RM0432 section 48): the master transfers ``NBYTES`` bytes to or from `
 (``(SCLL + 1 + SCLH + 1) x (PRESC + 1)`` I2C clock periods), interrupts and the ``I2Cx_TX``/
 ``I2Cx_RX`` DMA requests (``TXDMAEN``, ``RXDMAEN``). 10-bit addressing, slave mode, SMBus and
 PEC are not modelled (reported when set).
+
+Streaming (L4, docs/peripheral-bus.md): once the address of a read is acknowledged, with the I2C's
+interrupts and DMA off and no RELOAD, the chip's answer is previewed (``BusDevice.preview_reads``) and
+the register file serves the transfer (XFER, read-driven): byte j arrives 9 SCL periods after the one
+before it (the event times ``after`` gives, on the clock timeline), ISR shows RXNE from its arrival to
+the RXDR read that returns it, and STOPF (AUTOEND) or TC with the last one. A read at or after the next
+byte's arrival (the bus would have stretched the clock) and any other access go to the model, which
+takes the transfer back (``_settle``): the bytes received by now replayed into the chip, the pending
+byte event (and the stretch's retries) scheduled where its own events would be.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from __future__ import annotations
 from typing import Any
 
 from simcore.clock import FS_PER_SECOND
+from simcore.devices.base import BusDevice
 from simcore.devices.bus import I2CBus
 from simcore.peripherals import register_model
 from simcore.peripherals.base import Host, PeripheralModel
@@ -337,7 +347,17 @@ class Stm32L4I2c(Stm32I2c):
     PARTS = ("stm32l4r5zi",)
     PLAIN = ("OAR1", "OAR2", "TIMINGR", "TIMEOUTR")
 
+    STREAM_MARGIN = 4096  # cycles: a stream's bytes arrive this long before the chip's next change
+
+    def __init__(self, config: Any, host: Host, registers: Any = None) -> None:
+        self._stream: tuple[Any, ...] | None = None
+        self._xi: int | None = None
+        self._xi_tried = False
+        super().__init__(config, host, registers)
+
     def reset(self) -> None:
+        if getattr(self, "_stream", None) is not None:
+            self._drop_stream()
         super().reset()
         self.isr = L4_TXE
         self.left = 0  # bytes of this NBYTES block still to move
@@ -417,6 +437,8 @@ class Stm32L4I2c(Stm32I2c):
             return
         self.isr = (self.isr | DIR) if self.reading else (self.isr & ~DIR)
         self._next_byte()
+        if self.reading:
+            self._try_stream()
 
     def _next_byte(self) -> None:
         if self.left == 0:
@@ -475,6 +497,116 @@ class Stm32L4I2c(Stm32I2c):
 
     def read_ISR(self) -> int:
         return self.isr
+
+    # --- streaming (see the module docstring) ---------------------------------------------------
+    def read(self, offset: int, size: int) -> int:
+        if self._stream is not None:
+            self._settle()
+        return super().read(offset, size)
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        if self._stream is not None:
+            self._settle()
+        super().write(offset, size, value)
+
+    def _stream_index(self) -> int | None:
+        if self._xi is None and not self._xi_tried:
+            bus = getattr(self.host, "bus", None)
+            if bus is None or getattr(bus, "_pc_source", None) is None:
+                return None
+            self._xi_tried = True
+            rxdr, isr = self.register("RXDR").offset, self.register("ISR").offset
+            self._xi = bus.xfer_in_c(self.base + rxdr, self.base + isr)
+            if self._xi is not None:
+                self.host.on_clock_change(self._settle)
+        return self._xi
+
+    def _periods_fs(self, periods: float) -> int:
+        hz = self.scl_hz()
+        return int(periods * FS_PER_SECOND / (hz if hz > 0 else DEFAULT_SCL))
+
+    def _try_stream(self) -> None:
+        """The first byte of an acknowledged read is on the wire (its event set): hand the transfer to the register
+        file when the chip can tell what it answers."""
+        cr1, cr2 = self.values["CR1"], self.values["CR2"]
+        n = self.left
+        if (n < 2 or self._event is None or cr1 & (0xFE | 1 << 14 | 1 << 15) or cr2 & 1 << 24
+                or self.isr & (L4_RXNE | TXIS | NACKF | TC | TCR)):
+            return
+        target = self.bus.active
+        if not isinstance(target, BusDevice) or self._stream_index() is None:
+            return
+        host: Any = self.host
+        quiet = target.quiet_until()
+        if quiet is None:
+            return
+        d9 = self._periods_fs(9)
+        wires = [self._wire_fs + j * d9 for j in range(n)]
+        ats = [self._event.at_cycle] + [host.cycle_at_fs(w) for w in wires[1:]]
+        limit = host.cycle_at_fs(quiet) - self.STREAM_MARGIN
+        if ats[-1] >= limit or any(b - a < 64 for a, b in zip(ats, ats[1:])):
+            return
+        miso = target.preview_reads(target._ptr, target._inc, n)
+        if len(miso) != n:
+            return
+        base = self.isr
+        done = base | L4_RXNE
+        last = (base | L4_RXNE | L4_STOPF) & ~(L4_BUSY | TXIS) if cr2 & 1 << 25 else base | L4_RXNE | TC
+        xi = self._xi
+        assert xi is not None
+        host.cancel(self._event)
+        self._event = None
+        host.bus.rf.xfer_start_i2c(xi, bytes(miso), ats, (base, done, last, last & ~L4_RXNE))
+        ev = host.schedule(limit, self._settle, f"{self.periph} stream limit") if quiet < 1 << 62 else None
+        self._stream = (xi, target, miso, ats, wires, bool(cr2 & 1 << 25), base, ev)
+
+    def _drop_stream(self) -> None:
+        xi, ev = self._stream[0], self._stream[-1]  # type: ignore[index]
+        self._stream = None
+        self.host.bus.rf.xfer_stop(xi)  # type: ignore[attr-defined]
+        if ev is not None:
+            self.host.cancel(ev)
+
+    def _settle(self) -> None:
+        """Take the transfer back: the bytes received by now (by the block-entry clock) replayed into the chip, ISR,
+        RXDR and the pending byte event as the model's own events would have left them."""
+        if self._stream is None:
+            return
+        xi, target, miso, ats, wires, autoend, base, _ev = self._stream
+        host: Any = self.host
+        rd = host.bus.rf.xfer_get(xi)[3]
+        self._drop_stream()
+        n = len(miso)
+        clock = host.hot.state.block_cycle
+        got = rd + 1 if rd < n and clock >= ats[rd] else rd
+        answers = target.i2c_replay(got)
+        if answers != miso[:got]:
+            raise RuntimeError(f"{self.periph} stream: the chip answered {bytes(answers).hex()}, previewed "
+                               f"{bytes(miso[:got]).hex()}")
+        if got:
+            self.rxdr = answers[-1]
+        self.left = n - got
+        self.isr = base | (L4_RXNE if got > rd else 0)
+        if got == n:
+            self._wire_fs = wires[-1]
+            if autoend:
+                self.bus.stop()
+                self.active = False
+                self.isr = (self.isr | L4_STOPF) & ~(L4_BUSY | TXIS)
+            else:
+                self.isr |= TC
+        else:
+            wire = wires[got]
+            if got > rd and clock >= ats[got]:  # the next byte found RXDR full: the clock stretched since
+                d1 = self._periods_fs(1)
+                wire += d1
+                while host.cycle_at_fs(wire) <= clock:
+                    wire += d1
+            self._wire_fs = wire
+            self._event = host.schedule(host.cycle_at_fs(wire) if wire != wires[got] else ats[got],
+                                        self._wrap(self._received), f"{self.periph} byte")
+            self._event.at_fs = wire
+        self._irqs()
 
     def write_ISR(self, value: int) -> None:
         if value & 1:  # TXE written 1: flush TXDR
