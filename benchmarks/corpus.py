@@ -91,6 +91,7 @@ INPUTS: dict[str, Inputs] = {
     "imu_steps": Inputs({"imu": rec(WALK)}),
     "imu_steps_bus": Inputs({"imu": rec(WALK, end="hold", resample=True)}, "frames=200"),
     "imu_gestures": Inputs({"imu": rec(GESTURES, end="hold")}, "frames=200"),
+    "cortex-m4/imu_gestures": Inputs({"imu": rec(GESTURES)}),  # simcore's IMU: the recording's end ends it
     "camera_motion": Inputs({"camera": rec(DATA / "camera_square", fps=10)}),
     "camera_person": Inputs({"camera": rec(TRAINED / "person_demo.npy", fps=4)}, "frames=2"),
     # the OV7670 sends its own frame sizes only: the 96x96 demo frames scaled to what the firmware configures
