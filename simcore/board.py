@@ -10,7 +10,7 @@ the parent's, ``remove = true`` drops it).
 
 from __future__ import annotations
 
-import tomllib
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -198,17 +198,52 @@ def _merge(parent: dict[str, Any], child: dict[str, Any], top: bool = True) -> d
     return out
 
 
+def _parse(text: str, source: Path) -> dict[str, Any]:
+    """The TOML document ``text``, from the cache directory when it was parsed before (keyed by its SHA-256).
+
+    ``tomllib`` is pure Python: importing it and parsing a board's chain of files was 5-10% of a warm
+    start-up's instructions. The parsed tables are kept with ``marshal`` (a board file holds strings,
+    numbers, booleans, arrays and tables, all of which marshal keeps exactly); a document marshal cannot
+    keep (a TOML date) or a cache that cannot be read or written is parsed every time.
+    """
+    import hashlib
+    import marshal
+
+    from simcore.paths import cache_dir
+
+    path: Path | None = None
+    try:
+        path = cache_dir("boards") / f"{hashlib.sha256(text.encode()).hexdigest()[:32]}.marshal"
+        data = marshal.loads(path.read_bytes())
+        if isinstance(data, dict):
+            return data
+    except (OSError, EOFError, ValueError, TypeError):
+        pass
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInputError(f"board file {source} is not valid TOML: {exc}") from None
+    if path is not None:
+        try:
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(marshal.dumps(data))
+            os.replace(tmp, path)
+        except (OSError, ValueError):
+            pass  # not kept: parsed again next time
+    return data
+
+
 def _read_raw(spec: str | Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], Path]:
     path = _locate(spec, seen[-1].parent if seen else None)
     if path in seen:
         chain = " -> ".join(p.name for p in (*seen, path))
         raise BadInputError(f"board file {path}: 'extends' forms a cycle ({chain})")
     try:
-        data = tomllib.loads(path.read_text())
+        data = _parse(path.read_text(), path)
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInputError(f"cannot read board file {path}: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise BadInputError(f"board file {path} is not valid TOML: {exc}") from None
     for key in _NAMED_ARRAYS:
         items = data.get(key, [])
         if not isinstance(items, list):

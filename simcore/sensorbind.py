@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import re
 import sys
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,6 +68,8 @@ class SensorSpec:
 
 def _value(text: str) -> Any:
     """An option value: TOML literal when it parses (true, 100, 1.5, ['ax', 'ay']), else the text."""
+    import tomllib  # (here: a run without --sensor options does not load the TOML parser)
+
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
