@@ -7,12 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simcore.board import Board, load_board
-from simcore.elf import load_elf
-from simcore.layout import Layout
-from simcore.machine import CONSOLE_TAIL, Machine
-from simcore.runtypes import RunOptions, Stop, StopKind
-from simcore.sensorbind import sensor_stats
+from simcore.codecache import gc_paused
+
+with gc_paused():  # (start-up: simcore.codecache.gc_paused)
+    from simcore.board import Board, load_board
+    from simcore.elf import load_elf
+    from simcore.layout import Layout
+    from simcore.machine import CONSOLE_TAIL, Machine
+    from simcore.runtypes import RunOptions, Stop, StopKind
+    from simcore.sensorbind import sensor_stats
 
 RUN_SCHEMA = "simcore.run/1"  # docs/run-json.md; bump the number when a field changes meaning or goes away
 
@@ -120,18 +123,19 @@ def prepare(elf: str | Path, board: str | Path | Board = "cortex-m4", **options:
     from simcore.cycles import make_model
     from simcore.validate import check_run_options
 
-    b = board if isinstance(board, Board) else load_board(board)
-    fw = options.pop("firmware", None)  # an already parsed ELF (simcore.batch)
-    check_run_options(b, options)  # BadInputError (exit 2) before anything is loaded or built
-    fw = fw if fw is not None else load_elf(elf)
-    # argv[0] of the firmware's command line (semihosting GET_CMDLINE) is the ELF's file name, as
-    # `simcore run` gives it: the same inputs give the same counts through the CLI and the API
-    options.setdefault("cmdline", Path(elf).name)
-    model = options.get("cycle_model")
-    flash_data = options.pop("flash_data", "literal")
-    if model is None or isinstance(model, str):
-        options["cycle_model"] = make_model(model or "cortex-m4", b, options["mhz"], flash_data)
-    return Machine(b, fw, RunOptions(**options))
+    with gc_paused():  # (start-up: simcore.codecache.gc_paused)
+        b = board if isinstance(board, Board) else load_board(board)
+        fw = options.pop("firmware", None)  # an already parsed ELF (simcore.batch)
+        check_run_options(b, options)  # BadInputError (exit 2) before anything is loaded or built
+        fw = fw if fw is not None else load_elf(elf)
+        # argv[0] of the firmware's command line (semihosting GET_CMDLINE) is the ELF's file name, as
+        # `simcore run` gives it: the same inputs give the same counts through the CLI and the API
+        options.setdefault("cmdline", Path(elf).name)
+        model = options.get("cycle_model")
+        flash_data = options.pop("flash_data", "literal")
+        if model is None or isinstance(model, str):
+            options["cycle_model"] = make_model(model or "cortex-m4", b, options["mhz"], flash_data)
+        return Machine(b, fw, RunOptions(**options))
 
 
 def run(elf: str | Path, board: str | Path | Board = "cortex-m4", **options: Any) -> RunResult:

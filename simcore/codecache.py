@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import atexit
 import builtins
+import gc
 import hashlib
 import marshal
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import CodeType
 from typing import Any
@@ -83,6 +86,24 @@ def _dataclasses_exec(source: Any, globals: Any = None, locals: Any = None, /) -
             and str(globals.get("__name__", "")).startswith("simcore.")):
         source = compiled(source)
     _exec(source, globals, locals)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside the block (restored after, also on an error).
+
+    Loading simcore's modules and building a machine create ~10^5 containers (functions, classes,
+    register tables) that all stay alive: each collection the allocation count triggers meanwhile
+    walks them again for nothing, 7% of a warm start-up's instructions (valgrind: gc_collect_main and
+    its visitors). Garbage made inside the block is collected by the first collection after it.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def install() -> None:

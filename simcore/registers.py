@@ -82,7 +82,8 @@ class Field:
     doc: str = ""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "access", Access(self.access))
+        if type(self.access) is not Access:  # (Access(member) is the member: the enum call is the cost)
+            object.__setattr__(self, "access", Access(self.access))
         if self.width < 1 or self.lsb < 0:
             raise ValueError(f"field {self.name}: lsb {self.lsb}, width {self.width}")
 
@@ -108,7 +109,8 @@ class Register:
     doc: str = ""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "access", Access(self.access))
+        if type(self.access) is not Access:
+            object.__setattr__(self, "access", Access(self.access))
         if self.width not in (8, 16, 32):
             raise ValueError(f"register {self.name}: width {self.width} (8, 16 or 32)")
 

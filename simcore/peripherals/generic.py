@@ -27,7 +27,9 @@ _INDEX = re.compile(r"\[(\d+)\]")
 def dsl_name(svd_name: str) -> str:
     """The DSL (and Python method) name of an SVD register: ``PSEL.TXD`` -> ``PSEL_TXD``,
     ``CH[3].EEP`` -> ``CH3_EEP``, ``PIN_CNF[7]`` -> ``PIN_CNF7``."""
-    return _INDEX.sub(r"\1", svd_name).replace(".", "_")
+    if "[" in svd_name:  # (most names have no index: no regex call, 681 per nRF52840 start-up)
+        svd_name = _INDEX.sub(r"\1", svd_name)
+    return svd_name.replace(".", "_")
 
 
 @dataclass(frozen=True)

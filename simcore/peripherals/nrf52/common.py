@@ -39,10 +39,15 @@ EVENTS_BASE = 0x100
 _INDEXED = re.compile(r"^(?P<stem>[A-Z0-9_]+?)\[(?P<i>\d+)\](?:\.(?P<leaf>[A-Z0-9_]+))?$")
 
 
+# (model class, id of its SVD register layout) -> (layout, task names, event names, register owners, shortcuts)
+_Names = tuple[Any, dict[int, str], dict[int, str], dict[str, str], list[tuple[int, int, int]]]
+_NAMES: dict[tuple[type, int], _Names] = {}
+
+
 def short_name(svd_name: str) -> str:
     """``EVENTS_COMPARE[0]`` -> ``COMPARE0``, ``EVENTS_CH[3].LIMITH`` -> ``CH3LIMITH`` (SHORTS/INTEN field names)."""
     stem = svd_name.split("_", 1)[1] if svd_name.startswith(("TASKS_", "EVENTS_")) else svd_name
-    return re.sub(r"[\[\].]", "", stem)
+    return stem.replace("[", "").replace("]", "").replace(".", "")
 
 
 class Fabric:
@@ -149,19 +154,32 @@ class NordicPeripheral(PeripheralModel):
         self._held: dict[int, int] = {}  # event held by the register file -> its value's index there
         self._irq_high = False
         super().__init__(config, host, registers)
-        svd_regs = self.all_svd_registers()
-        self.task_names: dict[int, str] = {}
-        self.event_names: dict[int, str] = {}
-        self._owner: dict[str, str] = {}  # SVD register name -> SVD peripheral name (for reports)
-        for periph, reg in svd_regs:
-            self._owner.setdefault(reg.name, periph)
-            if reg.offset < TASKS_END and reg.name.startswith("TASKS_"):
-                self.task_names[reg.offset // 4] = reg.name[6:]
-            elif EVENTS_BASE <= reg.offset < EVENTS_BASE + 0x80 and reg.name.startswith("EVENTS_"):
-                self.event_names[(reg.offset - EVENTS_BASE) // 4] = reg.name[7:]
+        # task and event names, register owners and shortcuts: per class and register layout (instances of one
+        # layout share them; the walk over every SVD register was a third of an nRF52840 model's set-up)
+        layout = self.svd.registers if self.svd is not None else None
+        key = (type(self), id(layout))
+        hit = _NAMES.get(key)
+        if hit is None or hit[0] is not layout:
+            svd_regs = self.all_svd_registers()
+            self.task_names: dict[int, str] = {}
+            self.event_names: dict[int, str] = {}
+            self._owner: dict[str, str] = {}  # SVD register name -> SVD peripheral name (for reports)
+            for periph, reg in svd_regs:
+                self._owner.setdefault(reg.name, periph)
+                if reg.offset < TASKS_END and reg.name.startswith("TASKS_"):
+                    self.task_names[reg.offset // 4] = reg.name[6:]
+                elif EVENTS_BASE <= reg.offset < EVENTS_BASE + 0x80 and reg.name.startswith("EVENTS_"):
+                    self.event_names[(reg.offset - EVENTS_BASE) // 4] = reg.name[7:]
+            self._shorts = self._shortcuts(svd_regs)
+            if layout is not None:
+                _NAMES[key] = (layout, dict(self.task_names), dict(self.event_names), dict(self._owner),
+                               list(self._shorts))
+        else:
+            _, tasks, events, owner, shorts = hit
+            self.task_names, self.event_names, self._owner = dict(tasks), dict(events), dict(owner)
+            self._shorts = list(shorts)
         self._tasks: dict[int, Callable[[], None] | None] = {i: self._bind_task(name) for i, name in
                                                             self.task_names.items()}
-        self._shorts = self._shortcuts(svd_regs)
         self.fabric.models[self.base & ~0xFFF] = self
 
     # --- the SVD registers (this peripheral's and those of SVD_ALSO) ---------------------------
