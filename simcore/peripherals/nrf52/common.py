@@ -171,12 +171,15 @@ class NordicPeripheral(PeripheralModel):
                 elif EVENTS_BASE <= reg.offset < EVENTS_BASE + 0x80 and reg.name.startswith("EVENTS_"):
                     self.event_names[(reg.offset - EVENTS_BASE) // 4] = reg.name[7:]
             self._shorts = self._shortcuts(svd_regs)
-            if layout is not None:
-                _NAMES[key] = (layout, dict(self.task_names), dict(self.event_names), dict(self._owner),
-                               list(self._shorts))
+            if layout is not None:  # (owners by SVD_ALSO name, "" for this instance's own peripheral: RTC0, RTC1...)
+                own = self.svd.name if self.svd is not None else ""
+                _NAMES[key] = (layout, dict(self.task_names), dict(self.event_names),
+                               {k: "" if v == own else v for k, v in self._owner.items()}, list(self._shorts))
         else:
             _, tasks, events, owner, shorts = hit
-            self.task_names, self.event_names, self._owner = dict(tasks), dict(events), dict(owner)
+            own = self.svd.name if self.svd is not None else ""
+            self.task_names, self.event_names = dict(tasks), dict(events)
+            self._owner = {k: v or own for k, v in owner.items()}
             self._shorts = list(shorts)
         self._tasks: dict[int, Callable[[], None] | None] = {i: self._bind_task(name) for i, name in
                                                             self.task_names.items()}
