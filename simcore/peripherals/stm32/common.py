@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from simcore.peripherals.base import PeripheralModel, Register
 
@@ -35,3 +35,51 @@ class Stm32Model(PeripheralModel):
 
     def where_field(self, reg: str, field: str = "") -> str:
         return f"{self.periph_name}.{reg}" + (f".{field}" if field else "")
+
+
+class StreamedTransfers:
+    """Mixin of a bus controller whose byte transfers the register file can carry in C (RF_XFER, regfile.c).
+
+    While a stream is in flight (``_stream``), any model access first settles it (``_settle``: the bytes C
+    served are replayed into the model and the chip), so Python always sees the state the bytes left.
+    ``STREAM_REGS`` names the data and status registers the register file serves during a stream.
+    """
+
+    STREAM_REGS: ClassVar[tuple[str, str]]
+    _stream: tuple[Any, ...] | None
+    _xi: int | None
+    _xi_tried: bool
+    host: Any  # the model's (annotations only: PeripheralModel provides them)
+    base: int
+    register: Any
+
+    def read(self, offset: int, size: int) -> int:
+        if self._stream is not None:
+            self._settle()
+        return super().read(offset, size)  # type: ignore[misc]
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        if self._stream is not None:
+            self._settle()
+        super().write(offset, size, value)  # type: ignore[misc]
+
+    def _stream_index(self) -> int | None:
+        """The register file's transfer slot for this controller, made at the first stream; None without C."""
+        if self._xi is None and not self._xi_tried:
+            host = self.host
+            bus = getattr(host, "bus", None)
+            if bus is None or getattr(bus, "_pc_source", None) is None:
+                return None
+            self._xi_tried = True
+            data, status = (self.register(name).offset for name in self.STREAM_REGS)
+            self._xi = bus.xfer_in_c(self.base + data, self.base + status)
+            if self._xi is not None:
+                self._stream_attached()
+                host.on_clock_change(self._settle)
+        return self._xi
+
+    def _stream_attached(self) -> None:
+        """Called once the register file has a slot for this controller (SPI: settle at chip-select edges)."""
+
+    def _settle(self) -> None:
+        raise NotImplementedError

@@ -40,6 +40,7 @@ from simcore.devices.base import BusDevice
 from simcore.devices.bus import I2CBus
 from simcore.peripherals import register_model
 from simcore.peripherals.base import Host, PeripheralModel
+from simcore.peripherals.stm32.common import StreamedTransfers
 from simcore.peripherals.stm32.signals import DmaRequester
 
 DEFAULT_SCL = 100_000.0
@@ -339,7 +340,7 @@ L4_BUSY, DIR = 1 << 15, 1 << 16
 
 
 @register_model
-class Stm32L4I2c(Stm32I2c):
+class Stm32L4I2c(StreamedTransfers, Stm32I2c):
     """STM32L4+ I2C1-4 master (RM0432 section 48.9): CR2 transfers of NBYTES (see the module)."""
 
     TYPE = "stm32l4_i2c"
@@ -499,27 +500,7 @@ class Stm32L4I2c(Stm32I2c):
         return self.isr
 
     # --- streaming (see the module docstring) ---------------------------------------------------
-    def read(self, offset: int, size: int) -> int:
-        if self._stream is not None:
-            self._settle()
-        return super().read(offset, size)
-
-    def write(self, offset: int, size: int, value: int) -> None:
-        if self._stream is not None:
-            self._settle()
-        super().write(offset, size, value)
-
-    def _stream_index(self) -> int | None:
-        if self._xi is None and not self._xi_tried:
-            bus = getattr(self.host, "bus", None)
-            if bus is None or getattr(bus, "_pc_source", None) is None:
-                return None
-            self._xi_tried = True
-            rxdr, isr = self.register("RXDR").offset, self.register("ISR").offset
-            self._xi = bus.xfer_in_c(self.base + rxdr, self.base + isr)
-            if self._xi is not None:
-                self.host.on_clock_change(self._settle)
-        return self._xi
+    STREAM_REGS = ("RXDR", "ISR")
 
     def _periods_fs(self, periods: float) -> int:
         hz = self.scl_hz()

@@ -34,6 +34,7 @@ from simcore.devices.base import BusDevice
 from simcore.devices.bus import SpiBus
 from simcore.peripherals import register_model
 from simcore.peripherals.base import Host, PeripheralModel
+from simcore.peripherals.stm32.common import StreamedTransfers
 from simcore.peripherals.stm32.signals import DmaRequester
 
 APB2_BASE = 0x40010000
@@ -44,7 +45,7 @@ def _reverse(byte: int) -> int:
     return int(f"{byte & 0xFF:08b}"[::-1], 2)
 
 
-class Stm32Spi(DmaRequester, PeripheralModel):
+class Stm32Spi(StreamedTransfers, DmaRequester, PeripheralModel):
     """Master transfers, flags, interrupts and DMA requests shared by the F4 and L4 SPIs."""
 
     SVD = ("SPI1", "SPI2", "SPI3")
@@ -226,29 +227,10 @@ class Stm32Spi(DmaRequester, PeripheralModel):
 
     # --- streaming (see the module docstring) ---------------------------------------------------
     STREAM_MARGIN: ClassVar[int] = 4096  # cycles: a stream's frames end this long before the chip's next change
+    STREAM_REGS = ("DR", "SR")
 
-    def read(self, offset: int, size: int) -> int:
-        if self._stream is not None:
-            self._settle()
-        return super().read(offset, size)
-
-    def write(self, offset: int, size: int, value: int) -> None:
-        if self._stream is not None:
-            self._settle()
-        super().write(offset, size, value)
-
-    def _stream_index(self) -> int | None:
-        if self._xi is None and not self._xi_tried:
-            bus = getattr(self.host, "bus", None)
-            if bus is None or getattr(bus, "_pc_source", None) is None:
-                return None
-            self._xi_tried = True
-            dr, sr = self.register("DR").offset, self.register("SR").offset
-            self._xi = bus.xfer_in_c(self.base + dr, self.base + sr)
-            if self._xi is not None:
-                self.bus.before_select = self._settle
-                self.host.on_clock_change(self._settle)
-        return self._xi
+    def _stream_attached(self) -> None:
+        self.bus.before_select = self._settle
 
     def _try_stream(self, mosi: int) -> None:
         """The frame just written started on the wire: hand it and the chip's previewed answers to the register file."""
