@@ -224,8 +224,6 @@ def regfile_library() -> ctypes.CDLL | None:
             lib.rf_xfer_start.argtypes = [p, u32, ctypes.c_char_p, u32, u32, u32, u32, u32, u64, u64, u64, u64]
             lib.rf_xfer_get.restype = u8p
             lib.rf_xfer_get.argtypes = [p, u32, ctypes.POINTER(ctypes.c_uint64)]
-            lib.rf_xfer_put.restype = ctypes.c_int
-            lib.rf_xfer_put.argtypes = [p, u32, ctypes.POINTER(ctypes.c_uint64), ctypes.c_char_p, ctypes.c_char_p]
             lib.rf_xfer_miso.restype = u8p
             lib.rf_xfer_miso.argtypes = [p, u32]
             lib.rf_xfer_stop.argtypes = [p, u32]

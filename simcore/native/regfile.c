@@ -527,21 +527,6 @@ const uint8_t *rf_xfer_get(rf_bus *b, uint32_t xi, uint64_t *out) {
     return x->mosi;
 }
 
-/* Back to a state rf_xfer_get gave (snapshots): the bytes and counts; the schedule is restored with the rest. */
-int rf_xfer_put(rf_bus *b, uint32_t xi, const uint64_t *in, const uint8_t *mosi, const uint8_t *miso) {
-    if (xi >= b->n_xfers || in[1] > RF_XFER_MAX) return -1;
-    rf_xfer *x = &b->xfers[xi];
-    x->active = (uint32_t)in[0];
-    x->n = (uint32_t)in[1];
-    x->k = (uint32_t)in[2];
-    x->rd = (uint32_t)in[3];
-    x->after_dr = (uint32_t)in[4];
-    x->wire_fs = in[5];
-    memcpy(x->mosi, mosi, x->n);
-    memcpy(x->miso, miso, x->n);
-    return 0;
-}
-
 const uint8_t *rf_xfer_miso(rf_bus *b, uint32_t xi) { return xi < b->n_xfers ? b->xfers[xi].miso : NULL; }
 
 /* Stream xi's whole state (snapshots save and restore it as bytes): its address; rf_xfer_size() bytes. */
