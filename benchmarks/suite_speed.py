@@ -119,9 +119,20 @@ def qemu_agrees(cmd: list[str], status: int) -> bool:
     return done.returncode == status
 
 
+class QemuHung(Exception):
+    """A QEMU process that did not end within QEMU_TIMEOUT (QEMU runs on host time: a wait on a timer can stall)."""
+
+
+QEMU_TIMEOUT = 60.0
+
+
 def qemu_one(cmd: list[str], per_elf: dict[str, list[float]] | None = None) -> float:
     t0 = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, timeout=60)
+    try:
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                       timeout=QEMU_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise QemuHung(cmd[cmd.index("-kernel") + 1]) from None
     wall = time.perf_counter() - t0
     if per_elf is not None:
         per_elf.setdefault(cmd[cmd.index("-kernel") + 1], []).append(wall)
@@ -160,6 +171,7 @@ def measure(a: argparse.Namespace) -> int:
     qemu: dict[str, list[float]] = {}  # ELF -> QEMU process wall times
     worker: dict[str, list[float]] = {}  # ELF -> its time inside the suite's worker
     pairs: list[tuple[float, float]] = []  # per repeat: simcore test wall, QEMU N at a time wall
+    hung_in: list[str] = []  # ELFs on which a QEMU process hung (one per repeat left out)
 
     def keep(name: str, value: float) -> None:
         best[name] = min(best.get(name, value), value)
@@ -178,17 +190,29 @@ def measure(a: argparse.Namespace) -> int:
             for r in suite_q["runs"]:
                 worker.setdefault(r["elf"], []).append(r["wall_seconds"])
             cmds = [qemu_cmd(e, tmp) for e in qemu_elfs] * a.copies
-            c0 = children_cpu()
-            keep("qemu_sum", sum(qemu_one(c, qemu) for c in cmds))
-            keep("qemu_cpu", children_cpu() - c0)
-            t0 = time.perf_counter()
-            with ThreadPoolExecutor(a.jobs) as pool:
-                list(pool.map(qemu_one, cmds))
-            qemu_par = time.perf_counter() - t0
-            keep("qemu_par", qemu_par)
-            pairs.append((wall_q, qemu_par))
+            try:  # a repeat where a QEMU process hangs gives no QEMU figures (its timeout is not QEMU's speed)
+                c0 = children_cpu()
+                qemu_sum = sum(qemu_one(c, qemu) for c in cmds)
+                qemu_cpu = children_cpu() - c0
+                t0 = time.perf_counter()
+                with ThreadPoolExecutor(a.jobs) as pool:
+                    list(pool.map(qemu_one, cmds))
+                qemu_par = time.perf_counter() - t0
+            except QemuHung as hung:
+                hung_in.append(str(hung))
+                print(f"suite_speed: qemu-system-arm did not end within {QEMU_TIMEOUT:.0f} s on {hung}; "
+                      "this repeat's QEMU figures are left out", file=sys.stderr)
+            else:
+                keep("qemu_sum", qemu_sum)
+                keep("qemu_cpu", qemu_cpu)
+                keep("qemu_par", qemu_par)
+                pairs.append((wall_q, qemu_par))
             if single_on:
                 keep("single_q", sum(simcore_single(e, single) for e in qemu_elfs))
+    if qemu_elfs and not pairs:
+        print(f"suite_speed: QEMU hung in every repeat ({', '.join(hung_in)}): no side-by-side figures; "
+              "run again with more --repeat", file=sys.stderr)
+        return 1
     n, nq, runs_q = len(elfs), len(qemu_elfs), len(qemu_elfs) * a.copies
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     print(f"suite speed: {n} committed ELFs ({'small only' if a.small_only else 'all'}"
@@ -218,6 +242,8 @@ def measure(a: argparse.Namespace) -> int:
         print(f"CPU time (user + system, best of {a.repeat}; the machine's load moves it less than wall time): "
               f"simcore test {best['suite_q_cpu'] / runs_q:.3f} s per ELF (interpreter start, workers and runs), "
               f"QEMU {best['qemu_cpu'] / runs_q:.3f} s per process: {best['qemu_cpu'] / best['suite_q_cpu']:.2f}x")
+        if hung_in:
+            print(f"QEMU hung (left out of {len(hung_in)} of {a.repeat} repeats): {', '.join(hung_in)}")
         print(f"each repeat (simcore s / QEMU s, both per ELF, QEMU {a.jobs} at a time): "
               + ", ".join(f"{s / runs_q:.3f}/{q / runs_q:.3f} = {q / s:.2f}x" for s, q in pairs))
         print(f"goal (issue 16: simcore test -j {a.jobs} faster per ELF than QEMU once per ELF, {a.jobs} at a time): "
