@@ -839,6 +839,15 @@ static int hp_window(const hp_state *s, uint32_t addr, uint32_t size, uint8_t **
     return 0;
 }
 
+/* The execution priority BASEPRI and PRIMASK boost to (B1.5.4): BASEPRI's group bits (the implemented priority
+   bits above PRIGROUP), 0 under PRIMASK; 256 (no boost) with neither. */
+static inline int32_t hp_mask_priority(const hp_state *s, uint32_t basepri, uint32_t primask) {
+    int32_t boosted = 256;
+    if (basepri & 0xFFu) boosted = (int32_t)((basepri & s->tick_prio_mask) & ~((2u << s->tick_prigroup) - 1u) & 0xFFu);
+    if (primask & 1u) boosted = 0;
+    return boosted;
+}
+
 /*
  * The return of a handler while C holds PendSV (hp_pendsv) or SysTick (hp_tick_pend) pending:
  * ExceptionModel.exception_return's tail-chain (B1.5.12) into the higher-priority one (the lower
@@ -853,9 +862,7 @@ static int hp_tail_chain(hp_state *s, void *uc, uint32_t excret, uint32_t contro
     uint32_t v[3] = {0, 0, 0};
     void *vp[3] = {&v[0], &v[1], &v[2]};
     if (s->reg_read_batch(uc, ids, vp, 3)) return 0;
-    int32_t boosted = 256;
-    if (v[0] & 0xFFu) boosted = (int32_t)((v[0] & s->tick_prio_mask) & ~((2u << s->tick_prigroup) - 1u) & 0xFFu);
-    if (v[1] & 1u) boosted = 0;
+    int32_t boosted = hp_mask_priority(s, v[0], v[1]);
     uint32_t exc = 14, vector_addr = s->psv_vector;
     int32_t group = s->psv_group;
     if (s->tick_pend && (!s->psv_pending || s->tick_group < s->psv_group)) {
@@ -1317,9 +1324,7 @@ static int hp_poll_tick_preempts(hp_state *s, void *uc, uint64_t nxt) {
     uint32_t v[3] = {0, 0, 0};
     void *vp[3] = {&v[0], &v[1], &v[2]};
     if (s->reg_read_batch(uc, ids, vp, 3)) return 0;
-    int32_t boosted = 256;
-    if (v[0] & 0xFFu) boosted = (int32_t)((v[0] & s->tick_prio_mask) & ~((2u << s->tick_prigroup) - 1u) & 0xFFu);
-    if (v[1] & 1u) boosted = 0;
+    int32_t boosted = hp_mask_priority(s, v[0], v[1]);
     if (v[2] & 1u) boosted = -1;
     return s->tick_group < boosted;
 }
