@@ -508,6 +508,18 @@ class PeripheralBus:
                 return None
         return self.rf.xfer_new(d, st)  # the same stream again after a snapshot's restore
 
+    def xcs_in_c(self, addr: int) -> int | None:
+        """The entry of the model register at ``addr`` (a GPIO BSRR) for an SPI stream's script to take chip-select
+        writes on (XCS, ``rf.xfer_script``); None when there is none or no hot path."""
+        if self._pc_source is None:
+            return None
+        self._ensure(addr)
+        slot = self.rf.slot(addr)
+        e = self.entries.get(slot - 1)
+        if not slot or e is None or e.model is None:
+            return None
+        return slot - 1
+
     def _queue_notify(self, q: int) -> None:
         m = self.m
         addr, fn = self._queue_fns[q]

@@ -33,7 +33,9 @@ window maps to a register entry, or to nothing:
   started the first frame and previewed what the chip answers for the next ones; DR writes start frames
   (their ends on the clock timeline set the status register's schedule: BSY, then RXNE), DR reads after
   an end return the chip's byte. Anything else goes to the model, which takes the stream's state
-  (``xfer_get``) and replays the frames.
+  (``xfer_get``) and replays the frames. A script (``xfer_script``: several transfers of one read command,
+  previewed at once) also takes the chip select between them (``XCS`` on its GPIO BSRR entry: the exact
+  deselect word once a transfer's frames were all read, the select word while a whole transfer is left).
 
 Every entry counts reads and writes, records the bits its writes changed (the report names
 those fields), and watches polls: reads in a row of the same value from the same
@@ -72,6 +74,7 @@ NEVER = NO_DEADLINE
 POLL_FF = 0x8000
 XFER = 512  # an SPI data register a stream serves (rf_xfer)
 XFER_MAX = 1024  # frames one stream carries at most (RF_XFER_MAX)
+XCS = 0x1000  # a GPIO BSRR entry: chip-select writes of an SPI stream's script are served by it (rf_xfer_script)
 FS_PER_SECOND = 10**15
 
 
@@ -92,6 +95,10 @@ class Xfer:
         self.i2c = False  # an I2C read stream: driven by reads, byte arrivals in ats
         self.ats: list[int] = []
         self.sr_last = self.sr_final = 0
+        self.m = 0  # a script: frames per transfer (0: none); cs: the chip select's BSRR entry (rf_xfer_script)
+        self.cs = self.cs_low = self.cs_high = 0
+        self.sel = True
+        self.edges = 0
 
     def fs_at(self, cycle: int) -> int:
         c0, fs0, num, den = self.seg
@@ -235,6 +242,10 @@ def regfile_library() -> ctypes.CDLL | None:
             lib.rf_xfer_size.restype = u64
             lib.rf_xfer_count.restype = u32
             lib.rf_xfer_count.argtypes = [p]
+            lib.rf_xfer_script.restype = ctypes.c_int
+            lib.rf_xfer_script.argtypes = [p, u32, u32, u32, u32, u32]
+            lib.rf_xfer_script_get.restype = ctypes.POINTER(ctypes.c_uint64)
+            lib.rf_xfer_script_get.argtypes = [p, u32, ctypes.POINTER(ctypes.c_uint64)]
         _lib = lib
     return _lib  # type: ignore[no-any-return]
 
@@ -398,8 +409,25 @@ class PyRegFile:
         x.n, x.k, x.rd, x.after_dr = len(miso), 1, 0, False
         x.sr_idle, x.sr_busy, x.sr_done = sr
         x.frame_fs, x.wire_fs, x.limit = frame_fs, wire_fs, limit
+        x.m, x.sel, x.edges, x.ats = 0, True, 0, []
         x.active = True
         self.timed_set(x.ti, x.sr_busy, x.sr_done, at0, NEVER)
+
+    def xfer_script(self, xfer: int, m: int, cs: int, cs_low: int, cs_high: int) -> None:
+        """Stream ``xfer`` (just started) carries a script: its frames are transfers of ``m`` frames with the same
+        command byte; entry ``cs`` (a GPIO BSRR, flag XCS) takes the chip-select words ``cs_low`` / ``cs_high``
+        between them. ``m`` = 0: no script."""
+        x = self.xfers[xfer]
+        if m and (x.i2c or not x.active or m < 2 or x.n % m):
+            raise ValueError("register file stream: a script of whole transfers of at least 2 frames")
+        x.m, x.cs, x.cs_low, x.cs_high, x.sel, x.edges, x.ats = m, cs, cs_low, cs_high, True, 0, []
+        if m:
+            self.regs[cs][5] |= XCS
+
+    def xfer_script_get(self, xfer: int) -> tuple[int, bool, list[int]]:
+        """(chip-select writes served, selected, their cycles)."""
+        x = self.xfers[xfer]
+        return x.edges, x.sel, list(x.ats[:x.edges])
 
     def xfer_start_i2c(self, xfer: int, miso: bytes, ats: list[int], sr: tuple[int, int, int, int]) -> None:
         """An I2C read stream: byte j (``miso[j]``) arrives at cycle ``ats[j]``; ``sr``: (waiting, a byte waits,
@@ -413,6 +441,7 @@ class PyRegFile:
         x.sr_idle, x.sr_done, x.sr_last, x.sr_final = sr
         x.sr_busy = x.sr_idle
         x.i2c = True
+        x.m = 0
         x.active = True
         self.timed_set(x.ti, x.sr_idle, x.sr_last if x.n == 1 else x.sr_done, x.ats[0], NEVER)
 
@@ -430,6 +459,8 @@ class PyRegFile:
     def _xfer_write(self, x: Xfer, addr: int, value: int) -> bool:
         if not x.active or x.i2c or addr & 3 or x.k >= x.n or x.rd != x.k:
             return False
+        if x.m and (not x.sel or x.k >= (x.edges // 2 + 1) * x.m or (x.k % x.m == 0 and value & 0xFF != x.mosi[0])):
+            return False  # a script: frames of the selected transfer only, each transfer's first the command byte
         now = self.cycles()
         if now < x.seg[0]:
             return False
@@ -441,6 +472,22 @@ class PyRegFile:
         x.mosi.append(value & 0xFF)
         x.k += 1
         self.timed_set(x.ti, x.sr_busy, x.sr_done, at, NEVER)
+        return True
+
+    def _xfer_cs(self, x: Xfer, addr: int, size: int, value: int) -> bool:
+        """A chip-select write of a script (regfile.c xfer_cs)."""
+        if not x.active or not x.m or addr & 3 or size != 4 or x.edges >= XFER_MAX:
+            return False
+        if x.sel:
+            if value != x.cs_high or x.k != (x.edges // 2 + 1) * x.m or x.rd != x.k:
+                return False
+            x.sel = False
+        else:
+            if value != x.cs_low or x.k + x.m > x.n:
+                return False
+            x.sel = True
+        x.ats.append(self.cycles())
+        x.edges += 1
         return True
 
     def _xfer_read(self, x: Xfer, addr: int, size: int) -> int | None:
@@ -636,6 +683,9 @@ class PyRegFile:
                 self.con_flush()
         elif r[5] & XFER and any(x.dr == s - 1 and self._xfer_write(x, addr, value) for x in self.xfers):
             pass  # a frame started by the stream
+        elif r[5] & XCS and any(x.cs == s - 1 and x.active and x.m and self._xfer_cs(x, addr, size, value)
+                                for x in self.xfers):
+            pass  # a chip-select edge of a stream's script
         elif r[5] & PY_WRITE or (r[5] & FIT and (size != 4 or addr & 3 or value & ~(r[1] | r[2] | r[3]))):
             self.py(addr, size, value, 1)
         else:
@@ -828,6 +878,15 @@ class NativeRegFile:
 
     def xfer_stop(self, xfer: int) -> None:
         self.lib.rf_xfer_stop(self.bus, xfer)
+
+    def xfer_script(self, xfer: int, m: int, cs: int, cs_low: int, cs_high: int) -> None:
+        if self.lib.rf_xfer_script(self.bus, xfer, m, cs, cs_low, cs_high) != 0:
+            raise ValueError("register file stream: a script of whole transfers of at least 2 frames")
+
+    def xfer_script_get(self, xfer: int) -> tuple[int, bool, list[int]]:
+        out = (ctypes.c_uint64 * 2)()
+        ats = self.lib.rf_xfer_script_get(self.bus, xfer, out)
+        return int(out[0]), bool(out[1]), ats[:out[0]]
 
     def xfer_start_i2c(self, xfer: int, miso: bytes, ats: list[int], sr: tuple[int, int, int, int]) -> None:
         arr = (ctypes.c_uint64 * len(ats))(*ats)

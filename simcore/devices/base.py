@@ -340,6 +340,22 @@ class BusDevice(RegisterBlock):
             return []
         return [0x00, *self.preview_reads(addr, inc, limit - 1)]
 
+    def spi_preview_repeat(self, mosi: int, mode: int, m: int, limit: int) -> list[int]:
+        """MISO of up to ``limit`` transfers in a row (chip select asserted, ``m`` frames starting with the read
+        command ``mosi``, released), all told now without side effects (valid until ``quiet_until``), for a
+        controller that streams them at once; [] when the chip cannot tell (the default), or fewer than two. While
+        they run, the chip's output lines may only fall (their changes are applied when the controller settles,
+        ``spi_commit_repeat``)."""
+        return []
+
+    def spi_commit_repeat(self, mosi: int, mode: int, m: int, count: int) -> None:
+        """The first ``count`` transfers ``spi_preview_repeat`` told happened (each selected, its frames, released),
+        with the lines and wake-up settled once after them. The default replays them."""
+        for _ in range(count):
+            self.spi_select(True)
+            self.spi_replay(bytes([mosi]) + bytes(m - 1), mode)
+            self.spi_select(False)
+
     def spi_replay(self, mosi: bytes, mode: int) -> list[int]:
         """Frames a controller streamed (``spi_transfer`` for each), the lines and wake-up settled once after them:
         nothing arrives in between (``quiet_until``), so the state they leave is the one per-frame updates leave."""

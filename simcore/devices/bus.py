@@ -33,13 +33,19 @@ FLOATING = 0xFF  # what a read returns when no target drives the data line (pull
 class Line:
     """A wire: a level (True = high) and the callbacks that follow it, called on every change."""
 
-    __slots__ = ("name", "level", "_listeners", "changes")
+    __slots__ = ("name", "level", "_listeners", "changes", "source")
 
     def __init__(self, name: str, level: bool = False) -> None:
         self.name = name
         self.level = level
         self._listeners: list[Callable[[bool], None]] = []
         self.changes = 0
+        self.source: object = None  # what drives it, where that is a GPIO output: (port model, pin)
+
+    @property
+    def listeners(self) -> int:
+        """How many callbacks follow the line."""
+        return len(self._listeners)
 
     def connect(self, listener: Callable[[bool], None]) -> None:
         """Call ``listener(level)`` whenever the level changes (and once now, so both ends agree)."""
@@ -160,10 +166,12 @@ class SpiBus:
         self.frames = 0
         self._report = report
         self.before_select: Callable[[], None] | None = None  # the master's stream is settled before a select change
+        self.chip_selects: dict[int, Line] = {}  # id(target) -> its chip-select line
 
     def attach(self, target: SpiTarget, cs: Line) -> None:
         """Wire ``target`` with its chip select ``cs`` (low = selected, as every SPI device here has it)."""
         self.targets.append(target)
+        self.chip_selects[id(target)] = cs
 
         def follow(level: bool) -> None:
             self._chip_select(target, not level)

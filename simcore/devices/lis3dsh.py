@@ -134,6 +134,10 @@ class Lis3dsh(StAccel, FifoDevice):
             return True  # P1_EMPTY
         return super().int1_active()
 
+    def lines_fall_only(self) -> bool:
+        c3, c6 = self.values["CTRL_REG3"], self.values["CTRL_REG6"]
+        return super().lines_fall_only() and not (c3 & 0x08 and c6 & 0x08)  # P1_EMPTY rises when a read empties it
+
     def int_active_low(self) -> bool:
         return not self.values["CTRL_REG3"] & 0x40
 

@@ -75,6 +75,10 @@ class StAccel(_Base):
         assert self.source is not None
         self.accel.bind(self.source)
 
+    def sensor_streams(self) -> list[Any]:
+        """The accelerometer (FifoDevice.quiet_until: a preview holds until its next sample)."""
+        return [self.accel]
+
     # --- what the subclass provides ------------------------------------------------------
     def odr_hz(self) -> float:
         """The output data rate the registers select (0: power-down)."""
@@ -231,6 +235,72 @@ class StAccel(_Base):
         finally:
             self._inc = saved_inc
         return out
+
+    def lines_fall_only(self) -> bool:
+        """Reading the FIFO can only lower INT1 (active high; routed: data ready, watermark, overrun)."""
+        return not self.int_active_low()
+
+    def spi_preview_repeat(self, mosi: int, mode: int, m: int, limit: int) -> list[int]:
+        """Transfers that each read whole samples from the FIFO (OUT_X_L with auto-increment, ``m`` - 1 a multiple of
+        six): their bytes are the FIFO's samples in order (BusDevice.spi_preview_repeat), as many transfers as the
+        FIFO holds samples for; the counts are kept for ``spi_commit_repeat``."""
+        if (self._phase != "cmd" or mode not in self.SPI_MODES or self.SPI_DUMMY_BYTE or m < 7 or (m - 1) % 6
+                or not self.lines_fall_only()):
+            return []
+        read, addr, inc = self.spi_command(mosi)
+        if not (read and addr == OUT_X_L and inc and self._fifo_reading()):
+            return []
+        import numpy as np
+
+        self.catch_up()
+        per = (m - 1) // 6
+        reps = min(self.fifo.level // per, limit)
+        if reps < 2:
+            return []
+        need = reps * per
+        parts, first = [], self.fifo.peek()
+        for k0, n in self.fifo.runs:
+            take = min(n, need)
+            parts.append(self.counts(self.accel.values(k0, k0 + take)))
+            need -= take
+            if not need:
+                break
+        counts = np.concatenate(parts)
+        self._script = (first, counts)
+        data = counts.astype("<i2").tobytes()
+        out: list[int] = []
+        for j in range(reps):
+            out.append(0x00)
+            out.extend(data[6 * per * j:6 * per * (j + 1)])
+        return out
+
+    def spi_commit_repeat(self, mosi: int, mode: int, m: int, count: int) -> None:
+        """``count`` of the transfers ``spi_preview_repeat`` told: their samples leave the FIFO, counted once each in
+        ``samples_read`` (not the one the cache had counted already), the cache and the bus framing as the reads
+        leave them, the lines and the wake-up once."""
+        if count <= 0:
+            return
+        self.catch_up()
+        per = (m - 1) // 6
+        n = count * per
+        _first, counts = self._script
+        scale = self.scale_key()
+        cache = self._cache
+        k0 = self.fifo.peek()
+        counted = cache is not None and cache[0] == (k0, scale) and self._cache_ahead != cache[0]
+        last = k0
+        fifo = self.fifo
+        for _ in range(n):
+            last = fifo.pop()
+        assert last is not None
+        self.stats_.count("samples_read", n - (1 if counted else 0))
+        self._last_read = [max(v, last) for v in self._last_read]
+        self._cache = ((last, scale), counts[n - 1])
+        self._cache_ahead = None
+        self._phase = "idle"
+        self._ptr = OUT_X_L
+        self._inc = True
+        self.update()
 
     def _preview_counts(self, k: int) -> Any:
         """Sample ``k``'s counts for a preview: into the cache, counted in ``samples_read`` only when a read uses it."""

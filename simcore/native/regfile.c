@@ -43,6 +43,10 @@
  *    read after the end returns the chip's byte and clears RXNE. Anything else (a write while RXNE is up, a
  *    read before the end, a frame past what the model previewed or past its limit) goes to Python, which
  *    takes the stream's state (rf_xfer_get) and replays the frames into the model and the chip.
+ *    A script (rf_xfer_script: several transfers of one read command, e.g. the samples of a FIFO drain, previewed
+ *    at once) also serves the chip select between them: RF_XCS on the select's GPIO BSRR entry, whose writes of the
+ *    exact deselect word (once the selected transfer's frames were all read) and select word (while a whole
+ *    transfer is left) are counted here with their cycles; the next transfer's first frame must be the command.
  *    An I2C read stream (rf_xfer_start_i2c, on the receive data register) is driven by reads instead: the
  *    model gives each byte's arrival cycle (the bus clock is stretched while RXDR is full, so a byte comes
  *    9 SCL periods after the previous one only if that one was read before: a read at or after the next
@@ -74,6 +78,7 @@
 #define RF_POLL_FF 0x8000u /* a clean polling loop reads this entry: its reads served here go to bus->pff (pollc) */
 #define RF_XFER 512u   /* an SPI data register a stream serves (rf_xfer) */
 #define RF_XFER_MAX 1024u
+#define RF_XCS 0x1000u /* a GPIO BSRR entry: chip-select writes an SPI stream's script serves (rf_xfer_script) */
 
 typedef struct {
     uint32_t store;      /* index of the value (entries that are views of one value share it) */
@@ -139,7 +144,14 @@ typedef struct {
     uint64_t seg_cycle, seg_fs, num, den; /* the clock timeline's current segment: hz = num / den */
     uint32_t i2c;          /* 1: an I2C read stream (read-driven, arrival cycles in ats) */
     uint32_t sr_last, sr_final; /* I2C: SR when the last byte arrived, after it was read */
-    uint64_t ats[RF_XFER_MAX];  /* I2C: arrival cycle of each byte */
+    /* SPI script (rf_xfer_script): n / m transfers of m frames, each starting with the command byte mosi[0], the
+       chip select toggled between them by BSRR writes served here (their cycles in ats) */
+    uint32_t m;            /* frames per transfer (0: one transfer; its chip select goes to Python) */
+    uint32_t cs;           /* the chip select's BSRR entry */
+    uint32_t cs_low, cs_high; /* the BSRR words that select and deselect the chip */
+    uint32_t sel;          /* the chip is selected */
+    uint32_t edges;        /* chip-select writes served */
+    uint64_t ats[RF_XFER_MAX];  /* I2C: arrival cycle of each byte; SPI script: cycle of each chip-select write */
     uint8_t mosi[RF_XFER_MAX];
     uint8_t miso[RF_XFER_MAX];
 } rf_xfer;
@@ -447,6 +459,7 @@ int64_t rf_xfer_new(rf_bus *b, uint32_t dr, uint32_t sr) {
     x[b->n_xfers].dr = dr;
     x[b->n_xfers].sr = sr;
     x[b->n_xfers].ti = (uint32_t)ti;
+    x[b->n_xfers].sel = 1;
     b->regs[dr].flags |= RF_XFER;
     return b->n_xfers++;
 }
@@ -483,6 +496,9 @@ int rf_xfer_start(rf_bus *b, uint32_t xi, const uint8_t *miso, uint32_t n, uint3
     x->wire_fs = wire_fs;
     x->limit = limit;
     x->i2c = 0;
+    x->m = 0;
+    x->sel = 1;
+    x->edges = 0;
     x->active = 1;
     rf_timed_set(b, x->ti, sr_busy, sr_done, at0, RF_NEVER);
     return 0;
@@ -507,6 +523,7 @@ int rf_xfer_start_i2c(rf_bus *b, uint32_t xi, const uint8_t *miso, const uint64_
     x->sr_last = sr_last;
     x->sr_final = sr_final;
     x->i2c = 1;
+    x->m = 0;
     x->active = 1;
     rf_timed_set(b, x->ti, sr_base, n == 1 ? sr_last : sr_done, ats[0], RF_NEVER);
     return 0;
@@ -543,6 +560,33 @@ void rf_xfer_stop(rf_bus *b, uint32_t xi) {
 
 uint32_t rf_xfer_count(rf_bus *b) { return b->n_xfers; }
 
+/* Stream xi (just started by rf_xfer_start: transfer 0 selected, its command byte mosi0) carries a script: its n
+   frames are n / m transfers of m frames, each with the same command byte; the chip select between them is entry cs
+   (a GPIO BSRR: flag RF_XCS), the word cs_high deselecting once a transfer's frames were all read, cs_low selecting
+   for the next. m = 0: no script. Returns 0, -1 on bad arguments. */
+int rf_xfer_script(rf_bus *b, uint32_t xi, uint32_t m, uint32_t cs, uint32_t cs_low, uint32_t cs_high) {
+    if (xi >= b->n_xfers || cs >= b->n_regs) return -1;
+    rf_xfer *x = &b->xfers[xi];
+    if (m && (x->i2c || !x->active || m < 2 || x->n % m)) return -1;
+    x->m = m;
+    x->cs = cs;
+    x->cs_low = cs_low;
+    x->cs_high = cs_high;
+    x->sel = 1;
+    x->edges = 0;
+    if (m) b->regs[cs].flags |= RF_XCS;
+    return 0;
+}
+
+/* Stream xi's script as it is: out[0] = chip-select writes served, out[1] = selected; returns their cycles. */
+const uint64_t *rf_xfer_script_get(rf_bus *b, uint32_t xi, uint64_t *out) {
+    if (xi >= b->n_xfers) return NULL;
+    rf_xfer *x = &b->xfers[xi];
+    out[0] = x->edges;
+    out[1] = x->sel;
+    return x->ats;
+}
+
 static inline rf_xfer *xfer_of(rf_bus *b, uint32_t dr) {
     for (uint32_t i = 0; i < b->n_xfers; i++)
         if (b->xfers[i].dr == dr) return &b->xfers[i];
@@ -570,6 +614,8 @@ static inline uint64_t xfer_cycle_at(const rf_xfer *x, uint64_t fs) {
 /* A DR write the stream takes: the next frame starts (1), or 0 (Python serves it). */
 static inline int xfer_write(rf_bus *b, rf_xfer *x, uint32_t addr, uint64_t value) {
     if (!x->active || x->i2c || (addr & 3u) || x->k >= x->n || x->rd != x->k) return 0;
+    if (x->m && (!x->sel || x->k >= (x->edges / 2 + 1) * x->m || (x->k % x->m == 0 && (uint8_t)value != x->mosi[0])))
+        return 0; /* a script: frames of the selected transfer only, each transfer's first the command byte */
     uint64_t now = *b->cycles;
     if (now < x->seg_cycle) return 0;
     uint64_t now_fs = xfer_fs_at(x, now);
@@ -582,6 +628,27 @@ static inline int xfer_write(rf_bus *b, rf_xfer *x, uint32_t addr, uint64_t valu
     x->mosi[x->k++] = (uint8_t)value;
     rf_timed_set(b, x->ti, x->sr_busy, x->sr_done, at, RF_NEVER);
     return 1;
+}
+
+/* A chip-select write of a script (RF_XCS entry cs): a deselect once the selected transfer's frames were all read,
+   a select when a whole transfer is left; 1 when served here, 0 (Python serves it) otherwise. */
+static inline int xfer_cs(rf_bus *b, rf_xfer *x, uint32_t addr, uint32_t size, uint64_t value) {
+    if (!x->active || !x->m || (addr & 3u) || size != 4 || x->edges >= RF_XFER_MAX) return 0;
+    if (x->sel) {
+        if (value != x->cs_high || x->k != (x->edges / 2 + 1) * x->m || x->rd != x->k) return 0;
+        x->sel = 0;
+    } else {
+        if (value != x->cs_low || x->k + x->m > x->n) return 0;
+        x->sel = 1;
+    }
+    x->ats[x->edges++] = *b->cycles;
+    return 1;
+}
+
+static inline rf_xfer *xfer_of_cs(rf_bus *b, uint32_t cs) {
+    for (uint32_t i = 0; i < b->n_xfers; i++)
+        if (b->xfers[i].cs == cs && b->xfers[i].active && b->xfers[i].m) return &b->xfers[i];
+    return NULL;
 }
 
 /* An I2C stream's RXDR read: the byte that arrived, if the next one has not arrived yet (no stretch). */
@@ -810,6 +877,8 @@ static inline void word_write(rf_bus *b, uint32_t addr, uint32_t size, uint64_t 
         }
     } else if ((r->flags & RF_XFER) && xfer_of(b, s - 1) && xfer_write(b, xfer_of(b, s - 1), addr, value)) {
         /* a frame started by the stream */
+    } else if ((r->flags & RF_XCS) && xfer_of_cs(b, s - 1) && xfer_cs(b, xfer_of_cs(b, s - 1), addr, size, value)) {
+        /* a chip-select edge of a stream's script */
     } else if ((r->flags & RF_PY_WRITE) ||
                ((r->flags & RF_FIT) && (size != 4 || (addr & 3u) ||
                                         (value & ~(uint64_t)(r->write_mask | r->w1c_mask | r->w1s_mask))))) {

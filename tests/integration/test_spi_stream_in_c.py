@@ -55,7 +55,7 @@ def test_spi_stream_equals_the_models_frame_events(monkeypatch: pytest.MonkeyPat
 
 @pytest.mark.parametrize("native", [True, False], ids=["c", "twin"])
 def test_a_snapshot_inside_an_spi_stream_restores_it(monkeypatch: pytest.MonkeyPatch, native: bool) -> None:
-    """A snapshot taken while the register file carries a transfer (a pause just after the 200th stream started):
+    """A snapshot taken while the register file carries a transfer (a pause just after the 20th stream started):
     the run after its restore gives the counts, console and chip figures of a plain run."""
     from simcore.debug import Debugger, Pause
     from simcore.snapshot import Snapshot
@@ -70,17 +70,22 @@ def test_a_snapshot_inside_an_spi_stream_restores_it(monkeypatch: pytest.MonkeyP
     started = [0]
     own = Stm32F4Spi._try_stream
 
-    def pause_at_200th(self: Stm32F4Spi, mosi: int) -> None:
+    def pause_at_20th(self: Stm32F4Spi, mosi: int) -> None:
         own(self, mosi)
         if self._stream is not None:
             started[0] += 1
-            if started[0] == 200:
+            if started[0] == 20:
                 m.request_pause(Pause("interrupt", "inside an SPI stream", pc=None))
 
-    monkeypatch.setattr(Stm32F4Spi, "_try_stream", pause_at_200th)
+    monkeypatch.setattr(Stm32F4Spi, "_try_stream", pause_at_20th)
     assert d.cont().kind == "interrupt"
     spi = m.peripheral("spi1")
     assert spi._stream is not None  # the register file carries the transfer
+    assert spi._stream[5] is not None  # a script (a FIFO drain): run on until C toggled the chip select
+    m.schedule(m.hot.state.cycle_count + 5000, lambda: m.request_pause(Pause("interrupt", "in the script", pc=None)),
+               "test pause")
+    assert d.cont().kind == "interrupt"
+    assert spi._stream is not None and m.bus.rf.xfer_script_get(spi._stream[0])[0] >= 3
     snap = Snapshot.take(m)
     d.cont()
     ref = run_figures(m), chip(m)

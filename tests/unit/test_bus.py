@@ -634,3 +634,96 @@ def test_i2c_read_streams_agree_between_c_and_the_python_twin() -> None:
         assert files["py"].xfer_get(xi["py"]) == files["c"].xfer_get(xi["c"])
     assert logs["py"] == logs["c"]
     assert served > 150 and sum(1 for e in logs["c"] if e[1] == RXDR) > 100
+
+
+def test_xfer_scripts_agree_between_c_and_the_python_twin() -> None:
+    """XFER with a script (several transfers of one read command; the chip select's BSRR writes taken by the register
+    file, XCS): random scripts, chip-select words (right and wrong), DR writes (the command or not) and reads, SR
+    reads and clock steps give the same values, Python calls and stream state in both register files; a chip-select
+    write is served exactly when the rule says (deselect once the selected transfer's frames were all read, select
+    while a whole transfer is left), with the cycle of the write, and a transfer's first frame only for the command."""
+    import ctypes
+
+    from simcore.regfile import NEVER, XCS
+
+    assert regfile_library() is not None, "the native extension is not built"
+    rng = random.Random(5)
+    clock = ctypes.c_uint64(0)
+    cycles = ctypes.c_uint64(0)
+    logs: dict[str, list[Any]] = {"py": [], "c": []}
+    files: dict[str, Any] = {}
+    xi: dict[str, int] = {}
+    DR, SR, BSRR = 0x4001300C, 0x40013008, 0x40021018
+    TXE, RXNE, BSY = 2, 1, 0x80
+    LOW, HIGH = 1 << 19, 1 << 3
+    for key, cls in (("py", PyRegFile), ("c", NativeRegFile)):
+        log = logs[key]
+
+        def py(addr: int, size: int, value: int, write: int, log: list[Any] = log) -> int:
+            log.append(("py", addr, size, value, write))
+            return 0xEE
+
+        f = files[key] = cls(py, lambda *a: None)
+        for k, addr in enumerate((SR, DR, BSRR)):
+            f.add_store(0)
+            f.add_reg(k, 0, 0, 0, 0, PY_READ | PY_WRITE)
+            f.map(addr, k)
+        f.set_clock(ctypes.addressof(clock) if f.native else (lambda: clock.value))
+        f.set_queue_source(None, ctypes.addressof(cycles) if f.native else (lambda: cycles.value))
+        xi[key] = f.xfer_new(1, 0)
+        f.xfer_timeline(xi[key], 0, 0, 168_000_000, 1)
+    clock.value = cycles.value = 6000
+    frame_fs = 8 * 10**15 // 5_250_000
+    served = {"cs": 0, "cmd": 0, "refused": 0}
+    m = 2
+    for _ in range(20000):
+        r = rng.random()
+        st = files["py"].xfer_get(xi["py"])
+        if r < 0.01 or not st[0] and r < 0.2:
+            m, reps = rng.randrange(2, 9), rng.randrange(1, 12)
+            miso = bytes(rng.getrandbits(8) for _ in range(m * reps))
+            at0 = cycles.value + 10
+            for key, f in files.items():
+                f.xfer_start(xi[key], miso, 0xA8, (TXE, TXE | BSY, TXE | RXNE), frame_fs, 0, at0, NEVER)
+                f.xfer_script(xi[key], m, 2, LOW, HIGH)
+                assert f.reg(2)["flags"] & XCS
+        elif r < 0.015:
+            for key, f in files.items():
+                f.xfer_stop(xi[key])
+        elif r < 0.35:
+            step = rng.randrange(0, 200)
+            clock.value = cycles.value + rng.randrange(0, 3)
+            cycles.value = clock.value + step
+        elif r < 0.55:
+            value = rng.choice((LOW, HIGH, LOW, HIGH, HIGH | 1 << 4, 0))
+            _a, n, k, rd, *_ = files["c"].xfer_get(xi["c"])
+            edges, sel, _ats = files["c"].xfer_script_get(xi["c"])
+            rule = st[0] and ((sel and value == HIGH and k == (edges // 2 + 1) * m and rd == k)
+                              or (not sel and value == LOW and k + m <= n))
+            for f in files.values():
+                f.write(BSRR, 4, value)
+            after = files["c"].xfer_script_get(xi["c"])
+            assert (after[0] == edges + 1) == bool(rule)
+            if rule:
+                assert after[1] == (value == LOW) and after[2][-1] == cycles.value
+                served["cs"] += 1
+        elif r < 0.75:
+            _a, n, k, rd, *_ = files["c"].xfer_get(xi["c"])
+            edges, sel, _ats = files["c"].xfer_script_get(xi["c"])
+            value = rng.choice((0xA8, 0xA8, 0xA8, 0xA8, 0x00, 0x8F)) if k % m == 0 else rng.getrandbits(8)
+            for f in files.values():
+                f.write(DR, 4, value)
+            taken = files["c"].xfer_get(xi["c"])[2] == k + 1
+            if taken and k % m == 0:
+                assert value == 0xA8 and sel
+                served["cmd"] += 1
+            elif not taken and st[0] and k % m == 0 and value != 0xA8 and sel and rd == k and k < n:
+                served["refused"] += 1
+        else:
+            addr = rng.choice((SR, DR))
+            got = {key: f.read(addr, 4) for key, f in files.items()}
+            assert got["py"] == got["c"]
+        assert files["py"].xfer_get(xi["py"]) == files["c"].xfer_get(xi["c"])
+        assert files["py"].xfer_script_get(xi["py"]) == files["c"].xfer_script_get(xi["c"])
+    assert logs["py"] == logs["c"]
+    assert served["cs"] > 100 and served["cmd"] > 20 and served["refused"] > 5, served

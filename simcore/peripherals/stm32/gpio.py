@@ -148,6 +148,7 @@ class Stm32Gpio(PeripheralModel):
         self._idr = 0
         self._exti: Any = None  # the board's EXTI edge input, found at the first edge
         self._modes: tuple[tuple[int, int] | None, int, int, int] = (None, 0, 0, 0)  # see _compute_idr
+        self.settle_hooks: list[Callable[[], None]] = []  # run before every access (an SPI stream using a pin here)
         super().__init__(config, host, registers)
         self.letter = self.svd_name[-1].upper() if self.svd_name.upper().startswith("GPIO") else "?"
         self.port_index = ord(self.letter) - ord("A") if self.letter.isalpha() else 0
@@ -238,8 +239,40 @@ class Stm32Gpio(PeripheralModel):
         from simcore.devices.bus import Line
 
         if pin not in self._lines:
-            self._lines[pin] = Line(f"P{self.letter}{pin}", bool(self.level(pin)))
+            self._lines[pin] = line = Line(f"P{self.letter}{pin}", bool(self.level(pin)))
+            line.source = (self, pin)
         return self._lines[pin]
+
+    def replay_output_edges(self, pin: int, edges: list[tuple[int, int]]) -> None:
+        """Edges of push-pull output ``pin`` that BSRR writes served by the register file made (an SPI stream's chip
+        select, spi.py), as (virtual time fs, level) in order: ODR, IDR, the counts and the trace as the writes would
+        have left them, and the pin's line at its last level (its one listener, the SPI bus, is the caller's)."""
+        if not edges:
+            return
+        label = self.pin_label(pin)
+        counts = self.counts
+        for fs, level in edges:
+            key = f"{label}_{'rises' if level else 'falls'}"
+            counts[key] = counts.get(key, 0) + 1
+            if len(self.changes) < MAX_CHANGES:
+                self.changes.append((fs, pin, level))
+        level = edges[-1][1]
+        self.values["ODR"] = (self.values["ODR"] & ~(1 << pin)) | (level << pin)
+        self._idr = self._compute_idr()
+        line = self._lines.get(pin)
+        if line is not None:
+            line.level = bool(level)
+            line.changes += len(edges)
+
+    def read(self, offset: int, size: int) -> int:
+        for fn in self.settle_hooks:
+            fn()
+        return super().read(offset, size)
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        for fn in self.settle_hooks:
+            fn()
+        super().write(offset, size, value)
 
     def connect_input(self, pin: int, line: Any) -> None:
         """Pin ``pin`` follows ``line`` (a device's interrupt output)."""

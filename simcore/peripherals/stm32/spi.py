@@ -36,6 +36,7 @@ from simcore.peripherals import register_model
 from simcore.peripherals.base import Host, PeripheralModel
 from simcore.peripherals.stm32.common import StreamedTransfers
 from simcore.peripherals.stm32.signals import DmaRequester
+from simcore.regfile import XFER_MAX
 
 APB2_BASE = 0x40010000
 RXNE, TXE, MODF, OVR, BSY = 1, 2, 1 << 5, 1 << 6, 1 << 7
@@ -61,7 +62,9 @@ class Stm32Spi(StreamedTransfers, DmaRequester, PeripheralModel):
         self.bus = SpiBus(self.periph, report=lambda where, what: self.guest_error(where, what))
         self.clock_name = str(config.options.get("clock", "PCLK2" if self.base >= APB2_BASE else "PCLK1"))
         self.frames = 0
-        self._stream: tuple[Any, ...] | None = None  # (stream index, chip, mode, MISO bytes, limit event)
+        # (stream index, chip, mode, MISO bytes, limit event, script: (frames per transfer, GPIO port, pin) or None)
+        self._stream: tuple[Any, ...] | None = None
+        self._scripts: dict[int, tuple[Any, int, int, int, int] | None] = {}  # id(chip) -> _script_for's answer
         self._xi: int | None = None
         self._xi_tried = False
         self._frame_fs = 0
@@ -252,7 +255,15 @@ class Stm32Spi(StreamedTransfers, DmaRequester, PeripheralModel):
         limit = host.cycle_at_fs(quiet) - self.STREAM_MARGIN
         if at0 >= limit:
             return
-        miso = target.spi_preview(mosi & 0xFF, self.mode(), self._lengths.get(mosi & 0xFF, 8))
+        cmd = mosi & 0xFF
+        m = self._lengths.get(cmd, 0)
+        cs = self._script_for(target) if m >= 2 else None
+        miso = target.spi_preview_repeat(cmd, self.mode(), m, XFER_MAX // m) if cs is not None else []
+        script = None
+        if miso:
+            script = (m, cs[0], cs[1])
+        else:
+            miso = target.spi_preview(cmd, self.mode(), m or 8)
         if len(miso) < 2:
             return
         rf = host.bus.rf
@@ -263,11 +274,49 @@ class Stm32Spi(StreamedTransfers, DmaRequester, PeripheralModel):
         rf.xfer_timeline(xi, seg.cycle, seg.fs, seg.rate_num, seg.rate_den)
         rf.xfer_start(xi, bytes(miso), mosi & 0xFF, (TXE, TXE | BSY, TXE | RXNE), self._frame_fs, self._wire_fs, at0,
                       limit)
+        if script is not None:
+            assert cs is not None
+            rf.xfer_script(xi, m, cs[2], cs[3], cs[4])
         ev = self.host.schedule(limit, self._settle, f"{self.periph} stream limit") if quiet < 1 << 62 else None
-        self._stream = (xi, target, self.mode(), miso, ev)
+        self._stream = (xi, target, self.mode(), miso, ev, script)
+
+    def _script_for(self, target: Any) -> tuple[Any, int, int, int, int] | None:
+        """Whether transfers to ``target`` may run as a script (several at once, the chip select toggled by BSRR writes
+        the register file serves): (GPIO port, pin, BSRR entry, select word, deselect word), or None. The chip select
+        must be a push-pull output pin of an STM32 GPIO port whose line only the bus follows and whose edges no EXTI
+        line and no port listener watches; and since the chip's output lines change only when the script is settled
+        (they can only fall meanwhile: BusDevice.spi_preview_repeat), no EXTI line may watch falling edges (FTSR)."""
+        key = id(target)
+        if key not in self._scripts:
+            line = self.bus.chip_selects.get(key)
+            src = getattr(line, "source", None)
+            found = None
+            if line is not None and src is not None and line.listeners == 1 and hasattr(src[0], "replay_output_edges"):
+                port, pin = src
+                entry = self.host.bus.xcs_in_c(port.base + port.register("BSRR").offset)
+                if entry is not None:
+                    found = (port, pin, entry, 1 << (pin + 16), 1 << pin)
+                    port.settle_hooks.append(self._settle)
+            self._scripts[key] = found
+        found = self._scripts[key]
+        if found is None:
+            return None
+        port, pin = found[0], found[1]
+        values = port.values
+        if port.listeners or values["MODER"] >> (2 * pin) & 3 != 1 or values["OTYPER"] >> pin & 1:
+            return None
+        exti, syscfg = self.host.peripheral("exti"), self.host.peripheral("syscfg")
+        if exti is not None:
+            if not hasattr(exti, "gpio_edge"):
+                return None  # an EXTI simcore does not know: it may watch anything
+            ftsr, rtsr = exti.values[exti._reg("FTSR")], exti.values[exti._reg("RTSR")]
+            line_port = syscfg.port_of_line(pin) if syscfg is not None and hasattr(syscfg, "port_of_line") else 0
+            if ftsr & 0xFFFF or ((rtsr | ftsr) >> pin & 1 and line_port == port.port_index):
+                return None
+        return found
 
     def _drop_stream(self) -> None:
-        xi, _target, _mode, _miso, ev = self._stream  # type: ignore[misc]
+        xi, _target, _mode, _miso, ev, _script = self._stream  # type: ignore[misc]
         self._stream = None
         self.host.bus.rf.xfer_stop(xi)  # type: ignore[attr-defined]
         if ev is not None:
@@ -278,20 +327,38 @@ class Stm32Spi(StreamedTransfers, DmaRequester, PeripheralModel):
         end a frame event would have seen by now, by the block-entry clock), the last one back on the wire."""
         if self._stream is None:
             return
-        xi, _target, mode, miso, ev = self._stream
+        xi, target, mode, miso, ev, script = self._stream
         host: Any = self.host
-        _active, _n, k, rd, after_dr, wire_fs, at_last, mosi = host.bus.rf.xfer_get(xi)
+        rf = host.bus.rf
+        _active, _n, k, rd, after_dr, wire_fs, at_last, mosi = rf.xfer_get(xi)
+        edges, selected, ats = rf.xfer_script_get(xi) if script is not None else (0, True, [])
         self._drop_stream()
-        self._lengths[mosi[0]] = max(k, 2)
+        first = 0  # frames of the script's transfers the chip select ended (committed at once)
+        if edges:
+            m, port, pin = script
+            done = (edges + 1) // 2
+            first = done * m
+            fs_at = host.clocks.timeline.fs_at
+            port.replay_output_edges(pin, [(fs_at(c), 1 - (i & 1)) for i, c in enumerate(ats)])
+            target.spi_commit_repeat(mosi[0], mode, m, done)
+            self.bus.frames += edges // 2
+            if selected:
+                target.spi_select(True)
+            else:
+                self.bus.selected.remove(target)
+            self._lengths[mosi[0]] = m
+        else:
+            self._lengths[mosi[0]] = max(k, 2)
         ended = k if rd == k or host.hot.state.block_cycle >= at_last else k - 1
-        answers = _target.spi_replay(mosi[:ended], mode)
-        if answers != miso[:ended]:
-            raise RuntimeError(f"{self.periph} stream: the chip answered {bytes(answers).hex()}, previewed "
-                               f"{bytes(miso[:ended]).hex()}")
+        if ended > first or not edges:
+            answers = target.spi_replay(mosi[first:ended], mode)
+            if answers != miso[first:ended]:
+                raise RuntimeError(f"{self.periph} stream: the chip answered {bytes(answers).hex()}, previewed "
+                                   f"{bytes(miso[first:ended]).hex()}")
         self.frames += ended
         if rd:
-            self.values["DR"] = answers[rd - 1]
-        self.rx.extend(answers[rd:])
+            self.values["DR"] = miso[rd - 1]
+        self.rx.extend(miso[rd:ended])
         self._after_dr = after_dr
         self._wire_fs = wire_fs
         if ended < k:
