@@ -148,6 +148,7 @@ class BusDevice(RegisterBlock):
         self._phase = "idle"  # bus framing: idle, sub (I2C sub-address next), cmd (SPI command next), read, write
         self._spi_mode_reported = False
         self._replaying = False  # spi_replay: one update at the end of the frames
+        self.before_stats: list[Callable[[], None]] = []  # a controller streaming to it settles before its figures
         super().__init__(host, config.name)
         self.host: DeviceHost = host
         allowed = set(self.COMMON_OPTIONS) | set(self.OPTIONS)
@@ -381,6 +382,8 @@ class BusDevice(RegisterBlock):
 
     # --- reports -------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
+        for fn in self.before_stats:
+            fn()
         out: dict[str, Any] = {"name": self.name, "type": self.TYPE}
         if self.source is not None:
             out["source"] = self.source.path

@@ -94,3 +94,25 @@ def test_a_snapshot_inside_an_spi_stream_restores_it(monkeypatch: pytest.MonkeyP
         snap.restore(m)
         d.cont()
         assert (run_figures(m), chip(m)) == ref
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["c", "twin"])
+def test_a_run_that_stops_inside_a_script_reports_what_it_carried(monkeypatch: pytest.MonkeyPatch,
+                                                                  native: bool) -> None:
+    """Instruction budgets that end the run inside a FIFO drain's script (the register file holds transfers and
+    chip-select edges the chip and the GPIO port have not heard of yet): the run's figures (the chip's samples read,
+    PE3's edges and trace, the counts) equal those of the same budget with the stream switched off."""
+    budgets = range(38_000, 62_000, 4_000)
+    inside = 0
+    got = []
+    for budget in budgets:
+        m = prepare(APP, BOARD, sensors=SENSORS, native=native, cmdline=CMDLINE, max_instructions=budget)
+        stop = m.run()
+        stream = m.peripheral("spi1")._stream
+        inside += stream is not None and stream[5] is not None and m.bus.rf.xfer_script_get(stream[0])[0] > 0
+        got.append(figures(result_of(m, stop, 0.0)))
+    monkeypatch.setattr(Stm32F4Spi, "_try_stream", lambda self, mosi: None)
+    for budget, fig in zip(budgets, got, strict=True):
+        assert fig == figures(run(APP, BOARD, sensors=SENSORS, native=native, cmdline=CMDLINE,
+                                  max_instructions=budget)), budget
+    assert inside >= 2

@@ -365,6 +365,8 @@ class Stm32Gpio(PeripheralModel):
         """Changes of output pins (all, or one by number or name) with virtual time in seconds."""
         from simcore.clock import FS_PER_SECOND
 
+        for fn in self.settle_hooks:
+            fn()
         out = []
         for fs, p, level in self.changes:
             label = self.pin_label(p)
@@ -374,6 +376,8 @@ class Stm32Gpio(PeripheralModel):
 
     def sensor_stats(self) -> dict[str, Any] | None:
         """What the run summary lists for this port: output edges per pin, and the recording fed to it."""
+        for fn in self.settle_hooks:
+            fn()
         if not self.counts and self.recording is None:
             return None
         out: dict[str, Any] = {"name": self.name, "type": self.TYPE}

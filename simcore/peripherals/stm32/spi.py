@@ -244,6 +244,8 @@ class Stm32Spi(StreamedTransfers, DmaRequester, PeripheralModel):
         target = self.bus.selected[0]
         if not isinstance(target, BusDevice) or self._stream_index() is None:
             return
+        if self._settle not in target.before_stats:  # a run that stops inside a stream reports what it carried
+            target.before_stats.append(self._settle)
         host: Any = self.host
         seg = host.clocks.timeline.current
         if seg.kind != "run" or not seg.hz or seg.rate_num >= 1 << 64 or seg.rate_den >= 1 << 64:
