@@ -288,6 +288,11 @@ class BusDevice(RegisterBlock):
             return FLOATING
         return self.read_byte()
 
+    def i2c_read_block(self, n: int) -> bytes:
+        """``n`` bytes read at one time (I2CBus.read_block), exactly what ``n`` calls of ``i2c_read`` return and
+        leave (override where a chip can compute a burst at once, e.g. a FIFO drain)."""
+        return bytes(self.i2c_read() & 0xFF for _ in range(n))
+
     def i2c_stop(self) -> None:
         self._phase = "idle"
 

@@ -146,6 +146,17 @@ class I2CBus:
             return FLOATING
         return self.active.i2c_read() & 0xFF
 
+    def read_block(self, n: int) -> bytes:
+        """``n`` reads at once (a controller that moves a whole transfer at one time: the nRF52 TWIM's EasyDMA);
+        the bytes ``n`` calls of :meth:`read` return. A target may serve them together (``i2c_read_block``)."""
+        if self.active is None:
+            return bytes([FLOATING]) * n
+        block = getattr(self.active, "i2c_read_block", None)
+        if block is not None:
+            return bytes(block(n))
+        read = self.active.i2c_read
+        return bytes(read() & 0xFF for _ in range(n))
+
     def stop(self) -> None:
         if self.active is not None:
             self.active.i2c_stop()

@@ -118,7 +118,7 @@ class Nrf52Twim(NordicPeripheral):
             self._later(10, lambda: self._error(self.ANACK), "address NACK")
             return
         n = self.values["RXD_MAXCNT"] & 0xFFFF
-        data = bytes(self.bus.read() for _ in range(n))
+        data = self.bus.read_block(n)
         self.values["RXD_AMOUNT"] = len(data)
 
         def last() -> None:
