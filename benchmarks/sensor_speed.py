@@ -27,6 +27,16 @@ data (zeros in the rings, a fixed byte from a bus), so where the firmware's work
 instruction count differ from simcore's, in either direction: treat those ratios as estimates (a ratio
 above 1 says the bare path ran more instructions). Repeat runs on a loaded machine vary by 10-20%.
 
+The Nano 33 BLE Sense imu_steps_bus case does the same work on both: its bare stand-in for TWIM1 and the
+LSM9DS1 (``nano_lsm9ds1_twim``) answers FIFO_SRC with the samples that arrived by each 125 ms tick and drains
+the walk recording's samples as the chip gives them, so the step detector sees the same 1,000 frames, and
+the run checks that the bare console (taken from UARTE0's EasyDMA) equals simcore's but for the times the
+firmware reads from DWT CYCCNT (else the ratio is n/a). What differs is waiting only: simcore's count
+(2,819,482) holds the console's EVENTS_ENDTX polls at the UARTE's baud rate (895,082 iterations of a
+3-instruction loop, which simcore fast-forwards in C) and one more pass of each wait loop; bare Unicorn
+executes 128,861 instructions (the waits end at once; benchmarks/corpus.py's counting run). So the ratio
+there is the time to process the same samples, bare over simcore.
+
 What the ratio measures besides the sensors: every register access the firmware makes outside
 memory costs simcore a Python call (the model and the machine's bookkeeping: polling detection,
 the event countdown), where the bare run's stub answers in one small Python callback. Apps that
@@ -43,6 +53,7 @@ import argparse
 import ctypes
 import json
 import os
+import re
 import sys
 import time
 import wave
@@ -121,14 +132,39 @@ F4_RCC = {0x40023800: const(1 << 17 | 1 << 25 | 1 << 27),  # RCC_CR: HSERDY, PLL
 
 
 TWIM1 = 0x40004000  # nRF52840 TWIM1 (PS v1.7 6.31)
+UARTE0 = 0x40002000  # nRF52840 UARTE0, the Nano's console (PS v1.7 6.34)
+LSM9DS1_WHO_AM_I, LSM9DS1_FIFO_SRC, LSM9DS1_OUT_X_L_XL = 0x0F, 0x2F, 0x28  # registers (datasheet 7)
+LSM9DS1_ID, LSM9DS1_ODR = 0x68, 119  # WHO_AM_I's value; the firmware's ODR_XL in Hz
+NANO_TICK = 4096  # the firmware's RTC1 tick, in periods of the 32768 Hz LFCLK (125 ms)
 
 
-def nano_lsm9ds1_twim() -> Any:
-    """Bare stand-in for TWIM1's EasyDMA and the LSM9DS1 (datasheet DocID025715) of the Nano 33 BLE Sense: at
-    TASKS_STARTTX the receive buffer gets WHO_AM_I (0Fh) 68h, FIFO_SRC (2Fh) 15 samples (what the 125 ms tick
-    finds at 119 Hz), zeros for the data. EVENTS_STOPPED and the RTC's EVENTS_COMPARE read the ready pattern."""
+def lsm9ds1_walk() -> bytes:
+    """The walk recording as the LSM9DS1 gives it at ODR_XL 119 Hz, FS_XL +-4 g (X, Y, Z little-endian per sample):
+    simcore's own model of the chip on a fake clock, so the bytes are those the simcore run reads (same resampling
+    from 100 Hz, same scaling). Computed before any timing."""
+    from simcore.devices.base import DeviceConfig
+    from simcore.devices.lsm9ds1 import Lsm9ds1
+    from simcore.peripherals.sensors.testing import FakeHost
+    from simcore.sources import open_source
+
+    chip = Lsm9ds1(DeviceConfig("imu", "lsm9ds1", address=0x6B, options={"resample": True}), FakeHost(mhz=64.0))
+    chip.attach(open_source(CSV, end="hold"))
+    chip.write(0x20, 1, 3 << 5 | 2 << 3)  # CTRL_REG6_XL: ODR_XL 119 Hz, FS_XL +-4 g
+    return chip._xl_counts(chip.accel.values(0, 1000)).astype("<i2").tobytes()
+
+
+def nano_lsm9ds1_twim(console: bytearray) -> Any:
+    """Bare stand-in for TWIM1's EasyDMA and the LSM9DS1 (datasheet DocID025715) of the Nano 33 BLE Sense, doing
+    what the chip does for this firmware: at TASKS_STARTTX the receive buffer gets WHO_AM_I (0Fh) 68h; FIFO_SRC
+    (2Fh) the samples that arrived by the n-th 125 ms tick (n = FIFO_SRC reads so far: 4096 ticks of 32768 Hz at
+    119 Hz, 14 or 15 a tick) less those read; a drain from OUT_X_L_XL the next samples of the walk recording as
+    the chip gives them (``lsm9ds1_walk``). So the firmware reads the same 1,000 frames in nearly the same batches,
+    and its step detector runs on the same data as on simcore (it prints the same steps and FNV-1a). EVENTS_STOPPED
+    and the RTC's EVENTS_COMPARE read the ready pattern: the waits end at once (simcore sleeps through them). UARTE0's
+    TASKS_STARTTX copies its TXD buffer into ``console`` (20 lines a run), which measure() compares with simcore's."""
     regs: dict[int, int] = {}
-    answers = {0x0F: 0x68, 0x2F: 15}
+    walk = lsm9ds1_walk()
+    state = {"ticks": 0, "read": 0}
 
     def write(uc: unicorn.Uc, addr: int, value: int) -> None:
         if TWIM1 <= addr < TWIM1 + 0x1000:
@@ -136,7 +172,22 @@ def nano_lsm9ds1_twim() -> Any:
             if addr - TWIM1 == 0x008 and regs.get(0x538):  # TASKS_STARTTX with RXD.MAXCNT bytes to receive
                 reg = uc.mem_read(regs[0x544], 1)[0] & 0x7F  # TXD.PTR: the register address
                 n = regs[0x538]
-                uc.mem_write(regs[0x534], bytes([answers.get(reg, 0)]) + bytes(n - 1))  # RXD.PTR
+                if reg == LSM9DS1_FIFO_SRC:
+                    state["ticks"] += 1
+                    arrived = state["ticks"] * NANO_TICK * LSM9DS1_ODR // 32768
+                    answer = bytes([min(arrived, len(walk) // 6) - state["read"]]) + bytes(n - 1)
+                elif reg == LSM9DS1_OUT_X_L_XL:
+                    at = 6 * state["read"]
+                    answer = walk[at: at + n].ljust(n, b"\0")
+                    state["read"] += n // 6
+                else:
+                    answer = bytes([LSM9DS1_ID if reg == LSM9DS1_WHO_AM_I else 0]) + bytes(n - 1)
+                uc.mem_write(regs[0x534], answer)  # RXD.PTR
+        elif addr == UARTE0 + 0x008:  # TASKS_STARTTX: TXD.PTR, TXD.MAXCNT
+            if regs.get(0x1548):
+                console.extend(uc.mem_read(regs.get(0x1544, 0), regs[0x1548]))
+        elif UARTE0 <= addr < UARTE0 + 0x1000:
+            regs[0x1000 + addr - UARTE0] = value
     return write
 
 
@@ -150,7 +201,10 @@ class Case:
     cmdline: str | None = None
     stub: Callable[[], Stub] = dict
     handler: str | None = None  # bare run: the interrupt handler called at each wfi
-    writes: Callable[[], Any] | None = None  # bare run: a stand-in for a DMA peripheral's writes to memory
+    # bare run: a stand-in for a DMA peripheral's writes to memory, made with a buffer where it may put what the
+    # firmware transmits on its console (then measure() requires it to equal simcore's console)
+    writes: Callable[[bytearray], Any] | None = None
+    clock_text: str = ""  # a regular expression for what the console shows of the virtual clock (bare has none)
 
 
 CASES = [
@@ -193,7 +247,8 @@ CASES = [
                        0x40013C14: const(1)}),  # EXTI_PR: PR0
     Case("arduino-nano-33-ble-sense imu_steps_bus", "arduino-nano-33-ble-sense",
          "arduino-nano-33-ble-sense/imu_steps_bus", {"imu": (str(CSV), {"end": "hold", "resample": True})},
-         "LSM9DS1 > TWIM1 EasyDMA, RTC1 tick", writes=nano_lsm9ds1_twim),
+         "LSM9DS1 > TWIM1 EasyDMA, RTC1 tick", writes=nano_lsm9ds1_twim,
+         clock_text=r"detected at \d+ ms"),  # step_detector.h: when the firmware saw the step (DWT CYCCNT)
 ]
 
 
@@ -222,8 +277,9 @@ class Row:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def simcore_run(case: Case) -> tuple[float, int, float, int | None, str, dict[str, Any]]:
-    """CPU seconds of the run loop, guest instructions, virtual seconds, exit code, stop kind, sensor figures."""
+def simcore_run(case: Case) -> tuple[float, int, float, int | None, str, dict[str, Any], bytes]:
+    """CPU seconds of the run loop, guest instructions, virtual seconds, exit code, stop kind, sensor figures,
+    console."""
     extra = {"cmdline": case.cmdline} if case.cmdline else {}
     m = prepare(ROOT / "firmware/bin" / f"{case.elf}.elf", case.board, sensors=sensors_of(case), **extra)
     t0 = time.thread_time()
@@ -231,13 +287,15 @@ def simcore_run(case: Case) -> tuple[float, int, float, int | None, str, dict[st
     stop = m.run()
     dt = time.thread_time() - t0
     res = result_of(m, stop, w0)
-    return dt, m.instructions, res.seconds, stop.exit_code, stop.kind.value, res.sensors
+    return dt, m.instructions, res.seconds, stop.exit_code, stop.kind.value, res.sensors, res.console
 
 
-def bare_run(case: Case, timeout_s: float, counter: ctypes.c_uint64 | None = None) -> tuple[float, int | None, int]:
+def bare_run(case: Case, timeout_s: float, counter: ctypes.c_uint64 | None = None,
+             console: bytearray | None = None) -> tuple[float, int | None, int]:
     """CPU seconds inside emu_start, semihosting exit code (None: did not exit), wfi wake-ups.
 
-    ``counter``: count the instructions executed into it (benchmarks/corpus.py's untimed counting run)."""
+    ``counter``: count the instructions executed into it (benchmarks/corpus.py's untimed counting run).
+    ``console``: what the case's ``writes`` stand-in saw the firmware transmit on its console."""
     board = load_board(case.board)
     fw = load_elf(ROOT / "firmware/bin" / f"{case.elf}.elf")
     stub = case.stub()
@@ -252,7 +310,7 @@ def bare_run(case: Case, timeout_s: float, counter: ctypes.c_uint64 | None = Non
         return answer(n)
 
     bare = bare_unicorn(board, fw, mmio_read, (case.cmdline or "").encode(),
-                        case.writes() if case.writes is not None else None)
+                        case.writes(bytearray() if console is None else console) if case.writes is not None else None)
     if bare.pc is None:
         return 0.0, None, 0
     uc, pc, code = bare.uc, bare.pc, bare.exit_code
@@ -291,10 +349,13 @@ def bare_run(case: Case, timeout_s: float, counter: ctypes.c_uint64 | None = Non
 def measure(case: Case, repeat: int) -> Row:
     row = Row(case.label, case.path)
     sim, bare = [], []
+    consoles = set()
     for _ in range(repeat):
-        dt, row.instructions, row.virtual_s, row.exit_code, row.stop, sensors = simcore_run(case)
+        dt, row.instructions, row.virtual_s, row.exit_code, row.stop, sensors, console = simcore_run(case)
         sim.append(dt)
-        bare.append(bare_run(case, max(10 * dt, 5.0)))
+        seen = bytearray()
+        bare.append(bare_run(case, max(10 * dt, 5.0), console=seen))
+        consoles.add(bytes(seen))
     row.simcore_s = min(sim)
     for s in sensors.values():  # what the sensor delivered: PCM samples (microphones) or samples read (IMUs)
         row.samples += int(s.get("samples_delivered", 0) or s.get("accel_samples_read", 0) or 0)
@@ -306,6 +367,9 @@ def measure(case: Case, repeat: int) -> Row:
         row.note = f"simcore stopped: {row.stop}"
     elif bcode is None or bcode != row.exit_code:
         row.note = f"bare run did not reach the same exit (status {bcode}, simcore {row.exit_code})"
+    elif case.writes is not None and {re.sub(case.clock_text, "", c.decode()) for c in consoles} != {
+            re.sub(case.clock_text, "", console.decode())}:  # the stand-in saw the console: it must be simcore's
+        row.note = "bare run's console differs from simcore's (not the same work)"
     else:
         row.bare_s = bt
         row.bare_mips = row.instructions / bt / 1e6
