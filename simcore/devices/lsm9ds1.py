@@ -125,6 +125,7 @@ class Lsm9ds1(FifoDevice):
         self.latches = {"XL": OutputLatch(self.accel, self._xl_counts, lambda: self.values["CTRL_REG6_XL"] & 0x18),
                         "G": OutputLatch(self.gyro, self._g_counts, lambda: self.values["CTRL_REG1_G"] & 0x18)}
         self.fifo = SampleFifo(32)
+        self._xl_chunk: tuple[tuple[Any, int, int], int, bytes] | None = None  # (stream key, first sample, bytes)
         super().__init__(config, host)
 
     def reset(self) -> None:
@@ -246,36 +247,31 @@ class Lsm9ds1(FifoDevice):
     def i2c_read_block(self, n: int) -> bytes:
         """A burst read at one time (BusDevice.i2c_read_block). The FIFO drain of the accelerometer alone (from
         OUT_X_L_XL, IF_ADD_INC, whole samples: the address rolls back from OUT_Z_H_XL, datasheet 3.5) is computed
-        at once: the oldest levels popped, their values from one fetch of the recording. Bytes, FIFO, latches and
-        counters end as ``n`` single reads leave them (the lines and wake-up settled once: nothing arrives at one
-        instant). Anything else goes byte by byte."""
+        at once: the oldest levels popped, their bytes from ``_xl_bytes``. Bytes, FIFO, latches and counters end as
+        ``n`` single reads leave them (the lines and wake-up settled once: nothing arrives at one instant).
+        Anything else goes byte by byte."""
         m, rest = divmod(n, 6)
         if (rest or not m or self._phase != "read" or self._ptr != 0x28 or not self._inc or self._replaying
                 or not self._fifo_reading() or self.gyro.running or not self.accel.running):
             return super().i2c_read_block(n)
-        import numpy as np
-
         self.catch_up()
         latch = self.latches["XL"]
+        fifo = self.fifo
         ks: list[int] = []
-        while len(ks) < m:
-            k = self.fifo.pop()
-            if k is None:
-                break
-            ks.append(k)
-        out = bytearray()
+        while len(ks) < m and fifo.level:
+            ks.append(fifo.pop())  # type: ignore[arg-type]
+        out = b""
         if ks:
-            first = latch.sample(ks[0])  # the latch's cache and counter as a first read of it
-            rows = [first]
-            if len(ks) > 1:
-                lo, hi = ks[1], ks[-1] + 1
-                block = self._xl_counts(self.accel.values(lo, hi))  # one fetch; samples skipped by losses dropped
-                later = block[np.asarray(ks[1:], dtype=np.int64) - lo]
-                self.stats_.count("accel_samples_read", len(ks) - 1)
-                latch._cache = ((ks[-1], latch.scale_key()), later[-1])
-                latch._ahead = None
-                rows.append(later)
-            out += np.vstack(rows).astype("<i2").tobytes()
+            out = b"".join(self._xl_bytes(k) for k in ks)
+            key = (ks[0], latch.scale_key())
+            fresh = len(ks) - 1  # samples a single read computes (and counts): all but a first one it has latched
+            if latch._cache is None or latch._cache[0] != key or latch._ahead == key:
+                fresh += 1
+            self.stats_.count("accel_samples_read", fresh)
+            import numpy as np
+
+            latch._cache = ((ks[-1], key[1]), np.frombuffer(out[-6:], dtype="<i2").astype(np.int64))
+            latch._ahead = None
             for other in self.latches.values():
                 other.last_read = max(other.last_read, ks[-1])
         empty = m - len(ks)
@@ -283,10 +279,25 @@ class Lsm9ds1(FifoDevice):
             self.stats_.count("fifo_empty_reads", 6 * empty)
             out += bytes(6 * empty)
         self.update()
-        return bytes(out)
+        return out
+
+    XL_CHUNK = 256  # samples converted at a time for bursts
+
+    def _xl_bytes(self, k: int) -> bytes:
+        """Accelerometer sample ``k`` as OUT_X_L_XL..OUT_Z_H_XL give it (``OutputLatch.sample``'s values), from
+        chunks of the recording converted at once and kept while the stream, its start and FS_XL stay."""
+        st = self.accel
+        key = (st.clock, st.first, self.values["CTRL_REG6_XL"] & 0x18)
+        c = self._xl_chunk
+        if c is None or c[0][0] is not key[0] or c[0][1:] != key[1:] or not c[1] <= k < c[1] + len(c[2]) // 6:
+            c = self._xl_chunk = (key, k, self._xl_counts(st.values(k, k + self.XL_CHUNK)).astype("<i2").tobytes())
+        at = 6 * (k - c[1])
+        return c[2][at: at + 6]
 
     # --- interrupts -------------------------------------------------------------------------------
     def _int_sources(self, ctrl: int) -> bool:
+        if not ctrl:
+            return False
         status = self.read_STATUS_REG()
         if ctrl & 0x01 and status & 1 or ctrl & 0x02 and status & 2:
             return True

@@ -59,11 +59,13 @@ def test_the_transmitter_in_c_equals_the_model_path(monkeypatch: pytest.MonkeyPa
     uarte = m.peripheral("uarte0")
     monkeypatch.setattr(Nrf52Uarte, "TX_IN_C", False)
     monkeypatch.setattr(NordicPeripheral, "EVENTS_IN_C", False)
+    monkeypatch.setattr(NordicPeripheral, "STORAGE_IN_C", False)
     slow, m2, writes_py = _run(app, **kw)
     assert slow == fast
     assert not m2.peripheral("uarte0")._held and not m2.peripheral("uarte0")._c_plain
     monkeypatch.setattr(Nrf52Uarte, "TX_IN_C", True)
     monkeypatch.setattr(NordicPeripheral, "EVENTS_IN_C", True)
+    monkeypatch.setattr(NordicPeripheral, "STORAGE_IN_C", True)
     twin, m3, _ = _run(app, native=False, **kw)  # the Python register file holds them the same way
     assert twin == fast
     assert m3.peripheral("uarte0")._held.keys() == uarte._held.keys()
@@ -104,4 +106,4 @@ def test_what_the_register_file_holds_follows_inten_the_transfer_and_the_ppi() -
     rf.write(u.base + 0x548, 4, 0x10005)  # a reserved bit set in TXD.MAXCNT: the model's write (it keeps 5)
     assert rf.reg(slot)["writes"] == writes + 1 and u.values["TXD_MAXCNT"] == 5 == rf.read(u.base + 0x548, 4)
     rf.write(u.base + 0x548, 4, 7)  # a fitting one: in C, the model takes it when it needs it (STARTTX)
-    assert u.values["TXD_MAXCNT"] == 5 and rf.read(u.base + 0x548, 4) == 7 == u._plain("TXD_MAXCNT")
+    assert u.values["TXD_MAXCNT"] == 5 and rf.read(u.base + 0x548, 4) == 7 == u.storage("TXD_MAXCNT")

@@ -27,6 +27,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from simcore.peripherals.base import Host, PeripheralModel
+from simcore.regfile import PY_WRITE
 from simcore.registers import Register
 
 if TYPE_CHECKING:
@@ -125,6 +126,17 @@ class Fabric:
         return f"{model.svd_name}.EVENTS_{name}" if name is not None else None
 
 
+def _storage_offsets(cls: type[NordicPeripheral]) -> dict[int, str]:
+    """Offset -> key of a class's HELD_STORAGE registers (one dict per class)."""
+    got = _STORAGE_AT.get(cls)
+    if got is None:
+        got = _STORAGE_AT[cls] = {off: key for key, off in cls.HELD_STORAGE.items()}
+    return got
+
+
+_STORAGE_AT: dict[type, dict[int, str]] = {}
+
+
 class NordicPeripheral(PeripheralModel):
     """A peripheral with Nordic's tasks, events, shortcuts and interrupts (see the module docstring).
 
@@ -147,11 +159,19 @@ class NordicPeripheral(PeripheralModel):
     )
 
     EVENTS_IN_C: ClassVar[bool] = True  # events whose interrupt is off are held by the register file (False: Python)
+    # events whose interrupt is on are read from the register file too (their writes still come here: the line)
+    EVENT_READS_IN_C: ClassVar[bool] = False
+    # PLAIN registers the model reads only when a task starts (TXD.PTR...): held by the register file once written
+    HELD_STORAGE: ClassVar[dict[str, int]] = {}  # value key -> offset
+    STORAGE_IN_C: ClassVar[bool] = True  # False: HELD_STORAGE stays in Python (tests compare both)
 
     def __init__(self, config: Peripheral, host: Host, registers: Any = None) -> None:
         self.fabric = Fabric.of(host)
         self._ev_set = 0  # bit n: EVENTS at 0x100 + 4n is 1 (for a held event: its value in the register file)
         self._held: dict[int, int] = {}  # event held by the register file -> its value's index there
+        self._held_entry: dict[int, int] = {}  # ... -> its register-file entry
+        self._held_py_writes: set[int] = set()  # held events whose writes come here (their interrupt is on)
+        self._c_plain: dict[str, int] = {}  # HELD_STORAGE registers held by the register file -> their value index
         self._irq_high = False
         super().__init__(config, host, registers)
         # task and event names, register owners and shortcuts: per class and register layout (instances of one
@@ -269,8 +289,12 @@ class NordicPeripheral(PeripheralModel):
     # fire() and the firmware's writes go to that value, which the model takes back when the event's
     # INTEN bit is set.
     def _hold(self, i: int) -> None:
-        """Hand event ``i`` to the register file if its interrupt is off (after an access through Python)."""
-        if not self.EVENTS_IN_C or i in self._held or self.values["INTEN"] >> i & 1 or i not in self.event_names:
+        """Hand event ``i`` to the register file if its interrupt is off, or with EVENT_READS_IN_C its reads only
+        (after an access through Python)."""
+        if not self.EVENTS_IN_C or i in self._held or i not in self.event_names:
+            return
+        on = bool(self.values["INTEN"] >> i & 1)
+        if on and not self.EVENT_READS_IN_C:
             return
         bus = getattr(self.host, "bus", None)
         if not hasattr(bus, "serve_in_c"):
@@ -278,21 +302,81 @@ class NordicPeripheral(PeripheralModel):
         got = bus.serve_in_c(self.base + EVENTS_BASE + 4 * i, True, (1, 0, 0, 1))
         if got is not None:
             self._held[i] = got[1]
+            self._held_entry[i] = got[0]
             bus.rf.set_value(got[1], self._ev_set >> i & 1)
+            if on:
+                self._held_py_writes.add(i)
+                bus.rf.set_flags(got[0], bus.rf.flags(got[0]) | PY_WRITE)
 
     def _take_back(self) -> None:
-        """Events whose INTEN bit is set now are the model's again (their value from the register file)."""
+        """INTEN changed: events whose interrupt is on now are the model's again (their value from the register
+        file), or with EVENT_READS_IN_C only their writes; those whose interrupt is off now are C's again."""
         inten = self.values["INTEN"]
-        for i in [i for i in self._held if inten >> i & 1]:
-            bus = self.host.bus  # type: ignore[attr-defined]
-            v = bus.rf.value(self._held.pop(i)) & 1
+        bus = self.host.bus  # type: ignore[attr-defined]
+        for i in list(self._held):
+            on = bool(inten >> i & 1)
+            if on == (i in self._held_py_writes):
+                continue
+            entry = self._held_entry[i]
+            if not on:  # its writes (only) were the model's: the value here is right
+                self._held_py_writes.discard(i)
+                bus.rf.set_flags(entry, bus.rf.flags(entry) & ~PY_WRITE)
+                continue
+            v = bus.rf.value(self._held[i]) & 1
             self._ev_set = (self._ev_set & ~(1 << i)) | v << i
             self.values[f"EVENTS{i}"] = v
-            bus.serve_in_c(self.base + EVENTS_BASE + 4 * i, False)
+            if self.EVENT_READS_IN_C:
+                self._held_py_writes.add(i)
+                bus.rf.set_flags(entry, bus.rf.flags(entry) | PY_WRITE)
+            else:
+                del self._held[i], self._held_entry[i]
+                bus.serve_in_c(self.base + EVENTS_BASE + 4 * i, False)
+
+    # --- storage registers held by the register file (HELD_STORAGE) ---------------------------
+    def _hold_storage(self, key: str) -> None:
+        """Hand a HELD_STORAGE register to the register file (after a write through Python: then it is in use)."""
+        bus = getattr(self.host, "bus", None)
+        if not self.STORAGE_IN_C or key in self._c_plain or not hasattr(bus, "serve_in_c"):
+            return
+        slot = self._table.decode[self.HELD_STORAGE[key]]
+        fields = sum(f.mask for f in slot.checked_fields)
+        if (slot.read_fn or slot.write_fn or slot.field_cbs or slot.rc_mask or not slot.reg.modelled
+                or self.values[key] & fields):
+            return  # not storage alone after all
+        write = slot.ok_mask & ~fields & ~slot.ro_mask & ~slot.w1c_mask & ~slot.w1s_mask
+        got = bus.serve_in_c(self.base + self.HELD_STORAGE[key], True, (write, 0, 0, 0xFFFFFFFF & ~slot.wo_mask))
+        if got is not None:
+            self._c_plain[key] = got[1]
+            bus.rf.set_value(got[1], self.values[key])
+
+    def storage(self, key: str) -> int:
+        """A HELD_STORAGE register's value now (the register file's while it holds the register)."""
+        store = self._c_plain.get(key)
+        if store is not None:
+            self.values[key] = self.host.bus.rf.value(store)  # type: ignore[attr-defined]
+        return self.values[key]
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        key = self._storage_at.get(offset & ~3) if self.HELD_STORAGE else None
+        if key is None:
+            super().write(offset, size, value)
+        elif key in self._c_plain:  # a write C did not take (not a whole word within the fields)
+            self.storage(key)
+            super().write(offset, size, value)
+            self.host.bus.rf.set_value(self._c_plain[key], self.values[key])  # type: ignore[attr-defined]
+        else:
+            super().write(offset, size, value)
+            self._hold_storage(key)
+
+    @property
+    def _storage_at(self) -> dict[int, str]:
+        return _storage_offsets(type(self))
 
     def describe(self) -> dict[str, Any]:
         for i in self._held:
             self.values[f"EVENTS{i}"] = int(self.event_set(i))
+        for key in self._c_plain:
+            self.storage(key)
         return super().describe()
 
     def _set_event(self, i: int, v: int) -> None:
@@ -319,7 +403,7 @@ class NordicPeripheral(PeripheralModel):
         """Generate event ``i`` (the register at 0x100 + 4*i): the register, shortcuts, PPI, interrupt."""
         self._set_event(i, 1)
         self.on_event(i)
-        shorts = self.values.get("SHORTS", 0)
+        shorts = self.storage("SHORTS") if "SHORTS" in self._c_plain else self.values.get("SHORTS", 0)
         if shorts:
             for bit, ev, task in self._shorts:
                 if ev == i and shorts >> bit & 1:
@@ -368,6 +452,11 @@ class NordicPeripheral(PeripheralModel):
             bus = self.host.bus  # type: ignore[attr-defined]
             for store in held.values():
                 bus.rf.set_value(store, 0)  # INTEN is 0 again: they stay held
+            for i in self._held_py_writes:
+                bus.rf.set_flags(self._held_entry[i], bus.rf.flags(self._held_entry[i]) & ~PY_WRITE)
+            self._held_py_writes.clear()
+        for key, store in getattr(self, "_c_plain", {}).items():
+            self.host.bus.rf.set_value(store, self.values[key])  # type: ignore[attr-defined]
         if self._irq_high and self.irq is not None:
             self.host.set_irq(self.irq, False)
         self._irq_high = False

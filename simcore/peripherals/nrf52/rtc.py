@@ -30,6 +30,7 @@ class Nrf52Rtc(NordicPeripheral):
     TYPE = "nrf52_rtc"
     SVD = "RTC"
     EVTEN = True
+    EVENT_READS_IN_C = True  # a wait on COMPARE[n] with its interrupt on reads it in C
     REGISTERS = NordicPeripheral.REGISTERS + (
         Register("EVTEN", 0x340), Register("EVTENSET", 0x344), Register("EVTENCLR", 0x348),
         Register("COUNTER", 0x504, access="r"),

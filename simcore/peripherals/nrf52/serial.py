@@ -56,6 +56,9 @@ class Nrf52Twim(NordicPeripheral):
     PLAIN = ("SHORTS", "ENABLE", "PSEL_SCL", "PSEL_SDA", "FREQUENCY", "RXD_PTR", "RXD_MAXCNT", "RXD_AMOUNT",
              "RXD_LIST", "TXD_PTR", "TXD_MAXCNT", "TXD_AMOUNT", "TXD_LIST", "ADDRESS")
     ENABLED = 6
+    EVENT_READS_IN_C = True  # the wait on STOPPED / ERROR (interrupts on) reads them in C
+    HELD_STORAGE = {"ADDRESS": 0x588, "TXD_PTR": 0x544, "TXD_MAXCNT": 0x548, "RXD_PTR": 0x534, "RXD_MAXCNT": 0x538,
+                    "SHORTS": 0x200}  # what a transfer's set-up writes: read when a task starts (or an event fires)
     EV_STOPPED, EV_ERROR, EV_SUSPENDED, EV_RXSTARTED, EV_TXSTARTED, EV_LASTRX, EV_LASTTX = 1, 9, 18, 19, 20, 23, 24
     ANACK, DNACK = 1 << 1, 1 << 2
 
@@ -94,12 +97,12 @@ class Nrf52Twim(NordicPeripheral):
         if not self._ok("STARTTX"):
             return
         self.fire(self.EV_TXSTARTED)
-        if not self.bus.start(self.values["ADDRESS"] & 0x7F, False):
+        if not self.bus.start(self.storage("ADDRESS") & 0x7F, False):
             self.values["TXD_AMOUNT"] = 0
             self._later(10, lambda: self._error(self.ANACK), "address NACK")
             return
-        n = self.values["TXD_MAXCNT"] & 0xFFFF
-        data = self.dma.read(self.values["TXD_PTR"], n, "TXD.PTR")
+        n = self.storage("TXD_MAXCNT") & 0xFFFF
+        data = self.dma.read(self.storage("TXD_PTR"), n, "TXD.PTR")
         for k, byte in enumerate(data):
             if not self.bus.write(byte):
                 self.values["TXD_AMOUNT"] = k + 1
@@ -113,16 +116,16 @@ class Nrf52Twim(NordicPeripheral):
         if not self._ok("STARTRX"):
             return
         self.fire(self.EV_RXSTARTED)
-        if not self.bus.start(self.values["ADDRESS"] & 0x7F, True):
+        if not self.bus.start(self.storage("ADDRESS") & 0x7F, True):
             self.values["RXD_AMOUNT"] = 0
             self._later(10, lambda: self._error(self.ANACK), "address NACK")
             return
-        n = self.values["RXD_MAXCNT"] & 0xFFFF
+        n = self.storage("RXD_MAXCNT") & 0xFFFF
         data = self.bus.read_block(n)
         self.values["RXD_AMOUNT"] = len(data)
 
         def last() -> None:
-            self.dma.write(self.values["RXD_PTR"], data, "RXD.PTR")
+            self.dma.write(self.storage("RXD_PTR"), data, "RXD.PTR")
             self._last(self.EV_LASTRX)
 
         self._later(10 + 9 * max(n - 1, 0), last, "last RX byte", wire_bits=10 + 9 * n)
@@ -194,9 +197,9 @@ class Nrf52Spim(NordicPeripheral):
             self.guest_error(f"{self.svd_name}.TASKS_START", "task triggered while ENABLE != 7 (SPIM): ignored")
             return
         self.fire(self.EV_STARTED)
-        ntx = self.values["TXD_MAXCNT"] & 0xFFFF
-        nrx = self.values["RXD_MAXCNT"] & 0xFFFF
-        tx = self.dma.read(self.values["TXD_PTR"], ntx, "TXD.PTR") if ntx else b""
+        ntx = self.storage("TXD_MAXCNT") & 0xFFFF
+        nrx = self.storage("RXD_MAXCNT") & 0xFFFF
+        tx = self.dma.read(self.storage("TXD_PTR"), ntx, "TXD.PTR") if ntx else b""
         cfg = self.values["CONFIG"]
         mode = (cfg >> 2 & 1) << 1 | (cfg >> 1 & 1)
         lsb = bool(cfg & 1)
@@ -217,7 +220,7 @@ class Nrf52Spim(NordicPeripheral):
         def end() -> None:
             self._pending = None
             if rx:
-                self.dma.write(self.values["RXD_PTR"], bytes(rx), "RXD.PTR")
+                self.dma.write(self.storage("RXD_PTR"), bytes(rx), "RXD.PTR")
             self.fire(self.EV_ENDTX)
             self.fire(self.EV_ENDRX)
             self.fire(self.EV_END)  # END_START restarts here

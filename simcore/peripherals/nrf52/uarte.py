@@ -29,8 +29,9 @@ interrupt is off (every nRF52 model's, simcore/peripherals/nrf52/common.py); thi
 transmission is under way and nothing but the event register sees ``TXSTOPPED`` (no ``INTEN`` bit,
 shortcut or PPI route): the task register then shares the event's value, and a write of 1 sets it.
 ``TASKS_STARTTX`` and every write that is not a whole word within the register's fields stay with
-the model. ``TX_IN_C = False`` (and ``NordicPeripheral.EVENTS_IN_C = False``) keep every access in
-Python: the same run, access for access (tests/integration/test_uarte_in_c.py).
+the model. ``TX_IN_C = False`` (with ``NordicPeripheral.EVENTS_IN_C`` and ``STORAGE_IN_C`` False) keeps every
+access in Python: the same run, access for access (tests/integration/test_uarte_in_c.py). Holding
+``TXD.PTR``/``TXD.MAXCNT`` is NordicPeripheral's ``HELD_STORAGE`` (TWIM uses it too).
 """
 
 from __future__ import annotations
@@ -52,7 +53,6 @@ EV_RXSTARTED, EV_TXSTARTED, EV_TXSTOPPED = 19, 20, 22
 TASKS_STOPTX = 0x00C
 EVENTS_BASE = 0x100
 TX_PLAIN = {"TXD_PTR": 0x544, "TXD_MAXCNT": 0x548}  # storage only: the model reads them at STARTTX
-_PLAIN_AT = {off: key for key, off in TX_PLAIN.items()}
 
 
 def read_input(where: str, path: str) -> bytes:
@@ -96,29 +96,13 @@ class Nrf52Uarte(NordicPeripheral):
         self._tx_count = 0
         self._tx_start_fs = 0
         self.stats = {"tx_bytes": 0, "rx_bytes": 0}
-        self._c_plain: dict[str, int] = {}  # TXD_PTR/TXD_MAXCNT held by the register file -> their value index
         self._c_stop: list[Any] | None = None  # TASKS_STOPTX: [entry, flags in C, flags in Python, in C now]
         super().__init__(config, host, registers)
         self.fabric.route_listeners.append(self._routes)
 
     # --- the transmitter's registers in C (module docstring) -------------------------------------
-    TX_IN_C = True  # False: TXD.PTR/TXD.MAXCNT and TASKS_STOPTX stay in Python (tests compare both)
-
-    def _hold_plain(self, key: str) -> None:
-        """Hand TXD.PTR or TXD.MAXCNT to the register file (after a write through Python: then they are in use)."""
-        bus = getattr(self.host, "bus", None)
-        if not self.TX_IN_C or key in self._c_plain or not hasattr(bus, "serve_in_c"):
-            return
-        slot = self._table.decode[TX_PLAIN[key]]
-        fields = sum(f.mask for f in slot.checked_fields)
-        if (slot.read_fn or slot.write_fn or slot.field_cbs or slot.rc_mask or not slot.reg.modelled
-                or self.values[key] & fields):
-            return  # not storage alone after all
-        write = slot.ok_mask & ~fields & ~slot.ro_mask & ~slot.w1c_mask & ~slot.w1s_mask
-        got = bus.serve_in_c(self.base + TX_PLAIN[key], True, (write, 0, 0, 0xFFFFFFFF & ~slot.wo_mask))
-        if got is not None:
-            self._c_plain[key] = got[1]
-            bus.rf.set_value(got[1], self.values[key])
+    TX_IN_C = True  # False: TASKS_STOPTX stays in Python (tests compare both; STORAGE_IN_C: TXD.PTR/TXD.MAXCNT)
+    HELD_STORAGE = TX_PLAIN
 
     def _stop_check(self) -> None:
         """TASKS_STOPTX in C (a write of 1 sets the held TXSTOPPED: the task register shares its value) while no
@@ -149,30 +133,9 @@ class Nrf52Uarte(NordicPeripheral):
         """The PPI changed its routes (a route from TXSTOPPED takes TASKS_STOPTX back)."""
         self._stop_check()
 
-    def _plain(self, key: str) -> int:
-        """TXD.PTR or TXD.MAXCNT now (the register file's value while it holds the register)."""
-        store = self._c_plain.get(key)
-        if store is not None:
-            self.values[key] = self.host.bus.rf.value(store)  # type: ignore[attr-defined]
-        return self.values[key]
-
     def write(self, offset: int, size: int, value: int) -> None:
-        key = _PLAIN_AT.get(offset & ~3)
-        if key is None:
-            super().write(offset, size, value)
-        elif key in self._c_plain:  # a write C did not take (not a whole word within the fields)
-            self._plain(key)
-            super().write(offset, size, value)
-            self.host.bus.rf.set_value(self._c_plain[key], self.values[key])  # type: ignore[attr-defined]
-        else:
-            super().write(offset, size, value)
-            self._hold_plain(key)
+        super().write(offset, size, value)  # (TXD.PTR/TXD.MAXCNT: HELD_STORAGE)
         self._stop_check()  # SHORTS, INTEN, a transfer or what the register file holds may have changed
-
-    def describe(self) -> dict[str, Any]:
-        for key in self._c_plain:
-            self._plain(key)
-        return super().describe()
 
     # --- timing ----------------------------------------------------------------------------------
     def baud(self) -> float:
@@ -203,8 +166,8 @@ class Nrf52Uarte(NordicPeripheral):
         if self._tx_event is not None:
             self.guest_error(f"{self.svd_name}.TASKS_STARTTX", "STARTTX while a transmission is under way: ignored")
             return
-        count = self._plain("TXD_MAXCNT") & 0xFFFF
-        data = self.dma.read(self._plain("TXD_PTR"), count, "TXD.PTR")
+        count = self.storage("TXD_MAXCNT") & 0xFFFF
+        data = self.dma.read(self.storage("TXD_PTR"), count, "TXD.PTR")
         self.fire(EV_TXSTARTED)
         if data:
             self.host.console_write(data, self.name)
