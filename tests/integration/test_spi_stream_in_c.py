@@ -116,3 +116,30 @@ def test_a_run_that_stops_inside_a_script_reports_what_it_carried(monkeypatch: p
         assert fig == figures(run(APP, BOARD, sensors=SENSORS, native=native, cmdline=CMDLINE,
                                   max_instructions=budget)), budget
     assert inside >= 2
+
+
+def test_no_script_while_an_exti_line_watches_falling_edges(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A script applies the chip's line changes when it settles (INT1 falls below the watermark then, not at the
+    transfer that read the 25th sample): with a falling-edge trigger on an EXTI line every transfer is handed over
+    on its own (the single streams), and the run's figures are still those of the stream switched off."""
+    own = Stm32F4Spi._try_stream
+    scripts = [0, 0]
+
+    def counted(self: Stm32F4Spi, mosi: int) -> None:
+        own(self, mosi)
+        if self._stream is not None:
+            scripts[self._stream[5] is not None] += 1
+
+    def with_ftsr() -> Any:
+        m = prepare(APP, BOARD, sensors=SENSORS, native=True, cmdline=CMDLINE)
+        m.peripheral("exti").values["FTSR"] = 1 << 5  # the firmware keeps it (it sets RTSR and IMR bit 0)
+        return result_of(m, m.run(), 0.0)
+
+    monkeypatch.setattr(Stm32F4Spi, "_try_stream", counted)
+    streamed = with_ftsr()
+    assert scripts[0] > 300 and scripts[1] == 0
+    monkeypatch.setattr(Stm32F4Spi, "_try_stream", lambda self, mosi: None)
+    assert figures(streamed) == figures(with_ftsr())
+    monkeypatch.setattr(Stm32F4Spi, "_try_stream", counted)
+    run(APP, BOARD, sensors=SENSORS, native=True, cmdline=CMDLINE)
+    assert scripts[1] >= 10  # without the trigger: one script per FIFO drain

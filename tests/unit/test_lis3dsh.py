@@ -100,3 +100,53 @@ def test_state_machine_use_is_reported() -> None:
     spi.write(0x21, 0x01)  # SM1_EN
     spi.write(0x40, 0x05)
     assert "acc.CTRL_REG1" in host.unmodelled and "acc.ST1_1" in host.unmodelled
+
+
+def _drain_ready(int1: int = 0x48, ctrl6: int = 0x10 | 0x40 | 0x20 | 0x04) -> tuple[FakeHost, Lis3dsh, SpiMaster,
+                                                                                    np.ndarray]:
+    host, dev, spi, data = _setup()
+    spi.write(0x2E, 0x40 | 25)  # stream, WTMP 25
+    spi.write(0x25, ctrl6)  # ADD_INC, FIFO_EN, WTM_EN, P1_WTM
+    spi.write(0x23, int1)  # IEA (active high), INT1_EN
+    spi.write(0x20, 0x67)
+    host.advance_to(30 * PERIOD + 5)
+    return host, dev, spi, data
+
+
+def test_a_previewed_fifo_drain_equals_its_transfers() -> None:
+    """spi_preview_repeat tells the bytes of transfers that each read one sample (0xA8, 6 bytes) as long as the FIFO
+    holds samples (numpy from the recording), and spi_commit_repeat leaves the chip as those transfers do: FIFO level,
+    samples read, INT1 (down below the watermark) and the reads after it."""
+    _, dev, _, data = _drain_ready()
+    _, ref, ref_spi, _ = _drain_ready()
+    dev.catch_up()
+    assert dev.lines["INT1"].level is True and dev.fifo.level == 30
+    dev.spi_select(True)
+    got = dev.spi_preview_repeat(0xA8, 3, 7, 100)
+    exp = _expected(data, 0)
+    want: list[int] = []
+    for k in range(30):
+        want += [0, *(int(b) for b in exp[k].astype("<i2").tobytes())]
+    assert got == want  # every sample the FIFO holds, nothing changed meanwhile
+    assert dev.fifo.level == 30 and dev.lines["INT1"].level is True
+    dev.spi_commit_repeat(0xA8, 3, 7, 10)
+    for _ in range(10):
+        ref_spi.read(0x80 | 0x28, 6)
+    assert dev.fifo.level == ref.fifo.level == 20
+    assert dev.stats()["samples_read"] == ref.stats()["samples_read"] == 10
+    assert dev.lines["INT1"].level is ref.lines["INT1"].level is False
+    assert [dev.out_byte(i) for i in range(6)] == [ref.out_byte(i) for i in range(6)]
+    assert dev.stats()["samples_read"] == ref.stats()["samples_read"] == 11
+
+
+@pytest.mark.parametrize("int1, ctrl6", [(0x08, 0x74), (0x48, 0x7C)], ids=["active-low", "p1-empty"])
+def test_no_drain_preview_when_int1_could_rise(int1: int, ctrl6: int) -> None:
+    """INT1 active low, or P1_EMPTY routed: reading the FIFO could raise the line, so no transfers are previewed at once
+    (their line changes are applied only when the controller settles)."""
+    _, dev, _, _ = _drain_ready(int1, ctrl6)
+    dev.spi_select(True)
+    assert dev.spi_preview_repeat(0xA8, 3, 7, 100) == []
+    dev.spi_select(False)
+    _, ok, _, _ = _drain_ready()
+    ok.spi_select(True)
+    assert len(ok.spi_preview_repeat(0xA8, 3, 7, 100)) == 7 * 30
