@@ -32,6 +32,7 @@ MAX_EVENTS = 1 << 20  # profiler interrupt enter/leave records kept for the time
 MAX_WINDOWS = 8  # memory windows the native exception return knows (HP_MAX_WINDOWS)
 MAX_FLASH = 8  # flash ranges the C analysis knows (HP_MAX_FLASH)
 MAX_SOURCES = 4  # peripheral interrupt sources C may deliver besides SysTick (HP_MAX_SOURCES)
+MAX_NEST = 8  # active exceptions the native nested return knows (HP_MAX_NEST)
 NEVER = (1 << 64) - 1  # no planned assertion (HP_NEVER)
 MAX_PROBES = 64  # probes of one block the C analysis reports (HP_MAX_PROBES)
 NOT_PROBED = 0xFFFFFFFF  # hp_block.flash_words before a probe (HP_NOT_PROBED)
@@ -302,6 +303,18 @@ class HotState(ctypes.Structure):
         ("dv_settled", ctypes.c_uint64),
         ("dv_env", ctypes.c_void_p),
         ("block_cycle", ctypes.c_uint64),
+        ("nest_on", ctypes.c_uint32),
+        ("nest_n", ctypes.c_uint32),
+        ("nest_exc", ctypes.c_uint32 * MAX_NEST),
+        ("nest_group", ctypes.c_int32 * MAX_NEST),
+        ("nest_ret", ctypes.c_uint32 * MAX_NEST),
+        ("lp_n", ctypes.c_uint32),
+        ("nest_returns", ctypes.c_uint32),
+        ("lp_exc", ctypes.c_uint32 * MAX_NEST),
+        ("lp_prio", ctypes.c_int32 * MAX_NEST),
+        ("lp_group", ctypes.c_int32 * MAX_NEST),
+        ("lp_vector", ctypes.c_uint32 * MAX_NEST),
+        ("lp_ret", ctypes.c_uint32 * MAX_NEST),
     ]
 
 
@@ -362,6 +375,7 @@ CONSTANTS: dict[str, int] = {
     "HP_MAX_FLASH": MAX_FLASH,
     "HP_MAX_PROBES": MAX_PROBES,
     "HP_MAX_SOURCES": MAX_SOURCES,
+    "HP_MAX_NEST": MAX_NEST,
     "HP_NEVER": NEVER,
     "HP_NOT_PROBED": NOT_PROBED,
     "HP_MAX_BLOCK_BYTES": 2 * MAX_BLOCK_INSNS,

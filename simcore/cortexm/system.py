@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import unicorn
 from unicorn import arm_const as R
 
-from simcore.abi import MAX_SOURCES
+from simcore.abi import MAX_NEST, MAX_SOURCES
 from simcore.accesspc import disassembler, instruction_of_access
 from simcore.blocks import ACCESS, DIV, MASK, MULTI, WATCH_FLAGS
 from simcore.cortexm.codescan import Watched, watched_in
@@ -112,6 +112,7 @@ class SystemBlock:
         self.sleep_cycles = 0
         self._kick_event: Any = None
         self._fr_armed = 0  # the exception the native return was last armed for
+        self._pend_armed: tuple[int, ...] = ()  # the pending exceptions hp_list_return was last given
         self._returns_seen = 0  # hot.state.fast_returns / tick_entries at the last sync_native
         self._tick_params_dirty = True  # SysTick priority/vector/period etc. to be passed to C again
         self._entries_seen = 0
@@ -325,6 +326,7 @@ class SystemBlock:
         if n_active == 1:  # C's view of the one active exception (hp_pendsv, hp_ack; sync_native reads it back)
             (s.c_exc,) = e.active
             s.c_group = e.group(e.prio[s.c_exc])
+        self._arm_list_return(n_active)
         self._fr_armed = exc
         st = self.systick
         may_enter = calm and (n_active == 0 or exc) and not self.m.stopping  # C enters only with none active
@@ -358,6 +360,38 @@ class SystemBlock:
                 if plan is not None:  # (tick of the assertion, ticks between assertions, core Hz, counter Hz)
                     s.src_tick[i], s.src_pticks[i], s.src_cpu[i], s.src_hz[i] = plan
             self._src_ok[i] = ok
+
+    def _arm_list_return(self, n_active: int) -> None:
+        """hp_list_return: the returns hp_fast_return leaves to Python (several exceptions active, or some pending:
+        tail-chaining), done in C from lists of the active and the enabled pending exceptions, when SLEEPONEXIT
+        is clear, the MPU off, at most MAX_NEST of each, and no fault or NMI pending (their entry is Python's)."""
+        e = self.exc
+        s = self.m.hot.state
+        pending = [x for x in e.pending if e.enabled[x]] if e.pending else []
+        on = (1 <= n_active <= MAX_NEST and (n_active > 1 or bool(pending)) and len(pending) <= MAX_NEST
+              and not self.scb.sleep_on_exit and not self.mpu.enabled
+              and not any(x == NMI or x in FAULTS for x in pending))
+        s.nest_on = int(on)
+        if not on:
+            self._pend_armed = ()
+            return
+        lines_high = e.lines_high
+        s.nest_n = n_active
+        for i, x in enumerate(e.active):
+            s.nest_exc[i] = x
+            s.nest_group[i] = e.group(e.prio[x])
+            s.nest_ret[i] = 0 if x == NMI or x in FAULTS or x in lines_high else 1
+        s.lp_n = len(pending)
+        vtor = e.cfg.vtor
+        for i, x in enumerate(pending):
+            s.lp_exc[i] = x
+            s.lp_prio[i] = e.prio[x]
+            s.lp_group[i] = e.group(e.prio[x])
+            s.lp_vector[i] = (vtor + 4 * x) & 0xFFFFFFFF
+            s.lp_ret[i] = 0 if x in lines_high else 1
+        self._pend_armed = tuple(pending)
+        s.tick_prio_mask = e.prio_mask  # hp_mask_priority's BASEPRI boost
+        s.tick_prigroup = e.cfg.prigroup
 
     def set_native_sources(self, models: Sequence[PeripheralModel]) -> None:
         """The peripherals whose interrupts the native hot path may deliver (PeripheralModel.native_irq_event)."""
@@ -412,7 +446,7 @@ class SystemBlock:
             self._returns_seen = s.fast_returns
             e.last_left = s.fr_left
             on_psp = bool(s.fr_excret & 4)
-            e.last_return = (True, on_psp)
+            e.last_return = (bool(s.fr_excret & 8), on_psp)  # to Handler mode after a nested return
             if on_psp:
                 self.stack.psp_seen = True
         if s.chains != self._chains_seen:  # hp_fast_return tail-chained into PendSV or SysTick
@@ -457,7 +491,13 @@ class SystemBlock:
             elif acks:  # ... or acknowledge it (the line is low, the next assertion planned)
                 acked.append((model, s.src_ack_cycle[i]))
         e.active.clear()
-        if s.c_active:
+        if s.nest_on:  # what hp_list_return left of arm_native's lists
+            e.active.update(s.nest_exc[:s.nest_n])
+            if self._pend_armed:
+                left = s.lp_exc[:s.lp_n]
+                e.pending.difference_update(x for x in self._pend_armed if x not in left)  # tail-chained into
+                self._pend_armed = tuple(left)
+        elif s.c_active:
             e.active.add(s.c_exc)
         self.event_register = True
         for model in fired:  # after the active set: the line held high does not pend the active interrupt

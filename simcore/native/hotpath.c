@@ -37,6 +37,7 @@
 #define HP_NO_NODE 0xFFFFFFFFu
 #define HP_NOT_PROBED 0xFFFFFFFFu /* hp_block.flash_words before a probe */
 #define HP_MAX_SOURCES 4 /* peripheral interrupt sources C may deliver (besides SysTick) */
+#define HP_MAX_NEST 8 /* active exceptions the nested return knows (hp_nested_return) */
 #define HP_NEVER 0xFFFFFFFFFFFFFFFFull
 /* hp_state.slow_next: why the next block entry takes the general path */
 #define HP_SLOW_SP 1u      /* the previous block wrote SP dynamically: read it */
@@ -251,6 +252,20 @@ typedef struct {
     /* --- the block-entry clock: cycle_count at the last block hook's due check, before the block's own cycles
        (regfile.c's RF_TIMED reads compare it: a read sees what a machine event at or before it changed) --- */
     uint64_t block_cycle;
+    /* --- exception returns with several exceptions active or some pending (hp_list_return): Python lists them
+       (SystemBlock.arm_native) and reads the lists back at its sync (sync_native) --- */
+    uint32_t nest_on;       /* Python: the lists below are armed (0: such returns are Python's) */
+    uint32_t nest_n;        /* active exceptions listed */
+    uint32_t nest_exc[HP_MAX_NEST];  /* their exception numbers, in no particular order */
+    int32_t nest_group[HP_MAX_NEST]; /* their group priorities */
+    uint32_t nest_ret[HP_MAX_NEST];  /* 1: returnable here (not NMI or a fault, its line not held high) */
+    uint32_t lp_n;        /* pending exceptions listed (the enabled ones: highest_pending skips the others) */
+    uint32_t nest_returns;  /* returns with a PopStack done here (cumulative; fast_returns counts them too) */
+    uint32_t lp_exc[HP_MAX_NEST];
+    int32_t lp_prio[HP_MAX_NEST];  /* priority (the order of highest_pending, the number breaking ties) */
+    int32_t lp_group[HP_MAX_NEST];
+    uint32_t lp_vector[HP_MAX_NEST]; /* VTOR + 4 * exception */
+    uint32_t lp_ret[HP_MAX_NEST];  /* returnable once active (nest_ret) */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -893,21 +908,11 @@ static int hp_tail_chain(hp_state *s, void *uc, uint32_t excret, uint32_t contro
     return 1;
 }
 
-static int hp_fast_return(hp_state *s, void *uc) {
-    uint32_t pc = 0;
-    if (s->reg_read(uc, s->rid[FR_PC], &pc)) return 0;
-    uint32_t excret = pc | 1u, low = excret & 0xFu;
-    if ((excret & 0xFFFFFFE0u) != 0xFFFFFFE0u || (low != 9u && low != 0xDu)) return 0;
-    uint32_t fp = !(excret & 0x10u);
-    if (fp && !s->fr_fpu) return 0;
-    int ids[4] = {s->rid[FR_IPSR], s->rid[FR_CONTROL], s->rid[FR_MSP], s->rid[FR_PSP]};
-    uint32_t v[4] = {0, 0, 0, 0};
-    void *vp[4] = {&v[0], &v[1], &v[2], &v[3]};
-    if (s->reg_read_batch(uc, ids, vp, 4)) return 0;
-    if ((v[0] & 0x1FFu) != s->fr_exc) return 0;
-    if (s->psv_pending || s->tick_pend) return hp_tail_chain(s, uc, excret, v[1] & 7u);
-    uint32_t use_psp = (excret & 4u) != 0, control = v[1] & 7u;
-    uint32_t sp = use_psp ? v[3] : v[2], framesize = fp ? 0x68u : 0x20u;
+/* PopStack to Thread mode (pop_stack with to_thread, privileged): the frame, FAULTMASK cleared, IPSR 0 before
+   CONTROL so the SPSEL write switches SP banks, the PC last. 0: the frame is not in RAM (nothing changed). */
+static int hp_pop_thread(hp_state *s, void *uc, uint32_t excret, uint32_t control, uint32_t msp, uint32_t psp) {
+    uint32_t use_psp = (excret & 4u) != 0, fp = !(excret & 0x10u);
+    uint32_t sp = use_psp ? psp : msp, framesize = fp ? 0x68u : 0x20u;
     uint8_t *host;
     if (!hp_window(s, sp, framesize, &host)) return 0;
     uint32_t w[26];
@@ -932,6 +937,23 @@ static int hp_fast_return(hp_state *s, void *uc) {
     s->reg_write_batch(uc, wids, wvp, 11);
     uint32_t new_pc = (w[6] & ~1u) | ((xpsr & (1u << 24)) ? 1u : 0u);
     s->reg_write(uc, s->rid[FR_PC], &new_pc); /* only uc_reg_write makes Unicorn resume at the new PC */
+    return 1;
+}
+
+static int hp_fast_return(hp_state *s, void *uc) {
+    uint32_t pc = 0;
+    if (s->reg_read(uc, s->rid[FR_PC], &pc)) return 0;
+    uint32_t excret = pc | 1u, low = excret & 0xFu;
+    if ((excret & 0xFFFFFFE0u) != 0xFFFFFFE0u || (low != 9u && low != 0xDu)) return 0;
+    uint32_t fp = !(excret & 0x10u);
+    if (fp && !s->fr_fpu) return 0;
+    int ids[4] = {s->rid[FR_IPSR], s->rid[FR_CONTROL], s->rid[FR_MSP], s->rid[FR_PSP]};
+    uint32_t v[4] = {0, 0, 0, 0};
+    void *vp[4] = {&v[0], &v[1], &v[2], &v[3]};
+    if (s->reg_read_batch(uc, ids, vp, 4)) return 0;
+    if ((v[0] & 0x1FFu) != s->fr_exc) return 0;
+    if (s->psv_pending || s->tick_pend) return hp_tail_chain(s, uc, excret, v[1] & 7u);
+    if (!hp_pop_thread(s, uc, excret, v[1] & 7u, v[2], v[3])) return 0;
     s->cycle_count += s->fr_cycles;
     s->fr_done = 1;
     s->fr_excret = excret;
@@ -1194,9 +1216,134 @@ static void hp_ppb_mmio_write(void *uc, uint64_t offset, unsigned size, uint64_t
 void *hp_ppb_read_ptr(void) { return (void *)&hp_ppb_mmio_read; }
 void *hp_ppb_write_ptr(void) { return (void *)&hp_ppb_mmio_write; }
 
+/* PopStack to Handler mode (pop_stack without to_thread): the frame from the main stack, the FP state first,
+   then FAULTMASK cleared, CONTROL.FPCA if it changes, R0-R3, R12, LR, MSP, xPSR (its IPSR field is the preempted
+   handler's), the PC last. 0: the frame is not in RAM (nothing changed). */
+static int hp_pop_handler(hp_state *s, void *uc, uint32_t excret, uint32_t control, uint32_t sp) {
+    uint32_t fp = !(excret & 0x10u), framesize = fp ? 0x68u : 0x20u;
+    uint8_t *host;
+    if (!hp_window(s, sp, framesize, &host)) return 0;
+    uint32_t w[26];
+    memcpy(w, host, fp ? 100 : 32);
+    uint32_t xpsr = w[7];
+    sp += framesize;
+    if ((xpsr & (1u << 9)) && s->fr_stkalign) sp |= 4u;
+    if (fp) {
+        int fids[17];
+        void *fvp[17];
+        for (int i = 0; i < 17; i++) { fids[i] = s->rid[FR_S0 + i]; fvp[i] = &w[8 + i]; }
+        s->reg_write_batch(uc, fids, fvp, 17);
+    }
+    uint32_t zero = 0, new_control = (control & ~4u) | (fp ? 4u : 0u), xpsr_out = xpsr & ~(1u << 9);
+    int wids[11];
+    void *wvp[11];
+    int n = 0;
+    wids[n] = s->rid[FR_FAULTMASK]; wvp[n++] = &zero;
+    if (new_control != control) { wids[n] = s->rid[FR_CONTROL]; wvp[n++] = &new_control; }
+    static const int basic[6] = {FR_R0, FR_R1, FR_R2, FR_R3, FR_R12, FR_LR};
+    for (int i = 0; i < 6; i++) { wids[n] = s->rid[basic[i]]; wvp[n++] = &w[i]; }
+    wids[n] = s->rid[FR_MSP]; wvp[n++] = &sp;
+    wids[n] = s->rid[FR_XPSR]; wvp[n++] = &xpsr_out;
+    s->reg_write_batch(uc, wids, wvp, n);
+    uint32_t new_pc = (w[6] & ~1u) | ((xpsr & (1u << 24)) ? 1u : 0u);
+    s->reg_write(uc, s->rid[FR_PC], &new_pc);
+    return 1;
+}
+
+/* Take entry k out of a list of HP_MAX_NEST-long arrays (order does not matter: shift the rest down). */
+#define HP_LIST_DROP(arr, k, n) do { for (uint32_t i_ = (k) + 1; i_ < (n); i_++) (arr)[i_ - 1] = (arr)[i_]; } while (0)
+
+/*
+ * ExceptionReturn (B1.5.8) with the exception state Python listed (SystemBlock.arm_native, nest_on): the
+ * active exceptions (nest_*) and the enabled pending ones (lp_*), the twin of ExceptionModel.exception_return
+ * when it runs with several exceptions active or some pending (hp_fast_return has the single, calm case).
+ * check_return's rules (Handler mode needs another exception active, Thread mode none: else Python, which
+ * raises INVPC or follows CCR.NONBASETHRDENA); the exception left must be returnable (not NMI or a fault, its
+ * line not held high). Tail-chaining (B1.5.12): the pending exception highest by (priority, number) is taken
+ * without stacking when its group priority is above the execution priority the return leads to (the
+ * remaining active exceptions' and BASEPRI/PRIMASK's, FAULTMASK being cleared): FAULTMASK cleared, then
+ * ExceptionTaken (CONTROL.SPSEL/FPCA cleared, LR = the same EXC_RETURN, IPSR, the PC from the vector),
+ * TAIL_CHAIN cycles. Otherwise PopStack (hp_pop_handler / hp_pop_thread), EXCEPTION_RETURN cycles. Returns
+ * 0 (Python does it, nothing changed) on anything C does not know. Python reads the lists back at its sync.
+ */
+static int hp_list_return(hp_state *s, void *uc) {
+    uint32_t pc = 0;
+    if (s->reg_read(uc, s->rid[FR_PC], &pc)) return 0;
+    uint32_t excret = pc | 1u, low = excret & 0xFu;
+    if ((excret & 0xFFFFFFE0u) != 0xFFFFFFE0u || (low != 1u && low != 9u && low != 0xDu)) return 0;
+    if (!(excret & 0x10u) && !s->fr_fpu) return 0;
+    int ids[7] = {s->rid[FR_IPSR], s->rid[FR_CONTROL], s->rid[FR_MSP], s->rid[FR_PSP], s->rid[FR_BASEPRI],
+                  s->rid[FR_PRIMASK], s->rid[FR_XPSR]};
+    uint32_t v[7] = {0, 0, 0, 0, 0, 0, 0};
+    void *vp[7] = {&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6]};
+    if (s->reg_read_batch(uc, ids, vp, 7)) return 0;
+    uint32_t exc = v[0] & 0x1FFu, control = v[1] & 7u, k = 0, n = s->nest_n;
+    while (k < n && s->nest_exc[k] != exc) k++;
+    if (k == n || !s->nest_ret[k]) return 0;
+    if ((low == 1u) != (n > 1)) return 0; /* INVPC, or a return to Thread mode with others active */
+    /* the execution priority after this one is deactivated, FAULTMASK cleared */
+    int32_t highest = 256;
+    for (uint32_t i = 0; i < n; i++)
+        if (i != k && s->nest_group[i] < highest) highest = s->nest_group[i];
+    int32_t boosted = hp_mask_priority(s, v[4], v[5]);
+    int32_t ep = highest < boosted ? highest : boosted;
+    uint32_t best = HP_MAX_NEST;
+    for (uint32_t i = 0; i < s->lp_n; i++)
+        if (best == HP_MAX_NEST || s->lp_prio[i] < s->lp_prio[best] ||
+            (s->lp_prio[i] == s->lp_prio[best] && s->lp_exc[i] < s->lp_exc[best]))
+            best = i;
+    if (best != HP_MAX_NEST && s->lp_group[best] < ep) { /* tail-chain */
+        uint32_t vector = 0, nxt = s->lp_exc[best];
+        if (s->mem_read(uc, s->lp_vector[best], &vector, 4) || !(vector & 1u)) return 0;
+        uint32_t zero = 0;
+        s->reg_write(uc, s->rid[FR_FAULTMASK], &zero);
+        uint32_t new_control = control & ~6u, new_xpsr = (v[6] & 0xF80F0000u) | (1u << 24) | nxt;
+        int wids[3];
+        void *wvp[3];
+        int m = 0;
+        if (new_control != control) { wids[m] = s->rid[FR_CONTROL]; wvp[m++] = &new_control; }
+        wids[m] = s->rid[FR_LR]; wvp[m++] = &excret;
+        wids[m] = s->rid[FR_XPSR]; wvp[m++] = &new_xpsr;
+        s->reg_write_batch(uc, wids, wvp, m);
+        s->reg_write(uc, s->rid[FR_PC], &vector);
+        s->cycle_count += s->tc_cycles;
+        s->nest_exc[k] = nxt; /* it takes the place of the one left */
+        s->nest_group[k] = s->lp_group[best];
+        s->nest_ret[k] = s->lp_ret[best];
+        HP_LIST_DROP(s->lp_exc, best, s->lp_n);
+        HP_LIST_DROP(s->lp_prio, best, s->lp_n);
+        HP_LIST_DROP(s->lp_group, best, s->lp_n);
+        HP_LIST_DROP(s->lp_vector, best, s->lp_n);
+        HP_LIST_DROP(s->lp_ret, best, s->lp_n);
+        s->lp_n--;
+        s->chains++;
+    } else {
+        if (low == 1u ? !hp_pop_handler(s, uc, excret, control, v[2])
+                      : ((control & 1u) || !hp_pop_thread(s, uc, excret, control, v[2], v[3])))
+            return 0; /* an unprivileged Thread mode's return: pop_stack's other write order, Python's */
+        s->cycle_count += s->fr_cycles;
+        HP_LIST_DROP(s->nest_exc, k, n);
+        HP_LIST_DROP(s->nest_group, k, n);
+        HP_LIST_DROP(s->nest_ret, k, n);
+        s->nest_n = --n;
+        s->fr_excret = excret;
+        s->fast_returns++;
+        s->nest_returns++;
+    }
+    s->c_active = s->nest_n;
+    if (s->nest_n == 1) { /* C's view of the one active exception (arm_native's) */
+        s->c_exc = s->nest_exc[0];
+        s->c_group = s->nest_group[0];
+    }
+    s->fr_left = exc;
+    s->fr_done = 1;
+    return 1;
+}
+
 void hp_intr_hook(void *uc, uint32_t intno, void *user_data) {
     hp_state *s = (hp_state *)user_data;
     if (intno == 8 && s->fr_exc && hp_fast_return(s, uc)) return;
+    if (intno == 8 && s->nest_on && hp_list_return(s, uc)) return;
     s->intr_fallback(intno);
 }
 

@@ -67,3 +67,29 @@ def test_fpcar_read_after_a_native_entry_is_served_in_c(board: str) -> None:
     assert runs[0] == runs[1]
     assert "fpcar in frame yes" in runs[0][0]
     assert served > 200 and served <= ticks  # at most one per native entry here (one read per handler run)
+
+
+@pytest.mark.parametrize("board", ["cortex-m4", "nrf52840", "stm32f407vg", "stm32l4r5zi"])
+def test_nested_returns_and_tail_chains_in_c_equal_the_python_twin(board: str) -> None:
+    """nested: handlers preempting handlers (STIR, ISPR), tail-chains of held interrupts at cpsie and at
+    BASEPRI 0, a return with BASEPRI-masked interrupts pending, and an NMI under FAULTMASK. C returns from
+    every handler but the NMI (hp_list_return with several exceptions active or some pending, hp_fast_return
+    otherwise): the same instructions, cycles, console, entries and tail-chains as the Python twin."""
+    runs = []
+    for native in (True, False):
+        m = prepare(elf(board, "nested"), board, native=native)
+        r = run_machine(m)
+        e = m.system.exc
+        runs.append((r.text, r.instructions, r.cycles, r.stop.kind, r.exit_status, e.entries, e.tail_chains,
+                     e.active, e.pending))
+        if native:
+            s = m.hot.state
+            in_c = (s.fast_returns, s.chains, s.nest_returns)
+    assert runs[0] == runs[1]
+    assert "preempt: <1 <3 >3 .1 <2 >2 .1 >1 <4 >4 T0" in runs[0][0]
+    entries, chains = runs[1][5], runs[1][6]
+    assert chains >= 3  # the twin tail-chained (IRQ1 -> IRQ4, the held IRQ3 -> IRQ2 -> IRQ1)
+    fast, c_chains, listed = in_c
+    assert c_chains == chains  # every tail-chain done in C
+    assert fast + c_chains == entries + chains - 1  # every handler returned in C but the NMI's
+    assert listed >= 3  # the two nested returns to IRQ1 and the one with BASEPRI-masked interrupts pending
