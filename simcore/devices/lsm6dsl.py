@@ -24,6 +24,7 @@ temperature, data sets at two different decimations, pulsed data ready.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from simcore.devices import register_device
@@ -287,10 +288,6 @@ class Lsm6dsl(FifoDevice):
         leaving at its last word's high byte, the address rolling back from H to L; zeros once it is empty) and the
         registers in ``PREVIEW_PURE`` until a FIFO word was read, as the reads will return them."""
         self.catch_up()
-        samples = [k0 + i for k0, n in self.fifo.runs for i in range(n)]
-        wps = self._words_per_sample()
-        sets = [s for s, on in zip(("G", "XL"), self._fifo_has, strict=True) if on]
-        pos, word, popped = 0, self._word, False
         out: list[int] = []
         saved_inc = self._inc
         self._inc = inc
@@ -299,29 +296,82 @@ class Lsm6dsl(FifoDevice):
                 slot = self._table.decode.get(addr)
                 if slot is None:
                     break
-                if slot.key in ("FIFO_DATA_OUT_L", "FIFO_DATA_OUT_H"):
-                    popped = True
-                    if pos >= len(samples) or self.fifo.clock is None or not wps:
-                        out.append(0)
-                    else:
-                        latch = self.latches[sets[word // 3]]
-                        arrival = self.fifo.clock.arrival(samples[pos])
-                        k = latch.stream.latest(arrival) if latch.stream.running else -1
-                        value = int(latch.preview_sample(k)[word % 3])
-                        if slot.key == "FIFO_DATA_OUT_L":
-                            out.append(value & 0xFF)
-                        else:
-                            out.append((value >> 8) & 0xFF)
-                            word += 1
-                            if word == wps:
-                                word, pos = 0, pos + 1
-                elif slot.key in self.PREVIEW_PURE and not popped:
-                    out.append(self.read(addr, 1) & 0xFF)
-                else:
+                if slot.key in ("FIFO_DATA_OUT_L", "FIFO_DATA_OUT_H"):  # the rest of the read is the FIFO window
+                    samples = [k0 + i for k0, n in self.fifo.runs for i in range(n)]
+                    out += self._fifo_bytes(addr, inc, limit - len(out), samples, OutputLatch.preview_sample)[0]
                     break
+                if slot.key not in self.PREVIEW_PURE:
+                    break
+                out.append(self.read(addr, 1) & 0xFF)
                 addr = self.next_address(addr, True)
         finally:
             self._inc = saved_inc
+        return out
+
+    def _fifo_bytes(self, addr: int, inc: bool, n: int, samples: list[int],
+                    sample_of: Callable[[OutputLatch, int], np.ndarray]) -> tuple[list[int], int, int, int, int]:
+        """``n`` reads of FIFO_DATA_OUT_L/H from ``addr`` (incrementing: H rolls back to L) while the FIFO holds
+        ``samples`` (its oldest first, ``_word`` of it read), as ``read_FIFO_DATA_OUT_L/H`` answer them: the bytes,
+        the address, word and samples left behind, and the H reads that found it empty. The sensors' values come
+        from one ``sample_of`` call per sample and sensor (the repeated calls for its other words and bytes would
+        hit the latch's cache: they count nothing) and are prefetched in one numpy step (OutputLatch.prefetch)."""
+        wps = self._words_per_sample()
+        clock = self.fifo.clock
+        sets = [self.latches[s] for s, on in zip(("G", "XL"), self._fifo_has, strict=True) if on]
+        word, pos, empty = self._word, 0, 0
+        out: list[int] = []
+        if clock is not None and wps:
+            used = samples[: (word + (n // 2 + 1 if inc else n)) // wps + 1]
+            for latch in sets:
+                if latch.stream.running:
+                    latch.prefetch([latch.stream.latest(clock.arrival(e)) for e in used])
+        key: tuple[int, int] | None = None
+        vals: list[int] = []
+        for _ in range(n):
+            if pos >= len(samples):
+                v = None
+            elif clock is None or not wps:
+                v = 0
+            else:
+                e, i = samples[pos], word // 3
+                if key != (e, i):
+                    latch = sets[i]
+                    k = latch.stream.latest(clock.arrival(e)) if latch.stream.running else -1
+                    key, vals = (e, i), sample_of(latch, k).tolist()
+                v = vals[word % 3]
+            if addr == DATA_OUT_L:
+                out.append(v & 0xFF if v else 0)
+                if inc:
+                    addr = DATA_OUT_H
+                continue
+            if inc:
+                addr = DATA_OUT_L
+            if v is None:
+                empty += 1
+                out.append(0)
+                continue
+            out.append((v >> 8) & 0xFF)
+            word += 1
+            if word == wps:
+                word, pos = 0, pos + 1
+        return out, addr, word, pos, empty
+
+    def i2c_replay(self, n: int) -> list[int]:
+        """A FIFO drain a controller streamed (FIFO_DATA_OUT_L/H) without the register dispatch: the state
+        ``read_FIFO_DATA_OUT_L/H`` leave byte by byte (nothing arrives meanwhile: the base's rule), the lines settled
+        once after; a read of any other register as the base replays it."""
+        if self._phase != "read" or self._ptr not in (DATA_OUT_L, DATA_OUT_H):
+            return super().i2c_replay(n)
+        self.catch_up()
+        fifo = self.fifo
+        samples = [k0 + i for k0, m in fifo.runs for i in range(m)]
+        out, self._ptr, self._word, popped, empty = self._fifo_bytes(self._ptr, self._inc, n, samples,
+                                                                       OutputLatch.sample)
+        for _ in range(popped):
+            fifo.pop()
+        if empty:
+            self.stats_.count("fifo_empty_reads", empty)
+        self.update()
         return out
 
     def read_FIFO_STATUS1(self) -> int:

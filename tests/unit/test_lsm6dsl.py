@@ -132,3 +132,43 @@ def test_embedded_functions_reported() -> None:
     host, dev, m, _ = _setup()
     m.write(ADDR, 0x19, 0x14)  # FUNC_EN | PEDO_EN
     assert "imu.CTRL10_C" in host.unmodelled
+
+
+def _chip_state(dev: Lsm6dsl) -> tuple[object, ...]:
+    f = dev.fifo
+    return (dev._ptr, dev._inc, dev._word, [list(r) for r in f.runs], f.level, f.overrun, f._losing,
+            dict(dev.stats_.counts), dev.lines["INT1"].level)
+
+
+@pytest.mark.parametrize("gyro", [True, False], ids=["gyro+accel", "accel"])
+@pytest.mark.parametrize("inc", [True, False], ids=["inc", "no-inc"])
+def test_fifo_drain_replayed_in_bulk_equals_byte_reads(gyro: bool, inc: bool) -> None:
+    """What a streaming controller does (preview_reads, then i2c_replay of the bytes it served: the FIFO words
+    without the register dispatch, values prefetched in one numpy step) leaves the chip as the same bytes read one
+    by one do: bytes, FIFO, word position, address, counts (samples read, empty reads), INT1. Bursts from L and from
+    H, odd lengths (a word half read), past the FIFO's end (empty reads), with and without auto-increment."""
+    chips = [_setup(gyro) for _ in range(2)]
+    for _host, _dev, m, _data in chips:
+        m.write(ADDR, 0x10, 0x40)
+        m.write(ADDR, 0x11, 0x40 if gyro else 0x00)
+        m.write(ADDR, 0x12, 0x04 if inc else 0x00)  # CTRL3_C IF_INC
+        m.write(ADDR, 0x08, 0x09 if gyro else 0x01)
+        m.write(ADDR, 0x0D, 0x08)
+        m.write(ADDR, 0x06, 30)
+        m.write(ADDR, 0x0A, (4 << 3) | 6)
+    (h1, d1, m1, _), (h2, d2, _m2, _) = chips
+    t = 0
+    for sub, n in ((0x3E, 37), (0x3F, 20), (0x3E, 1), (0x3F, 151), (0x3E, 40), (0x3F, 3), (0x3E, 400)):
+        t += 17 * PERIOD // 3
+        h1.advance_to(t)
+        h2.advance_to(t)
+        one_by_one = m1.read(ADDR, sub, n)
+        d2.i2c_start(ADDR, False)
+        d2.i2c_write(sub)
+        d2.i2c_start(ADDR, True)
+        preview = d2.preview_reads(d2._ptr, d2._inc, n)
+        replay = d2.i2c_replay(n)
+        d2.i2c_stop()
+        assert preview == replay == one_by_one
+        assert _chip_state(d2) == _chip_state(d1)
+    assert d1.stats_.counts.get("fifo_empty_reads", 0) > 0 and d1.stats_.counts["accel_samples_read"] > 20

@@ -523,9 +523,9 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
             return
         d9 = self._periods_fs(9)
         wires = [self._wire_fs + j * d9 for j in range(n)]
-        ats = [self._event.at_cycle] + [host.cycle_at_fs(w) for w in wires[1:]]
+        ats = [self._event.at_cycle, *self._cycles_at(wires[1:])]
         limit = host.cycle_at_fs(quiet) - self.STREAM_MARGIN
-        if ats[-1] >= limit or any(b - a < 64 for a, b in zip(ats, ats[1:])):
+        if ats[-1] >= limit or min(b - a for a, b in zip(ats, ats[1:])) < 64:
             return
         miso = target.preview_reads(target._ptr, target._inc, n)
         if len(miso) != n:
@@ -540,6 +540,16 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
         host.bus.rf.xfer_start_i2c(xi, bytes(miso), ats, (base, done, last, last & ~L4_RXNE))
         ev = host.schedule(limit, self._settle, f"{self.periph} stream limit") if quiet < 1 << 62 else None
         self._stream = (xi, target, miso, ats, wires, bool(cr2 & 1 << 25), base, ev)
+
+    def _cycles_at(self, wires: list[int]) -> list[int]:
+        """``host.cycle_at_fs`` of each of ``wires`` (increasing times, the first in the future): on the clock
+        timeline's current segment the same integer ceiling (clock.Timeline.cycle_at) in one loop."""
+        timeline = getattr(getattr(self.host, "clocks", None), "timeline", None)
+        seg = timeline.current if timeline is not None else None
+        if seg is None or not seg.hz or not wires or wires[0] <= seg.fs:
+            return [self.host.cycle_at_fs(w) for w in wires]  # type: ignore[attr-defined]
+        c, f, num, den = seg.cycle, seg.fs, seg.rate_num, seg.rate_den * FS_PER_SECOND
+        return [c - (-(w - f) * num // den) for w in wires]
 
     def _drop_stream(self) -> None:
         xi, ev = self._stream[0], self._stream[-1]  # type: ignore[index]
