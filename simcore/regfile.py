@@ -92,7 +92,7 @@ class Xfer:
         self.seg: tuple[int, int, int, int] = (0, 0, 1, 1)  # cycle, fs, num, den
         self.mosi: list[int] = []
         self.miso: list[int] = []
-        self.i2c = False  # an I2C read stream: driven by reads, byte arrivals in ats
+        self.i2c = 0  # 1: an I2C read stream (driven by reads, byte arrivals in ats); 2: an I2C write (TXDR)
         self.ats: list[int] = []
         self.sr_last = self.sr_final = 0
         self.m = 0  # a script: frames per transfer (0: none); cs: the chip select's BSRR entry (rf_xfer_script)
@@ -237,6 +237,8 @@ def regfile_library() -> ctypes.CDLL | None:
             lib.rf_xfer_start_i2c.restype = ctypes.c_int
             lib.rf_xfer_start_i2c.argtypes = [p, u32, ctypes.c_char_p, ctypes.POINTER(ctypes.c_uint64), u32, u32, u32,
                                               u32, u32]
+            lib.rf_xfer_start_i2c_tx.restype = ctypes.c_int
+            lib.rf_xfer_start_i2c_tx.argtypes = [p, u32, u32, u32, u32, u32, u32, u64, u64, u64, u64]
             lib.rf_xfer_ptr.restype = v
             lib.rf_xfer_ptr.argtypes = [p, u32]
             lib.rf_xfer_size.restype = u64
@@ -440,10 +442,27 @@ class PyRegFile:
         x.rd, x.after_dr = 0, False
         x.sr_idle, x.sr_done, x.sr_last, x.sr_final = sr
         x.sr_busy = x.sr_idle
-        x.i2c = True
+        x.i2c = 1
         x.m = 0
         x.active = True
         self.timed_set(x.ti, x.sr_idle, x.sr_last if x.n == 1 else x.sr_done, x.ats[0], NEVER)
+
+    def xfer_start_i2c_tx(self, xfer: int, n: int, sr: tuple[int, int, int, int], frame_fs: int, wire_fs: int,
+                          at_ready: int, limit: int) -> None:
+        """An I2C write on the transmit data register (regfile.c rf_xfer_start_i2c_tx): the address acknowledged at
+        cycle ``at_ready`` (on the wire until ``wire_fs``); ``n`` bytes the firmware writes, each ``frame_fs`` on the
+        wire, ending before ``limit``; ``sr``: (before at_ready, TXIS from it, a byte on the wire, the last sent)."""
+        x = self.xfers[xfer]
+        if not 1 <= n <= XFER_MAX:
+            raise ValueError("register file stream: 1 to XFER_MAX bytes")
+        x.n, x.k, x.rd, x.after_dr = n, 0, 0, False
+        x.sr_idle, x.sr_last, x.sr_busy, x.sr_done = sr
+        x.frame_fs, x.wire_fs, x.limit = frame_fs, wire_fs, limit
+        x.ats, x.mosi = [at_ready], []
+        x.i2c = 2
+        x.m = 0
+        x.active = True
+        self.timed_set(x.ti, x.sr_idle, x.sr_last, at_ready, NEVER)
 
     def xfer_get(self, xfer: int) -> tuple[bool, int, int, int, bool, int, int, bytes]:
         """(active, frames previewed, started, DR reads served, last read was DR, wire end fs, last RXNE cycle,
@@ -457,6 +476,8 @@ class PyRegFile:
         self.timed_set(x.ti, 0, 0, NEVER, 0)
 
     def _xfer_write(self, x: Xfer, addr: int, value: int) -> bool:
+        if x.i2c == 2:
+            return self._xfer_write_i2c_tx(x, addr, value)
         if not x.active or x.i2c or addr & 3 or x.k >= x.n or x.rd != x.k:
             return False
         if x.m and (not x.sel or x.k >= (x.edges // 2 + 1) * x.m or (x.k % x.m == 0 and value & 0xFF != x.mosi[0])):
@@ -490,7 +511,27 @@ class PyRegFile:
         x.edges += 1
         return True
 
+    def _xfer_write_i2c_tx(self, x: Xfer, addr: int, value: int) -> bool:
+        """regfile.c xfer_write_i2c_tx: a TXDR write puts the byte on the wire (after the address, after the last)."""
+        clock = self.clock()
+        if not x.active or addr & 3 or x.k >= x.n or clock < x.ats[0] or (x.k and clock < self.timed[x.ti][3]):
+            return False
+        now = self.cycles()
+        if now < x.seg[0]:
+            return False
+        end_fs = max(x.fs_at(now), x.wire_fs) + x.frame_fs
+        at = max(x.cycle_at(end_fs), now)
+        if at >= x.limit:
+            return False
+        x.wire_fs = end_fs
+        x.mosi.append(value & 0xFF)
+        x.k += 1
+        self.timed_set(x.ti, x.sr_busy, x.sr_done if x.k == x.n else x.sr_last, at, NEVER)
+        return True
+
     def _xfer_read(self, x: Xfer, addr: int, size: int) -> int | None:
+        if x.i2c == 2:
+            return None  # an I2C write's TXDR: its reads are the model's
         if x.active and x.i2c:
             j, now = x.rd, self.clock()
             if addr & 3 or j >= x.n or now < x.ats[j] or (j + 1 < x.n and now >= x.ats[j + 1]):
@@ -892,6 +933,11 @@ class NativeRegFile:
         arr = (ctypes.c_uint64 * len(ats))(*ats)
         if len(ats) != len(miso) or self.lib.rf_xfer_start_i2c(self.bus, xfer, bytes(miso), arr, len(miso), *sr) != 0:
             raise ValueError("register file stream: 1 to XFER_MAX bytes, one arrival cycle each")
+
+    def xfer_start_i2c_tx(self, xfer: int, n: int, sr: tuple[int, int, int, int], frame_fs: int, wire_fs: int,
+                          at_ready: int, limit: int) -> None:
+        if self.lib.rf_xfer_start_i2c_tx(self.bus, xfer, n, *sr, frame_fs, wire_fs, at_ready, limit) != 0:
+            raise ValueError("register file stream: 1 to XFER_MAX bytes")
 
     def queue_new(self, index: int) -> int:
         q = int(self.lib.rf_queue_new(self.bus, index))

@@ -142,7 +142,8 @@ typedef struct {
     uint64_t wire_fs;      /* when the last frame started ends */
     uint64_t limit;        /* frames must end before this cycle */
     uint64_t seg_cycle, seg_fs, num, den; /* the clock timeline's current segment: hz = num / den */
-    uint32_t i2c;          /* 1: an I2C read stream (read-driven, arrival cycles in ats) */
+    uint32_t i2c;          /* 1: an I2C read stream (read-driven, arrival cycles in ats); 2: an I2C write on the
+                              transmit data register (rf_xfer_start_i2c_tx) */
     uint32_t sr_last, sr_final; /* I2C: SR when the last byte arrived, after it was read */
     /* SPI script (rf_xfer_script): n / m transfers of m frames, each starting with the command byte mosi[0], the
        chip select toggled between them by BSRR writes served here (their cycles in ats) */
@@ -529,6 +530,35 @@ int rf_xfer_start_i2c(rf_bus *b, uint32_t xi, const uint8_t *miso, const uint64_
     return 0;
 }
 
+/* Start I2C write xi on the transmit data register (dr; sr its status register): the model put START and the
+   address on the wire (acknowledged, done at cycle at_ready, wire_fs); SR sr_wait before at_ready, sr_ready from it
+   (TXIS); each of the n bytes the firmware writes (the first once the block-entry clock reached at_ready, each next
+   after the last one's end) takes frame_fs on the wire from max(now, the last end) (the model's after(9)): SR
+   sr_busy until its end, then sr_ready (TXIS: the next byte) or, after the last, sr_done; every byte must end
+   before cycle limit. rf_xfer_get gives the bytes written (k), the last end (wire_fs) and its cycle. */
+int rf_xfer_start_i2c_tx(rf_bus *b, uint32_t xi, uint32_t n, uint32_t sr_wait, uint32_t sr_ready, uint32_t sr_busy,
+                         uint32_t sr_done, uint64_t frame_fs, uint64_t wire_fs, uint64_t at_ready, uint64_t limit) {
+    if (xi >= b->n_xfers || n < 1 || n > RF_XFER_MAX) return -1;
+    rf_xfer *x = &b->xfers[xi];
+    x->n = n;
+    x->k = 0;
+    x->rd = 0;
+    x->after_dr = 0;
+    x->sr_idle = sr_wait;
+    x->sr_last = sr_ready;
+    x->sr_busy = sr_busy;
+    x->sr_done = sr_done;
+    x->frame_fs = frame_fs;
+    x->wire_fs = wire_fs;
+    x->ats[0] = at_ready;
+    x->limit = limit;
+    x->i2c = 2;
+    x->m = 0;
+    x->active = 1;
+    rf_timed_set(b, x->ti, sr_wait, sr_ready, at_ready, RF_NEVER);
+    return 0;
+}
+
 /* Stream xi as it is: out[0..6] = active, n, k, rd, after_dr, wire_fs, the last frame's RXNE cycle; returns the
    MOSI bytes of the frames started. */
 const uint8_t *rf_xfer_get(rf_bus *b, uint32_t xi, uint64_t *out) {
@@ -611,8 +641,27 @@ static inline uint64_t xfer_cycle_at(const rf_xfer *x, uint64_t fs) {
     return x->seg_cycle + (uint64_t)((v + d - 1) / d);
 }
 
+/* An I2C write's TXDR write (rf_xfer_start_i2c_tx): the byte goes on the wire (1), or 0 (Python serves it). */
+static inline int xfer_write_i2c_tx(rf_bus *b, rf_xfer *x, uint32_t addr, uint64_t value) {
+    if (!x->active || (addr & 3u) || x->k >= x->n || *b->clock < x->ats[0] ||
+        (x->k && *b->clock < b->timed[x->ti].at))
+        return 0;
+    uint64_t now = *b->cycles;
+    if (now < x->seg_cycle) return 0;
+    uint64_t now_fs = xfer_fs_at(x, now);
+    uint64_t end_fs = (now_fs > x->wire_fs ? now_fs : x->wire_fs) + x->frame_fs;
+    uint64_t at = xfer_cycle_at(x, end_fs);
+    if (at < now) at = now;
+    if (at >= x->limit) return 0;
+    x->wire_fs = end_fs;
+    x->mosi[x->k++] = (uint8_t)value;
+    rf_timed_set(b, x->ti, x->sr_busy, x->k == x->n ? x->sr_done : x->sr_last, at, RF_NEVER);
+    return 1;
+}
+
 /* A DR write the stream takes: the next frame starts (1), or 0 (Python serves it). */
 static inline int xfer_write(rf_bus *b, rf_xfer *x, uint32_t addr, uint64_t value) {
+    if (x->i2c == 2) return xfer_write_i2c_tx(b, x, addr, value);
     if (!x->active || x->i2c || (addr & 3u) || x->k >= x->n || x->rd != x->k) return 0;
     if (x->m && (!x->sel || x->k >= (x->edges / 2 + 1) * x->m || (x->k % x->m == 0 && (uint8_t)value != x->mosi[0])))
         return 0; /* a script: frames of the selected transfer only, each transfer's first the command byte */
@@ -667,6 +716,7 @@ static inline int xfer_read_i2c(rf_bus *b, rf_xfer *x, uint32_t addr, uint32_t s
 
 /* A DR read the stream answers (1, *v set), or 0 (Python serves it). */
 static inline int xfer_read(rf_bus *b, rf_xfer *x, uint32_t addr, uint32_t size, uint32_t *v) {
+    if (x->i2c == 2) return 0; /* an I2C write's TXDR: its reads are the model's */
     if (x->active && x->i2c) return xfer_read_i2c(b, x, addr, size, v);
     if (!x->active || (addr & 3u) || x->rd + 1 != x->k || *b->clock < b->timed[x->ti].at) return 0;
     *v = x->miso[x->rd++] & (uint32_t)lanes_of(size, 0);

@@ -1,10 +1,10 @@
-"""I2C read transfers streamed by the register file (XFER, read-driven; simcore/peripherals/stm32/i2c.py) give the run
-the model's own byte events give: imu_steps_bus on the B-L475E-IOT01A (LSM6DSL on I2C2, FIFO drains of 150 bytes)
-with the stream in C, in the Python twin and switched off has the same JSON (instructions, cycles, console,
-interrupts, the chip's figures; every field but wall time, the polling figures and the cycle error bar's flash-data
-term, which counts the flash-data loads of the block executions a polling fast-forward skips), and the stream does
-carry the bytes: a few Python RXDR reads instead of one per byte. A snapshot taken inside a stream restores to the
-plain run."""
+"""I2C read transfers streamed by the register file (XFER, read-driven; simcore/peripherals/stm32/i2c.py), and the
+register-address write before each (XFER on TXDR: TXIS, the byte, TC), give the run the model's own byte events
+give: imu_steps_bus on the B-L475E-IOT01A (LSM6DSL on I2C2, FIFO drains of 150 bytes) with the stream in C, in the
+Python twin and switched off has the same JSON (instructions, cycles, console, interrupts, the chip's figures; every
+field but wall time, the polling figures and the cycle error bar's flash-data term, which counts the flash-data
+loads of the block executions a polling fast-forward skips), and the stream does carry the bytes: a few Python RXDR
+reads and TXDR writes instead of one per byte. A snapshot taken inside a stream restores to the plain run."""
 
 from __future__ import annotations
 
@@ -34,30 +34,44 @@ def figures(r: Any) -> dict[str, Any]:
 
 def test_i2c_stream_equals_the_models_byte_events(monkeypatch: pytest.MonkeyPatch) -> None:
     dr_reads: list[int] = []
-    own_read = Stm32L4I2c.read
+    tx_writes: list[int] = []
+    own_read, own_write = Stm32L4I2c.read, Stm32L4I2c.write
 
     def counted(self: Stm32L4I2c, offset: int, size: int) -> int:
         dr_reads.append(offset == 0x24)  # RXDR
         return own_read(self, offset, size)
 
+    def counted_write(self: Stm32L4I2c, offset: int, size: int, value: int) -> None:
+        tx_writes.append(offset == 0x28)  # TXDR
+        own_write(self, offset, size, value)
+
     monkeypatch.setattr(Stm32L4I2c, "read", counted)
+    monkeypatch.setattr(Stm32L4I2c, "write", counted_write)
     in_c = run(APP, BOARD, sensors=SENSORS, native=True, cmdline=CMDLINE)
-    streamed_python = sum(dr_reads)
+    streamed_python, tx_python = sum(dr_reads), sum(tx_writes)
     twin = run(APP, BOARD, sensors=SENSORS, native=False, cmdline=CMDLINE)
     monkeypatch.setattr(Stm32L4I2c, "_try_stream", lambda self: None)
+    monkeypatch.setattr(Stm32L4I2c, "_try_tx", lambda self: None)
     dr_reads.clear()
+    tx_writes.clear()
     own = run(APP, BOARD, sensors=SENSORS, native=True, cmdline=CMDLINE)
     assert in_c.exit_status == 0 and "done: " in in_c.text and "data: fnv1a" in in_c.text
     assert figures(in_c) == figures(own) == figures(twin)
     assert in_c.instructions == own.instructions and in_c.cycles == own.cycles
     python_dr = sum(dr_reads)  # without the stream every RXDR read is the model's
     assert python_dr > 6 * 200 and streamed_python * 20 < python_dr
+    # every register-address write before a read (WHO_AM_I, then 2 per FIFO drain of 25 frames) is the register
+    # file's; the chip's set-up writes (6 of two bytes with AUTOEND) stay the model's
+    assert sum(tx_writes) >= 12 + 1 + 2 * (200 // 25) and tx_python <= 12
 
 
 @pytest.mark.parametrize("native", [True, False], ids=["c", "twin"])
-def test_a_snapshot_inside_an_i2c_stream_restores_it(monkeypatch: pytest.MonkeyPatch, native: bool) -> None:
-    """A snapshot taken while the register file carries a transfer (a pause just after the 10th stream started):
-    the run after its restore gives the counts, console and chip figures of a plain run."""
+@pytest.mark.parametrize("start", ["_try_stream", "_try_tx"], ids=["read", "address-write"])
+def test_a_snapshot_inside_an_i2c_stream_restores_it(monkeypatch: pytest.MonkeyPatch, native: bool,
+                                                     start: str) -> None:
+    """A snapshot taken while the register file carries a transfer (a pause just after the 10th read stream, or the
+    10th register-address write, started): the run after its restore gives the counts, console and chip figures of
+    a plain run."""
     from simcore.debug import Debugger, Pause
     from simcore.snapshot import Snapshot
     from tests.integration.test_debug import figures as run_figures
@@ -69,7 +83,7 @@ def test_a_snapshot_inside_an_i2c_stream_restores_it(monkeypatch: pytest.MonkeyP
     m = prepare(APP, BOARD, sensors=SENSORS, native=native, cmdline=CMDLINE)
     d = Debugger(m)
     started = [0]
-    own = Stm32L4I2c._try_stream
+    own = getattr(Stm32L4I2c, start)
 
     def pause_at_10th(self: Stm32L4I2c) -> None:
         own(self)
@@ -78,7 +92,7 @@ def test_a_snapshot_inside_an_i2c_stream_restores_it(monkeypatch: pytest.MonkeyP
             if started[0] == 10:
                 m.request_pause(Pause("interrupt", "inside an I2C stream", pc=None))
 
-    monkeypatch.setattr(Stm32L4I2c, "_try_stream", pause_at_10th)
+    monkeypatch.setattr(Stm32L4I2c, start, pause_at_10th)
     assert d.cont().kind == "interrupt"
     i2c = m.peripheral("i2c2")
     assert i2c._stream is not None  # the register file carries the transfer

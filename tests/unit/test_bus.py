@@ -727,3 +727,100 @@ def test_xfer_scripts_agree_between_c_and_the_python_twin() -> None:
         assert files["py"].xfer_script_get(xi["py"]) == files["c"].xfer_script_get(xi["c"])
     assert logs["py"] == logs["c"]
     assert served["cs"] > 100 and served["cmd"] > 20 and served["refused"] > 5, served
+
+
+def test_i2c_register_address_writes_agree_between_c_and_the_python_twin() -> None:
+    """XFER on an I2C transmit data register (the register-address write before a read, rf_xfer_start_i2c_tx):
+    random writes of 1-3 bytes, TXDR writes, ISR and TXDR reads and clock steps give the same values, Python calls
+    and state in both register files (the read stream on RXDR shares ISR's schedule). ISR: the waiting value before
+    the address's acknowledge, TXIS from it (by the block-entry clock); a TXDR write is taken only once TXIS showed
+    and the last byte ended, and its byte ends 9 SCL periods after the write or the last end, whichever is later,
+    at the cycle simcore/clock.py's Timeline gives; TC (the done value) from the last byte's end."""
+    import ctypes
+
+    from simcore.clock import Timeline
+    from simcore.regfile import NEVER, XFER
+
+    assert regfile_library() is not None, "the native extension is not built"
+    rng = random.Random(12)
+    clock = ctypes.c_uint64(0)  # block-entry clock
+    cycles = ctypes.c_uint64(0)  # cycle count
+    line = Timeline(4e6, "MSI")
+    line.switch(3000, 80e6, "PLL")
+    seg = line.current
+    logs: dict[str, list[Any]] = {"py": [], "c": []}
+    files: dict[str, Any] = {}
+    txi: dict[str, int] = {}
+    ISR, RXDR, TXDR = 0x40005818, 0x40005824, 0x40005828
+    TXE, TXIS, TC, BUSY = 1, 2, 64, 0x8000
+    for key, cls in (("py", PyRegFile), ("c", NativeRegFile)):
+        log = logs[key]
+
+        def py(addr: int, size: int, value: int, write: int, log: list[Any] = log) -> int:
+            log.append(("py", addr, size, value, write))
+            return 0xEE
+
+        f = files[key] = cls(py, lambda *a: None)
+        for k, addr in enumerate((ISR, RXDR, TXDR)):
+            f.add_store(0)
+            f.add_reg(k, 0, 0, 0, 0, PY_READ | PY_WRITE)
+            f.map(addr, k)
+        f.set_clock(ctypes.addressof(clock) if f.native else (lambda: clock.value))
+        f.set_queue_source(None, ctypes.addressof(cycles) if f.native else (lambda: cycles.value))
+        assert f.xfer_new(1, 0) == 0  # the read stream's slot first, as the model makes them
+        txi[key] = f.xfer_new(2, 0)
+        assert txi[key] == 1 and f.reg(2)["flags"] & XFER
+        f.xfer_timeline(txi[key], seg.cycle, seg.fs, seg.rate_num, seg.rate_den)
+    clock.value = cycles.value = 4000
+    byte_fs = 9 * 10**15 // 400_000
+    wait, ready = BUSY | TXE, BUSY | TXE | TXIS
+    busy, done = ready & ~TXIS, (ready & ~TXIS) | TC
+    expect: dict[str, Any] = {}
+    served = 0
+    for _ in range(12000):
+        r = rng.random()
+        st = files["c"].xfer_get(txi["c"])
+        if r < 0.03 or not st[0] and r < 0.2:
+            n = rng.randrange(1, 4)
+            wire = line.fs_at(cycles.value) + 10 * byte_fs // 9
+            at_ready = max(line.cycle_at(wire), cycles.value)
+            limit = rng.choice((NEVER, cycles.value + rng.randrange(1000, 30000)))
+            for key, f in files.items():
+                f.xfer_start_i2c_tx(txi[key], n, (wait, ready, busy, done), byte_fs, wire, at_ready, limit)
+            expect = {"wire": wire, "ready": at_ready, "at": at_ready, "limit": limit, "n": n}
+        elif r < 0.04:
+            for key, f in files.items():
+                f.xfer_stop(txi[key])
+        elif r < 0.4:
+            step = rng.randrange(0, 400)
+            clock.value = cycles.value + rng.randrange(0, 3)
+            cycles.value = clock.value + step
+        elif r < 0.6:
+            value = rng.getrandbits(8)
+            before = files["c"].xfer_get(txi["c"])
+            for f in files.values():
+                f.write(TXDR, 4, value)
+            after = files["c"].xfer_get(txi["c"])
+            if after[2] == before[2] + 1:  # taken: TXIS had shown, the last byte had ended
+                assert clock.value >= expect["ready"] and (before[2] == 0 or clock.value >= expect["at"])
+                wire = max(line.fs_at(cycles.value), expect["wire"]) + byte_fs
+                expect["wire"], expect["at"] = wire, max(line.cycle_at(wire), cycles.value)
+                assert after[5] == wire and after[6] == expect["at"] < expect["limit"] and after[7][-1] == value
+                served += 1
+        else:
+            addr = rng.choice((ISR, ISR, TXDR))
+            got = {key: f.read(addr, 4) for key, f in files.items()}
+            assert got["py"] == got["c"]
+            if addr == TXDR:
+                assert got["c"] == 0xEE  # the model's
+            elif st[0]:
+                if st[2] == 0:
+                    assert got["c"] == (ready if clock.value >= expect["ready"] else wait)
+                elif clock.value >= st[6]:
+                    assert got["c"] == (done if st[2] == expect["n"] else ready)
+                else:
+                    assert got["c"] == busy
+        assert files["py"].xfer_get(txi["py"]) == files["c"].xfer_get(txi["c"])
+    assert logs["py"] == logs["c"]
+    assert served > 100 and sum(1 for e in logs["c"] if e[4] == 1) > 100
+    assert all(files["py"].reg(k) == files["c"].reg(k) for k in range(3))

@@ -33,7 +33,7 @@ byte event (and the stretch's retries) scheduled where its own events would be.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from simcore.clock import FS_PER_SECOND
 from simcore.devices.base import BusDevice
@@ -337,6 +337,15 @@ class Stm32F4I2c(Stm32I2c):
 # --- STM32L4+ -----------------------------------------------------------------------------------
 L4_TXE, TXIS, L4_RXNE, NACKF, L4_STOPF, TC, TCR = 1, 2, 4, 16, 32, 64, 128
 L4_BUSY, DIR = 1 << 15, 1 << 16
+TX_LIMIT = 1 << 63  # a register-address write depends on no chip state: no cycle limit (a clock change settles it)
+
+
+class _TxPhase(NamedTuple):
+    """A one-byte write the register file carries (``_try_tx``): its slot, the address's acknowledge cycle."""
+
+    xi: int
+    at_ready: int
+    ev: Any = None  # (no limit event: the fields _drop_stream reads, as a read stream's)
 
 
 @register_model
@@ -354,6 +363,8 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
         self._stream: tuple[Any, ...] | None = None
         self._xi: int | None = None
         self._xi_tried = False
+        self._txi: int | None = None
+        self._txi_tried = False
         super().__init__(config, host, registers)
 
     def reset(self) -> None:
@@ -419,6 +430,8 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
             self.reading = bool(value & 1 << 10)
             self.left = value >> 16 & 0xFF
             self.after(10, self._address_done, "address")  # START + address + ACK
+            if not self.reading:
+                self._try_tx()
         elif value & 1 << 14 and self.active:  # STOP after TC (software end mode)
             self._finish_stop()
         elif self.isr & TCR and self.active:  # RELOAD: the next NBYTES block (RM0432 48.4.9)
@@ -551,6 +564,66 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
         c, f, num, den = seg.cycle, seg.fs, seg.rate_num, seg.rate_den * FS_PER_SECOND
         return [c - (-(w - f) * num // den) for w in wires]
 
+    def _try_tx(self) -> None:
+        """START and the address of a one-byte write (the register address before a read) are on the wire: hand the
+        write to the register file (XFER on TXDR, regfile.c rf_xfer_start_i2c_tx): ISR shows TXIS from the address's
+        acknowledge, a TXDR write puts the byte on the wire for 9 SCL periods from then or from the address's end,
+        and ISR shows TC (AUTOEND: STOPF, not BUSY) from the byte's end, as this model's events would. The chip hears
+        START, the address and the byte when the model settles (``_settle_tx``): none of them depends on time."""
+        cr1, cr2 = self.values["CR1"], self.values["CR2"]
+        if (self.left != 1 or self._event is None or self.txdr_full or cr1 & (0xFE | 1 << 14 | 1 << 15)
+                or cr2 & 1 << 24 or not isinstance(self.bus.targets.get(cr2 >> 1 & 0x7F), BusDevice)):
+            return
+        host: Any = self.host
+        seg = host.clocks.timeline.current
+        if seg.kind != "run" or not seg.hz or seg.rate_num >= 1 << 64 or seg.rate_den >= 1 << 64:
+            return
+        if self._txi is None and not self._txi_tried and self._stream_index() is not None:
+            self._txi_tried = True  # the read stream's slot first: it settles both at clock changes
+            self._txi = host.bus.xfer_in_c(self.base + self.register("TXDR").offset,
+                                           self.base + self.register("ISR").offset)
+        txi = self._txi
+        if txi is None:
+            return
+        wait = self.isr
+        ready = (wait & ~DIR) | TXIS | L4_TXE  # _address_done, then _next_byte waiting for TXDR
+        busy = ready & ~TXIS  # write_TXDR, then _next_byte sending it
+        done = (busy | L4_STOPF) & ~(L4_BUSY | TXIS) if cr2 & 1 << 25 else busy | TC  # _sent: _block_end
+        at_ready = self._event.at_cycle
+        host.cancel(self._event)
+        self._event = None
+        rf = host.bus.rf
+        rf.xfer_timeline(txi, seg.cycle, seg.fs, seg.rate_num, seg.rate_den)
+        rf.xfer_start_i2c_tx(txi, 1, (wait, ready, busy, done), self._periods_fs(9), self._wire_fs, at_ready, TX_LIMIT)
+        self._stream = _TxPhase(txi, at_ready)
+
+    def _settle_tx(self) -> None:
+        """Take a write back from the register file: the address event and the byte's as the model would have run
+        them by the block-entry clock (the chip hears START, the address and the byte now), or left scheduled."""
+        assert isinstance(self._stream, _TxPhase)
+        host: Any = self.host
+        at_ready = self._stream.at_ready
+        k, wire, at_sent, mosi = (lambda g: (g[2], g[5], g[6], g[7]))(host.bus.rf.xfer_get(self._stream.xi))
+        self._drop_stream()
+        clock = host.hot.state.block_cycle
+        if clock < at_ready:  # the address is still on the wire: its event as after(10) made it
+            self._event = host.schedule(at_ready, self._wrap(self._address_done), f"{self.periph} address")
+            self._event.at_fs = self._wire_fs
+            return
+        self._address_done()
+        if not k:
+            return
+        byte = mosi[0]
+        self.txdr = byte  # write_TXDR, then _next_byte: on the wire until ``wire``
+        self.isr = (self.isr & ~TXIS) | L4_TXE
+        self._wire_fs = wire
+        if clock >= at_sent:
+            self._sent(byte)
+        else:
+            self._event = host.schedule(at_sent, self._wrap(lambda: self._sent(byte)), f"{self.periph} byte")
+            self._event.at_fs = wire
+        self._irqs()
+
     def _drop_stream(self) -> None:
         xi, ev = self._stream[0], self._stream[-1]  # type: ignore[index]
         self._stream = None
@@ -562,6 +635,9 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
         """Take the transfer back: the bytes received by now (by the block-entry clock) replayed into the chip, ISR,
         RXDR and the pending byte event as the model's own events would have left them."""
         if self._stream is None:
+            return
+        if isinstance(self._stream, _TxPhase):
+            self._settle_tx()
             return
         xi, target, miso, ats, wires, autoend, base, _ev = self._stream
         host: Any = self.host
