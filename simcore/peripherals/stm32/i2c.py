@@ -28,7 +28,10 @@ before it (the event times ``after`` gives, on the clock timeline), ISR shows RX
 the RXDR read that returns it, and STOPF (AUTOEND) or TC with the last one. A read at or after the next
 byte's arrival (the bus would have stretched the clock) and any other access go to the model, which
 takes the transfer back (``_settle``): the bytes received by now replayed into the chip, the pending
-byte event (and the stretch's retries) scheduled where its own events would be.
+byte event (and the stretch's retries) scheduled where its own events would be. The one-byte write before
+a read (the chip's register address) is the register file's too (``_try_tx``, XFER on TXDR): ISR shows TXIS
+from the address's acknowledge, a TXDR write puts the byte on the wire for 9 SCL periods, ISR shows TC (or
+STOPF with AUTOEND) from its end; ``_settle_tx`` runs the address and byte events as the model would have.
 """
 
 from __future__ import annotations
