@@ -265,13 +265,12 @@ class Lsm9ds1(FifoDevice):
             out = b"".join(self._xl_bytes(k) for k in ks)
             key = (ks[0], latch.scale_key())
             fresh = len(ks) - 1  # samples a single read computes (and counts): all but a first one it has latched
-            if latch._cache is None or latch._cache[0] != key or latch._ahead == key:
+            if latch._cache is None or latch._cache[0] != key:
                 fresh += 1
             self.stats_.count("accel_samples_read", fresh)
             import numpy as np
 
             latch._cache = ((ks[-1], key[1]), np.frombuffer(out[-6:], dtype="<i2").astype(np.int64))
-            latch._ahead = None
             for other in self.latches.values():
                 other.last_read = max(other.last_read, ks[-1])
         empty = m - len(ks)
