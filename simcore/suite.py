@@ -83,17 +83,32 @@ def board_tag(path: Path) -> str | None:
     return None
 
 
+def _is_executable_elf(path: Path) -> bool:
+    """An ELF executable (e_type ET_EXEC) by its header: test binaries built by other projects' make files
+    often have no extension (TensorFlow Lite Micro's ``gen/<target>/bin/kernel_add_test``)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(18)
+    except OSError:
+        return False
+    return len(head) == 18 and head[:4] == b"\x7fELF" and head[16] == 2 and head[5] == 1  # ET_EXEC, little-endian
+
+
 def _expand(paths: list[Path]) -> Iterator[Path]:
+    """Files as given; in a directory (recursively) every ``*.elf`` and every other file that is an ELF
+    executable (object files, archives and scripts are left out)."""
     for p in paths:
         if p.is_dir():
-            yield from sorted(p.rglob("*.elf"))
+            yield from sorted(f for f in p.rglob("*") if f.is_file()
+                              and (f.suffix == ".elf" or (f.suffix in ("", ".axf", ".out") and _is_executable_elf(f))))
         else:
             yield p
 
 
 def collect(paths: list[Path], board: str | None, manifest: Path | None, options: dict[str, Any],
             mhz: float | None = None) -> list[TestSpec]:
-    """The tests: ELF paths (directories are searched for ``*.elf``) and/or a manifest's entries."""
+    """The tests: ELF paths (directories are searched for ``*.elf`` and extensionless ELF executables) and/or a
+    manifest's entries."""
     from simcore.board import builtin_boards
 
     known = set(builtin_boards())

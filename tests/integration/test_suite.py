@@ -8,6 +8,7 @@ import subprocess
 import sys
 import types
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -122,6 +123,25 @@ def test_directories_are_searched(tmp_path):
     specs = suite.collect([FIRMWARE / "mps2-an386"], None, None, {})
     assert {s.board for s in specs} == {"mps2-an386"}
     assert len(specs) == len(list((FIRMWARE / "mps2-an386").glob("*.elf")))
+
+
+def test_directories_find_elf_executables_without_an_extension(tmp_path):
+    """A build tree as TFLM's make files leave it: test binaries without an extension next to object files
+    (ELF, but ET_REL), a map file and a script; only the executables are tests."""
+    image = elf("mps2-an386", "hello").read_bytes()
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "kernel_add_test").write_bytes(image)
+    (tmp_path / "bin" / "hello.elf").write_bytes(image)
+    obj = bytearray(image)
+    obj[16] = 1  # e_type ET_REL: an object file
+    (tmp_path / "bin" / "add.o").write_bytes(bytes(obj))
+    (tmp_path / "bin" / "kernel_add_obj").write_bytes(bytes(obj))
+    (tmp_path / "bin" / "run_tests").write_text("#!/bin/sh\n")
+    (tmp_path / "bin" / "empty").write_bytes(b"")
+    specs = suite.collect([tmp_path], "mps2-an386", None, {})
+    assert sorted(Path(s.elf).name for s in specs) == ["hello.elf", "kernel_add_test"]
+    recs = suite.run_local(specs, 1, lambda rec: None)
+    assert [r["verdict"] for r in recs] == ["pass", "pass"]
 
 
 def test_workers_run_through_one_warm_batch():
