@@ -6,18 +6,26 @@ source's explicit ``end_rule``: ``stop`` (no more samples), ``loop`` (start agai
 period is ``duration_s``), ``hold`` (the last sample forever) or ``error`` (reading past the
 end is an :class:`EndOfDataError`). All look-ups are vectorized with numpy so peripherals can
 fetch a whole DMA half-buffer in one call.
+
+numpy is not imported when a recording is opened: the readers parse and validate with the
+standard library (``struct``, ``array``, ``csv``) and hand over a :class:`Deferred` array whose
+values numpy makes at the first read, so that attaching a recording adds no numpy import to
+start-up (benchmarks/startup.py, ``+rec`` rows); firmware that never starts the sensor never
+loads numpy.
 """
 
 from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from simcore.errors import BadInputError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 END_RULES = ("stop", "loop", "hold", "error")
 
@@ -44,11 +52,18 @@ class Source(ABC):
     channels: tuple[str, ...]
     units: tuple[str, ...]
     rate_hz: float | None  # None: samples carry their own timestamps (irregular)
-    dtype: np.dtype
+    dtype_name: str  # numpy's name of the samples' type ("int16", "float64", "uint8"), known without numpy
     sample_shape: tuple[int, ...]  # (channels,) for signals, (height, width, planes) for frames
     full_scale: float  # value that means 1.0 (e.g. 32768 for PCM16); 1.0 for physical units
     end_rule: str
     start_s: float
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The samples' numpy dtype (imports numpy: for readers of the data, not for start-up)."""
+        import numpy as np
+
+        return np.dtype(self.dtype_name)
 
     # --- what subclasses implement ---------------------------------------------------------
     @abstractmethod
@@ -60,6 +75,8 @@ class Source(ABC):
 
     def times(self) -> np.ndarray:
         """Timestamps of all samples in seconds (float64)."""
+        import numpy as np
+
         if self.rate_hz is None:
             raise NotImplementedError
         return self.start_s + np.arange(len(self), dtype=np.float64) / self.rate_hz
@@ -85,7 +102,7 @@ class Source(ABC):
             "rate_hz": self.rate_hz,
             "samples": len(self),
             "duration_s": self.duration_s,
-            "dtype": str(self.dtype),
+            "dtype": self.dtype_name,
             "end_rule": self.end_rule,
         }
 
@@ -102,6 +119,8 @@ class Source(ABC):
         ``stop`` returns only the samples that exist (possibly fewer rows); ``loop`` wraps;
         ``hold`` repeats the last sample; ``error`` raises when ``k1`` passes the end.
         """
+        import numpy as np
+
         n = len(self)
         k0, k1 = max(0, k0), max(k0, k1)
         if n == 0:
@@ -124,6 +143,8 @@ class Source(ABC):
 
         Before the first sample there is none; after the end the end rule decides.
         """
+        import numpy as np
+
         ts = np.atleast_1d(np.asarray(t, dtype=np.float64))
         n = len(self)
         if n == 0:
@@ -151,6 +172,8 @@ class Source(ABC):
 
     def sample_at(self, t: float | np.ndarray) -> np.ndarray:
         """Values in effect at each time (zero-order hold); zeros where no sample is in effect."""
+        import numpy as np
+
         idx = self.index_at(t)
         out = np.zeros((idx.size, *self.sample_shape), dtype=self.dtype)
         ok = idx >= 0
@@ -160,6 +183,8 @@ class Source(ABC):
 
     def samples_between(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
         """Timestamps and values of the samples that arrive in ``[t0, t1)``, loops unrolled."""
+        import numpy as np
+
         n = len(self)
         if n == 0 or t1 <= t0:
             return np.zeros(0), np.zeros((0, *self.sample_shape), dtype=self.dtype)
@@ -186,6 +211,8 @@ class Source(ABC):
 
     def as_float(self, values: np.ndarray) -> np.ndarray:
         """Values scaled so that full scale is 1.0 (PCM) or left in physical units."""
+        import numpy as np
+
         return values.astype(np.float64) / self.full_scale
 
     def channel_index(self, name: str) -> int:
@@ -195,32 +222,53 @@ class Source(ABC):
             raise bad(self.path, f"has no channel {name!r} (channels: {', '.join(self.channels)})") from None
 
 
+class Deferred:
+    """An array whose shape and dtype a reader knows from the file, and whose values numpy makes at the first read.
+
+    ``make`` must return exactly the array the reader's numpy path would have built (same dtype, shape and values):
+    the readers validate everything before they hand one over, so making it cannot fail on the user's data.
+    """
+
+    def __init__(self, shape: tuple[int, ...], dtype_name: str, make: Callable[[], np.ndarray]) -> None:
+        self.shape = shape
+        self.dtype_name = dtype_name
+        self.make = make
+
+
 class ArraySource(Source):
-    """A source held in memory as a numpy array: every format except image sequences."""
+    """A source held in memory as a numpy array (made at the first read when given a :class:`Deferred`)."""
 
     def __init__(
         self,
         path: str | Path,
-        data: np.ndarray,
+        data: np.ndarray | Deferred,
         *,
         channels: tuple[str, ...],
         units: tuple[str, ...] | None = None,
         rate_hz: float | None = None,
-        times: np.ndarray | None = None,
+        times: np.ndarray | Sequence[float] | None = None,
         start_s: float = 0.0,
         full_scale: float = 1.0,
         end_rule: str = "stop",
     ) -> None:
         self.path = str(path)
-        if data.ndim == 1:
-            data = data[:, None]
-        self.data = data
+        if isinstance(data, Deferred):
+            if len(data.shape) != 2:
+                raise ValueError("a deferred array of samples must be 2-D (samples, channels)")
+            self._data: np.ndarray | None = None
+            self._make: Callable[[], np.ndarray] | None = data.make
+            shape, self.dtype_name = data.shape, data.dtype_name
+        else:
+            if data.ndim == 1:
+                data = data[:, None]
+            self._data, self._make = data, None
+            shape, self.dtype_name = data.shape, str(data.dtype)
+        self._rows = int(shape[0])
         self.channels = tuple(channels)
         self.units = tuple(units) if units is not None else ("",) * len(self.channels)
-        if len(self.channels) != data.shape[1] or len(self.units) != data.shape[1]:
+        if len(self.channels) != shape[1] or len(self.units) != shape[1]:
             raise ValueError("channel names and units must match the data's columns")
-        self.dtype = data.dtype
-        self.sample_shape = (data.shape[1],)
+        self.sample_shape = (int(shape[1]),)
         self.full_scale = full_scale
         self.end_rule = check_end_rule(path, end_rule)
         if (rate_hz is None) == (times is None):
@@ -228,13 +276,45 @@ class ArraySource(Source):
         if rate_hz is not None and not (math.isfinite(rate_hz) and rate_hz > 0):
             raise bad(path, f"sample rate {rate_hz!r} Hz is not a positive number")
         self.rate_hz = float(rate_hz) if rate_hz is not None else None
-        self._times = None if times is None else np.asarray(times, dtype=np.float64)
-        self.start_s = float(self._times[0]) if self._times is not None and len(self._times) else float(start_s)
+        # timestamps: a list of floats from a reader (numpy's array made at the first times()), or an array
+        self._times_seq: list[float] | None = None
+        self._times: np.ndarray | None = None
+        if isinstance(times, list | tuple):
+            self._times_seq = [float(t) for t in times]
+        elif times is not None:
+            import numpy as np
+
+            self._times = np.asarray(times, dtype=np.float64)
+        if self._times_seq is not None:
+            self.start_s = self._times_seq[0] if self._times_seq else float(start_s)
+        else:
+            self.start_s = float(self._times[0]) if self._times is not None and len(self._times) else float(start_s)
+
+    @property
+    def data(self) -> np.ndarray:
+        """The samples, shape (n, channels): made by numpy here at the first use when the reader deferred them."""
+        if self._data is None:
+            assert self._make is not None
+            self._data, self._make = self._make(), None
+        return self._data
 
     def __len__(self) -> int:
-        return int(self.data.shape[0])
+        return self._rows
+
+    @property
+    def duration_s(self) -> float:
+        if self.rate_hz is None and self._times_seq is not None and self._times is None:
+            t = self._times_seq  # the same float arithmetic as Source.duration_s, without numpy
+            if not t:
+                return self.start_s
+            return t[-1] + ((t[-1] - t[-2]) if len(t) > 1 else 0.0)
+        return super().duration_s
 
     def times(self) -> np.ndarray:
+        if self._times is None and self._times_seq is not None:
+            import numpy as np
+
+            self._times = np.asarray(self._times_seq, dtype=np.float64)
         if self._times is not None:
             return self._times
         return super().times()
@@ -243,13 +323,20 @@ class ArraySource(Source):
         return self.data[index]
 
 
-def regular_rate(times: np.ndarray, rel_tol: float = 1e-6) -> float | None:
-    """The constant rate of a time column, or None when its steps are not all equal."""
-    if len(times) < 2:
+def regular_rate(times: Sequence[float] | np.ndarray, rel_tol: float = 1e-6) -> float | None:
+    """The constant rate of a time column, or None when its steps are not all equal.
+
+    Plain float arithmetic (no numpy): the steps, their median (the middle one, or the mean of the two middle
+    ones) and the largest deviation from it, each the same IEEE operation numpy's diff/median/abs/max perform.
+    """
+    t = times.tolist() if hasattr(times, "tolist") else list(times)
+    if len(t) < 2:
         return None
-    dt = np.diff(times)
-    med = float(np.median(dt))
-    if med <= 0 or np.max(np.abs(dt - med)) > rel_tol * med + 1e-12:
+    dt = [b - a for a, b in zip(t, t[1:], strict=False)]
+    s = sorted(dt)
+    mid = len(s) // 2
+    med = s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) / 2
+    if med <= 0 or max(abs(d - med) for d in dt) > rel_tol * med + 1e-12:
         return None
     rate = 1.0 / med
     return float(f"{rate:.9g}")

@@ -4,17 +4,22 @@ The first row names the columns. A column ``t``, ``time`` or ``timestamp`` holds
 (``*_ms`` / ``*_us`` suffixes mean milli- and microseconds); without one a ``rate_hz`` must be
 given. Accelerations ``ax, ay, az`` are in g and angular rates ``gx, gy, gz`` in degrees per
 second. Every cell must be a finite number: the first bad one is reported by row and column.
+Parsed and checked with the standard library (``csv``, ``array``); numpy makes the samples' array
+at their first read.
 """
 
 from __future__ import annotations
 
 import csv
 import math
+from array import array
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+from simcore.sources.base import ArraySource, Deferred, bad, regular_rate
 
-from simcore.sources.base import ArraySource, bad, regular_rate
+if TYPE_CHECKING:
+    import numpy as np
 
 TIME_COLUMNS = {
     "t": 1.0,
@@ -89,7 +94,8 @@ def read_csv(
         raise bad(path, "has a header row but no samples")
     col_idx = [lower.index(c) for c in wanted]
     use = ([time_col] if time_col is not None else []) + col_idx
-    values = np.empty((len(body), len(use)), dtype=np.float64)
+    width = len(use)
+    values = array("d", bytes(8 * len(body) * width))  # row-major (rows, width) float64, as numpy's would be
     for r, row in enumerate(body):
         line = r + 2  # 1-based file line, after the header
         if len(row) < len(header):
@@ -102,21 +108,28 @@ def read_csv(
                 raise bad(path, f"row {line}, column {header[c]!r}: {cell!r} is not a number") from None
             if not math.isfinite(v):
                 raise bad(path, f"row {line}, column {header[c]!r}: value {cell!r} is not finite (NaN or inf)")
-            values[r, j] = v
-    data = values[:, 1:] if time_col is not None else values
+            values[r * width + j] = v
+    rows, skip = len(body), 1 if time_col is not None else 0
+
+    def make() -> np.ndarray:
+        import numpy as np
+
+        return np.frombuffer(values, dtype=np.float64).reshape(rows, width)[:, skip:]
+
+    data = Deferred((rows, width - skip), "float64", make)
     names = tuple(header[c] for c in col_idx)
     units = tuple(UNITS.get(n.lower(), "") for n in names)
     if time_col is None:
         return ArraySource(path, data, channels=names, units=units, rate_hz=rate_hz, end_rule=end_rule)
-    times = values[:, 0] * TIME_COLUMNS[lower[time_col]]
-    steps = np.diff(times)
-    if (steps <= 0).any():
-        r = int(np.argmax(steps <= 0))
-        raise bad(
-            path,
-            f"row {r + 3}, column {header[time_col]!r}: time {times[r + 1]:.9g} s does not come after "
-            f"the previous row's {times[r]:.9g} s (times must increase)",
-        )
+    scale = TIME_COLUMNS[lower[time_col]]
+    times = [t * scale for t in values[::width]]
+    for r in range(len(times) - 1):
+        if times[r + 1] - times[r] <= 0:
+            raise bad(
+                path,
+                f"row {r + 3}, column {header[time_col]!r}: time {times[r + 1]:.9g} s does not come after "
+                f"the previous row's {times[r]:.9g} s (times must increase)",
+            )
     found = regular_rate(times)
     if rate_hz is not None and (found is None or abs(found - rate_hz) > 1e-3 * rate_hz):
         raise bad(
@@ -126,6 +139,6 @@ def read_csv(
         )
     if found is not None:
         return ArraySource(
-            path, data, channels=names, units=units, rate_hz=found, start_s=float(times[0]), end_rule=end_rule
+            path, data, channels=names, units=units, rate_hz=found, start_s=times[0], end_rule=end_rule
         )
     return ArraySource(path, data, channels=names, units=units, times=times, end_rule=end_rule)

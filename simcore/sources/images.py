@@ -11,12 +11,13 @@ from __future__ import annotations
 import glob
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from simcore.errors import BadInputError
-from simcore.sources.base import Source, bad, check_end_rule
+from simcore.sources.base import Deferred, Source, bad, check_end_rule
+
+if TYPE_CHECKING:
+    import numpy as np
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm")
 PIXEL_FORMATS = {"GRAY8": 1, "RGB565": 2, "RGB888": 3}  # bytes per pixel
@@ -38,7 +39,7 @@ def _pillow(path: str | Path) -> Any:
 class FrameSource(Source):
     """Frames of shape (height, width, planes) as uint8; planes is 1 (gray) or 3 (RGB)."""
 
-    dtype = np.dtype(np.uint8)
+    dtype_name = "uint8"
     full_scale = 255.0
 
     def _setup(self, path: str | Path, n: int, shape: tuple[int, int, int], fps: float | None, end_rule: str) -> None:
@@ -67,19 +68,41 @@ class FrameSource(Source):
         return self._n
 
     def frame(self, i: int) -> np.ndarray:
+        import numpy as np
+
         return self._read(np.array([i], dtype=np.int64))[0]
 
 
 class ArrayFrameSource(FrameSource):
-    """Frames already in memory (from an .npy file or made by a test)."""
+    """Frames already in memory (from an .npy file, made by numpy at the first read, or made by a test)."""
 
-    def __init__(self, path: str | Path, frames: np.ndarray, fps: float | None, end_rule: str = "stop") -> None:
-        if frames.ndim == 3:
-            frames = frames[..., None]
-        if frames.shape[3] not in (1, 3):
-            raise bad(path, f"frames have {frames.shape[3]} planes; 1 (gray) or 3 (RGB) are supported")
-        self.frames = frames.astype(np.uint8, copy=False)
-        self._setup(path, frames.shape[0], tuple(frames.shape[1:]), fps, end_rule)  # type: ignore[arg-type]
+    def __init__(self, path: str | Path, frames: np.ndarray | Deferred, fps: float | None,
+                 end_rule: str = "stop") -> None:
+        self._frames: np.ndarray | None = None
+        self._make = None
+        if isinstance(frames, Deferred):  # (n, height, width, planes) uint8
+            shape = frames.shape
+            self._make = frames.make
+        else:
+            if frames.ndim == 3:
+                frames = frames[..., None]
+            shape = frames.shape
+            self._frames = frames
+        if shape[3] not in (1, 3):
+            raise bad(path, f"frames have {shape[3]} planes; 1 (gray) or 3 (RGB) are supported")
+        self._setup(path, shape[0], tuple(shape[1:]), fps, end_rule)  # type: ignore[arg-type]
+
+    @property
+    def frames(self) -> np.ndarray:
+        """The frames, (n, height, width, planes) uint8."""
+        import numpy as np
+
+        if self._frames is None:
+            assert self._make is not None
+            self._frames, self._make = self._make(), None
+        elif self._frames.dtype != np.uint8:
+            self._frames = self._frames.astype(np.uint8)
+        return self._frames
 
     def _read(self, index: np.ndarray) -> np.ndarray:
         return self.frames[index]
@@ -124,6 +147,8 @@ class ImageSequenceSource(FrameSource):
             return hit
         image = _pillow(self.files[i])
         try:
+            import numpy as np
+
             with image.open(self.files[i]) as im:
                 im = im.convert("L" if self.sample_shape[2] == 1 else "RGB")
                 arr = np.asarray(im, dtype=np.uint8).reshape(self.sample_shape)
@@ -137,6 +162,8 @@ class ImageSequenceSource(FrameSource):
         return arr
 
     def _read(self, index: np.ndarray) -> np.ndarray:
+        import numpy as np
+
         out = np.empty((len(index), *self.sample_shape), dtype=np.uint8)
         for j, i in enumerate(index.tolist()):
             out[j] = self._load(i)
@@ -175,6 +202,8 @@ def frame_to_pixels(
     A size or layout that differs from the camera's configuration is an error unless ``resize``
     (nearest-neighbour) or ``convert`` (gray<->colour, BT.601 luma) is asked for.
     """
+    import numpy as np
+
     if pixel_format not in PIXEL_FORMATS:
         raise BadInputError(f"{where}: unknown pixel format {pixel_format!r} (use {', '.join(PIXEL_FORMATS)})")
     h, w, planes = frame.shape

@@ -11,16 +11,20 @@ integer (rounded and clipped to its type).
 from __future__ import annotations
 
 import math
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from simcore.sources.base import ArraySource, Source, bad
+
+if TYPE_CHECKING:
+    import numpy as np
 
 TAPS = 63
 
 
 def lowpass_taps(cutoff_ratio: float, taps: int = TAPS) -> np.ndarray:
     """Windowed-sinc low-pass, cut-off as a fraction of the input rate (0 < ratio < 0.5), unit DC gain."""
+    import numpy as np
+
     n = np.arange(taps) - (taps - 1) / 2
     h = 2 * cutoff_ratio * np.sinc(2 * cutoff_ratio * n) * np.blackman(taps)
     return h / h.sum()
@@ -28,6 +32,8 @@ def lowpass_taps(cutoff_ratio: float, taps: int = TAPS) -> np.ndarray:
 
 def resample(source: Source, rate_hz: float, method: str = "linear") -> ArraySource:
     """A new in-memory source holding ``source`` at ``rate_hz`` (same channels, units, end rule)."""
+    import numpy as np
+
     if not (math.isfinite(rate_hz) and rate_hz > 0):
         raise bad(source.path, f"cannot be resampled to {rate_hz!r} Hz")
     if method not in ("linear", "hold"):

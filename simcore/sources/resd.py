@@ -19,11 +19,12 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from simcore.sources.base import ArraySource, bad, regular_rate
+
+if TYPE_CHECKING:
+    import numpy as np
 
 BLOCK_ARBITRARY = 1
 BLOCK_CONSTANT = 2
@@ -81,6 +82,8 @@ def custom_sample_types(path: str | Path, spec: dict[Any, Any] | None) -> dict[i
     recordings of quantities Renode has no standard type for (heart rate, battery state of
     charge, trigger events, ...) are read.
     """
+    import numpy as np
+
     out: dict[int, SampleType] = {}
     for key, table in (spec or {}).items():
         try:
@@ -105,6 +108,8 @@ def custom_sample_types(path: str | Path, spec: dict[Any, Any] | None) -> dict[i
 
 def parse_resd(path: str | Path, custom_types: dict[Any, Any] | None = None) -> list[ResdBlock]:
     """Every data block of a RESD file, validated; corrupt input raises BadInputError."""
+    import numpy as np
+
     known = {**SAMPLE_TYPES, **custom_sample_types(path, custom_types)}
     try:
         blob = Path(path).read_bytes()
@@ -192,6 +197,8 @@ def read_resd(
     end_rule: str = "stop",
 ) -> ArraySource:
     """One channel of a RESD file as a source in physical units (e.g. acceleration in g)."""
+    import numpy as np
+
     blocks = parse_resd(path, custom_types)
     if isinstance(sample_type, str):
         by_name = {**SAMPLE_TYPE_BY_NAME, **{t.name: t for t in custom_sample_types(path, custom_types).values()}}
@@ -240,6 +247,8 @@ def write_resd(path: str | Path, blocks: list[dict[str, object]], custom_types: 
     and either ``period_ns`` (+ ``start_ns``) for a constant-frequency block or ``times_ns``
     (relative to ``start_ns``) for an arbitrary-timestamp block.
     """
+    import numpy as np
+
     out = bytearray(b"RESD\x01\x00\x00\x00")
     names = {**SAMPLE_TYPE_BY_NAME, **{t.name: t for t in custom_sample_types(path, custom_types).values()}}
     for blk in blocks:

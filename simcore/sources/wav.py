@@ -3,17 +3,24 @@
 The stdlib ``wave`` module refuses float and WAVE_FORMAT_EXTENSIBLE files, so the RIFF chunks
 are walked here. Samples keep their integer type (8-bit becomes signed int16 around 0, 24-bit
 becomes int32 in the 24-bit range) and ``full_scale`` says what 1.0 is, so a 16-bit file reaches
-a 16-bit microphone bit-exact.
+a 16-bit microphone bit-exact. The header is checked here without numpy; the samples are decoded
+by numpy at their first read (:class:`~simcore.sources.base.Deferred`), float files' finiteness
+checked up front with the ``array`` module.
 """
 
 from __future__ import annotations
 
+import math
 import struct
+import sys
+from array import array
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+from simcore.sources.base import ArraySource, Deferred, bad
 
-from simcore.sources.base import ArraySource, bad
+if TYPE_CHECKING:
+    import numpy as np
 
 WAVE_FORMAT_PCM = 0x0001
 WAVE_FORMAT_IEEE_FLOAT = 0x0003
@@ -102,17 +109,17 @@ def read_wav(path: str | Path, end_rule: str = "stop") -> ArraySource:
             "(truncated last frame)",
         )
     frames = len(data) // block_align
-    samples, full_scale = _decode(data, tag, container_bits, bits)
-    samples = samples.reshape(frames, nch)
+    dtype_name, full_scale = _format(tag, container_bits, bits)
     if tag == WAVE_FORMAT_IEEE_FLOAT:  # refused as CSV and NPY refuse them: the first one named
-        bad_cells = ~np.isfinite(samples)
-        if bad_cells.any():
-            frame, ch = (int(i) for i in np.argwhere(bad_cells)[0])
-            raise bad(path, f"frame {frame}, channel {ch}: sample {samples[frame, ch]} is not finite (NaN or inf)")
+        _check_finite(path, data, container_bits, frames, nch)
     names = ("mono",) if nch == 1 else ("left", "right") if nch == 2 else tuple(f"ch{i}" for i in range(nch))
+
+    def make() -> np.ndarray:
+        return _decode(data, tag, container_bits, bits).reshape(frames, nch)
+
     return ArraySource(
         path,
-        samples,
+        Deferred((frames, nch), dtype_name, make),
         channels=names,
         units=("FS",) * nch,
         rate_hz=float(rate),
@@ -121,23 +128,50 @@ def read_wav(path: str | Path, end_rule: str = "stop") -> ArraySource:
     )
 
 
-def _decode(data: bytes, tag: int, container_bits: int, valid_bits: int) -> tuple[np.ndarray, float]:
+def _format(tag: int, container_bits: int, valid_bits: int) -> tuple[str, float]:
+    """The decoded samples' dtype name and the value that means full scale (what :func:`_decode` gives)."""
     if tag == WAVE_FORMAT_IEEE_FLOAT:
-        return np.frombuffer(data, dtype="<f4" if container_bits == 32 else "<f8").astype(np.float64), 1.0
+        return "float64", 1.0
     if container_bits == 8:  # unsigned, 128 is silence
-        return np.frombuffer(data, dtype=np.uint8).astype(np.int16) - 128, 128.0
+        return "int16", 128.0
     if container_bits == 16:
-        return np.frombuffer(data, dtype="<i2").astype(np.int16), 32768.0
+        return "int16", 32768.0
+    if container_bits == 24:
+        return "int32", float(1 << 23)
+    if valid_bits < 32:  # left-justified in the container: shifted down to the valid range
+        return "int32", float(1 << (valid_bits - 1))
+    return "int32", float(1 << 31)
+
+
+def _check_finite(path: str | Path, data: bytes, container_bits: int, frames: int, nch: int) -> None:
+    """Refuse a float file with a NaN or infinite sample, naming the first (frame, channel) and its value."""
+    values = array("f" if container_bits == 32 else "d", data)
+    if sys.byteorder == "big":
+        values.byteswap()
+    if math.isfinite(sum(values)):  # a NaN or inf anywhere makes the sum NaN or inf (so does overflow: then scan)
+        return
+    for i, v in enumerate(values):
+        if not math.isfinite(v):
+            raise bad(path, f"frame {i // nch}, channel {i % nch}: sample {v} is not finite (NaN or inf)")
+
+
+def _decode(data: bytes, tag: int, container_bits: int, valid_bits: int) -> np.ndarray:
+    import numpy as np
+
+    if tag == WAVE_FORMAT_IEEE_FLOAT:
+        return np.frombuffer(data, dtype="<f4" if container_bits == 32 else "<f8").astype(np.float64)
+    if container_bits == 8:  # unsigned, 128 is silence
+        return np.frombuffer(data, dtype=np.uint8).astype(np.int16) - 128
+    if container_bits == 16:
+        return np.frombuffer(data, dtype="<i2").astype(np.int16)
     if container_bits == 24:
         raw = np.frombuffer(data, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
         value = raw[:, 0] | (raw[:, 1] << 8) | (raw[:, 2] << 16)
-        value = np.where(value & 0x800000, value - (1 << 24), value).astype(np.int32)
-        return value, float(1 << 23)
+        return np.where(value & 0x800000, value - (1 << 24), value).astype(np.int32)
     value = np.frombuffer(data, dtype="<i4").astype(np.int32)
     if valid_bits < 32:  # left-justified in the container: shift down to the valid range
-        value = value >> (32 - valid_bits)
-        return value, float(1 << (valid_bits - 1))
-    return value, float(1 << 31)
+        return value >> (32 - valid_bits)
+    return value
 
 
 def write_wav(
@@ -148,6 +182,8 @@ def write_wav(
     ``samples`` are integers in the format's range for PCM, or floats for the float formats;
     shape ``(n,)`` or ``(n, channels)``.
     """
+    import numpy as np
+
     arr = np.asarray(samples)
     if arr.ndim == 1:
         arr = arr[:, None]
