@@ -263,7 +263,7 @@ class DomainClock:
         self._anchor_fs = host.now_fs()
         self._anchor_ticks = Fraction(0)
         self._terms: tuple[tuple[Fraction, float, int], tuple[int, int, int, int, int]] | None = None  # _rate_terms
-        self._pending: list[list[Any]] = []  # [tick, callback, tag, event handle]
+        self._pending: list[list[Any]] = []  # [tick, callback, tag, event handle, raises]
         host.on_clock_change(self._changed)
 
     @property
@@ -311,9 +311,11 @@ class DomainClock:
         num = self._anchor_fs * ad * rate + (tick * ad - an) * den
         return max(-(-num // (ad * rate)), self.host.now_fs())
 
-    def schedule_tick(self, tick: int, callback: Callable[[], None], tag: str = "") -> list[Any]:
-        """Call ``callback`` when the count reaches ``tick``; returns a handle for :meth:`cancel`."""
-        entry: list[Any] = [tick, callback, tag, None]
+    def schedule_tick(self, tick: int, callback: Callable[[], None], tag: str = "",
+                      raises: Callable[[], frozenset[int] | None] | None = None) -> list[Any]:
+        """Call ``callback`` when the count reaches ``tick``; returns a handle for :meth:`cancel`. ``raises``: the
+        interrupt lines the callback could raise (the machine event's ``raises``, see simcore.runtypes.Event)."""
+        entry: list[Any] = [tick, callback, tag, None, raises]
         self._pending.append(entry)
         self._arm(entry)
         return entry
@@ -332,6 +334,8 @@ class DomainClock:
         at = self.fs_of_tick(entry[0])
         if at is not None:
             entry[3] = self.host.schedule_at_fs(at, lambda e=entry: self._fire(e), entry[2])
+            if entry[4] is not None:
+                entry[3].raises = entry[4]
 
     def _fire(self, entry: list[Any]) -> None:
         entry[3] = None

@@ -143,6 +143,9 @@ class Event:
     tag: str = field(compare=False, default="")
     cancelled: bool = field(compare=False, default=False)
     at_fs: int | None = field(compare=False, default=None)  # virtual time it is due at (re-keyed on clock changes)
+    # the interrupt lines running it could raise now (an empty set: none), None: anything may follow from it.
+    # A sleeping core whose every event says a set its NVIC would not wake on sleeps forever (SystemBlock.on_halt).
+    raises: Callable[[], frozenset[int] | None] | None = field(compare=False, default=None)
 
 
 class EventQueue:

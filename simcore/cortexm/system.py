@@ -653,6 +653,8 @@ class SystemBlock:
                 why = "nothing is scheduled that could wake it"
             elif not (self._could_wake(wfe) or self.m.reset_could_happen()):
                 why = "no enabled interrupt could wake it (NVIC enables, SysTick TICKINT, priorities)"
+            elif (quiet := self._events_cannot_wake(wfe)) is not None:
+                why = f"the events scheduled ({quiet}) cannot raise an enabled interrupt that would wake it"
             elif events >= SLEEP_EVENT_LIMIT:
                 why = f"{SLEEP_EVENT_LIMIT:,} scheduled events ran and none woke it"
             if why is not None:
@@ -671,12 +673,42 @@ class SystemBlock:
         e = self.exc
         if wfe and self.scb.sev_on_pend:
             return True
-        basepri, _primask, faultmask = e.regs.read(_MASKS)
-        level = e._execution_priority(basepri, 0, faultmask)
+        level = self._wake_level()
         candidates = [x for x in range(IRQ0, e.n) if e.enabled[x]]
         if self.systick.ctrl & 2 and self.systick.running:
             candidates.append(SYSTICK)
         return any(e.group(e.prio[x]) < level for x in candidates)
+
+    def _wake_level(self) -> int:
+        """The priority an interrupt must beat to wake a sleeping core: PRIMASK aside (B1.5.19), BASEPRI counts."""
+        e = self.exc
+        basepri, _primask, faultmask = e.regs.read(_MASKS)
+        return e._execution_priority(basepri, 0, faultmask)
+
+    def _events_cannot_wake(self, wfe: bool) -> str | None:
+        """The scheduled events' tags when none of them can wake the sleeping core, else None.
+
+        Each event may say which interrupt lines running it could raise (``Event.raises``; None: anything can
+        follow from it, as for every event that does not say). When every live event says so and none of those
+        lines is enabled in the NVIC with a priority that would wake the core (nor pending would set the event
+        register: SEVONPEND under WFE), time can pass forever without a wake-up: a free-running timer's compares
+        with their interrupts off. The next event is looked at first, so a sleep that will wake costs one call."""
+        queue = getattr(self.m, "events", None)
+        top = queue.top() if queue is not None else None
+        if top is None or top.raises is None or (wfe and self.scb.sev_on_pend):
+            return None
+        e = self.exc
+        level = self._wake_level()
+        tags: list[str] = []
+        for ev in queue.heap:
+            if ev.cancelled:
+                continue
+            lines = ev.raises() if ev.raises is not None else None
+            if lines is None or any(e.enabled[IRQ0 + n] and e.group(e.prio[IRQ0 + n]) < level for n in lines):
+                return None
+            if ev.tag not in tags:
+                tags.append(ev.tag)
+        return ", ".join(tags)
 
     def on_spin(self, pc: int) -> bool:
         """The machine found a branch-to-self: inside a fault handler that ends the run with the fault."""

@@ -227,3 +227,53 @@ def test_native_and_python_hot_paths_give_the_same_counts() -> None:
         a, b = _run(app, native=True, **kw), _run(app, native=False, **kw)
         assert (a.instructions, a.cycles, a.sleep_cycles, a.text) == (b.instructions, b.cycles, b.sleep_cycles,
                                                                       b.text), app
+
+
+def test_sleeping_with_only_a_free_running_timer_stops_at_once() -> None:
+    """nrf_gpiote without its button recording: TIMER0 runs free (its compares, CC = 0, every 2^32 us) with its
+    interrupts off and GPIOTE waits for a press that never comes. The run stops "sleeping forever" at the first
+    wfi, before any wrap, instead of after the backstop's million events (136 years of virtual time)."""
+    r = sc.run(BIN / "nrf_gpiote.elf", "nrf52840")
+    assert r.stop.kind.value == "sleeping" and r.exit_status == 125
+    assert "sleeping forever" in r.stop.message
+    assert "the events scheduled (TIMER0 compare) cannot raise an enabled interrupt" in r.stop.message
+    assert r.seconds < 0.01  # no compare ran: 2^32 us would be 4295 s
+
+
+def test_a_late_press_still_wakes_the_core(tmp_path: Path) -> None:
+    """The same firmware with presses after TIMER0 wrapped twice (4295 s each): the recording's events can raise
+    GPIOTE's interrupt, so the core sleeps through the compares until them, and the captured stamps are the
+    press times modulo 2^32 us."""
+    presses = [9000.0, 9000.5, 9001.25]
+    rows = ["time,P0.11", "0,1"] + [f"{t},0\n{t + 0.1},1" for t in presses]
+    rec = tmp_path / "late.csv"
+    rec.write_text("\n".join(rows) + "\n")
+    r = _run("nrf_gpiote", sensors={"p0": str(rec)})
+    stamps = [int(line.split()[3]) for line in r.text.splitlines()[1:4]]
+    for stamp, t in zip(stamps, presses, strict=True):
+        assert abs(stamp - round(t * 1e6) % 2**32) < 50  # TIMER0 started a few us after boot; the latency
+    assert [b - a for a, b in zip(stamps, stamps[1:])] == [500_000, 750_000]
+    assert r.seconds > presses[-1]
+
+
+def test_which_events_can_wake_a_sleeping_core() -> None:
+    """The decision behind the stop, on the machine nrf_gpiote left asleep: TIMER0's compares raise nothing
+    while its INTEN is 0; its line once a COMPARE bit is set, which wakes only when the NVIC enables TIMER0;
+    anything (unknown) once the PPI routes a compare event."""
+    m = sc.prepare(BIN / "nrf_gpiote.elf", "nrf52840")
+    m.run()
+    system, timer, ppi = m.system, m.peripheral("timer0"), m.peripheral("ppi")
+    (ev,) = [e for e in m.events.heap if not e.cancelled]
+    assert ev.tag == "TIMER0 compare" and ev.raises() == frozenset()
+    assert system._events_cannot_wake(False) == "TIMER0 compare"
+    timer.write_INTENSET(1 << 16)  # COMPARE[0]
+    assert ev.raises() == frozenset({timer.irq})
+    assert system._events_cannot_wake(False) == "TIMER0 compare"  # the NVIC does not enable TIMER0
+    system.exc.enabled[16 + timer.irq] = True
+    assert system._events_cannot_wake(False) is None
+    system.exc.enabled[16 + timer.irq] = False
+    timer.write_INTENCLR(1 << 16)
+    ppi.write_CH_EEP(0, timer.base + 0x140)  # EVENTS_COMPARE[0] -> GPIOTE TASKS_OUT[0]
+    ppi.write_CH_TEP(0, m.peripheral("gpiote").base)
+    ppi.write_CHENSET(1)
+    assert ev.raises() is None and system._events_cannot_wake(False) is None

@@ -415,6 +415,23 @@ class NordicPeripheral(PeripheralModel):
     def on_event(self, i: int) -> None:
         """Called as event ``i`` is generated, before shortcuts (override where state follows events)."""
 
+    INTERNAL_SHORTS = False  # True where every shortcut's task stays inside the model (TIMER: CLEAR, STOP)
+
+    def raises_of(self, events: tuple[int, ...]) -> frozenset[int] | None:
+        """The interrupt lines generating these events now could raise: this model's, if an INTEN bit of them is
+        set; None (anything) when the PPI routes one of them, or a shortcut of one starts a task that is not
+        known to stay inside the model. For a sleeping core's "nothing can wake it" (SystemBlock.on_halt)."""
+        if self.fabric.routes and any(self.base + EVENTS_BASE + 4 * i in self.fabric.routes for i in events):
+            return None
+        if not self.INTERNAL_SHORTS and self.values.get("SHORTS", 0):
+            shorts = self.values["SHORTS"]
+            if any(ev in events and shorts >> bit & 1 for bit, ev, _task in self._shorts):
+                return None
+        inten = self.values["INTEN"]
+        if self.irq is not None and any(inten >> i & 1 for i in events):
+            return frozenset((self.irq,))
+        return frozenset()
+
     def event_set(self, i: int) -> bool:
         if i in self._held:
             return bool(self.host.bus.rf.value(self._held[i]) & 1)  # type: ignore[attr-defined]

@@ -33,6 +33,7 @@ class Nrf52Timer(NordicPeripheral):
     TYPE = "nrf52_timer"
     SVD = "TIMER"
     PLAIN = ("SHORTS",)
+    INTERNAL_SHORTS = True  # COMPARE[n]_CLEAR and COMPARE[n]_STOP (PS v1.7 6.30.8 SHORTS): the timer's own tasks
     REGISTERS = NordicPeripheral.REGISTERS + (Register("CC", 0x540, count=6),)
     OPTIONS = {"cc": "number of CC registers (default: 4 for TIMER0-2, 6 for TIMER3-4)"}
 
@@ -100,7 +101,12 @@ class Nrf52Timer(NordicPeripheral):
             d = (cc - v) % span or span
             best = d if best is None else min(best, d)
         if best is not None:
-            self._event = clk.schedule_tick(clk.ticks() + best, self._on_compare, f"{self.svd_name} compare")
+            self._event = clk.schedule_tick(clk.ticks() + best, self._on_compare, f"{self.svd_name} compare",
+                                            self._compare_raises)
+
+    def _compare_raises(self) -> frozenset[int] | None:
+        """What a compare could raise: the TIMER's line if a COMPARE INTEN bit is set, PPI-routed events aside."""
+        return self.raises_of(tuple(range(EV_COMPARE, EV_COMPARE + self.n_cc)))
 
     def _on_compare(self) -> None:
         self._event = None
