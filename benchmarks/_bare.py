@@ -3,7 +3,9 @@
 A hookless Unicorn with the board's memories (and their aliases), the ELF's loaded image, peripheral
 space answering a fixed "ready" pattern (or the caller's reader), the PPB kept as written, and
 semihosting reduced to what the firmware needs to finish: SYS_EXIT/SYS_EXIT_EXTENDED stop the run
-with the exit code, SYS_GET_CMDLINE gives the case's command line, every other call returns 0.
+with the exit code, SYS_GET_CMDLINE gives the case's command line, SYS_TICKFREQ the board's default
+clock (as simcore answers it: apps that derive a timer's prescaler from it refuse 0), every other
+call returns 0.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ READY = 0x002000C0
 
 PeripheralRead = Callable[[int], int]  # absolute address -> value
 PeripheralWrite = Callable[[unicorn.Uc, int, int], None]  # (engine, absolute address, value)
+SystemRead = Callable[[int], int | None]  # absolute PPB address -> value, or None: the value last written
 
 
 @dataclass
@@ -32,13 +35,16 @@ class Bare:
     uc: unicorn.Uc
     pc: int | None  # entry (thumb bit clear) from the reset vector table; None: unreadable
     cmdline: bytes = b""
+    tick_hz: int = 0  # SYS_TICKFREQ's answer
     exit_code: list[int | None] = field(default_factory=lambda: [None])
 
 
 def bare_unicorn(board: Any, fw: Any, read: PeripheralRead | None = None, cmdline: bytes = b"",
-                 write: PeripheralWrite | None = None) -> Bare:
+                 write: PeripheralWrite | None = None, system: SystemRead | None = None) -> Bare:
     """Unicorn loaded with ``fw`` on ``board``'s memories; SP set from the reset vector table. Peripheral writes
-    are dropped, or handed to ``write`` (a stub standing in for a DMA: the nRF52 TWIM's EasyDMA)."""
+    are dropped, or handed to ``write`` (a stub standing in for a DMA: the nRF52 TWIM's EasyDMA); ``system``
+    answers the system registers it knows (a DWT CYCCNT that advances, for firmware that times a delay with it),
+    the others read what was written."""
     uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS)
     uc.ctl_set_cpu_model(R.UC_CPU_ARM_CORTEX_M4)
     for mem in board.memories:
@@ -52,9 +58,13 @@ def bare_unicorn(board: Any, fw: Any, read: PeripheralRead | None = None, cmdlin
         (lambda u, o, s, v, d: None)
     uc.mmio_map(0x40000000, 0x20000000, lambda u, o, s, d: answer(0x40000000 + o), None, on_write, None)
     regs: dict[int, int] = {}
-    uc.mmio_map(0xE0000000, 0x100000, lambda u, o, s, d: regs.get(o, 0), None,
-                lambda u, o, s, v, d: regs.__setitem__(o, v), None)
-    bare = Bare(uc, None, cmdline)
+
+    def ppb_read(_u: unicorn.Uc, o: int, _s: int, _d: object) -> int:
+        value = system(0xE0000000 + o) if system is not None else None
+        return regs.get(o, 0) if value is None else value
+
+    uc.mmio_map(0xE0000000, 0x100000, ppb_read, None, lambda u, o, s, v, d: regs.__setitem__(o, v), None)
+    bare = Bare(uc, None, cmdline, int(board.default_mhz * 1e6))
     uc.hook_add(unicorn.UC_HOOK_INTR, _semihosting, bare)
     vt = fw.read_loaded(board.memory_map.resolve(board.reset_vtor), 8)
     if vt is not None:
@@ -95,5 +105,9 @@ def _semihosting(u: unicorn.Uc, intno: int, bare: Bare) -> None:
         text = bare.cmdline[: max(size - 1, 0)]
         u.mem_write(buf, text + b"\0")
         u.mem_write(arg + 4, struct.pack("<i", len(text)))
+    if op == 0x31:  # SYS_TICKFREQ
+        u.reg_write(R.UC_ARM_REG_R0, bare.tick_hz)
+        u.reg_write(R.UC_ARM_REG_PC, (pc + 2) | 1)
+        return
     u.reg_write(R.UC_ARM_REG_R0, 0)
     u.reg_write(R.UC_ARM_REG_PC, (pc + 2) | 1)

@@ -48,13 +48,26 @@ from pathlib import Path
 import unicorn
 from _bare import bare_unicorn, count_instructions  # benchmarks/: run as a script, this folder is on sys.path
 from sensor_speed import CASES as SENSOR_CASES
+from sensor_speed import (
+    F4_RCC,
+    Case,
+    Stub,
+    base_of,
+    bits,
+    const,
+    generic_imu_stub,
+    generic_mic_stub,
+    kws_wav,
+    nano_bmi270_twim,
+    twim_chip,
+)
 from sensor_speed import bare_run as stubbed_bare_run
-from sensor_speed import kws_wav
 
 from simcore.api import prepare
 from simcore.board import load_board
 from simcore.elf import load_elf
 from simcore.errors import SimcoreError
+from simcore.peripherals import model_for
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "examples" / "data"
@@ -79,7 +92,7 @@ def rec(path: Path, **opts: object) -> tuple[str, object]:
     return f"{path}:{text}", (str(path), dict(opts))
 
 
-WALK, GESTURES = DATA / "imu_walk_100hz.csv", TRAINED / "gestures_demo.csv"
+WALK, GESTURES_CSV = DATA / "imu_walk_100hz.csv", TRAINED / "gestures_demo.csv"
 MIC = {"mic": rec(DATA / "audio_events_16k.wav")}
 # Per app (or board/app where a board needs otherwise): the recordings the tests and examples use, and a bound of
 # a few seconds' run (kws_mic: 8 halves of 250 ms; audio_events: 100 windows; the bus IMUs: 200 FIFO frames).
@@ -91,8 +104,8 @@ INPUTS: dict[str, Inputs] = {
     "kws_mic": Inputs({"mic": rec(TRAINED / "kws_demo.wav")}, "halves=8"),
     "imu_steps": Inputs({"imu": rec(WALK)}),
     "imu_steps_bus": Inputs({"imu": rec(WALK, end="hold", resample=True)}, "frames=200"),
-    "imu_gestures": Inputs({"imu": rec(GESTURES, end="hold")}, "frames=200"),
-    "cortex-m4/imu_gestures": Inputs({"imu": rec(GESTURES)}),  # simcore's IMU: the recording's end ends it
+    "imu_gestures": Inputs({"imu": rec(GESTURES_CSV, end="hold")}, "frames=200"),
+    "cortex-m4/imu_gestures": Inputs({"imu": rec(GESTURES_CSV)}),  # simcore's IMU: the recording's end ends it
     # simcore's microphone build takes no halves= bound: the 6 s cut sensor_speed's stub ends with (24 halves)
     "cortex-m4/kws_mic": Inputs({"mic": rec(kws_wav())}),
     "camera_motion": Inputs({"camera": rec(DATA / "camera_square", fps=10)}),
@@ -101,9 +114,78 @@ INPUTS: dict[str, Inputs] = {
     "stm32f407-ov7670/camera_person": Inputs({"camera": rec(TRAINED / "person_demo.npy", fps=4, resize=True)},
                                              "frames=2"),
 }
-# The bare run of an ELF that benchmarks/sensor_speed.py also measures: its register stub (the flags a wait
-# loop wants, the end of data) and the handler called at each wfi, so bare Unicorn reaches the same exit.
-STUBBED = {case.elf: case for case in SENSOR_CASES}
+
+
+def block_stub(name: str, type_: str, ready: tuple[str, ...], times: int, zero: tuple[str, ...] = ()) -> Stub:
+    """simcore's own sensor block ``name`` on the cortex-m4 board (docs/peripherals: its STATUS flags): STATUS
+    holds the ``ready`` flags for its first ``times`` reads (a DMA half, a FIFO watermark, a frame each), then
+    only END (the recording's end); ID reads its reset value and the registers in ``zero`` read 0 (the counters
+    an exit status depends on: nothing was dropped)."""
+    base = base_of("cortex-m4", name)
+    regs = {r.name: r for r in model_for(type_).REGISTERS}
+    off, flags = bits(type_, "STATUS", *ready)
+    _, end = bits(type_, "STATUS", "END")
+    stub: Stub = {base + off: lambda n: flags if n < times else end, base + regs["ID"].offset: const(regs["ID"].reset)}
+    stub.update({base + regs[z].offset: const(0) for z in zero})
+    return stub
+
+
+def app_constant(app: str, name: str) -> int:
+    """A TinyML app's constant (models/tinyml/apps.py, which generates the firmware's app_config.h)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from models.tinyml import apps
+
+    return int(getattr(apps, app)[name])
+
+
+def rows_of(path: Path) -> int:
+    """Samples of a CSV (lines after the header) or NPY recording."""
+    if path.suffix == ".npy":
+        import numpy as np
+
+        return len(np.load(path, mmap_mode="r"))
+    return len(path.read_text().strip().splitlines()) - 1
+
+
+CYCCNT = 0xE0001004  # DWT CYCCNT (ARMv7-M ARM C1.8.8)
+OV7670_SCCB = {0x40005814: const(0xC7),  # I2C2_SR1: SB ADDR BTF RXNE TXE, no AF (RM0090 27.6.6)
+               0x40005810: lambda n: (0x76, 0x73)[min(n, 1)],  # I2C2_DR: the OV7670's PID 76h, VER 73h
+               0x50050010: const(1)}  # DCMI_MIS: FRAME (RM0090 15.8.5), read by the DCMI handler at each wfi
+# The sensor apps benchmarks/sensor_speed.py does not measure: the same kind of stub, each bounded as corpus INPUTS
+# bounds the simcore run (its command line, or the recording's length: halves, batches, frames).
+CORPUS_STUBS = [
+    Case("adc_monitor", "cortex-m4", "cortex-m4/adc_monitor", {}, "simcore ADC, DMA halves of 50",
+         stub=lambda: block_stub("adc", "simcore_adc", ("HT", "TC"), rows_of(DATA / "adc_trace_1k.csv") // 50)),
+    Case("machine_monitor", "cortex-m4", "cortex-m4/machine_monitor", {}, "simcore ADC, DMA halves",
+         stub=lambda: block_stub("adc", "simcore_adc", ("HT", "TC"), rows_of(TRAINED / "machine_demo.npy")
+                                                                        // app_constant("MACHINE", "HALF"))),
+    Case("audio_events", "cortex-m4", "cortex-m4/audio_events", {}, "simcore mic (windows=100)",
+         stub=lambda: generic_mic_stub(100)),
+    Case("imu_gestures", "cortex-m4", "cortex-m4/imu_gestures", {}, "simcore IMU FIFO",
+         stub=lambda: generic_imu_stub(rows_of(GESTURES_CSV) // app_constant("GESTURES", "WATERMARK"),
+                                      app_constant("GESTURES", "WATERMARK"))),
+    Case("camera_motion", "cortex-m4", "cortex-m4/camera_motion", {}, "simcore camera, a frame per flag",
+         stub=lambda: block_stub("camera", "simcore_camera", ("DONE",), len(list((DATA / "camera_square")
+                                                                                .glob("*.png"))), ("DROP_COUNT",))),
+    Case("camera_person", "cortex-m4", "cortex-m4/camera_person", {}, "simcore camera, a frame per flag",
+         stub=lambda: block_stub("camera", "simcore_camera", ("DONE",), 32, ("DROP_COUNT",))),  # person_demo.npy
+    Case("discovery imu_gestures", "stm32f4-discovery", "stm32f4-discovery/imu_gestures", {}, "LIS3DSH > SPI1",
+         stub=next(c.stub for c in SENSOR_CASES if c.elf == "stm32f4-discovery/imu_steps_bus")),
+    Case("nano imu_gestures", "arduino-nano-33-ble-sense", "arduino-nano-33-ble-sense/imu_gestures", {},
+         "LSM9DS1 > TWIM1, RTC1 tick",  # WHO_AM_I 68h, FIFO_SRC 15 samples (a 125 ms tick's at 119 Hz), zero data
+         writes=twim_chip({0x0F: b"\x68", 0x2F: bytes([15])})),
+    Case("nano rev2 imu_gestures", "arduino-nano-33-ble-sense-rev2", "arduino-nano-33-ble-sense-rev2/imu_gestures",
+         {}, "BMI270 > TWIM1, GPIOTE", writes=lambda: nano_bmi270_twim(12 * app_constant("GESTURES", "WATERMARK"))),
+    Case("nano rev2 imu_steps_bus", "arduino-nano-33-ble-sense-rev2", "arduino-nano-33-ble-sense-rev2/imu_steps_bus",
+         {}, "BMI270 > TWIM1, GPIOTE", writes=lambda: nano_bmi270_twim(6 * 25)),  # accelerometer frames, wm 25
+    Case("ov7670 camera_person", "stm32f407-ov7670", "stm32f407-ov7670/camera_person", {}, "OV7670 > DCMI > DMA2",
+         stub=lambda: {**F4_RCC, **OV7670_SCCB}, handler="IRQ78_Handler",
+         system=lambda: {CYCCNT: lambda n: n * 168_000}),  # 1 ms at 168 MHz per read: SCCB's delay_ms ends
+]
+# The bare run of a sensor app: its register stub (the flags a wait loop wants, the end of data) and the handler
+# called at each wfi, so bare Unicorn reaches the same exit (sensor_speed's cases and the ones above).
+STUBBED = {case.elf: case for case in [*SENSOR_CASES, *CORPUS_STUBS]}
 
 
 def inputs_of(elf: Path) -> Inputs | None:

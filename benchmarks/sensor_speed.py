@@ -191,6 +191,32 @@ def nano_lsm9ds1_twim(console: bytearray) -> Any:
     return write
 
 
+def twim_chip(answers: dict[int, bytes]) -> Callable[[bytearray], Any]:
+    """A ``Case.writes`` stand-in for TWIM1's EasyDMA and a chip behind it answering fixed bytes: at TASKS_STARTTX
+    with bytes to receive, the receive buffer gets the answer of the register the transmitted byte names (then
+    zeros), zeros for any other register (the console is not looked at). EVENTS_STOPPED (and the RTC's or
+    GPIOTE's events) read the ready pattern."""
+    def make(_console: bytearray) -> Any:
+        regs: dict[int, int] = {}
+
+        def write(uc: unicorn.Uc, addr: int, value: int) -> None:
+            if TWIM1 <= addr < TWIM1 + 0x1000:
+                regs[addr - TWIM1] = value
+                if addr - TWIM1 == 0x008 and regs.get(0x538):  # TASKS_STARTTX with RXD.MAXCNT bytes to receive
+                    reg = uc.mem_read(regs[0x544], 1)[0] & 0x7F  # TXD.PTR: the register address
+                    n = regs[0x538]
+                    uc.mem_write(regs[0x534], (answers.get(reg, b"") + bytes(n))[:n])  # RXD.PTR
+        return write
+    return make
+
+
+def nano_bmi270_twim(fifo_bytes: int) -> Callable[[bytearray], Any]:
+    """The BMI270 (datasheet BST-BMI270-DS000 5.2) of the Nano 33 BLE Sense Rev2 on TWIM1: CHIP_ID (00h) 24h,
+    INTERNAL_STATUS (21h) init_ok, FIFO_LENGTH_0/1 (24h) ``fifo_bytes`` (the firmware's watermark), zeros for
+    the data."""
+    return twim_chip({0x00: b"\x24", 0x21: b"\x01", 0x24: fifo_bytes.to_bytes(2, "little")})
+
+
 @dataclass
 class Case:
     label: str
@@ -309,8 +335,20 @@ def bare_run(case: Case, timeout_s: float, counter: ctypes.c_uint64 | None = Non
         reads[addr] = n + 1
         return answer(n)
 
+    system = case.system()
+    ppb_reads: dict[int, int] = {}
+
+    def ppb_read(addr: int) -> int | None:
+        answer = system.get(addr)
+        if answer is None:
+            return None
+        n = ppb_reads.get(addr, 0)
+        ppb_reads[addr] = n + 1
+        return answer(n)
+
     bare = bare_unicorn(board, fw, mmio_read, (case.cmdline or "").encode(),
-                        case.writes(bytearray() if console is None else console) if case.writes is not None else None)
+                        case.writes(bytearray() if console is None else console) if case.writes is not None else None,
+                        ppb_read if system else None)
     if bare.pc is None:
         return 0.0, None, 0
     uc, pc, code = bare.uc, bare.pc, bare.exit_code
