@@ -4,7 +4,8 @@ Usage: python benchmarks/startup.py [--repeat 3] [--board NAME ...] [--elf PATH 
 
 Per row (every board in simcore/boards with its hello.elf, then the largest committed ELFs on the generic board;
 a kit board, one with sensor chips on its buses, runs twice: as is, and with its chips fed from the TinyML
-apps' demo recordings, ``+rec``, which is when numpy and the recording readers load):
+apps' demo recordings, ``+rec``: the readers open and check them with the standard library, and numpy loads
+only when the firmware reads samples, which hello does not):
 
 - ``first insn cold``: wall seconds from spawning ``python`` to the moment the run is about to start
   (``simcore.api.prepare`` done: ELF read and checked, board and peripherals built, block cache read),

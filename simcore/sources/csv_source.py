@@ -11,7 +11,9 @@ at their first read.
 from __future__ import annotations
 
 import csv
+import itertools
 import math
+import operator
 from array import array
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,7 +68,7 @@ def read_csv(
         raise bad(path, f"cannot be read ({exc.strerror or exc})") from None
     except (UnicodeDecodeError, csv.Error) as exc:
         raise bad(path, f"is not a readable CSV text file ({exc})") from None
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    rows = [r for r in rows if (r and r[0].strip()) or any(cell.strip() for cell in r)]  # blank lines dropped
     if not rows:
         raise bad(path, "is empty: a header row naming the columns is needed")
     header = [h.strip() for h in rows[0]]
@@ -95,20 +97,9 @@ def read_csv(
     col_idx = [lower.index(c) for c in wanted]
     use = ([time_col] if time_col is not None else []) + col_idx
     width = len(use)
-    values = array("d", bytes(8 * len(body) * width))  # row-major (rows, width) float64, as numpy's would be
-    for r, row in enumerate(body):
-        line = r + 2  # 1-based file line, after the header
-        if len(row) < len(header):
-            raise bad(path, f"row {line} has {len(row)} fields but the header names {len(header)} columns")
-        for j, c in enumerate(use):
-            cell = row[c].strip()
-            try:
-                v = float(cell)
-            except ValueError:
-                raise bad(path, f"row {line}, column {header[c]!r}: {cell!r} is not a number") from None
-            if not math.isfinite(v):
-                raise bad(path, f"row {line}, column {header[c]!r}: value {cell!r} is not finite (NaN or inf)")
-            values[r * width + j] = v
+    values = _fast_cells(body, use, len(header))
+    if values is None:  # a short row, a cell that is not a number or not finite: the cell by cell pass names it
+        values = _cells(path, body, use, header)
     rows, skip = len(body), 1 if time_col is not None else 0
 
     def make() -> np.ndarray:
@@ -142,3 +133,39 @@ def read_csv(
             path, data, channels=names, units=units, rate_hz=found, start_s=times[0], end_rule=end_rule
         )
     return ArraySource(path, data, channels=names, units=units, times=times, end_rule=end_rule)
+
+
+def _fast_cells(body: list[list[str]], use: list[int], fields: int) -> array[float] | None:
+    """The columns ``use`` of every row, row-major, when every row has ``fields`` fields and every cell is a finite
+    number (float() strips the whitespace str.strip() does); None otherwise."""
+    if any(len(row) < fields for row in body):
+        return None
+    pick = operator.itemgetter(*use)
+    cells = map(pick, body) if len(use) > 1 else ((row[use[0]],) for row in body)
+    try:
+        values = array("d", map(float, itertools.chain.from_iterable(cells)))
+    except ValueError:
+        return None
+    if not math.isfinite(sum(values)) and not all(math.isfinite(v) for v in values):
+        return None  # (a finite sum proves every value finite; an overflowing one is looked at value by value)
+    return values
+
+
+def _cells(path: str | Path, body: list[list[str]], use: list[int], header: list[str]) -> array[float]:
+    """The same values cell by cell, raising at the first bad row or cell in file order."""
+    width = len(use)
+    values = array("d", bytes(8 * len(body) * width))  # row-major (rows, width) float64, as numpy's would be
+    for r, row in enumerate(body):
+        line = r + 2  # 1-based file line, after the header
+        if len(row) < len(header):
+            raise bad(path, f"row {line} has {len(row)} fields but the header names {len(header)} columns")
+        for j, c in enumerate(use):
+            cell = row[c].strip()
+            try:
+                v = float(cell)
+            except ValueError:
+                raise bad(path, f"row {line}, column {header[c]!r}: {cell!r} is not a number") from None
+            if not math.isfinite(v):
+                raise bad(path, f"row {line}, column {header[c]!r}: value {cell!r} is not finite (NaN or inf)")
+            values[r * width + j] = v
+    return values

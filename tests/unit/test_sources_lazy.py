@@ -193,3 +193,23 @@ def test_regular_rate_equals_numpy_median_rule() -> None:
         for t in (np.arange(n) / 104.0, np.arange(n) * 0.02 + 5.0, np.cumsum(RNG.uniform(0.9, 1.1, n)),
                   np.arange(n) * 1e-3 + RNG.normal(scale=1e-13, size=n)):
             assert regular_rate(t.tolist()) == with_numpy(t)
+
+
+def test_csv_cells_with_spaces_blank_lines_and_extra_columns(tmp_path: Path) -> None:
+    """The bulk conversion keeps the cell-by-cell rules: padded cells, blank lines and unused columns are fine
+    (the same values as numpy's reading), and the first bad cell in file order is the one named."""
+    text = "t, ax ,ay,note\n\n0.0, 1.5 ,-2,a\n 0.01,3e-1,4 ,b\n\n0.02,5,  6,c\n"
+    (tmp_path / "p.csv").write_text(text)
+    src = open_source(tmp_path / "p.csv", columns=["ax", "ay"])
+    want = np.array([[1.5, -2.0], [0.3, 4.0], [5.0, 6.0]])
+    np.testing.assert_array_equal(src.take(0, 3), want)
+    assert src.rate_hz == 100.0 and src.channels == ("ax", "ay")
+    (tmp_path / "b.csv").write_text("t,ax\n0,1\n0.01,inf\n0.02,x\n")
+    with pytest.raises(BadInputError, match=r"row 3, column 'ax': value 'inf' is not finite"):
+        open_source(tmp_path / "b.csv")
+    (tmp_path / "c.csv").write_text("t,ax\n0,1\n0.01,x\n0.02,nan\n")
+    with pytest.raises(BadInputError, match=r"row 3, column 'ax': 'x' is not a number"):
+        open_source(tmp_path / "c.csv")
+    (tmp_path / "d.csv").write_text("t,ax,ay\n0,1,2\n0.01,1\n")
+    with pytest.raises(BadInputError, match=r"row 3 has 2 fields but the header names 3 columns"):
+        open_source(tmp_path / "d.csv")
