@@ -12,6 +12,8 @@ Layout (renode-docs ``source/basic/resd.md``; renode-infrastructure
 
 Values are turned into physical units: see :data:`SAMPLE_TYPES`. A file may hold several
 channels; one (sample type, channel id) pair is read per source and its blocks are joined.
+Files of the standard sample types are read with ``struct`` (the values made by numpy at their first
+read); custom types, and any file the plain reader has a doubt about, go through :func:`parse_resd`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simcore.sources.base import ArraySource, bad, regular_rate
+from simcore.sources.base import ArraySource, Deferred, bad, regular_rate
 
 if TYPE_CHECKING:
     import numpy as np
@@ -188,6 +190,113 @@ def parse_resd(path: str | Path, custom_types: dict[Any, Any] | None = None) -> 
     return blocks
 
 
+_PLAIN = ("<i4", "<u4", "<u8")  # the standard sample types' components (little-endian bytes, kept as read)
+_SAFE = 1 << 62  # timestamps below this: numpy's uint64/int64 arithmetic on them cannot wrap
+
+
+def _plain_blocks(blob: bytes) -> list[tuple[SampleType, int, list[int], bytes, int | None]] | None:
+    """(sample type, channel, times in ns, raw little-endian values row-major, period) of every block of a RESD
+    file of standard sample types, read with ``struct`` as :func:`parse_resd` reads it; None when the file has
+    anything parse_resd would refuse, a custom type, or timestamps near 2^63 (then parse_resd decides)."""
+    if len(blob) < 8 or blob[:4] != b"RESD" or blob[4] != 1 or blob[5:8] != b"\x00\x00\x00":
+        return None
+    out: list[tuple[SampleType, int, list[int], bytes, int | None]] = []
+    pos = 8
+    while pos < len(blob):
+        if pos + 13 > len(blob):
+            return None
+        kind, stype, channel, size = struct.unpack_from("<BHHQ", blob, pos)
+        start = pos + 13
+        end = start + size
+        st = SAMPLE_TYPES.get(stype)
+        if end > len(blob) or kind not in (BLOCK_ARBITRARY, BLOCK_CONSTANT) or st is None or st.dtype not in _PLAIN:
+            return None
+        sub = 16 if kind == BLOCK_CONSTANT else 8
+        if size < sub + 8:
+            return None
+        start_ns = struct.unpack_from("<Q", blob, start)[0]
+        period = struct.unpack_from("<Q", blob, start + 8)[0] if kind == BLOCK_CONSTANT else None
+        (meta_size,) = struct.unpack_from("<Q", blob, start + sub)
+        samples_at = start + sub + 8 + meta_size
+        if samples_at > end:
+            return None
+        nch = len(st.channels)
+        comp = int(st.dtype[2:])
+        width = comp * nch + (8 if kind == BLOCK_ARBITRARY else 0)
+        nbytes = end - samples_at
+        if nbytes % width:
+            return None
+        n = nbytes // width
+        if kind == BLOCK_CONSTANT:
+            if n > 1 and period == 0:
+                return None
+            assert period is not None
+            if start_ns + n * period >= _SAFE:
+                return None
+            raw = bytes(blob[samples_at:end])
+            times = [start_ns + k * period for k in range(n)]
+        else:
+            parts = []
+            times = []
+            for k in range(n):  # each sample: its u64 time relative to the block's start, then its components
+                at = samples_at + k * width
+                times.append(start_ns + struct.unpack_from("<Q", blob, at)[0])
+                parts.append(blob[at + 8: at + width])
+            raw = b"".join(parts)
+            if any(t >= _SAFE for t in times) or any(b <= a for a, b in zip(times, times[1:], strict=False)):
+                return None
+        out.append((st, channel, times, raw, period))
+        pos = end
+    return out or None
+
+
+def _read_plain(path: str | Path, sample_type: str | int | None, channel: int | None,
+                end_rule: str) -> ArraySource | None:
+    """:func:`read_resd` without numpy for files of standard types (the values made at the first read), or None
+    when the numpy path must decide (custom types, anything it would refuse)."""
+    try:
+        blob = Path(path).read_bytes()
+    except OSError:
+        return None
+    blocks = _plain_blocks(blob)
+    if blocks is None:
+        return None
+    if isinstance(sample_type, str):
+        st0 = SAMPLE_TYPE_BY_NAME.get(sample_type.lower())
+        if st0 is None:
+            return None
+        sample_type = st0.id
+    chosen = [b for b in blocks
+              if (sample_type is None or b[0].id == sample_type) and (channel is None or b[1] == channel)]
+    if not chosen or len({(b[0].id, b[1]) for b in chosen}) > 1:
+        return None
+    chosen.sort(key=lambda b: b[2][0] if b[2] else 0)  # stable, as the numpy path's sort
+    times_ns = [t for b in chosen for t in b[2]]
+    if not times_ns or any(b <= a for a, b in zip(times_ns, times_ns[1:], strict=False)):
+        return None
+    st = chosen[0][0]
+    nch = len(st.channels)
+    raws = [b[3] for b in chosen]
+
+    def make() -> Any:
+        import numpy as np
+
+        flat = np.concatenate([np.frombuffer(r, dtype=st.dtype) for r in raws])
+        return flat.reshape(-1, nch).astype(np.float64) * st.scale
+
+    values = Deferred((len(times_ns), nch), "float64", make)
+    times = [float(t) * 1e-9 for t in times_ns]
+    units = (st.unit,) * nch
+    periods = {b[4] for b in chosen}
+    rate = None
+    if periods and None not in periods and len(periods) == 1 and chosen[0][4]:
+        rate = regular_rate(times)
+    if rate is not None:
+        return ArraySource(path, values, channels=st.channels, units=units, rate_hz=rate, start_s=times[0],
+                           end_rule=end_rule)
+    return ArraySource(path, values, channels=st.channels, units=units, times=times, end_rule=end_rule)
+
+
 def read_resd(
     path: str | Path,
     *,
@@ -197,6 +306,10 @@ def read_resd(
     end_rule: str = "stop",
 ) -> ArraySource:
     """One channel of a RESD file as a source in physical units (e.g. acceleration in g)."""
+    if not custom_types:
+        plain = _read_plain(path, sample_type, channel, end_rule)
+        if plain is not None:
+            return plain
     import numpy as np
 
     blocks = parse_resd(path, custom_types)

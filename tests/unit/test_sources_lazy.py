@@ -1,6 +1,6 @@
 """Recordings open without numpy (issue 16: start-up with recordings attached) and read as numpy reads them.
 
-The WAV, CSV and plain-NPY readers parse and check with the standard library and defer the array to its first
+The WAV, CSV, RESD and plain-NPY readers parse and check with the standard library and defer the array to its first
 read. What the firmware gets must not change: the deferred arrays are compared with numpy's own reading of
 the same files (np.load, np.loadtxt, the stdlib wave module), and the NPY reader's two paths (plain, np.load)
 with each other on good and bad files: the same source or the same one-paragraph error.
@@ -19,8 +19,9 @@ import numpy as np
 import pytest
 
 from simcore.errors import BadInputError
-from simcore.sources import npy_source, open_source
+from simcore.sources import npy_source, open_source, resd
 from simcore.sources.base import regular_rate
+from simcore.sources.resd import write_resd
 from simcore.sources.wav import write_wav
 from tests.conftest import ROOT
 
@@ -51,7 +52,8 @@ def _files(tmp: Path) -> list[tuple[str, dict[str, object]]]:
     np.save(tmp / "cam.npy", RNG.integers(0, 256, size=(3, 6, 8), dtype=np.uint8))
     irregular = np.column_stack([np.cumsum(RNG.uniform(0.001, 0.01, size=50)), RNG.normal(size=50)])
     np.save(tmp / "irr.npy", irregular.astype(np.float32))
-    return [(str(tmp / "m16.wav"), {}), (str(tmp / "s24.wav"), {}), (str(tmp / "f32.wav"), {}),
+    return [(str(ROOT / "examples" / "data" / "accel_2s.resd"), {}),
+            (str(tmp / "m16.wav"), {}), (str(tmp / "s24.wav"), {}), (str(tmp / "f32.wav"), {}),
             (str(tmp / "imu.csv"), {}), (str(tmp / "adc.npy"), {"rate_hz": 500.0}),
             (str(tmp / "cam.npy"), {"fps": 4.0}), (str(tmp / "irr.npy"), {"time_column": 0})]
 
@@ -59,6 +61,9 @@ def _files(tmp: Path) -> list[tuple[str, dict[str, object]]]:
 def _numpy_reading(path: str, opts: dict[str, object]) -> np.ndarray:
     """The samples as numpy reads the file itself (not through simcore's readers)."""
     p = Path(path)
+    if p.suffix == ".resd":  # the blocks numpy decodes (parse_resd), in physical units
+        blocks = resd.parse_resd(p)
+        return np.concatenate([b.raw for b in blocks]).astype(np.float64) * blocks[0].sample_type.scale
     if p.suffix == ".csv":
         return np.loadtxt(p, delimiter=",", skiprows=1)[:, 1:]
     if p.suffix == ".npy":
@@ -213,3 +218,63 @@ def test_csv_cells_with_spaces_blank_lines_and_extra_columns(tmp_path: Path) -> 
     (tmp_path / "d.csv").write_text("t,ax,ay\n0,1,2\n0.01,1\n")
     with pytest.raises(BadInputError, match=r"row 3 has 2 fields but the header names 3 columns"):
         open_source(tmp_path / "d.csv")
+
+
+def _resd_cases(tmp: Path) -> list[tuple[str, dict[str, object]]]:
+    """RESD files the plain reader takes or leaves to the numpy path, with the options they are opened with."""
+    acc = RNG.integers(-2_000_000, 2_000_000, size=(20, 3))
+    temp = RNG.integers(20_000, 30_000, size=(5, 1))
+    ts = np.array([0, 7, 20, 21, 50]) * 1_000_000
+    pressure = RNG.integers(90_000_000, 110_000_000, size=(6, 1)).astype(np.uint64)
+    files = {
+        "mixed": [{"sample_type": "acceleration", "channel": 0, "period_ns": 10_000_000, "raw": acc[:10]},
+                  {"sample_type": "temperature", "channel": 3, "start_ns": 5_000_000, "times_ns": ts, "raw": temp},
+                  {"sample_type": "acceleration", "channel": 0, "period_ns": 10_000_000, "start_ns": 100_000_000,
+                   "raw": acc[10:]}],
+        "pressure": [{"sample_type": "pressure", "channel": 1, "period_ns": 1_000_000, "start_ns": 3, "raw": pressure}],
+        "overlap": [{"sample_type": "voltage", "channel": 0, "period_ns": 5, "raw": np.arange(4)},
+                    {"sample_type": "voltage", "channel": 0, "period_ns": 5, "start_ns": 10, "raw": np.arange(4)}],
+        "late": [{"sample_type": "humidity", "channel": 0, "start_ns": 2**63, "times_ns": [0, 1], "raw": [[1], [2]]}],
+        "not increasing": [{"sample_type": "ecg", "channel": 0, "times_ns": [0, 5, 5], "raw": [[1], [2], [3]]}],
+    }
+    for name, blocks in files.items():
+        write_resd(tmp / f"{name}.resd", blocks)
+    good = tmp / "mixed.resd"
+    blob = good.read_bytes()
+    (tmp / "truncated.resd").write_bytes(blob[:-3])
+    (tmp / "version.resd").write_bytes(blob[:4] + b"\x02" + blob[5:])
+    return [(str(good), {"sample_type": "acceleration", "channel": 0}), (str(good), {"sample_type": "temperature"}),
+            (str(good), {}), (str(good), {"sample_type": "light"}), (str(good), {"sample_type": 8}),
+            (str(tmp / "pressure.resd"), {}), (str(tmp / "overlap.resd"), {}), (str(tmp / "late.resd"), {}),
+            (str(tmp / "not increasing.resd"), {}), (str(tmp / "truncated.resd"), {}),
+            (str(tmp / "version.resd"), {"sample_type": "acceleration"})]
+
+
+def test_resd_plain_path_equals_numpy_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """RESD of standard sample types is read without numpy; the same source (values, times, rate) or the same
+    error as the numpy path (parse_resd) on good, overlapping, late (near 2^63 ns), non-increasing and corrupt
+    files."""
+    plain_used = 0
+    def attempt(path: str, opts: dict[str, object]) -> object:
+        try:
+            return open_source(path, **opts)
+        except BadInputError as exc:
+            return str(exc)
+
+    for path, opts in _resd_cases(tmp_path):
+        plain = attempt(path, opts)
+        plain_used += resd._read_plain(path, opts.get("sample_type"), opts.get("channel"), "stop") is not None
+        with monkeypatch.context() as m:
+            m.setattr(resd, "_read_plain", lambda *a: None)
+            loaded = attempt(path, opts)
+        if isinstance(loaded, str):
+            assert plain == loaded, (path, opts)
+            continue
+        assert not isinstance(plain, str), (path, opts, plain)
+        for attr in ("rate_hz", "start_s", "duration_s", "channels", "units", "dtype_name"):
+            assert getattr(plain, attr) == getattr(loaded, attr), (path, attr)
+        a, b = plain.take(0, len(plain)), loaded.take(0, len(loaded))  # type: ignore[attr-defined, arg-type]
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(plain.times(), loaded.times())  # type: ignore[attr-defined]
+    assert plain_used == 3  # acceleration, temperature, pressure: the others are errors the numpy path names
