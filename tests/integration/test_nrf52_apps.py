@@ -277,3 +277,21 @@ def test_which_events_can_wake_a_sleeping_core() -> None:
     ppi.write_CH_TEP(0, m.peripheral("gpiote").base)
     ppi.write_CHENSET(1)
     assert ev.raises() is None and system._events_cannot_wake(False) is None
+
+
+def test_a_free_running_rtc_without_interrupts_cannot_wake_either() -> None:
+    """RTC1 counting on the LFCLK with its interrupts off schedules an event that raises nothing (a sleep could not
+    end); once its COMPARE0 interrupt is on and the NVIC enables RTC1, it could. (The machine before its first
+    instruction, driven through the models.)"""
+    m = sc.prepare(BIN / "nrf_gpiote.elf", "nrf52840")
+    clock, rtc = m.peripheral("clock"), m.peripheral("rtc1")
+    clock.task_LFCLKSTART()
+    m.advance_to(m.now_cycles() + int(0.3 * CPU_HZ))  # past the LFCLK's start-up
+    m.run_due_events()
+    rtc.task_START()
+    assert [e.tag for e in m.events.heap if not e.cancelled] == ["RTC1 counter"]
+    assert m.system._events_cannot_wake(False) == "RTC1 counter"
+    rtc.write_INTENSET(1 << 16)  # COMPARE[0]
+    assert m.system._events_cannot_wake(False) is not None  # the NVIC does not enable RTC1 yet
+    m.system.exc.enabled[16 + rtc.irq] = True
+    assert m.system._events_cannot_wake(False) is None

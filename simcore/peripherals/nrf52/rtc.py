@@ -96,7 +96,13 @@ class Nrf52Rtc(NordicPeripheral):
                 d = (self.values[f"CC{n}"] - v) % (MASK + 1) or MASK + 1
                 best = d if best is None else min(best, d)
         if best is not None:
-            self._event = clk.schedule_tick(clk.ticks() + best, self._on_tick, f"{self.svd_name} counter")
+            self._event = clk.schedule_tick(clk.ticks() + best, self._on_tick, f"{self.svd_name} counter",
+                                            self._tick_raises)
+
+    def _tick_raises(self) -> frozenset[int] | None:
+        """What the counter's event could raise: the RTC's line if an INTEN bit of TICK, OVRFLW or a COMPARE is
+        set; None (anything) when the PPI routes one of them."""
+        return self.raises_of((EV_TICK, EV_OVRFLW, *range(EV_COMPARE, EV_COMPARE + self.n_cc)))
 
     def _on_tick(self) -> None:
         self._event = None
