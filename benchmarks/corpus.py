@@ -176,9 +176,10 @@ CORPUS_STUBS = [
          "LSM9DS1 > TWIM1, RTC1 tick",  # WHO_AM_I 68h, FIFO_SRC 15 samples (a 125 ms tick's at 119 Hz), zero data
          writes=twim_chip({0x0F: b"\x68", 0x2F: bytes([15])})),
     Case("nano rev2 imu_gestures", "arduino-nano-33-ble-sense-rev2", "arduino-nano-33-ble-sense-rev2/imu_gestures",
-         {}, "BMI270 > TWIM1, GPIOTE", writes=lambda: nano_bmi270_twim(12 * app_constant("GESTURES", "WATERMARK"))),
+         {}, "BMI270 > TWIM1, GPIOTE",
+         writes=lambda console: nano_bmi270_twim(12 * app_constant("GESTURES", "WATERMARK"))(console)),
     Case("nano rev2 imu_steps_bus", "arduino-nano-33-ble-sense-rev2", "arduino-nano-33-ble-sense-rev2/imu_steps_bus",
-         {}, "BMI270 > TWIM1, GPIOTE", writes=lambda: nano_bmi270_twim(6 * 25)),  # accelerometer frames, wm 25
+         {}, "BMI270 > TWIM1, GPIOTE", writes=nano_bmi270_twim(6 * 25)),  # accelerometer frames, wm 25
     Case("ov7670 camera_person", "stm32f407-ov7670", "stm32f407-ov7670/camera_person", {}, "OV7670 > DCMI > DMA2",
          stub=lambda: {**F4_RCC, **OV7670_SCCB}, handler="IRQ78_Handler",
          system=lambda: {CYCCNT: lambda n: n * 168_000}),  # 1 ms at 168 MHz per read: SCCB's delay_ms ends

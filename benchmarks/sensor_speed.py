@@ -231,6 +231,7 @@ class Case:
     # firmware transmits on its console (then measure() requires it to equal simcore's console)
     writes: Callable[[bytearray], Any] | None = None
     clock_text: str = ""  # a regular expression for what the console shows of the virtual clock (bare has none)
+    system: Callable[[], Stub] = dict  # bare run: system registers (PPB) answered by read count
 
 
 CASES = [
