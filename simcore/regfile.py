@@ -99,6 +99,7 @@ class Xfer:
         self.cs = self.cs_low = self.cs_high = 0
         self.sel = True
         self.edges = 0
+        self.pre_at, self.sr_pre = 0, 0  # an I2C read from its START: SR sr_pre until its address is acknowledged
 
     def fs_at(self, cycle: int) -> int:
         c0, fs0, num, den = self.seg
@@ -237,6 +238,8 @@ def regfile_library() -> ctypes.CDLL | None:
             lib.rf_xfer_start_i2c.restype = ctypes.c_int
             lib.rf_xfer_start_i2c.argtypes = [p, u32, ctypes.c_char_p, ctypes.POINTER(ctypes.c_uint64), u32, u32, u32,
                                               u32, u32]
+            lib.rf_xfer_i2c_address.restype = ctypes.c_int
+            lib.rf_xfer_i2c_address.argtypes = [p, u32, u32, u64]
             lib.rf_xfer_start_i2c_tx.restype = ctypes.c_int
             lib.rf_xfer_start_i2c_tx.argtypes = [p, u32, u32, u32, u32, u32, u32, u64, u64, u64, u64]
             lib.rf_xfer_ptr.restype = v
@@ -445,7 +448,24 @@ class PyRegFile:
         x.i2c = 1
         x.m = 0
         x.active = True
+        x.pre_at = 0
         self.timed_set(x.ti, x.sr_idle, x.sr_last if x.n == 1 else x.sr_done, x.ats[0], NEVER)
+
+    def xfer_i2c_address(self, xfer: int, sr_pre: int, at_addr: int) -> None:
+        """The I2C read stream just started runs from its START (regfile.c rf_xfer_i2c_address): SR ``sr_pre`` until
+        the address's acknowledge at cycle ``at_addr`` (before the first byte), then the stream's schedule."""
+        x = self.xfers[xfer]
+        if x.i2c != 1 or not 0 < at_addr < x.ats[0]:
+            raise ValueError("register file stream: an I2C read's address is acknowledged before its first byte")
+        x.pre_at, x.sr_pre = at_addr, sr_pre
+        self.timed_set(x.ti, sr_pre, x.sr_idle, at_addr, NEVER)
+
+    def _xfer_sr_read(self, x: Xfer) -> None:
+        """regfile.c xfer_sr_read: an SR read from the schedule; past a read's address step, on to the first byte."""
+        x.after_dr = False
+        if x.pre_at and self.clock() >= x.pre_at:
+            x.pre_at = 0
+            self.timed_set(x.ti, x.sr_idle, x.sr_last if x.n == 1 else x.sr_done, x.ats[0], NEVER)
 
     def xfer_start_i2c_tx(self, xfer: int, n: int, sr: tuple[int, int, int, int], frame_fs: int, wire_fs: int,
                           at_ready: int, limit: int) -> None:
@@ -461,6 +481,7 @@ class PyRegFile:
         x.ats, x.mosi = [at_ready], []
         x.i2c = 2
         x.m = 0
+        x.pre_at = 0
         x.active = True
         self.timed_set(x.ti, x.sr_idle, x.sr_last, at_ready, NEVER)
 
@@ -537,6 +558,7 @@ class PyRegFile:
             if addr & 3 or j >= x.n or now < x.ats[j] or (j + 1 < x.n and now >= x.ats[j + 1]):
                 return None
             x.rd = j = j + 1
+            x.pre_at = 0
             if j < x.n:
                 self.timed_set(x.ti, x.sr_idle, x.sr_last if j + 1 == x.n else x.sr_done, x.ats[j], NEVER)
             else:
@@ -683,11 +705,11 @@ class PyRegFile:
         elif xv is not None:
             v = xv
         elif t is not None:
-            v = ((t[2] if self.clock() >= t[3] else t[1]) & _lanes(size, shift)) >> shift
             for x in self.xfers:
                 if x.sr == s - 1 and x.active:
-                    x.after_dr = False
+                    self._xfer_sr_read(x)
                     break
+            v = ((t[2] if self.clock() >= t[3] else t[1]) & _lanes(size, shift)) >> shift
         elif r[5] & PY_READ:
             v = self.py(addr, size, 0, 0)
         else:
@@ -933,6 +955,10 @@ class NativeRegFile:
         arr = (ctypes.c_uint64 * len(ats))(*ats)
         if len(ats) != len(miso) or self.lib.rf_xfer_start_i2c(self.bus, xfer, bytes(miso), arr, len(miso), *sr) != 0:
             raise ValueError("register file stream: 1 to XFER_MAX bytes, one arrival cycle each")
+
+    def xfer_i2c_address(self, xfer: int, sr_pre: int, at_addr: int) -> None:
+        if self.lib.rf_xfer_i2c_address(self.bus, xfer, sr_pre, at_addr) != 0:
+            raise ValueError("register file stream: an I2C read's address is acknowledged before its first byte")
 
     def xfer_start_i2c_tx(self, xfer: int, n: int, sr: tuple[int, int, int, int], frame_fs: int, wire_fs: int,
                           at_ready: int, limit: int) -> None:

@@ -155,6 +155,8 @@ typedef struct {
     uint64_t ats[RF_XFER_MAX];  /* I2C: arrival cycle of each byte; SPI script: cycle of each chip-select write */
     uint8_t mosi[RF_XFER_MAX];
     uint8_t miso[RF_XFER_MAX];
+    uint64_t pre_at;       /* I2C read started at its START (rf_xfer_i2c_address): SR sr_pre until this cycle */
+    uint32_t sr_pre, pad5;
 } rf_xfer;
 
 #define RF_WORDS 1024u /* 32-bit words per 4 KiB page */
@@ -526,8 +528,29 @@ int rf_xfer_start_i2c(rf_bus *b, uint32_t xi, const uint8_t *miso, const uint64_
     x->i2c = 1;
     x->m = 0;
     x->active = 1;
+    x->pre_at = 0;
     rf_timed_set(b, x->ti, sr_base, n == 1 ? sr_last : sr_done, ats[0], RF_NEVER);
     return 0;
+}
+
+/* I2C read stream xi (just started) from its START on: the address is acknowledged at cycle at_addr (before the
+   first byte's arrival); SR sr_pre until then, then the stream's schedule (sr_base until the first byte). */
+int rf_xfer_i2c_address(rf_bus *b, uint32_t xi, uint32_t sr_pre, uint64_t at_addr) {
+    if (xi >= b->n_xfers || b->xfers[xi].i2c != 1 || !at_addr || at_addr >= b->xfers[xi].ats[0]) return -1;
+    rf_xfer *x = &b->xfers[xi];
+    x->pre_at = at_addr;
+    x->sr_pre = sr_pre;
+    rf_timed_set(b, x->ti, sr_pre, x->sr_idle, at_addr, RF_NEVER);
+    return 0;
+}
+
+/* An SR read the stream's schedule serves: past an I2C read's address step, its schedule to the first byte. */
+static inline void xfer_sr_read(rf_bus *b, rf_xfer *x) {
+    x->after_dr = 0;
+    if (x->pre_at && *b->clock >= x->pre_at) {
+        x->pre_at = 0;
+        rf_timed_set(b, x->ti, x->sr_idle, x->n == 1 ? x->sr_last : x->sr_done, x->ats[0], RF_NEVER);
+    }
 }
 
 /* Start I2C write xi on the transmit data register (dr; sr its status register): the model put START and the
@@ -554,6 +577,7 @@ int rf_xfer_start_i2c_tx(rf_bus *b, uint32_t xi, uint32_t n, uint32_t sr_wait, u
     x->limit = limit;
     x->i2c = 2;
     x->m = 0;
+    x->pre_at = 0;
     x->active = 1;
     rf_timed_set(b, x->ti, sr_wait, sr_ready, at_ready, RF_NEVER);
     return 0;
@@ -707,6 +731,7 @@ static inline int xfer_read_i2c(rf_bus *b, rf_xfer *x, uint32_t addr, uint32_t s
     if ((addr & 3u) || j >= x->n || now < x->ats[j] || (j + 1 < x->n && now >= x->ats[j + 1])) return 0;
     *v = x->miso[j] & (uint32_t)lanes_of(size, 0);
     x->rd = ++j;
+    x->pre_at = 0;
     if (j < x->n)
         rf_timed_set(b, x->ti, x->sr_idle, j + 1 == x->n ? x->sr_last : x->sr_done, x->ats[j], RF_NEVER);
     else
@@ -871,8 +896,8 @@ static inline uint64_t word_read(rf_bus *b, uint32_t addr, uint32_t size) {
     } else if ((r->flags & RF_XFER) && (x = xfer_of(b, s - 1)) != NULL && xfer_read(b, x, addr, size, &v)) {
         /* served by the stream */
     } else if ((r->flags & RF_TIMED) && (t = timed_of(b, s - 1)) != NULL && *b->clock < t->end) {
+        if ((x = xfer_of_sr(b, s - 1)) != NULL) xfer_sr_read(b, x);
         v = ((*b->clock >= t->at ? t->after : t->before) & lanes_of(size, shift)) >> shift;
-        if ((x = xfer_of_sr(b, s - 1)) != NULL) x->after_dr = 0;
         scheduled = 1;
     } else if (r->flags & RF_PY_READ) {
         v = (uint32_t)py_read(b, addr, size);

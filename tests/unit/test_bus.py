@@ -604,14 +604,18 @@ def test_i2c_read_streams_agree_between_c_and_the_python_twin() -> None:
     miso: bytes = b""
     ats: list[int] = []
     last = (BASE | RXNE | STOPF) & ~BUSY
+    pre, pre_at = BUSY, 0  # a stream started at the read's START (xfer_i2c_address): ISR without DIR until pre_at
     for _ in range(12000):
         r = rng.random()
         if r < 0.02:
             n = rng.randrange(1, 40)
             miso = bytes(rng.getrandbits(8) for _ in range(n))
+            pre_at = clock.value + rng.randrange(1, 40) if rng.random() < 0.5 else 0
             ats = [clock.value + 50 + 200 * j + rng.randrange(0, 3) for j in range(n)]
             for key, f in files.items():
                 f.xfer_start_i2c(xi[key], miso, ats, (BASE, BASE | RXNE, last, last & ~RXNE))
+                if pre_at:
+                    f.xfer_i2c_address(xi[key], pre, pre_at)
         elif r < 0.4:
             clock.value += rng.choice((rng.randrange(0, 60), rng.randrange(0, 60), rng.randrange(0, 400)))
         else:
@@ -630,8 +634,9 @@ def test_i2c_read_streams_agree_between_c_and_the_python_twin() -> None:
                 elif clock.value >= ats[rd]:
                     assert got["c"] == (last if rd + 1 == len(ats) else BASE | RXNE)
                 else:
-                    assert got["c"] == BASE
+                    assert got["c"] == (pre if clock.value < pre_at else BASE)
         assert files["py"].xfer_get(xi["py"]) == files["c"].xfer_get(xi["c"])
+        assert files["py"].timed_get(0) == files["c"].timed_get(0)
     assert logs["py"] == logs["c"]
     assert served > 150 and sum(1 for e in logs["c"] if e[1] == RXDR) > 100
 

@@ -433,7 +433,9 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
             self.reading = bool(value & 1 << 10)
             self.left = value >> 16 & 0xFF
             self.after(10, self._address_done, "address")  # START + address + ACK
-            if not self.reading:
+            if self.reading:
+                self._try_read()
+            else:
                 self._try_tx()
         elif value & 1 << 14 and self.active:  # STOP after TC (software end mode)
             self._finish_stop()
@@ -525,37 +527,62 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
     def _try_stream(self) -> None:
         """The first byte of an acknowledged read is on the wire (its event set): hand the transfer to the register
         file when the chip can tell what it answers."""
+        target = self.bus.active
+        if self._event is None or not isinstance(target, BusDevice) or not self.left:
+            return
+        d9 = self._periods_fs(9)
+        wires = [self._wire_fs + j * d9 for j in range(self.left)]
+        self._stream_read(target, wires, [self._event.at_cycle, *self._cycles_at(wires[1:])], self.isr, None)
+
+    ADDRESS_MARGIN = 512  # cycles from a read's acknowledge to its first byte: longer than a block runs
+
+    def _try_read(self) -> None:
+        """START and the address of a read are on the wire (its event set), a repeated START to the chip the write
+        before addressed: hand the transfer to the register file from now on (the address's acknowledge at its
+        event's cycle: ISR gains DIR there, then as ``_try_stream``); the chip hears the address when the model
+        settles (``_settle``: nothing of it depends on time)."""
+        target = self.bus.targets.get(self.values["CR2"] >> 1 & 0x7F)
+        if self._event is None or not isinstance(target, BusDevice) or self.bus.active is not target or not self.left:
+            return
+        at_addr = self._event.at_cycle
+        d9 = self._periods_fs(9)
+        wires = [self._wire_fs + (j + 1) * d9 for j in range(self.left)]
+        ats = self._cycles_at(wires)
+        if ats[0] - at_addr < self.ADDRESS_MARGIN:
+            return
+        self._stream_read(target, wires, ats, self.isr | DIR, (self.isr, at_addr))
+
+    def _stream_read(self, target: BusDevice, wires: list[int], ats: list[int], base: int,
+                     address: tuple[int, int] | None) -> None:
+        """Hand a read of ``self.left`` bytes (byte j on the wire until ``wires[j]``, arriving at cycle ``ats[j]``; ISR
+        ``base`` until the first) to the register file if the chip's answer holds until the last byte; ``address``:
+        (ISR before it, its cycle) when the read's address is still on the wire (``_try_read``)."""
         cr1, cr2 = self.values["CR1"], self.values["CR2"]
         n = self.left
-        if (n < 2 or self._event is None or cr1 & (0xFE | 1 << 14 | 1 << 15) or cr2 & 1 << 24
-                or self.isr & (L4_RXNE | TXIS | NACKF | TC | TCR)):
-            return
-        target = self.bus.active
-        if not isinstance(target, BusDevice) or self._stream_index() is None:
+        if (n < 2 or cr1 & (0xFE | 1 << 14 | 1 << 15) or cr2 & 1 << 24 or base & (L4_RXNE | TXIS | NACKF | TC | TCR)
+                or self._stream_index() is None):
             return
         host: Any = self.host
         quiet = target.quiet_until()
         if quiet is None:
             return
-        d9 = self._periods_fs(9)
-        wires = [self._wire_fs + j * d9 for j in range(n)]
-        ats = [self._event.at_cycle, *self._cycles_at(wires[1:])]
         limit = host.cycle_at_fs(quiet) - self.STREAM_MARGIN
         if ats[-1] >= limit or min(b - a for a, b in zip(ats, ats[1:])) < 64:
             return
         miso = target.preview_reads(target._ptr, target._inc, n)
         if len(miso) != n:
             return
-        base = self.isr
         done = base | L4_RXNE
         last = (base | L4_RXNE | L4_STOPF) & ~(L4_BUSY | TXIS) if cr2 & 1 << 25 else base | L4_RXNE | TC
         xi = self._xi
-        assert xi is not None
+        assert xi is not None and self._event is not None
         host.cancel(self._event)
         self._event = None
         host.bus.rf.xfer_start_i2c(xi, bytes(miso), ats, (base, done, last, last & ~L4_RXNE))
+        if address is not None:
+            host.bus.rf.xfer_i2c_address(xi, *address)
         ev = host.schedule(limit, self._settle, f"{self.periph} stream limit") if quiet < 1 << 62 else None
-        self._stream = (xi, target, miso, ats, wires, bool(cr2 & 1 << 25), base, ev)
+        self._stream = (xi, target, miso, ats, wires, bool(cr2 & 1 << 25), base, address, ev)
 
     def _cycles_at(self, wires: list[int]) -> list[int]:
         """``host.cycle_at_fs`` of each of ``wires`` (increasing times, the first in the future): on the clock
@@ -642,12 +669,18 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
         if isinstance(self._stream, _TxPhase):
             self._settle_tx()
             return
-        xi, target, miso, ats, wires, autoend, base, _ev = self._stream
+        xi, target, miso, ats, wires, autoend, base, address, _ev = self._stream
         host: Any = self.host
         rd = host.bus.rf.xfer_get(xi)[3]
         self._drop_stream()
         n = len(miso)
         clock = host.hot.state.block_cycle
+        if address is not None:  # started at the read's START (_try_read)
+            if clock < address[1]:  # the address is still on the wire: its event as after(10) made it
+                self._event = host.schedule(address[1], self._wrap(self._address_done), f"{self.periph} address")
+                self._event.at_fs = self._wire_fs
+                return
+            self.bus.start(self.values["CR2"] >> 1 & 0x7F, True)  # _address_done's acknowledge (DIR is in base)
         got = rd + 1 if rd < n and clock >= ats[rd] else rd
         answers = target.i2c_replay(got)
         if answers != miso[:got]:
