@@ -321,10 +321,13 @@ class Lsm6dsl(FifoDevice):
         word, pos, empty = self._word, 0, 0
         out: list[int] = []
         if clock is not None and wps:
-            used = samples[: (word + (n // 2 + 1 if inc else n)) // wps + 1]
+            arrivals = [clock.arrival(e) for e in samples[: (word + (n // 2 + 1 if inc else n)) // wps + 1]]
+            ks = []  # per sensor, the stream's sample each FIFO sample holds (as _fifo_word finds it)
             for latch in sets:
-                if latch.stream.running:
-                    latch.prefetch([latch.stream.latest(clock.arrival(e)) for e in used])
+                ks.append(latch.stream.latest_at(arrivals))
+                latch.prefetch(ks[-1])
+            if inc:
+                return self._fifo_burst(addr, n, len(samples), sample_of, wps, sets, ks)
         key: tuple[int, int] | None = None
         vals: list[int] = []
         for _ in range(n):
@@ -355,6 +358,40 @@ class Lsm6dsl(FifoDevice):
             if word == wps:
                 word, pos = 0, pos + 1
         return out, addr, word, pos, empty
+
+    def _fifo_burst(self, addr: int, n: int, held: int, sample_of: Callable[[OutputLatch, int], np.ndarray],
+                    wps: int, sets: list[OutputLatch], ks: list[list[int]]) -> tuple[list[int], int, int, int, int]:
+        """``_fifo_bytes`` of an incrementing burst (L, H, L, H...) in one step: the FIFO's words laid out as
+        little-endian bytes, sample after sample, the burst a slice of them from the current word (H: its high byte),
+        then the empty FIFO's zeros. The latches are asked for the samples (``ks``: per sensor, for each of the FIFO's
+        ``held`` samples the burst may reach) and sensors whose words the burst touches, in order, as the byte loop
+        asks them."""
+        import numpy as np
+
+        bps = 2 * wps
+        start = 2 * self._word + (addr == DATA_OUT_H)  # byte offset from the first sample's first word
+        got = max(0, min(n, held * bps - start))
+        end = start + got
+        out: list[int] = []
+        if got:
+            first, last = start // 2, (end - 1) // 2  # the words the burst touches
+            rows = []
+            for pos in range((end - 1) // bps + 1):
+                row: list[int] = []
+                for i, latch in enumerate(sets):
+                    lo = pos * wps + 3 * i
+                    if lo + 2 < first or lo > last:
+                        row += (0, 0, 0)
+                        continue
+                    row += sample_of(latch, ks[i][pos]).tolist()
+                rows.append(row)
+            out = list((np.array(rows, dtype=np.int64) & 0xFFFF).astype("<u2").tobytes()[start:end])
+        extra = n - got
+        at_h = end % 2  # the address after the FIFO's bytes: H when a word was half read
+        empty = (extra + at_h) // 2  # the H reads of the empty FIFO
+        out += [0] * extra
+        words = end // 2
+        return out, DATA_OUT_H if (end + extra) % 2 else DATA_OUT_L, words % wps, words // wps, empty
 
     def i2c_replay(self, n: int) -> list[int]:
         """A FIFO drain a controller streamed (FIFO_DATA_OUT_L/H) without the register dispatch: the state

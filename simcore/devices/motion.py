@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from simcore.devices.base import RateClock
+from simcore.devices.base import FS_PER_SECOND, RateClock
 from simcore.errors import BadInputError
 from simcore.peripherals.sensors.common import SourceBinding
 
@@ -114,6 +114,18 @@ class Stream:
             k = min(k, limit - 1)
         return min(k, self.cap) if self.cap is not None else k
 
+    def latest_at(self, times_fs: list[int]) -> list[int]:
+        """``latest`` at each of ``times_fs`` (non-negative), in one loop: a FIFO drain's samples."""
+        clock = self.clock
+        if clock is None:
+            return [-1] * len(times_fs)
+        num, den = clock._num, FS_PER_SECOND * clock._den  # RateClock.count_by's arithmetic
+        ks = [-(-(t + 1) * num // den) - 2 for t in times_fs]
+        limit = self.limit()
+        top = min(limit - 1, self.cap) if limit is not None and self.cap is not None else (
+            limit - 1 if limit is not None else self.cap)
+        return ks if top is None else [min(k, top) for k in ks]
+
     def values(self, k0: int, k1: int) -> np.ndarray:
         """Samples ``k0 .. k1-1`` in the chip's unit, shape (n, 3) (zeros where the recording has none)."""
         import numpy as np
@@ -161,6 +173,8 @@ class OutputLatch:
             return
         scale = self.scale_key()
         old = self._memo
+        if all((k, scale) in old for k in ks):
+            return
         memo = {(k, scale): old[k, scale] for k in ks if (k, scale) in old}
         want = sorted({k for k in ks if k >= 0 and (k, scale) not in memo})
         if want and want[-1] - want[0] < 4 * len(want) + 8:
