@@ -952,7 +952,7 @@ class NativeRegFile:
         return int(out[0]), bool(out[1]), ats[:out[0]]
 
     def xfer_start_i2c(self, xfer: int, miso: bytes, ats: list[int], sr: tuple[int, int, int, int]) -> None:
-        arr = (ctypes.c_uint64 * len(ats))(*ats)
+        arr = (ctypes.c_uint64 * len(ats)).from_buffer(array.array("Q", ats))
         if len(ats) != len(miso) or self.lib.rf_xfer_start_i2c(self.bus, xfer, bytes(miso), arr, len(miso), *sr) != 0:
             raise ValueError("register file stream: 1 to XFER_MAX bytes, one arrival cycle each")
 

@@ -194,3 +194,28 @@ def test_l4_spi_fifo_packing_and_8bit_reads() -> None:
     _run(host, lambda: spi.read(0x08, 4) >> 9 & 3 == 2)  # FRLVL: two bytes received
     assert spi.read(0x0C, 1) == 0x00  # MISO during the command byte
     assert spi.read(0x0C, 1) == 0x3F  # WHO_AM_I
+
+
+def test_l4_i2c_stream_arrival_cycles_follow_the_clock_timeline() -> None:
+    """The arrival cycles of a streamed read's bytes (Stm32L4I2c._cycles_at: evenly spaced wire times carried as a
+    quotient and remainder) are clock.Timeline.cycle_at of each, on segments of several rates, and the gap it gives
+    is a lower bound of the cycles between two."""
+    import random
+    from types import SimpleNamespace
+
+    from simcore.clock import Timeline
+    from simcore.peripherals.stm32.i2c import Stm32L4I2c
+
+    rng = random.Random(7)
+    for hz in (80e6, 4e6, 120e6, 48e6, 16.777216e6, 1e6 / 3):
+        line = Timeline(4e6, "MSI")
+        line.switch(rng.randrange(1, 10**7), hz, "PLL")
+        seg = line.current
+        fake = SimpleNamespace(host=SimpleNamespace(clocks=SimpleNamespace(timeline=line), cycle_at_fs=line.cycle_at))
+        for _ in range(20):
+            step = rng.choice((22_500_000_000, 9 * 10**15 // 1_000_000, rng.randrange(1, 10**11)))
+            w0 = seg.fs + rng.randrange(1, 10**13)
+            wires = range(w0, w0 + rng.randrange(1, 300) * step, step)
+            ats, gap = Stm32L4I2c._cycles_at(fake, wires)  # type: ignore[arg-type]
+            assert ats == [line.cycle_at(w) for w in wires]
+            assert all(b - a >= gap for a, b in zip(ats, ats[1:]))

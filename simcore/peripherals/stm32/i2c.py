@@ -531,8 +531,10 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
         if self._event is None or not isinstance(target, BusDevice) or not self.left:
             return
         d9 = self._periods_fs(9)
-        wires = [self._wire_fs + j * d9 for j in range(self.left)]
-        self._stream_read(target, wires, [self._event.at_cycle, *self._cycles_at(wires[1:])], self.isr, None)
+        wires = range(self._wire_fs, self._wire_fs + self.left * d9, d9)
+        ats, gap = self._cycles_at(wires[1:])
+        ats.insert(0, self._event.at_cycle)
+        self._stream_read(target, wires, ats, min(gap, ats[1] - ats[0]) if len(ats) > 1 else gap, self.isr, None)
 
     ADDRESS_MARGIN = 512  # cycles from a read's acknowledge to its first byte: longer than a block runs
 
@@ -546,17 +548,18 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
             return
         at_addr = self._event.at_cycle
         d9 = self._periods_fs(9)
-        wires = [self._wire_fs + (j + 1) * d9 for j in range(self.left)]
-        ats = self._cycles_at(wires)
+        wires = range(self._wire_fs + d9, self._wire_fs + (self.left + 1) * d9, d9)
+        ats, gap = self._cycles_at(wires)
         if ats[0] - at_addr < self.ADDRESS_MARGIN:
             return
-        self._stream_read(target, wires, ats, self.isr | DIR, (self.isr, at_addr))
+        self._stream_read(target, wires, ats, gap, self.isr | DIR, (self.isr, at_addr))
 
-    def _stream_read(self, target: BusDevice, wires: list[int], ats: list[int], base: int,
+    def _stream_read(self, target: BusDevice, wires: range, ats: list[int], gap: int, base: int,
                      address: tuple[int, int] | None) -> None:
-        """Hand a read of ``self.left`` bytes (byte j on the wire until ``wires[j]``, arriving at cycle ``ats[j]``; ISR
-        ``base`` until the first) to the register file if the chip's answer holds until the last byte; ``address``:
-        (ISR before it, its cycle) when the read's address is still on the wire (``_try_read``)."""
+        """Hand a read of ``self.left`` bytes (byte j on the wire until ``wires[j]``, arriving at cycle ``ats[j]``, at
+        least ``gap`` cycles apart; ISR ``base`` until the first) to the register file if the chip's answer holds
+        until the last byte; ``address``: (ISR before it, its cycle) when the read's address is still on the wire
+        (``_try_read``)."""
         cr1, cr2 = self.values["CR1"], self.values["CR2"]
         n = self.left
         if (n < 2 or cr1 & (0xFE | 1 << 14 | 1 << 15) or cr2 & 1 << 24 or base & (L4_RXNE | TXIS | NACKF | TC | TCR)
@@ -567,7 +570,7 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
         if quiet is None:
             return
         limit = host.cycle_at_fs(quiet) - self.STREAM_MARGIN
-        if ats[-1] >= limit or min(b - a for a, b in zip(ats, ats[1:])) < 64:
+        if ats[-1] >= limit or gap < 64:
             return
         miso = target.preview_reads(target._ptr, target._inc, n)
         if len(miso) != n:
@@ -584,15 +587,28 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
         ev = host.schedule(limit, self._settle, f"{self.periph} stream limit") if quiet < 1 << 62 else None
         self._stream = (xi, target, miso, ats, wires, bool(cr2 & 1 << 25), base, address, ev)
 
-    def _cycles_at(self, wires: list[int]) -> list[int]:
-        """``host.cycle_at_fs`` of each of ``wires`` (increasing times, the first in the future): on the clock
-        timeline's current segment the same integer ceiling (clock.Timeline.cycle_at) in one loop."""
-        timeline = getattr(getattr(self.host, "clocks", None), "timeline", None)
+    def _cycles_at(self, wires: range) -> tuple[list[int], int]:
+        """``host.cycle_at_fs`` of each of ``wires`` (evenly spaced times in the future), and a lower bound of the
+        cycles between two of them: on the clock timeline's current segment the same integer ceiling
+        (clock.Timeline.cycle_at), carried from one to the next (quotient and remainder of the step)."""
+        host: Any = self.host
+        timeline = getattr(getattr(host, "clocks", None), "timeline", None)
         seg = timeline.current if timeline is not None else None
-        if seg is None or not seg.hz or not wires or wires[0] <= seg.fs:
-            return [self.host.cycle_at_fs(w) for w in wires]  # type: ignore[attr-defined]
-        c, f, num, den = seg.cycle, seg.fs, seg.rate_num, seg.rate_den * FS_PER_SECOND
-        return [c - (-(w - f) * num // den) for w in wires]
+        if seg is None or not seg.hz or not wires or wires[0] <= seg.fs or len(wires) < 2:
+            ats = [host.cycle_at_fs(w) for w in wires]
+            return ats, min((b - a for a, b in zip(ats, ats[1:])), default=1 << 62)
+        c, num, den = seg.cycle, seg.rate_num, seg.rate_den * FS_PER_SECOND
+        q, r = divmod((wires[0] - seg.fs) * num, den)  # cycle = c + ceil((wire - fs) * num / den)
+        dq, dr = divmod(wires.step * num, den)
+        ats = []
+        for _ in wires:
+            ats.append(c + q + (r > 0))
+            q += dq
+            r += dr
+            if r >= den:
+                q += 1
+                r -= den
+        return ats, dq
 
     def _try_tx(self) -> None:
         """START and the address of a one-byte write (the register address before a read) are on the wire: hand the
