@@ -457,13 +457,13 @@ class FifoDevice(BusDevice):
 
     def catch_up_fifo(self, now: int | None = None) -> None:
         """Let into the FIFO what arrived by now; count what it lost, one overrun per episode of losses."""
-        from simcore.devices.fifo import FifoMode
-
         if self._replaying:
             return  # spi_replay caught up before its frames
 
         loss = self.fifo.catch_up(self.now() if now is None else now)
         if loss is not None:
+            from simcore.devices.fifo import FifoMode
+
             self.stats_.count(self.LOST_COUNTER, loss.count)
             if loss.new_episode:
                 self.stats_.record("overruns", loss.first_at, what="FIFO full" if self.fifo.mode is FifoMode.FIFO

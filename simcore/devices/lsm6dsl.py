@@ -462,9 +462,10 @@ class Lsm6dsl(FifoDevice):
 
     # --- interrupts ------------------------------------------------------------------------
     def _int_sources(self, ctrl: int) -> bool:
-        status = self.read_STATUS_REG()
-        if ctrl & 0x01 and status & 1 or ctrl & 0x02 and status & 2:
-            return True
+        if ctrl & 0x03:  # data ready routed (STATUS_REG reads have no side effect: skipped otherwise)
+            status = self.read_STATUS_REG()
+            if ctrl & 0x01 and status & 1 or ctrl & 0x02 and status & 2:
+                return True
         if ctrl & 0x38:
             fs2 = self.read_FIFO_STATUS2()
             if ctrl & 0x08 and fs2 & 0x80 or ctrl & 0x10 and fs2 & 0x40 or ctrl & 0x20 and fs2 & 0x20:
