@@ -32,6 +32,8 @@ byte event (and the stretch's retries) scheduled where its own events would be. 
 a read (the chip's register address) is the register file's too (``_try_tx``, XFER on TXDR): ISR shows TXIS
 from the address's acknowledge, a TXDR write puts the byte on the wire for 9 SCL periods, ISR shows TC (or
 STOPF with AUTOEND) from its end; ``_settle_tx`` runs the address and byte events as the model would have.
+The read that follows (a repeated START to the same chip) is handed over at its START (``_try_read``): ISR
+gains DIR at the address's acknowledge cycle, then the bytes as above.
 """
 
 from __future__ import annotations
