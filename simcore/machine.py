@@ -770,7 +770,8 @@ class Machine:
                 s.src_next[slot] = ev.at_cycle
         s.other_cycle = NO_LIMIT
 
-    def run_due_events(self) -> None:
+    def run_due_events(self, arm: bool = True) -> None:
+        """Run the events due now; then arm the hot path (``arm=False``: the caller arms before emulation resumes)."""
         now = self.hot.state.cycle_count
         events = self.events
         self._in_events = True
@@ -782,7 +783,8 @@ class Machine:
                 ev.callback()
         finally:
             self._in_events = False
-        self._arm()
+        if arm:
+            self._arm()
 
     def next_event_cycle(self) -> int | None:
         return self.events.next_cycle()

@@ -42,9 +42,17 @@ class Nvic(RegisterBlock):
         return sum(1 << (irq % 32) for irq in self._irqs(index) if pred(IRQ0 + irq))
 
     def _each(self, index: int, value: int, fn: Callable[[int], None]) -> None:
-        for irq in self._irqs(index):
-            if value >> (irq % 32) & 1:
-                fn(IRQ0 + irq)
+        """``fn(exception)`` for each bit set in ``value`` (of register ``index``), lowest first, up to the part's
+        last interrupt."""
+        value &= 0xFFFFFFFF
+        first, n = 32 * index, self.exc.num_irq
+        while value:
+            low = value & -value
+            irq = first + low.bit_length() - 1
+            if irq >= n:
+                return
+            fn(IRQ0 + irq)
+            value ^= low
 
     def read_ICTR(self) -> int:
         return max(0, (self.exc.num_irq + 31) // 32 - 1)

@@ -643,15 +643,18 @@ class SystemBlock:
             self.take_pending()
             return
         events = 0
+        could_wake = None  # what wakes it is firmware state (NVIC, SysTick, masks), which events do not change
         while (self.m.stop is None and not self.m.reset_pending and e.highest_pending() is None
                and not (wfe and self.event_register)):
             if self.check_stack():
                 return
             nxt = self.m.next_event_cycle()
             why = None
+            if nxt is not None and could_wake is None:
+                could_wake = self._could_wake(wfe)
             if nxt is None:
                 why = "nothing is scheduled that could wake it"
-            elif not (self._could_wake(wfe) or self.m.reset_could_happen()):
+            elif not (could_wake or self.m.reset_could_happen()):
                 why = "no enabled interrupt could wake it (NVIC enables, SysTick TICKINT, priorities)"
             elif (quiet := self._events_cannot_wake(wfe)) is not None:
                 why = f"the events scheduled ({quiet}) cannot raise an enabled interrupt that would wake it"
@@ -664,7 +667,7 @@ class SystemBlock:
                                          f"{self.m.fw.describe(pc)} and {why}: sleeping forever", pc=pc))
                 return
             self.m.advance_to(nxt)
-            self.m.run_due_events()
+            self.m.run_due_events(arm=False)  # (the run loop arms before emulation resumes)
             events += 1
         self.take_pending()  # a masked pending interrupt wakes the core but is not taken (B1.5.19)
 
