@@ -143,6 +143,26 @@ class SampleFifo:
             self.overrun = False
         return k
 
+    def pop_runs(self, n: int) -> list[tuple[int, int]]:
+        """Remove the ``n`` oldest samples (fewer when it holds fewer) as ``pop`` does ``n`` times; they are
+        returned as runs of consecutive indices ``(first, count)``, oldest first."""
+        take = min(n, self.level)
+        if take <= 0:
+            return []
+        out: list[tuple[int, int]] = []
+        left = take
+        for k0, count in self.runs:
+            if left <= 0:
+                break
+            out.append((k0, min(count, left)))
+            left -= count
+        self._drop_oldest(take)
+        if not self.stopped:
+            self._losing = False
+        if self.mode is FifoMode.STREAM:
+            self.overrun = False
+        return out
+
     def when_level(self, level: int) -> int | None:
         """When the FIFO will hold ``level`` samples if nobody reads it (None: never, or already)."""
         if self.clock is None or level <= self.level or level > self.depth or self.mode is FifoMode.BYPASS:

@@ -256,24 +256,22 @@ class Lsm9ds1(FifoDevice):
             return super().i2c_read_block(n)
         self.catch_up()
         latch = self.latches["XL"]
-        fifo = self.fifo
-        ks: list[int] = []
-        while len(ks) < m and fifo.level:
-            ks.append(fifo.pop())  # type: ignore[arg-type]
-        out = b""
-        if ks:
-            out = b"".join(self._xl_bytes(k) for k in ks)
-            key = (ks[0], latch.scale_key())
-            fresh = len(ks) - 1  # samples a single read computes (and counts): all but a first one it has latched
+        runs = self.fifo.pop_runs(m)
+        got = sum(count for _k0, count in runs)
+        out = b"".join(self._xl_bytes(k0, count) for k0, count in runs)
+        if runs:
+            first, last = runs[0][0], runs[-1][0] + runs[-1][1] - 1
+            key = (first, latch.scale_key())
+            fresh = got - 1  # samples a single read computes (and counts): all but a first one it has latched
             if latch._cache is None or latch._cache[0] != key:
                 fresh += 1
             self.stats_.count("accel_samples_read", fresh)
             import numpy as np
 
-            latch._cache = ((ks[-1], key[1]), np.frombuffer(out[-6:], dtype="<i2").astype(np.int64))
+            latch._cache = ((last, key[1]), np.frombuffer(out[-6:], dtype="<i2").astype(np.int64))
             for other in self.latches.values():
-                other.last_read = max(other.last_read, ks[-1])
-        empty = m - len(ks)
+                other.last_read = max(other.last_read, last)
+        empty = m - got
         if empty:
             self.stats_.count("fifo_empty_reads", 6 * empty)
             out += bytes(6 * empty)
@@ -282,16 +280,18 @@ class Lsm9ds1(FifoDevice):
 
     XL_CHUNK = 256  # samples converted at a time for bursts
 
-    def _xl_bytes(self, k: int) -> bytes:
-        """Accelerometer sample ``k`` as OUT_X_L_XL..OUT_Z_H_XL give it (``OutputLatch.sample``'s values), from
-        chunks of the recording converted at once and kept while the stream, its start and FS_XL stay."""
+    def _xl_bytes(self, k: int, n: int) -> bytes:
+        """Accelerometer samples ``k .. k+n-1`` as OUT_X_L_XL..OUT_Z_H_XL give them (``OutputLatch.sample``'s
+        values), from chunks of the recording converted at once and kept while the stream, its start and FS_XL
+        stay."""
         st = self.accel
         key = (st.clock, st.first, self.values["CTRL_REG6_XL"] & 0x18)
         c = self._xl_chunk
-        if c is None or c[0][0] is not key[0] or c[0][1:] != key[1:] or not c[1] <= k < c[1] + len(c[2]) // 6:
-            c = self._xl_chunk = (key, k, self._xl_counts(st.values(k, k + self.XL_CHUNK)).astype("<i2").tobytes())
+        if c is None or c[0][0] is not key[0] or c[0][1:] != key[1:] or not c[1] <= k or k + n > c[1] + len(c[2]) // 6:
+            size = max(n, self.XL_CHUNK)
+            c = self._xl_chunk = (key, k, self._xl_counts(st.values(k, k + size)).astype("<i2").tobytes())
         at = 6 * (k - c[1])
-        return c[2][at: at + 6]
+        return c[2][at: at + 6 * n]
 
     # --- interrupts -------------------------------------------------------------------------------
     def _int_sources(self, ctrl: int) -> bool:

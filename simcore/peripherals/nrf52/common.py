@@ -203,6 +203,7 @@ class NordicPeripheral(PeripheralModel):
             self._shorts = list(shorts)
         self._tasks: dict[int, Callable[[], None] | None] = {i: self._bind_task(name) for i, name in
                                                             self.task_names.items()}
+        self._shorted = {ev for _bit, ev, _task in self._shorts}  # events with a shortcut (fire reads SHORTS)
         self.fabric.models[self.base & ~0xFFF] = self
 
     # --- the SVD registers (this peripheral's and those of SVD_ALSO) ---------------------------
@@ -403,7 +404,8 @@ class NordicPeripheral(PeripheralModel):
         """Generate event ``i`` (the register at 0x100 + 4*i): the register, shortcuts, PPI, interrupt."""
         self._set_event(i, 1)
         self.on_event(i)
-        shorts = self.storage("SHORTS") if "SHORTS" in self._c_plain else self.values.get("SHORTS", 0)
+        shorts = 0 if i not in self._shorted else (
+            self.storage("SHORTS") if "SHORTS" in self._c_plain else self.values.get("SHORTS", 0))
         if shorts:
             for bit, ev, task in self._shorts:
                 if ev == i and shorts >> bit & 1:
