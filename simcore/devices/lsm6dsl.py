@@ -163,6 +163,7 @@ class Lsm6dsl(FifoDevice):
         self._fifo_setup: tuple[Any, ...] | None = None
         self._word = 0  # words of the oldest FIFO sample already read
         self._fifo_has: tuple[bool, bool] = (False, False)  # (gyro, accel) data sets in each FIFO sample
+        self._drain_plan: tuple[tuple[Any, ...], tuple[list[int], int, int, int, int], list[Any]] | None = None
 
     # --- scaling ---------------------------------------------------------------------------
     def _xl_counts(self, mg: np.ndarray) -> np.ndarray:
@@ -298,7 +299,12 @@ class Lsm6dsl(FifoDevice):
                     break
                 if slot.key in ("FIFO_DATA_OUT_L", "FIFO_DATA_OUT_H"):  # the rest of the read is the FIFO window
                     samples = [k0 + i for k0, n in self.fifo.runs for i in range(n)]
-                    out += self._fifo_bytes(addr, inc, limit - len(out), samples, OutputLatch.preview_sample)[0]
+                    calls: list[tuple[OutputLatch, int]] = []
+                    seen = self._recording_preview(calls)
+                    got = self._fifo_bytes(addr, inc, limit - len(out), samples, seen)
+                    if not out:  # a drain from the FIFO window: i2c_replay of all of it reuses this
+                        self._drain_plan = (self._drain_key(addr, inc, limit), got, calls)
+                    out += got[0]
                     break
                 if slot.key not in self.PREVIEW_PURE:
                     break
@@ -307,6 +313,22 @@ class Lsm6dsl(FifoDevice):
         finally:
             self._inc = saved_inc
         return out
+
+    @staticmethod
+    def _recording_preview(calls: list[tuple[OutputLatch, int]]) -> Callable[[OutputLatch, int], np.ndarray]:
+        """``OutputLatch.preview_sample``, noting each call in ``calls`` (the replay's ``sample`` calls)."""
+        def seen(latch: OutputLatch, k: int) -> np.ndarray:
+            calls.append((latch, k))
+            return latch.preview_sample(k)
+        return seen
+
+    def _drain_key(self, addr: int, inc: bool, n: int) -> tuple[Any, ...]:
+        """What a FIFO drain's bytes and end state depend on (``_fifo_bytes``): the preview's plan holds for a
+        replay with an equal key."""
+        return (addr, inc, n, self._word, tuple(tuple(r) for r in self.fifo.runs), self._fifo_has,
+                self._words_per_sample(), self.fifo.clock,
+                tuple((latch.scale_key(), latch.stream.clock, latch.stream.cap, latch.stream.limit())
+                      for latch in self.latches.values()))
 
     def _fifo_bytes(self, addr: int, inc: bool, n: int, samples: list[int],
                     sample_of: Callable[[OutputLatch, int], np.ndarray]) -> tuple[list[int], int, int, int, int]:
@@ -396,14 +418,24 @@ class Lsm6dsl(FifoDevice):
     def i2c_replay(self, n: int) -> list[int]:
         """A FIFO drain a controller streamed (FIFO_DATA_OUT_L/H) without the register dispatch: the state
         ``read_FIFO_DATA_OUT_L/H`` leave byte by byte (nothing arrives meanwhile: the base's rule), the lines settled
-        once after; a read of any other register as the base replays it."""
+        once after; a read of any other register as the base replays it. When ``preview_reads`` told exactly this
+        drain (same address, increment, length, word position, FIFO contents, sample sets, scales and clock: nothing
+        in the chip moved since), its bytes and end state are reused and only its ``sample`` calls are made again,
+        in the same order, for what they count (``*_samples_read``) and cache."""
         if self._phase != "read" or self._ptr not in (DATA_OUT_L, DATA_OUT_H):
             return super().i2c_replay(n)
         self.catch_up()
         fifo = self.fifo
-        samples = [k0 + i for k0, m in fifo.runs for i in range(m)]
-        out, self._ptr, self._word, popped, empty = self._fifo_bytes(self._ptr, self._inc, n, samples,
-                                                                       OutputLatch.sample)
+        plan, self._drain_plan = self._drain_plan, None
+        if plan is not None and plan[0] == self._drain_key(self._ptr, self._inc, n):
+            got, calls = plan[1], plan[2]
+            for latch, k in calls:  # the reads' sample calls, in order: what they count and cache
+                latch.sample(k)
+            out, self._ptr, self._word, popped, empty = list(got[0]), *got[1:]
+        else:
+            samples = [k0 + i for k0, m in fifo.runs for i in range(m)]
+            out, self._ptr, self._word, popped, empty = self._fifo_bytes(self._ptr, self._inc, n, samples,
+                                                                           OutputLatch.sample)
         for _ in range(popped):
             fifo.pop()
         if empty:

@@ -3,6 +3,8 @@ word pattern (gyroscope then accelerometer), threshold in words, continuous-mode
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -172,3 +174,55 @@ def test_fifo_drain_replayed_in_bulk_equals_byte_reads(gyro: bool, inc: bool) ->
         assert preview == replay == one_by_one
         assert _chip_state(d2) == _chip_state(d1)
     assert d1.stats_.counts.get("fifo_empty_reads", 0) > 0 and d1.stats_.counts["accel_samples_read"] > 20
+
+
+def test_fifo_drain_replay_reuses_only_a_preview_that_still_holds() -> None:
+    """The replay reuses the preview's bytes only for the drain it told (Lsm6dsl._drain_key): a shorter replay (the
+    transfer taken back early), one after a sample arrived, and one after the full scale changed are computed
+    afresh, and every replay leaves the chip as the same bytes read one by one do (bytes, FIFO, counts, INT1)."""
+    chips = [_setup(True) for _ in range(2)]
+    for _host, _dev, m, _data in chips:
+        m.write(ADDR, 0x10, 0x40)
+        m.write(ADDR, 0x11, 0x40)
+        m.write(ADDR, 0x12, 0x04)  # CTRL3_C IF_INC
+        m.write(ADDR, 0x08, 0x09)
+        m.write(ADDR, 0x0D, 0x08)
+        m.write(ADDR, 0x06, 30)
+        m.write(ADDR, 0x0A, (4 << 3) | 6)
+    (h1, d1, m1, _), (h2, d2, m2, _) = chips
+    t = 0
+    reused = []
+    computed: list[int] = []  # _fifo_bytes calls of d2: its replays that did not reuse the preview
+    fifo_bytes = d2._fifo_bytes
+
+    def counted(*args: Any) -> Any:
+        computed.append(1)
+        return fifo_bytes(*args)
+
+    d2._fifo_bytes = counted  # type: ignore[method-assign]
+    # (bytes previewed, bytes replayed, time advanced between them in periods, CTRL1_XL written between them)
+    for n, got, late, fs in ((60, 60, 0, None), (60, 25, 0, None), (48, 48, 1, None), (36, 36, 0, 0x48),
+                             (24, 24, 0, None)):
+        t += 7 * PERIOD
+        h1.advance_to(t)
+        h2.advance_to(t)
+        d2.i2c_start(ADDR, False)
+        d2.i2c_write(0x3E)
+        d2.i2c_start(ADDR, True)
+        preview = d2.preview_reads(d2._ptr, d2._inc, n)
+        assert d2._drain_plan is not None
+        if fs is not None:  # the full scale behind the preview's values changes (only a test can do this mid-read)
+            d2.values["CTRL1_XL"] = fs
+            m1.write(ADDR, 0x10, fs)
+        t += late * PERIOD
+        h1.advance_to(t)
+        h2.advance_to(t)
+        before = len(computed)
+        replay = d2.i2c_replay(got)
+        d2.i2c_stop()
+        reused.append(len(computed) == before)
+        assert replay == m1.read(ADDR, 0x3E, got)
+        assert (replay == preview[:got]) is (fs is None) and d2._drain_plan is None
+        assert _chip_state(d2) == _chip_state(d1)
+    assert reused == [True, False, False, False, True]
+    assert d1.stats_.counts["accel_samples_read"] >= 15 and d1.stats_.counts["gyro_samples_read"] >= 15
