@@ -503,18 +503,7 @@ class PyRegFile:
             return False
         if x.m and (not x.sel or x.k >= (x.edges // 2 + 1) * x.m or (x.k % x.m == 0 and value & 0xFF != x.mosi[0])):
             return False  # a script: frames of the selected transfer only, each transfer's first the command byte
-        now = self.cycles()
-        if now < x.seg[0]:
-            return False
-        end_fs = max(x.fs_at(now), x.wire_fs) + x.frame_fs
-        at = max(x.cycle_at(end_fs), now)
-        if at >= x.limit:
-            return False
-        x.wire_fs = end_fs
-        x.mosi.append(value & 0xFF)
-        x.k += 1
-        self.timed_set(x.ti, x.sr_busy, x.sr_done, at, NEVER)
-        return True
+        return self._xfer_put(x, value, x.sr_done)
 
     def _xfer_cs(self, x: Xfer, addr: int, size: int, value: int) -> bool:
         """A chip-select write of a script (regfile.c xfer_cs)."""
@@ -537,6 +526,12 @@ class PyRegFile:
         clock = self.clock()
         if not x.active or addr & 3 or x.k >= x.n or clock < x.ats[0] or (x.k and clock < self.timed[x.ti][3]):
             return False
+        return self._xfer_put(x, value, x.sr_done if x.k + 1 == x.n else x.sr_last)
+
+    def _xfer_put(self, x: Xfer, value: int, after: int) -> bool:
+        """regfile.c xfer_put: the byte goes on the wire, its frame ending one frame time after now or after the
+        previous frame; SR is sr_busy until then and ``after`` from then. False (nothing changed): before the
+        stream's segment, or ending at or past its limit."""
         now = self.cycles()
         if now < x.seg[0]:
             return False
@@ -547,7 +542,7 @@ class PyRegFile:
         x.wire_fs = end_fs
         x.mosi.append(value & 0xFF)
         x.k += 1
-        self.timed_set(x.ti, x.sr_busy, x.sr_done if x.k == x.n else x.sr_last, at, NEVER)
+        self.timed_set(x.ti, x.sr_busy, after, at, NEVER)
         return True
 
     def _xfer_read(self, x: Xfer, addr: int, size: int) -> int | None:

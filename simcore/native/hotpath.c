@@ -863,6 +863,28 @@ static inline int32_t hp_mask_priority(const hp_state *s, uint32_t basepri, uint
     return boosted;
 }
 
+/* A tail-chain's ExceptionTaken without stacking (B1.5.12): the vector (0: unreadable or not Thumb, nothing
+   changed), then FAULTMASK cleared, CONTROL (FPCA and SPSEL cleared), LR = the same EXC_RETURN, xPSR with IPSR
+   = exc, PC from the vector; TAIL_CHAIN cycles. */
+static int hp_chain_enter(hp_state *s, void *uc, uint32_t vector_addr, uint32_t exc, uint32_t excret,
+                          uint32_t control, uint32_t xpsr) {
+    uint32_t vector = 0;
+    if (s->mem_read(uc, vector_addr, &vector, 4) || !(vector & 1u)) return 0;
+    uint32_t zero = 0;
+    s->reg_write(uc, s->rid[FR_FAULTMASK], &zero);
+    uint32_t new_control = control & ~6u, new_xpsr = (xpsr & 0xF80F0000u) | (1u << 24) | exc;
+    int wids[3];
+    void *wvp[3];
+    int n = 0;
+    if (new_control != control) { wids[n] = s->rid[FR_CONTROL]; wvp[n++] = &new_control; }
+    wids[n] = s->rid[FR_LR]; wvp[n++] = &excret;
+    wids[n] = s->rid[FR_XPSR]; wvp[n++] = &new_xpsr;
+    s->reg_write_batch(uc, wids, wvp, n);
+    s->reg_write(uc, s->rid[FR_PC], &vector);
+    s->cycle_count += s->tc_cycles;
+    return 1;
+}
+
 /*
  * The return of a handler while C holds PendSV (hp_pendsv) or SysTick (hp_tick_pend) pending:
  * ExceptionModel.exception_return's tail-chain (B1.5.12) into the higher-priority one (the lower
@@ -884,20 +906,7 @@ static int hp_tail_chain(hp_state *s, void *uc, uint32_t excret, uint32_t contro
         exc = 15; vector_addr = s->tick_vector; group = s->tick_group;
     }
     if (group >= boosted) return 0;
-    uint32_t vector = 0;
-    if (s->mem_read(uc, vector_addr, &vector, 4) || !(vector & 1u)) return 0;
-    uint32_t zero = 0;
-    s->reg_write(uc, s->rid[FR_FAULTMASK], &zero);
-    uint32_t new_control = control & ~6u, new_xpsr = (v[2] & 0xF80F0000u) | (1u << 24) | exc;
-    int wids[3];
-    void *wvp[3];
-    int n = 0;
-    if (new_control != control) { wids[n] = s->rid[FR_CONTROL]; wvp[n++] = &new_control; }
-    wids[n] = s->rid[FR_LR]; wvp[n++] = &excret;
-    wids[n] = s->rid[FR_XPSR]; wvp[n++] = &new_xpsr;
-    s->reg_write_batch(uc, wids, wvp, n);
-    s->reg_write(uc, s->rid[FR_PC], &vector);
-    s->cycle_count += s->tc_cycles;
+    if (!hp_chain_enter(s, uc, vector_addr, exc, excret, control, v[2])) return 0;
     s->fr_left = s->fr_exc;
     if (exc == 15) s->tick_pend = 0; else s->psv_pending = 0;
     s->chains++;
@@ -1293,20 +1302,8 @@ static int hp_list_return(hp_state *s, void *uc) {
             (s->lp_prio[i] == s->lp_prio[best] && s->lp_exc[i] < s->lp_exc[best]))
             best = i;
     if (best != HP_MAX_NEST && s->lp_group[best] < ep) { /* tail-chain */
-        uint32_t vector = 0, nxt = s->lp_exc[best];
-        if (s->mem_read(uc, s->lp_vector[best], &vector, 4) || !(vector & 1u)) return 0;
-        uint32_t zero = 0;
-        s->reg_write(uc, s->rid[FR_FAULTMASK], &zero);
-        uint32_t new_control = control & ~6u, new_xpsr = (v[6] & 0xF80F0000u) | (1u << 24) | nxt;
-        int wids[3];
-        void *wvp[3];
-        int m = 0;
-        if (new_control != control) { wids[m] = s->rid[FR_CONTROL]; wvp[m++] = &new_control; }
-        wids[m] = s->rid[FR_LR]; wvp[m++] = &excret;
-        wids[m] = s->rid[FR_XPSR]; wvp[m++] = &new_xpsr;
-        s->reg_write_batch(uc, wids, wvp, m);
-        s->reg_write(uc, s->rid[FR_PC], &vector);
-        s->cycle_count += s->tc_cycles;
+        uint32_t nxt = s->lp_exc[best];
+        if (!hp_chain_enter(s, uc, s->lp_vector[best], nxt, excret, control, v[6])) return 0;
         s->nest_exc[k] = nxt; /* it takes the place of the one left */
         s->nest_group[k] = s->lp_group[best];
         s->nest_ret[k] = s->lp_ret[best];

@@ -665,11 +665,10 @@ static inline uint64_t xfer_cycle_at(const rf_xfer *x, uint64_t fs) {
     return x->seg_cycle + (uint64_t)((v + d - 1) / d);
 }
 
-/* An I2C write's TXDR write (rf_xfer_start_i2c_tx): the byte goes on the wire (1), or 0 (Python serves it). */
-static inline int xfer_write_i2c_tx(rf_bus *b, rf_xfer *x, uint32_t addr, uint64_t value) {
-    if (!x->active || (addr & 3u) || x->k >= x->n || *b->clock < x->ats[0] ||
-        (x->k && *b->clock < b->timed[x->ti].at))
-        return 0;
+/* A byte the stream puts on the wire: its frame ends one frame time after now or after the previous frame, whichever
+   is later; SR is sr_busy until then and `after` from then. 1, or 0 (Python serves it: before the stream's segment,
+   or ending at or past its limit; nothing changed). */
+static inline int xfer_put(rf_bus *b, rf_xfer *x, uint64_t value, uint32_t after) {
     uint64_t now = *b->cycles;
     if (now < x->seg_cycle) return 0;
     uint64_t now_fs = xfer_fs_at(x, now);
@@ -679,8 +678,16 @@ static inline int xfer_write_i2c_tx(rf_bus *b, rf_xfer *x, uint32_t addr, uint64
     if (at >= x->limit) return 0;
     x->wire_fs = end_fs;
     x->mosi[x->k++] = (uint8_t)value;
-    rf_timed_set(b, x->ti, x->sr_busy, x->k == x->n ? x->sr_done : x->sr_last, at, RF_NEVER);
+    rf_timed_set(b, x->ti, x->sr_busy, after, at, RF_NEVER);
     return 1;
+}
+
+/* An I2C write's TXDR write (rf_xfer_start_i2c_tx): the byte goes on the wire (1), or 0 (Python serves it). */
+static inline int xfer_write_i2c_tx(rf_bus *b, rf_xfer *x, uint32_t addr, uint64_t value) {
+    if (!x->active || (addr & 3u) || x->k >= x->n || *b->clock < x->ats[0] ||
+        (x->k && *b->clock < b->timed[x->ti].at))
+        return 0;
+    return xfer_put(b, x, value, x->k + 1 == x->n ? x->sr_done : x->sr_last);
 }
 
 /* A DR write the stream takes: the next frame starts (1), or 0 (Python serves it). */
@@ -689,18 +696,7 @@ static inline int xfer_write(rf_bus *b, rf_xfer *x, uint32_t addr, uint64_t valu
     if (!x->active || x->i2c || (addr & 3u) || x->k >= x->n || x->rd != x->k) return 0;
     if (x->m && (!x->sel || x->k >= (x->edges / 2 + 1) * x->m || (x->k % x->m == 0 && (uint8_t)value != x->mosi[0])))
         return 0; /* a script: frames of the selected transfer only, each transfer's first the command byte */
-    uint64_t now = *b->cycles;
-    if (now < x->seg_cycle) return 0;
-    uint64_t now_fs = xfer_fs_at(x, now);
-    uint64_t start = now_fs > x->wire_fs ? now_fs : x->wire_fs;
-    uint64_t end_fs = start + x->frame_fs;
-    uint64_t at = xfer_cycle_at(x, end_fs);
-    if (at < now) at = now;
-    if (at >= x->limit) return 0;
-    x->wire_fs = end_fs;
-    x->mosi[x->k++] = (uint8_t)value;
-    rf_timed_set(b, x->ti, x->sr_busy, x->sr_done, at, RF_NEVER);
-    return 1;
+    return xfer_put(b, x, value, x->sr_done);
 }
 
 /* A chip-select write of a script (RF_XCS entry cs): a deselect once the selected transfer's frames were all read,
