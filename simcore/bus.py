@@ -470,14 +470,10 @@ class PeripheralBus:
         the model fills (QUEUE, docs/peripheral-bus.md); ``notify()`` runs, as the model's own read would,
         when a fill's ``notify_at`` words were served. The queue's index, or None (no entry there, or no
         hot path to give the time yet)."""
-        if self._pc_source is None:
+        index = self._model_index(addr, ensure=True)
+        if index is None:
             return None
-        self._ensure(addr)
-        slot = self.rf.slot(addr)
-        e = self.entries.get(slot - 1)
-        if not slot or e is None or e.model is None:
-            return None
-        q = self.rf.queue_new(slot - 1)  # the same queue again after a snapshot's restore
+        q = self.rf.queue_new(index)  # the same queue again after a snapshot's restore
         while len(self._queue_fns) <= q:
             self._queue_fns.append((addr, notify))
         self._queue_fns[q] = (addr, notify)
@@ -487,33 +483,30 @@ class PeripheralBus:
         """Let the register file answer reads of the model register at ``addr`` from a schedule on virtual time
         the model sets (TIMED: ``rf.timed_set``; docs/peripheral-bus.md). The schedule's index, or None (no model
         entry there, or no hot path to give the time yet)."""
-        if self._pc_source is None:
-            return None
-        slot = self.rf.slot(addr)
-        e = self.entries.get(slot - 1)
-        if not slot or e is None or e.model is None:
-            return None
-        return self.rf.timed_new(slot - 1)  # the same schedule again after a snapshot's restore
+        index = self._model_index(addr)
+        return None if index is None else self.rf.timed_new(index)  # the same schedule again after a snapshot's restore
 
     def xfer_in_c(self, dr: int, sr: int) -> int | None:
         """Let the register file stream SPI transfers on the model's data register at ``dr`` with its status register
         at ``sr`` (XFER, docs/peripheral-bus.md). The stream's index, or None (no model entries there, or no hot path
         to give the time yet)."""
-        if self._pc_source is None:
+        d, st = self._model_index(dr), self._model_index(sr)
+        if d is None or st is None:
             return None
-        d, st = self.rf.slot(dr) - 1, self.rf.slot(sr) - 1
-        for index in (d, st):
-            e = self.entries.get(index)
-            if index < 0 or e is None or e.model is None:
-                return None
         return self.rf.xfer_new(d, st)  # the same stream again after a snapshot's restore
 
     def xcs_in_c(self, addr: int) -> int | None:
         """The entry of the model register at ``addr`` (a GPIO BSRR) for an SPI stream's script to take chip-select
         writes on (XCS, ``rf.xfer_script``); None when there is none or no hot path."""
+        return self._model_index(addr, ensure=True)
+
+    def _model_index(self, addr: int, ensure: bool = False) -> int | None:
+        """The register-file index of the model register at ``addr``, or None: no hot path to give the time yet, or
+        no model entry there. ``ensure``: make the entry first if it is still lazy (``_ensure``)."""
         if self._pc_source is None:
             return None
-        self._ensure(addr)
+        if ensure:
+            self._ensure(addr)
         slot = self.rf.slot(addr)
         e = self.entries.get(slot - 1)
         if not slot or e is None or e.model is None:
