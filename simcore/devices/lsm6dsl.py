@@ -299,9 +299,9 @@ class Lsm6dsl(FifoDevice):
                     break
                 if slot.key in ("FIFO_DATA_OUT_L", "FIFO_DATA_OUT_H"):  # the rest of the read is the FIFO window
                     samples = [k0 + i for k0, n in self.fifo.runs for i in range(n)]
-                    calls: list[tuple[OutputLatch, int]] = []
-                    seen = self._recording_preview(calls)
-                    got = self._fifo_bytes(addr, inc, limit - len(out), samples, seen)
+                    calls: list[tuple[OutputLatch, int, int]] = []
+                    seen, run = self._recording_preview(calls)
+                    got = self._fifo_bytes(addr, inc, limit - len(out), samples, seen, run)
                     if not out:  # a drain from the FIFO window: i2c_replay of all of it reuses this
                         self._drain_plan = (self._drain_key(addr, inc, limit), got, calls)
                     out += got[0]
@@ -315,12 +315,24 @@ class Lsm6dsl(FifoDevice):
         return out
 
     @staticmethod
-    def _recording_preview(calls: list[tuple[OutputLatch, int]]) -> Callable[[OutputLatch, int], np.ndarray]:
-        """``OutputLatch.preview_sample``, noting each call in ``calls`` (the replay's ``sample`` calls)."""
+    def _recording_preview(calls: list[tuple[OutputLatch, int, int]]) -> tuple[
+            Callable[[OutputLatch, int], np.ndarray], Callable[[OutputLatch, int, int], None]]:
+        """``OutputLatch.preview_sample``, noting each call in ``calls`` (the replay's ``sample`` calls, as runs
+        (latch, first k, count) of consecutive samples), and the note of a run of ``n`` such calls."""
+        def run(latch: OutputLatch, k: int, n: int) -> None:
+            if calls and calls[-1][0] is latch and calls[-1][1] + calls[-1][2] == k:
+                calls[-1] = (latch, calls[-1][1], calls[-1][2] + n)
+            else:
+                calls.append((latch, k, n))
+
         def seen(latch: OutputLatch, k: int) -> np.ndarray:
-            calls.append((latch, k))
+            run(latch, k, 1)
             return latch.preview_sample(k)
-        return seen
+        return seen, run
+
+    @staticmethod
+    def _sample_run(latch: OutputLatch, k: int, n: int) -> None:
+        latch.sample_run(k, n)
 
     def _drain_key(self, addr: int, inc: bool, n: int) -> tuple[Any, ...]:
         """What a FIFO drain's bytes and end state depend on (``_fifo_bytes``): the preview's plan holds for a
@@ -331,12 +343,14 @@ class Lsm6dsl(FifoDevice):
                       for latch in self.latches.values()))
 
     def _fifo_bytes(self, addr: int, inc: bool, n: int, samples: list[int],
-                    sample_of: Callable[[OutputLatch, int], np.ndarray]) -> tuple[list[int], int, int, int, int]:
+                    sample_of: Callable[[OutputLatch, int], np.ndarray],
+                    run_of: Callable[[OutputLatch, int, int], None]) -> tuple[list[int], int, int, int, int]:
         """``n`` reads of FIFO_DATA_OUT_L/H from ``addr`` (incrementing: H rolls back to L) while the FIFO holds
         ``samples`` (its oldest first, ``_word`` of it read), as ``read_FIFO_DATA_OUT_L/H`` answer them: the bytes,
         the address, word and samples left behind, and the H reads that found it empty. The sensors' values come
         from one ``sample_of`` call per sample and sensor (the repeated calls for its other words and bytes would
-        hit the latch's cache: they count nothing) and are prefetched in one numpy step (OutputLatch.prefetch)."""
+        hit the latch's cache: they count nothing) and are prefetched in one numpy step (OutputLatch.prefetch);
+        ``run_of(latch, k, n)`` stands for the ``n`` calls ``sample_of(latch, k .. k+n-1)`` in a row."""
         wps = self._words_per_sample()
         clock = self.fifo.clock
         sets = [self.latches[s] for s, on in zip(("G", "XL"), self._fifo_has, strict=True) if on]
@@ -349,7 +363,7 @@ class Lsm6dsl(FifoDevice):
                 ks.append(latch.stream.latest_at(arrivals))
                 latch.prefetch(ks[-1])
             if inc:
-                return self._fifo_burst(addr, n, len(samples), sample_of, wps, sets, ks)
+                return self._fifo_burst(addr, n, len(samples), sample_of, run_of, wps, sets, ks)
         key: tuple[int, int] | None = None
         vals: list[int] = []
         for _ in range(n):
@@ -382,12 +396,14 @@ class Lsm6dsl(FifoDevice):
         return out, addr, word, pos, empty
 
     def _fifo_burst(self, addr: int, n: int, held: int, sample_of: Callable[[OutputLatch, int], np.ndarray],
-                    wps: int, sets: list[OutputLatch], ks: list[list[int]]) -> tuple[list[int], int, int, int, int]:
+                    run_of: Callable[[OutputLatch, int, int], None], wps: int, sets: list[OutputLatch],
+                    ks: list[list[int]]) -> tuple[list[int], int, int, int, int]:
         """``_fifo_bytes`` of an incrementing burst (L, H, L, H...) in one step: the FIFO's words laid out as
         little-endian bytes, sample after sample, the burst a slice of them from the current word (H: its high byte),
         then the empty FIFO's zeros. The latches are asked for the samples (``ks``: per sensor, for each of the FIFO's
         ``held`` samples the burst may reach) and sensors whose words the burst touches, in order, as the byte loop
-        asks them."""
+        asks them. One sensor in the FIFO whose samples there are consecutive (the common drain): its bytes are a
+        slice of the latch's prefetched block and its calls one run."""
         import numpy as np
 
         bps = 2 * wps
@@ -395,7 +411,15 @@ class Lsm6dsl(FifoDevice):
         got = max(0, min(n, held * bps - start))
         end = start + got
         out: list[int] = []
-        if got:
+        if got and len(sets) == 1:
+            p0, p1 = start // bps, (end - 1) // bps  # the samples the burst touches
+            k0 = ks[0][p0]
+            if k0 >= 0 and ks[0][p1] - k0 == p1 - p0 and ks[0][p0:p1 + 1] == list(range(k0, k0 + p1 - p0 + 1)):
+                raw = sets[0].block_bytes(k0, p1 - p0 + 1)
+                if raw is not None:
+                    run_of(sets[0], k0, p1 - p0 + 1)
+                    out = list(raw[start - p0 * bps:end - p0 * bps])
+        if got and not out:
             first, last = start // 2, (end - 1) // 2  # the words the burst touches
             rows = []
             for pos in range((end - 1) // bps + 1):
@@ -429,13 +453,13 @@ class Lsm6dsl(FifoDevice):
         plan, self._drain_plan = self._drain_plan, None
         if plan is not None and plan[0] == self._drain_key(self._ptr, self._inc, n):
             got, calls = plan[1], plan[2]
-            for latch, k in calls:  # the reads' sample calls, in order: what they count and cache
-                latch.sample(k)
+            for latch, k, m in calls:  # the reads' sample calls, in order: what they count and cache
+                latch.sample_run(k, m)
             out, self._ptr, self._word, popped, empty = list(got[0]), *got[1:]
         else:
             samples = [k0 + i for k0, m in fifo.runs for i in range(m)]
             out, self._ptr, self._word, popped, empty = self._fifo_bytes(self._ptr, self._inc, n, samples,
-                                                                           OutputLatch.sample)
+                                                                           OutputLatch.sample, self._sample_run)
         for _ in range(popped):
             fifo.pop()
         if empty:

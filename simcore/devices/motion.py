@@ -126,6 +126,15 @@ class Stream:
             limit - 1 if limit is not None else self.cap)
         return ks if top is None else [min(k, top) for k in ks]
 
+    def readable_end(self) -> int | None:
+        """The first sample index ``values`` must not reach past what a read needs: the end of an ``error``
+        recording (asking for it raises); None when any index reads (zeros, a loop, the last sample held, a stop's
+        fewer rows)."""
+        binding = self.binding
+        if binding is None or self.columns is None or binding.source.end_rule != "error":
+            return None
+        return binding.k_base + len(binding.source)
+
     def values(self, k0: int, k1: int) -> np.ndarray:
         """Samples ``k0 .. k1-1`` in the chip's unit, shape (n, 3) (zeros where the recording has none)."""
         import numpy as np
@@ -157,12 +166,32 @@ class OutputLatch:
         self.latched: list[int | None] = [None, None, None]
         self._cache: tuple[tuple[int, int], np.ndarray] | None = None
         self._memo: dict[tuple[int, int], np.ndarray] = {}  # values computed ahead by ``prefetch``
+        # consecutive samples computed ahead by ``prefetch``: (scale, first k, rows, rows as little-endian int16 bytes)
+        self._block: tuple[int, int, np.ndarray, bytes] | None = None
+
+    AHEAD = 256  # samples a prefetch computes from the first it needs (a FIFO drain's next ones come from them)
 
     def restart(self) -> None:
         self.last_read = self.stream.first - 1
         self.latched = [None, None, None]
         self._cache = None
         self._memo = {}
+        self._block = None
+
+    def _in_block(self, k: int, scale: int) -> np.ndarray | None:
+        """Sample ``k``'s values from the prefetched block, None when it does not hold them."""
+        blk = self._block
+        if blk is None or blk[0] != scale or not 0 <= k - blk[1] < len(blk[2]):
+            return None
+        return blk[2][k - blk[1]]
+
+    def block_bytes(self, k0: int, n: int) -> bytes | None:
+        """Samples ``k0 .. k0+n-1`` as the chip's output registers lay them out (X, Y, Z little-endian 16-bit, 6 bytes
+        a sample) from the prefetched block, or None when it does not hold all of them at the current scale."""
+        blk = self._block
+        if blk is None or blk[0] != self.scale_key() or k0 < blk[1] or k0 + n > blk[1] + len(blk[2]) or n < 0:
+            return None
+        return blk[3][6 * (k0 - blk[1]):6 * (k0 + n - blk[1])]
 
     def prefetch(self, ks: list[int]) -> None:
         """Compute the values of samples ``ks`` in one numpy step (a FIFO drain's: consecutive samples), for the
@@ -172,15 +201,27 @@ class OutputLatch:
         if not self.stream.running:
             return
         scale = self.scale_key()
+        blk = self._block
+        live = [k for k in ks if k >= 0]
+        if not live:
+            return
+        lo, hi = min(live), max(live)
+        if blk is not None and blk[0] == scale and blk[1] <= lo and hi < blk[1] + len(blk[2]):
+            return
+        if hi - lo < 4 * len(live) + 8:  # consecutive samples: those and the next ones, in one step
+            end = lo + self.AHEAD
+            safe = self.stream.readable_end()
+            if safe is not None:
+                end = min(end, safe)
+            rows = self.counts(self.stream.values(lo, max(end, hi + 1)))
+            self._block = (scale, lo, rows, (rows & 0xFFFF).astype("<u2").tobytes())
+            return
         old = self._memo
         if all((k, scale) in old for k in ks):
             return
         memo = {(k, scale): old[k, scale] for k in ks if (k, scale) in old}
         want = sorted({k for k in ks if k >= 0 and (k, scale) not in memo})
-        if want and want[-1] - want[0] < 4 * len(want) + 8:
-            rows = self.counts(self.stream.values(want[0], want[-1] + 1))
-            memo.update({(k, scale): rows[k - want[0]] for k in want})
-        else:  # scattered samples (a decimated FIFO): one step each
+        if want:  # scattered samples (a decimated FIFO): one step each
             memo.update({(k, scale): self.counts(self.stream.values(k, k + 1)[0]) for k in want})
         self._memo = memo
 
@@ -194,11 +235,30 @@ class OutputLatch:
         if k < 0 or not self.stream.running:
             values = np.zeros(3, dtype=np.int64)
         else:
-            memo = self._memo.get(key) if self._memo else None
-            values = memo if memo is not None else self.counts(self.stream.values(k, k + 1)[0])
+            values = self._in_block(k, key[1])
+            if values is None:
+                memo = self._memo.get(key) if self._memo else None
+                values = memo if memo is not None else self.counts(self.stream.values(k, k + 1)[0])
             self.stream.device.stats_.count(f"{self.stream.kind}_samples_read")
         self._cache = (key, values)
         return values
+
+    def sample_run(self, k0: int, n: int) -> None:
+        """``sample(k)`` for ``k = k0 .. k0+n-1`` in turn (a FIFO drain's consecutive samples), for what those calls
+        count and cache, in O(1): each counts one sample read but the first when the cache holds it already."""
+        if n <= 0:
+            return
+        if k0 < 0 or not self.stream.running:
+            for k in range(k0, k0 + n):
+                self.sample(k)
+            return
+        hit = self._cache is not None and self._cache[0] == (k0, self.scale_key())
+        if hit and n == 1:
+            return
+        self._cache = None
+        self.sample(k0 + n - 1)  # counts one, caches the last
+        if n - hit > 1:
+            self.stream.device.stats_.count(f"{self.stream.kind}_samples_read", n - hit - 1)
 
     def preview_sample(self, k: int) -> np.ndarray:
         """``sample(k)`` for a preview (BusDevice.preview_reads): the same values, kept for the read that will use
@@ -210,7 +270,9 @@ class OutputLatch:
             import numpy as np
 
             return np.zeros(3, dtype=np.int64)
-        values = self._memo.get(key)
+        values = self._in_block(k, key[1])
+        if values is None:
+            values = self._memo.get(key)
         if values is None:
             values = self._memo[key] = self.counts(self.stream.values(k, k + 1)[0])
         return values

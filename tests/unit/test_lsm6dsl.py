@@ -226,3 +226,66 @@ def test_fifo_drain_replay_reuses_only_a_preview_that_still_holds() -> None:
         assert _chip_state(d2) == _chip_state(d1)
     assert reused == [True, False, False, False, True]
     assert d1.stats_.counts["accel_samples_read"] >= 15 and d1.stats_.counts["gyro_samples_read"] >= 15
+
+
+def _accel_chip(end_rule: str, rows: int) -> tuple[FakeHost, Lsm6dsl, np.ndarray]:
+    host = FakeHost(mhz=MHZ)
+    dev = Lsm6dsl(DeviceConfig("imu", "lsm6dsl", address=ADDR), host)
+    data = np.random.default_rng(3).uniform(-3, 3, (rows, 3))
+    dev.attach(ArraySource("imu.csv", data, channels=("ax", "ay", "az"), units=("g",) * 3, rate_hz=104.0,
+                           end_rule=end_rule))
+    I2CMaster(_bus_with(dev)).write(ADDR, 0x10, 0x40)  # CTRL1_XL: 104 Hz, +-2 g: the accelerometer runs
+    return host, dev, data
+
+
+def _bus_with(dev: Lsm6dsl) -> I2CBus:
+    bus = I2CBus("i2c2")
+    bus.attach(dev, ADDR)
+    return bus
+
+
+@pytest.mark.parametrize(("k0", "n", "cached"), [(5, 25, False), (5, 25, True), (7, 1, True), (7, 1, False),
+                                                 (-2, 4, False), (40, 300, False)])
+def test_sample_run_counts_and_caches_as_one_call_per_sample(k0: int, n: int, cached: bool) -> None:
+    """OutputLatch.sample_run(k0, n) (a drain's replay) leaves the count of samples read and the latch's cache as the
+    n calls sample(k0), ..., sample(k0+n-1) do: the first counts nothing when the cache already holds it, samples
+    before the first count nothing, and the values cached are the last sample's (numpy from the recording)."""
+    chips = [_accel_chip("hold", 400) for _ in range(2)]
+    for _host, dev, _data in chips:
+        latch = dev.latches["XL"]
+        latch.prefetch(list(range(max(k0, 0), max(k0, 0) + 30)))
+        if cached:
+            latch.sample(k0)
+    (_, d1, data), (_, d2, _) = chips
+    l1, l2 = d1.latches["XL"], d2.latches["XL"]
+    for k in range(k0, k0 + n):
+        l1.sample(k)
+    l2.sample_run(k0, n)
+    assert d1.stats_.counts == d2.stats_.counts
+    assert l1._cache is not None and l2._cache is not None and l1._cache[0] == l2._cache[0]
+    last = k0 + n - 1
+    want = np.clip(np.rint(data[min(last, 399)] * 1000 / XL_SENS[0]), -32768, 32767).astype(np.int64)
+    assert l2._cache[1].tolist() == (want.tolist() if last >= 0 else [0, 0, 0])
+    # one per sample at or after the first: a priming sample(k0) counted one, and the run's first call then nothing
+    assert d2.stats_.counts.get("accel_samples_read", 0) == len([k for k in range(k0, k0 + n) if k >= 0])
+
+
+def test_prefetched_block_bytes_equal_the_recording_and_stop_at_an_error_end() -> None:
+    """A prefetch computes the samples asked for and the next ones (OutputLatch.AHEAD) in one step: block_bytes of
+    any run of them equals the recording scaled by the full scale, as little-endian 16-bit words (numpy); on a
+    recording whose end rule is ``error`` it never asks past the end (which would raise), and a change of the full
+    scale is never served from the old block."""
+    _host, dev, data = _accel_chip("error", 120)
+    latch = dev.latches["XL"]
+    latch.prefetch(list(range(100, 110)))  # AHEAD would reach 356: the recording ends at 120
+    counts = np.clip(np.rint(data * 1000 / XL_SENS[0]), -32768, 32767).astype(np.int64)
+    assert latch.block_bytes(100, 20) == (counts[100:120] & 0xFFFF).astype("<u2").tobytes()
+    assert latch.block_bytes(100, 21) is None and latch.block_bytes(99, 2) is None
+    _host, dev, data = _accel_chip("hold", 400)
+    latch = dev.latches["XL"]
+    latch.prefetch([3, 4, 5])
+    counts = np.clip(np.rint(data * 1000 / XL_SENS[0]), -32768, 32767).astype(np.int64)
+    assert latch.block_bytes(3, latch.AHEAD) == (counts[3:3 + latch.AHEAD] & 0xFFFF).astype("<u2").tobytes()
+    dev.values["CTRL1_XL"] = 0x48  # +-4 g: the block's values are stale
+    assert latch.block_bytes(3, 3) is None
+    assert latch.sample(4).tolist() == np.clip(np.rint(data[4] * 1000 / XL_SENS[2]), -32768, 32767).tolist()
