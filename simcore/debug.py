@@ -250,7 +250,7 @@ class Debugger:
         dyn = None
         if block is not None and block == self._fake_block:  # inside a resumed block's rest
             block = self.paused_block_of_fake
-            dyn = {f: self._saved[f] for f in _DYNAMIC}
+            dyn = {f: self._saved[f] for f in (*_DYNAMIC, "block_cycle")}
         pc = stop.pc if stop.pc is not None else m.pc()
         m.hot.undo_divide(pc)  # its operand hook may have run before this one
         self._enter_pause(block, pc, dyn)
@@ -279,8 +279,9 @@ class Debugger:
         s.cycle_count -= cycles
         self.paused_in = block
         self._tail = (n, cycles)
-        # what the block's entry left, for when its rest resumes
+        # what the block's entry left, for when its rest resumes (and its entry clock: see before_emu)
         self._pause_dyn = dyn if dyn is not None else {f: getattr(s, f) for f in _DYNAMIC}
+        self._pause_dyn.setdefault("block_cycle", s.block_cycle)
 
     def settle(self) -> None:
         """Forget the block the pause is inside (the PC is about to change): its tail stays uncounted."""
@@ -315,9 +316,14 @@ class Debugger:
         self._saved["block_count"] = s.block_count
         rest = (pc, block[0] + block[1] - pc)
         keys = self._keys_at(pc) | {rest}
+        # The rest runs as a fake entry that charges the whole block from the block's entry clock, so that the
+        # rest's accesses see the block-entry clock of the plain run (RF_TIMED schedules, stream settles compare it)
+        entry = min(self._saved["block_cycle"], s.cycle_count)
+        self._fake_cycles = s.cycle_count - entry
+        s.cycle_count = entry
         self._fake = {}
         for key in keys:
-            self._fake[key] = self._put_entry(key, None)
+            self._fake[key] = self._put_entry(key, None, self._fake_cycles)
         self._fake_block = rest
         s.pend_cond = s.pend_call = s.pend_ret = s.spin_skip = s.spin_next = 0
         s.slow_next = SLOW_PROFILE if s.profiling else 0
@@ -341,6 +347,7 @@ class Debugger:
             s.block_count -= 1  # the fake entry's
         else:
             s.insn_count += 1  # it never ran
+            s.cycle_count += self._fake_cycles
         for f in _DYNAMIC:
             setattr(s, f, saved[f])
         s.stop_insn = saved["stop_insn"]
@@ -354,7 +361,7 @@ class Debugger:
             return {k for k in hot._py_table if k[0] == addr}
         return hot.keys_at(addr)
 
-    def _put_entry(self, key: tuple[int, int], entry: Any) -> Any:
+    def _put_entry(self, key: tuple[int, int], entry: Any, cycles: int = 0) -> Any:
         """Make the hot path's table entry for ``key`` the free fake (``entry`` None; returns what to restore),
         or restore it (``entry`` as returned)."""
         hot = self.m.hot
@@ -362,7 +369,7 @@ class Debugger:
             table, execs = hot._py_table, hot._py_execs
             if entry is None:
                 old = (table.get(key), execs.get(key))
-                table[key] = (1, 0, 0, 0, INDIRECT, 0, 0, 0, 0, 0)
+                table[key] = (1, cycles, 0, 0, INDIRECT, 0, 0, 0, 0, 0)
                 return old
             (old_entry, old_execs) = entry
             if old_entry is None:
@@ -382,7 +389,7 @@ class Debugger:
             if not ptr:
                 lib.hp_insert(state, key[0], key[1], 1, 0, 0, 0, INDIRECT, 0, 0, 0, 0, 0, 0, 0)
                 ptr = lib.hp_lookup(state, key[0], key[1])
-            fake = HotBlock(addr=key[0], size=key[1], n_insn=1, cycles=0, sp_min_delta=0, flags=0, target=INDIRECT,
+            fake = HotBlock(addr=key[0], size=key[1], n_insn=1, cycles=cycles, sp_min_delta=0, flags=0, target=INDIRECT,
                             taken_extra=0, line0=0, n_lines=0, lit_count=0, lit_line=0,
                             flash_words=ptr.contents.flash_words, execs=ptr.contents.execs)
             ctypes.memmove(ptr, ctypes.byref(fake), ctypes.sizeof(HotBlock))
