@@ -104,23 +104,13 @@ def test_a_camera_port_the_board_cannot_carry_is_refused_before_the_run(tmp_path
     assert res.status == 2 and message in " ".join(res.err.split()) and "Traceback" not in res.err
 
 
-def run_figures(r: Any) -> dict[str, Any]:
-    """A run's JSON but wall time, the polling figures and the cycle error bar's flash-data term (the Python twin
-    has no fast-forward in C: the flash-data loads of the block executions it skips differ)."""
-    def strip(d: Any) -> Any:
-        if isinstance(d, dict):
-            return {k: strip(v) for k, v in d.items()
-                    if "wall" not in k and k not in ("native_hot_path", "polling", "cycles_error_bar")}
-        return [strip(x) for x in d] if isinstance(d, list) else d
-    return strip(r.to_dict())
-
-
 def test_sccb_flag_waits_are_served_by_the_register_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The firmware's SCCB set-up waits on I2C2 SR1 (SB, ADDR, TXE, BTF, RXNE) in a loop with its own timeout
     counter: no fast-forward applies, every iteration reads SR1. The register file answers those reads (the
     model gives them back while ADDR is set); the run up to the first frame equals the one where every read is
     the model's, in C and in the Python twin, and only a few dozen SR1 reads reach the model."""
     from simcore.peripherals.stm32.i2c import Stm32F4I2c
+    from tests.integration.test_i2c_stream_in_c import figures  # every field but wall time and polling figures
 
     rec = tmp_path / "person_qqvga.npy"
     qqvga_recording(rec)
@@ -146,7 +136,7 @@ def test_sccb_flag_waits_are_served_by_the_register_file(tmp_path: Path, monkeyp
     monkeypatch.setattr(Stm32F4I2c, "_serve_sr1", lambda self: None)
     own, py_own, all_own = sccb(True)
     assert "OV7670 over SCCB: PID 76 VER 73" in in_c.text and in_c.sensors["camera"]["frames_delivered"] == 1
-    assert run_figures(in_c) == run_figures(own) == run_figures(twin)
+    assert figures(in_c) == figures(own) == figures(twin)
     assert all_c == all_twin == all_own > 10_000  # every SR1 read, counted by the register file in all three
     assert py_own == all_own  # without the hand-over each one is the model's
     # with it: the first read and those while ADDR is set (one address phase per transaction, two for a read)
