@@ -33,6 +33,7 @@ MAX_WINDOWS = 8  # memory windows the native exception return knows (HP_MAX_WIND
 MAX_FLASH = 8  # flash ranges the C analysis knows (HP_MAX_FLASH)
 MAX_SOURCES = 4  # peripheral interrupt sources C may deliver besides SysTick (HP_MAX_SOURCES)
 MAX_NEST = 8  # active exceptions the native nested return knows (HP_MAX_NEST)
+NV_WORDS = 16  # NVIC ISER/ICER/ISPR/ICPR words C keeps (HP_NV_WORDS): 496 interrupts (ARMv7-M B3.4.1)
 NEVER = (1 << 64) - 1  # no planned assertion (HP_NEVER)
 MAX_PROBES = 64  # probes of one block the C analysis reports (HP_MAX_PROBES)
 NOT_PROBED = 0xFFFFFFFF  # hp_block.flash_words before a probe (HP_NOT_PROBED)
@@ -315,6 +316,15 @@ class HotState(ctypes.Structure):
         ("lp_group", ctypes.c_int32 * MAX_NEST),
         ("lp_vector", ctypes.c_uint32 * MAX_NEST),
         ("lp_ret", ctypes.c_uint32 * MAX_NEST),
+        ("nv_on", ctypes.c_uint32),
+        ("nv_nirq", ctypes.c_uint32),
+        ("nv_writes", ctypes.c_uint32),
+        ("nv_dirty", ctypes.c_uint32),
+        ("nv_pending", ctypes.c_uint32 * NV_WORDS),
+        ("nv_held", ctypes.c_uint32 * NV_WORDS),
+        ("nv_en_set", ctypes.c_uint32 * NV_WORDS),
+        ("nv_en_clr", ctypes.c_uint32 * NV_WORDS),
+        ("nv_unpended", ctypes.c_uint32 * NV_WORDS),
     ]
 
 
@@ -376,6 +386,7 @@ CONSTANTS: dict[str, int] = {
     "HP_MAX_PROBES": MAX_PROBES,
     "HP_MAX_SOURCES": MAX_SOURCES,
     "HP_MAX_NEST": MAX_NEST,
+    "HP_NV_WORDS": NV_WORDS,
     "HP_NEVER": NEVER,
     "HP_NOT_PROBED": NOT_PROBED,
     "HP_MAX_BLOCK_BYTES": 2 * MAX_BLOCK_INSNS,

@@ -605,8 +605,12 @@ class Machine:
         which always re-arm) or by C (``fr_done``, a stop C set itself, an MSR CONTROL it counted): the
         arming is kept when none of these happened since it was made, and the result is the same.
         Parts whose peripherals' interrupts C delivers (SystemBlock.set_native_sources) always re-arm.
+        NVIC writes C served (hp_nvic_write, ``fr_done`` 2 alone) are applied and the arming kept: made with
+        those interrupts still pending or disabled, it only holds C back from what Python would now allow.
         """
         s = self.hot.state
+        if s.fr_done == 2:  # only NVIC writes C served since the last sync (hp_nvic_write): apply them, keep the arming
+            self.system.sync_native()
         if not self._keeps_arming or s.fr_done or self._armed != (s.stop_cycle, s.other_cycle, s.control_blocks):
             return self.guard(fn)
         changes = self.arm_changes

@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import ctypes
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import unicorn
 from unicorn import arm_const as R
 
-from simcore.abi import MAX_NEST, MAX_SOURCES
+from simcore.abi import MAX_NEST, MAX_SOURCES, NV_WORDS
 from simcore.accesspc import disassembler, instruction_of_access
 from simcore.blocks import ACCESS, DIV, MASK, MULTI, WATCH_FLAGS
 from simcore.cortexm.codescan import Watched, watched_in
@@ -76,6 +76,27 @@ __all__ = ["SystemBlock", "CPUID_CORTEX_M4_R0P1"]
 
 SLEEP_EVENT_LIMIT = 1_000_000  # events run in one sleep without a wake-up before "sleeping forever"
 _MASKS = (R.UC_ARM_REG_BASEPRI, R.UC_ARM_REG_PRIMASK, R.UC_ARM_REG_FAULTMASK)
+
+
+SCR_ADDR = 0xE000ED10  # System Control Register (ARMv7-M B3.2.7): SEVONPEND
+
+
+def _irq_words(excs: set[int], num_irq: int) -> list[int]:
+    """Interrupts among exception numbers ``excs`` as NVIC register words (bit n of word w: IRQ 32w + n), as many
+    as the part's ``num_irq`` interrupts need."""
+    words = [0] * min((num_irq + 31) // 32, NV_WORDS)
+    for x in excs:
+        if IRQ0 <= x < IRQ0 + num_irq:
+            words[(x - IRQ0) >> 5] |= 1 << ((x - IRQ0) & 31)
+    return words
+
+
+def _irq_bits(word: int, first: int) -> Iterator[int]:
+    """The exception numbers of the bits set in an NVIC register ``word`` whose bit 0 is exception ``first``."""
+    while word:
+        low = word & -word
+        yield first + low.bit_length() - 1
+        word ^= low
 
 
 class SystemBlock:
@@ -131,10 +152,13 @@ class SystemBlock:
         self._sources: list[PeripheralModel] = []  # set_native_sources
         self._src_ok: list[bool] = []
         self._src_seen: list[int] = []
+        self._nv_seen = 0  # hot.state.nv_writes at the last sync_native (NVIC writes C served: hp_nvic_write)
+        self._nv_armed: tuple[set[int], set[int]] | None = None  # the pending set and held lines C was given
 
     # --- life cycle ----------------------------------------------------------------------------
     def reset(self) -> None:
         self._tick_params_dirty = True
+        self._nv_armed = None
         self.exc.reset()
         for block in self.blocks:
             block.reset()
@@ -171,6 +195,8 @@ class SystemBlock:
 
     def write(self, addr: int, size: int, value: int) -> None:
         self._tick_params_dirty = True  # priorities, VTOR, PRIGROUP, CCR, SysTick LOAD/CTRL
+        if addr == SCR_ADDR:
+            self._nv_armed = None  # SEVONPEND: C's view of the NVIC is made again (_arm_nvic)
         block = self._owner.get(addr)
         if block is None:
             self.m.report(ReportChannel.UNIMPLEMENTED, f"{addr:#010x}", f"write of {value:#x} in the private "
@@ -320,6 +346,7 @@ class SystemBlock:
                 exc = 0
         cfg = e.cfg
         self.note_pending()
+        self._arm_nvic()
         s.fr_exc = exc
         s.fr_stkalign = 1 if cfg.stkalign else 0
         s.c_active = n_active
@@ -360,6 +387,53 @@ class SystemBlock:
                 if plan is not None:  # (tick of the assertion, ticks between assertions, core Hz, counter Hz)
                     s.src_tick[i], s.src_pticks[i], s.src_cpu[i], s.src_hz[i] = plan
             self._src_ok[i] = ok
+
+    def _arm_nvic(self) -> None:
+        """hp_nvic_write: the pending interrupts and the lines held high, as C needs them to serve NVIC ISER,
+        ICER and ICPR writes that change no exception's entry (given again only when they changed; SCR.SEVONPEND
+        after a write to SCR)."""
+        e = self.exc
+        armed = self._nv_armed
+        pending, held = e.pending, e.lines_high
+        if armed is not None and armed[0] == pending and armed[1] == held:
+            return
+        s = self.m.hot.state
+        if armed is None:
+            s.nv_nirq = e.num_irq
+            s.nv_on = 1 if self.scb.sev_on_pend else 3  # an ISER then may be a WFE wake-up event (kick): Python's
+        if armed is None or armed[0] != pending:
+            for w, bits in enumerate(_irq_words(pending, e.num_irq)):
+                s.nv_pending[w] = bits
+        if armed is None or armed[1] != held:
+            for w, bits in enumerate(_irq_words(held, e.num_irq)):
+                s.nv_held[w] = bits
+        self._nv_armed = (set(pending), set(held))
+
+    def _sync_nvic(self) -> None:
+        """The NVIC writes C served since the last sync (hp_nvic_write), applied as Nvic.write_ISER/ICER/ICPR
+        would have: enables set or cleared (a bit's last write won), pending bits cleared."""
+        s = self.m.hot.state
+        e = self.exc
+        self.m.polls.writes += s.nv_writes - self._nv_seen  # MMIO writes for the polling watch (PollWatch.on_write)
+        self._nv_seen = s.nv_writes
+        dirty = s.nv_dirty
+        s.nv_dirty = 0
+        on_words, off_words, unpended_words = s.nv_en_set, s.nv_en_clr, s.nv_unpended
+        armed = self._nv_armed
+        while dirty:
+            w = (dirty & -dirty).bit_length() - 1
+            dirty &= dirty - 1
+            on, off, unpended = on_words[w], off_words[w], unpended_words[w]
+            on_words[w] = off_words[w] = unpended_words[w] = 0
+            first = IRQ0 + 32 * w
+            for x in _irq_bits(on, first):
+                e.enabled[x] = 1
+            for x in _irq_bits(off, first):
+                e.enabled[x] = 0
+            for x in _irq_bits(unpended, first):
+                e.unpend(x)
+                if armed is not None:
+                    armed[0].discard(x)  # C cleared it from its pending bits too
 
     def _arm_list_return(self, n_active: int) -> None:
         """hp_list_return: the returns hp_fast_return leaves to Python (several exceptions active, or some pending:
@@ -439,7 +513,12 @@ class SystemBlock:
         end state is known: nothing active, or the one C entered (``c_exc``) active.
         """
         s = self.m.hot.state
+        done = s.fr_done
         s.fr_done = 0
+        if s.nv_writes != self._nv_seen:
+            self._sync_nvic()
+            if done == 2:  # only NVIC writes (hp_nvic_write): no entry, return or PendSV to account for
+                return
         s.c_entered = 0  # FPCAR reads go to Python again (hp_ppb_mmio_read)
         e = self.exc
         if s.fast_returns != self._returns_seen:  # ExceptionModel.exception_return, _exception_return

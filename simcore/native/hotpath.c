@@ -38,6 +38,7 @@
 #define HP_NOT_PROBED 0xFFFFFFFFu /* hp_block.flash_words before a probe */
 #define HP_MAX_SOURCES 4 /* peripheral interrupt sources C may deliver (besides SysTick) */
 #define HP_MAX_NEST 8 /* active exceptions the nested return knows (hp_nested_return) */
+#define HP_NV_WORDS 16 /* NVIC ISER/ICER/ISPR/ICPR words: 496 interrupts at most (ARMv7-M B3.4.1) */
 #define HP_NEVER 0xFFFFFFFFFFFFFFFFull
 /* hp_state.slow_next: why the next block entry takes the general path */
 #define HP_SLOW_SP 1u      /* the previous block wrote SP dynamically: read it */
@@ -266,6 +267,17 @@ typedef struct {
     int32_t lp_group[HP_MAX_NEST];
     uint32_t lp_vector[HP_MAX_NEST]; /* VTOR + 4 * exception */
     uint32_t lp_ret[HP_MAX_NEST];  /* returnable once active (nest_ret) */
+    /* --- NVIC ISER/ICER/ICPR writes served here (hp_nvic_write): Python arms the bits (SystemBlock.arm_native),
+       C keeps what it changed until Python's next sync (sync_native applies it to the exception model) --- */
+    uint32_t nv_on;         /* Python: 1 ICER/ICPR may be served here, 2 ISER too (SCR.SEVONPEND clear) */
+    uint32_t nv_nirq;       /* the part's interrupts (bits beyond them are ignored, as the NVIC model does) */
+    uint32_t nv_writes;     /* writes served here (cumulative; the polling watch counts them as MMIO writes) */
+    uint32_t nv_dirty;      /* bit w: word w of the three below changed since Python's last sync */
+    uint32_t nv_pending[HP_NV_WORDS]; /* Python: pending interrupts at its arming, less the clears served here */
+    uint32_t nv_held[HP_NV_WORDS];    /* Python: lines held high (a clear pends again: Python's) */
+    uint32_t nv_en_set[HP_NV_WORDS];  /* enables set here since Python's last sync (a bit's last write wins) */
+    uint32_t nv_en_clr[HP_NV_WORDS];  /* enables cleared here since then */
+    uint32_t nv_unpended[HP_NV_WORDS]; /* pending bits cleared here since then */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -1195,6 +1207,56 @@ static int hp_pendsv(hp_state *s, uint64_t value) {
     return 1;
 }
 
+/*
+ * NVIC ISER, ICER and ICPR word writes (ARMv7-M B3.4.3-B3.4.6) that cannot change which exception runs next:
+ * an enable of interrupts none of which is pending (nothing new to take; SCR.SEVONPEND clear, so no WFE event
+ * either), a disable of interrupts C would not deliver itself, a clear of pending bits that C's tail-chain list
+ * does not hold (a line held high pends its inactive interrupt again at once: nothing changes for it). The bits are recorded for Python's next sync
+ * (SystemBlock.sync_native, through fr_done's bit 2); until then C's arming stays as Python left it, which
+ * only ever keeps C from doing something Python would now let it do. Returns 0 for every other write
+ * (ISPR and STIR pend: Python's SystemBlock serves them, as it serves everything else).
+ */
+static int hp_nvic_write(hp_state *s, uint32_t addr, uint32_t size, uint64_t value) {
+    uint32_t off = addr - 0xE000E100u, kind = off >> 7, w = (off & 0x7Fu) >> 2;
+    if (!s->nv_on || size != 4 || (addr & 3u) || kind > 3 || kind == 2 || w >= HP_NV_WORDS || s->py_stop ||
+        s->stop_requested)
+        return 0;
+    if (32u * w >= s->nv_nirq) return 0; /* no interrupt there: Python's model ignores it */
+    uint32_t left = s->nv_nirq - 32u * w;
+    uint32_t v = (uint32_t)value & (left >= 32u ? 0xFFFFFFFFu : (1u << left) - 1u);
+    uint32_t keep = 0; /* interrupts C's own paths depend on */
+    for (uint32_t i = 0; s->nest_on && i < s->lp_n && i < HP_MAX_NEST; i++)
+        if (s->lp_exc[i] >= 16u && (s->lp_exc[i] - 16u) >> 5 == w) keep |= 1u << ((s->lp_exc[i] - 16u) & 31u);
+    for (uint32_t i = 0; i < HP_MAX_SOURCES; i++)
+        if (s->src_exc[i] >= 16u && (s->src_exc[i] - 16u) >> 5 == w &&
+            (kind == 1 || s->src_unacked[i])) /* C may deliver it / its line is high, Python not told yet */
+            keep |= 1u << ((s->src_exc[i] - 16u) & 31u);
+    if (kind == 0) { /* ISER */
+        if (!(s->nv_on & 2u) || (v & s->nv_pending[w])) return 0;
+        s->nv_en_set[w] |= v;
+        s->nv_en_clr[w] &= ~v;
+    } else if (kind == 1) { /* ICER */
+        if (v & keep) return 0;
+        s->nv_en_clr[w] |= v;
+        s->nv_en_set[w] &= ~v;
+    } else { /* ICPR */
+        uint32_t held = v & s->nv_held[w];
+        if (v & keep) return 0;
+        /* a line held high pends again at once when its exception is not active (ExceptionModel.unpend): no
+           change then; an active one's clear is Python's */
+        if (held && (s->nest_on || s->c_active > 1 ||
+                     (s->c_active == 1 && s->c_exc >= 16u && (s->c_exc - 16u) >> 5 == w &&
+                      (held >> ((s->c_exc - 16u) & 31u) & 1u))))
+            return 0;
+        s->nv_unpended[w] |= v & ~held;
+        s->nv_pending[w] &= ~(v & ~held);
+    }
+    s->nv_dirty |= 1u << w;
+    s->nv_writes++;
+    s->fr_done |= 2u; /* Python's next sync applies the bits (bit 2 alone: nothing else to bring up to date) */
+    return 1;
+}
+
 #define HP_SCS_PAGE 0xE000E000u
 #define HP_ICSR 0xE000ED04u
 #define HP_FPCAR 0xE000EF38u
@@ -1219,6 +1281,7 @@ static void hp_ppb_mmio_write(void *uc, uint64_t offset, unsigned size, uint64_t
     hp_state *s = (hp_state *)user;
     uint32_t addr = HP_SCS_PAGE + (uint32_t)offset;
     if (addr == HP_ICSR && size == 4 && hp_pendsv(s, value)) return;
+    if (addr >= 0xE000E100u && addr < 0xE000E300u && hp_nvic_write(s, addr, size, value)) return;
     s->ppb_write(addr, size, value);
 }
 
@@ -1504,7 +1567,7 @@ static void hp_poll_read(void *ctx, uint32_t reg, uint32_t value, uint32_t timed
     void *vp[3] = {&regs[13], &regs[14], &regs[15]};
     regs[13] = regs[14] = regs[15] = 0;
     if (s->reg_read_batch(p->uc, ids, vp, 3)) { p->c_ok = 0; return; }
-    uint64_t writes = *p->rf_writes + p->py_writes + s->psv_sets, exc = s->tick_entries + s->fast_returns + s->chains;
+    uint64_t writes = *p->rf_writes + p->py_writes + s->psv_sets + s->nv_writes, exc = s->tick_entries + s->fast_returns + s->chains;
     for (uint32_t k = 0; k < HP_MAX_SOURCES; k++) { writes += s->src_acks[k]; exc += s->src_entries[k]; }
     uint64_t insn = s->insn_count, cyc = s->cycle_count;
     if (p->c_ok && p->c_reg == reg && p->c_pc == pc && p->c_value == value && p->c_writes == writes &&
