@@ -96,3 +96,37 @@ def test_an_event_with_its_interrupt_on_is_read_in_c_and_written_by_the_model() 
     assert t.event_set(1) and not t._irq_high
     t.write(0x304, 4, 1 << 1)  # INTENSET again: the model takes the value C held, the line rises
     assert rf.flags(entry) & PY_WRITE and t._ev_set >> 1 & 1 and t._irq_high
+
+
+def test_rtc_cc_is_read_in_c_and_written_by_the_model() -> None:
+    """RTC1 CC[0] (HELD_READS): after its first write through the model, reads come from the register file and
+    writes still reach the model, which moves the compare event and gives the register file the new value."""
+    m = prepare(elf(REV1, "imu_steps_bus"), REV1, sensors={"imu": (CSV, {"end": "hold", "resample": True})})
+    rtc = m.peripheral("rtc1")
+    rf = m.bus.rf
+    reads = {"n": 0}
+    read = rtc.read
+
+    def counted(offset: int, size: int) -> int:
+        reads["n"] += 1
+        return read(offset, size)
+
+    rtc.read = counted  # type: ignore[method-assign]
+    rtc.write(0x540, 4, 0x1234567)  # CC[0]: 24 bits kept
+    assert "CC0" in rtc._c_plain and rtc.values["CC0"] == 0x234567
+    entry = rf.slot(rtc.base + 0x540) - 1
+    assert rf.flags(entry) & (FIT | PY_WRITE) == FIT | PY_WRITE
+    assert rf.read(rtc.base + 0x540, 4) == 0x234567 and reads["n"] == 0  # served in C
+    moved = {"n": 0}
+    reschedule = rtc._reschedule
+
+    def counted_reschedule() -> None:
+        moved["n"] += 1
+        reschedule()
+
+    rtc._reschedule = counted_reschedule  # type: ignore[method-assign]
+    rf.write(rtc.base + 0x540, 4, 4096)  # the firmware's write: the model's handler runs
+    assert moved["n"] == 1 and rtc.values["CC0"] == 4096 and rf.read(rtc.base + 0x540, 4) == 4096
+    rtc.write(0x544, 4, 7)  # CC[1] too; RTC0-style reset puts the reset values back in C
+    rtc.reset()
+    assert rf.read(rtc.base + 0x540, 4) == 0 and rf.read(rtc.base + 0x544, 4) == 0 and reads["n"] == 0

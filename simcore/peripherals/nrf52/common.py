@@ -163,6 +163,9 @@ class NordicPeripheral(PeripheralModel):
     EVENT_READS_IN_C: ClassVar[bool] = False
     # PLAIN registers the model reads only when a task starts (TXD.PTR...): held by the register file once written
     HELD_STORAGE: ClassVar[dict[str, int]] = {}  # value key -> offset
+    # HELD_STORAGE registers with a write handler: only their reads are the register file's, their writes still go to
+    # the model (which gives the register file the value it keeps): the RTC's CC[n], whose write moves the compare
+    HELD_READS: ClassVar[frozenset[str]] = frozenset()
     STORAGE_IN_C: ClassVar[bool] = True  # False: HELD_STORAGE stays in Python (tests compare both)
 
     def __init__(self, config: Peripheral, host: Host, registers: Any = None) -> None:
@@ -341,14 +344,17 @@ class NordicPeripheral(PeripheralModel):
             return
         slot = self._table.decode[self.HELD_STORAGE[key]]
         fields = sum(f.mask for f in slot.checked_fields)
-        if (slot.read_fn or slot.write_fn or slot.field_cbs or slot.rc_mask or not slot.reg.modelled
-                or self.values[key] & fields):
+        reads_only = key in self.HELD_READS
+        if (slot.read_fn or (slot.write_fn and not reads_only) or slot.field_cbs or slot.rc_mask
+                or not slot.reg.modelled or self.values[key] & fields):
             return  # not storage alone after all
         write = slot.ok_mask & ~fields & ~slot.ro_mask & ~slot.w1c_mask & ~slot.w1s_mask
         got = bus.serve_in_c(self.base + self.HELD_STORAGE[key], True, (write, 0, 0, 0xFFFFFFFF & ~slot.wo_mask))
         if got is not None:
             self._c_plain[key] = got[1]
             bus.rf.set_value(got[1], self.values[key])
+            if reads_only:  # its writes stay the model's (write() gives the register file the value after them)
+                bus.rf.set_flags(got[0], bus.rf.flags(got[0]) | PY_WRITE)
 
     def storage(self, key: str) -> int:
         """A HELD_STORAGE register's value now (the register file's while it holds the register)."""

@@ -31,6 +31,9 @@ class Nrf52Rtc(NordicPeripheral):
     SVD = "RTC"
     EVTEN = True
     EVENT_READS_IN_C = True  # a wait on COMPARE[n] with its interrupt on reads it in C
+    # CC[n] read in C (a tick that moves CC[0] on reads it first); its writes move the compare event here
+    HELD_STORAGE = {"CC0": 0x540, "CC1": 0x544, "CC2": 0x548, "CC3": 0x54C}
+    HELD_READS = frozenset(HELD_STORAGE)
     REGISTERS = NordicPeripheral.REGISTERS + (
         Register("EVTEN", 0x340), Register("EVTENSET", 0x344), Register("EVTENCLR", 0x348),
         Register("COUNTER", 0x504, access="r"),
