@@ -307,6 +307,21 @@ class Lsm9ds1(FifoDevice):
                 return True
         return False
 
+    def update(self) -> None:
+        """BusDevice.update; with no interrupt source routed (INT1_CTRL and INT2_CTRL 0, as on the Nano 33 BLE Sense,
+        whose board wires neither pin) both lines sit at their inactive level and nothing is planned (what
+        ``line_levels`` and ``next_wakeup`` give then), so only the catch-up is computed."""
+        if self._replaying or self.values["INT1_CTRL"] | self.values["INT2_CTRL"]:
+            super().update()
+            return
+        self.catch_up()
+        inactive = bool(self.values["CTRL_REG8"] & 0x20)  # H_LACTIVE: active low, so idle high
+        self.lines["INT1"].set(inactive)
+        self.lines["INT2"].set(inactive)
+        if self._wake is not None:
+            self.host.cancel(self._wake)
+            self._wake = None
+
     def line_levels(self) -> dict[str, bool]:
         low = bool(self.values["CTRL_REG8"] & 0x20)
         return {"INT1": self._int_sources(self.values["INT1_CTRL"]) != low,

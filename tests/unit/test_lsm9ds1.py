@@ -168,3 +168,43 @@ def test_burst_reads_equal_byte_reads(gyro: bool, chunk: int, monkeypatch: pytes
     assert twins[0][1].stats()["overruns"] > 0
     if not gyro:  # (with the gyroscope on, a drain from OUT_X_L_XL rolls on to the gyroscope's registers)
         assert twins[0][1].stats()["fifo_empty_reads"] > 0 and twins[0][1].stats()["accel_samples_read"] > 50
+
+
+def test_update_without_routing_equals_the_general_update(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lsm9ds1.update's shortcut for no routed interrupt source (the Nano's wiring) leaves lines, planned wake-up,
+    FIFO and counters as FifoDevice.update does, through active-low polarity, a routing switched on (then the
+    general path plans INT1's watermark) and off again, bursts and single reads."""
+    from simcore.devices.base import FifoDevice
+
+    twins = []
+    for general in (False, True):
+        host, ag, _mag, m, _data = _setup()
+        if general:
+            monkeypatch.setattr(ag, "update", lambda ag=ag: FifoDevice.update(ag))
+        m.write(AG, 0x20, 0x70)  # 119 Hz, 4 g
+        m.write(AG, 0x23, 0x02)  # FIFO_EN
+        m.write(AG, 0x2E, 0xC0 | 20)  # continuous, FTH 20
+        twins.append((host, ag, m))
+    # (register, value) writes a register then reads FIFO_SRC, (None, n) drains n samples; then periods to the next
+    steps = [(None, 4, 9), (0x22, 0x24, 20), (None, 7, 30), (None, 32, 1), (0x0C, 0x08, 2), (None, 3, 1),
+             (0x0C, 0x00, 1), (None, 40, 25), (0x0C, 0x08, 3), (None, 32, 30), (0x22, 0x04, 1)]
+    t = 0
+    planned = []
+    for reg, value, periods in steps:
+        t += periods * PERIOD + 5
+        seen = []
+        for host, ag, m in twins:
+            host.advance_to(t)
+            if reg is not None:
+                m.write(AG, reg, value)  # CTRL_REG8 H_LACTIVE on/off, INT1_CTRL FTH on/off
+                got = m.read(AG, 0x2F)
+            else:
+                assert m.bus.start(AG, False) and m.bus.write(0x28) and m.bus.start(AG, True)
+                got = list(m.bus.read_block(6 * value))
+                m.bus.stop()
+            wake = ag._wake.at_cycle if ag._wake is not None else None
+            seen.append((got, ag.lines["INT1"].level, ag.lines["INT2"].level, wake, ag.fifo.level, ag.stats()))
+        assert seen[0] == seen[1]
+        planned.append(seen[0][3])
+    assert twins[0][1].lines["INT1"].changes > 0  # the polarity switch moved the idle level
+    assert planned[4] is not None and planned[5] is not None and planned[6] is None  # INT1_FTH routed, then not
