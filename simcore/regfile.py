@@ -238,6 +238,8 @@ def regfile_library() -> ctypes.CDLL | None:
             lib.rf_xfer_start_i2c.restype = ctypes.c_int
             lib.rf_xfer_start_i2c.argtypes = [p, u32, ctypes.c_char_p, ctypes.POINTER(ctypes.c_uint64), u32, u32, u32,
                                               u32, u32]
+            lib.rf_xfer_start_i2c_even.restype = ctypes.c_int
+            lib.rf_xfer_start_i2c_even.argtypes = [p, u32, ctypes.c_char_p, u32, u64, u64, u64, u32, u32, u32, u32]
             lib.rf_xfer_i2c_address.restype = ctypes.c_int
             lib.rf_xfer_i2c_address.argtypes = [p, u32, u32, u64]
             lib.rf_xfer_start_i2c_tx.restype = ctypes.c_int
@@ -450,6 +452,19 @@ class PyRegFile:
         x.active = True
         x.pre_at = 0
         self.timed_set(x.ti, x.sr_idle, x.sr_last if x.n == 1 else x.sr_done, x.ats[0], NEVER)
+
+    def xfer_start_i2c_even(self, xfer: int, miso: bytes, wire0_fs: int, step_fs: int, at0: int,
+                            sr: tuple[int, int, int, int]) -> None:
+        """``xfer_start_i2c`` of bytes evenly spaced on the wire (regfile.c rf_xfer_start_i2c_even): byte j's frame
+        ends at ``wire0_fs + j * step_fs``, arriving at that time's cycle on the segment ``xfer_timeline`` gave, byte
+        0 at ``at0`` instead when it is not 0."""
+        x = self.xfers[xfer]
+        if x.seg[2] <= 0 or x.seg[3] <= 0 or wire0_fs < x.seg[1]:
+            raise ValueError("register file stream: evenly spaced bytes need a timeline segment they start on")
+        ats = [x.cycle_at(wire0_fs + j * step_fs) for j in range(len(miso))]
+        if at0 and ats:
+            ats[0] = at0
+        self.xfer_start_i2c(xfer, miso, ats, sr)
 
     def xfer_i2c_address(self, xfer: int, sr_pre: int, at_addr: int) -> None:
         """The I2C read stream just started runs from its START (regfile.c rf_xfer_i2c_address): SR ``sr_pre`` until
@@ -950,6 +965,11 @@ class NativeRegFile:
         arr = (ctypes.c_uint64 * len(ats)).from_buffer(array.array("Q", ats))
         if len(ats) != len(miso) or self.lib.rf_xfer_start_i2c(self.bus, xfer, bytes(miso), arr, len(miso), *sr) != 0:
             raise ValueError("register file stream: 1 to XFER_MAX bytes, one arrival cycle each")
+
+    def xfer_start_i2c_even(self, xfer: int, miso: bytes, wire0_fs: int, step_fs: int, at0: int,
+                            sr: tuple[int, int, int, int]) -> None:
+        if self.lib.rf_xfer_start_i2c_even(self.bus, xfer, bytes(miso), len(miso), wire0_fs, step_fs, at0, *sr) != 0:
+            raise ValueError("register file stream: bad evenly spaced I2C read")
 
     def xfer_i2c_address(self, xfer: int, sr_pre: int, at_addr: int) -> None:
         if self.lib.rf_xfer_i2c_address(self.bus, xfer, sr_pre, at_addr) != 0:

@@ -212,11 +212,16 @@ class BusDevice(RegisterBlock):
         for pin, level in self.line_levels().items():
             self.lines[pin].set(level)
         at = self.next_wakeup()
-        if self._wake is not None:
-            self.host.cancel(self._wake)
+        if at is not None:
+            at = max(at, self.now())
+        wake = self._wake
+        if wake is not None:
+            if at is not None and at == getattr(wake, "at_fs", None) and at > self.now():
+                return  # the wake-up planned is still the next one, at the same time (and so the same cycle): kept
+            self.host.cancel(wake)
             self._wake = None
         if at is not None:
-            self._wake = schedule_fs(self.host, max(at, self.now()), self._on_wake, f"{self.name}.wake")
+            self._wake = schedule_fs(self.host, at, self._on_wake, f"{self.name}.wake")
 
     def _on_wake(self) -> None:
         self._wake = None

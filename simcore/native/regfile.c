@@ -665,6 +665,22 @@ static inline uint64_t xfer_cycle_at(const rf_xfer *x, uint64_t fs) {
     return x->seg_cycle + (uint64_t)((v + d - 1) / d);
 }
 
+/* rf_xfer_start_i2c of n bytes evenly spaced on the wire: byte j's frame ends at wire0_fs + j * step_fs and it arrives
+   at the first cycle whose time has reached that on the timeline's current segment (rf_xfer_timeline: the ceiling
+   of simcore/clock.py's Timeline.cycle_at), but byte 0 at cycle at0 when at0 != 0 (the model's event times it).
+   The wire ends must not be before the segment's start. */
+int rf_xfer_start_i2c_even(rf_bus *b, uint32_t xi, const uint8_t *miso, uint32_t n, uint64_t wire0_fs,
+                           uint64_t step_fs, uint64_t at0, uint32_t sr_base, uint32_t sr_done, uint32_t sr_last,
+                           uint32_t sr_final) {
+    if (xi >= b->n_xfers || n < 1 || n > RF_XFER_MAX) return -1;
+    const rf_xfer *x = &b->xfers[xi];
+    if (!x->num || !x->den || wire0_fs < x->seg_fs) return -1;
+    uint64_t ats[RF_XFER_MAX];
+    for (uint32_t j = 0; j < n; j++) ats[j] = xfer_cycle_at(x, wire0_fs + (uint64_t)j * step_fs);
+    if (at0) ats[0] = at0;
+    return rf_xfer_start_i2c(b, xi, miso, ats, n, sr_base, sr_done, sr_last, sr_final);
+}
+
 /* A byte the stream puts on the wire: its frame ends one frame time after now or after the previous frame, whichever
    is later; SR is sr_busy until then and `after` from then. 1, or 0 (Python serves it: before the stream's segment,
    or ending at or past its limit; nothing changed). */

@@ -641,6 +641,72 @@ def test_i2c_read_streams_agree_between_c_and_the_python_twin() -> None:
     assert served > 150 and sum(1 for e in logs["c"] if e[1] == RXDR) > 100
 
 
+def test_i2c_evenly_spaced_read_streams_arrive_at_the_timeline_cycles() -> None:
+    """rf_xfer_start_i2c_even (a read's arrival cycles computed in C from the wire times) in C and in the Python twin:
+    on random clock segments (start cycle and time, rate num / den Hz) and random evenly spaced wire ends, byte j is
+    not served one cycle before the first cycle whose time has reached its wire end (the ceiling of
+    Timeline.cycle_at, computed here with Fractions) and is served from it, byte 0 at the model's cycle when given;
+    both register files keep the same schedule and make the same Python calls."""
+    import ctypes
+    import math
+    from fractions import Fraction
+
+    assert regfile_library() is not None, "the native extension is not built"
+    rng = random.Random(12)
+    clock = ctypes.c_uint64(0)
+    logs: dict[str, list[Any]] = {"py": [], "c": []}
+    files: dict[str, Any] = {}
+    xi: dict[str, int] = {}
+    ISR, RXDR = 0x40005818, 0x40005824
+    BASE, RXNE, STOPF = 0x8001, 4, 32
+    for key, cls in (("py", PyRegFile), ("c", NativeRegFile)):
+        log = logs[key]
+
+        def py(addr: int, size: int, value: int, write: int, log: list[Any] = log) -> int:
+            log.append(("py", addr, size, value, write))
+            return 0xEE
+
+        f = files[key] = cls(py, lambda *a: None)
+        for k, addr in enumerate((ISR, RXDR)):
+            f.add_store(0)
+            f.add_reg(k, 0, 0, 0, 0, PY_READ | PY_WRITE)
+            f.map(addr, k)
+        f.set_clock(ctypes.addressof(clock) if f.native else (lambda: clock.value))
+        xi[key] = f.xfer_new(1, 0)
+    served = 0
+    for _ in range(60):
+        seg_cycle, seg_fs = rng.randrange(0, 1 << 34), rng.randrange(0, 1 << 52)
+        den = rng.choice((1, 1, 3, 7, 1000))
+        num = rng.randrange(8_000_000 * den, 400_000_000 * den)  # a core clock of 8-400 MHz
+        n = rng.randrange(2, 200)
+        wire0 = seg_fs + rng.randrange(1, 10**12)
+        step = rng.randrange(10**9, 5 * 10**10)  # 1-50 us: 9 SCL periods at 180 kHz-9 MHz
+        miso = bytes(rng.getrandbits(8) for _ in range(n))
+        want = [seg_cycle + math.ceil(Fraction(wire0 + j * step - seg_fs) * num / (den * 10**15)) for j in range(n)]
+        at0 = want[0] - rng.randrange(0, 3) if rng.random() < 0.5 else 0
+        if at0:
+            want[0] = at0
+        last = (BASE | RXNE | STOPF) & ~0x8000
+        for key, f in files.items():
+            f.xfer_timeline(xi[key], seg_cycle, seg_fs, num, den)
+            f.xfer_start_i2c_even(xi[key], miso, wire0, step, at0, (BASE, BASE | RXNE, last, last & ~RXNE))
+        for j in range(n):
+            for t, served_here in ((want[j] - 1, False), (want[j], True)):
+                clock.value = t
+                got = {key: f.read(RXDR, 4) for key, f in files.items()}
+                assert got["py"] == got["c"] == (miso[j] if served_here else 0xEE), (j, t, want[j])
+                assert files["py"].timed_get(0) == files["c"].timed_get(0)
+            served += 1
+        assert files["py"].xfer_get(xi["py"]) == files["c"].xfer_get(xi["c"])
+        for key, f in files.items():
+            f.xfer_stop(xi[key])
+    assert logs["py"] == logs["c"] and served > 3000
+    for key, f in files.items():  # a wire end before the segment's start: refused in both
+        f.xfer_timeline(xi[key], 100, 10**12, 80_000_000, 1)
+        with pytest.raises(ValueError):
+            f.xfer_start_i2c_even(xi[key], b"ab", 10**12 - 1, 10**10, 0, (BASE, BASE | RXNE, last, last & ~RXNE))
+
+
 def test_xfer_scripts_agree_between_c_and_the_python_twin() -> None:
     """XFER with a script (several transfers of one read command; the chip select's BSRR writes taken by the register
     file, XCS): random scripts, chip-select words (right and wrong), DR writes (the command or not) and reads, SR

@@ -404,6 +404,26 @@ class _TxPhase(NamedTuple):
     ev: Any = None  # (no limit event: the fields _drop_stream reads, as a read stream's)
 
 
+class _EvenAts:
+    """The arrival cycles of a read's bytes evenly spaced on the wire (byte j's frame ends at ``wires[j]``), all on one
+    segment of the clock timeline, by index as a list gives them: ``Stm32L4I2c._cycles_at``'s arithmetic (the ceiling
+    of ``clock.Timeline.cycle_at``), byte 0 at ``first`` when given (its event's cycle). The register file computes
+    the same in C (rf_xfer_start_i2c_even), so the list is never built."""
+
+    def __init__(self, wires: range, cycle: int, fs: int, num: int, den: int, first: int | None) -> None:
+        self.wires, self.cycle, self.fs, self.num, self.den, self.first = wires, cycle, fs, num, den, first
+
+    def __len__(self) -> int:
+        return len(self.wires)
+
+    def __getitem__(self, j: int) -> int:
+        if j < 0:
+            j += len(self.wires)
+        if j == 0 and self.first is not None:
+            return self.first
+        return self.cycle - (-(self.wires[j] - self.fs) * self.num // self.den)
+
+
 @register_model
 class Stm32L4I2c(StreamedTransfers, Stm32I2c):
     """STM32L4+ I2C1-4 master (RM0432 section 48.9): CR2 transfers of NBYTES (see the module)."""
@@ -585,8 +605,13 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
             return
         d9 = self._periods_fs(9)
         wires = range(self._wire_fs, self._wire_fs + self.left * d9, d9)
-        ats, gap = self._cycles_at(wires[1:])
-        ats.insert(0, self._event.at_cycle)
+        even = self._even_ats(wires, self._event.at_cycle) if len(wires) > 2 else None  # (_cycles_at's gap rule)
+        if even is not None:
+            ats: Any = even[0]
+            gap = even[1]
+        else:
+            ats, gap = self._cycles_at(wires[1:])
+            ats.insert(0, self._event.at_cycle)
         self._stream_read(target, wires, ats, min(gap, ats[1] - ats[0]) if len(ats) > 1 else gap, self.isr, None)
 
     ADDRESS_MARGIN = 512  # cycles from a read's acknowledge to its first byte: longer than a block runs
@@ -602,12 +627,13 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
         at_addr = self._event.at_cycle
         d9 = self._periods_fs(9)
         wires = range(self._wire_fs + d9, self._wire_fs + (self.left + 1) * d9, d9)
-        ats, gap = self._cycles_at(wires)
+        even = self._even_ats(wires, None)
+        ats, gap = even if even is not None else self._cycles_at(wires)
         if ats[0] - at_addr < self.ADDRESS_MARGIN:
             return
         self._stream_read(target, wires, ats, gap, self.isr | DIR, (self.isr, at_addr))
 
-    def _stream_read(self, target: BusDevice, wires: range, ats: list[int], gap: int, base: int,
+    def _stream_read(self, target: BusDevice, wires: range, ats: list[int] | _EvenAts, gap: int, base: int,
                      address: tuple[int, int] | None) -> None:
         """Hand a read of ``self.left`` bytes (byte j on the wire until ``wires[j]``, arriving at cycle ``ats[j]``, at
         least ``gap`` cycles apart; ISR ``base`` until the first) to the register file if the chip's answer holds
@@ -634,11 +660,29 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
         assert xi is not None and self._event is not None
         host.cancel(self._event)
         self._event = None
-        host.bus.rf.xfer_start_i2c(xi, bytes(miso), ats, (base, done, last, last & ~L4_RXNE))
+        sr = (base, done, last, last & ~L4_RXNE)
+        if isinstance(ats, _EvenAts):  # the arrival cycles computed in C from the wire times, on the same segment
+            host.bus.rf.xfer_timeline(xi, ats.cycle, ats.fs, ats.num, ats.den // FS_PER_SECOND)
+            host.bus.rf.xfer_start_i2c_even(xi, bytes(miso), wires[0], wires.step, ats.first or 0, sr)
+        else:
+            host.bus.rf.xfer_start_i2c(xi, bytes(miso), ats, sr)
         if address is not None:
             host.bus.rf.xfer_i2c_address(xi, *address)
         ev = host.schedule(limit, self._settle, f"{self.periph} stream limit") if quiet < 1 << 62 else None
         self._stream = (xi, target, miso, ats, wires, bool(cr2 & 1 << 25), base, address, ev)
+
+    def _even_ats(self, wires: range, first: int | None) -> tuple[_EvenAts, int] | None:
+        """The arrival cycles of ``wires`` (byte 0 at ``first`` when given) without computing them all (``_EvenAts``),
+        and the cycles at least between two (as ``_cycles_at``), when every wire end is on the clock timeline's
+        current segment and the register file can compute them in C (its 64-bit rate); else None."""
+        host: Any = self.host
+        timeline = getattr(getattr(host, "clocks", None), "timeline", None)
+        seg = timeline.current if timeline is not None else None
+        if (seg is None or not seg.hz or len(wires) < 2 or wires[0] <= seg.fs or wires.step <= 0
+                or seg.rate_num >= 1 << 64 or seg.rate_den >= 1 << 64):
+            return None
+        den = seg.rate_den * FS_PER_SECOND
+        return _EvenAts(wires, seg.cycle, seg.fs, seg.rate_num, den, first), wires.step * seg.rate_num // den
 
     def _cycles_at(self, wires: range) -> tuple[list[int], int]:
         """``host.cycle_at_fs`` of each of ``wires`` (evenly spaced times in the future), and a lower bound of the
