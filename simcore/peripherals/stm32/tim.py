@@ -341,10 +341,20 @@ class Stm32Timer(DmaRequester, TriggerSource, PeripheralModel):
                     rcr_left = rcr_left - 1 if rcr_left > 0 else self.rcr_value()
                 if effective and self._needs(kind):
                     self._event = self.kclk.schedule_tick(self.k0 + (base + n) * step, self._on_event,
-                                                          f"{self.periph} {kind}")
+                                                          f"{self.periph} {kind}", self._event_raises)
                     return
             base += n
             pos = 0 if events[0][1] == "WRAP" else (pos + n) % self._period()
+
+    def _event_raises(self) -> frozenset[int] | None:
+        """The interrupt lines running the timer's events could raise now: those whose ``DIER`` interrupt bits are
+        set (an empty set when none is); None (anything) while a DMA request or a trigger subscriber (an ADC, another
+        timer) is fed. For a sleeping core's "nothing can wake it" (SystemBlock.on_halt): firmware that enables
+        ``UIE`` but not the timer's NVIC line, then waits in wfi, stops at once instead of after a million updates."""
+        dier = self.values.get("DIER", 0)
+        if dier & 0x7F00 or any(self._subscribers.values()):
+            return None
+        return frozenset(irq for irq, bits in self._irq_map.items() if dier & bits & 0xFF)
 
     def _next_events_from(self, p0: int) -> list[tuple[int, str]]:
         saved = self.p0
