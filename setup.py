@@ -27,7 +27,9 @@ setup(
         Extension(
             "simcore._pdm",  # PDM modulation of recordings (simcore/devices/pdm.py has its Python twin)
             sources=["simcore/native/pdm.c"],
-            extra_compile_args=["-O2", "-std=c11"],
+            # no contraction of a * b + c into an FMA: the up-sampling's roundings are the ones written (pdm.c)
+            extra_compile_args=["-O2", "-std=c11", "-ffp-contract=off"],
+            libraries=["m"],
             optional=True,
         ),
     ]

@@ -6,10 +6,17 @@
  * pos (32.32 fixed point, in input samples), then a second-order single-bit sigma-delta
  * modulator with delaying integrators (noise transfer (1 - z^-1)^2, signal transfer z^-2)
  * decides the bit. Integer arithmetic only, so that C and Python agree bit for bit.
- * pdm_sinc: the STM32 DFSDM's Sinc filter over such a stream (the receiving side), eight bits a step.
+ * pdm_modulate_packed: the same bits packed eight to a byte, the first bit highest (as a SPI/I2S receiver shifts
+ * them in), the form PdmStream keeps. pdm_upsample: the interpolation filter before the modulator, as a
+ * sequence of fused multiply-adds whose every rounding is fixed (the same doubles on any machine).
+ * pdm_sinc: the STM32 DFSDM's Sinc filter over a packed stream (the receiving side), eight bits a step.
  */
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 #define PDM_FS (INT64_C(1) << 23)
 #define PDM_LIMIT (INT64_C(1) << 30) /* integrator clamp: keeps an overdriven modulator stable */
@@ -73,21 +80,100 @@ uint64_t pdm_modulate(const int32_t *x, int64_t nx, uint64_t pos, uint64_t step,
     return pos;
 }
 
+/* The bits of pdm_modulate packed eight to a byte, the first bit highest (bit n is bit 7 - n % 8 of byte n / 8);
+ * the last byte's unused low bits are zero. The bits are made by pdm_modulate a chunk at a time and gathered
+ * with one multiply per byte (byte j of a little-endian word -> bit 7 - j of the product's top byte). */
+#define GATHER8 UINT64_C(0x8040201008040201)
+#define PACK_CHUNK 2048
+
+uint64_t pdm_modulate_packed(const int32_t *x, int64_t nx, uint64_t pos, uint64_t step, int64_t nbits,
+                             int64_t *state, uint8_t *out) {
+    uint8_t buf[PACK_CHUNK + 8];
+    for (int64_t n = 0; n < nbits; n += PACK_CHUNK) {
+        int64_t cnt = nbits - n < PACK_CHUNK ? nbits - n : PACK_CHUNK;
+        pos = pdm_modulate(x, nx, pos, step, cnt, state, buf);
+        memset(buf + cnt, 0, 8);
+        for (int64_t k = 0; k < cnt; k += 8) {
+            uint64_t v;
+            memcpy(&v, buf + k, 8);
+            out[(n + k) >> 3] = (uint8_t)((v * GATHER8) >> 56);
+        }
+    }
+    return pos;
+}
+
+/* The interpolation filter (simcore/devices/pdm.py PdmStream._upsampled has its numpy twin): for each input
+ * position i < m and phase p < P, y = sum over t < T of x[i + t] * taps[t * P + p], accumulated as the fused
+ * multiply-add chain acc = fma(x[i + t], taps[t * P + p], acc) from acc = 0 in t order (one rounding per step,
+ * IEEE 754 fusedMultiplyAdd, so the same doubles on any machine: it is also what OpenBLAS's FMA kernels compute
+ * for numpy's matrix product, checked equal in tests/unit/test_pdm.py); then scaled by depth and by 2^23,
+ * rounded half to even and clipped to Q23 as numpy's rint and clip do. out holds m * P values (row i, phase p). */
+static void upsample_scalar(const double *x, int64_t m, int64_t T, int64_t P, const double *taps, double depth,
+                            int32_t *out) {
+    double acc[64];
+    for (int64_t i = 0; i < m; i++) {
+        for (int64_t p = 0; p < P; p++)
+            acc[p] = 0.0;
+        for (int64_t t = 0; t < T; t++) {
+            double w = x[i + t];
+            for (int64_t p = 0; p < P; p++)
+                acc[p] = fma(w, taps[t * P + p], acc[p]);
+        }
+        for (int64_t p = 0; p < P; p++) {
+            double v = nearbyint(acc[p] * depth * (double)PDM_FS); /* (y * depth) * FS: numpy's two products */
+            v = v < -(double)PDM_FS ? -(double)PDM_FS : (v > (double)(PDM_FS - 1) ? (double)(PDM_FS - 1) : v);
+            out[i * P + p] = (int32_t)v;
+        }
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* The same chain four phases to a vector (the lanes' fused multiply-adds are the scalar fma's), for P = 16. */
+__attribute__((target("avx2,fma"))) static void upsample16_avx2(const double *x, int64_t m, int64_t T,
+                                                                const double *taps, double depth, int32_t *out) {
+    const __m256d dep = _mm256_set1_pd(depth), fs = _mm256_set1_pd((double)PDM_FS);
+    const __m256d lo = _mm256_set1_pd(-(double)PDM_FS), hi = _mm256_set1_pd((double)(PDM_FS - 1));
+    for (int64_t i = 0; i < m; i++) {
+        __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
+        for (int64_t t = 0; t < T; t++) {
+            __m256d w = _mm256_broadcast_sd(x + i + t);
+            const double *row = taps + t * 16;
+            a0 = _mm256_fmadd_pd(w, _mm256_loadu_pd(row), a0);
+            a1 = _mm256_fmadd_pd(w, _mm256_loadu_pd(row + 4), a1);
+            a2 = _mm256_fmadd_pd(w, _mm256_loadu_pd(row + 8), a2);
+            a3 = _mm256_fmadd_pd(w, _mm256_loadu_pd(row + 12), a3);
+        }
+        __m256d acc[4] = {a0, a1, a2, a3};
+        for (int j = 0; j < 4; j++) {
+            __m256d v = _mm256_mul_pd(_mm256_mul_pd(acc[j], dep), fs);
+            v = _mm256_round_pd(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            v = _mm256_min_pd(_mm256_max_pd(v, lo), hi);
+            _mm_storeu_si128((__m128i *)(out + i * 16 + 4 * j), _mm256_cvtpd_epi32(v));
+        }
+    }
+}
+#endif
+
+void pdm_upsample(const double *x, int64_t m, int64_t T, int64_t P, const double *taps, double depth,
+                  int32_t *out) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (P == 16 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        upsample16_avx2(x, m, T, taps, depth, out);
+        return;
+    }
+#endif
+    if (P <= 64)
+        upsample_scalar(x, m, T, P, taps, depth, out);
+}
+
 /* Eight bits at a time: the integrators are linear, a <- L a + x 1 per bit (L lower-triangular ones: each
  * integrator adds the one before it as just updated), so after 8 bits x_1 .. x_8 (+1 / -1)
  *   a_k' = sum_{i <= k} C(7 + k - i, k - i) a_i + sum_j x_j C(8 - j + k, k).
  * The bits' part is a table over the 256 patterns (t8[k][p] = sum_j b_j C(8 - j + k, k), x_j = 2 b_j - 1:
  * 2 t8 - sum_j C(8 - j + k, k)); unsigned arithmetic wraps as the bit loop's does, so the integers are the same.
- * A pattern's index gathers the eight 0/1 bytes with one multiply (byte j -> bit 7 - j). */
-#define GATHER8 UINT64_C(0x8040201008040201)
+ * A pattern is eight bits of the packed stream, the first highest (b_1 is bit 7). */
 static uint64_t t8[5][256], w8[5];
 static const uint64_t c8[5] = {1, 8, 36, 120, 330}; /* C(7 + d, d) */
-
-static inline unsigned pattern8(const uint8_t *p) {
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return (unsigned)((v * GATHER8) >> 56);
-}
 
 __attribute__((constructor)) static void init_t8(void) {
     for (int k = 0; k < 5; k++) {
@@ -101,20 +187,30 @@ __attribute__((constructor)) static void init_t8(void) {
             w8[k] += c;
         }
         for (unsigned b = 0; b < 256; b++) {
-            uint8_t bytes[8];
             uint64_t sum = 0;
-            for (int j = 0; j < 8; j++) {
-                bytes[j] = (uint8_t)(b >> j & 1);
-                sum += bytes[j] * w[j];
-            }
-            t8[k][pattern8(bytes)] = sum;
+            for (int j = 0; j < 8; j++)
+                sum += (uint64_t)(b >> (7 - j) & 1) * w[j];
+            t8[k][b] = sum;
         }
     }
 }
 
-/* Integrate bits[from .. to) into acc: eight bits a step by the tables, then one loop per order for the rest
- * (no per-bit sample test: the caller integrates up to each sample point). */
-static inline void integrate(const uint8_t *bits, int64_t from, int64_t to, int64_t order, uint64_t *acc) {
+/* Bits n .. n + 7 of a packed stream (bit n is bit 7 - n % 8 of byte n / 8), the first highest; the second byte
+ * is read only when the eight bits straddle two bytes. */
+static inline unsigned bits8(const uint8_t *p, uint64_t n) {
+    uint64_t q = n >> 3;
+    unsigned r = (unsigned)(n & 7);
+    if (r == 0)
+        return p[q];
+    return ((unsigned)p[q] << 8 | p[q + 1]) >> (8 - r) & 0xFFu;
+}
+
+static inline uint64_t bit1(const uint8_t *p, uint64_t n) { return (uint64_t)(p[n >> 3] >> (7 - (n & 7)) & 1); }
+
+/* Integrate bits[from .. to) (packed, bit offset off) into acc: eight bits a step by the tables, then one loop
+ * per order for the rest (no per-bit sample test: the caller integrates up to each sample point). */
+static inline void integrate(const uint8_t *bits, uint64_t off, int64_t from, int64_t to, int64_t order,
+                             uint64_t *acc) {
     uint64_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], a4 = acc[4];
     int64_t n = from;
     /* one loop per order (the order's test outside the loop); the new a_k from the old a_0 .. a_k */
@@ -123,7 +219,7 @@ static inline void integrate(const uint8_t *bits, int64_t from, int64_t to, int6
 #define STEP8_3 a2 += c8[1] * a1 + c8[2] * a0 + 2 * t8[2][p] - w8[2]; STEP8_2
 #define STEP8_4 a3 += c8[1] * a2 + c8[2] * a1 + c8[3] * a0 + 2 * t8[3][p] - w8[3]; STEP8_3
 #define STEP8_5 a4 += c8[1] * a3 + c8[2] * a2 + c8[3] * a1 + c8[4] * a0 + 2 * t8[4][p] - w8[4]; STEP8_4
-#define LOOP8(STEP) for (; n + 8 <= to; n += 8) { unsigned p = pattern8(bits + n); STEP; }
+#define LOOP8(STEP) for (; n + 8 <= to; n += 8) { unsigned p = bits8(bits, off + (uint64_t)n); STEP; }
     switch (order) {
     case 1: LOOP8(STEP8_1); break;
     case 2: LOOP8(STEP8_2); break;
@@ -131,37 +227,40 @@ static inline void integrate(const uint8_t *bits, int64_t from, int64_t to, int6
     case 4: LOOP8(STEP8_4); break;
     default: LOOP8(STEP8_5); break;
     }
+#define BIT (bit1(bits, off + (uint64_t)n) * 2u - 1u)
     from = n;
     switch (order) {
     case 1:
-        for (n = from; n < to; n++) a0 += (uint64_t)bits[n] * 2u - 1u;
+        for (n = from; n < to; n++) a0 += BIT;
         break;
     case 2:
-        for (n = from; n < to; n++) { a0 += (uint64_t)bits[n] * 2u - 1u; a1 += a0; }
+        for (n = from; n < to; n++) { a0 += BIT; a1 += a0; }
         break;
     case 3:
-        for (n = from; n < to; n++) { a0 += (uint64_t)bits[n] * 2u - 1u; a1 += a0; a2 += a1; }
+        for (n = from; n < to; n++) { a0 += BIT; a1 += a0; a2 += a1; }
         break;
     case 4:
-        for (n = from; n < to; n++) { a0 += (uint64_t)bits[n] * 2u - 1u; a1 += a0; a2 += a1; a3 += a2; }
+        for (n = from; n < to; n++) { a0 += BIT; a1 += a0; a2 += a1; a3 += a2; }
         break;
     default:
         for (n = from; n < to; n++) {
-            a0 += (uint64_t)bits[n] * 2u - 1u;
+            a0 += BIT;
             a1 += a0; a2 += a1; a3 += a2; a4 += a3;
         }
         break;
     }
+#undef BIT
     acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3; acc[4] = a4;
 }
 
 /* The DFSDM's Sinc^order filter (simcore/peripherals/stm32/dfsdm.py, sinc_outputs, has the design and its
  * numpy twin): order integrators over the bits (1 = +1, 0 = -1) from zero state, sampled after bit
  * first + j * fosr for j = 0 .. nout + order - 1 (a position before bit 0: nothing integrated yet), then
- * order combs at the output rate. out holds nout + order values; out[order ..] are the outputs. Unsigned
- * arithmetic wraps; the outputs are exact (below 2^63). order is 1..5 (RM0351 24.4.8). */
-void pdm_sinc(const uint8_t *bits, int64_t nbits, int64_t order, int64_t fosr, int64_t first, int64_t nout,
-              int64_t *out) {
+ * order combs at the output rate. The nbits bits are packed (pdm_modulate_packed's layout) from bit off of
+ * bits. out holds nout + order values; out[order ..] are the outputs. Unsigned arithmetic wraps; the outputs
+ * are exact (below 2^63). order is 1..5 (RM0351 24.4.8). */
+void pdm_sinc(const uint8_t *bits, int64_t off, int64_t nbits, int64_t order, int64_t fosr, int64_t first,
+              int64_t nout, int64_t *out) {
     uint64_t acc[5] = {0, 0, 0, 0, 0};
     uint64_t *s = (uint64_t *)out;
     const int64_t nsamp = nout + order;
@@ -171,13 +270,13 @@ void pdm_sinc(const uint8_t *bits, int64_t nbits, int64_t order, int64_t fosr, i
         next += fosr;
     }
     while (j < nsamp && next < nbits) { /* sampled after bit next: integrate up to and including it */
-        integrate(bits, done, next + 1, order, acc);
+        integrate(bits, (uint64_t)off, done, next + 1, order, acc);
         done = next + 1;
         s[j++] = acc[order - 1];
         next += fosr;
     }
     if (j < nsamp) /* past the bits given: not expected (the caller gives them all) */
-        integrate(bits, done, nbits, order, acc);
+        integrate(bits, (uint64_t)off, done, nbits, order, acc);
     for (; j < nsamp; j++)
         s[j] = acc[order - 1];
     for (int64_t c = 0; c < order; c++)
@@ -185,4 +284,25 @@ void pdm_sinc(const uint8_t *bits, int64_t nbits, int64_t order, int64_t fosr, i
             s[i] -= s[i - 1];
 }
 
-int64_t pdm_abi_version(void) { return 2; }
+/* The DFSDM's integrator and data unit over a block of Sinc outputs (simcore/peripherals/stm32/dfsdm.py
+ * Stm32L4Dfsdm._results has the numpy twin, RM0351 24.4.13): conversion j sums sinc[j * iosr .. + iosr - 1],
+ * the 32-bit data path wraps, a right shift by dtrbs rounds to nearest (half up, sign kept), the 24-bit offset
+ * is subtracted and the result saturated to 24 bits; the word RDATAR holds is (result << 8) | channel, and
+ * what a DMA channel reading RDATAR at byte offset shift / 8 takes is that word >> shift. */
+void pdm_dfsdm_words(const int64_t *sinc, int64_t nconv, int64_t iosr, int64_t dtrbs, int64_t offset,
+                     int64_t channel, int64_t shift, uint32_t *out) {
+    for (int64_t j = 0; j < nconv; j++) {
+        uint64_t sum = 0;
+        for (int64_t i = 0; i < iosr; i++)
+            sum += (uint64_t)sinc[j * iosr + i];
+        int64_t raw = (int64_t)(int32_t)(uint32_t)sum; /* the 32-bit data path */
+        if (dtrbs)
+            raw = (raw + (INT64_C(1) << (dtrbs - 1))) >> dtrbs; /* arithmetic: floor */
+        int64_t v = raw - offset;
+        v = v < -(INT64_C(1) << 23) ? -(INT64_C(1) << 23) : (v > (INT64_C(1) << 23) - 1 ? (INT64_C(1) << 23) - 1 : v);
+        uint32_t word = (uint32_t)(v & 0xFFFFFF) << 8 | (uint32_t)channel;
+        out[j] = word >> shift;
+    }
+}
+
+int64_t pdm_abi_version(void) { return 3; }

@@ -64,6 +64,78 @@ def test_native_and_python_modulators_agree_at_the_edges() -> None:
         assert (end_c, s_c) == (end_py, s_py), case
 
 
+def test_packed_modulator_equals_the_bits_packed_eight_to_a_byte() -> None:
+    """pdm_modulate_packed (PdmStream's blocks) against pdm_modulate's 0/1 bytes packed by numpy, first bit highest:
+    random signals, positions, steps and lengths (whole bytes or not, across its 2048-bit chunks), the same end
+    position and integrator state."""
+    assert pdm._NATIVE is not None, "the C modulator is built by setup.py (python3 setup.py build_ext --inplace)"
+    import ctypes
+
+    rng = np.random.default_rng(5)
+    for case in range(200):
+        nx = int(rng.integers(2, 400))
+        x = rng.integers(-(1 << 23), 1 << 23, nx).astype(np.int32)
+        step = int(rng.integers(1 << 26, 1 << 33))
+        pos = int(rng.integers(0, nx << 32))
+        nbits = int(rng.integers(0, 5000))
+        state = [int(v) for v in rng.integers(-(1 << 26), 1 << 26, 2)]
+        ref_state = list(state)
+        bits, ref_end = pdm.modulate(x, pos, step, nbits, ref_state, native=True)
+        out = np.full((nbits + 7) // 8, 0xAA, dtype=np.uint8)
+        st = (ctypes.c_int64 * 2)(*state)
+        end = pdm._NATIVE.pdm_modulate_packed(x.ctypes.data, nx, pos, step, nbits, ctypes.addressof(st),
+                                              out.ctypes.data)
+        assert np.array_equal(out, np.packbits(bits)), case
+        assert (end, [st[0], st[1]]) == (ref_end, ref_state), case
+
+
+def _fma_chain(w: np.ndarray, taps: np.ndarray) -> float:
+    """sum(w[t] * taps[t]) as the chain acc = fma(w[t], taps[t], acc) from 0, each step rounded once (exact
+    rationals rounded to the nearest double: Python's float(Fraction) rounds correctly, ties to even)."""
+    from fractions import Fraction
+
+    acc = 0.0
+    for a, b in zip(w.tolist(), taps.tolist(), strict=True):
+        acc = float(Fraction(a) * Fraction(b) + Fraction(acc))
+    return acc
+
+
+def test_c_upsampling_is_the_fma_chain_and_numpys_matrix_product() -> None:
+    """pdm_upsample (the interpolation filter before the modulator) computes each value as a chain of fused
+    multiply-adds in tap order: checked against exact rational arithmetic rounded once per step, and against
+    numpy's matrix product, the Python fallback (OpenBLAS's x86-64 FMA kernels compute the same chain; on a
+    machine whose BLAS rounds otherwise the fallback's bits could differ, and this test says so)."""
+    assert pdm._NATIVE is not None, "the C modulator is built by setup.py (python3 setup.py build_ext --inplace)"
+    src = _recording(0.2)
+    c_stream = PdmStream(src, 0, 1.024e6, native=True)
+    py_stream = PdmStream(src, 0, 1.024e6, native=False)
+    for m0, m1 in ((0, 40), (1000, 1700), (3150, 3200)):  # the start (zeros before the recording), its end
+        got = c_stream._upsampled(m0, m1)
+        assert np.array_equal(got, py_stream._upsampled(m0, m1)), "C and numpy's BLAS differ"
+        k0 = m0 - pdm.HALF_TAPS + 1
+        x = np.zeros(m1 + pdm.HALF_TAPS - k0)
+        col = src.take(max(k0, 0), m1 + pdm.HALF_TAPS)[:, 0] / src.full_scale
+        x[max(0, -k0): max(0, -k0) + len(col)] = col
+        taps = c_stream._taps_t
+        for i in range(0, m1 - m0, 7):
+            for phase in (0, 5, 15):
+                y = _fma_chain(x[i: i + 2 * pdm.HALF_TAPS], taps[:, phase]) * 0.5 * pdm.FS
+                want = int(np.clip(np.rint(y), -pdm.FS, pdm.FS - 1))
+                assert int(got[i * pdm.UPSAMPLE + phase]) == want, (m0, i, phase)
+
+
+def test_packed_stream_equals_its_bits() -> None:
+    stream = PdmStream(_recording(0.3), 0, 1.024e6)
+    whole = stream.bits(0, 250_000)
+    rng = np.random.default_rng(8)
+    for _ in range(40):
+        n0 = int(rng.integers(0, 240_000))
+        n1 = n0 + int(rng.integers(1, 10_000))
+        data, off = stream.packed(n0, n1)
+        assert off == n0 % 8 and len(data) == (n1 - (n0 - off) + 7) // 8
+        assert np.array_equal(np.unpackbits(data)[off: off + n1 - n0], whole[n0:n1])
+
+
 def test_stream_does_not_depend_on_how_it_is_requested() -> None:
     src = _recording(0.5)
     whole = PdmStream(src, 0, 1.024e6).bits(0, 400_000)

@@ -109,6 +109,37 @@ def test_c_sinc_filter_on_random_streams_equals_the_kernel() -> None:
         assert np.array_equal(got, ref[k0:k1]), (case, order, fosr, k0, k1)
 
 
+class _Packed:
+    """Bits as a PdmStream gives them: ``packed(a, b)`` is the bytes from bit ``a - a % 8`` on and ``a % 8``, the
+    stream starting at bit ``start`` of ``bits`` (so the filter reads from any offset in a byte)."""
+
+    def __init__(self, bits: np.ndarray, start: int) -> None:
+        self.all = np.packbits(bits)
+        self.bits, self.start = bits, start
+
+    def __call__(self, a: int, b: int) -> np.ndarray:
+        return self.bits[self.start + a: self.start + b]
+
+    def packed(self, a: int, b: int) -> tuple[np.ndarray, int]:
+        a, b = self.start + a, self.start + b
+        return self.all[a >> 3: (b + 7) >> 3], a & 7
+
+
+def test_c_sinc_filter_reads_packed_bits_from_any_offset() -> None:
+    """The C filter on packed bits (eight to a byte, the first highest) starting anywhere in a byte, as the DFSDM
+    gives them from a conversion's first clock edge: equal to np.convolve with the Sinc^N kernel."""
+    rng = np.random.default_rng(21)
+    for case in range(120):
+        order, fosr = int(rng.integers(1, 6)), int(rng.integers(2, 140))
+        start = int(rng.integers(0, 64))
+        bits = (rng.random(start + int(rng.integers(12, 40)) * fosr) < rng.random()).astype(np.uint8)
+        ref = sinc_decimate(bits[start:], order, fosr)
+        k0 = int(rng.integers(0, len(ref) - 1))
+        k1 = int(rng.integers(k0 + 1, len(ref) + 1))
+        got = sinc_outputs(_Packed(bits, start), order, fosr, k0, k1, native=True)
+        assert np.array_equal(got, ref[k0:k1]), (case, order, fosr, start, k0, k1)
+
+
 def test_continuous_fast_conversions_by_dma_equal_the_filter_and_the_recording() -> None:
     host, d, mic = _dfsdm()
     dma = FakeDma()
@@ -137,6 +168,32 @@ def test_continuous_fast_conversions_by_dma_equal_the_filter_and_the_recording()
     snr = 10 * np.log10(np.sum(ref[inner] ** 2) / np.sum((out[inner] - ref[inner]) ** 2))
     assert snr >= 60.0
     assert mic.stats()["samples_delivered"] == n and mic.stats()["overruns"] == 0
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_c_data_unit_words_equal_numpys(fast: bool) -> None:
+    """RDATAR's words for a block of conversions (what the DMA reads) from the C integrator and data unit equal
+    the numpy twin's, and the numpy data unit as RM0351 24.4.13 describes it (written here), over shifts,
+    offsets (both signs, saturating), oversampling ratios and integrator lengths; FAST = 0 restarts the filter
+    for each conversion."""
+    rng = np.random.default_rng(31 + fast)
+    for case in range(12):
+        fosr, iosr, ford = int(rng.integers(4, 80)), int(rng.integers(1, 6)), int(rng.integers(1, 6))
+        shift, offset = int(rng.integers(0, 20)), int(rng.integers(-(1 << 23), 1 << 23))
+        if case % 4 == 0:
+            shift, offset = 0, -(1 << 23)  # saturates high for most results
+        _host, d, mic = _dfsdm()
+        _start(d, fosr=fosr, iosr=iosr, ford=ford, shift=shift, offset=offset,
+               cr1=RCONT | (FAST if fast else 0), div=int(rng.integers(20, 60)))
+        r = d.regular[0]
+        j0 = int(rng.integers(0, 50))
+        j1 = j0 + int(rng.integers(1, 300))
+        c_words = d._words(r, j0, j1, native=True)
+        py_words = d._words(r, j0, j1, native=False)
+        assert c_words.dtype == np.uint32 and np.array_equal(c_words, py_words), case
+        raw = d._raw_block(r, j0, j1)
+        want = (_data_unit((raw + (1 << 31)) % (1 << 32) - (1 << 31), shift, offset) & 0xFFFFFF) << 8 | 2
+        assert np.array_equal(c_words.astype(np.int64), want), case
 
 
 def test_end_of_conversion_interrupts_at_the_manuals_times() -> None:

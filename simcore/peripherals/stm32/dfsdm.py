@@ -82,7 +82,9 @@ _SINC_CACHE: dict[tuple[int, int], Any] = {}
 def sinc_outputs(bits: Any, order: int, fosr: int, k0: int, k1: int, native: bool | None = None) -> np.ndarray:
     """Outputs ``k0 .. k1-1`` of a Sinc^order filter decimating by ``fosr`` that started with zero state at bit 0.
 
-    ``bits(a, b)`` gives input bits ``a .. b-1`` (1 = +1, 0 = -1). Output k ends at bit
+    ``bits(a, b)`` gives input bits ``a .. b-1`` (1 = +1, 0 = -1); when it also has ``packed(a, b)`` (bytes, the
+    first bit highest, and bit ``a``'s offset in the first byte: :meth:`simcore.devices.pdm.PdmStream.packed`)
+    the C filter reads those. Output k ends at bit
     ``(k + 1) * fosr - 1`` and weighs the ``order * fosr`` bits before it (zero before bit 0) with the
     Sinc^order kernel. In C (simcore/native/pdm.c ``pdm_sinc``: ``order`` integrators at the bit rate,
     ``order`` combs at the output rate, as the part's filter) when built, else (``native`` False, or no
@@ -104,9 +106,15 @@ def sinc_outputs(bits: Any, order: int, fosr: int, k0: int, k1: int, native: boo
         raise RuntimeError("the native Sinc filter is not built")
     if _NATIVE is not None and native is not False and 1 <= order <= 5:
         s = max(0, (k0 + 1 - order) * fosr)  # the first bit any output k0.. weighs
-        x = np.ascontiguousarray(bits(s, k1 * fosr), dtype=np.uint8)
+        packed = getattr(bits, "packed", None)
+        if packed is not None:
+            data, off = packed(s, k1 * fosr)
+        else:
+            data, off = np.packbits(bits(s, k1 * fosr)), 0
+        data = np.ascontiguousarray(data, dtype=np.uint8)
         out = np.empty(n + order, dtype=np.int64)
-        _NATIVE.pdm_sinc(x.ctypes.data, len(x), order, fosr, (k0 + 1 - order) * fosr - 1 - s, n, out.ctypes.data)
+        _NATIVE.pdm_sinc(data.ctypes.data, off, k1 * fosr - s, order, fosr, (k0 + 1 - order) * fosr - 1 - s, n,
+                         out.ctypes.data)
         return out[order:]
     first = k0 + 1 - order  # the block (of fosr bits) the first output's window starts with
     x = np.zeros((n + order - 1) * fosr, dtype=np.float64)
@@ -117,6 +125,28 @@ def sinc_outputs(bits: Any, order: int, fosr: int, k0: int, k1: int, native: boo
     for j in range(1, order):
         y += p[j: j + n, j]
     return np.rint(y).astype(np.int64)
+
+
+class _Input:
+    """What a DFSDM channel samples from clock edge ``start`` on: a microphone's stream (None: no microphone, the
+    line reads 0), as ``bits(a, b)`` and ``packed(a, b)`` for :func:`sinc_outputs`."""
+
+    def __init__(self, stream: Any, start: int) -> None:
+        self.stream, self.start = stream, start
+
+    def __call__(self, a: int, b: int) -> np.ndarray:
+        import numpy as np
+
+        if self.stream is None:
+            return np.zeros(max(b - a, 0), dtype=np.uint8)
+        return self.stream.bits(self.start + a, self.start + b)
+
+    def packed(self, a: int, b: int) -> tuple[np.ndarray, int]:
+        import numpy as np
+
+        if self.stream is None:
+            return np.zeros((max(b - a, 0) + 7) // 8, dtype=np.uint8), 0
+        return self.stream.packed(self.start + a, self.start + b)
 
 
 class _Regular:
@@ -470,8 +500,8 @@ class Stm32L4Dfsdm(Stm32Model):
 
         dma, t, shift = found
         j0 = r.index
-        words = (self._results(r, j0, j1) & 0xFFFFFF) << 8 | r.channel
-        moved = dma.transfer_block(t, (words >> shift).astype(np.uint32))
+        words = self._words(r, j0, j1)
+        moved = dma.transfer_block(t, words >> np.uint32(shift) if shift else words)
         if moved == 0:
             return False
         self.conversions[x] += j1 - j0
@@ -563,14 +593,9 @@ class Stm32L4Dfsdm(Stm32Model):
         if isr & REOCF and self.get("FLTCR1", x) & 1 << 21:
             self.dma_request(IRQ_NAMES[x])
 
-    def _bits_for(self, ch: int, start: int) -> Any:
-        import numpy as np  # only once a conversion runs: not at start-up
-
+    def _bits_for(self, ch: int, start: int) -> _Input:
         mic = self._mic_on(ch)
-        if mic is None:
-            return lambda a, b: np.zeros(max(b - a, 0), dtype=np.uint8)
-        stream = mic.stream(round(self.ckout_hz))
-        return lambda a, b: stream.bits(start + a, start + b)
+        return _Input(None if mic is None else mic.stream(round(self.ckout_hz)), start)
 
     def _result(self, r: _Regular, j: int) -> int:
         """Conversion ``j``'s 24-bit result (computed a block at a time)."""
@@ -586,6 +611,25 @@ class Stm32L4Dfsdm(Stm32Model):
         offset = cfg2 >> 8
         offset -= (offset & 0x800000) << 1
         return max(-(1 << 23), min((1 << 23) - 1, raw - offset))
+
+    def _words(self, r: _Regular, j0: int, j1: int, native: bool | None = None) -> np.ndarray:
+        """RDATAR's words for conversions ``j0 .. j1-1`` (result << 8 | channel, uint32): the integrator and the
+        data unit in C (pdm.c ``pdm_dfsdm_words``) when built and ``native`` is not False, else :meth:`_results`
+        in numpy (the same words: tests/unit/test_stm32_dfsdm.py)."""
+        import numpy as np  # only once a conversion runs: not at start-up
+
+        from simcore.devices.pdm import _NATIVE
+
+        if _NATIVE is None or native is False:
+            return ((self._results(r, j0, j1) & 0xFFFFFF) << 8 | r.channel).astype(np.uint32)
+        sinc, group = self._sinc_groups(r, j0, j1)
+        cfg2 = self.get("CHCFGR2", r.channel)
+        offset = cfg2 >> 8
+        offset -= (offset & 0x800000) << 1
+        out = np.empty(j1 - j0, dtype=np.uint32)
+        _NATIVE.pdm_dfsdm_words(np.ascontiguousarray(sinc, dtype=np.int64).ctypes.data, j1 - j0, group,
+                                cfg2 >> 3 & 0x1F, offset, r.channel, 0, out.ctypes.data)
+        return out
 
     def _results(self, r: _Regular, j0: int, j1: int) -> np.ndarray:
         """Conversions ``j0 .. j1-1``'s 24-bit results at once (int64): :meth:`_result` over numpy arrays."""
@@ -603,6 +647,13 @@ class Stm32L4Dfsdm(Stm32Model):
 
     def _raw_block(self, r: _Regular, j0: int, j1: int) -> np.ndarray:
         """Integrator outputs of conversions ``j0 .. j1-1`` before the data unit."""
+        sinc, group = self._sinc_groups(r, j0, j1)
+        return sinc.reshape(-1, group).sum(axis=1) if group > 1 else sinc
+
+    def _sinc_groups(self, r: _Regular, j0: int, j1: int) -> tuple[np.ndarray, int]:
+        """The filter outputs conversions ``j0 .. j1-1`` sum, ``group`` consecutive ones each (int64, group):
+        ``IOSR`` outputs of one running filter with ``FAST`` = 1 or single conversions, else (``FAST`` = 0:
+        a fresh filter for every conversion) each conversion's sum, group 1."""
         import numpy as np  # only once a conversion runs: not at start-up
 
         order, fosr, iosr = r.order, r.fosr, r.iosr
@@ -610,12 +661,12 @@ class Stm32L4Dfsdm(Stm32Model):
         if r.fast or not r.cont:
             bits = self._bits_for(r.channel, r.n0)
             k0, k1 = first_k + j0 * iosr, first_k + j1 * iosr
-            return sinc_outputs(bits, order, fosr, k0, k1).reshape(-1, iosr).sum(axis=1)
-        out = np.empty(j1 - j0, dtype=np.int64)  # FAST = 0: a fresh filter for every conversion
+            return sinc_outputs(bits, order, fosr, k0, k1), iosr
+        out = np.empty(j1 - j0, dtype=np.int64)
         for j in range(j0, j1):
             bits = self._bits_for(r.channel, r.n0 + j * r.period)
             out[j - j0] = sinc_outputs(bits, order, fosr, first_k, first_k + iosr).sum()
-        return out
+        return out, 1
 
     # --- DMA requests (simcore/peripherals/stm32/signals.py) -----------------------------------------
     def dma_pending(self, request: str) -> bool:
