@@ -25,6 +25,12 @@ setup(
             optional=True,  # without a C compiler simcore falls back to the Python hook
         ),
         Extension(
+            "simcore._png",  # PNG scanline reconstruction of camera frames (simcore/sources/png.py; else Pillow)
+            sources=["simcore/native/png.c"],
+            extra_compile_args=["-O2", "-std=c11"],
+            optional=True,
+        ),
+        Extension(
             "simcore._pdm",  # PDM modulation of recordings (simcore/devices/pdm.py has its Python twin)
             sources=["simcore/native/pdm.c"],
             # no contraction of a * b + c into an FMA: the up-sampling's roundings are the ones written (pdm.c)
