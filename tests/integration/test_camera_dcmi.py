@@ -109,6 +109,7 @@ def test_sccb_flag_waits_are_served_by_the_register_file(tmp_path: Path, monkeyp
     counter: no fast-forward applies, every iteration reads SR1. The register file answers those reads (the
     model gives them back while ADDR is set); the run up to the first frame equals the one where every read is
     the model's, in C and in the Python twin, and only a few dozen SR1 reads reach the model."""
+    from simcore.peripherals.held import HeldRead
     from simcore.peripherals.stm32.i2c import Stm32F4I2c
     from tests.integration.test_i2c_stream_in_c import figures  # every field but wall time and polling figures
 
@@ -133,7 +134,7 @@ def test_sccb_flag_waits_are_served_by_the_register_file(tmp_path: Path, monkeyp
 
     in_c, py_c, all_c = sccb(True)
     twin, py_twin, all_twin = sccb(False)
-    monkeypatch.setattr(Stm32F4I2c, "_serve_sr1", lambda self: None)
+    monkeypatch.setattr(HeldRead, "start", lambda self, value, in_c=True: None)  # no register is handed over
     own, py_own, all_own = sccb(True)
     assert "OV7670 over SCCB: PID 76 VER 73" in in_c.text and in_c.sensors["camera"]["frames_delivered"] == 1
     assert figures(in_c) == figures(own) == figures(twin)

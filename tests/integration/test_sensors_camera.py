@@ -89,3 +89,51 @@ def test_frames_of_the_wrong_size_stop_the_run_as_bad_input(tmp_path, hook: list
     assert res.status == 2
     assert "64x64" in res.err and "96x96" in res.err and "internal error" not in res.err
     assert not out.exists()
+
+
+def test_camera_flags_are_read_from_the_register_file_with_the_same_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """STATUS and FRAME_INDEX change only at frame events and the firmware's writes: the register file answers
+    their reads, and holds DMA_ADDR, which the firmware moves to the other buffer at every frame
+    (simcore/peripherals/held.py). The run (console, counts, the camera's figures: the frames went to the right
+    buffers) equals the one in which every access is the model's, in C and in the Python twin, and only the first
+    read and the first DMA_ADDR write reach the model."""
+    from simcore.api import prepare, run_machine
+    from simcore.peripherals.held import HeldRead, HeldStorage
+    from simcore.peripherals.sensors.camera import SimcoreCamera
+    from tests.integration.test_i2c_stream_in_c import figures  # every field but wall time and polling figures
+
+    model_reads: list[int] = []
+    model_writes: list[int] = []
+    own_read, own_write = SimcoreCamera.read, SimcoreCamera.write
+
+    def counted(self: SimcoreCamera, offset: int, size: int) -> int:
+        model_reads.append(offset)
+        return own_read(self, offset, size)
+
+    def counted_write(self: SimcoreCamera, offset: int, size: int, value: int) -> None:
+        model_writes.append(offset)
+        own_write(self, offset, size, value)
+
+    monkeypatch.setattr(SimcoreCamera, "read", counted)
+    monkeypatch.setattr(SimcoreCamera, "write", counted_write)
+
+    def motion(native: bool) -> tuple[object, int, int, int, int]:
+        model_reads.clear()
+        model_writes.clear()
+        m = prepare(APP, "cortex-m4", native=native, sensors={"camera": (str(FRAMES), {"fps": 10})})
+        res = run_machine(m)
+        held = sum(m.bus.counts(name)[0] for name in ("camera.STATUS", "camera.FRAME_INDEX"))
+        return (res, sum(o in (0x08, 0x34) for o in model_reads), held, model_writes.count(0x20),
+                m.bus.counts("camera.DMA_ADDR")[1])
+
+    in_c, py_c, all_c, pyw_c, allw_c = motion(True)
+    twin, py_twin, all_twin, pyw_twin, allw_twin = motion(False)
+    for held in (HeldRead, HeldStorage):  # no register is handed over
+        monkeypatch.setattr(held, "start", lambda self, value, in_c=True: None)
+    own, py_own, all_own, pyw_own, allw_own = motion(True)
+    assert in_c.exit_status == 0 and "done: 10 frames" in in_c.text
+    assert figures(in_c) == figures(own) == figures(twin)
+    assert all_c == all_twin == all_own >= 2 * 10  # a STATUS and a FRAME_INDEX read per frame at least
+    assert allw_c == allw_twin == allw_own == 1 + 10  # DMA_ADDR: the set-up, then one per frame
+    assert py_own == all_own and pyw_own == allw_own  # without the hand-over each access is the model's
+    assert py_c == py_twin == 1 and pyw_c == pyw_twin == 1  # with it: the first read, the first write

@@ -16,6 +16,7 @@ from simcore.board import Peripheral
 from simcore.errors import BadInputError
 from simcore.peripherals import register_model
 from simcore.peripherals.base import Host
+from simcore.peripherals.held import HeldRead, HeldStorage
 from simcore.peripherals.sensors.common import SampleClock, SensorModel
 from simcore.registers import Field, Register
 
@@ -74,10 +75,17 @@ class SimcoreCamera(SensorModel):
     }
     EN, CONT = 1, 2
     DONE, BUSY, DROP, ERR, END = 1, 2, 4, 8, 16
+    # read without side effects and changed only at frame events and the firmware's writes: the register file
+    # answers their reads from the first read of one of them on (simcore/peripherals/held.py)
+    HELD = ("STATUS", "FRAME_INDEX", "FRAME_COUNT", "DROP_COUNT")
 
     def __init__(self, config: Peripheral, host: Host) -> None:
         self.clock: SampleClock | None = None
+        self._held: dict[str, HeldRead] = {}
         super().__init__(config, host)
+        self._held = {name: HeldRead(self, self.register(name).offset) for name in self.HELD}
+        # DMA_ADDR (double buffering moves it every frame): held from the first write on, read at each delivery
+        self._dma_addr = HeldStorage(self, self.register("DMA_ADDR").offset)
 
     def reset(self) -> None:
         super().reset()
@@ -95,6 +103,44 @@ class SimcoreCamera(SensorModel):
         self._frames = 0
         self._drops = 0
         self._done_at: int | None = None
+        self._sync_held()
+        held = getattr(self, "_dma_addr", None)
+        if held is not None:
+            held.put(self.values["DMA_ADDR"])  # its reset value
+
+    def _held_values(self) -> tuple[int, ...]:
+        """STATUS, FRAME_INDEX, FRAME_COUNT, DROP_COUNT now (HELD's order)."""
+        return self._status(), self.values["FRAME_INDEX"], self._frames, self._drops
+
+    def _sync_held(self) -> None:
+        """Put the HELD registers' values where the register file serves them (after every change)."""
+        for held, value in zip(self._held.values(), self._held_values(), strict=False):
+            held.put(value)
+
+    def _hand_over(self) -> None:
+        """At the first read of a HELD register through the model: the register file takes their reads."""
+        for held, value in zip(self._held.values(), self._held_values(), strict=True):
+            held.start(value)
+
+    def update_irq(self) -> None:
+        super().update_irq()
+        self._sync_held()  # called after every change of the flags, the counters and the pending frame
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        held = getattr(self, "_dma_addr", None)
+        if held is None or offset & ~3 != held.offset:
+            super().write(offset, size, value)
+            return
+        self.values["DMA_ADDR"] = held.now(self.values["DMA_ADDR"])  # a part-word write merges with the value now
+        super().write(offset, size, value)
+        if held.entry is None:
+            held.start(self.values["DMA_ADDR"])
+        else:
+            held.put(self.values["DMA_ADDR"])
+
+    def describe(self) -> dict[str, Any]:
+        self.values["DMA_ADDR"] = self._dma_addr.now(self.values["DMA_ADDR"])
+        return super().describe()
 
     def _format(self) -> str:
         return FORMATS[min(self.values["FORMAT"], 2)]
@@ -137,6 +183,7 @@ class SimcoreCamera(SensorModel):
             return
         self._pending = True
         self._arm()
+        self._sync_held()  # BUSY
 
     def _arm(self) -> None:
         """Schedule the completion of the next sensor frame."""
@@ -194,6 +241,7 @@ class SimcoreCamera(SensorModel):
             convert=bool(self.option("convert", False)),
             where=f"peripheral {self.name} ({self.TYPE}) with frames from {self._source_path()}",
         )
+        self.values["DMA_ADDR"] = self._dma_addr.now(self.values["DMA_ADDR"])
         self.host.mem_write(self.values["DMA_ADDR"], pixels)
         self._frames += 1
         self.values["FRAME_INDEX"] = k - (self.binding.k_base if self.binding else 0)
@@ -210,8 +258,18 @@ class SimcoreCamera(SensorModel):
             self.stats_.record("end_of_data", self.now())
         self.update_irq()
 
-    def read_STATUS(self) -> int:
+    def _status(self) -> int:
         return self._flags | (self.BUSY if self.event_pending("frame") else 0)
+
+    def read_STATUS(self) -> int:
+        if self._held["STATUS"].entry is None:
+            self._hand_over()
+        return self._status()
+
+    def read_FRAME_INDEX(self) -> int:
+        if self._held["FRAME_INDEX"].entry is None:
+            self._hand_over()
+        return self.values["FRAME_INDEX"]
 
     def write_STATUS(self, value: int) -> None:
         now = self.now()
@@ -226,9 +284,13 @@ class SimcoreCamera(SensorModel):
         self.update_irq()
 
     def read_FRAME_COUNT(self) -> int:
+        if self._held["FRAME_COUNT"].entry is None:
+            self._hand_over()
         return self._frames
 
     def read_DROP_COUNT(self) -> int:
+        if self._held["DROP_COUNT"].entry is None:
+            self._hand_over()
         return self._drops
 
     def irq_pending(self) -> bool:

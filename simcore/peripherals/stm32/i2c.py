@@ -45,9 +45,9 @@ from simcore.devices.base import BusDevice
 from simcore.devices.bus import I2CBus
 from simcore.peripherals import register_model
 from simcore.peripherals.base import Host, PeripheralModel
+from simcore.peripherals.held import HeldRead
 from simcore.peripherals.stm32.common import StreamedTransfers
 from simcore.peripherals.stm32.signals import DmaRequester
-from simcore.regfile import PY_READ, PY_WRITE
 
 DEFAULT_SCL = 100_000.0
 
@@ -132,8 +132,7 @@ class Stm32F4I2c(Stm32I2c):
     PLAIN = ("OAR1", "OAR2", "CCR", "TRISE")
 
     def __init__(self, config: Any, host: Host, registers: Any = None) -> None:
-        self._sr1_in_c: tuple[int, int] | None = None  # (entry, value index) while the register file serves SR1
-        self._sr1_py = True  # SR1's reads are the model's now (ADDR set, or not handed over yet)
+        self._sr1_held = HeldRead(self, SR1_OFFSET)
         self._sr1 = 0
         super().__init__(config, host, registers)
 
@@ -229,9 +228,9 @@ class Stm32F4I2c(Stm32I2c):
     # SR1's flags change only at the model's byte events and at the firmware's accesses to CR1, DR, SR1 and SR2
     # (RM0090 27.6.6), and a read of SR1 has a side effect only while ADDR is set (the first half of ADDR's
     # clearing sequence, EV6). So from the first read on, the register file answers SR1's reads with the value
-    # the model keeps there (a FIT entry; writes, which clear error flags, stay the model's), and gives them
-    # back to the model while ADDR is set: a driver's flag wait (SB, TXE, BTF, RXNE), often a loop with its
-    # own timeout counter that no fast-forward can skip, runs without Python per read.
+    # the model keeps there (simcore/peripherals/held.py), except while ADDR is set: a driver's flag wait (SB,
+    # TXE, BTF, RXNE), often a loop with its own timeout counter that no fast-forward can skip, runs without
+    # Python per read.
     @property
     def sr1(self) -> int:
         return self._sr1
@@ -239,37 +238,12 @@ class Stm32F4I2c(Stm32I2c):
     @sr1.setter
     def sr1(self, value: int) -> None:
         self._sr1 = value
-        if self._sr1_in_c is not None:
-            self._sync_sr1()
-
-    def _sync_sr1(self) -> None:
-        """Put SR1's value where the register file serves it, or give its reads to the model while ADDR is set."""
-        assert self._sr1_in_c is not None
-        entry, store = self._sr1_in_c
-        rf = self.host.bus.rf  # type: ignore[attr-defined]
-        py = bool(self._sr1 & ADDR)
-        if not py:
-            rf.set_value(store, self._sr1)
-        if py != self._sr1_py:
-            self._sr1_py = py
-            rf.set_flags(entry, rf.flags(entry) | PY_READ if py else rf.flags(entry) & ~PY_READ)
-
-    def _serve_sr1(self) -> None:
-        """Hand SR1's reads to the register file (at the first read through the model; not with a fake host)."""
-        bus = getattr(self.host, "bus", None)
-        if not hasattr(bus, "serve_in_c"):
-            return
-        got = bus.serve_in_c(self.base + SR1_OFFSET, True, (0, 0, 0, 0xFFFF))
-        if got is None:
-            return
-        bus.rf.set_flags(got[0], bus.rf.flags(got[0]) | PY_WRITE | PY_READ)  # writes clear flags: the model's
-        self._sr1_in_c, self._sr1_py = got, True
-        self._sync_sr1()
+        self._sr1_held.put(value, in_c=not value & ADDR)
 
     # --- data -----------------------------------------------------------------------------------
     def read_SR1(self) -> int:
-        if self._sr1_in_c is None:
-            self._serve_sr1()
+        if self._sr1_held.entry is None:
+            self._sr1_held.start(self.sr1, in_c=not self.sr1 & ADDR)
         if self.sr1 & ADDR:
             self._sr1_read_for_addr = True
         return self.sr1
