@@ -35,6 +35,7 @@ frames are delivered as recorded.
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from simcore.devices import register_device
@@ -111,6 +112,8 @@ class Ov7670(BusDevice):
         if not self.xclk_hz > 0:
             raise BadInputError(f"device {config.name} (ov7670): option xclk_hz = {self.xclk_hz!r}; give the XCLK "
                                 "frequency in Hz")
+        self._timing_key: tuple[int, ...] | None = None
+        self._timing_now: tuple[tuple[int, int, str], int, int, int] = ((0, 0, ""), 0, 0, 0)
         super().__init__(config, host)
         self._inc = False
         self.stream_start = 0  # virtual time at which frame 0 started (the DCMI sets it when capture starts)
@@ -136,8 +139,24 @@ class Ov7670(BusDevice):
         return byte, False  # SCCB: one register per transfer
 
     # --- output configuration ------------------------------------------------------------------
+    TIMING_REGS = itemgetter("COM7", "COM3", "SCALING_DCWCTR", "COM15", "CLKRC", "DBLV", "EXHCH", "EXHCL", "ADVFH",
+                             "ADVFL")
+
+    def _timing(self) -> tuple[tuple[int, int, str], int, int, int]:
+        """(geometry, frame period, line time, byte period) for the registers now: a DCMI asks for them at every
+        line and frame event, and they change only when the firmware writes one of TIMING_REGS."""
+        key = self.TIMING_REGS(self.values)
+        if key != self._timing_key:
+            self._timing_key = key
+            self._timing_now = (self._geometry(), self._frame_period_fs(), self._line_time_fs(),
+                                self._byte_period_fs())
+        return self._timing_now
+
     def geometry(self) -> tuple[int, int, str]:
         """(width, height, format) of the frames now: format YUV422, RGB565, RGB555, RGB444 or RAW."""
+        return self._timing()[0]
+
+    def _geometry(self) -> tuple[int, int, str]:
         c7 = self.values["COM7"]
         size = "CIF" if c7 & 0x20 else "QVGA" if c7 & 0x10 else "QCIF" if c7 & 0x08 else "VGA"
         w, h = SIZES[size]
@@ -155,7 +174,7 @@ class Ov7670(BusDevice):
         return w, h, fmt
 
     def bytes_per_pixel(self) -> int:
-        return 1 if self.geometry()[2] == "RAW" else 2
+        return 1 if self._geometry()[2] == "RAW" else 2
 
     def internal_clock_hz(self) -> float:
         clkrc = self.values["CLKRC"]
@@ -175,10 +194,16 @@ class Ov7670(BusDevice):
         return 2 * (LINE_PIXELS + self.dummy_pixels())  # two clocks per pixel time
 
     def frame_period_fs(self) -> int:
+        return self._timing()[1]
+
+    def _frame_period_fs(self) -> int:
         clocks = (FRAME_LINES + self.dummy_lines()) * self.line_clocks()
         return round(clocks * FS_PER_SECOND / self.internal_clock_hz())
 
     def line_time_fs(self) -> int:
+        return self._timing()[2]
+
+    def _line_time_fs(self) -> int:
         return round(self.line_clocks() * FS_PER_SECOND / self.internal_clock_hz())
 
     def frame_start_fs(self, k: int) -> int:
@@ -194,11 +219,14 @@ class Ov7670(BusDevice):
 
     def line_start_fs(self, k: int, j: int) -> int:
         """HREF rises for output line ``j`` of frame ``k``."""
-        h = self.geometry()[1]
-        return self.frame_start_fs(k) + (FIRST_HREF_LINE + j * HREF_LINES // h) * self.line_time_fs()
+        (_w, h, _f), period, line, _byte = self._timing()
+        return self.stream_start + k * period + (FIRST_HREF_LINE + j * HREF_LINES // h) * line
 
     def byte_period_fs(self) -> int:
         """Time between bytes on the port within a line: one clock of F (two in raw Bayer, one byte per pixel)."""
+        return self._timing()[3]
+
+    def _byte_period_fs(self) -> int:
         return round(FS_PER_SECOND * (2 // self.bytes_per_pixel()) / self.internal_clock_hz())
 
     def polarities(self) -> dict[str, bool]:

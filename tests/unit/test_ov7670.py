@@ -134,6 +134,24 @@ def test_line_and_frame_timing_with_dummy_pixels_and_lines() -> None:
     assert cam.polarities() == {"vsync_high": False, "href_high": False, "pclk_rising": False}
 
 
+def test_timing_follows_every_register_write_after_it_was_asked_for() -> None:
+    """The timing is kept between writes (a DCMI asks at every line event); each write that changes it is seen."""
+    cam, bus = _setup(_frames(1, 120, 160))
+    _sccb_write(bus, 0x11, 0x02)  # F = 4 MHz
+    assert cam.frame_period_fs() == round(510 * 784 * 2 * FS_PER_SECOND / 4e6)
+    _sccb_write(bus, 0x2D, 115)  # ADVFL: 625 lines
+    assert cam.frame_period_fs() == round(625 * 784 * 2 * FS_PER_SECOND / 4e6)
+    _sccb_write(bus, 0x2B, 16)  # EXHCL: 800 pixel times per line
+    assert cam.frame_period_fs() == FS_PER_SECOND // 4 and cam.line_time_fs() == 1600 * FS_PER_SECOND // 4_000_000
+    assert cam.geometry() == (640, 480, "YUV422")
+    _sccb_write(bus, 0x12, 0x14)  # COM7: QVGA RGB (COM15 reset: RGB444)
+    assert cam.geometry() == (320, 240, "RGB444") and cam.byte_period_fs() == FS_PER_SECOND // 4_000_000
+    _sccb_write(bus, 0x12, 0x11)  # QVGA raw Bayer: one byte per pixel, two clocks each
+    assert cam.geometry() == (320, 240, "RAW") and cam.byte_period_fs() == 2 * FS_PER_SECOND // 4_000_000
+    _sccb_write(bus, 0x11, 0x40)  # XCLK directly: 24 MHz
+    assert cam.frame_period_fs() == round(625 * 800 * 2 * FS_PER_SECOND / 24e6)
+
+
 def test_frames_of_another_size_are_refused_unless_resized() -> None:
     cam, bus = _setup(_frames(1, 120, 160))
     with pytest.raises(BadInputError, match="frames are 160x120 but the camera is configured for 640x480"):
