@@ -30,16 +30,24 @@ class HeldRead:
     def start(self, value: int, in_c: bool = True) -> None:
         """Hand the reads to the register file (at a read through the model, where its entry exists), with the
         value now; nothing without a register file to take them (a unit test's fake host)."""
+        rf = self._serve((0, 0, 0, 0xFFFFFFFF))
+        if rf is None:
+            return
+        rf.set_flags(self.entry, rf.flags(self.entry) | PY_WRITE | PY_READ)  # writes are the model's; reads until put()
+        self.py = True
+        self.put(value, in_c)
+
+    def _serve(self, masks: tuple[int, int, int, int]) -> Any:
+        """Make the register a FIT entry with ``masks`` (``serve_in_c``); its register file, or None when there is
+        none to take it or it is served already."""
         bus = getattr(self.model.host, "bus", None)
         if self.entry is not None or not hasattr(bus, "serve_in_c"):
-            return
-        got = bus.serve_in_c(self.model.base + self.offset, True, (0, 0, 0, 0xFFFFFFFF))
+            return None
+        got = bus.serve_in_c(self.model.base + self.offset, True, masks)
         if got is None:
-            return
-        rf = bus.rf
-        rf.set_flags(got[0], rf.flags(got[0]) | PY_WRITE | PY_READ)  # writes are the model's; reads until put()
-        self.entry, self.store, self.py = got[0], got[1], True
-        self.put(value, in_c)
+            return None
+        self.entry, self.store = got
+        return bus.rf
 
     def put(self, value: int, in_c: bool = True) -> None:
         """The register's value now; ``in_c`` False: its reads go to the model until a later ``put`` (a state in
@@ -65,14 +73,10 @@ class HeldStorage(HeldRead):
     file does not take (a byte or halfword) still reaches the model, which then puts the merged value back."""
 
     def start(self, value: int, in_c: bool = True) -> None:
-        bus = getattr(self.model.host, "bus", None)
-        if self.entry is not None or not hasattr(bus, "serve_in_c"):
-            return
-        got = bus.serve_in_c(self.model.base + self.offset, True, (0xFFFFFFFF, 0, 0, 0xFFFFFFFF))
-        if got is None:
-            return
-        self.entry, self.store, self.py = got[0], got[1], False
-        bus.rf.set_value(self.store, value)
+        rf = self._serve((0xFFFFFFFF, 0, 0, 0xFFFFFFFF))  # reads and whole-word writes in C
+        if rf is not None:
+            self.py = False
+            rf.set_value(self.store, value)
 
     def put(self, value: int, in_c: bool = True) -> None:
         if self.entry is not None:
