@@ -32,6 +32,7 @@ from simcore.memmap import PAGE, PERIPH_BASE, PERIPH_END, PPB_BASE
 from simcore.peripherals.generic import PlainRegister, plain_registers
 from simcore.poll import NOTHING_HERE, PollWatch
 from simcore.regfile import CONSOLE, FIT, NOTIFY, POLL_MUTE, PY, PY_READ, PY_WRITE, TIMED, RegFile, make_regfile
+from simcore.registers import LazyTable
 from simcore.reports import Reports
 from simcore.runtypes import AccessKind, ReportChannel
 
@@ -95,6 +96,20 @@ class SvdDevice:
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.TYPE, "base": self.base}
+
+
+def _model_words(model: Any, table: Any) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """Offsets and report names of a model's 32-bit registers (its bus entries), kept with its compiled table (which
+    the instances of one register layout share) per class and names the model reports under: a run's first access
+    to a peripheral names ~100 registers, a later run of the same part none."""
+    svd = getattr(model, "svd", None)
+    key = (type(model), model.name, svd.name if svd is not None else None)
+    hit = table.bus_words.get(key)
+    if hit is None:
+        slots = [slot for slot in table.slots if slot.nbytes == 4 and slot.start % 4 == 0]
+        hit = table.bus_words[key] = (tuple(slot.start for slot in slots),
+                                      tuple(model.reg_name(slot.reg, slot.index) for slot in slots))
+    return hit
 
 
 class PeripheralBus:
@@ -171,11 +186,13 @@ class PeripheralBus:
             if not pending:
                 del self._unbuilt[page]
         table = getattr(model, "_table", None)
+        if isinstance(table, LazyTable):
+            table = table.compiled()  # once (each attribute of a lazy table would compile it again)
         if table is not None:
-            for slot in table.slots:
-                if slot.nbytes == 4 and slot.start % 4 == 0:
-                    self._entry(BusEntry(model.reg_name(slot.reg, slot.index), model.base + slot.start,
-                                         model=model), PY)
+            offsets, names = _model_words(model, table)
+            base = model.base
+            self._entries([BusEntry(name, base + off, model=model) for off, name in zip(offsets, names, strict=True)],
+                          [0] * len(offsets), [(base + off, i, 0, 0, 0, 0, PY) for i, off in enumerate(offsets)])
         svd = getattr(model, "svd", None)
         if svd is not None:
             words = {model.base + s.start for s in (table.slots if table is not None else ())}
@@ -201,28 +218,36 @@ class PeripheralBus:
         table = self.table
         return [p for p in table.peripherals if lo <= p.base < hi] if table is not None else []
 
-    def _entry(self, entry: BusEntry, flags: int, store: int | None = None, masks: tuple[int, ...] = ()) -> None:
-        if store is None:
-            store = self.rf.add_store(0)
-        w, c, s, r = masks or (0, 0, 0, 0)
-        index = self.rf.add_reg(store, w, c, s, r, flags)
-        entry.store, entry.index = store, index
-        self.entries[index] = entry
-        self._by_name.setdefault(entry.name, entry)
-        self.rf.map(entry.addr, index)
+    def _entries(self, entries: list[BusEntry], values: list[int],
+                 recs: list[tuple[int, int, int, int, int, int, int]]) -> None:
+        """Many entries in one register-file call (``rf.add_entries``: values of their new stores, then per entry
+        its address, store offset, masks and flags), as :meth:`_entry` one by one would make them."""
+        if not entries:
+            return
+        store0 = self.rf.n_stores()
+        first = self.rf.add_entries(values, recs)
+        by_name = self._by_name
+        for i, (entry, rec) in enumerate(zip(entries, recs, strict=True)):
+            entry.store, entry.index = store0 + rec[1], first + i
+            self.entries[first + i] = entry
+            by_name.setdefault(entry.name, entry)
 
     def _add_plain(self, regs: Iterable[PlainRegister]) -> None:
         regs = list(regs)
-        stores: dict[str, int] = {}
+        stores: dict[str, int] = {}  # store offset among the new ones, by register name
+        values: list[int] = []
         for reg in regs:  # registers first, then the views that share their value
             if not reg.view_of:
-                stores[reg.svd.name] = self.rf.add_store(reg.svd.reset)
+                stores[reg.svd.name] = len(values)
+                values.append(reg.svd.reset)
+        recs = []
         for reg in regs:
             if reg.view_of and reg.view_of not in stores:
-                stores[reg.view_of] = self.rf.add_store(reg.svd.reset)
-            store = stores[reg.view_of or reg.svd.name]
-            self._entry(BusEntry(reg.name, reg.addr, plain=reg), NOTIFY, store,
-                        (reg.write_mask, reg.w1c_mask, reg.w1s_mask, reg.read_mask))
+                stores[reg.view_of] = len(values)
+                values.append(reg.svd.reset)
+            recs.append((reg.addr, stores[reg.view_of or reg.svd.name], reg.write_mask, reg.w1c_mask, reg.w1s_mask,
+                         reg.read_mask, NOTIFY))
+        self._entries([BusEntry(reg.name, reg.addr, plain=reg) for reg in regs], values, recs)
 
     def _populate(self, addr: int) -> None:
         """Build the SVD peripherals at ``addr`` that nothing claimed yet (first access to them)."""

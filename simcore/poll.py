@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import sys
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -244,6 +245,22 @@ class _NativePolls:
         return rows
 
 
+# RAM copies the polling watch took and dropped, by size, for the next copy: a fresh 256 KiB bytearray is 64 page
+# faults (~0.15 ms, more than half the cost of verifying a loop on an nRF52840), a reused one a memcpy.
+_SPARE_COPIES: dict[int, list[bytearray]] = {}
+
+
+def _copy_of(buf: Any) -> bytearray:
+    """A copy of RAM buffer ``buf`` (a ctypes array of bytes), in a spare bytearray of its size when there is one."""
+    spare = _SPARE_COPIES.get(len(buf))
+    while spare:
+        out = spare.pop()
+        if sys.getrefcount(out) == 2:  # this name and the call's argument only: no machine snapshot holds it
+            ctypes.memmove((ctypes.c_char * len(out)).from_buffer(out), buf, len(out))  # in place, no temporary
+            return out
+    return bytearray(buf)
+
+
 class PollWatch:
     """The machine's polling-loop detector (see the module docstring)."""
 
@@ -288,7 +305,7 @@ class PollWatch:
     def forget(self) -> None:
         self.site = None
         self.reads.clear()
-        self._snapshot = None
+        self._drop_snapshot()
 
     def pending(self) -> bool:
         """A stop was asked for to add or remove the RAM watch."""
@@ -353,7 +370,7 @@ class PollWatch:
         if key != self.site or self.writes != self._writes_at:
             self.site = key
             self._writes_at = self.writes
-            self._snapshot = None
+            self._drop_snapshot()
             self.reads = [_Read(s.insn_count, s.cycle_count, value, self._entries())]
             return None
         reads = self.reads
@@ -376,7 +393,7 @@ class PollWatch:
         d2 = (c.insns - b.insns, c.cycles - b.cycles)
         if not (d1 == d2 and d2[1] > 0 and a.value == b.value == c.value and b.regs == c.regs
                 and a.entries == b.entries == c.entries):
-            self._snapshot = None
+            self._drop_snapshot()
             return False
         shape = (pc, addr, d2[0], d2[1])
         if shape not in self.clean:
@@ -384,22 +401,32 @@ class PollWatch:
                 return False  # this loop changes RAM every time it was looked at: leave it alone
             snap = self._snapshot
             if snap is None or snap[0] != shape or snap[1] != c.regs:
+                self._drop_snapshot()
                 self._snapshot = (shape, c.regs, self._memory())
                 return None
             if not self._memory_same(snap[2]):
                 self.dirty[shape] = self.dirty.get(shape, 0) + 1
                 self.stats.refused += 1
-                self._snapshot = None
+                self._drop_snapshot()
                 return False
             self.clean[shape] = None
             self.stats.verified += 1
-        self._snapshot = None
+        self._drop_snapshot()
         self._fast_forward(owner, offset, addr, value, shape, b, c)
         return True
 
     def _memory(self) -> list[bytearray]:
         """RAM and the register file's plain register values (a loop may store to either)."""
-        return [bytearray(buf) for buf in self._ram] + [bytearray(self.m.bus.rf.values_bytes())]  # values: 1 us, not 70
+        return [_copy_of(buf) for buf in self._ram] + [bytearray(self.m.bus.rf.values_bytes())]  # values: 1 us, not 70
+
+    def _drop_snapshot(self) -> None:
+        """Forget the RAM copy taken before a loop's iteration; its buffers serve the next copy (``_copy_of``)."""
+        snap, self._snapshot = self._snapshot, None
+        if snap is not None:
+            for buf in snap[2][:-1]:
+                spare = _SPARE_COPIES.setdefault(len(buf), [])
+                if len(spare) < 4:
+                    spare.append(buf)
 
     def _memory_same(self, snap: list[bytearray]) -> bool:
         """RAM and the plain register values still those of ``snap`` (:meth:`_memory`), compared in place: a

@@ -164,6 +164,9 @@ class _Table:
     slots: list[_Slot] = field(default_factory=list)
     decode: dict[int, _Slot] = field(default_factory=dict)  # every byte address -> its register element
     by_name: dict[str, Register] = field(default_factory=dict)
+    # the peripheral bus's entries for the 32-bit registers, per name a model reports under: (offsets, names),
+    # made once for the instances sharing this table (simcore/bus.py, PeripheralBus._build)
+    bus_words: dict[tuple[Any, ...], tuple[tuple[int, ...], tuple[str, ...]]] = field(default_factory=dict)
 
 
 def _arity(fn: Callable[..., Any]) -> list[str]:

@@ -831,6 +831,29 @@ int64_t rf_add_reg(rf_bus *b, uint32_t store, uint32_t write_mask, uint32_t w1c,
     return b->n_regs++;
 }
 
+int rf_map(rf_bus *b, uint32_t addr, int64_t idx);
+
+/*
+ * n entries at once (PeripheralBus._build, _add_plain: a peripheral's registers at its first access), as
+ * n_values rf_add_store calls, then per entry rf_add_reg and rf_map, would make them: values[] are the new
+ * stores' initial values; rec[] holds 7 words per entry: address, store (offset among the new stores), write
+ * mask, W1C mask, W1S mask, read mask, flags. Returns the first new entry's index (the others follow it; the
+ * first new store is the store count before the call), -1 when memory runs out or a store offset is bad.
+ */
+int64_t rf_add_entries(rf_bus *b, uint32_t n_values, const uint32_t *values, uint32_t n, const uint32_t *rec) {
+    uint32_t store0 = b->n_store, first = b->n_regs;
+    for (uint32_t i = 0; i < n; i++)
+        if (rec[7 * i + 1] >= n_values) return -1;
+    for (uint32_t i = 0; i < n_values; i++)
+        if (rf_add_store(b, values[i]) < 0) return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        const uint32_t *r = &rec[7 * i];
+        int64_t idx = rf_add_reg(b, store0 + r[1], r[2], r[3], r[4], r[5], r[6]);
+        if (idx < 0 || rf_map(b, r[0], idx) != 0) return -1;
+    }
+    return first;
+}
+
 rf_reg *rf_regs(rf_bus *b) { return b->regs; }
 uint32_t *rf_stores(rf_bus *b) { return b->store; }
 uint32_t rf_count(rf_bus *b) { return b->n_regs; }
