@@ -42,8 +42,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import unicorn
 from _bare import bare_unicorn, count_instructions  # benchmarks/: run as a script, this folder is on sys.path
@@ -130,6 +132,54 @@ def block_stub(name: str, type_: str, ready: tuple[str, ...], times: int, zero: 
     return stub
 
 
+def adc_codes(path: Path, bits: int = 12, vref: float = 3.3) -> list[int]:
+    """simcore's ADC block's codes for a recording in volts: round(v / VREF * (2^bits - 1)), clipped (docs/peripherals:
+    simcore_adc; adc_monitor sets 12 bits and 3.3 V)."""
+    import numpy as np
+
+    from simcore.sources import open_source
+
+    src = open_source(path)
+    if tuple(src.units) != ("V",):
+        raise ValueError(f"{path}: units {src.units}, not volts")
+    top = (1 << bits) - 1
+    v = np.asarray(src.data, dtype=np.float64).reshape(-1)
+    return [int(c) for c in np.clip(np.rint(v / vref * top), 0, top)]
+
+
+def adc_dma(codes: list[int], half: int) -> Callable[[bytearray], Any]:
+    """A ``Case.writes`` stand-in for simcore's ADC block's circular DMA: when the firmware starts the ADC (CTRL) the
+    ring it gave (DMA_ADDR) gets the recording's first two halves of ``half`` codes (16 bits each); each STATUS
+    write clearing HT (TC) refills the first (second) half with the next ``half`` codes, which the DMA would have
+    written by the time the firmware looks again. So adc_monitor's state machine sees the recording, as on simcore."""
+    base = base_of("cortex-m4", "adc")
+    regs = {r.name: r.offset for r in model_for("simcore_adc").REGISTERS}
+    _, ht = bits("simcore_adc", "STATUS", "HT")
+    _, tc = bits("simcore_adc", "STATUS", "TC")
+    _, en = bits("simcore_adc", "CTRL", "EN")
+
+    def make(_console: bytearray) -> Any:
+        state = {"ring": 0, "next": 0}
+
+        def fill(uc: Any, which: int) -> None:
+            k = state["next"]
+            state["next"] = k + 1
+            chunk = codes[k * half:(k + 1) * half]
+            data = b"".join(c.to_bytes(2, "little") for c in chunk).ljust(2 * half, b"\0")
+            uc.mem_write(state["ring"] + 2 * half * which, data)
+
+        def write(uc: Any, addr: int, value: int) -> None:
+            if addr == base + regs["DMA_ADDR"]:
+                state["ring"] = value
+            elif addr == base + regs["CTRL"] and value & en and state["ring"]:
+                fill(uc, 0)
+                fill(uc, 1)
+            elif addr == base + regs["STATUS"] and value & (ht | tc):
+                fill(uc, 0 if value & ht else 1)
+        return write
+    return make
+
+
 def app_constant(app: str, name: str) -> int:
     """A TinyML app's constant (models/tinyml/apps.py, which generates the firmware's app_config.h)."""
     if str(ROOT) not in sys.path:
@@ -156,7 +206,9 @@ OV7670_SCCB = {0x40005814: const(0xC7),  # I2C2_SR1: SB ADDR BTF RXNE TXE, no AF
 # bounds the simcore run (its command line, or the recording's length: halves, batches, frames).
 CORPUS_STUBS = [
     Case("adc_monitor", "cortex-m4", "cortex-m4/adc_monitor", {}, "simcore ADC, DMA halves of 50",
-         stub=lambda: block_stub("adc", "simcore_adc", ("HT", "TC"), rows_of(DATA / "adc_trace_1k.csv") // 50)),
+         stub=lambda: block_stub("adc", "simcore_adc", ("HT", "TC"), rows_of(DATA / "adc_trace_1k.csv") // 50,
+                                 ("OVERRUN_COUNT",)),
+         writes=adc_dma(adc_codes(DATA / "adc_trace_1k.csv"), 50)),  # the recording's codes in the ring
     Case("machine_monitor", "cortex-m4", "cortex-m4/machine_monitor", {}, "simcore ADC, DMA halves",
          stub=lambda: block_stub("adc", "simcore_adc", ("HT", "TC"), rows_of(TRAINED / "machine_demo.npy")
                                                                         // app_constant("MACHINE", "HALF"))),

@@ -116,15 +116,33 @@ def generic_mic_stub(halves: int) -> Stub:
     return {base + off: lambda n: ht_tc if n < halves else end, base + id_off.offset: const(id_off.reset)}
 
 
-def generic_imu_stub(batches: int, watermark: int) -> Stub:
-    """simcore's IMU block: STATUS says watermark ``batches`` times, then END; FIFO_LEVEL the watermark."""
+def imu_words(path: Path, accel_g: float, gyro_dps: float) -> list[int]:
+    """The FIFO_DATA words of simcore's IMU block for a recording in g and dps, frame by frame (AX AY AZ GX GY GZ),
+    at full-scale ranges of ``accel_g`` and ``gyro_dps``: int16 counts = round(value / range * 32768), clipped
+    (docs/peripherals.md, simcore_imu), sign-extended to 32 bits as the register reads."""
+    from simcore.sources import open_source
+
+    src = open_source(path)
+    if tuple(src.units) != ("g",) * 3 + ("dps",) * 3:
+        raise ValueError(f"{path}: units {src.units}, not g and dps")
+    x = np.asarray(src.data, dtype=np.float64) / np.array([accel_g] * 3 + [gyro_dps] * 3)
+    counts = np.clip(np.rint(x * 32768.0), -32768, 32767).astype(np.int64)
+    return [int(v) & 0xFFFFFFFF for v in counts.reshape(-1)]
+
+
+def generic_imu_stub(batches: int, watermark: int, words: list[int] | None = None) -> Stub:
+    """simcore's IMU block: STATUS says watermark ``batches`` times, then END; FIFO_LEVEL the watermark; FIFO_DATA
+    pops ``words`` (``imu_words``: the recording's frames, so the firmware's detector runs on the same data as on
+    simcore), zeros without them; OVERRUN_COUNT 0."""
     base = base_of("cortex-m4", "imu")
     regs = {x.name: x for x in model_for("simcore_imu").REGISTERS}
     off, wm = bits("simcore_imu", "STATUS", "WM")
     _, end = bits("simcore_imu", "STATUS", "END")
+    data = words or []
     return {base + off: lambda n: wm if n < batches else end, base + regs["ID"].offset: const(regs["ID"].reset),
             base + regs["FIFO_LEVEL"].offset: lambda n: watermark if n < batches else 0,
-            base + regs["FIFO_DATA"].offset: const(0)}
+            base + regs["FIFO_DATA"].offset: lambda n: data[n] if n < len(data) else 0,
+            base + regs["OVERRUN_COUNT"].offset: const(0)}  # nothing was dropped (the firmware prints it)
 
 
 F4_RCC = {0x40023800: const(1 << 17 | 1 << 25 | 1 << 27),  # RCC_CR: HSERDY, PLLRDY, PLLI2SRDY (RM0090 7.3.1)
@@ -242,7 +260,7 @@ CASES = [
     Case("cortex-m4 kws_mic", "cortex-m4", "cortex-m4/kws_mic", {"mic": "KWS"}, "simcore mic, circular DMA 2x4000",
          stub=lambda: generic_mic_stub(4 * KWS_SECONDS)),
     Case("cortex-m4 imu_steps", "cortex-m4", "cortex-m4/imu_steps", {"imu": str(CSV)}, "simcore IMU FIFO, wm 25",
-         stub=lambda: generic_imu_stub(40, 25)),
+         stub=lambda: generic_imu_stub(40, 25, imu_words(CSV, 4.0, 500.0))),  # the firmware's +-4 g, +-500 dps
     Case("b-l475e-iot01a kws_mic", "b-l475e-iot01a", "b-l475e-iot01a/kws_mic", {"mic": "KWS"},
          "MP34DT01 > DFSDM > DMA1 ch4", cmdline=f"kws_mic.elf halves={4 * KWS_SECONDS}",
          stub=lambda: {0x40020000: const(1 << 13 | 1 << 14)},  # DMA1_ISR: TCIF4, HTIF4 (RM0351 11.6.1)

@@ -62,6 +62,12 @@ def _w1s_mask(reg: SvdRegister) -> int:
     return sum(f.mask for f in reg.fields if f.write == "w1s") & reg.mask
 
 
+# plain_registers' answers by peripherals (ids, kept alive with the answer) and the words ``taken`` among theirs:
+# a part's table lives as long as the process (svd.load_table), so a second machine of the part (a benchmark's
+# repeat, a test suite's next ELF) gets a peripheral's registers without working out their masks again
+_PLAIN: dict[tuple[tuple[int, ...], frozenset[int]], tuple[tuple[SvdPeripheral, ...], tuple[PlainRegister, ...]]] = {}
+
+
 def plain_registers(peripherals: Iterable[SvdPeripheral],
                     taken: Callable[[int], bool] = lambda addr: False) -> list[PlainRegister]:
     """The registers of ``peripherals`` (in order: the first to claim a word keeps it) on words not ``taken``.
@@ -70,6 +76,21 @@ def plain_registers(peripherals: Iterable[SvdPeripheral],
     give the union of their registers; alternate registers (SVD ``alternateRegister``) are
     views of the same word, so the first declared names it.
     """
+    group = tuple(peripherals)
+    words = frozenset(a for p in group for r in p.registers if taken(a := p.base + r.offset))
+    key = (tuple(id(p) for p in group), words)
+    hit = _PLAIN.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], group, strict=True)):
+        return list(hit[1])
+    out = _plain_registers(group, words.__contains__)
+    if len(_PLAIN) >= 512:  # peripherals that are not a part table's (made per machine): keep it bounded
+        _PLAIN.clear()
+    _PLAIN[key] = (group, tuple(out))
+    return out
+
+
+def _plain_registers(peripherals: tuple[SvdPeripheral, ...], taken: Callable[[int], bool]) -> list[PlainRegister]:
+    """:func:`plain_registers`, worked out."""
     out: list[PlainRegister] = []
     claimed: set[int] = set()
     for p in peripherals:

@@ -97,3 +97,31 @@ def test_ram_copies_reuse_a_dropped_buffer_unless_something_holds_it() -> None:
     other = poll._copy_of(ram)
     assert other is not held[0] and other[1] == 0x77 and held[0][1] == 1  # the held copy kept what it had
     assert not poll._SPARE_COPIES[len(src)]  # the held one left the spares without being written
+
+
+def test_plain_registers_are_the_same_from_the_cache_and_follow_the_taken_words() -> None:
+    from simcore.peripherals import generic
+    from simcore.peripherals.svd import load_table
+
+    group = [p for p in load_table("nrf52840").peripherals if p.name in ("UARTE0", "UART0")]
+    words = [p.base + r.offset for p in group for r in p.registers]
+    for taken in (set(), set(words[::3])):
+        first = generic.plain_registers(group, taken.__contains__)
+        again = generic.plain_registers(group, taken.__contains__)
+        assert first == again == generic._plain_registers(tuple(group), taken.__contains__)
+        assert first is not again  # a list of its own each time
+        assert not {r.addr for r in first} & taken
+    assert len(generic.plain_registers(group, set(words[::3]).__contains__)) < len(generic.plain_registers(group))
+
+
+def test_register_blocks_reset_to_their_own_copy_of_the_reset_values() -> None:
+    m = sc.prepare(elf("nrf52840", "hello"), "nrf52840")
+    nvic = m.system.nvic
+    table = nvic._table
+    expected = {slot.key: slot.reg.reset for slot in table.slots}
+    nvic.reset()
+    assert nvic.values == expected and table.resets == expected
+    nvic.values[next(iter(expected))] = 0x5A
+    other = sc.prepare(elf("nrf52840", "hello"), "nrf52840").system.nvic
+    other.reset()
+    assert other.values == expected and table.resets == expected  # a write to one block reached neither
