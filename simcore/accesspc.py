@@ -40,6 +40,7 @@ _lite: Any = None
 
 STORES = ("str", "stm", "push", "vstr", "vstm", "vpush")
 LOADS = ("ldr", "ldm", "pop", "vldr", "vldm", "vpop", "tbb", "tbh")
+_STACK_OPS = ("push", "pop", "vpush", "vpop")  # stack accesses: never MMIO (a detailed decode each cost ~50 us)
 # where a block ends (ARMv7-M A7.7: branches, calls, exception-generating and hint instructions that end it)
 ENDS = frozenset({"b", "bl", "blx", "bx", "cbz", "cbnz", "tbb", "tbh", "svc", "bkpt", "wfi", "wfe"})
 CONDS = frozenset({"eq", "ne", "cs", "hs", "cc", "lo", "mi", "pl", "vs", "vc", "hi", "ls", "ge", "lt", "gt", "le",
@@ -62,18 +63,36 @@ def _lite_disassembler() -> Any:
     return _lite
 
 
+# _decode's work by (code, address): [instructions decoded so far, offset reached, finished]; a report's block is
+# decoded again by the next machine of the same firmware (a benchmark's repeat, a test run's twin)
+_DECODED: dict[tuple[bytes, int], list[Any]] = {}
+
+
 def _decode(code: bytes, base: int) -> Any:
     """(address, size, mnemonic, operands) of the instructions of ``code``, eight at a time: capstone decodes
-    all it is given before yielding the first (a 256-byte window cost ~0.4 ms; the access is near the start)."""
-    md, off = _lite_disassembler(), 0
-    while off < len(code):
-        step = 0
-        for t in md.disasm_lite(code[off:], base + off, 8):
-            step += t[1]
-            yield t
-        if step == 0:
+    all it is given before yielding the first (a 256-byte window cost ~0.4 ms; the access is near the start).
+    What was decoded is kept for the same bytes at the same address (``_DECODED``)."""
+    memo = _DECODED.get((code, base))
+    if memo is None:
+        if len(_DECODED) >= 1024:
+            _DECODED.clear()
+        memo = _DECODED[(code, base)] = [[], 0, False]
+    done, i = memo[0], 0
+    while True:
+        if i < len(done):
+            yield done[i]
+            i += 1
+            continue
+        off = memo[1]
+        if memo[2] or off >= len(code):
             return
-        off += step
+        step = 0
+        for t in _lite_disassembler().disasm_lite(code[off:], base + off, 8):
+            step += t[1]
+            done.append(t)
+        memo[1] = off + step
+        if step == 0:
+            memo[2] = True
 
 
 # "rT, [rB]" or "rT, [rB, #imm]" (capstone's text, no writeback, no index): most peripheral accesses
@@ -145,7 +164,7 @@ def instruction_of_access(uc: Any, block_pc: int, addr: int, write: bool, stack:
 
     wanted = STORES if write else LOADS
     for address, size, mnemonic, operands in _decode(code, block_pc):
-        if mnemonic.startswith(wanted):
+        if mnemonic.startswith(wanted) and (stack or not mnemonic.startswith(_STACK_OPS)):  # (_access: no span)
             span = _simple_span(address, mnemonic, operands, by_name)
             if span is None:  # any other form: capstone's operand details
                 off = address - block_pc
@@ -166,7 +185,7 @@ def _access(insn: Any, reg: Any, write: bool, stack: bool) -> tuple[int, int] | 
     if not (is_store if write else is_load):
         return None
     ops = insn.operands
-    if m.startswith(("push", "pop", "vpush", "vpop")):
+    if m.startswith(_STACK_OPS):
         if not stack:
             return None
         sp = reg(A.ARM_REG_SP)

@@ -75,3 +75,35 @@ def test_the_instruction_found_is_the_one_unicorn_saw_access(name: str) -> None:
         assert instruction_of_access(uc, address - 2, first, write) == address, (name, hex(address), mnemonic)
         checked += 1
     assert checked > 50
+
+
+def test_decoding_again_gives_what_capstone_gives() -> None:
+    """_decode keeps what it decoded per (bytes, address): a second pass (and a partial first one) yields capstone's
+    own decode of the whole window."""
+    import capstone
+
+    fw = load_elf(ROOT / "firmware" / "bin" / "nrf52840" / "svd_probe.elf")
+    text = next(s for s in fw.sections if s.name == ".text")
+    code = fw.read_loaded(text.lma, 256)
+    assert code is not None
+    md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
+    expected = list(md.disasm_lite(code, text.vma))
+    partial = _decode(code, text.vma + 0)
+    first = [next(partial) for _ in range(3)]
+    assert first == expected[:3]
+    assert list(_decode(code, text.vma)) == expected == list(_decode(code, text.vma))
+
+
+def test_push_before_a_store_needs_no_detailed_decode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stack instruction is never the MMIO access (stack=False): it is passed over without capstone's details."""
+    import simcore.accesspc as accesspc
+
+    uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS)
+    uc.mem_map(0x1000, 0x1000)
+    uc.mem_write(0x1000, bytes.fromhex("10b4" "4860" "7047"))  # push {r4}; str r0, [r1, #4]; bx lr
+    uc.reg_write(R.UC_ARM_REG_R1, 0x40002000)
+
+    def no_details() -> None:
+        raise AssertionError("a detailed decode")
+    monkeypatch.setattr(accesspc, "disassembler", no_details)
+    assert instruction_of_access(uc, 0x1000, 0x40002004, True) == 0x1002
