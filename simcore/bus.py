@@ -226,11 +226,13 @@ class PeripheralBus:
             return
         store0 = self.rf.n_stores()
         first = self.rf.add_entries(values, recs)
-        by_name = self._by_name
         for i, (entry, rec) in enumerate(zip(entries, recs, strict=True)):
             entry.store, entry.index = store0 + rec[1], first + i
-            self.entries[first + i] = entry
-            by_name.setdefault(entry.name, entry)
+        self.entries.update(zip(range(first, first + len(entries)), entries))
+        by_name = self._by_name
+        for entry in entries:
+            if entry.name not in by_name:  # the first entry of a name keeps it
+                by_name[entry.name] = entry
 
     def _add_plain(self, regs: Iterable[PlainRegister]) -> None:
         regs = list(regs)

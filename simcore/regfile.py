@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import array
 import ctypes
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -866,7 +867,10 @@ class NativeRegFile:
     def add_entries(self, values: list[int], recs: list[tuple[int, int, int, int, int, int, int]]) -> int:
         """:meth:`PyRegFile.add_entries` in one call into C (a peripheral's ~100 registers: 3 calls each before)."""
         vals = (ctypes.c_uint32 * max(len(values), 1))(*values)
-        flat = array.array("I", [w & 0xFFFFFFFF for rec in recs for w in rec])
+        try:
+            flat = array.array("I", itertools.chain.from_iterable(recs))
+        except OverflowError:  # a mask given as a negative number
+            flat = array.array("I", [w & 0xFFFFFFFF for rec in recs for w in rec])
         buf = (ctypes.c_uint32 * max(len(flat), 1)).from_buffer(flat) if flat else (ctypes.c_uint32 * 1)()
         first = self.lib.rf_add_entries(self.bus, len(values), vals, len(recs), buf)
         if first < 0:

@@ -22,6 +22,7 @@ from simcore.clock import FS_PER_SECOND
 from simcore.peripherals import register_model
 from simcore.peripherals.base import PeripheralModel
 from simcore.peripherals.nrf52.common import PART
+from simcore.regfile import NEVER
 
 PAGE = 0x1000
 FLASH = (0x00000000, 0x00100000)  # 256 pages of 4 KiB (FICR CODEPAGESIZE, CODESIZE)
@@ -46,6 +47,8 @@ class Nrf52Nvmc(PeripheralModel):
 
     def __init__(self, config: Any, host: Any, registers: Any = None) -> None:
         self._busy: Any = None
+        self._ready_t: int | None = None  # READY's schedule in the register file (_ready_in_c), None: none yet
+        self._ready_tried = False
         self.writes = 0
         self.erases = 0
         super().__init__(config, host, registers)
@@ -62,9 +65,26 @@ class Nrf52Nvmc(PeripheralModel):
         if self._busy is not None:
             self.host.cancel(self._busy)
         self._busy = self.host.schedule_at_fs(self.host.now_fs() + fs, self._ready, f"{self.svd_name} ready")
+        self._ready_in_c(self._busy.at_cycle)
 
     def _ready(self) -> None:
         self._busy = None
+        self._ready_in_c(None)
+
+    def _ready_in_c(self, busy_until: int | None) -> None:
+        """READY's reads while the NVMC is busy served by the register file (a TIMED schedule, docs/peripheral-
+        bus.md): 0 before ``busy_until``, the cycle of the event that ends the busy time; from that cycle on (and
+        when not busy) the reads are this model's again (read_READY), so a moved event only moves them back here.
+        A firmware's wait loop on READY (85 ms of an erase) is then read and fast-forwarded in C."""
+        bus = getattr(self.host, "bus", None)
+        if self._ready_t is None:
+            if self._ready_tried or bus is None or busy_until is None:
+                return
+            self._ready_tried = True
+            self._ready_t = bus.timed_in_c(self.base + self.register("READY").offset)
+            if self._ready_t is None:
+                return
+        bus.rf.timed_set(self._ready_t, 0, 0, NEVER, 0 if busy_until is None else busy_until)
 
     def write_CONFIG(self, value: int) -> None:
         if value & 3 == 3:
