@@ -34,6 +34,7 @@ MAX_FLASH = 8  # flash ranges the C analysis knows (HP_MAX_FLASH)
 MAX_SOURCES = 4  # peripheral interrupt sources C may deliver besides SysTick (HP_MAX_SOURCES)
 MAX_NEST = 8  # active exceptions the native nested return knows (HP_MAX_NEST)
 NV_WORDS = 16  # NVIC ISER/ICER/ISPR/ICPR words C keeps (HP_NV_WORDS): 496 interrupts (ARMv7-M B3.4.1)
+EV_SLOTS = 8  # peripheral event registers whose clear C may serve, lowering their interrupt line (HP_EV_SLOTS)
 NEVER = (1 << 64) - 1  # no planned assertion (HP_NEVER)
 MAX_PROBES = 64  # probes of one block the C analysis reports (HP_MAX_PROBES)
 NOT_PROBED = 0xFFFFFFFF  # hp_block.flash_words before a probe (HP_NOT_PROBED)
@@ -325,6 +326,14 @@ class HotState(ctypes.Structure):
         ("nv_en_set", ctypes.c_uint32 * NV_WORDS),
         ("nv_en_clr", ctypes.c_uint32 * NV_WORDS),
         ("nv_unpended", ctypes.c_uint32 * NV_WORDS),
+        ("ev_n", ctypes.c_uint32),
+        ("ev_clears", ctypes.c_uint32),
+        ("ev_addr", ctypes.c_uint32 * EV_SLOTS),
+        ("ev_irq", ctypes.c_uint32 * EV_SLOTS),
+        ("ev_store", ctypes.c_uint32 * EV_SLOTS),
+        ("ev_armed", ctypes.c_uint32 * EV_SLOTS),
+        ("ev_cleared", ctypes.c_uint32 * EV_SLOTS),
+        ("ev_bus", ctypes.c_void_p),
     ]
 
 
@@ -387,6 +396,7 @@ CONSTANTS: dict[str, int] = {
     "HP_MAX_SOURCES": MAX_SOURCES,
     "HP_MAX_NEST": MAX_NEST,
     "HP_NV_WORDS": NV_WORDS,
+    "HP_EV_SLOTS": EV_SLOTS,
     "HP_NEVER": NEVER,
     "HP_NOT_PROBED": NOT_PROBED,
     "HP_MAX_BLOCK_BYTES": 2 * MAX_BLOCK_INSNS,

@@ -609,8 +609,8 @@ class Machine:
         those interrupts still pending or disabled, it only holds C back from what Python would now allow.
         """
         s = self.hot.state
-        if s.fr_done == 2:  # only NVIC writes C served since the last sync (hp_nvic_write): apply them, keep the arming
-            self.system.sync_native()
+        if s.fr_done and not s.fr_done & ~6:  # only NVIC writes (hp_nvic_write) or event clears (hp_ack) C served
+            self.system.sync_native()  # since the last sync: apply them, keep the arming
         if not self._keeps_arming or s.fr_done or self._armed != (s.stop_cycle, s.other_cycle, s.control_blocks):
             return self.guard(fn)
         changes = self.arm_changes

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import unicorn
 from unicorn import arm_const as R
 
-from simcore.abi import MAX_NEST, MAX_SOURCES, NV_WORDS
+from simcore.abi import EV_SLOTS, MAX_NEST, MAX_SOURCES, NV_WORDS
 from simcore.accesspc import disassembler, instruction_of_access
 from simcore.blocks import ACCESS, DIV, MASK, MULTI, WATCH_FLAGS
 from simcore.cortexm.codescan import Watched, watched_in
@@ -154,6 +154,8 @@ class SystemBlock:
         self._src_seen: list[int] = []
         self._nv_seen = 0  # hot.state.nv_writes at the last sync_native (NVIC writes C served: hp_nvic_write)
         self._nv_armed: tuple[set[int], set[int]] | None = None  # the pending set and held lines C was given
+        self._ev_slots: list[tuple[Any, int]] = []  # event_clear_slot: (peripheral model, event index) per C slot
+        self._ev_seen = 0  # hot.state.ev_clears at the last sync_native
 
     # --- life cycle ----------------------------------------------------------------------------
     def reset(self) -> None:
@@ -409,6 +411,40 @@ class SystemBlock:
                 s.nv_held[w] = bits
         self._nv_armed = (set(pending), set(held))
 
+    def event_clear_slot(self, model: Any, index: int, addr: int, store: int) -> int | None:
+        """A C slot for the clears of ``model``'s event ``index`` (register ``addr``, register-file value ``store``),
+        whose writes go to the model (its interrupt is on): hp_ack serves a write of 0 while the model arms the
+        slot (``event_clear_armed``: the event alone holds the line high). None when C cannot serve it (no native
+        hot path or register file, or every slot taken)."""
+        hot = self.m.hot
+        s = hot.state
+        if not getattr(self.m, "_fast_return", False) or model.irq is None or len(self._ev_slots) >= EV_SLOTS:
+            return None
+        bus = self.m.bus
+        if not bus.native_ack(s, hot.lib, addr):
+            return None
+        k = len(self._ev_slots)
+        self._ev_slots.append((model, index))
+        s.ev_addr[k], s.ev_irq[k], s.ev_store[k], s.ev_armed[k], s.ev_cleared[k] = addr, model.irq, store, 0, 0
+        s.ev_bus = bus.rf.bus
+        s.ev_n = k + 1
+        return k
+
+    def event_clear_armed(self, k: int, armed: bool) -> None:
+        self.m.hot.state.ev_armed[k] = int(armed)
+
+    def _sync_event_clears(self) -> None:
+        """The event clears C served since the last sync (hp_ack): each as the model's write_EVENTS(i, 0) did it (the
+        event and its value cleared, the line low: nothing else held it high), and an MMIO write for the polling
+        watch."""
+        s = self.m.hot.state
+        self.m.polls.writes += s.ev_clears - self._ev_seen
+        self._ev_seen = s.ev_clears
+        for k, (model, i) in enumerate(self._ev_slots):
+            if s.ev_cleared[k]:
+                s.ev_cleared[k] = 0
+                model.event_cleared_in_c(i)
+
     def _sync_nvic(self) -> None:
         """The NVIC writes C served since the last sync (hp_nvic_write), applied as Nvic.write_ISER/ICER/ICPR
         would have: enables set or cleared (a bit's last write won), pending bits cleared."""
@@ -515,10 +551,12 @@ class SystemBlock:
         s = self.m.hot.state
         done = s.fr_done
         s.fr_done = 0
+        if s.ev_clears != self._ev_seen:  # before the NVIC's: an ICPR C served after a clear found the line low
+            self._sync_event_clears()
         if s.nv_writes != self._nv_seen:
             self._sync_nvic()
-            if done == 2:  # only NVIC writes (hp_nvic_write): no entry, return or PendSV to account for
-                return
+        if not done & ~6:  # only NVIC writes (hp_nvic_write) or event clears (hp_ack): no entry, return or PendSV
+            return
         s.c_entered = 0  # FPCAR reads go to Python again (hp_ppb_mmio_read)
         e = self.exc
         if s.fast_returns != self._returns_seen:  # ExceptionModel.exception_return, _exception_return

@@ -34,11 +34,15 @@
 #include "thumb.h"
 #include "timing.h"
 
+struct rf_bus;
+uint32_t *rf_stores(struct rf_bus *b); /* regfile.c: the register file's values */
+
 #define HP_NO_NODE 0xFFFFFFFFu
 #define HP_NOT_PROBED 0xFFFFFFFFu /* hp_block.flash_words before a probe */
 #define HP_MAX_SOURCES 4 /* peripheral interrupt sources C may deliver (besides SysTick) */
 #define HP_MAX_NEST 8 /* active exceptions the nested return knows (hp_nested_return) */
 #define HP_NV_WORDS 16 /* NVIC ISER/ICER/ISPR/ICPR words: 496 interrupts at most (ARMv7-M B3.4.1) */
+#define HP_EV_SLOTS 8 /* peripheral event registers whose clear C may serve (hp_ack's event clears) */
 #define HP_NEVER 0xFFFFFFFFFFFFFFFFull
 /* hp_state.slow_next: why the next block entry takes the general path */
 #define HP_SLOW_SP 1u      /* the previous block wrote SP dynamically: read it */
@@ -278,6 +282,18 @@ typedef struct {
     uint32_t nv_en_set[HP_NV_WORDS];  /* enables set here since Python's last sync (a bit's last write wins) */
     uint32_t nv_en_clr[HP_NV_WORDS];  /* enables cleared here since then */
     uint32_t nv_unpended[HP_NV_WORDS]; /* pending bits cleared here since then */
+    /* --- event clears served here (hp_ack): a firmware write of 0 to a peripheral event register (nRF52 EVENTS_x,
+       PS v1.7 6.1.4) whose event is, by Python's arming, the only one holding its interrupt line high; the
+       register file's store becomes 0, the line falls in C's NVIC view (nv_held), and Python's next sync
+       (SystemBlock.sync_native) applies the clear to the peripheral model and the line to the exception model --- */
+    uint32_t ev_n;          /* slots in use (Python registers them: SystemBlock.event_clear_slot) */
+    uint32_t ev_clears;     /* clears served here (cumulative) */
+    uint32_t ev_addr[HP_EV_SLOTS];    /* the event register */
+    uint32_t ev_irq[HP_EV_SLOTS];     /* its peripheral's interrupt */
+    uint32_t ev_store[HP_EV_SLOTS];   /* the register file's value index of the event */
+    uint32_t ev_armed[HP_EV_SLOTS];   /* Python: the event is set and alone holds the line high */
+    uint32_t ev_cleared[HP_EV_SLOTS]; /* clears served here since Python's last sync */
+    struct rf_bus *ev_bus;  /* the register file holding the events' values */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -1163,8 +1179,27 @@ static __attribute__((noinline)) int hp_source(hp_state *s, void *uc, uint32_t a
  * first (hp_source), and the handler's return is armed (its line is low now). Returns 0 in every
  * other case (Python serves the write).
  */
+/* hp_ack's event clears: a word write of 0 to an armed slot's event register (see ev_* in hp_state). */
+static int hp_event_clear(hp_state *s, uint32_t addr, uint32_t size, uint64_t value) {
+    for (uint32_t k = 0; k < s->ev_n && k < HP_EV_SLOTS; k++) {
+        if (s->ev_addr[k] != addr) continue;
+        if (!s->ev_armed[k] || size != 4 || (uint32_t)value != 0 || !s->ev_bus || s->py_stop || s->stop_requested)
+            return 0;
+        rf_stores(s->ev_bus)[s->ev_store[k]] = 0;
+        uint32_t irq = s->ev_irq[k];
+        if ((irq >> 5) < HP_NV_WORDS) s->nv_held[irq >> 5] &= ~(1u << (irq & 31u)); /* the line falls */
+        s->ev_armed[k] = 0;
+        s->ev_cleared[k]++;
+        s->ev_clears++;
+        s->fr_done |= 4u; /* Python's next sync applies it (bit 4: nothing else to bring up to date) */
+        return 1;
+    }
+    return 0;
+}
+
 int hp_ack(void *ctx, uint32_t addr, uint32_t size, uint64_t value) {
     hp_state *s = (hp_state *)ctx;
+    if (s->ev_n && hp_event_clear(s, addr, size, value)) return 1;
     for (uint32_t i = 0; i < HP_MAX_SOURCES; i++) {
         if (s->src_ack_addr[i] != addr || !s->src_unacked[i]) continue;
         if (size != 4 || !((uint32_t)value & s->src_ack_mask[i]) || !s->src_pticks[i] || !s->src_cpu[i] ||

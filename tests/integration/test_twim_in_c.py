@@ -72,8 +72,10 @@ def test_twim_registers_in_c_equal_the_model_path(monkeypatch: pytest.MonkeyPatc
     assert m3.peripheral("twim1")._held.keys() == twim._held.keys()
     transfers = m.bus.rf.reg(m.bus.rf.slot(twim.base + 0x008) - 1)["writes"]  # TASKS_STARTTX
     assert transfers > frames // 15
-    # per transfer, six set-up writes and the reads of STOPPED (twice) and ERROR no longer reach the model
-    assert calls_py - calls_c >= 9 * (transfers - 1)
+    # per transfer, six set-up writes, the reads of STOPPED (twice) and ERROR and the clear of STOPPED (hp_ack: it
+    # alone holds TWIM1's line high then) no longer reach the model
+    assert calls_py - calls_c >= 10 * (transfers - 1)
+    assert m.hot.state.ev_clears >= transfers - 1 and not m2.hot.state.ev_clears
 
 
 def test_an_event_with_its_interrupt_on_is_read_in_c_and_written_by_the_model() -> None:
@@ -88,8 +90,13 @@ def test_an_event_with_its_interrupt_on_is_read_in_c_and_written_by_the_model() 
     assert rf.flags(entry) & (FIT | PY_WRITE) == FIT | PY_WRITE
     t.fire(1)
     assert rf.read(t.base + 0x104, 4) == 1 and t._irq_high  # the model's event, read in C; the line is up
-    rf.write(t.base + 0x104, 4, 0)  # the firmware's clear reaches the model: the line falls
-    assert not t._irq_high and rf.read(t.base + 0x104, 4) == 0 and not t.event_set(1)
+    s = m.hot.state
+    assert s.ev_armed[t._clr_slots[1]] == 1  # STOPPED alone holds the line high: C may serve its clear
+    rf.write(t.base + 0x104, 4, 0)  # the firmware's clear, served in C (hp_ack): the line falls there
+    assert s.ev_clears == 1 and s.fr_done & 4 and rf.read(t.base + 0x104, 4) == 0
+    assert t._irq_high  # ... and the model hears of it at Python's next sync
+    m.system.sync_native()
+    assert not t._irq_high and not t.event_set(1) and 16 + t.irq not in m.system.exc.lines_high
     t.write(0x308, 4, 1 << 1)  # INTENCLR.STOPPED: the event is storage alone now, writes in C
     assert not rf.flags(entry) & PY_WRITE
     rf.write(t.base + 0x104, 4, 1)  # set in C, as firmware may
@@ -130,3 +137,30 @@ def test_rtc_cc_is_read_in_c_and_written_by_the_model() -> None:
     rtc.write(0x544, 4, 7)  # CC[1] too; RTC0-style reset puts the reset values back in C
     rtc.reset()
     assert rf.read(rtc.base + 0x540, 4) == 0 and rf.read(rtc.base + 0x544, 4) == 0 and reads["n"] == 0
+
+
+def test_an_event_clear_stays_the_models_while_another_event_holds_the_line() -> None:
+    """hp_ack serves a clear only while its event alone holds the line high: with ERROR set too (both interrupts
+    on), the clear of STOPPED reaches the model (the line stays high); with INTEN.STOPPED off the clear is plain
+    storage; a write of 1 (the firmware setting the event) is always the model's."""
+    m = prepare(elf(REV1, "imu_steps_bus"), REV1, sensors={"imu": (CSV, {"end": "hold", "resample": True})})
+    t = m.peripheral("twim1")
+    rf, s = m.bus.rf, m.hot.state
+    t.write(0x304, 4, 1 << 1 | 1 << 9)  # INTENSET.STOPPED, ERROR
+    assert t.read(0x104, 4) == 0 and t.read(0x124, 4) == 0 and {1, 9} <= set(t._clr_slots)
+    k_stopped, k_error = t._clr_slots[1], t._clr_slots[9]
+    t.fire(1)
+    t.fire(9)
+    assert t._irq_high and not s.ev_armed[k_stopped] and not s.ev_armed[k_error]
+    rf.write(t.base + 0x104, 4, 0)  # ERROR holds the line too: the model's write
+    assert s.ev_clears == 0 and not t.event_set(1) and t._irq_high
+    assert s.ev_armed[k_error] == 1  # now ERROR alone holds it
+    rf.write(t.base + 0x124, 4, 1)  # a write of 1 is the model's (it sets the event)
+    assert s.ev_clears == 0 and t.event_set(9)
+    rf.write(t.base + 0x124, 4, 0)
+    assert s.ev_clears == 1 and rf.read(t.base + 0x124, 4) == 0
+    m.system.sync_native()
+    assert not t._irq_high and not t.event_set(9) and not s.ev_armed[k_error]
+    t.write(0x308, 4, 1 << 1)  # INTENCLR.STOPPED: its event is storage alone, never armed
+    t.fire(1)
+    assert not s.ev_armed[k_stopped] and not t._irq_high

@@ -161,6 +161,10 @@ class NordicPeripheral(PeripheralModel):
     EVENTS_IN_C: ClassVar[bool] = True  # events whose interrupt is off are held by the register file (False: Python)
     # events whose interrupt is on are read from the register file too (their writes still come here: the line)
     EVENT_READS_IN_C: ClassVar[bool] = False
+    # a firmware clear (write 0) of a held event whose interrupt is on, while that event alone holds the line high, is
+    # served by C (SystemBlock.event_clear_slot, hotpath.c hp_ack): the line falls there, the model hears of it at
+    # Python's next sync (event_cleared_in_c). For models whose event writes do nothing else (TWIM, RTC)
+    EVENT_CLEARS_IN_C: ClassVar[bool] = False
     # PLAIN registers the model reads only when a task starts (TXD.PTR...): held by the register file once written
     HELD_STORAGE: ClassVar[dict[str, int]] = {}  # value key -> offset
     # HELD_STORAGE registers with a write handler: only their reads are the register file's, their writes still go to
@@ -175,6 +179,7 @@ class NordicPeripheral(PeripheralModel):
         self._held_entry: dict[int, int] = {}  # ... -> its register-file entry
         self._held_py_writes: set[int] = set()  # held events whose writes come here (their interrupt is on)
         self._c_plain: dict[str, int] = {}  # HELD_STORAGE registers held by the register file -> their value index
+        self._clr_slots: dict[int, int] = {}  # EVENT_CLEARS_IN_C: event -> its C slot (SystemBlock.event_clear_slot)
         self._irq_high = False
         super().__init__(config, host, registers)
         # task and event names, register owners and shortcuts: per class and register layout (instances of one
@@ -311,6 +316,7 @@ class NordicPeripheral(PeripheralModel):
             if on:
                 self._held_py_writes.add(i)
                 bus.rf.set_flags(got[0], bus.rf.flags(got[0]) | PY_WRITE)
+                self._clear_slot(i)
 
     def _take_back(self) -> None:
         """INTEN changed: events whose interrupt is on now are the model's again (their value from the register
@@ -332,6 +338,7 @@ class NordicPeripheral(PeripheralModel):
             if self.EVENT_READS_IN_C:
                 self._held_py_writes.add(i)
                 bus.rf.set_flags(entry, bus.rf.flags(entry) | PY_WRITE)
+                self._clear_slot(i)
             else:
                 del self._held[i], self._held_entry[i]
                 bus.serve_in_c(self.base + EVENTS_BASE + 4 * i, False)
@@ -451,6 +458,33 @@ class NordicPeripheral(PeripheralModel):
             self._irq_high = high
             if self.irq is not None:
                 self.host.set_irq(self.irq, high)
+        if self._clr_slots:
+            self._arm_clears()
+
+    # --- event clears served in C (EVENT_CLEARS_IN_C) -----------------------------------------
+    def _clear_slot(self, i: int) -> None:
+        """Event ``i`` is held with its writes coming here (its interrupt is on): give its clears a C slot."""
+        if not self.EVENT_CLEARS_IN_C or i in self._clr_slots or i not in self._held:
+            return
+        system = getattr(self.host, "system", None)
+        slot = getattr(system, "event_clear_slot", None)
+        k = slot(self, i, self.base + EVENTS_BASE + 4 * i, self._held[i]) if slot is not None else None
+        if k is not None:
+            self._clr_slots[i] = k
+            self._arm_clears()
+
+    def _arm_clears(self) -> None:
+        """C may clear an event while it alone holds the line high (set, its INTEN bit on, no other such event): the
+        clear then lowers the line and changes nothing else (write_EVENTS, _update_irq)."""
+        sole = self._ev_set & self.values["INTEN"] if self._irq_high else 0
+        system = self.host.system  # type: ignore[attr-defined]
+        for i, k in self._clr_slots.items():
+            system.event_clear_armed(k, sole == 1 << i and i in self._held_py_writes)
+
+    def event_cleared_in_c(self, i: int) -> None:
+        """C served the firmware's clear of event ``i`` (SystemBlock.sync_native): what write_EVENTS(i, 0) does."""
+        self._set_event(i, 0)
+        self._update_irq()
 
     def read_INTENSET(self) -> int:
         return self.values["INTEN"]
@@ -485,6 +519,8 @@ class NordicPeripheral(PeripheralModel):
         if self._irq_high and self.irq is not None:
             self.host.set_irq(self.irq, False)
         self._irq_high = False
+        if getattr(self, "_clr_slots", None):
+            self._arm_clears()
 
     # --- helpers --------------------------------------------------------------------------------
     def option(self, name: str, default: Any) -> Any:

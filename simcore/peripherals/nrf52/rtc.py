@@ -31,6 +31,7 @@ class Nrf52Rtc(NordicPeripheral):
     SVD = "RTC"
     EVTEN = True
     EVENT_READS_IN_C = True  # a wait on COMPARE[n] with its interrupt on reads it in C
+    EVENT_CLEARS_IN_C = True  # the firmware's clear of such an event, in C (NordicPeripheral)
     # CC[n] read in C (a tick that moves CC[0] on reads it first); its writes move the compare event here
     HELD_STORAGE = {"CC0": 0x540, "CC1": 0x544, "CC2": 0x548, "CC3": 0x54C}
     HELD_READS = frozenset(HELD_STORAGE)

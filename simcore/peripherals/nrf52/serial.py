@@ -57,6 +57,7 @@ class Nrf52Twim(NordicPeripheral):
              "RXD_LIST", "TXD_PTR", "TXD_MAXCNT", "TXD_AMOUNT", "TXD_LIST", "ADDRESS")
     ENABLED = 6
     EVENT_READS_IN_C = True  # the wait on STOPPED / ERROR (interrupts on) reads them in C
+    EVENT_CLEARS_IN_C = True  # the firmware's clear of such an event, in C (NordicPeripheral)
     HELD_STORAGE = {"ADDRESS": 0x588, "TXD_PTR": 0x544, "TXD_MAXCNT": 0x548, "RXD_PTR": 0x534, "RXD_MAXCNT": 0x538,
                     "SHORTS": 0x200}  # what a transfer's set-up writes: read when a task starts (or an event fires)
     EV_STOPPED, EV_ERROR, EV_SUSPENDED, EV_RXSTARTED, EV_TXSTARTED, EV_LASTRX, EV_LASTTX = 1, 9, 18, 19, 20, 23, 24
