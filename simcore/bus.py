@@ -139,6 +139,9 @@ class PeripheralBus:
         self._queue_fns: list[tuple[int, Callable[[], None]]] = []  # QUEUE entries (address, model), by queue
         self._mmio_pc: Callable[[], int] | None = None  # the PC of the read being served (read_pc_before_python)
         self._table: RegisterTable | None = None
+        # streams the register file carried past their last register access (an I2C read's STOPF clear): each is
+        # taken back by the model before any access Python serves, which could observe what it left behind
+        self.settle_first: list[Callable[[], None]] = []
         for model in models:
             self._add_model(model)
 
@@ -358,6 +361,9 @@ class PeripheralBus:
 
     def _py(self, addr: int, size: int, value: int, write: int) -> int:
         m = self.m
+        if self.settle_first:
+            for fn in tuple(self.settle_first):
+                m.guard_access(fn)
         dev = self._model_at.get(addr & ~3)
         if dev is None and self._unbuilt and self._ensure(addr) and self.rf.slot(addr):
             # the model's entries are made now (the first access to its window): the register file serves this
@@ -521,6 +527,11 @@ class PeripheralBus:
         if d is None or st is None:
             return None
         return self.rf.xfer_new(d, st)  # the same stream again after a snapshot's restore
+
+    def entry_in_c(self, addr: int) -> int | None:
+        """The entry of the model register at ``addr`` (made if still lazy) for a stream to serve writes on (an I2C
+        interrupt clear register: XICR, ``rf.xfer_i2c_icr``); None when there is none or no hot path."""
+        return self._model_index(addr, ensure=True)
 
     def xcs_in_c(self, addr: int) -> int | None:
         """The entry of the model register at ``addr`` (a GPIO BSRR) for an SPI stream's script to take chip-select

@@ -76,6 +76,7 @@ POLL_FF = 0x8000
 XFER = 512  # an SPI data register a stream serves (rf_xfer)
 XFER_MAX = 1024  # frames one stream carries at most (RF_XFER_MAX)
 XCS = 0x1000  # a GPIO BSRR entry: chip-select writes of an SPI stream's script are served by it (rf_xfer_script)
+XICR = 0x2000  # an I2C interrupt clear register: the STOPF clear after a read stream is served by it (rf_xfer_i2c_icr)
 FS_PER_SECOND = 10**15
 
 
@@ -101,6 +102,7 @@ class Xfer:
         self.sel = True
         self.edges = 0
         self.pre_at, self.sr_pre = 0, 0  # an I2C read from its START: SR sr_pre until its address is acknowledged
+        self.icr, self.icr_bits, self.icr_done = 0, 0, False  # the STOPF clear a read stream takes (xfer_i2c_icr)
 
     def fs_at(self, cycle: int) -> int:
         c0, fs0, num, den = self.seg
@@ -243,6 +245,10 @@ def regfile_library() -> ctypes.CDLL | None:
                                               u32, u32]
             lib.rf_xfer_start_i2c_even.restype = ctypes.c_int
             lib.rf_xfer_start_i2c_even.argtypes = [p, u32, ctypes.c_char_p, u32, u64, u64, u64, u32, u32, u32, u32]
+            lib.rf_xfer_i2c_icr.restype = ctypes.c_int
+            lib.rf_xfer_i2c_icr.argtypes = [p, u32, u32, u32]
+            lib.rf_xfer_icr_done.restype = u32
+            lib.rf_xfer_icr_done.argtypes = [p, u32]
             lib.rf_xfer_i2c_address.restype = ctypes.c_int
             lib.rf_xfer_i2c_address.argtypes = [p, u32, u32, u64]
             lib.rf_xfer_start_i2c_tx.restype = ctypes.c_int
@@ -467,6 +473,7 @@ class PyRegFile:
         x.m = 0
         x.active = True
         x.pre_at = 0
+        x.icr_bits, x.icr_done = 0, False
         self.timed_set(x.ti, x.sr_idle, x.sr_last if x.n == 1 else x.sr_done, x.ats[0], NEVER)
 
     def xfer_start_i2c_even(self, xfer: int, miso: bytes, wire0_fs: int, step_fs: int, at0: int,
@@ -525,7 +532,33 @@ class PyRegFile:
     def xfer_stop(self, xfer: int) -> None:
         x = self.xfers[xfer]
         x.active = False
+        x.icr_bits = 0
         self.timed_set(x.ti, 0, 0, NEVER, 0)
+
+    def xfer_i2c_icr(self, xfer: int, icr: int, bits: int) -> None:
+        """The I2C read stream (started) takes, once all its bytes were read, entry ``icr``'s write of exactly
+        ``bits`` (the interrupt clear register: STOPF) if its final status has them: they leave it (regfile.c
+        rf_xfer_i2c_icr); ``bits`` 0: off."""
+        x = self.xfers[xfer]
+        if x.i2c != 1 or not x.active or not 0 <= icr < len(self.regs):
+            raise ValueError("register file stream: the interrupt clear of a started I2C read stream")
+        x.icr, x.icr_bits, x.icr_done = icr, bits, False
+        if bits:
+            self.regs[icr][5] |= XICR
+
+    def xfer_icr_done(self, xfer: int) -> bool:
+        """Whether the stream took its interrupt clear (``xfer_i2c_icr``)."""
+        return self.xfers[xfer].icr_done
+
+    def _xfer_icr(self, x: Xfer, addr: int, size: int, value: int) -> bool:
+        """regfile.c xfer_icr: the interrupt clear served after the stream's last byte was read."""
+        if (not x.active or x.i2c != 1 or x.icr_done or addr & 3 or size != 4 or value != x.icr_bits or x.rd != x.n
+                or x.sr_final & x.icr_bits != x.icr_bits):
+            return False
+        x.sr_final &= ~x.icr_bits
+        x.icr_done = True
+        self.timed_set(x.ti, x.sr_final, x.sr_final, NEVER, NEVER)
+        return True
 
     def _xfer_write(self, x: Xfer, addr: int, value: int) -> bool:
         if x.i2c == 2:
@@ -775,6 +808,9 @@ class PyRegFile:
         elif r[5] & XCS and any(x.cs == s - 1 and x.active and x.m and self._xfer_cs(x, addr, size, value)
                                 for x in self.xfers):
             pass  # a chip-select edge of a stream's script
+        elif r[5] & XICR and any(x.icr == s - 1 and x.active and x.icr_bits and self._xfer_icr(x, addr, size, value)
+                                 for x in self.xfers):
+            pass  # STOPF cleared after an I2C read stream
         elif r[5] & PY_WRITE or (r[5] & FIT and (size != 4 or addr & 3 or value & ~(r[1] | r[2] | r[3]))):
             self.py(addr, size, value, 1)
         else:
@@ -1000,6 +1036,13 @@ class NativeRegFile:
                             sr: tuple[int, int, int, int]) -> None:
         if self.lib.rf_xfer_start_i2c_even(self.bus, xfer, bytes(miso), len(miso), wire0_fs, step_fs, at0, *sr) != 0:
             raise ValueError("register file stream: bad evenly spaced I2C read")
+
+    def xfer_i2c_icr(self, xfer: int, icr: int, bits: int) -> None:
+        if self.lib.rf_xfer_i2c_icr(self.bus, xfer, icr, bits) != 0:
+            raise ValueError("register file stream: the interrupt clear of a started I2C read stream")
+
+    def xfer_icr_done(self, xfer: int) -> bool:
+        return bool(self.lib.rf_xfer_icr_done(self.bus, xfer))
 
     def xfer_i2c_address(self, xfer: int, sr_pre: int, at_addr: int) -> None:
         if self.lib.rf_xfer_i2c_address(self.bus, xfer, sr_pre, at_addr) != 0:

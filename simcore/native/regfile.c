@@ -50,7 +50,9 @@
  *    An I2C read stream (rf_xfer_start_i2c, on the receive data register) is driven by reads instead: the
  *    model gives each byte's arrival cycle (the bus clock is stretched while RXDR is full, so a byte comes
  *    9 SCL periods after the previous one only if that one was read before: a read at or after the next
- *    byte's arrival goes to Python); the status register shows RXNE from a byte's arrival to its read.
+ *    byte's arrival goes to Python); the status register shows RXNE from a byte's arrival to its read. Once every
+ *    byte was read, the interrupt clear register's write of exactly STOPF (RF_XICR on its entry, rf_xfer_i2c_icr)
+ *    is served too: STOPF leaves the status value, and Python applies the clear when it takes the stream back.
  * Every entry counts reads and writes, ORs the bits its writes changed (the report names
  * those fields), and watches polls: a read returning the value of the previous read of the
  * same entry from the same translated block counts one more repeat, and bus->poll is called
@@ -79,6 +81,7 @@
 #define RF_XFER 512u   /* an SPI data register a stream serves (rf_xfer) */
 #define RF_XFER_MAX 1024u
 #define RF_XCS 0x1000u /* a GPIO BSRR entry: chip-select writes an SPI stream's script serves (rf_xfer_script) */
+#define RF_XICR 0x2000u /* an I2C interrupt clear register: the STOPF clear after a read stream (rf_xfer_i2c_icr) */
 
 typedef struct {
     uint32_t store;      /* index of the value (entries that are views of one value share it) */
@@ -157,6 +160,9 @@ typedef struct {
     uint8_t miso[RF_XFER_MAX];
     uint64_t pre_at;       /* I2C read started at its START (rf_xfer_i2c_address): SR sr_pre until this cycle */
     uint32_t sr_pre, pad5;
+    /* I2C read stream: the write of exactly icr_bits to entry icr (the interrupt clear register, flag RF_XICR) once
+       every byte was read and the final SR shows them clears them from it here (rf_xfer_i2c_icr); icr_done: served */
+    uint32_t icr, icr_bits, icr_done, pad6;
 } rf_xfer;
 
 #define RF_WORDS 1024u /* 32-bit words per 4 KiB page */
@@ -529,6 +535,8 @@ int rf_xfer_start_i2c(rf_bus *b, uint32_t xi, const uint8_t *miso, const uint64_
     x->m = 0;
     x->active = 1;
     x->pre_at = 0;
+    x->icr_bits = 0;
+    x->icr_done = 0;
     rf_timed_set(b, x->ti, sr_base, n == 1 ? sr_last : sr_done, ats[0], RF_NEVER);
     return 0;
 }
@@ -609,8 +617,24 @@ void rf_xfer_stop(rf_bus *b, uint32_t xi) {
     if (xi >= b->n_xfers) return;
     rf_xfer *x = &b->xfers[xi];
     x->active = 0;
+    x->icr_bits = 0;
     rf_timed_set(b, x->ti, 0, 0, RF_NEVER, 0);
 }
+
+/* I2C read stream xi (started) also takes, once all its bytes were read, the interrupt clear register's (entry icr)
+   write of exactly bits (STOPF: RM0432 48.7.8), if its final SR has them: they leave SR's final value (0: off).
+   rf_xfer_icr_done tells whether it did. Returns 0, -1 on bad arguments. */
+int rf_xfer_i2c_icr(rf_bus *b, uint32_t xi, uint32_t icr, uint32_t bits) {
+    if (xi >= b->n_xfers || icr >= b->n_regs || b->xfers[xi].i2c != 1 || !b->xfers[xi].active) return -1;
+    rf_xfer *x = &b->xfers[xi];
+    x->icr = icr;
+    x->icr_bits = bits;
+    x->icr_done = 0;
+    if (bits) b->regs[icr].flags |= RF_XICR;
+    return 0;
+}
+
+uint32_t rf_xfer_icr_done(rf_bus *b, uint32_t xi) { return xi < b->n_xfers ? b->xfers[xi].icr_done : 0; }
 
 uint32_t rf_xfer_count(rf_bus *b) { return b->n_xfers; }
 
@@ -728,6 +752,23 @@ static inline int xfer_cs(rf_bus *b, rf_xfer *x, uint32_t addr, uint32_t size, u
     }
     x->ats[x->edges++] = *b->cycles;
     return 1;
+}
+
+/* An interrupt-clear write an I2C read stream takes (rf_xfer_i2c_icr): 1 when served here, 0 (Python serves it). */
+static inline int xfer_icr(rf_bus *b, rf_xfer *x, uint32_t addr, uint32_t size, uint64_t value) {
+    if (!x->active || x->i2c != 1 || x->icr_done || (addr & 3u) || size != 4 || value != x->icr_bits ||
+        x->rd != x->n || (x->sr_final & x->icr_bits) != x->icr_bits)
+        return 0;
+    x->sr_final &= ~x->icr_bits;
+    x->icr_done = 1;
+    rf_timed_set(b, x->ti, x->sr_final, x->sr_final, RF_NEVER, RF_NEVER);
+    return 1;
+}
+
+static inline rf_xfer *xfer_of_icr(rf_bus *b, uint32_t icr) {
+    for (uint32_t i = 0; i < b->n_xfers; i++)
+        if (b->xfers[i].icr == icr && b->xfers[i].active && b->xfers[i].icr_bits) return &b->xfers[i];
+    return NULL;
 }
 
 static inline rf_xfer *xfer_of_cs(rf_bus *b, uint32_t cs) {
@@ -989,6 +1030,8 @@ static inline void word_write(rf_bus *b, uint32_t addr, uint32_t size, uint64_t 
         /* a frame started by the stream */
     } else if ((r->flags & RF_XCS) && xfer_of_cs(b, s - 1) && xfer_cs(b, xfer_of_cs(b, s - 1), addr, size, value)) {
         /* a chip-select edge of a stream's script */
+    } else if ((r->flags & RF_XICR) && xfer_of_icr(b, s - 1) && xfer_icr(b, xfer_of_icr(b, s - 1), addr, size, value)) {
+        /* STOPF cleared after an I2C read stream */
     } else if ((r->flags & RF_PY_WRITE) ||
                ((r->flags & RF_FIT) && (size != 4 || (addr & 3u) ||
                                         (value & ~(uint64_t)(r->write_mask | r->w1c_mask | r->w1s_mask))))) {

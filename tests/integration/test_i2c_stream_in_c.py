@@ -4,7 +4,7 @@ give: imu_steps_bus on the B-L475E-IOT01A (LSM6DSL on I2C2, FIFO drains of 150 b
 Python twin and switched off has the same JSON (instructions, cycles, console, interrupts, the chip's figures; every
 field but wall time, the polling figures and the cycle error bar's flash-data term, which counts the flash-data
 loads of the block executions a polling fast-forward skips), and the stream does carry the bytes: a few Python RXDR
-reads and TXDR writes instead of one per byte. A snapshot taken inside a stream restores to the plain run."""
+reads and TXDR writes instead of one per byte, and no Python ICR write after a streamed read. A snapshot taken inside a stream restores to the plain run."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ def figures(r: Any) -> dict[str, Any]:
 def test_i2c_stream_equals_the_models_byte_events(monkeypatch: pytest.MonkeyPatch) -> None:
     dr_reads: list[int] = []
     tx_writes: list[int] = []
+    icr_writes: list[int] = []
     own_read, own_write = Stm32L4I2c.read, Stm32L4I2c.write
 
     def counted(self: Stm32L4I2c, offset: int, size: int) -> int:
@@ -43,18 +44,20 @@ def test_i2c_stream_equals_the_models_byte_events(monkeypatch: pytest.MonkeyPatc
 
     def counted_write(self: Stm32L4I2c, offset: int, size: int, value: int) -> None:
         tx_writes.append(offset == 0x28)  # TXDR
+        icr_writes.append(offset == 0x1C)  # ICR
         own_write(self, offset, size, value)
 
     monkeypatch.setattr(Stm32L4I2c, "read", counted)
     monkeypatch.setattr(Stm32L4I2c, "write", counted_write)
     in_c = run(APP, BOARD, sensors=SENSORS, native=True, cmdline=CMDLINE)
-    streamed_python, tx_python = sum(dr_reads), sum(tx_writes)
+    streamed_python, tx_python, icr_python = sum(dr_reads), sum(tx_writes), sum(icr_writes)
     twin = run(APP, BOARD, sensors=SENSORS, native=False, cmdline=CMDLINE)
     monkeypatch.setattr(Stm32L4I2c, "_try_stream", lambda self: None)
     monkeypatch.setattr(Stm32L4I2c, "_try_tx", lambda self: None)
     monkeypatch.setattr(Stm32L4I2c, "_try_read", lambda self: None)
     dr_reads.clear()
     tx_writes.clear()
+    icr_writes.clear()
     own = run(APP, BOARD, sensors=SENSORS, native=True, cmdline=CMDLINE)
     assert in_c.exit_status == 0 and "done: " in in_c.text and "data: fnv1a" in in_c.text
     assert figures(in_c) == figures(own) == figures(twin)
@@ -64,6 +67,9 @@ def test_i2c_stream_equals_the_models_byte_events(monkeypatch: pytest.MonkeyPatc
     # every register-address write before a read (WHO_AM_I, then 2 per FIFO drain of 25 frames) is the register
     # file's; the chip's set-up writes (6 of two bytes with AUTOEND) stay the model's
     assert sum(tx_writes) >= 12 + 1 + 2 * (200 // 25) and tx_python <= 12
+    # the STOPF clear after each streamed read (2 per FIFO drain) is the register file's too (XICR); the chip's
+    # set-up writes' (5), the one-byte WHO_AM_I read's and chip_stop's stay the model's
+    assert sum(icr_writes) == 7 + 2 * (200 // 25) and icr_python == 7
 
 
 @pytest.mark.parametrize("native", [True, False], ids=["c", "twin"])

@@ -707,6 +707,90 @@ def test_i2c_evenly_spaced_read_streams_arrive_at_the_timeline_cycles() -> None:
             f.xfer_start_i2c_even(xi[key], b"ab", 10**12 - 1, 10**10, 0, (BASE, BASE | RXNE, last, last & ~RXNE))
 
 
+def test_i2c_read_stream_stopf_clears_agree_between_c_and_the_python_twin() -> None:
+    """XICR: an I2C read stream armed with its interrupt clear register (rf_xfer_i2c_icr) serves the ICR write of
+    exactly STOPF once every byte was read, and only then (not before the last byte was read, not another value, size
+    or a second time, not when unarmed or stopped); ISR then reads the final value without STOPF. Random streams,
+    reads, ICR writes and clock steps give the same values, Python calls and state in C and in the Python twin."""
+    import ctypes
+
+    from simcore.regfile import XICR
+
+    assert regfile_library() is not None, "the native extension is not built"
+    rng = random.Random(7)
+    clock = ctypes.c_uint64(1000)
+    logs: dict[str, list[Any]] = {"py": [], "c": []}
+    files: dict[str, Any] = {}
+    xi: dict[str, int] = {}
+    ISR, ICR, RXDR = 0x40005818, 0x4000581C, 0x40005824
+    BASE, RXNE, STOPF = 0x8001, 4, 32
+    last = (BASE | RXNE | STOPF) & ~0x8000
+    for key, cls in (("py", PyRegFile), ("c", NativeRegFile)):
+        log = logs[key]
+
+        def py(addr: int, size: int, value: int, write: int, log: list[Any] = log) -> int:
+            log.append(("py", addr, size, value, write))
+            return 0xEE
+
+        f = files[key] = cls(py, lambda *a: None)
+        for k, addr in enumerate((ISR, RXDR, ICR)):
+            f.add_store(0)
+            f.add_reg(k, 0, 0, 0, 0, PY_READ | PY_WRITE)
+            f.map(addr, k)
+        f.set_clock(ctypes.addressof(clock) if f.native else (lambda: clock.value))
+        xi[key] = f.xfer_new(1, 0)
+    served = refused = 0
+    armed = False
+    n = 0
+    for _ in range(15000):
+        r = rng.random()
+        if r < 0.03:
+            n = rng.randrange(1, 12)
+            ats = [clock.value + 30 + 100 * j for j in range(n)]
+            autoend = rng.random() < 0.8
+            fin = last if autoend else (BASE | RXNE | 64)  # AUTOEND: STOPF; else TC
+            armed = rng.random() < 0.8
+            miso = bytes(rng.getrandbits(8) for _ in range(n))
+            for key, f in files.items():
+                f.xfer_start_i2c(xi[key], miso, ats, (BASE, BASE | RXNE, fin, fin & ~RXNE))
+                if armed:
+                    f.xfer_i2c_icr(xi[key], 2, STOPF)
+                    assert f.reg(2)["flags"] & XICR
+        elif r < 0.04:
+            for key, f in files.items():
+                f.xfer_stop(xi[key])
+        elif r < 0.4:
+            clock.value += rng.randrange(0, 150)
+        elif r < 0.6:
+            value = rng.choice((STOPF, STOPF, STOPF, STOPF | 16, 16, 0))
+            size = rng.choice((4, 4, 4, 1))
+            st = files["c"].xfer_get(xi["c"])
+            done = files["c"].xfer_icr_done(xi["c"])
+            isr_final = files["c"].timed_get(0)
+            rule = (st[0] and armed and not done and st[3] == st[1] and value == STOPF and size == 4
+                    and isr_final[1] & STOPF)
+            calls = len(logs["c"])
+            for f in files.values():
+                f.write(ICR, size, value)
+            taken = len(logs["c"]) == calls
+            assert taken == bool(rule)
+            if taken:
+                served += 1
+                assert files["c"].xfer_icr_done(xi["c"]) and files["c"].read(ISR, 4) == files["py"].read(ISR, 4) == (
+                    last & ~RXNE & ~STOPF)
+            elif st[0] and st[3] == st[1]:
+                refused += 1
+        else:
+            addr = rng.choice((ISR, RXDR, RXDR))
+            got = {key: f.read(addr, 4) for key, f in files.items()}
+            assert got["py"] == got["c"]
+        assert files["py"].xfer_get(xi["py"]) == files["c"].xfer_get(xi["c"])
+        assert files["py"].xfer_icr_done(xi["py"]) == files["c"].xfer_icr_done(xi["c"])
+        assert files["py"].timed_get(0) == files["c"].timed_get(0)
+    assert logs["py"] == logs["c"]
+    assert served > 15 and refused > 50, (served, refused)
+
+
 def test_xfer_scripts_agree_between_c_and_the_python_twin() -> None:
     """XFER with a script (several transfers of one read command; the chip select's BSRR writes taken by the register
     file, XCS): random scripts, chip-select words (right and wrong), DR writes (the command or not) and reads, SR

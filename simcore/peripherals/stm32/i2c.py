@@ -415,6 +415,8 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
         self._xi_tried = False
         self._txi: int | None = None
         self._txi_tried = False
+        self._icr: int | None = None  # the register file's entry of ICR (a read stream takes the STOPF clear)
+        self._icr_tried = False
         super().__init__(config, host, registers)
 
     def reset(self) -> None:
@@ -644,6 +646,9 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
             host.bus.rf.xfer_i2c_address(xi, *address)
         ev = host.schedule(limit, self._settle, f"{self.periph} stream limit") if quiet < 1 << 62 else None
         self._stream = (xi, target, miso, ats, wires, bool(cr2 & 1 << 25), base, address, ev)
+        if cr2 & 1 << 25 and self._icr_in_c(target):
+            host.bus.rf.xfer_i2c_icr(xi, self._icr, L4_STOPF)
+            host.bus.settle_first.append(self._settle)
 
     def _even_ats(self, wires: range, first: int | None) -> tuple[_EvenAts, int] | None:
         """The arrival cycles of ``wires`` (byte 0 at ``first`` when given) without computing them all (``_EvenAts``),
@@ -657,6 +662,32 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
             return None
         den = seg.rate_den * FS_PER_SECOND
         return _EvenAts(wires, seg.cycle, seg.fs, seg.rate_num, den, first), wires.step * seg.rate_num // den
+
+    def _icr_in_c(self, target: BusDevice) -> bool:
+        """Whether a read stream may take the STOPF clear after its last byte (RF_XICR): the stream is then taken back
+        at the next access Python serves (``bus.settle_first``), at its limit, or before the run's figures, so the chip
+        hears the end of the read and its output lines change only then (they can only fall: the drain lowered its
+        FIFO level). Refused when an EXTI line watches falling edges (FTSR), which could see that late, or when the
+        board's EXTI is not one simcore knows."""
+        host: Any = self.host
+        if self._icr is None:
+            if self._icr_tried:
+                return False
+            self._icr_tried = True
+            self._icr = host.bus.entry_in_c(self.base + self.register("ICR").offset)
+            if self._icr is None:
+                return False
+        exti = host.peripheral("exti")
+        if exti is not None and (not hasattr(exti, "gpio_edge") or exti.values[exti._reg("FTSR")]):
+            return False
+        if self._settle not in target.before_stats:
+            target.before_stats.append(self._settle)
+        return True
+
+    def sensor_stats(self) -> dict[str, Any] | None:
+        if self._stream is not None:  # a stream carried past its last access: the transfer's end counts
+            self._settle()
+        return super().sensor_stats()
 
     def _cycles_at(self, wires: range) -> tuple[list[int], int]:
         """``host.cycle_at_fs`` of each of ``wires`` (evenly spaced times in the future), and a lower bound of the
@@ -744,6 +775,9 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
     def _drop_stream(self) -> None:
         xi, ev = self._stream[0], self._stream[-1]  # type: ignore[index]
         self._stream = None
+        pending = self.host.bus.settle_first  # type: ignore[attr-defined]
+        if self._settle in pending:
+            pending.remove(self._settle)
         self.host.bus.rf.xfer_stop(xi)  # type: ignore[attr-defined]
         if ev is not None:
             self.host.cancel(ev)
@@ -759,6 +793,7 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
         xi, target, miso, ats, wires, autoend, base, address, _ev = self._stream
         host: Any = self.host
         rd = host.bus.rf.xfer_get(xi)[3]
+        icr_done = host.bus.rf.xfer_icr_done(xi)
         self._drop_stream()
         n = len(miso)
         clock = host.hot.state.block_cycle
@@ -783,6 +818,8 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
                 self.bus.stop()
                 self.active = False
                 self.isr = (self.isr | L4_STOPF) & ~(L4_BUSY | TXIS)
+                if icr_done:  # the firmware's ICR write of STOPF (write_ICR), served by the register file since
+                    self.isr &= ~L4_STOPF
             else:
                 self.isr |= TC
         else:
