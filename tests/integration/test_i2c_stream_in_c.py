@@ -4,7 +4,8 @@ give: imu_steps_bus on the B-L475E-IOT01A (LSM6DSL on I2C2, FIFO drains of 150 b
 Python twin and switched off has the same JSON (instructions, cycles, console, interrupts, the chip's figures; every
 field but wall time, the polling figures and the cycle error bar's flash-data term, which counts the flash-data
 loads of the block executions a polling fast-forward skips), and the stream does carry the bytes: a few Python RXDR
-reads and TXDR writes instead of one per byte, and no Python ICR write after a streamed read. A snapshot taken inside a stream restores to the plain run."""
+reads and TXDR writes instead of one per byte, and no Python ICR write after a streamed read. A snapshot taken
+inside a stream restores to the plain run."""
 
 from __future__ import annotations
 
