@@ -122,3 +122,42 @@ def test_adc_conversions_on_timer_trigger_into_dma_halves(board: str, fast: bool
                 for i in range(8)]
     offsets = [o for o in range(0, 20) if means(o) == got]
     assert offsets, (got, means(2), means(3))
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["c", "twin"])
+def test_exti_pending_register_reads_served_by_the_register_file(native: bool,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """EXTI PR1 (RM0432 14.5.6) on the B-L475E-IOT01A: once a line is pending the register file answers PR1's reads
+    from the value the model gives it (a driver's wait for its pending bit reads it without Python), in C and in the
+    Python twin; a write of 1 still reaches the model, which clears the bit there and lowers its NVIC line
+    (EXTI15_10 for line 11; the NVIC keeps the interrupt pending, as the ARMv7-M NVIC latches it), and reads
+    follow."""
+    from simcore.api import prepare
+    from simcore.peripherals.stm32.exti import Stm32Exti
+
+    m = prepare(elf("b-l475e-iot01a", "hello"), "b-l475e-iot01a", native=native)
+    exti = m.peripheral("exti")
+    rf = m.bus.rf
+    base = exti.base
+    IMR1, RTSR1, PR1 = base + 0x00, base + 0x08, base + 0x14
+    model_reads: list[int] = []
+    own_read = Stm32Exti.read
+
+    def counted(self: Stm32Exti, offset: int, size: int) -> int:
+        model_reads.append(offset)
+        return own_read(self, offset, size)
+
+    monkeypatch.setattr(Stm32Exti, "read", counted)
+    rf.write(IMR1, 4, 1 << 11)
+    rf.write(RTSR1, 4, 1 << 11)
+    assert rf.read(PR1, 4) == 0 and model_reads == [0x14]  # nothing pending yet: the model's
+    irq = exti.irq_of_line[11]
+    exti.gpio_edge(0, 11, 1)  # PA11 rises (EXTICR3 at reset: port A)
+    assert 16 + irq in m.system.exc.pending and exti._levels[irq]
+    assert [rf.read(PR1, 4) for _ in range(3)] == [1 << 11] * 3 and model_reads == [0x14]
+    rf.write(PR1, 4, 1 << 11)  # write 1 to clear: the model's
+    assert not exti._levels[irq] and exti.values["PR1"] == 0
+    assert rf.read(PR1, 4) == 0 and model_reads == [0x14]
+    exti.gpio_edge(0, 11, 0)
+    exti.gpio_edge(0, 11, 1)
+    assert rf.read(PR1, 4) == 1 << 11 and exti._levels[irq] and model_reads == [0x14]

@@ -67,6 +67,32 @@ class Stm32Exti(PeripheralModel):
             self.irq_of_line.setdefault(line, irq)
         self.edges = 0  # edges that set a pending bit (for reports and tests)
         self._levels: dict[int, bool] = {}
+        self._pr_store: int | None = None  # the register file's value of PR, which serves its reads (_serve_pr)
+        self._pr_tried = False
+
+    def reset(self) -> None:
+        super().reset()
+        if getattr(self, "_pr_store", None) is not None:
+            self._pr_changed()
+
+    def _serve_pr(self) -> None:
+        """Let the register file answer PR's reads (flag FIT, write masks 0: every write but of 0 still reaches
+        ``_write_pr``, which lowers the NVIC lines): a driver's wait for a pending line reads it in C. The model gives
+        it PR's value at each change (``_pr_changed``)."""
+        self._pr_tried = True
+        bus = getattr(self.host, "bus", None)
+        if bus is None or not hasattr(bus, "serve_in_c"):
+            return
+        got = bus.serve_in_c(self.base + self.register(self._reg("PR")).offset, True, (0, 0, 0, 0xFFFFFFFF))
+        if got is not None:
+            self._pr_store = got[1]
+
+    def _pr_changed(self) -> None:
+        """PR changed: the register file, which serves its reads, holds the new value."""
+        if self._pr_store is None and not self._pr_tried:
+            self._serve_pr()
+        if self._pr_store is not None:
+            self.host.bus.rf.set_value(self._pr_store, self.values[self._reg("PR")])  # type: ignore[attr-defined]
 
     def _reg(self, name: str) -> str:
         return f"{name}{self.SUFFIX}"
@@ -98,6 +124,7 @@ class Stm32Exti(PeripheralModel):
             return
         self.edges += 1
         self.values[self._reg("PR")] |= bits
+        self._pr_changed()
         self._irqs()
 
     def _irqs(self) -> None:
@@ -115,6 +142,7 @@ class Stm32Exti(PeripheralModel):
         reg = self._reg("PR")
         self.values[reg] &= ~value
         self.values[self._reg("SWIER")] &= ~value  # RM0090 12.3.5: clearing PR clears SWIER
+        self._pr_changed()
         self._irqs()
 
     def _write_swier(self, value: int) -> None:
