@@ -127,14 +127,21 @@ class Transfer:
 
 
 class Stm32Dma(PeripheralModel):
-    """What the F4 and L4 DMA controllers share: moving items, flags, interrupts, serving requests."""
+    """What the F4 and L4 DMA controllers share: moving items, flags, interrupts, serving requests.
+
+    The interrupt status registers (``STATUS``: the F4's ``LISR``/``HISR``, the L4's ``ISR``) are read-only
+    images of the flags, read by every DMA interrupt handler: after their first read through Python the
+    register file serves their reads (``bus.serve_in_c``, writes still reach the model), and the model gives
+    it their value whenever a flag changes (:meth:`_irqs`)."""
 
     NSTREAMS: ClassVar[int] = 8
+    STATUS: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: Any, host: Host, registers: Any = None) -> None:
         self.streams = [Transfer(i) for i in range(self.NSTREAMS)]
         self._irq_levels: dict[int, bool] = {}
         self._serving = False
+        self._held_status: dict[str, int] = {}  # status register -> its value's index in the register file
         super().__init__(config, host, registers)
         ints = self.svd.interrupts if self.svd is not None else ()
         self.stream_irqs = [irq for _name, irq in ints[: self.NSTREAMS]]
@@ -364,16 +371,44 @@ class Stm32Dma(PeripheralModel):
         self._irqs()
 
     def _irqs(self) -> None:
+        flags, levels = self.flags, self._irq_levels
         for i, irq in enumerate(self.stream_irqs):
-            level = bool(self.flags[i] & self.enables(i))
-            if self._irq_levels.get(irq, False) != level:
+            level = bool(flags[i]) and bool(flags[i] & self.enables(i))  # enables() only where a flag is set
+            if levels.get(irq, False) != level:
                 self._irq_levels[irq] = level
                 self.host.set_irq(irq, level)
+        if self._held_status:
+            rf = self.host.bus.rf  # type: ignore[attr-defined]
+            for name, store in self._held_status.items():
+                rf.set_value(store, self.status(name))
+
+    def status(self, name: str) -> int:
+        """The value of status register ``name`` (one of ``STATUS``) from the flags."""
+        raise NotImplementedError
+
+    def _read_status(self, name: str) -> int:
+        """A read of a status register through Python: its value, and from now on the register file serves its
+        reads (with PY_WRITE: a write still reaches the model, which reports it)."""
+        value = self.status(name)
+        bus = getattr(self.host, "bus", None)
+        if name not in self._held_status and hasattr(bus, "serve_in_c"):
+            got = bus.serve_in_c(self.base + self.register(name).offset, True, (0, 0, 0, 0xFFFFFFFF))
+            if got is not None:
+                from simcore.regfile import PY_WRITE
+
+                entry, store = got
+                bus.rf.set_flags(entry, bus.rf.flags(entry) | PY_WRITE)
+                bus.rf.set_value(store, value)
+                self._held_status[name] = store
+        return value
 
 
 # --- STM32F4 -------------------------------------------------------------------------------------
 _F4_FLAG_SHIFT = (0, 6, 16, 22)  # RM0090 10.5.1: stream flags within LISR/HISR
 _F4_BITS = ((1, 5), (2, 4), (4, 3), (8, 0), (16, 2))  # normalised flag -> bit: TC 5, HT 4, TE 3, FE 0, DME 2
+# a stream's normalised flags (0-31) -> its bits in LISR/HISR at stream position k (0-3)
+_F4_STATUS = tuple(tuple(sum(1 << (_F4_FLAG_SHIFT[k] + bit) for norm, bit in _F4_BITS if f & norm) for f in range(32))
+                   for k in range(4))
 
 
 def _reader(method: str, i: int) -> Any:
@@ -409,6 +444,7 @@ class Stm32F4Dma(Stm32Dma):
     SVD = "DMA"
     PARTS = ("stm32f407vg",)
     NSTREAMS = 8
+    STATUS = ("LISR", "HISR")
 
     def requests_of(self, i: int) -> tuple[str, ...]:
         table = F4_DMA2 if self.svd_name == "DMA2" else F4_DMA1
@@ -436,19 +472,17 @@ class Stm32F4Dma(Stm32Dma):
 
     # status registers
     def _status(self, high: bool) -> int:
-        out = 0
-        for k in range(4):
-            i = k + 4 * high
-            for norm, bit in _F4_BITS:
-                if self.flags[i] & norm:
-                    out |= 1 << (_F4_FLAG_SHIFT[k] + bit)
-        return out
+        f = self.flags[4:] if high else self.flags
+        return _F4_STATUS[0][f[0]] | _F4_STATUS[1][f[1]] | _F4_STATUS[2][f[2]] | _F4_STATUS[3][f[3]]
+
+    def status(self, name: str) -> int:
+        return self._status(name == "HISR")
 
     def read_LISR(self) -> int:
-        return self._status(False)
+        return self._read_status("LISR")
 
     def read_HISR(self) -> int:
-        return self._status(True)
+        return self._read_status("HISR")
 
     def _clear(self, high: bool, value: int) -> None:
         for k in range(4):
@@ -597,6 +631,7 @@ class Stm32L4Dma(Stm32Dma):
     SVD = "DMA"
     PARTS = ("stm32l4r5zi",)
     NSTREAMS = 7
+    STATUS = ("ISR",)
 
     def __init__(self, config: Any, host: Host, registers: Any = None) -> None:
         super().__init__(config, host, registers)
@@ -617,6 +652,9 @@ class Stm32L4Dma(Stm32Dma):
         return f"CCR{i + 1}"
 
     def read_ISR(self) -> int:
+        return self._read_status("ISR")
+
+    def status(self, name: str) -> int:
         out = 0
         for i in range(7):
             f = self.flags[i]
