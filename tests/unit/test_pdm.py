@@ -64,6 +64,28 @@ def test_native_and_python_modulators_agree_at_the_edges() -> None:
         assert (end_c, s_c) == (end_py, s_py), case
 
 
+def test_c_modulators_two_passes_equal_the_python_loop() -> None:
+    """The C modulator's two passes (interpolation four bits at a time, then eight modulator steps without clamp
+    tests where the integrators' bound says none can clamp, 1,024 bits a chunk): long signals within and beyond
+    full scale, steps of a fraction of a sample, integrator states near the clamp (the bound fails, the clamped
+    step runs): the same bits, end position and state as the Python loop."""
+    assert pdm._NATIVE is not None, "the C modulator is built by setup.py (python3 setup.py build_ext --inplace)"
+    rng = np.random.default_rng(17)
+    for case in range(24):
+        nx = int(rng.integers(200, 2500))
+        amp = (1 << 22, 1 << 23, 1 << 28)[case % 3]
+        x = rng.integers(-amp, amp, nx).astype(np.int32)
+        step = int(rng.integers(1 << 28, 1 << 32))
+        pos = int(rng.integers(0, (nx // 2) << 32))
+        nbits = int(rng.integers(2000, 9000))
+        state = [int(v) for v in rng.integers(-(1 << 29), 1 << 29, 2)] if case % 4 == 0 else [0, 0]
+        s_c, s_py = list(state), list(state)
+        bits_c, end_c = pdm.modulate(x, pos, step, nbits, s_c, native=True)
+        bits_py, end_py = pdm.modulate(x, pos, step, nbits, s_py, native=False)
+        assert np.array_equal(bits_c, bits_py), case
+        assert (end_c, s_c) == (end_py, s_py), case
+
+
 def test_packed_modulator_equals_the_bits_packed_eight_to_a_byte() -> None:
     """pdm_modulate_packed (PdmStream's blocks) against pdm_modulate's 0/1 bytes packed by numpy, first bit highest:
     random signals, positions, steps and lengths (whole bytes or not, across its 2048-bit chunks), the same end
