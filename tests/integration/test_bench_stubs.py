@@ -67,3 +67,15 @@ def test_imu_words_are_the_models_counts(bench: Any) -> None:
     n = len(sensor_speed.imu_words(sensor_speed.CSV, 4.0, 500.0)) // 6
     model = imu.counts(0, n).astype(np.int64).reshape(-1) & 0xFFFFFFFF
     assert sensor_speed.imu_words(sensor_speed.CSV, 4.0, 500.0) == [int(v) for v in model]
+
+
+def test_what_simcore_executes_is_its_count_less_the_fast_forwarded_waits(bench: Any) -> None:
+    """nrf52840 semihost_exit: its console's EVENTS_ENDTX waits are counted but fast-forwarded, so the engine
+    executes a small part of the count, close to what bare Unicorn (whose waits end at once) executes."""
+    corpus, _sensor_speed = bench
+    path = elf("nrf52840", "semihost_exit")
+    counted = run_machine(prepare(path, "nrf52840", cmdline=corpus.cmdline_of(Path(path)))).instructions
+    executed = corpus.simcore_executed(Path(path), "nrf52840")
+    bare, code = corpus.bare_run(Path(path), "nrf52840", 20.0, count=True)
+    assert code == 0
+    assert executed < counted // 10 and abs(bare - executed) <= 0.15 * executed
