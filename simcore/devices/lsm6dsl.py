@@ -460,8 +460,7 @@ class Lsm6dsl(FifoDevice):
             samples = [k0 + i for k0, m in fifo.runs for i in range(m)]
             out, self._ptr, self._word, popped, empty = self._fifo_bytes(self._ptr, self._inc, n, samples,
                                                                            OutputLatch.sample, self._sample_run)
-        for _ in range(popped):
-            fifo.pop()
+        fifo.pop_runs(popped)  # the samples the drain read, as ``popped`` pops do
         if empty:
             self.stats_.count("fifo_empty_reads", empty)
         self.update()
