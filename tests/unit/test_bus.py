@@ -484,6 +484,32 @@ def test_timed_entries_agree_between_c_and_the_python_twin() -> None:
     assert files["py"].next_change(2) == files["c"].next_change(2) == NEVER  # no such entry
 
 
+def _twin_files(addrs: tuple[int, ...], clock: Any, cycles: Any = None) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+    """A Python and a C register file ("py", "c") with entry k at ``addrs[k]`` (Python-served, store 0), the
+    block-entry clock on the ctypes counter ``clock`` (and the queue clock on ``cycles`` when given); the Python
+    calls each makes are logged (answered 0xEE), for the stream twin tests to compare."""
+    import ctypes
+
+    logs: dict[str, list[Any]] = {"py": [], "c": []}
+    files: dict[str, Any] = {}
+    for key, cls in (("py", PyRegFile), ("c", NativeRegFile)):
+        log = logs[key]
+
+        def py(addr: int, size: int, value: int, write: int, log: list[Any] = log) -> int:
+            log.append(("py", addr, size, value, write))
+            return 0xEE
+
+        f = files[key] = cls(py, lambda *a: None)
+        for k, addr in enumerate(addrs):
+            f.add_store(0)
+            f.add_reg(k, 0, 0, 0, 0, PY_READ | PY_WRITE)
+            f.map(addr, k)
+        f.set_clock(ctypes.addressof(clock) if f.native else (lambda: clock.value))
+        if cycles is not None:
+            f.set_queue_source(None, ctypes.addressof(cycles) if f.native else (lambda: cycles.value))
+    return files, logs
+
+
 def test_xfer_streams_agree_between_c_and_the_python_twin() -> None:
     """XFER (an SPI data register whose transfer the register file carries): random streams, DR writes and reads, SR
     reads and clock steps give the same values, Python calls, counters and stream state in both register files;
@@ -501,25 +527,11 @@ def test_xfer_streams_agree_between_c_and_the_python_twin() -> None:
     line = Timeline(84e6, "PLL")  # exact integer rate: the timeline's own arithmetic is the reference
     line.switch(5000, 168e6, "PLL")
     seg = line.current
-    logs: dict[str, list[Any]] = {"py": [], "c": []}
-    files: dict[str, Any] = {}
     xi: dict[str, int] = {}
     DR, SR = 0x4001300C, 0x40013008
     TXE, RXNE, BSY = 2, 1, 0x80
-    for key, cls in (("py", PyRegFile), ("c", NativeRegFile)):
-        log = logs[key]
-
-        def py(addr: int, size: int, value: int, write: int, log: list[Any] = log) -> int:
-            log.append(("py", addr, size, value, write))
-            return 0xEE
-
-        f = files[key] = cls(py, lambda *a: None)
-        for k, addr in enumerate((SR, DR)):
-            f.add_store(0)
-            f.add_reg(k, 0, 0, 0, 0, PY_READ | PY_WRITE)
-            f.map(addr, k)
-        f.set_clock(ctypes.addressof(clock) if f.native else (lambda: clock.value))
-        f.set_queue_source(None, ctypes.addressof(cycles) if f.native else (lambda: cycles.value))
+    files, logs = _twin_files((SR, DR), clock, cycles)
+    for key, f in files.items():
         xi[key] = f.xfer_new(1, 0)
         assert f.xfer_new(1, 0) == xi[key] and f.reg(1)["flags"] & XFER
         f.xfer_timeline(xi[key], seg.cycle, seg.fs, seg.rate_num, seg.rate_den)
@@ -581,24 +593,11 @@ def test_i2c_read_streams_agree_between_c_and_the_python_twin() -> None:
     assert regfile_library() is not None, "the native extension is not built"
     rng = random.Random(5)
     clock = ctypes.c_uint64(1000)
-    logs: dict[str, list[Any]] = {"py": [], "c": []}
-    files: dict[str, Any] = {}
     xi: dict[str, int] = {}
     ISR, RXDR = 0x40005818, 0x40005824
     BASE, RXNE, STOPF, BUSY = 0x8001, 4, 32, 0x8000
-    for key, cls in (("py", PyRegFile), ("c", NativeRegFile)):
-        log = logs[key]
-
-        def py(addr: int, size: int, value: int, write: int, log: list[Any] = log) -> int:
-            log.append(("py", addr, size, value, write))
-            return 0xEE
-
-        f = files[key] = cls(py, lambda *a: None)
-        for k, addr in enumerate((ISR, RXDR)):
-            f.add_store(0)
-            f.add_reg(k, 0, 0, 0, 0, PY_READ | PY_WRITE)
-            f.map(addr, k)
-        f.set_clock(ctypes.addressof(clock) if f.native else (lambda: clock.value))
+    files, logs = _twin_files((ISR, RXDR), clock)
+    for key, f in files.items():
         xi[key] = f.xfer_new(1, 0)
     served = 0
     miso: bytes = b""
@@ -654,24 +653,11 @@ def test_i2c_evenly_spaced_read_streams_arrive_at_the_timeline_cycles() -> None:
     assert regfile_library() is not None, "the native extension is not built"
     rng = random.Random(12)
     clock = ctypes.c_uint64(0)
-    logs: dict[str, list[Any]] = {"py": [], "c": []}
-    files: dict[str, Any] = {}
     xi: dict[str, int] = {}
     ISR, RXDR = 0x40005818, 0x40005824
     BASE, RXNE, STOPF = 0x8001, 4, 32
-    for key, cls in (("py", PyRegFile), ("c", NativeRegFile)):
-        log = logs[key]
-
-        def py(addr: int, size: int, value: int, write: int, log: list[Any] = log) -> int:
-            log.append(("py", addr, size, value, write))
-            return 0xEE
-
-        f = files[key] = cls(py, lambda *a: None)
-        for k, addr in enumerate((ISR, RXDR)):
-            f.add_store(0)
-            f.add_reg(k, 0, 0, 0, 0, PY_READ | PY_WRITE)
-            f.map(addr, k)
-        f.set_clock(ctypes.addressof(clock) if f.native else (lambda: clock.value))
+    files, logs = _twin_files((ISR, RXDR), clock)
+    for key, f in files.items():
         xi[key] = f.xfer_new(1, 0)
     served = 0
     for _ in range(60):
@@ -719,25 +705,12 @@ def test_i2c_read_stream_stopf_clears_agree_between_c_and_the_python_twin() -> N
     assert regfile_library() is not None, "the native extension is not built"
     rng = random.Random(7)
     clock = ctypes.c_uint64(1000)
-    logs: dict[str, list[Any]] = {"py": [], "c": []}
-    files: dict[str, Any] = {}
     xi: dict[str, int] = {}
     ISR, ICR, RXDR = 0x40005818, 0x4000581C, 0x40005824
     BASE, RXNE, STOPF = 0x8001, 4, 32
     last = (BASE | RXNE | STOPF) & ~0x8000
-    for key, cls in (("py", PyRegFile), ("c", NativeRegFile)):
-        log = logs[key]
-
-        def py(addr: int, size: int, value: int, write: int, log: list[Any] = log) -> int:
-            log.append(("py", addr, size, value, write))
-            return 0xEE
-
-        f = files[key] = cls(py, lambda *a: None)
-        for k, addr in enumerate((ISR, RXDR, ICR)):
-            f.add_store(0)
-            f.add_reg(k, 0, 0, 0, 0, PY_READ | PY_WRITE)
-            f.map(addr, k)
-        f.set_clock(ctypes.addressof(clock) if f.native else (lambda: clock.value))
+    files, logs = _twin_files((ISR, RXDR, ICR), clock)
+    for key, f in files.items():
         xi[key] = f.xfer_new(1, 0)
     served = refused = 0
     armed = False
@@ -805,26 +778,12 @@ def test_xfer_scripts_agree_between_c_and_the_python_twin() -> None:
     rng = random.Random(5)
     clock = ctypes.c_uint64(0)
     cycles = ctypes.c_uint64(0)
-    logs: dict[str, list[Any]] = {"py": [], "c": []}
-    files: dict[str, Any] = {}
     xi: dict[str, int] = {}
     DR, SR, BSRR = 0x4001300C, 0x40013008, 0x40021018
     TXE, RXNE, BSY = 2, 1, 0x80
     LOW, HIGH = 1 << 19, 1 << 3
-    for key, cls in (("py", PyRegFile), ("c", NativeRegFile)):
-        log = logs[key]
-
-        def py(addr: int, size: int, value: int, write: int, log: list[Any] = log) -> int:
-            log.append(("py", addr, size, value, write))
-            return 0xEE
-
-        f = files[key] = cls(py, lambda *a: None)
-        for k, addr in enumerate((SR, DR, BSRR)):
-            f.add_store(0)
-            f.add_reg(k, 0, 0, 0, 0, PY_READ | PY_WRITE)
-            f.map(addr, k)
-        f.set_clock(ctypes.addressof(clock) if f.native else (lambda: clock.value))
-        f.set_queue_source(None, ctypes.addressof(cycles) if f.native else (lambda: cycles.value))
+    files, logs = _twin_files((SR, DR, BSRR), clock, cycles)
+    for key, f in files.items():
         xi[key] = f.xfer_new(1, 0)
         f.xfer_timeline(xi[key], 0, 0, 168_000_000, 1)
     clock.value = cycles.value = 6000
@@ -903,25 +862,11 @@ def test_i2c_register_address_writes_agree_between_c_and_the_python_twin() -> No
     line = Timeline(4e6, "MSI")
     line.switch(3000, 80e6, "PLL")
     seg = line.current
-    logs: dict[str, list[Any]] = {"py": [], "c": []}
-    files: dict[str, Any] = {}
     txi: dict[str, int] = {}
     ISR, RXDR, TXDR = 0x40005818, 0x40005824, 0x40005828
     TXE, TXIS, TC, BUSY = 1, 2, 64, 0x8000
-    for key, cls in (("py", PyRegFile), ("c", NativeRegFile)):
-        log = logs[key]
-
-        def py(addr: int, size: int, value: int, write: int, log: list[Any] = log) -> int:
-            log.append(("py", addr, size, value, write))
-            return 0xEE
-
-        f = files[key] = cls(py, lambda *a: None)
-        for k, addr in enumerate((ISR, RXDR, TXDR)):
-            f.add_store(0)
-            f.add_reg(k, 0, 0, 0, 0, PY_READ | PY_WRITE)
-            f.map(addr, k)
-        f.set_clock(ctypes.addressof(clock) if f.native else (lambda: clock.value))
-        f.set_queue_source(None, ctypes.addressof(cycles) if f.native else (lambda: cycles.value))
+    files, logs = _twin_files((ISR, RXDR, TXDR), clock, cycles)
+    for key, f in files.items():
         assert f.xfer_new(1, 0) == 0  # the read stream's slot first, as the model makes them
         txi[key] = f.xfer_new(2, 0)
         assert txi[key] == 1 and f.reg(2)["flags"] & XFER
