@@ -27,6 +27,25 @@ class CliResult:
     err: str
 
 
+def pause_at_nth_stream(monkeypatch: pytest.MonkeyPatch, m: object, model: type, start: str, nth: int,
+                        why: str) -> None:
+    """Ask machine ``m`` (a Debugger attached) to pause just after the ``nth`` transfer the register file took over
+    started: ``model.start`` (the model's hand-over, e.g. Stm32F4Spi._try_stream) wrapped to count them."""
+    from simcore.debug import Pause
+
+    started = [0]
+    own = getattr(model, start)
+
+    def counted(self: object, *args: object) -> None:
+        own(self, *args)
+        if self._stream is not None:  # type: ignore[attr-defined]
+            started[0] += 1
+            if started[0] == nth:
+                m.request_pause(Pause("interrupt", why, pc=None))  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(model, start, counted)
+
+
 def run_cli(*args: str) -> CliResult:
     """Run ``simcore`` in-process (main() never raises for user errors) and capture its streams."""
     from simcore.cli import main

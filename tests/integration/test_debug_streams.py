@@ -8,15 +8,13 @@ early and left a polled SR loop one iteration sooner (219,669 instead of 219,672
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from simcore.api import prepare, result_of, run
-from simcore.debug import Debugger, Pause
+from simcore.debug import Debugger
 from simcore.peripherals.stm32.i2c import Stm32L4I2c
 from simcore.peripherals.stm32.spi import Stm32F4Spi
-from tests.conftest import elf
+from tests.conftest import elf, pause_at_nth_stream
 from tests.integration.test_debug import figures as run_figures
 from tests.integration.test_sensors_imu import CSV
 
@@ -37,17 +35,7 @@ def test_single_steps_inside_a_stream_keep_the_counts(monkeypatch: pytest.Monkey
     plain = run(app, board, sensors=sensors, native=native, cmdline=cmdline)
     m = prepare(app, board, sensors=sensors, native=native, cmdline=cmdline)
     d = Debugger(m)
-    started = [0]
-    own = getattr(model, start)
-
-    def pause_at_10th(self: Any, *args: Any) -> None:
-        own(self, *args)
-        if self._stream is not None:
-            started[0] += 1
-            if started[0] == 10:
-                m.request_pause(Pause("interrupt", "inside a stream", pc=None))
-
-    monkeypatch.setattr(model, start, pause_at_10th)
+    pause_at_nth_stream(monkeypatch, m, model, start, 10, "inside a stream")
     assert d.cont().kind == "interrupt"
     dev = m.peripheral(periph)
     inside = 0

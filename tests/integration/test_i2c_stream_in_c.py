@@ -15,7 +15,7 @@ import pytest
 
 from simcore.api import prepare, result_of, run
 from simcore.peripherals.stm32.i2c import Stm32L4I2c
-from tests.conftest import elf
+from tests.conftest import elf, pause_at_nth_stream
 from tests.integration.test_sensors_imu import CSV
 
 BOARD = "b-l475e-iot01a"
@@ -80,7 +80,7 @@ def test_a_snapshot_inside_an_i2c_stream_restores_it(monkeypatch: pytest.MonkeyP
     """A snapshot taken while the register file carries a transfer (a pause just after the 10th read stream, or the
     10th register-address write, started): the run after its restore gives the counts, console and chip figures of
     a plain run."""
-    from simcore.debug import Debugger, Pause
+    from simcore.debug import Debugger
     from simcore.snapshot import Snapshot
     from tests.integration.test_debug import figures as run_figures
 
@@ -90,17 +90,7 @@ def test_a_snapshot_inside_an_i2c_stream_restores_it(monkeypatch: pytest.MonkeyP
     plain = run(APP, BOARD, sensors=SENSORS, native=native, cmdline=CMDLINE)
     m = prepare(APP, BOARD, sensors=SENSORS, native=native, cmdline=CMDLINE)
     d = Debugger(m)
-    started = [0]
-    own = getattr(Stm32L4I2c, start)
-
-    def pause_at_10th(self: Stm32L4I2c) -> None:
-        own(self)
-        if self._stream is not None:
-            started[0] += 1
-            if started[0] == 10:
-                m.request_pause(Pause("interrupt", "inside an I2C stream", pc=None))
-
-    monkeypatch.setattr(Stm32L4I2c, start, pause_at_10th)
+    pause_at_nth_stream(monkeypatch, m, Stm32L4I2c, start, 10, "inside an I2C stream")
     assert d.cont().kind == "interrupt"
     i2c = m.peripheral("i2c2")
     assert i2c._stream is not None  # the register file carries the transfer

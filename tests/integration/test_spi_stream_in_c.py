@@ -13,7 +13,7 @@ import pytest
 
 from simcore.api import prepare, result_of, run
 from simcore.peripherals.stm32.spi import Stm32F4Spi
-from tests.conftest import elf
+from tests.conftest import elf, pause_at_nth_stream
 from tests.integration.test_sensors_imu import CSV
 
 BOARD = "stm32f4-discovery"
@@ -67,17 +67,7 @@ def test_a_snapshot_inside_an_spi_stream_restores_it(monkeypatch: pytest.MonkeyP
     plain = run(APP, BOARD, sensors=SENSORS, native=native, cmdline=CMDLINE)
     m = prepare(APP, BOARD, sensors=SENSORS, native=native, cmdline=CMDLINE)
     d = Debugger(m)
-    started = [0]
-    own = Stm32F4Spi._try_stream
-
-    def pause_at_20th(self: Stm32F4Spi, mosi: int) -> None:
-        own(self, mosi)
-        if self._stream is not None:
-            started[0] += 1
-            if started[0] == 20:
-                m.request_pause(Pause("interrupt", "inside an SPI stream", pc=None))
-
-    monkeypatch.setattr(Stm32F4Spi, "_try_stream", pause_at_20th)
+    pause_at_nth_stream(monkeypatch, m, Stm32F4Spi, "_try_stream", 20, "inside an SPI stream")
     assert d.cont().kind == "interrupt"
     spi = m.peripheral("spi1")
     assert spi._stream is not None  # the register file carries the transfer
