@@ -35,6 +35,15 @@ def _snr_db(got: np.ndarray, ref: np.ndarray) -> float:
     return float(10 * np.log10(np.sum(ref**2) / np.sum((got - ref) ** 2)))
 
 
+def _assert_modulators_agree(x: np.ndarray, pos: int, step: int, nbits: int, state: list[int], case: int) -> None:
+    """The C modulator and the Python loop from the same input and state: the same bits, end position and state."""
+    s_c, s_py = list(state), list(state)
+    bits_c, end_c = pdm.modulate(x, pos, step, nbits, s_c, native=True)
+    bits_py, end_py = pdm.modulate(x, pos, step, nbits, s_py, native=False)
+    assert np.array_equal(bits_c, bits_py), case
+    assert (end_c, s_c) == (end_py, s_py), case
+
+
 def test_native_and_python_modulators_agree() -> None:
     assert pdm._NATIVE is not None, "the C modulator is built by setup.py (python3 setup.py build_ext --inplace)"
     src = _recording(0.2)
@@ -62,11 +71,7 @@ def test_native_and_python_modulators_agree_at_the_edges() -> None:
         pos = int(rng.integers(0, (nx + 2) << 32))
         nbits = int(rng.integers(0, 400))
         state = [int(v) for v in rng.integers(-(1 << 30), 1 << 30, 2)]
-        s_c, s_py = list(state), list(state)
-        bits_c, end_c = pdm.modulate(x, pos, step, nbits, s_c, native=True)
-        bits_py, end_py = pdm.modulate(x, pos, step, nbits, s_py, native=False)
-        assert np.array_equal(bits_c, bits_py), case
-        assert (end_c, s_c) == (end_py, s_py), case
+        _assert_modulators_agree(x, pos, step, nbits, state, case)
 
 
 def test_c_modulators_two_passes_equal_the_python_loop() -> None:
@@ -84,11 +89,7 @@ def test_c_modulators_two_passes_equal_the_python_loop() -> None:
         pos = int(rng.integers(0, (nx // 2) << 32))
         nbits = int(rng.integers(2000, 9000))
         state = [int(v) for v in rng.integers(-(1 << 29), 1 << 29, 2)] if case % 4 == 0 else [0, 0]
-        s_c, s_py = list(state), list(state)
-        bits_c, end_c = pdm.modulate(x, pos, step, nbits, s_c, native=True)
-        bits_py, end_py = pdm.modulate(x, pos, step, nbits, s_py, native=False)
-        assert np.array_equal(bits_c, bits_py), case
-        assert (end_c, s_c) == (end_py, s_py), case
+        _assert_modulators_agree(x, pos, step, nbits, state, case)
 
 
 def test_packed_modulator_equals_the_bits_packed_eight_to_a_byte() -> None:
