@@ -11,12 +11,10 @@ analyses and the two hooks equal.
 from __future__ import annotations
 
 import ctypes
-import importlib.machinery
 import os
 import struct
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import unicorn
 from unicorn import arm_const
@@ -78,6 +76,7 @@ from simcore.cycles import (
     divide_cycles,
     divide_sites_in,
 )
+from simcore.paths import native_extension
 from simcore.timing_error import BlockUncertainty, flash_words
 
 _UC_REGS = {**{f"r{i}": getattr(arm_const, f"UC_ARM_REG_R{i}") for i in range(13)}, "sb": arm_const.UC_ARM_REG_R9,
@@ -142,48 +141,44 @@ def native_library() -> ctypes.CDLL | None:
     global _native_lib
     if _native_lib is False:
         _native_lib = None
-        if os.environ.get("SIMCORE_NO_NATIVE") != "1":
-            here = Path(__file__).parent
-            for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-                path = here / f"_hotpath{suffix}"
-                if path.exists():
-                    lib = ctypes.CDLL(str(path))
-                    lib.hp_abi_digest.restype = ctypes.c_char_p
-                    built = lib.hp_abi_digest().decode()
-                    if built != abi_digest():
-                        raise RuntimeError(f"{path} was built for another layout of the C/Python structures (ABI "
-                                           f"{built}, this simcore {abi_digest()}): rebuild it (pip install -e .)")
-                    lib.hp_block_hook_ptr.restype = ctypes.c_void_p
-                    lib.tm_div_hook_ptr.restype = ctypes.c_void_p
-                    lib.hp_intr_hook_ptr.restype = ctypes.c_void_p
-                    lib.hp_ack_ptr.restype = ctypes.c_void_p
-                    lib.hp_ppb_read_ptr.restype = ctypes.c_void_p
-                    lib.hp_ppb_write_ptr.restype = ctypes.c_void_p
-                    lib.hp_enter.argtypes = [ctypes.POINTER(HotState), ctypes.c_void_p, ctypes.c_uint32,
-                                             ctypes.c_int32, ctypes.c_int32, ctypes.c_uint32, ctypes.c_uint32,
-                                             ctypes.c_uint32, ctypes.c_uint32, ctypes.POINTER(ctypes.c_uint32)]
-                    lib.hp_enter.restype = ctypes.c_int
-                    lib.hp_analyze_at.argtypes = [ctypes.POINTER(HotState), ctypes.c_void_p, ctypes.c_uint32,
-                                                  ctypes.c_uint32, ctypes.POINTER(HotBlock),
-                                                  ctypes.POINTER(ctypes.c_uint32), ctypes.POINTER(ctypes.c_uint32),
-                                                  ctypes.c_int, ctypes.POINTER(HotUncert)]
-                    lib.hp_analyze_at.restype = ctypes.c_int
-                    lib.hp_lookup.argtypes = [ctypes.POINTER(HotState), ctypes.c_uint32, ctypes.c_uint32]
-                    lib.hp_lookup.restype = ctypes.POINTER(HotBlock)
-                    lib.hp_flash_read_hook_ptr.restype = ctypes.c_void_p
-                    lib.hp_insert.argtypes = [ctypes.POINTER(HotState)] + [ctypes.c_uint32] * 4 + [
-                        ctypes.c_int32,
-                    ] + [ctypes.c_uint32] * 9
-                    lib.hp_div_settle_at.argtypes = [ctypes.POINTER(HotState), ctypes.c_void_p, ctypes.c_uint32]
-                    lib.hp_profile_init.argtypes = [ctypes.POINTER(HotState), ctypes.c_uint32, ctypes.c_uint32]
-                    lib.hp_profile_root.argtypes = [ctypes.POINTER(HotState), ctypes.c_uint32]
-                    lib.hp_profile_free.argtypes = [ctypes.POINTER(HotState)]
-                    lib.hp_pop.argtypes = [ctypes.POINTER(HotState)]
-                    lib.hp_init.argtypes = [ctypes.POINTER(HotState), ctypes.c_uint32]
-                    lib.hp_free.argtypes = [ctypes.POINTER(HotState)]
-                    lib.hp_clear.argtypes = [ctypes.POINTER(HotState)]
-                    _native_lib = lib
-                    break
+        path = native_extension("_hotpath")
+        if path is not None:
+            lib = ctypes.CDLL(str(path))
+            lib.hp_abi_digest.restype = ctypes.c_char_p
+            built = lib.hp_abi_digest().decode()
+            if built != abi_digest():
+                raise RuntimeError(f"{path} was built for another layout of the C/Python structures (ABI "
+                                   f"{built}, this simcore {abi_digest()}): rebuild it (pip install -e .)")
+            lib.hp_block_hook_ptr.restype = ctypes.c_void_p
+            lib.tm_div_hook_ptr.restype = ctypes.c_void_p
+            lib.hp_intr_hook_ptr.restype = ctypes.c_void_p
+            lib.hp_ack_ptr.restype = ctypes.c_void_p
+            lib.hp_ppb_read_ptr.restype = ctypes.c_void_p
+            lib.hp_ppb_write_ptr.restype = ctypes.c_void_p
+            lib.hp_enter.argtypes = [ctypes.POINTER(HotState), ctypes.c_void_p, ctypes.c_uint32,
+                                     ctypes.c_int32, ctypes.c_int32, ctypes.c_uint32, ctypes.c_uint32,
+                                     ctypes.c_uint32, ctypes.c_uint32, ctypes.POINTER(ctypes.c_uint32)]
+            lib.hp_enter.restype = ctypes.c_int
+            lib.hp_analyze_at.argtypes = [ctypes.POINTER(HotState), ctypes.c_void_p, ctypes.c_uint32,
+                                          ctypes.c_uint32, ctypes.POINTER(HotBlock),
+                                          ctypes.POINTER(ctypes.c_uint32), ctypes.POINTER(ctypes.c_uint32),
+                                          ctypes.c_int, ctypes.POINTER(HotUncert)]
+            lib.hp_analyze_at.restype = ctypes.c_int
+            lib.hp_lookup.argtypes = [ctypes.POINTER(HotState), ctypes.c_uint32, ctypes.c_uint32]
+            lib.hp_lookup.restype = ctypes.POINTER(HotBlock)
+            lib.hp_flash_read_hook_ptr.restype = ctypes.c_void_p
+            lib.hp_insert.argtypes = [ctypes.POINTER(HotState)] + [ctypes.c_uint32] * 4 + [
+                ctypes.c_int32,
+            ] + [ctypes.c_uint32] * 9
+            lib.hp_div_settle_at.argtypes = [ctypes.POINTER(HotState), ctypes.c_void_p, ctypes.c_uint32]
+            lib.hp_profile_init.argtypes = [ctypes.POINTER(HotState), ctypes.c_uint32, ctypes.c_uint32]
+            lib.hp_profile_root.argtypes = [ctypes.POINTER(HotState), ctypes.c_uint32]
+            lib.hp_profile_free.argtypes = [ctypes.POINTER(HotState)]
+            lib.hp_pop.argtypes = [ctypes.POINTER(HotState)]
+            lib.hp_init.argtypes = [ctypes.POINTER(HotState), ctypes.c_uint32]
+            lib.hp_free.argtypes = [ctypes.POINTER(HotState)]
+            lib.hp_clear.argtypes = [ctypes.POINTER(HotState)]
+            _native_lib = lib
     return _native_lib  # type: ignore[return-value]
 
 

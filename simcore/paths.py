@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import importlib.machinery
 import os
 from pathlib import Path
 
@@ -21,3 +22,12 @@ def cache_dir(*parts: str) -> Path:
     path = base.joinpath(*parts)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def native_extension(stem: str) -> Path | None:
+    """The C library ``simcore/<stem><suffix>`` that setup.py built (``_hotpath``, ``_pdm``, ``_png``), or None when
+    it was not built or ``SIMCORE_NO_NATIVE=1`` asks for the Python twins."""
+    if os.environ.get("SIMCORE_NO_NATIVE") == "1":
+        return None
+    here = Path(__file__).resolve().parent
+    return next((p for s in importlib.machinery.EXTENSION_SUFFIXES if (p := here / f"{stem}{s}").exists()), None)

@@ -30,14 +30,13 @@ DFSDM's Sinc^5 (tests/unit/test_pdm.py asserts >= 65 and >= 70 dB).
 from __future__ import annotations
 
 import ctypes
-import importlib.machinery
 import math
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simcore.devices import register_device
 from simcore.errors import BadInputError
+from simcore.paths import native_extension
 
 if TYPE_CHECKING:
     import numpy as np
@@ -53,29 +52,25 @@ BLOCK = 1 << 18  # bits produced at a time (blocks start at multiples of BLOCK)
 
 
 def _load_native() -> ctypes.CDLL | None:
-    if os.environ.get("SIMCORE_NO_NATIVE") == "1":
+    path = native_extension("_pdm")
+    if path is None:
         return None
-    here = Path(__file__).resolve().parent.parent
-    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        path = here / f"_pdm{suffix}"
-        if path.exists():
-            lib = ctypes.CDLL(str(path))
-            lib.pdm_abi_version.restype = ctypes.c_int64
-            if lib.pdm_abi_version() != 3:
-                raise RuntimeError(f"{path}: PDM modulator ABI {lib.pdm_abi_version()}, expected 3: rebuild it "
-                                   "(pip install -e .)")
-            i64, u64, ptr = ctypes.c_int64, ctypes.c_uint64, ctypes.c_void_p
-            for name in ("pdm_modulate", "pdm_modulate_packed"):
-                getattr(lib, name).restype = u64
-                getattr(lib, name).argtypes = [ptr, i64, u64, u64, i64, ptr, ptr]
-            lib.pdm_upsample.restype = None
-            lib.pdm_upsample.argtypes = [ptr, i64, i64, i64, ptr, ctypes.c_double, ptr]
-            lib.pdm_sinc.restype = None  # the DFSDM's Sinc filter (simcore/peripherals/stm32/dfsdm.py)
-            lib.pdm_sinc.argtypes = [ptr, i64, i64, i64, i64, i64, i64, ptr]
-            lib.pdm_dfsdm_words.restype = None
-            lib.pdm_dfsdm_words.argtypes = [ptr, i64, i64, i64, i64, i64, i64, ptr]
-            return lib
-    return None
+    lib = ctypes.CDLL(str(path))
+    lib.pdm_abi_version.restype = ctypes.c_int64
+    if lib.pdm_abi_version() != 3:
+        raise RuntimeError(f"{path}: PDM modulator ABI {lib.pdm_abi_version()}, expected 3: rebuild it "
+                           "(pip install -e .)")
+    i64, u64, ptr = ctypes.c_int64, ctypes.c_uint64, ctypes.c_void_p
+    for name in ("pdm_modulate", "pdm_modulate_packed"):
+        getattr(lib, name).restype = u64
+        getattr(lib, name).argtypes = [ptr, i64, u64, u64, i64, ptr, ptr]
+    lib.pdm_upsample.restype = None
+    lib.pdm_upsample.argtypes = [ptr, i64, i64, i64, ptr, ctypes.c_double, ptr]
+    lib.pdm_sinc.restype = None  # the DFSDM's Sinc filter (simcore/peripherals/stm32/dfsdm.py)
+    lib.pdm_sinc.argtypes = [ptr, i64, i64, i64, i64, i64, i64, ptr]
+    lib.pdm_dfsdm_words.restype = None
+    lib.pdm_dfsdm_words.argtypes = [ptr, i64, i64, i64, i64, i64, i64, ptr]
+    return lib
 
 
 _NATIVE = _load_native()

@@ -11,12 +11,12 @@ Pillow's open/load/convert cost ~200 us per 96x96 gray frame, this ~80 us (``ben
 from __future__ import annotations
 
 import ctypes
-import importlib.machinery
-import os
 import struct
 import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from simcore.paths import native_extension
 
 if TYPE_CHECKING:
     import numpy as np
@@ -31,10 +31,8 @@ def native() -> ctypes.CDLL | None:
     global _lib
     if _lib is False:
         _lib = None
-        here = Path(__file__).resolve().parent.parent
-        paths = [here / f"_png{suffix}" for suffix in importlib.machinery.EXTENSION_SUFFIXES]
-        path = next((p for p in paths if p.exists()), None)
-        if path is not None and os.environ.get("SIMCORE_NO_NATIVE") != "1":
+        path = native_extension("_png")
+        if path is not None:
             lib = ctypes.CDLL(str(path))
             lib.png_abi_version.restype = ctypes.c_int64
             if lib.png_abi_version() != 1:
