@@ -46,6 +46,16 @@ def pause_at_nth_stream(monkeypatch: pytest.MonkeyPatch, m: object, model: type,
     monkeypatch.setattr(model, start, counted)
 
 
+def figures(result: object, drop: tuple[str, ...] = ("native_hot_path",)) -> dict[str, object]:
+    """A run's report (``result.to_dict()``) without what may differ between equal runs: wall times and the keys in
+    ``drop`` (which path served the work, its polling statistics), at every depth; for C-versus-Python comparisons."""
+    def strip(d: object) -> object:
+        if isinstance(d, dict):
+            return {k: strip(v) for k, v in d.items() if "wall" not in k and k not in drop}
+        return [strip(x) for x in d] if isinstance(d, list) else d
+    return strip(result.to_dict())  # type: ignore[attr-defined,return-value]
+
+
 def run_cli(*args: str) -> CliResult:
     """Run ``simcore`` in-process (main() never raises for user errors) and capture its streams."""
     from simcore.cli import main

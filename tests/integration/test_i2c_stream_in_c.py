@@ -16,6 +16,7 @@ import pytest
 from simcore.api import prepare, result_of, run
 from simcore.peripherals.stm32.i2c import Stm32L4I2c
 from tests.conftest import elf, pause_at_nth_stream
+from tests.conftest import figures as _figures
 from tests.integration.test_sensors_imu import CSV
 
 BOARD = "b-l475e-iot01a"
@@ -25,12 +26,7 @@ CMDLINE = "imu_steps_bus.elf frames=200"
 
 
 def figures(r: Any) -> dict[str, Any]:
-    def strip(d: Any) -> Any:
-        if isinstance(d, dict):
-            return {k: strip(v) for k, v in d.items()
-                    if "wall" not in k and k not in ("native_hot_path", "polling", "cycles_error_bar")}
-        return [strip(x) for x in d] if isinstance(d, list) else d
-    return strip(r.to_dict())
+    return _figures(r, ("native_hot_path", "polling", "cycles_error_bar"))
 
 
 def test_i2c_stream_equals_the_models_byte_events(monkeypatch: pytest.MonkeyPatch) -> None:

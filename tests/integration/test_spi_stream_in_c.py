@@ -14,6 +14,7 @@ import pytest
 from simcore.api import prepare, result_of, run
 from simcore.peripherals.stm32.spi import Stm32F4Spi
 from tests.conftest import elf, pause_at_nth_stream
+from tests.conftest import figures as _figures
 from tests.integration.test_sensors_imu import CSV
 
 BOARD = "stm32f4-discovery"
@@ -23,12 +24,7 @@ CMDLINE = "imu_steps_bus.elf frames=300"
 
 
 def figures(r: Any) -> dict[str, Any]:
-    def strip(d: Any) -> Any:
-        if isinstance(d, dict):
-            return {k: strip(v) for k, v in d.items()
-                    if "wall" not in k and k not in ("native_hot_path", "polling", "cycles_error_bar")}
-        return [strip(x) for x in d] if isinstance(d, list) else d
-    return strip(r.to_dict())
+    return _figures(r, ("native_hot_path", "polling", "cycles_error_bar"))
 
 
 def test_spi_stream_equals_the_models_frame_events(monkeypatch: pytest.MonkeyPatch) -> None:

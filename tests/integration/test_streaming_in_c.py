@@ -12,15 +12,8 @@ import pytest
 
 from simcore.api import prepare, run
 from simcore.peripherals.sensors.imu import SimcoreImu
+from tests.conftest import figures
 from tests.integration.test_sensors_imu import APP, CSV
-
-
-def figures(r: Any) -> dict[str, Any]:
-    def strip(d: Any) -> Any:
-        if isinstance(d, dict):
-            return {k: strip(v) for k, v in d.items() if "wall" not in k and k != "native_hot_path"}
-        return [strip(x) for x in d] if isinstance(d, list) else d
-    return strip(r.to_dict())
 
 
 @pytest.mark.parametrize("sensor, cmdline", [

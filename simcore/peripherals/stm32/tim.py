@@ -39,7 +39,9 @@ CEN, UDIS, URS, OPM, DIR = 1, 1 << 1, 1 << 2, 1 << 3, 1 << 4
 CMS_SHIFT, ARPE = 5, 1 << 7
 # SR / DIER bits
 UIF, TIF, COMIF, BIF = 1, 1 << 6, 1 << 5, 1 << 7
-UDE, TDE = 1 << 8, 1 << 14
+UDE, COMDE, TDE = 1 << 8, 1 << 13, 1 << 14
+CCDE_ALL = 0xF << 9  # CC1DE..CC4DE, DIER bits 12:9
+DMA_REQUESTS = UDE | CCDE_ALL | COMDE | TDE  # every DIER DMA-request enable (RM0090 17.4.4)
 CR1_OFFSET, CNT_OFFSET = 0x00, 0x24  # the same in every timer (RM0090 17.4, 18.4, 20.4)
 
 
@@ -352,7 +354,7 @@ class Stm32Timer(DmaRequester, TriggerSource, PeripheralModel):
         timer) is fed. For a sleeping core's "nothing can wake it" (SystemBlock.on_halt): firmware that enables
         ``UIE`` but not the timer's NVIC line, then waits in wfi, stops at once instead of after a million updates."""
         dier = self.values.get("DIER", 0)
-        if dier & 0x7F00 or any(self._subscribers.values()):
+        if dier & DMA_REQUESTS or any(self._subscribers.values()):
             return None
         return frozenset(irq for irq, bits in self._irq_map.items() if dier & bits & 0xFF)
 
@@ -454,7 +456,7 @@ class Stm32Timer(DmaRequester, TriggerSource, PeripheralModel):
         if self._running:
             self._advance(self._now_k())
         self.values["DIER"] = value
-        if value & 0x7F00 & ~(UDE | 0x1E00):
+        if value & DMA_REQUESTS & ~(UDE | CCDE_ALL):
             self.unimplemented(self.where("DIER"), "DMA requests other than update and compare (COMDE, TDE) are not "
                                "modelled")
         self._irqs()
