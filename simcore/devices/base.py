@@ -293,6 +293,15 @@ class BusDevice(RegisterBlock):
             return FLOATING
         return self.read_byte()
 
+    def i2c_write_block(self, data: bytes) -> int:
+        """``data`` written at one time (I2CBus.write_block): what ``i2c_write`` for each byte until the first NACK
+        does and returns (the bytes acknowledged; override where a chip can take a burst at once, e.g. a
+        configuration upload)."""
+        for k, byte in enumerate(data):
+            if not self.i2c_write(byte):
+                return k
+        return len(data)
+
     def i2c_read_block(self, n: int) -> bytes:
         """``n`` bytes read at one time (I2CBus.read_block), exactly what ``n`` calls of ``i2c_read`` return and
         leave (override where a chip can compute a burst at once, e.g. a FIFO drain)."""

@@ -146,6 +146,22 @@ class I2CBus:
             return FLOATING
         return self.active.i2c_read() & 0xFF
 
+    def write_block(self, data: bytes) -> int:
+        """``data`` written at once (a controller that moves a whole transfer at one time: the nRF52 TWIM's EasyDMA),
+        as :meth:`write` for each byte until the first NACK: how many bytes were acknowledged (``len(data)``: all;
+        else byte ``result`` was NACKed and nothing after it was sent). A target may take them together
+        (``i2c_write_block``)."""
+        if self.active is None:
+            return 0
+        block = getattr(self.active, "i2c_write_block", None)
+        if block is not None:
+            return int(block(data))
+        write = self.active.i2c_write
+        for k, byte in enumerate(data):
+            if not write(byte & 0xFF):
+                return k
+        return len(data)
+
     def read_block(self, n: int) -> bytes:
         """``n`` reads at once (a controller that moves a whole transfer at one time: the nRF52 TWIM's EasyDMA);
         the bytes ``n`` calls of :meth:`read` return. A target may serve them together (``i2c_read_block``)."""

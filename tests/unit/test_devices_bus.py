@@ -112,3 +112,42 @@ def test_unknown_option_and_missing_recording() -> None:
     src = ArraySource("t.csv", np.zeros((4, 1)), channels=("temp",), units=("C",), rate_hz=1.0)
     with pytest.raises(BadInputError, match="no acceleration channels ax, ay, az"):
         dev.attach(src)  # type: ignore[attr-defined]
+
+
+class _NackAfter:
+    """An I2C target that acknowledges ``n`` data bytes and NACKs the next (a chip whose buffer is full)."""
+
+    name = "nacker"
+
+    def __init__(self, n: int) -> None:
+        self.n, self.got = n, bytearray()
+
+    def i2c_start(self, address: int, read: bool) -> bool:
+        return True
+
+    def i2c_write(self, byte: int) -> bool:
+        if len(self.got) >= self.n:
+            return False
+        self.got.append(byte)
+        return True
+
+    def i2c_read(self) -> int:
+        return 0
+
+    def i2c_stop(self) -> None:
+        pass
+
+
+def test_write_block_stops_at_the_first_nack() -> None:
+    """I2CBus.write_block: the bytes acknowledged, nothing sent after a NACK, as ``write`` byte by byte; a chip's
+    default ``i2c_write_block`` does the same (a LIS3DH in read phase NACKs the first byte)."""
+    bus = I2CBus("i2c1")
+    assert bus.write_block(b"\x01\x02") == 0  # no START: nobody listens
+    target = _NackAfter(3)
+    bus.attach(target, 0x30)  # type: ignore[arg-type]
+    assert bus.start(0x30, False) and bus.write_block(b"abcdef") == 3 and bytes(target.got) == b"abc"
+    dev = _lis3dh(FakeHost())
+    bus.attach(dev, 0x19)  # type: ignore[arg-type]
+    assert bus.start(0x19, False) and bus.write_block(bytes([0x24 | 0x80, 0x08, 0x02])) == 3
+    assert I2CMaster(bus).read(0x19, 0x24 | 0x80, 2) == [0x08, 0x02]
+    assert bus.start(0x19, True) and bus.write_block(b"\x05\x06") == 0  # a read phase takes no data

@@ -129,3 +129,48 @@ def test_spim_with_no_chip_selected_reads_ff() -> None:
     part.write("spim3", START, 1)
     _wait(part, "spim3", END)
     assert bytes(part.host.ram[0:3]) == b"\xff\xff\xff"
+
+
+class _NackAfter:
+    """An I2C target that acknowledges ``n`` data bytes and NACKs the next."""
+
+    name = "nacker"
+
+    def __init__(self, n: int) -> None:
+        self.n, self.got = n, bytearray()
+
+    def i2c_start(self, address: int, read: bool) -> bool:
+        return True
+
+    def i2c_write(self, byte: int) -> bool:
+        if len(self.got) >= self.n:
+            return False
+        self.got.append(byte)
+        return True
+
+    def i2c_read(self) -> int:
+        return 0
+
+    def i2c_stop(self) -> None:
+        pass
+
+
+def test_twim_data_nack_ends_the_transfer_at_that_byte() -> None:
+    """PS 6.31.7: a NACKed data byte sets ERRORSRC.DNACK and EVENTS_ERROR; TXD.AMOUNT counts the bytes sent
+    including the NACKed one, nothing after it goes out, and the error comes when that byte has ended."""
+    part = Part()
+    target = _NackAfter(2)
+    part["twim1"].bus.attach(target, 0x30)  # type: ignore[arg-type]
+    part.write("twim1", ENABLE, 6)
+    part.write("twim1", FREQUENCY, K400)
+    part.host.ram[0:5] = b"\x10\x11\x12\x13\x14"
+    part.write("twim1", ADDRESS, 0x30)
+    part.write("twim1", TXD_PTR, RAM)
+    part.write("twim1", TXD_MAXCNT, 5)
+    t0 = part.host.now_fs()
+    part.write("twim1", STARTTX, 1)
+    at = _wait(part, "twim1", ERROR)
+    assert part.read("twim1", ERRORSRC) == 0b100  # DNACK
+    assert part.read("twim1", TXD_AMOUNT) == 3 and bytes(target.got) == b"\x10\x11"
+    assert part.read("twim1", LASTTX) == 0
+    assert at - t0 - (10 + 9 * 3) * _bit_fs(K400) in range(0, 3 * 10**7)

@@ -104,11 +104,11 @@ class Nrf52Twim(NordicPeripheral):
             return
         n = self.storage("TXD_MAXCNT") & 0xFFFF
         data = self.dma.read(self.storage("TXD_PTR"), n, "TXD.PTR")
-        for k, byte in enumerate(data):
-            if not self.bus.write(byte):
-                self.values["TXD_AMOUNT"] = k + 1
-                self._later(10 + 9 * (k + 1), lambda: self._error(self.DNACK), "data NACK")
-                return
+        k = self.bus.write_block(data)  # the bytes acknowledged: all, or byte k was NACKed
+        if k < len(data):
+            self.values["TXD_AMOUNT"] = k + 1
+            self._later(10 + 9 * (k + 1), lambda: self._error(self.DNACK), "data NACK")
+            return
         self.values["TXD_AMOUNT"] = len(data)
         self._later(10 + 9 * max(len(data) - 1, 0), lambda: self._last(self.EV_LASTTX), "last TX byte",
                     wire_bits=10 + 9 * len(data))
