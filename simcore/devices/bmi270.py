@@ -361,6 +361,92 @@ class Bmi270(FifoDevice):
                 return 0x80
         return self._frame.pop(0)
 
+    def i2c_read_block(self, n: int) -> bytes:
+        """A burst read at one time (BusDevice.i2c_read_block). A read of FIFO_DATA (whose address does not advance)
+        is computed at once: the partly read frame's rest, the frames it needs popped together (their values from
+        the latches' prefetched blocks, ``_frames_bytes``), then a sensor-time frame or 80h past the end, as
+        ``read_FIFO_DATA`` gives them byte by byte. FIFO, latches, flags and counters end as ``n`` single reads
+        leave them: the reads happen at one instant, so nothing arrives between them and the flags they could set
+        are set by the first catch-up; the lines and the wake-up are settled once after them. Anything else goes
+        byte by byte."""
+        if self._phase != "read" or self._ptr != FIFO_DATA or self._replaying or n <= 0:
+            return super().i2c_read_block(n)
+        self.catch_up()
+        out = bytearray()
+        while len(out) < n:
+            need = n - len(out)
+            if self._frame:
+                out += bytes(self._frame[:need])
+                del self._frame[:need]
+                continue
+            size = self._frame_size()
+            es = [k for k0, count in self.fifo.pop_runs(-(-need // size)) for k in range(k0, k0 + count)] \
+                if size else []
+            if es:
+                self._frame, self._frame_is_data = list(self._frames_bytes(es)), True
+                self._time_frame_sent = False
+            elif self.values["FIFO_CONFIG_0"] & 0x02 and not self._time_frame_sent and self.fifo.clock is not None:
+                self._time_frame_sent = True
+                t = self._sensortime()
+                self._frame, self._frame_is_data = [0x44, t & 0xFF, (t >> 8) & 0xFF, (t >> 16) & 0xFF], False
+            else:
+                self.stats_.count("fifo_over_reads", need)
+                out += b"\x80" * need
+        self.update()
+        return bytes(out)
+
+    def _frames_bytes(self, es: list[int]) -> bytes:
+        """FIFO frames ``es`` as ``_build_frame`` gives them one by one, in one numpy step per sensor (the latches'
+        prefetched blocks); each latch counts and caches as the ``sample`` calls of those frames would."""
+        import numpy as np
+
+        assert self.fifo.clock is not None
+        arrival = self.fifo.clock.arrival
+        at = [arrival(e) for e in es]
+        m = len(es)
+        sets = self._frame_sets()
+        header = bool(self.values["FIFO_CONFIG_1"] & 0x10)
+        frames = np.empty((m, 6 * len(sets) + header), dtype=np.uint8)
+        if header:
+            frames[:, 0] = 0x80 | (0x08 if "gyr" in sets else 0) | (0x04 if "acc" in sets else 0)
+        for i, which in enumerate(sets):
+            rows = self._latch_rows(self.latches[which], self.latches[which].stream.latest_at(at))
+            frames[:, header + 6 * i: header + 6 * i + 6] = (rows & 0xFFFF).astype("<u2").view(np.uint8).reshape(m, 6)
+        return frames.tobytes()
+
+    @staticmethod
+    def _latch_rows(latch: OutputLatch, ks: list[int]) -> np.ndarray:
+        """The values ``latch.sample(k)`` gives for each of ``ks`` in turn, shape (len(ks), 3), with what those calls
+        count (a sample read each time the latch's cached sample changes to a live one) and the cache they leave."""
+        import numpy as np
+
+        scale = latch.scale_key()
+        running = latch.stream.running
+        cached = latch._cache[0] if latch._cache is not None else None
+        fresh = 0
+        for k in ks:
+            if (k, scale) != cached:
+                cached = (k, scale)
+                fresh += running and k >= 0
+        if fresh:
+            latch.stream.device.stats_.count(f"{latch.stream.kind}_samples_read", fresh)
+        live = [k for k in ks if k >= 0] if running else []
+        rows = np.zeros((len(ks), 3), dtype=np.int64)
+        if live:
+            latch.prefetch(live)
+            blk = latch._block
+            if blk is not None and blk[0] == scale and blk[1] <= min(live) and max(live) < blk[1] + len(blk[2]):
+                idx = np.asarray(ks) - blk[1]
+                ok = np.asarray(ks) >= 0
+                rows[ok] = blk[2][idx[ok]]
+            else:
+                for i, k in enumerate(ks):
+                    if k >= 0:
+                        rows[i] = latch.preview_sample(k)
+        last = ks[-1]
+        latch._cache = ((last, scale), rows[-1].copy())
+        return rows
+
     def write_CMD(self, value: int) -> None:
         if value == 0xB6:
             self.reset()
@@ -373,6 +459,29 @@ class Bmi270(FifoDevice):
             self.update()
         else:
             self.unimplemented(f"{self.name}.CMD", f"command {value:#04x} is not modelled")
+
+    def i2c_write_block(self, data: bytes) -> int:
+        """A burst write at one time (BusDevice.i2c_write_block). The configuration file's bytes to INIT_DATA (whose
+        address does not advance) with advanced power save off are stored at once, with the lines and wake-up
+        settled once after them (``write_INIT_DATA`` changes nothing they depend on, and the writes happen at one
+        instant); bytes past the file's end and anything else go byte by byte."""
+        k, n = 0, len(data)
+        while k < n:
+            room = self.config_size - self._init_ptr
+            if (self._phase == "write" and self._ptr == INIT_DATA and room > 0 and not self._replaying
+                    and not self.values["PWR_CONF"] & 0x01):
+                end = min(n, k + room)
+                at = self._init_ptr
+                self._config[at: at + end - k] = data[k:end]
+                self._written[at: at + end - k] = b"\x01" * (end - k)
+                self._init_ptr += end - k
+                k = end
+                self.update()
+                continue
+            if not self.i2c_write(data[k]):
+                return k
+            k += 1
+        return n
 
     def next_address(self, addr: int, reading: bool) -> int:
         if addr in (FIFO_DATA, INIT_DATA):

@@ -163,3 +163,112 @@ def test_spi_reads_have_a_dummy_byte() -> None:
     assert spi.read(0x80, 1, dummy=1) == [0x24]
     spi.write(0x7C, 0x00)
     assert spi.read(0x80 | 0x7C, 1, dummy=1) == [0x00]
+
+
+# --- bursts a controller moves at once (the nRF52 TWIM's EasyDMA): I2CBus.write_block / read_block ------------------
+def _state(dev: Bmi270) -> dict[str, object]:
+    """Everything a burst leaves in the chip: counters and events, FIFO, the frame being read, flags, lines, latches,
+    the configuration file and the planned wake-up."""
+    fifo = dev.fifo
+    return {"stats": dev.stats(), "fifo": ([list(r) for r in fifo.runs], fifo.level, fifo.next_k, fifo.overrun,
+                                           fifo.stopped, fifo._losing),
+            "frame": (list(dev._frame), dev._frame_is_data, dev._time_frame_sent), "int_status": dev._int_status,
+            "lines": {p: line.level for p, line in dev.lines.items()},
+            "latches": {w: (latch.last_read, None if latch._cache is None else
+                            (latch._cache[0], np.asarray(latch._cache[1]).tolist()))
+                        for w, latch in dev.latches.items()},
+            "config": (bytes(dev._config), bytes(dev._written), dev._init_ptr),
+            "wake": getattr(dev._wake, "at_fs", None), "values": dict(dev.values)}
+
+
+def _twins(**opts: object) -> tuple[tuple[FakeHost, Bmi270, I2CMaster, np.ndarray], ...]:
+    return _setup(**opts), _setup(**opts)
+
+
+def _burst_write(m: I2CMaster, sub: int, data: bytes) -> int:
+    """START, address+W, then the sub-address and ``data`` as one block (what the TWIM's TXD buffer holds), STOP."""
+    assert m.bus.start(ADDR, False)
+    acked = m.bus.write_block(bytes([sub]) + data)
+    m.bus.stop()
+    return acked
+
+
+def _burst_read(m: I2CMaster, sub: int, n: int) -> list[int]:
+    assert m.bus.start(ADDR, False) and m.bus.write(sub) and m.bus.start(ADDR, True)
+    out = list(m.bus.read_block(n))
+    m.bus.stop()
+    return out
+
+
+@pytest.mark.parametrize("case", ["whole", "chunks", "past_end", "power_save_on"])
+def test_configuration_burst_equals_byte_writes(case: str) -> None:
+    """The configuration file in one block (Bmi270.i2c_write_block) leaves the chip as byte-by-byte writes do: the
+    file, which bytes arrived, INIT_DATA's pointer, the reports (bytes past the file's end, power save on) and the
+    handshake's outcome 20 ms later."""
+    (h1, d1, m1, _), (h2, d2, m2, _) = _twins()
+    for host, m in ((h1, m1), (h2, m2)):
+        if case != "power_save_on":
+            m.write(ADDR, 0x7C, 0x00)
+            host.advance_to(host.cycles + 4500)
+        m.write(ADDR, 0x59, 0x00)
+    data = CONFIG + b"\x11\x22\x33" if case == "past_end" else CONFIG
+    parts = [(i, data[i:i + 1000]) for i in range(0, len(data), 1000)] if case == "chunks" else [(0, data)]
+    for index, part in parts:
+        for m in (m1, m2):
+            m.write(ADDR, 0x5B, (index // 2) & 0x0F, (index // 2) >> 4)
+        assert _burst_write(m1, 0x5E, part) == len(part) + 1
+        assert m2.write(ADDR, 0x5E, *part)
+    for host, m in ((h1, m1), (h2, m2)):
+        m.write(ADDR, 0x59, 0x01)
+        host.advance_to(host.cycles + 200_000)
+    assert m1.read(ADDR, 0x21) == m2.read(ADDR, 0x21) == [0x02 if case == "power_save_on" else 0x01]
+    assert _state(d1) == _state(d2)
+    assert h1.unmodelled == h2.unmodelled
+    assert ("imu.INIT_DATA" in h1.unmodelled) == (case in ("past_end", "power_save_on"))
+
+
+def _fifo_running(host: FakeHost, m: I2CMaster, config1: int, config0: int) -> int:
+    _load_config(host, m)
+    host.advance_to(host.cycles + 200_000)
+    m.write(ADDR, 0x53, 0x0A)  # INT1: output enabled, active high
+    m.write(ADDR, 0x58, 0x02)  # fwm -> INT1
+    m.write(ADDR, 0x46, 60, 0)  # watermark 60 bytes
+    m.write(ADDR, 0x48, config0)
+    m.write(ADDR, 0x49, config1)
+    m.write(ADDR, 0x40, 0xA8)
+    m.write(ADDR, 0x42, 0xA8)
+    m.write(ADDR, 0x7D, 0x06)
+    return host.cycles // PERIOD
+
+
+@pytest.mark.parametrize(("config1", "config0"), [(0xC0, 0x00), (0xD0, 0x02), (0x40, 0x02), (0x80, 0x00)])
+def test_fifo_burst_equals_byte_reads(config1: int, config0: int) -> None:
+    """FIFO_DATA read as one block (Bmi270.i2c_read_block) gives the bytes, and leaves FIFO, frame in progress,
+    latches, counters, INT1 and the planned wake-up, as byte-by-byte reads do: bursts that end inside a frame, that
+    start in the rest of one, that run past the last frame (a sensor-time frame when fifo_time_en, then 80h), for
+    headerless and header frames of both sensors or one. The frames equal the recording's samples (numpy)."""
+    (h1, d1, m1, data), (h2, d2, m2, _) = _twins()
+    first = _fifo_running(h1, m1, config1, config0)
+    assert _fifo_running(h2, m2, config1, config0) == first
+    sets = [w for w, bit in (("gyr", 0x80), ("acc", 0x40)) if config1 & bit]
+    size = 6 * len(sets) + (1 if config1 & 0x10 else 0)
+    expect = []
+    for k in range(first, first + 40):  # each frame's bytes from the recording, as the datasheet lays them out
+        frame = [0x80 | (0x08 if "gyr" in sets else 0) | (0x04 if "acc" in sets else 0)] if config1 & 0x10 else []
+        for w in sets:
+            vals = _gyr(data, 2000)[k] if w == "gyr" else _acc(data, 8)[k]
+            frame += [b for v in vals.tolist() for b in ((v & 0xFF), (v >> 8) & 0xFF)]
+        expect += frame
+    got = []
+    for at, n in ((12, 7), (12, 2 * size + 3), (25, 4 * size), (25, 1), (40, 60 * size)):
+        for host in (h1, h2):
+            host.advance_to((first + at) * PERIOD)
+        block, single = _burst_read(m1, 0x26, n), m2.read(ADDR, 0x26, n)
+        assert block == single
+        got += block
+        assert _state(d1) == _state(d2)
+    frames = len(expect) // size
+    assert got[:frames * size] == expect[:frames * size]
+    assert d1.stats()["fifo_over_reads"] > 0
+    if config0 & 0x02:
+        assert 0x44 in got[frames * size:]
