@@ -334,6 +334,10 @@ class HotState(ctypes.Structure):
         ("ev_armed", ctypes.c_uint32 * EV_SLOTS),
         ("ev_cleared", ctypes.c_uint32 * EV_SLOTS),
         ("ev_bus", ctypes.c_void_p),
+        ("ev_w1c", ctypes.c_uint32 * EV_SLOTS),
+        ("ev_need", ctypes.c_uint32 * EV_SLOTS),
+        ("ev_value", ctypes.c_uint32 * EV_SLOTS),
+        ("ev_cycle", ctypes.c_uint64 * EV_SLOTS),
     ]
 
 

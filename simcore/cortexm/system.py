@@ -411,27 +411,40 @@ class SystemBlock:
                 s.nv_held[w] = bits
         self._nv_armed = (set(pending), set(held))
 
-    def event_clear_slot(self, model: Any, index: int, addr: int, store: int) -> int | None:
+    def event_clear_slot(self, model: Any, index: int, addr: int, store: int, w1c: int = 0,
+                         irq: int | None = None) -> int | None:
         """A C slot for the clears of ``model``'s event ``index`` (register ``addr``, register-file value ``store``),
         whose writes go to the model (its interrupt is on): hp_ack serves a write of 0 while the model arms the
-        slot (``event_clear_armed``: the event alone holds the line high). None when C cannot serve it (no native
-        hot path or register file, or every slot taken)."""
+        slot (``event_clear_armed``: the event alone holds the line high). With ``w1c`` (the bits a write to a
+        write-1-to-clear flag register may clear: an STM32 DMA LIFCR, a sensor block's STATUS) it serves instead a
+        write of bits within ``w1c`` that clears every flag the model armed it with (those holding the line high),
+        and the model hears of the bits and the cycle (``w1c_cleared_in_c``); ``irq``: its line if not the model's
+        (a DMA stream's). None when C cannot serve it (no native hot path or register file, or every slot taken)."""
         hot = self.m.hot
         s = hot.state
-        if not getattr(self.m, "_fast_return", False) or model.irq is None or len(self._ev_slots) >= EV_SLOTS:
+        irq = model.irq if irq is None else irq
+        if not getattr(self.m, "_fast_return", False) or irq is None or len(self._ev_slots) >= EV_SLOTS:
             return None
         bus = self.m.bus
         if not bus.native_ack(s, hot.lib, addr):
             return None
         k = len(self._ev_slots)
         self._ev_slots.append((model, index))
-        s.ev_addr[k], s.ev_irq[k], s.ev_store[k], s.ev_armed[k], s.ev_cleared[k] = addr, model.irq, store, 0, 0
+        s.ev_addr[k], s.ev_irq[k], s.ev_store[k], s.ev_armed[k], s.ev_cleared[k] = addr, irq, store, 0, 0
+        s.ev_w1c[k], s.ev_need[k] = w1c, 0
         s.ev_bus = bus.rf.bus
         s.ev_n = k + 1
         return k
 
-    def event_clear_armed(self, k: int, armed: bool) -> None:
-        self.m.hot.state.ev_armed[k] = int(armed)
+    def event_clear_armed(self, k: int, armed: bool, need: int = 0, irq: int | None = None) -> None:
+        """Arm slot ``k`` (or not); a write-1-to-clear slot with the flags a write must clear (``need``) and the
+        line they hold high (``irq``)."""
+        s = self.m.hot.state
+        if armed and s.ev_w1c[k]:
+            s.ev_need[k] = need
+            if irq is not None:
+                s.ev_irq[k] = irq
+        s.ev_armed[k] = int(armed)
 
     def _sync_event_clears(self) -> None:
         """The event clears C served since the last sync (hp_ack): each as the model's write_EVENTS(i, 0) did it (the
@@ -443,7 +456,10 @@ class SystemBlock:
         for k, (model, i) in enumerate(self._ev_slots):
             if s.ev_cleared[k]:
                 s.ev_cleared[k] = 0
-                model.event_cleared_in_c(i)
+                if s.ev_w1c[k]:
+                    model.w1c_cleared_in_c(i, s.ev_value[k], s.ev_cycle[k])
+                else:
+                    model.event_cleared_in_c(i)
 
     def _sync_nvic(self) -> None:
         """The NVIC writes C served since the last sync (hp_nvic_write), applied as Nvic.write_ISER/ICER/ICPR

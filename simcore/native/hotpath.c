@@ -294,6 +294,13 @@ typedef struct {
     uint32_t ev_armed[HP_EV_SLOTS];   /* Python: the event is set and alone holds the line high */
     uint32_t ev_cleared[HP_EV_SLOTS]; /* clears served here since Python's last sync */
     struct rf_bus *ev_bus;  /* the register file holding the events' values */
+    /* --- write-1-to-clear flag registers (slots with ev_w1c set: STM32F4 DMA LIFCR/HIFCR, RM0090 10.5.3; simcore's
+       sensor STATUS): a word write within ev_w1c that holds every bit of ev_need (the flags holding the line high)
+       clears its bits from the store, and the line falls; Python's sync gives the model the bits and the cycle --- */
+    uint32_t ev_w1c[HP_EV_SLOTS];   /* Python: the bits a write may clear (0: the write-0 rule above) */
+    uint32_t ev_need[HP_EV_SLOTS];  /* Python: the bits a write must clear (those holding the line high) */
+    uint32_t ev_value[HP_EV_SLOTS]; /* C: the bits the last clear served here cleared */
+    uint64_t ev_cycle[HP_EV_SLOTS]; /* C: its cycle */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -1179,13 +1186,22 @@ static __attribute__((noinline)) int hp_source(hp_state *s, void *uc, uint32_t a
  * first (hp_source), and the handler's return is armed (its line is low now). Returns 0 in every
  * other case (Python serves the write).
  */
-/* hp_ack's event clears: a word write of 0 to an armed slot's event register (see ev_* in hp_state). */
+/* hp_ack's event clears: a word write of 0 to an armed slot's event register, or of the armed flags to a write-1-to-clear
+   slot's register (see ev_* in hp_state). */
 static int hp_event_clear(hp_state *s, uint32_t addr, uint32_t size, uint64_t value) {
     for (uint32_t k = 0; k < s->ev_n && k < HP_EV_SLOTS; k++) {
         if (s->ev_addr[k] != addr) continue;
-        if (!s->ev_armed[k] || size != 4 || (uint32_t)value != 0 || !s->ev_bus || s->py_stop || s->stop_requested)
-            return 0;
-        rf_stores(s->ev_bus)[s->ev_store[k]] = 0;
+        if (!s->ev_armed[k] || size != 4 || !s->ev_bus || s->py_stop || s->stop_requested) return 0;
+        uint32_t v = (uint32_t)value, *store = &rf_stores(s->ev_bus)[s->ev_store[k]];
+        if (s->ev_w1c[k]) { /* write 1 to clear: within the slot's bits, clearing every bit that holds the line */
+            if ((v & ~s->ev_w1c[k]) || !s->ev_need[k] || (v & s->ev_need[k]) != s->ev_need[k]) return 0;
+            *store &= ~v;
+            s->ev_value[k] = v;
+            s->ev_cycle[k] = s->cycle_count;
+        } else {
+            if (v != 0) return 0;
+            *store = 0;
+        }
         uint32_t irq = s->ev_irq[k];
         if ((irq >> 5) < HP_NV_WORDS) s->nv_held[irq >> 5] &= ~(1u << (irq & 31u)); /* the line falls */
         s->ev_armed[k] = 0;

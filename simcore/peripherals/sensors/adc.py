@@ -16,6 +16,7 @@ from simcore.board import Peripheral
 from simcore.errors import BadInputError
 from simcore.peripherals import register_model
 from simcore.peripherals.base import Host
+from simcore.peripherals.held import HeldRead
 from simcore.peripherals.sensors.common import RingDma, SampleClock, SensorModel
 from simcore.registers import Field, Register
 
@@ -74,10 +75,14 @@ class SimcoreAdc(SensorModel):
     }
     EN, DMA, AWDEN = 1, 2, 4
     EOC, OVR, HT, TC, AWD, END = 1, 2, 4, 8, 16, 32
+    W1C = OVR | HT | TC | AWD | END  # the STATUS bits a written 1 clears
+    STATUS_IN_C = True  # STATUS reads and flag clears served in C while they are static (tests turn it off)
 
     def __init__(self, config: Peripheral, host: Host) -> None:
         self.clock: SampleClock | None = None
-        self.ring = RingDma(self, self.codes, "<u2")
+        self.ring = RingDma(self, self.codes, "<u2", self._codes_key)
+        self._held = HeldRead(self, 0x04)  # STATUS, while the register file holds it (_hold)
+        self._clear_slot: int | None = None  # the C slot of STATUS's flag clears (SystemBlock.event_clear_slot)
         super().__init__(config, host)
 
     def reset(self) -> None:
@@ -92,6 +97,7 @@ class SimcoreAdc(SensorModel):
         self._overruns = 0
         self._awd_next = 0
         self._awd_cache: tuple[tuple[int, ...], tuple[int | None, int]] | None = None
+        self._hold()
 
     # --- conversion ----------------------------------------------------------------------
     def codes(self, values: np.ndarray) -> np.ndarray:
@@ -111,6 +117,10 @@ class SimcoreAdc(SensorModel):
         if units == "V":
             x = x / (max(self.values["VREF_MV"], 1) / 1000.0) * top
         return np.clip(np.rint(x), 0, top).astype(np.uint16)
+
+    def _codes_key(self) -> object:
+        """What :meth:`codes` depends on besides the samples: the recording, RES and VREF_MV."""
+        return self.binding.source if self.binding else None, self.values["RES"], self.values["VREF_MV"]
 
     def rate_hz(self) -> float:
         ticks = (self.values["TIM_PSC"] + 1) * (self.values["TIM_ARR"] + 1)
@@ -258,12 +268,52 @@ class SimcoreAdc(SensorModel):
         return s
 
     def read_STATUS(self) -> int:
-        return self._status()
+        value = self._status()
+        if self.STATUS_IN_C and self._held.entry is None and self._static():
+            self._held.start(value)
+            self._hold()
+        return value
 
     def write_STATUS(self, value: int) -> None:
-        self.ring.clear((value >> 2) & 0x3)
+        self._write_status(value, self.now())
+        if self._clear_slot is None and self._held.entry is not None:
+            system = getattr(self.host, "system", None)
+            slot = getattr(system, "event_clear_slot", None)
+            if slot is not None:
+                self._clear_slot = slot(self, 0, self.base + 0x04, self._held.store, self.W1C)
+                self._hold()
+
+    def _write_status(self, value: int, now: int) -> None:
+        self.ring.clear((value >> 2) & 0x3, now)
         self._flags &= ~(value & (self.OVR | self.AWD | self.END))
         self.update_irq()
+
+    def w1c_cleared_in_c(self, _index: int, value: int, cycle: int) -> None:
+        """C served the firmware's STATUS write ``value`` at ``cycle`` (SystemBlock.sync_native, hotpath.c hp_ack):
+        what the model's own write does then (the flags, the service latency from that cycle, the line)."""
+        self._write_status(value, cycle)
+
+    # --- STATUS served in C ----------------------------------------------------------------
+    def _static(self) -> bool:
+        """STATUS changes only at the model's events and the firmware's accesses: not while EOC is computed from
+        the clock (conversions read from DR, without DMA)."""
+        return not (self._running and not self.values["CTRL"] & self.DMA)
+
+    def update_irq(self) -> None:
+        super().update_irq()
+        self._hold()
+
+    def _hold(self) -> None:
+        """Give the register file STATUS's value now (its reads go to the model while it is not static), and arm
+        the C slot of its flag clears while its interrupt line is high: a write clearing every flag that holds the
+        line is then served in C (hotpath.c hp_ack), the line falling there (:meth:`w1c_cleared_in_c`)."""
+        if self._held.entry is None:
+            return
+        static = self._static()
+        self._held.put(self._status() if static else 0, static)
+        if self._clear_slot is not None:
+            need = self._status() & self.values["INTEN"] if static and self._irq_level else 0
+            self.host.system.event_clear_armed(self._clear_slot, bool(need), need)  # type: ignore[attr-defined]
 
     def write_INTEN(self, value: int) -> None:
         self.values["INTEN"] = value
@@ -274,7 +324,9 @@ class SimcoreAdc(SensorModel):
         return self._overruns + self.ring.overruns
 
     def read_SAMPLE_COUNT(self) -> int:
-        return max(0, self._latest() - self._first + 1) if self._running else 0
+        count = max(0, self._latest() - self._first + 1) if self._running else 0
+        self._hold()  # (the recording's end may have set END)
+        return count
 
     def read_DMA_POS(self) -> int:
         return self.ring.position()

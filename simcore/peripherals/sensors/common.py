@@ -403,12 +403,16 @@ class RingDma:
     """
 
     HT, TC = 1, 2
+    PREFETCH = 4096  # samples converted at once when the owner says what its conversion depends on (``key``)
 
-    def __init__(self, owner: SensorModel, convert: Callable[[np.ndarray], np.ndarray], dtype: str) -> None:
+    def __init__(self, owner: SensorModel, convert: Callable[[np.ndarray], np.ndarray], dtype: str,
+                 key: Callable[[], object] | None = None) -> None:
         import numpy as np
 
         self.owner = owner
         self.convert = convert
+        self.key = key  # what ``convert`` depends on besides the samples (a change converts again); None: per half
+        self._pre: tuple[object, int, np.ndarray] | None = None  # (key, first sample, converted samples from it)
         self.dtype = np.dtype(dtype)
         self.flags = 0
         self.overruns = 0
@@ -441,12 +445,26 @@ class RingDma:
         else:
             self.owner.at(self.clock.arrival(last), "dma", self._on_half)
 
-    def _write(self, k0: int, k1: int) -> int:
+    def _converted(self, k0: int, k1: int) -> np.ndarray:
+        """Samples ``k0 .. k1-1`` converted (fewer at a stop): with a ``key``, sliced from a block of PREFETCH
+        samples converted at once (conversion is per sample, so a slice of the block equals the range converted
+        alone), converted again when the key or the range leaves the block."""
         assert self.binding is not None
-        data = self.convert(self.binding.fetch(k0, k1))
+        if self.key is None:
+            return self.convert(self.binding.fetch(k0, k1)).astype(self.dtype)
+        key, pre = self.key(), self._pre
+        if pre is None or pre[0] != key or not pre[1] <= k0 or k1 > pre[1] + len(pre[2]):
+            src = self.binding.source  # not past the recording's end where it stops or raises there (end rules)
+            last = self.binding.k_base + len(src) if src.end_rule in ("stop", "error") else k0 + self.PREFETCH
+            end = max(k1, min(k0 + self.PREFETCH, last))
+            pre = self._pre = (key, k0, self.convert(self.binding.fetch(k0, end)).astype(self.dtype))
+        return pre[2][k0 - pre[1]: k1 - pre[1]]
+
+    def _write(self, k0: int, k1: int) -> int:
+        data = self._converted(k0, k1)
         which = self.done % 2
         at = self.addr + which * self.half * self.dtype.itemsize
-        self.owner.host.mem_write(at, data.astype(self.dtype).tobytes())
+        self.owner.host.mem_write(at, data.tobytes())
         self.delivered += len(data)
         return len(data)
 
@@ -475,9 +493,11 @@ class RingDma:
         self.running = False
         self.owner.ring_end()
 
-    def clear(self, mask: int) -> None:
-        """Firmware cleared flags in ``mask``: record how long it took and whether it was too late."""
-        now = self.owner.now()
+    def clear(self, mask: int, now: int | None = None) -> None:
+        """Firmware cleared flags in ``mask`` (at cycle ``now``, default the clock now): record how long it took and
+        whether it was too late."""
+        if now is None:
+            now = self.owner.now()
         cleared = self.flags & mask
         for flag in (self.HT, self.TC):
             if cleared & flag and flag in self._raised_at:

@@ -136,12 +136,14 @@ class Stm32Dma(PeripheralModel):
 
     NSTREAMS: ClassVar[int] = 8
     STATUS: ClassVar[tuple[str, ...]] = ()
+    CLEARS_IN_C: ClassVar[bool] = True  # flag clears served in C where they can be (_clear_slot; tests: off)
 
     def __init__(self, config: Any, host: Host, registers: Any = None) -> None:
         self.streams = [Transfer(i) for i in range(self.NSTREAMS)]
         self._irq_levels: dict[int, bool] = {}
         self._serving = False
         self._held_status: dict[str, int] = {}  # status register -> its value's index in the register file
+        self._clear_slots: dict[int, int] = {}  # flag clear register group (F4: 0 LIFCR, 1 HIFCR) -> its C slot
         super().__init__(config, host, registers)
         ints = self.svd.interrupts if self.svd is not None else ()
         self.stream_irqs = [irq for _name, irq in ints[: self.NSTREAMS]]
@@ -381,6 +383,51 @@ class Stm32Dma(PeripheralModel):
             rf = self.host.bus.rf  # type: ignore[attr-defined]
             for name, store in self._held_status.items():
                 rf.set_value(store, self.status(name))
+        if self._clear_slots:
+            self._arm_clears()
+
+    # --- flag clears served in C (F4 LIFCR/HIFCR: SystemBlock.event_clear_slot, hotpath.c hp_ack) ------------
+    def clear_group(self, i: int) -> int:
+        """The flag clear register group of stream ``i`` (F4: 0 for LIFCR/LISR, 1 for HIFCR/HISR)."""
+        return 0
+
+    def _arm_clears(self) -> None:
+        """Arm each flag clear register's C slot while exactly one stream of its group holds its line high: a write
+        that clears every flag raising that line (and no bit outside the group's flags) is then served in C, the
+        line falls there, and the model applies the clear at the next sync (:meth:`w1c_cleared_in_c`)."""
+        system = self.host.system  # type: ignore[attr-defined]
+        levels, flags = self._irq_levels, self.flags
+        for group, k in self._clear_slots.items():
+            high = [i for i, irq in enumerate(self.stream_irqs)
+                    if levels.get(irq, False) and self.clear_group(i) == group]
+            if len(high) != 1:
+                system.event_clear_armed(k, False)
+                continue
+            i = high[0]
+            system.event_clear_armed(k, True, self.flag_bits(i, flags[i] & self.enables(i)), self.stream_irqs[i])
+
+    def flag_bits(self, i: int, norm: int) -> int:
+        """Stream ``i``'s normalised flags ``norm`` as bits of its status and clear registers."""
+        raise NotImplementedError
+
+    def _clear_slot(self, group: int, addr: int, status: str, w1c: int) -> None:
+        """After a write to flag clear register ``addr`` (group ``group``) through Python: give its next writes a C
+        slot when the register file holds the group's status register ``status`` (its first read went through
+        Python) and the part's hot path can serve them."""
+        store = self._held_status.get(status)
+        system = getattr(self.host, "system", None)
+        slot = getattr(system, "event_clear_slot", None)
+        if not self.CLEARS_IN_C or group in self._clear_slots or store is None or slot is None or not self.stream_irqs:
+            return
+        k = slot(self, group, addr, store, w1c, self.stream_irqs[0])
+        if k is not None:
+            self._clear_slots[group] = k
+            self._arm_clears()
+
+    def w1c_cleared_in_c(self, group: int, value: int, cycle: int) -> None:
+        """C served a write of ``value`` to group ``group``'s flag clear register (SystemBlock.sync_native): what the
+        model's own write does (the time does not matter to a flag clear)."""
+        raise NotImplementedError
 
     def status(self, name: str) -> int:
         """The value of status register ``name`` (one of ``STATUS``) from the flags."""
@@ -409,6 +456,7 @@ _F4_BITS = ((1, 5), (2, 4), (4, 3), (8, 0), (16, 2))  # normalised flag -> bit: 
 # a stream's normalised flags (0-31) -> its bits in LISR/HISR at stream position k (0-3)
 _F4_STATUS = tuple(tuple(sum(1 << (_F4_FLAG_SHIFT[k] + bit) for norm, bit in _F4_BITS if f & norm) for f in range(32))
                    for k in range(4))
+_F4_CLEARABLE = _F4_STATUS[0][31] | _F4_STATUS[1][31] | _F4_STATUS[2][31] | _F4_STATUS[3][31]  # LIFCR/HIFCR's bits
 
 
 def _reader(method: str, i: int) -> Any:
@@ -494,9 +542,20 @@ class Stm32F4Dma(Stm32Dma):
 
     def write_LIFCR(self, value: int) -> None:
         self._clear(False, value)
+        self._clear_slot(0, self.base + self.register("LIFCR").offset, "LISR", _F4_CLEARABLE)
 
     def write_HIFCR(self, value: int) -> None:
         self._clear(True, value)
+        self._clear_slot(1, self.base + self.register("HIFCR").offset, "HISR", _F4_CLEARABLE)
+
+    def clear_group(self, i: int) -> int:
+        return i >> 2
+
+    def flag_bits(self, i: int, norm: int) -> int:
+        return _F4_STATUS[i & 3][norm]
+
+    def w1c_cleared_in_c(self, group: int, value: int, cycle: int) -> None:
+        self._clear(bool(group), value)
 
     # stream registers
     def _write_locked(self, i: int, reg: str, value: int) -> None:
