@@ -77,6 +77,8 @@ XFER = 512  # an SPI data register a stream serves (rf_xfer)
 XFER_MAX = 1024  # frames one stream carries at most (RF_XFER_MAX)
 XCS = 0x1000  # a GPIO BSRR entry: chip-select writes of an SPI stream's script are served by it (rf_xfer_script)
 XICR = 0x2000  # an I2C interrupt clear register: the STOPF clear after a read stream is served by it (rf_xfer_i2c_icr)
+XCR = 0x4000  # an I2C control register: its armed write starts a register-address write (rf_xfer_i2c_arm)
+NO_LINK = 0xFFFFFFFF  # an armed write waits for no read stream
 FS_PER_SECOND = 10**15
 
 
@@ -103,6 +105,11 @@ class Xfer:
         self.edges = 0
         self.pre_at, self.sr_pre = 0, 0  # an I2C read from its START: SR sr_pre until its address is acknowledged
         self.icr, self.icr_bits, self.icr_done = 0, 0, False  # the STOPF clear a read stream takes (xfer_i2c_icr)
+        # a write armed on the control register (xfer_i2c_arm): entry, value, state (0 off, 1 armed, 2 served), link
+        self.cr, self.cr_value, self.cr_state, self.cr_link, self.cr_n = 0, 0, 0, NO_LINK, 0
+        self.cr_sr: tuple[int, int, int, int] = (0, 0, 0, 0)
+        self.cr_addr_fs = self.cr_frame_fs = self.cr_wire_fs = self.cr_limit = 0
+        self.cr_addr_end = self.cr_at_ready = 0
 
     def fs_at(self, cycle: int) -> int:
         c0, fs0, num, den = self.seg
@@ -253,6 +260,11 @@ def regfile_library() -> ctypes.CDLL | None:
             lib.rf_xfer_i2c_address.argtypes = [p, u32, u32, u64]
             lib.rf_xfer_start_i2c_tx.restype = ctypes.c_int
             lib.rf_xfer_start_i2c_tx.argtypes = [p, u32, u32, u32, u32, u32, u32, u64, u64, u64, u64]
+            lib.rf_xfer_i2c_arm.restype = ctypes.c_int
+            lib.rf_xfer_i2c_arm.argtypes = [p, u32, u32, u32, u32, u32, u32, u32, u32, u32, u64, u64, u64, u64]
+            lib.rf_xfer_i2c_armed.restype = u32
+            lib.rf_xfer_i2c_armed.argtypes = [p, u32, ctypes.POINTER(ctypes.c_uint64)]
+            lib.rf_xfer_i2c_disarm.argtypes = [p, u32]
             lib.rf_xfer_ptr.restype = v
             lib.rf_xfer_ptr.argtypes = [p, u32]
             lib.rf_xfer_size.restype = u64
@@ -533,7 +545,52 @@ class PyRegFile:
         x = self.xfers[xfer]
         x.active = False
         x.icr_bits = 0
-        self.timed_set(x.ti, 0, 0, NEVER, 0)
+        if not any(o is not x and o.active and o.ti == x.ti for o in self.xfers):  # else its schedule (xfer_i2c_arm)
+            self.timed_set(x.ti, 0, 0, NEVER, 0)
+
+    def xfer_i2c_arm(self, xfer: int, cr: int, value: int, link: int | None, n: int, sr: tuple[int, int, int, int],
+                     addr_fs: int, frame_fs: int, wire_fs: int, limit: int) -> None:
+        """Arm write slot ``xfer`` (inactive, its segment set) on control register entry ``cr`` (flag XCR): the write
+        of exactly ``value`` starts the slot's write of ``n`` bytes (``xfer_start_i2c_tx`` with ``sr``, ``frame_fs``,
+        ``limit``), its address ending ``addr_fs`` after max(now, ``wire_fs``), once read stream ``link`` (None: none)
+        read every byte and took its STOPF clear (it stops then; regfile.c rf_xfer_i2c_arm)."""
+        x = self.xfers[xfer]
+        lk = NO_LINK if link is None else link
+        if (x.active or not 0 <= cr < len(self.regs) or not 1 <= n <= XFER_MAX or lk == xfer
+                or (lk != NO_LINK and not 0 <= lk < len(self.xfers)) or x.seg[2] <= 0 or x.seg[3] <= 0):
+            raise ValueError("register file stream: an armed I2C write on an inactive slot with a timeline segment")
+        x.cr, x.cr_value, x.cr_link, x.cr_n, x.cr_sr = cr, value, lk, n, tuple(sr)  # type: ignore[assignment]
+        x.cr_addr_fs, x.cr_frame_fs, x.cr_wire_fs, x.cr_limit = addr_fs, frame_fs, wire_fs, limit
+        x.cr_state = 1
+        self.regs[cr][5] |= XCR
+
+    def xfer_i2c_armed(self, xfer: int) -> tuple[int, int, int]:
+        """(state: 0 off, 1 armed, 2 served; the served write's address end in fs; its cycle)."""
+        x = self.xfers[xfer]
+        return x.cr_state, x.cr_addr_end, x.cr_at_ready
+
+    def xfer_i2c_disarm(self, xfer: int) -> None:
+        self.xfers[xfer].cr_state = 0
+
+    def _xfer_cr(self, x: Xfer, addr: int, size: int, value: int) -> bool:
+        """regfile.c xfer_cr: the armed control-register write starts the slot's write."""
+        if addr & 3 or size != 4 or value != x.cr_value or x.active:
+            return False
+        link = None
+        if x.cr_link != NO_LINK:
+            link = self.xfers[x.cr_link]
+            if not link.active or link.i2c != 1 or link.rd != link.n or not link.icr_done:
+                return False
+        now = self.cycles()
+        if now < x.seg[0]:
+            return False
+        end_fs = max(x.fs_at(now), x.cr_wire_fs) + x.cr_addr_fs
+        at = max(x.cycle_at(end_fs), now)
+        if link is not None:
+            link.active = False  # its bytes and clear stay for the model (xfer_get, xfer_icr_done)
+        x.cr_state, x.cr_addr_end, x.cr_at_ready = 2, end_fs, at
+        self.xfer_start_i2c_tx(self.xfers.index(x), x.cr_n, x.cr_sr, x.cr_frame_fs, end_fs, at, x.cr_limit)
+        return True
 
     def xfer_i2c_icr(self, xfer: int, icr: int, bits: int) -> None:
         """The I2C read stream (started) takes, once all its bytes were read, entry ``icr``'s write of exactly
@@ -811,6 +868,9 @@ class PyRegFile:
         elif r[5] & XICR and any(x.icr == s - 1 and x.active and x.icr_bits and self._xfer_icr(x, addr, size, value)
                                  for x in self.xfers):
             pass  # STOPF cleared after an I2C read stream
+        elif r[5] & XCR and any(x.cr == s - 1 and x.cr_state == 1 and self._xfer_cr(x, addr, size, value)
+                                for x in self.xfers):
+            pass  # an I2C register-address write started by the register file
         elif r[5] & PY_WRITE or (r[5] & FIT and (size != 4 or addr & 3 or value & ~(r[1] | r[2] | r[3]))):
             self.py(addr, size, value, 1)
         else:
@@ -880,6 +940,7 @@ class NativeRegFile:
         self._n_store = 0
         self._con_cb: Any = None
         self._con_out = ctypes.create_string_buffer(CONSOLE_CAP)
+        self._armed_out = (ctypes.c_uint64 * 2)()
         self._con_len = ctypes.c_uint32.from_address(lib.rf_console_len_ptr(self.bus))  # read without a call
         self._q_cb: Any = None
 
@@ -1052,6 +1113,20 @@ class NativeRegFile:
                           at_ready: int, limit: int) -> None:
         if self.lib.rf_xfer_start_i2c_tx(self.bus, xfer, n, *sr, frame_fs, wire_fs, at_ready, limit) != 0:
             raise ValueError("register file stream: 1 to XFER_MAX bytes")
+
+    def xfer_i2c_arm(self, xfer: int, cr: int, value: int, link: int | None, n: int, sr: tuple[int, int, int, int],
+                     addr_fs: int, frame_fs: int, wire_fs: int, limit: int) -> None:
+        if self.lib.rf_xfer_i2c_arm(self.bus, xfer, cr, value, NO_LINK if link is None else link, n, *sr, addr_fs,
+                                    frame_fs, wire_fs, limit) != 0:
+            raise ValueError("register file stream: an armed I2C write on an inactive slot with a timeline segment")
+
+    def xfer_i2c_armed(self, xfer: int) -> tuple[int, int, int]:
+        out = self._armed_out
+        state = int(self.lib.rf_xfer_i2c_armed(self.bus, xfer, out))
+        return state, out[0], out[1]
+
+    def xfer_i2c_disarm(self, xfer: int) -> None:
+        self.lib.rf_xfer_i2c_disarm(self.bus, xfer)
 
     def queue_new(self, index: int) -> int:
         q = int(self.lib.rf_queue_new(self.bus, index))

@@ -82,6 +82,8 @@
 #define RF_XFER_MAX 1024u
 #define RF_XCS 0x1000u /* a GPIO BSRR entry: chip-select writes an SPI stream's script serves (rf_xfer_script) */
 #define RF_XICR 0x2000u /* an I2C interrupt clear register: the STOPF clear after a read stream (rf_xfer_i2c_icr) */
+#define RF_XCR 0x4000u  /* an I2C control register: the armed write that starts a register-address write (rf_xfer_i2c_arm) */
+#define RF_NO_LINK 0xFFFFFFFFu
 
 typedef struct {
     uint32_t store;      /* index of the value (entries that are views of one value share it) */
@@ -163,6 +165,12 @@ typedef struct {
     /* I2C read stream: the write of exactly icr_bits to entry icr (the interrupt clear register, flag RF_XICR) once
        every byte was read and the final SR shows them clears them from it here (rf_xfer_i2c_icr); icr_done: served */
     uint32_t icr, icr_bits, icr_done, pad6;
+    /* I2C write armed on the control register (rf_xfer_i2c_arm): entry cr's write of exactly cr_value starts this
+       slot's write (rf_xfer_start_i2c_tx of cr_n bytes, SR cr_sr[4]) once stream cr_link (RF_NO_LINK: none) has read
+       every byte and taken its STOPF clear: START and the address end cr_addr_fs after max(now, cr_wire_fs).
+       cr_state: 0 off, 1 armed, 2 served (cr_addr_end, cr_at_ready: the address's end and its cycle) */
+    uint32_t cr, cr_value, cr_state, cr_link, cr_n, cr_sr[4], pad7;
+    uint64_t cr_addr_fs, cr_frame_fs, cr_wire_fs, cr_limit, cr_addr_end, cr_at_ready;
 } rf_xfer;
 
 #define RF_WORDS 1024u /* 32-bit words per 4 KiB page */
@@ -618,6 +626,8 @@ void rf_xfer_stop(rf_bus *b, uint32_t xi) {
     rf_xfer *x = &b->xfers[xi];
     x->active = 0;
     x->icr_bits = 0;
+    for (uint32_t i = 0; i < b->n_xfers; i++)
+        if (i != xi && b->xfers[i].active && b->xfers[i].ti == x->ti) return; /* its schedule now (rf_xfer_i2c_arm) */
     rf_timed_set(b, x->ti, 0, 0, RF_NEVER, 0);
 }
 
@@ -635,6 +645,49 @@ int rf_xfer_i2c_icr(rf_bus *b, uint32_t xi, uint32_t icr, uint32_t bits) {
 }
 
 uint32_t rf_xfer_icr_done(rf_bus *b, uint32_t xi) { return xi < b->n_xfers ? b->xfers[xi].icr_done : 0; }
+
+/* Arm I2C write slot xi (inactive, its timeline segment set) on control register entry cr (flag RF_XCR): the write of
+   exactly value (START of a register-address write, RM0432 48.4.8) is served here, once read stream link (RF_NO_LINK:
+   none; else it must have read every byte and taken its STOPF clear, and then stops: rf_xfer_get still gives its
+   state) is done: the address ends addr_fs after max(now, wire_fs) (the model's after(10)), acknowledged at that
+   cycle, and slot xi carries the write of n bytes as rf_xfer_start_i2c_tx(sr_wait..sr_done, frame_fs, limit) would.
+   Returns 0, -1 on bad arguments. */
+int rf_xfer_i2c_arm(rf_bus *b, uint32_t xi, uint32_t cr, uint32_t value, uint32_t link, uint32_t n, uint32_t sr_wait,
+                    uint32_t sr_ready, uint32_t sr_busy, uint32_t sr_done, uint64_t addr_fs, uint64_t frame_fs,
+                    uint64_t wire_fs, uint64_t limit) {
+    if (xi >= b->n_xfers || cr >= b->n_regs || n < 1 || n > RF_XFER_MAX || b->xfers[xi].active || link == xi ||
+        (link != RF_NO_LINK && link >= b->n_xfers) || !b->xfers[xi].num || !b->xfers[xi].den)
+        return -1;
+    rf_xfer *x = &b->xfers[xi];
+    x->cr = cr;
+    x->cr_value = value;
+    x->cr_link = link;
+    x->cr_n = n;
+    x->cr_sr[0] = sr_wait;
+    x->cr_sr[1] = sr_ready;
+    x->cr_sr[2] = sr_busy;
+    x->cr_sr[3] = sr_done;
+    x->cr_addr_fs = addr_fs;
+    x->cr_frame_fs = frame_fs;
+    x->cr_wire_fs = wire_fs;
+    x->cr_limit = limit;
+    x->cr_state = 1;
+    b->regs[cr].flags |= RF_XCR;
+    return 0;
+}
+
+/* Slot xi's armed write: 0 off, 1 armed, 2 served (out[0], out[1]: the address's end in fs and its cycle). */
+uint32_t rf_xfer_i2c_armed(rf_bus *b, uint32_t xi, uint64_t *out) {
+    if (xi >= b->n_xfers) return 0;
+    rf_xfer *x = &b->xfers[xi];
+    out[0] = x->cr_addr_end;
+    out[1] = x->cr_at_ready;
+    return x->cr_state;
+}
+
+void rf_xfer_i2c_disarm(rf_bus *b, uint32_t xi) {
+    if (xi < b->n_xfers) b->xfers[xi].cr_state = 0;
+}
 
 uint32_t rf_xfer_count(rf_bus *b) { return b->n_xfers; }
 
@@ -775,6 +828,36 @@ static inline rf_xfer *xfer_of_cs(rf_bus *b, uint32_t cs) {
     for (uint32_t i = 0; i < b->n_xfers; i++)
         if (b->xfers[i].cs == cs && b->xfers[i].active && b->xfers[i].m) return &b->xfers[i];
     return NULL;
+}
+
+static inline rf_xfer *xfer_of_cr(rf_bus *b, uint32_t cr) {
+    for (uint32_t i = 0; i < b->n_xfers; i++)
+        if (b->xfers[i].cr == cr && b->xfers[i].cr_state == 1) return &b->xfers[i];
+    return NULL;
+}
+
+/* The armed control-register write (rf_xfer_i2c_arm): 1 when served here (the write started on its slot), 0 (Python
+   serves it: another value, its link not done, before the slot's segment; nothing changed). */
+static inline int xfer_cr(rf_bus *b, rf_xfer *x, uint32_t addr, uint32_t size, uint64_t value) {
+    if ((addr & 3u) || size != 4 || value != x->cr_value || x->active) return 0;
+    rf_xfer *l = NULL;
+    if (x->cr_link != RF_NO_LINK) {
+        l = &b->xfers[x->cr_link];
+        if (!l->active || l->i2c != 1 || l->rd != l->n || !l->icr_done) return 0;
+    }
+    uint64_t now = *b->cycles;
+    if (now < x->seg_cycle) return 0;
+    uint64_t now_fs = xfer_fs_at(x, now);
+    uint64_t end_fs = (now_fs > x->cr_wire_fs ? now_fs : x->cr_wire_fs) + x->cr_addr_fs;
+    uint64_t at = xfer_cycle_at(x, end_fs);
+    if (at < now) at = now;
+    if (l) l->active = 0; /* its bytes and clear stay for Python (rf_xfer_get, rf_xfer_icr_done) */
+    x->cr_state = 2;
+    x->cr_addr_end = end_fs;
+    x->cr_at_ready = at;
+    rf_xfer_start_i2c_tx(b, (uint32_t)(x - b->xfers), x->cr_n, x->cr_sr[0], x->cr_sr[1], x->cr_sr[2], x->cr_sr[3],
+                         x->cr_frame_fs, end_fs, at, x->cr_limit);
+    return 1;
 }
 
 /* An I2C stream's RXDR read: the byte that arrived, if the next one has not arrived yet (no stretch). */
@@ -1032,6 +1115,8 @@ static inline void word_write(rf_bus *b, uint32_t addr, uint32_t size, uint64_t 
         /* a chip-select edge of a stream's script */
     } else if ((r->flags & RF_XICR) && xfer_of_icr(b, s - 1) && xfer_icr(b, xfer_of_icr(b, s - 1), addr, size, value)) {
         /* STOPF cleared after an I2C read stream */
+    } else if ((r->flags & RF_XCR) && xfer_of_cr(b, s - 1) && xfer_cr(b, xfer_of_cr(b, s - 1), addr, size, value)) {
+        /* an I2C register-address write started here */
     } else if ((r->flags & RF_PY_WRITE) ||
                ((r->flags & RF_FIT) && (size != 4 || (addr & 3u) ||
                                         (value & ~(uint64_t)(r->write_mask | r->w1c_mask | r->w1s_mask))))) {

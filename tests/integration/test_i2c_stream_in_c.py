@@ -15,7 +15,7 @@ import pytest
 
 from simcore.api import prepare, result_of, run
 from simcore.peripherals.stm32.i2c import Stm32L4I2c
-from tests.conftest import elf, pause_at_nth_stream
+from tests.conftest import elf
 from tests.conftest import figures as _figures
 from tests.integration.test_sensors_imu import CSV
 
@@ -33,6 +33,7 @@ def test_i2c_stream_equals_the_models_byte_events(monkeypatch: pytest.MonkeyPatc
     dr_reads: list[int] = []
     tx_writes: list[int] = []
     icr_writes: list[int] = []
+    address_writes: list[int] = []  # CR2 writes that start a one-byte write (the register address before a read)
     own_read, own_write = Stm32L4I2c.read, Stm32L4I2c.write
 
     def counted(self: Stm32L4I2c, offset: int, size: int) -> int:
@@ -42,12 +43,14 @@ def test_i2c_stream_equals_the_models_byte_events(monkeypatch: pytest.MonkeyPatc
     def counted_write(self: Stm32L4I2c, offset: int, size: int, value: int) -> None:
         tx_writes.append(offset == 0x28)  # TXDR
         icr_writes.append(offset == 0x1C)  # ICR
+        address_writes.append(offset == 0x04 and value & 1 << 13 and not value & 1 << 10 and value >> 16 & 0xFF == 1)
         own_write(self, offset, size, value)
 
     monkeypatch.setattr(Stm32L4I2c, "read", counted)
     monkeypatch.setattr(Stm32L4I2c, "write", counted_write)
     in_c = run(APP, BOARD, sensors=SENSORS, native=True, cmdline=CMDLINE)
     streamed_python, tx_python, icr_python = sum(dr_reads), sum(tx_writes), sum(icr_writes)
+    address_python = sum(address_writes)
     twin = run(APP, BOARD, sensors=SENSORS, native=False, cmdline=CMDLINE)
     monkeypatch.setattr(Stm32L4I2c, "_try_stream", lambda self: None)
     monkeypatch.setattr(Stm32L4I2c, "_try_tx", lambda self: None)
@@ -55,6 +58,7 @@ def test_i2c_stream_equals_the_models_byte_events(monkeypatch: pytest.MonkeyPatc
     dr_reads.clear()
     tx_writes.clear()
     icr_writes.clear()
+    address_writes.clear()
     own = run(APP, BOARD, sensors=SENSORS, native=True, cmdline=CMDLINE)
     assert in_c.exit_status == 0 and "done: " in in_c.text and "data: fnv1a" in in_c.text
     assert figures(in_c) == figures(own) == figures(twin)
@@ -67,16 +71,23 @@ def test_i2c_stream_equals_the_models_byte_events(monkeypatch: pytest.MonkeyPatc
     # the STOPF clear after each streamed read (2 per FIFO drain) is the register file's too (XICR); the chip's
     # set-up writes' (5), the one-byte WHO_AM_I read's and chip_stop's stay the model's
     assert sum(icr_writes) == 7 + 2 * (200 // 25) and icr_python == 7
+    # the CR2 write that starts each register-address write: the model's without streams (WHO_AM_I's, then 2 per
+    # drain); with them the register file's (RF_XCR) after a read stream or a stream limit armed it, all but
+    # WHO_AM_I's and the first drain's first (nothing armed it yet)
+    assert sum(address_writes) == 1 + 2 * (200 // 25) and address_python == 2
 
 
 @pytest.mark.parametrize("native", [True, False], ids=["c", "twin"])
-@pytest.mark.parametrize("start", ["_try_read", "_try_tx"], ids=["read", "address-write"])
+@pytest.mark.parametrize("start,nth", [("_try_read", 10), ("_arm_cr2", 10), ("_settle_at_limit", 3)],
+                         ids=["read", "armed-after-read", "armed-idle"])
 def test_a_snapshot_inside_an_i2c_stream_restores_it(monkeypatch: pytest.MonkeyPatch, native: bool,
-                                                     start: str) -> None:
-    """A snapshot taken while the register file carries a transfer (a pause just after the 10th read stream, or the
-    10th register-address write, started): the run after its restore gives the counts, console and chip figures of
-    a plain run."""
-    from simcore.debug import Debugger
+                                                     start: str, nth: int) -> None:
+    """A snapshot taken while the register file carries a transfer or holds the next register-address write armed
+    (a pause just after the 10th read stream started, the 10th read stream that armed the address write after it,
+    or the third stream limit (of 8 drains) after which the idle model armed the next drain's first address write;
+    C then starts those writes at their CR2 write): the run after its restore gives the counts, console and chip
+    figures of a plain run."""
+    from simcore.debug import Debugger, Pause
     from simcore.snapshot import Snapshot
     from tests.integration.test_debug import figures as run_figures
 
@@ -86,10 +97,20 @@ def test_a_snapshot_inside_an_i2c_stream_restores_it(monkeypatch: pytest.MonkeyP
     plain = run(APP, BOARD, sensors=SENSORS, native=native, cmdline=CMDLINE)
     m = prepare(APP, BOARD, sensors=SENSORS, native=native, cmdline=CMDLINE)
     d = Debugger(m)
-    pause_at_nth_stream(monkeypatch, m, Stm32L4I2c, start, 10, "inside an I2C stream")
+    seen = [0]
+    own = getattr(Stm32L4I2c, start)
+
+    def counted(self: Stm32L4I2c, *args: Any) -> None:
+        own(self, *args)
+        if self._stream is not None or self._cr2_armed:
+            seen[0] += 1
+            if seen[0] == nth:
+                m.request_pause(Pause("interrupt", "inside an I2C stream", pc=None))
+
+    monkeypatch.setattr(Stm32L4I2c, start, counted)
     assert d.cont().kind == "interrupt"
     i2c = m.peripheral("i2c2")
-    assert i2c._stream is not None  # the register file carries the transfer
+    assert i2c._stream is not None or i2c._cr2_armed  # the register file carries a transfer or the next write
     snap = Snapshot.take(m)
     d.cont()
     ref = run_figures(m), chip(m)

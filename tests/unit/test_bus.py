@@ -924,3 +924,99 @@ def test_i2c_register_address_writes_agree_between_c_and_the_python_twin() -> No
     assert logs["py"] == logs["c"]
     assert served > 100 and sum(1 for e in logs["c"] if e[4] == 1) > 100
     assert all(files["py"].reg(k) == files["c"].reg(k) for k in range(3))
+
+
+def test_i2c_armed_address_writes_agree_between_c_and_the_python_twin() -> None:
+    """XCR (rf_xfer_i2c_arm): a write slot armed on the control register serves the CR2 write of exactly the armed
+    word, only while armed, and with a linked read stream only once that stream read every byte and took its STOPF
+    clear (the read stream then stops, its state kept); the write starts there: ISR the waiting value until the
+    address's acknowledge at the cycle simcore/clock.py's Timeline gives for max(now, the wire's end) + 10 SCL
+    periods, TXIS from it. Random arms, streams, CR2/ICR/TXDR writes, reads and clock steps give the same values,
+    Python calls and state in C and in the Python twin."""
+    import ctypes
+
+    from simcore.clock import Timeline
+    from simcore.regfile import NEVER, XCR
+
+    assert regfile_library() is not None, "the native extension is not built"
+    rng = random.Random(21)
+    clock = ctypes.c_uint64(0)
+    cycles = ctypes.c_uint64(0)
+    line = Timeline(4e6, "MSI")
+    line.switch(3000, 80e6, "PLL")
+    seg = line.current
+    ISR, CR2, ICR, RXDR, TXDR = 0x40005818, 0x40005804, 0x4000581C, 0x40005824, 0x40005828
+    TXE, TXIS, RXNE, STOPF, TC, BUSY, DIR = 1, 2, 4, 32, 64, 0x8000, 0x10000
+    WORD = 0x6A << 1 | 1 << 16 | 1 << 13
+    files, logs = _twin_files((ISR, RXDR, TXDR, CR2, ICR), clock, cycles)
+    for f in files.values():
+        assert f.xfer_new(1, 0) == 0 and f.xfer_new(2, 0) == 1  # the read stream's slot, then the write's
+        f.xfer_timeline(1, seg.cycle, seg.fs, seg.rate_num, seg.rate_den)
+    clock.value = cycles.value = 4000
+    byte_fs = 9 * 10**15 // 400_000
+    addr_fs = 10 * 10**15 // 400_000
+    base = BUSY | TXE | DIR
+    last = (base | RXNE | STOPF) & ~BUSY
+    wait = (last & ~(RXNE | STOPF)) | BUSY
+    ready = (wait & ~DIR) | TXIS | TXE
+    sr = (wait, ready, ready & ~TXIS, (ready & ~TXIS) | TC)
+    served = linked_served = refused = 0
+    wire = 0
+    for _ in range(15000):
+        r = rng.random()
+        if r < 0.04:  # a read stream (with its STOPF clear), then maybe the write armed behind it, or alone
+            n = rng.randrange(1, 6)
+            ats = [clock.value + 40 + 90 * j for j in range(n)]
+            wire = line.fs_at(ats[-1])
+            link = rng.random() < 0.7
+            for f in files.values():
+                f.xfer_stop(1)
+                f.xfer_i2c_disarm(1)
+                f.xfer_start_i2c(0, bytes(range(n)), ats, (base, base | RXNE, last, last & ~RXNE))
+                f.xfer_i2c_icr(0, 4, STOPF)
+                if not link:
+                    f.xfer_stop(0)
+                f.xfer_i2c_arm(1, 3, WORD, 0 if link else None, 1, sr, addr_fs, byte_fs, wire, NEVER)
+                assert f.reg(3)["flags"] & XCR
+        elif r < 0.45:
+            clock.value = cycles.value + rng.randrange(0, 3)
+            cycles.value = clock.value + rng.randrange(0, 300)
+        elif r < 0.6:
+            value = rng.choice((WORD, WORD, WORD, WORD | 1 << 25, WORD ^ 2))
+            c = files["c"]
+            st_read = c.xfer_get(0)
+            armed = c.xfer_i2c_armed(1)[0]
+            linked = st_read[0]
+            rule = (armed == 1 and value == WORD and not c.xfer_get(1)[0]
+                    and (not linked or (st_read[3] == st_read[1] and c.xfer_icr_done(0))))
+            calls = len(logs["c"])
+            for f in files.values():
+                f.write(CR2, 4, value)
+            taken = len(logs["c"]) == calls
+            assert taken == rule
+            if taken:
+                served += 1
+                linked_served += linked
+                end = max(line.fs_at(cycles.value), wire) + addr_fs
+                at = max(line.cycle_at(end), cycles.value)
+                for f in files.values():
+                    assert f.xfer_i2c_armed(1) == (2, end, at)
+                    st = f.xfer_get(1)
+                    assert st[0] and st[2] == 0 and st[5] == end and not f.xfer_get(0)[0]
+                assert c.read(ISR, 4) == (ready if clock.value >= at else wait)
+            elif armed == 1 and value == WORD:
+                refused += 1
+        elif r < 0.7:
+            addr, value = rng.choice((ICR, ICR, TXDR)), rng.choice((STOPF, 0x3E))
+            for f in files.values():
+                f.write(addr, 4, value)
+        else:
+            addr = rng.choice((ISR, RXDR, RXDR))
+            got = {key: f.read(addr, 4) for key, f in files.items()}
+            assert got["py"] == got["c"]
+        for x in (0, 1):
+            assert files["py"].xfer_get(x) == files["c"].xfer_get(x)
+        assert files["py"].xfer_i2c_armed(1) == files["c"].xfer_i2c_armed(1)
+        assert files["py"].timed_get(0) == files["c"].timed_get(0)
+    assert logs["py"] == logs["c"]
+    assert served > 50 and linked_served > 10 and refused > 50, (served, linked_served, refused)

@@ -417,11 +417,19 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
         self._txi_tried = False
         self._icr: int | None = None  # the register file's entry of ICR (a read stream takes the STOPF clear)
         self._icr_tried = False
+        self._cr2: int | None = None  # the register file's entry of CR2 (an armed register-address write, _arm_cr2)
+        self._cr2_tried = False
+        self._cr2_armed = False
+        self._tx_cr2: int | None = None  # the CR2 word that last started a write the register file carried (_try_tx)
+        self._tx_wait = 0  # ISR the armed write expects before it (checked when the model takes it back)
         super().__init__(config, host, registers)
 
     def reset(self) -> None:
         if getattr(self, "_stream", None) is not None:
             self._drop_stream()
+        if getattr(self, "_cr2_armed", False):
+            self._cr2_armed = False
+            self.host.bus.rf.xfer_i2c_disarm(self._txi)  # type: ignore[attr-defined]
         super().reset()
         self.isr = L4_TXE
         self.left = 0  # bytes of this NBYTES block still to move
@@ -486,6 +494,8 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
                 self._try_read()
             else:
                 self._try_tx()
+                if isinstance(self._stream, _TxPhase):
+                    self._tx_cr2 = value
         elif value & 1 << 14 and self.active:  # STOP after TC (software end mode)
             self._finish_stop()
         elif self.isr & TCR and self.active:  # RELOAD: the next NBYTES block (RM0432 48.4.9)
@@ -644,11 +654,14 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
             host.bus.rf.xfer_start_i2c(xi, bytes(miso), ats, sr)
         if address is not None:
             host.bus.rf.xfer_i2c_address(xi, *address)
-        ev = host.schedule(limit, self._settle, f"{self.periph} stream limit") if quiet < 1 << 62 else None
+        ev = host.schedule(limit, self._settle_at_limit, f"{self.periph} stream limit") if quiet < 1 << 62 else None
         self._stream = (xi, target, miso, ats, wires, bool(cr2 & 1 << 25), base, address, ev)
         if cr2 & 1 << 25 and self._icr_in_c(target):
             host.bus.rf.xfer_i2c_icr(xi, self._icr, L4_STOPF)
             host.bus.settle_first.append(self._settle)
+            # the next register-address write may start in C once every byte was read and STOPF cleared (_settle's
+            # ISR then: STOPF set by AUTOEND with BUSY and TXIS cleared, then cleared by the ICR write)
+            self._arm_cr2(xi, (base | L4_STOPF) & ~(L4_BUSY | TXIS | L4_STOPF), wires[-1])
 
     def _even_ats(self, wires: range, first: int | None) -> tuple[_EvenAts, int] | None:
         """The arrival cycles of ``wires`` (byte 0 at ``first`` when given) without computing them all (``_EvenAts``),
@@ -680,13 +693,12 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
         exti = host.peripheral("exti")
         if exti is not None and (not hasattr(exti, "gpio_edge") or exti.values[exti._reg("FTSR")]):
             return False
-        if self._settle not in target.before_stats:
-            target.before_stats.append(self._settle)
+        if self._settle_all not in target.before_stats:
+            target.before_stats.append(self._settle_all)
         return True
 
     def sensor_stats(self) -> dict[str, Any] | None:
-        if self._stream is not None:  # a stream carried past its last access: the transfer's end counts
-            self._settle()
+        self._settle_all()  # a stream carried past its last access: the transfer's end counts
         return super().sensor_stats()
 
     def _cycles_at(self, wires: range) -> tuple[list[int], int]:
@@ -783,13 +795,103 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
             self.host.cancel(ev)
 
     def _settle(self) -> None:
-        """Take the transfer back: the bytes received by now (by the block-entry clock) replayed into the chip, ISR,
-        RXDR and the pending byte event as the model's own events would have left them."""
-        if self._stream is None:
+        """Take the transfer back (``_settle_read``, ``_settle_tx``), then the armed register-address write
+        (``_take_cr2``): a write the register file started becomes the transfer in flight."""
+        stream = self._stream
+        if stream is not None:
+            if isinstance(stream, _TxPhase):
+                self._settle_tx()
+            else:
+                self._settle_read()
+        if self._cr2_armed:
+            self._take_cr2()
+
+    def _settle_all(self) -> None:
+        """Take everything back: the transfer in flight and a write the register file started after it."""
+        while self._stream is not None or self._cr2_armed:
+            self._settle()
+
+    def _settle_at_limit(self) -> None:
+        """The read stream's limit (the chip changes next): take it back; the model idle after it, arm the next
+        register-address write (``_arm_cr2``)."""
+        self._settle()
+        if self._stream is None and not self.active and self._event is None and not self.left:
+            self._arm_cr2(None, self.isr, self._wire_fs)
+
+    def read(self, offset: int, size: int) -> int:
+        if self._cr2_armed or self._stream is not None:
+            self._settle_all()
+        return super().read(offset, size)
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        if self._cr2_armed or self._stream is not None:
+            self._settle_all()
+        super().write(offset, size, value)
+
+    def _stream_attached(self) -> None:
+        self.host.on_clock_change(self._settle_all)  # (before StreamedTransfers' _settle: a started write too)
+
+    def _arm_cr2(self, link: int | None, isr: int, wire_fs: int) -> None:
+        """Let the register file serve the next write of the CR2 word that last started a one-byte register-address
+        write (``_tx_cr2``) and start that write itself (regfile.c rf_xfer_i2c_arm: RM0432 48.4.8, START with NBYTES 1),
+        as ``write_CR2`` and ``_try_tx`` would with ISR ``isr`` and the wire busy until ``wire_fs``: at once when
+        ``link`` is None (the model idle), else once read stream ``link`` read every byte and took its STOPF clear.
+        Any access the model serves, a clock change or the figures take it back first (``_take_cr2``)."""
+        value, txi = self._tx_cr2, self._txi
+        cr1 = self.values["CR1"]
+        if (value is None or txi is None or self.txdr_full or not cr1 & 1 or cr1 & (0xFE | 1 << 14 | 1 << 15)
+                or value & (1 << 10 | 1 << 11 | 1 << 14 | 1 << 24) or value >> 16 & 0xFF != 1
+                or not isinstance(self.bus.targets.get(value >> 1 & 0x7F), BusDevice)):
             return
-        if isinstance(self._stream, _TxPhase):
-            self._settle_tx()
+        host: Any = self.host
+        if self._cr2 is None:
+            if self._cr2_tried:
+                return
+            self._cr2_tried = True
+            self._cr2 = host.bus.entry_in_c(self.base + self.register("CR2").offset)
+            if self._cr2 is None:
+                return
+        seg = host.clocks.timeline.current
+        if seg.kind != "run" or not seg.hz or seg.rate_num >= 1 << 64 or seg.rate_den >= 1 << 64:
             return
+        wait = (isr & ~(TC | TCR)) | L4_BUSY  # write_CR2's START
+        ready = (wait & ~DIR) | TXIS | L4_TXE  # as _try_tx
+        busy = ready & ~TXIS
+        done = (busy | L4_STOPF) & ~(L4_BUSY | TXIS) if value & 1 << 25 else busy | TC
+        rf = host.bus.rf
+        rf.xfer_timeline(txi, seg.cycle, seg.fs, seg.rate_num, seg.rate_den)
+        rf.xfer_i2c_arm(txi, self._cr2, value, link, 1, (wait, ready, busy, done), self._periods_fs(10),
+                        self._periods_fs(9), wire_fs, TX_LIMIT)
+        self._cr2_armed = True
+        self._tx_wait = wait
+
+    def _take_cr2(self) -> None:
+        """Disarm the register-address write (``_arm_cr2``); if the register file served it, the model's state as
+        ``write_CR2`` and ``_try_tx`` left it at that write: the write in flight is the register file's."""
+        self._cr2_armed = False
+        rf: Any = self.host.bus.rf  # type: ignore[attr-defined]
+        state, addr_end, at_ready = rf.xfer_i2c_armed(self._txi)
+        rf.xfer_i2c_disarm(self._txi)
+        if state != 2:
+            return
+        value = self._tx_cr2
+        assert value is not None
+        self.values["CR2"] = value & ~(1 << 13 | 1 << 14)
+        self.isr = (self.isr & ~(TC | TCR)) | L4_BUSY
+        if self.isr != self._tx_wait or self._stream is not None or self.active:
+            raise RuntimeError(f"{self.periph}: a register-address write started in C from ISR {self._tx_wait:#x}, the "
+                               f"model's is {self.isr:#x}")
+        self.active = True
+        self.reading = False
+        self.left = value >> 16 & 0xFF
+        self._wire_fs = addr_end
+        self._stream = _TxPhase(self._txi, at_ready)  # type: ignore[arg-type]
+        self._irqs()
+
+    def _settle_read(self) -> None:
+        """Take a read back: the bytes received by now (by the block-entry clock) replayed into the chip, ISR, RXDR
+        and the pending byte event as the model's own events would have left them."""
+        assert self._stream is not None
         xi, target, miso, ats, wires, autoend, base, address, _ev = self._stream
         host: Any = self.host
         rd = host.bus.rf.xfer_get(xi)[3]
