@@ -262,9 +262,12 @@ def regfile_library() -> ctypes.CDLL | None:
             lib.rf_xfer_start_i2c_tx.argtypes = [p, u32, u32, u32, u32, u32, u32, u64, u64, u64, u64]
             lib.rf_xfer_i2c_arm.restype = ctypes.c_int
             lib.rf_xfer_i2c_arm.argtypes = [p, u32, u32, u32, u32, u32, u32, u32, u32, u32, u64, u64, u64, u64]
+            lib.rf_xfer_i2c_rearm.restype = ctypes.c_int
+            lib.rf_xfer_i2c_rearm.argtypes = [p, u32, u32, u64]
+            lib.rf_xfer_i2c_take.restype = u32
+            lib.rf_xfer_i2c_take.argtypes = [p, u32, ctypes.POINTER(ctypes.c_uint64)]
             lib.rf_xfer_i2c_armed.restype = u32
             lib.rf_xfer_i2c_armed.argtypes = [p, u32, ctypes.POINTER(ctypes.c_uint64)]
-            lib.rf_xfer_i2c_disarm.argtypes = [p, u32]
             lib.rf_xfer_ptr.restype = v
             lib.rf_xfer_ptr.argtypes = [p, u32]
             lib.rf_xfer_size.restype = u64
@@ -564,13 +567,25 @@ class PyRegFile:
         x.cr_state = 1
         self.regs[cr][5] |= XCR
 
+    def xfer_i2c_rearm(self, xfer: int, link: int | None, wire_fs: int) -> None:
+        """Arm slot ``xfer`` again as the last ``xfer_i2c_arm`` did, behind ``link``, the wire busy to ``wire_fs``."""
+        x = self.xfers[xfer]
+        lk = NO_LINK if link is None else link
+        if x.active or not x.cr_n or lk == xfer or (lk != NO_LINK and not 0 <= lk < len(self.xfers)):
+            raise ValueError("register file stream: an inactive slot armed before")
+        x.cr_link, x.cr_wire_fs, x.cr_state = lk, wire_fs, 1
+
+    def xfer_i2c_take(self, xfer: int) -> tuple[int, int, int]:
+        """The armed write, disarmed: (state: 0 off, 1 armed, 2 served; the served write's address end in fs; its
+        cycle)."""
+        x = self.xfers[xfer]
+        state, x.cr_state = x.cr_state, 0
+        return state, x.cr_addr_end, x.cr_at_ready
+
     def xfer_i2c_armed(self, xfer: int) -> tuple[int, int, int]:
-        """(state: 0 off, 1 armed, 2 served; the served write's address end in fs; its cycle)."""
+        """``xfer_i2c_take`` without disarming."""
         x = self.xfers[xfer]
         return x.cr_state, x.cr_addr_end, x.cr_at_ready
-
-    def xfer_i2c_disarm(self, xfer: int) -> None:
-        self.xfers[xfer].cr_state = 0
 
     def _xfer_cr(self, x: Xfer, addr: int, size: int, value: int) -> bool:
         """regfile.c xfer_cr: the armed control-register write starts the slot's write."""
@@ -1120,13 +1135,19 @@ class NativeRegFile:
                                     frame_fs, wire_fs, limit) != 0:
             raise ValueError("register file stream: an armed I2C write on an inactive slot with a timeline segment")
 
-    def xfer_i2c_armed(self, xfer: int) -> tuple[int, int, int]:
+    def xfer_i2c_rearm(self, xfer: int, link: int | None, wire_fs: int) -> None:
+        if self.lib.rf_xfer_i2c_rearm(self.bus, xfer, NO_LINK if link is None else link, wire_fs) != 0:
+            raise ValueError("register file stream: an inactive slot armed before")
+
+    def xfer_i2c_take(self, xfer: int) -> tuple[int, int, int]:
         out = self._armed_out
-        state = int(self.lib.rf_xfer_i2c_armed(self.bus, xfer, out))
+        state = self.lib.rf_xfer_i2c_take(self.bus, xfer, out)
         return state, out[0], out[1]
 
-    def xfer_i2c_disarm(self, xfer: int) -> None:
-        self.lib.rf_xfer_i2c_disarm(self.bus, xfer)
+    def xfer_i2c_armed(self, xfer: int) -> tuple[int, int, int]:
+        out = self._armed_out
+        state = self.lib.rf_xfer_i2c_armed(self.bus, xfer, out)
+        return state, out[0], out[1]
 
     def queue_new(self, index: int) -> int:
         q = int(self.lib.rf_queue_new(self.bus, index))

@@ -676,17 +676,37 @@ int rf_xfer_i2c_arm(rf_bus *b, uint32_t xi, uint32_t cr, uint32_t value, uint32_
     return 0;
 }
 
-/* Slot xi's armed write: 0 off, 1 armed, 2 served (out[0], out[1]: the address's end in fs and its cycle). */
+/* Arm slot xi again as the last rf_xfer_i2c_arm did, behind read stream link (RF_NO_LINK: none), the wire busy until
+   wire_fs. Returns 0, -1 when the slot is active or was never armed. */
+int rf_xfer_i2c_rearm(rf_bus *b, uint32_t xi, uint32_t link, uint64_t wire_fs) {
+    if (xi >= b->n_xfers || b->xfers[xi].active || !b->xfers[xi].cr_n || link == xi ||
+        (link != RF_NO_LINK && link >= b->n_xfers))
+        return -1;
+    rf_xfer *x = &b->xfers[xi];
+    x->cr_link = link;
+    x->cr_wire_fs = wire_fs;
+    x->cr_state = 1;
+    return 0;
+}
+
+/* Slot xi's armed write, disarmed: 0 off, 1 armed, 2 served (out[0], out[1]: the address's end in fs, its cycle). */
+uint32_t rf_xfer_i2c_take(rf_bus *b, uint32_t xi, uint64_t *out) {
+    if (xi >= b->n_xfers) return 0;
+    rf_xfer *x = &b->xfers[xi];
+    uint32_t state = x->cr_state;
+    out[0] = x->cr_addr_end;
+    out[1] = x->cr_at_ready;
+    x->cr_state = 0;
+    return state;
+}
+
+/* Slot xi's armed write as it is (tests, no change): the state, out[0..1] as rf_xfer_i2c_take. */
 uint32_t rf_xfer_i2c_armed(rf_bus *b, uint32_t xi, uint64_t *out) {
     if (xi >= b->n_xfers) return 0;
     rf_xfer *x = &b->xfers[xi];
     out[0] = x->cr_addr_end;
     out[1] = x->cr_at_ready;
     return x->cr_state;
-}
-
-void rf_xfer_i2c_disarm(rf_bus *b, uint32_t xi) {
-    if (xi < b->n_xfers) b->xfers[xi].cr_state = 0;
 }
 
 uint32_t rf_xfer_count(rf_bus *b) { return b->n_xfers; }

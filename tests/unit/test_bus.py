@@ -927,12 +927,12 @@ def test_i2c_register_address_writes_agree_between_c_and_the_python_twin() -> No
 
 
 def test_i2c_armed_address_writes_agree_between_c_and_the_python_twin() -> None:
-    """XCR (rf_xfer_i2c_arm): a write slot armed on the control register serves the CR2 write of exactly the armed
-    word, only while armed, and with a linked read stream only once that stream read every byte and took its STOPF
-    clear (the read stream then stops, its state kept); the write starts there: ISR the waiting value until the
-    address's acknowledge at the cycle simcore/clock.py's Timeline gives for max(now, the wire's end) + 10 SCL
-    periods, TXIS from it. Random arms, streams, CR2/ICR/TXDR writes, reads and clock steps give the same values,
-    Python calls and state in C and in the Python twin."""
+    """XCR (rf_xfer_i2c_arm, or rf_xfer_i2c_rearm with the last arm's parameters): a write slot armed on the control
+    register serves the CR2 write of exactly the armed word, only while armed, and with a linked read stream only once
+    that stream read every byte and took its STOPF clear (the read stream then stops, its state kept); the write
+    starts there: ISR the waiting value until the address's acknowledge at the cycle simcore/clock.py's Timeline gives
+    for max(now, the wire's end) + 10 SCL periods, TXIS from it. Random arms, streams, CR2/ICR/TXDR writes, reads and
+    clock steps give the same values, Python calls and state in C and in the Python twin."""
     import ctypes
 
     from simcore.clock import Timeline
@@ -962,6 +962,7 @@ def test_i2c_armed_address_writes_agree_between_c_and_the_python_twin() -> None:
     sr = (wait, ready, ready & ~TXIS, (ready & ~TXIS) | TC)
     served = linked_served = refused = 0
     wire = 0
+    armed_once = False
     for _ in range(15000):
         r = rng.random()
         if r < 0.04:  # a read stream (with its STOPF clear), then maybe the write armed behind it, or alone
@@ -969,15 +970,20 @@ def test_i2c_armed_address_writes_agree_between_c_and_the_python_twin() -> None:
             ats = [clock.value + 40 + 90 * j for j in range(n)]
             wire = line.fs_at(ats[-1])
             link = rng.random() < 0.7
+            rearm = armed_once and rng.random() < 0.5
+            armed_once = True
             for f in files.values():
                 f.xfer_stop(1)
-                f.xfer_i2c_disarm(1)
+                f.xfer_i2c_take(1)
                 f.xfer_start_i2c(0, bytes(range(n)), ats, (base, base | RXNE, last, last & ~RXNE))
                 f.xfer_i2c_icr(0, 4, STOPF)
                 if not link:
                     f.xfer_stop(0)
-                f.xfer_i2c_arm(1, 3, WORD, 0 if link else None, 1, sr, addr_fs, byte_fs, wire, NEVER)
-                assert f.reg(3)["flags"] & XCR
+                if rearm:  # the parameters of the last full arm, another link and wire end
+                    f.xfer_i2c_rearm(1, 0 if link else None, wire)
+                else:
+                    f.xfer_i2c_arm(1, 3, WORD, 0 if link else None, 1, sr, addr_fs, byte_fs, wire, NEVER)
+                assert f.reg(3)["flags"] & XCR and f.xfer_i2c_armed(1)[0] == 1
         elif r < 0.45:
             clock.value = cycles.value + rng.randrange(0, 3)
             cycles.value = clock.value + rng.randrange(0, 300)

@@ -422,6 +422,7 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
         self._cr2_armed = False
         self._tx_cr2: int | None = None  # the CR2 word that last started a write the register file carried (_try_tx)
         self._tx_wait = 0  # ISR the armed write expects before it (checked when the model takes it back)
+        self._cr2_key: tuple[Any, ...] | None = None  # what the last full arm depended on (_arm_cr2)
         super().__init__(config, host, registers)
 
     def reset(self) -> None:
@@ -429,7 +430,7 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
             self._drop_stream()
         if getattr(self, "_cr2_armed", False):
             self._cr2_armed = False
-            self.host.bus.rf.xfer_i2c_disarm(self._txi)  # type: ignore[attr-defined]
+            self.host.bus.rf.xfer_i2c_take(self._txi)  # type: ignore[attr-defined]
         super().reset()
         self.isr = L4_TXE
         self.left = 0  # bytes of this NBYTES block still to move
@@ -836,14 +837,24 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
         write (``_tx_cr2``) and start that write itself (regfile.c rf_xfer_i2c_arm: RM0432 48.4.8, START with NBYTES 1),
         as ``write_CR2`` and ``_try_tx`` would with ISR ``isr`` and the wire busy until ``wire_fs``: at once when
         ``link`` is None (the model idle), else once read stream ``link`` read every byte and took its STOPF clear.
-        Any access the model serves, a clock change or the figures take it back first (``_take_cr2``)."""
+        Any access the model serves, a clock change or the figures take it back first (``_take_cr2``). What the write's
+        timing and ISR values depend on (the word, ISR, TIMINGR, the clock timeline's segment) unchanged since the last
+        arm, the register file re-arms with the values it has (one call)."""
         value, txi = self._tx_cr2, self._txi
         cr1 = self.values["CR1"]
-        if (value is None or txi is None or self.txdr_full or not cr1 & 1 or cr1 & (0xFE | 1 << 14 | 1 << 15)
-                or value & (1 << 10 | 1 << 11 | 1 << 14 | 1 << 24) or value >> 16 & 0xFF != 1
-                or not isinstance(self.bus.targets.get(value >> 1 & 0x7F), BusDevice)):
+        if value is None or txi is None or self.txdr_full or cr1 & (0xFE | 1 << 14 | 1 << 15) or not cr1 & 1:
             return
         host: Any = self.host
+        seg = host.clocks.timeline.current
+        key = (value, isr, self.values["TIMINGR"], seg)
+        rf = host.bus.rf
+        if key == self._cr2_key:
+            rf.xfer_i2c_rearm(txi, link, wire_fs)
+            self._cr2_armed = True
+            return
+        if (value & (1 << 10 | 1 << 11 | 1 << 14 | 1 << 24) or value >> 16 & 0xFF != 1
+                or not isinstance(self.bus.targets.get(value >> 1 & 0x7F), BusDevice)):
+            return
         if self._cr2 is None:
             if self._cr2_tried:
                 return
@@ -851,27 +862,24 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
             self._cr2 = host.bus.entry_in_c(self.base + self.register("CR2").offset)
             if self._cr2 is None:
                 return
-        seg = host.clocks.timeline.current
         if seg.kind != "run" or not seg.hz or seg.rate_num >= 1 << 64 or seg.rate_den >= 1 << 64:
             return
         wait = (isr & ~(TC | TCR)) | L4_BUSY  # write_CR2's START
         ready = (wait & ~DIR) | TXIS | L4_TXE  # as _try_tx
         busy = ready & ~TXIS
         done = (busy | L4_STOPF) & ~(L4_BUSY | TXIS) if value & 1 << 25 else busy | TC
-        rf = host.bus.rf
         rf.xfer_timeline(txi, seg.cycle, seg.fs, seg.rate_num, seg.rate_den)
         rf.xfer_i2c_arm(txi, self._cr2, value, link, 1, (wait, ready, busy, done), self._periods_fs(10),
                         self._periods_fs(9), wire_fs, TX_LIMIT)
         self._cr2_armed = True
         self._tx_wait = wait
+        self._cr2_key = key
 
     def _take_cr2(self) -> None:
         """Disarm the register-address write (``_arm_cr2``); if the register file served it, the model's state as
         ``write_CR2`` and ``_try_tx`` left it at that write: the write in flight is the register file's."""
         self._cr2_armed = False
-        rf: Any = self.host.bus.rf  # type: ignore[attr-defined]
-        state, addr_end, at_ready = rf.xfer_i2c_armed(self._txi)
-        rf.xfer_i2c_disarm(self._txi)
+        state, addr_end, at_ready = self.host.bus.rf.xfer_i2c_take(self._txi)  # type: ignore[attr-defined]
         if state != 2:
             return
         value = self._tx_cr2
