@@ -338,6 +338,16 @@ class HotState(ctypes.Structure):
         ("ev_need", ctypes.c_uint32 * EV_SLOTS),
         ("ev_value", ctypes.c_uint32 * EV_SLOTS),
         ("ev_cycle", ctypes.c_uint64 * EV_SLOTS),
+        ("wk_cycle", ctypes.c_uint64),
+        ("wk_after", ctypes.c_uint64),
+        ("wk_at", ctypes.c_uint64),
+        ("wk_slept", ctypes.c_uint64),
+        ("wk_wakes", ctypes.c_uint32),
+        ("wk_store", ctypes.c_uint32),
+        ("wk_irq", ctypes.c_uint32),
+        ("wk_ev", ctypes.c_uint32),
+        ("wk_sole", ctypes.c_uint32),
+        ("wk_stack_limit", ctypes.c_uint32),
     ]
 
 

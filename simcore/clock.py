@@ -263,7 +263,7 @@ class DomainClock:
         self._anchor_fs = host.now_fs()
         self._anchor_ticks = Fraction(0)
         self._terms: tuple[tuple[Fraction, float, int], tuple[int, int, int, int, int]] | None = None  # _rate_terms
-        self._pending: list[list[Any]] = []  # [tick, callback, tag, event handle, raises]
+        self._pending: list[list[Any]] = []  # [tick, callback, tag, event handle, raises, wake]
         host.on_clock_change(self._changed)
 
     @property
@@ -312,10 +312,12 @@ class DomainClock:
         return max(-(-num // (ad * rate)), self.host.now_fs())
 
     def schedule_tick(self, tick: int, callback: Callable[[], None], tag: str = "",
-                      raises: Callable[[], frozenset[int] | None] | None = None) -> list[Any]:
+                      raises: Callable[[], frozenset[int] | None] | None = None,
+                      wake: Callable[[], Any] | None = None) -> list[Any]:
         """Call ``callback`` when the count reaches ``tick``; returns a handle for :meth:`cancel`. ``raises``: the
-        interrupt lines the callback could raise (the machine event's ``raises``, see simcore.runtypes.Event)."""
-        entry: list[Any] = [tick, callback, tag, None, raises]
+        interrupt lines the callback could raise; ``wake``: what C may do of it at a wfi (the machine event's
+        ``raises`` and ``wake``, see simcore.runtypes.Event)."""
+        entry: list[Any] = [tick, callback, tag, None, raises, wake]
         self._pending.append(entry)
         self._arm(entry)
         return entry
@@ -336,6 +338,8 @@ class DomainClock:
             entry[3] = self.host.schedule_at_fs(at, lambda e=entry: self._fire(e), entry[2])
             if entry[4] is not None:
                 entry[3].raises = entry[4]
+            if entry[5] is not None:
+                entry[3].wake = entry[5]
 
     def _fire(self, entry: list[Any]) -> None:
         entry[3] = None

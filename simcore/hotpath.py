@@ -20,6 +20,7 @@ import unicorn
 from unicorn import arm_const
 
 from simcore.abi import (  # noqa: F401 - the mirrors and constants are part of this module's interface
+    EV_SLOTS,
     FR_REGS,
     GENERAL_FLAGS,
     INDIRECT,
@@ -153,6 +154,7 @@ def native_library() -> ctypes.CDLL | None:
             lib.tm_div_hook_ptr.restype = ctypes.c_void_p
             lib.hp_intr_hook_ptr.restype = ctypes.c_void_p
             lib.hp_ack_ptr.restype = ctypes.c_void_p
+            lib.hp_wfi_hook_ptr.restype = ctypes.c_void_p
             lib.hp_ppb_read_ptr.restype = ctypes.c_void_p
             lib.hp_ppb_write_ptr.restype = ctypes.c_void_p
             lib.hp_enter.argtypes = [ctypes.POINTER(HotState), ctypes.c_void_p, ctypes.c_uint32,
@@ -635,6 +637,27 @@ class HotPath:
         )
         if status != unicorn.UC_ERR_OK:
             raise unicorn.UcError(status)
+        return True
+
+    def install_wfi_hooks(self, sites: list[int]) -> bool:
+        """Native hot path only (after install_intr_hook): hp_wfi_hook on each wfi address, which may wake the sleep
+        in C at an event Python planned (wk_cycle). Returns False (nothing installed) otherwise or with no sites."""
+        if not self.native or not sites or not self.state.reg_write:
+            return False
+        assert self.lib is not None
+        s = self.state
+        s.wk_cycle = NEVER
+        s.wk_ev = EV_SLOTS
+        uclib = unicorn.unicorn_py3.unicorn.uclib
+        for addr in sites:
+            handle = ctypes.c_size_t()
+            status = uclib.uc_hook_add(
+                self.uc._uch, ctypes.byref(handle), unicorn.UC_HOOK_CODE,
+                ctypes.c_void_p(self.lib.hp_wfi_hook_ptr()), ctypes.cast(ctypes.byref(s), ctypes.c_void_p),
+                ctypes.c_uint64(addr), ctypes.c_uint64(addr),
+            )
+            if status != unicorn.UC_ERR_OK:
+                raise unicorn.UcError(status)
         return True
 
     def map_scs(self, read: Callable[[int, int], int], write: Callable[[int, int, int], None]) -> None:

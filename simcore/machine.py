@@ -137,6 +137,11 @@ class Machine:
             # peripherals whose interrupt the hot path may take itself (PeripheralModel.native_irq_event)
             self.system.set_native_sources([p for p in self.peripherals if isinstance(p, PeripheralModel)
                                             and type(p).native_irq_event is not PeripheralModel.native_irq_event])
+        # a wfi woken in C when the next event says how (hp_wfi_hook; Machine._plan_wake, settle_wake)
+        self._wake_event: Event | None = None
+        self._quiet: tuple[Event | None, int, int] = (None, 0, 0)  # _plan_wake's last (event, quiet time, its cycle)
+        self.wakes_in_c = 0
+        self._wfi_hooks = self._fast_return and self.hot.install_wfi_hooks(self._wfi_sites())
         # what guard_access may keep the arming on (both fixed from here on): checked once, not per access
         self._keeps_arming = self._fast_return and not self.system.has_native_sources
         self.uc.hook_add(
@@ -199,6 +204,22 @@ class Machine:
         for seg in self.fw.segments:
             if seg.data:
                 self.uc.mem_write(self.board.memory_map.resolve(seg.paddr), seg.data)
+
+    def _wfi_sites(self) -> list[int]:
+        """Addresses of the 16-bit WFI encodings (0xBF30, ARMv7-M A7.7.259) at halfword offsets of the executable
+        segments, where they run (a match inside another instruction or in data is never executed there: its hook
+        never runs)."""
+        sites = []
+        for seg in self.fw.segments:
+            if not seg.flags & 1 or not seg.data:  # PF_X
+                continue
+            data = seg.data
+            i = data.find(b"\x30\xbf")
+            while i >= 0:
+                if not (seg.vaddr + i) & 1:
+                    sites.append(seg.vaddr + i)
+                i = data.find(b"\x30\xbf", i + 1)
+        return sites
 
     def _install_intr_hook(self) -> bool:
         from simcore.cycles import EXCEPTION_ENTRY, EXCEPTION_RETURN, TAIL_CHAIN
@@ -738,6 +759,7 @@ class Machine:
             return  # a model scheduled while the peripherals are built (a pin recording): run() arms
         s = self.hot.state
         s.other_cycle = 0  # no native delivery unless the next events are C's
+        s.wk_cycle = NEVER  # no wfi woken in C unless the next event says how (_plan_wake)
         s.tick_cycle = NEVER
         for i in range(MAX_SOURCES):
             s.src_next[i] = NEVER
@@ -752,6 +774,8 @@ class Machine:
         s.stop_cycle = top.at_cycle
         if not self._fast_return:
             return
+        if top.wake is not None and self._wfi_hooks and self.debugger is None:  # a debugger's hooks see Python's wfi
+            self._plan_wake(top)
         natives = self.system.native_events()
         if id(top) not in natives:
             return
@@ -773,6 +797,46 @@ class Machine:
             else:
                 s.src_next[slot] = ev.at_cycle
         s.other_cycle = NO_LIMIT
+
+    def _plan_wake(self, top: Event) -> None:
+        """hp_wfi_hook: a wfi before ``top`` may be woken in C at its cycle when running it does only what its
+        ``wake`` says, nothing else is due at or before the next event (or the model's own next), and its line
+        would wake the core (SystemBlock.wake_allowed)."""
+        after = self.events.after_top_cycle(NO_LIMIT)
+        if after <= top.at_cycle:
+            return
+        plan = top.wake() if top.wake is not None else None
+        if plan is None or not self.system.wake_allowed(plan[1]):
+            return
+        store, irq, slot, sole, quiet_fs = plan
+        if self._quiet[0] is not top or self._quiet[1] != quiet_fs:  # (the timeline's cycle of it, once per event)
+            self._quiet = (top, quiet_fs, self.clocks.timeline.cycle_at(quiet_fs))
+        quiet = self._quiet[2]
+        if quiet <= top.at_cycle:
+            return
+        s = self.hot.state
+        s.wk_store, s.wk_irq, s.wk_ev, s.wk_sole = store, irq, slot, sole
+        s.wk_after = min(after, quiet)
+        s.wk_cycle = top.at_cycle
+        self._wake_event = top
+
+    def settle_wake(self, at: int, slept: int) -> None:
+        """hp_wfi_hook woke a wfi at cycle ``at`` (``slept`` cycles asleep): what on_halt would have done there, now
+        (SystemBlock.sync_native, before anything else Python does): the sleep, and the event run as of ``at``."""
+        ev, self._wake_event = self._wake_event, None
+        self.system.account_sleep(slept)
+        if ev is None:
+            return
+        s = self.hot.state
+        now, s.cycle_count = s.cycle_count, at
+        in_events, self._in_events = self._in_events, True
+        try:
+            ev.cancelled = True
+            ev.callback()
+        finally:
+            s.cycle_count = now
+            self._in_events = in_events
+        self.wakes_in_c += 1
 
     def run_due_events(self, arm: bool = True) -> None:
         """Run the events due now; then arm the hot path (``arm=False``: the caller arms before emulation resumes)."""

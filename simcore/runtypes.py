@@ -146,6 +146,10 @@ class Event:
     # the interrupt lines running it could raise now (an empty set: none), None: anything may follow from it.
     # A sleeping core whose every event says a set its NVIC would not wake on sleeps forever (SystemBlock.on_halt).
     raises: Callable[[], frozenset[int] | None] | None = field(compare=False, default=None)
+    # a wfi may be woken by this event in C (hotpath.c hp_wfi_hook): what running it does to the register file and the
+    # NVIC, as (event's register-file value, interrupt line, event-clear slot or EV_SLOTS, the event alone holds the
+    # line, virtual time before which nothing else of the model follows from it), or None when it is more than that
+    wake: Callable[[], tuple[int, int, int, int, int] | None] | None = field(compare=False, default=None)
 
 
 class EventQueue:

@@ -156,6 +156,8 @@ class SystemBlock:
         self._nv_armed: tuple[set[int], set[int]] | None = None  # the pending set and held lines C was given
         self._ev_slots: list[tuple[Any, int]] = []  # event_clear_slot: (peripheral model, event index) per C slot
         self._ev_seen = 0  # hot.state.ev_clears at the last sync_native
+        self._wk_seen = 0  # hot.state.wk_wakes and wk_slept at the last sync_native (hp_wfi_hook)
+        self._wk_slept = 0
 
     # --- life cycle ----------------------------------------------------------------------------
     def reset(self) -> None:
@@ -567,11 +569,15 @@ class SystemBlock:
         s = self.m.hot.state
         done = s.fr_done
         s.fr_done = 0
+        if s.wk_wakes != self._wk_seen:  # hp_wfi_hook woke a wfi: its event first, as of its cycle (on_halt's)
+            self._wk_seen = s.wk_wakes
+            slept, self._wk_slept = s.wk_slept - self._wk_slept, s.wk_slept
+            self.m.settle_wake(s.wk_at, slept)
         if s.ev_clears != self._ev_seen:  # before the NVIC's: an ICPR C served after a clear found the line low
             self._sync_event_clears()
         if s.nv_writes != self._nv_seen:
             self._sync_nvic()
-        if not done & ~6:  # only NVIC writes (hp_nvic_write) or event clears (hp_ack): no entry, return or PendSV
+        if not done & ~14:  # only NVIC writes (hp_nvic_write), event clears (hp_ack) or a wake: no entry or return
             return
         s.c_entered = 0  # FPCAR reads go to Python again (hp_ppb_mmio_read)
         e = self.exc
@@ -803,6 +809,25 @@ class SystemBlock:
             self.m.run_due_events(arm=False)  # (the run loop arms before emulation resumes)
             events += 1
         self.take_pending()  # a masked pending interrupt wakes the core but is not taken (B1.5.19)
+
+    def wake_allowed(self, irq: int) -> bool:
+        """May hp_wfi_hook wake a wfi with interrupt ``irq`` (Machine._plan_wake): it would wake the core (enabled; C
+        checks BASEPRI and FAULTMASK clear at the wfi, so with nothing active any priority wakes, B1.5.19), and
+        nothing else Python's on_halt looks at stands in the way: deep sleep, a reset coming, an exception active or
+        a system exception pending (C's view is thread mode's with no interrupt pending in its NVIC view at the
+        wfi, nv_pending, which the firmware's ICPR writes may clear). Also arms the stack watch's limit C checks as
+        on_halt's check_stack would."""
+        e = self.exc
+        x = IRQ0 + irq
+        if (self.scb.sleep_deep or self.m.reset_pending or e.active or self.mpu.enabled
+                or any(p < IRQ0 for p in e.pending)  # interrupts pending are C's to look at (nv_pending)
+                or not e.enabled[x]):
+            return False
+        stack = self.stack
+        limit = stack.limit
+        self.m.hot.state.wk_stack_limit = limit if limit is not None and not stack.psp_seen and not stack.reported \
+            else 0
+        return True
 
     def _could_wake(self, wfe: bool) -> bool:
         """Could an event still wake the core: an enabled interrupt of enough priority, or SEVONPEND."""

@@ -301,6 +301,22 @@ typedef struct {
     uint32_t ev_need[HP_EV_SLOTS];  /* Python: the bits a write must clear (those holding the line high) */
     uint32_t ev_value[HP_EV_SLOTS]; /* C: the bits the last clear served here cleared */
     uint64_t ev_cycle[HP_EV_SLOTS]; /* C: its cycle */
+    /* --- a wfi woken in C (hp_wfi_hook, a code hook on each wfi): Python plans the wake (SystemBlock.arm_native,
+       Machine._arm_events) when the next machine event is a peripheral event C can do at its cycle -- an event
+       register becoming 1 in the register file and its interrupt line going high (pending, not taken: PRIMASK is
+       set) -- and nothing else comes at or before it. C sleeps to that cycle (sleep cycles kept in wk_slept), does
+       the event's register and NVIC part, and the core goes on after the wfi without a run-loop stop; Python's next
+       sync (SystemBlock.sync_native, fr_done bit 8) runs the model's event as of that cycle (Machine.settle_wake) --- */
+    uint64_t wk_cycle;      /* cycle of the planned wake event (HP_NEVER: none) */
+    uint64_t wk_after;      /* the first other machine event's cycle: the next stop once woken */
+    uint64_t wk_at;         /* the cycle of C's last wake */
+    uint64_t wk_slept;      /* sleep cycles C accounted (cumulative) */
+    uint32_t wk_wakes;      /* wakes done here (cumulative) */
+    uint32_t wk_store;      /* the register file's value index of the event register set to 1 */
+    uint32_t wk_irq;        /* the interrupt line it raises */
+    uint32_t wk_ev;         /* the event-clear slot armed with it (hp_ack), HP_EV_SLOTS: none */
+    uint32_t wk_sole;       /* the event alone holds the line then (arms that slot) */
+    uint32_t wk_stack_limit; /* __StackLimit while the stack watch is on (on_halt's check_stack), else 0 */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -1240,6 +1256,52 @@ int hp_ack(void *ctx, uint32_t addr, uint32_t size, uint64_t value) {
 }
 
 void *hp_ack_ptr(void) { return (void *)&hp_ack; }
+
+/*
+ * The code hook on each wfi (ARMv7-M B1.5.19: the core sleeps until an exception is pending, PRIMASK aside). When
+ * Python planned a wake (wk_cycle, see hp_state) and the state it planned it in holds -- the wake event is the next
+ * stop, no interrupt pending in C's NVIC view (nv_pending; Python allowed no system exception pending), C's own
+ * deliveries off (other_cycle 0), BASEPRI and FAULTMASK clear (no exception active: any enabled line wakes), PRIMASK set so the interrupt pends
+ * without entry, its NVIC enable not cleared since, the stack watch quiet, no stop asked for -- do what
+ * SystemBlock.on_halt would: advance the clock to the event (sleep cycles), make the event register 1 and its
+ * line high (pending in C's NVIC view), and go on after the wfi (a PC write in a hook resumes there without
+ * leaving emu_start). Otherwise the wfi halts as usual and Python's on_halt runs.
+ */
+void hp_wfi_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
+    hp_state *s = (hp_state *)user_data;
+    uint64_t at = s->wk_cycle;
+    if (at == HP_NEVER || s->stop_requested || s->py_stop || s->other_cycle || s->c_active ||
+        (s->fr_done & ~6u) || at != s->stop_cycle || s->cycle_count > at || s->insn_count >= s->stop_insn ||
+        !s->ev_bus || !s->reg_write || (s->wk_stack_limit && s->sp_low < s->wk_stack_limit))
+        return;
+    uint32_t irq = s->wk_irq, w = irq >> 5, bit = 1u << (irq & 31u);
+    if (w >= HP_NV_WORDS || (s->nv_en_clr[w] & bit)) return;
+    for (uint32_t k = 0; k < HP_NV_WORDS && 32u * k < s->nv_nirq; k++)
+        if (s->nv_pending[k]) return; /* an interrupt pending (Python's at its arming, less the clears served here) */
+    uint32_t primask = 0, basepri = 1, faultmask = 1; /* PRIMASK set: pended, not taken; BASEPRI and FAULTMASK
+                                                           clear: the line wakes the core (Python checked its enable) */
+    if (s->reg_read(uc, s->rid[FR_PRIMASK], &primask) != 0 || !(primask & 1u) ||
+        s->reg_read(uc, s->rid[FR_BASEPRI], &basepri) != 0 || (basepri & 0xFFu) ||
+        s->reg_read(uc, s->rid[FR_FAULTMASK], &faultmask) != 0 || (faultmask & 1u))
+        return;
+    s->wk_slept += at - s->cycle_count;
+    s->cycle_count = at;
+    s->block_cycle = at;
+    rf_stores(s->ev_bus)[s->wk_store] = 1;
+    s->nv_held[w] |= bit;
+    s->nv_pending[w] |= bit;
+    s->irq_pending = 1; /* a mask change now stops at its block's end (HP_MASK): Python takes it if PRIMASK falls */
+    if (s->wk_ev < HP_EV_SLOTS) s->ev_armed[s->wk_ev] = s->wk_sole;
+    s->wk_at = at;
+    s->wk_wakes++;
+    s->wk_cycle = HP_NEVER;
+    s->stop_cycle = s->wk_after;
+    s->fr_done |= 8u; /* Python's next sync runs the model's event as of wk_at */
+    uint32_t pc = ((uint32_t)address + size) | 1u; /* Thumb state (the bit Unicorn's PC write takes as T) */
+    s->reg_write(uc, s->core_rid[15], &pc);
+}
+
+void *hp_wfi_hook_ptr(void) { return (void *)&hp_wfi_hook; }
 
 /*
  * ICSR written with PENDSVSET alone by a handler C entered whose return is armed here, when PendSV

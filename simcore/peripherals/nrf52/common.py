@@ -26,6 +26,7 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from simcore.abi import EV_SLOTS
 from simcore.peripherals.base import Host, PeripheralModel
 from simcore.regfile import PY_WRITE
 from simcore.registers import Register
@@ -446,6 +447,23 @@ class NordicPeripheral(PeripheralModel):
         if self.irq is not None and any(inten >> i & 1 for i in events):
             return frozenset((self.irq,))
         return frozenset()
+
+    def wake_plan(self, i: int, quiet_fs: int) -> tuple[int, int, int, int, int] | None:
+        """What generating event ``i`` would do, if C can do it at a wfi (hotpath.c hp_wfi_hook, Event.wake): the
+        register file's value of the event becomes 1 and the interrupt line goes high, nothing else (no shortcut, PPI
+        route or on_event behaviour; the line low before; its reads in C). Returns (value index, interrupt line,
+        event-clear slot or EV_SLOTS, 1: the event then alone holds the line, ``quiet_fs``: nothing of this model
+        follows before that virtual time), or None."""
+        if (self.irq is None or self._irq_high or i not in self._held_py_writes or not self.values["INTEN"] >> i & 1
+                or type(self).on_event is not NordicPeripheral.on_event
+                or (self.fabric.routes and self.base + EVENTS_BASE + 4 * i in self.fabric.routes)):
+            return None
+        if i in self._shorted:
+            shorts = self.storage("SHORTS") if "SHORTS" in self._c_plain else self.values.get("SHORTS", 0)
+            if any(ev == i and shorts >> bit & 1 for bit, ev, _task in self._shorts):
+                return None
+        slot = self._clr_slots.get(i, EV_SLOTS)
+        return self._held[i], self.irq, slot, 1, quiet_fs
 
     def event_set(self, i: int) -> bool:
         if i in self._held:

@@ -48,6 +48,8 @@ class Nrf52Rtc(NordicPeripheral):
         self._t0 = 0
         self._clk: DomainClock | None = None
         self._event: Any = None
+        self._event_tick = 0  # the count its event is at
+        self._plan_cache: tuple[Any, tuple[int, int] | None] | None = None  # (event handle, _compare_alone())
         super().__init__(config, host, registers)
         self.n_cc = int(config.options.get("cc", 3 if self.svd_name == "RTC0" else 4))
 
@@ -100,13 +102,51 @@ class Nrf52Rtc(NordicPeripheral):
                 d = (self.values[f"CC{n}"] - v) % (MASK + 1) or MASK + 1
                 best = d if best is None else min(best, d)
         if best is not None:
-            self._event = clk.schedule_tick(clk.ticks() + best, self._on_tick, f"{self.svd_name} counter",
-                                            self._tick_raises)
+            self._event_tick = clk.ticks() + best
+            self._event = clk.schedule_tick(self._event_tick, self._on_tick, f"{self.svd_name} counter",
+                                            self._tick_raises, self._wake_plan)
 
     def _tick_raises(self) -> frozenset[int] | None:
         """What the counter's event could raise: the RTC's line if an INTEN bit of TICK, OVRFLW or a COMPARE is
         set; None (anything) when the PPI routes one of them."""
         return self.raises_of((EV_TICK, EV_OVRFLW, *range(EV_COMPARE, EV_COMPARE + self.n_cc)))
+
+    def _next_distance(self, v: int) -> int | None:
+        """Ticks from counter value ``v`` to the next tick _on_tick is wanted at (as _reschedule counts them)."""
+        if self._wanted(EV_TICK):
+            return 1
+        best = MASK + 1 - v if self._wanted(EV_OVRFLW) else None
+        for n in range(self.n_cc):
+            d = (self.values[f"CC{n}"] - v) % (MASK + 1) or MASK + 1
+            best = d if best is None else min(best, d)
+        return best
+
+    def _wake_plan(self) -> tuple[int, int, int, int, int] | None:
+        """The counter's next event as C may do it at a wfi (Event.wake): one COMPARE[n] and nothing else (no TICK,
+        no OVRFLW, no other CC at that count), its interrupt on; quiet until the count after it that _reschedule
+        would schedule (PS v1.7 6.22.7: COMPARE when COUNTER reaches CC[n])."""
+        ev = self._event[3] if self._event is not None else None  # the machine event (a clock change makes another)
+        cached = self._plan_cache
+        if cached is None or cached[0] is not ev:  # what only a new event changes (CC, INTEN, EVTEN reschedule it)
+            cached = self._plan_cache = (ev, self._compare_alone())
+        got = cached[1]
+        return self.wake_plan(got[0], got[1]) if got is not None else None
+
+    def _compare_alone(self) -> tuple[int, int] | None:
+        """The event index of the one COMPARE the counter's event generates alone, and the virtual time of the
+        event after it; None when it does more (TICK, OVRFLW, several CC) or the clock is off."""
+        clk = self._clk
+        if clk is None or not self.running or self._wanted(EV_TICK):
+            return None
+        v = (self.counter() + self._event_tick - clk.ticks()) & MASK
+        if v == 0 and self._wanted(EV_OVRFLW):
+            return None
+        hits = [n for n in range(self.n_cc) if self.values[f"CC{n}"] == v]
+        if len(hits) != 1:
+            return None
+        nxt = self._next_distance(v)
+        quiet = clk.fs_of_tick(self._event_tick + nxt) if nxt is not None else None
+        return (EV_COMPARE + hits[0], quiet) if quiet is not None else None
 
     def _on_tick(self) -> None:
         self._event = None
