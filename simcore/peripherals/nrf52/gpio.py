@@ -33,10 +33,11 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 from simcore.peripherals import register_model
 from simcore.peripherals.base import PeripheralModel
+from simcore.peripherals.held import HeldRead
 from simcore.peripherals.nrf52.common import PART, Fabric, NordicPeripheral
 from simcore.peripherals.pins import OutputLog, PinRecording, RecordingPlayer
 from simcore.registers import Register
@@ -56,6 +57,7 @@ class Nrf52Gpio(PeripheralModel):
     SIZE = 0x300
     WINDOW_OFFSET = WINDOW  # the board's base is the SVD peripheral's + 0x500 (tests/unit/test_svd_tables.py)
     POLL_SAFE = True  # levels change only when written or at events (recordings, devices)
+    IN_IN_C: ClassVar[bool] = True  # IN answered by the register file from its first read (False: Python; tests)
     REGISTERS = (
         Register("OUT", 0x004), Register("OUTSET", 0x008), Register("OUTCLR", 0x00C),
         Register("IN", 0x010, access="r"),
@@ -94,6 +96,7 @@ class Nrf52Gpio(PeripheralModel):
         self._detect = 0  # per-pin DETECT
         self.port_detect = False
         self._lines: dict[int, Any] = {}
+        self._in = HeldRead(self, 0x010)  # IN, answered by the register file from its first read on
         super().__init__(config, host, registers)
         self.port = int(self.svd_name[1:]) if self.svd_name[1:].isdigit() else 0
         self.fabric.ports[self.port] = self
@@ -117,7 +120,9 @@ class Nrf52Gpio(PeripheralModel):
 
     def reset(self) -> None:
         super().reset()
+        self._cnf_masks()
         self._level = self._compute()
+        self._in.put(self._in_value())
 
     # --- names ------------------------------------------------------------------------------------
     def pin_id(self, pin: int) -> str:
@@ -135,21 +140,32 @@ class Nrf52Gpio(PeripheralModel):
         return f"{self.svd_name}.{reg.name}[{index}]" if reg.count > 1 else f"{self.svd_name}.{reg.name}"
 
     # --- levels ---------------------------------------------------------------------------------------
-    def _compute(self) -> int:
-        out, dirs = self.values["OUT"], self.values["DIR"]
-        level = 0
+    def _cnf_masks(self) -> None:
+        """What the levels need of PIN_CNF[0..31] (PS 6.9.2.10), as bit masks kept until PIN_CNF is written: pins
+        pulled up, pins whose input buffer is connected (INPUT = 0), pins sensing high and sensing low."""
+        pull_up = connected = sense_high = sense_low = 0
         for n in range(32):
-            bit = 1 << n
-            if self._task_mask & bit:
-                on = self._task_level & bit
-            elif dirs & bit and not self._event_mask & bit:
-                on = out & bit
-            elif self._ext_mask & bit:
-                on = self._ext_level & bit
-            else:
-                on = bit if (self.values[f"PIN_CNF{n}"] >> 2 & 3) == PULL_UP else 0
-            level |= on
-        return level
+            cnf, bit = self.values[f"PIN_CNF{n}"], 1 << n
+            if cnf >> 2 & 3 == PULL_UP:
+                pull_up |= bit
+            if not cnf >> 1 & 1:
+                connected |= bit
+            sense = cnf >> 16 & 3
+            if sense == SENSE_HIGH:
+                sense_high |= bit
+            elif sense == SENSE_LOW:
+                sense_low |= bit
+        self._pull_up, self._connected, self._sense_high, self._sense_low = pull_up, connected, sense_high, sense_low
+
+    def _compute(self) -> int:
+        """Each pin's level: a GPIOTE task channel's, else OUT where DIR makes it an output (and no GPIOTE event
+        channel holds it), else what drives it from outside, else its pull (up: 1; down or none: 0)."""
+        task = self._task_mask
+        out = self.values["DIR"] & ~self._event_mask & ~task
+        ext = self._ext_mask & ~task & ~out
+        rest = ~(task | out | ext)
+        return ((task & self._task_level) | (out & self.values["OUT"]) | (ext & self._ext_level)
+                | (rest & self._pull_up)) & 0xFFFFFFFF
 
     def _outputs(self) -> int:
         """Pins driven by the part (OUT with DIR, or a GPIOTE task channel)."""
@@ -158,6 +174,7 @@ class Nrf52Gpio(PeripheralModel):
     def _update(self) -> None:
         old, new = self._level, self._compute()
         self._level = new
+        self._in.put(self._in_value())  # before the listeners: a chip's line wakes a wait that reads IN in C
         diff = old ^ new
         if diff:
             outputs = self._outputs()
@@ -177,11 +194,7 @@ class Nrf52Gpio(PeripheralModel):
         self._sense()
 
     def _sense(self) -> None:
-        detect = 0
-        for n in range(32):
-            sense = self.values[f"PIN_CNF{n}"] >> 16 & 3
-            if sense == SENSE_HIGH and self._level >> n & 1 or sense == SENSE_LOW and not self._level >> n & 1:
-                detect |= 1 << n
+        detect = (self._sense_high & self._level) | (self._sense_low & ~self._level & 0xFFFFFFFF)
         rose = detect & ~self._detect
         self._detect = detect
         if rose:
@@ -250,12 +263,17 @@ class Nrf52Gpio(PeripheralModel):
     def write_OUTCLR(self, value: int) -> None:
         self.write_OUT(self.values["OUT"] & ~value)
 
+    def _in_value(self) -> int:
+        """IN: the pins' levels where the input buffer is connected (PIN_CNF[n].INPUT = 0, PS 6.9.2)."""
+        return self._level & self._connected
+
     def read_IN(self) -> int:
-        connected = 0
-        for n in range(32):
-            if not self.values[f"PIN_CNF{n}"] >> 1 & 1:
-                connected |= 1 << n
-        return self._level & connected
+        """IN (PS 6.9.2.5): no side effect, and it changes only when a pin's level or PIN_CNF does (``_update``,
+        which every such change calls), so the register file answers it from its first read on (HeldRead)."""
+        value = self._in_value()
+        if self.IN_IN_C:
+            self._in.start(value)
+        return value
 
     def write_DIR(self, value: int) -> None:
         value &= 0xFFFFFFFF
@@ -287,6 +305,7 @@ class Nrf52Gpio(PeripheralModel):
     def write_PIN_CNF(self, n: int, value: int) -> None:
         value &= 0x0003070F
         self.values[f"PIN_CNF{n}"] = value
+        self._cnf_masks()
         self.values["DIR"] = (self.values["DIR"] & ~(1 << n)) | ((value & 1) << n)
         self._update()
 
@@ -319,6 +338,8 @@ class Nrf52Gpiote(NordicPeripheral):
 
     TYPE = "nrf52_gpiote"
     SVD = "GPIOTE"
+    EVENT_READS_IN_C = True  # a wait on EVENTS_IN[n] / EVENTS_PORT with its interrupt on reads it in C
+    EVENT_CLEARS_IN_C = True  # the firmware's clear of such an event, in C: write_EVENTS does nothing else here
     REGISTERS = NordicPeripheral.REGISTERS + (Register("CONFIG", 0x510, count=8),)  # CONFIG[n]
 
     def __init__(self, config: Any, host: Any, registers: Any = None) -> None:
