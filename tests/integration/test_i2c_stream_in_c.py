@@ -119,3 +119,45 @@ def test_a_snapshot_inside_an_i2c_stream_restores_it(monkeypatch: pytest.MonkeyP
         snap.restore(m)
         d.cont()
         assert (run_figures(m), chip(m)) == ref
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["c", "twin"])
+def test_single_steps_across_an_address_write_started_in_c_keep_the_counts(monkeypatch: pytest.MonkeyPatch,
+                                                                            native: bool) -> None:
+    """Debugger single steps from inside a 2-byte FIFO_STATUS read stream (the 9th read: it arms the next address
+    write behind it) through its STOPF clear, the CR2 write the register file serves (RF_XCR) and the address write's
+    waits, then on: the run's counts, console and chip figures are those of a plain run."""
+    from simcore.debug import Debugger, Pause
+    from tests.integration.test_debug import figures as run_figures
+
+    plain = run(APP, BOARD, sensors=SENSORS, native=native, cmdline=CMDLINE)
+    m = prepare(APP, BOARD, sensors=SENSORS, native=native, cmdline=CMDLINE)
+    d = Debugger(m)
+    seen = [0]
+    own = Stm32L4I2c._try_read
+
+    def counted(self: Stm32L4I2c) -> None:
+        own(self)
+        if self._stream is not None:
+            seen[0] += 1
+            if seen[0] == 9:
+                m.request_pause(Pause("interrupt", "inside a 2-byte read stream", pc=None))
+
+    monkeypatch.setattr(Stm32L4I2c, "_try_read", counted)
+    assert d.cont().kind == "interrupt"
+    i2c = m.peripheral("i2c2")
+    assert i2c._stream is not None and len(i2c._stream[2]) == 2 and i2c._cr2_armed
+    rf = m.bus.rf
+    served_at = None
+    for n in range(20000):
+        if served_at is None and i2c._cr2_armed and rf.xfer_i2c_armed(i2c._txi)[0] == 2:
+            served_at = n  # the register file started the address write at the CR2 write just stepped
+        if served_at is not None and n >= served_at + 200:
+            break
+        assert d.step().kind == "step"
+    assert served_at is not None, "no CR2 write served in C"  # the steps crossed it
+    d.cont()
+    got = run_figures(m)
+    assert got["instructions"] == plain.instructions and got["cycles"] == plain.cycles
+    assert got["console"] == plain.console
+    assert result_of(m, m.stop, 0.0).sensors == plain.sensors
