@@ -455,9 +455,12 @@ class SystemBlock:
         s = self.m.hot.state
         self.m.polls.writes += s.ev_clears - self._ev_seen
         self._ev_seen = s.ev_clears
+        armed = self._nv_armed
         for k, (model, i) in enumerate(self._ev_slots):
             if s.ev_cleared[k]:
                 s.ev_cleared[k] = 0
+                if armed is not None:  # C lowered the line in its NVIC view (nv_held): the next arming must
+                    armed[1].discard(IRQ0 + s.ev_irq[k])  # give it again if the line is high again by then
                 if s.ev_w1c[k]:
                     model.w1c_cleared_in_c(i, s.ev_value[k], s.ev_cycle[k])
                 else:

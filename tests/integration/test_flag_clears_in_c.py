@@ -176,3 +176,28 @@ def test_ring_dma_conversion_block_equals_per_half_conversion() -> None:
     adc.values["RES"] = 8
     assert np.array_equal(ring._converted(2960, 2990), alone(2960, 2990))
     assert int(ring._converted(2960, 2990).max()) < 256
+
+
+def test_a_line_c_lowered_is_held_again_in_c_when_it_rises_before_the_next_arming() -> None:
+    """A clear served in C lowers the line in C's NVIC view (nv_held), which the arming Python last gave C did not
+    know: the sync forgets that line there, so that when the line is high again at the next arming (the next DMA half,
+    with no arming between) C holds it high again. Otherwise an ICPR C serves then would clear a pending bit whose
+    line is still high (and the firmware would sleep through its next wake-up)."""
+    m = prepare(elf("cortex-m4", "adc_monitor"), "cortex-m4", sensors={"adc": ADC_CSV})
+    adc, rf, s = m.peripheral("adc"), m.bus.rf, m.hot.state
+    for offset, value in ((0x08, SimcoreAdc.HT | SimcoreAdc.TC), (0x18, 0x20000000), (0x1C, 100), (0x0C, 99),
+                          (0x10, 999), (0x00, SimcoreAdc.EN | SimcoreAdc.DMA)):
+        adc.write(offset, 4, value)
+    adc.read(0x04, 4)
+    adc.write(0x04, 4, SimcoreAdc.HT)  # through the model: the slot
+    w, bit = adc.irq >> 5, 1 << (adc.irq & 31)
+    adc.ring._on_half()  # HT: the line high, the interrupt pending
+    m.system.arm_native()
+    assert s.nv_held[w] & bit and s.nv_pending[w] & bit
+    rf.write(adc.base + 0x04, 4, SimcoreAdc.HT)  # served in C: the line falls in C's view
+    assert s.ev_clears == 1 and not s.nv_held[w] & bit
+    m.system.sync_native()
+    assert 16 + adc.irq not in m.system.exc.lines_high
+    adc.ring._on_half()  # TC: the line high again, no arming since the one above
+    m.system.arm_native()
+    assert s.nv_held[w] & bit and s.nv_pending[w] & bit
