@@ -348,6 +348,8 @@ class HotState(ctypes.Structure):
         ("wk_ev", ctypes.c_uint32),
         ("wk_sole", ctypes.c_uint32),
         ("wk_stack_limit", ctypes.c_uint32),
+        ("wp_irq", ctypes.c_uint32),
+        ("wp_skips", ctypes.c_uint32),
     ]
 
 

@@ -391,6 +391,28 @@ class SystemBlock:
                 if plan is not None:  # (tick of the assertion, ticks between assertions, core Hz, counter Hz)
                     s.src_tick[i], s.src_pticks[i], s.src_cpu[i], s.src_hz[i] = plan
             self._src_ok[i] = ok
+        s.wp_irq = self._wfi_pending_irq()
+
+    def _wfi_pending_irq(self) -> int:
+        """hp_wfi_hook (hp_wfi_pending): a wfi reached with an interrupt pending wakes at once, and with PRIMASK set
+        on_halt takes nothing (B1.5.19): C may then go on after the wfi without a run-loop stop. IRQ + 1 of the
+        enabled interrupt pending now, while nothing else on_halt or the run loop looks at stands in the way (an
+        exception active or takeable, a reset coming, a stop asked for, the MPU, a debugger); 0: none. C checks at
+        the wfi that it is still pending and enabled in its NVIC view and PRIMASK still set. Also arms the stack
+        watch's limit C checks as take_pending's check_stack would."""
+        m = self.m
+        e = self.exc
+        if not e.pending or not getattr(m, "_wfi_hooks", False) or m.debugger is not None:
+            return 0
+        x = e.highest_pending()
+        if (x is None or x < IRQ0 or e.active or m.reset_pending or m.stopping or self.mpu.enabled
+                or e.to_take() is not None):
+            return 0
+        stack = self.stack
+        limit = stack.limit
+        self.m.hot.state.wk_stack_limit = limit if limit is not None and not stack.psp_seen and not stack.reported \
+            else 0
+        return x - IRQ0 + 1
 
     def _arm_nvic(self) -> None:
         """hp_nvic_write: the pending interrupts and the lines held high, as C needs them to serve NVIC ISER,

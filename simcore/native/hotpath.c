@@ -317,6 +317,12 @@ typedef struct {
     uint32_t wk_ev;         /* the event-clear slot armed with it (hp_ack), HP_EV_SLOTS: none */
     uint32_t wk_sole;       /* the event alone holds the line then (arms that slot) */
     uint32_t wk_stack_limit; /* __StackLimit while the stack watch is on (on_halt's check_stack), else 0 */
+    /* --- a wfi with an interrupt already pending wakes at once (hp_wfi_hook, B1.5.19): what Python's on_halt finds at
+       once (SystemBlock.on_halt: highest_pending, then take_pending with PRIMASK set takes nothing); Python arms the
+       interrupt (SystemBlock.arm_native), C checks it is still pending in its NVIC view (an ICPR it served clears
+       nv_pending), still enabled, PRIMASK still set --- */
+    uint32_t wp_irq;        /* Python: IRQ + 1 of the enabled interrupt pending at its arming (0: none) */
+    uint32_t wp_skips;      /* wfis woken at once here (cumulative; the polling watch links no read across one) */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -1267,8 +1273,28 @@ void *hp_ack_ptr(void) { return (void *)&hp_ack; }
  * line high (pending in C's NVIC view), and go on after the wfi (a PC write in a hook resumes there without
  * leaving emu_start). Otherwise the wfi halts as usual and Python's on_halt runs.
  */
+/* A wfi with the interrupt Python armed (wp_irq) still pending, enabled and masked by PRIMASK alone: on_halt would
+   find it pending and take nothing, so the core goes on after the wfi (1); 0 otherwise. */
+static int hp_wfi_pending(hp_state *s, void *uc, uint64_t address, uint32_t size) {
+    uint32_t irq = s->wp_irq - 1, w = irq >> 5, bit = 1u << (irq & 31u);
+    if (s->stop_requested || s->py_stop || (s->fr_done & ~6u) || s->c_active || !s->reg_write || w >= HP_NV_WORDS ||
+        !(s->nv_pending[w] & bit) || (s->nv_en_clr[w] & bit) ||
+        (s->wk_stack_limit && s->sp_low < s->wk_stack_limit))
+        return 0;
+    uint32_t primask = 0, basepri = 1, faultmask = 1;
+    if (s->reg_read(uc, s->rid[FR_PRIMASK], &primask) != 0 || !(primask & 1u) ||
+        s->reg_read(uc, s->rid[FR_BASEPRI], &basepri) != 0 || (basepri & 0xFFu) ||
+        s->reg_read(uc, s->rid[FR_FAULTMASK], &faultmask) != 0 || (faultmask & 1u))
+        return 0;
+    s->wp_skips++;
+    uint32_t pc = ((uint32_t)address + size) | 1u;
+    s->reg_write(uc, s->core_rid[15], &pc);
+    return 1;
+}
+
 void hp_wfi_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
     hp_state *s = (hp_state *)user_data;
+    if (s->wp_irq && hp_wfi_pending(s, uc, address, size)) return;
     uint64_t at = s->wk_cycle;
     if (at == HP_NEVER || s->stop_requested || s->py_stop || s->other_cycle || s->c_active ||
         (s->fr_done & ~6u) || at != s->stop_cycle || s->cycle_count > at || s->insn_count >= s->stop_insn ||
@@ -1680,7 +1706,7 @@ static void hp_poll_read(void *ctx, uint32_t reg, uint32_t value, uint32_t timed
     void *vp[3] = {&regs[13], &regs[14], &regs[15]};
     regs[13] = regs[14] = regs[15] = 0;
     if (s->reg_read_batch(p->uc, ids, vp, 3)) { p->c_ok = 0; return; }
-    uint64_t writes = *p->rf_writes + p->py_writes + s->psv_sets + s->nv_writes, exc = s->tick_entries + s->fast_returns + s->chains;
+    uint64_t writes = *p->rf_writes + p->py_writes + s->psv_sets + s->nv_writes, exc = s->tick_entries + s->fast_returns + s->chains + s->wp_skips;
     for (uint32_t k = 0; k < HP_MAX_SOURCES; k++) { writes += s->src_acks[k]; exc += s->src_entries[k]; }
     uint64_t insn = s->insn_count, cyc = s->cycle_count;
     if (p->c_ok && p->c_reg == reg && p->c_pc == pc && p->c_value == value && p->c_writes == writes &&
