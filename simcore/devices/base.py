@@ -211,12 +211,15 @@ class BusDevice(RegisterBlock):
         self.catch_up()
         for pin, level in self.line_levels().items():
             self.lines[pin].set(level)
-        at = self.next_wakeup()
+        self.plan_wake(self.next_wakeup(), self.now())
+
+    def plan_wake(self, at: int | None, now: int) -> None:
+        """The one wake-up event at ``at`` (``next_wakeup``; None: none), no earlier than ``now``."""
         if at is not None:
-            at = max(at, self.now())
+            at = max(at, now)
         wake = self._wake
         if wake is not None:
-            if at is not None and at == getattr(wake, "at_fs", None) and at > self.now():
+            if at is not None and at == getattr(wake, "at_fs", None) and at > now:
                 return  # the wake-up planned is still the next one, at the same time (and so the same cycle): kept
             self.host.cancel(wake)
             self._wake = None

@@ -293,8 +293,10 @@ class Bmi270(FifoDevice):
         return [w for w, bit in (("gyr", 0x80), ("acc", 0x40)) if c1 & bit and self._odr[w]]
 
     def _frame_size(self) -> int:
-        sets = self._frame_sets()
-        return 6 * len(sets) + (1 if self.values["FIFO_CONFIG_1"] & 0x10 else 0) if sets else 0
+        """Bytes of a FIFO frame: 6 per enabled and running sensor (``_frame_sets``), the header byte in header mode."""
+        c1, odr = self.values["FIFO_CONFIG_1"], self._odr
+        n = bool(c1 & 0x80 and odr["gyr"]) + bool(c1 & 0x40 and odr["acc"])
+        return 6 * n + (c1 >> 4 & 1) if n else 0
 
     def _fifo_changed(self, old: int, new: int) -> None:
         self.catch_up()
@@ -499,7 +501,11 @@ class Bmi270(FifoDevice):
 
     # --- time, flags and interrupts -------------------------------------------------------------
     def catch_up(self) -> None:
-        now = self.now()
+        self._catch_up_at(self.now())
+
+    def _catch_up_at(self, now: int) -> None:
+        """The configuration check at its time, FIFO arrivals and losses, and the INT_STATUS_1 flags they set, at
+        virtual time ``now``."""
         if self._init_at is not None and now >= self._init_at:
             self._init_at = None
             self._message = MSG_INIT_OK if self._config_ok() else MSG_INIT_ERR
@@ -511,16 +517,20 @@ class Bmi270(FifoDevice):
                 if k > self._flags_seen[which]:
                     self._flags_seen[which] = k
                     self._int_status |= bit
-        if self.fifo.clock is not None:
+        fifo = self.fifo
+        if fifo.clock is not None:
             wtm = self.values["FIFO_WTM_0"] | (self.values["FIFO_WTM_1"] & 0x1F) << 8
-            level = self.fifo.level * self._frame_size()
-            if wtm and level >= wtm:
+            if wtm and fifo.level * self._frame_size() >= wtm:
                 self._int_status |= 0x02
-            if self.fifo.level >= self.fifo.depth:
+            if fifo.level >= fifo.depth:
                 self._int_status |= 0x01
 
     def line_levels(self) -> dict[str, bool]:
         self.catch_up()
+        return self._levels()
+
+    def _levels(self) -> dict[str, bool]:
+        """INT1/INT2 from INT_MAP_DATA, INT_STATUS_1 and INTx_IO_CTRL (output_en, lvl) as they are."""
         m = self.values["INT_MAP_DATA"]
         out = {}
         for pin, shift, reg in (("INT1", 0, "INT1_IO_CTRL"), ("INT2", 4, "INT2_IO_CTRL")):
@@ -533,7 +543,9 @@ class Bmi270(FifoDevice):
         return out
 
     def next_wakeup(self) -> int | None:
-        now = self.now()
+        return self._next_wakeup_at(self.now())
+
+    def _next_wakeup_at(self, now: int) -> int | None:
         times = [self._init_at] if self._init_at is not None else []
         routed = self.values["INT_MAP_DATA"]
         routed = (routed | routed >> 4) & 0x7
@@ -554,6 +566,18 @@ class Bmi270(FifoDevice):
             if t is not None:
                 times.append(t)
         return min(times) if times else None
+
+    def update(self) -> None:
+        """BusDevice.update with virtual time read once (nothing in it moves the clock): catch up, drive INT1/INT2,
+        plan the next wake-up."""
+        if self._replaying:
+            return
+        now = self.now()
+        self._catch_up_at(now)
+        lines = self.lines
+        for pin, level in self._levels().items():
+            lines[pin].set(level)
+        self.plan_wake(self._next_wakeup_at(now), now)
 
     def stats(self) -> dict[str, Any]:
         out = super().stats()
