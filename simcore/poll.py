@@ -200,6 +200,10 @@ class _NativePolls:
             lib.rf_mmio_writes_ptr.restype = v
             lib.rf_mmio_writes_ptr.argtypes = [v]
             lib.hp_poll_set_verify.argtypes = [v, v]
+            lib.hp_poll_saved_size.restype = ctypes.c_size_t
+            lib.hp_poll_saved_size.argtypes = []
+            lib.hp_poll_save.argtypes = [v, ctypes.c_char_p]
+            lib.hp_poll_load.argtypes = [v, ctypes.c_char_p]
             _NATIVE_DECLARED.add(id(lib))
         self.lib, self.rf = lib, rf
         self.p = lib.hp_poll_new(ctypes.addressof(machine.hot.state), machine.uc._uch.value, rf.bus,  # noqa: SLF001
@@ -235,6 +239,15 @@ class _NativePolls:
 
     def forget(self) -> None:
         self.lib.hp_poll_forget(self.p)
+
+    def save(self) -> bytes:
+        """C's learnt shapes and their figures, for a snapshot (``load`` puts them back)."""
+        out = ctypes.create_string_buffer(self.lib.hp_poll_saved_size())
+        self.lib.hp_poll_save(self.p, out)
+        return out.raw
+
+    def load(self, saved: bytes) -> None:
+        self.lib.hp_poll_load(self.p, saved)
 
     def figures(self) -> list[tuple[str, int, int, int]]:
         out = (ctypes.c_uint64 * 3)()

@@ -3,10 +3,10 @@
 A snapshot holds the CPU context (Unicorn's context save: every register, FPU, M-profile
 banked state), the contents of every RAM, the hot path's counters, flash wait states and cache
 tags (not its pointers) and its divide statistics, the peripheral bus's register file in C
-(values, per-register counters and poll state: ``PeripheralBus.save``), and the Python state
-of everything the machine owns: the system block, the peripheral models (RCC, PWR, FLASH, the
-watchdogs...), the clock service and its timeline, the event queue, the polling-loop watch,
-the console, the semihosting state, the resets, the stop and pause.
+(values, per-register counters and poll state: ``PeripheralBus.save``), the polling watch's C table
+of learnt loop shapes, and the Python state of everything the machine owns: the system block, the
+peripheral models (RCC, PWR, FLASH, the watchdogs...), the clock service and its timeline, the event
+queue, the polling-loop watch, the console, the semihosting state, the resets, the stop and pause.
 
 The Python state is restored *in place*: taking a snapshot walks the object graph from the
 machine and records, for every mutable object it reaches (instances, lists, dicts, sets,
@@ -171,6 +171,7 @@ class Snapshot:
     execs: dict[tuple[int, int], int] = field(default_factory=dict)  # per-block executions (error bars)
     bus: Any = None  # the register file's C state (PeripheralBus.save)
     divides: tuple[int, int] = (0, 0)  # the hot path's divide statistics (executed, cycles above minimum)
+    polls: bytes | None = None  # the polling watch's C table of learnt loop shapes (poll.py _NativePolls.save)
     extra: dict[str, Any] = field(default_factory=dict)  # what a caller keeps with it (simcore.target)
 
     @classmethod
@@ -192,8 +193,10 @@ class Snapshot:
         if m.debugger is not None:  # its pause state (inside which block, the tail taken off), not its hooks
             walk.visit(m.debugger)
         div = m.hot.div_stats
+        native_polls = m.polls.native
         return cls(m.uc.context_save(), ram, hot, tags, walk.records, m.hot.block_executions(), bus=m.bus.save(),
-                   divides=(div.executed, div.extra))
+                   divides=(div.executed, div.extra),
+                   polls=native_polls.save() if native_polls is not None else None)
 
     def restore(self, m: Machine) -> None:
         """Put ``m`` back; outside emulation only (not from a hook)."""
@@ -215,6 +218,8 @@ class Snapshot:
         div = m.hot.div_stats
         div.executed, div.extra = self.divides
         _restore_executions(m.hot, self.execs)
+        if self.polls is not None and m.polls.native is not None:
+            m.polls.native.load(self.polls)
         polls = m.polls  # RAM-read hooks are not rolled back: have the run loop add or remove them
         if polls.watch is not None and not polls._hooks:
             polls._want = "watch"

@@ -1661,6 +1661,24 @@ int hp_poll_stats(hp_poll *p, uint32_t i, uint64_t *out) {
 
 uint64_t *hp_poll_py_writes_ptr(hp_poll *p) { return &p->py_writes; }
 
+/* The learnt shapes (their count and table, with each one's figures) copied out for a snapshot (simcore/snapshot.py),
+   hp_poll_saved_size() bytes, and back in at its restore: Python's record of which shapes C holds (poll.py
+   _NativePolls) is rolled back with the rest of the Python state, so C's table must be too, or a restored run
+   fast-forwards loops the original run had not learnt yet (same counts, other block executions and figures).
+   The candidate read is forgotten on load (as before each emu_start). */
+size_t hp_poll_saved_size(void) { return sizeof(uint32_t) + sizeof(hp_pshape) * HP_POLL_SHAPES; }
+
+void hp_poll_save(const hp_poll *p, uint8_t *out) {
+    memcpy(out, &p->n, sizeof(uint32_t));
+    memcpy(out + sizeof(uint32_t), p->shapes, sizeof(hp_pshape) * HP_POLL_SHAPES);
+}
+
+void hp_poll_load(hp_poll *p, const uint8_t *in) {
+    memcpy(&p->n, in, sizeof(uint32_t));
+    memcpy(p->shapes, in + sizeof(uint32_t), sizeof(hp_pshape) * HP_POLL_SHAPES);
+    p->c_ok = 0;
+}
+
 /* HP_POLL_TICK: the next stop (nxt) is the SysTick exception C enters itself (hp_tick), in thread mode, and the
    masks let it preempt (B1.5.4): the handler runs there and may change the RAM the loop reads, as Python's
    interrupt_could_fire allows. Anything else (another event first, a handler active, masked) is Python's. */

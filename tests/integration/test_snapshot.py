@@ -126,3 +126,36 @@ def test_restore_on_parts_with_the_bus_and_clock_model(board, app, func, nth, mo
         mid.restore(m)
         d.cont()
         assert run_json(m) == ref
+
+
+@pytest.mark.parametrize("native", [None, False], ids=["native", "python"])
+def test_restore_before_the_polling_watch_learnt_its_loops(monkeypatch: pytest.MonkeyPatch, native):
+    """A snapshot taken before the polling watch learnt the loops it fast-forwards later (the IoT node's first I2C
+    register write, at start-up, with the LSM6DSL fed): each restored run enters every block as often as a fresh
+    run and reports its polling figures. C's table of learnt shapes is rolled back with Python's record of it;
+    without that, a restored run fast-forwards an I2C wait loop one iteration earlier (same instructions, one
+    execution fewer of each of its blocks)."""
+    from simcore.debug import Pause
+    from simcore.peripherals.stm32.i2c import Stm32L4I2c
+    from tests.integration.test_i2c_stream_in_c import APP, BOARD, CMDLINE, SENSORS
+
+    kw = {"native": native, "cmdline": CMDLINE, "sensors": SENSORS}
+    ref = plain_json(BOARD, "imu_steps_bus", **kw)
+    m = prepare(APP, BOARD, **kw)
+    d = Debugger(m)
+    own = Stm32L4I2c._try_tx
+
+    def first(self: Stm32L4I2c, *args: object) -> None:
+        own(self, *args)
+        monkeypatch.setattr(Stm32L4I2c, "_try_tx", own)
+        m.request_pause(Pause("interrupt", "the first I2C write", pc=None))
+
+    monkeypatch.setattr(Stm32L4I2c, "_try_tx", first)
+    assert d.cont().kind == "interrupt"
+    snap = Snapshot.take(m)
+    d.cont()
+    assert run_json(m) == ref
+    for _ in range(2):
+        snap.restore(m)
+        d.cont()
+        assert run_json(m) == ref
