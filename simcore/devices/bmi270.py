@@ -398,23 +398,47 @@ class Bmi270(FifoDevice):
         return bytes(out)
 
     def _frames_bytes(self, es: list[int]) -> bytes:
-        """FIFO frames ``es`` as ``_build_frame`` gives them one by one, in one numpy step per sensor (the latches'
-        prefetched blocks); each latch counts and caches as the ``sample`` calls of those frames would."""
-        import numpy as np
-
+        """FIFO frames ``es`` as ``_build_frame`` gives them one by one: each sensor's part from its latch's
+        prefetched block (consecutive samples: a slice of the block's bytes, ``_run_bytes``; else one numpy step,
+        ``_latch_rows``); each latch counts and caches as the ``sample`` calls of those frames would."""
         assert self.fifo.clock is not None
         arrival = self.fifo.clock.arrival
         at = [arrival(e) for e in es]
         m = len(es)
         sets = self._frame_sets()
-        header = bool(self.values["FIFO_CONFIG_1"] & 0x10)
-        frames = np.empty((m, 6 * len(sets) + header), dtype=np.uint8)
-        if header:
-            frames[:, 0] = 0x80 | (0x08 if "gyr" in sets else 0) | (0x04 if "acc" in sets else 0)
-        for i, which in enumerate(sets):
-            rows = self._latch_rows(self.latches[which], self.latches[which].stream.latest_at(at))
-            frames[:, header + 6 * i: header + 6 * i + 6] = (rows & 0xFFFF).astype("<u2").view(np.uint8).reshape(m, 6)
-        return frames.tobytes()
+        parts = []
+        for which in sets:
+            latch = self.latches[which]
+            ks = latch.stream.latest_at(at)
+            part = self._run_bytes(latch, ks)
+            if part is None:
+                rows = self._latch_rows(latch, ks)
+                part = (rows & 0xFFFF).astype("<u2").tobytes()
+            parts.append(part)
+        head = bytes([0x80 | (0x08 if "gyr" in sets else 0) | (0x04 if "acc" in sets else 0)]) \
+            if self.values["FIFO_CONFIG_1"] & 0x10 else b""
+        if len(parts) == 1 and not head:
+            return parts[0]
+        return b"".join(head + b"".join(part[6 * i: 6 * i + 6] for part in parts) for i in range(m))
+
+    @staticmethod
+    def _run_bytes(latch: OutputLatch, ks: list[int]) -> bytes | None:
+        """``ks`` = k0, k0+1, ... (a FIFO at the sensor's rate): their output bytes sliced from the latch's prefetched
+        block (OutputLatch.block_bytes), with the counting and cache of their ``sample`` calls; None otherwise."""
+        k0, m = ks[0], len(ks)
+        if k0 < 0 or not latch.stream.running or ks[-1] != k0 + m - 1 or ks != list(range(k0, k0 + m)):
+            return None
+        latch.prefetch(ks)
+        out = latch.block_bytes(k0, m)
+        blk = latch._block
+        if out is None or blk is None:
+            return None
+        scale = blk[0]
+        hit = latch._cache is not None and latch._cache[0] == (k0, scale)
+        if m - hit:
+            latch.stream.device.stats_.count(f"{latch.stream.kind}_samples_read", m - hit)
+        latch._cache = ((k0 + m - 1, scale), blk[2][k0 + m - 1 - blk[1]].copy())
+        return out
 
     @staticmethod
     def _latch_rows(latch: OutputLatch, ks: list[int]) -> np.ndarray:

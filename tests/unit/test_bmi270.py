@@ -267,6 +267,11 @@ def test_fifo_burst_equals_byte_reads(config1: int, config0: int) -> None:
         assert block == single
         got += block
         assert _state(d1) == _state(d2)
+    for host in (h1, h2):  # one new frame, whose samples a read of the data registers latches first
+        host.advance_to((first + 41) * PERIOD)
+    assert m1.read(ADDR, 0x0C, 12) == m2.read(ADDR, 0x0C, 12)
+    assert _burst_read(m1, 0x26, size) == m2.read(ADDR, 0x26, size)
+    assert _state(d1) == _state(d2)
     frames = len(expect) // size
     assert got[:frames * size] == expect[:frames * size]
     assert d1.stats()["fifo_over_reads"] > 0
