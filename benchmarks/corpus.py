@@ -201,6 +201,51 @@ def rows_of(path: Path) -> int:
     return len(path.read_text().strip().splitlines()) - 1
 
 
+def nrf_twim_nack() -> tuple[Callable[[], Stub], Callable[[bytearray], Any]]:
+    """nrf52840 nrf_twim's bare stand-in (a ``Case``'s ``stub`` and ``writes``, sharing one state): the plain nRF52840
+    board has no chip on TWIM1, so as on simcore every transfer's address is not acknowledged (PS v1.7 6.31.5:
+    EVENTS_ERROR with ERRORSRC.ANACK, no STOPPED until the firmware's TASKS_STOP) and the firmware takes its
+    error path (the ERROR clear, TASKS_STOP, ERRORSRC read and clear, " NACK" printed); SPIM2 receives 0xFF
+    (MISO idle high: no chip) into RXD.PTR at TASKS_START (6.25.2). Without this the "ready" pattern ends every
+    wait at once with STOPPED, and bare Unicorn runs a shorter program than simcore (0.68x its instructions).
+    The NACK comes when the address byte has gone, 10 bit periods after TASKS_STARTTX (simcore's TWIM model):
+    at FREQUENCY K400 (0x06400000 x 16 MHz / 2^32 = 390.625 kHz) 25.6 us, 1,638 cycles at 64 MHz. Bare Unicorn
+    has no clock, so ERROR reads 0 for the polls the firmware's wait makes in that time: its loop (twim_wait:
+    LDR STOPPED, CMP, BEQ, LDR ERROR, CBNZ) takes 9 cycles an iteration (Cortex-M4 TRM 3.3: LDR 2, CMP 1,
+    taken branch 1 + 2 refill, LDR 2, CBNZ 1), so 182 polls."""
+    state = {"stopped": 0, "error": 0, "polls": 0}
+    twim, spim = 0x40004000, 0x40023000  # TWIM1, SPIM2 (PS v1.7 table 4.2)
+    nack_polls = round(10 * 64e6 / (0x06400000 * 16e6 / 2**32) / 9)  # 1,638 cycles / 9 a poll
+
+    def error(_n: int) -> int:
+        state["polls"] += 1
+        return state["error"] if state["polls"] > nack_polls else 0
+
+    def stub() -> Stub:
+        state.update(stopped=0, error=0, polls=0)
+        return {twim + 0x104: lambda _n: state["stopped"], twim + 0x124: error,
+                twim + 0x4C4: const(2)}  # EVENTS_STOPPED, EVENTS_ERROR, ERRORSRC: ANACK
+
+    def make(_console: bytearray) -> Any:
+        spim_regs: dict[int, int] = {}
+
+        def write(uc: unicorn.Uc, addr: int, value: int) -> None:
+            off = addr - twim
+            if off == 0x008:  # TASKS_STARTTX: the address goes out and nobody acknowledges it
+                state.update(stopped=0, error=1, polls=0)
+            elif off == 0x014:  # TASKS_STOP
+                state["stopped"] = 1
+            elif off in (0x104, 0x124) and value == 0:  # an event cleared
+                state["stopped" if off == 0x104 else "error"] = 0
+            elif spim <= addr < spim + 0x1000:
+                spim_regs[addr - spim] = value
+                if addr - spim == 0x010 and spim_regs.get(0x538):  # TASKS_START: RXD.MAXCNT bytes of 0xFF
+                    uc.mem_write(spim_regs[0x534], b"\xff" * spim_regs[0x538])
+        return write
+    return stub, make
+
+
+NRF_TWIM_STUB, NRF_TWIM_WRITES = nrf_twim_nack()
 CYCCNT = 0xE0001004  # DWT CYCCNT (ARMv7-M ARM C1.8.8)
 OV7670_SCCB = {0x40005814: const(0xC7),  # I2C2_SR1: SB ADDR BTF RXNE TXE, no AF (RM0090 27.6.6)
                0x40005810: lambda n: (0x76, 0x73)[min(n, 1)],  # I2C2_DR: the OV7670's PID 76h, VER 73h
@@ -235,6 +280,8 @@ CORPUS_STUBS = [
          writes=lambda console: nano_bmi270_twim(12 * app_constant("GESTURES", "WATERMARK"))(console)),
     Case("nano rev2 imu_steps_bus", "arduino-nano-33-ble-sense-rev2", "arduino-nano-33-ble-sense-rev2/imu_steps_bus",
          {}, "BMI270 > TWIM1, GPIOTE", writes=nano_bmi270_twim(6 * 25)),  # accelerometer frames, wm 25
+    Case("nrf52840 nrf_twim", "nrf52840", "nrf52840/nrf_twim", {}, "TWIM1 address NACKs, SPIM2 0xFF",
+         stub=NRF_TWIM_STUB, writes=NRF_TWIM_WRITES),
     Case("ov7670 camera_person", "stm32f407-ov7670", "stm32f407-ov7670/camera_person", {}, "OV7670 > DCMI > DMA2",
          stub=lambda: {**F4_RCC, **OV7670_SCCB}, handler="IRQ78_Handler",
          system=lambda: {CYCCNT: lambda n: n * 168_000}),  # 1 ms at 168 MHz per read: SCCB's delay_ms ends
