@@ -134,6 +134,7 @@ _INTR_FN = ctypes.CFUNCTYPE(None, ctypes.c_uint32)
 _PPB_READ_FN = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_uint32, ctypes.c_uint32)
 _PPB_WRITE_FN = ctypes.CFUNCTYPE(None, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint64)
 SCS_PAGE = 0xE000E000  # the system control space page (NVIC, SysTick, SCB): hp_ppb_mmio_read/write
+DWT_PAGE = 0xE0001000  # the DWT's page (ARMv7-M C1.8): hp_dwt_mmio_read/write serve CYCCNT reads
 _native_lib: ctypes.CDLL | None | bool = False  # False: not looked for yet
 
 
@@ -157,6 +158,8 @@ def native_library() -> ctypes.CDLL | None:
             lib.hp_wfi_hook_ptr.restype = ctypes.c_void_p
             lib.hp_ppb_read_ptr.restype = ctypes.c_void_p
             lib.hp_ppb_write_ptr.restype = ctypes.c_void_p
+            lib.hp_dwt_read_ptr.restype = ctypes.c_void_p
+            lib.hp_dwt_write_ptr.restype = ctypes.c_void_p
             lib.hp_enter.argtypes = [ctypes.POINTER(HotState), ctypes.c_void_p, ctypes.c_uint32,
                                      ctypes.c_int32, ctypes.c_int32, ctypes.c_uint32, ctypes.c_uint32,
                                      ctypes.c_uint32, ctypes.c_uint32, ctypes.POINTER(ctypes.c_uint32)]
@@ -662,18 +665,23 @@ class HotPath:
 
     def map_scs(self, read: Callable[[int, int], int], write: Callable[[int, int, int], None]) -> None:
         """Serve the system control space page through hotpath.c (ICSR's PENDSVSET from a handler C entered:
-        hp_pendsv); every other access goes to ``read(addr, size)`` / ``write(addr, size, value)``."""
+        hp_pendsv) and the DWT's page (CYCCNT reads: hp_dwt_mmio_read, while ``state.dwt_on`` is 1); every other
+        access goes to ``read(addr, size)`` / ``write(addr, size, value)``."""
         assert self.lib is not None
         s = self.state
         self._ppb_cbs = (_PPB_READ_FN(read), _PPB_WRITE_FN(write))  # C holds the pointers
         s.ppb_read = ctypes.cast(self._ppb_cbs[0], ctypes.c_void_p).value
         s.ppb_write = ctypes.cast(self._ppb_cbs[1], ctypes.c_void_p).value
+        self._map_page(SCS_PAGE, self.lib.hp_ppb_read_ptr(), self.lib.hp_ppb_write_ptr())
+        self._map_page(DWT_PAGE, self.lib.hp_dwt_read_ptr(), self.lib.hp_dwt_write_ptr())
+
+    def _map_page(self, page: int, read: int, write: int) -> None:
+        """One 4 KiB page of the PPB on C callbacks (``read``, ``write``: their addresses) given the hot state."""
         uclib = unicorn.unicorn_py3.unicorn.uclib
-        self.uc.mem_unmap(SCS_PAGE, 0x1000)
-        user = ctypes.cast(ctypes.byref(s), ctypes.c_void_p)
-        status = uclib.uc_mmio_map(self.uc._uch, ctypes.c_uint64(SCS_PAGE), ctypes.c_size_t(0x1000),
-                                   ctypes.c_void_p(self.lib.hp_ppb_read_ptr()), user,
-                                   ctypes.c_void_p(self.lib.hp_ppb_write_ptr()), user)
+        self.uc.mem_unmap(page, 0x1000)
+        user = ctypes.cast(ctypes.byref(self.state), ctypes.c_void_p)
+        status = uclib.uc_mmio_map(self.uc._uch, ctypes.c_uint64(page), ctypes.c_size_t(0x1000),
+                                   ctypes.c_void_p(read), user, ctypes.c_void_p(write), user)
         if status != unicorn.UC_ERR_OK:
             raise unicorn.UcError(status)
 

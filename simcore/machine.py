@@ -30,7 +30,7 @@ from simcore.cortexm.systick import SysTick
 from simcore.cycles import InstructionCount
 from simcore.elf import Firmware
 from simcore.errors import InternalError, OutputClosed, SimcoreError
-from simcore.hotpath import MAX_SOURCES, MAX_WINDOWS, NEVER, NO_LIMIT, SCS_PAGE, HotPath, HotState
+from simcore.hotpath import DWT_PAGE, MAX_SOURCES, MAX_WINDOWS, NEVER, NO_LIMIT, SCS_PAGE, HotPath, HotState
 from simcore.layout import Layout, check_fit
 from simcore.lowpower import LowPower
 from simcore.memmap import NEVER_EXECUTED as UNTIL
@@ -109,9 +109,10 @@ class Machine:
         if board.bitband:
             self._map_sram_alias()
         self.system = SystemBlock(self)
-        # the PPB in three windows: the system control space page may be served by the hot path (map_scs),
-        # and Unicorn gives a window split by an unmap offsets from the new piece's start
-        for lo, hi in ((PPB_BASE, SCS_PAGE), (SCS_PAGE, SCS_PAGE + PAGE), (SCS_PAGE + PAGE, PPB_END)):
+        # the PPB in windows: the DWT's and the system control space's pages may be served by the hot path
+        # (map_scs), and Unicorn gives a window split by an unmap offsets from the new piece's start
+        for lo, hi in ((PPB_BASE, DWT_PAGE), (DWT_PAGE, DWT_PAGE + PAGE), (DWT_PAGE + PAGE, SCS_PAGE),
+                       (SCS_PAGE, SCS_PAGE + PAGE), (SCS_PAGE + PAGE, PPB_END)):
             self.uc.mmio_map(lo, hi - lo, self._ppb_read_from(lo), None, self._ppb_write_from(lo), None)
         self.analyzer = BlockAnalyzer(self._read_code, self.opts.cycle_model or InstructionCount(),
                                       self._function_start)
@@ -235,6 +236,7 @@ class Machine:
         # ICSR's PENDSVSET from a handler C entered stays in C (hp_pendsv): the SCS page through hotpath.c
         self.hot.map_scs(lambda addr, size: self._ppb_read(self.uc, addr - PPB_BASE, size, None),
                          lambda addr, size, value: self._ppb_write(self.uc, addr - PPB_BASE, size, value, None))
+        self.system.dwt.serve_in_c(self.hot.state)  # CYCCNT reads through hotpath.c (hp_dwt_mmio_read)
         return True
 
     def _map_sram_alias(self) -> None:

@@ -479,6 +479,7 @@ class PollWatch:
 
         pc = instruction_of_access(self.m.uc, self.m.pc(), shape[1], write=False)
         self.watch = _Verify(shape, insn=pc)
+        self.m.hot.state.dwt_on |= 2  # every read reaches this watch (hp_dwt_mmio_read leaves CYCCNT to Python)
         self._want = "watch"
         self.forget()
         self._stop_soon()
@@ -499,6 +500,7 @@ class PollWatch:
             w.armed = True
             return
         self.watch = None
+        self.m.hot.state.dwt_on &= ~2
         self._want = "unwatch"
         self._stop_soon()
         if same:

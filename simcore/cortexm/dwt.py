@@ -5,11 +5,16 @@ kept as an offset from the virtual clock, so a read returns the cycle count at t
 the current translated block (the hot path adds a block's cost when the block starts).
 Comparators, the profiling counters (CPICNT, EXCCNT, SLEEPCNT, LSUCNT, FOLDCNT) and PC
 sampling are not modelled: accesses to them are reported.
+
+With the native hot path, word reads of CYCCNT are served in C (hotpath.c, hp_dwt_mmio_read: firmware that
+times a delay with CYCCNT reads it thousands of times): this model publishes its state to the hot state
+(``publish``) at every change, and C computes the same value from the same clock. Writes stay here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from simcore.cortexm.systick import ClockHost
 from simcore.registers import Register, RegisterBlock
@@ -33,6 +38,7 @@ class Dwt(RegisterBlock):
     def __init__(self, host: ClockHost, trace_enabled: Callable[[], bool]) -> None:
         self.clock = host
         self.trace_enabled = trace_enabled
+        self._native: Any = None  # the hot state whose dwt_* fields C serves CYCCNT reads from (serve_in_c)
         super().__init__(host)
 
     def reset(self) -> None:
@@ -40,6 +46,22 @@ class Dwt(RegisterBlock):
         self.ctrl = 0
         self.frozen = 0  # CYCCNT while stopped
         self.origin: int | None = None  # machine cycle at which CYCCNT was 0 while counting
+        self.publish()
+
+    def serve_in_c(self, state: Any) -> None:
+        """Have the native hot path serve CYCCNT reads (hp_dwt_mmio_read) from ``state``, kept current here."""
+        self._native = state
+        state.dwt_on |= 1
+        self.publish()
+
+    def publish(self) -> None:
+        """CYCCNT's state for C (hp_dwt_mmio_read): whether it counts, its origin, the value it stopped at."""
+        st = self._native
+        if st is None:
+            return
+        st.dwt_counting = int(self.origin is not None)
+        st.dwt_origin = (self.origin or 0) & 0xFFFFFFFFFFFFFFFF
+        st.dwt_frozen = self.frozen & 0xFFFFFFFF
 
     @property
     def counting(self) -> bool:
@@ -56,6 +78,7 @@ class Dwt(RegisterBlock):
         elif not on and self.origin is not None:
             self.frozen = self.cyccnt()
             self.origin = None
+        self.publish()
 
     def trace_changed(self) -> None:
         """DEMCR.TRCENA changed: CYCCNT runs only with both enables."""
@@ -83,3 +106,4 @@ class Dwt(RegisterBlock):
             self.frozen = new
         else:
             self.origin = self.clock.now_cycles() - new
+        self.publish()

@@ -158,6 +158,7 @@ class SystemBlock:
         self._ev_seen = 0  # hot.state.ev_clears at the last sync_native
         self._wk_seen = 0  # hot.state.wk_wakes and wk_slept at the last sync_native (hp_wfi_hook)
         self._wk_slept = 0
+        self._dwt_seen = 0  # hot.state.dwt_reads at the last sync_native (CYCCNT reads C served: hp_dwt_mmio_read)
 
     # --- life cycle ----------------------------------------------------------------------------
     def reset(self) -> None:
@@ -602,6 +603,9 @@ class SystemBlock:
             self._sync_event_clears()
         if s.nv_writes != self._nv_seen:
             self._sync_nvic()
+        if s.dwt_reads != self._dwt_seen:  # CYCCNT reads C served (hp_dwt_mmio_read): MMIO reads the polling watch
+            self.m.polls.writes += (s.dwt_reads - self._dwt_seen) & 0xFFFFFFFF  # did not see (a new place after)
+            self._dwt_seen = s.dwt_reads
         if not done & ~14:  # only NVIC writes (hp_nvic_write), event clears (hp_ack) or a wake: no entry or return
             return
         s.c_entered = 0  # FPCAR reads go to Python again (hp_ppb_mmio_read)

@@ -282,6 +282,14 @@ typedef struct {
     uint32_t nv_en_set[HP_NV_WORDS];  /* enables set here since Python's last sync (a bit's last write wins) */
     uint32_t nv_en_clr[HP_NV_WORDS];  /* enables cleared here since then */
     uint32_t nv_unpended[HP_NV_WORDS]; /* pending bits cleared here since then */
+    /* --- DWT CYCCNT reads served here (hp_dwt_mmio_read): Python's Dwt model publishes its state whenever it
+       changes (Dwt.publish: a write to CTRL or CYCCNT, DEMCR.TRCENA, a reset), so a word read of CYCCNT returns
+       what Dwt.cyccnt() would, ARMv7-M C1.8.8; everything else on the DWT page is Python's --- */
+    uint64_t dwt_origin;    /* the cycle at which CYCCNT was 0 while it counts (mod 2^64) */
+    uint32_t dwt_on;        /* Python: 1 serve CYCCNT reads here (bit 2 set: the polling watch looks at every read) */
+    uint32_t dwt_counting;  /* DWT_CTRL.CYCCNTENA and DEMCR.TRCENA (C1.8.2, C1.6.5) */
+    uint32_t dwt_frozen;    /* CYCCNT while it does not count */
+    uint32_t dwt_reads;     /* reads served here (cumulative): MMIO reads for Python's polling watch (sync_native) */
     /* --- event clears served here (hp_ack): a firmware write of 0 to a peripheral event register (nRF52 EVENTS_x,
        PS v1.7 6.1.4) whose event is, by Python's arming, the only one holding its interrupt line high; the
        register file's store becomes 0, the line falls in C's NVIC view (nv_held), and Python's next sync
@@ -1426,6 +1434,33 @@ static void hp_ppb_mmio_write(void *uc, uint64_t offset, unsigned size, uint64_t
 
 void *hp_ppb_read_ptr(void) { return (void *)&hp_ppb_mmio_read; }
 void *hp_ppb_write_ptr(void) { return (void *)&hp_ppb_mmio_write; }
+
+#define HP_DWT_PAGE 0xE0001000u
+
+/* Unicorn MMIO callbacks of the DWT page (ARMv7-M C1.8): a word read of CYCCNT (offset 4) is served here while
+   Python allows it (dwt_on == 1): the cycle count since CYCCNT was 0 while counting, else the value it stopped
+   at, exactly as the Dwt model computes it from the same clock (cycle_count, at the end of the current block).
+   The read counts as an MMIO access for Python's polling watch (fr_done bit 4: counters only, synced at its next
+   entry). Everything else, and every write, goes to Python's system block. */
+static uint64_t hp_dwt_mmio_read(void *uc, uint64_t offset, unsigned size, void *user) {
+    (void)uc;
+    hp_state *s = (hp_state *)user;
+    if (offset == 4u && size == 4u && s->dwt_on == 1u) {
+        s->dwt_reads++;
+        s->fr_done |= 4u;
+        return s->dwt_counting ? (uint32_t)(s->cycle_count - s->dwt_origin) : s->dwt_frozen;
+    }
+    return s->ppb_read(HP_DWT_PAGE + (uint32_t)offset, size);
+}
+
+static void hp_dwt_mmio_write(void *uc, uint64_t offset, unsigned size, uint64_t value, void *user) {
+    (void)uc;
+    hp_state *s = (hp_state *)user;
+    s->ppb_write(HP_DWT_PAGE + (uint32_t)offset, size, value);
+}
+
+void *hp_dwt_read_ptr(void) { return (void *)&hp_dwt_mmio_read; }
+void *hp_dwt_write_ptr(void) { return (void *)&hp_dwt_mmio_write; }
 
 /* PopStack to Handler mode (pop_stack without to_thread): the frame from the main stack, the FP state first,
    then FAULTMASK cleared, CONTROL.FPCA if it changes, R0-R3, R12, LR, MSP, xPSR (its IPSR field is the preempted
