@@ -85,6 +85,18 @@ def plain_json(board: str, app: str, **kw) -> dict:
     return run_json(m)
 
 
+def _assert_restores_twice(m, d, ref: dict) -> None:
+    """A snapshot of paused machine ``m`` (debugger ``d``); running on, and twice more after restoring it, ends with
+    ``ref`` (run_json)."""
+    snap = Snapshot.take(m)
+    d.cont()
+    assert run_json(m) == ref
+    for _ in range(2):
+        snap.restore(m)
+        d.cont()
+        assert run_json(m) == ref
+
+
 BUS_CASES = [("stm32f407vg", "clock_max", "SysTick_Handler", 2, ""),  # HSE -> PLL 168 MHz, 5 wait states
              ("stm32l4r5zi", "clock_max", "SysTick_Handler", 2, ""),  # MSI -> PLL 120 MHz boost
              ("stm32f407vg", "watchdog", "main", 2, ""),  # after the IWDG reset the part: resets, RCC_CSR flags
@@ -118,14 +130,8 @@ def test_restore_on_parts_with_the_bus_and_clock_model(board, app, func, nth, mo
         if d.cont().kind == "breakpoint":
             hits += 1
     assert m.stop is None
-    mid = Snapshot.take(m)
     d.clear()
-    d.cont()
-    assert run_json(m) == ref
-    for _ in range(2):
-        mid.restore(m)
-        d.cont()
-        assert run_json(m) == ref
+    _assert_restores_twice(m, d, ref)
 
 
 @pytest.mark.parametrize("native", [None, False], ids=["native", "python"])
@@ -152,10 +158,4 @@ def test_restore_before_the_polling_watch_learnt_its_loops(monkeypatch: pytest.M
 
     monkeypatch.setattr(Stm32L4I2c, "_try_tx", first)
     assert d.cont().kind == "interrupt"
-    snap = Snapshot.take(m)
-    d.cont()
-    assert run_json(m) == ref
-    for _ in range(2):
-        snap.restore(m)
-        d.cont()
-        assert run_json(m) == ref
+    _assert_restores_twice(m, d, ref)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from simcore.devices.base import DeviceConfig
 from simcore.devices.lis3dh import Lis3dh
 from tests.unit.nrf52_fakes import Part
+from tests.unit.test_devices_bus import _NackAfter
 
 RAM = 0x20000000
 FS = 10**15
@@ -129,30 +130,6 @@ def test_spim_with_no_chip_selected_reads_ff() -> None:
     part.write("spim3", START, 1)
     _wait(part, "spim3", END)
     assert bytes(part.host.ram[0:3]) == b"\xff\xff\xff"
-
-
-class _NackAfter:
-    """An I2C target that acknowledges ``n`` data bytes and NACKs the next."""
-
-    name = "nacker"
-
-    def __init__(self, n: int) -> None:
-        self.n, self.got = n, bytearray()
-
-    def i2c_start(self, address: int, read: bool) -> bool:
-        return True
-
-    def i2c_write(self, byte: int) -> bool:
-        if len(self.got) >= self.n:
-            return False
-        self.got.append(byte)
-        return True
-
-    def i2c_read(self) -> int:
-        return 0
-
-    def i2c_stop(self) -> None:
-        pass
 
 
 def test_twim_data_nack_ends_the_transfer_at_that_byte() -> None:
