@@ -119,6 +119,12 @@ class Xfer:
         c0, fs0, num, den = self.seg
         return c0 - (-(fs - fs0) * num // (den * FS_PER_SECOND))
 
+    def frame_end(self, now: int, wire_fs: int, d_fs: int) -> tuple[int, int]:
+        """regfile.c xfer_frame_end: a frame of ``d_fs`` starting at ``now`` or at ``wire_fs``, whichever is later:
+        its end (fs) and that end's cycle, not before ``now``."""
+        end_fs = max(self.fs_at(now), wire_fs) + d_fs
+        return end_fs, max(self.cycle_at(end_fs), now)
+
 PyFn = Callable[[int, int, int, int], int]  # (addr, size, value, write) -> value read (32 bits)
 NotifyFn = Callable[[int, int, int, int, int], None]  # (index, addr, size, value, write)
 PollFn = Callable[[int, int, int, int], None]  # (index, block pc, value, count)
@@ -599,8 +605,7 @@ class PyRegFile:
         now = self.cycles()
         if now < x.seg[0]:
             return False
-        end_fs = max(x.fs_at(now), x.cr_wire_fs) + x.cr_addr_fs
-        at = max(x.cycle_at(end_fs), now)
+        end_fs, at = x.frame_end(now, x.cr_wire_fs, x.cr_addr_fs)
         if link is not None:
             link.active = False  # its bytes and clear stay for the model (xfer_get, xfer_icr_done)
         x.cr_state, x.cr_addr_end, x.cr_at_ready = 2, end_fs, at
@@ -671,8 +676,7 @@ class PyRegFile:
         now = self.cycles()
         if now < x.seg[0]:
             return False
-        end_fs = max(x.fs_at(now), x.wire_fs) + x.frame_fs
-        at = max(x.cycle_at(end_fs), now)
+        end_fs, at = x.frame_end(now, x.wire_fs, x.frame_fs)
         if at >= x.limit:
             return False
         x.wire_fs = end_fs

@@ -778,16 +778,24 @@ int rf_xfer_start_i2c_even(rf_bus *b, uint32_t xi, const uint8_t *miso, uint32_t
     return rf_xfer_start_i2c(b, xi, miso, ats, n, sr_base, sr_done, sr_last, sr_final);
 }
 
+/* A frame of d_fs on the wire that starts at now or when the wire's last frame ended (wire_fs), whichever is later:
+   its end on the stream's femtosecond scale (*end_fs) and the cycle of that end, not before now. */
+static inline uint64_t xfer_frame_end(const rf_xfer *x, uint64_t now, uint64_t wire_fs, uint64_t d_fs,
+                                      uint64_t *end_fs) {
+    uint64_t now_fs = xfer_fs_at(x, now);
+    *end_fs = (now_fs > wire_fs ? now_fs : wire_fs) + d_fs;
+    uint64_t at = xfer_cycle_at(x, *end_fs);
+    return at < now ? now : at;
+}
+
 /* A byte the stream puts on the wire: its frame ends one frame time after now or after the previous frame, whichever
    is later; SR is sr_busy until then and `after` from then. 1, or 0 (Python serves it: before the stream's segment,
    or ending at or past its limit; nothing changed). */
 static inline int xfer_put(rf_bus *b, rf_xfer *x, uint64_t value, uint32_t after) {
     uint64_t now = *b->cycles;
     if (now < x->seg_cycle) return 0;
-    uint64_t now_fs = xfer_fs_at(x, now);
-    uint64_t end_fs = (now_fs > x->wire_fs ? now_fs : x->wire_fs) + x->frame_fs;
-    uint64_t at = xfer_cycle_at(x, end_fs);
-    if (at < now) at = now;
+    uint64_t end_fs;
+    uint64_t at = xfer_frame_end(x, now, x->wire_fs, x->frame_fs, &end_fs);
     if (at >= x->limit) return 0;
     x->wire_fs = end_fs;
     x->mosi[x->k++] = (uint8_t)value;
@@ -867,10 +875,8 @@ static inline int xfer_cr(rf_bus *b, rf_xfer *x, uint32_t addr, uint32_t size, u
     }
     uint64_t now = *b->cycles;
     if (now < x->seg_cycle) return 0;
-    uint64_t now_fs = xfer_fs_at(x, now);
-    uint64_t end_fs = (now_fs > x->cr_wire_fs ? now_fs : x->cr_wire_fs) + x->cr_addr_fs;
-    uint64_t at = xfer_cycle_at(x, end_fs);
-    if (at < now) at = now;
+    uint64_t end_fs;
+    uint64_t at = xfer_frame_end(x, now, x->cr_wire_fs, x->cr_addr_fs, &end_fs);
     if (l) l->active = 0; /* its bytes and clear stay for Python (rf_xfer_get, rf_xfer_icr_done) */
     x->cr_state = 2;
     x->cr_addr_end = end_fs;
