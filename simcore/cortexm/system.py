@@ -409,10 +409,7 @@ class SystemBlock:
         if (x is None or x < IRQ0 or e.active or m.reset_pending or m.stopping or self.mpu.enabled
                 or e.to_take() is not None):
             return 0
-        stack = self.stack
-        limit = stack.limit
-        self.m.hot.state.wk_stack_limit = limit if limit is not None and not stack.psp_seen and not stack.reported \
-            else 0
+        self._arm_wfi_stack_limit()
         return x - IRQ0 + 1
 
     def _arm_nvic(self) -> None:
@@ -852,11 +849,16 @@ class SystemBlock:
                 or any(p < IRQ0 for p in e.pending)  # interrupts pending are C's to look at (nv_pending)
                 or not e.enabled[x]):
             return False
+        self._arm_wfi_stack_limit()
+        return True
+
+    def _arm_wfi_stack_limit(self) -> None:
+        """The stack watch's limit hp_wfi_hook checks before going on after a wfi (as on_halt's check_stack would):
+        __StackLimit while the main stack is watched and no overflow was reported, else 0 (no check)."""
         stack = self.stack
         limit = stack.limit
         self.m.hot.state.wk_stack_limit = limit if limit is not None and not stack.psp_seen and not stack.reported \
             else 0
-        return True
 
     def _could_wake(self, wfe: bool) -> bool:
         """Could an event still wake the core: an enabled interrupt of enough priority, or SEVONPEND."""

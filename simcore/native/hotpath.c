@@ -1281,6 +1281,15 @@ void *hp_ack_ptr(void) { return (void *)&hp_ack; }
  * line high (pending in C's NVIC view), and go on after the wfi (a PC write in a hook resumes there without
  * leaving emu_start). Otherwise the wfi halts as usual and Python's on_halt runs.
  */
+/* PRIMASK set with BASEPRI and FAULTMASK clear (B1.5.19): an enabled interrupt wakes the core from wfi and pends
+   without being taken. 1 then, 0 otherwise (or a register read failed). */
+static int hp_primask_only(hp_state *s, void *uc) {
+    uint32_t primask = 0, basepri = 1, faultmask = 1;
+    return s->reg_read(uc, s->rid[FR_PRIMASK], &primask) == 0 && (primask & 1u) &&
+           s->reg_read(uc, s->rid[FR_BASEPRI], &basepri) == 0 && !(basepri & 0xFFu) &&
+           s->reg_read(uc, s->rid[FR_FAULTMASK], &faultmask) == 0 && !(faultmask & 1u);
+}
+
 /* A wfi with the interrupt Python armed (wp_irq) still pending, enabled and masked by PRIMASK alone: on_halt would
    find it pending and take nothing, so the core goes on after the wfi (1); 0 otherwise. */
 static int hp_wfi_pending(hp_state *s, void *uc, uint64_t address, uint32_t size) {
@@ -1289,11 +1298,7 @@ static int hp_wfi_pending(hp_state *s, void *uc, uint64_t address, uint32_t size
         !(s->nv_pending[w] & bit) || (s->nv_en_clr[w] & bit) ||
         (s->wk_stack_limit && s->sp_low < s->wk_stack_limit))
         return 0;
-    uint32_t primask = 0, basepri = 1, faultmask = 1;
-    if (s->reg_read(uc, s->rid[FR_PRIMASK], &primask) != 0 || !(primask & 1u) ||
-        s->reg_read(uc, s->rid[FR_BASEPRI], &basepri) != 0 || (basepri & 0xFFu) ||
-        s->reg_read(uc, s->rid[FR_FAULTMASK], &faultmask) != 0 || (faultmask & 1u))
-        return 0;
+    if (!hp_primask_only(s, uc)) return 0;
     s->wp_skips++;
     uint32_t pc = ((uint32_t)address + size) | 1u;
     s->reg_write(uc, s->core_rid[15], &pc);
@@ -1312,12 +1317,7 @@ void hp_wfi_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
     if (w >= HP_NV_WORDS || (s->nv_en_clr[w] & bit)) return;
     for (uint32_t k = 0; k < HP_NV_WORDS && 32u * k < s->nv_nirq; k++)
         if (s->nv_pending[k]) return; /* an interrupt pending (Python's at its arming, less the clears served here) */
-    uint32_t primask = 0, basepri = 1, faultmask = 1; /* PRIMASK set: pended, not taken; BASEPRI and FAULTMASK
-                                                           clear: the line wakes the core (Python checked its enable) */
-    if (s->reg_read(uc, s->rid[FR_PRIMASK], &primask) != 0 || !(primask & 1u) ||
-        s->reg_read(uc, s->rid[FR_BASEPRI], &basepri) != 0 || (basepri & 0xFFu) ||
-        s->reg_read(uc, s->rid[FR_FAULTMASK], &faultmask) != 0 || (faultmask & 1u))
-        return;
+    if (!hp_primask_only(s, uc)) return; /* Python checked the line's enable */
     s->wk_slept += at - s->cycle_count;
     s->cycle_count = at;
     s->block_cycle = at;
