@@ -2,8 +2,8 @@
  * mps2_periph: the MPS2 AN386 blocks simcore models, checked the same way on QEMU.
  *
  * SCC identification registers, the CMSDK timer's and dual timer's interrupts (waited
- * for with wfi), FPGA I/O LED/switch/prescaler registers and the prescaled counter. Only
- * facts that do not depend on timing are printed, so simcore and QEMU (no -icount) agree.
+ * for with wfi, PRIMASK set across the check), FPGA I/O LED/switch/prescaler registers and
+ * the prescaled counter. Only facts that do not depend on timing are printed, so simcore and QEMU (no -icount) agree.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +45,20 @@ void IRQ10_Handler(void) {
     if (++dualtimer_irqs == 2) DT1_CTRL = 0x20u;
 }
 
+/* Sleep until *count reaches n. PRIMASK is set across the check and the wfi: an interrupt that
+ * arrives between them stays pending and still wakes the wfi (ARMv7-M B1.5.19: WFI wakes on a
+ * pending exception that PRIMASK masks), and is taken at the cpsie. Without it, on QEMU (host
+ * time) the last interrupt could land between the check and the wfi; the handler has stopped
+ * its timer, so nothing would wake the wfi again. */
+static void wait_for(volatile unsigned *count, unsigned n) {
+    __asm volatile("cpsid i" ::: "memory");
+    while (*count < n) {
+        __asm volatile("wfi");
+        __asm volatile("cpsie i\n\tisb\n\tcpsid i" ::: "memory");
+    }
+    __asm volatile("cpsie i" ::: "memory");
+}
+
 int main(void) {
     printf("SCC ID %08lx AID %08lx CFG4 %lx\n", (unsigned long)SCC_ID, (unsigned long)SCC_AID,
            (unsigned long)SCC_CFG4);
@@ -53,12 +67,12 @@ int main(void) {
     T0_RELOAD = 2500;
     T0_VALUE = 2500;
     T0_CTRL = 1u | 8u; /* enable, interrupt enable */
-    while (timer0_irqs < 3) __asm volatile("wfi");
+    wait_for(&timer0_irqs, 3);
     printf("timer0: %u interrupts, reload %lu\n", timer0_irqs, (unsigned long)T0_RELOAD);
 
     DT1_LOAD = 1000;
     DT1_CTRL = 0x80u | 0x40u | 0x20u | 0x02u; /* enable, periodic, interrupt enable, 32-bit */
-    while (dualtimer_irqs < 2) __asm volatile("wfi");
+    wait_for(&dualtimer_irqs, 2);
     printf("dualtimer: %u interrupts, raw status %lu\n", dualtimer_irqs, (unsigned long)(DT1_RIS & 1u));
 
     FPGA_LED0 = 3;
