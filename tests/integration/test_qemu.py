@@ -7,7 +7,9 @@ console UART on stdio, without ``-icount``, under a timeout. Boards: simcore's
 ``-M netduinoplus2`` (an STM32F405: same flash/SRAM map and USART2, QEMU's second serial).
 
 Firmware that never exits (``spin``) is compared on its output up to the point where
-simcore diagnoses the idle loop (exit 125) and QEMU is still running when killed.
+simcore diagnoses the idle loop (exit 125) and QEMU is still running when killed: QEMU is killed
+once simcore's output has appeared on its console (or after the timeout) and one more second
+has passed, so a loaded machine that starts QEMU slowly does not cut its output short.
 
 QEMU's M-profile reset takes SP and PC from the vector table at 0 and ignores the ELF
 entry point, so a bare ``--specs=rdimon.specs`` image (code at 0x8000, nothing at 0) would
@@ -19,11 +21,15 @@ boot rule for images without a vector table.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import struct
 import subprocess
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -36,7 +42,7 @@ pytestmark = pytest.mark.skipif(QEMU is None, reason="qemu-system-arm is not ins
 
 SPIN = 125
 QEMU_TIMEOUT = 20.0  # seconds for programs that exit
-SPIN_WAIT = 3.0  # seconds QEMU runs a never-ending program before it is killed
+SPIN_GRACE = 1.0  # seconds a never-ending program runs on QEMU after the awaited output, then killed
 
 
 @dataclass
@@ -46,8 +52,12 @@ class Outcome:
 
 
 def qemu(elf_path: Path, machine: str, *, args: tuple[str, ...] = (), cwd: Path | None = None,
-         spins: bool = False, tmp: Path | None = None) -> Outcome:
-    """Run ``elf_path`` on QEMU; stdout and stderr are the console (UART, semihosting stdout and stderr)."""
+         spins_until: str | None = None, tmp: Path | None = None) -> Outcome:
+    """Run ``elf_path`` on QEMU; stdout and stderr are the console (UART, semihosting stdout and stderr).
+
+    ``spins_until``: the program never exits; it is killed SPIN_GRACE seconds after this text has
+    appeared on its console (or at the timeout), and its status is None.
+    """
     assert QEMU is not None
     serial = ["-serial", "stdio"] if machine == "mps2-an386" else ["-serial", "null", "-serial", "stdio"]
     semi = "enable=on,target=native" + "".join(f",arg={a}" for a in (elf_path.name, *args))
@@ -59,15 +69,35 @@ def qemu(elf_path: Path, machine: str, *, args: tuple[str, ...] = (), cwd: Path 
         vectors = tmp / "vectors.bin"
         vectors.write_bytes(struct.pack("<II", 0x20400000, fw.entry))
         cmd += ["-device", f"loader,file={vectors},addr=0,force-raw=on"]
-    try:
-        done = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              timeout=SPIN_WAIT if spins else QEMU_TIMEOUT, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired as exc:
-        if not spins:
-            raise
-        out = exc.stdout or b""
-        return Outcome(out.decode("utf-8", "replace") if isinstance(out, bytes) else out, None)
+    if spins_until is not None:
+        return _qemu_spinning(cmd, cwd, spins_until.encode())
+    done = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          timeout=QEMU_TIMEOUT, stdin=subprocess.DEVNULL)
     return Outcome(done.stdout.decode("utf-8", "replace"), done.returncode)
+
+
+def _qemu_spinning(cmd: list[str], cwd: Path | None, until: bytes) -> Outcome:
+    """Run a never-ending program: read its console until ``until`` is in it (or the timeout), SPIN_GRACE more, kill."""
+    out = bytearray()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    reader = threading.Thread(target=lambda: _read_into(proc.stdout, out), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + QEMU_TIMEOUT
+    while until not in out and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if proc.poll() is None:
+        time.sleep(SPIN_GRACE)
+    status = proc.poll()
+    proc.kill()
+    proc.wait()
+    reader.join(timeout=5)
+    return Outcome(bytes(out).decode("utf-8", "replace"), status)
+
+
+def _read_into(stream: IO[bytes], out: bytearray) -> None:
+    while chunk := os.read(stream.fileno(), 4096):
+        out += chunk
 
 
 def simcore(elf_path: Path, board: str, *extra: str, args: tuple[str, ...] = ()) -> Outcome:
@@ -118,7 +148,7 @@ def test_same_console_and_status_as_qemu(board: str, app: str, machine: str, arg
 def test_spinning_firmware_same_output_simcore_stops_at_once(board: str, machine: str, tmp_path: Path) -> None:
     path = elf(board, "spin")
     ours = simcore(path, board)
-    theirs = qemu(path, machine, spins=True, tmp=tmp_path)
+    theirs = qemu(path, machine, spins_until=ours.console, tmp=tmp_path)
     assert theirs.status is None, "QEMU should still be spinning when killed"
     assert ours.status == SPIN
     assert ours.console == theirs.console
@@ -128,7 +158,7 @@ def test_spinning_firmware_same_output_simcore_stops_at_once(board: str, machine
 def test_masked_idle_loop_is_spinning_on_both(tmp_path: Path) -> None:
     path = elf("mps2-an386", "spin_masked")
     ours = simcore(path, "mps2-an386")
-    theirs = qemu(path, "mps2-an386", spins=True, tmp=tmp_path)
+    theirs = qemu(path, "mps2-an386", spins_until=ours.console, tmp=tmp_path)
     assert theirs.status is None and ours.status == SPIN
     assert ours.console == theirs.console == "spin_masked: interrupts masked, idling\n"
 
