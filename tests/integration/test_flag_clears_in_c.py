@@ -1,10 +1,10 @@
 """Write-1-to-clear flag registers served in C (hotpath.c hp_ack's W1C slots, SystemBlock.event_clear_slot): the
-STM32F4 DMA's LIFCR/HIFCR (RM0090 10.5.3) and simcore's ADC block's STATUS, whose clear of the flags holding the
-interrupt line high no longer reaches the model (the line falls in C; the model applies the clear, with its cycle,
-at Python's next sync). The ADC's STATUS reads are served by the register file too (peripherals/held.py). The guest
-must see exactly what it sees with every write through the model and with the Python register file
+STM32F4 DMA's LIFCR/HIFCR (RM0090 10.5.3) and the STATUS of simcore's ADC and camera blocks, whose clear of the flags
+holding the interrupt line high no longer reaches the model (the line falls in C; the model applies the clear, with
+its cycle, at Python's next sync). The ADC's STATUS reads are served by the register file too (peripherals/held.py).
+The guest must see exactly what it sees with every write through the model and with the Python register file
 (``native=False``): console, instructions, cycles, sleep, stop, exit status, reports, the sensors' figures (the
-ADC's service latencies come from the clears' cycles)."""
+ADC's and the camera's service latencies come from the clears' cycles)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,14 @@ import pytest
 
 from simcore.api import prepare, run_machine
 from simcore.peripherals.sensors.adc import SimcoreAdc
+from simcore.peripherals.sensors.camera import SimcoreCamera
 from simcore.peripherals.stm32.dma import Stm32Dma, Stm32F4Dma
 from tests.conftest import ROOT, elf
 from tests.integration.test_sensors_audio import WAV
 
 DISCO = "stm32f4-discovery"
 ADC_CSV = str(ROOT / "examples" / "data" / "adc_trace_1k.csv")
+FRAMES = (str(ROOT / "examples" / "data" / "camera_square"), {"fps": 10})
 
 
 def _figures(m: Any) -> tuple[object, ...]:
@@ -201,3 +203,27 @@ def test_a_line_c_lowered_is_held_again_in_c_when_it_rises_before_the_next_armin
     adc.ring._on_half()  # TC: the line high again, no arming since the one above
     m.system.arm_native()
     assert s.nv_held[w] & bit and s.nv_pending[w] & bit
+
+
+def test_camera_status_clears_in_c_equal_the_model_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """camera_motion acknowledges each frame by writing DONE to STATUS: from the second on the clear is served in C
+    (the line falls there; the model records the frame's service latency from the clear's cycle at the next sync), but
+    the last, when END (the recording's end, enabled) holds the line too. Same figures with every clear through the
+    model and with the Python register file."""
+    calls = _counting(monkeypatch, SimcoreCamera, 0x08)  # STATUS
+
+    def machine(**kw: Any) -> Any:
+        return prepare(elf("cortex-m4", "camera_motion"), "cortex-m4", sensors={"camera": FRAMES}, **kw)
+
+    m = machine()
+    fast = _figures(m)
+    assert "done: 10 frames" in fast[0] and fast[5] == 0
+    assert m.peripheral("camera").stats_.latencies and len(m.peripheral("camera").stats_.latencies) == 10
+    assert calls["write"] == 2 and m.hot.state.ev_clears == 8
+    assert m.bus.counts("camera.STATUS")[1] == 10  # the register file counted every write
+    monkeypatch.setattr(SimcoreCamera, "CLEARS_IN_C", False)
+    slow = machine()
+    assert _figures(slow) == fast
+    assert calls["write"] == 2 + 10 and slow.hot.state.ev_clears == 0
+    monkeypatch.undo()
+    assert _figures(machine(native=False)) == fast

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from simcore.errors import BadInputError
-from simcore.sources import png
+from simcore.sources import images, png
 from simcore.sources.images import ImageSequenceSource
 
 
@@ -144,6 +144,7 @@ def test_a_camera_source_gives_pillows_frames_and_errors(tmp_path: Path, monkeyp
     fast = ImageSequenceSource(sorted(d.iterdir()), d, 10.0)
     frames = [fast.frame(i) for i in range(4)]
     monkeypatch.setattr(png, "read_png", lambda path, shape: None)  # every file through Pillow
+    monkeypatch.setattr(images, "DECODED", type(images.DECODED)())  # none decoded yet in this process
     slow = ImageSequenceSource(sorted(d.iterdir()), d, 10.0)
     assert all(np.array_equal(a, slow.frame(i)) for i, a in enumerate(frames))
     monkeypatch.undo()
@@ -157,3 +158,33 @@ def test_a_camera_source_gives_pillows_frames_and_errors(tmp_path: Path, monkeyp
     with pytest.raises(BadInputError) as slow_error:
         ImageSequenceSource(sorted(d.iterdir()), d, 10.0).frame(2)
     assert str(fast_error.value) == str(slow_error.value) and "f2.png" in str(fast_error.value)
+
+
+def test_frames_are_decoded_once_per_process_by_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second source of the same files (the next run of a recording) gives the frames decoded for the first without
+    decoding them again, read-only; a file rewritten with other pixels (the same name) is decoded again."""
+    monkeypatch.setattr(images, "DECODED", type(images.DECODED)())
+    rng = np.random.default_rng(5)
+    d = tmp_path / "frames"
+    d.mkdir()
+    pixels = [rng.integers(0, 256, (24, 32), dtype=np.uint8) for _ in range(3)]
+    for i, px in enumerate(pixels):
+        Image.fromarray(px, "L").save(d / f"f{i}.png")
+    decoded: list[str] = []
+    read_png = png.read_png
+
+    def counting(path: Path, shape: tuple[int, ...]) -> np.ndarray | None:
+        decoded.append(Path(path).name)
+        return read_png(path, shape)
+
+    monkeypatch.setattr(png, "read_png", counting)
+    first = [ImageSequenceSource(sorted(d.iterdir()), d, 10.0).frame(i) for i in range(3)]
+    assert decoded == ["f0.png", "f1.png", "f2.png"]
+    again = ImageSequenceSource(sorted(d.iterdir()), d, 10.0)
+    assert all(np.array_equal(again.frame(i), px[..., None]) for i, px in enumerate(pixels))
+    assert decoded == ["f0.png", "f1.png", "f2.png"] and all(np.array_equal(a, b[..., None]) for a, b in
+                                                              zip(first, pixels, strict=True))
+    assert not images.DECODED[next(iter(images.DECODED))].flags.writeable
+    Image.fromarray(255 - pixels[1], "L").save(d / "f1.png")
+    assert np.array_equal(ImageSequenceSource(sorted(d.iterdir()), d, 10.0).frame(1), 255 - pixels[1][..., None])
+    assert decoded[-1] == "f1.png" and len(decoded) == 4

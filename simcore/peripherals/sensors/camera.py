@@ -78,10 +78,13 @@ class SimcoreCamera(SensorModel):
     # read without side effects and changed only at frame events and the firmware's writes: the register file
     # answers their reads from the first read of one of them on (simcore/peripherals/held.py)
     HELD = ("STATUS", "FRAME_INDEX", "FRAME_COUNT", "DROP_COUNT")
+    W1C = DONE | DROP | ERR | END  # the STATUS bits a written 1 clears
+    CLEARS_IN_C = True  # STATUS flag clears served in C while they lower the line (tests turn it off)
 
     def __init__(self, config: Peripheral, host: Host) -> None:
         self.clock: SampleClock | None = None
         self._held: dict[str, HeldRead] = {}
+        self._clear_slot: int | None = None  # the C slot of STATUS's flag clears (SystemBlock.event_clear_slot)
         super().__init__(config, host)
         self._held = {name: HeldRead(self, self.register(name).offset) for name in self.HELD}
         # DMA_ADDR (double buffering moves it every frame): held from the first write on, read at each delivery
@@ -113,9 +116,15 @@ class SimcoreCamera(SensorModel):
         return self._status(), self.values["FRAME_INDEX"], self._frames, self._drops
 
     def _sync_held(self) -> None:
-        """Put the HELD registers' values where the register file serves them (after every change)."""
+        """Put the HELD registers' values where the register file serves them (after every change), and arm the C
+        slot of STATUS's flag clears while the interrupt line is high: a write clearing every enabled flag that
+        holds it (the firmware's DONE acknowledge) is then served in C (hotpath.c hp_ack), the line falling there
+        (:meth:`w1c_cleared_in_c`)."""
         for held, value in zip(self._held.values(), self._held_values(), strict=False):
             held.put(value)
+        if self._clear_slot is not None:
+            need = self._flags & self.values["INTEN"] if self._irq_level else 0
+            self.host.system.event_clear_armed(self._clear_slot, bool(need), need)  # type: ignore[attr-defined]
 
     def _hand_over(self) -> None:
         """At the first read of a HELD register through the model: the register file takes their reads."""
@@ -272,12 +281,27 @@ class SimcoreCamera(SensorModel):
         return self.values["FRAME_INDEX"]
 
     def write_STATUS(self, value: int) -> None:
-        now = self.now()
+        self._write_status(value, self.now())
+        held = self._held["STATUS"]
+        if self._clear_slot is None and self.CLEARS_IN_C and held.entry is not None:
+            slot = getattr(getattr(self.host, "system", None), "event_clear_slot", None)
+            if slot is not None:  # from the first clear through the model on: the next ones in C
+                self._clear_slot = slot(self, 0, self.base + held.offset, held.store, self.W1C)
+                self._sync_held()
+
+    def _write_status(self, value: int, now: int) -> None:
+        """The firmware's STATUS write ``value`` at cycle ``now``: the service latency of an acknowledged frame (from
+        its delivery), the flags written 1 cleared, the line."""
         if value & self.DONE & self._flags and self._done_at is not None and self.clock is not None:
             self.stats_.service(self._done_at, now, self._done_at + round(self.clock.cycles_per_sample))
             self._done_at = None
-        self._flags &= ~(value & (self.DONE | self.DROP | self.ERR | self.END))
+        self._flags &= ~(value & self.W1C)
         self.update_irq()
+
+    def w1c_cleared_in_c(self, _index: int, value: int, cycle: int) -> None:
+        """C served the firmware's STATUS write ``value`` at ``cycle`` (SystemBlock.sync_native, hotpath.c hp_ack):
+        what the model's own write does then."""
+        self._write_status(value, cycle)
 
     def write_INTEN(self, value: int) -> None:
         self.values["INTEN"] = value
