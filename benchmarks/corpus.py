@@ -278,8 +278,6 @@ CORPUS_STUBS = [
     Case("nano rev2 imu_gestures", "arduino-nano-33-ble-sense-rev2", "arduino-nano-33-ble-sense-rev2/imu_gestures",
          {}, "BMI270 > TWIM1, GPIOTE",
          writes=lambda console: nano_bmi270_twim(12 * app_constant("GESTURES", "WATERMARK"))(console)),
-    Case("nano rev2 imu_steps_bus", "arduino-nano-33-ble-sense-rev2", "arduino-nano-33-ble-sense-rev2/imu_steps_bus",
-         {}, "BMI270 > TWIM1, GPIOTE", writes=nano_bmi270_twim(6 * 25)),  # accelerometer frames, wm 25
     Case("nrf52840 nrf_twim", "nrf52840", "nrf52840/nrf_twim", {}, "TWIM1 address NACKs, SPIM2 0xFF",
          stub=NRF_TWIM_STUB, writes=NRF_TWIM_WRITES),
     Case("ov7670 camera_person", "stm32f407-ov7670", "stm32f407-ov7670/camera_person", {}, "OV7670 > DCMI > DMA2",

@@ -35,7 +35,11 @@ firmware reads from DWT CYCCNT (else the ratio is n/a). What differs is waiting 
 (2,819,482) holds the console's EVENTS_ENDTX polls at the UARTE's baud rate (895,082 iterations of a
 3-instruction loop, which simcore fast-forwards in C) and one more pass of each wait loop; bare Unicorn
 executes 128,861 instructions (the waits end at once; benchmarks/corpus.py's counting run). So the ratio
-there is the time to process the same samples, bare over simcore.
+there is the time to process the same samples, bare over simcore. The B-L475E-IOT01A's (LSM6DSL over I2C2,
+``iot_lsm6dsl_i2c2``) and the Nano 33 BLE Sense Rev2's (BMI270 behind TWIM1, ``nano_bmi270_walk_twim``) cases do
+the same: their stand-ins serve the walk recording as the chip gives it (simcore's chip model on a fake clock,
+``chip_walk``, from the first sample the chip takes on simcore, ``chip_first_sample``), in the batches the
+firmware's watermark makes, and the bare console must equal simcore's (tests/integration/test_bench_stubs.py).
 
 What the ratio measures besides the sensors: every register access the firmware makes outside
 memory costs simcore a Python call (the model and the machine's bookkeeping: polling detection,
@@ -51,6 +55,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import functools
 import json
 import os
 import re
@@ -201,11 +206,98 @@ def nano_lsm9ds1_twim(console: bytearray) -> Any:
                 else:
                     answer = bytes([LSM9DS1_ID if reg == LSM9DS1_WHO_AM_I else 0]) + bytes(n - 1)
                 uc.mem_write(regs[0x534], answer)  # RXD.PTR
-        elif addr == UARTE0 + 0x008:  # TASKS_STARTTX: TXD.PTR, TXD.MAXCNT
-            if regs.get(0x1548):
-                console.extend(uc.mem_read(regs.get(0x1544, 0), regs[0x1548]))
-        elif UARTE0 <= addr < UARTE0 + 0x1000:
-            regs[0x1000 + addr - UARTE0] = value
+        else:
+            nano_uarte_console(uc, console, regs, addr, value)
+    return write
+
+
+@functools.cache
+def chip_first_sample(board: str, elf: str) -> int:
+    """The recording's index of the first sample simcore's IMU chip ("imu") takes into its FIFO on ``elf``: its
+    accelerometer stream's first sample (the samples counted by the cycle at which the firmware started it), from a
+    short simcore run (``frames=1``) made before any timing. Bare Unicorn has no clock to say when the firmware got
+    there (on the Rev2, after the BMI270's 8 KiB configuration upload over TWIM1 and its delays: 210 ms, sample 21)."""
+    from simcore.devices.wiring import devices_of
+
+    m = prepare(ROOT / "firmware/bin" / f"{elf}.elf", board, cmdline=f"{Path(elf).name}.elf frames=1",
+                sensors={"imu": (str(CSV), {"end": "hold", "resample": True})})
+    m.run()
+    chip = next(d for d in devices_of(m.peripherals) if d.name == "imu")
+    return int(chip.accel.first)
+
+
+def chip_walk(type_: str, address: int, setup: dict[int, int], first: int, n: int) -> bytes:
+    """``n`` accelerometer samples of the walk recording from index ``first`` as the IMU chip ``type_`` (simcore's own
+    model on a fake clock, configured by the register writes ``setup``: rate and range) gives them, X, Y, Z as int16
+    little-endian: the same resampling and scaling as the simcore run. Computed before any timing."""
+    from simcore.devices import device_for
+    from simcore.devices.base import DeviceConfig
+    from simcore.peripherals.sensors.testing import FakeHost
+    from simcore.sources import open_source
+
+    chip = device_for(type_)(DeviceConfig("imu", type_, address=address, options={"resample": True}),
+                             FakeHost(mhz=64.0))
+    chip.attach(open_source(CSV, end="hold"))
+    for reg, value in setup.items():
+        chip.write(reg, 1, value)
+    counts = chip._xl_counts if hasattr(chip, "_xl_counts") else chip._acc_counts
+    return counts(chip.accel.values(first, first + n)).astype("<i2").tobytes()
+
+
+def nano_uarte_console(uc: unicorn.Uc, console: bytearray, regs: dict[int, int], addr: int, value: int) -> None:
+    """UARTE0's EasyDMA (the Nano's console, PS v1.7 6.34): TASKS_STARTTX copies TXD.PTR's TXD.MAXCNT bytes into
+    ``console``; the other UARTE0 registers are kept in ``regs`` (at 1000h + their offset)."""
+    if addr == UARTE0 + 0x008:  # TASKS_STARTTX: TXD.PTR, TXD.MAXCNT
+        if regs.get(0x1548):
+            console.extend(uc.mem_read(regs.get(0x1544, 0), regs[0x1548]))
+    elif UARTE0 <= addr < UARTE0 + 0x1000:
+        regs[0x1000 + addr - UARTE0] = value
+
+
+BMI270_CHIP_ID, BMI270_INT_STATUS_1, BMI270_INTERNAL_STATUS = 0x00, 0x1D, 0x21  # registers (datasheet 5.2)
+BMI270_FIFO_LENGTH_0, BMI270_FIFO_DATA = 0x24, 0x26
+BMI270_WATERMARK = 6 * 25  # the firmware's FIFO_WTM: 25 accelerometer frames of 6 bytes
+
+
+@functools.lru_cache(maxsize=1)
+def bmi270_walk() -> bytes:
+    """The Rev2's imu_steps_bus frames (1,000: the firmware's default run) as its BMI270 gives them: ACC_CONF acc_odr
+    100 Hz (filter_perf, bwp normal), ACC_RANGE +-4 g, from the first sample the simcore run's chip takes."""
+    first = chip_first_sample("arduino-nano-33-ble-sense-rev2", "arduino-nano-33-ble-sense-rev2/imu_steps_bus")
+    return chip_walk("bmi270", 0x68, {0x40: 1 << 7 | 2 << 4 | 8, 0x41: 1, 0x7D: 1 << 2}, first, 1000)
+
+
+def nano_bmi270_walk_twim(console: bytearray) -> Any:
+    """Bare stand-in for TWIM1's EasyDMA and the BMI270 (datasheet BST-BMI270-DS000) of the Nano 33 BLE Sense Rev2,
+    doing what the chip does for imu_steps_bus: at TASKS_STARTTX the receive buffer gets CHIP_ID (00h) 24h,
+    INTERNAL_STATUS (21h) init_ok, FIFO_LENGTH (24h) the watermark's 150 bytes (INT1 rises at the watermark and the
+    firmware reads the length at once: simcore's chip has 25 frames then, every time), FIFO_DATA (26h) the next
+    frames of the walk recording as the chip gives them at ACC_CONF 100 Hz, ACC_RANGE +-4 g from the first sample
+    it takes on simcore (``chip_first_sample``, ``chip_walk``), INT_STATUS_1 (1Dh) fwm_int and acc_drdy_int (the
+    read that releases INT1). So the firmware reads the same frames in the same batches, and its step detector
+    runs on the same data as on simcore. GPIOTE's EVENTS_IN[0] (INT1's edge) and TIMER1's EVENTS_COMPARE (its
+    delays) read the ready pattern: the waits end at once (simcore sleeps through them). UARTE0's TASKS_STARTTX
+    copies its TXD buffer into ``console``, which measure() compares with simcore's."""
+    walk = bmi270_walk()
+    regs: dict[int, int] = {}
+    state = {"read": 0}
+
+    def write(uc: unicorn.Uc, addr: int, value: int) -> None:
+        if TWIM1 <= addr < TWIM1 + 0x1000:
+            regs[addr - TWIM1] = value
+            if addr - TWIM1 == 0x008 and regs.get(0x538):  # TASKS_STARTTX with RXD.MAXCNT bytes to receive
+                reg = uc.mem_read(regs[0x544], 1)[0] & 0x7F  # TXD.PTR: the register address
+                n = regs[0x538]
+                if reg == BMI270_FIFO_DATA:  # the address does not advance: n bytes of frames
+                    answer = walk[state["read"]: state["read"] + n].ljust(n, b"\0")
+                    state["read"] += n
+                else:
+                    answer = {BMI270_CHIP_ID: b"\x24", BMI270_INTERNAL_STATUS: b"\x01",
+                              BMI270_FIFO_LENGTH_0: BMI270_WATERMARK.to_bytes(2, "little"),
+                              BMI270_INT_STATUS_1: b"\x82"}.get(reg, b"")
+                uc.mem_write(regs[0x534], (answer + bytes(n))[:n])  # RXD.PTR
+        else:
+            nano_uarte_console(uc, console, regs, addr, value)
     return write
 
 
@@ -233,6 +325,69 @@ def nano_bmi270_twim(fifo_bytes: int) -> Callable[[bytearray], Any]:
     INTERNAL_STATUS (21h) init_ok, FIFO_LENGTH_0/1 (24h) ``fifo_bytes`` (the firmware's watermark), zeros for
     the data."""
     return twim_chip({0x00: b"\x24", 0x21: b"\x01", 0x24: fifo_bytes.to_bytes(2, "little")})
+
+
+I2C2 = 0x40005800  # STM32L475 I2C2 (RM0351 2.2.2, registers 39.7)
+USART1_TDR = 0x40013828  # the B-L475E-IOT01A's console: USART1 TDR (RM0351 40.8.10)
+LSM6DSL_WHO_AM_I, LSM6DSL_FIFO_STATUS1, LSM6DSL_FIFO_DATA_OUT_L = 0x0F, 0x3A, 0x3E  # registers (datasheet 9)
+LSM6DSL_FTH_WORDS = 3 * 25  # the firmware's FIFO threshold: 25 accelerometer samples of 3 words
+
+
+@functools.lru_cache(maxsize=1)
+def lsm6dsl_walk() -> bytes:
+    """The IoT node's imu_steps_bus samples (1,000: the firmware's default run) as its LSM6DSL gives them: CTRL1_XL
+    ODR_XL 104 Hz, FS_XL +-4 g (resampled from the recording's 100 Hz as on simcore), from the first sample the
+    simcore run's chip takes."""
+    first = chip_first_sample("b-l475e-iot01a", "b-l475e-iot01a/imu_steps_bus")
+    return chip_walk("lsm6dsl", 0x6A, {0x10: 4 << 4 | 2 << 2}, first, 1000)
+
+
+def iot_lsm6dsl_i2c2() -> tuple[Callable[[], Stub], Callable[[bytearray], Any]]:
+    """Bare stand-in (a ``Case``'s ``stub`` and ``writes``, sharing one state) for I2C2 and the LSM6DSL (datasheet
+    DocID028475) of the B-L475E-IOT01A, doing what the chip does for imu_steps_bus: the register address is the first
+    byte written to TXDR after a CR2 START with RD_WRN clear (RM0351 39.4.8); RXDR then reads WHO_AM_I (0Fh) 6Ah,
+    FIFO_STATUS1/2 (3Ah) the threshold's 75 words (INT1 rises at the threshold and the firmware reads the level at
+    once: simcore's chip has 25 samples then, every time), FIFO_DATA_OUT (3Eh) the next bytes of the walk recording
+    as the chip gives them (``lsm6dsl_walk``), 0 elsewhere. So the firmware reads the same samples in the same
+    batches and its step detector runs on the same data as on simcore. ISR answers TXIS, RXNE, STOPF and TC and
+    EXTI_PR1 PIF11 at once (simcore's transfers and sleeps take their time). USART1's TDR writes go to
+    ``console``, which measure() compares with simcore's."""
+    walk = b""
+    state = {"reg": -1, "addr_next": False, "read": 0, "at": 0}
+
+    def rxdr(_n: int) -> int:
+        reg = state["reg"]
+        if reg == LSM6DSL_FIFO_DATA_OUT_L:  # the FIFO's output: its address rolls back, the samples follow
+            at = state["read"]
+            state["read"] = at + 1
+            return walk[at] if at < len(walk) else 0
+        state["reg"] = reg + 1  # IF_INC (CTRL3_C's reset value): the address advances
+        if reg == LSM6DSL_WHO_AM_I:
+            return 0x6A
+        return LSM6DSL_FTH_WORDS.to_bytes(2, "little")[reg - LSM6DSL_FIFO_STATUS1] \
+            if reg in (LSM6DSL_FIFO_STATUS1, LSM6DSL_FIFO_STATUS1 + 1) else 0
+
+    def stub() -> Stub:
+        nonlocal walk
+        walk = lsm6dsl_walk()
+        state.update(reg=-1, addr_next=False, read=0)
+        return {I2C2 + 0x18: const(1 << 1 | 1 << 2 | 1 << 5 | 1 << 6),  # I2C2_ISR: TXIS RXNE STOPF TC
+                I2C2 + 0x24: rxdr,  # I2C2_RXDR
+                0x40010414: const(1 << 11)}  # EXTI_PR1: PIF11
+
+    def make(console: bytearray) -> Any:
+        def write(_uc: unicorn.Uc, addr: int, value: int) -> None:
+            if addr == I2C2 + 0x04:  # CR2: START with RD_WRN clear: the next TXDR byte is the register address
+                state["addr_next"] = bool(value & 1 << 13) and not value & 1 << 10
+            elif addr == I2C2 + 0x28 and state["addr_next"]:  # TXDR
+                state.update(reg=value & 0xFF, addr_next=False)
+            elif addr == USART1_TDR:
+                console.append(value & 0xFF)
+        return write
+    return stub, make
+
+
+IOT_IMU_STUB, IOT_IMU_WRITES = iot_lsm6dsl_i2c2()
 
 
 @dataclass
@@ -282,9 +437,7 @@ CASES = [
          handler="IRQ14_Handler"),  # DMA1_Stream3: filters each DMA half into the ring (common/i2s_pdm_mic.h)
     Case("b-l475e-iot01a imu_steps_bus", "b-l475e-iot01a", "b-l475e-iot01a/imu_steps_bus",
          {"imu": (str(CSV), {"end": "hold", "resample": True})}, "LSM6DSL > I2C2, EXTI11",
-         stub=lambda: {0x40005818: const(1 << 1 | 1 << 2 | 1 << 5 | 1 << 6),  # I2C2_ISR: TXIS RXNE STOPF TC
-                       0x40005824: const(0x6A),  # I2C2_RXDR: WHO_AM_I, then a FIFO level of 206 words (32 read)
-                       0x40010414: const(1 << 11)}),  # EXTI_PR1: PIF11
+         stub=IOT_IMU_STUB, writes=IOT_IMU_WRITES, clock_text=r"detected at \d+ ms"),
     Case("stm32f4-discovery imu_steps_bus", "stm32f4-discovery", "stm32f4-discovery/imu_steps_bus",
          {"accel": (str(CSV), {"end": "hold"})}, "LIS3DSH > SPI1, EXTI0",
          stub=lambda: {**F4_RCC, 0x40013008: const(3),  # SPI1_SR: TXE, RXNE
@@ -294,6 +447,9 @@ CASES = [
          "arduino-nano-33-ble-sense/imu_steps_bus", {"imu": (str(CSV), {"end": "hold", "resample": True})},
          "LSM9DS1 > TWIM1 EasyDMA, RTC1 tick", writes=nano_lsm9ds1_twim,
          clock_text=r"detected at \d+ ms"),  # step_detector.h: when the firmware saw the step (DWT CYCCNT)
+    Case("arduino-nano-33-ble-sense-rev2 imu_steps_bus", "arduino-nano-33-ble-sense-rev2",
+         "arduino-nano-33-ble-sense-rev2/imu_steps_bus", {"imu": (str(CSV), {"end": "hold", "resample": True})},
+         "BMI270 > TWIM1 EasyDMA, GPIOTE", writes=nano_bmi270_walk_twim, clock_text=r"detected at \d+ ms"),
 ]
 
 
