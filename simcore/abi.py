@@ -86,7 +86,8 @@ class HotBlock(ctypes.Structure):
 
     _fields_ = [
         ("addr", ctypes.c_uint32),
-        ("size", ctypes.c_uint32),
+        ("size", ctypes.c_uint16),
+        ("art_gen", ctypes.c_uint16),
         ("n_insn", ctypes.c_uint32),
         ("cycles", ctypes.c_uint32),
         ("sp_min_delta", ctypes.c_int32),
@@ -181,7 +182,7 @@ class HotState(ctypes.Structure):
         ("emu_stop", ctypes.c_void_p),
         ("reg_read", ctypes.c_void_p),
         ("sp_regid", ctypes.c_int32),
-        ("pad", ctypes.c_int32),
+        ("art_gen", ctypes.c_uint32),
         ("flash_wait_cycles", ctypes.c_uint64),
         ("branch_taken_cycles", ctypes.c_uint64),
         ("pend_cond", ctypes.c_uint32),

@@ -407,5 +407,6 @@ class Debugger:
                                lit_count=info.lit_count, lit_line=info.lit_line)
             old.execs = 0
             old.flash_words = NOT_PROBED
+        old.art_gen = 0  # a stamp from before the step may be of a generation since forgotten (hotpath.c hp_flash_hit)
         ctypes.memmove(ptr, ctypes.byref(old), ctypes.sizeof(HotBlock))
         return None

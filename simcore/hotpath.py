@@ -183,6 +183,7 @@ def native_library() -> ctypes.CDLL | None:
             lib.hp_init.argtypes = [ctypes.POINTER(HotState), ctypes.c_uint32]
             lib.hp_free.argtypes = [ctypes.POINTER(HotState)]
             lib.hp_clear.argtypes = [ctypes.POINTER(HotState)]
+            lib.hp_flash_forget.argtypes = [ctypes.POINTER(HotState)]
             _native_lib = lib
     return _native_lib  # type: ignore[return-value]
 
@@ -388,6 +389,13 @@ class HotPath:
         self._dtags = (ctypes.c_uint32 * fc.dcache_lines)(*([0xFFFFFFFF] * fc.dcache_lines))
         s.itags = ctypes.cast(self._itags, ctypes.c_void_p).value
         s.dtags = ctypes.cast(self._dtags, ctypes.c_void_p).value
+
+    def forget_flash_stamps(self) -> None:
+        """The ART's line tags were replaced from Python (a snapshot restored): C's per-block stamps of the tags'
+        generation (hp_block.art_gen, hotpath.c hp_flash_hit) no longer say which lines are present, so each block
+        is checked again at its next entry. The Python twin checks every block at every entry: nothing to do."""
+        if self.native and self.lib is not None:
+            self.lib.hp_flash_forget(ctypes.byref(self.state))
 
     def set_flash(self, wait_states: int, accelerator: int, prefetch: bool) -> None:
         """Wait states and accelerator from now on (the firmware reprogrammed FLASH.ACR or the clock).
@@ -1045,8 +1053,9 @@ class HotPath:
             return set()
         n, width = s.mask + 1, ctypes.sizeof(HotBlock) // 4
         words = np.ctypeslib.as_array((ctypes.c_uint32 * (n * width)).from_address(s.table)).reshape(n, width)
-        a, z = HotBlock.addr.offset // 4, HotBlock.size.offset // 4
-        return {(addr, int(words[i, z])) for i in np.flatnonzero(words[:, a] == addr)}
+        halves = words.view(np.uint16)  # hp_block.size is 16 bits (the ART stamp beside it)
+        a, z = HotBlock.addr.offset // 4, HotBlock.size.offset // 2
+        return {(addr, int(halves[i, z])) for i in np.flatnonzero(words[:, a] == addr)}
 
     def _table(self) -> list[HotBlock]:
         s = self.state

@@ -212,6 +212,7 @@ class Snapshot:
                 setattr(s, name, value)
         ctypes.memmove(m.hot._itags, self.tags[0], len(self.tags[0]))
         ctypes.memmove(m.hot._dtags, self.tags[1], len(self.tags[1]))
+        m.hot.forget_flash_stamps()  # after the hot fields: the restored art_gen is another timeline's
         for obj, saved in self.records:
             _restore(obj, saved)
         m.bus.load(self.bus)  # after the Python side: its entries and the register file agree again

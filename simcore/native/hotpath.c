@@ -114,7 +114,11 @@ typedef struct {
     uc_emu_stop_fn emu_stop;
     uc_reg_read_fn reg_read;
     int32_t sp_regid;
-    int32_t pad;
+    /* the ART's generation (accel 1): counts the changes of its line tags, 1..0xFFFF. A block stamped with the
+       generation after its lines were checked (hp_block.art_gen) finds them all present while the generation is
+       unchanged: no tag changed since, so its check would miss nothing and only move last_line (hp_flash_hit).
+       Next to the table's fields: the block hook reads it with them. */
+    uint32_t art_gen;
     /* --- cycle model: dynamic parts --- */
     uint64_t flash_wait_cycles;   /* share of cycle_count spent in flash wait states */
     uint64_t branch_taken_cycles; /* refill cycles added for taken conditional branches */
@@ -357,6 +361,7 @@ static int hp_alloc(hp_state *s, uint32_t capacity) {
 
 int hp_init(hp_state *s, uint32_t capacity) {
     if (capacity < 16 || (capacity & (capacity - 1))) return -1;
+    s->art_gen = 1;
     return hp_alloc(s, capacity);
 }
 
@@ -372,7 +377,8 @@ int hp_insert(hp_state *s, uint32_t addr, uint32_t size, uint32_t n_insn, uint32
               int32_t sp_min_delta, uint32_t flags, uint32_t target, uint32_t taken_extra, uint32_t line0,
               uint32_t n_lines, uint32_t lit_count, uint32_t lit_line, uint32_t div0, uint32_t div1) {
     hp_block b;
-    b.addr = addr; b.size = size; b.n_insn = n_insn; b.cycles = cycles; b.sp_min_delta = sp_min_delta;
+    if (size > 0xFFFFu) return -1; /* hp_block.size: Unicorn's blocks are far shorter (HP_MAX_BLOCK_BYTES) */
+    b.addr = addr; b.size = (uint16_t)size; b.art_gen = 0; b.n_insn = n_insn; b.cycles = cycles; b.sp_min_delta = sp_min_delta;
     b.flags = flags; b.target = target; b.taken_extra = taken_extra; b.line0 = line0;
     b.n_lines = (uint16_t)n_lines; b.lit_count = (uint16_t)lit_count; b.lit_line = lit_line;
     b.flash_words = HP_NOT_PROBED; b.execs = 0; b.div[0] = div0; b.div[1] = div1;
@@ -394,6 +400,7 @@ static int hp_put(hp_state *s, const hp_block *src) {
         i = (i + 1) & s->mask;
     if (s->table[i].addr == 0xFFFFFFFFu) s->used++;
     s->table[i] = *src;
+    s->table[i].art_gen = 0; /* no stamp of another table, run or time */
     return 0;
 }
 
@@ -506,6 +513,18 @@ static void hp_profile(hp_state *s, void *uc, uint32_t addr, const hp_block *b) 
 
 /* --- flash wait states ------------------------------------------------------------------ */
 
+/* Forget every block's ART stamp (hp_block.art_gen) and start the generations again at 1: when they wrap, and when
+   Python replaced the tags (a snapshot restored, HotPath.forget_flash_stamps). */
+void hp_flash_forget(hp_state *s) {
+    for (uint32_t i = 0; s->table && i <= s->mask; i++) s->table[i].art_gen = 0;
+    s->art_gen = 1;
+}
+
+/* A line tag changed: a new generation (stamps of the old ones no longer say the lines are there). */
+static inline void hp_art_changed(hp_state *s) {
+    if (++s->art_gen > 0xFFFFu) hp_flash_forget(s);
+}
+
 static inline uint32_t hp_flash_wait(hp_state *s, const hp_block *b) {
     uint32_t ws = s->wait_states, wait = 0;
     if (s->accel == 0) {
@@ -515,6 +534,7 @@ static inline uint32_t hp_flash_wait(hp_state *s, const hp_block *b) {
             uint32_t *tag = &s->itags[l & s->imask];
             if (*tag != l) {
                 *tag = l;
+                hp_art_changed(s);
                 if (!(s->prefetch && l == s->last_line + 1)) wait += ws;
                 else s->prefetch_hidden++;
             }
@@ -523,7 +543,7 @@ static inline uint32_t hp_flash_wait(hp_state *s, const hp_block *b) {
         if (b->lit_count) {
             if (s->accel == 1) {
                 uint32_t *tag = &s->dtags[b->lit_line & s->dmask];
-                if (*tag != b->lit_line) { *tag = b->lit_line; wait += ws; }
+                if (*tag != b->lit_line) { *tag = b->lit_line; hp_art_changed(s); wait += ws; }
             } else {
                 wait += ws * b->lit_count;
             }
@@ -619,11 +639,23 @@ static __attribute__((noinline)) void hp_sp_check(hp_state *s, void *uc, const h
     if (low < s->sp_low) s->sp_low = low;
 }
 
-/* Flash wait states of a block, added to the clock after the block's own cycles. */
-static __attribute__((noinline)) void hp_flash_charge(hp_state *s, const hp_block *b) {
+/* Flash wait states of a block, added to the clock after the block's own cycles. With the ART (accel 1) the block
+   is stamped with the generation its lines are all present in (none evicts another: at most one line per tag), so
+   its next entries take hp_flash_hit while no tag changes. */
+static __attribute__((noinline)) void hp_flash_charge(hp_state *s, hp_block *b) {
     uint32_t wait = hp_flash_wait(s, b);
     s->flash_wait_cycles += wait;
     s->cycle_count += wait;
+    if (s->accel == 1 && b->n_lines && b->n_lines <= s->imask + 1u) b->art_gen = (uint16_t)s->art_gen;
+}
+
+/* hp_flash_wait's result for a block stamped in the current generation: its lines and its literal line are all in
+   the ART (no tag changed since they were), so nothing waits, no tag changes, and only the last line fetched moves
+   (1); 0 when the block must be checked (hp_flash_charge). */
+static inline int hp_flash_hit(hp_state *s, const hp_block *b) {
+    if (b->art_gen != s->art_gen || s->accel != 1) return 0;
+    s->last_line = b->line0 + b->n_lines - 1u;
+    return 1;
 }
 
 /* Rn and Rm of a deferred divide through uc_reg_read (no direct view of the CPU state: HotPath._cpu_regs). */
@@ -752,7 +784,7 @@ static __attribute__((noinline)) void hp_block_general(hp_state *s, void *uc, ui
             s->spin_next = b->target;
         }
     }
-    if ((flags & HP_IN_FLASH) && s->wait_states) hp_flash_charge(s, b);
+    if ((flags & HP_IN_FLASH) && s->wait_states && !hp_flash_hit(s, b)) hp_flash_charge(s, b);
 }
 
 static int hp_source(hp_state *s, void *uc, uint32_t addr, uint32_t i);
@@ -816,7 +848,8 @@ static inline void hp_block_count(void *uc, uint64_t address, uint32_t size, hp_
     s->last_addr = addr;
     s->last_size = size;
     hp_div_arm(s, b, addr);
-    if ((flags & HP_IN_FLASH) && s->wait_states) hp_flash_charge(s, b); /* a tail call: no pushes above */
+    if ((flags & HP_IN_FLASH) && s->wait_states && !hp_flash_hit(s, b))
+        hp_flash_charge(s, b); /* a tail call: no pushes above */
 }
 
 void hp_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
@@ -870,6 +903,7 @@ void hp_flash_read_hook(void *uc, int type, uint64_t address, int size, int64_t 
         uint32_t *tag = &s->dtags[line & s->dmask];
         if (*tag == line) return;
         *tag = line;
+        hp_art_changed(s);
     }
     s->flash_wait_cycles += s->wait_states;
     s->cycle_count += s->wait_states;
@@ -1837,6 +1871,7 @@ uint32_t hp_cache_export(hp_state *s, void *uc, hp_cache_rec *out, uint32_t max,
         if (b->addr == 0xFFFFFFFFu || (b->flags & skip)) continue;
         if (hp_bytes_hash(s, uc, b->addr, b->size, &out[n].hash)) continue;
         out[n].block = *b;
+        out[n].block.art_gen = 0;
         out[n].block.execs = 0;
         out[n].block.flash_words = HP_NOT_PROBED;
         n++;

@@ -965,7 +965,7 @@ int hp_analyze(const hp_model *m, hp_itmap *carry, hp_read_fn read, void *ctx, u
     uint32_t n_hw = size / 2;
     memset(b, 0, sizeof(*b));
     b->addr = addr;
-    b->size = size;
+    b->size = (uint16_t)size;
     b->target = HP_INDIRECT;
     int cm4 = m->model == 1;
     int it_left = it_state_at(m, carry, read, ctx, addr); /* the analysis' IT state (crosses block starts) */

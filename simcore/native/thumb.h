@@ -113,7 +113,8 @@ int hp_decode(uint32_t addr, const uint16_t *hw, int n_hw, hp_insn *out);
 /* One block's costs: the hot path's table entry (mirrored by simcore/hotpath.py, HotBlock). */
 typedef struct {
     uint32_t addr;     /* block start; 0xFFFFFFFF marks an empty slot */
-    uint32_t size;     /* block size in bytes as Unicorn reports it */
+    uint16_t size;     /* block size in bytes as Unicorn reports it (at most HP_MAX_BLOCK_BYTES) */
+    uint16_t art_gen;  /* hotpath.c: the ART generation at which all its flash lines were present (0: none) */
     uint32_t n_insn;   /* instructions in the block (IT-conditional ones included: the architecture executes them) */
     uint32_t cycles;   /* static cycle cost of the block */
     int32_t sp_min_delta; /* lowest SP within the block relative to SP at entry (<= 0) */
