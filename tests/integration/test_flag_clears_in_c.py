@@ -1,7 +1,8 @@
 """Write-1-to-clear flag registers served in C (hotpath.c hp_ack's W1C slots, SystemBlock.event_clear_slot): the
-STM32F4 DMA's LIFCR/HIFCR (RM0090 10.5.3) and the STATUS of simcore's ADC and camera blocks, whose clear of the flags
-holding the interrupt line high no longer reaches the model (the line falls in C; the model applies the clear, with
-its cycle, at Python's next sync). The ADC's STATUS reads are served by the register file too (peripherals/held.py).
+STM32F4 DMA's LIFCR/HIFCR (RM0090 10.5.3), the STATUS of simcore's ADC and camera blocks and the STM32 EXTI's PR
+(RM0432 14.5.6: the B-L475E-IOT01A's FIFO watermark line, cleared once per drain), whose clear of the flags holding
+the interrupt line high no longer reaches the model (the line falls in C; the model applies the clear, with its
+cycle, at Python's next sync). The ADC's STATUS reads are served by the register file too (peripherals/held.py).
 The guest must see exactly what it sees with every write through the model and with the Python register file
 (``native=False``): console, instructions, cycles, sleep, stop, exit status, reports, the sensors' figures (the
 ADC's and the camera's service latencies come from the clears' cycles)."""
@@ -13,11 +14,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from simcore.api import prepare, run_machine
+from simcore.api import prepare, result_of, run_machine
 from simcore.peripherals.sensors.adc import SimcoreAdc
 from simcore.peripherals.sensors.camera import SimcoreCamera
 from simcore.peripherals.stm32.dma import Stm32Dma, Stm32F4Dma
+from simcore.peripherals.stm32.exti import Stm32Exti
 from tests.conftest import ROOT, elf
+from tests.conftest import figures as report_figures
 from tests.integration.test_sensors_audio import WAV
 
 DISCO = "stm32f4-discovery"
@@ -227,3 +230,98 @@ def test_camera_status_clears_in_c_equal_the_model_path(monkeypatch: pytest.Monk
     assert calls["write"] == 2 + 10 and slow.hot.state.ev_clears == 0
     monkeypatch.undo()
     assert _figures(machine(native=False)) == fast
+
+
+IOT = "b-l475e-iot01a"
+IMU = {"imu": (str(ROOT / "examples" / "data" / "imu_walk_100hz.csv"), {"end": "hold", "resample": True})}
+
+
+def _iot_drains(**kw: Any) -> Any:
+    """imu_steps_bus on the IoT node for 200 frames: 8 FIFO drains, each woken by EXTI11 and clearing PR1 bit 11."""
+    return prepare(elf(IOT, "imu_steps_bus"), IOT, sensors=IMU, cmdline="imu_steps_bus.elf frames=200", **kw)
+
+
+def test_iot_exti_pending_clears_in_c_equal_the_model_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The firmware's PR1 write after each wake (wait_data) is served in C but the first; the run's whole report
+    (counts, console, reports, the chip's figures, the polling figures) equals the model's path, and but for which
+    path served the work (the hot path's name, the polling figures) the Python register file's."""
+    calls = _counting(monkeypatch, Stm32Exti, 0x14)  # PR1
+    m = _iot_drains()
+    fast = run_machine(m)
+    assert "done: " in fast.text and fast.exit_status == 0
+    assert calls["write"] == 1  # the first clear made the slot; the other 7 drains' were served in C
+    assert m.hot.state.ev_clears == 7
+    assert m.bus.counts("EXTI.PR1")[1] == 8  # the register file counted every write
+    monkeypatch.setattr(Stm32Exti, "_clears_in_c", lambda self: None)
+    slow_m = _iot_drains()
+    slow = run_machine(slow_m)
+    assert calls["write"] == 1 + 8 and slow_m.hot.state.ev_clears == 0
+    assert report_figures(slow, ()) == report_figures(fast, ())
+    monkeypatch.undo()
+    twin_path = ("native_hot_path", "polling")  # which path served the work: the twin fast-forwards in Python
+    assert report_figures(run_machine(_iot_drains(native=False)), twin_path) == report_figures(fast, twin_path)
+
+
+def test_an_exti_pending_clear_is_served_in_c_only_when_it_lowers_the_one_line_held_high() -> None:
+    """PR1's slot is armed while exactly one of the EXTI's NVIC lines is high, and takes a write only when it clears
+    every pending bit holding that line; the model applies it (PR1, SWIER1, the line) at the next sync."""
+    m = _iot_drains()
+    exti, rf, s = m.peripheral("exti"), m.bus.rf, m.hot.state
+    base, lines_high = exti.base, m.system.exc.lines_high
+    irq_10_15, irq_5_9 = exti.irq_of_line[11], exti.irq_of_line[5]
+    exti.write(0x00, 4, 1 << 11 | 1 << 10 | 1 << 5)  # IMR1
+    exti.write(0x10, 4, 1 << 11)  # SWIER1: line 11 pending (the register file holds PR1 from now on)
+    exti.write(0x14, 4, 1 << 11)  # PR1 through the model: the slot
+    k = exti._clear_slot
+    assert k is not None and not s.ev_armed[k]
+    exti.write(0x10, 4, 1 << 11 | 1 << 10)  # lines 10 and 11: EXTI15_10 high
+    assert rf.read(base + 0x14, 4) == 3 << 10 and s.ev_armed[k] and s.ev_need[k] == 3 << 10
+    assert s.ev_irq[k] == irq_10_15
+    rf.write(base + 0x14, 4, 1 << 11)  # line 10 would keep the line high: the model's write
+    assert s.ev_clears == 0 and s.ev_armed[k] and s.ev_need[k] == 1 << 10
+    exti.write(0x10, 4, 1 << 10 | 1 << 5)  # line 5: EXTI9_5 high as well: no single line to lower
+    assert not s.ev_armed[k]
+    rf.write(base + 0x14, 4, 1 << 10)  # the model's
+    assert s.ev_clears == 0 and exti.values["PR1"] == 1 << 5
+    assert s.ev_armed[k] and s.ev_need[k] == 1 << 5 and s.ev_irq[k] == irq_5_9
+    rf.write(base + 0x14, 4, 1 << 5 | 1 << 3)  # every bit holding EXTI9_5 (and a clear one): served in C
+    assert s.ev_clears == 1 and rf.read(base + 0x14, 4) == 0 and s.fr_done & 4
+    assert exti.values["PR1"] == 1 << 5 and 16 + irq_5_9 in lines_high  # the model hears of it at the sync
+    m.system.sync_native()
+    assert exti.values["PR1"] == 0 and exti.values["SWIER1"] == 0 and 16 + irq_5_9 not in lines_high
+    assert not s.ev_armed[k]
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["c", "twin"])
+def test_a_snapshot_with_the_exti_clear_armed_restores_it(monkeypatch: pytest.MonkeyPatch, native: bool) -> None:
+    """A snapshot taken just after the 4th wake (EXTI11 pending, PR1's slot armed: C serves the clear that follows)
+    restores to the counts, console and chip figures of a plain run, twice."""
+    from simcore.debug import Debugger, Pause
+    from simcore.snapshot import Snapshot
+    from tests.integration.test_debug import figures as run_figures
+
+    plain = run_machine(_iot_drains(native=native))
+    m = _iot_drains(native=native)
+    d = Debugger(m)
+    seen = [0]
+    own = Stm32Exti._pend
+
+    def counted(self: Stm32Exti, bits: int) -> None:
+        own(self, bits)
+        seen[0] += 1
+        if seen[0] == 4:
+            m.request_pause(Pause("interrupt", "EXTI11 pending", pc=None))
+
+    monkeypatch.setattr(Stm32Exti, "_pend", counted)
+    assert d.cont().kind == "interrupt"
+    exti = m.peripheral("exti")
+    assert exti.values["PR1"] == 1 << 11
+    assert native == (exti._clear_slot is not None and bool(m.hot.state.ev_armed[exti._clear_slot]))
+    snap = Snapshot.take(m)
+    d.cont()
+    ref = run_figures(m), result_of(m, m.stop, 0.0).sensors
+    assert ref[0]["instructions"] == plain.instructions and ref[0]["console"] == plain.console
+    for _ in range(2):
+        snap.restore(m)
+        d.cont()
+        assert (run_figures(m), result_of(m, m.stop, 0.0).sensors) == ref

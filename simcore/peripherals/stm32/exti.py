@@ -69,11 +69,18 @@ class Stm32Exti(PeripheralModel):
         self._levels: dict[int, bool] = {}
         self._pr_store: int | None = None  # the register file's value of PR, which serves its reads (_serve_pr)
         self._pr_tried = False
+        self._lines_of: dict[int, int] = {}  # NVIC line -> the PR bits of the EXTI lines that raise it
+        for line, irq in self.irq_of_line.items():
+            self._lines_of[irq] = self._lines_of.get(irq, 0) | 1 << line
+        self._clear_slot: int | None = None  # the C slot of PR's write-1-to-clear (SystemBlock.event_clear_slot)
+        self._clear_tried = False
 
     def reset(self) -> None:
         super().reset()
         if getattr(self, "_pr_store", None) is not None:
             self._pr_changed()
+        if getattr(self, "_clear_slot", None) is not None:
+            self._arm_clear()
 
     def _serve_pr(self) -> None:
         """Let the register file answer PR's reads (flag FIT, write masks 0: every write but of 0 still reaches
@@ -136,6 +143,43 @@ class Stm32Exti(PeripheralModel):
             if self._levels.get(irq, False) != level:
                 self._levels[irq] = level
                 self.host.set_irq(irq, level)
+        if self._clear_slot is not None:
+            self._arm_clear()
+
+    # --- PR's clears served in C (SystemBlock.event_clear_slot, hotpath.c hp_ack) ---------------------------------
+    def _clears_in_c(self) -> None:
+        """After a PR write through Python: give PR's next writes a C slot (write 1 to clear, RM0432 14.5.6 / RM0090
+        12.3.6) when the register file holds PR (``_serve_pr``) and the part's hot path can serve them. A driver's
+        clear of the pending bit that woke it (a FIFO watermark's EXTI line, once per drain) then costs no Python call;
+        the model applies it at the next sync (:meth:`w1c_cleared_in_c`)."""
+        self._clear_tried = True
+        system = getattr(self.host, "system", None)
+        slot = getattr(system, "event_clear_slot", None)
+        if slot is None or self._pr_store is None or not self._lines_of:
+            return
+        first = next(iter(self._lines_of))
+        k = slot(self, 0, self.base + self.register(self._reg("PR")).offset, self._pr_store, self._line_mask(), first)
+        if k is not None:
+            self._clear_slot = k
+            self._arm_clear()
+
+    def _arm_clear(self) -> None:
+        """Arm PR's C slot while exactly one of the EXTI's NVIC lines is high: a write of bits within the EXTI's lines
+        that clears every pending bit holding that line (and so lowers it) is then served in C, the line falling
+        there. Two lines high, or none: the write is the model's."""
+        assert self._clear_slot is not None
+        system: Any = self.host.system  # type: ignore[attr-defined]
+        high = [irq for irq, level in self._levels.items() if level]
+        need = self.values[self._reg("PR")] & self._lines_of.get(high[0], 0) if len(high) == 1 else 0
+        if need:
+            system.event_clear_armed(self._clear_slot, True, need, high[0])
+        else:
+            system.event_clear_armed(self._clear_slot, False)
+
+    def w1c_cleared_in_c(self, _index: int, value: int, _cycle: int) -> None:
+        """C served the firmware's PR write ``value`` (SystemBlock.sync_native, hotpath.c hp_ack): what ``_write_pr``
+        does (the pending bits and SWIER cleared, the line low; a clear does not depend on the time)."""
+        self._write_pr(value)
 
     # --- registers (handlers named per part below) --------------------------------------------
     def _write_pr(self, value: int) -> None:
@@ -144,6 +188,8 @@ class Stm32Exti(PeripheralModel):
         self.values[self._reg("SWIER")] &= ~value  # RM0090 12.3.5: clearing PR clears SWIER
         self._pr_changed()
         self._irqs()
+        if not self._clear_tried:
+            self._clears_in_c()
 
     def _write_swier(self, value: int) -> None:
         reg = self._reg("SWIER")
