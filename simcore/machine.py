@@ -83,6 +83,7 @@ class Machine:
         # What guard_access needs to leave the hot path's arming as it is (see there): a count of the
         # host calls that may change it, and the fields the last arming left
         self.arm_changes = 0
+        self.queue_changes = 0  # those of them that only scheduled or cancelled an event (guard_access)
         self._armed: tuple[int, int, int] | None = None
         self._keeps_arming = False  # native exception return and no natively delivered peripheral interrupts
         self.uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS)
@@ -320,6 +321,7 @@ class Machine:
         ev = self.events.schedule(max(self.clocks.timeline.cycle_at(at_fs), now), callback, tag)
         ev.at_fs = at_fs
         self.arm_changes += 1
+        self.queue_changes += 1
         if not self._in_events:
             self._arm()
         return ev
@@ -491,6 +493,7 @@ class Machine:
     def schedule(self, at_cycle: int, callback: Callable[[], None], tag: str = "") -> Event:
         ev = self.events.schedule(at_cycle, callback, tag)
         self.arm_changes += 1
+        self.queue_changes += 1
         if not self._in_events:  # run_due_events arms once after its callbacks (outside emulation)
             self._arm()
         return ev
@@ -498,6 +501,7 @@ class Machine:
     def cancel(self, handle: Event) -> None:
         handle.cancelled = True  # EventQueue.cancel
         self.arm_changes += 1
+        self.queue_changes += 1
 
     def mem_read(self, addr: int, size: int) -> bytes:
         return bytes(self.uc.mem_read(addr, size))
@@ -630,18 +634,23 @@ class Machine:
         Parts whose peripherals' interrupts C delivers (SystemBlock.set_native_sources) always re-arm.
         NVIC writes C served (hp_nvic_write, ``fr_done`` 2 alone) are applied and the arming kept: made with
         those interrupts still pending or disabled, it only holds C back from what Python would now allow.
+        When the access only scheduled or cancelled events (``queue_changes``: an I2C transfer's byte and limit
+        events), what C may do on its own (SystemBlock.arm_native: exception state, SysTick, the wfi's pending
+        interrupt) is as the last arming left it: only the next stop is armed again (_arm).
         """
         s = self.hot.state
         if s.fr_done and not s.fr_done & ~6:  # only NVIC writes (hp_nvic_write) or event clears (hp_ack) C served
             self.system.sync_native()  # since the last sync: apply them, keep the arming
         if not self._keeps_arming or s.fr_done or self._armed != (s.stop_cycle, s.other_cycle, s.control_blocks):
             return self.guard(fn)
-        changes = self.arm_changes
+        changes, queue = self.arm_changes, self.queue_changes
         in_events, self._in_events = self._in_events, True  # schedule() leaves arming to the end
         keep = False
+        events_only = False
         try:
             value = fn()
             keep = self.arm_changes == changes and self._outside is None
+            events_only = self.arm_changes - changes == self.queue_changes - queue and self._outside is None
             return value
         except BaseException as exc:  # noqa: BLE001 - must not unwind through Unicorn's C frames
             self._hook_error = exc
@@ -651,7 +660,8 @@ class Machine:
         finally:
             self._in_events = in_events
             if not keep:
-                self.system.arm_native()
+                if not events_only:
+                    self.system.arm_native()
                 self._arm()
 
     def _function_start(self, addr: int) -> int | None:
