@@ -84,7 +84,7 @@ class Timeline:
     def fs_at(self, cycle: int) -> int:
         """Virtual time at ``cycle`` in whole femtoseconds: ``fs + (cycle - start) * 10**15 / rate`` truncated
         toward zero, in integers (the rate is the segment's exact binary fraction)."""
-        seg = self._at_cycle(cycle)
+        seg = self.segments[-1] if cycle >= self._cycles[-1] else self._at_cycle(cycle)  # (the present: no call)
         if not seg.hz:
             return seg.fs
         x = (cycle - seg.cycle) * FS_PER_SECOND * seg.rate_den

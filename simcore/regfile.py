@@ -957,6 +957,9 @@ class NativeRegFile:
         lib.rf_set_callbacks(self.bus, self._py_cb, self._notify_cb, self._poll_cb)
         self._windows: list[int] = []
         self._n_store = 0
+        # the values' array: it moves only when values are added (rf_add_store), so it is asked for again only then,
+        # not at every value read or write (a call into C each); snapshot.KEEP: a cache, never rolled back
+        self._stores_p = lib.rf_stores(self.bus)
         self._con_cb: Any = None
         self._con_out = ctypes.create_string_buffer(CONSOLE_CAP)
         self._armed_out = (ctypes.c_uint64 * 2)()
@@ -972,6 +975,7 @@ class NativeRegFile:
         if idx < 0:
             raise MemoryError("register file")
         self._n_store = int(idx) + 1
+        self._stores_p = self.lib.rf_stores(self.bus)
         return int(idx)
 
     def add_reg(self, store: int, write_mask: int, w1c: int, w1s: int, read_mask: int, flags: int) -> int:
@@ -992,6 +996,7 @@ class NativeRegFile:
         if first < 0:
             raise MemoryError("register file")
         self._n_store += len(values)
+        self._stores_p = self.lib.rf_stores(self.bus)
         return int(first)
 
     def map(self, addr: int, index: int) -> None:
@@ -1182,14 +1187,14 @@ class NativeRegFile:
         return {name: getattr(r, name) for name, _ in RfReg._fields_}
 
     def value(self, store: int) -> int:
-        return int(self.lib.rf_stores(self.bus)[store])
+        return int(self._stores_p[store])
 
     def values(self, stores: list[int]) -> list[int]:
-        p = self.lib.rf_stores(self.bus)  # one call: the array may move when values are added
+        p = self._stores_p
         return [p[i] for i in stores]
 
     def set_values(self, stores: list[int], values: list[int]) -> None:
-        p = self.lib.rf_stores(self.bus)
+        p = self._stores_p
         for i, v in zip(stores, values, strict=True):
             p[i] = v & 0xFFFFFFFF
 
@@ -1198,7 +1203,7 @@ class NativeRegFile:
         return ctypes.string_at(self.lib.rf_stores(self.bus), 4 * n) if n else b""
 
     def set_value(self, store: int, value: int) -> None:
-        self.lib.rf_stores(self.bus)[store] = value & 0xFFFFFFFF
+        self._stores_p[store] = value & 0xFFFFFFFF
 
     def set_poll(self, threshold: int, poll: PollFn | None, pc_source: Any = None) -> None:
         """``pc_source``: the address of a uint32 holding the executing block's address (the hot path's

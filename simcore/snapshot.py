@@ -50,6 +50,7 @@ KEEP = {
     "SystemBlock": {"_trap_hooks", "watched"},
     "Debugger": {"m", "breakpoints", "watchpoints", "_step_handle", "_cs", "_stepping", "_it_cache"},
     "PollWatch": {"m", "regs", "_ram", "_hooks"},  # its RAM-read hooks: reconciled with its watch on restore
+    "NativeRegFile": {"_stores_p"},  # where C keeps the values now (it moves only when values are added)
 }
 # Immutable after loading, or owned by the engine: never walked (module roots and class names)
 _FOREIGN_MODULES = {"unicorn", "capstone", "elftools", "threading", "socket", "_io", "io", "weakref"}

@@ -110,7 +110,7 @@ class Mpu(RegisterBlock):
 
     @property
     def enabled(self) -> bool:
-        return bool(self.ctrl & CTRL_ENABLE)
+        return bool(self.values["CTRL"] & CTRL_ENABLE)  # (CTRL's stored value: asked at every arming of C)
 
     def regions(self) -> list[Region]:
         """The enabled regions, lowest number first (the highest number wins where they overlap)."""

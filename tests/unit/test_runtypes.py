@@ -67,3 +67,23 @@ def test_after_top_cycle_is_a_lower_bound_of_the_second_event() -> None:
         q.schedule(c, lambda: None)
     assert q.top().at_cycle == 10  # type: ignore[union-attr]
     assert q.after_top_cycle(1 << 62) == 20
+
+
+def test_retimed_events_keep_cycle_then_schedule_order() -> None:
+    """EventQueue.retime (a core-clock change) gives events at a virtual time new cycles; the queue's order (its heap
+    of (cycle, seq, event) tuples) follows them, ties in schedule order; ``heap``, ``earliest`` and ``live`` show the
+    events themselves."""
+    q = EventQueue()
+    evs = []
+    for i, fs in enumerate((400, 100, 300, 200)):
+        ev = q.schedule(fs, lambda: None, f"t{i}")
+        ev.at_fs = fs
+        evs.append(ev)
+    fixed = q.schedule(150, lambda: None, "fixed")  # no virtual time: keeps its cycle
+    assert q.retime(lambda fs: fs // 100) == 4  # 400 -> 4, 100 -> 1, 300 -> 3, 200 -> 2
+    assert [e.tag for e in q.live()] == ["t1", "t3", "t2", "t0", "fixed"]
+    assert [e.tag for e in q.earliest(2)] == ["t1", "t3"]
+    assert sorted(e.tag for e in q.heap) == ["fixed", "t0", "t1", "t2", "t3"]
+    assert q.retime(lambda fs: 2) == 3  # all four at cycle 2 now (t3 was): schedule order breaks the tie
+    assert [q.pop_due(2).tag for _ in range(4)] == ["t0", "t1", "t2", "t3"]  # type: ignore[union-attr]
+    assert q.top() is fixed and q.after_top_cycle(7) == 7

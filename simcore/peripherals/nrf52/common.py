@@ -213,6 +213,7 @@ class NordicPeripheral(PeripheralModel):
         self._tasks: dict[int, Callable[[], None] | None] = {i: self._bind_task(name) for i, name in
                                                             self.task_names.items()}
         self._shorted = {ev for _bit, ev, _task in self._shorts}  # events with a shortcut (fire reads SHORTS)
+        self._on_event = type(self).on_event is not NordicPeripheral.on_event  # fire calls it only if overridden
         self.fabric.models[self.base & ~0xFFF] = self
 
     # --- the SVD registers (this peripheral's and those of SVD_ALSO) ---------------------------
@@ -417,14 +418,15 @@ class NordicPeripheral(PeripheralModel):
     def fire(self, i: int) -> None:
         """Generate event ``i`` (the register at 0x100 + 4*i): the register, shortcuts, PPI, interrupt."""
         self._set_event(i, 1)
-        self.on_event(i)
+        if self._on_event:
+            self.on_event(i)
         shorts = 0 if i not in self._shorted else (
             self.storage("SHORTS") if "SHORTS" in self._c_plain else self.values.get("SHORTS", 0))
         if shorts:
             for bit, ev, task in self._shorts:
                 if ev == i and shorts >> bit & 1:
                     self.task(task)
-        if self.fabric.routes and (not self.EVTEN or self.values.get("EVTEN", 0) >> i & 1):
+        if self.fabric._routes and (not self.EVTEN or self.values.get("EVTEN", 0) >> i & 1):  # (not the property)
             self.fabric.publish(self.base + EVENTS_BASE + 4 * i)
         self._update_irq()
 
@@ -496,8 +498,11 @@ class NordicPeripheral(PeripheralModel):
         clear then lowers the line and changes nothing else (write_EVENTS, _update_irq)."""
         sole = self._ev_set & self.values["INTEN"] if self._irq_high else 0
         system = self.host.system  # type: ignore[attr-defined]
+        armed = self.host.hot.state.ev_armed  # type: ignore[attr-defined]  # C's now (hp_ack disarms what it served)
         for i, k in self._clr_slots.items():
-            system.event_clear_armed(k, sole == 1 << i and i in self._held_py_writes)
+            want = sole == 1 << i and i in self._held_py_writes
+            if armed[k] != want:  # (a call per slot at every line update was ~2 a TWIM event)
+                system.event_clear_armed(k, want)
 
     def event_cleared_in_c(self, i: int) -> None:
         """C served the firmware's clear of event ``i`` (SystemBlock.sync_native): what write_EVENTS(i, 0) does."""

@@ -67,6 +67,7 @@ class Nrf52Twim(NordicPeripheral):
         self.dma = EasyDma(host, self)
         self._pending: Any = None
         self._line_free_fs = 0  # when the last byte on the wire ends
+        self._bit: tuple[int | None, int] = (None, 0)  # (FREQUENCY, bit period in fs): bit_fs
         super().__init__(config, host, registers)
         self.bus = I2CBus(self.name)
 
@@ -77,8 +78,12 @@ class Nrf52Twim(NordicPeripheral):
         return False
 
     def bit_fs(self) -> int:
-        rate = baud_of(self.values["FREQUENCY"]) or 100e3
-        return round(FS_PER_SECOND / rate)
+        """One bit period at ``FREQUENCY`` in fs (kept per FREQUENCY value: asked twice a transfer phase)."""
+        freq = self.values["FREQUENCY"]
+        got = self._bit
+        if got[0] != freq:
+            got = self._bit = (freq, round(FS_PER_SECOND / (baud_of(freq) or 100e3)))
+        return got[1]
 
     def _later(self, bits: int, fn: Any, tag: str, wire_bits: int | None = None) -> None:
         """``fn`` ``bits`` bit periods after the line is free; the line is then busy for ``wire_bits``."""
