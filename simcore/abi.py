@@ -34,6 +34,8 @@ MAX_FLASH = 8  # flash ranges the C analysis knows (HP_MAX_FLASH)
 MAX_SOURCES = 4  # peripheral interrupt sources C may deliver besides SysTick (HP_MAX_SOURCES)
 MAX_NEST = 8  # active exceptions the native nested return knows (HP_MAX_NEST)
 NV_WORDS = 16  # NVIC ISER/ICER/ISPR/ICPR words C keeps (HP_NV_WORDS): 496 interrupts (ARMv7-M B3.4.1)
+AP_OPS = 4  # register-file changes of a machine event C applies at its cycle (HP_AP_OPS, hotpath.c hp_apply)
+AP_STORE, AP_FLAGS = 0, 1  # such a change: a register-file value, an entry's flags (HP_AP_STORE, HP_AP_FLAGS)
 EV_SLOTS = 8  # peripheral event registers whose clear C may serve, lowering their interrupt line (HP_EV_SLOTS)
 NEVER = (1 << 64) - 1  # no planned assertion (HP_NEVER)
 MAX_PROBES = 64  # probes of one block the C analysis reports (HP_MAX_PROBES)
@@ -344,6 +346,15 @@ class HotState(ctypes.Structure):
         ("ev_need", ctypes.c_uint32 * EV_SLOTS),
         ("ev_value", ctypes.c_uint32 * EV_SLOTS),
         ("ev_cycle", ctypes.c_uint64 * EV_SLOTS),
+        ("ap_cycle", ctypes.c_uint64),
+        ("ap_after", ctypes.c_uint64),
+        ("ap_period", ctypes.c_uint64),
+        ("ap_at", ctypes.c_uint64),
+        ("ap_done", ctypes.c_uint32),
+        ("ap_n", ctypes.c_uint32),
+        ("ap_kind", ctypes.c_uint32 * AP_OPS),
+        ("ap_index", ctypes.c_uint32 * AP_OPS),
+        ("ap_value", ctypes.c_uint32 * AP_OPS),
         ("wk_cycle", ctypes.c_uint64),
         ("wk_after", ctypes.c_uint64),
         ("wk_at", ctypes.c_uint64),

@@ -218,6 +218,7 @@ class HotPath:
         self.state.stop_cycle = NO_LIMIT
         self.state.stop_insn = NO_LIMIT
         self.state.sp_low = 0xFFFFFFFF
+        self.state.ap_cycle = NEVER  # no machine event applied in C until Machine._arm_events plans one
         self.on_miss_error = on_miss_error
         self.on_watch = on_watch
         lib = native_library() if native in (None, True) else None

@@ -17,12 +17,13 @@ import unicorn
 from unicorn import arm_const as R
 
 from simcore import blockcache
+from simcore.abi import AP_OPS
 from simcore.accesspc import instruction_of_access
 from simcore.blocks import BlockAnalyzer
 from simcore.board import Board
 from simcore.boot import BootPlan, HeapInfo, heapinfo, plan_boot
 from simcore.bus import PeripheralBus
-from simcore.clock import ClockModel, Clocks
+from simcore.clock import FS_PER_SECOND, ClockModel, Clocks
 from simcore.cortexm.coreregs import CoreRegs
 from simcore.cortexm.excp import Excp
 from simcore.cortexm.system import SystemBlock
@@ -90,6 +91,9 @@ class Machine:
         self.uc.ctl_set_cpu_model(unicorn.arm_const.UC_CPU_ARM_CORTEX_M4)
         self._read_pc = CoreRegs(self.uc).read_pc  # one ctypes call, not the bindings' reg_read
         self.buffers: tuple[Any, ...] = self._map_memories(board.memory_map)
+        # (base, end, host address) of every memory window (aliases too): mem_read serves them from the buffers
+        self._read_windows = tuple((w.base, w.base + min(w.end - w.base, len(self.buffers[w.index])),
+                                    ctypes.addressof(self.buffers[w.index])) for w in board.memory_map.windows)
         self._rom_buffers: list[Any] = []  # read-only device images (nRF52 FICR/UICR), not board memories
         self._load_image()
         self.hot: Any = _BeforeHotPath()  # peripheral constructors may ask for the time (now_cycles, now_fs)
@@ -143,6 +147,9 @@ class Machine:
         self._wake_event: Event | None = None
         self._quiet: tuple[Event | None, int, int] = (None, 0, 0)  # _plan_wake's last (event, quiet time, its cycle)
         self.wakes_in_c = 0
+        # a machine event applied in C at its cycle (hp_apply; Machine._plan_apply, settle_apply)
+        self._applied: tuple[Event, Callable[[], None]] | None = None
+        self.applied_in_c = 0
         self._wfi_hooks = self._fast_return and self.hot.install_wfi_hooks(self._wfi_sites())
         # what guard_access may keep the arming on (both fixed from here on): checked once, not per access
         self._keeps_arming = self._fast_return and not self.system.has_native_sources
@@ -504,6 +511,12 @@ class Machine:
         self.queue_changes += 1
 
     def mem_read(self, addr: int, size: int) -> bytes:
+        """Guest memory: from the host buffer Unicorn maps at that window (``_map_memories``: the same bytes), else
+        through Unicorn. A model's DMA read of a few bytes through ``uc.mem_read`` cost 4-60 us (its first call on
+        an engine, and any after emulation left the caches cold), ``ctypes.string_at`` ~0.3 us."""
+        for base, end, at in self._read_windows:
+            if base <= addr and addr + size <= end:
+                return ctypes.string_at(at + (addr - base), size) if size > 0 else b""
         return bytes(self.uc.mem_read(addr, size))
 
     def mem_write(self, addr: int, data: bytes) -> None:
@@ -772,6 +785,7 @@ class Machine:
         s = self.hot.state
         s.other_cycle = 0  # no native delivery unless the next events are C's
         s.wk_cycle = NEVER  # no wfi woken in C unless the next event says how (_plan_wake)
+        s.ap_cycle = NEVER  # no event applied in C unless the next one says how (_plan_apply)
         s.tick_cycle = NEVER
         for i in range(MAX_SOURCES):
             s.src_next[i] = NEVER
@@ -790,6 +804,8 @@ class Machine:
             self._plan_wake(top)
         natives = self.system.native_events()
         if id(top) not in natives:
+            if top.apply is not None and s.wk_cycle == NEVER and self.debugger is None:
+                self._plan_apply(top)
             return
         slot = natives[id(top)]
         if len(natives) == 1:  # the common case: no need to order the queue
@@ -831,6 +847,62 @@ class Machine:
         s.wk_after = min(after, quiet)
         s.wk_cycle = top.at_cycle
         self._wake_event = top
+
+    def _plan_apply(self, top: Event) -> None:
+        """hp_apply: ``top`` is done in C at its cycle when what it does there is register-file changes (its
+        ``apply``), nothing is pending (the run loop's stop would take nothing after it), no other event is due at or
+        before it, and the model's own next event after it is a whole number of cycles away on the current clock (C
+        stops there: fs per cycle an integer). Then C's next stop is the next of those; the run loop's stop for
+        ``top`` (emulation restarted, events run, the hot path re-armed: ~30 us) is not made."""
+        if self.system.exc.pending or not self.bus.rf.native:
+            return
+        plan = top.apply() if top.apply is not None else None
+        if plan is None:
+            return
+        ops, period_fs, settle = plan
+        if len(ops) > AP_OPS:
+            return
+        period = 0
+        if period_fs:
+            seg = self.clocks.timeline.current
+            if not seg.hz or top.at_cycle < seg.cycle:
+                return
+            fs_per_cycle, rest = divmod(FS_PER_SECOND * seg.rate_den, seg.rate_num)
+            if rest:
+                return
+            period = -(-period_fs // fs_per_cycle)  # Timeline.cycle_at(fs_at(c) + period_fs) - c, for any c on seg
+        first = self.events.earliest(2)
+        after = first[1].at_cycle if len(first) > 1 else NO_LIMIT
+        if after <= top.at_cycle:
+            return
+        s = self.hot.state
+        for i, (kind, index, value) in enumerate(ops):
+            s.ap_kind[i], s.ap_index[i], s.ap_value[i] = kind, index, value
+        s.ap_n = len(ops)
+        s.ap_after = after
+        s.ap_period = period
+        s.ev_bus = self.bus.rf.bus
+        s.ap_cycle = top.at_cycle
+        self._applied = (top, settle)
+
+    def settle_apply(self, at: int) -> None:
+        """hp_apply did the planned event at cycle ``at`` (SystemBlock.sync_native, first): the model's part of it
+        (the plan's ``settle``: what the callback does besides the register-file changes C made), as of ``at``."""
+        got, self._applied = self._applied, None
+        if got is None:
+            return
+        ev, settle = got
+        s = self.hot.state
+        now, s.cycle_count = s.cycle_count, at
+        in_events, self._in_events = self._in_events, True
+        try:
+            ev.cancelled = True
+            settle()
+        finally:
+            s.cycle_count = now
+            self._in_events = in_events
+        self.arm_changes += 1
+        self.applied_in_c += 1
 
     def settle_wake(self, at: int, slept: int) -> None:
         """hp_wfi_hook woke a wfi at cycle ``at`` (``slept`` cycles asleep): what on_halt would have done there, now

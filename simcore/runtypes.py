@@ -150,6 +150,11 @@ class Event:
     # NVIC, as (event's register-file value, interrupt line, event-clear slot or EV_SLOTS, the event alone holds the
     # line, virtual time before which nothing else of the model follows from it), or None when it is more than that
     wake: Callable[[], tuple[int, int, int, int, int] | None] | None = field(compare=False, default=None)
+    # the event may be applied in C at its cycle without a run-loop stop (hotpath.c hp_apply, Machine._plan_apply):
+    # (register-file changes as (AP_STORE or AP_FLAGS, index, value), the virtual time after it at which the model
+    # schedules its next event or 0, what Python does afterwards as of its cycle instead of the callback), or None
+    apply: Callable[[], tuple[list[tuple[int, int, int]], int, Callable[[], None]] | None] | None = field(
+        compare=False, default=None)
 
 
 class EventQueue:

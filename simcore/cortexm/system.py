@@ -158,6 +158,7 @@ class SystemBlock:
         self._ev_seen = 0  # hot.state.ev_clears at the last sync_native
         self._wk_seen = 0  # hot.state.wk_wakes and wk_slept at the last sync_native (hp_wfi_hook)
         self._wk_slept = 0
+        self._ap_seen = 0  # hot.state.ap_done at the last sync_native (hp_apply)
         self._dwt_seen = 0  # hot.state.dwt_reads at the last sync_native (CYCCNT reads C served: hp_dwt_mmio_read)
 
     # --- life cycle ----------------------------------------------------------------------------
@@ -592,6 +593,9 @@ class SystemBlock:
         s = self.m.hot.state
         done = s.fr_done
         s.fr_done = 0
+        if s.ap_done != self._ap_seen:  # hp_apply did an event at its cycle: the model's part, as the run loop's stop
+            self._ap_seen = s.ap_done  # would have run it there (C applies only with nothing pending and no wake)
+            self.m.settle_apply(s.ap_at)
         if s.wk_wakes != self._wk_seen:  # hp_wfi_hook woke a wfi: its event first, as of its cycle (on_halt's)
             self._wk_seen = s.wk_wakes
             slept, self._wk_slept = s.wk_slept - self._wk_slept, s.wk_slept
@@ -603,7 +607,7 @@ class SystemBlock:
         if s.dwt_reads != self._dwt_seen:  # CYCCNT reads C served (hp_dwt_mmio_read): MMIO reads the polling watch
             self.m.polls.writes += (s.dwt_reads - self._dwt_seen) & 0xFFFFFFFF  # did not see (a new place after)
             self._dwt_seen = s.dwt_reads
-        if not done & ~14:  # only NVIC writes (hp_nvic_write), event clears (hp_ack) or a wake: no entry or return
+        if not done & ~30:  # only NVIC writes (hp_nvic_write), event clears (hp_ack), a wake or an event applied
             return
         s.c_entered = 0  # FPCAR reads go to Python again (hp_ppb_mmio_read)
         e = self.exc

@@ -36,6 +36,7 @@
 
 struct rf_bus;
 uint32_t *rf_stores(struct rf_bus *b); /* regfile.c: the register file's values */
+void rf_flags_set(struct rf_bus *b, uint32_t reg, uint32_t flags); /* regfile.c: an entry's flags */
 
 #define HP_NO_NODE 0xFFFFFFFFu
 #define HP_NOT_PROBED 0xFFFFFFFFu /* hp_block.flash_words before a probe */
@@ -43,6 +44,9 @@ uint32_t *rf_stores(struct rf_bus *b); /* regfile.c: the register file's values 
 #define HP_MAX_NEST 8 /* active exceptions the nested return knows (hp_nested_return) */
 #define HP_NV_WORDS 16 /* NVIC ISER/ICER/ISPR/ICPR words: 496 interrupts at most (ARMv7-M B3.4.1) */
 #define HP_EV_SLOTS 8 /* peripheral event registers whose clear C may serve (hp_ack's event clears) */
+#define HP_AP_OPS 4 /* register-file changes of a machine event C applies at its cycle (hp_apply) */
+#define HP_AP_STORE 0u /* ap_kind: the value ap_index of the register file becomes ap_value */
+#define HP_AP_FLAGS 1u /* ap_kind: the flags of entry ap_index become ap_value */
 #define HP_NEVER 0xFFFFFFFFFFFFFFFFull
 /* hp_state.slow_next: why the next block entry takes the general path */
 #define HP_SLOW_SP 1u      /* the previous block wrote SP dynamically: read it */
@@ -313,6 +317,22 @@ typedef struct {
     uint32_t ev_need[HP_EV_SLOTS];  /* Python: the bits a write must clear (those holding the line high) */
     uint32_t ev_value[HP_EV_SLOTS]; /* C: the bits the last clear served here cleared */
     uint64_t ev_cycle[HP_EV_SLOTS]; /* C: its cycle */
+    /* --- a machine event applied in C at its cycle (hp_apply, from hp_due): Python plans it (Machine._arm_events,
+       Event.apply) when the next machine event is a peripheral's whose visible effect is a few register-file changes
+       (an event register set while its interrupt is off and no shortcut or PPI route sees it: the RNG's VALRDY, the
+       UARTE's TXDRDY/ENDTX), nothing is pending and nothing else comes at or before it. At the block boundary where
+       the run loop would have stopped for it, C makes the changes and goes on to the next stop: the next other
+       event (ap_after) or the model's own next one ap_period cycles on; Python's next sync (SystemBlock.sync_native,
+       fr_done bit 16) does the model's bookkeeping as of that cycle (Machine.settle_apply) --- */
+    uint64_t ap_cycle;      /* cycle of the planned event (HP_NEVER: none) */
+    uint64_t ap_after;      /* Python: the next live machine event's cycle after it */
+    uint64_t ap_period;     /* Python: the model schedules its next event this many cycles after it (0: none) */
+    uint64_t ap_at;         /* C: the cycle of the last event applied */
+    uint32_t ap_done;       /* C: events applied (cumulative; the polling watch links no read across one) */
+    uint32_t ap_n;          /* Python: changes to make */
+    uint32_t ap_kind[HP_AP_OPS];  /* HP_AP_STORE or HP_AP_FLAGS */
+    uint32_t ap_index[HP_AP_OPS]; /* the register file's value or entry */
+    uint32_t ap_value[HP_AP_OPS];
     /* --- a wfi woken in C (hp_wfi_hook, a code hook on each wfi): Python plans the wake (SystemBlock.arm_native,
        Machine._arm_events) when the next machine event is a peripheral event C can do at its cycle -- an event
        register becoming 1 in the register file and its interrupt line going high (pending, not taken: PRIMASK is
@@ -792,7 +812,33 @@ static int hp_source(hp_state *s, void *uc, uint32_t addr, uint32_t i);
 /* A due event or the budget: deliver SysTick or a peripheral interrupt natively when Python allowed it.
    Returns 1 when the block does not run now (entered a handler or stopped), 0 when it runs and is
    counted as usual (SysTick made pending under a running handler, hp_tick_pend). */
+/* The planned machine event (ap_*) at the block boundary where the run loop would stop for it: only when nothing
+   else asked for a stop (stop_cycle still the event's), no Python bookkeeping is due (fr_done as hp_wfi_hook asks
+   it) and the budget is not spent, as the run loop would then stop before running events. 1: applied. */
+static int hp_apply(hp_state *s) {
+    if (s->cycle_count < s->ap_cycle || s->stop_cycle != s->ap_cycle || s->stop_requested || s->py_stop ||
+        (s->fr_done & ~6u) || s->insn_count >= s->stop_insn || !s->ev_bus || s->ap_n > HP_AP_OPS)
+        return 0;
+    uint32_t *store = rf_stores(s->ev_bus);
+    for (uint32_t i = 0; i < s->ap_n; i++) {
+        if (s->ap_kind[i] == HP_AP_FLAGS)
+            rf_flags_set(s->ev_bus, s->ap_index[i], s->ap_value[i]);
+        else
+            store[s->ap_index[i]] = s->ap_value[i];
+    }
+    uint64_t next = s->ap_after;
+    if (s->ap_period && s->cycle_count + s->ap_period < next) next = s->cycle_count + s->ap_period;
+    s->ap_at = s->cycle_count;
+    s->ap_done++;
+    s->ap_cycle = HP_NEVER;
+    s->stop_cycle = next;
+    s->fr_done |= 16u; /* Python's next sync does the model's bookkeeping as of ap_at */
+    return 1;
+}
+
 static __attribute__((noinline)) int hp_due(hp_state *s, void *uc, uint64_t address) {
+    if (s->ap_cycle != HP_NEVER && hp_apply(s) && s->cycle_count < s->stop_cycle && s->insn_count < s->stop_insn)
+        return 0; /* the block runs: the next stop is further on */
     /* a PC write in a hook resumes emulation even after uc_emu_stop: never after any stop request */
     if (!s->stop_requested && !s->py_stop && s->cycle_count < s->other_cycle && s->insn_count < s->stop_insn) {
         uint64_t first = s->tick_ok ? s->tick_cycle : HP_NEVER;
@@ -1793,7 +1839,8 @@ static void hp_poll_read(void *ctx, uint32_t reg, uint32_t value, uint32_t timed
     void *vp[3] = {&regs[13], &regs[14], &regs[15]};
     regs[13] = regs[14] = regs[15] = 0;
     if (s->reg_read_batch(p->uc, ids, vp, 3)) { p->c_ok = 0; return; }
-    uint64_t writes = *p->rf_writes + p->py_writes + s->psv_sets + s->nv_writes, exc = s->tick_entries + s->fast_returns + s->chains + s->wp_skips;
+    uint64_t writes = *p->rf_writes + p->py_writes + s->psv_sets + s->nv_writes, exc = s->tick_entries + s->fast_returns + s->chains + s->wp_skips +
+        s->ap_done;
     for (uint32_t k = 0; k < HP_MAX_SOURCES; k++) { writes += s->src_acks[k]; exc += s->src_entries[k]; }
     uint64_t insn = s->insn_count, cyc = s->cycle_count;
     if (p->c_ok && p->c_reg == reg && p->c_pc == pc && p->c_value == value && p->c_writes == writes &&

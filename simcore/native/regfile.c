@@ -1005,6 +1005,10 @@ int64_t rf_add_entries(rf_bus *b, uint32_t n_values, const uint32_t *values, uin
 }
 
 rf_reg *rf_regs(rf_bus *b) { return b->regs; }
+/* An entry's flags (hotpath.c's hp_apply: a planned event hands a register to C, as Python's set_flags would). */
+void rf_flags_set(rf_bus *b, uint32_t reg, uint32_t flags) {
+    if (reg < b->n_regs) b->regs[reg].flags = flags;
+}
 uint32_t *rf_stores(rf_bus *b) { return b->store; }
 uint32_t rf_count(rf_bus *b) { return b->n_regs; }
 

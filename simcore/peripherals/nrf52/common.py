@@ -26,7 +26,7 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from simcore.abi import EV_SLOTS
+from simcore.abi import AP_STORE, EV_SLOTS
 from simcore.peripherals.base import Host, PeripheralModel
 from simcore.regfile import PY_WRITE
 from simcore.registers import Register
@@ -466,6 +466,33 @@ class NordicPeripheral(PeripheralModel):
                 return None
         slot = self._clr_slots.get(i, EV_SLOTS)
         return self._held[i], self.irq, slot, 1, quiet_fs
+
+    def apply_ops(self, events: tuple[int, ...]) -> list[tuple[int, int, int]] | None:
+        """Generating ``events`` as C may do it at the event's cycle (Event.apply, hotpath.c hp_apply): the register
+        file's values of the held ones become 1, and that is all it does -- their interrupt off, no shortcut, PPI route
+        or on_event behaviour (:meth:`fire`'s other parts). Returns those changes, or None when it is more."""
+        if type(self).on_event is not NordicPeripheral.on_event:
+            return None
+        inten = self.values["INTEN"]
+        shorts = 0 if not self._shorted else (
+            self.storage("SHORTS") if "SHORTS" in self._c_plain else self.values.get("SHORTS", 0))
+        routes = self.fabric.routes
+        ops = []
+        for i in events:
+            if inten >> i & 1 or (routes and self.base + EVENTS_BASE + 4 * i in routes):
+                return None
+            if shorts and any(ev == i and shorts >> bit & 1 for bit, ev, _task in self._shorts):
+                return None
+            if i in self._held:
+                ops.append((AP_STORE, self._held[i], 1))
+        return ops
+
+    def fire_applied(self, i: int) -> None:
+        """What :meth:`fire` does for an event of :meth:`apply_ops` besides the register-file value C set at its cycle
+        (Machine.settle_apply): the model's record of it (the value itself may be cleared by the firmware since)."""
+        self._ev_set |= 1 << i
+        self.values[f"EVENTS{i}"] = 1
+        self._update_irq()
 
     def event_set(self, i: int) -> bool:
         if i in self._held:

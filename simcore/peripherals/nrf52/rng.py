@@ -39,8 +39,24 @@ class Nrf52Rng(NordicPeripheral):
 
     def task_START(self) -> None:
         if self._event is None:
-            self._event = self.host.schedule_at_fs(self.host.now_fs() + self._period(), self._ready,
-                                                   f"{self.svd_name} value")
+            ev = self.host.schedule_at_fs(self.host.now_fs() + self._period(), self._ready, f"{self.svd_name} value")
+            if hasattr(ev, "apply"):
+                ev.apply = self._apply_plan
+            self._event = ev
+
+    def _apply_plan(self) -> tuple[list[tuple[int, int, int]], int, Any] | None:
+        """The byte as C may make it ready at its cycle (Event.apply): EVENTS_VALRDY held by the register file with
+        nothing else seeing it; VALUE stays the model's (its read comes here, after Machine.settle_apply)."""
+        ops = self.apply_ops((EV_VALRDY,))
+        return (ops, self._period(), self._ready_applied) if ops is not None else None
+
+    def _ready_applied(self) -> None:
+        """:meth:`_ready` after C set EVENTS_VALRDY (Machine.settle_apply, as of that cycle)."""
+        self._event = None
+        self.values["VALUE"] = self.random.getrandbits(8)
+        self.bytes += 1
+        self.task_START()
+        self.fire_applied(EV_VALRDY)
 
     def task_STOP(self) -> None:
         if self._event is not None:

@@ -40,6 +40,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from simcore.abi import AP_FLAGS
 from simcore.clock import FS_PER_SECOND
 from simcore.errors import BadInputError
 from simcore.peripherals import register_model
@@ -107,13 +108,9 @@ class Nrf52Uarte(NordicPeripheral):
     def _stop_check(self) -> None:
         """TASKS_STOPTX in C (a write of 1 sets the held TXSTOPPED: the task register shares its value) while no
         transmission is under way and nothing but the event register sees TXSTOPPED (INTEN, a shortcut, the PPI)."""
-        held = self._held
-        if not held or not self.TX_IN_C:
+        if not self._held or not self.TX_IN_C:
             return
-        shorts = self.values.get("SHORTS", 0)
-        want = (self._tx_event is None and EV_TXSTOPPED in held
-                and self.base + EVENTS_BASE + 4 * EV_TXSTOPPED not in self.fabric.routes
-                and not any(ev == EV_TXSTOPPED and shorts >> bit & 1 for bit, ev, _task in self._shorts))
+        want = self._tx_event is None and self._stop_in_c()
         stop = self._c_stop
         if stop is None:
             if not want:
@@ -128,6 +125,12 @@ class Nrf52Uarte(NordicPeripheral):
         if stop[3] != want:  # configured once: only its flags change (twice per transfer)
             stop[3] = want
             self.host.bus.rf.set_flags(stop[0], stop[1] if want else stop[2])  # type: ignore[attr-defined]
+
+    def _stop_in_c(self) -> bool:
+        """Nothing but the event register sees TXSTOPPED (no shortcut or PPI route; held: its interrupt off)."""
+        shorts = self.values.get("SHORTS", 0)
+        return (EV_TXSTOPPED in self._held and self.base + EVENTS_BASE + 4 * EV_TXSTOPPED not in self.fabric.routes
+                and not any(ev == EV_TXSTOPPED and shorts >> bit & 1 for bit, ev, _task in self._shorts))
 
     def _routes(self) -> None:
         """The PPI changed its routes (a route from TXSTOPPED takes TASKS_STOPTX back)."""
@@ -185,7 +188,38 @@ class Nrf52Uarte(NordicPeripheral):
             return
         n = 1 if self._wants(EV_TXDRDY) else self._tx_count - self._tx_sent
         at = self._tx_start_fs + (self._tx_sent + n) * frame  # back to back from TASKS_STARTTX
-        self._tx_event = self.host.schedule_at_fs(at, lambda: self._tx_sent_bytes(n), f"{self.svd_name} TX")
+        ev = self.host.schedule_at_fs(at, lambda: self._tx_sent_bytes(n), f"{self.svd_name} TX")
+        if hasattr(ev, "apply"):
+            ev.apply = lambda: self._tx_apply_plan(n)
+        self._tx_event = ev
+
+    def _tx_apply_plan(self, n: int) -> tuple[list[tuple[int, int, int]], int, Any] | None:
+        """The transfer's end as C may do it at its cycle (Event.apply): the last bytes' TXDRDY and ENDTX held by the
+        register file with nothing else seeing them, and TASKS_STOPTX handed to the register file as _stop_check then
+        does (when it holds an entry for it already). TXD.AMOUNT stays the model's (its read comes here after
+        Machine.settle_apply)."""
+        if self._tx_sent + n < self._tx_count:
+            return None  # per-byte TXDRDY events (an interrupt or a route sees them): Python's
+        ops = self.apply_ops((EV_TXDRDY, EV_ENDTX))
+        if ops is None:
+            return None
+        stop = self._c_stop
+        if self._held and self.TX_IN_C:
+            want = self._stop_in_c()
+            if stop is None and want:
+                return None  # _stop_check would make the register file's entry: Python's
+            if stop is not None and stop[3] != want:
+                ops.append((AP_FLAGS, stop[0], stop[1] if want else stop[2]))
+        return ops, 0, lambda: self._tx_applied(n)
+
+    def _tx_applied(self, n: int) -> None:
+        """:meth:`_tx_sent_bytes` (ending the transfer) after C set the events (Machine.settle_apply, at its cycle)."""
+        self._tx_event = None
+        self._tx_sent += n
+        self.fire_applied(EV_TXDRDY)
+        self.values["TXD_AMOUNT"] = self._tx_sent  # _tx_end
+        self.fire_applied(EV_ENDTX)
+        self._stop_check()
 
     def _tx_sent_bytes(self, n: int) -> None:
         self._tx_event = None
