@@ -716,10 +716,13 @@ class HotPath:
         return enter
 
     def _probe_flash_words(self, key: tuple[int, int], info: BlockInfo) -> None:
-        """At the block's first execution (entry registers): the words its data loads read from flash."""
+        """At the block's first execution (entry registers): the words its data loads read from flash.
+
+        Probed when the flash has wait states at that moment (hp_state.wait_states, as hp_miss_slow), not
+        the board's configured figure: firmware that programs FLASH.ACR runs its first blocks at 0."""
         fc = self.analyzer.flash
         u = info.uncertainty
-        if not (fc.wait_states and not fc.data_hook and u.data_words):
+        if not (self.state.wait_states and not fc.data_hook and u.data_words):
             return
         regs = {}
 
