@@ -304,11 +304,16 @@ void rf_set_queue_source(rf_bus *b, rf_qnotify_fn fn, const uint64_t *cycles) {
     b->cycles = cycles ? cycles : &no_cycles;
 }
 
-/* The queue for entry reg (flag RF_QUEUE set on it), made on the first call; its index, -1 on failure. */
+/* The queue for entry reg (flag RF_QUEUE set on it), made on the first call; its index, -1 on failure. Asked again
+   after a snapshot's restore to before it was made (the entries' flags restored, the queue emptied: rf_queue_put),
+   the same queue, the flag set again: as made afresh. */
 int64_t rf_queue_new(rf_bus *b, uint32_t reg) {
     if (reg >= b->n_regs) return -1;
     for (uint32_t i = 0; i < b->n_queues; i++)
-        if (b->queues[i].reg == reg) return i;
+        if (b->queues[i].reg == reg) {
+            b->regs[reg].flags |= RF_QUEUE;
+            return i;
+        }
     rf_queue *q = realloc(b->queues, (b->n_queues + 1) * sizeof(rf_queue));
     if (!q) return -1;
     b->queues = q;
@@ -389,11 +394,15 @@ static inline rf_queue *queue_of(rf_bus *b, uint32_t reg, uint32_t *qi) {
 void rf_set_clock(rf_bus *b, const uint64_t *clock) { b->clock = clock ? clock : &no_cycles; }
 
 /* The schedule of entry reg (flag RF_TIMED set on it, reads before = after = 0 until rf_timed_set), made on
-   the first call; its index, -1 on failure. */
+   the first call; its index, -1 on failure. Asked again after a snapshot's restore to before it was made (the
+   entries' flags restored, the schedule 0 for ever), the same schedule, the flag set again: as made afresh. */
 int64_t rf_timed_new(rf_bus *b, uint32_t reg) {
     if (reg >= b->n_regs) return -1;
     for (uint32_t i = 0; i < b->n_timed; i++)
-        if (b->timed[i].reg == reg) return i;
+        if (b->timed[i].reg == reg) {
+            b->regs[reg].flags |= RF_TIMED;
+            return i;
+        }
     rf_timed *t = realloc(b->timed, (b->n_timed + 1) * sizeof(rf_timed));
     if (!t) return -1;
     b->timed = t;
@@ -464,21 +473,28 @@ uint64_t rf_next_change(rf_bus *b, uint32_t reg) {
 /* The stream of data register dr with status register sr (its schedule made here); its index, -1 on failure. */
 int64_t rf_xfer_new(rf_bus *b, uint32_t dr, uint32_t sr) {
     if (dr >= b->n_regs || sr >= b->n_regs) return -1;
-    for (uint32_t i = 0; i < b->n_xfers; i++)
-        if (b->xfers[i].dr == dr) return i;
+    uint32_t xi = 0;
+    while (xi < b->n_xfers && b->xfers[xi].dr != dr) xi++;
+    /* Asked again: the same stream. Its data register without RF_XFER: a snapshot's restore to before the stream
+       was made restored the entries' flags; it is made afresh in its slot. */
+    if (xi < b->n_xfers && (b->regs[dr].flags & RF_XFER)) return xi;
     int64_t ti = rf_timed_new(b, sr);
     if (ti < 0) return -1;
     rf_timed_set(b, (uint32_t)ti, 0, 0, RF_NEVER, 0); /* reads go to Python until a stream starts */
-    rf_xfer *x = realloc(b->xfers, (b->n_xfers + 1) * sizeof(rf_xfer));
-    if (!x) return -1;
-    b->xfers = x;
-    memset(&x[b->n_xfers], 0, sizeof(rf_xfer));
-    x[b->n_xfers].dr = dr;
-    x[b->n_xfers].sr = sr;
-    x[b->n_xfers].ti = (uint32_t)ti;
-    x[b->n_xfers].sel = 1;
+    if (xi == b->n_xfers) {
+        rf_xfer *grown = realloc(b->xfers, (b->n_xfers + 1) * sizeof(rf_xfer));
+        if (!grown) return -1;
+        b->xfers = grown;
+        b->n_xfers++;
+    }
+    rf_xfer *x = &b->xfers[xi];
+    memset(x, 0, sizeof(rf_xfer));
+    x->dr = dr;
+    x->sr = sr;
+    x->ti = (uint32_t)ti;
+    x->sel = 1;
     b->regs[dr].flags |= RF_XFER;
-    return b->n_xfers++;
+    return xi;
 }
 
 /* The clock timeline's current segment (from cycle seg_cycle at seg_fs, num / den Hz). */

@@ -100,9 +100,7 @@ def test_a_pause_and_snapshot_after_an_applied_event_end_as_the_plain_run() -> N
     assert m.applied_in_c == at_pause
     again = _figures(m, run_machine(m))
     assert m.applied_in_c > at_pause
-    # the polling figures of a restored nrf_nvmc run differ from a fresh run's with or without events applied in C
-    # (3 of its 13 fast-forwards in C made by Python after the restore, 3 iterations fewer skipped): not this path's
-    assert {k: v for k, v in again.items() if k != "polling"} == {k: v for k, v in plain.items() if k != "polling"}
+    assert again == plain  # polling too: the NVMC's READY schedule is made afresh after the restore (rf_timed_new)
 
 
 def test_the_hook_applies_only_at_its_stop_with_nothing_else_due() -> None:

@@ -103,7 +103,10 @@ BUS_CASES = [("stm32f407vg", "clock_max", "SysTick_Handler", 2, ""),  # HSE -> P
              ("stm32f407vg", "poll_wait", "SysTick_Handler", 2, "hal"),  # polls fast-forwarded to the HSE
              ("stm32f407vg", "poll_wait", "main", 1, "ramcount"),  # the poll watch's RAM hooks
              ("stm32f407vg", "svd_probe", "main", 1, ""),  # plain SVD registers built by the bus after the save
-             ("stm32f407vg", "hello", "main", 1, "")]
+             ("stm32f407vg", "hello", "main", 1, ""),
+             # before the NVMC's READY schedule in the register file was made (its first erase): asked again after
+             # the restore, the schedule must serve READY in C as in a fresh run (its entry's TIMED flag set again)
+             ("nrf52840", "nrf_nvmc", "console_write", 1, "")]
 
 
 @pytest.mark.parametrize("native", [None, False], ids=["native", "python"])
@@ -159,3 +162,21 @@ def test_restore_before_the_polling_watch_learnt_its_loops(monkeypatch: pytest.M
     monkeypatch.setattr(Stm32L4I2c, "_try_tx", first)
     assert d.cont().kind == "interrupt"
     _assert_restores_twice(m, d, ref)
+
+
+@pytest.mark.parametrize(("board", "sensor"), [("b-l475e-iot01a", "imu"), ("stm32f4-discovery", "accel")])
+def test_boot_snapshot_restores_before_the_bus_streams_were_made(board: str, sensor: str) -> None:
+    """A snapshot taken before the register file's bus streams (I2C2 RXDR/TXDR, SPI1 DR) and their status schedules
+    were made: after the restore the models ask for them again, and they must be made afresh (flags on their
+    entries), else the restored run polls the bus through Python and reports other polling figures."""
+    from tests.integration.test_i2c_stream_in_c import CSV
+
+    kw = {"sensors": {sensor: (CSV, {"end": "hold", "resample": True})}, "cmdline": "imu_steps_bus.elf frames=100"}
+    ref = plain_json(board, "imu_steps_bus", **kw)
+    m = prepare(elf(board, "imu_steps_bus"), board, **kw)
+    boot = Snapshot.take(m)
+    for _ in range(2):
+        m.run()
+        assert run_json(m) == ref
+        assert ref["polling"]["fast_forwards_in_c"] > 0
+        boot.restore(m)
