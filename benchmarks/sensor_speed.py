@@ -185,30 +185,20 @@ def nano_lsm9ds1_twim(console: bytearray) -> Any:
     and its step detector runs on the same data as on simcore (it prints the same steps and FNV-1a). EVENTS_STOPPED
     and the RTC's EVENTS_COMPARE read the ready pattern: the waits end at once (simcore sleeps through them). UARTE0's
     TASKS_STARTTX copies its TXD buffer into ``console`` (20 lines a run), which measure() compares with simcore's."""
-    regs: dict[int, int] = {}
     walk = lsm9ds1_walk()
     state = {"ticks": 0, "read": 0}
 
-    def write(uc: unicorn.Uc, addr: int, value: int) -> None:
-        if TWIM1 <= addr < TWIM1 + 0x1000:
-            regs[addr - TWIM1] = value
-            if addr - TWIM1 == 0x008 and regs.get(0x538):  # TASKS_STARTTX with RXD.MAXCNT bytes to receive
-                reg = uc.mem_read(regs[0x544], 1)[0] & 0x7F  # TXD.PTR: the register address
-                n = regs[0x538]
-                if reg == LSM9DS1_FIFO_SRC:
-                    state["ticks"] += 1
-                    arrived = state["ticks"] * NANO_TICK * LSM9DS1_ODR // 32768
-                    answer = bytes([min(arrived, len(walk) // 6) - state["read"]]) + bytes(n - 1)
-                elif reg == LSM9DS1_OUT_X_L_XL:
-                    at = 6 * state["read"]
-                    answer = walk[at: at + n].ljust(n, b"\0")
-                    state["read"] += n // 6
-                else:
-                    answer = bytes([LSM9DS1_ID if reg == LSM9DS1_WHO_AM_I else 0]) + bytes(n - 1)
-                uc.mem_write(regs[0x534], answer)  # RXD.PTR
-        else:
-            nano_uarte_console(uc, console, regs, addr, value)
-    return write
+    def answer(reg: int, n: int) -> bytes:
+        if reg == LSM9DS1_FIFO_SRC:
+            state["ticks"] += 1
+            arrived = state["ticks"] * NANO_TICK * LSM9DS1_ODR // 32768
+            return bytes([min(arrived, len(walk) // 6) - state["read"]])
+        if reg == LSM9DS1_OUT_X_L_XL:
+            at = 6 * state["read"]
+            state["read"] += n // 6
+            return walk[at: at + n]
+        return bytes([LSM9DS1_ID if reg == LSM9DS1_WHO_AM_I else 0])
+    return twim1_writes(answer, console)
 
 
 @functools.cache
@@ -279,8 +269,24 @@ def nano_bmi270_walk_twim(console: bytearray) -> Any:
     delays) read the ready pattern: the waits end at once (simcore sleeps through them). UARTE0's TASKS_STARTTX
     copies its TXD buffer into ``console``, which measure() compares with simcore's."""
     walk = bmi270_walk()
-    regs: dict[int, int] = {}
     state = {"read": 0}
+    fixed = {BMI270_CHIP_ID: b"\x24", BMI270_INTERNAL_STATUS: b"\x01",
+             BMI270_FIFO_LENGTH_0: BMI270_WATERMARK.to_bytes(2, "little"), BMI270_INT_STATUS_1: b"\x82"}
+
+    def answer(reg: int, n: int) -> bytes:
+        if reg == BMI270_FIFO_DATA:  # the address does not advance: n bytes of frames
+            state["read"] += n
+            return walk[state["read"] - n: state["read"]]
+        return fixed.get(reg, b"")
+    return twim1_writes(answer, console)
+
+
+def twim1_writes(answer: Callable[[int, int], bytes], console: bytearray | None) -> Any:
+    """A ``Case.writes`` stand-in for TWIM1's EasyDMA and a chip behind it: at TASKS_STARTTX with RXD.MAXCNT bytes to
+    receive, the receive buffer (RXD.PTR) gets ``answer(register, n)`` (the register the first transmitted byte
+    names), cut or filled with zeros to n bytes. Writes outside TWIM1 go to UARTE0's console stand-in
+    (``nano_uarte_console``) when ``console`` is given."""
+    regs: dict[int, int] = {}
 
     def write(uc: unicorn.Uc, addr: int, value: int) -> None:
         if TWIM1 <= addr < TWIM1 + 0x1000:
@@ -288,36 +294,17 @@ def nano_bmi270_walk_twim(console: bytearray) -> Any:
             if addr - TWIM1 == 0x008 and regs.get(0x538):  # TASKS_STARTTX with RXD.MAXCNT bytes to receive
                 reg = uc.mem_read(regs[0x544], 1)[0] & 0x7F  # TXD.PTR: the register address
                 n = regs[0x538]
-                if reg == BMI270_FIFO_DATA:  # the address does not advance: n bytes of frames
-                    answer = walk[state["read"]: state["read"] + n].ljust(n, b"\0")
-                    state["read"] += n
-                else:
-                    answer = {BMI270_CHIP_ID: b"\x24", BMI270_INTERNAL_STATUS: b"\x01",
-                              BMI270_FIFO_LENGTH_0: BMI270_WATERMARK.to_bytes(2, "little"),
-                              BMI270_INT_STATUS_1: b"\x82"}.get(reg, b"")
-                uc.mem_write(regs[0x534], (answer + bytes(n))[:n])  # RXD.PTR
-        else:
+                uc.mem_write(regs[0x534], (answer(reg, n) + bytes(n))[:n])  # RXD.PTR
+        elif console is not None:
             nano_uarte_console(uc, console, regs, addr, value)
     return write
 
 
 def twim_chip(answers: dict[int, bytes]) -> Callable[[bytearray], Any]:
-    """A ``Case.writes`` stand-in for TWIM1's EasyDMA and a chip behind it answering fixed bytes: at TASKS_STARTTX
-    with bytes to receive, the receive buffer gets the answer of the register the transmitted byte names (then
-    zeros), zeros for any other register (the console is not looked at). EVENTS_STOPPED (and the RTC's or
-    GPIOTE's events) read the ready pattern."""
-    def make(_console: bytearray) -> Any:
-        regs: dict[int, int] = {}
-
-        def write(uc: unicorn.Uc, addr: int, value: int) -> None:
-            if TWIM1 <= addr < TWIM1 + 0x1000:
-                regs[addr - TWIM1] = value
-                if addr - TWIM1 == 0x008 and regs.get(0x538):  # TASKS_STARTTX with RXD.MAXCNT bytes to receive
-                    reg = uc.mem_read(regs[0x544], 1)[0] & 0x7F  # TXD.PTR: the register address
-                    n = regs[0x538]
-                    uc.mem_write(regs[0x534], (answers.get(reg, b"") + bytes(n))[:n])  # RXD.PTR
-        return write
-    return make
+    """A ``Case.writes`` stand-in for TWIM1's EasyDMA and a chip behind it answering fixed bytes: the register's
+    answer (then zeros), zeros for any other register (the console is not looked at). EVENTS_STOPPED (and the RTC's
+    or GPIOTE's events) read the ready pattern."""
+    return lambda _console: twim1_writes(lambda reg, _n: answers.get(reg, b""), None)
 
 
 def nano_bmi270_twim(fifo_bytes: int) -> Callable[[bytearray], Any]:
