@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -233,4 +233,7 @@ def cycle_error_bar(m: Machine) -> Any:
     seconds = m.now_seconds()
     if len(m.clocks.timeline.segments) > 1 and seconds > 0:
         mhz = m.cycles / seconds / 1e6  # the average clock: the bar's seconds scale as the run's do
-    return run_error_bar(blocks, m.cycles, mhz, m.analyzer.flash, s.branch_taken_cycles, s.prefetch_hidden)
+    flash = m.analyzer.flash
+    if hot.flash_ws_variable:  # the firmware sets the wait states: their most in the run, not the board table's
+        flash = replace(flash, wait_states=m.flash_ws_high)
+    return run_error_bar(blocks, m.cycles, mhz, flash, s.branch_taken_cycles, s.prefetch_hidden)

@@ -56,6 +56,7 @@ class Machine:
         # the clock service (simcore/clock.py): a fixed clock until the part's clock model (RCC) attaches
         self.clocks = Clocks(mhz * 1e6, override_hz=mhz * 1e6 if self.opts.mhz_given else None)
         self._flash_timing: tuple[int, int, bool] | None = None  # (wait states, accelerator, prefetch) from FLASH
+        self.flash_ws_high = 0  # the most wait states the firmware set (FLASH.ACR) in the run: the error bar's WS
         self._reset_request: tuple[str, str] | None = None  # (cause, why): a watchdog or standby reset to do
         self.resets: list[dict[str, Any]] = []  # every reset of the part during the run (cause, when, where)
         self.layout: Layout = check_fit(firmware, board)
@@ -424,6 +425,7 @@ class Machine:
         self._flash_timing = (int(wait_states), int(accelerator), bool(prefetch))
         if self.clocks.override_hz is None:
             self.hot.set_flash(*self._flash_timing)
+            self.flash_ws_high = max(self.flash_ws_high, int(wait_states))
 
     def console_in_c(self, model: Any, want: bool) -> None:
         """A console model (CmsdkUart) may have its transmitted bytes taken by the register file in C

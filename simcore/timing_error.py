@@ -17,7 +17,8 @@ published silicon measurements (docs/cycle-model.md, "How far off can it be?"):
   line of four single-cycle 32-bit instructions executes faster than the next line arrives:
   up to +(WS - 3) per miss the prefetch hid.
 * ``flash_data``: with ``--flash-data literal`` (the default) loads through a register from flash
-  (const tables, model weights) are not charged: at most WS per word such loads read. Which loads
+  (const tables, model weights) are not charged: at most WS per word such loads read (WS: the most
+  wait states the run had where the firmware sets them, simcore.api.cycle_error_bar). Which loads
   read flash is judged at each block's first execution from its entry registers (a load whose
   address is computed inside the block counts as reading flash); ``--flash-data exact`` charges
   them and drops the term.

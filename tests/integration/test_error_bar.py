@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from simcore.api import prepare, run, run_machine
+from tests.integration.test_i2c_stream_in_c import CSV
 from tests.integration.test_sensors_audio import WAV
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,3 +70,14 @@ def test_summary_and_json_carry_the_error_bar(tmp_path: Path) -> None:
     assert f"{bar['percent'][0]:+.1f}% / {bar['percent'][1]:+.1f}%" in line
     assert bar["cycles_low"] < d["cycles"] < bar["cycles_high"]
     assert abs(bar["seconds_high"] - bar["cycles_high"] / 168e6) < 1e-12
+
+
+def test_flash_terms_use_the_wait_states_the_firmware_set() -> None:
+    """The Discovery's imu_steps_bus stays on the reset clock (16 MHz HSI, FLASH.ACR LATENCY 0): no flash wait state
+    is charged, so the bar has no flash-data term, though the board's table gives 5 wait states at its top clock."""
+    m = prepare(BIN / "stm32f4-discovery" / "imu_steps_bus.elf", "stm32f4-discovery",
+                sensors={"accel": (CSV, {"end": "hold"})}, cmdline="imu_steps_bus.elf frames=50")
+    r = run_machine(m)
+    assert m.analyzer.flash.wait_states == 5 and m.hot.flash_ws_variable
+    assert m.flash_ws_high == 0 and r.extra["flash_wait_cycles"] == 0
+    assert "flash_data" not in r.extra["cycles_error_bar"]["terms"]
