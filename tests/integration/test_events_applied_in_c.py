@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from simcore.api import prepare, run_machine
-from simcore.debug import Pause
 from simcore.machine import Machine
 from simcore.snapshot import Snapshot
 from tests.conftest import elf
+from tests.integration.test_wfi_wake_in_c import pause_after_settled
 
 BOARD = "nrf52840"
 
@@ -74,19 +74,7 @@ def test_rng_bytes_and_their_cycles_as_the_run_loop_made_them() -> None:
 
 def _pause_after_applied(m: Machine, n: int) -> Machine:
     """Run ``m`` until Python settled its ``n``-th event applied in C, and pause there (the next block boundary)."""
-    settle = m.settle_apply
-    seen = {"n": 0}
-
-    def counted(at: int) -> None:
-        settle(at)
-        seen["n"] += 1
-        if seen["n"] == n:
-            m.request_pause(Pause("interrupt", f"after event {n} applied in C", pc=None))
-
-    m.settle_apply = counted  # type: ignore[method-assign]
-    assert m.run().kind == "interrupt"
-    m.settle_apply = settle  # type: ignore[method-assign]
-    return m
+    return pause_after_settled(m, "settle_apply", n, "event applied")
 
 
 def test_a_pause_and_snapshot_after_an_applied_event_end_as_the_plain_run() -> None:

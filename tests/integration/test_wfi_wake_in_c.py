@@ -43,21 +43,27 @@ def _run(frames: int, **kw: Any) -> tuple[tuple[object, ...], Machine]:
     return _seen(m, r), m
 
 
+def pause_after_settled(m: Machine, method: str, n: int, what: str) -> Machine:
+    """Run ``m`` until Python's ``method`` (``settle_wake``, ``settle_apply``: what C did on its own, settled at a
+    sync) ran for the ``n``-th time, and pause there (the next block boundary)."""
+    own = getattr(m, method)
+    seen = {"n": 0}
+
+    def counted(*args: Any) -> None:
+        own(*args)
+        seen["n"] += 1
+        if seen["n"] == n:
+            m.request_pause(Pause("interrupt", f"after {what} {n} in C", pc=None))
+
+    setattr(m, method, counted)
+    assert m.run().kind == "interrupt"
+    setattr(m, method, own)
+    return m
+
+
 def _pause_after_wakes(m: Machine, n: int) -> Machine:
     """Run ``m`` until Python settled its ``n``-th wake in C, and pause there (the next block boundary)."""
-    wake = m.settle_wake
-    woken = {"n": 0}
-
-    def settle(at: int, slept: int) -> None:
-        wake(at, slept)
-        woken["n"] += 1
-        if woken["n"] == n:
-            m.request_pause(Pause("interrupt", f"after wake {n} in C", pc=None))
-
-    m.settle_wake = settle  # type: ignore[method-assign]
-    assert m.run().kind == "interrupt"
-    m.settle_wake = wake  # type: ignore[method-assign]
-    return m
+    return pause_after_settled(m, "settle_wake", n, "wake")
 
 
 def test_rtc_ticks_wake_wfi_in_c_with_the_counts_of_python_sleeps(monkeypatch: pytest.MonkeyPatch) -> None:
