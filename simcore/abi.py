@@ -37,6 +37,7 @@ NV_WORDS = 16  # NVIC ISER/ICER/ISPR/ICPR words C keeps (HP_NV_WORDS): 496 inter
 AP_OPS = 4  # register-file changes of a machine event C applies at its cycle (HP_AP_OPS, hotpath.c hp_apply)
 AP_STORE, AP_FLAGS = 0, 1  # such a change: a register-file value, an entry's flags (HP_AP_STORE, HP_AP_FLAGS)
 EV_SLOTS = 8  # peripheral event registers whose clear C may serve, lowering their interrupt line (HP_EV_SLOTS)
+CH_MAX = 16  # DMA halves of one chain of wfi wakes C may do (HP_CH_MAX, hotpath.c hp_chain_wake)
 NEVER = (1 << 64) - 1  # no planned assertion (HP_NEVER)
 MAX_PROBES = 64  # probes of one block the C analysis reports (HP_MAX_PROBES)
 NOT_PROBED = 0xFFFFFFFF  # hp_block.flash_words before a probe (HP_NOT_PROBED)
@@ -367,6 +368,23 @@ class HotState(ctypes.Structure):
         ("wk_stack_limit", ctypes.c_uint32),
         ("wp_irq", ctypes.c_uint32),
         ("wp_skips", ctypes.c_uint32),
+        ("ch_cycle", ctypes.c_uint64 * (CH_MAX + 1)),
+        ("ch_after", ctypes.c_uint64),
+        ("ch_slept", ctypes.c_uint64),
+        ("ch_clr_cycle", ctypes.c_uint64 * (CH_MAX + 1)),
+        ("ch_n", ctypes.c_uint32),
+        ("ch_i", ctypes.c_uint32),
+        ("ch_done", ctypes.c_uint32),
+        ("ch_store", ctypes.c_uint32),
+        ("ch_irq", ctypes.c_uint32),
+        ("ch_ev", ctypes.c_uint32),
+        ("ch_bytes", ctypes.c_uint32),
+        ("ch_value", ctypes.c_uint32 * CH_MAX),
+        ("ch_dst", ctypes.c_uint32 * CH_MAX),
+        ("ch_clr_n", ctypes.c_uint32),
+        ("ch_clr_value", ctypes.c_uint32 * (CH_MAX + 1)),
+        ("ch_data", ctypes.c_void_p),
+        ("mem_write", ctypes.c_void_p),
     ]
 
 
@@ -430,6 +448,7 @@ CONSTANTS: dict[str, int] = {
     "HP_MAX_NEST": MAX_NEST,
     "HP_NV_WORDS": NV_WORDS,
     "HP_EV_SLOTS": EV_SLOTS,
+    "HP_CH_MAX": CH_MAX,
     "HP_NEVER": NEVER,
     "HP_NOT_PROBED": NOT_PROBED,
     "HP_MAX_BLOCK_BYTES": 2 * MAX_BLOCK_INSNS,

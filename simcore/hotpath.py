@@ -219,6 +219,7 @@ class HotPath:
         self.state.stop_insn = NO_LIMIT
         self.state.sp_low = 0xFFFFFFFF
         self.state.ap_cycle = NEVER  # no machine event applied in C until Machine._arm_events plans one
+        self.state.ch_ev = EV_SLOTS  # no chain of DMA wakes (hp_chain_wake) until Machine._plan_chain plans one
         self.on_miss_error = on_miss_error
         self.on_watch = on_watch
         lib = native_library() if native in (None, True) else None
@@ -661,6 +662,7 @@ class HotPath:
         s.wk_cycle = NEVER
         s.wk_ev = EV_SLOTS
         uclib = unicorn.unicorn_py3.unicorn.uclib
+        s.mem_write = ctypes.cast(uclib.uc_mem_write, ctypes.c_void_p).value  # hp_chain_wake's DMA writes
         for addr in sites:
             handle = ctypes.c_size_t()
             status = uclib.uc_hook_add(

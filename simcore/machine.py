@@ -17,7 +17,7 @@ import unicorn
 from unicorn import arm_const as R
 
 from simcore import blockcache
-from simcore.abi import AP_OPS
+from simcore.abi import AP_OPS, CH_MAX, EV_SLOTS
 from simcore.accesspc import instruction_of_access
 from simcore.blocks import BlockAnalyzer
 from simcore.board import Board
@@ -39,7 +39,7 @@ from simcore.memmap import PAGE, PERIPH_BASE, PERIPH_END, PPB_BASE, PPB_END, Mem
 from simcore.peripherals import PeripheralModel
 from simcore.poll import POLL_THRESHOLD, PollWatch
 from simcore.reports import Reports
-from simcore.runtypes import AccessKind, Event, EventQueue, ReportChannel, RunOptions, Stop, StopKind
+from simcore.runtypes import AccessKind, ChainPlan, Event, EventQueue, ReportChannel, RunOptions, Stop, StopKind
 from simcore.semihosting import ExitRequest, Semihosting
 
 
@@ -151,6 +151,13 @@ class Machine:
         # a machine event applied in C at its cycle (hp_apply; Machine._plan_apply, settle_apply)
         self._applied: tuple[Event, Callable[[], None]] | None = None
         self.applied_in_c = 0
+        # a chain of DMA halves delivered in C at the wfis that wait for them (hp_chain_wake; _plan_chain, settle_chain)
+        self._chain: ChainPlan | None = None  # the plan C works from (keeps its bytes alive)
+        self._ch_settled = 0  # hot.state.ch_i at the last settle_chain (halves of the plan the model has heard of)
+        self._ch_slept = 0  # hot.state.ch_slept then
+        self._ch_planned: tuple[int, int, int | None] = (0, 0, None)  # (next other event's cycle, halves, bytes'
+        # address) of the plan the chain arrays hold
+        self.chain_halves_in_c = 0
         self._wfi_hooks = self._fast_return and self.hot.install_wfi_hooks(self._wfi_sites())
         # what guard_access may keep the arming on (both fixed from here on): checked once, not per access
         self._keeps_arming = self._fast_return and not self.system.has_native_sources
@@ -788,6 +795,7 @@ class Machine:
         s.other_cycle = 0  # no native delivery unless the next events are C's
         s.wk_cycle = NEVER  # no wfi woken in C unless the next event says how (_plan_wake)
         s.ap_cycle = NEVER  # no event applied in C unless the next one says how (_plan_apply)
+        self._chain_off()  # no DMA half delivered in C unless the next event says how (_plan_chain)
         s.tick_cycle = NEVER
         for i in range(MAX_SOURCES):
             s.src_next[i] = NEVER
@@ -804,9 +812,11 @@ class Machine:
             return
         if top.wake is not None and self._wfi_hooks and self.debugger is None:  # a debugger's hooks see Python's wfi
             self._plan_wake(top)
+        elif top.chain is not None and self._wfi_hooks and self.debugger is None:
+            self._plan_chain(top)
         natives = self.system.native_events()
         if id(top) not in natives:
-            if top.apply is not None and s.wk_cycle == NEVER and self.debugger is None:
+            if top.apply is not None and s.wk_cycle == NEVER and not s.ch_n and self.debugger is None:
                 self._plan_apply(top)
             return
         slot = natives[id(top)]
@@ -849,6 +859,80 @@ class Machine:
         s.wk_after = min(after, quiet)
         s.wk_cycle = top.at_cycle
         self._wake_event = top
+
+    def _chain_off(self) -> None:
+        """No chain for C (hp_chain_wake) until _plan_chain makes one; halves C did that the model has not heard of
+        (none: every sync settles them first) are kept for settle_chain, and C does no more."""
+        s = self.hot.state
+        if s.ch_i != self._ch_settled or s.ch_clr_n:
+            s.ch_n = s.ch_i
+            return
+        s.ch_n = s.ch_i = 0
+        s.ch_ev = EV_SLOTS
+        self._ch_settled = 0
+
+    def _plan_chain(self, top: Event) -> None:
+        """hp_chain_wake: the wfis that wait for ``top`` and the model's next DMA halves may be woken in C, each half
+        written and flagged at its cycle, when the model says how (``top.chain``), its line would wake the core
+        (SystemBlock.wake_allowed) and no other event comes before the half (C stops at the first that does). Each
+        half then costs no run-loop stop (on_halt, the model's event, arming: ~70 us in adc_monitor)."""
+        s = self.hot.state
+        if s.ch_n or not self.bus.rf.native:  # (_chain_off kept halves the model has not heard of)
+            return
+        plan = top.chain() if top.chain is not None else None
+        if plan is None or plan.cycles[0] != top.at_cycle or not self.system.wake_allowed(plan.irq):
+            return
+        after = self.events.after_top_cycle(NO_LIMIT)
+        if plan is self._chain and after == self._ch_planned[0]:  # armed again as it was: the arrays hold it
+            n = self._ch_planned[1]
+            if s.ch_data == self._ch_planned[2]:  # (a snapshot's restore puts back all but the pointer)
+                s.ch_ev = plan.slot
+                s.ch_n = n
+                return
+        else:
+            n = 0
+            while n < len(plan.values) and n < CH_MAX and plan.cycles[n] < after:
+                s.ch_cycle[n], s.ch_value[n], s.ch_dst[n] = plan.cycles[n], plan.values[n], plan.dsts[n]
+                n += 1
+            if not n:
+                return
+            s.ch_cycle[n] = plan.cycles[n]
+        s.ch_after = after
+        s.ch_store, s.ch_irq, s.ch_ev = plan.store, plan.irq, plan.slot
+        s.ch_bytes = len(plan.data) // len(plan.values)
+        s.ch_data = ctypes.cast(ctypes.c_char_p(plan.data), ctypes.c_void_p).value
+        s.ev_bus = self.bus.rf.bus
+        self._chain = plan
+        self._ch_planned = (after, n, s.ch_data)
+        s.ch_n = n
+
+    def settle_chain(self) -> None:
+        """hp_chain_wake delivered halves of the plan, or served clears of its STATUS slot, since the last sync
+        (SystemBlock.sync_native, first): the sleep, and the model's bookkeeping of the halves and the clears in
+        cycle order (the plan's ``settle``), with the clock at the last half for what it schedules after them."""
+        s = self.hot.state
+        halves = [s.ch_cycle[j] for j in range(self._ch_settled, s.ch_i)]
+        clears = [(s.ch_clr_cycle[j], s.ch_clr_value[j]) for j in range(s.ch_clr_n)]
+        self._ch_settled = s.ch_i
+        s.ch_clr_n = 0
+        if s.ch_ev < EV_SLOTS:
+            s.ev_cleared[s.ch_ev] = 0  # (settled here, not by SystemBlock._sync_event_clears)
+        self.system.account_sleep(s.ch_slept - self._ch_slept)
+        self._ch_slept = s.ch_slept
+        plan = self._chain
+        if plan is None or not (halves or clears):
+            return
+        now = s.cycle_count
+        if halves:
+            s.cycle_count = halves[-1]
+        in_events, self._in_events = self._in_events, True
+        try:
+            plan.settle(halves, clears)
+        finally:
+            s.cycle_count = now
+            self._in_events = in_events
+        self.arm_changes += 1
+        self.chain_halves_in_c += len(halves)
 
     def _plan_apply(self, top: Event) -> None:
         """hp_apply: ``top`` is done in C at its cycle when what it does there is register-file changes (its

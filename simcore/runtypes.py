@@ -155,6 +155,26 @@ class Event:
     # schedules its next event or 0, what Python does afterwards as of its cycle instead of the callback), or None
     apply: Callable[[], tuple[list[tuple[int, int, int]], int, Callable[[], None]] | None] | None = field(
         compare=False, default=None)
+    # the wfis before this event and the model's next ones may be woken in C, each with a DMA delivery (hotpath.c
+    # hp_chain_wake, Machine._plan_chain): what they do, or None when the model cannot say
+    chain: Callable[[], ChainPlan | None] | None = field(compare=False, default=None)
+
+
+@dataclass(slots=True)  # (not frozen: a snapshot's restore puts back the fields of the objects it reaches)
+class ChainPlan:
+    """A sensor block's next DMA halves as C does them at the wfis that wait for them (hotpath.c hp_chain_wake):
+    each half's bytes written at its guest address, its STATUS bits set, its line raised; the model hears of them,
+    and of the STATUS clears C served between them, at Python's next sync (``settle``)."""
+
+    store: int  # the register file's value index of the STATUS register (all clear when a half may come)
+    irq: int  # the model's interrupt line
+    slot: int  # STATUS's write-1-to-clear slot (SystemBlock.event_clear_slot)
+    cycles: tuple[int, ...]  # each half's cycle, then the cycle of the model's next event after them
+    values: tuple[int, ...]  # the STATUS bits each half sets
+    dsts: tuple[int, ...]  # each half's guest address
+    data: bytes  # the halves' bytes, one after the other (equal sizes)
+    # (the halves' cycles, the clears' (cycle, value)) done in C: the model's bookkeeping of them, in cycle order
+    settle: Callable[[list[int], list[tuple[int, int]]], None]
 
 
 class EventQueue:

@@ -487,6 +487,21 @@ class SystemBlock:
                 else:
                     model.event_cleared_in_c(i)
 
+    def _chain_pending(self, irq: int) -> None:
+        """After a chain's settle (Machine.settle_chain): the model's line rose and fell once per half, and the
+        firmware's ICPR writes came in between, which the settle does not replay one by one; C's NVIC view kept
+        them in order, so interrupt ``irq`` is pending as C has it (its line as the model left it), and C's
+        view is made again at the next arming."""
+        s = self.m.hot.state
+        e = self.exc
+        x = IRQ0 + irq
+        c_pending = bool(s.nv_pending[irq >> 5] >> (irq & 31) & 1)
+        if c_pending and x not in e.pending:
+            e.pend(x)
+        elif not c_pending and x in e.pending:
+            e.unpend(x)
+        self._nv_armed = None
+
     def _sync_nvic(self) -> None:
         """The NVIC writes C served since the last sync (hp_nvic_write), applied as Nvic.write_ISER/ICER/ICPR
         would have: enables set or cleared (a bit's last write won), pending bits cleared."""
@@ -600,14 +615,19 @@ class SystemBlock:
             self._wk_seen = s.wk_wakes
             slept, self._wk_slept = s.wk_slept - self._wk_slept, s.wk_slept
             self.m.settle_wake(s.wk_at, slept)
+        chain = s.ch_i != getattr(self.m, "_ch_settled", 0) or s.ch_clr_n
+        if chain:  # hp_chain_wake's halves and its slot's clears, in cycle order (before the other slots' clears)
+            self.m.settle_chain()
         if s.ev_clears != self._ev_seen:  # before the NVIC's: an ICPR C served after a clear found the line low
             self._sync_event_clears()
         if s.nv_writes != self._nv_seen:
             self._sync_nvic()
+        if chain:
+            self._chain_pending(s.ch_irq)
         if s.dwt_reads != self._dwt_seen:  # CYCCNT reads C served (hp_dwt_mmio_read): MMIO reads the polling watch
             self.m.polls.writes += (s.dwt_reads - self._dwt_seen) & 0xFFFFFFFF  # did not see (a new place after)
             self._dwt_seen = s.dwt_reads
-        if not done & ~30:  # only NVIC writes (hp_nvic_write), event clears (hp_ack), a wake or an event applied
+        if not done & ~62:  # only NVIC writes (hp_nvic_write), event clears (hp_ack), wakes or an event applied
             return
         s.c_entered = 0  # FPCAR reads go to Python again (hp_ppb_mmio_read)
         e = self.exc

@@ -44,6 +44,7 @@ void rf_flags_set(struct rf_bus *b, uint32_t reg, uint32_t flags); /* regfile.c:
 #define HP_MAX_NEST 8 /* active exceptions the nested return knows (hp_nested_return) */
 #define HP_NV_WORDS 16 /* NVIC ISER/ICER/ISPR/ICPR words: 496 interrupts at most (ARMv7-M B3.4.1) */
 #define HP_EV_SLOTS 8 /* peripheral event registers whose clear C may serve (hp_ack's event clears) */
+#define HP_CH_MAX 16 /* planned DMA deliveries of one chain of wakes (hp_chain_wake) */
 #define HP_AP_OPS 4 /* register-file changes of a machine event C applies at its cycle (hp_apply) */
 #define HP_AP_STORE 0u /* ap_kind: the value ap_index of the register file becomes ap_value */
 #define HP_AP_FLAGS 1u /* ap_kind: the flags of entry ap_index become ap_value */
@@ -89,6 +90,7 @@ typedef int (*uc_reg_read_fn)(void *uc, int regid, void *value);
 typedef int (*uc_mem_read_fn)(void *uc, uint64_t address, void *bytes, uint64_t size);
 typedef int (*uc_reg_batch_fn)(void *uc, int *regs, void **vals, int count);
 typedef int (*uc_reg_write_fn)(void *uc, int regid, const void *value);
+typedef int (*uc_mem_write_fn)(void *uc, uint64_t address, const void *bytes, uint64_t size);
 typedef void (*hp_intr_fn)(uint32_t intno); /* Python's UC_HOOK_INTR handler */
 typedef uint64_t (*hp_ppb_read_fn)(uint32_t addr, uint32_t size);
 typedef void (*hp_ppb_write_fn)(uint32_t addr, uint32_t size, uint64_t value);
@@ -355,6 +357,32 @@ typedef struct {
        nv_pending), still enabled, PRIMASK still set --- */
     uint32_t wp_irq;        /* Python: IRQ + 1 of the enabled interrupt pending at its arming (0: none) */
     uint32_t wp_skips;      /* wfis woken at once here (cumulative; the polling watch links no read across one) */
+    /* --- a chain of wfis woken in C with a DMA delivery each (hp_chain_wake, from hp_wfi_hook): Python plans up to
+       HP_CH_MAX of a sensor block's DMA halves ahead (Machine._plan_chain, Event.chain) -- each half's bytes, its
+       guest address, the STATUS bits it sets and the line it raises -- when the next machine event is the first of
+       them and nothing else comes before the last. At each wfi reached with the half's cycle next, the model's
+       STATUS all clear and its line low (the firmware cleared the last half's flag: no overrun), C sleeps to the
+       cycle, writes the half into guest RAM, sets STATUS and the line (pending, not taken: PRIMASK set), arms
+       STATUS's write-1-to-clear slot (ch_ev) for it and goes on after the wfi. The clears of that slot are logged
+       (ch_clr_*), so Python's next sync (SystemBlock.sync_native, fr_done bit 32) settles halves and clears in
+       cycle order as the model would have run them (Machine.settle_chain) --- */
+    uint64_t ch_cycle[HP_CH_MAX + 1]; /* Python: each half's cycle; [ch_n]: the model's next event after the last */
+    uint64_t ch_after;      /* Python: the first other machine event's cycle (no half at or after it) */
+    uint64_t ch_slept;      /* C: sleep cycles of the chain's wakes (cumulative) */
+    uint64_t ch_clr_cycle[HP_CH_MAX + 1]; /* C: cycles of the slot's clears served since Python's last sync */
+    uint32_t ch_n;          /* Python: halves planned (0: no chain) */
+    uint32_t ch_i;          /* C: halves of the plan done */
+    uint32_t ch_done;       /* C: halves done (cumulative; the polling watch links no read across one) */
+    uint32_t ch_store;      /* Python: the register file's value index of STATUS */
+    uint32_t ch_irq;        /* Python: the model's interrupt line */
+    uint32_t ch_ev;         /* Python: STATUS's clear slot (hp_event_clear), HP_EV_SLOTS: none */
+    uint32_t ch_bytes;      /* Python: bytes of one half */
+    uint32_t ch_value[HP_CH_MAX]; /* Python: the STATUS bits each half sets (the flags holding the line high) */
+    uint32_t ch_dst[HP_CH_MAX];   /* Python: guest address of each half */
+    uint32_t ch_clr_n;      /* C: clears logged since Python's last sync (Python empties the log) */
+    uint32_t ch_clr_value[HP_CH_MAX + 1]; /* C: the bits each cleared */
+    const uint8_t *ch_data; /* Python: ch_n halves of ch_bytes each, in order */
+    uc_mem_write_fn mem_write; /* uc_mem_write, from the bindings */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -1305,6 +1333,12 @@ static int hp_event_clear(hp_state *s, uint32_t addr, uint32_t size, uint64_t va
         uint32_t v = (uint32_t)value, *store = &rf_stores(s->ev_bus)[s->ev_store[k]];
         if (s->ev_w1c[k]) { /* write 1 to clear: within the slot's bits, clearing every bit that holds the line */
             if ((v & ~s->ev_w1c[k]) || !s->ev_need[k] || (v & s->ev_need[k]) != s->ev_need[k]) return 0;
+            if (k == s->ch_ev) { /* a chain's slot: each clear is logged for Python's settle (hp_chain_wake) */
+                if (s->ch_clr_n > HP_CH_MAX) return 0;
+                s->ch_clr_value[s->ch_clr_n] = v;
+                s->ch_clr_cycle[s->ch_clr_n] = s->cycle_count;
+                s->ch_clr_n++;
+            }
             *store &= ~v;
             s->ev_value[k] = v;
             s->ev_cycle[k] = s->cycle_count;
@@ -1374,7 +1408,7 @@ static int hp_primask_only(hp_state *s, void *uc) {
    find it pending and take nothing, so the core goes on after the wfi (1); 0 otherwise. */
 static int hp_wfi_pending(hp_state *s, void *uc, uint64_t address, uint32_t size) {
     uint32_t irq = s->wp_irq - 1, w = irq >> 5, bit = 1u << (irq & 31u);
-    if (s->stop_requested || s->py_stop || (s->fr_done & ~6u) || s->c_active || !s->reg_write || w >= HP_NV_WORDS ||
+    if (s->stop_requested || s->py_stop || (s->fr_done & ~38u) || s->c_active || !s->reg_write || w >= HP_NV_WORDS ||
         !(s->nv_pending[w] & bit) || (s->nv_en_clr[w] & bit) ||
         (s->wk_stack_limit && s->sp_low < s->wk_stack_limit))
         return 0;
@@ -1385,9 +1419,52 @@ static int hp_wfi_pending(hp_state *s, void *uc, uint64_t address, uint32_t size
     return 1;
 }
 
+/* The next half of a planned chain (ch_*, see hp_state) at a wfi, when the state Python planned it in holds -- as
+   hp_wfi_hook's wake below, and besides: STATUS all clear and the model's line low (the firmware has cleared the
+   last half's flag, so this one refills no half it still owns), room in the clear log for this half's clear. What
+   SystemBlock.on_halt and RingDma._on_half would do there: sleep to the half's cycle, the half's bytes into guest RAM
+   (uc_mem_write, as the model's mem_write), STATUS set, the line high and pending (PRIMASK set: not taken, B1.5.19),
+   STATUS's clear slot armed for it; the next wfi, with the interrupt still pending, goes on at once (wp_irq). */
+static void hp_chain_wake(hp_state *s, void *uc, uint64_t address, uint32_t size) {
+    uint32_t i = s->ch_i;
+    uint64_t at = s->ch_cycle[i];
+    if (s->stop_requested || s->py_stop || s->other_cycle || s->c_active || (s->fr_done & ~38u) ||
+        at != s->stop_cycle || s->cycle_count > at || s->insn_count >= s->stop_insn || !s->ev_bus || !s->reg_write ||
+        !s->mem_write || !s->ch_data || s->ch_ev >= HP_EV_SLOTS || s->ch_clr_n > HP_CH_MAX - 1 ||
+        (s->wk_stack_limit && s->sp_low < s->wk_stack_limit))
+        return;
+    uint32_t irq = s->ch_irq, w = irq >> 5, bit = 1u << (irq & 31u);
+    uint32_t *store = &rf_stores(s->ev_bus)[s->ch_store];
+    if (w >= HP_NV_WORDS || (s->nv_en_clr[w] & bit) || (s->nv_held[w] & bit) || *store) return;
+    for (uint32_t k = 0; k < HP_NV_WORDS && 32u * k < s->nv_nirq; k++)
+        if (s->nv_pending[k]) return;
+    if (!hp_primask_only(s, uc)) return;
+    if (s->mem_write(uc, s->ch_dst[i], s->ch_data + (size_t)i * s->ch_bytes, s->ch_bytes) != 0) return;
+    s->ch_slept += at - s->cycle_count;
+    s->cycle_count = at;
+    s->block_cycle = at;
+    *store = s->ch_value[i];
+    s->nv_held[w] |= bit;
+    s->nv_pending[w] |= bit;
+    s->irq_pending = 1; /* a mask change now stops at its block's end (HP_MASK): Python takes it if PRIMASK falls */
+    s->ev_need[s->ch_ev] = s->ch_value[i];
+    s->ev_armed[s->ch_ev] = 1;
+    s->wp_irq = irq + 1;
+    s->ch_i = ++i;
+    s->ch_done++;
+    s->stop_cycle = s->ch_cycle[i] < s->ch_after ? s->ch_cycle[i] : s->ch_after;
+    s->fr_done |= 32u; /* Python's next sync settles the halves and the clears (Machine.settle_chain) */
+    uint32_t pc = ((uint32_t)address + size) | 1u; /* Thumb state (the bit Unicorn's PC write takes as T) */
+    s->reg_write(uc, s->core_rid[15], &pc);
+}
+
 void hp_wfi_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
     hp_state *s = (hp_state *)user_data;
     if (s->wp_irq && hp_wfi_pending(s, uc, address, size)) return;
+    if (s->ch_i < s->ch_n && s->ch_i < HP_CH_MAX) {
+        hp_chain_wake(s, uc, address, size);
+        return;
+    }
     uint64_t at = s->wk_cycle;
     if (at == HP_NEVER || s->stop_requested || s->py_stop || s->other_cycle || s->c_active ||
         (s->fr_done & ~6u) || at != s->stop_cycle || s->cycle_count > at || s->insn_count >= s->stop_insn ||
@@ -1840,7 +1917,7 @@ static void hp_poll_read(void *ctx, uint32_t reg, uint32_t value, uint32_t timed
     regs[13] = regs[14] = regs[15] = 0;
     if (s->reg_read_batch(p->uc, ids, vp, 3)) { p->c_ok = 0; return; }
     uint64_t writes = *p->rf_writes + p->py_writes + s->psv_sets + s->nv_writes, exc = s->tick_entries + s->fast_returns + s->chains + s->wp_skips +
-        s->ap_done;
+        s->ap_done + s->ch_done;
     for (uint32_t k = 0; k < HP_MAX_SOURCES; k++) { writes += s->src_acks[k]; exc += s->src_entries[k]; }
     uint64_t insn = s->insn_count, cyc = s->cycle_count;
     if (p->c_ok && p->c_reg == reg && p->c_pc == pc && p->c_value == value && p->c_writes == writes &&

@@ -19,6 +19,7 @@ from simcore.peripherals.base import Host
 from simcore.peripherals.held import HeldRead
 from simcore.peripherals.sensors.common import RingDma, SampleClock, SensorModel
 from simcore.registers import Field, Register
+from simcore.runtypes import ChainPlan
 
 if TYPE_CHECKING:
     import numpy as np
@@ -83,6 +84,8 @@ class SimcoreAdc(SensorModel):
         self.ring = RingDma(self, self.codes, "<u2", self._codes_key)
         self._held = HeldRead(self, 0x04)  # STATUS, while the register file holds it (_hold)
         self._clear_slot: int | None = None  # the C slot of STATUS's flag clears (SystemBlock.event_clear_slot)
+        self._chain_cache: tuple[tuple[object, ...], ChainPlan | None] | None = None  # dma_chain's last (key, plan)
+        self._writes = 0  # register writes through Python
         super().__init__(config, host)
 
     def reset(self) -> None:
@@ -284,14 +287,62 @@ class SimcoreAdc(SensorModel):
                 self._hold()
 
     def _write_status(self, value: int, now: int) -> None:
+        self._clear_status(value, now)
+        self.update_irq()
+
+    def _clear_status(self, value: int, now: int) -> None:
+        """The flags a STATUS write of ``value`` at cycle ``now`` clears (the line is the caller's)."""
         self.ring.clear((value >> 2) & 0x3, now)
         self._flags &= ~(value & (self.OVR | self.AWD | self.END))
-        self.update_irq()
 
     def w1c_cleared_in_c(self, _index: int, value: int, cycle: int) -> None:
         """C served the firmware's STATUS write ``value`` at ``cycle`` (SystemBlock.sync_native, hotpath.c hp_ack):
         what the model's own write does then (the flags, the service latency from that cycle, the line)."""
         self._write_status(value, cycle)
+
+    # --- DMA halves delivered in C (hotpath.c hp_chain_wake) -------------------------------
+    def dma_chain(self) -> ChainPlan | None:
+        """The next DMA halves as C delivers them at the firmware's wfis (Machine._plan_chain): while STATUS is
+        held by the register file with its clear slot (the firmware read and cleared it once through Python),
+        HT and TC both raise the line (INTEN) and no other flag is set. Each half sets its flag alone (C checks
+        STATUS all clear at the wfi: the firmware has cleared the other half's, so no overrun)."""
+        # (the machine arms again at every access through Python: firmware that writes the ITM per window does so
+        # ten times a half) the plan holds while the ring has delivered no half, the firmware has written no
+        # register through Python (CTRL, INTEN, RES, VREF_MV, ...) and no flag of the model's own came
+        ring = self.ring
+        key = (ring.done, ring.running, ring.k0, self._writes, self._flags, self._held.entry, self._clear_slot,
+               self._codes_key())
+        cache = self._chain_cache
+        if cache is not None and cache[0] == key:
+            return cache[1]
+        plan = None
+        if not (self._held.entry is None or self._clear_slot is None or not self._static() or self._flags
+                or self.irq is None or self.values["INTEN"] & (self.HT | self.TC) != self.HT | self.TC):
+            plan = self._plan_halves(ring)
+        self._chain_cache = (key, plan)
+        return plan
+
+    def _plan_halves(self, ring: RingDma) -> ChainPlan | None:
+        """dma_chain's plan from the ring's next halves (each the flag of its half of the ring)."""
+        from simcore.abi import CH_MAX
+
+        got = ring.chain_halves(CH_MAX)
+        if got is None or self.irq is None or self._clear_slot is None:
+            return None
+        cycles, which, dsts, data = got
+        return ChainPlan(self._held.store, self.irq, self._clear_slot, tuple(cycles),
+                         tuple(self.TC if w else self.HT for w in which), tuple(dsts), data, self._settle_chain)
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        """A register write through Python (counted: dma_chain's plan holds until the next)."""
+        self._writes += 1
+        super().write(offset, size, value)
+
+    def _settle_chain(self, halves: list[int], clears: list[tuple[int, int]]) -> None:
+        """What the halves C delivered and the STATUS clears it served did to the model (ChainPlan.settle)."""
+        self.ring.settle_chain(halves, clears, self._clear_status)
+        self._held.value = None  # C changed the register file's STATUS: _hold puts the model's value back
+        self.update_irq()
 
     # --- STATUS served in C ----------------------------------------------------------------
     def _static(self) -> bool:

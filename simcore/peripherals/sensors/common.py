@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # recordings (and numpy) load when one is attached or read, n
     import numpy as np
 
     from simcore.board import Peripheral
+    from simcore.runtypes import ChainPlan
     from simcore.sources import Source
 
 MAX_RECORDED_EVENTS = 1000
@@ -335,15 +336,16 @@ class SensorModel(PeripheralModel):
     def seconds(self, cycle: int) -> float:
         return cycle / self.host.cycles_per_second()
 
-    def at(self, cycle: int, name: str, callback: Callable[[], None]) -> None:
-        """Schedule ``callback`` at ``cycle`` as this model's event ``name`` (replacing a pending one)."""
+    def at(self, cycle: int, name: str, callback: Callable[[], None]) -> Any:
+        """Schedule ``callback`` at ``cycle`` as this model's event ``name`` (replacing a pending one); its handle."""
         self.cancel_event(name)
 
         def fire(*_args: object) -> None:
             self._events.pop(name, None)
             callback()
 
-        self._events[name] = self.host.schedule(max(cycle, self.now()), fire, f"{self.name}.{name}")
+        handle = self._events[name] = self.host.schedule(max(cycle, self.now()), fire, f"{self.name}.{name}")
+        return handle
 
     def cancel_event(self, name: str) -> None:
         handle = self._events.pop(name, None)
@@ -364,6 +366,11 @@ class SensorModel(PeripheralModel):
     def ring_end(self) -> None:
         """A :class:`RingDma`'s recording ran out (override to set a flag)."""
         self.stats_.record("end_of_data", self.now())
+
+    def dma_chain(self) -> ChainPlan | None:
+        """The next DMA halves of the model's :class:`RingDma` as C may deliver them at the firmware's wfis
+        (Event.chain, hotpath.c hp_chain_wake), or None (the default: each half is a run-loop stop)."""
+        return None
 
     # --- interrupts ----------------------------------------------------------------------
     def irq_pending(self) -> bool:
@@ -420,12 +427,14 @@ class RingDma:
         self.running = False
         self._raised_at: dict[int, int] = {}
         self.clock: SampleClock | None = None
+        self._arrivals: dict[int, int] = {}  # chain_halves' arrival cycles by sample (the clock's, remembered)
         self.binding: SourceBinding | None = None
         self.addr = self.half = self.k0 = self.done = 0
 
     def start(self, clock: SampleClock, binding: SourceBinding, addr: int, length: int, first_k: int) -> None:
         self.clock, self.binding = clock, binding
         self.addr, self.half, self.k0, self.done = addr, length // 2, first_k, 0
+        self._arrivals = {}
         self.flags = 0
         self._raised_at = {}
         self.running = True
@@ -443,7 +452,70 @@ class RingDma:
         if limit is not None and last >= limit:
             self.owner.at(self.clock.arrival(max(limit - 1, 0)), "dma", self._on_end)
         else:
-            self.owner.at(self.clock.arrival(last), "dma", self._on_half)
+            ev = self.owner.at(self.clock.arrival(last), "dma", self._on_half)
+            if hasattr(ev, "chain"):  # (a machine's Event; a test clock's handle may be other)
+                ev.chain = self.owner.dma_chain
+
+    def chain_halves(self, most: int) -> tuple[list[int], list[int], list[int], bytes] | None:
+        """The next ``most`` halves at most as C would deliver them (SensorModel.dma_chain): each half's cycle (and
+        after them the cycle of the ring's next event: a half, or its end where a ``stop`` recording runs out), which
+        half of the ring (0: first), its guest address, and their bytes one after the other, as ``_on_half`` would
+        write them; None when none is next."""
+        if self.clock is None or self.binding is None or not self.running:
+            return None
+        limit = self.binding.limit()
+        k0 = self.k0 + self.done * self.half
+        if self.key is not None:  # no more halves than the block converted at once holds (converted anew from k0
+            self._converted(k0, k0 + self.half)  # when it does not hold the first): no conversion per plan
+            assert self._pre is not None
+            most = min(most, (self._pre[1] + len(self._pre[2]) - k0) // self.half)
+        arrivals = self._arrivals
+        if len(arrivals) > 4 * most + 8:  # (a plan a half later asks again for all but one of them)
+            arrivals.clear()
+        cycles: list[int] = []
+        for j in range(most + 1):
+            last = self.k0 + (self.done + j + 1) * self.half - 1
+            if limit is not None and last >= limit:
+                cycles.append(self.clock.arrival(max(limit - 1, 0)))
+                break
+            cycle = arrivals.get(last)
+            if cycle is None:
+                cycle = arrivals[last] = self.clock.arrival(last)
+            cycles.append(cycle)
+        n = len(cycles) - 1
+        if n <= 0:
+            return None
+        data = self._converted(k0, k0 + n * self.half)
+        if len(data) != n * self.half:
+            return None
+        which = [(self.done + j) % 2 for j in range(n)]
+        dsts = [self.addr + w * self.half * self.dtype.itemsize for w in which]
+        return cycles, which, dsts, data.tobytes()
+
+    def settle_chain(self, halves: list[int], clears: list[tuple[int, int]],
+                     clear: Callable[[int, int], None]) -> None:
+        """Halves C delivered at cycles ``halves`` and flag clears it served (``(cycle, STATUS value)``, given to
+        ``clear``) between them (hotpath.c hp_chain_wake): what ``_on_half`` and the clears did, in cycle order (a
+        half before a clear of the same cycle), the bytes already in guest RAM; then the next half is scheduled as
+        the last half's ``_on_half`` did (the caller's clock is at that half)."""
+        ops = sorted([(c, 0, 0) for c in halves] + [(c, 1, v) for c, v in clears])
+        stats = self.owner.stats_
+        for cycle, kind, value in ops:
+            if kind:
+                clear(value, cycle)
+                continue
+            which = self.done % 2
+            flag, other = (self.HT, self.TC) if which == 0 else (self.TC, self.HT)
+            if self.flags & other:
+                self.overruns += 1
+                self.owner.ring_overrun(cycle, 1 - which)
+            self.flags |= flag
+            self._raised_at.setdefault(flag, cycle)
+            self.done += 1
+            self.delivered += self.half
+            stats.count("dma_halves")
+        if halves:
+            self._schedule()
 
     def _converted(self, k0: int, k1: int) -> np.ndarray:
         """Samples ``k0 .. k1-1`` converted (fewer at a stop): with a ``key``, sliced from a block of PREFETCH
