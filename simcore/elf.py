@@ -7,11 +7,19 @@ pyelftools and checked so that bad input becomes one clear paragraph (BadInputEr
 from __future__ import annotations
 
 import bisect
+import hashlib
+import marshal
 import os
 import stat
 import struct
+import sys
+import tempfile
+import zlib
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import accumulate, compress, repeat
+from operator import add, and_, itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -60,31 +68,81 @@ class Symbol(NamedTuple):
     kind: str  # "func" | "object" | "other"
 
 
+class SymbolTable:
+    """The kept symbols as columns, in file order: names, addresses (Thumb bit cleared for functions), sizes
+    and kinds as one character each ("f" func, "o" object, "x" other). (A plain class: a NamedTuple's
+    class costs more to create at import than the whole table of a small image costs to read.)"""
+
+    __slots__ = ("names", "addrs", "sizes", "kinds", "funcs")
+
+    def __init__(self, names: list[str], addrs: list[int], sizes: list[int], kinds: str,
+                 funcs: list[int] | None = None) -> None:
+        self.names, self.addrs, self.sizes, self.kinds = names, addrs, sizes, kinds
+        # indices of the functions sorted by address (stable: of two at one address the first in the file)
+        self.funcs = funcs if funcs is not None else sorted(compress(range(len(kinds)), map("f".__eq__, kinds)),
+                                                            key=addrs.__getitem__)
+
+
+_KIND_NAMES = {"f": "func", "o": "object", "x": "other"}
+
+
 @dataclass
 class Firmware:
-    """A loaded ELF image."""
+    """A loaded ELF image.
+
+    Its symbols are kept as columns in file order (names, addresses, sizes, kinds: what the loader reads
+    with whole-table operations) and made :class:`Symbol` tuples when asked for: a start-up looks up a few
+    names and the functions' extents, and a C++ image has 16,000 symbols.
+    """
 
     path: Path
     entry: int
     segments: list[Segment]
     sections: list[Section]
-    symbols: list[Symbol]
-    mapping: list[tuple[int, str]]  # sorted (address, "t" | "d" | "a") from $t/$d/$a symbols
+    symbol_table: SymbolTable
+    symtab_bytes: tuple[bytes, bytes] = field(repr=False)  # the symbol table and its string table, as read
     has_dwarf: bool
     sections_from_segments: bool = False  # no section headers: one pseudo-section per segment part
+    sha256: bytes = b""  # of the file's bytes as read: the key of what the cache directory keeps for this image
+    _symbols: list[Symbol] | None = field(default=None, repr=False)
+    _mapping: list[tuple[int, str]] | None = field(default=None, repr=False)
+    _funcs: list[int] = field(default_factory=list, repr=False)  # indices of the functions, by address
     _func_starts: list[int] = field(default_factory=list, repr=False)
-    _funcs: list[Symbol] = field(default_factory=list, repr=False)
-    _by_name: dict[str, Symbol] = field(default_factory=dict, repr=False)
+    _by_name: dict[str, int] = field(default_factory=dict, repr=False)  # name -> index of its first symbol
 
     def __post_init__(self) -> None:
-        funcs = sorted((s for s in self.symbols if s.kind == "func"), key=lambda s: s.addr)
-        self._funcs = funcs
-        self._func_starts = [s.addr for s in funcs]
-        for sym in self.symbols:
-            self._by_name.setdefault(sym.name, sym)
+        t = self.symbol_table
+        self._funcs = t.funcs
+        self._func_starts = list(map(t.addrs.__getitem__, self._funcs))
+        n = len(t.names)  # the first symbol of a name wins: the reversed pairs let it be written last
+        self._by_name = dict(zip(reversed(t.names), range(n - 1, -1, -1)))
+
+    def _symbol(self, i: int) -> Symbol:
+        t = self.symbol_table
+        return Symbol(t.names[i], t.addrs[i], t.sizes[i], _KIND_NAMES[t.kinds[i]])
+
+    @property
+    def symbols(self) -> list[Symbol]:
+        """Every symbol but the mapping, section and file ones, in file order (made on first use)."""
+        if self._symbols is None:
+            t = self.symbol_table
+            self._symbols = list(map(Symbol, t.names, t.addrs, t.sizes, map(_KIND_NAMES.__getitem__, t.kinds)))
+        return self._symbols
+
+    @property
+    def mapping(self) -> list[tuple[int, str]]:
+        """Sorted (address, "t" | "d" | "a") from the $t/$d/$a mapping symbols (read on first use)."""
+        if self._mapping is None:
+            self._mapping = _mapping_symbols(*self.symtab_bytes)
+        return self._mapping
 
     def symbol(self, name: str) -> Symbol | None:
-        return self._by_name.get(name)
+        i = self._by_name.get(name)
+        return None if i is None else self._symbol(i)
+
+    def function_extents(self) -> tuple[list[int], list[int]]:
+        """Start addresses (sorted) and sizes of the functions: what the native hot path bisects."""
+        return self._func_starts, list(map(self.symbol_table.sizes.__getitem__, self._funcs))
 
     def function_at(self, addr: int) -> Symbol | None:
         """The function containing ``addr`` (by symbol size; the nearest preceding if size is 0)."""
@@ -92,7 +150,7 @@ class Firmware:
         i = bisect.bisect_right(self._func_starts, addr) - 1
         if i < 0:
             return None
-        sym = self._funcs[i]
+        sym = self._symbol(self._funcs[i])
         if sym.size and addr >= sym.addr + sym.size:
             return None
         return sym
@@ -213,6 +271,7 @@ def _parse(path: Path, raw: bytes) -> Firmware:
     (pyelftools cost 25 ms to import and 0.1 s to read a C++ image's 39,000 symbols)."""
     (_ident, _type, _machine, _version, entry, phoff, shoff, _flags, _ehsize, _phentsize, phnum, shentsize,
      shnum, shstrndx) = _EHDR.unpack_from(raw)
+    digest = hashlib.sha256(raw).digest()
     segments: list[Segment] = []
     if phnum and phoff + 32 * phnum > len(raw):
         raise _fail(path, f"truncated ELF: the program headers end at file offset {phoff + 32 * phnum}, "
@@ -249,8 +308,8 @@ def _parse(path: Path, raw: bytes) -> Firmware:
         sections.append(Section(name=name, vma=vma, lma=lma, size=size,
                                 kind="nobits" if stype == SHT_NOBITS else "progbits",
                                 executable=bool(flags & SHF_EXECINSTR), writable=bool(flags & SHF_WRITE)))
-    symbols: list[Symbol] = []
-    mapping: list[tuple[int, str]] = []
+    symbols = SymbolTable([], [], [], "")
+    symtab_bytes = (b"", b"")
     symtab = next((h for h in headers if h[1] == SHT_SYMTAB), None)
     if symtab is not None:
         data = _section_bytes(path, raw, symtab[0] or "(symbol table)", symtab[4], symtab[5])
@@ -259,7 +318,7 @@ def _parse(path: Path, raw: bytes) -> Firmware:
             raise _fail(path, f"corrupt ELF: the symbol table names string table section {link}, but the ELF "
                         f"has {len(headers)} sections")
         strtab = _section_bytes(path, raw, headers[link][0] or "(symbol names)", headers[link][4], headers[link][5])
-        symbols, mapping = _symbols(data, strtab)
+        symbols, symtab_bytes = _cached_symbols(digest, data, strtab), (data, strtab)
     from_segments = not sections
     if from_segments:  # no section headers (stripped with them): the segments stand in for the sections
         sections = _segment_sections(segments)
@@ -269,10 +328,11 @@ def _parse(path: Path, raw: bytes) -> Firmware:
         entry=entry,
         segments=segments,
         sections=sections,
-        symbols=symbols,
-        mapping=mapping,
+        symbol_table=symbols,
+        symtab_bytes=symtab_bytes,
         has_dwarf=any(n in names for n in DWARF_SECTIONS),
         sections_from_segments=from_segments,
+        sha256=digest,
     )
 
 
@@ -314,30 +374,141 @@ def _section_bytes(path: Path, raw: bytes, name: str, off: int, size: int) -> by
     return raw[off : off + size]
 
 
-def _symbols(data: bytes, strtab: bytes) -> tuple[list[Symbol], list[tuple[int, str]]]:
-    """Symbols (Thumb bit cleared for functions) and sorted ARM mapping symbols ($t, $d, $a: AAELF 4.5.5)."""
-    symbols: list[Symbol] = []
-    mapping: list[tuple[int, str]] = []
-    ascii_names = strtab.isascii()  # one decode for all names (else each name decoded on its own)
-    text = strtab.decode("ascii") if ascii_names else ""
-    for name_off, value, size, info, _other, _shndx in struct.iter_unpack("<IIIBBH", data[: len(data) // 16 * 16]):
-        if ascii_names:
-            end = text.find("\0", name_off)
-            name = text[name_off : end if end >= 0 else len(text)]
-        else:
-            name = _c_string(strtab, name_off)
-        if not name:
-            continue
-        if name[0] == "$" and len(name) >= 2 and name[1] in "tda" and (len(name) == 2 or name[2] == "."):
-            mapping.append((value, name[1]))
-            continue
-        stype = info & 0xF
-        if stype == STT_FUNC:
-            symbols.append(Symbol(name, value & ~1, size, "func"))
-        elif stype not in (STT_SECTION, STT_FILE):
-            symbols.append(Symbol(name, value, size, "object" if stype == STT_OBJECT else "other"))
-    mapping.sort()
-    return symbols, mapping
+# st_info's type (its low nibble: STT_NOTYPE 0, OBJECT 1, FUNC 2, SECTION 3, FILE 4, others) -> the kind kept
+# ("f" func, "o" object, "x" other) or "s" for the section and file symbols that are dropped; as translate tables
+_TYPE_KIND = b"xofssxxxxxxxxxxx" * 16
+_TYPE_DROPPED = b"\0\0\0\1\1\0\0\0\0\0\0\0\0\0\0\0" * 16  # 1: a section or file symbol
+_NOT = b"\1\0" + bytes(254)  # 0 -> 1, 1 -> 0
+_THUMB_MASK = {ord("f"): 0xFFFFFFFE, ord("o"): 0xFFFFFFFF, ord("x"): 0xFFFFFFFF}  # by kind code
+# a name's first three characters -> the mapping symbol it is ($t, $d, $a, alone or with a "." suffix)
+_MAPPING = {f"${c}{tail}": c for c in "tda" for tail in ("", ".")}
+_DROPPED_NAMES = frozenset([*_MAPPING, ""])  # ... and the empty name: neither is a symbol kept
+_FIRST3 = itemgetter(slice(0, 3))
+
+
+def _names(strtab: bytes, offsets: list[int]) -> tuple[list[str], list[bool]]:
+    """Each symbol's name and whether the name makes it dropped (a mapping symbol, no name).
+
+    ASCII tables (the usual case) are split at their NULs once and each offset looked up among the
+    strings' starts; names that start inside another string (a linker's suffix sharing) are read alone.
+    """
+    if not strtab.isascii():
+        names = [_c_string(strtab, off) for off in offsets]
+        return names, list(map(_DROPPED_NAMES.__contains__, map(_FIRST3, names)))
+    text = strtab.decode("ascii")
+    parts = text.split("\0")
+    starts = [0, *accumulate(map(add, map(len, parts), repeat(1)))]
+    names = list(map(dict(zip(starts, parts)).get, offsets))
+    dropped_at = set(compress(starts, map(_DROPPED_NAMES.__contains__, map(_FIRST3, parts))))
+    dropped = list(map(dropped_at.__contains__, offsets))
+    i = -1
+    for _ in range(names.count(None)):
+        i = names.index(None, i + 1)
+        end = text.find("\0", offsets[i])
+        name = names[i] = text[offsets[i] : end if end >= 0 else len(text)]
+        dropped[i] = name[:3] in _DROPPED_NAMES
+    return names, dropped  # type: ignore[return-value]  # no None left
+
+
+def _entries(data: bytes) -> tuple[array[int], bytes]:
+    """The symbol table's words (st_name, st_value, st_size, then st_info/st_other/st_shndx per entry) and
+    each entry's st_info."""
+    n = len(data) // 16
+    words = array("I", data[: n * 16])
+    if sys.byteorder == "big":
+        words.byteswap()
+    return words, data[12 : n * 16 : 16]
+
+
+def _symbols(data: bytes, strtab: bytes) -> SymbolTable:
+    """Symbols (Thumb bit cleared for functions) without the mapping, section and file symbols.
+
+    Whole-column operations (array slices, ``map`` over C functions, ``compress``), no Python statement per
+    symbol: a C++ image's 39,000 entries took 25 ms in a loop over ``struct.iter_unpack``.
+    """
+    words, info = _entries(data)
+    n = len(info)
+    names, dropped = _names(strtab, words[0::4].tolist())
+    # kept: neither its name nor its type drops it (the two 0/1 columns OR-ed as integers)
+    either = int.from_bytes(bytes(dropped), "little") | int.from_bytes(info.translate(_TYPE_DROPPED), "little")
+    keep = either.to_bytes(n, "little").translate(_NOT)
+    kinds = bytes(compress(info.translate(_TYPE_KIND), keep))
+    addrs = list(map(and_, compress(words[1::4], keep), map(_THUMB_MASK.__getitem__, kinds)))
+    return SymbolTable(list(compress(names, keep)), addrs, list(compress(words[2::4], keep)), kinds.decode("ascii"))
+
+
+SYMBOL_CACHE_MIN = 4096  # symbol table entries from which the parsed table is kept in the cache directory
+_SYMBOL_MAGIC = b"SCSYMS1\n"
+_CRC = struct.Struct("<I")
+
+
+def _symbol_cache_path(digest: bytes) -> Path | None:
+    """Where the parsed symbols of the image with SHA-256 ``digest`` are kept (None: SIMCORE_NO_CACHE=1)."""
+    if os.environ.get("SIMCORE_NO_CACHE") == "1":
+        return None
+    from simcore.paths import cache_dir
+
+    try:
+        return cache_dir("elf") / f"{digest.hex()[:40]}.symbols"
+    except OSError:  # no usable cache directory: parsed every time
+        return None
+
+
+def _read_symbol_cache(path: Path) -> SymbolTable | None:
+    """The table a file holds if its magic, CRC-32 and shape check (else None: it is parsed again)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    head = len(_SYMBOL_MAGIC) + _CRC.size
+    if data[: len(_SYMBOL_MAGIC)] != _SYMBOL_MAGIC or len(data) < head \
+            or _CRC.unpack_from(data, len(_SYMBOL_MAGIC))[0] != zlib.crc32(memoryview(data)[head:]):
+        return None
+    try:
+        names, addrs, sizes, kinds, funcs = marshal.loads(memoryview(data)[head:])
+    except (EOFError, ValueError, TypeError):
+        return None
+    n = len(kinds) if isinstance(kinds, str) else -1
+    if not all(isinstance(c, list) and len(c) == n for c in (names, addrs, sizes)) or not isinstance(funcs, list):
+        return None
+    return SymbolTable(names, addrs, sizes, kinds, funcs)
+
+
+def _cached_symbols(digest: bytes, data: bytes, strtab: bytes) -> SymbolTable:
+    """:func:`_symbols` of a large table from the cache directory when an earlier load of the same image
+    (by content) left it there, else parsed and left there.
+
+    A C++ image's 39,000 entries: ``load_elf`` was 196 M instructions (valgrind) parsing them, sorting the
+    functions and making the lists on the way, 74 M reading the file instead (names, addresses, sizes,
+    kinds and function order in marshal's format, 0.4 MB; 40 M of the 74 are the SHA-256 of the image,
+    which the block cache needs anyway). Written under a unique temporary name and renamed (atomic on
+    POSIX, as the block cache's files); a file whose magic, CRC-32 or shape does not check is ignored.
+    Small tables are parsed: reading a file costs more than they do.
+    """
+    path = _symbol_cache_path(digest) if len(data) >= 16 * SYMBOL_CACHE_MIN else None
+    if path is not None:
+        table = _read_symbol_cache(path)
+        if table is not None:
+            return table
+    table = _symbols(data, strtab)
+    if path is not None:
+        payload = marshal.dumps((table.names, table.addrs, table.sizes, table.kinds, table.funcs))
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            with os.fdopen(fd, "wb") as f:
+                f.write(_SYMBOL_MAGIC + _CRC.pack(zlib.crc32(payload)) + payload)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only or full cache directory: the next load parses again
+    return table
+
+
+def _mapping_symbols(data: bytes, strtab: bytes) -> list[tuple[int, str]]:
+    """The ARM mapping symbols ($t, $d, $a: AAELF 4.5.5) as sorted (address, "t" | "d" | "a")."""
+    words, _info = _entries(data)
+    names, _dropped = _names(strtab, words[0::4].tolist())
+    marks = list(map(_MAPPING.get, map(_FIRST3, names)))
+    return sorted(zip(compress(words[1::4], marks), compress(marks, marks)))
 
 
 def check_overlaps(path: Path, segments: list[Segment], resolve: Callable[[int], int] = int) -> None:

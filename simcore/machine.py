@@ -122,16 +122,15 @@ class Machine:
             self.uc.mmio_map(lo, hi - lo, self._ppb_read_from(lo), None, self._ppb_write_from(lo), None)
         self.analyzer = BlockAnalyzer(self._read_code, self.opts.cycle_model or InstructionCount(),
                                       self._function_start)
-        funcs = firmware._funcs
         self.hot = HotPath(self.uc, self.analyzer, native=self.opts.native, on_miss_error=self._on_miss_error,
-                           functions=([f.addr for f in funcs], [f.size for f in funcs]),
+                           functions=firmware.function_extents(),
                            on_watch=self.system.watch_block)
         if self.system.watches:
             self.hot.watch(self.system.watches)
         if self._flash_timing is not None and self.clocks.override_hz is None:
             self.hot.set_flash(*self._flash_timing)  # FLASH.ACR as the FLASH model found it at reset
             self.hot.flash_ws_variable = True
-        blockcache.load(self.hot, firmware.path)  # analyses of an earlier run of the same ELF
+        blockcache.load(self.hot, firmware)  # analyses of an earlier run of the same ELF
         self.bus.attach_pc(self.hot.state, HotState.last_addr.offset)  # polls are told apart by their block
         self.bus.attach_engine(self.uc)
         # Native hot path: the INTR hook is C and does the common exception return itself (SystemBlock
@@ -1144,7 +1143,7 @@ class Machine:
         if self.stop is None:
             return self.pause  # type: ignore[return-value]
         self.semihosting.close()
-        blockcache.save(self.hot, self.fw.path)
+        blockcache.save(self.hot, self.fw)
         assert self.stop is not None
         return self.stop
 

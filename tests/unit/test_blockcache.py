@@ -77,7 +77,7 @@ def test_changed_bytes_are_analysed_afresh(cache: Path) -> None:
     main = m.fw.symbol("main")
     assert main is not None
     m.mem_write(main.addr, b"\x00\xbf\x00\xbf")  # two NOPs over main's first instructions
-    assert blockcache.load(m.hot, m.fw.path) < full
+    assert blockcache.load(m.hot, m.fw) < full
 
 
 def test_concurrent_writers_leave_a_valid_file(cache: Path) -> None:
@@ -121,7 +121,7 @@ def test_changed_bytes_are_not_hooked_from_the_cache(cache: Path) -> None:
     m2.hot.div_preinstalled.clear()
     m2.hot._watch_seen.clear()
     m2.mem_write(addr, b"\x00\xbf")
-    blockcache.load(m2.hot, m2.fw.path)
+    blockcache.load(m2.hot, m2.fw)
     assert (addr, size) not in m2.hot.div_preinstalled
 
 
