@@ -796,8 +796,7 @@ class Machine:
         s.ap_cycle = NEVER  # no event applied in C unless the next one says how (_plan_apply)
         self._chain_off()  # no DMA half delivered in C unless the next event says how (_plan_chain)
         s.tick_cycle = NEVER
-        for i in range(MAX_SOURCES):
-            s.src_next[i] = NEVER
+        s.src_next[:] = _NO_SOURCE_NEXT  # (one slice store: a loop of ctypes item stores at every arming before)
         top = self.events.top()
         if (self.stop is not None or self._hook_error is not None or self._outside is not None
                 or self.pause_pending is not None):
@@ -1231,6 +1230,7 @@ class _BeforeHotPath:
         pass
 
 
+_NO_SOURCE_NEXT = (NEVER,) * MAX_SOURCES  # hp_state.src_next with no source's assertion planned (_arm_events)
 MAX_RESETS = 100  # a firmware reset this often by its watchdog is in a reset loop: the run stops
 
 

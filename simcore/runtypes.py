@@ -214,8 +214,11 @@ class EventQueue:
         return heap[0][2] if heap else None
 
     def next_cycle(self) -> int | None:
-        top = self.top()
-        return None if top is None else top.at_cycle
+        """The cycle of the next live event (what :meth:`top` finds, without the call: asked at every sleep step)."""
+        heap = self._heap
+        while heap and heap[0][2].cancelled:
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
 
     def after_top_cycle(self, default: int) -> int:
         """A lower bound of the cycle of the event after the top one: the earlier of the heap root's
@@ -231,11 +234,14 @@ class EventQueue:
         return [entry[2] for entry in heapq.nsmallest(k, (e for e in self._heap if not e[2].cancelled))]
 
     def pop_due(self, now: int) -> Event | None:
-        """Remove and return the next live event due at or before ``now``, else None."""
-        top = self.top()
-        if top is None or top.at_cycle > now:
+        """Remove and return the next live event due at or before ``now``, else None (:meth:`top`'s skip of the
+        cancelled ones in line: twice per event run)."""
+        heap = self._heap
+        while heap and heap[0][2].cancelled:
+            heapq.heappop(heap)
+        if not heap or heap[0][0] > now:
             return None
-        return heapq.heappop(self._heap)[2]
+        return heapq.heappop(heap)[2]
 
     def retime(self, cycle_at: Callable[[int], int]) -> int:
         """The core clock changed: give every live event scheduled at a virtual time its new cycle."""

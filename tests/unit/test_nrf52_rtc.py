@@ -86,3 +86,24 @@ def test_stop_clear_and_prescaler_rules() -> None:
     part.write("rtc1", START, 1)
     part.write("rtc1", PRESCALER, 7)  # read-only while running
     assert part.read("rtc1", PRESCALER) == 0 and "RTC1.PRESCALER" in part.host.unmodelled
+
+
+def test_a_compare_moved_on_at_each_match_fires_every_step() -> None:
+    """CC[0] += step after each COMPARE[0] (the Nano firmware's 125 ms tick): the compares come at counts step, 2 step,
+    3 step, each raising the line once, and before each the counter's event is COMPARE[0] alone, quiet until the
+    count after it that the reschedule would take: with CC[0] not yet moved, the wrap to 0, where CC[1..3] (0) are."""
+    part = Part()
+    part.start_lfclk()
+    step = 4096
+    part.write("rtc1", CC, step)
+    part.write("rtc1", INTENSET, 1 << 16)
+    part.write("rtc1", START, 1)
+    rtc = part["rtc1"]
+    t0 = rtc._t0
+    for k in (1, 2, 3):
+        assert rtc._compare_alone() == (16, rtc._clk.fs_of_tick(t0 + (1 << 24)))
+        part.host.advance_to(part.host.next_event_cycle())
+        assert part.read("rtc1", COMPARE) == 1 and part.read("rtc1", COUNTER) == k * step
+        assert len(part.host.irq_rises(17)) == k
+        part.write("rtc1", COMPARE, 0)
+        part.write("rtc1", CC, (part.read("rtc1", CC) + step) & 0xFFFFFF)

@@ -81,9 +81,23 @@ def test_retimed_events_keep_cycle_then_schedule_order() -> None:
         evs.append(ev)
     fixed = q.schedule(150, lambda: None, "fixed")  # no virtual time: keeps its cycle
     assert q.retime(lambda fs: fs // 100) == 4  # 400 -> 4, 100 -> 1, 300 -> 3, 200 -> 2
+    assert q.next_cycle() == 1 and q.pop_due(0) is None  # the retimed cycle, read from the heap's tuples
     assert [e.tag for e in q.live()] == ["t1", "t3", "t2", "t0", "fixed"]
     assert [e.tag for e in q.earliest(2)] == ["t1", "t3"]
     assert sorted(e.tag for e in q.heap) == ["fixed", "t0", "t1", "t2", "t3"]
     assert q.retime(lambda fs: 2) == 3  # all four at cycle 2 now (t3 was): schedule order breaks the tie
     assert [q.pop_due(2).tag for _ in range(4)] == ["t0", "t1", "t2", "t3"]  # type: ignore[union-attr]
     assert q.top() is fixed and q.after_top_cycle(7) == 7
+
+
+def test_next_cycle_and_pop_due_drop_cancelled_events_at_the_front() -> None:
+    """next_cycle and pop_due skip cancelled events at the heap's front as top() does (they do it in line): the
+    first live event's cycle, and nothing popped before it is due."""
+    q = EventQueue()
+    first = [q.schedule(c, lambda: None, f"x{c}") for c in (3, 4, 5)]
+    later = q.schedule(9, lambda: None, "later")
+    for ev in first:
+        q.cancel(ev)
+    assert q.next_cycle() == 9 and q.top() is later
+    assert q.pop_due(8) is None and q.pop_due(9) is later
+    assert q.next_cycle() is None and q.pop_due(1 << 40) is None

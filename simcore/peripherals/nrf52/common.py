@@ -373,7 +373,7 @@ class NordicPeripheral(PeripheralModel):
         return self.values[key]
 
     def write(self, offset: int, size: int, value: int) -> None:
-        key = self._storage_at.get(offset & ~3) if self.HELD_STORAGE else None
+        key = _storage_offsets(type(self)).get(offset & ~3) if self.HELD_STORAGE else None  # (_storage_at, no property)
         if key is None:
             super().write(offset, size, value)
         elif key in self._c_plain:  # a write C did not take (not a whole word within the fields)

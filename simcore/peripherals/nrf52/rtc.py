@@ -52,6 +52,7 @@ class Nrf52Rtc(NordicPeripheral):
         self._plan_cache: tuple[Any, tuple[int, int] | None] | None = None  # (event handle, _compare_alone())
         super().__init__(config, host, registers)
         self.n_cc = int(config.options.get("cc", 3 if self.svd_name == "RTC0" else 4))
+        self._cc_keys = tuple(f"CC{n}" for n in range(self.n_cc))  # (the CC values' keys, not formatted per look)
 
     def reset(self) -> None:
         super().reset()
@@ -93,16 +94,10 @@ class Nrf52Rtc(NordicPeripheral):
             self._event = None
         if not self.running or clk is None:
             return
-        v = self.counter()
-        if self._wanted(EV_TICK):
-            best = 1
-        else:
-            best = MASK + 1 - v if self._wanted(EV_OVRFLW) else None
-            for n in range(self.n_cc):
-                d = (self.values[f"CC{n}"] - v) % (MASK + 1) or MASK + 1
-                best = d if best is None else min(best, d)
+        now = clk.ticks()  # (once: counter() would read the clock again at the same time)
+        best = self._next_distance((self._v0 + now - self._t0) & MASK)  # from counter() now
         if best is not None:
-            self._event_tick = clk.ticks() + best
+            self._event_tick = now + best
             self._event = clk.schedule_tick(self._event_tick, self._on_tick, f"{self.svd_name} counter",
                                             self._tick_raises, self._wake_plan)
 
@@ -116,8 +111,9 @@ class Nrf52Rtc(NordicPeripheral):
         if self._wanted(EV_TICK):
             return 1
         best = MASK + 1 - v if self._wanted(EV_OVRFLW) else None
-        for n in range(self.n_cc):
-            d = (self.values[f"CC{n}"] - v) % (MASK + 1) or MASK + 1
+        values = self.values
+        for key in self._cc_keys:
+            d = (values[key] - v) % (MASK + 1) or MASK + 1
             best = d if best is None else min(best, d)
         return best
 
@@ -138,10 +134,10 @@ class Nrf52Rtc(NordicPeripheral):
         clk = self._clk
         if clk is None or not self.running or self._wanted(EV_TICK):
             return None
-        v = (self.counter() + self._event_tick - clk.ticks()) & MASK
+        v = (self._v0 + self._event_tick - self._t0) & MASK  # counter() now + the ticks until the event
         if v == 0 and self._wanted(EV_OVRFLW):
             return None
-        hits = [n for n in range(self.n_cc) if self.values[f"CC{n}"] == v]
+        hits = [n for n, key in enumerate(self._cc_keys) if self.values[key] == v]
         if len(hits) != 1:
             return None
         nxt = self._next_distance(v)
@@ -155,8 +151,8 @@ class Nrf52Rtc(NordicPeripheral):
             self.fire(EV_TICK)
         if v == 0 and self._wanted(EV_OVRFLW):
             self.fire(EV_OVRFLW)
-        for n in range(self.n_cc):
-            if self.values[f"CC{n}"] == v:
+        for n, key in enumerate(self._cc_keys):
+            if self.values[key] == v:
                 self.fire(EV_COMPARE + n)
         self._reschedule()
 
