@@ -16,6 +16,15 @@ RATE = 16000
 TONES = ((1000.0, 0.5, 0.0), (2500.0, 0.2, 1.0), (5200.0, 0.1, 2.0))  # (Hz, amplitude, phase)
 
 
+@pytest.fixture(autouse=True)
+def _no_blocks_made_yet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no blocks kept for the process, and keeps none unless it sets MADE_BYTES itself: the
+    streams compared here make their own bits (and one test's patched stream never serves another)."""
+    monkeypatch.setattr(pdm, "MADE", type(pdm.MADE)())
+    monkeypatch.setattr(pdm, "_made_size", [0])
+    monkeypatch.setattr(pdm, "MADE_BYTES", 0)
+
+
 def _recording(seconds: float = 1.0) -> ArraySource:
     t = np.arange(round(RATE * seconds)) / RATE
     sig = sum(a * np.sin(2 * np.pi * f * t + p) for f, a, p in TONES)
@@ -250,3 +259,52 @@ def test_silence_is_half_ones_and_overload_stays_bounded() -> None:
                        rate_hz=RATE, full_scale=32768.0)
     bits = PdmStream(loud, 0, 1.024e6, depth=1.0).bits(0, 100_000)
     assert bits[1000:].mean() > 0.99  # driven to full scale: nearly all ones, the integrators clamped
+
+
+def _counting_makes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Blocks filtered and modulated from here on (PdmStream._make calls), by block number."""
+    made: list[int] = []
+    make = PdmStream._make
+
+    def counted(self: PdmStream) -> np.ndarray:
+        made.append(self._next_block)
+        return make(self)
+
+    monkeypatch.setattr(PdmStream, "_make", counted)
+    return made
+
+
+def test_blocks_are_made_once_per_process_for_a_recording_and_its_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pdm, "MADE_BYTES", 64 << 20)
+    made = _counting_makes(monkeypatch)
+    src = _recording(0.6)
+    n = 3 * pdm.BLOCK
+    first = PdmStream(src, 0, 1.024e6).bits(0, n)
+    assert made == [0, 1, 2]
+    again = PdmStream(src, 0, 1.024e6)
+    assert np.array_equal(again.bits(0, n), first) and made == [0, 1, 2]  # the kept blocks, none made again
+    assert again.bits(n, n + 1000).size == 1000 and made == [0, 1, 2, 3]  # past them: made from the kept state
+    assert np.array_equal(PdmStream(src, 0, 1.024e6).bits(0, n + 1000)[n:], again.bits(n, n + 1000))
+    with pytest.raises(ValueError):  # every run gets the same arrays: nobody may write them
+        again.packed(0, 64)[0][0] = 0
+    # what the bits depend on makes other blocks: the clock, the depth, the modulator, the samples
+    PdmStream(src, 0, 1.0e6).bits(0, 10)
+    PdmStream(src, 0, 1.024e6, depth=0.25).bits(0, 10)
+    PdmStream(src, 0, 1.024e6, native=False).bits(0, 10)
+    other = _recording(0.6)
+    other.data[5, 0] += 1
+    PdmStream(other, 0, 1.024e6).bits(0, 10)
+    assert made == [0, 1, 2, 3, 0, 0, 0, 0]
+    assert len(pdm.MADE) == 5
+
+
+def test_blocks_kept_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pdm, "MADE_BYTES", 2 * pdm.BLOCK // 8)  # two blocks
+    made = _counting_makes(monkeypatch)
+    src, other = _recording(0.6), _recording(0.3)
+    whole = PdmStream(src, 0, 1.024e6).bits(0, 3 * pdm.BLOCK)
+    assert made == [0, 1, 2] and pdm._made_size[0] == 2 * pdm.BLOCK // 8  # the third did not fit
+    assert np.array_equal(PdmStream(src, 0, 1.024e6).bits(0, 3 * pdm.BLOCK), whole)
+    assert made == [0, 1, 2, 2]  # the two kept, the third made again
+    PdmStream(other, 0, 1.024e6).bits(0, 10)  # another recording: the least recently used one's blocks go
+    assert made[-1] == 0 and len(pdm.MADE) == 1 and pdm._made_size[0] == pdm.BLOCK // 8
