@@ -57,6 +57,7 @@ written, at a scheduled event, at every read (a free-running counter), or at the
 from __future__ import annotations
 
 import ctypes
+import mmap
 import os
 import sys
 import weakref
@@ -274,6 +275,76 @@ def _copy_of(buf: Any) -> bytearray:
     return bytearray(buf)
 
 
+# /proc/self/pagemap (Linux, Documentation/admin-guide/mm/pagemap.rst): one 64-bit entry per host page, bit 63 "page
+# present", bit 62 "page swapped". A page of an anonymous private mapping (the guest RAM: machine.host_buffer) with
+# neither has never been touched since the mapping was made, so it reads as zeros. The watch copies and compares only
+# the other pages: a fresh machine's RAM faulted in page by page at the first look's copy (8 x 52 us in an nrf_nvmc
+# run, 256 KiB each), while the firmware has touched a few pages of it.
+_PAGE = mmap.PAGESIZE
+_pagemap: tuple[int, int] | None = None  # (the process it was opened in, its fd; -1: not readable, copy it all)
+
+
+def _touched_runs(buf: Any) -> list[tuple[int, int]] | None:
+    """[start, end) byte offsets of the runs of host pages of ``buf`` (a page-aligned anonymous mapping) that were ever
+    touched; every other byte is zero. None: the page map cannot be read (then copy it all)."""
+    global _pagemap
+    pid = os.getpid()
+    if _pagemap is None or _pagemap[0] != pid:  # a forked child's own map (the parent's fd reads the parent's)
+        try:
+            _pagemap = (pid, os.open("/proc/self/pagemap", os.O_RDONLY | os.O_CLOEXEC))
+        except OSError:
+            _pagemap = (pid, -1)
+    fd = _pagemap[1]
+    addr = ctypes.addressof(buf)
+    if fd < 0 or addr % _PAGE or len(buf) % _PAGE:
+        return None
+    n = len(buf) // _PAGE
+    try:
+        raw = os.pread(fd, 8 * n, addr // _PAGE * 8)
+    except OSError:
+        return None
+    if len(raw) != 8 * n:
+        return None
+    runs: list[tuple[int, int]] = []
+    for i, top in enumerate(raw[7::8]):  # each entry's bits 56-63 (little-endian): present 0x80, swapped 0x40
+        if top & 0xC0:
+            if runs and runs[-1][1] == i * _PAGE:
+                runs[-1] = (runs[-1][0], (i + 1) * _PAGE)
+            else:
+                runs.append((i * _PAGE, (i + 1) * _PAGE))
+    return runs
+
+
+_ZEROS = bytearray(_PAGE)
+
+
+def _ram_copy(buf: Any) -> Any:
+    """What :meth:`PollWatch._memory` keeps of one RAM buffer: its touched runs with a copy of each (only these can
+    hold anything but zeros), or a whole copy (``_copy_of``) where the page map cannot be read."""
+    runs = _touched_runs(buf)
+    if runs is None:
+        return _copy_of(buf)
+    view = memoryview(buf).cast("B")
+    return tuple((lo, hi, bytearray(view[lo:hi])) for lo, hi in runs)
+
+
+def _ram_same(old: Any, buf: Any) -> bool:
+    """RAM buffer ``buf`` still holds what :func:`_ram_copy` kept: the kept runs compared in place (memcmp), and every
+    page touched since (it was zero then) compared with zeros."""
+    if isinstance(old, bytearray):
+        return old == buf
+    view = memoryview(buf).cast("B")
+    if not all(data == view[lo:hi] for lo, hi, data in old):
+        return False
+    runs = _touched_runs(buf)
+    if runs is not None and len(runs) == len(old) and all(r[0] == o[0] and r[1] == o[1] for r, o in zip(runs, old)):
+        return True  # no page touched since
+    if runs is None:  # (it could be read a moment ago): every page outside the kept runs must still be zero
+        runs = [(0, len(buf))]
+    kept = {at for lo, hi, _data in old for at in range(lo, hi, _PAGE)}
+    return all(at in kept or _ZEROS == view[at:at + _PAGE] for lo, hi in runs for at in range(lo, hi, _PAGE))
+
+
 class PollWatch:
     """The machine's polling-loop detector (see the module docstring)."""
 
@@ -306,7 +377,7 @@ class PollWatch:
                 and machine.bus.rf.native):
             self.native = _NativePolls(machine, self.verify_native)
             self.stats.native = self.native.figures
-        self._learning: dict[tuple[int, int, int, int], tuple[int, list[bytes]]] = {}  # C's new shapes: RAM before
+        self._learning: dict[tuple[int, int, int, int], tuple[int, list[Any]]] = {}  # C's new shapes: RAM before
         self._native_dirty: dict[tuple[int, int, int, int], int] = {}
 
     # --- called by the machine --------------------------------------------------------------
@@ -428,24 +499,28 @@ class PollWatch:
         self._fast_forward(owner, offset, addr, value, shape, b, c)
         return True
 
-    def _memory(self) -> list[bytearray]:
-        """RAM and the register file's plain register values (a loop may store to either)."""
-        return [_copy_of(buf) for buf in self._ram] + [bytearray(self.m.bus.rf.values_bytes())]  # values: 1 us, not 70
+    def _memory(self) -> list[Any]:
+        """RAM (the pages ever touched, :func:`_ram_copy`) and the register file's plain register values (a loop may
+        store to either)."""
+        return [_ram_copy(buf) for buf in self._ram] + [bytearray(self.m.bus.rf.values_bytes())]  # values: 1 us, not 70
 
     def _drop_snapshot(self) -> None:
         """Forget the RAM copy taken before a loop's iteration; its buffers serve the next copy (``_copy_of``)."""
         snap, self._snapshot = self._snapshot, None
         if snap is not None:
             for buf in snap[2][:-1]:
+                if not isinstance(buf, bytearray):
+                    continue
                 spare = _SPARE_COPIES.setdefault(len(buf), [])
                 if len(spare) < 4:
                     spare.append(buf)
 
-    def _memory_same(self, snap: list[bytearray]) -> bool:
+    def _memory_same(self, snap: list[Any]) -> bool:
         """RAM and the plain register values still those of ``snap`` (:meth:`_memory`), compared in place: a
         bytearray compares with any buffer by memcmp, so no second copy of RAM is made (a fresh 256 KiB copy
         costs ~140 us of page faults, the comparison ~6 us)."""
-        return all(old == buf for old, buf in zip(snap, self._ram)) and snap[-1] == self.m.bus.rf.values_bytes()
+        return all(_ram_same(old, buf) for old, buf in zip(snap, self._ram)) and \
+            snap[-1] == self.m.bus.rf.values_bytes()
 
     def at_stop(self) -> None:
         """Outside emulation (the run loop, before resuming): add or remove the RAM watch; C forgets its last
@@ -591,17 +666,16 @@ class PollWatch:
         if native is None or key in native.shapes:
             return
         now = self.m.hot.state.cycle_count
-        mem = self._memory()
         before = self._learning.pop(key, None)
         if before is None or before[0] != now - d_cyc:  # not the read one iteration earlier: start again here
-            self._learning[key] = (now, mem)
+            self._learning[key] = (now, self._memory())
             return
         entry = self.m.bus.entries.get(index)
         owner = entry.model if entry is not None else None
         offset = entry.addr - owner.base if owner is not None else 0
         hint = self._hint(owner, offset) if owner is not None else None
         place = f"{self._reg_name(owner, offset, entry.addr)} in {self._function(pc)}" if entry is not None else ""
-        if mem != before[1] or hint is None:
+        if not self._memory_same(before[1]) or hint is None:
             self.stats.refused += 1
             n = self._native_dirty[key] = self._native_dirty.get(key, 0) + 1
             if n >= 3 or hint is None:

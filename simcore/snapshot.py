@@ -46,7 +46,7 @@ _RESOURCES = (io.IOBase, ctypes._SimpleCData, ctypes.Structure, ctypes.Array, ct
 # Attributes holding Unicorn hook handles or caches: never rolled back (class name -> attribute names)
 KEEP = {
     "Machine": {"uc", "hot", "analyzer", "fw", "board", "layout", "opts", "debugger", "_buffers", "_read_pc",
-                "self_loops", "console_listeners"},
+                "_core_regs", "self_loops", "console_listeners"},
     "SystemBlock": {"_trap_hooks", "watched"},
     "Debugger": {"m", "breakpoints", "watchpoints", "_step_handle", "_cs", "_stepping", "_it_cache"},
     "PollWatch": {"m", "regs", "_ram", "_hooks"},  # its RAM-read hooks: reconciled with its watch on restore

@@ -162,3 +162,22 @@ def test_flash_data_probe_does_not_depend_on_earlier_runs(cache: Path) -> None:
     again, _, _, new = _run_new(elf, board)
     assert again == fresh
     assert (path.stat().st_ino, path.stat().st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
+
+
+def test_code_copied_to_ram_does_not_rewrite_the_file(cache: Path) -> None:
+    """calib_flash copies a loop to RAM and runs it there: those blocks are exported but cannot be taken at the next
+    load (RAM is empty before the run), so every run analysed them afresh and rewrote the file. A run whose export is
+    what the file holds leaves it alone."""
+    elf = BIN / "cortex-m4" / "calib_flash.elf"
+    cold, _, _, _ = _run_new(elf, "cortex-m4")
+    (path,) = cache.glob("*.blocks")
+    written = path.stat()
+    warm, loaded, _, new = _run_new(elf, "cortex-m4")
+    assert warm == cold and loaded > 0
+    assert new > 0  # the blocks in RAM, analysed afresh
+    assert (path.stat().st_ino, path.stat().st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.write_bytes(bytes(data))  # a damaged file: not taken, and written again
+    assert _run_new(elf, "cortex-m4")[:2] == (cold, 0)
+    assert path.stat().st_ino != written.st_ino and _run_new(elf, "cortex-m4")[1] == loaded

@@ -47,6 +47,9 @@ class FakeMachine(FakeHost):
     def guard_access(self, fn: Any) -> Any:
         return fn()
 
+    def guard_host(self, fn: Any) -> Any:
+        return fn()
+
 
 def make_bus(part: str | None, models: list[Any] = (), native: bool = False) -> tuple[PeripheralBus, FakeMachine]:
     m = FakeMachine()
