@@ -22,7 +22,7 @@ from simcore.abi import EV_SLOTS, NEVER
 from simcore.api import prepare, run_machine
 from simcore.machine import Machine
 from simcore.snapshot import Snapshot
-from tests.conftest import ROOT, elf
+from tests.conftest import ROOT, elf, figures
 from tests.integration.test_wfi_wake_in_c import pause_after_settled
 
 BOARD = "cortex-m4"
@@ -34,15 +34,7 @@ SENSORS: dict[str, dict[str, Any]] = {
 
 def _figures(r: Any) -> dict[str, Any]:
     """The run JSON without its wall times (``simcore run --json``: what counts must not change)."""
-
-    def strip(x: Any) -> Any:
-        if isinstance(x, dict):
-            return {k: strip(v) for k, v in x.items() if "wall" not in k}
-        if isinstance(x, list):
-            return [strip(v) for v in x]
-        return x
-
-    return strip(r.to_dict())
+    return figures(r, drop=())
 
 
 def _prepare(app: str, **kw: Any) -> Machine:

@@ -19,7 +19,7 @@ import pytest
 from simcore.api import prepare, run_machine
 from simcore.machine import Machine
 from simcore.snapshot import Snapshot
-from tests.conftest import elf
+from tests.conftest import elf, figures
 from tests.integration.test_wfi_wake_in_c import pause_after_settled
 
 BOARD = "nrf52840"
@@ -27,15 +27,7 @@ BOARD = "nrf52840"
 
 def _figures(m: Machine, r: Any) -> dict[str, Any]:
     """The run JSON without its wall times (``simcore run --json``: what counts must not change)."""
-
-    def strip(x: Any) -> Any:
-        if isinstance(x, dict):
-            return {k: strip(v) for k, v in x.items() if "wall" not in k}
-        if isinstance(x, list):
-            return [strip(v) for v in x]
-        return x
-
-    return strip(r.to_dict())
+    return figures(r, drop=())
 
 
 def _run(app: str, **kw: Any) -> tuple[dict[str, Any], Machine]:

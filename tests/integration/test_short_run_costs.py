@@ -22,7 +22,7 @@ from simcore.api import prepare, run_machine
 from simcore.cortexm.system import SystemBlock
 from simcore.machine import Machine, host_buffer
 from simcore.peripherals import generic
-from tests.conftest import elf
+from tests.conftest import elf, figures
 
 PAGE = poll._PAGE
 OWN = ("native_hot_path", "polling", "cycles_error_bar")  # the Python hot path's own figures of how it got there
@@ -30,16 +30,7 @@ OWN = ("native_hot_path", "polling", "cycles_error_bar")  # the Python hot path'
 
 def _figures(board: str, app: str, **kw: Any) -> tuple[dict[str, Any], Machine]:
     m = prepare(elf(board, app), board, **kw)
-    r = run_machine(m)
-
-    def strip(x: Any) -> Any:
-        if isinstance(x, dict):
-            return {k: strip(v) for k, v in x.items() if "wall" not in k}
-        if isinstance(x, list):
-            return [strip(v) for v in x]
-        return x
-
-    return strip(r.to_dict()), m
+    return figures(run_machine(m), drop=()), m
 
 
 def test_ram_pages_never_touched_are_compared_as_zeros() -> None:
