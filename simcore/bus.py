@@ -126,6 +126,25 @@ class _Layout:
     recs: tuple[tuple[int, int, int, int, int, int, int], ...]
 
 
+def _plain_records(regs: list[PlainRegister], values: list[int]) -> list[tuple[int, int, int, int, int, int, int]]:
+    """The register-file records of plain SVD registers ``regs``, in their order: each register's reset value is
+    appended to ``values`` as a new store (registers first, then views whose register is not among them; a view
+    shares its register's store), and each record names its store's offset in ``values``."""
+    stores: dict[str, int] = {}  # store offset in values, by register name
+    for reg in regs:
+        if not reg.view_of:
+            stores[reg.svd.name] = len(values)
+            values.append(reg.svd.reset)
+    recs = []
+    for reg in regs:
+        if reg.view_of and reg.view_of not in stores:
+            stores[reg.view_of] = len(values)
+            values.append(reg.svd.reset)
+        recs.append((reg.addr, stores[reg.view_of or reg.svd.name], reg.write_mask, reg.w1c_mask, reg.w1s_mask,
+                     reg.read_mask, NOTIFY))
+    return recs
+
+
 # _layout's answers by model class, name, window, compiled table and SVD peripherals: a part's tables live as long as
 # the process, so the next machine of the part (a benchmark's repeat, a test suite's next ELF) builds a model's entries
 # from one record (nrf_nvmc's three models: ~480 us a run of lists, names and masks worked out again before)
@@ -156,20 +175,10 @@ def _layout(model: Any, table: Any, others: tuple[SvdPeripheral, ...]) -> _Layou
     if svd is not None:
         words = {model.base + slot.start for slot in (table.slots if table is not None else ())}
         regs = plain_registers([svd, *others], taken=words.__contains__)
-        stores: dict[str, int] = {}  # store offset among the new ones, by register name
-        for reg in regs:  # registers first, then the views that share their value
-            if not reg.view_of:
-                stores[reg.svd.name] = len(values)
-                values.append(reg.svd.reset)
-        for reg in regs:
-            if reg.view_of and reg.view_of not in stores:
-                stores[reg.view_of] = len(values)
-                values.append(reg.svd.reset)
-            names.append(reg.name)
-            addrs.append(reg.addr)
-            plain.append(reg)
-            recs.append((reg.addr, stores[reg.view_of or reg.svd.name], reg.write_mask, reg.w1c_mask, reg.w1s_mask,
-                         reg.read_mask, NOTIFY))
+        names.extend(reg.name for reg in regs)
+        addrs.extend(reg.addr for reg in regs)
+        plain.extend(regs)
+        recs.extend(_plain_records(regs, values))
     out = _Layout(keep, tuple(names), tuple(addrs), tuple(plain), tuple(values), tuple(recs))
     if len(_LAYOUTS) >= 512:  # models whose tables or SVD peripherals are made per machine: keep it bounded
         _LAYOUTS.clear()
@@ -309,19 +318,8 @@ class PeripheralBus:
 
     def _add_plain(self, regs: Iterable[PlainRegister]) -> None:
         regs = list(regs)
-        stores: dict[str, int] = {}  # store offset among the new ones, by register name
         values: list[int] = []
-        for reg in regs:  # registers first, then the views that share their value
-            if not reg.view_of:
-                stores[reg.svd.name] = len(values)
-                values.append(reg.svd.reset)
-        recs = []
-        for reg in regs:
-            if reg.view_of and reg.view_of not in stores:
-                stores[reg.view_of] = len(values)
-                values.append(reg.svd.reset)
-            recs.append((reg.addr, stores[reg.view_of or reg.svd.name], reg.write_mask, reg.w1c_mask, reg.w1s_mask,
-                         reg.read_mask, NOTIFY))
+        recs = _plain_records(regs, values)
         self._entries([BusEntry(reg.name, reg.addr, plain=reg) for reg in regs], values, recs)
 
     def _populate(self, addr: int) -> None:
