@@ -1448,6 +1448,7 @@ static void hp_chain_wake(hp_state *s, void *uc, uint64_t address, uint32_t size
     s->nv_pending[w] |= bit;
     s->irq_pending = 1; /* a mask change now stops at its block's end (HP_MASK): Python takes it if PRIMASK falls */
     s->ev_need[s->ch_ev] = s->ch_value[i];
+    s->ev_irq[s->ch_ev] = irq; /* (a DMA controller's slot serves the stream whose line is high: this one) */
     s->ev_armed[s->ch_ev] = 1;
     s->wp_irq = irq + 1;
     s->ch_i = ++i;

@@ -313,6 +313,13 @@ class Stm32Dma(PeripheralModel):
             self._progress(t)
         return i
 
+    def items_moved(self, t: Transfer, n: int) -> None:
+        """``n`` items moved by ``t`` whose bytes are in memory already (a peripheral's DMA half delivered in C:
+        hp_chain_wake; at most the items to its next flag): the count, then the flags and circular reload."""
+        t.left -= n
+        t.moved += n
+        self._progress(t)
+
     def changed(self, i: int) -> None:
         """Stream ``i`` was enabled or disabled: a peripheral that plans block deliveries (``dma_changed``)
         plans again (blocks while a stream reads its results, one event per item otherwise)."""
@@ -428,6 +435,15 @@ class Stm32Dma(PeripheralModel):
         """C served a write of ``value`` to group ``group``'s flag clear register (SystemBlock.sync_native): what the
         model's own write does (the time does not matter to a flag clear)."""
         raise NotImplementedError
+
+    def held_status(self, i: int) -> tuple[int, int] | None:
+        """(register-file value index of stream ``i``'s status register, its flag clear register's C slot) while the
+        register file holds the one and C serves the other (a peripheral's DMA halves delivered in C: hp_chain_wake),
+        else None."""
+        group = self.clear_group(i)
+        store = self._held_status.get(self.STATUS[group]) if group < len(self.STATUS) else None
+        slot = self._clear_slots.get(group)
+        return None if store is None or slot is None else (store, slot)
 
     def status(self, name: str) -> int:
         """The value of status register ``name`` (one of ``STATUS``) from the flags."""

@@ -20,18 +20,24 @@ the DMA stream's next half-transfer or transfer-complete flag is due, so a firmw
 those flags sees them at the virtual time the hardware raises them, without an event per word; a
 stream in direct mode reading ``DR`` takes each batch as one block (numpy words, one memory write:
 ``transfer_block`` in simcore/peripherals/stm32/dma.py), and a read of ``NDTR`` in between
-delivers the words complete by then.
+delivers the words complete by then. A firmware that sleeps in wfi until the stream's half is complete (the
+Discovery's audio_events) has its halves delivered in C at those wfis, up to CH_MAX per Python entry
+(:meth:`Stm32F4SpiI2s.dma_chain`, hotpath.c ``hp_chain_wake``), the model settled at Python's next entry.
 Not modelled (reported): transmit and slave modes, 24-bit data, the I2Sxext full-duplex blocks.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from simcore.clock import FS_PER_SECOND
 from simcore.peripherals import register_model
 from simcore.peripherals.base import Host
 from simcore.peripherals.stm32.spi import OVR, RXNE, TXE, Stm32F4Spi
+
+if TYPE_CHECKING:
+    from simcore.runtypes import ChainPlan
 
 CHSIDE = 1 << 2
 MAX_BATCH = 8192  # words delivered at most per event when the DMA reads them
@@ -50,6 +56,8 @@ class Stm32F4SpiI2s(Stm32F4Spi):
         self.words_received = 0
         self.overruns: list[dict[str, Any]] = []
         self._i2s_event: Any = None
+        self._chain_cache: tuple[tuple[Any, ...], ChainPlan | None] | None = None  # dma_chain's last (key, plan)
+        self._chain_words: tuple[Any, int, Any, bytes] | None = None  # (run, first word, words, their bytes) ahead
         super().__init__(config, host, registers)
 
     def reset(self) -> None:
@@ -202,8 +210,111 @@ class Stm32F4SpiI2s(Stm32F4Spi):
     def _schedule(self) -> None:
         n = self._dma_batch()
         self._batch_end = self._next + n
-        self._i2s_event = self.host.schedule_at_fs(self._end_fs(self._batch_end - 1), self._words_done,
-                                                   f"{self.periph} I2S words")
+        ev = self._i2s_event = self.host.schedule_at_fs(self._end_fs(self._batch_end - 1), self._words_done,
+                                                        f"{self.periph} I2S words")
+        if n > 1 and hasattr(ev, "chain"):  # (a machine's Event; a test host's handle may be other)
+            ev.chain = self.dma_chain
+
+    def _block_words(self, k0: int, k1: int) -> Any:
+        """Words ``k0 .. k1-1`` as the DMA reads them from ``DR`` (numpy), the stream running."""
+        assert self._run is not None
+        run = self._run
+        if run["slot"] == 32 and not run["datlen32"]:
+            return run["stream"].words(2 * k0, 2 * k1)[::2]  # the first 16 bits of each 32-bit slot
+        return run["stream"].words(k0, k1)
+
+    # --- DMA halves delivered in C (hotpath.c hp_chain_wake) ----------------------------------
+    def dma_chain(self) -> ChainPlan | None:
+        """The next halves of the DMA ring as C delivers them at the firmware's wfis (Machine._plan_chain, the
+        Discovery's audio_events): while a circular stream in direct mode reads ``DR`` into a ring of two equal
+        halves with HTIE and TCIE (each half raises the stream's line), and the register file holds the stream's
+        status register (``LISR``/``HISR``) with its flag clear slot (``LIFCR``/``HIFCR``; the firmware read and
+        cleared it once through Python). Each half sets its HTIFx or TCIFx alone (C checks the status register all
+        clear at the wfi: the firmware has cleared the other half's flag). The words come from the PDM stream's kept
+        blocks, made once for up to CH_MAX halves ahead; the plan holds while nothing it depends on changed."""
+        run = self._run
+        found = self._dma_stream() if run is not None and self._word is None and run["stream"] is not None else None
+        if found is None:
+            return None
+        dma, t = found
+        clocks = getattr(self.host, "clocks", None)
+        key = (id(run), self._next, self._batch_end, id(self._i2s_event), t.index, t.left, t.total, t.half_done,
+               t.active, t.circ, t.minc, t.msize, t.mar, dma.values.get(dma.stream_label(t.index)),
+               dma.held_status(t.index), clocks.timeline.current if clocks is not None else None)
+        cache = self._chain_cache
+        if cache is not None and cache[0] == key:
+            return cache[1]
+        plan = self._plan_halves(dma, t)
+        self._chain_cache = (key, plan)
+        return plan
+
+    def _plan_halves(self, dma: Any, t: Any) -> ChainPlan | None:
+        """dma_chain's plan (None when the stream or the firmware's state does not allow one)."""
+        from simcore.abi import CH_MAX
+        from simcore.runtypes import ChainPlan
+
+        i = t.index
+        half = t.total // 2
+        cr = dma.values.get(dma.stream_label(i), 0)
+        if (not t.circ or not t.minc or t.msize != 2 or t.total % 2 or half < 2 or cr >> 18 & 1  # DBM: M1AR
+                or dma.enables(i) & 3 != 3 or self._batch_end - self._next != half
+                or t.left != (half if t.half_done else t.total) or i >= len(dma.stream_irqs)):
+            return None
+        held = dma.held_status(i)
+        if held is None:
+            return None
+        store, slot = held
+        k0 = self._next
+        got = self._chain_words
+        if got is None or got[0] is not self._run or not got[1] <= k0 or (k0 - got[1]) % half \
+                or got[1] + len(got[2]) < k0 + 2 * half:  # (at least two halves ahead, else made again from k0)
+            import numpy as np
+
+            words = np.ascontiguousarray(self._block_words(k0, k0 + CH_MAX * half), dtype="<u2")
+            if len(words) != CH_MAX * half:
+                return None
+            got = self._chain_words = (self._run, k0, words, words.tobytes())
+        n = min(CH_MAX, (got[1] + len(got[2]) - k0) // half)
+        off = 2 * (k0 - got[1])
+        cycles = tuple(self.host.cycle_at_fs(self._end_fs(k0 + (j + 1) * half - 1)) for j in range(n + 1))
+        first = 1 if t.half_done else 0  # 0: the next half is the ring's first (HTIFx), 1: its second (TCIFx)
+        which = [(first + j) % 2 for j in range(n)]
+        return ChainPlan(store, dma.stream_irqs[i], slot, cycles, tuple(dma.flag_bits(i, 1 if w else 2) for w in which),
+                         tuple(t.mar + w * 2 * half for w in which), got[3][off: off + n * 2 * half],
+                         partial(self._settle_chain, got[1], got[2]))
+
+    def _settle_chain(self, k_first: int, words: Any, halves: list[int], clears: list[tuple[int, int]]) -> None:
+        """What the halves C delivered and the flag clears it served did to this block and the DMA (ChainPlan.settle),
+        in cycle order (a half before a clear of the same cycle): each half as _words_done's block delivery leaves
+        them, its words (``words``, from word ``k_first`` on: the plan's) already in guest RAM; then the next batch
+        scheduled as after the last half."""
+        found = self._dma_stream()
+        assert found is not None and self._run is not None
+        dma, t = found
+        run = self._run
+        mic = run["mic"]
+        datlen16_in_32 = run["slot"] == 32 and not run["datlen32"]
+        group = dma.clear_group(t.index)
+        for cycle, kind, value in sorted([(c, 0, 0) for c in halves] + [(c, 1, v) for c, v in clears]):
+            if kind:
+                dma.w1c_cleared_in_c(group, value, cycle)
+                continue
+            k0 = self._next
+            k1 = self._batch_end = k0 + t.total // 2
+            n = k1 - k0
+            dma.items_moved(t, n)  # HTIFx / TCIFx, the line, the status register, the clear slot's arming
+            self._next = k1
+            self.words_received += n
+            self.values["DR"] = int(words[k1 - 1 - k_first])
+            last = k1 - 1
+            self._side = last & 1 if datlen16_in_32 else ((last >> 1) & 1 if run["slot"] == 32 else last & 1)
+            if mic is not None and hasattr(mic, "note_delivered"):
+                mic.note_delivered(n, dma_block=True)
+        if halves:
+            if self._i2s_event is not None:
+                self.host.cancel(self._i2s_event)  # (the event of the first half: C did it)
+            self._schedule()
+        self._update()
 
     def _deliver_block(self, k1: int) -> bool:
         """Words ``_next .. k1-1`` read by the DMA as one block; False (nothing done) if no stream reads them so."""
