@@ -385,6 +385,13 @@ class HotState(ctypes.Structure):
         ("ch_clr_value", ctypes.c_uint32 * (CH_MAX + 1)),
         ("ch_data", ctypes.c_void_p),
         ("mem_write", ctypes.c_void_p),
+        ("mv_from", ctypes.c_uint64),
+        ("mv_cycle", ctypes.c_uint64),
+        ("mv_at", ctypes.c_uint64),
+        ("mv_addr", ctypes.c_uint32),
+        ("mv_value", ctypes.c_uint32),
+        ("mv_store", ctypes.c_uint32),
+        ("mv_done", ctypes.c_uint32),
     ]
 
 

@@ -313,11 +313,11 @@ class DomainClock:
 
     def schedule_tick(self, tick: int, callback: Callable[[], None], tag: str = "",
                       raises: Callable[[], frozenset[int] | None] | None = None,
-                      wake: Callable[[], Any] | None = None) -> list[Any]:
+                      wake: Callable[[], Any] | None = None, move: Callable[[], Any] | None = None) -> list[Any]:
         """Call ``callback`` when the count reaches ``tick``; returns a handle for :meth:`cancel`. ``raises``: the
-        interrupt lines the callback could raise; ``wake``: what C may do of it at a wfi (the machine event's
-        ``raises`` and ``wake``, see simcore.runtypes.Event)."""
-        entry: list[Any] = [tick, callback, tag, None, raises, wake]
+        interrupt lines the callback could raise; ``wake``: what C may do of it at a wfi; ``move``: the firmware's
+        write after it C may do (the machine event's ``raises``, ``wake`` and ``move``, see simcore.runtypes.Event)."""
+        entry: list[Any] = [tick, callback, tag, None, raises, wake, move]
         self._pending.append(entry)
         self._arm(entry)
         return entry
@@ -340,6 +340,8 @@ class DomainClock:
                 entry[3].raises = entry[4]
             if entry[5] is not None:
                 entry[3].wake = entry[5]
+            if entry[6] is not None:
+                entry[3].move = entry[6]
 
     def _fire(self, entry: list[Any]) -> None:
         entry[3] = None

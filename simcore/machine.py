@@ -151,6 +151,11 @@ class Machine:
         # a machine event applied in C at its cycle (hp_apply; Machine._plan_apply, settle_apply)
         self._applied: tuple[Event, Callable[[], None]] | None = None
         self.applied_in_c = 0
+        # a compare register moved on in C after the wake at its match (hp_cc_move; Machine._plan_move, settle_move)
+        self._moved: Callable[[], None] | None = None  # the model's write of the planned move
+        self._move_acks: set[int] = set()  # the registers whose writes are offered to hp_ack (bus.native_ack)
+        self._mv_planned: Any = None  # the plan hot.state's mv_* fields hold (all but mv_addr, which arming clears)
+        self.moves_in_c = 0
         # a chain of DMA halves delivered in C at the wfis that wait for them (hp_chain_wake; _plan_chain, settle_chain)
         self._chain: ChainPlan | None = None  # the plan C works from (keeps its bytes alive)
         self._ch_settled = 0  # hot.state.ch_i at the last settle_chain (halves of the plan the model has heard of)
@@ -819,6 +824,7 @@ class Machine:
         s = self.hot.state
         s.other_cycle = 0  # no native delivery unless the next events are C's
         s.wk_cycle = NEVER  # no wfi woken in C unless the next event says how (_plan_wake)
+        s.mv_addr = 0  # no compare moved in C unless that wake's event says how (_plan_move)
         s.ap_cycle = NEVER  # no event applied in C unless the next one says how (_plan_apply)
         self._chain_off()  # no DMA half delivered in C unless the next event says how (_plan_chain)
         s.tick_cycle = NEVER
@@ -883,6 +889,32 @@ class Machine:
         s.wk_after = min(after, quiet)
         s.wk_cycle = top.at_cycle
         self._wake_event = top
+        if top.move is not None:
+            self._plan_move(top)
+
+    def _plan_move(self, top: Event) -> None:
+        """hp_cc_move: after C's wake at ``top`` (planned just now), the firmware's write moving its compare on may be
+        served in C when the model says how (``top.move``: the nRF52 RTC's CC[n] += step) and its register's writes
+        can be offered to C (hp_ack). The Python entry that write made (53 of 69 a run of the Nano 33 BLE Sense
+        imu_steps_bus) then does not happen: the next entry settles the wake and the write (SystemBlock.sync_native),
+        with one arming and one RTC reschedule fewer."""
+        plan = top.move() if top.move is not None else None
+        if plan is None:
+            return
+        s = self.hot.state
+        if plan is not self._mv_planned:  # (once per plan: the model makes one per event, armed ~3 times a tick)
+            addr, value, store, at_fs, _settle = plan
+            if addr not in self._move_acks:
+                if not self.bus.native_ack(s, self.hot.lib, addr):
+                    return
+                self._move_acks.add(addr)
+            s.mv_from = top.at_cycle
+            s.mv_cycle = self.clocks.timeline.cycle_at(at_fs)  # where the model's write schedules the counter's event
+            s.mv_value, s.mv_store = value, store
+            s.ev_bus = self.bus.rf.bus
+            self._mv_planned = plan
+        s.mv_addr = plan[0]
+        self._moved = plan[4]
 
     def _chain_off(self) -> None:
         """No chain for C (hp_chain_wake) until _plan_chain makes one; halves C did that the model has not heard of
@@ -1013,6 +1045,25 @@ class Machine:
             self._in_events = in_events
         self.arm_changes += 1
         self.applied_in_c += 1
+
+    def settle_move(self, at: int) -> None:
+        """hp_cc_move served the planned write at cycle ``at`` (SystemBlock.sync_native, after the wake it follows and
+        the clears and NVIC writes before it): the model's write as the bus would have made it then."""
+        settle, self._moved = self._moved, None
+        if settle is None:
+            return
+        s = self.hot.state
+        now, s.cycle_count = s.cycle_count, at
+        in_events, self._in_events = self._in_events, True
+        try:
+            if self.polls is not None:
+                self.polls.on_write()  # (bus._py's model_write)
+            settle()
+        finally:
+            s.cycle_count = now
+            self._in_events = in_events
+        self.arm_changes += 1
+        self.moves_in_c += 1
 
     def settle_wake(self, at: int, slept: int) -> None:
         """hp_wfi_hook woke a wfi at cycle ``at`` (``slept`` cycles asleep): what on_halt would have done there, now

@@ -158,6 +158,12 @@ class Event:
     # the wfis before this event and the model's next ones may be woken in C, each with a DMA delivery (hotpath.c
     # hp_chain_wake, Machine._plan_chain): what they do, or None when the model cannot say
     chain: Callable[[], ChainPlan | None] | None = field(compare=False, default=None)
+    # after C woke a wfi at this event (``wake``), the firmware's write moving the compare on may be done in C too
+    # (hotpath.c hp_cc_move, Machine._plan_move): (register address, the value written, its register-file value index,
+    # virtual time of the moved compare, which the write must come before, the model's write as Python makes it), or
+    # None
+    move: Callable[[], tuple[int, int, int, int, Callable[[], None]] | None] | None = field(
+        compare=False, default=None)
 
 
 @dataclass(slots=True)  # (not frozen: a snapshot's restore puts back the fields of the objects it reaches)

@@ -160,6 +160,7 @@ class SystemBlock:
         self._wk_seen = 0  # hot.state.wk_wakes and wk_slept at the last sync_native (hp_wfi_hook)
         self._wk_slept = 0
         self._ap_seen = 0  # hot.state.ap_done at the last sync_native (hp_apply)
+        self._mv_seen = 0  # hot.state.mv_done at the last sync_native (hp_cc_move)
         self._dwt_seen = 0  # hot.state.dwt_reads at the last sync_native (CYCCNT reads C served: hp_dwt_mmio_read)
 
     # --- life cycle ----------------------------------------------------------------------------
@@ -626,12 +627,16 @@ class SystemBlock:
             self._sync_event_clears()
         if s.nv_writes != self._nv_seen:
             self._sync_nvic()
+        if s.mv_done != self._mv_seen:  # hp_cc_move: the firmware's compare write after the wake, its clear and ICPR
+            self._mv_seen = s.mv_done
+            self.m.settle_move(s.mv_at)
         if chain:
             self._chain_pending(s.ch_irq)
         if s.dwt_reads != self._dwt_seen:  # CYCCNT reads C served (hp_dwt_mmio_read): MMIO reads the polling watch
             self.m.polls.writes += (s.dwt_reads - self._dwt_seen) & 0xFFFFFFFF  # did not see (a new place after)
             self._dwt_seen = s.dwt_reads
-        if not done & ~62:  # only NVIC writes (hp_nvic_write), event clears (hp_ack), wakes or an event applied
+        if not done & ~126:  # only NVIC writes (hp_nvic_write), event clears (hp_ack), wakes, an event applied or a
+            # compare moved
             return
         s.c_entered = 0  # FPCAR reads go to Python again (hp_ppb_mmio_read)
         e = self.exc

@@ -383,6 +383,20 @@ typedef struct {
     uint32_t ch_clr_value[HP_CH_MAX + 1]; /* C: the bits each cleared */
     const uint8_t *ch_data; /* Python: ch_n halves of ch_bytes each, in order */
     uc_mem_write_fn mem_write; /* uc_mem_write, from the bindings */
+    /* --- a compare register moved on in C after the wfi wake at its match (hp_cc_move, from hp_ack): Python plans it
+       with the wake (Machine._plan_move, Event.move) when the wake's event is a counter compare the firmware moves on
+       by a step it wrote before (the nRF52 RTC's COMPARE[n] and CC[n] += step, PS v1.7 6.22.7): the write of exactly
+       the next value, after that wake and before the moved compare's cycle (the counter then has passed none of its
+       targets: the model's reschedule finds that compare), stores the value in the register file and makes the
+       moved compare's cycle (Python's tick -> cycle, planned) the next stop at the latest; Python's next sync
+       (SystemBlock.sync_native, fr_done bit 64) makes the model's write as of that cycle (Machine.settle_move) --- */
+    uint64_t mv_from;       /* Python: the cycle of the planned wake (wk_cycle) the write must follow */
+    uint64_t mv_cycle;      /* Python: the cycle of the compare once moved (the write must come before it) */
+    uint64_t mv_at;         /* C: the cycle of the last write served */
+    uint32_t mv_addr;       /* Python: the compare register's address (0: no plan) */
+    uint32_t mv_value;      /* Python: the value the write must have */
+    uint32_t mv_store;      /* Python: the register file's value index of the compare register */
+    uint32_t mv_done;       /* C: writes served (cumulative) */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -1357,9 +1371,28 @@ static int hp_event_clear(hp_state *s, uint32_t addr, uint32_t size, uint64_t va
     return 0;
 }
 
+/* The planned compare move (mv_*, see hp_state): a word write of exactly mv_value to mv_addr after C's wake at mv_from
+   (its bookkeeping not yet Python's: fr_done holds only that wake, NVIC writes and event clears) and before mv_cycle.
+   The register file keeps the value as the model's write would, and the next stop comes no later than the moved
+   compare, where the model's counter event will be once Python's sync made the write (Machine.settle_move). 1: served. */
+static int hp_cc_move(hp_state *s, uint32_t addr, uint32_t size, uint64_t value) {
+    if (addr != s->mv_addr || size != 4 || value != s->mv_value || s->wk_at != s->mv_from ||
+        s->wk_cycle != HP_NEVER || !(s->fr_done & 8u) || (s->fr_done & ~14u) || s->cycle_count >= s->mv_cycle ||
+        s->stop_requested || s->py_stop || !s->ev_bus)
+        return 0;
+    rf_stores(s->ev_bus)[s->mv_store] = s->mv_value;
+    s->mv_addr = 0; /* once: a further write goes to Python, which settles this one first */
+    s->mv_at = s->cycle_count;
+    s->mv_done++;
+    if (s->mv_cycle < s->stop_cycle) s->stop_cycle = s->mv_cycle;
+    s->fr_done |= 64u; /* Python's next sync makes the model's write as of mv_at */
+    return 1;
+}
+
 int hp_ack(void *ctx, uint32_t addr, uint32_t size, uint64_t value) {
     hp_state *s = (hp_state *)ctx;
     if (s->ev_n && hp_event_clear(s, addr, size, value)) return 1;
+    if (s->mv_addr && hp_cc_move(s, addr, size, value)) return 1;
     for (uint32_t i = 0; i < HP_MAX_SOURCES; i++) {
         if (s->src_ack_addr[i] != addr || !s->src_unacked[i]) continue;
         if (size != 4 || !((uint32_t)value & s->src_ack_mask[i]) || !s->src_pticks[i] || !s->src_cpu[i] ||

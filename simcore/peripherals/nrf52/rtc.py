@@ -12,6 +12,8 @@ RTC1 and RTC2 four. ``PRESCALER`` is read-only while the RTC runs (a write then 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from simcore.clock import DomainClock
@@ -50,14 +52,20 @@ class Nrf52Rtc(NordicPeripheral):
         self._event: Any = None
         self._event_tick = 0  # the count its event is at
         self._plan_cache: tuple[Any, tuple[int, int] | None] | None = None  # (event handle, _compare_alone())
+        self._move_cache: tuple[Any, Any] | None = None  # (event handle, _move_plan()): computed once per event
         super().__init__(config, host, registers)
         self.n_cc = int(config.options.get("cc", 3 if self.svd_name == "RTC0" else 4))
         self._cc_keys = tuple(f"CC{n}" for n in range(self.n_cc))  # (the CC values' keys, not formatted per look)
+        self._cc_step = [0] * self.n_cc  # how far the last write of each CC moved it (mod 2**24): C's next guess
+        self._cc_last = [0] * self.n_cc  # the value of each CC's last write (the register file's may be C's since)
 
     def reset(self) -> None:
         super().reset()
         self.running = False
         self._v0 = 0
+        if hasattr(self, "_cc_last"):  # (set up after the first reset, in __init__)
+            self._cc_step = [0] * len(self._cc_step)
+            self._cc_last = [0] * len(self._cc_last)
 
     def _clock(self) -> DomainClock:
         if self._clk is None:
@@ -99,7 +107,7 @@ class Nrf52Rtc(NordicPeripheral):
         if best is not None:
             self._event_tick = now + best
             self._event = clk.schedule_tick(self._event_tick, self._on_tick, f"{self.svd_name} counter",
-                                            self._tick_raises, self._wake_plan)
+                                            self._tick_raises, self._wake_plan, self._move_plan)
 
     def _tick_raises(self) -> frozenset[int] | None:
         """What the counter's event could raise: the RTC's line if an INTEN bit of TICK, OVRFLW or a COMPARE is
@@ -128,6 +136,46 @@ class Nrf52Rtc(NordicPeripheral):
         got = cached[1]
         return self.wake_plan(got[0], got[1]) if got is not None else None
 
+    def _move_plan(self) -> tuple[int, int, int, int, Callable[[], None]] | None:
+        """After C woke a wfi at the counter's event (its one COMPARE[n], :meth:`_wake_plan`), the firmware's write of
+        CC[n] moved on by the step of its last write, as C may serve it (hotpath.c hp_cc_move, Event.move): (CC[n]'s
+        address, the value, its register-file value index, the virtual time of the compare the write moves the event
+        to, the model's write). The write must come before that time: the counter has then passed none of the
+        targets _reschedule looks for (that compare is the first), so its event is the one counted here from the
+        match, whenever the write comes. None when CC[n] is not held by the register file or no step is known."""
+        ev = self._event[3] if self._event is not None else None  # (what changes the plan makes another event)
+        moved = self._move_cache
+        if moved is None or moved[0] is not ev:
+            moved = self._move_cache = (ev, self._new_move_plan(ev))
+        return moved[1]
+
+    def _new_move_plan(self, ev: Any) -> tuple[int, int, int, int, Callable[[], None]] | None:
+        """What :meth:`_move_plan` returns for the counter's machine event ``ev`` (computed once per event)."""
+        clk = self._clk
+        cached = self._plan_cache
+        got = cached[1] if cached is not None and cached[0] is ev else self._compare_alone()
+        if got is None or clk is None:
+            return None
+        n = got[0] - EV_COMPARE
+        key = self._cc_keys[n]
+        store = self._c_plain.get(key)
+        step = self._cc_step[n]
+        if store is None or not step:
+            return None
+        values = self.values
+        v = values[key]  # the counter at the event (its compare)
+        value = (v + step) & MASK
+        values[key] = value
+        try:
+            d = self._next_distance(v)  # _reschedule's, from the match's count
+        finally:
+            values[key] = v
+        at = clk.fs_of_tick(self._event_tick + d) if d is not None else None
+        if at is None:
+            return None
+        offset = self.HELD_STORAGE[key]
+        return self.base + offset, value, store, at, functools.partial(self.write, offset, 4, value)
+
     def _compare_alone(self) -> tuple[int, int] | None:
         """The event index of the one COMPARE the counter's event generates alone, and the virtual time of the
         event after it; None when it does more (TICK, OVRFLW, several CC) or the clock is off."""
@@ -145,15 +193,23 @@ class Nrf52Rtc(NordicPeripheral):
         return (EV_COMPARE + hits[0], quiet) if quiet is not None else None
 
     def _on_tick(self) -> None:
+        moves = self._move_cache  # (only a model that planned a move (_move_plan) looks whether C made the write)
+        planned = moves is not None and moves[1] is not None
         self._event = None
         v = self.counter()
         if self._wanted(EV_TICK):
             self.fire(EV_TICK)
         if v == 0 and self._wanted(EV_OVRFLW):
             self.fire(EV_OVRFLW)
+        moved = False
         for n, key in enumerate(self._cc_keys):
             if self.values[key] == v:
                 self.fire(EV_COMPARE + n)
+                if planned:
+                    store = self._c_plain.get(key)
+                    moved = moved or (store is not None and self.host.bus.rf.value(store) != v)  # type: ignore[attr-defined]
+        if moved:  # C moved the compare on after its wake (hp_cc_move): the settle of that write, next in this sync
+            return  # (Machine.settle_move), reschedules; the event this one would make is never seen
         self._reschedule()
 
     # --- tasks ---------------------------------------------------------------------------------
@@ -186,7 +242,9 @@ class Nrf52Rtc(NordicPeripheral):
             self.guest_error(self.reg_name(self.register("CC"), n), f"{self.svd_name} has {self.n_cc} CC registers "
                              "(write ignored)")
             return
-        self.values[f"CC{n}"] = value & MASK
+        self._cc_step[n] = (value - self._cc_last[n]) & MASK
+        self._cc_last[n] = value & MASK
+        self.values[self._cc_keys[n]] = value & MASK
         self._reschedule()
 
     def write_PRESCALER(self, value: int) -> None:
