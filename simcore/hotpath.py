@@ -86,9 +86,10 @@ _UC_REGS = {**{f"r{i}": getattr(arm_const, f"UC_ARM_REG_R{i}") for i in range(13
 _CORE_RID = [arm_const.UC_ARM_REG_R0 + i for i in range(13)] + [arm_const.UC_ARM_REG_SP, arm_const.UC_ARM_REG_LR,
                                                               arm_const.UC_ARM_REG_PC]
 
-# Where Unicorn 2.1 (x86-64 builds) keeps R0-R12: uc_struct.cpu (+0x1B8) -> CPUState.env_ptr (+0x128) ->
-# CPUARMState.regs[16], its first field (what uc_reg_read reads for R0-R12). Used only when checked at run
-# time (_cpu_regs: sentinels written with uc_reg_write read back there); otherwise the hot path calls uc_reg_read.
+# Where Unicorn 2.1 (x86-64 builds) keeps R0-R15: uc_struct.cpu (+0x1B8) -> CPUState.env_ptr (+0x128) ->
+# CPUARMState.regs[16], its first field (what uc_reg_read reads for R0-R15, SP and LR included). Used only when checked
+# at run time (_cpu_regs: sentinels written with uc_reg_write read back there, R0-R12, SP and LR, and the PC read
+# back); otherwise the hot path calls uc_reg_read.
 _CPU_LAYOUTS = ((0x1B8, 0x128),)
 
 
@@ -96,7 +97,8 @@ def _cpu_regs(uc: unicorn.Uc) -> int:
     """Address of R0 in the engine's CPU state when a known layout holds (checked), else 0.
 
     The hot path reads a deferred divide's two operands there at each block entry (hp_div_charge): two
-    uc_reg_read calls cost ~5 ns more per divide (benchmarks/divide_cost.py). Pointers are followed
+    uc_reg_read calls cost ~5 ns more per divide (benchmarks/divide_cost.py); and the PC, R0-R12, SP and LR at each
+    read of a polled register (hp_poll_read: ~200 host instructions less a read). Pointers are followed
     through /proc/self/mem, so a layout that does not hold fails a read instead of crashing.
     """
     if ctypes.sizeof(ctypes.c_void_p) != 8 or sys.byteorder != "little":
@@ -105,7 +107,7 @@ def _cpu_regs(uc: unicorn.Uc) -> int:
         fd = os.open("/proc/self/mem", os.O_RDONLY)
     except OSError:
         return 0
-    regs = _CORE_RID[:13]
+    regs = _CORE_RID[:15]  # R0-R12, SP, LR (the PC is not written: a write would set the Thumb state from bit 0)
     saved = [uc.reg_read(r) for r in regs]  # also makes sure the engine is initialised
     try:
         for cpu_off, env_off in _CPU_LAYOUTS:
@@ -114,10 +116,11 @@ def _cpu_regs(uc: unicorn.Uc) -> int:
                 env = int.from_bytes(os.pread(fd, 8, cpu + env_off), "little")
                 ok = bool(env)
                 for base in (0x5A5A0000, 0xA5A5F000):
-                    want = [base + 0x111 * i for i in range(13)]
+                    want = [base + 0x111 * i for i in range(15)]
                     for r, v in zip(regs, want, strict=True):
                         uc.reg_write(r, v)
-                    ok = ok and list(struct.unpack("<13I", os.pread(fd, 52, env))) == want
+                    ok = ok and list(struct.unpack("<15I", os.pread(fd, 60, env))) == want
+                ok = ok and struct.unpack("<I", os.pread(fd, 4, env + 60))[0] == uc.reg_read(_CORE_RID[15])
             except (OSError, OverflowError, ValueError, struct.error):
                 ok = False
             if ok:

@@ -963,6 +963,7 @@ class NativeRegFile:
         self._con_cb: Any = None
         self._con_out = ctypes.create_string_buffer(CONSOLE_CAP)
         self._armed_out = (ctypes.c_uint64 * 2)()
+        self._xget_out = (ctypes.c_uint64 * 7)()  # xfer_get's answer (each stream's take-back asks: made once)
         self._con_len = ctypes.c_uint32.from_address(lib.rf_console_len_ptr(self.bus))  # read without a call
         self._q_cb: Any = None
 
@@ -1099,9 +1100,10 @@ class NativeRegFile:
             raise ValueError("register file stream: 1 to XFER_MAX frames")
 
     def xfer_get(self, xfer: int) -> tuple[bool, int, int, int, bool, int, int, bytes]:
-        out = (ctypes.c_uint64 * 7)()
+        out = self._xget_out
         mosi = self.lib.rf_xfer_get(self.bus, xfer, out)
-        return bool(out[0]), out[1], out[2], out[3], bool(out[4]), out[5], out[6], ctypes.string_at(mosi, out[2])
+        k = out[2]
+        return bool(out[0]), out[1], k, out[3], bool(out[4]), out[5], out[6], ctypes.string_at(mosi, k) if k else b""
 
     def xfer_stop(self, xfer: int) -> None:
         self.lib.rf_xfer_stop(self.bus, xfer)

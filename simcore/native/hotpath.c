@@ -263,7 +263,8 @@ typedef struct {
     uint32_t dv_on;         /* Python: defer (0: every divide has its hook, HotPath.disable_defer) */
     tm_div_stats *div_stats; /* the divide counters, shared with the hooks (timing.c) */
     uint64_t dv_settled;    /* divides priced at a block entry or a stop (statistics) */
-    const uint32_t *dv_env; /* R0-R12 in the engine's CPU state (HotPath._cpu_regs), or NULL: uc_reg_read */
+    const uint32_t *dv_env; /* R0-R12 in the engine's CPU state (HotPath._cpu_regs), or NULL: uc_reg_read; SP, LR
+                               and PC follow (regs[13..15], checked there too: hp_poll_regs) */
     /* --- the block-entry clock: cycle_count at the last block hook's due check, before the block's own cycles
        (regfile.c's RF_TIMED reads compare it: a read sees what a machine event at or before it changed) --- */
     uint64_t block_cycle;
@@ -1927,6 +1928,32 @@ static hp_pshape *hp_poll_find(hp_poll *p, uint32_t reg, uint32_t pc, uint64_t d
     return NULL;
 }
 
+/* The PC of a read hp_poll_read is given, and (regs) the state it compares between two reads: R0-R12, SP, LR, xPSR.
+   With the engine's CPU state at hand (dv_env: its regs[16], what uc_reg_read returns for R0-R15) the PC, R0-R12,
+   SP and LR are read there and xPSR alone by uc_reg_read (it is made from several fields: v7m_mrs_xpsr), the same
+   values as one uc_reg_read for the PC and a batch of three: ~200 host instructions less a read, ~45 K reads in the
+   B-L475E-IOT01A's imu_steps_bus (its I2C flag waits; docs/performance.md, eleventh round). 0: read; -1: failed. */
+static int hp_poll_pc(hp_state *s, void *uc, uint32_t *pc) {
+    if (s->dv_env) {
+        *pc = s->dv_env[15];
+        return 0;
+    }
+    return s->reg_read(uc, s->rid[FR_PC], pc) ? -1 : 0;
+}
+
+static int hp_poll_regs(hp_state *s, void *uc, uint32_t regs[16]) {
+    regs[15] = 0;
+    if (s->dv_env) {
+        memcpy(regs, s->dv_env, 15 * sizeof(uint32_t)); /* R0-R12, SP (R13: the stack pointer in use), LR */
+        return s->reg_read(uc, s->rid[FR_XPSR], &regs[15]) ? -1 : 0;
+    }
+    for (int k = 0; k < 13; k++) { regs[k] = 0; s->reg_read(uc, s->core_rid[k], &regs[k]); }
+    int ids[3] = {s->sp_regid, s->rid[FR_LR], s->rid[FR_XPSR]};
+    void *vp[3] = {&regs[13], &regs[14], &regs[15]};
+    regs[13] = regs[14] = 0;
+    return s->reg_read_batch(uc, ids, vp, 3) ? -1 : 0;
+}
+
 /*
  * regfile.c's callback: a read served in C of an RF_POLL_FF entry (see above) or of an RF_TIMED one (timed:
  * its reads never reach Python's watch, so the loop's shape is found here: two reads one iteration apart
@@ -1936,20 +1963,12 @@ static void hp_poll_read(void *ctx, uint32_t reg, uint32_t value, uint32_t timed
     hp_poll *p = (hp_poll *)ctx;
     hp_state *s = p->s;
     uint32_t pc = 0, i;
-    if (s->reg_read(p->uc, s->rid[FR_PC], &pc)) { p->c_ok = 0; return; }
+    if (hp_poll_pc(s, p->uc, &pc)) { p->c_ok = 0; return; }
     for (i = 0; i < p->n; i++)
         if (p->shapes[i].reg == reg && p->shapes[i].pc == pc) break;
     if (i == p->n && !(timed && p->verify)) { p->c_ok = 0; return; }
     uint32_t regs[16];
-    if (s->dv_env) {
-        memcpy(regs, s->dv_env, 13 * sizeof(uint32_t));
-    } else {
-        for (int k = 0; k < 13; k++) { regs[k] = 0; s->reg_read(p->uc, s->core_rid[k], &regs[k]); }
-    }
-    int ids[3] = {s->sp_regid, s->rid[FR_LR], s->rid[FR_XPSR]};
-    void *vp[3] = {&regs[13], &regs[14], &regs[15]};
-    regs[13] = regs[14] = regs[15] = 0;
-    if (s->reg_read_batch(p->uc, ids, vp, 3)) { p->c_ok = 0; return; }
+    if (hp_poll_regs(s, p->uc, regs)) { p->c_ok = 0; return; }
     uint64_t writes = *p->rf_writes + p->py_writes + s->psv_sets + s->nv_writes, exc = s->tick_entries + s->fast_returns + s->chains + s->wp_skips +
         s->ap_done + s->ch_done;
     for (uint32_t k = 0; k < HP_MAX_SOURCES; k++) { writes += s->src_acks[k]; exc += s->src_entries[k]; }

@@ -74,6 +74,7 @@ class Stm32Exti(PeripheralModel):
             self._lines_of[irq] = self._lines_of.get(irq, 0) | 1 << line
         self._clear_slot: int | None = None  # the C slot of PR's write-1-to-clear (SystemBlock.event_clear_slot)
         self._clear_tried = False
+        self._syscfg: Any = None  # the SYSCFG model whose EXTICR select each line's port (False: none), at first use
 
     def reset(self) -> None:
         super().reset()
@@ -110,8 +111,11 @@ class Stm32Exti(PeripheralModel):
     # --- inputs -------------------------------------------------------------------------------
     def gpio_edge(self, port: int, pin: int, level: int) -> None:
         """A GPIO pin changed level (called by every port; the line listens to one port)."""
-        syscfg = self.host.peripheral("syscfg")
-        selected = syscfg.port_of_line(pin) if syscfg is not None and hasattr(syscfg, "port_of_line") else 0
+        syscfg = self._syscfg
+        if syscfg is None:  # looked up once: the board's models do not change during a run
+            found = self.host.peripheral("syscfg")
+            syscfg = self._syscfg = found if found is not None and hasattr(found, "port_of_line") else False
+        selected = syscfg.port_of_line(pin) if syscfg else 0
         if selected != port:
             return
         bit = 1 << pin
@@ -136,10 +140,8 @@ class Stm32Exti(PeripheralModel):
 
     def _irqs(self) -> None:
         pr = self.values[self._reg("PR")]
-        levels: dict[int, bool] = {}
-        for line, irq in self.irq_of_line.items():
-            levels[irq] = levels.get(irq, False) or bool(pr >> line & 1)
-        for irq, level in levels.items():
+        for irq, lines in self._lines_of.items():  # (in irq_of_line's order of first appearance, as it was built)
+            level = bool(pr & lines)
             if self._levels.get(irq, False) != level:
                 self._levels[irq] = level
                 self.host.set_irq(irq, level)
