@@ -59,6 +59,7 @@ class StopKind(StrEnum):
     UNMODELLED = "unmodelled"  # --strict: an access to something simcore does not implement
     GUEST_ERROR = "guest_error"  # --strict: the firmware did something wrong (e.g. wrote a read-only register)
     INTERNAL_ERROR = "internal_error"  # a bug in simcore
+    END_OF_DATA = "end_of_data"  # a microphone's recording (end=stop) ran out where the part cannot say so
 
 
 # None: the firmware's own exit code (stop.exit_code).
@@ -79,6 +80,7 @@ EXIT_STATUS: dict[StopKind, int | None] = {
     StopKind.UNMODELLED: EXIT_UNMODELLED,
     StopKind.GUEST_ERROR: EXIT_GUEST_ERROR,
     StopKind.INTERNAL_ERROR: EXIT_INTERNAL,
+    StopKind.END_OF_DATA: EXIT_OK,
 }
 assert set(EXIT_STATUS) == set(StopKind), "every stop kind needs an exit status"
 assert EXIT_BAD_INPUT not in EXIT_STATUS.values()  # 2 means "nothing was run"

@@ -206,6 +206,16 @@ class PdmStream:
                 self.depth, self._lib is not None)
 
     @property
+    def end_bit(self) -> int | None:
+        """The first bit past the recording when it ends there (``end=stop``): bits ``n < end_bit`` fall inside it
+        (``n / clock_hz < len / rate_hz``, exact). None when the stream goes on (``loop``, ``hold``, ``error``)."""
+        if self.source.end_rule != "stop":
+            return None
+        from fractions import Fraction
+
+        return math.ceil(Fraction(len(self.source)) * Fraction(self.clock_hz) / Fraction(self.rate_hz))
+
+    @property
     def oversampling(self) -> float:
         return self.clock_hz / self.rate_hz
 
@@ -372,6 +382,7 @@ class PdmMicrophone:
         self.delivered_by_dma = 0  # of those, read by a DMA channel in blocks
         self.dma_blocks = 0
         self.events: list[dict[str, Any]] = []  # overruns the audio peripheral saw, time-stamped
+        self.end_of_data_s: float | None = None  # when the run stopped because the recording ended (end=stop)
         unknown = sorted(set(config.options) - set(self.OPTIONS))
         if unknown:
             raise BadInputError(f"device {self.name} ({self.TYPE}): unknown option(s) {', '.join(unknown)}; known: "
@@ -431,6 +442,8 @@ class PdmMicrophone:
             out["dma_blocks"] = self.dma_blocks
         out["overruns"] = len(self.events)
         out["events"] = self.events[:100]
+        if self.end_of_data_s is not None:
+            out["end_of_data_s"] = self.end_of_data_s
         return out
 
     def note_delivered(self, n: int, dma_block: bool = False) -> None:
@@ -440,6 +453,25 @@ class PdmMicrophone:
         if dma_block:
             self.delivered_by_dma += n
             self.dma_blocks += 1
+
+    def recording_ended(self, host: Any, what: str) -> None:
+        """The audio peripheral needs bits past this microphone's recording (``end=stop``): the run ends there
+        (``StopKind.END_OF_DATA``, exit 0). A microphone cannot tell the firmware its data ended and the part's clock
+        runs on, so the firmware would otherwise process silence until the instruction budget."""
+        from simcore.runtypes import Stop, StopKind
+
+        src = self.source
+        assert src is not None and src.rate_hz
+        length = len(src) / float(src.rate_hz)
+        self.end_of_data_s = host.now_seconds() if hasattr(host, "now_seconds") else None
+        stop = getattr(host, "request_stop", None)
+        if stop is None:
+            return
+        pc = host.pc() if hasattr(host, "pc") else None
+        stop(Stop(StopKind.END_OF_DATA, f"the recording for {self.name} ({Path(str(src.path)).name}, {length:.3f} s) "
+                  f"ended (end=stop): {what} would begin after it (every sample of it was delivered); end=loop or "
+                  "end=hold keeps the microphone streaming", pc=pc,
+                  details={"sensor": self.name, "recording_s": length}))
 
     def note_overrun(self, host: Any, what: str) -> None:
         """The audio peripheral lost a result because the firmware did not read the previous one in time."""

@@ -308,3 +308,15 @@ def test_blocks_kept_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert made == [0, 1, 2, 2]  # the two kept, the third made again
     PdmStream(other, 0, 1.024e6).bits(0, 10)  # another recording: the least recently used one's blocks go
     assert made[-1] == 0 and len(pdm.MADE) == 1 and pdm._made_size[0] == pdm.BLOCK // 8
+
+
+@pytest.mark.parametrize(("n", "rate", "clock", "end"), [
+    (3, 16000, 1_024_000, 192), (10, 44100, 1_000_000, 227), (48000, 16000, 1_024_000, 3_072_000),
+    (7, 48000, 3_072_000, 448)])
+def test_end_bit_is_the_first_clock_edge_past_the_recording(n: int, rate: int, clock: int, end: int) -> None:
+    """Bits ``k < end_bit`` fall inside the recording: ``k / clock < n / rate`` (exact, hand-computed ceilings)."""
+    pcm = np.zeros((n, 1), dtype=np.int16)
+    for rule, want in (("stop", end), ("loop", None), ("hold", None)):
+        src = ArraySource("x.wav", pcm, channels=("ch0",), units=("FS",), rate_hz=rate, full_scale=32768.0,
+                          end_rule=rule)
+        assert PdmStream(src, 0, clock).end_bit == want

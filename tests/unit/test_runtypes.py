@@ -24,7 +24,7 @@ def test_exit_status_table_matches_the_documented_codes() -> None:
         StopKind.PASS_MARKER: 0, StopKind.FAIL_MARKER: 1, StopKind.GUEST_ERROR: 122, StopKind.UNMODELLED: 123,
         StopKind.BUDGET: 124, StopKind.TIMEOUT: 124, StopKind.SPINNING: 125, StopKind.SLEEPING: 125,
         StopKind.WAITING: 125, StopKind.FAULT: 126, StopKind.LOCKUP: 126, StopKind.RESET: 126,
-        StopKind.BREAKPOINT: 126, StopKind.INTERNAL_ERROR: 127, StopKind.INTERRUPTED: 130,
+        StopKind.BREAKPOINT: 126, StopKind.INTERNAL_ERROR: 127, StopKind.INTERRUPTED: 130, StopKind.END_OF_DATA: 0,
     }
     assert {k: v for k, v in EXIT_STATUS.items() if v is not None} == want
     assert errors.EXIT_BAD_INPUT not in EXIT_STATUS.values()

@@ -135,3 +135,27 @@ def test_a_board_wires_microphones_to_the_data_lines(tmp_path) -> None:
     board.write_text(text.format(line=9))
     with pytest.raises(BadInputError, match="D1-D4"):
         prepare(ROOT / "firmware/bin/stm32l4r5zi/hello.elf", str(board))
+
+
+def test_the_recording_end_stops_the_run_after_the_last_half_holding_some_of_it() -> None:
+    """The tones last 0.25 s (end=stop): 256,000 clocks at 1.024 MHz, 32,000 frames, 2,000 halves of 16 frames; the
+    run is asked to stop (StopKind.END_OF_DATA) when the half after the last one would complete, and no byte of it
+    is delivered."""
+    host, sai, mics = _sai()
+    stops: list[Any] = []
+    host.request_stop = stops.append  # type: ignore[attr-defined]
+    mux = host.add("dmamux1", "stm32l4_dmamux", DMAMUX1)
+    dma = host.add("dma1", "stm32l4_dma", DMA1)
+    mux.write(0x00, 4, 36)
+    dma.write(0x0C, 4, 64)
+    dma.write(0x10, 4, SAI1 + ADR)
+    dma.write(0x14, 4, RAM)
+    dma.write(0x08, 4, 1 << 7 | 1 << 5 | 1 << 2 | 1 << 1 | 1)
+    sai.write(ACR1, 4, MASTER_RX | DS8 | NODIV | 8 << 20 | DMAEN | SAIEN)
+    frames = RATE // 4 * 1_024_000 // RATE // 8
+    host.advance_to(_cycle(frames))
+    assert stops == [] and sai.bytes_received == 2 * frames
+    host.advance_to(_cycle(frames + 16))
+    assert [s.kind for s in stops] == ["end_of_data"] and sai.bytes_received == 2 * frames
+    assert "SAI1_A's next DMA half would begin after it" in stops[0].message
+    assert mics[0].stats()["samples_by_dma"] == frames

@@ -538,6 +538,8 @@ class Stm32L4Dfsdm(Stm32Model):
         period = r.period
         done = (edges - r.end_bit(0)) // period + 1 if edges >= r.end_bit(0) else 0
         j1 = min(max(done, r.index), r.batch_end - 1)  # the event delivers the batch's last conversion
+        while j1 > r.index and self._past_recording(r, j1 - 1) is not None:
+            j1 -= 1  # (none past the recording's end: the batch's event ends the run)
         if j1 > r.index:
             self._deliver_block(x, r, j1)
 
@@ -551,10 +553,22 @@ class Stm32L4Dfsdm(Stm32Model):
         self.regular[x] = None
         self.set("FLTISR", self.get("FLTISR", x) & ~RCIP, x)
 
+    def _past_recording(self, r: _Regular, j: int) -> Any:
+        """The microphone of channel ``r.channel`` if conversion ``j``'s own bits (its last ``period``) all lie past
+        its recording's end (``end=stop``), else None: a conversion holding some of the recording is delivered."""
+        mic = self._mic_on(r.channel)
+        end = mic.stream(round(self.ckout_hz)).end_bit if mic is not None and mic.source is not None else None
+        return mic if end is not None and r.end_bit(j) - r.period >= end else None
+
     def _complete(self, x: int) -> None:
         r = self.regular[x]
         assert r is not None
         r.event = None
+        mic = self._past_recording(r, r.index)
+        if mic is not None:
+            mic.recording_ended(self.host, f"{self.periph_name} FLT{x}'s "
+                                f"{'next DMA half' if r.batch_end - r.index > 1 else 'next conversion'}")
+            return
         if r.batch_end - r.index > 1 and self._deliver_block(x, r, r.batch_end):
             if r.cont:
                 self._schedule(x)

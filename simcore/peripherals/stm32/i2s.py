@@ -160,6 +160,16 @@ class Stm32F4SpiI2s(Stm32F4Spi):
         assert self._run is not None
         return self._run["start"] + int(self._end_bit(k) * FS_PER_SECOND // round(self._run["hz"]))
 
+    def _word_limit(self) -> int | None:
+        """Words holding some of the recording (``end=stop``: word ``k`` does iff ``k`` < this; the last one may end
+        in silence), else None."""
+        run = self._run
+        end = run["stream"].end_bit if run is not None and run["stream"] is not None else None
+        if end is None:
+            return None
+        bits = 32 if run["slot"] == 32 and not run["datlen32"] else 16  # (16 data bits of each 32-bit slot)
+        return -(-end // bits)
+
     def _values(self, k0: int, k1: int) -> tuple[list[int], list[int]]:
         """Words ``k0 .. k1-1`` and the channel side each belongs to."""
         assert self._run is not None
@@ -275,6 +285,11 @@ class Stm32F4SpiI2s(Stm32F4Spi):
                 return None
             got = self._chain_words = (self._run, k0, words, words.tobytes())
         n = min(CH_MAX, (got[1] + len(got[2]) - k0) // half)
+        limit = self._word_limit()
+        if limit is not None:
+            n = min(n, -(-(limit - k0) // half))  # no half wholly past the recording: _words_done stops there
+            if n <= 0:
+                return None
         off = 2 * (k0 - got[1])
         cycles = tuple(self.host.cycle_at_fs(self._end_fs(k0 + (j + 1) * half - 1)) for j in range(n + 1))
         first = 1 if t.half_done else 0  # 0: the next half is the ring's first (HTIFx), 1: its second (TCIFx)
@@ -350,6 +365,11 @@ class Stm32F4SpiI2s(Stm32F4Spi):
         self._i2s_event = None
         if self._run is None:
             return
+        limit = self._word_limit()
+        if limit is not None and self._next >= limit and self._run["mic"] is not None:
+            what = "DMA half" if self._batch_end - self._next > 1 else "word"
+            self._run["mic"].recording_ended(self.host, f"{self.periph} (I2S)'s next {what}")
+            return
         if self._batch_end - self._next > 1 and self._deliver_block(self._batch_end):
             self._schedule()
             self._update()
@@ -385,6 +405,9 @@ class Stm32F4SpiI2s(Stm32F4Spi):
         else:
             done = elapsed // 16
         k1 = min(done, self._batch_end - 1)  # the event delivers the batch's last word
+        limit = self._word_limit()
+        if limit is not None:
+            k1 = min(k1, max(limit, self._next))  # (no word wholly past the recording: the batch's event ends the run)
         if k1 > self._next:
             self._deliver_block(k1)
 

@@ -279,9 +279,24 @@ class Stm32L4Sai(DmaRequester, PeripheralModel):
                 mic.note_delivered((k1 - k0) // self._run["mics"], dma_block=moved > 0)
         self._irqs()
 
+    def _past_recording(self, k: int) -> Any:
+        """A microphone whose recording (``end=stop``) ends before byte ``k``'s frame begins, else None."""
+        assert self._run is not None
+        frame = k // self._run["mics"]
+        for mic, stream in self._run["streams"]:
+            end = stream.end_bit if stream is not None else None
+            if end is not None and 8 * frame >= end:
+                return mic
+        return None
+
     def _done(self) -> None:
         self._event = None
         if self._run is None:
+            return
+        mic = self._past_recording(self._next)
+        if mic is not None:
+            mic.recording_ended(self.host, f"{self.periph}_A's next "
+                                f"{'DMA half' if self._dma() is not None else 'frame'}")
             return
         self._deliver(self._batch_end)
         self._schedule()
@@ -292,6 +307,8 @@ class Stm32L4Sai(DmaRequester, PeripheralModel):
             return
         frames = (self.host.now_fs() - self._run["start"]) * round(self._run["ck"]) // (8 * FS_PER_SECOND)
         k1 = min(frames * self._run["mics"], self._batch_end - 1)
+        while k1 > self._next and self._past_recording(k1 - 1) is not None:
+            k1 -= 1  # (none past the recording's end: the batch's event ends the run)
         if k1 > self._next:
             self._deliver(k1)
 
