@@ -38,6 +38,9 @@ AP_OPS = 4  # register-file changes of a machine event C applies at its cycle (H
 AP_STORE, AP_FLAGS = 0, 1  # such a change: a register-file value, an entry's flags (HP_AP_STORE, HP_AP_FLAGS)
 EV_SLOTS = 8  # peripheral event registers whose clear C may serve, lowering their interrupt line (HP_EV_SLOTS)
 CH_MAX = 16  # DMA halves of one chain of wfi wakes C may do (HP_CH_MAX, hotpath.c hp_chain_wake)
+UX_MAX = 64  # UARTE transfers C may start before Python takes them (HP_UX_MAX, hotpath.c hp_uarte_start)
+UX_CAP = 4096  # their console bytes C may hold (HP_UX_CAP)
+UX_OPS = 4  # register-file changes at such a transfer's start, and at its end (HP_UX_OPS)
 NEVER = (1 << 64) - 1  # no planned assertion (HP_NEVER)
 MAX_PROBES = 64  # probes of one block the C analysis reports (HP_MAX_PROBES)
 NOT_PROBED = 0xFFFFFFFF  # hp_block.flash_words before a probe (HP_NOT_PROBED)
@@ -392,6 +395,45 @@ class HotState(ctypes.Structure):
         ("mv_value", ctypes.c_uint32),
         ("mv_store", ctypes.c_uint32),
         ("mv_done", ctypes.c_uint32),
+        ("ux", ctypes.c_void_p),
+        ("ux_ends", ctypes.c_uint32),
+        ("sh_on", ctypes.c_uint32),
+        ("sh_elapsed", ctypes.c_uint64),
+    ]
+
+
+class HotUarteTx(ctypes.Structure):
+    """Mirror of ``hp_utx``: an nRF52 UARTE's TASKS_STARTTX served in C (hotpath.c hp_uarte_start)."""
+
+    _fields_ = [
+        ("on", ctypes.c_uint32),
+        ("task_addr", ctypes.c_uint32),
+        ("ptr_store", ctypes.c_uint32),
+        ("max_store", ctypes.c_uint32),
+        ("ram_lo", ctypes.c_uint32),
+        ("ram_hi", ctypes.c_uint32),
+        ("ram_host", ctypes.c_void_p),
+        ("frame_fs", ctypes.c_uint64),
+        ("seg_cycle", ctypes.c_uint64),
+        ("seg_fs", ctypes.c_uint64),
+        ("rate_num", ctypes.c_uint64),
+        ("rate_den", ctypes.c_uint64),
+        ("plan_id", ctypes.c_uint64),
+        ("n_start", ctypes.c_uint32),
+        ("n_end", ctypes.c_uint32),
+        ("start_kind", ctypes.c_uint32 * UX_OPS),
+        ("start_index", ctypes.c_uint32 * UX_OPS),
+        ("start_value", ctypes.c_uint32 * UX_OPS),
+        ("end_kind", ctypes.c_uint32 * UX_OPS),
+        ("end_index", ctypes.c_uint32 * UX_OPS),
+        ("end_value", ctypes.c_uint32 * UX_OPS),
+        ("planned", ctypes.c_uint32),
+        ("n", ctypes.c_uint32),
+        ("len", ctypes.c_uint32),
+        ("count", ctypes.c_uint32 * UX_MAX),
+        ("start_cycle", ctypes.c_uint64 * UX_MAX),
+        ("end_cycle", ctypes.c_uint64 * UX_MAX),
+        ("buf", ctypes.c_uint8 * UX_CAP),
     ]
 
 
@@ -431,7 +473,8 @@ class DivHookSite(ctypes.Structure):
 STRUCTS: tuple[tuple[str, type[ctypes.Structure]], ...] = (
     ("hp_block", HotBlock), ("hp_model", HotModel), ("hp_itmap", HotItMap), ("hp_probe", HotProbe),
     ("hp_uncert", HotUncert), ("hp_cache_rec", HotCacheRec), ("hp_node", ProfNode),
-    ("hp_frame", ProfFrame), ("hp_event", ProfEvent), ("hp_state", HotState), ("tm_div_stats", DivStats),
+    ("hp_frame", ProfFrame), ("hp_event", ProfEvent), ("hp_utx", HotUarteTx), ("hp_state", HotState),
+    ("tm_div_stats", DivStats),
     ("tm_div_site", DivHookSite),
 )
 
@@ -456,6 +499,9 @@ CONSTANTS: dict[str, int] = {
     "HP_NV_WORDS": NV_WORDS,
     "HP_EV_SLOTS": EV_SLOTS,
     "HP_CH_MAX": CH_MAX,
+    "HP_UX_MAX": UX_MAX,
+    "HP_UX_CAP": UX_CAP,
+    "HP_UX_OPS": UX_OPS,
     "HP_NEVER": NEVER,
     "HP_NOT_PROBED": NOT_PROBED,
     "HP_MAX_BLOCK_BYTES": 2 * MAX_BLOCK_INSNS,

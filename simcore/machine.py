@@ -17,7 +17,7 @@ import unicorn
 from unicorn import arm_const as R
 
 from simcore import blockcache
-from simcore.abi import AP_OPS, CH_MAX, EV_SLOTS
+from simcore.abi import AP_OPS, CH_MAX, EV_SLOTS, UX_OPS, HotUarteTx
 from simcore.accesspc import instruction_of_access
 from simcore.blocks import BlockAnalyzer
 from simcore.board import Board
@@ -163,6 +163,21 @@ class Machine:
         self._ch_planned: tuple[int, int, int | None] = (0, 0, None)  # (next other event's cycle, halves, bytes'
         # address) of the plan the chain arrays hold
         self.chain_halves_in_c = 0
+        # an nRF52 UARTE's TASKS_STARTTX served in C (hotpath.c hp_uarte_start; Machine._arm_uarte, settle_uarte)
+        self._ux: HotUarteTx | None = None  # C's side of it (not snapshotted: Python settles it before each arming)
+        self._ux_model: Any = None
+        self._ux_acked = False  # the STARTTX entry offers its writes to hp_ack (PeripheralBus.native_ack)
+        self._ux_gate = False  # the last arming allowed hp_uarte_start as far as the machine goes (_arm_uarte)
+        self._ux_plan: Any = None  # the model's plan the last arming tried (None: it had none)
+        self._ux_after = False  # ... for after the end of the transfer under way (ux.on 2)
+        self.uarte_starts_in_c = 0
+        self._setup_uarte()
+        # semihosting SYS_ELAPSED served in C (hotpath.c hp_semi_elapsed): calls made there, counted at each slice's end
+        self._sh_in_c = self._fast_return and self.ELAPSED_IN_C and self.hot.state.reg_write is not None
+        self._sh_seen = 0
+        if self._sh_in_c:
+            uclib = unicorn.unicorn_py3.unicorn.uclib
+            self.hot.state.mem_write = ctypes.cast(uclib.uc_mem_write, ctypes.c_void_p).value
         self._wfi_hooks = self._fast_return and self.hot.install_wfi_hooks(self._wfi_sites())
         # what guard_access may keep the arming on (both fixed from here on): checked once, not per access
         self._keeps_arming = self._fast_return and not self.system.has_native_sources
@@ -702,6 +717,8 @@ class Machine:
                 if not events_only:
                     self.system.arm_native()
                 self._arm()
+            elif self._ux is not None:  # the arming kept: the UARTE model's own part of it may have changed
+                self._ux_refresh()
 
     def _function_start(self, addr: int) -> int | None:
         sym = self.fw.function_at(addr)
@@ -826,6 +843,11 @@ class Machine:
         s.wk_cycle = NEVER  # no wfi woken in C unless the next event says how (_plan_wake)
         s.mv_addr = 0  # no compare moved in C unless that wake's event says how (_plan_move)
         s.ap_cycle = NEVER  # no event applied in C unless the next one says how (_plan_apply)
+        s.sh_on = self._sh_in_c and self.debugger is None  # (a debugger sees every semihosting call in Python)
+        ux = self._ux
+        if ux is not None:  # no STARTTX served in C unless this arming allows it (_arm_uarte)
+            ux.on = ux.planned = 0
+            self._ux_gate = False
         self._chain_off()  # no DMA half delivered in C unless the next event says how (_plan_chain)
         s.tick_cycle = NEVER
         s.src_next[:] = _NO_SOURCE_NEXT  # (one slice store: a loop of ctypes item stores at every arming before)
@@ -836,6 +858,8 @@ class Machine:
             return
         if top is None:
             s.stop_cycle = NO_LIMIT
+            if ux is not None and not s.ch_n:
+                self._arm_uarte(ux)
             return
         s.stop_cycle = top.at_cycle
         if not self._fast_return:
@@ -848,6 +872,11 @@ class Machine:
         if id(top) not in natives:
             if top.apply is not None and s.wk_cycle == NEVER and not s.ch_n and self.debugger is None:
                 self._plan_apply(top)
+            if ux is not None and s.wk_cycle == NEVER and not s.ch_n:
+                if s.ap_cycle == NEVER:
+                    self._arm_uarte(ux)
+                elif top is self._ux_model._tx_event:  # from the end C applies of the transfer under way on
+                    self._arm_uarte(ux, after_end=True)
             return
         slot = natives[id(top)]
         if len(natives) == 1:  # the common case: no need to order the queue
@@ -867,6 +896,112 @@ class Machine:
             else:
                 s.src_next[slot] = ev.at_cycle
         s.other_cycle = NO_LIMIT
+
+    ELAPSED_IN_C = True  # False: every semihosting call through Python (tests compare both)
+
+    def _setup_uarte(self) -> None:
+        """hp_uarte_start: the first UARTE model that allows it (``TX_START_IN_C``) may have its TASKS_STARTTX served
+        in C, on the native hot path and register file, when EasyDMA's Data RAM is one host buffer and the console has
+        no live echo or pass/fail markers (its bytes reach the console at Python's next sync, not at the write)."""
+        if not self._fast_return or not self.bus.rf.native or self.opts.echo is not None or self.opts.pass_marker \
+                or self.opts.fail_marker:
+            return
+        model = next((p for p in self.peripherals if getattr(p, "TX_START_IN_C", False)), None)
+        if model is None:
+            return
+        lo, hi = model.DMA_RAM
+        for base, end, at in self._read_windows:
+            if base <= lo < end:
+                ux = HotUarteTx()
+                ux.ram_lo, ux.ram_hi, ux.ram_host = lo, min(hi, end), at + (lo - base)
+                self._ux, self._ux_model = ux, model
+                self.hot.state.ux = ctypes.addressof(ux)
+                return
+
+    def _arm_uarte(self, ux: HotUarteTx, after_end: bool = False) -> None:
+        """hp_uarte_start may serve the next TASKS_STARTTX (``ux.on``): this arming is one Machine._plan_apply could
+        plan the transfer's end in (nothing pending, no debugger, no planned event, wake or chain, C's own deliveries
+        off: the caller checked those it set), no console listener wants the bytes at once, and the model's
+        STARTTX would do only what C does (Nrf52Uarte.tx_start_plan). ``after_end``: the planned event is the end
+        of the UARTE's transfer under way; from its application in C on (hp_apply: ``on`` 2 becomes 1) the next
+        STARTTX may be served, as Python's arming after that end would allow."""
+        free = self.debugger is None and not self.system.exc.pending and not self.console_listeners
+        if free:
+            self._ux_gate = True
+            self._ux_after = after_end
+        plan = self._ux_plan = self._ux_model.tx_start_plan(after_end)
+        if plan is None or not self._ux_ack(plan) or not free:
+            return
+        seg = self.clocks.timeline.current
+        if not seg.hz or seg.rate_num >= 1 << 62 or seg.rate_den >= 1 << 32 or seg.fs >= 1 << 63:
+            return
+        if ux.plan_id != plan.serial:
+            start, end = plan.start_ops, plan.end_ops
+            if len(start) > UX_OPS or len(end) > min(UX_OPS, AP_OPS):
+                return
+            ux.task_addr, ux.ptr_store, ux.max_store, ux.frame_fs = plan.task_addr, plan.ptr_store, plan.max_store, \
+                plan.frame_fs
+            for i, (kind, index, value) in enumerate(start):
+                ux.start_kind[i], ux.start_index[i], ux.start_value[i] = kind, index, value
+            for i, (kind, index, value) in enumerate(end):
+                ux.end_kind[i], ux.end_index[i], ux.end_value[i] = kind, index, value
+            ux.n_start, ux.n_end = len(start), len(end)
+            ux.plan_id = plan.serial
+        ux.seg_cycle, ux.seg_fs, ux.rate_num, ux.rate_den = seg.cycle, seg.fs, seg.rate_num, seg.rate_den
+        self.hot.state.ev_bus = self.bus.rf.bus
+        ux.on = 2 if after_end else 1
+
+    def _ux_ack(self, plan: Any) -> bool:
+        """The STARTTX entry offers its writes to hp_ack (PeripheralBus.native_ack), from the model's first plan on."""
+        if not self._ux_acked:
+            self._ux_acked = self.bus.native_ack(self.hot.state, self.hot.lib, plan.task_addr)
+        return self._ux_acked
+
+    def _ux_refresh(self) -> None:
+        """After an access that kept the arming (:meth:`_guard_kept`): the UARTE model's plan as of now (a write of
+        TXD.MAXCNT through Python, an INTEN change...), the machine's part of the arming being as it was."""
+        ux = self._ux
+        after = self._ux_after
+        if not self._ux_acked:  # (as in a run with a debugger, which arms no STARTTX: the same register-file flags)
+            plan = self._ux_model.tx_start_plan()  # type: ignore[union-attr]
+            if plan is not None:
+                self._ux_ack(plan)
+        if not self._ux_gate or self._ux_model.tx_start_plan(after) is self._ux_plan:  # type: ignore[union-attr]
+            return  # (the plan the last arming tried: the same outcome)
+        ux.on = 0  # type: ignore[union-attr]
+        self._arm_uarte(ux, after)  # type: ignore[arg-type]
+
+    def settle_uarte(self) -> None:
+        """hp_uarte_start served TASKS_STARTTX (SystemBlock.sync_native, after settle_apply): the model's part of each
+        transfer C started since the last sync, in order, as of its cycle (Nrf52Uarte.tx_started_in_c: the console
+        bytes, the transfer's bookkeeping, its end event unless C applied that too: then tx_ended_in_c as of that
+        cycle). The polling watch counts each STARTTX as the MMIO write through Python it replaced."""
+        ux = self._ux
+        if ux is None or not ux.n:
+            return
+        n = ux.n
+        recs = [(ux.start_cycle[i], ux.count[i], ux.end_cycle[i]) for i in range(n)]
+        data = ctypes.string_at(ctypes.addressof(ux) + HotUarteTx.buf.offset, ux.len)
+        ux.n = ux.len = 0
+        s = self.hot.state
+        model = self._ux_model
+        now = s.cycle_count
+        in_events, self._in_events = self._in_events, True
+        try:
+            pos = 0
+            for start, count, end in recs:
+                s.cycle_count = start
+                self.polls.writes += 1
+                model.tx_started_in_c(data[pos:pos + count], end != NEVER)
+                pos += count
+                if end != NEVER:
+                    s.cycle_count = end
+                    model.tx_ended_in_c()
+        finally:
+            s.cycle_count = now
+            self._in_events = in_events
+        self.arm_changes += 1
+        self.uarte_starts_in_c += n
 
     def _plan_wake(self, top: Event) -> None:
         """hp_wfi_hook: a wfi before ``top`` may be woken in C at its cycle when running it does only what its
@@ -1155,6 +1290,9 @@ class Machine:
                 err = exc
             if s.dv_pend[0]:  # divides of the last block priced at its end (blocks.divide_slots): before anything
                 self.hot.settle_divides(self.pc())
+            if s.sh_elapsed != self._sh_seen:  # SYS_ELAPSED calls C served (hp_semi_elapsed): Semihosting.call's count
+                self.semihosting.calls["ELAPSED"] += s.sh_elapsed - self._sh_seen
+                self._sh_seen = s.sh_elapsed
             if debugger is not None:
                 debugger.after_emu()
             self.console_take()

@@ -616,6 +616,8 @@ class SystemBlock:
         if s.ap_done != self._ap_seen:  # hp_apply did an event at its cycle: the model's part, as the run loop's stop
             self._ap_seen = s.ap_done  # would have run it there (C applies only with nothing pending and no wake)
             self.m.settle_apply(s.ap_at)
+        if done & 64:  # hp_uarte_start served TASKS_STARTTX: the model's transfers (after any event applied before)
+            self.m.settle_uarte()
         if s.wk_wakes != self._wk_seen:  # hp_wfi_hook woke a wfi: its event first, as of its cycle (on_halt's)
             self._wk_seen = s.wk_wakes
             slept, self._wk_slept = s.wk_slept - self._wk_slept, s.wk_slept
@@ -635,8 +637,8 @@ class SystemBlock:
         if s.dwt_reads != self._dwt_seen:  # CYCCNT reads C served (hp_dwt_mmio_read): MMIO reads the polling watch
             self.m.polls.writes += (s.dwt_reads - self._dwt_seen) & 0xFFFFFFFF  # did not see (a new place after)
             self._dwt_seen = s.dwt_reads
-        if not done & ~126:  # only NVIC writes (hp_nvic_write), event clears (hp_ack), wakes, an event applied or a
-            # compare moved
+        if not done & ~126:  # only NVIC writes (hp_nvic_write), event clears (hp_ack), wakes, an event applied, a
+            # compare moved or a UARTE transfer (bit 64: each settled by its own count)
             return
         s.c_entered = 0  # FPCAR reads go to Python again (hp_ppb_mmio_read)
         e = self.exc

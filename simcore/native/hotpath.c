@@ -49,6 +49,48 @@ void rf_flags_set(struct rf_bus *b, uint32_t reg, uint32_t flags); /* regfile.c:
 #define HP_AP_STORE 0u /* ap_kind: the value ap_index of the register file becomes ap_value */
 #define HP_AP_FLAGS 1u /* ap_kind: the flags of entry ap_index become ap_value */
 #define HP_NEVER 0xFFFFFFFFFFFFFFFFull
+#define HP_UX_MAX 64    /* UARTE transfers C may start before Python takes them (hp_uarte_start) */
+#define HP_UX_CAP 4096u /* their bytes (the console's) C may hold for Python */
+#define HP_UX_OPS 4     /* register-file changes at a transfer's start, and at its end (HP_AP_OPS) */
+#define HP_FS_PER_SECOND 1000000000000000ull
+
+/* --- an nRF52 UARTE's TASKS_STARTTX served here (hp_uarte_start, from hp_ack; nRF52840 PS v1.7 6.34.2 "Transmission"):
+   Python (Machine._arm_uarte, Nrf52Uarte.tx_start_plan) arms it at each arming when the model's STARTTX would do
+   nothing but take TXD.MAXCNT bytes from TXD.PTR by EasyDMA (Data RAM) for the console, set EVENTS_TXSTARTED and hand
+   TASKS_STOPTX back to Python (start ops), and plan the transfer's end as a machine event applied here at its cycle
+   (end ops: EVENTS_TXDRDY, EVENTS_ENDTX, TASKS_STOPTX to C again): no interrupt, shortcut or PPI route sees those events,
+   and the end comes before the next machine event, as Machine._plan_apply would plan it after Python's STARTTX. C
+   copies the bytes to buf, logs the transfer (start cycle, count; its end cycle once applied) and plans the end
+   (ap_*); Python's next sync (fr_done bit 64, Machine.settle_uarte) gives the model the transfers in order, as of
+   their cycles, and the console the bytes. A machine struct of its own (hp_state.ux points to it), not snapshotted:
+   Python settles every transfer before it re-arms, and each arming rewrites `on` --- */
+typedef struct hp_utx {
+    uint32_t on;         /* Python: 1: STARTTX may be served here (this arming); 2: once the event planned (ap_*, the
+                            transfer under way's end) is applied (hp_apply makes it 1); 0: not */
+    uint32_t task_addr;  /* Python: TASKS_STARTTX's address */
+    uint32_t ptr_store;  /* Python: the register file's value index of TXD.PTR */
+    uint32_t max_store;  /* ... of TXD.MAXCNT */
+    uint32_t ram_lo;     /* Python: EasyDMA reads [ram_lo, ram_hi) (Data RAM backed by ram_host) */
+    uint32_t ram_hi;
+    const uint8_t *ram_host; /* Python: the host buffer of guest address ram_lo */
+    uint64_t frame_fs;   /* Python: one frame on the wire (start, data, parity, stop bits at the baud rate) */
+    uint64_t seg_cycle;  /* Python: the clock timeline's current segment: from cycle seg_cycle at seg_fs, */
+    uint64_t seg_fs;     /* rate_num / rate_den Hz (clock.py Timeline.fs_at, cycle_at) */
+    uint64_t rate_num;
+    uint64_t rate_den;
+    uint64_t plan_id;    /* Python: which plan the fields hold (Machine._arm_uarte rewrites them when it changes) */
+    uint32_t n_start;    /* Python: register-file changes at STARTTX (HP_AP_* kinds) */
+    uint32_t n_end;      /* ... at the end (ap_* of the planned end) */
+    uint32_t start_kind[HP_UX_OPS], start_index[HP_UX_OPS], start_value[HP_UX_OPS];
+    uint32_t end_kind[HP_UX_OPS], end_index[HP_UX_OPS], end_value[HP_UX_OPS];
+    uint32_t planned;    /* C: ap_* is the end of transfer n - 1 (Python's arming clears it) */
+    uint32_t n;          /* C: transfers logged since Python's last take (Python empties the log) */
+    uint32_t len;        /* C: bytes in buf */
+    uint32_t count[HP_UX_MAX];
+    uint64_t start_cycle[HP_UX_MAX];
+    uint64_t end_cycle[HP_UX_MAX]; /* HP_NEVER while the transfer is under way */
+    uint8_t buf[HP_UX_CAP];
+} hp_utx;
 /* hp_state.slow_next: why the next block entry takes the general path */
 #define HP_SLOW_SP 1u      /* the previous block wrote SP dynamically: read it */
 #define HP_SLOW_PROFILE 2u /* profiling */
@@ -398,6 +440,10 @@ typedef struct {
     uint32_t mv_value;      /* Python: the value the write must have */
     uint32_t mv_store;      /* Python: the register file's value index of the compare register */
     uint32_t mv_done;       /* C: writes served (cumulative) */
+    hp_utx *ux;             /* Python: an nRF52 UARTE's STARTTX served here (hp_uarte_start), NULL: none */
+    uint32_t ux_ends;       /* C: transfer ends applied here (cumulative; the polling watch links no read across one) */
+    uint32_t sh_on;         /* Python: semihosting SYS_ELAPSED may be served here (hp_semi_elapsed; no debugger) */
+    uint64_t sh_elapsed;    /* C: SYS_ELAPSED calls served here (cumulative; Python counts them in its calls) */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -859,8 +905,9 @@ static int hp_source(hp_state *s, void *uc, uint32_t addr, uint32_t i);
    else asked for a stop (stop_cycle still the event's), no Python bookkeeping is due (fr_done as hp_wfi_hook asks
    it) and the budget is not spent, as the run loop would then stop before running events. 1: applied. */
 static int hp_apply(hp_state *s) {
+    hp_utx *u = s->ux && s->ux->planned ? s->ux : NULL; /* the end of a transfer hp_uarte_start planned */
     if (s->cycle_count < s->ap_cycle || s->stop_cycle != s->ap_cycle || s->stop_requested || s->py_stop ||
-        (s->fr_done & ~6u) || s->insn_count >= s->stop_insn || !s->ev_bus || s->ap_n > HP_AP_OPS)
+        (s->fr_done & ~(u ? 86u : 6u)) || s->insn_count >= s->stop_insn || !s->ev_bus || s->ap_n > HP_AP_OPS)
         return 0;
     uint32_t *store = rf_stores(s->ev_bus);
     for (uint32_t i = 0; i < s->ap_n; i++) {
@@ -871,11 +918,18 @@ static int hp_apply(hp_state *s) {
     }
     uint64_t next = s->ap_after;
     if (s->ap_period && s->cycle_count + s->ap_period < next) next = s->cycle_count + s->ap_period;
-    s->ap_at = s->cycle_count;
-    s->ap_done++;
     s->ap_cycle = HP_NEVER;
     s->stop_cycle = next;
+    if (u) { /* logged for Machine.settle_uarte (Python's _applied is not this event) */
+        u->end_cycle[u->n - 1] = s->cycle_count;
+        u->planned = 0;
+        s->ux_ends++;
+        return 1;
+    }
+    s->ap_at = s->cycle_count;
+    s->ap_done++;
     s->fr_done |= 16u; /* Python's next sync does the model's bookkeeping as of ap_at */
+    if (s->ux && s->ux->on == 2) s->ux->on = 1; /* the UARTE's transfer ended: its next STARTTX may be served here */
     return 1;
 }
 
@@ -1390,8 +1444,61 @@ static int hp_cc_move(hp_state *s, uint32_t addr, uint32_t size, uint64_t value)
     return 1;
 }
 
+/* TASKS_STARTTX served here (see hp_utx): a whole-word write of 1 while Python armed it and the arming it was made in
+   holds (no planned event, wake or chain, C's own deliveries off, no stop asked for, nothing but applied events or
+   transfers for Python to settle), TXD.PTR/TXD.MAXCNT giving 1..room bytes in Data RAM, and the end (the model's
+   _tx_next: start + count frames, on the clock timeline) before the next stop. 1: served, 0: Python serves it. */
+static int hp_uarte_start(hp_state *s, hp_utx *u, uint32_t size, uint64_t value) {
+    if (u->on != 1 || size != 4 || value != 1 || s->ap_cycle != HP_NEVER || s->wk_cycle != HP_NEVER || s->ch_n ||
+        s->other_cycle || s->stop_requested || s->py_stop || (s->fr_done & ~80u) || !s->ev_bus || u->n >= HP_UX_MAX ||
+        u->n_start > HP_UX_OPS || u->n_end > HP_AP_OPS || !u->rate_num || !u->rate_den || !u->frame_fs)
+        return 0;
+    uint32_t *store = rf_stores(s->ev_bus);
+    uint32_t ptr = store[u->ptr_store], count = store[u->max_store] & 0xFFFFu;
+    uint64_t now = s->cycle_count;
+    if (!count || count > HP_UX_CAP - u->len || ptr < u->ram_lo || ptr >= u->ram_hi || count > u->ram_hi - ptr ||
+        now < u->seg_cycle ||
+        now - u->seg_cycle >= (1ull << 40))
+        return 0;
+    /* Timeline.fs_at(now), then cycle_at(start + count frames): integers as clock.py has them */
+    unsigned __int128 x = (unsigned __int128)(now - u->seg_cycle) * HP_FS_PER_SECOND * u->rate_den;
+    unsigned __int128 start_fs = (unsigned __int128)u->seg_fs + x / u->rate_num;
+    unsigned __int128 at = start_fs + (unsigned __int128)count * u->frame_fs - u->seg_fs;
+    if (at >> 64) return 0;
+    unsigned __int128 den = (unsigned __int128)u->rate_den * HP_FS_PER_SECOND;
+    unsigned __int128 c = u->seg_cycle + (at * u->rate_num + den - 1) / den;
+    uint64_t end = c < now ? now : (uint64_t)c;
+    if (c >= HP_NEVER || end >= s->stop_cycle) return 0;
+    memcpy(u->buf + u->len, u->ram_host + (ptr - u->ram_lo), count);
+    u->len += count;
+    u->count[u->n] = count;
+    u->start_cycle[u->n] = now;
+    u->end_cycle[u->n] = HP_NEVER;
+    u->n++;
+    for (uint32_t i = 0; i < u->n_start; i++) {
+        if (u->start_kind[i] == HP_AP_FLAGS)
+            rf_flags_set(s->ev_bus, u->start_index[i], u->start_value[i]);
+        else
+            store[u->start_index[i]] = u->start_value[i];
+    }
+    for (uint32_t i = 0; i < u->n_end; i++) {
+        s->ap_kind[i] = u->end_kind[i];
+        s->ap_index[i] = u->end_index[i];
+        s->ap_value[i] = u->end_value[i];
+    }
+    s->ap_n = u->n_end;
+    s->ap_after = s->stop_cycle; /* the next machine event (Machine._plan_apply's `after`) */
+    s->ap_period = 0;
+    s->ap_cycle = end;
+    s->stop_cycle = end;
+    u->planned = 1;
+    s->fr_done |= 64u; /* Python's next sync gives the model its transfers (Machine.settle_uarte) */
+    return 1;
+}
+
 int hp_ack(void *ctx, uint32_t addr, uint32_t size, uint64_t value) {
     hp_state *s = (hp_state *)ctx;
+    if (s->ux && s->ux->task_addr == addr) return hp_uarte_start(s, s->ux, size, value);
     if (s->ev_n && hp_event_clear(s, addr, size, value)) return 1;
     if (s->mv_addr && hp_cc_move(s, addr, size, value)) return 1;
     for (uint32_t i = 0; i < HP_MAX_SOURCES; i++) {
@@ -1766,8 +1873,38 @@ static int hp_list_return(hp_state *s, void *uc) {
     return 1;
 }
 
+/* Semihosting SYS_ELAPSED (operation 0x30: bkpt 0xab with r0 = 0x30, ARM "Semihosting for AArch32 and AArch64" 6.5;
+   the bkpt is ARMv7-M A7.7.17, Unicorn's intno 7 with the PC at it): the cycle count as a 64-bit little-endian
+   value at the address in r1, r0 = 0, on after the bkpt (Semihosting.sys_elapsed and Machine._semihosting_call:
+   the same register and memory writes, the block's cycles counted at its entry as Python's now_cycles sees them).
+   Only when the 8 bytes are in one RAM window (Machine.writable) and the instruction is read from a memory window;
+   1: served, 0: Python's (any other call, a bad pointer). The call reaches no model: no Python entry is owed. */
+static int hp_semi_elapsed(hp_state *s, void *uc) {
+    uint32_t pc = 0, r0 = 0, r1 = 0;
+    if (s->reg_read(uc, s->rid[FR_PC], &pc) || s->reg_read(uc, s->rid[FR_R0], &r0) || r0 != 0x30u ||
+        s->reg_read(uc, s->rid[FR_R1], &r1) || !s->mem_write)
+        return 0;
+    const uint8_t *code = NULL;
+    for (uint32_t i = 0; i < s->n_windows; i++)
+        if (s->win_base[i] <= pc && (uint64_t)pc + 2 <= s->win_end[i] && s->win_ptr[i]) {
+            code = s->win_ptr[i] + (pc - s->win_base[i]);
+            break;
+        }
+    uint8_t *host = NULL;
+    if (!code || code[0] != 0xABu || code[1] != 0xBEu || !hp_window(s, r1, 8, &host)) return 0;
+    uint8_t le[8];
+    for (int k = 0; k < 8; k++) le[k] = (uint8_t)(s->cycle_count >> (8 * k));
+    uint32_t zero = 0, next = (pc + 2u) | 1u;
+    if (s->mem_write(uc, r1, le, 8) != 0 || s->reg_write(uc, s->rid[FR_R0], &zero) ||
+        s->reg_write(uc, s->rid[FR_PC], &next))
+        return 0;
+    s->sh_elapsed++;
+    return 1;
+}
+
 void hp_intr_hook(void *uc, uint32_t intno, void *user_data) {
     hp_state *s = (hp_state *)user_data;
+    if (intno == 7 && s->sh_on && hp_semi_elapsed(s, uc)) return;
     if (intno == 8 && s->fr_exc && hp_fast_return(s, uc)) return;
     if (intno == 8 && s->nest_on && hp_list_return(s, uc)) return;
     s->intr_fallback(intno);
@@ -1970,7 +2107,7 @@ static void hp_poll_read(void *ctx, uint32_t reg, uint32_t value, uint32_t timed
     uint32_t regs[16];
     if (hp_poll_regs(s, p->uc, regs)) { p->c_ok = 0; return; }
     uint64_t writes = *p->rf_writes + p->py_writes + s->psv_sets + s->nv_writes, exc = s->tick_entries + s->fast_returns + s->chains + s->wp_skips +
-        s->ap_done + s->ch_done;
+        s->ap_done + s->ch_done + s->ux_ends;
     for (uint32_t k = 0; k < HP_MAX_SOURCES; k++) { writes += s->src_acks[k]; exc += s->src_entries[k]; }
     uint64_t insn = s->insn_count, cyc = s->cycle_count;
     if (p->c_ok && p->c_reg == reg && p->c_pc == pc && p->c_value == value && p->c_writes == writes &&

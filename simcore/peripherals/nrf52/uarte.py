@@ -28,24 +28,34 @@ interrupt is off (every nRF52 model's, simcore/peripherals/nrf52/common.py); thi
 ``TXD.PTR``/``TXD.MAXCNT`` (storage it reads at ``STARTTX``) and ``TASKS_STOPTX`` while no
 transmission is under way and nothing but the event register sees ``TXSTOPPED`` (no ``INTEN`` bit,
 shortcut or PPI route): the task register then shares the event's value, and a write of 1 sets it.
-``TASKS_STARTTX`` and every write that is not a whole word within the register's fields stay with
-the model. ``TX_IN_C = False`` (with ``NordicPeripheral.EVENTS_IN_C`` and ``STORAGE_IN_C`` False) keeps every
-access in Python: the same run, access for access (tests/integration/test_uarte_in_c.py). Holding
-``TXD.PTR``/``TXD.MAXCNT`` is NordicPeripheral's ``HELD_STORAGE`` (TWIM uses it too).
+Every write that is not a whole word within the register's fields stays with the model. ``TX_IN_C = False``
+(with ``NordicPeripheral.EVENTS_IN_C`` and ``STORAGE_IN_C`` False) keeps every access in Python: the same run, access
+for access (tests/integration/test_uarte_in_c.py). Holding ``TXD.PTR``/``TXD.MAXCNT`` is NordicPeripheral's
+``HELD_STORAGE`` (TWIM uses it too).
+
+``TASKS_STARTTX`` in C (hotpath.c hp_uarte_start): while nothing but the event registers sees TXSTARTED, TXDRDY and
+ENDTX (no interrupt, shortcut or PPI route), the machine arms C with :meth:`Nrf52Uarte.tx_start_plan`; a write of 1
+then takes TXD.MAXCNT bytes from TXD.PTR (Data RAM) into a buffer, makes the register-file changes the model would
+make and plans the end (TXDRDY, ENDTX, TASKS_STOPTX back to C) at the cycle the baud rate gives, applied in C as
+Machine._plan_apply would plan it. Python's next sync (Machine.settle_uarte) gives the model its transfers in order,
+as of their cycles, and the console the bytes. The console is left to the model when its bytes must be seen at once
+(a live echo, pass/fail markers, a listener). ``TX_START_IN_C = False``: every STARTTX here
+(tests/integration/test_uarte_start_in_c.py).
 """
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from simcore.abi import AP_FLAGS
 from simcore.clock import FS_PER_SECOND
 from simcore.errors import BadInputError
 from simcore.peripherals import register_model
 from simcore.peripherals.nrf52.common import NordicPeripheral
-from simcore.peripherals.nrf52.dma import EasyDma
+from simcore.peripherals.nrf52.dma import DATA_RAM, EasyDma
 from simcore.regfile import FIT, PY
 
 ENABLED = 8
@@ -54,6 +64,25 @@ EV_RXSTARTED, EV_TXSTARTED, EV_TXSTOPPED = 19, 20, 22
 TASKS_STOPTX = 0x00C
 EVENTS_BASE = 0x100
 TX_PLAIN = {"TXD_PTR": 0x544, "TXD_MAXCNT": 0x548}  # storage only: the model reads them at STARTTX
+
+
+# serials of TASKS_STARTTX plans (Machine._arm_uarte rewrites C's copy when the serial differs): a module counter, never
+# rolled back by a snapshot's restore, so a serial names one plan's contents for the process's life
+_PLAN_SERIALS = itertools.count(1)
+
+
+class TxStartPlan(NamedTuple):
+    """What hp_uarte_start does for TASKS_STARTTX (Nrf52Uarte.tx_start_plan): the task's address, the register file's
+    values of TXD.PTR and TXD.MAXCNT, one frame's femtoseconds, the register-file changes at the start (ops as
+    :meth:`NordicPeripheral.apply_ops` gives them) and at the end."""
+
+    serial: int
+    task_addr: int
+    ptr_store: int
+    max_store: int
+    frame_fs: int
+    start_ops: list[tuple[int, int, int]]
+    end_ops: list[tuple[int, int, int]]
 
 
 def read_input(where: str, path: str) -> bytes:
@@ -98,6 +127,11 @@ class Nrf52Uarte(NordicPeripheral):
         self._tx_start_fs = 0
         self.stats = {"tx_bytes": 0, "rx_bytes": 0}
         self._c_stop: list[Any] | None = None  # TASKS_STOPTX: [entry, flags in C, flags in Python, in C now]
+        # bumped by every access and task: tx_start_plan is made again after one, or when TASKS_STOPTX's state changed
+        # (a transfer's steps change nothing else it reads but the transfer under way, which it checks first)
+        self._gen = 0
+        self._plan_key: tuple[int, int] = (-1, -1)
+        self._plan: TxStartPlan | None = None
         super().__init__(config, host, registers)
         self.fabric.route_listeners.append(self._routes)
 
@@ -134,11 +168,90 @@ class Nrf52Uarte(NordicPeripheral):
 
     def _routes(self) -> None:
         """The PPI changed its routes (a route from TXSTOPPED takes TASKS_STOPTX back)."""
+        self._gen += 1
         self._stop_check()
 
+    def read(self, offset: int, size: int) -> int:
+        self._gen += 1  # an event read may hand the event to the register file (_hold)
+        return super().read(offset, size)
+
     def write(self, offset: int, size: int, value: int) -> None:
+        self._gen += 1
         super().write(offset, size, value)  # (TXD.PTR/TXD.MAXCNT: HELD_STORAGE)
         self._stop_check()  # SHORTS, INTEN, a transfer or what the register file holds may have changed
+
+    def task(self, i: int) -> None:
+        self._gen += 1  # (a shortcut's or the PPI's: firmware's come through write)
+        super().task(i)
+
+    def reset(self) -> None:
+        self._gen = getattr(self, "_gen", 0) + 1
+        super().reset()
+
+    # --- TASKS_STARTTX in C (hotpath.c hp_uarte_start; Machine._arm_uarte, settle_uarte) -------------------
+    TX_START_IN_C = True  # False: every TASKS_STARTTX comes here (tests compare both)
+    DMA_RAM = DATA_RAM  # what EasyDMA reaches (C reads the bytes from the host buffer of it)
+
+    def tx_start_plan(self, after_end: bool = False) -> TxStartPlan | None:
+        """What C may do for the next TASKS_STARTTX (made again after any access, task or transfer step): what
+        :meth:`task_STARTTX` does when ENABLE is 8, no transfer is under way, TXD.PTR and TXD.MAXCNT are held by the
+        register file and nothing but the event registers sees TXSTARTED, TXDRDY and ENDTX (no interrupt, shortcut or
+        PPI route): the bytes to the console, TXSTARTED set and TASKS_STOPTX taken back (:meth:`_stop_check`), and the
+        end as :meth:`_tx_apply_plan` would give it (the events set, TASKS_STOPTX to C again). C checks the pointer
+        and count (1 byte or more, in Data RAM) and the timing. None: Python's. ``after_end``: the plan as it will be
+        once the transfer under way ends by the end C applies (Machine._plan_apply planned it): TASKS_STOPTX then as
+        :meth:`_tx_applied` leaves it."""
+        stop = self._c_stop
+        if not after_end:
+            if self._tx_event is not None:
+                return None
+            key = (self._gen, -1 if stop is None else stop[3])
+        else:
+            key = (self._gen, -1 if stop is None else bool(self._held) and self._stop_in_c())
+        if key == self._plan_key:
+            return self._plan
+        self._plan_key = key
+        self._plan = None
+        if not (self.TX_START_IN_C and self.TX_IN_C) or self.values["ENABLE"] & 0xF != ENABLED:
+            return None
+        ptr, count = self._c_plain.get("TXD_PTR"), self._c_plain.get("TXD_MAXCNT")
+        frame = self.frame_fs()
+        if ptr is None or count is None or frame <= 0:
+            return None
+        start = self.apply_ops((EV_TXSTARTED,))
+        end = self.apply_ops((EV_TXDRDY, EV_ENDTX))
+        if start is None or end is None:
+            return None
+        want = bool(self._held) and self._stop_in_c()
+        if stop is None and want:
+            return None  # _tx_apply_plan: _stop_check would make the register file's entry at the end
+        if stop is not None:
+            if key[1]:  # _stop_check after STARTTX: a transfer is under way, STOPTX is Python's
+                start.append((AP_FLAGS, stop[0], stop[2]))
+            if want:  # _tx_apply_plan: back to C at the end
+                end.append((AP_FLAGS, stop[0], stop[1]))
+        task = self.base + 4 * next(i for i, name in self.task_names.items() if name == "STARTTX")
+        self._plan = TxStartPlan(next(_PLAN_SERIALS), task, ptr, count, frame, start, end)
+        return self._plan
+
+    def tx_started_in_c(self, data: bytes, ended: bool) -> None:
+        """:meth:`task_STARTTX` as C did it at this cycle (Machine.settle_uarte): TXSTARTED (its register-file value C
+        set), EasyDMA's count, the console, the transfer; its end event is scheduled unless C applied it too
+        (``ended``: :meth:`tx_ended_in_c` follows as of the end's cycle)."""
+        self.fire_applied(EV_TXSTARTED)
+        self.dma.read_bytes += len(data)
+        self.host.console_write(data, self.name)
+        self.stats["tx_bytes"] += len(data)
+        self._tx_count = len(data)
+        self._tx_start_fs = self.host.now_fs()
+        self._tx_sent = 0
+        if not ended:
+            self._tx_next()
+            self._stop_check()
+
+    def tx_ended_in_c(self) -> None:
+        """The end C applied at this cycle for a transfer it started (:meth:`_tx_applied`)."""
+        self._tx_applied(self._tx_count - self._tx_sent)
 
     # --- timing ----------------------------------------------------------------------------------
     def baud(self) -> float:
