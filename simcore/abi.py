@@ -37,6 +37,9 @@ NV_WORDS = 16  # NVIC ISER/ICER/ISPR/ICPR words C keeps (HP_NV_WORDS): 496 inter
 AP_OPS = 4  # register-file changes of a machine event C applies at its cycle (HP_AP_OPS, hotpath.c hp_apply)
 AP_STORE, AP_FLAGS = 0, 1  # such a change: a register-file value, an entry's flags (HP_AP_STORE, HP_AP_FLAGS)
 EV_SLOTS = 8  # peripheral event registers whose clear C may serve, lowering their interrupt line (HP_EV_SLOTS)
+TW_EVENTS = 5  # a TWIM read's events C sets: TXSTARTED, LASTTX, RXSTARTED, LASTRX, STOPPED (HP_TW_EVENTS)
+TW_NONE = 0xFFFFFFFF  # tw_ev_store: the event is not held by the register file (its reads go to Python) (HP_TW_NONE)
+TW_CHECKS = 4  # register-file values a TWIM read taken in C must still hold as planned (HP_TW_CHECKS)
 CH_MAX = 16  # DMA halves of one chain of wfi wakes C may do (HP_CH_MAX, hotpath.c hp_chain_wake)
 UX_MAX = 64  # UARTE transfers C may start before Python takes them (HP_UX_MAX, hotpath.c hp_uarte_start)
 UX_CAP = 4096  # their console bytes C may hold (HP_UX_CAP)
@@ -399,6 +402,39 @@ class HotState(ctypes.Structure):
         ("ux_ends", ctypes.c_uint32),
         ("sh_on", ctypes.c_uint32),
         ("sh_elapsed", ctypes.c_uint64),
+        ("tw_free", ctypes.c_uint64),
+        ("tw_quiet", ctypes.c_uint64),
+        ("tw_at", ctypes.c_uint64),
+        ("tw_lasttx", ctypes.c_uint64),
+        ("tw_stopped", ctypes.c_uint64),
+        ("tw_saved", ctypes.c_uint64),
+        ("tw_slept", ctypes.c_uint64),
+        ("tw_bit_fs", ctypes.c_uint64),
+        ("tw_fpc", ctypes.c_uint64),
+        ("tw_on", ctypes.c_uint32),
+        ("tw_flight", ctypes.c_uint32),
+        ("tw_taken", ctypes.c_uint32),
+        ("tw_woken", ctypes.c_uint32),
+        ("tw_task", ctypes.c_uint32),
+        ("tw_reg", ctypes.c_uint32),
+        ("tw_len", ctypes.c_uint32),
+        ("tw_unit", ctypes.c_uint32),
+        ("tw_ram_base", ctypes.c_uint32),
+        ("tw_ram_size", ctypes.c_uint32),
+        ("tw_irq", ctypes.c_uint32),
+        ("tw_ev", ctypes.c_uint32),
+        ("tw_chk_n", ctypes.c_uint32),
+        ("tw_chk_store", ctypes.c_uint32 * TW_CHECKS),
+        ("tw_chk_value", ctypes.c_uint32 * TW_CHECKS),
+        ("tw_txptr", ctypes.c_uint32),
+        ("tw_rxptr", ctypes.c_uint32),
+        ("tw_rxcnt", ctypes.c_uint32),
+        ("tw_tx", ctypes.c_uint32),
+        ("tw_rx", ctypes.c_uint32),
+        ("tw_n", ctypes.c_uint32),
+        ("tw_ev_store", ctypes.c_uint32 * TW_EVENTS),
+        ("tw_ram", ctypes.c_void_p),
+        ("tw_miso", ctypes.c_void_p),
     ]
 
 
@@ -498,6 +534,9 @@ CONSTANTS: dict[str, int] = {
     "HP_MAX_NEST": MAX_NEST,
     "HP_NV_WORDS": NV_WORDS,
     "HP_EV_SLOTS": EV_SLOTS,
+    "HP_TW_CHECKS": TW_CHECKS,
+    "HP_TW_EVENTS": TW_EVENTS,
+    "HP_TW_NONE": TW_NONE,
     "HP_CH_MAX": CH_MAX,
     "HP_UX_MAX": UX_MAX,
     "HP_UX_CAP": UX_CAP,

@@ -179,6 +179,15 @@ class Machine:
             uclib = unicorn.unicorn_py3.unicorn.uclib
             self.hot.state.mem_write = ctypes.cast(uclib.uc_mem_write, ctypes.c_void_p).value
         self._wfi_hooks = self._fast_return and self.hot.install_wfi_hooks(self._wfi_sites())
+        # a TWIM register read done in C from its TASKS_STARTTX write (hotpath.c hp_twim_start / hp_twim_wake;
+        # _plan_twim, settle_twim): the models that may offer one, the offer C works from (keeps its bytes alive), and
+        # hot.state's tw_taken, tw_woken and tw_slept at the last settle
+        self._tw_models = [p for p in self.peripherals if hasattr(p, "twim_offer")] \
+            if self._fast_return and self._wfi_hooks and self.bus.rf.native else []
+        self._tw_offer: Any = None
+        self._tw_seen = (0, 0, 0)
+        self._tw_planned = -1  # the TWIMs' offer_changes (Nrf52Twim._offer_changed) at _plan_twim's last look
+        self.twim_reads_in_c = 0
         # what guard_access may keep the arming on (both fixed from here on): checked once, not per access
         self._keeps_arming = self._fast_return and not self.system.has_native_sources
         self.uc.hook_add(
@@ -551,6 +560,17 @@ class Machine:
     def mem_write(self, addr: int, data: bytes) -> None:
         self.uc.mem_write(addr, bytes(data))
 
+    def ram_window(self, lo: int, hi: int) -> tuple[int, int, int] | None:
+        """The guest RAM of one memory within [lo, hi): (base, size, host address of base), or None (a DMA's reach
+        as C may write it directly: hotpath.c hp_twim_wake)."""
+        for w in self.board.memory_map.windows:
+            if w.is_ram and not w.alias and w.base < hi and lo < w.end and w.index >= 0:
+                base = max(w.base, lo)
+                end = min(w.end, hi, w.base + len(self.buffers[w.index]))
+                if end > base:
+                    return base, end - base, ctypes.addressof(self.buffers[w.index]) + (base - w.base)
+        return None
+
     def readable(self, addr: int, size: int) -> int:
         """Bytes from ``addr`` to the end of its memory (flash or RAM) if [addr, addr+size) is in it, else 0."""
         mem = self.board.memory_at(self.board.resolve_alias(addr), max(size, 1))
@@ -864,6 +884,8 @@ class Machine:
         s.stop_cycle = top.at_cycle
         if not self._fast_return:
             return
+        if self._tw_models:
+            self._plan_twim()
         if top.wake is not None and self._wfi_hooks and self.debugger is None:  # a debugger's hooks see Python's wfi
             self._plan_wake(top)
         elif top.chain is not None and self._wfi_hooks and self.debugger is None:
@@ -1050,6 +1072,79 @@ class Machine:
             self._mv_planned = plan
         s.mv_addr = plan[0]
         self._moved = plan[4]
+
+    def _plan_twim(self) -> None:
+        """hp_twim_start: the firmware's next TASKS_STARTTX may be taken in C when a TWIM offers the read it would be
+        (Nrf52Twim.twim_offer: the chip's answer previewed) and a cycle is a whole number of fs on the current clock
+        (the cycles of the transfer's events, as Timeline.cycle_at gives them, are then integer ceilings in C). The
+        write, the wake at STOPPED and the events then cost no Python entry until the next one (settle_twim); C
+        checks the rest (the register file's set-up, the bytes, the cycles) at the write."""
+        s = self.hot.state
+        if self.debugger is not None:  # (its hooks see every access and wfi in Python)
+            s.tw_on = 0
+            return
+        changes = 0
+        for model in self._tw_models:
+            changes += model.offer_changes
+        armed = self._tw_offer
+        if changes == self._tw_planned and (armed is None or s.tw_miso == armed.miso_addr):
+            return  # no offer changed since the last look (every arming: ~30 bytecodes then), and C's copy holds
+        self._tw_planned = changes
+        s.tw_on = 0
+        offer = None
+        for model in self._tw_models:  # (TWIMs with a chip on their bus: twim_offer)
+            offer = model.twim_offer()
+            if offer is not None:
+                break
+        if offer is None or s.tw_flight:
+            return
+        if offer is armed and s.tw_miso == offer.miso_addr:  # armed as it was: the fields hold it
+            s.tw_on = 1
+            return
+        seg = self.clocks.timeline.current
+        if not seg.hz or s.cycle_count < seg.cycle:
+            return
+        fs_per_cycle, rest = divmod(FS_PER_SECOND * seg.rate_den, seg.rate_num)
+        if rest or not offer.bit_fs:  # (C counts the transfer's cycles as the timeline's ceiling of fs / fs a cycle)
+            return
+        cycle_at = self.clocks.timeline.cycle_at
+        s.tw_free = cycle_at(offer.free_fs)
+        s.tw_quiet = cycle_at(offer.quiet_fs)
+        s.tw_task, s.tw_reg, s.tw_len, s.tw_unit = offer.task, offer.reg, len(offer.miso), offer.unit
+        s.tw_bit_fs, s.tw_fpc = offer.bit_fs, fs_per_cycle
+        s.tw_ram_base, s.tw_ram_size, s.tw_ram = offer.ram
+        s.tw_irq, s.tw_ev = offer.irq, offer.slot
+        for k, (index, value) in enumerate(offer.checks):
+            s.tw_chk_store[k], s.tw_chk_value[k] = index, value
+        s.tw_chk_n = len(offer.checks)
+        s.tw_txptr, s.tw_rxptr, s.tw_rxcnt = offer.ptrs
+        s.tw_ev_store[:] = offer.events
+        s.tw_miso = offer.miso_addr
+        s.ev_bus = self.bus.rf.bus
+        self._tw_offer = offer
+        s.tw_on = 1
+
+    def settle_twim(self) -> None:
+        """hp_twim_start took a TASKS_STARTTX write since the last sync (SystemBlock.sync_native, first), and
+        hp_twim_wake may have woken the wfi after it at STOPPED: the model's write as of its cycle and, if woken, the
+        sleep and the transfer's events as of theirs (Nrf52Twim.settle_in_c); if not, the events are the run loop's."""
+        s = self.hot.state
+        taken, woken, slept = self._tw_seen
+        woke = s.tw_woken != woken
+        self._tw_seen = (s.tw_taken, s.tw_woken, s.tw_slept)
+        s.tw_flight = 0  # (not woken: the events run in Python from here)
+        offer = self._tw_offer
+        if woke:
+            self.system.account_sleep(s.tw_slept - slept)
+        now = s.cycle_count
+        in_events, self._in_events = self._in_events, True
+        try:
+            offer.model.settle_in_c(offer, s.tw_at, (s.tw_tx, s.tw_rx, s.tw_n), s.tw_stopped if woke else None)
+        finally:
+            s.cycle_count = now
+            self._in_events = in_events
+        self.arm_changes += 1
+        self.twim_reads_in_c += 1
 
     def _chain_off(self) -> None:
         """No chain for C (hp_chain_wake) until _plan_chain makes one; halves C did that the model has not heard of

@@ -613,6 +613,8 @@ class SystemBlock:
         s = self.m.hot.state
         done = s.fr_done
         s.fr_done = 0
+        if s.tw_taken != self.m._tw_seen[0]:  # hp_twim_start took a TWIM read (before anything C did after it)
+            self.m.settle_twim()
         if s.ap_done != self._ap_seen:  # hp_apply did an event at its cycle: the model's part, as the run loop's stop
             self._ap_seen = s.ap_done  # would have run it there (C applies only with nothing pending and no wake)
             self.m.settle_apply(s.ap_at)
@@ -637,8 +639,8 @@ class SystemBlock:
         if s.dwt_reads != self._dwt_seen:  # CYCCNT reads C served (hp_dwt_mmio_read): MMIO reads the polling watch
             self.m.polls.writes += (s.dwt_reads - self._dwt_seen) & 0xFFFFFFFF  # did not see (a new place after)
             self._dwt_seen = s.dwt_reads
-        if not done & ~126:  # only NVIC writes (hp_nvic_write), event clears (hp_ack), wakes, an event applied, a
-            # compare moved or a UARTE transfer (bit 64: each settled by its own count)
+        if not done & ~254:  # only NVIC writes (hp_nvic_write), event clears (hp_ack), wakes, an event applied, a
+            # compare moved or a UARTE transfer (bit 64: each settled by its own count), a TWIM read (128)
             return
         s.c_entered = 0  # FPCAR reads go to Python again (hp_ppb_mmio_read)
         e = self.exc

@@ -347,6 +347,18 @@ class BusDevice(RegisterBlock):
         so what its registers read now they read until then; None when it cannot say (override)."""
         return None
 
+    def reads_plan_nothing(self) -> bool:
+        """Does a read leave the chip's output lines as they are and plan no wake-up (no interrupt source routed)?
+        Then a controller may run it later as of its own time, with nothing of the chip in between (the nRF52
+        TWIM's read done in C); False when it cannot say (override)."""
+        return False
+
+    def read_offer(self) -> tuple[int, bytes, int] | None:
+        """The register read a driver makes next, as a controller may do it ahead (the nRF52 TWIM's read done in C):
+        (register address byte, the bytes it returns, the unit a shorter read takes whole units of), the same until
+        ``quiet_until`` and without side effects; None when the chip cannot tell (override)."""
+        return None
+
     def preview_reads(self, addr: int, inc: bool, limit: int) -> list[int]:
         """The bytes a read from register ``addr`` (incrementing if ``inc``) returns next, as many as can be told
         without side effects (at most ``limit``); nothing changes in the chip. Valid until ``quiet_until``

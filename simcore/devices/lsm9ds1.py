@@ -126,6 +126,8 @@ class Lsm9ds1(FifoDevice):
                         "G": OutputLatch(self.gyro, self._g_counts, lambda: self.values["CTRL_REG1_G"] & 0x18)}
         self.fifo = SampleFifo(32)
         self._xl_chunk: tuple[tuple[Any, int, int], int, bytes] | None = None  # (stream key, first sample, bytes)
+        # FIFO_SRC read in the bus transaction under way / in the last one ended (read_offer: the drain comes next)
+        self._src_read = self._after_src = False
         super().__init__(config, host)
 
     def reset(self) -> None:
@@ -194,6 +196,7 @@ class Lsm9ds1(FifoDevice):
         return self.fifo.mode is not FifoMode.BYPASS and self.fifo.clock is not None
 
     def read_FIFO_SRC(self) -> int:
+        self._src_read = True
         self.catch_up()
         level = self.fifo.level if self._fifo_reading() else 0
         fth = self.values["FIFO_CTRL"] & 0x1F
@@ -277,6 +280,36 @@ class Lsm9ds1(FifoDevice):
             out += bytes(6 * empty)
         self.update()
         return out
+
+    def reads_plan_nothing(self) -> bool:
+        """BusDevice.reads_plan_nothing: with no interrupt source routed (INT1_CTRL and INT2_CTRL 0, the Nano 33 BLE
+        Sense) a read's update() only catches up."""
+        return not (self._replaying or self.values["INT1_CTRL"] | self.values["INT2_CTRL"])
+
+    def i2c_stop(self) -> None:
+        """BusDevice.i2c_stop; notes whether the transaction read FIFO_SRC (read_offer)."""
+        self._after_src, self._src_read = self._src_read, False
+        super().i2c_stop()
+
+    def read_offer(self) -> tuple[int, bytes, int] | None:
+        """BusDevice.read_offer: right after a transaction that read FIFO_SRC a driver drains the accelerometer's FIFO
+        (alone, IF_ADD_INC) from OUT_X_L_XL, as ``i2c_read_block`` computes it: the oldest samples, 6 bytes each, as
+        many as the FIFO holds now (a read of fewer takes the first ones)."""
+        if not self._after_src:
+            return None
+        self.catch_up()
+        if (self._replaying or not self._fifo_reading() or self.gyro.running or not self.accel.running
+                or not self.values["CTRL_REG8"] & 0x04 or not self.fifo.level):
+            return None
+        out = b""
+        left = self.fifo.level
+        for k0, count in self.fifo.runs:
+            take = min(count, left)
+            out += self._xl_bytes(k0, take)
+            left -= take
+            if not left:
+                break
+        return (0x28, out, 6) if not left else None
 
     XL_CHUNK = 256  # samples converted at a time for bursts
 

@@ -45,6 +45,9 @@ void rf_flags_set(struct rf_bus *b, uint32_t reg, uint32_t flags); /* regfile.c:
 #define HP_NV_WORDS 16 /* NVIC ISER/ICER/ISPR/ICPR words: 496 interrupts at most (ARMv7-M B3.4.1) */
 #define HP_EV_SLOTS 8 /* peripheral event registers whose clear C may serve (hp_ack's event clears) */
 #define HP_CH_MAX 16 /* planned DMA deliveries of one chain of wakes (hp_chain_wake) */
+#define HP_TW_CHECKS 4 /* register-file values a TWIM read taken in C must still hold as planned (hp_twim_start) */
+#define HP_TW_EVENTS 5 /* a TWIM read's events C sets: TXSTARTED, LASTTX, RXSTARTED, LASTRX, STOPPED */
+#define HP_TW_NONE 0xFFFFFFFFu /* tw_ev_store: the event is not held by the register file (reads go to Python) */
 #define HP_AP_OPS 4 /* register-file changes of a machine event C applies at its cycle (hp_apply) */
 #define HP_AP_STORE 0u /* ap_kind: the value ap_index of the register file becomes ap_value */
 #define HP_AP_FLAGS 1u /* ap_kind: the flags of entry ap_index become ap_value */
@@ -444,6 +447,50 @@ typedef struct {
     uint32_t ux_ends;       /* C: transfer ends applied here (cumulative; the polling watch links no read across one) */
     uint32_t sh_on;         /* Python: semihosting SYS_ELAPSED may be served here (hp_semi_elapsed; no debugger) */
     uint64_t sh_elapsed;    /* C: SYS_ELAPSED calls served here (cumulative; Python counts them in its calls) */
+    /* --- an nRF52 TWIM register read done in C (hp_twim_start from hp_ack, hp_twim_wake from hp_wfi_hook; PS v1.7
+       6.31): Python offers the next read of one chip (Machine._plan_twim, Nrf52Twim.twim_offer) when the chip can
+       tell its answer now and until tw_quiet without side effects (the LSM9DS1's FIFO drain after FIFO_SRC). The
+       firmware's TASKS_STARTTX write is taken here when the register file still holds the planned ADDRESS, TXD.MAXCNT
+       and SHORTS (LASTTX_STARTRX | LASTRX_STOP), TXD.PTR's byte is the planned register address and RXD.MAXCNT is
+       within the preview: the transfer's cycles follow from the write's (START and a byte 10 bit periods, 9 a byte
+       after, STOP 2: the model's timing), TXSTARTED is set, and C stops at LASTTX unless the core sleeps in wfi
+       first; then C sleeps to STOPPED, writes the previewed bytes to RXD.PTR, sets the transfer's events and
+       STOPPED's line (pending, not taken: PRIMASK set, B1.5.19), arms STOPPED's clear slot and goes on. Python's next
+       sync (SystemBlock.sync_native, fr_done bit 128) runs the model's write and events as of their cycles
+       (Machine.settle_twim), the chip's real read among them --- */
+    uint64_t tw_free;       /* Python: the cycle from which the TWIM's line is free (a STARTTX before: Python's) */
+    uint64_t tw_quiet;      /* Python: the chip's answer holds for a read (at LASTTX) before this cycle */
+    uint64_t tw_at;         /* C: cycle of the STARTTX write taken */
+    uint64_t tw_lasttx;     /* C: its LASTTX cycle (the chip's read, through the LASTTX_STARTRX shortcut) */
+    uint64_t tw_stopped;    /* C: its STOPPED cycle */
+    uint64_t tw_saved;      /* C: stop_cycle before the write (the next stop once woken) */
+    uint64_t tw_slept;      /* C: sleep cycles of its wakes (cumulative) */
+    uint64_t tw_bit_fs;     /* Python: one bit period in fs */
+    uint64_t tw_fpc;        /* Python: fs per cycle on the current clock (a whole number) */
+    uint32_t tw_on;         /* Python: 1 the next STARTTX write may be taken */
+    uint32_t tw_flight;     /* C: 1 a write taken whose STOPPED wake has not come */
+    uint32_t tw_taken;      /* C: writes taken (cumulative) */
+    uint32_t tw_woken;      /* C: wfis woken at STOPPED (cumulative) */
+    uint32_t tw_task;       /* Python: the TASKS_STARTTX register */
+    uint32_t tw_reg;        /* Python: the register address (TXD.PTR's byte) the preview answers */
+    uint32_t tw_len;        /* Python: bytes previewed */
+    uint32_t tw_unit;       /* Python: RXD.MAXCNT must be a multiple of it */
+    uint32_t tw_ram_base;   /* Python: the guest RAM window TXD.PTR and RXD.PTR must be in */
+    uint32_t tw_ram_size;
+    uint32_t tw_irq;        /* Python: the TWIM's interrupt line */
+    uint32_t tw_ev;         /* Python: STOPPED's clear slot (hp_event_clear), HP_EV_SLOTS: none */
+    uint32_t tw_chk_n;      /* Python: values to check */
+    uint32_t tw_chk_store[HP_TW_CHECKS]; /* Python: their register-file value indices (ADDRESS, TXD.MAXCNT, SHORTS) */
+    uint32_t tw_chk_value[HP_TW_CHECKS]; /* Python: and values */
+    uint32_t tw_txptr;      /* Python: the value index of TXD.PTR */
+    uint32_t tw_rxptr;      /* Python: of RXD.PTR */
+    uint32_t tw_rxcnt;      /* Python: of RXD.MAXCNT */
+    uint32_t tw_tx;         /* C: TXD.PTR of the write taken */
+    uint32_t tw_rx;         /* C: RXD.PTR */
+    uint32_t tw_n;          /* C: RXD.MAXCNT */
+    uint32_t tw_ev_store[HP_TW_EVENTS]; /* Python: the events' value indices, HP_TW_NONE: not held */
+    const uint8_t *tw_ram;  /* Python: host address of guest RAM at tw_ram_base */
+    const uint8_t *tw_miso; /* Python: the previewed bytes */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -907,7 +954,7 @@ static int hp_source(hp_state *s, void *uc, uint32_t addr, uint32_t i);
 static int hp_apply(hp_state *s) {
     hp_utx *u = s->ux && s->ux->planned ? s->ux : NULL; /* the end of a transfer hp_uarte_start planned */
     if (s->cycle_count < s->ap_cycle || s->stop_cycle != s->ap_cycle || s->stop_requested || s->py_stop ||
-        (s->fr_done & ~(u ? 86u : 6u)) || s->insn_count >= s->stop_insn || !s->ev_bus || s->ap_n > HP_AP_OPS)
+        (s->fr_done & ~(u ? 214u : 134u)) /* (128: a TWIM read before, settled first) */ || s->insn_count >= s->stop_insn || !s->ev_bus || s->ap_n > HP_AP_OPS)
         return 0;
     uint32_t *store = rf_stores(s->ev_bus);
     for (uint32_t i = 0; i < s->ap_n; i++) {
@@ -1427,12 +1474,13 @@ static int hp_event_clear(hp_state *s, uint32_t addr, uint32_t size, uint64_t va
 }
 
 /* The planned compare move (mv_*, see hp_state): a word write of exactly mv_value to mv_addr after C's wake at mv_from
-   (its bookkeeping not yet Python's: fr_done holds only that wake, NVIC writes and event clears) and before mv_cycle.
+   (its bookkeeping not yet Python's: fr_done holds only that wake, NVIC writes, event clears and a TWIM read taken
+   before it, hp_twim_start, which Python settles first) and before mv_cycle.
    The register file keeps the value as the model's write would, and the next stop comes no later than the moved
    compare, where the model's counter event will be once Python's sync made the write (Machine.settle_move). 1: served. */
 static int hp_cc_move(hp_state *s, uint32_t addr, uint32_t size, uint64_t value) {
     if (addr != s->mv_addr || size != 4 || value != s->mv_value || s->wk_at != s->mv_from ||
-        s->wk_cycle != HP_NEVER || !(s->fr_done & 8u) || (s->fr_done & ~14u) || s->cycle_count >= s->mv_cycle ||
+        s->wk_cycle != HP_NEVER || !(s->fr_done & 8u) || (s->fr_done & ~142u) || s->cycle_count >= s->mv_cycle ||
         s->stop_requested || s->py_stop || !s->ev_bus)
         return 0;
     rf_stores(s->ev_bus)[s->mv_store] = s->mv_value;
@@ -1496,8 +1544,51 @@ static int hp_uarte_start(hp_state *s, hp_utx *u, uint32_t size, uint64_t value)
     return 1;
 }
 
+/* TASKS_STARTTX written (hp_ack) with a TWIM read planned (tw_*, see hp_state): 1 when taken here. Taken only with no
+   Python bookkeeping due (fr_done as hp_ack's clears leave it), nothing C delivers on its own (other_cycle 0) and the
+   transfer's STOPPED before the next machine event and before the chip's next change (tw_quiet). */
+static int hp_twim_start(hp_state *s, uint32_t size, uint64_t value) {
+    if (size != 4 || value != 1 || s->tw_flight || s->py_stop || s->stop_requested || (s->fr_done & ~6u) ||
+        s->other_cycle || !s->ev_bus || !s->tw_ram || !s->tw_miso || !s->tw_fpc || !s->tw_unit ||
+        s->tw_chk_n > HP_TW_CHECKS || s->cycle_count < s->tw_free)
+        return 0;
+    uint32_t *st = rf_stores(s->ev_bus);
+    uint32_t w = s->tw_irq >> 5, line = 1u << (s->tw_irq & 31u);
+    if (w >= HP_NV_WORDS || (s->nv_held[w] & line) || (s->nv_pending[w] & line) ||
+        (s->tw_ev_store[4] != HP_TW_NONE && st[s->tw_ev_store[4]]))
+        return 0; /* the last STOPPED not cleared yet (event, line or pending): the wake would find it */
+    for (uint32_t k = 0; k < s->tw_chk_n; k++)
+        if (st[s->tw_chk_store[k]] != s->tw_chk_value[k]) return 0;
+    uint32_t tx = st[s->tw_txptr], rx = st[s->tw_rxptr], cnt = st[s->tw_rxcnt], n = cnt & 0xFFFFu;
+    if (!n || n > s->tw_len || n % s->tw_unit || tx - s->tw_ram_base >= s->tw_ram_size ||
+        rx - s->tw_ram_base > s->tw_ram_size - n || s->tw_ram[tx - s->tw_ram_base] != s->tw_reg)
+        return 0;
+    /* bit periods from the write (the model's fs, each event at the first cycle that reaches it: Timeline.cycle_at):
+       LASTTX as the register byte starts after START and the address (10), the repeated START once it has ended
+       (19), the last byte's end 10 + 9 n later, STOPPED 2 after the STOP */
+    uint64_t at = s->cycle_count, bit = s->tw_bit_fs, fpc = s->tw_fpc;
+    uint64_t lasttx = at + (10u * bit + fpc - 1u) / fpc;
+    uint64_t stopped = at + ((19u + 10u + 9u * (uint64_t)n + 2u) * bit + fpc - 1u) / fpc;
+    if (stopped >= s->stop_cycle || lasttx >= s->tw_quiet) return 0; /* the chip reads at LASTTX */
+    if (s->tw_ev_store[0] != HP_TW_NONE) st[s->tw_ev_store[0]] = 1; /* EVENTS_TXSTARTED at once */
+    s->tw_at = at;
+    s->tw_lasttx = lasttx;
+    s->tw_stopped = stopped;
+    s->tw_tx = tx;
+    s->tw_rx = rx;
+    s->tw_n = cnt;
+    s->tw_saved = s->stop_cycle;
+    s->stop_cycle = lasttx; /* the model's LASTTX event, unless a wfi is woken at STOPPED first */
+    s->tw_on = 0;
+    s->tw_flight = 1;
+    s->tw_taken++;
+    s->fr_done |= 128u; /* Python's next sync runs the model's write and events as of their cycles */
+    return 1;
+}
+
 int hp_ack(void *ctx, uint32_t addr, uint32_t size, uint64_t value) {
     hp_state *s = (hp_state *)ctx;
+    if (s->tw_on && addr == s->tw_task) return hp_twim_start(s, size, value);
     if (s->ux && s->ux->task_addr == addr) return hp_uarte_start(s, s->ux, size, value);
     if (s->ev_n && hp_event_clear(s, addr, size, value)) return 1;
     if (s->mv_addr && hp_cc_move(s, addr, size, value)) return 1;
@@ -1549,7 +1640,7 @@ static int hp_primask_only(hp_state *s, void *uc) {
    find it pending and take nothing, so the core goes on after the wfi (1); 0 otherwise. */
 static int hp_wfi_pending(hp_state *s, void *uc, uint64_t address, uint32_t size) {
     uint32_t irq = s->wp_irq - 1, w = irq >> 5, bit = 1u << (irq & 31u);
-    if (s->stop_requested || s->py_stop || (s->fr_done & ~38u) || s->c_active || !s->reg_write || w >= HP_NV_WORDS ||
+    if (s->stop_requested || s->py_stop || (s->fr_done & ~166u) || s->c_active || !s->reg_write || w >= HP_NV_WORDS ||
         !(s->nv_pending[w] & bit) || (s->nv_en_clr[w] & bit) ||
         (s->wk_stack_limit && s->sp_low < s->wk_stack_limit))
         return 0;
@@ -1600,8 +1691,49 @@ static void hp_chain_wake(hp_state *s, void *uc, uint64_t address, uint32_t size
     s->reg_write(uc, s->core_rid[15], &pc);
 }
 
+/* The wfi after a TWIM read taken in C (hp_twim_start), when nothing has happened since that Python must see first
+   (as hp_wfi_hook's wake below checks it; the firmware's NVIC writes and event clears C served aside): what
+   SystemBlock.on_halt and the model's events would do up to STOPPED -- sleep to it, the chip's bytes into RXD.PTR
+   (uc_mem_write, as EasyDMA's write at LASTRX), LASTTX, RXSTARTED, LASTRX and STOPPED set, STOPPED's line high and
+   pending (PRIMASK set: not taken, B1.5.19), its clear slot armed -- and go on after the wfi. Otherwise the wfi
+   halts and Python's sync settles the write first (the events then run in Python at their cycles). */
+static int hp_twim_wake(hp_state *s, void *uc, uint64_t address, uint32_t size) {
+    uint64_t at = s->tw_stopped;
+    if (s->stop_requested || s->py_stop || s->other_cycle || s->c_active || (s->fr_done & ~134u) ||
+        s->stop_cycle != s->tw_lasttx || s->cycle_count > s->tw_lasttx || s->insn_count >= s->stop_insn ||
+        !s->ev_bus || !s->reg_write || !s->mem_write || (s->wk_stack_limit && s->sp_low < s->wk_stack_limit))
+        return 0;
+    uint32_t irq = s->tw_irq, w = irq >> 5, bit = 1u << (irq & 31u);
+    if (w >= HP_NV_WORDS || (s->nv_en_clr[w] & bit)) return 0;
+    for (uint32_t k = 0; k < HP_NV_WORDS && 32u * k < s->nv_nirq; k++)
+        if (s->nv_pending[k]) return 0;
+    if (!hp_primask_only(s, uc)) return 0;
+    uint32_t n = s->tw_n & 0xFFFFu;
+    if (s->mem_write(uc, s->tw_rx, s->tw_miso, n) != 0) return 0;
+    uint32_t *st = rf_stores(s->ev_bus);
+    for (uint32_t k = 1; k < HP_TW_EVENTS; k++)
+        if (s->tw_ev_store[k] != HP_TW_NONE) st[s->tw_ev_store[k]] = 1;
+    s->tw_slept += at - s->cycle_count;
+    s->cycle_count = at;
+    s->block_cycle = at;
+    s->nv_held[w] |= bit;
+    s->nv_pending[w] |= bit;
+    s->irq_pending = 1; /* a mask change now stops at its block's end (HP_MASK): Python takes it if PRIMASK falls */
+    if (s->tw_ev < HP_EV_SLOTS) s->ev_armed[s->tw_ev] = 1;
+    s->tw_flight = 0;
+    s->tw_woken++;
+    s->stop_cycle = s->tw_saved;
+    uint32_t pc = ((uint32_t)address + size) | 1u; /* Thumb state (the bit Unicorn's PC write takes as T) */
+    s->reg_write(uc, s->core_rid[15], &pc);
+    return 1;
+}
+
 void hp_wfi_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
     hp_state *s = (hp_state *)user_data;
+    if (s->tw_flight) {
+        hp_twim_wake(s, uc, address, size);
+        return;
+    }
     if (s->wp_irq && hp_wfi_pending(s, uc, address, size)) return;
     if (s->ch_i < s->ch_n && s->ch_i < HP_CH_MAX) {
         hp_chain_wake(s, uc, address, size);
@@ -1609,7 +1741,8 @@ void hp_wfi_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
     }
     uint64_t at = s->wk_cycle;
     if (at == HP_NEVER || s->stop_requested || s->py_stop || s->other_cycle || s->c_active ||
-        (s->fr_done & ~6u) || at != s->stop_cycle || s->cycle_count > at || s->insn_count >= s->stop_insn ||
+        (s->fr_done & ~134u) || /* (128: a TWIM read C did before, settled first) */
+        at != s->stop_cycle || s->cycle_count > at || s->insn_count >= s->stop_insn ||
         !s->ev_bus || !s->reg_write || (s->wk_stack_limit && s->sp_low < s->wk_stack_limit))
         return;
     uint32_t irq = s->wk_irq, w = irq >> 5, bit = 1u << (irq & 31u);
@@ -2107,7 +2240,7 @@ static void hp_poll_read(void *ctx, uint32_t reg, uint32_t value, uint32_t timed
     uint32_t regs[16];
     if (hp_poll_regs(s, p->uc, regs)) { p->c_ok = 0; return; }
     uint64_t writes = *p->rf_writes + p->py_writes + s->psv_sets + s->nv_writes, exc = s->tick_entries + s->fast_returns + s->chains + s->wp_skips +
-        s->ap_done + s->ch_done + s->ux_ends;
+        s->ap_done + s->ch_done + s->ux_ends + s->tw_taken + s->tw_woken;
     for (uint32_t k = 0; k < HP_MAX_SOURCES; k++) { writes += s->src_acks[k]; exc += s->src_entries[k]; }
     uint64_t insn = s->insn_count, cyc = s->cycle_count;
     if (p->c_ok && p->c_reg == reg && p->c_pc == pc && p->c_value == value && p->c_writes == writes &&

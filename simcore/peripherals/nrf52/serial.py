@@ -27,17 +27,27 @@ outputs the firmware drives (``gpio.line(pin)`` is what a chip's CS follows); SP
 ``PSEL.CSN`` (with ``CSNPOL``) is driven around each transfer. ``TASKS_STOP``:
 ``EVENTS_STOPPED``. ``TASKS_SUSPEND``/``RESUME`` (TWIM: ``EVENTS_SUSPENDED``) do not pause a transfer
 already computed.
+
+A TWIM register read whose chip can tell its answer beforehand (``BusDevice.read_offer``: the LSM9DS1's FIFO drain
+after FIFO_SRC) is offered to C (``twim_offer``, Machine._plan_twim): the firmware's ``TASKS_STARTTX`` write is then
+taken in C when the register file holds the offered set-up (hotpath.c ``hp_twim_start``), and the wfi after it woken
+at ``STOPPED`` with the previewed bytes in ``RXD.PTR`` (``hp_twim_wake``); the model's write and events run at
+Python's next entry as of their cycles (``settle_in_c``), the chip's real read among them, checked equal to the
+preview. Nothing of it is visible but the Python entries it saves.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import ctypes
+from typing import Any, NamedTuple
 
+from simcore.abi import EV_SLOTS, TW_NONE
 from simcore.clock import FS_PER_SECOND
 from simcore.devices.bus import I2CBus, SpiBus
+from simcore.errors import InternalError
 from simcore.peripherals import register_model
 from simcore.peripherals.nrf52.common import NordicPeripheral
-from simcore.peripherals.nrf52.dma import EasyDma
+from simcore.peripherals.nrf52.dma import DATA_RAM, EasyDma
 from simcore.peripherals.nrf52.uarte import baud_of
 
 SPIM_FAST = {0x0A000000: 16e6, 0x14000000: 32e6}  # PS 6.25.?: M16, M32 (SPIM3)
@@ -45,6 +55,27 @@ SPIM_FAST = {0x0A000000: 16e6, 0x14000000: 32e6}  # PS 6.25.?: M16, M32 (SPIM3)
 
 def _reverse(byte: int) -> int:
     return int(f"{byte & 0xFF:08b}"[::-1], 2)
+
+
+class TwimOffer(NamedTuple):
+    """The next register read of a TWIM as C may do it (Nrf52Twim.twim_offer, Machine._plan_twim; hotpath.c hp_state
+    ``tw_*``): the chip's previewed answer and what the firmware's set-up must be for it."""
+
+    model: Any  # the Nrf52Twim
+    task: int  # TASKS_STARTTX's address
+    reg: int  # the register address byte TXD.PTR must hold
+    miso: bytes  # the chip's answer (RXD.MAXCNT may take a prefix of it)
+    miso_addr: int  # where ``miso`` is in host memory
+    unit: int  # RXD.MAXCNT a multiple of it
+    bit_fs: int  # one bit period
+    free_fs: int  # the line is free from then on
+    quiet_fs: int  # the chip's answer holds for a STOPPED before then
+    checks: tuple[tuple[int, int], ...]  # (register-file value index, value): ADDRESS, TXD.MAXCNT, SHORTS
+    ptrs: tuple[int, int, int]  # value indices of TXD.PTR, RXD.PTR, RXD.MAXCNT
+    events: tuple[int, ...]  # value indices of TXSTARTED, LASTTX, RXSTARTED, LASTRX, STOPPED (TW_NONE: not held)
+    irq: int
+    slot: int  # STOPPED's clear slot (EV_SLOTS: none)
+    ram: tuple[int, int, int]  # the Data RAM EasyDMA reaches: guest base, size, host address
 
 
 @register_model
@@ -62,14 +93,123 @@ class Nrf52Twim(NordicPeripheral):
                     "SHORTS": 0x200}  # what a transfer's set-up writes: read when a task starts (or an event fires)
     EV_STOPPED, EV_ERROR, EV_SUSPENDED, EV_RXSTARTED, EV_TXSTARTED, EV_LASTRX, EV_LASTTX = 1, 9, 18, 19, 20, 23, 24
     ANACK, DNACK = 1 << 1, 1 << 2
+    SHORTS_READ = 1 << 7 | 1 << 12  # LASTTX_STARTRX | LASTRX_STOP: a register-address write, then the read
+    OFFER_KEYS = frozenset(("ADDRESS", "TXD_PTR", "TXD_MAXCNT", "RXD_PTR", "RXD_MAXCNT", "SHORTS"))  # held by C
+    TASK_STARTTX = 2  # TASKS_STARTTX at 0x008
+    READS_IN_C = True  # offer register reads to C (twim_offer; False: every transfer through Python, tests)
 
     def __init__(self, config: Any, host: Any, registers: Any = None) -> None:
         self.dma = EasyDma(host, self)
         self._pending: Any = None
         self._line_free_fs = 0  # when the last byte on the wire ends
         self._bit: tuple[int | None, int] = (None, 0)  # (FREQUENCY, bit period in fs): bit_fs
+        self.offer_changes = 0  # _offer_changed calls (twim_offer's cache key; Machine._plan_twim looks when it moves)
+        self._offer: tuple[int, TwimOffer | None] = (-1, None)  # (offer_changes, offer) of twim_offer's last answer
+        self._acked = False  # TASKS_STARTTX's writes are offered to hp_ack (twim_offer)
+        self._c_rx: tuple[int, bytes] | None = None  # settle_in_c: (RXD.PTR, bytes) C wrote at its wake
+        self._ram: tuple[int, ...] | None = None  # the Data RAM C may write: (guest base, size, host address) or ()
         super().__init__(config, host, registers)
         self.bus = I2CBus(self.name)
+        self.fabric.route_listeners.append(self._offer_changed)
+
+    def _offer_changed(self) -> None:
+        """The offer C may hold from this TWIM no longer holds (a transfer ended, a register Python serves written, the
+        PPI routes changed): C takes nothing until Machine._plan_twim looks again, which asks twim_offer anew."""
+        if self._offer[1] is not None:
+            self.host.hot.state.tw_on = 0  # type: ignore[attr-defined]
+            self._offer = (-1, None)
+        self.offer_changes += 1
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        """NordicPeripheral.write, after _offer_changed (twim_offer's offer was made before it); TASKS_STARTTX's only
+        takes the offer back (task_STARTTX: the transfer's end looks again)."""
+        if offset != 4 * self.TASK_STARTTX:
+            self._offer_changed()
+        super().write(offset, size, value)
+
+    def twim_offer(self) -> TwimOffer | None:
+        """The firmware's next transfer as C may take it (module docstring), or None: kept until _offer_changed (C
+        checks the last STOPPED is cleared by then)."""
+        if not self.READS_IN_C or not self.bus.targets or self.fabric._routes:
+            return None
+        got = self._offer
+        if got[0] != self.offer_changes:
+            got = self._offer = (self.offer_changes, self._make_offer())
+        return got[1]
+
+    def _make_offer(self) -> TwimOffer | None:
+        """twim_offer: a register read of the chip at ADDRESS, with the shortcuts LASTTX_STARTRX and LASTRX_STOP, only
+        STOPPED's interrupt on among the transfer's events (no interrupt line before the wake), no PPI route, the
+        set-up registers held by the register file, and the chip's answer previewed (``read_offer``; nothing of the
+        chip changes by reading)."""
+        held = self._c_plain
+        if self._pending is not None or not held.keys() >= self.OFFER_KEYS:
+            return None
+        host: Any = self.host
+        address = host.bus.rf.value(held["ADDRESS"])
+        target = self.bus.targets.get(address & 0x7F)
+        if target is None or not target.reads_plan_nothing():
+            return None
+        got = target.read_offer()
+        if got is None:
+            return None
+        inten = self.values["INTEN"]
+        mid = 1 << self.EV_TXSTARTED | 1 << self.EV_LASTTX | 1 << self.EV_RXSTARTED | 1 << self.EV_LASTRX
+        if self.values["ENABLE"] & 0xF != self.ENABLED or inten & mid or not inten >> self.EV_STOPPED & 1:
+            return None
+        quiet = target.quiet_until()
+        if self._ram is None:
+            self._ram = host.ram_window(*DATA_RAM) or ()
+        ram = self._ram
+        if quiet is None or not ram:
+            return None
+        if not self._acked:
+            self._acked = host.bus.native_ack(host.hot.state, host.hot.lib, self.base + 4 * self.TASK_STARTTX)
+            if not self._acked:
+                return None
+        reg, miso, unit = got
+        events = (self.EV_TXSTARTED, self.EV_LASTTX, self.EV_RXSTARTED, self.EV_LASTRX, self.EV_STOPPED)
+        miso_addr = ctypes.cast(ctypes.c_char_p(miso), ctypes.c_void_p).value or 0
+        return TwimOffer(self, self.base + 4 * self.TASK_STARTTX, reg, miso, miso_addr, unit, self.bit_fs(),
+                         self._line_free_fs, quiet,
+                         ((held["ADDRESS"], address), (held["TXD_MAXCNT"], 1), (held["SHORTS"], self.SHORTS_READ)),
+                         (held["TXD_PTR"], held["RXD_PTR"], held["RXD_MAXCNT"]),
+                         tuple(self._held.get(i, TW_NONE) for i in events), self.irq,
+                         self._clr_slots.get(self.EV_STOPPED, EV_SLOTS), ram)
+
+    def settle_in_c(self, offer: TwimOffer, at: int, taken: tuple[int, int, int], stopped: int | None) -> None:
+        """C took the TASKS_STARTTX write at cycle ``at`` with TXD.PTR, RXD.PTR and RXD.MAXCNT ``taken`` (Machine.
+        settle_twim): the write as of then with the set-up it checked (the firmware may have written the next since, and
+        TXD.PTR's byte), and with ``stopped`` (C woke the wfi at STOPPED, the bytes written) the transfer's events as
+        of their cycles, the chip's read checked equal to the preview and EasyDMA's RAM write left to C's."""
+        host: Any = self.host
+        s = host.hot.state
+        rf = host.bus.rf
+        tx, rx, cnt = taken
+        index = [i for i, _v in offer.checks] + list(offer.ptrs)
+        now = rf.values(index)
+        rf.set_values(index, [v for _i, v in offer.checks] + [tx, rx, cnt])
+        byte = host.mem_read(tx, 1)
+        if byte[0] != offer.reg:
+            host.mem_write(tx, bytes([offer.reg]))
+        try:
+            s.cycle_count = at
+            if host.polls is not None:
+                host.polls.on_write()
+            self.write_TASKS(self.TASK_STARTTX, 1)  # (what write() of the word 1 there comes to: no stray bits)
+            if stopped is not None:
+                self._c_rx = (rx, offer.miso[:cnt & 0xFFFF])
+                events = host.events
+                while (ev := events.pop_due(stopped)) is not None:
+                    s.cycle_count = ev.at_cycle
+                    ev.callback()
+                if self._c_rx is not None:
+                    raise InternalError(f"{self.svd_name}: the transfer C did ended without its RXD write")
+        finally:
+            self._c_rx = None
+            if byte[0] != offer.reg:
+                host.mem_write(tx, byte)
+            rf.set_values(index, now)
 
     def _ok(self, task: str) -> bool:
         if self.values["ENABLE"] & 0xF == self.ENABLED:
@@ -96,10 +236,14 @@ class Nrf52Twim(NordicPeripheral):
 
     def _error(self, bit: int) -> None:
         self._pending = None
+        self._offer_changed()
         self.values["ERRORSRC"] |= bit
         self.fire(self.EV_ERROR)
 
     def task_STARTTX(self) -> None:
+        if self._offer[1] is not None:  # (no new offer until the transfer ends: _offer_changed then)
+            self.host.hot.state.tw_on = 0  # type: ignore[attr-defined]
+            self._offer = (-1, None)
         if not self._ok("STARTTX"):
             return
         self.fire(self.EV_TXSTARTED)
@@ -131,7 +275,16 @@ class Nrf52Twim(NordicPeripheral):
         self.values["RXD_AMOUNT"] = len(data)
 
         def last() -> None:
-            self.dma.write(self.storage("RXD_PTR"), data, "RXD.PTR")
+            ptr = self.storage("RXD_PTR")
+            got = self._c_rx
+            if got is not None and got[0] == ptr:  # C wrote them at its wake (settle_in_c): they must be the chip's
+                self._c_rx = None
+                if got[1] != data:
+                    raise InternalError(f"{self.svd_name}: the chip's read ({data.hex()}) differs from the preview C "
+                                        f"wrote at its wake ({got[1].hex()})")
+                self.dma.written_bytes += len(data)
+            else:
+                self.dma.write(ptr, data, "RXD.PTR")
             self._last(self.EV_LASTRX)
 
         self._later(10 + 9 * max(n - 1, 0), last, "last RX byte", wire_bits=10 + 9 * n)
@@ -145,6 +298,7 @@ class Nrf52Twim(NordicPeripheral):
 
         def stopped() -> None:
             self._pending = None
+            self._offer_changed()
             self.fire(self.EV_STOPPED)
 
         self._later(2, stopped, "STOP")
