@@ -993,6 +993,21 @@ class Machine:
         ux.on = 0  # type: ignore[union-attr]
         self._arm_uarte(ux, after)  # type: ignore[arg-type]
 
+    def _settle_as_of(self, at: int | None, settle: Callable[[], None]) -> None:
+        """Run ``settle`` (a model's part of what C did since Python's last sync) as of cycle ``at`` (None: the
+        cycle ``settle`` sets itself), inside events (schedule() leaves arming to the caller); the cycle counter
+        and the events flag restored after, whatever ``settle`` raises."""
+        s = self.hot.state
+        now = s.cycle_count
+        if at is not None:
+            s.cycle_count = at
+        in_events, self._in_events = self._in_events, True
+        try:
+            settle()
+        finally:
+            s.cycle_count = now
+            self._in_events = in_events
+
     def settle_uarte(self) -> None:
         """hp_uarte_start served TASKS_STARTTX (SystemBlock.sync_native, after settle_apply): the model's part of each
         transfer C started since the last sync, in order, as of its cycle (Nrf52Uarte.tx_started_in_c: the console
@@ -1007,9 +1022,8 @@ class Machine:
         ux.n = ux.len = 0
         s = self.hot.state
         model = self._ux_model
-        now = s.cycle_count
-        in_events, self._in_events = self._in_events, True
-        try:
+
+        def transfers() -> None:
             pos = 0
             for start, count, end in recs:
                 s.cycle_count = start
@@ -1019,9 +1033,8 @@ class Machine:
                 if end != NEVER:
                     s.cycle_count = end
                     model.tx_ended_in_c()
-        finally:
-            s.cycle_count = now
-            self._in_events = in_events
+
+        self._settle_as_of(None, transfers)
         self.arm_changes += 1
         self.uarte_starts_in_c += n
 
@@ -1136,13 +1149,8 @@ class Machine:
         offer = self._tw_offer
         if woke:
             self.system.account_sleep(s.tw_slept - slept)
-        now = s.cycle_count
-        in_events, self._in_events = self._in_events, True
-        try:
-            offer.model.settle_in_c(offer, s.tw_at, (s.tw_tx, s.tw_rx, s.tw_n), s.tw_stopped if woke else None)
-        finally:
-            s.cycle_count = now
-            self._in_events = in_events
+        self._settle_as_of(None, lambda: offer.model.settle_in_c(offer, s.tw_at, (s.tw_tx, s.tw_rx, s.tw_n),
+                                                                 s.tw_stopped if woke else None))
         self.arm_changes += 1
         self.twim_reads_in_c += 1
 
@@ -1208,15 +1216,7 @@ class Machine:
         plan = self._chain
         if plan is None or not (halves or clears):
             return
-        now = s.cycle_count
-        if halves:
-            s.cycle_count = halves[-1]
-        in_events, self._in_events = self._in_events, True
-        try:
-            plan.settle(halves, clears)
-        finally:
-            s.cycle_count = now
-            self._in_events = in_events
+        self._settle_as_of(halves[-1] if halves else None, lambda: plan.settle(halves, clears))
         self.arm_changes += 1
         self.chain_halves_in_c += len(halves)
 
@@ -1264,15 +1264,8 @@ class Machine:
         if got is None:
             return
         ev, settle = got
-        s = self.hot.state
-        now, s.cycle_count = s.cycle_count, at
-        in_events, self._in_events = self._in_events, True
-        try:
-            ev.cancelled = True
-            settle()
-        finally:
-            s.cycle_count = now
-            self._in_events = in_events
+        ev.cancelled = True
+        self._settle_as_of(at, settle)
         self.arm_changes += 1
         self.applied_in_c += 1
 
@@ -1282,16 +1275,14 @@ class Machine:
         settle, self._moved = self._moved, None
         if settle is None:
             return
-        s = self.hot.state
-        now, s.cycle_count = s.cycle_count, at
-        in_events, self._in_events = self._in_events, True
-        try:
-            if self.polls is not None:
-                self.polls.on_write()  # (bus._py's model_write)
+        polls = self.polls
+
+        def write() -> None:
+            if polls is not None:
+                polls.on_write()  # (bus._py's model_write)
             settle()
-        finally:
-            s.cycle_count = now
-            self._in_events = in_events
+
+        self._settle_as_of(at, write)
         self.arm_changes += 1
         self.moves_in_c += 1
 
@@ -1302,15 +1293,8 @@ class Machine:
         self.system.account_sleep(slept)
         if ev is None:
             return
-        s = self.hot.state
-        now, s.cycle_count = s.cycle_count, at
-        in_events, self._in_events = self._in_events, True
-        try:
-            ev.cancelled = True
-            ev.callback()
-        finally:
-            s.cycle_count = now
-            self._in_events = in_events
+        ev.cancelled = True
+        self._settle_as_of(at, ev.callback)
         self.wakes_in_c += 1
 
     def run_due_events(self, arm: bool = True) -> None:
