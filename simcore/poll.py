@@ -670,7 +670,7 @@ class PollWatch:
         if before is None or before[0] != now - d_cyc:  # not the read one iteration earlier: start again here
             self._learning[key] = (now, self._memory())
             return
-        entry = self.m.bus.entries.get(index)
+        entry = self.m.bus.entry_at(index)
         owner = entry.model if entry is not None else None
         offset = entry.addr - owner.base if owner is not None else 0
         hint = self._hint(owner, offset) if owner is not None else None
