@@ -1651,6 +1651,29 @@ static int hp_wfi_pending(hp_state *s, void *uc, uint64_t address, uint32_t size
     return 1;
 }
 
+/* The checks every C wake of a wfi by line ``irq`` shares (hp_chain_wake, hp_twim_wake, hp_wfi_hook): a line the
+   NVIC view holds and not disabled, no interrupt pending (Python's at its arming, less the clears served here), and
+   only PRIMASK keeping the wake from being taken (Python checked the line's enable). */
+static int hp_wake_allowed(hp_state *s, void *uc, uint32_t irq) {
+    uint32_t w = irq >> 5, bit = 1u << (irq & 31u);
+    if (w >= HP_NV_WORDS || (s->nv_en_clr[w] & bit)) return 0;
+    for (uint32_t k = 0; k < HP_NV_WORDS && 32u * k < s->nv_nirq; k++)
+        if (s->nv_pending[k]) return 0;
+    return hp_primask_only(s, uc);
+}
+
+/* What every C wake does to the core: sleep to cycle ``at`` (counted in ``*slept``), line ``irq`` high and pending
+   (PRIMASK set: not taken, B1.5.19). */
+static void hp_wake_line(hp_state *s, uint64_t at, uint32_t irq, uint64_t *slept) {
+    uint32_t w = irq >> 5, bit = 1u << (irq & 31u);
+    *slept += at - s->cycle_count;
+    s->cycle_count = at;
+    s->block_cycle = at;
+    s->nv_held[w] |= bit;
+    s->nv_pending[w] |= bit;
+    s->irq_pending = 1; /* a mask change now stops at its block's end (HP_MASK): Python takes it if PRIMASK falls */
+}
+
 /* The next half of a planned chain (ch_*, see hp_state) at a wfi, when the state Python planned it in holds -- as
    hp_wfi_hook's wake below, and besides: STATUS all clear and the model's line low (the firmware has cleared the
    last half's flag, so this one refills no half it still owns), room in the clear log for this half's clear. What
@@ -1667,18 +1690,10 @@ static void hp_chain_wake(hp_state *s, void *uc, uint64_t address, uint32_t size
         return;
     uint32_t irq = s->ch_irq, w = irq >> 5, bit = 1u << (irq & 31u);
     uint32_t *store = &rf_stores(s->ev_bus)[s->ch_store];
-    if (w >= HP_NV_WORDS || (s->nv_en_clr[w] & bit) || (s->nv_held[w] & bit) || *store) return;
-    for (uint32_t k = 0; k < HP_NV_WORDS && 32u * k < s->nv_nirq; k++)
-        if (s->nv_pending[k]) return;
-    if (!hp_primask_only(s, uc)) return;
+    if (w >= HP_NV_WORDS || (s->nv_held[w] & bit) || *store || !hp_wake_allowed(s, uc, irq)) return;
     if (s->mem_write(uc, s->ch_dst[i], s->ch_data + (size_t)i * s->ch_bytes, s->ch_bytes) != 0) return;
-    s->ch_slept += at - s->cycle_count;
-    s->cycle_count = at;
-    s->block_cycle = at;
+    hp_wake_line(s, at, irq, &s->ch_slept);
     *store = s->ch_value[i];
-    s->nv_held[w] |= bit;
-    s->nv_pending[w] |= bit;
-    s->irq_pending = 1; /* a mask change now stops at its block's end (HP_MASK): Python takes it if PRIMASK falls */
     s->ev_need[s->ch_ev] = s->ch_value[i];
     s->ev_irq[s->ch_ev] = irq; /* (a DMA controller's slot serves the stream whose line is high: this one) */
     s->ev_armed[s->ch_ev] = 1;
@@ -1703,22 +1718,13 @@ static int hp_twim_wake(hp_state *s, void *uc, uint64_t address, uint32_t size) 
         s->stop_cycle != s->tw_lasttx || s->cycle_count > s->tw_lasttx || s->insn_count >= s->stop_insn ||
         !s->ev_bus || !s->reg_write || !s->mem_write || (s->wk_stack_limit && s->sp_low < s->wk_stack_limit))
         return 0;
-    uint32_t irq = s->tw_irq, w = irq >> 5, bit = 1u << (irq & 31u);
-    if (w >= HP_NV_WORDS || (s->nv_en_clr[w] & bit)) return 0;
-    for (uint32_t k = 0; k < HP_NV_WORDS && 32u * k < s->nv_nirq; k++)
-        if (s->nv_pending[k]) return 0;
-    if (!hp_primask_only(s, uc)) return 0;
+    if (!hp_wake_allowed(s, uc, s->tw_irq)) return 0;
     uint32_t n = s->tw_n & 0xFFFFu;
     if (s->mem_write(uc, s->tw_rx, s->tw_miso, n) != 0) return 0;
     uint32_t *st = rf_stores(s->ev_bus);
     for (uint32_t k = 1; k < HP_TW_EVENTS; k++)
         if (s->tw_ev_store[k] != HP_TW_NONE) st[s->tw_ev_store[k]] = 1;
-    s->tw_slept += at - s->cycle_count;
-    s->cycle_count = at;
-    s->block_cycle = at;
-    s->nv_held[w] |= bit;
-    s->nv_pending[w] |= bit;
-    s->irq_pending = 1; /* a mask change now stops at its block's end (HP_MASK): Python takes it if PRIMASK falls */
+    hp_wake_line(s, at, s->tw_irq, &s->tw_slept);
     if (s->tw_ev < HP_EV_SLOTS) s->ev_armed[s->tw_ev] = 1;
     s->tw_flight = 0;
     s->tw_woken++;
@@ -1745,18 +1751,9 @@ void hp_wfi_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
         at != s->stop_cycle || s->cycle_count > at || s->insn_count >= s->stop_insn ||
         !s->ev_bus || !s->reg_write || (s->wk_stack_limit && s->sp_low < s->wk_stack_limit))
         return;
-    uint32_t irq = s->wk_irq, w = irq >> 5, bit = 1u << (irq & 31u);
-    if (w >= HP_NV_WORDS || (s->nv_en_clr[w] & bit)) return;
-    for (uint32_t k = 0; k < HP_NV_WORDS && 32u * k < s->nv_nirq; k++)
-        if (s->nv_pending[k]) return; /* an interrupt pending (Python's at its arming, less the clears served here) */
-    if (!hp_primask_only(s, uc)) return; /* Python checked the line's enable */
-    s->wk_slept += at - s->cycle_count;
-    s->cycle_count = at;
-    s->block_cycle = at;
+    if (!hp_wake_allowed(s, uc, s->wk_irq)) return;
+    hp_wake_line(s, at, s->wk_irq, &s->wk_slept);
     rf_stores(s->ev_bus)[s->wk_store] = 1;
-    s->nv_held[w] |= bit;
-    s->nv_pending[w] |= bit;
-    s->irq_pending = 1; /* a mask change now stops at its block's end (HP_MASK): Python takes it if PRIMASK falls */
     if (s->wk_ev < HP_EV_SLOTS) s->ev_armed[s->wk_ev] = s->wk_sole;
     s->wk_at = at;
     s->wk_wakes++;
