@@ -192,6 +192,14 @@ class PdmStream:
         self.step = round(self.rate_hz * UPSAMPLE / self.clock_hz * (1 << 32))
         self._taps_t = np.ascontiguousarray(interpolation_taps().T)  # (taps, phases), C order: a fast matmul
         self._made: _Made | None = None  # this stream's entry in MADE, found at the first block
+        # The first bit past the recording when it ends there (end=stop): bits n < end_bit fall inside it
+        # (n / clock_hz < len / rate_hz, exact). None when the stream goes on (loop, hold, error). Made once: the
+        # audio models ask for it before every block.
+        self.end_bit: int | None = None
+        if source.end_rule == "stop":
+            from fractions import Fraction
+
+            self.end_bit = math.ceil(Fraction(len(source)) * Fraction(self.clock_hz) / Fraction(self.rate_hz))
         self._restart()
 
     def _key(self) -> tuple[Any, ...]:
@@ -204,16 +212,6 @@ class PdmStream:
         digest = hashlib.sha256(col.view(np.uint8)).digest()
         return (digest, str(col.dtype), len(src), src.end_rule, float(src.full_scale), self.rate_hz, self.clock_hz,
                 self.depth, self._lib is not None)
-
-    @property
-    def end_bit(self) -> int | None:
-        """The first bit past the recording when it ends there (``end=stop``): bits ``n < end_bit`` fall inside it
-        (``n / clock_hz < len / rate_hz``, exact). None when the stream goes on (``loop``, ``hold``, ``error``)."""
-        if self.source.end_rule != "stop":
-            return None
-        from fractions import Fraction
-
-        return math.ceil(Fraction(len(self.source)) * Fraction(self.clock_hz) / Fraction(self.rate_hz))
 
     @property
     def oversampling(self) -> float:
