@@ -435,6 +435,8 @@ class HotState(ctypes.Structure):
         ("tw_ev_store", ctypes.c_uint32 * TW_EVENTS),
         ("tw_ram", ctypes.c_void_p),
         ("tw_miso", ctypes.c_void_p),
+        ("ps_flags", ctypes.c_void_p),
+        ("ps_exc", ctypes.c_void_p),
     ]
 
 

@@ -132,6 +132,43 @@ def _cpu_regs(uc: unicorn.Uc) -> int:
             uc.reg_write(r, v)
 
 
+# Where the same CPU state keeps what Unicorn 2.1's uc_reg_read of xPSR is made from (v7m_mrs_xpsr): CF, VF, NF, ZF,
+# QF, GE, thumb and condexec_bits, eight words from regs + 520, and v7m.exception at regs + 0xB70. Used only when
+# checked at run time (_cpu_xpsr: sentinel xPSR values written with uc_reg_write, hotpath.c's value equal to
+# uc_reg_read's for each); otherwise hp_poll_read reads xPSR through uc_reg_read.
+_XPSR_LAYOUTS = ((520, 0xB70),)
+_XPSR_SENTINELS = (0x01000000 | 0x0B3, 0xF1000000 | 0x14C, 0x61000000 | 0x0400 | 0x1E7, 0x09000000 | 0xFC00 | 0x011,
+                   0x81000000 | 0x0C00 | 0x003, 0x01000000)  # T always set: a write with T clear would leave Thumb
+
+
+def _cpu_xpsr(uc: unicorn.Uc, state: HotState, lib: ctypes.CDLL) -> tuple[int, int]:
+    """Addresses of the engine's flag words and exception number when a known layout holds (checked), else (0, 0).
+
+    hp_poll_read compares xPSR between two reads of a polled register; made in C from these fields it costs ~90 host
+    instructions less than a uc_reg_read call a read (docs/performance.md, twelfth round). The check writes each
+    sentinel with uc_reg_write and compares hotpath.c's value (hp_xpsr_of) with uc_reg_read's; the registers
+    are restored after it. ``state.dv_env`` (R0 in the CPU state, _cpu_regs) must be set.
+    """
+    env = state.dv_env
+    if not env:
+        return 0, 0
+    rid = arm_const.UC_ARM_REG_XPSR
+    saved = uc.reg_read(rid)
+    try:
+        for flags_off, exc_off in _XPSR_LAYOUTS:
+            state.ps_flags, state.ps_exc = env + flags_off, env + exc_off
+            ok = True
+            for value in (*_XPSR_SENTINELS, saved):
+                uc.reg_write(rid, value)
+                ok = ok and lib.hp_xpsr_of(ctypes.byref(state)) == uc.reg_read(rid)
+            if ok:
+                return env + flags_off, env + exc_off
+        return 0, 0
+    finally:
+        state.ps_flags = state.ps_exc = None
+        uc.reg_write(rid, saved)
+
+
 _MISS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint32, ctypes.c_uint32)
 _INTR_FN = ctypes.CFUNCTYPE(None, ctypes.c_uint32)
 _PPB_READ_FN = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_uint32, ctypes.c_uint32)
@@ -163,6 +200,8 @@ def native_library() -> ctypes.CDLL | None:
             lib.hp_ppb_write_ptr.restype = ctypes.c_void_p
             lib.hp_dwt_read_ptr.restype = ctypes.c_void_p
             lib.hp_dwt_write_ptr.restype = ctypes.c_void_p
+            lib.hp_xpsr_of.argtypes = [ctypes.POINTER(HotState)]
+            lib.hp_xpsr_of.restype = ctypes.c_uint32
             lib.hp_enter.argtypes = [ctypes.POINTER(HotState), ctypes.c_void_p, ctypes.c_uint32,
                                      ctypes.c_int32, ctypes.c_int32, ctypes.c_uint32, ctypes.c_uint32,
                                      ctypes.c_uint32, ctypes.c_uint32, ctypes.POINTER(ctypes.c_uint32)]
@@ -600,6 +639,7 @@ class HotPath:
         for i, rid in enumerate(_CORE_RID):
             self.state.core_rid[i] = rid
         self.state.dv_env = _cpu_regs(self.uc) or None
+        self.state.ps_flags, self.state.ps_exc = (x or None for x in _cpu_xpsr(self.uc, self.state, self.lib))
         self.div_stats.env = self.state.dv_env
         self.div_stats.r0_id = arm_const.UC_ARM_REG_R0
         handle = ctypes.c_size_t()

@@ -491,6 +491,10 @@ typedef struct {
     uint32_t tw_ev_store[HP_TW_EVENTS]; /* Python: the events' value indices, HP_TW_NONE: not held */
     const uint8_t *tw_ram;  /* Python: host address of guest RAM at tw_ram_base */
     const uint8_t *tw_miso; /* Python: the previewed bytes */
+    /* --- xPSR in the engine's CPU state (HotPath._cpu_xpsr, checked there against uc_reg_read): hp_poll_regs makes
+       it as uc_reg_read does (v7m_mrs_xpsr of the whole xPSR) without the call --- */
+    const uint32_t *ps_flags; /* CF, VF, NF, ZF, QF, GE, thumb, condexec_bits (8 words in this order), or NULL */
+    const uint32_t *ps_exc;   /* the exception number (IPSR), or NULL */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -2096,6 +2100,8 @@ typedef struct {
     uint32_t n;
     uint32_t c_ok;             /* the candidate below is a read of a registered place */
     hp_pshape shapes[HP_POLL_SHAPES];
+    uint32_t last;             /* the shape the last read matched (looked at first: a loop's reads match the same) */
+    uint32_t last_pad;
     /* the previous read of a registered place */
     uint32_t c_reg, c_pc, c_value, c_pad;
     uint64_t c_insn, c_cyc, c_flash, c_branch, c_writes, c_exc;
@@ -2171,6 +2177,7 @@ void hp_poll_load(hp_poll *p, const uint8_t *in) {
     memcpy(&p->n, in, sizeof(uint32_t));
     memcpy(p->shapes, in + sizeof(uint32_t), sizeof(hp_pshape) * HP_POLL_SHAPES);
     p->c_ok = 0;
+    p->last = 0;
 }
 
 /* HP_POLL_TICK: the next stop (nxt) is the SysTick exception C enters itself (hp_tick), in thread mode, and the
@@ -2187,19 +2194,41 @@ static int hp_poll_tick_preempts(hp_state *s, void *uc, uint64_t nxt) {
     return s->tick_group < boosted;
 }
 
+/* The shape of (reg, pc, di, dc): hp_poll_shape keeps one per key, so the last one matched, looked at first, is the
+   one the search would find. */
 static hp_pshape *hp_poll_find(hp_poll *p, uint32_t reg, uint32_t pc, uint64_t di, uint64_t dc) {
-    for (uint32_t j = 0; j < p->n; j++) {
-        hp_pshape *h = &p->shapes[j];
+    if (p->last < p->n) {
+        hp_pshape *h = &p->shapes[p->last];
         if (h->reg == reg && h->pc == pc && h->d_insn == di && h->d_cyc == dc) return h;
     }
+    for (uint32_t j = 0; j < p->n; j++) {
+        hp_pshape *h = &p->shapes[j];
+        if (h->reg == reg && h->pc == pc && h->d_insn == di && h->d_cyc == dc) {
+            p->last = j;
+            return h;
+        }
+    }
     return NULL;
+}
+
+/* Whether some shape reads entry reg at pc (the last matched first: a polling loop's reads are the same place). */
+static int hp_poll_known(hp_poll *p, uint32_t reg, uint32_t pc) {
+    if (p->last < p->n && p->shapes[p->last].reg == reg && p->shapes[p->last].pc == pc) return 1;
+    for (uint32_t i = 0; i < p->n; i++)
+        if (p->shapes[i].reg == reg && p->shapes[i].pc == pc) {
+            p->last = i;
+            return 1;
+        }
+    return 0;
 }
 
 /* The PC of a read hp_poll_read is given, and (regs) the state it compares between two reads: R0-R12, SP, LR, xPSR.
    With the engine's CPU state at hand (dv_env: its regs[16], what uc_reg_read returns for R0-R15) the PC, R0-R12,
    SP and LR are read there and xPSR alone by uc_reg_read (it is made from several fields: v7m_mrs_xpsr), the same
    values as one uc_reg_read for the PC and a batch of three: ~200 host instructions less a read, ~45 K reads in the
-   B-L475E-IOT01A's imu_steps_bus (its I2C flag waits; docs/performance.md, eleventh round). 0: read; -1: failed. */
+   B-L475E-IOT01A's imu_steps_bus (its I2C flag waits; docs/performance.md, eleventh round). With the flag words at
+   hand too (ps_flags, ps_exc: HotPath._cpu_xpsr) xPSR is made here (hp_xpsr_direct, twelfth round). 0: read;
+   -1: failed. */
 static int hp_poll_pc(hp_state *s, void *uc, uint32_t *pc) {
     if (s->dv_env) {
         *pc = s->dv_env[15];
@@ -2208,10 +2237,27 @@ static int hp_poll_pc(hp_state *s, void *uc, uint32_t *pc) {
     return s->reg_read(uc, s->rid[FR_PC], pc) ? -1 : 0;
 }
 
+/* xPSR (ARMv7-M B1.4.2: APSR N Z C V Q GE, EPSR T and IT, IPSR) from the engine's flag fields, as its uc_reg_read of
+   xPSR makes it (N is NF's bit 31, Z set when ZF is 0, V is VF's bit 31, IT[1:0] condexec_bits[1:0] at 26:25 and
+   IT[7:2] its bits 7:2 at 15:10), masked to the bits that read returns: ~90 host instructions less a polled read. */
+static uint32_t hp_xpsr_direct(const hp_state *s) {
+    const uint32_t *f = s->ps_flags;
+    uint32_t x = (f[2] & 0x80000000u) | ((uint32_t)(f[3] == 0) << 30) | (f[0] << 29) | ((f[1] & 0x80000000u) >> 3) |
+                 (f[4] << 27) | (f[6] << 24) | ((f[7] & 3u) << 25) | ((f[7] & 0xFCu) << 8) | (f[5] << 16) | *s->ps_exc;
+    return x & 0xFF0FFDFFu;
+}
+
+/* Python's check of the direct xPSR (HotPath._cpu_xpsr, tests): the value hp_poll_regs uses, 0 when not set up. */
+uint32_t hp_xpsr_of(const hp_state *s) { return s->ps_flags && s->ps_exc ? hp_xpsr_direct(s) : 0; }
+
 static int hp_poll_regs(hp_state *s, void *uc, uint32_t regs[16]) {
     regs[15] = 0;
     if (s->dv_env) {
         memcpy(regs, s->dv_env, 15 * sizeof(uint32_t)); /* R0-R12, SP (R13: the stack pointer in use), LR */
+        if (s->ps_flags && s->ps_exc) {
+            regs[15] = hp_xpsr_direct(s);
+            return 0;
+        }
         return s->reg_read(uc, s->rid[FR_XPSR], &regs[15]) ? -1 : 0;
     }
     for (int k = 0; k < 13; k++) { regs[k] = 0; s->reg_read(uc, s->core_rid[k], &regs[k]); }
@@ -2229,16 +2275,16 @@ static int hp_poll_regs(hp_state *s, void *uc, uint32_t regs[16]) {
 static void hp_poll_read(void *ctx, uint32_t reg, uint32_t value, uint32_t timed) {
     hp_poll *p = (hp_poll *)ctx;
     hp_state *s = p->s;
-    uint32_t pc = 0, i;
+    uint32_t pc = 0;
     if (hp_poll_pc(s, p->uc, &pc)) { p->c_ok = 0; return; }
-    for (i = 0; i < p->n; i++)
-        if (p->shapes[i].reg == reg && p->shapes[i].pc == pc) break;
-    if (i == p->n && !(timed && p->verify)) { p->c_ok = 0; return; }
+    if (!hp_poll_known(p, reg, pc) && !(timed && p->verify)) { p->c_ok = 0; return; }
     uint32_t regs[16];
     if (hp_poll_regs(s, p->uc, regs)) { p->c_ok = 0; return; }
     uint64_t writes = *p->rf_writes + p->py_writes + s->psv_sets + s->nv_writes, exc = s->tick_entries + s->fast_returns + s->chains + s->wp_skips +
         s->ap_done + s->ch_done + s->ux_ends + s->tw_taken + s->tw_woken;
-    for (uint32_t k = 0; k < HP_MAX_SOURCES; k++) { writes += s->src_acks[k]; exc += s->src_entries[k]; }
+    _Static_assert(HP_MAX_SOURCES == 4, "the sums below add four sources");
+    writes += (uint64_t)s->src_acks[0] + s->src_acks[1] + s->src_acks[2] + s->src_acks[3];
+    exc += (uint64_t)s->src_entries[0] + s->src_entries[1] + s->src_entries[2] + s->src_entries[3];
     uint64_t insn = s->insn_count, cyc = s->cycle_count;
     if (p->c_ok && p->c_reg == reg && p->c_pc == pc && p->c_value == value && p->c_writes == writes &&
         p->c_exc == exc && !memcmp(p->c_regs, regs, sizeof regs) && !s->stop_requested && !s->py_stop) {
