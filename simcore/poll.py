@@ -397,7 +397,7 @@ class PollWatch:
 
     def _entries(self) -> int:
         s = self.m.hot.state
-        return self.m.system.exc.entries + s.tick_entries + s.fast_returns
+        return self.m.system.exc.entries + s.tick_entries + s.fast_returns + s.nv_entries
 
     def on_bus_poll(self, poll: Poll) -> None:
         """The register file's poll watch (``PeripheralBus.watch_polls``): a register re-read with the same

@@ -103,6 +103,12 @@ def _irq_bits(word: int, first: int) -> Iterator[int]:
 class SystemBlock:
     """The SCS and PPB of a Cortex-M4, and the exception model behind them."""
 
+    # hp_nvic_pend / hp_nvic_prio: NVIC ISPR and STIR pends that take no exception now, and IPR byte writes of an
+    # interrupt C does not look at, served in C (False: the model's path; tests compare both)
+    PEND_IN_C = True
+    PRIO_IN_C = True
+    TAKE_IN_C = True  # hp_nv_take: the pending interrupt taken in C after such a pend, or a mask change (no stop)
+
     def __init__(self, machine: MachineView) -> None:
         self.m = machine
         board = machine.board
@@ -137,6 +143,7 @@ class SystemBlock:
         self._pend_armed: tuple[int, ...] = ()  # the pending exceptions hp_list_return was last given
         self._returns_seen = 0  # hot.state.fast_returns / tick_entries at the last sync_native
         self._tick_params_dirty = True  # SysTick priority/vector/period etc. to be passed to C again
+        self._nv_prio_dirty = True  # the interrupts' priorities, PRIGROUP and VTOR to be passed to C again (_arm_nvic)
         self._entries_seen = 0
         self._chains_seen = 0  # hot.state.chains / psv_sets / tick_fires at the last sync_native
         self._psv_sets_seen = 0
@@ -154,7 +161,8 @@ class SystemBlock:
         self._src_ok: list[bool] = []
         self._src_seen: list[int] = []
         self._nv_seen = 0  # hot.state.nv_writes at the last sync_native (NVIC writes C served: hp_nvic_write)
-        self._nv_armed: tuple[set[int], set[int]] | None = None  # the pending set and held lines C was given
+        self._nv_entries_seen = 0  # hot.state.nv_entries at the last sync_native (interrupts C took: hp_nv_take)
+        self._nv_armed: tuple[set[int], set[int], bytearray] | None = None  # pending, held lines, enables C was given
         self._ev_slots: list[tuple[Any, int]] = []  # event_clear_slot: (peripheral model, event index) per C slot
         self._ev_seen = 0  # hot.state.ev_clears at the last sync_native
         self._wk_seen = 0  # hot.state.wk_wakes and wk_slept at the last sync_native (hp_wfi_hook)
@@ -166,6 +174,7 @@ class SystemBlock:
     # --- life cycle ----------------------------------------------------------------------------
     def reset(self) -> None:
         self._tick_params_dirty = True
+        self._nv_prio_dirty = True
         self._nv_armed = None
         self.exc.reset()
         for block in self.blocks:
@@ -203,6 +212,7 @@ class SystemBlock:
 
     def write(self, addr: int, size: int, value: int) -> None:
         self._tick_params_dirty = True  # priorities, VTOR, PRIGROUP, CCR, SysTick LOAD/CTRL
+        self._nv_prio_dirty = True
         if addr == SCR_ADDR:
             self._nv_armed = None  # SEVONPEND: C's view of the NVIC is made again (_arm_nvic)
         block = self._owner.get(addr)
@@ -355,6 +365,7 @@ class SystemBlock:
         cfg = e.cfg
         self.note_pending()
         self._arm_nvic()
+        self._arm_take()
         s.fr_exc = exc
         s.fr_stkalign = 1 if cfg.stkalign else 0
         s.c_active = n_active
@@ -421,20 +432,55 @@ class SystemBlock:
         after a write to SCR)."""
         e = self.exc
         armed = self._nv_armed
-        pending, held = e.pending, e.lines_high
-        if armed is not None and armed[0] == pending and armed[1] == held:
+        pending, held, enabled = e.pending, e.lines_high, e.enabled
+        if self._nv_prio_dirty:
+            self._arm_nvic_priorities()
+        if armed is not None and armed[0] == pending and armed[1] == held and armed[2] == enabled:
             return
         s = self.m.hot.state
         if armed is None:
             s.nv_nirq = e.num_irq
             s.nv_on = 1 if self.scb.sev_on_pend else 3  # an ISER then may be a WFE wake-up event (kick): Python's
+            s.nv_pend_on = (1 if self.PEND_IN_C else 0) | (2 if self.PRIO_IN_C else 0) | (4 if self.TAKE_IN_C else 0)
         if armed is None or armed[0] != pending:
             for w, bits in enumerate(_irq_words(pending, e.num_irq)):
                 s.nv_pending[w] = bits
+            s.nv_sys_pend = int(any(x < IRQ0 for x in pending))
         if armed is None or armed[1] != held:
             for w, bits in enumerate(_irq_words(held, e.num_irq)):
                 s.nv_held[w] = bits
-        self._nv_armed = (set(pending), set(held))
+        if armed is None or armed[2] != enabled:
+            on = set(compress(range(IRQ0, IRQ0 + e.num_irq), enabled[IRQ0:]))
+            for w, bits in enumerate(_irq_words(on, e.num_irq)):
+                s.nv_enabled[w] = bits
+        self._nv_armed = (set(pending), set(held), bytearray(enabled))
+
+    def _arm_take(self) -> None:
+        """hp_nv_take: whether C may take a pending interrupt itself (SLEEPONEXIT clear: a return to Thread mode is
+        then a plain one; no debugger, console echo or markers: they see every stop) and the stack watch's limits
+        (take_pending's check of the SP low-water mark, _entered's check of the frame)."""
+        s = self.m.hot.state
+        m = self.m
+        opts = m.opts
+        s.nv_lists_ok = int(not self.scb.sleep_on_exit and m.debugger is None and opts.echo is None
+                            and not opts.pass_marker and not opts.fail_marker)
+        stack = self.stack
+        limit = stack.limit
+        s.nv_frame_limit = limit if limit is not None else 0
+        s.nv_stack_limit = limit if limit is not None and not stack.psp_seen and not stack.reported else 0
+
+    def _arm_nvic_priorities(self) -> None:
+        """hp_nvic_pend / hp_nvic_prio: each interrupt's priority, the implemented bits, PRIGROUP and VTOR (given again
+        after any PPB write or a reset)."""
+        self._nv_prio_dirty = False
+        e = self.exc
+        s = self.m.hot.state
+        n = min(e.num_irq, 32 * NV_WORDS)
+        ctypes.memmove(s.nv_prio, bytes(e.prio[IRQ0:IRQ0 + n]), n)
+        s.nv_prio_mask = e.prio_mask
+        s.nv_prigroup = e.cfg.prigroup
+        s.nv_vtor = e.cfg.vtor & 0xFFFFFFFF
+        s.nv_flags = (1 if e.cfg.stkalign else 0) | (2 if e.cfg.fpu else 0)
 
     def event_clear_slot(self, model: Any, index: int, addr: int, store: int, w1c: int = 0,
                          irq: int | None = None) -> int | None:
@@ -505,8 +551,9 @@ class SystemBlock:
         self._nv_armed = None
 
     def _sync_nvic(self) -> None:
-        """The NVIC writes C served since the last sync (hp_nvic_write), applied as Nvic.write_ISER/ICER/ICPR
-        would have: enables set or cleared (a bit's last write won), pending bits cleared."""
+        """The NVIC writes C served since the last sync (hp_nvic_write, hp_nvic_pend, hp_nvic_prio), applied as
+        Nvic.write_ISER/ICER/ICPR/ISPR/IPR and write_STIR would have: enables set or cleared (a bit's last write won),
+        priorities set, pending bits set and cleared (a bit's last write won: C keeps one of the two)."""
         s = self.m.hot.state
         e = self.exc
         self.m.polls.writes += s.nv_writes - self._nv_seen  # MMIO writes for the polling watch (PollWatch.on_write)
@@ -527,6 +574,22 @@ class SystemBlock:
             if off:
                 for x in _irq_bits(off, first):
                     e.enabled[x] = 0
+            if s.nv_prio_set[w]:  # hp_nvic_prio: Nvic.write_IPR's set_priority (the value holds the implemented bits)
+                for x in _irq_bits(s.nv_prio_set[w], first):
+                    e.set_priority(x, s.nv_prio[x - IRQ0])
+                s.nv_prio_set[w] = 0
+                self._tick_params_dirty = True
+            pended = s.nv_pended[w]
+            if pended:  # hp_nvic_pend: Nvic.write_ISPR / write_STIR's pends
+                s.nv_pended[w] = 0
+                for x in _irq_bits(pended, first):
+                    e.pend(x)
+                    if armed is not None:
+                        armed[0].add(x)  # C has it in its pending bits too
+            listed = s.nv_listed[w]
+            if listed:  # put in hp_list_return's list by C (hp_nvic_pend, hp_nv_take), or taken by hp_nv_take: no
+                s.nv_listed[w] = 0  # longer pending if not in the list at the sync below
+                self._pend_armed += tuple(_irq_bits(listed, first))
             if unpended:
                 for x in _irq_bits(unpended, first):
                     e.unpend(x)
@@ -629,7 +692,7 @@ class SystemBlock:
             self.m.settle_chain()
         if s.ev_clears != self._ev_seen:  # before the NVIC's: an ICPR C served after a clear found the line low
             self._sync_event_clears()
-        if s.nv_writes != self._nv_seen:
+        if s.nv_writes != self._nv_seen or s.nv_dirty:  # (nv_dirty alone: an interrupt hp_nv_take took)
             self._sync_nvic()
         if s.mv_done != self._mv_seen:  # hp_cc_move: the firmware's compare write after the wake, its clear and ICPR
             self._mv_seen = s.mv_done
@@ -668,6 +731,14 @@ class SystemBlock:
                 self.stack.psp_seen = True
                 s.tick_psp_seen = 0
             self.systick.resync(s.tick_cycle)
+        taken = s.nv_entries - self._nv_entries_seen
+        if taken:  # hp_nv_take: take_pending's entries (the pending and active sets: the lists below)
+            self._nv_entries_seen = s.nv_entries
+            e.entries += taken
+            self._native_entered()
+            if s.tick_psp_seen:
+                self.stack.psp_seen = True
+                s.tick_psp_seen = 0
         if s.tick_fires != self._fires_seen:  # hp_tick_pend: SysTick._fire done in C (before
             # anything below schedules: scheduling re-arms C from the queue)
             self._fires_seen = s.tick_fires

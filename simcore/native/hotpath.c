@@ -495,6 +495,39 @@ typedef struct {
        it as uc_reg_read does (v7m_mrs_xpsr of the whole xPSR) without the call --- */
     const uint32_t *ps_flags; /* CF, VF, NF, ZF, QF, GE, thumb, condexec_bits (8 words in this order), or NULL */
     const uint32_t *ps_exc;   /* the exception number (IPSR), or NULL */
+    /* --- NVIC pends and priorities served here (hp_nvic_pend, hp_nvic_prio; ARMv7-M B3.4.5, B3.4.8, B3.4.9): an ISPR
+       or STIR write whose interrupts cannot preempt now (the execution priority of B1.5.4 from the active exceptions
+       C knows and the masks), nor can any other pending one, is recorded here and made pending in C's NVIC view
+       (with the tail-chain lists of hp_list_return when they are armed, or armed from fr_exc's one active
+       exception); an IPR byte write of an interrupt neither pending nor active nor one of C's own is recorded too.
+       Python's next sync applies both (SystemBlock._sync_nvic, through nv_writes) --- */
+    uint32_t nv_pend_on;    /* Python: bit 0 ISPR/STIR pends may be served here, bit 1 IPR writes, bit 2 takes */
+    uint32_t nv_prio_mask;  /* Python: the implemented priority bits (ExceptionModel.prio_mask) */
+    uint32_t nv_prigroup;   /* Python: AIRCR.PRIGROUP */
+    uint32_t nv_vtor;       /* Python: VTOR */
+    uint32_t nv_sys_pend;   /* Python: a system exception (not an interrupt) pending at its arming */
+    uint32_t nv_pends;      /* C: pend writes served here (cumulative) */
+    uint32_t nv_prios;      /* C: priority writes served here (cumulative) */
+    uint32_t nv_enabled[HP_NV_WORDS];  /* Python: enables at its arming, with the ISER/ICER writes served here */
+    uint32_t nv_pended[HP_NV_WORDS];   /* C: pending bits set here since Python's last sync */
+    uint32_t nv_listed[HP_NV_WORDS];   /* C: ... of which added to the tail-chain list (lp_*) */
+    uint32_t nv_prio_set[HP_NV_WORDS]; /* C: priorities written here since Python's last sync */
+    uint8_t nv_prio[HP_NV_WORDS * 32]; /* Python: each interrupt's priority, with the writes served here */
+    /* --- the pending interrupt taken here (hp_nv_take, from hp_due; B1.5.6): after a pend served here that preempts
+       (SystemBlock.kick's event at the write's cycle) or a block that changes a mask with an interrupt pending
+       (note_pending's stop), at the next block boundary, the run loop's take_pending: the highest pending enabled
+       interrupt of C's NVIC view entered if it preempts, the nested lists of hp_list_return made from the active
+       and pending sets C knows, and the stop skipped. Anything else (nothing to take, a stop or event due there,
+       something C did since Python's last sync besides NVIC writes, entries and returns): the stop, as before --- */
+    uint64_t nv_take_stop;  /* C: stop_cycle before the take was armed (the next stop once taken) */
+    uint64_t nv_take_other; /* C: other_cycle before */
+    uint64_t nv_take_at;    /* C: stop_cycle as the take armed it (something else moved it: Python's) */
+    uint32_t nv_take;       /* C: 1 a preempting pend, 2 a mask change: take at the next block boundary */
+    uint32_t nv_entries;    /* C: entries done here (cumulative) */
+    uint32_t nv_flags;      /* Python: bit 0 CCR.STKALIGN, bit 1 the FPU (hp_enter_core's flags) */
+    uint32_t nv_lists_ok;   /* Python: C may take (SLEEPONEXIT clear, no debugger, no console markers or echo) */
+    uint32_t nv_stack_limit; /* Python: __StackLimit while the stack watch checks SP at stops (check), else 0 */
+    uint32_t nv_frame_limit; /* Python: __StackLimit (a frame below it is reported: Python's), else 0 */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -930,6 +963,12 @@ static __attribute__((noinline)) void hp_block_general(hp_state *s, void *uc, ui
     /* stop after a mask change while something is pending, or a CONTROL write with the MPU on (QEMU
        ends the block there) */
     if (((flags & HP_MASK) && s->irq_pending) || ((flags & HP_CONTROL) && s->mpu_on)) {
+        if ((flags & HP_MASK) && s->irq_pending && !s->nv_take && (s->nv_pend_on & 4u) && s->nv_lists_ok) {
+            s->nv_take = 2; /* hp_nv_take at the next block boundary, else the stop */
+            s->nv_take_stop = s->stop_cycle;
+            s->nv_take_other = s->other_cycle;
+            s->nv_take_at = 0;
+        }
         s->stop_cycle = 0;
         s->other_cycle = 0;
     }
@@ -984,7 +1023,20 @@ static int hp_apply(hp_state *s) {
     return 1;
 }
 
+static int hp_nv_take(hp_state *s, void *uc, uint32_t addr);
+
 static __attribute__((noinline)) int hp_due(hp_state *s, void *uc, uint64_t address) {
+    if (s->nv_take) { /* a pend or a mask change armed a take here: the entry, or the stop as before */
+        s->nv_take = 0;
+        if (s->stop_cycle == s->nv_take_at && (s->other_cycle == 0 || s->nv_take_at) &&
+            hp_nv_take(s, uc, (uint32_t)address)) {
+            s->stop_cycle = s->nv_take_stop;
+            s->other_cycle = s->nv_take_other;
+            return 1; /* the block does not run now: the handler's does */
+        }
+        hp_stop(s, uc);
+        return 1;
+    }
     if (s->ap_cycle != HP_NEVER && hp_apply(s) && s->cycle_count < s->stop_cycle && s->insn_count < s->stop_insn)
         return 0; /* the block runs: the next stop is further on */
     /* a PC write in a hook resumes emulation even after uc_emu_stop: never after any stop request */
@@ -1815,10 +1867,12 @@ static int hp_nvic_write(hp_state *s, uint32_t addr, uint32_t size, uint64_t val
         if (!(s->nv_on & 2u) || (v & s->nv_pending[w])) return 0;
         s->nv_en_set[w] |= v;
         s->nv_en_clr[w] &= ~v;
+        s->nv_enabled[w] |= v;
     } else if (kind == 1) { /* ICER */
         if (v & keep) return 0;
         s->nv_en_clr[w] |= v;
         s->nv_en_set[w] &= ~v;
+        s->nv_enabled[w] &= ~v;
     } else { /* ICPR */
         uint32_t held = v & s->nv_held[w];
         if (v & keep) return 0;
@@ -1830,10 +1884,267 @@ static int hp_nvic_write(hp_state *s, uint32_t addr, uint32_t size, uint64_t val
             return 0;
         s->nv_unpended[w] |= v & ~held;
         s->nv_pending[w] &= ~(v & ~held);
+        s->nv_pended[w] &= ~(v & ~held); /* a pend served here before: the clear is the last word */
     }
     s->nv_dirty |= 1u << w;
     s->nv_writes++;
     s->fr_done |= 2u; /* Python's next sync applies the bits (bit 2 alone: nothing else to bring up to date) */
+    return 1;
+}
+
+/* Group priority of priority byte p (B1.5.4): the subpriority bits [PRIGROUP:0] cleared, as ExceptionModel.group. */
+static inline int32_t hp_nv_group(const hp_state *s, uint32_t p) {
+    return (int32_t)(p & ~((2u << s->nv_prigroup) - 1u) & 0xFFu);
+}
+
+/* ExecutionPriority() (B1.5.4) as ExceptionModel.execution_priority computes it: the active exceptions' highest
+   group priority (the nested list Python armed, or C's one active exception) and the boosts of BASEPRI, PRIMASK and
+   FAULTMASK. 1 with it in *ep; 0 when C does not know the active set (several active, no list) or a read failed. */
+static int hp_nv_exec_priority(hp_state *s, void *uc, int32_t *ep) {
+    int32_t highest = 256;
+    if (s->nest_on) {
+        for (uint32_t i = 0; i < s->nest_n && i < HP_MAX_NEST; i++)
+            if (s->nest_group[i] < highest) highest = s->nest_group[i];
+    } else if (s->c_active == 1) {
+        highest = s->c_group;
+    } else if (s->c_active) {
+        return 0;
+    }
+    int ids[3] = {s->rid[FR_BASEPRI], s->rid[FR_PRIMASK], s->rid[FR_FAULTMASK]};
+    uint32_t v[3] = {0, 0, 0};
+    void *vp[3] = {&v[0], &v[1], &v[2]};
+    if (!s->reg_read_batch || s->reg_read_batch(uc, ids, vp, 3)) return 0;
+    int32_t boosted = 256;
+    if (v[0] & 0xFFu) boosted = hp_nv_group(s, v[0] & s->nv_prio_mask);
+    if (v[1] & 1u) boosted = 0;
+    if (v[2] & 1u) boosted = -1;
+    *ep = highest < boosted ? highest : boosted;
+    return 1;
+}
+
+#define HP_STIR 0xE000EF00u
+#define HP_ISPR 0xE000E200u
+#define HP_IPR 0xE000E400u
+
+/*
+ * An ISPR word write or a STIR write (B3.4.5, B3.4.9) that makes interrupts pending without any exception being
+ * taken now: Nvic.write_ISPR / write_STIR and SystemBlock.kick, whose to_take finds nothing that preempts (every
+ * interrupt pending in C's view with the new ones, these taken as enabled, has a group priority at or below the
+ * execution priority). C's NVIC view gets the bits (a mask change then stops: irq_pending), and when a handler's
+ * return may be C's the enabled ones join the tail-chain list hp_list_return takes them from (armed from fr_exc's
+ * one active exception if it was not), as SystemBlock._arm_list_return would list them. Left to Python: SEVONPEND
+ * (a WFE event), a system exception pending, anything C plans to deliver or wake itself (SysTick, PendSV, a
+ * peripheral source, a wfi wake or chain, a TWIM read), the MPU on, a block that also changes a mask (note_pending
+ * stops after it), an interrupt beyond the part's, a full list. Returns 1 served, 0 Python's.
+ */
+static int hp_nvic_pend(hp_state *s, void *uc, uint32_t addr, uint32_t size, uint64_t value) {
+    if (!(s->nv_pend_on & 1u) || !(s->nv_on & 2u) || size != 4 || (addr & 3u) || s->py_stop || s->stop_requested ||
+        s->nv_sys_pend || (s->tick_ok && s->tick_cycle != HP_NEVER) || s->psv_pending || s->tick_pend || s->mpu_on || s->wk_cycle != HP_NEVER ||
+        s->ch_i < s->ch_n || s->tw_flight || !s->table || !s->last_size)
+        return 0;
+    uint32_t w, v;
+    if (addr == HP_STIR) {
+        uint32_t irq = (uint32_t)value & 0x1FFu;
+        if (irq >= s->nv_nirq || irq >= 32u * HP_NV_WORDS) return 0; /* the model's guest error */
+        w = irq >> 5;
+        v = 1u << (irq & 31u);
+    } else {
+        w = (addr - HP_ISPR) >> 2;
+        if (w >= HP_NV_WORDS || 32u * w >= s->nv_nirq) return 0;
+        uint32_t left = s->nv_nirq - 32u * w;
+        v = (uint32_t)value & (left >= 32u ? 0xFFFFFFFFu : (1u << left) - 1u);
+        if (!v) return 0;
+    }
+    for (uint32_t i = 0; i < HP_MAX_SOURCES; i++)
+        if (s->src_next[i] != HP_NEVER || s->src_unacked[i]) return 0;
+    const hp_block *b = hp_find(s, s->last_addr, s->last_size);
+    if (!b || (b->flags & HP_MASK)) return 0;
+    int32_t ep;
+    if (!hp_nv_exec_priority(s, uc, &ep)) return 0;
+    int takes = 0; /* to_take after the pend: something preempts (the new ones taken as enabled) */
+    for (uint32_t k = 0; k < HP_NV_WORDS && 32u * k < s->nv_nirq && !takes; k++) {
+        uint32_t bits = (s->nv_pending[k] & s->nv_enabled[k]) | (k == w ? v : 0u);
+        for (; bits; bits &= bits - 1u)
+            if (hp_nv_group(s, s->nv_prio[32u * k + (uint32_t)__builtin_ctz(bits)]) < ep) { takes = 1; break; }
+    }
+    if (takes) { /* SystemBlock.kick's event now: the take at the next block boundary (hp_nv_take), else the stop */
+        if (!(s->nv_pend_on & 4u) || !s->nv_lists_ok || s->nv_take || (s->fr_done & ~7u)) return 0;
+        s->nv_take = 1;
+        s->nv_take_stop = s->stop_cycle;
+        s->nv_take_other = s->other_cycle;
+        s->nv_take_at = s->stop_cycle = s->cycle_count;
+    }
+    uint32_t add = takes ? 0u : v & s->nv_enabled[w] & ~s->nv_pending[w]; /* new to the enabled pending set */
+    int convert = 0;
+    if (add && !s->nest_on) {
+        if (s->fr_exc && s->c_active == 1 && s->fr_exc == s->c_exc) convert = 1;
+        else if (s->c_active == 1 || !s->c_active) add = 0; /* returns are Python's (or none): no list to keep */
+        else return 0;
+    }
+    uint32_t n = convert ? 0u : s->lp_n;
+    if (add && n + (uint32_t)__builtin_popcount(add) > HP_MAX_NEST) return 0;
+    if (convert) { /* the lists _arm_list_return makes for one active exception with some pending */
+        s->nest_n = 1;
+        s->nest_exc[0] = s->c_exc;
+        s->nest_group[0] = s->c_group;
+        s->nest_ret[0] = 1; /* fr_exc's: returnable here */
+        s->lp_n = 0;
+        s->tick_prio_mask = s->nv_prio_mask;
+        s->tick_prigroup = s->nv_prigroup;
+        s->fr_exc = 0;
+        s->nest_on = 1;
+    }
+    for (uint32_t bits = add; bits; bits &= bits - 1u) {
+        uint32_t bit = (uint32_t)__builtin_ctz(bits), irq = 32u * w + bit, i = s->lp_n;
+        s->lp_exc[i] = 16u + irq;
+        s->lp_prio[i] = s->nv_prio[irq];
+        s->lp_group[i] = hp_nv_group(s, s->nv_prio[irq]);
+        s->lp_vector[i] = s->nv_vtor + 4u * (16u + irq);
+        s->lp_ret[i] = (s->nv_held[w] >> bit & 1u) ? 0u : 1u;
+        s->lp_n = i + 1u;
+    }
+    s->nv_listed[w] |= add;
+    s->nv_pending[w] |= v;
+    s->nv_pended[w] |= v;
+    s->nv_unpended[w] &= ~v;
+    s->nv_dirty |= 1u << w;
+    s->nv_writes++;
+    s->nv_pends++;
+    s->irq_pending = 1; /* a mask change now stops at its block's end (HP_MASK): Python takes it if it can */
+    s->fr_done |= 2u;
+    return 1;
+}
+
+/*
+ * An IPR byte write (B3.4.8) of an interrupt that is neither pending nor active, nor listed by C for a tail-chain,
+ * nor one of the peripheral sources C delivers: Nvic.write_IPR's priority (the implemented bits), which no decision
+ * C or SystemBlock.kick makes until Python's next sync depends on. Returns 1 served, 0 Python's.
+ */
+static int hp_nvic_prio(hp_state *s, uint32_t addr, uint32_t size, uint64_t value) {
+    uint32_t irq = addr - HP_IPR, w = irq >> 5, bit = 1u << (irq & 31u), exc = 16u + irq;
+    if (!(s->nv_pend_on & 2u) || !(s->nv_on & 2u) || size != 1 || irq >= s->nv_nirq || w >= HP_NV_WORDS ||
+        s->py_stop || s->stop_requested || (s->nv_pending[w] & bit) || (s->c_active > 1 && !s->nest_on) ||
+        (s->c_active == 1 && s->c_exc == exc))
+        return 0;
+    for (uint32_t i = 0; s->nest_on && i < s->nest_n && i < HP_MAX_NEST; i++)
+        if (s->nest_exc[i] == exc) return 0;
+    for (uint32_t i = 0; s->nest_on && i < s->lp_n && i < HP_MAX_NEST; i++)
+        if (s->lp_exc[i] == exc) return 0;
+    for (uint32_t i = 0; i < HP_MAX_SOURCES; i++)
+        if (s->src_exc[i] == exc) return 0;
+    s->nv_prio[irq] = (uint8_t)((uint32_t)value & s->nv_prio_mask);
+    s->nv_prio_set[w] |= bit;
+    s->nv_dirty |= 1u << w;
+    s->nv_writes++;
+    s->nv_prios++;
+    s->fr_done |= 2u;
+    return 1;
+}
+
+/*
+ * SystemBlock.take_pending at a block boundary (emulation would have stopped there): the stack watch's check, then
+ * ExceptionModel.enter_pending -- the highest pending enabled interrupt of C's NVIC view (priority, then number) if it
+ * preempts the execution priority, PushStack and ExceptionTaken (hp_enter_core at the block's address), EXCEPTION_ENTRY
+ * cycles -- and then what arm_native would give C: the nested lists of the active exceptions (the one entered added)
+ * and of the enabled pending ones, for hp_list_return. C's view is whole only without a system exception pending and
+ * with the active set known; nothing else C plans may be under way (SysTick, a source, a wake, a chain, a TWIM read)
+ * nor done since Python's last sync (fr_done beyond NVIC writes, entries and returns). 1: entered; 0: nothing
+ * changed (the caller stops: Python takes it, or finds nothing to take, as before).
+ */
+static int hp_nv_take(hp_state *s, void *uc, uint32_t addr) {
+    if (!(s->nv_pend_on & 4u) || !s->nv_lists_ok || s->py_stop || s->stop_requested ||
+        s->insn_count >= s->stop_insn || s->cycle_count >= s->nv_take_stop || (s->fr_done & ~7u) || s->nv_sys_pend ||
+        s->psv_pending || s->tick_pend || s->mpu_on || (s->tick_ok && s->tick_cycle != HP_NEVER) ||
+        s->wk_cycle != HP_NEVER || s->ch_i < s->ch_n || s->tw_flight || !s->table ||
+        (s->nv_stack_limit && s->sp_low < s->nv_stack_limit))
+        return 0;
+    for (uint32_t i = 0; i < HP_MAX_SOURCES; i++)
+        if (s->src_next[i] != HP_NEVER || s->src_unacked[i]) return 0;
+    uint32_t n = 0, act_exc[HP_MAX_NEST], act_ret[HP_MAX_NEST];
+    int32_t act_group[HP_MAX_NEST];
+    if (s->nest_on) {
+        for (; n < s->nest_n && n < HP_MAX_NEST; n++) {
+            act_exc[n] = s->nest_exc[n];
+            act_group[n] = s->nest_group[n];
+            act_ret[n] = s->nest_ret[n];
+        }
+    } else if (s->c_active == 1) {
+        act_exc[0] = s->c_exc;
+        act_group[0] = s->c_group;
+        act_ret[0] = s->fr_exc == s->c_exc; /* returnable here as arm_native armed it */
+        n = 1;
+    } else if (s->c_active) {
+        return 0;
+    }
+    if (n >= HP_MAX_NEST) return 0;
+    int32_t highest = 256;
+    for (uint32_t i = 0; i < n; i++)
+        if (act_group[i] < highest) highest = act_group[i];
+    uint32_t best = 0xFFFFFFFFu, count = 0;
+    for (uint32_t k = 0; k < HP_NV_WORDS && 32u * k < s->nv_nirq; k++)
+        for (uint32_t bits = s->nv_pending[k] & s->nv_enabled[k]; bits; bits &= bits - 1u) {
+            uint32_t irq = 32u * k + (uint32_t)__builtin_ctz(bits);
+            count++;
+            if (best == 0xFFFFFFFFu || s->nv_prio[irq] < s->nv_prio[best]) best = irq; /* ties: the lower number */
+        }
+    if (best == 0xFFFFFFFFu || count - 1u > HP_MAX_NEST) return 0;
+    uint32_t exc = 16u + best, out[3];
+    int32_t group = hp_nv_group(s, s->nv_prio[best]);
+    if (hp_enter_core(s, uc, exc, group, highest, s->nv_prio_mask, s->nv_prigroup, s->nv_vtor + 4u * exc, s->nv_flags,
+                      out, 1, addr, s->nv_frame_limit))
+        return 0;
+    s->cycle_count += s->entry_cycles;
+    s->tick_last_frame = out[0]; /* SystemBlock._native_entered's, at Python's next sync */
+    s->tick_last_psp = out[1];
+    s->tick_last_fp = out[2];
+    if (out[1]) s->tick_psp_seen = 1;
+    s->c_entered = 1;
+    s->last_size = 0;
+    s->nv_entries++;
+    s->fr_done |= 1u;
+    uint32_t bw = best >> 5, bbit = 1u << (best & 31u);
+    s->nv_pending[bw] &= ~bbit;
+    s->nv_pended[bw] &= ~bbit; /* pended here since the sync: Python never sees it pending */
+    s->nv_listed[bw] |= bbit;  /* Python drops it from its pending set (it is not in the list any more) */
+    s->nv_dirty |= 1u << bw;
+    act_exc[n] = exc;
+    act_group[n] = group;
+    act_ret[n] = (s->nv_held[bw] & bbit) ? 0u : 1u;
+    n++;
+    for (uint32_t i = 0; i < n; i++) {
+        s->nest_exc[i] = act_exc[i];
+        s->nest_group[i] = act_group[i];
+        s->nest_ret[i] = act_ret[i];
+    }
+    s->nest_n = n;
+    uint32_t m = 0, any = 0;
+    for (uint32_t k = 0; k < HP_NV_WORDS && 32u * k < s->nv_nirq; k++) {
+        any |= s->nv_pending[k];
+        uint32_t bits = s->nv_pending[k] & s->nv_enabled[k];
+        if (bits) {
+            s->nv_listed[k] |= bits;
+            s->nv_dirty |= 1u << k;
+        }
+        for (; bits; bits &= bits - 1u, m++) {
+            uint32_t bit = (uint32_t)__builtin_ctz(bits), irq = 32u * k + bit;
+            s->lp_exc[m] = 16u + irq;
+            s->lp_prio[m] = s->nv_prio[irq];
+            s->lp_group[m] = hp_nv_group(s, s->nv_prio[irq]);
+            s->lp_vector[m] = s->nv_vtor + 4u * (16u + irq);
+            s->lp_ret[m] = (s->nv_held[k] >> bit & 1u) ? 0u : 1u;
+        }
+    }
+    s->lp_n = m;
+    s->tick_prio_mask = s->nv_prio_mask;
+    s->tick_prigroup = s->nv_prigroup;
+    s->fr_exc = 0;
+    s->nest_on = 1;
+    s->c_active = n;
+    if (n == 1) {
+        s->c_exc = exc;
+        s->c_group = group;
+    }
+    s->irq_pending = any != 0; /* note_pending's: any interrupt pending (C's view is whole here) */
     return 1;
 }
 
@@ -1857,11 +2168,14 @@ static uint64_t hp_ppb_mmio_read(void *uc, uint64_t offset, unsigned size, void 
 }
 
 static void hp_ppb_mmio_write(void *uc, uint64_t offset, unsigned size, uint64_t value, void *user) {
-    (void)uc;
     hp_state *s = (hp_state *)user;
     uint32_t addr = HP_SCS_PAGE + (uint32_t)offset;
     if (addr == HP_ICSR && size == 4 && hp_pendsv(s, value)) return;
     if (addr >= 0xE000E100u && addr < 0xE000E300u && hp_nvic_write(s, addr, size, value)) return;
+    if (((addr >= HP_ISPR && addr < HP_ISPR + 4u * HP_NV_WORDS) || addr == HP_STIR) &&
+        hp_nvic_pend(s, uc, addr, size, value))
+        return;
+    if (addr >= HP_IPR && addr < HP_IPR + 32u * HP_NV_WORDS && hp_nvic_prio(s, addr, size, value)) return;
     s->ppb_write(addr, size, value);
 }
 
@@ -1974,6 +2288,8 @@ static int hp_list_return(hp_state *s, void *uc) {
     if (best != HP_MAX_NEST && s->lp_group[best] < ep) { /* tail-chain */
         uint32_t nxt = s->lp_exc[best];
         if (!hp_chain_enter(s, uc, s->lp_vector[best], nxt, excret, control, v[6])) return 0;
+        if (nxt >= 16u && (nxt - 16u) >> 5 < HP_NV_WORDS) /* active now, not pending: C's NVIC view (hp_nv_take) */
+            s->nv_pending[(nxt - 16u) >> 5] &= ~(1u << ((nxt - 16u) & 31u));
         s->nest_exc[k] = nxt; /* it takes the place of the one left */
         s->nest_group[k] = s->lp_group[best];
         s->nest_ret[k] = s->lp_ret[best];
@@ -2281,7 +2597,7 @@ static void hp_poll_read(void *ctx, uint32_t reg, uint32_t value, uint32_t timed
     uint32_t regs[16];
     if (hp_poll_regs(s, p->uc, regs)) { p->c_ok = 0; return; }
     uint64_t writes = *p->rf_writes + p->py_writes + s->psv_sets + s->nv_writes, exc = s->tick_entries + s->fast_returns + s->chains + s->wp_skips +
-        s->ap_done + s->ch_done + s->ux_ends + s->tw_taken + s->tw_woken;
+        s->nv_entries + s->ap_done + s->ch_done + s->ux_ends + s->tw_taken + s->tw_woken;
     _Static_assert(HP_MAX_SOURCES == 4, "the sums below add four sources");
     writes += (uint64_t)s->src_acks[0] + s->src_acks[1] + s->src_acks[2] + s->src_acks[3];
     exc += (uint64_t)s->src_entries[0] + s->src_entries[1] + s->src_entries[2] + s->src_entries[3];
