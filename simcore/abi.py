@@ -35,6 +35,7 @@ MAX_SOURCES = 4  # peripheral interrupt sources C may deliver besides SysTick (H
 MAX_NEST = 8  # active exceptions the native nested return knows (HP_MAX_NEST)
 NV_WORDS = 16  # NVIC ISER/ICER/ISPR/ICPR words C keeps (HP_NV_WORDS): 496 interrupts (ARMv7-M B3.4.1)
 AP_OPS = 4  # register-file changes of a machine event C applies at its cycle (HP_AP_OPS, hotpath.c hp_apply)
+AC_MAX = 16  # applications of a planned event and its model's next ones C may chain (HP_AC_MAX, hp_apply_chain)
 AP_STORE, AP_FLAGS = 0, 1  # such a change: a register-file value, an entry's flags (HP_AP_STORE, HP_AP_FLAGS)
 EV_SLOTS = 8  # peripheral event registers whose clear C may serve, lowering their interrupt line (HP_EV_SLOTS)
 TW_EVENTS = 5  # a TWIM read's events C sets: TXSTARTED, LASTTX, RXSTARTED, LASTRX, STOPPED (HP_TW_EVENTS)
@@ -458,6 +459,11 @@ class HotState(ctypes.Structure):
         ("nv_lists_ok", ctypes.c_uint32),
         ("nv_stack_limit", ctypes.c_uint32),
         ("nv_frame_limit", ctypes.c_uint32),
+        ("ac_at", ctypes.c_uint64 * AC_MAX),
+        ("ac_n", ctypes.c_uint32),
+        ("ac_i", ctypes.c_uint32),
+        ("ac_store", ctypes.c_uint32),
+        ("ac_value", ctypes.c_uint32 * AC_MAX),
     ]
 
 
@@ -561,6 +567,7 @@ CONSTANTS: dict[str, int] = {
     "HP_TW_EVENTS": TW_EVENTS,
     "HP_TW_NONE": TW_NONE,
     "HP_CH_MAX": CH_MAX,
+    "HP_AC_MAX": AC_MAX,
     "HP_UX_MAX": UX_MAX,
     "HP_UX_CAP": UX_CAP,
     "HP_UX_OPS": UX_OPS,

@@ -17,7 +17,7 @@ import unicorn
 from unicorn import arm_const as R
 
 from simcore import blockcache
-from simcore.abi import AP_OPS, CH_MAX, EV_SLOTS, UX_OPS, HotUarteTx
+from simcore.abi import AC_MAX, AP_OPS, CH_MAX, EV_SLOTS, UX_OPS, HotUarteTx
 from simcore.accesspc import instruction_of_access
 from simcore.blocks import BlockAnalyzer
 from simcore.board import Board
@@ -149,7 +149,8 @@ class Machine:
         self._quiet: tuple[Event | None, int, int] = (None, 0, 0)  # _plan_wake's last (event, quiet time, its cycle)
         self.wakes_in_c = 0
         # a machine event applied in C at its cycle (hp_apply; Machine._plan_apply, settle_apply)
-        self._applied: tuple[Event, Callable[[], None]] | None = None
+        # _plan_apply's event, its settle and, for a chain (hp_apply_chain), the model's next event after a settle
+        self._applied: tuple[Event, Callable[[], None], Callable[[], Event | None] | None] | None = None
         self.applied_in_c = 0
         # a compare register moved on in C after the wake at its match (hp_cc_move; Machine._plan_move, settle_move)
         self._moved: Callable[[], None] | None = None  # the model's write of the planned move
@@ -520,6 +521,10 @@ class Machine:
                 self.request_stop(Stop(kind, f"{what} marker {marker!r} seen on the console", exit_code=code))
                 return
 
+    def apply_plan_changed(self) -> None:
+        """A model's access changed what its event's Event.apply would plan: the hot path is armed again after it."""
+        self.arm_changes += 1
+
     def set_irq(self, irq: int, level: bool) -> None:
         self.arm_changes += 1
         self.system.set_irq(irq, level)
@@ -863,6 +868,7 @@ class Machine:
         s.wk_cycle = NEVER  # no wfi woken in C unless the next event says how (_plan_wake)
         s.mv_addr = 0  # no compare moved in C unless that wake's event says how (_plan_move)
         s.ap_cycle = NEVER  # no event applied in C unless the next one says how (_plan_apply)
+        s.ac_n = 0  # ... nor the model's next ones after it (its chain)
         s.sh_on = self._sh_in_c and self.debugger is None  # (a debugger sees every semihosting call in Python)
         ux = self._ux
         if ux is not None:  # no STARTTX served in C unless this arming allows it (_arm_uarte)
@@ -1231,7 +1237,8 @@ class Machine:
         plan = top.apply() if top.apply is not None else None
         if plan is None:
             return
-        ops, period_fs, settle = plan
+        ops, period_fs, settle = plan[:3]
+        chain = plan[3] if len(plan) > 3 else None
         if len(ops) > AP_OPS:
             return
         period = 0
@@ -1255,19 +1262,49 @@ class Machine:
         s.ap_period = period
         s.ev_bus = self.bus.rf.bus
         s.ap_cycle = top.at_cycle
-        self._applied = (top, settle)
+        self._applied = (top, settle, None)
+        if chain is not None and period and self.APPLY_CHAINS and not s.ac_i:
+            self._plan_apply_chain(chain)
+
+    APPLY_CHAINS = True  # False: one applied event per Python entry, as before chains (tests compare both)
+
+    def _plan_apply_chain(self, chain: tuple[int, list[int], Callable[[], Event | None]]) -> None:
+        """hp_apply_chain: after the planned event, C applies the model's next ones of the same kind, each its period
+        after the last, while they come before any other event: ``chain`` is (the register-file value index each sets,
+        its value at each, from the planned event's on, the model's event scheduled by its settle). The nRF52 RNG's
+        bytes (~35 us of Python each, its VALUE read after each VALRDY) then enter Python once for the whole run."""
+        store, values, pending = chain
+        s = self.hot.state
+        n = min(len(values), AC_MAX)
+        if n < 2:
+            return
+        s.ac_store = store
+        s.ac_value[:n] = values[:n]
+        s.ac_n = n
+        top, settle, _ = self._applied  # type: ignore[misc]  # (_plan_apply set it)
+        self._applied = (top, settle, pending)
 
     def settle_apply(self, at: int) -> None:
         """hp_apply did the planned event at cycle ``at`` (SystemBlock.sync_native, first): the model's part of it
         (the plan's ``settle``: what the callback does besides the register-file changes C made), as of ``at``."""
         got, self._applied = self._applied, None
+        s = self.hot.state
+        chained, s.ac_i = s.ac_i, 0
         if got is None:
             return
-        ev, settle = got
-        ev.cancelled = True
-        self._settle_as_of(at, settle)
+        ev, settle, pending = got
+        ats = [at]
+        if pending is not None and chained:  # a chain (hp_apply_chain): each application as of its cycle, in order
+            ats = list(s.ac_at[:chained])
+        for k, at_k in enumerate(ats):
+            if k:
+                ev = pending()  # type: ignore[misc]  # (the model's next event, which C applied as well)
+                if ev is None:
+                    raise RuntimeError(f"hp_apply_chain applied {len(ats)} events; the model scheduled {k}")
+            ev.cancelled = True
+            self._settle_as_of(at_k, settle)
         self.arm_changes += 1
-        self.applied_in_c += 1
+        self.applied_in_c += len(ats)
 
     def settle_move(self, at: int) -> None:
         """hp_cc_move served the planned write at cycle ``at`` (SystemBlock.sync_native, after the wake it follows and

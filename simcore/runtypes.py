@@ -154,9 +154,10 @@ class Event:
     wake: Callable[[], tuple[int, int, int, int, int] | None] | None = field(compare=False, default=None)
     # the event may be applied in C at its cycle without a run-loop stop (hotpath.c hp_apply, Machine._plan_apply):
     # (register-file changes as (AP_STORE or AP_FLAGS, index, value), the virtual time after it at which the model
-    # schedules its next event or 0, what Python does afterwards as of its cycle instead of the callback), or None
-    apply: Callable[[], tuple[list[tuple[int, int, int]], int, Callable[[], None]] | None] | None = field(
-        compare=False, default=None)
+    # schedules its next event or 0, what Python does afterwards as of its cycle instead of the callback), or None.
+    # A fourth item may let C apply the model's next events of the same kind too (hotpath.c hp_apply_chain): (the
+    # register-file value index each sets, its values from this event's on, the model's next event after a settle)
+    apply: Callable[[], tuple[Any, ...] | None] | None = field(compare=False, default=None)
     # the wfis before this event and the model's next ones may be woken in C, each with a DMA delivery (hotpath.c
     # hp_chain_wake, Machine._plan_chain): what they do, or None when the model cannot say
     chain: Callable[[], ChainPlan | None] | None = field(compare=False, default=None)

@@ -51,6 +51,7 @@ void rf_flags_set(struct rf_bus *b, uint32_t reg, uint32_t flags); /* regfile.c:
 #define HP_AP_OPS 4 /* register-file changes of a machine event C applies at its cycle (hp_apply) */
 #define HP_AP_STORE 0u /* ap_kind: the value ap_index of the register file becomes ap_value */
 #define HP_AP_FLAGS 1u /* ap_kind: the flags of entry ap_index become ap_value */
+#define HP_AC_MAX 16 /* applications of one planned event and its model's next ones C may chain (hp_apply_chain) */
 #define HP_NEVER 0xFFFFFFFFFFFFFFFFull
 #define HP_UX_MAX 64    /* UARTE transfers C may start before Python takes them (hp_uarte_start) */
 #define HP_UX_CAP 4096u /* their bytes (the console's) C may hold for Python */
@@ -528,6 +529,15 @@ typedef struct {
     uint32_t nv_lists_ok;   /* Python: C may take (SLEEPONEXIT clear, no debugger, no console markers or echo) */
     uint32_t nv_stack_limit; /* Python: __StackLimit while the stack watch checks SP at stops (check), else 0 */
     uint32_t nv_frame_limit; /* Python: __StackLimit (a frame below it is reported: Python's), else 0 */
+    /* --- the planned event (ap_*) applied again each ap_period cycles (hp_apply_chain): the model's next events of
+       the same kind, each setting one more register-file value as Python drew it (the nRF52 RNG's VALUE with each
+       VALRDY): Machine._plan_apply plans up to HP_AC_MAX; C goes on while each next one comes before ap_after;
+       Python's next sync settles each as of its cycle (Machine.settle_apply) --- */
+    uint64_t ac_at[HP_AC_MAX];    /* C: the cycle of each application */
+    uint32_t ac_n;                /* Python: applications planned (0: the single event of ap_*) */
+    uint32_t ac_i;                /* C: applications done (Python sets it back to 0 as it settles them) */
+    uint32_t ac_store;            /* Python: the register-file value each application sets */
+    uint32_t ac_value[HP_AC_MAX]; /* Python: that value at each application */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -988,6 +998,15 @@ static __attribute__((noinline)) void hp_block_general(hp_state *s, void *uc, ui
 
 static int hp_source(hp_state *s, void *uc, uint32_t addr, uint32_t i);
 
+/* The chain of hp_apply (ac_*): the application just made sets its value too and is logged; the next one is planned
+   ap_period cycles on when that comes before ap_after (hp_apply made it the next stop) and the chain has more. */
+static void hp_apply_chain(hp_state *s, uint64_t next) {
+    rf_stores(s->ev_bus)[s->ac_store] = s->ac_value[s->ac_i];
+    s->ac_at[s->ac_i++] = s->cycle_count;
+    if (s->ac_i < s->ac_n && s->ap_period && next == s->cycle_count + s->ap_period && next < s->ap_after)
+        s->ap_cycle = next;
+}
+
 /* A due event or the budget: deliver SysTick or a peripheral interrupt natively when Python allowed it.
    Returns 1 when the block does not run now (entered a handler or stopped), 0 when it runs and is
    counted as usual (SysTick made pending under a running handler, hp_tick_pend). */
@@ -996,8 +1015,9 @@ static int hp_source(hp_state *s, void *uc, uint32_t addr, uint32_t i);
    it) and the budget is not spent, as the run loop would then stop before running events. 1: applied. */
 static int hp_apply(hp_state *s) {
     hp_utx *u = s->ux && s->ux->planned ? s->ux : NULL; /* the end of a transfer hp_uarte_start planned */
+    uint32_t ok = u ? 214u : (s->ac_i ? 150u : 134u); /* (16 in a chain: its own applications, settled together) */
     if (s->cycle_count < s->ap_cycle || s->stop_cycle != s->ap_cycle || s->stop_requested || s->py_stop ||
-        (s->fr_done & ~(u ? 214u : 134u)) /* (128: a TWIM read before, settled first) */ || s->insn_count >= s->stop_insn || !s->ev_bus || s->ap_n > HP_AP_OPS)
+        (s->fr_done & ~ok) /* (128: a TWIM read before, settled first) */ || s->insn_count >= s->stop_insn || !s->ev_bus || s->ap_n > HP_AP_OPS)
         return 0;
     uint32_t *store = rf_stores(s->ev_bus);
     for (uint32_t i = 0; i < s->ap_n; i++) {
@@ -1019,6 +1039,7 @@ static int hp_apply(hp_state *s) {
     s->ap_at = s->cycle_count;
     s->ap_done++;
     s->fr_done |= 16u; /* Python's next sync does the model's bookkeeping as of ap_at */
+    if (s->ac_i < s->ac_n) hp_apply_chain(s, next);
     if (s->ux && s->ux->on == 2) s->ux->on = 1; /* the UARTE's transfer ended: its next STARTTX may be served here */
     return 1;
 }

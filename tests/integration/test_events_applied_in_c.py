@@ -72,12 +72,18 @@ def _pause_after_applied(m: Machine, n: int) -> Machine:
     return pause_after_settled(m, "settle_apply", n, "event applied")
 
 
-def test_a_pause_and_snapshot_after_an_applied_event_end_as_the_plain_run() -> None:
+@pytest.mark.parametrize(("chains", "settles", "applied"), [(False, 3, 3), (True, 2, 8)])
+def test_a_pause_and_snapshot_after_an_applied_event_end_as_the_plain_run(
+        chains: bool, settles: int, applied: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without chains each RNG byte is settled at its own Python entry (the 3rd settle: 3 applied); with them the
+    first byte is settled at its VALUE read and the 7 C made ready after it together at TASKS_STOP (the 2nd settle:
+    8 applied; test_apply_chain_in_c.py)."""
+    monkeypatch.setattr(Machine, "APPLY_CHAINS", chains)
     plain, _ = _run("nrf_nvmc")
-    m = _pause_after_applied(prepare(elf(BOARD, "nrf_nvmc"), BOARD), 3)
+    m = _pause_after_applied(prepare(elf(BOARD, "nrf_nvmc"), BOARD), settles)
     snap = Snapshot.take(m)
     at_pause = m.applied_in_c
-    assert at_pause == 3
+    assert at_pause == applied
     assert _figures(m, run_machine(m)) == plain and m.applied_in_c > at_pause
     snap.restore(m)
     assert m.applied_in_c == at_pause
