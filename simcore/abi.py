@@ -464,6 +464,10 @@ class HotState(ctypes.Structure):
         ("ac_i", ctypes.c_uint32),
         ("ac_store", ctypes.c_uint32),
         ("ac_value", ctypes.c_uint32 * AC_MAX),
+        ("tw_py", ctypes.c_uint32),
+        ("tw_py_woken", ctypes.c_uint32),
+        ("tw_py_slept", ctypes.c_uint64),
+        ("tw_py_miso", ctypes.c_void_p),
     ]
 
 

@@ -188,7 +188,13 @@ class Machine:
         self._tw_offer: Any = None
         self._tw_seen = (0, 0, 0)
         self._tw_planned = -1  # the TWIMs' offer_changes (Nrf52Twim._offer_changed) at _plan_twim's last look
+        # a register read Python started whose wfi C may wake at STOPPED (Nrf52Twim.twim_flight, hp_twim_wake with
+        # tw_py): (the flight, its STOPPED cycle, the event after its events, the cycle after that one) while armed;
+        # hot.state's tw_py_woken and tw_py_slept at the last settle
+        self._tw_py: tuple[Any, int, Any, int] | None = None
+        self._tw_py_seen = (0, 0)
         self.twim_reads_in_c = 0
+        self.twim_wakes_in_c = 0  # reads Python started whose wfi C woke at STOPPED (_plan_flight)
         # what guard_access may keep the arming on (both fixed from here on): checked once, not per access
         self._keeps_arming = self._fast_return and not self.system.has_native_sources
         self.uc.hook_add(
@@ -671,7 +677,13 @@ class Machine:
         """
         fast = self._fast_return
         if fast and self.hot.state.fr_done:
-            self.system.sync_native()
+            try:
+                self.system.sync_native()
+            except BaseException as exc:  # noqa: BLE001 - a settle's check (InternalError) must stop the run: raised
+                self._hook_error = exc  # through the register file's ctypes callback it would be printed and lost
+                self.hot.state.py_stop = 1
+                self.uc.emu_stop()
+                return None
         in_events, self._in_events = self._in_events, True  # schedule() leaves arming to the end
         try:
             return fn()
@@ -891,8 +903,12 @@ class Machine:
         if not self._fast_return:
             return
         if self._tw_models:
-            self._plan_twim()
-        if top.wake is not None and self._wfi_hooks and self.debugger is None:  # a debugger's hooks see Python's wfi
+            self._plan_twim(top)
+        fl = self._tw_py
+        if fl is not None:  # C wakes the transfer's wfi at STOPPED: the event after its events may be woken in C next
+            if fl[2] is not None and fl[2].wake is not None:
+                self._plan_wake(fl[2], fl[3])
+        elif top.wake is not None and self._wfi_hooks and self.debugger is None:  # a debugger's hooks see Python's wfi
             self._plan_wake(top)
         elif top.chain is not None and self._wfi_hooks and self.debugger is None:
             self._plan_chain(top)
@@ -1044,11 +1060,13 @@ class Machine:
         self.arm_changes += 1
         self.uarte_starts_in_c += n
 
-    def _plan_wake(self, top: Event) -> None:
+    def _plan_wake(self, top: Event, after: int | None = None) -> None:
         """hp_wfi_hook: a wfi before ``top`` may be woken in C at its cycle when running it does only what its
         ``wake`` says, nothing else is due at or before the next event (or the model's own next), and its line
-        would wake the core (SystemBlock.wake_allowed)."""
-        after = self.events.after_top_cycle(NO_LIMIT)
+        would wake the core (SystemBlock.wake_allowed). ``after``: the next event's cycle when ``top`` is not the
+        queue's first (_plan_twim: after a TWIM transfer C wakes)."""
+        if after is None:
+            after = self.events.after_top_cycle(NO_LIMIT)
         if after <= top.at_cycle:
             return
         plan = top.wake() if top.wake is not None else None
@@ -1092,16 +1110,30 @@ class Machine:
         s.mv_addr = plan[0]
         self._moved = plan[4]
 
-    def _plan_twim(self) -> None:
+    def _plan_twim(self, top: Event) -> None:
         """hp_twim_start: the firmware's next TASKS_STARTTX may be taken in C when a TWIM offers the read it would be
         (Nrf52Twim.twim_offer: the chip's answer previewed) and a cycle is a whole number of fs on the current clock
         (the cycles of the transfer's events, as Timeline.cycle_at gives them, are then integer ceilings in C). The
         write, the wake at STOPPED and the events then cost no Python entry until the next one (settle_twim); C
-        checks the rest (the register file's set-up, the bytes, the cycles) at the write."""
+        checks the rest (the register file's set-up, the bytes, the cycles) at the write.
+        A read Python started, its LASTTX event first (``top``), may have its wfi woken in C at STOPPED
+        (_plan_flight), and the read after it (the drain after FIFO_SRC) offered at once."""
         s = self.hot.state
         if self.debugger is not None:  # (its hooks see every access and wfi in Python)
             s.tw_on = 0
+            self._flight_off()
             return
+        fl = self._tw_py
+        if fl is not None:  # armed before: C wakes it only while its events still come first and alone
+            nxt = self.events.earliest(3)
+            if (fl[0].model._pending is not fl[0].event or not s.tw_py or top is not fl[0].event
+                    or (nxt[1].at_cycle if len(nxt) > 1 else NO_LIMIT) != s.tw_saved):
+                self._flight_off()  # its LASTTX ran in Python, or an event came before its STOPPED: not C's to wake
+            else:
+                self._tw_py = (fl[0], fl[1], nxt[1] if len(nxt) > 1 else None,
+                               nxt[2].at_cycle if len(nxt) > 2 else NO_LIMIT)  # (the wake after it: _arm_events)
+                if s.tw_py_miso != fl[0].miso_addr:  # (a snapshot restored: pointers are not state)
+                    s.tw_py_miso = fl[0].miso_addr
         changes = 0
         for model in self._tw_models:
             changes += model.offer_changes
@@ -1110,15 +1142,25 @@ class Machine:
             return  # no offer changed since the last look (every arming: ~30 bytecodes then), and C's copy holds
         self._tw_planned = changes
         s.tw_on = 0
-        offer = None
+        offer = flight = None
+        fl = self._tw_py
         for model in self._tw_models:  # (TWIMs with a chip on their bus: twim_offer)
+            if fl is not None:  # a read of Python's armed for C to wake: the offer after it holds as long
+                offer = fl[0].then
+                break
+            if model._pending is top and not s.tw_flight:
+                flight = self._plan_flight(model, top)
+                offer = flight[0].then if flight is not None else None
+                break
             offer = model.twim_offer()
             if offer is not None:
                 break
-        if offer is None or s.tw_flight:
+        if offer is None or s.tw_flight and fl is None:
             return
         if offer is armed and s.tw_miso == offer.miso_addr:  # armed as it was: the fields hold it
             s.tw_on = 1
+            if flight is not None:
+                self._arm_flight(flight)
             return
         seg = self.clocks.timeline.current
         if not seg.hz or s.cycle_count < seg.cycle:
@@ -1142,12 +1184,69 @@ class Machine:
         s.ev_bus = self.bus.rf.bus
         self._tw_offer = offer
         s.tw_on = 1
+        if flight is not None:
+            self._arm_flight(flight)
+
+    def _plan_flight(self, model: Any, top: Event) -> tuple[Any, int, int, list[Event]] | None:
+        """hp_twim_wake with tw_py: the read ``model`` started, its LASTTX event ``top`` first in the queue, woken in
+        C at STOPPED when the chip tells its answer ahead (Nrf52Twim.twim_flight) and the transfer's events all come
+        before the next machine event (which C may then wake too: _arm_events, _plan_wake). Saves the wfi's Python
+        entry (the events run at the next one, settle_twim). The plan (_arm_flight), or None; its offer after it is
+        ``flight.then`` (required: it arms the fields the wake shares)."""
+        flight = model.twim_flight()
+        if flight is None or flight.then is None:
+            return None
+        cycle_at = self.clocks.timeline.cycle_at
+        stopped = cycle_at(flight.stopped_fs)
+        nxt = self.events.earliest(3)
+        if nxt[0] is not top or stopped < top.at_cycle:
+            return None
+        after = nxt[1].at_cycle if len(nxt) > 1 else NO_LIMIT
+        if stopped >= after:
+            return None
+        return flight, stopped, after, nxt
+
+    def _arm_flight(self, plan: tuple[Any, int, int, list[Event]]) -> None:
+        """_plan_flight's plan in hp_state (after its offer is armed: that sets the TWIM's fields the wake reads)."""
+        flight, stopped, after, nxt = plan
+        s = self.hot.state
+        s.tw_lasttx, s.tw_stopped, s.tw_saved = nxt[0].at_cycle, stopped, after
+        s.tw_rx, s.tw_n = flight.rx, flight.cnt
+        s.tw_py_miso = flight.miso_addr
+        s.tw_py = s.tw_flight = 1
+        self._tw_py = (flight, stopped, nxt[1] if len(nxt) > 1 else None, nxt[2].at_cycle if len(nxt) > 2
+                       else NO_LIMIT)
+
+    def _flight_off(self) -> None:
+        """No transfer of Python's for C to wake (_plan_flight), nor the offer armed after it."""
+        if self._tw_py is not None:
+            s = self.hot.state
+            s.tw_py = s.tw_flight = s.tw_on = 0
+            self._tw_py = None
+            self._tw_planned = -1
 
     def settle_twim(self) -> None:
         """hp_twim_start took a TASKS_STARTTX write since the last sync (SystemBlock.sync_native, first), and
         hp_twim_wake may have woken the wfi after it at STOPPED: the model's write as of its cycle and, if woken, the
-        sleep and the transfer's events as of theirs (Nrf52Twim.settle_in_c); if not, the events are the run loop's."""
+        sleep and the transfer's events as of theirs (Nrf52Twim.settle_in_c); if not, the events are the run loop's.
+        Before it (it came after), a read Python started whose wfi C woke at STOPPED (_plan_flight): its events as of
+        theirs (Nrf52Twim.settle_flight); not woken: the run loop's."""
         s = self.hot.state
+        fl = self._tw_py
+        if fl is not None:
+            self._tw_py = None
+            woken, slept = self._tw_py_seen
+            if s.tw_py_woken != woken:
+                self._tw_py_seen = (s.tw_py_woken, s.tw_py_slept)
+                self.system.account_sleep(s.tw_py_slept - slept)
+                self._settle_as_of(None, lambda: fl[0].model.settle_flight(fl[0], fl[1]))
+                self.arm_changes += 1
+                self.twim_wakes_in_c += 1
+            else:
+                s.tw_py = s.tw_flight = s.tw_on = 0
+                self._tw_planned = -1
+        if s.tw_taken == self._tw_seen[0]:
+            return
         taken, woken, slept = self._tw_seen
         woke = s.tw_woken != woken
         self._tw_seen = (s.tw_taken, s.tw_woken, s.tw_slept)

@@ -676,8 +676,8 @@ class SystemBlock:
         s = self.m.hot.state
         done = s.fr_done
         s.fr_done = 0
-        if s.tw_taken != self.m._tw_seen[0]:  # hp_twim_start took a TWIM read (before anything C did after it)
-            self.m.settle_twim()
+        if s.tw_taken != self.m._tw_seen[0] or self.m._tw_py is not None:  # hp_twim_start took a TWIM read, or
+            self.m.settle_twim()  # C may have woken one Python started (before anything C did after them)
         if s.ap_done != self._ap_seen:  # hp_apply did an event at its cycle: the model's part, as the run loop's stop
             self._ap_seen = s.ap_done  # would have run it there (C applies only with nothing pending and no wake)
             self.m.settle_apply(s.ap_at)

@@ -359,6 +359,13 @@ class BusDevice(RegisterBlock):
         ``quiet_until`` and without side effects; None when the chip cannot tell (override)."""
         return None
 
+    def read_ahead(self, n: int) -> tuple[bytes, tuple[int, bytes, int] | None, int] | None:
+        """A read a driver has started (its register byte written, ``n`` bytes to read next) as a controller may
+        finish it ahead (the nRF52 TWIM's FIFO_SRC read woken in C): the bytes it returns (valid until
+        ``quiet_until``), the ``read_offer`` after it and until when that offer's bytes hold (fs), without side
+        effects; None when the chip cannot tell (override)."""
+        return None
+
     def preview_reads(self, addr: int, inc: bool, limit: int) -> list[int]:
         """The bytes a read from register ``addr`` (incrementing if ``inc``) returns next, as many as can be told
         without side effects (at most ``limit``); nothing changes in the chip. Valid until ``quiet_until``

@@ -44,6 +44,7 @@ FIFO_MODES = {0: FifoMode.BYPASS, 1: FifoMode.FIFO, 3: FifoMode.STREAM, 4: FifoM
 M_ODR_HZ = (0.625, 1.25, 2.5, 5.0, 10.0, 20.0, 40.0, 80.0)
 M_SENSITIVITY_MGAUSS = (0.14, 0.29, 0.43, 0.58)
 OUT_Z_H_XL = 0x2D
+FIFO_SRC_ADDR = 0x2F  # FIFO_SRC's address (the register map): read_ahead previews a read of it
 
 
 def _out(latch: str, i: int) -> Any:
@@ -197,6 +198,10 @@ class Lsm9ds1(FifoDevice):
 
     def read_FIFO_SRC(self) -> int:
         self._src_read = True
+        return self._fifo_src()
+
+    def _fifo_src(self) -> int:
+        """FIFO_SRC as a read now gives it (FSS, OVRN, FTH), without noting the read (read_ahead previews it)."""
         self.catch_up()
         level = self.fifo.level if self._fifo_reading() else 0
         fth = self.values["FIFO_CTRL"] & 0x1F
@@ -295,8 +300,33 @@ class Lsm9ds1(FifoDevice):
         """BusDevice.read_offer: right after a transaction that read FIFO_SRC a driver drains the accelerometer's FIFO
         (alone, IF_ADD_INC) from OUT_X_L_XL, as ``i2c_read_block`` computes it: the oldest samples, 6 bytes each, as
         many as the FIFO holds now (a read of fewer takes the first ones)."""
-        if not self._after_src:
+        return self._drain_offer() if self._after_src else None
+
+    def read_ahead(self, n: int) -> tuple[bytes, tuple[int, bytes, int] | None, int] | None:
+        """BusDevice.read_ahead: the FIFO_SRC read a driver has started (register byte 2Fh written, one byte to read)
+        answers what read_FIFO_SRC gives now, and the drain after it is read_offer's (the FIFO as it is now). Read
+        before the next arrival, FIFO_SRC gives the level now, so the drain takes at most these samples: the oldest,
+        which later arrivals leave as they are until one overwrites the oldest (stream mode, a full FIFO)."""
+        if n != 1 or self._phase != "write" or self._ptr != FIFO_SRC_ADDR or self._replaying:
             return None
+        answer = bytes([self._fifo_src()])
+        offer = self._drain_offer()
+        if offer is None:
+            return answer, None, 0
+        fifo = self.fifo
+        until = 1 << 62
+        if fifo.mode is FifoMode.STREAM and fifo.clock is not None:
+            until = fifo.clock.arrival(fifo.next_k + fifo.depth - fifo.level)
+        wake = self._wake
+        if wake is not None:
+            at = getattr(wake, "at_fs", None)
+            if at is None:
+                return answer, None, 0
+            until = min(until, at)
+        return answer, offer, until
+
+    def _drain_offer(self) -> tuple[int, bytes, int] | None:
+        """read_offer's drain, from the FIFO as it is now."""
         self.catch_up()
         if (self._replaying or not self._fifo_reading() or self.gyro.running or not self.accel.running
                 or not self.values["CTRL_REG8"] & 0x04 or not self.fifo.level):

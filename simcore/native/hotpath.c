@@ -538,6 +538,15 @@ typedef struct {
     uint32_t ac_i;                /* C: applications done (Python sets it back to 0 as it settles them) */
     uint32_t ac_store;            /* Python: the register-file value each application sets */
     uint32_t ac_value[HP_AC_MAX]; /* Python: that value at each application */
+    /* --- a TWIM register read Python started (the model's write and first event, Machine._plan_twim from
+       Nrf52Twim.twim_flight: the Nano 33 BLE Sense's FIFO_SRC read) woken in C at STOPPED as hp_twim_wake wakes one
+       it took: Python arms tw_flight with tw_py set, tw_lasttx the model's LASTTX event, tw_stopped, tw_rx, tw_n and
+       tw_saved as the model will have them and the chip's answer at tw_py_miso; the offer armed with it (the drain
+       after it) may then be taken at once, the two settled in order at Python's next sync --- */
+    uint32_t tw_py;            /* Python: 1 the transfer in flight is the model's (its events in Python's queue) */
+    uint32_t tw_py_woken;      /* C: such transfers woken at STOPPED (cumulative) */
+    uint64_t tw_py_slept;      /* C: their sleep cycles (cumulative) */
+    const uint8_t *tw_py_miso; /* Python: the chip's answer to it */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -1625,7 +1634,8 @@ static int hp_uarte_start(hp_state *s, hp_utx *u, uint32_t size, uint64_t value)
    Python bookkeeping due (fr_done as hp_ack's clears leave it), nothing C delivers on its own (other_cycle 0) and the
    transfer's STOPPED before the next machine event and before the chip's next change (tw_quiet). */
 static int hp_twim_start(hp_state *s, uint32_t size, uint64_t value) {
-    if (size != 4 || value != 1 || s->tw_flight || s->py_stop || s->stop_requested || (s->fr_done & ~6u) ||
+    if (size != 4 || value != 1 || s->tw_flight || s->py_stop || s->stop_requested ||
+        (s->fr_done & ~134u) || /* (128: only a transfer woken since this offer was armed, settled first) */
         s->other_cycle || !s->ev_bus || !s->tw_ram || !s->tw_miso || !s->tw_fpc || !s->tw_unit ||
         s->tw_chk_n > HP_TW_CHECKS || s->cycle_count < s->tw_free)
         return 0;
@@ -1783,6 +1793,20 @@ static void hp_chain_wake(hp_state *s, void *uc, uint64_t address, uint32_t size
     s->reg_write(uc, s->core_rid[15], &pc);
 }
 
+/* A transfer the model started (tw_py): what its events read at LASTTX and after is still what Python planned with --
+   ADDRESS, TXD.MAXCNT and SHORTS (tw_chk_*), RXD.PTR and RXD.MAXCNT (tw_rx, tw_n) -- and STOPPED is still clear (the
+   firmware writes nothing between the wfi and the wake). 1 then. */
+static int hp_twim_py_holds(hp_state *s) {
+    const uint32_t *st = rf_stores(s->ev_bus);
+    if (s->tw_chk_n > HP_TW_CHECKS || !s->tw_py_miso || st[s->tw_rxptr] != s->tw_rx || st[s->tw_rxcnt] != s->tw_n ||
+        s->tw_rx - s->tw_ram_base > s->tw_ram_size - (s->tw_n & 0xFFFFu) ||
+        (s->tw_ev_store[4] != HP_TW_NONE && st[s->tw_ev_store[4]]))
+        return 0;
+    for (uint32_t k = 0; k < s->tw_chk_n; k++)
+        if (st[s->tw_chk_store[k]] != s->tw_chk_value[k]) return 0;
+    return 1;
+}
+
 /* The wfi after a TWIM read taken in C (hp_twim_start), when nothing has happened since that Python must see first
    (as hp_wfi_hook's wake below checks it; the firmware's NVIC writes and event clears C served aside): what
    SystemBlock.on_halt and the model's events would do up to STOPPED -- sleep to it, the chip's bytes into RXD.PTR
@@ -1795,16 +1819,23 @@ static int hp_twim_wake(hp_state *s, void *uc, uint64_t address, uint32_t size) 
         s->stop_cycle != s->tw_lasttx || s->cycle_count > s->tw_lasttx || s->insn_count >= s->stop_insn ||
         !s->ev_bus || !s->reg_write || !s->mem_write || (s->wk_stack_limit && s->sp_low < s->wk_stack_limit))
         return 0;
-    if (!hp_wake_allowed(s, uc, s->tw_irq)) return 0;
+    if (!hp_wake_allowed(s, uc, s->tw_irq) || (s->tw_py && !hp_twim_py_holds(s))) return 0;
     uint32_t n = s->tw_n & 0xFFFFu;
-    if (s->mem_write(uc, s->tw_rx, s->tw_miso, n) != 0) return 0;
+    if (s->mem_write(uc, s->tw_rx, s->tw_py ? s->tw_py_miso : s->tw_miso, n) != 0) return 0;
     uint32_t *st = rf_stores(s->ev_bus);
     for (uint32_t k = 1; k < HP_TW_EVENTS; k++)
         if (s->tw_ev_store[k] != HP_TW_NONE) st[s->tw_ev_store[k]] = 1;
-    hp_wake_line(s, at, s->tw_irq, &s->tw_slept);
+    if (s->tw_py) { /* the model's transfer: Python's next sync runs its events as of their cycles */
+        hp_wake_line(s, at, s->tw_irq, &s->tw_py_slept);
+        s->tw_py = 0;
+        s->tw_py_woken++;
+        s->fr_done |= 128u;
+    } else {
+        hp_wake_line(s, at, s->tw_irq, &s->tw_slept);
+        s->tw_woken++;
+    }
     if (s->tw_ev < HP_EV_SLOTS) s->ev_armed[s->tw_ev] = 1;
     s->tw_flight = 0;
-    s->tw_woken++;
     s->stop_cycle = s->tw_saved;
     uint32_t pc = ((uint32_t)address + size) | 1u; /* Thumb state (the bit Unicorn's PC write takes as T) */
     s->reg_write(uc, s->core_rid[15], &pc);

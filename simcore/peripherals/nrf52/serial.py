@@ -78,6 +78,22 @@ class TwimOffer(NamedTuple):
     ram: tuple[int, int, int]  # the Data RAM EasyDMA reaches: guest base, size, host address
 
 
+class TwimFlight(NamedTuple):
+    """A register read Python started whose wfi C may wake at STOPPED (Nrf52Twim.twim_flight, Machine._plan_twim;
+    hotpath.c hp_twim_wake with ``tw_py``): the chip's answer as of now, the transfer's set-up, the offer after it."""
+
+    model: Any  # the Nrf52Twim
+    event: Any  # its LASTTX event (the model's pending one)
+    miso: bytes  # the chip's answer at LASTTX (RXD.MAXCNT bytes)
+    miso_addr: int  # where ``miso`` is in host memory
+    stopped_fs: int  # STOPPED's time, as the model's events will have it
+    quiet_fs: int  # the chip's answer holds for a LASTTX before then
+    setup: tuple[tuple[int, int], ...]  # (register-file value index, value) of the set-up the events read
+    rx: int  # RXD.PTR
+    cnt: int  # RXD.MAXCNT
+    then: TwimOffer | None  # the read a driver makes after it (the drain after FIFO_SRC), its line free at STOPPED
+
+
 @register_model
 class Nrf52Twim(NordicPeripheral):
     """TWIM0/1 of the nRF52840: I2C controller with EasyDMA (see the module docstring)."""
@@ -108,6 +124,7 @@ class Nrf52Twim(NordicPeripheral):
         self._acked = False  # TASKS_STARTTX's writes are offered to hp_ack (twim_offer)
         self._c_rx: tuple[int, bytes] | None = None  # settle_in_c: (RXD.PTR, bytes) C wrote at its wake
         self._ram: tuple[int, ...] | None = None  # the Data RAM C may write: (guest base, size, host address) or ()
+        self._tx_read: Any = None  # the LASTTX event of the last transfer task_STARTTX started (twim_flight)
         super().__init__(config, host, registers)
         self.bus = I2CBus(self.name)
         self.fabric.route_listeners.append(self._offer_changed)
@@ -137,27 +154,34 @@ class Nrf52Twim(NordicPeripheral):
             got = self._offer = (self.offer_changes, self._make_offer())
         return got[1]
 
-    def _make_offer(self) -> TwimOffer | None:
+    def _make_offer(self, ahead: tuple[Any, tuple[int, bytes, int], int, int] | None = None) -> TwimOffer | None:
         """twim_offer: a register read of the chip at ADDRESS, with the shortcuts LASTTX_STARTRX and LASTRX_STOP, only
         STOPPED's interrupt on among the transfer's events (no interrupt line before the wake), no PPI route, the
         set-up registers held by the register file, and the chip's answer previewed (``read_offer``; nothing of the
-        chip changes by reading)."""
+        chip changes by reading). ``ahead``: (chip, its offer, line free from, offer holds until) after a transfer under
+        way (twim_flight)."""
         held = self._c_plain
-        if self._pending is not None or not held.keys() >= self.OFFER_KEYS:
+        if not held.keys() >= self.OFFER_KEYS:
             return None
         host: Any = self.host
         address = host.bus.rf.value(held["ADDRESS"])
-        target = self.bus.targets.get(address & 0x7F)
-        if target is None or not target.reads_plan_nothing():
-            return None
-        got = target.read_offer()
-        if got is None:
-            return None
+        if ahead is not None:
+            target, got, free_fs, quiet = ahead
+        else:
+            if self._pending is not None:
+                return None
+            target = self.bus.targets.get(address & 0x7F)
+            if target is None or not target.reads_plan_nothing():
+                return None
+            got = target.read_offer()
+            if got is None:
+                return None
+            free_fs = self._line_free_fs
+            quiet = target.quiet_until()
         inten = self.values["INTEN"]
         mid = 1 << self.EV_TXSTARTED | 1 << self.EV_LASTTX | 1 << self.EV_RXSTARTED | 1 << self.EV_LASTRX
         if self.values["ENABLE"] & 0xF != self.ENABLED or inten & mid or not inten >> self.EV_STOPPED & 1:
             return None
-        quiet = target.quiet_until()
         if self._ram is None:
             self._ram = host.ram_window(*DATA_RAM) or ()
         ram = self._ram
@@ -171,11 +195,65 @@ class Nrf52Twim(NordicPeripheral):
         events = (self.EV_TXSTARTED, self.EV_LASTTX, self.EV_RXSTARTED, self.EV_LASTRX, self.EV_STOPPED)
         miso_addr = ctypes.cast(ctypes.c_char_p(miso), ctypes.c_void_p).value or 0
         return TwimOffer(self, self.base + 4 * self.TASK_STARTTX, reg, miso, miso_addr, unit, self.bit_fs(),
-                         self._line_free_fs, quiet,
+                         free_fs, quiet,
                          ((held["ADDRESS"], address), (held["TXD_MAXCNT"], 1), (held["SHORTS"], self.SHORTS_READ)),
                          (held["TXD_PTR"], held["RXD_PTR"], held["RXD_MAXCNT"]),
                          tuple(self._held.get(i, TW_NONE) for i in events), self.irq,
                          self._clr_slots.get(self.EV_STOPPED, EV_SLOTS), ram)
+
+    def twim_flight(self) -> TwimFlight | None:
+        """The register read task_STARTTX started, still before its LASTTX, as C may wake the wfi after it at STOPPED
+        (module docstring): a read as twim_offer's (ADDRESS's chip, TXD.MAXCNT 1, the shortcuts, only STOPPED's
+        interrupt, no PPI route, the set-up held by the register file) whose chip tells its answer ahead
+        (``read_ahead``: the LSM9DS1's FIFO_SRC) and reads it before ``quiet_until``; with the offer after it."""
+        ev = self._pending
+        if ev is None or ev is not self._tx_read or not self.READS_IN_C or self.fabric._routes:
+            return None
+        held = self._c_plain
+        if not held.keys() >= self.OFFER_KEYS:
+            return None
+        host: Any = self.host
+        rf = host.bus.rf
+        keys = ("ADDRESS", "TXD_PTR", "TXD_MAXCNT", "RXD_PTR", "RXD_MAXCNT", "SHORTS")
+        index = [held[k] for k in keys]
+        address, _tx, txcnt, rx, cnt, shorts = rf.values(index)
+        n = cnt & 0xFFFF
+        target = self.bus.targets.get(address & 0x7F)
+        if txcnt != 1 or shorts != self.SHORTS_READ or not n or target is None or not target.reads_plan_nothing():
+            return None
+        got = target.read_ahead(n)
+        quiet = target.quiet_until()
+        if got is None or len(got[0]) != n or quiet is None or ev.at_fs is None or ev.at_fs >= quiet:
+            return None
+        miso, after, until = got
+        stopped_fs = self._line_free_fs + (10 + 9 * n + 2) * self.bit_fs()  # the RX phase from the line free, STOP
+        then = self._make_offer((target, after, stopped_fs, until)) if after is not None else None
+        miso_addr = ctypes.cast(ctypes.c_char_p(miso), ctypes.c_void_p).value or 0
+        return TwimFlight(self, ev, miso, miso_addr, stopped_fs, quiet, tuple(zip(index, (address, _tx, txcnt, rx,
+                                                                                               cnt, shorts))),
+                          rx, cnt, then)
+
+    def settle_flight(self, flight: TwimFlight, stopped: int) -> None:
+        """C woke the wfi after the transfer ``flight`` (Machine.settle_twim): its events as of their cycles up to
+        STOPPED (cycle ``stopped``) with the set-up put back as the events read it, the chip's read checked equal to
+        what C wrote and EasyDMA's RAM write left to C's."""
+        host: Any = self.host
+        s = host.hot.state
+        rf = host.bus.rf
+        index = [i for i, _v in flight.setup]
+        now = rf.values(index)
+        rf.set_values(index, [v for _i, v in flight.setup])
+        try:
+            self._c_rx = (flight.rx, flight.miso)
+            events = host.events
+            while (ev := events.pop_due(stopped)) is not None:
+                s.cycle_count = ev.at_cycle
+                ev.callback()
+            if self._c_rx is not None:
+                raise InternalError(f"{self.svd_name}: the transfer C woke ended without its RXD write")
+        finally:
+            self._c_rx = None
+            rf.set_values(index, now)
 
     def settle_in_c(self, offer: TwimOffer, at: int, taken: tuple[int, int, int], stopped: int | None) -> None:
         """C took the TASKS_STARTTX write at cycle ``at`` with TXD.PTR, RXD.PTR and RXD.MAXCNT ``taken`` (Machine.
@@ -261,6 +339,8 @@ class Nrf52Twim(NordicPeripheral):
         self.values["TXD_AMOUNT"] = len(data)
         self._later(10 + 9 * max(len(data) - 1, 0), lambda: self._last(self.EV_LASTTX), "last TX byte",
                     wire_bits=10 + 9 * len(data))
+        self._tx_read = self._pending  # (twim_flight: C may wake the wfi after it; Machine._plan_twim looks again)
+        self.offer_changes += 1
 
     def task_STARTRX(self) -> None:
         if not self._ok("STARTRX"):

@@ -1,0 +1,94 @@
+"""A TWIM read Python started, woken in C at STOPPED, and the read after it taken in C (hotpath.c hp_twim_wake with
+``tw_py``, hp_twim_start): the Nano 33 BLE Sense's FIFO_SRC read and FIFO drain in one Python entry a tick.
+
+The imu_steps_bus firmware on the Rev1 reads the LSM9DS1's FIFO_SRC at each RTC1 tick, then drains that many samples.
+Python serves FIFO_SRC's TASKS_STARTTX (it settles what C did since the last tick) and, the chip telling its answer
+ahead (Lsm9ds1.read_ahead, Nrf52Twim.twim_flight), lets C wake the wfi after it at STOPPED with that byte in RXD.PTR,
+take the drain after it (offered at once) and wake the tick's next compare; the next entry runs both transfers'
+events in order (Machine.settle_twim), the chip's real reads checked equal to C's bytes. The guest must see exactly
+what it sees with the flight off (the drain alone in C, as before), with every transfer Python's and with the Python
+hot path; a snapshot taken with a flight armed, restored twice, must end the same.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from simcore.api import run_machine
+from simcore.debug import Pause
+from simcore.errors import InternalError
+from simcore.machine import Machine
+from simcore.peripherals.nrf52.serial import Nrf52Twim
+from simcore.snapshot import Snapshot
+from tests.integration.test_twim_read_in_c import _run
+from tests.integration.test_wfi_wake_in_c import TICK_S, _machine, _seen
+
+
+def test_fifo_src_woken_in_c_gives_what_python_transfers_give(monkeypatch: pytest.MonkeyPatch) -> None:
+    fast, m, starts = _run(240)
+    assert "steps in" in fast[0] and fast[5] == 0
+    s = m.hot.state
+    ticks = int(m.now_seconds() / TICK_S)
+    assert ticks >= 15
+    # a FIFO_SRC read a tick, woken in C unless its LASTTX comes after the next sample (the answer would be stale)
+    assert ticks // 2 <= s.tw_py_woken <= ticks and m.twim_wakes_in_c == s.tw_py_woken
+    assert s.tw_py_slept > 0 and not s.tw_flight and not s.tw_py and m._tw_py is None
+    assert s.tw_taken >= s.tw_py_woken - 2  # the drain after it offered at once and taken in C (all but a few)
+    monkeypatch.setattr(Nrf52Twim, "twim_flight", lambda self: None)  # the drain alone in C, as before
+    drains, m1, drain_starts = _run(240)
+    assert m1.hot.state.tw_py_woken == 0 and m1.hot.state.tw_taken > 0 and drains == fast
+    assert drain_starts - starts >= s.tw_py_woken // 2  # a run-loop stop saved per tick (the FIFO_SRC wfi's)
+    monkeypatch.setattr(Nrf52Twim, "READS_IN_C", False)  # every transfer through the model's Python
+    off, m2, _ = _run(240)
+    assert m2.hot.state.tw_taken == 0 and m2.hot.state.tw_py_woken == 0 and off == fast
+    monkeypatch.undo()
+    twin, m4, _ = _run(240, native=False)  # the Python hot path has no wfi hook and no register file in C
+    assert not m4._tw_models and twin == fast
+
+
+def test_a_wrong_answer_is_caught_at_the_settle() -> None:
+    """The settle checks the chip's real read against the answer C wrote: with the record Python settles from made
+    wrong (FIFO_SRC's byte with its lowest bit flipped; C still writes the right one) the run must end with an
+    internal error at the next entry, not go on (raised inside the register file's callback it was lost before)."""
+    m = _pause_in_a_flight(_machine(60), 3)
+    fl = m._tw_py
+    assert fl is not None
+    m._tw_py = (fl[0]._replace(miso=bytes([fl[0].miso[0] ^ 1])), *fl[1:])
+    with pytest.raises(InternalError, match="differs from the preview"):
+        run_machine(m)
+
+
+def _pause_in_a_flight(m: Machine, n: int) -> Machine:
+    """Run ``m`` until Python armed its ``n``-th FIFO_SRC read for C to wake (Machine._arm_flight), and pause at the
+    next block boundary (before the wfi C wakes)."""
+    own = m._arm_flight
+    seen = {"n": 0}
+
+    def armed(plan: Any) -> None:
+        own(plan)
+        seen["n"] += 1
+        if seen["n"] == n:
+            m.request_pause(Pause("interrupt", "inside a TWIM read C is to wake", pc=None))
+
+    m._arm_flight = armed  # type: ignore[method-assign]
+    assert m.run().kind == "interrupt"
+    m._arm_flight = own  # type: ignore[method-assign]
+    return m
+
+
+def test_a_snapshot_with_a_flight_armed_restored_twice_ends_as_the_plain_run() -> None:
+    plain, _, _ = _run(240)
+    m = _pause_in_a_flight(_machine(240), 3)
+    s = m.hot.state
+    assert m._tw_py is not None and s.tw_flight and s.tw_py
+    snap = Snapshot.take(m)
+    woken = s.tw_py_woken
+    for _ in range(2):
+        r = run_machine(m)
+        assert _seen(m, r) == plain and s.tw_py_woken > woken + 5
+        snap.restore(m)
+        assert s.tw_py_woken == woken and s.tw_flight and m._tw_py is not None
+    r = run_machine(m)
+    assert _seen(m, r) == plain
