@@ -26,6 +26,7 @@ from simcore.bus import PeripheralBus
 from simcore.clock import FS_PER_SECOND, ClockModel, Clocks
 from simcore.cortexm.coreregs import CoreRegs
 from simcore.cortexm.excp import Excp
+from simcore.cortexm.itm import ITM_BASE
 from simcore.cortexm.system import SystemBlock
 from simcore.cortexm.systick import SysTick
 from simcore.cycles import InstructionCount
@@ -796,7 +797,11 @@ class Machine:
             return
         self.polls.on_write()
         self._mmio = (PPB_BASE + offset, True)
-        self.guard(lambda: self.system.write(PPB_BASE + offset, size, value))
+        if PPB_BASE + offset < ITM_BASE + 0x80:  # ITM STIM0-31 (ARMv7-M C1.7.3): listeners and the console only,
+            # no model: the arming is kept unless they stop or pause the run (guard_host; imu_gestures' op marks)
+            self.guard_host(lambda: self.system.write(PPB_BASE + offset, size, value))
+        else:
+            self.guard(lambda: self.system.write(PPB_BASE + offset, size, value))
         self._mmio = None
 
     def _on_intr(self, uc: unicorn.Uc, intno: int, _user: object) -> None:
