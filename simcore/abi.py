@@ -468,6 +468,10 @@ class HotState(ctypes.Structure):
         ("tw_py_woken", ctypes.c_uint32),
         ("tw_py_slept", ctypes.c_uint64),
         ("tw_py_miso", ctypes.c_void_p),
+        ("wk_x_cycle", ctypes.c_uint64),
+        ("wk_x_for", ctypes.c_uint32),
+        ("wk_x_store", ctypes.c_uint32),
+        ("wk_x_value", ctypes.c_uint32),
     ]
 
 

@@ -703,6 +703,7 @@ class HotPath:
         assert self.lib is not None
         s = self.state
         s.wk_cycle = NEVER
+        s.wk_x_cycle = NEVER  # (no wake's extra store yet: Machine._plan_wake)
         s.wk_ev = EV_SLOTS
         uclib = unicorn.unicorn_py3.unicorn.uclib
         s.mem_write = ctypes.cast(uclib.uc_mem_write, ctypes.c_void_p).value  # hp_chain_wake's DMA writes

@@ -901,6 +901,8 @@ class Machine:
             return
         if top is None:
             s.stop_cycle = NO_LIMIT
+            if self._tw_models and self._fast_return:  # (the Rev2's drain: no event is due while INT1 is high)
+                self._plan_twim(None)
             if ux is not None and not s.ch_n:
                 self._arm_uarte(ux)
             return
@@ -1077,7 +1079,7 @@ class Machine:
         plan = top.wake() if top.wake is not None else None
         if plan is None or not self.system.wake_allowed(plan[1]):
             return
-        store, irq, slot, sole, quiet_fs = plan
+        store, irq, slot, sole, quiet_fs = plan[:5]
         if self._quiet[0] is not top or self._quiet[1] != quiet_fs:  # (the timeline's cycle of it, once per event)
             self._quiet = (top, quiet_fs, self.clocks.timeline.cycle_at(quiet_fs))
         quiet = self._quiet[2]
@@ -1085,6 +1087,9 @@ class Machine:
             return
         s = self.hot.state
         s.wk_store, s.wk_irq, s.wk_ev, s.wk_sole = store, irq, slot, sole
+        if len(plan) > 5 and plan[5] is not None:  # another register-file value the event sets (a GPIO's IN): C
+            s.wk_x_store, s.wk_x_value = plan[5]  # writes it with this wake only (its cycle and event register)
+            s.wk_x_cycle, s.wk_x_for = top.at_cycle, store
         s.wk_after = min(after, quiet)
         s.wk_cycle = top.at_cycle
         self._wake_event = top
@@ -1115,14 +1120,15 @@ class Machine:
         s.mv_addr = plan[0]
         self._moved = plan[4]
 
-    def _plan_twim(self, top: Event) -> None:
+    def _plan_twim(self, top: Event | None) -> None:
         """hp_twim_start: the firmware's next TASKS_STARTTX may be taken in C when a TWIM offers the read it would be
         (Nrf52Twim.twim_offer: the chip's answer previewed) and a cycle is a whole number of fs on the current clock
         (the cycles of the transfer's events, as Timeline.cycle_at gives them, are then integer ceilings in C). The
         write, the wake at STOPPED and the events then cost no Python entry until the next one (settle_twim); C
         checks the rest (the register file's set-up, the bytes, the cycles) at the write.
         A read Python started, its LASTTX event first (``top``), may have its wfi woken in C at STOPPED
-        (_plan_flight), and the read after it (the drain after FIFO_SRC) offered at once."""
+        (_plan_flight), and the read after it (the drain after FIFO_SRC) offered at once. ``top`` None: no event
+        is due (the Rev2 waiting on INT1): only an offer."""
         s = self.hot.state
         if self.debugger is not None:  # (its hooks see every access and wfi in Python)
             s.tw_on = 0
@@ -1153,7 +1159,7 @@ class Machine:
             if fl is not None:  # a read of Python's armed for C to wake: the offer after it holds as long
                 offer = fl[0].then
                 break
-            if model._pending is top and not s.tw_flight:
+            if top is not None and model._pending is top and not s.tw_flight:
                 flight = self._plan_flight(model, top)
                 offer = flight[0].then if flight is not None else None
                 break

@@ -51,6 +51,7 @@ FIFO_BYTES = 2048
 FIFO_DATA, INIT_DATA = 0x26, 0x5E
 MSG_NOT_INIT, MSG_INIT_OK, MSG_INIT_ERR = 0, 1, 2
 SENSORTIME_HZ = 25600
+QUIET_FS = 1 << 62  # (a C wake's "nothing of the model follows before": the watermark's wake-up plans none after it)
 
 
 def _data(latch: str, i: int) -> Any:
@@ -180,6 +181,9 @@ class Bmi270(FifoDevice):
         self._flags_seen = {"acc": -1, "gyr": -1}  # newest sample already reported in INT_STATUS_1
         self._time_frame_sent = False
         self._last_write_fs = -(10**18)
+        # FIFO_LENGTH read in the bus transaction under way / in the last one ended (read_offer: the drain comes next)
+        self._len_read = self._after_len = False
+        self._c_plan: tuple[Any, Any] | None = None  # _c_wake's chip part: (the wake-up event, INT1's line or None)
 
     # --- configuration file upload ---------------------------------------------------------
     def _init_addr(self, old: int, new: int) -> None:
@@ -328,10 +332,63 @@ class Bmi270(FifoDevice):
         return self.fifo.level * self._frame_size() + (len(self._frame) if self._frame_is_data else 0)
 
     def read_FIFO_LENGTH_0(self) -> int:
+        self._len_read = True
         return self._fifo_length() & 0xFF
 
     def read_FIFO_LENGTH_1(self) -> int:
+        self._len_read = True
         return (self._fifo_length() >> 8) & 0x3F
+
+    def i2c_stop(self) -> None:
+        """BusDevice.i2c_stop; notes whether the transaction read FIFO_LENGTH (read_offer)."""
+        self._after_len, self._len_read = self._len_read, False
+        super().i2c_stop()
+
+    def reads_plan_nothing(self) -> bool:
+        """BusDevice.reads_plan_nothing: no data-ready source routed to INT1/INT2 (it would plan a wake-up at every
+        sample), no configuration check due, and every routed FIFO source (watermark, full) already latched in
+        INT_STATUS_1: a read then plans no wake-up and leaves both lines as they are (INT_STATUS_1, which clears them,
+        is not the FIFO drain read_offer offers)."""
+        if self._replaying or self._init_at is not None:
+            return False
+        routed = self.values["INT_MAP_DATA"]
+        routed = (routed | routed >> 4) & 0x7
+        return not (routed & 0x04 or routed & ~self._int_status & 0x03)
+
+    def read_offer(self) -> tuple[int, bytes, int] | None:
+        """BusDevice.read_offer: right after a transaction that read FIFO_LENGTH a driver drains the FIFO with a burst
+        read of FIFO_DATA, as ``i2c_read_block`` computes it: the frames the FIFO holds now, oldest first (a read of
+        fewer takes the first ones), in whole frames. Only the common case, told without a loop over the frames:
+        headerless frames, none partly read, one run of consecutive frames at the rate of each sensor in them (frame
+        ``e`` arrives in the femtosecond ``floor((e + 1) / rate)``, where the sensor's newest sample is ``e``: the
+        frames hold samples ``e0 .. e0 + m - 1``, one slice of each latch's prefetched block); None otherwise."""
+        if not self._after_len:
+            return None
+        self.catch_up()
+        fifo, size = self.fifo, self._frame_size()
+        clock = fifo.clock
+        if (self._replaying or self._frame or clock is None or not size or len(fifo.runs) != 1
+                or self.values["FIFO_CONFIG_1"] & 0x10):
+            return None
+        e0, m = fifo.runs[0]
+        ends = [clock.arrival(e0), clock.arrival(e0 + m - 1)]
+        parts = []
+        for which in self._frame_sets():
+            latch = self.latches[which]
+            stream = latch.stream
+            other = stream.clock
+            if (not stream.running or other is None or (other._num, other._den) != (clock._num, clock._den)
+                    or stream.latest_at(ends) != [e0, e0 + m - 1] or e0 < 0):
+                return None
+            part = latch.block_bytes(e0, m)
+            if part is None:
+                latch.prefetch(list(range(e0, e0 + m)))  # (values only: what the real read counts is unchanged)
+                part = latch.block_bytes(e0, m)
+                if part is None:
+                    return None
+            parts.append(part)
+        out = parts[0] if len(parts) == 1 else b"".join(part[6 * i: 6 * i + 6] for i in range(m) for part in parts)
+        return FIFO_DATA, out, size
 
     def _build_frame(self, e: int) -> list[int]:
         assert self.fifo.clock is not None
@@ -602,6 +659,42 @@ class Bmi270(FifoDevice):
         for pin, level in self._levels().items():
             lines[pin].set(level)
         self.plan_wake(self._next_wakeup_at(now), now)
+
+    def plan_wake(self, at: int | None, now: int) -> None:
+        """BusDevice.plan_wake; the wake-up event may be done in C at a wfi (Event.wake: ``_c_wake``)."""
+        super().plan_wake(at, now)
+        self._c_plan = None  # (every update comes here: what the chip's part of the plan depends on may have moved)
+        wake = self._wake
+        if wake is not None and hasattr(wake, "wake"):  # (a machine Event: a unit test's fake host has its own)
+            wake.wake = self._c_wake
+
+    def _c_wake(self) -> tuple[int, ...] | None:
+        """Event.wake of the chip's wake-up (hotpath.c hp_wfi_hook): the FIFO reaching the watermark routed to INT1
+        alone (INT_MAP_DATA fwm_int1; INT1 push-pull active high, low now), whose rise is what the input INT1 drives
+        says (Line.rise_plan: the nRF52's GPIOTE IN event on P0.11, IN's bit). The update at the event then sets
+        fwm (and flags no line sees), raises INT1, and plans no wake-up after it (fwm latched, nothing else routed):
+        nothing of the chip follows until the firmware's next access. None otherwise. The chip's part is kept until
+        its next update (asked at every arming while the wake-up is the next event)."""
+        wake = self._wake
+        got = self._c_plan
+        if got is None or got[0] is not wake:
+            got = self._c_plan = (wake, self._c_wake_line(wake))
+        line = got[1]
+        plan = line.rise_plan() if line is not None else None
+        return None if plan is None else (*plan[:4], QUIET_FS, *plan[5:])
+
+    def _c_wake_line(self, wake: Any) -> Any:
+        """_c_wake's chip part: INT1's line when the wake-up ``wake`` is the watermark's and raises INT1 alone."""
+        line = self.lines["INT1"]
+        if (self._replaying or self._init_at is not None or self.values["INT_MAP_DATA"] != 0x02
+                or self._int_status & 0x02 or self.values["INT1_IO_CTRL"] & 0x0A != 0x0A or line.level
+                or line.rise_plan is None or line.listeners != 1 or wake is None):
+            return None
+        size = self._frame_size()
+        wtm = self.values["FIFO_WTM_0"] | (self.values["FIFO_WTM_1"] & 0x1F) << 8
+        if not size or not wtm or self.fifo.when_level(-(-wtm // size)) != getattr(wake, "at_fs", None):
+            return None  # (not the watermark's wake-up)
+        return line
 
     def stats(self) -> dict[str, Any]:
         out = super().stats()

@@ -33,7 +33,7 @@ FLOATING = 0xFF  # what a read returns when no target drives the data line (pull
 class Line:
     """A wire: a level (True = high) and the callbacks that follow it, called on every change."""
 
-    __slots__ = ("name", "level", "_listeners", "changes", "source")
+    __slots__ = ("name", "level", "_listeners", "changes", "source", "rise_plan")
 
     def __init__(self, name: str, level: bool = False) -> None:
         self.name = name
@@ -41,6 +41,9 @@ class Line:
         self._listeners: list[Callable[[bool], None]] = []
         self.changes = 0
         self.source: object = None  # what drives it, where that is a GPIO output: (port model, pin)
+        # what the input it drives does when it rises, as C may do it at a wfi (Event.wake's tuple, or None), set by
+        # that input (an nRF52 GPIO pin: Nrf52Gpio.rise_plan) and valid while it is the line's one listener
+        self.rise_plan: Callable[[], tuple[int, ...] | None] | None = None
 
     @property
     def listeners(self) -> int:

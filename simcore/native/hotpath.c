@@ -547,6 +547,14 @@ typedef struct {
     uint32_t tw_py_woken;      /* C: such transfers woken at STOPPED (cumulative) */
     uint64_t tw_py_slept;      /* C: their sleep cycles (cumulative) */
     const uint8_t *tw_py_miso; /* Python: the chip's answer to it */
+    /* --- hp_wfi_hook's wake may set one more register-file value with the event's (Machine._plan_wake, a plan's
+       sixth item): a GPIO port's IN, whose pin the chip's line raises with the GPIOTE IN event (Nrf52Gpio.rise_plan;
+       the Nano 33 BLE Sense Rev2's BMI270 INT1 on P0.11). Only for the wake it was planned with: its cycle and event
+       register (a later plan without one leaves these as they were) --- */
+    uint64_t wk_x_cycle;    /* Python: the planned wake's cycle (wk_cycle) it goes with, HP_NEVER: none */
+    uint32_t wk_x_for;      /* Python: and its event register (wk_store) */
+    uint32_t wk_x_store;    /* Python: the value index set */
+    uint32_t wk_x_value;    /* Python: the value */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -1862,6 +1870,7 @@ void hp_wfi_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
     if (!hp_wake_allowed(s, uc, s->wk_irq)) return;
     hp_wake_line(s, at, s->wk_irq, &s->wk_slept);
     rf_stores(s->ev_bus)[s->wk_store] = 1;
+    if (s->wk_x_cycle == at && s->wk_x_for == s->wk_store) rf_stores(s->ev_bus)[s->wk_x_store] = s->wk_x_value;
     if (s->wk_ev < HP_EV_SLOTS) s->ev_armed[s->wk_ev] = s->wk_sole;
     s->wk_at = at;
     s->wk_wakes++;

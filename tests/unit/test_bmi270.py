@@ -277,3 +277,45 @@ def test_fifo_burst_equals_byte_reads(config1: int, config0: int) -> None:
     assert d1.stats()["fifo_over_reads"] > 0
     if config0 & 0x02:
         assert 0x44 in got[frames * size:]
+
+
+@pytest.mark.parametrize("config1", [0x40, 0xC0, 0xD0])
+def test_read_offer_is_the_next_drain_and_changes_nothing(config1: int) -> None:
+    """Bmi270.read_offer (the nRF52 TWIM's drain done in C): only right after a transaction that read FIFO_LENGTH,
+    and then the bytes the burst read of FIFO_DATA gives (a shorter read takes whole frames of it), with nothing of
+    the chip changed by asking (a twin never asked ends the same); none for header frames. reads_plan_nothing only
+    while the watermark routed to INT1 is latched (a read could plan the watermark's wake-up before)."""
+    (h1, d1, m1, _), (h2, d2, m2, _) = _twins()
+    first = _fifo_running(h1, m1, config1, 0x00)
+    assert _fifo_running(h2, m2, config1, 0x00) == first
+    size = 6 * bin(config1 & 0xC0).count("1")
+    for host in (h1, h2):
+        host.advance_to((first + 2) * PERIOD)
+    assert not d1.reads_plan_nothing() and d1.read_offer() is None  # below the watermark (60 bytes)
+    for host in (h1, h2):
+        host.advance_to((first + 14) * PERIOD)
+    status = _burst_read(m1, 0x1D, 1)
+    assert status == _burst_read(m2, 0x1D, 1) and status[0] & 0x02  # fwm (latched again: the level is above it)
+    for host in (h1, h2):
+        host.advance_to((first + 25) * PERIOD)
+    assert d1.read_offer() is None  # the last transaction read INT_STATUS_1, not FIFO_LENGTH
+    length = _burst_read(m1, 0x24, 2)
+    assert _burst_read(m2, 0x24, 2) == length
+    level = (length[0] | length[1] << 8) // size
+    assert level >= 10 and d1.reads_plan_nothing()
+    offer = d1.read_offer()
+    if config1 & 0x10:
+        assert offer is None
+        return
+    assert offer is not None and offer[0] == 0x26 and offer[2] == size and len(offer[1]) == level * size
+    assert _state(d1) == _state(d2)
+    got = _burst_read(m1, 0x26, 3 * size)
+    assert got == _burst_read(m2, 0x26, 3 * size) == list(offer[1][:3 * size])
+    assert _state(d1) == _state(d2)
+    assert d1.read_offer() is None  # (the drain read no FIFO_LENGTH)
+    rest = _burst_read(m1, 0x24, 2)
+    assert rest == _burst_read(m2, 0x24, 2)
+    again = d1.read_offer()
+    assert again is not None and again[1] == offer[1][3 * size:]
+    assert _burst_read(m1, 0x26, len(again[1])) == _burst_read(m2, 0x26, len(again[1])) == list(again[1])
+    assert _state(d1) == _state(d2)

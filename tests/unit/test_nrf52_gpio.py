@@ -114,3 +114,30 @@ def test_gpiote_port_event_from_detect() -> None:
     part.write("gpiote", 0x304, 1 << 31)
     part["p1"].drive(1 << 5, 0)
     assert part.read("gpiote", GPIOTE_PORT) == 1 and part.host.irq_levels[6] is True
+
+
+def test_a_pin_rise_c_may_do_is_one_gpiote_in_event_and_nothing_else() -> None:
+    """Nrf52Gpio._rise_port (rise_plan's port part, the Nano 33 BLE Sense Rev2's BMI270 INT1 woken in C): an input pin
+    whose rise fires exactly one GPIOTE IN channel (LOTOHI or TOGGLE) and nothing else of the port; none for SENSE (a
+    LATCH/DETECT change), an output, a falling-edge channel, two channels, or a pin already high."""
+    part = Part()
+    p0 = part["p0"]
+    part.write("p0", PIN_CNF + 4 * 11, 0)  # input connected, no pull
+    assert p0._rise_port(11) is None  # no channel on it
+    part.write("gpiote", GPIOTE_CONFIG, 1 | (11 << 8) | (1 << 16))  # CONFIG[0]: event, P0.11, LoToHi
+    got = p0._rise_port(11)
+    assert got is not None and got[0] is part["gpiote"] and got[1] == 0 and got[2] is None  # (IN not held: no rf)
+    assert p0._rise.get(11) is None  # (asked through _rise_port directly: rise_plan keeps it)
+    part.write("gpiote", GPIOTE_CONFIG + 4, 1 | (11 << 8) | (3 << 16))  # CONFIG[1]: toggle on the same pin
+    assert p0._rise_port(11) is None
+    part.write("gpiote", GPIOTE_CONFIG + 4, 1 | (11 << 8) | (2 << 16))  # HiToLo: a rise does not fire it
+    assert p0._rise_port(11) is not None
+    part.write("p0", PIN_CNF + 4 * 11, SENSE_LOW)
+    assert p0._rise_port(11) is None
+    part.write("p0", PIN_CNF + 4 * 11, 0)
+    p0.drive(1 << 11, 1 << 11)
+    assert p0._rise_port(11) is None  # high already
+    p0.drive(1 << 11, 0)
+    assert p0._rise_port(11) is not None
+    part.write("p0", PIN_CNF + 4 * 12, 1)  # P0.12 an output
+    assert p0._rise_port(12) is None

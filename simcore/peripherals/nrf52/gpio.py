@@ -97,6 +97,7 @@ class Nrf52Gpio(PeripheralModel):
         self.port_detect = False
         self._lines: dict[int, Any] = {}
         self._in = HeldRead(self, 0x010)  # IN, answered by the register file from its first read on
+        self._rise: dict[int, Any] = {}  # rise_plan's port part per pin (until a level or configuration moves)
         super().__init__(config, host, registers)
         self.port = int(self.svd_name[1:]) if self.svd_name[1:].isdigit() else 0
         self.fabric.ports[self.port] = self
@@ -172,6 +173,7 @@ class Nrf52Gpio(PeripheralModel):
         return self._task_mask | (self.values["DIR"] & ~self._event_mask)
 
     def _update(self) -> None:
+        self._rise = {}
         old, new = self._level, self._compute()
         self._level = new
         self._in.put(self._in_value())  # before the listeners: a chip's line wakes a wait that reads IN in C
@@ -234,6 +236,46 @@ class Nrf52Gpio(PeripheralModel):
     def connect_input(self, pin: int, line: Any) -> None:
         """Pin ``pin`` follows ``line`` (a device's interrupt output)."""
         line.connect(lambda lvl: self.drive(1 << pin, int(lvl) << pin))
+        line.rise_plan = lambda: self.rise_plan(pin)
+
+    def rise_plan(self, pin: int) -> tuple[int, int, int, int, int, tuple[int, int] | None] | None:
+        """What pin ``pin`` rising from outside does, when C may do it at a wfi (Event.wake, hotpath.c hp_wfi_hook): a
+        GPIOTE IN[n] event on it (LOTOHI or TOGGLE), its interrupt on (Nrf52Gpiote's wake_plan) and IN's bit set
+        where the register file answers IN (the extra store C writes with the wake: ``(value index, IN after)``, or
+        None), nothing else -- the pin an input that follows the outside (not a GPIOTE task pin, no DIR output), no
+        SENSE (no LATCH, DETECT or PORT event), no line following the pin, one GPIOTE channel firing. Nothing of the
+        port follows later (the quiet time is the caller's to say). None otherwise. The port's part is kept until a
+        level or the configuration changes (``_update``; asked at every arming while the wake is the next event)."""
+        got = self._rise.get(pin, False)
+        if got is False:
+            got = self._rise[pin] = self._rise_port(pin)
+        if got is None:
+            return None
+        gpiote, n, extra = got
+        plan = gpiote.wake_plan(n, 0)
+        return None if plan is None else (*plan, extra)
+
+    def _rise_port(self, pin: int) -> tuple[Any, int, tuple[int, int] | None] | None:
+        """rise_plan's part that only a level or configuration change moves: (the GPIOTE, its channel, IN's store)."""
+        bit = 1 << pin
+        if (self._level & bit or self._task_mask & bit or self.values["DIR"] & ~self._event_mask & bit
+                or (self._sense_high | self._sense_low) & bit or pin in self._lines):
+            return None
+        fired = []
+        for fn in self.fabric.port_listeners:
+            gpiote = getattr(fn, "__self__", None)
+            if not isinstance(gpiote, Nrf52Gpiote) or fn.__func__ is not Nrf52Gpiote._pin_changed:  # type: ignore
+                return None
+            fired += [(gpiote, n) for n in gpiote.rise_channels(32 * self.port + pin)]
+        if len(fired) != 1:
+            return None
+        held = self._in
+        extra = None
+        if held.entry is not None and not held.py:
+            if held.value != self._level & self._connected:
+                return None  # (IN's value in the register file is not this level's: let Python put it)
+            extra = (held.store, (self._level | bit) & self._connected)
+        return fired[0][0], fired[0][1], extra
 
     def gpiote_drive(self, pin: int, owned: bool, level: int = 0) -> None:
         """GPIOTE (or SPIM3's CSN) takes (``owned``) or releases pin ``pin`` as an output it drives to ``level``."""
@@ -272,6 +314,7 @@ class Nrf52Gpio(PeripheralModel):
         which every such change calls), so the register file answers it from its first read on (HeldRead)."""
         value = self._in_value()
         if self.IN_IN_C:
+            self._rise = {}
             self._in.start(value)
         return value
 
@@ -382,6 +425,11 @@ class Nrf52Gpiote(NordicPeripheral):
             gpio.gpiote_input(pin & 31, True)
 
     # --- event mode --------------------------------------------------------------------------------
+    def rise_channels(self, pin: int) -> list[int]:
+        """The IN[n] event channels a rise of ``pin`` (0-47) fires (``_pin_changed``)."""
+        return [n for n, (mode, p) in self._owned.items() if mode == MODE_EVENT and p == pin
+                and self.values[f"CONFIG{n}"] >> 16 & 3 in (POL_LOTOHI, POL_TOGGLE)]
+
     def _pin_changed(self, pin: int, level: int) -> None:
         for n, (mode, p) in self._owned.items():
             if mode != MODE_EVENT or p != pin:
