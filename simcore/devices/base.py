@@ -315,6 +315,7 @@ class BusDevice(RegisterBlock):
 
     # --- SPI target ----------------------------------------------------------------------
     SPI_DUMMY_BYTE: ClassVar[bool] = False  # a read sends one dummy byte before the data (BMI270)
+    READS_AHEAD: ClassVar[bool] = False  # read_ahead may answer (set where it is overridden: the TWIM asks no further)
 
     def spi_select(self, selected: bool) -> None:
         self._phase = "cmd" if selected else "idle"

@@ -62,6 +62,7 @@ class Lsm9ds1(FifoDevice):
     LINES: ClassVar[tuple[str, ...]] = ("INT1", "INT2")
     I2C_ADDRESSES: ClassVar[tuple[int, ...]] = (0x6A, 0x6B)
     SPI_MODES: ClassVar[frozenset[int]] = frozenset({0, 3})
+    READS_AHEAD: ClassVar[bool] = True  # FIFO_SRC told ahead (read_ahead)
     OPTIONS: ClassVar[dict[str, str]] = {
         "accel_channels": "recording channels of X/Y/Z acceleration (default ['ax', 'ay', 'az'])",
         "gyro_channels": "recording channels of X/Y/Z angular rate (default ['gx', 'gy', 'gz']; zeros if absent)",

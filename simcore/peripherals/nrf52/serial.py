@@ -209,6 +209,8 @@ class Nrf52Twim(NordicPeripheral):
         ev = self._pending
         if ev is None or ev is not self._tx_read or not self.READS_IN_C or self.fabric._routes:
             return None
+        if not any(getattr(t, "READS_AHEAD", False) for t in self.bus.targets.values()):
+            return None  # no chip here tells a read ahead (the Rev2's BMI270): spare the set-up's look-up, every arming
         held = self._c_plain
         if not held.keys() >= self.OFFER_KEYS:
             return None
