@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 
 from simcore.api import prepare, run_machine
-from simcore.debug import Pause
 from simcore.devices.bmi270 import Bmi270
 from simcore.machine import Machine
 from simcore.peripherals.nrf52.serial import Nrf52Twim
@@ -125,17 +124,8 @@ def test_only_the_drain_after_fifo_length_is_taken(monkeypatch: pytest.MonkeyPat
 def _pause_in_a_drain(m: Machine) -> Machine:
     """Run ``m`` until Python settled a drain C took whose events are still to come (the run loop stopped before the
     wfi C would have woken: 2 of the 40 drains of a 1,000-frame run, the 11th and the 27th), and pause there."""
-    own = m.settle_twim
-
-    def settled() -> None:
-        own()
-        if m.peripheral("twim1")._pending is not None:
-            m.request_pause(Pause("interrupt", "inside a TWIM drain taken in C", pc=None))
-
-    m.settle_twim = settled  # type: ignore[method-assign]
-    assert m.run().kind == "interrupt"
-    m.settle_twim = own  # type: ignore[method-assign]
-    return m
+    return pause_after_settled(m, "settle_twim", 1, "a TWIM drain taken",
+                               when=lambda: m.peripheral("twim1")._pending is not None)
 
 
 def test_a_snapshot_inside_a_drain_taken_in_c_restored_twice_ends_as_the_plain_run() -> None:

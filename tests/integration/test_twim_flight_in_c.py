@@ -12,18 +12,15 @@ hot path; a snapshot taken with a flight armed, restored twice, must end the sam
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from simcore.api import run_machine
-from simcore.debug import Pause
 from simcore.errors import InternalError
 from simcore.machine import Machine
 from simcore.peripherals.nrf52.serial import Nrf52Twim
 from simcore.snapshot import Snapshot
 from tests.integration.test_twim_read_in_c import _run
-from tests.integration.test_wfi_wake_in_c import TICK_S, _machine, _seen
+from tests.integration.test_wfi_wake_in_c import TICK_S, _machine, _seen, pause_after_settled
 
 
 def test_fifo_src_woken_in_c_gives_what_python_transfers_give(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -63,19 +60,7 @@ def test_a_wrong_answer_is_caught_at_the_settle() -> None:
 def _pause_in_a_flight(m: Machine, n: int) -> Machine:
     """Run ``m`` until Python armed its ``n``-th FIFO_SRC read for C to wake (Machine._arm_flight), and pause at the
     next block boundary (before the wfi C wakes)."""
-    own = m._arm_flight
-    seen = {"n": 0}
-
-    def armed(plan: Any) -> None:
-        own(plan)
-        seen["n"] += 1
-        if seen["n"] == n:
-            m.request_pause(Pause("interrupt", "inside a TWIM read C is to wake", pc=None))
-
-    m._arm_flight = armed  # type: ignore[method-assign]
-    assert m.run().kind == "interrupt"
-    m._arm_flight = own  # type: ignore[method-assign]
-    return m
+    return pause_after_settled(m, "_arm_flight", n, "FIFO_SRC read armed")
 
 
 def test_a_snapshot_with_a_flight_armed_restored_twice_ends_as_the_plain_run() -> None:

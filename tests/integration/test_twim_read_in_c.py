@@ -16,11 +16,10 @@ from typing import Any
 import pytest
 
 from simcore.api import run_machine
-from simcore.debug import Pause
 from simcore.machine import Machine
 from simcore.peripherals.nrf52.serial import Nrf52Twim
 from simcore.snapshot import Snapshot
-from tests.integration.test_wfi_wake_in_c import TICK_S, _machine, _seen
+from tests.integration.test_wfi_wake_in_c import TICK_S, _machine, _seen, pause_after_settled
 
 
 def _run(frames: int, **kw: Any) -> tuple[tuple[object, ...], Machine, int]:
@@ -101,17 +100,8 @@ def test_only_the_offered_register_is_taken_and_the_preview_is_the_chips_read(mo
 def _pause_in_a_transfer(m: Machine) -> Machine:
     """Run ``m`` until Python settled a transfer C took whose events are still to come (the wfi after it was not
     woken in C), and pause there."""
-    own = m.settle_twim
-
-    def settled() -> None:
-        own()
-        if m.peripheral("twim1")._pending is not None:
-            m.request_pause(Pause("interrupt", "inside a TWIM transfer taken in C", pc=None))
-
-    m.settle_twim = settled  # type: ignore[method-assign]
-    assert m.run().kind == "interrupt"
-    m.settle_twim = own  # type: ignore[method-assign]
-    return m
+    return pause_after_settled(m, "settle_twim", 1, "a TWIM transfer taken",
+                               when=lambda: m.peripheral("twim1")._pending is not None)
 
 
 def test_a_snapshot_inside_a_transfer_taken_in_c_restored_twice_ends_as_the_plain_run() -> None:

@@ -11,6 +11,7 @@ after a wake settled, restored and run on, must end the same.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -43,14 +44,17 @@ def _run(frames: int, **kw: Any) -> tuple[tuple[object, ...], Machine]:
     return _seen(m, r), m
 
 
-def pause_after_settled(m: Machine, method: str, n: int, what: str) -> Machine:
+def pause_after_settled(m: Machine, method: str, n: int, what: str, when: Callable[[], bool] | None = None) -> Machine:
     """Run ``m`` until Python's ``method`` (``settle_wake``, ``settle_apply``: what C did on its own, settled at a
-    sync) ran for the ``n``-th time, and pause there (the next block boundary)."""
+    sync; or a planning step such as ``_arm_flight``) ran for the ``n``-th time (counting only the calls after which
+    ``when`` holds, if given), and pause there (the next block boundary)."""
     own = getattr(m, method)
     seen = {"n": 0}
 
     def counted(*args: Any) -> None:
         own(*args)
+        if when is not None and not when():
+            return
         seen["n"] += 1
         if seen["n"] == n:
             m.request_pause(Pause("interrupt", f"after {what} {n} in C", pc=None))
