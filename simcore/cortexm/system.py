@@ -659,12 +659,19 @@ class SystemBlock:
                     out[id(ev)] = i
         return out
 
-    def _native_entered(self) -> None:
-        """What ExceptionModel.enter_pending does besides registers and frame, for the last native entry."""
+    def _native_entered(self, n: int) -> None:
+        """``n`` exception entries C did (hp_tick, hp_nv_take, hp_source): counted, and what
+        ExceptionModel.enter_pending does besides registers and frame for the last one; a process stack C saw
+        used is the stack watch's (psp_seen)."""
         s = self.m.hot.state
-        self.exc.last_entry = (bool(s.tick_last_psp), s.tick_last_frame)
+        e = self.exc
+        e.entries += n
+        e.last_entry = (bool(s.tick_last_psp), s.tick_last_frame)
         if s.tick_last_fp:
-            self.exc.cfg.fpcar = (s.tick_last_frame + 0x20) & 0xFFFFFFFF
+            e.cfg.fpcar = (s.tick_last_frame + 0x20) & 0xFFFFFFFF
+        if s.tick_psp_seen:
+            self.stack.psp_seen = True
+            s.tick_psp_seen = 0
 
     def sync_native(self) -> None:
         """C did exception entries (SysTick, peripheral interrupts) or returns: the bookkeeping the Python
@@ -725,20 +732,12 @@ class SystemBlock:
         entered = s.tick_entries - self._entries_seen
         if entered:  # SysTick._fire and take_pending
             self._entries_seen = s.tick_entries
-            e.entries += entered
-            self._native_entered()
-            if s.tick_psp_seen:
-                self.stack.psp_seen = True
-                s.tick_psp_seen = 0
+            self._native_entered(entered)
             self.systick.resync(s.tick_cycle)
         taken = s.nv_entries - self._nv_entries_seen
         if taken:  # hp_nv_take: take_pending's entries (the pending and active sets: the lists below)
             self._nv_entries_seen = s.nv_entries
-            e.entries += taken
-            self._native_entered()
-            if s.tick_psp_seen:
-                self.stack.psp_seen = True
-                s.tick_psp_seen = 0
+            self._native_entered(taken)
         if s.tick_fires != self._fires_seen:  # hp_tick_pend: SysTick._fire done in C (before
             # anything below schedules: scheduling re-arms C from the queue)
             self._fires_seen = s.tick_fires
@@ -749,11 +748,7 @@ class SystemBlock:
             n = s.src_entries[i] - self._src_seen[i]
             if n:
                 self._src_seen[i] = s.src_entries[i]
-                e.entries += n
-                self._native_entered()
-                if s.tick_psp_seen:
-                    self.stack.psp_seen = True
-                    s.tick_psp_seen = 0
+                self._native_entered(n)
             acks = s.src_acks[i] - self._acks_seen[i]
             if acks:  # hp_ack: the handler's acknowledges, MMIO writes the polling watch counts
                 self._acks_seen[i] = s.src_acks[i]

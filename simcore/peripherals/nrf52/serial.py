@@ -240,22 +240,30 @@ class Nrf52Twim(NordicPeripheral):
         STOPPED (cycle ``stopped``) with the set-up put back as the events read it, the chip's read checked equal to
         what C wrote and EasyDMA's RAM write left to C's."""
         host: Any = self.host
-        s = host.hot.state
         rf = host.bus.rf
         index = [i for i, _v in flight.setup]
         now = rf.values(index)
         rf.set_values(index, [v for _i, v in flight.setup])
         try:
-            self._c_rx = (flight.rx, flight.miso)
+            self._replay_to_stopped(flight.rx, flight.miso, stopped, "woke")
+        finally:
+            rf.set_values(index, now)
+
+    def _replay_to_stopped(self, rx: int, miso: bytes, stopped: int, what: str) -> None:
+        """The events of a transfer C did, as of their cycles up to STOPPED (cycle ``stopped``), with EasyDMA's RAM
+        write left to C's: the chip's read is checked equal to the bytes ``miso`` C wrote at ``rx`` (``_c_rx``)."""
+        host: Any = self.host
+        s = host.hot.state
+        self._c_rx = (rx, miso)
+        try:
             events = host.events
             while (ev := events.pop_due(stopped)) is not None:
                 s.cycle_count = ev.at_cycle
                 ev.callback()
             if self._c_rx is not None:
-                raise InternalError(f"{self.svd_name}: the transfer C woke ended without its RXD write")
+                raise InternalError(f"{self.svd_name}: the transfer C {what} ended without its RXD write")
         finally:
             self._c_rx = None
-            rf.set_values(index, now)
 
     def settle_in_c(self, offer: TwimOffer, at: int, taken: tuple[int, int, int], stopped: int | None) -> None:
         """C took the TASKS_STARTTX write at cycle ``at`` with TXD.PTR, RXD.PTR and RXD.MAXCNT ``taken`` (Machine.
@@ -278,15 +286,8 @@ class Nrf52Twim(NordicPeripheral):
                 host.polls.on_write()
             self.write_TASKS(self.TASK_STARTTX, 1)  # (what write() of the word 1 there comes to: no stray bits)
             if stopped is not None:
-                self._c_rx = (rx, offer.miso[:cnt & 0xFFFF])
-                events = host.events
-                while (ev := events.pop_due(stopped)) is not None:
-                    s.cycle_count = ev.at_cycle
-                    ev.callback()
-                if self._c_rx is not None:
-                    raise InternalError(f"{self.svd_name}: the transfer C did ended without its RXD write")
+                self._replay_to_stopped(rx, offer.miso[:cnt & 0xFFFF], stopped, "did")
         finally:
-            self._c_rx = None
             if byte[0] != offer.reg:
                 host.mem_write(tx, byte)
             rf.set_values(index, now)
