@@ -195,7 +195,8 @@ class Machine:
         self._tw_py: tuple[Any, int, Any, int] | None = None
         self._tw_py_seen = (0, 0)
         self.twim_reads_in_c = 0
-        self.twim_wakes_in_c = 0  # reads Python started whose wfi C woke at STOPPED (_plan_flight)
+        self.twim_wakes_in_c = 0  # reads Python started whose wfi C woke at STOPPED (_plan_flight, _keep_flight)
+        self.twim_flights_kept = 0  # reads C took kept C's to wake after a Python entry before their wfi (_keep_flight)
         # what guard_access may keep the arming on (both fixed from here on): checked once, not per access
         self._keeps_arming = self._fast_return and not self.system.has_native_sources
         self.uc.hook_add(
@@ -923,8 +924,8 @@ class Machine:
         if id(top) not in natives:
             if top.apply is not None and s.wk_cycle == NEVER and not s.ch_n and self.debugger is None:
                 self._plan_apply(top)
-            if ux is not None and s.wk_cycle == NEVER and not s.ch_n:
-                if s.ap_cycle == NEVER:
+            if ux is not None and not s.ch_n and (s.wk_cycle == NEVER or fl is not None):
+                if s.ap_cycle == NEVER:  # (a wake planned after a TWIM flight: C serves STARTTX only once it came)
                     self._arm_uarte(ux)
                 elif top is self._ux_model._tx_event:  # from the end C applies of the transfer under way on
                     self._arm_uarte(ux, after_end=True)
@@ -971,8 +972,9 @@ class Machine:
 
     def _arm_uarte(self, ux: HotUarteTx, after_end: bool = False) -> None:
         """hp_uarte_start may serve the next TASKS_STARTTX (``ux.on``): this arming is one Machine._plan_apply could
-        plan the transfer's end in (nothing pending, no debugger, no planned event, wake or chain, C's own deliveries
-        off: the caller checked those it set), no console listener wants the bytes at once, and the model's
+        plan the transfer's end in (nothing pending, no debugger, no planned event or chain, no wake but one after a
+        TWIM flight's STOPPED, which C allows only with the end before it; C's own deliveries off: the caller checked
+        those it set), no console listener wants the bytes at once, and the model's
         STARTTX would do only what C does (Nrf52Uarte.tx_start_plan). ``after_end``: the planned event is the end
         of the UARTE's transfer under way; from its application in C on (hp_apply: ``on`` 2 becomes 1) the next
         STARTTX may be served, as Python's arming after that end would allow."""
@@ -1265,10 +1267,27 @@ class Machine:
         offer = self._tw_offer
         if woke:
             self.system.account_sleep(s.tw_slept - slept)
-        self._settle_as_of(None, lambda: offer.model.settle_in_c(offer, s.tw_at, (s.tw_tx, s.tw_rx, s.tw_n),
-                                                                 s.tw_stopped if woke else None))
+        taken = (s.tw_tx, s.tw_rx, s.tw_n)
+        self._settle_as_of(None, lambda: offer.model.settle_in_c(offer, s.tw_at, taken, s.tw_stopped if woke else None))
         self.arm_changes += 1
         self.twim_reads_in_c += 1
+        if not woke and s.cycle_count < s.tw_lasttx:  # a Python entry before its wfi: C may still wake that wfi
+            self._keep_flight(offer, taken)
+
+    def _keep_flight(self, offer: Any, taken: tuple[int, int, int]) -> None:
+        """settle_twim: a read C took whose wfi a Python entry came before (Nano 33 BLE Sense: the polling watch's
+        call at every 16th read of EVENTS_ERROR in the wait loop, every 8th tick) stays C's to wake at STOPPED as a
+        read of Python's (Nrf52Twim.flight_of_c, hp_twim_wake with ``tw_py``): the fields its offer armed still hold
+        the set-up and the line, C's cycles are the model's events'. _plan_twim keeps it while its events come first."""
+        flight = offer.model.flight_of_c(offer, taken)
+        s = self.hot.state
+        if (flight is None or flight.event.at_cycle != s.tw_lasttx
+                or self.clocks.timeline.cycle_at(flight.stopped_fs) != s.tw_stopped):
+            return
+        s.tw_py_miso = flight.miso_addr
+        s.tw_py = s.tw_flight = 1
+        self._tw_py = (flight, s.tw_stopped, None, NO_LIMIT)
+        self.twim_flights_kept += 1
 
     def _chain_off(self) -> None:
         """No chain for C (hp_chain_wake) until _plan_chain makes one; halves C did that the model has not heard of

@@ -1568,13 +1568,14 @@ static int hp_event_clear(hp_state *s, uint32_t addr, uint32_t size, uint64_t va
 }
 
 /* The planned compare move (mv_*, see hp_state): a word write of exactly mv_value to mv_addr after C's wake at mv_from
-   (its bookkeeping not yet Python's: fr_done holds only that wake, NVIC writes, event clears and a TWIM read taken
-   before it, hp_twim_start, which Python settles first) and before mv_cycle.
+   (its bookkeeping not yet Python's: fr_done holds only that wake, NVIC writes, event clears, a TWIM read taken
+   before it, hp_twim_start, and a UARTE transfer ended before it, hp_uarte_start, which Python settles first) and
+   before mv_cycle.
    The register file keeps the value as the model's write would, and the next stop comes no later than the moved
    compare, where the model's counter event will be once Python's sync made the write (Machine.settle_move). 1: served. */
 static int hp_cc_move(hp_state *s, uint32_t addr, uint32_t size, uint64_t value) {
     if (addr != s->mv_addr || size != 4 || value != s->mv_value || s->wk_at != s->mv_from ||
-        s->wk_cycle != HP_NEVER || !(s->fr_done & 8u) || (s->fr_done & ~142u) || s->cycle_count >= s->mv_cycle ||
+        s->wk_cycle != HP_NEVER || !(s->fr_done & 8u) || (s->fr_done & ~206u) || s->cycle_count >= s->mv_cycle ||
         s->stop_requested || s->py_stop || !s->ev_bus)
         return 0;
     rf_stores(s->ev_bus)[s->mv_store] = s->mv_value;
@@ -1587,12 +1588,14 @@ static int hp_cc_move(hp_state *s, uint32_t addr, uint32_t size, uint64_t value)
 }
 
 /* TASKS_STARTTX served here (see hp_utx): a whole-word write of 1 while Python armed it and the arming it was made in
-   holds (no planned event, wake or chain, C's own deliveries off, no stop asked for, nothing but applied events or
-   transfers for Python to settle), TXD.PTR/TXD.MAXCNT giving 1..room bytes in Data RAM, and the end (the model's
+   holds (no planned event or chain, no wake but one at the next stop -- the end then comes before it, and Python's
+   sync settles the transfer before the wake: Machine._arm_events after a TWIM flight --, C's own deliveries off, no
+   stop asked for, nothing but applied events, TWIM reads, event clears and NVIC writes for Python to settle), TXD.PTR/TXD.MAXCNT giving 1..room bytes in Data RAM, and the end (the model's
    _tx_next: start + count frames, on the clock timeline) before the next stop. 1: served, 0: Python serves it. */
 static int hp_uarte_start(hp_state *s, hp_utx *u, uint32_t size, uint64_t value) {
-    if (u->on != 1 || size != 4 || value != 1 || s->ap_cycle != HP_NEVER || s->wk_cycle != HP_NEVER || s->ch_n ||
-        s->other_cycle || s->stop_requested || s->py_stop || (s->fr_done & ~80u) || !s->ev_bus || u->n >= HP_UX_MAX ||
+    if (u->on != 1 || size != 4 || value != 1 || s->ap_cycle != HP_NEVER || s->ch_n ||
+        (s->wk_cycle != HP_NEVER && s->wk_cycle != s->stop_cycle) || /* a wake at the next stop: after the end */
+        s->other_cycle || s->stop_requested || s->py_stop || (s->fr_done & ~214u) || !s->ev_bus || u->n >= HP_UX_MAX ||
         u->n_start > HP_UX_OPS || u->n_end > HP_AP_OPS || !u->rate_num || !u->rate_den || !u->frame_fs)
         return 0;
     uint32_t *store = rf_stores(s->ev_bus);
@@ -1863,7 +1866,7 @@ void hp_wfi_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
     }
     uint64_t at = s->wk_cycle;
     if (at == HP_NEVER || s->stop_requested || s->py_stop || s->other_cycle || s->c_active ||
-        (s->fr_done & ~134u) || /* (128: a TWIM read C did before, settled first) */
+        (s->fr_done & ~198u) || /* (128: a TWIM read C did before, 64: a UARTE transfer, ended: settled first) */
         at != s->stop_cycle || s->cycle_count > at || s->insn_count >= s->stop_insn ||
         !s->ev_bus || !s->reg_write || (s->wk_stack_limit && s->sp_low < s->wk_stack_limit))
         return;

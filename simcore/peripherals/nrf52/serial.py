@@ -32,8 +32,9 @@ A TWIM register read whose chip can tell its answer beforehand (``BusDevice.read
 after FIFO_SRC) is offered to C (``twim_offer``, Machine._plan_twim): the firmware's ``TASKS_STARTTX`` write is then
 taken in C when the register file holds the offered set-up (hotpath.c ``hp_twim_start``), and the wfi after it woken
 at ``STOPPED`` with the previewed bytes in ``RXD.PTR`` (``hp_twim_wake``); the model's write and events run at
-Python's next entry as of their cycles (``settle_in_c``), the chip's real read among them, checked equal to the
-preview. Nothing of it is visible but the Python entries it saves.
+Python's next entry as of their cycles (``settle_in_c``; as their net effect, ``_net_to_stopped``, when they are only
+the read's), the chip's real read among them, checked equal to the preview. Nothing of it is visible but the Python
+entries it saves.
 """
 
 from __future__ import annotations
@@ -235,6 +236,28 @@ class Nrf52Twim(NordicPeripheral):
                                                                                                cnt, shorts))),
                           rx, cnt, then)
 
+    def flight_of_c(self, offer: TwimOffer, taken: tuple[int, int, int]) -> TwimFlight | None:
+        """A read C took (hp_twim_start) that a Python entry came before the wfi of (a poll of EVENTS_ERROR in the wait
+        loop, every 16th read), its write settled (settle_in_c) and its LASTTX now the model's pending event: the same
+        read as a flight of Python's C may still wake at STOPPED (twim_flight), with the bytes C previewed (``offer``'s,
+        which hold for a LASTTX before ``offer.quiet_fs``, as C checked at the write) and the set-up C checked then.
+        Machine.settle_twim keeps it only if its cycles are C's."""
+        ev = self._pending
+        if ev is None or ev is not self._tx_read or self.fabric._routes:
+            return None
+        (_i, address), (_j, txcnt), (_k, shorts) = offer.checks
+        if not getattr(self.bus.targets.get(address & 0x7F), "READS_AHEAD", False):
+            return None  # (as twim_flight: the LSM9DS1's; the Rev2's BMI270 read lowers INT1)
+        tx, rx, cnt = taken
+        n = cnt & 0xFFFF
+        held = self._c_plain
+        index = [held[k] for k in ("ADDRESS", "TXD_PTR", "TXD_MAXCNT", "RXD_PTR", "RXD_MAXCNT", "SHORTS")]
+        miso = offer.miso[:n]
+        miso_addr = ctypes.cast(ctypes.c_char_p(miso), ctypes.c_void_p).value or 0
+        stopped_fs = self._line_free_fs + (10 + 9 * n + 2) * self.bit_fs()  # (as twim_flight)
+        return TwimFlight(self, ev, miso, miso_addr, stopped_fs, offer.quiet_fs,
+                          tuple(zip(index, (address, tx, txcnt, rx, cnt, shorts))), rx, cnt, None)
+
     def settle_flight(self, flight: TwimFlight, stopped: int) -> None:
         """C woke the wfi after the transfer ``flight`` (Machine.settle_twim): its events as of their cycles up to
         STOPPED (cycle ``stopped``) with the set-up put back as the events read it, the chip's read checked equal to
@@ -252,6 +275,8 @@ class Nrf52Twim(NordicPeripheral):
     def _replay_to_stopped(self, rx: int, miso: bytes, stopped: int, what: str) -> None:
         """The events of a transfer C did, as of their cycles up to STOPPED (cycle ``stopped``), with EasyDMA's RAM
         write left to C's: the chip's read is checked equal to the bytes ``miso`` C wrote at ``rx`` (``_c_rx``)."""
+        if self._net_to_stopped(rx, miso, stopped, what):
+            return
         host: Any = self.host
         s = host.hot.state
         self._c_rx = (rx, miso)
@@ -264,6 +289,69 @@ class Nrf52Twim(NordicPeripheral):
                 raise InternalError(f"{self.svd_name}: the transfer C {what} ended without its RXD write")
         finally:
             self._c_rx = None
+
+    MID_EVENTS = 1 << EV_TXSTARTED | 1 << EV_LASTTX | 1 << EV_RXSTARTED | 1 << EV_LASTRX  # a read's before STOPPED
+
+    def _net_to_stopped(self, rx: int, miso: bytes, stopped: int, what: str) -> bool:
+        """_replay_to_stopped as the events' net effect, when they are only this register read's: its LASTTX pending
+        and the queue's first, no other event up to STOPPED, SHORTS just LASTTX_STARTRX | LASTRX_STOP, no PPI route,
+        only STOPPED's interrupt possible. What fire(), the shortcuts' tasks and _later do at LASTTX, LASTRX and
+        STOPPED, each at its cycle and in that order (the chip's read, bus STOP, registers, events, the line), without
+        scheduling and popping the events (EventQueue, fire, _update_irq: ~60% of a replay's bytecodes). The line
+        cannot change before STOPPED (the other events' interrupts are off), so it is updated once there. False:
+        nothing done (the events are replayed)."""
+        ev = self._pending
+        host: Any = self.host
+        events = host.events
+        if (ev is None or ev is not self._tx_read or self.fabric._routes or events.top() is not ev
+                or events.after_top_cycle(stopped + 1) <= stopped or self.values["INTEN"] & self.MID_EVENTS
+                or self.values["ENABLE"] & 0xF != self.ENABLED or self.storage("SHORTS") != self.SHORTS_READ):
+            return False
+        s = host.hot.state
+        timeline = host.clocks.timeline
+        bit = self.bit_fs()
+        events.pop_due(ev.at_cycle)  # (ev: the top)
+        host.arm_changes += 2  # (Machine.schedule_at_fs of the LASTRX and STOPPED events it replaces)
+        host.queue_changes += 2
+        # LASTTX at its cycle: the event, then the shortcut LASTTX_STARTRX (task_STARTRX: RXSTARTED, the chip's read)
+        at = s.cycle_count = ev.at_cycle
+        self._pending = None
+        set_event = self._set_event
+        set_event(self.EV_LASTTX, 1)
+        set_event(self.EV_RXSTARTED, 1)
+        if not self.bus.start(self.storage("ADDRESS") & 0x7F, True):
+            raise InternalError(f"{self.svd_name}: the chip NACKed the read C {what}")
+        n = self.storage("RXD_MAXCNT") & 0xFFFF
+        data = self.bus.read_block(n)
+        self.values["RXD_AMOUNT"] = len(data)
+        start = max(timeline.fs_at(at), self._line_free_fs)  # (_later: the RX phase from the line free)
+        self._line_free_fs = start + (10 + 9 * n) * bit
+        at = max(timeline.cycle_at(start + (10 + 9 * max(n - 1, 0)) * bit), at)
+        if at > stopped:
+            raise InternalError(f"{self.svd_name}: the transfer C {what} ended without its RXD write")
+        # LASTRX: EasyDMA's write (C's, checked), the event, then the shortcut LASTRX_STOP (task_STOP)
+        s.cycle_count = at
+        if self.storage("RXD_PTR") != rx:
+            raise InternalError(f"{self.svd_name}: the transfer C {what} ended without its RXD write")
+        if miso != data:
+            raise InternalError(f"{self.svd_name}: the chip's read ({data.hex()}) differs from the preview C "
+                                f"wrote at its wake ({miso.hex()})")
+        self.dma.written_bytes += len(data)
+        set_event(self.EV_LASTRX, 1)
+        self.bus.stop()
+        start = max(timeline.fs_at(at), self._line_free_fs)
+        self._line_free_fs = start + 2 * bit
+        stop = max(timeline.cycle_at(start + 2 * bit), at)
+        if stop > stopped:  # (C's STOPPED is the model's: never) the run loop's, as the replay leaves it
+            self._pending = host.schedule_at_fs(start + 2 * bit, self._stopped, f"{self.svd_name} STOP")
+            self._update_irq()
+            return True
+        s.cycle_count = stop
+        self._stopped()
+        while (later := events.pop_due(stopped)) is not None:  # (none: the chip's read plans nothing)
+            s.cycle_count = later.at_cycle
+            later.callback()
+        return True
 
     def settle_in_c(self, offer: TwimOffer, at: int, taken: tuple[int, int, int], stopped: int | None) -> None:
         """C took the TASKS_STARTTX write at cycle ``at`` with TXD.PTR, RXD.PTR and RXD.MAXCNT ``taken`` (Machine.
@@ -378,13 +466,13 @@ class Nrf52Twim(NordicPeripheral):
 
     def task_STOP(self) -> None:
         self.bus.stop()
+        self._later(2, self._stopped, "STOP")
 
-        def stopped() -> None:
-            self._pending = None
-            self._offer_changed()
-            self.fire(self.EV_STOPPED)
-
-        self._later(2, stopped, "STOP")
+    def _stopped(self) -> None:
+        """STOPPED (task_STOP's event, 2 bit periods after the line is free): the transfer has ended."""
+        self._pending = None
+        self._offer_changed()
+        self.fire(self.EV_STOPPED)
 
     def task_SUSPEND(self) -> None:
         self.fire(self.EV_SUSPENDED)
