@@ -54,10 +54,12 @@ class Segment:
     # conversions in integer arithmetic (a Fraction per conversion cost ~4 us, at every now_fs)
     rate_num: int = field(init=False, repr=False, compare=False)
     rate_den: int = field(init=False, repr=False, compare=False)
+    den_fs: int = field(init=False, repr=False, compare=False)  # rate_den * 10**15 (both conversions multiply by it)
 
     def __post_init__(self) -> None:
         self.rate = Fraction(self.hz) if self.hz else Fraction(0)
         self.rate_num, self.rate_den = self.rate.numerator, self.rate.denominator
+        self.den_fs = self.rate_den * FS_PER_SECOND
 
     def to_dict(self) -> dict[str, Any]:
         return {"cycle": self.cycle, "seconds": self.seconds, "mhz": self.hz / 1e6, "source": self.source,
@@ -70,9 +72,11 @@ class Timeline:
     def __init__(self, hz: float, source: str) -> None:
         self.segments: list[Segment] = [Segment(0, 0, 0.0, hz, source)]
         self._cycles: list[int] = [0]
-        # the last ``fs_at`` of the present: (cycle, its segment, fs). Python's work between two runs of the core asks
-        # for the same cycle again and again (every model's now_fs: 8 of 10 calls in the IoT node's imu_steps_bus)
-        self._last: tuple[int, Segment | None, int] = (-1, None, 0)
+        # the last ``fs_at``: its cycle (None: none since the segments last changed) and virtual time. Python's work
+        # between two runs of the core asks for the same cycle again and again (every model's now_fs: 8 of 10 calls in
+        # the IoT node's imu_steps_bus); Machine.now_fs reads them itself (no call when it is the same cycle)
+        self._last_cycle: int | None = None
+        self._last_fs = 0
 
     @property
     def current(self) -> Segment:
@@ -87,15 +91,18 @@ class Timeline:
     def fs_at(self, cycle: int) -> int:
         """Virtual time at ``cycle`` in whole femtoseconds: ``fs + (cycle - start) * 10**15 / rate`` truncated
         toward zero, in integers (the rate is the segment's exact binary fraction)."""
-        seg = self.segments[-1] if cycle >= self._cycles[-1] else self._at_cycle(cycle)  # (the present: no call)
-        last = self._last
-        if last[0] == cycle and last[1] is seg:  # segments are never changed in place (switch replaces the last)
-            return last[2]
+        if cycle == self._last_cycle:  # (the segments have not changed since: switch and _append forget it)
+            return self._last_fs
+        seg = self.segments[-1]
+        if cycle < seg.cycle:  # (the present, the current segment: no call)
+            seg = self._at_cycle(cycle)
         if not seg.hz:
             return seg.fs
-        x = (cycle - seg.cycle) * FS_PER_SECOND * seg.rate_den
-        fs = seg.fs + (x // seg.rate_num if x >= 0 else -(-x // seg.rate_num))
-        self._last = (cycle, seg, fs)
+        x = (cycle - seg.cycle) * seg.den_fs
+        num = seg.rate_num
+        fs = seg.fs + (x // num if x >= 0 else -(-x // num))
+        self._last_cycle = cycle
+        self._last_fs = fs
         return fs
 
     def seconds_at(self, cycle: int) -> float:
@@ -107,20 +114,21 @@ class Timeline:
 
     def cycle_at(self, fs: int) -> int:
         """The first cycle at which virtual time has reached ``fs`` (the present or later for a past time)."""
-        seg = self.current
+        seg = self.segments[-1]  # (the current segment, without the property's call)
         if fs <= seg.fs or not seg.hz:
             i = max(bisect.bisect_right([s.fs for s in self.segments], fs) - 1, 0)
             seg = self.segments[i]
             if not seg.hz:
                 return seg.cycle
         # the ceiling of (fs - seg.fs) * rate / 10**15, in integers
-        return seg.cycle - (-(fs - seg.fs) * seg.rate_num // (seg.rate_den * FS_PER_SECOND))
+        return seg.cycle - (-(fs - seg.fs) * seg.rate_num // seg.den_fs)
 
     def switch(self, cycle: int, hz: float, source: str, sleep_cycles: int = 0) -> None:
         """From ``cycle`` on the core runs at ``hz`` (a segment that has not run yet is replaced)."""
         cur = self.current
         if cur.kind == "run" and cycle == cur.cycle:  # nothing ran on it yet: replace it
             self.segments[-1] = Segment(cur.cycle, cur.fs, cur.seconds, hz, source, "run", cur.sleep_at_start)
+            self._last_cycle = None
             return
         fs = self.fs_at(cycle)
         self._append(Segment(cycle, fs, self.seconds_at(cycle), hz, source, "run", sleep_cycles))
@@ -137,6 +145,7 @@ class Timeline:
     def _append(self, seg: Segment) -> None:
         self.segments.append(seg)
         self._cycles.append(seg.cycle)
+        self._last_cycle = None
 
     def spans(self, end_cycle: int, end_sleep: int) -> list[tuple[Segment, int, int, float]]:
         """(segment, cycles, sleep cycles, seconds) of each segment up to ``end_cycle``."""
@@ -270,7 +279,7 @@ class DomainClock:
         self._hz = host.clock_hz(name)
         self._anchor_fs = host.now_fs()
         self._anchor_ticks = Fraction(0)
-        self._terms: tuple[tuple[Fraction, float, int], tuple[int, int, int, int, int]] | None = None  # _rate_terms
+        self._terms: tuple[int, int, int, int, int] | None = None  # _rate_terms (None: changed since)
         self._pending: list[list[Any]] = []  # [tick, callback, tag, event handle, raises, wake]
         host.on_clock_change(self._changed)
 
@@ -289,15 +298,15 @@ class DomainClock:
         """The exact count in integers, kept until the anchor, the clock or the divider changes: with the anchor
         an/ad ticks and the clock hn/hd Hz (a float is a binary fraction), ticks(fs) = (an * hd * F * div +
         (fs - anchor_fs) * hn * ad) / (ad * hd * F * div), F = 10**15. Returns (an * hd * F * div, hn * ad,
-        ad * hd * F * div, an, ad)."""
-        key = (self._anchor_ticks, self._hz, self.divider)
+        ad * hd * F * div, an, ad). Forgotten where the anchor, the clock or the divider changes (_reanchor,
+        _changed, set_divider), not compared with them at every use."""
         terms = self._terms
-        if terms is None or terms[0] != key:
+        if terms is None:
             hz = Fraction(self._hz)
             an, ad = self._anchor_ticks.numerator, self._anchor_ticks.denominator
             scale = hz.denominator * FS_PER_SECOND * self.divider
-            terms = self._terms = (key, (an * scale, hz.numerator * ad, ad * scale, an, ad))
-        return terms[1]
+            terms = self._terms = (an * scale, hz.numerator * ad, ad * scale, an, ad)
+        return terms
 
     def ticks(self) -> int:
         """Whole ticks counted up to now: ``int`` of the exact count (truncated toward zero), in integers (a
@@ -305,7 +314,7 @@ class DomainClock:
         fs = self.host.now_fs()
         if not self._hz:
             return int(self._anchor_ticks)
-        anchor, rate, den, _, _ = self._rate_terms()
+        anchor, rate, den, _, _ = self._terms or self._rate_terms()
         x = anchor + (fs - self._anchor_fs) * rate
         return x // den if x >= 0 else -(-x // den)
 
@@ -314,7 +323,7 @@ class DomainClock:
         if not self._hz:
             return None
         # anchor_fs + (tick - an/ad) * F * div * hd / hn, rounded up, in integers (see _rate_terms)
-        _, rate, den, an, ad = self._rate_terms()
+        _, rate, den, an, ad = self._terms or self._rate_terms()
         # (tick - an/ad) * den / (hn * ad) with den = ad * hd * F * div and rate = hn * ad
         num = self._anchor_fs * ad * rate + (tick * ad - an) * den
         return max(-(-num // (ad * rate)), self.host.now_fs())
@@ -361,10 +370,12 @@ class DomainClock:
         now = self.host.now_fs()
         self._anchor_ticks = self._exact_ticks(now)
         self._anchor_fs = now
+        self._terms = None
 
     def set_divider(self, divider: int) -> None:
         self._reanchor()
         self.divider = max(int(divider), 1)
+        self._terms = None
         for entry in list(self._pending):
             self._arm(entry)
 
@@ -374,5 +385,6 @@ class DomainClock:
             return
         self._reanchor()
         self._hz = hz
+        self._terms = None
         for entry in list(self._pending):
             self._arm(entry)

@@ -350,8 +350,13 @@ class Machine:
 
     # --- clocks and virtual time (simcore/clock.py, docs/clocks.md) --------------------------
     def now_fs(self) -> int:
-        """Virtual time now, in femtoseconds (exact: integrated over the clock timeline)."""
-        return self.clocks.timeline.fs_at(self.hot.state.cycle_count)
+        """Virtual time now, in femtoseconds (exact: integrated over the clock timeline). The timeline's last answer
+        is read here: most calls ask for the cycle of the one before (Python's work between two runs of the core)."""
+        cycle = self.hot.state.cycle_count
+        timeline = self.clocks.timeline
+        if cycle == timeline._last_cycle:
+            return timeline._last_fs
+        return timeline.fs_at(cycle)
 
     def now_seconds(self) -> float:
         return self.clocks.timeline.seconds_at(self.hot.state.cycle_count)
@@ -371,7 +376,8 @@ class Machine:
     def schedule_at_fs(self, at_fs: int, callback: Callable[[], None], tag: str = "") -> Event:
         """An event at a virtual time: it stays at that time when the core clock changes."""
         now = self.hot.state.cycle_count
-        ev = self.events.schedule(max(self.clocks.timeline.cycle_at(at_fs), now), callback, tag)
+        at = self.clocks.timeline.cycle_at(at_fs)
+        ev = self.events.schedule(at if at >= now else now, callback, tag)
         ev.at_fs = at_fs
         self.arm_changes += 1
         self.queue_changes += 1

@@ -16,6 +16,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from heapq import heappop, heappush
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -207,8 +208,9 @@ class EventQueue:
 
     def schedule(self, at_cycle: int, callback: Callable[[], Any], tag: str = "") -> Event:
         seq = next(self._seq)
-        ev = Event(int(at_cycle), seq, callback, tag)
-        heapq.heappush(self._heap, (ev.at_cycle, seq, ev))
+        at = int(at_cycle)
+        ev = Event(at, seq, callback, tag)
+        heappush(self._heap, (at, seq, ev))
         return ev
 
     @staticmethod
@@ -218,9 +220,12 @@ class EventQueue:
     def top(self) -> Event | None:
         """The next live event (cancelled ones at the front are dropped), without removing it."""
         heap = self._heap
-        while heap and heap[0][2].cancelled:
-            heapq.heappop(heap)
-        return heap[0][2] if heap else None
+        while heap:
+            ev = heap[0][2]
+            if not ev.cancelled:
+                return ev
+            heappop(heap)
+        return None
 
     def next_cycle(self) -> int | None:
         """The cycle of the next live event (what :meth:`top` finds, without the call: asked at every sleep step)."""
@@ -246,11 +251,15 @@ class EventQueue:
         """Remove and return the next live event due at or before ``now``, else None (:meth:`top`'s skip of the
         cancelled ones in line: twice per event run)."""
         heap = self._heap
-        while heap and heap[0][2].cancelled:
-            heapq.heappop(heap)
-        if not heap or heap[0][0] > now:
-            return None
-        return heapq.heappop(heap)[2]
+        while heap:
+            entry = heap[0]
+            if entry[2].cancelled:
+                heappop(heap)
+            elif entry[0] > now:
+                return None
+            else:
+                return heappop(heap)[2]
+        return None
 
     def retime(self, cycle_at: Callable[[int], int]) -> int:
         """The core clock changed: give every live event scheduled at a virtual time its new cycle."""

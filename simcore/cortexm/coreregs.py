@@ -23,6 +23,7 @@ import unicorn
 from unicorn import arm_const as R
 
 _PC = R.UC_ARM_REG_PC
+_OK = unicorn.UC_ERR_OK
 
 
 class _Batch:
@@ -73,9 +74,11 @@ class CoreRegs:
     def read(self, ids: tuple[int, ...]) -> list[int]:
         if self._lib is None:
             return [self.uc.reg_read(i) & 0xFFFFFFFF for i in ids]
-        b = self._batch(ids)
+        b = self._batches.get(ids)  # (_batch's look-up in line: a read at every exception entry and sync)
+        if b is None:
+            b = self._batch(ids)
         status = self._lib.uc_reg_read_batch(self._handle, b.ids, b.ptrs, b.n)
-        if status != unicorn.UC_ERR_OK:
+        if status != _OK:
             raise unicorn.UcError(status)
         return list(b.vals)
 

@@ -85,16 +85,17 @@ class RateClock:
             raise ValueError("sample rate must be positive")
         self.rate_hz = float(rate)
         self._num, self._den = rate.numerator, rate.denominator  # rate = num / den Hz
+        self._den_fs = FS_PER_SECOND * self._den  # (count_by's divisor, made once: asked at every FIFO catch-up)
 
     def count_by(self, t_fs: int) -> int:
         """Samples complete at time ``t_fs``."""
         if t_fs < 0:
             return 0
-        return -(-(t_fs + 1) * self._num // (FS_PER_SECOND * self._den)) - 1
+        return -(-(t_fs + 1) * self._num // self._den_fs) - 1
 
     def arrival(self, k: int) -> int:
         """The femtosecond in which sample ``k`` completes."""
-        return (k + 1) * FS_PER_SECOND * self._den // self._num
+        return (k + 1) * self._den_fs // self._num
 
     @property
     def period_fs(self) -> float:
@@ -151,6 +152,7 @@ class BusDevice(RegisterBlock):
         self.before_stats: list[Callable[[], None]] = []  # a controller streaming to it settles before its figures
         super().__init__(host, config.name)
         self.host: DeviceHost = host
+        self._now_fs: Callable[[], int] | None = getattr(host, "now_fs", None)  # now()'s time base (None: cycles)
         allowed = set(self.COMMON_OPTIONS) | set(self.OPTIONS)
         unknown = sorted(set(config.options) - allowed)
         if unknown:
@@ -190,8 +192,10 @@ class BusDevice(RegisterBlock):
 
     # --- time ------------------------------------------------------------------------------
     def now(self) -> int:
-        """Virtual time now, femtoseconds."""
-        return now_fs(self.host)
+        """Virtual time now, femtoseconds (:func:`now_fs` with the host's time base taken once: asked at every
+        access of a streaming chip)."""
+        fn = self._now_fs
+        return int(fn()) if fn is not None else now_fs(self.host)
 
     def next_wakeup(self) -> int | None:
         """The next virtual time at which an output line or flag may change by itself (override)."""

@@ -119,7 +119,7 @@ def test_a_snapshot_inside_a_drain_restores_twice(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(Stm32L4I2c, "_try_read", counted)
     assert d.cont().kind == "interrupt"
     monkeypatch.undo()
-    assert m.clocks.timeline._last[1] is not None and m.peripheral("exti")._syscfg
+    assert m.clocks.timeline._last_cycle is not None and m.peripheral("exti")._syscfg
     snap = Snapshot.take(m)
     d.cont()
     ref = run_figures(m), result_of(m, m.stop, 0.0).sensors

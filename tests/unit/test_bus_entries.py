@@ -59,6 +59,19 @@ def test_add_entries_refuses_a_store_beyond_the_new_ones(native: bool) -> None:
     assert rf.count() == 0 and rf.n_stores() == 0 and rf.slot(0x40000000) == 0
 
 
+@pytest.mark.parametrize("native", [True, False])
+def test_set_values_masks_to_32_bits_in_order_and_refuses_unequal_lengths(native: bool) -> None:
+    """set_values (iterated in C by the native file) writes each value's low 32 bits in order, and with fewer values
+    than stores writes those it has, then raises (zip's strict check), as the twin's loop does."""
+    rf, _ = _files(native)
+    stores = [rf.add_store(0) for _ in range(4)]
+    rf.set_values([stores[2], stores[0], stores[2]], [1, -1, (1 << 40) | 5])
+    assert rf.values(stores) == [0xFFFFFFFF, 0, 5, 0]
+    with pytest.raises(ValueError):
+        rf.set_values([stores[1], stores[3]], [9])
+    assert [rf.value(s) for s in stores] == [0xFFFFFFFF, 9, 5, 0]
+
+
 def test_model_entries_have_the_models_names_on_every_machine() -> None:
     """Every nRF52840 model's entries: one per aligned 32-bit register slot, named as the model names it; a second
     machine (the names come from the table's cache) gets what its own models say."""

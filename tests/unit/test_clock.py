@@ -175,3 +175,15 @@ def test_domain_clock_ticks_in_integers_equal_the_exact_count() -> None:
         tick = int(exact) + rng.randrange(-3, 10**6)  # the time it is reached: rounded up, never in the past
         at = anchor_fs + (tick - anchor) * FS_PER_SECOND * div / Fraction(hz)
         assert tim.fs_of_tick(tick) == max(-(-at.numerator // at.denominator), host.now_fs())
+
+
+def test_timeline_forgets_its_last_answer_when_its_segments_change() -> None:
+    """fs_at keeps its last answer (Machine.now_fs reads it without a call): a segment replaced at that cycle (a
+    switch before anything ran) or appended there (a Stop gap) must give the new time, not the kept one."""
+    t = Timeline(16e6, "HSI")
+    assert t.fs_at(1000) == 1000 * FS_PER_SECOND // 16_000_000  # kept: (1000, 62.5 us)
+    t.switch(0, 4e6, "MSI")  # nothing ran on the first segment: replaced, the same cycle now 4x later
+    assert t.fs_at(1000) == 1000 * FS_PER_SECOND // 4_000_000
+    t.stop(1000, 10 * MS)  # from cycle 1000 the core is stopped until 10 ms
+    assert t.fs_at(1000) == 10 * MS
+    assert t.fs_at(1000 + 4000) == 11 * MS and t.cycle_at(11 * MS) == 5000

@@ -91,3 +91,19 @@ def test_clock_and_power_are_one_block_with_both_register_sets() -> None:
     assert clock.reg_name(clock.register("GPREGRET")) == "POWER.GPREGRET"
     assert clock.reg_name(clock.register("TASKS"), 0) == "CLOCK.TASKS_HFCLKSTART"
     assert clock.task_names[30] == "CONSTLAT" and clock.event_names[5] == "SLEEPENTER"
+
+
+def test_a_shortcuts_task_goes_through_a_models_own_task_method() -> None:
+    """fire runs a shortcut's task itself (no task() call) only where the model keeps NordicPeripheral.task: the UARTE's
+    task() counts its changes (_gen, its plans' key), and a shortcut's STARTRX must pass there."""
+    part = Part()
+    uarte = part["uarte0"]
+    assert not uarte._task_plain and part["timer0"]._task_plain
+    part.write("uarte0", 0x200, 1 << 5)  # SHORTS ENDRX_STARTRX (the UARTE disabled: the task itself does nothing)
+    gen = uarte._gen
+    uarte.fire(4)  # ENDRX
+    assert uarte._gen == gen + 1  # through task()
+    part.write("uarte0", 0x200, 0)
+    gen = uarte._gen
+    uarte.fire(4)
+    assert uarte._gen == gen  # no shortcut: no task

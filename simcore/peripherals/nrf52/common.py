@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -39,6 +40,7 @@ PART = "nrf52840"
 TASKS_END = 0x080  # tasks at 0x000-0x07C, events at 0x100-0x17C (32 of each)
 EVENTS_BASE = 0x100
 _INDEXED = re.compile(r"^(?P<stem>[A-Z0-9_]+?)\[(?P<i>\d+)\](?:\.(?P<leaf>[A-Z0-9_]+))?$")
+EVENT_KEYS = tuple(f"EVENTS{i}" for i in range(32))  # the values key of event i (no string formatting per event)
 
 
 # (model class, id of its SVD register layout) -> (layout, task names, event names, register owners, shortcuts)
@@ -181,6 +183,12 @@ class NordicPeripheral(PeripheralModel):
         self._held_py_writes: set[int] = set()  # held events whose writes come here (their interrupt is on)
         self._c_plain: dict[str, int] = {}  # HELD_STORAGE registers held by the register file -> their value index
         self._clr_slots: dict[int, int] = {}  # EVENT_CLEARS_IN_C: event -> its C slot (SystemBlock.event_clear_slot)
+        self._clr_list: list[tuple[int, int, int]] = []  # the same as (event's bit, event, slot), for _update_irq
+        # with a slot: the hot path's ev_armed array (C's state now: hp_ack disarms what it served) and the system
+        # block's event_clear_armed, taken once (_update_irq looks at them at every line update, ~1 a TWIM event)
+        self._ev_armed: Any = None
+        self._clear_armed: Callable[[int, bool], None] | None = None
+        self._rf: Any = None  # the bus's register file, once it holds an event or a storage register (no host.bus.rf)
         self._irq_high = False
         super().__init__(config, host, registers)
         # task and event names, register owners and shortcuts: per class and register layout (instances of one
@@ -213,7 +221,11 @@ class NordicPeripheral(PeripheralModel):
         self._tasks: dict[int, Callable[[], None] | None] = {i: self._bind_task(name) for i, name in
                                                             self.task_names.items()}
         self._shorted = {ev for _bit, ev, _task in self._shorts}  # events with a shortcut (fire reads SHORTS)
+        # event -> its shortcuts' (SHORTS bit, task), in _shorts' order (fire looks at these only)
+        self._short_tasks: dict[int, tuple[tuple[int, int], ...]] = {
+            ev: tuple((bit, task) for bit, e, task in self._shorts if e == ev) for ev in self._shorted}
         self._on_event = type(self).on_event is not NordicPeripheral.on_event  # fire calls it only if overridden
+        self._task_plain = type(self).task is NordicPeripheral.task  # fire runs a shortcut's task itself if so
         self.fabric.models[self.base & ~0xFFF] = self
 
     # --- the SVD registers (this peripheral's and those of SVD_ALSO) ---------------------------
@@ -257,8 +269,7 @@ class NordicPeripheral(PeripheralModel):
         fn = getattr(self, method, None)
         if fn is None:
             return None
-        index = int(m.group("i"))
-        return lambda: fn(index)
+        return partial(fn, int(m.group("i")))  # (no Python frame of its own, as a lambda has)
 
     def _shortcuts(self, svd_regs: list[tuple[str, Any]]) -> list[tuple[int, int, int]]:
         """(SHORTS bit, event index, task index) from the SVD's SHORTS field names (``EVENT_TASK``)."""
@@ -284,14 +295,13 @@ class NordicPeripheral(PeripheralModel):
 
     def task(self, i: int) -> None:
         """Trigger task ``i`` (the register at 4*i), from firmware, a shortcut or the PPI."""
-        if i not in self.task_names:
+        fn = self._tasks.get(i)  # (a task the model implements: its names have it too)
+        if fn is not None:
+            fn()
+        elif i not in self.task_names:
             self.unimplemented(f"{self.svd_name}+{4 * i:#05x}", "no task register here")
-            return
-        fn = self._tasks.get(i)
-        if fn is None:
+        else:
             self.unimplemented(self.reg_name(self.register("TASKS"), i), "task not implemented by simcore (ignored)")
-            return
-        fn()
 
     # --- events held by the register file ---------------------------------------------------
     # An event whose INTEN bit is clear is storage alone: reading it and writing it (clearing it, or
@@ -312,6 +322,7 @@ class NordicPeripheral(PeripheralModel):
             return  # a fake host (unit tests)
         got = bus.serve_in_c(self.base + EVENTS_BASE + 4 * i, True, (1, 0, 0, 1))
         if got is not None:
+            self._rf = bus.rf
             self._held[i] = got[1]
             self._held_entry[i] = got[0]
             bus.rf.set_value(got[1], self._ev_set >> i & 1)
@@ -360,6 +371,7 @@ class NordicPeripheral(PeripheralModel):
         write = slot.ok_mask & ~fields & ~slot.ro_mask & ~slot.w1c_mask & ~slot.w1s_mask
         got = bus.serve_in_c(self.base + self.HELD_STORAGE[key], True, (write, 0, 0, 0xFFFFFFFF & ~slot.wo_mask))
         if got is not None:
+            self._rf = bus.rf
             self._c_plain[key] = got[1]
             bus.rf.set_value(got[1], self.values[key])
             if reads_only:  # its writes stay the model's (write() gives the register file the value after them)
@@ -368,9 +380,10 @@ class NordicPeripheral(PeripheralModel):
     def storage(self, key: str) -> int:
         """A HELD_STORAGE register's value now (the register file's while it holds the register)."""
         store = self._c_plain.get(key)
-        if store is not None:
-            self.values[key] = self.host.bus.rf.value(store)  # type: ignore[attr-defined]
-        return self.values[key]
+        if store is None:
+            return self.values[key]
+        v = self.values[key] = self._rf.value(store)
+        return v
 
     def write(self, offset: int, size: int, value: int) -> None:
         key = _storage_offsets(type(self)).get(offset & ~3) if self.HELD_STORAGE else None  # (_storage_at, no property)
@@ -397,9 +410,10 @@ class NordicPeripheral(PeripheralModel):
 
     def _set_event(self, i: int, v: int) -> None:
         self._ev_set = (self._ev_set & ~(1 << i)) | v << i
-        self.values[f"EVENTS{i}"] = v
-        if i in self._held:
-            self.host.bus.rf.set_value(self._held[i], v)  # type: ignore[attr-defined]
+        self.values[EVENT_KEYS[i]] = v
+        store = self._held.get(i)
+        if store is not None:
+            self._rf.set_value(store, v)
 
     # --- events and the interrupt -----------------------------------------------------------
     def read_EVENTS(self, i: int) -> int:
@@ -417,16 +431,30 @@ class NordicPeripheral(PeripheralModel):
 
     def fire(self, i: int) -> None:
         """Generate event ``i`` (the register at 0x100 + 4*i): the register, shortcuts, PPI, interrupt."""
-        self._set_event(i, 1)
+        self._ev_set |= 1 << i  # (_set_event(i, 1) in line: a call less per event)
+        values = self.values
+        values[EVENT_KEYS[i]] = 1
+        store = self._held.get(i)
+        if store is not None:
+            self._rf.set_value(store, 1)
         if self._on_event:
             self.on_event(i)
-        shorts = 0 if i not in self._shorted else (
-            self.storage("SHORTS") if "SHORTS" in self._c_plain else self.values.get("SHORTS", 0))
-        if shorts:
-            for bit, ev, task in self._shorts:
-                if ev == i and shorts >> bit & 1:
-                    self.task(task)
-        if self.fabric._routes and (not self.EVTEN or self.values.get("EVTEN", 0) >> i & 1):  # (not the property)
+        short_tasks = self._short_tasks.get(i)
+        if short_tasks is not None:
+            held = self._c_plain.get("SHORTS")  # (storage("SHORTS") in line)
+            if held is not None:
+                shorts = values["SHORTS"] = self._rf.value(held)
+            else:
+                shorts = values.get("SHORTS", 0)
+            if shorts:
+                for bit, task in short_tasks:
+                    if shorts >> bit & 1:
+                        fn = self._tasks.get(task) if self._task_plain else None  # (task() in line, not overridden)
+                        if fn is not None:
+                            fn()
+                        else:
+                            self.task(task)
+        if self.fabric._routes and (not self.EVTEN or values.get("EVTEN", 0) >> i & 1):  # (not the property)
             self.fabric.publish(self.base + EVENTS_BASE + 4 * i)
         self._update_irq()
 
@@ -491,22 +519,36 @@ class NordicPeripheral(PeripheralModel):
         """What :meth:`fire` does for an event of :meth:`apply_ops` besides the register-file value C set at its cycle
         (Machine.settle_apply): the model's record of it (the value itself may be cleared by the firmware since)."""
         self._ev_set |= 1 << i
-        self.values[f"EVENTS{i}"] = 1
+        self.values[EVENT_KEYS[i]] = 1
         self._update_irq()
 
     def event_set(self, i: int) -> bool:
         if i in self._held:
-            return bool(self.host.bus.rf.value(self._held[i]) & 1)  # type: ignore[attr-defined]
+            return bool(self._rf.value(self._held[i]) & 1)
         return bool(self._ev_set >> i & 1)
 
     def _update_irq(self) -> None:
-        high = bool(self._ev_set & self.values["INTEN"])  # held events have their INTEN bit clear
-        if high != self._irq_high:
-            self._irq_high = high
+        """The interrupt line: high while an event whose INTEN bit is set is 1; then the C clears (_arm_clears, in
+        line: this runs at every event and clear, and the line's level gives the events holding it)."""
+        on = self._ev_set & self.values["INTEN"]  # held events have their INTEN bit clear
+        if (on != 0) != self._irq_high:
+            high = self._irq_high = on != 0
             if self.irq is not None:
                 self.host.set_irq(self.irq, high)
-        if self._clr_slots:
-            self._arm_clears()
+                on = self._ev_set & self.values["INTEN"] if self._irq_high else 0  # (as _arm_clears reads it)
+        if self._clr_list:
+            armed = self._ev_armed
+            if not on:  # the line low: no slot is wanted (armed[k] is 0 or 1: C's now)
+                for _bit, _i, k in self._clr_list:
+                    if armed[k]:
+                        self._clear_armed(k, False)  # type: ignore[misc]
+                return
+            for bit, i, k in self._clr_list:
+                if armed[k]:
+                    if on != bit or i not in self._held_py_writes:
+                        self._clear_armed(k, False)  # type: ignore[misc]
+                elif on == bit and i in self._held_py_writes:
+                    self._clear_armed(k, True)  # type: ignore[misc]
 
     # --- event clears served in C (EVENT_CLEARS_IN_C) -----------------------------------------
     def _clear_slot(self, i: int) -> None:
@@ -517,19 +559,21 @@ class NordicPeripheral(PeripheralModel):
         slot = getattr(system, "event_clear_slot", None)
         k = slot(self, i, self.base + EVENTS_BASE + 4 * i, self._held[i]) if slot is not None else None
         if k is not None:
+            self._ev_armed = self.host.hot.state.ev_armed  # type: ignore[attr-defined]
+            self._clear_armed = system.event_clear_armed  # type: ignore[union-attr]
             self._clr_slots[i] = k
+            self._clr_list.append((1 << i, i, k))
             self._arm_clears()
 
     def _arm_clears(self) -> None:
         """C may clear an event while it alone holds the line high (set, its INTEN bit on, no other such event): the
         clear then lowers the line and changes nothing else (write_EVENTS, _update_irq)."""
         sole = self._ev_set & self.values["INTEN"] if self._irq_high else 0
-        system = self.host.system  # type: ignore[attr-defined]
-        armed = self.host.hot.state.ev_armed  # type: ignore[attr-defined]  # C's now (hp_ack disarms what it served)
+        armed = self._ev_armed  # C's now (hp_ack disarms what it served)
         for i, k in self._clr_slots.items():
             want = sole == 1 << i and i in self._held_py_writes
             if armed[k] != want:  # (a call per slot at every line update was ~2 a TWIM event)
-                system.event_clear_armed(k, want)
+                self._clear_armed(k, want)  # type: ignore[misc]
 
     def event_cleared_in_c(self, i: int) -> None:
         """C served the firmware's clear of event ``i`` (SystemBlock.sync_native): what write_EVENTS(i, 0) does."""
