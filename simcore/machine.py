@@ -100,6 +100,7 @@ class Machine:
         self._rom_buffers: list[Any] = []  # read-only device images (nRF52 FICR/UICR), not board memories
         self._load_image()
         self.hot: Any = _BeforeHotPath()  # peripheral constructors may ask for the time (now_cycles, now_fs)
+        self._hot_live = False  # self.hot is the hot path (not _BeforeHotPath): _arm may arm it
         # a store to read-only memory is offered here first (the nRF52 NVMC programs flash): True = done
         self.protected_write: Callable[[int, int, int], bool] | None = None
         from simcore import sensorbind
@@ -127,6 +128,7 @@ class Machine:
         self.hot = HotPath(self.uc, self.analyzer, native=self.opts.native, on_miss_error=self._on_miss_error,
                            functions=firmware.function_extents(),
                            on_watch=self.system.watch_block)
+        self._hot_live = True
         if self.system.watches:
             self.hot.watch(self.system.watches)
         if self._flash_timing is not None and self.clocks.override_hz is None:
@@ -161,6 +163,7 @@ class Machine:
         # a chain of DMA halves delivered in C at the wfis that wait for them (hp_chain_wake; _plan_chain, settle_chain)
         self._chain: ChainPlan | None = None  # the plan C works from (keeps its bytes alive)
         self._ch_settled = 0  # hot.state.ch_i at the last settle_chain (halves of the plan the model has heard of)
+        self._ch_clean = False  # _chain_off left hot.state's chain fields off and nothing planned one since
         self._ch_slept = 0  # hot.state.ch_slept then
         self._ch_planned: tuple[int, int, int | None] = (0, 0, None)  # (next other event's cycle, halves, bytes'
         # address) of the plan the chain arrays hold
@@ -186,6 +189,7 @@ class Machine:
         # hot.state's tw_taken, tw_woken and tw_slept at the last settle
         self._tw_models = [p for p in self.peripherals if hasattr(p, "twim_offer")] \
             if self._fast_return and self._wfi_hooks and self.bus.rf.native else []
+        self._tw_one = self._tw_models[0] if len(self._tw_models) == 1 else None
         self._tw_offer: Any = None
         self._tw_seen = (0, 0, 0)
         self._tw_planned = -1  # the TWIMs' offer_changes (Nrf52Twim._offer_changed) at _plan_twim's last look
@@ -199,6 +203,8 @@ class Machine:
         self.twim_flights_kept = 0  # reads C took kept C's to wake after a Python entry before their wfi (_keep_flight)
         # what guard_access may keep the arming on (both fixed from here on): checked once, not per access
         self._keeps_arming = self._fast_return and not self.system.has_native_sources
+        # _arm_events clears src_next at every arming while some source may have C write it, else once
+        self._src_clear = True
         self.uc.hook_add(
             unicorn.UC_HOOK_MEM_UNMAPPED | unicorn.UC_HOOK_MEM_PROT, self._on_bad_access
         )
@@ -738,9 +744,11 @@ class Machine:
     def _guard_kept(self, fn: Callable[[], Any], may_keep: bool) -> Any:
         """What :meth:`guard_access` and :meth:`guard_host` do; ``may_keep``: the arming may be kept at all."""
         s = self.hot.state
-        if s.fr_done and not s.fr_done & ~6:  # only NVIC writes (hp_nvic_write) or event clears (hp_ack) C served
+        done = s.fr_done
+        if done and not done & ~6:  # only NVIC writes (hp_nvic_write) or event clears (hp_ack) C served
             self.system.sync_native()  # since the last sync: apply them, keep the arming
-        if not may_keep or s.fr_done or self._armed != (s.stop_cycle, s.other_cycle, s.control_blocks):
+            done = s.fr_done
+        if not may_keep or done or self._armed != (s.stop_cycle, s.other_cycle, s.control_blocks):
             return self.guard(fn)
         changes, queue = self.arm_changes, self.queue_changes
         in_events, self._in_events = self._in_events, True  # schedule() leaves arming to the end
@@ -778,8 +786,12 @@ class Machine:
     def _ppb_read(self, uc: unicorn.Uc, offset: int, size: int, _user: object) -> int:
         if self.bus.serves_ppb(PPB_BASE + offset):  # a vendor block of the part's SVD (DBGMCU)
             return self.bus.rf.read(PPB_BASE + offset, size)
-        self._mmio = (PPB_BASE + offset, False)
-        value = self.guard(lambda: self._ppb_read_at(PPB_BASE + offset, size)) or 0
+        addr = PPB_BASE + offset
+        self._mmio = (addr, False)
+        if _keeps_arming_ppb(addr):
+            value = self.guard_host(lambda: self._ppb_read_at(addr, size)) or 0
+        else:
+            value = self.guard(lambda: self._ppb_read_at(addr, size)) or 0
         self._mmio = None
         return value
 
@@ -804,8 +816,9 @@ class Machine:
             return
         self.polls.on_write()
         self._mmio = (PPB_BASE + offset, True)
-        if PPB_BASE + offset < ITM_BASE + 0x80:  # ITM STIM0-31 (ARMv7-M C1.7.3): listeners and the console only,
-            # no model: the arming is kept unless they stop or pause the run (guard_host; imu_gestures' op marks)
+        if PPB_BASE + offset < ITM_BASE + 0x80 or _keeps_arming_ppb(PPB_BASE + offset):  # ITM STIM0-31 (ARMv7-M
+            # C1.7.3): listeners and the console only, no model: the arming is kept unless they stop or pause the run
+            # (guard_host; imu_gestures' op marks); the same for the registers _keeps_arming_ppb names
             self.guard_host(lambda: self.system.write(PPB_BASE + offset, size, value))
         else:
             self.guard(lambda: self.system.write(PPB_BASE + offset, size, value))
@@ -872,10 +885,12 @@ class Machine:
     def _arm(self) -> None:
         """Tell the hot path when to stop next, and which of the next events it may take over itself
         (and note what it left: guard_access keeps it while nothing changes)."""
+        if not self._hot_live:
+            self._armed = None  # a model scheduled while the peripherals are built (a pin recording): run() arms
+            return
         self._arm_events()
         s = self.hot.state
-        self._armed = (s.stop_cycle, s.other_cycle, s.control_blocks) if not isinstance(self.hot, _BeforeHotPath) \
-            else None
+        self._armed = (s.stop_cycle, s.other_cycle, s.control_blocks)
 
     def _arm_events(self) -> None:
         """What :meth:`_arm` does.
@@ -883,10 +898,8 @@ class Machine:
         The events the system block allows (SysTick's, a peripheral's interrupt assertion; see
         SystemBlock.native_events) that come before any other event are C's: it delivers them at
         their cycle without stopping (hp_tick / hp_source); ``other_cycle`` is the first event that
-        is not, where it must stop.
+        is not, where it must stop. Called by :meth:`_arm` only, once the hot path is there.
         """
-        if isinstance(self.hot, _BeforeHotPath):
-            return  # a model scheduled while the peripherals are built (a pin recording): run() arms
         s = self.hot.state
         s.other_cycle = 0  # no native delivery unless the next events are C's
         s.wk_cycle = NEVER  # no wfi woken in C unless the next event says how (_plan_wake)
@@ -898,9 +911,12 @@ class Machine:
         if ux is not None:  # no STARTTX served in C unless this arming allows it (_arm_uarte)
             ux.on = ux.planned = 0
             self._ux_gate = False
-        self._chain_off()  # no DMA half delivered in C unless the next event says how (_plan_chain)
+        if not self._ch_clean:
+            self._chain_off()  # no DMA half delivered in C unless the next event says how (_plan_chain)
         s.tick_cycle = NEVER
-        s.src_next[:] = _NO_SOURCE_NEXT  # (one slice store: a loop of ctypes item stores at every arming before)
+        if self._src_clear:  # (one slice store: a loop of ctypes item stores at every arming before)
+            s.src_next[:] = _NO_SOURCE_NEXT
+            self._src_clear = self.system.has_native_sources  # (with no source C never writes them: once is enough)
         top = self.events.top()
         if (self.stop is not None or self._hook_error is not None or self._outside is not None
                 or self.pause_pending is not None):
@@ -926,7 +942,7 @@ class Machine:
             self._plan_wake(top)
         elif top.chain is not None and self._wfi_hooks and self.debugger is None:
             self._plan_chain(top)
-        natives = self.system.native_events()
+        natives = self.system.native_events() if s.tick_ok or self.system.has_native_sources else _NO_NATIVES
         if id(top) not in natives:
             if top.apply is not None and s.wk_cycle == NEVER and not s.ch_n and self.debugger is None:
                 self._plan_apply(top)
@@ -1153,9 +1169,13 @@ class Machine:
                                nxt[2].at_cycle if len(nxt) > 2 else NO_LIMIT)  # (the wake after it: _arm_events)
                 if s.tw_py_miso != fl[0].miso_addr:  # (a snapshot restored: pointers are not state)
                     s.tw_py_miso = fl[0].miso_addr
-        changes = 0
-        for model in self._tw_models:
-            changes += model.offer_changes
+        one = self._tw_one
+        if one is not None:  # (one TWIM with a chip: the Nanos)
+            changes = one.offer_changes
+        else:
+            changes = 0
+            for model in self._tw_models:
+                changes += model.offer_changes
         armed = self._tw_offer
         if changes == self._tw_planned and (armed is None or s.tw_miso == armed.miso_addr):
             return  # no offer changed since the last look (every arming: ~30 bytecodes then), and C's copy holds
@@ -1190,15 +1210,19 @@ class Machine:
         cycle_at = self.clocks.timeline.cycle_at
         s.tw_free = cycle_at(offer.free_fs)
         s.tw_quiet = cycle_at(offer.quiet_fs)
-        s.tw_task, s.tw_reg, s.tw_len, s.tw_unit = offer.task, offer.reg, len(offer.miso), offer.unit
-        s.tw_bit_fs, s.tw_fpc = offer.bit_fs, fs_per_cycle
-        s.tw_ram_base, s.tw_ram_size, s.tw_ram = offer.ram
-        s.tw_irq, s.tw_ev = offer.irq, offer.slot
-        for k, (index, value) in enumerate(offer.checks):
-            s.tw_chk_store[k], s.tw_chk_value[k] = index, value
-        s.tw_chk_n = len(offer.checks)
-        s.tw_txptr, s.tw_rxptr, s.tw_rxcnt = offer.ptrs
-        s.tw_ev_store[:] = offer.events
+        s.tw_reg, s.tw_len, s.tw_fpc = offer.reg, len(offer.miso), fs_per_cycle
+        # the model's set-up, as the last offer armed gave it unless it changed (C never writes these; C's copy
+        # holds the armed offer while tw_miso is its answer's): the same TWIM's next read (68 a run on the Nano)
+        if (armed is None or offer[9:] != armed[9:] or offer[5:7] != armed[5:7] or offer.task != armed.task
+                or s.tw_miso != armed.miso_addr):  # (9-: checks ... ram; 5-6: unit, bit_fs)
+            s.tw_task, s.tw_unit, s.tw_bit_fs = offer.task, offer.unit, offer.bit_fs
+            s.tw_ram_base, s.tw_ram_size, s.tw_ram = offer.ram
+            s.tw_irq, s.tw_ev = offer.irq, offer.slot
+            for k, (index, value) in enumerate(offer.checks):
+                s.tw_chk_store[k], s.tw_chk_value[k] = index, value
+            s.tw_chk_n = len(offer.checks)
+            s.tw_txptr, s.tw_rxptr, s.tw_rxcnt = offer.ptrs
+            s.tw_ev_store[:] = offer.events
         s.tw_miso = offer.miso_addr
         s.ev_bus = self.bus.rf.bus
         self._tw_offer = offer
@@ -1305,6 +1329,7 @@ class Machine:
         s.ch_n = s.ch_i = 0
         s.ch_ev = EV_SLOTS
         self._ch_settled = 0
+        self._ch_clean = True  # (C does nothing of a chain until _plan_chain arms one: nothing to clear till then)
 
     def _plan_chain(self, top: Event) -> None:
         """hp_chain_wake: the wfis that wait for ``top`` and the model's next DMA halves may be woken in C, each half
@@ -1317,6 +1342,7 @@ class Machine:
         plan = top.chain() if top.chain is not None else None
         if plan is None or plan.cycles[0] != top.at_cycle or not self.system.wake_allowed(plan.irq):
             return
+        self._ch_clean = False  # (the next arming's _chain_off clears what this writes)
         after = self.events.after_top_cycle(NO_LIMIT)
         if plan is self._chain and after == self._ch_planned[0]:  # armed again as it was: the arrays hold it
             n = self._ch_planned[1]
@@ -1696,7 +1722,22 @@ class _BeforeHotPath:
         pass
 
 
+CPACR = 0xE000ED88  # Coprocessor Access Control Register (ARMv7-M B3.2.20)
+COREDEBUG = (0xE000EDF0, 0xE000EE00)  # DHCSR, DCRSR, DCRDR, DEMCR (ARMv7-M C1.6)
+
+
+def _keeps_arming_ppb(addr: int) -> bool:
+    """Is ``addr`` in a PPB register whose accesses change nothing the hot path's arming is made of (exception state,
+    priorities, SCR, the MPU, SysTick, the event queue: SystemBlock.arm_native, Machine._arm), so that the arming may
+    be kept after one (Machine.guard_host)? The DWT's page (CYCCNT is published to the hot state by the model itself,
+    Dwt.publish), the core debug registers (DEMCR.TRCENA gates CYCCNT) and CPACR (stored only: the FPU always
+    executes). Every ELF that enables the FPU and CYCCNT makes ~7 of these accesses at start-up, each a full re-arm
+    of ~20 us before (issue 16's short ELFs)."""
+    return DWT_PAGE <= addr < DWT_PAGE + PAGE or COREDEBUG[0] <= addr < COREDEBUG[1] or addr & ~3 == CPACR
+
+
 _NO_SOURCE_NEXT = (NEVER,) * MAX_SOURCES  # hp_state.src_next with no source's assertion planned (_arm_events)
+_NO_NATIVES: dict[int, int] = {}  # SystemBlock.native_events when C may deliver nothing itself (never written)
 _R0_R1 = (R.UC_ARM_REG_R0, R.UC_ARM_REG_R1)  # a semihosting call's operation and argument
 _R0 = (R.UC_ARM_REG_R0,)  # its result
 

@@ -171,18 +171,21 @@ class Scb(RegisterBlock):
     def write_SCR(self, value: int, mask: int) -> None:
         self.merge("SCR", 0, value, mask & 0x16)
 
+    # (SCR's stored value read directly, as Mpu.enabled reads CTRL: asked at every arming of C and every kick)
     @property
     def sleep_on_exit(self) -> bool:
-        return bool(self.get("SCR") & 2)
+        """SCR.SLEEPONEXIT: a return to Thread mode sleeps (B1.5.12)."""
+        return bool(self.values["SCR"] & 2)
 
     @property
     def sleep_deep(self) -> bool:
         """SCR.SLEEPDEEP: wfi/wfe enter the part's deep-sleep mode (simcore/lowpower.py)."""
-        return bool(self.get("SCR") & 4)
+        return bool(self.values["SCR"] & 4)
 
     @property
     def sev_on_pend(self) -> bool:
-        return bool(self.get("SCR") & 0x10)
+        """SCR.SEVONPEND: a new pending interrupt is a WFE wake-up event (B1.5.18)."""
+        return bool(self.values["SCR"] & 0x10)
 
     def read_CCR(self) -> int:
         value = self.get("CCR") & ~(CCR_STKALIGN | CCR_NONBASETHRDENA)

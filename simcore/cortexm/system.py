@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ctypes
 import struct
+import sys
 from collections.abc import Iterator, Sequence
 from itertools import compress
 from typing import TYPE_CHECKING, Any
@@ -80,16 +81,24 @@ _MASKS = (R.UC_ARM_REG_BASEPRI, R.UC_ARM_REG_PRIMASK, R.UC_ARM_REG_FAULTMASK)
 
 
 SCR_ADDR = 0xE000ED10  # System Control Register (ARMv7-M B3.2.7): SEVONPEND
+_LITTLE = sys.byteorder == "little"  # hot state's uint32 words are the host's (_store_irq_words)
+_SYSTEM_EXCEPTIONS = (1 << IRQ0) - 1  # exception numbers below the first interrupt's, as bits
 
 
-def _irq_words(excs: set[int], num_irq: int) -> list[int]:
-    """Interrupts among exception numbers ``excs`` as NVIC register words (bit n of word w: IRQ 32w + n), as many
-    as the part's ``num_irq`` interrupts need."""
-    words = [0] * min((num_irq + 31) // 32, NV_WORDS)
+def _store_irq_words(words: Any, excs: set[int], mask: int, size: int) -> bool:
+    """The interrupts among exception numbers ``excs`` stored as NVIC register words (bit n of word w: IRQ 32w + n) in
+    hot state's uint32 array ``words``: ``size`` bytes, the words the part needs (at most NV_WORDS), ``mask`` the bits
+    they hold. One integer of them all, its bytes copied (arm_native gives C its NVIC view at most armings of the Rev2:
+    a word list and its item stores were ~70 bytecodes). True if a system exception (below IRQ0) is among them."""
+    bits = 0
     for x in excs:
-        if IRQ0 <= x < IRQ0 + num_irq:
-            words[(x - IRQ0) >> 5] |= 1 << ((x - IRQ0) & 31)
-    return words
+        bits |= 1 << x
+    irqs = bits >> IRQ0 & mask
+    if _LITTLE:
+        ctypes.memmove(words, irqs.to_bytes(size, "little"), size)
+    else:
+        words[:size // 4] = [irqs >> (32 * w) & 0xFFFFFFFF for w in range(size // 4)]
+    return bits & _SYSTEM_EXCEPTIONS != 0
 
 
 def _irq_bits(word: int, first: int) -> Iterator[int]:
@@ -158,11 +167,16 @@ class SystemBlock:
         self.watches = MULTI if self.check_alignment else 0  # blocks the hot path shows to watch_block
         self.stack = StackWatch(machine)
         self._sources: list[PeripheralModel] = []  # set_native_sources
+        # some peripheral's interrupt may be delivered by C (its plan then changes with the model's state)
+        self.has_native_sources = False
         self._src_ok: list[bool] = []
         self._src_seen: list[int] = []
         self._nv_seen = 0  # hot.state.nv_writes at the last sync_native (NVIC writes C served: hp_nvic_write)
         self._nv_entries_seen = 0  # hot.state.nv_entries at the last sync_native (interrupts C took: hp_nv_take)
-        self._nv_armed: tuple[set[int], set[int], bytearray] | None = None  # pending, held lines, enables C was given
+        self._nv_armed: list[Any] | None = None  # pending, held lines, enables C was given: [set, set, bytearray]
+        self._nv_bytes = 4 * min((board.num_irq + 31) // 32, NV_WORDS)  # NVIC register words C's view holds
+        self._nv_mask = (1 << min(board.num_irq, 8 * self._nv_bytes)) - 1  # ... and the interrupts they hold
+        self._take_armed: tuple[bool, Any, int | None, int] | None = None  # what _arm_take gave C last
         self._ev_slots: list[tuple[Any, int]] = []  # event_clear_slot: (peripheral model, event index) per C slot
         self._ev_seen = 0  # hot.state.ev_clears at the last sync_native
         self._wk_seen = 0  # hot.state.wk_wakes and wk_slept at the last sync_native (hp_wfi_hook)
@@ -176,6 +190,7 @@ class SystemBlock:
         self._tick_params_dirty = True
         self._nv_prio_dirty = True
         self._nv_armed = None
+        self._take_armed = None
         self.exc.reset()
         for block in self.blocks:
             block.reset()
@@ -331,16 +346,18 @@ class SystemBlock:
         next block boundary, as the former per-instruction mask hook did. blocks.CONTROL: MSR CONTROL ran
         (thread mode may use the process stack; with the MPU on, the privilege may have changed).
         """
-        hot = self.m.hot
-        s = hot.state
+        self._note(self.m.hot.state, bool(self.exc.pending), self.mpu.enabled)
+
+    def _note(self, s: Any, pending: bool, mpu_on: bool) -> None:
+        """What :meth:`note_pending` does, given the hot state, whether an exception is pending and the MPU's
+        CTRL.ENABLE (arm_native has them at hand)."""
         if s.control_blocks != self._control_seen:
             self._control_seen = s.control_blocks
             self.stack.psp_seen = True  # MSR CONTROL may move thread mode onto the process stack (SPSEL)
-            if self.mpu.enabled:
+            if mpu_on:
                 self._mpu_changed()  # ... or drop privilege (CONTROL.nPRIV): re-map at the next block boundary
-        s.mpu_on = int(self.mpu.enabled)
-        pending = bool(self.exc.pending)
-        if pending and not s.irq_pending and s.last_size and hot.block_flags(s.last_addr, s.last_size) & MASK:
+        s.mpu_on = int(mpu_on)
+        if pending and not s.irq_pending and s.last_size and self.m.hot.block_flags(s.last_addr, s.last_size) & MASK:
             s.stop_cycle = 0
             s.other_cycle = 0
         s.irq_pending = int(pending)
@@ -352,61 +369,83 @@ class SystemBlock:
         not held high), nothing pending (no tail-chain), SLEEPONEXIT clear. SysTick delivery
         (hp_tick): the same calm state with nothing active or only that returnable one, SysTick
         counting with TICKINT. Anything else stays in Python.
+
+        Each Python entry pays for this (Nano 33 BLE Sense imu_steps_bus: ~115 a run), so what only PPB writes or
+        a reset change (priorities, VTOR, PRIGROUP, STKALIGN: _arm_nvic_priorities) and what only SLEEPONEXIT, a
+        debugger or the stack watch change (_arm_take) are given to C again only when they changed; the fields C
+        writes itself (fr_exc, c_active, nest_on, tick_stack_limit, wp_irq...) are given at every arming.
         """
         e = self.exc
         s = self.m.hot.state
-        n_active = len(e.active)
-        calm = not e.pending and not self.scb.sleep_on_exit and not self.mpu.enabled
+        active, pending = e.active, e.pending
+        n_active = len(active)
+        sleep_on_exit = self.scb.sleep_on_exit
+        mpu_on = self.mpu.enabled
+        calm = not pending and not sleep_on_exit and not mpu_on
         exc = 0
         if n_active == 1 and calm:
-            (exc,) = e.active
+            (exc,) = active
             if exc == NMI or exc in FAULTS or exc in e.lines_high:
                 exc = 0
-        cfg = e.cfg
-        self.note_pending()
-        self._arm_nvic()
-        self._arm_take()
+        self._note(s, bool(pending), mpu_on)
+        self._arm_nvic(s)
+        stack = self.stack
+        limit = stack.limit
+        watched = limit if limit is not None and not stack.psp_seen and not stack.reported else 0
+        take = (sleep_on_exit, self.m.debugger, limit, watched)
+        if take != self._take_armed:
+            self._arm_take(s, take)
         s.fr_exc = exc
-        s.fr_stkalign = 1 if cfg.stkalign else 0
         s.c_active = n_active
         if n_active == 1:  # C's view of the one active exception (hp_pendsv, hp_ack; sync_native reads it back)
-            (s.c_exc,) = e.active
+            (s.c_exc,) = active
             s.c_group = e.group(e.prio[s.c_exc])
-        self._arm_list_return(n_active)
+            self._arm_list_return(n_active, sleep_on_exit or mpu_on)
+        elif n_active:
+            self._arm_list_return(n_active, sleep_on_exit or mpu_on)
+        else:  # (_arm_list_return's answer with nothing active: off)
+            s.nest_on = 0
+            self._pend_armed = ()
         self._fr_armed = exc
-        st = self.systick
         may_enter = calm and (n_active == 0 or exc) and not self.m.stopping  # C enters only with none active
         if may_enter:
-            stack = self.stack
-            limit = stack.limit
-            s.tick_stack_limit = limit if limit is not None and not stack.psp_seen and not stack.reported else 0
+            s.tick_stack_limit = watched
             if self._tick_params_dirty:  # what only PPB writes (or a reset) change
                 self._tick_params_dirty = False
+                st = self.systick
+                cfg = e.cfg
                 s.tick_group = e.group(e.prio[SYSTICK])
                 s.tick_prio_mask = e.prio_mask
                 s.tick_prigroup = cfg.prigroup
                 s.tick_vector = (cfg.vtor + 4 * SYSTICK) & 0xFFFFFFFF
                 s.tick_flags = (1 if cfg.stkalign else 0) | (2 if cfg.fpu else 0)
                 s.tick_period = (st.load + 1) * st.divider
-        s.tick_ok = 1 if may_enter and st.event is not None else 0
-        # hp_pendsv: a handler C enters may pend PendSV, taken by tail-chaining at its return
-        s.psv_ok = 1 if may_enter and PENDSV not in e.active else 0
-        if s.psv_ok:
-            s.psv_group = e.group(e.prio[PENDSV])
-            s.psv_vector = (cfg.vtor + 4 * PENDSV) & 0xFFFFFFFF
-        for i, model in enumerate(self._sources):  # peripheral interrupts C may deliver (hp_source)
+            s.tick_ok = 1 if self.systick.event is not None else 0
+            # hp_pendsv: a handler C enters may pend PendSV, taken by tail-chaining at its return (its group and vector:
+            # _arm_nvic_priorities)
+            s.psv_ok = 0 if PENDSV in active else 1
+        else:
+            s.tick_ok = s.psv_ok = 0
+        if self._sources:
+            self._arm_sources(s, may_enter)
+        s.wp_irq = self._wfi_pending_irq() if pending else 0  # (nothing pending: it answers 0)
+
+    def _arm_sources(self, s: Any, may_enter: bool) -> None:
+        """hp_source: the peripheral interrupts C may deliver (arm_native, with what it found)."""
+        e = self.exc
+        vtor = e.cfg.vtor
+        for i, model in enumerate(self._sources):
             irq = IRQ0 + model.irq
             ok = may_enter and e.enabled[irq]
             if ok:
                 s.src_exc[i] = irq
                 s.src_group[i] = e.group(e.prio[irq])
-                s.src_vector[i] = (cfg.vtor + 4 * irq) & 0xFFFFFFFF
+                s.src_vector[i] = (vtor + 4 * irq) & 0xFFFFFFFF
                 plan = model.native_irq_plan() if s.src_ack_addr[i] else None
                 s.src_pticks[i] = 0
                 if plan is not None:  # (tick of the assertion, ticks between assertions, core Hz, counter Hz)
                     s.src_tick[i], s.src_pticks[i], s.src_cpu[i], s.src_hz[i] = plan
             self._src_ok[i] = ok
-        s.wp_irq = self._wfi_pending_irq()
 
     def _wfi_pending_irq(self) -> int:
         """hp_wfi_hook (hp_wfi_pending): a wfi reached with an interrupt pending wakes at once, and with PRIMASK set
@@ -421,12 +460,12 @@ class SystemBlock:
             return 0
         x = e.highest_pending()
         if (x is None or x < IRQ0 or e.active or m.reset_pending or m.stopping or self.mpu.enabled
-                or e.to_take() is not None):
+                or e.group(e.prio[x]) < e.execution_priority()):  # (to_take: x preempts)
             return 0
         self._arm_wfi_stack_limit()
         return x - IRQ0 + 1
 
-    def _arm_nvic(self) -> None:
+    def _arm_nvic(self, s: Any) -> None:
         """hp_nvic_write: the pending interrupts and the lines held high, as C needs them to serve NVIC ISER,
         ICER and ICPR writes that change no exception's entry (given again only when they changed; SCR.SEVONPEND
         after a write to SCR)."""
@@ -434,53 +473,59 @@ class SystemBlock:
         armed = self._nv_armed
         pending, held, enabled = e.pending, e.lines_high, e.enabled
         if self._nv_prio_dirty:
-            self._arm_nvic_priorities()
-        if armed is not None and armed[0] == pending and armed[1] == held and armed[2] == enabled:
-            return
-        s = self.m.hot.state
+            self._arm_nvic_priorities(s)
         if armed is None:
             s.nv_nirq = e.num_irq
             s.nv_on = 1 if self.scb.sev_on_pend else 3  # an ISER then may be a WFE wake-up event (kick): Python's
             s.nv_pend_on = (1 if self.PEND_IN_C else 0) | (2 if self.PRIO_IN_C else 0) | (4 if self.TAKE_IN_C else 0)
-        if armed is None or armed[0] != pending:
-            for w, bits in enumerate(_irq_words(pending, e.num_irq)):
-                s.nv_pending[w] = bits
-            s.nv_sys_pend = int(any(x < IRQ0 for x in pending))
-        if armed is None or armed[1] != held:
-            for w, bits in enumerate(_irq_words(held, e.num_irq)):
-                s.nv_held[w] = bits
-        if armed is None or armed[2] != enabled:
+            armed = self._nv_armed = [set(), set(), bytearray()]
+            new_pending = new_held = new_enabled = True
+        else:
+            new_pending, new_held, new_enabled = armed[0] != pending, armed[1] != held, armed[2] != enabled
+            if not (new_pending or new_held or new_enabled):
+                return
+        size, mask = self._nv_bytes, self._nv_mask
+        if new_pending:
+            s.nv_sys_pend = int(_store_irq_words(s.nv_pending, pending, mask, size))  # (a system exception pending)
+            armed[0] = set(pending)
+        if new_held:
+            _store_irq_words(s.nv_held, held, mask, size)
+            armed[1] = set(held)
+        if new_enabled:
             on = set(compress(range(IRQ0, IRQ0 + e.num_irq), enabled[IRQ0:]))
-            for w, bits in enumerate(_irq_words(on, e.num_irq)):
-                s.nv_enabled[w] = bits
-        self._nv_armed = (set(pending), set(held), bytearray(enabled))
+            _store_irq_words(s.nv_enabled, on, mask, size)
+            armed[2] = bytearray(enabled)
 
-    def _arm_take(self) -> None:
+    def _arm_take(self, s: Any, take: tuple[bool, Any, int | None, int]) -> None:
         """hp_nv_take: whether C may take a pending interrupt itself (SLEEPONEXIT clear: a return to Thread mode is
         then a plain one; no debugger, console echo or markers: they see every stop) and the stack watch's limits
-        (take_pending's check of the SP low-water mark, _entered's check of the frame)."""
-        s = self.m.hot.state
-        m = self.m
-        opts = m.opts
-        s.nv_lists_ok = int(not self.scb.sleep_on_exit and m.debugger is None and opts.echo is None
+        (take_pending's check of the SP low-water mark, _entered's check of the frame). ``take``: (SLEEPONEXIT, the
+        debugger, the stack limit, the limit while the main stack is watched, else 0), kept to give C these again
+        only when one changes (C never writes them; the run options are fixed for a machine's life)."""
+        self._take_armed = take
+        sleep_on_exit, debugger, limit, watched = take
+        opts = self.m.opts
+        s.nv_lists_ok = int(not sleep_on_exit and debugger is None and opts.echo is None
                             and not opts.pass_marker and not opts.fail_marker)
-        stack = self.stack
-        limit = stack.limit
         s.nv_frame_limit = limit if limit is not None else 0
-        s.nv_stack_limit = limit if limit is not None and not stack.psp_seen and not stack.reported else 0
+        s.nv_stack_limit = watched
 
-    def _arm_nvic_priorities(self) -> None:
+    def _arm_nvic_priorities(self, s: Any) -> None:
         """hp_nvic_pend / hp_nvic_prio: each interrupt's priority, the implemented bits, PRIGROUP and VTOR (given again
-        after any PPB write or a reset)."""
+        after any PPB write or a reset); with them what else only those change: CCR.STKALIGN for hp_fast_return, and
+        PendSV's group priority and vector for hp_pendsv (C looks at them only while arm_native allows it, psv_ok)."""
         self._nv_prio_dirty = False
         e = self.exc
-        s = self.m.hot.state
         n = min(e.num_irq, 32 * NV_WORDS)
         ctypes.memmove(s.nv_prio, bytes(e.prio[IRQ0:IRQ0 + n]), n)
+        cfg = e.cfg
         s.nv_prio_mask = e.prio_mask
-        s.nv_prigroup = e.cfg.prigroup
-        s.nv_vtor = e.cfg.vtor & 0xFFFFFFFF
-        s.nv_flags = (1 if e.cfg.stkalign else 0) | (2 if e.cfg.fpu else 0)
+        s.nv_prigroup = cfg.prigroup
+        s.nv_vtor = cfg.vtor & 0xFFFFFFFF
+        s.nv_flags = (1 if cfg.stkalign else 0) | (2 if cfg.fpu else 0)
+        s.fr_stkalign = 1 if cfg.stkalign else 0
+        s.psv_group = e.group(e.prio[PENDSV])
+        s.psv_vector = (cfg.vtor + 4 * PENDSV) & 0xFFFFFFFF
 
     def event_clear_slot(self, model: Any, index: int, addr: int, store: int, w1c: int = 0,
                          irq: int | None = None) -> int | None:
@@ -525,15 +570,17 @@ class SystemBlock:
         self.m.polls.writes += s.ev_clears - self._ev_seen
         self._ev_seen = s.ev_clears
         armed = self._nv_armed
-        for k, (model, i) in enumerate(self._ev_slots):
-            if s.ev_cleared[k]:
-                s.ev_cleared[k] = 0
-                if armed is not None:  # C lowered the line in its NVIC view (nv_held): the next arming must
-                    armed[1].discard(IRQ0 + s.ev_irq[k])  # give it again if the line is high again by then
-                if s.ev_w1c[k]:
-                    model.w1c_cleared_in_c(i, s.ev_value[k], s.ev_cycle[k])
-                else:
-                    model.event_cleared_in_c(i)
+        slots = self._ev_slots
+        cleared = s.ev_cleared
+        for k in compress(range(len(slots)), cleared[:len(slots)]):  # (only the slots C cleared: ~1 of 5 a sync)
+            model, i = slots[k]
+            cleared[k] = 0
+            if armed is not None:  # C lowered the line in its NVIC view (nv_held): the next arming must
+                armed[1].discard(IRQ0 + s.ev_irq[k])  # give it again if the line is high again by then
+            if s.ev_w1c[k]:
+                model.w1c_cleared_in_c(i, s.ev_value[k], s.ev_cycle[k])
+            else:
+                model.event_cleared_in_c(i)
 
     def _chain_pending(self, irq: int) -> None:
         """After a chain's settle (Machine.settle_chain): the model's line rose and fell once per half, and the
@@ -561,6 +608,7 @@ class SystemBlock:
         dirty = s.nv_dirty
         s.nv_dirty = 0
         on_words, off_words, unpended_words = s.nv_en_set, s.nv_en_clr, s.nv_unpended
+        prio_words, pended_words, listed_words = s.nv_prio_set, s.nv_pended, s.nv_listed
         armed = self._nv_armed
         while dirty:
             w = (dirty & -dirty).bit_length() - 1
@@ -568,44 +616,45 @@ class SystemBlock:
             on, off, unpended = on_words[w], off_words[w], unpended_words[w]
             on_words[w] = off_words[w] = unpended_words[w] = 0
             first = IRQ0 + 32 * w
-            if on:  # (a word's three kinds are rarely all there: no generator for an empty one)
+            if on:  # (a word's kinds are rarely all there: each looked at once; bits walked in place, no generator)
                 for x in _irq_bits(on, first):
                     e.enabled[x] = 1
             if off:
                 for x in _irq_bits(off, first):
                     e.enabled[x] = 0
-            if s.nv_prio_set[w]:  # hp_nvic_prio: Nvic.write_IPR's set_priority (the value holds the implemented bits)
-                for x in _irq_bits(s.nv_prio_set[w], first):
+            prio_set, pended, listed = prio_words[w], pended_words[w], listed_words[w]
+            if prio_set:  # hp_nvic_prio: Nvic.write_IPR's set_priority (the value holds the implemented bits)
+                for x in _irq_bits(prio_set, first):
                     e.set_priority(x, s.nv_prio[x - IRQ0])
-                s.nv_prio_set[w] = 0
+                prio_words[w] = 0
                 self._tick_params_dirty = True
-            pended = s.nv_pended[w]
             if pended:  # hp_nvic_pend: Nvic.write_ISPR / write_STIR's pends
-                s.nv_pended[w] = 0
+                pended_words[w] = 0
                 for x in _irq_bits(pended, first):
                     e.pend(x)
                     if armed is not None:
                         armed[0].add(x)  # C has it in its pending bits too
-            listed = s.nv_listed[w]
             if listed:  # put in hp_list_return's list by C (hp_nvic_pend, hp_nv_take), or taken by hp_nv_take: no
-                s.nv_listed[w] = 0  # longer pending if not in the list at the sync below
+                listed_words[w] = 0  # longer pending if not in the list at the sync below
                 self._pend_armed += tuple(_irq_bits(listed, first))
-            if unpended:
-                for x in _irq_bits(unpended, first):
-                    e.unpend(x)
-                    if armed is not None:
-                        armed[0].discard(x)  # C cleared it from its pending bits too
+            while unpended:  # (ICPR: the usual one, walked here)
+                low = unpended & -unpended
+                unpended ^= low
+                x = first + low.bit_length() - 1
+                e.unpend(x)
+                if armed is not None:
+                    armed[0].discard(x)  # C cleared it from its pending bits too
 
-    def _arm_list_return(self, n_active: int) -> None:
+    def _arm_list_return(self, n_active: int, held_back: bool) -> None:
         """hp_list_return: the returns hp_fast_return leaves to Python (several exceptions active, or some pending:
         tail-chaining), done in C from lists of the active and the enabled pending exceptions, when SLEEPONEXIT
-        is clear, the MPU off, at most MAX_NEST of each, and no fault or NMI pending (their entry is Python's)."""
+        is clear, the MPU off (``held_back``: either is not), at most MAX_NEST of each, and no fault or NMI pending
+        (their entry is Python's)."""
         e = self.exc
         s = self.m.hot.state
         pending = [x for x in e.pending if e.enabled[x]] if e.pending else []
-        on = (1 <= n_active <= MAX_NEST and (n_active > 1 or bool(pending)) and len(pending) <= MAX_NEST
-              and not self.scb.sleep_on_exit and not self.mpu.enabled
-              and not any(x == NMI or x in FAULTS for x in pending))
+        on = (n_active <= MAX_NEST and (n_active > 1 or bool(pending)) and len(pending) <= MAX_NEST
+              and not held_back and not any(x == NMI or x in FAULTS for x in pending))
         s.nest_on = int(on)
         if not on:
             self._pend_armed = ()
@@ -631,6 +680,7 @@ class SystemBlock:
     def set_native_sources(self, models: Sequence[PeripheralModel]) -> None:
         """The peripherals whose interrupts the native hot path may deliver (PeripheralModel.native_irq_event)."""
         self._sources = [m for m in models if m.irq is not None][:MAX_SOURCES]
+        self.has_native_sources = bool(self._sources)
         self._src_ok = [False] * len(self._sources)
         self._src_seen = [0] * len(self._sources)
         self._acks_seen = [0] * len(self._sources)
@@ -640,11 +690,6 @@ class SystemBlock:
             if ack is not None and self.m.bus.native_ack(hot.state, hot.lib, model.base + ack[0]):
                 hot.state.src_ack_addr[i] = model.base + ack[0]
                 hot.state.src_ack_mask[i] = ack[1]
-
-    @property
-    def has_native_sources(self) -> bool:
-        """Some peripheral's interrupt may be delivered by C (its plan then changes with the model's state)."""
-        return bool(self._sources)
 
     def native_events(self) -> dict[int, int]:
         """The machine events C may take over (id -> source slot, -1 for SysTick), as arm_native allowed."""
@@ -680,34 +725,35 @@ class SystemBlock:
         C only acts with at most one active exception, so its operations alternate and the
         end state is known: nothing active, or the one C entered (``c_exc``) active.
         """
-        s = self.m.hot.state
+        m = self.m
+        s = m.hot.state
         done = s.fr_done
         s.fr_done = 0
-        if s.tw_taken != self.m._tw_seen[0] or self.m._tw_py is not None:  # hp_twim_start took a TWIM read, or
-            self.m.settle_twim()  # C may have woken one Python started (before anything C did after them)
+        if s.tw_taken != m._tw_seen[0] or m._tw_py is not None:  # hp_twim_start took a TWIM read, or
+            m.settle_twim()  # C may have woken one Python started (before anything C did after them)
         if s.ap_done != self._ap_seen:  # hp_apply did an event at its cycle: the model's part, as the run loop's stop
             self._ap_seen = s.ap_done  # would have run it there (C applies only with nothing pending and no wake)
-            self.m.settle_apply(s.ap_at)
+            m.settle_apply(s.ap_at)
         if done & 64:  # hp_uarte_start served TASKS_STARTTX: the model's transfers (after any event applied before)
-            self.m.settle_uarte()
+            m.settle_uarte()
         if s.wk_wakes != self._wk_seen:  # hp_wfi_hook woke a wfi: its event first, as of its cycle (on_halt's)
             self._wk_seen = s.wk_wakes
             slept, self._wk_slept = s.wk_slept - self._wk_slept, s.wk_slept
-            self.m.settle_wake(s.wk_at, slept)
-        chain = s.ch_i != getattr(self.m, "_ch_settled", 0) or s.ch_clr_n
+            m.settle_wake(s.wk_at, slept)
+        chain = s.ch_i != getattr(m, "_ch_settled", 0) or s.ch_clr_n
         if chain:  # hp_chain_wake's halves and its slot's clears, in cycle order (before the other slots' clears)
-            self.m.settle_chain()
+            m.settle_chain()
         if s.ev_clears != self._ev_seen:  # before the NVIC's: an ICPR C served after a clear found the line low
             self._sync_event_clears()
         if s.nv_writes != self._nv_seen or s.nv_dirty:  # (nv_dirty alone: an interrupt hp_nv_take took)
             self._sync_nvic()
         if s.mv_done != self._mv_seen:  # hp_cc_move: the firmware's compare write after the wake, its clear and ICPR
             self._mv_seen = s.mv_done
-            self.m.settle_move(s.mv_at)
+            m.settle_move(s.mv_at)
         if chain:
             self._chain_pending(s.ch_irq)
         if s.dwt_reads != self._dwt_seen:  # CYCCNT reads C served (hp_dwt_mmio_read): MMIO reads the polling watch
-            self.m.polls.writes += (s.dwt_reads - self._dwt_seen) & 0xFFFFFFFF  # did not see (a new place after)
+            m.polls.writes += (s.dwt_reads - self._dwt_seen) & 0xFFFFFFFF  # did not see (a new place after)
             self._dwt_seen = s.dwt_reads
         if not done & ~254:  # only NVIC writes (hp_nvic_write), event clears (hp_ack), wakes, an event applied, a
             # compare moved or a UARTE transfer (bit 64: each settled by its own count), a TWIM read (128)
@@ -952,7 +998,7 @@ class SystemBlock:
         e = self.exc
         x = IRQ0 + irq
         if (self.scb.sleep_deep or self.m.reset_pending or e.active or self.mpu.enabled
-                or any(p < IRQ0 for p in e.pending)  # interrupts pending are C's to look at (nv_pending)
+                or (e.pending and min(e.pending) < IRQ0)  # interrupts pending are C's to look at (nv_pending)
                 or not e.enabled[x]):
             return False
         self._arm_wfi_stack_limit()
