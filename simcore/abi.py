@@ -270,7 +270,7 @@ class HotState(ctypes.Structure):
         ("spin_at", ctypes.c_uint32),
         ("mpu_on", ctypes.c_uint32),
         ("control_blocks", ctypes.c_uint32),
-        ("pad3", ctypes.c_uint32),
+        ("hot_at", ctypes.c_uint32),
         ("analyses", ctypes.c_uint64),
         ("prefetch_hidden", ctypes.c_uint64),
         ("core_rid", ctypes.c_int32 * 16),

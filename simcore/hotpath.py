@@ -450,6 +450,8 @@ class HotPath:
         s.wait_states = wait_states
         s.accel = accelerator
         s.prefetch = 1 if prefetch and accelerator == 1 else 0
+        if accelerator != 1 or not wait_states:  # C's block hook takes a stamp for "in flash, ART on, wait states"
+            self.forget_flash_stamps()
 
     def _install_flash_data_hook(self) -> None:
         """Data reads from flash cost wait states (ART: on a D-cache line miss): a memory hook on flash only."""

@@ -152,7 +152,7 @@ def _hot_fields(state: Any) -> list[str]:
     """HotState fields that are values, not pointers into C memory or the table's geometry."""
     out = []
     for name, ctype in state._fields_:
-        if name in ("table", "mask", "used", "dv_on"):  # dv_on: a setting (HotPath.disable_defer), not state
+        if name in ("table", "mask", "used", "hot_at", "dv_on"):  # dv_on: a setting (HotPath.disable_defer), not state
             continue
         if ctype is ctypes.c_void_p or (issubclass(ctype, ctypes.Array) and ctype._type_ is ctypes.c_void_p):
             continue

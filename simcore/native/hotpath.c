@@ -253,7 +253,9 @@ typedef struct {
     uint32_t spin_at;       /* a spin stop happened at this idle loop (0: none) */
     uint32_t mpu_on;        /* Python: the MPU is enabled (a privilege change must re-map it: HP_CONTROL) */
     uint32_t control_blocks; /* blocks holding MSR CONTROL entered (HP_CONTROL) */
-    uint32_t pad3;
+    uint32_t hot_at;        /* byte offset in the table of the slot of the last block found: a one-entry cache of
+                               hp_find (a loop re-entering itself skips the hash), its key checked at each use; the
+                               table's geometry (hp_alloc sets 0, snapshots leave it) */
     uint64_t analyses;      /* blocks analysed in C (statistics) */
     uint64_t prefetch_hidden; /* instruction-line misses the ART's sequential prefetch hid (the error bar's) */
     int32_t core_rid[16];   /* Unicorn ids of R0-R12, SP, LR, PC (the flash-words probe) */
@@ -575,6 +577,7 @@ static int hp_alloc(hp_state *s, uint32_t capacity) {
     memset(t, 0xFF, sizeof(hp_block) * capacity);
     s->table = t;
     s->mask = capacity - 1;
+    s->hot_at = 0;
     s->used = 0;
     return 0;
 }
@@ -773,6 +776,7 @@ static inline uint32_t hp_flash_wait(hp_state *s, const hp_block *b) {
 }
 
 #define HP_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define HP_LIKELY(x) __builtin_expect(!!(x), 1)
 
 /* Rare paths live out of line so the common path saves few registers (measured with perf). */
 static __attribute__((noinline)) void hp_stop(hp_state *s, void *uc) {
@@ -1099,45 +1103,124 @@ static __attribute__((noinline)) int hp_due(hp_state *s, void *uc, uint64_t addr
 /*
  * The block hook. Its common case (a known block, no profiling, no SP check, at most one deferred
  * divide read from the CPU state directly) makes no call, so it saves no registers: every rare case
- * is a tail call (hp_block_slow, hp_block_due, hp_block_general, hp_flash_charge), which does the
+ * is a tail call (hp_block_slow, hp_block_due, hp_block_general_at, hp_flash_charge), which does the
  * same accounting plus the rest (perf: register saves in the hook's prologue were a fifth of its
- * samples; with them gone div_bench's hook is ~1 ns cheaper per block).
+ * samples; with them gone div_bench's hook is ~1 ns cheaper per block). Its most common case of all,
+ * a loop re-entering itself (the last block counted again), needs no hash and rewrites none of the
+ * fields that block's previous entry wrote; any other block is a tail call (hp_block_find), whose
+ * table search needs registers saved (docs/performance.md "Thirteenth round: the block hook's own cost").
  */
 static __attribute__((noinline)) void hp_block_slow(void *uc, uint64_t address, uint32_t size, hp_state *s);
 static __attribute__((noinline)) void hp_block_due(void *uc, uint64_t address, uint32_t size, hp_state *s);
 
-/* Everything of the hook after the deferred divides and the due check: find the block and count it. */
-static inline void hp_block_count(void *uc, uint64_t address, uint32_t size, hp_state *s) {
+/* tm_div_cycles_inline(n, m, is_signed) - TM_DIV_MIN in fewer host instructions: bits(n) - bits(m) as the difference
+   of the top set bits' indices (one BSR each, no 32 - CLZ), the same rule (docs/cycle-model.md "Divides"). */
+static inline uint32_t hp_div_extra(uint32_t n, uint32_t m, uint32_t is_signed) {
+    if (is_signed) {
+        if (n & 0x80000000u) n = 0u - n; /* magnitude; INT_MIN stays 0x80000000 (32 bits) */
+        if (m & 0x80000000u) m = 0u - m;
+    }
+    if (!n || !m) return 0u;
+    int32_t d = (31 ^ __builtin_clz(n)) - (31 ^ __builtin_clz(m)); /* bits(n) - bits(m) */
+    return d < 0 ? 1u : 3u + (uint32_t)d / 4u;
+}
+
+/* hp_div_extra for the tests (tests/unit/test_cycles.py compares it with simcore.cycles.divide_cycles). */
+uint32_t hp_div_extra_of(uint32_t n, uint32_t m, uint32_t is_signed) {
+    return hp_div_extra(n, m, is_signed ? HP_DIV_SIGNED : 0u);
+}
+
+/* hp_block_general with the hook's argument order (no register moves on the hook's own path). */
+static __attribute__((noinline)) void hp_block_general_at(void *uc, uint64_t address, uint32_t size, hp_state *s,
+                                                          hp_block *b) {
+    hp_block_general(s, uc, (uint32_t)address, size, b);
+}
+
+/* A found block counted (NULL, a flag of the general path or slow_next: hp_block_general); ``cyc`` is the clock
+   with the deferred divides priced, not yet stored. ``same``: it is the last block counted, and last_addr and
+   last_size still say so (hp_block_count): the fields that count wrote hold what this one would write again
+   (pend_*, last_addr, last_size; last_line on an ART hit). Within one emu_start only the hook writes them: Python
+   sets last_size 0 at every stop (HotPath.correct_partial_block), and the debugger and a reset start with a stop. */
+static inline __attribute__((always_inline)) void hp_block_counted(void *uc, uint64_t address, uint32_t size,
+                                                                    hp_state *s, uint64_t cyc, hp_block *b,
+                                                                    const int same) {
     uint32_t addr = (uint32_t)address;
-    hp_block *b = hp_find(s, addr, size);
     if (HP_UNLIKELY(!b || s->slow_next || (b->flags & HP_GENERAL_FLAGS))) {
-        hp_block_general(s, uc, addr, size, b);
+        s->cycle_count = cyc;
+        hp_block_general_at(uc, address, size, s, b);
         return;
     }
-    uint64_t cycles = b->cycles;
+    uint32_t flags = b->flags; /* no HP_SP_DYNAMIC here: it comes with HP_SP_READ, a general flag */
+    cyc += b->cycles;
     if (s->pend_cond && (s->pend_target == HP_INDIRECT ? addr != s->pend_fall : addr == s->pend_target)) {
-        cycles += s->pend_extra;
+        cyc += s->pend_extra;
         s->branch_taken_cycles += s->pend_extra;
     }
-    uint32_t flags = b->flags; /* no HP_SP_DYNAMIC here: it comes with HP_SP_READ, a general flag */
-    s->pend_cond = flags & HP_COND_END;
-    s->pend_target = b->target;
-    s->pend_fall = addr + size;
-    s->pend_extra = b->taken_extra;
+    if (!same) {
+        s->pend_cond = flags & HP_COND_END;
+        s->pend_target = b->target;
+        s->pend_fall = addr + size;
+        s->pend_extra = b->taken_extra;
+        s->last_addr = addr;
+        s->last_size = size;
+    }
     s->insn_count += b->n_insn;
-    s->cycle_count += cycles;
+    s->cycle_count = cyc;
     s->block_count++;
     s->entries++;
     b->execs++;
-    s->last_addr = addr;
-    s->last_size = size;
     hp_div_arm(s, b, addr);
-    if ((flags & HP_IN_FLASH) && s->wait_states && !hp_flash_hit(s, b))
-        hp_flash_charge(s, b); /* a tail call: no pushes above */
+    /* hp_flash_hit first: a block stamped in the current generation is in flash and was charged with the ART on
+       (accel 1), and the ART stayed on since (HotPath.set_flash forgets the stamps when it goes off) */
+    if (s->wait_states) {
+        if (b->art_gen == s->art_gen) {
+            if (!same) s->last_line = b->line0 + b->n_lines - 1u;
+        } else if (flags & HP_IN_FLASH) {
+            hp_flash_charge(s, b); /* a tail call: no pushes above */
+        }
+    }
+}
+
+/* hp_find that keeps the slot found in hot_at. */
+static inline hp_block *hp_find_hot(hp_state *s, uint32_t addr, uint32_t size) {
+    uint32_t i = hp_hash(addr) & s->mask;
+    for (;;) {
+        hp_block *b = &s->table[i];
+        if (b->addr == addr && b->size == size) {
+            s->hot_at = i * (uint32_t)sizeof(hp_block);
+            return b;
+        }
+        if (b->addr == 0xFFFFFFFFu) return NULL;
+        i = (i + 1) & s->mask;
+    }
+}
+
+static inline hp_block *hp_hot(hp_state *s) { return (hp_block *)((char *)s->table + s->hot_at); }
+
+/* The hook's entries of a block other than the last one counted (or the first after a stop): find it and count
+   it, writing every field. */
+static __attribute__((noinline)) void hp_block_find(void *uc, uint64_t address, uint32_t size, hp_state *s,
+                                                    uint64_t cyc) {
+    hp_block_counted(uc, address, size, s, cyc, hp_find_hot(s, (uint32_t)address, size), 0);
+}
+
+/* Everything of the hook after the deferred divides and the due check: find the block and count it; a loop
+   re-entering itself (the last block counted again) writes only what changes. */
+static inline __attribute__((always_inline)) void hp_block_count(void *uc, uint64_t address, uint32_t size,
+                                                                  hp_state *s, uint64_t cyc) {
+    if ((uint32_t)address == s->last_addr && size == s->last_size) {
+        hp_block *b = hp_hot(s);
+        if (HP_LIKELY(b->addr == (uint32_t)address && b->size == size)) {
+            hp_block_counted(uc, address, size, s, cyc, b, 1);
+            return;
+        }
+    }
+    hp_block_find(uc, address, size, s, cyc);
 }
 
 void hp_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
     hp_state *s = (hp_state *)user_data;
+    uint64_t cyc = s->cycle_count;
     uint32_t v = s->dv_pend[0];
     if (HP_UNLIKELY(v != 0)) { /* the previous block ran to its end: price its deferred divides */
         const uint32_t *env = s->dv_env;
@@ -1145,21 +1228,22 @@ void hp_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
             hp_block_slow(uc, address, size, s);
             return;
         }
-        uint32_t extra = tm_div_cycles_inline(env[HP_DIV_RN(v)], env[HP_DIV_RM(v)], (v & HP_DIV_SIGNED) != 0) -
-                         TM_DIV_MIN;
-        s->cycle_count += extra;
-        s->div_stats->extra += extra;
-        s->div_stats->executed++;
+        uint32_t extra = hp_div_extra(env[HP_DIV_RN(v)], env[HP_DIV_RM(v)], v & HP_DIV_SIGNED);
+        cyc += extra;
+        tm_div_stats *st = s->div_stats;
+        st->extra += extra;
+        st->executed++;
         s->dv_settled++;
         s->dv_pend[0] = 0;
     }
-    s->block_cycle = s->cycle_count;
+    s->block_cycle = cyc;
     /* A block whose hook stops emulation does not run; its hook runs again on resume. */
-    if (HP_UNLIKELY(s->cycle_count >= s->stop_cycle || s->insn_count >= s->stop_insn)) {
+    if (HP_UNLIKELY(cyc >= s->stop_cycle || s->insn_count >= s->stop_insn)) {
+        s->cycle_count = cyc;
         hp_block_due(uc, address, size, s);
         return;
     }
-    hp_block_count(uc, address, size, s);
+    hp_block_count(uc, address, size, s, cyc);
 }
 
 /* The hook with deferred divides to price through uc_reg_read, or two of them. */
@@ -1168,10 +1252,10 @@ static __attribute__((noinline)) void hp_block_slow(void *uc, uint64_t address, 
     hp_block_hook(uc, address, size, s);
 }
 
-/* The hook when the next event or the budget is due. */
+/* The hook when the next event or the budget is due (the clock stored). */
 static __attribute__((noinline)) void hp_block_due(void *uc, uint64_t address, uint32_t size, hp_state *s) {
     if (hp_due(s, uc, address)) return;
-    hp_block_count(uc, address, size, s);
+    hp_block_count(uc, address, size, s, s->cycle_count);
 }
 
 /*

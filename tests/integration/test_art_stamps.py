@@ -81,3 +81,31 @@ def test_a_snapshot_restored_mid_run_forgets_the_stamps() -> None:
         assert all(m.hot.lib.hp_lookup(m.hot.state, *key).contents.art_gen == 0 for key in ref["executions"])
         d.cont()
         assert _figures(m) == ref
+
+
+def test_the_art_switched_off_forgets_the_stamps() -> None:
+    """The block hook takes a block's stamp alone for "in flash, its lines checked with the ART on" (hotpath.c
+    hp_block_counted looks at no accel): HotPath.set_flash forgets the stamps when the ART goes off, so the blocks run
+    from then are charged their lines' wait states as the Python twin charges them; a change that keeps it on keeps
+    them."""
+    figures = []
+    for native in (True, False):
+        m = _audio(DISCO, windows=3, native=native)
+        d = Debugger(m)
+        d.add_breakpoint(m.fw.symbol("_write").addr)
+        for _ in range(3):  # past the clock set-up: 5 wait states, the ART on
+            assert d.cont().kind == "breakpoint"
+        s = m.hot.state
+        assert s.wait_states > 0 and s.accel == 1
+        if native:
+            lib, keys = m.hot.lib, list(m.hot.block_executions())
+            m.hot.set_flash(s.wait_states, 1, bool(s.prefetch))
+            assert s.art_gen > 1 and any(lib.hp_lookup(s, *key).contents.art_gen == s.art_gen for key in keys)
+        m.hot.set_flash(s.wait_states, 0, False)
+        if native:
+            assert s.art_gen == 1 and all(lib.hp_lookup(s, *key).contents.art_gen == 0 for key in keys)
+        d.clear()
+        d.cont()
+        figures.append(_figures(m))
+    assert figures[0]["stop"] == ("exit", 0)
+    assert figures[0] == figures[1]

@@ -200,6 +200,28 @@ def test_divide_cycles_c_twin_agrees() -> None:
                 assert lib.tm_div_cycles(n, m, int(signed)) == divide_cycles(n, m, signed), (n, m, signed)
 
 
+def test_block_hook_divide_pricing_agrees() -> None:
+    """hotpath.c's hp_div_extra (the block hook's deferred divides: bits(n) - bits(m) from the top set bits' indices)
+    adds what the Python rule gives above DIV_MIN, on edge and random operands, signed and unsigned."""
+    lib = native_library()
+    if lib is None:
+        pytest.fail("the native hot path is not built (python3 setup.py build_ext --inplace)")
+    lib.hp_div_extra_of.restype = ctypes.c_uint32
+    lib.hp_div_extra_of.argtypes = [ctypes.c_uint32] * 3
+    rng = random.Random(16)
+    edges = [0, 1, 2, 3, 4, 15, 16, 17, 0x7FFFFFFF, 0x80000000, 0x80000001, 0xFFFFFFFF, 0xFFFF, 0x10000]
+    edges += [1 << b for b in range(32)] + [(1 << b) - 1 for b in range(2, 32)]
+    values = edges + [rng.getrandbits(rng.randrange(1, 33)) for _ in range(200)]
+    seen = set()
+    for n in values:
+        for m in values[:80]:
+            for signed in (False, True):
+                extra = lib.hp_div_extra_of(n, m, int(signed))
+                assert extra == divide_cycles(n, m, signed) - DIV_MIN, (n, m, signed)
+                seen.add(extra)
+    assert seen == {0, 1, *range(3, 11)}  # every price the rule gives (2, 3, 5-12) came up
+
+
 def test_fpu() -> None:
     assert costs("ee30 0a81") == [1]  # vadd
     assert costs("ee30 0a81", "ee60 1a02") == [1, 2]  # vmul uses the vadd result: +1
