@@ -40,6 +40,8 @@ from simcore.devices.motion import OutputLatch, Stream
 from simcore.registers import Field
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import numpy as np
 
 CHIP_ID = 0x24
@@ -49,6 +51,7 @@ ACC_RANGE_G = (2, 4, 8, 16)
 GYR_RANGE_DPS = (2000, 1000, 500, 250, 125)
 FIFO_BYTES = 2048
 FIFO_DATA, INIT_DATA = 0x26, 0x5E
+FIFO_LENGTH_0 = 0x24  # FIFO_LENGTH's address (the register map): read_ahead previews a read of it
 MSG_NOT_INIT, MSG_INIT_OK, MSG_INIT_ERR = 0, 1, 2
 SENSORTIME_HZ = 25600
 QUIET_FS = 1 << 62  # (a C wake's "nothing of the model follows before": the watermark's wake-up plans none after it)
@@ -77,6 +80,7 @@ class Bmi270(FifoDevice):
     SPI_MODES: ClassVar[frozenset[int]] = frozenset({0, 3})
     SPI_DUMMY_BYTE: ClassVar[bool] = True
     ADDRESS_MASK: ClassVar[int] = 0x7F
+    READS_AHEAD: ClassVar[bool] = True  # FIFO_LENGTH told ahead (read_ahead)
     OPTIONS: ClassVar[dict[str, str]] = {
         "accel_channels": "recording channels of X/Y/Z acceleration (default ['ax', 'ay', 'az'])",
         "gyro_channels": "recording channels of X/Y/Z angular rate (default ['gx', 'gy', 'gz']; zeros if absent)",
@@ -167,6 +171,7 @@ class Bmi270(FifoDevice):
         super().__init__(config, host)
 
     def reset(self) -> None:
+        self._forget()
         super().reset()
         self.reset_sensors({"acc": 0.0, "gyr": 0.0})
         self._config = bytearray(self.config_size)
@@ -184,6 +189,26 @@ class Bmi270(FifoDevice):
         # FIFO_LENGTH read in the bus transaction under way / in the last one ended (read_offer: the drain comes next)
         self._len_read = self._after_len = False
         self._c_plan: tuple[Any, Any] | None = None  # _c_wake's chip part: (the wake-up event, INT1's line or None)
+        self._forget()
+
+    # Per-call costs of the model kept from one call to the next (each equals what it replaces: CACHED off
+    # recomputes them all, tests/integration/test_bmi270_cached.py compares whole runs).
+    CACHED: ClassVar[bool] = True
+
+    def _forget(self) -> None:
+        """Drop the model's caches (``_catch_up_at``'s time, ``_frame_size``'s, ``update``'s levels): after a reset, a
+        sensor's rate change, a FIFO reset and the initialization's start, the changes they do not key on."""
+        self._caught_at: int | None = None  # virtual time of the last catch-up that let in arrivals and flags
+        self._size_key = -1  # FIFO_CONFIG_1 the frame size below is for (-1: none)
+        self._size = 0
+        # _levels' answers by (INT_MAP_DATA, INT1_IO_CTRL, INT2_IO_CTRL, INT_STATUS_1), the four it depends on
+        self._levels_of: dict[tuple[int, int, int, int], tuple[tuple[str, bool], ...]] = {}
+
+    def apply_odr(self, which: str, odr: float, stream: Any, on_start: Callable[[], None] | None = None) -> bool:
+        """FifoDevice.apply_odr; the caches forgotten (the frame size and the flags' samples depend on the rates)."""
+        changed = super().apply_odr(which, odr, stream, on_start)
+        self._forget()
+        return changed
 
     # --- configuration file upload ---------------------------------------------------------
     def _init_addr(self, old: int, new: int) -> None:
@@ -204,6 +229,7 @@ class Bmi270(FifoDevice):
         self._init_ptr += 1
 
     def _init_ctrl(self, old: int, new: int) -> None:
+        self._forget()
         if new == 0:
             self._message = MSG_NOT_INIT
             self._init_at = None
@@ -297,10 +323,15 @@ class Bmi270(FifoDevice):
         return [w for w, bit in (("gyr", 0x80), ("acc", 0x40)) if c1 & bit and self._odr[w]]
 
     def _frame_size(self) -> int:
-        """Bytes of a FIFO frame: 6 per enabled and running sensor (``_frame_sets``), the header byte in header mode."""
-        c1, odr = self.values["FIFO_CONFIG_1"], self._odr
+        """Bytes of a FIFO frame: 6 per enabled and running sensor (``_frame_sets``), the header byte in header mode.
+        Kept for the FIFO_CONFIG_1 it was computed with (the rates' changes forget it: ``apply_odr``)."""
+        c1 = self.values["FIFO_CONFIG_1"]
+        if c1 == self._size_key and self.CACHED:
+            return self._size
+        odr = self._odr
         n = bool(c1 & 0x80 and odr["gyr"]) + bool(c1 & 0x40 and odr["acc"])
-        return 6 * n + (c1 >> 4 & 1) if n else 0
+        self._size_key, self._size = c1, 6 * n + (c1 >> 4 & 1) if n else 0
+        return self._size
 
     def _fifo_changed(self, old: int, new: int) -> None:
         self.catch_up()
@@ -312,6 +343,7 @@ class Bmi270(FifoDevice):
             return
         self._fifo_setup = setup
         self._frame = []
+        self._forget()
         if not sets:
             self.fifo.reset(FifoMode.BYPASS, None, 0, None)
             self.update()
@@ -324,6 +356,7 @@ class Bmi270(FifoDevice):
         clock = RateClock(max(rates))
         mode = FifoMode.FIFO if c0 & 0x01 else FifoMode.STREAM
         self.fifo.reset(mode, clock, clock.count_by(self.now()), None)
+        self._forget()
         self.update()
 
     def _fifo_length(self) -> int:
@@ -362,8 +395,10 @@ class Bmi270(FifoDevice):
         headerless frames, none partly read, one run of consecutive frames at the rate of each sensor in them (frame
         ``e`` arrives in the femtosecond ``floor((e + 1) / rate)``, where the sensor's newest sample is ``e``: the
         frames hold samples ``e0 .. e0 + m - 1``, one slice of each latch's prefetched block); None otherwise."""
-        if not self._after_len:
-            return None
+        return self._drain_offer() if self._after_len else None
+
+    def _drain_offer(self) -> tuple[int, bytes, int] | None:
+        """read_offer's drain, from the FIFO as it is now."""
         self.catch_up()
         fifo, size = self.fifo, self._frame_size()
         clock = fifo.clock
@@ -389,6 +424,31 @@ class Bmi270(FifoDevice):
             parts.append(part)
         out = parts[0] if len(parts) == 1 else b"".join(part[6 * i: 6 * i + 6] for i in range(m) for part in parts)
         return FIFO_DATA, out, size
+
+    def read_ahead(self, n: int) -> tuple[bytes, tuple[int, bytes, int] | None, int] | None:
+        """BusDevice.read_ahead: the FIFO_LENGTH read a driver has started (register byte 24h written, its two bytes
+        or the first to read) answers what FIFO_LENGTH_0/1 give now, and the drain after it is read_offer's (the FIFO
+        as it is now). Read before the next arrival, FIFO_LENGTH gives the frames now, so the drain takes at most
+        these: the oldest, which later arrivals leave as they are until one overwrites the oldest (stream mode, a full
+        FIFO) or a wake-up planned comes."""
+        if n not in (1, 2) or self._phase != "write" or self._ptr != FIFO_LENGTH_0 or self._replaying:
+            return None
+        length = self._fifo_length()
+        answer = bytes((length & 0xFF, (length >> 8) & 0x3F)[:n])
+        offer = self._drain_offer()
+        if offer is None:
+            return answer, None, 0
+        fifo = self.fifo
+        until = 1 << 62
+        if fifo.mode is FifoMode.STREAM and fifo.clock is not None:
+            until = fifo.clock.arrival(fifo.next_k + fifo.depth - fifo.level)
+        wake = self._wake
+        if wake is not None:
+            at = getattr(wake, "at_fs", None)
+            if at is None:
+                return answer, None, 0
+            until = min(until, at)
+        return answer, offer, until
 
     def _build_frame(self, e: int) -> list[int]:
         assert self.fifo.clock is not None
@@ -439,10 +499,11 @@ class Bmi270(FifoDevice):
                 del self._frame[:need]
                 continue
             size = self._frame_size()
-            es = [k for k0, count in self.fifo.pop_runs(-(-need // size)) for k in range(k0, k0 + count)] \
-                if size else []
+            runs = self.fifo.pop_runs(-(-need // size)) if size else []
+            es = list(range(runs[0][0], runs[0][0] + runs[0][1])) if len(runs) == 1 and self.CACHED else [
+                k for k0, count in runs for k in range(k0, k0 + count)]
             if es:
-                self._frame, self._frame_is_data = list(self._frames_bytes(es)), True
+                self._frame, self._frame_is_data = list(self._frames_bytes(es, len(runs) == 1)), True
                 self._time_frame_sent = False
             elif self.values["FIFO_CONFIG_0"] & 0x02 and not self._time_frame_sent and self.fifo.clock is not None:
                 self._time_frame_sent = True
@@ -454,20 +515,26 @@ class Bmi270(FifoDevice):
         self.update()
         return bytes(out)
 
-    def _frames_bytes(self, es: list[int]) -> bytes:
+    def _frames_bytes(self, es: list[int], run: bool = False) -> bytes:
         """FIFO frames ``es`` as ``_build_frame`` gives them one by one: each sensor's part from its latch's
         prefetched block (consecutive samples: a slice of the block's bytes, ``_run_bytes``; else one numpy step,
-        ``_latch_rows``); each latch counts and caches as the ``sample`` calls of those frames would."""
-        assert self.fifo.clock is not None
-        arrival = self.fifo.clock.arrival
-        at = [arrival(e) for e in es]
+        ``_latch_rows``); each latch counts and caches as the ``sample`` calls of those frames would. ``run``: ``es``
+        is ``e0, e0+1, ...`` (one run of the FIFO)."""
+        clock = self.fifo.clock
+        assert clock is not None
+        at: list[int] | None = None
         m = len(es)
         sets = self._frame_sets()
         parts = []
         for which in sets:
             latch = self.latches[which]
-            ks = latch.stream.latest_at(at)
-            part = self._run_bytes(latch, ks)
+            ks = self._run_samples(latch.stream, clock, es) if run and self.CACHED else None
+            if ks is None:
+                if at is None:
+                    arrival = clock.arrival
+                    at = [arrival(e) for e in es]
+                ks = latch.stream.latest_at(at)
+            part = self._run_bytes(latch, ks, ks is es)
             if part is None:
                 rows = self._latch_rows(latch, ks)
                 part = (rows & 0xFFFF).astype("<u2").tobytes()
@@ -479,13 +546,31 @@ class Bmi270(FifoDevice):
         return b"".join(head + b"".join(part[6 * i: 6 * i + 6] for part in parts) for i in range(m))
 
     @staticmethod
-    def _run_bytes(latch: OutputLatch, ks: list[int]) -> bytes | None:
-        """``ks`` = k0, k0+1, ... (a FIFO at the sensor's rate): their output bytes sliced from the latch's prefetched
-        block (OutputLatch.block_bytes), with the counting and cache of their ``sample`` calls; None otherwise."""
-        k0, m = ks[0], len(ks)
-        if k0 < 0 or not latch.stream.running or ks[-1] != k0 + m - 1 or ks != list(range(k0, k0 + m)):
+    def _run_samples(stream: Stream, clock: RateClock, es: list[int]) -> list[int] | None:
+        """``stream.latest_at`` at the arrivals of FIFO frames ``es`` = e0, e0+1, ... (``clock``'s), without the
+        arithmetic when the sensor runs at the FIFO's rate: frame ``e`` arrives in the femtosecond
+        ``floor((e + 1) / rate)``, in which the newest sample is ``e`` (the rate is below 1 per femtosecond); it is
+        ``es`` itself when no recording end or cap comes before ``es``'s last. None otherwise (compute them)."""
+        own = stream.clock
+        if own is None or es[0] < 0 or own._num != clock._num or own._den != clock._den:
             return None
-        latch.prefetch(ks)
+        limit, cap = stream.limit(), stream.cap
+        if limit is not None and limit <= es[-1] or cap is not None and cap < es[-1]:
+            return None
+        return es
+
+    @staticmethod
+    def _run_bytes(latch: OutputLatch, ks: list[int], run: bool = False) -> bytes | None:
+        """``ks`` = k0, k0+1, ... (a FIFO at the sensor's rate; ``run``: known to be, k0 >= 0): their output bytes
+        sliced from the latch's prefetched block (OutputLatch.block_bytes), with the counting and cache of their
+        ``sample`` calls; None otherwise."""
+        k0, m = ks[0], len(ks)
+        if not run and (k0 < 0 or not latch.stream.running or ks[-1] != k0 + m - 1 or ks != list(range(k0, k0 + m))):
+            return None
+        blk = latch._block
+        if not (run and blk is not None and blk[1] <= k0 and k0 + m <= blk[1] + len(blk[2])
+                and blk[0] == latch.scale_key()):
+            latch.prefetch(ks)  # (a block holding them all at this scale: prefetch would return at once)
         out = latch.block_bytes(k0, m)
         blk = latch._block
         if out is None or blk is None:
@@ -539,6 +624,7 @@ class Bmi270(FifoDevice):
             self._frame = []
             if self.fifo.clock is not None:
                 self.fifo.reset(self.fifo.mode, self.fifo.clock, self.fifo.clock.count_by(self.now()), None)
+            self._forget()
             self.update()
         else:
             self.unimplemented(f"{self.name}.CMD", f"command {value:#04x} is not modelled")
@@ -586,18 +672,23 @@ class Bmi270(FifoDevice):
 
     def _catch_up_at(self, now: int) -> None:
         """The configuration check at its time, FIFO arrivals and losses, and the INT_STATUS_1 flags they set, at
-        virtual time ``now``."""
-        if self._init_at is not None and now >= self._init_at:
-            self._init_at = None
-            self._message = MSG_INIT_OK if self._config_ok() else MSG_INIT_ERR
-        self.catch_up_fifo(now)
-        for which, bit in (("acc", 0x80), ("gyr", 0x40)):
-            stream = self.latches[which].stream
-            if stream.running:
-                k = stream.latest(now)
-                if k > self._flags_seen[which]:
-                    self._flags_seen[which] = k
-                    self._int_status |= bit
+        virtual time ``now``. Again at the same ``now`` (``_caught_at``; half the calls: an access's catch-up, then
+        its update's) only the FIFO's level flags are set again (INT_STATUS_1's read may have cleared them): the
+        check, the arrivals and the samples' flags were done by the first and have nothing new until time moves."""
+        if now != self._caught_at or not self.CACHED:
+            if self._init_at is not None and now >= self._init_at:
+                self._init_at = None
+                self._message = MSG_INIT_OK if self._config_ok() else MSG_INIT_ERR
+            self.catch_up_fifo(now)
+            seen = self._flags_seen
+            for which, bit in (("acc", 0x80), ("gyr", 0x40)):
+                stream = self.latches[which].stream
+                if stream.clock is not None:
+                    k = stream.latest(now)
+                    if k > seen[which]:
+                        seen[which] = k
+                        self._int_status |= bit
+            self._caught_at = None if self._replaying else now  # (a replay lets nothing into the FIFO)
         fifo = self.fifo
         if fifo.clock is not None:
             wtm = self.values["FIFO_WTM_0"] | (self.values["FIFO_WTM_1"] & 0x1F) << 8
@@ -656,7 +747,12 @@ class Bmi270(FifoDevice):
         now = self.now()
         self._catch_up_at(now)
         lines = self.lines
-        for pin, level in self._levels().items():
+        values = self.values
+        key = (values["INT_MAP_DATA"], values["INT1_IO_CTRL"], values["INT2_IO_CTRL"], self._int_status)
+        levels = self._levels_of.get(key) if self.CACHED else None
+        if levels is None:
+            levels = self._levels_of[key] = tuple(self._levels().items())
+        for pin, level in levels:
             lines[pin].set(level)
         self.plan_wake(self._next_wakeup_at(now), now)
 

@@ -141,3 +141,21 @@ def test_a_pin_rise_c_may_do_is_one_gpiote_in_event_and_nothing_else() -> None:
     assert p0._rise_port(11) is not None
     part.write("p0", PIN_CNF + 4 * 12, 1)  # P0.12 an output
     assert p0._rise_port(12) is None
+
+
+def test_pins_changing_together_reach_lines_and_listeners_lowest_first() -> None:
+    """Nrf52Gpio._update visits only the changed pins (bit by bit, lowest first, as a pass over all 32 did): each
+    output change recorded, each pin's line and the port listeners told once, in pin order, and none for the rest."""
+    part = Part()
+    seen: list[tuple[int, int]] = []
+    part.host._nrf52_fabric.port_listeners.append(lambda pin, lvl: seen.append((pin, lvl)))
+    line = part["p0"].line(31)
+    part["p0"].drive(1 << 31 | 1 << 5 | 1 << 0, 1 << 31 | 1 << 0)  # P0.31 and P0.00 high, P0.05 driven low (no change)
+    assert seen == [(0, 1), (31, 1)] and line.level
+    part.write("p0", PIN_CNF + 4 * 7, 1)
+    part.write("p0", PIN_CNF + 4 * 2, 1)
+    part.write("p0", OUTSET, 1 << 7 | 1 << 2)  # two outputs rise at once
+    assert seen[2:] == [(2, 1), (7, 1)]
+    assert [(c["pin"], c["level"]) for c in part["p0"].trace()] == [("P0.02", 1), ("P0.07", 1)]
+    part["p0"].drive(1 << 31, 0)
+    assert seen[4:] == [(31, 0)] and not line.level

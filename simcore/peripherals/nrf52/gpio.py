@@ -181,9 +181,10 @@ class Nrf52Gpio(PeripheralModel):
         if diff:
             outputs = self._outputs()
             now = None
-            for n in range(32):
-                if not diff >> n & 1:
-                    continue
+            while diff:  # the changed pins, lowest first (one pass a changed pin, not 32)
+                bit = diff & -diff
+                diff ^= bit
+                n = bit.bit_length() - 1
                 lvl = new >> n & 1
                 if outputs >> n & 1:
                     now = self.host.now_fs() if now is None else now

@@ -211,7 +211,7 @@ class Nrf52Twim(NordicPeripheral):
         if ev is None or ev is not self._tx_read or not self.READS_IN_C or self.fabric._routes:
             return None
         if not any(getattr(t, "READS_AHEAD", False) for t in self.bus.targets.values()):
-            return None  # no chip here tells a read ahead (the Rev2's BMI270): spare the set-up's look-up, every arming
+            return None  # no chip here tells a read ahead: spare the set-up's look-up, every arming
         held = self._c_plain
         if not held.keys() >= self.OFFER_KEYS:
             return None
@@ -247,7 +247,7 @@ class Nrf52Twim(NordicPeripheral):
             return None
         (_i, address), (_j, txcnt), (_k, shorts) = offer.checks
         if not getattr(self.bus.targets.get(address & 0x7F), "READS_AHEAD", False):
-            return None  # (as twim_flight: the LSM9DS1's; the Rev2's BMI270 read lowers INT1)
+            return None  # (as twim_flight: the LSM9DS1's and the BMI270's, whose drains plan nothing)
         tx, rx, cnt = taken
         n = cnt & 0xFFFF
         held = self._c_plain
