@@ -513,6 +513,31 @@ class FifoDevice(BusDevice):
     def catch_up(self) -> None:
         self.catch_up_fifo()
 
+    def _drain_offer(self) -> tuple[int, bytes, int] | None:
+        """The FIFO drain a driver reads next, as ``read_offer`` gives it (override: the default tells nothing)."""
+        return None
+
+    def _ahead_with_drain(self, answer: bytes) -> tuple[bytes, tuple[int, bytes, int] | None, int] | None:
+        """``read_ahead``'s result for a read whose bytes are ``answer`` (a FIFO level register) with the drain after
+        it: the drain takes the oldest entries, which later arrivals leave as they are until one overwrites the oldest
+        (stream mode, a full FIFO) or the chip's planned wake-up comes, the earlier bounds the offer (fs)."""
+        from simcore.devices.fifo import FifoMode
+
+        offer = self._drain_offer()
+        if offer is None:
+            return answer, None, 0
+        fifo = self.fifo
+        until = 1 << 62
+        if fifo.mode is FifoMode.STREAM and fifo.clock is not None:
+            until = fifo.clock.arrival(fifo.next_k + fifo.depth - fifo.level)
+        wake = self._wake
+        if wake is not None:
+            at = getattr(wake, "at_fs", None)
+            if at is None:
+                return answer, None, 0
+            until = min(until, at)
+        return answer, offer, until
+
     def quiet_until(self) -> int | None:
         """The next sample arrival of a running sensor, or the chip's next wake-up, whichever comes first."""
         now = self.now()

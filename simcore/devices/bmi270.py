@@ -435,20 +435,7 @@ class Bmi270(FifoDevice):
             return None
         length = self._fifo_length()
         answer = bytes((length & 0xFF, (length >> 8) & 0x3F)[:n])
-        offer = self._drain_offer()
-        if offer is None:
-            return answer, None, 0
-        fifo = self.fifo
-        until = 1 << 62
-        if fifo.mode is FifoMode.STREAM and fifo.clock is not None:
-            until = fifo.clock.arrival(fifo.next_k + fifo.depth - fifo.level)
-        wake = self._wake
-        if wake is not None:
-            at = getattr(wake, "at_fs", None)
-            if at is None:
-                return answer, None, 0
-            until = min(until, at)
-        return answer, offer, until
+        return self._ahead_with_drain(answer)
 
     def _build_frame(self, e: int) -> list[int]:
         assert self.fifo.clock is not None

@@ -311,20 +311,7 @@ class Lsm9ds1(FifoDevice):
         if n != 1 or self._phase != "write" or self._ptr != FIFO_SRC_ADDR or self._replaying:
             return None
         answer = bytes([self._fifo_src()])
-        offer = self._drain_offer()
-        if offer is None:
-            return answer, None, 0
-        fifo = self.fifo
-        until = 1 << 62
-        if fifo.mode is FifoMode.STREAM and fifo.clock is not None:
-            until = fifo.clock.arrival(fifo.next_k + fifo.depth - fifo.level)
-        wake = self._wake
-        if wake is not None:
-            at = getattr(wake, "at_fs", None)
-            if at is None:
-                return answer, None, 0
-            until = min(until, at)
-        return answer, offer, until
+        return self._ahead_with_drain(answer)
 
     def _drain_offer(self) -> tuple[int, bytes, int] | None:
         """read_offer's drain, from the FIFO as it is now."""

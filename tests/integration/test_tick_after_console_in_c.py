@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import pytest
 
-from simcore.api import run_machine
 from simcore.peripherals.nrf52.uarte import Nrf52Uarte
-from simcore.snapshot import Snapshot
 from tests.integration.test_twim_read_in_c import _run
-from tests.integration.test_wfi_wake_in_c import TICK_S, _machine, _seen, pause_after_settled
+from tests.integration.test_wfi_wake_in_c import TICK_S, _machine, pause_after_settled, restored_twice_ends_as
 
 
 def test_console_ticks_keep_their_compare_woken_in_c(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -44,11 +42,4 @@ def test_a_snapshot_at_a_console_ticks_settle_restored_twice_ends_as_the_plain_r
     plain, _, _ = _run(240)
     m = _machine(240)
     m = pause_after_settled(m, "settle_uarte", 2, "console tick settled", when=lambda: m.moves_in_c > 0)
-    snap = Snapshot.take(m)
-    wakes = m.wakes_in_c
-    for _ in range(2):
-        r = run_machine(m)
-        assert _seen(m, r) == plain and m.wakes_in_c > wakes + 5
-        snap.restore(m)
-    r = run_machine(m)
-    assert _seen(m, r) == plain
+    restored_twice_ends_as(m, plain, lambda: m.wakes_in_c)

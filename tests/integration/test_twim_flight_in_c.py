@@ -18,9 +18,8 @@ from simcore.api import run_machine
 from simcore.errors import InternalError
 from simcore.machine import Machine
 from simcore.peripherals.nrf52.serial import Nrf52Twim
-from simcore.snapshot import Snapshot
 from tests.integration.test_twim_read_in_c import _run
-from tests.integration.test_wfi_wake_in_c import TICK_S, _machine, _seen, pause_after_settled
+from tests.integration.test_wfi_wake_in_c import TICK_S, _machine, pause_after_settled, restored_twice_ends_as
 
 
 def test_fifo_src_woken_in_c_gives_what_python_transfers_give(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -68,15 +67,7 @@ def test_a_snapshot_with_a_flight_armed_restored_twice_ends_as_the_plain_run() -
     m = _pause_in_a_flight(_machine(240), 3)
     s = m.hot.state
     assert m._tw_py is not None and s.tw_flight and s.tw_py
-    snap = Snapshot.take(m)
-    woken = s.tw_py_woken
-    for _ in range(2):
-        r = run_machine(m)
-        assert _seen(m, r) == plain and s.tw_py_woken > woken + 5
-        snap.restore(m)
-        assert s.tw_py_woken == woken and s.tw_flight and m._tw_py is not None
-    r = run_machine(m)
-    assert _seen(m, r) == plain
+    restored_twice_ends_as(m, plain, lambda: s.tw_py_woken, lambda: bool(s.tw_flight) and m._tw_py is not None)
 
 
 def test_a_drain_c_took_stays_c_to_wake_after_a_python_entry(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -99,15 +90,7 @@ def test_a_snapshot_with_a_kept_drain_restored_twice_ends_as_the_plain_run() -> 
     m = pause_after_settled(m, "_keep_flight", 1, "drain kept", when=lambda: m._tw_py is not None)
     s = m.hot.state
     assert m._tw_py is not None and m._tw_py[0].then is None and s.tw_flight and s.tw_py
-    snap = Snapshot.take(m)
-    woken = s.tw_py_woken
-    for _ in range(2):
-        r = run_machine(m)
-        assert _seen(m, r) == plain and s.tw_py_woken > woken + 5
-        snap.restore(m)
-        assert s.tw_py_woken == woken and s.tw_flight and m._tw_py is not None
-    r = run_machine(m)
-    assert _seen(m, r) == plain
+    restored_twice_ends_as(m, plain, lambda: s.tw_py_woken, lambda: bool(s.tw_flight) and m._tw_py is not None)
 
 
 def test_the_net_settle_gives_what_the_replayed_events_give(monkeypatch: pytest.MonkeyPatch) -> None:

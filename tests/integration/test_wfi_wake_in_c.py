@@ -65,6 +65,21 @@ def pause_after_settled(m: Machine, method: str, n: int, what: str, when: Callab
     return m
 
 
+def restored_twice_ends_as(m: Machine, plain: tuple[object, ...], progress: Callable[[], int],
+                           kept: Callable[[], bool] = lambda: True) -> None:
+    """Snapshot the paused ``m``, run it to the end twice, restoring the snapshot after each: each run ends as
+    ``plain`` with ``progress`` (a count of C's work) more than 5 past the snapshot's, and each restore brings
+    ``progress`` back and leaves ``kept`` true (what was armed at the snapshot); a last run ends as ``plain`` too."""
+    snap = Snapshot.take(m)
+    at = progress()
+    for _ in range(2):
+        r = run_machine(m)
+        assert _seen(m, r) == plain and progress() > at + 5
+        snap.restore(m)
+        assert progress() == at and kept()
+    assert _seen(m, run_machine(m)) == plain
+
+
 def _pause_after_wakes(m: Machine, n: int) -> Machine:
     """Run ``m`` until Python settled its ``n``-th wake in C, and pause there (the next block boundary)."""
     return pause_after_settled(m, "settle_wake", n, "wake")
