@@ -397,11 +397,10 @@ class SystemBlock:
             self._arm_take(s, take)
         s.fr_exc = exc
         s.c_active = n_active
-        if n_active == 1:  # C's view of the one active exception (hp_pendsv, hp_ack; sync_native reads it back)
-            (s.c_exc,) = active
-            s.c_group = e.group(e.prio[s.c_exc])
-            self._arm_list_return(n_active, sleep_on_exit or mpu_on)
-        elif n_active:
+        if n_active:
+            if n_active == 1:  # C's view of the one active exception (hp_pendsv, hp_ack; sync_native reads it back)
+                (s.c_exc,) = active
+                s.c_group = e.group(e.prio[s.c_exc])
             self._arm_list_return(n_active, sleep_on_exit or mpu_on)
         else:  # (_arm_list_return's answer with nothing active: off)
             s.nest_on = 0
