@@ -258,7 +258,13 @@ class Lsm9ds1(FifoDevice):
         OUT_X_L_XL, IF_ADD_INC, whole samples: the address rolls back from OUT_Z_H_XL, datasheet 3.5) is computed
         at once: the oldest levels popped, their bytes from ``_xl_bytes``. Bytes, FIFO, latches and counters end as
         ``n`` single reads leave them (the lines and wake-up settled once: nothing arrives at one instant).
-        Anything else goes byte by byte."""
+        The FIFO_SRC read before it (one byte, the Nano 33 BLE Sense's every tick) is read_byte with its register's
+        read function called directly (no slot look-up, no generator). Anything else goes byte by byte."""
+        if n == 1 and self._ptr == FIFO_SRC_ADDR and self._phase == "read":  # (read_byte, its read_fn in line)
+            value = self.read_FIFO_SRC() & 0xFF
+            self._ptr = self.next_address(FIFO_SRC_ADDR, True)
+            self.update()
+            return bytes((value,))
         m, rest = divmod(n, 6)
         if (rest or not m or self._phase != "read" or self._ptr != 0x28 or not self._inc or self._replaying
                 or not self._fifo_reading() or self.gyro.running or not self.accel.running):

@@ -97,18 +97,25 @@ def test_the_net_settle_gives_what_the_replayed_events_give(monkeypatch: pytest.
     """Every transfer C woke is settled by its net effect (Nrf52Twim._net_to_stopped) instead of its events scheduled
     and popped: the guest and the TWIM model end as with the events replayed."""
     used = {"n": 0}
-    own = Nrf52Twim._net_to_stopped
+    own, own_start = Nrf52Twim._net_to_stopped, Nrf52Twim._net_start
 
     def counted(self: Nrf52Twim, *args: object) -> bool:
         done = own(self, *args)  # type: ignore[arg-type]
         used["n"] += done
         return done
 
+    def counted_start(self: Nrf52Twim, *args: object) -> bool:  # (a drain C took: its write and events as one)
+        done = own_start(self, *args)  # type: ignore[arg-type]
+        used["n"] += done
+        return done
+
     monkeypatch.setattr(Nrf52Twim, "_net_to_stopped", counted)
+    monkeypatch.setattr(Nrf52Twim, "_net_start", counted_start)
     fast, m, _ = _run(240)
     s = m.hot.state
     assert used["n"] == s.tw_woken + s.tw_py_woken and used["n"] >= 30
     monkeypatch.setattr(Nrf52Twim, "_net_to_stopped", lambda self, *args: False)
+    monkeypatch.setattr(Nrf52Twim, "NET_START", False)
     replayed, m1, _ = _run(240)
     assert replayed == fast
 

@@ -174,7 +174,31 @@ class Nrf52Rtc(NordicPeripheral):
         if at is None:
             return None
         offset = self.HELD_STORAGE[key]
-        return self.base + offset, value, store, at, functools.partial(self.write, offset, 4, value)
+        settle = functools.partial(self._moved_write, n, value, self._event_tick + d, ev)
+        return self.base + offset, value, store, at, settle
+
+    MOVE_SETTLE_LEAN = True  # _moved_write without the register write's dispatch and the recount (False: tests)
+
+    def _moved_write(self, n: int, value: int, tick: int, ev: Any) -> None:
+        """The model's write of CC[n] = ``value`` that C served as planned for the counter's machine event ``ev``
+        (Machine.settle_move): what write() does then -- the register file's value kept (C stored it), the step noted,
+        and _reschedule's event at count ``tick``, the one the plan counted from the match (no target lies between
+        the match and the write: hp_cc_move served it before that compare) -- without the write's dispatch, the
+        counter read and _next_distance. Only right after ``ev`` ran (its _on_tick left the reschedule to this write,
+        nothing scheduled since); otherwise write() itself."""
+        clk = self._clk
+        if (not self.MOVE_SETTLE_LEAN or self._event is not None or not self.running or clk is None
+                or self._move_cache is None or self._move_cache[0] is not ev or ev is None or not ev.cancelled):
+            self.write(self.HELD_STORAGE[self._cc_keys[n]], 4, value)
+            return
+        self._cc_step[n] = (value - self._cc_last[n]) & MASK
+        self._cc_last[n] = value
+        key = self._cc_keys[n]
+        self.values[key] = value
+        self._rf.set_value(self._c_plain[key], value)  # (write(): the register file given the model's value after)
+        self._event_tick = tick
+        self._event = clk.schedule_tick(tick, self._on_tick, f"{self.svd_name} counter", self._tick_raises,
+                                        self._wake_plan, self._move_plan)
 
     def _compare_alone(self) -> tuple[int, int] | None:
         """The event index of the one COMPARE the counter's event generates alone, and the virtual time of the

@@ -307,14 +307,61 @@ class Nrf52Twim(NordicPeripheral):
                 or events.after_top_cycle(stopped + 1) <= stopped or self.values["INTEN"] & self.MID_EVENTS
                 or self.values["ENABLE"] & 0xF != self.ENABLED or self.storage("SHORTS") != self.SHORTS_READ):
             return False
-        s = host.hot.state
-        timeline = host.clocks.timeline
-        bit = self.bit_fs()
         events.pop_due(ev.at_cycle)  # (ev: the top)
         host.arm_changes += 2  # (Machine.schedule_at_fs of the LASTRX and STOPPED events it replaces)
         host.queue_changes += 2
+        self._net_from_lasttx(ev.at_cycle, rx, miso, stopped, what)
+        return True
+
+    NET_START = True  # settle_in_c: the write and the transfer as one net effect (False: write, then the events; tests)
+
+    def _net_start(self, rx: int, miso: bytes, stopped: int) -> bool:
+        """settle_in_c's TASKS_STARTTX write and _net_to_stopped after it as one net effect, when no transfer is under
+        way and no live event is due up to STOPPED (cycle ``stopped``), with _net_to_stopped's conditions (SHORTS just
+        LASTTX_STARTRX | LASTRX_STOP, no PPI route, ENABLE 6, none of TXSTARTED/LASTTX/RXSTARTED/LASTRX's interrupts
+        on): what task_STARTTX does (TXSTARTED, the chip's register byte, TXD.AMOUNT, the line free time) without
+        scheduling the LASTTX event _net_to_stopped would pop at once (nor TXSTARTED's _update_irq: the line cannot
+        change before STOPPED, where it is updated). False: nothing done (the write and _replay_to_stopped run)."""
+        host: Any = self.host
+        if (not self.NET_START or self._pending is not None or self.fabric._routes
+                or self.values["INTEN"] & self.MID_EVENTS or self.values["ENABLE"] & 0xF != self.ENABLED
+                or self.storage("SHORTS") != self.SHORTS_READ):
+            return False
+        top = host.events.top()
+        if top is not None and top.at_cycle <= stopped:
+            return False
+        if self._offer[1] is not None:  # (task_STARTTX: no new offer until the transfer ends)
+            host.hot.state.tw_on = 0
+            self._offer = (-1, None)
+        self._set_event(self.EV_TXSTARTED, 1)  # (fire(): no shortcut, PPI route or interrupt of TXSTARTED here)
+        if not self.bus.start(self.storage("ADDRESS") & 0x7F, False):
+            raise InternalError(f"{self.svd_name}: the chip NACKed the address of the read C did")
+        data = self.dma.read(self.storage("TXD_PTR"), self.storage("TXD_MAXCNT") & 0xFFFF, "TXD.PTR")
+        if self.bus.write_block(data) < len(data):
+            raise InternalError(f"{self.svd_name}: the chip NACKed the register byte of the read C did")
+        self.values["TXD_AMOUNT"] = len(data)
+        # _later's LASTTX as Machine.schedule_at_fs would have scheduled it (and counted it: +1, the pop +2)
+        now = host.hot.state.cycle_count
+        start = max(host.now_fs(), self._line_free_fs)
+        bit = self.bit_fs()
+        self._line_free_fs = start + (10 + 9 * len(data)) * bit
+        lasttx = host.clocks.timeline.cycle_at(start + (10 + 9 * max(len(data) - 1, 0)) * bit)
+        host.arm_changes += 3
+        host.queue_changes += 3
+        self._tx_read = None
+        self.offer_changes += 1
+        self._net_from_lasttx(lasttx if lasttx >= now else now, rx, miso, stopped, "did")
+        return True
+
+    def _net_from_lasttx(self, at: int, rx: int, miso: bytes, stopped: int, what: str) -> None:
+        """_net_to_stopped's net effect from the LASTTX event at cycle ``at`` (no longer queued) to STOPPED."""
+        host: Any = self.host
+        events = host.events
+        s = host.hot.state
+        timeline = host.clocks.timeline
+        bit = self.bit_fs()
         # LASTTX at its cycle: the event, then the shortcut LASTTX_STARTRX (task_STARTRX: RXSTARTED, the chip's read)
-        at = s.cycle_count = ev.at_cycle
+        s.cycle_count = at
         self._pending = None
         set_event = self._set_event
         set_event(self.EV_LASTTX, 1)
@@ -345,13 +392,12 @@ class Nrf52Twim(NordicPeripheral):
         if stop > stopped:  # (C's STOPPED is the model's: never) the run loop's, as the replay leaves it
             self._pending = host.schedule_at_fs(start + 2 * bit, self._stopped, f"{self.svd_name} STOP")
             self._update_irq()
-            return True
+            return
         s.cycle_count = stop
         self._stopped()
         while (later := events.pop_due(stopped)) is not None:  # (none: the chip's read plans nothing)
             s.cycle_count = later.at_cycle
             later.callback()
-        return True
 
     def settle_in_c(self, offer: TwimOffer, at: int, taken: tuple[int, int, int], stopped: int | None) -> None:
         """C took the TASKS_STARTTX write at cycle ``at`` with TXD.PTR, RXD.PTR and RXD.MAXCNT ``taken`` (Machine.
@@ -372,9 +418,10 @@ class Nrf52Twim(NordicPeripheral):
             s.cycle_count = at
             if host.polls is not None:
                 host.polls.on_write()
-            self.write_TASKS(self.TASK_STARTTX, 1)  # (what write() of the word 1 there comes to: no stray bits)
-            if stopped is not None:
-                self._replay_to_stopped(rx, offer.miso[:cnt & 0xFFFF], stopped, "did")
+            if stopped is None or not self._net_start(rx, offer.miso[:cnt & 0xFFFF], stopped):
+                self.write_TASKS(self.TASK_STARTTX, 1)  # (what write() of the word 1 there comes to: no stray bits)
+                if stopped is not None:
+                    self._replay_to_stopped(rx, offer.miso[:cnt & 0xFFFF], stopped, "did")
         finally:
             if byte[0] != offer.reg:
                 host.mem_write(tx, byte)
