@@ -472,6 +472,9 @@ class HotState(ctypes.Structure):
         ("wk_x_for", ctypes.c_uint32),
         ("wk_x_store", ctypes.c_uint32),
         ("wk_x_value", ctypes.c_uint32),
+        ("tw_x_on", ctypes.c_uint32),
+        ("tw_x_store", ctypes.c_uint32),
+        ("tw_x_value", ctypes.c_uint32),
     ]
 
 

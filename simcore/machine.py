@@ -149,6 +149,9 @@ class Machine:
                                             and type(p).native_irq_event is not PeripheralModel.native_irq_event])
         # a wfi woken in C when the next event says how (hp_wfi_hook; Machine._plan_wake, settle_wake)
         self._wake_event: Event | None = None
+        # or a wake planned ahead of its event (_plan_wake_ahead): the chip whose read a TWIM flight made plans it
+        self._wake_ahead: Any = None
+        self.wakes_ahead_in_c = 0
         self._quiet: tuple[Event | None, int, int] = (None, 0, 0)  # _plan_wake's last (event, quiet time, its cycle)
         self.wakes_in_c = 0
         # a machine event applied in C at its cycle (hp_apply; Machine._plan_apply, settle_apply)
@@ -936,7 +939,9 @@ class Machine:
             self._plan_twim(top)
         fl = self._tw_py
         if fl is not None:  # C wakes the transfer's wfi at STOPPED: the event after its events may be woken in C next
-            if fl[2] is not None and fl[2].wake is not None:
+            if fl[0].falls is not None:  # (or the chip's wake-up its read plans, before that event)
+                self._plan_wake_ahead(fl)
+            elif fl[2] is not None and fl[2].wake is not None:
                 self._plan_wake(fl[2], fl[3])
         elif top.wake is not None and self._wfi_hooks and self.debugger is None:  # a debugger's hooks see Python's wfi
             self._plan_wake(top)
@@ -1117,8 +1122,30 @@ class Machine:
         s.wk_after = min(after, quiet)
         s.wk_cycle = top.at_cycle
         self._wake_event = top
+        self._wake_ahead = None
         if top.move is not None:
             self._plan_move(top)
+
+    def _plan_wake_ahead(self, fl: tuple[Any, int, Any, int]) -> None:
+        """hp_wfi_hook after a TWIM flight whose chip read lowers a line (TwimFlight.falls: the Rev2's INT_STATUS_1,
+        INT1): the chip's wake-up that read plans (the next watermark, its event made only when Python runs the
+        read) woken in C as _plan_wake would wake its event (the rise's plan: GPIOTE IN[n], IN's bit), when it comes
+        after the flight's STOPPED and before the next machine event. hp_twim_wake makes it the next stop; the
+        settle finds the event the read made (settle_wake) and checks it is at that cycle."""
+        flight, stopped, nxt, _after_nxt = fl
+        store, plan, at_fs, chip = flight.falls
+        at = self.clocks.timeline.cycle_at(at_fs)
+        after = nxt.at_cycle if nxt is not None else NO_LIMIT
+        if not stopped < at < after or not self.system.wake_allowed(plan[1]):
+            return
+        s = self.hot.state
+        s.wk_store, s.wk_irq, s.wk_ev, s.wk_sole = plan[:4]
+        s.wk_x_store, s.wk_x_value = plan[5]  # (fall_rise_plan's rise always has IN's store)
+        s.wk_x_cycle, s.wk_x_for = at, plan[0]
+        s.wk_after = after  # (the chip's part: nothing of it follows its wake-up, _c_wake's QUIET_FS)
+        s.wk_cycle = at
+        self._wake_event = None
+        self._wake_ahead = chip
 
     def _plan_move(self, top: Event) -> None:
         """hp_cc_move: after C's wake at ``top`` (planned just now), the firmware's write moving its compare on may be
@@ -1210,12 +1237,13 @@ class Machine:
         cycle_at = self.clocks.timeline.cycle_at
         s.tw_free = cycle_at(offer.free_fs)
         s.tw_quiet = cycle_at(offer.quiet_fs)
-        s.tw_reg, s.tw_len, s.tw_fpc = offer.reg, len(offer.miso), fs_per_cycle
+        s.tw_reg, s.tw_len, s.tw_unit, s.tw_fpc = offer.reg, len(offer.miso), offer.unit, fs_per_cycle
         # the model's set-up, as the last offer armed gave it unless it changed (C never writes these; C's copy
-        # holds the armed offer while tw_miso is its answer's): the same TWIM's next read (68 a run on the Nano)
-        if (armed is None or offer[9:] != armed[9:] or offer[5:7] != armed[5:7] or offer.task != armed.task
-                or s.tw_miso != armed.miso_addr):  # (9-: checks ... ram; 5-6: unit, bit_fs)
-            s.tw_task, s.tw_unit, s.tw_bit_fs = offer.task, offer.unit, offer.bit_fs
+        # holds the armed offer while tw_miso is its answer's): the same TWIM's next read (68 a run on the Nano; the
+        # Rev2's drain and the no-read offer after its INT_STATUS_1 flight, in turn)
+        if (armed is None or offer[9:] != armed[9:] or offer.bit_fs != armed.bit_fs or offer.task != armed.task
+                or s.tw_miso != armed.miso_addr):  # (9-: checks ... ram)
+            s.tw_task, s.tw_bit_fs = offer.task, offer.bit_fs
             s.tw_ram_base, s.tw_ram_size, s.tw_ram = offer.ram
             s.tw_irq, s.tw_ev = offer.irq, offer.slot
             for k, (index, value) in enumerate(offer.checks):
@@ -1257,6 +1285,10 @@ class Machine:
         s.tw_rx, s.tw_n = flight.rx, flight.cnt
         s.tw_py_miso = flight.miso_addr
         s.tw_py = s.tw_flight = 1
+        falls = flight.falls
+        if falls is not None:  # the line its read lowers, stored with the wake (hp_twim_wake)
+            s.tw_x_store, s.tw_x_value = falls[0]
+        s.tw_x_on = falls is not None
         self._tw_py = (flight, stopped, nxt[1] if len(nxt) > 1 else None, nxt[2].at_cycle if len(nxt) > 2
                        else NO_LIMIT)
 
@@ -1316,6 +1348,7 @@ class Machine:
             return
         s.tw_py_miso = flight.miso_addr
         s.tw_py = s.tw_flight = 1
+        s.tw_x_on = 0
         self._tw_py = (flight, s.tw_stopped, None, NO_LIMIT)
         self.twim_flights_kept += 1
 
@@ -1490,7 +1523,14 @@ class Machine:
         ev, self._wake_event = self._wake_event, None
         self.system.account_sleep(slept)
         if ev is None:
-            return
+            chip, self._wake_ahead = self._wake_ahead, None
+            if chip is None:
+                return
+            ev = chip._wake  # (planned ahead: the wake-up the flight's read made, settled just before: settle_twim)
+            if ev is None or ev.at_cycle != at:
+                raise InternalError(f"{chip.name}: C woke the wfi at cycle {at} for a wake-up the model plans at "
+                                    f"{None if ev is None else ev.at_cycle}")
+            self.wakes_ahead_in_c += 1
         ev.cancelled = True
         self._settle_as_of(at, ev.callback)
         self.wakes_in_c += 1

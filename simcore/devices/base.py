@@ -371,6 +371,12 @@ class BusDevice(RegisterBlock):
         effects; None when the chip cannot tell (override)."""
         return None
 
+    def read_falls(self) -> tuple[Any, int] | None:
+        """What the read ``read_ahead`` told last does besides its bytes, when it lowers an output line and plans the
+        chip's next wake-up, whose event raises that line again and does nothing else C could not (Event.wake): (the
+        line, the wake-up's virtual time in fs); None when the read does neither (the default) or more."""
+        return None
+
     def preview_reads(self, addr: int, inc: bool, limit: int) -> list[int]:
         """The bytes a read from register ``addr`` (incrementing if ``inc``) returns next, as many as can be told
         without side effects (at most ``limit``); nothing changes in the chip. Valid until ``quiet_until``

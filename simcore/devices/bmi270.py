@@ -52,6 +52,7 @@ GYR_RANGE_DPS = (2000, 1000, 500, 250, 125)
 FIFO_BYTES = 2048
 FIFO_DATA, INIT_DATA = 0x26, 0x5E
 FIFO_LENGTH_0 = 0x24  # FIFO_LENGTH's address (the register map): read_ahead previews a read of it
+INT_STATUS_1 = 0x1D  # INT_STATUS_1's address: read_ahead previews it too, with read_falls (what its read lowers)
 MSG_NOT_INIT, MSG_INIT_OK, MSG_INIT_ERR = 0, 1, 2
 SENSORTIME_HZ = 25600
 QUIET_FS = 1 << 62  # (a C wake's "nothing of the model follows before": the watermark's wake-up plans none after it)
@@ -81,6 +82,7 @@ class Bmi270(FifoDevice):
     SPI_DUMMY_BYTE: ClassVar[bool] = True
     ADDRESS_MASK: ClassVar[int] = 0x7F
     READS_AHEAD: ClassVar[bool] = True  # FIFO_LENGTH told ahead (read_ahead)
+    STATUS_AHEAD: ClassVar[bool] = True  # INT_STATUS_1 told ahead too (read_ahead, read_falls; False: tests)
     OPTIONS: ClassVar[dict[str, str]] = {
         "accel_channels": "recording channels of X/Y/Z acceleration (default ['ax', 'ay', 'az'])",
         "gyro_channels": "recording channels of X/Y/Z angular rate (default ['gx', 'gy', 'gz']; zeros if absent)",
@@ -189,6 +191,7 @@ class Bmi270(FifoDevice):
         # FIFO_LENGTH read in the bus transaction under way / in the last one ended (read_offer: the drain comes next)
         self._len_read = self._after_len = False
         self._c_plan: tuple[Any, Any] | None = None  # _c_wake's chip part: (the wake-up event, INT1's line or None)
+        self._told: tuple[int, tuple[Any, int] | None] = (-1, None)  # (time, _falls) of INT_STATUS_1's read_ahead
         self._forget()
 
     # Per-call costs of the model kept from one call to the next (each equals what it replaces: CACHED off
@@ -431,11 +434,53 @@ class Bmi270(FifoDevice):
         as it is now). Read before the next arrival, FIFO_LENGTH gives the frames now, so the drain takes at most
         these: the oldest, which later arrivals leave as they are until one overwrites the oldest (stream mode, a full
         FIFO) or a wake-up planned comes."""
-        if n not in (1, 2) or self._phase != "write" or self._ptr != FIFO_LENGTH_0 or self._replaying:
+        if self._phase != "write" or self._replaying:
+            return None
+        if self._ptr == INT_STATUS_1 and n == 1:
+            return self._status_ahead()
+        if n not in (1, 2) or self._ptr != FIFO_LENGTH_0:
             return None
         length = self._fifo_length()
         answer = bytes((length & 0xFF, (length >> 8) & 0x3F)[:n])
         return self._ahead_with_drain(answer)
+
+    def _status_ahead(self) -> tuple[bytes, None, int] | None:
+        """read_ahead of INT_STATUS_1 (its register byte written, one byte to read): what it reads now, which holds
+        until the next sample arrives (``quiet_until``: no flag is set before then), when its side effects are the
+        ones read_falls tells; None otherwise (the read stays Python's)."""
+        falls = self._falls() if self.STATUS_AHEAD else None
+        self._told = (self.now(), falls)
+        if falls is None:
+            return None
+        return bytes((self._int_status,)), None, 0
+
+    def read_falls(self) -> tuple[Any, int] | None:
+        """BusDevice.read_falls: the INT_STATUS_1 read read_ahead told (``_status_ahead``) lowers INT1 and plans the
+        chip's wake-up at the next watermark, whose event raises INT1 alone (``_c_wake``'s). What read_ahead found,
+        when asked at the same virtual time with the read still the one told (else computed again)."""
+        if self._phase != "write" or self._ptr != INT_STATUS_1 or self._replaying or not self.STATUS_AHEAD:
+            return None
+        told = self._told
+        return told[1] if told[0] == self.now() else self._falls()
+
+    def _falls(self) -> tuple[Any, int] | None:
+        """INT_STATUS_1 read now, before the next arrival: (INT1's line, the virtual time of the wake-up its update
+        plans) when the watermark routed to INT1 alone (INT_MAP_DATA fwm_int1, INT1 push-pull active high) is what
+        holds INT1 high, the read clears it (the level left below the watermark: INT1 falls; INT2 has no source),
+        and the update then plans only the next watermark's wake-up (``_next_wakeup_at`` with fwm clear), as
+        ``_c_wake`` takes it; None otherwise."""
+        line = self.lines["INT1"]
+        if (self._init_at is not None or self.values["INT_MAP_DATA"] != 0x02 or not line.level
+                or self.values["INT1_IO_CTRL"] & 0x0A != 0x0A or line.fall_rise_plan is None or line.listeners != 1):
+            return None
+        self.catch_up()
+        fifo = self.fifo
+        size = self._frame_size()
+        wtm = self.values["FIFO_WTM_0"] | (self.values["FIFO_WTM_1"] & 0x1F) << 8
+        if not self._int_status & 0x02 or not size or not wtm or fifo.clock is None or fifo.level * size >= wtm:
+            return None
+        at = fifo.when_level(-(-wtm // size))
+        return None if at is None else (line, at)
 
     def _build_frame(self, e: int) -> list[int]:
         assert self.fifo.clock is not None

@@ -33,7 +33,7 @@ FLOATING = 0xFF  # what a read returns when no target drives the data line (pull
 class Line:
     """A wire: a level (True = high) and the callbacks that follow it, called on every change."""
 
-    __slots__ = ("name", "level", "_listeners", "changes", "source", "rise_plan")
+    __slots__ = ("name", "level", "_listeners", "changes", "source", "rise_plan", "fall_rise_plan")
 
     def __init__(self, name: str, level: bool = False) -> None:
         self.name = name
@@ -44,6 +44,9 @@ class Line:
         # what the input it drives does when it rises, as C may do it at a wfi (Event.wake's tuple, or None), set by
         # that input (an nRF52 GPIO pin: Nrf52Gpio.rise_plan) and valid while it is the line's one listener
         self.rise_plan: Callable[[], tuple[int, ...] | None] | None = None
+        # what the input does when the line, high, falls and later rises again (((value index, value) the fall stores,
+        # the rise's Event.wake tuple), or None; Nrf52Gpio.fall_rise_plan), on the same terms
+        self.fall_rise_plan: Callable[[], tuple[tuple[int, int], tuple[int, ...]] | None] | None = None
 
     @property
     def listeners(self) -> int:

@@ -557,6 +557,13 @@ typedef struct {
     uint32_t wk_x_for;      /* Python: and its event register (wk_store) */
     uint32_t wk_x_store;    /* Python: the value index set */
     uint32_t wk_x_value;    /* Python: the value */
+    /* --- the transfer of Python's woken at STOPPED (tw_py) may set one more register-file value with the wake: what
+       the chip's read lowers (Nrf52Twim.twim_flight's ``falls``: the Nano 33 BLE Sense Rev2's INT_STATUS_1 read drops
+       INT1, P0.IN's bit 11 clears); the wake-up the model then plans (the next watermark) may be hp_wfi_hook's wake
+       planned ahead (Machine._plan_wake_ahead), which becomes the next stop when it comes before tw_saved --- */
+    uint32_t tw_x_on;       /* Python: 1 with the flight armed (tw_py) that stores it; C: 0 once stored */
+    uint32_t tw_x_store;    /* Python: the value index set */
+    uint32_t tw_x_value;    /* Python: the value */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -1920,18 +1927,24 @@ static int hp_twim_wake(hp_state *s, void *uc, uint64_t address, uint32_t size) 
     uint32_t *st = rf_stores(s->ev_bus);
     for (uint32_t k = 1; k < HP_TW_EVENTS; k++)
         if (s->tw_ev_store[k] != HP_TW_NONE) st[s->tw_ev_store[k]] = 1;
+    uint64_t next = s->tw_saved;
     if (s->tw_py) { /* the model's transfer: Python's next sync runs its events as of their cycles */
         hp_wake_line(s, at, s->tw_irq, &s->tw_py_slept);
         s->tw_py = 0;
         s->tw_py_woken++;
         s->fr_done |= 128u;
+        if (s->tw_x_on) { /* the chip's line its read lowered, as the input's register (IN) has it after */
+            st[s->tw_x_store] = s->tw_x_value;
+            s->tw_x_on = 0;
+            if (s->wk_cycle < next) next = s->wk_cycle; /* the wake-up that read planned, planned ahead */
+        }
     } else {
         hp_wake_line(s, at, s->tw_irq, &s->tw_slept);
         s->tw_woken++;
     }
     if (s->tw_ev < HP_EV_SLOTS) s->ev_armed[s->tw_ev] = 1;
     s->tw_flight = 0;
-    s->stop_cycle = s->tw_saved;
+    s->stop_cycle = next;
     uint32_t pc = ((uint32_t)address + size) | 1u; /* Thumb state (the bit Unicorn's PC write takes as T) */
     s->reg_write(uc, s->core_rid[15], &pc);
     return 1;

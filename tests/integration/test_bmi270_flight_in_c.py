@@ -27,6 +27,7 @@ from tests.integration.test_wfi_wake_in_c import pause_after_settled, restored_t
 @pytest.mark.parametrize(("app", "frames", "batch"), [("imu_steps_bus", 300, 25), ("imu_gestures", 64, 8)])
 def test_fifo_length_woken_in_c_gives_what_python_transfers_give(monkeypatch: pytest.MonkeyPatch, app: str,
                                                                  frames: int, batch: int) -> None:
+    monkeypatch.setattr(Bmi270, "STATUS_AHEAD", False)  # (INT_STATUS_1's flight: test_bmi270_status_in_c.py)
     _run(app, frames)  # (the block cache filled first: a cold one's first executions of divide blocks stop too)
     fast, m, starts = _run(app, frames)
     assert fast[5] == 0 and fast[0]
@@ -56,9 +57,10 @@ def _pause_in_a_flight(m: Machine, n: int) -> Machine:
     return pause_after_settled(m, "_arm_flight", n, "FIFO_LENGTH read armed")
 
 
-def test_a_wrong_fifo_length_is_caught_at_the_settle() -> None:
+def test_a_wrong_fifo_length_is_caught_at_the_settle(monkeypatch: pytest.MonkeyPatch) -> None:
     """With the record Python settles from made wrong (FIFO_LENGTH_0's byte with its lowest bit flipped; C still
     writes the right one) the run must end with an internal error at the next entry."""
+    monkeypatch.setattr(Bmi270, "STATUS_AHEAD", False)  # (every flight armed a FIFO_LENGTH read's)
     m = _pause_in_a_flight(_machine("imu_steps_bus", 150), 2)
     fl = m._tw_py
     assert fl is not None and len(fl[0].miso) == 2 and fl[0].then is not None
@@ -67,7 +69,9 @@ def test_a_wrong_fifo_length_is_caught_at_the_settle() -> None:
         run_machine(m)
 
 
-def test_a_snapshot_with_a_fifo_length_flight_armed_restored_twice_ends_as_the_plain_run() -> None:
+def test_a_snapshot_with_a_fifo_length_flight_armed_restored_twice_ends_as_the_plain_run(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Bmi270, "STATUS_AHEAD", False)  # (every flight armed a FIFO_LENGTH read's)
     plain, _, _ = _run("imu_steps_bus", 300)
     m = _pause_in_a_flight(_machine("imu_steps_bus", 300), 3)
     s = m.hot.state

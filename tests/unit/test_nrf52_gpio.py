@@ -159,3 +159,28 @@ def test_pins_changing_together_reach_lines_and_listeners_lowest_first() -> None
     assert [(c["pin"], c["level"]) for c in part["p0"].trace()] == [("P0.02", 1), ("P0.07", 1)]
     part["p0"].drive(1 << 31, 0)
     assert seen[4:] == [(31, 0)] and not line.level
+
+
+def test_a_pin_fall_c_may_store_fires_no_channel_and_the_rise_after_it_is_rise_plans() -> None:
+    """Nrf52Gpio.fall_rise_plan's parts (the Nano 33 BLE Sense Rev2's INT1 lowered by the INT_STATUS_1 read C wakes,
+    raised at the next watermark): a fall fires no channel set to LoToHi but one set to HiToLo or Toggle
+    (``_falls_fire``), the rise after the fall is ``_rise_port``'s from the levels after it (the pin high now), and no
+    plan at all for a pin low now or an IN the register file does not hold (this fake has no register file)."""
+    part = Part()
+    p0, gpiote = part["p0"], part["gpiote"]
+    part.write("p0", PIN_CNF + 4 * 11, 0)  # input connected, no pull
+    part.write("gpiote", GPIOTE_CONFIG, 1 | (11 << 8) | (1 << 16))  # CONFIG[0]: event, P0.11, LoToHi
+    assert p0.fall_rise_plan(11) is None  # low now: nothing to fall
+    p0.drive(1 << 11, 1 << 11)
+    assert p0._falls_fire(gpiote, 11) == []
+    assert p0._rise_port(11) is None  # (high now)
+    after = p0._level & ~(1 << 11)
+    assert p0.fall_rise_plan(11) is None and p0._rise_port(11, after) is None  # IN not held by a register file
+    held = p0._in  # (as the register file holding IN leaves it: an entry, value index 7, IN's present value)
+    held.entry, held.store, held.py, held.value = object(), 7, False, p0._level & p0._connected
+    got = p0._rise_port(11, after)  # the rise from the levels after the fall
+    assert got is not None and got[0] is gpiote and got[1] == 0 and got[2] == (7, p0._level & p0._connected)
+    part.write("gpiote", GPIOTE_CONFIG + 4, 1 | (11 << 8) | (2 << 16))  # CONFIG[1]: HiToLo on the same pin
+    assert p0._falls_fire(gpiote, 11) == [1]
+    part.write("gpiote", GPIOTE_CONFIG + 4, 1 | (11 << 8) | (3 << 16))  # Toggle: fires on both edges
+    assert p0._falls_fire(gpiote, 11) == [1]

@@ -238,6 +238,7 @@ class Nrf52Gpio(PeripheralModel):
         """Pin ``pin`` follows ``line`` (a device's interrupt output)."""
         line.connect(lambda lvl: self.drive(1 << pin, int(lvl) << pin))
         line.rise_plan = lambda: self.rise_plan(pin)
+        line.fall_rise_plan = lambda: self.fall_rise_plan(pin)
 
     def rise_plan(self, pin: int) -> tuple[int, int, int, int, int, tuple[int, int] | None] | None:
         """What pin ``pin`` rising from outside does, when C may do it at a wfi (Event.wake, hotpath.c hp_wfi_hook): a
@@ -256,10 +257,41 @@ class Nrf52Gpio(PeripheralModel):
         plan = gpiote.wake_plan(n, 0)
         return None if plan is None else (*plan, extra)
 
-    def _rise_port(self, pin: int) -> tuple[Any, int, tuple[int, int] | None] | None:
-        """rise_plan's part that only a level or configuration change moves: (the GPIOTE, its channel, IN's store)."""
+    def fall_rise_plan(self, pin: int) -> tuple[tuple[int, int], tuple[int, ...]] | None:
+        """Pin ``pin``, high now, falling from outside and later rising again, when C may do both (hotpath.c
+        hp_twim_wake's ``tw_x`` store, then hp_wfi_hook's wake; the Nano 33 BLE Sense Rev2's INT1 lowered by the
+        BMI270's INT_STATUS_1 read, raised by its next watermark): the fall only clears IN's bit where the register
+        file answers IN (no GPIOTE channel fires on it: LOTOHI only; the pin as ``_rise_port`` wants it), and the rise
+        is then rise_plan's. Returns ((IN's value index, IN after the fall), the rise's wake plan), or None."""
         bit = 1 << pin
-        if (self._level & bit or self._task_mask & bit or self.values["DIR"] & ~self._event_mask & bit
+        if not self._level & bit:
+            return None
+        got = self._rise_port(pin, self._level & ~bit)
+        if got is None or got[2] is None:
+            return None
+        gpiote, n, extra = got
+        for fn in self.fabric.port_listeners:  # (_rise_port found GPIOTEs only) none fires on the fall
+            if any(self._falls_fire(fn.__self__, 32 * self.port + pin)):  # type: ignore[attr-defined]
+                return None
+        plan = gpiote.wake_plan(n, 0)
+        if plan is None:
+            return None
+        return (extra[0], self._level & ~bit & self._connected), (*plan, extra)
+
+    @staticmethod
+    def _falls_fire(gpiote: Any, pin: int) -> list[int]:
+        """The IN[n] event channels of ``gpiote`` a fall of ``pin`` (0-47) fires (HITOLO or TOGGLE)."""
+        return [n for n, (mode, p) in gpiote._owned.items() if mode == MODE_EVENT and p == pin
+                and gpiote.values[f"CONFIG{n}"] >> 16 & 3 in (POL_HITOLO, POL_TOGGLE)]
+
+    def _rise_port(self, pin: int, level: int | None = None) -> tuple[Any, int, tuple[int, int] | None] | None:
+        """rise_plan's part that only a level or configuration change moves: (the GPIOTE, its channel, IN's store).
+        ``level``: the port's levels the rise starts from (fall_rise_plan: after a fall), if not the present ones."""
+        bit = 1 << pin
+        present = level is None
+        if level is None:
+            level = self._level
+        if (level & bit or self._task_mask & bit or self.values["DIR"] & ~self._event_mask & bit
                 or (self._sense_high | self._sense_low) & bit or pin in self._lines):
             return None
         fired = []
@@ -275,7 +307,9 @@ class Nrf52Gpio(PeripheralModel):
         if held.entry is not None and not held.py:
             if held.value != self._level & self._connected:
                 return None  # (IN's value in the register file is not this level's: let Python put it)
-            extra = (held.store, (self._level | bit) & self._connected)
+            extra = (held.store, (level | bit) & self._connected)
+        elif not present:
+            return None  # (fall_rise_plan: the fall's store needs IN in the register file)
         return fired[0][0], fired[0][1], extra
 
     def gpiote_drive(self, pin: int, owned: bool, level: int = 0) -> None:

@@ -93,6 +93,9 @@ class TwimFlight(NamedTuple):
     rx: int  # RXD.PTR
     cnt: int  # RXD.MAXCNT
     then: TwimOffer | None  # the read a driver makes after it (the drain after FIFO_SRC), its line free at STOPPED
+    # what the chip's read lowers (read_falls): ((value index, value) the line's fall stores, the rise's Event.wake
+    # tuple, the chip's next wake-up in fs, the chip), or None (hp_twim_wake's tw_x store, Machine._plan_wake_ahead)
+    falls: tuple[tuple[int, int], tuple[int, ...], int, Any] | None = None
 
 
 @register_model
@@ -230,11 +233,32 @@ class Nrf52Twim(NordicPeripheral):
             return None
         miso, after, until = got
         stopped_fs = self._line_free_fs + (10 + 9 * n + 2) * self.bit_fs()  # the RX phase from the line free, STOP
-        then = self._make_offer((target, after, stopped_fs, until)) if after is not None else None
+        falls = None
+        if after is not None:
+            then = self._make_offer((target, after, stopped_fs, until))
+        else:  # a read with no read after it: one that lowers the chip's line (the BMI270's INT_STATUS_1), or none
+            falls = self._falls_of(target)
+            if falls is None:
+                return None
+            then = self._make_offer((target, (0, b"", 1), stopped_fs, 0))  # (no bytes: never taken)
         miso_addr = ctypes.cast(ctypes.c_char_p(miso), ctypes.c_void_p).value or 0
         return TwimFlight(self, ev, miso, miso_addr, stopped_fs, quiet, tuple(zip(index, (address, _tx, txcnt, rx,
                                                                                                cnt, shorts))),
-                          rx, cnt, then)
+                          rx, cnt, then, falls)
+
+    def _falls_of(self, target: Any) -> tuple[tuple[int, int], tuple[int, ...], int, Any] | None:
+        """twim_flight's ``falls``: the chip's read lowers a line (``read_falls``) whose input's fall C may store with
+        the wake at STOPPED and whose rise at the chip's next wake-up C may do at the wfi after (the line's
+        ``fall_rise_plan``: the nRF52 GPIO pin's IN, GPIOTE IN[n]). The then-offer is one C never takes (no bytes:
+        hp_twim_start takes no read longer than the answer): it only arms the TWIM's fields the wake reads."""
+        got = target.read_falls()
+        if got is None:
+            return None
+        line, at_fs = got
+        plan = line.fall_rise_plan() if line.fall_rise_plan is not None else None
+        if plan is None:
+            return None
+        return plan[0], plan[1], at_fs, target
 
     def flight_of_c(self, offer: TwimOffer, taken: tuple[int, int, int]) -> TwimFlight | None:
         """A read C took (hp_twim_start) that a Python entry came before the wfi of (a poll of EVENTS_ERROR in the wait
