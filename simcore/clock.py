@@ -21,6 +21,7 @@ docs/clocks.md describes the API.
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -77,6 +78,19 @@ class Timeline:
         # the IoT node's imu_steps_bus); Machine.now_fs reads them itself (no call when it is the same cycle)
         self._last_cycle: int | None = None
         self._last_fs = 0
+        self._keep_current()
+
+    def _keep_current(self) -> None:
+        """Keep the current segment's terms as the timeline's own (``_c0`` its cycle, ``_f0`` its virtual time, ``_num``
+        its rate's numerator, ``_dfs`` its denominator times 10**15; a stopped core's ``_c0`` and ``_f0`` infinite, so
+        that no conversion takes them): nearly every conversion is of the present, and reading them here costs no
+        segment look-up. Called wherever the last segment changes."""
+        seg = self.segments[-1]
+        if seg.hz:
+            self._c0, self._f0, self._num, self._dfs = seg.cycle, seg.fs, seg.rate_num, seg.den_fs
+        else:
+            self._c0 = self._f0 = math.inf
+            self._num, self._dfs = 0, seg.den_fs
 
     @property
     def current(self) -> Segment:
@@ -93,9 +107,13 @@ class Timeline:
         toward zero, in integers (the rate is the segment's exact binary fraction)."""
         if cycle == self._last_cycle:  # (the segments have not changed since: switch and _append forget it)
             return self._last_fs
-        seg = self.segments[-1]
-        if cycle < seg.cycle:  # (the present, the current segment: no call)
-            seg = self._at_cycle(cycle)
+        x = cycle - self._c0
+        if x >= 0:  # the current segment, running (the present: its terms kept, _keep_current)
+            fs = self._f0 + x * self._dfs // self._num
+            self._last_cycle = cycle
+            self._last_fs = fs
+            return fs
+        seg = self._at_cycle(cycle)
         if not seg.hz:
             return seg.fs
         x = (cycle - seg.cycle) * seg.den_fs
@@ -114,7 +132,9 @@ class Timeline:
 
     def cycle_at(self, fs: int) -> int:
         """The first cycle at which virtual time has reached ``fs`` (the present or later for a past time)."""
-        seg = self.segments[-1]  # (the current segment, without the property's call)
+        if fs > self._f0:  # the current segment, running (its terms kept: _keep_current)
+            return self._c0 - (-(fs - self._f0) * self._num // self._dfs)
+        seg = self.segments[-1]
         if fs <= seg.fs or not seg.hz:
             i = max(bisect.bisect_right([s.fs for s in self.segments], fs) - 1, 0)
             seg = self.segments[i]
@@ -129,6 +149,7 @@ class Timeline:
         if cur.kind == "run" and cycle == cur.cycle:  # nothing ran on it yet: replace it
             self.segments[-1] = Segment(cur.cycle, cur.fs, cur.seconds, hz, source, "run", cur.sleep_at_start)
             self._last_cycle = None
+            self._keep_current()
             return
         fs = self.fs_at(cycle)
         self._append(Segment(cycle, fs, self.seconds_at(cycle), hz, source, "run", sleep_cycles))
@@ -146,6 +167,7 @@ class Timeline:
         self.segments.append(seg)
         self._cycles.append(seg.cycle)
         self._last_cycle = None
+        self._keep_current()
 
     def spans(self, end_cycle: int, end_sleep: int) -> list[tuple[Segment, int, int, float]]:
         """(segment, cycles, sleep cycles, seconds) of each segment up to ``end_cycle``."""
@@ -324,9 +346,11 @@ class DomainClock:
             return None
         # anchor_fs + (tick - an/ad) * F * div * hd / hn, rounded up, in integers (see _rate_terms)
         _, rate, den, an, ad = self._terms or self._rate_terms()
-        # (tick - an/ad) * den / (hn * ad) with den = ad * hd * F * div and rate = hn * ad
-        num = self._anchor_fs * ad * rate + (tick * ad - an) * den
-        return max(-(-num // (ad * rate)), self.host.now_fs())
+        # (tick - an/ad) * den / (hn * ad) with den = ad * hd * F * div and rate = hn * ad (anchor_fs is whole: added
+        # after the ceiling)
+        at = self._anchor_fs - (-(tick * ad - an) * den // (ad * rate))
+        now = self.host.now_fs()
+        return at if at > now else now
 
     def schedule_tick(self, tick: int, callback: Callable[[], None], tag: str = "",
                       raises: Callable[[], frozenset[int] | None] | None = None,

@@ -56,6 +56,7 @@ class Machine:
         mhz = check_mhz(board, self.opts.mhz, "mhz")
         # the clock service (simcore/clock.py): a fixed clock until the part's clock model (RCC) attaches
         self.clocks = Clocks(mhz * 1e6, override_hz=mhz * 1e6 if self.opts.mhz_given else None)
+        self._timeline = self.clocks.timeline  # (the clocks' one timeline: now_fs and schedule_at_fs read it directly)
         self._flash_timing: tuple[int, int, bool] | None = None  # (wait states, accelerator, prefetch) from FLASH
         self.flash_ws_high = 0  # the most wait states the firmware set (FLASH.ACR) in the run: the error bar's WS
         self._reset_request: tuple[str, str] | None = None  # (cause, why): a watchdog or standby reset to do
@@ -362,7 +363,7 @@ class Machine:
         """Virtual time now, in femtoseconds (exact: integrated over the clock timeline). The timeline's last answer
         is read here: most calls ask for the cycle of the one before (Python's work between two runs of the core)."""
         cycle = self.hot.state.cycle_count
-        timeline = self.clocks.timeline
+        timeline = self._timeline
         if cycle == timeline._last_cycle:
             return timeline._last_fs
         return timeline.fs_at(cycle)
@@ -385,9 +386,8 @@ class Machine:
     def schedule_at_fs(self, at_fs: int, callback: Callable[[], None], tag: str = "") -> Event:
         """An event at a virtual time: it stays at that time when the core clock changes."""
         now = self.hot.state.cycle_count
-        at = self.clocks.timeline.cycle_at(at_fs)
-        ev = self.events.schedule(at if at >= now else now, callback, tag)
-        ev.at_fs = at_fs
+        at = self._timeline.cycle_at(at_fs)
+        ev = self.events.schedule_at(at if at >= now else now, at_fs, callback, tag)
         self.arm_changes += 1
         self.queue_changes += 1
         if not self._in_events:

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import array
 import ctypes
+import functools
 import itertools
 import operator
 from collections import deque
@@ -56,6 +57,10 @@ from typing import Any
 import unicorn
 
 from simcore.hotpath import native_library
+
+# NativeRegFile.set_values' loop in C, its parts made once: a value's 32 bits, and an iterator run to its end
+_u32 = functools.partial(operator.and_, 0xFFFFFFFF)
+_consume = deque(maxlen=0).extend
 
 PY_READ = 1  # reads go to Python (a model's register)
 PY_WRITE = 2  # writes go to Python
@@ -305,6 +310,9 @@ class PyRegFile:
         self.poll_threshold = 0
         self.pc_source: Callable[[], int] = lambda: 0
         self.store: list[int] = []
+        # the same list under NativeRegFile's name (its values' array): a model reads or sets a value by index through
+        # either register file without a call (NordicPeripheral.storage, fire, _set_event)
+        self._stores_p = self.store
         # per entry: [store, write_mask, w1c, w1s, read_mask, flags, changed, poll_pc, reads, writes,
         #             poll_value, poll_count] (RfReg's fields)
         self.regs: list[list[int]] = []
@@ -1204,8 +1212,7 @@ class NativeRegFile:
     def set_values(self, stores: list[int], values: list[int]) -> None:
         """Set values ``stores`` to ``values`` (32 bits each), in order, iterated in C (no bytecodes per value: a
         TWIM settle puts back six to nine of them twice)."""
-        masked = map(operator.and_, values, itertools.repeat(0xFFFFFFFF))
-        deque(itertools.starmap(self._stores_p.__setitem__, zip(stores, masked, strict=True)), maxlen=0)
+        _consume(itertools.starmap(self._stores_p.__setitem__, zip(stores, map(_u32, values), strict=True)))
 
     def values_bytes(self) -> bytes:
         n = self._n_store

@@ -17,6 +17,7 @@ sample FIFO (rate changes, losses and overruns, the report).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -152,7 +153,8 @@ class BusDevice(RegisterBlock):
         self.before_stats: list[Callable[[], None]] = []  # a controller streaming to it settles before its figures
         super().__init__(host, config.name)
         self.host: DeviceHost = host
-        self._now_fs: Callable[[], int] | None = getattr(host, "now_fs", None)  # now()'s time base (None: cycles)
+        # now()'s time base: the host's virtual time (an int), else cycles at the core clock (:func:`now_fs`)
+        self._now_fs: Callable[[], int] = getattr(host, "now_fs", None) or functools.partial(now_fs, host)
         allowed = set(self.COMMON_OPTIONS) | set(self.OPTIONS)
         unknown = sorted(set(config.options) - allowed)
         if unknown:
@@ -194,8 +196,7 @@ class BusDevice(RegisterBlock):
     def now(self) -> int:
         """Virtual time now, femtoseconds (:func:`now_fs` with the host's time base taken once: asked at every
         access of a streaming chip)."""
-        fn = self._now_fs
-        return int(fn()) if fn is not None else now_fs(self.host)
+        return self._now_fs()
 
     def next_wakeup(self) -> int | None:
         """The next virtual time at which an output line or flag may change by itself (override)."""
@@ -506,8 +507,12 @@ class FifoDevice(BusDevice):
         """Let into the FIFO what arrived by now; count what it lost, one overrun per episode of losses."""
         if self._replaying:
             return  # spi_replay caught up before its frames
-
-        loss = self.fifo.catch_up(self.now() if now is None else now)
+        fifo = self.fifo
+        if now is None:
+            now = self._now_fs()  # (now(), without its call)
+        if now < fifo.due:
+            return  # (SampleFifo.catch_up's own first test, without its call: before the next sample's arrival)
+        loss = fifo.catch_up(now)
         if loss is not None:
             from simcore.devices.fifo import FifoMode
 
@@ -516,8 +521,9 @@ class FifoDevice(BusDevice):
                 self.stats_.record("overruns", loss.first_at, what="FIFO full" if self.fifo.mode is FifoMode.FIFO
                                    else f"FIFO {self.FIFO_ENTRY} overwritten")
 
-    def catch_up(self) -> None:
-        self.catch_up_fifo()
+    # catching up a FIFO chip is catching up its FIFO (the same function: no call of a call at every register access;
+    # a subclass overriding catch_up_fifo overrides catch_up too)
+    catch_up = catch_up_fifo
 
     def _drain_offer(self) -> tuple[int, bytes, int] | None:
         """The FIFO drain a driver reads next, as ``read_offer`` gives it (override: the default tells nothing)."""

@@ -59,6 +59,10 @@ class SampleFifo:
         self.overrun = False  # the flag the chip shows (cleared by reads or a reset)
         self.stopped = False  # FIFO mode after it filled: collects nothing until reset
         self._losing = False  # inside an episode of losing samples
+        # the virtual time before which catch_up lets nothing in: sample ``next_k``'s arrival (count_by(t) > k exactly
+        # from arrival(k) on), kept by catch_up; -1: not known (reset). A chip's FIFO is caught up at nearly every
+        # register access, most of them between two samples
+        self.due = -1
 
     def reset(self, mode: FifoMode, clock: Clock | None, first_k: int, limit: int | None) -> None:
         """Empty the FIFO and start collecting in ``mode`` from sample ``first_k``."""
@@ -67,6 +71,7 @@ class SampleFifo:
         self.level = 0
         self.next_k = first_k
         self.overrun = self.stopped = self._losing = False
+        self.due = -1
 
     def _arrived(self, now: int) -> int:
         assert self.clock is not None
@@ -75,14 +80,17 @@ class SampleFifo:
 
     def catch_up(self, now: int) -> Loss | None:
         """Let in what arrived by ``now`` as the mode says; what was lost, if anything."""
-        if self.clock is None:
+        clock = self.clock
+        if now < self.due or clock is None:  # (before the next sample's arrival: nothing to let in)
             return None
         arrived = self._arrived(now)
-        new = arrived - self.next_k
-        if new <= 0:
-            return None
         first = self.next_k
+        new = arrived - first
+        if new <= 0:
+            self.due = clock.arrival(first)
+            return None
         self.next_k = arrived
+        self.due = clock.arrival(arrived)
         if self.mode is FifoMode.BYPASS:
             return None
         if self.mode is FifoMode.FIFO or self.stopped:

@@ -72,6 +72,23 @@ def test_set_values_masks_to_32_bits_in_order_and_refuses_unequal_lengths(native
     assert [rf.value(s) for s in stores] == [0xFFFFFFFF, 9, 5, 0]
 
 
+
+@pytest.mark.parametrize("native", [True, False])
+def test_values_read_and_set_by_index_are_the_files_values(native: bool) -> None:
+    """``_stores_p`` (the native file's values array, the twin's list under that name: NordicPeripheral.storage, fire
+    and _set_event index it without a call) reads and sets what value() and set_value() do, also after more values
+    were added (the native array then moves: the file's attribute follows it)."""
+    rf, _ = _files(native)
+    stores = [rf.add_store(v) for v in (1, 2, 3)]
+    rf._stores_p[stores[1]] = 7
+    assert [rf._stores_p[s] for s in stores] == [rf.value(s) for s in stores] == [1, 7, 3]
+    more = [rf.add_store(v) for v in range(100, 400)]
+    rf.set_value(stores[2], 9)
+    rf._stores_p[more[-1]] = 11
+    assert [rf._stores_p[s] for s in stores + more] == [rf.value(s) for s in stores + more] == [1, 7, 9] + list(
+        range(100, 399)) + [11]
+
+
 def test_model_entries_have_the_models_names_on_every_machine() -> None:
     """Every nRF52840 model's entries: one per aligned 32-bit register slot, named as the model names it; a second
     machine (the names come from the table's cache) gets what its own models say."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import random
+
 import pytest
 
 from simcore.clock import FS_PER_SECOND, Clocks, DomainClock, Timeline
@@ -187,3 +190,39 @@ def test_timeline_forgets_its_last_answer_when_its_segments_change() -> None:
     t.stop(1000, 10 * MS)  # from cycle 1000 the core is stopped until 10 ms
     assert t.fs_at(1000) == 10 * MS
     assert t.fs_at(1000 + 4000) == 11 * MS and t.cycle_at(11 * MS) == 5000
+
+
+class _GeneralTimeline(Timeline):
+    """A timeline whose conversions all take the general path (the current segment's terms never kept)."""
+
+    def _keep_current(self) -> None:
+        self._c0 = self._f0 = math.inf
+        self._num, self._dfs = 0, 1
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_kept_current_segment_converts_as_the_segments_do(seed: int) -> None:
+    """fs_at and cycle_at read the current segment's terms from the timeline itself (_keep_current): after every
+    switch (a new segment, or one replaced before anything ran on it, a core clock of 0 Hz included) and Stop gap,
+    each conversion of the present, the past and the future equals the general path's over the segments."""
+    rng = random.Random(seed)
+    kept, general = Timeline(16e6, "HSI"), _GeneralTimeline(16e6, "HSI")
+    cycle = 0
+    for _ in range(60):
+        step = rng.random()
+        if step < 0.3:
+            hz = rng.choice((16e6, 64e6, 84e6 / 9, 32768.0, 1e6 / 3, 0.0))
+            same = rng.random() < 0.3  # at the cycle the segment began: replaced
+            at = kept.current.cycle if same and kept.current.kind == "run" else cycle
+            for t in (kept, general):
+                t.switch(at, hz, "X")
+        elif step < 0.45:
+            until = kept.fs_at(cycle) + rng.randrange(1, 10 * MS)
+            for t in (kept, general):
+                t.stop(cycle, until)
+        cycle += rng.randrange(0, 10**7)
+        for c in (cycle, cycle - rng.randrange(0, 10**6), rng.randrange(0, cycle + 1), cycle + rng.randrange(10**6)):
+            assert kept.fs_at(c) == general.fs_at(c), (seed, c)
+        now = kept.fs_at(cycle)
+        for fs in (now, now + 1, now + rng.randrange(10**12), rng.randrange(0, now + 1), max(now - 1, 0)):
+            assert kept.cycle_at(fs) == general.cycle_at(fs), (seed, fs)

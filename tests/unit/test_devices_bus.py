@@ -1,7 +1,9 @@
-"""The bus-device interface: I2C addressing and acknowledges, SPI chip selects and modes, lines, RateClock."""
+"""The bus-device interface: I2C addressing and acknowledges, SPI chip selects and modes, lines, RateClock, the
+sample FIFO's catch-up."""
 
 from __future__ import annotations
 
+import random
 from fractions import Fraction
 
 import numpy as np
@@ -10,6 +12,7 @@ import pytest
 from simcore.devices import device_for, known_devices
 from simcore.devices.base import FS_PER_SECOND, DeviceConfig, RateClock
 from simcore.devices.bus import I2CBus, I2CTarget, Line, SpiBus, SpiTarget
+from simcore.devices.fifo import FifoMode, SampleFifo
 from simcore.devices.testing import I2CMaster, SpiMaster
 from simcore.errors import BadInputError
 from simcore.peripherals.sensors.testing import FakeHost
@@ -151,3 +154,42 @@ def test_write_block_stops_at_the_first_nack() -> None:
     assert bus.start(0x19, False) and bus.write_block(bytes([0x24 | 0x80, 0x08, 0x02])) == 3
     assert I2CMaster(bus).read(0x19, 0x24 | 0x80, 2) == [0x08, 0x02]
     assert bus.start(0x19, True) and bus.write_block(b"\x05\x06") == 0  # a read phase takes no data
+
+
+def _fifo_state(fifo: SampleFifo) -> tuple[object, ...]:
+    return ([list(r) for r in fifo.runs], fifo.level, fifo.next_k, fifo.overrun, fifo.stopped, fifo.mode)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fifo_catch_up_before_the_next_arrival_is_the_full_catch_up(seed: int) -> None:
+    """SampleFifo.catch_up lets nothing in before ``due`` (the next sample's arrival, kept by the last catch-up):
+    fed the same accesses (catch-ups at times on, just before and between arrivals, reads, resets to other rates,
+    modes and limits), a FIFO using it and one made to look at its clock every time let in, lose and report the
+    same, and no sample arrives before ``due``."""
+    rng = random.Random(seed)
+    kept = SampleFifo(rng.choice((8, 32)), stop_when_full=rng.random() < 0.5)
+    full = SampleFifo(kept.depth, kept.stop_when_full)
+    now = 0
+    for _ in range(400):
+        step = rng.random()
+        if step < 0.08 or kept.clock is None:
+            clock = RateClock(rng.choice((100.0, 119.0, 1666.0, 3.125)))
+            mode = rng.choice(list(FifoMode))
+            limit = rng.choice((None, clock.count_by(now) + rng.randrange(0, 60)))
+            for f in (kept, full):
+                f.reset(mode, clock, clock.count_by(now), limit)
+        elif step < 0.25:
+            n = rng.randrange(1, 6)
+            assert kept.pop_runs(n) == full.pop_runs(n)
+        else:
+            clock = kept.clock
+            k = clock.count_by(now)
+            now = rng.choice((now, clock.arrival(k) - 1, clock.arrival(k), clock.arrival(k + rng.randrange(40)),
+                              now + rng.randrange(10**13)))
+            full.due = -1
+            got, want = kept.catch_up(now), full.catch_up(now)
+            assert (got is None) == (want is None)
+            if got is not None and want is not None:
+                assert (got.count, got.first_at, got.new_episode) == (want.count, want.first_at, want.new_episode)
+            assert clock.count_by(kept.due - 1) <= kept.next_k  # nothing arrives before it
+        assert _fifo_state(kept) == _fifo_state(full)

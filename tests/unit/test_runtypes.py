@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import heapq
+import random
+
 import pytest
 
 from simcore import errors
@@ -101,3 +104,31 @@ def test_next_cycle_and_pop_due_drop_cancelled_events_at_the_front() -> None:
     assert q.next_cycle() == 9 and q.top() is later
     assert q.pop_due(8) is None and q.pop_due(9) is later
     assert q.next_cycle() is None and q.pop_due(1 << 40) is None
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_earliest_is_the_first_live_events_in_due_order(seed: int) -> None:
+    """earliest(k) (the entries sorted in C) gives what heapq.nsmallest over the live events gives: the first ``k``
+    live events in (cycle, schedule order), fewer when fewer are live, ties in schedule order."""
+    rng = random.Random(seed)
+    q = EventQueue()
+    evs = [q.schedule(rng.randrange(0, 40), lambda: None, str(i)) for i in range(rng.randrange(1, 30))]
+    for ev in rng.sample(evs, len(evs) // 3):
+        q.cancel(ev)
+    while q.top() is not None and rng.random() < 0.3:
+        q.pop_due(1 << 40)
+    for k in range(1, len(evs) + 2):
+        want = [e[2] for e in heapq.nsmallest(k, (e for e in q._heap if not e[2].cancelled))]
+        assert q.earliest(k) == want and all(a is b for a, b in zip(q.earliest(k), want, strict=True))
+
+
+def test_schedule_at_makes_the_event_with_its_virtual_time() -> None:
+    """schedule_at (Machine.schedule_at_fs's) is schedule with the event's virtual time given: one queue, one order."""
+    q = EventQueue()
+    a = q.schedule(7, lambda: None, "a")
+    b = q.schedule_at(5, 123, lambda: None, "b")
+    c = q.schedule_at(7, 456, lambda: None, "c")
+    assert (b.at_cycle, b.at_fs, b.tag, b.cancelled, b.raises, b.wake, b.apply, b.chain, b.move) == (
+        5, 123, "b", False, None, None, None, None, None)
+    assert a.at_fs is None and c.at_fs == 456 and [e.tag for e in q.live()] == ["b", "a", "c"]
+    assert q.retime(lambda fs: fs // 100) == 2 and [e.tag for e in q.live()] == ["b", "c", "a"]  # 1, 4, then 7

@@ -190,6 +190,7 @@ class NordicPeripheral(PeripheralModel):
         self._clear_armed: Callable[[int, bool], None] | None = None
         self._rf: Any = None  # the bus's register file, once it holds an event or a storage register (no host.bus.rf)
         self._irq_high = False
+        self._storage_keys = _storage_offsets(type(self))  # (the class's, taken once: write() looks at every write)
         super().__init__(config, host, registers)
         # task and event names, register owners and shortcuts: per class and register layout (instances of one
         # layout share them; the walk over every SVD register was a third of an nRF52840 model's set-up)
@@ -382,11 +383,11 @@ class NordicPeripheral(PeripheralModel):
         store = self._c_plain.get(key)
         if store is None:
             return self.values[key]
-        v = self.values[key] = self._rf.value(store)
+        v = self.values[key] = self._rf._stores_p[store]  # (the register file's value(), without its call)
         return v
 
     def write(self, offset: int, size: int, value: int) -> None:
-        key = _storage_offsets(type(self)).get(offset & ~3) if self.HELD_STORAGE else None  # (_storage_at, no property)
+        key = self._storage_keys.get(offset & ~3)  # (_storage_at, no property)
         if key is None:
             super().write(offset, size, value)
         elif key in self._c_plain:  # a write C did not take (not a whole word within the fields)
@@ -409,11 +410,16 @@ class NordicPeripheral(PeripheralModel):
         return super().describe()
 
     def _set_event(self, i: int, v: int) -> None:
-        self._ev_set = (self._ev_set & ~(1 << i)) | v << i
+        """Event ``i``'s register set to ``v`` (0 or 1), the line left as it is: the model's value, and the register
+        file's while it holds the event."""
+        if v:
+            self._ev_set |= 1 << i
+        else:
+            self._ev_set &= ~(1 << i)
         self.values[EVENT_KEYS[i]] = v
         store = self._held.get(i)
         if store is not None:
-            self._rf.set_value(store, v)
+            self._rf._stores_p[store] = v  # (set_value() without its call: v is 0 or 1)
 
     # --- events and the interrupt -----------------------------------------------------------
     def read_EVENTS(self, i: int) -> int:
@@ -436,14 +442,14 @@ class NordicPeripheral(PeripheralModel):
         values[EVENT_KEYS[i]] = 1
         store = self._held.get(i)
         if store is not None:
-            self._rf.set_value(store, 1)
+            self._rf._stores_p[store] = 1  # (set_value() without its call)
         if self._on_event:
             self.on_event(i)
         short_tasks = self._short_tasks.get(i)
         if short_tasks is not None:
             held = self._c_plain.get("SHORTS")  # (storage("SHORTS") in line)
             if held is not None:
-                shorts = values["SHORTS"] = self._rf.value(held)
+                shorts = values["SHORTS"] = self._rf._stores_p[held]
             else:
                 shorts = values.get("SHORTS", 0)
             if shorts:

@@ -122,7 +122,8 @@ class Nrf52Twim(NordicPeripheral):
         self.dma = EasyDma(host, self)
         self._pending: Any = None
         self._line_free_fs = 0  # when the last byte on the wire ends
-        self._bit: tuple[int | None, int] = (None, 0)  # (FREQUENCY, bit period in fs): bit_fs
+        self._bit_freq: int | None = None  # the FREQUENCY value _bit_fs is the bit period of (bit_fs)
+        self._bit_fs = 0
         self.offer_changes = 0  # _offer_changed calls (twim_offer's cache key; Machine._plan_twim looks when it moves)
         self._offer: tuple[int, TwimOffer | None] = (-1, None)  # (offer_changes, offer) of twim_offer's last answer
         self._acked = False  # TASKS_STARTTX's writes are offered to hp_ack (twim_offer)
@@ -459,11 +460,11 @@ class Nrf52Twim(NordicPeripheral):
 
     def bit_fs(self) -> int:
         """One bit period at ``FREQUENCY`` in fs (kept per FREQUENCY value: asked twice a transfer phase)."""
-        freq = self.values["FREQUENCY"]
-        got = self._bit
-        if got[0] != freq:
-            got = self._bit = (freq, round(FS_PER_SECOND / (baud_of(freq) or 100e3)))
-        return got[1]
+        if self._bit_freq == self.values["FREQUENCY"]:  # (the same FREQUENCY: two attributes, no tuple to unpack)
+            return self._bit_fs
+        freq = self._bit_freq = self.values["FREQUENCY"]
+        bit = self._bit_fs = round(FS_PER_SECOND / (baud_of(freq) or 100e3))
+        return bit
 
     def _later(self, bits: int, fn: Any, tag: str, wire_bits: int | None = None) -> None:
         """``fn`` ``bits`` bit periods after the line is free; the line is then busy for ``wire_bits``."""
