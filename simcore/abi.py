@@ -475,6 +475,14 @@ class HotState(ctypes.Structure):
         ("tw_x_on", ctypes.c_uint32),
         ("tw_x_store", ctypes.c_uint32),
         ("tw_x_value", ctypes.c_uint32),
+        ("st_addr", ctypes.c_uint32),
+        ("st_size", ctypes.c_uint32),
+        ("st_cycles", ctypes.c_uint32),
+        ("st_taken", ctypes.c_uint32),
+        ("st_insn", ctypes.c_uint32),
+        ("st_div", ctypes.c_uint32),
+        ("st_n", ctypes.c_uint64),
+        ("st_extra", ctypes.c_uint64),
     ]
 
 
@@ -531,6 +539,7 @@ class DivStats(ctypes.Structure):
         ("env", ctypes.c_void_p),
         ("r0_id", ctypes.c_int32),
         ("pad", ctypes.c_uint32),
+        ("block_more", ctypes.c_void_p),
     ]
 
 

@@ -287,6 +287,7 @@ class Debugger:
         """Forget the block the pause is inside (the PC is about to change): its tail stays uncounted."""
         self.paused_in = None
         self._tail = (0, 0)
+        self.m.hot.end_streak()  # last_size 0 below: C's streak (if any) is over
         s = self.m.hot.state
         s.pend_cond = 0
         s.pend_call = 0

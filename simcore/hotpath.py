@@ -218,6 +218,8 @@ def native_library() -> ctypes.CDLL | None:
                 ctypes.c_int32,
             ] + [ctypes.c_uint32] * 9
             lib.hp_div_settle_at.argtypes = [ctypes.POINTER(HotState), ctypes.c_void_p, ctypes.c_uint32]
+            lib.hp_streak_close.argtypes = [ctypes.POINTER(HotState)]
+            lib.hp_streak_close.restype = None
             lib.hp_profile_init.argtypes = [ctypes.POINTER(HotState), ctypes.c_uint32, ctypes.c_uint32]
             lib.hp_profile_root.argtypes = [ctypes.POINTER(HotState), ctypes.c_uint32]
             lib.hp_profile_free.argtypes = [ctypes.POINTER(HotState)]
@@ -281,6 +283,7 @@ class HotPath:
         self.div_stats = DivStats()
         self.div_stats.cycle_count = ctypes.addressof(self.state) + HotState.cycle_count.offset
         self.div_stats.block_count = ctypes.addressof(self.state) + HotState.entries.offset
+        self.div_stats.block_more = ctypes.addressof(self.state) + HotState.st_n.offset  # hp_streak_flush
         self.div_stats.last_addr = 0xFFFFFFFF
         self.div_stats.pend = ctypes.addressof(self.state) + HotState.dv_pend.offset
         self.state.div_stats = ctypes.addressof(self.div_stats)
@@ -1191,11 +1194,22 @@ class HotPath:
             s.dv_settled += 1
         s.dv_pend[0] = s.dv_pend[1] = 0
 
+    def end_streak(self) -> None:
+        """Write the counts C keeps per streak of one block entered again and again (hotpath.c hp_streak_flush) into
+        block_count, entries, the block's execs and the divide statistics, and end the streak: before Python reads
+        those mid-run or changes what the streak relies on (the twin keeps no streak)."""
+        if self.state.st_size and self.native:
+            assert self.lib is not None
+            self.lib.hp_streak_close(ctypes.byref(self.state))
+
     def settle_divides(self, pc: int | None) -> None:
-        """Where a run stopped (``pc``; None: at a block boundary): price the deferred divides of the last block
-        entered that ran (hp_block.div; those at or after ``pc`` inside it did not). Call right after
-        emu_start returns, before anything reads the clock or writes registers."""
+        """Where a run stopped (``pc``; None: at a block boundary): end C's streak (the counters whole again) and
+        price the deferred divides of the last block entered that ran (hp_block.div; those at or after ``pc``
+        inside it did not). Call right after emu_start returns, before anything reads the clock, the counters or
+        writes registers."""
         s = self.state
+        if s.st_size:
+            self.end_streak()
         if not s.dv_pend[0]:
             return
         if self.native:

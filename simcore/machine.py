@@ -1605,8 +1605,8 @@ class Machine:
                 self.uc.emu_start(pc | 1, UNTIL)
             except unicorn.UcError as exc:
                 err = exc
-            if s.dv_pend[0]:  # divides of the last block priced at its end (blocks.divide_slots): before anything
-                self.hot.settle_divides(self.pc())
+            if s.dv_pend[0] or s.st_size:  # C's streak ended, divides of the last block priced at its end
+                self.hot.settle_divides(self.pc())  # (blocks.divide_slots): before anything
             if s.sh_elapsed != self._sh_seen:  # SYS_ELAPSED calls C served (hp_semi_elapsed): Semihosting.call's count
                 self.semihosting.calls["ELAPSED"] += s.sh_elapsed - self._sh_seen
                 self._sh_seen = s.sh_elapsed

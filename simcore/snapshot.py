@@ -179,6 +179,7 @@ class Snapshot:
     def take(cls, m: Machine) -> Snapshot:
         if m.hot.state.profiling:
             raise ValueError("snapshots of a profiling run are not supported (the profiler's tables live in C)")
+        m.hot.end_streak()  # the counters whole (a snapshot taken from a hook mid-run); saved with no streak
         ram = []
         for mem in m.board.memories:
             if mem.kind == "ram":

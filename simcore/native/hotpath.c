@@ -564,9 +564,54 @@ typedef struct {
     uint32_t tw_x_on;       /* Python: 1 with the flight armed (tw_py) that stores it; C: 0 once stored */
     uint32_t tw_x_store;    /* Python: the value index set */
     uint32_t tw_x_value;    /* Python: the value */
+    /* --- a streak: the last block counted entered again and again (hp_block_streak). From its second entry in a
+       row (hp_block_counted's same case) the hook keeps what each further entry adds to the per-entry counters here
+       and writes them when the streak ends (hp_streak_end: another block, the due check, a stop, an exception entry,
+       and every exported function that reads or changes the table or the divide statistics; Python ends it right
+       after emu_start returns, HotPath.settle_divides). st_size 0: no streak --- */
+    uint32_t st_addr;       /* the streak's block (last_addr, last_size; its slot at hot_at) */
+    uint32_t st_size;
+    uint32_t st_cycles;     /* cycles of one more entry: the block's own, plus its taken refill when it ends with a
+                               conditional branch to itself (the pend_* test of hp_block_counted, decided once) */
+    uint32_t st_taken;      /* that refill (added to branch_taken_cycles at each entry: hp_poll reads it mid-run) */
+    uint32_t st_insn;       /* its instructions */
+    uint32_t st_div;        /* its one deferred divide (hp_block.div[0], left armed in dv_pend[0]), 0: none */
+    uint64_t st_n;          /* entries counted in the streak not yet added to block_count, entries, the block's execs and
+                               (st_div) to the divides executed and dv_settled; tm_div_hook's clock adds it */
+    uint64_t st_extra;      /* cycles above DIV_MIN of the divides priced in the streak, not yet in DivStats.extra */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
+
+/* The streak's counts (hp_state.st_*) written into the counters they stand for, and the streak ended: every reader of
+   block_count, entries, an hp_block's execs, dv_settled or DivStats executed and extra outside
+   the block hook's own path runs after it (the readers: docs/performance.md "Fourteenth round"). */
+static __attribute__((noinline)) void hp_streak_flush(hp_state *s) {
+    uint64_t n = s->st_n;
+    if (n) {
+        s->block_count += n;
+        s->entries += n;
+        ((hp_block *)((char *)s->table + s->hot_at))->execs += n; /* the streak's block: no table change during it */
+        if (s->st_div) { /* one deferred divide priced at each entry */
+            s->div_stats->executed += n;
+            s->dv_settled += n;
+        }
+        s->st_n = 0;
+    }
+    if (s->st_extra) {
+        s->div_stats->extra += s->st_extra;
+        s->st_extra = 0;
+    }
+    s->st_addr = 0xFFFFFFFFu;
+    s->st_size = 0;
+}
+
+static inline void hp_streak_end(hp_state *s) {
+    if (__builtin_expect(s->st_size != 0, 0)) hp_streak_flush(s);
+}
+
+/* Python's call: right after emu_start returns (HotPath.settle_divides), before a snapshot, in the debugger. */
+void hp_streak_close(hp_state *s) { hp_streak_end(s); }
 
 static hp_block *hp_find(hp_state *s, uint32_t addr, uint32_t size) {
     uint32_t i = hp_hash(addr) & s->mask;
@@ -585,6 +630,8 @@ static int hp_alloc(hp_state *s, uint32_t capacity) {
     s->table = t;
     s->mask = capacity - 1;
     s->hot_at = 0;
+    s->st_addr = 0xFFFFFFFFu; /* no streak (hp_put ended any before the table moved) */
+    s->st_size = 0;
     s->used = 0;
     return 0;
 }
@@ -617,6 +664,7 @@ int hp_insert(hp_state *s, uint32_t addr, uint32_t size, uint32_t n_insn, uint32
 
 static int hp_put(hp_state *s, const hp_block *src) {
     uint32_t addr = src->addr, size = src->size;
+    hp_streak_end(s); /* the table may grow: the streak's slot moves */
     if ((s->used + 1) * 2 > s->mask + 1) { /* keep the load factor under one half */
         hp_block *old = s->table;
         uint32_t old_cap = s->mask + 1;
@@ -635,6 +683,7 @@ static int hp_put(hp_state *s, const hp_block *src) {
 }
 
 void hp_clear(hp_state *s) {
+    hp_streak_end(s);
     memset(s->table, 0xFF, sizeof(hp_block) * (s->mask + 1));
     s->used = 0;
 }
@@ -746,6 +795,7 @@ static void hp_profile(hp_state *s, void *uc, uint32_t addr, const hp_block *b) 
 /* Forget every block's ART stamp (hp_block.art_gen) and start the generations again at 1: when they wrap, and when
    Python replaced the tags (a snapshot restored, HotPath.forget_flash_stamps). */
 void hp_flash_forget(hp_state *s) {
+    hp_streak_end(s);
     for (uint32_t i = 0; s->table && i <= s->mask; i++) s->table[i].art_gen = 0;
     s->art_gen = 1;
 }
@@ -787,6 +837,7 @@ static inline uint32_t hp_flash_wait(hp_state *s, const hp_block *b) {
 
 /* Rare paths live out of line so the common path saves few registers (measured with perf). */
 static __attribute__((noinline)) void hp_stop(hp_state *s, void *uc) {
+    hp_streak_end(s); /* last_size 0 below: the streak's block is no longer the last counted */
     s->stop_requested = 1;
     s->last_size = 0;
     s->emu_stop(uc);
@@ -929,6 +980,7 @@ static __attribute__((noinline)) void hp_div_settle(hp_state *s, void *uc, uint3
 
 /* Python's call where a run stopped at pc (after emu_start returned, or a pause inside a block). */
 void hp_div_settle_at(hp_state *s, void *uc, uint32_t pc) {
+    hp_streak_end(s);
     if (!s->dv_pend[0]) return;
     int in_block = s->last_size && s->last_addr == s->dv_addr && s->last_addr <= pc && pc < s->last_addr + s->last_size;
     hp_div_settle(s, uc, pc, in_block);
@@ -1116,6 +1168,9 @@ static __attribute__((noinline)) int hp_due(hp_state *s, void *uc, uint64_t addr
  * a loop re-entering itself (the last block counted again), needs no hash and rewrites none of the
  * fields that block's previous entry wrote; any other block is a tail call (hp_block_find), whose
  * table search needs registers saved (docs/performance.md "Thirteenth round: the block hook's own cost").
+ * From the next entry on, such a loop is a streak (hp_block_streak, tested first): only what changes from one entry
+ * to the next is done, the per-entry counters kept in hp_state.st_* until the streak ends (docs/performance.md
+ * "Fourteenth round").
  */
 static __attribute__((noinline)) void hp_block_slow(void *uc, uint64_t address, uint32_t size, hp_state *s);
 static __attribute__((noinline)) void hp_block_due(void *uc, uint64_t address, uint32_t size, hp_state *s);
@@ -1141,6 +1196,23 @@ uint32_t hp_div_extra_of(uint32_t n, uint32_t m, uint32_t is_signed) {
 static __attribute__((noinline)) void hp_block_general_at(void *uc, uint64_t address, uint32_t size, hp_state *s,
                                                           hp_block *b) {
     hp_block_general(s, uc, (uint32_t)address, size, b);
+}
+
+/* The last block counted entered again (hp_block_counted's same case, no general flag, slow_next 0): its next entries
+   in a row take hp_block_streak, with what they add decided here once. Not for two deferred divides or divides priced
+   through uc_reg_read (the hook's own path does those). The refill of a conditional branch at its end: the entry is
+   its target when it branches to itself (or, for an indirect conditional PC write, anything but its fall-through,
+   which is never its own address) -- hp_block_counted's pend_* test, whose fields hold this block's values. */
+static inline void hp_streak_begin(hp_state *s, const hp_block *b, uint32_t addr, uint32_t size) {
+    uint32_t div = s->dv_on ? b->div[0] : 0u;
+    if (div && (b->div[1] || !s->dv_env)) return;
+    uint32_t taken = (b->flags & HP_COND_END) && (b->target == HP_INDIRECT || b->target == addr) ? b->taken_extra : 0u;
+    s->st_addr = addr;
+    s->st_size = size;
+    s->st_cycles = b->cycles + taken;
+    s->st_taken = taken;
+    s->st_insn = b->n_insn;
+    s->st_div = div;
 }
 
 /* A found block counted (NULL, a flag of the general path or slow_next: hp_block_general); ``cyc`` is the clock
@@ -1177,6 +1249,7 @@ static inline __attribute__((always_inline)) void hp_block_counted(void *uc, uin
     s->entries++;
     b->execs++;
     hp_div_arm(s, b, addr);
+    if (same) hp_streak_begin(s, b, addr, size);
     /* hp_flash_hit first: a block stamped in the current generation is in flash and was charged with the ART on
        (accel 1), and the ART stayed on since (HotPath.set_flash forgets the stamps when it goes off) */
     if (s->wait_states) {
@@ -1225,8 +1298,69 @@ static inline __attribute__((always_inline)) void hp_block_count(void *uc, uint6
     hp_block_find(uc, address, size, s, cyc);
 }
 
+/* The streak's entry when the next event or the budget is due: the divide this entry priced ran (counted; its cycles
+   are in st_extra and cyc) and is no longer pending; the streak ends, then hp_block_due as for any block. */
+static __attribute__((noinline)) void hp_streak_due(void *uc, uint64_t address, uint32_t size, hp_state *s,
+                                                    uint64_t cyc) {
+    if (s->st_div) {
+        s->div_stats->executed++;
+        s->dv_settled++;
+        s->dv_pend[0] = 0;
+    }
+    hp_streak_flush(s);
+    s->cycle_count = cyc;
+    hp_block_due(uc, address, size, s);
+}
+
+/*
+ * One more entry of the streak's block (hp_state.st_*): what hp_block_hook's divide pricing, due check and same-block
+ * count do, less what does not change from one entry to the next. The divide it prices is the one its previous entry
+ * armed, which stays armed in dv_pend[0] for the next; the counters it adds one to are counted in st_n, its divide's
+ * cycles in st_extra (hp_streak_flush writes both); pend_*, last_addr, last_size, last_line (ART hit) hold its values.
+ */
+static inline __attribute__((always_inline)) void hp_block_streak(void *uc, uint64_t address, uint32_t size,
+                                                                   hp_state *s) {
+    uint64_t cyc = s->cycle_count;
+    uint32_t v = s->st_div;
+    if (v) {
+        const uint32_t *env = s->dv_env;
+        uint32_t extra = hp_div_extra(env[HP_DIV_RN(v)], env[HP_DIV_RM(v)], v & HP_DIV_SIGNED);
+        cyc += extra;
+        s->st_extra += extra;
+    }
+    s->block_cycle = cyc;
+    if (HP_UNLIKELY(cyc >= s->stop_cycle || s->insn_count >= s->stop_insn)) {
+        hp_streak_due(uc, address, size, s, cyc);
+        return;
+    }
+    s->insn_count += s->st_insn;
+    s->cycle_count = cyc + s->st_cycles;
+    s->branch_taken_cycles += s->st_taken; /* kept whole: the polling fast-forward reads it mid-run (hp_poll) */
+    s->st_n++;
+    if (s->wait_states) { /* as hp_block_counted: an ART hit moves nothing; a block in flash not stamped is charged */
+        hp_block *b = hp_hot(s);
+        if (b->art_gen != s->art_gen && (b->flags & HP_IN_FLASH)) hp_flash_charge(s, b);
+    }
+}
+
+void hp_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data);
+
+/* The hook at a block other than the streak's: the streak ends, then the hook as without one. */
+static __attribute__((noinline)) void hp_block_unstreak(void *uc, uint64_t address, uint32_t size, hp_state *s) {
+    hp_streak_flush(s);
+    hp_block_hook(uc, address, size, s);
+}
+
 void hp_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
     hp_state *s = (hp_state *)user_data;
+    if ((uint32_t)address == s->st_addr && size == s->st_size) {
+        hp_block_streak(uc, address, size, s);
+        return;
+    }
+    if (HP_UNLIKELY(s->st_size != 0)) {
+        hp_block_unstreak(uc, address, size, s);
+        return;
+    }
     uint64_t cyc = s->cycle_count;
     uint32_t v = s->dv_pend[0];
     if (HP_UNLIKELY(v != 0)) { /* the previous block ran to its end: price its deferred divides */
@@ -1545,6 +1679,7 @@ static void hp_entered(hp_state *s, uint32_t exc, int32_t group, const uint32_t 
     s->c_group = group;
     s->c_entered = 1;
     s->fr_done = 1; /* Python's bookkeeping is due at its next sync */
+    hp_streak_end(s);
     s->last_size = 0;
     uint64_t next = s->tick_ok ? s->tick_cycle : HP_NEVER;
     for (uint32_t i = 0; i < HP_MAX_SOURCES; i++)
@@ -2260,6 +2395,7 @@ static int hp_nv_take(hp_state *s, void *uc, uint32_t addr) {
     s->tick_last_fp = out[2];
     if (out[1]) s->tick_psp_seen = 1;
     s->c_entered = 1;
+    hp_streak_end(s);
     s->last_size = 0;
     s->nv_entries++;
     s->fr_done |= 1u;
@@ -2833,6 +2969,7 @@ static int hp_bytes_hash(hp_state *s, void *uc, uint32_t addr, uint32_t size, ui
 /* The table's entries (but those with flags in skip) with the hash of their bytes; returns how many. */
 uint32_t hp_cache_export(hp_state *s, void *uc, hp_cache_rec *out, uint32_t max, uint32_t skip) {
     uint32_t n = 0;
+    hp_streak_end(s);
     for (uint32_t i = 0; s->table && i <= s->mask && n < max; i++) {
         const hp_block *b = &s->table[i];
         if (b->addr == 0xFFFFFFFFu || (b->flags & skip)) continue;
@@ -2871,7 +3008,10 @@ void hp_carry_put(hp_state *s, uint32_t addr, uint32_t left) { hp_itmap_put(&s->
 const char *hp_source_digest(void) { return HP_SOURCE_DIGEST; }
 
 /* The table entry of a block, or NULL. */
-hp_block *hp_lookup(hp_state *s, uint32_t addr, uint32_t size) { return s->table ? hp_find(s, addr, size) : NULL; }
+hp_block *hp_lookup(hp_state *s, uint32_t addr, uint32_t size) {
+    hp_streak_end(s); /* the caller may read or change the entry (its execs) */
+    return s->table ? hp_find(s, addr, size) : NULL;
+}
 
 /* The ABI this library was built for (simcore/abi.py checks it at load; abi.h checks every field here). */
 #include "abi.h"

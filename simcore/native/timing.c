@@ -50,7 +50,7 @@ void tm_div_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
     /* a hook added after this one may stop emulation before the divide runs (a debugger's breakpoint
        or step): the divide runs, and is charged, again on resume; HotPath.undo_divide takes this back */
     st->last_addr = (uint32_t)address;
-    st->last_block = st->block_count ? *st->block_count : 0;
+    st->last_block = st->block_count ? *st->block_count + (st->block_more ? *st->block_more : 0) : 0;
     st->last_extra = extra;
 }
 

@@ -24,6 +24,8 @@ typedef struct {
     const uint32_t *env;                 /* R0-R12 in the engine's CPU state (hp_state.dv_env), or NULL */
     int32_t r0_id;                       /* Unicorn's id of R0 (R0-R12 are consecutive ids) */
     uint32_t pad;
+    const uint64_t *block_more;          /* block entries of the hot path's streak not yet in *block_count
+                                            (hp_state.st_n), or NULL */
 } tm_div_stats;
 
 /* One SDIV/UDIV; the hook's user_data. Mirrored by simcore/abi.py (DivSite). */
