@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from simcore.peripherals.nrf52.rtc import Nrf52Rtc
 from tests.unit.nrf52_fakes import Part
 
 START, STOP, CLEAR, TRIGOVRFLW = 0x000, 0x004, 0x008, 0x00C
@@ -107,3 +110,85 @@ def test_a_compare_moved_on_at_each_match_fires_every_step() -> None:
         assert len(part.host.irq_rises(17)) == k
         part.write("rtc1", COMPARE, 0)
         part.write("rtc1", CC, (part.read("rtc1", CC) + step) & 0xFFFFFF)
+
+
+def _planned(part: Part, rtc: Any) -> tuple[object, ...]:
+    """What the counter's event is planned as now: _compare_alone, the wake plan and the compare move plan (its first
+    four fields; CC[0..3] given register-file slots for the call, this fake having no register file)."""
+    plain, rtc._c_plain = rtc._c_plain, {key: n for n, key in enumerate(rtc._cc_keys)}
+    try:
+        move = rtc._move_plan()
+    finally:
+        rtc._c_plain = plain
+        rtc._move_cache = None  # (_on_tick would look in the register file C made the write in)
+    return rtc._compare_alone(), rtc._wake_plan(), move[:4] if move is not None else None
+
+
+def _tick_script(part: Part) -> list[object]:
+    """The Nano's tick (COMPARE[0], then CC[0] += step) with what else a firmware may do mid-run: another CC nearer than
+    the step, PRESCALER rewritten while stopped, TASKS_CLEAR, OVRFLW on at the wrap, TICK on, two CC at one count.
+    Returns the plans before every event and the counter, events and line after it."""
+    part.start_lfclk()
+    rtc = part["rtc1"]
+    trace: list[object] = []
+    step = 4096
+
+    def ticks(k: int) -> None:
+        for _ in range(k):
+            trace.append(_planned(part, rtc))
+            part.host.advance_to(part.host.next_event_cycle())
+            trace.append((part.read("rtc1", COUNTER), [part.read("rtc1", COMPARE + 4 * n) for n in range(4)],
+                          part.read("rtc1", OVRFLW), part.read("rtc1", TICK), len(part.host.irq_rises(17))))
+            for n in range(4):
+                part.write("rtc1", COMPARE + 4 * n, 0)
+            part.write("rtc1", CC, (part.read("rtc1", CC) + step) & 0xFFFFFF)
+
+    part.write("rtc1", CC, step)
+    part.write("rtc1", INTENSET, 1 << 16)
+    part.write("rtc1", START, 1)
+    ticks(3)
+    part.write("rtc1", CC + 4, (part.read("rtc1", COUNTER) + 1000) & 0xFFFFFF)  # CC[1] before CC[0]'s next
+    ticks(3)
+    part.write("rtc1", STOP, 1)
+    part.write("rtc1", PRESCALER, 3)
+    part.write("rtc1", START, 1)
+    ticks(2)
+    part.write("rtc1", CLEAR, 1)
+    part.write("rtc1", CC, step)
+    ticks(2)
+    part.write("rtc1", INTENSET, 2)  # OVRFLW, then the counter near the wrap
+    part.write("rtc1", TRIGOVRFLW, 1)
+    part.write("rtc1", CC, 0)
+    ticks(2)
+    part.write("rtc1", CC + 8, (part.read("rtc1", CC)) & 0xFFFFFF)  # CC[2] at CC[0]'s count: not alone
+    ticks(1)
+    part.write("rtc1", EVTENSET, 1)  # TICK: every count
+    ticks(2)
+    return trace
+
+
+def test_the_plan_counted_once_gives_what_the_recount_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nrf52Rtc._counts (PLAN_CACHED: the targets counted once for the wake and the move plan) against the recount
+    (_compare_recount, _next_distance with CC[n] moved), through a script with CC, PRESCALER, TASKS_CLEAR, OVRFLW
+    and TICK changes mid-run; and its distance against _next_distance for steps around it."""
+    cached = _tick_script(Part())
+    monkeypatch.setattr(Nrf52Rtc, "PLAN_CACHED", False)
+    recounted = _tick_script(Part())
+    assert cached == recounted
+    plans = [p for p in cached if isinstance(p, tuple) and len(p) == 3]
+    assert sum(p[2] is not None for p in plans) >= 10 and sum(p[0] is None for p in plans) >= 3
+    monkeypatch.undo()
+    part = Part()
+    part.start_lfclk()
+    rtc = part["rtc1"]
+    part.write("rtc1", CC, 5000)
+    part.write("rtc1", CC + 4, 9000)
+    part.write("rtc1", INTENSET, (1 << 16) | 2)
+    part.write("rtc1", START, 1)
+    got, others = rtc._counts()
+    assert got is not None and others == 4000
+    values = rtc.values
+    for step in (1, 3999, 4000, 4001, 0xFFFFFF):
+        values["CC0"] = (5000 + step) & 0xFFFFFF
+        assert rtc._next_distance(5000) == min(step, others)
+    values["CC0"] = 5000

@@ -51,7 +51,8 @@ class Nrf52Rtc(NordicPeripheral):
         self._clk: DomainClock | None = None
         self._event: Any = None
         self._event_tick = 0  # the count its event is at
-        self._plan_cache: tuple[Any, tuple[int, int] | None] | None = None  # (event handle, _compare_alone())
+        # (event handle, _compare_alone(), the distance _next_distance counts from its match past that CC: _counts())
+        self._plan_cache: tuple[Any, tuple[int, int] | None, int | None] | None = None
         self._move_cache: tuple[Any, Any] | None = None  # (event handle, _move_plan()): computed once per event
         super().__init__(config, host, registers)
         self.n_cc = int(config.options.get("cc", 3 if self.svd_name == "RTC0" else 4))
@@ -132,7 +133,7 @@ class Nrf52Rtc(NordicPeripheral):
         ev = self._event[3] if self._event is not None else None  # the machine event (a clock change makes another)
         cached = self._plan_cache
         if cached is None or cached[0] is not ev:  # what only a new event changes (CC, INTEN, EVTEN reschedule it)
-            cached = self._plan_cache = (ev, self._compare_alone())
+            cached = self._plan_cache = (ev, *self._counts())
         got = cached[1]
         return self.wake_plan(got[0], got[1]) if got is not None else None
 
@@ -153,7 +154,7 @@ class Nrf52Rtc(NordicPeripheral):
         """What :meth:`_move_plan` returns for the counter's machine event ``ev`` (computed once per event)."""
         clk = self._clk
         cached = self._plan_cache
-        got = cached[1] if cached is not None and cached[0] is ev else self._compare_alone()
+        got, others = cached[1:] if cached is not None and cached[0] is ev else self._counts()
         if got is None or clk is None:
             return None
         n = got[0] - EV_COMPARE
@@ -165,11 +166,14 @@ class Nrf52Rtc(NordicPeripheral):
         values = self.values
         v = values[key]  # the counter at the event (its compare)
         value = (v + step) & MASK
-        values[key] = value
-        try:
-            d = self._next_distance(v)  # _reschedule's, from the match's count
-        finally:
-            values[key] = v
+        if others is not None:  # _next_distance's from the match with CC[n] = value: step, or a nearer other target
+            d: int | None = step if step < others else others
+        else:  # (PLAN_CACHED off: recounted)
+            values[key] = value
+            try:
+                d = self._next_distance(v)  # _reschedule's, from the match's count
+            finally:
+                values[key] = v
         at = clk.fs_of_tick(self._event_tick + d) if d is not None else None
         if at is None:
             return None
@@ -200,7 +204,52 @@ class Nrf52Rtc(NordicPeripheral):
         self._event = clk.schedule_tick(tick, self._on_tick, f"{self.svd_name} counter", self._tick_raises,
                                         self._wake_plan, self._move_plan)
 
+    PLAN_CACHED = True  # _counts counts the targets once for the wake and the move plan (False: recounted, tests)
+
+    def _counts(self) -> tuple[tuple[int, int] | None, int | None]:
+        """(:meth:`_compare_alone`, the ticks from its match to the nearest target other than its CC (an OVRFLW
+        wanted, another CC; 2**24 if none), which _new_move_plan's _next_distance is with that CC moved on by a
+        step: min(step, this)); counted in one pass over the CC registers and INTEN | EVTEN read once, instead of
+        _compare_alone's scan, two _next_distance and up to six _wanted. The distance is None when _compare_alone is
+        None or PLAN_CACHED is off (then both recount as before)."""
+        clk = self._clk
+        if not self.PLAN_CACHED:
+            return self._compare_recount(), None
+        if clk is None or not self.running:
+            return None, None
+        values = self.values
+        wanted = values["INTEN"] | values["EVTEN"]
+        if wanted & (1 << EV_TICK):
+            return None, None
+        v = (self._v0 + self._event_tick - self._t0) & MASK  # counter() now + the ticks until the event
+        if wanted & (1 << EV_OVRFLW):
+            if v == 0:
+                return None, None
+            others = MASK + 1 - v
+        else:
+            others = MASK + 1
+        hit = -1
+        for n, key in enumerate(self._cc_keys):
+            c = values[key]
+            if c == v:  # (its own distance, 2**24, is never below others)
+                if hit >= 0:
+                    return None, None
+                hit = n
+            else:
+                d = (c - v) % (MASK + 1) or MASK + 1
+                if d < others:
+                    others = d
+        if hit < 0:
+            return None, None
+        quiet = clk.fs_of_tick(self._event_tick + others)  # _next_distance(v): min(2**24, others) = others
+        return ((EV_COMPARE + hit, quiet), others) if quiet is not None else (None, None)
+
     def _compare_alone(self) -> tuple[int, int] | None:
+        """The event index of the one COMPARE the counter's event generates alone, and the virtual time of the
+        event after it; None when it does more (TICK, OVRFLW, several CC) or the clock is off (see _counts)."""
+        return self._counts()[0]
+
+    def _compare_recount(self) -> tuple[int, int] | None:
         """The event index of the one COMPARE the counter's event generates alone, and the virtual time of the
         event after it; None when it does more (TICK, OVRFLW, several CC) or the clock is off."""
         clk = self._clk
@@ -221,13 +270,15 @@ class Nrf52Rtc(NordicPeripheral):
         planned = moves is not None and moves[1] is not None
         self._event = None
         v = self.counter()
-        if self._wanted(EV_TICK):
+        values = self.values
+        wanted = values["INTEN"] | values["EVTEN"]  # (firing TICK changes neither)
+        if wanted & (1 << EV_TICK):
             self.fire(EV_TICK)
-        if v == 0 and self._wanted(EV_OVRFLW):
+        if v == 0 and wanted & (1 << EV_OVRFLW):
             self.fire(EV_OVRFLW)
         moved = False
         for n, key in enumerate(self._cc_keys):
-            if self.values[key] == v:
+            if values[key] == v:
                 self.fire(EV_COMPARE + n)
                 if planned:
                     store = self._c_plain.get(key)
