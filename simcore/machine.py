@@ -760,7 +760,8 @@ class Machine:
         try:
             value = fn()
             keep = self.arm_changes == changes and self._outside is None
-            events_only = self.arm_changes - changes == self.queue_changes - queue and self._outside is None
+            events_only = (not keep and self.arm_changes - changes == self.queue_changes - queue
+                           and self._outside is None)  # (only looked at when the arming is not kept)
             return value
         except BaseException as exc:  # noqa: BLE001 - must not unwind through Unicorn's C frames
             self._hook_error = exc
@@ -773,8 +774,11 @@ class Machine:
                 if not events_only:
                     self.system.arm_native()
                 self._arm()
-            elif self._ux is not None:  # the arming kept: the UARTE model's own part of it may have changed
-                self._ux_refresh()
+            else:
+                if self.system.clear_models:  # the arming kept: a model's event-clear slots may have changed (an
+                    self.system.give_clears()  # INTEN write that moved no line)
+                if self._ux is not None:  # ... and the UARTE model's own part of it
+                    self._ux_refresh()
 
     def _function_start(self, addr: int) -> int | None:
         sym = self.fw.function_at(addr)
@@ -887,10 +891,13 @@ class Machine:
     # --- events and the run loop ----------------------------------------------------------
     def _arm(self) -> None:
         """Tell the hot path when to stop next, and which of the next events it may take over itself
-        (and note what it left: guard_access keeps it while nothing changes)."""
+        (and note what it left: guard_access keeps it while nothing changes). The event-clear slots models changed
+        are given to C here too (SystemBlock.give_clears): every resume of C follows an arming or a kept one."""
         if not self._hot_live:
             self._armed = None  # a model scheduled while the peripherals are built (a pin recording): run() arms
             return
+        if self.system.clear_models:
+            self.system.give_clears()
         self._arm_events()
         s = self.hot.state
         self._armed = (s.stop_cycle, s.other_cycle, s.control_blocks)

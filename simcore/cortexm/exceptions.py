@@ -102,6 +102,7 @@ class ExceptionModel:
                  memory: Memory | None = None) -> None:
         self.uc = uc
         self.regs = CoreRegs(uc)
+        self._read_masks = self.regs.reader(_MASK_READ)  # BASEPRI, PRIMASK, FAULTMASK in one engine call
         self.mem = memory if memory is not None else Memory(uc, [])
         self.num_irq = num_irq
         self.n = IRQ0 + num_irq
@@ -178,12 +179,31 @@ class ExceptionModel:
     def to_take(self) -> int | None:
         """The pending exception that preempts the current execution priority, if any."""
         exc = self.highest_pending()
-        if exc is not None and self.group(self.prio[exc]) < self.execution_priority():
+        if exc is not None and self.can_preempt(exc):
             return exc
         return None
 
     def can_preempt(self, exc: int) -> bool:
-        return self.group(self.prio[exc]) < self.execution_priority()
+        """Is ``exc``'s group priority higher than the execution priority (B1.5.4)? The masks are read only when the
+        active exceptions' group priorities do not already hold it back (execution_priority's minimum, split: a
+        kick's question costs one register read and no call of its own, ~300 a Nano 33 BLE Sense run)."""
+        keep = ~((2 << self.cfg.prigroup) - 1) & 0xFF  # (group() in line: the subpriority bits [PRIGROUP:0] cleared)
+        prio = self.prio
+        g = prio[exc]
+        if g >= 0:
+            g &= keep
+        for a in self.active:
+            p = prio[a]
+            if (p & keep if p >= 0 else p) <= g:
+                return False
+        basepri, primask, faultmask = self._read_masks()
+        if faultmask & 1:
+            return g < -1
+        if primask & 1:
+            return g < 0
+        if basepri & 0xFF:
+            return g < basepri & self.prio_mask & keep
+        return g < 256
 
     def current(self) -> int:
         return self.uc.reg_read(R.UC_ARM_REG_IPSR) & 0x1FF

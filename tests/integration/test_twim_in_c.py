@@ -91,6 +91,8 @@ def test_an_event_with_its_interrupt_on_is_read_in_c_and_written_by_the_model() 
     t.fire(1)
     assert rf.read(t.base + 0x104, 4) == 1 and t._irq_high  # the model's event, read in C; the line is up
     s = m.hot.state
+    assert s.ev_armed[t._clr_slots[1]] == 0 and t in m.system.clear_models  # given to C when it resumes
+    m.system.give_clears()  # (Machine._arm, before C resumes)
     assert s.ev_armed[t._clr_slots[1]] == 1  # STOPPED alone holds the line high: C may serve its clear
     rf.write(t.base + 0x104, 4, 0)  # the firmware's clear, served in C (hp_ack): the line falls there
     assert s.ev_clears == 1 and s.fr_done & 4 and rf.read(t.base + 0x104, 4) == 0

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import random
 import struct
 
 import pytest
 from unicorn import arm_const as R
 
-from simcore.cortexm.exceptions import IRQ0, PENDSV, SVCALL, BadExcReturn, ExceptionModel, StackingError
+from simcore.cortexm.exceptions import (
+    HARDFAULT,
+    IRQ0,
+    NMI,
+    PENDSV,
+    SVCALL,
+    BadExcReturn,
+    ExceptionModel,
+    StackingError,
+)
 from tests.unit.cortexm_fakes import RAM, make_exceptions
 
 VECTORS = {SVCALL: 0x401, PENDSV: 0x501, IRQ0 + 3: 0x601, IRQ0 + 4: 0x701}
@@ -181,3 +191,27 @@ def test_level_sensitive_line_pends_again_after_return() -> None:
     exc.set_line(IRQ0 + 3, False)
     assert exc.exception_return(0xFFFFFFF9) is None
     assert exc.pending == set()
+
+
+def test_can_preempt_is_the_group_priority_against_the_execution_priority() -> None:
+    """can_preempt (a kick's and to_take's question, the masks read only when the active handlers do not already hold
+    the exception back) answers as B1.5.4 defines it, group(prio) < ExecutionPriority(), over random priorities,
+    PRIGROUP, active sets and masks."""
+    exc = _model()
+    uc = exc.uc
+    rng = random.Random(14)
+    candidates = [NMI, HARDFAULT, SVCALL, PENDSV, *range(IRQ0, IRQ0 + 8)]
+    answers = set()
+    for _ in range(600):
+        exc.cfg.prigroup = rng.randrange(8)
+        for x in candidates:
+            exc.set_priority(x, rng.randrange(256))
+        exc.active = set(rng.sample(candidates, rng.randrange(3)))
+        uc.reg_write(R.UC_ARM_REG_BASEPRI, rng.choice((0, 0, rng.randrange(256))))
+        uc.reg_write(R.UC_ARM_REG_PRIMASK, int(rng.random() < 0.3))
+        uc.reg_write(R.UC_ARM_REG_FAULTMASK, int(rng.random() < 0.1))
+        for x in candidates:
+            want = exc.group(exc.prio[x]) < exc.execution_priority()
+            assert exc.can_preempt(x) == want
+            answers.add(want)
+    assert answers == {True, False}

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import partial
+from operator import itemgetter
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -183,11 +184,20 @@ class NordicPeripheral(PeripheralModel):
         self._held_py_writes: set[int] = set()  # held events whose writes come here (their interrupt is on)
         self._c_plain: dict[str, int] = {}  # HELD_STORAGE registers held by the register file -> their value index
         self._clr_slots: dict[int, int] = {}  # EVENT_CLEARS_IN_C: event -> its C slot (SystemBlock.event_clear_slot)
-        self._clr_list: list[tuple[int, int, int]] = []  # the same as (event's bit, event, slot), for _update_irq
-        # with a slot: the hot path's ev_armed array (C's state now: hp_ack disarms what it served) and the system
-        # block's event_clear_armed, taken once (_update_irq looks at them at every line update, ~1 a TWIM event)
-        self._ev_armed: Any = None
-        self._clear_armed: Callable[[int, bool], None] | None = None
+        self._clr_list: list[tuple[int, int, int]] = []  # the same as (event's bit, event, slot)
+        self._clr_bits: dict[int, tuple[int, int]] = {}  # ... as event's bit -> (event, slot)
+        # give_clears' look-up of C's values of these slots (one call), and per slot wanted armed (-1: none) what it
+        # reads when they are so, and the writes that make them so
+        self._clr_get: Callable[[Any], Any] | None = None
+        self._clr_rows: dict[int, tuple[Any, tuple[tuple[int, int], ...]]] = {-1: ((), ())}
+        # the events holding the line high at the last line update (0: the line low), from which give_clears arms the
+        # slot of the one that alone holds it (if its writes are the model's) in C's ev_armed, before C resumes
+        # (SystemBlock.give_clears, from Machine._arm): C does not run while Python handles events, so only the state
+        # it resumes with matters (reading and writing ev_armed at every line update was ~4% of a Nano run). Each
+        # change of _held_py_writes is followed by a line update or _arm_clears (_hold, _take_back, reset)
+        self._clr_on = 0
+        self._clr_queued = False  # in the system block's list of models to give their slots to C (_clr_queue)
+        self._clr_queue: list[Any] | None = None
         self._rf: Any = None  # the bus's register file, once it holds an event or a storage register (no host.bus.rf)
         self._irq_high = False
         self._storage_keys = _storage_offsets(type(self))  # (the class's, taken once: write() looks at every write)
@@ -534,27 +544,20 @@ class NordicPeripheral(PeripheralModel):
         return bool(self._ev_set >> i & 1)
 
     def _update_irq(self) -> None:
-        """The interrupt line: high while an event whose INTEN bit is set is 1; then the C clears (_arm_clears, in
-        line: this runs at every event and clear, and the line's level gives the events holding it)."""
+        """The interrupt line: high while an event whose INTEN bit is set is 1; then which C clear slot C may serve
+        (the event alone holding the line high, its writes the model's: _arm_clears, in line), given to C before it
+        resumes (give_clears)."""
         on = self._ev_set & self.values["INTEN"]  # held events have their INTEN bit clear
         if (on != 0) != self._irq_high:
             high = self._irq_high = on != 0
             if self.irq is not None:
                 self.host.set_irq(self.irq, high)
                 on = self._ev_set & self.values["INTEN"] if self._irq_high else 0  # (as _arm_clears reads it)
-        if self._clr_list:
-            armed = self._ev_armed
-            if not on:  # the line low: no slot is wanted (armed[k] is 0 or 1: C's now)
-                for _bit, _i, k in self._clr_list:
-                    if armed[k]:
-                        self._clear_armed(k, False)  # type: ignore[misc]
-                return
-            for bit, i, k in self._clr_list:
-                if armed[k]:
-                    if on != bit or i not in self._held_py_writes:
-                        self._clear_armed(k, False)  # type: ignore[misc]
-                elif on == bit and i in self._held_py_writes:
-                    self._clear_armed(k, True)  # type: ignore[misc]
+        if self._clr_bits:
+            self._clr_on = on  # (the line low: 0)
+            if not self._clr_queued:
+                self._clr_queued = True
+                self._clr_queue.append(self)  # type: ignore[union-attr]
 
     # --- event clears served in C (EVENT_CLEARS_IN_C) -----------------------------------------
     def _clear_slot(self, i: int) -> None:
@@ -565,21 +568,35 @@ class NordicPeripheral(PeripheralModel):
         slot = getattr(system, "event_clear_slot", None)
         k = slot(self, i, self.base + EVENTS_BASE + 4 * i, self._held[i]) if slot is not None else None
         if k is not None:
-            self._ev_armed = self.host.hot.state.ev_armed  # type: ignore[attr-defined]
-            self._clear_armed = system.event_clear_armed  # type: ignore[union-attr]
+            self._clr_queue = system.clear_models  # type: ignore[union-attr]
             self._clr_slots[i] = k
             self._clr_list.append((1 << i, i, k))
+            self._clr_bits[1 << i] = (i, k)
+            ks = [x for _bit, _i, x in self._clr_list]
+            self._clr_get = get = itemgetter(*ks)
+            self._clr_rows = {w: (get([int(x == w) for x in range(EV_SLOTS)]), tuple((x, int(x == w)) for x in ks))
+                              for w in (-1, *ks)}
             self._arm_clears()
 
     def _arm_clears(self) -> None:
         """C may clear an event while it alone holds the line high (set, its INTEN bit on, no other such event): the
-        clear then lowers the line and changes nothing else (write_EVENTS, _update_irq)."""
-        sole = self._ev_set & self.values["INTEN"] if self._irq_high else 0
-        armed = self._ev_armed  # C's now (hp_ack disarms what it served)
-        for i, k in self._clr_slots.items():
-            want = sole == 1 << i and i in self._held_py_writes
-            if armed[k] != want:  # (a call per slot at every line update was ~2 a TWIM event)
-                self._clear_armed(k, want)  # type: ignore[misc]
+        clear then lowers the line and changes nothing else (write_EVENTS, _update_irq). Noted here, given to C before
+        it resumes (give_clears)."""
+        self._clr_on = self._ev_set & self.values["INTEN"] if self._irq_high else 0
+        if not self._clr_queued:
+            self._clr_queued = True
+            self._clr_queue.append(self)  # type: ignore[union-attr]
+
+    def give_clears(self, armed: Any) -> None:
+        """Give C's ``armed`` (hot state's ev_armed) this model's slots as the last line update left them: the one
+        wanted armed, the others not (SystemBlock.give_clears, before C resumes; C arms and disarms them itself while
+        it runs: hp_ack, its wakes)."""
+        self._clr_queued = False
+        hit = self._clr_bits.get(self._clr_on)
+        row, writes = self._clr_rows[hit[1] if hit is not None and hit[0] in self._held_py_writes else -1]
+        if self._clr_get(armed) != row:  # type: ignore[misc]  # (C's values in one call: they differ ~1 in 10)
+            for k, v in writes:
+                armed[k] = v
 
     def event_cleared_in_c(self, i: int) -> None:
         """C served the firmware's clear of event ``i`` (SystemBlock.sync_native): what write_EVENTS(i, 0) does."""
