@@ -89,10 +89,16 @@ def _fnv(data: bytes) -> int:
 
 
 def _divides(hot: HotPath) -> tuple[bytes, int]:
-    """The divide section: the blocks whose divides this run hooked, and how many."""
+    """The divide section: the blocks whose divides this run hooked, and how many.
+
+    A run whose deferral was turned off (a debugger, the DIV_0_TRP watch: HotPath.disable_defer) hooked every
+    divide; only those deferral would also hook are kept, or every later run of the ELF would hook them all."""
     out = []
     blocks = 0
-    for (addr, size), sites in sorted(hot.div_blocks.items()):
+    for (addr, size), hooked in sorted(hot.div_blocks.items()):
+        sites = hooked if hot.defer else hot.undeferred(addr, size, hooked)
+        if not sites:
+            continue
         try:
             code = bytes(hot.uc.mem_read(addr, size))
         except Exception:  # noqa: BLE001 - code no longer mapped: not kept

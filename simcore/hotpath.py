@@ -853,14 +853,18 @@ class HotPath:
     def _divide_sites(self, addr: int, size: int) -> tuple[DivSite, ...]:
         """The divides of a block that need an operand hook (all of them without deferral)."""
         if not self.native_analysis:
-            info = self.info(addr, size)
-            sites, slots = info.divides, info.div_slots
+            sites = self.info(addr, size).divides
         else:
             sites = divide_sites_in(self.analyzer.code(addr, size), addr)  # from the encodings: no capstone
+        return self.undeferred(addr, size, sites) if self.state.dv_on else sites
+
+    def undeferred(self, addr: int, size: int, sites: tuple[DivSite, ...]) -> tuple[DivSite, ...]:
+        """Of a block's divides, those deferral leaves to a hook (the block's hp_block.div words price the rest)."""
+        if not self.native_analysis:
+            slots = self.info(addr, size).div_slots
+        else:
             block = self.lib.hp_lookup(ctypes.byref(self.state), addr, size)  # type: ignore[union-attr]
             slots = tuple(block.contents.div) if block else (0, 0)
-        if not self.state.dv_on:
-            return sites
         deferred = deferred_addresses(addr, slots)
         return tuple(d for d in sites if d.addr not in deferred)
 

@@ -181,3 +181,24 @@ def test_code_copied_to_ram_does_not_rewrite_the_file(cache: Path) -> None:
     path.write_bytes(bytes(data))  # a damaged file: not taken, and written again
     assert _run_new(elf, "cortex-m4")[:2] == (cold, 0)
     assert path.stat().st_ino != written.st_ino and _run_new(elf, "cortex-m4")[1] == loaded
+
+
+def test_a_run_without_deferral_caches_only_the_hooks_deferral_needs(cache: Path) -> None:
+    """A debugger's run (HotPath.disable_defer) hooks every divide; the cache keeps only those the block
+    analysis cannot price at the next block entry, so later runs are not slowed by hooks they do not need."""
+    elf = BIN / "cortex-m4" / "div_bench.elf"
+    budget = {"max_instructions": 2_000_000}
+    normal = prepare(elf, "cortex-m4", **budget)
+    run_machine(normal)
+    needed = set(normal.hot.div_blocks)
+    for f in cache.glob("*.blocks"):
+        f.unlink()
+    m = prepare(elf, "cortex-m4", **budget)
+    m.hot.disable_defer()
+    undeferred = run_machine(m)
+    assert set(m.hot.div_blocks) > needed  # deferral off: more blocks hooked
+    warm = prepare(elf, "cortex-m4", **budget)
+    assert warm.hot.div_preinstalled == needed
+    again = run_machine(warm)
+    assert set(warm.hot.div_blocks) == needed
+    assert (again.instructions, again.cycles) == (undeferred.instructions, undeferred.cycles)
