@@ -1175,16 +1175,10 @@ static __attribute__((noinline)) int hp_due(hp_state *s, void *uc, uint64_t addr
 static __attribute__((noinline)) void hp_block_slow(void *uc, uint64_t address, uint32_t size, hp_state *s);
 static __attribute__((noinline)) void hp_block_due(void *uc, uint64_t address, uint32_t size, hp_state *s);
 
-/* tm_div_cycles_inline(n, m, is_signed) - TM_DIV_MIN in fewer host instructions: bits(n) - bits(m) as the difference
-   of the top set bits' indices (one BSR each, no 32 - CLZ), the same rule (docs/cycle-model.md "Divides"). */
+/* tm_div_cycles_inline(n, m, is_signed) - TM_DIV_MIN (timing.h's tm_div_extra_inline: bits(n) - bits(m) from the
+   top set bits' indices, no branch on the operands), the same rule (docs/cycle-model.md "Divides"). */
 static inline uint32_t hp_div_extra(uint32_t n, uint32_t m, uint32_t is_signed) {
-    if (is_signed) {
-        if (n & 0x80000000u) n = 0u - n; /* magnitude; INT_MIN stays 0x80000000 (32 bits) */
-        if (m & 0x80000000u) m = 0u - m;
-    }
-    if (!n || !m) return 0u;
-    int32_t d = (31 ^ __builtin_clz(n)) - (31 ^ __builtin_clz(m)); /* bits(n) - bits(m) */
-    return d < 0 ? 1u : 3u + (uint32_t)d / 4u;
+    return tm_div_extra_inline(n, m, is_signed);
 }
 
 /* hp_div_extra for the tests (tests/unit/test_cycles.py compares it with simcore.cycles.divide_cycles). */

@@ -38,17 +38,32 @@ typedef struct {
 
 uint32_t tm_div_cycles(uint32_t n, uint32_t m, uint32_t is_signed);
 
-/* Cycles of one divide (2-12): the rule fitted to silicon measurements, see divide_cycles in cycles.py
-   (inline: the block hook prices deferred divides with it; tm_div_cycles is the same for callers outside). */
-static inline uint32_t tm_div_cycles_inline(uint32_t n, uint32_t m, uint32_t is_signed) {
-    if (is_signed) {
+/* tm_div_extra_inline's prices by bits(n) - bits(m) + 31 (0-62), and 0 at 63 (an operand is 0). */
+static const uint8_t tm_div_extra_by_diff[64] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* bits(n) < bits(m) */
+    3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7, 8, 8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 10, /* 3 + d / 4 */
+    0};
+
+/* Cycles of one divide above TM_DIV_MIN (0-10), the rule fitted to silicon measurements (divide_cycles in cycles.py):
+   0 when either operand is 0, 1 when bits(n) < bits(m), else 3 + (bits(n) - bits(m)) / 4 -- looked up by the
+   difference, with no branch on the operands: a divide whose operands vary (div_bench's table: 3 of 16 take another
+   case) made the earlier version's branches mispredict, which cost ~10% of div_bench's CPU time while adding no host
+   instructions (docs/performance.md "Fifteenth round"). bits(x) - bits(y) is the difference of the top set bits'
+   indices (one BSR each); x | 1 keeps the BSR defined for 0, whose index the zero test then replaces by 63. */
+static inline uint32_t tm_div_extra_inline(uint32_t n, uint32_t m, uint32_t is_signed) {
+    if (is_signed) { /* a branch on the instruction (fixed for a divide site), not on its operands */
         if (n & 0x80000000u) n = 0u - n; /* magnitude; INT_MIN stays 0x80000000 (32 bits) */
         if (m & 0x80000000u) m = 0u - m;
     }
-    if (!n || !m) return TM_DIV_MIN;
-    uint32_t bn = 32u - (uint32_t)__builtin_clz(n), bm = 32u - (uint32_t)__builtin_clz(m);
-    if (bn < bm) return 3u;
-    return 5u + (bn - bm) / 4u;
+    uint32_t i = 31u + (uint32_t)(31 ^ __builtin_clz(n | 1u)) - (uint32_t)(31 ^ __builtin_clz(m | 1u));
+    i |= (0u - (uint32_t)((uint64_t)n * m == 0u)) & 63u; /* 63 when an operand is 0 (their 64-bit product is) */
+    return tm_div_extra_by_diff[i];
+}
+
+/* Cycles of one divide (2-12): the rule fitted to silicon measurements, see divide_cycles in cycles.py
+   (inline: hp_div_charge prices deferred divides with it; tm_div_cycles is the same for callers outside). */
+static inline uint32_t tm_div_cycles_inline(uint32_t n, uint32_t m, uint32_t is_signed) {
+    return TM_DIV_MIN + tm_div_extra_inline(n, m, is_signed);
 }
 
 #endif
