@@ -27,12 +27,13 @@ import struct
 import sys
 from collections.abc import Iterator, Sequence
 from itertools import compress
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import unicorn
 from unicorn import arm_const as R
 
-from simcore.abi import EV_SLOTS, MAX_NEST, MAX_SOURCES, NV_WORDS
+from simcore.abi import EV_SLOTS, MAX_NEST, MAX_SOURCES, NV_WORDS, HotState
 from simcore.accesspc import disassembler, instruction_of_access
 from simcore.blocks import ACCESS, DIV, MASK, MULTI, WATCH_FLAGS
 from simcore.cortexm.codescan import Watched, watched_in
@@ -101,12 +102,33 @@ def _store_irq_words(words: Any, excs: set[int], mask: int, size: int) -> bool:
     return bits & _SYSTEM_EXCEPTIONS != 0
 
 
+# the hot state's NVIC change words (SystemBlock._sync_nvic), in the order its getters return them, and their first
+# uint32 word in the hot state
+_NV_CHANGE_WORDS = ("nv_en_set", "nv_en_clr", "nv_prio_set", "nv_pended", "nv_listed", "nv_unpended")
+_NV_ON, _NV_OFF, _NV_PRIO, _NV_PENDED, _NV_LISTED, _NV_UNPENDED = (
+    getattr(HotState, name).offset // 4 for name in _NV_CHANGE_WORDS)
+# per NVIC word w, its six change words read from the hot state's uint32 words in one call, in that order
+_NV_GET = [itemgetter(_NV_ON + w, _NV_OFF + w, _NV_PRIO + w, _NV_PENDED + w, _NV_LISTED + w, _NV_UNPENDED + w)
+           for w in range(NV_WORDS)]
+# per NVIC word w, the exceptions of the bits of the ICPR words _sync_nvic has seen there (_nv_bit_set)
+_NV_BITS: list[dict[int, tuple[int, ...]]] = [{} for _ in range(NV_WORDS)]
+
+
 def _irq_bits(word: int, first: int) -> Iterator[int]:
     """The exception numbers of the bits set in an NVIC register ``word`` whose bit 0 is exception ``first``."""
     while word:
         low = word & -word
         yield first + low.bit_length() - 1
         word ^= low
+
+
+def _nv_bit_set(w: int, word: int) -> tuple[int, ...]:
+    """The exceptions of the bits set in ``word`` of NVIC word ``w``, in bit order: kept for _sync_nvic (a firmware
+    clears the same few interrupts again and again), up to 64 words per NVIC word."""
+    xs = tuple(_irq_bits(word, IRQ0 + 32 * w))
+    if len(_NV_BITS[w]) < 64:
+        _NV_BITS[w][word] = xs
+    return xs
 
 
 class SystemBlock:
@@ -173,6 +195,7 @@ class SystemBlock:
         self._src_seen: list[int] = []
         self._nv_seen = 0  # hot.state.nv_writes at the last sync_native (NVIC writes C served: hp_nvic_write)
         self._nv_entries_seen = 0  # hot.state.nv_entries at the last sync_native (interrupts C took: hp_nv_take)
+        self._nv_view: memoryview | None = None  # _nv_words
         self._nv_armed: list[Any] | None = None  # pending, held lines, enables C was given: [set, set, bytearray]
         self._nv_bytes = 4 * min((board.num_irq + 31) // 32, NV_WORDS)  # NVIC register words C's view holds
         self._nv_mask = (1 << min(board.num_irq, 8 * self._nv_bytes)) - 1  # ... and the interrupts they hold
@@ -182,7 +205,9 @@ class SystemBlock:
         # models whose C clear slots' armed state may have changed since C last ran (NordicPeripheral._update_irq):
         # given to C's ev_armed before it resumes (give_clears)
         self.clear_models: list[Any] = []
-        self._ev_armed: Any = None  # hot state's ev_armed, taken with the first slot (event_clear_slot)
+        # hot state's ev_armed and ev_cleared (uint32 views), taken with the first slot (event_clear_slot)
+        self._ev_armed: Any = None
+        self._ev_cleared: Any = None
         self._wk_seen = 0  # hot.state.wk_wakes and wk_slept at the last sync_native (hp_wfi_hook)
         self._wk_slept = 0
         self._ap_seen = 0  # hot.state.ap_done at the last sync_native (hp_apply)
@@ -556,7 +581,9 @@ class SystemBlock:
         if not bus.native_ack(s, hot.lib, addr):
             return None
         k = len(self._ev_slots)
-        self._ev_armed = s.ev_armed
+        words = self._nv_view or self._nv_words()  # (views over the hot state's words: plain subscripts)
+        a, c = HotState.ev_armed.offset // 4, HotState.ev_cleared.offset // 4
+        self._ev_armed, self._ev_cleared = words[a:a + EV_SLOTS], words[c:c + EV_SLOTS]
         self._ev_slots.append((model, index))
         s.ev_addr[k], s.ev_irq[k], s.ev_store[k], s.ev_armed[k], s.ev_cleared[k] = addr, irq, store, 0, 0
         s.ev_w1c[k], s.ev_need[k] = w1c, 0
@@ -588,11 +615,12 @@ class SystemBlock:
         event and its value cleared, the line low: nothing else held it high), and an MMIO write for the polling
         watch."""
         s = self.m.hot.state
-        self.m.polls.writes += s.ev_clears - self._ev_seen
-        self._ev_seen = s.ev_clears
+        n = s.ev_clears
+        self.m.polls.writes += n - self._ev_seen
+        self._ev_seen = n
         armed = self._nv_armed
         slots = self._ev_slots
-        cleared = s.ev_cleared
+        cleared = self._ev_cleared
         for k in compress(range(len(slots)), cleared[:len(slots)]):  # (only the slots C cleared: ~1 of 5 a sync)
             model, i = slots[k]
             cleared[k] = 0
@@ -618,53 +646,69 @@ class SystemBlock:
             e.unpend(x)
         self._nv_armed = None
 
+    def _nv_words(self) -> memoryview:
+        """The hot state as uint32 words, taken once: _sync_nvic reads C's NVIC change words and the clear slots are
+        read and written through it as plain subscripts (a ctypes array fetched by attribute is a new view object
+        each time)."""
+        self._nv_view = memoryview(self.m.hot.state).cast("B").cast("I")
+        return self._nv_view
+
     def _sync_nvic(self) -> None:
         """The NVIC writes C served since the last sync (hp_nvic_write, hp_nvic_pend, hp_nvic_prio), applied as
         Nvic.write_ISER/ICER/ICPR/ISPR/IPR and write_STIR would have: enables set or cleared (a bit's last write won),
         priorities set, pending bits set and cleared (a bit's last write won: C keeps one of the two)."""
         s = self.m.hot.state
         e = self.exc
-        self.m.polls.writes += s.nv_writes - self._nv_seen  # MMIO writes for the polling watch (PollWatch.on_write)
-        self._nv_seen = s.nv_writes
+        n = s.nv_writes
+        self.m.polls.writes += n - self._nv_seen  # MMIO writes for the polling watch (PollWatch.on_write)
+        self._nv_seen = n
         dirty = s.nv_dirty
         s.nv_dirty = 0
-        on_words, off_words, unpended_words = s.nv_en_set, s.nv_en_clr, s.nv_unpended
-        prio_words, pended_words, listed_words = s.nv_prio_set, s.nv_pended, s.nv_listed
+        words = self._nv_view or self._nv_words()
         armed = self._nv_armed
-        while dirty:
+        while dirty:  # (one word, ICPR writes only, in almost every sync: each kind looked at once, zeroed if set)
             w = (dirty & -dirty).bit_length() - 1
             dirty &= dirty - 1
-            on, off, unpended = on_words[w], off_words[w], unpended_words[w]
-            on_words[w] = off_words[w] = unpended_words[w] = 0
+            on, off, prio_set, pended, listed, unpended = _NV_GET[w](words)
             first = IRQ0 + 32 * w
-            if on:  # (a word's kinds are rarely all there: each looked at once; bits walked in place, no generator)
+            if on:  # (bits walked in place, no generator)
+                words[_NV_ON + w] = 0
                 for x in _irq_bits(on, first):
                     e.enabled[x] = 1
             if off:
+                words[_NV_OFF + w] = 0
                 for x in _irq_bits(off, first):
                     e.enabled[x] = 0
-            prio_set, pended, listed = prio_words[w], pended_words[w], listed_words[w]
             if prio_set:  # hp_nvic_prio: Nvic.write_IPR's set_priority (the value holds the implemented bits)
                 for x in _irq_bits(prio_set, first):
                     e.set_priority(x, s.nv_prio[x - IRQ0])
-                prio_words[w] = 0
+                words[_NV_PRIO + w] = 0
                 self._tick_params_dirty = True
             if pended:  # hp_nvic_pend: Nvic.write_ISPR / write_STIR's pends
-                pended_words[w] = 0
+                words[_NV_PENDED + w] = 0
                 for x in _irq_bits(pended, first):
                     e.pend(x)
                     if armed is not None:
                         armed[0].add(x)  # C has it in its pending bits too
             if listed:  # put in hp_list_return's list by C (hp_nvic_pend, hp_nv_take), or taken by hp_nv_take: no
-                listed_words[w] = 0  # longer pending if not in the list at the sync below
+                words[_NV_LISTED + w] = 0  # longer pending if not in the list at the sync below
                 self._pend_armed += tuple(_irq_bits(listed, first))
-            while unpended:  # (ICPR: the usual one, walked here)
-                low = unpended & -unpended
-                unpended ^= low
-                x = first + low.bit_length() - 1
-                e.unpend(x)
+            if unpended:  # (ICPR: the usual one)
+                words[_NV_UNPENDED + w] = 0
+                xs = _NV_BITS[w].get(unpended)
+                if xs is None:
+                    xs = _nv_bit_set(w, unpended)
+                pending, lines_high = e.pending, e.lines_high
+                if lines_high.isdisjoint(xs):  # none pends again (a line held high): ExceptionModel.unpend's
+                    pending.difference_update(xs)  # discards, in one call (their order changes nothing)
+                else:  # ExceptionModel.unpend in line, in bit order (the set's operations as they were)
+                    active = e.active
+                    for x in xs:
+                        pending.discard(x)
+                        if x in lines_high and x not in active:
+                            pending.add(x)  # a level-sensitive line still asserted pends again
                 if armed is not None:
-                    armed[0].discard(x)  # C cleared it from its pending bits too
+                    armed[0].difference_update(xs)  # C cleared them from its pending bits too
 
     def _arm_list_return(self, n_active: int, held_back: bool) -> None:
         """hp_list_return: the returns hp_fast_return leaves to Python (several exceptions active, or some pending:
