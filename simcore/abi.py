@@ -483,6 +483,21 @@ class HotState(ctypes.Structure):
         ("st_div", ctypes.c_uint32),
         ("st_n", ctypes.c_uint64),
         ("st_extra", ctypes.c_uint64),
+        ("tw2_quiet", ctypes.c_uint64),
+        ("tw2_wk", ctypes.c_uint64),
+        ("tw1_at", ctypes.c_uint64),
+        ("tw1_stopped", ctypes.c_uint64),
+        ("tw2_miso", ctypes.c_void_p),
+        ("tw2_on", ctypes.c_uint32),
+        ("tw2_state", ctypes.c_uint32),
+        ("tw2_reg", ctypes.c_uint32),
+        ("tw2_len", ctypes.c_uint32),
+        ("tw2_x_store", ctypes.c_uint32),
+        ("tw2_x_value", ctypes.c_uint32),
+        ("tw1_tx", ctypes.c_uint32),
+        ("tw1_rx", ctypes.c_uint32),
+        ("tw1_n", ctypes.c_uint32),
+        ("tw2_chained", ctypes.c_uint32),
     ]
 
 

@@ -205,6 +205,10 @@ class Machine:
         self.twim_reads_in_c = 0
         self.twim_wakes_in_c = 0  # reads Python started whose wfi C woke at STOPPED (_plan_flight, _keep_flight)
         self.twim_flights_kept = 0  # reads C took kept C's to wake after a Python entry before their wfi (_keep_flight)
+        # a read chained behind a flight's drain (TwimFlight.chain, hotpath.c tw2_*): its offer, from its arming until
+        # settle_twim found C moved it (each arming meanwhile clears tw2_on first), and the chained reads C took
+        self._tw_chain: Any = None
+        self.twim_chained_in_c = 0
         # what guard_access may keep the arming on (both fixed from here on): checked once, not per access
         self._keeps_arming = self._fast_return and not self.system.has_native_sources
         # _arm_events clears src_next at every arming while some source may have C write it, else once
@@ -917,6 +921,8 @@ class Machine:
         s.ap_cycle = NEVER  # no event applied in C unless the next one says how (_plan_apply)
         s.ac_n = 0  # ... nor the model's next ones after it (its chain)
         s.sh_on = self._sh_in_c and self.debugger is None  # (a debugger sees every semihosting call in Python)
+        if self._tw_chain is not None:  # no read chained in C unless this arming allows it (_plan_chain_ahead)
+            s.tw2_on = 0
         ux = self._ux
         if ux is not None:  # no STARTTX served in C unless this arming allows it (_arm_uarte)
             ux.on = ux.planned = 0
@@ -950,6 +956,8 @@ class Machine:
                 self._plan_wake_ahead(fl)
             elif fl[2] is not None and fl[2].wake is not None:
                 self._plan_wake(fl[2], fl[3])
+            if fl[0].chain is not None and s.wk_cycle == NEVER:  # (the read after its drain: its wake-up, later)
+                self._plan_chain_ahead(fl)
         elif top.wake is not None and self._wfi_hooks and self.debugger is None:  # a debugger's hooks see Python's wfi
             self._plan_wake(top)
         elif top.chain is not None and self._wfi_hooks and self.debugger is None:
@@ -1154,6 +1162,33 @@ class Machine:
         self._wake_event = None
         self._wake_ahead = chip
 
+    def _plan_chain_ahead(self, fl: tuple[Any, int, Any, int]) -> None:
+        """hp_twim_wake and hp_twim_start with tw2_*: the read chained behind the flight's drain (TwimFlight.chain: the
+        Rev2's INT_STATUS_1 after FIFO_DATA) armed for C to take once the drain is woken having read all of it, and
+        the wake-up that read plans (the next watermark) as _plan_wake_ahead plans it, made hp_wfi_hook's wake only
+        by that read's wake (tw2_wk, when after its STOPPED and before the next machine event). settle_twim settles
+        the drain and the read in order, then settle_wake finds the wake-up (``_wake_ahead``)."""
+        flight, stopped, nxt, _after_nxt = fl
+        offer, falls = flight.chain
+        store, plan, at_fs, chip = falls
+        cycle_at = self.clocks.timeline.cycle_at
+        at = cycle_at(at_fs)
+        after = nxt.at_cycle if nxt is not None else NO_LIMIT
+        if (not stopped < at < after or self._tw_offer is not flight.then or not self.system.wake_allowed(plan[1])):
+            return
+        s = self.hot.state
+        s.wk_store, s.wk_irq, s.wk_ev, s.wk_sole = plan[:4]
+        s.wk_x_store, s.wk_x_value = plan[5]  # (fall_rise_plan's rise always has IN's store)
+        s.wk_x_cycle, s.wk_x_for = at, plan[0]
+        s.wk_after = after
+        s.tw2_wk, s.tw2_quiet = at, cycle_at(offer.quiet_fs)
+        s.tw2_reg, s.tw2_len, s.tw2_miso = offer.reg, len(offer.miso), offer.miso_addr
+        s.tw2_x_store, s.tw2_x_value = store
+        s.tw2_on = 1
+        self._tw_chain = offer
+        self._wake_event = None
+        self._wake_ahead = chip
+
     def _plan_move(self, top: Event) -> None:
         """hp_cc_move: after C's wake at ``top`` (planned just now), the firmware's write moving its compare on may be
         served in C when the model says how (``top.move``: the nRF52 RTC's CC[n] += step) and its register's writes
@@ -1303,7 +1338,7 @@ class Machine:
         """No transfer of Python's for C to wake (_plan_flight), nor the offer armed after it."""
         if self._tw_py is not None:
             s = self.hot.state
-            s.tw_py = s.tw_flight = s.tw_on = 0
+            s.tw_py = s.tw_flight = s.tw_on = s.tw2_on = 0
             self._tw_py = None
             self._tw_planned = -1
 
@@ -1330,18 +1365,33 @@ class Machine:
         if s.tw_taken == self._tw_seen[0]:
             return
         taken, woken, slept = self._tw_seen
-        woke = s.tw_woken != woken
+        woke = s.tw_woken - woken
         self._tw_seen = (s.tw_taken, s.tw_woken, s.tw_slept)
         s.tw_flight = 0  # (not woken: the events run in Python from here)
         offer = self._tw_offer
         if woke:
             self.system.account_sleep(s.tw_slept - slept)
+        chained = None
+        if self._tw_chain is not None and s.tw2_state:  # hp_twim_wake armed the read chained behind the offer's:
+            s.tw2_state = s.tw_on = 0  # tw_*'s offer fields are its now
+            self._tw_planned = -1
+            self._tw_offer = None
+            if s.tw_taken - taken == 2:  # ... and C took it: the offer's transfer first (woken: armed at its wake)
+                chained = self._tw_chain
+                first = (s.tw1_tx, s.tw1_rx, s.tw1_n)
+                at, stopped = s.tw1_at, s.tw1_stopped
+                self._settle_as_of(None, lambda: offer.model.settle_in_c(offer, at, first, stopped))
+                self.arm_changes += 1
+                self.twim_reads_in_c += 1
+                self.twim_chained_in_c += 1
+                offer, woke = chained, woke - 1
+            self._tw_chain = None  # (C cleared tw2_on as it moved it)
         taken = (s.tw_tx, s.tw_rx, s.tw_n)
         self._settle_as_of(None, lambda: offer.model.settle_in_c(offer, s.tw_at, taken, s.tw_stopped if woke else None))
         self.arm_changes += 1
         self.twim_reads_in_c += 1
-        if not woke and s.cycle_count < s.tw_lasttx:  # a Python entry before its wfi: C may still wake that wfi
-            self._keep_flight(offer, taken)
+        if not woke and s.cycle_count < s.tw_lasttx and chained is None:  # a Python entry before its wfi: C may
+            self._keep_flight(offer, taken)  # still wake that wfi (not a chained read's: its fall is no flight's)
 
     def _keep_flight(self, offer: Any, taken: tuple[int, int, int]) -> None:
         """settle_twim: a read C took whose wfi a Python entry came before (Nano 33 BLE Sense: the polling watch's

@@ -137,6 +137,7 @@ class BusDevice(RegisterBlock):
     LINES: ClassVar[tuple[str, ...]] = ()  # output pins, e.g. ("INT1", "INT2")
     I2C_ADDRESSES: ClassVar[tuple[int, ...]] = ()  # the addresses its address pin can select
     SPI_MODES: ClassVar[frozenset[int]] = frozenset()  # empty: no SPI interface
+    CHAINED: ClassVar[bool] = False  # read_chained may tell a read after a drain (the nRF52 TWIM asks only then)
     ADDRESS_MASK: ClassVar[int] = 0x7F
 
     def __init__(self, config: DeviceConfig, host: DeviceHost) -> None:
@@ -370,6 +371,13 @@ class BusDevice(RegisterBlock):
         finish it ahead (the nRF52 TWIM's FIFO_SRC read woken in C): the bytes it returns (valid until
         ``quiet_until``), the ``read_offer`` after it and until when that offer's bytes hold (fs), without side
         effects; None when the chip cannot tell (override)."""
+        return None
+
+    def read_chained(self, drain: tuple[int, bytes, int]) -> tuple[int, bytes, int, Any, int] | None:
+        """The read a driver makes after the whole drain ``drain`` (read_ahead's offer), told now as the nRF52 TWIM
+        may chain it in C: (its register byte, the bytes it returns, until when they hold (fs), the output line its
+        read lowers, the chip's next wake-up its read plans (fs)), as read_ahead and read_falls would tell it then;
+        None when the chip cannot tell (the default)."""
         return None
 
     def read_falls(self) -> tuple[Any, int] | None:

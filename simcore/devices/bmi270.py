@@ -83,6 +83,7 @@ class Bmi270(FifoDevice):
     ADDRESS_MASK: ClassVar[int] = 0x7F
     READS_AHEAD: ClassVar[bool] = True  # FIFO_LENGTH told ahead (read_ahead)
     STATUS_AHEAD: ClassVar[bool] = True  # INT_STATUS_1 told ahead too (read_ahead, read_falls; False: tests)
+    CHAINED: ClassVar[bool] = True  # ... and with the FIFO_LENGTH read, after its drain (read_chained; False: tests)
     OPTIONS: ClassVar[dict[str, str]] = {
         "accel_channels": "recording channels of X/Y/Z acceleration (default ['ax', 'ay', 'az'])",
         "gyro_channels": "recording channels of X/Y/Z angular rate (default ['gx', 'gy', 'gz']; zeros if absent)",
@@ -463,7 +464,24 @@ class Bmi270(FifoDevice):
         told = self._told
         return told[1] if told[0] == self.now() else self._falls()
 
-    def _falls(self) -> tuple[Any, int] | None:
+    def read_chained(self, drain: tuple[int, bytes, int]) -> tuple[int, bytes, int, Any, int] | None:
+        """BusDevice.read_chained: after a drain read_ahead offered with FIFO_LENGTH (``drain``, all its frames read),
+        a driver reads INT_STATUS_1 (one byte): what it reads then is INT_STATUS_1 now (the drain sets no flag, and
+        none is set before the next arrival, ``quiet_until``), and its side effects are _falls' with the FIFO as the
+        drain leaves it (INT1 falls, the next watermark's wake-up planned as of that level). (INT_STATUS_1's address,
+        its byte, the arrival it holds until, INT1, the wake-up's time), or None (the read stays Python's)."""
+        if not self.STATUS_AHEAD or not self.CHAINED or self._replaying:
+            return None
+        size = self._frame_size()
+        if not size or len(drain[1]) % size:
+            return None
+        falls = self._falls(len(drain[1]) // size)
+        quiet = self.quiet_until()
+        if falls is None or quiet is None:
+            return None
+        return INT_STATUS_1, bytes((self._int_status,)), quiet, falls[0], falls[1]
+
+    def _falls(self, drained: int = 0) -> tuple[Any, int] | None:
         """INT_STATUS_1 read now, before the next arrival: (INT1's line, the virtual time of the wake-up its update
         plans) when the watermark routed to INT1 alone (INT_MAP_DATA fwm_int1, INT1 push-pull active high) is what
         holds INT1 high, the read clears it (the level left below the watermark: INT1 falls; INT2 has no source),
@@ -477,9 +495,10 @@ class Bmi270(FifoDevice):
         fifo = self.fifo
         size = self._frame_size()
         wtm = self.values["FIFO_WTM_0"] | (self.values["FIFO_WTM_1"] & 0x1F) << 8
-        if not self._int_status & 0x02 or not size or not wtm or fifo.clock is None or fifo.level * size >= wtm:
+        level = fifo.level - drained  # (read_chained: the level the drain of ``drained`` frames leaves)
+        if not self._int_status & 0x02 or not size or not wtm or fifo.clock is None or level * size >= wtm or level < 0:
             return None
-        at = fifo.when_level(-(-wtm // size))
+        at = fifo.when_level(-(-wtm // size), level)
         return None if at is None else (line, at)
 
     def _build_frame(self, e: int) -> list[int]:

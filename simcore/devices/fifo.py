@@ -171,13 +171,15 @@ class SampleFifo:
             self.overrun = False
         return out
 
-    def when_level(self, level: int) -> int | None:
-        """When the FIFO will hold ``level`` samples if nobody reads it (None: never, or already)."""
-        if self.clock is None or level <= self.level or level > self.depth or self.mode is FifoMode.BYPASS:
+    def when_level(self, level: int, held: int | None = None) -> int | None:
+        """When the FIFO will hold ``level`` samples if nobody reads it (None: never, or already). ``held``: as if it
+        held that many now (fewer than it does: the oldest read before the next arrival), not ``self.level``."""
+        now = self.level if held is None else held
+        if self.clock is None or level <= now or level > self.depth or self.mode is FifoMode.BYPASS:
             return None
         if self.stopped:
             return None
-        k = self.next_k + (level - self.level) - 1
+        k = self.next_k + (level - now) - 1
         if self.limit is not None and k >= self.limit:
             return None
         return self.clock.arrival(k)

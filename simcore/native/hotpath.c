@@ -579,6 +579,28 @@ typedef struct {
     uint64_t st_n;          /* entries counted in the streak not yet added to block_count, entries, the block's execs and
                                (st_div) to the divides executed and dv_settled; tm_div_hook's clock adds it */
     uint64_t st_extra;      /* cycles above DIV_MIN of the divides priced in the streak, not yet in DivStats.extra */
+    /* --- a read chained behind the offer (tw_*): once C woke the transfer it took from the offer at STOPPED, having
+       read all tw_len bytes (the Rev2's FIFO drain), the next TASKS_STARTTX may be a second read Python previewed at
+       the same arming (Nrf52Twim.twim_flight's ``chain``: the BMI270's INT_STATUS_1 after the drain, its byte, the
+       fall of INT1 its read makes and the next watermark's wake-up; Machine._plan_chain_ahead). hp_twim_wake then
+       logs the first transfer in tw1_* and arms the offer's fields with the chained read's; hp_twim_start takes it
+       as any offer; its wake stores the fall (as tw_x) and makes tw2_wk hp_wfi_hook's wake (the wk_* Python planned
+       with it) when it comes after STOPPED and before tw_saved. Python's next sync settles both in order --- */
+    uint64_t tw2_quiet;     /* Python: tw_quiet of the chained read */
+    uint64_t tw2_wk;        /* Python: the cycle of the wake-up its read plans (wk_cycle once woken), HP_NEVER: none */
+    uint64_t tw1_at;        /* C: the first transfer's tw_at, logged when the chained read is armed */
+    uint64_t tw1_stopped;   /* C: its tw_stopped */
+    const uint8_t *tw2_miso; /* Python: the chained read's answer */
+    uint32_t tw2_on;        /* Python: 1 a chained read is armed with the offer (C: 0 once moved into tw_*) */
+    uint32_t tw2_state;     /* C: 1 the chained read armed in tw_*, 2 taken, 3 woken (Python: 0 at its settle) */
+    uint32_t tw2_reg;       /* Python: its register byte */
+    uint32_t tw2_len;       /* Python: its bytes (RXD.MAXCNT a multiple of it, at most it) */
+    uint32_t tw2_x_store;   /* Python: the value index its read's fall sets (P0.IN) */
+    uint32_t tw2_x_value;   /* Python: the value */
+    uint32_t tw1_tx;        /* C: the first transfer's tw_tx, tw_rx and tw_n */
+    uint32_t tw1_rx;
+    uint32_t tw1_n;
+    uint32_t tw2_chained;   /* C: chained reads armed in tw_* (cumulative) */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -1900,6 +1922,7 @@ static int hp_twim_start(hp_state *s, uint32_t size, uint64_t value) {
     s->tw_on = 0;
     s->tw_flight = 1;
     s->tw_taken++;
+    if (s->tw2_state == 1) s->tw2_state = 2; /* the chained read (its wake stores the fall) */
     s->fr_done |= 128u; /* Python's next sync runs the model's write and events as of their cycles */
     return 1;
 }
@@ -2070,6 +2093,29 @@ static int hp_twim_wake(hp_state *s, void *uc, uint64_t address, uint32_t size) 
     } else {
         hp_wake_line(s, at, s->tw_irq, &s->tw_slept);
         s->tw_woken++;
+        if (s->tw2_state == 2) { /* the chained read: the line it lowered, and the wake-up it planned, ahead */
+            st[s->tw2_x_store] = s->tw2_x_value;
+            s->tw2_state = 3;
+            if (s->tw2_wk > at && s->tw2_wk < next) {
+                s->wk_cycle = s->tw2_wk;
+                next = s->tw2_wk;
+            }
+        } else if (s->tw2_on && (s->tw_n & 0xFFFFu) == s->tw_len && s->tw2_miso && s->tw2_len) {
+            s->tw1_at = s->tw_at; /* the offer's transfer, for Python's sync (the chained read's in tw_* next) */
+            s->tw1_stopped = at;
+            s->tw1_tx = s->tw_tx;
+            s->tw1_rx = s->tw_rx;
+            s->tw1_n = s->tw_n;
+            s->tw_reg = s->tw2_reg;
+            s->tw_len = s->tw2_len;
+            s->tw_unit = s->tw2_len;
+            s->tw_miso = s->tw2_miso;
+            s->tw_quiet = s->tw2_quiet;
+            s->tw2_on = 0;
+            s->tw2_state = 1;
+            s->tw2_chained++;
+            s->tw_on = 1;
+        }
     }
     if (s->tw_ev < HP_EV_SLOTS) s->ev_armed[s->tw_ev] = 1;
     s->tw_flight = 0;

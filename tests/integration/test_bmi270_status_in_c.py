@@ -27,6 +27,12 @@ from tests.integration.test_wfi_wake_in_c import pause_after_settled, restored_t
 INT1_PIN = 11  # P0.11 (the board file)
 
 
+@pytest.fixture(autouse=True)
+def _no_chain(monkeypatch: pytest.MonkeyPatch) -> None:
+    """INT_STATUS_1 as a flight of Python's: not chained behind the drain (that is test_bmi270_chained_in_c.py's)."""
+    monkeypatch.setattr(Bmi270, "CHAINED", False)
+
+
 @pytest.mark.parametrize(("app", "frames", "batch"), [("imu_steps_bus", 300, 25), ("imu_gestures", 64, 8)])
 def test_int_status_woken_in_c_gives_what_python_gives(monkeypatch: pytest.MonkeyPatch, app: str, frames: int,
                                                        batch: int) -> None:
@@ -50,6 +56,7 @@ def test_int_status_woken_in_c_gives_what_python_gives(monkeypatch: pytest.Monke
     off, m2, _ = _run(app, frames)
     assert m2.hot.state.tw_py_woken == 0 and m2.wakes_ahead_in_c == 0 and off == fast
     monkeypatch.undo()
+    monkeypatch.setattr(Bmi270, "CHAINED", False)
     twin, m4, _ = _run(app, frames, native=False)  # the Python hot path has no wfi hook and no register file in C
     assert not m4._tw_models and m4.wakes_ahead_in_c == 0 and twin == fast
 

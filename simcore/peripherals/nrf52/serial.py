@@ -96,6 +96,9 @@ class TwimFlight(NamedTuple):
     # what the chip's read lowers (read_falls): ((value index, value) the line's fall stores, the rise's Event.wake
     # tuple, the chip's next wake-up in fs, the chip), or None (hp_twim_wake's tw_x store, Machine._plan_wake_ahead)
     falls: tuple[tuple[int, int], tuple[int, ...], int, Any] | None = None
+    # the read after ``then`` (all of it) C may take too (read_chained: the Rev2's INT_STATUS_1 after the drain): (its
+    # offer, its ``falls`` as above), or None (hotpath.c tw2_*, Machine._plan_chain_ahead)
+    chain: tuple[TwimOffer, tuple[tuple[int, int], tuple[int, ...], int, Any]] | None = None
 
 
 @register_model
@@ -234,9 +237,11 @@ class Nrf52Twim(NordicPeripheral):
             return None
         miso, after, until = got
         stopped_fs = self._line_free_fs + (10 + 9 * n + 2) * self.bit_fs()  # the RX phase from the line free, STOP
-        falls = None
+        falls = chain = None
         if after is not None:
             then = self._make_offer((target, after, stopped_fs, until))
+            if then is not None and target.CHAINED:  # (the read after it, when the chip tells it: read_chained)
+                chain = self._chain_of(target, then)
         else:  # a read with no read after it: one that lowers the chip's line (the BMI270's INT_STATUS_1), or none
             falls = self._falls_of(target)
             if falls is None:
@@ -245,7 +250,23 @@ class Nrf52Twim(NordicPeripheral):
         miso_addr = ctypes.cast(ctypes.c_char_p(miso), ctypes.c_void_p).value or 0
         return TwimFlight(self, ev, miso, miso_addr, stopped_fs, quiet, tuple(zip(index, (address, _tx, txcnt, rx,
                                                                                                cnt, shorts))),
-                          rx, cnt, then, falls)
+                          rx, cnt, then, falls, chain)
+
+    def _chain_of(self, target: Any, then: TwimOffer) -> tuple[TwimOffer, tuple[tuple[int, int], tuple[int, ...], int,
+                                                                              Any]] | None:
+        """twim_flight's ``chain``: the read the chip says a driver makes after the whole drain ``then``
+        (``read_chained``), as an offer on the same set-up (one register byte written, the shortcuts, only STOPPED's
+        interrupt) whose read lowers a line as _falls_of's (the input's fall and its rise's wake plan)."""
+        got = target.read_chained((then.reg, then.miso, then.unit))
+        if got is None:
+            return None
+        reg, miso, quiet, line, at_fs = got
+        plan = line.fall_rise_plan() if line.fall_rise_plan is not None else None
+        if plan is None:
+            return None
+        miso_addr = ctypes.cast(ctypes.c_char_p(miso), ctypes.c_void_p).value or 0
+        offer = then._replace(reg=reg, miso=miso, miso_addr=miso_addr, unit=len(miso), quiet_fs=quiet)
+        return offer, (plan[0], plan[1], at_fs, target)
 
     def _falls_of(self, target: Any) -> tuple[tuple[int, int], tuple[int, ...], int, Any] | None:
         """twim_flight's ``falls``: the chip's read lowers a line (``read_falls``) whose input's fall C may store with
