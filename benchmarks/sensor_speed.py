@@ -36,10 +36,11 @@ firmware reads from DWT CYCCNT (else the ratio is n/a). What differs is waiting 
 3-instruction loop, which simcore fast-forwards in C) and one more pass of each wait loop; bare Unicorn
 executes 128,861 instructions (the waits end at once; benchmarks/corpus.py's counting run). So the ratio
 there is the time to process the same samples, bare over simcore. The B-L475E-IOT01A's (LSM6DSL over I2C2,
-``iot_lsm6dsl_i2c2``) and the Nano 33 BLE Sense Rev2's (BMI270 behind TWIM1, ``nano_bmi270_walk_twim``) cases do
-the same: their stand-ins serve the walk recording as the chip gives it (simcore's chip model on a fake clock,
-``chip_walk``, from the first sample the chip takes on simcore, ``chip_first_sample``), in the batches the
-firmware's watermark makes, and the bare console must equal simcore's (tests/integration/test_bench_stubs.py).
+``iot_lsm6dsl_i2c2``), the Nano 33 BLE Sense Rev2's (BMI270 behind TWIM1, ``nano_bmi270_walk_twim``) and the STM32F4
+Discovery's (LIS3DSH on SPI1, ``discovery_lis3dsh_spi1``) cases do the same: their stand-ins serve the walk
+recording as the chip gives it (simcore's chip model on a fake clock, ``chip_walk``, from the first sample the chip
+takes on simcore, ``chip_first_sample``), in the batches the firmware's watermark makes, and the bare console must
+equal simcore's (tests/integration/test_bench_stubs.py).
 
 What the ratio measures besides the sensors: every register access the firmware makes outside
 memory costs simcore a Python call (the model and the machine's bookkeeping: polling detection,
@@ -212,7 +213,7 @@ def chip_first_sample(board: str, elf: str) -> int:
     m = prepare(ROOT / "firmware/bin" / f"{elf}.elf", board, cmdline=f"{Path(elf).name}.elf frames=1",
                 sensors={"imu": (str(CSV), {"end": "hold", "resample": True})})
     m.run()
-    chip = next(d for d in devices_of(m.peripherals) if d.name == "imu")
+    chip = next(d for d in devices_of(m.peripherals) if d.name in ("imu", "accel"))  # (the Discovery's: "accel")
     return int(chip.accel.first)
 
 
@@ -230,7 +231,7 @@ def chip_walk(type_: str, address: int, setup: dict[int, int], first: int, n: in
     chip.attach(open_source(CSV, end="hold"))
     for reg, value in setup.items():
         chip.write(reg, 1, value)
-    counts = chip._xl_counts if hasattr(chip, "_xl_counts") else chip._acc_counts
+    counts = getattr(chip, "_xl_counts", None) or getattr(chip, "_acc_counts", None) or chip.counts
     return counts(chip.accel.values(first, first + n)).astype("<i2").tobytes()
 
 
@@ -376,6 +377,78 @@ def iot_lsm6dsl_i2c2() -> tuple[Callable[[], Stub], Callable[[bytearray], Any]]:
 
 IOT_IMU_STUB, IOT_IMU_WRITES = iot_lsm6dsl_i2c2()
 
+SPI1, GPIOE_BSRR, USART2_DR = 0x40013000, 0x40021018, 0x40004404  # STM32F407 (RM0090 2.3, 8.4.7, 30.6.2)
+SPI1_DR = SPI1 + 0x0C
+LIS3DSH_WHO_AM_I, LIS3DSH_OUT_X_L, LIS3DSH_FIFO_SRC = 0x0F, 0x28, 0x2F  # registers (datasheet DocID022405 8)
+LIS3DSH_ID, LIS3DSH_AT_WTM = 0x3F, 0x80 | 25  # WHO_AM_I; FIFO_SRC WTM with FSS = the firmware's watermark of 25
+
+
+def lis3dsh_walk() -> bytes:
+    """The Discovery's imu_steps_bus samples (1,000: the firmware's default run) as its LIS3DSH gives them:
+    CTRL_REG4 ODR 100 Hz (X, Y, Z on), CTRL_REG5 FSCALE +-4 g, from the first sample the simcore run's chip takes."""
+    first = chip_first_sample("stm32f4-discovery", "stm32f4-discovery/imu_steps_bus")
+    return chip_walk("lis3dsh", 0x1E, {0x24: 1 << 3, 0x20: 6 << 4 | 7}, first, 1000)
+
+
+def discovery_lis3dsh_spi1() -> tuple[Callable[[], Stub], Callable[[bytearray], Any]]:
+    """Bare stand-in (a ``Case``'s ``stub`` and ``writes``, sharing one state) for SPI1 and the LIS3DSH of the
+    STM32F4 Discovery, doing what the chip does for imu_steps_bus: PE3 low (GPIOE_BSRR BR3) selects it, the first
+    byte written to SPI1_DR is the command (bit 7 read, the register address in bits 6:0; datasheet 6.2), each later
+    byte's answer is the register's, the address stepping (ADD_INC). WHO_AM_I (0Fh) reads 3Fh, FIFO_SRC (2Fh) 99h
+    (WTM with 25 samples: INT1 rises at the watermark and the firmware reads the level at once: simcore's chip has 25
+    then, every time), OUT_X_L..OUT_Z_H (28h..2Dh) the next sample of the walk recording as the chip gives it
+    (``lis3dsh_walk``), 0 elsewhere. So the firmware reads the same samples in the same batches and its step
+    detector runs on the same data as on simcore. SPI1_SR answers TXE and RXNE and EXTI_PR PR0 at once (simcore's
+    transfers and sleeps take their time). USART2_DR writes (the console) go to ``console``, which measure() compares
+    with simcore's. Before this stand-in SPI1_DR read 3Fh always: the firmware took 31 samples a batch of 3Fh bytes,
+    and bare Unicorn ran another program (0.63x the instructions simcore's engine executes)."""
+    walk = b""
+    # [chip selected, next register (-1: none), the answer SPI1_DR reads, samples read]: one list, few operations a
+    # write (each of the firmware's ~2,000 peripheral writes a run is a Python call on bare Unicorn)
+    st = [False, -1, 0, 0]
+
+    def stub() -> Stub:
+        nonlocal walk
+        walk = lis3dsh_walk()
+        st[:] = [False, -1, 0, 0]
+        return {**F4_RCC, SPI1 + 0x08: const(3),  # SPI1_SR: TXE, RXNE (RM0090 28.5.3)
+                SPI1 + 0x0C: lambda _n: st[2],  # SPI1_DR: the chip's answer to the last byte sent
+                0x40013C14: const(1)}  # EXTI_PR: PR0
+
+    def answer(reg: int) -> int:
+        if LIS3DSH_OUT_X_L <= reg < LIS3DSH_OUT_X_L + 6:  # a sample's bytes: the FIFO's oldest
+            at = 6 * st[3] + reg - LIS3DSH_OUT_X_L
+            if reg == LIS3DSH_OUT_X_L + 5:
+                st[3] += 1  # its last byte read: the sample leaves the FIFO
+            return walk[at] if at < len(walk) else 0
+        return LIS3DSH_ID if reg == LIS3DSH_WHO_AM_I else LIS3DSH_AT_WTM if reg == LIS3DSH_FIFO_SRC else 0
+
+    def make(console: bytearray) -> Any:
+        def write(_uc: unicorn.Uc, addr: int, value: int) -> None:
+            if addr == SPI1_DR:  # a byte goes out, the chip's answer comes back
+                if st[0]:  # the command: bit 7 read, the address
+                    st[0], st[1], st[2] = False, value & 0x7F if value & 0x80 else -1, 0
+                elif st[1] >= 0:
+                    st[2] = answer(st[1])
+                    st[1] += 1
+                else:
+                    st[2] = 0  # a write's data byte: the chip answers nothing
+            elif addr == GPIOE_BSRR:
+                if value & 1 << (3 + 16):  # BR3: chip select low, a command comes
+                    st[0] = True
+            elif addr == USART2_DR:
+                console.append(value & 0xFF)
+        return write
+    return stub, make
+
+
+DISCOVERY_IMU_STUB, DISCOVERY_IMU_WRITES = discovery_lis3dsh_spi1()
+# The LIS3DSH's earlier constant stand-in (SPI1_DR 3Fh: WHO_AM_I, then FIFO_SRC level 31 and 3Fh data), kept for the
+# corpus' Discovery imu_gestures (benchmarks/corpus.py), whose bare run it ends
+DISCOVERY_LIS3DSH_CONST = {**F4_RCC, 0x40013008: const(3),  # SPI1_SR: TXE, RXNE
+                           0x4001300C: const(0x3F),  # SPI1_DR: WHO_AM_I, then FIFO_SRC level 31
+                           0x40013C14: const(1)}  # EXTI_PR: PR0
+
 
 @dataclass
 class Case:
@@ -427,9 +500,7 @@ CASES = [
          stub=IOT_IMU_STUB, writes=IOT_IMU_WRITES, clock_text=r"detected at \d+ ms"),
     Case("stm32f4-discovery imu_steps_bus", "stm32f4-discovery", "stm32f4-discovery/imu_steps_bus",
          {"accel": (str(CSV), {"end": "hold"})}, "LIS3DSH > SPI1, EXTI0",
-         stub=lambda: {**F4_RCC, 0x40013008: const(3),  # SPI1_SR: TXE, RXNE
-                       0x4001300C: const(0x3F),  # SPI1_DR: WHO_AM_I, then FIFO_SRC level 31
-                       0x40013C14: const(1)}),  # EXTI_PR: PR0
+         stub=DISCOVERY_IMU_STUB, writes=DISCOVERY_IMU_WRITES, clock_text=r"detected at \d+ ms"),
     Case("arduino-nano-33-ble-sense imu_steps_bus", "arduino-nano-33-ble-sense",
          "arduino-nano-33-ble-sense/imu_steps_bus", {"imu": (str(CSV), {"end": "hold", "resample": True})},
          "LSM9DS1 > TWIM1 EasyDMA, RTC1 tick", writes=nano_lsm9ds1_twim,

@@ -84,13 +84,13 @@ def test_what_simcore_executes_is_its_count_less_the_fast_forwarded_waits(bench:
     assert executed < counted // 10 and abs(bare - executed) <= 0.15 * executed
 
 
-@pytest.mark.parametrize("board", ["b-l475e-iot01a", "arduino-nano-33-ble-sense-rev2"])
+@pytest.mark.parametrize("board", ["b-l475e-iot01a", "arduino-nano-33-ble-sense-rev2", "stm32f4-discovery"])
 def test_kit_imu_stand_ins_give_the_chips_samples(bench: Any, board: str) -> None:
     """imu_steps_bus (corpus.py's 200 frames): the bare stand-in serves the walk recording as the board's chip gives it
-    (benchmarks/sensor_speed.py ``iot_lsm6dsl_i2c2``, ``nano_bmi270_walk_twim``), so the firmware prints the same
-    steps and the same FNV-1a of the frames it read. The Rev2's bare run then executes what simcore's engine executes
-    (within 10%); the IoT node's reads every byte simcore's reads from the chip once (RXDR), its I2C flag waits
-    ending at once."""
+    (benchmarks/sensor_speed.py ``iot_lsm6dsl_i2c2``, ``nano_bmi270_walk_twim``, ``discovery_lis3dsh_spi1``), so the
+    firmware prints the same steps and the same FNV-1a of the frames it read. The Rev2's bare run then executes what
+    simcore's engine executes (within 10%); the IoT node's reads every byte simcore's reads from the chip once (RXDR),
+    the Discovery's every SPI1 byte (DR), their bus flag waits ending at once."""
     corpus, sensor_speed = bench
     path = elf(board, "imu_steps_bus")
     case = corpus.STUBBED[f"{board}/imu_steps_bus"]
@@ -117,6 +117,8 @@ def test_kit_imu_stand_ins_give_the_chips_samples(bench: Any, board: str) -> Non
     assert TIMES.sub(r"\1 T ms", printed.decode()) == TIMES.sub(r"\1 T ms", r.text)
     if board == "b-l475e-iot01a":
         assert reads[sensor_speed.I2C2 + 0x24] == m.bus.counts("I2C2.RXDR")[0] > 6 * 200
+    elif board == "stm32f4-discovery":
+        assert reads[sensor_speed.SPI1_DR] == m.bus.counts("SPI1.DR")[0] > 7 * 200
     else:
         executed = corpus.simcore_executed(Path(path), board)
         assert abs(executed_bare.value - executed) <= 0.1 * executed
