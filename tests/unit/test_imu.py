@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from simcore.errors import BadInputError
+from simcore.peripherals.sensors.common import SampleClock
 from simcore.peripherals.sensors.imu import SimcoreImu
 from simcore.peripherals.sensors.testing import FakeHost, peripheral
 from simcore.sources import open_source
@@ -164,3 +166,61 @@ def test_watermark_service_latency_and_late_drain() -> None:
     late = [e for e in imu.stats()["events"] if e["kind"] == "late_services"]
     assert [(e["raised_cycle"], e["deadline_cycle"], e["cycle"]) for e in late] == [(800_000, 1_700_000, 1_800_000)]
     assert imu.stats()["overruns"] == 1
+
+
+def _count_by(clock: SampleClock, cycle: int) -> int:
+    """count_by's formula, computed afresh (no remembered answer)."""
+    return max(0, math.floor(cycle * clock.rate_hz / clock.cps + 1e-9))
+
+
+@pytest.mark.parametrize(("rate", "mhz"), [(100.0, 80.0), (104.0, 80.0), (119.0, 64.0), (16_000.0, 168.0)])
+def test_sample_clock_remembered_answers_are_the_formulas(rate: float, mhz: float) -> None:
+    """SampleClock keeps its last count_by and its arrivals: every answer, asked in any order and again, equals the
+    formula's, and arrival(k) is the first cycle at which count_by reaches k + 1 (a stale answer would break either;
+    a run of more arrivals than it keeps starts over)."""
+    clock = SampleClock(rate, mhz * 1e6)
+    rng = np.random.default_rng(5)
+    ks = [int(k) for k in rng.integers(0, 5000, size=300)] + list(range(40)) + [3, 3, 7, 3]
+    for k in ks:
+        c = clock.arrival(k)
+        assert _count_by(clock, c) == k + 1 and (c == 0 or _count_by(clock, c - 1) < k + 1)
+        assert clock.count_by(c) == k + 1 and clock.count_by(c - 1 if c else 0) == _count_by(clock, c - 1 if c else 0)
+        assert clock.count_by(c) == k + 1  # the same cycle again: the kept answer
+    cycles = [int(x) for x in rng.integers(0, 10**9, size=200)]
+    for cy in cycles + cycles[::-1]:
+        assert clock.count_by(cy) == _count_by(clock, cy)
+    clock.ARRIVALS_KEPT = 8
+    for k in range(10_000, 10_020):  # not asked before: each is made and kept
+        assert clock.arrival(k) == SampleClock(rate, mhz * 1e6).arrival(k)
+    assert len(clock._arrivals) <= 8
+
+
+def test_a_new_enable_at_another_odr_takes_a_new_clock() -> None:
+    """The IMU's sample clock (whose answers are kept) is made at each enable: re-enabled at another ODR, the FIFO
+    fills at the new rate, not the old clock's."""
+    src, _data = _source(rate=100.0)
+    host = FakeHost(mhz=10)
+    imu = _imu(host, resample=True)
+    imu.attach(src)
+    imu.write(0x00, 4, 3)  # EN, FIFO_EN at 100 Hz: a sample every 100,000 cycles
+    host.advance_to(1_000_000)
+    assert imu.read(0x34, 4) == 10  # FIFO_LEVEL
+    first = imu.clock
+    imu.write(0x00, 4, 0)
+    imu.write(0x0C, 4, 50)  # ODR 50 Hz: a sample every 200,000 cycles
+    imu.write(0x00, 4, 3)
+    assert imu.clock is not first and imu.clock.arrival(imu.fifo.next_k) == _count_by_arrival(imu.clock,
+                                                                                              imu.fifo.next_k)
+    level = imu.read(0x34, 4)
+    host.advance_to(1_000_000 + 1_000_000)
+    assert imu.read(0x34, 4) - level == 5
+
+
+def _count_by_arrival(clock: SampleClock, k: int) -> int:
+    """The first cycle at which the formula's count reaches k + 1 (a search, no remembered answer)."""
+    c = max(0, math.ceil((k + 1) * clock.cps / clock.rate_hz) - 1)
+    while c > 0 and _count_by(clock, c - 1) >= k + 1:
+        c -= 1
+    while _count_by(clock, c) < k + 1:
+        c += 1
+    return c

@@ -73,21 +73,42 @@ class SampleClock:
     cycle at which sample ``k`` is complete. The two agree exactly (no drift over long runs).
     """
 
+    ARRIVALS_KEPT = 4096  # remembered arrivals at most (a long run's are dropped and made again)
+
     def __init__(self, rate_hz: float, cycles_per_second: float) -> None:
         if not rate_hz > 0:
             raise ValueError("sample rate must be positive")
         self.rate_hz = float(rate_hz)
         self.cps = float(cycles_per_second)
+        # A clock is made once per enable and never changes, so both answers are kept: a model asks count_by
+        # of the same cycle several times an access and arrival of the same sample at each plan (the cortex-m4
+        # imu_steps run: 1,895 count_by and 431 arrival calls, 12% of its Python bytecodes).
+        self._by_cycle: int | None = None
+        self._by = 0
+        self._arrivals: dict[int, int] = {}
 
     def count_by(self, cycle: int) -> int:
-        return max(0, math.floor(cycle * self.rate_hz / self.cps + 1e-9))
+        if cycle == self._by_cycle:
+            return self._by
+        n = math.floor(cycle * self.rate_hz / self.cps + 1e-9)
+        if n < 0:
+            n = 0
+        self._by_cycle, self._by = cycle, n
+        return n
 
     def arrival(self, k: int) -> int:
-        c = max(0, math.ceil((k + 1) * self.cps / self.rate_hz) - 1)
-        while c > 0 and self.count_by(c - 1) >= k + 1:
+        c = self._arrivals.get(k)
+        if c is not None:
+            return c
+        rate, cps, floor = self.rate_hz, self.cps, math.floor  # count_by's formula (at c >= 0 its max is a no-op)
+        c = max(0, math.ceil((k + 1) * cps / rate) - 1)
+        while c > 0 and floor((c - 1) * rate / cps + 1e-9) >= k + 1:
             c -= 1
-        while self.count_by(c) < k + 1:
+        while floor(c * rate / cps + 1e-9) < k + 1:
             c += 1
+        if len(self._arrivals) >= self.ARRIVALS_KEPT:
+            self._arrivals.clear()
+        self._arrivals[k] = c
         return c
 
     @property

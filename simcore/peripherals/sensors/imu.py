@@ -349,7 +349,10 @@ class SimcoreImu(SensorModel):
             block = self._w_cache.get(b)
             if block is None:
                 hi = (b + 1) * size if self.fifo.limit is None else max(b * size, min((b + 1) * size, self.fifo.limit))
-                block = [v & 0xFFFFFFFF for v in self.counts(b * size, hi).reshape(-1).tolist()]
+                import numpy as np  # (loaded with the recording already)
+
+                # int16 counts as the 32-bit words FIFO_DATA reads (sign-extended), in one numpy pass
+                block = self.counts(b * size, hi).reshape(-1).astype(np.int32).view(np.uint32).tolist()
                 self._w_cache = {i: x for i, x in self._w_cache.items() if i >= b - 1}
                 self._w_cache[b] = block
             m = min(end, (b + 1) * size) - k
