@@ -47,10 +47,11 @@ from simcore.clock import FS_PER_SECOND
 from simcore.devices.bus import I2CBus, SpiBus
 from simcore.errors import InternalError
 from simcore.peripherals import register_model
-from simcore.peripherals.nrf52.common import NordicPeripheral
+from simcore.peripherals.nrf52.common import EVENT_KEYS, NordicPeripheral
 from simcore.peripherals.nrf52.dma import DATA_RAM, EasyDma
 from simcore.peripherals.nrf52.uarte import baud_of
 
+_K_LASTTX, _K_RXSTARTED, _K_LASTRX = EVENT_KEYS[24], EVENT_KEYS[19], EVENT_KEYS[23]  # (the values keys, as fire's)
 SPIM_FAST = {0x0A000000: 16e6, 0x14000000: 32e6}  # PS 6.25.?: M16, M32 (SPIM3)
 
 
@@ -101,6 +102,16 @@ class TwimFlight(NamedTuple):
     chain: tuple[TwimOffer, tuple[tuple[int, int], tuple[int, ...], int, Any]] | None = None
 
 
+class TwimSetup(NamedTuple):
+    """What a TWIM's register read (twim_flight) and its offer (_make_offer) take from the set-up alone, kept per
+    set-up (Nrf52Twim._twim_setup) instead of looked up at every arming."""
+
+    index: list[int]  # register-file value indices of ADDRESS, TXD.PTR, TXD.MAXCNT, RXD.PTR, RXD.MAXCNT, SHORTS
+    bit_fs: int  # one bit period at FREQUENCY
+    offer: tuple[Any, ...] | None  # _make_offer's set-up part (task, checks of TXD.MAXCNT and SHORTS, ptrs, events,
+    # irq, STOPPED's clear slot, RAM window), None: no offer (INTEN, ENABLE or no Data RAM; then not kept)
+
+
 @register_model
 class Nrf52Twim(NordicPeripheral):
     """TWIM0/1 of the nRF52840: I2C controller with EasyDMA (see the module docstring)."""
@@ -133,6 +144,7 @@ class Nrf52Twim(NordicPeripheral):
         self._c_rx: tuple[int, bytes] | None = None  # settle_in_c: (RXD.PTR, bytes) C wrote at its wake
         self._ram: tuple[int, ...] | None = None  # the Data RAM C may write: (guest base, size, host address) or ()
         self._tx_read: Any = None  # the LASTTX event of the last transfer task_STARTTX started (twim_flight)
+        self._setup: TwimSetup | None = None  # _twim_setup's answer, until _setup_changed
         super().__init__(config, host, registers)
         self.bus = I2CBus(self.name)
         self.fabric.route_listeners.append(self._offer_changed)
@@ -146,11 +158,62 @@ class Nrf52Twim(NordicPeripheral):
         self.offer_changes += 1
 
     def write(self, offset: int, size: int, value: int) -> None:
-        """NordicPeripheral.write, after _offer_changed (twim_offer's offer was made before it); TASKS_STARTTX's only
-        takes the offer back (task_STARTTX: the transfer's end looks again)."""
+        """NordicPeripheral.write, after _offer_changed (twim_offer's offer was made before it) and _setup_changed (a
+        register of the set-up may change: INTEN, ENABLE, FREQUENCY, a HELD_STORAGE one handed to the register file);
+        TASKS_STARTTX's only takes the offer back (task_STARTTX: the transfer's end looks again)."""
         if offset != 4 * self.TASK_STARTTX:
             self._offer_changed()
+            self._setup = None
         super().write(offset, size, value)
+
+    def _setup_changed(self) -> None:
+        """The set-up _twim_setup keeps may have changed (an event or a register handed to the register file, a clear
+        slot given, a reset): it is looked up again at the next read."""
+        self._setup = None
+
+    def _hold(self, i: int) -> None:
+        if i not in self._held:  # (held already: NordicPeripheral._hold does nothing)
+            super()._hold(i)
+            self._setup = None  # (the events' value indices)
+
+    def _hold_storage(self, key: str) -> None:
+        if key not in self._c_plain:  # (held already: nothing done)
+            super()._hold_storage(key)
+            self._setup = None  # (the set-up's value indices)
+
+    def _clear_slot(self, i: int) -> None:
+        if i not in self._clr_slots:  # (given already: nothing done)
+            super()._clear_slot(i)
+            self._setup = None  # (STOPPED's clear slot)
+
+    def reset(self) -> None:
+        super().reset()
+        self._setup_changed()  # (INTEN, ENABLE, FREQUENCY)
+
+    def _twim_setup(self) -> TwimSetup | None:
+        """twim_flight's and _make_offer's set-up (TwimSetup), or None while ADDRESS ... SHORTS are not all held by the
+        register file: kept until _setup_changed when it allows an offer (a refusal is looked at again each time); the
+        PPI routes, hp_ack's taking of TASKS_STARTTX, the chip and the values are looked at every time."""
+        held = self._c_plain
+        if not held.keys() >= self.OFFER_KEYS:
+            return None
+        index = [held[k] for k in ("ADDRESS", "TXD_PTR", "TXD_MAXCNT", "RXD_PTR", "RXD_MAXCNT", "SHORTS")]
+        bit = self.bit_fs()
+        offer: tuple[Any, ...] | None = None
+        inten = self.values["INTEN"]
+        if self.values["ENABLE"] & 0xF == self.ENABLED and not inten & self.MID_EVENTS and inten >> self.EV_STOPPED & 1:
+            if self._ram is None:
+                self._ram = self.host.ram_window(*DATA_RAM) or ()  # type: ignore[attr-defined]
+            if self._ram:
+                events = (self.EV_TXSTARTED, self.EV_LASTTX, self.EV_RXSTARTED, self.EV_LASTRX, self.EV_STOPPED)
+                offer = (self.base + 4 * self.TASK_STARTTX, (held["TXD_MAXCNT"], 1), (held["SHORTS"], self.SHORTS_READ),
+                         (held["TXD_PTR"], held["RXD_PTR"], held["RXD_MAXCNT"]),
+                         tuple(self._held.get(i, TW_NONE) for i in events), self.irq,
+                         self._clr_slots.get(self.EV_STOPPED, EV_SLOTS), self._ram)
+        setup = TwimSetup(index, bit, offer)
+        if offer is not None:
+            self._setup = setup
+        return setup
 
     def twim_offer(self) -> TwimOffer | None:
         """The firmware's next transfer as C may take it (module docstring), or None: kept until _offer_changed (C
@@ -162,17 +225,19 @@ class Nrf52Twim(NordicPeripheral):
             got = self._offer = (self.offer_changes, self._make_offer())
         return got[1]
 
-    def _make_offer(self, ahead: tuple[Any, tuple[int, bytes, int], int, int] | None = None) -> TwimOffer | None:
+    def _make_offer(self, ahead: tuple[Any, tuple[int, bytes, int], int, int] | None = None,
+                    address: int | None = None) -> TwimOffer | None:
         """twim_offer: a register read of the chip at ADDRESS, with the shortcuts LASTTX_STARTRX and LASTRX_STOP, only
         STOPPED's interrupt on among the transfer's events (no interrupt line before the wake), no PPI route, the
         set-up registers held by the register file, and the chip's answer previewed (``read_offer``; nothing of the
         chip changes by reading). ``ahead``: (chip, its offer, line free from, offer holds until) after a transfer under
-        way (twim_flight)."""
-        held = self._c_plain
-        if not held.keys() >= self.OFFER_KEYS:
+        way (twim_flight, which gives ADDRESS's value ``address``). The set-up's part kept per set-up (_twim_setup)."""
+        setup = self._setup or self._twim_setup()
+        if setup is None:
             return None
         host: Any = self.host
-        address = host.bus.rf.value(held["ADDRESS"])
+        if address is None:
+            address = host.bus.rf.value(setup.index[0])
         if ahead is not None:
             target, got, free_fs, quiet = ahead
         else:
@@ -186,28 +251,18 @@ class Nrf52Twim(NordicPeripheral):
                 return None
             free_fs = self._line_free_fs
             quiet = target.quiet_until()
-        inten = self.values["INTEN"]
-        mid = 1 << self.EV_TXSTARTED | 1 << self.EV_LASTTX | 1 << self.EV_RXSTARTED | 1 << self.EV_LASTRX
-        if self.values["ENABLE"] & 0xF != self.ENABLED or inten & mid or not inten >> self.EV_STOPPED & 1:
-            return None
-        if self._ram is None:
-            self._ram = host.ram_window(*DATA_RAM) or ()
-        ram = self._ram
-        if quiet is None or not ram:
+        part = setup.offer
+        if part is None or quiet is None:
             return None
         if not self._acked:
             self._acked = host.bus.native_ack(host.hot.state, host.hot.lib, self.base + 4 * self.TASK_STARTTX)
             if not self._acked:
                 return None
+        task, tx_check, shorts_check, ptrs, events, irq, slot, ram = part
         reg, miso, unit = got
-        events = (self.EV_TXSTARTED, self.EV_LASTTX, self.EV_RXSTARTED, self.EV_LASTRX, self.EV_STOPPED)
         miso_addr = ctypes.cast(ctypes.c_char_p(miso), ctypes.c_void_p).value or 0
-        return TwimOffer(self, self.base + 4 * self.TASK_STARTTX, reg, miso, miso_addr, unit, self.bit_fs(),
-                         free_fs, quiet,
-                         ((held["ADDRESS"], address), (held["TXD_MAXCNT"], 1), (held["SHORTS"], self.SHORTS_READ)),
-                         (held["TXD_PTR"], held["RXD_PTR"], held["RXD_MAXCNT"]),
-                         tuple(self._held.get(i, TW_NONE) for i in events), self.irq,
-                         self._clr_slots.get(self.EV_STOPPED, EV_SLOTS), ram)
+        return TwimOffer(self, task, reg, miso, miso_addr, unit, setup.bit_fs, free_fs, quiet,
+                         ((setup.index[0], address), tx_check, shorts_check), ptrs, events, irq, slot, ram)
 
     def twim_flight(self) -> TwimFlight | None:
         """The register read task_STARTTX started, still before its LASTTX, as C may wake the wfi after it at STOPPED
@@ -219,14 +274,13 @@ class Nrf52Twim(NordicPeripheral):
             return None
         if not any(getattr(t, "READS_AHEAD", False) for t in self.bus.targets.values()):
             return None  # no chip here tells a read ahead: spare the set-up's look-up, every arming
-        held = self._c_plain
-        if not held.keys() >= self.OFFER_KEYS:
+        setup = self._setup or self._twim_setup()
+        if setup is None:
             return None
         host: Any = self.host
-        rf = host.bus.rf
-        keys = ("ADDRESS", "TXD_PTR", "TXD_MAXCNT", "RXD_PTR", "RXD_MAXCNT", "SHORTS")
-        index = [held[k] for k in keys]
-        address, _tx, txcnt, rx, cnt, shorts = rf.values(index)
+        index = setup.index
+        values = host.bus.rf.values(index)
+        address, _tx, txcnt, rx, cnt, shorts = values
         n = cnt & 0xFFFF
         target = self.bus.targets.get(address & 0x7F)
         if txcnt != 1 or shorts != self.SHORTS_READ or not n or target is None or not target.reads_plan_nothing():
@@ -236,21 +290,20 @@ class Nrf52Twim(NordicPeripheral):
         if got is None or len(got[0]) != n or quiet is None or ev.at_fs is None or ev.at_fs >= quiet:
             return None
         miso, after, until = got
-        stopped_fs = self._line_free_fs + (10 + 9 * n + 2) * self.bit_fs()  # the RX phase from the line free, STOP
+        stopped_fs = self._line_free_fs + (10 + 9 * n + 2) * setup.bit_fs  # the RX phase from the line free, STOP
         falls = chain = None
         if after is not None:
-            then = self._make_offer((target, after, stopped_fs, until))
+            then = self._make_offer((target, after, stopped_fs, until), address)
             if then is not None and target.CHAINED:  # (the read after it, when the chip tells it: read_chained)
                 chain = self._chain_of(target, then)
         else:  # a read with no read after it: one that lowers the chip's line (the BMI270's INT_STATUS_1), or none
             falls = self._falls_of(target)
             if falls is None:
                 return None
-            then = self._make_offer((target, (0, b"", 1), stopped_fs, 0))  # (no bytes: never taken)
+            then = self._make_offer((target, (0, b"", 1), stopped_fs, 0), address)  # (no bytes: never taken)
         miso_addr = ctypes.cast(ctypes.c_char_p(miso), ctypes.c_void_p).value or 0
-        return TwimFlight(self, ev, miso, miso_addr, stopped_fs, quiet, tuple(zip(index, (address, _tx, txcnt, rx,
-                                                                                               cnt, shorts))),
-                          rx, cnt, then, falls, chain)
+        return TwimFlight(self, ev, miso, miso_addr, stopped_fs, quiet, tuple(zip(index, values)), rx, cnt, then,
+                          falls, chain)
 
     def _chain_of(self, target: Any, then: TwimOffer) -> tuple[TwimOffer, tuple[tuple[int, int], tuple[int, ...], int,
                                                                               Any]] | None:
@@ -310,9 +363,9 @@ class Nrf52Twim(NordicPeripheral):
         what C wrote and EasyDMA's RAM write left to C's."""
         host: Any = self.host
         rf = host.bus.rf
-        index = [i for i, _v in flight.setup]
+        index, setup = map(list, zip(*flight.setup))  # (the value indices and values, split in C)
         now = rf.values(index)
-        rf.set_values(index, [v for _i, v in flight.setup])
+        rf.set_values(index, setup)
         try:
             self._replay_to_stopped(flight.rx, flight.miso, stopped, "woke")
         finally:
@@ -336,6 +389,7 @@ class Nrf52Twim(NordicPeripheral):
         finally:
             self._c_rx = None
 
+    LASTTX_RXSTARTED = 1 << EV_LASTTX | 1 << EV_RXSTARTED  # (_net_from_lasttx: both set at LASTTX)
     MID_EVENTS = 1 << EV_TXSTARTED | 1 << EV_LASTTX | 1 << EV_RXSTARTED | 1 << EV_LASTRX  # a read's before STOPPED
 
     def _net_to_stopped(self, rx: int, miso: bytes, stopped: int, what: str) -> bool:
@@ -380,18 +434,16 @@ class Nrf52Twim(NordicPeripheral):
             host.hot.state.tw_on = 0
             self._offer = (-1, None)
         self._set_event(self.EV_TXSTARTED, 1)  # (fire(): no shortcut, PPI route or interrupt of TXSTARTED here)
-        if not self.bus.start(self.storage("ADDRESS") & 0x7F, False):
+        data, k = self._start_write()
+        if k < 0:
             raise InternalError(f"{self.svd_name}: the chip NACKed the address of the read C did")
-        data = self.dma.read(self.storage("TXD_PTR"), self.storage("TXD_MAXCNT") & 0xFFFF, "TXD.PTR")
-        if self.bus.write_block(data) < len(data):
+        if k < len(data):
             raise InternalError(f"{self.svd_name}: the chip NACKed the register byte of the read C did")
         self.values["TXD_AMOUNT"] = len(data)
         # _later's LASTTX as Machine.schedule_at_fs would have scheduled it (and counted it: +1, the pop +2)
         now = host.hot.state.cycle_count
-        start = max(host.now_fs(), self._line_free_fs)
-        bit = self.bit_fs()
-        self._line_free_fs = start + (10 + 9 * len(data)) * bit
-        lasttx = host.clocks.timeline.cycle_at(start + (10 + 9 * max(len(data) - 1, 0)) * bit)
+        n = len(data)
+        lasttx = host.clocks.timeline.cycle_at(self._line_at(host.now_fs(), 10 + 9 * max(n - 1, 0), 10 + 9 * n))
         host.arm_changes += 3
         host.queue_changes += 3
         self._tx_read = None
@@ -400,26 +452,30 @@ class Nrf52Twim(NordicPeripheral):
         return True
 
     def _net_from_lasttx(self, at: int, rx: int, miso: bytes, stopped: int, what: str) -> None:
-        """_net_to_stopped's net effect from the LASTTX event at cycle ``at`` (no longer queued) to STOPPED."""
+        """_net_to_stopped's net effect from the LASTTX event at cycle ``at`` (no longer queued) to STOPPED (the events'
+        registers set as _set_event does, in line)."""
         host: Any = self.host
-        events = host.events
         s = host.hot.state
         timeline = host.clocks.timeline
-        bit = self.bit_fs()
+        values = self.values
+        held = self._held
         # LASTTX at its cycle: the event, then the shortcut LASTTX_STARTRX (task_STARTRX: RXSTARTED, the chip's read)
         s.cycle_count = at
         self._pending = None
-        set_event = self._set_event
-        set_event(self.EV_LASTTX, 1)
-        set_event(self.EV_RXSTARTED, 1)
+        self._ev_set |= self.LASTTX_RXSTARTED
+        values[_K_LASTTX] = values[_K_RXSTARTED] = 1
+        for i in (self.EV_LASTTX, self.EV_RXSTARTED):
+            store = held.get(i)
+            if store is not None:
+                self._rf._stores_p[store] = 1
         if not self.bus.start(self.storage("ADDRESS") & 0x7F, True):
             raise InternalError(f"{self.svd_name}: the chip NACKed the read C {what}")
         n = self.storage("RXD_MAXCNT") & 0xFFFF
         data = self.bus.read_block(n)
-        self.values["RXD_AMOUNT"] = len(data)
-        start = max(timeline.fs_at(at), self._line_free_fs)  # (_later: the RX phase from the line free)
-        self._line_free_fs = start + (10 + 9 * n) * bit
-        at = max(timeline.cycle_at(start + (10 + 9 * max(n - 1, 0)) * bit), at)
+        values["RXD_AMOUNT"] = len(data)
+        last = timeline.cycle_at(self._line_at(timeline.fs_at(at), 10 + 9 * max(n - 1, 0), 10 + 9 * n))  # (_later's)
+        if last > at:
+            at = last
         if at > stopped:
             raise InternalError(f"{self.svd_name}: the transfer C {what} ended without its RXD write")
         # LASTRX: EasyDMA's write (C's, checked), the event, then the shortcut LASTRX_STOP (task_STOP)
@@ -430,17 +486,23 @@ class Nrf52Twim(NordicPeripheral):
             raise InternalError(f"{self.svd_name}: the chip's read ({data.hex()}) differs from the preview C "
                                 f"wrote at its wake ({miso.hex()})")
         self.dma.written_bytes += len(data)
-        set_event(self.EV_LASTRX, 1)
+        self._ev_set |= 1 << self.EV_LASTRX
+        values[_K_LASTRX] = 1
+        store = held.get(self.EV_LASTRX)
+        if store is not None:
+            self._rf._stores_p[store] = 1
         self.bus.stop()
-        start = max(timeline.fs_at(at), self._line_free_fs)
-        self._line_free_fs = start + 2 * bit
-        stop = max(timeline.cycle_at(start + 2 * bit), at)
+        stop_fs = self._line_at(timeline.fs_at(at), 2, 2)
+        stop = timeline.cycle_at(stop_fs)
+        if stop < at:
+            stop = at
         if stop > stopped:  # (C's STOPPED is the model's: never) the run loop's, as the replay leaves it
-            self._pending = host.schedule_at_fs(start + 2 * bit, self._stopped, f"{self.svd_name} STOP")
+            self._pending = host.schedule_at_fs(stop_fs, self._stopped, f"{self.svd_name} STOP")
             self._update_irq()
             return
         s.cycle_count = stop
         self._stopped()
+        events = host.events
         while (later := events.pop_due(stopped)) is not None:  # (none: the chip's read plans nothing)
             s.cycle_count = later.at_cycle
             later.callback()
@@ -454,9 +516,10 @@ class Nrf52Twim(NordicPeripheral):
         s = host.hot.state
         rf = host.bus.rf
         tx, rx, cnt = taken
-        index = [i for i, _v in offer.checks] + list(offer.ptrs)
+        checked, values = zip(*offer.checks)  # (the value indices and values, split in C)
+        index = [*checked, *offer.ptrs]
         now = rf.values(index)
-        rf.set_values(index, [v for _i, v in offer.checks] + [tx, rx, cnt])
+        rf.set_values(index, [*values, tx, rx, cnt])
         byte = host.mem_read(tx, 1)
         if byte[0] != offer.reg:
             host.mem_write(tx, bytes([offer.reg]))
@@ -487,20 +550,38 @@ class Nrf52Twim(NordicPeripheral):
         bit = self._bit_fs = round(FS_PER_SECOND / (baud_of(freq) or 100e3))
         return bit
 
+    def _line_at(self, start: int, bits: int, wire_bits: int) -> int:
+        """The virtual time ``bits`` bit periods after the line is free (at ``start``, the present's virtual time, or
+        when the byte under way ends); the line is then busy for ``wire_bits`` from there (_later's timing, and the net
+        settles' with it)."""
+        free = self._line_free_fs
+        if free > start:
+            start = free
+        bit = self._bit_fs if self._bit_freq == self.values["FREQUENCY"] else self.bit_fs()
+        self._line_free_fs = start + wire_bits * bit
+        return start + bits * bit
+
     def _later(self, bits: int, fn: Any, tag: str, wire_bits: int | None = None) -> None:
         """``fn`` ``bits`` bit periods after the line is free; the line is then busy for ``wire_bits``."""
         if self._pending is not None:
             self.host.cancel(self._pending)
-        start = max(self.host.now_fs(), self._line_free_fs)
-        bit = self.bit_fs()
-        self._line_free_fs = start + (bits if wire_bits is None else wire_bits) * bit
-        self._pending = self.host.schedule_at_fs(start + bits * bit, fn, f"{self.svd_name} {tag}")
+        at = self._line_at(self.host.now_fs(), bits, bits if wire_bits is None else wire_bits)
+        self._pending = self.host.schedule_at_fs(at, fn, f"{self.svd_name} {tag}")
 
     def _error(self, bit: int) -> None:
         self._pending = None
         self._offer_changed()
         self.values["ERRORSRC"] |= bit
         self.fire(self.EV_ERROR)
+
+    def _start_write(self) -> tuple[bytes, int]:
+        """TASKS_STARTTX's write on the bus (PS 6.31.4: START, ADDRESS + W, then TXD.MAXCNT bytes EasyDMA reads from
+        TXD.PTR): the bytes and how many the chip acknowledged (all, or byte k was NACKed); (b"", -1) when it NACKed
+        the address (task_STARTTX, and _net_start's net effect of it)."""
+        if not self.bus.start(self.storage("ADDRESS") & 0x7F, False):
+            return b"", -1
+        data = self.dma.read(self.storage("TXD_PTR"), self.storage("TXD_MAXCNT") & 0xFFFF, "TXD.PTR")
+        return data, self.bus.write_block(data)
 
     def task_STARTTX(self) -> None:
         if self._offer[1] is not None:  # (no new offer until the transfer ends: _offer_changed then)
@@ -509,13 +590,11 @@ class Nrf52Twim(NordicPeripheral):
         if not self._ok("STARTTX"):
             return
         self.fire(self.EV_TXSTARTED)
-        if not self.bus.start(self.storage("ADDRESS") & 0x7F, False):
+        data, k = self._start_write()
+        if k < 0:
             self.values["TXD_AMOUNT"] = 0
             self._later(10, lambda: self._error(self.ANACK), "address NACK")
             return
-        n = self.storage("TXD_MAXCNT") & 0xFFFF
-        data = self.dma.read(self.storage("TXD_PTR"), n, "TXD.PTR")
-        k = self.bus.write_block(data)  # the bytes acknowledged: all, or byte k was NACKed
         if k < len(data):
             self.values["TXD_AMOUNT"] = k + 1
             self._later(10 + 9 * (k + 1), lambda: self._error(self.DNACK), "data NACK")
