@@ -498,6 +498,13 @@ class HotState(ctypes.Structure):
         ("tw1_rx", ctypes.c_uint32),
         ("tw1_n", ctypes.c_uint32),
         ("tw2_chained", ctypes.c_uint32),
+        ("sc_on", ctypes.c_uint32),
+        ("sc_cpacr", ctypes.c_uint32),
+        ("sc_demcr", ctypes.c_uint32),
+        ("sc_dwt_ctrl", ctypes.c_uint32),
+        ("sc_changed", ctypes.c_uint32),
+        ("sc_reads", ctypes.c_uint32),
+        ("sc_writes", ctypes.c_uint32),
     ]
 
 

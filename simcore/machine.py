@@ -305,6 +305,7 @@ class Machine:
         self.hot.map_scs(lambda addr, size: self._ppb_read(self.uc, addr - PPB_BASE, size, None),
                          lambda addr, size, value: self._ppb_write(self.uc, addr - PPB_BASE, size, value, None))
         self.system.dwt.serve_in_c(self.hot.state)  # CYCCNT reads through hotpath.c (hp_dwt_mmio_read)
+        self.system.serve_in_c(self.hot.state)  # CPACR, DEMCR, DWT_CTRL, CYCCNT writes, IABR reads (hp_sc_read, _write)
         return True
 
     def _map_sram_alias(self) -> None:

@@ -82,6 +82,8 @@ _MASKS = (R.UC_ARM_REG_BASEPRI, R.UC_ARM_REG_PRIMASK, R.UC_ARM_REG_FAULTMASK)
 
 
 SCR_ADDR = 0xE000ED10  # System Control Register (ARMv7-M B3.2.7): SEVONPEND
+# CPACR (B3.2.20), DEMCR (C1.6.5), DWT_CTRL (C1.8.7): registers whose values C keeps a copy of (serve_in_c)
+_SERVED = frozenset((0xE000ED88, 0xE000EDFC, 0xE0001000))
 _LITTLE = sys.byteorder == "little"  # hot state's uint32 words are the host's (_store_irq_words)
 _SYSTEM_EXCEPTIONS = (1 << IRQ0) - 1  # exception numbers below the first interrupt's, as bits
 
@@ -139,6 +141,7 @@ class SystemBlock:
     PEND_IN_C = True
     PRIO_IN_C = True
     TAKE_IN_C = True  # hp_nv_take: the pending interrupt taken in C after such a pend, or a mask change (no stop)
+    SERVED_IN_C = True  # hp_sc_read / hp_sc_write: CPACR, DEMCR, DWT_CTRL, CYCCNT writes and IABR reads in C
 
     def __init__(self, machine: MachineView) -> None:
         self.m = machine
@@ -213,6 +216,9 @@ class SystemBlock:
         self._ap_seen = 0  # hot.state.ap_done at the last sync_native (hp_apply)
         self._mv_seen = 0  # hot.state.mv_done at the last sync_native (hp_cc_move)
         self._dwt_seen = 0  # hot.state.dwt_reads at the last sync_native (CYCCNT reads C served: hp_dwt_mmio_read)
+        self._sc_state: Any = None  # the hot state whose sc_* values C serves accesses from (serve_in_c)
+        self._sc_bits = 0  # hp_state.sc_on while no debugger is attached (_arm_take)
+        self._sc_seen = 0  # hot.state.sc_reads + sc_writes at the last sync_native
 
     # --- life cycle ----------------------------------------------------------------------------
     def reset(self) -> None:
@@ -223,6 +229,7 @@ class SystemBlock:
         self.exc.reset()
         for block in self.blocks:
             block.reset()
+        self.publish_served()
         self.faults.reset()
         self.sleep_cycles = 0
         self.event_register = False
@@ -265,6 +272,47 @@ class SystemBlock:
                           "peripheral bus (not modelled)", AccessKind.WRITE)
             return
         block.write(addr, size, value)
+        if addr & ~3 in _SERVED and self._sc_state is not None:  # (an access C left to the model: C's values again)
+            self.publish_served()
+
+    # --- registers served in C: CPACR, DEMCR, DWT_CTRL, CYCCNT, IABR (hotpath.c hp_sc_read, hp_sc_write) ---------
+    def serve_in_c(self, state: Any) -> None:
+        """Have the native hot path serve word accesses to CPACR (B3.2.20), DEMCR (C1.6.5), DWT_CTRL and CYCCNT writes
+        (C1.8.7-8) and IABR reads (B3.4.7) from ``state``: the stored values given here (publish_served), C's changes
+        taken back at the next sync (_take_served). Every firmware with an FPU or cycle-counter start-up made up to
+        seven such accesses, each a Python entry of 20-40 us. Needs the DWT served in C (Dwt.serve_in_c) and C's view
+        of the active exceptions (the native exception return: arm_native)."""
+        self._sc_state = state
+        self._sc_bits = 7 if self.SERVED_IN_C else 0
+        self._take_armed = None  # _arm_take gives C the bits (none while a debugger is attached)
+        self.publish_served()
+
+    def publish_served(self) -> None:
+        """C's copies of CPACR, DEMCR and DWT_CTRL.CYCCNTENA (after a reset or an access the models served)."""
+        s = self._sc_state
+        if s is None:
+            return
+        s.sc_cpacr = self.scb.get("CPACR")
+        s.sc_demcr = self.coredebug.get("DEMCR")
+        s.sc_dwt_ctrl = self.dwt.ctrl
+
+    def _take_served(self, s: Any) -> None:
+        """What hp_sc_write changed, into the register models: the stored CPACR and DEMCR, DWT_CTRL's CYCCNTENA and
+        CYCCNT's state (C computed it as Dwt._set_counting and write_CYCCNT would, from the same clock)."""
+        changed, s.sc_changed = s.sc_changed, 0
+        if changed & 1:
+            self.scb.set("CPACR", s.sc_cpacr)
+        if changed & 2:
+            self.coredebug.set("DEMCR", s.sc_demcr)
+        if changed & 4:
+            dwt = self.dwt
+            dwt.ctrl = s.sc_dwt_ctrl
+            if s.dwt_counting:
+                origin = s.dwt_origin
+                dwt.origin = origin - (1 << 64) if origin >> 63 else origin  # (C keeps it mod 2^64)
+            else:
+                dwt.origin = None
+            dwt.frozen = s.dwt_frozen
 
     # --- interrupts: the Host API and delivery -------------------------------------------------------
     def set_irq(self, irq: int, level: bool) -> None:
@@ -545,6 +593,7 @@ class SystemBlock:
                             and not opts.pass_marker and not opts.fail_marker)
         s.nv_frame_limit = limit if limit is not None else 0
         s.nv_stack_limit = watched
+        s.sc_on = self._sc_bits if debugger is None else 0  # (a debugger reads and writes them through the models)
 
     def _arm_nvic_priorities(self, s: Any) -> None:
         """hp_nvic_pend / hp_nvic_prio: each interrupt's priority, the implemented bits, PRIGROUP and VTOR (given again
@@ -820,6 +869,12 @@ class SystemBlock:
         if s.dwt_reads != self._dwt_seen:  # CYCCNT reads C served (hp_dwt_mmio_read): MMIO reads the polling watch
             m.polls.writes += (s.dwt_reads - self._dwt_seen) & 0xFFFFFFFF  # did not see (a new place after)
             self._dwt_seen = s.dwt_reads
+        served = s.sc_reads + s.sc_writes
+        if served != self._sc_seen:  # accesses hp_sc_read / hp_sc_write served: MMIO accesses the polling watch did
+            m.polls.writes += (served - self._sc_seen) & 0xFFFFFFFF  # not see (a new place after)
+            self._sc_seen = served
+            if s.sc_changed:
+                self._take_served(s)
         if not done & ~254:  # only NVIC writes (hp_nvic_write), event clears (hp_ack), wakes, an event applied, a
             # compare moved or a UARTE transfer (bit 64: each settled by its own count), a TWIM read (128)
             return

@@ -601,6 +601,19 @@ typedef struct {
     uint32_t tw1_rx;
     uint32_t tw1_n;
     uint32_t tw2_chained;   /* C: chained reads armed in tw_* (cumulative) */
+    /* --- system registers served from values here (hp_sc_read, hp_sc_write): word accesses to CPACR (ARMv7-M
+       B3.2.20), DEMCR (C1.6.5), DWT_CTRL and CYCCNT (C1.8.7, C1.8.8), and IABR reads (B3.4.7) from C's view of the
+       active exceptions. Every firmware with an FPU or cycle-counter start-up made up to 7 of these accesses, each a
+       Python entry. Python (SystemBlock.publish_served) gives C the stored values at a reset and after each access of
+       its own; what C changed is Python's at its next sync (sc_changed, fr_done bit 4), and each access served counts
+       as an MMIO access the polling watch did not see (sc_reads, sc_writes) --- */
+    uint32_t sc_on;         /* Python: 1 CPACR, 2 DEMCR, DWT_CTRL and CYCCNT writes, 4 IABR; 0 (a debugger): none */
+    uint32_t sc_cpacr;      /* CPACR (stored only: the FPU always executes) */
+    uint32_t sc_demcr;      /* DEMCR (TRCENA gates CYCCNT with DWT_CTRL.CYCCNTENA) */
+    uint32_t sc_dwt_ctrl;   /* DWT_CTRL's CYCCNTENA (Dwt.ctrl; reads add the read-only ID bits) */
+    uint32_t sc_changed;    /* C: 1 CPACR, 2 DEMCR, 4 the DWT's state (dwt_*, sc_dwt_ctrl) written since the sync */
+    uint32_t sc_reads;      /* C: reads served (cumulative) */
+    uint32_t sc_writes;     /* C: writes served (cumulative) */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -2488,6 +2501,104 @@ static int hp_nv_take(hp_state *s, void *uc, uint32_t addr) {
 #define HP_SCS_PAGE 0xE000E000u
 #define HP_ICSR 0xE000ED04u
 #define HP_FPCAR 0xE000EF38u
+#define HP_IABR 0xE000E300u
+#define HP_CPACR 0xE000ED88u
+#define HP_DEMCR 0xE000EDFCu
+#define HP_DWT_PAGE 0xE0001000u
+#define HP_CPACR_OK 0x00F00000u  /* CP10, CP11 (B3.2.20): the bits Scb's CPACR implements */
+#define HP_TRCENA (1u << 24)     /* DEMCR.TRCENA (C1.6.5) */
+#define HP_DEMCR_OK (HP_TRCENA | 0x000F07F1u) /* TRCENA, MON_*, VC_* (CoreDebug's DEMCR) */
+#define HP_CYCCNTENA 1u          /* DWT_CTRL.CYCCNTENA (C1.8.7) */
+#define HP_DWT_CTRL_RO ((1u << 27) | (1u << 26) | (1u << 24)) /* NOTRCPKT, NOEXTTRIG, NOPRFCNT; NUMCOMP 0 (Dwt) */
+
+/* CYCCNT counts while DWT_CTRL.CYCCNTENA and DEMCR.TRCENA are both set (C1.8.2): Dwt._set_counting from the values
+   here, at cycle_count (the clock Machine.now_cycles reads in an MMIO callback). */
+static void hp_sc_counting(hp_state *s) {
+    uint32_t on = (s->sc_dwt_ctrl & HP_CYCCNTENA) && (s->sc_demcr & HP_TRCENA);
+    if (on && !s->dwt_counting) {
+        s->dwt_origin = s->cycle_count - s->dwt_frozen;
+        s->dwt_counting = 1;
+    } else if (!on && s->dwt_counting) {
+        s->dwt_frozen = (uint32_t)(s->cycle_count - s->dwt_origin);
+        s->dwt_origin = 0; /* (Dwt.publish's with no origin) */
+        s->dwt_counting = 0;
+    }
+}
+
+/* Served here: nothing stops or is under way for Python, and the polling watch does not look at every read. */
+static int hp_sc_ok(const hp_state *s, uint32_t bit, uint32_t size) {
+    return (s->sc_on & bit) && size == 4u && !s->py_stop && !s->stop_requested && !(s->dwt_on & 2u);
+}
+
+/*
+ * A word read of CPACR, DEMCR, DWT_CTRL (CoreDebug's stored value; Dwt.read_CTRL) or of an IABR word (the NVIC model's active bits, B3.4.7: each interrupt of the word that is
+ * active, from C's view of the active exceptions as SystemBlock.sync_native reads it back: the nested list when armed,
+ * else the one active exception, else none). 1 served (*value), 0 Python's.
+ */
+static int hp_sc_read(hp_state *s, uint32_t addr, uint32_t size, uint64_t *value) {
+    if (addr == HP_CPACR) {
+        if (!hp_sc_ok(s, 1u, size)) return 0;
+        *value = s->sc_cpacr;
+    } else if (addr == HP_DEMCR || addr == HP_DWT_PAGE) {
+        if (!hp_sc_ok(s, 2u, size) || (s->dwt_on & 1u) == 0) return 0;
+        *value = addr == HP_DEMCR ? s->sc_demcr : HP_DWT_CTRL_RO | s->sc_dwt_ctrl;
+    } else if (addr >= HP_IABR && addr < HP_IABR + 4u * HP_NV_WORDS && !(addr & 3u)) {
+        uint32_t w = (addr - HP_IABR) >> 2, bits = 0;
+        if (!hp_sc_ok(s, 4u, size) || 32u * w >= s->nv_nirq) return 0;
+        uint32_t n = 0, act[HP_MAX_NEST];
+        if (s->nest_on) {
+            for (; n < s->nest_n && n < HP_MAX_NEST; n++) act[n] = s->nest_exc[n];
+        } else if (s->c_active == 1) {
+            act[n++] = s->c_exc;
+        } else if (s->c_active) {
+            return 0;
+        }
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t irq = act[i] - 16u;
+            if (act[i] >= 16u && irq < s->nv_nirq && irq >> 5 == w) bits |= 1u << (irq & 31u);
+        }
+        *value = bits;
+    } else {
+        return 0;
+    }
+    s->sc_reads++;
+    s->fr_done |= 4u; /* the count is Python's at its next sync (bit 4: nothing else to bring up to date) */
+    return 1;
+}
+
+/*
+ * A word write of CPACR, DEMCR, DWT_CTRL or CYCCNT that sets no bit the model does not implement (it would report
+ * them): the register models' writes (Scb stores CPACR; CoreDebug.write_DEMCR and Dwt.write_CTRL start or stop
+ * CYCCNT, Dwt.write_CYCCNT sets it), Python's at its next sync. 1 served, 0 Python's.
+ */
+static int hp_sc_write(hp_state *s, uint32_t addr, uint32_t size, uint64_t value) {
+    uint32_t v = (uint32_t)value;
+    if (addr == HP_CPACR) {
+        if (!hp_sc_ok(s, 1u, size) || (v & ~HP_CPACR_OK)) return 0;
+        s->sc_cpacr = v;
+        s->sc_changed |= 1u;
+    } else if (addr == HP_DEMCR) {
+        if (!hp_sc_ok(s, 2u, size) || (v & ~HP_DEMCR_OK) || (s->dwt_on & 1u) == 0) return 0;
+        s->sc_demcr = v;
+        hp_sc_counting(s);
+        s->sc_changed |= 6u;
+    } else if (addr == HP_DWT_PAGE) { /* DWT_CTRL */
+        if (!hp_sc_ok(s, 2u, size) || (v & ~(HP_CYCCNTENA | HP_DWT_CTRL_RO)) || (s->dwt_on & 1u) == 0) return 0;
+        s->sc_dwt_ctrl = v & HP_CYCCNTENA;
+        hp_sc_counting(s);
+        s->sc_changed |= 4u;
+    } else if (addr == HP_DWT_PAGE + 4u) { /* CYCCNT */
+        if (!hp_sc_ok(s, 2u, size) || (s->dwt_on & 1u) == 0) return 0;
+        if (s->dwt_counting) s->dwt_origin = s->cycle_count - v;
+        else s->dwt_frozen = v;
+        s->sc_changed |= 4u;
+    } else {
+        return 0;
+    }
+    s->sc_writes++;
+    s->fr_done |= 4u;
+    return 1;
+}
 
 /* Unicorn MMIO callbacks of the system control space page (NVIC, SysTick, SCB): ICSR's PENDSVSET
    may be served here, everything else goes to Python's system block. */
@@ -2501,6 +2612,8 @@ static uint64_t hp_ppb_mmio_read(void *uc, uint64_t offset, unsigned size, void 
         s->fpcar_reads++;
         return (uint32_t)(s->tick_last_frame + 0x20u);
     }
+    uint64_t value;
+    if (hp_sc_read(s, addr, size, &value)) return value;
     return s->ppb_read(addr, size);
 }
 
@@ -2513,13 +2626,12 @@ static void hp_ppb_mmio_write(void *uc, uint64_t offset, unsigned size, uint64_t
         hp_nvic_pend(s, uc, addr, size, value))
         return;
     if (addr >= HP_IPR && addr < HP_IPR + 32u * HP_NV_WORDS && hp_nvic_prio(s, addr, size, value)) return;
+    if ((addr == HP_CPACR || addr == HP_DEMCR) && hp_sc_write(s, addr, size, value)) return;
     s->ppb_write(addr, size, value);
 }
 
 void *hp_ppb_read_ptr(void) { return (void *)&hp_ppb_mmio_read; }
 void *hp_ppb_write_ptr(void) { return (void *)&hp_ppb_mmio_write; }
-
-#define HP_DWT_PAGE 0xE0001000u
 
 /* Unicorn MMIO callbacks of the DWT page (ARMv7-M C1.8): a word read of CYCCNT (offset 4) is served here while
    Python allows it (dwt_on == 1): the cycle count since CYCCNT was 0 while counting, else the value it stopped
@@ -2534,12 +2646,15 @@ static uint64_t hp_dwt_mmio_read(void *uc, uint64_t offset, unsigned size, void 
         s->fr_done |= 4u;
         return s->dwt_counting ? (uint32_t)(s->cycle_count - s->dwt_origin) : s->dwt_frozen;
     }
+    uint64_t value;
+    if (offset == 0u && hp_sc_read(s, HP_DWT_PAGE, size, &value)) return value; /* DWT_CTRL */
     return s->ppb_read(HP_DWT_PAGE + (uint32_t)offset, size);
 }
 
 static void hp_dwt_mmio_write(void *uc, uint64_t offset, unsigned size, uint64_t value, void *user) {
     (void)uc;
     hp_state *s = (hp_state *)user;
+    if (offset < 8u && hp_sc_write(s, HP_DWT_PAGE + (uint32_t)offset, size, value)) return; /* DWT_CTRL, CYCCNT */
     s->ppb_write(HP_DWT_PAGE + (uint32_t)offset, size, value);
 }
 
@@ -2933,7 +3048,7 @@ static void hp_poll_read(void *ctx, uint32_t reg, uint32_t value, uint32_t timed
     if (!hp_poll_known(p, reg, pc) && !(timed && p->verify)) { p->c_ok = 0; return; }
     uint32_t regs[16];
     if (hp_poll_regs(s, p->uc, regs)) { p->c_ok = 0; return; }
-    uint64_t writes = *p->rf_writes + p->py_writes + s->psv_sets + s->nv_writes, exc = s->tick_entries + s->fast_returns + s->chains + s->wp_skips +
+    uint64_t writes = *p->rf_writes + p->py_writes + s->psv_sets + s->nv_writes + s->sc_writes, exc = s->tick_entries + s->fast_returns + s->chains + s->wp_skips +
         s->nv_entries + s->ap_done + s->ch_done + s->ux_ends + s->tw_taken + s->tw_woken;
     _Static_assert(HP_MAX_SOURCES == 4, "the sums below add four sources");
     writes += (uint64_t)s->src_acks[0] + s->src_acks[1] + s->src_acks[2] + s->src_acks[3];
