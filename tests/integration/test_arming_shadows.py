@@ -112,6 +112,8 @@ def test_nvic_words_as_word_by_word() -> None:
                                                     ("stm32f407vg", "calib_core", 2)])
 def test_dwt_coredebug_and_cpacr_accesses_keep_the_arming(board: str, app: str, fewer: int,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The models' path of these accesses (SERVED_IN_C off: with it on C serves them, hp_sc_read / hp_sc_write, and
+    they reach Python only under a debugger or the polling watch's RAM check) keeps the arming."""
     armed = [0]
     own = SystemBlock.arm_native
 
@@ -125,7 +127,12 @@ def test_dwt_coredebug_and_cpacr_accesses_keep_the_arming(board: str, app: str, 
     monkeypatch.setattr(SystemBlock, "arm_native", counted)
     run()  # (the block cache filled first: a cold cache's fresh analyses re-arm)
     armed[0] = 0
+    served = run()
+    n_served = armed[0]
+    monkeypatch.setattr(SystemBlock, "SERVED_IN_C", False)
+    armed[0] = 0
     kept = run()
+    assert served == kept and n_served <= armed[0]  # (served in C: no Python entry at all)
     n_kept = armed[0]
     armed[0] = 0
     monkeypatch.setattr("simcore.machine._keeps_arming_ppb", lambda addr: False)  # a full re-arm after each
