@@ -155,6 +155,8 @@ def test_without_dwt_the_firmware_falls_back_to_semihosting_elapsed() -> None:
     """A CYCCNT that reads 0 (no DWT) makes the firmware time itself with SYS_ELAPSED instead."""
     m = prepare(elf("cortex-m4", "kws_demo"), "cortex-m4")
     m.system.dwt._set_counting = lambda on: None  # type: ignore[method-assign]  # never counts: C and Python read 0
+    m.hot.state.sc_on = 0  # (and C does not start it either: DEMCR and DWT_CTRL writes are the model's, hp_sc_write)
+    m.system._sc_bits = 0
     marks: list[int] = []
     m.system.itm.on_write(lambda port, value, cycle: marks.append(cycle) if port in (3, 4) else None)
     res = run_machine(m)
