@@ -8,6 +8,7 @@ from collections.abc import Generator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,28 @@ BOARDS = ["cortex-m4", "stm32f407vg", "stm32l4r5zi", "nrf52840"]
 
 def elf(board: str, app: str) -> Path:
     return FIRMWARE / board / f"{app}.elf"
+
+
+def started(board: str, app: str, native: bool, arm: bool = True) -> Any:
+    """A committed ELF's machine, started (reset taken) and, on the native path, armed for C as the run loop
+    arms it before emulation (``arm=False``: left as the reset leaves it)."""
+    from simcore.api import prepare
+
+    m: Any = prepare(elf(board, app), board, native=native)
+    m.start()
+    if native and arm:
+        m.system.arm_native()
+    return m
+
+
+def store(m: Any, addr: int, value: int, size: int = 4) -> None:
+    """A guest-like store: ``uc.mem_write`` reaches the same MMIO callbacks a guest access does."""
+    m.uc.mem_write(addr, value.to_bytes(size, "little"))
+
+
+def load(m: Any, addr: int, size: int = 4) -> int:
+    """A guest-like load through Unicorn (the MMIO read callbacks)."""
+    return int.from_bytes(m.uc.mem_read(addr, size), "little")
 
 
 @dataclass

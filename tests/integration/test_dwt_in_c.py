@@ -18,24 +18,10 @@ from typing import Any
 import pytest
 
 from simcore.api import prepare, run_machine
-from tests.conftest import ROOT, elf
+from tests.conftest import ROOT, elf, load, started, store
 
 DWT_CTRL, CYCCNT, DEMCR = 0xE0001000, 0xE0001004, 0xE000EDFC
 TRCENA = 1 << 24
-
-
-def machine(native: bool) -> Any:
-    m = prepare(elf("stm32f407vg", "poll_wait"), "stm32f407vg", native=native)
-    m.start()
-    return m
-
-
-def store(m: Any, addr: int, value: int) -> None:
-    m.uc.mem_write(addr, value.to_bytes(4, "little"))
-
-
-def load(m: Any, addr: int) -> int:
-    return int.from_bytes(m.uc.mem_read(addr, 4), "little")
 
 
 class Reference:
@@ -58,7 +44,7 @@ def test_random_enables_writes_and_reads_equal_the_reference_and_the_python_twin
     than the clock, so C's origin wraps below 0): every read equals the reference, the native hot path serves
     every read while the model counts or holds its value, and the twin's reads go through the model."""
     rng = random.Random(seed)
-    native, twin = machine(True), machine(False)
+    native, twin = (started("stm32f407vg", "poll_wait", n, arm=False) for n in (True, False))
     ref = Reference()
     reads = 0
     writes = [m.polls.writes for m in (native, twin)]
@@ -92,7 +78,7 @@ def test_random_enables_writes_and_reads_equal_the_reference_and_the_python_twin
 
 
 def test_reads_go_to_python_while_the_polling_watch_looks_and_other_registers_always() -> None:
-    m = machine(True)
+    m = started("stm32f407vg", "poll_wait", True, arm=False)
     s = m.hot.state
     store(m, DEMCR, TRCENA)
     store(m, DWT_CTRL, 1)

@@ -17,22 +17,10 @@ import pytest
 
 from simcore.api import prepare, run_machine
 from simcore.cortexm.exceptions import IRQ0
-from tests.conftest import ROOT, elf
+from tests.conftest import ROOT, elf, started, store
 
 ISER, ICER, ISPR, ICPR = 0xE000E100, 0xE000E180, 0xE000E200, 0xE000E280
 SCR = 0xE000ED10
-
-
-def machine(native: bool) -> object:
-    m = prepare(elf("nrf52840", "nested"), "nrf52840", native=native)
-    m.start()
-    if native:
-        m.system.arm_native()  # what the run loop does before emulation
-    return m
-
-
-def store(m: object, addr: int, value: int) -> None:
-    m.uc.mem_write(addr, value.to_bytes(4, "little"))
 
 
 def synced(m: object) -> tuple[list[int], set[int], set[int], int, bool, bool]:
@@ -46,7 +34,7 @@ def synced(m: object) -> tuple[list[int], set[int], set[int], int, bool, bool]:
 
 
 def test_a_clear_of_a_pending_interrupt_is_served_in_c_and_applied_at_the_sync() -> None:
-    m = machine(True)
+    m = started("nrf52840", "nested", True)
     s = m.hot.state
     m.guard(lambda: m.system.pend_irq(5))  # a peripheral pended IRQ5 (its line is low again)
     assert IRQ0 + 5 in m.system.exc.pending
@@ -59,7 +47,7 @@ def test_a_clear_of_a_pending_interrupt_is_served_in_c_and_applied_at_the_sync()
 
 
 def test_a_clear_of_a_line_held_high_changes_nothing_and_an_enable_of_a_pending_one_is_pythons() -> None:
-    m = machine(True)
+    m = started("nrf52840", "nested", True)
     s = m.hot.state
     m.guard(lambda: m.system.set_irq(7, True))  # level-sensitive line held high: pends IRQ7
     store(m, ICPR, 1 << 7)
@@ -70,7 +58,7 @@ def test_a_clear_of_a_line_held_high_changes_nothing_and_an_enable_of_a_pending_
 
 
 def test_a_disable_or_clear_of_an_interrupt_in_cs_tail_chain_list_is_pythons() -> None:
-    m = machine(True)
+    m = started("nrf52840", "nested", True)
     s = m.hot.state
     e = m.system.exc
     store(m, ISER, 0b110)  # IRQ1, IRQ2 enabled (served in C: neither pending)
@@ -90,7 +78,7 @@ def test_a_disable_or_clear_of_an_interrupt_in_cs_tail_chain_list_is_pythons() -
 
 
 def test_an_enable_with_sevonpend_set_is_pythons() -> None:
-    m = machine(True)
+    m = started("nrf52840", "nested", True)
     store(m, SCR, 0x10)  # SEVONPEND: an enable may raise a WFE wake-up event (SystemBlock.kick)
     m.system.arm_native()
     store(m, ISER, 1 << 3)
@@ -104,7 +92,7 @@ def test_random_nvic_writes_and_lines_equal_the_python_twin(seed: int) -> None:
     """Random ISER/ICER/ISPR/ICPR words and line levels, the same on both: the exception model and the polling
     watch's write count equal the twin's after every step, and C served a good part of the writes."""
     rng = random.Random(seed)
-    native, twin = machine(True), machine(False)
+    native, twin = started("nrf52840", "nested", True), started("nrf52840", "nested", False)
     nirq = native.system.exc.num_irq
     for _ in range(500):
         if rng.random() < 0.2:

@@ -21,7 +21,7 @@ from simcore.api import prepare, run_machine
 from simcore.blocks import MASK
 from simcore.cortexm.exceptions import IRQ0
 from simcore.cortexm.system import SystemBlock
-from tests.conftest import elf, figures
+from tests.conftest import elf, figures, store
 
 ISER, ISPR, ICPR, IPR, STIR = 0xE000E100, 0xE000E200, 0xE000E280, 0xE000E400, 0xE000EF00
 
@@ -38,10 +38,6 @@ def machine(native: bool) -> object:
         s.last_addr, s.last_size = block, 2
         m.system.arm_native()  # what the run loop does before emulation
     return m
-
-
-def store(m: object, addr: int, value: int, size: int = 4) -> None:
-    m.uc.mem_write(addr, value.to_bytes(size, "little"))
 
 
 def synced(m: object) -> tuple[list[int], list[int], set[int], set[int], int, bool]:

@@ -9,25 +9,16 @@ and an ICPR of a level-sensitive line still high must pend it again (ExceptionMo
 from __future__ import annotations
 
 from simcore.abi import EV_SLOTS, NV_WORDS, HotState
-from simcore.api import prepare
 from simcore.cortexm import system as system_block
 from simcore.cortexm.exceptions import IRQ0
-from tests.conftest import elf
+from tests.conftest import started
 
 ICPR = 0xE000E280
 CHANGE_WORDS = ("nv_en_set", "nv_en_clr", "nv_prio_set", "nv_pended", "nv_listed", "nv_unpended")
 
 
-def machine(native: bool) -> object:
-    m = prepare(elf("nrf52840", "nested"), "nrf52840", native=native)
-    m.start()
-    if native:
-        m.system.arm_native()  # what the run loop does before emulation
-    return m
-
-
 def test_the_view_reads_and_zeroes_the_hot_state_fields() -> None:
-    m = machine(True)
+    m = started("nrf52840", "nested", True)
     s = m.hot.state
     words = m.system._nv_words()
     for w in range(NV_WORDS):
@@ -50,7 +41,7 @@ def test_the_view_reads_and_zeroes_the_hot_state_fields() -> None:
 
 
 def test_the_clear_slots_views_are_the_hot_state_ev_armed_and_ev_cleared() -> None:
-    m = machine(True)
+    m = started("nrf52840", "nested", True)
     s = m.hot.state
     sys_ = m.system
     words = sys_._nv_words()
@@ -64,7 +55,7 @@ def test_the_clear_slots_views_are_the_hot_state_ev_armed_and_ev_cleared() -> No
 
 
 def test_icpr_bits_kept_per_nvic_word_and_a_line_held_high_pends_again() -> None:
-    m = machine(True)
+    m = started("nrf52840", "nested", True)
     s = m.hot.state
     e = m.system.exc
     e.set_line(IRQ0 + 3, True)  # a level-sensitive line held high: an ICPR of it pends it again
@@ -91,7 +82,7 @@ def test_icpr_writes_end_as_on_the_python_path() -> None:
     """ICPR stores served in C and synced end with the pending set the Python twin's model path gives."""
     out = []
     for native in (True, False):
-        m = machine(native)
+        m = started("nrf52840", "nested", native)
         e = m.system.exc
         m.guard(lambda m=m: m.system.set_irq(2, True))  # held high: pends again after its ICPR
         for irq in (5, 9, 40):

@@ -14,7 +14,7 @@ import pytest
 
 from simcore.api import prepare, run_machine
 from simcore.cortexm.system import SystemBlock
-from tests.conftest import elf, figures
+from tests.conftest import elf, figures, load, started, store
 
 CPACR, DEMCR, DWT_CTRL, CYCCNT = 0xE000ED88, 0xE000EDFC, 0xE0001000, 0xE0001004
 TRCENA, CP10_CP11 = 1 << 24, 0x00F00000
@@ -23,19 +23,7 @@ PATHS = (("C", True, True), ("twin", False, True), ("models", True, False))  # (
 
 def machine(native: bool, served: bool, monkeypatch: pytest.MonkeyPatch) -> object:
     monkeypatch.setattr(SystemBlock, "SERVED_IN_C", served)
-    m = prepare(elf("nrf52840", "nested"), "nrf52840", native=native)
-    m.start()
-    if native:
-        m.system.arm_native()  # what the run loop does before emulation
-    return m
-
-
-def store(m: object, addr: int, value: int) -> None:
-    m.uc.mem_write(addr, value.to_bytes(4, "little"))
-
-
-def load(m: object, addr: int) -> int:
-    return int.from_bytes(m.uc.mem_read(addr, 4), "little")
+    return started("nrf52840", "nested", native)
 
 
 def models(m: object) -> tuple[int, int, int, int | None, int, int]:
