@@ -1149,19 +1149,28 @@ class Machine:
         after the flight's STOPPED and before the next machine event. hp_twim_wake makes it the next stop; the
         settle finds the event the read made (settle_wake) and checks it is at that cycle."""
         flight, stopped, nxt, _after_nxt = fl
-        store, plan, at_fs, chip = flight.falls
+        at = self._arm_wake_ahead(flight.falls, stopped, nxt)
+        if at is not None:
+            self.hot.state.wk_cycle = at
+
+    def _arm_wake_ahead(self, falls: tuple[tuple[int, int], tuple[int, ...], int, Any], stopped: int,
+                        nxt: Any) -> int | None:
+        """The wake-up a chip's line-lowering read plans (``falls``: TwimFlight.falls, or a chain's) armed as
+        hp_wfi_hook's wake (wk_*: the rise's plan, IN's store at the fall's wake), when it comes after the read's
+        STOPPED (``stopped``) and before the next machine event (``nxt``): its cycle, or None (nothing armed)."""
+        _store, plan, at_fs, chip = falls
         at = self.clocks.timeline.cycle_at(at_fs)
         after = nxt.at_cycle if nxt is not None else NO_LIMIT
         if not stopped < at < after or not self.system.wake_allowed(plan[1]):
-            return
+            return None
         s = self.hot.state
         s.wk_store, s.wk_irq, s.wk_ev, s.wk_sole = plan[:4]
         s.wk_x_store, s.wk_x_value = plan[5]  # (fall_rise_plan's rise always has IN's store)
         s.wk_x_cycle, s.wk_x_for = at, plan[0]
         s.wk_after = after  # (the chip's part: nothing of it follows its wake-up, _c_wake's QUIET_FS)
-        s.wk_cycle = at
         self._wake_event = None
         self._wake_ahead = chip
+        return at
 
     def _plan_chain_ahead(self, fl: tuple[Any, int, Any, int]) -> None:
         """hp_twim_wake and hp_twim_start with tw2_*: the read chained behind the flight's drain (TwimFlight.chain: the
@@ -1171,24 +1180,17 @@ class Machine:
         the drain and the read in order, then settle_wake finds the wake-up (``_wake_ahead``)."""
         flight, stopped, nxt, _after_nxt = fl
         offer, falls = flight.chain
-        store, plan, at_fs, chip = falls
-        cycle_at = self.clocks.timeline.cycle_at
-        at = cycle_at(at_fs)
-        after = nxt.at_cycle if nxt is not None else NO_LIMIT
-        if (not stopped < at < after or self._tw_offer is not flight.then or not self.system.wake_allowed(plan[1])):
+        if self._tw_offer is not flight.then:
+            return
+        at = self._arm_wake_ahead(falls, stopped, nxt)
+        if at is None:
             return
         s = self.hot.state
-        s.wk_store, s.wk_irq, s.wk_ev, s.wk_sole = plan[:4]
-        s.wk_x_store, s.wk_x_value = plan[5]  # (fall_rise_plan's rise always has IN's store)
-        s.wk_x_cycle, s.wk_x_for = at, plan[0]
-        s.wk_after = after
-        s.tw2_wk, s.tw2_quiet = at, cycle_at(offer.quiet_fs)
+        s.tw2_wk, s.tw2_quiet = at, self.clocks.timeline.cycle_at(offer.quiet_fs)
         s.tw2_reg, s.tw2_len, s.tw2_miso = offer.reg, len(offer.miso), offer.miso_addr
-        s.tw2_x_store, s.tw2_x_value = store
+        s.tw2_x_store, s.tw2_x_value = falls[0]
         s.tw2_on = 1
         self._tw_chain = offer
-        self._wake_event = None
-        self._wake_ahead = chip
 
     def _plan_move(self, top: Event) -> None:
         """hp_cc_move: after C's wake at ``top`` (planned just now), the firmware's write moving its compare on may be

@@ -747,15 +747,11 @@ class SystemBlock:
                 xs = _NV_BITS[w].get(unpended)
                 if xs is None:
                     xs = _nv_bit_set(w, unpended)
-                pending, lines_high = e.pending, e.lines_high
-                if lines_high.isdisjoint(xs):  # none pends again (a line held high): ExceptionModel.unpend's
-                    pending.difference_update(xs)  # discards, in one call (their order changes nothing)
-                else:  # ExceptionModel.unpend in line, in bit order (the set's operations as they were)
-                    active = e.active
+                if e.lines_high.isdisjoint(xs):  # none pends again (a line held high): ExceptionModel.unpend's
+                    e.pending.difference_update(xs)  # discards, in one call (their order changes nothing)
+                else:  # (rare) ExceptionModel.unpend's own, in bit order
                     for x in xs:
-                        pending.discard(x)
-                        if x in lines_high and x not in active:
-                            pending.add(x)  # a level-sensitive line still asserted pends again
+                        e.unpend(x)
                 if armed is not None:
                     armed[0].difference_update(xs)  # C cleared them from its pending bits too
 

@@ -47,11 +47,10 @@ from simcore.clock import FS_PER_SECOND
 from simcore.devices.bus import I2CBus, SpiBus
 from simcore.errors import InternalError
 from simcore.peripherals import register_model
-from simcore.peripherals.nrf52.common import EVENT_KEYS, NordicPeripheral
+from simcore.peripherals.nrf52.common import NordicPeripheral
 from simcore.peripherals.nrf52.dma import DATA_RAM, EasyDma
 from simcore.peripherals.nrf52.uarte import baud_of
 
-_K_LASTTX, _K_RXSTARTED, _K_LASTRX = EVENT_KEYS[24], EVENT_KEYS[19], EVENT_KEYS[23]  # (the values keys, as fire's)
 SPIM_FAST = {0x0A000000: 16e6, 0x14000000: 32e6}  # PS 6.25.?: M16, M32 (SPIM3)
 
 
@@ -389,7 +388,6 @@ class Nrf52Twim(NordicPeripheral):
         finally:
             self._c_rx = None
 
-    LASTTX_RXSTARTED = 1 << EV_LASTTX | 1 << EV_RXSTARTED  # (_net_from_lasttx: both set at LASTTX)
     MID_EVENTS = 1 << EV_TXSTARTED | 1 << EV_LASTTX | 1 << EV_RXSTARTED | 1 << EV_LASTRX  # a read's before STOPPED
 
     def _net_to_stopped(self, rx: int, miso: bytes, stopped: int, what: str) -> bool:
@@ -452,22 +450,17 @@ class Nrf52Twim(NordicPeripheral):
         return True
 
     def _net_from_lasttx(self, at: int, rx: int, miso: bytes, stopped: int, what: str) -> None:
-        """_net_to_stopped's net effect from the LASTTX event at cycle ``at`` (no longer queued) to STOPPED (the events'
-        registers set as _set_event does, in line)."""
+        """_net_to_stopped's net effect from the LASTTX event at cycle ``at`` (no longer queued) to STOPPED."""
         host: Any = self.host
         s = host.hot.state
         timeline = host.clocks.timeline
         values = self.values
-        held = self._held
+        set_event = self._set_event
         # LASTTX at its cycle: the event, then the shortcut LASTTX_STARTRX (task_STARTRX: RXSTARTED, the chip's read)
         s.cycle_count = at
         self._pending = None
-        self._ev_set |= self.LASTTX_RXSTARTED
-        values[_K_LASTTX] = values[_K_RXSTARTED] = 1
-        for i in (self.EV_LASTTX, self.EV_RXSTARTED):
-            store = held.get(i)
-            if store is not None:
-                self._rf._stores_p[store] = 1
+        set_event(self.EV_LASTTX, 1)
+        set_event(self.EV_RXSTARTED, 1)
         if not self.bus.start(self.storage("ADDRESS") & 0x7F, True):
             raise InternalError(f"{self.svd_name}: the chip NACKed the read C {what}")
         n = self.storage("RXD_MAXCNT") & 0xFFFF
@@ -486,11 +479,7 @@ class Nrf52Twim(NordicPeripheral):
             raise InternalError(f"{self.svd_name}: the chip's read ({data.hex()}) differs from the preview C "
                                 f"wrote at its wake ({miso.hex()})")
         self.dma.written_bytes += len(data)
-        self._ev_set |= 1 << self.EV_LASTRX
-        values[_K_LASTRX] = 1
-        store = held.get(self.EV_LASTRX)
-        if store is not None:
-            self._rf._stores_p[store] = 1
+        set_event(self.EV_LASTRX, 1)
         self.bus.stop()
         stop_fs = self._line_at(timeline.fs_at(at), 2, 2)
         stop = timeline.cycle_at(stop_fs)
@@ -557,7 +546,7 @@ class Nrf52Twim(NordicPeripheral):
         free = self._line_free_fs
         if free > start:
             start = free
-        bit = self._bit_fs if self._bit_freq == self.values["FREQUENCY"] else self.bit_fs()
+        bit = self.bit_fs()
         self._line_free_fs = start + wire_bits * bit
         return start + bits * bit
 

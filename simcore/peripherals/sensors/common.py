@@ -66,6 +66,11 @@ class SensorStats:
         }
 
 
+def _samples_by(cycle: int, rate_hz: float, cps: float) -> int:
+    """Samples complete by core ``cycle`` at ``rate_hz`` (before the clamp at 0): SampleClock's one formula."""
+    return math.floor(cycle * rate_hz / cps + 1e-9)
+
+
 class SampleClock:
     """Sample ``k`` of a stream at ``rate_hz`` is complete at virtual time ``(k + 1) / rate_hz``.
 
@@ -90,7 +95,7 @@ class SampleClock:
     def count_by(self, cycle: int) -> int:
         if cycle == self._by_cycle:
             return self._by
-        n = math.floor(cycle * self.rate_hz / self.cps + 1e-9)
+        n = _samples_by(cycle, self.rate_hz, self.cps)
         if n < 0:
             n = 0
         self._by_cycle, self._by = cycle, n
@@ -100,11 +105,11 @@ class SampleClock:
         c = self._arrivals.get(k)
         if c is not None:
             return c
-        rate, cps, floor = self.rate_hz, self.cps, math.floor  # count_by's formula (at c >= 0 its max is a no-op)
+        rate, cps = self.rate_hz, self.cps  # (count_by's formula without its kept answer: at c >= 0 its max is a no-op)
         c = max(0, math.ceil((k + 1) * cps / rate) - 1)
-        while c > 0 and floor((c - 1) * rate / cps + 1e-9) >= k + 1:
+        while c > 0 and _samples_by(c - 1, rate, cps) >= k + 1:
             c -= 1
-        while floor(c * rate / cps + 1e-9) < k + 1:
+        while _samples_by(c, rate, cps) < k + 1:
             c += 1
         if len(self._arrivals) >= self.ARRIVALS_KEPT:
             self._arrivals.clear()
