@@ -134,12 +134,10 @@ class Timeline:
         """The first cycle at which virtual time has reached ``fs`` (the present or later for a past time)."""
         if fs > self._f0:  # the current segment, running (its terms kept: _keep_current)
             return self._c0 - (-(fs - self._f0) * self._num // self._dfs)
-        seg = self.segments[-1]
-        if fs <= seg.fs or not seg.hz:
-            i = max(bisect.bisect_right([s.fs for s in self.segments], fs) - 1, 0)
-            seg = self.segments[i]
-            if not seg.hz:
-                return seg.cycle
+        # a past time, or a stopped core (its _f0 infinite): the segment in force at fs
+        seg = self.segments[max(bisect.bisect_right([s.fs for s in self.segments], fs) - 1, 0)]
+        if not seg.hz:
+            return seg.cycle
         # the ceiling of (fs - seg.fs) * rate / 10**15, in integers
         return seg.cycle - (-(fs - seg.fs) * seg.rate_num // seg.den_fs)
 

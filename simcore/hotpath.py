@@ -1212,11 +1212,10 @@ class HotPath:
         inside it did not). Call right after emu_start returns, before anything reads the clock, the counters or
         writes registers."""
         s = self.state
-        if s.st_size:
-            self.end_streak()
         if not s.dv_pend[0]:
+            self.end_streak()
             return
-        if self.native:
+        if self.native:  # (hp_div_settle_at ends the streak first)
             assert self.lib is not None
             self.lib.hp_div_settle_at(ctypes.byref(s), self.uc._uch, 0xFFFFFFFF if pc is None else pc & ~1)
         else:

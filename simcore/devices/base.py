@@ -530,7 +530,7 @@ class FifoDevice(BusDevice):
                                    else f"FIFO {self.FIFO_ENTRY} overwritten")
 
     # catching up a FIFO chip is catching up its FIFO (the same function: no call of a call at every register access;
-    # a subclass overriding catch_up_fifo overrides catch_up too)
+    # a subclass overriding catch_up_fifo must rebind ``catch_up = catch_up_fifo`` as well)
     catch_up = catch_up_fifo
 
     def _drain_offer(self) -> tuple[int, bytes, int] | None:

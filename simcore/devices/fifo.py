@@ -174,12 +174,12 @@ class SampleFifo:
     def when_level(self, level: int, held: int | None = None) -> int | None:
         """When the FIFO will hold ``level`` samples if nobody reads it (None: never, or already). ``held``: as if it
         held that many now (fewer than it does: the oldest read before the next arrival), not ``self.level``."""
-        now = self.level if held is None else held
-        if self.clock is None or level <= now or level > self.depth or self.mode is FifoMode.BYPASS:
+        have = self.level if held is None else held
+        if self.clock is None or level <= have or level > self.depth or self.mode is FifoMode.BYPASS:
             return None
         if self.stopped:
             return None
-        k = self.next_k + (level - now) - 1
+        k = self.next_k + (level - have) - 1
         if self.limit is not None and k >= self.limit:
             return None
         return self.clock.arrival(k)

@@ -33,7 +33,7 @@ def _wanted(model: NordicPeripheral) -> dict[int, int]:
     """Slot -> 1 if C may serve its event's clear now (the event alone holds the line high, its writes the model's),
     from the model's state (what _update_irq gave C at every line update before this round)."""
     sole = model._ev_set & model.values["INTEN"] if model._irq_high else 0
-    return {k: int(sole == bit and i in model._held_py_writes) for bit, i, k in model._clr_list}
+    return {k: int(sole == bit and i in model._held_py_writes) for bit, (i, k) in model._clr_bits.items()}
 
 
 def _check_given(m: Machine, seen: dict[str, int]) -> None:

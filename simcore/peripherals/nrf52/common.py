@@ -184,8 +184,7 @@ class NordicPeripheral(PeripheralModel):
         self._held_py_writes: set[int] = set()  # held events whose writes come here (their interrupt is on)
         self._c_plain: dict[str, int] = {}  # HELD_STORAGE registers held by the register file -> their value index
         self._clr_slots: dict[int, int] = {}  # EVENT_CLEARS_IN_C: event -> its C slot (SystemBlock.event_clear_slot)
-        self._clr_list: list[tuple[int, int, int]] = []  # the same as (event's bit, event, slot)
-        self._clr_bits: dict[int, tuple[int, int]] = {}  # ... as event's bit -> (event, slot)
+        self._clr_bits: dict[int, tuple[int, int]] = {}  # the same as event's bit -> (event, slot)
         # give_clears' look-up of C's values of these slots (one call), and per slot wanted armed (-1: none) what it
         # reads when they are so, and the writes that make them so
         self._clr_get: Callable[[Any], Any] | None = None
@@ -397,7 +396,7 @@ class NordicPeripheral(PeripheralModel):
         return v
 
     def write(self, offset: int, size: int, value: int) -> None:
-        key = self._storage_keys.get(offset & ~3)  # (_storage_at, no property)
+        key = self._storage_keys.get(offset & ~3)  # (the class's _storage_offsets, taken once)
         if key is None:
             super().write(offset, size, value)
         elif key in self._c_plain:  # a write C did not take (not a whole word within the fields)
@@ -407,10 +406,6 @@ class NordicPeripheral(PeripheralModel):
         else:
             super().write(offset, size, value)
             self._hold_storage(key)
-
-    @property
-    def _storage_at(self) -> dict[int, str]:
-        return _storage_offsets(type(self))
 
     def describe(self) -> dict[str, Any]:
         for i in self._held:
@@ -570,9 +565,8 @@ class NordicPeripheral(PeripheralModel):
         if k is not None:
             self._clr_queue = system.clear_models  # type: ignore[union-attr]
             self._clr_slots[i] = k
-            self._clr_list.append((1 << i, i, k))
             self._clr_bits[1 << i] = (i, k)
-            ks = [x for _bit, _i, x in self._clr_list]
+            ks = list(self._clr_slots.values())
             self._clr_get = get = itemgetter(*ks)
             self._clr_rows = {w: (get([int(x == w) for x in range(EV_SLOTS)]), tuple((x, int(x == w)) for x in ks))
                               for w in (-1, *ks)}
