@@ -621,12 +621,14 @@ static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u
 /* The streak's counts (hp_state.st_*) written into the counters they stand for, and the streak ended: every reader of
    block_count, entries, an hp_block's execs, dv_settled or DivStats executed and extra outside
    the block hook's own path runs after it (the readers: docs/performance.md "Fourteenth round"). */
+static inline hp_block *hp_hot(hp_state *s) { return (hp_block *)((char *)s->table + s->hot_at); }
+
 static __attribute__((noinline)) void hp_streak_flush(hp_state *s) {
     uint64_t n = s->st_n;
     if (n) {
         s->block_count += n;
         s->entries += n;
-        ((hp_block *)((char *)s->table + s->hot_at))->execs += n; /* the streak's block: no table change during it */
+        hp_hot(s)->execs += n; /* the streak's block: no table change during it */
         if (s->st_div) { /* one deferred divide priced at each entry */
             s->div_stats->executed += n;
             s->dv_settled += n;
@@ -1303,8 +1305,6 @@ static inline hp_block *hp_find_hot(hp_state *s, uint32_t addr, uint32_t size) {
         i = (i + 1) & s->mask;
     }
 }
-
-static inline hp_block *hp_hot(hp_state *s) { return (hp_block *)((char *)s->table + s->hot_at); }
 
 /* The hook's entries of a block other than the last one counted (or the first after a stop): find it and count
    it, writing every field. */
@@ -2511,6 +2511,11 @@ static int hp_nv_take(hp_state *s, void *uc, uint32_t addr) {
 #define HP_CYCCNTENA 1u          /* DWT_CTRL.CYCCNTENA (C1.8.7) */
 #define HP_DWT_CTRL_RO ((1u << 27) | (1u << 26) | (1u << 24)) /* NOTRCPKT, NOEXTTRIG, NOPRFCNT; NUMCOMP 0 (Dwt) */
 
+/* CYCCNT now: the cycles since it was 0 while counting, else the value it stopped at (Dwt's, from the same clock). */
+static inline uint32_t hp_cyccnt(const hp_state *s) {
+    return s->dwt_counting ? (uint32_t)(s->cycle_count - s->dwt_origin) : s->dwt_frozen;
+}
+
 /* CYCCNT counts while DWT_CTRL.CYCCNTENA and DEMCR.TRCENA are both set (C1.8.2): Dwt._set_counting from the values
    here, at cycle_count (the clock Machine.now_cycles reads in an MMIO callback). */
 static void hp_sc_counting(hp_state *s) {
@@ -2519,15 +2524,17 @@ static void hp_sc_counting(hp_state *s) {
         s->dwt_origin = s->cycle_count - s->dwt_frozen;
         s->dwt_counting = 1;
     } else if (!on && s->dwt_counting) {
-        s->dwt_frozen = (uint32_t)(s->cycle_count - s->dwt_origin);
+        s->dwt_frozen = hp_cyccnt(s);
         s->dwt_origin = 0; /* (Dwt.publish's with no origin) */
         s->dwt_counting = 0;
     }
 }
 
-/* Served here: nothing stops or is under way for Python, and the polling watch does not look at every read. */
+/* Served here: nothing stops or is under way for Python, the polling watch does not look at every read, and for the
+   DWT's registers (bit 2) C serves the DWT (dwt_on bit 0). */
 static int hp_sc_ok(const hp_state *s, uint32_t bit, uint32_t size) {
-    return (s->sc_on & bit) && size == 4u && !s->py_stop && !s->stop_requested && !(s->dwt_on & 2u);
+    return (s->sc_on & bit) && size == 4u && !s->py_stop && !s->stop_requested && !(s->dwt_on & 2u) &&
+           (bit != 2u || (s->dwt_on & 1u));
 }
 
 /*
@@ -2540,7 +2547,7 @@ static int hp_sc_read(hp_state *s, uint32_t addr, uint32_t size, uint64_t *value
         if (!hp_sc_ok(s, 1u, size)) return 0;
         *value = s->sc_cpacr;
     } else if (addr == HP_DEMCR || addr == HP_DWT_PAGE) {
-        if (!hp_sc_ok(s, 2u, size) || (s->dwt_on & 1u) == 0) return 0;
+        if (!hp_sc_ok(s, 2u, size)) return 0;
         *value = addr == HP_DEMCR ? s->sc_demcr : HP_DWT_CTRL_RO | s->sc_dwt_ctrl;
     } else if (addr >= HP_IABR && addr < HP_IABR + 4u * HP_NV_WORDS && !(addr & 3u)) {
         uint32_t w = (addr - HP_IABR) >> 2, bits = 0;
@@ -2578,17 +2585,17 @@ static int hp_sc_write(hp_state *s, uint32_t addr, uint32_t size, uint64_t value
         s->sc_cpacr = v;
         s->sc_changed |= 1u;
     } else if (addr == HP_DEMCR) {
-        if (!hp_sc_ok(s, 2u, size) || (v & ~HP_DEMCR_OK) || (s->dwt_on & 1u) == 0) return 0;
+        if (!hp_sc_ok(s, 2u, size) || (v & ~HP_DEMCR_OK)) return 0;
         s->sc_demcr = v;
         hp_sc_counting(s);
         s->sc_changed |= 6u;
     } else if (addr == HP_DWT_PAGE) { /* DWT_CTRL */
-        if (!hp_sc_ok(s, 2u, size) || (v & ~(HP_CYCCNTENA | HP_DWT_CTRL_RO)) || (s->dwt_on & 1u) == 0) return 0;
+        if (!hp_sc_ok(s, 2u, size) || (v & ~(HP_CYCCNTENA | HP_DWT_CTRL_RO))) return 0;
         s->sc_dwt_ctrl = v & HP_CYCCNTENA;
         hp_sc_counting(s);
         s->sc_changed |= 4u;
     } else if (addr == HP_DWT_PAGE + 4u) { /* CYCCNT */
-        if (!hp_sc_ok(s, 2u, size) || (s->dwt_on & 1u) == 0) return 0;
+        if (!hp_sc_ok(s, 2u, size)) return 0;
         if (s->dwt_counting) s->dwt_origin = s->cycle_count - v;
         else s->dwt_frozen = v;
         s->sc_changed |= 4u;
@@ -2644,7 +2651,7 @@ static uint64_t hp_dwt_mmio_read(void *uc, uint64_t offset, unsigned size, void 
     if (offset == 4u && size == 4u && s->dwt_on == 1u) {
         s->dwt_reads++;
         s->fr_done |= 4u;
-        return s->dwt_counting ? (uint32_t)(s->cycle_count - s->dwt_origin) : s->dwt_frozen;
+        return hp_cyccnt(s);
     }
     uint64_t value;
     if (offset == 0u && hp_sc_read(s, HP_DWT_PAGE, size, &value)) return value; /* DWT_CTRL */
