@@ -1020,13 +1020,16 @@ class Machine:
         those it set), no console listener wants the bytes at once, and the model's
         STARTTX would do only what C does (Nrf52Uarte.tx_start_plan). ``after_end``: the planned event is the end
         of the UARTE's transfer under way; from its application in C on (hp_apply: ``on`` 2 becomes 1) the next
-        STARTTX may be served, as Python's arming after that end would allow."""
-        free = self.debugger is None and not self.system.exc.pending and not self.console_listeners
+        STARTTX may be served, as Python's arming after that end would allow. With exceptions pending (``on`` 3) C
+        serves it only once its own view has none left (hp_none_pending: C took, tail-chained or cleared them), as
+        this arming made after those would allow (ARMv7-M B1.5.6: nothing the run loop's take_pending could take)."""
+        free = self.debugger is None and not self.console_listeners
+        pending = bool(self.system.exc.pending)
         if free:
             self._ux_gate = True
             self._ux_after = after_end
         plan = self._ux_plan = self._ux_model.tx_start_plan(after_end)
-        if plan is None or not self._ux_ack(plan) or not free:
+        if plan is None or not self._ux_ack(plan) or not free or (pending and after_end):
             return
         seg = self.clocks.timeline.current
         if not seg.hz or seg.rate_num >= 1 << 62 or seg.rate_den >= 1 << 32 or seg.fs >= 1 << 63:
@@ -1045,7 +1048,7 @@ class Machine:
             ux.plan_id = plan.serial
         ux.seg_cycle, ux.seg_fs, ux.rate_num, ux.rate_den = seg.cycle, seg.fs, seg.rate_num, seg.rate_den
         self.hot.state.ev_bus = self.bus.rf.bus
-        ux.on = 2 if after_end else 1
+        ux.on = 2 if after_end else 3 if pending else 1
 
     def _ux_ack(self, plan: Any) -> bool:
         """The STARTTX entry offers its writes to hp_ack (PeripheralBus.native_ack), from the model's first plan on."""

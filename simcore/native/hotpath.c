@@ -70,7 +70,8 @@ void rf_flags_set(struct rf_bus *b, uint32_t reg, uint32_t flags); /* regfile.c:
    Python settles every transfer before it re-arms, and each arming rewrites `on` --- */
 typedef struct hp_utx {
     uint32_t on;         /* Python: 1: STARTTX may be served here (this arming); 2: once the event planned (ap_*, the
-                            transfer under way's end) is applied (hp_apply makes it 1); 0: not */
+                            transfer under way's end) is applied (hp_apply makes it 1); 3: as 1, once C's view has
+                            nothing pending (hp_none_pending: the arming had exceptions pending); 0: not */
     uint32_t task_addr;  /* Python: TASKS_STARTTX's address */
     uint32_t ptr_store;  /* Python: the register file's value index of TXD.PTR */
     uint32_t max_store;  /* ... of TXD.MAXCNT */
@@ -95,6 +96,10 @@ typedef struct hp_utx {
     uint64_t end_cycle[HP_UX_MAX]; /* HP_NEVER while the transfer is under way */
     uint8_t buf[HP_UX_CAP];
 } hp_utx;
+/* fr_done after an exception entry, return or pend made here: bit 1 (SystemBlock.sync_native's exception bookkeeping);
+   the other bits' work is found by counters at the sync, but bit 64's UARTE transfers (hp_uarte_start) only by the
+   bit: kept, so a handler C takes and returns while a transfer is logged does not lose it for Machine.settle_uarte */
+#define HP_DONE_EXC(s) ((s)->fr_done = 1u | ((s)->fr_done & 64u))
 /* hp_state.slow_next: why the next block entry takes the general path */
 #define HP_SLOW_SP 1u      /* the previous block wrote SP dynamically: read it */
 #define HP_SLOW_PROFILE 2u /* profiling */
@@ -1124,6 +1129,17 @@ static void hp_apply_chain(hp_state *s, uint64_t next) {
         s->ap_cycle = next;
 }
 
+/* Nothing pending in C's view (ARMv7-M B1.5.6: no exception pending the run loop's take_pending could take): no
+   system exception pending at Python's arming (nv_sys_pend) nor made pending here since (PendSV, SysTick), no interrupt
+   in C's NVIC view (its pends, takes, tail-chains and clears kept it whole since the arming). What Machine._arm_uarte
+   and _plan_apply ask of exc.pending, at the moment C acts after entries and returns of its own. */
+static int hp_none_pending(const hp_state *s) {
+    if (s->nv_sys_pend || s->psv_pending || s->tick_pend) return 0;
+    for (uint32_t k = 0; k < HP_NV_WORDS && 32u * k < s->nv_nirq; k++)
+        if (s->nv_pending[k]) return 0;
+    return 1;
+}
+
 /* A due event or the budget: deliver SysTick or a peripheral interrupt natively when Python allowed it.
    Returns 1 when the block does not run now (entered a handler or stopped), 0 when it runs and is
    counted as usual (SysTick made pending under a running handler, hp_tick_pend). */
@@ -1133,6 +1149,8 @@ static void hp_apply_chain(hp_state *s, uint64_t next) {
 static int hp_apply(hp_state *s) {
     hp_utx *u = s->ux && s->ux->planned ? s->ux : NULL; /* the end of a transfer hp_uarte_start planned */
     uint32_t ok = u ? 214u : (s->ac_i ? 150u : 134u); /* (16 in a chain: its own applications, settled together) */
+    if (u && (s->fr_done & 1u) && hp_none_pending(s)) ok |= 1u; /* (entries and returns C made since: the run loop's
+                                                                     stop would take nothing after the end) */
     if (s->cycle_count < s->ap_cycle || s->stop_cycle != s->ap_cycle || s->stop_requested || s->py_stop ||
         (s->fr_done & ~ok) /* (128: a TWIM read before, settled first) */ || s->insn_count >= s->stop_insn || !s->ev_bus || s->ap_n > HP_AP_OPS)
         return 0;
@@ -1550,7 +1568,7 @@ static int hp_tail_chain(hp_state *s, void *uc, uint32_t excret, uint32_t contro
     s->c_exc = exc;
     s->c_group = group;
     s->fr_exc = exc; /* pended, not held: it may return here */
-    s->fr_done = 1;
+    HP_DONE_EXC(s);
     return 1;
 }
 
@@ -1601,7 +1619,7 @@ static int hp_fast_return(hp_state *s, void *uc) {
     if (s->psv_pending || s->tick_pend) return hp_tail_chain(s, uc, excret, v[1] & 7u);
     if (!hp_pop_thread(s, uc, excret, v[1] & 7u, v[2], v[3])) return 0;
     s->cycle_count += s->fr_cycles;
-    s->fr_done = 1;
+    HP_DONE_EXC(s);
     s->fr_excret = excret;
     s->fr_left = s->fr_exc;
     s->fr_exc = 0; /* one shot: re-armed by the next entry (Python's, or hp_tick) */
@@ -1707,7 +1725,7 @@ static void hp_entered(hp_state *s, uint32_t exc, int32_t group, const uint32_t 
     s->c_exc = exc;
     s->c_group = group;
     s->c_entered = 1;
-    s->fr_done = 1; /* Python's bookkeeping is due at its next sync */
+    HP_DONE_EXC(s); /* Python's bookkeeping is due at its next sync */
     hp_streak_end(s);
     s->last_size = 0;
     uint64_t next = s->tick_ok ? s->tick_cycle : HP_NEVER;
@@ -1752,7 +1770,7 @@ static int hp_tick_pend(hp_state *s) {
     s->tick_pend = 1;
     s->tick_cycle += s->tick_period;
     s->tick_fires++;
-    s->fr_done = 1;
+    HP_DONE_EXC(s);
     uint64_t next = s->tick_cycle;
     for (uint32_t i = 0; i < HP_MAX_SOURCES; i++)
         if (s->src_next[i] < next) next = s->src_next[i];
@@ -1848,10 +1866,13 @@ static int hp_cc_move(hp_state *s, uint32_t addr, uint32_t size, uint64_t value)
    stop asked for, nothing but applied events, TWIM reads, event clears and NVIC writes for Python to settle), TXD.PTR/TXD.MAXCNT giving 1..room bytes in Data RAM, and the end (the model's
    _tx_next: start + count frames, on the clock timeline) before the next stop. 1: served, 0: Python serves it. */
 static int hp_uarte_start(hp_state *s, hp_utx *u, uint32_t size, uint64_t value) {
-    if (u->on != 1 || size != 4 || value != 1 || s->ap_cycle != HP_NEVER || s->ch_n ||
+    if ((u->on != 1 && u->on != 3) || size != 4 || value != 1 || s->ap_cycle != HP_NEVER || s->ch_n ||
         (s->wk_cycle != HP_NEVER && s->wk_cycle != s->stop_cycle) || /* a wake at the next stop: after the end */
-        s->other_cycle || s->stop_requested || s->py_stop || (s->fr_done & ~214u) || !s->ev_bus || u->n >= HP_UX_MAX ||
-        u->n_start > HP_UX_OPS || u->n_end > HP_AP_OPS || !u->rate_num || !u->rate_den || !u->frame_fs)
+        s->other_cycle || s->stop_requested || s->py_stop || (s->fr_done & ~215u) || !s->ev_bus || u->n >= HP_UX_MAX ||
+        u->n_start > HP_UX_OPS || u->n_end > HP_AP_OPS || !u->rate_num || !u->rate_den || !u->frame_fs ||
+        ((u->on == 3 || (s->fr_done & 1u)) && !hp_none_pending(s))) /* (the arming had exceptions pending, or C made
+                                                                          entries and returns since: Python's sync would
+                                                                          see them; nothing pending now, as it asks) */
         return 0;
     uint32_t *store = rf_stores(s->ev_bus);
     uint32_t ptr = store[u->ptr_store], count = store[u->max_store] & 0xFFFFu;
@@ -2184,7 +2205,7 @@ static int hp_pendsv(hp_state *s, uint64_t value) {
     if (s->psv_group < s->c_group) return 0; /* it would preempt now: Python */
     s->psv_pending = 1;
     s->psv_sets++;
-    s->fr_done = 1; /* Python's sync makes it pending if it looks before the return */
+    HP_DONE_EXC(s); /* Python's sync makes it pending if it looks before the return */
     return 1;
 }
 
@@ -2317,7 +2338,7 @@ static int hp_nvic_pend(hp_state *s, void *uc, uint32_t addr, uint32_t size, uin
             if (hp_nv_group(s, s->nv_prio[32u * k + (uint32_t)__builtin_ctz(bits)]) < ep) { takes = 1; break; }
     }
     if (takes) { /* SystemBlock.kick's event now: the take at the next block boundary (hp_nv_take), else the stop */
-        if (!(s->nv_pend_on & 4u) || !s->nv_lists_ok || s->nv_take || (s->fr_done & ~7u)) return 0;
+        if (!(s->nv_pend_on & 4u) || !s->nv_lists_ok || s->nv_take || (s->fr_done & ~71u)) return 0;
         s->nv_take = 1;
         s->nv_take_stop = s->stop_cycle;
         s->nv_take_other = s->other_cycle;
@@ -2402,7 +2423,7 @@ static int hp_nvic_prio(hp_state *s, uint32_t addr, uint32_t size, uint64_t valu
  */
 static int hp_nv_take(hp_state *s, void *uc, uint32_t addr) {
     if (!(s->nv_pend_on & 4u) || !s->nv_lists_ok || s->py_stop || s->stop_requested ||
-        s->insn_count >= s->stop_insn || s->cycle_count >= s->nv_take_stop || (s->fr_done & ~7u) || s->nv_sys_pend ||
+        s->insn_count >= s->stop_insn || s->cycle_count >= s->nv_take_stop || (s->fr_done & ~71u) || s->nv_sys_pend ||
         s->psv_pending || s->tick_pend || s->mpu_on || (s->tick_ok && s->tick_cycle != HP_NEVER) ||
         s->wk_cycle != HP_NEVER || s->ch_i < s->ch_n || s->tw_flight || !s->table ||
         (s->nv_stack_limit && s->sp_low < s->nv_stack_limit))
@@ -2777,8 +2798,10 @@ static int hp_list_return(hp_state *s, void *uc) {
         s->c_exc = s->nest_exc[0];
         s->c_group = s->nest_group[0];
     }
+    if (!s->lp_n && hp_none_pending(s))
+        s->irq_pending = 0; /* the last one listed taken: a mask change lets nothing in now (no stop after it) */
     s->fr_left = exc;
-    s->fr_done = 1;
+    HP_DONE_EXC(s);
     return 1;
 }
 
