@@ -38,26 +38,43 @@ typedef struct {
 
 uint32_t tm_div_cycles(uint32_t n, uint32_t m, uint32_t is_signed);
 
-/* tm_div_extra_inline's prices by bits(n) - bits(m) + 31 (0-62), and 0 at 63 (an operand is 0). */
-static const uint8_t tm_div_extra_by_diff[64] = {
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* bits(n) < bits(m) */
-    3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7, 8, 8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 10, /* 3 + d / 4 */
-    0};
+/* Cycles of one divide above TM_DIV_MIN by the operands' bit lengths a = bits(n), b = bits(m) (0-32, bits(0) = 0):
+   0 when either is 0, 1 when a < b, else 3 + (a - b) / 4 -- divide_cycles in cycles.py less DIV_MIN. The table holds
+   it at [32 - a][32 - b]: tm_lead's counts of leading zeros less 31, an offset the address folds in. */
+#define TM_DX(a, b) ((a) == 0 || (b) == 0 ? 0 : (a) < (b) ? 1 : 3 + ((a) - (b)) / 4)
+#define TM_DX4(a, b) TM_DX(a, b), TM_DX(a, (b) - 1), TM_DX(a, (b) - 2), TM_DX(a, (b) - 3)
+#define TM_DX_ROW(a) \
+    {TM_DX4(a, 32), TM_DX4(a, 28), TM_DX4(a, 24), TM_DX4(a, 20), TM_DX4(a, 16), TM_DX4(a, 12), TM_DX4(a, 8), \
+     TM_DX4(a, 4), TM_DX(a, 0)}
+#define TM_DX_ROW4(a) TM_DX_ROW(a), TM_DX_ROW((a) - 1), TM_DX_ROW((a) - 2), TM_DX_ROW((a) - 3)
+static const uint8_t tm_div_extra_by_lead[33][33] = {
+    TM_DX_ROW4(32), TM_DX_ROW4(28), TM_DX_ROW4(24), TM_DX_ROW4(20), TM_DX_ROW4(16), TM_DX_ROW4(12), TM_DX_ROW4(8),
+    TM_DX_ROW4(4), TM_DX_ROW(0)};
+#undef TM_DX_ROW4
+#undef TM_DX_ROW
+#undef TM_DX4
+#undef TM_DX
 
-/* Cycles of one divide above TM_DIV_MIN (0-10), the rule fitted to silicon measurements (divide_cycles in cycles.py):
-   0 when either operand is 0, 1 when bits(n) < bits(m), else 3 + (bits(n) - bits(m)) / 4 -- looked up by the
-   difference, with no branch on the operands: a divide whose operands vary (div_bench's table: 3 of 16 take another
-   case) made the earlier version's branches mispredict, which cost ~10% of div_bench's CPU time while adding no host
-   instructions (docs/performance.md "Fifteenth round"). bits(x) - bits(y) is the difference of the top set bits'
-   indices (one BSR each); x | 1 keeps the BSR defined for 0, whose index the zero test then replaces by 63. */
-static inline uint32_t tm_div_extra_inline(uint32_t n, uint32_t m, uint32_t is_signed) {
+/* 63 - bits(x) (31-63; 63 for 0): the leading zeros of 2x + 1 in 64 bits, no branch and no zero test (the + 1 keeps
+   the count defined). One LZCNT where the code is built for it (the block hook's LZCNT twin, hotpath.c), else a BSR
+   and an XOR. */
+static inline __attribute__((always_inline)) uint64_t tm_lead(uint32_t x) {
+    return (uint64_t)__builtin_clzll(2u * (uint64_t)x + 1u);
+}
+
+/* Cycles of one divide above TM_DIV_MIN (0-10), the rule fitted to silicon measurements (divide_cycles in cycles.py),
+   looked up by both operands' bit lengths with no branch on the operands: a divide whose operands vary (div_bench's
+   table: 3 of 16 take another case) made an earlier version's branches mispredict, which cost ~10% of div_bench's
+   CPU time while adding no host instructions (docs/performance.md "Fifteenth round"). The table by both lengths
+   needs no zero test (an earlier one multiplied the operands) and little index arithmetic: the lookup's latency
+   is on the block hook's critical path ("Sixteenth round: the divide's price by leading zeros"). */
+static inline __attribute__((always_inline)) uint32_t tm_div_extra_inline(uint32_t n, uint32_t m,
+                                                                          uint32_t is_signed) {
     if (is_signed) { /* a branch on the instruction (fixed for a divide site), not on its operands */
         if (n & 0x80000000u) n = 0u - n; /* magnitude; INT_MIN stays 0x80000000 (32 bits) */
         if (m & 0x80000000u) m = 0u - m;
     }
-    uint32_t i = 31u + (uint32_t)(31 ^ __builtin_clz(n | 1u)) - (uint32_t)(31 ^ __builtin_clz(m | 1u));
-    i |= (0u - (uint32_t)((uint64_t)n * m == 0u)) & 63u; /* 63 when an operand is 0 (their 64-bit product is) */
-    return tm_div_extra_by_diff[i];
+    return (&tm_div_extra_by_lead[0][0])[tm_lead(n) * 33u + tm_lead(m) - 31u * 34u]; /* [lead(n) - 31][lead(m) - 31] */
 }
 
 /* Cycles of one divide (2-12): the rule fitted to silicon measurements, see divide_cycles in cycles.py
