@@ -1232,7 +1232,7 @@ static __attribute__((noinline)) void hp_block_due(void *uc, uint64_t address, u
 
 /* tm_div_cycles_inline(n, m, is_signed) - TM_DIV_MIN (timing.h's tm_div_extra_inline: bits(n) - bits(m) from the
    top set bits' indices, no branch on the operands), the same rule (docs/cycle-model.md "Divides"). */
-static inline uint32_t hp_div_extra(uint32_t n, uint32_t m, uint32_t is_signed) {
+static inline __attribute__((always_inline)) uint32_t hp_div_extra(uint32_t n, uint32_t m, uint32_t is_signed) {
     return tm_div_extra_inline(n, m, is_signed);
 }
 
@@ -1398,8 +1398,9 @@ static __attribute__((noinline)) void hp_block_unstreak(void *uc, uint64_t addre
     hp_block_hook(uc, address, size, s);
 }
 
-void hp_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
-    hp_state *s = (hp_state *)user_data;
+/* The hook's body, compiled twice: hp_block_hook, and hp_block_hook_lzcnt for a CPU with LZCNT (below). */
+static inline __attribute__((always_inline)) void hp_block_enter(void *uc, uint64_t address, uint32_t size,
+                                                                 hp_state *s) {
     if ((uint32_t)address == s->st_addr && size == s->st_size) {
         hp_block_streak(uc, address, size, s);
         return;
@@ -1432,6 +1433,46 @@ void hp_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
         return;
     }
     hp_block_count(uc, address, size, s, cyc);
+}
+
+/* Aligned to 64 bytes, as its LZCNT twin: where the linker happened to place it moved div_bench's CPU time by ~2%
+   (the same hook at 32 mod 64, measured). */
+__attribute__((aligned(64))) void hp_block_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
+    hp_block_enter(uc, address, size, (hp_state *)user_data);
+}
+
+/*
+ * The hook built for LZCNT (x86's count of leading zeros, in every x86-64 CPU since 2013: AMD's ABM, Intel's
+ * Haswell), the one Unicorn calls when the CPU has it (hp_block_hook_ptr): a divide's price counts its operands'
+ * leading zeros (tm_lead), which a build for any x86-64 makes a BSR and an XOR -- on AMD's Zen 2 a BSR is several
+ * micro-ops with a latency of 4, against 1 for an LZCNT, and the price is on the hook's critical path
+ * (docs/performance.md "Sixteenth round": div_bench -2% CPU time). The same C: counts identical (the rare paths it
+ * tail-calls come back to hp_block_hook). Not needed where the whole build targets LZCNT (-march=native).
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__LZCNT__)
+#define HP_LZCNT_TWIN 1
+#include <cpuid.h>
+__attribute__((target("lzcnt"), aligned(64))) void hp_block_hook_lzcnt(void *uc, uint64_t address, uint32_t size,
+                                                                     void *user_data) {
+    hp_block_enter(uc, address, size, (hp_state *)user_data);
+}
+
+/* hp_div_extra as the LZCNT hook computes it, for the tests (tests/unit/test_cycles.py); call only with hp_lzcnt(). */
+__attribute__((target("lzcnt"))) uint32_t hp_div_extra_lzcnt_of(uint32_t n, uint32_t m, uint32_t is_signed) {
+    return hp_div_extra(n, m, is_signed ? HP_DIV_SIGNED : 0u);
+}
+#else
+#define HP_LZCNT_TWIN 0
+#endif
+
+/* 1: the CPU has LZCNT and the build a hook for it (hp_block_hook_lzcnt), which hp_block_hook_ptr then gives. */
+uint32_t hp_lzcnt(void) {
+#if HP_LZCNT_TWIN
+    unsigned a, b, c, d;
+    return __get_cpuid(0x80000001u, &a, &b, &c, &d) && (c & bit_LZCNT) ? 1u : 0u; /* CPUID Fn8000_0001 ECX[5] */
+#else
+    return 0u;
+#endif
 }
 
 /* The hook with deferred divides to price through uc_reg_read, or two of them. */
@@ -3203,4 +3244,12 @@ hp_block *hp_lookup(hp_state *s, uint32_t addr, uint32_t size) {
 const char *hp_abi_digest(void) { return HP_ABI_DIGEST; }
 
 /* The hook's address for ctypes: taking a function's address portably from Python. */
-void *hp_block_hook_ptr(void) { return (void *)&hp_block_hook; }
+void *hp_block_hook_ptr(void) {
+#if HP_LZCNT_TWIN
+    if (hp_lzcnt()) return (void *)&hp_block_hook_lzcnt;
+#endif
+    return (void *)&hp_block_hook;
+}
+
+/* The hook for any x86-64 (or any CPU), whatever hp_block_hook_ptr gives: the tests run it beside the LZCNT one. */
+void *hp_block_hook_portable_ptr(void) { return (void *)&hp_block_hook; }

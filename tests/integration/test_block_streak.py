@@ -8,12 +8,14 @@ twice."""
 
 from __future__ import annotations
 
+import ctypes
 from typing import Any
 
 import pytest
 import unicorn
 
 from simcore.api import prepare
+from simcore.hotpath import native_library
 from simcore.machine import UNTIL
 from simcore.snapshot import Snapshot
 from tests.conftest import elf
@@ -135,3 +137,16 @@ def test_divides_priced_by_their_hooks_keep_the_streak_clock() -> None:
 
     fast = hooked(native=True)
     assert fast == hooked(native=False) and fast["settled"] == 0
+
+
+def test_the_portable_hook_counts_what_the_lzcnt_hook_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The block hook for any x86-64 (hotpath.c hp_block_hook: a divide's leading zeros by BSR) and the one built for
+    LZCNT, which Unicorn gets on a CPU with it (hp_block_hook_ptr), count div_bench to a budget inside its loop alike:
+    both run here whatever the CPU (without LZCNT both are the portable one)."""
+    fast = _figures(_to_budget(DIV, 3_000_000))
+    lib = native_library()
+    assert lib is not None
+    lib.hp_block_hook_portable_ptr.restype = ctypes.c_void_p
+    monkeypatch.setattr(lib, "hp_block_hook_ptr", lib.hp_block_hook_portable_ptr)
+    portable = _figures(_to_budget(DIV, 3_000_000))
+    assert portable == fast and fast["settled"] > 300_000

@@ -222,6 +222,29 @@ def test_block_hook_divide_pricing_agrees() -> None:
     assert seen == {0, 1, *range(3, 11)}  # every price the rule gives (2, 3, 5-12) came up
 
 
+def test_block_hook_divide_pricing_with_lzcnt_agrees() -> None:
+    """The block hook built for LZCNT (hotpath.c hp_block_hook_lzcnt, the one hp_block_hook_ptr gives on a CPU with
+    LZCNT) prices a divide as the Python rule, on every pair of bit lengths (0-32 each) and both signs."""
+    lib = native_library()
+    if lib is None:
+        pytest.fail("the native hot path is not built (python3 setup.py build_ext --inplace)")
+    lib.hp_block_hook_ptr.restype = lib.hp_block_hook_portable_ptr.restype = ctypes.c_void_p
+    if not lib.hp_lzcnt():
+        assert lib.hp_block_hook_ptr() == lib.hp_block_hook_portable_ptr()
+        pytest.skip("no LZCNT on this CPU (or a build for it throughout): the portable hook only")
+    assert lib.hp_block_hook_ptr() != lib.hp_block_hook_portable_ptr()  # Unicorn gets the LZCNT one
+    lib.hp_div_extra_lzcnt_of.restype = ctypes.c_uint32
+    lib.hp_div_extra_lzcnt_of.argtypes = [ctypes.c_uint32] * 3
+    rng = random.Random(32)
+    values = [0] + [rng.randrange(1 << (b - 1), 1 << b) for b in range(1, 33) for _ in range(2)]
+    values += [0x80000000, 0xFFFFFFFF, 1]
+    for n in values:
+        for m in values:
+            for signed in (False, True):
+                assert lib.hp_div_extra_lzcnt_of(n, m, int(signed)) == divide_cycles(n, m, signed) - DIV_MIN, \
+                    (n, m, signed)
+
+
 def test_fpu() -> None:
     assert costs("ee30 0a81") == [1]  # vadd
     assert costs("ee30 0a81", "ee60 1a02") == [1, 2]  # vmul uses the vadd result: +1
