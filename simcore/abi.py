@@ -483,6 +483,8 @@ class HotState(ctypes.Structure):
         ("st_div", ctypes.c_uint32),
         ("st_n", ctypes.c_uint64),
         ("st_extra", ctypes.c_uint64),
+        ("st_rn", ctypes.c_void_p),
+        ("st_rm", ctypes.c_void_p),
         ("tw2_quiet", ctypes.c_uint64),
         ("tw2_wk", ctypes.c_uint64),
         ("tw1_at", ctypes.c_uint64),

@@ -584,6 +584,9 @@ typedef struct {
     uint64_t st_n;          /* entries counted in the streak not yet added to block_count, entries, the block's execs and
                                (st_div) to the divides executed and dv_settled; tm_div_hook's clock adds it */
     uint64_t st_extra;      /* cycles above DIV_MIN of the divides priced in the streak, not yet in DivStats.extra */
+    const uint32_t *st_rn;  /* st_div's Rn and Rm in the engine's CPU state (dv_env + their numbers): no decode, and one
+                               dependent load less on the price's path (docs/performance.md "Sixteenth round") */
+    const uint32_t *st_rm;
     /* --- a read chained behind the offer (tw_*): once C woke the transfer it took from the offer at STOPPED, having
        read all tw_len bytes (the Rev2's FIFO drain), the next TASKS_STARTTX may be a second read Python previewed at
        the same arming (Nrf52Twim.twim_flight's ``chain``: the BMI270's INT_STATUS_1 after the drain, its byte, the
@@ -1262,6 +1265,10 @@ static inline void hp_streak_begin(hp_state *s, const hp_block *b, uint32_t addr
     s->st_taken = taken;
     s->st_insn = b->n_insn;
     s->st_div = div;
+    if (div) {
+        s->st_rn = s->dv_env + HP_DIV_RN(div);
+        s->st_rm = s->dv_env + HP_DIV_RM(div);
+    }
 }
 
 /* A found block counted (NULL, a flag of the general path or slow_next: hp_block_general); ``cyc`` is the clock
@@ -1370,8 +1377,7 @@ static inline __attribute__((always_inline)) void hp_block_streak(void *uc, uint
     uint64_t cyc = s->cycle_count;
     uint32_t v = s->st_div;
     if (v) {
-        const uint32_t *env = s->dv_env;
-        uint32_t extra = hp_div_extra(env[HP_DIV_RN(v)], env[HP_DIV_RM(v)], v & HP_DIV_SIGNED);
+        uint32_t extra = hp_div_extra(*s->st_rn, *s->st_rm, v & HP_DIV_SIGNED);
         cyc += extra;
         s->st_extra += extra;
     }
