@@ -510,6 +510,55 @@ class HotState(ctypes.Structure):
     ]
 
 
+
+def _word(name: str, ctype: type[ctypes._SimpleCData]) -> int:
+    """The index of HotState field ``name`` (a ``ctype``, or an array of them: its first element) in the state seen as
+    ``ctype`` words (HotPath.w: uint32, HotPath.q: uint64); a field of another type or alignment is refused, so a view
+    reads and writes exactly what the ctypes field does."""
+    ftype = dict(HotState._fields_)[name]
+    elem = ftype._type_ if issubclass(ftype, ctypes.Array) else ftype
+    offset = getattr(HotState, name).offset
+    if elem is not ctype or offset % ctypes.sizeof(ctype):
+        raise TypeError(f"HotState.{name} is not {ctype.__name__} words")
+    return offset // ctypes.sizeof(ctype)
+
+
+# HotState fields Python reads and writes at every entry, as indices into HotPath.q (uint64) and HotPath.w (uint32).
+# A ctypes field access is an attribute look-up CPython 3.11 cannot specialize (the type cache, then the MRO's dicts
+# on a miss: the more names, the more misses) and a descriptor call; a view's subscript is neither.
+Q_CYCLE_COUNT, Q_STOP_CYCLE, Q_OTHER_CYCLE, Q_TICK_CYCLE = (
+    _word(n, ctypes.c_uint64) for n in ("cycle_count", "stop_cycle", "other_cycle", "tick_cycle"))
+Q_AP_CYCLE, Q_WK_CYCLE, Q_WK_SLEPT = (_word(n, ctypes.c_uint64) for n in ("ap_cycle", "wk_cycle", "wk_slept"))
+Q_TW_SAVED, Q_TW_SLEPT, Q_TW_PY_SLEPT = (_word(n, ctypes.c_uint64) for n in ("tw_saved", "tw_slept", "tw_py_slept"))
+W_FR_DONE, W_CONTROL_BLOCKS, W_STOP_REQUESTED, W_MV_ADDR, W_AC_N, W_SH_ON, W_CH_N, W_TICK_OK = (
+    _word(n, ctypes.c_uint32) for n in ("fr_done", "control_blocks", "stop_requested", "mv_addr", "ac_n", "sh_on",
+                                        "ch_n", "tick_ok"))
+W_TW_ON, W_TW_FLIGHT, W_TW_PY, W_TW_TAKEN, W_TW_WOKEN, W_TW_PY_WOKEN = (
+    _word(n, ctypes.c_uint32) for n in ("tw_on", "tw_flight", "tw_py", "tw_taken", "tw_woken", "tw_py_woken"))
+W_AP_DONE, W_WK_WAKES, W_CH_I, W_CH_CLR_N, W_EV_CLEARS, W_NV_WRITES, W_NV_DIRTY, W_MV_DONE = (
+    _word(n, ctypes.c_uint32) for n in ("ap_done", "wk_wakes", "ch_i", "ch_clr_n", "ev_clears", "nv_writes",
+                                        "nv_dirty", "mv_done"))
+W_DWT_READS, W_SC_READS, W_SC_WRITES, W_MPU_ON, W_IRQ_PENDING, W_LAST_SIZE = (
+    _word(n, ctypes.c_uint32) for n in ("dwt_reads", "sc_reads", "sc_writes", "mpu_on", "irq_pending", "last_size"))
+W_FR_EXC, W_C_ACTIVE, W_NEST_ON, W_PSV_OK, W_WP_IRQ = (
+    _word(n, ctypes.c_uint32) for n in ("fr_exc", "c_active", "nest_on", "psv_ok", "wp_irq"))
+W_EV_IRQ, W_EV_W1C = (_word(n, ctypes.c_uint32) for n in ("ev_irq", "ev_w1c"))  # EV_SLOTS words each
+W_WK_STACK_LIMIT, W_TICK_STACK_LIMIT = (_word(n, ctypes.c_uint32) for n in ("wk_stack_limit", "tick_stack_limit"))
+Q_WK_AFTER, Q_MV_FROM, Q_MV_CYCLE = (_word(n, ctypes.c_uint64) for n in ("wk_after", "mv_from", "mv_cycle"))
+W_WK_STORE, W_WK_IRQ, W_WK_EV, W_WK_SOLE, W_MV_VALUE, W_MV_STORE = (
+    _word(n, ctypes.c_uint32) for n in ("wk_store", "wk_irq", "wk_ev", "wk_sole", "mv_value", "mv_store"))
+Q_TW_LASTTX, Q_TW_STOPPED, Q_TW_FREE, Q_TW_QUIET, Q_TW_FPC = (
+    _word(n, ctypes.c_uint64) for n in ("tw_lasttx", "tw_stopped", "tw_free", "tw_quiet", "tw_fpc"))
+W_TW_TX, W_TW_RX, W_TW_N, W_TW_X_ON, W_TW_REG, W_TW_LEN, W_TW_UNIT = (
+    _word(n, ctypes.c_uint32) for n in ("tw_tx", "tw_rx", "tw_n", "tw_x_on", "tw_reg", "tw_len", "tw_unit"))
+
+
+def hot_views(state: HotState) -> tuple[memoryview, memoryview]:
+    """The hot state as uint64 and uint32 words (the Q_* and W_* indices): subscripts of these cost no attribute
+    look-up, whatever the number of fields."""
+    raw = memoryview(state).cast("B")
+    return raw.cast("Q"), raw.cast("I")
+
 class HotUarteTx(ctypes.Structure):
     """Mirror of ``hp_utx``: an nRF52 UARTE's TASKS_STARTTX served in C (hotpath.c hp_uarte_start)."""
 

@@ -46,6 +46,7 @@ from simcore.abi import (  # noqa: F401 - the mirrors and constants are part of 
     ProfEvent,
     ProfNode,
     abi_digest,
+    hot_views,
 )
 from simcore.blocks import (
     CALL_END,
@@ -259,6 +260,7 @@ class HotPath:
         self.uc = uc
         self.analyzer = analyzer
         self.state = HotState()
+        self.q, self.w = hot_views(self.state)  # its words, for Python's reads and writes at every entry (abi.Q_*, W_*)
         self.state.stop_cycle = NO_LIMIT
         self.state.stop_insn = NO_LIMIT
         self.state.sp_low = 0xFFFFFFFF

@@ -17,7 +17,57 @@ import unicorn
 from unicorn import arm_const as R
 
 from simcore import blockcache
-from simcore.abi import AC_MAX, AP_OPS, CH_MAX, EV_SLOTS, UX_OPS, HotUarteTx
+from simcore.abi import (
+    AC_MAX,
+    AP_OPS,
+    CH_MAX,
+    EV_SLOTS,
+    Q_AP_CYCLE,
+    Q_CYCLE_COUNT,
+    Q_MV_CYCLE,
+    Q_MV_FROM,
+    Q_OTHER_CYCLE,
+    Q_STOP_CYCLE,
+    Q_TICK_CYCLE,
+    Q_TW_FPC,
+    Q_TW_FREE,
+    Q_TW_LASTTX,
+    Q_TW_PY_SLEPT,
+    Q_TW_QUIET,
+    Q_TW_SAVED,
+    Q_TW_SLEPT,
+    Q_TW_STOPPED,
+    Q_WK_AFTER,
+    Q_WK_CYCLE,
+    UX_OPS,
+    W_AC_N,
+    W_CH_N,
+    W_CONTROL_BLOCKS,
+    W_FR_DONE,
+    W_MV_ADDR,
+    W_MV_STORE,
+    W_MV_VALUE,
+    W_SH_ON,
+    W_TICK_OK,
+    W_TW_FLIGHT,
+    W_TW_LEN,
+    W_TW_N,
+    W_TW_ON,
+    W_TW_PY,
+    W_TW_PY_WOKEN,
+    W_TW_REG,
+    W_TW_RX,
+    W_TW_TAKEN,
+    W_TW_TX,
+    W_TW_UNIT,
+    W_TW_WOKEN,
+    W_TW_X_ON,
+    W_WK_EV,
+    W_WK_IRQ,
+    W_WK_SOLE,
+    W_WK_STORE,
+    HotUarteTx,
+)
 from simcore.accesspc import instruction_of_access
 from simcore.blocks import BlockAnalyzer
 from simcore.board import Board
@@ -367,7 +417,7 @@ class Machine:
     def now_fs(self) -> int:
         """Virtual time now, in femtoseconds (exact: integrated over the clock timeline). The timeline's last answer
         is read here: most calls ask for the cycle of the one before (Python's work between two runs of the core)."""
-        cycle = self.hot.state.cycle_count
+        cycle = self.hot.q[Q_CYCLE_COUNT]
         timeline = self._timeline
         if cycle == timeline._last_cycle:
             return timeline._last_fs
@@ -390,7 +440,7 @@ class Machine:
 
     def schedule_at_fs(self, at_fs: int, callback: Callable[[], None], tag: str = "") -> Event:
         """An event at a virtual time: it stays at that time when the core clock changes."""
-        now = self.hot.state.cycle_count
+        now = self.hot.q[Q_CYCLE_COUNT]
         at = self._timeline.cycle_at(at_fs)
         ev = self.events.schedule_at(at if at >= now else now, at_fs, callback, tag)
         self.arm_changes += 1
@@ -698,7 +748,7 @@ class Machine:
         and the fast path re-armed after (hook code may change what is pending or active).
         """
         fast = self._fast_return
-        if fast and self.hot.state.fr_done:
+        if fast and self.hot.w[W_FR_DONE]:
             try:
                 self.system.sync_native()
             except BaseException as exc:  # noqa: BLE001 - a settle's check (InternalError) must stop the run: raised
@@ -751,12 +801,13 @@ class Machine:
 
     def _guard_kept(self, fn: Callable[[], Any], may_keep: bool) -> Any:
         """What :meth:`guard_access` and :meth:`guard_host` do; ``may_keep``: the arming may be kept at all."""
-        s = self.hot.state
-        done = s.fr_done
+        hot = self.hot
+        s, q, w = hot.state, hot.q, hot.w
+        done = w[W_FR_DONE]
         if done and not done & ~6:  # only NVIC writes (hp_nvic_write) or event clears (hp_ack) C served
             self.system.sync_native()  # since the last sync: apply them, keep the arming
-            done = s.fr_done
-        if not may_keep or done or self._armed != (s.stop_cycle, s.other_cycle, s.control_blocks):
+            done = w[W_FR_DONE]
+        if not may_keep or done or self._armed != (q[Q_STOP_CYCLE], q[Q_OTHER_CYCLE], w[W_CONTROL_BLOCKS]):
             return self.guard(fn)
         changes, queue = self.arm_changes, self.queue_changes
         in_events, self._in_events = self._in_events, True  # schedule() leaves arming to the end
@@ -904,8 +955,9 @@ class Machine:
         if self.system.clear_models:
             self.system.give_clears()
         self._arm_events()
-        s = self.hot.state
-        self._armed = (s.stop_cycle, s.other_cycle, s.control_blocks)
+        hot = self.hot
+        q = hot.q
+        self._armed = (q[Q_STOP_CYCLE], q[Q_OTHER_CYCLE], hot.w[W_CONTROL_BLOCKS])
 
     def _arm_events(self) -> None:
         """What :meth:`_arm` does.
@@ -915,13 +967,14 @@ class Machine:
         their cycle without stopping (hp_tick / hp_source); ``other_cycle`` is the first event that
         is not, where it must stop. Called by :meth:`_arm` only, once the hot path is there.
         """
-        s = self.hot.state
-        s.other_cycle = 0  # no native delivery unless the next events are C's
-        s.wk_cycle = NEVER  # no wfi woken in C unless the next event says how (_plan_wake)
-        s.mv_addr = 0  # no compare moved in C unless that wake's event says how (_plan_move)
-        s.ap_cycle = NEVER  # no event applied in C unless the next one says how (_plan_apply)
-        s.ac_n = 0  # ... nor the model's next ones after it (its chain)
-        s.sh_on = self._sh_in_c and self.debugger is None  # (a debugger sees every semihosting call in Python)
+        hot = self.hot
+        s, q, w = hot.state, hot.q, hot.w
+        q[Q_OTHER_CYCLE] = 0  # no native delivery unless the next events are C's
+        q[Q_WK_CYCLE] = NEVER  # no wfi woken in C unless the next event says how (_plan_wake)
+        w[W_MV_ADDR] = 0  # no compare moved in C unless that wake's event says how (_plan_move)
+        q[Q_AP_CYCLE] = NEVER  # no event applied in C unless the next one says how (_plan_apply)
+        w[W_AC_N] = 0  # ... nor the model's next ones after it (its chain)
+        w[W_SH_ON] = self._sh_in_c and self.debugger is None  # (a debugger sees every semihosting call in Python)
         if self._tw_chain is not None:  # no read chained in C unless this arming allows it (_plan_chain_ahead)
             s.tw2_on = 0
         ux = self._ux
@@ -930,23 +983,23 @@ class Machine:
             self._ux_gate = False
         if not self._ch_clean:
             self._chain_off()  # no DMA half delivered in C unless the next event says how (_plan_chain)
-        s.tick_cycle = NEVER
+        q[Q_TICK_CYCLE] = NEVER
         if self._src_clear:  # (one slice store: a loop of ctypes item stores at every arming before)
             s.src_next[:] = _NO_SOURCE_NEXT
             self._src_clear = self.system.has_native_sources  # (with no source C never writes them: once is enough)
         top = self.events.top()
         if (self.stop is not None or self._hook_error is not None or self._outside is not None
                 or self.pause_pending is not None):
-            s.stop_cycle = 0
+            q[Q_STOP_CYCLE] = 0
             return
         if top is None:
-            s.stop_cycle = NO_LIMIT
+            q[Q_STOP_CYCLE] = NO_LIMIT
             if self._tw_models and self._fast_return:  # (the Rev2's drain: no event is due while INT1 is high)
                 self._plan_twim(None)
-            if ux is not None and not s.ch_n:
+            if ux is not None and not w[W_CH_N]:
                 self._arm_uarte(ux)
             return
-        s.stop_cycle = top.at_cycle
+        q[Q_STOP_CYCLE] = top.at_cycle
         if not self._fast_return:
             return
         if self._tw_models:
@@ -957,18 +1010,18 @@ class Machine:
                 self._plan_wake_ahead(fl)
             elif fl[2] is not None and fl[2].wake is not None:
                 self._plan_wake(fl[2], fl[3])
-            if fl[0].chain is not None and s.wk_cycle == NEVER:  # (the read after its drain: its wake-up, later)
+            if fl[0].chain is not None and q[Q_WK_CYCLE] == NEVER:  # (the read after its drain: its wake-up, later)
                 self._plan_chain_ahead(fl)
         elif top.wake is not None and self._wfi_hooks and self.debugger is None:  # a debugger's hooks see Python's wfi
             self._plan_wake(top)
         elif top.chain is not None and self._wfi_hooks and self.debugger is None:
             self._plan_chain(top)
-        natives = self.system.native_events() if s.tick_ok or self.system.has_native_sources else _NO_NATIVES
+        natives = self.system.native_events() if w[W_TICK_OK] or self.system.has_native_sources else _NO_NATIVES
         if id(top) not in natives:
-            if top.apply is not None and s.wk_cycle == NEVER and not s.ch_n and self.debugger is None:
+            if top.apply is not None and q[Q_WK_CYCLE] == NEVER and not w[W_CH_N] and self.debugger is None:
                 self._plan_apply(top)
-            if ux is not None and not s.ch_n and (s.wk_cycle == NEVER or fl is not None):
-                if s.ap_cycle == NEVER:  # (a wake planned after a TWIM flight: C serves STARTTX only once it came)
+            if ux is not None and not w[W_CH_N] and (q[Q_WK_CYCLE] == NEVER or fl is not None):
+                if q[Q_AP_CYCLE] == NEVER:  # (a wake planned after a TWIM flight: C serves STARTTX only once it came)
                     self._arm_uarte(ux)
                 elif top is self._ux_model._tx_event:  # from the end C applies of the transfer under way on
                     self._arm_uarte(ux, after_end=True)
@@ -976,21 +1029,21 @@ class Machine:
         slot = natives[id(top)]
         if len(natives) == 1:  # the common case: no need to order the queue
             if slot < 0:
-                s.tick_cycle = top.at_cycle
+                q[Q_TICK_CYCLE] = top.at_cycle
             else:
                 s.src_next[slot] = top.at_cycle
-            s.other_cycle = self.events.after_top_cycle(NO_LIMIT)
+            q[Q_OTHER_CYCLE] = self.events.after_top_cycle(NO_LIMIT)
             return
         for ev in self.events.earliest(len(natives) + 1):
             slot = natives.get(id(ev))
             if slot is None:
-                s.other_cycle = ev.at_cycle
+                q[Q_OTHER_CYCLE] = ev.at_cycle
                 return
             if slot < 0:
-                s.tick_cycle = ev.at_cycle
+                q[Q_TICK_CYCLE] = ev.at_cycle
             else:
                 s.src_next[slot] = ev.at_cycle
-        s.other_cycle = NO_LIMIT
+        q[Q_OTHER_CYCLE] = NO_LIMIT
 
     ELAPSED_IN_C = True  # False: every semihosting call through Python (tests compare both)
 
@@ -1074,15 +1127,15 @@ class Machine:
         """Run ``settle`` (a model's part of what C did since Python's last sync) as of cycle ``at`` (None: the
         cycle ``settle`` sets itself), inside events (schedule() leaves arming to the caller); the cycle counter
         and the events flag restored after, whatever ``settle`` raises."""
-        s = self.hot.state
-        now = s.cycle_count
+        q = self.hot.q
+        now = q[Q_CYCLE_COUNT]
         if at is not None:
-            s.cycle_count = at
+            q[Q_CYCLE_COUNT] = at
         in_events, self._in_events = self._in_events, True
         try:
             settle()
         finally:
-            s.cycle_count = now
+            q[Q_CYCLE_COUNT] = now
             self._in_events = in_events
 
     def settle_uarte(self) -> None:
@@ -1133,13 +1186,15 @@ class Machine:
         quiet = self._quiet[2]
         if quiet <= top.at_cycle:
             return
-        s = self.hot.state
-        s.wk_store, s.wk_irq, s.wk_ev, s.wk_sole = store, irq, slot, sole
+        hot = self.hot
+        q, w = hot.q, hot.w
+        w[W_WK_STORE], w[W_WK_IRQ], w[W_WK_EV], w[W_WK_SOLE] = store, irq, slot, sole
         if len(plan) > 5 and plan[5] is not None:  # another register-file value the event sets (a GPIO's IN): C
+            s = hot.state
             s.wk_x_store, s.wk_x_value = plan[5]  # writes it with this wake only (its cycle and event register)
             s.wk_x_cycle, s.wk_x_for = top.at_cycle, store
-        s.wk_after = min(after, quiet)
-        s.wk_cycle = top.at_cycle
+        q[Q_WK_AFTER] = min(after, quiet)
+        q[Q_WK_CYCLE] = top.at_cycle
         self._wake_event = top
         self._wake_ahead = None
         if top.move is not None:
@@ -1211,12 +1266,13 @@ class Machine:
                 if not self.bus.native_ack(s, self.hot.lib, addr):
                     return
                 self._move_acks.add(addr)
-            s.mv_from = top.at_cycle
-            s.mv_cycle = self.clocks.timeline.cycle_at(at_fs)  # where the model's write schedules the counter's event
-            s.mv_value, s.mv_store = value, store
+            q, w = self.hot.q, self.hot.w
+            q[Q_MV_FROM] = top.at_cycle
+            q[Q_MV_CYCLE] = self.clocks.timeline.cycle_at(at_fs)  # where the model's write schedules the counter's
+            w[W_MV_VALUE], w[W_MV_STORE] = value, store  # event
             s.ev_bus = self.bus.rf.bus
             self._mv_planned = plan
-        s.mv_addr = plan[0]
+        self.hot.w[W_MV_ADDR] = plan[0]
         self._moved = plan[4]
 
     def _plan_twim(self, top: Event | None) -> None:
@@ -1228,16 +1284,17 @@ class Machine:
         A read Python started, its LASTTX event first (``top``), may have its wfi woken in C at STOPPED
         (_plan_flight), and the read after it (the drain after FIFO_SRC) offered at once. ``top`` None: no event
         is due (the Rev2 waiting on INT1): only an offer."""
-        s = self.hot.state
+        hot = self.hot
+        s, w = hot.state, hot.w
         if self.debugger is not None:  # (its hooks see every access and wfi in Python)
-            s.tw_on = 0
+            w[W_TW_ON] = 0
             self._flight_off()
             return
         fl = self._tw_py
         if fl is not None:  # armed before: C wakes it only while its events still come first and alone
             nxt = self.events.earliest(3)
-            if (fl[0].model._pending is not fl[0].event or not s.tw_py or top is not fl[0].event
-                    or (nxt[1].at_cycle if len(nxt) > 1 else NO_LIMIT) != s.tw_saved):
+            if (fl[0].model._pending is not fl[0].event or not w[W_TW_PY] or top is not fl[0].event
+                    or (nxt[1].at_cycle if len(nxt) > 1 else NO_LIMIT) != hot.q[Q_TW_SAVED]):
                 self._flight_off()  # its LASTTX ran in Python, or an event came before its STOPPED: not C's to wake
             else:
                 self._tw_py = (fl[0], fl[1], nxt[1] if len(nxt) > 1 else None,
@@ -1255,37 +1312,38 @@ class Machine:
         if changes == self._tw_planned and (armed is None or s.tw_miso == armed.miso_addr):
             return  # no offer changed since the last look (every arming: ~30 bytecodes then), and C's copy holds
         self._tw_planned = changes
-        s.tw_on = 0
+        w[W_TW_ON] = 0
         offer = flight = None
         fl = self._tw_py
         for model in self._tw_models:  # (TWIMs with a chip on their bus: twim_offer)
             if fl is not None:  # a read of Python's armed for C to wake: the offer after it holds as long
                 offer = fl[0].then
                 break
-            if top is not None and model._pending is top and not s.tw_flight:
+            if top is not None and model._pending is top and not w[W_TW_FLIGHT]:
                 flight = self._plan_flight(model, top)
                 offer = flight[0].then if flight is not None else None
                 break
             offer = model.twim_offer()
             if offer is not None:
                 break
-        if offer is None or s.tw_flight and fl is None:
+        if offer is None or w[W_TW_FLIGHT] and fl is None:
             return
         if offer is armed and s.tw_miso == offer.miso_addr:  # armed as it was: the fields hold it
-            s.tw_on = 1
+            w[W_TW_ON] = 1
             if flight is not None:
                 self._arm_flight(flight)
             return
         seg = self.clocks.timeline.current
-        if not seg.hz or s.cycle_count < seg.cycle:
+        if not seg.hz or hot.q[Q_CYCLE_COUNT] < seg.cycle:
             return
         fs_per_cycle, rest = divmod(FS_PER_SECOND * seg.rate_den, seg.rate_num)
         if rest or not offer.bit_fs:  # (C counts the transfer's cycles as the timeline's ceiling of fs / fs a cycle)
             return
         cycle_at = self.clocks.timeline.cycle_at
-        s.tw_free = cycle_at(offer.free_fs)
-        s.tw_quiet = cycle_at(offer.quiet_fs)
-        s.tw_reg, s.tw_len, s.tw_unit, s.tw_fpc = offer.reg, len(offer.miso), offer.unit, fs_per_cycle
+        q = hot.q
+        q[Q_TW_FREE] = cycle_at(offer.free_fs)
+        q[Q_TW_QUIET] = cycle_at(offer.quiet_fs)
+        w[W_TW_REG], w[W_TW_LEN], w[W_TW_UNIT], q[Q_TW_FPC] = offer.reg, len(offer.miso), offer.unit, fs_per_cycle
         # the model's set-up, as the last offer armed gave it unless it changed (C never writes these; C's copy
         # holds the armed offer while tw_miso is its answer's): the same TWIM's next read (68 a run on the Nano; the
         # Rev2's drain and the no-read offer after its INT_STATUS_1 flight, in turn)
@@ -1302,7 +1360,7 @@ class Machine:
         s.tw_miso = offer.miso_addr
         s.ev_bus = self.bus.rf.bus
         self._tw_offer = offer
-        s.tw_on = 1
+        w[W_TW_ON] = 1
         if flight is not None:
             self._arm_flight(flight)
 
@@ -1328,15 +1386,16 @@ class Machine:
     def _arm_flight(self, plan: tuple[Any, int, int, list[Event]]) -> None:
         """_plan_flight's plan in hp_state (after its offer is armed: that sets the TWIM's fields the wake reads)."""
         flight, stopped, after, nxt = plan
-        s = self.hot.state
-        s.tw_lasttx, s.tw_stopped, s.tw_saved = nxt[0].at_cycle, stopped, after
-        s.tw_rx, s.tw_n = flight.rx, flight.cnt
-        s.tw_py_miso = flight.miso_addr
-        s.tw_py = s.tw_flight = 1
+        hot = self.hot
+        q, w = hot.q, hot.w
+        q[Q_TW_LASTTX], q[Q_TW_STOPPED], q[Q_TW_SAVED] = nxt[0].at_cycle, stopped, after
+        w[W_TW_RX], w[W_TW_N] = flight.rx, flight.cnt
+        hot.state.tw_py_miso = flight.miso_addr
+        w[W_TW_PY] = w[W_TW_FLIGHT] = 1
         falls = flight.falls
         if falls is not None:  # the line its read lowers, stored with the wake (hp_twim_wake)
-            s.tw_x_store, s.tw_x_value = falls[0]
-        s.tw_x_on = falls is not None
+            hot.state.tw_x_store, hot.state.tw_x_value = falls[0]
+        w[W_TW_X_ON] = falls is not None
         self._tw_py = (flight, stopped, nxt[1] if len(nxt) > 1 else None, nxt[2].at_cycle if len(nxt) > 2
                        else NO_LIMIT)
 
@@ -1354,29 +1413,30 @@ class Machine:
         sleep and the transfer's events as of theirs (Nrf52Twim.settle_in_c); if not, the events are the run loop's.
         Before it (it came after), a read Python started whose wfi C woke at STOPPED (_plan_flight): its events as of
         theirs (Nrf52Twim.settle_flight); not woken: the run loop's."""
-        s = self.hot.state
+        hot = self.hot
+        s, q, w = hot.state, hot.q, hot.w
         fl = self._tw_py
         if fl is not None:
             self._tw_py = None
             woken, slept = self._tw_py_seen
-            if s.tw_py_woken != woken:
-                self._tw_py_seen = (s.tw_py_woken, s.tw_py_slept)
-                self.system.account_sleep(s.tw_py_slept - slept)
+            if w[W_TW_PY_WOKEN] != woken:
+                self._tw_py_seen = (w[W_TW_PY_WOKEN], q[Q_TW_PY_SLEPT])
+                self.system.account_sleep(q[Q_TW_PY_SLEPT] - slept)
                 self._settle_as_of(None, lambda: fl[0].model.settle_flight(fl[0], fl[1]))
                 self.arm_changes += 1
                 self.twim_wakes_in_c += 1
             else:
                 s.tw_py = s.tw_flight = s.tw_on = 0
                 self._tw_planned = -1
-        if s.tw_taken == self._tw_seen[0]:
+        if w[W_TW_TAKEN] == self._tw_seen[0]:
             return
         taken, woken, slept = self._tw_seen
-        woke = s.tw_woken - woken
-        self._tw_seen = (s.tw_taken, s.tw_woken, s.tw_slept)
-        s.tw_flight = 0  # (not woken: the events run in Python from here)
+        woke = w[W_TW_WOKEN] - woken
+        self._tw_seen = (w[W_TW_TAKEN], w[W_TW_WOKEN], q[Q_TW_SLEPT])
+        w[W_TW_FLIGHT] = 0  # (not woken: the events run in Python from here)
         offer = self._tw_offer
         if woke:
-            self.system.account_sleep(s.tw_slept - slept)
+            self.system.account_sleep(q[Q_TW_SLEPT] - slept)
         chained = None
         if self._tw_chain is not None and s.tw2_state:  # hp_twim_wake armed the read chained behind the offer's:
             s.tw2_state = s.tw_on = 0  # tw_*'s offer fields are its now
@@ -1392,11 +1452,11 @@ class Machine:
                 self.twim_chained_in_c += 1
                 offer, woke = chained, woke - 1
             self._tw_chain = None  # (C cleared tw2_on as it moved it)
-        taken = (s.tw_tx, s.tw_rx, s.tw_n)
+        taken = (w[W_TW_TX], w[W_TW_RX], w[W_TW_N])
         self._settle_as_of(None, lambda: offer.model.settle_in_c(offer, s.tw_at, taken, s.tw_stopped if woke else None))
         self.arm_changes += 1
         self.twim_reads_in_c += 1
-        if not woke and s.cycle_count < s.tw_lasttx and chained is None:  # a Python entry before its wfi: C may
+        if not woke and q[Q_CYCLE_COUNT] < q[Q_TW_LASTTX] and chained is None:  # a Python entry before its wfi: C may
             self._keep_flight(offer, taken)  # still wake that wfi (not a chained read's: its fall is no flight's)
 
     def _keep_flight(self, offer: Any, taken: tuple[int, int, int]) -> None:
@@ -1820,6 +1880,8 @@ class _BeforeHotPath:
         from types import SimpleNamespace
 
         self.state = SimpleNamespace(cycle_count=0, insn_count=0)
+        zeros = memoryview(bytes(ctypes.sizeof(HotState)))  # (read-only: nothing may write the state before it is)
+        self.q, self.w = zeros.cast("Q"), zeros.cast("I")
 
     def set_flash(self, wait_states: int, accelerator: int, prefetch: bool) -> None:
         pass

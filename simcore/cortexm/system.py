@@ -33,7 +33,42 @@ from typing import TYPE_CHECKING, Any
 import unicorn
 from unicorn import arm_const as R
 
-from simcore.abi import EV_SLOTS, MAX_NEST, MAX_SOURCES, NV_WORDS, HotState
+from simcore.abi import (
+    EV_SLOTS,
+    MAX_NEST,
+    MAX_SOURCES,
+    NV_WORDS,
+    Q_WK_SLEPT,
+    W_AP_DONE,
+    W_C_ACTIVE,
+    W_CH_CLR_N,
+    W_CH_I,
+    W_CONTROL_BLOCKS,
+    W_DWT_READS,
+    W_EV_CLEARS,
+    W_EV_IRQ,
+    W_EV_W1C,
+    W_FR_DONE,
+    W_FR_EXC,
+    W_IRQ_PENDING,
+    W_LAST_SIZE,
+    W_MPU_ON,
+    W_MV_DONE,
+    W_NEST_ON,
+    W_NV_DIRTY,
+    W_NV_WRITES,
+    W_PSV_OK,
+    W_SC_READS,
+    W_SC_WRITES,
+    W_STOP_REQUESTED,
+    W_TICK_OK,
+    W_TICK_STACK_LIMIT,
+    W_TW_TAKEN,
+    W_WK_STACK_LIMIT,
+    W_WK_WAKES,
+    W_WP_IRQ,
+    HotState,
+)
 from simcore.accesspc import disassembler, instruction_of_access
 from simcore.blocks import ACCESS, DIV, MASK, MULTI, WATCH_FLAGS
 from simcore.cortexm.codescan import Watched, watched_in
@@ -352,7 +387,7 @@ class SystemBlock:
             return
         if self.scb.sev_on_pend:
             self.event_register = True  # SCR.SEVONPEND: a new pending interrupt is a WFE wake-up event
-        if (self._kick_event is None and not self.m.hot.state.stop_requested
+        if (self._kick_event is None and not self.m.hot.w[W_STOP_REQUESTED]
                 and (x := e.highest_pending()) is not None and e.can_preempt(x)):  # (to_take in line)
             self._kick_event = self.m.schedule(self.m.now_cycles(), self._kicked, "exception pending")
 
@@ -436,16 +471,18 @@ class SystemBlock:
     def _note(self, s: Any, pending: bool, mpu_on: bool) -> None:
         """What :meth:`note_pending` does, given the hot state, whether an exception is pending and the MPU's
         CTRL.ENABLE (arm_native has them at hand)."""
-        if s.control_blocks != self._control_seen:
-            self._control_seen = s.control_blocks
+        w = self.m.hot.w
+        if w[W_CONTROL_BLOCKS] != self._control_seen:
+            self._control_seen = w[W_CONTROL_BLOCKS]
             self.stack.psp_seen = True  # MSR CONTROL may move thread mode onto the process stack (SPSEL)
             if mpu_on:
                 self._mpu_changed()  # ... or drop privilege (CONTROL.nPRIV): re-map at the next block boundary
-        s.mpu_on = int(mpu_on)
-        if pending and not s.irq_pending and s.last_size and self.m.hot.block_flags(s.last_addr, s.last_size) & MASK:
+        w[W_MPU_ON] = mpu_on
+        if (pending and not w[W_IRQ_PENDING] and w[W_LAST_SIZE]
+                and self.m.hot.block_flags(s.last_addr, s.last_size) & MASK):
             s.stop_cycle = 0
             s.other_cycle = 0
-        s.irq_pending = int(pending)
+        w[W_IRQ_PENDING] = pending
 
     def arm_native(self) -> None:
         """Before emulation resumes (and after every guarded hook): what may C do on its own?
@@ -480,20 +517,21 @@ class SystemBlock:
         take = (sleep_on_exit, self.m.debugger, limit, watched)
         if take != self._take_armed:
             self._arm_take(s, take)
-        s.fr_exc = exc
-        s.c_active = n_active
+        w = self.m.hot.w
+        w[W_FR_EXC] = exc
+        w[W_C_ACTIVE] = n_active
         if n_active:
             if n_active == 1:  # C's view of the one active exception (hp_pendsv, hp_ack; sync_native reads it back)
                 (s.c_exc,) = active
                 s.c_group = e.group(e.prio[s.c_exc])
             self._arm_list_return(n_active, sleep_on_exit or mpu_on)
         else:  # (_arm_list_return's answer with nothing active: off)
-            s.nest_on = 0
+            w[W_NEST_ON] = 0
             self._pend_armed = ()
         self._fr_armed = exc
         may_enter = calm and (n_active == 0 or exc) and not self.m.stopping  # C enters only with none active
         if may_enter:
-            s.tick_stack_limit = watched
+            w[W_TICK_STACK_LIMIT] = watched
             if self._tick_params_dirty:  # what only PPB writes (or a reset) change
                 self._tick_params_dirty = False
                 st = self.systick
@@ -504,15 +542,15 @@ class SystemBlock:
                 s.tick_vector = (cfg.vtor + 4 * SYSTICK) & 0xFFFFFFFF
                 s.tick_flags = (1 if cfg.stkalign else 0) | (2 if cfg.fpu else 0)
                 s.tick_period = (st.load + 1) * st.divider
-            s.tick_ok = 1 if self.systick.event is not None else 0
+            w[W_TICK_OK] = 1 if self.systick.event is not None else 0
             # hp_pendsv: a handler C enters may pend PendSV, taken by tail-chaining at its return (its group and vector:
             # _arm_nvic_priorities)
-            s.psv_ok = 0 if PENDSV in active else 1
+            w[W_PSV_OK] = 0 if PENDSV in active else 1
         else:
-            s.tick_ok = s.psv_ok = 0
+            w[W_TICK_OK] = w[W_PSV_OK] = 0
         if self._sources:
             self._arm_sources(s, may_enter)
-        s.wp_irq = self._wfi_pending_irq() if pending else 0  # (nothing pending: it answers 0)
+        w[W_WP_IRQ] = self._wfi_pending_irq() if pending else 0  # (nothing pending: it answers 0)
 
     def _arm_sources(self, s: Any, may_enter: bool) -> None:
         """hp_source: the peripheral interrupts C may deliver (arm_native, with what it found)."""
@@ -663,8 +701,9 @@ class SystemBlock:
         """The event clears C served since the last sync (hp_ack): each as the model's write_EVENTS(i, 0) did it (the
         event and its value cleared, the line low: nothing else held it high), and an MMIO write for the polling
         watch."""
-        s = self.m.hot.state
-        n = s.ev_clears
+        hot = self.m.hot
+        s, w = hot.state, hot.w
+        n = w[W_EV_CLEARS]
         self.m.polls.writes += n - self._ev_seen
         self._ev_seen = n
         armed = self._nv_armed
@@ -674,8 +713,8 @@ class SystemBlock:
             model, i = slots[k]
             cleared[k] = 0
             if armed is not None:  # C lowered the line in its NVIC view (nv_held): the next arming must
-                armed[1].discard(IRQ0 + s.ev_irq[k])  # give it again if the line is high again by then
-            if s.ev_w1c[k]:
+                armed[1].discard(IRQ0 + w[W_EV_IRQ + k])  # give it again if the line is high again by then
+            if w[W_EV_W1C + k]:
                 model.w1c_cleared_in_c(i, s.ev_value[k], s.ev_cycle[k])
             else:
                 model.event_cleared_in_c(i)
@@ -706,13 +745,14 @@ class SystemBlock:
         """The NVIC writes C served since the last sync (hp_nvic_write, hp_nvic_pend, hp_nvic_prio), applied as
         Nvic.write_ISER/ICER/ICPR/ISPR/IPR and write_STIR would have: enables set or cleared (a bit's last write won),
         priorities set, pending bits set and cleared (a bit's last write won: C keeps one of the two)."""
-        s = self.m.hot.state
+        hot = self.m.hot
+        s, hw = hot.state, hot.w
         e = self.exc
-        n = s.nv_writes
+        n = hw[W_NV_WRITES]
         self.m.polls.writes += n - self._nv_seen  # MMIO writes for the polling watch (PollWatch.on_write)
         self._nv_seen = n
-        dirty = s.nv_dirty
-        s.nv_dirty = 0
+        dirty = hw[W_NV_DIRTY]
+        hw[W_NV_DIRTY] = 0
         words = self._nv_view or self._nv_words()
         armed = self._nv_armed
         while dirty:  # (one word, ICPR writes only, in almost every sync: each kind looked at once, zeroed if set)
@@ -836,36 +876,38 @@ class SystemBlock:
         end state is known: nothing active, or the one C entered (``c_exc``) active.
         """
         m = self.m
-        s = m.hot.state
-        done = s.fr_done
-        s.fr_done = 0
-        if s.tw_taken != m._tw_seen[0] or m._tw_py is not None:  # hp_twim_start took a TWIM read, or
+        hot = m.hot
+        s, w = hot.state, hot.w
+        done = w[W_FR_DONE]
+        w[W_FR_DONE] = 0
+        if w[W_TW_TAKEN] != m._tw_seen[0] or m._tw_py is not None:  # hp_twim_start took a TWIM read, or
             m.settle_twim()  # C may have woken one Python started (before anything C did after them)
-        if s.ap_done != self._ap_seen:  # hp_apply did an event at its cycle: the model's part, as the run loop's stop
-            self._ap_seen = s.ap_done  # would have run it there (C applies only with nothing pending and no wake)
-            m.settle_apply(s.ap_at)
+        if w[W_AP_DONE] != self._ap_seen:  # hp_apply did an event at its cycle: the model's part, as the run loop's
+            self._ap_seen = w[W_AP_DONE]  # stop would have run it there (C applies only with nothing pending and no
+            m.settle_apply(s.ap_at)  # wake)
         if done & 64:  # hp_uarte_start served TASKS_STARTTX: the model's transfers (after any event applied before)
             m.settle_uarte()
-        if s.wk_wakes != self._wk_seen:  # hp_wfi_hook woke a wfi: its event first, as of its cycle (on_halt's)
-            self._wk_seen = s.wk_wakes
-            slept, self._wk_slept = s.wk_slept - self._wk_slept, s.wk_slept
+        if w[W_WK_WAKES] != self._wk_seen:  # hp_wfi_hook woke a wfi: its event first, as of its cycle (on_halt's)
+            self._wk_seen = w[W_WK_WAKES]
+            wk_slept = hot.q[Q_WK_SLEPT]
+            slept, self._wk_slept = wk_slept - self._wk_slept, wk_slept
             m.settle_wake(s.wk_at, slept)
-        chain = s.ch_i != getattr(m, "_ch_settled", 0) or s.ch_clr_n
+        chain = w[W_CH_I] != getattr(m, "_ch_settled", 0) or w[W_CH_CLR_N]
         if chain:  # hp_chain_wake's halves and its slot's clears, in cycle order (before the other slots' clears)
             m.settle_chain()
-        if s.ev_clears != self._ev_seen:  # before the NVIC's: an ICPR C served after a clear found the line low
+        if w[W_EV_CLEARS] != self._ev_seen:  # before the NVIC's: an ICPR C served after a clear found the line low
             self._sync_event_clears()
-        if s.nv_writes != self._nv_seen or s.nv_dirty:  # (nv_dirty alone: an interrupt hp_nv_take took)
+        if w[W_NV_WRITES] != self._nv_seen or w[W_NV_DIRTY]:  # (nv_dirty alone: an interrupt hp_nv_take took)
             self._sync_nvic()
-        if s.mv_done != self._mv_seen:  # hp_cc_move: the firmware's compare write after the wake, its clear and ICPR
-            self._mv_seen = s.mv_done
+        if w[W_MV_DONE] != self._mv_seen:  # hp_cc_move: the firmware's compare write after the wake, its clear and
+            self._mv_seen = w[W_MV_DONE]  # ICPR
             m.settle_move(s.mv_at)
         if chain:
             self._chain_pending(s.ch_irq)
-        if s.dwt_reads != self._dwt_seen:  # CYCCNT reads C served (hp_dwt_mmio_read): MMIO reads the polling watch
-            m.polls.writes += (s.dwt_reads - self._dwt_seen) & 0xFFFFFFFF  # did not see (a new place after)
-            self._dwt_seen = s.dwt_reads
-        served = s.sc_reads + s.sc_writes
+        if w[W_DWT_READS] != self._dwt_seen:  # CYCCNT reads C served (hp_dwt_mmio_read): MMIO reads the polling
+            m.polls.writes += (w[W_DWT_READS] - self._dwt_seen) & 0xFFFFFFFF  # watch did not see (a new place after)
+            self._dwt_seen = w[W_DWT_READS]
+        served = w[W_SC_READS] + w[W_SC_WRITES]
         if served != self._sc_seen:  # accesses hp_sc_read / hp_sc_write served: MMIO accesses the polling watch did
             m.polls.writes += (served - self._sc_seen) & 0xFFFFFFFF  # not see (a new place after)
             self._sc_seen = served
@@ -1125,7 +1167,7 @@ class SystemBlock:
         __StackLimit while the main stack is watched and no overflow was reported, else 0 (no check)."""
         stack = self.stack
         limit = stack.limit
-        self.m.hot.state.wk_stack_limit = limit if limit is not None and not stack.psp_seen and not stack.reported \
+        self.m.hot.w[W_WK_STACK_LIMIT] = limit if limit is not None and not stack.psp_seen and not stack.reported \
             else 0
 
     def _could_wake(self, wfe: bool) -> bool:

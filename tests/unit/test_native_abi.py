@@ -70,3 +70,40 @@ def test_a_block_flag_that_differs_fails_the_build(tmp_path: Path) -> None:
     path.write_text(path.read_text().replace("#define HP_MASK 128u", "#define HP_MASK 64u"))
     res = _compile(src)
     assert res.returncode != 0 and "HP_MASK differs" in res.stderr
+
+
+def _view_indices() -> list[tuple[str, str, int]]:
+    """(view, field, index) of every Q_* and W_* constant: the field is the constant's name after the prefix."""
+    return [(name[0], name[2:].lower(), value) for name, value in vars(abi).items()
+            if name[:2] in ("Q_", "W_") and isinstance(value, int)]
+
+
+def test_the_view_indices_are_the_fields_words() -> None:
+    """A value the ctypes field holds is read at the index through the view, and one written there is the field's
+    (the indices come from the mirror, which abi.h checks against hp_state)."""
+    indices = _view_indices()
+    assert len(indices) > 40
+    state = abi.HotState()
+    views = dict(zip("QW", abi.hot_views(state)))
+    for k, (view, field, index) in enumerate(indices):
+        top = (1 << 64) - 1 if view == "Q" else 0xFFFFFFFF
+        value = top - k  # a different value per field, all bytes used
+        cell = getattr(state, field)
+        if isinstance(cell, abi.ctypes.Array):  # (an array's first element)
+            cell[0] = value
+            assert views[view][index] == value, field
+            views[view][index] = k
+            assert getattr(state, field)[0] == k, field
+        else:
+            setattr(state, field, value)
+            assert views[view][index] == value, field
+            views[view][index] = k
+            assert getattr(state, field) == k, field
+
+
+@pytest.mark.parametrize(("field", "ctype"), [("sp_regid", abi.ctypes.c_uint32),  # int32: signed in a view of its own
+                                              ("cycle_count", abi.ctypes.c_uint32),
+                                              ("fr_done", abi.ctypes.c_uint64)])
+def test_a_field_of_another_type_has_no_view_index(field: str, ctype: type) -> None:
+    with pytest.raises(TypeError, match=field):
+        abi._word(field, ctype)

@@ -42,7 +42,7 @@ from __future__ import annotations
 import ctypes
 from typing import Any, NamedTuple
 
-from simcore.abi import EV_SLOTS, TW_NONE
+from simcore.abi import EV_SLOTS, Q_CYCLE_COUNT, TW_NONE
 from simcore.clock import FS_PER_SECOND
 from simcore.devices.bus import I2CBus, SpiBus
 from simcore.errors import InternalError
@@ -452,12 +452,12 @@ class Nrf52Twim(NordicPeripheral):
     def _net_from_lasttx(self, at: int, rx: int, miso: bytes, stopped: int, what: str) -> None:
         """_net_to_stopped's net effect from the LASTTX event at cycle ``at`` (no longer queued) to STOPPED."""
         host: Any = self.host
-        s = host.hot.state
+        q = host.hot.q
         timeline = host.clocks.timeline
         values = self.values
         set_event = self._set_event
         # LASTTX at its cycle: the event, then the shortcut LASTTX_STARTRX (task_STARTRX: RXSTARTED, the chip's read)
-        s.cycle_count = at
+        q[Q_CYCLE_COUNT] = at
         self._pending = None
         set_event(self.EV_LASTTX, 1)
         set_event(self.EV_RXSTARTED, 1)
@@ -472,7 +472,7 @@ class Nrf52Twim(NordicPeripheral):
         if at > stopped:
             raise InternalError(f"{self.svd_name}: the transfer C {what} ended without its RXD write")
         # LASTRX: EasyDMA's write (C's, checked), the event, then the shortcut LASTRX_STOP (task_STOP)
-        s.cycle_count = at
+        q[Q_CYCLE_COUNT] = at
         if self.storage("RXD_PTR") != rx:
             raise InternalError(f"{self.svd_name}: the transfer C {what} ended without its RXD write")
         if miso != data:
@@ -489,11 +489,11 @@ class Nrf52Twim(NordicPeripheral):
             self._pending = host.schedule_at_fs(stop_fs, self._stopped, f"{self.svd_name} STOP")
             self._update_irq()
             return
-        s.cycle_count = stop
+        q[Q_CYCLE_COUNT] = stop
         self._stopped()
         events = host.events
         while (later := events.pop_due(stopped)) is not None:  # (none: the chip's read plans nothing)
-            s.cycle_count = later.at_cycle
+            q[Q_CYCLE_COUNT] = later.at_cycle
             later.callback()
 
     def settle_in_c(self, offer: TwimOffer, at: int, taken: tuple[int, int, int], stopped: int | None) -> None:
@@ -502,7 +502,7 @@ class Nrf52Twim(NordicPeripheral):
         TXD.PTR's byte), and with ``stopped`` (C woke the wfi at STOPPED, the bytes written) the transfer's events as
         of their cycles, the chip's read checked equal to the preview and EasyDMA's RAM write left to C's."""
         host: Any = self.host
-        s = host.hot.state
+        q = host.hot.q
         rf = host.bus.rf
         tx, rx, cnt = taken
         checked, values = zip(*offer.checks)  # (the value indices and values, split in C)
@@ -513,7 +513,7 @@ class Nrf52Twim(NordicPeripheral):
         if byte[0] != offer.reg:
             host.mem_write(tx, bytes([offer.reg]))
         try:
-            s.cycle_count = at
+            q[Q_CYCLE_COUNT] = at
             if host.polls is not None:
                 host.polls.on_write()
             if stopped is None or not self._net_start(rx, offer.miso[:cnt & 0xFFFF], stopped):
