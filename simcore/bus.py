@@ -570,9 +570,12 @@ class PeripheralBus:
             flags = self.rf.flags(index)
             in_c = e.model is not None and (flags & (FIT | PY_READ) == FIT or (
                 flags & TIMED != 0 and self._timed_serves(index)))
+            poll = Poll(e.name, e.addr, pc, value, count, e.plain is not None, e.model, index, e.plain, in_c)
+            polls = self.polls
+            if polls is not None and fn == polls.on_bus_poll and polls.first_poll(poll):
+                return  # a new streak's first read: recorded without the guard (PollWatch.first_poll)
             # guard_access: a poll's fast-forward moves the clock, which leaves the arming (absolute cycles) valid
-            self.m.guard_access(lambda: fn(Poll(e.name, e.addr, pc, value, count, e.plain is not None, e.model,
-                                                index, e.plain, in_c)))
+            self.m.guard_access(lambda: fn(poll))
 
     def _timed_serves(self, index: int) -> bool:
         """A TIMED entry's reads are served by its schedule now (before its end): the poll watch owes the loop

@@ -1142,7 +1142,7 @@ class Machine:
         """hp_uarte_start served TASKS_STARTTX (SystemBlock.sync_native, after settle_apply): the model's part of each
         transfer C started since the last sync, in order, as of its cycle (Nrf52Uarte.tx_started_in_c: the console
         bytes, the transfer's bookkeeping, its end event unless C applied that too: then tx_ended_in_c as of that
-        cycle). The polling watch counts each STARTTX as the MMIO write through Python it replaced."""
+        cycle). The polling watch counts each STARTTX from C's records (PollWatch.writes_now)."""
         ux = self._ux
         if ux is None or not ux.n:
             return
@@ -1157,7 +1157,6 @@ class Machine:
             pos = 0
             for start, count, end in recs:
                 s.cycle_count = start
-                self.polls.writes += 1
                 model.tx_started_in_c(data[pos:pos + count], end != NEVER)
                 pos += count
                 if end != NEVER:
@@ -1633,7 +1632,7 @@ class Machine:
 
         def write() -> None:
             if polls is not None:
-                polls.on_write()  # (bus._py's model_write)
+                polls.on_write_in_c()  # (bus._py's model_write; the watch counts it from mv_done)
             settle()
 
         self._settle_as_of(at, write)

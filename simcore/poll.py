@@ -45,6 +45,13 @@ entry's next change (regfile.c ``rf_next_change``) or the hot path's next stop, 
 Loops that could end "waiting" (nothing scheduled that could change them) stay Python's. The
 ``polling`` figures count both (``fast_forwards_in_c``: C's share).
 
+What links two reads, "no MMIO write and no exception between them", is counted as of the moment the watch looks:
+Python's own writes plus C's running totals of the accesses it served (NVIC and event-clear writes, CYCCNT reads,
+the TWIM's and UARTE's STARTTX, ...: ``writes_now``) and the exception entries with C's since Python's last sync
+(``_counts``), never only what Python's last sync (SystemBlock.sync_native) brought over. So a register-file poll
+that starts a new streak (``first_poll``: the Nano 33 BLE Sense's EVENTS_ERROR polls in its TWIM wait) needs no
+sync and is recorded without the guard; what C did since is settled at Python's next entry.
+
 ``SIMCORE_POLL_FF`` (environment, read when a machine is built): ``0`` turns fast-forwards off
 (loops run every iteration; "waiting" stops still happen), ``python`` keeps them in Python only;
 run counts are the same in all three (a fast-forward skips only iterations that are fixed points).
@@ -59,6 +66,7 @@ from __future__ import annotations
 import ctypes
 import mmap
 import os
+import struct
 import sys
 import weakref
 from collections.abc import Callable
@@ -68,6 +76,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import unicorn
 from unicorn import arm_const as R
 
+from simcore.abi import HotState
 from simcore.cortexm.coreregs import CoreRegs
 from simcore.regfile import NEVER as NEVER_CHANGES
 from simcore.regfile import POLL_FF
@@ -80,6 +89,31 @@ if TYPE_CHECKING:
 SNAP_REGS = (tuple(getattr(R, f"UC_ARM_REG_R{i}") for i in range(13))
              + (R.UC_ARM_REG_SP, R.UC_ARM_REG_LR, R.UC_ARM_REG_XPSR)
              + tuple(getattr(R, f"UC_ARM_REG_S{i}") for i in range(32)))
+
+
+def _fields(*names: str) -> struct.Struct:
+    """What reads hp_state's counters ``names`` (32-bit, arrays of them: every element, or 64-bit) out of the state in
+    one call: the polling watch sums C's running totals when it looks at a read (struct's unpack_from: ~15 ctypes field
+    reads' work in one C call)."""
+    fields: list[tuple[int, str]] = []
+    for name in names:
+        f, kind = getattr(HotState, name), dict(HotState._fields_)[name]  # noqa: SLF001
+        size = ctypes.sizeof(kind._type_ if issubclass(kind, ctypes.Array) else kind)
+        fields += [(f.offset + k, "I" if size == 4 else "Q") for k in range(0, f.size, size)]
+    fmt, at = "<", 0
+    for offset, code in sorted(fields):
+        fmt += f"{offset - at}x{code}" if offset > at else code
+        at = offset + struct.calcsize(code)
+    return struct.Struct(fmt)
+
+
+# C's running totals of the MMIO accesses it served that the polling watch did not see as reads (PollWatch._counts):
+# NVIC writes (hp_nvic_write, hp_nvic_pend), event clears (hp_ack), CYCCNT reads (hp_dwt_mmio_read), CPACR/DEMCR/DWT
+# accesses (hp_sc_read, hp_sc_write), ICSR writes (hp_pendsv), interrupt acknowledges (hp_ack), a TWIM's TASKS_STARTTX
+# (hp_twim_start) and a compare write (hp_cc_move); and of the exception entries and returns it did
+_C_WRITES = _fields("nv_writes", "ev_clears", "dwt_reads", "sc_reads", "sc_writes", "psv_sets", "src_acks", "tw_taken",
+                    "mv_done")
+_C_ENTRIES = _fields("nv_entries", "src_entries", "tick_entries", "fast_returns")
 
 
 class _NothingHere:
@@ -349,6 +383,7 @@ class PollWatch:
     """The machine's polling-loop detector (see the module docstring)."""
 
     LAZY_REGS: ClassVar[bool] = True  # False: take the registers at every repeated read (tests compare both)
+    FIRST_POLLS_UNGUARDED: ClassVar[bool] = True  # False: every register-file poll through the guard (first_poll)
 
     def __init__(self, machine: Machine) -> None:
         mode = os.environ.get("SIMCORE_POLL_FF", "1")
@@ -357,8 +392,10 @@ class PollWatch:
         self.regs = CoreRegs(machine.uc)
         self.site: tuple[int, int] | None = None
         self.reads: list[_Read] = []
-        self.writes = 0
-        self._writes_at = 0
+        self.writes = 0  # MMIO writes Python served (C's own are its running totals: writes_now)
+        self._c_totals = (0, 0)  # (_C_WRITES, _C_ENTRIES) summed, while fr_done stays 0 after sync _c_sync (_counts)
+        self._c_sync = -1
+        self._writes_at = 0  # writes_now() at the first read of the current place
         self._ram = [machine.buffers[i] for i, mem in enumerate(machine.board.memories) if mem.kind == "ram"]
         self._snapshot: tuple[tuple[int, int, int, int], bytes | None, list[bytearray]] | None = None
         self.clean: dict[tuple[int, int, int, int], bool | None] = {}  # clean shapes -> reads RAM (None: unknown)
@@ -386,6 +423,34 @@ class PollWatch:
         if self.native is not None:
             self.native.py_writes.value += 1
 
+    def on_write_in_c(self) -> None:
+        """A firmware write C served that Python's sync replays through the model (a TWIM's TASKS_STARTTX, a compare
+        write): hp_poll_read's count of Python's writes as before; this watch counts it from C's total (writes_now)."""
+        if self.native is not None:
+            self.native.py_writes.value += 1
+
+    def writes_now(self) -> int:
+        """MMIO writes so far that this watch did not see as reads: the ones Python served (``writes``) and C's running
+        totals of those it served (_C_WRITES, the UARTE's STARTTX), read now: the same whether or not Python synced
+        since (SystemBlock.sync_native)."""
+        return self._counts()[0]
+
+    def _counts(self) -> tuple[int, int]:
+        """(writes_now(), exception entries and returns so far): Python's own and C's running totals, read now
+        (ExceptionModel.entries holds C's entries only as of Python's last sync: SystemBlock.entries_of_c). C's sums
+        are kept while nothing of C's is left for Python (fr_done 0: C sets it with every count it bumps, and only a
+        sync clears it) since a sync, the common case of a read Python serves right after its guard's sync."""
+        m = self.m
+        s = m.hot.state
+        system = m.system
+        if s.fr_done or self._c_sync != system.syncs:
+            self._c_totals = (sum(_C_WRITES.unpack_from(s)), sum(_C_ENTRIES.unpack_from(s)))
+            self._c_sync = -1 if s.fr_done or not m.hot.native else system.syncs
+        c_writes, c_entries = self._c_totals
+        ux = m._ux  # noqa: SLF001 - hp_uarte_start's records not settled yet (Machine.settle_uarte)
+        return (self.writes + c_writes + m.uarte_starts_in_c + (ux.n if ux else 0),
+                system.exc.entries - system.entries_of_c + c_entries)
+
     def forget(self) -> None:
         self.site = None
         self.reads.clear()
@@ -394,10 +459,6 @@ class PollWatch:
     def pending(self) -> bool:
         """A stop was asked for to add or remove the RAM watch."""
         return self._want is not None
-
-    def _entries(self) -> int:
-        s = self.m.hot.state
-        return self.m.system.exc.entries + s.tick_entries + s.fast_returns + s.nv_entries
 
     def on_bus_poll(self, poll: Poll) -> None:
         """The register file's poll watch (``PeripheralBus.watch_polls``): a register re-read with the same
@@ -433,6 +494,33 @@ class PollWatch:
         else:
             self._turned_down[poll.index] = 0
 
+    def first_poll(self, poll: Poll) -> bool:
+        """A register-file poll (bus._poll, before its guard) that is the first read of a place (another place, or a
+        write since its last read): recorded as on_bus_poll would, without the guard. Its verdict needs nothing
+        Python's sync brings up to date (the counters are read from C's totals: _counts), so what C
+        did since (a TWIM transfer it took: ~5,000 bytecodes of settle) waits for Python's next entry. False: not
+        such a read, or something else to do (console bytes to take, a stop, the RAM watch): on_bus_poll, guarded."""
+        m = self.m
+        if (not self.FIRST_POLLS_UNGUARDED or self.watch is not None or m.stop is not None
+                or not (poll.in_c or poll.plain) or (self.site is None and not poll.plain)  # (on_read's hint)
+                or (m._c_console is not None and m.bus.rf.console_pending())):  # noqa: SLF001
+            return False
+        key = (m.pc(), poll.addr)
+        writes, entries = self._counts()
+        if key == self.site and writes == self._writes_at:
+            return False
+        self._first(key, writes, poll.value, entries)
+        self._turned_down[poll.index] = 0
+        return True
+
+    def _first(self, key: tuple[int, int], writes: int, value: int, entries: int) -> None:
+        """The read at ``key`` starts the reads compared (a new place, or a write since the last read there)."""
+        s = self.m.hot.state
+        self.site = key
+        self._writes_at = writes
+        self._drop_snapshot()
+        self.reads = [_Read(s.insn_count, s.cycle_count, value, entries)]
+
     def on_read(self, owner: Any, offset: int, addr: int, value: int, pc: int | None = None) -> bool | None:
         """An MMIO read (inside the MMIO callback, after the model computed ``value``; ``pc``: the core's PC
         if the caller has it, else it is asked for). False: the read repeats the place of the previous one but
@@ -450,16 +538,14 @@ class PollWatch:
         if pc is None:
             pc = m.pc()
         key = (pc, addr)
-        s = m.hot.state
-        if key != self.site or self.writes != self._writes_at:
-            self.site = key
-            self._writes_at = self.writes
-            self._drop_snapshot()
-            self.reads = [_Read(s.insn_count, s.cycle_count, value, self._entries())]
+        writes, entries = self._counts()
+        if key != self.site or writes != self._writes_at:
+            self._first(key, writes, value, entries)
             return None
+        s = m.hot.state
         reads = self.reads
         prev = reads[-1]
-        cycles, entries = s.cycle_count, self._entries()
+        cycles = s.cycle_count
         # The core registers are compared only between the last two reads of a candidate, which needs this read
         # to have advanced time and repeated the value and the exception count of the read before: when it did
         # not, no triple this read is the second or third of can pass (the checks below fail before comparing

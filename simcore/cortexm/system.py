@@ -44,7 +44,6 @@ from simcore.abi import (
     W_CH_CLR_N,
     W_CH_I,
     W_CONTROL_BLOCKS,
-    W_DWT_READS,
     W_EV_CLEARS,
     W_EV_IRQ,
     W_EV_W1C,
@@ -214,8 +213,9 @@ class SystemBlock:
         self._tick_params_dirty = True  # SysTick priority/vector/period etc. to be passed to C again
         self._nv_prio_dirty = True  # the interrupts' priorities, PRIGROUP and VTOR to be passed to C again (_arm_nvic)
         self._entries_seen = 0
+        self.entries_of_c = 0  # of ExceptionModel.entries, those C did (_native_entered: the polling watch's _counts)
+        self.syncs = 0  # sync_native's calls (the polling watch keeps C's sums between two: PollWatch._counts)
         self._chains_seen = 0  # hot.state.chains / psv_sets / tick_fires at the last sync_native
-        self._psv_sets_seen = 0
         self._fires_seen = 0
         self._event_register = False  # for WFE (B1.5.18); SEV is counted by the hot path (blocks.SEV)
         self._sev_seen = 0
@@ -250,7 +250,6 @@ class SystemBlock:
         self._wk_slept = 0
         self._ap_seen = 0  # hot.state.ap_done at the last sync_native (hp_apply)
         self._mv_seen = 0  # hot.state.mv_done at the last sync_native (hp_cc_move)
-        self._dwt_seen = 0  # hot.state.dwt_reads at the last sync_native (CYCCNT reads C served: hp_dwt_mmio_read)
         self._sc_state: Any = None  # the hot state whose sc_* values C serves accesses from (serve_in_c)
         self._sc_bits = 0  # hp_state.sc_on while no debugger is attached (_arm_take)
         self._sc_seen = 0  # hot.state.sc_reads + sc_writes at the last sync_native
@@ -703,9 +702,7 @@ class SystemBlock:
         watch."""
         hot = self.m.hot
         s, w = hot.state, hot.w
-        n = w[W_EV_CLEARS]
-        self.m.polls.writes += n - self._ev_seen
-        self._ev_seen = n
+        self._ev_seen = w[W_EV_CLEARS]
         armed = self._nv_armed
         slots = self._ev_slots
         cleared = self._ev_cleared
@@ -748,9 +745,7 @@ class SystemBlock:
         hot = self.m.hot
         s, hw = hot.state, hot.w
         e = self.exc
-        n = hw[W_NV_WRITES]
-        self.m.polls.writes += n - self._nv_seen  # MMIO writes for the polling watch (PollWatch.on_write)
-        self._nv_seen = n
+        self._nv_seen = hw[W_NV_WRITES]
         dirty = hw[W_NV_DIRTY]
         hw[W_NV_DIRTY] = 0
         words = self._nv_view or self._nv_words()
@@ -861,6 +856,7 @@ class SystemBlock:
         s = self.m.hot.state
         e = self.exc
         e.entries += n
+        self.entries_of_c += n
         e.last_entry = (bool(s.tick_last_psp), s.tick_last_frame)
         if s.tick_last_fp:
             e.cfg.fpcar = (s.tick_last_frame + 0x20) & 0xFFFFFFFF
@@ -880,6 +876,7 @@ class SystemBlock:
         s, w = hot.state, hot.w
         done = w[W_FR_DONE]
         w[W_FR_DONE] = 0
+        self.syncs += 1
         if w[W_TW_TAKEN] != m._tw_seen[0] or m._tw_py is not None:  # hp_twim_start took a TWIM read, or
             m.settle_twim()  # C may have woken one Python started (before anything C did after them)
         if w[W_AP_DONE] != self._ap_seen:  # hp_apply did an event at its cycle: the model's part, as the run loop's
@@ -904,13 +901,9 @@ class SystemBlock:
             m.settle_move(s.mv_at)
         if chain:
             self._chain_pending(s.ch_irq)
-        if w[W_DWT_READS] != self._dwt_seen:  # CYCCNT reads C served (hp_dwt_mmio_read): MMIO reads the polling
-            m.polls.writes += (w[W_DWT_READS] - self._dwt_seen) & 0xFFFFFFFF  # watch did not see (a new place after)
-            self._dwt_seen = w[W_DWT_READS]
         served = w[W_SC_READS] + w[W_SC_WRITES]
-        if served != self._sc_seen:  # accesses hp_sc_read / hp_sc_write served: MMIO accesses the polling watch did
-            m.polls.writes += (served - self._sc_seen) & 0xFFFFFFFF  # not see (a new place after)
-            self._sc_seen = served
+        if served != self._sc_seen:  # accesses hp_sc_read / hp_sc_write served (the polling watch counts them from
+            self._sc_seen = served  # C's totals: PollWatch.writes_now, as CYCCNT reads C served)
             if s.sc_changed:
                 self._take_served(s)
         if not done & ~254:  # only NVIC writes (hp_nvic_write), event clears (hp_ack), wakes, an event applied, a
@@ -930,9 +923,6 @@ class SystemBlock:
             self._chains_seen = s.chains
             if s.fast_returns == self._returns_seen:
                 e.last_left = s.fr_left
-        if s.psv_sets != self._psv_sets_seen:  # ICSR writes C served (hp_pendsv)
-            self.m.polls.writes += s.psv_sets - self._psv_sets_seen
-            self._psv_sets_seen = s.psv_sets
         entered = s.tick_entries - self._entries_seen
         if entered:  # SysTick._fire and take_pending
             self._entries_seen = s.tick_entries
@@ -954,9 +944,8 @@ class SystemBlock:
                 self._src_seen[i] = s.src_entries[i]
                 self._native_entered(n)
             acks = s.src_acks[i] - self._acks_seen[i]
-            if acks:  # hp_ack: the handler's acknowledges, MMIO writes the polling watch counts
+            if acks:  # hp_ack: the handler's acknowledges (MMIO writes the polling watch counts from C's totals)
                 self._acks_seen[i] = s.src_acks[i]
-                self.m.polls.writes += acks
             if s.src_unacked[i]:  # the last thing C did: deliver it (the line is high)
                 s.src_unacked[i] = 0
                 fired.append(model)

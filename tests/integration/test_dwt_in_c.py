@@ -47,7 +47,7 @@ def test_random_enables_writes_and_reads_equal_the_reference_and_the_python_twin
     native, twin = (started("stm32f407vg", "poll_wait", n, arm=False) for n in (True, False))
     ref = Reference()
     reads = 0
-    writes = [m.polls.writes for m in (native, twin)]
+    writes = [m.polls.writes_now() for m in (native, twin)]
     for _ in range(400):
         r = rng.random()
         if r < 0.3:
@@ -73,8 +73,8 @@ def test_random_enables_writes_and_reads_equal_the_reference_and_the_python_twin
     s = native.hot.state
     assert s.dwt_reads == reads and twin.hot.state.dwt_reads == 0
     native.system.sync_native()
-    stores = twin.polls.writes - writes[1]  # the twin's polling watch counts the stores (PollWatch.on_write)
-    assert native.polls.writes - writes[0] == stores + reads  # and the reads it did not see: a new place after
+    stores = twin.polls.writes_now() - writes[1]  # the twin's polling watch counts the stores (PollWatch.on_write)
+    assert native.polls.writes_now() - writes[0] == stores + reads  # and the reads it did not see: a new place after
 
 
 def test_reads_go_to_python_while_the_polling_watch_looks_and_other_registers_always() -> None:

@@ -47,7 +47,7 @@ def synced(m: object) -> tuple[list[int], list[int], set[int], set[int], int, bo
         m.system.sync_native()
     e = m.system.exc
     return (list(e.enabled[IRQ0:IRQ0 + e.num_irq]), e.prio[IRQ0:IRQ0 + e.num_irq], set(e.pending), set(e.active),
-            m.polls.writes, m.system._kick_event is not None)
+            m.polls.writes_now(), m.system._kick_event is not None)
 
 
 def test_a_pend_under_primask_is_served_in_c_and_applied_at_the_sync() -> None:
@@ -60,7 +60,7 @@ def test_a_pend_under_primask_is_served_in_c_and_applied_at_the_sync() -> None:
     assert s.nv_pends == 2 and s.irq_pending and s.fr_done & 2
     assert IRQ0 + 2 not in m.system.exc.pending  # Python has not looked yet
     m.system.sync_native()
-    assert m.system.exc.pending == {IRQ0 + 1, IRQ0 + 2} and m.polls.writes == 3
+    assert m.system.exc.pending == {IRQ0 + 1, IRQ0 + 2} and m.polls.writes_now() == 3
     assert m.system._kick_event is None  # nothing to take under PRIMASK
 
 

@@ -18,6 +18,7 @@ from simcore.api import run_machine
 from simcore.errors import InternalError
 from simcore.machine import Machine
 from simcore.peripherals.nrf52.serial import Nrf52Twim
+from simcore.poll import PollWatch
 from tests.integration.test_twim_read_in_c import _run
 from tests.integration.test_wfi_wake_in_c import TICK_S, _machine, pause_after_settled, restored_twice_ends_as
 
@@ -72,8 +73,12 @@ def test_a_snapshot_with_a_flight_armed_restored_twice_ends_as_the_plain_run() -
 
 def test_a_drain_c_took_stays_c_to_wake_after_a_python_entry(monkeypatch: pytest.MonkeyPatch) -> None:
     """A drain C took whose wait loop enters Python before its wfi (the polling watch's call at every 16th read of
-    EVENTS_ERROR, every 8th tick) stays C's to wake at STOPPED (Machine._keep_flight): the guest sees what it sees
-    with it dropped (the events then the run loop's, as before), and each kept one saves that wfi's run-loop stop."""
+    EVENTS_ERROR, every 8th tick, with PollWatch.FIRST_POLLS_UNGUARDED off) stays C's to wake at STOPPED
+    (Machine._keep_flight): the guest sees what it sees with it dropped (the events then the run loop's, as before),
+    and each kept one saves that wfi's run-loop stop."""
+    # the Python entry before the drain's wfi: the polling watch's guarded call at EVENTS_ERROR in the wait (since
+    # PollWatch.first_poll, a first read is recorded without it)
+    monkeypatch.setattr(PollWatch, "FIRST_POLLS_UNGUARDED", False)
     _run(240)  # (the block cache filled first: a cold one's first executions of divide blocks stop too)
     fast, m, starts = _run(240)
     kept = m.twim_flights_kept
@@ -84,7 +89,10 @@ def test_a_drain_c_took_stays_c_to_wake_after_a_python_entry(monkeypatch: pytest
     assert m.hot.state.tw_py_woken - m1.hot.state.tw_py_woken == kept and dropped_starts - starts >= kept
 
 
-def test_a_snapshot_with_a_kept_drain_restored_twice_ends_as_the_plain_run() -> None:
+def test_a_snapshot_with_a_kept_drain_restored_twice_ends_as_the_plain_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the Python entry before the drain's wfi: the polling watch's guarded call at EVENTS_ERROR in the wait (since
+    # PollWatch.first_poll, a first read is recorded without it)
+    monkeypatch.setattr(PollWatch, "FIRST_POLLS_UNGUARDED", False)
     plain, _, _ = _run(240)
     m = _machine(240)
     m = pause_after_settled(m, "_keep_flight", 1, "drain kept", when=lambda: m._tw_py is not None)

@@ -515,7 +515,7 @@ class Nrf52Twim(NordicPeripheral):
         try:
             q[Q_CYCLE_COUNT] = at
             if host.polls is not None:
-                host.polls.on_write()
+                host.polls.on_write_in_c()  # (the watch counts it from tw_taken)
             if stopped is None or not self._net_start(rx, offer.miso[:cnt & 0xFFFF], stopped):
                 self.write_TASKS(self.TASK_STARTTX, 1)  # (what write() of the word 1 there comes to: no stray bits)
                 if stopped is not None:
