@@ -219,3 +219,33 @@ def test_l4_i2c_stream_arrival_cycles_follow_the_clock_timeline() -> None:
             ats, gap = Stm32L4I2c._cycles_at(fake, wires)  # type: ignore[arg-type]
             assert ats == [line.cycle_at(w) for w in wires]
             assert all(b - a >= gap for a, b in zip(ats, ats[1:]))
+
+
+def test_l4_i2c_lines_follow_the_enables_and_are_left_alone_without_them(monkeypatch: Any) -> None:
+    """``Stm32L4I2c._irqs``: with no interrupt or DMA enable in CR1 and both lines low, a transfer's flag changes
+    touch no line (the check is skipped); STOPF with STOPIE raises I2C1_EV, and clearing STOPIE lowers it again
+    (CR1, RM0432 48.9.1)."""
+    from simcore.peripherals.stm32.i2c import Stm32L4I2c
+
+    host = BusHost()
+    host.set_clocks(HCLK=120e6, PCLK1=120e6)
+    i2c = host.add("i2c1", "stm32l4_i2c", 0x40005400)
+    hts = Hts221(DeviceConfig("hts", "hts221", address=HTS221), host)
+    i2c.bus.attach(hts, HTS221)
+    calls = []
+    own = Stm32L4I2c.set_lines
+    monkeypatch.setattr(Stm32L4I2c, "set_lines", lambda self, ev, er: (calls.append((ev, er)), own(self, ev, er)))
+    i2c.write(TIMINGR, 4, 0xB << 28 | 0x13 | 0xF << 8)
+    i2c.write(L4_CR1, 4, 1)
+    i2c.write(L4_CR2, 4, HTS221 << 1 | 2 << 16 | 1 << 25 | 1 << 13)  # write 2 bytes, AUTOEND
+    for byte in (0x10, 0x12):  # AV_CONF
+        _run(host, lambda: i2c.read(ISR, 4) & 2)  # TXIS
+        i2c.write(TXDR, 4, byte)
+    _run(host, lambda: i2c.read(ISR, 4) & 32)  # STOPF
+    assert calls == [] and not host.irq_levels.get(i2c.ev_irq)
+    i2c.write(L4_CR1, 4, 1 | 1 << 5)  # STOPIE with STOPF set: the event line rises
+    assert host.irq_levels[i2c.ev_irq] is True
+    i2c.write(L4_CR1, 4, 1)  # STOPIE cleared: it falls, though no enable is left
+    assert host.irq_levels[i2c.ev_irq] is False
+    i2c.write(ICR, 4, 32)
+    assert host.irq_levels[i2c.ev_irq] is False and hts.values["AV_CONF"] == 0x12

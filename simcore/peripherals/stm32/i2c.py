@@ -367,6 +367,7 @@ class Stm32F4I2c(Stm32I2c):
 # --- STM32L4+ -----------------------------------------------------------------------------------
 L4_TXE, TXIS, L4_RXNE, NACKF, L4_STOPF, TC, TCR = 1, 2, 4, 16, 32, 64, 128
 L4_BUSY, DIR = 1 << 15, 1 << 16
+CR1_IRQ_DMA = 2 | 4 | 16 | 32 | 64 | 128 | 1 << 14 | 1 << 15  # CR1: TXIE..ERRIE, TXDMAEN, RXDMAEN (RM0432 48.9.1)
 TX_LIMIT = 1 << 63  # a register-address write depends on no chip state: no cycle limit (a clock change settles it)
 
 
@@ -447,7 +448,10 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
         return self.host.clock_hz(self.clock_name) / periods if t else 0.0
 
     def _irqs(self) -> None:
-        cr1, isr = self.values["CR1"], self.isr
+        cr1 = self.values["CR1"]
+        if not cr1 & CR1_IRQ_DMA and True not in self._levels.values():
+            return  # no interrupt or DMA request enabled and both lines low: nothing to change (most updates)
+        isr = self.isr
         ev = bool((cr1 & 2 and isr & TXIS) or (cr1 & 4 and isr & L4_RXNE) or (cr1 & 16 and isr & NACKF)
                   or (cr1 & 32 and isr & L4_STOPF) or (cr1 & 64 and isr & (TC | TCR)))
         er = bool(cr1 & 128 and isr & (1 << 8 | 1 << 9 | 1 << 10))
