@@ -368,6 +368,7 @@ class Stm32F4I2c(Stm32I2c):
 L4_TXE, TXIS, L4_RXNE, NACKF, L4_STOPF, TC, TCR = 1, 2, 4, 16, 32, 64, 128
 L4_BUSY, DIR = 1 << 15, 1 << 16
 CR1_IRQ_DMA = 2 | 4 | 16 | 32 | 64 | 128 | 1 << 14 | 1 << 15  # CR1: TXIE..ERRIE, TXDMAEN, RXDMAEN (RM0432 48.9.1)
+ISR_OFFSET = 0x18  # RM0432 48.9.7
 TX_LIMIT = 1 << 63  # a register-address write depends on no chip state: no cycle limit (a clock change settles it)
 
 
@@ -409,6 +410,7 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
     PLAIN = ("OAR1", "OAR2", "TIMINGR", "TIMEOUTR")
 
     STREAM_MARGIN = 4096  # cycles: a stream's bytes arrive this long before the chip's next change
+    HOLD_ISR = True  # the register file answers ISR's reads from the model's value (off: every read is the model's)
 
     def __init__(self, config: Any, host: Host, registers: Any = None) -> None:
         self._stream: tuple[Any, ...] | None = None
@@ -424,6 +426,8 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
         self._tx_cr2: int | None = None  # the CR2 word that last started a write the register file carried (_try_tx)
         self._tx_wait = 0  # ISR the armed write expects before it (checked when the model takes it back)
         self._cr2_key: tuple[Any, ...] | None = None  # what the last full arm depended on (_arm_cr2)
+        self._isr_held = HeldRead(self, ISR_OFFSET)
+        self._isr = 0
         super().__init__(config, host, registers)
 
     def reset(self) -> None:
@@ -578,7 +582,23 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
         self.isr = (self.isr | L4_STOPF) & ~(L4_BUSY | TXIS)
         self._irqs()
 
+    # ISR's flags change only at the model's byte events and at the firmware's accesses to CR1, CR2, ICR, TXDR and
+    # RXDR (RM0432 48.9.7), and its read has no side effect. So from the first read on, the register file answers
+    # ISR's reads with the value the model keeps there (simcore/peripherals/held.py): a flag wait of a transfer the
+    # model drives (a chip's set-up writes, a one-byte read) polls in C, where the polling watch fast-forwards it
+    # without a Python call per poll. While the register file carries a transfer, its schedule answers them.
+    @property
+    def isr(self) -> int:
+        return self._isr
+
+    @isr.setter
+    def isr(self, value: int) -> None:
+        self._isr = value
+        self._isr_held.put(value)
+
     def read_ISR(self) -> int:
+        if self._isr_held.entry is None and self.HOLD_ISR:
+            self._isr_held.start(self.isr)
         return self.isr
 
     # --- streaming (see the module docstring) ---------------------------------------------------
