@@ -507,6 +507,7 @@ class HotState(ctypes.Structure):
         ("sc_changed", ctypes.c_uint32),
         ("sc_reads", ctypes.c_uint32),
         ("sc_writes", ctypes.c_uint32),
+        ("nmi_pend", ctypes.c_uint32),
     ]
 
 

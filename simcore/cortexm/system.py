@@ -968,6 +968,9 @@ class SystemBlock:
         if s.psv_pending:  # set by the running handler, not yet taken
             s.psv_pending = 0
             self.pend(PENDSV)
+        if s.nmi_pend:  # hp_nmi_pend: NMIPENDSET served, its take not done (Scb.write_ICSR's pend: Python takes it)
+            s.nmi_pend = 0
+            self.pend(NMI)
         if s.tick_pend:
             s.tick_pend = 0
             self.pend(SYSTICK)

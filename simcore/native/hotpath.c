@@ -622,6 +622,10 @@ typedef struct {
     uint32_t sc_changed;    /* C: 1 CPACR, 2 DEMCR, 4 the DWT's state (dwt_*, sc_dwt_ctrl) written since the sync */
     uint32_t sc_reads;      /* C: reads served (cumulative) */
     uint32_t sc_writes;     /* C: writes served (cumulative) */
+    /* --- NMI pended by an ICSR.NMIPENDSET write served here (hp_nmi_pend; ARMv7-M B3.2.4) and taken at the next block
+       boundary by hp_nv_take at priority -2, whatever PRIMASK and FAULTMASK hold (B1.5.4); its return is
+       hp_list_return's, FAULTMASK kept (B1.5.8). Python's next sync makes it pending if C has not taken it --- */
+    uint32_t nmi_pend;      /* C: 1 NMI pending here, not yet taken nor seen by Python */
 } hp_state;
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
@@ -1619,9 +1623,11 @@ static int hp_tail_chain(hp_state *s, void *uc, uint32_t excret, uint32_t contro
     return 1;
 }
 
-/* PopStack to Thread mode (pop_stack with to_thread, privileged): the frame, FAULTMASK cleared, IPSR 0 before
-   CONTROL so the SPSEL write switches SP banks, the PC last. 0: the frame is not in RAM (nothing changed). */
-static int hp_pop_thread(hp_state *s, void *uc, uint32_t excret, uint32_t control, uint32_t msp, uint32_t psp) {
+/* PopStack to Thread mode (pop_stack with to_thread, privileged): the frame, FAULTMASK cleared (clear_fm: not when
+   leaving NMI, B1.5.8), IPSR 0 before CONTROL so the SPSEL write switches SP banks, the PC last. 0: the frame is not
+   in RAM (nothing changed). */
+static int hp_pop_thread(hp_state *s, void *uc, uint32_t excret, uint32_t control, uint32_t msp, uint32_t psp,
+                         int clear_fm) {
     uint32_t use_psp = (excret & 4u) != 0, fp = !(excret & 0x10u);
     uint32_t sp = use_psp ? psp : msp, framesize = fp ? 0x68u : 0x20u;
     uint8_t *host;
@@ -1645,7 +1651,8 @@ static int hp_pop_thread(hp_state *s, void *uc, uint32_t excret, uint32_t contro
                     s->rid[FR_R2], s->rid[FR_R3], s->rid[FR_R12], s->rid[FR_LR],
                     s->rid[use_psp ? FR_PSP : FR_MSP], s->rid[FR_XPSR]};
     void *wvp[11] = {&zero, &zero, &new_control, &w[0], &w[1], &w[2], &w[3], &w[4], &w[5], &sp, &xpsr_out};
-    s->reg_write_batch(uc, wids, wvp, 11);
+    int skip = clear_fm ? 0 : 1; /* (the batch from IPSR on: FAULTMASK left as it is) */
+    s->reg_write_batch(uc, wids + skip, wvp + skip, 11 - skip);
     uint32_t new_pc = (w[6] & ~1u) | ((xpsr & (1u << 24)) ? 1u : 0u);
     s->reg_write(uc, s->rid[FR_PC], &new_pc); /* only uc_reg_write makes Unicorn resume at the new PC */
     return 1;
@@ -1664,7 +1671,7 @@ static int hp_fast_return(hp_state *s, void *uc) {
     if (s->reg_read_batch(uc, ids, vp, 4)) return 0;
     if ((v[0] & 0x1FFu) != s->fr_exc) return 0;
     if (s->psv_pending || s->tick_pend) return hp_tail_chain(s, uc, excret, v[1] & 7u);
-    if (!hp_pop_thread(s, uc, excret, v[1] & 7u, v[2], v[3])) return 0;
+    if (!hp_pop_thread(s, uc, excret, v[1] & 7u, v[2], v[3], 1)) return 0;
     s->cycle_count += s->fr_cycles;
     HP_DONE_EXC(s);
     s->fr_excret = excret;
@@ -2465,8 +2472,9 @@ static int hp_nvic_prio(hp_state *s, uint32_t addr, uint32_t size, uint64_t valu
  * cycles -- and then what arm_native would give C: the nested lists of the active exceptions (the one entered added)
  * and of the enabled pending ones, for hp_list_return. C's view is whole only without a system exception pending and
  * with the active set known; nothing else C plans may be under way (SysTick, a source, a wake, a chain, a TWIM read)
- * nor done since Python's last sync (fr_done beyond NVIC writes, entries and returns). 1: entered; 0: nothing
- * changed (the caller stops: Python takes it, or finds nothing to take, as before).
+ * nor done since Python's last sync (fr_done beyond NVIC writes, entries and returns). An NMI C pended (nmi_pend,
+ * hp_nmi_pend) is the highest pending (priority -2, B1.5.4) and enters whatever the masks; its return is C's too.
+ * 1: entered; 0: nothing changed (the caller stops: Python takes it, or finds nothing to take, as before).
  */
 static int hp_nv_take(hp_state *s, void *uc, uint32_t addr) {
     if (!(s->nv_pend_on & 4u) || !s->nv_lists_ok || s->py_stop || s->stop_requested ||
@@ -2504,9 +2512,10 @@ static int hp_nv_take(hp_state *s, void *uc, uint32_t addr) {
             count++;
             if (best == 0xFFFFFFFFu || s->nv_prio[irq] < s->nv_prio[best]) best = irq; /* ties: the lower number */
         }
-    if (best == 0xFFFFFFFFu || count - 1u > HP_MAX_NEST) return 0;
-    uint32_t exc = 16u + best, out[3];
-    int32_t group = hp_nv_group(s, s->nv_prio[best]);
+    uint32_t nmi = s->nmi_pend; /* NMI before any interrupt (its priority -2 is fixed: B1.5.4) */
+    if (nmi ? count > HP_MAX_NEST : (best == 0xFFFFFFFFu || count - 1u > HP_MAX_NEST)) return 0;
+    uint32_t exc = nmi ? 2u : 16u + best, out[3];
+    int32_t group = nmi ? -2 : hp_nv_group(s, s->nv_prio[best]);
     if (hp_enter_core(s, uc, exc, group, highest, s->nv_prio_mask, s->nv_prigroup, s->nv_vtor + 4u * exc, s->nv_flags,
                       out, 1, addr, s->nv_frame_limit))
         return 0;
@@ -2520,14 +2529,19 @@ static int hp_nv_take(hp_state *s, void *uc, uint32_t addr) {
     s->last_size = 0;
     s->nv_entries++;
     s->fr_done |= 1u;
-    uint32_t bw = best >> 5, bbit = 1u << (best & 31u);
-    s->nv_pending[bw] &= ~bbit;
-    s->nv_pended[bw] &= ~bbit; /* pended here since the sync: Python never sees it pending */
-    s->nv_listed[bw] |= bbit;  /* Python drops it from its pending set (it is not in the list any more) */
-    s->nv_dirty |= 1u << bw;
+    if (nmi) {
+        s->nmi_pend = 0; /* pended here since the sync: Python never sees it pending */
+        act_ret[n] = 1;  /* no line holds it: its return is hp_list_return's */
+    } else {
+        uint32_t bw = best >> 5, bbit = 1u << (best & 31u);
+        s->nv_pending[bw] &= ~bbit;
+        s->nv_pended[bw] &= ~bbit; /* pended here since the sync: Python never sees it pending */
+        s->nv_listed[bw] |= bbit;  /* Python drops it from its pending set (it is not in the list any more) */
+        s->nv_dirty |= 1u << bw;
+        act_ret[n] = (s->nv_held[bw] & bbit) ? 0u : 1u;
+    }
     act_exc[n] = exc;
     act_group[n] = group;
-    act_ret[n] = (s->nv_held[bw] & bbit) ? 0u : 1u;
     n++;
     for (uint32_t i = 0; i < n; i++) {
         s->nest_exc[i] = act_exc[i];
@@ -2675,7 +2689,7 @@ static int hp_sc_write(hp_state *s, uint32_t addr, uint32_t size, uint64_t value
     return 1;
 }
 
-/* Unicorn MMIO callbacks of the system control space page (NVIC, SysTick, SCB): ICSR's PENDSVSET
+/* Unicorn MMIO callbacks of the system control space page (NVIC, SysTick, SCB): ICSR's PENDSVSET and NMIPENDSET
    may be served here, everything else goes to Python's system block. */
 static uint64_t hp_ppb_mmio_read(void *uc, uint64_t offset, unsigned size, void *user) {
     (void)uc;
@@ -2692,10 +2706,40 @@ static uint64_t hp_ppb_mmio_read(void *uc, uint64_t offset, unsigned size, void 
     return s->ppb_read(addr, size);
 }
 
+/*
+ * An ICSR word write of NMIPENDSET alone (ARMv7-M B3.2.4; Scb.write_ICSR's pend of NMI). NMI's priority -2 is above
+ * every execution priority but NMI's own: PRIMASK and FAULTMASK do not hold it (B1.5.4), so SystemBlock.kick's event
+ * comes at the write's cycle: C arms the take at the next block boundary (hp_nv_take enters NMI), as hp_nvic_pend
+ * arms a preempting pend. Only while C knows the active set and NMI is not in it, no system exception is pending in
+ * Python's view (nv_sys_pend), C's takes are allowed and nothing but NVIC writes, entries and returns is owed to
+ * Python. The write counts with psv_sets (ICSR writes served here: the polling watch's MMIO writes); Python's next
+ * sync makes NMI pending if the take did not happen (SystemBlock.sync_native). 1 served, 0 Python's.
+ */
+static int hp_nmi_pend(hp_state *s, uint64_t value) {
+    if (value != (1u << 31) || !(s->nv_pend_on & 4u) || !s->nv_lists_ok || s->nv_take || s->nmi_pend || s->py_stop ||
+        s->stop_requested || s->nv_sys_pend || (s->fr_done & ~71u))
+        return 0;
+    if (s->nest_on) {
+        for (uint32_t i = 0; i < s->nest_n && i < HP_MAX_NEST; i++)
+            if (s->nest_exc[i] == 2u) return 0; /* NMI active: it stays pending (Python's) */
+    } else if (s->c_active > 1 || (s->c_active == 1 && s->c_exc == 2u)) {
+        return 0;
+    }
+    s->nmi_pend = 1;
+    s->nv_take = 1;
+    s->nv_take_stop = s->stop_cycle;
+    s->nv_take_other = s->other_cycle;
+    s->nv_take_at = s->stop_cycle = s->cycle_count;
+    s->psv_sets++;
+    s->irq_pending = 1; /* note_pending's: an exception is pending */
+    HP_DONE_EXC(s);
+    return 1;
+}
+
 static void hp_ppb_mmio_write(void *uc, uint64_t offset, unsigned size, uint64_t value, void *user) {
     hp_state *s = (hp_state *)user;
     uint32_t addr = HP_SCS_PAGE + (uint32_t)offset;
-    if (addr == HP_ICSR && size == 4 && hp_pendsv(s, value)) return;
+    if (addr == HP_ICSR && size == 4 && (hp_pendsv(s, value) || hp_nmi_pend(s, value))) return;
     if (addr >= 0xE000E100u && addr < 0xE000E300u && hp_nvic_write(s, addr, size, value)) return;
     if (((addr >= HP_ISPR && addr < HP_ISPR + 4u * HP_NV_WORDS) || addr == HP_STIR) &&
         hp_nvic_pend(s, uc, addr, size, value))
@@ -2737,9 +2781,9 @@ void *hp_dwt_read_ptr(void) { return (void *)&hp_dwt_mmio_read; }
 void *hp_dwt_write_ptr(void) { return (void *)&hp_dwt_mmio_write; }
 
 /* PopStack to Handler mode (pop_stack without to_thread): the frame from the main stack, the FP state first,
-   then FAULTMASK cleared, CONTROL.FPCA if it changes, R0-R3, R12, LR, MSP, xPSR (its IPSR field is the preempted
-   handler's), the PC last. 0: the frame is not in RAM (nothing changed). */
-static int hp_pop_handler(hp_state *s, void *uc, uint32_t excret, uint32_t control, uint32_t sp) {
+   then FAULTMASK cleared (clear_fm: not when leaving NMI, B1.5.8), CONTROL.FPCA if it changes, R0-R3, R12, LR, MSP,
+   xPSR (its IPSR field is the preempted handler's), the PC last. 0: the frame is not in RAM (nothing changed). */
+static int hp_pop_handler(hp_state *s, void *uc, uint32_t excret, uint32_t control, uint32_t sp, int clear_fm) {
     uint32_t fp = !(excret & 0x10u), framesize = fp ? 0x68u : 0x20u;
     uint8_t *host;
     if (!hp_window(s, sp, framesize, &host)) return 0;
@@ -2758,7 +2802,7 @@ static int hp_pop_handler(hp_state *s, void *uc, uint32_t excret, uint32_t contr
     int wids[11];
     void *wvp[11];
     int n = 0;
-    wids[n] = s->rid[FR_FAULTMASK]; wvp[n++] = &zero;
+    if (clear_fm) { wids[n] = s->rid[FR_FAULTMASK]; wvp[n++] = &zero; }
     if (new_control != control) { wids[n] = s->rid[FR_CONTROL]; wvp[n++] = &new_control; }
     static const int basic[6] = {FR_R0, FR_R1, FR_R2, FR_R3, FR_R12, FR_LR};
     for (int i = 0; i < 6; i++) { wids[n] = s->rid[basic[i]]; wvp[n++] = &w[i]; }
@@ -2778,11 +2822,12 @@ static int hp_pop_handler(hp_state *s, void *uc, uint32_t excret, uint32_t contr
  * active exceptions (nest_*) and the enabled pending ones (lp_*), the twin of ExceptionModel.exception_return
  * when it runs with several exceptions active or some pending (hp_fast_return has the single, calm case).
  * check_return's rules (Handler mode needs another exception active, Thread mode none: else Python, which
- * raises INVPC or follows CCR.NONBASETHRDENA); the exception left must be returnable (not NMI or a fault, its
- * line not held high). Tail-chaining (B1.5.12): the pending exception highest by (priority, number) is taken
+ * raises INVPC or follows CCR.NONBASETHRDENA); the exception left must be returnable (not a fault, its line not
+ * held high). Tail-chaining (B1.5.12): the pending exception highest by (priority, number) is taken
  * without stacking when its group priority is above the execution priority the return leads to (the
- * remaining active exceptions' and BASEPRI/PRIMASK's, FAULTMASK being cleared): FAULTMASK cleared, then
- * ExceptionTaken (CONTROL.SPSEL/FPCA cleared, LR = the same EXC_RETURN, IPSR, the PC from the vector),
+ * remaining active exceptions' and BASEPRI/PRIMASK's, FAULTMASK being cleared -- except when the return leaves
+ * NMI, B1.5.8: then FAULTMASK stays and boosts to -1, so no interrupt tail-chains while it is set): FAULTMASK
+ * cleared, then ExceptionTaken (CONTROL.SPSEL/FPCA cleared, LR = the same EXC_RETURN, IPSR, the PC from the vector),
  * TAIL_CHAIN cycles. Otherwise PopStack (hp_pop_handler / hp_pop_thread), EXCEPTION_RETURN cycles. Returns
  * 0 (Python does it, nothing changed) on anything C does not know. Python reads the lists back at its sync.
  */
@@ -2801,18 +2846,24 @@ static int hp_list_return(hp_state *s, void *uc) {
     while (k < n && s->nest_exc[k] != exc) k++;
     if (k == n || !s->nest_ret[k]) return 0;
     if ((low == 1u) != (n > 1)) return 0; /* INVPC, or a return to Thread mode with others active */
-    /* the execution priority after this one is deactivated, FAULTMASK cleared */
+    /* the execution priority after this one is deactivated, FAULTMASK cleared unless the return leaves NMI */
+    int clear_fm = exc != 2u;
     int32_t highest = 256;
     for (uint32_t i = 0; i < n; i++)
         if (i != k && s->nest_group[i] < highest) highest = s->nest_group[i];
     int32_t boosted = hp_mask_priority(s, v[4], v[5]);
+    if (!clear_fm) { /* FAULTMASK's boost (B1.5.4) stays over the return from NMI */
+        uint32_t faultmask = 0;
+        if (s->reg_read(uc, s->rid[FR_FAULTMASK], &faultmask)) return 0;
+        if (faultmask & 1u) boosted = -1;
+    }
     int32_t ep = highest < boosted ? highest : boosted;
     uint32_t best = HP_MAX_NEST;
     for (uint32_t i = 0; i < s->lp_n; i++)
         if (best == HP_MAX_NEST || s->lp_prio[i] < s->lp_prio[best] ||
             (s->lp_prio[i] == s->lp_prio[best] && s->lp_exc[i] < s->lp_exc[best]))
             best = i;
-    if (best != HP_MAX_NEST && s->lp_group[best] < ep) { /* tail-chain */
+    if (best != HP_MAX_NEST && s->lp_group[best] < ep) { /* tail-chain (from NMI only with FAULTMASK clear already) */
         uint32_t nxt = s->lp_exc[best];
         if (!hp_chain_enter(s, uc, s->lp_vector[best], nxt, excret, control, v[6])) return 0;
         if (nxt >= 16u && (nxt - 16u) >> 5 < HP_NV_WORDS) /* active now, not pending: C's NVIC view (hp_nv_take) */
@@ -2828,8 +2879,8 @@ static int hp_list_return(hp_state *s, void *uc) {
         s->lp_n--;
         s->chains++;
     } else {
-        if (low == 1u ? !hp_pop_handler(s, uc, excret, control, v[2])
-                      : ((control & 1u) || !hp_pop_thread(s, uc, excret, control, v[2], v[3])))
+        if (low == 1u ? !hp_pop_handler(s, uc, excret, control, v[2], clear_fm)
+                      : ((control & 1u) || !hp_pop_thread(s, uc, excret, control, v[2], v[3], clear_fm)))
             return 0; /* an unprivileged Thread mode's return: pop_stack's other write order, Python's */
         s->cycle_count += s->fr_cycles;
         HP_LIST_DROP(s->nest_exc, k, n);

@@ -48,12 +48,13 @@ def _run(app: str, **kw: Any) -> tuple[dict[str, Any], Machine, list[int]]:
 
 
 def test_nested_prints_every_line_in_c_after_cs_own_takes_and_returns(monkeypatch: pytest.MonkeyPatch) -> None:
-    """nested's five lines: each follows interrupts C took and returned (two follow the Python-taken NMI with IRQ3
-    held pending by FAULTMASK: on 3); every one is served in C and the run equals the model's path and the twin."""
+    """nested's five lines: each follows interrupts C took and returned (the last follows the NMI C took and returned
+    with IRQ3 held pending by FAULTMASK, then IRQ3); every one is served in C and the run equals the model's path and
+    the twin."""
     fast, m, by_model = _run("nested")
     assert fast["stop"]["kind"] == "exit" and m.console.count(b"\n") == 5
     assert m.uarte_starts_in_c == 5 and by_model == [] and m._ux is not None and m._ux.n == 0
-    assert m.hot.state.nv_entries == 7  # of 8 entries: the takes after a line C started are C's too (not the NMI's)
+    assert m.hot.state.nv_entries == 8  # every entry: the takes after a line C started are C's too, the NMI's too
     monkeypatch.setattr(Nrf52Uarte, "TX_START_IN_C", False)
     slow, m2, by_model2 = _run("nested")
     assert m2.uarte_starts_in_c == 0 and len(by_model2) == 5
