@@ -19,6 +19,8 @@ from typing import Any
 import unicorn
 from unicorn import arm_const as R
 
+from simcore.machine import TCG_BUFFER_BYTES
+
 # Every console's "ready" bits at once: CMSDK STATE.TXFULL clear, STM32 SR/ISR.TXE and ISR.TEACK
 # set, nRF52 EVENTS_ENDTX set, so polling firmware proceeds without a model.
 READY = 0x002000C0
@@ -46,6 +48,7 @@ def bare_unicorn(board: Any, fw: Any, read: PeripheralRead | None = None, cmdlin
     answers the system registers it knows (a DWT CYCCNT that advances, for firmware that times a delay with it),
     the others read what was written."""
     uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS)
+    uc.ctl_set_tcg_buffer_size(TCG_BUFFER_BYTES)  # as simcore's engines: both near Unicorn's helpers (Machine.close)
     uc.ctl_set_cpu_model(R.UC_CPU_ARM_CORTEX_M4)
     for mem in board.memories:
         for base in (mem.base, *mem.aliases):
@@ -72,6 +75,15 @@ def bare_unicorn(board: Any, fw: Any, read: PeripheralRead | None = None, cmdlin
         bare.pc = pc & ~1
         uc.reg_write(R.UC_ARM_REG_SP, sp)
     return bare
+
+
+def release(uc: unicorn.Uc) -> None:
+    """Close a Unicorn engine now (unicorn's own uc_close, which its finalizer would run when collected): an engine
+    left alive moves the code buffer of every engine built after it out of direct-call range of Unicorn's helpers
+    (simcore.machine.Machine.close), so each measured run, bare or simcore, starts with no other engine alive."""
+    close = getattr(uc, "_Uc__finalizer", None)
+    if close is not None:
+        close()
 
 
 def count_instructions(uc: unicorn.Uc, counter: ctypes.c_uint64) -> None:

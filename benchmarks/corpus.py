@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any
 
 import unicorn
-from _bare import bare_unicorn, count_instructions  # benchmarks/: run as a script, this folder is on sys.path
+from _bare import bare_unicorn, count_instructions, release  # benchmarks/: run as a script, this folder is on sys.path
 from sensor_speed import CASES as SENSOR_CASES
 from sensor_speed import (
     DISCOVERY_LIS3DSH_CONST,
@@ -368,10 +368,10 @@ def wall(elf: Path, board: str, cache: Path) -> float:
 def simcore_run(elf: Path, board: str) -> tuple[float, int, str, int | None]:
     inp = inputs_of(elf)
     sensors = {k: api for k, (_cli, api) in inp.sensors.items()} if inp is not None else None
-    m = prepare(elf, board, sensors=sensors, cmdline=cmdline_of(elf))
-    t0 = time.thread_time()
-    stop = m.run()
-    return time.thread_time() - t0, m.instructions, stop.kind.value, stop.exit_code
+    with prepare(elf, board, sensors=sensors, cmdline=cmdline_of(elf)) as m:  # closed after (Machine.close)
+        t0 = time.thread_time()
+        stop = m.run()
+        return time.thread_time() - t0, m.instructions, stop.kind.value, stop.exit_code
 
 
 def simcore_executed(elf: Path, board: str) -> int:
@@ -379,11 +379,11 @@ def simcore_executed(elf: Path, board: str) -> int:
     untimed run): its count less the iterations of the waits it fast-forwarded."""
     inp = inputs_of(elf)
     sensors = {k: api for k, (_cli, api) in inp.sensors.items()} if inp is not None else None
-    m = prepare(elf, board, sensors=sensors, cmdline=cmdline_of(elf))
-    counter = ctypes.c_uint64(0)
-    count_instructions(m.uc, counter)
-    m.run()
-    return counter.value
+    with prepare(elf, board, sensors=sensors, cmdline=cmdline_of(elf)) as m:
+        counter = ctypes.c_uint64(0)
+        count_instructions(m.uc, counter)
+        m.run()
+        return counter.value
 
 
 def bare_run(elf: Path, board_name: str, timeout_s: float, count: bool = False) -> tuple[float, int | None]:
@@ -400,17 +400,20 @@ def bare_run(elf: Path, board_name: str, timeout_s: float, count: bool = False) 
         return (counter.value if count else spent), code
     bare = bare_unicorn(load_board(board_name), load_elf(elf), cmdline=cmdline_of(elf).encode())
     uc, code = bare.uc, bare.exit_code
-    if count:
-        count_instructions(uc, counter)
-    if bare.pc is None:
-        return 0.0, None
-    pc = bare.pc
-    t0 = time.thread_time()
     try:
-        uc.emu_start(pc | 1, 0xFFFFFFFE, timeout=int(timeout_s * 1e6))
-    except unicorn.UcError:
-        return (counter.value if count else time.thread_time() - t0), None
-    return (counter.value if count else time.thread_time() - t0), code[0]
+        if count:
+            count_instructions(uc, counter)
+        if bare.pc is None:
+            return 0.0, None
+        pc = bare.pc
+        t0 = time.thread_time()
+        try:
+            uc.emu_start(pc | 1, 0xFFFFFFFE, timeout=int(timeout_s * 1e6))
+        except unicorn.UcError:
+            return (counter.value if count else time.thread_time() - t0), None
+        return (counter.value if count else time.thread_time() - t0), code[0]
+    finally:
+        release(uc)
 
 
 def measure(elf: Path, repeat: int, do_startup: bool) -> Row:

@@ -19,7 +19,7 @@ import argparse
 import time
 from pathlib import Path
 
-from _bare import bare_unicorn  # benchmarks/_bare.py: run as a script, this folder is on sys.path
+from _bare import bare_unicorn, release  # benchmarks/_bare.py: run as a script, this folder is on sys.path
 
 from simcore.api import prepare
 from simcore.board import load_board
@@ -35,7 +35,9 @@ def bare_run(elf: Path, board_name: str) -> float:
     uc, pc = bare.uc, bare.pc
     t0 = time.perf_counter()
     uc.emu_start(pc | 1, 0xFFFFFFFE)
-    return time.perf_counter() - t0
+    dt = time.perf_counter() - t0
+    release(uc)  # no engine left alive for the next run (_bare.release)
+    return dt
 
 
 def simcore_run(elf: Path, board: str, native: bool, cycle_model: str = "cortex-m4",
@@ -51,6 +53,7 @@ def simcore_run(elf: Path, board: str, native: bool, cycle_model: str = "cortex-
     if profile:
         prof.finish()
     dt = time.perf_counter() - t0
+    m.close()  # no engine left alive for the next run (Machine.close)
     assert stop.kind == "exit", stop.message
     return dt, m.instructions
 

@@ -31,6 +31,7 @@ def one_run(plain: bool, native: bool = True) -> tuple[float, float, int, int, s
     dt, cpu = time.perf_counter() - t0, time.thread_time() - c0
     assert stop.exit_code == 0, stop.message
     exc = m.system.exc
+    m.close()  # no engine left alive for the next run (Machine.close)
     return cpu, dt, m.instructions, exc.entries + exc.tail_chains, bytes(m.console).decode()
 
 

@@ -70,7 +70,7 @@ from typing import Any
 
 import numpy as np
 import unicorn
-from _bare import READY, bare_unicorn, count_instructions  # benchmarks/: run as a script, on sys.path
+from _bare import READY, bare_unicorn, count_instructions, release  # benchmarks/: run as a script, on sys.path
 from unicorn import arm_const as R
 
 from simcore.api import prepare, result_of
@@ -540,12 +540,12 @@ def simcore_run(case: Case) -> tuple[float, int, float, int | None, str, dict[st
     """CPU seconds of the run loop, guest instructions, virtual seconds, exit code, stop kind, sensor figures,
     console."""
     extra = {"cmdline": case.cmdline} if case.cmdline else {}
-    m = prepare(ROOT / "firmware/bin" / f"{case.elf}.elf", case.board, sensors=sensors_of(case), **extra)
-    t0 = time.thread_time()
-    w0 = time.perf_counter()
-    stop = m.run()
-    dt = time.thread_time() - t0
-    res = result_of(m, stop, w0)
+    with prepare(ROOT / "firmware/bin" / f"{case.elf}.elf", case.board, sensors=sensors_of(case), **extra) as m:
+        t0 = time.thread_time()  # (closed after: Machine.close)
+        w0 = time.perf_counter()
+        stop = m.run()
+        dt = time.thread_time() - t0
+        res = result_of(m, stop, w0)
     return dt, m.instructions, res.seconds, stop.exit_code, stop.kind.value, res.sensors, res.console
 
 
@@ -582,39 +582,42 @@ def bare_run(case: Case, timeout_s: float, counter: ctypes.c_uint64 | None = Non
     bare = bare_unicorn(board, fw, mmio_read, (case.cmdline or "").encode(),
                         case.writes(bytearray() if console is None else console) if case.writes is not None else None,
                         ppb_read if system else None)
-    if bare.pc is None:
-        return 0.0, None, 0
-    uc, pc, code = bare.uc, bare.pc, bare.exit_code
-    if counter is not None:
-        count_instructions(uc, counter)
-    uc.mem_map(STOP_ADDR, 0x1000)
-    uc.mem_write(STOP_ADDR, b"\xfe\xe7" * 0x800)  # b .
-    handler = fw.symbol(case.handler).addr if case.handler else None
-    spent, wakes = 0.0, 0
-    saved = (R.UC_ARM_REG_R0, R.UC_ARM_REG_R1, R.UC_ARM_REG_R2, R.UC_ARM_REG_R3, R.UC_ARM_REG_R12,
-             R.UC_ARM_REG_LR, R.UC_ARM_REG_XPSR)
-    while code[0] is None and spent < timeout_s:
-        t0 = time.thread_time()
-        try:
-            uc.emu_start(pc | 1, 0xFFFFFFFE, timeout=int(max(timeout_s - spent, 0.01) * 1e6))
-        except unicorn.UcError:
-            return spent + time.thread_time() - t0, None, wakes
-        spent += time.thread_time() - t0
-        if code[0] is not None:
-            break
-        pc = uc.reg_read(R.UC_ARM_REG_PC)
-        if bytes(uc.mem_read(pc - 2, 2)) != b"\x30\xbf":  # not stopped by a wfi: timeout or a stop
-            return spent, None, wakes
-        wakes += 1
-        if handler is not None:  # the interrupt the wfi waited for: its handler, called as a function
-            keep = [uc.reg_read(r) for r in saved]
-            uc.reg_write(R.UC_ARM_REG_LR, STOP_ADDR | 1)
+    try:
+        if bare.pc is None:
+            return 0.0, None, 0
+        uc, pc, code = bare.uc, bare.pc, bare.exit_code
+        if counter is not None:
+            count_instructions(uc, counter)
+        uc.mem_map(STOP_ADDR, 0x1000)
+        uc.mem_write(STOP_ADDR, b"\xfe\xe7" * 0x800)  # b .
+        handler = fw.symbol(case.handler).addr if case.handler else None
+        spent, wakes = 0.0, 0
+        saved = (R.UC_ARM_REG_R0, R.UC_ARM_REG_R1, R.UC_ARM_REG_R2, R.UC_ARM_REG_R3, R.UC_ARM_REG_R12,
+                 R.UC_ARM_REG_LR, R.UC_ARM_REG_XPSR)
+        while code[0] is None and spent < timeout_s:
             t0 = time.thread_time()
-            uc.emu_start(handler | 1, STOP_ADDR)
+            try:
+                uc.emu_start(pc | 1, 0xFFFFFFFE, timeout=int(max(timeout_s - spent, 0.01) * 1e6))
+            except unicorn.UcError:
+                return spent + time.thread_time() - t0, None, wakes
             spent += time.thread_time() - t0
-            for r, v in zip(saved, keep, strict=True):
-                uc.reg_write(r, v)
-    return spent, code[0], wakes
+            if code[0] is not None:
+                break
+            pc = uc.reg_read(R.UC_ARM_REG_PC)
+            if bytes(uc.mem_read(pc - 2, 2)) != b"\x30\xbf":  # not stopped by a wfi: timeout or a stop
+                return spent, None, wakes
+            wakes += 1
+            if handler is not None:  # the interrupt the wfi waited for: its handler, called as a function
+                keep = [uc.reg_read(r) for r in saved]
+                uc.reg_write(R.UC_ARM_REG_LR, STOP_ADDR | 1)
+                t0 = time.thread_time()
+                uc.emu_start(handler | 1, STOP_ADDR)
+                spent += time.thread_time() - t0
+                for r, v in zip(saved, keep, strict=True):
+                    uc.reg_write(r, v)
+        return spent, code[0], wakes
+    finally:
+        release(bare.uc)  # no engine left alive for the next run (_bare.release)
 
 
 def measure(case: Case, repeat: int) -> Row:

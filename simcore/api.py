@@ -145,8 +145,8 @@ def run(elf: str | Path, board: str | Path | Board = "cortex-m4", **options: Any
     peripherals (by name or kind) from recordings; see :mod:`simcore.sensorbind`.
     """
     t0 = time.perf_counter()
-    m = prepare(elf, board, **options)
-    return run_machine(m, t0)
+    with prepare(elf, board, **options) as m:  # closed after: see Machine.close
+        return run_machine(m, t0)
 
 
 def run_machine(m: Machine, t0: float | None = None, interrupt: str = "raise") -> RunResult:

@@ -55,5 +55,6 @@ class Batch:
 
     def run(self, elf: str | Path, board: str | Path | Board = "cortex-m4", keep_elf: bool = True,
             **options: Any) -> RunResult:
-        """simcore.api.run, warm."""
-        return run_machine(self.prepare(elf, board, keep_elf, **options))
+        """simcore.api.run, warm (the machine closed after, as there: the next one runs at full speed)."""
+        with self.prepare(elf, board, keep_elf, **options) as m:
+            return run_machine(m)

@@ -93,6 +93,14 @@ from simcore.reports import Reports
 from simcore.runtypes import AccessKind, ChainPlan, Event, EventQueue, ReportChannel, RunOptions, Stop, StopKind
 from simcore.semihosting import ExitRequest, Semihosting
 
+# Unicorn's code buffer per engine (its default is 1 GiB). The translated code calls Unicorn's helpers (the block hook,
+# memory slow paths) directly only while the buffer lies within 2 GiB of libunicorn; a 1 GiB buffer leaves room for
+# one engine there, so every machine built while another was alive (a suite's worker, a pytest session, a benchmark
+# that keeps its machines) ran with indirect calls: div_bench 25% slower, compute 13%. 128 MiB leaves room for ~14
+# and holds 9x the host code of the largest committed image (bench_cpp, 618 KB of text: 14 MB); a buffer that fills
+# is flushed and refilled by Unicorn (slower, same counts).
+TCG_BUFFER_BYTES = 128 << 20
+
 
 class Machine:
     """One emulated part running one firmware image."""
@@ -129,6 +137,7 @@ class Machine:
         self.debugger: Any = None  # a simcore.debug.Debugger: called around every emu_start
         self.console_listeners: list[Callable[[], None]] = []
         self._started = False
+        self.closed = False  # close() released the engine
         self._hook_error: BaseException | None = None
         self.events = EventQueue()
         self._systick: SysTick | None = None  # set when the native hot path delivers SysTick; peripherals
@@ -141,6 +150,7 @@ class Machine:
         self._armed: tuple[int, int, int] | None = None
         self._keeps_arming = False  # native exception return and no natively delivered peripheral interrupts
         self.uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS)
+        self.uc.ctl_set_tcg_buffer_size(TCG_BUFFER_BYTES)  # (before the engine is initialised: see there)
         self.uc.ctl_set_cpu_model(unicorn.arm_const.UC_CPU_ARM_CORTEX_M4)
         self._core_regs = CoreRegs(self.uc)  # registers in one ctypes call each, not the bindings' reg_read/write
         self._read_pc = self._core_regs.read_pc
@@ -1683,8 +1693,36 @@ class Machine:
             self.system.account_sleep(cycle - s.cycle_count)
             s.cycle_count = cycle
 
+    def close(self) -> None:
+        """Release the Unicorn engine and the C sides now (idempotent); the figures read so far stay valid.
+
+        Each engine maps a 1 GiB code buffer: the first lies within 2 GiB of libunicorn, later ones made while it
+        lives lie beyond, where the translated code's calls into Unicorn's helpers (the block hook, memory slow
+        paths) become indirect: a machine built while another is alive ran div_bench 25% slower. The garbage
+        collector frees a machine's cycle too, but not before the next one is built: runners close at once.
+        """
+        if self.closed:
+            return
+        self.closed = True
+        release = getattr(self.uc, "_Uc__finalizer", None)  # unicorn's own uc_close (a weakref.finalize: once)
+        if release is not None:
+            release()
+        native = getattr(self.polls, "native", None)  # nothing can call into C any more: free its sides
+        if native is not None:
+            native.close()
+        self.bus.rf.close()
+        self.hot.close()
+
+    def __enter__(self) -> Machine:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     def start(self) -> None:
         """Out of reset, before the first instruction (run() does it; a debugger may look first)."""
+        if self.closed:
+            raise SimcoreError("this machine was closed (Machine.close): prepare a new one to run the firmware again")
         if not self._started:
             self._started = True
             self.system.reset()

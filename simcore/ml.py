@@ -265,7 +265,8 @@ def run_elf(elf: str | os.PathLike, board: str = "cortex-m4", mhz: float | None 
             marks.append((port, value & 0xFFFF, cycle, m.instructions))
 
     m.system.itm.on_write(on_itm)
-    res = api.run_machine(m)
+    with m:  # closed after the run: see Machine.close
+        res = api.run_machine(m)
     text = res.console.decode("utf-8", "replace")
     info = _parse(text)
     if info["error"] is not None:

@@ -252,11 +252,18 @@ class _NativePolls:
         self.places: list[str] = []  # by C's index
         self._verify_cb = _VERIFY_FN(verify)  # kept referenced: C holds the pointer
         lib.hp_poll_set_verify(self.p, ctypes.cast(self._verify_cb, ctypes.c_void_p))
-        self._finalizer = weakref.finalize(self, _NativePolls._free, lib, rf, self.p)
+        # the register file only weakly: a finalizer's arguments live until it runs, and the register file reaches
+        # this object (its Python callback -> the bus -> the machine), so a strong one kept every machine alive
+        self._finalizer = weakref.finalize(self, _NativePolls._free, lib, weakref.ref(rf), self.p)
+
+    def close(self) -> None:
+        """Free the C table now (Machine.close), not when this object is collected."""
+        self._finalizer()
 
     @staticmethod
-    def _free(lib: Any, rf: Any, p: int) -> None:
-        if rf.bus:
+    def _free(lib: Any, rf_ref: Callable[[], Any], p: int) -> None:
+        rf = rf_ref()
+        if rf is not None and rf.bus:  # (a register file freed first no longer points at the table)
             lib.rf_set_poll_ff(rf.bus, None, None)
         lib.hp_poll_free(p)
 

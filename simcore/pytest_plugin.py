@@ -134,7 +134,9 @@ def dut(request: pytest.FixtureRequest, simcore_board: str | None, simcore_mhz: 
         if not request.config.getoption("--simcore-fresh") and "sensors" not in conf:
             cache[key] = (target, target.snapshot())
     request.node.stash[_STASH_KEY] = target
-    return target
+    yield target
+    if not any(t is target for t, _snap in cache.values()):  # a machine for this test alone: released at once
+        target.close()  # (Machine.close: one left alive slows every machine built after it)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -168,6 +168,16 @@ class Target:
         self._hard_float = bool(_elf_flags(self.elf) & EF_ARM_ABI_FLOAT_HARD)
         self._trampoline: int | None = None
 
+    def close(self) -> None:
+        """Release the machine's engine now (Machine.close); the figures read so far stay valid."""
+        self.machine.close()
+
+    def __enter__(self) -> Target:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     # --- what a test looks at --------------------------------------------------------------
     @property
     def debug_info(self) -> dwarf.DebugInfo:

@@ -120,3 +120,28 @@ def test_missing_firmware_is_a_clear_failure(pytester):
     res = run(pytester)
     res.assert_outcomes(errors=1)
     res.stdout.fnmatch_lines(["*needs a firmware*"])
+
+
+def test_a_dut_built_for_one_test_is_closed_after_it_and_a_cached_one_is_kept(pytester):
+    pytester.makepyfile(f'''
+        import pytest
+
+        seen = []
+
+        @pytest.mark.simcore(elf="{FIRMWARE}/cortex-m4/hello.elf")
+        def test_first(dut):
+            seen.append(dut)
+            dut.run_to_end()
+
+        @pytest.mark.simcore(elf="{FIRMWARE}/cortex-m4/hello.elf")
+        def test_second(dut):
+            seen.append(dut)
+            assert dut.run_to_end().exit_code == 0
+
+        def test_then(request):
+            fresh = request.config.getoption("--simcore-fresh")
+            assert seen[0].machine.closed is fresh and seen[1].machine.closed is fresh
+            assert (seen[0] is seen[1]) is not fresh  # cached: the same machine, restored from its snapshot
+    ''')
+    run(pytester, "-v").assert_outcomes(passed=3)
+    run(pytester, "-v", "--simcore-fresh").assert_outcomes(passed=3)
