@@ -66,6 +66,27 @@ class HeldRead:
             rf.set_flags(self.entry, flags | PY_READ if self.py else flags & ~PY_READ)
 
 
+class HeldValue:
+    """A model's register value (the attribute this is assigned to) whose every assignment is also put in the register
+    file by the model's HeldRead in attribute ``held`` (``HeldRead.put``), its reads given back to the model while the
+    value has one of ``py_bits`` set (a read's side effect in that state: the STM32F4 I2C's SR1 with ADDR). Only
+    ``__set__`` is defined, so a read finds the value in the model's ``__dict__`` without a call (a property's getter
+    is a Python call per read; the shared setter costs more than a property's own: docs/performance.md)."""
+
+    def __init__(self, held: str, py_bits: int = 0) -> None:
+        self.held = held
+        self.py_bits = py_bits
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __set__(self, model: Any, value: int) -> None:
+        d = model.__dict__
+        d[self.name] = value
+        d[self.held].put(value, not value & self.py_bits)
+
+
 class HeldStorage(HeldRead):
     """A storage register of the model (no write callback: what is written is read back, and the model uses it
     when it next acts, such as a DMA address) the register file holds from the model's first write on: reads

@@ -45,7 +45,7 @@ from simcore.devices.base import BusDevice
 from simcore.devices.bus import I2CBus
 from simcore.peripherals import register_model
 from simcore.peripherals.base import Host, PeripheralModel
-from simcore.peripherals.held import HeldRead
+from simcore.peripherals.held import HeldRead, HeldValue
 from simcore.peripherals.stm32.common import StreamedTransfers
 from simcore.peripherals.stm32.signals import DmaRequester
 
@@ -133,7 +133,7 @@ class Stm32F4I2c(Stm32I2c):
 
     def __init__(self, config: Any, host: Host, registers: Any = None) -> None:
         self._sr1_held = HeldRead(self, SR1_OFFSET)
-        self._sr1 = 0
+        self.sr1 = 0
         super().__init__(config, host, registers)
 
     def reset(self) -> None:
@@ -231,14 +231,7 @@ class Stm32F4I2c(Stm32I2c):
     # the model keeps there (simcore/peripherals/held.py), except while ADDR is set: a driver's flag wait (SB,
     # TXE, BTF, RXNE), often a loop with its own timeout counter that no fast-forward can skip, runs without
     # Python per read.
-    @property
-    def sr1(self) -> int:
-        return self._sr1
-
-    @sr1.setter
-    def sr1(self, value: int) -> None:
-        self._sr1 = value
-        self._sr1_held.put(value, in_c=not value & ADDR)
+    sr1 = HeldValue("_sr1_held", py_bits=ADDR)
 
     # --- data -----------------------------------------------------------------------------------
     def read_SR1(self) -> int:
@@ -427,7 +420,7 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
         self._tx_wait = 0  # ISR the armed write expects before it (checked when the model takes it back)
         self._cr2_key: tuple[Any, ...] | None = None  # what the last full arm depended on (_arm_cr2)
         self._isr_held = HeldRead(self, ISR_OFFSET)
-        self._isr = 0
+        self.isr = 0
         super().__init__(config, host, registers)
 
     def reset(self) -> None:
@@ -587,14 +580,7 @@ class Stm32L4I2c(StreamedTransfers, Stm32I2c):
     # ISR's reads with the value the model keeps there (simcore/peripherals/held.py): a flag wait of a transfer the
     # model drives (a chip's set-up writes, a one-byte read) polls in C, where the polling watch fast-forwards it
     # without a Python call per poll. While the register file carries a transfer, its schedule answers them.
-    @property
-    def isr(self) -> int:
-        return self._isr
-
-    @isr.setter
-    def isr(self, value: int) -> None:
-        self._isr = value
-        self._isr_held.put(value)
+    isr = HeldValue("_isr_held")
 
     def read_ISR(self) -> int:
         if self._isr_held.entry is None and self.HOLD_ISR:
