@@ -24,7 +24,7 @@ the magnetometer's interrupt and offset registers.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from simcore.devices import register_device
 from simcore.devices.base import BusDevice, DeviceConfig, DeviceHost, FifoDevice, clamp_int, reg8
@@ -45,6 +45,23 @@ M_ODR_HZ = (0.625, 1.25, 2.5, 5.0, 10.0, 20.0, 40.0, 80.0)
 M_SENSITIVITY_MGAUSS = (0.14, 0.29, 0.43, 0.58)
 OUT_Z_H_XL = 0x2D
 FIFO_SRC_ADDR = 0x2F  # FIFO_SRC's address (the register map): read_ahead previews a read of it
+
+
+class FifoPreview(NamedTuple):
+    """The accelerometer FIFO's next reads told ahead (Lsm9ds1.fifo_preview), for a K-tick stretch run in C.
+
+    Sample ``first + j`` is in the FIFO from ``arrivals_fs[j]`` on (the chip's time is the cycle's, so from the
+    timeline's first cycle reaching it); ``head`` is the oldest sample held now. With ``popped`` samples drained since,
+    a read at a time where ``arrived`` samples (``first`` plus those of ``arrivals_fs`` reached) are in gives FIFO_SRC
+    ``src[arrived - head - popped]`` while that level is at most ``depth`` (more: an overrun, which the preview does
+    not tell), and a drain of ``n`` gives ``data[6 * popped: 6 * (popped + n)]``."""
+
+    head: int  # the oldest sample the FIFO holds now (``first`` when it is empty)
+    first: int  # the first sample not yet in the FIFO (SampleFifo.next_k, caught up to now)
+    arrivals_fs: tuple[int, ...]  # the arrival times of samples first, first + 1, ...
+    data: bytes  # 6 bytes (OUT_X_L_XL .. OUT_Z_H_XL) of each sample from head to the last of arrivals_fs
+    src: bytes  # FIFO_SRC at each level 0 .. depth, no overrun (FSS, FTH)
+    depth: int
 
 
 def _out(latch: str, i: int) -> Any:
@@ -318,6 +335,32 @@ class Lsm9ds1(FifoDevice):
             return None
         answer = bytes([self._fifo_src()])
         return self._ahead_with_drain(answer)
+
+    def fifo_preview(self, m: int) -> FifoPreview | None:
+        """The FIFO's answers to FIFO_SRC reads and accelerometer drains for the next ``m`` arrivals (fewer where the
+        recording ends), as read_FIFO_SRC and i2c_read_block give them, when they depend on nothing but the reads'
+        times and how many samples were drained: the accelerometer alone into the FIFO in continuous mode, read as a
+        whole with IF_ADD_INC, no interrupt source routed (a read plans nothing: reads_plan_nothing), no overrun now and
+        one run of consecutive samples held. None otherwise. What the chip's state is after such reads is not changed
+        here: the caller settles them through the model."""
+        self.catch_up()
+        fifo = self.fifo
+        st = self.accel
+        if (m <= 0 or self._replaying or not self._fifo_reading() or fifo.mode is not FifoMode.STREAM or fifo.overrun
+                or fifo.stopped or self.gyro.running or not st.running or not self.values["CTRL_REG8"] & 0x04
+                or not self.reads_plan_nothing() or len(fifo.runs) > 1 or fifo.clock is None):
+            return None
+        first = fifo.next_k
+        if fifo.limit is not None:
+            m = min(m, fifo.limit - first)
+        head = fifo.runs[0][0] if fifo.runs else first
+        if m <= 0 or head + fifo.level != first:
+            return None
+        arrival = fifo.clock.arrival
+        fth = self.values["FIFO_CTRL"] & 0x1F
+        src = bytes(min(n, 63) | (0x80 if fth and n >= fth else 0) for n in range(fifo.depth + 1))
+        return FifoPreview(head, first, tuple(arrival(first + j) for j in range(m)),
+                           self._xl_bytes(head, first + m - head), src, fifo.depth)
 
     def _drain_offer(self) -> tuple[int, bytes, int] | None:
         """read_offer's drain, from the FIFO as it is now."""
