@@ -181,6 +181,32 @@ class Nrf52Rtc(NordicPeripheral):
         settle = functools.partial(self._moved_write, n, value, self._event_tick + d, ev)
         return self.base + offset, value, store, at, settle
 
+    def compare_chain(self, k: int) -> tuple[int, tuple[int, ...], tuple[int, ...]] | None:
+        """The counter's next ``k`` compares as a K-tick stretch in C would run them: after the event due now (its one
+        COMPARE[n] alone, :meth:`_wake_plan`), the firmware writes CC[n] on by its step each time (:meth:`_move_plan`,
+        repeated): (n, the value of CC[n] matched at each next compare, the virtual time of each). Each is what the
+        model's own _reschedule gives after that write when no other target (another CC, OVRFLW wanted) comes within
+        the ``k`` steps, the count then moving by the step alone (PS v1.7 6.22.7). None when the plan does not hold
+        (no step known, TICK wanted, a target too near, the clock off)."""
+        clk = self._clk
+        if k <= 0 or clk is None or self._event is None:
+            return None
+        got, others = self._counts()
+        if got is None or others is None:
+            return None
+        n = got[0] - EV_COMPARE
+        step = self._cc_step[n]
+        if not step or others <= k * step:  # (the j-th match is (j - 1) steps on: its others' distance shrinks)
+            return None
+        v = self.values[self._cc_keys[n]]
+        fs: list[int] = []
+        for j in range(1, k + 1):
+            at = clk.fs_of_tick(self._event_tick + j * step)
+            if at is None:
+                return None
+            fs.append(at)
+        return n, tuple((v + j * step) & MASK for j in range(1, k + 1)), tuple(fs)
+
     MOVE_SETTLE_LEAN = True  # _moved_write without the register write's dispatch and the recount (False: tests)
 
     def _moved_write(self, n: int, value: int, tick: int, ev: Any) -> None:
