@@ -45,6 +45,9 @@ CH_MAX = 16  # DMA halves of one chain of wfi wakes C may do (HP_CH_MAX, hotpath
 UX_MAX = 64  # UARTE transfers C may start before Python takes them (HP_UX_MAX, hotpath.c hp_uarte_start)
 UX_CAP = 4096  # their console bytes C may hold (HP_UX_CAP)
 UX_OPS = 4  # register-file changes at such a transfer's start, and at its end (HP_UX_OPS)
+KS_TICKS = 32  # ticks a K-tick stretch logs before Python settles them (HP_KS_TICKS, hotpath.c hp_ks)
+KS_ARRIVALS = 512  # sample arrivals its chip preview holds (HP_KS_ARRIVALS)
+KS_LEVELS = 64  # FIFO_SRC values by level it holds (HP_KS_LEVELS)
 NEVER = (1 << 64) - 1  # no planned assertion (HP_NEVER)
 MAX_PROBES = 64  # probes of one block the C analysis reports (HP_MAX_PROBES)
 NOT_PROBED = 0xFFFFFFFF  # hp_block.flash_words before a probe (HP_NOT_PROBED)
@@ -508,6 +511,9 @@ class HotState(ctypes.Structure):
         ("sc_reads", ctypes.c_uint32),
         ("sc_writes", ctypes.c_uint32),
         ("nmi_pend", ctypes.c_uint32),
+        ("ks", ctypes.c_void_p),
+        ("ks_steps", ctypes.c_uint32),
+        ("ks_writes", ctypes.c_uint32),
     ]
 
 
@@ -595,6 +601,89 @@ class HotUarteTx(ctypes.Structure):
     ]
 
 
+class HotKs(ctypes.Structure):
+    """Mirror of ``hp_ks``: the Nano 33 BLE Sense's tick run in C for many ticks (hotpath.c hp_ks_*,
+    Machine._plan_stretch and settle_stretch)."""
+
+    _fields_ = [
+        ("on", ctypes.c_uint32),
+        ("task", ctypes.c_uint32),
+        ("reg_src", ctypes.c_uint32),
+        ("reg_drain", ctypes.c_uint32),
+        ("unit", ctypes.c_uint32),
+        ("chk_n", ctypes.c_uint32),
+        ("chk_store", ctypes.c_uint32 * TW_CHECKS),
+        ("chk_value", ctypes.c_uint32 * TW_CHECKS),
+        ("txptr", ctypes.c_uint32),
+        ("rxptr", ctypes.c_uint32),
+        ("rxcnt", ctypes.c_uint32),
+        ("ev_store", ctypes.c_uint32 * TW_EVENTS),
+        ("tw_irq", ctypes.c_uint32),
+        ("tw_ev", ctypes.c_uint32),
+        ("ram_base", ctypes.c_uint32),
+        ("ram_size", ctypes.c_uint32),
+        ("ram", ctypes.c_void_p),
+        ("bit_fs", ctypes.c_uint64),
+        ("fpc", ctypes.c_uint64),
+        ("cc_addr", ctypes.c_uint32),
+        ("cc_store", ctypes.c_uint32),
+        ("cmp_store", ctypes.c_uint32),
+        ("rtc_irq", ctypes.c_uint32),
+        ("rtc_ev", ctypes.c_uint32),
+        ("rtc_sole", ctypes.c_uint32),
+        ("cc_n", ctypes.c_uint32),
+        ("cc_i", ctypes.c_uint32),
+        ("cc_cycle", ctypes.c_uint64 * (KS_TICKS + 1)),
+        ("cc_value", ctypes.c_uint32 * (KS_TICKS + 1)),
+        ("after", ctypes.c_uint64),
+        ("free", ctypes.c_uint64),
+        ("arr_n", ctypes.c_uint32),
+        ("held", ctypes.c_uint32),
+        ("popped", ctypes.c_uint32),
+        ("depth", ctypes.c_uint32),
+        ("data_len", ctypes.c_uint32),
+        ("pad0", ctypes.c_uint32),
+        ("data", ctypes.c_void_p),
+        ("src", ctypes.c_uint8 * KS_LEVELS),
+        ("arr_cycle", ctypes.c_uint64 * KS_ARRIVALS),
+        ("phase", ctypes.c_uint32),
+        ("n", ctypes.c_uint32),
+        ("lasttx", ctypes.c_uint64),
+        ("stopped", ctypes.c_uint64),
+        ("saved", ctypes.c_uint64),
+        ("tx", ctypes.c_uint32),
+        ("rx", ctypes.c_uint32),
+        ("cnt", ctypes.c_uint32),
+        ("off", ctypes.c_uint32),
+        ("ans", ctypes.c_uint32),
+        ("pre_ux", ctypes.c_uint32),
+        ("pre_clr_tw", ctypes.c_uint32),
+        ("pre_clr_rtc", ctypes.c_uint32),
+        ("pre_unp", ctypes.c_uint32),
+        ("pad1", ctypes.c_uint32),
+        ("reached", ctypes.c_uint32 * KS_TICKS),
+        ("t1_at", ctypes.c_uint64 * KS_TICKS),
+        ("t1_stopped", ctypes.c_uint64 * KS_TICKS),
+        ("t1_slept", ctypes.c_uint64 * KS_TICKS),
+        ("t1_tx", ctypes.c_uint32 * KS_TICKS),
+        ("t1_rx", ctypes.c_uint32 * KS_TICKS),
+        ("t1_cnt", ctypes.c_uint32 * KS_TICKS),
+        ("t1_ans", ctypes.c_uint32 * KS_TICKS),
+        ("t2_at", ctypes.c_uint64 * KS_TICKS),
+        ("t2_stopped", ctypes.c_uint64 * KS_TICKS),
+        ("t2_slept", ctypes.c_uint64 * KS_TICKS),
+        ("t2_tx", ctypes.c_uint32 * KS_TICKS),
+        ("t2_rx", ctypes.c_uint32 * KS_TICKS),
+        ("t2_cnt", ctypes.c_uint32 * KS_TICKS),
+        ("t2_off", ctypes.c_uint32 * KS_TICKS),
+        ("wk_at", ctypes.c_uint64 * KS_TICKS),
+        ("wk_slept", ctypes.c_uint64 * KS_TICKS),
+        ("mv_at", ctypes.c_uint64 * KS_TICKS),
+        ("ux_n", ctypes.c_uint32 * KS_TICKS),
+        ("clr_tw", ctypes.c_uint32 * KS_TICKS),
+        ("clr_rtc", ctypes.c_uint32 * KS_TICKS),
+        ("unp", ctypes.c_uint32 * KS_TICKS),
+    ]
 
 
 class DivStats(ctypes.Structure):
@@ -632,7 +721,8 @@ class DivHookSite(ctypes.Structure):
 STRUCTS: tuple[tuple[str, type[ctypes.Structure]], ...] = (
     ("hp_block", HotBlock), ("hp_model", HotModel), ("hp_itmap", HotItMap), ("hp_probe", HotProbe),
     ("hp_uncert", HotUncert), ("hp_cache_rec", HotCacheRec), ("hp_node", ProfNode),
-    ("hp_frame", ProfFrame), ("hp_event", ProfEvent), ("hp_utx", HotUarteTx), ("hp_state", HotState),
+    ("hp_frame", ProfFrame), ("hp_event", ProfEvent), ("hp_utx", HotUarteTx), ("hp_ks", HotKs),
+    ("hp_state", HotState),
     ("tm_div_stats", DivStats),
     ("tm_div_site", DivHookSite),
 )
@@ -665,6 +755,9 @@ CONSTANTS: dict[str, int] = {
     "HP_UX_MAX": UX_MAX,
     "HP_UX_CAP": UX_CAP,
     "HP_UX_OPS": UX_OPS,
+    "HP_KS_TICKS": KS_TICKS,
+    "HP_KS_ARRIVALS": KS_ARRIVALS,
+    "HP_KS_LEVELS": KS_LEVELS,
     "HP_NEVER": NEVER,
     "HP_NOT_PROBED": NOT_PROBED,
     "HP_MAX_BLOCK_BYTES": 2 * MAX_BLOCK_INSNS,

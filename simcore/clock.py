@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Protocol
@@ -140,6 +140,14 @@ class Timeline:
             return seg.cycle
         # the ceiling of (fs - seg.fs) * rate / 10**15, in integers
         return seg.cycle - (-(fs - seg.fs) * seg.rate_num // seg.den_fs)
+
+    def cycles_at(self, times: Sequence[int]) -> list[int] | None:
+        """cycle_at of each of ``times``, all later than the current segment's start (None otherwise, or with the core
+        stopped), in one pass with the segment's terms (Machine._plan_stretch: hundreds of sample arrivals)."""
+        f0, c0, num, dfs = self._f0, self._c0, self._num, self._dfs
+        if not num or not times or min(times) <= f0:
+            return None
+        return [c0 - (-(fs - f0) * num // dfs) for fs in times]
 
     def switch(self, cycle: int, hz: float, source: str, sleep_cycles: int = 0) -> None:
         """From ``cycle`` on the core runs at ``hz`` (a segment that has not run yet is replaced)."""

@@ -22,6 +22,9 @@ from simcore.abi import (
     AP_OPS,
     CH_MAX,
     EV_SLOTS,
+    KS_ARRIVALS,
+    KS_LEVELS,
+    KS_TICKS,
     Q_AP_CYCLE,
     Q_CYCLE_COUNT,
     Q_MV_CYCLE,
@@ -66,6 +69,7 @@ from simcore.abi import (
     W_WK_IRQ,
     W_WK_SOLE,
     W_WK_STORE,
+    HotKs,
     HotUarteTx,
 )
 from simcore.accesspc import instruction_of_access
@@ -269,6 +273,13 @@ class Machine:
         # settle_twim found C moved it (each arming meanwhile clears tw2_on first), and the chained reads C took
         self._tw_chain: Any = None
         self.twim_chained_in_c = 0
+        # a K-tick stretch (hotpath.c hp_ks: _plan_stretch, settle_stretch): C's side of it (not snapshotted: Python
+        # settles its log at every sync, and each arming re-arms it), and what its settle works from
+        self._ks: HotKs | None = None
+        self._ks_plan: Any = None  # (drain offer, FIFO_SRC offer, RTC, preview bytes, sample bytes, chain values)
+        self._ks_last_cc = 0  # the CC value C wrote last in the stretch settled now (SystemBlock.stretch_before)
+        self.stretch_ticks_in_c = 0  # ticks a stretch logged (settle_stretch)
+        self.stretches_in_c = 0  # stretches settled
         # what guard_access may keep the arming on (both fixed from here on): checked once, not per access
         self._keeps_arming = self._fast_return and not self.system.has_native_sources
         # _arm_events clears src_next at every arming while some source may have C write it, else once
@@ -982,6 +993,8 @@ class Machine:
         q[Q_OTHER_CYCLE] = 0  # no native delivery unless the next events are C's
         q[Q_WK_CYCLE] = NEVER  # no wfi woken in C unless the next event says how (_plan_wake)
         w[W_MV_ADDR] = 0  # no compare moved in C unless that wake's event says how (_plan_move)
+        if self._ks is not None:  # no stretch unless this arming plans one (_plan_stretch)
+            self._ks.on = 0
         q[Q_AP_CYCLE] = NEVER  # no event applied in C unless the next one says how (_plan_apply)
         w[W_AC_N] = 0  # ... nor the model's next ones after it (its chain)
         w[W_SH_ON] = self._sh_in_c and self.debugger is None  # (a debugger sees every semihosting call in Python)
@@ -1020,6 +1033,8 @@ class Machine:
                 self._plan_wake_ahead(fl)
             elif fl[2] is not None and fl[2].wake is not None:
                 self._plan_wake(fl[2], fl[3])
+                if self.STRETCH and w[W_MV_ADDR] and q[Q_WK_CYCLE] == fl[2].at_cycle:
+                    self._plan_stretch(fl)
             if fl[0].chain is not None and q[Q_WK_CYCLE] == NEVER:  # (the read after its drain: its wake-up, later)
                 self._plan_chain_ahead(fl)
         elif top.wake is not None and self._wfi_hooks and self.debugger is None:  # a debugger's hooks see Python's wfi
@@ -1148,18 +1163,27 @@ class Machine:
             q[Q_CYCLE_COUNT] = now
             self._in_events = in_events
 
-    def settle_uarte(self) -> None:
+    def settle_uarte(self, upto: int | None = None) -> None:
         """hp_uarte_start served TASKS_STARTTX (SystemBlock.sync_native, after settle_apply): the model's part of each
         transfer C started since the last sync, in order, as of its cycle (Nrf52Uarte.tx_started_in_c: the console
         bytes, the transfer's bookkeeping, its end event unless C applied that too: then tx_ended_in_c as of that
-        cycle). The polling watch counts each STARTTX from C's records (PollWatch.writes_now)."""
+        cycle). The polling watch counts each STARTTX from C's records (PollWatch.writes_now). ``upto``: only the
+        transfers before it (those a stretch's ticks logged after are settled in them: settle_stretch)."""
         ux = self._ux
         if ux is None or not ux.n:
+            return
+        if upto is not None:
+            self._settle_ux(0, upto)
             return
         n = ux.n
         recs = [(ux.start_cycle[i], ux.count[i], ux.end_cycle[i]) for i in range(n)]
         data = ctypes.string_at(ctypes.addressof(ux) + HotUarteTx.buf.offset, ux.len)
         ux.n = ux.len = 0
+        self._ux_transfers(recs, data)
+        self.uarte_starts_in_c += n
+
+    def _ux_transfers(self, recs: list[tuple[int, int, int]], data: bytes) -> None:
+        """settle_uarte's transfers (start cycle, bytes, end cycle or NEVER), their bytes one after the other."""
         s = self.hot.state
         model = self._ux_model
 
@@ -1175,7 +1199,190 @@ class Machine:
 
         self._settle_as_of(None, transfers)
         self.arm_changes += 1
-        self.uarte_starts_in_c += n
+
+    def _settle_ux(self, lo: int, hi: int) -> None:
+        """settle_uarte for the transfers ``lo`` .. ``hi`` - 1 of C's log, which keeps them (a stretch's settle empties
+        it at its end, settle_stretch: the polling watch counts them from the log till then)."""
+        ux = self._ux
+        if ux is None or hi <= lo:
+            return
+        counts = list(ux.count[:hi])
+        pos = sum(counts[:lo])
+        recs = [(ux.start_cycle[i], ux.count[i], ux.end_cycle[i]) for i in range(lo, hi)]
+        data = ctypes.string_at(ctypes.addressof(ux) + HotUarteTx.buf.offset + pos, sum(counts[lo:]))
+        self._ux_transfers(recs, data)
+
+    STRETCH = True  # K-tick stretches (hotpath.c hp_ks); False: a Python entry a tick, as before (tests compare both)
+
+    def _plan_stretch(self, fl: tuple[Any, int, Any, int]) -> None:
+        """hp_ks: after the FIFO_SRC read Python served (its flight ``fl`` armed, the drain after it offered, the next
+        compare's wake and move planned), C may run the following ticks itself -- FIFO_SRC read, drain, the compare's
+        wake, the CC write -- while the chip's preview (Lsm9ds1.fifo_preview) and the RTC's compare chain
+        (Nrf52Rtc.compare_chain) tell their answers and nothing else is due: each tick's Python entry (~12,000 bytecodes
+        of settles and arming before) is then one settle per stretch, the ticks replayed in order (settle_stretch)."""
+        if self.debugger is not None:
+            return
+        flight, stopped, nxt, after = fl
+        offer = self._tw_offer
+        hot = self.hot
+        s, w = hot.state, hot.w
+        rtc = getattr(nxt.move, "__self__", None) if nxt.move is not None else None
+        if (offer is None or flight.then is not offer or not w[W_TW_ON] or rtc is None
+                or not hasattr(rtc, "compare_chain") or rtc._event is None or rtc._event[3] is not nxt
+                or offer.slot >= EV_SLOTS or w[W_WK_EV] >= EV_SLOTS or s.ev_w1c[offer.slot] or s.ev_w1c[w[W_WK_EV]]):
+            return
+        (_i, address), tx_check, shorts_check = offer.checks
+        chip = offer.model.bus.targets.get(address & 0x7F)
+        if chip is None or not hasattr(chip, "fifo_preview") or offer.unit != 6 or offer.reg == chip.FIFO_SRC_REG:
+            return
+        chain = rtc.compare_chain(KS_TICKS + 1)
+        if chain is None or len(chain[1]) < 2:
+            return
+        clock = chip.fifo.clock  # (the arrivals up to the chain's last compare: no more are read)
+        m = clock.count_by(chain[2][-1]) - chip.fifo.next_k + 1 if clock is not None else 0
+        preview = chip.fifo_preview(min(m, KS_ARRIVALS))
+        if preview is None or preview.depth >= KS_LEVELS:
+            return
+        timeline = self.clocks.timeline
+        arrivals = timeline.cycles_at(preview.arrivals_fs)
+        cycles = timeline.cycles_at(chain[2])
+        if arrivals is None or cycles is None:
+            return
+        ks = self._ks
+        if ks is None:
+            ks = self._ks = HotKs()
+            s.ks = ctypes.addressof(ks)
+        values = chain[1]
+        n = ks.cc_n = len(values)
+        ks.cc_value[:n] = values
+        ks.cc_cycle[:n] = cycles
+        ks.arr_cycle[:len(arrivals)] = arrivals
+        ks.arr_n = len(arrivals)
+        ks.held = preview.first - preview.head
+        ks.depth = preview.depth
+        ks.src[:len(preview.src)] = preview.src
+        data = preview.data
+        ks.data = ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value
+        ks.data_len = len(data)
+        ks.task, ks.reg_src, ks.reg_drain, ks.unit = offer.task, chip.FIFO_SRC_REG, offer.reg, offer.unit
+        for k, (index, value) in enumerate(offer.checks):
+            ks.chk_store[k], ks.chk_value[k] = index, value
+        ks.chk_n = len(offer.checks)
+        ks.txptr, ks.rxptr, ks.rxcnt = offer.ptrs
+        ks.ev_store[:] = offer.events
+        ks.tw_irq, ks.tw_ev = offer.irq, offer.slot
+        ks.ram_base, ks.ram_size, ks.ram = offer.ram
+        ks.bit_fs, ks.fpc = offer.bit_fs, s.tw_fpc
+        ks.cc_addr, ks.cc_store = w[W_MV_ADDR], w[W_MV_STORE]
+        ks.cmp_store, ks.rtc_irq, ks.rtc_ev, ks.rtc_sole = w[W_WK_STORE], w[W_WK_IRQ], w[W_WK_EV], w[W_WK_SOLE]
+        ks.after, ks.free = after, stopped
+        ks.cc_i = ks.phase = ks.n = ks.popped = 0
+        ks.pre_ux = ks.pre_clr_tw = ks.pre_clr_rtc = ks.pre_unp = 0
+        src_offer = offer._replace(reg=chip.FIFO_SRC_REG, miso=b"", miso_addr=0, unit=1)
+        self._ks_plan = (offer, src_offer, rtc, data, values)
+        ks.on = 1
+
+    def settle_stretch(self) -> None:
+        """hp_ks ran ticks since the last sync (SystemBlock.sync_native, after what C did before them): each tick as the
+        sync at its next FIFO_SRC read did it, in order and each as of its cycle -- the FIFO_SRC read and the drain as
+        reads C took (Nrf52Twim.settle_in_c: the chip's real reads checked equal to C's bytes), the console transfers
+        of the tick (settle_uarte's), the compare's event (settle_wake's), the tick's event clears and ICPRs
+        (SystemBlock.stretch_clears), the CC write (settle_move's, the RTC's move plan checked against the chain)."""
+        ks = self._ks
+        plan = self._ks_plan
+        assert ks is not None and plan is not None
+        offer, src_offer, rtc, data, values = plan
+        system = self.system
+        polls = self.polls
+        ux = self._ux
+        done_ux = ks.pre_ux
+        unit = ks.unit
+        tw_ev, rtc_ev, tw_irq, rtc_irq = ks.tw_ev, ks.rtc_ev, ks.tw_irq, ks.rtc_irq
+        n = ks.n
+        rf = self.bus.rf
+        last_cc = self._ks_last_cc  # (read before the sync's settles: the one before the stretch writes its own)
+        for t in range(n):
+            reached = ks.reached[t]
+            stopped = None
+            if reached & 2:
+                stopped = ks.t1_stopped[t]
+                system.account_sleep(ks.t1_slept[t])
+            o1 = src_offer._replace(miso=bytes((ks.t1_ans[t],)))
+            taken = (ks.t1_tx[t], ks.t1_rx[t], ks.t1_cnt[t])
+            at1 = ks.t1_at[t]
+            self._settle_as_of(None, lambda o=o1, a=at1, k=taken, st=stopped: o.model.settle_in_c(o, a, k, st))
+            self.arm_changes += 1
+            self.twim_reads_in_c += 1
+            if reached & 4:
+                stopped = None
+                if reached & 8:
+                    stopped = ks.t2_stopped[t]
+                    system.account_sleep(ks.t2_slept[t])
+                cnt = ks.t2_cnt[t]
+                off = ks.t2_off[t] * unit
+                o2 = offer._replace(miso=data[off:off + (cnt & 0xFFFF)])
+                taken = (ks.t2_tx[t], ks.t2_rx[t], cnt)
+                at2 = ks.t2_at[t]
+                self._settle_as_of(None, lambda o=o2, a=at2, k=taken, st=stopped: o.model.settle_in_c(o, a, k, st))
+                self.arm_changes += 1
+                self.twim_reads_in_c += 1
+            upto = ks.ux_n[t] if reached & 16 else (ux.n if ux is not None else 0)
+            if upto > done_ux:
+                self._settle_ux(done_ux, upto)
+                done_ux = upto
+            move = None
+            if reached & 16:
+                at = ks.wk_at[t]
+                ev = rtc._event[3] if rtc._event is not None else None
+                if ev is None or ev.at_cycle != at:
+                    raise InternalError(f"{rtc.name}: C woke the tick at cycle {at}, the model's compare is at "
+                                        f"{None if ev is None else ev.at_cycle}")
+                moves: list[Any] = []
+
+                def woken(ev: Event = ev, moved: bool = bool(reached & 32), moves: list[Any] = moves,
+                          value: int = values[t + 1]) -> None:
+                    if moved:  # (the RTC's move plan as of the wake, before its event runs: Machine._plan_move's;
+                        moves.append(ev.move() if ev.move is not None else None)  # the register file holds the
+                        rf.set_value(ks.cc_store, value)  # write's value, as at the sync after that write)
+                    ev.callback()
+
+                system.account_sleep(ks.wk_slept[t])
+                ev.cancelled = True
+                self._settle_as_of(at, woken)
+                self.wakes_in_c += 1
+                if moves:
+                    move = moves[0]
+                    if (move is None or move[1] != values[t + 1]
+                            or self.clocks.timeline.cycle_at(move[3]) != ks.cc_cycle[t + 1]):
+                        raise InternalError(f"{rtc.name}: the CC write C served at cycle {ks.mv_at[t]} is not the "
+                                            f"model's move ({move[1:4] if move is not None else None})")
+            slots = ([tw_ev] if ks.clr_tw[t] else []) + ([rtc_ev] if ks.clr_rtc[t] else [])
+            unp = ks.unp[t]
+            irqs = ([tw_irq] if unp & 1 else []) + ([rtc_irq] if unp & 2 else [])
+            if slots or irqs:
+                system.stretch_clears(slots, irqs)
+            if move is not None:
+                settle = move[4]
+
+                def write(settle: Callable[[], None] = settle) -> None:
+                    if polls is not None:
+                        polls.on_write_in_c()  # (bus._py's model_write; the watch counts it from ks.writes)
+                    settle()
+
+                self._settle_as_of(ks.mv_at[t], write)
+                self.arm_changes += 1
+                self.moves_in_c += 1
+        if ux is not None and ux.n:
+            self._settle_ux(done_ux, ux.n)
+            self.uarte_starts_in_c += ux.n
+            ux.n = ux.len = 0
+        if rf.value(ks.cc_store) != last_cc:  # (the ticks' writes replayed: the last is C's)
+            raise InternalError(f"{rtc.name}: CC holds {rf.value(ks.cc_store)} after the stretch's settle, C wrote "
+                                f"{last_cc}")
+        self.stretch_ticks_in_c += n
+        self.stretches_in_c += 1
+        ks.n = ks.on = ks.phase = 0
+        ks.pre_ux = 0
 
     def _plan_wake(self, top: Event, after: int | None = None) -> None:
         """hp_wfi_hook: a wfi before ``top`` may be woken in C at its cycle when running it does only what its

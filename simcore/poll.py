@@ -110,9 +110,10 @@ def _fields(*names: str) -> struct.Struct:
 # C's running totals of the MMIO accesses it served that the polling watch did not see as reads (PollWatch._counts):
 # NVIC writes (hp_nvic_write, hp_nvic_pend), event clears (hp_ack), CYCCNT reads (hp_dwt_mmio_read), CPACR/DEMCR/DWT
 # accesses (hp_sc_read, hp_sc_write), ICSR writes (hp_pendsv, hp_nmi_pend), interrupt acknowledges (hp_ack), a TWIM's
-# TASKS_STARTTX (hp_twim_start) and a compare write (hp_cc_move); and of the exception entries and returns it did
+# TASKS_STARTTX (hp_twim_start) and a compare write (hp_cc_move), a K-tick stretch's (hp_ks); and of the exception
+# entries and returns it did
 _C_WRITES = _fields("nv_writes", "ev_clears", "dwt_reads", "sc_reads", "sc_writes", "psv_sets", "src_acks", "tw_taken",
-                    "mv_done")
+                    "mv_done", "ks_writes")
 _C_ENTRIES = _fields("nv_entries", "src_entries", "tick_entries", "fast_returns")
 
 

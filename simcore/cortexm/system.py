@@ -716,6 +716,65 @@ class SystemBlock:
             else:
                 model.event_cleared_in_c(i)
 
+    def stretch_before(self, ks: Any) -> None:
+        """A stretch's sync (hotpath.c hp_ks_observe): the event clears and ICPRs of its two lines C recorded since its
+        last step are the open tick's (added to its log), and those recorded before its first step go back where
+        _sync_event_clears and _sync_nvic apply them, before the stretch's ticks (Machine.settle_stretch)."""
+        s = self.m.hot.state
+        words = self._nv_view or self._nv_words()
+        self.m._ks_last_cc = self.m.bus.rf.value(ks.cc_store)  # (Machine.settle_stretch checks it is the model's)
+        t = ks.n - 1
+        got = self._stretch_lines(ks)
+        ct, cr, unp = got
+        ks.clr_tw[t] += ct
+        ks.clr_rtc[t] += cr
+        ks.unp[t] |= unp
+        s.ev_cleared[ks.tw_ev] += ks.pre_clr_tw
+        s.ev_cleared[ks.rtc_ev] += ks.pre_clr_rtc
+        for bit, irq in ((1, ks.tw_irq), (2, ks.rtc_irq)):
+            if ks.pre_unp & bit:
+                words[_NV_UNPENDED + (irq >> 5)] |= 1 << (irq & 31)
+                s.nv_dirty |= 1 << (irq >> 5)
+        ks.pre_clr_tw = ks.pre_clr_rtc = ks.pre_unp = 0
+
+    def _stretch_lines(self, ks: Any) -> tuple[int, int, int]:
+        """The stretch's two lines' clears and ICPRs C recorded since its last step (hp_ks_observe's), taken."""
+        s = self.m.hot.state
+        words = self._nv_view or self._nv_words()
+        ct, cr = s.ev_cleared[ks.tw_ev], s.ev_cleared[ks.rtc_ev]
+        s.ev_cleared[ks.tw_ev] = s.ev_cleared[ks.rtc_ev] = 0
+        unp = 0
+        for bit, irq in ((1, ks.tw_irq), (2, ks.rtc_irq)):
+            i = _NV_UNPENDED + (irq >> 5)
+            if words[i] >> (irq & 31) & 1:
+                words[i] &= ~(1 << (irq & 31))
+                unp |= bit
+        return ct, cr, unp
+
+    def stretch_clears(self, slots: Sequence[int], irqs: Sequence[int]) -> None:
+        """One tick of a stretch (Machine.settle_stretch): its event clears (``slots``, in slot order) and ICPRs of
+        lines now low (``irqs``, interrupt numbers) as _sync_event_clears and _sync_nvic apply them at a sync."""
+        w = self.m.hot.w
+        armed = self._nv_armed
+        slots_of = self._ev_slots
+        for k in sorted(slots):
+            model, i = slots_of[k]
+            if armed is not None:
+                armed[1].discard(IRQ0 + w[W_EV_IRQ + k])
+            model.event_cleared_in_c(i)
+        if not irqs:
+            return
+        e = self.exc
+        for word in sorted({irq >> 5 for irq in irqs}):  # (_sync_nvic's order: word by word)
+            xs = tuple(IRQ0 + irq for irq in sorted(irqs) if irq >> 5 == word)
+            if e.lines_high.isdisjoint(xs):
+                e.pending.difference_update(xs)
+            else:
+                for x in xs:
+                    e.unpend(x)
+            if armed is not None:
+                armed[0].difference_update(xs)
+
     def _chain_pending(self, irq: int) -> None:
         """After a chain's settle (Machine.settle_chain): the model's line rose and fell once per half, and the
         firmware's ICPR writes came in between, which the settle does not replay one by one; C's NVIC view kept
@@ -877,13 +936,17 @@ class SystemBlock:
         done = w[W_FR_DONE]
         w[W_FR_DONE] = 0
         self.syncs += 1
+        ks = m._ks
+        stretch = ks is not None and ks.n
+        if stretch:  # a K-tick stretch logged ticks (hotpath.c hp_ks): what C did before it is settled first, as the
+            self.stretch_before(ks)  # sync it replaces would have (its lines' clears and ICPRs put back for that)
         if w[W_TW_TAKEN] != m._tw_seen[0] or m._tw_py is not None:  # hp_twim_start took a TWIM read, or
             m.settle_twim()  # C may have woken one Python started (before anything C did after them)
         if w[W_AP_DONE] != self._ap_seen:  # hp_apply did an event at its cycle: the model's part, as the run loop's
             self._ap_seen = w[W_AP_DONE]  # stop would have run it there (C applies only with nothing pending and no
             m.settle_apply(s.ap_at)  # wake)
         if done & 64:  # hp_uarte_start served TASKS_STARTTX: the model's transfers (after any event applied before)
-            m.settle_uarte()
+            m.settle_uarte(ks.pre_ux if stretch else None)  # (those in the stretch's ticks: in them)
         if w[W_WK_WAKES] != self._wk_seen:  # hp_wfi_hook woke a wfi: its event first, as of its cycle (on_halt's)
             self._wk_seen = w[W_WK_WAKES]
             wk_slept = hot.q[Q_WK_SLEPT]
@@ -899,6 +962,8 @@ class SystemBlock:
         if w[W_MV_DONE] != self._mv_seen:  # hp_cc_move: the firmware's compare write after the wake, its clear and
             self._mv_seen = w[W_MV_DONE]  # ICPR
             m.settle_move(s.mv_at)
+        if stretch:  # the stretch's ticks, each as the sync at its next FIFO_SRC read did (Machine.settle_stretch)
+            m.settle_stretch()
         if chain:
             self._chain_pending(s.ch_irq)
         served = w[W_SC_READS] + w[W_SC_WRITES]
@@ -906,8 +971,8 @@ class SystemBlock:
             self._sc_seen = served  # C's totals: PollWatch.writes_now, as CYCCNT reads C served)
             if s.sc_changed:
                 self._take_served(s)
-        if not done & ~254:  # only NVIC writes (hp_nvic_write), event clears (hp_ack), wakes, an event applied, a
-            # compare moved or a UARTE transfer (bit 64: each settled by its own count), a TWIM read (128)
+        if not done & ~510:  # only NVIC writes (hp_nvic_write), event clears (hp_ack), wakes, an event applied, a
+            # compare moved or a UARTE transfer (bit 64: each settled by its own count), a TWIM read (128), a stretch
             return
         s.c_entered = 0  # FPCAR reads go to Python again (hp_ppb_mmio_read)
         e = self.exc

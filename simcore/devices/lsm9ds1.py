@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from simcore.devices import register_device
-from simcore.devices.base import BusDevice, DeviceConfig, DeviceHost, FifoDevice, clamp_int, reg8
+from simcore.devices.base import BusDevice, DeviceConfig, DeviceHost, FifoDevice, RateClock, clamp_int, reg8
 from simcore.devices.fifo import FifoMode, SampleFifo
 from simcore.devices.motion import OutputLatch, Stream
 from simcore.registers import Field
@@ -74,6 +74,8 @@ def _out(latch: str, i: int) -> Any:
 @register_device
 class Lsm9ds1(FifoDevice):
     """LSM9DS1 accelerometer and gyroscope: output registers, 32-level FIFO, INT1/INT2."""
+
+    FIFO_SRC_REG: ClassVar[int] = FIFO_SRC_ADDR  # the register a driver reads before a drain (fifo_preview's answers)
 
     TYPE = "lsm9ds1"
     LINES: ClassVar[tuple[str, ...]] = ("INT1", "INT2")
@@ -356,11 +358,15 @@ class Lsm9ds1(FifoDevice):
         head = fifo.runs[0][0] if fifo.runs else first
         if m <= 0 or head + fifo.level != first:
             return None
-        arrival = fifo.clock.arrival
+        clock = fifo.clock
+        if isinstance(clock, RateClock):  # (RateClock.arrival for each, its terms read once)
+            den_fs, num = clock._den_fs, clock._num
+            arrivals = tuple((k + 1) * den_fs // num for k in range(first, first + m))
+        else:
+            arrivals = tuple(clock.arrival(first + j) for j in range(m))
         fth = self.values["FIFO_CTRL"] & 0x1F
         src = bytes(min(n, 63) | (0x80 if fth and n >= fth else 0) for n in range(fifo.depth + 1))
-        return FifoPreview(head, first, tuple(arrival(first + j) for j in range(m)),
-                           self._xl_bytes(head, first + m - head), src, fifo.depth)
+        return FifoPreview(head, first, arrivals, self._xl_bytes(head, first + m - head), src, fifo.depth)
 
     def _drain_offer(self) -> tuple[int, bytes, int] | None:
         """read_offer's drain, from the FIFO as it is now."""

@@ -96,6 +96,86 @@ typedef struct hp_utx {
     uint64_t end_cycle[HP_UX_MAX]; /* HP_NEVER while the transfer is under way */
     uint8_t buf[HP_UX_CAP];
 } hp_utx;
+
+/* --- a K-tick stretch (hp_ks_*: Machine._plan_stretch, Machine.settle_stretch): the Nano 33 BLE Sense's tick
+   (common/nano_imu.h nano_tick_wait, lsm9ds1_level, lsm9ds1_read_samples) run here for many ticks without Python.
+   Each tick: TWIM1 TASKS_STARTTX of the FIFO_SRC read (TX one register byte, RX one byte; PS v1.7 6.31), the wfi
+   woken at its STOPPED with the chip's answer in RXD.PTR, the drain (RX 6 n bytes from OUT_X_L_XL) and its STOPPED
+   likewise, then the wfi woken at RTC1's next COMPARE[n] (6.22.7) and the firmware's CC[n] += step. The answers
+   come from the chip's preview (Lsm9ds1.fifo_preview: the arrival cycle of each sample, FIFO_SRC by level, the
+   samples' bytes), the compares from the RTC's chain (Nrf52Rtc.compare_chain); the transfers' cycles are
+   hp_twim_start's. Anything else (another register, length or value, an overrun or an arrival past the preview, a
+   compare past the chain, another machine event due) is refused: the access or the wfi is Python's, whose sync
+   settles the logged ticks first, in order, each as the per-tick syncs before did (fr_done bit 256). The event
+   clears and ICPR writes of the tick are served by hp_event_clear and hp_nvic_write as before; what they recorded
+   for the stretch's two lines is moved at each step into the tick's log (``clr_*``, ``unp``) so that Python applies
+   them where the per-tick syncs did. A struct of its own (hp_state.ks), not snapshotted: each arming rewrites it. */
+#define HP_KS_TICKS 32     /* ticks logged before Python settles them */
+#define HP_KS_ARRIVALS 512 /* sample arrivals a preview holds */
+#define HP_KS_LEVELS 64    /* FIFO_SRC values by level (0 .. depth) */
+typedef struct hp_ks {
+    uint32_t on;          /* Python: 1 the stretch may start at the next FIFO_SRC read (this arming) */
+    uint32_t task;        /* Python: TWIM TASKS_STARTTX's address */
+    uint32_t reg_src;     /* Python: FIFO_SRC's register byte (the first read of a tick) */
+    uint32_t reg_drain;   /* Python: the drain's (OUT_X_L_XL) */
+    uint32_t unit;        /* Python: bytes a sample */
+    uint32_t chk_n;       /* Python: register-file values the transfers need (ADDRESS, TXD.MAXCNT 1, SHORTS) */
+    uint32_t chk_store[HP_TW_CHECKS];
+    uint32_t chk_value[HP_TW_CHECKS];
+    uint32_t txptr, rxptr, rxcnt; /* Python: the value indices of TXD.PTR, RXD.PTR, RXD.MAXCNT */
+    uint32_t ev_store[HP_TW_EVENTS]; /* Python: TXSTARTED, LASTTX, RXSTARTED, LASTRX, STOPPED (register file) */
+    uint32_t tw_irq;      /* Python: the TWIM's interrupt */
+    uint32_t tw_ev;       /* Python: STOPPED's event-clear slot */
+    uint32_t ram_base;    /* Python: Data RAM [ram_base, ram_base + ram_size), host address ram */
+    uint32_t ram_size;
+    const uint8_t *ram;
+    uint64_t bit_fs;      /* Python: a bit period (fs) */
+    uint64_t fpc;         /* Python: fs a cycle (whole on the present clock) */
+    uint32_t cc_addr;     /* Python: CC[n]'s address */
+    uint32_t cc_store;    /* Python: its value index */
+    uint32_t cmp_store;   /* Python: EVENTS_COMPARE[n]'s value index */
+    uint32_t rtc_irq;     /* Python: the RTC's interrupt */
+    uint32_t rtc_ev;      /* Python: COMPARE[n]'s event-clear slot */
+    uint32_t rtc_sole;    /* Python: the slot may be armed at the wake (the line's sole source: Event.wake's) */
+    uint32_t cc_n;        /* Python: compares in the chain (cc_cycle, cc_value) */
+    uint32_t cc_i;        /* C: the next compare to wake */
+    uint64_t cc_cycle[HP_KS_TICKS + 1]; /* Python: each compare's cycle */
+    uint32_t cc_value[HP_KS_TICKS + 1]; /* Python: the CC value it matches (the write after the one before) */
+    uint64_t after;       /* Python: the first machine event not the stretch's: everything here comes before it */
+    uint64_t free;        /* Python, then C: the line free from (the last transfer's STOPPED) */
+    uint32_t arr_n;       /* Python: arrivals in arr_cycle */
+    uint32_t held;        /* Python: samples the FIFO held at the preview (from its oldest, data's first) */
+    uint32_t popped;      /* C: samples drained since the preview (hp_twim_start's drain before the stretch too) */
+    uint32_t depth;       /* Python: the FIFO's depth (a level above it is an overrun: refused) */
+    uint32_t data_len;    /* Python: bytes in data */
+    uint32_t pad0;
+    const uint8_t *data;  /* Python: the samples' bytes from the oldest held at the preview */
+    uint8_t src[HP_KS_LEVELS]; /* Python: FIFO_SRC at each level */
+    uint64_t arr_cycle[HP_KS_ARRIVALS]; /* Python: the cycle from which each next sample is in the FIFO */
+    /* C: the automaton */
+    uint32_t phase;       /* the next step: 0 FIFO_SRC start, 1 its wake, 2 drain start, 3 its wake, 4 compare wake,
+                             5 CC write */
+    uint32_t n;           /* ticks logged (one is open from its FIFO_SRC start on) */
+    uint64_t lasttx;      /* the transfer under way: its LASTTX and STOPPED cycles */
+    uint64_t stopped;
+    uint64_t saved;       /* the next stop before it */
+    uint32_t tx, rx, cnt; /* its TXD.PTR, RXD.PTR, RXD.MAXCNT */
+    uint32_t off;         /* its first sample (a drain) */
+    uint32_t ans;         /* its answer (FIFO_SRC) */
+    uint32_t pre_ux;      /* hp_uarte_start's transfers logged before the first step (the syncs' before) */
+    uint32_t pre_clr_tw, pre_clr_rtc, pre_unp; /* the lines' clears and ICPRs recorded before the first step */
+    uint32_t pad1;
+    /* the log, a tick each (reached: 1 FIFO_SRC taken, 2 woken, 4 drain taken, 8 woken, 16 compare, 32 CC write) */
+    uint32_t reached[HP_KS_TICKS];
+    uint64_t t1_at[HP_KS_TICKS], t1_stopped[HP_KS_TICKS], t1_slept[HP_KS_TICKS];
+    uint32_t t1_tx[HP_KS_TICKS], t1_rx[HP_KS_TICKS], t1_cnt[HP_KS_TICKS], t1_ans[HP_KS_TICKS];
+    uint64_t t2_at[HP_KS_TICKS], t2_stopped[HP_KS_TICKS], t2_slept[HP_KS_TICKS];
+    uint32_t t2_tx[HP_KS_TICKS], t2_rx[HP_KS_TICKS], t2_cnt[HP_KS_TICKS], t2_off[HP_KS_TICKS];
+    uint64_t wk_at[HP_KS_TICKS], wk_slept[HP_KS_TICKS], mv_at[HP_KS_TICKS];
+    uint32_t ux_n[HP_KS_TICKS];  /* hp_uarte_start's transfers logged by the tick's compare wake */
+    uint32_t clr_tw[HP_KS_TICKS], clr_rtc[HP_KS_TICKS], unp[HP_KS_TICKS]; /* recorded in the tick (unp: 1 the TWIM's
+                                                                               ICPR, 2 the RTC's) */
+} hp_ks;
 /* fr_done after an exception entry, return or pend made here: bit 1 (SystemBlock.sync_native's exception bookkeeping);
    the other bits' work is found by counters at the sync, but bit 64's UARTE transfers (hp_uarte_start) only by the
    bit: kept, so a handler C takes and returns while a transfer is logged does not lose it for Machine.settle_uarte */
@@ -626,7 +706,14 @@ typedef struct {
        boundary by hp_nv_take at priority -2, whatever PRIMASK and FAULTMASK hold (B1.5.4); its return is
        hp_list_return's, FAULTMASK kept (B1.5.8). Python's next sync makes it pending if C has not taken it --- */
     uint32_t nmi_pend;      /* C: 1 NMI pending here, not yet taken nor seen by Python */
+    hp_ks *ks;              /* Python: a K-tick stretch (hp_ks_*), NULL: none */
+    uint32_t ks_steps;      /* C: its steps (cumulative: hp_poll_read links no read across one) */
+    uint32_t ks_writes;     /* C: the firmware writes it served (cumulative: PollWatch._counts) */
 } hp_state;
+
+/* C's exception entries and returns keep a K-tick stretch's log bit (256) as HP_DONE_EXC keeps the UARTE's (64) */
+#undef HP_DONE_EXC
+#define HP_DONE_EXC(s) ((s)->fr_done = 1u | ((s)->fr_done & 320u))
 
 static inline uint32_t hp_hash(uint32_t addr) { return (addr >> 1) * 2654435761u; }
 
@@ -1155,7 +1242,8 @@ static int hp_none_pending(const hp_state *s) {
    it) and the budget is not spent, as the run loop would then stop before running events. 1: applied. */
 static int hp_apply(hp_state *s) {
     hp_utx *u = s->ux && s->ux->planned ? s->ux : NULL; /* the end of a transfer hp_uarte_start planned */
-    uint32_t ok = u ? 214u : (s->ac_i ? 150u : 134u); /* (16 in a chain: its own applications, settled together) */
+    uint32_t ok = u ? (s->ks && s->ks->n ? 478u : 470u) : (s->ac_i ? 150u : 134u); /* (16 in a chain: its own applications, settled together;
+                                                          256: a stretch's log, the transfer in its tick) */
     if (u && (s->fr_done & 1u) && hp_none_pending(s)) ok |= 1u; /* (entries and returns C made since: the run loop's
                                                                      stop would take nothing after the end) */
     if (s->cycle_count < s->ap_cycle || s->stop_cycle != s->ap_cycle || s->stop_requested || s->py_stop ||
@@ -1922,7 +2010,9 @@ static int hp_cc_move(hp_state *s, uint32_t addr, uint32_t size, uint64_t value)
 static int hp_uarte_start(hp_state *s, hp_utx *u, uint32_t size, uint64_t value) {
     if ((u->on != 1 && u->on != 3) || size != 4 || value != 1 || s->ap_cycle != HP_NEVER || s->ch_n ||
         (s->wk_cycle != HP_NEVER && s->wk_cycle != s->stop_cycle) || /* a wake at the next stop: after the end */
-        s->other_cycle || s->stop_requested || s->py_stop || (s->fr_done & ~215u) || !s->ev_bus || u->n >= HP_UX_MAX ||
+        s->other_cycle || s->stop_requested || s->py_stop ||
+        (s->fr_done & ~(s->ks && s->ks->n ? 479u : 471u)) || /* (in a stretch's tick: after the wake before it, 8) */
+        !s->ev_bus || u->n >= HP_UX_MAX ||
         u->n_start > HP_UX_OPS || u->n_end > HP_AP_OPS || !u->rate_num || !u->rate_den || !u->frame_fs ||
         ((u->on == 3 || (s->fr_done & 1u)) && !hp_none_pending(s))) /* (the arming had exceptions pending, or C made
                                                                           entries and returns since: Python's sync would
@@ -2011,12 +2101,155 @@ static int hp_twim_start(hp_state *s, uint32_t size, uint64_t value) {
     s->tw_flight = 1;
     s->tw_taken++;
     if (s->tw2_state == 1) s->tw2_state = 2; /* the chained read (its wake stores the fall) */
+    if (s->ks && s->ks->on && !s->ks->n && s->ks->unit) { /* the drain before a stretch's first step: its samples */
+        s->ks->popped += n / s->ks->unit;
+        s->ks->free = stopped;
+    }
     s->fr_done |= 128u; /* Python's next sync runs the model's write and events as of their cycles */
+    return 1;
+}
+
+
+/* --- the K-tick stretch (hp_ks, see its struct) -------------------------------------------------------------------- */
+#define HP_KS_DONE_OK (2u | 4u | 8u | 64u | 128u | 256u) /* Python's bookkeeping a step may leave behind it: NVIC writes,
+                                                             event clears, the wake, compare move, UARTE and TWIM read
+                                                             before the stretch (the syncs' before), and its own log */
+
+/* The stretch's two lines' event clears and ICPR writes hp_event_clear and hp_nvic_write recorded since the last step,
+   moved from their records into the open tick's (before the first step: pre_*, which the sync before the stretch's
+   applies). Python applies each tick's where that tick's sync did (Machine.settle_stretch). */
+static void hp_ks_observe(hp_state *s, hp_ks *k) {
+    uint32_t wt = k->tw_irq >> 5, bt = 1u << (k->tw_irq & 31u), wr = k->rtc_irq >> 5, br = 1u << (k->rtc_irq & 31u);
+    uint32_t ct = s->ev_cleared[k->tw_ev], cr = s->ev_cleared[k->rtc_ev];
+    uint32_t u = ((s->nv_unpended[wt] & bt) ? 1u : 0u) | ((s->nv_unpended[wr] & br) ? 2u : 0u);
+    if (!ct && !cr && !u) return;
+    s->ev_cleared[k->tw_ev] = 0;
+    s->ev_cleared[k->rtc_ev] = 0;
+    s->nv_unpended[wt] &= ~bt;
+    s->nv_unpended[wr] &= ~br;
+    if (k->n) {
+        k->clr_tw[k->n - 1] += ct;
+        k->clr_rtc[k->n - 1] += cr;
+        k->unp[k->n - 1] |= u;
+    } else {
+        k->pre_clr_tw += ct;
+        k->pre_clr_rtc += cr;
+        k->pre_unp |= u;
+    }
+}
+
+/* The first of arr_cycle's arrivals after cycle c (binary search: the arrivals are in order). */
+static uint32_t hp_ks_arrived(const hp_ks *k, uint64_t c) {
+    uint32_t lo = 0, hi = k->arr_n;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2u;
+        if (k->arr_cycle[mid] <= c) lo = mid + 1u; else hi = mid;
+    }
+    return lo;
+}
+
+/* TASKS_STARTTX of the tick's FIFO_SRC read (phase 0) or of the drain after it (phase 2), taken as hp_twim_start takes
+   an offered read: the set-up as the transfers need it, the last STOPPED cleared, the transfer's cycles its; the
+   chip's answer from the preview at LASTTX (arrivals up to it, less the samples drained): FIFO_SRC's byte, or the
+   drained samples' bytes (no more than the FIFO holds). Refused past the preview, at an overrun, past the chain, the
+   next compare or another machine event. 1: taken. */
+static int hp_ks_start(hp_state *s, hp_ks *k, uint32_t size, uint64_t value) {
+    uint32_t drain = k->phase == 2u;
+    if ((k->phase != 0u && !drain) || size != 4 || value != 1 || s->tw_flight || s->py_stop || s->stop_requested ||
+        s->other_cycle || s->ap_cycle != HP_NEVER || s->ch_n || (s->fr_done & ~HP_KS_DONE_OK) || !s->ev_bus ||
+        !k->ram || !k->fpc || !k->unit || k->chk_n > HP_TW_CHECKS || s->cycle_count < k->free ||
+        k->cc_i + 1u >= k->cc_n || (!drain && k->n >= HP_KS_TICKS))
+        return 0;
+    uint32_t *st = rf_stores(s->ev_bus);
+    uint32_t w = k->tw_irq >> 5, line = 1u << (k->tw_irq & 31u);
+    if (w >= HP_NV_WORDS || (s->nv_held[w] & line) || (s->nv_pending[w] & line) ||
+        (k->ev_store[4] != HP_TW_NONE && st[k->ev_store[4]]))
+        return 0; /* the last STOPPED not cleared yet (event, line or pending) */
+    for (uint32_t i = 0; i < k->chk_n; i++)
+        if (st[k->chk_store[i]] != k->chk_value[i]) return 0;
+    uint32_t tx = st[k->txptr], rx = st[k->rxptr], cnt = st[k->rxcnt], n = cnt & 0xFFFFu;
+    if (!n || tx - k->ram_base >= k->ram_size || rx - k->ram_base > k->ram_size - n ||
+        k->ram[tx - k->ram_base] != (drain ? k->reg_drain : k->reg_src) || (drain ? n % k->unit != 0 : n != 1u))
+        return 0;
+    uint64_t at = s->cycle_count, bit = k->bit_fs, fpc = k->fpc; /* (hp_twim_start's cycles) */
+    uint64_t lasttx = at + (10u * bit + fpc - 1u) / fpc;
+    uint64_t stopped = at + ((19u + 10u + 9u * (uint64_t)n + 2u) * bit + fpc - 1u) / fpc;
+    uint64_t bound = k->cc_cycle[k->cc_i] < k->after ? k->cc_cycle[k->cc_i] : k->after;
+    if (stopped >= bound || stopped >= s->stop_cycle) return 0;
+    uint32_t a = hp_ks_arrived(k, lasttx); /* the chip reads at LASTTX */
+    if (a >= k->arr_n || k->held + a < k->popped) return 0; /* (all previewed in: a later one may be too) */
+    uint32_t level = k->held + a - k->popped, m = drain ? n / k->unit : 0u;
+    if (level > k->depth || level >= HP_KS_LEVELS || m > level || (uint64_t)(k->popped + m) * k->unit > k->data_len)
+        return 0;
+    hp_ks_observe(s, k);
+    if (!drain) { /* a new tick */
+        if (!k->n) k->pre_ux = s->ux ? s->ux->n : 0u;
+        uint32_t t = k->n++;
+        k->reached[t] = 0;
+        k->clr_tw[t] = k->clr_rtc[t] = k->unp[t] = 0;
+        k->t1_at[t] = at;
+        k->t1_stopped[t] = k->t1_slept[t] = 0;
+        k->t1_tx[t] = tx;
+        k->t1_rx[t] = rx;
+        k->t1_cnt[t] = cnt;
+        k->t1_ans[t] = k->ans = k->src[level];
+        k->reached[t] |= 1u;
+        k->phase = 1u;
+    } else {
+        uint32_t t = k->n - 1u;
+        k->off = k->popped;
+        k->popped += m;
+        k->t2_at[t] = at;
+        k->t2_stopped[t] = k->t2_slept[t] = 0;
+        k->t2_tx[t] = tx;
+        k->t2_rx[t] = rx;
+        k->t2_cnt[t] = cnt;
+        k->t2_off[t] = k->off;
+        k->reached[t] |= 4u;
+        k->phase = 3u;
+    }
+    if (k->ev_store[0] != HP_TW_NONE) st[k->ev_store[0]] = 1; /* EVENTS_TXSTARTED at once */
+    k->lasttx = lasttx;
+    k->stopped = stopped;
+    k->saved = s->stop_cycle;
+    k->tx = tx;
+    k->rx = rx;
+    k->cnt = cnt;
+    s->stop_cycle = lasttx; /* the model's LASTTX, unless the wfi is woken at STOPPED first */
+    s->ks_steps++;
+    s->ks_writes++;
+    s->fr_done |= 256u;
+    return 1;
+}
+
+/* The firmware's CC[n] write after the compare woken here (phase 5): exactly the chain's next value, before that
+   compare (hp_cc_move's terms); stored, and the moved compare the next stop at the latest. 1: served. */
+static int hp_ks_move(hp_state *s, hp_ks *k, uint32_t size, uint64_t value) {
+    uint32_t i = k->cc_i + 1u;
+    if (k->phase != 5u || size != 4 || i >= k->cc_n || value != k->cc_value[i] || s->cycle_count >= k->cc_cycle[i] ||
+        s->stop_requested || s->py_stop || (s->fr_done & ~HP_KS_DONE_OK) || !s->ev_bus || !k->n)
+        return 0;
+    hp_ks_observe(s, k);
+    rf_stores(s->ev_bus)[k->cc_store] = (uint32_t)value;
+    k->cc_i = i;
+    uint64_t next = k->cc_cycle[i] < k->after ? k->cc_cycle[i] : k->after;
+    if (next < s->stop_cycle) s->stop_cycle = next;
+    k->mv_at[k->n - 1u] = s->cycle_count;
+    k->reached[k->n - 1u] |= 32u;
+    k->phase = 0u;
+    s->ks_steps++;
+    s->ks_writes++;
+    s->fr_done |= 256u;
     return 1;
 }
 
 int hp_ack(void *ctx, uint32_t addr, uint32_t size, uint64_t value) {
     hp_state *s = (hp_state *)ctx;
+    hp_ks *k = s->ks;
+    if (k && k->on) {
+        if (addr == k->task && (k->phase == 0u || k->phase == 2u) && hp_ks_start(s, k, size, value)) return 1;
+        if (addr == k->cc_addr && k->phase == 5u && hp_ks_move(s, k, size, value)) return 1;
+    }
     if (s->tw_on && addr == s->tw_task) return hp_twim_start(s, size, value);
     if (s->ux && s->ux->task_addr == addr) return hp_uarte_start(s, s->ux, size, value);
     if (s->ev_n && hp_event_clear(s, addr, size, value)) return 1;
@@ -2213,12 +2446,80 @@ static int hp_twim_wake(hp_state *s, void *uc, uint64_t address, uint32_t size) 
     return 1;
 }
 
+/* The stretch's wfi (see hp_ks): after a transfer it took (phase 1, 3), woken at STOPPED as hp_twim_wake wakes one
+   (the answer to RXD.PTR, LASTTX, RXSTARTED, LASTRX and STOPPED set, STOPPED's line high and pending, its clear slot
+   armed); waiting for the tick (phase 4, or 2 with no drain: the FIFO was empty), woken at the chain's next compare
+   as hp_wfi_hook wakes a planned one (EVENTS_COMPARE[n] set, the line high and pending, its clear slot armed). 1: woken
+   (the core goes on after the wfi); 0: the wfi is Python's (its sync settles the log first). */
+static int hp_ks_wfi(hp_state *s, hp_ks *k, void *uc, uint64_t address, uint32_t size) {
+    uint32_t ph = k->phase;
+    if (!k->n || (ph != 1u && ph != 2u && ph != 3u && ph != 4u) || s->stop_requested || s->py_stop ||
+        s->other_cycle || s->c_active || (s->fr_done & ~HP_KS_DONE_OK) || s->insn_count >= s->stop_insn ||
+        !s->ev_bus || !s->reg_write || !s->mem_write || (s->wk_stack_limit && s->sp_low < s->wk_stack_limit))
+        return 0;
+    uint32_t *st = rf_stores(s->ev_bus);
+    uint32_t t = k->n - 1u;
+    uint64_t slept = 0;
+    if (ph == 1u || ph == 3u) {
+        uint64_t at = k->stopped;
+        if (s->stop_cycle != k->lasttx || s->cycle_count > k->lasttx || st[k->rxptr] != k->rx ||
+            st[k->rxcnt] != k->cnt || (k->ev_store[4] != HP_TW_NONE && st[k->ev_store[4]]))
+            return 0;
+        for (uint32_t i = 0; i < k->chk_n; i++)
+            if (st[k->chk_store[i]] != k->chk_value[i]) return 0;
+        if (!hp_wake_allowed(s, uc, k->tw_irq)) return 0;
+        uint8_t ans = (uint8_t)k->ans;
+        const uint8_t *bytes = ph == 3u ? k->data + (size_t)k->off * k->unit : &ans;
+        if (s->mem_write(uc, k->rx, bytes, k->cnt & 0xFFFFu) != 0) return 0;
+        hp_ks_observe(s, k);
+        for (uint32_t e = 1; e < HP_TW_EVENTS; e++)
+            if (k->ev_store[e] != HP_TW_NONE) st[k->ev_store[e]] = 1;
+        hp_wake_line(s, at, k->tw_irq, &slept);
+        if (k->tw_ev < HP_EV_SLOTS) s->ev_armed[k->tw_ev] = 1;
+        s->stop_cycle = k->saved;
+        k->free = at;
+        if (ph == 1u) {
+            k->t1_stopped[t] = at;
+            k->t1_slept[t] = slept;
+            k->reached[t] |= 2u;
+        } else {
+            k->t2_stopped[t] = at;
+            k->t2_slept[t] = slept;
+            k->reached[t] |= 8u;
+        }
+        k->phase = ph + 1u;
+    } else {
+        if (k->cc_i + 1u >= k->cc_n) return 0;
+        uint64_t at = k->cc_cycle[k->cc_i];
+        if (s->ap_cycle != HP_NEVER || at != s->stop_cycle || at >= k->after || s->cycle_count > at ||
+            st[k->cmp_store] || st[k->cc_store] != k->cc_value[k->cc_i] || !hp_wake_allowed(s, uc, k->rtc_irq))
+            return 0;
+        hp_ks_observe(s, k);
+        hp_wake_line(s, at, k->rtc_irq, &slept);
+        st[k->cmp_store] = 1;
+        if (k->rtc_ev < HP_EV_SLOTS) s->ev_armed[k->rtc_ev] = k->rtc_sole;
+        uint64_t next = k->cc_cycle[k->cc_i + 1u];
+        s->stop_cycle = next < k->after ? next : k->after; /* the CC write comes before the moved compare */
+        k->wk_at[t] = at;
+        k->wk_slept[t] = slept;
+        k->ux_n[t] = s->ux ? s->ux->n : 0u;
+        k->reached[t] |= 16u;
+        k->phase = 5u;
+    }
+    s->ks_steps++;
+    s->fr_done |= 256u;
+    uint32_t pc = ((uint32_t)address + size) | 1u; /* Thumb state (the bit Unicorn's PC write takes as T) */
+    s->reg_write(uc, s->core_rid[15], &pc);
+    return 1;
+}
+
 void hp_wfi_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
     hp_state *s = (hp_state *)user_data;
     if (s->tw_flight) {
         hp_twim_wake(s, uc, address, size);
         return;
     }
+    if (s->ks && s->ks->on && s->ks->n && hp_ks_wfi(s, s->ks, uc, address, size)) return;
     if (s->wp_irq && hp_wfi_pending(s, uc, address, size)) return;
     if (s->ch_i < s->ch_n && s->ch_i < HP_CH_MAX) {
         hp_chain_wake(s, uc, address, size);
@@ -3177,7 +3478,7 @@ static void hp_poll_read(void *ctx, uint32_t reg, uint32_t value, uint32_t timed
     uint32_t regs[16];
     if (hp_poll_regs(s, p->uc, regs)) { p->c_ok = 0; return; }
     uint64_t writes = *p->rf_writes + p->py_writes + s->psv_sets + s->nv_writes + s->sc_writes, exc = s->tick_entries + s->fast_returns + s->chains + s->wp_skips +
-        s->nv_entries + s->ap_done + s->ch_done + s->ux_ends + s->tw_taken + s->tw_woken;
+        s->nv_entries + s->ap_done + s->ch_done + s->ux_ends + s->tw_taken + s->tw_woken + s->ks_steps;
     _Static_assert(HP_MAX_SOURCES == 4, "the sums below add four sources");
     writes += (uint64_t)s->src_acks[0] + s->src_acks[1] + s->src_acks[2] + s->src_acks[3];
     exc += (uint64_t)s->src_entries[0] + s->src_entries[1] + s->src_entries[2] + s->src_entries[3];

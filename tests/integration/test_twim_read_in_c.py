@@ -11,6 +11,7 @@ to come, restored twice, must end the same.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,6 +22,16 @@ from simcore.peripherals.nrf52.serial import Nrf52Twim
 from simcore.poll import PollWatch
 from simcore.snapshot import Snapshot
 from tests.integration.test_wfi_wake_in_c import TICK_S, _machine, _seen, pause_after_settled
+
+
+@pytest.fixture(autouse=True)
+def _per_tick_paths() -> Iterator[None]:
+    """These tests are of the per-tick paths a K-tick stretch takes over (Machine.STRETCH, hotpath.c hp_ks; its own
+    tests compare it with them: tests/integration/test_stretch_in_c.py): each tick through them, as before it (set
+    here, not by monkeypatch: the tests undo theirs)."""
+    was, Machine.STRETCH = Machine.STRETCH, False
+    yield
+    Machine.STRETCH = was
 
 
 def _run(frames: int, **kw: Any) -> tuple[tuple[object, ...], Machine, int]:
