@@ -45,8 +45,8 @@ CH_MAX = 16  # DMA halves of one chain of wfi wakes C may do (HP_CH_MAX, hotpath
 UX_MAX = 64  # UARTE transfers C may start before Python takes them (HP_UX_MAX, hotpath.c hp_uarte_start)
 UX_CAP = 4096  # their console bytes C may hold (HP_UX_CAP)
 UX_OPS = 4  # register-file changes at such a transfer's start, and at its end (HP_UX_OPS)
-KS_TICKS = 32  # ticks a K-tick stretch logs before Python settles them (HP_KS_TICKS, hotpath.c hp_ks)
-KS_ARRIVALS = 512  # sample arrivals its chip preview holds (HP_KS_ARRIVALS)
+KS_TICKS = 64  # ticks a K-tick stretch logs before Python settles them (HP_KS_TICKS, hotpath.c hp_ks)
+KS_ARRIVALS = 2048  # sample arrivals its chip preview reaches (HP_KS_ARRIVALS)
 KS_LEVELS = 64  # FIFO_SRC values by level it holds (HP_KS_LEVELS)
 NEVER = (1 << 64) - 1  # no planned assertion (HP_NEVER)
 MAX_PROBES = 64  # probes of one block the C analysis reports (HP_MAX_PROBES)
@@ -645,7 +645,13 @@ class HotKs(ctypes.Structure):
         ("pad0", ctypes.c_uint32),
         ("data", ctypes.c_void_p),
         ("src", ctypes.c_uint8 * KS_LEVELS),
-        ("arr_cycle", ctypes.c_uint64 * KS_ARRIVALS),
+        ("first", ctypes.c_uint64),
+        ("rate_num", ctypes.c_uint64),
+        ("rate_den_fs", ctypes.c_uint64),
+        ("tl_c0", ctypes.c_uint64),
+        ("tl_f0", ctypes.c_uint64),
+        ("tl_num", ctypes.c_uint64),
+        ("tl_dfs", ctypes.c_uint64),
         ("phase", ctypes.c_uint32),
         ("n", ctypes.c_uint32),
         ("lasttx", ctypes.c_uint64),

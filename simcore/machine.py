@@ -84,6 +84,7 @@ from simcore.cortexm.itm import ITM_BASE
 from simcore.cortexm.system import SystemBlock
 from simcore.cortexm.systick import SysTick
 from simcore.cycles import InstructionCount
+from simcore.devices.base import RateClock
 from simcore.elf import Firmware
 from simcore.errors import InternalError, OutputClosed, SimcoreError
 from simcore.hotpath import DWT_PAGE, MAX_SOURCES, MAX_WINDOWS, NEVER, NO_LIMIT, SCS_PAGE, HotPath, HotState
@@ -1239,15 +1240,19 @@ class Machine:
         if chain is None or len(chain[1]) < 2:
             return
         clock = chip.fifo.clock  # (the arrivals up to the chain's last compare: no more are read)
-        m = clock.count_by(chain[2][-1]) - chip.fifo.next_k + 1 if clock is not None else 0
-        preview = chip.fifo_preview(min(m, KS_ARRIVALS))
+        if not isinstance(clock, RateClock):
+            return
+        m = clock.count_by(chain[2][-1]) - chip.fifo.next_k + 1
+        preview = chip.fifo_preview(min(m, KS_ARRIVALS), times=False)
         if preview is None or preview.depth >= KS_LEVELS:
             return
         timeline = self.clocks.timeline
-        arrivals = timeline.cycles_at(preview.arrivals_fs)
         cycles = timeline.cycles_at(chain[2])
-        if arrivals is None or cycles is None:
-            return
+        terms = (timeline._c0, timeline._f0, timeline._num, timeline._dfs, clock._num, clock._den_fs)
+        if cycles is None or not all(isinstance(x, int) and 0 < x < 1 << 64 for x in terms[2:]) or not (
+                isinstance(terms[0], int) and isinstance(terms[1], int) and 0 <= terms[0] < 1 << 63
+                and 0 <= terms[1] < 1 << 63):
+            return  # (C counts the arrivals in 64-bit terms, 128-bit products: hp_ks_arrived)
         ks = self._ks
         if ks is None:
             ks = self._ks = HotKs()
@@ -1256,8 +1261,9 @@ class Machine:
         n = ks.cc_n = len(values)
         ks.cc_value[:n] = values
         ks.cc_cycle[:n] = cycles
-        ks.arr_cycle[:len(arrivals)] = arrivals
-        ks.arr_n = len(arrivals)
+        ks.tl_c0, ks.tl_f0, ks.tl_num, ks.tl_dfs, ks.rate_num, ks.rate_den_fs = terms
+        ks.first = preview.first
+        ks.arr_n = len(preview.data) // 6 - (preview.first - preview.head)
         ks.held = preview.first - preview.head
         ks.depth = preview.depth
         ks.src[:len(preview.src)] = preview.src

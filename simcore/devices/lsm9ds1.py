@@ -338,13 +338,14 @@ class Lsm9ds1(FifoDevice):
         answer = bytes([self._fifo_src()])
         return self._ahead_with_drain(answer)
 
-    def fifo_preview(self, m: int) -> FifoPreview | None:
+    def fifo_preview(self, m: int, times: bool = True) -> FifoPreview | None:
         """The FIFO's answers to FIFO_SRC reads and accelerometer drains for the next ``m`` arrivals (fewer where the
         recording ends), as read_FIFO_SRC and i2c_read_block give them, when they depend on nothing but the reads'
         times and how many samples were drained: the accelerometer alone into the FIFO in continuous mode, read as a
         whole with IF_ADD_INC, no interrupt source routed (a read plans nothing: reads_plan_nothing), no overrun now and
         one run of consecutive samples held. None otherwise. What the chip's state is after such reads is not changed
-        here: the caller settles them through the model."""
+        here: the caller settles them through the model. ``times`` False: no ``arrivals_fs`` (a caller that counts
+        them from the FIFO's RateClock, as hotpath.c hp_ks does)."""
         self.catch_up()
         fifo = self.fifo
         st = self.accel
@@ -359,7 +360,9 @@ class Lsm9ds1(FifoDevice):
         if m <= 0 or head + fifo.level != first:
             return None
         clock = fifo.clock
-        if isinstance(clock, RateClock):  # (RateClock.arrival for each, its terms read once)
+        if not times:
+            arrivals: tuple[int, ...] = ()
+        elif isinstance(clock, RateClock):  # (RateClock.arrival for each, its terms read once)
             den_fs, num = clock._den_fs, clock._num
             arrivals = tuple((k + 1) * den_fs // num for k in range(first, first + m))
         else:

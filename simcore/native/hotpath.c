@@ -110,8 +110,8 @@ typedef struct hp_utx {
    clears and ICPR writes of the tick are served by hp_event_clear and hp_nvic_write as before; what they recorded
    for the stretch's two lines is moved at each step into the tick's log (``clr_*``, ``unp``) so that Python applies
    them where the per-tick syncs did. A struct of its own (hp_state.ks), not snapshotted: each arming rewrites it. */
-#define HP_KS_TICKS 32     /* ticks logged before Python settles them */
-#define HP_KS_ARRIVALS 512 /* sample arrivals a preview holds */
+#define HP_KS_TICKS 64     /* ticks logged before Python settles them */
+#define HP_KS_ARRIVALS 2048 /* sample arrivals a preview reaches */
 #define HP_KS_LEVELS 64    /* FIFO_SRC values by level (0 .. depth) */
 typedef struct hp_ks {
     uint32_t on;          /* Python: 1 the stretch may start at the next FIFO_SRC read (this arming) */
@@ -143,7 +143,7 @@ typedef struct hp_ks {
     uint32_t cc_value[HP_KS_TICKS + 1]; /* Python: the CC value it matches (the write after the one before) */
     uint64_t after;       /* Python: the first machine event not the stretch's: everything here comes before it */
     uint64_t free;        /* Python, then C: the line free from (the last transfer's STOPPED) */
-    uint32_t arr_n;       /* Python: arrivals in arr_cycle */
+    uint32_t arr_n;       /* Python: arrivals the preview holds (from sample ``first`` on) */
     uint32_t held;        /* Python: samples the FIFO held at the preview (from its oldest, data's first) */
     uint32_t popped;      /* C: samples drained since the preview (hp_twim_start's drain before the stretch too) */
     uint32_t depth;       /* Python: the FIFO's depth (a level above it is an overrun: refused) */
@@ -151,7 +151,13 @@ typedef struct hp_ks {
     uint32_t pad0;
     const uint8_t *data;  /* Python: the samples' bytes from the oldest held at the preview */
     uint8_t src[HP_KS_LEVELS]; /* Python: FIFO_SRC at each level */
-    uint64_t arr_cycle[HP_KS_ARRIVALS]; /* Python: the cycle from which each next sample is in the FIFO */
+    /* Python: the samples in by a cycle c, as the chip counts them at a read then (Timeline.fs_at, RateClock.count_by):
+       count_by(fs_at(c)) - first, fs_at(c) = tl_f0 + (c - tl_c0) tl_dfs / tl_num (floored; c on the present clock
+       segment, from tl_c0), count_by(t) = ceil((t + 1) rate_num / rate_den_fs) - 1 */
+    uint64_t first;       /* the first sample not in the FIFO at the preview */
+    uint64_t rate_num;    /* the sample rate's numerator (Hz) */
+    uint64_t rate_den_fs; /* its denominator times 10**15 */
+    uint64_t tl_c0, tl_f0, tl_num, tl_dfs;
     /* C: the automaton */
     uint32_t phase;       /* the next step: 0 FIFO_SRC start, 1 its wake, 2 drain start, 3 its wake, 4 compare wake,
                              5 CC write */
@@ -2138,14 +2144,15 @@ static void hp_ks_observe(hp_state *s, hp_ks *k) {
     }
 }
 
-/* The first of arr_cycle's arrivals after cycle c (binary search: the arrivals are in order). */
+/* The previewed samples in the FIFO by cycle c (see hp_ks.first), or arr_n when the preview does not reach so far
+   (then a later arrival may be in too: refused). */
 static uint32_t hp_ks_arrived(const hp_ks *k, uint64_t c) {
-    uint32_t lo = 0, hi = k->arr_n;
-    while (lo < hi) {
-        uint32_t mid = (lo + hi) / 2u;
-        if (k->arr_cycle[mid] <= c) lo = mid + 1u; else hi = mid;
-    }
-    return lo;
+    if (c < k->tl_c0 || c - k->tl_c0 >= (1ull << 40) || !k->tl_num || !k->rate_den_fs) return k->arr_n;
+    unsigned __int128 t = k->tl_f0 + (unsigned __int128)(c - k->tl_c0) * k->tl_dfs / k->tl_num;
+    unsigned __int128 in = ((t + 1u) * k->rate_num + k->rate_den_fs - 1u) / k->rate_den_fs; /* count_by(t) + 1 */
+    if (in <= k->first) return 0;
+    in -= 1u + k->first;
+    return in < k->arr_n ? (uint32_t)in : k->arr_n;
 }
 
 /* TASKS_STARTTX of the tick's FIFO_SRC read (phase 0) or of the drain after it (phase 2), taken as hp_twim_start takes
