@@ -1298,25 +1298,45 @@ class Machine:
         plan = self._ks_plan
         assert ks is not None and plan is not None
         offer, src_offer, rtc, data, values = plan
-        system = self.system
-        polls = self.polls
-        ux = self._ux
         done_ux = ks.pre_ux
-        unit = ks.unit
-        tw_ev, rtc_ev, tw_irq, rtc_irq = ks.tw_ev, ks.rtc_ev, ks.tw_irq, ks.rtc_irq
         n = ks.n
         rf = self.bus.rf
         last_cc = self._ks_last_cc  # (read before the sync's settles: the one before the stretch writes its own)
+        twim = offer.model
+        token = twim.stretch_reads(offer)  # (the set-up put in once for the stretch's reads, not per read)
+        try:
+            self._replay_ticks(ks, n, twim, token, offer, src_offer.reg, rtc, data, values, done_ux)
+        finally:
+            twim.stretch_restore(token)
+        if rf.value(ks.cc_store) != last_cc:  # (the ticks' writes replayed: the last is C's)
+            raise InternalError(f"{rtc.name}: CC holds {rf.value(ks.cc_store)} after the stretch's settle, C wrote "
+                                f"{last_cc}")
+        self.stretch_ticks_in_c += n
+        self.stretches_in_c += 1
+        ks.n = ks.on = ks.phase = 0
+        ks.pre_ux = 0
+
+    def _replay_ticks(self, ks: HotKs, n: int, twim: Any, token: Any, offer: Any, src_reg: int, rtc: Any,
+                      data: bytes, values: tuple[int, ...], done_ux: int) -> None:
+        """settle_stretch's ticks, in order (its docstring)."""
+        system = self.system
+        polls = self.polls
+        ux = self._ux
+        unit = ks.unit
+        tw_ev, rtc_ev, tw_irq, rtc_irq = ks.tw_ev, ks.rtc_ev, ks.tw_irq, ks.rtc_irq
+        rf = self.bus.rf
+        ptrs = list(offer.ptrs)
+        drain_reg = offer.reg
+        read = twim.stretch_read
         for t in range(n):
             reached = ks.reached[t]
             stopped = None
             if reached & 2:
                 stopped = ks.t1_stopped[t]
                 system.account_sleep(ks.t1_slept[t])
-            o1 = src_offer._replace(miso=bytes((ks.t1_ans[t],)))
             taken = (ks.t1_tx[t], ks.t1_rx[t], ks.t1_cnt[t])
-            at1 = ks.t1_at[t]
-            self._settle_as_of(None, lambda o=o1, a=at1, k=taken, st=stopped: o.model.settle_in_c(o, a, k, st))
+            self._settle_as_of(None, lambda k=taken, a=ks.t1_at[t], m=bytes((ks.t1_ans[t],)), st=stopped:
+                               read(token, ptrs, src_reg, a, k, m, st))
             self.arm_changes += 1
             self.twim_reads_in_c += 1
             if reached & 4:
@@ -1326,10 +1346,9 @@ class Machine:
                     system.account_sleep(ks.t2_slept[t])
                 cnt = ks.t2_cnt[t]
                 off = ks.t2_off[t] * unit
-                o2 = offer._replace(miso=data[off:off + (cnt & 0xFFFF)])
                 taken = (ks.t2_tx[t], ks.t2_rx[t], cnt)
-                at2 = ks.t2_at[t]
-                self._settle_as_of(None, lambda o=o2, a=at2, k=taken, st=stopped: o.model.settle_in_c(o, a, k, st))
+                self._settle_as_of(None, lambda k=taken, a=ks.t2_at[t], m=data[off:off + (cnt & 0xFFFF)], st=stopped:
+                                   read(token, ptrs, drain_reg, a, k, m, st))
                 self.arm_changes += 1
                 self.twim_reads_in_c += 1
             upto = ks.ux_n[t] if reached & 16 else (ux.n if ux is not None else 0)
@@ -1382,13 +1401,6 @@ class Machine:
             self._settle_ux(done_ux, ux.n)
             self.uarte_starts_in_c += ux.n
             ux.n = ux.len = 0
-        if rf.value(ks.cc_store) != last_cc:  # (the ticks' writes replayed: the last is C's)
-            raise InternalError(f"{rtc.name}: CC holds {rf.value(ks.cc_store)} after the stretch's settle, C wrote "
-                                f"{last_cc}")
-        self.stretch_ticks_in_c += n
-        self.stretches_in_c += 1
-        ks.n = ks.on = ks.phase = 0
-        ks.pre_ux = 0
 
     def _plan_wake(self, top: Event, after: int | None = None) -> None:
         """hp_wfi_hook: a wfi before ``top`` may be woken in C at its cycle when running it does only what its

@@ -40,6 +40,7 @@ entries it saves.
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from simcore.abi import EV_SLOTS, Q_CYCLE_COUNT, TW_NONE
@@ -413,7 +414,7 @@ class Nrf52Twim(NordicPeripheral):
 
     NET_START = True  # settle_in_c: the write and the transfer as one net effect (False: write, then the events; tests)
 
-    def _net_start(self, rx: int, miso: bytes, stopped: int) -> bool:
+    def _net_start(self, rx: int, miso: bytes, stopped: int, known: bytes | None = None) -> bool:
         """settle_in_c's TASKS_STARTTX write and _net_to_stopped after it as one net effect, when no transfer is under
         way and no live event is due up to STOPPED (cycle ``stopped``), with _net_to_stopped's conditions (SHORTS just
         LASTTX_STARTRX | LASTRX_STOP, no PPI route, ENABLE 6, none of TXSTARTED/LASTTX/RXSTARTED/LASTRX's interrupts
@@ -432,7 +433,7 @@ class Nrf52Twim(NordicPeripheral):
             host.hot.state.tw_on = 0
             self._offer = (-1, None)
         self._set_event(self.EV_TXSTARTED, 1)  # (fire(): no shortcut, PPI route or interrupt of TXSTARTED here)
-        data, k = self._start_write()
+        data, k = self._start_write(known)
         if k < 0:
             raise InternalError(f"{self.svd_name}: the chip NACKed the address of the read C did")
         if k < len(data):
@@ -525,6 +526,50 @@ class Nrf52Twim(NordicPeripheral):
                 host.mem_write(tx, byte)
             rf.set_values(index, now)
 
+    def stretch_reads(self, offer: TwimOffer) -> tuple[list[int], list[int], dict[int, bytes], dict[int, int]]:
+        """Before a stretch's reads are settled (Machine.settle_stretch): the set-up the offer checked (ADDRESS,
+        TXD.MAXCNT, SHORTS) put in the register file once for all of them, as settle_in_c puts it for one; what was
+        there (and TX bytes the reads change) comes back at stretch_restore."""
+        rf: Any = self.host.bus.rf  # type: ignore[attr-defined]
+        checked, values = zip(*offer.checks)
+        index = [*checked, *offer.ptrs]
+        now = rf.values(index)
+        rf.set_values(list(checked), list(values))
+        return index, now, {}, {}
+
+    def stretch_read(self, token: tuple[list[int], list[int], dict[int, bytes], dict[int, int]], ptrs: Sequence[int],
+                     reg: int, at: int, taken: tuple[int, int, int], miso: bytes, stopped: int | None) -> None:
+        """One read of a stretch C took at cycle ``at`` (TXD.PTR, RXD.PTR, RXD.MAXCNT ``taken``; its register
+        byte ``reg``, the bytes C wrote ``miso``; ``stopped``: woken at STOPPED, else None): what settle_in_c does
+        for it with the set-up stretch_reads put in (the pointers written, TXD.PTR's byte made ``reg``)."""
+        host: Any = self.host
+        tx, rx, cnt = taken
+        host.bus.rf.set_values(ptrs, [tx, rx, cnt])
+        host.hot.q[Q_CYCLE_COUNT] = at
+        if host.polls is not None:
+            host.polls.on_write_in_c()  # (the watch counts it from hot.state.ks_writes)
+        # (the register byte at TXD.PTR is ``reg``, as C checked at the write: the net start takes it as known)
+        if stopped is not None and self._net_start(rx, miso[:cnt & 0xFFFF], stopped, bytes((reg,))):
+            return
+        _index, _now, saved, held = token
+        if held.get(tx) != reg:  # (the model's write reads it from RAM: as settle_in_c puts it there)
+            if tx not in saved:
+                saved[tx] = host.mem_read(tx, 1)
+            if held.get(tx, saved[tx][0]) != reg:
+                host.mem_write(tx, bytes((reg,)))
+            held[tx] = reg
+        self.write_TASKS(self.TASK_STARTTX, 1)
+        if stopped is not None:
+            self._replay_to_stopped(rx, miso[:cnt & 0xFFFF], stopped, "did")
+
+    def stretch_restore(self, token: tuple[list[int], list[int], dict[int, bytes], dict[int, int]]) -> None:
+        """After a stretch's reads: the TX bytes and register-file values stretch_reads found."""
+        host: Any = self.host
+        index, now, saved, _held = token
+        for tx, byte in saved.items():
+            host.mem_write(tx, byte)
+        host.bus.rf.set_values(index, now)
+
     def _ok(self, task: str) -> bool:
         if self.values["ENABLE"] & 0xF == self.ENABLED:
             return True
@@ -563,13 +608,17 @@ class Nrf52Twim(NordicPeripheral):
         self.values["ERRORSRC"] |= bit
         self.fire(self.EV_ERROR)
 
-    def _start_write(self) -> tuple[bytes, int]:
+    def _start_write(self, known: bytes | None = None) -> tuple[bytes, int]:
         """TASKS_STARTTX's write on the bus (PS 6.31.4: START, ADDRESS + W, then TXD.MAXCNT bytes EasyDMA reads from
         TXD.PTR): the bytes and how many the chip acknowledged (all, or byte k was NACKed); (b"", -1) when it NACKed
-        the address (task_STARTTX, and _net_start's net effect of it)."""
+        the address (task_STARTTX, and _net_start's net effect of it). ``known``: the TXD.MAXCNT bytes at TXD.PTR as C
+        checked them at the write (EasyDma.read_known)."""
         if not self.bus.start(self.storage("ADDRESS") & 0x7F, False):
             return b"", -1
-        data = self.dma.read(self.storage("TXD_PTR"), self.storage("TXD_MAXCNT") & 0xFFFF, "TXD.PTR")
+        if known is not None and len(known) == self.storage("TXD_MAXCNT") & 0xFFFF:
+            data = self.dma.read_known(self.storage("TXD_PTR"), known, "TXD.PTR")
+        else:
+            data = self.dma.read(self.storage("TXD_PTR"), self.storage("TXD_MAXCNT") & 0xFFFF, "TXD.PTR")
         return data, self.bus.write_block(data)
 
     def task_STARTTX(self) -> None:
