@@ -124,6 +124,7 @@ class _Layout:
     plain: tuple[PlainRegister | None, ...]  # None: the model's register
     values: tuple[int, ...]
     recs: tuple[tuple[int, int, int, int, int, int, int], ...]
+    held: tuple[tuple[int, int], ...] = ()  # the model's registers held at build (held_at_build): (offset, position)
 
 
 def _plain_records(regs: list[PlainRegister], values: list[int]) -> list[tuple[int, int, int, int, int, int, int]]:
@@ -153,9 +154,12 @@ _LAYOUTS: dict[tuple[Any, ...], _Layout] = {}
 
 def _layout(model: Any, table: Any, others: tuple[SvdPeripheral, ...]) -> _Layout:
     """The entries of ``model`` (its compiled ``table`` or None) and of the plain registers of its SVD peripheral and
-    ``others`` it does not implement, worked out once per process (``_LAYOUTS``)."""
+    ``others`` it does not implement, worked out once per process (``_LAYOUTS``). The registers the model's
+    ``held_at_build()`` names (offset, write/W1C/W1S/read masks, flags) are made served by the register file at once."""
     svd = getattr(model, "svd", None)
-    key = (type(model), model.name, model.base, id(table), id(svd), tuple(id(o) for o in others))
+    held_at = getattr(model, "held_at_build", None)
+    held_regs = held_at() if held_at is not None and table is not None else ()
+    key = (type(model), model.name, model.base, id(table), id(svd), tuple(id(o) for o in others), held_regs)
     keep = (table, svd, *others)
     hit = _LAYOUTS.get(key)
     if hit is not None and all(a is b for a, b in zip(hit.keep, keep, strict=True)):
@@ -165,6 +169,7 @@ def _layout(model: Any, table: Any, others: tuple[SvdPeripheral, ...]) -> _Layou
     plain: list[PlainRegister | None] = []
     values: list[int] = []
     recs: list[tuple[int, int, int, int, int, int, int]] = []
+    held: tuple[tuple[int, int], ...] = ()
     if table is not None:
         offsets, model_names = _model_words(model, table)
         names.extend(model_names)
@@ -172,6 +177,13 @@ def _layout(model: Any, table: Any, others: tuple[SvdPeripheral, ...]) -> _Layou
         plain.extend([None] * len(offsets))
         values.extend([0] * len(offsets))
         recs.extend((addr, i, 0, 0, 0, 0, PY) for i, addr in enumerate(addrs))
+        if held_regs:
+            pos = {off: i for i, off in enumerate(offsets)}
+            held = tuple((off, pos[off]) for off, *_rest in held_regs if off in pos)
+            for off, masks, flags in held_regs:
+                i = pos.get(off)
+                if i is not None:
+                    recs[i] = (addrs[i], i, *masks, flags)
     if svd is not None:
         words = {model.base + slot.start for slot in (table.slots if table is not None else ())}
         regs = plain_registers([svd, *others], taken=words.__contains__)
@@ -179,7 +191,7 @@ def _layout(model: Any, table: Any, others: tuple[SvdPeripheral, ...]) -> _Layou
         addrs.extend(reg.addr for reg in regs)
         plain.extend(regs)
         recs.extend(_plain_records(regs, values))
-    out = _Layout(keep, tuple(names), tuple(addrs), tuple(plain), tuple(values), tuple(recs))
+    out = _Layout(keep, tuple(names), tuple(addrs), tuple(plain), tuple(values), tuple(recs), held)
     if len(_LAYOUTS) >= 512:  # models whose tables or SVD peripherals are made per machine: keep it bounded
         _LAYOUTS.clear()
     _LAYOUTS[key] = out
@@ -278,6 +290,8 @@ class PeripheralBus:
         store0 = self.rf.n_stores()
         first = self.rf.add_entries(list(layout.values), list(layout.recs))
         self._lazy.append((first, first + len(layout.names), layout, store0, model))
+        if layout.held:  # the model's registers served by the register file from their first access
+            model.held_built(self.rf, first, store0, layout.held)
         if not self.LAZY_ENTRIES:
             self._make_all()
 

@@ -186,6 +186,11 @@ typedef struct hp_ks {
    the other bits' work is found by counters at the sync, but bit 64's UARTE transfers (hp_uarte_start) only by the
    bit: kept, so a handler C takes and returns while a transfer is logged does not lose it for Machine.settle_uarte */
 #define HP_DONE_EXC(s) ((s)->fr_done = 1u | ((s)->fr_done & 64u))
+/* what a take (hp_nv_take) may leave owed to Python's next sync: entries and returns (1), NVIC writes (2), counts (4),
+   an applied event's bookkeeping (16: Event.apply's settle changes no interrupt line, so a take after it takes what
+   Python's take after its settle would; a console line's end applied in C leaves it before nested's interrupts) and
+   UARTE transfers (64) */
+#define HP_TAKE_OWED 87u
 /* hp_state.slow_next: why the next block entry takes the general path */
 #define HP_SLOW_SP 1u      /* the previous block wrote SP dynamically: read it */
 #define HP_SLOW_PROFILE 2u /* profiling */
@@ -2700,7 +2705,7 @@ static int hp_nvic_pend(hp_state *s, void *uc, uint32_t addr, uint32_t size, uin
             if (hp_nv_group(s, s->nv_prio[32u * k + (uint32_t)__builtin_ctz(bits)]) < ep) { takes = 1; break; }
     }
     if (takes) { /* SystemBlock.kick's event now: the take at the next block boundary (hp_nv_take), else the stop */
-        if (!(s->nv_pend_on & 4u) || !s->nv_lists_ok || s->nv_take || (s->fr_done & ~71u)) return 0;
+        if (!(s->nv_pend_on & 4u) || !s->nv_lists_ok || s->nv_take || (s->fr_done & ~HP_TAKE_OWED)) return 0;
         s->nv_take = 1;
         s->nv_take_stop = s->stop_cycle;
         s->nv_take_other = s->other_cycle;
@@ -2786,7 +2791,8 @@ static int hp_nvic_prio(hp_state *s, uint32_t addr, uint32_t size, uint64_t valu
  */
 static int hp_nv_take(hp_state *s, void *uc, uint32_t addr) {
     if (!(s->nv_pend_on & 4u) || !s->nv_lists_ok || s->py_stop || s->stop_requested ||
-        s->insn_count >= s->stop_insn || s->cycle_count >= s->nv_take_stop || (s->fr_done & ~71u) || s->nv_sys_pend ||
+        s->insn_count >= s->stop_insn || s->cycle_count >= s->nv_take_stop || (s->fr_done & ~HP_TAKE_OWED) ||
+        s->nv_sys_pend ||
         s->psv_pending || s->tick_pend || s->mpu_on || (s->tick_ok && s->tick_cycle != HP_NEVER) ||
         s->wk_cycle != HP_NEVER || s->ch_i < s->ch_n || s->tw_flight || !s->table ||
         (s->nv_stack_limit && s->sp_low < s->nv_stack_limit))

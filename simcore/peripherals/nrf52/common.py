@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from simcore.abi import AP_STORE, EV_SLOTS
 from simcore.peripherals.base import Host, PeripheralModel
-from simcore.regfile import PY_WRITE
+from simcore.regfile import FIT, PY_WRITE
 from simcore.registers import Register
 
 if TYPE_CHECKING:
@@ -139,6 +139,11 @@ def _storage_offsets(cls: type[NordicPeripheral]) -> dict[int, str]:
 
 
 _STORAGE_AT: dict[type, dict[int, str]] = {}
+# (class, its flags, ids of its compiled table and SVD register layout) -> (table, layout, held_at_build's registers,
+# the checked fields of its storage registers); the table and layout are kept to check the ids still name them
+_BUILD_HELD: dict[tuple[Any, ...], tuple[Any, Any, tuple[Any, ...], tuple[tuple[str, int], ...]]] = {}
+# id of a bus layout's held registers -> (them, event indices, their positions, HELD_STORAGE keys, their positions)
+_HELD_SPLIT: dict[int, tuple[Any, tuple[int, ...], tuple[int, ...], tuple[str, ...], tuple[int, ...]]] = {}
 
 
 class NordicPeripheral(PeripheralModel):
@@ -175,6 +180,7 @@ class NordicPeripheral(PeripheralModel):
     # the model (which gives the register file the value it keeps): the RTC's CC[n], whose write moves the compare
     HELD_READS: ClassVar[frozenset[str]] = frozenset()
     STORAGE_IN_C: ClassVar[bool] = True  # False: HELD_STORAGE stays in Python (tests compare both)
+    HELD_AT_BUILD: ClassVar[bool] = True  # False: events and HELD_STORAGE held from their first access (held_at_build)
 
     def __init__(self, config: Peripheral, host: Host, registers: Any = None) -> None:
         self.fabric = Fabric.of(host)
@@ -386,6 +392,68 @@ class NordicPeripheral(PeripheralModel):
             bus.rf.set_value(got[1], self.values[key])
             if reads_only:  # its writes stay the model's (write() gives the register file the value after them)
                 bus.rf.set_flags(got[0], bus.rf.flags(got[0]) | PY_WRITE)
+
+    # --- held from the build of the model's entries ----------------------------------------------
+    # What _hold and _hold_storage would hand to the register file at a register's first access through Python is
+    # handed when the bus makes the model's entries (the first access to its window: PeripheralBus._build): every
+    # event (INTEN is 0 then) and the HELD_STORAGE registers, so their first accesses are served in C too (a console's
+    # first line on a UARTE: 4 Python entries, ~7,500 bytecodes, before). The records are part of the bus's layout,
+    # worked out once per process; each build only fills the model's look-ups (held_built).
+    def held_at_build(self) -> tuple[tuple[int, tuple[int, int, int, int], int], ...]:
+        """The registers the bus makes served by the register file when it builds this model's entries: (offset,
+        write/W1C/W1S/read masks, flags) of each event (as _hold gives them) and each HELD_STORAGE register (as
+        _hold_storage does), or () when that is not so now (INTEN set, a storage value in a checked field)."""
+        table = self._table
+        if not self.HELD_AT_BUILD or self.values.get("INTEN", 0) or not table.slots:
+            return ()
+        layout = self.svd.registers if self.svd is not None else None  # (the event names follow from it: _NAMES)
+        key = (type(self), self.EVENTS_IN_C, self.STORAGE_IN_C, id(table), id(layout))
+        hit = _BUILD_HELD.get(key)
+        if hit is None or hit[0] is not table or hit[1] is not layout:
+            held: list[tuple[int, tuple[int, int, int, int], int]] = []
+            fields: list[tuple[str, int]] = []
+            if self.EVENTS_IN_C:
+                held += [(EVENTS_BASE + 4 * i, (1, 0, 0, 1), FIT) for i in sorted(self.event_names)]
+            if self.STORAGE_IN_C:
+                for name, off in self.HELD_STORAGE.items():
+                    slot = table.decode[off]
+                    checked = sum(f.mask for f in slot.checked_fields)
+                    reads_only = name in self.HELD_READS
+                    if (slot.read_fn or (slot.write_fn and not reads_only) or slot.field_cbs or slot.rc_mask
+                            or not slot.reg.modelled):
+                        continue  # not storage alone (_hold_storage hands it never)
+                    write = slot.ok_mask & ~checked & ~slot.ro_mask & ~slot.w1c_mask & ~slot.w1s_mask
+                    held.append((off, (write, 0, 0, 0xFFFFFFFF & ~slot.wo_mask), FIT | (PY_WRITE if reads_only else 0)))
+                    fields.append((name, checked))
+            hit = _BUILD_HELD[key] = (table, layout, tuple(held), tuple(fields))
+        if any(self.values[name] & checked for name, checked in hit[3]):
+            return ()  # not storage alone now (_hold_storage would wait): at first access as before
+        return hit[2]  # type: ignore[no-any-return]
+
+    def held_built(self, rf: Any, first: int, store0: int, held: tuple[tuple[int, int], ...]) -> None:
+        """The bus made the registers of held_at_build served by the register file ``rf``: ``held`` gives each one's
+        offset and its position among the model's entries (entry ``first`` + position, value index ``store0`` +
+        position). The model's look-ups as _hold and _hold_storage leave them, and the values it has now."""
+        self._rf = rf
+        hit = _HELD_SPLIT.get(id(held))
+        if hit is None or hit[0] is not held:
+            events = [((off - EVENTS_BASE) // 4, pos) for off, pos in held if EVENTS_BASE <= off < EVENTS_BASE + 0x80]
+            stores = [(self._storage_keys[off], pos) for off, pos in held
+                      if not EVENTS_BASE <= off < EVENTS_BASE + 0x80]
+            hit = _HELD_SPLIT[id(held)] = (held, tuple(i for i, _ in events), tuple(p for _, p in events),
+                                           tuple(k for k, _ in stores), tuple(p for _, p in stores))
+        _, evs, ev_pos, keys, key_pos = hit
+        self._held.update(zip(evs, map(store0.__add__, ev_pos)))  # (no bytecode per event: ~20 of a UARTE's)
+        self._held_entry.update(zip(evs, map(first.__add__, ev_pos)))
+        self._c_plain.update(zip(keys, map(store0.__add__, key_pos)))
+        values = rf._stores_p  # noqa: SLF001 - (set_value() without its call)
+        if self._ev_set:  # events generated before the build (a PPI task): their values
+            for i in evs:
+                if self._ev_set >> i & 1:
+                    values[self._held[i]] = 1
+        for key in keys:
+            if self.values[key]:
+                values[self._c_plain[key]] = self.values[key]
 
     def storage(self, key: str) -> int:
         """A HELD_STORAGE register's value now (the register file's while it holds the register)."""

@@ -181,6 +181,10 @@ class Nrf52Twim(NordicPeripheral):
             super()._hold_storage(key)
             self._setup = None  # (the set-up's value indices)
 
+    def held_built(self, rf: Any, first: int, store0: int, held: tuple[tuple[int, int], ...]) -> None:
+        super().held_built(rf, first, store0, held)
+        self._setup = None  # (the events' and set-up's value indices)
+
     def _clear_slot(self, i: int) -> None:
         if i not in self._clr_slots:  # (given already: nothing done)
             super()._clear_slot(i)

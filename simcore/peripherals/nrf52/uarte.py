@@ -180,6 +180,11 @@ class Nrf52Uarte(NordicPeripheral):
         super().write(offset, size, value)  # (TXD.PTR/TXD.MAXCNT: HELD_STORAGE)
         self._stop_check()  # SHORTS, INTEN, a transfer or what the register file holds may have changed
 
+    def held_built(self, rf: Any, first: int, store0: int, held: tuple[tuple[int, int], ...]) -> None:
+        """NordicPeripheral.held_built; tx_start_plan made again (TASKS_STOPTX in C follows at the next write here)."""
+        super().held_built(rf, first, store0, held)
+        self._gen += 1
+
     def task(self, i: int) -> None:
         self._gen += 1  # (a shortcut's or the PPI's: firmware's come through write)
         super().task(i)
