@@ -72,12 +72,12 @@ def _pause_after_applied(m: Machine, n: int) -> Machine:
     return pause_after_settled(m, "settle_apply", n, "event applied")
 
 
-@pytest.mark.parametrize(("chains", "settles", "applied"), [(False, 3, 3), (True, 2, 8)])
+@pytest.mark.parametrize(("chains", "settles", "applied"), [(False, 3, 3), (True, 1, 8)])
 def test_a_pause_and_snapshot_after_an_applied_event_end_as_the_plain_run(
         chains: bool, settles: int, applied: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without chains each RNG byte is settled at its own Python entry (the 3rd settle: 3 applied); with them the
-    first byte is settled at its VALUE read and the 7 C made ready after it together at TASKS_STOP (the 2nd settle:
-    8 applied; test_apply_chain_in_c.py)."""
+    8 bytes C made ready are settled together at TASKS_STOP (the 1st settle: 8 applied; VALUE is the register file's
+    from the build of the RNG's entries on, test_apply_chain_in_c.py)."""
     monkeypatch.setattr(Machine, "APPLY_CHAINS", chains)
     plain, _ = _run("nrf_nvmc")
     m = _pause_after_applied(prepare(elf(BOARD, "nrf_nvmc"), BOARD), settles)

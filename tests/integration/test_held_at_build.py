@@ -17,6 +17,7 @@ import pytest
 from simcore.api import prepare, run_machine
 from simcore.machine import Machine
 from simcore.peripherals.nrf52.common import NordicPeripheral
+from simcore.peripherals.nrf52.rng import VALUE, Nrf52Rng
 from simcore.peripherals.nrf52.uarte import EV_ENDTX, EV_TXSTOPPED, Nrf52Uarte
 from simcore.regfile import FIT
 from tests.conftest import elf, figures
@@ -89,3 +90,22 @@ def test_an_interrupt_on_at_the_build_leaves_the_events_to_their_first_access() 
     m.bus.device(u.base)
     assert not u._held and not u._c_plain
     assert not m.bus.rf.flags(m.bus.rf.slot(u.base + 0x120) - 1) & FIT
+
+
+def test_the_rngs_value_is_the_register_files_from_the_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    """nrf_nvmc's RNG: VALUE held at the build too (Nrf52Rng.held_at_build), so the first byte's VALRDY is planned as
+    a chain with the 7 after it and no VALUE read reaches the model; before, the first read handed it over."""
+    values: list[int] = []
+    read = Nrf52Rng.read
+
+    def on_read(self: Nrf52Rng, offset: int, size: int) -> int:
+        values.append(offset)
+        return read(self, offset, size)
+
+    monkeypatch.setattr(Nrf52Rng, "read", on_read)
+    m = prepare(elf(BOARD, "nrf_nvmc"), BOARD)
+    fast = figures(run_machine(m), drop=())
+    assert VALUE not in values and m.peripheral("rng").bytes == 8
+    monkeypatch.setattr(NordicPeripheral, "HELD_AT_BUILD", False)
+    slow = figures(run_machine(prepare(elf(BOARD, "nrf_nvmc"), BOARD)), drop=())
+    assert values.count(VALUE) == 1 and slow == fast

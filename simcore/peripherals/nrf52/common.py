@@ -433,13 +433,13 @@ class NordicPeripheral(PeripheralModel):
     def held_built(self, rf: Any, first: int, store0: int, held: tuple[tuple[int, int], ...]) -> None:
         """The bus made the registers of held_at_build served by the register file ``rf``: ``held`` gives each one's
         offset and its position among the model's entries (entry ``first`` + position, value index ``store0`` +
-        position). The model's look-ups as _hold and _hold_storage leave them, and the values it has now."""
+        position). The model's look-ups as _hold and _hold_storage leave them, and the values it has now (a subclass's
+        own registers among them are left to it)."""
         self._rf = rf
         hit = _HELD_SPLIT.get(id(held))
         if hit is None or hit[0] is not held:
             events = [((off - EVENTS_BASE) // 4, pos) for off, pos in held if EVENTS_BASE <= off < EVENTS_BASE + 0x80]
-            stores = [(self._storage_keys[off], pos) for off, pos in held
-                      if not EVENTS_BASE <= off < EVENTS_BASE + 0x80]
+            stores = [(self._storage_keys[off], pos) for off, pos in held if off in self._storage_keys]
             hit = _HELD_SPLIT[id(held)] = (held, tuple(i for i, _ in events), tuple(p for _, p in events),
                                            tuple(k for k, _ in stores), tuple(p for _, p in stores))
         _, evs, ev_pos, keys, key_pos = hit

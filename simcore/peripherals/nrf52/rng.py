@@ -15,7 +15,7 @@ from simcore.abi import AC_MAX, AP_STORE
 from simcore.clock import FS_PER_SECOND
 from simcore.peripherals import register_model
 from simcore.peripherals.nrf52.common import NordicPeripheral
-from simcore.regfile import PY_WRITE
+from simcore.regfile import FIT, PY_WRITE
 
 US = FS_PER_SECOND // 1_000_000
 EV_VALRDY = 0
@@ -72,6 +72,22 @@ class Nrf52Rng(NordicPeripheral):
     def _pending(self) -> Any:
         """The event of the byte under way (after a settle: the next byte's, which a chain applied too)."""
         return self._event
+
+    def held_at_build(self) -> tuple[tuple[int, tuple[int, int, int, int], int], ...]:
+        """NordicPeripheral's registers, and VALUE as _hold_value hands it (its reads served by the register file, its
+        writes here), so the first byte's plan is a chain too and the firmware's first read of VALUE is C's."""
+        held = super().held_at_build()
+        if not held or not self.VALUE_IN_C:
+            return held
+        return (*held, (VALUE, (0, 0, 0, 0xFFFFFFFF), FIT | PY_WRITE))
+
+    def held_built(self, rf: Any, first: int, store0: int, held: tuple[tuple[int, int], ...]) -> None:
+        """NordicPeripheral's look-ups for its registers; VALUE's value index, with the value the model has."""
+        super().held_built(rf, first, store0, held)
+        for off, pos in held:
+            if off == VALUE:
+                self._value_store = store0 + pos
+                rf.set_value(self._value_store, self.values["VALUE"])
 
     def _hold_value(self) -> int | None:
         """VALUE held by the register file (its reads served there, its writes still here: read-only), from its first
