@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from simcore.api import prepare, run_machine
+from simcore.machine import Machine
 from simcore.peripherals.nrf52.nvmc import Nrf52Nvmc
-from tests.conftest import elf
+from tests.conftest import elf, figures
 
 
 def _run(native: bool) -> tuple[tuple[object, ...], Any, dict[str, Any]]:
@@ -31,3 +32,26 @@ def test_ready_waits_from_the_schedule_equal_the_models_answers(native: bool, mo
     assert scheduled[4] == 0 and "erase" in scheduled[2].lower()
     if native:  # the three waits on READY were fast-forwarded in C, not from Python's reads
         assert stats["fast_forwards_in_c"] >= model_stats["fast_forwards_in_c"] + 3
+
+
+def test_the_busy_ends_are_applied_in_c_without_a_stop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The end of each busy time (Nrf52Nvmc._ready_plan: nothing in the register file, READY's schedule ends there)
+    applied in C at its cycle: nrf_nvmc's erase and two word writes no longer stop the run loop; the run equals the
+    one with those stops, polling figures included."""
+    stops = [0]
+    own = Machine.run_due_events
+
+    def counted(self: Machine) -> Any:
+        stops[0] += 1
+        return own(self)
+
+    monkeypatch.setattr(Machine, "run_due_events", counted)
+    m = prepare(elf("nrf52840", "nrf_nvmc"), "nrf52840")
+    fast = figures(run_machine(m), drop=())
+    fast_stops, applied = stops[0], m.applied_in_c
+    monkeypatch.setattr(Nrf52Nvmc, "READY_END_IN_C", False)
+    stops[0] = 0
+    m2 = prepare(elf("nrf52840", "nrf_nvmc"), "nrf52840")
+    slow = figures(run_machine(m2), drop=())
+    assert slow == fast
+    assert stops[0] - fast_stops == 3 and applied - m2.applied_in_c == 3
