@@ -90,6 +90,18 @@ def run_cli(*args: str) -> CliResult:
 
 
 @pytest.fixture
+def per_tick_paths() -> Generator[None, None, None]:
+    """Machine.STRETCH off: each Nano tick through the per-tick paths a K-tick stretch takes over (hotpath.c hp_ks),
+    for tests that count or compare what those paths do (the stretch's own: tests/integration/test_stretch_in_c.py).
+    Set here, not by monkeypatch: tests that monkeypatch undo theirs."""
+    from simcore.machine import Machine
+
+    was, Machine.STRETCH = Machine.STRETCH, False
+    yield
+    Machine.STRETCH = was
+
+
+@pytest.fixture
 def cli():
     return run_cli
 

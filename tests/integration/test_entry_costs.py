@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,15 +17,7 @@ from simcore.machine import Machine
 from simcore.peripherals.nrf52.common import NordicPeripheral
 from tests.conftest import ROOT, elf, figures
 
-
-@pytest.fixture(autouse=True)
-def _per_tick_paths() -> Iterator[None]:
-    """These tests count what each tick's Python entry does (armings, resumes, catch-ups between samples); a K-tick
-    stretch (Machine.STRETCH, hotpath.c hp_ks) takes most of those entries away: each tick through the per-tick paths,
-    as before it (its own tests: tests/integration/test_stretch_in_c.py)."""
-    was, Machine.STRETCH = Machine.STRETCH, False
-    yield
-    Machine.STRETCH = was
+pytestmark = pytest.mark.usefixtures("per_tick_paths")  # each tick through the per-tick paths
 
 WALK = str(ROOT / "examples" / "data" / "imu_walk_100hz.csv")
 NANOS = ["arduino-nano-33-ble-sense", "arduino-nano-33-ble-sense-rev2"]

@@ -14,24 +14,13 @@ sync that settles such a tick, restored twice, must end as the plain run.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from simcore.machine import Machine
 from simcore.peripherals.nrf52.uarte import Nrf52Uarte
 from tests.integration.test_twim_read_in_c import _run
 from tests.integration.test_wfi_wake_in_c import TICK_S, _machine, pause_after_settled, restored_twice_ends_as
 
-
-@pytest.fixture(autouse=True)
-def _per_tick_paths() -> Iterator[None]:
-    """These tests are of the per-tick paths a K-tick stretch takes over (Machine.STRETCH, hotpath.c hp_ks; its own
-    tests compare it with them: tests/integration/test_stretch_in_c.py): each tick through them, as before it (set
-    here, not by monkeypatch: the tests undo theirs)."""
-    was, Machine.STRETCH = Machine.STRETCH, False
-    yield
-    Machine.STRETCH = was
+pytestmark = pytest.mark.usefixtures("per_tick_paths")  # each tick through the per-tick paths
 
 
 def test_console_ticks_keep_their_compare_woken_in_c(monkeypatch: pytest.MonkeyPatch) -> None:

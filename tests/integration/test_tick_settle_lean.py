@@ -12,7 +12,6 @@ plain run.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,15 +24,7 @@ from simcore.peripherals.nrf52.serial import Nrf52Twim
 from tests.integration.test_twim_read_in_c import _run
 from tests.integration.test_wfi_wake_in_c import _machine, pause_after_settled, restored_twice_ends_as
 
-
-@pytest.fixture(autouse=True)
-def _per_tick_paths() -> Iterator[None]:
-    """These tests are of the per-tick paths a K-tick stretch takes over (Machine.STRETCH, hotpath.c hp_ks; its own
-    tests compare it with them: tests/integration/test_stretch_in_c.py): each tick through them, as before it (set
-    here, not by monkeypatch: the tests undo theirs)."""
-    was, Machine.STRETCH = Machine.STRETCH, False
-    yield
-    Machine.STRETCH = was
+pytestmark = pytest.mark.usefixtures("per_tick_paths")  # each tick through the per-tick paths
 
 
 def _twim(t: Nrf52Twim) -> tuple[object, ...]:

@@ -7,7 +7,6 @@ hot path and with its Python twin (``native=False``), and each restore brings th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,15 +17,7 @@ from simcore.devices.lsm9ds1 import Lsm9ds1
 from simcore.machine import Machine
 from tests.integration.test_wfi_wake_in_c import _machine, _seen, restored_twice_ends_as
 
-
-@pytest.fixture(autouse=True)
-def _per_tick_paths() -> Iterator[None]:
-    """These tests count what each tick's Python entry does (armings, resumes, catch-ups between samples); a K-tick
-    stretch (Machine.STRETCH, hotpath.c hp_ks) takes most of those entries away: each tick through the per-tick paths,
-    as before it (its own tests: tests/integration/test_stretch_in_c.py)."""
-    was, Machine.STRETCH = Machine.STRETCH, False
-    yield
-    Machine.STRETCH = was
+pytestmark = pytest.mark.usefixtures("per_tick_paths")  # each tick through the per-tick paths
 
 FRAMES = 48
 

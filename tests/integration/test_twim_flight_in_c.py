@@ -12,8 +12,6 @@ hot path; a snapshot taken with a flight armed, restored twice, must end the sam
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from simcore.api import run_machine
@@ -24,15 +22,7 @@ from simcore.poll import PollWatch
 from tests.integration.test_twim_read_in_c import _run
 from tests.integration.test_wfi_wake_in_c import TICK_S, _machine, pause_after_settled, restored_twice_ends_as
 
-
-@pytest.fixture(autouse=True)
-def _per_tick_paths() -> Iterator[None]:
-    """These tests are of the per-tick paths a K-tick stretch takes over (Machine.STRETCH, hotpath.c hp_ks; its own
-    tests compare it with them: tests/integration/test_stretch_in_c.py): each tick through them, as before it (set
-    here, not by monkeypatch: the tests undo theirs)."""
-    was, Machine.STRETCH = Machine.STRETCH, False
-    yield
-    Machine.STRETCH = was
+pytestmark = pytest.mark.usefixtures("per_tick_paths")  # each tick through the per-tick paths
 
 
 def test_fifo_src_woken_in_c_gives_what_python_transfers_give(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,7 +11,6 @@ to come, restored twice, must end the same.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,15 +22,7 @@ from simcore.poll import PollWatch
 from simcore.snapshot import Snapshot
 from tests.integration.test_wfi_wake_in_c import TICK_S, _machine, _seen, pause_after_settled
 
-
-@pytest.fixture(autouse=True)
-def _per_tick_paths() -> Iterator[None]:
-    """These tests are of the per-tick paths a K-tick stretch takes over (Machine.STRETCH, hotpath.c hp_ks; its own
-    tests compare it with them: tests/integration/test_stretch_in_c.py): each tick through them, as before it (set
-    here, not by monkeypatch: the tests undo theirs)."""
-    was, Machine.STRETCH = Machine.STRETCH, False
-    yield
-    Machine.STRETCH = was
+pytestmark = pytest.mark.usefixtures("per_tick_paths")  # each tick through the per-tick paths
 
 
 def _run(frames: int, **kw: Any) -> tuple[tuple[object, ...], Machine, int]:

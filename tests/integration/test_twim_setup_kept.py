@@ -7,7 +7,6 @@ ENABLE, FREQUENCY, an event handed to the register file) must show in the next o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,17 +16,7 @@ from simcore.peripherals.nrf52.common import NordicPeripheral
 from simcore.peripherals.nrf52.serial import Nrf52Twim, TwimOffer
 from tests.integration.test_wfi_wake_in_c import _machine, pause_after_settled
 
-
-@pytest.fixture(autouse=True)
-def _per_tick_paths() -> Iterator[None]:
-    """These tests are of the per-tick paths a K-tick stretch takes over (Machine.STRETCH, hotpath.c hp_ks; its own
-    tests compare it with them: tests/integration/test_stretch_in_c.py): each tick through them, as before it (set
-    here, not by monkeypatch: the tests undo theirs)."""
-    from simcore.machine import Machine  # (here: the import block is another change's)
-
-    was, Machine.STRETCH = Machine.STRETCH, False
-    yield
-    Machine.STRETCH = was
+pytestmark = pytest.mark.usefixtures("per_tick_paths")  # each tick through the per-tick paths
 
 INTENSET, INTENCLR, ENABLE, FREQUENCY = 0x304, 0x308, 0x500, 0x524
 K100, K400 = 0x01980000, 0x06400000  # FREQUENCY's K100 and K400 (PS 6.31.7.15)

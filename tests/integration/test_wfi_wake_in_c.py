@@ -11,7 +11,7 @@ after a wake settled, restored and run on, must end the same.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,15 +22,7 @@ from simcore.machine import Machine
 from simcore.snapshot import Snapshot
 from tests.conftest import ROOT, elf
 
-
-@pytest.fixture(autouse=True)
-def _per_tick_paths() -> Iterator[None]:
-    """These tests are of the per-tick paths a K-tick stretch takes over (Machine.STRETCH, hotpath.c hp_ks; its own
-    tests compare it with them: tests/integration/test_stretch_in_c.py): each tick through them, as before it (set
-    here, not by monkeypatch: the tests undo theirs)."""
-    was, Machine.STRETCH = Machine.STRETCH, False
-    yield
-    Machine.STRETCH = was
+pytestmark = pytest.mark.usefixtures("per_tick_paths")  # each tick through the per-tick paths
 
 CSV = str(ROOT / "examples" / "data" / "imu_walk_100hz.csv")
 REV1 = "arduino-nano-33-ble-sense"
